@@ -1,0 +1,42 @@
+# The front door. `make demo` and `make test` work on a fresh Debian 12 machine: they install
+# what is missing (scripts/install-deps.sh), build, and then serve or test.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PORT       ?= 8080
+DEMO_DB    ?= weijian-demo.db
+CMAKE_GEN  := -G Ninja
+
+.PHONY: all deps configure build demo test test-unit-asan bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+# Leaves the binary at build/weijian.
+build: configure
+	@cmake --build $(BUILD)
+
+# Creates weijian-demo.db (鄂尔多斯市, three years of data) if it does not exist, then serves it.
+demo: build
+	./$(BUILD)/weijian demo --db $(DEMO_DB) --port $(PORT)
+
+# Unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-unit-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DWEIJIAN_UNIT_TESTS_ONLY=ON \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" >/dev/null
+	@cmake --build $(ASAN_BUILD)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2
+
+# Every suite through ctest: unit (Release and ASan+UBSan), HTTP on a loopback port, CLI.
+test: build test-unit-asan
+	ctest --test-dir $(BUILD) --output-on-failure -j2
+
+bench: build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,30 @@
+// Password hashing with argon2id (libargon2) and the rules a new password must meet.
+//
+// The encoded hash ("$argon2id$v=19$m=65536,t=3,p=1$salt$hash") carries its own salt and
+// parameters, so parameters can be raised later and old hashes still verify (and are re-hashed
+// on the next successful sign-in, see NeedsRehash).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace weijian::auth {
+
+struct Argon2Params {
+  unsigned time_cost = 3;
+  unsigned memory_kib = 64 * 1024;
+  unsigned parallelism = 1;
+};
+
+// Refuses passwords shorter than 10 characters or on the list of common passwords.
+Status CheckPasswordPolicy(std::string_view password);
+Result<std::string> HashPassword(std::string_view password, const Argon2Params& params = {});
+// Constant-time verification against an encoded hash.
+bool VerifyPassword(std::string_view password, const std::string& encoded);
+bool NeedsRehash(const std::string& encoded, const Argon2Params& params = {});
+// A random one-time password for demo users: 16 characters from an unambiguous alphabet.
+std::string GeneratePassword();
+
+}  // namespace weijian::auth

@@ -1,0 +1,179 @@
+#include "cli/commands.h"
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <regex>
+
+#include "auth/password.h"
+#include "cli/demo_content.h"
+#include "core/date.h"
+#include "core/uid.h"
+#include "http/server.h"
+#include "metadata/bundle.h"
+#include "metadata/catalog.h"
+#include "metadata/divisions.h"
+#include "storage/store.h"
+
+namespace weijian::cli {
+
+namespace {
+
+int Fail(const Status& s) {
+  std::cerr << "weijian: " << (s.field().empty() ? "" : s.field() + ": ") << s.message() << "\n";
+  return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+// Opening a database that does not exist is a mistake everywhere but `init`.
+Result<std::unique_ptr<storage::Store>> OpenExisting(const std::string& db) {
+  if (!std::filesystem::exists(db))
+    return InvalidArgument("the database " + db + " does not exist; create it with `weijian init`",
+                           "--db");
+  return storage::OpenSqliteStore(db);
+}
+
+const char* kRoles[] = {"superuser", "admin", "approver", "entry", "viewer", "editor"};
+
+}  // namespace
+
+int RunInit(const InitOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  auto store = storage::OpenSqliteStore(o.db);
+  if (!store.ok()) return Fail(store.status());
+  if (Status s = metadata::EnsureDefaults(**store); !s.ok()) return Fail(s);
+  auto summary = metadata::LoadDivisions(metadata::FindDivisionDatabase(), o.divisions, **store);
+  if (!summary.ok()) return Fail(summary.status());
+  static const char* kLevelNames[] = {"", "省级", "地市级", "县级", "乡级", "村级"};
+  std::cout << "weijian: " << o.db << ": loaded " << summary->created << " org units";
+  if (summary->existing) std::cout << " (" << summary->existing << " were already there)";
+  std::cout << "\n";
+  for (int l = 1; l <= 5; ++l)
+    if (summary->by_level[l])
+      std::cout << "  " << kLevelNames[l] << " (level " << l << "): " << summary->by_level[l] << "\n";
+  if (o.demo) {
+    auto demo = BuildDemo(**store);
+    if (!demo.ok()) return Fail(demo.status());
+    std::cout << "  demo: " << demo->facilities << " facilities, " << demo->data_values
+              << " data values\n";
+    std::cout << "  demo users (one-time passwords, shown only now):\n";
+    for (const auto& u : demo->users)
+      std::cout << "    " << u.username << "  " << u.password << "  (" << u.role << ", "
+                << u.org_unit_name << ")\n";
+  }
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "  done in " << secs << " s\n";
+  return 0;
+}
+
+int RunServe(const ServeOptions& o) {
+  auto store = OpenExisting(o.db);
+  if (!store.ok()) return Fail(store.status());
+  http::App app(std::move(*store));
+  if (Status s = app.Init(); !s.ok()) return Fail(s);
+  http::ServerOptions options;
+  options.bind = o.bind;
+  options.port = static_cast<unsigned short>(o.port);
+  Status s = http::ServeForever(app, options);
+  return s.ok() ? 0 : Fail(s);
+}
+
+int RunDemo(const ServeOptions& o) {
+  if (!std::filesystem::exists(o.db)) {
+    std::cout << "weijian: creating the demo database " << o.db << " (鄂尔多斯市)\n";
+    InitOptions init{o.db, "1506", true};
+    if (int rc = RunInit(init); rc != 0) {
+      std::error_code ec;
+      std::filesystem::remove(o.db, ec);  // never leave a half-built demo behind
+      std::filesystem::remove(o.db + "-wal", ec);
+      std::filesystem::remove(o.db + "-shm", ec);
+      return rc;
+    }
+  }
+  return RunServe(o);
+}
+
+int RunUserAdd(const UserAddOptions& o) {
+  if (std::find(std::begin(kRoles), std::end(kRoles), o.role) == std::end(kRoles))
+    return Fail(InvalidArgument("unknown role \"" + o.role +
+                                    "\" (superuser, admin, approver, entry, viewer, editor)",
+                                "--role"));
+  // Plain ASCII names: look-alike letters from other scripts cannot impersonate a colleague.
+  static const std::regex kName("^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$");
+  if (!std::regex_match(o.name, kName))
+    return Fail(InvalidArgument("a user name is 2–64 letters, digits, '.', '_' or '-' (ASCII)",
+                                "--name"));
+  if (!o.password_stdin)
+    return Fail(InvalidArgument("give the password on standard input with --password-stdin",
+                                "--password-stdin"));
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (Status s = auth::CheckPasswordPolicy(password); !s.ok()) return Fail(s);
+  auto store = OpenExisting(o.db);
+  if (!store.ok()) return Fail(store.status());
+  auto cat = metadata::Catalog::Load(**store);
+  if (!cat.ok()) return Fail(cat.status());
+  const auto* unit = (*cat)->OrgUnits().ByUidOrCode(o.org_unit);
+  if (!unit) return Fail(InvalidArgument("no org unit with code or uid \"" + o.org_unit + "\"", "--ou"));
+  auto hash = auth::HashPassword(password);
+  if (!hash.ok()) return Fail(hash.status());
+  storage::UserRecord u;
+  u.uid = RandomUid();
+  u.username = o.name;
+  u.password_hash = *hash;
+  u.roles = {o.role};
+  u.capture_org_unit_ids = {unit->id};
+  u.view_org_unit_ids = {unit->id};
+  u.created = NowMillis();
+  auto id = (*store)->CreateUser(u);
+  if (!id.ok()) return Fail(id.status());
+  std::cout << "weijian: added user " << o.name << " (" << o.role << ", " << unit->name << ")\n";
+  return 0;
+}
+
+int RunUserList(const std::string& db) {
+  auto store = OpenExisting(db);
+  if (!store.ok()) return Fail(store.status());
+  auto cat = metadata::Catalog::Load(**store);
+  if (!cat.ok()) return Fail(cat.status());
+  auto users = (*store)->ListUsers();
+  if (!users.ok()) return Fail(users.status());
+  for (const auto& u : *users) {
+    std::string roles, units;
+    for (const auto& r : u.roles) roles += (roles.empty() ? "" : ",") + r;
+    for (auto id : u.capture_org_unit_ids)
+      if (const auto* ou = (*cat)->OrgUnits().ById(id))
+        units += (units.empty() ? "" : ",") + ou->code;
+    std::cout << u.uid << '\t' << u.username << '\t' << roles << '\t' << units << '\t'
+              << (u.disabled ? "disabled" : "active") << '\n';
+  }
+  return 0;
+}
+
+int RunOrgUnits(const OrgUnitsOptions& o) {
+  auto store = OpenExisting(o.db);
+  if (!store.ok()) return Fail(store.status());
+  auto loaded = metadata::Catalog::Load(**store);
+  if (!loaded.ok()) return Fail(loaded.status());
+  const metadata::Catalog& cat = **loaded;
+  std::vector<const storage::OrgUnitRecord*> units;
+  if (!o.parent.empty()) {
+    const auto* p = cat.OrgUnits().ByUidOrCode(o.parent);
+    if (!p) return Fail(InvalidArgument("no org unit with code or uid \"" + o.parent + "\"", "--parent"));
+    units = cat.ChildrenOf(p->id);
+  } else {
+    for (std::size_t i = 0; i < cat.tree().size(); ++i)
+      units.push_back(cat.OrgUnits().ById(cat.tree().IdAt(static_cast<std::int32_t>(i))));
+  }
+  std::string out;
+  for (const auto* u : units) {
+    if (o.level && u->level != o.level) continue;
+    const auto* parent = cat.OrgUnits().ById(u->parent_id);
+    out += u->uid + '\t' + u->code + '\t' + u->name + '\t' + std::to_string(u->level) + '\t' +
+           (parent ? parent->code : std::string()) + '\n';
+  }
+  std::cout << out;
+  return 0;
+}
+
+}  // namespace weijian::cli

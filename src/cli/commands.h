@@ -1,0 +1,42 @@
+// The `weijian` command's subcommands as functions returning an exit code:
+// 0 success, 1 the operation failed, 2 bad usage or unreadable input.
+#pragma once
+
+#include <string>
+
+namespace weijian::cli {
+
+struct InitOptions {
+  std::string db;
+  std::string divisions;
+  bool demo = false;
+};
+int RunInit(const InitOptions& o);
+
+struct ServeOptions {
+  std::string db;
+  std::string bind = "127.0.0.1";
+  int port = 8080;
+};
+int RunServe(const ServeOptions& o);
+// Creates the demo database when it does not exist, then serves it.
+int RunDemo(const ServeOptions& o);
+
+struct UserAddOptions {
+  std::string db;
+  std::string name;
+  std::string role;
+  std::string org_unit;
+  bool password_stdin = false;
+};
+int RunUserAdd(const UserAddOptions& o);
+int RunUserList(const std::string& db);
+
+struct OrgUnitsOptions {
+  std::string db;
+  int level = 0;
+  std::string parent;
+};
+int RunOrgUnits(const OrgUnitsOptions& o);
+
+}  // namespace weijian::cli

@@ -1,0 +1,87 @@
+// The `weijian` command. Exit codes: 0 success, 1 the operation failed, 2 bad usage.
+#include <CLI/CLI.hpp>
+#include <weijian/version.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace weijian::cli;
+  CLI::App app{"weijian — 卫生健康信息平台 (health information platform)", "weijian"};
+  app.set_version_flag("--version", std::string("weijian ") + weijian::kVersion);
+  app.require_subcommand(1);
+
+  InitOptions init;
+  auto* init_cmd = app.add_subcommand("init", "create a database and load the org-unit tree");
+  init_cmd->add_option("--db", init.db, "database file")->required();
+  init_cmd->add_option("--divisions", init.divisions,
+                       "division code to load: 0 (all of China), 15, 1506, 150624 …")
+      ->required();
+  init_cmd->add_flag("--demo", init.demo, "also load the demo metadata, facilities and data");
+
+  ServeOptions demo{"weijian-demo.db"};
+  auto* demo_cmd = app.add_subcommand("demo", "create the demo database if needed and serve it");
+  demo_cmd->add_option("--db", demo.db, "database file")->capture_default_str();
+  demo_cmd->add_option("--port", demo.port, "port")->check(CLI::Range(1, 65535))->capture_default_str();
+  demo_cmd->add_option("--bind", demo.bind, "address to listen on")->capture_default_str();
+
+  ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "serve a database over HTTP");
+  serve_cmd->add_option("--db", serve.db, "database file")->required();
+  serve_cmd->add_option("--bind", serve.bind, "address to listen on")->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+
+  auto* user_cmd = app.add_subcommand("user", "manage users");
+  user_cmd->require_subcommand(1);
+  UserAddOptions user_add;
+  auto* add_cmd = user_cmd->add_subcommand("add", "add a user");
+  add_cmd->add_option("--db", user_add.db, "database file")->required();
+  add_cmd->add_option("--name", user_add.name, "user name")->required();
+  add_cmd->add_option("--role", user_add.role,
+                      "superuser, admin, approver, entry, viewer or editor")
+      ->required();
+  add_cmd->add_option("--ou", user_add.org_unit, "org unit code or uid")->required();
+  add_cmd->add_flag("--password-stdin", user_add.password_stdin,
+                    "read the password from standard input");
+  std::string list_db;
+  auto* list_cmd = user_cmd->add_subcommand("list", "list users");
+  list_cmd->add_option("--db", list_db, "database file")->required();
+
+  OrgUnitsOptions ous;
+  auto* ou_cmd = app.add_subcommand("orgunits", "list org units: uid, code, name, level, parent code");
+  ou_cmd->add_option("--db", ous.db, "database file")->required();
+  ou_cmd->add_option("--level", ous.level, "only this level (1 省 … 5 村)")->check(CLI::Range(1, 20));
+  ou_cmd->add_option("--parent", ous.parent, "only the children of this unit (code or uid)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line that says what is wrong; the usage is one --help away.
+    std::string what = e.what();
+    if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+    std::cerr << "weijian: " << what << " (see weijian --help)\n";
+    return 2;
+  }
+
+  try {
+    if (*init_cmd) return RunInit(init);
+    if (*demo_cmd) return RunDemo(demo);
+    if (*serve_cmd) return RunServe(serve);
+    if (*add_cmd) return RunUserAdd(user_add);
+    if (*list_cmd) return RunUserList(list_db);
+    if (*ou_cmd) return RunOrgUnits(ous);
+  } catch (const std::exception& e) {
+    std::cerr << "weijian: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}

@@ -1,0 +1,297 @@
+#include "exchange/data_values.h"
+
+#include <algorithm>
+
+#include "core/date.h"
+#include "metadata/value_type.h"
+
+namespace weijian::exchange {
+
+using nlohmann::json;
+
+namespace {
+
+template <typename T>
+const T* Lookup(const metadata::RecordIndex<T>& index, IdScheme scheme, const std::string& key) {
+  if (const T* r = index.Find(scheme, key)) return r;
+  // Codes are what people type; accept a uid where a code is expected and the reverse.
+  return scheme == IdScheme::kName ? nullptr : index.ByUidOrCode(key);
+}
+
+const char* SchemeWord(IdScheme s) {
+  switch (s) {
+    case IdScheme::kUid: return "uid";
+    case IdScheme::kCode: return "code";
+    case IdScheme::kName: return "name";
+  }
+  return "id";
+}
+
+}  // namespace
+
+Result<ResolvedValue> DataValueService::Resolve(const Catalog& cat, const DataValueInput& in,
+                                                const IdSchemes& schemes, bool for_delete) const {
+  ResolvedValue r;
+  if (in.data_element.empty()) return InvalidArgument("is required", "dataElement");
+  r.data_element = Lookup(cat.DataElements(), schemes.data_element, in.data_element);
+  if (!r.data_element)
+    return Conflict(std::string("unknown data element ") + SchemeWord(schemes.data_element) + " " +
+                        in.data_element,
+                    "dataElement");
+  if (in.period.empty()) return InvalidArgument("is required", "period");
+  auto period = ParsePeriod(in.period);
+  if (!period.ok()) return Conflict(period.status().message(), "period");
+  r.period = *period;
+  if (in.org_unit.empty()) return InvalidArgument("is required", "orgUnit");
+  r.org_unit = Lookup(cat.OrgUnits(), schemes.org_unit, in.org_unit);
+  if (!r.org_unit)
+    return Conflict(std::string("unknown org unit ") + SchemeWord(schemes.org_unit) + " " +
+                        in.org_unit,
+                    "orgUnit");
+
+  // The data set that collects this element for this unit with this period type.
+  auto sets = cat.DataSetsOf(*r.data_element);
+  if (sets.empty())
+    return Conflict("data element " + r.data_element->name + " is not in any data set, so no "
+                    "period type or org units are defined for it",
+                    "dataElement");
+  const storage::DataSetRecord* assigned = nullptr;
+  for (const auto* ds : sets)
+    if (cat.IsAssigned(*ds, r.org_unit->id)) {
+      assigned = assigned ? assigned : ds;
+      if (ds->period_type == PeriodTypeName(r.period.type)) {
+        r.data_set = ds;
+        break;
+      }
+    }
+  if (!assigned)
+    return Conflict("org unit " + (r.org_unit->code.empty() ? r.org_unit->uid : r.org_unit->code) +
+                        " (" + r.org_unit->name + ") is not assigned data set " + sets[0]->name,
+                    "orgUnit");
+  if (!r.data_set)
+    return Conflict("period " + in.period + " is " + PeriodTypeName(r.period.type) + ", but data set " +
+                        assigned->name + " is reported " + assigned->period_type,
+                    "period");
+  if (r.data_set->open_future_periods <= 0 && r.period.start > Today())
+    return Conflict("period " + in.period + " lies in the future; data set " + r.data_set->name +
+                        " does not accept future periods",
+                    "period");
+
+  const auto* combo = cat.ComboOf(*r.data_set, *r.data_element);
+  if (in.category_option_combo.empty()) {
+    r.coc = cat.DefaultCoc();
+    if (combo && combo->uid != metadata::kDefaultCategoryComboUid)
+      return Conflict("data element " + r.data_element->name + " is disaggregated by " +
+                          combo->name + "; name the category option combo",
+                      "categoryOptionCombo");
+  } else {
+    r.coc = Lookup(cat.CategoryOptionCombos(), schemes.category_option_combo,
+                   in.category_option_combo);
+    if (!r.coc)
+      return Conflict("unknown category option combo " + in.category_option_combo,
+                      "categoryOptionCombo");
+    if (combo && r.coc->combo_uid != combo->uid)
+      return Conflict("category option combo " + r.coc->name + " does not belong to " +
+                          combo->name + ", the disaggregation of " + r.data_element->name,
+                      "categoryOptionCombo");
+  }
+  if (!r.coc) return Internal("the default category option combo is missing; run weijian init");
+  if (in.attribute_option_combo.empty()) {
+    r.aoc = cat.DefaultCoc();
+  } else {
+    r.aoc = Lookup(cat.CategoryOptionCombos(), schemes.category_option_combo,
+                   in.attribute_option_combo);
+    if (!r.aoc)
+      return Conflict("unknown attribute option combo " + in.attribute_option_combo,
+                      "attributeOptionCombo");
+    if (r.aoc->combo_uid != r.data_set->combo_uid)
+      return Conflict("attribute option combo " + r.aoc->name + " does not belong to the "
+                      "attribute combo of data set " + r.data_set->name,
+                      "attributeOptionCombo");
+  }
+  if (!for_delete) {
+    auto v = metadata::ValidateValue(r.data_element->value_type, in.value);
+    if (!v.ok()) return Conflict(v.status().message(), "value");
+    r.value = *v;
+  }
+  if (in.comment.size() > 50000) return Conflict("the comment is too long", "comment");
+  return r;
+}
+
+Result<std::int64_t> DataValueService::PeriodId(const Period& p) {
+  std::lock_guard lock(period_mu_);
+  std::string iso = p.Id();
+  if (auto it = period_ids_.find(iso); it != period_ids_.end()) return it->second;
+  storage::PeriodRecord rec{0, iso, PeriodTypeName(p.type), FormatIsoDate(p.start),
+                            FormatIsoDate(p.end)};
+  WJ_ASSIGN_OR_RETURN(std::int64_t id, store_.EnsurePeriod(rec));
+  period_ids_.emplace(iso, id);
+  return id;
+}
+
+Result<std::optional<std::int64_t>> DataValueService::ExistingPeriodId(const Period& p) {
+  std::lock_guard lock(period_mu_);
+  if (!periods_loaded_) {
+    WJ_ASSIGN_OR_RETURN(auto all, store_.LoadPeriods());
+    for (const auto& r : all) period_ids_.emplace(r.iso, r.id);
+    periods_loaded_ = true;
+  }
+  if (auto it = period_ids_.find(p.Id()); it != period_ids_.end())
+    return std::optional<std::int64_t>(it->second);
+  return std::optional<std::int64_t>();
+}
+
+storage::DataValueKey DataValueService::KeyOf(const ResolvedValue& r, std::int64_t pe) const {
+  return {r.data_element->id, pe, r.org_unit->id, r.coc->id, r.aoc->id};
+}
+
+Result<storage::WriteCounts> DataValueService::Save(const Catalog& cat, const DataValueInput& in,
+                                                    const std::string& user) {
+  WJ_ASSIGN_OR_RETURN(ResolvedValue r, Resolve(cat, in, IdSchemes{}));
+  WJ_ASSIGN_OR_RETURN(std::int64_t pe, PeriodId(r.period));
+  storage::DataValueWrite w;
+  w.key = KeyOf(r, pe);
+  w.value = r.value;
+  w.comment = in.comment;
+  if (in.followup) {
+    w.followup = *in.followup;
+  } else {
+    // Keep the existing follow-up mark when the request does not mention it.
+    WJ_ASSIGN_OR_RETURN(auto existing, store_.GetDataValue(w.key));
+    w.followup = existing && existing->followup;
+  }
+  return store_.WriteDataValues({&w, 1}, user, NowMillis());
+}
+
+Result<storage::WriteCounts> DataValueService::Delete(const Catalog& cat, const DataValueInput& in,
+                                                      const std::string& user) {
+  WJ_ASSIGN_OR_RETURN(ResolvedValue r, Resolve(cat, in, IdSchemes{}, true));
+  WJ_ASSIGN_OR_RETURN(auto pe, ExistingPeriodId(r.period));
+  if (!pe) return NotFound("no value is stored for this element, period and unit");
+  storage::DataValueWrite w;
+  w.key = KeyOf(r, *pe);
+  w.remove = true;
+  WJ_ASSIGN_OR_RETURN(auto counts, store_.WriteDataValues({&w, 1}, user, NowMillis()));
+  if (counts.deleted == 0) return NotFound("no value is stored for this element, period and unit");
+  return counts;
+}
+
+Result<storage::DataValueRecord> DataValueService::Get(const Catalog& cat,
+                                                       const DataValueInput& in) {
+  WJ_ASSIGN_OR_RETURN(ResolvedValue r, Resolve(cat, in, IdSchemes{}, true));
+  WJ_ASSIGN_OR_RETURN(auto pe, ExistingPeriodId(r.period));
+  if (!pe) return NotFound("no value is stored for this element, period and unit");
+  WJ_ASSIGN_OR_RETURN(auto v, store_.GetDataValue(KeyOf(r, *pe)));
+  if (!v || v->deleted) return NotFound("no value is stored for this element, period and unit");
+  return *v;
+}
+
+json DataValueJson(const Catalog& cat, const storage::DataValueRecord& v,
+                   const std::string& period_id) {
+  auto uid = [](const auto* r) { return r ? r->uid : std::string(); };
+  json j = {{"dataElement", uid(cat.DataElements().ById(v.key.data_element_id))},
+            {"period", period_id},
+            {"orgUnit", uid(cat.OrgUnits().ById(v.key.org_unit_id))},
+            {"categoryOptionCombo", uid(cat.CategoryOptionCombos().ById(v.key.coc_id))},
+            {"attributeOptionCombo", uid(cat.CategoryOptionCombos().ById(v.key.aoc_id))},
+            {"value", v.value},
+            {"storedBy", v.stored_by},
+            {"created", FormatTimestamp(v.created)},
+            {"lastUpdated", FormatTimestamp(v.last_updated)},
+            {"followup", v.followup}};
+  if (!v.comment.empty()) j["comment"] = v.comment;
+  if (v.deleted) j["deleted"] = true;
+  return j;
+}
+
+Result<json> DataValueService::Form(const Catalog& cat, const std::string& data_set,
+                                    const std::string& org_unit, const std::string& period) {
+  const auto* ds = cat.DataSets().ByUidOrCode(data_set);
+  if (!ds) return NotFound("unknown data set " + data_set, "dataSet");
+  const auto* ou = cat.OrgUnits().ByUidOrCode(org_unit);
+  if (!ou) return NotFound("unknown org unit " + org_unit, "orgUnit");
+  auto pe = ParsePeriod(period);
+  if (!pe.ok()) return Conflict(pe.status().message(), "period");
+  if (ds->period_type != PeriodTypeName(pe->type))
+    return Conflict("period " + period + " is " + PeriodTypeName(pe->type) + ", but data set " +
+                        ds->name + " is reported " + ds->period_type,
+                    "period");
+  if (!cat.IsAssigned(*ds, ou->id))
+    return Conflict("org unit " + ou->name + " is not assigned data set " + ds->name, "orgUnit");
+
+  json elements = json::array();
+  int expected = 0;
+  for (const auto& e : ds->elements) {
+    const auto* de = cat.DataElements().ByUid(e.data_element_uid);
+    if (!de) continue;
+    const auto* combo = cat.ComboOf(*ds, *de);
+    json cocs = json::array();
+    for (const auto* coc : cat.CombosOf(combo ? combo->uid : metadata::kDefaultCategoryComboUid)) {
+      cocs.push_back({{"id", coc->uid}, {"name", coc->name}});
+      ++expected;
+    }
+    json ej = {{"id", de->uid}, {"code", de->code}, {"name", de->name},
+               {"shortName", de->short_name}, {"valueType", de->value_type},
+               {"aggregationType", de->aggregation_type},
+               {"categoryCombo", {{"id", combo ? combo->uid : ""}, {"name", combo ? combo->name : ""}}},
+               {"categoryOptionCombos", cocs}};
+    if (!de->description.empty()) ej["description"] = de->description;
+    elements.push_back(std::move(ej));
+  }
+
+  json values = json::array();
+  int entered = 0;
+  json complete = nullptr;
+  WJ_ASSIGN_OR_RETURN(auto period_id, ExistingPeriodId(*pe));
+  if (period_id) {
+    storage::DataValueFilter filter;
+    filter.period_id = *period_id;
+    filter.org_unit_id = ou->id;
+    WJ_ASSIGN_OR_RETURN(auto rows, store_.ListDataValues(filter));
+    for (const auto& v : rows) {
+      const auto* de = cat.DataElements().ById(v.key.data_element_id);
+      if (!de) continue;
+      bool in_set = std::any_of(ds->elements.begin(), ds->elements.end(),
+                                [&](const auto& e) { return e.data_element_uid == de->uid; });
+      if (!in_set) continue;
+      ++entered;
+      values.push_back(DataValueJson(cat, v, pe->Id()));
+    }
+    const auto* aoc = cat.DefaultCoc();
+    WJ_ASSIGN_OR_RETURN(auto reg, store_.GetComplete(ds->id, *period_id, ou->id, aoc ? aoc->id : 0));
+    if (reg)
+      complete = {{"completedBy", reg->completed_by}, {"date", FormatTimestamp(reg->created)}};
+  }
+  return json{
+      {"dataSet", {{"id", ds->uid}, {"code", ds->code}, {"name", ds->name},
+                   {"periodType", ds->period_type}}},
+      {"period", {{"id", pe->Id()}, {"startDate", FormatIsoDate(pe->start)},
+                  {"endDate", FormatIsoDate(pe->end)}}},
+      {"orgUnit", {{"id", ou->uid}, {"code", ou->code}, {"name", ou->name}, {"level", ou->level}}},
+      {"dataElements", elements},
+      {"dataValues", values},
+      {"completeness", {{"expected", expected}, {"entered", entered},
+                        {"percent", expected ? 100.0 * entered / expected : 0.0}}},
+      {"complete", complete},
+  };
+}
+
+Status DataValueService::SetComplete(const Catalog& cat, const std::string& data_set,
+                                     const std::string& org_unit, const std::string& period,
+                                     bool complete, const std::string& user) {
+  const auto* ds = cat.DataSets().ByUidOrCode(data_set);
+  if (!ds) return NotFound("unknown data set " + data_set, "dataSet");
+  const auto* ou = cat.OrgUnits().ByUidOrCode(org_unit);
+  if (!ou) return NotFound("unknown org unit " + org_unit, "orgUnit");
+  auto pe = ParsePeriod(period);
+  if (!pe.ok()) return Conflict(pe.status().message(), "period");
+  if (ds->period_type != PeriodTypeName(pe->type))
+    return Conflict("period " + period + " does not match data set " + ds->name, "period");
+  if (!cat.IsAssigned(*ds, ou->id))
+    return Conflict("org unit " + ou->name + " is not assigned data set " + ds->name, "orgUnit");
+  WJ_ASSIGN_OR_RETURN(std::int64_t pid, PeriodId(*pe));
+  const auto* aoc = cat.DefaultCoc();
+  return store_.SetComplete({ds->id, pid, ou->id, aoc ? aoc->id : 0, user, NowMillis()}, complete);
+}
+
+}  // namespace weijian::exchange

@@ -1,0 +1,98 @@
+// Writing and reading data values: the one path every value takes into the store, whether it
+// comes from a form cell, the single-value API or (later) a bulk import.
+//
+// A value is resolved (element, period, unit, disaggregation, attribute — each by uid, code or
+// name) and validated against its element's value type, its data set's period type and the data
+// set's org units before anything is written. Each failure names the field that caused it.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "core/period.h"
+#include "metadata/catalog.h"
+#include "storage/store.h"
+
+namespace weijian::exchange {
+
+using metadata::Catalog;
+using metadata::IdScheme;
+
+struct DataValueInput {
+  std::string data_element;
+  std::string period;
+  std::string org_unit;
+  std::string category_option_combo;   // empty: default
+  std::string attribute_option_combo;  // empty: default
+  std::string value;
+  std::string comment;
+  std::optional<bool> followup;
+};
+
+struct IdSchemes {
+  IdScheme data_element = IdScheme::kUid;
+  IdScheme org_unit = IdScheme::kUid;
+  IdScheme category_option_combo = IdScheme::kUid;
+};
+
+// A value whose references all resolved.
+struct ResolvedValue {
+  const storage::DataElementRecord* data_element = nullptr;
+  const storage::DataSetRecord* data_set = nullptr;
+  const storage::OrgUnitRecord* org_unit = nullptr;
+  const storage::CategoryOptionComboRecord* coc = nullptr;
+  const storage::CategoryOptionComboRecord* aoc = nullptr;
+  Period period;
+  std::string value;  // normalised by the value type
+};
+
+class DataValueService {
+ public:
+  explicit DataValueService(storage::Store& store) : store_(store) {}
+
+  // Resolves and validates without writing. `for_delete` skips the value check.
+  Result<ResolvedValue> Resolve(const Catalog& catalog, const DataValueInput& in,
+                                const IdSchemes& schemes, bool for_delete = false) const;
+
+  // Saves one value (create or update), recording who and when; returns what changed.
+  Result<storage::WriteCounts> Save(const Catalog& catalog, const DataValueInput& in,
+                                    const std::string& user);
+  Result<storage::WriteCounts> Delete(const Catalog& catalog, const DataValueInput& in,
+                                      const std::string& user);
+  // The stored value (deleted ones excluded), or NotFound.
+  Result<storage::DataValueRecord> Get(const Catalog& catalog, const DataValueInput& in);
+
+  // The store id of a period, created on first use.
+  Result<std::int64_t> PeriodId(const Period& p);
+  // nullopt when no value was ever stored for the period.
+  Result<std::optional<std::int64_t>> ExistingPeriodId(const Period& p);
+
+  // A data set's form for one unit and period: sections of elements with their option combos,
+  // the values entered so far, completeness and the completion mark.
+  Result<nlohmann::json> Form(const Catalog& catalog, const std::string& data_set,
+                              const std::string& org_unit, const std::string& period);
+  Status SetComplete(const Catalog& catalog, const std::string& data_set,
+                     const std::string& org_unit, const std::string& period, bool complete,
+                     const std::string& user);
+
+  storage::Store& store() { return store_; }
+
+ private:
+  storage::DataValueKey KeyOf(const ResolvedValue& r, std::int64_t period_id) const;
+
+  storage::Store& store_;
+  std::mutex period_mu_;
+  std::unordered_map<std::string, std::int64_t> period_ids_;
+  bool periods_loaded_ = false;
+};
+
+// DHIS2's JSON for one stored value.
+nlohmann::json DataValueJson(const Catalog& catalog, const storage::DataValueRecord& v,
+                             const std::string& period_id);
+
+}  // namespace weijian::exchange

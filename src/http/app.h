@@ -1,0 +1,45 @@
+// The server's shared state: the store, the current metadata snapshot and the services.
+// Handlers reach everything through an App&; nothing here knows about sockets.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include "exchange/data_values.h"
+#include "metadata/catalog.h"
+#include "storage/store.h"
+
+namespace weijian::http {
+
+class App {
+ public:
+  explicit App(std::unique_ptr<storage::Store> store)
+      : store_(std::move(store)), values_(*store_) {}
+
+  Status Init() { return ReloadCatalog(); }
+
+  // The snapshot a request works on; it stays valid for the request even if metadata changes.
+  std::shared_ptr<const metadata::Catalog> catalog() const { return std::atomic_load(&catalog_); }
+  Status ReloadCatalog() {
+    WJ_ASSIGN_OR_RETURN(auto c, metadata::Catalog::Load(*store_));
+    std::atomic_store(&catalog_, std::move(c));
+    return Status::Ok();
+  }
+
+  storage::Store& store() { return *store_; }
+  exchange::DataValueService& values() { return values_; }
+  // Metadata writes are serialised: each validates against the snapshot the previous one left.
+  std::mutex& metadata_mutex() { return metadata_mu_; }
+  std::int64_t started_millis() const { return started_millis_; }
+  void set_started_millis(std::int64_t t) { started_millis_ = t; }
+
+ private:
+  std::unique_ptr<storage::Store> store_;
+  exchange::DataValueService values_;
+  std::shared_ptr<const metadata::Catalog> catalog_;
+  std::mutex metadata_mu_;
+  std::int64_t started_millis_ = 0;
+};
+
+}  // namespace weijian::http

@@ -1,0 +1,164 @@
+// /api/dataValues (one value: read, write, delete, history) and /api/dataEntry (a form).
+#include "core/date.h"
+#include "http/router.h"
+
+namespace weijian::http {
+
+namespace {
+using nlohmann::json;
+
+// Until sign-in exists every write is stored as made by this name; the auth work replaces it
+// with the signed-in user.
+constexpr const char* kAnonymousUser = "anonymous";
+
+// DHIS2's query parameters: de, pe, ou, co (disaggregation), cc+cp or aoc (attribute).
+exchange::DataValueInput InputFromQuery(const Request& req) {
+  exchange::DataValueInput in;
+  in.data_element = req.Query("de").value_or("");
+  in.period = req.Query("pe").value_or("");
+  in.org_unit = req.Query("ou").value_or("");
+  in.category_option_combo = req.Query("co").value_or("");
+  in.attribute_option_combo = req.Query("aoc").value_or("");
+  in.value = req.Query("value").value_or("");
+  in.comment = req.Query("comment").value_or("");
+  if (auto f = req.Query("followUp")) in.followup = *f == "true";
+  return in;
+}
+
+Result<exchange::DataValueInput> InputFromJson(const json& body) {
+  if (!body.is_object()) return InvalidArgument("the body must be a JSON object");
+  exchange::DataValueInput in;
+  static const std::map<std::string, std::string exchange::DataValueInput::*> kStrings = {
+      {"dataElement", &exchange::DataValueInput::data_element},
+      {"period", &exchange::DataValueInput::period},
+      {"orgUnit", &exchange::DataValueInput::org_unit},
+      {"categoryOptionCombo", &exchange::DataValueInput::category_option_combo},
+      {"attributeOptionCombo", &exchange::DataValueInput::attribute_option_combo},
+      {"value", &exchange::DataValueInput::value},
+      {"comment", &exchange::DataValueInput::comment},
+  };
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (auto s = kStrings.find(it.key()); s != kStrings.end()) {
+      if (it->is_null()) continue;
+      // DHIS2 sends values as strings; a bare number is accepted for the value only.
+      if (it.key() == "value" && it->is_number()) {
+        in.value = it->dump();
+        continue;
+      }
+      if (!it->is_string()) return Conflict("must be a string", it.key());
+      in.*(s->second) = it->get<std::string>();
+    } else if (it.key() == "followUp" || it.key() == "followup") {
+      if (!it->is_boolean()) return Conflict("must be true or false", it.key());
+      in.followup = it->get<bool>();
+    } else {
+      return Conflict("unknown field \"" + it.key() + "\"", it.key());
+    }
+  }
+  return in;
+}
+
+Response WithStatus(const Status& s) {
+  // Resolution failures are about the content, not the syntax: 409, as DHIS2 answers.
+  if (s.code() == StatusCode::kInvalidArgument) return ErrorResponse(Conflict(s.message(), s.field()));
+  return ErrorResponse(s);
+}
+
+Response GetDataValue(const Request& req, App& app) {
+  auto cat = app.catalog();
+  auto in = InputFromQuery(req);
+  auto v = app.values().Get(*cat, in);
+  if (!v.ok()) return WithStatus(v.status());
+  auto pe = ParsePeriod(in.period);
+  return JsonResponse(exchange::DataValueJson(*cat, *v, pe->Id()));
+}
+
+Response PostDataValue(const Request& req, App& app) {
+  auto cat = app.catalog();
+  exchange::DataValueInput in;
+  if (!req.body.empty() && req.Header("content-type").find("json") != std::string::npos) {
+    auto body = ParseJsonBody(req);
+    if (!body.ok()) return ErrorResponse(body.status());
+    auto parsed = InputFromJson(*body);
+    if (!parsed.ok()) return WithStatus(parsed.status());
+    in = std::move(*parsed);
+  } else {
+    in = InputFromQuery(req);
+  }
+  auto counts = app.values().Save(*cat, in, kAnonymousUser);
+  if (!counts.ok()) return WithStatus(counts.status());
+  return JsonResponse({{"status", "OK"},
+                       {"importCount", {{"imported", counts->imported},
+                                        {"updated", counts->updated},
+                                        {"ignored", counts->ignored},
+                                        {"deleted", counts->deleted}}}},
+                      counts->imported ? 201 : 200);
+}
+
+Response DeleteDataValue(const Request& req, App& app) {
+  auto cat = app.catalog();
+  auto counts = app.values().Delete(*cat, InputFromQuery(req), kAnonymousUser);
+  if (!counts.ok()) return WithStatus(counts.status());
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+Response DataValueHistory(const Request& req, App& app) {
+  auto cat = app.catalog();
+  auto in = InputFromQuery(req);
+  auto r = app.values().Resolve(*cat, in, {}, true);
+  if (!r.ok()) return WithStatus(r.status());
+  auto pe = app.values().ExistingPeriodId(r->period);
+  if (!pe.ok()) return ErrorResponse(pe.status());
+  json audits = json::array();
+  if (*pe) {
+    storage::DataValueKey key{r->data_element->id, **pe, r->org_unit->id, r->coc->id, r->aoc->id};
+    auto rows = app.store().DataValueHistory(key);
+    if (!rows.ok()) return ErrorResponse(rows.status());
+    for (const auto& a : *rows) {
+      json j = {{"auditType", a.audit_type}, {"modifiedBy", a.modified_by},
+                {"created", FormatTimestamp(a.created)}};
+      j["previousValue"] = a.previous_value ? json(*a.previous_value) : json(nullptr);
+      j["value"] = a.value ? json(*a.value) : json(nullptr);
+      audits.push_back(std::move(j));
+    }
+  }
+  return JsonResponse({{"dataValueAudits", audits}});
+}
+
+Response GetForm(const Request& req, App& app) {
+  auto cat = app.catalog();
+  for (const char* p : {"dataSet", "orgUnit", "period"})
+    if (!req.Query(p)) return ErrorResponse(409, "is required", p);
+  auto form = app.values().Form(*cat, *req.Query("dataSet"), *req.Query("orgUnit"),
+                                *req.Query("period"));
+  if (!form.ok()) return WithStatus(form.status());
+  return JsonResponse(*form);
+}
+
+Response SetComplete(const Request& req, App& app, bool complete) {
+  auto cat = app.catalog();
+  for (const char* p : {"dataSet", "orgUnit", "period"})
+    if (!req.Query(p)) return ErrorResponse(409, "is required", p);
+  Status s = app.values().SetComplete(*cat, *req.Query("dataSet"), *req.Query("orgUnit"),
+                                      *req.Query("period"), complete, kAnonymousUser);
+  if (!s.ok()) return WithStatus(s);
+  return JsonResponse({{"status", "OK"}, {"complete", complete}});
+}
+}  // namespace
+
+std::vector<Route> DataValueRoutes() {
+  return {
+      {"GET", "/api/dataValues", GetDataValue},
+      {"POST", "/api/dataValues", PostDataValue},
+      {"DELETE", "/api/dataValues", DeleteDataValue},
+      {"GET", "/api/audits/dataValue", DataValueHistory},
+      {"GET", "/api/dataEntry/form", GetForm},
+      {"POST", "/api/dataEntry/complete",
+       [](const Request& r, App& a) { return SetComplete(r, a, true); }},
+      {"DELETE", "/api/dataEntry/complete",
+       [](const Request& r, App& a) { return SetComplete(r, a, false); }},
+  };
+}
+
+}  // namespace weijian::http

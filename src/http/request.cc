@@ -1,0 +1,131 @@
+#include "http/request.h"
+
+namespace weijian::http {
+
+using nlohmann::json;
+
+std::optional<std::string> Request::Query(const std::string& name) const {
+  auto it = query.find(name);
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> Request::QueryAll(const std::string& name) const {
+  std::vector<std::string> out;
+  auto [b, e] = query.equal_range(name);
+  for (auto it = b; it != e; ++it) out.push_back(it->second);
+  return out;
+}
+
+std::string Request::Header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+Response JsonResponse(const json& body, int status) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kConflict: return 409;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+namespace {
+const char* HttpStatusText(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+  }
+}
+}  // namespace
+
+Response ErrorResponse(int http_status, const std::string& message, const std::string& field) {
+  json body = {{"httpStatus", HttpStatusText(http_status)},
+               {"httpStatusCode", http_status},
+               {"status", "ERROR"},
+               {"message", field.empty() ? message : field + ": " + message}};
+  if (!field.empty()) body["field"] = field;
+  return JsonResponse(body, http_status);
+}
+
+Response ErrorResponse(const Status& status) {
+  return ErrorResponse(HttpStatusFor(status.code()), status.message(), status.field());
+}
+
+Result<json> ParseJsonBody(const Request& req) {
+  if (req.body.empty()) return InvalidArgument("the request body is empty; send JSON");
+  try {
+    return json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    return InvalidArgument("the body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  }
+}
+
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size()) return InvalidArgument("bad %-escape in the URL");
+      auto hex = [](char h) -> int {
+        if (h >= '0' && h <= '9') return h - '0';
+        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+        return -1;
+      };
+      int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+      if (hi < 0 || lo < 0) return InvalidArgument("bad %-escape in the URL");
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+Result<std::multimap<std::string, std::string>> ParseQuery(std::string_view q) {
+  std::multimap<std::string, std::string> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view part = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    WJ_ASSIGN_OR_RETURN(std::string key, PercentDecode(part.substr(0, eq), true));
+    std::string value;
+    if (eq != std::string_view::npos) {
+      WJ_ASSIGN_OR_RETURN(value, PercentDecode(part.substr(eq + 1), true));
+    }
+    out.emplace(std::move(key), std::move(value));
+  }
+  return out;
+}
+
+}  // namespace weijian::http

@@ -1,0 +1,52 @@
+// Requests and responses as plain values, so handlers are plain functions that can be tested
+// without a socket. Only server.cc knows about Boost.Beast.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+
+namespace weijian::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", …
+  std::string path;    // decoded path without the query
+  std::multimap<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::map<std::string, std::string> params;  // from the route pattern, e.g. {id}
+
+  // The first value of a query parameter.
+  std::optional<std::string> Query(const std::string& name) const;
+  std::vector<std::string> QueryAll(const std::string& name) const;
+  std::string Header(const std::string& lower_name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Response JsonResponse(const nlohmann::json& body, int status = 200);
+// DHIS2's WebMessage: {"httpStatus":"Conflict","httpStatusCode":409,"status":"ERROR",…}.
+Response ErrorResponse(const Status& status);
+Response ErrorResponse(int http_status, const std::string& message, const std::string& field = {});
+// The one table that maps error codes to HTTP statuses.
+int HttpStatusFor(StatusCode code);
+
+// Parses a JSON body; a body that is not JSON is an InvalidArgument (HTTP 400) with the position.
+Result<nlohmann::json> ParseJsonBody(const Request& req);
+
+// Splits "a=1&b=%E5%8D%AB" into decoded pairs; fails on bad percent-encoding.
+Result<std::multimap<std::string, std::string>> ParseQuery(std::string_view query);
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);
+
+}  // namespace weijian::http

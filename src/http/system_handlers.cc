@@ -1,0 +1,31 @@
+// /api/system/info: what this server is and holds.
+#include <weijian/version.h>
+
+#include "core/date.h"
+#include "http/router.h"
+
+namespace weijian::http {
+
+namespace {
+Response SystemInfo(const Request&, App& app) {
+  auto cat = app.catalog();
+  auto values = app.store().CountDataValues(false);
+  auto schema = app.store().SchemaVersion();
+  return JsonResponse({
+      {"name", "weijian"},
+      {"version", kVersion},
+      {"schemaVersion", schema.ok() ? *schema : -1},
+      {"serverDate", FormatTimestamp(NowMillis())},
+      {"startedAt", FormatTimestamp(app.started_millis())},
+      {"organisationUnits", cat->org_units().size()},
+      {"dataElements", cat->records().data_elements.size()},
+      {"dataSets", cat->records().data_sets.size()},
+      {"indicators", cat->records().indicators.size()},
+      {"dataValues", values.ok() ? *values : -1},
+  });
+}
+}  // namespace
+
+std::vector<Route> SystemRoutes() { return {{"GET", "/api/system/info", SystemInfo}}; }
+
+}  // namespace weijian::http

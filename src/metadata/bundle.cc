@@ -1,0 +1,824 @@
+#include "metadata/bundle.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "core/period.h"
+#include "core/uid.h"
+#include "metadata/value_type.h"
+
+namespace weijian::metadata {
+
+using nlohmann::json;
+
+namespace {
+
+// Fields DHIS2 exports that weijian does not model; accepted and ignored so that a bundle from
+// DHIS2 imports as-is. Anything else unknown is an error: a typo must not pass silently.
+const std::set<std::string>& IgnoredFields() {
+  static const std::set<std::string> kFields = {
+      "created", "lastUpdated", "href", "sharing", "translations", "attributeValues", "access",
+      "favorites", "favorite", "createdBy", "lastUpdatedBy", "user", "publicAccess",
+      "externalAccess", "userGroupAccesses", "userAccesses", "displayName", "displayShortName",
+      "displayFormName", "displayDescription", "formName", "legendSets", "aggregationLevels",
+      "url", "style", "fieldMask", "optionSetValue", "dimensionItemType", "dimensionItem",
+      "displayNumeratorDescription", "displayDenominatorDescription", "annualized",
+      "explodeNumerator", "dataInputPeriods", "sections", "compulsoryDataElementOperands",
+      "notificationRecipients", "workflow", "version", "mobile", "skipOffline",
+      "dataElementDecoration", "renderAsTabs", "renderHorizontally", "validCompleteOnly",
+      "noValueRequiresComment", "fieldCombinationRequired", "compulsoryFieldsCompleteOnly",
+      "notifyCompletingUser", "openPeriodsAfterCoEndDate", "formType", "indicators",
+      "categoryOptionCombos", "categoryOptionGroups", "isDefault", "skipTotal",
+      "ignoreApproval", "startDate", "endDate", "organisationUnits", "categories",
+      "categoryOptions", "dataSetElements", "groupSets", "dataElementGroups", "legendSet",
+      "periodType", "shortName", "description", "featureType", "geometry", "closedDate",
+      "comment", "contactPerson", "address", "email", "phoneNumber", "children", "ancestors",
+      "path", "leaf", "level", "hierarchyLevel", "dataSets", "programs", "users"};
+  return kFields;
+}
+
+// The collections this bundle format knows, in dependency order.
+const std::vector<std::string>& Collections() {
+  static const std::vector<std::string> kNames = {
+      "organisationUnits", "categoryOptions", "categories", "categoryCombos",
+      "categoryOptionCombos", "dataElements", "dataSets", "indicatorTypes", "indicators",
+      "organisationUnitGroups", "constants"};
+  return kNames;
+}
+const std::set<std::string>& IgnoredCollections() {
+  static const std::set<std::string> kNames = {
+      "system", "date", "dataElementGroups", "dataElementGroupSets", "indicatorGroups",
+      "indicatorGroupSets", "organisationUnitLevels", "organisationUnitGroupSets",
+      "categoryOptionGroups", "categoryOptionGroupSets", "legendSets", "optionSets", "options",
+      "attributes", "sections", "userRoles", "users", "userGroups", "validationRules"};
+  return kNames;
+}
+
+std::string At(const std::string& collection, std::size_t i) {
+  return collection + "[" + std::to_string(i) + "]";
+}
+
+// Reads one object's fields, remembering which were used, and rejects unknown ones at the end.
+class Fields {
+ public:
+  Fields(const json& obj, std::string where) : obj_(obj), where_(std::move(where)) {}
+
+  Result<std::string> Str(const std::string& name, bool required, std::string fallback = {}) {
+    used_.insert(name);
+    auto it = obj_.find(name);
+    if (it == obj_.end() || it->is_null()) {
+      if (required) return InvalidArgument("is required", Field(name));
+      return fallback;
+    }
+    if (!it->is_string()) return InvalidArgument("must be a string", Field(name));
+    return it->get<std::string>();
+  }
+  Result<double> Num(const std::string& name, double fallback) {
+    used_.insert(name);
+    auto it = obj_.find(name);
+    if (it == obj_.end() || it->is_null()) return fallback;
+    if (!it->is_number()) return InvalidArgument("must be a number", Field(name));
+    return it->get<double>();
+  }
+  Result<bool> Bool(const std::string& name, bool fallback) {
+    used_.insert(name);
+    auto it = obj_.find(name);
+    if (it == obj_.end() || it->is_null()) return fallback;
+    if (!it->is_boolean()) return InvalidArgument("must be true or false", Field(name));
+    return it->get<bool>();
+  }
+  // A reference {"id": …} or {"code": …}; returns nullptr when absent.
+  Result<const json*> Ref(const std::string& name, bool required) {
+    used_.insert(name);
+    auto it = obj_.find(name);
+    if (it == obj_.end() || it->is_null()) {
+      if (required) return InvalidArgument("is required", Field(name));
+      return static_cast<const json*>(nullptr);
+    }
+    if (!it->is_object()) return InvalidArgument("must be an object {\"id\": …}", Field(name));
+    return &*it;
+  }
+  Result<const json*> Array(const std::string& name) {
+    used_.insert(name);
+    auto it = obj_.find(name);
+    if (it == obj_.end() || it->is_null()) return static_cast<const json*>(nullptr);
+    if (!it->is_array()) return InvalidArgument("must be an array", Field(name));
+    return &*it;
+  }
+  Status CheckUnknown() const {
+    for (auto it = obj_.begin(); it != obj_.end(); ++it) {
+      if (used_.count(it.key()) || it.key() == "id" || it.key() == "code" || it.key() == "name")
+        continue;
+      if (IgnoredFields().count(it.key())) continue;
+      return InvalidArgument("unknown field \"" + it.key() + "\"", Field(it.key()));
+    }
+    return Status::Ok();
+  }
+  std::string Field(const std::string& name) const { return where_ + "." + name; }
+  const std::string& where() const { return where_; }
+
+ private:
+  const json& obj_;
+  std::string where_;
+  std::set<std::string> used_;
+};
+
+// Tracks what the bundle defines, by uid and by code, per kind, so that references inside the
+// bundle resolve before falling back to what is stored.
+struct Defined {
+  std::map<std::string, std::string> uid_by_code;
+  std::set<std::string> uids;
+};
+
+class Importer {
+ public:
+  Importer(const json& bundle, const Catalog& current) : bundle_(bundle), cat_(current) {}
+
+  Result<MetadataImportReport> Run(storage::Store& store) {
+    if (!bundle_.is_object()) return InvalidArgument("a metadata bundle must be a JSON object");
+    for (auto it = bundle_.begin(); it != bundle_.end(); ++it) {
+      const auto& names = Collections();
+      if (std::find(names.begin(), names.end(), it.key()) == names.end() &&
+          !IgnoredCollections().count(it.key()))
+        return InvalidArgument("unknown collection \"" + it.key() + "\"", it.key());
+      if (std::find(names.begin(), names.end(), it.key()) != names.end() && !it->is_array())
+        return InvalidArgument("must be an array", it.key());
+    }
+    // First pass: assign uids so that references inside the bundle resolve in any order.
+    for (const auto& name : Collections()) WJ_RETURN_IF_ERROR(AssignUids(name));
+    WJ_RETURN_IF_ERROR(ReadOrgUnits());
+    WJ_RETURN_IF_ERROR(ReadCategoryOptions());
+    WJ_RETURN_IF_ERROR(ReadCategories());
+    WJ_RETURN_IF_ERROR(ReadCategoryCombos());
+    WJ_RETURN_IF_ERROR(ReadCategoryOptionCombos());
+    WJ_RETURN_IF_ERROR(GenerateMissingCocs());
+    WJ_RETURN_IF_ERROR(ReadDataElements());
+    WJ_RETURN_IF_ERROR(ReadDataSets());
+    WJ_RETURN_IF_ERROR(ReadIndicatorTypes());
+    WJ_RETURN_IF_ERROR(ReadIndicators());
+    WJ_RETURN_IF_ERROR(ReadOrgUnitGroups());
+    WJ_RETURN_IF_ERROR(ReadConstants());
+    WJ_RETURN_IF_ERROR(store.UpsertMetadata(out_, new_units_));
+    return report_;
+  }
+
+ private:
+  const json* Collection(const std::string& name) const {
+    auto it = bundle_.find(name);
+    return it == bundle_.end() ? nullptr : &*it;
+  }
+
+  // Finds the uid an object will have: its id, else the stored object with its code, else a
+  // stable uid derived from its code.
+  template <typename T>
+  Result<std::string> UidFor(const json& obj, const std::string& where, const std::string& kind,
+                             const RecordIndex<T>& stored) {
+    if (auto id = obj.find("id"); id != obj.end()) {
+      if (!id->is_string() || !IsValidUid(id->get<std::string>()))
+        return InvalidArgument("is not a valid uid (11 letters or digits, starting with a letter)",
+                               where + ".id");
+      return id->get<std::string>();
+    }
+    if (auto code = obj.find("code"); code != obj.end() && code->is_string()) {
+      if (const T* r = stored.ByCode(code->get<std::string>())) return r->uid;
+      return StableUid(kind, code->get<std::string>());
+    }
+    return RandomUid();
+  }
+
+  Status AssignUids(const std::string& name) {
+    const json* arr = Collection(name);
+    if (!arr) return Status::Ok();
+    auto& defined = defined_[name];
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const json& obj = (*arr)[i];
+      std::string where = At(name, i);
+      if (!obj.is_object()) return InvalidArgument("must be an object", where);
+      Result<std::string> uid = Status();
+      if (name == "organisationUnits") uid = UidFor(obj, where, "ou", cat_.OrgUnits());
+      else if (name == "categoryOptions") uid = UidFor(obj, where, "co", cat_.CategoryOptions());
+      else if (name == "categories") uid = UidFor(obj, where, "cat", cat_.Categories());
+      else if (name == "categoryCombos") uid = UidFor(obj, where, "cc", cat_.CategoryCombos());
+      else if (name == "categoryOptionCombos")
+        uid = UidFor(obj, where, "coc", cat_.CategoryOptionCombos());
+      else if (name == "dataElements") uid = UidFor(obj, where, "de", cat_.DataElements());
+      else if (name == "dataSets") uid = UidFor(obj, where, "ds", cat_.DataSets());
+      else if (name == "indicatorTypes") uid = UidFor(obj, where, "it", cat_.IndicatorTypes());
+      else if (name == "indicators") uid = UidFor(obj, where, "in", cat_.Indicators());
+      else if (name == "organisationUnitGroups") uid = UidFor(obj, where, "oug", cat_.OrgUnitGroups());
+      else uid = UidFor(obj, where, "con", cat_.Constants());
+      if (!uid.ok()) return uid.status();
+      if (auto code = obj.find("code"); code != obj.end() && code->is_string())
+        if (!defined.uid_by_code.emplace(code->get<std::string>(), *uid).second)
+          return Conflict("code \"" + code->get<std::string>() + "\" appears twice in the bundle",
+                          where + ".code");
+      if (!defined.uids.insert(*uid).second)
+        return Conflict("uid " + *uid + " appears twice in the bundle", where + ".id");
+      uids_[name].push_back(*uid);
+    }
+    return Status::Ok();
+  }
+
+  // Resolves a reference to a uid, first among the bundle's objects of `collection`, then among
+  // stored ones.
+  template <typename T>
+  Result<std::string> Resolve(const json& ref, const std::string& field,
+                              const std::string& collection, const RecordIndex<T>& stored,
+                              const char* what) {
+    auto& defined = defined_[collection];
+    if (auto id = ref.find("id"); id != ref.end() && id->is_string()) {
+      std::string uid = id->get<std::string>();
+      if (defined.uids.count(uid) || stored.ByUid(uid)) return uid;
+      // DHIS2 bundles sometimes put codes in "id"; accept a code there too.
+      if (auto it = defined.uid_by_code.find(uid); it != defined.uid_by_code.end()) return it->second;
+      if (const T* r = stored.ByCode(uid)) return r->uid;
+      return NotFound(std::string("no ") + what + " with id \"" + uid + "\"", field);
+    }
+    if (auto code = ref.find("code"); code != ref.end() && code->is_string()) {
+      std::string c = code->get<std::string>();
+      if (auto it = defined.uid_by_code.find(c); it != defined.uid_by_code.end()) return it->second;
+      if (const T* r = stored.ByCode(c)) return r->uid;
+      return NotFound(std::string("no ") + what + " with code \"" + c + "\"", field);
+    }
+    return InvalidArgument("a reference needs \"id\" or \"code\"", field);
+  }
+
+  template <typename T>
+  Result<std::vector<std::string>> ResolveAll(Fields& f, const std::string& name,
+                                              const std::string& collection,
+                                              const RecordIndex<T>& stored, const char* what) {
+    std::vector<std::string> out;
+    WJ_ASSIGN_OR_RETURN(const json* arr, f.Array(name));
+    if (!arr) return out;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      std::string field = f.Field(name) + "[" + std::to_string(i) + "]";
+      if (!(*arr)[i].is_object()) return InvalidArgument("must be an object {\"id\": …}", field);
+      WJ_ASSIGN_OR_RETURN(std::string uid, Resolve((*arr)[i], field, collection, stored, what));
+      out.push_back(std::move(uid));
+    }
+    return out;
+  }
+
+  template <typename R, typename T>
+  Status Identify(Fields& f, std::size_t i, const std::string& collection,
+                  const RecordIndex<T>& stored, R& rec) {
+    rec.uid = uids_[collection][i];
+    WJ_ASSIGN_OR_RETURN(rec.code, f.Str("code", false));
+    WJ_ASSIGN_OR_RETURN(rec.name, f.Str("name", true));
+    if (rec.name.empty()) return InvalidArgument("must not be empty", f.Field("name"));
+    if (!rec.code.empty())
+      if (const T* other = stored.ByCode(rec.code); other && other->uid != rec.uid)
+        return Conflict("code \"" + rec.code + "\" already belongs to " + other->uid,
+                        f.Field("code"));
+    auto& counts = counts_[collection];
+    (stored.ByUid(rec.uid) ? counts.second : counts.first)++;
+    return Status::Ok();
+  }
+
+  template <typename Fn>
+  Status Each(const std::string& collection, Fn fn) {
+    const json* arr = Collection(collection);
+    if (!arr) return Status::Ok();
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      Fields f((*arr)[i], At(collection, i));
+      WJ_RETURN_IF_ERROR(fn(f, i));
+      WJ_RETURN_IF_ERROR(f.CheckUnknown());
+    }
+    auto [created, updated] = counts_[collection];
+    report_.created += created;
+    report_.updated += updated;
+    report_.type_reports.push_back(
+        {{"klass", collection},
+         {"stats", {{"created", created}, {"updated", updated}, {"ignored", ignored_[collection]},
+                    {"total", created + updated + ignored_[collection]}}}});
+    return Status::Ok();
+  }
+
+  Status ReadOrgUnits() {
+    // uid → (level, path) of the units this bundle adds, so children may follow their parents.
+    std::unordered_map<std::string, std::pair<int, std::string>> pending;
+    return Each("organisationUnits", [&](Fields& f, std::size_t i) -> Status {
+      std::string uid = uids_["organisationUnits"][i];
+      if (cat_.OrgUnits().ByUid(uid)) {
+        // Existing units are owned by the division tree; a bundle may list them for reference.
+        ++ignored_["organisationUnits"];
+        f.Str("code", false).ok();
+        f.Str("name", false).ok();
+        (void)f.Ref("parent", false);
+        (void)f.Str("shortName", false);
+        (void)f.Str("facilityType", false);
+        (void)f.Str("openingDate", false);
+        return Status::Ok();
+      }
+      OrgUnitRecord u;
+      u.uid = uid;
+      WJ_ASSIGN_OR_RETURN(u.code, f.Str("code", false));
+      WJ_ASSIGN_OR_RETURN(u.name, f.Str("name", true));
+      WJ_ASSIGN_OR_RETURN(u.short_name, f.Str("shortName", false, u.name));
+      // Empty for an administrative unit; 卫生院, 村卫生室, 托育机构, 疾控中心 … for a facility.
+      WJ_ASSIGN_OR_RETURN(u.facility_type, f.Str("facilityType", false));
+      WJ_ASSIGN_OR_RETURN(u.opening_date, f.Str("openingDate", false));
+      if (!u.code.empty() && cat_.OrgUnits().ByCode(u.code))
+        return Conflict("code \"" + u.code + "\" already belongs to another org unit",
+                        f.Field("code"));
+      WJ_ASSIGN_OR_RETURN(const json* parent, f.Ref("parent", false));
+      if (!parent) {
+        // A root of the hierarchy (a province, or the top of a DHIS2 tree).
+        u.level = 1;
+        u.path = "/" + u.uid;
+      } else {
+        WJ_ASSIGN_OR_RETURN(u.parent_uid, Resolve(*parent, f.Field("parent"), "organisationUnits",
+                                                  cat_.OrgUnits(), "org unit"));
+        if (const OrgUnitRecord* p = cat_.OrgUnits().ByUid(u.parent_uid)) {
+          u.level = p->level + 1;
+          u.path = p->path + "/" + u.uid;
+        } else if (auto it = pending.find(u.parent_uid); it != pending.end()) {
+          u.level = it->second.first + 1;
+          u.path = it->second.second + "/" + u.uid;
+        } else {
+          return Conflict("the parent must be stored or listed before its children",
+                          f.Field("parent"));
+        }
+      }
+      ++counts_["organisationUnits"].first;
+      pending[u.uid] = {u.level, u.path};
+      new_units_.push_back(std::move(u));
+      return Status::Ok();
+    });
+  }
+
+  Status ReadCategoryOptions() {
+    return Each("categoryOptions", [&](Fields& f, std::size_t i) -> Status {
+      storage::CategoryOptionRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "categoryOptions", cat_.CategoryOptions(), r));
+      WJ_ASSIGN_OR_RETURN(r.short_name, f.Str("shortName", false, r.name));
+      out_.category_options.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
+  Result<std::string> DimensionType(Fields& f) {
+    WJ_ASSIGN_OR_RETURN(std::string t, f.Str("dataDimensionType", false, "DISAGGREGATION"));
+    if (t != "DISAGGREGATION" && t != "ATTRIBUTE")
+      return InvalidArgument("must be DISAGGREGATION or ATTRIBUTE", f.Field("dataDimensionType"));
+    return t;
+  }
+
+  Status ReadCategories() {
+    return Each("categories", [&](Fields& f, std::size_t i) -> Status {
+      storage::CategoryRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "categories", cat_.Categories(), r));
+      WJ_ASSIGN_OR_RETURN(r.data_dimension_type, DimensionType(f));
+      WJ_ASSIGN_OR_RETURN(r.option_uids, ResolveAll(f, "categoryOptions", "categoryOptions",
+                                                    cat_.CategoryOptions(), "category option"));
+      if (r.option_uids.empty())
+        return InvalidArgument("a category needs at least one option", f.Field("categoryOptions"));
+      out_.categories.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
+  Status ReadCategoryCombos() {
+    return Each("categoryCombos", [&](Fields& f, std::size_t i) -> Status {
+      storage::CategoryComboRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "categoryCombos", cat_.CategoryCombos(), r));
+      WJ_ASSIGN_OR_RETURN(r.data_dimension_type, DimensionType(f));
+      WJ_ASSIGN_OR_RETURN(r.category_uids, ResolveAll(f, "categories", "categories",
+                                                      cat_.Categories(), "category"));
+      if (r.category_uids.empty())
+        return InvalidArgument("a category combo needs at least one category",
+                               f.Field("categories"));
+      out_.category_combos.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
+  Status ReadCategoryOptionCombos() {
+    return Each("categoryOptionCombos", [&](Fields& f, std::size_t i) -> Status {
+      storage::CategoryOptionComboRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "categoryOptionCombos", cat_.CategoryOptionCombos(), r));
+      WJ_ASSIGN_OR_RETURN(const json* combo, f.Ref("categoryCombo", true));
+      WJ_ASSIGN_OR_RETURN(r.combo_uid, Resolve(*combo, f.Field("categoryCombo"), "categoryCombos",
+                                               cat_.CategoryCombos(), "category combo"));
+      WJ_ASSIGN_OR_RETURN(r.option_uids, ResolveAll(f, "categoryOptions", "categoryOptions",
+                                                    cat_.CategoryOptions(), "category option"));
+      std::sort(r.option_uids.begin(), r.option_uids.end());
+      out_.category_option_combos.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
+  // Options of a category, from the bundle if it defines the category, else from the store.
+  const std::vector<std::string>* OptionsOf(const std::string& category_uid) const {
+    for (const auto& c : out_.categories)
+      if (c.uid == category_uid) return &c.option_uids;
+    if (const auto* c = cat_.Categories().ByUid(category_uid)) return &c->option_uids;
+    return nullptr;
+  }
+  const std::string* OptionName(const std::string& uid) const {
+    for (const auto& o : out_.category_options)
+      if (o.uid == uid) return &o.name;
+    if (const auto* o = cat_.CategoryOptions().ByUid(uid)) return &o->name;
+    return nullptr;
+  }
+
+  // Every combination of options of each combo in the bundle gets an option combo, named
+  // "女, 35-49岁" after its options, unless the bundle or the store already has one for it.
+  Status GenerateMissingCocs() {
+    for (const auto& combo : out_.category_combos) {
+      std::set<std::vector<std::string>> existing;
+      for (const auto& coc : out_.category_option_combos)
+        if (coc.combo_uid == combo.uid) existing.insert(coc.option_uids);
+      for (const auto* coc : cat_.CombosOf(combo.uid)) {
+        auto opts = coc->option_uids;
+        std::sort(opts.begin(), opts.end());
+        existing.insert(opts);
+      }
+      std::vector<std::vector<std::string>> combos = {{}};
+      for (const auto& cat_uid : combo.category_uids) {
+        const auto* options = OptionsOf(cat_uid);
+        if (!options) return Internal("category " + cat_uid + " vanished during import");
+        std::vector<std::vector<std::string>> next;
+        for (const auto& prefix : combos)
+          for (const auto& o : *options) {
+            auto v = prefix;
+            v.push_back(o);
+            next.push_back(std::move(v));
+          }
+        combos = std::move(next);
+      }
+      int generated = 0;
+      for (const auto& ordered : combos) {
+        auto key = ordered;
+        std::sort(key.begin(), key.end());
+        if (existing.count(key)) continue;
+        storage::CategoryOptionComboRecord coc;
+        std::string joined;
+        for (const auto& o : key) joined += o;
+        coc.uid = combo.uid == kDefaultCategoryComboUid ? std::string(kDefaultCocUid)
+                                                         : StableUid("coc", combo.uid + joined);
+        for (std::size_t k = 0; k < ordered.size(); ++k) {
+          if (k) coc.name += ", ";
+          const std::string* n = OptionName(ordered[k]);
+          coc.name += n ? *n : ordered[k];
+        }
+        coc.combo_uid = combo.uid;
+        coc.option_uids = key;
+        out_.category_option_combos.push_back(std::move(coc));
+        ++generated;
+      }
+      report_.created += generated;
+    }
+    return Status::Ok();
+  }
+
+  Result<std::string> ComboRef(Fields& f, const std::string& name) {
+    WJ_ASSIGN_OR_RETURN(const json* ref, f.Ref(name, false));
+    if (!ref) return std::string(kDefaultCategoryComboUid);
+    return Resolve(*ref, f.Field(name), "categoryCombos", cat_.CategoryCombos(), "category combo");
+  }
+
+  Status ReadDataElements() {
+    return Each("dataElements", [&](Fields& f, std::size_t i) -> Status {
+      storage::DataElementRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "dataElements", cat_.DataElements(), r));
+      WJ_ASSIGN_OR_RETURN(r.short_name, f.Str("shortName", false, r.name));
+      WJ_ASSIGN_OR_RETURN(r.description, f.Str("description", false));
+      WJ_ASSIGN_OR_RETURN(r.value_type, f.Str("valueType", false, "INTEGER_ZERO_OR_POSITIVE"));
+      if (!IsKnownValueType(r.value_type))
+        return InvalidArgument("unknown value type \"" + r.value_type + "\"", f.Field("valueType"));
+      WJ_ASSIGN_OR_RETURN(r.aggregation_type, f.Str("aggregationType", false, "SUM"));
+      if (!IsKnownAggregationType(r.aggregation_type))
+        return InvalidArgument("unknown aggregation type \"" + r.aggregation_type + "\"",
+                               f.Field("aggregationType"));
+      WJ_ASSIGN_OR_RETURN(r.domain_type, f.Str("domainType", false, "AGGREGATE"));
+      if (r.domain_type != "AGGREGATE" && r.domain_type != "TRACKER")
+        return InvalidArgument("must be AGGREGATE or TRACKER", f.Field("domainType"));
+      WJ_ASSIGN_OR_RETURN(r.combo_uid, ComboRef(f, "categoryCombo"));
+      WJ_ASSIGN_OR_RETURN(r.zero_is_significant, f.Bool("zeroIsSignificant", false));
+      out_.data_elements.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
+  Status ReadDataSets() {
+    return Each("dataSets", [&](Fields& f, std::size_t i) -> Status {
+      storage::DataSetRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "dataSets", cat_.DataSets(), r));
+      WJ_ASSIGN_OR_RETURN(r.short_name, f.Str("shortName", false, r.name));
+      WJ_ASSIGN_OR_RETURN(r.period_type, f.Str("periodType", true));
+      if (auto t = ParsePeriodType(r.period_type); !t.ok())
+        return InvalidArgument(t.status().message(), f.Field("periodType"));
+      WJ_ASSIGN_OR_RETURN(r.combo_uid, ComboRef(f, "categoryCombo"));
+      WJ_ASSIGN_OR_RETURN(double open_future, f.Num("openFuturePeriods", 0));
+      WJ_ASSIGN_OR_RETURN(double expiry, f.Num("expiryDays", 0));
+      WJ_ASSIGN_OR_RETURN(double timely, f.Num("timelyDays", 15));
+      r.open_future_periods = static_cast<int>(open_future);
+      r.expiry_days = static_cast<int>(expiry);
+      r.timely_days = static_cast<int>(timely);
+      WJ_ASSIGN_OR_RETURN(const json* elements, f.Array("dataSetElements"));
+      if (elements) {
+        for (std::size_t k = 0; k < elements->size(); ++k) {
+          Fields ef((*elements)[k], f.Field("dataSetElements") + "[" + std::to_string(k) + "]");
+          if (!(*elements)[k].is_object()) return InvalidArgument("must be an object", ef.where());
+          WJ_ASSIGN_OR_RETURN(const json* de, ef.Ref("dataElement", true));
+          storage::DataSetElementRecord e;
+          WJ_ASSIGN_OR_RETURN(e.data_element_uid,
+                              Resolve(*de, ef.Field("dataElement"), "dataElements",
+                                      cat_.DataElements(), "data element"));
+          WJ_ASSIGN_OR_RETURN(const json* cc, ef.Ref("categoryCombo", false));
+          if (cc) {
+            WJ_ASSIGN_OR_RETURN(e.combo_uid, Resolve(*cc, ef.Field("categoryCombo"),
+                                                     "categoryCombos", cat_.CategoryCombos(),
+                                                     "category combo"));
+          }
+          (void)ef.Ref("dataSet", false);
+          WJ_RETURN_IF_ERROR(ef.CheckUnknown());
+          r.elements.push_back(std::move(e));
+        }
+      }
+      WJ_ASSIGN_OR_RETURN(r.org_unit_uids, ResolveAll(f, "organisationUnits", "organisationUnits",
+                                                      cat_.OrgUnits(), "org unit"));
+      out_.data_sets.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
+  Status ReadIndicatorTypes() {
+    return Each("indicatorTypes", [&](Fields& f, std::size_t i) -> Status {
+      storage::IndicatorTypeRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "indicatorTypes", cat_.IndicatorTypes(), r));
+      WJ_ASSIGN_OR_RETURN(double factor, f.Num("factor", 1));
+      if (factor <= 0 || factor != static_cast<int>(factor))
+        return InvalidArgument("must be a positive whole number", f.Field("factor"));
+      r.factor = static_cast<int>(factor);
+      WJ_ASSIGN_OR_RETURN(r.number, f.Bool("number", false));
+      out_.indicator_types.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
+  Status ReadIndicators() {
+    return Each("indicators", [&](Fields& f, std::size_t i) -> Status {
+      storage::IndicatorRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "indicators", cat_.Indicators(), r));
+      WJ_ASSIGN_OR_RETURN(r.short_name, f.Str("shortName", false, r.name));
+      WJ_ASSIGN_OR_RETURN(r.description, f.Str("description", false));
+      WJ_ASSIGN_OR_RETURN(const json* type, f.Ref("indicatorType", true));
+      WJ_ASSIGN_OR_RETURN(r.indicator_type_uid,
+                          Resolve(*type, f.Field("indicatorType"), "indicatorTypes",
+                                  cat_.IndicatorTypes(), "indicator type"));
+      WJ_ASSIGN_OR_RETURN(r.numerator, f.Str("numerator", true));
+      WJ_ASSIGN_OR_RETURN(r.numerator_description, f.Str("numeratorDescription", false));
+      WJ_ASSIGN_OR_RETURN(r.denominator, f.Str("denominator", true));
+      WJ_ASSIGN_OR_RETURN(r.denominator_description, f.Str("denominatorDescription", false));
+      WJ_ASSIGN_OR_RETURN(double decimals, f.Num("decimals", -1));
+      if (decimals >= 0) r.decimals = static_cast<int>(decimals);
+      out_.indicators.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
+  Status ReadOrgUnitGroups() {
+    return Each("organisationUnitGroups", [&](Fields& f, std::size_t i) -> Status {
+      storage::OrgUnitGroupRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "organisationUnitGroups", cat_.OrgUnitGroups(), r));
+      WJ_ASSIGN_OR_RETURN(r.short_name, f.Str("shortName", false, r.name));
+      WJ_ASSIGN_OR_RETURN(r.org_unit_uids, ResolveAll(f, "organisationUnits", "organisationUnits",
+                                                      cat_.OrgUnits(), "org unit"));
+      out_.org_unit_groups.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
+  Status ReadConstants() {
+    return Each("constants", [&](Fields& f, std::size_t i) -> Status {
+      storage::ConstantRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "constants", cat_.Constants(), r));
+      WJ_ASSIGN_OR_RETURN(r.value, f.Num("value", 0));
+      out_.constants.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
+  const json& bundle_;
+  const Catalog& cat_;
+  std::map<std::string, Defined> defined_;
+  std::map<std::string, std::vector<std::string>> uids_;
+  std::map<std::string, std::pair<int, int>> counts_;  // created, updated
+  std::map<std::string, int> ignored_;
+  storage::MetadataRecords out_;
+  std::vector<OrgUnitRecord> new_units_;
+  MetadataImportReport report_;
+};
+
+json Ref(const std::string& uid) { return {{"id", uid}}; }
+json Refs(const std::vector<std::string>& uids) {
+  json a = json::array();
+  for (const auto& u : uids) a.push_back(Ref(u));
+  return a;
+}
+template <typename T>
+json Identified(const T& r) {
+  json j = {{"id", r.uid}, {"name", r.name}};
+  if (!r.code.empty()) j["code"] = r.code;
+  return j;
+}
+
+}  // namespace
+
+json MetadataImportReport::ToJson() const {
+  return {{"status", "OK"},
+          {"stats", {{"created", created}, {"updated", updated}, {"deleted", 0},
+                     {"ignored", ignored}, {"total", created + updated + ignored}}},
+          {"typeReports", type_reports}};
+}
+
+Result<MetadataImportReport> ImportMetadata(const json& bundle, const Catalog& current,
+                                            storage::Store& store) {
+  Importer importer(bundle, current);
+  return importer.Run(store);
+}
+
+json OrgUnitJson(const Catalog& catalog, const OrgUnitRecord& u, bool detail) {
+  json j = Identified(u);
+  j["shortName"] = u.short_name;
+  j["level"] = u.level;
+  if (const auto* p = catalog.OrgUnits().ById(u.parent_id))
+    j["parent"] = {{"id", p->uid}, {"code", p->code}, {"name", p->name}};
+  if (!u.facility_type.empty()) j["facilityType"] = u.facility_type;
+  if (!u.opening_date.empty()) j["openingDate"] = u.opening_date;
+  if (detail) {
+    j["path"] = u.path;
+    json ancestors = json::array();
+    for (const auto* a : catalog.AncestorsAndSelf(u.id))
+      if (a->id != u.id) ancestors.push_back({{"id", a->uid}, {"code", a->code}, {"name", a->name},
+                                              {"level", a->level}});
+    j["ancestors"] = ancestors;
+    json children = json::array();
+    for (const auto* c : catalog.ChildrenOf(u.id)) {
+      json cj = {{"id", c->uid}, {"name", c->name}, {"level", c->level}};
+      if (!c->code.empty()) cj["code"] = c->code;
+      children.push_back(std::move(cj));
+    }
+    j["children"] = children;
+    j["leaf"] = children.empty();
+  }
+  return j;
+}
+
+json ExportMetadata(const Catalog& c, const MetadataExportOptions& options) {
+  const auto& r = c.records();
+  json out;
+  out["system"] = {{"name", "weijian"}};
+  if (options.include_org_units) {
+    json units = json::array();
+    for (const auto& u : c.org_units()) {
+      json j = Identified(u);
+      j["shortName"] = u.short_name;
+      j["level"] = u.level;
+      j["path"] = u.path;
+      if (const auto* p = c.OrgUnits().ById(u.parent_id)) j["parent"] = Ref(p->uid);
+      if (!u.facility_type.empty()) j["facilityType"] = u.facility_type;
+      if (!u.opening_date.empty()) j["openingDate"] = u.opening_date;
+      units.push_back(std::move(j));
+    }
+    out["organisationUnits"] = std::move(units);
+  }
+  json a = json::array();
+  for (const auto& o : r.category_options) {
+    json j = Identified(o);
+    j["shortName"] = o.short_name;
+    a.push_back(std::move(j));
+  }
+  out["categoryOptions"] = std::move(a);
+  a = json::array();
+  for (const auto& x : r.categories) {
+    json j = Identified(x);
+    j["dataDimensionType"] = x.data_dimension_type;
+    j["categoryOptions"] = Refs(x.option_uids);
+    a.push_back(std::move(j));
+  }
+  out["categories"] = std::move(a);
+  a = json::array();
+  for (const auto& x : r.category_combos) {
+    json j = Identified(x);
+    j["dataDimensionType"] = x.data_dimension_type;
+    j["categories"] = Refs(x.category_uids);
+    a.push_back(std::move(j));
+  }
+  out["categoryCombos"] = std::move(a);
+  a = json::array();
+  for (const auto& x : r.category_option_combos) {
+    json j = Identified(x);
+    j["categoryCombo"] = Ref(x.combo_uid);
+    j["categoryOptions"] = Refs(x.option_uids);
+    a.push_back(std::move(j));
+  }
+  out["categoryOptionCombos"] = std::move(a);
+  a = json::array();
+  for (const auto& x : r.data_elements) {
+    json j = Identified(x);
+    j["shortName"] = x.short_name;
+    if (!x.description.empty()) j["description"] = x.description;
+    j["valueType"] = x.value_type;
+    j["aggregationType"] = x.aggregation_type;
+    j["domainType"] = x.domain_type;
+    j["categoryCombo"] = Ref(x.combo_uid);
+    j["zeroIsSignificant"] = x.zero_is_significant;
+    a.push_back(std::move(j));
+  }
+  out["dataElements"] = std::move(a);
+  a = json::array();
+  for (const auto& x : r.data_sets) {
+    json j = Identified(x);
+    j["shortName"] = x.short_name;
+    j["periodType"] = x.period_type;
+    j["categoryCombo"] = Ref(x.combo_uid);
+    j["openFuturePeriods"] = x.open_future_periods;
+    j["expiryDays"] = x.expiry_days;
+    j["timelyDays"] = x.timely_days;
+    json els = json::array();
+    for (const auto& e : x.elements) {
+      json ej = {{"dataElement", Ref(e.data_element_uid)}};
+      if (!e.combo_uid.empty()) ej["categoryCombo"] = Ref(e.combo_uid);
+      els.push_back(std::move(ej));
+    }
+    j["dataSetElements"] = std::move(els);
+    j["organisationUnits"] = Refs(x.org_unit_uids);
+    a.push_back(std::move(j));
+  }
+  out["dataSets"] = std::move(a);
+  a = json::array();
+  for (const auto& x : r.indicator_types) {
+    json j = Identified(x);
+    j["factor"] = x.factor;
+    j["number"] = x.number;
+    a.push_back(std::move(j));
+  }
+  out["indicatorTypes"] = std::move(a);
+  a = json::array();
+  for (const auto& x : r.indicators) {
+    json j = Identified(x);
+    j["shortName"] = x.short_name;
+    if (!x.description.empty()) j["description"] = x.description;
+    j["indicatorType"] = Ref(x.indicator_type_uid);
+    j["numerator"] = x.numerator;
+    j["numeratorDescription"] = x.numerator_description;
+    j["denominator"] = x.denominator;
+    j["denominatorDescription"] = x.denominator_description;
+    if (x.decimals) j["decimals"] = *x.decimals;
+    a.push_back(std::move(j));
+  }
+  out["indicators"] = std::move(a);
+  a = json::array();
+  for (const auto& x : r.org_unit_groups) {
+    json j = Identified(x);
+    j["shortName"] = x.short_name;
+    j["organisationUnits"] = Refs(x.org_unit_uids);
+    a.push_back(std::move(j));
+  }
+  out["organisationUnitGroups"] = std::move(a);
+  a = json::array();
+  for (const auto& x : r.constants) {
+    json j = Identified(x);
+    j["value"] = x.value;
+    a.push_back(std::move(j));
+  }
+  out["constants"] = std::move(a);
+  return out;
+}
+
+Status EnsureDefaults(storage::Store& store) {
+  storage::MetadataRecords r;
+  storage::CategoryOptionRecord option;
+  option.uid = kDefaultCategoryOptionUid;
+  option.code = "default";
+  option.name = option.short_name = "default";
+  storage::CategoryRecord category;
+  category.uid = kDefaultCategoryUid;
+  category.code = "default";
+  category.name = "default";
+  category.option_uids = {option.uid};
+  storage::CategoryComboRecord combo;
+  combo.uid = kDefaultCategoryComboUid;
+  combo.code = "default";
+  combo.name = "default";
+  combo.category_uids = {category.uid};
+  storage::CategoryOptionComboRecord coc;
+  coc.uid = kDefaultCocUid;
+  coc.code = "default";
+  coc.name = "default";
+  coc.combo_uid = combo.uid;
+  coc.option_uids = {option.uid};
+  r.category_options.push_back(option);
+  r.categories.push_back(category);
+  r.category_combos.push_back(combo);
+  r.category_option_combos.push_back(coc);
+  return store.UpsertMetadata(r);
+}
+
+}  // namespace weijian::metadata

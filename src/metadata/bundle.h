@@ -1,0 +1,40 @@
+// DHIS2 metadata bundles (GET/POST /api/metadata): the subset weijian models.
+//
+// Import resolves every reference ({"id": …} or {"code": …}) against the bundle itself and then
+// against what is stored, checks every field, generates the category option combos a bundle
+// leaves out, and writes all of it in one transaction or nothing. Objects without an id get a
+// stable uid from their code, so the same bundle imported into two instances yields the same uids.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "metadata/catalog.h"
+#include "storage/store.h"
+
+namespace weijian::metadata {
+
+struct MetadataImportReport {
+  int created = 0;
+  int updated = 0;
+  int ignored = 0;
+  nlohmann::json type_reports = nlohmann::json::array();
+  nlohmann::json ToJson() const;
+};
+
+// Validates and writes a bundle. Errors name the field, e.g.
+// "dataElements[3].categoryCombo: no category combo with code \"AGE\"".
+Result<MetadataImportReport> ImportMetadata(const nlohmann::json& bundle, const Catalog& current,
+                                            storage::Store& store);
+
+struct MetadataExportOptions {
+  bool include_org_units = true;
+};
+nlohmann::json ExportMetadata(const Catalog& catalog, const MetadataExportOptions& options = {});
+
+// Creates the default category combo, category, option and option combo when absent.
+Status EnsureDefaults(storage::Store& store);
+
+// One org unit as DHIS2 shows it; `detail` adds path, ancestors and children.
+nlohmann::json OrgUnitJson(const Catalog& catalog, const OrgUnitRecord& unit, bool detail);
+
+}  // namespace weijian::metadata

@@ -1,0 +1,184 @@
+// Plain rows that cross the Store interface. Metadata rows refer to one another by uid (metadata
+// is small and is resolved in memory by the catalog); data values refer to rows by store id
+// (they are many, and ids keep them compact).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace weijian::storage {
+
+struct OrgUnitRecord {
+  std::int64_t id = 0;         // filled on load
+  std::int64_t parent_id = 0;  // filled on load; 0 for a root
+  std::string uid;
+  std::string code;
+  std::string name;
+  std::string short_name;
+  int level = 1;
+  std::string parent_uid;  // used on insert; empty for a root
+  std::string path;        // "/uid/uid/uid", DHIS2's path
+  std::string facility_type;  // empty for administrative divisions
+  std::string opening_date;
+};
+
+struct IdentifiedRecord {
+  std::int64_t id = 0;
+  std::string uid;
+  std::string code;
+  std::string name;
+};
+
+struct CategoryOptionRecord : IdentifiedRecord {
+  std::string short_name;
+};
+struct CategoryRecord : IdentifiedRecord {
+  std::string data_dimension_type = "DISAGGREGATION";
+  std::vector<std::string> option_uids;
+};
+struct CategoryComboRecord : IdentifiedRecord {
+  std::string data_dimension_type = "DISAGGREGATION";
+  std::vector<std::string> category_uids;
+};
+struct CategoryOptionComboRecord : IdentifiedRecord {
+  std::string combo_uid;
+  std::vector<std::string> option_uids;
+};
+struct DataElementRecord : IdentifiedRecord {
+  std::string short_name;
+  std::string description;
+  std::string value_type = "INTEGER_ZERO_OR_POSITIVE";
+  std::string aggregation_type = "SUM";
+  std::string domain_type = "AGGREGATE";
+  std::string combo_uid;
+  bool zero_is_significant = false;
+};
+struct DataSetElementRecord {
+  std::string data_element_uid;
+  std::string combo_uid;  // empty: the data element's own combo
+};
+struct DataSetRecord : IdentifiedRecord {
+  std::string short_name;
+  std::string period_type = "Monthly";
+  std::string combo_uid;  // attribute combo
+  int open_future_periods = 0;
+  int expiry_days = 0;
+  int timely_days = 15;
+  std::vector<DataSetElementRecord> elements;
+  std::vector<std::string> org_unit_uids;
+};
+struct IndicatorTypeRecord : IdentifiedRecord {
+  int factor = 1;
+  bool number = false;
+};
+struct IndicatorRecord : IdentifiedRecord {
+  std::string short_name;
+  std::string description;
+  std::string indicator_type_uid;
+  std::string numerator;
+  std::string numerator_description;
+  std::string denominator;
+  std::string denominator_description;
+  std::optional<int> decimals;
+};
+struct OrgUnitGroupRecord : IdentifiedRecord {
+  std::string short_name;
+  std::vector<std::string> org_unit_uids;
+};
+struct ConstantRecord : IdentifiedRecord {
+  double value = 0;
+};
+
+// Everything but org units, which are loaded separately (there can be 665k of them).
+struct MetadataRecords {
+  std::vector<CategoryOptionRecord> category_options;
+  std::vector<CategoryRecord> categories;
+  std::vector<CategoryComboRecord> category_combos;
+  std::vector<CategoryOptionComboRecord> category_option_combos;
+  std::vector<DataElementRecord> data_elements;
+  std::vector<DataSetRecord> data_sets;
+  std::vector<IndicatorTypeRecord> indicator_types;
+  std::vector<IndicatorRecord> indicators;
+  std::vector<OrgUnitGroupRecord> org_unit_groups;
+  std::vector<ConstantRecord> constants;
+};
+
+struct PeriodRecord {
+  std::int64_t id = 0;
+  std::string iso;
+  std::string period_type;
+  std::string start_date;
+  std::string end_date;
+};
+
+struct DataValueKey {
+  std::int64_t data_element_id = 0;
+  std::int64_t period_id = 0;
+  std::int64_t org_unit_id = 0;
+  std::int64_t coc_id = 0;
+  std::int64_t aoc_id = 0;
+  friend bool operator==(const DataValueKey&, const DataValueKey&) = default;
+};
+
+struct DataValueRecord {
+  DataValueKey key;
+  std::string value;
+  std::string comment;
+  bool followup = false;
+  std::string stored_by;
+  std::int64_t created = 0;       // unix millis
+  std::int64_t last_updated = 0;  // unix millis
+  bool deleted = false;
+};
+
+// One change to apply. A delete soft-deletes (the row stays, flagged, with its history).
+struct DataValueWrite {
+  DataValueKey key;
+  std::string value;
+  std::string comment;
+  bool followup = false;
+  bool remove = false;
+};
+
+struct WriteCounts {
+  int imported = 0;
+  int updated = 0;
+  int deleted = 0;
+  int ignored = 0;  // unchanged rows, or deletes of values that do not exist
+};
+
+struct DataValueAuditRecord {
+  std::int64_t id = 0;
+  DataValueKey key;
+  std::string audit_type;  // CREATE, UPDATE, DELETE
+  std::optional<std::string> previous_value;
+  std::optional<std::string> value;
+  std::string modified_by;
+  std::int64_t created = 0;
+};
+
+struct CompleteRegistrationRecord {
+  std::int64_t data_set_id = 0;
+  std::int64_t period_id = 0;
+  std::int64_t org_unit_id = 0;
+  std::int64_t aoc_id = 0;
+  std::string completed_by;
+  std::int64_t created = 0;
+};
+
+struct UserRecord {
+  std::int64_t id = 0;
+  std::string uid;
+  std::string username;
+  std::string display_name;
+  std::string password_hash;
+  bool disabled = false;
+  std::vector<std::string> roles;
+  std::vector<std::int64_t> capture_org_unit_ids;
+  std::vector<std::int64_t> view_org_unit_ids;
+  std::int64_t created = 0;
+};
+
+}  // namespace weijian::storage

@@ -1,0 +1,12 @@
+#pragma once
+#include <vector>
+
+namespace weijian::storage {
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+// Every migration of src/storage/migrations/, in version order, numbered from 1 without gaps.
+const std::vector<Migration>& Migrations();
+}  // namespace weijian::storage

@@ -1,0 +1,141 @@
+#include "storage/sqlite/sqlite_db.h"
+
+namespace weijian::storage {
+
+Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
+  std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  std::string msg = std::string(what) + ": " + detail;
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Unavailable(std::string(what) + ": the database is busy, try again (" + detail + ")");
+    case SQLITE_FULL:
+      return Unavailable(std::string(what) + ": the disk is full (" + detail + ")");
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_PERM:
+      return Unavailable(msg);
+    case SQLITE_CONSTRAINT: return Conflict(msg);
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      return InvalidArgument(std::string(what) + ": the file is not a weijian database (" +
+                             detail + ")");
+    default: return Internal(msg);
+  }
+}
+
+Stmt& Stmt::operator=(Stmt&& o) noexcept {
+  if (this != &o) {
+    if (stmt_) sqlite3_finalize(stmt_);
+    db_ = o.db_;
+    stmt_ = o.stmt_;
+    o.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+Stmt::~Stmt() {
+  if (stmt_) sqlite3_finalize(stmt_);
+}
+
+Stmt& Stmt::Bind(int i, std::int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+Stmt& Stmt::Bind(int i, double v) {
+  sqlite3_bind_double(stmt_, i, v);
+  return *this;
+}
+Stmt& Stmt::Bind(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Stmt& Stmt::BindNull(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+Stmt& Stmt::BindOptional(int i, const std::optional<std::string>& v) {
+  return v ? Bind(i, *v) : BindNull(i);
+}
+Stmt& Stmt::BindTextOrNull(int i, const std::string& v) {
+  return v.empty() ? BindNull(i) : Bind(i, v);
+}
+
+Result<bool> Stmt::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Status s = SqliteStatus(db_, rc, "database write");
+  sqlite3_reset(stmt_);
+  return s;
+}
+
+Status Stmt::Run() {
+  while (true) {
+    WJ_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) break;
+  }
+  Reset();
+  return Status::Ok();
+}
+
+void Stmt::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::string Stmt::Text(int col) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+           : std::string();
+}
+
+Result<Db> Db::Open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = SqliteStatus(raw, rc, "cannot open " + path);
+    sqlite3_close(raw);
+    return s;
+  }
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_extended_result_codes(raw, 1);
+  return Db(raw);
+}
+
+Db& Db::operator=(Db&& o) noexcept {
+  if (this != &o) {
+    if (db_) sqlite3_close(db_);
+    db_ = o.db_;
+    o.db_ = nullptr;
+  }
+  return *this;
+}
+
+Db::~Db() {
+  if (db_) sqlite3_close(db_);
+}
+
+Result<Stmt> Db::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteStatus(db_, rc, "prepare");
+  return Stmt(db_, stmt);
+}
+
+Status Db::Exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    Status s = SqliteStatus(db_, rc, "database");
+    sqlite3_free(err);
+    return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace weijian::storage

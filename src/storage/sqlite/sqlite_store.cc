@@ -1,0 +1,946 @@
+// SQLite implementation of Store.
+//
+// One connection, guarded by a mutex: SQLite serialises writers anyway, and the analytics engine
+// (not this file) serves reads from memory, so the store sees few concurrent callers. WAL mode
+// lets readers in other processes (backups, the CLI) work while the server writes;
+// synchronous=FULL makes an acknowledged write survive a power cut.
+#include <sqlite3.h>
+
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "storage/sqlite/migrations.h"
+#include "storage/sqlite/sqlite_db.h"
+#include "storage/store.h"
+
+namespace weijian::storage {
+
+int LatestSchemaVersion() { return Migrations().back().version; }
+
+namespace {
+
+Status ExpectOneChange(Db& db, const std::string& what) {
+  if (sqlite3_changes(db.raw()) != 1) return Conflict(what);
+  return Status::Ok();
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(Db db) : db_(std::move(db)) {}
+
+  Status Migrate(int target_version, const std::string& path) {
+    WJ_ASSIGN_OR_RETURN(int current, SchemaVersionLocked());
+    const int latest = LatestSchemaVersion();
+    if (current > latest) {
+      return Conflict(path + " was written by a newer weijian (schema version " +
+                      std::to_string(current) + "); this binary understands up to version " +
+                      std::to_string(latest) + ". Upgrade weijian to open it.");
+    }
+    for (const Migration& m : Migrations()) {
+      if (m.version <= current || m.version > target_version) continue;
+      Transaction tx(db_);
+      WJ_RETURN_IF_ERROR(tx.Begin());
+      Status s = db_.Exec(m.sql);
+      if (!s.ok())
+        return Internal("migration " + std::string(m.name) + " failed: " + s.message());
+      // PRAGMA takes no parameters; the version is a number from our own migration list.
+      std::string pragma = "PRAGMA user_version = " + std::to_string(m.version);
+      WJ_RETURN_IF_ERROR(db_.Exec(pragma.c_str()));
+      WJ_RETURN_IF_ERROR(tx.Commit());
+    }
+    return Status::Ok();
+  }
+
+  Result<int> SchemaVersion() override {
+    std::lock_guard lock(mu_);
+    return SchemaVersionLocked();
+  }
+
+  Status InsertOrgUnits(std::span<const OrgUnitRecord> units) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(InsertOrgUnitsLocked(units));
+    return tx.Commit();
+  }
+
+  Status InsertOrgUnitsLocked(std::span<const OrgUnitRecord> units) {
+    WJ_ASSIGN_OR_RETURN(Stmt ins, db_.Prepare(
+        "INSERT INTO org_unit(uid, code, name, short_name, level, parent_id, path, facility_type,"
+        " opening_date, created, last_updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+    // Parents are resolved through a map first (bulk loads insert parents before children),
+    // falling back to a lookup for units that were stored earlier.
+    WJ_ASSIGN_OR_RETURN(Stmt find, db_.Prepare("SELECT id FROM org_unit WHERE uid = ?"));
+    std::unordered_map<std::string, std::int64_t> ids;
+    ids.reserve(units.size());
+    const std::int64_t now = NowMillisLocal();
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      const OrgUnitRecord& u = units[i];
+      std::int64_t parent = 0;
+      if (!u.parent_uid.empty()) {
+        if (auto it = ids.find(u.parent_uid); it != ids.end()) {
+          parent = it->second;
+        } else {
+          find.Bind(1, u.parent_uid);
+          WJ_ASSIGN_OR_RETURN(bool row, find.Step());
+          if (row) parent = find.Int(0);
+          find.Reset();
+          if (!row)
+            return NotFound("parent " + u.parent_uid + " of org unit " + u.code + " does not exist",
+                            "organisationUnits[" + std::to_string(i) + "].parent");
+        }
+      }
+      ins.Bind(1, u.uid).BindTextOrNull(2, u.code).Bind(3, u.name).Bind(4, u.short_name);
+      ins.Bind(5, u.level);
+      if (parent) ins.Bind(6, parent); else ins.BindNull(6);
+      ins.Bind(7, u.path).Bind(8, u.facility_type).Bind(9, u.opening_date).Bind(10, now).Bind(11, now);
+      Status s = ins.Run();
+      if (!s.ok())
+        return s.code() == StatusCode::kConflict
+                   ? Conflict("org unit " + (u.code.empty() ? u.uid : u.code) +
+                                  " already exists (uid and code must be unique)",
+                              "organisationUnits[" + std::to_string(i) + "]")
+                   : s;
+      ids.emplace(u.uid, sqlite3_last_insert_rowid(db_.raw()));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<OrgUnitRecord>> LoadOrgUnits() override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT id, uid, coalesce(code, ''), name, short_name, level, coalesce(parent_id, 0), path,"
+        " facility_type, opening_date FROM org_unit ORDER BY id"));
+    std::vector<OrgUnitRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      OrgUnitRecord u;
+      u.id = q.Int(0);
+      u.uid = q.Text(1);
+      u.code = q.Text(2);
+      u.name = q.Text(3);
+      u.short_name = q.Text(4);
+      u.level = static_cast<int>(q.Int(5));
+      u.parent_id = q.Int(6);
+      u.path = q.Text(7);
+      u.facility_type = q.Text(8);
+      u.opening_date = q.Text(9);
+      out.push_back(std::move(u));
+    }
+    return out;
+  }
+
+  Result<std::int64_t> CountOrgUnits() override {
+    std::lock_guard lock(mu_);
+    return CountLocked("SELECT count(*) FROM org_unit");
+  }
+
+  Status UpsertMetadata(const MetadataRecords& r,
+                        std::span<const OrgUnitRecord> new_org_units) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(InsertOrgUnitsLocked(new_org_units));
+    WJ_RETURN_IF_ERROR(UpsertCategoryOptions(r.category_options));
+    WJ_RETURN_IF_ERROR(UpsertCategories(r.categories));
+    WJ_RETURN_IF_ERROR(UpsertCategoryCombos(r.category_combos));
+    WJ_RETURN_IF_ERROR(UpsertCategoryOptionCombos(r.category_option_combos));
+    WJ_RETURN_IF_ERROR(UpsertDataElements(r.data_elements));
+    WJ_RETURN_IF_ERROR(UpsertDataSets(r.data_sets));
+    WJ_RETURN_IF_ERROR(UpsertIndicatorTypes(r.indicator_types));
+    WJ_RETURN_IF_ERROR(UpsertIndicators(r.indicators));
+    WJ_RETURN_IF_ERROR(UpsertOrgUnitGroups(r.org_unit_groups));
+    WJ_RETURN_IF_ERROR(UpsertConstants(r.constants));
+    return tx.Commit();
+  }
+
+  Result<MetadataRecords> LoadMetadata() override {
+    std::lock_guard lock(mu_);
+    MetadataRecords r;
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT id, uid, coalesce(code,''), name, short_name FROM category_option ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        CategoryOptionRecord o;
+        ReadIdentified(q, o);
+        o.short_name = q.Text(4);
+        r.category_options.push_back(std::move(o));
+      }
+    }
+    WJ_ASSIGN_OR_RETURN(auto cat_options, LoadMembers(
+        "SELECT c.id, o.uid FROM category_category_option m JOIN category c ON c.id = m.category_id"
+        " JOIN category_option o ON o.id = m.option_id ORDER BY c.id, m.sort_order"));
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT id, uid, coalesce(code,''), name, data_dimension_type FROM category ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        CategoryRecord c;
+        ReadIdentified(q, c);
+        c.data_dimension_type = q.Text(4);
+        c.option_uids = std::move(cat_options[c.id]);
+        r.categories.push_back(std::move(c));
+      }
+    }
+    WJ_ASSIGN_OR_RETURN(auto combo_cats, LoadMembers(
+        "SELECT m.combo_id, c.uid FROM category_combo_category m JOIN category c"
+        " ON c.id = m.category_id ORDER BY m.combo_id, m.sort_order"));
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT id, uid, coalesce(code,''), name, data_dimension_type FROM category_combo"
+          " ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        CategoryComboRecord c;
+        ReadIdentified(q, c);
+        c.data_dimension_type = q.Text(4);
+        c.category_uids = std::move(combo_cats[c.id]);
+        r.category_combos.push_back(std::move(c));
+      }
+    }
+    WJ_ASSIGN_OR_RETURN(auto coc_options, LoadMembers(
+        "SELECT m.coc_id, o.uid FROM category_option_combo_option m JOIN category_option o"
+        " ON o.id = m.option_id ORDER BY m.coc_id, o.id"));
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT x.id, x.uid, coalesce(x.code,''), x.name, c.uid FROM category_option_combo x"
+          " JOIN category_combo c ON c.id = x.combo_id ORDER BY x.id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        CategoryOptionComboRecord c;
+        ReadIdentified(q, c);
+        c.combo_uid = q.Text(4);
+        c.option_uids = std::move(coc_options[c.id]);
+        r.category_option_combos.push_back(std::move(c));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT d.id, d.uid, coalesce(d.code,''), d.name, d.short_name, d.description,"
+          " d.value_type, d.aggregation_type, d.domain_type, c.uid, d.zero_is_significant"
+          " FROM data_element d JOIN category_combo c ON c.id = d.category_combo_id ORDER BY d.id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        DataElementRecord d;
+        ReadIdentified(q, d);
+        d.short_name = q.Text(4);
+        d.description = q.Text(5);
+        d.value_type = q.Text(6);
+        d.aggregation_type = q.Text(7);
+        d.domain_type = q.Text(8);
+        d.combo_uid = q.Text(9);
+        d.zero_is_significant = q.Int(10) != 0;
+        r.data_elements.push_back(std::move(d));
+      }
+    }
+    {
+      std::map<std::int64_t, std::vector<DataSetElementRecord>> elements;
+      WJ_ASSIGN_OR_RETURN(Stmt e, db_.Prepare(
+          "SELECT m.data_set_id, d.uid, coalesce(c.uid, '') FROM data_set_element m"
+          " JOIN data_element d ON d.id = m.data_element_id"
+          " LEFT JOIN category_combo c ON c.id = m.combo_id ORDER BY m.data_set_id, m.sort_order"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, e.Step());
+        if (!row) break;
+        elements[e.Int(0)].push_back({e.Text(1), e.Text(2)});
+      }
+      WJ_ASSIGN_OR_RETURN(auto units, LoadMembers(
+          "SELECT m.data_set_id, o.uid FROM data_set_org_unit m JOIN org_unit o"
+          " ON o.id = m.org_unit_id ORDER BY m.data_set_id, o.id"));
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT s.id, s.uid, coalesce(s.code,''), s.name, s.short_name, s.period_type, c.uid,"
+          " s.open_future_periods, s.expiry_days, s.timely_days FROM data_set s"
+          " JOIN category_combo c ON c.id = s.category_combo_id ORDER BY s.id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        DataSetRecord s;
+        ReadIdentified(q, s);
+        s.short_name = q.Text(4);
+        s.period_type = q.Text(5);
+        s.combo_uid = q.Text(6);
+        s.open_future_periods = static_cast<int>(q.Int(7));
+        s.expiry_days = static_cast<int>(q.Int(8));
+        s.timely_days = static_cast<int>(q.Int(9));
+        s.elements = std::move(elements[s.id]);
+        s.org_unit_uids = std::move(units[s.id]);
+        r.data_sets.push_back(std::move(s));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT id, uid, coalesce(code,''), name, factor, number FROM indicator_type ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        IndicatorTypeRecord t;
+        ReadIdentified(q, t);
+        t.factor = static_cast<int>(q.Int(4));
+        t.number = q.Int(5) != 0;
+        r.indicator_types.push_back(std::move(t));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT i.id, i.uid, coalesce(i.code,''), i.name, i.short_name, i.description, t.uid,"
+          " i.numerator, i.numerator_description, i.denominator, i.denominator_description,"
+          " i.decimals FROM indicator i JOIN indicator_type t ON t.id = i.indicator_type_id"
+          " ORDER BY i.id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        IndicatorRecord i;
+        ReadIdentified(q, i);
+        i.short_name = q.Text(4);
+        i.description = q.Text(5);
+        i.indicator_type_uid = q.Text(6);
+        i.numerator = q.Text(7);
+        i.numerator_description = q.Text(8);
+        i.denominator = q.Text(9);
+        i.denominator_description = q.Text(10);
+        if (!q.IsNull(11)) i.decimals = static_cast<int>(q.Int(11));
+        r.indicators.push_back(std::move(i));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(auto members, LoadMembers(
+          "SELECT m.group_id, o.uid FROM org_unit_group_member m JOIN org_unit o"
+          " ON o.id = m.org_unit_id ORDER BY m.group_id, o.id"));
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT id, uid, coalesce(code,''), name, short_name FROM org_unit_group ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        OrgUnitGroupRecord g;
+        ReadIdentified(q, g);
+        g.short_name = q.Text(4);
+        g.org_unit_uids = std::move(members[g.id]);
+        r.org_unit_groups.push_back(std::move(g));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT id, uid, coalesce(code,''), name, value FROM constant ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        ConstantRecord c;
+        ReadIdentified(q, c);
+        c.value = q.Double(4);
+        r.constants.push_back(std::move(c));
+      }
+    }
+    return r;
+  }
+
+  Result<std::int64_t> EnsurePeriod(const PeriodRecord& p) override {
+    std::lock_guard lock(mu_);
+    return EnsurePeriodLocked(p);
+  }
+
+  Result<std::vector<PeriodRecord>> LoadPeriods() override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT id, iso, period_type, start_date, end_date FROM period ORDER BY id"));
+    std::vector<PeriodRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4)});
+    }
+    return out;
+  }
+
+  Result<WriteCounts> WriteDataValues(std::span<const DataValueWrite> writes,
+                                      const std::string& user, std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt get, db_.Prepare(
+        "SELECT value, comment, followup, deleted FROM data_value WHERE data_element_id = ? AND"
+        " period_id = ? AND org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
+    WJ_ASSIGN_OR_RETURN(Stmt ins, db_.Prepare(
+        "INSERT INTO data_value(data_element_id, period_id, org_unit_id, coc_id, aoc_id, value,"
+        " comment, followup, stored_by, created, last_updated, deleted)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,0)"));
+    WJ_ASSIGN_OR_RETURN(Stmt upd, db_.Prepare(
+        "UPDATE data_value SET value = ?, comment = ?, followup = ?, stored_by = ?,"
+        " last_updated = ?, deleted = ? WHERE data_element_id = ? AND period_id = ? AND"
+        " org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
+    WJ_ASSIGN_OR_RETURN(Stmt audit, db_.Prepare(
+        "INSERT INTO data_value_audit(data_element_id, period_id, org_unit_id, coc_id, aoc_id,"
+        " audit_type, previous_value, value, modified_by, created) VALUES (?,?,?,?,?,?,?,?,?,?)"));
+    WriteCounts counts;
+    for (const DataValueWrite& w : writes) {
+      const DataValueKey& k = w.key;
+      BindKey(get, 1, k);
+      WJ_ASSIGN_OR_RETURN(bool exists, get.Step());
+      std::string old_value, old_comment;
+      bool old_followup = false, old_deleted = false;
+      if (exists) {
+        old_value = get.Text(0);
+        old_comment = get.Text(1);
+        old_followup = get.Int(2) != 0;
+        old_deleted = get.Int(3) != 0;
+      }
+      get.Reset();
+      const bool live = exists && !old_deleted;
+      const char* audit_type = nullptr;
+      if (w.remove) {
+        if (!live) {
+          ++counts.ignored;
+          continue;
+        }
+        upd.Bind(1, old_value).Bind(2, old_comment).Bind(3, old_followup ? 1 : 0).Bind(4, user);
+        upd.Bind(5, now).Bind(6, 1);
+        BindKey(upd, 7, k);
+        WJ_RETURN_IF_ERROR(upd.Run());
+        ++counts.deleted;
+        audit_type = "DELETE";
+      } else if (!exists) {
+        BindKey(ins, 1, k);
+        ins.Bind(6, w.value).Bind(7, w.comment).Bind(8, w.followup ? 1 : 0).Bind(9, user);
+        ins.Bind(10, now).Bind(11, now);
+        WJ_RETURN_IF_ERROR(ins.Run());
+        ++counts.imported;
+        audit_type = "CREATE";
+      } else {
+        if (live && old_value == w.value && old_comment == w.comment &&
+            old_followup == w.followup) {
+          ++counts.ignored;
+          continue;
+        }
+        upd.Bind(1, w.value).Bind(2, w.comment).Bind(3, w.followup ? 1 : 0).Bind(4, user);
+        upd.Bind(5, now).Bind(6, 0);
+        BindKey(upd, 7, k);
+        WJ_RETURN_IF_ERROR(upd.Run());
+        if (live) {
+          ++counts.updated;
+          audit_type = "UPDATE";
+        } else {
+          ++counts.imported;  // re-entry of a deleted value counts as new, as in DHIS2
+          audit_type = "CREATE";
+        }
+      }
+      BindKey(audit, 1, k);
+      audit.Bind(6, audit_type);
+      if (live) audit.Bind(7, old_value); else audit.BindNull(7);
+      if (w.remove) audit.BindNull(8); else audit.Bind(8, w.value);
+      audit.Bind(9, user).Bind(10, now);
+      WJ_RETURN_IF_ERROR(audit.Run());
+    }
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return counts;
+  }
+
+  Result<std::optional<DataValueRecord>> GetDataValue(const DataValueKey& key) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup,"
+        " stored_by, created, last_updated, deleted FROM data_value WHERE data_element_id = ? AND"
+        " period_id = ? AND org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
+    BindKey(q, 1, key);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<DataValueRecord>();
+    return std::optional<DataValueRecord>(ReadValue(q));
+  }
+
+  Result<std::vector<DataValueRecord>> ListDataValues(const DataValueFilter& f) override {
+    std::lock_guard lock(mu_);
+    // Each filter is optional; "? IS NULL OR column = ?" keeps this one prepared statement.
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup,"
+        " stored_by, created, last_updated, deleted FROM data_value"
+        " WHERE (?1 IS NULL OR data_element_id = ?1) AND (?2 IS NULL OR period_id = ?2)"
+        " AND (?3 IS NULL OR org_unit_id = ?3) AND (?4 OR deleted = 0)"
+        " ORDER BY data_element_id, period_id, org_unit_id, coc_id, aoc_id"));
+    if (f.data_element_id) q.Bind(1, *f.data_element_id); else q.BindNull(1);
+    if (f.period_id) q.Bind(2, *f.period_id); else q.BindNull(2);
+    if (f.org_unit_id) q.Bind(3, *f.org_unit_id); else q.BindNull(3);
+    q.Bind(4, f.include_deleted ? 1 : 0);
+    std::vector<DataValueRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadValue(q));
+    }
+    return out;
+  }
+
+  Result<std::vector<DataValueAuditRecord>> DataValueHistory(const DataValueKey& key) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT id, audit_type, previous_value, value, modified_by, created FROM data_value_audit"
+        " WHERE data_element_id = ? AND period_id = ? AND org_unit_id = ? AND coc_id = ? AND"
+        " aoc_id = ? ORDER BY id"));
+    BindKey(q, 1, key);
+    std::vector<DataValueAuditRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      DataValueAuditRecord a;
+      a.id = q.Int(0);
+      a.key = key;
+      a.audit_type = q.Text(1);
+      a.previous_value = q.OptText(2);
+      a.value = q.OptText(3);
+      a.modified_by = q.Text(4);
+      a.created = q.Int(5);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  Result<std::int64_t> CountDataValues(bool include_deleted) override {
+    std::lock_guard lock(mu_);
+    return CountLocked(include_deleted ? "SELECT count(*) FROM data_value"
+                                       : "SELECT count(*) FROM data_value WHERE deleted = 0");
+  }
+
+  Status SetComplete(const CompleteRegistrationRecord& reg, bool complete) override {
+    std::lock_guard lock(mu_);
+    if (complete) {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "INSERT INTO complete_registration(data_set_id, period_id, org_unit_id, aoc_id,"
+          " completed_by, created) VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET"
+          " completed_by = excluded.completed_by, created = excluded.created"));
+      q.Bind(1, reg.data_set_id).Bind(2, reg.period_id).Bind(3, reg.org_unit_id);
+      q.Bind(4, reg.aoc_id).Bind(5, reg.completed_by).Bind(6, reg.created);
+      return q.Run();
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "DELETE FROM complete_registration WHERE data_set_id = ? AND period_id = ? AND"
+        " org_unit_id = ? AND aoc_id = ?"));
+    q.Bind(1, reg.data_set_id).Bind(2, reg.period_id).Bind(3, reg.org_unit_id).Bind(4, reg.aoc_id);
+    return q.Run();
+  }
+
+  Result<std::optional<CompleteRegistrationRecord>> GetComplete(std::int64_t ds, std::int64_t pe,
+                                                                std::int64_t ou,
+                                                                std::int64_t aoc) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT completed_by, created FROM complete_registration WHERE data_set_id = ? AND"
+        " period_id = ? AND org_unit_id = ? AND aoc_id = ?"));
+    q.Bind(1, ds).Bind(2, pe).Bind(3, ou).Bind(4, aoc);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<CompleteRegistrationRecord>();
+    return std::optional<CompleteRegistrationRecord>(
+        CompleteRegistrationRecord{ds, pe, ou, aoc, q.Text(0), q.Int(1)});
+  }
+
+  Result<std::int64_t> CreateUser(const UserRecord& u) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt ins, db_.Prepare(
+        "INSERT INTO app_user(uid, username, display_name, password_hash, disabled, created,"
+        " last_updated) VALUES (?,?,?,?,?,?,?)"));
+    ins.Bind(1, u.uid).Bind(2, u.username).Bind(3, u.display_name).Bind(4, u.password_hash);
+    ins.Bind(5, u.disabled ? 1 : 0).Bind(6, u.created).Bind(7, u.created);
+    Status s = ins.Run();
+    if (s.code() == StatusCode::kConflict)
+      return Conflict("a user named \"" + u.username + "\" already exists", "username");
+    WJ_RETURN_IF_ERROR(s);
+    const std::int64_t id = sqlite3_last_insert_rowid(db_.raw());
+    WJ_ASSIGN_OR_RETURN(Stmt role, db_.Prepare(
+        "INSERT OR IGNORE INTO app_user_role(user_id, role) VALUES (?,?)"));
+    for (const auto& r : u.roles) {
+      role.Bind(1, id).Bind(2, r);
+      WJ_RETURN_IF_ERROR(role.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt ou, db_.Prepare(
+        "INSERT OR IGNORE INTO app_user_org_unit(user_id, org_unit_id, kind) VALUES (?,?,?)"));
+    for (auto unit : u.capture_org_unit_ids) {
+      ou.Bind(1, id).Bind(2, unit).Bind(3, "capture");
+      WJ_RETURN_IF_ERROR(ou.Run());
+    }
+    for (auto unit : u.view_org_unit_ids) {
+      ou.Bind(1, id).Bind(2, unit).Bind(3, "view");
+      WJ_RETURN_IF_ERROR(ou.Run());
+    }
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return id;
+  }
+
+  Result<std::optional<UserRecord>> FindUser(const std::string& username) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(auto users, LoadUsersLocked(username));
+    if (users.empty()) return std::optional<UserRecord>();
+    return std::optional<UserRecord>(std::move(users.front()));
+  }
+
+  Result<std::vector<UserRecord>> ListUsers() override {
+    std::lock_guard lock(mu_);
+    return LoadUsersLocked(std::nullopt);
+  }
+
+ private:
+  static std::int64_t NowMillisLocal() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  }
+
+  Result<int> SchemaVersionLocked() {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("PRAGMA user_version"));
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? static_cast<int>(q.Int(0)) : 0;
+  }
+
+  Result<std::int64_t> CountLocked(const char* sql) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Int(0) : 0;
+  }
+
+  Result<std::int64_t> EnsurePeriodLocked(const PeriodRecord& p) {
+    WJ_ASSIGN_OR_RETURN(Stmt find, db_.Prepare("SELECT id FROM period WHERE iso = ?"));
+    find.Bind(1, p.iso);
+    WJ_ASSIGN_OR_RETURN(bool row, find.Step());
+    if (row) return find.Int(0);
+    WJ_ASSIGN_OR_RETURN(Stmt ins, db_.Prepare(
+        "INSERT INTO period(iso, period_type, start_date, end_date) VALUES (?,?,?,?)"));
+    ins.Bind(1, p.iso).Bind(2, p.period_type).Bind(3, p.start_date).Bind(4, p.end_date);
+    WJ_RETURN_IF_ERROR(ins.Run());
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
+  }
+
+  static void BindKey(Stmt& s, int first, const DataValueKey& k) {
+    s.Bind(first, k.data_element_id).Bind(first + 1, k.period_id).Bind(first + 2, k.org_unit_id);
+    s.Bind(first + 3, k.coc_id).Bind(first + 4, k.aoc_id);
+  }
+
+  static DataValueRecord ReadValue(const Stmt& q) {
+    DataValueRecord v;
+    v.key = {q.Int(0), q.Int(1), q.Int(2), q.Int(3), q.Int(4)};
+    v.value = q.Text(5);
+    v.comment = q.Text(6);
+    v.followup = q.Int(7) != 0;
+    v.stored_by = q.Text(8);
+    v.created = q.Int(9);
+    v.last_updated = q.Int(10);
+    v.deleted = q.Int(11) != 0;
+    return v;
+  }
+
+  static void ReadIdentified(const Stmt& q, IdentifiedRecord& r) {
+    r.id = q.Int(0);
+    r.uid = q.Text(1);
+    r.code = q.Text(2);
+    r.name = q.Text(3);
+  }
+
+  Result<std::map<std::int64_t, std::vector<std::string>>> LoadMembers(const char* sql) {
+    std::map<std::int64_t, std::vector<std::string>> out;
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out[q.Int(0)].push_back(q.Text(1));
+    }
+    return out;
+  }
+
+  // Replaces the members of one object: "DELETE FROM link WHERE owner = (uid)" then inserts
+  // each member resolved by uid; a member that does not resolve is a conflict.
+  Status ReplaceMembers(const char* delete_sql, const char* insert_sql, const std::string& owner_uid,
+                        const std::vector<std::string>& member_uids, const std::string& what) {
+    WJ_ASSIGN_OR_RETURN(Stmt del, db_.Prepare(delete_sql));
+    del.Bind(1, owner_uid);
+    WJ_RETURN_IF_ERROR(del.Run());
+    WJ_ASSIGN_OR_RETURN(Stmt ins, db_.Prepare(insert_sql));
+    int order = 0;
+    for (const auto& m : member_uids) {
+      ins.Bind(1, order++).Bind(2, owner_uid).Bind(3, m);
+      WJ_RETURN_IF_ERROR(ins.Run());
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, what + " " + owner_uid + " refers to " + m +
+                                                  ", which does not exist"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertCategoryOptions(const std::vector<CategoryOptionRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO category_option(uid, code, name, short_name) VALUES (?,?,?,?)"
+        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+        " short_name = excluded.short_name"));
+    for (const auto& o : v) {
+      q.Bind(1, o.uid).BindTextOrNull(2, o.code).Bind(3, o.name).Bind(4, o.short_name);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertCategories(const std::vector<CategoryRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO category(uid, code, name, data_dimension_type) VALUES (?,?,?,?)"
+        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+        " data_dimension_type = excluded.data_dimension_type"));
+    for (const auto& c : v) {
+      q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.data_dimension_type);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ReplaceMembers(
+          "DELETE FROM category_category_option WHERE category_id ="
+          " (SELECT id FROM category WHERE uid = ?)",
+          "INSERT INTO category_category_option(category_id, option_id, sort_order)"
+          " SELECT c.id, o.id, ?1 FROM category c, category_option o WHERE c.uid = ?2"
+          " AND o.uid = ?3",
+          c.uid, c.option_uids, "category"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertCategoryCombos(const std::vector<CategoryComboRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO category_combo(uid, code, name, data_dimension_type) VALUES (?,?,?,?)"
+        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+        " data_dimension_type = excluded.data_dimension_type"));
+    for (const auto& c : v) {
+      q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.data_dimension_type);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ReplaceMembers(
+          "DELETE FROM category_combo_category WHERE combo_id ="
+          " (SELECT id FROM category_combo WHERE uid = ?)",
+          "INSERT INTO category_combo_category(combo_id, category_id, sort_order)"
+          " SELECT x.id, c.id, ?1 FROM category_combo x, category c WHERE x.uid = ?2"
+          " AND c.uid = ?3",
+          c.uid, c.category_uids, "category combo"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertCategoryOptionCombos(const std::vector<CategoryOptionComboRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO category_option_combo(uid, code, name, combo_id)"
+        " SELECT ?1, ?2, ?3, id FROM category_combo WHERE uid = ?4"
+        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+        " combo_id = excluded.combo_id"));
+    for (const auto& c : v) {
+      q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.combo_uid);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ExpectOneChange(
+          db_, "category option combo " + c.uid + " refers to category combo " + c.combo_uid +
+                   ", which does not exist"));
+      WJ_RETURN_IF_ERROR(ReplaceMembers(
+          "DELETE FROM category_option_combo_option WHERE coc_id ="
+          " (SELECT id FROM category_option_combo WHERE uid = ?)",
+          "INSERT INTO category_option_combo_option(coc_id, option_id)"
+          " SELECT x.id, o.id FROM category_option_combo x, category_option o"
+          " WHERE ?1 IS NOT NULL AND x.uid = ?2 AND o.uid = ?3",
+          c.uid, c.option_uids, "category option combo"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertDataElements(const std::vector<DataElementRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO data_element(uid, code, name, short_name, description, value_type,"
+        " aggregation_type, domain_type, category_combo_id, zero_is_significant)"
+        " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, id, ?10 FROM category_combo WHERE uid = ?9"
+        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+        " short_name = excluded.short_name, description = excluded.description,"
+        " value_type = excluded.value_type, aggregation_type = excluded.aggregation_type,"
+        " domain_type = excluded.domain_type, category_combo_id = excluded.category_combo_id,"
+        " zero_is_significant = excluded.zero_is_significant"));
+    for (const auto& d : v) {
+      q.Bind(1, d.uid).BindTextOrNull(2, d.code).Bind(3, d.name).Bind(4, d.short_name);
+      q.Bind(5, d.description).Bind(6, d.value_type).Bind(7, d.aggregation_type);
+      q.Bind(8, d.domain_type).Bind(9, d.combo_uid).Bind(10, d.zero_is_significant ? 1 : 0);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "data element " + d.uid +
+                                                  " refers to category combo " + d.combo_uid +
+                                                  ", which does not exist"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertDataSets(const std::vector<DataSetRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO data_set(uid, code, name, short_name, period_type, category_combo_id,"
+        " open_future_periods, expiry_days, timely_days)"
+        " SELECT ?1, ?2, ?3, ?4, ?5, id, ?7, ?8, ?9 FROM category_combo WHERE uid = ?6"
+        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+        " short_name = excluded.short_name, period_type = excluded.period_type,"
+        " category_combo_id = excluded.category_combo_id,"
+        " open_future_periods = excluded.open_future_periods, expiry_days = excluded.expiry_days,"
+        " timely_days = excluded.timely_days"));
+    WJ_ASSIGN_OR_RETURN(Stmt del_el, db_.Prepare(
+        "DELETE FROM data_set_element WHERE data_set_id = (SELECT id FROM data_set WHERE uid = ?)"));
+    WJ_ASSIGN_OR_RETURN(Stmt ins_el, db_.Prepare(
+        "INSERT INTO data_set_element(data_set_id, data_element_id, combo_id, sort_order)"
+        " SELECT s.id, d.id, (SELECT id FROM category_combo WHERE uid = ?3), ?4"
+        " FROM data_set s, data_element d WHERE s.uid = ?1 AND d.uid = ?2"));
+    for (const auto& s : v) {
+      q.Bind(1, s.uid).BindTextOrNull(2, s.code).Bind(3, s.name).Bind(4, s.short_name);
+      q.Bind(5, s.period_type).Bind(6, s.combo_uid).Bind(7, s.open_future_periods);
+      q.Bind(8, s.expiry_days).Bind(9, s.timely_days);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "data set " + s.uid + " refers to category combo " +
+                                                  s.combo_uid + ", which does not exist"));
+      del_el.Bind(1, s.uid);
+      WJ_RETURN_IF_ERROR(del_el.Run());
+      int order = 0;
+      for (const auto& e : s.elements) {
+        ins_el.Bind(1, s.uid).Bind(2, e.data_element_uid).BindTextOrNull(3, e.combo_uid);
+        ins_el.Bind(4, order++);
+        WJ_RETURN_IF_ERROR(ins_el.Run());
+        WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "data set " + s.uid + " refers to data element " +
+                                                    e.data_element_uid + ", which does not exist"));
+      }
+      WJ_RETURN_IF_ERROR(ReplaceMembers(
+          "DELETE FROM data_set_org_unit WHERE data_set_id = (SELECT id FROM data_set WHERE uid = ?)",
+          "INSERT INTO data_set_org_unit(data_set_id, org_unit_id)"
+          " SELECT s.id, o.id FROM data_set s, org_unit o WHERE ?1 IS NOT NULL AND s.uid = ?2"
+          " AND o.uid = ?3",
+          s.uid, s.org_unit_uids, "data set"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertIndicatorTypes(const std::vector<IndicatorTypeRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO indicator_type(uid, code, name, factor, number) VALUES (?,?,?,?,?)"
+        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+        " factor = excluded.factor, number = excluded.number"));
+    for (const auto& t : v) {
+      q.Bind(1, t.uid).BindTextOrNull(2, t.code).Bind(3, t.name).Bind(4, t.factor);
+      q.Bind(5, t.number ? 1 : 0);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertIndicators(const std::vector<IndicatorRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO indicator(uid, code, name, short_name, description, indicator_type_id,"
+        " numerator, numerator_description, denominator, denominator_description, decimals)"
+        " SELECT ?1, ?2, ?3, ?4, ?5, id, ?7, ?8, ?9, ?10, ?11 FROM indicator_type WHERE uid = ?6"
+        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+        " short_name = excluded.short_name, description = excluded.description,"
+        " indicator_type_id = excluded.indicator_type_id, numerator = excluded.numerator,"
+        " numerator_description = excluded.numerator_description,"
+        " denominator = excluded.denominator,"
+        " denominator_description = excluded.denominator_description,"
+        " decimals = excluded.decimals"));
+    for (const auto& i : v) {
+      q.Bind(1, i.uid).BindTextOrNull(2, i.code).Bind(3, i.name).Bind(4, i.short_name);
+      q.Bind(5, i.description).Bind(6, i.indicator_type_uid).Bind(7, i.numerator);
+      q.Bind(8, i.numerator_description).Bind(9, i.denominator).Bind(10, i.denominator_description);
+      if (i.decimals) q.Bind(11, *i.decimals); else q.BindNull(11);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "indicator " + i.uid +
+                                                  " refers to indicator type " +
+                                                  i.indicator_type_uid + ", which does not exist"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertOrgUnitGroups(const std::vector<OrgUnitGroupRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO org_unit_group(uid, code, name, short_name) VALUES (?,?,?,?)"
+        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+        " short_name = excluded.short_name"));
+    for (const auto& g : v) {
+      q.Bind(1, g.uid).BindTextOrNull(2, g.code).Bind(3, g.name).Bind(4, g.short_name);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ReplaceMembers(
+          "DELETE FROM org_unit_group_member WHERE group_id ="
+          " (SELECT id FROM org_unit_group WHERE uid = ?)",
+          "INSERT INTO org_unit_group_member(group_id, org_unit_id)"
+          " SELECT g.id, o.id FROM org_unit_group g, org_unit o WHERE ?1 IS NOT NULL AND"
+          " g.uid = ?2 AND o.uid = ?3",
+          g.uid, g.org_unit_uids, "org unit group"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertConstants(const std::vector<ConstantRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO constant(uid, code, name, value) VALUES (?,?,?,?)"
+        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+        " value = excluded.value"));
+    for (const auto& c : v) {
+      q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.value);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<UserRecord>> LoadUsersLocked(const std::optional<std::string>& username) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT id, uid, username, display_name, password_hash, disabled, created FROM app_user"
+        " WHERE ?1 IS NULL OR username = ?1 ORDER BY id"));
+    q.BindOptional(1, username);
+    std::vector<UserRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      UserRecord u;
+      u.id = q.Int(0);
+      u.uid = q.Text(1);
+      u.username = q.Text(2);
+      u.display_name = q.Text(3);
+      u.password_hash = q.Text(4);
+      u.disabled = q.Int(5) != 0;
+      u.created = q.Int(6);
+      out.push_back(std::move(u));
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt roles, db_.Prepare(
+        "SELECT role FROM app_user_role WHERE user_id = ? ORDER BY role"));
+    WJ_ASSIGN_OR_RETURN(Stmt units, db_.Prepare(
+        "SELECT org_unit_id, kind FROM app_user_org_unit WHERE user_id = ? ORDER BY org_unit_id"));
+    for (auto& u : out) {
+      roles.Bind(1, u.id);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, roles.Step());
+        if (!row) break;
+        u.roles.push_back(roles.Text(0));
+      }
+      roles.Reset();
+      units.Bind(1, u.id);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, units.Step());
+        if (!row) break;
+        (units.Text(1) == "capture" ? u.capture_org_unit_ids : u.view_org_unit_ids)
+            .push_back(units.Int(0));
+      }
+      units.Reset();
+    }
+    return out;
+  }
+
+  std::mutex mu_;
+  Db db_;
+};
+
+Result<std::unique_ptr<Store>> Open(const std::string& path, int version) {
+  WJ_ASSIGN_OR_RETURN(Db db, Db::Open(path));
+  // A file that is not SQLite fails here, on the first read, with a clear message.
+  WJ_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
+  Status wal = db.Exec("PRAGMA journal_mode = WAL");
+  if (!wal.ok()) return Status(wal.code(), path + ": " + wal.message());
+  WJ_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
+  auto store = std::make_unique<SqliteStore>(std::move(db));
+  WJ_RETURN_IF_ERROR(store->Migrate(version, path));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  return Open(path, LatestSchemaVersion());
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStoreAtVersion(const std::string& path, int version) {
+  return Open(path, version);
+}
+
+}  // namespace weijian::storage

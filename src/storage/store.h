@@ -1,0 +1,77 @@
+// The Store: everything weijian keeps, behind one interface.
+//
+// SQLite (storage/sqlite/) is the default; a PostgreSQL implementation will satisfy the same
+// interface and the same test suite. Every method is one transaction: it either happens whole or
+// not at all, and reports failure as a Status (kUnavailable for a busy or full disk, kConflict
+// for a constraint, kInternal for anything else), never by throwing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "storage/records.h"
+
+namespace weijian::storage {
+
+// The schema version this binary writes; files with a higher version are refused.
+int LatestSchemaVersion();
+
+struct DataValueFilter {
+  std::optional<std::int64_t> data_element_id;
+  std::optional<std::int64_t> period_id;
+  std::optional<std::int64_t> org_unit_id;
+  bool include_deleted = false;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<int> SchemaVersion() = 0;
+
+  // Org units. Inserts are all-or-nothing; parents must exist already or come earlier in `units`.
+  virtual Status InsertOrgUnits(std::span<const OrgUnitRecord> units) = 0;
+  virtual Result<std::vector<OrgUnitRecord>> LoadOrgUnits() = 0;
+  virtual Result<std::int64_t> CountOrgUnits() = 0;
+
+  // Metadata. Upserts by uid, replacing the members of each object given; new org units
+  // (facilities, say) are inserted first, in the same transaction.
+  virtual Status UpsertMetadata(const MetadataRecords& records,
+                                std::span<const OrgUnitRecord> new_org_units = {}) = 0;
+  virtual Result<MetadataRecords> LoadMetadata() = 0;
+
+  // Periods get a store id the first time a value uses them.
+  virtual Result<std::int64_t> EnsurePeriod(const PeriodRecord& period) = 0;
+  virtual Result<std::vector<PeriodRecord>> LoadPeriods() = 0;
+
+  // Applies the writes in order in one transaction, recording history for each change.
+  virtual Result<WriteCounts> WriteDataValues(std::span<const DataValueWrite> writes,
+                                              const std::string& user, std::int64_t now_millis) = 0;
+  virtual Result<std::optional<DataValueRecord>> GetDataValue(const DataValueKey& key) = 0;
+  virtual Result<std::vector<DataValueRecord>> ListDataValues(const DataValueFilter& filter) = 0;
+  virtual Result<std::vector<DataValueAuditRecord>> DataValueHistory(const DataValueKey& key) = 0;
+  virtual Result<std::int64_t> CountDataValues(bool include_deleted) = 0;
+
+  // "Mark complete" for one form; `complete=false` removes the registration.
+  virtual Status SetComplete(const CompleteRegistrationRecord& reg, bool complete) = 0;
+  virtual Result<std::optional<CompleteRegistrationRecord>> GetComplete(
+      std::int64_t data_set_id, std::int64_t period_id, std::int64_t org_unit_id,
+      std::int64_t aoc_id) = 0;
+
+  virtual Result<std::int64_t> CreateUser(const UserRecord& user) = 0;
+  virtual Result<std::optional<UserRecord>> FindUser(const std::string& username) = 0;
+  virtual Result<std::vector<UserRecord>> ListUsers() = 0;
+};
+
+// Opens (creating if absent) a SQLite store and brings its schema up to date. A file written by
+// a newer weijian is refused with a message that says so.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+// For tests of upgrades: open and migrate only up to `version`.
+Result<std::unique_ptr<Store>> OpenSqliteStoreAtVersion(const std::string& path, int version);
+
+}  // namespace weijian::storage

