@@ -3,9 +3,10 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
-#include <regex>
 
+#include "auth/auth_service.h"
 #include "auth/password.h"
+#include "auth/principal.h"
 #include "cli/demo_content.h"
 #include "core/date.h"
 #include "core/uid.h"
@@ -32,7 +33,32 @@ Result<std::unique_ptr<storage::Store>> OpenExisting(const std::string& db) {
   return storage::OpenSqliteStore(db);
 }
 
-const char* kRoles[] = {"superuser", "admin", "approver", "entry", "viewer", "editor"};
+// Writes done from the command line are audited under this name (with the OS user).
+std::string CliActor() {
+  const char* user = std::getenv("USER");
+  return std::string("cli:") + (user && *user ? user : "unknown");
+}
+
+Status AuditCli(storage::Store& store, const std::string& object, const std::string& detail,
+                std::optional<std::int64_t> unit = std::nullopt) {
+  storage::AuditRecord r;
+  r.type = "USER";
+  r.username = CliActor();
+  r.org_unit_id = unit;
+  r.object = object;
+  r.detail = detail;
+  r.address = "local";
+  r.created = NowMillis();
+  return store.AppendAudit(r);
+}
+
+Result<std::string> ReadPassword() {
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  WJ_RETURN_IF_ERROR(auth::CheckPasswordPolicy(password));
+  return password;
+}
 
 }  // namespace
 
@@ -78,7 +104,16 @@ int RunServe(const ServeOptions& o) {
 }
 
 int RunDemo(const ServeOptions& o) {
-  if (!std::filesystem::exists(o.db)) {
+  if (std::filesystem::exists(o.db)) {
+    auto store = OpenExisting(o.db);
+    if (!store.ok()) return Fail(store.status());
+    auto users = ResetDemoPasswords(**store);
+    if (!users.ok()) return Fail(users.status());
+    std::cout << "weijian: demo users (one-time passwords for this start):\n";
+    for (const auto& u : *users)
+      std::cout << "    " << u.username << "  " << u.password << "  (" << u.role << ", "
+                << u.org_unit_name << ")\n";
+  } else {
     std::cout << "weijian: creating the demo database " << o.db << " (鄂尔多斯市)\n";
     InitOptions init{o.db, "1506", true};
     if (int rc = RunInit(init); rc != 0) {
@@ -93,29 +128,24 @@ int RunDemo(const ServeOptions& o) {
 }
 
 int RunUserAdd(const UserAddOptions& o) {
-  if (std::find(std::begin(kRoles), std::end(kRoles), o.role) == std::end(kRoles))
+  if (!auth::IsKnownRole(o.role))
     return Fail(InvalidArgument("unknown role \"" + o.role +
                                     "\" (superuser, admin, approver, entry, viewer, editor)",
                                 "--role"));
-  // Plain ASCII names: look-alike letters from other scripts cannot impersonate a colleague.
-  static const std::regex kName("^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$");
-  if (!std::regex_match(o.name, kName))
-    return Fail(InvalidArgument("a user name is 2–64 letters, digits, '.', '_' or '-' (ASCII)",
-                                "--name"));
+  if (Status s = auth::CheckUsername(o.name); !s.ok())
+    return Fail(InvalidArgument(s.message(), "--name"));
   if (!o.password_stdin)
     return Fail(InvalidArgument("give the password on standard input with --password-stdin",
                                 "--password-stdin"));
-  std::string password;
-  std::getline(std::cin, password);
-  if (!password.empty() && password.back() == '\r') password.pop_back();
-  if (Status s = auth::CheckPasswordPolicy(password); !s.ok()) return Fail(s);
+  auto password = ReadPassword();
+  if (!password.ok()) return Fail(password.status());
   auto store = OpenExisting(o.db);
   if (!store.ok()) return Fail(store.status());
   auto cat = metadata::Catalog::Load(**store);
   if (!cat.ok()) return Fail(cat.status());
   const auto* unit = (*cat)->OrgUnits().ByUidOrCode(o.org_unit);
   if (!unit) return Fail(InvalidArgument("no org unit with code or uid \"" + o.org_unit + "\"", "--ou"));
-  auto hash = auth::HashPassword(password);
+  auto hash = auth::HashPassword(*password);
   if (!hash.ok()) return Fail(hash.status());
   storage::UserRecord u;
   u.uid = RandomUid();
@@ -127,6 +157,8 @@ int RunUserAdd(const UserAddOptions& o) {
   u.created = NowMillis();
   auto id = (*store)->CreateUser(u);
   if (!id.ok()) return Fail(id.status());
+  if (Status s = AuditCli(**store, o.name, "created with role " + o.role, unit->id); !s.ok())
+    return Fail(s);
   std::cout << "weijian: added user " << o.name << " (" << o.role << ", " << unit->name << ")\n";
   return 0;
 }
@@ -148,6 +180,63 @@ int RunUserList(const std::string& db) {
               << (u.disabled ? "disabled" : "active") << '\n';
   }
   return 0;
+}
+
+int RunUserPasswd(const std::string& db, const std::string& name, bool password_stdin) {
+  if (!password_stdin)
+    return Fail(InvalidArgument("give the password on standard input with --password-stdin",
+                                "--password-stdin"));
+  auto password = ReadPassword();
+  if (!password.ok()) return Fail(password.status());
+  auto store = OpenExisting(db);
+  if (!store.ok()) return Fail(store.status());
+  auto user = (*store)->FindUser(name);
+  if (!user.ok()) return Fail(user.status());
+  if (!*user) return Fail(InvalidArgument("no user named \"" + name + "\"", "--name"));
+  auto hash = auth::HashPassword(*password);
+  if (!hash.ok()) return Fail(hash.status());
+  (*user)->password_hash = *hash;
+  if (Status s = (*store)->UpdateUser(**user); !s.ok()) return Fail(s);
+  if (Status s = (*store)->DeleteUserSessions((*user)->id); !s.ok()) return Fail(s);
+  if (Status s = AuditCli(**store, name, "password changed"); !s.ok()) return Fail(s);
+  std::cout << "weijian: changed the password of " << name << "\n";
+  return 0;
+}
+
+int RunUserDisable(const std::string& db, const std::string& name, bool disable) {
+  auto store = OpenExisting(db);
+  if (!store.ok()) return Fail(store.status());
+  auto user = (*store)->FindUser(name);
+  if (!user.ok()) return Fail(user.status());
+  if (!*user) return Fail(InvalidArgument("no user named \"" + name + "\"", "--name"));
+  (*user)->disabled = disable;
+  if (Status s = (*store)->UpdateUser(**user); !s.ok()) return Fail(s);
+  if (disable)
+    if (Status s = (*store)->DeleteUserSessions((*user)->id); !s.ok()) return Fail(s);
+  if (Status s = AuditCli(**store, name, disable ? "disabled" : "enabled"); !s.ok()) return Fail(s);
+  std::cout << "weijian: " << (disable ? "disabled " : "enabled ") << name << "\n";
+  return 0;
+}
+
+int RunAuditVerify(const std::string& db) {
+  auto store = OpenExisting(db);
+  if (!store.ok()) return Fail(store.status());
+  auto checks = (*store)->VerifyAuditChains();
+  if (!checks.ok()) return Fail(checks.status());
+  bool intact = true;
+  for (const auto& c : *checks) {
+    std::cout << c.table << ": " << c.rows << " rows";
+    if (c.legacy_rows) std::cout << " (" << c.legacy_rows << " from before the chain, unchecked)";
+    if (c.first_broken_id) {
+      intact = false;
+      std::cout << " — BROKEN at row " << *c.first_broken_id
+                << ": this row or one before it was changed outside weijian";
+    } else {
+      std::cout << " — intact";
+    }
+    std::cout << "\n";
+  }
+  return intact ? 0 : 1;
 }
 
 int RunOrgUnits(const OrgUnitsOptions& o) {

@@ -31,6 +31,10 @@ struct UserAddOptions {
 };
 int RunUserAdd(const UserAddOptions& o);
 int RunUserList(const std::string& db);
+int RunUserPasswd(const std::string& db, const std::string& name, bool password_stdin);
+int RunUserDisable(const std::string& db, const std::string& name, bool disable);
+// Re-computes the audit hash chains; exit 1 and the first broken row when tampered with.
+int RunAuditVerify(const std::string& db);
 
 struct OrgUnitsOptions {
   std::string db;

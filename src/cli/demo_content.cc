@@ -470,4 +470,23 @@ class DemoBuilder {
 
 Result<DemoSummary> BuildDemo(storage::Store& store) { return DemoBuilder(store).Run(); }
 
+Result<std::vector<DemoUser>> ResetDemoPasswords(storage::Store& store) {
+  WJ_ASSIGN_OR_RETURN(auto cat, metadata::Catalog::Load(store));
+  std::vector<DemoUser> out;
+  for (const char* name : {"city_admin", "etuoke_officer", "township_clerk"}) {
+    WJ_ASSIGN_OR_RETURN(auto user, store.FindUser(name));
+    if (!user) continue;
+    std::string password = auth::GeneratePassword();
+    WJ_ASSIGN_OR_RETURN(user->password_hash, auth::HashPassword(password));
+    WJ_RETURN_IF_ERROR(store.UpdateUser(*user));
+    WJ_RETURN_IF_ERROR(store.DeleteUserSessions(user->id));
+    const auto* unit = user->capture_org_unit_ids.empty()
+                           ? nullptr
+                           : cat->OrgUnits().ById(user->capture_org_unit_ids.front());
+    out.push_back({user->username, user->roles.empty() ? "" : user->roles.front(),
+                   unit ? unit->name : "", password});
+  }
+  return out;
+}
+
 }  // namespace weijian::cli

@@ -35,4 +35,8 @@ const char* DemoMetadataJson();
 // Fills a store that already holds the 1506 division tree.
 Result<DemoSummary> BuildDemo(storage::Store& store);
 
+// Gives the demo users fresh one-time passwords (each start of `weijian demo` prints new ones,
+// since only their hashes are kept).
+Result<std::vector<DemoUser>> ResetDemoPasswords(storage::Store& store);
+
 }  // namespace weijian::cli

@@ -49,6 +49,24 @@ int main(int argc, char** argv) {
   std::string list_db;
   auto* list_cmd = user_cmd->add_subcommand("list", "list users");
   list_cmd->add_option("--db", list_db, "database file")->required();
+  std::string passwd_db, passwd_name;
+  bool passwd_stdin = false;
+  auto* passwd_cmd = user_cmd->add_subcommand("passwd", "set a user's password");
+  passwd_cmd->add_option("--db", passwd_db, "database file")->required();
+  passwd_cmd->add_option("--name", passwd_name, "user name")->required();
+  passwd_cmd->add_flag("--password-stdin", passwd_stdin, "read the password from standard input");
+  std::string disable_db, disable_name;
+  bool enable = false;
+  auto* disable_cmd = user_cmd->add_subcommand("disable", "disable a user (ends their sessions)");
+  disable_cmd->add_option("--db", disable_db, "database file")->required();
+  disable_cmd->add_option("--name", disable_name, "user name")->required();
+  disable_cmd->add_flag("--enable", enable, "enable the user again instead");
+
+  auto* audit_cmd = app.add_subcommand("audit", "the audit trail");
+  audit_cmd->require_subcommand(1);
+  std::string verify_db;
+  auto* verify_cmd = audit_cmd->add_subcommand("verify", "check the audit hash chains");
+  verify_cmd->add_option("--db", verify_db, "database file")->required();
 
   OrgUnitsOptions ous;
   auto* ou_cmd = app.add_subcommand("orgunits", "list org units: uid, code, name, level, parent code");
@@ -78,6 +96,9 @@ int main(int argc, char** argv) {
     if (*serve_cmd) return RunServe(serve);
     if (*add_cmd) return RunUserAdd(user_add);
     if (*list_cmd) return RunUserList(list_db);
+    if (*passwd_cmd) return RunUserPasswd(passwd_db, passwd_name, passwd_stdin);
+    if (*disable_cmd) return RunUserDisable(disable_db, disable_name, !enable);
+    if (*verify_cmd) return RunAuditVerify(verify_db);
     if (*ou_cmd) return RunOrgUnits(ous);
   } catch (const std::exception& e) {
     std::cerr << "weijian: internal error: " << e.what() << "\n";

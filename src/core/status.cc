@@ -10,6 +10,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kConflict: return "Conflict";
     case StatusCode::kPermissionDenied: return "PermissionDenied";
     case StatusCode::kUnauthenticated: return "Unauthenticated";
+    case StatusCode::kResourceExhausted: return "ResourceExhausted";
     case StatusCode::kUnavailable: return "Unavailable";
     case StatusCode::kInternal: return "Internal";
   }

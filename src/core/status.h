@@ -19,6 +19,7 @@ enum class StatusCode {
   kConflict,          // well-formed, but clashes with what is stored (DHIS2 answers 409)
   kPermissionDenied,  // authenticated, but not allowed
   kUnauthenticated,   // no or bad credentials
+  kResourceExhausted, // too many attempts; wait and try again (HTTP 429)
   kUnavailable,       // the store is busy or the disk is full; trying later may work
   kInternal,          // a bug or a broken invariant
 };
@@ -63,6 +64,9 @@ inline Status PermissionDenied(std::string message) {
 }
 inline Status Unauthenticated(std::string message) {
   return {StatusCode::kUnauthenticated, std::move(message)};
+}
+inline Status ResourceExhausted(std::string message) {
+  return {StatusCode::kResourceExhausted, std::move(message)};
 }
 inline Status Unavailable(std::string message) {
   return {StatusCode::kUnavailable, std::move(message)};

@@ -6,6 +6,8 @@
 #include <memory>
 #include <mutex>
 
+#include "auth/auth_service.h"
+#include "core/date.h"
 #include "exchange/data_values.h"
 #include "metadata/catalog.h"
 #include "storage/store.h"
@@ -14,8 +16,8 @@ namespace weijian::http {
 
 class App {
  public:
-  explicit App(std::unique_ptr<storage::Store> store)
-      : store_(std::move(store)), values_(*store_) {}
+  explicit App(std::unique_ptr<storage::Store> store, auth::Clock clock = NowMillis)
+      : store_(std::move(store)), values_(*store_), auth_(*store_, std::move(clock)) {}
 
   Status Init() { return ReloadCatalog(); }
 
@@ -29,6 +31,7 @@ class App {
 
   storage::Store& store() { return *store_; }
   exchange::DataValueService& values() { return values_; }
+  auth::AuthService& auth() { return auth_; }
   // Metadata writes are serialised: each validates against the snapshot the previous one left.
   std::mutex& metadata_mutex() { return metadata_mu_; }
   std::int64_t started_millis() const { return started_millis_; }
@@ -37,6 +40,7 @@ class App {
  private:
   std::unique_ptr<storage::Store> store_;
   exchange::DataValueService values_;
+  auth::AuthService auth_;
   std::shared_ptr<const metadata::Catalog> catalog_;
   std::mutex metadata_mu_;
   std::int64_t started_millis_ = 0;

@@ -7,10 +7,6 @@ namespace weijian::http {
 namespace {
 using nlohmann::json;
 
-// Until sign-in exists every write is stored as made by this name; the auth work replaces it
-// with the signed-in user.
-constexpr const char* kAnonymousUser = "anonymous";
-
 // DHIS2's query parameters: de, pe, ou, co (disaggregation), cc+cp or aoc (attribute).
 exchange::DataValueInput InputFromQuery(const Request& req) {
   exchange::DataValueInput in;
@@ -63,9 +59,21 @@ Response WithStatus(const Status& s) {
   return ErrorResponse(s);
 }
 
+// Resolves the unit of a request and checks it against the caller's scope.
+std::optional<Response> CheckUnit(const Request& req, const metadata::Catalog& cat,
+                                  const std::string& org_unit, bool write) {
+  const auto* u = cat.OrgUnits().ByUidOrCode(org_unit);
+  if (!u) return std::nullopt;  // the service names the unknown unit
+  const auth::Principal& who = Caller(req);
+  if (write ? !auth::CanWrite(who, cat, u->id) : !auth::CanRead(who, cat, u->id))
+    return OutsideScope(*u);
+  return std::nullopt;
+}
+
 Response GetDataValue(const Request& req, App& app) {
   auto cat = app.catalog();
   auto in = InputFromQuery(req);
+  if (auto denied = CheckUnit(req, *cat, in.org_unit, false)) return *denied;
   auto v = app.values().Get(*cat, in);
   if (!v.ok()) return WithStatus(v.status());
   auto pe = ParsePeriod(in.period);
@@ -84,7 +92,8 @@ Response PostDataValue(const Request& req, App& app) {
   } else {
     in = InputFromQuery(req);
   }
-  auto counts = app.values().Save(*cat, in, kAnonymousUser);
+  if (auto denied = CheckUnit(req, *cat, in.org_unit, true)) return *denied;
+  auto counts = app.values().Save(*cat, in, Caller(req).name());
   if (!counts.ok()) return WithStatus(counts.status());
   return JsonResponse({{"status", "OK"},
                        {"importCount", {{"imported", counts->imported},
@@ -96,7 +105,9 @@ Response PostDataValue(const Request& req, App& app) {
 
 Response DeleteDataValue(const Request& req, App& app) {
   auto cat = app.catalog();
-  auto counts = app.values().Delete(*cat, InputFromQuery(req), kAnonymousUser);
+  auto in = InputFromQuery(req);
+  if (auto denied = CheckUnit(req, *cat, in.org_unit, true)) return *denied;
+  auto counts = app.values().Delete(*cat, in, Caller(req).name());
   if (!counts.ok()) return WithStatus(counts.status());
   Response r;
   r.status = 204;
@@ -106,6 +117,7 @@ Response DeleteDataValue(const Request& req, App& app) {
 Response DataValueHistory(const Request& req, App& app) {
   auto cat = app.catalog();
   auto in = InputFromQuery(req);
+  if (auto denied = CheckUnit(req, *cat, in.org_unit, false)) return *denied;
   auto r = app.values().Resolve(*cat, in, {}, true);
   if (!r.ok()) return WithStatus(r.status());
   auto pe = app.values().ExistingPeriodId(r->period);
@@ -130,6 +142,7 @@ Response GetForm(const Request& req, App& app) {
   auto cat = app.catalog();
   for (const char* p : {"dataSet", "orgUnit", "period"})
     if (!req.Query(p)) return ErrorResponse(409, "is required", p);
+  if (auto denied = CheckUnit(req, *cat, *req.Query("orgUnit"), false)) return *denied;
   auto form = app.values().Form(*cat, *req.Query("dataSet"), *req.Query("orgUnit"),
                                 *req.Query("period"));
   if (!form.ok()) return WithStatus(form.status());
@@ -140,8 +153,9 @@ Response SetComplete(const Request& req, App& app, bool complete) {
   auto cat = app.catalog();
   for (const char* p : {"dataSet", "orgUnit", "period"})
     if (!req.Query(p)) return ErrorResponse(409, "is required", p);
+  if (auto denied = CheckUnit(req, *cat, *req.Query("orgUnit"), true)) return *denied;
   Status s = app.values().SetComplete(*cat, *req.Query("dataSet"), *req.Query("orgUnit"),
-                                      *req.Query("period"), complete, kAnonymousUser);
+                                      *req.Query("period"), complete, Caller(req).name());
   if (!s.ok()) return WithStatus(s);
   return JsonResponse({{"status", "OK"}, {"complete", complete}});
 }
@@ -149,15 +163,17 @@ Response SetComplete(const Request& req, App& app, bool complete) {
 
 std::vector<Route> DataValueRoutes() {
   return {
-      {"GET", "/api/dataValues", GetDataValue},
-      {"POST", "/api/dataValues", PostDataValue},
-      {"DELETE", "/api/dataValues", DeleteDataValue},
-      {"GET", "/api/audits/dataValue", DataValueHistory},
-      {"GET", "/api/dataEntry/form", GetForm},
+      {"GET", "/api/dataValues", GetDataValue, Needs(auth::Authority::kDataRead)},
+      {"POST", "/api/dataValues", PostDataValue, Needs(auth::Authority::kDataWrite)},
+      {"DELETE", "/api/dataValues", DeleteDataValue, Needs(auth::Authority::kDataWrite)},
+      {"GET", "/api/audits/dataValue", DataValueHistory, Needs(auth::Authority::kDataRead)},
+      {"GET", "/api/dataEntry/form", GetForm, Needs(auth::Authority::kDataRead)},
       {"POST", "/api/dataEntry/complete",
-       [](const Request& r, App& a) { return SetComplete(r, a, true); }},
+       [](const Request& r, App& a) { return SetComplete(r, a, true); },
+       Needs(auth::Authority::kDataWrite)},
       {"DELETE", "/api/dataEntry/complete",
-       [](const Request& r, App& a) { return SetComplete(r, a, false); }},
+       [](const Request& r, App& a) { return SetComplete(r, a, false); },
+       Needs(auth::Authority::kDataWrite)},
   };
 }
 

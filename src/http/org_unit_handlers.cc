@@ -1,4 +1,9 @@
-// /api/organisationUnits: the tree, filtered and paged, and one unit with its path and children.
+// /api/organisationUnits: the tree, filtered and paged; one unit with its path and children;
+// adding a facility.
+//
+// China's administrative divisions are public reference data (the statistical division codes),
+// so anyone may read them without signing in; facilities and everything else configured here
+// are shown only to signed-in users, and only within their own org units.
 #include <algorithm>
 
 #include "metadata/bundle.h"
@@ -8,6 +13,12 @@ namespace weijian::http {
 
 namespace {
 using nlohmann::json;
+
+// Whether the caller may see a unit in listings and lookups.
+bool Visible(const Request& req, const metadata::Catalog& cat, const metadata::OrgUnitRecord& u) {
+  if (!req.principal) return u.facility_type.empty();
+  return auth::CanRead(*req.principal, cat, u.id);
+}
 
 Response ListOrgUnits(const Request& req, App& app) {
   auto cat = app.catalog();
@@ -28,13 +39,24 @@ Response ListOrgUnits(const Request& req, App& app) {
                                           "parent"));
     units = cat->ChildrenOf(p->id);
   } else {
-    // Pre-order: parents before children, siblings in code order, as a tree reads.
+    // Pre-order: parents before children, siblings in code order. A signed-in caller's own
+    // subtrees; the whole tree for the public.
     const auto& tree = cat->tree();
-    units.reserve(tree.size());
-    for (std::size_t i = 0; i < tree.size(); ++i)
-      units.push_back(cat->OrgUnits().ById(tree.IdAt(static_cast<std::int32_t>(i))));
+    std::vector<std::int64_t> roots;
+    if (req.principal) {
+      roots = auth::ReadRoots(*req.principal, *cat);
+    } else {
+      for (const auto* r : cat->ChildrenOf(0)) roots.push_back(r->id);
+    }
+    for (auto root : roots) {
+      if (!tree.Contains(root)) continue;
+      for (auto pre = tree.Pre(root); pre <= tree.Last(root); ++pre)
+        units.push_back(cat->OrgUnits().ById(tree.IdAt(pre)));
+    }
   }
+  // Listings show only what the caller may see: a county officer never sees the next county.
   std::erase_if(units, [&](const auto* u) {
+    if (!Visible(req, *cat, *u)) return true;
     if (*level && u->level != *level) return true;
     if (query && u->name.find(*query) == std::string::npos && u->code.find(*query) != 0)
       return true;
@@ -62,8 +84,17 @@ Response GetOrgUnit(const Request& req, App& app) {
   auto cat = app.catalog();
   const std::string& id = req.params.at("id");
   const auto* u = cat->OrgUnits().ByUidOrCode(id);
-  if (!u) return ErrorResponse(404, "no org unit with uid or code \"" + id + "\"");
-  return JsonResponse(metadata::OrgUnitJson(*cat, *u, true));
+  if (!u || (!req.principal && !Visible(req, *cat, *u)))
+    return ErrorResponse(404, "no org unit with uid or code \"" + id + "\"");
+  if (!Visible(req, *cat, *u)) return OutsideScope(*u);
+  json j = metadata::OrgUnitJson(*cat, *u, true);
+  // Children the caller may not see are left out.
+  json children = json::array();
+  for (const auto& c : j["children"])
+    if (const auto* cu = cat->OrgUnits().ByUid(c["id"].get<std::string>()); cu && Visible(req, *cat, *cu))
+      children.push_back(c);
+  j["children"] = std::move(children);
+  return JsonResponse(j);
 }
 
 // Adds a facility (卫生院, 村卫生室, 托育机构, 疾控中心 …) or any unit under an existing one.
@@ -73,9 +104,23 @@ Response CreateOrgUnit(const Request& req, App& app) {
   if (!body->is_object()) return ErrorResponse(400, "the body must be a JSON object");
   std::lock_guard lock(app.metadata_mutex());
   auto cat = app.catalog();
+  if (auto parent = body->find("parent"); parent != body->end() && parent->is_object()) {
+    std::string key = parent->value("id", parent->value("code", ""));
+    if (const auto* p = cat->OrgUnits().ByUidOrCode(key); p && !auth::CanWrite(Caller(req), *cat, p->id))
+      return OutsideScope(*p);
+  } else if (!Caller(req).IsSuperuser()) {
+    return ErrorResponse(403, "only a superuser may add a unit at the top of the tree");
+  }
   json bundle = {{"organisationUnits", json::array({*body})}};
   auto report = metadata::ImportMetadata(bundle, *cat, app.store());
-  if (!report.ok()) return ErrorResponse(report.status());
+  if (!report.ok()) {
+    Status s = report.status();
+    if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound)
+      s = Conflict(s.message(), s.field());
+    return ErrorResponse(s);
+  }
+  if (report->created == 0)
+    return ErrorResponse(409, "the org unit already exists", "organisationUnits[0]");
   if (Status s = app.ReloadCatalog(); !s.ok()) return ErrorResponse(s);
   auto fresh = app.catalog();
   const metadata::OrgUnitRecord* created = nullptr;
@@ -83,17 +128,20 @@ Response CreateOrgUnit(const Request& req, App& app) {
     created = fresh->OrgUnits().ByCode(code->get<std::string>());
   if (auto uid = body->find("id"); !created && uid != body->end() && uid->is_string())
     created = fresh->OrgUnits().ByUid(uid->get<std::string>());
-  if (!created || report->created == 0)
-    return ErrorResponse(409, "the org unit already exists", "organisationUnits[0]");
+  if (!created) return ErrorResponse(500, "the new unit could not be read back");
+  if (Status s = app.auth().Audit("METADATA", Caller(req).name(), created->id, created->uid,
+                                  "created org unit " + created->name, req.remote_address);
+      !s.ok())
+    return ErrorResponse(s);
   return JsonResponse(metadata::OrgUnitJson(*fresh, *created, true), 201);
 }
 }  // namespace
 
 std::vector<Route> OrgUnitRoutes() {
   return {
-      {"GET", "/api/organisationUnits", ListOrgUnits},
-      {"POST", "/api/organisationUnits", CreateOrgUnit},
-      {"GET", "/api/organisationUnits/{id}", GetOrgUnit},
+      {"GET", "/api/organisationUnits", ListOrgUnits, OptionalSignIn()},
+      {"POST", "/api/organisationUnits", CreateOrgUnit, Needs(auth::Authority::kMetadataWrite)},
+      {"GET", "/api/organisationUnits/{id}", GetOrgUnit, OptionalSignIn()},
   };
 }
 

@@ -37,6 +37,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kConflict: return 409;
     case StatusCode::kPermissionDenied: return 403;
     case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kResourceExhausted: return 429;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kInternal: return 500;
   }
@@ -56,6 +57,7 @@ const char* HttpStatusText(int status) {
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
   }

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/principal.h"
 #include "core/status.h"
 
 namespace weijian::http {
@@ -21,6 +22,8 @@ struct Request {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::map<std::string, std::string> params;  // from the route pattern, e.g. {id}
+  std::string remote_address;                 // the client's IP address
+  std::optional<auth::Principal> principal;   // set by the router for authenticated routes
 
   // The first value of a query parameter.
   std::optional<std::string> Query(const std::string& name) const;

@@ -47,6 +47,25 @@ Response Router::Dispatch(Request& req, App& app) const {
     if (route.method != req.method && !(req.method == "HEAD" && route.method == "GET")) continue;
     req.params = std::move(params);
     try {
+      if (route.access.kind != Access::Kind::kPublic) {
+        auto who = app.auth().Authenticate(
+            {req.Header("cookie"), req.Header("authorization"), req.remote_address});
+        if (!who.ok()) return ErrorResponse(who.status());
+        if (!*who && route.access.kind != Access::Kind::kOptional)
+          return ErrorResponse(401, "sign in first (POST /api/auth/login), or send HTTP "
+                                    "Basic or ApiToken credentials");
+        if (*who) req.principal = std::move(**who);
+      }
+      if (req.principal) {
+        const bool state_changing = req.method != "GET" && req.method != "HEAD";
+        // Browsers attach cookies to cross-site requests; the token proves the page is ours.
+        if (state_changing && req.principal->via == "session" &&
+            req.Header("x-csrf-token") != req.principal->csrf_token)
+          return ErrorResponse(403, "the X-CSRF-Token header is missing or wrong; reload the page");
+        if (route.access.kind == Access::Kind::kAuthority &&
+            !req.principal->Has(route.access.authority))
+          return ErrorResponse(403, "your roles do not allow this");
+      }
       return route.handler(req, app);
     } catch (const std::exception& e) {
       return ErrorResponse(500, std::string("internal error: ") + e.what());
@@ -76,8 +95,23 @@ Result<bool> BoolParam(const Request& req, const std::string& name, bool fallbac
   return Conflict("must be true or false, not \"" + *v + "\"", name);
 }
 
+const auth::Principal& Caller(const Request& req) {
+  // Signed-in routes only run with a principal (see Dispatch); a public route that calls this
+  // is a bug, and std::optional::value() throws, which Dispatch turns into a 500.
+  return req.principal.value();
+}
+
+Response OutsideScope(const metadata::OrgUnitRecord& unit) {
+  // Only the identifier the caller already knows: a refusal must not reveal the unit's name.
+  return ErrorResponse(403, "org unit " + (unit.code.empty() ? unit.uid : unit.code) +
+                                " is outside your org units");
+}
+
 Router BuildApiRouter() {
   Router r;
+  r.Add(AuthRoutes());
+  r.Add(UserRoutes());
+  r.Add(AuditRoutes());
   r.Add(SystemRoutes());
   r.Add(OrgUnitRoutes());
   r.Add(MetadataRoutes());

@@ -127,6 +127,9 @@ struct Server::Impl {
       auto& in = parser.get();
       Status parse_error;
       Request req = ToRequest(in, parse_error);
+      beast::error_code addr_ec;
+      auto remote = stream.socket().remote_endpoint(addr_ec);
+      if (!addr_ec) req.remote_address = remote.address().to_string();
       Response out = parse_error.ok() ? Handle(req) : ErrorResponse(parse_error);
       bool keep_alive = in.keep_alive();
       auto res = ToBeast(out, in.version(), keep_alive, in.method() == bhttp::verb::head);

@@ -672,11 +672,21 @@ json OrgUnitJson(const Catalog& catalog, const OrgUnitRecord& u, bool detail) {
 
 json ExportMetadata(const Catalog& c, const MetadataExportOptions& options) {
   const auto& r = c.records();
+  auto visible = [&](const OrgUnitRecord& u) {
+    return !options.org_unit_filter || options.org_unit_filter(u);
+  };
+  auto unit_refs = [&](const std::vector<std::string>& uids) {
+    json a = json::array();
+    for (const auto& uid : uids)
+      if (const auto* u = c.OrgUnits().ByUid(uid); u && visible(*u)) a.push_back(Ref(uid));
+    return a;
+  };
   json out;
   out["system"] = {{"name", "weijian"}};
   if (options.include_org_units) {
     json units = json::array();
     for (const auto& u : c.org_units()) {
+      if (!visible(u)) continue;
       json j = Identified(u);
       j["shortName"] = u.short_name;
       j["level"] = u.level;
@@ -748,7 +758,7 @@ json ExportMetadata(const Catalog& c, const MetadataExportOptions& options) {
       els.push_back(std::move(ej));
     }
     j["dataSetElements"] = std::move(els);
-    j["organisationUnits"] = Refs(x.org_unit_uids);
+    j["organisationUnits"] = unit_refs(x.org_unit_uids);
     a.push_back(std::move(j));
   }
   out["dataSets"] = std::move(a);
@@ -778,7 +788,7 @@ json ExportMetadata(const Catalog& c, const MetadataExportOptions& options) {
   for (const auto& x : r.org_unit_groups) {
     json j = Identified(x);
     j["shortName"] = x.short_name;
-    j["organisationUnits"] = Refs(x.org_unit_uids);
+    j["organisationUnits"] = unit_refs(x.org_unit_uids);
     a.push_back(std::move(j));
   }
   out["organisationUnitGroups"] = std::move(a);

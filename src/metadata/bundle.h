@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+
 #include "metadata/catalog.h"
 #include "storage/store.h"
 
@@ -28,6 +30,8 @@ Result<MetadataImportReport> ImportMetadata(const nlohmann::json& bundle, const 
 
 struct MetadataExportOptions {
   bool include_org_units = true;
+  // When set, only org units it accepts appear (in the tree and in every reference to units).
+  std::function<bool(const OrgUnitRecord&)> org_unit_filter;
 };
 nlohmann::json ExportMetadata(const Catalog& catalog, const MetadataExportOptions& options = {});
 

@@ -181,4 +181,52 @@ struct UserRecord {
   std::int64_t created = 0;
 };
 
+struct SessionRecord {
+  std::string token_hash;
+  std::int64_t user_id = 0;
+  std::string csrf_token;
+  std::int64_t created = 0;
+  std::int64_t last_seen = 0;
+  std::string address;
+};
+
+struct ApiTokenRecord {
+  std::int64_t id = 0;
+  std::string uid;
+  std::int64_t user_id = 0;
+  std::string name;
+  std::string token_hash;
+  std::int64_t expires = 0;
+  std::int64_t created = 0;
+};
+
+struct AuditRecord {
+  std::int64_t id = 0;
+  std::string type;  // LOGIN, LOGIN_FAILED, LOGOUT, METADATA, USER, DATA_VALUE, EXPORT, …
+  std::string username;
+  std::optional<std::int64_t> org_unit_id;
+  std::string object;
+  std::string detail;
+  std::string address;
+  std::int64_t created = 0;
+  std::string prev_hash;  // filled by the store
+  std::string hash;       // filled by the store
+};
+
+struct AuditFilter {
+  std::optional<std::string> type;
+  std::optional<std::string> username;
+  std::optional<std::int64_t> from;  // unix millis, inclusive
+  std::optional<std::int64_t> to;    // unix millis, exclusive
+  int limit = 1000;
+};
+
+// The result of re-computing one table's hash chain.
+struct ChainCheck {
+  std::string table;
+  std::int64_t rows = 0;
+  std::int64_t legacy_rows = 0;  // written before the chain existed (schema < 3)
+  std::optional<std::int64_t> first_broken_id;
+};
+
 }  // namespace weijian::storage

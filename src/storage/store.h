@@ -65,8 +65,34 @@ class Store {
 
   virtual Result<std::int64_t> CreateUser(const UserRecord& user) = 0;
   virtual Result<std::optional<UserRecord>> FindUser(const std::string& username) = 0;
+  virtual Result<std::optional<UserRecord>> FindUserById(std::int64_t id) = 0;
   virtual Result<std::vector<UserRecord>> ListUsers() = 0;
+  // Replaces display name, password hash, disabled flag, roles and units of an existing user.
+  virtual Status UpdateUser(const UserRecord& user) = 0;
+
+  virtual Status CreateSession(const SessionRecord& session) = 0;
+  virtual Result<std::optional<SessionRecord>> FindSession(const std::string& token_hash) = 0;
+  virtual Status TouchSession(const std::string& token_hash, std::int64_t now_millis) = 0;
+  virtual Status DeleteSession(const std::string& token_hash) = 0;
+  virtual Status DeleteUserSessions(std::int64_t user_id) = 0;
+
+  virtual Status CreateApiToken(const ApiTokenRecord& token) = 0;
+  virtual Result<std::optional<ApiTokenRecord>> FindApiToken(const std::string& token_hash) = 0;
+  virtual Result<std::vector<ApiTokenRecord>> ListApiTokens(std::int64_t user_id) = 0;
+  // Deletes the user's token with this uid; NotFound when there is none.
+  virtual Status DeleteApiToken(const std::string& uid, std::int64_t user_id) = 0;
+
+  // Appends to the audit trail, chaining the row's hash to the previous one.
+  virtual Status AppendAudit(const AuditRecord& record) = 0;
+  virtual Result<std::vector<AuditRecord>> ListAudits(const AuditFilter& filter) = 0;
+  // Re-computes the hash chains of the audit trail and of the data value history.
+  virtual Result<std::vector<ChainCheck>> VerifyAuditChains() = 0;
 };
+
+// SHA-256 (hex) of `prev_hash` and a row's canonical text: the link of an audit chain.
+std::string ChainHash(const std::string& prev_hash, const std::string& canonical_row);
+// SHA-256 (hex) of a secret (session cookie, API token), as stored.
+std::string SecretHash(const std::string& secret);
 
 // Opens (creating if absent) a SQLite store and brings its schema up to date. A file written by
 // a newer weijian is refused with a message that says so.

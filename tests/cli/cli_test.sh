@@ -67,6 +67,22 @@ expect_rc "unknown unit refused" 2 sh -c "echo a-long-river-2024 | '$WJ' user ad
 expect_rc "duplicate user refused" 1 sh -c "echo a-long-river-2024 | '$WJ' user add --db '$TMP/o.db' --name wang.li --role entry --ou 150624 --password-stdin"
 "$WJ" user list --db "$TMP/o.db" | grep -q $'wang.li\tentry\t150624100'; check "user list shows the user" $?
 ! grep -q "a-long-river-2024" "$TMP/o.db"; check "the password is not stored in clear" $?
+echo "another-river-2025" | "$WJ" user passwd --db "$TMP/o.db" --name wang.li --password-stdin >/dev/null
+check "user passwd" $?
+expect_rc "passwd refuses a short password" 2 sh -c "echo short | '$WJ' user passwd --db '$TMP/o.db' --name wang.li --password-stdin"
+expect_rc "passwd of an unknown user" 2 sh -c "echo another-river-2025 | '$WJ' user passwd --db '$TMP/o.db' --name nobody --password-stdin"
+"$WJ" user disable --db "$TMP/o.db" --name wang.li >/dev/null; check "user disable" $?
+"$WJ" user list --db "$TMP/o.db" | grep -q $'wang.li\t.*\tdisabled$'; check "user list shows it disabled" $?
+"$WJ" user disable --db "$TMP/o.db" --name wang.li --enable >/dev/null; check "user enable" $?
+
+# The audit trail: intact, then tampered with outside weijian.
+"$WJ" audit verify --db "$TMP/o.db" >"$TMP/verify"; check "audit verify on an untouched file" $?
+grep -q "audit: 4 rows — intact" "$TMP/verify"; check "every user change was audited (add, passwd, disable, enable)" $?
+sqlite3 "$TMP/o.db" "UPDATE audit SET detail = 'x' WHERE id = 2" 2>/dev/null
+[ "$(sqlite3 "$TMP/o.db" "SELECT detail FROM audit WHERE id = 2")" != "x" ]; check "the audit table refuses updates" $?
+sqlite3 "$TMP/o.db" "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'x' WHERE id = 2"
+expect_rc "audit verify finds the edit" 1 "$WJ" audit verify --db "$TMP/o.db"
+grep -q "BROKEN at row 2" "$TMP/out"; check "and names the row" $?
 
 # A newer file is refused by this binary.
 "$WJ" init --db "$TMP/new.db" --divisions 150624 >/dev/null
@@ -79,15 +95,20 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 (cd "$TMP" && exec "$WJ" demo --db "$TMP/demo.db" --port "$PORT") >"$TMP/demo.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 120); do
-  curl -sf "http://127.0.0.1:$PORT/api/system/info" >/dev/null 2>&1 && break
+  curl -sf "http://127.0.0.1:$PORT/api/organisationUnits?level=1" >/dev/null 2>&1 && break
   sleep 0.5
 done
 curl -sf "http://127.0.0.1:$PORT/api/organisationUnits?level=3" >"$TMP/l3.json"
-check "demo serves /api/organisationUnits?level=3" $?
+check "demo serves /api/organisationUnits?level=3 (public divisions)" $?
 [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["organisationUnits"]))' "$TMP/l3.json")" = 9 ]
 check "the demo lists the 9 旗/区" $?
 grep -q "township_clerk" "$TMP/demo.log"; check "demo prints its users with one-time passwords" $?
 curl -sf "http://127.0.0.1:$PORT/" | grep -q "鄂尔多斯市"; check "demo home page" $?
+ADMIN_PW=$(awk '$1 == "city_admin" { print $2 }' "$TMP/demo.log")
+curl -sf -u "city_admin:$ADMIN_PW" "http://127.0.0.1:$PORT/api/system/info" | grep -q '"dataValues"'
+check "the printed password signs city_admin in" $?
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/system/info")" = 401 ]
+check "the API wants a signed-in user" $?
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 
 echo "$passed passed, $failed failed"

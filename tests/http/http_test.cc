@@ -2,53 +2,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "http/http_client.h"
-#include "http/server.h"
-#include "unit/test_support.h"
+#include "http/server_env.h"
 
 namespace weijian::http {
 namespace {
 
-using nlohmann::json;
-using weijian::testing::Http;
-using weijian::testing::HttpReply;
-using weijian::testing::RawHttp;
-
-// One demo database and server for the whole suite: building the demo takes a few seconds.
-class Env : public ::testing::Environment {
- public:
-  void SetUp() override {
-    dir = std::make_unique<weijian::testing::TempDir>();
-    auto store = weijian::testing::MakeOrdosStore(dir->File("demo.db"), true);
-    app = std::make_unique<App>(std::move(store));
-    ASSERT_TRUE(app->Init().ok());
-    ServerOptions options;
-    options.port = 0;
-    options.threads = 2;
-    options.max_body_bytes = 1024 * 1024;
-    server = std::make_unique<Server>(*app, BuildApiRouter(), options);
-    auto p = server->Start();
-    ASSERT_TRUE(p.ok()) << p.status().ToString();
-    port = *p;
-  }
-  void TearDown() override {
-    server.reset();
-    app.reset();
-    dir.reset();
-  }
-  std::unique_ptr<weijian::testing::TempDir> dir;
-  std::unique_ptr<App> app;
-  std::unique_ptr<Server> server;
-  unsigned short port = 0;
-};
-
-Env* env = nullptr;
-
-HttpReply Get(const std::string& target) { return Http(env->port, "GET", target); }
-HttpReply PostJson(const std::string& target, const std::string& body) {
-  return Http(env->port, "POST", target, body, {{"Content-Type", "application/json"}});
-}
-json Body(const HttpReply& r) { return json::parse(r.body); }
 
 TEST(HttpTest, Level3ListsTheNineBannersAndDistricts) {
   auto r = Get("/api/organisationUnits?level=3");
@@ -145,10 +103,10 @@ TEST(HttpTest, DataValueWriteReadAndHistory) {
   EXPECT_EQ(history.back()["previousValue"], "4320");
   EXPECT_EQ(history.back()["value"], "4321");
   // The query-parameter form of DHIS2 works too, and DELETE keeps the history.
-  auto qp = Http(env->port, "POST", "/api/dataValues?" + key + "&value=4322");
+  auto qp = As("root", "POST", "/api/dataValues?" + key + "&value=4322");
   EXPECT_EQ(qp.status, 200) << qp.body;
   EXPECT_EQ(Body(Get("/api/dataValues?" + key))["value"], "4322");
-  EXPECT_EQ(Http(env->port, "DELETE", "/api/dataValues?" + key).status, 204);
+  EXPECT_EQ(As("root", "DELETE", "/api/dataValues?" + key).status, 204);
   EXPECT_EQ(Get("/api/dataValues?" + key).status, 404);
   EXPECT_EQ(Body(Get("/api/audits/dataValue?" + key))["dataValueAudits"].back()["auditType"],
             "DELETE");
@@ -211,8 +169,8 @@ TEST(HttpTest, DataEntryFormForAVillage) {
   auto missing = Get("/api/dataEntry/form?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002");
   EXPECT_EQ(missing.status, 409);
   EXPECT_EQ(Body(missing)["field"], "period");
-  auto complete = Http(env->port, "POST",
-                       "/api/dataEntry/complete?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002&period=202312");
+  auto complete = As("root", "POST",
+                     "/api/dataEntry/complete?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002&period=202312");
   EXPECT_EQ(complete.status, 200) << complete.body;
   EXPECT_FALSE(Body(Get("/api/dataEntry/form?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002&period=202312"))["complete"].is_null());
 }
@@ -230,7 +188,7 @@ TEST(HttpTest, SystemInfoAndLandingPage) {
 
 TEST(HttpTest, UnknownPathsMethodsAndMalformedRequests) {
   EXPECT_EQ(Get("/api/nothing").status, 404);
-  EXPECT_EQ(Http(env->port, "DELETE", "/api/metadata").status, 405);
+  EXPECT_EQ(As("root", "DELETE", "/api/metadata").status, 405);
   EXPECT_EQ(Get("/api/organisationUnits?level=%ZZ").status, 400);
   EXPECT_EQ(Get("/api/../etc/passwd").status, 400);
   std::string garbage = RawHttp(env->port, "NOT HTTP AT ALL\r\n\r\n");
@@ -253,9 +211,3 @@ TEST(HttpTest, DataElementsListedWithChineseNames) {
 }  // namespace
 }  // namespace weijian::http
 
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  weijian::http::env = new weijian::http::Env();
-  ::testing::AddGlobalTestEnvironment(weijian::http::env);
-  return RUN_ALL_TESTS();
-}

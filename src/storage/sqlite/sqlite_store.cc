@@ -4,6 +4,7 @@
 // (not this file) serves reads from memory, so the store sees few concurrent callers. WAL mode
 // lets readers in other processes (backups, the CLI) work while the server writes;
 // synchronous=FULL makes an acknowledged write survive a power cut.
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include <map>
@@ -17,6 +18,28 @@
 namespace weijian::storage {
 
 int LatestSchemaVersion() { return Migrations().back().version; }
+
+namespace {
+std::string Sha256Hex(const std::string& data) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(sizeof digest * 2);
+  for (unsigned char b : digest) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+constexpr char kSep = '\x1f';  // unit separator: cannot occur in a field by accident
+}  // namespace
+
+std::string ChainHash(const std::string& prev_hash, const std::string& canonical_row) {
+  return Sha256Hex(prev_hash + '\n' + canonical_row);
+}
+
+std::string SecretHash(const std::string& secret) { return Sha256Hex(secret); }
 
 namespace {
 
@@ -377,7 +400,10 @@ class SqliteStore final : public Store {
         " org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
     WJ_ASSIGN_OR_RETURN(Stmt audit, db_.Prepare(
         "INSERT INTO data_value_audit(data_element_id, period_id, org_unit_id, coc_id, aoc_id,"
-        " audit_type, previous_value, value, modified_by, created) VALUES (?,?,?,?,?,?,?,?,?,?)"));
+        " audit_type, previous_value, value, modified_by, created, prev_hash, hash)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(std::string last_hash,
+                        LastHashLocked("SELECT hash FROM data_value_audit ORDER BY id DESC LIMIT 1"));
     WriteCounts counts;
     for (const DataValueWrite& w : writes) {
       const DataValueKey& k = w.key;
@@ -432,10 +458,16 @@ class SqliteStore final : public Store {
       }
       BindKey(audit, 1, k);
       audit.Bind(6, audit_type);
-      if (live) audit.Bind(7, old_value); else audit.BindNull(7);
-      if (w.remove) audit.BindNull(8); else audit.Bind(8, w.value);
+      std::optional<std::string> prev_v, new_v;
+      if (live) prev_v = old_value;
+      if (!w.remove) new_v = w.value;
+      audit.BindOptional(7, prev_v).BindOptional(8, new_v);
       audit.Bind(9, user).Bind(10, now);
+      std::string hash = ChainHash(last_hash, DataValueAuditCanonical(k, audit_type, prev_v, new_v,
+                                                                      user, now));
+      audit.Bind(11, last_hash).Bind(12, hash);
       WJ_RETURN_IF_ERROR(audit.Run());
+      last_hash = std::move(hash);
     }
     WJ_RETURN_IF_ERROR(tx.Commit());
     return counts;
@@ -551,22 +583,7 @@ class SqliteStore final : public Store {
       return Conflict("a user named \"" + u.username + "\" already exists", "username");
     WJ_RETURN_IF_ERROR(s);
     const std::int64_t id = sqlite3_last_insert_rowid(db_.raw());
-    WJ_ASSIGN_OR_RETURN(Stmt role, db_.Prepare(
-        "INSERT OR IGNORE INTO app_user_role(user_id, role) VALUES (?,?)"));
-    for (const auto& r : u.roles) {
-      role.Bind(1, id).Bind(2, r);
-      WJ_RETURN_IF_ERROR(role.Run());
-    }
-    WJ_ASSIGN_OR_RETURN(Stmt ou, db_.Prepare(
-        "INSERT OR IGNORE INTO app_user_org_unit(user_id, org_unit_id, kind) VALUES (?,?,?)"));
-    for (auto unit : u.capture_org_unit_ids) {
-      ou.Bind(1, id).Bind(2, unit).Bind(3, "capture");
-      WJ_RETURN_IF_ERROR(ou.Run());
-    }
-    for (auto unit : u.view_org_unit_ids) {
-      ou.Bind(1, id).Bind(2, unit).Bind(3, "view");
-      WJ_RETURN_IF_ERROR(ou.Run());
-    }
+    WJ_RETURN_IF_ERROR(InsertUserLinksLocked(id, u));
     WJ_RETURN_IF_ERROR(tx.Commit());
     return id;
   }
@@ -583,7 +600,275 @@ class SqliteStore final : public Store {
     return LoadUsersLocked(std::nullopt);
   }
 
+  Result<std::optional<UserRecord>> FindUserById(std::int64_t id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(auto users, LoadUsersLocked(std::nullopt, id));
+    if (users.empty()) return std::optional<UserRecord>();
+    return std::optional<UserRecord>(std::move(users.front()));
+  }
+
+  Status UpdateUser(const UserRecord& u) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt upd, db_.Prepare(
+        "UPDATE app_user SET display_name = ?, password_hash = ?, disabled = ?, last_updated = ?"
+        " WHERE id = ?"));
+    upd.Bind(1, u.display_name).Bind(2, u.password_hash).Bind(3, u.disabled ? 1 : 0);
+    upd.Bind(4, NowMillisLocal()).Bind(5, u.id);
+    WJ_RETURN_IF_ERROR(upd.Run());
+    if (sqlite3_changes(db_.raw()) != 1) return NotFound("no such user");
+    WJ_ASSIGN_OR_RETURN(Stmt del_roles, db_.Prepare("DELETE FROM app_user_role WHERE user_id = ?"));
+    del_roles.Bind(1, u.id);
+    WJ_RETURN_IF_ERROR(del_roles.Run());
+    WJ_ASSIGN_OR_RETURN(Stmt del_units, db_.Prepare("DELETE FROM app_user_org_unit WHERE user_id = ?"));
+    del_units.Bind(1, u.id);
+    WJ_RETURN_IF_ERROR(del_units.Run());
+    WJ_RETURN_IF_ERROR(InsertUserLinksLocked(u.id, u));
+    return tx.Commit();
+  }
+
+  Status CreateSession(const SessionRecord& r) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO session(token_hash, user_id, csrf_token, created, last_seen, address)"
+        " VALUES (?,?,?,?,?,?)"));
+    q.Bind(1, r.token_hash).Bind(2, r.user_id).Bind(3, r.csrf_token).Bind(4, r.created);
+    q.Bind(5, r.last_seen).Bind(6, r.address);
+    return q.Run();
+  }
+
+  Result<std::optional<SessionRecord>> FindSession(const std::string& token_hash) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT user_id, csrf_token, created, last_seen, address FROM session WHERE token_hash = ?"));
+    q.Bind(1, token_hash);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<SessionRecord>();
+    return std::optional<SessionRecord>(
+        SessionRecord{token_hash, q.Int(0), q.Text(1), q.Int(2), q.Int(3), q.Text(4)});
+  }
+
+  Status TouchSession(const std::string& token_hash, std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE session SET last_seen = ? WHERE token_hash = ?"));
+    q.Bind(1, now).Bind(2, token_hash);
+    return q.Run();
+  }
+
+  Status DeleteSession(const std::string& token_hash) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM session WHERE token_hash = ?"));
+    q.Bind(1, token_hash);
+    return q.Run();
+  }
+
+  Status DeleteUserSessions(std::int64_t user_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM session WHERE user_id = ?"));
+    q.Bind(1, user_id);
+    return q.Run();
+  }
+
+  Status CreateApiToken(const ApiTokenRecord& t) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO api_token(uid, user_id, name, token_hash, expires, created)"
+        " VALUES (?,?,?,?,?,?)"));
+    q.Bind(1, t.uid).Bind(2, t.user_id).Bind(3, t.name).Bind(4, t.token_hash);
+    q.Bind(5, t.expires).Bind(6, t.created);
+    return q.Run();
+  }
+
+  Result<std::optional<ApiTokenRecord>> FindApiToken(const std::string& token_hash) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT id, uid, user_id, name, token_hash, expires, created FROM api_token"
+        " WHERE token_hash = ?"));
+    q.Bind(1, token_hash);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<ApiTokenRecord>();
+    return std::optional<ApiTokenRecord>(ReadToken(q));
+  }
+
+  Result<std::vector<ApiTokenRecord>> ListApiTokens(std::int64_t user_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT id, uid, user_id, name, token_hash, expires, created FROM api_token"
+        " WHERE user_id = ? ORDER BY id"));
+    q.Bind(1, user_id);
+    std::vector<ApiTokenRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadToken(q));
+    }
+    return out;
+  }
+
+  Status DeleteApiToken(const std::string& uid, std::int64_t user_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM api_token WHERE uid = ? AND user_id = ?"));
+    q.Bind(1, uid).Bind(2, user_id);
+    WJ_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(db_.raw()) != 1) return NotFound("no API token " + uid + " of yours");
+    return Status::Ok();
+  }
+
+  Status AppendAudit(const AuditRecord& r) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(std::string prev,
+                        LastHashLocked("SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "INSERT INTO audit(type, username, org_unit_id, object, detail, address, created,"
+        " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, r.type).Bind(2, r.username);
+    if (r.org_unit_id) q.Bind(3, *r.org_unit_id); else q.BindNull(3);
+    q.Bind(4, r.object).Bind(5, r.detail).Bind(6, r.address).Bind(7, r.created);
+    q.Bind(8, prev).Bind(9, ChainHash(prev, AuditCanonical(r)));
+    WJ_RETURN_IF_ERROR(q.Run());
+    return tx.Commit();
+  }
+
+  Result<std::vector<AuditRecord>> ListAudits(const AuditFilter& f) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT id, type, username, org_unit_id, object, detail, address, created, prev_hash, hash"
+        " FROM audit WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR username = ?2)"
+        " AND (?3 IS NULL OR created >= ?3) AND (?4 IS NULL OR created < ?4)"
+        " ORDER BY id DESC LIMIT ?5"));
+    q.BindOptional(1, f.type).BindOptional(2, f.username);
+    if (f.from) q.Bind(3, *f.from); else q.BindNull(3);
+    if (f.to) q.Bind(4, *f.to); else q.BindNull(4);
+    q.Bind(5, f.limit);
+    std::vector<AuditRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadAudit(q));
+    }
+    return out;
+  }
+
+  Result<std::vector<ChainCheck>> VerifyAuditChains() override {
+    std::lock_guard lock(mu_);
+    std::vector<ChainCheck> out;
+    {
+      ChainCheck c;
+      c.table = "audit";
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT id, type, username, org_unit_id, object, detail, address, created, prev_hash,"
+          " hash FROM audit ORDER BY id"));
+      std::string prev;
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        AuditRecord r = ReadAudit(q);
+        ++c.rows;
+        if (!c.first_broken_id &&
+            (r.prev_hash != prev || r.hash != ChainHash(prev, AuditCanonical(r))))
+          c.first_broken_id = r.id;
+        prev = r.hash;
+      }
+      out.push_back(c);
+    }
+    {
+      ChainCheck c;
+      c.table = "data_value_audit";
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+          "SELECT id, data_element_id, period_id, org_unit_id, coc_id, aoc_id, audit_type,"
+          " previous_value, value, modified_by, created, prev_hash, hash FROM data_value_audit"
+          " ORDER BY id"));
+      std::string prev;
+      bool chained = false;
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        ++c.rows;
+        std::string hash = q.Text(12);
+        if (hash.empty() && !chained) {
+          ++c.legacy_rows;  // history from before the chain existed
+          continue;
+        }
+        chained = true;
+        DataValueKey k{q.Int(1), q.Int(2), q.Int(3), q.Int(4), q.Int(5)};
+        std::string expect = ChainHash(prev, DataValueAuditCanonical(
+                                                 k, q.Text(6), q.OptText(7), q.OptText(8),
+                                                 q.Text(9), q.Int(10)));
+        if (!c.first_broken_id && (q.Text(11) != prev || hash != expect)) c.first_broken_id = q.Int(0);
+        prev = hash;
+      }
+      out.push_back(c);
+    }
+    return out;
+  }
+
  private:
+  static std::string DataValueAuditCanonical(const DataValueKey& k, const std::string& type,
+                                             const std::optional<std::string>& prev,
+                                             const std::optional<std::string>& value,
+                                             const std::string& user, std::int64_t created) {
+    std::string s;
+    for (std::int64_t id : {k.data_element_id, k.period_id, k.org_unit_id, k.coc_id, k.aoc_id})
+      s += std::to_string(id) + kSep;
+    s += type + kSep + (prev ? "v" + *prev : "null") + kSep + (value ? "v" + *value : "null") +
+         kSep + user + kSep + std::to_string(created);
+    return s;
+  }
+
+  static std::string AuditCanonical(const AuditRecord& r) {
+    return r.type + kSep + r.username + kSep +
+           (r.org_unit_id ? std::to_string(*r.org_unit_id) : "null") + kSep + r.object + kSep +
+           r.detail + kSep + r.address + kSep + std::to_string(r.created);
+  }
+
+  static AuditRecord ReadAudit(const Stmt& q) {
+    AuditRecord r;
+    r.id = q.Int(0);
+    r.type = q.Text(1);
+    r.username = q.Text(2);
+    if (!q.IsNull(3)) r.org_unit_id = q.Int(3);
+    r.object = q.Text(4);
+    r.detail = q.Text(5);
+    r.address = q.Text(6);
+    r.created = q.Int(7);
+    r.prev_hash = q.Text(8);
+    r.hash = q.Text(9);
+    return r;
+  }
+
+  static ApiTokenRecord ReadToken(const Stmt& q) {
+    return {q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5), q.Int(6)};
+  }
+
+  Result<std::string> LastHashLocked(const char* sql) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Text(0) : std::string();
+  }
+
+  Status InsertUserLinksLocked(std::int64_t id, const UserRecord& u) {
+    WJ_ASSIGN_OR_RETURN(Stmt role, db_.Prepare(
+        "INSERT OR IGNORE INTO app_user_role(user_id, role) VALUES (?,?)"));
+    for (const auto& r : u.roles) {
+      role.Bind(1, id).Bind(2, r);
+      WJ_RETURN_IF_ERROR(role.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt ou, db_.Prepare(
+        "INSERT OR IGNORE INTO app_user_org_unit(user_id, org_unit_id, kind) VALUES (?,?,?)"));
+    for (auto unit : u.capture_org_unit_ids) {
+      ou.Bind(1, id).Bind(2, unit).Bind(3, "capture");
+      WJ_RETURN_IF_ERROR(ou.Run());
+    }
+    for (auto unit : u.view_org_unit_ids) {
+      ou.Bind(1, id).Bind(2, unit).Bind(3, "view");
+      WJ_RETURN_IF_ERROR(ou.Run());
+    }
+    return Status::Ok();
+  }
+
   static std::int64_t NowMillisLocal() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -874,11 +1159,13 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
-  Result<std::vector<UserRecord>> LoadUsersLocked(const std::optional<std::string>& username) {
+  Result<std::vector<UserRecord>> LoadUsersLocked(const std::optional<std::string>& username,
+                                                  std::optional<std::int64_t> id = std::nullopt) {
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
         "SELECT id, uid, username, display_name, password_hash, disabled, created FROM app_user"
-        " WHERE ?1 IS NULL OR username = ?1 ORDER BY id"));
+        " WHERE (?1 IS NULL OR username = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY id"));
     q.BindOptional(1, username);
+    if (id) q.Bind(2, *id); else q.BindNull(2);
     std::vector<UserRecord> out;
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());

@@ -1,0 +1,104 @@
+// Signing in and recognising who sends a request: sessions (cookie + CSRF token), HTTP Basic,
+// and personal API tokens; throttling of failed sign-ins; the audit of each of these.
+//
+// Secrets are stored only as SHA-256 hashes (sessions, tokens) or argon2id (passwords).
+// Sessions end after 30 minutes idle or 12 hours in all, whichever comes first.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "auth/principal.h"
+#include "core/status.h"
+#include "storage/store.h"
+
+namespace weijian::auth {
+
+inline constexpr const char* kSessionCookie = "WJSESSION";
+inline constexpr std::int64_t kIdleTimeoutMillis = 30LL * 60 * 1000;
+inline constexpr std::int64_t kAbsoluteTimeoutMillis = 12LL * 3600 * 1000;
+
+using Clock = std::function<std::int64_t()>;  // unix millis
+
+// Failed sign-ins per account and per address. After each failure the next attempt must wait
+// 2^(n-1) seconds (1, 2, 4, 8 …); the 6th failure within 15 minutes locks for 15 minutes.
+class LoginThrottle {
+ public:
+  static constexpr int kLockAfter = 6;
+  static constexpr std::int64_t kWindowMillis = 15LL * 60 * 1000;
+  static constexpr std::int64_t kLockMillis = 15LL * 60 * 1000;
+
+  // OK, or ResourceExhausted saying how long to wait.
+  Status Check(const std::string& key, std::int64_t now) const;
+  // Records a failure; returns true when this failure locked the key.
+  bool Failure(const std::string& key, std::int64_t now);
+  void Success(const std::string& key);
+
+ private:
+  struct Entry {
+    std::vector<std::int64_t> failures;
+    std::int64_t next_allowed = 0;
+    std::int64_t locked_until = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> entries_;
+};
+
+struct LoginResult {
+  std::string session_token;  // the cookie value; shown once, stored hashed
+  std::string csrf_token;
+  Principal principal;
+};
+
+// What a request carries that may identify its sender.
+struct Credentials {
+  std::string cookie_header;         // the raw Cookie header
+  std::string authorization_header;  // the raw Authorization header
+  std::string address;               // the client's IP address
+};
+
+class AuthService {
+ public:
+  AuthService(storage::Store& store, Clock clock);
+
+  Result<LoginResult> Login(const std::string& username, const std::string& password,
+                            const std::string& address);
+  // nullopt when the request carries no credentials; an error when it carries bad ones.
+  Result<std::optional<Principal>> Authenticate(const Credentials& c);
+  Status Logout(const Principal& p, const std::string& address);
+
+  struct NewToken {
+    std::string token;  // shown once
+    storage::ApiTokenRecord record;
+  };
+  Result<NewToken> CreateApiToken(const Principal& p, const std::string& name, int days,
+                                  const std::string& address);
+
+  // Appends to the audit trail; a failure to audit fails the caller's request.
+  Status Audit(const std::string& type, const std::string& username,
+               std::optional<std::int64_t> org_unit_id, const std::string& object,
+               const std::string& detail, const std::string& address);
+
+  std::int64_t Now() const { return clock_(); }
+  storage::Store& store() { return store_; }
+
+ private:
+  Result<Principal> CheckPassword(const std::string& username, const std::string& password,
+                                  const std::string& address, const std::string& via);
+
+  storage::Store& store_;
+  Clock clock_;
+  LoginThrottle throttle_;
+};
+
+// A random secret of 32 bytes as 64 hex characters.
+std::string RandomSecret();
+// Checks a user name for creation: 2–64 ASCII letters, digits, '.', '_' or '-', starting with a
+// letter or digit, so that look-alike letters from other scripts cannot imitate a colleague.
+Status CheckUsername(const std::string& name);
+
+}  // namespace weijian::auth

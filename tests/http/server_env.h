@@ -1,0 +1,74 @@
+// The shared fixture of the HTTP suites: the demo database with test users, served by the real
+// server on a free loopback port, built once per test binary.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "http/http_client.h"
+#include "http/server.h"
+#include "unit/test_support.h"
+
+namespace weijian::http {
+
+using nlohmann::json;
+using weijian::testing::Http;
+using weijian::testing::HttpReply;
+using weijian::testing::RawHttp;
+
+// People the tests act as: (name, role, unit code). Each gets an API token (fast to check)
+// and the password kPassword (for the sign-in tests).
+struct TestUser {
+  const char* name;
+  const char* role;
+  const char* unit;
+};
+inline constexpr TestUser kUsers[] = {
+    {"root", "superuser", "15"},
+    {"city_admin_t", "admin", "1506"},
+    {"county_admin", "admin", "150624"},
+    {"officer_above", "entry", "150624"},      // 鄂托克旗: above the township
+    {"clerk_in", "entry", "150624100"},        // 乌兰镇
+    {"clerk_sibling", "entry", "150624101"},   // 棋盘井镇, the next township
+    {"editor_in", "editor", "150624100"},      // the wrong role for data
+    {"viewer_in", "viewer", "150624100"},
+};
+inline constexpr const char* kPassword = "草原深处的卫生院-2024";
+
+// One demo database and server for the whole suite: building the demo takes a few seconds.
+class Env : public ::testing::Environment {
+ public:
+  void SetUp() override;
+  void TearDown() override {
+    server.reset();
+    app.reset();
+    dir.reset();
+  }
+  std::unique_ptr<weijian::testing::TempDir> dir;
+  std::unique_ptr<App> app;
+  std::unique_ptr<Server> server;
+  std::map<std::string, std::string> tokens;
+  unsigned short port = 0;
+};
+
+inline Env* env = nullptr;
+
+// A request as `user` ("" for nobody).
+inline HttpReply As(const std::string& user, const std::string& method, const std::string& target,
+             const std::string& body = "") {
+  std::map<std::string, std::string> headers;
+  if (!user.empty()) headers["Authorization"] = "ApiToken " + env->tokens.at(user);
+  if (!body.empty()) headers["Content-Type"] = "application/json";
+  return Http(env->port, method, target, body, headers);
+}
+inline HttpReply Get(const std::string& target) { return As("root", "GET", target); }
+inline HttpReply PostJson(const std::string& target, const std::string& body) {
+  return As("root", "POST", target, body);
+}
+inline json Body(const HttpReply& r) { return json::parse(r.body); }
+
+}  // namespace weijian::http
