@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "auth/auth_service.h"
@@ -10,6 +11,7 @@
 #include "cli/demo_content.h"
 #include "core/date.h"
 #include "core/uid.h"
+#include "exchange/import.h"
 #include "http/server.h"
 #include "metadata/bundle.h"
 #include "metadata/catalog.h"
@@ -237,6 +239,127 @@ int RunAuditVerify(const std::string& db) {
     std::cout << "\n";
   }
   return intact ? 0 : 1;
+}
+
+int RunImport(const std::string& db, const std::vector<std::pair<std::string, std::string>>& opts,
+              const std::vector<std::string>& files) {
+  exchange::ImportOptions options;
+  for (const auto& [name, value] : opts)
+    if (Status s = exchange::ParseImportOption(options, name, value); !s.ok())
+      return Fail(InvalidArgument(s.message(), "--" + name));
+  options.user = CliActor();
+  auto store = OpenExisting(db);
+  if (!store.ok()) return Fail(store.status());
+  auto cat = metadata::Catalog::Load(**store);
+  if (!cat.ok()) return Fail(cat.status());
+  exchange::DataValueService values(**store);
+  int worst = 0;
+  for (const auto& file : files) {
+    auto source = exchange::FileSource(file);
+    if (!source.ok()) return Fail(source.status());
+
+    // The format is chosen by content: '{' JSON, '<' ADX, anything else CSV.
+    char head[64] = {};
+    std::size_t got = 0;
+    {
+      auto probe = exchange::FileSource(file);
+      if (probe.ok()) {
+        auto n = (*probe)->Read(head, sizeof head);
+        got = n.ok() ? *n : 0;
+      }
+    }
+    auto format = exchange::SniffFormat(std::string_view(head, got));
+    auto summary = exchange::ImportDataValues(exchange::OpenFile(file), format, options, **cat, values);
+    if (!summary.ok()) {
+      std::cerr << "weijian: " << file << ": " << summary.status().message() << "\n";
+      worst = 2;
+      continue;
+    }
+    if (!summary->dry_run) {
+      storage::AuditRecord r;
+      r.type = "IMPORT";
+      r.username = CliActor();
+      r.object = summary->import_id;
+      r.detail = file + " " + summary->status;
+      r.address = "local";
+      r.created = NowMillis();
+      if (Status s = (*store)->AppendAudit(r); !s.ok()) return Fail(s);
+    }
+    std::cout << summary->ToJson().dump(2) << "\n";
+    if (summary->status != "SUCCESS") worst = std::max(worst, 1);
+  }
+  return worst;
+}
+
+int RunExport(const std::string& db, const std::vector<std::pair<std::string, std::string>>& opts,
+              const std::string& out) {
+  exchange::ExportOptions options;
+  for (const auto& [name, value] : opts)
+    if (Status s = exchange::ParseExportOption(options, name, value); !s.ok())
+      return Fail(InvalidArgument(s.message(), "--" + name));
+  auto store = OpenExisting(db);
+  if (!store.ok()) return Fail(store.status());
+  auto cat = metadata::Catalog::Load(**store);
+  if (!cat.ok()) return Fail(cat.status());
+  exchange::DataValueService values(**store);
+  std::FILE* f = out.empty() || out == "-" ? stdout : std::fopen(out.c_str(), "wb");
+  if (!f) return Fail(InvalidArgument("cannot write " + out, "--out"));
+  Status s = exchange::ExportDataValues(options, **cat, values, [&](std::string_view chunk) {
+    std::fwrite(chunk.data(), 1, chunk.size(), f);
+  });
+  if (f != stdout) std::fclose(f);
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kNotFound) s = InvalidArgument(s.message(), s.field());
+    return Fail(s);
+  }
+  return 0;
+}
+
+int RunMetadataImport(const std::string& db, const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Fail(InvalidArgument("cannot read " + file, "file"));
+  nlohmann::json bundle;
+  try {
+    bundle = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    return Fail(InvalidArgument(file + " is not valid JSON (at byte " + std::to_string(e.byte) + ")"));
+  }
+  auto store = OpenExisting(db);
+  if (!store.ok()) return Fail(store.status());
+  auto cat = metadata::Catalog::Load(**store);
+  if (!cat.ok()) return Fail(cat.status());
+  auto report = metadata::ImportMetadata(bundle, **cat, **store);
+  if (!report.ok()) {
+    Status s = report.status();
+    std::cerr << "weijian: " << file << ": " << (s.field().empty() ? "" : s.field() + ": ")
+              << s.message() << "\n";
+    return 1;
+  }
+  storage::AuditRecord r;
+  r.type = "METADATA";
+  r.username = CliActor();
+  r.object = file;
+  r.detail = "created " + std::to_string(report->created) + ", updated " + std::to_string(report->updated);
+  r.address = "local";
+  r.created = NowMillis();
+  if (Status s = (*store)->AppendAudit(r); !s.ok()) return Fail(s);
+  std::cout << report->ToJson().dump(2) << "\n";
+  return 0;
+}
+
+int RunMetadataExport(const std::string& db, const std::string& out) {
+  auto store = OpenExisting(db);
+  if (!store.ok()) return Fail(store.status());
+  auto cat = metadata::Catalog::Load(**store);
+  if (!cat.ok()) return Fail(cat.status());
+  std::string text = metadata::ExportMetadata(**cat).dump(1) + "\n";
+  if (out.empty() || out == "-") {
+    std::cout << text;
+  } else {
+    std::ofstream f(out, std::ios::binary);
+    if (!(f << text)) return Fail(InvalidArgument("cannot write " + out, "--out"));
+  }
+  return 0;
 }
 
 int RunOrgUnits(const OrgUnitsOptions& o) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace weijian::cli {
 
@@ -35,6 +37,17 @@ int RunUserPasswd(const std::string& db, const std::string& name, bool password_
 int RunUserDisable(const std::string& db, const std::string& name, bool disable);
 // Re-computes the audit hash chains; exit 1 and the first broken row when tampered with.
 int RunAuditVerify(const std::string& db);
+
+// `weijian import`: each file is one import; its summary is printed as JSON.
+// Exit 0 when every file was SUCCESS, 1 on WARNING or ERROR, 2 when a file cannot be read.
+int RunImport(const std::string& db, const std::vector<std::pair<std::string, std::string>>& options,
+              const std::vector<std::string>& files);
+int RunExport(const std::string& db, const std::vector<std::pair<std::string, std::string>>& options,
+              const std::string& out);
+
+// `weijian metadata import|export`: DHIS2 metadata bundles from and to files.
+int RunMetadataImport(const std::string& db, const std::string& file);
+int RunMetadataExport(const std::string& db, const std::string& out);
 
 struct OrgUnitsOptions {
   std::string db;

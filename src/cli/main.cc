@@ -68,6 +68,51 @@ int main(int argc, char** argv) {
   auto* verify_cmd = audit_cmd->add_subcommand("verify", "check the audit hash chains");
   verify_cmd->add_option("--db", verify_db, "database file")->required();
 
+  // DHIS2's option names, as flags: --dataElementIdScheme code, --atomicMode NONE …
+  std::string import_db;
+  std::vector<std::string> import_files;
+  std::vector<std::pair<std::string, std::string>> import_opts;
+  auto* import_cmd = app.add_subcommand("import", "import data value sets (DHIS2 JSON, CSV, ADX)");
+  import_cmd->add_option("--db", import_db, "database file")->required();
+  import_cmd->add_option("files", import_files, "files to import (format chosen by content)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  for (const char* name : {"dataElementIdScheme", "orgUnitIdScheme", "categoryOptionComboIdScheme",
+                           "idScheme", "importStrategy", "atomicMode"})
+    import_cmd->add_option_function<std::string>(
+        std::string("--") + name, [&import_opts, name](const std::string& v) {
+          import_opts.emplace_back(name, v);
+        }, name);
+  import_cmd->add_flag_callback("--dryRun", [&import_opts] { import_opts.emplace_back("dryRun", "true"); },
+                                "check and count, write nothing");
+
+  std::string export_db, export_out;
+  std::vector<std::pair<std::string, std::string>> export_opts;
+  auto* export_cmd = app.add_subcommand("export", "export data value sets");
+  export_cmd->add_option("--db", export_db, "database file")->required();
+  export_cmd->add_option("--out", export_out, "output file (default: standard output)");
+  for (const char* name : {"format", "dataSet", "period", "startDate", "endDate", "orgUnit",
+                           "dataElementIdScheme", "orgUnitIdScheme", "categoryOptionComboIdScheme",
+                           "idScheme"})
+    export_cmd->add_option_function<std::vector<std::string>>(
+        std::string("--") + name, [&export_opts, name](const std::vector<std::string>& vs) {
+          for (const auto& v : vs) export_opts.emplace_back(name, v);
+        }, name);
+  export_cmd->add_flag_callback("--children", [&export_opts] { export_opts.emplace_back("children", "true"); },
+                                "include every unit below the named ones");
+  export_cmd->add_flag_callback("--includeDeleted", [&export_opts] { export_opts.emplace_back("includeDeleted", "true"); },
+                                "also export deleted values");
+
+  auto* metadata_cmd = app.add_subcommand("metadata", "DHIS2 metadata bundles");
+  metadata_cmd->require_subcommand(1);
+  std::string mi_db, mi_file, me_db, me_out;
+  auto* mi_cmd = metadata_cmd->add_subcommand("import", "import a metadata bundle (JSON)");
+  mi_cmd->add_option("--db", mi_db, "database file")->required();
+  mi_cmd->add_option("file", mi_file, "bundle file")->required()->check(CLI::ExistingFile);
+  auto* me_cmd = metadata_cmd->add_subcommand("export", "export the metadata bundle (JSON)");
+  me_cmd->add_option("--db", me_db, "database file")->required();
+  me_cmd->add_option("--out", me_out, "output file (default: standard output)");
+
   OrgUnitsOptions ous;
   auto* ou_cmd = app.add_subcommand("orgunits", "list org units: uid, code, name, level, parent code");
   ou_cmd->add_option("--db", ous.db, "database file")->required();
@@ -99,6 +144,10 @@ int main(int argc, char** argv) {
     if (*passwd_cmd) return RunUserPasswd(passwd_db, passwd_name, passwd_stdin);
     if (*disable_cmd) return RunUserDisable(disable_db, disable_name, !enable);
     if (*verify_cmd) return RunAuditVerify(verify_db);
+    if (*import_cmd) return RunImport(import_db, import_opts, import_files);
+    if (*mi_cmd) return RunMetadataImport(mi_db, mi_file);
+    if (*me_cmd) return RunMetadataExport(me_db, me_out);
+    if (*export_cmd) return RunExport(export_db, export_opts, export_out);
     if (*ou_cmd) return RunOrgUnits(ous);
   } catch (const std::exception& e) {
     std::cerr << "weijian: internal error: " << e.what() << "\n";

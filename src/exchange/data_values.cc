@@ -29,28 +29,50 @@ const char* SchemeWord(IdScheme s) {
 
 }  // namespace
 
-Result<ResolvedValue> DataValueService::Resolve(const Catalog& cat, const DataValueInput& in,
-                                                const IdSchemes& schemes, bool for_delete) const {
+const storage::DataElementRecord* ValueResolver::Element(const std::string& key) {
+  auto [it, fresh] = elements_.try_emplace(key, nullptr);
+  if (fresh) it->second = Lookup(cat_.DataElements(), schemes_.data_element, key);
+  return it->second;
+}
+
+const storage::OrgUnitRecord* ValueResolver::Unit(const std::string& key) {
+  auto [it, fresh] = units_.try_emplace(key, nullptr);
+  if (fresh) it->second = Lookup(cat_.OrgUnits(), schemes_.org_unit, key);
+  return it->second;
+}
+
+const storage::CategoryOptionComboRecord* ValueResolver::Combo(const std::string& key) {
+  auto [it, fresh] = combos_.try_emplace(key, nullptr);
+  if (fresh) it->second = Lookup(cat_.CategoryOptionCombos(), schemes_.category_option_combo, key);
+  return it->second;
+}
+
+Result<ResolvedValue> ValueResolver::Resolve(const DataValueInput& in, bool for_delete) {
+  const Catalog& cat = cat_;
+  const IdSchemes& schemes = schemes_;
   ResolvedValue r;
   if (in.data_element.empty()) return InvalidArgument("is required", "dataElement");
-  r.data_element = Lookup(cat.DataElements(), schemes.data_element, in.data_element);
+  r.data_element = Element(in.data_element);
   if (!r.data_element)
     return Conflict(std::string("unknown data element ") + SchemeWord(schemes.data_element) + " " +
                         in.data_element,
                     "dataElement");
   if (in.period.empty()) return InvalidArgument("is required", "period");
-  auto period = ParsePeriod(in.period);
-  if (!period.ok()) return Conflict(period.status().message(), "period");
-  r.period = *period;
+  auto pit = periods_.find(in.period);
+  if (pit == periods_.end()) pit = periods_.emplace(in.period, ParsePeriod(in.period)).first;
+  if (!pit->second.ok()) return Conflict(pit->second.status().message(), "period");
+  r.period = *pit->second;
   if (in.org_unit.empty()) return InvalidArgument("is required", "orgUnit");
-  r.org_unit = Lookup(cat.OrgUnits(), schemes.org_unit, in.org_unit);
+  r.org_unit = Unit(in.org_unit);
   if (!r.org_unit)
     return Conflict(std::string("unknown org unit ") + SchemeWord(schemes.org_unit) + " " +
                         in.org_unit,
                     "orgUnit");
 
   // The data set that collects this element for this unit with this period type.
-  auto sets = cat.DataSetsOf(*r.data_element);
+  auto sit = sets_of_.find(r.data_element->id);
+  if (sit == sets_of_.end()) sit = sets_of_.emplace(r.data_element->id, cat.DataSetsOf(*r.data_element)).first;
+  const auto& sets = sit->second;
   if (sets.empty())
     return Conflict("data element " + r.data_element->name + " is not in any data set, so no "
                     "period type or org units are defined for it",
@@ -72,7 +94,7 @@ Result<ResolvedValue> DataValueService::Resolve(const Catalog& cat, const DataVa
     return Conflict("period " + in.period + " is " + PeriodTypeName(r.period.type) + ", but data set " +
                         assigned->name + " is reported " + assigned->period_type,
                     "period");
-  if (r.data_set->open_future_periods <= 0 && r.period.start > Today())
+  if (r.data_set->open_future_periods <= 0 && r.period.start > today_)
     return Conflict("period " + in.period + " lies in the future; data set " + r.data_set->name +
                         " does not accept future periods",
                     "period");
@@ -85,8 +107,7 @@ Result<ResolvedValue> DataValueService::Resolve(const Catalog& cat, const DataVa
                           combo->name + "; name the category option combo",
                       "categoryOptionCombo");
   } else {
-    r.coc = Lookup(cat.CategoryOptionCombos(), schemes.category_option_combo,
-                   in.category_option_combo);
+    r.coc = Combo(in.category_option_combo);
     if (!r.coc)
       return Conflict("unknown category option combo " + in.category_option_combo,
                       "categoryOptionCombo");
@@ -99,8 +120,7 @@ Result<ResolvedValue> DataValueService::Resolve(const Catalog& cat, const DataVa
   if (in.attribute_option_combo.empty()) {
     r.aoc = cat.DefaultCoc();
   } else {
-    r.aoc = Lookup(cat.CategoryOptionCombos(), schemes.category_option_combo,
-                   in.attribute_option_combo);
+    r.aoc = Combo(in.attribute_option_combo);
     if (!r.aoc)
       return Conflict("unknown attribute option combo " + in.attribute_option_combo,
                       "attributeOptionCombo");
@@ -118,6 +138,11 @@ Result<ResolvedValue> DataValueService::Resolve(const Catalog& cat, const DataVa
   return r;
 }
 
+Result<ResolvedValue> DataValueService::Resolve(const Catalog& cat, const DataValueInput& in,
+                                                const IdSchemes& schemes, bool for_delete) const {
+  return ValueResolver(cat, schemes).Resolve(in, for_delete);
+}
+
 Result<std::int64_t> DataValueService::PeriodId(const Period& p) {
   std::lock_guard lock(period_mu_);
   std::string iso = p.Id();
@@ -131,11 +156,11 @@ Result<std::int64_t> DataValueService::PeriodId(const Period& p) {
 
 Result<std::optional<std::int64_t>> DataValueService::ExistingPeriodId(const Period& p) {
   std::lock_guard lock(period_mu_);
-  if (!periods_loaded_) {
-    WJ_ASSIGN_OR_RETURN(auto all, store_.LoadPeriods());
-    for (const auto& r : all) period_ids_.emplace(r.iso, r.id);
-    periods_loaded_ = true;
-  }
+  if (auto it = period_ids_.find(p.Id()); it != period_ids_.end())
+    return std::optional<std::int64_t>(it->second);
+  // Imports create periods in their own transactions; look again in the store on a miss.
+  WJ_ASSIGN_OR_RETURN(auto all, store_.LoadPeriods());
+  for (const auto& r : all) period_ids_.emplace(r.iso, r.id);
   if (auto it = period_ids_.find(p.Id()); it != period_ids_.end())
     return std::optional<std::int64_t>(it->second);
   return std::optional<std::int64_t>();
@@ -170,7 +195,7 @@ Result<storage::WriteCounts> DataValueService::Delete(const Catalog& cat, const 
   if (!pe) return NotFound("no value is stored for this element, period and unit");
   storage::DataValueWrite w;
   w.key = KeyOf(r, *pe);
-  w.remove = true;
+  w.mode = storage::WriteMode::kDelete;
   WJ_ASSIGN_OR_RETURN(auto counts, store_.WriteDataValues({&w, 1}, user, NowMillis()));
   if (counts.deleted == 0) return NotFound("no value is stored for this element, period and unit");
   return counts;

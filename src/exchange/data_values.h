@@ -51,6 +51,33 @@ struct ResolvedValue {
   std::string value;  // normalised by the value type
 };
 
+// Resolves values against one catalog snapshot, remembering every lookup: an import of ten
+// million values names a few hundred elements and a thousand units, so each name is looked up
+// once, not ten million times.
+class ValueResolver {
+ public:
+  ValueResolver(const Catalog& catalog, IdSchemes schemes)
+      : cat_(catalog), schemes_(schemes) {}
+  // Resolves and validates without writing. `for_delete` skips the value check.
+  Result<ResolvedValue> Resolve(const DataValueInput& in, bool for_delete = false);
+  const Catalog& catalog() const { return cat_; }
+
+ private:
+  const storage::DataElementRecord* Element(const std::string& key);
+  const storage::OrgUnitRecord* Unit(const std::string& key);
+  const storage::CategoryOptionComboRecord* Combo(const std::string& key);
+
+  const Catalog& cat_;
+  IdSchemes schemes_;
+  std::unordered_map<std::string, const storage::DataElementRecord*> elements_;
+  std::unordered_map<std::string, const storage::OrgUnitRecord*> units_;
+  std::unordered_map<std::string, const storage::CategoryOptionComboRecord*> combos_;
+  std::unordered_map<std::string, Result<Period>> periods_;
+  // data element id → data sets that hold it
+  std::unordered_map<std::int64_t, std::vector<const storage::DataSetRecord*>> sets_of_;
+  Date today_ = Today();
+};
+
 class DataValueService {
  public:
   explicit DataValueService(storage::Store& store) : store_(store) {}
@@ -88,7 +115,6 @@ class DataValueService {
   storage::Store& store_;
   std::mutex period_mu_;
   std::unordered_map<std::string, std::int64_t> period_ids_;
-  bool periods_loaded_ = false;
 };
 
 // DHIS2's JSON for one stored value.

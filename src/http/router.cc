@@ -116,6 +116,7 @@ Router BuildApiRouter() {
   r.Add(OrgUnitRoutes());
   r.Add(MetadataRoutes());
   r.Add(DataValueRoutes());
+  r.Add(DataValueSetRoutes());
   return r;
 }
 

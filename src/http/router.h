@@ -53,6 +53,7 @@ std::vector<Route> SystemRoutes();
 std::vector<Route> AuthRoutes();
 std::vector<Route> UserRoutes();
 std::vector<Route> AuditRoutes();
+std::vector<Route> DataValueSetRoutes();
 
 // Shared parameter helpers: a bad value is a 409 naming the parameter.
 Result<int> IntParam(const Request& req, const std::string& name, int fallback, int min, int max);

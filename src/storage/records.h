@@ -124,6 +124,7 @@ struct DataValueKey {
 
 struct DataValueRecord {
   DataValueKey key;
+  std::string import_id;  // the import that last wrote the value; empty for single entries
   std::string value;
   std::string comment;
   bool followup = false;
@@ -133,13 +134,21 @@ struct DataValueRecord {
   bool deleted = false;
 };
 
-// One change to apply. A delete soft-deletes (the row stays, flagged, with its history).
+// How a write treats what is stored (DHIS2's import strategies).
+enum class WriteMode {
+  kUpsert,      // CREATE_AND_UPDATE
+  kCreateOnly,  // CREATE: values already stored are left alone (ignored)
+  kUpdateOnly,  // UPDATE: values not stored are ignored
+  kDelete,      // DELETE: soft-deletes (the row stays, flagged, with its history)
+};
+
+// One change to apply.
 struct DataValueWrite {
   DataValueKey key;
   std::string value;
   std::string comment;
   bool followup = false;
-  bool remove = false;
+  WriteMode mode = WriteMode::kUpsert;
 };
 
 struct WriteCounts {
@@ -179,6 +188,15 @@ struct UserRecord {
   std::vector<std::int64_t> capture_org_unit_ids;
   std::vector<std::int64_t> view_org_unit_ids;
   std::int64_t created = 0;
+};
+
+struct DataImportRecord {
+  std::string uid;
+  std::string username;
+  std::string format;
+  std::int64_t created = 0;
+  std::string status;
+  std::string summary_json;
 };
 
 struct SessionRecord {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -26,6 +27,29 @@ struct DataValueFilter {
   std::optional<std::int64_t> period_id;
   std::optional<std::int64_t> org_unit_id;
   bool include_deleted = false;
+};
+
+// For exports: values of some elements, in periods of a day interval, in some units.
+struct DataValueExportFilter {
+  std::vector<std::int64_t> data_element_ids;  // empty: none
+  std::vector<std::int64_t> period_ids;        // empty: none
+  std::vector<std::int64_t> org_unit_ids;      // empty: none
+  bool include_deleted = false;
+};
+
+// A long write of many data values in one transaction (an import). Nothing is visible to others
+// until Commit(); destroying the writer without committing rolls everything back. While it
+// lives, other writes to the store wait.
+class DataValueBulkWriter {
+ public:
+  virtual ~DataValueBulkWriter() = default;
+  // Applies the writes in order. The positions (in `writes`) of values this same import had
+  // already written are appended to `duplicates`: the later one wins.
+  virtual Result<WriteCounts> Write(std::span<const DataValueWrite> writes,
+                                    std::vector<std::size_t>* duplicates) = 0;
+  virtual Status Commit() = 0;
+  // The store id of a period, created inside this transaction when new.
+  virtual Result<std::int64_t> EnsurePeriod(const PeriodRecord& period) = 0;
 };
 
 class Store {
@@ -52,8 +76,16 @@ class Store {
   // Applies the writes in order in one transaction, recording history for each change.
   virtual Result<WriteCounts> WriteDataValues(std::span<const DataValueWrite> writes,
                                               const std::string& user, std::int64_t now_millis) = 0;
+  // Starts an import: values written through it carry `import_uid` as their provenance.
+  virtual Result<std::unique_ptr<DataValueBulkWriter>> BeginDataValueImport(
+      const std::string& user, const std::string& import_uid, std::int64_t now_millis) = 0;
+  virtual Status SaveImport(const DataImportRecord& record) = 0;
+  virtual Result<std::optional<DataImportRecord>> FindImport(const std::string& uid) = 0;
   virtual Result<std::optional<DataValueRecord>> GetDataValue(const DataValueKey& key) = 0;
   virtual Result<std::vector<DataValueRecord>> ListDataValues(const DataValueFilter& filter) = 0;
+  // Streams matching values to `sink` in key order without holding them all in memory.
+  virtual Status ExportDataValues(const DataValueExportFilter& filter,
+                                  const std::function<Status(const DataValueRecord&)>& sink) = 0;
   virtual Result<std::vector<DataValueAuditRecord>> DataValueHistory(const DataValueKey& key) = 0;
   virtual Result<std::int64_t> CountDataValues(bool include_deleted) = 0;
 

@@ -90,7 +90,56 @@ sqlite3 "$TMP/new.db" "PRAGMA user_version = 99"
 expect_rc "newer schema refused" 1 "$WJ" orgunits --db "$TMP/new.db"
 grep -q "newer weijian" "$TMP/err"; check "the refusal says why" $?
 
-# weijian demo builds the database and serves it.
+# import and export, chosen by content; exit codes 0 / 1 / 2; the store untouched by failures.
+# Every value, comment, follow-up and deleted flag by codes (store ids differ between files).
+fingerprint() {
+  sqlite3 "$1" "SELECT count(*), group_concat(x, ';') FROM (SELECT o.code || '/' || p.iso || '/' ||
+    d.code || '/' || c.name || '/' || v.value || '/' || v.comment || '/' || v.followup || '/' ||
+    v.deleted AS x FROM data_value v JOIN org_unit o ON o.id = v.org_unit_id JOIN period p
+    ON p.id = v.period_id JOIN data_element d ON d.id = v.data_element_id
+    JOIN category_option_combo c ON c.id = v.coc_id ORDER BY x)" | md5sum
+}
+"$WJ" init --db "$TMP/x.db" --divisions 150624 >/dev/null
+curl_bundle='{"dataSets":[{"code":"DS_T","name":"测试月报","periodType":"Monthly","dataSetElements":[{"dataElement":{"code":"DE_T"}}],"organisationUnits":[{"code":"150624100001"},{"code":"150624100002"}]}],"dataElements":[{"code":"DE_T","name":"测试人数"}]}'
+sqlite3 "$TMP/x.db" "SELECT 1" >/dev/null
+printf 'dataelement,period,orgunit,catoptcombo,attroptcombo,value\nDE_T,202301,150624100001,,,5\nDE_T,202302,150624100001,,,6\n' >"$TMP/ok.csv"
+expect_rc "import before the metadata exists: conflicts, exit 1" 1 "$WJ" import --db "$TMP/x.db" --idScheme code "$TMP/ok.csv"
+grep -q '"status": "ERROR"' "$TMP/out"; check "the summary says ERROR" $?
+echo "$curl_bundle" >"$TMP/bundle.json"
+expect_rc "metadata import" 0 "$WJ" metadata import --db "$TMP/x.db" "$TMP/bundle.json"
+echo '{"dataElements":[{"code":"X","name":"x","valuType":"NUMBER"}]}' >"$TMP/badbundle.json"
+expect_rc "a bad bundle is refused" 1 "$WJ" metadata import --db "$TMP/x.db" "$TMP/badbundle.json"
+grep -q "dataElements\[0\].valuType" "$TMP/err"; check "naming the field" $?
+expect_rc "import CSV: SUCCESS, exit 0" 0 "$WJ" import --db "$TMP/x.db" --idScheme code "$TMP/ok.csv"
+printf '{"dataSet":"DS_T","period":"202303","dataValues":[{"dataElement":"DE_T","orgUnit":"150624100002","value":"7"}]}' >"$TMP/ok.json"
+expect_rc "import JSON by content" 0 "$WJ" import --db "$TMP/x.db" --idScheme code "$TMP/ok.json"
+before=$(fingerprint "$TMP/x.db")
+printf 'dataelement,period,orgunit,catoptcombo,attroptcombo,value\nDE_T,202304,150624100001,,,8\nDE_T,202305,150624100001,,,"1,000"\n' >"$TMP/warn.csv"
+expect_rc "a conflict in an atomic import: exit 1" 1 "$WJ" import --db "$TMP/x.db" --idScheme code "$TMP/warn.csv"
+[ "$(fingerprint "$TMP/x.db")" = "$before" ]; check "and nothing was written" $?
+expect_rc "atomicMode NONE writes the good row, exit 1 (WARNING)" 1 "$WJ" import --db "$TMP/x.db" --idScheme code --atomicMode NONE "$TMP/warn.csv"
+grep -q '"status": "WARNING"' "$TMP/out"; check "the summary says WARNING" $?
+before=$(fingerprint "$TMP/x.db")
+: >"$TMP/empty.csv"
+expect_rc "an empty file: exit 2" 2 "$WJ" import --db "$TMP/x.db" "$TMP/empty.csv"
+# A gigabyte of garbage (a sparse file with random bytes in front) is refused at once.
+head -c 65536 /dev/urandom >"$TMP/garbage.bin"
+truncate -s 1G "$TMP/garbage.bin"
+expect_rc "1 GB of garbage: exit 2" 2 "$WJ" import --db "$TMP/x.db" "$TMP/garbage.bin"
+[ "$(fingerprint "$TMP/x.db")" = "$before" ]; check "the store is exactly as it was" $?
+rm -f "$TMP/garbage.bin"
+expect_rc "an unknown option value: exit 2" 2 "$WJ" import --db "$TMP/x.db" --importStrategy MERGE "$TMP/ok.csv"
+# Export in each format, then a round trip into a fresh store with the same metadata.
+for fmt in json csv adx; do
+  expect_rc "export $fmt" 0 "$WJ" export --db "$TMP/x.db" --format "$fmt" --dataSet DS_T --startDate 2023-01-01 --endDate 2023-12-31 --orgUnit 150624 --children --out "$TMP/export.$fmt"
+  "$WJ" init --db "$TMP/rt-$fmt.db" --divisions 150624 >/dev/null
+  "$WJ" metadata export --db "$TMP/x.db" >"$TMP/meta.json"
+  "$WJ" metadata import --db "$TMP/rt-$fmt.db" "$TMP/meta.json" >/dev/null
+  expect_rc "re-import $fmt into a fresh store" 0 "$WJ" import --db "$TMP/rt-$fmt.db" "$TMP/export.$fmt"
+  [ "$(fingerprint "$TMP/rt-$fmt.db")" = "$(fingerprint "$TMP/x.db")" ]; check "the $fmt round trip reproduces every value" $?
+done
+expect_rc "export without a data set: exit 2" 2 "$WJ" export --db "$TMP/x.db" --format csv --period 202301 --orgUnit 150624
+
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 (cd "$TMP" && exec "$WJ" demo --db "$TMP/demo.db" --port "$PORT") >"$TMP/demo.log" 2>&1 &
 SERVER_PID=$!

@@ -211,3 +211,66 @@ TEST(HttpTest, DataElementsListedWithChineseNames) {
 }  // namespace
 }  // namespace weijian::http
 
+
+namespace weijian::http {
+namespace {
+
+TEST(DataValueSetsHttpTest, ImportExportAndLookUpAnImport) {
+  const std::string csv =
+      "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n"
+      "VC_VISITS,202001,150624100005,,,31\nVC_VISITS,202002,150624100005,,,32\n";
+  auto r = Http(env->port, "POST", "/api/dataValueSets?idScheme=code", csv,
+                {{"Content-Type", "application/csv"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto summary = Body(r);
+  EXPECT_EQ(summary["status"], "SUCCESS");
+  EXPECT_EQ(summary["importCount"]["imported"], 2);
+  std::string id = summary["importId"];
+  auto again = As("clerk_in", "GET", "/api/dataValueSets/imports/" + id);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Body(again)["importedBy"], "clerk_in");
+  EXPECT_EQ(As("clerk_sibling", "GET", "/api/dataValueSets/imports/" + id).status, 404);
+  // Export as JSON (default) and as CSV by Accept.
+  auto json_out = As("clerk_in", "GET",
+                     "/api/dataValueSets?dataSet=DS_VILLAGE_MONTHLY&period=202001&period=202002&orgUnit=150624100005&idScheme=code");
+  ASSERT_EQ(json_out.status, 200) << json_out.body;
+  EXPECT_EQ(Body(json_out)["dataValues"].size(), 2u);
+  auto csv_out = Http(env->port, "GET",
+                      "/api/dataValueSets?dataSet=DS_VILLAGE_MONTHLY&startDate=2020-01-01&endDate=2020-12-31&orgUnit=150624100&children=true",
+                      "", {{"Accept", "application/csv"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  ASSERT_EQ(csv_out.status, 200);
+  EXPECT_NE(csv_out.headers["content-type"].find("csv"), std::string::npos);
+  EXPECT_EQ(std::count(csv_out.body.begin(), csv_out.body.end(), '\n'), 3);
+  // Another township's values are refused, not silently dropped.
+  EXPECT_EQ(As("clerk_in", "GET", "/api/dataValueSets?dataSet=DS_VILLAGE_MONTHLY&period=202001&orgUnit=150624101").status, 403);
+}
+
+TEST(DataValueSetsHttpTest, ConflictsAreA409AndOutsideScopeIsAConflict) {
+  const std::string csv =
+      "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n"
+      "VC_VISITS,202003,150624100005,,,31\nVC_VISITS,202003,150624101001,,,32\n";
+  auto r = Http(env->port, "POST", "/api/dataValueSets?idScheme=code", csv,
+                {{"Content-Type", "application/csv"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  auto j = Body(r);
+  EXPECT_EQ(j["status"], "ERROR");
+  ASSERT_EQ(j["conflicts"].size(), 1u);
+  EXPECT_EQ(j["conflicts"][0]["indexes"][0], 1);
+  EXPECT_NE(j["conflicts"][0]["value"].get<std::string>().find("outside your org units"), std::string::npos);
+  EXPECT_EQ(As("clerk_in", "GET", "/api/dataValues?de=VC_VISITS&pe=202003&ou=150624100005").status, 404);
+  auto none = Http(env->port, "POST", "/api/dataValueSets?idScheme=code&atomicMode=NONE", csv,
+                   {{"Content-Type", "application/csv"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  EXPECT_EQ(none.status, 200);
+  EXPECT_EQ(Body(none)["status"], "WARNING");
+  EXPECT_EQ(Http(env->port, "POST", "/api/dataValueSets", csv,
+                 {{"Content-Type", "text/plain"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}}).status, 415);
+  auto broken = Http(env->port, "POST", "/api/dataValueSets", "{\"dataValues\":[",
+                     {{"Content-Type", "application/json"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_EQ(Http(env->port, "POST", "/api/dataValueSets?atomicMode=SOME", csv,
+                 {{"Content-Type", "application/csv"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}}).status, 409);
+  EXPECT_EQ(As("editor_in", "POST", "/api/dataValueSets", csv).status, 403);
+}
+
+}  // namespace
+}  // namespace weijian::http

@@ -144,7 +144,7 @@ class DataValueStoreTest : public ::testing::Test {
     DataValueWrite w;
     w.key = key_;
     w.value = value;
-    w.remove = remove;
+    if (remove) w.mode = WriteMode::kDelete;
     return store_->WriteDataValues({&w, 1}, "tester", 1000);
   }
 

@@ -114,7 +114,9 @@ CREATE TABLE period (
 );
 
 -- One row per (element, period, unit, disaggregation, attribute). Deleted values stay, flagged,
--- so that their history and a later "undelete" by re-entry keep working.
+-- so that their history and a later "undelete" by re-entry keep working. The key starts with
+-- the unit and period: a form, an export and a subtree scan read one contiguous run, and no
+-- second index has to be kept up to date on every insert.
 CREATE TABLE data_value (
   data_element_id INTEGER NOT NULL REFERENCES data_element(id),
   period_id       INTEGER NOT NULL REFERENCES period(id),
@@ -128,9 +130,8 @@ CREATE TABLE data_value (
   created         INTEGER NOT NULL,
   last_updated    INTEGER NOT NULL,
   deleted         INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (data_element_id, period_id, org_unit_id, coc_id, aoc_id)
+  PRIMARY KEY (org_unit_id, period_id, data_element_id, coc_id, aoc_id)
 ) WITHOUT ROWID;
-CREATE INDEX data_value_unit_period ON data_value(org_unit_id, period_id);
 
 -- Append-only history of every data value change.
 CREATE TABLE data_value_audit (

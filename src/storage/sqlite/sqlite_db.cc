@@ -95,13 +95,15 @@ std::string Stmt::Text(int col) const {
 Result<Db> Db::Open(const std::string& path) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) {
     Status s = SqliteStatus(raw, rc, "cannot open " + path);
     sqlite3_close(raw);
     return s;
   }
+  // NOMUTEX: callers serialise use of a connection themselves (SqliteStore holds a mutex), so
+  // SQLite's own per-call locking would be paid for nothing.
   sqlite3_busy_timeout(raw, 5000);
   sqlite3_extended_result_codes(raw, 1);
   return Db(raw);

@@ -34,6 +34,12 @@ class Stmt {
   Stmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
   Stmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
   Stmt& BindNull(int i);
+  // Binds without copying: `v` must stay alive and unchanged until the statement is stepped.
+  // For hot loops only (imports), where the copy is a measurable share of the time.
+  Stmt& BindRef(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
   Stmt& BindOptional(int i, const std::optional<std::string>& v);
   // Binds NULL for an empty string (for nullable UNIQUE columns such as code).
   Stmt& BindTextOrNull(int i, const std::string& v);
@@ -91,9 +97,11 @@ class Transaction {
     if (s.ok()) active_ = false;
     return s;
   }
-  ~Transaction() {
+  void Rollback() {
     if (active_) (void)db_.Exec("ROLLBACK");
+    active_ = false;
   }
+  ~Transaction() { Rollback(); }
 
  private:
   Db& db_;

@@ -1,0 +1,170 @@
+// DHIS2 CSV, streamed line by line (RFC 4180 quoting, CRLF or LF, a leading BOM allowed):
+// dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,followup
+#include <algorithm>
+#include <map>
+
+#include "exchange/internal/readers.h"
+
+namespace weijian::exchange::internal {
+
+namespace {
+
+enum Column { kDe, kPe, kOu, kCoc, kAoc, kValue, kStoredBy, kLastUpdated, kComment, kFollowup, kDeleted };
+const std::map<std::string, Column> kColumns = {
+    {"dataelement", kDe},      {"period", kPe},       {"orgunit", kOu},
+    {"catoptcombo", kCoc},     {"categoryoptioncombo", kCoc},
+    {"attroptcombo", kAoc},    {"attributeoptioncombo", kAoc},
+    {"value", kValue},         {"storedby", kStoredBy}, {"lastupdated", kLastUpdated},
+    {"comment", kComment},     {"followup", kFollowup}, {"deleted", kDeleted}};
+
+class CsvReader {
+ public:
+  CsvReader(ByteSource& source, RowSink& sink) : in_(source), sink_(sink) {}
+
+  Status Run() {
+    in_.SkipBom();
+    if (in_.bad_bom()) return Fail("the file starts with a broken byte-order mark");
+    std::vector<std::string> fields;
+    bool more = true;
+    WJ_ASSIGN_OR_RETURN(more, ReadRecord(fields));
+    if (!more && fields.size() == 1 && fields[0].empty()) return Fail("the file is empty");
+    WJ_RETURN_IF_ERROR(Header(fields));
+    std::int64_t index = 0;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(more, ReadRecord(fields));
+      if (fields.size() == 1 && fields[0].empty()) {
+        if (!more) break;
+        continue;  // blank line
+      }
+      if (!fields.empty()) {
+        Row row;
+        if (fields.size() != header_size_) {
+          row.problem = "the row has " + std::to_string(fields.size()) + " columns, the header " +
+                        std::to_string(header_size_);
+          row.problem_field = "row";
+        } else {
+          for (std::size_t i = 0; i < fields.size(); ++i) {
+            auto c = column_of_[i];
+            if (c < 0) continue;
+            std::string& f = fields[i];
+            switch (static_cast<Column>(c)) {
+              case kDe: row.in.data_element = std::move(f); break;
+              case kPe: row.in.period = std::move(f); break;
+              case kOu: row.in.org_unit = std::move(f); break;
+              case kCoc: row.in.category_option_combo = std::move(f); break;
+              case kAoc: row.in.attribute_option_combo = std::move(f); break;
+              case kValue: row.in.value = std::move(f); break;
+              case kComment: row.in.comment = std::move(f); break;
+              case kFollowup:
+                if (!f.empty()) row.in.followup = (f == "true" || f == "TRUE" || f == "1");
+                break;
+              case kDeleted: row.deleted = (f == "true" || f == "TRUE"); break;
+              case kStoredBy:
+              case kLastUpdated: break;  // kept by the store itself
+            }
+          }
+        }
+        WJ_RETURN_IF_ERROR(sink_.Add(index++, row));
+      }
+      if (!more) break;
+    }
+    if (!in_.error().ok()) return in_.error();
+    return Status::Ok();
+  }
+
+ private:
+  Status Fail(const std::string& why) {
+    if (!in_.error().ok()) return in_.error();
+    return InvalidArgument("the CSV cannot be read: " + why + " (line " + std::to_string(line_) + ")");
+  }
+
+  Status Header(const std::vector<std::string>& names) {
+    header_size_ = names.size();
+    column_of_.assign(names.size(), -1);
+    std::vector<bool> seen(kDeleted + 1, false);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      std::string n;
+      for (char c : names[i])
+        if (c != ' ' && c != '_') n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      auto it = kColumns.find(n);
+      if (it == kColumns.end()) {
+        if (i == 0) return Fail("the first line must be the header (dataelement,period,orgunit,"
+                                "catoptcombo,attroptcombo,value,…); found \"" + names[i] + "\"");
+        return Fail("unknown column \"" + names[i] + "\" in the header");
+      }
+      column_of_[i] = it->second;
+      seen[it->second] = true;
+    }
+    for (Column required : {kDe, kPe, kOu, kValue})
+      if (!seen[required]) {
+        for (const auto& [name, c] : kColumns)
+          if (c == required) return Fail("the header has no \"" + name + "\" column");
+      }
+    return Status::Ok();
+  }
+
+  // Reads one record into fields; returns false when the input ended after it.
+  Result<bool> ReadRecord(std::vector<std::string>& fields) {
+    fields.clear();
+    fields.emplace_back();
+    ++line_;
+    bool quoted = false, was_quoted = false;
+    while (true) {
+      int c = in_.Get();
+      if (c < 0) {
+        if (quoted) return Fail("a quoted field is not closed");
+        WJ_RETURN_IF_ERROR(CheckUtf8(fields));
+        return false;
+      }
+      if (quoted) {
+        if (c == '"') {
+          if (in_.Peek() == '"') {
+            in_.Get();
+            fields.back().push_back('"');
+          } else {
+            quoted = false;
+          }
+        } else {
+          if (c == '\n') ++line_;
+          fields.back().push_back(static_cast<char>(c));
+        }
+        continue;
+      }
+      if (c == ',') {
+        fields.emplace_back();
+        was_quoted = false;
+      } else if (c == '\r') {
+        if (in_.Peek() != '\n') return Fail("a lone carriage return");
+      } else if (c == '\n') {
+        WJ_RETURN_IF_ERROR(CheckUtf8(fields));
+        return true;
+      } else if (c == '"') {
+        if (!fields.back().empty() || was_quoted)
+          return Fail("a quote in the middle of a field (quote the whole field and double the "
+                      "quotes inside it)");
+        quoted = was_quoted = true;
+      } else {
+        if (was_quoted) return Fail("text after the closing quote of a field");
+        fields.back().push_back(static_cast<char>(c));
+      }
+    }
+  }
+
+  Status CheckUtf8(const std::vector<std::string>& fields) {
+    for (const auto& f : fields)
+      if (!IsValidUtf8(f)) return Fail("the text is not valid UTF-8 (save the file as UTF-8)");
+    return Status::Ok();
+  }
+
+  Scanner in_;
+  RowSink& sink_;
+  std::size_t header_size_ = 0;
+  std::vector<int> column_of_;
+  std::int64_t line_ = 0;
+};
+
+}  // namespace
+
+Status ReadCsv(ByteSource& source, RowSink& sink) { return CsvReader(source, sink).Run(); }
+
+}  // namespace weijian::exchange::internal

@@ -1,0 +1,372 @@
+#include "exchange/import.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <tuple>
+#include <map>
+#include <simdjson.h>
+
+#include "core/date.h"
+#include "core/uid.h"
+#include "exchange/internal/readers.h"
+
+namespace weijian::exchange {
+
+using nlohmann::json;
+
+const char* ImportFormatName(ImportFormat f) {
+  switch (f) {
+    case ImportFormat::kJson: return "json";
+    case ImportFormat::kCsv: return "csv";
+    case ImportFormat::kAdx: return "adx";
+  }
+  return "json";
+}
+
+Result<ImportFormat> FormatFromContentType(const std::string& content_type) {
+  std::string t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  if (t == "application/json") return ImportFormat::kJson;
+  if (t == "application/csv" || t == "text/csv") return ImportFormat::kCsv;
+  if (t == "application/adx+xml" || t == "application/xml+adx") return ImportFormat::kAdx;
+  return InvalidArgument("Content-Type \"" + content_type +
+                         "\" is not one of application/json, application/csv, "
+                         "application/adx+xml");
+}
+
+ImportFormat SniffFormat(std::string_view head) {
+  std::size_t i = head.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  while (i < head.size() && std::isspace(static_cast<unsigned char>(head[i]))) ++i;
+  if (i < head.size() && head[i] == '{') return ImportFormat::kJson;
+  if (i < head.size() && head[i] == '<') return ImportFormat::kAdx;
+  return ImportFormat::kCsv;
+}
+
+Status ParseImportOption(ImportOptions& o, const std::string& name, const std::string& value) {
+  auto scheme = [&](IdScheme& target) -> Status {
+    auto s = metadata::ParseIdScheme(value);
+    if (!s.ok()) return InvalidArgument(s.status().message(), name);
+    target = *s;
+    o.schemes_given = true;
+    return Status::Ok();
+  };
+  if (name == "dataElementIdScheme") return scheme(o.schemes.data_element);
+  if (name == "orgUnitIdScheme") return scheme(o.schemes.org_unit);
+  if (name == "categoryOptionComboIdScheme") return scheme(o.schemes.category_option_combo);
+  if (name == "idScheme") {
+    WJ_RETURN_IF_ERROR(scheme(o.schemes.data_element));
+    o.schemes.org_unit = o.schemes.category_option_combo = o.schemes.data_element;
+    return Status::Ok();
+  }
+  if (name == "importStrategy") {
+    if (value == "CREATE_AND_UPDATE" || value == "NEW_AND_UPDATES") o.strategy = storage::WriteMode::kUpsert;
+    else if (value == "CREATE" || value == "NEW") o.strategy = storage::WriteMode::kCreateOnly;
+    else if (value == "UPDATE" || value == "UPDATES") o.strategy = storage::WriteMode::kUpdateOnly;
+    else if (value == "DELETE" || value == "DELETES") o.strategy = storage::WriteMode::kDelete;
+    else return InvalidArgument("must be CREATE_AND_UPDATE, CREATE, UPDATE or DELETE", name);
+    return Status::Ok();
+  }
+  if (name == "dryRun") {
+    if (value != "true" && value != "false" && !value.empty())
+      return InvalidArgument("must be true or false", name);
+    o.dry_run = value != "false";
+    return Status::Ok();
+  }
+  if (name == "atomicMode") {
+    if (value == "ALL") o.atomic = true;
+    else if (value == "NONE") o.atomic = false;
+    else return InvalidArgument("must be ALL or NONE", name);
+    return Status::Ok();
+  }
+  return InvalidArgument("unknown import option", name);
+}
+
+json ImportSummary::ToJson() const {
+  auto list = [](const std::vector<ImportConflict>& v) {
+    json a = json::array();
+    for (const auto& c : v)
+      a.push_back({{"object", c.object}, {"value", c.value}, {"errorCode", c.error_code},
+                   {"property", c.property}, {"indexes", c.indexes}});
+    return a;
+  };
+  json j = {{"responseType", "ImportSummary"},
+            {"status", status},
+            {"importId", import_id},
+            {"format", format},
+            {"dryRun", dry_run},
+            {"rows", rows},
+            {"importCount", {{"imported", counts.imported}, {"updated", counts.updated},
+                             {"ignored", counts.ignored}, {"deleted", counts.deleted}}},
+            {"conflicts", list(conflicts)}};
+  if (!warnings.empty()) j["warnings"] = list(warnings);
+  return j;
+}
+
+namespace {
+
+class StringByteSource final : public ByteSource {
+ public:
+  explicit StringByteSource(std::string_view d) : data_(d) {}
+  Result<std::size_t> Read(char* buf, std::size_t n) override {
+    std::size_t k = std::min(n, data_.size() - pos_);
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  std::string_view data_;
+  std::size_t pos_ = 0;
+};
+
+class FileByteSource final : public ByteSource {
+ public:
+  explicit FileByteSource(int fd) : fd_(fd) {}
+  ~FileByteSource() override { ::close(fd_); }
+  Result<std::size_t> Read(char* buf, std::size_t n) override {
+    while (true) {
+      ssize_t k = ::read(fd_, buf, n);
+      if (k >= 0) return static_cast<std::size_t>(k);
+      if (errno != EINTR) return Unavailable(std::string("cannot read the file: ") + std::strerror(errno));
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+// Error codes of conflicts, by the field that failed.
+std::string CodeFor(const std::string& field, const std::string& message) {
+  if (message.find("outside your org units") != std::string::npos) return "E_SCOPE";
+  if (field == "dataElement") return "E_DATA_ELEMENT";
+  if (field == "period") return "E_PERIOD";
+  if (field == "orgUnit") return message.find("not assigned") != std::string::npos ? "E_NOT_ASSIGNED" : "E_ORG_UNIT";
+  if (field == "categoryOptionCombo") return "E_CATEGORY_OPTION_COMBO";
+  if (field == "attributeOptionCombo") return "E_ATTRIBUTE_OPTION_COMBO";
+  if (field == "value") return "E_VALUE";
+  return "E_ROW";
+}
+
+class Importer final : public internal::RowSink {
+ public:
+  Importer(const ImportOptions& o, const Catalog& cat, DataValueService& values, ImportFormat f)
+      : options_(o), resolver_(cat, o.schemes), values_(values) {
+    summary_.format = ImportFormatName(f);
+    summary_.dry_run = o.dry_run;
+    summary_.import_id = RandomUid();
+  }
+
+  Status Begin() {
+    WJ_ASSIGN_OR_RETURN(writer_, values_.store().BeginDataValueImport(options_.user,
+                                                                      summary_.import_id, NowMillis()));
+    return Status::Ok();
+  }
+
+  Status Add(std::int64_t index, internal::Row& row) override {
+    ++summary_.rows;
+    if (!row.problem.empty()) {
+      AddConflict(summary_.conflicts, index, row.problem_field, row.problem, "");
+      return Status::Ok();
+    }
+    const bool remove = row.deleted || options_.strategy == storage::WriteMode::kDelete;
+    auto r = resolver_.Resolve(row.in, remove);
+    if (!r.ok()) {
+      const std::string& f = r.status().field();
+      std::string object = f == "dataElement" ? row.in.data_element
+                           : f == "period"    ? row.in.period
+                           : f == "orgUnit"   ? row.in.org_unit
+                           : f == "categoryOptionCombo" ? row.in.category_option_combo
+                           : f == "attributeOptionCombo" ? row.in.attribute_option_combo
+                           : f == "value" ? row.in.value : "";
+      AddConflict(summary_.conflicts, index, f, r.status().message(), object);
+      return Status::Ok();
+    }
+    if (options_.can_write && !options_.can_write(r->org_unit->id)) {
+      AddConflict(summary_.conflicts, index, "orgUnit",
+                  "org unit " + row.in.org_unit + " is outside your org units", row.in.org_unit);
+      return Status::Ok();
+    }
+    // With atomicMode=ALL one conflict sinks the import: stop writing, keep checking.
+    if (options_.atomic && !summary_.conflicts.empty()) return Status::Ok();
+    WJ_ASSIGN_OR_RETURN(std::int64_t pe, PeriodId(r->period));
+    storage::DataValueWrite w;
+    w.key = {r->data_element->id, pe, r->org_unit->id, r->coc->id, r->aoc->id};
+    w.value = std::move(r->value);
+    w.comment = std::move(row.in.comment);
+    w.followup = row.in.followup.value_or(false);
+    w.mode = remove ? storage::WriteMode::kDelete : options_.strategy;
+    batch_.push_back(std::move(w));
+    batch_index_.push_back(index);
+    if (batch_.size() >= kBatch) WJ_RETURN_IF_ERROR(Flush());
+    return Status::Ok();
+  }
+
+  Result<ImportSummary> Finish() {
+    WJ_RETURN_IF_ERROR(Flush());
+    const bool failed = options_.atomic && !summary_.conflicts.empty();
+    if (failed) summary_.counts = {0, 0, static_cast<int>(summary_.rows), 0};
+    if (!failed && !options_.dry_run) WJ_RETURN_IF_ERROR(writer_->Commit());
+    writer_.reset();  // rolls back what was not committed
+    summary_.status = failed ? "ERROR"
+                      : (!summary_.conflicts.empty() || !summary_.warnings.empty()) ? "WARNING"
+                                                                                   : "SUCCESS";
+    return std::move(summary_);
+  }
+
+ private:
+  static constexpr std::size_t kBatch = 50000;
+
+  Result<std::int64_t> PeriodId(const Period& p) {
+    std::string id = p.Id();
+    if (auto it = period_ids_.find(id); it != period_ids_.end()) return it->second;
+    // Created inside the import's transaction, so a rolled-back import leaves no periods behind.
+    WJ_ASSIGN_OR_RETURN(std::int64_t pid,
+                        writer_->EnsurePeriod({0, id, PeriodTypeName(p.type), FormatIsoDate(p.start),
+                                               FormatIsoDate(p.end)}));
+    period_ids_.emplace(id, pid);
+    return pid;
+  }
+
+  Status Flush() {
+    if (batch_.empty()) return Status::Ok();
+    // Written in key order, a batch lands in neighbouring B-tree pages instead of all over the
+    // table (files usually list a period's units, the table is keyed unit-first). The sort is
+    // stable, so when one key comes twice the later row still wins.
+    std::vector<std::size_t> order(batch_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto key = [&](std::size_t i) {
+      const auto& k = batch_[i].key;
+      return std::tie(k.org_unit_id, k.period_id, k.data_element_id, k.coc_id, k.aoc_id);
+    };
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+    std::vector<storage::DataValueWrite> sorted;
+    sorted.reserve(batch_.size());
+    for (auto i : order) sorted.push_back(std::move(batch_[i]));
+    std::vector<std::size_t> dups;
+    WJ_ASSIGN_OR_RETURN(storage::WriteCounts c, writer_->Write(sorted, &dups));
+    for (auto& d : dups) d = order[d];
+    summary_.counts.imported += c.imported;
+    summary_.counts.updated += c.updated;
+    summary_.counts.ignored += c.ignored;
+    summary_.counts.deleted += c.deleted;
+    for (auto d : dups)
+      AddConflict(summary_.warnings, batch_index_[d], "value",
+                  "this value was given more than once in the payload; the last one wins", "");
+    batch_.clear();
+    batch_index_.clear();
+    return Status::Ok();
+  }
+
+  void AddConflict(std::vector<ImportConflict>& list, std::int64_t index, const std::string& field,
+                   const std::string& message, const std::string& object) {
+    std::string key = field + '\x1f' + message + '\x1f' + object;
+    auto& where = list.data() == summary_.conflicts.data() ? conflict_at_ : warning_at_;
+    auto it = where.find(key);
+    if (it == where.end()) {
+      if (list.size() >= kMaxGroups) {
+        // Past this many distinct problems, the rest are counted under one heading.
+        key = "\x1f" "more";
+        it = where.find(key);
+        if (it == where.end()) {
+          list.push_back({"", "more conflicts of other kinds (fix the ones above first)", "E_MORE", "", {}});
+          it = where.emplace(key, list.size() - 1).first;
+        }
+      } else {
+        list.push_back({object, message, CodeFor(field, message), field, {}});
+        it = where.emplace(key, list.size() - 1).first;
+      }
+    }
+    list[it->second].indexes.push_back(index);
+  }
+
+  static constexpr std::size_t kMaxGroups = 10000;
+  ImportOptions options_;
+  ValueResolver resolver_;
+  DataValueService& values_;
+  std::unique_ptr<storage::DataValueBulkWriter> writer_;
+  std::vector<storage::DataValueWrite> batch_;
+  std::vector<std::int64_t> batch_index_;
+  std::unordered_map<std::string, std::int64_t> period_ids_;
+  std::unordered_map<std::string, std::size_t> conflict_at_, warning_at_;
+  ImportSummary summary_;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteSource> StringSource(std::string_view data) {
+  return std::make_unique<StringByteSource>(data);
+}
+
+Result<std::unique_ptr<ByteSource>> FileSource(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return InvalidArgument("cannot open " + path + ": " + std::strerror(errno));
+  return std::unique_ptr<ByteSource>(std::make_unique<FileByteSource>(fd));
+}
+
+Opener OpenString(std::string_view data) {
+  return [data]() -> Result<std::unique_ptr<ByteSource>> { return StringSource(data); };
+}
+
+Opener OpenFile(const std::string& path) {
+  return [path]() { return FileSource(path); };
+}
+
+Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
+                                       const ImportOptions& options, const Catalog& catalog,
+                                       DataValueService& values) {
+  ImportOptions o = options;
+  if (!o.schemes_given && format == ImportFormat::kAdx)
+    o.schemes = {IdScheme::kCode, IdScheme::kCode, IdScheme::kCode};
+  Importer importer(o, catalog, values, format);
+  WJ_RETURN_IF_ERROR(importer.Begin());
+  Status read;
+  if (format == ImportFormat::kJson) {
+    read = internal::ReadJson(open, importer);
+  } else {
+    WJ_ASSIGN_OR_RETURN(auto source, open());
+    read = format == ImportFormat::kCsv ? internal::ReadCsv(*source, importer)
+                                        : internal::ReadAdx(*source, importer, catalog);
+  }
+  // A payload that cannot be read is refused whole: the importer rolls back as it goes away.
+  WJ_RETURN_IF_ERROR(read);
+  WJ_ASSIGN_OR_RETURN(ImportSummary summary, importer.Finish());
+  if (!summary.dry_run) {
+    storage::DataImportRecord rec{summary.import_id, options.user, summary.format, NowMillis(),
+                                  summary.status, summary.ToJson().dump()};
+    WJ_RETURN_IF_ERROR(values.store().SaveImport(rec));
+  }
+  return summary;
+}
+
+Result<json> FindImportSummary(storage::Store& store, const std::string& import_id) {
+  WJ_ASSIGN_OR_RETURN(auto rec, store.FindImport(import_id));
+  if (!rec) return NotFound("no import " + import_id);
+  json j = json::parse(rec->summary_json);
+  j["importedBy"] = rec->username;
+  j["created"] = FormatTimestamp(rec->created);
+  return j;
+}
+
+namespace internal {
+
+bool Scanner::Fill() {
+  consumed_ += static_cast<std::int64_t>(len_);
+  pos_ = len_ = 0;
+  if (!error_.ok()) return false;
+  auto n = source_.Read(buf_.get(), kBuf);
+  if (!n.ok()) {
+    error_ = n.status();
+    return false;
+  }
+  len_ = *n;
+  return len_ > 0;
+}
+
+bool IsValidUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+
+}  // namespace internal
+}  // namespace weijian::exchange

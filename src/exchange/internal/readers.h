@@ -1,0 +1,68 @@
+// The format readers behind ImportDataValues: each turns a byte stream into rows for a RowSink.
+#pragma once
+
+#include <string>
+
+#include "exchange/import.h"
+
+namespace weijian::exchange::internal {
+
+struct Row {
+  DataValueInput in;
+  bool deleted = false;  // a DHIS2 export row marked deleted: applied as a delete
+  // A problem found while reading this row (a CSV row with the wrong number of columns): the row
+  // becomes a conflict instead of a value.
+  std::string problem;
+  std::string problem_field;
+};
+
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual Status Add(std::int64_t index, Row& row) = 0;
+};
+
+// Each returns InvalidArgument for a payload that cannot be read at all.
+// Two passes when needed: the header fields (period, orgUnit, attributeOptionCombo) may come
+// after "dataValues" in a JSON object, and the values need them.
+Status ReadJson(const Opener& open, RowSink& sink);
+Status ReadCsv(ByteSource& source, RowSink& sink);
+Status ReadAdx(ByteSource& source, RowSink& sink, const Catalog& catalog);
+
+// Buffers a ByteSource for byte-at-a-time scanning; strips a leading UTF-8 byte-order mark.
+class Scanner {
+ public:
+  explicit Scanner(ByteSource& source) : source_(source) {}
+  // The next byte, or -1 at the end; a read error is remembered (see error()).
+  int Get() {
+    if (pos_ == len_ && !Fill()) return -1;
+    return static_cast<unsigned char>(buf_[pos_++]);
+  }
+  int Peek() {
+    if (pos_ == len_ && !Fill()) return -1;
+    return static_cast<unsigned char>(buf_[pos_]);
+  }
+  std::int64_t offset() const { return consumed_ + static_cast<std::int64_t>(pos_); }
+  const Status& error() const { return error_; }
+  void SkipBom() {
+    if (Peek() == 0xEF) {
+      Get();
+      if (Get() != 0xBB || Get() != 0xBF) bad_bom_ = true;
+    }
+  }
+  bool bad_bom() const { return bad_bom_; }
+
+ private:
+  bool Fill();
+  ByteSource& source_;
+  static constexpr std::size_t kBuf = 1 << 20;
+  std::unique_ptr<char[]> buf_ = std::make_unique<char[]>(kBuf);
+  std::size_t pos_ = 0, len_ = 0;
+  std::int64_t consumed_ = 0;
+  Status error_;
+  bool bad_bom_ = false;
+};
+
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace weijian::exchange::internal

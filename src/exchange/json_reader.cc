@@ -1,0 +1,285 @@
+// DHIS2 dataValueSet JSON, streamed: a small scanner walks the top-level object; the dataValues
+// array is cut into batches of complete objects (a few MB each) that simdjson parses at full
+// speed, so a 2 GB file needs a few MB of memory.
+#include <simdjson.h>
+
+#include "exchange/internal/readers.h"
+
+namespace weijian::exchange::internal {
+
+namespace {
+
+constexpr std::size_t kBatchBytes = 4 << 20;
+
+struct JsonHeader {
+  std::string period, org_unit, aoc;
+};
+
+class JsonReader {
+ public:
+  // With `sink` null the reader only collects the header, skipping the values.
+  JsonReader(ByteSource& source, RowSink* sink, JsonHeader header)
+      : in_(source), sink_(sink), header_(std::move(header)) {}
+  const JsonHeader& header() const { return header_; }
+
+  Status Run() {
+    in_.SkipBom();
+    SkipSpace();
+    if (in_.Peek() < 0) return Fail("the file is empty");
+    if (in_.Get() != '{') return Fail("a dataValueSet must be a JSON object starting with {");
+    SkipSpace();
+    if (in_.Peek() == '}') {
+      in_.Get();
+      return End();
+    }
+    while (true) {
+      SkipSpace();
+      std::string key;
+      WJ_RETURN_IF_ERROR(ReadRawString(key));
+      SkipSpace();
+      if (in_.Get() != ':') return Fail("expected ':' after \"" + key + "\"");
+      SkipSpace();
+      if (key == "dataValues") {
+        WJ_RETURN_IF_ERROR(ReadValues());
+      } else {
+        std::string raw;
+        WJ_RETURN_IF_ERROR(ReadRawValue(raw));
+        WJ_RETURN_IF_ERROR(Header(key, raw));
+      }
+      SkipSpace();
+      int c = in_.Get();
+      if (c == ',') continue;
+      if (c == '}') break;
+      return Fail(c < 0 ? "the JSON ends in the middle" : "expected ',' or '}' in the dataValueSet");
+    }
+    return End();
+  }
+
+ private:
+  Status End() {
+    SkipSpace();
+    if (in_.Peek() >= 0) return Fail("unexpected text after the dataValueSet");
+    if (!in_.error().ok()) return in_.error();
+    return Status::Ok();
+  }
+
+  Status Fail(const std::string& why) {
+    if (!in_.error().ok()) return in_.error();
+    return InvalidArgument("the JSON cannot be read: " + why + " (at byte " +
+                           std::to_string(in_.offset()) + ", after row " + std::to_string(rows_) + ")");
+  }
+
+  void SkipSpace() {
+    while (true) {
+      int c = in_.Peek();
+      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') in_.Get();
+      else return;
+    }
+  }
+
+  // Copies one JSON string (with its quotes) into out.
+  Status CopyString(std::string& out) {
+    if (in_.Get() != '"') return Fail("expected a string");
+    out.push_back('"');
+    while (true) {
+      int c = in_.Get();
+      if (c < 0) return Fail("the JSON ends inside a string");
+      out.push_back(static_cast<char>(c));
+      if (c == '\\') {
+        int e = in_.Get();
+        if (e < 0) return Fail("the JSON ends inside a string");
+        out.push_back(static_cast<char>(e));
+      } else if (c == '"') {
+        return Status::Ok();
+      }
+    }
+  }
+
+  Status ReadRawString(std::string& key) {
+    std::string raw;
+    WJ_RETURN_IF_ERROR(CopyString(raw));
+    std::string_view view(raw);
+    key = std::string(view.substr(1, view.size() - 2));
+    return Status::Ok();
+  }
+
+  // Copies one complete JSON value (object, array, string, number, literal) into out.
+  Status ReadRawValue(std::string& out) {
+    int c = in_.Peek();
+    if (c == '"') return CopyString(out);
+    if (c == '{' || c == '[') {
+      int depth = 0;
+      while (true) {
+        c = in_.Peek();
+        if (c < 0) return Fail("the JSON ends in the middle");
+        if (c == '"') {
+          WJ_RETURN_IF_ERROR(CopyString(out));
+          continue;
+        }
+        in_.Get();
+        out.push_back(static_cast<char>(c));
+        if (c == '{' || c == '[') ++depth;
+        if (c == '}' || c == ']') {
+          if (--depth == 0) return Status::Ok();
+        }
+      }
+    }
+    while (true) {
+      c = in_.Peek();
+      if (c < 0 || c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' ||
+          c == '\t')
+        break;
+      out.push_back(static_cast<char>(in_.Get()));
+    }
+    if (out.empty()) return Fail("expected a value");
+    return Status::Ok();
+  }
+
+  Status Header(const std::string& key, const std::string& raw) {
+    simdjson::padded_string padded(raw);
+    simdjson::dom::element e;
+    if (parser_.parse(padded).get(e)) return Fail("the value of \"" + key + "\" is not valid JSON");
+    auto text = [&](std::string& target) -> Status {
+      if (e.is_null()) return Status::Ok();
+      std::string_view sv;
+      if (e.get_string().get(sv))
+        return InvalidArgument("\"" + key + "\" must be a string in the dataValueSet header");
+      target = std::string(sv);
+      return Status::Ok();
+    };
+    if (key == "period") return text(header_.period);
+    if (key == "orgUnit") return text(header_.org_unit);
+    if (key == "attributeOptionCombo") return text(header_.aoc);
+    if (key == "dataSet" || key == "completeDate" || key == "completedDate") return Status::Ok();
+    // Other DHIS2 header fields (idScheme hints, href) carry nothing for the values.
+    return Status::Ok();
+  }
+
+  Status ReadValues() {
+    if (!sink_) {  // header pass: check the shape, keep nothing
+      std::string skipped;
+      WJ_RETURN_IF_ERROR(ReadRawValue(skipped));
+      if (skipped.front() != '[') return Fail("\"dataValues\" must be an array");
+      return Status::Ok();
+    }
+    if (in_.Get() != '[') return Fail("\"dataValues\" must be an array");
+    std::string batch = "[";
+    std::size_t objects = 0;
+    while (true) {
+      SkipSpace();
+      int c = in_.Peek();
+      if (c == ']') {
+        in_.Get();
+        break;
+      }
+      if (c < 0) return Fail("the JSON ends inside \"dataValues\"");
+      if (c != '{') return Fail("each entry of \"dataValues\" must be an object");
+      if (objects) batch.push_back(',');
+      WJ_RETURN_IF_ERROR(ReadRawValue(batch));
+      ++objects;
+      SkipSpace();
+      c = in_.Get();
+      if (c == ']') break;
+      if (c != ',') return Fail(c < 0 ? "the JSON ends inside \"dataValues\"" : "expected ',' between values");
+      if (batch.size() >= kBatchBytes) {
+        batch.push_back(']');
+        WJ_RETURN_IF_ERROR(ParseBatch(batch));
+        batch = "[";
+        objects = 0;
+      }
+    }
+    batch.push_back(']');
+    return ParseBatch(batch);
+  }
+
+  Status ParseBatch(const std::string& batch) {
+    simdjson::padded_string padded(batch);
+    simdjson::ondemand::document doc;
+    auto err = ondemand_.iterate(padded).get(doc);
+    if (err) return Fail(std::string("the values are not valid JSON: ") + simdjson::error_message(err));
+    simdjson::ondemand::array arr;
+    if ((err = doc.get_array().get(arr)))
+      return Fail(std::string("the values are not valid JSON: ") + simdjson::error_message(err));
+    for (auto item : arr) {
+      simdjson::ondemand::object obj;
+      if ((err = item.get_object().get(obj)))
+        return Fail(std::string("a value is not valid JSON: ") + simdjson::error_message(err));
+      Row row;
+      row.in.period = header_.period;
+      row.in.org_unit = header_.org_unit;
+      row.in.attribute_option_combo = header_.aoc;
+      for (auto field : obj) {
+        std::string_view key;
+        if ((err = field.unescaped_key().get(key)))
+          return Fail(std::string("a key is not valid JSON: ") + simdjson::error_message(err));
+        simdjson::ondemand::value v;
+        if ((err = field.value().get(v)))
+          return Fail(std::string("a value is not valid JSON: ") + simdjson::error_message(err));
+        std::string* target = key == "dataElement"            ? &row.in.data_element
+                              : key == "period"               ? &row.in.period
+                              : key == "orgUnit"              ? &row.in.org_unit
+                              : key == "categoryOptionCombo"  ? &row.in.category_option_combo
+                              : key == "attributeOptionCombo" ? &row.in.attribute_option_combo
+                              : key == "value"                ? &row.in.value
+                              : key == "comment"              ? &row.in.comment
+                                                              : nullptr;
+        simdjson::ondemand::json_type type;
+        if ((err = v.type().get(type)))
+          return Fail(std::string("a value is not valid JSON: ") + simdjson::error_message(err));
+        if (target) {
+          if (type == simdjson::ondemand::json_type::string) {
+            std::string_view sv;
+            if ((err = v.get_string().get(sv)))
+              return Fail(std::string("a string is not valid (") + simdjson::error_message(err) + ")");
+            *target = std::string(sv);
+          } else if (type == simdjson::ondemand::json_type::number && key == "value") {
+            std::string_view raw = v.raw_json_token();
+            while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.back()))) raw.remove_suffix(1);
+            *target = std::string(raw);
+          } else if (type != simdjson::ondemand::json_type::null) {
+            row.problem = "\"" + std::string(key) + "\" must be a string";
+            row.problem_field = std::string(key);
+          }
+        } else if (key == "followup" || key == "followUp" || key == "deleted") {
+          bool b = false;
+          if (type == simdjson::ondemand::json_type::boolean) {
+            if ((err = v.get_bool().get(b))) return Fail("a boolean is not valid");
+          } else if (type != simdjson::ondemand::json_type::null) {
+            row.problem = "\"" + std::string(key) + "\" must be true or false";
+            row.problem_field = std::string(key);
+          }
+          if (key == "deleted") row.deleted = b;
+          else row.in.followup = b;
+        } else if (key == "storedBy" || key == "created" || key == "lastUpdated") {
+          // Kept by the store itself: who wrote the value here, and when.
+        } else {
+          row.problem = "unknown field \"" + std::string(key) + "\"";
+          row.problem_field = std::string(key);
+        }
+      }
+      WJ_RETURN_IF_ERROR(sink_->Add(rows_++, row));
+    }
+    return Status::Ok();
+  }
+
+  Scanner in_;
+  RowSink* sink_;
+  JsonHeader header_;
+  simdjson::dom::parser parser_;
+  simdjson::ondemand::parser ondemand_;
+  std::int64_t rows_ = 0;
+};
+
+}  // namespace
+
+Status ReadJson(const Opener& open, RowSink& sink) {
+  // The header pass skips the values quickly (a byte scan, no parsing); it keeps the format's
+  // promise that keys of an object may come in any order.
+  WJ_ASSIGN_OR_RETURN(auto first, open());
+  JsonReader header_pass(*first, nullptr, {});
+  WJ_RETURN_IF_ERROR(header_pass.Run());
+  WJ_ASSIGN_OR_RETURN(auto second, open());
+  return JsonReader(*second, &sink, header_pass.header()).Run();
+}
+
+}  // namespace weijian::exchange::internal
