@@ -101,6 +101,8 @@ int RunServe(const ServeOptions& o) {
   http::ServerOptions options;
   options.bind = o.bind;
   options.port = static_cast<unsigned short>(o.port);
+  options.max_header_bytes = static_cast<std::size_t>(o.max_header_kb) * 1024;
+  options.max_body_bytes = static_cast<std::size_t>(o.max_body_mb) * 1024 * 1024;
   Status s = http::ServeForever(app, options);
   return s.ok() ? 0 : Fail(s);
 }

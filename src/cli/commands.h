@@ -19,6 +19,8 @@ struct ServeOptions {
   std::string db;
   std::string bind = "127.0.0.1";
   int port = 8080;
+  int max_header_kb = 16;
+  int max_body_mb = 64;
 };
 int RunServe(const ServeOptions& o);
 // Creates the demo database when it does not exist, then serves it.

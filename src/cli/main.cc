@@ -33,6 +33,12 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--port", serve.port, "port (0: any free port)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
+  serve_cmd->add_option("--max-header-kb", serve.max_header_kb, "largest request header accepted")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-body-mb", serve.max_body_mb, "largest request body accepted")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
 
   auto* user_cmd = app.add_subcommand("user", "manage users");
   user_cmd->require_subcommand(1);

@@ -99,7 +99,11 @@ Result<ResolvedValue> ValueResolver::Resolve(const DataValueInput& in, bool for_
                         " does not accept future periods",
                     "period");
 
-  const auto* combo = cat.ComboOf(*r.data_set, *r.data_element);
+  // Ids are SQLite rowids, far below 2^32: one integer key holds the pair.
+  const std::int64_t pair = (r.data_set->id << 32) | r.data_element->id;
+  auto cit = combo_of_.find(pair);
+  if (cit == combo_of_.end()) cit = combo_of_.emplace(pair, cat.ComboOf(*r.data_set, *r.data_element)).first;
+  const auto* combo = cit->second;
   if (in.category_option_combo.empty()) {
     r.coc = cat.DefaultCoc();
     if (combo && combo->uid != metadata::kDefaultCategoryComboUid)

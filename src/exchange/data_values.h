@@ -75,6 +75,8 @@ class ValueResolver {
   std::unordered_map<std::string, Result<Period>> periods_;
   // data element id → data sets that hold it
   std::unordered_map<std::int64_t, std::vector<const storage::DataSetRecord*>> sets_of_;
+  // (data set id, data element id) → the element's disaggregation in that set
+  std::unordered_map<std::int64_t, const storage::CategoryComboRecord*> combo_of_;
   Date today_ = Today();
 };
 

@@ -220,13 +220,17 @@ class Importer final : public internal::RowSink {
   static constexpr std::size_t kBatch = 50000;
 
   Result<std::int64_t> PeriodId(const Period& p) {
+    // Keyed by type and first day: printing the identifier for every row would cost more than
+    // the lookup.
+    const std::int64_t key = static_cast<std::int64_t>(p.start.time_since_epoch().count()) * 16 +
+                             static_cast<std::int64_t>(p.type);
+    if (auto it = period_ids_.find(key); it != period_ids_.end()) return it->second;
     std::string id = p.Id();
-    if (auto it = period_ids_.find(id); it != period_ids_.end()) return it->second;
     // Created inside the import's transaction, so a rolled-back import leaves no periods behind.
     WJ_ASSIGN_OR_RETURN(std::int64_t pid,
                         writer_->EnsurePeriod({0, id, PeriodTypeName(p.type), FormatIsoDate(p.start),
                                                FormatIsoDate(p.end)}));
-    period_ids_.emplace(id, pid);
+    period_ids_.emplace(key, pid);
     return pid;
   }
 
@@ -290,7 +294,7 @@ class Importer final : public internal::RowSink {
   std::unique_ptr<storage::DataValueBulkWriter> writer_;
   std::vector<storage::DataValueWrite> batch_;
   std::vector<std::int64_t> batch_index_;
-  std::unordered_map<std::string, std::int64_t> period_ids_;
+  std::unordered_map<std::int64_t, std::int64_t> period_ids_;
   std::unordered_map<std::string, std::size_t> conflict_at_, warning_at_;
   ImportSummary summary_;
 };

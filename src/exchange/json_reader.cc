@@ -103,35 +103,60 @@ class JsonReader {
     return Status::Ok();
   }
 
-  // Copies one complete JSON value (object, array, string, number, literal) into out.
-  Status ReadRawValue(std::string& out) {
+  // Copies one complete JSON value (object, array, string, number, literal) into out, or skips
+  // it when out is null.
+  Status ReadRawValue(std::string& out) { return CopyValue(&out); }
+
+  Status CopyValue(std::string* out) {
     int c = in_.Peek();
-    if (c == '"') return CopyString(out);
+    if (c == '"') {
+      if (out) return CopyString(*out);
+      std::string ignored;
+      return CopyString(ignored);
+    }
     if (c == '{' || c == '[') {
+      // Objects and arrays are scanned a buffer at a time: this loop sees every byte of a
+      // multi-gigabyte file, so it avoids a function call per byte.
       int depth = 0;
+      bool in_string = false, escaped = false;
       while (true) {
-        c = in_.Peek();
-        if (c < 0) return Fail("the JSON ends in the middle");
-        if (c == '"') {
-          WJ_RETURN_IF_ERROR(CopyString(out));
-          continue;
+        std::string_view w = in_.Window();
+        if (w.empty()) return Fail("the JSON ends in the middle");
+        std::size_t i = 0;
+        bool done = false;
+        for (; i < w.size(); ++i) {
+          char ch = w[i];
+          if (in_string) {
+            if (escaped) escaped = false;
+            else if (ch == '\\') escaped = true;
+            else if (ch == '"') in_string = false;
+          } else if (ch == '"') {
+            in_string = true;
+          } else if (ch == '{' || ch == '[') {
+            ++depth;
+          } else if (ch == '}' || ch == ']') {
+            if (--depth == 0) {
+              ++i;
+              done = true;
+              break;
+            }
+          }
         }
-        in_.Get();
-        out.push_back(static_cast<char>(c));
-        if (c == '{' || c == '[') ++depth;
-        if (c == '}' || c == ']') {
-          if (--depth == 0) return Status::Ok();
-        }
+        if (out) out->append(w.data(), i);
+        in_.Consume(i);
+        if (done) return Status::Ok();
       }
     }
+    std::string literal;
     while (true) {
       c = in_.Peek();
       if (c < 0 || c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' ||
           c == '\t')
         break;
-      out.push_back(static_cast<char>(in_.Get()));
+      literal.push_back(static_cast<char>(in_.Get()));
     }
-    if (out.empty()) return Fail("expected a value");
+    if (literal.empty()) return Fail("expected a value");
+    if (out) out->append(literal);
     return Status::Ok();
   }
 
@@ -157,13 +182,13 @@ class JsonReader {
 
   Status ReadValues() {
     if (!sink_) {  // header pass: check the shape, keep nothing
-      std::string skipped;
-      WJ_RETURN_IF_ERROR(ReadRawValue(skipped));
-      if (skipped.front() != '[') return Fail("\"dataValues\" must be an array");
-      return Status::Ok();
+      if (in_.Peek() != '[') return Fail("\"dataValues\" must be an array");
+      return CopyValue(nullptr);
     }
     if (in_.Get() != '[') return Fail("\"dataValues\" must be an array");
-    std::string batch = "[";
+    // One buffer for every batch: allocating 4 MB per batch would cost a page fault per 4 KB.
+    std::string& batch = batch_;
+    batch.assign("[");
     std::size_t objects = 0;
     while (true) {
       SkipSpace();
@@ -184,7 +209,7 @@ class JsonReader {
       if (batch.size() >= kBatchBytes) {
         batch.push_back(']');
         WJ_RETURN_IF_ERROR(ParseBatch(batch));
-        batch = "[";
+        batch.assign("[");
         objects = 0;
       }
     }
@@ -192,10 +217,12 @@ class JsonReader {
     return ParseBatch(batch);
   }
 
-  Status ParseBatch(const std::string& batch) {
-    simdjson::padded_string padded(batch);
+  Status ParseBatch(std::string& batch) {
+    // simdjson reads a little past the end; give it the padding inside our own buffer.
+    const std::size_t len = batch.size();
+    batch.reserve(len + simdjson::SIMDJSON_PADDING);
     simdjson::ondemand::document doc;
-    auto err = ondemand_.iterate(padded).get(doc);
+    auto err = ondemand_.iterate(batch.data(), len, batch.capacity()).get(doc);
     if (err) return Fail(std::string("the values are not valid JSON: ") + simdjson::error_message(err));
     simdjson::ondemand::array arr;
     if ((err = doc.get_array().get(arr)))
@@ -265,6 +292,7 @@ class JsonReader {
   Scanner in_;
   RowSink* sink_;
   JsonHeader header_;
+  std::string batch_;
   simdjson::dom::parser parser_;
   simdjson::ondemand::parser ondemand_;
   std::int64_t rows_ = 0;

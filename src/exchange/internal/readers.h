@@ -42,6 +42,13 @@ class Scanner {
     if (pos_ == len_ && !Fill()) return -1;
     return static_cast<unsigned char>(buf_[pos_]);
   }
+  // The unread bytes of the buffer, refilled when empty; empty only at the end. Readers scan
+  // this span in a tight loop and Consume() what they used, instead of a call per byte.
+  std::string_view Window() {
+    if (pos_ == len_) Fill();
+    return {buf_.get() + pos_, len_ - pos_};
+  }
+  void Consume(std::size_t n) { pos_ += n; }
   std::int64_t offset() const { return consumed_ + static_cast<std::int64_t>(pos_); }
   const Status& error() const { return error_; }
   void SkipBom() {

@@ -76,7 +76,9 @@ Status Stmt::Run() {
     WJ_ASSIGN_OR_RETURN(bool row, Step());
     if (!row) break;
   }
-  Reset();
+  // Only reset: callers bind every parameter before each run, and clearing the bindings of a
+  // statement run ten million times in an import is measurable.
+  sqlite3_reset(stmt_);
   return Status::Ok();
 }
 

