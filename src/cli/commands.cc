@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "analytics/analytics.h"
 #include "auth/auth_service.h"
 #include "auth/password.h"
 #include "auth/principal.h"
@@ -361,6 +362,23 @@ int RunMetadataExport(const std::string& db, const std::string& out) {
     std::ofstream f(out, std::ios::binary);
     if (!(f << text)) return Fail(InvalidArgument("cannot write " + out, "--out"));
   }
+  return 0;
+}
+
+int RunAnalytics(const std::string& db, const std::vector<std::pair<std::string, std::string>>& params) {
+  analytics::QueryParams q;
+  for (const auto& [name, value] : params)
+    if (Status s = analytics::ParseQueryParam(q, name, value); !s.ok())
+      return Fail(InvalidArgument(s.message(), "--" + s.field()));
+  auto store = OpenExisting(db);
+  if (!store.ok()) return Fail(store.status());
+  auto cat = metadata::Catalog::Load(**store);
+  if (!cat.ok()) return Fail(cat.status());
+  auto engine = analytics::Engine::Build(**store, *cat);
+  if (!engine.ok()) return Fail(engine.status());
+  auto result = analytics::RunQuery(q, **engine, analytics::QueryScope{});
+  if (!result.ok()) return Fail(InvalidArgument(result.status().message(), result.status().field()));
+  std::cout << result->dump(2) << "\n";
   return 0;
 }
 

@@ -51,6 +51,9 @@ int RunExport(const std::string& db, const std::vector<std::pair<std::string, st
 int RunMetadataImport(const std::string& db, const std::string& file);
 int RunMetadataExport(const std::string& db, const std::string& out);
 
+// `weijian analytics`: the /api/analytics query from the command line, printed as JSON.
+int RunAnalytics(const std::string& db, const std::vector<std::pair<std::string, std::string>>& params);
+
 struct OrgUnitsOptions {
   std::string db;
   int level = 0;

@@ -119,6 +119,21 @@ int main(int argc, char** argv) {
   me_cmd->add_option("--db", me_db, "database file")->required();
   me_cmd->add_option("--out", me_out, "output file (default: standard output)");
 
+  std::string analytics_db;
+  std::vector<std::pair<std::string, std::string>> analytics_params;
+  auto* analytics_cmd = app.add_subcommand("analytics", "run an analytics query (as /api/analytics)");
+  analytics_cmd->add_option("--db", analytics_db, "database file")->required();
+  for (const char* name : {"dimension", "filter", "displayProperty", "sortOrder", "limit",
+                           "measureCriteria", "relativePeriodDate"})
+    analytics_cmd->add_option_function<std::vector<std::string>>(
+        std::string("--") + name, [&analytics_params, name](const std::vector<std::string>& vs) {
+          for (const auto& v : vs) analytics_params.emplace_back(name, v);
+        }, name);
+  for (const char* name : {"skipRounding", "includeNumDen", "ignoreLimit"})
+    analytics_cmd->add_flag_callback(std::string("--") + name,
+                                     [&analytics_params, name] { analytics_params.emplace_back(name, "true"); },
+                                     name);
+
   OrgUnitsOptions ous;
   auto* ou_cmd = app.add_subcommand("orgunits", "list org units: uid, code, name, level, parent code");
   ou_cmd->add_option("--db", ous.db, "database file")->required();
@@ -151,6 +166,7 @@ int main(int argc, char** argv) {
     if (*disable_cmd) return RunUserDisable(disable_db, disable_name, !enable);
     if (*verify_cmd) return RunAuditVerify(verify_db);
     if (*import_cmd) return RunImport(import_db, import_opts, import_files);
+    if (*analytics_cmd) return RunAnalytics(analytics_db, analytics_params);
     if (*mi_cmd) return RunMetadataImport(mi_db, mi_file);
     if (*me_cmd) return RunMetadataExport(me_db, me_out);
     if (*export_cmd) return RunExport(export_db, export_opts, export_out);

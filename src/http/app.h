@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 
+#include "analytics/engine.h"
 #include "auth/auth_service.h"
 #include "core/date.h"
 #include "exchange/data_values.h"
@@ -26,7 +27,21 @@ class App {
   Status ReloadCatalog() {
     WJ_ASSIGN_OR_RETURN(auto c, metadata::Catalog::Load(*store_));
     std::atomic_store(&catalog_, std::move(c));
+    DataChanged();
     return Status::Ok();
+  }
+
+  // Every write of data or metadata calls this, so the next analytics query sees it.
+  void DataChanged() { ++data_generation_; }
+  // The analytics engine for the current data, rebuilt when anything changed since it was built.
+  Result<std::shared_ptr<const analytics::Engine>> Analytics() {
+    std::lock_guard lock(engine_mu_);
+    const std::uint64_t generation = data_generation_.load();
+    if (!engine_ || engine_generation_ != generation) {
+      WJ_ASSIGN_OR_RETURN(engine_, analytics::Engine::Build(*store_, catalog()));
+      engine_generation_ = generation;
+    }
+    return engine_;
   }
 
   storage::Store& store() { return *store_; }
@@ -43,6 +58,10 @@ class App {
   auth::AuthService auth_;
   std::shared_ptr<const metadata::Catalog> catalog_;
   std::mutex metadata_mu_;
+  std::mutex engine_mu_;
+  std::shared_ptr<const analytics::Engine> engine_;
+  std::atomic<std::uint64_t> data_generation_{1};
+  std::uint64_t engine_generation_ = 0;
   std::int64_t started_millis_ = 0;
 };
 

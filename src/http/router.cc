@@ -117,6 +117,7 @@ Router BuildApiRouter() {
   r.Add(MetadataRoutes());
   r.Add(DataValueRoutes());
   r.Add(DataValueSetRoutes());
+  r.Add(AnalyticsRoutes());
   return r;
 }
 

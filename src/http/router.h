@@ -54,6 +54,7 @@ std::vector<Route> AuthRoutes();
 std::vector<Route> UserRoutes();
 std::vector<Route> AuditRoutes();
 std::vector<Route> DataValueSetRoutes();
+std::vector<Route> AnalyticsRoutes();
 
 // Shared parameter helpers: a bad value is a 409 naming the parameter.
 Result<int> IntParam(const Request& req, const std::string& name, int fallback, int min, int max);

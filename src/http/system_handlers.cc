@@ -10,6 +10,7 @@ namespace {
 Response SystemInfo(const Request&, App& app) {
   auto cat = app.catalog();
   auto values = app.store().CountDataValues(false);
+  auto engine = app.Analytics();
   auto schema = app.store().SchemaVersion();
   return JsonResponse({
       {"name", "weijian"},
@@ -22,6 +23,8 @@ Response SystemInfo(const Request&, App& app) {
       {"dataSets", cat->records().data_sets.size()},
       {"indicators", cat->records().indicators.size()},
       {"dataValues", values.ok() ? *values : -1},
+      {"analytics", {{"values", engine.ok() ? (*engine)->size() : 0},
+                     {"memoryBytes", engine.ok() ? (*engine)->memory_bytes() : 0}}},
   });
 }
 }  // namespace

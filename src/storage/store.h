@@ -83,6 +83,8 @@ class Store {
   virtual Result<std::optional<DataImportRecord>> FindImport(const std::string& uid) = 0;
   virtual Result<std::optional<DataValueRecord>> GetDataValue(const DataValueKey& key) = 0;
   virtual Result<std::vector<DataValueRecord>> ListDataValues(const DataValueFilter& filter) = 0;
+  // Streams every live (not deleted) value, in key order, for building the analytics engine.
+  virtual Status ScanDataValues(const std::function<Status(const DataValueRecord&)>& sink) = 0;
   // Streams matching values to `sink` in key order without holding them all in memory.
   virtual Status ExportDataValues(const DataValueExportFilter& filter,
                                   const std::function<Status(const DataValueRecord&)>& sink) = 0;

@@ -274,3 +274,56 @@ TEST(DataValueSetsHttpTest, ConflictsAreA409AndOutsideScopeIsAConflict) {
 
 }  // namespace
 }  // namespace weijian::http
+
+namespace weijian::http {
+namespace {
+
+TEST(AnalyticsHttpTest, SeedFigureFromTheDemoAndReadYourWrites) {
+  auto r = Get("/api/analytics?dimension=dx:IND_TC_RATE&dimension=pe:2023&dimension=ou:150624&includeNumDen=true");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = Body(r);
+  ASSERT_EQ(j["rows"].size(), 1u);
+  EXPECT_EQ(j["rows"][0][3], "105.69");
+  EXPECT_EQ(j["rows"][0][4], "2748");
+  EXPECT_EQ(j["rows"][0][5], "2600");
+  EXPECT_EQ(j["metaData"]["items"]["Uf42TZywauI"]["name"], "鄂托克旗");
+  EXPECT_EQ(j["width"], 7);
+  // A value written now is in the next answer.
+  const std::string q = "/api/analytics?dimension=dx:VC_VISITS&filter=pe:201801&dimension=ou:150624100006";
+  EXPECT_EQ(Body(Get(q))["rows"].size(), 0u);
+  ASSERT_EQ(PostJson("/api/dataValues",
+                     R"({"dataElement":"VC_VISITS","period":"201801","orgUnit":"150624100006","value":"321"})").status / 100, 2);
+  auto after = Body(Get(q));
+  ASSERT_EQ(after["rows"].size(), 1u);
+  EXPECT_EQ(after["rows"][0].back(), "321");
+  auto csv = Http(env->port, "GET", q, "", {{"Accept", "text/csv"}, {"Authorization", "ApiToken " + env->tokens.at("root")}});
+  EXPECT_EQ(csv.body.substr(0, csv.body.find('\n')), "dx,ou,value");
+  EXPECT_NE(csv.body.find(",321\n"), std::string::npos);
+}
+
+TEST(AnalyticsHttpTest, ScopeAndErrors) {
+  // The county officer asking for LEVEL-3 of the city gets his county; naming the city is 403.
+  auto mine = As("officer_above", "GET", "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:LEVEL-3");
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  ASSERT_EQ(Body(mine)["rows"].size(), 1u);
+  EXPECT_EQ(Body(mine)["rows"][0][1], "Uf42TZywauI");
+  EXPECT_EQ(As("officer_above", "GET", "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:1506").status, 403);
+  EXPECT_EQ(As("editor_in", "GET", "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:150624100").status, 403);
+  EXPECT_EQ(Http(env->port, "GET", "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:150624").status, 401);
+  auto no_pe = Get("/api/analytics?dimension=dx:TC_DONE&dimension=ou:150624");
+  EXPECT_EQ(no_pe.status, 409);
+  EXPECT_NE(Body(no_pe)["message"].get<std::string>().find("periods"), std::string::npos);
+}
+
+TEST(AnalyticsHttpTest, ExpressionDescription) {
+  auto ok = As("clerk_in", "POST", "/api/expressions/description", R"({"expression":"#{TC_DONE}/#{TC_TARGET}*100"})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Body(ok)["description"], "两癌筛查完成人数 ÷ 两癌筛查任务数 × 100");
+  auto plain = Http(env->port, "POST", "/api/expressions/description", "#{TC_DONE} + ",
+                    {{"Content-Type", "text/plain"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  EXPECT_EQ(plain.status, 409);
+  EXPECT_NE(Body(plain)["message"].get<std::string>().find("position 13"), std::string::npos) << plain.body;
+}
+
+}  // namespace
+}  // namespace weijian::http

@@ -422,6 +422,19 @@ class SqliteStore final : public Store {
         DataImportRecord{q.Text(0), q.Text(1), q.Text(2), q.Int(3), q.Text(4), q.Text(5)});
   }
 
+  Status ScanDataValues(const std::function<Status(const DataValueRecord&)>& sink) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
+        "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup,"
+        " stored_by, created, last_updated, deleted FROM data_value WHERE deleted = 0"));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      WJ_RETURN_IF_ERROR(sink(ReadValue(q)));
+    }
+    return Status::Ok();
+  }
+
   Status ExportDataValues(const DataValueExportFilter& f,
                           const std::function<Status(const DataValueRecord&)>& sink) override {
     std::lock_guard lock(mu_);

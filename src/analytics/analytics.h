@@ -1,0 +1,55 @@
+// Analytics queries in DHIS2's shape: dimensions dx (indicators, data elements), pe (fixed
+// periods, ranges like 202401..202407, relative periods) and ou (units, LEVEL-n, OU_GROUP-x,
+// USER_ORGUNIT…), as dimensions or filters, answered from the in-memory engine.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "analytics/engine.h"
+#include "core/period.h"
+#include "analytics/expression.h"
+
+namespace weijian::analytics {
+
+struct QueryParams {
+  std::vector<std::string> dimensions;  // "dx:a;b", "pe:…", "ou:…"
+  std::vector<std::string> filters;
+  bool skip_rounding = false;
+  bool include_num_den = false;
+  bool short_names = false;  // displayProperty=SHORTNAME
+  std::string sort_order;    // "", ASC, DESC
+  int limit = 0;
+  std::string measure_criteria;  // GE:x;LT:y
+  bool ignore_limit = false;
+  Date relative_to;  // relativePeriodDate (default today)
+};
+
+// Who asks: the units whose subtrees they may read (empty with `everything` for superusers), and
+// the units assigned to them (for USER_ORGUNIT).
+struct QueryScope {
+  bool everything = true;
+  std::vector<std::int64_t> read_roots;
+  std::vector<std::int64_t> user_units;
+};
+
+// Parses "name=value" pairs of a request or the command line; a bad one names the parameter.
+Status ParseQueryParam(QueryParams& q, const std::string& name, const std::string& value);
+
+// Runs a query. Errors are Conflict (HTTP 409) with a reason, or PermissionDenied (403) for a
+// named unit outside the scope; LEVEL-n and groups are silently limited to the scope.
+Result<nlohmann::json> RunQuery(const QueryParams& q, const Engine& engine, const QueryScope& scope);
+std::string ToCsv(const nlohmann::json& response);
+
+// Rounds half away from zero to `decimals` places, as Chinese reports print rates (83.855 → 83.86).
+double RoundHalfAway(double v, int decimals);
+
+// Relative periods: THIS_YEAR, LAST_YEAR, THIS_MONTH, LAST_MONTH, LAST_12_MONTHS,
+// MONTHS_THIS_YEAR, QUARTERS_THIS_YEAR, LAST_4_QUARTERS, LAST_5_YEARS.
+Result<std::vector<Period>> RelativePeriods(const std::string& name, Date today);
+
+}  // namespace weijian::analytics

@@ -1,0 +1,212 @@
+#include "analytics/engine.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <numeric>
+#include <set>
+
+#include "core/period.h"
+#include "metadata/value_type.h"
+
+namespace weijian::analytics {
+
+namespace {
+std::int32_t Days(Date d) { return static_cast<std::int32_t>(d.time_since_epoch().count()); }
+}  // namespace
+
+Result<std::shared_ptr<const Engine>> Engine::Build(storage::Store& store,
+                                                    std::shared_ptr<const metadata::Catalog> catalog) {
+  auto e = std::make_shared<Engine>();
+  e->cat_ = catalog;
+  const auto& cat = *catalog;
+  WJ_ASSIGN_OR_RETURN(auto periods, store.LoadPeriods());
+  std::map<std::int64_t, std::pair<std::int32_t, std::int32_t>> period_days;
+  for (const auto& p : periods) {
+    auto parsed = ParsePeriod(p.iso);
+    if (parsed.ok()) period_days[p.id] = {Days(parsed->start), Days(parsed->end)};
+  }
+  struct Row {
+    std::int64_t de;
+    std::int32_t pre, start, end, coc, aoc;
+    double value;
+  };
+  std::vector<Row> rows;
+  WJ_RETURN_IF_ERROR(store.ScanDataValues([&](const storage::DataValueRecord& v) -> Status {
+    const auto* de = cat.DataElements().ById(v.key.data_element_id);
+    if (!de || !cat.tree().Contains(v.key.org_unit_id)) return Status::Ok();
+    double x;
+    if (metadata::IsNumericValueType(de->value_type)) {
+      char* end = nullptr;
+      x = std::strtod(v.value.c_str(), &end);
+      if (end == v.value.c_str()) return Status::Ok();
+    } else if (de->value_type == "BOOLEAN" || de->value_type == "TRUE_ONLY") {
+      x = v.value == "true" ? 1 : 0;
+    } else {
+      return Status::Ok();  // text and dates are not aggregated
+    }
+    auto pd = period_days.find(v.key.period_id);
+    if (pd == period_days.end()) return Status::Ok();
+    rows.push_back({v.key.data_element_id, cat.tree().Pre(v.key.org_unit_id), pd->second.first,
+                    pd->second.second, static_cast<std::int32_t>(v.key.coc_id),
+                    static_cast<std::int32_t>(v.key.aoc_id), x});
+    return Status::Ok();
+  }));
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.de, a.pre, a.start) < std::tie(b.de, b.pre, b.start);
+  });
+  std::int64_t max_de = 0;
+  for (const auto& d : cat.records().data_elements) max_de = std::max(max_de, d.id);
+  e->block_of_element_.assign(static_cast<std::size_t>(max_de) + 1, {0, 0});
+  const std::size_t n = rows.size();
+  e->ou_pre_.resize(n);
+  e->pstart_.resize(n);
+  e->pend_.resize(n);
+  e->coc_.resize(n);
+  e->aoc_.resize(n);
+  e->value_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Row& r = rows[i];
+    auto& block = e->block_of_element_[static_cast<std::size_t>(r.de)];
+    if (i == 0 || rows[i - 1].de != r.de) block.first = static_cast<std::uint32_t>(i);
+    block.second = static_cast<std::uint32_t>(i + 1);
+    e->ou_pre_[i] = r.pre;
+    e->pstart_[i] = r.start;
+    e->pend_[i] = r.end;
+    e->coc_[i] = r.coc;
+    e->aoc_[i] = r.aoc;
+    e->value_[i] = r.value;
+  }
+  return std::shared_ptr<const Engine>(std::move(e));
+}
+
+std::size_t Engine::memory_bytes() const {
+  return value_.capacity() * sizeof(double) +
+         (ou_pre_.capacity() + pstart_.capacity() + pend_.capacity() + coc_.capacity() +
+          aoc_.capacity()) * sizeof(std::int32_t) +
+         block_of_element_.capacity() * sizeof(block_of_element_[0]);
+}
+
+std::optional<double> Engine::Aggregate(const Operand& op, std::int64_t unit, Date start,
+                                        Date end) const {
+  const auto* de = cat_->DataElements().ByUid(op.element_uid);
+  if (!de || !cat_->tree().Contains(unit)) return std::nullopt;
+  if (static_cast<std::size_t>(de->id) >= block_of_element_.size()) return std::nullopt;
+  auto [b, e] = block_of_element_[static_cast<std::size_t>(de->id)];
+  const std::int32_t lo = cat_->tree().Pre(unit), hi = cat_->tree().Last(unit);
+  // The subtree's run inside the element's block.
+  auto first = std::lower_bound(ou_pre_.begin() + b, ou_pre_.begin() + e, lo) - ou_pre_.begin();
+  auto last = std::upper_bound(ou_pre_.begin() + first, ou_pre_.begin() + e, hi) - ou_pre_.begin();
+  const std::int64_t coc = op.coc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.coc_uid)->id;
+  const std::int64_t aoc = op.aoc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.aoc_uid)->id;
+  auto v = AggregateRange(*de, static_cast<std::size_t>(first), static_cast<std::size_t>(last), coc,
+                          aoc, Days(start), Days(end), false);
+  if (!v) v = AggregateRange(*de, static_cast<std::size_t>(first), static_cast<std::size_t>(last),
+                             coc, aoc, Days(start), Days(end), true);
+  return v;
+}
+
+std::optional<double> Engine::AggregateRange(const storage::DataElementRecord& de,
+                                             std::size_t begin, std::size_t end, std::int64_t coc,
+                                             std::int64_t aoc, std::int32_t start,
+                                             std::int32_t stop, bool covering) const {
+  const std::string& type = de.aggregation_type;
+  auto take = [&](std::size_t i) {
+    if (coc && coc_[i] != coc) return false;
+    if (aoc && aoc_[i] != aoc) return false;
+    return covering ? (pstart_[i] <= start && pend_[i] >= stop)
+                    : (pstart_[i] >= start && pend_[i] <= stop);
+  };
+  if (type == "SUM" || type == "NONE" || type == "COUNT" || type == "MIN" || type == "MAX") {
+    // The common case: a tight loop with local accumulators.
+    double sum = 0, mn = 0, mx = 0;
+    std::size_t count = 0;
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!take(i)) continue;
+      double x = value_[i];
+      if (count == 0) mn = mx = x;
+      sum += x;
+      mn = std::min(mn, x);
+      mx = std::max(mx, x);
+      ++count;
+    }
+    if (count == 0) return std::nullopt;
+    if (type == "COUNT") return static_cast<double>(count);
+    if (type == "MIN") return mn;
+    if (type == "MAX") return mx;
+    return sum;
+  }
+  // Types that look at each unit's series: group by unit (contiguous) and by period start.
+  std::map<std::int32_t, double> by_period;  // AVERAGE: period → sum over units
+  double total = 0;
+  std::size_t units = 0;
+  bool any = false;
+  std::size_t i = begin;
+  while (i < end) {
+    const std::int32_t pre = ou_pre_[i];
+    std::map<std::int32_t, double> series;  // this unit: period start → sum over combos
+    for (; i < end && ou_pre_[i] == pre; ++i)
+      if (take(i)) series[pstart_[i]] += value_[i];
+    if (series.empty()) continue;
+    any = true;
+    ++units;
+    if (type == "AVERAGE") {
+      for (const auto& [p, x] : series) by_period[p] += x;
+    } else if (type == "AVERAGE_SUM_ORG_UNIT") {
+      double s = 0;
+      for (const auto& [p, x] : series) s += x;
+      total += s / static_cast<double>(series.size());
+    } else {  // LAST, LAST_AVERAGE_ORG_UNIT, and anything else a stock
+      total += series.rbegin()->second;
+    }
+  }
+  if (!any) return std::nullopt;
+  if (type == "AVERAGE") {
+    double s = 0;
+    for (const auto& [p, x] : by_period) s += x;
+    return s / static_cast<double>(by_period.size());
+  }
+  if (type == "LAST_AVERAGE_ORG_UNIT") return total / static_cast<double>(units);
+  return total;
+}
+
+std::optional<double> Engine::Reporting(const Operand& op, std::int64_t unit, Date start,
+                                        Date end) const {
+  const auto* ds = cat_->DataSets().ByUid(op.element_uid);
+  if (!ds || !cat_->tree().Contains(unit)) return std::nullopt;
+  auto type = ParsePeriodType(ds->period_type);
+  if (!type.ok()) return std::nullopt;
+  const auto periods = PeriodsWithin(*type, start, end);
+  const auto& tree = cat_->tree();
+  double expected = 0;
+  for (const auto& uid : ds->org_unit_uids)
+    if (const auto* u = cat_->OrgUnits().ByUid(uid); u && tree.IsInSubtree(u->id, unit))
+      expected += static_cast<double>(periods.size());
+  // A report counts as sent when the unit has any value of the set for the period.
+  std::set<std::pair<std::int32_t, std::int32_t>> sent;
+  const std::int32_t lo = tree.Pre(unit), hi = tree.Last(unit);
+  for (const auto& e : ds->elements) {
+    const auto* de = cat_->DataElements().ByUid(e.data_element_uid);
+    if (!de || static_cast<std::size_t>(de->id) >= block_of_element_.size()) continue;
+    auto [b, en] = block_of_element_[static_cast<std::size_t>(de->id)];
+    for (std::size_t i = b; i < en; ++i)
+      if (ou_pre_[i] >= lo && ou_pre_[i] <= hi && pstart_[i] >= Days(start) && pend_[i] <= Days(end))
+        sent.insert({ou_pre_[i], pstart_[i]});
+  }
+  double actual = static_cast<double>(sent.size());
+  if (op.metric == "EXPECTED_REPORTS") return expected;
+  if (op.metric == "ACTUAL_REPORTS") return actual;
+  if (expected == 0) return std::nullopt;
+  return actual / expected * 100.0;
+}
+
+double Engine::GroupCount(const std::string& group_uid, std::int64_t unit) const {
+  const auto* g = cat_->OrgUnitGroups().ByUid(group_uid);
+  if (!g) return 0;
+  double n = 0;
+  for (const auto& uid : g->org_unit_uids)
+    if (const auto* u = cat_->OrgUnits().ByUid(uid); u && cat_->tree().IsInSubtree(u->id, unit)) ++n;
+  return n;
+}
+
+}  // namespace weijian::analytics

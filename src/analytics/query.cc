@@ -1,0 +1,457 @@
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "analytics/analytics.h"
+#include "core/period.h"
+
+namespace weijian::analytics {
+
+using nlohmann::json;
+
+double RoundHalfAway(double v, int decimals) {
+  double f = std::pow(10.0, decimals);
+  // The small nudge absorbs binary representation error (83.855 is stored as 83.8549999…).
+  double scaled = v * f;
+  double r = std::round(scaled + (scaled >= 0 ? 1e-9 : -1e-9));
+  return r / f;
+}
+
+Result<std::vector<Period>> RelativePeriods(const std::string& name, Date today) {
+  auto months_back = [&](int n) {
+    std::vector<Period> out;
+    Period p = PeriodContaining(PeriodType::kMonthly, today).Previous();
+    for (int i = 0; i < n; ++i, p = p.Previous()) out.insert(out.begin(), p);
+    return out;
+  };
+  Period year = PeriodContaining(PeriodType::kYearly, today);
+  if (name == "THIS_YEAR") return std::vector<Period>{year};
+  if (name == "LAST_YEAR") return std::vector<Period>{year.Previous()};
+  if (name == "THIS_MONTH") return std::vector<Period>{PeriodContaining(PeriodType::kMonthly, today)};
+  if (name == "LAST_MONTH") return months_back(1);
+  if (name == "LAST_12_MONTHS") return months_back(12);
+  if (name == "MONTHS_THIS_YEAR") return PeriodsWithin(PeriodType::kMonthly, year.start, year.end);
+  if (name == "QUARTERS_THIS_YEAR") return PeriodsWithin(PeriodType::kQuarterly, year.start, year.end);
+  if (name == "LAST_4_QUARTERS") {
+    std::vector<Period> out;
+    Period q = PeriodContaining(PeriodType::kQuarterly, today).Previous();
+    for (int i = 0; i < 4; ++i, q = q.Previous()) out.insert(out.begin(), q);
+    return out;
+  }
+  if (name == "LAST_5_YEARS") {
+    std::vector<Period> out;
+    Period y = year.Previous();
+    for (int i = 0; i < 5; ++i, y = y.Previous()) out.insert(out.begin(), y);
+    return out;
+  }
+  return InvalidArgument("unknown relative period " + name);
+}
+
+Status ParseQueryParam(QueryParams& q, const std::string& name, const std::string& value) {
+  auto boolean = [&](bool& target) -> Status {
+    if (value != "true" && value != "false" && !value.empty())
+      return Conflict("must be true or false", name);
+    target = value != "false";
+    return Status::Ok();
+  };
+  if (name == "dimension") return q.dimensions.push_back(value), Status::Ok();
+  if (name == "filter") return q.filters.push_back(value), Status::Ok();
+  if (name == "skipRounding") return boolean(q.skip_rounding);
+  if (name == "includeNumDen") return boolean(q.include_num_den);
+  if (name == "ignoreLimit") return boolean(q.ignore_limit);
+  if (name == "displayProperty") {
+    if (value != "NAME" && value != "SHORTNAME") return Conflict("must be NAME or SHORTNAME", name);
+    q.short_names = value == "SHORTNAME";
+    return Status::Ok();
+  }
+  if (name == "sortOrder") {
+    if (value != "ASC" && value != "DESC") return Conflict("must be ASC or DESC", name);
+    q.sort_order = value;
+    return Status::Ok();
+  }
+  if (name == "limit") {
+    char* end = nullptr;
+    long v = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end || v < 1 || v > 100000) return Conflict("must be a whole number from 1", name);
+    q.limit = static_cast<int>(v);
+    return Status::Ok();
+  }
+  if (name == "measureCriteria") return q.measure_criteria = value, Status::Ok();
+  if (name == "relativePeriodDate") {
+    auto d = ParseIsoDate(value);
+    if (!d.ok()) return Conflict(d.status().message(), name);
+    q.relative_to = *d;
+    return Status::Ok();
+  }
+  return Conflict("unknown parameter", name);
+}
+
+namespace {
+
+struct DxItem {
+  std::string id, name;
+  std::optional<Expression> numerator, denominator;  // indicators
+  std::optional<Operand> operand;                    // data elements
+  int factor = 1;
+  int decimals = 2;
+  bool indicator = false;
+};
+
+struct PeItem {
+  std::string id, name;
+  Date start, end;
+};
+
+struct Dimension {
+  std::string name;  // dx, pe, ou
+  std::vector<std::string> items;
+  bool filter = false;
+};
+
+Result<Dimension> ParseDimension(const std::string& text, bool filter) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos) return Conflict("\"" + text + "\" must be name:item;item", filter ? "filter" : "dimension");
+  Dimension d;
+  d.name = text.substr(0, colon);
+  d.filter = filter;
+  if (d.name != "dx" && d.name != "pe" && d.name != "ou")
+    return Conflict("unknown dimension \"" + d.name + "\" (dx, pe, ou)", filter ? "filter" : "dimension");
+  std::string rest = text.substr(colon + 1);
+  std::size_t start = 0;
+  while (start <= rest.size()) {
+    auto semi = rest.find(';', start);
+    std::string item = rest.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
+    if (!item.empty()) d.items.push_back(item);
+    if (semi == std::string::npos) break;
+    start = semi + 1;
+  }
+  if (d.items.empty()) return Conflict("dimension " + d.name + " has no items", filter ? "filter" : "dimension");
+  return d;
+}
+
+std::string Name(const auto& r, bool short_names) {
+  if constexpr (requires { r.short_name; }) {
+    if (short_names && !r.short_name.empty()) return r.short_name;
+  }
+  return r.name;
+}
+
+bool MeetsCriteria(double v, const std::string& criteria) {
+  std::size_t start = 0;
+  while (start < criteria.size()) {
+    auto semi = criteria.find(';', start);
+    std::string c = criteria.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
+    auto colon = c.find(':');
+    if (colon != std::string::npos) {
+      std::string op = c.substr(0, colon);
+      double x = std::strtod(c.c_str() + colon + 1, nullptr);
+      if ((op == "GE" && !(v >= x)) || (op == "GT" && !(v > x)) || (op == "LE" && !(v <= x)) ||
+          (op == "LT" && !(v < x)) || (op == "EQ" && !(v == x)) || (op == "NE" && !(v != x)))
+        return false;
+    }
+    if (semi == std::string::npos) break;
+    start = semi + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QueryScope& scope) {
+  const auto& cat = engine.catalog();
+  std::vector<Dimension> dims;
+  for (const auto& d : q.dimensions) {
+    WJ_ASSIGN_OR_RETURN(Dimension dim, ParseDimension(d, false));
+    dims.push_back(std::move(dim));
+  }
+  for (const auto& f : q.filters) {
+    WJ_ASSIGN_OR_RETURN(Dimension dim, ParseDimension(f, true));
+    dims.push_back(std::move(dim));
+  }
+  const Dimension *dx = nullptr, *pe = nullptr, *ou = nullptr;
+  for (const auto& d : dims) {
+    const Dimension*& slot = d.name == "dx" ? dx : d.name == "pe" ? pe : ou;
+    if (slot) return Conflict("dimension " + d.name + " is given twice", "dimension");
+    slot = &d;
+  }
+  if (!dx) return Conflict("give the data: dimension=dx:…", "dimension");
+  if (!pe) return Conflict("give the periods: dimension=pe:… or filter=pe:…", "dimension");
+  if (!ou) return Conflict("give the org units: dimension=ou:… or filter=ou:…", "dimension");
+
+  json items = json::object();
+  // Data.
+  std::vector<DxItem> dx_items;
+  for (const auto& key : dx->items) {
+    DxItem item;
+    if (const auto* ind = cat.Indicators().ByUidOrCode(key)) {
+      item.id = ind->uid;
+      item.name = Name(*ind, q.short_names);
+      item.indicator = true;
+      auto num = Expression::Parse(ind->numerator, cat);
+      if (!num.ok()) return Conflict("indicator " + ind->name + ": numerator " + num.status().message(), "dx");
+      auto den = Expression::Parse(ind->denominator, cat);
+      if (!den.ok()) return Conflict("indicator " + ind->name + ": denominator " + den.status().message(), "dx");
+      item.numerator = std::move(*num);
+      item.denominator = std::move(*den);
+      if (const auto* t = cat.IndicatorTypes().ByUid(ind->indicator_type_uid)) item.factor = t->factor;
+      if (ind->decimals) item.decimals = *ind->decimals;
+    } else {
+      auto expr = Expression::Parse("#{" + key + "}", cat);
+      if (!expr.ok()) return Conflict("unknown data item \"" + key + "\"", "dx");
+      item.operand = expr->operands()[0];
+      const auto* de = cat.DataElements().ByUid(item.operand->element_uid);
+      item.id = key.find('.') == std::string::npos ? de->uid : key;
+      item.name = expr->description();
+      if (q.short_names && key.find('.') == std::string::npos) item.name = de->short_name;
+    }
+    items[item.id] = {{"name", item.name}};
+    dx_items.push_back(std::move(item));
+  }
+  // Periods.
+  Date today = q.relative_to.time_since_epoch().count() != 0 ? q.relative_to : Today();
+  std::vector<PeItem> pe_items;
+  for (const auto& key : pe->items) {
+    if (std::isupper(static_cast<unsigned char>(key[0])) && key.find('_') != std::string::npos) {
+      auto rel = RelativePeriods(key, today);
+      if (!rel.ok()) return Conflict(rel.status().message(), "pe");
+      for (const auto& p : *rel) pe_items.push_back({p.Id(), p.Id(), p.start, p.end});
+      continue;
+    }
+    auto range = ParsePeriodRange(key);
+    if (!range.ok()) return Conflict(range.status().message(), "pe");
+    pe_items.push_back({range->Id(), range->Id(), range->start(), range->end()});
+  }
+  for (const auto& p : pe_items) items[p.id] = {{"name", p.name}};
+  // Org units: named units are boundaries; LEVEL-n and OU_GROUP-x select inside them.
+  std::vector<std::int64_t> boundaries, selected;
+  std::optional<int> level;
+  std::vector<std::string> groups;
+  auto readable = [&](std::int64_t id) {
+    if (scope.everything) return cat.tree().Contains(id);
+    for (auto root : scope.read_roots)
+      if (cat.tree().Contains(root) && cat.tree().IsInSubtree(id, root)) return true;
+    return false;
+  };
+  for (const auto& key : ou->items) {
+    if (key.starts_with("LEVEL-")) {
+      level = std::atoi(key.c_str() + 6);
+      if (*level < 1) return Conflict("\"" + key + "\" is not a level", "ou");
+    } else if (key.starts_with("OU_GROUP-")) {
+      const auto* g = cat.OrgUnitGroups().ByUidOrCode(key.substr(9));
+      if (!g) return Conflict("no org unit group \"" + key.substr(9) + "\"", "ou");
+      groups.push_back(g->uid);
+    } else if (key == "USER_ORGUNIT" || key == "USER_ORGUNIT_CHILDREN" || key == "USER_ORGUNIT_GRANDCHILDREN") {
+      for (auto u : scope.user_units) {
+        if (key == "USER_ORGUNIT") selected.push_back(u);
+        for (const auto* c : cat.ChildrenOf(u)) {
+          if (key == "USER_ORGUNIT_CHILDREN") selected.push_back(c->id);
+          if (key == "USER_ORGUNIT_GRANDCHILDREN")
+            for (const auto* g : cat.ChildrenOf(c->id)) selected.push_back(g->id);
+        }
+      }
+    } else {
+      const auto* u = cat.OrgUnits().ByUidOrCode(key);
+      if (!u) return Conflict("unknown org unit \"" + key + "\"", "ou");
+      if (!readable(u->id))
+        return PermissionDenied("org unit " + key + " is outside your org units");
+      boundaries.push_back(u->id);
+    }
+  }
+  if (level || !groups.empty()) {
+    std::vector<std::int64_t> roots = boundaries;
+    if (roots.empty()) {
+      if (scope.everything) {
+        for (const auto* r : cat.ChildrenOf(0)) roots.push_back(r->id);
+      } else {
+        roots = scope.read_roots;
+      }
+    }
+    std::set<std::int64_t> seen;
+    for (auto root : roots) {
+      const auto& tree = cat.tree();
+      if (!tree.Contains(root)) continue;
+      for (auto p = tree.Pre(root); p <= tree.Last(root); ++p) {
+        const auto* u = cat.OrgUnits().ById(tree.IdAt(p));
+        if (level && u->level != *level) continue;
+        if (!groups.empty()) {
+          bool in = false;
+          for (const auto& g : groups) {
+            const auto* grp = cat.OrgUnitGroups().ByUid(g);
+            in = in || std::find(grp->org_unit_uids.begin(), grp->org_unit_uids.end(), u->uid) != grp->org_unit_uids.end();
+          }
+          if (!in) continue;
+        }
+        // Outside the caller's scope the selection is cut back to it (a county viewer asking for
+        // LEVEL-3 of the city gets his county).
+        if (readable(u->id) && seen.insert(u->id).second) selected.push_back(u->id);
+      }
+    }
+  } else {
+    selected.insert(selected.end(), boundaries.begin(), boundaries.end());
+  }
+  std::vector<std::int64_t> ou_items;
+  {
+    std::set<std::int64_t> seen;
+    for (auto id : selected)
+      if (readable(id) && seen.insert(id).second) ou_items.push_back(id);
+  }
+  if (ou_items.empty()) return Conflict("the org unit selection is empty", "ou");
+  for (auto id : ou_items) {
+    const auto* u = cat.OrgUnits().ById(id);
+    items[u->uid] = {{"name", Name(*u, q.short_names)}, {"code", u->code}};
+  }
+
+  const std::size_t cells = (dx->filter ? 1 : dx_items.size()) * (pe->filter ? 1 : pe_items.size()) *
+                            (ou->filter ? 1 : ou_items.size());
+  if (cells > 50000 && !q.ignore_limit)
+    return Conflict("the query asks for " + std::to_string(cells) +
+                    " cells, more than 50,000; narrow it or add ignoreLimit=true", "dimension");
+
+  // Values of one data item for one set of periods and units (filters sum their items).
+  auto operand_value = [&](const Operand& op, const std::vector<const PeItem*>& ps,
+                           const std::vector<std::int64_t>& us) -> std::optional<double> {
+    std::optional<double> total;
+    for (const auto* p : ps)
+      for (auto u : us) {
+        std::optional<double> v;
+        switch (op.kind) {
+          case Operand::Kind::kDataElement: v = engine.Aggregate(op, u, p->start, p->end); break;
+          case Operand::Kind::kConstant: v = op.constant; break;
+          case Operand::Kind::kOrgUnitGroup: v = engine.GroupCount(op.element_uid, u); break;
+          case Operand::Kind::kReportingRate: v = engine.Reporting(op, u, p->start, p->end); break;
+          case Operand::Kind::kIndicator: v = std::nullopt; break;
+        }
+        if (v) total = total.value_or(0) + *v;
+      }
+    return total;
+  };
+  struct Cell {
+    std::optional<double> value, numerator, denominator;
+  };
+  auto evaluate = [&](const DxItem& d, const std::vector<const PeItem*>& ps,
+                      const std::vector<std::int64_t>& us) -> Cell {
+    if (!d.indicator) return {operand_value(*d.operand, ps, us), std::nullopt, std::nullopt};
+    auto val = [&](const Operand& op) { return operand_value(op, ps, us); };
+    Cell c;
+    c.numerator = d.numerator->Evaluate(val);
+    c.denominator = d.denominator->Evaluate(val);
+    // Ratios from the aggregated numerator and denominator, never averages of child ratios.
+    if (c.numerator && c.denominator && *c.denominator != 0)
+      c.value = *c.numerator / *c.denominator * d.factor;
+    return c;
+  };
+
+  std::vector<std::string> header_names;
+  if (!dx->filter) header_names.push_back("dx");
+  if (!pe->filter) header_names.push_back("pe");
+  if (!ou->filter) header_names.push_back("ou");
+  json headers = json::array();
+  for (const auto& h : header_names)
+    headers.push_back({{"name", h}, {"column", h == "dx" ? "Data" : h == "pe" ? "Period" : "Organisation unit"},
+                       {"valueType", "TEXT"}, {"type", "java.lang.String"}, {"hidden", false}, {"meta", true}});
+  headers.push_back({{"name", "value"}, {"column", "Value"}, {"valueType", "NUMBER"},
+                     {"type", "java.lang.Double"}, {"hidden", false}, {"meta", false}});
+  if (q.include_num_den)
+    for (const char* n : {"numerator", "denominator", "factor"})
+      headers.push_back({{"name", n}, {"column", n}, {"valueType", "NUMBER"}, {"type", "java.lang.Double"},
+                         {"hidden", false}, {"meta", false}});
+
+  struct Row {
+    std::vector<std::string> keys;
+    double value;
+    std::optional<double> num, den;
+    int factor;
+  };
+  std::vector<Row> rows;
+  std::vector<const PeItem*> all_pe;
+  for (const auto& p : pe_items) all_pe.push_back(&p);
+  for (std::size_t di = 0; di < (dx->filter ? 1 : dx_items.size()); ++di)
+    for (std::size_t pi = 0; pi < (pe->filter ? 1 : pe_items.size()); ++pi)
+      for (std::size_t oi = 0; oi < (ou->filter ? 1 : ou_items.size()); ++oi) {
+        std::vector<const PeItem*> ps = pe->filter ? all_pe : std::vector<const PeItem*>{&pe_items[pi]};
+        std::vector<std::int64_t> us = ou->filter ? ou_items : std::vector<std::int64_t>{ou_items[oi]};
+        auto emit = [&](const DxItem& d) {
+          Cell c = evaluate(d, ps, us);
+          if (!c.value) return;
+          int decimals = d.indicator ? d.decimals : 2;
+          double v = q.skip_rounding ? *c.value : RoundHalfAway(*c.value, decimals);
+          if (!q.measure_criteria.empty() && !MeetsCriteria(v, q.measure_criteria)) return;
+          Row r;
+          if (!dx->filter) r.keys.push_back(d.id);
+          if (!pe->filter) r.keys.push_back(pe_items[pi].id);
+          if (!ou->filter) r.keys.push_back(cat.OrgUnits().ById(ou_items[oi])->uid);
+          r.value = v;
+          r.num = c.numerator;
+          r.den = c.denominator;
+          r.factor = d.indicator ? d.factor : 1;
+          rows.push_back(std::move(r));
+        };
+        if (dx->filter) {
+          // A data filter sums its items (DHIS2 allows one kind only; sums are what is meant).
+          for (const auto& d : dx_items) emit(d);
+        } else {
+          emit(dx_items[di]);
+        }
+      }
+  if (!q.sort_order.empty())
+    std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+      return q.sort_order == "ASC" ? a.value < b.value : a.value > b.value;
+    });
+  if (q.limit > 0 && rows.size() > static_cast<std::size_t>(q.limit)) rows.resize(q.limit);
+
+  json out_rows = json::array();
+  for (const auto& r : rows) {
+    json row = json::array();
+    for (const auto& k : r.keys) row.push_back(k);
+    std::ostringstream v;
+    v.precision(15);
+    v << r.value;
+    row.push_back(v.str());
+    if (q.include_num_den) {
+      auto num = [](std::optional<double> x) {
+        if (!x) return std::string();
+        std::ostringstream s;
+        s.precision(15);
+        s << *x;
+        return s.str();
+      };
+      row.push_back(num(r.num));
+      row.push_back(num(r.den));
+      row.push_back(std::to_string(r.factor));
+    }
+    out_rows.push_back(std::move(row));
+  }
+  json dimensions = json::object();
+  {
+    json a = json::array();
+    for (const auto& d : dx_items) a.push_back(d.id);
+    dimensions["dx"] = a;
+    a = json::array();
+    for (const auto& p : pe_items) a.push_back(p.id);
+    dimensions["pe"] = a;
+    a = json::array();
+    for (auto id : ou_items) a.push_back(cat.OrgUnits().ById(id)->uid);
+    dimensions["ou"] = a;
+  }
+  return json{{"headers", headers},
+              {"metaData", {{"items", items}, {"dimensions", dimensions}}},
+              {"rows", out_rows},
+              {"height", out_rows.size()},
+              {"width", headers.size()}};
+}
+
+std::string ToCsv(const json& response) {
+  std::string out;
+  const auto& headers = response["headers"];
+  for (std::size_t i = 0; i < headers.size(); ++i) out += (i ? "," : "") + headers[i]["name"].get<std::string>();
+  out += "\n";
+  for (const auto& row : response["rows"]) {
+    for (std::size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + row[i].get<std::string>();
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace weijian::analytics

@@ -1,0 +1,62 @@
+// /api/analytics (DHIS2's query shape) and /api/expressions/description.
+#include "analytics/analytics.h"
+#include "http/router.h"
+
+namespace weijian::http {
+
+namespace {
+using nlohmann::json;
+
+Response Analytics(const Request& req, App& app) {
+  analytics::QueryParams q;
+  for (const auto& [name, value] : req.query)
+    if (Status s = analytics::ParseQueryParam(q, name, value); !s.ok()) return ErrorResponse(s);
+  auto engine = app.Analytics();
+  if (!engine.ok()) return ErrorResponse(engine.status());
+  const auth::Principal& who = Caller(req);
+  analytics::QueryScope scope;
+  scope.everything = who.IsSuperuser();
+  scope.read_roots = auth::ReadRoots(who, (*engine)->catalog());
+  scope.user_units = who.user.capture_org_unit_ids.empty() ? who.user.view_org_unit_ids
+                                                           : who.user.capture_org_unit_ids;
+  auto result = analytics::RunQuery(q, **engine, scope);
+  if (!result.ok()) return ErrorResponse(result.status());
+  if (req.Header("accept").find("text/csv") != std::string::npos ||
+      req.Header("accept").find("application/csv") != std::string::npos) {
+    Response r;
+    r.content_type = "text/csv; charset=utf-8";
+    r.body = analytics::ToCsv(*result);
+    return r;
+  }
+  return JsonResponse(*result);
+}
+
+// DHIS2 sends the expression as the plain body; a JSON {"expression": …} is accepted too.
+Response Describe(const Request& req, App& app) {
+  std::string text = req.body;
+  if (req.Header("content-type").find("json") != std::string::npos) {
+    auto body = ParseJsonBody(req);
+    if (!body.ok()) return ErrorResponse(body.status());
+    if (body->is_string()) text = body->get<std::string>();
+    else if (body->is_object() && body->contains("expression") && (*body)["expression"].is_string())
+      text = (*body)["expression"];
+    else return ErrorResponse(409, "send the expression as text or {\"expression\": \"…\"}", "expression");
+  }
+  auto expr = analytics::Expression::Parse(text, *app.catalog());
+  if (!expr.ok())
+    return JsonResponse({{"httpStatus", "Conflict"}, {"httpStatusCode", 409}, {"status", "ERROR"},
+                         {"message", expr.status().message()}, {"field", "expression"}},
+                        409);
+  return JsonResponse({{"httpStatus", "OK"}, {"httpStatusCode", 200}, {"status", "OK"},
+                       {"message", "Valid"}, {"description", expr->description()}});
+}
+}  // namespace
+
+std::vector<Route> AnalyticsRoutes() {
+  return {
+      {"GET", "/api/analytics", Analytics, Needs(auth::Authority::kDataRead)},
+      {"POST", "/api/expressions/description", Describe},
+  };
+}
+
+}  // namespace weijian::http
