@@ -3,7 +3,7 @@
 and DHIS2 JSON, by code, for every village of a weijian store (about 1,011 × 36 months × 275
 element/option pairs = 10 million values for 鄂尔多斯).
 
-Usage: gen_values.py STORE.db OUTDIR [MONTHS]"""
+Usage: gen_values.py STORE.db OUTDIR [MONTHS] [FIRST_YEAR]"""
 import json
 import os
 import sqlite3
@@ -11,6 +11,7 @@ import sys
 
 store, out = sys.argv[1], sys.argv[2]
 months = int(sys.argv[3]) if len(sys.argv) > 3 else 36
+first_year = int(sys.argv[4]) if len(sys.argv) > 4 else 2022
 os.makedirs(out, exist_ok=True)
 villages = [r[0] for r in sqlite3.connect(store).execute(
     "SELECT code FROM org_unit WHERE level = 5 AND facility_type = '' ORDER BY code")]
@@ -27,6 +28,11 @@ bundle = {
                               "categoryOptions": [{"code": f"BA{i}"}]} for i, a in enumerate(AGES)],
     "dataElements": [{"code": f"BDE{i:02d}", "name": f"基准数据元{i:02d}",
                       "categoryCombo": {"code": "BCC"}} for i in range(ELEMENTS)],
+    # Ten ratio indicators for the dashboard query: BDE0k / BDE0k+1 × 100.
+    "indicatorTypes": [{"code": "BIT", "name": "基准百分率", "factor": 100}],
+    "indicators": [{"code": f"BIND{i:02d}", "name": f"基准指标{i:02d}", "indicatorType": {"code": "BIT"},
+                    "numerator": f"#{{BDE{i:02d}}}", "denominator": f"#{{BDE{i + 1:02d}}}", "decimals": 2}
+                   for i in range(10)],
     "dataSets": [{"code": "BDS", "name": "基准村级月报", "periodType": "Monthly",
                   "dataSetElements": [{"dataElement": {"code": f"BDE{i:02d}"}} for i in range(ELEMENTS)],
                   "organisationUnits": [{"code": v} for v in villages]}],
@@ -35,7 +41,7 @@ with open(os.path.join(out, "metadata.json"), "w") as f:
     json.dump(bundle, f, ensure_ascii=False)
 
 periods = []
-y, m = 2022, 1
+y, m = first_year, 1
 for _ in range(months):
     periods.append(f"{y}{m:02d}")
     m += 1

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <set>
@@ -168,6 +169,84 @@ std::optional<double> Engine::AggregateRange(const storage::DataElementRecord& d
   }
   if (type == "LAST_AVERAGE_ORG_UNIT") return total / static_cast<double>(units);
   return total;
+}
+
+std::vector<std::optional<double>> Engine::Cells(
+    const Operand& op, const std::vector<std::int64_t>& units,
+    const std::vector<std::pair<Date, Date>>& periods) const {
+  const std::size_t np = periods.size();
+  std::vector<std::optional<double>> out(units.size() * np);
+  auto slow = [&] {
+    for (std::size_t u = 0; u < units.size(); ++u)
+      for (std::size_t p = 0; p < np; ++p)
+        out[u * np + p] = Aggregate(op, units[u], periods[p].first, periods[p].second);
+    return out;
+  };
+  const auto* de = cat_->DataElements().ByUid(op.element_uid);
+  if (!de || units.empty() || np == 0) return slow();
+  const std::string& type = de->aggregation_type;
+  if (type != "SUM" && type != "COUNT" && type != "MIN" && type != "MAX" && type != "NONE") return slow();
+  if (static_cast<std::size_t>(de->id) >= block_of_element_.size()) return slow();
+  const auto& tree = cat_->tree();
+  // Which requested unit each pre-order number belongs to (-1: none).
+  std::int32_t lo = std::numeric_limits<std::int32_t>::max(), hi = -1;
+  for (auto u : units) {
+    if (!tree.Contains(u)) return slow();
+    lo = std::min(lo, tree.Pre(u));
+    hi = std::max(hi, tree.Last(u));
+  }
+  std::vector<std::int32_t> unit_at(static_cast<std::size_t>(hi - lo + 1), -1);
+  for (std::size_t i = 0; i < units.size(); ++i)
+    for (auto p = tree.Pre(units[i]); p <= tree.Last(units[i]); ++p) {
+      auto& slot = unit_at[static_cast<std::size_t>(p - lo)];
+      if (slot != -1) return slow();  // nested units: each cell on its own
+      slot = static_cast<std::int32_t>(i);
+    }
+  // Periods sorted by start, to find the one holding a value by binary search.
+  std::vector<std::size_t> order(np);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return periods[a].first < periods[b].first; });
+  std::vector<std::int32_t> starts(np), ends(np);
+  for (std::size_t k = 0; k < np; ++k) {
+    starts[k] = Days(periods[order[k]].first);
+    ends[k] = Days(periods[order[k]].second);
+    if (k && starts[k] <= ends[k - 1]) return slow();  // overlapping periods
+  }
+  const std::int64_t coc = op.coc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.coc_uid)->id;
+  const std::int64_t aoc = op.aoc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.aoc_uid)->id;
+  std::vector<double> sum(out.size(), 0), mn(out.size(), 0), mx(out.size(), 0);
+  std::vector<std::uint32_t> count(out.size(), 0);
+  auto [b, e] = block_of_element_[static_cast<std::size_t>(de->id)];
+  const auto first = std::lower_bound(ou_pre_.begin() + b, ou_pre_.begin() + e, lo) - ou_pre_.begin();
+  const auto last = std::upper_bound(ou_pre_.begin() + first, ou_pre_.begin() + e, hi) - ou_pre_.begin();
+  for (auto i = static_cast<std::size_t>(first); i < static_cast<std::size_t>(last); ++i) {
+    const std::int32_t u = unit_at[static_cast<std::size_t>(ou_pre_[i] - lo)];
+    if (u < 0) continue;
+    if ((coc && coc_[i] != coc) || (aoc && aoc_[i] != aoc)) continue;
+    auto it = std::upper_bound(starts.begin(), starts.end(), pstart_[i]);
+    if (it == starts.begin()) continue;
+    const std::size_t k = static_cast<std::size_t>(it - starts.begin()) - 1;
+    if (pend_[i] > ends[k]) continue;  // not inside the period
+    const std::size_t cell = static_cast<std::size_t>(u) * np + order[k];
+    const double x = value_[i];
+    if (count[cell] == 0) mn[cell] = mx[cell] = x;
+    sum[cell] += x;
+    mn[cell] = std::min(mn[cell], x);
+    mx[cell] = std::max(mx[cell], x);
+    ++count[cell];
+  }
+  for (std::size_t c = 0; c < out.size(); ++c) {
+    if (count[c] == 0) {
+      // No value inside this cell's period: the covering rule (an annual task) may still answer.
+      out[c] = Aggregate(op, units[c / np], periods[c % np].first, periods[c % np].second);
+      continue;
+    }
+    out[c] = type == "COUNT" ? static_cast<double>(count[c])
+             : type == "MIN" ? mn[c]
+             : type == "MAX" ? mx[c]
+                             : sum[c];
+  }
+  return out;
 }
 
 std::optional<double> Engine::Reporting(const Operand& op, std::int64_t unit, Date start,

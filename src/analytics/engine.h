@@ -30,6 +30,12 @@ class Engine {
   // counts when its period lies inside the range; an element with no such value there answers
   // with the values whose period covers the whole range (an annual task for 1-7月).
   std::optional<double> Aggregate(const Operand& op, std::int64_t unit, Date start, Date end) const;
+  // The same for many cells at once: every (unit, period) pair, in one pass over the element's
+  // values. Only for SUM, COUNT, MIN and MAX with units whose subtrees do not overlap and periods
+  // that do not overlap; otherwise (or for a cell without data inside its period) it falls back
+  // to Aggregate cell by cell. Result index: unit * periods.size() + period.
+  std::vector<std::optional<double>> Cells(const Operand& op, const std::vector<std::int64_t>& units,
+                                           const std::vector<std::pair<Date, Date>>& periods) const;
   // Reporting: expected and actual reports of a data set over a subtree and range.
   std::optional<double> Reporting(const Operand& op, std::int64_t unit, Date start, Date end) const;
   // Units of a group inside the subtree.

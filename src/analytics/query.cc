@@ -309,9 +309,16 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
     return Conflict("the query asks for " + std::to_string(cells) +
                     " cells, more than 50,000; narrow it or add ignoreLimit=true", "dimension");
 
+  // Operand values computed for all cells at once (see below), and the cell being evaluated.
+  std::map<std::string, std::vector<std::optional<double>>> cells_of;
+  std::size_t cell_pe = 0, cell_ou = 0;
   // Values of one data item for one set of periods and units (filters sum their items).
   auto operand_value = [&](const Operand& op, const std::vector<const PeItem*>& ps,
                            const std::vector<std::int64_t>& us) -> std::optional<double> {
+    if (op.kind == Operand::Kind::kDataElement && !cells_of.empty()) {
+      auto it = cells_of.find(op.element_uid + "." + op.coc_uid + "." + op.aoc_uid);
+      if (it != cells_of.end()) return it->second[cell_ou * pe_items.size() + cell_pe];
+    }
     std::optional<double> total;
     for (const auto* p : ps)
       for (auto u : us) {
@@ -367,11 +374,30 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
   std::vector<Row> rows;
   std::vector<const PeItem*> all_pe;
   for (const auto& p : pe_items) all_pe.push_back(&p);
+  // With no filters, each data element operand is computed for every (unit, period) cell in one
+  // pass over its values (Engine::Cells) instead of one search per cell.
+  const bool batch = !dx->filter && !pe->filter && !ou->filter;
+  if (batch) {
+    std::vector<std::pair<Date, Date>> ranges;
+    for (const auto& p : pe_items) ranges.push_back({p.start, p.end});
+    auto prepare = [&](const Operand& op) {
+      if (op.kind != Operand::Kind::kDataElement) return;
+      std::string key = op.element_uid + "." + op.coc_uid + "." + op.aoc_uid;
+      if (!cells_of.count(key)) cells_of[key] = engine.Cells(op, ou_items, ranges);
+    };
+    for (const auto& d : dx_items) {
+      if (d.operand) prepare(*d.operand);
+      if (d.numerator) for (const auto& op : d.numerator->operands()) prepare(op);
+      if (d.denominator) for (const auto& op : d.denominator->operands()) prepare(op);
+    }
+  }
   for (std::size_t di = 0; di < (dx->filter ? 1 : dx_items.size()); ++di)
     for (std::size_t pi = 0; pi < (pe->filter ? 1 : pe_items.size()); ++pi)
       for (std::size_t oi = 0; oi < (ou->filter ? 1 : ou_items.size()); ++oi) {
         std::vector<const PeItem*> ps = pe->filter ? all_pe : std::vector<const PeItem*>{&pe_items[pi]};
         std::vector<std::int64_t> us = ou->filter ? ou_items : std::vector<std::int64_t>{ou_items[oi]};
+        cell_pe = pi;
+        cell_ou = oi;
         auto emit = [&](const DxItem& d) {
           Cell c = evaluate(d, ps, us);
           if (!c.value) return;

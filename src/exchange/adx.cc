@@ -237,6 +237,8 @@ class AdxReader {
     const storage::DataSetRecord* data_set = ds.empty() ? nullptr : cat_.DataSets().ByUidOrCode(ds);
     if (group_problem.empty() && !data_set)
       group_problem = "unknown data set " + ds, group_field = "dataSet";
+    if (group_problem.empty() && g.attribute("completeDate"))
+      sink_.Complete(ds, period_id, ou);
     std::map<std::string, std::string> attribute_categories;
     for (auto a : g.attributes()) {
       std::string n = a.name();

@@ -102,6 +102,7 @@ json ImportSummary::ToJson() const {
                              {"ignored", counts.ignored}, {"deleted", counts.deleted}}},
             {"conflicts", list(conflicts)}};
   if (!warnings.empty()) j["warnings"] = list(warnings);
+  j["dataSetComplete"] = !completed.empty();
   return j;
 }
 
@@ -204,6 +205,25 @@ class Importer final : public internal::RowSink {
     return Status::Ok();
   }
 
+  void Complete(const std::string& data_set, const std::string& period,
+                const std::string& org_unit) override {
+    completions_.push_back({data_set, period, org_unit});
+  }
+
+  // Marks the forms complete once the values are committed (an atomic import that failed, or a
+  // dry run, marks nothing). A form the user may not write, or that does not resolve, becomes a
+  // conflict-free note: the values stand on their own.
+  std::vector<std::string> MarkComplete(const Catalog& cat) {
+    std::vector<std::string> done;
+    for (const auto& [ds, pe, ou] : completions_) {
+      const auto* unit = cat.OrgUnits().ByUidOrCode(ou);
+      if (!unit || (options_.can_write && !options_.can_write(unit->id))) continue;
+      if (values_.SetComplete(cat, ds, ou, pe, true, options_.user).ok())
+        done.push_back(ds + "/" + pe + "/" + ou);
+    }
+    return done;
+  }
+
   Result<ImportSummary> Finish() {
     WJ_RETURN_IF_ERROR(Flush());
     const bool failed = options_.atomic && !summary_.conflicts.empty();
@@ -296,6 +316,7 @@ class Importer final : public internal::RowSink {
   std::vector<std::int64_t> batch_index_;
   std::unordered_map<std::int64_t, std::int64_t> period_ids_;
   std::unordered_map<std::string, std::size_t> conflict_at_, warning_at_;
+  std::vector<std::tuple<std::string, std::string, std::string>> completions_;
   ImportSummary summary_;
 };
 
@@ -338,6 +359,7 @@ Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
   // A payload that cannot be read is refused whole: the importer rolls back as it goes away.
   WJ_RETURN_IF_ERROR(read);
   WJ_ASSIGN_OR_RETURN(ImportSummary summary, importer.Finish());
+  if (!summary.dry_run && summary.status != "ERROR") summary.completed = importer.MarkComplete(catalog);
   if (!summary.dry_run) {
     storage::DataImportRecord rec{summary.import_id, options.user, summary.format, NowMillis(),
                                   summary.status, summary.ToJson().dump()};

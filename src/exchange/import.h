@@ -57,6 +57,7 @@ struct ImportSummary {
   std::vector<ImportConflict> warnings;  // e.g. a value given twice (the last one wins)
   bool dry_run = false;
   std::int64_t rows = 0;
+  std::vector<std::string> completed;  // "dataSet/period/orgUnit" of forms marked complete
   nlohmann::json ToJson() const;
 };
 

@@ -12,7 +12,7 @@ namespace {
 constexpr std::size_t kBatchBytes = 4 << 20;
 
 struct JsonHeader {
-  std::string period, org_unit, aoc;
+  std::string period, org_unit, aoc, data_set, complete_date;
 };
 
 class JsonReader {
@@ -175,7 +175,8 @@ class JsonReader {
     if (key == "period") return text(header_.period);
     if (key == "orgUnit") return text(header_.org_unit);
     if (key == "attributeOptionCombo") return text(header_.aoc);
-    if (key == "dataSet" || key == "completeDate" || key == "completedDate") return Status::Ok();
+    if (key == "dataSet") return text(header_.data_set);
+    if (key == "completeDate" || key == "completedDate") return text(header_.complete_date);
     // Other DHIS2 header fields (idScheme hints, href) carry nothing for the values.
     return Status::Ok();
   }
@@ -307,7 +308,11 @@ Status ReadJson(const Opener& open, RowSink& sink) {
   JsonReader header_pass(*first, nullptr, {});
   WJ_RETURN_IF_ERROR(header_pass.Run());
   WJ_ASSIGN_OR_RETURN(auto second, open());
-  return JsonReader(*second, &sink, header_pass.header()).Run();
+  WJ_RETURN_IF_ERROR(JsonReader(*second, &sink, header_pass.header()).Run());
+  const JsonHeader& h = header_pass.header();
+  if (!h.complete_date.empty() && !h.data_set.empty() && !h.period.empty() && !h.org_unit.empty())
+    sink.Complete(h.data_set, h.period, h.org_unit);
+  return Status::Ok();
 }
 
 }  // namespace weijian::exchange::internal

@@ -246,6 +246,38 @@ TEST_F(AnalyticsTest, EngineEqualsTheOracleOnThousandsOfRandomQueries) {
   }
   EXPECT_EQ(compared, 2000);
   EXPECT_GT(with_value, 1000);  // the test compares numbers, not only absences
+
+  // The many-cells path equals the one-cell path, cell by cell, for every type (the types it does
+  // not batch, and nested units, take its fallback, which must agree too).
+  std::vector<std::int64_t> villages;
+  for (const auto& c : unit_codes) villages.push_back(cat_->OrgUnits().ByCode(c)->id);
+  std::vector<std::int64_t> nested = {cat_->OrgUnits().ByCode("150624")->id, cat_->OrgUnits().ByCode("150624100")->id};
+  std::vector<std::pair<Date, Date>> months, quarters;
+  for (int m = 1; m <= 24; ++m) {
+    Period p = PeriodContaining(PeriodType::kMonthly, MakeDate(2022 + (m - 1) / 12, (m - 1) % 12 + 1, 1));
+    months.push_back({p.start, p.end});
+  }
+  for (const auto& q : PeriodsWithin(PeriodType::kQuarterly, MakeDate(2022, 1, 1), MakeDate(2023, 12, 31)))
+    quarters.push_back({q.start, q.end});
+  int cells = 0;
+  for (const auto& t : types) {
+    Operand op{Operand::Kind::kDataElement, cat_->DataElements().ByCode("R_" + t)->uid, "", "", "", 0, ""};
+    for (const auto* units : {&villages, &nested})
+      for (const auto* ranges : {&months, &quarters}) {
+        auto got = engine->Cells(op, *units, *ranges);
+        for (std::size_t u = 0; u < units->size(); ++u)
+          for (std::size_t p = 0; p < ranges->size(); ++p) {
+            auto want = engine->Aggregate(op, (*units)[u], (*ranges)[p].first, (*ranges)[p].second);
+            auto have = got[u * ranges->size() + p];
+            ASSERT_EQ(have.has_value(), want.has_value()) << t << " cell " << u << "," << p;
+            if (want) {
+              ASSERT_NEAR(*have, *want, 1e-6 * std::max(1.0, std::abs(*want))) << t;
+            }
+            ++cells;
+          }
+      }
+  }
+  EXPECT_GT(cells, 5000);
 }
 
 TEST_F(AnalyticsTest, ExpressionsParseDescribeAndRefuseWithAPosition) {

@@ -339,6 +339,18 @@ TEST_F(ExchangeTest, IdSchemesByNameAndOutsideScope) {
   EXPECT_NE(denied->conflicts[0].value.find("outside your org units"), std::string::npos);
 }
 
+TEST_F(ExchangeTest, CompleteDateMarksTheFormComplete) {
+  auto r = Import(ImportFormat::kJson,
+                  R"({"dataSet":"DS_VILLAGE_MONTHLY","period":"202309","orgUnit":"150624100002","completeDate":"2023-10-03",
+                      "dataValues":[{"dataElement":"VC_VISITS","value":"12"}]})",
+                  {{"idScheme", "code"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->ToJson()["dataSetComplete"].get<bool>());
+  auto form = values_->Form(*cat_, "DS_VILLAGE_MONTHLY", "150624100002", "202309");
+  ASSERT_TRUE(form.ok());
+  EXPECT_EQ((*form)["complete"]["completedBy"], "tester");
+}
+
 TEST_F(ExchangeTest, AdxWithCategoryAttributesAndAnnotations) {
   auto r = Import(ImportFormat::kAdx, R"(<?xml version="1.0" encoding="UTF-8"?>
 <!-- 乌兰镇都斯图社区五月 -->

@@ -20,6 +20,9 @@ class RowSink {
  public:
   virtual ~RowSink() = default;
   virtual Status Add(std::int64_t index, Row& row) = 0;
+  // A form the payload marks complete (JSON header or ADX group with completeDate).
+  virtual void Complete(const std::string& data_set, const std::string& period,
+                        const std::string& org_unit) = 0;
 };
 
 // Each returns InvalidArgument for a payload that cannot be read at all.
