@@ -346,20 +346,27 @@ Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
   ImportOptions o = options;
   if (!o.schemes_given && format == ImportFormat::kAdx)
     o.schemes = {IdScheme::kCode, IdScheme::kCode, IdScheme::kCode};
-  Importer importer(o, catalog, values, format);
-  WJ_RETURN_IF_ERROR(importer.Begin());
+  auto importer = std::make_unique<Importer>(o, catalog, values, format);
+  WJ_RETURN_IF_ERROR(importer->Begin());
   Status read;
   if (format == ImportFormat::kJson) {
-    read = internal::ReadJson(open, importer);
+    bool retry = false;
+    read = internal::ReadJson(open, *importer, false, &retry);
+    if (read.ok() && retry) {
+      importer.reset();  // rolls back the rows read without their header
+      importer = std::make_unique<Importer>(o, catalog, values, format);
+      WJ_RETURN_IF_ERROR(importer->Begin());
+      read = internal::ReadJson(open, *importer, true, &retry);
+    }
   } else {
     WJ_ASSIGN_OR_RETURN(auto source, open());
-    read = format == ImportFormat::kCsv ? internal::ReadCsv(*source, importer)
-                                        : internal::ReadAdx(*source, importer, catalog);
+    read = format == ImportFormat::kCsv ? internal::ReadCsv(*source, *importer)
+                                        : internal::ReadAdx(*source, *importer, catalog);
   }
   // A payload that cannot be read is refused whole: the importer rolls back as it goes away.
   WJ_RETURN_IF_ERROR(read);
-  WJ_ASSIGN_OR_RETURN(ImportSummary summary, importer.Finish());
-  if (!summary.dry_run && summary.status != "ERROR") summary.completed = importer.MarkComplete(catalog);
+  WJ_ASSIGN_OR_RETURN(ImportSummary summary, importer->Finish());
+  if (!summary.dry_run && summary.status != "ERROR") summary.completed = importer->MarkComplete(catalog);
   if (!summary.dry_run) {
     storage::DataImportRecord rec{summary.import_id, options.user, summary.format, NowMillis(),
                                   summary.status, summary.ToJson().dump()};

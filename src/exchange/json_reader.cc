@@ -21,6 +21,8 @@ class JsonReader {
   JsonReader(ByteSource& source, RowSink* sink, JsonHeader header)
       : in_(source), sink_(sink), header_(std::move(header)) {}
   const JsonHeader& header() const { return header_; }
+  // In a one-pass read: a header field the rows rely on came after "dataValues".
+  bool header_came_late() const { return header_came_late_; }
 
   Status Run() {
     in_.SkipBom();
@@ -161,6 +163,8 @@ class JsonReader {
   }
 
   Status Header(const std::string& key, const std::string& raw) {
+    if (values_seen_ && (key == "period" || key == "orgUnit" || key == "attributeOptionCombo"))
+      header_came_late_ = true;
     simdjson::padded_string padded(raw);
     simdjson::dom::element e;
     if (parser_.parse(padded).get(e)) return Fail("the value of \"" + key + "\" is not valid JSON");
@@ -182,6 +186,7 @@ class JsonReader {
   }
 
   Status ReadValues() {
+    values_seen_ = true;
     if (!sink_) {  // header pass: check the shape, keep nothing
       if (in_.Peek() != '[') return Fail("\"dataValues\" must be an array");
       return CopyValue(nullptr);
@@ -293,6 +298,8 @@ class JsonReader {
   Scanner in_;
   RowSink* sink_;
   JsonHeader header_;
+  bool values_seen_ = false;
+  bool header_came_late_ = false;
   std::string batch_;
   simdjson::dom::parser parser_;
   simdjson::ondemand::parser ondemand_;
@@ -301,15 +308,26 @@ class JsonReader {
 
 }  // namespace
 
-Status ReadJson(const Opener& open, RowSink& sink) {
-  // The header pass skips the values quickly (a byte scan, no parsing); it keeps the format's
-  // promise that keys of an object may come in any order.
-  WJ_ASSIGN_OR_RETURN(auto first, open());
-  JsonReader header_pass(*first, nullptr, {});
-  WJ_RETURN_IF_ERROR(header_pass.Run());
-  WJ_ASSIGN_OR_RETURN(auto second, open());
-  WJ_RETURN_IF_ERROR(JsonReader(*second, &sink, header_pass.header()).Run());
-  const JsonHeader& h = header_pass.header();
+Status ReadJson(const Opener& open, RowSink& sink, bool header_pass, bool* retry_with_header_pass) {
+  JsonHeader header;
+  if (header_pass) {
+    // Skips the values quickly (a byte scan, no parsing) to learn the header first: the keys of
+    // a JSON object may come in any order.
+    WJ_ASSIGN_OR_RETURN(auto first, open());
+    JsonReader pass(*first, nullptr, {});
+    WJ_RETURN_IF_ERROR(pass.Run());
+    header = pass.header();
+  }
+  WJ_ASSIGN_OR_RETURN(auto source, open());
+  JsonReader reader(*source, &sink, header);
+  WJ_RETURN_IF_ERROR(reader.Run());
+  if (!header_pass && reader.header_came_late()) {
+    // The rows were read without the header that follows them: the caller starts over, with
+    // the header pass. DHIS2 writes the header first, so this is rare.
+    *retry_with_header_pass = true;
+    return Status::Ok();
+  }
+  const JsonHeader& h = header_pass ? header : reader.header();
   if (!h.complete_date.empty() && !h.data_set.empty() && !h.period.empty() && !h.org_unit.empty())
     sink.Complete(h.data_set, h.period, h.org_unit);
   return Status::Ok();

@@ -26,9 +26,11 @@ class RowSink {
 };
 
 // Each returns InvalidArgument for a payload that cannot be read at all.
-// Two passes when needed: the header fields (period, orgUnit, attributeOptionCombo) may come
-// after "dataValues" in a JSON object, and the values need them.
-Status ReadJson(const Opener& open, RowSink& sink);
+// The header fields (period, orgUnit, attributeOptionCombo) may come after "dataValues" in a
+// JSON object, and the values need them. Read in one pass first; when a header field turns out
+// to follow the values, *retry_with_header_pass is set and the caller discards what it got and
+// calls again with header_pass = true (a quick scan for the header, then the values).
+Status ReadJson(const Opener& open, RowSink& sink, bool header_pass, bool* retry_with_header_pass);
 Status ReadCsv(ByteSource& source, RowSink& sink);
 Status ReadAdx(ByteSource& source, RowSink& sink, const Catalog& catalog);
 
