@@ -9,11 +9,9 @@ BUILD=$(dirname "$WJ")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 MONTHS=${BENCH_ANALYTICS_MONTHS:-72}
 TMP=$(mktemp -d /tmp/wj-bench-analytics.XXXXXX)
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+source "$SRC/bench/pg.sh"
 cleanup() {
-  if [ -n "$PG_BIN" ] && [ -f "$TMP/pg/postmaster.pid" ]; then
-    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$TMP/pg" -m fast stop >/dev/null 2>&1 || true
-  fi
+  pg_stop
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -31,12 +29,8 @@ if [ -n "$PG_BIN" ] && id postgres >/dev/null 2>&1; then
   # The hierarchy for SQL: village code → township code → banner code.
   sqlite3 -csv "$TMP/a.db" "SELECT v.code, t.code, c.code FROM org_unit v JOIN org_unit t ON t.id = v.parent_id
     JOIN org_unit c ON c.id = t.parent_id WHERE v.level = 5 AND v.facility_type = ''" >"$TMP/in/units.csv"
-  mkdir -p "$TMP/pg" && chown postgres "$TMP" "$TMP/pg" && chmod 755 "$TMP" "$TMP/in" && chmod 644 "$TMP/in/"*.csv
-  runuser -u postgres -- "$PG_BIN/initdb" -D "$TMP/pg" -A trust -E UTF8 >/dev/null
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$TMP/pg" -l "$TMP/pg/log" -w \
-    -o "-p $PORT -k $TMP -c listen_addresses=127.0.0.1 -c max_wal_size=4GB -c shared_buffers=2GB -c work_mem=256MB" start >/dev/null
-  PSQL=(runuser -u postgres -- "$PG_BIN/psql" -h 127.0.0.1 -p "$PORT" -d postgres -q -v ON_ERROR_STOP=1)
+  chmod 755 "$TMP/in" && chmod 644 "$TMP/in/"*.csv
+  pg_start "-c shared_buffers=2GB -c work_mem=256MB"
   "${PSQL[@]}" -c "CREATE TABLE data_value (dataelement text, period text, orgunit text, catoptcombo text,
     attroptcombo text, value double precision, storedby text, lastupdated text, comment text, followup text)"
   "${PSQL[@]}" -c "COPY data_value FROM '$TMP/in/values.csv' WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL (catoptcombo, attroptcombo))"

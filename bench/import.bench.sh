@@ -10,11 +10,9 @@ WJ=$1
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 MONTHS=${BENCH_MONTHS:-36}
 TMP=$(mktemp -d /tmp/wj-bench-import.XXXXXX)
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+source "$SRC/bench/pg.sh"
 cleanup() {
-  if [ -n "$PG_BIN" ] && [ -f "$TMP/pg/postmaster.pid" ]; then
-    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$TMP/pg" -m fast stop >/dev/null 2>&1 || true
-  fi
+  pg_stop
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -38,13 +36,8 @@ read -r csv_s csv_kb < <(run_import csv "$TMP/in/values.csv")
 read -r json_s json_kb < <(run_import json "$TMP/in/values.json")
 
 pg_s=""
-if [ -n "$PG_BIN" ] && id postgres >/dev/null 2>&1; then
-  mkdir -p "$TMP/pg" && chown postgres "$TMP" "$TMP/pg" && chmod 755 "$TMP" "$TMP/in" && chmod 644 "$TMP/in/values.csv"
-  runuser -u postgres -- "$PG_BIN/initdb" -D "$TMP/pg" -A trust -E UTF8 >/dev/null
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$TMP/pg" -l "$TMP/pg/log" -w \
-    -o "-p $PORT -k $TMP -c listen_addresses=127.0.0.1 -c max_wal_size=4GB" start >/dev/null
-  PSQL=(runuser -u postgres -- "$PG_BIN/psql" -h 127.0.0.1 -p "$PORT" -d postgres -q -v ON_ERROR_STOP=1)
+chmod 755 "$TMP/in" && chmod 644 "$TMP/in/values.csv"
+if pg_start ""; then
   "${PSQL[@]}" -c "CREATE TABLE data_value (dataelement text, period text, orgunit text,
     catoptcombo text, attroptcombo text, value text, storedby text, lastupdated text, comment text,
     followup text, PRIMARY KEY (orgunit, period, dataelement, catoptcombo, attroptcombo))"

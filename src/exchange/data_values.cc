@@ -29,6 +29,21 @@ const char* SchemeWord(IdScheme s) {
 
 }  // namespace
 
+Result<bool> ParseIdSchemeOption(IdSchemes& schemes, const std::string& name,
+                                 const std::string& value) {
+  IdScheme* target = name == "dataElementIdScheme"           ? &schemes.data_element
+                     : name == "orgUnitIdScheme"             ? &schemes.org_unit
+                     : name == "categoryOptionComboIdScheme" ? &schemes.category_option_combo
+                     : name == "idScheme"                    ? &schemes.data_element
+                                                             : nullptr;
+  if (!target) return false;
+  auto s = metadata::ParseIdScheme(value);
+  if (!s.ok()) return InvalidArgument(s.status().message(), name);
+  *target = *s;
+  if (name == "idScheme") schemes.org_unit = schemes.category_option_combo = *s;
+  return true;
+}
+
 const storage::DataElementRecord* ValueResolver::Element(const std::string& key) {
   auto [it, fresh] = elements_.try_emplace(key, nullptr);
   if (fresh) it->second = Lookup(cat_.DataElements(), schemes_.data_element, key);

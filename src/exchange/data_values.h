@@ -40,6 +40,11 @@ struct IdSchemes {
   IdScheme category_option_combo = IdScheme::kUid;
 };
 
+// Parses dataElementIdScheme, orgUnitIdScheme, categoryOptionComboIdScheme and idScheme (which
+// sets all three). Returns false, touching nothing, for any other option name.
+Result<bool> ParseIdSchemeOption(IdSchemes& schemes, const std::string& name,
+                                 const std::string& value);
+
 // A value whose references all resolved.
 struct ResolvedValue {
   const storage::DataElementRecord* data_element = nullptr;

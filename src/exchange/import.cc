@@ -46,19 +46,9 @@ ImportFormat SniffFormat(std::string_view head) {
 }
 
 Status ParseImportOption(ImportOptions& o, const std::string& name, const std::string& value) {
-  auto scheme = [&](IdScheme& target) -> Status {
-    auto s = metadata::ParseIdScheme(value);
-    if (!s.ok()) return InvalidArgument(s.status().message(), name);
-    target = *s;
+  WJ_ASSIGN_OR_RETURN(bool scheme, ParseIdSchemeOption(o.schemes, name, value));
+  if (scheme) {
     o.schemes_given = true;
-    return Status::Ok();
-  };
-  if (name == "dataElementIdScheme") return scheme(o.schemes.data_element);
-  if (name == "orgUnitIdScheme") return scheme(o.schemes.org_unit);
-  if (name == "categoryOptionComboIdScheme") return scheme(o.schemes.category_option_combo);
-  if (name == "idScheme") {
-    WJ_RETURN_IF_ERROR(scheme(o.schemes.data_element));
-    o.schemes.org_unit = o.schemes.category_option_combo = o.schemes.data_element;
     return Status::Ok();
   }
   if (name == "importStrategy") {

@@ -24,10 +24,7 @@ class AnalyticsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = MakeOrdosStore(dir_.File("a.db"), false);
-    std::ifstream in(std::string(WEIJIAN_SOURCE_DIR) + "/data/demo/metadata.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    json bundle = json::parse(ss.str());
+    json bundle = weijian::testing::DemoMetadataBundle();
     bundle["organisationUnits"] = json::parse(R"([
       {"code":"150624100H01","name":"乌兰镇卫生院","parent":{"code":"150624100"},"facilityType":"卫生院"},
       {"code":"150624101H01","name":"棋盘井镇卫生院","parent":{"code":"150624101"},"facilityType":"卫生院"},

@@ -19,10 +19,7 @@ using weijian::testing::MakeOrdosStore;
 using weijian::testing::TempDir;
 
 json DemoBundle() {
-  std::ifstream in(std::string(WEIJIAN_SOURCE_DIR) + "/data/demo/metadata.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json bundle = json::parse(ss.str());
+  json bundle = weijian::testing::DemoMetadataBundle();
   bundle["organisationUnits"] = json::parse(
       R"([{"code":"150624100H01","name":"乌兰镇卫生院","parent":{"code":"150624100"},"facilityType":"卫生院"}])");
   for (auto& ds : bundle["dataSets"]) {

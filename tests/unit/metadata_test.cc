@@ -17,12 +17,7 @@ using weijian::testing::DivisionDb;
 using weijian::testing::MakeOrdosStore;
 using weijian::testing::TempDir;
 
-json DemoMetadata() {
-  std::ifstream in(std::string(WEIJIAN_SOURCE_DIR) + "/data/demo/metadata.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
-}
+using weijian::testing::DemoMetadataBundle;
 
 std::shared_ptr<const Catalog> Load(storage::Store& s) {
   auto c = Catalog::Load(s);
@@ -114,7 +109,7 @@ class BundleTest : public ::testing::Test {
 };
 
 TEST_F(BundleTest, DemoPackageImportsAndGeneratesOptionCombos) {
-  auto r = Import(DemoMetadata());
+  auto r = Import(DemoMetadataBundle());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   auto cat = Load(*store_);
   const auto* de = cat->DataElements().ByCode("TC_DONE");
@@ -132,7 +127,7 @@ TEST_F(BundleTest, DemoPackageImportsAndGeneratesOptionCombos) {
   ASSERT_NE(ind, nullptr);
   EXPECT_EQ(cat->IndicatorTypes().ByUid(ind->indicator_type_uid)->factor, 100);
   // A second import updates and creates nothing new.
-  auto again = Import(DemoMetadata());
+  auto again = Import(DemoMetadataBundle());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->created, 0);
   EXPECT_GT(again->updated, 0);
@@ -141,7 +136,7 @@ TEST_F(BundleTest, DemoPackageImportsAndGeneratesOptionCombos) {
 }
 
 TEST_F(BundleTest, ExportThenImportIntoAFreshStoreReproducesEverything) {
-  ASSERT_TRUE(Import(DemoMetadata()).ok());
+  ASSERT_TRUE(Import(DemoMetadataBundle()).ok());
   json exported = ExportMetadata(*Load(*store_));
   TempDir other;
   auto fresh = storage::OpenSqliteStore(other.File("fresh.db"));

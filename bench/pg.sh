@@ -1,0 +1,21 @@
+# Sourced by the benchmarks: a throwaway PostgreSQL cluster in "$TMP/pg" on a free loopback port.
+# pg_start sets PSQL (an array: the psql command) and returns 1 when PostgreSQL is not installed;
+# pg_stop is safe to call twice. initdb refuses to run as root, so the cluster runs as postgres.
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+
+pg_start() {  # pg_start EXTRA_SERVER_OPTIONS
+  [ -n "$PG_BIN" ] && id postgres >/dev/null 2>&1 || return 1
+  mkdir -p "$TMP/pg" && chown postgres "$TMP" "$TMP/pg" && chmod 755 "$TMP"
+  runuser -u postgres -- "$PG_BIN/initdb" -D "$TMP/pg" -A trust -E UTF8 >/dev/null
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$TMP/pg" -l "$TMP/pg/log" -w \
+    -o "-p $port -k $TMP -c listen_addresses=127.0.0.1 -c max_wal_size=4GB $1" start >/dev/null
+  PSQL=(runuser -u postgres -- "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -d postgres -q -v ON_ERROR_STOP=1)
+}
+
+pg_stop() {
+  if [ -n "$PG_BIN" ] && [ -f "$TMP/pg/postmaster.pid" ]; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$TMP/pg" -m fast stop >/dev/null 2>&1 || true
+  fi
+}
