@@ -97,31 +97,44 @@ int main(int argc, char** argv) {
   };
   // SQL over the same store: values joined to their county / township and period identifier.
   const std::string base =
-      " FROM data_value v JOIN bench_unit h ON h.id = v.org_unit_id JOIN period p ON p.id = v.period_id"
+      " FROM data_value v JOIN bench_unit h ON h.id = v.org_unit_id JOIN period p ON p.id = "
+      "v.period_id"
       " JOIN data_element d ON d.id = v.data_element_id WHERE v.deleted = 0 ";
   std::vector<Query> queries = {
       {"Q1 dashboard: 10 indicators x 12 months x 9 banners",
-       {{"dimension", "dx:" + list("BIND", 0, 10)}, {"dimension", "pe:LAST_12_MONTHS"},
-        {"dimension", "ou:1506;LEVEL-3"}, {"relativePeriodDate", "2025-01-01"}},
-       "SELECT h.county, p.iso, d.code, sum(CAST(v.value AS REAL))" + base +
-           "AND d.code IN (" + in_list("BDE", 0, 11) + ") AND p.iso BETWEEN '202401' AND '202412'"
+       {{"dimension", "dx:" + list("BIND", 0, 10)},
+        {"dimension", "pe:LAST_12_MONTHS"},
+        {"dimension", "ou:1506;LEVEL-3"},
+        {"relativePeriodDate", "2025-01-01"}},
+       "SELECT h.county, p.iso, d.code, sum(CAST(v.value AS REAL))" + base + "AND d.code IN (" +
+           in_list("BDE", 0, 11) +
+           ") AND p.iso BETWEEN '202401' AND '202412'"
            " GROUP BY 1, 2, 3"},
       {"Q2 heavy: 27 elements x 36 months x 88 townships",
-       {{"dimension", "dx:" + list("BDE", 0, 27)}, {"dimension", "pe:" + [] {
-          std::string s;
-          for (int y = 2022; y <= 2024; ++y)
-            for (int m = 1; m <= 12; ++m) s += (s.empty() ? "" : ";") + std::to_string(y) + (m < 10 ? "0" : "") + std::to_string(m);
-          return s;
-        }()},
-        {"dimension", "ou:1506;LEVEL-4"}, {"ignoreLimit", "true"}},
-       "SELECT h.township, p.iso, d.code, sum(CAST(v.value AS REAL))" + base +
-           "AND d.code IN (" + in_list("BDE", 0, 27) + ") AND p.iso BETWEEN '202201' AND '202412'"
+       {{"dimension", "dx:" + list("BDE", 0, 27)},
+        {"dimension", "pe:" +
+                          [] {
+                            std::string s;
+                            for (int y = 2022; y <= 2024; ++y)
+                              for (int m = 1; m <= 12; ++m)
+                                s += (s.empty() ? "" : ";") + std::to_string(y) +
+                                     (m < 10 ? "0" : "") + std::to_string(m);
+                            return s;
+                          }()},
+        {"dimension", "ou:1506;LEVEL-4"},
+        {"ignoreLimit", "true"}},
+       "SELECT h.township, p.iso, d.code, sum(CAST(v.value AS REAL))" + base + "AND d.code IN (" +
+           in_list("BDE", 0, 27) +
+           ") AND p.iso BETWEEN '202201' AND '202412'"
            " GROUP BY 1, 2, 3"},
       {"Q3 ranking: 1 indicator, 1 year, 1,011 villages sorted",
-       {{"dimension", "dx:BIND00"}, {"filter", "pe:2024"}, {"dimension", "ou:1506;LEVEL-5"},
+       {{"dimension", "dx:BIND00"},
+        {"filter", "pe:2024"},
+        {"dimension", "ou:1506;LEVEL-5"},
         {"sortOrder", "DESC"}},
        "SELECT v.org_unit_id, sum(CASE WHEN d.code = 'BDE00' THEN CAST(v.value AS REAL) END) /"
-       " sum(CASE WHEN d.code = 'BDE01' THEN CAST(v.value AS REAL) END) * 100 AS r" + base +
+       " sum(CASE WHEN d.code = 'BDE01' THEN CAST(v.value AS REAL) END) * 100 AS r" +
+           base +
            "AND d.code IN ('BDE00', 'BDE01') AND p.iso BETWEEN '202401' AND '202412'"
            " GROUP BY 1 ORDER BY r DESC"},
   };
@@ -130,8 +143,10 @@ int main(int argc, char** argv) {
   sqlite3_open(path.c_str(), &db);
   sqlite3_exec(db, "PRAGMA cache_size = -1048576", nullptr, nullptr, nullptr);
   // The hierarchy as a plain table, as a SQL user would have it.
-  sqlite3_exec(db, "DROP TABLE IF EXISTS bench_unit; CREATE TABLE bench_unit (id INTEGER PRIMARY KEY,"
-                   " township INTEGER, county INTEGER)", nullptr, nullptr, nullptr);
+  sqlite3_exec(db,
+               "DROP TABLE IF EXISTS bench_unit; CREATE TABLE bench_unit (id INTEGER PRIMARY KEY,"
+               " township INTEGER, county INTEGER)",
+               nullptr, nullptr, nullptr);
   sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
   for (const auto& u : (*cat)->org_units()) {
     if (u.level != 5) continue;
@@ -142,20 +157,24 @@ int main(int argc, char** argv) {
   }
   sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
 
-  std::printf("\n== analytics: %zu values, engine built in %.1f s, %.1f bytes/value in columns, peak RSS %ld MB ==\n",
-              n, build_s, n ? static_cast<double>((*engine)->memory_bytes()) / n : 0.0, PeakRssMb());
+  std::printf(
+      "\n== analytics: %zu values, engine built in %.1f s, %.1f bytes/value in columns, peak RSS "
+      "%ld MB ==\n",
+      n, build_s, n ? static_cast<double>((*engine)->memory_bytes()) / n : 0.0, PeakRssMb());
   std::printf("%-52s %10s %6s %12s %12s\n", "", "weijian p50", "rows", "SQLite p50", "SQLite/wj");
   for (const auto& q : queries) {
     analytics::QueryParams params;
     for (const auto& [k, v] : q.params)
-      if (Status s = analytics::ParseQueryParam(params, k, v); !s.ok()) return std::fprintf(stderr, "%s\n", s.ToString().c_str()), 1;
+      if (Status s = analytics::ParseQueryParam(params, k, v); !s.ok())
+        return std::fprintf(stderr, "%s\n", s.ToString().c_str()), 1;
     std::vector<double> times;
     std::size_t rows = 0;
     for (int i = 0; i < runs + 1; ++i) {
       auto t = Clock::now();
       auto r = analytics::RunQuery(params, **engine, analytics::QueryScope{});
       double ms = Ms(Clock::now() - t);
-      if (!r.ok()) return std::fprintf(stderr, "%s: %s\n", q.name, r.status().ToString().c_str()), 1;
+      if (!r.ok())
+        return std::fprintf(stderr, "%s: %s\n", q.name, r.status().ToString().c_str()), 1;
       rows = (*r)["rows"].size();
       if (i > 0) times.push_back(ms);  // the first run warms caches
     }

@@ -4,15 +4,14 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "analytics/engine.h"
-#include "core/period.h"
 #include "analytics/expression.h"
+#include "core/period.h"
 
 namespace weijian::analytics {
 
@@ -42,7 +41,8 @@ Status ParseQueryParam(QueryParams& q, const std::string& name, const std::strin
 
 // Runs a query. Errors are Conflict (HTTP 409) with a reason, or PermissionDenied (403) for a
 // named unit outside the scope; LEVEL-n and groups are silently limited to the scope.
-Result<nlohmann::json> RunQuery(const QueryParams& q, const Engine& engine, const QueryScope& scope);
+Result<nlohmann::json> RunQuery(const QueryParams& q, const Engine& engine,
+                                const QueryScope& scope);
 std::string ToCsv(const nlohmann::json& response);
 
 // Rounds half away from zero to `decimals` places, as Chinese reports print rates (83.855 → 83.86).

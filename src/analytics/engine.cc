@@ -16,20 +16,27 @@ namespace {
 std::int32_t Days(Date d) { return static_cast<std::int32_t>(d.time_since_epoch().count()); }
 }  // namespace
 
-Result<std::shared_ptr<const Engine>> Engine::Build(storage::Store& store,
-                                                    std::shared_ptr<const metadata::Catalog> catalog) {
+Result<std::shared_ptr<const Engine>> Engine::Build(
+    storage::Store& store, std::shared_ptr<const metadata::Catalog> catalog) {
   auto e = std::make_shared<Engine>();
   e->cat_ = catalog;
   const auto& cat = *catalog;
   WJ_ASSIGN_OR_RETURN(auto periods, store.LoadPeriods());
-  std::map<std::int64_t, std::pair<std::int32_t, std::int32_t>> period_days;
+  std::map<std::int64_t, std::uint16_t> period_index;  // store id → index into the table
   for (const auto& p : periods) {
     auto parsed = ParsePeriod(p.iso);
-    if (parsed.ok()) period_days[p.id] = {Days(parsed->start), Days(parsed->end)};
+    if (!parsed.ok()) continue;
+    if (e->period_start_.size() >= 65535)
+      return Internal("more than 65,535 distinct periods; the engine's period index is 16 bits");
+    period_index[p.id] = static_cast<std::uint16_t>(e->period_start_.size());
+    e->period_start_.push_back(Days(parsed->start));
+    e->period_end_.push_back(Days(parsed->end));
   }
   struct Row {
     std::int64_t de;
-    std::int32_t pre, start, end, coc, aoc;
+    std::int32_t pre, start;
+    std::uint16_t period;
+    std::int32_t coc, aoc;
     double value;
   };
   std::vector<Row> rows;
@@ -46,10 +53,11 @@ Result<std::shared_ptr<const Engine>> Engine::Build(storage::Store& store,
     } else {
       return Status::Ok();  // text and dates are not aggregated
     }
-    auto pd = period_days.find(v.key.period_id);
-    if (pd == period_days.end()) return Status::Ok();
-    rows.push_back({v.key.data_element_id, cat.tree().Pre(v.key.org_unit_id), pd->second.first,
-                    pd->second.second, static_cast<std::int32_t>(v.key.coc_id),
+    auto pd = period_index.find(v.key.period_id);
+    if (pd == period_index.end()) return Status::Ok();
+    rows.push_back({v.key.data_element_id, cat.tree().Pre(v.key.org_unit_id),
+                    e->period_start_[pd->second], pd->second,
+                    static_cast<std::int32_t>(v.key.coc_id),
                     static_cast<std::int32_t>(v.key.aoc_id), x});
     return Status::Ok();
   }));
@@ -61,8 +69,7 @@ Result<std::shared_ptr<const Engine>> Engine::Build(storage::Store& store,
   e->block_of_element_.assign(static_cast<std::size_t>(max_de) + 1, {0, 0});
   const std::size_t n = rows.size();
   e->ou_pre_.resize(n);
-  e->pstart_.resize(n);
-  e->pend_.resize(n);
+  e->period_.resize(n);
   e->coc_.resize(n);
   e->aoc_.resize(n);
   e->value_.resize(n);
@@ -72,8 +79,7 @@ Result<std::shared_ptr<const Engine>> Engine::Build(storage::Store& store,
     if (i == 0 || rows[i - 1].de != r.de) block.first = static_cast<std::uint32_t>(i);
     block.second = static_cast<std::uint32_t>(i + 1);
     e->ou_pre_[i] = r.pre;
-    e->pstart_[i] = r.start;
-    e->pend_[i] = r.end;
+    e->period_[i] = r.period;
     e->coc_[i] = r.coc;
     e->aoc_[i] = r.aoc;
     e->value_[i] = r.value;
@@ -82,9 +88,9 @@ Result<std::shared_ptr<const Engine>> Engine::Build(storage::Store& store,
 }
 
 std::size_t Engine::memory_bytes() const {
-  return value_.capacity() * sizeof(double) +
-         (ou_pre_.capacity() + pstart_.capacity() + pend_.capacity() + coc_.capacity() +
-          aoc_.capacity()) * sizeof(std::int32_t) +
+  return value_.capacity() * sizeof(double) + period_.capacity() * sizeof(std::uint16_t) +
+         (ou_pre_.capacity() + coc_.capacity() + aoc_.capacity()) * sizeof(std::int32_t) +
+         (period_start_.capacity() + period_end_.capacity()) * sizeof(std::int32_t) +
          block_of_element_.capacity() * sizeof(block_of_element_[0]);
 }
 
@@ -98,12 +104,15 @@ std::optional<double> Engine::Aggregate(const Operand& op, std::int64_t unit, Da
   // The subtree's run inside the element's block.
   auto first = std::lower_bound(ou_pre_.begin() + b, ou_pre_.begin() + e, lo) - ou_pre_.begin();
   auto last = std::upper_bound(ou_pre_.begin() + first, ou_pre_.begin() + e, hi) - ou_pre_.begin();
-  const std::int64_t coc = op.coc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.coc_uid)->id;
-  const std::int64_t aoc = op.aoc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.aoc_uid)->id;
+  const std::int64_t coc =
+      op.coc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.coc_uid)->id;
+  const std::int64_t aoc =
+      op.aoc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.aoc_uid)->id;
   auto v = AggregateRange(*de, static_cast<std::size_t>(first), static_cast<std::size_t>(last), coc,
                           aoc, Days(start), Days(end), false);
-  if (!v) v = AggregateRange(*de, static_cast<std::size_t>(first), static_cast<std::size_t>(last),
-                             coc, aoc, Days(start), Days(end), true);
+  if (!v)
+    v = AggregateRange(*de, static_cast<std::size_t>(first), static_cast<std::size_t>(last), coc,
+                       aoc, Days(start), Days(end), true);
   return v;
 }
 
@@ -115,8 +124,7 @@ std::optional<double> Engine::AggregateRange(const storage::DataElementRecord& d
   auto take = [&](std::size_t i) {
     if (coc && coc_[i] != coc) return false;
     if (aoc && aoc_[i] != aoc) return false;
-    return covering ? (pstart_[i] <= start && pend_[i] >= stop)
-                    : (pstart_[i] >= start && pend_[i] <= stop);
+    return covering ? (Start(i) <= start && End(i) >= stop) : (Start(i) >= start && End(i) <= stop);
   };
   if (type == "SUM" || type == "NONE" || type == "COUNT" || type == "MIN" || type == "MAX") {
     // The common case: a tight loop with local accumulators.
@@ -147,7 +155,7 @@ std::optional<double> Engine::AggregateRange(const storage::DataElementRecord& d
     const std::int32_t pre = ou_pre_[i];
     std::map<std::int32_t, double> series;  // this unit: period start → sum over combos
     for (; i < end && ou_pre_[i] == pre; ++i)
-      if (take(i)) series[pstart_[i]] += value_[i];
+      if (take(i)) series[Start(i)] += value_[i];
     if (series.empty()) continue;
     any = true;
     ++units;
@@ -185,7 +193,8 @@ std::vector<std::optional<double>> Engine::Cells(
   const auto* de = cat_->DataElements().ByUid(op.element_uid);
   if (!de || units.empty() || np == 0) return slow();
   const std::string& type = de->aggregation_type;
-  if (type != "SUM" && type != "COUNT" && type != "MIN" && type != "MAX" && type != "NONE") return slow();
+  if (type != "SUM" && type != "COUNT" && type != "MIN" && type != "MAX" && type != "NONE")
+    return slow();
   if (static_cast<std::size_t>(de->id) >= block_of_element_.size()) return slow();
   const auto& tree = cat_->tree();
   // Which requested unit each pre-order number belongs to (-1: none).
@@ -205,28 +214,33 @@ std::vector<std::optional<double>> Engine::Cells(
   // Periods sorted by start, to find the one holding a value by binary search.
   std::vector<std::size_t> order(np);
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return periods[a].first < periods[b].first; });
+  std::sort(order.begin(), order.end(),
+            [&](auto a, auto b) { return periods[a].first < periods[b].first; });
   std::vector<std::int32_t> starts(np), ends(np);
   for (std::size_t k = 0; k < np; ++k) {
     starts[k] = Days(periods[order[k]].first);
     ends[k] = Days(periods[order[k]].second);
     if (k && starts[k] <= ends[k - 1]) return slow();  // overlapping periods
   }
-  const std::int64_t coc = op.coc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.coc_uid)->id;
-  const std::int64_t aoc = op.aoc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.aoc_uid)->id;
+  const std::int64_t coc =
+      op.coc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.coc_uid)->id;
+  const std::int64_t aoc =
+      op.aoc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.aoc_uid)->id;
   std::vector<double> sum(out.size(), 0), mn(out.size(), 0), mx(out.size(), 0);
   std::vector<std::uint32_t> count(out.size(), 0);
   auto [b, e] = block_of_element_[static_cast<std::size_t>(de->id)];
-  const auto first = std::lower_bound(ou_pre_.begin() + b, ou_pre_.begin() + e, lo) - ou_pre_.begin();
-  const auto last = std::upper_bound(ou_pre_.begin() + first, ou_pre_.begin() + e, hi) - ou_pre_.begin();
+  const auto first =
+      std::lower_bound(ou_pre_.begin() + b, ou_pre_.begin() + e, lo) - ou_pre_.begin();
+  const auto last =
+      std::upper_bound(ou_pre_.begin() + first, ou_pre_.begin() + e, hi) - ou_pre_.begin();
   for (auto i = static_cast<std::size_t>(first); i < static_cast<std::size_t>(last); ++i) {
     const std::int32_t u = unit_at[static_cast<std::size_t>(ou_pre_[i] - lo)];
     if (u < 0) continue;
     if ((coc && coc_[i] != coc) || (aoc && aoc_[i] != aoc)) continue;
-    auto it = std::upper_bound(starts.begin(), starts.end(), pstart_[i]);
+    auto it = std::upper_bound(starts.begin(), starts.end(), Start(i));
     if (it == starts.begin()) continue;
     const std::size_t k = static_cast<std::size_t>(it - starts.begin()) - 1;
-    if (pend_[i] > ends[k]) continue;  // not inside the period
+    if (End(i) > ends[k]) continue;  // not inside the period
     const std::size_t cell = static_cast<std::size_t>(u) * np + order[k];
     const double x = value_[i];
     if (count[cell] == 0) mn[cell] = mx[cell] = x;
@@ -269,8 +283,8 @@ std::optional<double> Engine::Reporting(const Operand& op, std::int64_t unit, Da
     if (!de || static_cast<std::size_t>(de->id) >= block_of_element_.size()) continue;
     auto [b, en] = block_of_element_[static_cast<std::size_t>(de->id)];
     for (std::size_t i = b; i < en; ++i)
-      if (ou_pre_[i] >= lo && ou_pre_[i] <= hi && pstart_[i] >= Days(start) && pend_[i] <= Days(end))
-        sent.insert({ou_pre_[i], pstart_[i]});
+      if (ou_pre_[i] >= lo && ou_pre_[i] <= hi && Start(i) >= Days(start) && End(i) <= Days(end))
+        sent.insert({ou_pre_[i], Start(i)});
   }
   double actual = static_cast<double>(sent.size());
   if (op.metric == "EXPECTED_REPORTS") return expected;
@@ -284,7 +298,8 @@ double Engine::GroupCount(const std::string& group_uid, std::int64_t unit) const
   if (!g) return 0;
   double n = 0;
   for (const auto& uid : g->org_unit_uids)
-    if (const auto* u = cat_->OrgUnits().ByUid(uid); u && cat_->tree().IsInSubtree(u->id, unit)) ++n;
+    if (const auto* u = cat_->OrgUnits().ByUid(uid); u && cat_->tree().IsInSubtree(u->id, unit))
+      ++n;
   return n;
 }
 

@@ -39,8 +39,8 @@ class Parser {
     if (pos_ >= s_.size()) return 0;
     char c = s_[pos_];
     if (c == '+' || c == '-' || c == '*' || c == '/') return c;
-    if (s_.substr(pos_, 2) == "\xC3\x97") return len = 2, '*';  // ×
-    if (s_.substr(pos_, 2) == "\xC3\xB7") return len = 2, '/';  // ÷
+    if (s_.substr(pos_, 2) == "\xC3\x97") return len = 2, '*';      // ×
+    if (s_.substr(pos_, 2) == "\xC3\xB7") return len = 2, '/';      // ÷
     if (s_.substr(pos_, 3) == "\xE2\x88\x92") return len = 3, '-';  // − (minus sign)
     return 0;
   }
@@ -95,7 +95,8 @@ class Parser {
 
   Result<std::unique_ptr<ExprNode>> Primary() {
     Skip();
-    if (pos_ >= s_.size()) return Error("the expression ends where a number or an item is expected");
+    if (pos_ >= s_.size())
+      return Error("the expression ends where a number or an item is expected");
     char c = s_[pos_];
     if (c == '(') {
       ++pos_;
@@ -109,7 +110,9 @@ class Parser {
     }
     if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') {
       std::size_t start = pos_;
-      while (pos_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.')) ++pos_;
+      while (pos_ < s_.size() &&
+             (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.'))
+        ++pos_;
       std::string num(s_.substr(start, pos_ - start));
       char* end = nullptr;
       double v = std::strtod(num.c_str(), &end);
@@ -137,7 +140,8 @@ class Parser {
         return n;
       }
     }
-    return Error("unexpected \"" + std::string(Rest(8)) + "\" (expected a number, an item such as "
+    return Error("unexpected \"" + std::string(Rest(8)) +
+                 "\" (expected a number, an item such as "
                  "#{code} or '(')");
   }
 
@@ -155,7 +159,8 @@ class Parser {
       std::size_t start = 0;
       while (true) {
         auto dot = body.find('.', start);
-        parts.push_back(body.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+        parts.push_back(
+            body.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
         if (dot == std::string::npos) break;
         start = dot + 1;
       }
@@ -197,15 +202,16 @@ class Parser {
       std::string metric = dot == std::string::npos ? "REPORTING_RATE" : body.substr(dot + 1);
       const auto* ds = cat_.DataSets().ByUidOrCode(ds_key);
       if (!ds) return fail("no data set \"" + ds_key + "\"");
-      if (metric != "REPORTING_RATE" && metric != "ACTUAL_REPORTS" && metric != "EXPECTED_REPORTS" &&
-          metric != "REPORTING_RATE_ON_TIME")
+      if (metric != "REPORTING_RATE" && metric != "ACTUAL_REPORTS" &&
+          metric != "EXPECTED_REPORTS" && metric != "REPORTING_RATE_ON_TIME")
         return fail("unknown reporting metric \"" + metric + "\"");
       op.kind = Operand::Kind::kReportingRate;
       op.element_uid = ds->uid;
       op.metric = metric;
-      op.description = ds->name + (metric == "ACTUAL_REPORTS" ? "实际上报数"
-                                   : metric == "EXPECTED_REPORTS" ? "应报数"
-                                   : metric == "REPORTING_RATE_ON_TIME" ? "及时上报率" : "上报率");
+      op.description = ds->name + (metric == "ACTUAL_REPORTS"           ? "实际上报数"
+                                   : metric == "EXPECTED_REPORTS"       ? "应报数"
+                                   : metric == "REPORTING_RATE_ON_TIME" ? "及时上报率"
+                                                                        : "上报率");
     }
     pos_ = saved;
     return op;
@@ -220,13 +226,16 @@ class Parser {
 std::optional<double> Eval(const ExprNode& n, const std::vector<Operand>& ops,
                            const std::function<std::optional<double>(const Operand&)>& value) {
   switch (n.op) {
-    case ExprNode::Op::kNumber: return n.number;
-    case ExprNode::Op::kOperand: return value(ops[n.operand]);
+    case ExprNode::Op::kNumber:
+      return n.number;
+    case ExprNode::Op::kOperand:
+      return value(ops[n.operand]);
     case ExprNode::Op::kNeg: {
       auto v = Eval(*n.left, ops, value);
       return v ? std::optional<double>(-*v) : std::nullopt;
     }
-    default: break;
+    default:
+      break;
   }
   auto a = Eval(*n.left, ops, value);
   auto b = Eval(*n.right, ops, value);

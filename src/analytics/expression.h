@@ -38,7 +38,8 @@ class Expression {
   static Result<Expression> Parse(std::string_view text, const metadata::Catalog& catalog);
   const std::vector<Operand>& operands() const { return operands_; }
   // Evaluates with each operand's value (nullopt: no data); nullopt when the result has none.
-  std::optional<double> Evaluate(const std::function<std::optional<double>(const Operand&)>& value) const;
+  std::optional<double> Evaluate(
+      const std::function<std::optional<double>(const Operand&)>& value) const;
   // "两癌筛查完成人数 / 两癌筛查任务数"
   const std::string& description() const { return description_; }
 

@@ -29,11 +29,13 @@ Result<std::vector<Period>> RelativePeriods(const std::string& name, Date today)
   Period year = PeriodContaining(PeriodType::kYearly, today);
   if (name == "THIS_YEAR") return std::vector<Period>{year};
   if (name == "LAST_YEAR") return std::vector<Period>{year.Previous()};
-  if (name == "THIS_MONTH") return std::vector<Period>{PeriodContaining(PeriodType::kMonthly, today)};
+  if (name == "THIS_MONTH")
+    return std::vector<Period>{PeriodContaining(PeriodType::kMonthly, today)};
   if (name == "LAST_MONTH") return months_back(1);
   if (name == "LAST_12_MONTHS") return months_back(12);
   if (name == "MONTHS_THIS_YEAR") return PeriodsWithin(PeriodType::kMonthly, year.start, year.end);
-  if (name == "QUARTERS_THIS_YEAR") return PeriodsWithin(PeriodType::kQuarterly, year.start, year.end);
+  if (name == "QUARTERS_THIS_YEAR")
+    return PeriodsWithin(PeriodType::kQuarterly, year.start, year.end);
   if (name == "LAST_4_QUARTERS") {
     std::vector<Period> out;
     Period q = PeriodContaining(PeriodType::kQuarterly, today).Previous();
@@ -74,7 +76,8 @@ Status ParseQueryParam(QueryParams& q, const std::string& name, const std::strin
   if (name == "limit") {
     char* end = nullptr;
     long v = std::strtol(value.c_str(), &end, 10);
-    if (value.empty() || *end || v < 1 || v > 100000) return Conflict("must be a whole number from 1", name);
+    if (value.empty() || *end || v < 1 || v > 100000)
+      return Conflict("must be a whole number from 1", name);
     q.limit = static_cast<int>(v);
     return Status::Ok();
   }
@@ -112,22 +115,26 @@ struct Dimension {
 
 Result<Dimension> ParseDimension(const std::string& text, bool filter) {
   auto colon = text.find(':');
-  if (colon == std::string::npos) return Conflict("\"" + text + "\" must be name:item;item", filter ? "filter" : "dimension");
+  if (colon == std::string::npos)
+    return Conflict("\"" + text + "\" must be name:item;item", filter ? "filter" : "dimension");
   Dimension d;
   d.name = text.substr(0, colon);
   d.filter = filter;
   if (d.name != "dx" && d.name != "pe" && d.name != "ou")
-    return Conflict("unknown dimension \"" + d.name + "\" (dx, pe, ou)", filter ? "filter" : "dimension");
+    return Conflict("unknown dimension \"" + d.name + "\" (dx, pe, ou)",
+                    filter ? "filter" : "dimension");
   std::string rest = text.substr(colon + 1);
   std::size_t start = 0;
   while (start <= rest.size()) {
     auto semi = rest.find(';', start);
-    std::string item = rest.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
+    std::string item =
+        rest.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
     if (!item.empty()) d.items.push_back(item);
     if (semi == std::string::npos) break;
     start = semi + 1;
   }
-  if (d.items.empty()) return Conflict("dimension " + d.name + " has no items", filter ? "filter" : "dimension");
+  if (d.items.empty())
+    return Conflict("dimension " + d.name + " has no items", filter ? "filter" : "dimension");
   return d;
 }
 
@@ -142,7 +149,8 @@ bool MeetsCriteria(double v, const std::string& criteria) {
   std::size_t start = 0;
   while (start < criteria.size()) {
     auto semi = criteria.find(';', start);
-    std::string c = criteria.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
+    std::string c =
+        criteria.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
     auto colon = c.find(':');
     if (colon != std::string::npos) {
       std::string op = c.substr(0, colon);
@@ -190,12 +198,15 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
       item.name = Name(*ind, q.short_names);
       item.indicator = true;
       auto num = Expression::Parse(ind->numerator, cat);
-      if (!num.ok()) return Conflict("indicator " + ind->name + ": numerator " + num.status().message(), "dx");
+      if (!num.ok())
+        return Conflict("indicator " + ind->name + ": numerator " + num.status().message(), "dx");
       auto den = Expression::Parse(ind->denominator, cat);
-      if (!den.ok()) return Conflict("indicator " + ind->name + ": denominator " + den.status().message(), "dx");
+      if (!den.ok())
+        return Conflict("indicator " + ind->name + ": denominator " + den.status().message(), "dx");
       item.numerator = std::move(*num);
       item.denominator = std::move(*den);
-      if (const auto* t = cat.IndicatorTypes().ByUid(ind->indicator_type_uid)) item.factor = t->factor;
+      if (const auto* t = cat.IndicatorTypes().ByUid(ind->indicator_type_uid))
+        item.factor = t->factor;
       if (ind->decimals) item.decimals = *ind->decimals;
     } else {
       auto expr = Expression::Parse("#{" + key + "}", cat);
@@ -242,7 +253,8 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
       const auto* g = cat.OrgUnitGroups().ByUidOrCode(key.substr(9));
       if (!g) return Conflict("no org unit group \"" + key.substr(9) + "\"", "ou");
       groups.push_back(g->uid);
-    } else if (key == "USER_ORGUNIT" || key == "USER_ORGUNIT_CHILDREN" || key == "USER_ORGUNIT_GRANDCHILDREN") {
+    } else if (key == "USER_ORGUNIT" || key == "USER_ORGUNIT_CHILDREN" ||
+               key == "USER_ORGUNIT_GRANDCHILDREN") {
       for (auto u : scope.user_units) {
         if (key == "USER_ORGUNIT") selected.push_back(u);
         for (const auto* c : cat.ChildrenOf(u)) {
@@ -279,7 +291,8 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
           bool in = false;
           for (const auto& g : groups) {
             const auto* grp = cat.OrgUnitGroups().ByUid(g);
-            in = in || std::find(grp->org_unit_uids.begin(), grp->org_unit_uids.end(), u->uid) != grp->org_unit_uids.end();
+            in = in || std::find(grp->org_unit_uids.begin(), grp->org_unit_uids.end(), u->uid) !=
+                           grp->org_unit_uids.end();
           }
           if (!in) continue;
         }
@@ -303,11 +316,12 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
     items[u->uid] = {{"name", Name(*u, q.short_names)}, {"code", u->code}};
   }
 
-  const std::size_t cells = (dx->filter ? 1 : dx_items.size()) * (pe->filter ? 1 : pe_items.size()) *
-                            (ou->filter ? 1 : ou_items.size());
+  const std::size_t cells = (dx->filter ? 1 : dx_items.size()) *
+                            (pe->filter ? 1 : pe_items.size()) * (ou->filter ? 1 : ou_items.size());
   if (cells > 50000 && !q.ignore_limit)
     return Conflict("the query asks for " + std::to_string(cells) +
-                    " cells, more than 50,000; narrow it or add ignoreLimit=true", "dimension");
+                        " cells, more than 50,000; narrow it or add ignoreLimit=true",
+                    "dimension");
 
   // Operand values computed for all cells at once (see below), and the cell being evaluated.
   std::map<std::string, std::vector<std::optional<double>>> cells_of;
@@ -324,11 +338,21 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
       for (auto u : us) {
         std::optional<double> v;
         switch (op.kind) {
-          case Operand::Kind::kDataElement: v = engine.Aggregate(op, u, p->start, p->end); break;
-          case Operand::Kind::kConstant: v = op.constant; break;
-          case Operand::Kind::kOrgUnitGroup: v = engine.GroupCount(op.element_uid, u); break;
-          case Operand::Kind::kReportingRate: v = engine.Reporting(op, u, p->start, p->end); break;
-          case Operand::Kind::kIndicator: v = std::nullopt; break;
+          case Operand::Kind::kDataElement:
+            v = engine.Aggregate(op, u, p->start, p->end);
+            break;
+          case Operand::Kind::kConstant:
+            v = op.constant;
+            break;
+          case Operand::Kind::kOrgUnitGroup:
+            v = engine.GroupCount(op.element_uid, u);
+            break;
+          case Operand::Kind::kReportingRate:
+            v = engine.Reporting(op, u, p->start, p->end);
+            break;
+          case Operand::Kind::kIndicator:
+            v = std::nullopt;
+            break;
         }
         if (v) total = total.value_or(0) + *v;
       }
@@ -356,14 +380,28 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
   if (!ou->filter) header_names.push_back("ou");
   json headers = json::array();
   for (const auto& h : header_names)
-    headers.push_back({{"name", h}, {"column", h == "dx" ? "Data" : h == "pe" ? "Period" : "Organisation unit"},
-                       {"valueType", "TEXT"}, {"type", "java.lang.String"}, {"hidden", false}, {"meta", true}});
-  headers.push_back({{"name", "value"}, {"column", "Value"}, {"valueType", "NUMBER"},
-                     {"type", "java.lang.Double"}, {"hidden", false}, {"meta", false}});
+    headers.push_back({{"name", h},
+                       {"column", h == "dx"   ? "Data"
+                                  : h == "pe" ? "Period"
+                                              : "Organisation unit"},
+                       {"valueType", "TEXT"},
+                       {"type", "java.lang.String"},
+                       {"hidden", false},
+                       {"meta", true}});
+  headers.push_back({{"name", "value"},
+                     {"column", "Value"},
+                     {"valueType", "NUMBER"},
+                     {"type", "java.lang.Double"},
+                     {"hidden", false},
+                     {"meta", false}});
   if (q.include_num_den)
     for (const char* n : {"numerator", "denominator", "factor"})
-      headers.push_back({{"name", n}, {"column", n}, {"valueType", "NUMBER"}, {"type", "java.lang.Double"},
-                         {"hidden", false}, {"meta", false}});
+      headers.push_back({{"name", n},
+                         {"column", n},
+                         {"valueType", "NUMBER"},
+                         {"type", "java.lang.Double"},
+                         {"hidden", false},
+                         {"meta", false}});
 
   struct Row {
     std::vector<std::string> keys;
@@ -387,15 +425,19 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
     };
     for (const auto& d : dx_items) {
       if (d.operand) prepare(*d.operand);
-      if (d.numerator) for (const auto& op : d.numerator->operands()) prepare(op);
-      if (d.denominator) for (const auto& op : d.denominator->operands()) prepare(op);
+      if (d.numerator)
+        for (const auto& op : d.numerator->operands()) prepare(op);
+      if (d.denominator)
+        for (const auto& op : d.denominator->operands()) prepare(op);
     }
   }
   for (std::size_t di = 0; di < (dx->filter ? 1 : dx_items.size()); ++di)
     for (std::size_t pi = 0; pi < (pe->filter ? 1 : pe_items.size()); ++pi)
       for (std::size_t oi = 0; oi < (ou->filter ? 1 : ou_items.size()); ++oi) {
-        std::vector<const PeItem*> ps = pe->filter ? all_pe : std::vector<const PeItem*>{&pe_items[pi]};
-        std::vector<std::int64_t> us = ou->filter ? ou_items : std::vector<std::int64_t>{ou_items[oi]};
+        std::vector<const PeItem*> ps =
+            pe->filter ? all_pe : std::vector<const PeItem*>{&pe_items[pi]};
+        std::vector<std::int64_t> us =
+            ou->filter ? ou_items : std::vector<std::int64_t>{ou_items[oi]};
         cell_pe = pi;
         cell_ou = oi;
         auto emit = [&](const DxItem& d) {
@@ -471,7 +513,8 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
 std::string ToCsv(const json& response) {
   std::string out;
   const auto& headers = response["headers"];
-  for (std::size_t i = 0; i < headers.size(); ++i) out += (i ? "," : "") + headers[i]["name"].get<std::string>();
+  for (std::size_t i = 0; i < headers.size(); ++i)
+    out += (i ? "," : "") + headers[i]["name"].get<std::string>();
   out += "\n";
   for (const auto& row : response["rows"]) {
     for (std::size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + row[i].get<std::string>();

@@ -17,8 +17,9 @@ std::string Trim(std::string s) {
 }
 
 bool IsHex(const std::string& s, std::size_t len) {
-  return s.size() == len &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  return s.size() == len && std::all_of(s.begin(), s.end(), [](char c) {
+           return std::isxdigit(static_cast<unsigned char>(c));
+         });
 }
 
 // The value of one cookie in a Cookie header; "" when absent; error when the header is garbled.
@@ -27,7 +28,8 @@ Result<std::string> CookieValue(const std::string& header, const std::string& na
   std::size_t pos = 0;
   while (pos < header.size()) {
     auto semi = header.find(';', pos);
-    std::string part = Trim(header.substr(pos, semi == std::string::npos ? std::string::npos : semi - pos));
+    std::string part =
+        Trim(header.substr(pos, semi == std::string::npos ? std::string::npos : semi - pos));
     pos = semi == std::string::npos ? header.size() : semi + 1;
     if (part.empty()) continue;
     auto eq = part.find('=');
@@ -54,9 +56,10 @@ Status CheckUsername(const std::string& name) {
     unsigned char c = static_cast<unsigned char>(name[i]);
     bool ok = std::isalnum(c) || (i > 0 && (c == '.' || c == '_' || c == '-'));
     if (c >= 0x80 || !ok)
-      return InvalidArgument("a user name may hold only ASCII letters, digits, '.', '_' and '-' "
-                             "(look-alike letters from other scripts are refused)",
-                             "username");
+      return InvalidArgument(
+          "a user name may hold only ASCII letters, digits, '.', '_' and '-' "
+          "(look-alike letters from other scripts are refused)",
+          "username");
   }
   return Status::Ok();
 }
@@ -68,7 +71,8 @@ Status LoginThrottle::Check(const std::string& key, std::int64_t now) const {
   const Entry& e = it->second;
   if (e.locked_until > now)
     return ResourceExhausted("too many failed sign-ins: locked for " +
-                             std::to_string((e.locked_until - now + 59999) / 60000) + " more minutes");
+                             std::to_string((e.locked_until - now + 59999) / 60000) +
+                             " more minutes");
   if (e.next_allowed > now)
     return ResourceExhausted("wait " + std::to_string((e.next_allowed - now + 999) / 1000) +
                              " s before trying again");
@@ -125,10 +129,11 @@ Result<Principal> AuthService::CheckPassword(const std::string& username,
   if (!ok) {
     bool locked = throttle_.Failure(account_key, now);
     locked = throttle_.Failure(address_key, now) || locked;
-    WJ_RETURN_IF_ERROR(Audit("LOGIN_FAILED", username, std::nullopt, via,
-                             user && user->disabled ? "account disabled" : "bad user name or password",
-                             address));
-    if (locked) WJ_RETURN_IF_ERROR(Audit("LOCKED", username, std::nullopt, via, "15 minutes", address));
+    WJ_RETURN_IF_ERROR(
+        Audit("LOGIN_FAILED", username, std::nullopt, via,
+              user && user->disabled ? "account disabled" : "bad user name or password", address));
+    if (locked)
+      WJ_RETURN_IF_ERROR(Audit("LOCKED", username, std::nullopt, via, "15 minutes", address));
     return Unauthenticated("the user name or password is wrong");
   }
   throttle_.Success(account_key);
@@ -172,17 +177,17 @@ Result<std::optional<Principal>> AuthService::Authenticate(const Credentials& c)
     if (scheme == "Basic") {
       std::string decoded(value.size(), '\0');
       std::size_t len = 0;
-      if (value.empty() ||
-          sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
-                            value.c_str(), value.size(), nullptr, &len, nullptr,
-                            sodium_base64_VARIANT_ORIGINAL) != 0)
+      if (value.empty() || sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()),
+                                             decoded.size(), value.c_str(), value.size(), nullptr,
+                                             &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
         return Unauthenticated("the Basic credentials are not valid base64");
       decoded.resize(len);
       auto colon = decoded.find(':');
       if (colon == std::string::npos)
         return Unauthenticated("the Basic credentials must be user:password");
-      WJ_ASSIGN_OR_RETURN(Principal p, CheckPassword(decoded.substr(0, colon),
-                                                     decoded.substr(colon + 1), c.address, "basic"));
+      WJ_ASSIGN_OR_RETURN(
+          Principal p,
+          CheckPassword(decoded.substr(0, colon), decoded.substr(colon + 1), c.address, "basic"));
       return std::optional<Principal>(std::move(p));
     }
     if (scheme == "ApiToken") {

@@ -19,10 +19,10 @@ constexpr std::size_t kHashBytes = 32;
 // The most common passwords of 10 or more characters in public breach lists, plus local
 // favourites; lower-cased comparison.
 constexpr std::array<std::string_view, 24> kCommon = {
-    "1234567890", "12345678910", "123456789a", "1q2w3e4r5t", "1qaz2wsx3edc", "qwertyuiop",
-    "password123", "password1234", "passw0rd123", "abc1234567", "a123456789", "admin12345",
-    "admin123456", "administrator", "iloveyou123", "0123456789", "9876543210", "1111111111",
-    "0000000000", "woaini1314", "5201314520", "qwerty123456", "weijian123", "weijian2024"};
+    "1234567890",  "12345678910",   "123456789a",  "1q2w3e4r5t",   "1qaz2wsx3edc", "qwertyuiop",
+    "password123", "password1234",  "passw0rd123", "abc1234567",   "a123456789",   "admin12345",
+    "admin123456", "administrator", "iloveyou123", "0123456789",   "9876543210",   "1111111111",
+    "0000000000",  "woaini1314",    "5201314520",  "qwerty123456", "weijian123",   "weijian2024"};
 
 std::size_t Utf8Length(std::string_view s) {
   std::size_t n = 0;
@@ -40,10 +40,9 @@ Status CheckPasswordPolicy(std::string_view password) {
   if (std::find(kCommon.begin(), kCommon.end(), lower) != kCommon.end())
     return InvalidArgument("this password is on the list of common passwords; choose another",
                            "password");
-  bool all_same = std::all_of(password.begin(), password.end(),
-                              [&](char c) { return c == password.front(); });
-  if (all_same)
-    return InvalidArgument("the password must not repeat one character", "password");
+  bool all_same =
+      std::all_of(password.begin(), password.end(), [&](char c) { return c == password.front(); });
+  if (all_same) return InvalidArgument("the password must not repeat one character", "password");
   return Status::Ok();
 }
 
@@ -76,7 +75,8 @@ bool NeedsRehash(const std::string& encoded, const Argon2Params& p) {
 
 std::string GeneratePassword() {
   if (sodium_init() < 0) return {};
-  static constexpr std::string_view kAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  static constexpr std::string_view kAlphabet =
+      "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   std::string out;
   for (int i = 0; i < 16; ++i)
     out += kAlphabet[randombytes_uniform(static_cast<std::uint32_t>(kAlphabet.size()))];

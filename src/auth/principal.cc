@@ -21,7 +21,7 @@ std::set<Authority> RoleAuthorities(std::string_view role) {
   // An admin runs the system for his units: metadata, users, and everything they may do, so
   // that he can create clerks and officers (one cannot grant what one does not hold).
   if (role == "admin")
-    return {A::kMetadataWrite, A::kUserManage, A::kDataRead,    A::kDataWrite,
+    return {A::kMetadataWrite, A::kUserManage, A::kDataRead,   A::kDataWrite,
             A::kDataApprove,   A::kAuditRead,  A::kPortalWrite};
   if (role == "approver") return {A::kDataRead, A::kDataApprove};
   if (role == "entry") return {A::kDataRead, A::kDataWrite};

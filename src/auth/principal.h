@@ -37,7 +37,7 @@ std::set<Authority> RoleAuthorities(std::string_view role);
 struct Principal {
   storage::UserRecord user;
   std::set<Authority> authorities;
-  std::string via;  // "session", "basic" or "token"
+  std::string via;                 // "session", "basic" or "token"
   std::string session_token_hash;  // set when via == "session"
   std::string csrf_token;          // set when via == "session"
 

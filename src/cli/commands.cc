@@ -78,7 +78,8 @@ int RunInit(const InitOptions& o) {
   std::cout << "\n";
   for (int l = 1; l <= 5; ++l)
     if (summary->by_level[l])
-      std::cout << "  " << kLevelNames[l] << " (level " << l << "): " << summary->by_level[l] << "\n";
+      std::cout << "  " << kLevelNames[l] << " (level " << l << "): " << summary->by_level[l]
+                << "\n";
   if (o.demo) {
     auto demo = BuildDemo(**store);
     if (!demo.ok()) return Fail(demo.status());
@@ -134,9 +135,9 @@ int RunDemo(const ServeOptions& o) {
 
 int RunUserAdd(const UserAddOptions& o) {
   if (!auth::IsKnownRole(o.role))
-    return Fail(InvalidArgument("unknown role \"" + o.role +
-                                    "\" (superuser, admin, approver, entry, viewer, editor)",
-                                "--role"));
+    return Fail(InvalidArgument(
+        "unknown role \"" + o.role + "\" (superuser, admin, approver, entry, viewer, editor)",
+        "--role"));
   if (Status s = auth::CheckUsername(o.name); !s.ok())
     return Fail(InvalidArgument(s.message(), "--name"));
   if (!o.password_stdin)
@@ -149,7 +150,8 @@ int RunUserAdd(const UserAddOptions& o) {
   auto cat = metadata::Catalog::Load(**store);
   if (!cat.ok()) return Fail(cat.status());
   const auto* unit = (*cat)->OrgUnits().ByUidOrCode(o.org_unit);
-  if (!unit) return Fail(InvalidArgument("no org unit with code or uid \"" + o.org_unit + "\"", "--ou"));
+  if (!unit)
+    return Fail(InvalidArgument("no org unit with code or uid \"" + o.org_unit + "\"", "--ou"));
   auto hash = auth::HashPassword(*password);
   if (!hash.ok()) return Fail(hash.status());
   storage::UserRecord u;
@@ -272,7 +274,8 @@ int RunImport(const std::string& db, const std::vector<std::pair<std::string, st
       }
     }
     auto format = exchange::SniffFormat(std::string_view(head, got));
-    auto summary = exchange::ImportDataValues(exchange::OpenFile(file), format, options, **cat, values);
+    auto summary =
+        exchange::ImportDataValues(exchange::OpenFile(file), format, options, **cat, values);
     if (!summary.ok()) {
       std::cerr << "weijian: " << file << ": " << summary.status().message() << "\n";
       worst = 2;
@@ -325,7 +328,8 @@ int RunMetadataImport(const std::string& db, const std::string& file) {
   try {
     bundle = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
-    return Fail(InvalidArgument(file + " is not valid JSON (at byte " + std::to_string(e.byte) + ")"));
+    return Fail(
+        InvalidArgument(file + " is not valid JSON (at byte " + std::to_string(e.byte) + ")"));
   }
   auto store = OpenExisting(db);
   if (!store.ok()) return Fail(store.status());
@@ -342,7 +346,8 @@ int RunMetadataImport(const std::string& db, const std::string& file) {
   r.type = "METADATA";
   r.username = CliActor();
   r.object = file;
-  r.detail = "created " + std::to_string(report->created) + ", updated " + std::to_string(report->updated);
+  r.detail =
+      "created " + std::to_string(report->created) + ", updated " + std::to_string(report->updated);
   r.address = "local";
   r.created = NowMillis();
   if (Status s = (*store)->AppendAudit(r); !s.ok()) return Fail(s);
@@ -365,7 +370,8 @@ int RunMetadataExport(const std::string& db, const std::string& out) {
   return 0;
 }
 
-int RunAnalytics(const std::string& db, const std::vector<std::pair<std::string, std::string>>& params) {
+int RunAnalytics(const std::string& db,
+                 const std::vector<std::pair<std::string, std::string>>& params) {
   analytics::QueryParams q;
   for (const auto& [name, value] : params)
     if (Status s = analytics::ParseQueryParam(q, name, value); !s.ok())
@@ -377,7 +383,8 @@ int RunAnalytics(const std::string& db, const std::vector<std::pair<std::string,
   auto engine = analytics::Engine::Build(**store, *cat);
   if (!engine.ok()) return Fail(engine.status());
   auto result = analytics::RunQuery(q, **engine, analytics::QueryScope{});
-  if (!result.ok()) return Fail(InvalidArgument(result.status().message(), result.status().field()));
+  if (!result.ok())
+    return Fail(InvalidArgument(result.status().message(), result.status().field()));
   std::cout << result->dump(2) << "\n";
   return 0;
 }
@@ -391,7 +398,8 @@ int RunOrgUnits(const OrgUnitsOptions& o) {
   std::vector<const storage::OrgUnitRecord*> units;
   if (!o.parent.empty()) {
     const auto* p = cat.OrgUnits().ByUidOrCode(o.parent);
-    if (!p) return Fail(InvalidArgument("no org unit with code or uid \"" + o.parent + "\"", "--parent"));
+    if (!p)
+      return Fail(InvalidArgument("no org unit with code or uid \"" + o.parent + "\"", "--parent"));
     units = cat.ChildrenOf(p->id);
   } else {
     for (std::size_t i = 0; i < cat.tree().size(); ++i)

@@ -42,9 +42,11 @@ int RunAuditVerify(const std::string& db);
 
 // `weijian import`: each file is one import; its summary is printed as JSON.
 // Exit 0 when every file was SUCCESS, 1 on WARNING or ERROR, 2 when a file cannot be read.
-int RunImport(const std::string& db, const std::vector<std::pair<std::string, std::string>>& options,
+int RunImport(const std::string& db,
+              const std::vector<std::pair<std::string, std::string>>& options,
               const std::vector<std::string>& files);
-int RunExport(const std::string& db, const std::vector<std::pair<std::string, std::string>>& options,
+int RunExport(const std::string& db,
+              const std::vector<std::pair<std::string, std::string>>& options,
               const std::string& out);
 
 // `weijian metadata import|export`: DHIS2 metadata bundles from and to files.
@@ -52,7 +54,8 @@ int RunMetadataImport(const std::string& db, const std::string& file);
 int RunMetadataExport(const std::string& db, const std::string& out);
 
 // `weijian analytics`: the /api/analytics query from the command line, printed as JSON.
-int RunAnalytics(const std::string& db, const std::vector<std::pair<std::string, std::string>>& params);
+int RunAnalytics(const std::string& db,
+                 const std::vector<std::pair<std::string, std::string>>& params);
 
 struct OrgUnitsOptions {
   std::string db;

@@ -1,10 +1,9 @@
 #include "cli/demo_content.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "auth/password.h"
@@ -51,17 +50,19 @@ std::vector<long long> Apportion(long long total, const std::vector<double>& wei
     assigned += out[i];
     remainders.push_back({exact - out[i], i});
   }
-  std::sort(remainders.begin(), remainders.end(),
-            [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  std::sort(remainders.begin(), remainders.end(), [](auto& a, auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
   for (long long k = 0; k < total - assigned; ++k) ++out[remainders[k % remainders.size()].second];
   return out;
 }
 
-// People per county at the end of 2024 (sums to 2,220,000, so that 10,789 托位 give 4.86 per 1,000).
+// People per county at the end of 2024 (sums to 2,220,000, so that 10,789 托位 give 4.86 per
+// 1,000).
 const std::map<std::string, long long> kCountyPopulation2024 = {
-    {"150602", 600000}, {"150603", 120000}, {"150621", 330000}, {"150622", 370000},
-    {"150623", 80000},  {"150624", 160000}, {"150625", 120000}, {"150626", 140000},
-    {"150627", 300000}};
+    {"150602", 600000}, {"150603", 120000}, {"150621", 330000},
+    {"150622", 370000}, {"150623", 80000},  {"150624", 160000},
+    {"150625", 120000}, {"150626", 140000}, {"150627", 300000}};
 // Monthly seasonality of screening and outreach work: slow in winter and at Spring Festival,
 // campaigns in spring and autumn.
 constexpr double kSeason[12] = {0.55, 0.6, 1.0, 1.2, 1.25, 1.1, 0.9, 0.85, 1.1, 1.3, 1.2, 0.95};
@@ -71,22 +72,33 @@ constexpr int kYears[3] = {2022, 2023, 2024};
 // roughly), and the 鄂托克旗 2023 totals that must come out exactly.
 struct CountSpec {
   const char* code;
-  double per_capita;  // per person per year
+  double per_capita;          // per person per year
   long long ordos_otog_2023;  // 0: no published figure
   double season_weight;       // 1: seasonal, 0: flat
 };
 const CountSpec kTownshipCounts[] = {
-    {"TC_DONE", 0.0170, 2748, 1},        {"PS_DONE", 0.0072, 0, 0},
-    {"PS_ABNORMAL", 0.00043, 0, 0},      {"PS_INTERVENED", 0.00041, 0, 0},
-    {"CRC_APPOINT", 0.0975, 15629, 1},   {"CRC_REPORT", 0.0927, 14834, 1},
-    {"CRC_HIGHRISK", 0.0071, 1130, 1},   {"HPV_DOSES", 0.0074, 1178, 1},
-    {"HPV_WOMEN", 0.0334, 5350, 1},      {"EPI_DOSES", 0.16, 0, 0},
-    {"HRP_REG", 0.0021, 0, 0},           {"HRP_MANAGED", 0.00205, 0, 0},
-    {"PNV_BIRTHS", 0.0080, 0, 0},        {"PNV_VISITED", 0.0078, 0, 0},
-    {"PMC_PREMARITAL", 0.0050, 0, 1},    {"PMC_PRECONCEPTION", 0.0060, 0, 1},
-    {"BRU_TESTED", 0.0218, 3486, 1},     {"BRU_CONFIRMED", 0.0017, 276, 1},
-    {"BRU_TREATED", 0.0017, 276, 1},     {"FREE_CLINIC_EVENTS", 0.00045, 72, 1},
-    {"FREE_CLINIC_SERVED", 0.204, 32643, 1}, {"HEALTH_EDU_EVENTS", 0.0005, 80, 1},
+    {"TC_DONE", 0.0170, 2748, 1},
+    {"PS_DONE", 0.0072, 0, 0},
+    {"PS_ABNORMAL", 0.00043, 0, 0},
+    {"PS_INTERVENED", 0.00041, 0, 0},
+    {"CRC_APPOINT", 0.0975, 15629, 1},
+    {"CRC_REPORT", 0.0927, 14834, 1},
+    {"CRC_HIGHRISK", 0.0071, 1130, 1},
+    {"HPV_DOSES", 0.0074, 1178, 1},
+    {"HPV_WOMEN", 0.0334, 5350, 1},
+    {"EPI_DOSES", 0.16, 0, 0},
+    {"HRP_REG", 0.0021, 0, 0},
+    {"HRP_MANAGED", 0.00205, 0, 0},
+    {"PNV_BIRTHS", 0.0080, 0, 0},
+    {"PNV_VISITED", 0.0078, 0, 0},
+    {"PMC_PREMARITAL", 0.0050, 0, 1},
+    {"PMC_PRECONCEPTION", 0.0060, 0, 1},
+    {"BRU_TESTED", 0.0218, 3486, 1},
+    {"BRU_CONFIRMED", 0.0017, 276, 1},
+    {"BRU_TREATED", 0.0017, 276, 1},
+    {"FREE_CLINIC_EVENTS", 0.00045, 72, 1},
+    {"FREE_CLINIC_SERVED", 0.204, 32643, 1},
+    {"HEALTH_EDU_EVENTS", 0.0005, 80, 1},
     {"HEALTH_EDU_REACHED", 0.10, 16000, 1},
 };
 // Yearly tasks: done total divided by a completion ratio; 鄂托克旗 2023 as published.
@@ -116,7 +128,8 @@ class DemoBuilder {
   Result<DemoSummary> Run() {
     WJ_ASSIGN_OR_RETURN(auto cat, metadata::Catalog::Load(store_));
     const auto* city = cat->OrgUnits().ByCode("1506");
-    if (!city) return InvalidArgument("the demo needs the 鄂尔多斯市 tree: init with --divisions 1506");
+    if (!city)
+      return InvalidArgument("the demo needs the 鄂尔多斯市 tree: init with --divisions 1506");
     WJ_RETURN_IF_ERROR(ImportMetadata(*cat));
     WJ_ASSIGN_OR_RETURN(cat, metadata::Catalog::Load(store_));
     cat_ = cat;
@@ -139,8 +152,11 @@ class DemoBuilder {
     json villages = json::array(), counties = json::array();
     auto add = [&](const storage::OrgUnitRecord& parent, const std::string& code,
                    const std::string& name, const std::string& type, json& group) {
-      units.push_back({{"code", code}, {"name", name}, {"shortName", name},
-                       {"parent", {{"code", parent.code}}}, {"facilityType", type},
+      units.push_back({{"code", code},
+                       {"name", name},
+                       {"shortName", name},
+                       {"parent", {{"code", parent.code}}},
+                       {"facilityType", type},
                        {"openingDate", "2010-01-01"}});
       group.push_back({{"code", code}});
       ++summary_.facilities;
@@ -171,8 +187,10 @@ class DemoBuilder {
     bundle["organisationUnits"] = units;
     for (auto& ds : bundle["dataSets"]) {
       std::string code = ds["code"];
-      if (code == "DS_TOWNSHIP_MONTHLY" || code == "DS_TOWNSHIP_TARGETS") ds["organisationUnits"] = clinics;
-      if (code == "DS_VILLAGE_MONTHLY" || code == "DS_VILLAGE_YEARLY") ds["organisationUnits"] = villages;
+      if (code == "DS_TOWNSHIP_MONTHLY" || code == "DS_TOWNSHIP_TARGETS")
+        ds["organisationUnits"] = clinics;
+      if (code == "DS_VILLAGE_MONTHLY" || code == "DS_VILLAGE_YEARLY")
+        ds["organisationUnits"] = villages;
       if (code == "DS_CHILDCARE") ds["organisationUnits"] = counties;
     }
     for (auto& g : bundle["organisationUnitGroups"]) {
@@ -228,10 +246,11 @@ class DemoBuilder {
     return *cat_->DataElements().ByCode(code);
   }
   Result<std::int64_t> PeriodId(const Period& p) {
-    return store_.EnsurePeriod({0, p.Id(), PeriodTypeName(p.type), FormatIsoDate(p.start),
-                                FormatIsoDate(p.end)});
+    return store_.EnsurePeriod(
+        {0, p.Id(), PeriodTypeName(p.type), FormatIsoDate(p.start), FormatIsoDate(p.end)});
   }
-  std::vector<const storage::CategoryOptionComboRecord*> Cocs(const storage::DataElementRecord& de) {
+  std::vector<const storage::CategoryOptionComboRecord*> Cocs(
+      const storage::DataElementRecord& de) {
     return cat_->CombosOf(de.combo_uid);
   }
 
@@ -296,8 +315,8 @@ class DemoBuilder {
       for (int y : kYears) {
         for (int m = 1; m <= 12; ++m) {
           if (Missing(unit, y, m)) continue;
-          WJ_ASSIGN_OR_RETURN(auto pe, PeriodId(PeriodContaining(PeriodType::kMonthly,
-                                                                 MakeDate(y, m, 1))));
+          WJ_ASSIGN_OR_RETURN(auto pe,
+                              PeriodId(PeriodContaining(PeriodType::kMonthly, MakeDate(y, m, 1))));
           double growth = 1.0 + 0.004 * ((y - 2022) * 12 + m);
           long long total = std::llround(by_year.at(y) * prevalence * growth);
           long long male = std::llround(total * 0.54);
@@ -347,7 +366,9 @@ class DemoBuilder {
               if (Missing(clinic->id, y, m)) continue;
               double season = 1 + spec.season_weight * (kSeason[m - 1] - 1);
               for (std::size_t k = 0; k < cocs.size(); ++k) {
-                double share = cocs.size() == 8 ? kVaccineShare[k] : cocs.size() == 2 ? (k ? 0.42 : 0.58) : 1.0;
+                double share = cocs.size() == 8   ? kVaccineShare[k]
+                               : cocs.size() == 2 ? (k ? 0.42 : 0.58)
+                                                  : 1.0;
                 cells.push_back({clinic->id, m, k});
                 weights.push_back(pop * season * share * cell_rng.Uniform(0.8, 1.2));
               }
@@ -363,8 +384,9 @@ class DemoBuilder {
           totals[spec.code] = total;
           auto parts = Apportion(total, weights);
           for (std::size_t i = 0; i < cells.size(); ++i) {
-            WJ_ASSIGN_OR_RETURN(auto pe, PeriodId(PeriodContaining(
-                                             PeriodType::kMonthly, MakeDate(y, cells[i].month, 1))));
+            WJ_ASSIGN_OR_RETURN(
+                auto pe,
+                PeriodId(PeriodContaining(PeriodType::kMonthly, MakeDate(y, cells[i].month, 1))));
             Add(de, pe, cells[i].unit, *cocs[cells[i].coc], parts[i]);
           }
         }
@@ -405,8 +427,8 @@ class DemoBuilder {
         double f = 0.45 + 0.55 * ((y - 2022) * 12 + (m - 1)) / 35.0;
         auto inst_parts = Apportion(std::llround(207 * f), w);
         auto slot_parts = Apportion(std::llround(10789 * f), w);
-        WJ_ASSIGN_OR_RETURN(auto pe, PeriodId(PeriodContaining(PeriodType::kMonthly,
-                                                               MakeDate(y, m, 1))));
+        WJ_ASSIGN_OR_RETURN(auto pe,
+                            PeriodId(PeriodContaining(PeriodType::kMonthly, MakeDate(y, m, 1))));
         for (std::size_t i = 0; i < counties.size(); ++i) {
           Add(inst, pe, counties[i]->id, *def, inst_parts[i]);
           Add(slots, pe, counties[i]->id, *def, slot_parts[i]);

@@ -1,7 +1,7 @@
 // The `weijian` command. Exit codes: 0 success, 1 the operation failed, 2 bad usage.
-#include <CLI/CLI.hpp>
 #include <weijian/version.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -15,15 +15,18 @@ int main(int argc, char** argv) {
   InitOptions init;
   auto* init_cmd = app.add_subcommand("init", "create a database and load the org-unit tree");
   init_cmd->add_option("--db", init.db, "database file")->required();
-  init_cmd->add_option("--divisions", init.divisions,
-                       "division code to load: 0 (all of China), 15, 1506, 150624 …")
+  init_cmd
+      ->add_option("--divisions", init.divisions,
+                   "division code to load: 0 (all of China), 15, 1506, 150624 …")
       ->required();
   init_cmd->add_flag("--demo", init.demo, "also load the demo metadata, facilities and data");
 
   ServeOptions demo{"weijian-demo.db"};
   auto* demo_cmd = app.add_subcommand("demo", "create the demo database if needed and serve it");
   demo_cmd->add_option("--db", demo.db, "database file")->capture_default_str();
-  demo_cmd->add_option("--port", demo.port, "port")->check(CLI::Range(1, 65535))->capture_default_str();
+  demo_cmd->add_option("--port", demo.port, "port")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
   demo_cmd->add_option("--bind", demo.bind, "address to listen on")->capture_default_str();
 
   ServeOptions serve;
@@ -46,8 +49,8 @@ int main(int argc, char** argv) {
   auto* add_cmd = user_cmd->add_subcommand("add", "add a user");
   add_cmd->add_option("--db", user_add.db, "database file")->required();
   add_cmd->add_option("--name", user_add.name, "user name")->required();
-  add_cmd->add_option("--role", user_add.role,
-                      "superuser, admin, approver, entry, viewer or editor")
+  add_cmd
+      ->add_option("--role", user_add.role, "superuser, admin, approver, entry, viewer or editor")
       ->required();
   add_cmd->add_option("--ou", user_add.org_unit, "org unit code or uid")->required();
   add_cmd->add_flag("--password-stdin", user_add.password_stdin,
@@ -86,28 +89,32 @@ int main(int argc, char** argv) {
   for (const char* name : {"dataElementIdScheme", "orgUnitIdScheme", "categoryOptionComboIdScheme",
                            "idScheme", "importStrategy", "atomicMode"})
     import_cmd->add_option_function<std::string>(
-        std::string("--") + name, [&import_opts, name](const std::string& v) {
-          import_opts.emplace_back(name, v);
-        }, name);
-  import_cmd->add_flag_callback("--dryRun", [&import_opts] { import_opts.emplace_back("dryRun", "true"); },
-                                "check and count, write nothing");
+        std::string("--") + name,
+        [&import_opts, name](const std::string& v) { import_opts.emplace_back(name, v); }, name);
+  import_cmd->add_flag_callback(
+      "--dryRun", [&import_opts] { import_opts.emplace_back("dryRun", "true"); },
+      "check and count, write nothing");
 
   std::string export_db, export_out;
   std::vector<std::pair<std::string, std::string>> export_opts;
   auto* export_cmd = app.add_subcommand("export", "export data value sets");
   export_cmd->add_option("--db", export_db, "database file")->required();
   export_cmd->add_option("--out", export_out, "output file (default: standard output)");
-  for (const char* name : {"format", "dataSet", "period", "startDate", "endDate", "orgUnit",
-                           "dataElementIdScheme", "orgUnitIdScheme", "categoryOptionComboIdScheme",
-                           "idScheme"})
+  for (const char* name :
+       {"format", "dataSet", "period", "startDate", "endDate", "orgUnit", "dataElementIdScheme",
+        "orgUnitIdScheme", "categoryOptionComboIdScheme", "idScheme"})
     export_cmd->add_option_function<std::vector<std::string>>(
-        std::string("--") + name, [&export_opts, name](const std::vector<std::string>& vs) {
+        std::string("--") + name,
+        [&export_opts, name](const std::vector<std::string>& vs) {
           for (const auto& v : vs) export_opts.emplace_back(name, v);
-        }, name);
-  export_cmd->add_flag_callback("--children", [&export_opts] { export_opts.emplace_back("children", "true"); },
-                                "include every unit below the named ones");
-  export_cmd->add_flag_callback("--includeDeleted", [&export_opts] { export_opts.emplace_back("includeDeleted", "true"); },
-                                "also export deleted values");
+        },
+        name);
+  export_cmd->add_flag_callback(
+      "--children", [&export_opts] { export_opts.emplace_back("children", "true"); },
+      "include every unit below the named ones");
+  export_cmd->add_flag_callback(
+      "--includeDeleted", [&export_opts] { export_opts.emplace_back("includeDeleted", "true"); },
+      "also export deleted values");
 
   auto* metadata_cmd = app.add_subcommand("metadata", "DHIS2 metadata bundles");
   metadata_cmd->require_subcommand(1);
@@ -121,23 +128,28 @@ int main(int argc, char** argv) {
 
   std::string analytics_db;
   std::vector<std::pair<std::string, std::string>> analytics_params;
-  auto* analytics_cmd = app.add_subcommand("analytics", "run an analytics query (as /api/analytics)");
+  auto* analytics_cmd =
+      app.add_subcommand("analytics", "run an analytics query (as /api/analytics)");
   analytics_cmd->add_option("--db", analytics_db, "database file")->required();
   for (const char* name : {"dimension", "filter", "displayProperty", "sortOrder", "limit",
                            "measureCriteria", "relativePeriodDate"})
     analytics_cmd->add_option_function<std::vector<std::string>>(
-        std::string("--") + name, [&analytics_params, name](const std::vector<std::string>& vs) {
+        std::string("--") + name,
+        [&analytics_params, name](const std::vector<std::string>& vs) {
           for (const auto& v : vs) analytics_params.emplace_back(name, v);
-        }, name);
+        },
+        name);
   for (const char* name : {"skipRounding", "includeNumDen", "ignoreLimit"})
-    analytics_cmd->add_flag_callback(std::string("--") + name,
-                                     [&analytics_params, name] { analytics_params.emplace_back(name, "true"); },
-                                     name);
+    analytics_cmd->add_flag_callback(
+        std::string("--") + name,
+        [&analytics_params, name] { analytics_params.emplace_back(name, "true"); }, name);
 
   OrgUnitsOptions ous;
-  auto* ou_cmd = app.add_subcommand("orgunits", "list org units: uid, code, name, level, parent code");
+  auto* ou_cmd =
+      app.add_subcommand("orgunits", "list org units: uid, code, name, level, parent code");
   ou_cmd->add_option("--db", ous.db, "database file")->required();
-  ou_cmd->add_option("--level", ous.level, "only this level (1 省 … 5 村)")->check(CLI::Range(1, 20));
+  ou_cmd->add_option("--level", ous.level, "only this level (1 省 … 5 村)")
+      ->check(CLI::Range(1, 20));
   ou_cmd->add_option("--parent", ous.parent, "only the children of this unit (code or uid)");
 
   try {

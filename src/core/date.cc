@@ -19,9 +19,7 @@ bool ParseDigits(std::string_view s, int& out) {
 }
 }  // namespace
 
-Date MakeDate(int y, unsigned m, unsigned d) {
-  return sys_days(year(y) / month(m) / day(d));
-}
+Date MakeDate(int y, unsigned m, unsigned d) { return sys_days(year(y) / month(m) / day(d)); }
 
 Result<Date> ParseIsoDate(std::string_view text) {
   int y, m, d;
@@ -46,9 +44,7 @@ int YearOf(Date d) { return static_cast<int>(year_month_day(d).year()); }
 unsigned MonthOf(Date d) { return static_cast<unsigned>(year_month_day(d).month()); }
 unsigned DayOf(Date d) { return static_cast<unsigned>(year_month_day(d).day()); }
 
-Date Today(hours utc_offset) {
-  return floor<days>(system_clock::now() + utc_offset);
-}
+Date Today(hours utc_offset) { return floor<days>(system_clock::now() + utc_offset); }
 
 std::int64_t NowMillis() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();

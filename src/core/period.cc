@@ -45,9 +45,7 @@ int ToInt(std::string_view s) {
 }
 
 Date MonthStart(int y, int m) { return MakeDate(y, static_cast<unsigned>(m), 1); }
-Date MonthEnd(int y, int m) {
-  return sys_days(year(y) / month(static_cast<unsigned>(m)) / last);
-}
+Date MonthEnd(int y, int m) { return sys_days(year(y) / month(static_cast<unsigned>(m)) / last); }
 // Adds months to a (year, month) pair, month 1-based.
 void AddMonths(int& y, int& m, int delta) {
   int total = y * 12 + (m - 1) + delta;
@@ -71,10 +69,14 @@ Period MakeMonthly(PeriodType type, int y, int first_month, int months) {
 
 int FinancialStartMonth(PeriodType type) {
   switch (type) {
-    case PeriodType::kFinancialApril: return 4;
-    case PeriodType::kFinancialJuly: return 7;
-    case PeriodType::kFinancialOct: return 10;
-    default: return 1;
+    case PeriodType::kFinancialApril:
+      return 4;
+    case PeriodType::kFinancialJuly:
+      return 7;
+    case PeriodType::kFinancialOct:
+      return 10;
+    default:
+      return 1;
   }
 }
 
@@ -124,14 +126,30 @@ std::string Period::Id() const {
       std::snprintf(buf, sizeof buf, "%04dW%d", wy, week);
       break;
     }
-    case PeriodType::kMonthly: std::snprintf(buf, sizeof buf, "%04d%02u", y, m); break;
-    case PeriodType::kBiMonthly: std::snprintf(buf, sizeof buf, "%04d%02uB", y, (m + 1) / 2); break;
-    case PeriodType::kQuarterly: std::snprintf(buf, sizeof buf, "%04dQ%u", y, (m + 2) / 3); break;
-    case PeriodType::kSixMonthly: std::snprintf(buf, sizeof buf, "%04dS%u", y, (m + 5) / 6); break;
-    case PeriodType::kYearly: std::snprintf(buf, sizeof buf, "%04d", y); break;
-    case PeriodType::kFinancialApril: std::snprintf(buf, sizeof buf, "%04dApril", y); break;
-    case PeriodType::kFinancialJuly: std::snprintf(buf, sizeof buf, "%04dJuly", y); break;
-    case PeriodType::kFinancialOct: std::snprintf(buf, sizeof buf, "%04dOct", y); break;
+    case PeriodType::kMonthly:
+      std::snprintf(buf, sizeof buf, "%04d%02u", y, m);
+      break;
+    case PeriodType::kBiMonthly:
+      std::snprintf(buf, sizeof buf, "%04d%02uB", y, (m + 1) / 2);
+      break;
+    case PeriodType::kQuarterly:
+      std::snprintf(buf, sizeof buf, "%04dQ%u", y, (m + 2) / 3);
+      break;
+    case PeriodType::kSixMonthly:
+      std::snprintf(buf, sizeof buf, "%04dS%u", y, (m + 5) / 6);
+      break;
+    case PeriodType::kYearly:
+      std::snprintf(buf, sizeof buf, "%04d", y);
+      break;
+    case PeriodType::kFinancialApril:
+      std::snprintf(buf, sizeof buf, "%04dApril", y);
+      break;
+    case PeriodType::kFinancialJuly:
+      std::snprintf(buf, sizeof buf, "%04dJuly", y);
+      break;
+    case PeriodType::kFinancialOct:
+      std::snprintf(buf, sizeof buf, "%04dOct", y);
+      break;
   }
   return buf;
 }
@@ -140,17 +158,23 @@ Period PeriodContaining(PeriodType type, Date d) {
   int y = YearOf(d);
   int m = static_cast<int>(MonthOf(d));
   switch (type) {
-    case PeriodType::kDaily: return {type, d, d};
+    case PeriodType::kDaily:
+      return {type, d, d};
     case PeriodType::kWeekly: {
       int since_monday = static_cast<int>(weekday(d).iso_encoding()) - 1;
       Date monday = d - days(since_monday);
       return {type, monday, monday + days(6)};
     }
-    case PeriodType::kMonthly: return MakeMonthly(type, y, m, 1);
-    case PeriodType::kBiMonthly: return MakeMonthly(type, y, ((m - 1) / 2) * 2 + 1, 2);
-    case PeriodType::kQuarterly: return MakeMonthly(type, y, ((m - 1) / 3) * 3 + 1, 3);
-    case PeriodType::kSixMonthly: return MakeMonthly(type, y, ((m - 1) / 6) * 6 + 1, 6);
-    case PeriodType::kYearly: return MakeMonthly(type, y, 1, 12);
+    case PeriodType::kMonthly:
+      return MakeMonthly(type, y, m, 1);
+    case PeriodType::kBiMonthly:
+      return MakeMonthly(type, y, ((m - 1) / 2) * 2 + 1, 2);
+    case PeriodType::kQuarterly:
+      return MakeMonthly(type, y, ((m - 1) / 3) * 3 + 1, 3);
+    case PeriodType::kSixMonthly:
+      return MakeMonthly(type, y, ((m - 1) / 6) * 6 + 1, 6);
+    case PeriodType::kYearly:
+      return MakeMonthly(type, y, 1, 12);
     case PeriodType::kFinancialApril:
     case PeriodType::kFinancialJuly:
     case PeriodType::kFinancialOct: {
@@ -181,8 +205,8 @@ Result<Period> ParsePeriod(std::string_view id) {
     return Reject(id, "is not a DHIS2 period identifier (e.g. 2024, 2024Q3, 202407, 2024W30)");
   int y = ToInt(id.substr(0, 4));
   if (y < kMinYear || y > kMaxYear)
-    return Reject(id, "has a year outside " + std::to_string(kMinYear) + "–" +
-                          std::to_string(kMaxYear));
+    return Reject(
+        id, "has a year outside " + std::to_string(kMinYear) + "–" + std::to_string(kMaxYear));
   std::string_view rest = id.substr(4);
 
   if (rest.empty()) return MakeMonthly(PeriodType::kYearly, y, 1, 12);
@@ -224,12 +248,13 @@ Result<Period> ParsePeriod(std::string_view id) {
     case 'W': {
       int weeks = IsoWeeksInYear(y);
       if (n < 1 || n > weeks)
-        return Reject(id, "does not exist: " + std::to_string(y) + " has " +
-                              std::to_string(weeks) + " ISO weeks");
+        return Reject(id, "does not exist: " + std::to_string(y) + " has " + std::to_string(weeks) +
+                              " ISO weeks");
       Date monday = IsoWeekOneMonday(y) + days(7 * (n - 1));
       return Period{PeriodType::kWeekly, monday, monday + days(6)};
     }
-    default: return Reject(id, "is not a DHIS2 period identifier");
+    default:
+      return Reject(id, "is not a DHIS2 period identifier");
   }
 }
 

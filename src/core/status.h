@@ -14,14 +14,14 @@ namespace weijian {
 
 enum class StatusCode {
   kOk,
-  kInvalidArgument,   // the caller sent something malformed or out of range
-  kNotFound,          // the named object does not exist
-  kConflict,          // well-formed, but clashes with what is stored (DHIS2 answers 409)
-  kPermissionDenied,  // authenticated, but not allowed
-  kUnauthenticated,   // no or bad credentials
-  kResourceExhausted, // too many attempts; wait and try again (HTTP 429)
-  kUnavailable,       // the store is busy or the disk is full; trying later may work
-  kInternal,          // a bug or a broken invariant
+  kInvalidArgument,    // the caller sent something malformed or out of range
+  kNotFound,           // the named object does not exist
+  kConflict,           // well-formed, but clashes with what is stored (DHIS2 answers 409)
+  kPermissionDenied,   // authenticated, but not allowed
+  kUnauthenticated,    // no or bad credentials
+  kResourceExhausted,  // too many attempts; wait and try again (HTTP 429)
+  kUnavailable,        // the store is busy or the disk is full; trying later may work
+  kInternal,           // a bug or a broken invariant
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -71,9 +71,7 @@ inline Status ResourceExhausted(std::string message) {
 inline Status Unavailable(std::string message) {
   return {StatusCode::kUnavailable, std::move(message)};
 }
-inline Status Internal(std::string message) {
-  return {StatusCode::kInternal, std::move(message)};
-}
+inline Status Internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
 
 // Either a value or a non-OK Status.
 template <typename T>
@@ -107,10 +105,10 @@ class [[nodiscard]] Result {
 #define WJ_CONCAT_INNER(a, b) a##b
 #define WJ_CONCAT(a, b) WJ_CONCAT_INNER(a, b)
 
-#define WJ_RETURN_IF_ERROR(expr)              \
-  do {                                        \
-    ::weijian::Status wj_status_ = (expr);    \
-    if (!wj_status_.ok()) return wj_status_;  \
+#define WJ_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::weijian::Status wj_status_ = (expr);   \
+    if (!wj_status_.ok()) return wj_status_; \
   } while (0)
 
 #define WJ_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

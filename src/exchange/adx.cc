@@ -2,9 +2,8 @@
 // finds each group's text and pugixml parses just that, so memory is bounded by the largest
 // group. Periods are ISO 8601 start/duration; disaggregations are attributes named by category
 // code with option codes as values.
-#include <pugixml.hpp>
-
 #include <map>
+#include <pugixml.hpp>
 
 #include "core/period.h"
 #include "exchange/internal/adx_period.h"
@@ -17,41 +16,65 @@ constexpr const char* kAdxNamespace = "urn:ihe:qrph:adx:2015";
 Result<Period> ParseAdxPeriod(const std::string& text) {
   auto slash = text.find('/');
   if (slash == std::string::npos)
-    return InvalidArgument("ADX period \"" + text + "\" must be start/duration, e.g. 2024-07-01/P1M");
+    return InvalidArgument("ADX period \"" + text +
+                           "\" must be start/duration, e.g. 2024-07-01/P1M");
   WJ_ASSIGN_OR_RETURN(Date start, ParseIsoDate(text.substr(0, slash)));
   std::string d = text.substr(slash + 1);
   PeriodType type;
-  if (d == "P1D") type = PeriodType::kDaily;
-  else if (d == "P7D" || d == "P1W") type = PeriodType::kWeekly;
-  else if (d == "P1M") type = PeriodType::kMonthly;
-  else if (d == "P2M") type = PeriodType::kBiMonthly;
-  else if (d == "P3M") type = PeriodType::kQuarterly;
-  else if (d == "P6M") type = PeriodType::kSixMonthly;
+  if (d == "P1D")
+    type = PeriodType::kDaily;
+  else if (d == "P7D" || d == "P1W")
+    type = PeriodType::kWeekly;
+  else if (d == "P1M")
+    type = PeriodType::kMonthly;
+  else if (d == "P2M")
+    type = PeriodType::kBiMonthly;
+  else if (d == "P3M")
+    type = PeriodType::kQuarterly;
+  else if (d == "P6M")
+    type = PeriodType::kSixMonthly;
   else if (d == "P1Y" || d == "P12M") {
     unsigned m = MonthOf(start);
-    type = m == 4 ? PeriodType::kFinancialApril : m == 7 ? PeriodType::kFinancialJuly
-           : m == 10 ? PeriodType::kFinancialOct : PeriodType::kYearly;
+    type = m == 4    ? PeriodType::kFinancialApril
+           : m == 7  ? PeriodType::kFinancialJuly
+           : m == 10 ? PeriodType::kFinancialOct
+                     : PeriodType::kYearly;
   } else {
-    return InvalidArgument("ADX period \"" + text + "\" has a duration weijian does not know (P1D, "
+    return InvalidArgument("ADX period \"" + text +
+                           "\" has a duration weijian does not know (P1D, "
                            "P7D, P1M, P2M, P3M, P6M, P1Y)");
   }
   Period p = PeriodContaining(type, start);
   if (p.start != start)
     return InvalidArgument("ADX period \"" + text + "\" does not start where a " +
-                           PeriodTypeName(type) + " period starts (" + FormatIsoDate(p.start) + ")");
+                           PeriodTypeName(type) + " period starts (" + FormatIsoDate(p.start) +
+                           ")");
   return p;
 }
 
 std::string AdxPeriod(const Period& p) {
   const char* d = "P1Y";
   switch (p.type) {
-    case PeriodType::kDaily: d = "P1D"; break;
-    case PeriodType::kWeekly: d = "P7D"; break;
-    case PeriodType::kMonthly: d = "P1M"; break;
-    case PeriodType::kBiMonthly: d = "P2M"; break;
-    case PeriodType::kQuarterly: d = "P3M"; break;
-    case PeriodType::kSixMonthly: d = "P6M"; break;
-    default: break;
+    case PeriodType::kDaily:
+      d = "P1D";
+      break;
+    case PeriodType::kWeekly:
+      d = "P7D";
+      break;
+    case PeriodType::kMonthly:
+      d = "P1M";
+      break;
+    case PeriodType::kBiMonthly:
+      d = "P2M";
+      break;
+    case PeriodType::kQuarterly:
+      d = "P3M";
+      break;
+    case PeriodType::kSixMonthly:
+      d = "P6M";
+      break;
+    default:
+      break;
   }
   return FormatIsoDate(p.start) + "/" + d;
 }
@@ -92,7 +115,8 @@ class AdxReader {
       if (t.starts_with("<!--")) continue;
       if (t.starts_with("</")) break;  // the root's end
       std::string name = ElementName(t);
-      if (name != prefix_ + "group") return Fail("unexpected element <" + name + "> (expected <group>)");
+      if (name != prefix_ + "group")
+        return Fail("unexpected element <" + name + "> (expected <group>)");
       std::string group = t;
       if (!t.ends_with("/>")) WJ_RETURN_IF_ERROR(ReadUntilClose(group, "</" + name));
       WJ_RETURN_IF_ERROR(Group(group));
@@ -170,7 +194,8 @@ class AdxReader {
     pugi::xml_document doc;
     std::string closed = tag.ends_with("/>") ? tag : tag + "</" + root_name_ + ">";
     if (!doc.load_string(closed.c_str())) return Fail("the root element is not well-formed XML");
-    std::string ns_attr = prefix_.empty() ? "xmlns" : "xmlns:" + prefix_.substr(0, prefix_.size() - 1);
+    std::string ns_attr =
+        prefix_.empty() ? "xmlns" : "xmlns:" + prefix_.substr(0, prefix_.size() - 1);
     std::string ns = doc.first_child().attribute(ns_attr.c_str()).as_string();
     if (ns != kAdxNamespace)
       return InvalidArgument("this is not ADX 1.0: the namespace is \"" + ns + "\", expected \"" +
@@ -179,9 +204,9 @@ class AdxReader {
   }
 
   // The option combo of `combo` whose options are the ones named by category code → option code.
-  const storage::CategoryOptionComboRecord* ComboFor(const std::string& combo_uid,
-                                                     const std::map<std::string, std::string>& by_category,
-                                                     std::string& problem) {
+  const storage::CategoryOptionComboRecord* ComboFor(
+      const std::string& combo_uid, const std::map<std::string, std::string>& by_category,
+      std::string& problem) {
     const auto* combo = cat_.CategoryCombos().ByUid(combo_uid);
     if (!combo) return nullptr;
     std::vector<std::string> options;
@@ -226,19 +251,23 @@ class AdxReader {
     std::string period_text = g.attribute("period").as_string();
     std::string aoc = g.attribute("attributeOptionCombo").as_string();
     std::string period_id;
-    if (ds.empty()) group_problem = "the group has no dataSet", group_field = "dataSet";
-    else if (ou.empty()) group_problem = "the group has no orgUnit", group_field = "orgUnit";
-    else if (period_text.empty()) group_problem = "the group has no period", group_field = "period";
+    if (ds.empty())
+      group_problem = "the group has no dataSet", group_field = "dataSet";
+    else if (ou.empty())
+      group_problem = "the group has no orgUnit", group_field = "orgUnit";
+    else if (period_text.empty())
+      group_problem = "the group has no period", group_field = "period";
     else {
       auto p = ParseAdxPeriod(period_text);
-      if (!p.ok()) group_problem = p.status().message(), group_field = "period";
-      else period_id = p->Id();
+      if (!p.ok())
+        group_problem = p.status().message(), group_field = "period";
+      else
+        period_id = p->Id();
     }
     const storage::DataSetRecord* data_set = ds.empty() ? nullptr : cat_.DataSets().ByUidOrCode(ds);
     if (group_problem.empty() && !data_set)
       group_problem = "unknown data set " + ds, group_field = "dataSet";
-    if (group_problem.empty() && g.attribute("completeDate"))
-      sink_.Complete(ds, period_id, ou);
+    if (group_problem.empty() && g.attribute("completeDate")) sink_.Complete(ds, period_id, ou);
     std::map<std::string, std::string> attribute_categories;
     for (auto a : g.attributes()) {
       std::string n = a.name();
@@ -249,8 +278,10 @@ class AdxReader {
     }
     if (group_problem.empty() && aoc.empty() && !attribute_categories.empty()) {
       const auto* coc = ComboFor(data_set->combo_uid, attribute_categories, group_problem);
-      if (coc) aoc = coc->uid;
-      else group_field = "attributeOptionCombo";
+      if (coc)
+        aoc = coc->uid;
+      else
+        group_field = "attributeOptionCombo";
     }
     for (pugi::xml_node dv : g.children()) {
       if (dv.type() != pugi::node_element) continue;
@@ -292,8 +323,10 @@ class AdxReader {
           if (combo) {
             std::string problem;
             const auto* coc = ComboFor(combo->uid, categories, problem);
-            if (coc) row.in.category_option_combo = coc->uid;
-            else row.problem = problem, row.problem_field = "categoryOptionCombo";
+            if (coc)
+              row.in.category_option_combo = coc->uid;
+            else
+              row.problem = problem, row.problem_field = "categoryOptionCombo";
           }
         }
       }

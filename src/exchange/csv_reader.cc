@@ -9,13 +9,32 @@ namespace weijian::exchange::internal {
 
 namespace {
 
-enum Column { kDe, kPe, kOu, kCoc, kAoc, kValue, kStoredBy, kLastUpdated, kComment, kFollowup, kDeleted };
-const std::map<std::string, Column> kColumns = {
-    {"dataelement", kDe},      {"period", kPe},       {"orgunit", kOu},
-    {"catoptcombo", kCoc},     {"categoryoptioncombo", kCoc},
-    {"attroptcombo", kAoc},    {"attributeoptioncombo", kAoc},
-    {"value", kValue},         {"storedby", kStoredBy}, {"lastupdated", kLastUpdated},
-    {"comment", kComment},     {"followup", kFollowup}, {"deleted", kDeleted}};
+enum Column {
+  kDe,
+  kPe,
+  kOu,
+  kCoc,
+  kAoc,
+  kValue,
+  kStoredBy,
+  kLastUpdated,
+  kComment,
+  kFollowup,
+  kDeleted
+};
+const std::map<std::string, Column> kColumns = {{"dataelement", kDe},
+                                                {"period", kPe},
+                                                {"orgunit", kOu},
+                                                {"catoptcombo", kCoc},
+                                                {"categoryoptioncombo", kCoc},
+                                                {"attroptcombo", kAoc},
+                                                {"attributeoptioncombo", kAoc},
+                                                {"value", kValue},
+                                                {"storedby", kStoredBy},
+                                                {"lastupdated", kLastUpdated},
+                                                {"comment", kComment},
+                                                {"followup", kFollowup},
+                                                {"deleted", kDeleted}};
 
 class CsvReader {
  public:
@@ -48,19 +67,36 @@ class CsvReader {
             if (c < 0) continue;
             std::string& f = fields[i];
             switch (static_cast<Column>(c)) {
-              case kDe: row.in.data_element = std::move(f); break;
-              case kPe: row.in.period = std::move(f); break;
-              case kOu: row.in.org_unit = std::move(f); break;
-              case kCoc: row.in.category_option_combo = std::move(f); break;
-              case kAoc: row.in.attribute_option_combo = std::move(f); break;
-              case kValue: row.in.value = std::move(f); break;
-              case kComment: row.in.comment = std::move(f); break;
+              case kDe:
+                row.in.data_element = std::move(f);
+                break;
+              case kPe:
+                row.in.period = std::move(f);
+                break;
+              case kOu:
+                row.in.org_unit = std::move(f);
+                break;
+              case kCoc:
+                row.in.category_option_combo = std::move(f);
+                break;
+              case kAoc:
+                row.in.attribute_option_combo = std::move(f);
+                break;
+              case kValue:
+                row.in.value = std::move(f);
+                break;
+              case kComment:
+                row.in.comment = std::move(f);
+                break;
               case kFollowup:
                 if (!f.empty()) row.in.followup = (f == "true" || f == "TRUE" || f == "1");
                 break;
-              case kDeleted: row.deleted = (f == "true" || f == "TRUE"); break;
+              case kDeleted:
+                row.deleted = (f == "true" || f == "TRUE");
+                break;
               case kStoredBy:
-              case kLastUpdated: break;  // kept by the store itself
+              case kLastUpdated:
+                break;  // kept by the store itself
             }
           }
         }
@@ -75,7 +111,8 @@ class CsvReader {
  private:
   Status Fail(const std::string& why) {
     if (!in_.error().ok()) return in_.error();
-    return InvalidArgument("the CSV cannot be read: " + why + " (line " + std::to_string(line_) + ")");
+    return InvalidArgument("the CSV cannot be read: " + why + " (line " + std::to_string(line_) +
+                           ")");
   }
 
   Status Header(const std::vector<std::string>& names) {
@@ -85,11 +122,15 @@ class CsvReader {
     for (std::size_t i = 0; i < names.size(); ++i) {
       std::string n;
       for (char c : names[i])
-        if (c != ' ' && c != '_') n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (c != ' ' && c != '_')
+          n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       auto it = kColumns.find(n);
       if (it == kColumns.end()) {
-        if (i == 0) return Fail("the first line must be the header (dataelement,period,orgunit,"
-                                "catoptcombo,attroptcombo,value,…); found \"" + names[i] + "\"");
+        if (i == 0)
+          return Fail(
+              "the first line must be the header (dataelement,period,orgunit,"
+              "catoptcombo,attroptcombo,value,…); found \"" +
+              names[i] + "\"");
         return Fail("unknown column \"" + names[i] + "\" in the header");
       }
       column_of_[i] = it->second;
@@ -152,8 +193,9 @@ class CsvReader {
         return true;
       } else {  // '"'
         if (!fields.back().empty() || was_quoted)
-          return Fail("a quote in the middle of a field (quote the whole field and double the "
-                      "quotes inside it)");
+          return Fail(
+              "a quote in the middle of a field (quote the whole field and double the "
+              "quotes inside it)");
         quoted = was_quoted = true;
       }
     }

@@ -20,9 +20,12 @@ const T* Lookup(const metadata::RecordIndex<T>& index, IdScheme scheme, const st
 
 const char* SchemeWord(IdScheme s) {
   switch (s) {
-    case IdScheme::kUid: return "uid";
-    case IdScheme::kCode: return "code";
-    case IdScheme::kName: return "name";
+    case IdScheme::kUid:
+      return "uid";
+    case IdScheme::kCode:
+      return "code";
+    case IdScheme::kName:
+      return "name";
   }
   return "id";
 }
@@ -80,17 +83,19 @@ Result<ResolvedValue> ValueResolver::Resolve(const DataValueInput& in, bool for_
   if (in.org_unit.empty()) return InvalidArgument("is required", "orgUnit");
   r.org_unit = Unit(in.org_unit);
   if (!r.org_unit)
-    return Conflict(std::string("unknown org unit ") + SchemeWord(schemes.org_unit) + " " +
-                        in.org_unit,
-                    "orgUnit");
+    return Conflict(
+        std::string("unknown org unit ") + SchemeWord(schemes.org_unit) + " " + in.org_unit,
+        "orgUnit");
 
   // The data set that collects this element for this unit with this period type.
   auto sit = sets_of_.find(r.data_element->id);
-  if (sit == sets_of_.end()) sit = sets_of_.emplace(r.data_element->id, cat.DataSetsOf(*r.data_element)).first;
+  if (sit == sets_of_.end())
+    sit = sets_of_.emplace(r.data_element->id, cat.DataSetsOf(*r.data_element)).first;
   const auto& sets = sit->second;
   if (sets.empty())
-    return Conflict("data element " + r.data_element->name + " is not in any data set, so no "
-                    "period type or org units are defined for it",
+    return Conflict("data element " + r.data_element->name +
+                        " is not in any data set, so no "
+                        "period type or org units are defined for it",
                     "dataElement");
   const storage::DataSetRecord* assigned = nullptr;
   for (const auto* ds : sets)
@@ -106,8 +111,9 @@ Result<ResolvedValue> ValueResolver::Resolve(const DataValueInput& in, bool for_
                         " (" + r.org_unit->name + ") is not assigned data set " + sets[0]->name,
                     "orgUnit");
   if (!r.data_set)
-    return Conflict("period " + in.period + " is " + PeriodTypeName(r.period.type) + ", but data set " +
-                        assigned->name + " is reported " + assigned->period_type,
+    return Conflict("period " + in.period + " is " + PeriodTypeName(r.period.type) +
+                        ", but data set " + assigned->name + " is reported " +
+                        assigned->period_type,
                     "period");
   if (r.data_set->open_future_periods <= 0 && r.period.start > today_)
     return Conflict("period " + in.period + " lies in the future; data set " + r.data_set->name +
@@ -117,7 +123,8 @@ Result<ResolvedValue> ValueResolver::Resolve(const DataValueInput& in, bool for_
   // Ids are SQLite rowids, far below 2^32: one integer key holds the pair.
   const std::int64_t pair = (r.data_set->id << 32) | r.data_element->id;
   auto cit = combo_of_.find(pair);
-  if (cit == combo_of_.end()) cit = combo_of_.emplace(pair, cat.ComboOf(*r.data_set, *r.data_element)).first;
+  if (cit == combo_of_.end())
+    cit = combo_of_.emplace(pair, cat.ComboOf(*r.data_set, *r.data_element)).first;
   const auto* combo = cit->second;
   if (in.category_option_combo.empty()) {
     r.coc = cat.DefaultCoc();
@@ -144,8 +151,10 @@ Result<ResolvedValue> ValueResolver::Resolve(const DataValueInput& in, bool for_
       return Conflict("unknown attribute option combo " + in.attribute_option_combo,
                       "attributeOptionCombo");
     if (r.aoc->combo_uid != r.data_set->combo_uid)
-      return Conflict("attribute option combo " + r.aoc->name + " does not belong to the "
-                      "attribute combo of data set " + r.data_set->name,
+      return Conflict("attribute option combo " + r.aoc->name +
+                          " does not belong to the "
+                          "attribute combo of data set " +
+                          r.data_set->name,
                       "attributeOptionCombo");
   }
   if (!for_delete) {
@@ -274,11 +283,15 @@ Result<json> DataValueService::Form(const Catalog& cat, const std::string& data_
       cocs.push_back({{"id", coc->uid}, {"name", coc->name}});
       ++expected;
     }
-    json ej = {{"id", de->uid}, {"code", de->code}, {"name", de->name},
-               {"shortName", de->short_name}, {"valueType", de->value_type},
-               {"aggregationType", de->aggregation_type},
-               {"categoryCombo", {{"id", combo ? combo->uid : ""}, {"name", combo ? combo->name : ""}}},
-               {"categoryOptionCombos", cocs}};
+    json ej = {
+        {"id", de->uid},
+        {"code", de->code},
+        {"name", de->name},
+        {"shortName", de->short_name},
+        {"valueType", de->value_type},
+        {"aggregationType", de->aggregation_type},
+        {"categoryCombo", {{"id", combo ? combo->uid : ""}, {"name", combo ? combo->name : ""}}},
+        {"categoryOptionCombos", cocs}};
     if (!de->description.empty()) ej["description"] = de->description;
     elements.push_back(std::move(ej));
   }
@@ -302,20 +315,25 @@ Result<json> DataValueService::Form(const Catalog& cat, const std::string& data_
       values.push_back(DataValueJson(cat, v, pe->Id()));
     }
     const auto* aoc = cat.DefaultCoc();
-    WJ_ASSIGN_OR_RETURN(auto reg, store_.GetComplete(ds->id, *period_id, ou->id, aoc ? aoc->id : 0));
+    WJ_ASSIGN_OR_RETURN(auto reg,
+                        store_.GetComplete(ds->id, *period_id, ou->id, aoc ? aoc->id : 0));
     if (reg)
       complete = {{"completedBy", reg->completed_by}, {"date", FormatTimestamp(reg->created)}};
   }
   return json{
-      {"dataSet", {{"id", ds->uid}, {"code", ds->code}, {"name", ds->name},
-                   {"periodType", ds->period_type}}},
-      {"period", {{"id", pe->Id()}, {"startDate", FormatIsoDate(pe->start)},
-                  {"endDate", FormatIsoDate(pe->end)}}},
+      {"dataSet",
+       {{"id", ds->uid}, {"code", ds->code}, {"name", ds->name}, {"periodType", ds->period_type}}},
+      {"period",
+       {{"id", pe->Id()},
+        {"startDate", FormatIsoDate(pe->start)},
+        {"endDate", FormatIsoDate(pe->end)}}},
       {"orgUnit", {{"id", ou->uid}, {"code", ou->code}, {"name", ou->name}, {"level", ou->level}}},
       {"dataElements", elements},
       {"dataValues", values},
-      {"completeness", {{"expected", expected}, {"entered", entered},
-                        {"percent", expected ? 100.0 * entered / expected : 0.0}}},
+      {"completeness",
+       {{"expected", expected},
+        {"entered", entered},
+        {"percent", expected ? 100.0 * entered / expected : 0.0}}},
       {"complete", complete},
   };
 }

@@ -8,11 +8,10 @@
 
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "core/period.h"
 #include "metadata/catalog.h"
@@ -61,8 +60,7 @@ struct ResolvedValue {
 // once, not ten million times.
 class ValueResolver {
  public:
-  ValueResolver(const Catalog& catalog, IdSchemes schemes)
-      : cat_(catalog), schemes_(schemes) {}
+  ValueResolver(const Catalog& catalog, IdSchemes schemes) : cat_(catalog), schemes_(schemes) {}
   // Resolves and validates without writing. `for_delete` skips the value check.
   Result<ResolvedValue> Resolve(const DataValueInput& in, bool for_delete = false);
   const Catalog& catalog() const { return cat_; }

@@ -17,9 +17,12 @@ template <typename T>
 std::string Id(const T* r, IdScheme scheme) {
   if (!r) return "";
   switch (scheme) {
-    case IdScheme::kCode: return r->code.empty() ? r->uid : r->code;
-    case IdScheme::kName: return r->name;
-    case IdScheme::kUid: return r->uid;
+    case IdScheme::kCode:
+      return r->code.empty() ? r->uid : r->code;
+    case IdScheme::kName:
+      return r->name;
+    case IdScheme::kUid:
+      return r->uid;
   }
   return r->uid;
 }
@@ -38,12 +41,23 @@ std::string XmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -69,10 +83,14 @@ Status ParseExportOption(ExportOptions& o, const std::string& name, const std::s
     return Status::Ok();
   }
   if (name == "format") {
-    if (value == "json") o.format = ImportFormat::kJson;
-    else if (value == "csv") o.format = ImportFormat::kCsv;
-    else if (value == "adx") o.format = ImportFormat::kAdx;
-    else return InvalidArgument("must be json, csv or adx", name);
+    if (value == "json")
+      o.format = ImportFormat::kJson;
+    else if (value == "csv")
+      o.format = ImportFormat::kCsv;
+    else if (value == "adx")
+      o.format = ImportFormat::kAdx;
+    else
+      return InvalidArgument("must be json, csv or adx", name);
     return Status::Ok();
   }
   return InvalidArgument("unknown export option", name);
@@ -113,7 +131,8 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
   }
   std::set<std::string> wanted(o.periods.begin(), o.periods.end());
   for (const auto& p : o.periods)
-    if (auto parsed = ParsePeriod(p); !parsed.ok()) return InvalidArgument(parsed.status().message(), "period");
+    if (auto parsed = ParsePeriod(p); !parsed.ok())
+      return InvalidArgument(parsed.status().message(), "period");
   std::map<std::int64_t, Period> period_of;
   for (const auto& r : stored_periods) {
     auto p = ParsePeriod(r.iso);
@@ -156,88 +175,105 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
   std::tuple<std::int64_t, std::int64_t, std::int64_t> group{-1, -1, -1};
 
   switch (o.format) {
-    case ImportFormat::kJson: buf += "{\"dataSet\":" + json(Id(ds0, schemes.data_element)).dump() + ",\"dataValues\":["; break;
-    case ImportFormat::kCsv: buf += "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,followup,deleted\n"; break;
-    case ImportFormat::kAdx: buf += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<adx xmlns=\"urn:ihe:qrph:adx:2015\" exported=\"" + FormatTimestamp(NowMillis()) + "\">\n"; break;
+    case ImportFormat::kJson:
+      buf += "{\"dataSet\":" + json(Id(ds0, schemes.data_element)).dump() + ",\"dataValues\":[";
+      break;
+    case ImportFormat::kCsv:
+      buf +=
+          "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,"
+          "followup,deleted\n";
+      break;
+    case ImportFormat::kAdx:
+      buf +=
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<adx xmlns=\"urn:ihe:qrph:adx:2015\" "
+          "exported=\"" +
+          FormatTimestamp(NowMillis()) + "\">\n";
+      break;
   }
-  Status s = values.store().ExportDataValues(filter, [&](const storage::DataValueRecord& v) -> Status {
-    const auto* de = cat.DataElements().ById(v.key.data_element_id);
-    const auto* ou = cat.OrgUnits().ById(v.key.org_unit_id);
-    const auto* coc = cat.CategoryOptionCombos().ById(v.key.coc_id);
-    const auto* aoc = cat.CategoryOptionCombos().ById(v.key.aoc_id);
-    const Period& pe = period_of.at(v.key.period_id);
-    switch (o.format) {
-      case ImportFormat::kJson: {
-        json j = {{"dataElement", Id(de, schemes.data_element)},
-                  {"period", pe.Id()},
-                  {"orgUnit", Id(ou, schemes.org_unit)},
-                  {"categoryOptionCombo", Id(coc, schemes.category_option_combo)},
-                  {"attributeOptionCombo", Id(aoc, schemes.category_option_combo)},
-                  {"value", v.value},
-                  {"storedBy", v.stored_by},
-                  {"created", FormatTimestamp(v.created)},
-                  {"lastUpdated", FormatTimestamp(v.last_updated)},
-                  {"comment", v.comment},
-                  {"followup", v.followup}};
-        if (v.deleted) j["deleted"] = true;
-        if (n) buf += ',';
-        buf += j.dump();
-        break;
-      }
-      case ImportFormat::kCsv:
-        buf += CsvField(Id(de, schemes.data_element)) + ',' + pe.Id() + ',' +
-               CsvField(Id(ou, schemes.org_unit)) + ',' +
-               CsvField(Id(coc, schemes.category_option_combo)) + ',' +
-               CsvField(Id(aoc, schemes.category_option_combo)) + ',' + CsvField(v.value) + ',' +
-               CsvField(v.stored_by) + ',' + FormatTimestamp(v.last_updated) + ',' +
-               CsvField(v.comment) + ',' + (v.followup ? "true" : "false") + ',' +
-               (v.deleted ? "true" : "false") + '\n';
-        break;
-      case ImportFormat::kAdx: {
-        std::tuple<std::int64_t, std::int64_t, std::int64_t> g{v.key.org_unit_id, v.key.period_id,
-                                                               v.key.aoc_id};
-        if (g != group) {
-          if (std::get<0>(group) != -1) buf += "  </group>\n";
-          buf += "  <group dataSet=\"" + XmlEscape(Id(ds0, schemes.data_element)) + "\" orgUnit=\"" +
-                 XmlEscape(Id(ou, schemes.org_unit)) + "\" period=\"" + internal::AdxPeriod(pe) +
-                 "\" attributeOptionCombo=\"" + XmlEscape(Id(aoc, schemes.category_option_combo)) +
-                 "\">\n";
-          group = g;
-        }
-        buf += "    <dataValue dataElement=\"" + XmlEscape(Id(de, schemes.data_element)) + "\"";
-        // Disaggregation as one attribute per category code, as ADX wants it.
-        const auto* combo = coc ? cat.CategoryCombos().ByUid(coc->combo_uid) : nullptr;
-        if (combo && combo->uid != metadata::kDefaultCategoryComboUid) {
-          for (const auto& cat_uid : combo->category_uids) {
-            const auto* category = cat.Categories().ByUid(cat_uid);
-            for (const auto& opt : coc->option_uids)
-              if (category && std::find(category->option_uids.begin(), category->option_uids.end(),
-                                        opt) != category->option_uids.end())
-                buf += " " + category->code + "=\"" +
-                       XmlEscape(cat.CategoryOptions().ByUid(opt)->code) + "\"";
+  Status s =
+      values.store().ExportDataValues(filter, [&](const storage::DataValueRecord& v) -> Status {
+        const auto* de = cat.DataElements().ById(v.key.data_element_id);
+        const auto* ou = cat.OrgUnits().ById(v.key.org_unit_id);
+        const auto* coc = cat.CategoryOptionCombos().ById(v.key.coc_id);
+        const auto* aoc = cat.CategoryOptionCombos().ById(v.key.aoc_id);
+        const Period& pe = period_of.at(v.key.period_id);
+        switch (o.format) {
+          case ImportFormat::kJson: {
+            json j = {{"dataElement", Id(de, schemes.data_element)},
+                      {"period", pe.Id()},
+                      {"orgUnit", Id(ou, schemes.org_unit)},
+                      {"categoryOptionCombo", Id(coc, schemes.category_option_combo)},
+                      {"attributeOptionCombo", Id(aoc, schemes.category_option_combo)},
+                      {"value", v.value},
+                      {"storedBy", v.stored_by},
+                      {"created", FormatTimestamp(v.created)},
+                      {"lastUpdated", FormatTimestamp(v.last_updated)},
+                      {"comment", v.comment},
+                      {"followup", v.followup}};
+            if (v.deleted) j["deleted"] = true;
+            if (n) buf += ',';
+            buf += j.dump();
+            break;
+          }
+          case ImportFormat::kCsv:
+            buf += CsvField(Id(de, schemes.data_element)) + ',' + pe.Id() + ',' +
+                   CsvField(Id(ou, schemes.org_unit)) + ',' +
+                   CsvField(Id(coc, schemes.category_option_combo)) + ',' +
+                   CsvField(Id(aoc, schemes.category_option_combo)) + ',' + CsvField(v.value) +
+                   ',' + CsvField(v.stored_by) + ',' + FormatTimestamp(v.last_updated) + ',' +
+                   CsvField(v.comment) + ',' + (v.followup ? "true" : "false") + ',' +
+                   (v.deleted ? "true" : "false") + '\n';
+            break;
+          case ImportFormat::kAdx: {
+            std::tuple<std::int64_t, std::int64_t, std::int64_t> g{v.key.org_unit_id,
+                                                                   v.key.period_id, v.key.aoc_id};
+            if (g != group) {
+              if (std::get<0>(group) != -1) buf += "  </group>\n";
+              buf += "  <group dataSet=\"" + XmlEscape(Id(ds0, schemes.data_element)) +
+                     "\" orgUnit=\"" + XmlEscape(Id(ou, schemes.org_unit)) + "\" period=\"" +
+                     internal::AdxPeriod(pe) + "\" attributeOptionCombo=\"" +
+                     XmlEscape(Id(aoc, schemes.category_option_combo)) + "\">\n";
+              group = g;
+            }
+            buf += "    <dataValue dataElement=\"" + XmlEscape(Id(de, schemes.data_element)) + "\"";
+            // Disaggregation as one attribute per category code, as ADX wants it.
+            const auto* combo = coc ? cat.CategoryCombos().ByUid(coc->combo_uid) : nullptr;
+            if (combo && combo->uid != metadata::kDefaultCategoryComboUid) {
+              for (const auto& cat_uid : combo->category_uids) {
+                const auto* category = cat.Categories().ByUid(cat_uid);
+                for (const auto& opt : coc->option_uids)
+                  if (category &&
+                      std::find(category->option_uids.begin(), category->option_uids.end(), opt) !=
+                          category->option_uids.end())
+                    buf += " " + category->code + "=\"" +
+                           XmlEscape(cat.CategoryOptions().ByUid(opt)->code) + "\"";
+              }
+            }
+            bool text = de && !metadata::IsNumericValueType(de->value_type);
+            if (!text) buf += " value=\"" + XmlEscape(v.value) + "\"";
+            // ADX has no follow-up mark; this attribute (read back by weijian, ignored elsewhere as
+            // an unknown category) keeps it across a round trip.
+            if (v.followup) buf += " followup=\"true\"";
+            if (text || !v.comment.empty()) {
+              buf += "><annotation>" + XmlEscape(text ? v.value : v.comment) +
+                     "</annotation></dataValue>\n";
+            } else {
+              buf += "/>\n";
+            }
+            break;
           }
         }
-        bool text = de && !metadata::IsNumericValueType(de->value_type);
-        if (!text) buf += " value=\"" + XmlEscape(v.value) + "\"";
-        // ADX has no follow-up mark; this attribute (read back by weijian, ignored elsewhere as
-        // an unknown category) keeps it across a round trip.
-        if (v.followup) buf += " followup=\"true\"";
-        if (text || !v.comment.empty()) {
-          buf += "><annotation>" + XmlEscape(text ? v.value : v.comment) + "</annotation></dataValue>\n";
-        } else {
-          buf += "/>\n";
-        }
-        break;
-      }
-    }
-    ++n;
-    flush(false);
-    return Status::Ok();
-  });
+        ++n;
+        flush(false);
+        return Status::Ok();
+      });
   WJ_RETURN_IF_ERROR(s);
   switch (o.format) {
-    case ImportFormat::kJson: buf += "]}\n"; break;
-    case ImportFormat::kCsv: break;
+    case ImportFormat::kJson:
+      buf += "]}\n";
+      break;
+    case ImportFormat::kCsv:
+      break;
     case ImportFormat::kAdx:
       if (std::get<0>(group) != -1) buf += "  </group>\n";
       buf += "</adx>\n";

@@ -1,13 +1,13 @@
 #include "exchange/import.h"
 
 #include <fcntl.h>
+#include <simdjson.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
-#include <tuple>
 #include <map>
-#include <simdjson.h>
+#include <tuple>
 
 #include "core/date.h"
 #include "core/uid.h"
@@ -19,9 +19,12 @@ using nlohmann::json;
 
 const char* ImportFormatName(ImportFormat f) {
   switch (f) {
-    case ImportFormat::kJson: return "json";
-    case ImportFormat::kCsv: return "csv";
-    case ImportFormat::kAdx: return "adx";
+    case ImportFormat::kJson:
+      return "json";
+    case ImportFormat::kCsv:
+      return "csv";
+    case ImportFormat::kAdx:
+      return "adx";
   }
   return "json";
 }
@@ -52,11 +55,16 @@ Status ParseImportOption(ImportOptions& o, const std::string& name, const std::s
     return Status::Ok();
   }
   if (name == "importStrategy") {
-    if (value == "CREATE_AND_UPDATE" || value == "NEW_AND_UPDATES") o.strategy = storage::WriteMode::kUpsert;
-    else if (value == "CREATE" || value == "NEW") o.strategy = storage::WriteMode::kCreateOnly;
-    else if (value == "UPDATE" || value == "UPDATES") o.strategy = storage::WriteMode::kUpdateOnly;
-    else if (value == "DELETE" || value == "DELETES") o.strategy = storage::WriteMode::kDelete;
-    else return InvalidArgument("must be CREATE_AND_UPDATE, CREATE, UPDATE or DELETE", name);
+    if (value == "CREATE_AND_UPDATE" || value == "NEW_AND_UPDATES")
+      o.strategy = storage::WriteMode::kUpsert;
+    else if (value == "CREATE" || value == "NEW")
+      o.strategy = storage::WriteMode::kCreateOnly;
+    else if (value == "UPDATE" || value == "UPDATES")
+      o.strategy = storage::WriteMode::kUpdateOnly;
+    else if (value == "DELETE" || value == "DELETES")
+      o.strategy = storage::WriteMode::kDelete;
+    else
+      return InvalidArgument("must be CREATE_AND_UPDATE, CREATE, UPDATE or DELETE", name);
     return Status::Ok();
   }
   if (name == "dryRun") {
@@ -66,9 +74,12 @@ Status ParseImportOption(ImportOptions& o, const std::string& name, const std::s
     return Status::Ok();
   }
   if (name == "atomicMode") {
-    if (value == "ALL") o.atomic = true;
-    else if (value == "NONE") o.atomic = false;
-    else return InvalidArgument("must be ALL or NONE", name);
+    if (value == "ALL")
+      o.atomic = true;
+    else if (value == "NONE")
+      o.atomic = false;
+    else
+      return InvalidArgument("must be ALL or NONE", name);
     return Status::Ok();
   }
   return InvalidArgument("unknown import option", name);
@@ -78,8 +89,11 @@ json ImportSummary::ToJson() const {
   auto list = [](const std::vector<ImportConflict>& v) {
     json a = json::array();
     for (const auto& c : v)
-      a.push_back({{"object", c.object}, {"value", c.value}, {"errorCode", c.error_code},
-                   {"property", c.property}, {"indexes", c.indexes}});
+      a.push_back({{"object", c.object},
+                   {"value", c.value},
+                   {"errorCode", c.error_code},
+                   {"property", c.property},
+                   {"indexes", c.indexes}});
     return a;
   };
   json j = {{"responseType", "ImportSummary"},
@@ -88,8 +102,11 @@ json ImportSummary::ToJson() const {
             {"format", format},
             {"dryRun", dry_run},
             {"rows", rows},
-            {"importCount", {{"imported", counts.imported}, {"updated", counts.updated},
-                             {"ignored", counts.ignored}, {"deleted", counts.deleted}}},
+            {"importCount",
+             {{"imported", counts.imported},
+              {"updated", counts.updated},
+              {"ignored", counts.ignored},
+              {"deleted", counts.deleted}}},
             {"conflicts", list(conflicts)}};
   if (!warnings.empty()) j["warnings"] = list(warnings);
   j["dataSetComplete"] = !completed.empty();
@@ -121,7 +138,8 @@ class FileByteSource final : public ByteSource {
     while (true) {
       ssize_t k = ::read(fd_, buf, n);
       if (k >= 0) return static_cast<std::size_t>(k);
-      if (errno != EINTR) return Unavailable(std::string("cannot read the file: ") + std::strerror(errno));
+      if (errno != EINTR)
+        return Unavailable(std::string("cannot read the file: ") + std::strerror(errno));
     }
   }
 
@@ -134,7 +152,8 @@ std::string CodeFor(const std::string& field, const std::string& message) {
   if (message.find("outside your org units") != std::string::npos) return "E_SCOPE";
   if (field == "dataElement") return "E_DATA_ELEMENT";
   if (field == "period") return "E_PERIOD";
-  if (field == "orgUnit") return message.find("not assigned") != std::string::npos ? "E_NOT_ASSIGNED" : "E_ORG_UNIT";
+  if (field == "orgUnit")
+    return message.find("not assigned") != std::string::npos ? "E_NOT_ASSIGNED" : "E_ORG_UNIT";
   if (field == "categoryOptionCombo") return "E_CATEGORY_OPTION_COMBO";
   if (field == "attributeOptionCombo") return "E_ATTRIBUTE_OPTION_COMBO";
   if (field == "value") return "E_VALUE";
@@ -151,8 +170,8 @@ class Importer final : public internal::RowSink {
   }
 
   Status Begin() {
-    WJ_ASSIGN_OR_RETURN(writer_, values_.store().BeginDataValueImport(options_.user,
-                                                                      summary_.import_id, NowMillis()));
+    WJ_ASSIGN_OR_RETURN(writer_, values_.store().BeginDataValueImport(
+                                     options_.user, summary_.import_id, NowMillis()));
     return Status::Ok();
   }
 
@@ -166,12 +185,13 @@ class Importer final : public internal::RowSink {
     auto r = resolver_.Resolve(row.in, remove);
     if (!r.ok()) {
       const std::string& f = r.status().field();
-      std::string object = f == "dataElement" ? row.in.data_element
-                           : f == "period"    ? row.in.period
-                           : f == "orgUnit"   ? row.in.org_unit
-                           : f == "categoryOptionCombo" ? row.in.category_option_combo
+      std::string object = f == "dataElement"            ? row.in.data_element
+                           : f == "period"               ? row.in.period
+                           : f == "orgUnit"              ? row.in.org_unit
+                           : f == "categoryOptionCombo"  ? row.in.category_option_combo
                            : f == "attributeOptionCombo" ? row.in.attribute_option_combo
-                           : f == "value" ? row.in.value : "";
+                           : f == "value"                ? row.in.value
+                                                         : "";
       AddConflict(summary_.conflicts, index, f, r.status().message(), object);
       return Status::Ok();
     }
@@ -220,9 +240,9 @@ class Importer final : public internal::RowSink {
     if (failed) summary_.counts = {0, 0, static_cast<int>(summary_.rows), 0};
     if (!failed && !options_.dry_run) WJ_RETURN_IF_ERROR(writer_->Commit());
     writer_.reset();  // rolls back what was not committed
-    summary_.status = failed ? "ERROR"
+    summary_.status = failed                                                        ? "ERROR"
                       : (!summary_.conflicts.empty() || !summary_.warnings.empty()) ? "WARNING"
-                                                                                   : "SUCCESS";
+                                                                                    : "SUCCESS";
     return std::move(summary_);
   }
 
@@ -238,8 +258,8 @@ class Importer final : public internal::RowSink {
     std::string id = p.Id();
     // Created inside the import's transaction, so a rolled-back import leaves no periods behind.
     WJ_ASSIGN_OR_RETURN(std::int64_t pid,
-                        writer_->EnsurePeriod({0, id, PeriodTypeName(p.type), FormatIsoDate(p.start),
-                                               FormatIsoDate(p.end)}));
+                        writer_->EnsurePeriod({0, id, PeriodTypeName(p.type),
+                                               FormatIsoDate(p.start), FormatIsoDate(p.end)}));
     period_ids_.emplace(key, pid);
     return pid;
   }
@@ -283,10 +303,13 @@ class Importer final : public internal::RowSink {
     if (it == where.end()) {
       if (list.size() >= kMaxGroups) {
         // Past this many distinct problems, the rest are counted under one heading.
-        key = "\x1f" "more";
+        key =
+            "\x1f"
+            "more";
         it = where.find(key);
         if (it == where.end()) {
-          list.push_back({"", "more conflicts of other kinds (fix the ones above first)", "E_MORE", "", {}});
+          list.push_back(
+              {"", "more conflicts of other kinds (fix the ones above first)", "E_MORE", "", {}});
           it = where.emplace(key, list.size() - 1).first;
         }
       } else {
@@ -356,10 +379,11 @@ Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
   // A payload that cannot be read is refused whole: the importer rolls back as it goes away.
   WJ_RETURN_IF_ERROR(read);
   WJ_ASSIGN_OR_RETURN(ImportSummary summary, importer->Finish());
-  if (!summary.dry_run && summary.status != "ERROR") summary.completed = importer->MarkComplete(catalog);
+  if (!summary.dry_run && summary.status != "ERROR")
+    summary.completed = importer->MarkComplete(catalog);
   if (!summary.dry_run) {
-    storage::DataImportRecord rec{summary.import_id, options.user, summary.format, NowMillis(),
-                                  summary.status, summary.ToJson().dump()};
+    storage::DataImportRecord rec{summary.import_id, options.user,   summary.format,
+                                  NowMillis(),       summary.status, summary.ToJson().dump()};
     WJ_RETURN_IF_ERROR(values.store().SaveImport(rec));
   }
   return summary;

@@ -9,10 +9,9 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "exchange/data_values.h"
 #include "storage/store.h"
@@ -41,8 +40,8 @@ struct ImportOptions {
 Status ParseImportOption(ImportOptions& o, const std::string& name, const std::string& value);
 
 struct ImportConflict {
-  std::string object;      // the offending identifier or value
-  std::string value;       // what is wrong, for a clerk to act on
+  std::string object;  // the offending identifier or value
+  std::string value;   // what is wrong, for a clerk to act on
   std::string error_code;
   std::string property;
   std::vector<std::int64_t> indexes;  // rows, 0-based, in file order

@@ -52,7 +52,8 @@ class JsonReader {
       int c = in_.Get();
       if (c == ',') continue;
       if (c == '}') break;
-      return Fail(c < 0 ? "the JSON ends in the middle" : "expected ',' or '}' in the dataValueSet");
+      return Fail(c < 0 ? "the JSON ends in the middle"
+                        : "expected ',' or '}' in the dataValueSet");
     }
     return End();
   }
@@ -68,14 +69,17 @@ class JsonReader {
   Status Fail(const std::string& why) {
     if (!in_.error().ok()) return in_.error();
     return InvalidArgument("the JSON cannot be read: " + why + " (at byte " +
-                           std::to_string(in_.offset()) + ", after row " + std::to_string(rows_) + ")");
+                           std::to_string(in_.offset()) + ", after row " + std::to_string(rows_) +
+                           ")");
   }
 
   void SkipSpace() {
     while (true) {
       int c = in_.Peek();
-      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') in_.Get();
-      else return;
+      if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+        in_.Get();
+      else
+        return;
     }
   }
 
@@ -129,9 +133,12 @@ class JsonReader {
         for (; i < w.size(); ++i) {
           char ch = w[i];
           if (in_string) {
-            if (escaped) escaped = false;
-            else if (ch == '\\') escaped = true;
-            else if (ch == '"') in_string = false;
+            if (escaped)
+              escaped = false;
+            else if (ch == '\\')
+              escaped = true;
+            else if (ch == '"')
+              in_string = false;
           } else if (ch == '"') {
             in_string = true;
           } else if (ch == '{' || ch == '[') {
@@ -211,7 +218,8 @@ class JsonReader {
       SkipSpace();
       c = in_.Get();
       if (c == ']') break;
-      if (c != ',') return Fail(c < 0 ? "the JSON ends inside \"dataValues\"" : "expected ',' between values");
+      if (c != ',')
+        return Fail(c < 0 ? "the JSON ends inside \"dataValues\"" : "expected ',' between values");
       if (batch.size() >= kBatchBytes) {
         batch.push_back(']');
         WJ_RETURN_IF_ERROR(ParseBatch(batch));
@@ -229,7 +237,8 @@ class JsonReader {
     batch.reserve(len + simdjson::SIMDJSON_PADDING);
     simdjson::ondemand::document doc;
     auto err = ondemand_.iterate(batch.data(), len, batch.capacity()).get(doc);
-    if (err) return Fail(std::string("the values are not valid JSON: ") + simdjson::error_message(err));
+    if (err)
+      return Fail(std::string("the values are not valid JSON: ") + simdjson::error_message(err));
     simdjson::ondemand::array arr;
     if ((err = doc.get_array().get(arr)))
       return Fail(std::string("the values are not valid JSON: ") + simdjson::error_message(err));
@@ -263,11 +272,13 @@ class JsonReader {
           if (type == simdjson::ondemand::json_type::string) {
             std::string_view sv;
             if ((err = v.get_string().get(sv)))
-              return Fail(std::string("a string is not valid (") + simdjson::error_message(err) + ")");
+              return Fail(std::string("a string is not valid (") + simdjson::error_message(err) +
+                          ")");
             *target = std::string(sv);
           } else if (type == simdjson::ondemand::json_type::number && key == "value") {
             std::string_view raw = v.raw_json_token();
-            while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.back()))) raw.remove_suffix(1);
+            while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.back())))
+              raw.remove_suffix(1);
             *target = std::string(raw);
           } else if (type != simdjson::ondemand::json_type::null) {
             row.problem = "\"" + std::string(key) + "\" must be a string";
@@ -281,8 +292,10 @@ class JsonReader {
             row.problem = "\"" + std::string(key) + "\" must be true or false";
             row.problem_field = std::string(key);
           }
-          if (key == "deleted") row.deleted = b;
-          else row.in.followup = b;
+          if (key == "deleted")
+            row.deleted = b;
+          else
+            row.in.followup = b;
         } else if (key == "storedBy" || key == "created" || key == "lastUpdated") {
           // Kept by the store itself: who wrote the value here, and when.
         } else {

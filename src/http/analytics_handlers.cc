@@ -37,18 +37,27 @@ Response Describe(const Request& req, App& app) {
   if (req.Header("content-type").find("json") != std::string::npos) {
     auto body = ParseJsonBody(req);
     if (!body.ok()) return ErrorResponse(body.status());
-    if (body->is_string()) text = body->get<std::string>();
+    if (body->is_string())
+      text = body->get<std::string>();
     else if (body->is_object() && body->contains("expression") && (*body)["expression"].is_string())
       text = (*body)["expression"];
-    else return ErrorResponse(409, "send the expression as text or {\"expression\": \"…\"}", "expression");
+    else
+      return ErrorResponse(409, "send the expression as text or {\"expression\": \"…\"}",
+                           "expression");
   }
   auto expr = analytics::Expression::Parse(text, *app.catalog());
   if (!expr.ok())
-    return JsonResponse({{"httpStatus", "Conflict"}, {"httpStatusCode", 409}, {"status", "ERROR"},
-                         {"message", expr.status().message()}, {"field", "expression"}},
+    return JsonResponse({{"httpStatus", "Conflict"},
+                         {"httpStatusCode", 409},
+                         {"status", "ERROR"},
+                         {"message", expr.status().message()},
+                         {"field", "expression"}},
                         409);
-  return JsonResponse({{"httpStatus", "OK"}, {"httpStatusCode", 200}, {"status", "OK"},
-                       {"message", "Valid"}, {"description", expr->description()}});
+  return JsonResponse({{"httpStatus", "OK"},
+                       {"httpStatusCode", 200},
+                       {"status", "OK"},
+                       {"message", "Valid"},
+                       {"description", expr->description()}});
 }
 }  // namespace
 

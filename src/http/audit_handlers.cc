@@ -37,7 +37,8 @@ Response ListAudits(const Request& req, App& app) {
   const metadata::OrgUnitRecord* within = nullptr;
   if (auto ou = req.Query("orgUnit")) {
     within = cat->OrgUnits().ByUidOrCode(*ou);
-    if (!within) return ErrorResponse(409, "no org unit with uid or code \"" + *ou + "\"", "orgUnit");
+    if (!within)
+      return ErrorResponse(409, "no org unit with uid or code \"" + *ou + "\"", "orgUnit");
     if (!auth::CanRead(who, *cat, within->id)) return OutsideScope(*within);
   }
   // Rows about a unit are shown when the unit is in scope; rows about no unit (sign-ins,
@@ -64,8 +65,12 @@ Response ListAudits(const Request& req, App& app) {
                                    : users_in_scope.count(r.username) > 0;
       if (!visible) continue;
     }
-    json j = {{"id", r.id},           {"type", r.type},       {"user", r.username},
-              {"object", r.object},   {"detail", r.detail},   {"address", r.address},
+    json j = {{"id", r.id},
+              {"type", r.type},
+              {"user", r.username},
+              {"object", r.object},
+              {"detail", r.detail},
+              {"address", r.address},
               {"created", FormatTimestamp(r.created)}};
     if (r.org_unit_id)
       if (const auto* u = cat->OrgUnits().ById(*r.org_unit_id))

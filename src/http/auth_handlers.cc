@@ -24,8 +24,8 @@ Result<std::map<std::string, std::string>> StringFields(const json& body,
 }
 
 std::string SessionCookie(const Request& req, const std::string& value, bool clear) {
-  std::string c = std::string(auth::kSessionCookie) + "=" + value +
-                  "; HttpOnly; SameSite=Strict; Path=/";
+  std::string c =
+      std::string(auth::kSessionCookie) + "=" + value + "; HttpOnly; SameSite=Strict; Path=/";
   if (clear) c += "; Max-Age=0";
   // Behind a TLS-terminating proxy the browser speaks https: keep the cookie off plain http.
   if (req.Header("x-forwarded-proto") == "https") c += "; Secure";
@@ -54,10 +54,12 @@ Response Login(const Request& req, App& app) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
   auto fields = StringFields(*body, {"username", "password"});
-  if (!fields.ok()) return ErrorResponse(Conflict(fields.status().message(), fields.status().field()));
+  if (!fields.ok())
+    return ErrorResponse(Conflict(fields.status().message(), fields.status().field()));
   for (const char* f : {"username", "password"})
     if (!fields->count(f)) return ErrorResponse(409, "is required", f);
-  auto result = app.auth().Login(fields->at("username"), fields->at("password"), req.remote_address);
+  auto result =
+      app.auth().Login(fields->at("username"), fields->at("password"), req.remote_address);
   if (!result.ok()) {
     Response r = ErrorResponse(result.status());
     if (result.status().code() == StatusCode::kResourceExhausted)
@@ -99,9 +101,10 @@ Response CreateToken(const Request& req, App& app) {
     } else if (it.key() == "expiresInDays" && it->is_number_integer()) {
       days = it->get<int>();
     } else {
-      return ErrorResponse(409, it.key() == "name" || it.key() == "expiresInDays"
-                                    ? "has the wrong type"
-                                    : "unknown field \"" + it.key() + "\"",
+      return ErrorResponse(409,
+                           it.key() == "name" || it.key() == "expiresInDays"
+                               ? "has the wrong type"
+                               : "unknown field \"" + it.key() + "\"",
                            it.key());
     }
   }
@@ -119,7 +122,9 @@ Response ListTokens(const Request& req, App& app) {
   if (!tokens.ok()) return ErrorResponse(tokens.status());
   json a = json::array();
   for (const auto& t : *tokens)
-    a.push_back({{"id", t.uid}, {"name", t.name}, {"created", FormatTimestamp(t.created)},
+    a.push_back({{"id", t.uid},
+                 {"name", t.name},
+                 {"created", FormatTimestamp(t.created)},
                  {"expires", FormatTimestamp(t.expires)}});
   return JsonResponse({{"apiTokens", a}});
 }

@@ -55,7 +55,8 @@ Result<exchange::DataValueInput> InputFromJson(const json& body) {
 
 Response WithStatus(const Status& s) {
   // Resolution failures are about the content, not the syntax: 409, as DHIS2 answers.
-  if (s.code() == StatusCode::kInvalidArgument) return ErrorResponse(Conflict(s.message(), s.field()));
+  if (s.code() == StatusCode::kInvalidArgument)
+    return ErrorResponse(Conflict(s.message(), s.field()));
   return ErrorResponse(s);
 }
 
@@ -97,10 +98,11 @@ Response PostDataValue(const Request& req, App& app) {
   if (!counts.ok()) return WithStatus(counts.status());
   app.DataChanged();
   return JsonResponse({{"status", "OK"},
-                       {"importCount", {{"imported", counts->imported},
-                                        {"updated", counts->updated},
-                                        {"ignored", counts->ignored},
-                                        {"deleted", counts->deleted}}}},
+                       {"importCount",
+                        {{"imported", counts->imported},
+                         {"updated", counts->updated},
+                         {"ignored", counts->ignored},
+                         {"deleted", counts->deleted}}}},
                       counts->imported ? 201 : 200);
 }
 
@@ -130,7 +132,8 @@ Response DataValueHistory(const Request& req, App& app) {
     auto rows = app.store().DataValueHistory(key);
     if (!rows.ok()) return ErrorResponse(rows.status());
     for (const auto& a : *rows) {
-      json j = {{"auditType", a.audit_type}, {"modifiedBy", a.modified_by},
+      json j = {{"auditType", a.audit_type},
+                {"modifiedBy", a.modified_by},
                 {"created", FormatTimestamp(a.created)}};
       j["previousValue"] = a.previous_value ? json(*a.previous_value) : json(nullptr);
       j["value"] = a.value ? json(*a.value) : json(nullptr);
@@ -145,8 +148,8 @@ Response GetForm(const Request& req, App& app) {
   for (const char* p : {"dataSet", "orgUnit", "period"})
     if (!req.Query(p)) return ErrorResponse(409, "is required", p);
   if (auto denied = CheckUnit(req, *cat, *req.Query("orgUnit"), false)) return *denied;
-  auto form = app.values().Form(*cat, *req.Query("dataSet"), *req.Query("orgUnit"),
-                                *req.Query("period"));
+  auto form =
+      app.values().Form(*cat, *req.Query("dataSet"), *req.Query("orgUnit"), *req.Query("period"));
   if (!form.ok()) return WithStatus(form.status());
   return JsonResponse(*form);
 }

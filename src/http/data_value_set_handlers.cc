@@ -27,14 +27,14 @@ Response ImportValues(const Request& req, App& app) {
   if (!summary.ok()) return ErrorResponse(summary.status());
   if (!summary->dry_run) {
     app.DataChanged();
-    Status s = app.auth().Audit("IMPORT", who.name(), std::nullopt, summary->import_id,
-                                std::string(exchange::ImportFormatName(*format)) + " " +
-                                    summary->status + ": imported " +
-                                    std::to_string(summary->counts.imported) + ", updated " +
-                                    std::to_string(summary->counts.updated) + ", deleted " +
-                                    std::to_string(summary->counts.deleted) + ", ignored " +
-                                    std::to_string(summary->counts.ignored),
-                                req.remote_address);
+    Status s =
+        app.auth().Audit("IMPORT", who.name(), std::nullopt, summary->import_id,
+                         std::string(exchange::ImportFormatName(*format)) + " " + summary->status +
+                             ": imported " + std::to_string(summary->counts.imported) +
+                             ", updated " + std::to_string(summary->counts.updated) + ", deleted " +
+                             std::to_string(summary->counts.deleted) + ", ignored " +
+                             std::to_string(summary->counts.ignored),
+                         req.remote_address);
     if (!s.ok()) return ErrorResponse(s);
   }
   return JsonResponse(summary->ToJson(), summary->status == "ERROR" ? 409 : 200);
@@ -60,9 +60,15 @@ Response ExportValues(const Request& req, App& app) {
     return ErrorResponse(s);
   }
   switch (options.format) {
-    case exchange::ImportFormat::kJson: r.content_type = "application/json; charset=utf-8"; break;
-    case exchange::ImportFormat::kCsv: r.content_type = "application/csv; charset=utf-8"; break;
-    case exchange::ImportFormat::kAdx: r.content_type = "application/adx+xml; charset=utf-8"; break;
+    case exchange::ImportFormat::kJson:
+      r.content_type = "application/json; charset=utf-8";
+      break;
+    case exchange::ImportFormat::kCsv:
+      r.content_type = "application/csv; charset=utf-8";
+      break;
+    case exchange::ImportFormat::kAdx:
+      r.content_type = "application/adx+xml; charset=utf-8";
+      break;
   }
   return r;
 }

@@ -1,6 +1,6 @@
 // /api/metadata (bundles in and out) and read-only lists of each kind of metadata object.
-#include "metadata/bundle.h"
 #include "http/router.h"
+#include "metadata/bundle.h"
 
 namespace weijian::http {
 
@@ -51,8 +51,8 @@ Status CheckBundleScope(const json& bundle, const auth::Principal& who,
         WJ_RETURN_IF_ERROR(check_ref(*p, where + ".parent"));
       if (auto units = obj.find("organisationUnits"); units != obj.end() && units->is_array())
         for (std::size_t k = 0; k < units->size(); ++k)
-          WJ_RETURN_IF_ERROR(check_ref((*units)[k], where + ".organisationUnits[" +
-                                                        std::to_string(k) + "]"));
+          WJ_RETURN_IF_ERROR(
+              check_ref((*units)[k], where + ".organisationUnits[" + std::to_string(k) + "]"));
     }
   }
   return Status::Ok();
@@ -98,9 +98,10 @@ Handler ListCollection(std::string collection) {
           filtered.push_back(it);
       items = std::move(filtered);
     }
-    json body = {{"pager", {{"page", 1}, {"pageCount", 1}, {"total", items.size()},
-                            {"pageSize", items.size()}}},
-                 {collection, items}};
+    json body = {
+        {"pager",
+         {{"page", 1}, {"pageCount", 1}, {"total", items.size()}, {"pageSize", items.size()}}},
+        {collection, items}};
     return JsonResponse(body);
   };
 }
@@ -124,9 +125,9 @@ std::vector<Route> MetadataRoutes() {
       {"GET", "/api/metadata", GetMetadata},
       {"POST", "/api/metadata", PostMetadata, Needs(auth::Authority::kMetadataWrite)},
   };
-  for (const char* c : {"dataElements", "dataSets", "indicators", "indicatorTypes", "categories",
-                        "categoryOptions", "categoryCombos", "categoryOptionCombos",
-                        "organisationUnitGroups", "constants"}) {
+  for (const char* c :
+       {"dataElements", "dataSets", "indicators", "indicatorTypes", "categories", "categoryOptions",
+        "categoryCombos", "categoryOptionCombos", "organisationUnitGroups", "constants"}) {
     routes.push_back({"GET", std::string("/api/") + c, ListCollection(c)});
     routes.push_back({"GET", std::string("/api/") + c + "/{id}", GetOne(c)});
   }

@@ -6,8 +6,8 @@
 // are shown only to signed-in users, and only within their own org units.
 #include <algorithm>
 
-#include "metadata/bundle.h"
 #include "http/router.h"
+#include "metadata/bundle.h"
 
 namespace weijian::http {
 
@@ -35,8 +35,8 @@ Response ListOrgUnits(const Request& req, App& app) {
   std::vector<const metadata::OrgUnitRecord*> units;
   if (auto parent = req.Query("parent")) {
     const auto* p = cat->OrgUnits().ByUidOrCode(*parent);
-    if (!p) return ErrorResponse(Conflict("no org unit with uid or code \"" + *parent + "\"",
-                                          "parent"));
+    if (!p)
+      return ErrorResponse(Conflict("no org unit with uid or code \"" + *parent + "\"", "parent"));
     units = cat->ChildrenOf(p->id);
   } else {
     // Pre-order: parents before children, siblings in code order. A signed-in caller's own
@@ -70,8 +70,8 @@ Response ListOrgUnits(const Request& req, App& app) {
     const int page_count = std::max(1, (total + *page_size - 1) / *page_size);
     first = std::min(units.size(), static_cast<std::size_t>(*page - 1) * *page_size);
     last = std::min(units.size(), first + static_cast<std::size_t>(*page_size));
-    body["pager"] = {{"page", *page}, {"pageCount", page_count}, {"total", total},
-                     {"pageSize", *page_size}};
+    body["pager"] = {
+        {"page", *page}, {"pageCount", page_count}, {"total", total}, {"pageSize", *page_size}};
   }
   json list = json::array();
   for (std::size_t i = first; i < last; ++i)
@@ -91,7 +91,8 @@ Response GetOrgUnit(const Request& req, App& app) {
   // Children the caller may not see are left out.
   json children = json::array();
   for (const auto& c : j["children"])
-    if (const auto* cu = cat->OrgUnits().ByUid(c["id"].get<std::string>()); cu && Visible(req, *cat, *cu))
+    if (const auto* cu = cat->OrgUnits().ByUid(c["id"].get<std::string>());
+        cu && Visible(req, *cat, *cu))
       children.push_back(c);
   j["children"] = std::move(children);
   return JsonResponse(j);
@@ -106,7 +107,8 @@ Response CreateOrgUnit(const Request& req, App& app) {
   auto cat = app.catalog();
   if (auto parent = body->find("parent"); parent != body->end() && parent->is_object()) {
     std::string key = parent->value("id", parent->value("code", ""));
-    if (const auto* p = cat->OrgUnits().ByUidOrCode(key); p && !auth::CanWrite(Caller(req), *cat, p->id))
+    if (const auto* p = cat->OrgUnits().ByUidOrCode(key);
+        p && !auth::CanWrite(Caller(req), *cat, p->id))
       return OutsideScope(*p);
   } else if (!Caller(req).IsSuperuser()) {
     return ErrorResponse(403, "only a superuser may add a unit at the top of the tree");

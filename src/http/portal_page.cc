@@ -1,7 +1,8 @@
 #include "http/portal_page.h"
 
-#include <kainjow/mustache.hpp>
 #include <weijian/version.h>
+
+#include <kainjow/mustache.hpp>
 
 namespace weijian::http {
 

@@ -28,8 +28,7 @@ void Router::Add(std::vector<Route> routes) {
 Response Router::Dispatch(Request& req, App& app) const {
   auto path = Split(req.path);
   // DHIS2 clients often add ".json"; treat /api/x.json like /api/x.
-  if (!path.empty() && path.back().ends_with(".json"))
-    path.back().remove_suffix(5);
+  if (!path.empty() && path.back().ends_with(".json")) path.back().remove_suffix(5);
   bool path_matched = false;
   for (const auto& route : routes_) {
     auto pattern = Split(route.pattern);
@@ -52,8 +51,9 @@ Response Router::Dispatch(Request& req, App& app) const {
             {req.Header("cookie"), req.Header("authorization"), req.remote_address});
         if (!who.ok()) return ErrorResponse(who.status());
         if (!*who && route.access.kind != Access::Kind::kOptional)
-          return ErrorResponse(401, "sign in first (POST /api/auth/login), or send HTTP "
-                                    "Basic or ApiToken credentials");
+          return ErrorResponse(401,
+                               "sign in first (POST /api/auth/login), or send HTTP "
+                               "Basic or ApiToken credentials");
         if (*who) req.principal = std::move(**who);
       }
       if (req.principal) {
@@ -103,8 +103,8 @@ const auth::Principal& Caller(const Request& req) {
 
 Response OutsideScope(const metadata::OrgUnitRecord& unit) {
   // Only the identifier the caller already knows: a refusal must not reveal the unit's name.
-  return ErrorResponse(403, "org unit " + (unit.code.empty() ? unit.uid : unit.code) +
-                                " is outside your org units");
+  return ErrorResponse(
+      403, "org unit " + (unit.code.empty() ? unit.uid : unit.code) + " is outside your org units");
 }
 
 Router BuildApiRouter() {

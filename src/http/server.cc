@@ -1,18 +1,16 @@
 #include "http/server.h"
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (GCC 12).
-#include <utility>
-
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <csignal>
 #include <iostream>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/date.h"
@@ -112,8 +110,9 @@ struct Server::Impl {
         break;
       if (ec) {
         // A request we could not read: say why once, then close.
-        int status = ec == bhttp::error::body_limit ? 413
-                     : ec == bhttp::error::header_limit ? 431 : 400;
+        int status = ec == bhttp::error::body_limit     ? 413
+                     : ec == bhttp::error::header_limit ? 431
+                                                        : 400;
         std::string msg = ec == bhttp::error::body_limit
                               ? "the body is larger than the limit of " +
                                     std::to_string(options.max_body_bytes) + " bytes"

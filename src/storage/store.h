@@ -93,9 +93,10 @@ class Store {
 
   // "Mark complete" for one form; `complete=false` removes the registration.
   virtual Status SetComplete(const CompleteRegistrationRecord& reg, bool complete) = 0;
-  virtual Result<std::optional<CompleteRegistrationRecord>> GetComplete(
-      std::int64_t data_set_id, std::int64_t period_id, std::int64_t org_unit_id,
-      std::int64_t aoc_id) = 0;
+  virtual Result<std::optional<CompleteRegistrationRecord>> GetComplete(std::int64_t data_set_id,
+                                                                        std::int64_t period_id,
+                                                                        std::int64_t org_unit_id,
+                                                                        std::int64_t aoc_id) = 0;
 
   virtual Result<std::int64_t> CreateUser(const UserRecord& user) = 0;
   virtual Result<std::optional<UserRecord>> FindUser(const std::string& username) = 0;

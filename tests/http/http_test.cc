@@ -1,12 +1,12 @@
 // The real server on a free loopback port, over a real socket, on the demo database.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "http/server_env.h"
 
 namespace weijian::http {
 namespace {
-
 
 TEST(HttpTest, Level3ListsTheNineBannersAndDistricts) {
   auto r = Get("/api/organisationUnits?level=3");
@@ -52,8 +52,9 @@ TEST(HttpTest, OrgUnitListFiltersAndPages) {
 }
 
 TEST(HttpTest, AddsAFacilityUnderAUnit) {
-  auto r = PostJson("/api/organisationUnits",
-                    R"({"code":"150624T01","name":"乌兰镇示范托育园","parent":{"code":"150624100"},"facilityType":"托育机构"})");
+  auto r = PostJson(
+      "/api/organisationUnits",
+      R"({"code":"150624T01","name":"乌兰镇示范托育园","parent":{"code":"150624100"},"facilityType":"托育机构"})");
   ASSERT_EQ(r.status, 201) << r.body;
   auto j = Body(r);
   EXPECT_EQ(j["level"], 5);
@@ -78,7 +79,8 @@ TEST(HttpTest, MetadataExportHasDhis2ShapeAndReimportsUnchanged) {
 }
 
 TEST(HttpTest, MetadataErrorsNameTheField) {
-  auto bad = PostJson("/api/metadata", R"({"dataElements":[{"code":"X","name":"x","colour":"red"}]})");
+  auto bad =
+      PostJson("/api/metadata", R"({"dataElements":[{"code":"X","name":"x","colour":"red"}]})");
   EXPECT_EQ(bad.status, 409);
   EXPECT_EQ(Body(bad)["field"], "dataElements[0].colour");
   auto unparsable = PostJson("/api/metadata", R"({"dataElements":[)");
@@ -87,11 +89,13 @@ TEST(HttpTest, MetadataErrorsNameTheField) {
 
 TEST(HttpTest, DataValueWriteReadAndHistory) {
   const std::string key = "de=VC_VISITS&pe=202406&ou=150624100003";
-  auto first = PostJson("/api/dataValues",
-                        R"({"dataElement":"VC_VISITS","period":"202406","orgUnit":"150624100003","value":"4320"})");
+  auto first = PostJson(
+      "/api/dataValues",
+      R"({"dataElement":"VC_VISITS","period":"202406","orgUnit":"150624100003","value":"4320"})");
   ASSERT_TRUE(first.status == 200 || first.status == 201) << first.body;
-  auto post = PostJson("/api/dataValues",
-                       R"({"dataElement":"VC_VISITS","period":"202406","orgUnit":"150624100003","value":"4321","comment":"补录"})");
+  auto post = PostJson(
+      "/api/dataValues",
+      R"({"dataElement":"VC_VISITS","period":"202406","orgUnit":"150624100003","value":"4321","comment":"补录"})");
   ASSERT_EQ(post.status, 200) << post.body;
   EXPECT_EQ(Body(post)["importCount"]["updated"], 1);
   auto after = Body(Get("/api/dataValues?" + key));
@@ -138,24 +142,28 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, BadValueTest,
     ::testing::Values(
         BadValue{"Malformed", R"({"dataElement":)", 400, ""},
-        BadValue{"UnknownField",
-                 R"({"dataElement":"VC_VISITS","period":"202301","orgUnit":"150624100001","value":"1","colour":"red"})",
-                 409, "colour"},
-        BadValue{"WrongType",
-                 R"({"dataElement":"VC_VISITS","period":202301,"orgUnit":"150624100001","value":"1"})",
-                 409, "period"},
+        BadValue{
+            "UnknownField",
+            R"({"dataElement":"VC_VISITS","period":"202301","orgUnit":"150624100001","value":"1","colour":"red"})",
+            409, "colour"},
+        BadValue{
+            "WrongType",
+            R"({"dataElement":"VC_VISITS","period":202301,"orgUnit":"150624100001","value":"1"})",
+            409, "period"},
         BadValue{"UnknownCode",
                  R"({"dataElement":"NOPE","period":"202301","orgUnit":"150624100001","value":"1"})",
                  409, "dataElement"},
-        BadValue{"WrongPeriodType",
-                 R"({"dataElement":"VC_VISITS","period":"2023Q1","orgUnit":"150624100001","value":"1"})",
-                 409, "period"},
+        BadValue{
+            "WrongPeriodType",
+            R"({"dataElement":"VC_VISITS","period":"2023Q1","orgUnit":"150624100001","value":"1"})",
+            409, "period"},
         BadValue{"UnitOutsideDataSet",
                  R"({"dataElement":"VC_VISITS","period":"202301","orgUnit":"150624","value":"1"})",
                  409, "orgUnit"},
-        BadValue{"NotANumber",
-                 R"({"dataElement":"VC_VISITS","period":"202301","orgUnit":"150624100001","value":"十二"})",
-                 409, "value"},
+        BadValue{
+            "NotANumber",
+            R"({"dataElement":"VC_VISITS","period":"202301","orgUnit":"150624100001","value":"十二"})",
+            409, "value"},
         BadValue{"NotAnObject", R"([1,2,3])", 409, ""}),
     [](const auto& info) { return std::string(info.param.name); });
 
@@ -169,10 +177,14 @@ TEST(HttpTest, DataEntryFormForAVillage) {
   auto missing = Get("/api/dataEntry/form?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002");
   EXPECT_EQ(missing.status, 409);
   EXPECT_EQ(Body(missing)["field"], "period");
-  auto complete = As("root", "POST",
-                     "/api/dataEntry/complete?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002&period=202312");
+  auto complete =
+      As("root", "POST",
+         "/api/dataEntry/complete?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002&period=202312");
   EXPECT_EQ(complete.status, 200) << complete.body;
-  EXPECT_FALSE(Body(Get("/api/dataEntry/form?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002&period=202312"))["complete"].is_null());
+  EXPECT_FALSE(
+      Body(Get("/api/dataEntry/form?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100002&period=202312"))
+          ["complete"]
+              .is_null());
 }
 
 TEST(HttpTest, SystemInfoAndLandingPage) {
@@ -193,11 +205,12 @@ TEST(HttpTest, UnknownPathsMethodsAndMalformedRequests) {
   EXPECT_EQ(Get("/api/../etc/passwd").status, 400);
   std::string garbage = RawHttp(env->port, "NOT HTTP AT ALL\r\n\r\n");
   EXPECT_NE(garbage.find("400"), std::string::npos);
-  std::string big_header = "GET /api/system/info HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                           std::string(20000, 'a') + "\r\n\r\n";
+  std::string big_header =
+      "GET /api/system/info HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n";
   EXPECT_NE(RawHttp(env->port, big_header).find(" 431 "), std::string::npos);
-  std::string big_body = "POST /api/metadata HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n" +
-                         std::string(2000000, '{');
+  std::string big_body =
+      "POST /api/metadata HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n" +
+      std::string(2000000, '{');
   EXPECT_NE(RawHttp(env->port, big_body).find(" 413 "), std::string::npos);
 }
 
@@ -211,7 +224,6 @@ TEST(HttpTest, DataElementsListedWithChineseNames) {
 }  // namespace
 }  // namespace weijian::http
 
-
 namespace weijian::http {
 namespace {
 
@@ -220,7 +232,8 @@ TEST(DataValueSetsHttpTest, ImportExportAndLookUpAnImport) {
       "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n"
       "VC_VISITS,202001,150624100005,,,31\nVC_VISITS,202002,150624100005,,,32\n";
   auto r = Http(env->port, "POST", "/api/dataValueSets?idScheme=code", csv,
-                {{"Content-Type", "application/csv"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+                {{"Content-Type", "application/csv"},
+                 {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
   ASSERT_EQ(r.status, 200) << r.body;
   auto summary = Body(r);
   EXPECT_EQ(summary["status"], "SUCCESS");
@@ -232,17 +245,26 @@ TEST(DataValueSetsHttpTest, ImportExportAndLookUpAnImport) {
   EXPECT_EQ(As("clerk_sibling", "GET", "/api/dataValueSets/imports/" + id).status, 404);
   // Export as JSON (default) and as CSV by Accept.
   auto json_out = As("clerk_in", "GET",
-                     "/api/dataValueSets?dataSet=DS_VILLAGE_MONTHLY&period=202001&period=202002&orgUnit=150624100005&idScheme=code");
+                     "/api/"
+                     "dataValueSets?dataSet=DS_VILLAGE_MONTHLY&period=202001&period=202002&orgUnit="
+                     "150624100005&idScheme=code");
   ASSERT_EQ(json_out.status, 200) << json_out.body;
   EXPECT_EQ(Body(json_out)["dataValues"].size(), 2u);
-  auto csv_out = Http(env->port, "GET",
-                      "/api/dataValueSets?dataSet=DS_VILLAGE_MONTHLY&startDate=2020-01-01&endDate=2020-12-31&orgUnit=150624100&children=true",
-                      "", {{"Accept", "application/csv"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  auto csv_out = Http(
+      env->port, "GET",
+      "/api/"
+      "dataValueSets?dataSet=DS_VILLAGE_MONTHLY&startDate=2020-01-01&endDate=2020-12-31&orgUnit="
+      "150624100&children=true",
+      "",
+      {{"Accept", "application/csv"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
   ASSERT_EQ(csv_out.status, 200);
   EXPECT_NE(csv_out.headers["content-type"].find("csv"), std::string::npos);
   EXPECT_EQ(std::count(csv_out.body.begin(), csv_out.body.end(), '\n'), 3);
   // Another township's values are refused, not silently dropped.
-  EXPECT_EQ(As("clerk_in", "GET", "/api/dataValueSets?dataSet=DS_VILLAGE_MONTHLY&period=202001&orgUnit=150624101").status, 403);
+  EXPECT_EQ(As("clerk_in", "GET",
+               "/api/dataValueSets?dataSet=DS_VILLAGE_MONTHLY&period=202001&orgUnit=150624101")
+                .status,
+            403);
 }
 
 TEST(DataValueSetsHttpTest, ConflictsAreA409AndOutsideScopeIsAConflict) {
@@ -250,25 +272,36 @@ TEST(DataValueSetsHttpTest, ConflictsAreA409AndOutsideScopeIsAConflict) {
       "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n"
       "VC_VISITS,202003,150624100005,,,31\nVC_VISITS,202003,150624101001,,,32\n";
   auto r = Http(env->port, "POST", "/api/dataValueSets?idScheme=code", csv,
-                {{"Content-Type", "application/csv"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+                {{"Content-Type", "application/csv"},
+                 {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
   EXPECT_EQ(r.status, 409) << r.body;
   auto j = Body(r);
   EXPECT_EQ(j["status"], "ERROR");
   ASSERT_EQ(j["conflicts"].size(), 1u);
   EXPECT_EQ(j["conflicts"][0]["indexes"][0], 1);
-  EXPECT_NE(j["conflicts"][0]["value"].get<std::string>().find("outside your org units"), std::string::npos);
-  EXPECT_EQ(As("clerk_in", "GET", "/api/dataValues?de=VC_VISITS&pe=202003&ou=150624100005").status, 404);
+  EXPECT_NE(j["conflicts"][0]["value"].get<std::string>().find("outside your org units"),
+            std::string::npos);
+  EXPECT_EQ(As("clerk_in", "GET", "/api/dataValues?de=VC_VISITS&pe=202003&ou=150624100005").status,
+            404);
   auto none = Http(env->port, "POST", "/api/dataValueSets?idScheme=code&atomicMode=NONE", csv,
-                   {{"Content-Type", "application/csv"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+                   {{"Content-Type", "application/csv"},
+                    {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
   EXPECT_EQ(none.status, 200);
   EXPECT_EQ(Body(none)["status"], "WARNING");
   EXPECT_EQ(Http(env->port, "POST", "/api/dataValueSets", csv,
-                 {{"Content-Type", "text/plain"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}}).status, 415);
+                 {{"Content-Type", "text/plain"},
+                  {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}})
+                .status,
+            415);
   auto broken = Http(env->port, "POST", "/api/dataValueSets", "{\"dataValues\":[",
-                     {{"Content-Type", "application/json"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+                     {{"Content-Type", "application/json"},
+                      {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
   EXPECT_EQ(broken.status, 400);
   EXPECT_EQ(Http(env->port, "POST", "/api/dataValueSets?atomicMode=SOME", csv,
-                 {{"Content-Type", "application/csv"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}}).status, 409);
+                 {{"Content-Type", "application/csv"},
+                  {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}})
+                .status,
+            409);
   EXPECT_EQ(As("editor_in", "POST", "/api/dataValueSets", csv).status, 403);
 }
 
@@ -279,7 +312,10 @@ namespace weijian::http {
 namespace {
 
 TEST(AnalyticsHttpTest, SeedFigureFromTheDemoAndReadYourWrites) {
-  auto r = Get("/api/analytics?dimension=dx:IND_TC_RATE&dimension=pe:2023&dimension=ou:150624&includeNumDen=true");
+  auto r =
+      Get("/api/"
+          "analytics?dimension=dx:IND_TC_RATE&dimension=pe:2023&dimension=ou:150624&includeNumDen="
+          "true");
   ASSERT_EQ(r.status, 200) << r.body;
   auto j = Body(r);
   ASSERT_EQ(j["rows"].size(), 1u);
@@ -289,40 +325,61 @@ TEST(AnalyticsHttpTest, SeedFigureFromTheDemoAndReadYourWrites) {
   EXPECT_EQ(j["metaData"]["items"]["Uf42TZywauI"]["name"], "鄂托克旗");
   EXPECT_EQ(j["width"], 7);
   // A value written now is in the next answer.
-  const std::string q = "/api/analytics?dimension=dx:VC_VISITS&filter=pe:201801&dimension=ou:150624100006";
+  const std::string q =
+      "/api/analytics?dimension=dx:VC_VISITS&filter=pe:201801&dimension=ou:150624100006";
   EXPECT_EQ(Body(Get(q))["rows"].size(), 0u);
-  ASSERT_EQ(PostJson("/api/dataValues",
-                     R"({"dataElement":"VC_VISITS","period":"201801","orgUnit":"150624100006","value":"321"})").status / 100, 2);
+  ASSERT_EQ(
+      PostJson(
+          "/api/dataValues",
+          R"({"dataElement":"VC_VISITS","period":"201801","orgUnit":"150624100006","value":"321"})")
+              .status /
+          100,
+      2);
   auto after = Body(Get(q));
   ASSERT_EQ(after["rows"].size(), 1u);
   EXPECT_EQ(after["rows"][0].back(), "321");
-  auto csv = Http(env->port, "GET", q, "", {{"Accept", "text/csv"}, {"Authorization", "ApiToken " + env->tokens.at("root")}});
+  auto csv =
+      Http(env->port, "GET", q, "",
+           {{"Accept", "text/csv"}, {"Authorization", "ApiToken " + env->tokens.at("root")}});
   EXPECT_EQ(csv.body.substr(0, csv.body.find('\n')), "dx,ou,value");
   EXPECT_NE(csv.body.find(",321\n"), std::string::npos);
 }
 
 TEST(AnalyticsHttpTest, ScopeAndErrors) {
   // The county officer asking for LEVEL-3 of the city gets his county; naming the city is 403.
-  auto mine = As("officer_above", "GET", "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:LEVEL-3");
+  auto mine = As("officer_above", "GET",
+                 "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:LEVEL-3");
   ASSERT_EQ(mine.status, 200) << mine.body;
   ASSERT_EQ(Body(mine)["rows"].size(), 1u);
   EXPECT_EQ(Body(mine)["rows"][0][1], "Uf42TZywauI");
-  EXPECT_EQ(As("officer_above", "GET", "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:1506").status, 403);
-  EXPECT_EQ(As("editor_in", "GET", "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:150624100").status, 403);
-  EXPECT_EQ(Http(env->port, "GET", "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:150624").status, 401);
+  EXPECT_EQ(As("officer_above", "GET",
+               "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:1506")
+                .status,
+            403);
+  EXPECT_EQ(As("editor_in", "GET",
+               "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:150624100")
+                .status,
+            403);
+  EXPECT_EQ(Http(env->port, "GET",
+                 "/api/analytics?dimension=dx:TC_DONE&filter=pe:2023&dimension=ou:150624")
+                .status,
+            401);
   auto no_pe = Get("/api/analytics?dimension=dx:TC_DONE&dimension=ou:150624");
   EXPECT_EQ(no_pe.status, 409);
   EXPECT_NE(Body(no_pe)["message"].get<std::string>().find("periods"), std::string::npos);
 }
 
 TEST(AnalyticsHttpTest, ExpressionDescription) {
-  auto ok = As("clerk_in", "POST", "/api/expressions/description", R"({"expression":"#{TC_DONE}/#{TC_TARGET}*100"})");
+  auto ok = As("clerk_in", "POST", "/api/expressions/description",
+               R"({"expression":"#{TC_DONE}/#{TC_TARGET}*100"})");
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(Body(ok)["description"], "两癌筛查完成人数 ÷ 两癌筛查任务数 × 100");
   auto plain = Http(env->port, "POST", "/api/expressions/description", "#{TC_DONE} + ",
-                    {{"Content-Type", "text/plain"}, {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+                    {{"Content-Type", "text/plain"},
+                     {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
   EXPECT_EQ(plain.status, 409);
-  EXPECT_NE(Body(plain)["message"].get<std::string>().find("position 13"), std::string::npos) << plain.body;
+  EXPECT_NE(Body(plain)["message"].get<std::string>().find("position 13"), std::string::npos)
+      << plain.body;
 }
 
 }  // namespace

@@ -27,37 +27,101 @@ std::string StoredValue() {
 }
 
 TEST(ScopeMatrixTest, EveryEndpointChecksRoleAndScope) {
-  ASSERT_EQ(PostJson("/api/dataValues",
-                     R"({"dataElement":"VC_VISITS","period":"202305","orgUnit":"150624100004","value":"515"})")
-                .status / 100,
-            2);
-  const std::map<std::string, int> read = {{"", 401}, {"editor_in", 403}, {"clerk_sibling", 403},
-                                           {"officer_above", 200}, {"clerk_in", 200}};
+  ASSERT_EQ(
+      PostJson(
+          "/api/dataValues",
+          R"({"dataElement":"VC_VISITS","period":"202305","orgUnit":"150624100004","value":"515"})")
+              .status /
+          100,
+      2);
+  const std::map<std::string, int> read = {{"", 401},
+                                           {"editor_in", 403},
+                                           {"clerk_sibling", 403},
+                                           {"officer_above", 200},
+                                           {"clerk_in", 200}};
   const std::vector<MatrixCase> cases = {
       // A township is a public statistical division: the public may read it (not its data).
-      {"org unit", "GET", "/api/organisationUnits/150624100", "",
-       {{"", 200}, {"editor_in", 200}, {"clerk_sibling", 403}, {"officer_above", 200}, {"clerk_in", 200}}},
-      {"facility", "GET", "/api/organisationUnits/150624100H01", "",
-       {{"", 404}, {"editor_in", 200}, {"clerk_sibling", 403}, {"officer_above", 200}, {"clerk_in", 200}}},
+      {"org unit",
+       "GET",
+       "/api/organisationUnits/150624100",
+       "",
+       {{"", 200},
+        {"editor_in", 200},
+        {"clerk_sibling", 403},
+        {"officer_above", 200},
+        {"clerk_in", 200}}},
+      {"facility",
+       "GET",
+       "/api/organisationUnits/150624100H01",
+       "",
+       {{"", 404},
+        {"editor_in", 200},
+        {"clerk_sibling", 403},
+        {"officer_above", 200},
+        {"clerk_in", 200}}},
       {"data value", "GET", "/api/dataValues?" + kValueKey, "", read},
       {"history", "GET", "/api/audits/dataValue?" + kValueKey, "", read},
-      {"form", "GET", "/api/dataEntry/form?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100004&period=202305", "", read},
-      {"write value", "POST", "/api/dataValues",
+      {"form", "GET",
+       "/api/dataEntry/form?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100004&period=202305", "",
+       read},
+      {"write value",
+       "POST",
+       "/api/dataValues",
        R"({"dataElement":"VC_VISITS","period":"202305","orgUnit":"150624100004","value":"516"})",
-       {{"", 401}, {"editor_in", 403}, {"clerk_sibling", 403}, {"officer_above", 200}, {"clerk_in", 200}}},
-      {"mark complete", "POST",
-       "/api/dataEntry/complete?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100004&period=202305", "",
-       {{"", 401}, {"editor_in", 403}, {"clerk_sibling", 403}, {"officer_above", 200}, {"clerk_in", 200}}},
-      {"add facility", "POST", "/api/organisationUnits",
+       {{"", 401},
+        {"editor_in", 403},
+        {"clerk_sibling", 403},
+        {"officer_above", 200},
+        {"clerk_in", 200}}},
+      {"mark complete",
+       "POST",
+       "/api/dataEntry/complete?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100004&period=202305",
+       "",
+       {{"", 401},
+        {"editor_in", 403},
+        {"clerk_sibling", 403},
+        {"officer_above", 200},
+        {"clerk_in", 200}}},
+      {"add facility",
+       "POST",
+       "/api/organisationUnits",
        R"({"code":"150624100X9","name":"测试村卫生室","parent":{"code":"150624100"},"facilityType":"村卫生室"})",
-       {{"", 401}, {"editor_in", 403}, {"clerk_sibling", 403}, {"officer_above", 403}, {"clerk_in", 403}}},
-      {"metadata import", "POST", "/api/metadata", R"({"constants":[{"code":"X_C","name":"x","value":1}]})",
-       {{"", 401}, {"editor_in", 403}, {"clerk_sibling", 403}, {"officer_above", 403}, {"clerk_in", 403}}},
-      {"audits", "GET", "/api/audits", "",
-       {{"", 401}, {"editor_in", 403}, {"clerk_sibling", 403}, {"officer_above", 403}, {"clerk_in", 403}}},
-      {"users", "GET", "/api/users", "",
-       {{"", 401}, {"editor_in", 403}, {"clerk_sibling", 403}, {"officer_above", 403}, {"clerk_in", 403}}},
-      {"delete value", "DELETE", "/api/dataValues?" + kValueKey, "",
+       {{"", 401},
+        {"editor_in", 403},
+        {"clerk_sibling", 403},
+        {"officer_above", 403},
+        {"clerk_in", 403}}},
+      {"metadata import",
+       "POST",
+       "/api/metadata",
+       R"({"constants":[{"code":"X_C","name":"x","value":1}]})",
+       {{"", 401},
+        {"editor_in", 403},
+        {"clerk_sibling", 403},
+        {"officer_above", 403},
+        {"clerk_in", 403}}},
+      {"audits",
+       "GET",
+       "/api/audits",
+       "",
+       {{"", 401},
+        {"editor_in", 403},
+        {"clerk_sibling", 403},
+        {"officer_above", 403},
+        {"clerk_in", 403}}},
+      {"users",
+       "GET",
+       "/api/users",
+       "",
+       {{"", 401},
+        {"editor_in", 403},
+        {"clerk_sibling", 403},
+        {"officer_above", 403},
+        {"clerk_in", 403}}},
+      {"delete value",
+       "DELETE",
+       "/api/dataValues?" + kValueKey,
+       "",
        {{"", 401}, {"editor_in", 403}, {"clerk_sibling", 403}}},
   };
   for (const auto& c : cases) {
@@ -67,8 +131,8 @@ TEST(ScopeMatrixTest, EveryEndpointChecksRoleAndScope) {
       std::string before = StoredValue();
       auto r = As(user, c.method, c.target, c.body);
       int got = r.status == 201 ? 200 : r.status;
-      EXPECT_EQ(got, want->second) << c.name << " as " << (user.empty() ? "nobody" : user) << ": "
-                                   << r.body;
+      EXPECT_EQ(got, want->second)
+          << c.name << " as " << (user.empty() ? "nobody" : user) << ": " << r.body;
       if (want->second >= 400) {
         EXPECT_EQ(Body(r)["status"], "ERROR") << c.name;
         // Nothing leaked: a refusal carries no data of the unit.
@@ -115,29 +179,40 @@ TEST(ScopeMatrixTest, ListingsShowOnlyTheCallersUnits) {
 
 TEST(ScopeMatrixTest, AdminsWorkOnlyInsideTheirScopeAndGrantNoMore) {
   // The county admin adds a facility inside his county, not in the next one.
+  EXPECT_EQ(
+      As("county_admin", "POST", "/api/organisationUnits",
+         R"({"code":"150624100Y1","name":"乌兰镇第二卫生室","parent":{"code":"150624100"},"facilityType":"村卫生室"})")
+          .status,
+      201);
   EXPECT_EQ(As("county_admin", "POST", "/api/organisationUnits",
-               R"({"code":"150624100Y1","name":"乌兰镇第二卫生室","parent":{"code":"150624100"},"facilityType":"村卫生室"})")
-                .status, 201);
-  EXPECT_EQ(As("county_admin", "POST", "/api/organisationUnits",
-               R"({"code":"150623Y1","name":"越界机构","parent":{"code":"150623"}})").status, 403);
+               R"({"code":"150623Y1","name":"越界机构","parent":{"code":"150623"}})")
+                .status,
+            403);
   EXPECT_EQ(Get("/api/organisationUnits/150623Y1").status, 404);
   // A bundle that assigns a data set to a unit outside his county is refused whole.
-  auto bundle = As("county_admin", "POST", "/api/metadata",
-                   R"({"dataSets":[{"code":"DS_X","name":"越界报表","periodType":"Monthly","organisationUnits":[{"code":"150623"}]}]})");
+  auto bundle = As(
+      "county_admin", "POST", "/api/metadata",
+      R"({"dataSets":[{"code":"DS_X","name":"越界报表","periodType":"Monthly","organisationUnits":[{"code":"150623"}]}]})");
   EXPECT_EQ(bundle.status, 403) << bundle.body;
   EXPECT_EQ(Get("/api/dataSets/DS_X").status, 404);
   // Users: inside his scope with roles he holds; not elsewhere; never superuser.
-  auto ok = As("county_admin", "POST", "/api/users",
-               R"({"username":"new.clerk","password":"黄河几字弯的春天来得早","roles":["entry"],"organisationUnits":[{"code":"150624100"}]})");
+  auto ok = As(
+      "county_admin", "POST", "/api/users",
+      R"({"username":"new.clerk","password":"黄河几字弯的春天来得早","roles":["entry"],"organisationUnits":[{"code":"150624100"}]})");
   EXPECT_EQ(ok.status, 201) << ok.body;
-  EXPECT_EQ(As("county_admin", "POST", "/api/users",
-               R"({"username":"far.clerk","password":"黄河几字弯的春天来得早","roles":["entry"],"organisationUnits":[{"code":"150623"}]})")
-                .status, 403);
-  EXPECT_EQ(As("county_admin", "POST", "/api/users",
-               R"({"username":"boss","password":"黄河几字弯的春天来得早","roles":["superuser"],"organisationUnits":[{"code":"150624"}]})")
-                .status, 403);
+  EXPECT_EQ(
+      As("county_admin", "POST", "/api/users",
+         R"({"username":"far.clerk","password":"黄河几字弯的春天来得早","roles":["entry"],"organisationUnits":[{"code":"150623"}]})")
+          .status,
+      403);
+  EXPECT_EQ(
+      As("county_admin", "POST", "/api/users",
+         R"({"username":"boss","password":"黄河几字弯的春天来得早","roles":["superuser"],"organisationUnits":[{"code":"150624"}]})")
+          .status,
+      403);
   auto lookalike = As("county_admin", "POST", "/api/users",
-                      "{\"username\":\"clerk_\xd0\xb0n\",\"password\":\"黄河几字弯的春天来得早\",\"roles\":[\"entry\"],\"organisationUnits\":[{\"code\":\"150624100\"}]}");
+                      "{\"username\":\"clerk_\xd0\xb0n\",\"password\":\"黄河几字弯的春天来得早\","
+                      "\"roles\":[\"entry\"],\"organisationUnits\":[{\"code\":\"150624100\"}]}");
   EXPECT_EQ(lookalike.status, 409);
   EXPECT_EQ(Body(lookalike)["field"], "username");
   auto users = Body(As("county_admin", "GET", "/api/users"));
@@ -192,11 +267,14 @@ TEST(SessionTest, SignInUseCsrfAndSignOut) {
   auto no_csrf = Http(env->port, "POST", "/api/dataValues", body,
                       {{"Cookie", cookie}, {"Content-Type", "application/json"}});
   EXPECT_EQ(no_csrf.status, 403);
-  auto with_csrf = Http(env->port, "POST", "/api/dataValues", body,
-                        {{"Cookie", cookie}, {"Content-Type", "application/json"}, {"X-CSRF-Token", csrf}});
+  auto with_csrf =
+      Http(env->port, "POST", "/api/dataValues", body,
+           {{"Cookie", cookie}, {"Content-Type", "application/json"}, {"X-CSRF-Token", csrf}});
   EXPECT_EQ(with_csrf.status / 100, 2) << with_csrf.body;
-  EXPECT_EQ(Body(Get("/api/dataValues?de=VC_VISITS&pe=202306&ou=150624100004"))["storedBy"], "clerk_in");
-  auto out = Http(env->port, "POST", "/api/auth/logout", "", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  EXPECT_EQ(Body(Get("/api/dataValues?de=VC_VISITS&pe=202306&ou=150624100004"))["storedBy"],
+            "clerk_in");
+  auto out =
+      Http(env->port, "POST", "/api/auth/logout", "", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
   EXPECT_EQ(out.status, 200);
   EXPECT_NE(out.headers["set-cookie"].find("Max-Age=0"), std::string::npos);
   EXPECT_EQ(Http(env->port, "GET", "/api/me", "", {{"Cookie", cookie}}).status, 401);
@@ -225,7 +303,9 @@ TEST(SessionTest, FailedSignInsBackOffAndAreAudited) {
   ASSERT_FALSE(audits["audits"].empty());
   EXPECT_EQ(audits["audits"][0]["address"], "127.0.0.1");
   EXPECT_EQ(Http(env->port, "POST", "/api/auth/login", R"({"username":"x"})",
-                 {{"Content-Type", "application/json"}}).status, 409);
+                 {{"Content-Type", "application/json"}})
+                .status,
+            409);
 }
 
 TEST(SessionTest, BasicAndApiTokensForScripts) {
@@ -233,7 +313,8 @@ TEST(SessionTest, BasicAndApiTokensForScripts) {
                     {{"Authorization", "Basic " + Base64(std::string("clerk_in:") + kPassword)}});
   EXPECT_EQ(basic.status, 200);
   EXPECT_EQ(Body(basic)["authenticatedBy"], "basic");
-  auto created = As("clerk_in", "POST", "/api/apiToken", R"({"name":"上报脚本","expiresInDays":7})");
+  auto created =
+      As("clerk_in", "POST", "/api/apiToken", R"({"name":"上报脚本","expiresInDays":7})");
   ASSERT_EQ(created.status, 201) << created.body;
   std::string token = Body(created)["token"];
   auto me = Http(env->port, "GET", "/api/me", "", {{"Authorization", "ApiToken " + token}});
@@ -244,7 +325,8 @@ TEST(SessionTest, BasicAndApiTokensForScripts) {
   EXPECT_EQ(write.status / 100, 2) << write.body;
   std::string id = Body(created)["id"];
   EXPECT_EQ(As("clerk_in", "DELETE", "/api/apiToken/" + id).status, 204);
-  EXPECT_EQ(Http(env->port, "GET", "/api/me", "", {{"Authorization", "ApiToken " + token}}).status, 401);
+  EXPECT_EQ(Http(env->port, "GET", "/api/me", "", {{"Authorization", "ApiToken " + token}}).status,
+            401);
 }
 
 TEST(HostileInputTest, MalformedCredentialsGet401) {
@@ -267,7 +349,8 @@ TEST(HostileInputTest, SqlMetacharactersAndTraversalChangeNothing) {
   auto count = [] { return Body(Get("/api/system/info"))["dataValues"].get<long long>(); };
   long long before = count();
   EXPECT_EQ(Get("/api/organisationUnits/1'%20OR%20'1'%3D'1").status, 404);
-  auto inj = Get("/api/dataValues?de=VC_VISITS'%3BDROP%20TABLE%20data_value%3B--&pe=202305&ou=150624100004");
+  auto inj = Get(
+      "/api/dataValues?de=VC_VISITS'%3BDROP%20TABLE%20data_value%3B--&pe=202305&ou=150624100004");
   EXPECT_EQ(inj.status, 409);
   EXPECT_EQ(Body(inj)["field"], "dataElement");
   EXPECT_EQ(Get("/api/organisationUnits?parent=150624'--").status, 409);

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "http/http_client.h"
@@ -31,10 +31,10 @@ inline constexpr TestUser kUsers[] = {
     {"root", "superuser", "15"},
     {"city_admin_t", "admin", "1506"},
     {"county_admin", "admin", "150624"},
-    {"officer_above", "entry", "150624"},      // 鄂托克旗: above the township
-    {"clerk_in", "entry", "150624100"},        // 乌兰镇
-    {"clerk_sibling", "entry", "150624101"},   // 棋盘井镇, the next township
-    {"editor_in", "editor", "150624100"},      // the wrong role for data
+    {"officer_above", "entry", "150624"},     // 鄂托克旗: above the township
+    {"clerk_in", "entry", "150624100"},       // 乌兰镇
+    {"clerk_sibling", "entry", "150624101"},  // 棋盘井镇, the next township
+    {"editor_in", "editor", "150624100"},     // the wrong role for data
     {"viewer_in", "viewer", "150624100"},
 };
 inline constexpr const char* kPassword = "草原深处的卫生院-2024";
@@ -59,7 +59,7 @@ inline Env* env = nullptr;
 
 // A request as `user` ("" for nobody).
 inline HttpReply As(const std::string& user, const std::string& method, const std::string& target,
-             const std::string& body = "") {
+                    const std::string& body = "") {
   std::map<std::string, std::string> headers;
   if (!user.empty()) headers["Authorization"] = "ApiToken " + env->tokens.at(user);
   if (!body.empty()) headers["Content-Type"] = "application/json";

@@ -1,5 +1,7 @@
 // The analytics engine and query API: seed-page figures, every aggregation type against a
 // deliberately naive oracle on random data, expressions, and the query's options and scope.
+#include "analytics/analytics.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -8,7 +10,6 @@
 #include <set>
 #include <sstream>
 
-#include "analytics/analytics.h"
 #include "exchange/import.h"
 #include "metadata/bundle.h"
 #include "unit/test_support.h"
@@ -31,9 +32,11 @@ class AnalyticsTest : public ::testing::Test {
       {"code":"150623100H01","name":"敖勒召其镇卫生院","parent":{"code":"150623100"},"facilityType":"卫生院"}])");
     for (auto& ds : bundle["dataSets"]) {
       if (ds["code"] == "DS_TOWNSHIP_MONTHLY" || ds["code"] == "DS_TOWNSHIP_TARGETS")
-        ds["organisationUnits"] = json::parse(R"([{"code":"150624100H01"},{"code":"150624101H01"},{"code":"150623100H01"}])");
+        ds["organisationUnits"] = json::parse(
+            R"([{"code":"150624100H01"},{"code":"150624101H01"},{"code":"150623100H01"}])");
       if (ds["code"] == "DS_VILLAGE_MONTHLY" || ds["code"] == "DS_VILLAGE_YEARLY")
-        ds["organisationUnits"] = json::parse(R"([{"code":"150624100001"},{"code":"150624100002"},{"code":"150624101001"},{"code":"150623100001"}])");
+        ds["organisationUnits"] = json::parse(
+            R"([{"code":"150624100001"},{"code":"150624100002"},{"code":"150624101001"},{"code":"150623100001"}])");
     }
     auto empty = metadata::Catalog::Load(*store_);
     ASSERT_TRUE(metadata::ImportMetadata(bundle, **empty, *store_).ok());
@@ -46,14 +49,16 @@ class AnalyticsTest : public ::testing::Test {
     o.user = "tester";
     o.schemes = {metadata::IdScheme::kCode, metadata::IdScheme::kCode, metadata::IdScheme::kUid};
     std::string payload = "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n" + rows;
-    auto r = exchange::ImportDataValues(exchange::OpenString(payload), exchange::ImportFormat::kCsv, o, *cat_, values);
+    auto r = exchange::ImportDataValues(exchange::OpenString(payload), exchange::ImportFormat::kCsv,
+                                        o, *cat_, values);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_EQ(r->status, "SUCCESS") << r->ToJson().dump(1);
   }
   std::string Coc(const char* de, int i) {
     return cat_->CombosOf(cat_->DataElements().ByCode(de)->combo_uid)[i]->uid;
   }
-  Result<json> Query(std::vector<std::pair<std::string, std::string>> params, QueryScope scope = {}) {
+  Result<json> Query(std::vector<std::pair<std::string, std::string>> params,
+                     QueryScope scope = {}) {
     QueryParams q;
     for (const auto& [k, v] : params) WJ_RETURN_IF_ERROR(ParseQueryParam(q, k, v));
     auto engine = Engine::Build(*store_, cat_);
@@ -84,19 +89,41 @@ TEST_F(AnalyticsTest, SeedPageFiguresComeOutAsPublished) {
   const long long tc[7] = {10000, 11000, 12353, 12000, 13000, 12000, 12000};  // 82353
   for (int m = 1; m <= 7; ++m) {
     long long a = tc[m - 1] / 2, b = tc[m - 1] - a;
-    rows += "TC_DONE,2019" + std::string(m < 10 ? "0" : "") + std::to_string(m) + ",150624100H01," + Coc("TC_DONE", 0) + ",," + std::to_string(a) + "\n";
-    rows += "TC_DONE,2019" + std::string(m < 10 ? "0" : "") + std::to_string(m) + ",150624100H01," + Coc("TC_DONE", 1) + ",," + std::to_string(b) + "\n";
+    rows += "TC_DONE,2019" + std::string(m < 10 ? "0" : "") + std::to_string(m) + ",150624100H01," +
+            Coc("TC_DONE", 0) + ",," + std::to_string(a) + "\n";
+    rows += "TC_DONE,2019" + std::string(m < 10 ? "0" : "") + std::to_string(m) + ",150624100H01," +
+            Coc("TC_DONE", 1) + ",," + std::to_string(b) + "\n";
   }
   rows += "TC_TARGET,2019,150624100H01,,,60000\nTC_TARGET,2019,150624101H01,,,38200\n";
-  rows += "PS_DONE,201903,150624100H01,,,20000\nPS_DONE,201906,150624101H01,,,5859\nPS_TARGET,2019,150624100H01,,,38000\n";
-  rows += "PS_ABNORMAL,201904,150624100H01,,,4493\nPS_INTERVENED,201904,150624100H01,,,3000\nPS_INTERVENED,201905,150624100H01,,,275\n";
+  rows +=
+      "PS_DONE,201903,150624100H01,,,20000\nPS_DONE,201906,150624101H01,,,5859\nPS_TARGET,2019,"
+      "150624100H01,,,38000\n";
+  rows +=
+      "PS_ABNORMAL,201904,150624100H01,,,4493\nPS_INTERVENED,201904,150624100H01,,,3000\nPS_"
+      "INTERVENED,201905,150624100H01,,,275\n";
   // 规范管理率 1566 / 1635 in stocks over two villages; 鄂托克旗 2023: 2748 of 2600.
-  rows += "SMI_REGISTERED,201906," "150624100001," + Coc("SMI_REGISTERED", 0) + ",,900\n";
-  rows += "SMI_REGISTERED,201907," "150624100001," + Coc("SMI_REGISTERED", 0) + ",,800\n";  // the latest counts
-  rows += "SMI_REGISTERED,201907," "150624100002," + Coc("SMI_REGISTERED", 1) + ",,835\n";
-  rows += "SMI_MANAGED,201907," "150624100001," + Coc("SMI_MANAGED", 0) + ",,770\n";
-  rows += "SMI_MANAGED,201907," "150624100002," + Coc("SMI_MANAGED", 1) + ",,796\n";
-  rows += "TC_DONE,202306,150624101H01," + Coc("TC_DONE", 0) + ",,2748\nTC_TARGET,2023,150624101H01,,,2600\n";
+  rows +=
+      "SMI_REGISTERED,201906,"
+      "150624100001," +
+      Coc("SMI_REGISTERED", 0) + ",,900\n";
+  rows +=
+      "SMI_REGISTERED,201907,"
+      "150624100001," +
+      Coc("SMI_REGISTERED", 0) + ",,800\n";  // the latest counts
+  rows +=
+      "SMI_REGISTERED,201907,"
+      "150624100002," +
+      Coc("SMI_REGISTERED", 1) + ",,835\n";
+  rows +=
+      "SMI_MANAGED,201907,"
+      "150624100001," +
+      Coc("SMI_MANAGED", 0) + ",,770\n";
+  rows +=
+      "SMI_MANAGED,201907,"
+      "150624100002," +
+      Coc("SMI_MANAGED", 1) + ",,796\n";
+  rows += "TC_DONE,202306,150624101H01," + Coc("TC_DONE", 0) +
+          ",,2748\nTC_TARGET,2023,150624101H01,,,2600\n";
   Csv(rows);
   struct Case {
     const char* dx;
@@ -110,7 +137,8 @@ TEST_F(AnalyticsTest, SeedPageFiguresComeOutAsPublished) {
                         Case{"IND_SMI_RATE", "201901..201907", "150624", "95.78"},
                         Case{"IND_TC_RATE", "2023", "150624", "105.69"},
                         Case{"TC_DONE", "201901..201907", "150624", "82353"}}) {
-    auto r = Query({{"dimension", std::string("dx:") + c.dx}, {"dimension", std::string("pe:") + c.pe},
+    auto r = Query({{"dimension", std::string("dx:") + c.dx},
+                    {"dimension", std::string("pe:") + c.pe},
                     {"dimension", std::string("ou:") + c.ou}});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(Value(*r), c.expected) << c.dx << " " << c.pe;
@@ -139,7 +167,8 @@ std::optional<double> Oracle(storage::Store& store, const metadata::Catalog& cat
     for (const auto& v : values) {
       if (!in_subtree(v.key.org_unit_id)) continue;
       const Period& p = period_of[v.key.period_id];
-      bool inside = covering ? (p.start <= start && p.end >= end) : (p.start >= start && p.end <= end);
+      bool inside =
+          covering ? (p.start <= start && p.end >= end) : (p.start >= start && p.end <= end);
       if (!inside) continue;
       double x = std::stod(v.value);
       series[v.key.org_unit_id][p.start] += x;
@@ -147,20 +176,30 @@ std::optional<double> Oracle(storage::Store& store, const metadata::Catalog& cat
     }
     if (all.empty()) continue;
     const std::string& t = de.aggregation_type;
-    if (t == "SUM") { double s = 0; for (double x : all) s += x; return s; }
+    if (t == "SUM") {
+      double s = 0;
+      for (double x : all) s += x;
+      return s;
+    }
     if (t == "COUNT") return static_cast<double>(all.size());
     if (t == "MIN") return *std::min_element(all.begin(), all.end());
     if (t == "MAX") return *std::max_element(all.begin(), all.end());
     if (t == "AVERAGE") {
       std::map<Date, double> by_period;
-      for (const auto& [u, s] : series) for (const auto& [p, x] : s) by_period[p] += x;
-      double s = 0; for (const auto& [p, x] : by_period) s += x;
+      for (const auto& [u, s] : series)
+        for (const auto& [p, x] : s) by_period[p] += x;
+      double s = 0;
+      for (const auto& [p, x] : by_period) s += x;
       return s / by_period.size();
     }
     double total = 0;
     for (const auto& [u, s] : series) {
-      if (t == "AVERAGE_SUM_ORG_UNIT") { double a = 0; for (const auto& [p, x] : s) a += x; total += a / s.size(); }
-      else total += s.rbegin()->second;  // LAST, LAST_AVERAGE_ORG_UNIT
+      if (t == "AVERAGE_SUM_ORG_UNIT") {
+        double a = 0;
+        for (const auto& [p, x] : s) a += x;
+        total += a / s.size();
+      } else
+        total += s.rbegin()->second;  // LAST, LAST_AVERAGE_ORG_UNIT
     }
     if (t == "LAST_AVERAGE_ORG_UNIT") return total / series.size();
     return total;
@@ -171,8 +210,9 @@ std::optional<double> Oracle(storage::Store& store, const metadata::Catalog& cat
 TEST_F(AnalyticsTest, EngineEqualsTheOracleOnThousandsOfRandomQueries) {
   // One element per aggregation type, values over villages and townships' clinics, months and
   // years, including deletions.
-  const std::vector<std::string> types = {"SUM", "AVERAGE", "AVERAGE_SUM_ORG_UNIT", "LAST",
-                                          "LAST_AVERAGE_ORG_UNIT", "MIN", "MAX", "COUNT"};
+  const std::vector<std::string> types = {
+      "SUM", "AVERAGE", "AVERAGE_SUM_ORG_UNIT", "LAST", "LAST_AVERAGE_ORG_UNIT", "MIN",
+      "MAX", "COUNT"};
   json bundle = {{"dataElements", json::array()}, {"dataSets", json::array()}};
   json units = json::array();
   std::vector<std::string> unit_codes;
@@ -183,14 +223,22 @@ TEST_F(AnalyticsTest, EngineEqualsTheOracleOnThousandsOfRandomQueries) {
     }
   json elements = json::array();
   for (const auto& t : types) {
-    bundle["dataElements"].push_back({{"code", "R_" + t}, {"name", "随机" + t}, {"valueType", "NUMBER"},
+    bundle["dataElements"].push_back({{"code", "R_" + t},
+                                      {"name", "随机" + t},
+                                      {"valueType", "NUMBER"},
                                       {"aggregationType", t}});
     elements.push_back({{"dataElement", {{"code", "R_" + t}}}});
   }
-  bundle["dataSets"].push_back({{"code", "R_MONTHLY"}, {"name", "随机月报"}, {"periodType", "Monthly"},
-                                {"dataSetElements", elements}, {"organisationUnits", units}});
-  bundle["dataSets"].push_back({{"code", "R_YEARLY"}, {"name", "随机年报"}, {"periodType", "Yearly"},
-                                {"dataSetElements", elements}, {"organisationUnits", units}});
+  bundle["dataSets"].push_back({{"code", "R_MONTHLY"},
+                                {"name", "随机月报"},
+                                {"periodType", "Monthly"},
+                                {"dataSetElements", elements},
+                                {"organisationUnits", units}});
+  bundle["dataSets"].push_back({{"code", "R_YEARLY"},
+                                {"name", "随机年报"},
+                                {"periodType", "Yearly"},
+                                {"dataSetElements", elements},
+                                {"organisationUnits", units}});
   ASSERT_TRUE(metadata::ImportMetadata(bundle, *cat_, *store_).ok());
   Reload();
   std::mt19937 rng(2024);
@@ -198,18 +246,22 @@ TEST_F(AnalyticsTest, EngineEqualsTheOracleOnThousandsOfRandomQueries) {
   for (const auto& t : types)
     for (const auto& u : unit_codes)
       for (int y = 2022; y <= 2023; ++y) {
-        if (rng() % 5 == 0) rows += "R_" + t + "," + std::to_string(y) + "," + u + ",,," + std::to_string(rng() % 1000) + "\n";
+        if (rng() % 5 == 0)
+          rows += "R_" + t + "," + std::to_string(y) + "," + u + ",,," +
+                  std::to_string(rng() % 1000) + "\n";
         for (int m = 1; m <= 12; ++m)
           if (rng() % 3 != 0)
-            rows += "R_" + t + "," + std::to_string(y) + (m < 10 ? "0" : "") + std::to_string(m) + "," + u + ",,," +
-                    std::to_string(static_cast<int>(rng() % 2000) - 300) + "." + std::to_string(rng() % 10) + "\n";
+            rows += "R_" + t + "," + std::to_string(y) + (m < 10 ? "0" : "") + std::to_string(m) +
+                    "," + u + ",,," + std::to_string(static_cast<int>(rng() % 2000) - 300) + "." +
+                    std::to_string(rng() % 10) + "\n";
       }
   Csv(rows);
   // Delete some values: the engine must not see them.
   std::string deletions;
   for (int i = 0; i < 200; ++i)
-    deletions += "R_SUM,2022" + std::string(i % 12 + 1 < 10 ? "0" : "") + std::to_string(i % 12 + 1) + "," +
-                 unit_codes[rng() % unit_codes.size()] + ",,,0\n";
+    deletions += "R_SUM,2022" + std::string(i % 12 + 1 < 10 ? "0" : "") +
+                 std::to_string(i % 12 + 1) + "," + unit_codes[rng() % unit_codes.size()] +
+                 ",,,0\n";
   {
     exchange::DataValueService values(*store_);
     exchange::ImportOptions o;
@@ -217,11 +269,14 @@ TEST_F(AnalyticsTest, EngineEqualsTheOracleOnThousandsOfRandomQueries) {
     o.strategy = storage::WriteMode::kDelete;
     o.atomic = false;
     std::string payload = "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n" + deletions;
-    ASSERT_TRUE(exchange::ImportDataValues(exchange::OpenString(payload), exchange::ImportFormat::kCsv, o, *cat_, values).ok());
+    ASSERT_TRUE(exchange::ImportDataValues(exchange::OpenString(payload),
+                                           exchange::ImportFormat::kCsv, o, *cat_, values)
+                    .ok());
   }
   auto engine = *Engine::Build(*store_, cat_);
   std::vector<std::int64_t> roots;
-  for (const char* code : {"15", "1506", "150624", "150624100", "150624101"}) roots.push_back(cat_->OrgUnits().ByCode(code)->id);
+  for (const char* code : {"15", "1506", "150624", "150624100", "150624101"})
+    roots.push_back(cat_->OrgUnits().ByCode(code)->id);
   for (const auto& c : unit_codes) roots.push_back(cat_->OrgUnits().ByCode(c)->id);
   int compared = 0, with_value = 0;
   for (int i = 0; i < 2000; ++i) {
@@ -229,7 +284,8 @@ TEST_F(AnalyticsTest, EngineEqualsTheOracleOnThousandsOfRandomQueries) {
     const auto* de = cat_->DataElements().ByCode("R_" + t);
     std::int64_t unit = roots[rng() % roots.size()];
     int m1 = static_cast<int>(rng() % 24), m2 = m1 + static_cast<int>(rng() % (24 - m1));
-    Date start = PeriodContaining(PeriodType::kMonthly, MakeDate(2022 + m1 / 12, m1 % 12 + 1, 1)).start;
+    Date start =
+        PeriodContaining(PeriodType::kMonthly, MakeDate(2022 + m1 / 12, m1 % 12 + 1, 1)).start;
     Date end = PeriodContaining(PeriodType::kMonthly, MakeDate(2022 + m2 / 12, m2 % 12 + 1, 1)).end;
     Operand op{Operand::Kind::kDataElement, de->uid, "", "", "", 0, ""};
     auto got = engine->Aggregate(op, unit, start, end);
@@ -248,17 +304,21 @@ TEST_F(AnalyticsTest, EngineEqualsTheOracleOnThousandsOfRandomQueries) {
   // not batch, and nested units, take its fallback, which must agree too).
   std::vector<std::int64_t> villages;
   for (const auto& c : unit_codes) villages.push_back(cat_->OrgUnits().ByCode(c)->id);
-  std::vector<std::int64_t> nested = {cat_->OrgUnits().ByCode("150624")->id, cat_->OrgUnits().ByCode("150624100")->id};
+  std::vector<std::int64_t> nested = {cat_->OrgUnits().ByCode("150624")->id,
+                                      cat_->OrgUnits().ByCode("150624100")->id};
   std::vector<std::pair<Date, Date>> months, quarters;
   for (int m = 1; m <= 24; ++m) {
-    Period p = PeriodContaining(PeriodType::kMonthly, MakeDate(2022 + (m - 1) / 12, (m - 1) % 12 + 1, 1));
+    Period p =
+        PeriodContaining(PeriodType::kMonthly, MakeDate(2022 + (m - 1) / 12, (m - 1) % 12 + 1, 1));
     months.push_back({p.start, p.end});
   }
-  for (const auto& q : PeriodsWithin(PeriodType::kQuarterly, MakeDate(2022, 1, 1), MakeDate(2023, 12, 31)))
+  for (const auto& q :
+       PeriodsWithin(PeriodType::kQuarterly, MakeDate(2022, 1, 1), MakeDate(2023, 12, 31)))
     quarters.push_back({q.start, q.end});
   int cells = 0;
   for (const auto& t : types) {
-    Operand op{Operand::Kind::kDataElement, cat_->DataElements().ByCode("R_" + t)->uid, "", "", "", 0, ""};
+    Operand op{
+        Operand::Kind::kDataElement, cat_->DataElements().ByCode("R_" + t)->uid, "", "", "", 0, ""};
     for (const auto* units : {&villages, &nested})
       for (const auto* ranges : {&months, &quarters}) {
         auto got = engine->Cells(op, *units, *ranges);
@@ -286,11 +346,16 @@ TEST_F(AnalyticsTest, ExpressionsParseDescribeAndRefuseWithAPosition) {
   EXPECT_FALSE(z->Evaluate([](const Operand&) { return std::optional<double>(5); }).has_value());
   auto neg = Expression::Parse("-(2 + C{CONST_PERMILLE}) × 3 ÷ 2", *cat_);
   ASSERT_TRUE(neg.ok()) << neg.status().ToString();
-  EXPECT_DOUBLE_EQ(*neg->Evaluate([](const Operand& o) { return std::optional<double>(o.constant); }), -1503);
-  auto coc = Expression::Parse("#{SMI_REGISTERED." + Coc("SMI_REGISTERED", 1) + "} + #{SMI_MANAGED.*.HllvX50cXC0}", *cat_);
+  EXPECT_DOUBLE_EQ(
+      *neg->Evaluate([](const Operand& o) { return std::optional<double>(o.constant); }), -1503);
+  auto coc = Expression::Parse(
+      "#{SMI_REGISTERED." + Coc("SMI_REGISTERED", 1) + "} + #{SMI_MANAGED.*.HllvX50cXC0}", *cat_);
   ASSERT_TRUE(coc.ok()) << coc.status().ToString();
   EXPECT_EQ(coc->operands()[0].coc_uid, Coc("SMI_REGISTERED", 1));
-  EXPECT_TRUE(Expression::Parse("R{DS_VILLAGE_MONTHLY.REPORTING_RATE} + OUG{OUG_TOWNSHIP_HC} + N{IND_TC_RATE}", *cat_).ok());
+  EXPECT_TRUE(
+      Expression::Parse(
+          "R{DS_VILLAGE_MONTHLY.REPORTING_RATE} + OUG{OUG_TOWNSHIP_HC} + N{IND_TC_RATE}", *cat_)
+          .ok());
   for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
            {"#{NOPE}", "position 0: no data element"},
            {"#{TC_DONE} +", "position 12: the expression ends"},
@@ -301,48 +366,70 @@ TEST_F(AnalyticsTest, ExpressionsParseDescribeAndRefuseWithAPosition) {
            {"", "empty"}}) {
     auto bad = Expression::Parse(text, *cat_);
     ASSERT_FALSE(bad.ok()) << text;
-    EXPECT_NE(bad.status().message().find(message), std::string::npos) << text << ": " << bad.status().message();
+    EXPECT_NE(bad.status().message().find(message), std::string::npos)
+        << text << ": " << bad.status().message();
   }
 }
 
 TEST_F(AnalyticsTest, QueryOptionsRankingsCriteriaAndErrors) {
-  Csv("TC_DONE,202301,150624100H01," + Coc("TC_DONE", 0) + ",,30\n"
-      "TC_DONE,202301,150624101H01," + Coc("TC_DONE", 0) + ",,50\n"
-      "TC_DONE,202301,150623100H01," + Coc("TC_DONE", 0) + ",,40\n"
+  Csv("TC_DONE,202301,150624100H01," + Coc("TC_DONE", 0) +
+      ",,30\n"
+      "TC_DONE,202301,150624101H01," +
+      Coc("TC_DONE", 0) +
+      ",,50\n"
+      "TC_DONE,202301,150623100H01," +
+      Coc("TC_DONE", 0) +
+      ",,40\n"
       "TC_TARGET,2023,150624100H01,,,0\n");
-  auto ranked = Query({{"dimension", "dx:TC_DONE"}, {"filter", "pe:2023"}, {"dimension", "ou:1506;LEVEL-4"},
-                       {"sortOrder", "DESC"}, {"limit", "2"}});
+  auto ranked = Query({{"dimension", "dx:TC_DONE"},
+                       {"filter", "pe:2023"},
+                       {"dimension", "ou:1506;LEVEL-4"},
+                       {"sortOrder", "DESC"},
+                       {"limit", "2"}});
   ASSERT_TRUE(ranked.ok()) << ranked.status().ToString();
   ASSERT_EQ((*ranked)["rows"].size(), 2u);
   EXPECT_EQ((*ranked)["rows"][0].back(), "50");
   EXPECT_EQ((*ranked)["rows"][1].back(), "40");
   EXPECT_EQ((*ranked)["rows"][0][1], cat_->OrgUnits().ByCode("150624101")->uid);
-  auto criteria = Query({{"dimension", "dx:TC_DONE"}, {"filter", "pe:2023"}, {"dimension", "ou:1506;LEVEL-4"},
+  auto criteria = Query({{"dimension", "dx:TC_DONE"},
+                         {"filter", "pe:2023"},
+                         {"dimension", "ou:1506;LEVEL-4"},
                          {"measureCriteria", "GE:35;LT:45"}});
   ASSERT_EQ((*criteria)["rows"].size(), 1u);
   EXPECT_EQ((*criteria)["rows"][0].back(), "40");
   // A zero task gives no rate, never inf.
-  auto zero = Query({{"dimension", "dx:IND_TC_RATE"}, {"dimension", "pe:2023"}, {"dimension", "ou:150624100"}});
+  auto zero = Query(
+      {{"dimension", "dx:IND_TC_RATE"}, {"dimension", "pe:2023"}, {"dimension", "ou:150624100"}});
   EXPECT_EQ((*zero)["rows"].size(), 0u);
   // Relative periods against a fixed date.
-  auto rel = Query({{"dimension", "dx:TC_DONE"}, {"dimension", "pe:MONTHS_THIS_YEAR"}, {"filter", "ou:1506"},
+  auto rel = Query({{"dimension", "dx:TC_DONE"},
+                    {"dimension", "pe:MONTHS_THIS_YEAR"},
+                    {"filter", "ou:1506"},
                     {"relativePeriodDate", "2023-08-15"}});
   ASSERT_TRUE(rel.ok());
   EXPECT_EQ((*rel)["metaData"]["dimensions"]["pe"].size(), 12u);
   EXPECT_EQ((*rel)["rows"][0][1], "202301");
-  auto last12 = Query({{"dimension", "dx:TC_DONE"}, {"dimension", "pe:LAST_12_MONTHS"}, {"filter", "ou:1506"},
+  auto last12 = Query({{"dimension", "dx:TC_DONE"},
+                       {"dimension", "pe:LAST_12_MONTHS"},
+                       {"filter", "ou:1506"},
                        {"relativePeriodDate", "2024-01-10"}});
   EXPECT_EQ((*last12)["metaData"]["dimensions"]["pe"][0], "202301");
   EXPECT_EQ((*last12)["metaData"]["dimensions"]["pe"][11], "202312");
   std::string sixty_months = "pe:";
   for (int y = 2019; y <= 2023; ++y)
-    for (int m = 1; m <= 12; ++m) sixty_months += std::to_string(y) + (m < 10 ? "0" : "") + std::to_string(m) + ";";
-  for (const auto& [params, field] : std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, std::string>>{
+    for (int m = 1; m <= 12; ++m)
+      sixty_months += std::to_string(y) + (m < 10 ? "0" : "") + std::to_string(m) + ";";
+  for (const auto& [params, field] :
+       std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, std::string>>{
            {{{"dimension", "dx:TC_DONE"}, {"dimension", "ou:1506"}}, "dimension"},
            {{{"dimension", "dx:NOPE"}, {"dimension", "pe:2023"}, {"dimension", "ou:1506"}}, "dx"},
-           {{{"dimension", "dx:TC_DONE"}, {"dimension", "pe:2024W54"}, {"dimension", "ou:1506"}}, "pe"},
+           {{{"dimension", "dx:TC_DONE"}, {"dimension", "pe:2024W54"}, {"dimension", "ou:1506"}},
+            "pe"},
            {{{"dimension", "dx:TC_DONE"}, {"dimension", "pe:2023"}, {"dimension", "ou:999"}}, "ou"},
-           {{{"dimension", "dx:TC_DONE"}, {"dimension", sixty_months}, {"dimension", "ou:15;LEVEL-5"}}, "dimension"}}) {
+           {{{"dimension", "dx:TC_DONE"},
+             {"dimension", sixty_months},
+             {"dimension", "ou:15;LEVEL-5"}},
+            "dimension"}}) {
     auto r = Query(params);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kConflict);
@@ -351,16 +438,24 @@ TEST_F(AnalyticsTest, QueryOptionsRankingsCriteriaAndErrors) {
 }
 
 TEST_F(AnalyticsTest, ACountyViewerSeesHisCountyOnly) {
-  Csv("TC_DONE,202301,150624100H01," + Coc("TC_DONE", 0) + ",,30\n"
-      "TC_DONE,202301,150623100H01," + Coc("TC_DONE", 0) + ",,40\n");
-  QueryScope county{false, {cat_->OrgUnits().ByCode("150624")->id}, {cat_->OrgUnits().ByCode("150624")->id}};
-  auto level3 = Query({{"dimension", "dx:TC_DONE"}, {"filter", "pe:2023"}, {"dimension", "ou:LEVEL-3"}}, county);
+  Csv("TC_DONE,202301,150624100H01," + Coc("TC_DONE", 0) +
+      ",,30\n"
+      "TC_DONE,202301,150623100H01," +
+      Coc("TC_DONE", 0) + ",,40\n");
+  QueryScope county{
+      false, {cat_->OrgUnits().ByCode("150624")->id}, {cat_->OrgUnits().ByCode("150624")->id}};
+  auto level3 = Query(
+      {{"dimension", "dx:TC_DONE"}, {"filter", "pe:2023"}, {"dimension", "ou:LEVEL-3"}}, county);
   ASSERT_TRUE(level3.ok());
   ASSERT_EQ((*level3)["rows"].size(), 1u);
   EXPECT_EQ((*level3)["rows"][0][1], cat_->OrgUnits().ByCode("150624")->uid);
-  auto city = Query({{"dimension", "dx:TC_DONE"}, {"filter", "pe:2023"}, {"dimension", "ou:1506"}}, county);
+  auto city =
+      Query({{"dimension", "dx:TC_DONE"}, {"filter", "pe:2023"}, {"dimension", "ou:1506"}}, county);
   EXPECT_EQ(city.status().code(), StatusCode::kPermissionDenied);
-  auto mine = Query({{"dimension", "dx:TC_DONE"}, {"filter", "pe:2023"}, {"dimension", "ou:USER_ORGUNIT_CHILDREN"}}, county);
+  auto mine = Query({{"dimension", "dx:TC_DONE"},
+                     {"filter", "pe:2023"},
+                     {"dimension", "ou:USER_ORGUNIT_CHILDREN"}},
+                    county);
   ASSERT_TRUE(mine.ok());
   EXPECT_EQ((*mine)["rows"].size(), 1u);  // only 乌兰镇 has data
   auto csv = ToCsv(*mine);

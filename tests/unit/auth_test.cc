@@ -110,8 +110,8 @@ TEST_F(AuthServiceTest, WrongPasswordDisabledUserAndUnknownNameLookAlike) {
   now_ += 5000;
   EXPECT_EQ(service_->Login("clerk", "草原上的卫生院2024", "10.0.0.4").status().code(),
             StatusCode::kUnauthenticated);
-  auto audits = store_->ListAudits({std::string("LOGIN_FAILED"), std::nullopt, std::nullopt,
-                                    std::nullopt, 100});
+  auto audits = store_->ListAudits(
+      {std::string("LOGIN_FAILED"), std::nullopt, std::nullopt, std::nullopt, 100});
   EXPECT_EQ(audits->size(), 3u);
 }
 
@@ -186,13 +186,16 @@ TEST(AuditChainTest, DetectsEditsMadeOutsideTheApplication) {
   // The application itself cannot rewrite history…
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  EXPECT_NE(sqlite3_exec(db, "UPDATE audit SET username = 'x' WHERE id = 3", nullptr, nullptr, nullptr),
+  EXPECT_NE(
+      sqlite3_exec(db, "UPDATE audit SET username = 'x' WHERE id = 3", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit WHERE id = 3", nullptr, nullptr, nullptr),
             SQLITE_OK);
-  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit WHERE id = 3", nullptr, nullptr, nullptr), SQLITE_OK);
   // …and someone who drops the guard and edits the file is caught.
-  ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER audit_no_update; UPDATE audit SET username = 'x' WHERE id = 3",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "DROP TRIGGER audit_no_update; UPDATE audit SET username = 'x' WHERE id = 3",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   checks = store->VerifyAuditChains();
   ASSERT_TRUE(checks.ok());

@@ -1,10 +1,9 @@
-#include "exchange/data_values.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "exchange/data_values.h"
 #include "metadata/bundle.h"
 #include "unit/test_support.h"
 
@@ -65,7 +64,8 @@ TEST_F(DataValueServiceTest, SavesReadsUpdatesAndDeletes) {
   EXPECT_EQ(service_->Save(*cat_, Input("VC_VISITS", "202407", "150624100001", "160"), "officer")
                 ->updated,
             1);
-  ASSERT_TRUE(service_->Delete(*cat_, Input("VC_VISITS", "202407", "150624100001", ""), "officer").ok());
+  ASSERT_TRUE(
+      service_->Delete(*cat_, Input("VC_VISITS", "202407", "150624100001", ""), "officer").ok());
   EXPECT_EQ(service_->Get(*cat_, Input("VC_VISITS", "202407", "150624100001", "")).status().code(),
             StatusCode::kNotFound);
 }
@@ -74,13 +74,16 @@ TEST_F(DataValueServiceTest, DisaggregatedValuesNeedAMatchingOptionCombo) {
   const auto* de = cat_->DataElements().ByCode("SMI_REGISTERED");
   auto cocs = cat_->CombosOf(de->combo_uid);
   ASSERT_EQ(cocs.size(), 2u);
-  EXPECT_TRUE(service_->Save(*cat_, Input("SMI_REGISTERED", "202407", "150624100001", "3",
-                                          cocs[1]->uid), "clerk").ok());
+  EXPECT_TRUE(service_
+                  ->Save(*cat_,
+                         Input("SMI_REGISTERED", "202407", "150624100001", "3", cocs[1]->uid),
+                         "clerk")
+                  .ok());
   auto missing = service_->Save(*cat_, Input("SMI_REGISTERED", "202407", "150624100001", "3"), "c");
   EXPECT_EQ(missing.status().field(), "categoryOptionCombo");
   const auto* age = cat_->CombosOf(cat_->DataElements().ByCode("TC_DONE")->combo_uid)[0];
-  auto wrong = service_->Save(*cat_, Input("SMI_REGISTERED", "202407", "150624100001", "3",
-                                           age->uid), "c");
+  auto wrong =
+      service_->Save(*cat_, Input("SMI_REGISTERED", "202407", "150624100001", "3", age->uid), "c");
   EXPECT_EQ(wrong.status().field(), "categoryOptionCombo");
   EXPECT_NE(wrong.status().message().find("does not belong"), std::string::npos);
 }
@@ -109,27 +112,26 @@ TEST_P(RejectionTest, NamesTheFieldAndWritesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, RejectionTest,
-    ::testing::Values(
-        Rejection{"UnknownElement", "NOPE", "202407", "150624100001", "1", "dataElement",
-                  "unknown data element"},
-        Rejection{"UnknownUnit", "VC_VISITS", "202407", "999999", "1", "orgUnit",
-                  "unknown org unit"},
-        Rejection{"BadPeriod", "VC_VISITS", "2024W54", "150624100001", "1", "period",
-                  "2024 has 52 ISO weeks"},
-        Rejection{"WrongPeriodType", "VC_VISITS", "2024Q3", "150624100001", "1", "period",
-                  "is reported Monthly"},
-        Rejection{"UnitNotAssigned", "VC_VISITS", "202407", "150624100002", "1", "orgUnit",
-                  "is not assigned data set"},
-        Rejection{"FuturePeriod", "VC_VISITS", "209901", "150624100001", "1", "period",
-                  "future"},
-        Rejection{"ChineseNumeral", "VC_VISITS", "202407", "150624100001", "十二", "value",
-                  "is not an integer"},
-        Rejection{"NegativeCount", "VC_VISITS", "202407", "150624100001", "-1", "value",
-                  "must not be negative"},
-        Rejection{"ThousandsSeparator", "VC_VISITS", "202407", "150624100001", "1,234",
-                  "value", "thousands separators"},
-        Rejection{"ElementWithoutDataSetAtUnit", "TC_DONE", "202407", "150624100001", "1",
-                  "orgUnit", "is not assigned"}),
+    ::testing::Values(Rejection{"UnknownElement", "NOPE", "202407", "150624100001", "1",
+                                "dataElement", "unknown data element"},
+                      Rejection{"UnknownUnit", "VC_VISITS", "202407", "999999", "1", "orgUnit",
+                                "unknown org unit"},
+                      Rejection{"BadPeriod", "VC_VISITS", "2024W54", "150624100001", "1", "period",
+                                "2024 has 52 ISO weeks"},
+                      Rejection{"WrongPeriodType", "VC_VISITS", "2024Q3", "150624100001", "1",
+                                "period", "is reported Monthly"},
+                      Rejection{"UnitNotAssigned", "VC_VISITS", "202407", "150624100002", "1",
+                                "orgUnit", "is not assigned data set"},
+                      Rejection{"FuturePeriod", "VC_VISITS", "209901", "150624100001", "1",
+                                "period", "future"},
+                      Rejection{"ChineseNumeral", "VC_VISITS", "202407", "150624100001", "十二",
+                                "value", "is not an integer"},
+                      Rejection{"NegativeCount", "VC_VISITS", "202407", "150624100001", "-1",
+                                "value", "must not be negative"},
+                      Rejection{"ThousandsSeparator", "VC_VISITS", "202407", "150624100001",
+                                "1,234", "value", "thousands separators"},
+                      Rejection{"ElementWithoutDataSetAtUnit", "TC_DONE", "202407", "150624100001",
+                                "1", "orgUnit", "is not assigned"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(DataValueServiceTest, FormShowsElementsValuesCompletenessAndCompletion) {
@@ -140,8 +142,9 @@ TEST_F(DataValueServiceTest, FormShowsElementsValuesCompletenessAndCompletion) {
   EXPECT_EQ((*form)["completeness"]["expected"], 5);  // 2 + 2 by sex, 1 default
   EXPECT_EQ((*form)["completeness"]["entered"], 1);
   EXPECT_TRUE((*form)["complete"].is_null());
-  ASSERT_TRUE(service_->SetComplete(*cat_, "DS_VILLAGE_MONTHLY", "150624100001", "202407", true,
-                                    "clerk").ok());
+  ASSERT_TRUE(
+      service_->SetComplete(*cat_, "DS_VILLAGE_MONTHLY", "150624100001", "202407", true, "clerk")
+          .ok());
   form = service_->Form(*cat_, "DS_VILLAGE_MONTHLY", "150624100001", "202407");
   EXPECT_EQ((*form)["complete"]["completedBy"], "clerk");
   EXPECT_EQ(service_->Form(*cat_, "DS_VILLAGE_MONTHLY", "150624100002", "202407").status().field(),

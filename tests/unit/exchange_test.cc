@@ -23,9 +23,11 @@ json DemoBundle() {
   bundle["organisationUnits"] = json::parse(
       R"([{"code":"150624100H01","name":"乌兰镇卫生院","parent":{"code":"150624100"},"facilityType":"卫生院"}])");
   for (auto& ds : bundle["dataSets"]) {
-    if (ds["code"] == "DS_TOWNSHIP_MONTHLY") ds["organisationUnits"] = json::parse(R"([{"code":"150624100H01"}])");
+    if (ds["code"] == "DS_TOWNSHIP_MONTHLY")
+      ds["organisationUnits"] = json::parse(R"([{"code":"150624100H01"}])");
     if (ds["code"] == "DS_VILLAGE_MONTHLY")
-      ds["organisationUnits"] = json::parse(R"([{"code":"150624100001"},{"code":"150624100002"},{"code":"150624101001"}])");
+      ds["organisationUnits"] = json::parse(
+          R"([{"code":"150624100001"},{"code":"150624100002"},{"code":"150624101001"}])");
   }
   return bundle;
 }
@@ -35,10 +37,11 @@ std::pair<long long, std::size_t> Fingerprint(const std::string& path) {
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
   sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db,
-                     "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment,"
-                     " followup, deleted FROM data_value",
-                     -1, &s, nullptr);
+  sqlite3_prepare_v2(
+      db,
+      "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment,"
+      " followup, deleted FROM data_value",
+      -1, &s, nullptr);
   long long n = 0;
   std::size_t sum = 0;
   while (sqlite3_step(s) == SQLITE_ROW) {
@@ -67,7 +70,8 @@ class ExchangeTest : public ::testing::Test {
     values_ = std::make_unique<DataValueService>(*store_);
     // A base of stored values so that "nothing changed" is a real check.
     auto base = Import(ImportFormat::kCsv,
-                       "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,followup\n"
+                       "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,"
+                       "lastupdated,comment,followup\n"
                        "VC_VISITS,202301,150624100001,,,120,,,,\n"
                        "VC_VISITS,202302,150624100001,,,130,,,二月,true\n",
                        {{"idScheme", "code"}});
@@ -100,9 +104,14 @@ class ExchangeTest : public ::testing::Test {
 TEST_F(ExchangeTest, JsonImportWithHeaderDefaultsAndUidScheme) {
   const auto* de = cat_->DataElements().ByCode("VC_VISITS");
   const auto* ou = cat_->OrgUnits().ByCode("150624100002");
-  json payload = {{"dataSet", "DS_VILLAGE_MONTHLY"}, {"period", "202303"}, {"orgUnit", ou->uid},
-                  {"dataValues", json::array({{{"dataElement", de->uid}, {"value", "77"}, {"comment", "抽查"}, {"followup", true}},
-                                              {{"dataElement", de->uid}, {"period", "202304"}, {"value", 78}}})}};
+  json payload = {
+      {"dataSet", "DS_VILLAGE_MONTHLY"},
+      {"period", "202303"},
+      {"orgUnit", ou->uid},
+      {"dataValues",
+       json::array(
+           {{{"dataElement", de->uid}, {"value", "77"}, {"comment", "抽查"}, {"followup", true}},
+            {{"dataElement", de->uid}, {"period", "202304"}, {"value", 78}}})}};
   auto r = Import(ImportFormat::kJson, payload.dump());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, "SUCCESS") << r->ToJson().dump();
@@ -134,20 +143,25 @@ TEST_P(BadPayloadTest, IsRefusedWholeAndTheStoreIsUnchanged) {
   auto r = Import(GetParam().format, GetParam().payload, {{"idScheme", "code"}});
   ASSERT_FALSE(r.ok()) << GetParam().name << ": " << (r.ok() ? r->ToJson().dump() : "");
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find(GetParam().message), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(GetParam().message), std::string::npos)
+      << r.status().message();
   EXPECT_EQ(Fingerprint(path_), before);
 }
 
-const char* kCsvHeader = "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,followup\n";
+const char* kCsvHeader =
+    "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,"
+    "followup\n";
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadPayloadTest,
     ::testing::Values(
-        BadPayload{"TruncatedJson", ImportFormat::kJson,
-                   R"({"dataValues":[{"dataElement":"VC_VISITS","period":"202305","orgUnit":"150624100001","value":"1"},{"dataEl)",
-                   "ends"},
+        BadPayload{
+            "TruncatedJson", ImportFormat::kJson,
+            R"({"dataValues":[{"dataElement":"VC_VISITS","period":"202305","orgUnit":"150624100001","value":"1"},{"dataEl)",
+            "ends"},
         BadPayload{"InvalidUtf8Json", ImportFormat::kJson,
-                   "{\"dataValues\":[{\"dataElement\":\"VC_VISITS\",\"period\":\"202305\",\"orgUnit\":\"150624100001\",\"value\":\"1\",\"comment\":\"\xff\xfe\"}]}",
+                   "{\"dataValues\":[{\"dataElement\":\"VC_VISITS\",\"period\":\"202305\","
+                   "\"orgUnit\":\"150624100001\",\"value\":\"1\",\"comment\":\"\xff\xfe\"}]}",
                    "UTF-8"},
         BadPayload{"EmptyJson", ImportFormat::kJson, "", "empty"},
         BadPayload{"JsonArrayNotObject", ImportFormat::kJson, "[1,2]", "must be a JSON object"},
@@ -155,23 +169,28 @@ INSTANTIATE_TEST_SUITE_P(
                    "must be an array"},
         BadPayload{"EmptyCsv", ImportFormat::kCsv, "", "empty"},
         BadPayload{"CsvWithoutValueColumn", ImportFormat::kCsv,
-                   "dataelement,period,orgunit\nVC_VISITS,202305,150624100001\n", "no \"value\" column"},
+                   "dataelement,period,orgunit\nVC_VISITS,202305,150624100001\n",
+                   "no \"value\" column"},
         BadPayload{"CsvWithoutHeader", ImportFormat::kCsv, "VC_VISITS,202305,150624100001,,,5\n",
                    "first line must be the header"},
         BadPayload{"CsvExtraQuote", ImportFormat::kCsv,
                    std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,5\"5,,,,\n", "quote"},
         BadPayload{"CsvUnclosedQuote", ImportFormat::kCsv,
-                   std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,\"5,,,,\n", "not closed"},
+                   std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,\"5,,,,\n",
+                   "not closed"},
         BadPayload{"CsvInvalidUtf8", ImportFormat::kCsv,
-                   std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,5,,,\xc3\x28,\n", "UTF-8"},
+                   std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,5,,,\xc3\x28,\n",
+                   "UTF-8"},
         BadPayload{"EmptyAdx", ImportFormat::kAdx, "", "empty"},
-        BadPayload{"AdxDraftNamespace", ImportFormat::kAdx,
-                   R"(<?xml version="1.0"?><adx xmlns="urn:ihe:qrph:adx:2013"><group dataSet="DS_VILLAGE_MONTHLY" orgUnit="150624100001" period="2023-05-01/P1M"><dataValue dataElement="VC_VISITS" value="5"/></group></adx>)",
-                   "not ADX 1.0"},
+        BadPayload{
+            "AdxDraftNamespace", ImportFormat::kAdx,
+            R"(<?xml version="1.0"?><adx xmlns="urn:ihe:qrph:adx:2013"><group dataSet="DS_VILLAGE_MONTHLY" orgUnit="150624100001" period="2023-05-01/P1M"><dataValue dataElement="VC_VISITS" value="5"/></group></adx>)",
+            "not ADX 1.0"},
         BadPayload{"AdxNotXml", ImportFormat::kAdx, "dataelement,period\n", "must be XML"},
-        BadPayload{"AdxTruncated", ImportFormat::kAdx,
-                   R"(<adx xmlns="urn:ihe:qrph:adx:2015"><group dataSet="DS_VILLAGE_MONTHLY" orgUnit="150624100001" period="2023-05-01/P1M"><dataValue dataElem)",
-                   "ends"}),
+        BadPayload{
+            "AdxTruncated", ImportFormat::kAdx,
+            R"(<adx xmlns="urn:ihe:qrph:adx:2015"><group dataSet="DS_VILLAGE_MONTHLY" orgUnit="150624100001" period="2023-05-01/P1M"><dataValue dataElem)",
+            "ends"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(ExchangeTest, GarbageIsRefusedInEveryFormat) {
@@ -203,7 +222,8 @@ TEST_P(ConflictTest, AtomicImportReportsTheRowAndWritesNothing) {
   EXPECT_EQ(r->status, "ERROR");
   bool found = false;
   for (const auto& c : r->conflicts)
-    if (c.property == GetParam().property && c.value.find(GetParam().message) != std::string::npos) {
+    if (c.property == GetParam().property &&
+        c.value.find(GetParam().message) != std::string::npos) {
       found = std::find(c.indexes.begin(), c.indexes.end(), GetParam().index) != c.indexes.end();
     }
   EXPECT_TRUE(found) << r->ToJson().dump(1);
@@ -215,50 +235,60 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, ConflictTest,
     ::testing::Values(
         ConflictCase{"ThousandsSeparator", ImportFormat::kCsv,
-                     std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,7,,,,\nVC_VISITS,202306,150624100001,,,\"1,234\",,,,\n",
+                     std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,7,,,,\nVC_VISITS,"
+                                               "202306,150624100001,,,\"1,234\",,,,\n",
                      "value", "thousands separators", 1},
         ConflictCase{"NegativeCount", ImportFormat::kCsv,
                      std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,-4,,,,\n", "value",
                      "must not be negative", 0},
-        ConflictCase{"ChineseNumeral", ImportFormat::kJson,
-                     R"({"dataValues":[{"dataElement":"VC_VISITS","period":"202305","orgUnit":"150624100001","value":"十二"}]})",
-                     "value", "is not an integer", 0},
-        ConflictCase{"Week54", ImportFormat::kJson,
-                     R"({"dataValues":[{"dataElement":"VC_VISITS","period":"2024W54","orgUnit":"150624100001","value":"1"}]})",
-                     "period", "2024 has 52 ISO weeks", 0},
+        ConflictCase{
+            "ChineseNumeral", ImportFormat::kJson,
+            R"({"dataValues":[{"dataElement":"VC_VISITS","period":"202305","orgUnit":"150624100001","value":"十二"}]})",
+            "value", "is not an integer", 0},
+        ConflictCase{
+            "Week54", ImportFormat::kJson,
+            R"({"dataValues":[{"dataElement":"VC_VISITS","period":"2024W54","orgUnit":"150624100001","value":"1"}]})",
+            "period", "2024 has 52 ISO weeks", 0},
         ConflictCase{"UnknownElement", ImportFormat::kCsv,
                      std::string(kCsvHeader) + "NOPE,202305,150624100001,,,1,,,,\n", "dataElement",
                      "unknown data element code NOPE", 0},
         ConflictCase{"NotAssigned", ImportFormat::kCsv,
                      std::string(kCsvHeader) + "VC_VISITS,202305,150624,,,1,,,,\n", "orgUnit",
                      "is not assigned data set", 0},
-        ConflictCase{"MissingColumnInRow", ImportFormat::kCsv,
-                     std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,1,,,,\nVC_VISITS,202306\n",
-                     "row", "columns", 1},
-        ConflictCase{"UnknownFieldInJson", ImportFormat::kJson,
-                     R"({"dataValues":[{"dataElement":"VC_VISITS","period":"202305","orgUnit":"150624100001","value":"1","colour":"red"}]})",
-                     "colour", "unknown field", 0},
-        ConflictCase{"AdxPeriodNotAligned", ImportFormat::kAdx,
-                     R"(<adx xmlns="urn:ihe:qrph:adx:2015"><group dataSet="DS_VILLAGE_MONTHLY" orgUnit="150624100001" period="2023-05-15/P1M"><dataValue dataElement="VC_VISITS" value="5"/></group></adx>)",
-                     "period", "does not start where", 0},
-        ConflictCase{"AdxQuarterForMonthlySet", ImportFormat::kAdx,
-                     R"(<adx xmlns="urn:ihe:qrph:adx:2015"><group dataSet="DS_VILLAGE_MONTHLY" orgUnit="150624100001" period="2023-04-01/P3M"><dataValue dataElement="VC_VISITS" value="5"/></group></adx>)",
-                     "period", "is reported Monthly", 0},
-        ConflictCase{"AdxUnknownOption", ImportFormat::kAdx,
-                     R"(<adx xmlns="urn:ihe:qrph:adx:2015"><group dataSet="DS_VILLAGE_MONTHLY" orgUnit="150624100001" period="2023-05-01/P1M"><dataValue dataElement="SMI_REGISTERED" CAT_SEX="SEX_X" value="5"/></group></adx>)",
-                     "categoryOptionCombo", "is not an option", 0}),
+        ConflictCase{
+            "MissingColumnInRow", ImportFormat::kCsv,
+            std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,1,,,,\nVC_VISITS,202306\n",
+            "row", "columns", 1},
+        ConflictCase{
+            "UnknownFieldInJson", ImportFormat::kJson,
+            R"({"dataValues":[{"dataElement":"VC_VISITS","period":"202305","orgUnit":"150624100001","value":"1","colour":"red"}]})",
+            "colour", "unknown field", 0},
+        ConflictCase{
+            "AdxPeriodNotAligned", ImportFormat::kAdx,
+            R"(<adx xmlns="urn:ihe:qrph:adx:2015"><group dataSet="DS_VILLAGE_MONTHLY" orgUnit="150624100001" period="2023-05-15/P1M"><dataValue dataElement="VC_VISITS" value="5"/></group></adx>)",
+            "period", "does not start where", 0},
+        ConflictCase{
+            "AdxQuarterForMonthlySet", ImportFormat::kAdx,
+            R"(<adx xmlns="urn:ihe:qrph:adx:2015"><group dataSet="DS_VILLAGE_MONTHLY" orgUnit="150624100001" period="2023-04-01/P3M"><dataValue dataElement="VC_VISITS" value="5"/></group></adx>)",
+            "period", "is reported Monthly", 0},
+        ConflictCase{
+            "AdxUnknownOption", ImportFormat::kAdx,
+            R"(<adx xmlns="urn:ihe:qrph:adx:2015"><group dataSet="DS_VILLAGE_MONTHLY" orgUnit="150624100001" period="2023-05-01/P1M"><dataValue dataElement="SMI_REGISTERED" CAT_SEX="SEX_X" value="5"/></group></adx>)",
+            "categoryOptionCombo", "is not an option", 0}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(ExchangeTest, BomAndCrlfAreFine) {
   auto r = Import(ImportFormat::kCsv,
-                  "\xEF\xBB\xBF" "dataelement,period,orgunit,catoptcombo,attroptcombo,value\r\n"
+                  "\xEF\xBB\xBF"
+                  "dataelement,period,orgunit,catoptcombo,attroptcombo,value\r\n"
                   "VC_VISITS,202305,150624100001,,,41\r\nVC_VISITS,202306,150624100001,,,42\r\n",
                   {{"idScheme", "code"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, "SUCCESS") << r->ToJson().dump();
   EXPECT_EQ(r->counts.imported, 2);
   auto j = Import(ImportFormat::kJson,
-                  "\xEF\xBB\xBF{\r\n\"dataValues\":[{\"dataElement\":\"VC_VISITS\",\"period\":\"202307\",\"orgUnit\":\"150624100001\",\"value\":\"43\"}]\r\n}\r\n",
+                  "\xEF\xBB\xBF{\r\n\"dataValues\":[{\"dataElement\":\"VC_VISITS\",\"period\":"
+                  "\"202307\",\"orgUnit\":\"150624100001\",\"value\":\"43\"}]\r\n}\r\n",
                   {{"idScheme", "code"}});
   ASSERT_TRUE(j.ok()) << j.status().ToString();
   EXPECT_EQ(j->counts.imported, 1);
@@ -266,21 +296,25 @@ TEST_F(ExchangeTest, BomAndCrlfAreFine) {
 
 TEST_F(ExchangeTest, DuplicateKeyInOnePayloadLastWinsWithAWarning) {
   auto r = Import(ImportFormat::kCsv,
-                  std::string(kCsvHeader) + "VC_VISITS,202308,150624100001,,,10,,,,\n"
-                                            "VC_VISITS,202309,150624100001,,,11,,,,\n"
-                                            "VC_VISITS,202308,150624100001,,,12,,,,\n",
+                  std::string(kCsvHeader) +
+                      "VC_VISITS,202308,150624100001,,,10,,,,\n"
+                      "VC_VISITS,202309,150624100001,,,11,,,,\n"
+                      "VC_VISITS,202308,150624100001,,,12,,,,\n",
                   {{"idScheme", "code"}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, "WARNING");
   ASSERT_EQ(r->warnings.size(), 1u);
   EXPECT_EQ(r->warnings[0].indexes, std::vector<std::int64_t>{2});
-  EXPECT_EQ(values_->Get(*cat_, {"VC_VISITS", "202308", "150624100001", "", "", "", "", {}})->value, "12");
+  EXPECT_EQ(values_->Get(*cat_, {"VC_VISITS", "202308", "150624100001", "", "", "", "", {}})->value,
+            "12");
 }
 
 TEST_F(ExchangeTest, AtomicNoneWritesTheGoodRows) {
-  auto r = Import(ImportFormat::kCsv,
-                  std::string(kCsvHeader) + "VC_VISITS,202310,150624100001,,,5,,,,\nVC_VISITS,202311,150624100001,,,x,,,,\n",
-                  {{"idScheme", "code"}, {"atomicMode", "NONE"}});
+  auto r =
+      Import(ImportFormat::kCsv,
+             std::string(kCsvHeader) +
+                 "VC_VISITS,202310,150624100001,,,5,,,,\nVC_VISITS,202311,150624100001,,,x,,,,\n",
+             {{"idScheme", "code"}, {"atomicMode", "NONE"}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, "WARNING");
   EXPECT_EQ(r->counts.imported, 1);
@@ -290,9 +324,11 @@ TEST_F(ExchangeTest, AtomicNoneWritesTheGoodRows) {
 
 TEST_F(ExchangeTest, DryRunCountsButWritesNothing) {
   auto before = Fingerprint(path_);
-  auto r = Import(ImportFormat::kCsv,
-                  std::string(kCsvHeader) + "VC_VISITS,202301,150624100001,,,999,,,,\nVC_VISITS,202312,150624100001,,,5,,,,\n",
-                  {{"idScheme", "code"}, {"dryRun", "true"}});
+  auto r =
+      Import(ImportFormat::kCsv,
+             std::string(kCsvHeader) +
+                 "VC_VISITS,202301,150624100001,,,999,,,,\nVC_VISITS,202312,150624100001,,,5,,,,\n",
+             {{"idScheme", "code"}, {"dryRun", "true"}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->counts.updated, 1);
   EXPECT_EQ(r->counts.imported, 1);
@@ -302,20 +338,28 @@ TEST_F(ExchangeTest, DryRunCountsButWritesNothing) {
 }
 
 TEST_F(ExchangeTest, ImportStrategies) {
-  std::string rows = std::string(kCsvHeader) + "VC_VISITS,202301,150624100001,,,121,,,,\n"
-                                               "VC_VISITS,202303,150624100001,,,300,,,,\n";
-  auto create = Import(ImportFormat::kCsv, rows, {{"idScheme", "code"}, {"importStrategy", "CREATE"}});
+  std::string rows = std::string(kCsvHeader) +
+                     "VC_VISITS,202301,150624100001,,,121,,,,\n"
+                     "VC_VISITS,202303,150624100001,,,300,,,,\n";
+  auto create =
+      Import(ImportFormat::kCsv, rows, {{"idScheme", "code"}, {"importStrategy", "CREATE"}});
   EXPECT_EQ(create->counts.imported, 1);
   EXPECT_EQ(create->counts.ignored, 1);  // 202301 exists: left alone
-  EXPECT_EQ(values_->Get(*cat_, {"VC_VISITS", "202301", "150624100001", "", "", "", "", {}})->value, "120");
-  std::string rows2 = std::string(kCsvHeader) + "VC_VISITS,202301,150624100001,,,122,,,,\n"
-                                                "VC_VISITS,202304,150624100001,,,5,,,,\n";
-  auto update = Import(ImportFormat::kCsv, rows2, {{"idScheme", "code"}, {"importStrategy", "UPDATE"}});
+  EXPECT_EQ(values_->Get(*cat_, {"VC_VISITS", "202301", "150624100001", "", "", "", "", {}})->value,
+            "120");
+  std::string rows2 = std::string(kCsvHeader) +
+                      "VC_VISITS,202301,150624100001,,,122,,,,\n"
+                      "VC_VISITS,202304,150624100001,,,5,,,,\n";
+  auto update =
+      Import(ImportFormat::kCsv, rows2, {{"idScheme", "code"}, {"importStrategy", "UPDATE"}});
   EXPECT_EQ(update->counts.updated, 1);
   EXPECT_EQ(update->counts.ignored, 1);  // 202304 does not exist: not created
-  auto del = Import(ImportFormat::kCsv, rows2, {{"idScheme", "code"}, {"importStrategy", "DELETE"}});
+  auto del =
+      Import(ImportFormat::kCsv, rows2, {{"idScheme", "code"}, {"importStrategy", "DELETE"}});
   EXPECT_EQ(del->counts.deleted, 1);
-  EXPECT_EQ(values_->Get(*cat_, {"VC_VISITS", "202301", "150624100001", "", "", "", "", {}}).status().code(),
+  EXPECT_EQ(values_->Get(*cat_, {"VC_VISITS", "202301", "150624100001", "", "", "", "", {}})
+                .status()
+                .code(),
             StatusCode::kNotFound);
   EXPECT_FALSE(Import(ImportFormat::kCsv, rows, {{"importStrategy", "MERGE"}}).ok());
 }
@@ -337,10 +381,11 @@ TEST_F(ExchangeTest, IdSchemesByNameAndOutsideScope) {
 }
 
 TEST_F(ExchangeTest, CompleteDateMarksTheFormComplete) {
-  auto r = Import(ImportFormat::kJson,
-                  R"({"dataSet":"DS_VILLAGE_MONTHLY","period":"202309","orgUnit":"150624100002","completeDate":"2023-10-03",
+  auto r = Import(
+      ImportFormat::kJson,
+      R"({"dataSet":"DS_VILLAGE_MONTHLY","period":"202309","orgUnit":"150624100002","completeDate":"2023-10-03",
                       "dataValues":[{"dataElement":"VC_VISITS","value":"12"}]})",
-                  {{"idScheme", "code"}});
+      {{"idScheme", "code"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->ToJson()["dataSetComplete"].get<bool>());
   auto form = values_->Form(*cat_, "DS_VILLAGE_MONTHLY", "150624100002", "202309");
@@ -361,7 +406,9 @@ TEST_F(ExchangeTest, AdxWithCategoryAttributesAndAnnotations) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, "SUCCESS") << r->ToJson().dump(1);
   EXPECT_EQ(r->counts.imported, 3);
-  auto v = values_->Get(*cat_, {"SMI_REGISTERED", "202305", "150624100001", Coc("SMI_REGISTERED", 1), "", "", "", {}});
+  auto v = values_->Get(
+      *cat_,
+      {"SMI_REGISTERED", "202305", "150624100001", Coc("SMI_REGISTERED", 1), "", "", "", {}});
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->value, "4");
   EXPECT_EQ(v->comment, "含新迁入1人");
@@ -375,11 +422,15 @@ TEST_F(ExchangeTest, RoundTripInEveryFormat) {
     for (int m = 1; m <= 12; ++m) {
       char pe[8];
       std::snprintf(pe, sizeof pe, "2022%02d", m);
-      rows += std::string("VC_VISITS,") + pe + "," + ou + ",,," + std::to_string(m * 7) + ",,,\"说明, 含逗号\"" + (m % 2 ? ",true" : ",false") + "\n";
-      rows += std::string("SMI_REGISTERED,") + pe + "," + ou + "," + Coc("SMI_REGISTERED", 0) + ",," + std::to_string(m) + ",,,,\n";
-      rows += std::string("SMI_REGISTERED,") + pe + "," + ou + "," + Coc("SMI_REGISTERED", 1) + ",," + std::to_string(m + 1) + ",,,,\n";
+      rows += std::string("VC_VISITS,") + pe + "," + ou + ",,," + std::to_string(m * 7) +
+              ",,,\"说明, 含逗号\"" + (m % 2 ? ",true" : ",false") + "\n";
+      rows += std::string("SMI_REGISTERED,") + pe + "," + ou + "," + Coc("SMI_REGISTERED", 0) +
+              ",," + std::to_string(m) + ",,,,\n";
+      rows += std::string("SMI_REGISTERED,") + pe + "," + ou + "," + Coc("SMI_REGISTERED", 1) +
+              ",," + std::to_string(m + 1) + ",,,,\n";
     }
-  auto seeded = Import(ImportFormat::kCsv, rows, {{"dataElementIdScheme", "code"}, {"orgUnitIdScheme", "code"}});
+  auto seeded = Import(ImportFormat::kCsv, rows,
+                       {{"dataElementIdScheme", "code"}, {"orgUnitIdScheme", "code"}});
   ASSERT_EQ(seeded->status, "SUCCESS") << seeded->ToJson().dump(1);
   json metadata_bundle = metadata::ExportMetadata(*cat_);
   for (auto format : {ImportFormat::kJson, ImportFormat::kCsv, ImportFormat::kAdx}) {
@@ -391,11 +442,13 @@ TEST_F(ExchangeTest, RoundTripInEveryFormat) {
     eo.org_units = {"150624"};
     eo.children = true;
     std::string out;
-    ASSERT_TRUE(ExportDataValues(eo, *cat_, *values_, [&](std::string_view c) { out.append(c); }).ok());
+    ASSERT_TRUE(
+        ExportDataValues(eo, *cat_, *values_, [&](std::string_view c) { out.append(c); }).ok());
     TempDir other;
     std::string fresh_path = other.File("fresh.db");
     auto fresh = MakeOrdosStore(fresh_path, false);
-    ASSERT_TRUE(metadata::ImportMetadata(metadata_bundle, **metadata::Catalog::Load(*fresh), *fresh).ok());
+    ASSERT_TRUE(
+        metadata::ImportMetadata(metadata_bundle, **metadata::Catalog::Load(*fresh), *fresh).ok());
     auto fresh_cat = *metadata::Catalog::Load(*fresh);
     DataValueService fresh_values(*fresh);
     ImportOptions io;
@@ -409,19 +462,23 @@ TEST_F(ExchangeTest, RoundTripInEveryFormat) {
 }
 
 TEST_F(ExchangeTest, DeletedValuesAreExportedOnlyWhenAsked) {
-  ASSERT_TRUE(Import(ImportFormat::kCsv, std::string(kCsvHeader) + "VC_VISITS,202301,150624100001,,,1,,,,\n",
-                     {{"idScheme", "code"}, {"importStrategy", "DELETE"}}).ok());
+  ASSERT_TRUE(Import(ImportFormat::kCsv,
+                     std::string(kCsvHeader) + "VC_VISITS,202301,150624100001,,,1,,,,\n",
+                     {{"idScheme", "code"}, {"importStrategy", "DELETE"}})
+                  .ok());
   ExportOptions eo;
   eo.format = ImportFormat::kCsv;
   eo.data_sets = {"DS_VILLAGE_MONTHLY"};
   eo.periods = {"202301", "202302"};
   eo.org_units = {"150624100001"};
   std::string out;
-  ASSERT_TRUE(ExportDataValues(eo, *cat_, *values_, [&](std::string_view c) { out.append(c); }).ok());
+  ASSERT_TRUE(
+      ExportDataValues(eo, *cat_, *values_, [&](std::string_view c) { out.append(c); }).ok());
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2);  // header + 202302
   eo.include_deleted = true;
   out.clear();
-  ASSERT_TRUE(ExportDataValues(eo, *cat_, *values_, [&](std::string_view c) { out.append(c); }).ok());
+  ASSERT_TRUE(
+      ExportDataValues(eo, *cat_, *values_, [&](std::string_view c) { out.append(c); }).ok());
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3);
   EXPECT_NE(out.find(",true\n"), std::string::npos);
 }

@@ -146,7 +146,9 @@ TEST_F(BundleTest, ExportThenImportIntoAFreshStoreReproducesEverything) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   json again = ExportMetadata(*Load(**fresh));
   for (auto it = exported.begin(); it != exported.end(); ++it)
-    EXPECT_EQ(again[it.key()], it.value()) << it.key() << "\n" << json::diff(again[it.key()], it.value()).dump().substr(0, 800);
+    EXPECT_EQ(again[it.key()], it.value())
+        << it.key() << "\n"
+        << json::diff(again[it.key()], it.value()).dump().substr(0, 800);
 }
 
 struct BadBundle {
@@ -185,12 +187,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadBundle{"bad period type",
                   R"({"dataSets":[{"code":"D","name":"d","periodType":"Fortnightly"}]})",
                   "dataSets[0].periodType", "unknown period type"},
-        BadBundle{"unknown data element in set",
-                  R"({"dataSets":[{"code":"D","name":"d","periodType":"Monthly","dataSetElements":[{"dataElement":{"code":"NOPE"}}]}]})",
-                  "dataSets[0].dataSetElements[0].dataElement", "no data element"},
-        BadBundle{"unknown org unit",
-                  R"({"dataSets":[{"code":"D","name":"d","periodType":"Monthly","organisationUnits":[{"code":"999999"}]}]})",
-                  "dataSets[0].organisationUnits[0]", "no org unit"},
+        BadBundle{
+            "unknown data element in set",
+            R"({"dataSets":[{"code":"D","name":"d","periodType":"Monthly","dataSetElements":[{"dataElement":{"code":"NOPE"}}]}]})",
+            "dataSets[0].dataSetElements[0].dataElement", "no data element"},
+        BadBundle{
+            "unknown org unit",
+            R"({"dataSets":[{"code":"D","name":"d","periodType":"Monthly","organisationUnits":[{"code":"999999"}]}]})",
+            "dataSets[0].organisationUnits[0]", "no org unit"},
         BadBundle{"bad uid", R"({"constants":[{"id":"123","name":"c","value":1}]})",
                   "constants[0].id", "not a valid uid"},
         BadBundle{"duplicate code",
@@ -202,9 +206,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "must be an array"},
         BadBundle{"unknown collection", R"({"dataElement":[]})", "dataElement",
                   "unknown collection"},
-        BadBundle{"facility with unknown parent",
-                  R"({"organisationUnits":[{"code":"H1","name":"某卫生院","parent":{"code":"999"}}]})",
-                  "organisationUnits[0].parent", "no org unit with code \"999\""}),
+        BadBundle{
+            "facility with unknown parent",
+            R"({"organisationUnits":[{"code":"H1","name":"某卫生院","parent":{"code":"999"}}]})",
+            "organisationUnits[0].parent", "no org unit with code \"999\""}),
     [](const auto& info) {
       std::string n = info.param.name;
       for (auto& c : n)

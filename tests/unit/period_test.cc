@@ -67,22 +67,16 @@ TEST_P(PeriodRejectTest, RejectsWithReason) {
 
 INSTANTIATE_TEST_SUITE_P(
     InvalidIdentifiers, PeriodRejectTest,
-    ::testing::Values(RejectCase{"2024W54", "2024 has 52 ISO weeks"},
-                      RejectCase{"2024W53", "2024 has 52 ISO weeks"},
-                      RejectCase{"2024W0", "does not exist"},
-                      RejectCase{"202413", "a month runs from 01 to 12"},
-                      RejectCase{"202400", "a month runs from 01 to 12"},
-                      RejectCase{"20230229", "no such day"},
-                      RejectCase{"20240431", "no such day"},
-                      RejectCase{"2024Q5", "Q1 to Q4"},
-                      RejectCase{"2024S3", "S1 and S2"},
-                      RejectCase{"202407B", "01B to 06B"},
-                      RejectCase{"2024X1", "not a DHIS2 period"},
-                      RejectCase{"24Q1", "not a DHIS2 period"},
-                      RejectCase{"", "not a DHIS2 period"},
-                      RejectCase{"2024-07", "not a DHIS2 period"},
-                      RejectCase{"1800", "year outside"},
-                      RejectCase{"2024march", "not a DHIS2 period"}));
+    ::testing::Values(
+        RejectCase{"2024W54", "2024 has 52 ISO weeks"},
+        RejectCase{"2024W53", "2024 has 52 ISO weeks"}, RejectCase{"2024W0", "does not exist"},
+        RejectCase{"202413", "a month runs from 01 to 12"},
+        RejectCase{"202400", "a month runs from 01 to 12"}, RejectCase{"20230229", "no such day"},
+        RejectCase{"20240431", "no such day"}, RejectCase{"2024Q5", "Q1 to Q4"},
+        RejectCase{"2024S3", "S1 and S2"}, RejectCase{"202407B", "01B to 06B"},
+        RejectCase{"2024X1", "not a DHIS2 period"}, RejectCase{"24Q1", "not a DHIS2 period"},
+        RejectCase{"", "not a DHIS2 period"}, RejectCase{"2024-07", "not a DHIS2 period"},
+        RejectCase{"1800", "year outside"}, RejectCase{"2024march", "not a DHIS2 period"}));
 
 TEST(PeriodTest, IsoWeeksInYear) {
   EXPECT_EQ(IsoWeeksInYear(2020), 53);
@@ -115,7 +109,8 @@ TEST(PeriodTest, PeriodsWithinListsWholePeriodsOnly) {
   ASSERT_EQ(months.size(), 7u);
   EXPECT_EQ(months.front().Id(), "202401");
   EXPECT_EQ(months.back().Id(), "202407");
-  auto quarters = PeriodsWithin(PeriodType::kQuarterly, MakeDate(2024, 2, 1), MakeDate(2024, 12, 31));
+  auto quarters =
+      PeriodsWithin(PeriodType::kQuarterly, MakeDate(2024, 2, 1), MakeDate(2024, 12, 31));
   ASSERT_EQ(quarters.size(), 3u);
   EXPECT_EQ(quarters.front().Id(), "2024Q2");
 }
@@ -138,10 +133,10 @@ TEST(PeriodTest, RejectsBackwardRangeAndBadEnds) {
 }
 
 TEST(PeriodTest, PeriodTypeNamesRoundTrip) {
-  for (auto t : {PeriodType::kDaily, PeriodType::kWeekly, PeriodType::kMonthly,
-                 PeriodType::kBiMonthly, PeriodType::kQuarterly, PeriodType::kSixMonthly,
-                 PeriodType::kYearly, PeriodType::kFinancialApril, PeriodType::kFinancialJuly,
-                 PeriodType::kFinancialOct}) {
+  for (auto t :
+       {PeriodType::kDaily, PeriodType::kWeekly, PeriodType::kMonthly, PeriodType::kBiMonthly,
+        PeriodType::kQuarterly, PeriodType::kSixMonthly, PeriodType::kYearly,
+        PeriodType::kFinancialApril, PeriodType::kFinancialJuly, PeriodType::kFinancialOct}) {
     auto parsed = ParsePeriodType(PeriodTypeName(t));
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(*parsed, t);
@@ -153,9 +148,9 @@ TEST(PeriodTest, PeriodContainingEveryDayOfALeapYearRoundTrips) {
   // Every day of 2024 maps to a week, month and quarter whose identifiers parse back to the
   // same interval: printing and parsing agree across the whole calendar.
   for (Date d = MakeDate(2024, 1, 1); d <= MakeDate(2024, 12, 31); d += std::chrono::days(1)) {
-    for (auto t : {PeriodType::kDaily, PeriodType::kWeekly, PeriodType::kMonthly,
-                   PeriodType::kBiMonthly, PeriodType::kQuarterly, PeriodType::kSixMonthly,
-                   PeriodType::kFinancialJuly}) {
+    for (auto t :
+         {PeriodType::kDaily, PeriodType::kWeekly, PeriodType::kMonthly, PeriodType::kBiMonthly,
+          PeriodType::kQuarterly, PeriodType::kSixMonthly, PeriodType::kFinancialJuly}) {
       Period p = PeriodContaining(t, d);
       ASSERT_TRUE(p.Contains(d));
       auto back = ParsePeriod(p.Id());

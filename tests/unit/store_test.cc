@@ -42,7 +42,8 @@ OrgUnitRecord Unit(const std::string& code, const std::string& parent_code, int 
   u.short_name = u.name;
   u.level = level;
   if (!parent_code.empty()) {
-    u.parent_uid = "U" + parent_code + std::string(10 - std::min<std::size_t>(parent_code.size(), 10), 'x');
+    u.parent_uid =
+        "U" + parent_code + std::string(10 - std::min<std::size_t>(parent_code.size(), 10), 'x');
     u.parent_uid.resize(11, 'x');
   }
   u.path = "/" + u.uid;
@@ -93,7 +94,8 @@ TEST(StoreTest, OlderBinaryRefusesNewerFileClearly) {
 TEST(StoreTest, RefusesAFileThatIsNotADatabase) {
   TempDir dir;
   std::string path = dir.File("notes.db");
-  std::ofstream(path) << "这不是数据库 — just some text that happens to be long enough to look like a header";
+  std::ofstream(path)
+      << "这不是数据库 — just some text that happens to be long enough to look like a header";
   auto store = OpenSqliteStore(path);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("not a weijian database"), std::string::npos)
@@ -136,8 +138,8 @@ class DataValueStoreTest : public ::testing::Test {
     ASSERT_TRUE(cat.ok());
     auto pe = store_->EnsurePeriod({0, "202407", "Monthly", "2024-07-01", "2024-07-31"});
     ASSERT_TRUE(pe.ok());
-    key_ = {(*cat)->DataElements().ByCode("TC_DONE")->id, *pe,
-            (*cat)->org_units().front().id, (*cat)->DefaultCoc()->id, (*cat)->DefaultCoc()->id};
+    key_ = {(*cat)->DataElements().ByCode("TC_DONE")->id, *pe, (*cat)->org_units().front().id,
+            (*cat)->DefaultCoc()->id, (*cat)->DefaultCoc()->id};
   }
 
   Result<WriteCounts> Write(const std::string& value, bool remove = false) {

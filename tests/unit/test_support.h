@@ -1,10 +1,9 @@
 // Helpers shared by the tests: temporary directories and a store with the demo metadata.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "metadata/catalog.h"

@@ -23,8 +23,8 @@ TEST(UidTest, NoCollisionsAcrossAllVillageSizedCodeSpace) {
 
 TEST(UidTest, ValidatesDhis2Shape) {
   EXPECT_TRUE(IsValidUid("HllvX50cXC0"));
-  EXPECT_FALSE(IsValidUid("1llvX50cXC0"));   // must start with a letter
-  EXPECT_FALSE(IsValidUid("HllvX50cXC"));    // 10 characters
+  EXPECT_FALSE(IsValidUid("1llvX50cXC0"));  // must start with a letter
+  EXPECT_FALSE(IsValidUid("HllvX50cXC"));   // 10 characters
   EXPECT_FALSE(IsValidUid("HllvX50cX-0"));
   EXPECT_TRUE(IsValidUid(RandomUid()));
   EXPECT_NE(RandomUid(), RandomUid());

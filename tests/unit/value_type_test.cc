@@ -40,24 +40,19 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"INTEGER", "-7", true, "-7"},
         Case{"INTEGER", "99999999999999999999999", false, "too large"},
         Case{"INTEGER_POSITIVE", "0", false, "positive"},
-        Case{"INTEGER_NEGATIVE", "5", false, "negative"},
-        Case{"NUMBER", "83.86", true, "83.86"},
-        Case{"NUMBER", "1e3", true, "1e3"},
-        Case{"NUMBER", "nan", false, "not a number"},
-        Case{"NUMBER", "inf", false, "not a number"},
-        Case{"NUMBER", ".", false, "not a number"},
+        Case{"INTEGER_NEGATIVE", "5", false, "negative"}, Case{"NUMBER", "83.86", true, "83.86"},
+        Case{"NUMBER", "1e3", true, "1e3"}, Case{"NUMBER", "nan", false, "not a number"},
+        Case{"NUMBER", "inf", false, "not a number"}, Case{"NUMBER", ".", false, "not a number"},
         Case{"PERCENTAGE", "105.69", false, "between 0 and 100"},
         Case{"PERCENTAGE", "95.78", true, "95.78"},
         Case{"UNIT_INTERVAL", "1.5", false, "between 0 and 1"},
-        Case{"BOOLEAN", "TRUE", true, "true"},
-        Case{"BOOLEAN", "0", true, "false"},
+        Case{"BOOLEAN", "TRUE", true, "true"}, Case{"BOOLEAN", "0", true, "false"},
         Case{"BOOLEAN", "是", false, "not true or false"},
         Case{"TRUE_ONLY", "false", false, "can only be true"},
         Case{"DATE", "2024-02-29", true, "2024-02-29"},
         Case{"DATE", "2023-02-29", false, "not a calendar date"},
         Case{"DATE", "2024/07/31", false, "YYYY-MM-DD"},
-        Case{"TEXT", "乌兰镇卫生院", true, "乌兰镇卫生院"},
-        Case{"INTEGER", "", false, "empty"}));
+        Case{"TEXT", "乌兰镇卫生院", true, "乌兰镇卫生院"}, Case{"INTEGER", "", false, "empty"}));
 
 TEST(ValueTypeTest, KnowsDhis2TypeNames) {
   EXPECT_TRUE(IsKnownValueType("INTEGER_ZERO_OR_POSITIVE"));

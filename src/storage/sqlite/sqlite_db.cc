@@ -16,12 +16,14 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_IOERR:
     case SQLITE_PERM:
       return Unavailable(msg);
-    case SQLITE_CONSTRAINT: return Conflict(msg);
+    case SQLITE_CONSTRAINT:
+      return Conflict(msg);
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
-      return InvalidArgument(std::string(what) + ": the file is not a weijian database (" +
-                             detail + ")");
-    default: return Internal(msg);
+      return InvalidArgument(std::string(what) + ": the file is not a weijian database (" + detail +
+                             ")");
+    default:
+      return Internal(msg);
   }
 }
 
@@ -96,9 +98,9 @@ std::string Stmt::Text(int col) const {
 
 Result<Db> Db::Open(const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status s = SqliteStatus(raw, rc, "cannot open " + path);
     sqlite3_close(raw);

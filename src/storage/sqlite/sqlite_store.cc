@@ -44,7 +44,7 @@ std::string SecretHash(const std::string& secret) { return Sha256Hex(secret); }
 namespace {
 
 // The columns ReadValue reads, in its order.
-#define WJ_VALUE_COLUMNS                                                                  \
+#define WJ_VALUE_COLUMNS                                                                      \
   "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup," \
   " stored_by, created, last_updated, deleted"
 
@@ -70,8 +70,7 @@ class SqliteStore final : public Store {
       Transaction tx(db_);
       WJ_RETURN_IF_ERROR(tx.Begin());
       Status s = db_.Exec(m.sql);
-      if (!s.ok())
-        return Internal("migration " + std::string(m.name) + " failed: " + s.message());
+      if (!s.ok()) return Internal("migration " + std::string(m.name) + " failed: " + s.message());
       // PRAGMA takes no parameters; the version is a number from our own migration list.
       std::string pragma = "PRAGMA user_version = " + std::to_string(m.version);
       WJ_RETURN_IF_ERROR(db_.Exec(pragma.c_str()));
@@ -94,9 +93,11 @@ class SqliteStore final : public Store {
   }
 
   Status InsertOrgUnitsLocked(std::span<const OrgUnitRecord> units) {
-    WJ_ASSIGN_OR_RETURN(Stmt ins, db_.Prepare(
-        "INSERT INTO org_unit(uid, code, name, short_name, level, parent_id, path, facility_type,"
-        " opening_date, created, last_updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ins,
+        db_.Prepare("INSERT INTO org_unit(uid, code, name, short_name, level, parent_id, path, "
+                    "facility_type,"
+                    " opening_date, created, last_updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
     // Parents are resolved through a map first (bulk loads insert parents before children),
     // falling back to a lookup for units that were stored earlier.
     WJ_ASSIGN_OR_RETURN(Stmt find, db_.Prepare("SELECT id FROM org_unit WHERE uid = ?"));
@@ -121,8 +122,15 @@ class SqliteStore final : public Store {
       }
       ins.Bind(1, u.uid).BindTextOrNull(2, u.code).Bind(3, u.name).Bind(4, u.short_name);
       ins.Bind(5, u.level);
-      if (parent) ins.Bind(6, parent); else ins.BindNull(6);
-      ins.Bind(7, u.path).Bind(8, u.facility_type).Bind(9, u.opening_date).Bind(10, now).Bind(11, now);
+      if (parent)
+        ins.Bind(6, parent);
+      else
+        ins.BindNull(6);
+      ins.Bind(7, u.path)
+          .Bind(8, u.facility_type)
+          .Bind(9, u.opening_date)
+          .Bind(10, now)
+          .Bind(11, now);
       Status s = ins.Run();
       if (!s.ok())
         return s.code() == StatusCode::kConflict
@@ -137,9 +145,10 @@ class SqliteStore final : public Store {
 
   Result<std::vector<OrgUnitRecord>> LoadOrgUnits() override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT id, uid, coalesce(code, ''), name, short_name, level, coalesce(parent_id, 0), path,"
-        " facility_type, opening_date FROM org_unit ORDER BY id"));
+    WJ_ASSIGN_OR_RETURN(Stmt q,
+                        db_.Prepare("SELECT id, uid, coalesce(code, ''), name, short_name, level, "
+                                    "coalesce(parent_id, 0), path,"
+                                    " facility_type, opening_date FROM org_unit ORDER BY id"));
     std::vector<OrgUnitRecord> out;
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -188,8 +197,8 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     MetadataRecords r;
     {
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT id, uid, coalesce(code,''), name, short_name FROM category_option ORDER BY id"));
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, coalesce(code,''), name, short_name "
+                                              "FROM category_option ORDER BY id"));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
@@ -199,12 +208,14 @@ class SqliteStore final : public Store {
         r.category_options.push_back(std::move(o));
       }
     }
-    WJ_ASSIGN_OR_RETURN(auto cat_options, LoadMembers(
-        "SELECT c.id, o.uid FROM category_category_option m JOIN category c ON c.id = m.category_id"
-        " JOIN category_option o ON o.id = m.option_id ORDER BY c.id, m.sort_order"));
+    WJ_ASSIGN_OR_RETURN(
+        auto cat_options,
+        LoadMembers("SELECT c.id, o.uid FROM category_category_option m JOIN category c ON c.id = "
+                    "m.category_id"
+                    " JOIN category_option o ON o.id = m.option_id ORDER BY c.id, m.sort_order"));
     {
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT id, uid, coalesce(code,''), name, data_dimension_type FROM category ORDER BY id"));
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, coalesce(code,''), name, "
+                                              "data_dimension_type FROM category ORDER BY id"));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
@@ -215,13 +226,16 @@ class SqliteStore final : public Store {
         r.categories.push_back(std::move(c));
       }
     }
-    WJ_ASSIGN_OR_RETURN(auto combo_cats, LoadMembers(
-        "SELECT m.combo_id, c.uid FROM category_combo_category m JOIN category c"
-        " ON c.id = m.category_id ORDER BY m.combo_id, m.sort_order"));
+    WJ_ASSIGN_OR_RETURN(
+        auto combo_cats,
+        LoadMembers("SELECT m.combo_id, c.uid FROM category_combo_category m JOIN category c"
+                    " ON c.id = m.category_id ORDER BY m.combo_id, m.sort_order"));
     {
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT id, uid, coalesce(code,''), name, data_dimension_type FROM category_combo"
-          " ORDER BY id"));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT id, uid, coalesce(code,''), name, data_dimension_type FROM category_combo"
+              " ORDER BY id"));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
@@ -232,13 +246,17 @@ class SqliteStore final : public Store {
         r.category_combos.push_back(std::move(c));
       }
     }
-    WJ_ASSIGN_OR_RETURN(auto coc_options, LoadMembers(
-        "SELECT m.coc_id, o.uid FROM category_option_combo_option m JOIN category_option o"
-        " ON o.id = m.option_id ORDER BY m.coc_id, o.id"));
+    WJ_ASSIGN_OR_RETURN(
+        auto coc_options,
+        LoadMembers(
+            "SELECT m.coc_id, o.uid FROM category_option_combo_option m JOIN category_option o"
+            " ON o.id = m.option_id ORDER BY m.coc_id, o.id"));
     {
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT x.id, x.uid, coalesce(x.code,''), x.name, c.uid FROM category_option_combo x"
-          " JOIN category_combo c ON c.id = x.combo_id ORDER BY x.id"));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT x.id, x.uid, coalesce(x.code,''), x.name, c.uid FROM category_option_combo x"
+              " JOIN category_combo c ON c.id = x.combo_id ORDER BY x.id"));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
@@ -250,10 +268,13 @@ class SqliteStore final : public Store {
       }
     }
     {
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT d.id, d.uid, coalesce(d.code,''), d.name, d.short_name, d.description,"
-          " d.value_type, d.aggregation_type, d.domain_type, c.uid, d.zero_is_significant"
-          " FROM data_element d JOIN category_combo c ON c.id = d.category_combo_id ORDER BY d.id"));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT d.id, d.uid, coalesce(d.code,''), d.name, d.short_name, d.description,"
+              " d.value_type, d.aggregation_type, d.domain_type, c.uid, d.zero_is_significant"
+              " FROM data_element d JOIN category_combo c ON c.id = d.category_combo_id ORDER BY "
+              "d.id"));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
@@ -271,22 +292,27 @@ class SqliteStore final : public Store {
     }
     {
       std::map<std::int64_t, std::vector<DataSetElementRecord>> elements;
-      WJ_ASSIGN_OR_RETURN(Stmt e, db_.Prepare(
-          "SELECT m.data_set_id, d.uid, coalesce(c.uid, '') FROM data_set_element m"
-          " JOIN data_element d ON d.id = m.data_element_id"
-          " LEFT JOIN category_combo c ON c.id = m.combo_id ORDER BY m.data_set_id, m.sort_order"));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt e,
+          db_.Prepare("SELECT m.data_set_id, d.uid, coalesce(c.uid, '') FROM data_set_element m"
+                      " JOIN data_element d ON d.id = m.data_element_id"
+                      " LEFT JOIN category_combo c ON c.id = m.combo_id ORDER BY m.data_set_id, "
+                      "m.sort_order"));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, e.Step());
         if (!row) break;
         elements[e.Int(0)].push_back({e.Text(1), e.Text(2)});
       }
-      WJ_ASSIGN_OR_RETURN(auto units, LoadMembers(
-          "SELECT m.data_set_id, o.uid FROM data_set_org_unit m JOIN org_unit o"
-          " ON o.id = m.org_unit_id ORDER BY m.data_set_id, o.id"));
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT s.id, s.uid, coalesce(s.code,''), s.name, s.short_name, s.period_type, c.uid,"
-          " s.open_future_periods, s.expiry_days, s.timely_days FROM data_set s"
-          " JOIN category_combo c ON c.id = s.category_combo_id ORDER BY s.id"));
+      WJ_ASSIGN_OR_RETURN(
+          auto units,
+          LoadMembers("SELECT m.data_set_id, o.uid FROM data_set_org_unit m JOIN org_unit o"
+                      " ON o.id = m.org_unit_id ORDER BY m.data_set_id, o.id"));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT s.id, s.uid, coalesce(s.code,''), s.name, s.short_name, s.period_type, c.uid,"
+              " s.open_future_periods, s.expiry_days, s.timely_days FROM data_set s"
+              " JOIN category_combo c ON c.id = s.category_combo_id ORDER BY s.id"));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
@@ -304,8 +330,8 @@ class SqliteStore final : public Store {
       }
     }
     {
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT id, uid, coalesce(code,''), name, factor, number FROM indicator_type ORDER BY id"));
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, coalesce(code,''), name, factor, "
+                                              "number FROM indicator_type ORDER BY id"));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
@@ -317,11 +343,13 @@ class SqliteStore final : public Store {
       }
     }
     {
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT i.id, i.uid, coalesce(i.code,''), i.name, i.short_name, i.description, t.uid,"
-          " i.numerator, i.numerator_description, i.denominator, i.denominator_description,"
-          " i.decimals FROM indicator i JOIN indicator_type t ON t.id = i.indicator_type_id"
-          " ORDER BY i.id"));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT i.id, i.uid, coalesce(i.code,''), i.name, i.short_name, i.description, t.uid,"
+              " i.numerator, i.numerator_description, i.denominator, i.denominator_description,"
+              " i.decimals FROM indicator i JOIN indicator_type t ON t.id = i.indicator_type_id"
+              " ORDER BY i.id"));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
@@ -339,11 +367,12 @@ class SqliteStore final : public Store {
       }
     }
     {
-      WJ_ASSIGN_OR_RETURN(auto members, LoadMembers(
-          "SELECT m.group_id, o.uid FROM org_unit_group_member m JOIN org_unit o"
-          " ON o.id = m.org_unit_id ORDER BY m.group_id, o.id"));
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT id, uid, coalesce(code,''), name, short_name FROM org_unit_group ORDER BY id"));
+      WJ_ASSIGN_OR_RETURN(
+          auto members,
+          LoadMembers("SELECT m.group_id, o.uid FROM org_unit_group_member m JOIN org_unit o"
+                      " ON o.id = m.org_unit_id ORDER BY m.group_id, o.id"));
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, coalesce(code,''), name, short_name "
+                                              "FROM org_unit_group ORDER BY id"));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
@@ -355,8 +384,9 @@ class SqliteStore final : public Store {
       }
     }
     {
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT id, uid, coalesce(code,''), name, value FROM constant ORDER BY id"));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare("SELECT id, uid, coalesce(code,''), name, value FROM constant ORDER BY id"));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
@@ -376,8 +406,9 @@ class SqliteStore final : public Store {
 
   Result<std::vector<PeriodRecord>> LoadPeriods() override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT id, iso, period_type, start_date, end_date FROM period ORDER BY id"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT id, iso, period_type, start_date, end_date FROM period ORDER BY id"));
     std::vector<PeriodRecord> out;
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -408,9 +439,10 @@ class SqliteStore final : public Store {
 
   Status SaveImport(const DataImportRecord& r) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO data_import(uid, username, format, created, status, summary)"
-        " VALUES (?,?,?,?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO data_import(uid, username, format, created, status, summary)"
+                    " VALUES (?,?,?,?,?,?)"));
     q.Bind(1, r.uid).Bind(2, r.username).Bind(3, r.format).Bind(4, r.created);
     q.Bind(5, r.status).Bind(6, r.summary_json);
     return q.Run();
@@ -418,8 +450,8 @@ class SqliteStore final : public Store {
 
   Result<std::optional<DataImportRecord>> FindImport(const std::string& uid) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT uid, username, format, created, status, summary FROM data_import WHERE uid = ?"));
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT uid, username, format, created, status, "
+                                            "summary FROM data_import WHERE uid = ?"));
     q.Bind(1, uid);
     WJ_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<DataImportRecord>();
@@ -429,8 +461,7 @@ class SqliteStore final : public Store {
 
   Status ScanDataValues(const std::function<Status(const DataValueRecord&)>& sink) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        WJ_VALUE_COLUMNS " FROM data_value WHERE deleted = 0"));
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_VALUE_COLUMNS " FROM data_value WHERE deleted = 0"));
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -443,12 +474,14 @@ class SqliteStore final : public Store {
                           const std::function<Status(const DataValueRecord&)>& sink) override {
     std::lock_guard lock(mu_);
     // The id lists travel as one bound JSON array each; json_each turns them into rows.
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        WJ_VALUE_COLUMNS ", import_id FROM data_value"
-        " WHERE data_element_id IN (SELECT value FROM json_each(?1))"
-        " AND period_id IN (SELECT value FROM json_each(?2))"
-        " AND org_unit_id IN (SELECT value FROM json_each(?3)) AND (?4 OR deleted = 0)"
-        " ORDER BY org_unit_id, period_id, data_element_id, coc_id, aoc_id"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(WJ_VALUE_COLUMNS
+                    ", import_id FROM data_value"
+                    " WHERE data_element_id IN (SELECT value FROM json_each(?1))"
+                    " AND period_id IN (SELECT value FROM json_each(?2))"
+                    " AND org_unit_id IN (SELECT value FROM json_each(?3)) AND (?4 OR deleted = 0)"
+                    " ORDER BY org_unit_id, period_id, data_element_id, coc_id, aoc_id"));
     auto json_ids = [](const std::vector<std::int64_t>& ids) {
       std::string s = "[";
       for (std::size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
@@ -468,9 +501,10 @@ class SqliteStore final : public Store {
 
   Result<std::optional<DataValueRecord>> GetDataValue(const DataValueKey& key) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        WJ_VALUE_COLUMNS " FROM data_value WHERE data_element_id = ? AND"
-        " period_id = ? AND org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(WJ_VALUE_COLUMNS
+                            " FROM data_value WHERE data_element_id = ? AND"
+                            " period_id = ? AND org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
     BindKey(q, 1, key);
     WJ_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<DataValueRecord>();
@@ -480,14 +514,25 @@ class SqliteStore final : public Store {
   Result<std::vector<DataValueRecord>> ListDataValues(const DataValueFilter& f) override {
     std::lock_guard lock(mu_);
     // Each filter is optional; "? IS NULL OR column = ?" keeps this one prepared statement.
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        WJ_VALUE_COLUMNS " FROM data_value"
-        " WHERE (?1 IS NULL OR data_element_id = ?1) AND (?2 IS NULL OR period_id = ?2)"
-        " AND (?3 IS NULL OR org_unit_id = ?3) AND (?4 OR deleted = 0)"
-        " ORDER BY data_element_id, period_id, org_unit_id, coc_id, aoc_id"));
-    if (f.data_element_id) q.Bind(1, *f.data_element_id); else q.BindNull(1);
-    if (f.period_id) q.Bind(2, *f.period_id); else q.BindNull(2);
-    if (f.org_unit_id) q.Bind(3, *f.org_unit_id); else q.BindNull(3);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(WJ_VALUE_COLUMNS
+                    " FROM data_value"
+                    " WHERE (?1 IS NULL OR data_element_id = ?1) AND (?2 IS NULL OR period_id = ?2)"
+                    " AND (?3 IS NULL OR org_unit_id = ?3) AND (?4 OR deleted = 0)"
+                    " ORDER BY data_element_id, period_id, org_unit_id, coc_id, aoc_id"));
+    if (f.data_element_id)
+      q.Bind(1, *f.data_element_id);
+    else
+      q.BindNull(1);
+    if (f.period_id)
+      q.Bind(2, *f.period_id);
+    else
+      q.BindNull(2);
+    if (f.org_unit_id)
+      q.Bind(3, *f.org_unit_id);
+    else
+      q.BindNull(3);
     q.Bind(4, f.include_deleted ? 1 : 0);
     std::vector<DataValueRecord> out;
     while (true) {
@@ -500,10 +545,13 @@ class SqliteStore final : public Store {
 
   Result<std::vector<DataValueAuditRecord>> DataValueHistory(const DataValueKey& key) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT id, audit_type, previous_value, value, modified_by, created FROM data_value_audit"
-        " WHERE data_element_id = ? AND period_id = ? AND org_unit_id = ? AND coc_id = ? AND"
-        " aoc_id = ? ORDER BY id"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "SELECT id, audit_type, previous_value, value, modified_by, created FROM "
+            "data_value_audit"
+            " WHERE data_element_id = ? AND period_id = ? AND org_unit_id = ? AND coc_id = ? AND"
+            " aoc_id = ? ORDER BY id"));
     BindKey(q, 1, key);
     std::vector<DataValueAuditRecord> out;
     while (true) {
@@ -531,17 +579,20 @@ class SqliteStore final : public Store {
   Status SetComplete(const CompleteRegistrationRecord& reg, bool complete) override {
     std::lock_guard lock(mu_);
     if (complete) {
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "INSERT INTO complete_registration(data_set_id, period_id, org_unit_id, aoc_id,"
-          " completed_by, created) VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET"
-          " completed_by = excluded.completed_by, created = excluded.created"));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "INSERT INTO complete_registration(data_set_id, period_id, org_unit_id, aoc_id,"
+              " completed_by, created) VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET"
+              " completed_by = excluded.completed_by, created = excluded.created"));
       q.Bind(1, reg.data_set_id).Bind(2, reg.period_id).Bind(3, reg.org_unit_id);
       q.Bind(4, reg.aoc_id).Bind(5, reg.completed_by).Bind(6, reg.created);
       return q.Run();
     }
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "DELETE FROM complete_registration WHERE data_set_id = ? AND period_id = ? AND"
-        " org_unit_id = ? AND aoc_id = ?"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("DELETE FROM complete_registration WHERE data_set_id = ? AND period_id = ? AND"
+                    " org_unit_id = ? AND aoc_id = ?"));
     q.Bind(1, reg.data_set_id).Bind(2, reg.period_id).Bind(3, reg.org_unit_id).Bind(4, reg.aoc_id);
     return q.Run();
   }
@@ -550,9 +601,11 @@ class SqliteStore final : public Store {
                                                                 std::int64_t ou,
                                                                 std::int64_t aoc) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT completed_by, created FROM complete_registration WHERE data_set_id = ? AND"
-        " period_id = ? AND org_unit_id = ? AND aoc_id = ?"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "SELECT completed_by, created FROM complete_registration WHERE data_set_id = ? AND"
+            " period_id = ? AND org_unit_id = ? AND aoc_id = ?"));
     q.Bind(1, ds).Bind(2, pe).Bind(3, ou).Bind(4, aoc);
     WJ_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<CompleteRegistrationRecord>();
@@ -564,9 +617,11 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
-    WJ_ASSIGN_OR_RETURN(Stmt ins, db_.Prepare(
-        "INSERT INTO app_user(uid, username, display_name, password_hash, disabled, created,"
-        " last_updated) VALUES (?,?,?,?,?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ins,
+        db_.Prepare(
+            "INSERT INTO app_user(uid, username, display_name, password_hash, disabled, created,"
+            " last_updated) VALUES (?,?,?,?,?,?,?)"));
     ins.Bind(1, u.uid).Bind(2, u.username).Bind(3, u.display_name).Bind(4, u.password_hash);
     ins.Bind(5, u.disabled ? 1 : 0).Bind(6, u.created).Bind(7, u.created);
     Status s = ins.Run();
@@ -602,9 +657,9 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
-    WJ_ASSIGN_OR_RETURN(Stmt upd, db_.Prepare(
-        "UPDATE app_user SET display_name = ?, password_hash = ?, disabled = ?, last_updated = ?"
-        " WHERE id = ?"));
+    WJ_ASSIGN_OR_RETURN(Stmt upd, db_.Prepare("UPDATE app_user SET display_name = ?, password_hash "
+                                              "= ?, disabled = ?, last_updated = ?"
+                                              " WHERE id = ?"));
     upd.Bind(1, u.display_name).Bind(2, u.password_hash).Bind(3, u.disabled ? 1 : 0);
     upd.Bind(4, NowMillisLocal()).Bind(5, u.id);
     WJ_RETURN_IF_ERROR(upd.Run());
@@ -612,7 +667,8 @@ class SqliteStore final : public Store {
     WJ_ASSIGN_OR_RETURN(Stmt del_roles, db_.Prepare("DELETE FROM app_user_role WHERE user_id = ?"));
     del_roles.Bind(1, u.id);
     WJ_RETURN_IF_ERROR(del_roles.Run());
-    WJ_ASSIGN_OR_RETURN(Stmt del_units, db_.Prepare("DELETE FROM app_user_org_unit WHERE user_id = ?"));
+    WJ_ASSIGN_OR_RETURN(Stmt del_units,
+                        db_.Prepare("DELETE FROM app_user_org_unit WHERE user_id = ?"));
     del_units.Bind(1, u.id);
     WJ_RETURN_IF_ERROR(del_units.Run());
     WJ_RETURN_IF_ERROR(InsertUserLinksLocked(u.id, u));
@@ -621,9 +677,11 @@ class SqliteStore final : public Store {
 
   Status CreateSession(const SessionRecord& r) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO session(token_hash, user_id, csrf_token, created, last_seen, address)"
-        " VALUES (?,?,?,?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO session(token_hash, user_id, csrf_token, created, last_seen, address)"
+            " VALUES (?,?,?,?,?,?)"));
     q.Bind(1, r.token_hash).Bind(2, r.user_id).Bind(3, r.csrf_token).Bind(4, r.created);
     q.Bind(5, r.last_seen).Bind(6, r.address);
     return q.Run();
@@ -631,8 +689,8 @@ class SqliteStore final : public Store {
 
   Result<std::optional<SessionRecord>> FindSession(const std::string& token_hash) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT user_id, csrf_token, created, last_seen, address FROM session WHERE token_hash = ?"));
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT user_id, csrf_token, created, last_seen, "
+                                            "address FROM session WHERE token_hash = ?"));
     q.Bind(1, token_hash);
     WJ_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<SessionRecord>();
@@ -642,7 +700,8 @@ class SqliteStore final : public Store {
 
   Status TouchSession(const std::string& token_hash, std::int64_t now) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE session SET last_seen = ? WHERE token_hash = ?"));
+    WJ_ASSIGN_OR_RETURN(Stmt q,
+                        db_.Prepare("UPDATE session SET last_seen = ? WHERE token_hash = ?"));
     q.Bind(1, now).Bind(2, token_hash);
     return q.Run();
   }
@@ -663,9 +722,10 @@ class SqliteStore final : public Store {
 
   Status CreateApiToken(const ApiTokenRecord& t) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO api_token(uid, user_id, name, token_hash, expires, created)"
-        " VALUES (?,?,?,?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO api_token(uid, user_id, name, token_hash, expires, created)"
+                    " VALUES (?,?,?,?,?,?)"));
     q.Bind(1, t.uid).Bind(2, t.user_id).Bind(3, t.name).Bind(4, t.token_hash);
     q.Bind(5, t.expires).Bind(6, t.created);
     return q.Run();
@@ -673,9 +733,10 @@ class SqliteStore final : public Store {
 
   Result<std::optional<ApiTokenRecord>> FindApiToken(const std::string& token_hash) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT id, uid, user_id, name, token_hash, expires, created FROM api_token"
-        " WHERE token_hash = ?"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT id, uid, user_id, name, token_hash, expires, created FROM api_token"
+                    " WHERE token_hash = ?"));
     q.Bind(1, token_hash);
     WJ_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<ApiTokenRecord>();
@@ -684,9 +745,10 @@ class SqliteStore final : public Store {
 
   Result<std::vector<ApiTokenRecord>> ListApiTokens(std::int64_t user_id) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT id, uid, user_id, name, token_hash, expires, created FROM api_token"
-        " WHERE user_id = ? ORDER BY id"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT id, uid, user_id, name, token_hash, expires, created FROM api_token"
+                    " WHERE user_id = ? ORDER BY id"));
     q.Bind(1, user_id);
     std::vector<ApiTokenRecord> out;
     while (true) {
@@ -712,11 +774,16 @@ class SqliteStore final : public Store {
     WJ_RETURN_IF_ERROR(tx.Begin());
     WJ_ASSIGN_OR_RETURN(std::string prev,
                         LastHashLocked("SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO audit(type, username, org_unit_id, object, detail, address, created,"
-        " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO audit(type, username, org_unit_id, object, detail, address, created,"
+            " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)"));
     q.Bind(1, r.type).Bind(2, r.username);
-    if (r.org_unit_id) q.Bind(3, *r.org_unit_id); else q.BindNull(3);
+    if (r.org_unit_id)
+      q.Bind(3, *r.org_unit_id);
+    else
+      q.BindNull(3);
     q.Bind(4, r.object).Bind(5, r.detail).Bind(6, r.address).Bind(7, r.created);
     q.Bind(8, prev).Bind(9, ChainHash(prev, AuditCanonical(r)));
     WJ_RETURN_IF_ERROR(q.Run());
@@ -725,14 +792,22 @@ class SqliteStore final : public Store {
 
   Result<std::vector<AuditRecord>> ListAudits(const AuditFilter& f) override {
     std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT id, type, username, org_unit_id, object, detail, address, created, prev_hash, hash"
-        " FROM audit WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR username = ?2)"
-        " AND (?3 IS NULL OR created >= ?3) AND (?4 IS NULL OR created < ?4)"
-        " ORDER BY id DESC LIMIT ?5"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT id, type, username, org_unit_id, object, detail, address, created, "
+                    "prev_hash, hash"
+                    " FROM audit WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR username = ?2)"
+                    " AND (?3 IS NULL OR created >= ?3) AND (?4 IS NULL OR created < ?4)"
+                    " ORDER BY id DESC LIMIT ?5"));
     q.BindOptional(1, f.type).BindOptional(2, f.username);
-    if (f.from) q.Bind(3, *f.from); else q.BindNull(3);
-    if (f.to) q.Bind(4, *f.to); else q.BindNull(4);
+    if (f.from)
+      q.Bind(3, *f.from);
+    else
+      q.BindNull(3);
+    if (f.to)
+      q.Bind(4, *f.to);
+    else
+      q.BindNull(4);
     q.Bind(5, f.limit);
     std::vector<AuditRecord> out;
     while (true) {
@@ -749,9 +824,11 @@ class SqliteStore final : public Store {
     {
       ChainCheck c;
       c.table = "audit";
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT id, type, username, org_unit_id, object, detail, address, created, prev_hash,"
-          " hash FROM audit ORDER BY id"));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT id, type, username, org_unit_id, object, detail, address, created, prev_hash,"
+              " hash FROM audit ORDER BY id"));
       std::string prev;
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -768,10 +845,12 @@ class SqliteStore final : public Store {
     {
       ChainCheck c;
       c.table = "data_value_audit";
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-          "SELECT id, data_element_id, period_id, org_unit_id, coc_id, aoc_id, audit_type,"
-          " previous_value, value, modified_by, created, prev_hash, hash FROM data_value_audit"
-          " ORDER BY id"));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT id, data_element_id, period_id, org_unit_id, coc_id, aoc_id, audit_type,"
+              " previous_value, value, modified_by, created, prev_hash, hash FROM data_value_audit"
+              " ORDER BY id"));
       std::string prev;
       bool chained = false;
       while (true) {
@@ -785,10 +864,11 @@ class SqliteStore final : public Store {
         }
         chained = true;
         DataValueKey k{q.Int(1), q.Int(2), q.Int(3), q.Int(4), q.Int(5)};
-        std::string expect = ChainHash(prev, DataValueAuditCanonical(
-                                                 k, q.Text(6), q.OptText(7), q.OptText(8),
-                                                 q.Text(9), q.Int(10)));
-        if (!c.first_broken_id && (q.Text(11) != prev || hash != expect)) c.first_broken_id = q.Int(0);
+        std::string expect =
+            ChainHash(prev, DataValueAuditCanonical(k, q.Text(6), q.OptText(7), q.OptText(8),
+                                                    q.Text(9), q.Int(10)));
+        if (!c.first_broken_id && (q.Text(11) != prev || hash != expect))
+          c.first_broken_id = q.Int(0);
         prev = hash;
       }
       out.push_back(c);
@@ -804,8 +884,12 @@ class SqliteStore final : public Store {
    public:
     BulkWriter(SqliteStore& store, std::unique_lock<std::mutex> lock, std::string user,
                std::string import_uid, std::int64_t now)
-        : store_(store), lock_(std::move(lock)), tx_(store.db_), user_(std::move(user)),
-          import_uid_(std::move(import_uid)), now_(now) {}
+        : store_(store),
+          lock_(std::move(lock)),
+          tx_(store.db_),
+          user_(std::move(user)),
+          import_uid_(std::move(import_uid)),
+          now_(now) {}
 
     ~BulkWriter() override {
       // Statements first (a pending one would keep the transaction busy), then the transaction,
@@ -828,24 +912,31 @@ class SqliteStore final : public Store {
         fk_off_ = true;
       }
       WJ_RETURN_IF_ERROR(tx_.Begin());
-      WJ_ASSIGN_OR_RETURN(insert_, db.Prepare(
-          "INSERT INTO data_value(data_element_id, period_id, org_unit_id, coc_id, aoc_id, value,"
-          " comment, followup, stored_by, created, last_updated, deleted, import_id)"
-          " VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?) ON CONFLICT DO NOTHING"));
-      WJ_ASSIGN_OR_RETURN(get_, db.Prepare(
-          "SELECT value, comment, followup, deleted, import_id FROM data_value WHERE"
-          " data_element_id = ? AND period_id = ? AND org_unit_id = ? AND coc_id = ? AND"
-          " aoc_id = ?"));
-      WJ_ASSIGN_OR_RETURN(update_, db.Prepare(
-          "UPDATE data_value SET value = ?, comment = ?, followup = ?, stored_by = ?,"
-          " last_updated = ?, deleted = ?, import_id = ? WHERE data_element_id = ? AND"
-          " period_id = ? AND org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
-      WJ_ASSIGN_OR_RETURN(audit_, db.Prepare(
-          "INSERT INTO data_value_audit(data_element_id, period_id, org_unit_id, coc_id, aoc_id,"
-          " audit_type, previous_value, value, modified_by, created, prev_hash, hash)"
-          " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
-      WJ_ASSIGN_OR_RETURN(last_hash_, store_.LastHashLocked(
-                                          "SELECT hash FROM data_value_audit ORDER BY id DESC LIMIT 1"));
+      WJ_ASSIGN_OR_RETURN(
+          insert_,
+          db.Prepare("INSERT INTO data_value(data_element_id, period_id, org_unit_id, coc_id, "
+                     "aoc_id, value,"
+                     " comment, followup, stored_by, created, last_updated, deleted, import_id)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?) ON CONFLICT DO NOTHING"));
+      WJ_ASSIGN_OR_RETURN(
+          get_,
+          db.Prepare("SELECT value, comment, followup, deleted, import_id FROM data_value WHERE"
+                     " data_element_id = ? AND period_id = ? AND org_unit_id = ? AND coc_id = ? AND"
+                     " aoc_id = ?"));
+      WJ_ASSIGN_OR_RETURN(
+          update_,
+          db.Prepare("UPDATE data_value SET value = ?, comment = ?, followup = ?, stored_by = ?,"
+                     " last_updated = ?, deleted = ?, import_id = ? WHERE data_element_id = ? AND"
+                     " period_id = ? AND org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
+      WJ_ASSIGN_OR_RETURN(
+          audit_,
+          db.Prepare("INSERT INTO data_value_audit(data_element_id, period_id, org_unit_id, "
+                     "coc_id, aoc_id,"
+                     " audit_type, previous_value, value, modified_by, created, prev_hash, hash)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+      WJ_ASSIGN_OR_RETURN(
+          last_hash_,
+          store_.LastHashLocked("SELECT hash FROM data_value_audit ORDER BY id DESC LIMIT 1"));
       return Status::Ok();
     }
 
@@ -999,14 +1090,16 @@ class SqliteStore final : public Store {
   }
 
   Status InsertUserLinksLocked(std::int64_t id, const UserRecord& u) {
-    WJ_ASSIGN_OR_RETURN(Stmt role, db_.Prepare(
-        "INSERT OR IGNORE INTO app_user_role(user_id, role) VALUES (?,?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt role, db_.Prepare("INSERT OR IGNORE INTO app_user_role(user_id, role) VALUES (?,?)"));
     for (const auto& r : u.roles) {
       role.Bind(1, id).Bind(2, r);
       WJ_RETURN_IF_ERROR(role.Run());
     }
-    WJ_ASSIGN_OR_RETURN(Stmt ou, db_.Prepare(
-        "INSERT OR IGNORE INTO app_user_org_unit(user_id, org_unit_id, kind) VALUES (?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ou,
+        db_.Prepare(
+            "INSERT OR IGNORE INTO app_user_org_unit(user_id, org_unit_id, kind) VALUES (?,?,?)"));
     for (auto unit : u.capture_org_unit_ids) {
       ou.Bind(1, id).Bind(2, unit).Bind(3, "capture");
       WJ_RETURN_IF_ERROR(ou.Run());
@@ -1040,8 +1133,9 @@ class SqliteStore final : public Store {
     find.Bind(1, p.iso);
     WJ_ASSIGN_OR_RETURN(bool row, find.Step());
     if (row) return find.Int(0);
-    WJ_ASSIGN_OR_RETURN(Stmt ins, db_.Prepare(
-        "INSERT INTO period(iso, period_type, start_date, end_date) VALUES (?,?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ins,
+        db_.Prepare("INSERT INTO period(iso, period_type, start_date, end_date) VALUES (?,?,?,?)"));
     ins.Bind(1, p.iso).Bind(2, p.period_type).Bind(3, p.start_date).Bind(4, p.end_date);
     WJ_RETURN_IF_ERROR(ins.Run());
     return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
@@ -1085,8 +1179,9 @@ class SqliteStore final : public Store {
 
   // Replaces the members of one object: "DELETE FROM link WHERE owner = (uid)" then inserts
   // each member resolved by uid; a member that does not resolve is a conflict.
-  Status ReplaceMembers(const char* delete_sql, const char* insert_sql, const std::string& owner_uid,
-                        const std::vector<std::string>& member_uids, const std::string& what) {
+  Status ReplaceMembers(const char* delete_sql, const char* insert_sql,
+                        const std::string& owner_uid, const std::vector<std::string>& member_uids,
+                        const std::string& what) {
     WJ_ASSIGN_OR_RETURN(Stmt del, db_.Prepare(delete_sql));
     del.Bind(1, owner_uid);
     WJ_RETURN_IF_ERROR(del.Run());
@@ -1095,17 +1190,18 @@ class SqliteStore final : public Store {
     for (const auto& m : member_uids) {
       ins.Bind(1, order++).Bind(2, owner_uid).Bind(3, m);
       WJ_RETURN_IF_ERROR(ins.Run());
-      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, what + " " + owner_uid + " refers to " + m +
-                                                  ", which does not exist"));
+      WJ_RETURN_IF_ERROR(ExpectOneChange(
+          db_, what + " " + owner_uid + " refers to " + m + ", which does not exist"));
     }
     return Status::Ok();
   }
 
   Status UpsertCategoryOptions(const std::vector<CategoryOptionRecord>& v) {
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO category_option(uid, code, name, short_name) VALUES (?,?,?,?)"
-        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
-        " short_name = excluded.short_name"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO category_option(uid, code, name, short_name) VALUES (?,?,?,?)"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " short_name = excluded.short_name"));
     for (const auto& o : v) {
       q.Bind(1, o.uid).BindTextOrNull(2, o.code).Bind(3, o.name).Bind(4, o.short_name);
       WJ_RETURN_IF_ERROR(q.Run());
@@ -1114,10 +1210,11 @@ class SqliteStore final : public Store {
   }
 
   Status UpsertCategories(const std::vector<CategoryRecord>& v) {
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO category(uid, code, name, data_dimension_type) VALUES (?,?,?,?)"
-        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
-        " data_dimension_type = excluded.data_dimension_type"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO category(uid, code, name, data_dimension_type) VALUES (?,?,?,?)"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " data_dimension_type = excluded.data_dimension_type"));
     for (const auto& c : v) {
       q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.data_dimension_type);
       WJ_RETURN_IF_ERROR(q.Run());
@@ -1133,57 +1230,62 @@ class SqliteStore final : public Store {
   }
 
   Status UpsertCategoryCombos(const std::vector<CategoryComboRecord>& v) {
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO category_combo(uid, code, name, data_dimension_type) VALUES (?,?,?,?)"
-        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
-        " data_dimension_type = excluded.data_dimension_type"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO category_combo(uid, code, name, data_dimension_type) VALUES (?,?,?,?)"
+            " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+            " data_dimension_type = excluded.data_dimension_type"));
     for (const auto& c : v) {
       q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.data_dimension_type);
       WJ_RETURN_IF_ERROR(q.Run());
-      WJ_RETURN_IF_ERROR(ReplaceMembers(
-          "DELETE FROM category_combo_category WHERE combo_id ="
-          " (SELECT id FROM category_combo WHERE uid = ?)",
-          "INSERT INTO category_combo_category(combo_id, category_id, sort_order)"
-          " SELECT x.id, c.id, ?1 FROM category_combo x, category c WHERE x.uid = ?2"
-          " AND c.uid = ?3",
-          c.uid, c.category_uids, "category combo"));
+      WJ_RETURN_IF_ERROR(
+          ReplaceMembers("DELETE FROM category_combo_category WHERE combo_id ="
+                         " (SELECT id FROM category_combo WHERE uid = ?)",
+                         "INSERT INTO category_combo_category(combo_id, category_id, sort_order)"
+                         " SELECT x.id, c.id, ?1 FROM category_combo x, category c WHERE x.uid = ?2"
+                         " AND c.uid = ?3",
+                         c.uid, c.category_uids, "category combo"));
     }
     return Status::Ok();
   }
 
   Status UpsertCategoryOptionCombos(const std::vector<CategoryOptionComboRecord>& v) {
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO category_option_combo(uid, code, name, combo_id)"
-        " SELECT ?1, ?2, ?3, id FROM category_combo WHERE uid = ?4"
-        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
-        " combo_id = excluded.combo_id"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO category_option_combo(uid, code, name, combo_id)"
+                    " SELECT ?1, ?2, ?3, id FROM category_combo WHERE uid = ?4"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " combo_id = excluded.combo_id"));
     for (const auto& c : v) {
       q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.combo_uid);
       WJ_RETURN_IF_ERROR(q.Run());
-      WJ_RETURN_IF_ERROR(ExpectOneChange(
-          db_, "category option combo " + c.uid + " refers to category combo " + c.combo_uid +
-                   ", which does not exist"));
-      WJ_RETURN_IF_ERROR(ReplaceMembers(
-          "DELETE FROM category_option_combo_option WHERE coc_id ="
-          " (SELECT id FROM category_option_combo WHERE uid = ?)",
-          "INSERT INTO category_option_combo_option(coc_id, option_id)"
-          " SELECT x.id, o.id FROM category_option_combo x, category_option o"
-          " WHERE ?1 IS NOT NULL AND x.uid = ?2 AND o.uid = ?3",
-          c.uid, c.option_uids, "category option combo"));
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "category option combo " + c.uid +
+                                                  " refers to category combo " + c.combo_uid +
+                                                  ", which does not exist"));
+      WJ_RETURN_IF_ERROR(
+          ReplaceMembers("DELETE FROM category_option_combo_option WHERE coc_id ="
+                         " (SELECT id FROM category_option_combo WHERE uid = ?)",
+                         "INSERT INTO category_option_combo_option(coc_id, option_id)"
+                         " SELECT x.id, o.id FROM category_option_combo x, category_option o"
+                         " WHERE ?1 IS NOT NULL AND x.uid = ?2 AND o.uid = ?3",
+                         c.uid, c.option_uids, "category option combo"));
     }
     return Status::Ok();
   }
 
   Status UpsertDataElements(const std::vector<DataElementRecord>& v) {
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO data_element(uid, code, name, short_name, description, value_type,"
-        " aggregation_type, domain_type, category_combo_id, zero_is_significant)"
-        " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, id, ?10 FROM category_combo WHERE uid = ?9"
-        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
-        " short_name = excluded.short_name, description = excluded.description,"
-        " value_type = excluded.value_type, aggregation_type = excluded.aggregation_type,"
-        " domain_type = excluded.domain_type, category_combo_id = excluded.category_combo_id,"
-        " zero_is_significant = excluded.zero_is_significant"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO data_element(uid, code, name, short_name, description, value_type,"
+            " aggregation_type, domain_type, category_combo_id, zero_is_significant)"
+            " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, id, ?10 FROM category_combo WHERE uid = ?9"
+            " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+            " short_name = excluded.short_name, description = excluded.description,"
+            " value_type = excluded.value_type, aggregation_type = excluded.aggregation_type,"
+            " domain_type = excluded.domain_type, category_combo_id = excluded.category_combo_id,"
+            " zero_is_significant = excluded.zero_is_significant"));
     for (const auto& d : v) {
       q.Bind(1, d.uid).BindTextOrNull(2, d.code).Bind(3, d.name).Bind(4, d.short_name);
       q.Bind(5, d.description).Bind(6, d.value_type).Bind(7, d.aggregation_type);
@@ -1197,21 +1299,26 @@ class SqliteStore final : public Store {
   }
 
   Status UpsertDataSets(const std::vector<DataSetRecord>& v) {
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO data_set(uid, code, name, short_name, period_type, category_combo_id,"
-        " open_future_periods, expiry_days, timely_days)"
-        " SELECT ?1, ?2, ?3, ?4, ?5, id, ?7, ?8, ?9 FROM category_combo WHERE uid = ?6"
-        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
-        " short_name = excluded.short_name, period_type = excluded.period_type,"
-        " category_combo_id = excluded.category_combo_id,"
-        " open_future_periods = excluded.open_future_periods, expiry_days = excluded.expiry_days,"
-        " timely_days = excluded.timely_days"));
-    WJ_ASSIGN_OR_RETURN(Stmt del_el, db_.Prepare(
-        "DELETE FROM data_set_element WHERE data_set_id = (SELECT id FROM data_set WHERE uid = ?)"));
-    WJ_ASSIGN_OR_RETURN(Stmt ins_el, db_.Prepare(
-        "INSERT INTO data_set_element(data_set_id, data_element_id, combo_id, sort_order)"
-        " SELECT s.id, d.id, (SELECT id FROM category_combo WHERE uid = ?3), ?4"
-        " FROM data_set s, data_element d WHERE s.uid = ?1 AND d.uid = ?2"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO data_set(uid, code, name, short_name, period_type, category_combo_id,"
+            " open_future_periods, expiry_days, timely_days)"
+            " SELECT ?1, ?2, ?3, ?4, ?5, id, ?7, ?8, ?9 FROM category_combo WHERE uid = ?6"
+            " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+            " short_name = excluded.short_name, period_type = excluded.period_type,"
+            " category_combo_id = excluded.category_combo_id,"
+            " open_future_periods = excluded.open_future_periods, expiry_days = "
+            "excluded.expiry_days,"
+            " timely_days = excluded.timely_days"));
+    WJ_ASSIGN_OR_RETURN(Stmt del_el, db_.Prepare("DELETE FROM data_set_element WHERE data_set_id = "
+                                                 "(SELECT id FROM data_set WHERE uid = ?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ins_el,
+        db_.Prepare(
+            "INSERT INTO data_set_element(data_set_id, data_element_id, combo_id, sort_order)"
+            " SELECT s.id, d.id, (SELECT id FROM category_combo WHERE uid = ?3), ?4"
+            " FROM data_set s, data_element d WHERE s.uid = ?1 AND d.uid = ?2"));
     for (const auto& s : v) {
       q.Bind(1, s.uid).BindTextOrNull(2, s.code).Bind(3, s.name).Bind(4, s.short_name);
       q.Bind(5, s.period_type).Bind(6, s.combo_uid).Bind(7, s.open_future_periods);
@@ -1230,7 +1337,8 @@ class SqliteStore final : public Store {
                                                     e.data_element_uid + ", which does not exist"));
       }
       WJ_RETURN_IF_ERROR(ReplaceMembers(
-          "DELETE FROM data_set_org_unit WHERE data_set_id = (SELECT id FROM data_set WHERE uid = ?)",
+          "DELETE FROM data_set_org_unit WHERE data_set_id = (SELECT id FROM data_set WHERE uid = "
+          "?)",
           "INSERT INTO data_set_org_unit(data_set_id, org_unit_id)"
           " SELECT s.id, o.id FROM data_set s, org_unit o WHERE ?1 IS NOT NULL AND s.uid = ?2"
           " AND o.uid = ?3",
@@ -1240,10 +1348,11 @@ class SqliteStore final : public Store {
   }
 
   Status UpsertIndicatorTypes(const std::vector<IndicatorTypeRecord>& v) {
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO indicator_type(uid, code, name, factor, number) VALUES (?,?,?,?,?)"
-        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
-        " factor = excluded.factor, number = excluded.number"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO indicator_type(uid, code, name, factor, number) VALUES (?,?,?,?,?)"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " factor = excluded.factor, number = excluded.number"));
     for (const auto& t : v) {
       q.Bind(1, t.uid).BindTextOrNull(2, t.code).Bind(3, t.name).Bind(4, t.factor);
       q.Bind(5, t.number ? 1 : 0);
@@ -1253,35 +1362,41 @@ class SqliteStore final : public Store {
   }
 
   Status UpsertIndicators(const std::vector<IndicatorRecord>& v) {
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO indicator(uid, code, name, short_name, description, indicator_type_id,"
-        " numerator, numerator_description, denominator, denominator_description, decimals)"
-        " SELECT ?1, ?2, ?3, ?4, ?5, id, ?7, ?8, ?9, ?10, ?11 FROM indicator_type WHERE uid = ?6"
-        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
-        " short_name = excluded.short_name, description = excluded.description,"
-        " indicator_type_id = excluded.indicator_type_id, numerator = excluded.numerator,"
-        " numerator_description = excluded.numerator_description,"
-        " denominator = excluded.denominator,"
-        " denominator_description = excluded.denominator_description,"
-        " decimals = excluded.decimals"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO indicator(uid, code, name, short_name, description, indicator_type_id,"
+            " numerator, numerator_description, denominator, denominator_description, decimals)"
+            " SELECT ?1, ?2, ?3, ?4, ?5, id, ?7, ?8, ?9, ?10, ?11 FROM indicator_type WHERE uid = "
+            "?6"
+            " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+            " short_name = excluded.short_name, description = excluded.description,"
+            " indicator_type_id = excluded.indicator_type_id, numerator = excluded.numerator,"
+            " numerator_description = excluded.numerator_description,"
+            " denominator = excluded.denominator,"
+            " denominator_description = excluded.denominator_description,"
+            " decimals = excluded.decimals"));
     for (const auto& i : v) {
       q.Bind(1, i.uid).BindTextOrNull(2, i.code).Bind(3, i.name).Bind(4, i.short_name);
       q.Bind(5, i.description).Bind(6, i.indicator_type_uid).Bind(7, i.numerator);
       q.Bind(8, i.numerator_description).Bind(9, i.denominator).Bind(10, i.denominator_description);
-      if (i.decimals) q.Bind(11, *i.decimals); else q.BindNull(11);
+      if (i.decimals)
+        q.Bind(11, *i.decimals);
+      else
+        q.BindNull(11);
       WJ_RETURN_IF_ERROR(q.Run());
-      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "indicator " + i.uid +
-                                                  " refers to indicator type " +
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "indicator " + i.uid + " refers to indicator type " +
                                                   i.indicator_type_uid + ", which does not exist"));
     }
     return Status::Ok();
   }
 
   Status UpsertOrgUnitGroups(const std::vector<OrgUnitGroupRecord>& v) {
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO org_unit_group(uid, code, name, short_name) VALUES (?,?,?,?)"
-        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
-        " short_name = excluded.short_name"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO org_unit_group(uid, code, name, short_name) VALUES (?,?,?,?)"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " short_name = excluded.short_name"));
     for (const auto& g : v) {
       q.Bind(1, g.uid).BindTextOrNull(2, g.code).Bind(3, g.name).Bind(4, g.short_name);
       WJ_RETURN_IF_ERROR(q.Run());
@@ -1297,10 +1412,11 @@ class SqliteStore final : public Store {
   }
 
   Status UpsertConstants(const std::vector<ConstantRecord>& v) {
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "INSERT INTO constant(uid, code, name, value) VALUES (?,?,?,?)"
-        " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
-        " value = excluded.value"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO constant(uid, code, name, value) VALUES (?,?,?,?)"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " value = excluded.value"));
     for (const auto& c : v) {
       q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.value);
       WJ_RETURN_IF_ERROR(q.Run());
@@ -1310,11 +1426,16 @@ class SqliteStore final : public Store {
 
   Result<std::vector<UserRecord>> LoadUsersLocked(const std::optional<std::string>& username,
                                                   std::optional<std::int64_t> id = std::nullopt) {
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(
-        "SELECT id, uid, username, display_name, password_hash, disabled, created FROM app_user"
-        " WHERE (?1 IS NULL OR username = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY id"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "SELECT id, uid, username, display_name, password_hash, disabled, created FROM app_user"
+            " WHERE (?1 IS NULL OR username = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY id"));
     q.BindOptional(1, username);
-    if (id) q.Bind(2, *id); else q.BindNull(2);
+    if (id)
+      q.Bind(2, *id);
+    else
+      q.BindNull(2);
     std::vector<UserRecord> out;
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -1329,10 +1450,10 @@ class SqliteStore final : public Store {
       u.created = q.Int(6);
       out.push_back(std::move(u));
     }
-    WJ_ASSIGN_OR_RETURN(Stmt roles, db_.Prepare(
-        "SELECT role FROM app_user_role WHERE user_id = ? ORDER BY role"));
-    WJ_ASSIGN_OR_RETURN(Stmt units, db_.Prepare(
-        "SELECT org_unit_id, kind FROM app_user_org_unit WHERE user_id = ? ORDER BY org_unit_id"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt roles, db_.Prepare("SELECT role FROM app_user_role WHERE user_id = ? ORDER BY role"));
+    WJ_ASSIGN_OR_RETURN(Stmt units, db_.Prepare("SELECT org_unit_id, kind FROM app_user_org_unit "
+                                                "WHERE user_id = ? ORDER BY org_unit_id"));
     for (auto& u : out) {
       roles.Bind(1, u.id);
       while (true) {
