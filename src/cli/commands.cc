@@ -260,20 +260,13 @@ int RunImport(const std::string& db, const std::vector<std::pair<std::string, st
   exchange::DataValueService values(**store);
   int worst = 0;
   for (const auto& file : files) {
-    auto source = exchange::FileSource(file);
-    if (!source.ok()) return Fail(source.status());
-
     // The format is chosen by content: '{' JSON, '<' ADX, anything else CSV.
+    auto probe = exchange::FileSource(file);
+    if (!probe.ok()) return Fail(probe.status());
     char head[64] = {};
-    std::size_t got = 0;
-    {
-      auto probe = exchange::FileSource(file);
-      if (probe.ok()) {
-        auto n = (*probe)->Read(head, sizeof head);
-        got = n.ok() ? *n : 0;
-      }
-    }
-    auto format = exchange::SniffFormat(std::string_view(head, got));
+    auto got = (*probe)->Read(head, sizeof head);
+    if (!got.ok()) return Fail(got.status());
+    auto format = exchange::SniffFormat(std::string_view(head, *got));
     auto summary =
         exchange::ImportDataValues(exchange::OpenFile(file), format, options, **cat, values);
     if (!summary.ok()) {

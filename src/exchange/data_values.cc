@@ -254,6 +254,7 @@ json DataValueJson(const Catalog& cat, const storage::DataValueRecord& v,
             {"followup", v.followup}};
   if (!v.comment.empty()) j["comment"] = v.comment;
   if (v.deleted) j["deleted"] = true;
+  if (!v.import_id.empty()) j["importId"] = v.import_id;  // provenance: which import wrote it
   return j;
 }
 

@@ -231,9 +231,7 @@ TEST(DataValueSetsHttpTest, ImportExportAndLookUpAnImport) {
   const std::string csv =
       "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n"
       "VC_VISITS,202001,150624100005,,,31\nVC_VISITS,202002,150624100005,,,32\n";
-  auto r = Http(env->port, "POST", "/api/dataValueSets?idScheme=code", csv,
-                {{"Content-Type", "application/csv"},
-                 {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  auto r = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code", csv, "application/csv");
   ASSERT_EQ(r.status, 200) << r.body;
   auto summary = Body(r);
   EXPECT_EQ(summary["status"], "SUCCESS");
@@ -271,9 +269,7 @@ TEST(DataValueSetsHttpTest, ConflictsAreA409AndOutsideScopeIsAConflict) {
   const std::string csv =
       "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n"
       "VC_VISITS,202003,150624100005,,,31\nVC_VISITS,202003,150624101001,,,32\n";
-  auto r = Http(env->port, "POST", "/api/dataValueSets?idScheme=code", csv,
-                {{"Content-Type", "application/csv"},
-                 {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  auto r = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code", csv, "application/csv");
   EXPECT_EQ(r.status, 409) << r.body;
   auto j = Body(r);
   EXPECT_EQ(j["status"], "ERROR");
@@ -283,25 +279,18 @@ TEST(DataValueSetsHttpTest, ConflictsAreA409AndOutsideScopeIsAConflict) {
             std::string::npos);
   EXPECT_EQ(As("clerk_in", "GET", "/api/dataValues?de=VC_VISITS&pe=202003&ou=150624100005").status,
             404);
-  auto none = Http(env->port, "POST", "/api/dataValueSets?idScheme=code&atomicMode=NONE", csv,
-                   {{"Content-Type", "application/csv"},
-                    {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  auto none = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code&atomicMode=NONE", csv,
+                      "application/csv");
   EXPECT_EQ(none.status, 200);
   EXPECT_EQ(Body(none)["status"], "WARNING");
-  EXPECT_EQ(Http(env->port, "POST", "/api/dataValueSets", csv,
-                 {{"Content-Type", "text/plain"},
-                  {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}})
-                .status,
-            415);
-  auto broken = Http(env->port, "POST", "/api/dataValueSets", "{\"dataValues\":[",
-                     {{"Content-Type", "application/json"},
-                      {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  EXPECT_EQ(AsTyped("clerk_in", "POST", "/api/dataValueSets", csv, "text/plain").status, 415);
+  auto broken =
+      AsTyped("clerk_in", "POST", "/api/dataValueSets", "{\"dataValues\":[", "application/json");
   EXPECT_EQ(broken.status, 400);
-  EXPECT_EQ(Http(env->port, "POST", "/api/dataValueSets?atomicMode=SOME", csv,
-                 {{"Content-Type", "application/csv"},
-                  {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}})
-                .status,
-            409);
+  EXPECT_EQ(
+      AsTyped("clerk_in", "POST", "/api/dataValueSets?atomicMode=SOME", csv, "application/csv")
+          .status,
+      409);
   EXPECT_EQ(As("editor_in", "POST", "/api/dataValueSets", csv).status, 403);
 }
 
@@ -374,9 +363,8 @@ TEST(AnalyticsHttpTest, ExpressionDescription) {
                R"({"expression":"#{TC_DONE}/#{TC_TARGET}*100"})");
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(Body(ok)["description"], "两癌筛查完成人数 ÷ 两癌筛查任务数 × 100");
-  auto plain = Http(env->port, "POST", "/api/expressions/description", "#{TC_DONE} + ",
-                    {{"Content-Type", "text/plain"},
-                     {"Authorization", "ApiToken " + env->tokens.at("clerk_in")}});
+  auto plain =
+      AsTyped("clerk_in", "POST", "/api/expressions/description", "#{TC_DONE} + ", "text/plain");
   EXPECT_EQ(plain.status, 409);
   EXPECT_NE(Body(plain)["message"].get<std::string>().find("position 13"), std::string::npos)
       << plain.body;

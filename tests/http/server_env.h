@@ -65,6 +65,14 @@ inline HttpReply As(const std::string& user, const std::string& method, const st
   if (!body.empty()) headers["Content-Type"] = "application/json";
   return Http(env->port, method, target, body, headers);
 }
+// A request as `user` with a body of the given content type.
+inline HttpReply AsTyped(const std::string& user, const std::string& method,
+                         const std::string& target, const std::string& body,
+                         const std::string& content_type) {
+  return Http(
+      env->port, method, target, body,
+      {{"Content-Type", content_type}, {"Authorization", "ApiToken " + env->tokens.at(user)}});
+}
 inline HttpReply Get(const std::string& target) { return As("root", "GET", target); }
 inline HttpReply PostJson(const std::string& target, const std::string& body) {
   return As("root", "POST", target, body);

@@ -122,7 +122,7 @@ TEST_F(ExchangeTest, JsonImportWithHeaderDefaultsAndUidScheme) {
   EXPECT_EQ(v->value, "77");
   EXPECT_EQ(v->comment, "抽查");
   EXPECT_TRUE(v->followup);
-  EXPECT_EQ(v->import_id, "");  // Get reads the row without provenance; the summary has it
+  EXPECT_EQ(v->import_id, r->import_id);  // each value names the import that wrote it
   auto stored = FindImportSummary(*store_, r->import_id);
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ((*stored)["importCount"]["imported"], 2);

@@ -46,7 +46,7 @@ namespace {
 // The columns ReadValue reads, in its order.
 #define WJ_VALUE_COLUMNS                                                                      \
   "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup," \
-  " stored_by, created, last_updated, deleted"
+  " stored_by, created, last_updated, deleted, import_id"
 
 Status ExpectOneChange(Db& db, const std::string& what) {
   if (sqlite3_changes(db.raw()) != 1) return Conflict(what);
@@ -477,7 +477,7 @@ class SqliteStore final : public Store {
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare(WJ_VALUE_COLUMNS
-                    ", import_id FROM data_value"
+                    " FROM data_value"
                     " WHERE data_element_id IN (SELECT value FROM json_each(?1))"
                     " AND period_id IN (SELECT value FROM json_each(?2))"
                     " AND org_unit_id IN (SELECT value FROM json_each(?3)) AND (?4 OR deleted = 0)"
@@ -493,7 +493,6 @@ class SqliteStore final : public Store {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
       DataValueRecord v = ReadValue(q);
-      v.import_id = q.Text(12);
       WJ_RETURN_IF_ERROR(sink(v));
     }
     return Status::Ok();
@@ -1156,6 +1155,7 @@ class SqliteStore final : public Store {
     v.created = q.Int(9);
     v.last_updated = q.Int(10);
     v.deleted = q.Int(11) != 0;
+    v.import_id = q.Text(12);
     return v;
   }
 
