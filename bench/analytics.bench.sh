@@ -2,24 +2,27 @@
 # Analytics benchmark (issue: analytics engine): ~20 million values over the 鄂尔多斯 tree
 # (1,011 villages × 72 months × 275 element/option pairs), the issue's three queries answered by
 # the weijian engine and, side by side, by SQLite (same file) and PostgreSQL 15 (same rows,
-# indexed, ANALYZEd, the equivalent GROUP BY). BENCH_ANALYTICS_MONTHS=12 makes a quick run.
+# indexed, ANALYZEd, the equivalent GROUP BY). BENCH_ANALYTICS_MONTHS=12 makes a quick run;
+# BENCH_ANALYTICS_MONTHS=360 BENCH_ANALYTICS_FIRST_YEAR=1995 the 100-million-value run
+# (BENCH_ANALYTICS_PG=0 leaves PostgreSQL out).
 set -euo pipefail
 WJ=$1
 BUILD=$(dirname "$WJ")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 MONTHS=${BENCH_ANALYTICS_MONTHS:-72}
+FIRST_YEAR=${BENCH_ANALYTICS_FIRST_YEAR:-2019}
 source "$SRC/bench/pg.sh"
 bench_setup analytics
 
 "$WJ" init --db "$TMP/a.db" --divisions 1506 >/dev/null
-rows=$(python3 "$SRC/bench/gen_values.py" "$TMP/a.db" "$TMP/in" "$MONTHS" 2019)
+rows=$(python3 "$SRC/bench/gen_values.py" "$TMP/a.db" "$TMP/in" "$MONTHS" "$FIRST_YEAR")
 "$WJ" metadata import --db "$TMP/a.db" "$TMP/in/metadata.json" >/dev/null
 "$WJ" import --db "$TMP/a.db" --idScheme code "$TMP/in/values.csv" >"$TMP/summary.json"
 grep -q '"status": "SUCCESS"' "$TMP/summary.json" || { head -c 1500 "$TMP/summary.json"; exit 1; }
 rm -f "$TMP/in/values.json"
 "$BUILD/bench/analytics_bench" "$TMP/a.db" 7
 
-if [ -n "$PG_BIN" ] && id postgres >/dev/null 2>&1; then
+if [ "${BENCH_ANALYTICS_PG:-1}" != 0 ] && [ -n "$PG_BIN" ] && id postgres >/dev/null 2>&1; then
   # The hierarchy for SQL: village code → township code → banner code.
   sqlite3 -csv "$TMP/a.db" "SELECT v.code, t.code, c.code FROM org_unit v JOIN org_unit t ON t.id = v.parent_id
     JOIN org_unit c ON c.id = t.parent_id WHERE v.level = 5 AND v.facility_type = ''" >"$TMP/in/units.csv"

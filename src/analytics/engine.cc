@@ -1,9 +1,9 @@
 #include "analytics/engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
-#include <map>
 #include <numeric>
 #include <set>
 
@@ -13,152 +13,374 @@
 namespace weijian::analytics {
 
 namespace {
+
+constexpr double kDeleted = std::numeric_limits<double>::quiet_NaN();
 std::int32_t Days(Date d) { return static_cast<std::int32_t>(d.time_since_epoch().count()); }
-}  // namespace
 
-Result<std::shared_ptr<const Engine>> Engine::Build(
-    storage::Store& store, std::shared_ptr<const metadata::Catalog> catalog) {
-  auto e = std::make_shared<Engine>();
-  e->cat_ = catalog;
-  const auto& cat = *catalog;
-  WJ_ASSIGN_OR_RETURN(auto periods, store.LoadPeriods());
-  std::map<std::int64_t, std::uint16_t> period_index;  // store id → index into the table
-  for (const auto& p : periods) {
-    auto parsed = ParsePeriod(p.iso);
-    if (!parsed.ok()) continue;
-    if (e->period_start_.size() >= 65535)
-      return Internal("more than 65,535 distinct periods; the engine's period index is 16 bits");
-    period_index[p.id] = static_cast<std::uint16_t>(e->period_start_.size());
-    e->period_start_.push_back(Days(parsed->start));
-    e->period_end_.push_back(Days(parsed->end));
+bool IsSimpleType(const std::string& t) {
+  return t == "SUM" || t == "NONE" || t == "COUNT" || t == "MIN" || t == "MAX";
+}
+// Types a rollup (sums and counts over combinations) can answer.
+bool RollupAnswers(const std::string& t) { return t == "SUM" || t == "NONE" || t == "COUNT"; }
+
+// Running SUM / COUNT / MIN / MAX of one cell.
+struct Acc {
+  double sum = 0, mn = 0, mx = 0;
+  std::size_t count = 0;
+  void Add(double x) {
+    if (count == 0) mn = mx = x;
+    sum += x;
+    mn = std::min(mn, x);
+    mx = std::max(mx, x);
+    ++count;
   }
-  struct Row {
-    std::int64_t de;
-    std::int32_t pre, start;
-    std::uint16_t period;
-    std::int32_t coc, aoc;
-    double value;
-  };
-  std::vector<Row> rows;
-  WJ_RETURN_IF_ERROR(store.ScanDataValues([&](const storage::DataValueRecord& v) -> Status {
-    const auto* de = cat.DataElements().ById(v.key.data_element_id);
-    if (!de || !cat.tree().Contains(v.key.org_unit_id)) return Status::Ok();
-    double x;
-    if (metadata::IsNumericValueType(de->value_type)) {
-      char* end = nullptr;
-      x = std::strtod(v.value.c_str(), &end);
-      if (end == v.value.c_str()) return Status::Ok();
-    } else if (de->value_type == "BOOLEAN" || de->value_type == "TRUE_ONLY") {
-      x = v.value == "true" ? 1 : 0;
-    } else {
-      return Status::Ok();  // text and dates are not aggregated
-    }
-    auto pd = period_index.find(v.key.period_id);
-    if (pd == period_index.end()) return Status::Ok();
-    rows.push_back({v.key.data_element_id, cat.tree().Pre(v.key.org_unit_id),
-                    e->period_start_[pd->second], pd->second,
-                    static_cast<std::int32_t>(v.key.coc_id),
-                    static_cast<std::int32_t>(v.key.aoc_id), x});
-    return Status::Ok();
-  }));
-  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return std::tie(a.de, a.pre, a.start) < std::tie(b.de, b.pre, b.start);
-  });
-  std::int64_t max_de = 0;
-  for (const auto& d : cat.records().data_elements) max_de = std::max(max_de, d.id);
-  e->block_of_element_.assign(static_cast<std::size_t>(max_de) + 1, {0, 0});
-  const std::size_t n = rows.size();
-  e->ou_pre_.resize(n);
-  e->period_.resize(n);
-  e->coc_.resize(n);
-  e->aoc_.resize(n);
-  e->value_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Row& r = rows[i];
-    auto& block = e->block_of_element_[static_cast<std::size_t>(r.de)];
-    if (i == 0 || rows[i - 1].de != r.de) block.first = static_cast<std::uint32_t>(i);
-    block.second = static_cast<std::uint32_t>(i + 1);
-    e->ou_pre_[i] = r.pre;
-    e->period_[i] = r.period;
-    e->coc_[i] = r.coc;
-    e->aoc_[i] = r.aoc;
-    e->value_[i] = r.value;
+  void AddRollup(double s, std::size_t n) {
+    sum += s;
+    count += n;
   }
-  return std::shared_ptr<const Engine>(std::move(e));
-}
-
-std::size_t Engine::memory_bytes() const {
-  return value_.capacity() * sizeof(double) + period_.capacity() * sizeof(std::uint16_t) +
-         (ou_pre_.capacity() + coc_.capacity() + aoc_.capacity()) * sizeof(std::int32_t) +
-         (period_start_.capacity() + period_end_.capacity()) * sizeof(std::int32_t) +
-         block_of_element_.capacity() * sizeof(block_of_element_[0]);
-}
-
-std::optional<double> Engine::Aggregate(const Operand& op, std::int64_t unit, Date start,
-                                        Date end) const {
-  const auto* de = cat_->DataElements().ByUid(op.element_uid);
-  if (!de || !cat_->tree().Contains(unit)) return std::nullopt;
-  if (static_cast<std::size_t>(de->id) >= block_of_element_.size()) return std::nullopt;
-  auto [b, e] = block_of_element_[static_cast<std::size_t>(de->id)];
-  const std::int32_t lo = cat_->tree().Pre(unit), hi = cat_->tree().Last(unit);
-  // The subtree's run inside the element's block.
-  auto first = std::lower_bound(ou_pre_.begin() + b, ou_pre_.begin() + e, lo) - ou_pre_.begin();
-  auto last = std::upper_bound(ou_pre_.begin() + first, ou_pre_.begin() + e, hi) - ou_pre_.begin();
-  const std::int64_t coc =
-      op.coc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.coc_uid)->id;
-  const std::int64_t aoc =
-      op.aoc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.aoc_uid)->id;
-  auto v = AggregateRange(*de, static_cast<std::size_t>(first), static_cast<std::size_t>(last), coc,
-                          aoc, Days(start), Days(end), false);
-  if (!v)
-    v = AggregateRange(*de, static_cast<std::size_t>(first), static_cast<std::size_t>(last), coc,
-                       aoc, Days(start), Days(end), true);
-  return v;
-}
-
-std::optional<double> Engine::AggregateRange(const storage::DataElementRecord& de,
-                                             std::size_t begin, std::size_t end, std::int64_t coc,
-                                             std::int64_t aoc, std::int32_t start,
-                                             std::int32_t stop, bool covering) const {
-  const std::string& type = de.aggregation_type;
-  auto take = [&](std::size_t i) {
-    if (coc && coc_[i] != coc) return false;
-    if (aoc && aoc_[i] != aoc) return false;
-    return covering ? (Start(i) <= start && End(i) >= stop) : (Start(i) >= start && End(i) <= stop);
-  };
-  if (type == "SUM" || type == "NONE" || type == "COUNT" || type == "MIN" || type == "MAX") {
-    // The common case: a tight loop with local accumulators.
-    double sum = 0, mn = 0, mx = 0;
-    std::size_t count = 0;
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!take(i)) continue;
-      double x = value_[i];
-      if (count == 0) mn = mx = x;
-      sum += x;
-      mn = std::min(mn, x);
-      mx = std::max(mx, x);
-      ++count;
-    }
+  std::optional<double> Result(const std::string& type) const {
     if (count == 0) return std::nullopt;
     if (type == "COUNT") return static_cast<double>(count);
     if (type == "MIN") return mn;
     if (type == "MAX") return mx;
     return sum;
   }
-  // Types that look at each unit's series: group by unit (contiguous) and by period start.
+};
+
+}  // namespace
+
+void Engine::Columns::Layout(const std::vector<Row>& rows, std::size_t elements) {
+  const std::size_t n = rows.size();
+  block.assign(elements, {0, 0});
+  pre.resize(n);
+  period.resize(n);
+  coc.resize(n);
+  aoc.resize(n);
+  value.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Row& r = rows[i];
+    auto& b = block[static_cast<std::size_t>(r.de)];
+    if (i == 0 || rows[i - 1].de != r.de) b.first = static_cast<std::uint32_t>(i);
+    b.second = static_cast<std::uint32_t>(i + 1);
+    pre[i] = r.pre;
+    period[i] = r.period;
+    coc[i] = r.coc;
+    aoc[i] = r.aoc;
+    value[i] = r.value;
+  }
+}
+
+std::pair<std::size_t, std::size_t> Engine::Columns::Run(std::int64_t de, std::int32_t lo,
+                                                         std::int32_t hi) const {
+  if (de < 0 || static_cast<std::size_t>(de) >= block.size()) return {0, 0};
+  auto [b, e] = block[static_cast<std::size_t>(de)];
+  auto first = std::lower_bound(pre.begin() + b, pre.begin() + e, lo);
+  auto last = std::upper_bound(first, pre.begin() + e, hi);
+  return {static_cast<std::size_t>(first - pre.begin()),
+          static_cast<std::size_t>(last - pre.begin())};
+}
+
+std::size_t Engine::Columns::Bytes() const {
+  return value.capacity() * sizeof(double) +
+         (period.capacity() + coc.capacity() + aoc.capacity()) * sizeof(std::uint16_t) +
+         pre.capacity() * sizeof(std::int32_t) + block.capacity() * sizeof(block[0]);
+}
+
+std::size_t Engine::Rollup::Bytes() const {
+  return sum.capacity() * sizeof(double) + pre.capacity() * sizeof(std::int32_t) +
+         (period.capacity() + count.capacity()) * sizeof(std::uint16_t) +
+         block.capacity() * sizeof(block[0]);
+}
+
+std::size_t Engine::memory_bytes() const {
+  return base_.Bytes() + tail_.Bytes() + roll_.Bytes() +
+         tail_map_.size() * (sizeof(TailKey) + sizeof(double) + 32) +
+         (period_start_.capacity() + period_end_.capacity()) * sizeof(std::int32_t) +
+         combo_index_.capacity() * sizeof(std::uint16_t);
+}
+
+std::uint32_t Engine::ComboFilter(const std::string& uid) const {
+  if (uid.empty()) return 0;
+  const auto* c = cat_->CategoryOptionCombos().ByUid(uid);
+  // An unknown combination matches nothing (no index + 1 reaches 0x10000).
+  return c ? static_cast<std::uint32_t>(ComboIndex(c->id)) + 1 : 0x10000;
+}
+
+std::size_t Engine::Elements() const {
+  std::int64_t max_de = 0;
+  for (const auto& d : cat_->records().data_elements) max_de = std::max(max_de, d.id);
+  return static_cast<std::size_t>(max_de) + 1;
+}
+
+std::optional<double> Engine::NumericValue(const storage::DataElementRecord& de,
+                                           const std::string& text) const {
+  if (metadata::IsNumericValueType(de.value_type)) {
+    char* end = nullptr;
+    double x = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || !std::isfinite(x)) return std::nullopt;
+    return x;
+  }
+  if (de.value_type == "BOOLEAN" || de.value_type == "TRUE_ONLY") return text == "true" ? 1 : 0;
+  return std::nullopt;  // text and dates are not aggregated
+}
+
+Status Engine::EnsurePeriods(std::span<const storage::DataValueChange> changes,
+                             storage::Store& store) {
+  bool missing = false;
+  for (const auto& c : changes) missing = missing || !period_index_.count(c.key.period_id);
+  if (!missing) return Status::Ok();
+  WJ_ASSIGN_OR_RETURN(auto periods, store.LoadPeriods());
+  for (const auto& p : periods) {
+    if (period_index_.count(p.id)) continue;
+    auto parsed = ParsePeriod(p.iso);
+    if (!parsed.ok()) continue;
+    if (period_start_.size() >= 65535)
+      return Internal("more than 65,535 distinct periods; the engine's period index is 16 bits");
+    period_index_[p.id] = static_cast<std::uint16_t>(period_start_.size());
+    period_start_.push_back(Days(parsed->start));
+    period_end_.push_back(Days(parsed->end));
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Engine>> Engine::Build(storage::Store& store,
+                                              std::shared_ptr<const metadata::Catalog> catalog) {
+  auto e = std::make_unique<Engine>();
+  e->cat_ = catalog;
+  const auto& cat = *catalog;
+  // Every period the store knows, so that periods are indexed in one go.
+  storage::DataValueChange any;
+  any.key.period_id = -1;
+  WJ_RETURN_IF_ERROR(e->EnsurePeriods({&any, 1}, store));
+  // Combinations: a dictionary from the catalog (2 bytes a value instead of 4 for each column).
+  std::int64_t max_combo = 0;
+  for (const auto& c : cat.records().category_option_combos) max_combo = std::max(max_combo, c.id);
+  if (cat.records().category_option_combos.size() >= kNoCombo)
+    return Internal("more than 65,534 category option combinations; the engine's index is 16 bits");
+  e->combo_index_.assign(static_cast<std::size_t>(max_combo) + 1, kNoCombo);
+  {
+    std::uint16_t next = 0;
+    for (const auto& c : cat.records().category_option_combos)
+      e->combo_index_[static_cast<std::size_t>(c.id)] = next++;
+  }
+  std::vector<Row> rows;
+  WJ_RETURN_IF_ERROR(store.ScanDataValues([&](const storage::DataValueRecord& v) -> Status {
+    const auto* de = cat.DataElements().ById(v.key.data_element_id);
+    if (!de || !cat.tree().Contains(v.key.org_unit_id)) return Status::Ok();
+    auto x = e->NumericValue(*de, v.value);
+    if (!x) return Status::Ok();
+    auto pd = e->period_index_.find(v.key.period_id);
+    const std::uint16_t coc = e->ComboIndex(v.key.coc_id), aoc = e->ComboIndex(v.key.aoc_id);
+    if (pd == e->period_index_.end() || coc == kNoCombo || aoc == kNoCombo) return Status::Ok();
+    rows.push_back({v.key.data_element_id, cat.tree().Pre(v.key.org_unit_id),
+                    e->period_start_[pd->second], pd->second, coc, aoc, *x});
+    return Status::Ok();
+  }));
+  e->Rebuild(rows);
+  return e;
+}
+
+void Engine::Rebuild(std::vector<Row>& rows) {
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.Key() < b.Key(); });
+  base_.Layout(rows, Elements());
+  live_ = rows.size();
+  std::vector<Row>().swap(rows);
+  tail_map_.clear();
+  tail_ = Columns{};
+  tail_.block.assign(base_.block.size(), {0, 0});
+  BuildRollup();
+}
+
+void Engine::BuildRollup() {
+  roll_ = Rollup{};
+  roll_.block.assign(base_.block.size(), {0, 0});
+  for (std::size_t de = 0; de < base_.block.size(); ++de) {
+    auto [b, e] = base_.block[de];
+    if (b == e) continue;
+    // Worth it only when combinations at least halve the rows.
+    std::size_t groups = 0;
+    for (std::size_t i = b; i < e; ++i)
+      if (i == b || base_.pre[i] != base_.pre[i - 1] || base_.period[i] != base_.period[i - 1])
+        ++groups;
+    if (groups * 2 > e - b) continue;
+    const std::size_t begin = roll_.sum.size();
+    bool overflow = false;
+    for (std::size_t i = b; i < e; ++i) {
+      if (i == b || base_.pre[i] != base_.pre[i - 1] || base_.period[i] != base_.period[i - 1]) {
+        roll_.pre.push_back(base_.pre[i]);
+        roll_.period.push_back(base_.period[i]);
+        roll_.sum.push_back(0);
+        roll_.count.push_back(0);
+      }
+      if (std::isnan(base_.value[i])) continue;
+      if (roll_.count.back() == std::numeric_limits<std::uint16_t>::max()) overflow = true;
+      roll_.sum.back() += base_.value[i];
+      ++roll_.count.back();
+    }
+    if (overflow) {  // more than 65,535 combinations: answered from the raw values instead
+      roll_.pre.resize(begin);
+      roll_.period.resize(begin);
+      roll_.sum.resize(begin);
+      roll_.count.resize(begin);
+      continue;
+    }
+    roll_.block[de] = {static_cast<std::uint32_t>(begin),
+                       static_cast<std::uint32_t>(roll_.sum.size())};
+  }
+  roll_.pre.shrink_to_fit();
+  roll_.period.shrink_to_fit();
+  roll_.sum.shrink_to_fit();
+  roll_.count.shrink_to_fit();
+}
+
+bool Engine::HasRollup(std::int64_t de) const {
+  return de >= 0 && static_cast<std::size_t>(de) < roll_.block.size() &&
+         roll_.block[static_cast<std::size_t>(de)].first !=
+             roll_.block[static_cast<std::size_t>(de)].second;
+}
+
+void Engine::RecomputeRollupEntry(std::int64_t de, std::int32_t pre, std::uint16_t period) {
+  auto [rb, re] = roll_.block[static_cast<std::size_t>(de)];
+  auto it = std::lower_bound(roll_.pre.begin() + rb, roll_.pre.begin() + re, pre);
+  std::size_t r = static_cast<std::size_t>(it - roll_.pre.begin());
+  while (r < re && roll_.pre[r] == pre && roll_.period[r] != period) ++r;
+  if (r >= re || roll_.pre[r] != pre) return;  // cannot happen: the base value had an entry
+  double sum = 0;
+  std::uint16_t count = 0;
+  auto [b, e] = base_.Run(de, pre, pre);
+  for (std::size_t i = b; i < e; ++i)
+    if (base_.period[i] == period && !std::isnan(base_.value[i])) {
+      sum += base_.value[i];
+      ++count;
+    }
+  roll_.sum[r] = sum;
+  roll_.count[r] = count;
+}
+
+Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage::Store& store) {
+  WJ_RETURN_IF_ERROR(EnsurePeriods(changes, store));
+  const auto& tree = cat_->tree();
+  bool tail_changed = false;
+  for (const auto& c : changes) {
+    const auto* de = cat_->DataElements().ById(c.key.data_element_id);
+    if (!de || !tree.Contains(c.key.org_unit_id)) continue;
+    auto pit = period_index_.find(c.key.period_id);
+    if (pit == period_index_.end()) continue;
+    const std::optional<double> x = c.deleted ? std::nullopt : NumericValue(*de, c.value);
+    const std::int32_t pre = tree.Pre(c.key.org_unit_id);
+    const std::uint16_t p = pit->second;
+    const std::uint16_t coc = ComboIndex(c.key.coc_id), aoc = ComboIndex(c.key.aoc_id);
+    if (coc == kNoCombo || aoc == kNoCombo) continue;
+    auto [b, e] = base_.Run(de->id, pre, pre);
+    std::size_t at = e;
+    for (std::size_t i = b; i < e && at == e; ++i)
+      if (base_.period[i] == p && base_.coc[i] == coc && base_.aoc[i] == aoc) at = i;
+    if (at != e) {  // in the base: changed in place
+      const bool was = !std::isnan(base_.value[at]);
+      base_.value[at] = x ? *x : kDeleted;
+      live_ = live_ - (was ? 1 : 0) + (x ? 1 : 0);
+      if (HasRollup(de->id)) RecomputeRollupEntry(de->id, pre, p);
+      continue;
+    }
+    const TailKey key{de->id, pre, period_start_[p], p, coc, aoc};
+    auto it = tail_map_.find(key);
+    if (x) {
+      if (it == tail_map_.end()) {
+        tail_map_.emplace(key, *x);
+        ++live_;
+      } else {
+        it->second = *x;
+      }
+    } else if (it != tail_map_.end()) {
+      tail_map_.erase(it);
+      --live_;
+    }
+    tail_changed = true;
+  }
+  if (!tail_changed) return Status::Ok();
+  std::vector<Row> rows;
+  const std::size_t limit =
+      merge_threshold_ ? merge_threshold_ : std::max<std::size_t>(65536, base_.value.size() / 16);
+  if (tail_map_.size() > limit) {
+    // Merge: the base's live values and the tail become the new base.
+    rows.reserve(live_);
+    for (std::size_t de = 0; de < base_.block.size(); ++de)
+      for (std::size_t i = base_.block[de].first; i < base_.block[de].second; ++i)
+        if (!std::isnan(base_.value[i]))
+          rows.push_back({static_cast<std::int64_t>(de), base_.pre[i],
+                          period_start_[base_.period[i]], base_.period[i], base_.coc[i],
+                          base_.aoc[i], base_.value[i]});
+    for (const auto& [k, v] : tail_map_) {
+      auto [de, pre, start, period, coc, aoc] = k;
+      rows.push_back({de, pre, start, period, coc, aoc, v});
+    }
+    Rebuild(rows);
+    return Status::Ok();
+  }
+  rows.reserve(tail_map_.size());
+  for (const auto& [k, v] : tail_map_) {
+    auto [de, pre, start, period, coc, aoc] = k;
+    rows.push_back({de, pre, start, period, coc, aoc, v});
+  }
+  tail_.Layout(rows, base_.block.size());
+  return Status::Ok();
+}
+
+std::optional<double> Engine::Aggregate(const Operand& op, std::int64_t unit, Date start,
+                                        Date end) const {
+  const auto* de = cat_->DataElements().ByUid(op.element_uid);
+  if (!de || !cat_->tree().Contains(unit)) return std::nullopt;
+  const std::int32_t lo = cat_->tree().Pre(unit), hi = cat_->tree().Last(unit);
+  const std::uint32_t coc = ComboFilter(op.coc_uid), aoc = ComboFilter(op.aoc_uid);
+  auto v = AggregateRange(*de, lo, hi, coc, aoc, Days(start), Days(end), false);
+  if (!v) v = AggregateRange(*de, lo, hi, coc, aoc, Days(start), Days(end), true);
+  return v;
+}
+
+std::optional<double> Engine::AggregateRange(const storage::DataElementRecord& de, std::int32_t lo,
+                                             std::int32_t hi, std::uint32_t coc, std::uint32_t aoc,
+                                             std::int32_t start, std::int32_t stop,
+                                             bool covering) const {
+  const std::string& type = de.aggregation_type;
+  // Which periods of the table count: inside the range, or covering it.
+  std::vector<char> counts(period_start_.size());
+  for (std::size_t p = 0; p < counts.size(); ++p)
+    counts[p] = covering ? (period_start_[p] <= start && period_end_[p] >= stop)
+                         : (period_start_[p] >= start && period_end_[p] <= stop);
+  auto take = [&](const Columns& c, std::size_t i) {
+    return !std::isnan(c.value[i]) && (!coc || c.coc[i] + 1u == coc) &&
+           (!aoc || c.aoc[i] + 1u == aoc) && counts[c.period[i]];
+  };
+  if (IsSimpleType(type)) {
+    Acc acc;
+    if (RollupAnswers(type) && !coc && !aoc && HasRollup(de.id)) {
+      auto [rb, re] = roll_.block[static_cast<std::size_t>(de.id)];
+      auto first = std::lower_bound(roll_.pre.begin() + rb, roll_.pre.begin() + re, lo);
+      auto last = std::upper_bound(first, roll_.pre.begin() + re, hi);
+      for (auto r = static_cast<std::size_t>(first - roll_.pre.begin());
+           r < static_cast<std::size_t>(last - roll_.pre.begin()); ++r)
+        if (roll_.count[r] && counts[roll_.period[r]]) acc.AddRollup(roll_.sum[r], roll_.count[r]);
+    } else {
+      auto [b, e] = base_.Run(de.id, lo, hi);
+      for (std::size_t i = b; i < e; ++i)
+        if (take(base_, i)) acc.Add(base_.value[i]);
+    }
+    auto [tb, te] = tail_.Run(de.id, lo, hi);
+    for (std::size_t i = tb; i < te; ++i)
+      if (take(tail_, i)) acc.Add(tail_.value[i]);
+    return acc.Result(type);
+  }
+  // Types that look at each unit's series: per unit, per period start, the sum over combos.
+  std::map<std::int32_t, std::map<std::int32_t, double>> series_of;
+  for (const Columns* c : {&base_, &tail_}) {
+    auto [b, e] = c->Run(de.id, lo, hi);
+    for (std::size_t i = b; i < e; ++i)
+      if (take(*c, i)) series_of[c->pre[i]][period_start_[c->period[i]]] += c->value[i];
+  }
+  if (series_of.empty()) return std::nullopt;
   std::map<std::int32_t, double> by_period;  // AVERAGE: period → sum over units
   double total = 0;
-  std::size_t units = 0;
-  bool any = false;
-  std::size_t i = begin;
-  while (i < end) {
-    const std::int32_t pre = ou_pre_[i];
-    std::map<std::int32_t, double> series;  // this unit: period start → sum over combos
-    for (; i < end && ou_pre_[i] == pre; ++i)
-      if (take(i)) series[Start(i)] += value_[i];
-    if (series.empty()) continue;
-    any = true;
-    ++units;
+  for (const auto& [pre, series] : series_of) {
     if (type == "AVERAGE") {
       for (const auto& [p, x] : series) by_period[p] += x;
     } else if (type == "AVERAGE_SUM_ORG_UNIT") {
@@ -169,13 +391,12 @@ std::optional<double> Engine::AggregateRange(const storage::DataElementRecord& d
       total += series.rbegin()->second;
     }
   }
-  if (!any) return std::nullopt;
   if (type == "AVERAGE") {
     double s = 0;
     for (const auto& [p, x] : by_period) s += x;
     return s / static_cast<double>(by_period.size());
   }
-  if (type == "LAST_AVERAGE_ORG_UNIT") return total / static_cast<double>(units);
+  if (type == "LAST_AVERAGE_ORG_UNIT") return total / static_cast<double>(series_of.size());
   return total;
 }
 
@@ -191,11 +412,8 @@ std::vector<std::optional<double>> Engine::Cells(
     return out;
   };
   const auto* de = cat_->DataElements().ByUid(op.element_uid);
-  if (!de || units.empty() || np == 0) return slow();
+  if (!de || units.empty() || np == 0 || !IsSimpleType(de->aggregation_type)) return slow();
   const std::string& type = de->aggregation_type;
-  if (type != "SUM" && type != "COUNT" && type != "MIN" && type != "MAX" && type != "NONE")
-    return slow();
-  if (static_cast<std::size_t>(de->id) >= block_of_element_.size()) return slow();
   const auto& tree = cat_->tree();
   // Which requested unit each pre-order number belongs to (-1: none).
   std::int32_t lo = std::numeric_limits<std::int32_t>::max(), hi = -1;
@@ -211,54 +429,56 @@ std::vector<std::optional<double>> Engine::Cells(
       if (slot != -1) return slow();  // nested units: each cell on its own
       slot = static_cast<std::int32_t>(i);
     }
-  // Periods sorted by start, to find the one holding a value by binary search.
-  std::vector<std::size_t> order(np);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](auto a, auto b) { return periods[a].first < periods[b].first; });
-  std::vector<std::int32_t> starts(np), ends(np);
-  for (std::size_t k = 0; k < np; ++k) {
-    starts[k] = Days(periods[order[k]].first);
-    ends[k] = Days(periods[order[k]].second);
-    if (k && starts[k] <= ends[k - 1]) return slow();  // overlapping periods
+  // Which requested period each period of the table lies inside (-1: none); the requested
+  // periods must not overlap.
+  {
+    std::vector<std::pair<std::int32_t, std::int32_t>> sorted;
+    for (const auto& [s, e] : periods) sorted.push_back({Days(s), Days(e)});
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t k = 1; k < sorted.size(); ++k)
+      if (sorted[k].first <= sorted[k - 1].second) return slow();
   }
-  const std::int64_t coc =
-      op.coc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.coc_uid)->id;
-  const std::int64_t aoc =
-      op.aoc_uid.empty() ? 0 : cat_->CategoryOptionCombos().ByUid(op.aoc_uid)->id;
-  std::vector<double> sum(out.size(), 0), mn(out.size(), 0), mx(out.size(), 0);
-  std::vector<std::uint32_t> count(out.size(), 0);
-  auto [b, e] = block_of_element_[static_cast<std::size_t>(de->id)];
-  const auto first =
-      std::lower_bound(ou_pre_.begin() + b, ou_pre_.begin() + e, lo) - ou_pre_.begin();
-  const auto last =
-      std::upper_bound(ou_pre_.begin() + first, ou_pre_.begin() + e, hi) - ou_pre_.begin();
-  for (auto i = static_cast<std::size_t>(first); i < static_cast<std::size_t>(last); ++i) {
-    const std::int32_t u = unit_at[static_cast<std::size_t>(ou_pre_[i] - lo)];
-    if (u < 0) continue;
-    if ((coc && coc_[i] != coc) || (aoc && aoc_[i] != aoc)) continue;
-    auto it = std::upper_bound(starts.begin(), starts.end(), Start(i));
-    if (it == starts.begin()) continue;
-    const std::size_t k = static_cast<std::size_t>(it - starts.begin()) - 1;
-    if (End(i) > ends[k]) continue;  // not inside the period
-    const std::size_t cell = static_cast<std::size_t>(u) * np + order[k];
-    const double x = value_[i];
-    if (count[cell] == 0) mn[cell] = mx[cell] = x;
-    sum[cell] += x;
-    mn[cell] = std::min(mn[cell], x);
-    mx[cell] = std::max(mx[cell], x);
-    ++count[cell];
+  std::vector<std::int32_t> slot_of(period_start_.size(), -1);
+  for (std::size_t p = 0; p < slot_of.size(); ++p)
+    for (std::size_t k = 0; k < np; ++k)
+      if (period_start_[p] >= Days(periods[k].first) && period_end_[p] <= Days(periods[k].second))
+        slot_of[p] = static_cast<std::int32_t>(k);
+  const std::uint32_t coc = ComboFilter(op.coc_uid), aoc = ComboFilter(op.aoc_uid);
+  std::vector<Acc> acc(out.size());
+  auto cell = [&](std::int32_t pre, std::uint16_t period) -> Acc* {
+    const std::int32_t u = unit_at[static_cast<std::size_t>(pre - lo)];
+    const std::int32_t k = slot_of[period];
+    if (u < 0 || k < 0) return nullptr;
+    return &acc[static_cast<std::size_t>(u) * np + static_cast<std::size_t>(k)];
+  };
+  auto raw = [&](const Columns& c) {
+    auto [b, e] = c.Run(de->id, lo, hi);
+    for (std::size_t i = b; i < e; ++i) {
+      if (std::isnan(c.value[i]) || (coc && c.coc[i] + 1u != coc) || (aoc && c.aoc[i] + 1u != aoc))
+        continue;
+      if (Acc* a = cell(c.pre[i], c.period[i])) a->Add(c.value[i]);
+    }
+  };
+  if (RollupAnswers(type) && !coc && !aoc && HasRollup(de->id)) {
+    auto [rb, re] = roll_.block[static_cast<std::size_t>(de->id)];
+    auto first = std::lower_bound(roll_.pre.begin() + rb, roll_.pre.begin() + re, lo);
+    auto last = std::upper_bound(first, roll_.pre.begin() + re, hi);
+    for (auto r = static_cast<std::size_t>(first - roll_.pre.begin());
+         r < static_cast<std::size_t>(last - roll_.pre.begin()); ++r)
+      if (roll_.count[r])
+        if (Acc* a = cell(roll_.pre[r], roll_.period[r]))
+          a->AddRollup(roll_.sum[r], roll_.count[r]);
+  } else {
+    raw(base_);
   }
+  raw(tail_);
   for (std::size_t c = 0; c < out.size(); ++c) {
-    if (count[c] == 0) {
+    if (acc[c].count == 0) {
       // No value inside this cell's period: the covering rule (an annual task) may still answer.
       out[c] = Aggregate(op, units[c / np], periods[c % np].first, periods[c % np].second);
       continue;
     }
-    out[c] = type == "COUNT" ? static_cast<double>(count[c])
-             : type == "MIN" ? mn[c]
-             : type == "MAX" ? mx[c]
-                             : sum[c];
+    out[c] = acc[c].Result(type);
   }
   return out;
 }
@@ -280,11 +500,15 @@ std::optional<double> Engine::Reporting(const Operand& op, std::int64_t unit, Da
   const std::int32_t lo = tree.Pre(unit), hi = tree.Last(unit);
   for (const auto& e : ds->elements) {
     const auto* de = cat_->DataElements().ByUid(e.data_element_uid);
-    if (!de || static_cast<std::size_t>(de->id) >= block_of_element_.size()) continue;
-    auto [b, en] = block_of_element_[static_cast<std::size_t>(de->id)];
-    for (std::size_t i = b; i < en; ++i)
-      if (ou_pre_[i] >= lo && ou_pre_[i] <= hi && Start(i) >= Days(start) && End(i) <= Days(end))
-        sent.insert({ou_pre_[i], Start(i)});
+    if (!de) continue;
+    for (const Columns* c : {&base_, &tail_}) {
+      auto [b, en] = c->Run(de->id, lo, hi);
+      for (std::size_t i = b; i < en; ++i) {
+        const std::int32_t s = period_start_[c->period[i]];
+        if (!std::isnan(c->value[i]) && s >= Days(start) && period_end_[c->period[i]] <= Days(end))
+          sent.insert({c->pre[i], s});
+      }
+    }
   }
   double actual = static_cast<double>(sent.size());
   if (op.metric == "EXPECTED_REPORTS") return expected;

@@ -1,8 +1,11 @@
 #include <algorithm>
+#include <atomic>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <set>
-#include <sstream>
+#include <thread>
+#include <unordered_map>
 
 #include "analytics/analytics.h"
 #include "core/period.h"
@@ -10,6 +13,15 @@
 namespace weijian::analytics {
 
 using nlohmann::json;
+
+namespace {
+// As printf's %.15g: enough digits for any figure a report prints, none of binary noise.
+std::string FormatNumber(double x) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general, 15);
+  return ec == std::errc() ? std::string(buf, end) : std::string("0");
+}
+}  // namespace
 
 double RoundHalfAway(double v, int decimals) {
   double f = std::pow(10.0, decimals);
@@ -325,13 +337,14 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
 
   // Operand values computed for all cells at once (see below), and the cell being evaluated.
   std::map<std::string, std::vector<std::optional<double>>> cells_of;
+  std::unordered_map<const Operand*, const std::vector<std::optional<double>>*> cells_by_operand;
   std::size_t cell_pe = 0, cell_ou = 0;
   // Values of one data item for one set of periods and units (filters sum their items).
   auto operand_value = [&](const Operand& op, const std::vector<const PeItem*>& ps,
                            const std::vector<std::int64_t>& us) -> std::optional<double> {
-    if (op.kind == Operand::Kind::kDataElement && !cells_of.empty()) {
-      auto it = cells_of.find(op.element_uid + "." + op.coc_uid + "." + op.aoc_uid);
-      if (it != cells_of.end()) return it->second[cell_ou * pe_items.size() + cell_pe];
+    if (op.kind == Operand::Kind::kDataElement && !cells_by_operand.empty()) {
+      auto it = cells_by_operand.find(&op);
+      if (it != cells_by_operand.end()) return (*it->second)[cell_ou * pe_items.size() + cell_pe];
     }
     std::optional<double> total;
     for (const auto* p : ps)
@@ -418,10 +431,13 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
   if (batch) {
     std::vector<std::pair<Date, Date>> ranges;
     for (const auto& p : pe_items) ranges.push_back({p.start, p.end});
+    std::vector<std::pair<std::string, const Operand*>> todo, operands;
     auto prepare = [&](const Operand& op) {
       if (op.kind != Operand::Kind::kDataElement) return;
       std::string key = op.element_uid + "." + op.coc_uid + "." + op.aoc_uid;
-      if (!cells_of.count(key)) cells_of[key] = engine.Cells(op, ou_items, ranges);
+      operands.push_back({key, &op});
+      if (cells_of.emplace(key, std::vector<std::optional<double>>{}).second)
+        todo.push_back({key, &op});
     };
     for (const auto& d : dx_items) {
       if (d.operand) prepare(*d.operand);
@@ -430,14 +446,38 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
       if (d.denominator)
         for (const auto& op : d.denominator->operands()) prepare(op);
     }
+    // Operands are independent: spread them over the machine's cores.
+    std::vector<std::vector<std::optional<double>>> results(todo.size());
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t i; (i = next++) < todo.size();)
+        results[i] = engine.Cells(*todo[i].second, ou_items, ranges);
+    };
+    const std::size_t threads =
+        std::min<std::size_t>(todo.size(), std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    for (std::size_t i = 0; i < todo.size(); ++i) cells_of[todo[i].first] = std::move(results[i]);
+    for (const auto& [key, op] : operands) cells_by_operand[op] = &cells_of[key];
   }
+  std::vector<const PeItem*> ps;
+  std::vector<std::int64_t> us;
   for (std::size_t di = 0; di < (dx->filter ? 1 : dx_items.size()); ++di)
     for (std::size_t pi = 0; pi < (pe->filter ? 1 : pe_items.size()); ++pi)
       for (std::size_t oi = 0; oi < (ou->filter ? 1 : ou_items.size()); ++oi) {
-        std::vector<const PeItem*> ps =
-            pe->filter ? all_pe : std::vector<const PeItem*>{&pe_items[pi]};
-        std::vector<std::int64_t> us =
-            ou->filter ? ou_items : std::vector<std::int64_t>{ou_items[oi]};
+        // Reused from cell to cell: no allocation per cell.
+        if (pe->filter) {
+          ps = all_pe;
+        } else {
+          ps.assign(1, &pe_items[pi]);
+        }
+        if (ou->filter) {
+          us = ou_items;
+        } else {
+          us.assign(1, ou_items[oi]);
+        }
         cell_pe = pi;
         cell_ou = oi;
         auto emit = [&](const DxItem& d) {
@@ -447,6 +487,7 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
           double v = q.skip_rounding ? *c.value : RoundHalfAway(*c.value, decimals);
           if (!q.measure_criteria.empty() && !MeetsCriteria(v, q.measure_criteria)) return;
           Row r;
+          r.keys.reserve(3);
           if (!dx->filter) r.keys.push_back(d.id);
           if (!pe->filter) r.keys.push_back(pe_items[pi].id);
           if (!ou->filter) r.keys.push_back(cat.OrgUnits().ById(ou_items[oi])->uid);
@@ -470,26 +511,18 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
   if (q.limit > 0 && rows.size() > static_cast<std::size_t>(q.limit)) rows.resize(q.limit);
 
   json out_rows = json::array();
-  for (const auto& r : rows) {
-    json row = json::array();
-    for (const auto& k : r.keys) row.push_back(k);
-    std::ostringstream v;
-    v.precision(15);
-    v << r.value;
-    row.push_back(v.str());
+  out_rows.get_ref<json::array_t&>().reserve(rows.size());
+  for (auto& r : rows) {
+    json::array_t row;
+    row.reserve(r.keys.size() + (q.include_num_den ? 4 : 1));
+    for (auto& k : r.keys) row.emplace_back(std::move(k));
+    row.push_back(FormatNumber(r.value));
     if (q.include_num_den) {
-      auto num = [](std::optional<double> x) {
-        if (!x) return std::string();
-        std::ostringstream s;
-        s.precision(15);
-        s << *x;
-        return s.str();
-      };
-      row.push_back(num(r.num));
-      row.push_back(num(r.den));
+      row.push_back(r.num ? FormatNumber(*r.num) : std::string());
+      row.push_back(r.den ? FormatNumber(*r.den) : std::string());
       row.push_back(std::to_string(r.factor));
     }
-    out_rows.push_back(std::move(row));
+    out_rows.get_ref<json::array_t&>().emplace_back(std::move(row));
   }
   json dimensions = json::object();
   {
@@ -503,11 +536,15 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
     for (auto id : ou_items) a.push_back(cat.OrgUnits().ById(id)->uid);
     dimensions["ou"] = a;
   }
-  return json{{"headers", headers},
-              {"metaData", {{"items", items}, {"dimensions", dimensions}}},
-              {"rows", out_rows},
-              {"height", out_rows.size()},
-              {"width", headers.size()}};
+  // Moved, not copied: a heavy query has tens of thousands of rows.
+  json out = json::object();
+  const std::size_t height = out_rows.size(), width = headers.size();
+  out["headers"] = std::move(headers);
+  out["metaData"] = {{"items", std::move(items)}, {"dimensions", std::move(dimensions)}};
+  out["rows"] = std::move(out_rows);
+  out["height"] = height;
+  out["width"] = width;
+  return out;
 }
 
 std::string ToCsv(const json& response) {

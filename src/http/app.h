@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 
 #include "analytics/engine.h"
 #include "auth/auth_service.h"
@@ -15,10 +16,38 @@
 
 namespace weijian::http {
 
+// The analytics engine, read-locked for one query: writes wait until it is released.
+class EngineLease {
+ public:
+  EngineLease(std::shared_lock<std::shared_mutex> lock, const analytics::Engine* engine)
+      : lock_(std::move(lock)), engine_(engine) {}
+  const analytics::Engine& operator*() const { return *engine_; }
+  const analytics::Engine* operator->() const { return engine_; }
+
+ private:
+  std::shared_lock<std::shared_mutex> lock_;
+  const analytics::Engine* engine_;
+};
+
 class App {
  public:
   explicit App(std::unique_ptr<storage::Store> store, auth::Clock clock = NowMillis)
-      : store_(std::move(store)), values_(*store_), auth_(*store_, std::move(clock)) {}
+      : store_(std::move(store)), values_(*store_), auth_(*store_, std::move(clock)) {
+    // Every committed change of a data value reaches the engine before the next query.
+    store_->SetDataValueListener(
+        [this](std::vector<storage::DataValueChange>&& changes, bool overflow) {
+          std::lock_guard lock(pending_mu_);
+          if (overflow) {
+            rebuild_ = true;
+            pending_.clear();
+          } else if (!rebuild_) {
+            pending_.insert(pending_.end(), std::make_move_iterator(changes.begin()),
+                            std::make_move_iterator(changes.end()));
+          }
+          dirty_ = true;
+        });
+  }
+  ~App() { store_->SetDataValueListener(nullptr); }
 
   Status Init() { return ReloadCatalog(); }
 
@@ -27,21 +56,46 @@ class App {
   Status ReloadCatalog() {
     WJ_ASSIGN_OR_RETURN(auto c, metadata::Catalog::Load(*store_));
     std::atomic_store(&catalog_, std::move(c));
-    DataChanged();
+    MetadataChanged();
     return Status::Ok();
   }
 
-  // Every write of data or metadata calls this, so the next analytics query sees it.
-  void DataChanged() { ++data_generation_; }
-  // The analytics engine for the current data, rebuilt when anything changed since it was built.
-  Result<std::shared_ptr<const analytics::Engine>> Analytics() {
-    std::lock_guard lock(engine_mu_);
-    const std::uint64_t generation = data_generation_.load();
-    if (!engine_ || engine_generation_ != generation) {
-      WJ_ASSIGN_OR_RETURN(engine_, analytics::Engine::Build(*store_, catalog()));
-      engine_generation_ = generation;
+  // Metadata changed: the engine is rebuilt before the next query (data values need no call;
+  // the store reports them).
+  void MetadataChanged() {
+    std::lock_guard lock(pending_mu_);
+    rebuild_ = true;
+    pending_.clear();
+    dirty_ = true;
+  }
+  // The analytics engine with every committed write applied, read-locked for one query.
+  Result<EngineLease> Analytics() {
+    if (dirty_.load()) {
+      std::unique_lock write(engine_mu_);
+      std::vector<storage::DataValueChange> changes;
+      bool rebuild;
+      {
+        std::lock_guard lock(pending_mu_);
+        changes.swap(pending_);
+        rebuild = rebuild_ || !engine_;
+        rebuild_ = false;
+        dirty_ = false;
+      }
+      if (rebuild) {
+        auto built = analytics::Engine::Build(*store_, catalog());
+        if (!built.ok()) {
+          MetadataChanged();  // try again next time
+          return built.status();
+        }
+        engine_ = std::move(*built);
+      }
+      // After a rebuild these are already in it; applying them again in order is harmless.
+      if (Status s = engine_->Apply(changes, *store_); !s.ok()) {
+        MetadataChanged();
+        return s;
+      }
     }
-    return engine_;
+    return EngineLease(std::shared_lock(engine_mu_), engine_.get());
   }
 
   storage::Store& store() { return *store_; }
@@ -58,10 +112,12 @@ class App {
   auth::AuthService auth_;
   std::shared_ptr<const metadata::Catalog> catalog_;
   std::mutex metadata_mu_;
-  std::mutex engine_mu_;
-  std::shared_ptr<const analytics::Engine> engine_;
-  std::atomic<std::uint64_t> data_generation_{1};
-  std::uint64_t engine_generation_ = 0;
+  std::shared_mutex engine_mu_;
+  std::unique_ptr<analytics::Engine> engine_;  // guarded by engine_mu_
+  std::mutex pending_mu_;
+  std::vector<storage::DataValueChange> pending_;  // committed, not yet in the engine
+  bool rebuild_ = true;
+  std::atomic<bool> dirty_{true};
   std::int64_t started_millis_ = 0;
 };
 

@@ -96,7 +96,6 @@ Response PostDataValue(const Request& req, App& app) {
   if (auto denied = CheckUnit(req, *cat, in.org_unit, true)) return *denied;
   auto counts = app.values().Save(*cat, in, Caller(req).name());
   if (!counts.ok()) return WithStatus(counts.status());
-  app.DataChanged();
   return JsonResponse({{"status", "OK"},
                        {"importCount",
                         {{"imported", counts->imported},
@@ -112,7 +111,6 @@ Response DeleteDataValue(const Request& req, App& app) {
   if (auto denied = CheckUnit(req, *cat, in.org_unit, true)) return *denied;
   auto counts = app.values().Delete(*cat, in, Caller(req).name());
   if (!counts.ok()) return WithStatus(counts.status());
-  app.DataChanged();
   Response r;
   r.status = 204;
   return r;

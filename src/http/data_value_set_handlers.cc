@@ -26,7 +26,6 @@ Response ImportValues(const Request& req, App& app) {
                                             app.values());
   if (!summary.ok()) return ErrorResponse(summary.status());
   if (!summary->dry_run) {
-    app.DataChanged();
     Status s =
         app.auth().Audit("IMPORT", who.name(), std::nullopt, summary->import_id,
                          std::string(exchange::ImportFormatName(*format)) + " " + summary->status +

@@ -52,9 +52,24 @@ class DataValueBulkWriter {
   virtual Result<std::int64_t> EnsurePeriod(const PeriodRecord& period) = 0;
 };
 
+// One committed change of a data value, as the analytics engine needs it to stay current.
+struct DataValueChange {
+  DataValueKey key;
+  std::string value;
+  bool deleted = false;
+};
+// Called after each commit that changed data values, with the changes in the order they were
+// made; `overflow` (and no changes) when a transaction changed more values than are worth
+// listing (then everything derived from the values must be rebuilt). Runs on the writer's
+// thread while the store is still locked: it must not call back into the store.
+using DataValueListener =
+    std::function<void(std::vector<DataValueChange>&& changes, bool overflow)>;
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  virtual void SetDataValueListener(DataValueListener listener) = 0;
 
   virtual Result<int> SchemaVersion() = 0;
 

@@ -147,7 +147,12 @@ TEST_F(AnalyticsTest, SeedPageFiguresComeOutAsPublished) {
 
 // A deliberately simple reference: walk every stored value, test membership the slow way (the
 // parent chain, not pre-order ranges), and aggregate with plain maps.
-std::optional<double> Oracle(storage::Store& store, const metadata::Catalog& cat,
+// The store's rows are read once per batch of questions (`rows`, by element id).
+struct OracleRows {
+  std::map<std::int64_t, Period> period_of;
+  std::map<std::int64_t, std::vector<storage::DataValueRecord>> values_of;
+};
+std::optional<double> Oracle(storage::Store& store, OracleRows& rows, const metadata::Catalog& cat,
                              const storage::DataElementRecord& de, std::int64_t unit, Date start,
                              Date end) {
   auto in_subtree = [&](std::int64_t u) {
@@ -155,12 +160,17 @@ std::optional<double> Oracle(storage::Store& store, const metadata::Catalog& cat
       if (x == unit) return true;
     return false;
   };
-  auto periods = *store.LoadPeriods();
-  std::map<std::int64_t, Period> period_of;
-  for (const auto& p : periods) period_of[p.id] = *ParsePeriod(p.iso);
-  storage::DataValueFilter f;
-  f.data_element_id = de.id;
-  auto values = *store.ListDataValues(f);
+  if (rows.period_of.empty()) {
+    auto periods = store.LoadPeriods().value();
+    for (const auto& p : periods) rows.period_of[p.id] = *ParsePeriod(p.iso);
+  }
+  auto& period_of = rows.period_of;
+  if (!rows.values_of.count(de.id)) {
+    storage::DataValueFilter f;
+    f.data_element_id = de.id;
+    rows.values_of[de.id] = *store.ListDataValues(f);
+  }
+  const auto& values = rows.values_of[de.id];
   for (bool covering : {false, true}) {
     std::map<std::int64_t, std::map<Date, double>> series;  // unit → period start → sum
     std::vector<double> all;
@@ -207,134 +217,237 @@ std::optional<double> Oracle(storage::Store& store, const metadata::Catalog& cat
   return std::nullopt;
 }
 
-TEST_F(AnalyticsTest, EngineEqualsTheOracleOnThousandsOfRandomQueries) {
-  // One element per aggregation type, values over villages and townships' clinics, months and
-  // years, including deletions.
-  const std::vector<std::string> types = {
-      "SUM", "AVERAGE", "AVERAGE_SUM_ORG_UNIT", "LAST", "LAST_AVERAGE_ORG_UNIT", "MIN",
-      "MAX", "COUNT"};
-  json bundle = {{"dataElements", json::array()}, {"dataSets", json::array()}};
-  json units = json::array();
-  std::vector<std::string> unit_codes;
-  for (const auto& u : cat_->org_units())
-    if (u.level == 5 && u.code.rfind("15062410", 0) == 0) {
-      units.push_back({{"code", u.code}});
-      unit_codes.push_back(u.code);
-    }
-  json elements = json::array();
-  for (const auto& t : types) {
-    bundle["dataElements"].push_back({{"code", "R_" + t},
-                                      {"name", "随机" + t},
-                                      {"valueType", "NUMBER"},
-                                      {"aggregationType", t}});
-    elements.push_back({{"dataElement", {{"code", "R_" + t}}}});
-  }
-  bundle["dataSets"].push_back({{"code", "R_MONTHLY"},
-                                {"name", "随机月报"},
-                                {"periodType", "Monthly"},
-                                {"dataSetElements", elements},
-                                {"organisationUnits", units}});
-  bundle["dataSets"].push_back({{"code", "R_YEARLY"},
-                                {"name", "随机年报"},
-                                {"periodType", "Yearly"},
-                                {"dataSetElements", elements},
-                                {"organisationUnits", units}});
-  ASSERT_TRUE(metadata::ImportMetadata(bundle, *cat_, *store_).ok());
-  Reload();
-  std::mt19937 rng(2024);
-  std::string rows;
-  for (const auto& t : types)
-    for (const auto& u : unit_codes)
-      for (int y = 2022; y <= 2023; ++y) {
-        if (rng() % 5 == 0)
-          rows += "R_" + t + "," + std::to_string(y) + "," + u + ",,," +
-                  std::to_string(rng() % 1000) + "\n";
-        for (int m = 1; m <= 12; ++m)
-          if (rng() % 3 != 0)
-            rows += "R_" + t + "," + std::to_string(y) + (m < 10 ? "0" : "") + std::to_string(m) +
-                    "," + u + ",,," + std::to_string(static_cast<int>(rng() % 2000) - 300) + "." +
-                    std::to_string(rng() % 10) + "\n";
+// Random data for the oracle tests: one element per aggregation type, plus two disaggregated
+// by vaccine (eight combinations, so the engine keeps a rollup for them), over the villages of
+// two townships, months and years.
+class RandomAnalyticsTest : public AnalyticsTest {
+ protected:
+  const std::vector<std::string> types_ = {"SUM",
+                                           "AVERAGE",
+                                           "AVERAGE_SUM_ORG_UNIT",
+                                           "LAST",
+                                           "LAST_AVERAGE_ORG_UNIT",
+                                           "MIN",
+                                           "MAX",
+                                           "COUNT",
+                                           "DIS_SUM",
+                                           "DIS_COUNT"};
+  std::vector<std::string> unit_codes_;
+  std::vector<std::int64_t> roots_;
+  std::mt19937 rng_{2024};
+
+  void SetUp() override {
+    AnalyticsTest::SetUp();
+    json bundle = {{"dataElements", json::array()}, {"dataSets", json::array()}};
+    json units = json::array();
+    for (const auto& u : cat_->org_units())
+      if (u.level == 5 && u.code.rfind("15062410", 0) == 0) {
+        units.push_back({{"code", u.code}});
+        unit_codes_.push_back(u.code);
       }
-  Csv(rows);
-  // Delete some values: the engine must not see them.
-  std::string deletions;
-  for (int i = 0; i < 200; ++i)
-    deletions += "R_SUM,2022" + std::string(i % 12 + 1 < 10 ? "0" : "") +
-                 std::to_string(i % 12 + 1) + "," + unit_codes[rng() % unit_codes.size()] +
-                 ",,,0\n";
-  {
+    json elements = json::array();
+    for (const auto& t : types_) {
+      json de = {{"code", "R_" + t},
+                 {"name", "随机" + t},
+                 {"valueType", "NUMBER"},
+                 {"aggregationType", t.rfind("DIS_", 0) == 0 ? t.substr(4) : t}};
+      if (t.rfind("DIS_", 0) == 0) de["categoryCombo"] = {{"code", "CC_VACCINE"}};
+      bundle["dataElements"].push_back(de);
+      elements.push_back({{"dataElement", {{"code", "R_" + t}}}});
+    }
+    for (const char* type : {"Monthly", "Yearly"})
+      bundle["dataSets"].push_back({{"code", std::string("R_") + type},
+                                    {"name", std::string("随机") + type},
+                                    {"periodType", type},
+                                    {"dataSetElements", elements},
+                                    {"organisationUnits", units}});
+    ASSERT_TRUE(metadata::ImportMetadata(bundle, *cat_, *store_).ok());
+    Reload();
+    std::string rows;
+    for (const auto& t : types_)
+      for (const auto& u : unit_codes_)
+        for (int y = 2022; y <= 2023; ++y) {
+          if (rng_() % 5 == 0) rows += Row(t, std::to_string(y), u, std::to_string(rng_() % 1000));
+          for (int m = 1; m <= 12; ++m)
+            if (rng_() % 3 != 0) rows += Row(t, Month(y, m), u, RandomValue());
+        }
+    Csv(rows);
+    // Delete some values: the engine must not see them.
+    std::string deletions;
+    for (int i = 0; i < 200; ++i)
+      deletions += "R_SUM," + Month(2022, i % 12 + 1) + "," +
+                   unit_codes_[rng_() % unit_codes_.size()] + ",,,0\n";
+    Write(deletions, storage::WriteMode::kDelete);
+    for (const char* code : {"15", "1506", "150624", "150624100", "150624101"})
+      roots_.push_back(cat_->OrgUnits().ByCode(code)->id);
+    for (const auto& c : unit_codes_) roots_.push_back(cat_->OrgUnits().ByCode(c)->id);
+  }
+
+  static std::string Month(int y, int m) {
+    return std::to_string(y) + (m < 10 ? "0" : "") + std::to_string(m);
+  }
+  std::string RandomValue() {
+    return std::to_string(static_cast<int>(rng_() % 2000) - 300) + "." +
+           std::to_string(rng_() % 10);
+  }
+  // CSV rows of one value; a disaggregated element gets one row per combination, some left out.
+  std::string Row(const std::string& type, const std::string& pe, const std::string& ou,
+                  const std::string& value) {
+    if (type.rfind("DIS_", 0) != 0) return "R_" + type + "," + pe + "," + ou + ",,," + value + "\n";
+    std::string out;
+    const auto* de = cat_->DataElements().ByCode("R_" + type);
+    for (const auto* coc : cat_->CombosOf(de->combo_uid))
+      if (rng_() % 4 != 0)
+        out += "R_" + type + "," + pe + "," + ou + "," + coc->uid + ",," + RandomValue() + "\n";
+    return out;
+  }
+  void Write(const std::string& rows, storage::WriteMode mode) {
     exchange::DataValueService values(*store_);
     exchange::ImportOptions o;
     o.schemes = {metadata::IdScheme::kCode, metadata::IdScheme::kCode, metadata::IdScheme::kUid};
-    o.strategy = storage::WriteMode::kDelete;
+    o.strategy = mode;
     o.atomic = false;
-    std::string payload = "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n" + deletions;
-    ASSERT_TRUE(exchange::ImportDataValues(exchange::OpenString(payload),
-                                           exchange::ImportFormat::kCsv, o, *cat_, values)
-                    .ok());
+    std::string payload = "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n" + rows;
+    auto r = exchange::ImportDataValues(exchange::OpenString(payload), exchange::ImportFormat::kCsv,
+                                        o, *cat_, values);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
-  auto engine = *Engine::Build(*store_, cat_);
-  std::vector<std::int64_t> roots;
-  for (const char* code : {"15", "1506", "150624", "150624100", "150624101"})
-    roots.push_back(cat_->OrgUnits().ByCode(code)->id);
-  for (const auto& c : unit_codes) roots.push_back(cat_->OrgUnits().ByCode(c)->id);
-  int compared = 0, with_value = 0;
-  for (int i = 0; i < 2000; ++i) {
-    const auto& t = types[rng() % types.size()];
-    const auto* de = cat_->DataElements().ByCode("R_" + t);
-    std::int64_t unit = roots[rng() % roots.size()];
-    int m1 = static_cast<int>(rng() % 24), m2 = m1 + static_cast<int>(rng() % (24 - m1));
-    Date start =
-        PeriodContaining(PeriodType::kMonthly, MakeDate(2022 + m1 / 12, m1 % 12 + 1, 1)).start;
-    Date end = PeriodContaining(PeriodType::kMonthly, MakeDate(2022 + m2 / 12, m2 % 12 + 1, 1)).end;
-    Operand op{Operand::Kind::kDataElement, de->uid, "", "", "", 0, ""};
-    auto got = engine->Aggregate(op, unit, start, end);
-    auto want = Oracle(*store_, *cat_, *de, unit, start, end);
-    ASSERT_EQ(got.has_value(), want.has_value()) << t << " query " << i;
-    if (got) {
-      ASSERT_NEAR(*got, *want, 1e-6 * std::max(1.0, std::abs(*want))) << t << " query " << i;
-      ++with_value;
-    }
-    ++compared;
-  }
-  EXPECT_EQ(compared, 2000);
-  EXPECT_GT(with_value, 1000);  // the test compares numbers, not only absences
 
-  // The many-cells path equals the one-cell path, cell by cell, for every type (the types it does
-  // not batch, and nested units, take its fallback, which must agree too).
-  std::vector<std::int64_t> villages;
-  for (const auto& c : unit_codes) villages.push_back(cat_->OrgUnits().ByCode(c)->id);
-  std::vector<std::int64_t> nested = {cat_->OrgUnits().ByCode("150624")->id,
-                                      cat_->OrgUnits().ByCode("150624100")->id};
-  std::vector<std::pair<Date, Date>> months, quarters;
-  for (int m = 1; m <= 24; ++m) {
-    Period p =
-        PeriodContaining(PeriodType::kMonthly, MakeDate(2022 + (m - 1) / 12, (m - 1) % 12 + 1, 1));
-    months.push_back({p.start, p.end});
-  }
-  for (const auto& q :
-       PeriodsWithin(PeriodType::kQuarterly, MakeDate(2022, 1, 1), MakeDate(2023, 12, 31)))
-    quarters.push_back({q.start, q.end});
-  int cells = 0;
-  for (const auto& t : types) {
-    Operand op{
-        Operand::Kind::kDataElement, cat_->DataElements().ByCode("R_" + t)->uid, "", "", "", 0, ""};
-    for (const auto* units : {&villages, &nested})
-      for (const auto* ranges : {&months, &quarters}) {
-        auto got = engine->Cells(op, *units, *ranges);
-        for (std::size_t u = 0; u < units->size(); ++u)
-          for (std::size_t p = 0; p < ranges->size(); ++p) {
-            auto want = engine->Aggregate(op, (*units)[u], (*ranges)[p].first, (*ranges)[p].second);
-            auto have = got[u * ranges->size() + p];
-            ASSERT_EQ(have.has_value(), want.has_value()) << t << " cell " << u << "," << p;
-            if (want) {
-              ASSERT_NEAR(*have, *want, 1e-6 * std::max(1.0, std::abs(*want))) << t;
-            }
-            ++cells;
-          }
+  // `queries` random (element, subtree, month range) questions, engine against the oracle;
+  // returns how many had a value.
+  int CompareWithOracle(const Engine& engine, int queries, int first_year = 2022, int years = 2) {
+    int with_value = 0;
+    const int months = 12 * years;
+    OracleRows rows;
+    for (int i = 0; i < queries; ++i) {
+      const auto& t = types_[rng_() % types_.size()];
+      const auto* de = cat_->DataElements().ByCode("R_" + t);
+      std::int64_t unit = roots_[rng_() % roots_.size()];
+      int m1 = static_cast<int>(rng_() % months),
+          m2 = m1 + static_cast<int>(rng_() % (months - m1));
+      Date start =
+          PeriodContaining(PeriodType::kMonthly, MakeDate(first_year + m1 / 12, m1 % 12 + 1, 1))
+              .start;
+      Date end =
+          PeriodContaining(PeriodType::kMonthly, MakeDate(first_year + m2 / 12, m2 % 12 + 1, 1))
+              .end;
+      Operand op{Operand::Kind::kDataElement, de->uid, "", "", "", 0, ""};
+      auto got = engine.Aggregate(op, unit, start, end);
+      auto want = Oracle(*store_, rows, *cat_, *de, unit, start, end);
+      EXPECT_EQ(got.has_value(), want.has_value()) << t << " query " << i;
+      if (got && want) {
+        EXPECT_NEAR(*got, *want, 1e-6 * std::max(1.0, std::abs(*want))) << t << " query " << i;
+        ++with_value;
       }
+      if (::testing::Test::HasFailure()) return with_value;
+    }
+    return with_value;
   }
-  EXPECT_GT(cells, 5000);
+
+  // The many-cells path equals the one-cell path, cell by cell, for every type (the types it
+  // does not batch, and nested units, take its fallback, which must agree too). Returns cells.
+  int CompareCellsWithAggregate(const Engine& engine) {
+    std::vector<std::int64_t> villages;
+    for (const auto& c : unit_codes_) villages.push_back(cat_->OrgUnits().ByCode(c)->id);
+    std::vector<std::int64_t> nested = {cat_->OrgUnits().ByCode("150624")->id,
+                                        cat_->OrgUnits().ByCode("150624100")->id};
+    std::vector<std::pair<Date, Date>> months, quarters;
+    for (int m = 1; m <= 36; ++m) {
+      Period p = PeriodContaining(PeriodType::kMonthly,
+                                  MakeDate(2022 + (m - 1) / 12, (m - 1) % 12 + 1, 1));
+      months.push_back({p.start, p.end});
+    }
+    for (const auto& q :
+         PeriodsWithin(PeriodType::kQuarterly, MakeDate(2022, 1, 1), MakeDate(2024, 12, 31)))
+      quarters.push_back({q.start, q.end});
+    int cells = 0;
+    for (const auto& t : types_) {
+      Operand op{Operand::Kind::kDataElement,
+                 cat_->DataElements().ByCode("R_" + t)->uid,
+                 "",
+                 "",
+                 "",
+                 0,
+                 ""};
+      for (const auto* units : {&villages, &nested})
+        for (const auto* ranges : {&months, &quarters}) {
+          auto got = engine.Cells(op, *units, *ranges);
+          for (std::size_t u = 0; u < units->size(); ++u)
+            for (std::size_t p = 0; p < ranges->size(); ++p) {
+              auto want =
+                  engine.Aggregate(op, (*units)[u], (*ranges)[p].first, (*ranges)[p].second);
+              auto have = got[u * ranges->size() + p];
+              EXPECT_EQ(have.has_value(), want.has_value()) << t << " cell " << u << "," << p;
+              if (want && have) {
+                EXPECT_NEAR(*have, *want, 1e-6 * std::max(1.0, std::abs(*want))) << t;
+              }
+              if (::testing::Test::HasFailure()) return cells;
+              ++cells;
+            }
+        }
+    }
+    return cells;
+  }
+};
+
+TEST_F(RandomAnalyticsTest, EngineEqualsTheOracleOnThousandsOfRandomQueries) {
+  auto engine = Engine::Build(*store_, cat_).value();
+  EXPECT_GT(CompareWithOracle(*engine, 2000), 1000);  // compares numbers, not only absences
+  EXPECT_GT(CompareCellsWithAggregate(*engine), 5000);
+}
+
+TEST_F(RandomAnalyticsTest, WritesReachTheEngineInPlaceAndItStillEqualsTheOracle) {
+  auto engine = Engine::Build(*store_, cat_).value();
+  engine->set_merge_threshold(300);  // so that the tail is merged into the base on the way
+  std::vector<storage::DataValueChange> changes;
+  bool overflow = false;
+  store_->SetDataValueListener([&](std::vector<storage::DataValueChange>&& c, bool o) {
+    changes.insert(changes.end(), c.begin(), c.end());
+    overflow = overflow || o;
+  });
+  std::size_t merges = 0;
+  for (int round = 0; round < 8; ++round) {
+    // Updates of existing values, new values (some in 2024, a period the engine has not seen),
+    // deletions, and single entries through the data-value service.
+    std::string upserts, deletions;
+    for (int i = 0; i < 60; ++i) {
+      const auto& t = types_[rng_() % types_.size()];
+      const auto& u = unit_codes_[rng_() % unit_codes_.size()];
+      std::string pe =
+          Month(2022 + static_cast<int>(rng_() % 3), static_cast<int>(rng_() % 12) + 1);
+      upserts += Row(t, pe, u, RandomValue());
+      if (i % 3 == 0) {
+        deletions += Row(t, pe.substr(0, 4) + "0" + std::to_string(rng_() % 9 + 1),
+                         unit_codes_[rng_() % unit_codes_.size()], "0");
+      }
+    }
+    Write(upserts, storage::WriteMode::kUpsert);
+    Write(deletions, storage::WriteMode::kDelete);
+    exchange::DataValueService values(*store_);
+    exchange::DataValueInput in;
+    in.data_element = cat_->DataElements().ByCode("R_LAST")->uid;
+    in.period = Month(2024, round + 1);
+    in.org_unit = cat_->OrgUnits().ByCode(unit_codes_[round])->uid;
+    in.value = std::to_string(100 + round);
+    ASSERT_TRUE(values.Save(*cat_, in, "tester").ok());
+    if (round % 2) {
+      ASSERT_TRUE(values.Delete(*cat_, in, "tester").ok());
+    }
+    ASSERT_FALSE(changes.empty());
+    ASSERT_FALSE(overflow);
+    const std::size_t tail_before = engine->tail_size();
+    ASSERT_TRUE(engine->Apply(changes, *store_).ok());
+    if (engine->tail_size() < tail_before) ++merges;
+    changes.clear();
+    CompareWithOracle(*engine, 250, 2022, 3);
+    ASSERT_FALSE(HasFailure()) << "round " << round;
+  }
+  EXPECT_GT(merges, 0u);
+  CompareCellsWithAggregate(*engine);
+  // The same as an engine built afresh from the store.
+  auto fresh = Engine::Build(*store_, cat_).value();
+  EXPECT_EQ(engine->size(), fresh->size());
+  store_->SetDataValueListener(nullptr);
 }
 
 TEST_F(AnalyticsTest, ExpressionsParseDescribeAndRefuseWithAPosition) {

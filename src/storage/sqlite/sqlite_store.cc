@@ -57,6 +57,11 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(Db db) : db_(std::move(db)) {}
 
+  void SetDataValueListener(DataValueListener listener) override {
+    std::lock_guard lock(mu_);
+    listener_ = std::move(listener);
+  }
+
   Status Migrate(int target_version, const std::string& path) {
     WJ_ASSIGN_OR_RETURN(int current, SchemaVersionLocked());
     const int latest = LatestSchemaVersion();
@@ -952,6 +957,7 @@ class SqliteStore final : public Store {
           WJ_RETURN_IF_ERROR(insert_.Run());
           if (sqlite3_changes(store_.db_.raw()) == 1) {
             ++counts.imported;
+            Changed(k, w.value, false);
             // A value an import creates carries its provenance on its own row (stored_by,
             // created, import_id) and the import's summary is kept and audited whole; writing
             // a CREATE history row per value as well would halve import speed for no new fact.
@@ -981,6 +987,7 @@ class SqliteStore final : public Store {
             continue;
           }
           WJ_RETURN_IF_ERROR(Update(k, old_value, old_comment, old_followup, true));
+          Changed(k, old_value, true);
           ++counts.deleted;
           WJ_RETURN_IF_ERROR(Audit(k, "DELETE", old_value, std::nullopt));
           continue;
@@ -993,6 +1000,7 @@ class SqliteStore final : public Store {
           continue;
         }
         WJ_RETURN_IF_ERROR(Update(k, w.value, w.comment, w.followup, false));
+        Changed(k, w.value, false);
         if (duplicate) {
           ++counts.ignored;  // the earlier row of this import is superseded by this one
         } else if (live) {
@@ -1007,12 +1015,29 @@ class SqliteStore final : public Store {
       return counts;
     }
 
-    Status Commit() override { return tx_.Commit(); }
+    Status Commit() override {
+      WJ_RETURN_IF_ERROR(tx_.Commit());
+      if (store_.listener_ && (overflow_ || !changes_.empty()))
+        store_.listener_(std::move(changes_), overflow_);
+      changes_.clear();
+      return Status::Ok();
+    }
     Result<std::int64_t> EnsurePeriod(const PeriodRecord& p) override {
       return store_.EnsurePeriodLocked(p);
     }
 
    private:
+    // Past this many changes in one transaction, listing them costs more than a rebuild.
+    static constexpr std::size_t kMaxListedChanges = 2'000'000;
+    void Changed(const DataValueKey& k, const std::string& value, bool deleted) {
+      if (!store_.listener_ || overflow_) return;
+      if (changes_.size() >= kMaxListedChanges) {
+        overflow_ = true;
+        changes_ = {};
+        return;
+      }
+      changes_.push_back({k, value, deleted});
+    }
     Status Update(const DataValueKey& k, const std::string& value, const std::string& comment,
                   bool followup, bool deleted) {
       update_.Bind(1, value).Bind(2, comment).Bind(3, followup ? 1 : 0).Bind(4, user_);
@@ -1043,6 +1068,8 @@ class SqliteStore final : public Store {
     Stmt insert_, get_, update_, audit_;
     std::string last_hash_;
     bool fk_off_ = false;
+    std::vector<DataValueChange> changes_;
+    bool overflow_ = false;
   };
 
   static std::string DataValueAuditCanonical(const DataValueKey& k, const std::string& type,
@@ -1475,6 +1502,7 @@ class SqliteStore final : public Store {
   }
 
   std::mutex mu_;
+  DataValueListener listener_;
   Db db_;
 };
 
