@@ -10,10 +10,12 @@
 #include "auth/password.h"
 #include "auth/principal.h"
 #include "cli/demo_content.h"
+#include "cli/demo_portal.h"
 #include "core/date.h"
 #include "core/uid.h"
 #include "exchange/import.h"
 #include "http/server.h"
+#include "http/web_assets.h"
 #include "metadata/bundle.h"
 #include "metadata/catalog.h"
 #include "metadata/divisions.h"
@@ -83,6 +85,7 @@ int RunInit(const InitOptions& o) {
   if (o.demo) {
     auto demo = BuildDemo(**store);
     if (!demo.ok()) return Fail(demo.status());
+    if (Status s = BuildDemoPortal(**store); !s.ok()) return Fail(s);
     std::cout << "  demo: " << demo->facilities << " facilities, " << demo->data_values
               << " data values\n";
     std::cout << "  demo users (one-time passwords, shown only now):\n";
@@ -100,6 +103,11 @@ int RunServe(const ServeOptions& o) {
   if (!store.ok()) return Fail(store.status());
   http::App app(std::move(*store));
   if (Status s = app.Init(); !s.ok()) return Fail(s);
+  auto web = http::LoadWebAssets(o.web_dir.empty() ? http::DefaultWebDir() : o.web_dir);
+  if (web.ok())
+    app.set_web(*web);
+  else  // the API still works; pages say what is missing
+    std::cerr << "weijian: warning: " << web.status().message() << "\n";
   http::ServerOptions options;
   options.bind = o.bind;
   options.port = static_cast<unsigned short>(o.port);

@@ -21,6 +21,7 @@ struct ServeOptions {
   int port = 8080;
   int max_header_kb = 16;
   int max_body_mb = 64;
+  std::string web_dir;  // empty: $WEIJIAN_WEB_DIR or "web" next to the executable
 };
 int RunServe(const ServeOptions& o);
 // Creates the demo database when it does not exist, then serves it.

@@ -458,6 +458,7 @@ class DemoBuilder {
         {"city_admin", "市卫健委信息科管理员", "admin", "1506"},
         {"etuoke_officer", "鄂托克旗卫健委妇幼股", "approver", "150624"},
         {"township_clerk", "乡镇卫生院统计员", "entry", township_code.c_str()},
+        {"site_editor", "市卫健委宣传科编辑", "editor", "1506"},
     };
     for (const auto& s : specs) {
       const auto* unit = cat_->OrgUnits().ByCode(s.unit_code);
@@ -495,7 +496,7 @@ Result<DemoSummary> BuildDemo(storage::Store& store) { return DemoBuilder(store)
 Result<std::vector<DemoUser>> ResetDemoPasswords(storage::Store& store) {
   WJ_ASSIGN_OR_RETURN(auto cat, metadata::Catalog::Load(store));
   std::vector<DemoUser> out;
-  for (const char* name : {"city_admin", "etuoke_officer", "township_clerk"}) {
+  for (const char* name : {"city_admin", "etuoke_officer", "township_clerk", "site_editor"}) {
     WJ_ASSIGN_OR_RETURN(auto user, store.FindUser(name));
     if (!user) continue;
     std::string password = auth::GeneratePassword();

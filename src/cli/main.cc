@@ -21,17 +21,22 @@ int main(int argc, char** argv) {
       ->required();
   init_cmd->add_flag("--demo", init.demo, "also load the demo metadata, facilities and data");
 
-  ServeOptions demo{"weijian-demo.db"};
+  ServeOptions demo;
+  demo.db = "weijian-demo.db";
   auto* demo_cmd = app.add_subcommand("demo", "create the demo database if needed and serve it");
   demo_cmd->add_option("--db", demo.db, "database file")->capture_default_str();
   demo_cmd->add_option("--port", demo.port, "port")
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
   demo_cmd->add_option("--bind", demo.bind, "address to listen on")->capture_default_str();
+  demo_cmd->add_option("--web-dir", demo.web_dir,
+                       "folder of the built front end (default: web next to the binary)");
 
   ServeOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "serve a database over HTTP");
   serve_cmd->add_option("--db", serve.db, "database file")->required();
+  serve_cmd->add_option("--web-dir", serve.web_dir,
+                        "folder of the built front end (default: web next to the binary)");
   serve_cmd->add_option("--bind", serve.bind, "address to listen on")->capture_default_str();
   serve_cmd->add_option("--port", serve.port, "port (0: any free port)")
       ->check(CLI::Range(0, 65535))

@@ -1,5 +1,6 @@
 #include "core/date.h"
 
+#include <cctype>
 #include <cstdio>
 
 namespace weijian {
@@ -60,6 +61,27 @@ std::string FormatTimestamp(std::int64_t unix_millis) {
                 static_cast<int>(hms.seconds().count()),
                 static_cast<int>(hms.subseconds().count()));
   return buf;
+}
+
+Result<std::int64_t> ParseTimestamp(std::string_view t) {
+  if (t.size() < 16 || (t[10] != 'T' && t[10] != ' ') || t[13] != ':')
+    return InvalidArgument("\"" + std::string(t) + "\" is not a date and time like 2024-07-31T08:00");
+  WJ_ASSIGN_OR_RETURN(Date d, ParseIsoDate(t.substr(0, 10)));
+  auto two = [&](std::size_t at) -> int {
+    if (at + 2 > t.size() || !std::isdigit(static_cast<unsigned char>(t[at])) ||
+        !std::isdigit(static_cast<unsigned char>(t[at + 1])))
+      return -1;
+    return (t[at] - '0') * 10 + (t[at + 1] - '0');
+  };
+  int h = two(11), m = two(14), s = 0;
+  if (t.size() >= 19) {
+    if (t[16] != ':') return InvalidArgument("bad seconds in \"" + std::string(t) + "\"");
+    s = two(17);
+  }
+  if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59)
+    return InvalidArgument("\"" + std::string(t) + "\" has no such time of day");
+  const std::int64_t days = d.time_since_epoch().count();
+  return ((days * 24 + h - 8) * 60 + m) * 60'000LL + s * 1000LL;
 }
 
 }  // namespace weijian

@@ -23,5 +23,8 @@ Date Today(std::chrono::hours utc_offset = std::chrono::hours(8));
 // Seconds since the epoch as "2024-07-31T12:00:00.000" in UTC+8 (how DHIS2 prints timestamps).
 std::string FormatTimestamp(std::int64_t unix_millis);
 std::int64_t NowMillis();
+// "2024-07-31T08:00", "2024-07-31T08:00:00" or "2024-07-31 08:00" in UTC+8 → milliseconds since
+// the epoch; the inverse of FormatTimestamp.
+Result<std::int64_t> ParseTimestamp(std::string_view text);
 
 }  // namespace weijian

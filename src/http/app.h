@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -11,6 +12,8 @@
 #include "auth/auth_service.h"
 #include "core/date.h"
 #include "exchange/data_values.h"
+#include "http/request.h"
+#include "http/web_assets.h"
 #include "metadata/catalog.h"
 #include "storage/store.h"
 
@@ -98,6 +101,27 @@ class App {
     return EngineLease(std::shared_lock(engine_mu_), engine_.get());
   }
 
+  // The web front end (templates and static files); null when it is not installed.
+  std::shared_ptr<const WebAssets> web() const { return std::atomic_load(&web_); }
+  void set_web(std::shared_ptr<const WebAssets> web) { std::atomic_store(&web_, std::move(web)); }
+
+  // Rendered pages kept until content changes or a minute passes.
+  void ContentChanged() {
+    std::lock_guard lock(pages_mu_);
+    pages_.clear();
+  }
+  std::optional<Response> CachedPage(const std::string& key) {
+    std::lock_guard lock(pages_mu_);
+    auto it = pages_.find(key);
+    if (it == pages_.end() || NowMillis() - it->second.first > 60'000) return std::nullopt;
+    return it->second.second;
+  }
+  void CachePage(const std::string& key, const Response& page) {
+    std::lock_guard lock(pages_mu_);
+    if (pages_.size() > 256) pages_.clear();
+    pages_[key] = {NowMillis(), page};
+  }
+
   storage::Store& store() { return *store_; }
   exchange::DataValueService& values() { return values_; }
   auth::AuthService& auth() { return auth_; }
@@ -111,6 +135,9 @@ class App {
   exchange::DataValueService values_;
   auth::AuthService auth_;
   std::shared_ptr<const metadata::Catalog> catalog_;
+  std::shared_ptr<const WebAssets> web_;
+  std::mutex pages_mu_;
+  std::map<std::string, std::pair<std::int64_t, Response>> pages_;
   std::mutex metadata_mu_;
   std::shared_mutex engine_mu_;
   std::unique_ptr<analytics::Engine> engine_;  // guarded by engine_mu_

@@ -118,6 +118,9 @@ Router BuildApiRouter() {
   r.Add(DataValueRoutes());
   r.Add(DataValueSetRoutes());
   r.Add(AnalyticsRoutes());
+  r.Add(PortalRoutes());
+  r.Add(ArticleRoutes());
+  r.Add(WorkbenchRoutes());
   return r;
 }
 

@@ -55,6 +55,11 @@ std::vector<Route> UserRoutes();
 std::vector<Route> AuditRoutes();
 std::vector<Route> DataValueSetRoutes();
 std::vector<Route> AnalyticsRoutes();
+std::vector<Route> PortalRoutes();
+std::vector<Route> ArticleRoutes();
+std::vector<Route> WorkbenchRoutes();
+// The portal's "page not found" page.
+Response PortalNotFound(const Request& req, App& app);
 
 // Shared parameter helpers: a bad value is a 409 naming the parameter.
 Result<int> IntParam(const Request& req, const std::string& name, int fallback, int min, int max);

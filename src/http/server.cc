@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "core/date.h"
-#include "http/portal_page.h"
 
 namespace weijian::http {
 
@@ -61,11 +60,12 @@ bhttp::response<bhttp::string_body> ToBeast(const Response& r, unsigned version,
                                             bool head) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
   res.set(bhttp::field::server, "weijian");
-  if (r.status != 204) res.set(bhttp::field::content_type, r.content_type);
+  const bool no_body = r.status == 204 || r.status == 304;
+  if (!no_body) res.set(bhttp::field::content_type, r.content_type);
   res.set("X-Content-Type-Options", "nosniff");
   for (const auto& [k, v] : r.headers) res.set(k, v);
   res.keep_alive(keep_alive);
-  if (r.status != 204) {
+  if (!no_body) {
     res.body() = head ? std::string() : r.body;
     res.prepare_payload();
     if (head) res.content_length(r.body.size());
@@ -88,10 +88,13 @@ struct Server::Impl {
       : app(a), router(std::move(r)), options(std::move(o)), ioc(1) {}
 
   Response Handle(Request& req) {
-    if (req.path.starts_with("/api/")) return router.Dispatch(req, app);
-    if (req.path == "/" && (req.method == "GET" || req.method == "HEAD"))
-      return RenderLandingPage(app);
-    return ErrorResponse(404, "no such page: " + req.path);
+    Response r = router.Dispatch(req, app);
+    // A page that does not exist gets the portal's page that helps, not a JSON message.
+    if (r.status == 404 && !req.path.starts_with("/api/") &&
+        r.content_type.starts_with("application/json") &&
+        (req.method == "GET" || req.method == "HEAD"))
+      return PortalNotFound(req, app);
+    return r;
   }
 
   asio::awaitable<void> Session(tcp::socket socket) {

@@ -199,6 +199,50 @@ struct DataImportRecord {
   std::string summary_json;
 };
 
+struct ArticleRecord {
+  std::int64_t id = 0;
+  std::string uid;
+  std::string column_code;
+  std::string title;
+  std::string body_md;
+  std::string source, author, editor;
+  std::string status = "draft";  // draft, published
+  std::int64_t publish_at = 0;    // ms; in the future: scheduled
+  std::int64_t created = 0, updated = 0;
+  std::string updated_by;
+  std::int64_t views = 0;
+  int version = 0;
+  // Written by the application for the full-text index (see article_fts); not read back.
+  std::string search_title, search_body;
+};
+
+struct ArticleVersionRecord {
+  std::int64_t article_id = 0;
+  int version = 0;
+  std::string title, body_md;
+  std::int64_t published_at = 0;
+  std::string published_by;
+};
+
+struct ArticleFilter {
+  std::string column_code;      // empty: every column
+  bool published_only = true;   // and publish_at <= now
+  std::int64_t now = 0;
+  std::string search;           // an FTS5 query over article_fts; empty: none
+  int offset = 0, limit = 20;
+};
+
+struct AttachmentRecord {
+  std::int64_t id = 0;
+  std::string uid;
+  std::int64_t article_id = 0;  // 0: not yet attached
+  std::string name, content_type;
+  std::string bytes;  // empty in listings
+  std::int64_t size = 0;
+  std::int64_t created = 0;
+  std::string created_by;
+};
+
 struct SessionRecord {
   std::string token_hash;
   std::int64_t user_id = 0;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -131,6 +132,23 @@ class Store {
   virtual Result<std::vector<ApiTokenRecord>> ListApiTokens(std::int64_t user_id) = 0;
   // Deletes the user's token with this uid; NotFound when there is none.
   virtual Status DeleteApiToken(const std::string& uid, std::int64_t user_id) = 0;
+
+  // The portal: site settings (key → value), articles, their published versions, attachments.
+  virtual Result<std::map<std::string, std::string>> LoadSiteSettings() = 0;
+  virtual Status SaveSiteSettings(const std::map<std::string, std::string>& settings) = 0;
+  // Inserts (id 0) or updates by id, with its full-text row; with `version`, also records that
+  // published version, in the same transaction. Returns the id.
+  virtual Result<std::int64_t> SaveArticle(const ArticleRecord& article,
+                                           const ArticleVersionRecord* version) = 0;
+  virtual Result<std::optional<ArticleRecord>> FindArticle(const std::string& uid) = 0;
+  // Newest first; `total` gets the number of matches before paging.
+  virtual Result<std::vector<ArticleRecord>> ListArticles(const ArticleFilter& filter,
+                                                          std::int64_t* total) = 0;
+  virtual Result<std::vector<ArticleVersionRecord>> ListArticleVersions(std::int64_t article_id) = 0;
+  virtual Status CountArticleView(std::int64_t article_id) = 0;
+  virtual Result<std::int64_t> SaveAttachment(const AttachmentRecord& attachment) = 0;
+  virtual Result<std::optional<AttachmentRecord>> FindAttachment(const std::string& uid) = 0;
+  virtual Result<std::vector<AttachmentRecord>> ListAttachments(std::int64_t article_id) = 0;
 
   // Appends to the audit trail, chaining the row's hash to the previous one.
   virtual Status AppendAudit(const AuditRecord& record) = 0;

@@ -34,6 +34,7 @@ class Stmt {
   Stmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
   Stmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
   Stmt& BindNull(int i);
+  Stmt& BindBlob(int i, std::string_view bytes);
   // Binds without copying: `v` must stay alive and unchanged until the statement is stepped.
   // For hot loops only (imports), where the copy is a measurable share of the time.
   Stmt& BindRef(int i, std::string_view v) {

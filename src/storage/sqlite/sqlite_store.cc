@@ -453,6 +453,215 @@ class SqliteStore final : public Store {
     return q.Run();
   }
 
+  Result<std::map<std::string, std::string>> LoadSiteSettings() override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT key, value FROM site_setting"));
+    std::map<std::string, std::string> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out[q.Text(0)] = q.Text(1);
+    }
+    return out;
+  }
+
+  Status SaveSiteSettings(const std::map<std::string, std::string>& settings) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO site_setting(key, value) VALUES (?, ?)"
+                                            " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    for (const auto& [k, v] : settings) {
+      q.Bind(1, k).Bind(2, v);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    q = Stmt();
+    return tx.Commit();
+  }
+
+  Result<std::int64_t> SaveArticle(const ArticleRecord& a,
+                                   const ArticleVersionRecord* version) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    std::int64_t id = a.id;
+    {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              id == 0 ? "INSERT INTO article(column_code, title, body_md, source, author, editor,"
+                        " status, publish_at, created, updated, updated_by, views, version, uid)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                      : "UPDATE article SET column_code = ?, title = ?, body_md = ?, source = ?,"
+                        " author = ?, editor = ?, status = ?, publish_at = ?, created = ?,"
+                        " updated = ?, updated_by = ?, views = ?, version = ? WHERE id = ?"));
+      q.Bind(1, a.column_code).Bind(2, a.title).Bind(3, a.body_md).Bind(4, a.source);
+      q.Bind(5, a.author).Bind(6, a.editor).Bind(7, a.status).Bind(8, a.publish_at);
+      q.Bind(9, a.created).Bind(10, a.updated).Bind(11, a.updated_by).Bind(12, a.views);
+      q.Bind(13, a.version);
+      if (id == 0)
+        q.Bind(14, a.uid);
+      else
+        q.Bind(14, id);
+      WJ_RETURN_IF_ERROR(q.Run());
+      if (id == 0) id = sqlite3_last_insert_rowid(db_.raw());
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt del, db_.Prepare("DELETE FROM article_fts WHERE rowid = ?"));
+      del.Bind(1, id);
+      WJ_RETURN_IF_ERROR(del.Run());
+      WJ_ASSIGN_OR_RETURN(
+          Stmt ins, db_.Prepare("INSERT INTO article_fts(rowid, title, body) VALUES (?,?,?)"));
+      ins.Bind(1, id).Bind(2, a.search_title).Bind(3, a.search_body);
+      WJ_RETURN_IF_ERROR(ins.Run());
+    }
+    if (version) {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt v, db_.Prepare("INSERT INTO article_version(article_id, version, title, body_md,"
+                              " published_at, published_by) VALUES (?,?,?,?,?,?)"));
+      v.Bind(1, id).Bind(2, version->version).Bind(3, version->title).Bind(4, version->body_md);
+      v.Bind(5, version->published_at).Bind(6, version->published_by);
+      WJ_RETURN_IF_ERROR(v.Run());
+    }
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return id;
+  }
+
+#define WJ_ARTICLE_COLUMNS                                                                 \
+  "SELECT a.id, a.uid, a.column_code, a.title, a.body_md, a.source, a.author, a.editor, " \
+  "a.status, a.publish_at, a.created, a.updated, a.updated_by, a.views, a.version"
+  static ArticleRecord ReadArticle(const Stmt& q) {
+    ArticleRecord a;
+    a.id = q.Int(0);
+    a.uid = q.Text(1);
+    a.column_code = q.Text(2);
+    a.title = q.Text(3);
+    a.body_md = q.Text(4);
+    a.source = q.Text(5);
+    a.author = q.Text(6);
+    a.editor = q.Text(7);
+    a.status = q.Text(8);
+    a.publish_at = q.Int(9);
+    a.created = q.Int(10);
+    a.updated = q.Int(11);
+    a.updated_by = q.Text(12);
+    a.views = q.Int(13);
+    a.version = static_cast<int>(q.Int(14));
+    return a;
+  }
+
+  Result<std::optional<ArticleRecord>> FindArticle(const std::string& uid) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_ARTICLE_COLUMNS " FROM article a WHERE a.uid = ?"));
+    q.Bind(1, uid);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<ArticleRecord>();
+    return std::optional<ArticleRecord>(ReadArticle(q));
+  }
+
+  Result<std::vector<ArticleRecord>> ListArticles(const ArticleFilter& f,
+                                                  std::int64_t* total) override {
+    std::lock_guard lock(mu_);
+    // One statement for every combination: each condition is switched off by its parameter.
+    const std::string where =
+        " WHERE (?1 = '' OR a.column_code = ?1)"
+        " AND (?2 = 0 OR (a.status = 'published' AND a.publish_at <= ?3))"
+        " AND (?4 = '' OR a.id IN (SELECT rowid FROM article_fts WHERE article_fts MATCH ?4))";
+    auto bind = [&](Stmt& q) {
+      q.Bind(1, f.column_code).Bind(2, f.published_only ? 1 : 0).Bind(3, f.now).Bind(4, f.search);
+    };
+    if (total) {
+      WJ_ASSIGN_OR_RETURN(Stmt c, db_.Prepare("SELECT count(*) FROM article a" + where));
+      bind(c);
+      WJ_ASSIGN_OR_RETURN(bool row, c.Step());
+      *total = row ? c.Int(0) : 0;
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(WJ_ARTICLE_COLUMNS " FROM article a" + where +
+                            " ORDER BY CASE a.status WHEN 'published' THEN a.publish_at ELSE"
+                            " a.updated END DESC, a.id DESC LIMIT ?5 OFFSET ?6"));
+    bind(q);
+    q.Bind(5, f.limit).Bind(6, f.offset);
+    std::vector<ArticleRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadArticle(q));
+    }
+    return out;
+  }
+#undef WJ_ARTICLE_COLUMNS
+
+  Result<std::vector<ArticleVersionRecord>> ListArticleVersions(std::int64_t article_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT article_id, version, title, body_md, published_at, published_by"
+                            " FROM article_version WHERE article_id = ? ORDER BY version"));
+    q.Bind(1, article_id);
+    std::vector<ArticleVersionRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Int(0), static_cast<int>(q.Int(1)), q.Text(2), q.Text(3), q.Int(4),
+                     q.Text(5)});
+    }
+    return out;
+  }
+
+  Status CountArticleView(std::int64_t article_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE article SET views = views + 1 WHERE id = ?"));
+    q.Bind(1, article_id);
+    return q.Run();
+  }
+
+  Result<std::int64_t> SaveAttachment(const AttachmentRecord& a) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO attachment(uid, article_id, name, content_type, size,"
+                            " bytes, created, created_by) VALUES (?,?,?,?,?,?,?,?)"));
+    q.Bind(1, a.uid);
+    if (a.article_id)
+      q.Bind(2, a.article_id);
+    else
+      q.BindNull(2);
+    q.Bind(3, a.name).Bind(4, a.content_type).Bind(5, static_cast<std::int64_t>(a.bytes.size()));
+    q.BindBlob(6, a.bytes).Bind(7, a.created).Bind(8, a.created_by);
+    WJ_RETURN_IF_ERROR(q.Run());
+    return sqlite3_last_insert_rowid(db_.raw());
+  }
+
+  Result<std::optional<AttachmentRecord>> FindAttachment(const std::string& uid) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, uid, coalesce(article_id, 0), name, content_type, bytes,"
+                            " created, created_by FROM attachment WHERE uid = ?"));
+    q.Bind(1, uid);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<AttachmentRecord>();
+    AttachmentRecord a{q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Text(5), 0,
+                       q.Int(6),   q.Text(7)};
+    a.size = static_cast<std::int64_t>(a.bytes.size());
+    return std::optional<AttachmentRecord>(std::move(a));
+  }
+
+  Result<std::vector<AttachmentRecord>> ListAttachments(std::int64_t article_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, uid, article_id, name, content_type, size, created,"
+                            " created_by FROM attachment WHERE article_id = ? ORDER BY id"));
+    q.Bind(1, article_id);
+    std::vector<AttachmentRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      // The bytes stay in the database; the size is all a listing needs.
+      out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), "", q.Int(5), q.Int(6),
+                     q.Text(7)});
+    }
+    return out;
+  }
+
   Result<std::optional<DataImportRecord>> FindImport(const std::string& uid) override {
     std::lock_guard lock(mu_);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT uid, username, format, created, status, "

@@ -1,0 +1,201 @@
+// Editors' API of the portal: articles (drafts, preview, publish now or later, withdraw,
+// versions), attachments, and the site settings (admins).
+#include "core/date.h"
+#include "core/uid.h"
+#include "http/router.h"
+#include "portal/site.h"
+#include "portal/text.h"
+
+namespace weijian::http {
+
+namespace {
+using nlohmann::json;
+using auth::Authority;
+
+Response ListArticles(const Request& req, App& app) {
+  storage::ArticleFilter f;
+  f.published_only = false;
+  f.column_code = req.Query("column").value_or("");
+  auto page = IntParam(req, "page", 1, 1, 100000);
+  if (!page.ok()) return ErrorResponse(page.status());
+  auto size = IntParam(req, "pageSize", 50, 1, 500);
+  if (!size.ok()) return ErrorResponse(size.status());
+  f.offset = (*page - 1) * *size;
+  f.limit = *size;
+  std::int64_t total = 0;
+  auto list = app.store().ListArticles(f, &total);
+  if (!list.ok()) return ErrorResponse(list.status());
+  json items = json::array();
+  for (const auto& a : *list) items.push_back(portal::ArticleJson(a, false));
+  return JsonResponse({{"pager", {{"page", *page}, {"pageSize", *size}, {"total", total}}},
+                       {"articles", items}});
+}
+
+Response GetArticle(const Request& req, App& app) {
+  portal::Articles articles(app.store());
+  auto a = articles.Get(req.params.at("uid"));
+  if (!a.ok()) return ErrorResponse(a.status());
+  json j = portal::ArticleJson(*a, true);
+  auto files = app.store().ListAttachments(a->id);
+  if (!files.ok()) return ErrorResponse(files.status());
+  j["attachments"] = json::array();
+  for (const auto& f : *files)
+    j["attachments"].push_back({{"id", f.uid},
+                                {"name", f.name},
+                                {"contentType", f.content_type},
+                                {"size", f.size},
+                                {"href", "/files/" + f.uid + "/" + f.name}});
+  return JsonResponse(j);
+}
+
+Response CreateArticle(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto in = portal::ArticleInputFromJson(*body);
+  if (!in.ok()) return ErrorResponse(409, in.status().message(), in.status().field());
+  portal::Articles articles(app.store());
+  auto a = articles.Create(*in, Caller(req).name(), NowMillis());
+  if (!a.ok()) return ErrorResponse(409, a.status().message(), a.status().field());
+  return JsonResponse(portal::ArticleJson(*a, true), 201);
+}
+
+Response UpdateArticle(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto in = portal::ArticleInputFromJson(*body);
+  if (!in.ok()) return ErrorResponse(409, in.status().message(), in.status().field());
+  portal::Articles articles(app.store());
+  auto a = articles.Update(req.params.at("uid"), *in, Caller(req).name(), NowMillis());
+  if (!a.ok())
+    return a.status().code() == StatusCode::kNotFound
+               ? ErrorResponse(a.status())
+               : ErrorResponse(409, a.status().message(), a.status().field());
+  return JsonResponse(portal::ArticleJson(*a, true));
+}
+
+// POST /api/articles/{uid}/publish[?publishAt=2024-08-01T08:00:00]
+Response PublishArticle(const Request& req, App& app) {
+  std::int64_t at = 0;
+  if (auto when = req.Query("publishAt"); when && !when->empty()) {
+    auto parsed = ParseTimestamp(*when);
+    if (!parsed.ok())
+      return ErrorResponse(409, "must be a date and time such as 2024-08-01T08:00:00",
+                           "publishAt");
+    at = *parsed;
+  }
+  portal::Articles articles(app.store());
+  auto a = articles.Publish(req.params.at("uid"), at, Caller(req).name(), NowMillis());
+  if (!a.ok())
+    return a.status().code() == StatusCode::kNotFound
+               ? ErrorResponse(a.status())
+               : ErrorResponse(409, a.status().message(), a.status().field());
+  app.ContentChanged();
+  (void)app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, a->uid,
+                         "article version " + std::to_string(a->version) + ": " + a->title,
+                         req.remote_address);
+  return JsonResponse(portal::ArticleJson(*a, false));
+}
+
+Response WithdrawArticle(const Request& req, App& app) {
+  portal::Articles articles(app.store());
+  auto a = articles.Withdraw(req.params.at("uid"), Caller(req).name(), NowMillis());
+  if (!a.ok()) return ErrorResponse(a.status());
+  app.ContentChanged();
+  (void)app.auth().Audit("WITHDRAW", Caller(req).name(), std::nullopt, a->uid, a->title,
+                         req.remote_address);
+  return JsonResponse(portal::ArticleJson(*a, false));
+}
+
+Response ArticleVersions(const Request& req, App& app) {
+  portal::Articles articles(app.store());
+  auto a = articles.Get(req.params.at("uid"));
+  if (!a.ok()) return ErrorResponse(a.status());
+  auto versions = app.store().ListArticleVersions(a->id);
+  if (!versions.ok()) return ErrorResponse(versions.status());
+  json out = json::array();
+  for (const auto& v : *versions)
+    out.push_back({{"version", v.version},
+                   {"title", v.title},
+                   {"body", v.body_md},
+                   {"publishedAt", FormatTimestamp(v.published_at)},
+                   {"publishedBy", v.published_by}});
+  return JsonResponse({{"versions", out}});
+}
+
+// POST /api/articles/preview {"body": "…"}: the HTML the portal would show.
+Response Preview(const Request& req, App&) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body->is_object() || !body->contains("body") || !(*body)["body"].is_string())
+    return ErrorResponse(409, "send {\"body\": \"Markdown text\"}", "body");
+  return JsonResponse({{"html", portal::MarkdownToHtml((*body)["body"].get<std::string>())}});
+}
+
+// POST /api/articles/{uid}/attachments?name=file.pdf with the file as the body.
+Response UploadAttachment(const Request& req, App& app) {
+  portal::Articles articles(app.store());
+  auto a = articles.Get(req.params.at("uid"));
+  if (!a.ok()) return ErrorResponse(a.status());
+  const std::string name = req.Query("name").value_or("");
+  if (name.empty() || name.size() > 200 || name.find_first_of("/\\\r\n\"") != std::string::npos)
+    return ErrorResponse(409, "give the file name without folders, at most 200 bytes", "name");
+  auto type = portal::CheckAttachment(name, req.body);
+  if (!type.ok()) return ErrorResponse(409, type.status().message(), type.status().field());
+  storage::AttachmentRecord f;
+  f.uid = RandomUid();
+  f.article_id = a->id;
+  f.name = name;
+  f.content_type = *type;
+  f.bytes = req.body;
+  f.created = NowMillis();
+  f.created_by = Caller(req).name();
+  auto id = app.store().SaveAttachment(f);
+  if (!id.ok()) return ErrorResponse(id.status());
+  return JsonResponse({{"id", f.uid},
+                       {"name", f.name},
+                       {"contentType", f.content_type},
+                       {"size", req.body.size()},
+                       {"href", "/files/" + f.uid + "/" + f.name}},
+                      201);
+}
+
+Response GetSettings(const Request&, App& app) {
+  auto s = portal::LoadSettings(app.store());
+  if (!s.ok()) return ErrorResponse(s.status());
+  json fields = json::array();
+  for (const auto& f : portal::SettingFields())
+    fields.push_back({{"key", f.key}, {"label", f.label}, {"value", s->at(f.key)}});
+  return JsonResponse({{"settings", *s}, {"fields", fields}});
+}
+
+Response PutSettings(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (Status s = portal::SaveSettings(app.store(), *body); !s.ok())
+    return ErrorResponse(409, s.message(), s.field());
+  app.ContentChanged();
+  (void)app.auth().Audit("SITE_SETTINGS", Caller(req).name(), std::nullopt, "site",
+                         body->dump(), req.remote_address);
+  return GetSettings(req, app);
+}
+
+}  // namespace
+
+std::vector<Route> ArticleRoutes() {
+  const Access edit = Needs(Authority::kPortalWrite);
+  return {
+      {"GET", "/api/articles", ListArticles, edit},
+      {"POST", "/api/articles", CreateArticle, edit},
+      {"POST", "/api/articles/preview", Preview, edit},
+      {"GET", "/api/articles/{uid}", GetArticle, edit},
+      {"PUT", "/api/articles/{uid}", UpdateArticle, edit},
+      {"POST", "/api/articles/{uid}/publish", PublishArticle, edit},
+      {"POST", "/api/articles/{uid}/withdraw", WithdrawArticle, edit},
+      {"GET", "/api/articles/{uid}/versions", ArticleVersions, edit},
+      {"POST", "/api/articles/{uid}/attachments", UploadAttachment, edit},
+      {"GET", "/api/site/settings", GetSettings, SignedIn()},
+      {"PUT", "/api/site/settings", PutSettings, Needs(Authority::kAll)},
+  };
+}
+
+}  // namespace weijian::http

@@ -1,0 +1,520 @@
+// The public portal: home, columns, articles, search, feeds, sitemap, QR codes, reader settings
+// (长者模式, font size, 简/繁) and attachments. Server-rendered through the escaping template
+// engine; every page works with JavaScript off.
+#include <kainjow/mustache.hpp>
+
+#include "core/date.h"
+#include "http/router.h"
+#include "http/web_assets.h"
+#include "portal/site.h"
+#include "portal/text.h"
+
+namespace weijian::http {
+
+namespace {
+namespace mu = kainjow::mustache;
+
+constexpr int kPageSize = 20;
+
+// The reader's settings, from cookies.
+struct Prefs {
+  bool elder = false;
+  std::string font = "m";  // l, m, s
+  bool hant = false;
+};
+
+std::string Cookie(const Request& req, const std::string& name) {
+  const std::string header = req.Header("cookie");
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    std::size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    std::string_view part(header.data() + pos, end - pos);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.substr(0, name.size() + 1) == name + "=")
+      return std::string(part.substr(name.size() + 1));
+    pos = end + 1;
+  }
+  return "";
+}
+
+Prefs PrefsOf(const Request& req) {
+  Prefs p;
+  p.elder = Cookie(req, "wj_elder") == "1";
+  std::string f = Cookie(req, "wj_font");
+  if (f == "l" || f == "s") p.font = f;
+  p.hant = Cookie(req, "wj_script") == "hant";
+  return p;
+}
+
+std::string Date10(std::int64_t millis) { return FormatTimestamp(millis).substr(0, 10); }
+std::string DateTime16(std::int64_t millis) {
+  std::string t = FormatTimestamp(millis);
+  return t.substr(0, 10) + " " + t.substr(11, 5);
+}
+
+// Percent-encodes a path for use in a query parameter.
+std::string EncodeParam(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The path and query of this request, for "back" links of the reader settings.
+std::string SelfLink(const Request& req) {
+  std::string s = req.path;
+  bool first = true;
+  for (const auto& [k, v] : req.query) {
+    s += (first ? "?" : "&") + k + "=" + v;
+    first = false;
+  }
+  return s;
+}
+
+std::string BaseUrl(const Request& req, const std::map<std::string, std::string>& site) {
+  auto it = site.find("base_url");
+  if (it != site.end() && !it->second.empty()) {
+    std::string b = it->second;
+    while (!b.empty() && b.back() == '/') b.pop_back();
+    return b;
+  }
+  std::string host = req.Header("host");
+  // Only a plausible host name goes into links and QR codes.
+  for (char c : host)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != ':' && c != '-' &&
+        c != '[' && c != ']')
+      return "http://localhost";
+  return "http://" + (host.empty() ? std::string("localhost") : host);
+}
+
+mu::data SiteData(const std::map<std::string, std::string>& site) {
+  mu::data d;
+  for (const auto& [k, v] : site)
+    if (!v.empty()) d.set(k, v);
+  return d;
+}
+
+mu::data ArticleItem(const storage::ArticleRecord& a) {
+  mu::data d;
+  d.set("id", a.uid);
+  d.set("title", a.title);
+  d.set("date", Date10(a.publish_at));
+  const auto* c = portal::FindColumn(a.column_code);
+  d.set("column_name", c ? c->name : "");
+  return d;
+}
+
+struct Page {
+  std::string title;
+  std::string template_name;
+  mu::data data;
+  std::string current_column;
+  bool home = false;
+  std::string feed, feed_title;
+  int status = 200;
+};
+
+Response Render(const Request& req, App& app, Page page) {
+  auto web = app.web();
+  if (!web) return ErrorResponse(503, "the web front end is not installed (make build)");
+  auto site = portal::LoadSettings(app.store());
+  if (!site.ok()) return ErrorResponse(site.status());
+  const Prefs prefs = PrefsOf(req);
+  mu::data& d = page.data;
+  d.set("site", SiteData(*site));
+  mu::mustache content_tmpl(web->Template(page.template_name));
+  std::string content = content_tmpl.render(d);
+  mu::data layout;
+  layout.set("content", content);
+  layout.set("title", page.title);
+  layout.set("site", SiteData(*site));
+  layout.set("lang", prefs.hant ? "zh-Hant" : "zh-CN");
+  layout.set("elder", prefs.elder);
+  layout.set("hant", prefs.hant);
+  layout.set("font", prefs.font);
+  layout.set("font_" + prefs.font, true);
+  layout.set("home", page.home);
+  layout.set("asset_version", web->version);
+  layout.set("back", EncodeParam(SelfLink(req)));
+  if (auto q = req.Query("q")) layout.set("q", *q);
+  if (!page.feed.empty()) {
+    layout.set("feed", page.feed);
+    layout.set("feed_title", page.feed_title);
+  }
+  mu::list columns;
+  for (const auto& c : portal::Columns()) {
+    mu::data col;
+    col.set("code", c.code);
+    col.set("name", c.name);
+    col.set("current", page.current_column == c.code);
+    columns.push_back(col);
+  }
+  layout.set("columns", columns);
+  mu::mustache layout_tmpl(web->Template("layout"));
+  Response r;
+  r.status = page.status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = layout_tmpl.render(layout);
+  if (prefs.hant) {
+    // The whole page, characters only; markup is ASCII and passes through unchanged.
+    auto t = portal::ToTraditional(r.body);
+    if (t.ok()) r.body = std::move(*t);
+  }
+  r.headers.push_back({"Cache-Control", "no-cache"});
+  r.headers.push_back({"Vary", "Cookie"});
+  return r;
+}
+
+Response NotFoundPage(const Request& req, App& app) {
+  Page p;
+  p.title = "页面不存在";
+  p.template_name = "notfound";
+  p.status = 404;
+  p.data.set("path", req.path);
+  mu::list columns;
+  for (const auto& c : portal::Columns()) columns.push_back(mu::object{{"code", c.code}, {"name", c.name}});
+  p.data.set("columns", columns);
+  return Render(req, app, std::move(p));
+}
+
+Response Home(const Request& req, App& app) {
+  // The home page is what most readers open: it is kept rendered, per reader setting, until
+  // content changes (App::ContentChanged) or a minute passes (scheduled articles appear).
+  const std::string key = "home|" + Cookie(req, "wj_elder") + "|" + Cookie(req, "wj_font") + "|" +
+                          Cookie(req, "wj_script") + "|" + BaseUrl(req, {});
+  if (auto cached = app.CachedPage(key)) return *cached;
+  storage::ArticleFilter f;
+  f.now = NowMillis();
+  f.limit = 10;
+  auto latest = app.store().ListArticles(f, nullptr);
+  if (!latest.ok()) return ErrorResponse(latest.status());
+  Page p;
+  p.title = "首页";
+  p.template_name = "home";
+  p.home = true;
+  mu::list items;
+  for (const auto& a : *latest) items.push_back(ArticleItem(a));
+  p.data.set("latest", items);
+  mu::list sections;
+  for (const auto& c : portal::Columns()) {
+    f.column_code = c.code;
+    f.limit = 6;
+    auto list = app.store().ListArticles(f, nullptr);
+    if (!list.ok()) return ErrorResponse(list.status());
+    mu::data s;
+    s.set("code", c.code);
+    s.set("name", c.name);
+    mu::list col_items;
+    for (const auto& a : *list) col_items.push_back(ArticleItem(a));
+    s.set("items", col_items);
+    sections.push_back(s);
+  }
+  p.data.set("sections", sections);
+  Response r = Render(req, app, std::move(p));
+  if (r.status == 200) app.CachePage(key, r);
+  return r;
+}
+
+// Paging links for a list; `base` already carries any other parameters.
+void SetPaging(mu::data& d, const std::string& base, int page, std::int64_t total) {
+  const int pages = std::max<int>(1, static_cast<int>((total + kPageSize - 1) / kPageSize));
+  const char* sep = base.find('?') == std::string::npos ? "?" : "&";
+  d.set("page", std::to_string(page));
+  d.set("pages", std::to_string(pages));
+  d.set("total", std::to_string(total));
+  if (page > 1) d.set("prev", base + sep + "page=" + std::to_string(page - 1));
+  if (page < pages) d.set("next", base + sep + "page=" + std::to_string(page + 1));
+}
+
+Response ColumnPage(const Request& req, App& app) {
+  const std::string code = req.params.at("code");
+  const auto* column = portal::FindColumn(code);
+  if (!column && code != "latest") return NotFoundPage(req, app);
+  auto page = IntParam(req, "page", 1, 1, 100000);
+  if (!page.ok()) return NotFoundPage(req, app);
+  storage::ArticleFilter f;
+  f.now = NowMillis();
+  f.column_code = column ? code : "";
+  f.offset = (*page - 1) * kPageSize;
+  f.limit = kPageSize;
+  std::int64_t total = 0;
+  auto list = app.store().ListArticles(f, &total);
+  if (!list.ok()) return ErrorResponse(list.status());
+  Page p;
+  p.title = column ? column->name : "最新动态";
+  p.template_name = "column";
+  p.current_column = column ? code : "";
+  p.data.set("column_name", p.title);
+  if (column) {
+    p.data.set("description", column->description);
+    p.feed = "/feed/" + code + ".xml";
+    p.feed_title = std::string(column->name) + "（RSS）";
+    p.data.set("feed", p.feed);
+  }
+  mu::list items;
+  for (const auto& a : *list) {
+    mu::data item = ArticleItem(a);
+    if (!column) item.set("column_tag", item.get("column_name")->string_value());
+    items.push_back(item);
+  }
+  p.data.set("items", items);
+  SetPaging(p.data, "/column/" + code, *page, total);
+  return Render(req, app, std::move(p));
+}
+
+std::string HumanSize(std::int64_t bytes) {
+  char buf[32];
+  if (bytes >= 1024 * 1024)
+    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / (1024 * 1024));
+  else
+    std::snprintf(buf, sizeof buf, "%.0f KB", std::max(1.0, static_cast<double>(bytes) / 1024));
+  return buf;
+}
+
+Response ArticlePage(const Request& req, App& app) {
+  portal::Articles articles(app.store());
+  auto a = articles.Published(req.params.at("uid"), NowMillis());
+  if (!a.ok()) return NotFoundPage(req, app);
+  (void)app.store().CountArticleView(a->id);
+  auto site = portal::LoadSettings(app.store());
+  if (!site.ok()) return ErrorResponse(site.status());
+  const auto* column = portal::FindColumn(a->column_code);
+  Page p;
+  p.title = a->title;
+  p.template_name = "article";
+  p.current_column = a->column_code;
+  mu::data& d = p.data;
+  d.set("title", a->title);
+  d.set("column", a->column_code);
+  d.set("column_name", column ? column->name : "");
+  d.set("date", Date10(a->publish_at));
+  d.set("datetime", DateTime16(a->publish_at));
+  if (!a->source.empty()) d.set("source", a->source);
+  if (!a->author.empty()) d.set("author", a->author);
+  if (!a->editor.empty()) d.set("editor", a->editor);
+  d.set("views", std::to_string(a->views + 1));
+  d.set("body", portal::MarkdownToHtml(a->body_md));
+  const std::string path = "/article/" + a->uid;
+  d.set("path", path);
+  d.set("url", BaseUrl(req, *site) + path);
+  auto files = app.store().ListAttachments(a->id);
+  if (files.ok() && !files->empty()) {
+    mu::list l;
+    for (const auto& f : *files)
+      l.push_back(mu::object{{"uid", f.uid}, {"name", f.name}, {"size", HumanSize(f.size)}});
+    d.set("attachments", l);
+    d.set("has_attachments", true);
+  }
+  return Render(req, app, std::move(p));
+}
+
+Response SearchPage(const Request& req, App& app) {
+  const std::string typed = req.Query("q").value_or("");
+  auto page = IntParam(req, "page", 1, 1, 100000);
+  Page p;
+  p.title = "站内搜索";
+  p.template_name = "search";
+  p.data.set("q", typed);
+  const std::string query = portal::SearchQuery(typed.substr(0, 150));
+  if (typed.empty()) {
+    p.data.set("hint", "请输入要查找的词语，例如“疫苗”或“健康教育”。");
+  } else if (query.empty()) {
+    p.data.set("hint", "请输入汉字、字母或数字。");
+  } else {
+    storage::ArticleFilter f;
+    f.now = NowMillis();
+    f.search = query;
+    f.offset = ((page.ok() ? *page : 1) - 1) * kPageSize;
+    f.limit = kPageSize;
+    std::int64_t total = 0;
+    auto list = app.store().ListArticles(f, &total);
+    if (!list.ok()) return ErrorResponse(list.status());
+    p.data.set("searched", true);
+    p.data.set("total", std::to_string(total));
+    mu::list items;
+    for (const auto& a : *list) {
+      mu::data item = ArticleItem(a);
+      item.set("summary", portal::Utf8Prefix(portal::MarkdownToText(a.body_md), 80));
+      items.push_back(item);
+    }
+    p.data.set("items", items);
+    SetPaging(p.data, "/search?q=" + EncodeParam(typed), page.ok() ? *page : 1, total);
+  }
+  return Render(req, app, std::move(p));
+}
+
+constexpr const char* kRss = R"(<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0">
+<channel>
+<title>{{site}} - {{column}}</title>
+<link>{{base}}/column/{{code}}</link>
+<description>{{description}}</description>
+<language>zh-cn</language>
+{{#items}}<item>
+<title>{{title}}</title>
+<link>{{base}}/article/{{id}}</link>
+<guid isPermaLink="true">{{base}}/article/{{id}}</guid>
+<pubDate>{{date}}</pubDate>
+<description>{{summary}}</description>
+</item>
+{{/items}}</channel>
+</rss>
+)";
+
+std::string Rfc822(std::int64_t millis) {
+  std::time_t t = static_cast<std::time_t>(millis / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+Response Feed(const Request& req, App& app) {
+  std::string file = req.params.at("file");
+  if (!file.ends_with(".xml")) return NotFoundPage(req, app);
+  const std::string code = file.substr(0, file.size() - 4);
+  const auto* column = portal::FindColumn(code);
+  if (!column) return NotFoundPage(req, app);
+  auto site = portal::LoadSettings(app.store());
+  if (!site.ok()) return ErrorResponse(site.status());
+  storage::ArticleFilter f;
+  f.now = NowMillis();
+  f.column_code = code;
+  f.limit = 30;
+  auto list = app.store().ListArticles(f, nullptr);
+  if (!list.ok()) return ErrorResponse(list.status());
+  mu::data d;
+  d.set("site", site->at("site_name"));
+  d.set("column", column->name);
+  d.set("code", code);
+  d.set("description", column->description);
+  d.set("base", BaseUrl(req, *site));
+  mu::list items;
+  for (const auto& a : *list)
+    items.push_back(mu::object{
+        {"title", a.title},
+        {"id", a.uid},
+        {"date", Rfc822(a.publish_at)},
+        {"summary", portal::Utf8Prefix(portal::MarkdownToText(a.body_md), 120)}});
+  d.set("items", items);
+  Response r;
+  r.content_type = "application/rss+xml; charset=utf-8";
+  r.body = mu::mustache(kRss).render(d);
+  return r;
+}
+
+Response Sitemap(const Request& req, App& app) {
+  auto site = portal::LoadSettings(app.store());
+  if (!site.ok()) return ErrorResponse(site.status());
+  const std::string base = BaseUrl(req, *site);
+  storage::ArticleFilter f;
+  f.now = NowMillis();
+  f.limit = 50000;
+  auto list = app.store().ListArticles(f, nullptr);
+  if (!list.ok()) return ErrorResponse(list.status());
+  mu::list urls;
+  urls.push_back(mu::object{{"loc", base + "/"}});
+  for (const auto& c : portal::Columns()) urls.push_back(mu::object{{"loc", base + "/column/" + c.code}});
+  for (const auto& a : *list)
+    urls.push_back(mu::object{{"loc", base + "/article/" + a.uid}, {"lastmod", Date10(a.updated)}});
+  mu::data d;
+  d.set("urls", urls);
+  Response r;
+  r.content_type = "application/xml; charset=utf-8";
+  r.body = mu::mustache(
+               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n"
+               "{{#urls}}<url><loc>{{loc}}</loc>{{#lastmod}}<lastmod>{{lastmod}}</lastmod>"
+               "{{/lastmod}}</url>\n{{/urls}}</urlset>\n")
+               .render(d);
+  return r;
+}
+
+Response Qr(const Request& req, App& app) {
+  const std::string path = req.Query("path").value_or("/");
+  if (path.empty() || path[0] != '/' || path.starts_with("//") || path.size() > 300)
+    return ErrorResponse(409, "must be a path on this site, such as /article/…", "path");
+  auto site = portal::LoadSettings(app.store());
+  if (!site.ok()) return ErrorResponse(site.status());
+  auto svg = portal::QrSvg(BaseUrl(req, *site) + path);
+  if (!svg.ok()) return ErrorResponse(svg.status());
+  Response r;
+  r.content_type = "image/svg+xml";
+  r.body = std::move(*svg);
+  r.headers.push_back({"Cache-Control", "public, max-age=86400"});
+  return r;
+}
+
+// Reader settings as plain links: set a cookie, go back where the reader was.
+Response Prefs(const Request& req, App&) {
+  Response r;
+  r.status = 303;
+  r.content_type = "text/plain; charset=utf-8";
+  std::string back = req.Query("back").value_or("/");
+  if (back.empty() || back[0] != '/' || back.starts_with("//") || back.find('\\') != std::string::npos ||
+      back.find_first_of("\r\n") != std::string::npos)
+    back = "/";
+  const std::string attrs = "; Path=/; Max-Age=31536000; SameSite=Lax";
+  if (auto e = req.Query("elder"))
+    r.headers.push_back({"Set-Cookie", std::string("wj_elder=") + (*e == "1" ? "1" : "0") + attrs});
+  if (auto f = req.Query("font"); f && (*f == "l" || *f == "m" || *f == "s"))
+    r.headers.push_back({"Set-Cookie", "wj_font=" + *f + attrs});
+  if (auto s = req.Query("script"))
+    r.headers.push_back({"Set-Cookie", std::string("wj_script=") + (*s == "hant" ? "hant" : "hans") + attrs});
+  r.headers.push_back({"Location", back});
+  r.body = "见 " + back;
+  return r;
+}
+
+Response File(const Request& req, App& app) {
+  auto f = app.store().FindAttachment(req.params.at("uid"));
+  if (!f.ok()) return ErrorResponse(f.status());
+  if (!*f || (*f)->name != req.params.at("name")) return NotFoundPage(req, app);
+  // Attachment addresses carry a random uid: only those given the link (the article's readers,
+  // or the editor) can reach the file.
+  Response r;
+  r.content_type = (*f)->content_type;
+  r.body = std::move((*f)->bytes);
+  const bool inline_ok = r.content_type.starts_with("image/") || r.content_type == "application/pdf";
+  r.headers.push_back({"Content-Disposition", inline_ok ? "inline" : "attachment"});
+  r.headers.push_back({"Cache-Control", "public, max-age=86400"});
+  r.headers.push_back({"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"});
+  return r;
+}
+
+Response Static(const Request& req, App& app) {
+  auto web = app.web();
+  if (!web) return ErrorResponse(404, "no such file");
+  return ServeStatic(*web, req, req.params.at("name"));
+}
+
+}  // namespace
+
+Response PortalNotFound(const Request& req, App& app) { return NotFoundPage(req, app); }
+
+std::vector<Route> PortalRoutes() {
+  return {
+      {"GET", "/", Home, Public()},
+      {"GET", "/column/{code}", ColumnPage, Public()},
+      {"GET", "/article/{uid}", ArticlePage, Public()},
+      {"GET", "/search", SearchPage, Public()},
+      {"GET", "/feed/{file}", Feed, Public()},
+      {"GET", "/sitemap.xml", Sitemap, Public()},
+      {"GET", "/qr.svg", Qr, Public()},
+      {"GET", "/prefs", Prefs, Public()},
+      {"GET", "/files/{uid}/{name}", File, Public()},
+      {"GET", "/static/{name}", Static, Public()},
+  };
+}
+
+}  // namespace weijian::http

@@ -1,0 +1,240 @@
+#include "portal/site.h"
+
+#include "core/date.h"
+#include "core/uid.h"
+#include "portal/text.h"
+
+namespace weijian::portal {
+
+using nlohmann::json;
+
+const std::vector<Column>& Columns() {
+  static const std::vector<Column> columns = {
+      {"tzgg", "通知公告", "委机关发布的通知、公告和公示"},
+      {"gzdt", "工作动态", "全市卫生健康系统的工作进展"},
+      {"sjfb", "数据发布", "由业务数据直接生成的统计数据"},
+      {"wsjkxx", "卫生健康信息", "定期编印的卫生健康信息简报"},
+  };
+  return columns;
+}
+
+const Column* FindColumn(const std::string& code) {
+  for (const auto& c : Columns())
+    if (code == c.code) return &c;
+  return nullptr;
+}
+
+const std::vector<SettingField>& SettingFields() {
+  static const std::vector<SettingField> fields = {
+      {"site_name", "网站名称"},      {"host_org", "主办单位"},     {"operator", "承办单位"},
+      {"site_code", "网站标识码"},    {"icp", "ICP备案号"},         {"police_record", "公安备案号"},
+      {"contact", "联系电话"},        {"address", "地址"},          {"base_url", "网站地址"},
+  };
+  return fields;
+}
+
+Result<std::map<std::string, std::string>> LoadSettings(storage::Store& store) {
+  std::map<std::string, std::string> s = {
+      {"site_name", "卫生健康委员会"}, {"host_org", ""}, {"operator", ""},
+      {"site_code", ""},               {"icp", ""},      {"police_record", ""},
+      {"contact", ""},                 {"address", ""},  {"base_url", ""}};
+  WJ_ASSIGN_OR_RETURN(auto stored, store.LoadSiteSettings());
+  for (auto& [k, v] : stored) s[k] = v;
+  return s;
+}
+
+Status SaveSettings(storage::Store& store, const json& body) {
+  if (!body.is_object()) return InvalidArgument("send an object of settings", "body");
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : body.items()) {
+    bool known = false;
+    for (const auto& f : SettingFields()) known = known || k == f.key;
+    if (!known) return InvalidArgument("is not a site setting", k);
+    if (!v.is_string()) return InvalidArgument("must be text", k);
+    const std::string s = v.get<std::string>();
+    if (s.size() > 600 || s.find_first_of("\r\n") != std::string::npos)
+      return InvalidArgument("must be one line of at most 200 characters", k);
+    out[k] = s;
+  }
+  return store.SaveSiteSettings(out);
+}
+
+Result<ArticleInput> ArticleInputFromJson(const json& body) {
+  if (!body.is_object()) return InvalidArgument("send the article as a JSON object", "body");
+  ArticleInput in;
+  auto field = [&](const char* name, std::optional<std::string>& out) -> Status {
+    if (!body.contains(name)) return Status::Ok();
+    if (!body[name].is_string()) return InvalidArgument("must be text", name);
+    out = body[name].get<std::string>();
+    return Status::Ok();
+  };
+  WJ_RETURN_IF_ERROR(field("column", in.column));
+  WJ_RETURN_IF_ERROR(field("title", in.title));
+  WJ_RETURN_IF_ERROR(field("body", in.body));
+  WJ_RETURN_IF_ERROR(field("source", in.source));
+  WJ_RETURN_IF_ERROR(field("author", in.author));
+  WJ_RETURN_IF_ERROR(field("editor", in.editor));
+  return in;
+}
+
+namespace {
+void Apply(storage::ArticleRecord& a, const ArticleInput& in) {
+  if (in.column) a.column_code = *in.column;
+  if (in.title) a.title = *in.title;
+  if (in.body) a.body_md = *in.body;
+  if (in.source) a.source = *in.source;
+  if (in.author) a.author = *in.author;
+  if (in.editor) a.editor = *in.editor;
+}
+}  // namespace
+
+Status Articles::Validate(const storage::ArticleRecord& a) const {
+  if (!FindColumn(a.column_code))
+    return InvalidArgument("\"" + a.column_code + "\" is not a column (tzgg, gzdt, sjfb, wsjkxx)",
+                           "column");
+  if (a.title.empty()) return InvalidArgument("is required", "title");
+  if (a.title.size() > 600) return InvalidArgument("is longer than 200 characters", "title");
+  if (a.body_md.size() > 2 * 1024 * 1024) return InvalidArgument("is larger than 2 MB", "body");
+  for (const std::string* s : {&a.source, &a.author, &a.editor})
+    if (s->size() > 300) return InvalidArgument("is longer than 100 characters", "source");
+  return Status::Ok();
+}
+
+Result<std::int64_t> Articles::Save(storage::ArticleRecord& a,
+                                    const storage::ArticleVersionRecord* v) {
+  // The index holds what the public can find: the published text, else the draft's (which
+  // listings filter out anyway).
+  a.search_title = SearchTokens(v ? v->title : a.title);
+  a.search_body = SearchTokens(MarkdownToText(v ? v->body_md : a.body_md));
+  return store_.SaveArticle(a, v);
+}
+
+Result<storage::ArticleRecord> Articles::Create(const ArticleInput& in, const std::string& user,
+                                                std::int64_t now) {
+  storage::ArticleRecord a;
+  a.uid = RandomUid();
+  Apply(a, in);
+  a.created = a.updated = now;
+  a.updated_by = user;
+  WJ_RETURN_IF_ERROR(Validate(a));
+  WJ_ASSIGN_OR_RETURN(a.id, Save(a, nullptr));
+  return a;
+}
+
+Result<storage::ArticleRecord> Articles::Get(const std::string& uid) {
+  WJ_ASSIGN_OR_RETURN(auto a, store_.FindArticle(uid));
+  if (!a) return NotFound("no article " + uid);
+  return *a;
+}
+
+Result<storage::ArticleRecord> Articles::Update(const std::string& uid, const ArticleInput& in,
+                                                const std::string& user, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(auto a, Get(uid));
+  Apply(a, in);
+  a.updated = now;
+  a.updated_by = user;
+  WJ_RETURN_IF_ERROR(Validate(a));
+  // A published article's index keeps its published text.
+  if (a.version > 0) {
+    WJ_ASSIGN_OR_RETURN(auto versions, store_.ListArticleVersions(a.id));
+    const auto& last = versions.back();
+    a.search_title = SearchTokens(last.title);
+    a.search_body = SearchTokens(MarkdownToText(last.body_md));
+    WJ_RETURN_IF_ERROR(store_.SaveArticle(a, nullptr).status());
+    return a;
+  }
+  WJ_RETURN_IF_ERROR(Save(a, nullptr).status());
+  return a;
+}
+
+Result<storage::ArticleRecord> Articles::Publish(const std::string& uid, std::int64_t publish_at,
+                                                 const std::string& user, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(auto a, Get(uid));
+  WJ_RETURN_IF_ERROR(Validate(a));
+  storage::ArticleVersionRecord v{a.id, a.version + 1, a.title, a.body_md, now, user};
+  a.version = v.version;
+  a.status = "published";
+  // A re-publication keeps the original date unless a new one is given.
+  a.publish_at = publish_at > 0 ? publish_at : (a.publish_at > 0 ? a.publish_at : now);
+  a.updated = now;
+  a.updated_by = user;
+  WJ_RETURN_IF_ERROR(Save(a, &v).status());
+  return a;
+}
+
+Result<storage::ArticleRecord> Articles::Withdraw(const std::string& uid, const std::string& user,
+                                                  std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(auto a, Get(uid));
+  a.status = "draft";
+  a.updated = now;
+  a.updated_by = user;
+  WJ_RETURN_IF_ERROR(Save(a, nullptr).status());
+  return a;
+}
+
+Result<storage::ArticleRecord> Articles::Published(const std::string& uid, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(auto found, store_.FindArticle(uid));
+  if (!found || found->status != "published" || found->publish_at > now || found->version == 0)
+    return NotFound("no published article " + uid);
+  WJ_ASSIGN_OR_RETURN(auto versions, store_.ListArticleVersions(found->id));
+  if (versions.empty()) return NotFound("no published article " + uid);
+  found->title = versions.back().title;
+  found->body_md = versions.back().body_md;
+  return *found;
+}
+
+json ArticleJson(const storage::ArticleRecord& a, bool with_body) {
+  json j = {{"id", a.uid},
+            {"column", a.column_code},
+            {"title", a.title},
+            {"source", a.source},
+            {"author", a.author},
+            {"editor", a.editor},
+            {"status", a.status},
+            {"publishAt", a.publish_at ? FormatTimestamp(a.publish_at) : ""},
+            {"scheduled", a.status == "published" && a.publish_at > NowMillis()},
+            {"created", FormatTimestamp(a.created)},
+            {"lastUpdated", FormatTimestamp(a.updated)},
+            {"lastUpdatedBy", a.updated_by},
+            {"views", a.views},
+            {"version", a.version}};
+  if (with_body) j["body"] = a.body_md;
+  return j;
+}
+
+Result<std::string> CheckAttachment(const std::string& name, std::string_view b) {
+  if (b.empty()) return InvalidArgument("is empty", "file");
+  if (b.size() > kMaxAttachmentBytes) return InvalidArgument("is larger than 10 MB", "file");
+  auto dot = name.rfind('.');
+  std::string ext = dot == std::string::npos ? "" : name.substr(dot + 1);
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto starts = [&](std::string_view magic) { return b.substr(0, magic.size()) == magic; };
+  struct Kind {
+    const char* ext;
+    const char* type;
+    bool ok;
+  };
+  const Kind kinds[] = {
+      {"png", "image/png", starts("\x89PNG\r\n\x1a\n")},
+      {"jpg", "image/jpeg", starts("\xff\xd8\xff")},
+      {"jpeg", "image/jpeg", starts("\xff\xd8\xff")},
+      {"gif", "image/gif", starts("GIF87a") || starts("GIF89a")},
+      {"webp", "image/webp", starts("RIFF") && b.size() > 12 && b.substr(8, 4) == "WEBP"},
+      {"pdf", "application/pdf", starts("%PDF-")},
+      {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+       starts("PK\x03\x04")},
+      {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+       starts("PK\x03\x04")},
+  };
+  for (const auto& k : kinds)
+    if (ext == k.ext) {
+      if (!k.ok)
+        return InvalidArgument("does not look like a ." + ext + " file; its content differs",
+                               "file");
+      return std::string(k.type);
+    }
+  return InvalidArgument(
+      "type ." + ext + " is not accepted (png, jpg, gif, webp, pdf, docx, xlsx)", "file");
+}
+
+}  // namespace weijian::portal

