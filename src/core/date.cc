@@ -65,7 +65,8 @@ std::string FormatTimestamp(std::int64_t unix_millis) {
 
 Result<std::int64_t> ParseTimestamp(std::string_view t) {
   if (t.size() < 16 || (t[10] != 'T' && t[10] != ' ') || t[13] != ':')
-    return InvalidArgument("\"" + std::string(t) + "\" is not a date and time like 2024-07-31T08:00");
+    return InvalidArgument("\"" + std::string(t) +
+                           "\" is not a date and time like 2024-07-31T08:00");
   WJ_ASSIGN_OR_RETURN(Date d, ParseIsoDate(t.substr(0, 10)));
   auto two = [&](std::size_t at) -> int {
     if (at + 2 > t.size() || !std::isdigit(static_cast<unsigned char>(t[at])) ||

@@ -9,8 +9,8 @@
 namespace weijian::http {
 
 namespace {
-using nlohmann::json;
 using auth::Authority;
+using nlohmann::json;
 
 Response ListArticles(const Request& req, App& app) {
   storage::ArticleFilter f;
@@ -27,8 +27,8 @@ Response ListArticles(const Request& req, App& app) {
   if (!list.ok()) return ErrorResponse(list.status());
   json items = json::array();
   for (const auto& a : *list) items.push_back(portal::ArticleJson(a, false));
-  return JsonResponse({{"pager", {{"page", *page}, {"pageSize", *size}, {"total", total}}},
-                       {"articles", items}});
+  return JsonResponse(
+      {{"pager", {{"page", *page}, {"pageSize", *size}, {"total", total}}}, {"articles", items}});
 }
 
 Response GetArticle(const Request& req, App& app) {
@@ -79,8 +79,7 @@ Response PublishArticle(const Request& req, App& app) {
   if (auto when = req.Query("publishAt"); when && !when->empty()) {
     auto parsed = ParseTimestamp(*when);
     if (!parsed.ok())
-      return ErrorResponse(409, "must be a date and time such as 2024-08-01T08:00:00",
-                           "publishAt");
+      return ErrorResponse(409, "must be a date and time such as 2024-08-01T08:00:00", "publishAt");
     at = *parsed;
   }
   portal::Articles articles(app.store());
@@ -174,8 +173,8 @@ Response PutSettings(const Request& req, App& app) {
   if (Status s = portal::SaveSettings(app.store(), *body); !s.ok())
     return ErrorResponse(409, s.message(), s.field());
   app.ContentChanged();
-  (void)app.auth().Audit("SITE_SETTINGS", Caller(req).name(), std::nullopt, "site",
-                         body->dump(), req.remote_address);
+  (void)app.auth().Audit("SITE_SETTINGS", Caller(req).name(), std::nullopt, "site", body->dump(),
+                         req.remote_address);
   return GetSettings(req, app);
 }
 

@@ -181,7 +181,8 @@ Response NotFoundPage(const Request& req, App& app) {
   p.status = 404;
   p.data.set("path", req.path);
   mu::list columns;
-  for (const auto& c : portal::Columns()) columns.push_back(mu::object{{"code", c.code}, {"name", c.name}});
+  for (const auto& c : portal::Columns())
+    columns.push_back(mu::object{{"code", c.code}, {"name", c.name}});
   p.data.set("columns", columns);
   return Render(req, app, std::move(p));
 }
@@ -401,11 +402,11 @@ Response Feed(const Request& req, App& app) {
   d.set("base", BaseUrl(req, *site));
   mu::list items;
   for (const auto& a : *list)
-    items.push_back(mu::object{
-        {"title", a.title},
-        {"id", a.uid},
-        {"date", Rfc822(a.publish_at)},
-        {"summary", portal::Utf8Prefix(portal::MarkdownToText(a.body_md), 120)}});
+    items.push_back(
+        mu::object{{"title", a.title},
+                   {"id", a.uid},
+                   {"date", Rfc822(a.publish_at)},
+                   {"summary", portal::Utf8Prefix(portal::MarkdownToText(a.body_md), 120)}});
   d.set("items", items);
   Response r;
   r.content_type = "application/rss+xml; charset=utf-8";
@@ -424,7 +425,8 @@ Response Sitemap(const Request& req, App& app) {
   if (!list.ok()) return ErrorResponse(list.status());
   mu::list urls;
   urls.push_back(mu::object{{"loc", base + "/"}});
-  for (const auto& c : portal::Columns()) urls.push_back(mu::object{{"loc", base + "/column/" + c.code}});
+  for (const auto& c : portal::Columns())
+    urls.push_back(mu::object{{"loc", base + "/column/" + c.code}});
   for (const auto& a : *list)
     urls.push_back(mu::object{{"loc", base + "/article/" + a.uid}, {"lastmod", Date10(a.updated)}});
   mu::data d;
@@ -461,8 +463,8 @@ Response Prefs(const Request& req, App&) {
   r.status = 303;
   r.content_type = "text/plain; charset=utf-8";
   std::string back = req.Query("back").value_or("/");
-  if (back.empty() || back[0] != '/' || back.starts_with("//") || back.find('\\') != std::string::npos ||
-      back.find_first_of("\r\n") != std::string::npos)
+  if (back.empty() || back[0] != '/' || back.starts_with("//") ||
+      back.find('\\') != std::string::npos || back.find_first_of("\r\n") != std::string::npos)
     back = "/";
   const std::string attrs = "; Path=/; Max-Age=31536000; SameSite=Lax";
   if (auto e = req.Query("elder"))
@@ -470,7 +472,8 @@ Response Prefs(const Request& req, App&) {
   if (auto f = req.Query("font"); f && (*f == "l" || *f == "m" || *f == "s"))
     r.headers.push_back({"Set-Cookie", "wj_font=" + *f + attrs});
   if (auto s = req.Query("script"))
-    r.headers.push_back({"Set-Cookie", std::string("wj_script=") + (*s == "hant" ? "hant" : "hans") + attrs});
+    r.headers.push_back(
+        {"Set-Cookie", std::string("wj_script=") + (*s == "hant" ? "hant" : "hans") + attrs});
   r.headers.push_back({"Location", back});
   r.body = "见 " + back;
   return r;
@@ -485,7 +488,8 @@ Response File(const Request& req, App& app) {
   Response r;
   r.content_type = (*f)->content_type;
   r.body = std::move((*f)->bytes);
-  const bool inline_ok = r.content_type.starts_with("image/") || r.content_type == "application/pdf";
+  const bool inline_ok =
+      r.content_type.starts_with("image/") || r.content_type == "application/pdf";
   r.headers.push_back({"Content-Disposition", inline_ok ? "inline" : "attachment"});
   r.headers.push_back({"Cache-Control", "public, max-age=86400"});
   r.headers.push_back({"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"});

@@ -27,8 +27,8 @@ struct WorkbenchPage {
 };
 const std::vector<WorkbenchPage>& Pages() {
   static const std::vector<WorkbenchPage> pages = {
-      {"", "dashboard", "工作台", false},     {"entry", "entry", "数据填报", false},
-      {"pivot", "pivot", "数据透视", false},  {"import", "import", "数据导入", false},
+      {"", "dashboard", "工作台", false},         {"entry", "entry", "数据填报", false},
+      {"pivot", "pivot", "数据透视", false},      {"import", "import", "数据导入", false},
       {"articles", "articles", "文章管理", true}, {"settings", "settings", "网站设置", true},
   };
   return pages;
@@ -57,8 +57,7 @@ Response Shell(const Request& req, App& app, const std::string& page_name,
     d.set("csrf", who.csrf_token);
     mu::list nav;
     for (const auto& p : Pages()) {
-      if (p.editors_only && !who.Has(auth::Authority::kPortalWrite) && !who.IsSuperuser())
-        continue;
+      if (p.editors_only && !who.Has(auth::Authority::kPortalWrite) && !who.IsSuperuser()) continue;
       mu::data item;
       item.set("href", std::string("/admin") + (*p.path ? "/" : "") + p.path);
       item.set("name", p.title);
@@ -83,8 +82,9 @@ Response Page(const Request& req, App& app) {
   std::string path = req.params.count("page") ? req.params.at("page") : "";
   for (const auto& p : Pages())
     if (path == p.path) {
-      if (!req.principal) return Redirect("/admin/login?next=" + std::string("/admin") +
-                                          (path.empty() ? "" : "/" + path));
+      if (!req.principal)
+        return Redirect("/admin/login?next=" + std::string("/admin") +
+                        (path.empty() ? "" : "/" + path));
       return Shell(req, app, p.name, p.title);
     }
   return PortalNotFound(req, app);
@@ -138,9 +138,14 @@ Response AnalyticsXlsx(const Request& req, App& app) {
   const json& items = (*result)["metaData"]["items"];
   for (std::size_t c = 0; c < headers.size(); ++c) {
     std::string h = headers[c]["name"];
-    const char* label = h == "dx" ? "数据" : h == "pe" ? "期间" : h == "ou" ? "组织机构"
-                        : h == "value" ? "数值" : h == "numerator" ? "分子"
-                        : h == "denominator" ? "分母" : h == "factor" ? "系数" : h.c_str();
+    const char* label = h == "dx"            ? "数据"
+                        : h == "pe"          ? "期间"
+                        : h == "ou"          ? "组织机构"
+                        : h == "value"       ? "数值"
+                        : h == "numerator"   ? "分子"
+                        : h == "denominator" ? "分母"
+                        : h == "factor"      ? "系数"
+                                             : h.c_str();
     worksheet_write_string(ws, 0, static_cast<lxw_col_t>(c), label, bold);
   }
   lxw_row_t r = 1;

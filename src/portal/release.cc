@@ -45,10 +45,10 @@ Result<ArticleInput> BuildDataRelease(const Program& p, const analytics::Engine&
   for (const std::string& ou :
        {root->uid + ";LEVEL-" + std::to_string(root->level + 1), root->uid}) {
     analytics::QueryParams q;
-    for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-             {"dimension", "dx:" + dx_list},
-             {"dimension", "ou:" + ou},
-             {"filter", "pe:" + std::to_string(year)}})
+    for (const auto& [k, v] :
+         std::vector<std::pair<std::string, std::string>>{{"dimension", "dx:" + dx_list},
+                                                          {"dimension", "ou:" + ou},
+                                                          {"filter", "pe:" + std::to_string(year)}})
       WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, v));
     WJ_ASSIGN_OR_RETURN(json r, analytics::RunQuery(q, engine, analytics::QueryScope{}));
     for (const auto& row : r["rows"])

@@ -26,18 +26,23 @@ const Column* FindColumn(const std::string& code) {
 
 const std::vector<SettingField>& SettingFields() {
   static const std::vector<SettingField> fields = {
-      {"site_name", "网站名称"},      {"host_org", "主办单位"},     {"operator", "承办单位"},
-      {"site_code", "网站标识码"},    {"icp", "ICP备案号"},         {"police_record", "公安备案号"},
-      {"contact", "联系电话"},        {"address", "地址"},          {"base_url", "网站地址"},
+      {"site_name", "网站名称"},   {"host_org", "主办单位"}, {"operator", "承办单位"},
+      {"site_code", "网站标识码"}, {"icp", "ICP备案号"},     {"police_record", "公安备案号"},
+      {"contact", "联系电话"},     {"address", "地址"},      {"base_url", "网站地址"},
   };
   return fields;
 }
 
 Result<std::map<std::string, std::string>> LoadSettings(storage::Store& store) {
-  std::map<std::string, std::string> s = {
-      {"site_name", "卫生健康委员会"}, {"host_org", ""}, {"operator", ""},
-      {"site_code", ""},               {"icp", ""},      {"police_record", ""},
-      {"contact", ""},                 {"address", ""},  {"base_url", ""}};
+  std::map<std::string, std::string> s = {{"site_name", "卫生健康委员会"},
+                                          {"host_org", ""},
+                                          {"operator", ""},
+                                          {"site_code", ""},
+                                          {"icp", ""},
+                                          {"police_record", ""},
+                                          {"contact", ""},
+                                          {"address", ""},
+                                          {"base_url", ""}};
   WJ_ASSIGN_OR_RETURN(auto stored, store.LoadSiteSettings());
   for (auto& [k, v] : stored) s[k] = v;
   return s;
@@ -233,8 +238,8 @@ Result<std::string> CheckAttachment(const std::string& name, std::string_view b)
                                "file");
       return std::string(k.type);
     }
-  return InvalidArgument(
-      "type ." + ext + " is not accepted (png, jpg, gif, webp, pdf, docx, xlsx)", "file");
+  return InvalidArgument("type ." + ext + " is not accepted (png, jpg, gif, webp, pdf, docx, xlsx)",
+                         "file");
 }
 
 }  // namespace weijian::portal

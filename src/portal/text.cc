@@ -92,8 +92,9 @@ std::string Render(std::string_view markdown, bool html) {
       cmark_parser_attach_syntax_extension(parser, ext);
   cmark_parser_feed(parser, markdown.data(), markdown.size());
   cmark_node* doc = cmark_parser_finish(parser);
-  char* out = html ? cmark_render_html(doc, CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(parser))
-                   : cmark_render_plaintext(doc, CMARK_OPT_DEFAULT, 0);
+  char* out =
+      html ? cmark_render_html(doc, CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(parser))
+           : cmark_render_plaintext(doc, CMARK_OPT_DEFAULT, 0);
   std::string result(out ? out : "");
   free(out);
   cmark_node_free(doc);
@@ -139,8 +140,8 @@ Result<std::string> ToTraditional(std::string_view simplified) {
     try {
       converter = std::make_unique<opencc::SimpleConverter>("s2t.json");
     } catch (const std::exception& e) {
-      load_error = std::string("OpenCC s2t.json cannot be loaded (install opencc's data): ") +
-                   e.what();
+      load_error =
+          std::string("OpenCC s2t.json cannot be loaded (install opencc's data): ") + e.what();
     }
   }
   if (!converter) return Unavailable(load_error);

@@ -207,7 +207,7 @@ struct ArticleRecord {
   std::string body_md;
   std::string source, author, editor;
   std::string status = "draft";  // draft, published
-  std::int64_t publish_at = 0;    // ms; in the future: scheduled
+  std::int64_t publish_at = 0;   // ms; in the future: scheduled
   std::int64_t created = 0, updated = 0;
   std::string updated_by;
   std::int64_t views = 0;
@@ -225,10 +225,10 @@ struct ArticleVersionRecord {
 };
 
 struct ArticleFilter {
-  std::string column_code;      // empty: every column
-  bool published_only = true;   // and publish_at <= now
+  std::string column_code;     // empty: every column
+  bool published_only = true;  // and publish_at <= now
   std::int64_t now = 0;
-  std::string search;           // an FTS5 query over article_fts; empty: none
+  std::string search;  // an FTS5 query over article_fts; empty: none
   int offset = 0, limit = 20;
 };
 

@@ -144,7 +144,8 @@ class Store {
   // Newest first; `total` gets the number of matches before paging.
   virtual Result<std::vector<ArticleRecord>> ListArticles(const ArticleFilter& filter,
                                                           std::int64_t* total) = 0;
-  virtual Result<std::vector<ArticleVersionRecord>> ListArticleVersions(std::int64_t article_id) = 0;
+  virtual Result<std::vector<ArticleVersionRecord>> ListArticleVersions(
+      std::int64_t article_id) = 0;
   virtual Status CountArticleView(std::int64_t article_id) = 0;
   virtual Result<std::int64_t> SaveAttachment(const AttachmentRecord& attachment) = 0;
   virtual Result<std::optional<AttachmentRecord>> FindAttachment(const std::string& uid) = 0;

@@ -32,6 +32,9 @@ void Env::SetUp() {
     ASSERT_TRUE(token.ok());
     tokens[t.name] = token->token;
   }
+  auto web = LoadWebAssets(WEIJIAN_WEB_DIR);
+  ASSERT_TRUE(web.ok()) << web.status().ToString();
+  app->set_web(*web);
   ServerOptions options;
   options.port = 0;
   options.threads = 2;

@@ -11,6 +11,7 @@
 
 #ifdef WEIJIAN_WITH_DEMO
 #include "cli/demo_content.h"
+#include "cli/demo_portal.h"
 #endif
 
 namespace weijian::testing {
@@ -46,6 +47,8 @@ std::unique_ptr<storage::Store> MakeOrdosStore(const std::string& path, bool dem
   if (demo) {
     auto d = cli::BuildDemo(**store);
     EXPECT_TRUE(d.ok()) << d.status().ToString();
+    Status portal = cli::BuildDemoPortal(**store);
+    EXPECT_TRUE(portal.ok()) << portal.ToString();
   }
 #else
   EXPECT_FALSE(demo) << "the demo content is only linked into the http tests";

@@ -469,8 +469,9 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO site_setting(key, value) VALUES (?, ?)"
-                                            " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    WJ_ASSIGN_OR_RETURN(Stmt q,
+                        db_.Prepare("INSERT INTO site_setting(key, value) VALUES (?, ?)"
+                                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
     for (const auto& [k, v] : settings) {
       q.Bind(1, k).Bind(2, v);
       WJ_RETURN_IF_ERROR(q.Run());
@@ -527,7 +528,7 @@ class SqliteStore final : public Store {
     return id;
   }
 
-#define WJ_ARTICLE_COLUMNS                                                                 \
+#define WJ_ARTICLE_COLUMNS                                                                \
   "SELECT a.id, a.uid, a.column_code, a.title, a.body_md, a.source, a.author, a.editor, " \
   "a.status, a.publish_at, a.created, a.updated, a.updated_by, a.views, a.version"
   static ArticleRecord ReadArticle(const Stmt& q) {
@@ -602,8 +603,8 @@ class SqliteStore final : public Store {
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      out.push_back({q.Int(0), static_cast<int>(q.Int(1)), q.Text(2), q.Text(3), q.Int(4),
-                     q.Text(5)});
+      out.push_back(
+          {q.Int(0), static_cast<int>(q.Int(1)), q.Text(2), q.Text(3), q.Int(4), q.Text(5)});
     }
     return out;
   }
@@ -639,8 +640,8 @@ class SqliteStore final : public Store {
     q.Bind(1, uid);
     WJ_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<AttachmentRecord>();
-    AttachmentRecord a{q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Text(5), 0,
-                       q.Int(6),   q.Text(7)};
+    AttachmentRecord a{q.Int(0),  q.Text(1), q.Int(2), q.Text(3), q.Text(4),
+                       q.Text(5), 0,         q.Int(6), q.Text(7)};
     a.size = static_cast<std::int64_t>(a.bytes.size());
     return std::optional<AttachmentRecord>(std::move(a));
   }
@@ -656,8 +657,8 @@ class SqliteStore final : public Store {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
       // The bytes stay in the database; the size is all a listing needs.
-      out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), "", q.Int(5), q.Int(6),
-                     q.Text(7)});
+      out.push_back(
+          {q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), "", q.Int(5), q.Int(6), q.Text(7)});
     }
     return out;
   }

@@ -1,0 +1,220 @@
+// The public portal and the workbench's pages, through the real server on the demo database.
+#include <regex>
+
+#include "http/server_env.h"
+
+namespace weijian::http {
+namespace {
+
+HttpReply Page(const std::string& target, const std::string& cookie = "") {
+  std::map<std::string, std::string> headers;
+  if (!cookie.empty()) headers["Cookie"] = cookie;
+  return Http(env->port, "GET", target, "", headers);
+}
+
+// The first link to an article on a page.
+std::string FirstArticle(const std::string& html) {
+  std::smatch m;
+  EXPECT_TRUE(std::regex_search(html, m, std::regex("/article/([A-Za-z0-9]{11})")));
+  return m.size() > 1 ? m[1].str() : "";
+}
+
+TEST(Portal, HomeListsTheDemoArticlesWithTheSiteFooter) {
+  auto r = Page("/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_NE(r.body.find("<html lang=\"zh-CN\""), std::string::npos);
+  EXPECT_NE(r.body.find("跳到正文"), std::string::npos);
+  for (const char* s :
+       {"最新动态", "通知公告", "工作动态", "数据发布", "卫生健康信息",
+        "乌兰镇卫生院实现月报按时填报全覆盖", "主办单位", "网站标识码", "长者模式", "繁體"})
+    EXPECT_NE(r.body.find(s), std::string::npos) << s;
+  // No script is needed to read it; the one script is deferred and small.
+  EXPECT_NE(r.body.find("<script src=\"/static/portal.js"), std::string::npos);
+}
+
+TEST(Portal, ArticlePageShowsItsFactsAndCountsViews) {
+  const std::string id = FirstArticle(Page("/column/tzgg").body);
+  auto first = Page("/article/" + id);
+  ASSERT_EQ(first.status, 200);
+  for (const char* s : {"发布时间：", "来源：", "浏览量：", "责任编辑：", "扫一扫在手机打开当前页",
+                        "/qr.svg?path=/article/", "本页链接"})
+    EXPECT_NE(first.body.find(s), std::string::npos) << s;
+  std::smatch m1, m2;
+  ASSERT_TRUE(std::regex_search(first.body, m1, std::regex("浏览量：(\\d+)")));
+  auto second = Page("/article/" + id);
+  ASSERT_TRUE(std::regex_search(second.body, m2, std::regex("浏览量：(\\d+)")));
+  EXPECT_EQ(std::stoi(m2[1].str()), std::stoi(m1[1].str()) + 1);
+}
+
+TEST(Portal, ReaderSettingsComeFromCookiesSetByPlainLinks) {
+  auto hant = Page("/", "wj_script=hant");
+  EXPECT_NE(hant.body.find("<html lang=\"zh-Hant\""), std::string::npos);
+  EXPECT_NE(hant.body.find("衛生健康委員會"), std::string::npos);
+  EXPECT_EQ(hant.body.find("卫生健康委员会"), std::string::npos);
+  auto elder = Page("/", "wj_elder=1");
+  EXPECT_NE(elder.body.find("class=\"elder font-m\""), std::string::npos);
+  EXPECT_NE(elder.body.find("退出长者模式"), std::string::npos);
+  EXPECT_NE(Page("/", "wj_font=l").body.find("font-l"), std::string::npos);
+  auto set = Page("/prefs?elder=1&back=/column/tzgg");
+  EXPECT_EQ(set.status, 303);
+  EXPECT_EQ(set.headers["location"], "/column/tzgg");
+  EXPECT_NE(set.headers["set-cookie"].find("wj_elder=1"), std::string::npos);
+  // Never a redirect off the site.
+  EXPECT_EQ(Page("/prefs?script=hant&back=//evil.example/x").headers["location"], "/");
+  EXPECT_EQ(Page("/prefs?script=hant&back=https://evil.example/").headers["location"], "/");
+}
+
+TEST(Portal, SearchFindsChineseWordsAndAMissingPageHelps) {
+  auto r = Page("/search?q=%E7%96%AB%E8%8B%97");  // 疫苗
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("HPV疫苗接种工作进展数据"), std::string::npos);
+  EXPECT_NE(r.body.find("共找到"), std::string::npos);
+  auto none = Page("/search?q=%E9%AA%86%E9%A9%BC%E5%A5%B6");  // 骆驼奶
+  EXPECT_NE(none.body.find("共找到 0 篇"), std::string::npos);
+  EXPECT_EQ(Page("/search?q=%22%20OR%20*").status, 200);  // FTS syntax is not an error
+  auto missing = Page("/no/such/page");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("没有找到您要访问的页面"), std::string::npos);
+  EXPECT_NE(missing.body.find("返回首页"), std::string::npos);
+  EXPECT_EQ(Page("/article/AAAAAAAAAAA").status, 404);
+  // The API keeps its JSON errors.
+  EXPECT_EQ(Page("/api/nothing").headers["content-type"], "application/json; charset=utf-8");
+}
+
+TEST(Portal, FeedsSitemapQrAndStaticFiles) {
+  auto feed = Page("/feed/gzdt.xml");
+  ASSERT_EQ(feed.status, 200);
+  EXPECT_NE(feed.body.find("<rss version=\"2.0\">"), std::string::npos);
+  EXPECT_NE(feed.body.find("<item>"), std::string::npos);
+  EXPECT_EQ(Page("/feed/nosuch.xml").status, 404);
+  auto map = Page("/sitemap.xml");
+  EXPECT_NE(map.body.find("<urlset"), std::string::npos);
+  EXPECT_NE(map.body.find("/article/"), std::string::npos);
+  auto qr = Page("/qr.svg?path=/article/abc");
+  EXPECT_EQ(qr.headers["content-type"], "image/svg+xml");
+  EXPECT_EQ(qr.body.rfind("<svg", 0), 0u);
+  EXPECT_EQ(Page("/qr.svg?path=//evil.example").status, 409);
+  auto css = Page("/static/portal.css");
+  ASSERT_EQ(css.status, 200);
+  const std::string etag = css.headers["etag"];
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(Http(env->port, "GET", "/static/portal.css", "", {{"If-None-Match", etag}}).status,
+            304);
+  EXPECT_EQ(Page("/static/nothing.js").status, 404);
+}
+
+TEST(Portal, DataReleasesAreTablesAndChartsFromAnalytics) {
+  auto r =
+      Page("/search?q=%E4%B8%A4%E7%99%8C%E7%AD%9B%E6%9F%A5%E5%B7%A5%E4%BD%9C%E8%BF%9B%E5%B1%95");
+  const std::string id = FirstArticle(r.body);
+  auto page = Page("/article/" + id);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("2024年两癌筛查工作进展数据"), std::string::npos);
+  EXPECT_NE(page.body.find("<table>"), std::string::npos);
+  EXPECT_NE(page.body.find("鄂托克旗"), std::string::npos);
+  EXPECT_NE(page.body.find("鄂尔多斯市合计"), std::string::npos);
+  EXPECT_NE(page.body.find("language-chart"), std::string::npos);
+  // The city's rate in the table equals what /api/analytics says now.
+  auto a = Body(Get("/api/analytics?dimension=dx:IND_TC_RATE&filter=pe:2024&dimension=ou:1506"));
+  const std::string rate = a["rows"][0].back();
+  char printed[32];
+  std::snprintf(printed, sizeof printed, "%.2f%%", std::stod(rate));
+  EXPECT_NE(page.body.find(printed), std::string::npos) << printed;
+}
+
+TEST(PortalEditing, EditorsWriteSafelyOthersCannot) {
+  const json article = {{"column", "gzdt"},
+                        {"title", "测试：社区义诊<script>x</script>"},
+                        {"body", "正文<script>alert(1)</script>\n\n[链接](javascript:alert(1))"},
+                        {"source", "测试科"}};
+  EXPECT_EQ(As("", "POST", "/api/articles", article.dump()).status, 401);
+  EXPECT_EQ(As("clerk_in", "POST", "/api/articles", article.dump()).status, 403);
+  auto bad = As("editor_in", "POST", "/api/articles", json{{"column", "gzdt"}}.dump());
+  EXPECT_EQ(bad.status, 409);
+  EXPECT_EQ(Body(bad)["field"], "title");
+  auto created = As("editor_in", "POST", "/api/articles", article.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = Body(created)["id"];
+  EXPECT_EQ(Page("/article/" + id).status, 404);  // a draft is not public
+  auto pub = As("editor_in", "POST", "/api/articles/" + id + "/publish");
+  ASSERT_EQ(pub.status, 200) << pub.body;
+  auto page = Page("/article/" + id);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.body.find("<script>x</script>"), std::string::npos);
+  EXPECT_EQ(page.body.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(page.body.find("javascript:"), std::string::npos);
+  EXPECT_NE(page.body.find("社区义诊&lt;script&gt;"), std::string::npos);
+  // Published right away: it leads the home page (whose cache the publication cleared).
+  EXPECT_NE(Page("/").body.find(id), std::string::npos);
+  auto versions = Body(As("editor_in", "GET", "/api/articles/" + id + "/versions"));
+  EXPECT_EQ(versions["versions"].size(), 1u);
+  // Attachments: content must match the name.
+  auto fake =
+      Http(env->port, "POST", "/api/articles/" + id + "/attachments?name=a.png", "<html></html>",
+           {{"Authorization", "ApiToken " + env->tokens.at("editor_in")},
+            {"Content-Type", "application/octet-stream"}});
+  EXPECT_EQ(fake.status, 409);
+  EXPECT_EQ(Body(fake)["field"], "file");
+  const std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+  auto up = Http(env->port, "POST", "/api/articles/" + id + "/attachments?name=%E5%9B%BE.png", png,
+                 {{"Authorization", "ApiToken " + env->tokens.at("editor_in")},
+                  {"Content-Type", "application/octet-stream"}});
+  ASSERT_EQ(up.status, 201) << up.body;
+  auto file = Page(Body(up)["href"].get<std::string>());
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.headers["content-type"], "image/png");
+  EXPECT_EQ(file.body, png);
+  // Scheduled for later: not on the site yet.
+  auto later = As("editor_in", "POST", "/api/articles",
+                  json{{"column", "tzgg"}, {"title", "明年的定时通知"}, {"body", "正文"}}.dump());
+  const std::string later_id = Body(later)["id"];
+  ASSERT_EQ(
+      As("editor_in", "POST", "/api/articles/" + later_id + "/publish?publishAt=2099-01-01T08:00")
+          .status,
+      200);
+  EXPECT_EQ(Page("/article/" + later_id).status, 404);
+  EXPECT_EQ(Page("/column/tzgg").body.find("明年的定时通知"), std::string::npos);
+  EXPECT_EQ(As("editor_in", "POST", "/api/articles/" + later_id + "/publish?publishAt=soon").status,
+            409);
+  // Withdrawn: gone from the site.
+  ASSERT_EQ(As("editor_in", "POST", "/api/articles/" + id + "/withdraw").status, 200);
+  EXPECT_EQ(Page("/article/" + id).status, 404);
+}
+
+TEST(PortalEditing, OnlyAnAdminChangesTheSiteSettings) {
+  const json change = {{"contact", "0477-1234567（测试）"}};
+  EXPECT_EQ(As("editor_in", "PUT", "/api/site/settings", change.dump()).status, 403);
+  EXPECT_EQ(As("root", "PUT", "/api/site/settings", json{{"colour", "red"}}.dump()).status, 409);
+  auto ok = As("root", "PUT", "/api/site/settings", change.dump());
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(Page("/").body.find("0477-1234567（测试）"), std::string::npos);
+}
+
+TEST(Workbench, PagesNeedASignInAndTheApiServesThem) {
+  auto anon = Page("/admin/entry");
+  EXPECT_EQ(anon.status, 303);
+  EXPECT_EQ(anon.headers["location"], "/admin/login?next=/admin/entry");
+  auto login = Page("/admin/login");
+  EXPECT_EQ(login.status, 200);
+  EXPECT_NE(login.body.find("data-page=\"login\""), std::string::npos);
+  auto shell = As("clerk_in", "GET", "/admin");
+  ASSERT_EQ(shell.status, 200);
+  EXPECT_NE(shell.body.find("data-page=\"dashboard\""), std::string::npos);
+  EXPECT_NE(shell.body.find("数据填报"), std::string::npos);
+  EXPECT_EQ(shell.body.find("文章管理"), std::string::npos);  // not an editor
+  EXPECT_NE(As("editor_in", "GET", "/admin").body.find("文章管理"), std::string::npos);
+  EXPECT_EQ(As("clerk_in", "GET", "/admin/nosuch").status, 404);
+  auto programs = Body(As("clerk_in", "GET", "/api/programs"));
+  EXPECT_EQ(programs["latestYear"], 2024);
+  EXPECT_GE(programs["programs"].size(), 6u);
+  EXPECT_EQ(programs["programs"][0]["indicator"]["code"], "IND_TC_RATE");
+  auto xlsx = Get(
+      "/api/analytics.xlsx?dimension=dx:IND_TC_RATE&dimension=pe:2024&dimension=ou:1506;LEVEL-3");
+  ASSERT_EQ(xlsx.status, 200) << xlsx.body;
+  EXPECT_EQ(xlsx.body.substr(0, 2), "PK");
+  EXPECT_EQ(As("", "GET", "/api/analytics.xlsx?dimension=dx:IND_TC_RATE").status, 401);
+}
+
+}  // namespace
+}  // namespace weijian::http
