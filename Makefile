@@ -36,6 +36,7 @@ test: build test-unit-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j2
 
 bench: build
+	@scripts/install-deps.sh --bench
 	bench/run.sh $(BUILD)
 
 clean:

@@ -11,8 +11,15 @@ packages=(
   libboost1.74-dev nlohmann-json3-dev libsimdjson-dev libpugixml-dev libsqlite3-dev
   libkainjow-mustache-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
   libargon2-dev libsodium-dev libcli11-dev libspdlog-dev libfmt-dev
+  libopencc-dev libopencc-data libqrencode-dev libxlsxwriter-dev
   libgtest-dev libbenchmark-dev postgresql curl python3 time nodejs npm
+  chromium fonts-noto-cjk
 )
+
+# `--bench`: also what the benchmarks compare against or drive (make bench).
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(nginx-light wrk)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

