@@ -3,6 +3,8 @@
 #include "core/date.h"
 #include "core/uid.h"
 #include "http/router.h"
+#include "portal/programs.h"
+#include "portal/release.h"
 #include "portal/site.h"
 #include "portal/text.h"
 
@@ -158,6 +160,39 @@ Response UploadAttachment(const Request& req, App& app) {
                       201);
 }
 
+// POST /api/dataReleases {"program":"liangai","year":2024,"orgUnit":"1506"}: writes the
+// program's data release from the analytics engine as it is now and publishes it (数据发布).
+Response PublishDataRelease(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body->is_object()) return ErrorResponse(409, "send a JSON object", "body");
+  const std::string program = body->value("program", "");
+  const auto* p = portal::FindProgram(program);
+  if (!p) return ErrorResponse(409, "no program \"" + program + "\"", "program");
+  if (!body->contains("year") || !(*body)["year"].is_number_integer())
+    return ErrorResponse(409, "must be a year such as 2024", "year");
+  const int year = (*body)["year"];
+  auto engine = app.Analytics();
+  if (!engine.ok()) return ErrorResponse(engine.status());
+  const auto& cat = (*engine)->catalog();
+  const auto* unit = cat.OrgUnits().ByUidOrCode(body->value("orgUnit", ""));
+  if (!unit) return ErrorResponse(409, "no such org unit", "orgUnit");
+  if (!auth::CanRead(Caller(req), cat, unit->id)) return OutsideScope(*unit);
+  const std::int64_t now = NowMillis();
+  auto in = portal::BuildDataRelease(*p, **engine, unit->id, year, now);
+  if (!in.ok()) return ErrorResponse(409, in.status().message(), "year");
+  in->editor = Caller(req).name();
+  portal::Articles articles(app.store());
+  auto created = articles.Create(*in, Caller(req).name(), now);
+  if (!created.ok()) return ErrorResponse(created.status());
+  auto published = articles.Publish(created->uid, 0, Caller(req).name(), now);
+  if (!published.ok()) return ErrorResponse(published.status());
+  app.ContentChanged();
+  (void)app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, published->uid,
+                         "data release: " + published->title, req.remote_address);
+  return JsonResponse(portal::ArticleJson(*published, false), 201);
+}
+
 Response GetSettings(const Request&, App& app) {
   auto s = portal::LoadSettings(app.store());
   if (!s.ok()) return ErrorResponse(s.status());
@@ -192,6 +227,7 @@ std::vector<Route> ArticleRoutes() {
       {"POST", "/api/articles/{uid}/withdraw", WithdrawArticle, edit},
       {"GET", "/api/articles/{uid}/versions", ArticleVersions, edit},
       {"POST", "/api/articles/{uid}/attachments", UploadAttachment, edit},
+      {"POST", "/api/dataReleases", PublishDataRelease, edit},
       {"GET", "/api/site/settings", GetSettings, SignedIn()},
       {"PUT", "/api/site/settings", PutSettings, Needs(Authority::kAll)},
   };

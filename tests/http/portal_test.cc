@@ -182,6 +182,25 @@ TEST(PortalEditing, EditorsWriteSafelyOthersCannot) {
   EXPECT_EQ(Page("/article/" + id).status, 404);
 }
 
+TEST(PortalEditing, EditorsPublishDataReleasesFromLiveData) {
+  const json req = {{"program", "chanqian"}, {"year", 2023}, {"orgUnit", "150624100"}};
+  EXPECT_EQ(As("clerk_in", "POST", "/api/dataReleases", req.dump()).status, 403);
+  auto bad = As("editor_in", "POST", "/api/dataReleases",
+                json{{"program", "nosuch"}, {"year", 2023}, {"orgUnit", "150624100"}}.dump());
+  EXPECT_EQ(bad.status, 409);
+  EXPECT_EQ(Body(bad)["field"], "program");
+  EXPECT_EQ(As("editor_in", "POST", "/api/dataReleases",
+               json{{"program", "chanqian"}, {"year", 2023}, {"orgUnit", "150624101"}}.dump())
+                .status,
+            403);  // another township
+  auto ok = As("editor_in", "POST", "/api/dataReleases", req.dump());
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  auto page = Page("/article/" + Body(ok)["id"].get<std::string>());
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("2023年产前筛查工作进展数据"), std::string::npos);
+  EXPECT_NE(page.body.find("乌兰镇合计"), std::string::npos);
+}
+
 TEST(PortalEditing, OnlyAnAdminChangesTheSiteSettings) {
   const json change = {{"contact", "0477-1234567（测试）"}};
   EXPECT_EQ(As("editor_in", "PUT", "/api/site/settings", change.dump()).status, 403);

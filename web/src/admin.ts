@@ -641,6 +641,30 @@ async function articlesPage(): Promise<void> {
       status, preview);
   };
   document.getElementById("new")!.addEventListener("click", () => openEditor(null));
+  // 数据发布: a program's table and chart, written from the data as it is now, published at once.
+  const [me, info] = await Promise.all([api("/api/me"), api("/api/programs")]);
+  const unit = (me.organisationUnits[0] ?? me.dataViewOrganisationUnits[0]);
+  if (unit) {
+    const prog = h("select", { id: "release-program" }) as HTMLSelectElement;
+    for (const p of info.programs) prog.append(h("option", { value: p.code }, p.name));
+    const year = h("input", { id: "release-year", type: "number", value: String(info.latestYear), min: "2000", max: "2100" }) as HTMLInputElement;
+    const go = h("button", { type: "button" }, "生成并发布");
+    const status = h("span", { role: "status" });
+    go.addEventListener("click", async () => {
+      try {
+        const r = await api("/api/dataReleases", { method: "POST", body: JSON.stringify({ program: prog.value, year: Number(year.value), orgUnit: unit.id }) });
+        status.className = "ok";
+        status.replaceChildren("已发布：", h("a", { href: `/article/${r.id}` }, r.title));
+        await refresh();
+      } catch (e) {
+        status.className = "error";
+        status.textContent = "发布失败：" + (e instanceof Error ? e.message : String(e));
+      }
+    });
+    app.insertBefore(h("div", { class: "controls", "aria-label": "数据发布" },
+      h("div", {}, h("label", { for: "release-program" }, `数据发布（${unit.name}）`), prog),
+      h("div", {}, h("label", { for: "release-year" }, "年度"), year), go, status), list);
+  }
   await refresh();
 }
 
