@@ -19,6 +19,7 @@
 #include "metadata/bundle.h"
 #include "metadata/catalog.h"
 #include "metadata/divisions.h"
+#include "reports/service.h"
 #include "storage/store.h"
 
 namespace weijian::cli {
@@ -414,6 +415,42 @@ int RunOrgUnits(const OrgUnitsOptions& o) {
            (parent ? parent->code : std::string()) + '\n';
   }
   std::cout << out;
+  return 0;
+}
+
+int RunReport(const ReportOptions& o) {
+  auto store = OpenExisting(o.db);
+  if (!store.ok()) return Fail(store.status());
+  auto cat = metadata::Catalog::Load(**store);
+  if (!cat.ok()) return Fail(cat.status());
+  auto engine = analytics::Engine::Build(**store, *cat);
+  if (!engine.ok()) return Fail(engine.status());
+  reports::ReportRequest req{o.template_name, o.ou, o.period, o.issue, ""};
+  const std::int64_t now = NowMillis();
+  auto report = reports::Generate(**store, **engine, req, now);
+  if (!report.ok()) {
+    Status s = report.status();
+    const std::string field = s.field() == "ou"         ? "--ou"
+                              : s.field() == "period"   ? "--period"
+                              : s.field() == "template" ? "--template"
+                                                        : s.field();
+    return Fail(InvalidArgument(s.message(), field));
+  }
+  for (const auto& c : report->checks) std::cerr << "weijian: check: " << c.message << "\n";
+  auto bytes = reports::Render(*report, o.format);
+  if (!bytes.ok()) return Fail(InvalidArgument(bytes.status().message(), "--format"));
+  std::ofstream out(o.out, std::ios::binary);
+  if (!out) return Fail(InvalidArgument("cannot write " + o.out, "--out"));
+  out << *bytes;
+  out.close();
+  std::cout << "weijian: wrote " << o.out << " (" << report->title << ", " << report->figures.size()
+            << " figures, " << report->checks.size() << " checks)\n";
+  if (!o.publish.empty()) {
+    auto published =
+        reports::Publish(**store, *report, req, o.publish, o.note, o.user, NowMillis());
+    if (!published.ok()) return Fail(InvalidArgument(published.status().message(), "--publish"));
+    std::cout << "weijian: published at /article/" << published->article_uid << "\n";
+  }
   return 0;
 }
 

@@ -65,4 +65,12 @@ struct OrgUnitsOptions {
 };
 int RunOrgUnits(const OrgUnitsOptions& o);
 
+struct ReportOptions {
+  std::string db, template_name, ou, period, format = "html", out, publish, note, user = "cli";
+  int issue = 0;
+};
+// Generates a report, prints its data checks, writes it in the format asked; with `publish`,
+// also publishes it to that portal column with its figures frozen.
+int RunReport(const ReportOptions& o);
+
 }  // namespace weijian::cli

@@ -149,6 +149,25 @@ int main(int argc, char** argv) {
         std::string("--") + name,
         [&analytics_params, name] { analytics_params.emplace_back(name, "true"); }, name);
 
+  ReportOptions rep;
+  auto* report_cmd =
+      app.add_subcommand("report", "write a report from the data: html, pdf, docx or xlsx");
+  report_cmd->add_option("--db", rep.db, "database file")->required();
+  report_cmd
+      ->add_option("--template", rep.template_name, "progress, annual, bulletin or a stored one")
+      ->required();
+  report_cmd->add_option("--ou", rep.ou, "the unit (code or uid)")->required();
+  report_cmd->add_option("--period", rep.period, "a period or range: 2023, 202401..202407")
+      ->required();
+  report_cmd->add_option("--format", rep.format, "html, pdf, docx or xlsx")
+      ->check(CLI::IsMember({"html", "pdf", "docx", "xlsx"}))
+      ->capture_default_str();
+  report_cmd->add_option("--out", rep.out, "the file to write")->required();
+  report_cmd->add_option("--publish", rep.publish,
+                         "also publish it to this portal column (tzgg, gzdt, sjfb, wsjkxx)");
+  report_cmd->add_option("--note", rep.note, "the editor's note on the data checks");
+  report_cmd->add_option("--issue", rep.issue, "bulletin issue number (default: the next one)");
+
   OrgUnitsOptions ous;
   auto* ou_cmd =
       app.add_subcommand("orgunits", "list org units: uid, code, name, level, parent code");
@@ -184,6 +203,7 @@ int main(int argc, char** argv) {
     if (*verify_cmd) return RunAuditVerify(verify_db);
     if (*import_cmd) return RunImport(import_db, import_opts, import_files);
     if (*analytics_cmd) return RunAnalytics(analytics_db, analytics_params);
+    if (*report_cmd) return RunReport(rep);
     if (*mi_cmd) return RunMetadataImport(mi_db, mi_file);
     if (*me_cmd) return RunMetadataExport(me_db, me_out);
     if (*export_cmd) return RunExport(export_db, export_opts, export_out);

@@ -8,6 +8,7 @@
 #include "http/web_assets.h"
 #include "portal/site.h"
 #include "portal/text.h"
+#include "reports/service.h"
 
 namespace weijian::http {
 
@@ -303,7 +304,33 @@ Response ArticlePage(const Request& req, App& app) {
   if (!a->author.empty()) d.set("author", a->author);
   if (!a->editor.empty()) d.set("editor", a->editor);
   d.set("views", std::to_string(a->views + 1));
-  d.set("body", portal::MarkdownToHtml(a->body_md));
+  if (!a->report_uid.empty()) {
+    // A published report: its frozen HTML (rendered by weijian's own escaping renderer), and a
+    // plain note when the data behind it has changed since.
+    auto rep = app.store().FindReport(a->report_uid);
+    if (!rep.ok() || !*rep) return ErrorResponse(500, "the report behind this article is missing");
+    std::int64_t changed = (*rep)->data_changed_at;
+    if (!changed) {
+      auto engine = app.Analytics();
+      if (engine.ok()) {
+        auto diffs = reports::Differences(**rep, **engine);
+        if (diffs.ok() && !diffs->empty()) {
+          changed = NowMillis();
+          (void)app.store().MarkReportDataChanged((*rep)->uid, changed);
+        }
+      }
+    }
+    if (changed) {
+      const std::string day = Date10(changed);
+      d.set("data_note", "数据已更新：本文发布后，相关统计数据于" + day.substr(0, 4) + "年" +
+                             std::to_string(std::atoi(day.substr(5, 2).c_str())) + "月" +
+                             std::to_string(std::atoi(day.substr(8, 2).c_str())) +
+                             "日有更新；文中数字为发布时的统计结果。");
+    }
+    d.set("body", (*rep)->html);
+  } else {
+    d.set("body", portal::MarkdownToHtml(a->body_md));
+  }
   const std::string path = "/article/" + a->uid;
   d.set("path", path);
   d.set("url", BaseUrl(req, *site) + path);

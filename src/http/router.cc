@@ -121,6 +121,7 @@ Router BuildApiRouter() {
   r.Add(PortalRoutes());
   r.Add(ArticleRoutes());
   r.Add(WorkbenchRoutes());
+  r.Add(ReportRoutes());
   return r;
 }
 

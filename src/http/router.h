@@ -58,6 +58,7 @@ std::vector<Route> AnalyticsRoutes();
 std::vector<Route> PortalRoutes();
 std::vector<Route> ArticleRoutes();
 std::vector<Route> WorkbenchRoutes();
+std::vector<Route> ReportRoutes();
 // The portal's "page not found" page.
 Response PortalNotFound(const Request& req, App& app);
 

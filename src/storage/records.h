@@ -212,6 +212,7 @@ struct ArticleRecord {
   std::string updated_by;
   std::int64_t views = 0;
   int version = 0;
+  std::string report_uid;  // a published report: the page shows its frozen HTML
   // Written by the application for the full-text index (see article_fts); not read back.
   std::string search_title, search_body;
 };
@@ -241,6 +242,22 @@ struct AttachmentRecord {
   std::int64_t size = 0;
   std::int64_t created = 0;
   std::string created_by;
+};
+
+struct ReportTemplateRecord {
+  std::string name;
+  std::string definition;  // JSON
+  std::int64_t updated = 0;
+  std::string updated_by;
+};
+
+struct ReportRecord {
+  std::int64_t id = 0;
+  std::string uid, template_name, org_unit_code, period, title, html, figures_json;
+  std::string article_uid, note;
+  std::int64_t created = 0;
+  std::string created_by;
+  std::int64_t data_changed_at = 0;
 };
 
 struct SessionRecord {

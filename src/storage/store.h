@@ -151,6 +151,18 @@ class Store {
   virtual Result<std::optional<AttachmentRecord>> FindAttachment(const std::string& uid) = 0;
   virtual Result<std::vector<AttachmentRecord>> ListAttachments(std::int64_t article_id) = 0;
 
+  // Reports: stored templates and published reports.
+  virtual Result<std::optional<ReportTemplateRecord>> FindReportTemplate(
+      const std::string& name) = 0;
+  virtual Result<std::vector<ReportTemplateRecord>> ListReportTemplates() = 0;
+  virtual Status SaveReportTemplate(const ReportTemplateRecord& t) = 0;
+  virtual Result<std::int64_t> SaveReport(const ReportRecord& r) = 0;
+  virtual Result<std::optional<ReportRecord>> FindReport(const std::string& uid) = 0;
+  // Newest first; empty template: all.
+  virtual Result<std::vector<ReportRecord>> ListReports(const std::string& template_name) = 0;
+  virtual Status SetReportArticle(const std::string& uid, const std::string& article_uid) = 0;
+  virtual Status MarkReportDataChanged(const std::string& uid, std::int64_t when) = 0;
+
   // Appends to the audit trail, chaining the row's hash to the previous one.
   virtual Status AppendAudit(const AuditRecord& record) = 0;
   virtual Result<std::vector<AuditRecord>> ListAudits(const AuditFilter& filter) = 0;

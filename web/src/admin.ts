@@ -512,6 +512,18 @@ async function pivotPage(): Promise<void> {
     a.click();
     a.remove();
   };
+  // Opened from a report's figure: the same query, at once.
+  const given = new URLSearchParams(location.search).getAll("dimension");
+  if (given.length) {
+    const pe = given.find((d) => d.startsWith("pe:"));
+    if (pe) peIn.value = pe.slice(3);
+    try {
+      last = await analytics(given.map((d) => ["dimension", d] as [string, string]));
+      draw();
+    } catch (e) {
+      error(out, e);
+    }
+  }
   csv.addEventListener("click", () => download("/api/analytics?" + new URLSearchParams(params()), "text/csv", "数据透视.csv"));
   xlsx.addEventListener("click", () => download("/api/analytics.xlsx?" + new URLSearchParams(params()), "*/*", "数据透视.xlsx"));
 }
@@ -668,6 +680,80 @@ async function articlesPage(): Promise<void> {
   await refresh();
 }
 
+// ---------------------------------------------------------------- reports
+
+async function reportsPage(): Promise<void> {
+  const [tpls, me] = await Promise.all([api("/api/reportTemplates"), api("/api/me")]);
+  const units: Unit[] = me.organisationUnits.length ? me.organisationUnits : me.dataViewOrganisationUnits;
+  const tSel = h("select", { id: "template" }) as HTMLSelectElement;
+  for (const t of tpls.templates) tSel.append(h("option", { value: t.name }, `${t.title}（${t.name}）`));
+  const ouIn = h("input", { id: "report-ou", value: units[0]?.code ?? "", size: 14 }) as HTMLInputElement;
+  const peIn = h("input", { id: "report-pe", value: "202401..202407", size: 18 }) as HTMLInputElement;
+  const go = h("button", { type: "button", id: "generate" }, "生成预览");
+  const downloads = h("span");
+  const checks = h("div", { role: "status" });
+  const preview = h("div", { class: "preview", "aria-label": "报告预览" });
+  const column = h("select", { id: "column" }) as HTMLSelectElement;
+  for (const [v, t] of [["gzdt", "工作动态"], ["wsjkxx", "卫生健康信息"], ["sjfb", "数据发布"], ["tzgg", "通知公告"]]) column.append(h("option", { value: v }, t));
+  const note = h("input", { id: "note", size: 40, placeholder: "数据检查有提示时，说明为何仍发布" }) as HTMLInputElement;
+  const publish = h("button", { type: "button", id: "publish" }, "发布到门户");
+  const pubStatus = h("p", { role: "status" });
+  const list = h("div");
+  app.append(h("div", { class: "controls" },
+    h("div", {}, h("label", { for: "template" }, "模板"), tSel),
+    h("div", {}, h("label", { for: "report-ou" }, "单位代码"), ouIn),
+    h("div", {}, h("label", { for: "report-pe" }, "期间（如 2023、202401..202407）"), peIn), go, downloads),
+    checks, preview,
+    h("div", { class: "controls" }, h("div", {}, h("label", { for: "column" }, "发布栏目"), column),
+      h("div", {}, h("label", { for: "note" }, "发布说明"), note), publish), pubStatus,
+    h("h2", {}, "已发布的报告"), list);
+  const q = (): URLSearchParams => new URLSearchParams({ template: tSel.value, ou: ouIn.value.trim(), period: peIn.value.trim() });
+  go.addEventListener("click", async () => {
+    preview.replaceChildren(h("p", { class: "muted" }, "正在生成……"));
+    checks.replaceChildren();
+    try {
+      const r = await api("/api/reports/preview?" + q().toString());
+      preview.innerHTML = r.html; // rendered by the server's escaping templates
+      checks.append(h("h2", {}, "发布前数据检查"));
+      const ul = h("ul");
+      for (const c of r.checks) ul.append(h("li", { class: "error" }, c.message));
+      if (!r.checks.length) ul.append(h("li", { class: "ok" }, "未发现需要核实的数据。"));
+      checks.append(ul);
+      downloads.replaceChildren(...["pdf", "docx", "xlsx", "html"].map((f) =>
+        h("a", { href: `/api/reports/render?${q().toString()}&format=${f}`, class: "secondary", style: "margin-left:.6rem" }, `下载 ${f.toUpperCase()}`)));
+    } catch (e) {
+      preview.replaceChildren();
+      error(preview, e);
+    }
+  });
+  const refresh = async (): Promise<void> => {
+    const r = await api("/api/reports");
+    const t = h("table", {}, h("thead", {}, h("tr", {}, ...["标题", "单位", "期间", "发布时间", "数据变化"].map((x) => h("th", { scope: "col" }, x)))));
+    const tb = h("tbody");
+    for (const x of r.reports) {
+      const changed = x.changedFigures.length
+        ? h("span", { class: "error" }, `${x.changedFigures.length} 个数字已变化：` + x.changedFigures.map((f: Json) => `${f.item} ${fmt(f.published, 2)} → ${fmt(f.now, 2)}`).join("；"))
+        : h("span", { class: "ok" }, "无变化");
+      tb.append(h("tr", {}, h("td", {}, h("a", { href: `/article/${x.article}` }, x.title)), h("td", {}, x.orgUnit), h("td", {}, x.period), h("td", {}, x.created.slice(0, 16).replace("T", " ")), h("td", {}, changed)));
+    }
+    t.append(tb);
+    list.replaceChildren(t);
+  };
+  publish.addEventListener("click", async () => {
+    try {
+      const body = { template: tSel.value, ou: ouIn.value.trim(), period: peIn.value.trim(), column: column.value, note: note.value };
+      const r = await api("/api/reports/publish", { method: "POST", body: JSON.stringify(body) });
+      pubStatus.className = "ok";
+      pubStatus.replaceChildren("已发布：", h("a", { href: `/article/${r.article}` }, r.title));
+      await refresh();
+    } catch (e) {
+      pubStatus.className = "error";
+      pubStatus.textContent = "未发布：" + (e instanceof Error ? e.message : String(e));
+    }
+  });
+  await refresh();
+}
+
 // ---------------------------------------------------------------- settings
 
 async function settingsPage(): Promise<void> {
@@ -695,7 +781,7 @@ async function settingsPage(): Promise<void> {
 
 const pages: Record<string, () => void | Promise<void>> = {
   login: loginPage, dashboard: dashboardPage, entry: entryPage, pivot: pivotPage,
-  import: importPage, articles: articlesPage, settings: settingsPage,
+  import: importPage, reports: reportsPage, articles: articlesPage, settings: settingsPage,
 };
 const page = pages[document.body.dataset.page ?? ""];
 if (page) {

@@ -491,19 +491,20 @@ class SqliteStore final : public Store {
           Stmt q,
           db_.Prepare(
               id == 0 ? "INSERT INTO article(column_code, title, body_md, source, author, editor,"
-                        " status, publish_at, created, updated, updated_by, views, version, uid)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                        " status, publish_at, created, updated, updated_by, views, version,"
+                        " report_uid, uid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                       : "UPDATE article SET column_code = ?, title = ?, body_md = ?, source = ?,"
                         " author = ?, editor = ?, status = ?, publish_at = ?, created = ?,"
-                        " updated = ?, updated_by = ?, views = ?, version = ? WHERE id = ?"));
+                        " updated = ?, updated_by = ?, views = ?, version = ?, report_uid = ?"
+                        " WHERE id = ?"));
       q.Bind(1, a.column_code).Bind(2, a.title).Bind(3, a.body_md).Bind(4, a.source);
       q.Bind(5, a.author).Bind(6, a.editor).Bind(7, a.status).Bind(8, a.publish_at);
       q.Bind(9, a.created).Bind(10, a.updated).Bind(11, a.updated_by).Bind(12, a.views);
-      q.Bind(13, a.version);
+      q.Bind(13, a.version).Bind(14, a.report_uid);
       if (id == 0)
-        q.Bind(14, a.uid);
+        q.Bind(15, a.uid);
       else
-        q.Bind(14, id);
+        q.Bind(15, id);
       WJ_RETURN_IF_ERROR(q.Run());
       if (id == 0) id = sqlite3_last_insert_rowid(db_.raw());
     }
@@ -530,7 +531,7 @@ class SqliteStore final : public Store {
 
 #define WJ_ARTICLE_COLUMNS                                                                \
   "SELECT a.id, a.uid, a.column_code, a.title, a.body_md, a.source, a.author, a.editor, " \
-  "a.status, a.publish_at, a.created, a.updated, a.updated_by, a.views, a.version"
+  "a.status, a.publish_at, a.created, a.updated, a.updated_by, a.views, a.version, a.report_uid"
   static ArticleRecord ReadArticle(const Stmt& q) {
     ArticleRecord a;
     a.id = q.Int(0);
@@ -548,6 +549,7 @@ class SqliteStore final : public Store {
     a.updated_by = q.Text(12);
     a.views = q.Int(13);
     a.version = static_cast<int>(q.Int(14));
+    a.report_uid = q.Text(15);
     return a;
   }
 
@@ -661,6 +663,100 @@ class SqliteStore final : public Store {
           {q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), "", q.Int(5), q.Int(6), q.Text(7)});
     }
     return out;
+  }
+
+  Result<std::optional<ReportTemplateRecord>> FindReportTemplate(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT name, definition, updated, updated_by FROM"
+                                            " report_template WHERE name = ?"));
+    q.Bind(1, name);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<ReportTemplateRecord>();
+    return std::optional<ReportTemplateRecord>({q.Text(0), q.Text(1), q.Int(2), q.Text(3)});
+  }
+
+  Result<std::vector<ReportTemplateRecord>> ListReportTemplates() override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT name, definition, updated, updated_by FROM"
+                                            " report_template ORDER BY name"));
+    std::vector<ReportTemplateRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Text(3)});
+    }
+    return out;
+  }
+
+  Status SaveReportTemplate(const ReportTemplateRecord& t) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO report_template(name, definition, updated, updated_by)"
+                            " VALUES (?,?,?,?) ON CONFLICT(name) DO UPDATE SET"
+                            " definition = excluded.definition, updated = excluded.updated,"
+                            " updated_by = excluded.updated_by"));
+    q.Bind(1, t.name).Bind(2, t.definition).Bind(3, t.updated).Bind(4, t.updated_by);
+    return q.Run();
+  }
+
+#define WJ_REPORT_COLUMNS                                                                    \
+  "SELECT id, uid, template_name, org_unit_code, period, title, html, figures, article_uid," \
+  " note, created, created_by, data_changed_at FROM report"
+  static ReportRecord ReadReport(const Stmt& q) {
+    return {q.Int(0),  q.Text(1), q.Text(2), q.Text(3), q.Text(4),  q.Text(5), q.Text(6),
+            q.Text(7), q.Text(8), q.Text(9), q.Int(10), q.Text(11), q.Int(12)};
+  }
+
+  Result<std::int64_t> SaveReport(const ReportRecord& r) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO report(uid, template_name, org_unit_code, period, title,"
+                            " html, figures, article_uid, note, created, created_by,"
+                            " data_changed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, r.uid).Bind(2, r.template_name).Bind(3, r.org_unit_code).Bind(4, r.period);
+    q.Bind(5, r.title).Bind(6, r.html).Bind(7, r.figures_json).Bind(8, r.article_uid);
+    q.Bind(9, r.note).Bind(10, r.created).Bind(11, r.created_by).Bind(12, r.data_changed_at);
+    WJ_RETURN_IF_ERROR(q.Run());
+    return sqlite3_last_insert_rowid(db_.raw());
+  }
+
+  Result<std::optional<ReportRecord>> FindReport(const std::string& uid) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_REPORT_COLUMNS " WHERE uid = ?"));
+    q.Bind(1, uid);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<ReportRecord>();
+    return std::optional<ReportRecord>(ReadReport(q));
+  }
+
+  Result<std::vector<ReportRecord>> ListReports(const std::string& template_name) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_REPORT_COLUMNS " WHERE ?1 = '' OR template_name = ?1"
+                                                              " ORDER BY created DESC, id DESC"));
+    q.Bind(1, template_name);
+    std::vector<ReportRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadReport(q));
+    }
+    return out;
+  }
+#undef WJ_REPORT_COLUMNS
+
+  Status SetReportArticle(const std::string& uid, const std::string& article_uid) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE report SET article_uid = ? WHERE uid = ?"));
+    q.Bind(1, article_uid).Bind(2, uid);
+    return q.Run();
+  }
+
+  Status MarkReportDataChanged(const std::string& uid, std::int64_t when) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE report SET data_changed_at = ? WHERE uid = ?"
+                                            " AND data_changed_at = 0"));
+    q.Bind(1, when).Bind(2, uid);
+    return q.Run();
   }
 
   Result<std::optional<DataImportRecord>> FindImport(const std::string& uid) override {

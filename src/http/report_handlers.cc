@@ -1,0 +1,195 @@
+// Reports from the workbench: templates (list, read, save), a preview with its data checks,
+// the document in any format, publishing to the portal, and published reports with the
+// figures that have changed since.
+#include "core/date.h"
+#include "http/router.h"
+#include "reports/service.h"
+
+namespace weijian::http {
+
+namespace {
+using auth::Authority;
+using nlohmann::json;
+
+// The request's template, unit and period, checked against the caller's scope.
+Result<reports::ReportRequest> RequestOf(const Request& req, const json* body,
+                                         const metadata::Catalog& cat) {
+  auto get = [&](const char* name) -> std::string {
+    if (body && body->contains(name) && (*body)[name].is_string()) return (*body)[name];
+    return req.Query(name).value_or("");
+  };
+  reports::ReportRequest r;
+  r.template_name = get("template");
+  r.org_unit = get("ou");
+  r.period = get("period");
+  if (r.template_name.empty()) return InvalidArgument("is required", "template");
+  if (r.org_unit.empty()) return InvalidArgument("is required", "ou");
+  if (r.period.empty()) return InvalidArgument("is required", "period");
+  const auto* unit = cat.OrgUnits().ByUidOrCode(r.org_unit);
+  if (!unit) return InvalidArgument("no org unit \"" + r.org_unit + "\"", "ou");
+  if (!auth::CanRead(Caller(req), cat, unit->id))
+    return PermissionDenied("the unit " + unit->name + " is outside your org units");
+  if (auto issue = req.Query("issue")) r.issue = std::atoi(issue->c_str());
+  return r;
+}
+
+Response Failure(const Status& s) {
+  if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound)
+    return ErrorResponse(409, s.message(), s.field());
+  return ErrorResponse(s);
+}
+
+Response Templates(const Request&, App& app) {
+  json out = json::array();
+  for (const auto& name : reports::BuiltInTemplateNames()) {
+    auto t = reports::LoadTemplate(app.store(), name);
+    if (t.ok()) out.push_back({{"name", name}, {"title", (*t)["title"]}});
+  }
+  auto stored = app.store().ListReportTemplates();
+  if (stored.ok())
+    for (const auto& s : *stored) {
+      bool built_in = false;
+      for (const auto& n : reports::BuiltInTemplateNames()) built_in = built_in || n == s.name;
+      if (!built_in)
+        out.push_back({{"name", s.name}, {"title", json::parse(s.definition)["title"]}});
+    }
+  return JsonResponse({{"templates", out}});
+}
+
+Response GetTemplate(const Request& req, App& app) {
+  auto t = reports::LoadTemplate(app.store(), req.params.at("name"));
+  if (!t.ok()) return ErrorResponse(404, t.status().message());
+  return JsonResponse(*t);
+}
+
+Response PutTemplate(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  const std::string name = req.params.at("name");
+  if (name.empty() || name.size() > 40 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
+    return ErrorResponse(409, "a template name is lower-case letters, digits, - and _", "name");
+  if (Status s = reports::ValidateTemplate(*body); !s.ok()) return Failure(s);
+  json t = *body;
+  t["name"] = name;
+  Status s = app.store().SaveReportTemplate({name, t.dump(), NowMillis(), Caller(req).name()});
+  if (!s.ok()) return ErrorResponse(s);
+  (void)app.auth().Audit("REPORT_TEMPLATE", Caller(req).name(), std::nullopt, name, "saved",
+                         req.remote_address);
+  return JsonResponse(t);
+}
+
+json ChecksJson(const reports::Report& r) {
+  json a = json::array();
+  for (const auto& c : r.checks) a.push_back({{"severity", c.severity}, {"message", c.message}});
+  return a;
+}
+
+// GET /api/reports/preview?template=&ou=&period=: the HTML with provenance, and the checks.
+Response Preview(const Request& req, App& app) {
+  auto engine = app.Analytics();
+  if (!engine.ok()) return ErrorResponse(engine.status());
+  auto r = RequestOf(req, nullptr, (*engine)->catalog());
+  if (!r.ok()) return Failure(r.status());
+  auto report = reports::Generate(app.store(), **engine, *r, NowMillis());
+  if (!report.ok()) return Failure(report.status());
+  return JsonResponse({{"title", report->title},
+                       {"html", reports::RenderHtml(*report, false)},
+                       {"checks", ChecksJson(*report)},
+                       {"figures", report->FiguresJson()}});
+}
+
+// GET /api/reports/render?template=&ou=&period=&format=pdf|docx|xlsx|html: the document.
+Response RenderDocument(const Request& req, App& app) {
+  auto engine = app.Analytics();
+  if (!engine.ok()) return ErrorResponse(engine.status());
+  auto r = RequestOf(req, nullptr, (*engine)->catalog());
+  if (!r.ok()) return Failure(r.status());
+  const std::string format = req.Query("format").value_or("html");
+  auto report = reports::Generate(app.store(), **engine, *r, NowMillis());
+  if (!report.ok()) return Failure(report.status());
+  auto bytes = reports::Render(*report, format);
+  if (!bytes.ok()) return Failure(bytes.status());
+  Response out;
+  out.content_type = reports::ContentType(format);
+  out.body = std::move(*bytes);
+  out.headers.push_back({"Content-Disposition", "attachment; filename=\"report." + format + "\""});
+  return out;
+}
+
+// POST /api/reports/publish {template, ou, period, column, note}: freezes and publishes.
+Response PublishReport(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body->is_object()) return ErrorResponse(409, "send a JSON object", "body");
+  auto engine = app.Analytics();
+  if (!engine.ok()) return ErrorResponse(engine.status());
+  auto r = RequestOf(req, &*body, (*engine)->catalog());
+  if (!r.ok()) return Failure(r.status());
+  const std::int64_t now = NowMillis();
+  auto report = reports::Generate(app.store(), **engine, *r, now);
+  if (!report.ok()) return Failure(report.status());
+  const std::string note = body->value("note", "");
+  if (!report->checks.empty() && note.empty())
+    return ErrorResponse(409,
+                         "the data checks found " + std::to_string(report->checks.size()) +
+                             " things to look at; publish anyway with a note saying why",
+                         "note");
+  auto published = reports::Publish(app.store(), *report, *r, body->value("column", "gzdt"), note,
+                                    Caller(req).name(), now);
+  if (!published.ok()) return Failure(published.status());
+  app.ContentChanged();
+  (void)app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, published->article_uid,
+                         "report " + report->title + (note.empty() ? "" : "; note: " + note),
+                         req.remote_address);
+  return JsonResponse({{"report", published->report_uid},
+                       {"article", published->article_uid},
+                       {"title", report->title},
+                       {"checks", ChecksJson(*report)}},
+                      201);
+}
+
+// GET /api/reports: published reports, each with the figures that differ now.
+Response ListReports(const Request& req, App& app) {
+  auto list = app.store().ListReports(req.Query("template").value_or(""));
+  if (!list.ok()) return ErrorResponse(list.status());
+  auto engine = app.Analytics();
+  if (!engine.ok()) return ErrorResponse(engine.status());
+  json out = json::array();
+  for (const auto& r : *list) {
+    const auto* unit = (*engine)->catalog().OrgUnits().ByCode(r.org_unit_code);
+    if (unit && !auth::CanRead(Caller(req), (*engine)->catalog(), unit->id)) continue;
+    auto diffs = reports::Differences(r, **engine);
+    if (diffs.ok() && !diffs->empty() && r.data_changed_at == 0)
+      (void)app.store().MarkReportDataChanged(r.uid, NowMillis());
+    out.push_back({{"id", r.uid},
+                   {"template", r.template_name},
+                   {"title", r.title},
+                   {"orgUnit", r.org_unit_code},
+                   {"period", r.period},
+                   {"article", r.article_uid},
+                   {"note", r.note},
+                   {"created", FormatTimestamp(r.created)},
+                   {"createdBy", r.created_by},
+                   {"changedFigures", diffs.ok() ? *diffs : json::array()}});
+  }
+  return JsonResponse({{"reports", out}});
+}
+
+}  // namespace
+
+std::vector<Route> ReportRoutes() {
+  const Access read = Needs(Authority::kDataRead);
+  const Access edit = Needs(Authority::kPortalWrite);
+  return {
+      {"GET", "/api/reportTemplates", Templates, SignedIn()},
+      {"GET", "/api/reportTemplates/{name}", GetTemplate, SignedIn()},
+      {"PUT", "/api/reportTemplates/{name}", PutTemplate, edit},
+      {"GET", "/api/reports/preview", Preview, read},
+      {"GET", "/api/reports/render", RenderDocument, read},
+      {"POST", "/api/reports/publish", PublishReport, edit},
+      {"GET", "/api/reports", ListReports, SignedIn()},
+  };
+}
+
+}  // namespace weijian::http

@@ -1,0 +1,511 @@
+#include "reports/report.h"
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "analytics/analytics.h"
+#include "core/date.h"
+#include "reports/phrasing.h"
+
+namespace weijian::reports {
+
+using nlohmann::json;
+
+json Figure::ToJson() const {
+  auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  json j = {{"key", key},
+            {"dx", dx},
+            {"text", text},
+            {"value", opt(value)},
+            {"item", item_name},
+            {"definition", definition},
+            {"unit", unit_name},
+            {"unitCode", unit_code},
+            {"period", period},
+            {"periodIds", period_ids},
+            {"numerator", opt(numerator)},
+            {"denominator", opt(denominator)},
+            {"previous", opt(previous)},
+            {"readAt", FormatTimestamp(read_at)},
+            {"query", query}};
+  if (rank) j["rank"] = {{"rank", rank}, {"of", of}};
+  return j;
+}
+
+json Report::FiguresJson() const {
+  json a = json::array();
+  for (const auto& f : figures) a.push_back(f.ToJson());
+  return a;
+}
+
+Status ValidateTemplate(const json& t) {
+  if (!t.is_object()) return InvalidArgument("a template is a JSON object", "template");
+  if (!t.contains("title") || !t["title"].is_string())
+    return InvalidArgument("is required (text)", "title");
+  if (t.contains("figures")) {
+    if (!t["figures"].is_object()) return InvalidArgument("must be an object", "figures");
+    static const std::set<std::string> formats = {"count",          "approx",     "rate",
+                                                  "number",         "completion", "change_points",
+                                                  "change_percent", "rank"};
+    for (const auto& [k, f] : t["figures"].items()) {
+      const std::string where = "figures." + k;
+      if (!f.is_object() || !f.contains("dx") || !f["dx"].is_string())
+        return InvalidArgument("needs \"dx\": an indicator or data element code", where);
+      if (f.contains("format") && !formats.count(f.value("format", "")))
+        return InvalidArgument(
+            "format must be one of count, approx, rate, number, completion, "
+            "change_points, change_percent, rank",
+            where + ".format");
+      if (f.contains("pe") && f["pe"] != "range" && f["pe"] != "year")
+        return InvalidArgument("pe must be \"range\" or \"year\"", where + ".pe");
+    }
+  }
+  if (!t.contains("sections") || !t["sections"].is_array())
+    return InvalidArgument("is required (a list)", "sections");
+  for (std::size_t i = 0; i < t["sections"].size(); ++i) {
+    const json& s = t["sections"][i];
+    const std::string where = "sections[" + std::to_string(i) + "]";
+    if (!s.is_object() || !s.contains("blocks") || !s["blocks"].is_array())
+      return InvalidArgument("needs \"blocks\" (a list)", where);
+    for (std::size_t b = 0; b < s["blocks"].size(); ++b) {
+      const json& blk = s["blocks"][b];
+      const std::string bw = where + ".blocks[" + std::to_string(b) + "]";
+      const std::string type = blk.is_object() ? blk.value("type", "") : "";
+      if (type == "text" || type == "item") {
+        if (!blk.contains("text") || !blk["text"].is_string())
+          return InvalidArgument("needs \"text\"", bw);
+      } else if (type == "list") {
+        if (!blk.contains("items") || !blk["items"].is_array())
+          return InvalidArgument("needs \"items\" (a list of text)", bw);
+      } else if (type == "table") {
+        if (!blk.contains("rows") || !blk["rows"].is_array())
+          return InvalidArgument("needs \"rows\"", bw);
+        for (const auto& r : blk["rows"])
+          if (!r.is_object() || !r.contains("label") || !r.contains("rate"))
+            return InvalidArgument("each row needs \"label\" and \"rate\"", bw + ".rows");
+      } else {
+        return InvalidArgument("type must be text, list, table or item", bw + ".type");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<json> LoadTemplate(storage::Store& store, const std::string& name) {
+  WJ_ASSIGN_OR_RETURN(auto stored, store.FindReportTemplate(name));
+  if (stored) {
+    json t = json::parse(stored->definition, nullptr, false);
+    if (!t.is_discarded()) return t;
+  }
+  return BuiltInTemplate(name);
+}
+
+namespace {
+
+// The area a unit covers, as reports name it: 全市, 全旗, 全镇 …
+std::string Scope(const std::string& name) {
+  for (const char* suffix : {"自治区", "自治州", "自治县", "自治旗", "省", "市", "盟", "州", "旗",
+                             "县", "区", "苏木", "镇", "乡", "街道", "嘎查", "村", "社区"})
+    if (name.ends_with(suffix)) {
+      std::string s = suffix;
+      if (s == "自治区") s = "区";
+      if (s.starts_with("自治")) s = s.substr(std::string("自治").size());
+      return "全" + s;
+    }
+  return "全" + name;
+}
+
+std::string ShiftYear(const std::string& id, int years) {
+  auto p = ParsePeriod(id);
+  if (!p.ok()) return id;
+  const int y = YearOf(p->start) + years;
+  const unsigned m = MonthOf(p->start), d = std::min(DayOf(p->start), 28u);
+  return PeriodContaining(p->type, MakeDate(y, m, d)).Id();
+}
+
+class Builder {
+ public:
+  Builder(const json& tmpl, const ReportRequest& req, const analytics::Engine& engine,
+          std::int64_t now)
+      : t_(tmpl), req_(req), engine_(engine), cat_(engine.catalog()), now_(now) {}
+
+  Result<Report> Run() {
+    WJ_RETURN_IF_ERROR(ValidateTemplate(t_));
+    unit_ = cat_.OrgUnits().ByUidOrCode(req_.org_unit);
+    if (!unit_) return InvalidArgument("no org unit \"" + req_.org_unit + "\"", "ou");
+    WJ_RETURN_IF_ERROR(ParseRange());
+    const auto* parent = unit_->parent_id ? cat_.OrgUnits().ById(unit_->parent_id) : nullptr;
+    vars_["ou"] = unit_->name;
+    vars_["scope"] = Scope(unit_->name);
+    vars_["peer_scope"] = parent ? Scope(parent->name) : Scope(unit_->name);
+    vars_["period"] = PeriodPhrase(first_, last_, true);
+    vars_["period_short"] = PeriodPhrase(first_, last_, false);
+    vars_["year"] = std::to_string(YearOf(first_.start));
+    vars_["upto"] = UpTo(last_.end);
+    vars_["issuer"] = req_.issuer.empty() ? unit_->name + "卫生健康委员会" : req_.issuer;
+    const Date today = Today();
+    vars_["date"] = std::to_string(YearOf(today)) + "年" + std::to_string(MonthOf(today)) + "月" +
+                    std::to_string(DayOf(today)) + "日";
+    vars_["issue"] = IssueNumber(std::max(1, req_.issue));
+    r_.template_name = t_.value("name", req_.template_name);
+    r_.unit_name = unit_->name;
+    r_.unit_code = unit_->code;
+    r_.period_ids = range_;
+    r_.period_label = vars_["period"];
+    r_.generated_at = now_;
+    WJ_ASSIGN_OR_RETURN(Line title, Expand(t_["title"].get<std::string>()));
+    for (const auto& run : title) r_.title += run.text;
+    if (t_.value("masthead", false)) {
+      r_.masthead = {r_.title, vars_["issue"], vars_["issuer"] + "　　" + vars_["date"]};
+      r_.toc = true;
+    }
+    for (const auto& s : t_["sections"]) {
+      Section sec;
+      WJ_ASSIGN_OR_RETURN(Line heading, Expand(s.value("heading", "")));
+      for (const auto& run : heading) sec.heading += run.text;
+      for (const auto& b : s["blocks"]) {
+        WJ_ASSIGN_OR_RETURN(Block blk, BuildBlock(b));
+        sec.blocks.push_back(std::move(blk));
+      }
+      r_.sections.push_back(std::move(sec));
+    }
+    RunChecks();
+    return std::move(r_);
+  }
+
+ private:
+  Status ParseRange() {
+    std::string p = req_.period;
+    auto dots = p.find("..");
+    std::string a = dots == std::string::npos ? p : p.substr(0, dots);
+    std::string b = dots == std::string::npos ? p : p.substr(dots + 2);
+    auto pa = ParsePeriod(a), pb = ParsePeriod(b);
+    if (!pa.ok() || !pb.ok() || pb->end < pa->start)
+      return InvalidArgument("\"" + p + "\" is not a period or range such as 202401..202407",
+                             "period");
+    first_ = *pa;
+    last_ = *pb;
+    range_ = dots == std::string::npos ? a : a + ".." + b;
+    return Status::Ok();
+  }
+
+  // One analytics value: (value, numerator, denominator) of dx for a unit and a pe parameter.
+  struct Value {
+    std::optional<double> value, num, den;
+  };
+  Result<Value> Query(const std::string& dx, const std::string& ou_uid, const std::string& pe) {
+    const std::string key = dx + "|" + ou_uid + "|" + pe;
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    analytics::QueryParams q;
+    for (const auto& [k, v] :
+         std::vector<std::pair<std::string, std::string>>{{"dimension", "dx:" + dx},
+                                                          {"filter", "pe:" + pe},
+                                                          {"filter", "ou:" + ou_uid},
+                                                          {"includeNumDen", "true"},
+                                                          {"skipRounding", "true"}})
+      WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, v));
+    auto r = analytics::RunQuery(q, engine_, analytics::QueryScope{});
+    if (!r.ok()) return InvalidArgument(r.status().message(), "figures");
+    Value v;
+    if (!(*r)["rows"].empty()) {
+      const auto& row = (*r)["rows"][0];
+      auto num = [](const json& x) -> std::optional<double> {
+        const std::string s = x.get<std::string>();
+        if (s.empty()) return std::nullopt;
+        return std::strtod(s.c_str(), nullptr);
+      };
+      v.value = num(row[1]);
+      v.num = num(row[2]);
+      v.den = num(row[3]);
+    }
+    cache_[key] = v;
+    return v;
+  }
+
+  std::string Definition(const std::string& dx, std::string* name, bool* percent) {
+    if (const auto* ind = cat_.Indicators().ByUidOrCode(dx)) {
+      *name = ind->name;
+      auto describe = [&](const std::string& expr, const std::string& given) {
+        if (!given.empty()) return given;
+        auto e = analytics::Expression::Parse(expr, cat_);
+        return e.ok() ? e->description() : expr;
+      };
+      int factor = 1;
+      if (const auto* type = cat_.IndicatorTypes().ByUid(ind->indicator_type_uid))
+        factor = type->factor;
+      *percent = factor == 100;
+      return ind->name + " = " + describe(ind->numerator, ind->numerator_description) + " ÷ " +
+             describe(ind->denominator, ind->denominator_description) +
+             (factor != 1 ? " × " + std::to_string(factor) : "");
+    }
+    if (const auto* de = cat_.DataElements().ByUidOrCode(dx)) {
+      *name = de->name;
+      *percent = false;
+      return de->name + "（数据元，各单位" +
+             (de->aggregation_type == "SUM" ? std::string("合计") : de->aggregation_type) + "）";
+    }
+    *name = dx;
+    *percent = false;
+    return dx;
+  }
+
+  // Evaluates a figure of the template (cached by key) and returns its index.
+  Result<int> FigureIndex(const std::string& key, const json& spec) {
+    if (auto it = figure_at_.find(key); it != figure_at_.end()) return it->second;
+    Figure f;
+    f.key = key;
+    const std::string dx = spec.value("dx", "");
+    f.dx = dx;
+    const std::string format = spec.value("format", "count");
+    const std::string unit_word = spec.value("unit", "");
+    const bool whole_year = spec.value("pe", "range") == "year";
+    bool percent = false;
+    f.definition = Definition(dx, &f.item_name, &percent);
+    if (!cat_.Indicators().ByUidOrCode(dx) && !cat_.DataElements().ByUidOrCode(dx))
+      return InvalidArgument("\"" + dx + "\" is neither an indicator nor a data element",
+                             "figures." + key + ".dx");
+    const std::string year = std::to_string(YearOf(first_.start));
+    const std::string pe = whole_year ? year : range_;
+    f.unit_name = unit_->name;
+    f.unit_code = unit_->code;
+    f.period = whole_year ? year + "年" : vars_["period"];
+    f.period_ids = pe;
+    f.read_at = NowMillis();
+    f.query = "dimension=dx:" + dx + "&dimension=pe:" + pe + "&dimension=ou:" + unit_->uid;
+    WJ_ASSIGN_OR_RETURN(Value v, Query(dx, unit_->uid, pe));
+    f.value = v.value;
+    f.numerator = v.num;
+    f.denominator = v.den;
+    const std::string prev_pe =
+        whole_year ? std::to_string(YearOf(first_.start) - 1)
+                   : ShiftYear(first_.Id(), -1) +
+                         (first_.Id() == last_.Id() ? "" : ".." + ShiftYear(last_.Id(), -1));
+    WJ_ASSIGN_OR_RETURN(Value prev, Query(dx, unit_->uid, prev_pe));
+    f.previous = prev.value;
+    if (format == "rank") {
+      const auto* parent = unit_->parent_id ? cat_.OrgUnits().ById(unit_->parent_id) : nullptr;
+      if (parent) {
+        analytics::QueryParams q;
+        for (const auto& [k, val] : std::vector<std::pair<std::string, std::string>>{
+                 {"dimension", "dx:" + dx},
+                 {"filter", "pe:" + pe},
+                 {"dimension", "ou:" + parent->uid + ";LEVEL-" + std::to_string(unit_->level)},
+                 {"sortOrder", "DESC"},
+                 {"skipRounding", "true"}})
+          WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, val));
+        auto r = analytics::RunQuery(q, engine_, analytics::QueryScope{});
+        if (r.ok()) {
+          f.of = static_cast<int>((*r)["rows"].size());
+          for (std::size_t i = 0; i < (*r)["rows"].size(); ++i)
+            if ((*r)["rows"][i][1] == unit_->uid) f.rank = static_cast<int>(i) + 1;
+        }
+      }
+    }
+    f.text = Format(f, format, unit_word, percent);
+    r_.figures.push_back(std::move(f));
+    const int index = static_cast<int>(r_.figures.size()) - 1;
+    figure_at_[key] = index;
+    return index;
+  }
+
+  std::string Format(const Figure& f, const std::string& format, const std::string& unit_word,
+                     bool percent) {
+    if (format == "rank") return f.rank ? RankPhrase(f.rank, vars_["peer_scope"]) : "（无排名）";
+    if (!f.value) return "（暂无数据）";
+    const double v = *f.value;
+    if (format == "count") return Count(v, unit_word);
+    if (format == "approx") return ApproxCount(v, unit_word);
+    if (format == "rate") return percent ? Rate(v) : Number(v, 2);
+    if (format == "number") return Number(v, 2);
+    if (format == "completion") return CompletionPhrase(v);
+    if (format == "change_points")
+      return f.previous ? ChangeInPoints(v, *f.previous) : "上年同期无数据";
+    if (format == "change_percent")
+      return f.previous ? ChangeInPercent(v, *f.previous) : "上年同期无数据";
+    return Number(v, 2);
+  }
+
+  // Text with {slots}: built-in words stay text, figures become figure runs.
+  Result<Line> Expand(const std::string& text) {
+    Line line;
+    std::size_t pos = 0;
+    auto plain = [&](std::string s) {
+      if (s.empty()) return;
+      if (!line.empty() && line.back().figure < 0)
+        line.back().text += s;
+      else
+        line.push_back({std::move(s), -1});
+    };
+    while (pos < text.size()) {
+      auto open = text.find('{', pos);
+      if (open == std::string::npos) {
+        plain(text.substr(pos));
+        break;
+      }
+      auto close = text.find('}', open);
+      if (close == std::string::npos) {
+        plain(text.substr(pos));
+        break;
+      }
+      plain(text.substr(pos, open - pos));
+      const std::string name = text.substr(open + 1, close - open - 1);
+      if (auto it = vars_.find(name); it != vars_.end()) {
+        plain(it->second);
+      } else if (t_.contains("figures") && t_["figures"].contains(name)) {
+        WJ_ASSIGN_OR_RETURN(int index, FigureIndex(name, t_["figures"][name]));
+        line.push_back({r_.figures[static_cast<std::size_t>(index)].text, index});
+      } else {
+        return InvalidArgument("{" + name + "} is neither a word nor a figure of the template",
+                               "figures");
+      }
+      pos = close + 1;
+    }
+    return line;
+  }
+
+  Result<Block> BuildBlock(const json& b) {
+    Block blk;
+    const std::string type = b["type"];
+    if (type == "text") {
+      blk.kind = Block::Kind::kText;
+      WJ_ASSIGN_OR_RETURN(Line l, Expand(b["text"]));
+      blk.lines.push_back(std::move(l));
+    } else if (type == "list") {
+      blk.kind = Block::Kind::kList;
+      blk.ordinal = b.value("ordinal", false);
+      for (const auto& item : b["items"]) {
+        if (!item.is_string()) return InvalidArgument("list items are text", "items");
+        WJ_ASSIGN_OR_RETURN(Line l, Expand(item.get<std::string>()));
+        blk.lines.push_back(std::move(l));
+      }
+    } else if (type == "item") {
+      blk.kind = Block::Kind::kItem;
+      blk.title = b.value("title", "");
+      blk.source = b.value("source", "");
+      WJ_ASSIGN_OR_RETURN(Line l, Expand(b["text"]));
+      blk.lines.push_back(std::move(l));
+    } else {
+      blk.kind = Block::Kind::kTable;
+      WJ_ASSIGN_OR_RETURN(Line caption, Expand(b.value("caption", "")));
+      for (const auto& run : caption) blk.title += run.text;
+      blk.header = {"项目", "任务数", "完成数", "完成率", vars_["peer_scope"] + "排名"};
+      int row_no = 0;
+      for (const auto& row : b["rows"]) {
+        const std::string label = row.value("label", "");
+        const std::string unit_word = row.value("unit", "");
+        const std::string prefix =
+            "table" + std::to_string(tables_) + "." + std::to_string(row_no++);
+        std::vector<Cell> cells;
+        cells.push_back({{{label, -1}}, false, false, std::nullopt});
+        auto figure_cell = [&](const std::string& suffix, json spec, bool percent) -> Status {
+          if (!spec.contains("dx") || spec["dx"].get<std::string>().empty()) {
+            cells.push_back({{{"—", -1}}, true, false, std::nullopt});
+            return Status::Ok();
+          }
+          WJ_ASSIGN_OR_RETURN(int i, FigureIndex(prefix + "." + suffix, spec));
+          const Figure& f = r_.figures[static_cast<std::size_t>(i)];
+          // A table says "—" where a sentence would say 暂无数据.
+          cells.push_back({{{f.value || f.rank ? f.text : "—", i}}, true, percent, f.value});
+          return Status::Ok();
+        };
+        const std::string target = row.value("target", ""), done = row.value("done", "");
+        const std::string rate = row.value("rate", "");
+        WJ_RETURN_IF_ERROR(
+            figure_cell("target",
+                        target.empty() ? json::object()
+                                       : json{{"dx", target}, {"format", "count"}, {"pe", "year"}},
+                        false));
+        WJ_RETURN_IF_ERROR(figure_cell(
+            "done", done.empty() ? json::object() : json{{"dx", done}, {"format", "count"}},
+            false));
+        WJ_RETURN_IF_ERROR(figure_cell("rate", json{{"dx", rate}, {"format", "rate"}}, true));
+        WJ_RETURN_IF_ERROR(figure_cell("rank", json{{"dx", rate}, {"format", "rank"}}, false));
+        // The rank cell reads better as "3/9" in a table.
+        Figure& rank = r_.figures[static_cast<std::size_t>(cells.back().line[0].figure)];
+        if (rank.rank) {
+          rank.text = std::to_string(rank.rank) + "/" + std::to_string(rank.of);
+          cells.back().line[0].text = rank.text;
+        }
+        if (!target.empty() && !r_.figures[static_cast<std::size_t>(cells[1].line[0].figure)].value)
+          r_.checks.push_back({"warning", "“" + label + "”没有任务数，完成率无法计算"});
+        blk.rows.push_back(std::move(cells));
+      }
+      ++tables_;
+    }
+    return blk;
+  }
+
+  void RunChecks() {
+    std::set<std::string> seen_rates;
+    for (const auto& f : r_.figures) {
+      if (!f.value) continue;
+      const auto* ind = cat_.Indicators().ByUidOrCode(f.dx);
+      if (ind && *f.value > 100.0 && seen_rates.insert(ind->name + f.period_ids).second) {
+        bool percent = false;
+        if (const auto* type = cat_.IndicatorTypes().ByUid(ind->indicator_type_uid))
+          percent = type->factor == 100;
+        if (percent)
+          r_.checks.push_back({"warning", ind->name + "为" + Rate(*f.value) +
+                                              "，超过100%（超额完成），请核实任务数和完成数"});
+      }
+      if (f.previous && *f.previous != 0 && std::abs(*f.value / *f.previous - 1) > 0.5 &&
+          seen_swings_.insert(f.item_name + f.period_ids).second)
+        r_.checks.push_back({"warning", f.item_name + "与上年同期相比变化" +
+                                            ChangeInPercent(*f.value, *f.previous).substr(6) +
+                                            "（超过±50%），请核实"});
+    }
+    // Completeness: the data sets behind the figures, reported by every unit that should?
+    std::set<std::string> elements;
+    for (const auto& f : r_.figures) {
+      const std::string& dx = f.dx;
+      if (const auto* de = cat_.DataElements().ByUidOrCode(dx)) elements.insert(de->uid);
+      if (const auto* ind = cat_.Indicators().ByUidOrCode(dx))
+        for (const std::string* expr : {&ind->numerator, &ind->denominator}) {
+          auto e = analytics::Expression::Parse(*expr, cat_);
+          if (e.ok())
+            for (const auto& op : e->operands())
+              if (op.kind == analytics::Operand::Kind::kDataElement)
+                elements.insert(op.element_uid);
+        }
+    }
+    for (const auto& ds : cat_.records().data_sets) {
+      bool relevant = false;
+      for (const auto& e : ds.elements) relevant = relevant || elements.count(e.data_element_uid);
+      if (!relevant) continue;
+      analytics::Operand op{analytics::Operand::Kind::kReportingRate, ds.uid, "", "", "", 0, ""};
+      op.metric = "EXPECTED_REPORTS";
+      auto expected = engine_.Reporting(op, unit_->id, first_.start, last_.end);
+      op.metric = "ACTUAL_REPORTS";
+      auto actual = engine_.Reporting(op, unit_->id, first_.start, last_.end);
+      if (expected && actual && *actual < *expected)
+        r_.checks.push_back({"warning", ds.name + "：" + vars_["period"] + "应报" +
+                                            Count(*expected, "份") + "，已报" +
+                                            Count(*actual, "份") + "，相关数据可能不完整"});
+    }
+  }
+
+  const json& t_;
+  const ReportRequest& req_;
+  const analytics::Engine& engine_;
+  const metadata::Catalog& cat_;
+  std::int64_t now_;
+  const metadata::OrgUnitRecord* unit_ = nullptr;
+  Period first_, last_;
+  std::string range_;
+  std::map<std::string, std::string> vars_;
+  std::map<std::string, Value> cache_;
+  std::map<std::string, int> figure_at_;
+  std::set<std::string> seen_swings_;
+  int tables_ = 0;
+  Report r_;
+};
+
+}  // namespace
+
+Result<Report> BuildReport(const json& tmpl, const ReportRequest& request,
+                           const analytics::Engine& engine, std::int64_t now) {
+  return Builder(tmpl, request, engine, now).Run();
+}
+
+}  // namespace weijian::reports

@@ -1,0 +1,120 @@
+#include "reports/service.h"
+
+#include <cmath>
+
+#include "analytics/analytics.h"
+#include "core/date.h"
+#include "core/uid.h"
+#include "portal/site.h"
+
+namespace weijian::reports {
+
+using nlohmann::json;
+
+Result<Report> Generate(storage::Store& store, const analytics::Engine& engine,
+                        ReportRequest request, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(json tmpl, LoadTemplate(store, request.template_name));
+  if (tmpl.value("masthead", false) && request.issue <= 0) {
+    // Issues count per year: the next number after those published this year.
+    WJ_ASSIGN_OR_RETURN(auto published, store.ListReports(request.template_name));
+    const std::string year = FormatTimestamp(now).substr(0, 4);
+    int n = 0;
+    for (const auto& r : published)
+      if (FormatTimestamp(r.created).substr(0, 4) == year) ++n;
+    request.issue = n + 1;
+  }
+  return BuildReport(tmpl, request, engine, now);
+}
+
+const char* ContentType(const std::string& format) {
+  if (format == "pdf") return "application/pdf";
+  if (format == "docx")
+    return "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+  if (format == "xlsx") return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  return "text/html; charset=utf-8";
+}
+
+Result<std::string> Render(const Report& report, const std::string& format) {
+  if (format == "html") return RenderHtml(report, true);
+  if (format == "pdf") return RenderPdf(report);
+  if (format == "docx") return RenderDocx(report);
+  if (format == "xlsx") return RenderXlsx(report);
+  return InvalidArgument("must be html, pdf, docx or xlsx", "format");
+}
+
+Result<Published> Publish(storage::Store& store, const Report& report, const ReportRequest& request,
+                          const std::string& column, const std::string& note,
+                          const std::string& user, std::int64_t now) {
+  if (!portal::FindColumn(column))
+    return InvalidArgument("\"" + column + "\" is not a column (tzgg, gzdt, sjfb, wsjkxx)",
+                           "column");
+  storage::ReportRecord rec;
+  rec.uid = RandomUid();
+  rec.template_name = report.template_name;
+  rec.org_unit_code = report.unit_code;
+  rec.period = request.period;
+  rec.title = report.title;
+  rec.html = RenderHtml(report, false);
+  rec.figures_json = report.FiguresJson().dump();
+  rec.note = note;
+  rec.created = now;
+  rec.created_by = user;
+  WJ_RETURN_IF_ERROR(store.SaveReport(rec).status());
+  // The article carries the report's text for search and feeds; its page shows the frozen HTML.
+  std::string text;
+  for (const auto& s : report.sections) {
+    if (!s.heading.empty()) text += "## " + s.heading + "\n\n";
+    for (const auto& b : s.blocks) {
+      if (b.kind == Block::Kind::kItem) text += b.title + "。";
+      for (const auto& l : b.lines) text += LineText(l) + "\n\n";
+    }
+  }
+  portal::Articles articles(store);
+  portal::ArticleInput in;
+  in.column = column;
+  in.title = report.title;
+  in.body = text;
+  in.source = report.unit_name + "卫生健康委员会";
+  in.author = user;
+  WJ_ASSIGN_OR_RETURN(auto created, articles.Create(in, user, now));
+  created.report_uid = rec.uid;
+  WJ_RETURN_IF_ERROR(store.SaveArticle(created, nullptr).status());
+  WJ_ASSIGN_OR_RETURN(auto published, articles.Publish(created.uid, 0, user, now));
+  WJ_RETURN_IF_ERROR(store.SetReportArticle(rec.uid, published.uid));
+  return Published{rec.uid, published.uid};
+}
+
+Result<json> Differences(const storage::ReportRecord& report, const analytics::Engine& engine) {
+  json figures = json::parse(report.figures_json, nullptr, false);
+  if (figures.is_discarded()) return Internal("the report's frozen figures are unreadable");
+  json out = json::array();
+  for (const auto& f : figures) {
+    if (!f.contains("dx") || f["dx"].get<std::string>().empty()) continue;
+    analytics::QueryParams q;
+    for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+             {"dimension", "dx:" + f["dx"].get<std::string>()},
+             {"filter", "pe:" + f.value("periodIds", "")},
+             {"filter", "ou:" + f.value("unitCode", "")},
+             {"skipRounding", "true"}})
+      WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, v));
+    auto r = analytics::RunQuery(q, engine, analytics::QueryScope{});
+    if (!r.ok()) continue;
+    std::optional<double> now;
+    if (!(*r)["rows"].empty())
+      now = std::strtod((*r)["rows"][0].back().get<std::string>().c_str(), nullptr);
+    std::optional<double> then;
+    if (f["value"].is_number()) then = f["value"].get<double>();
+    const bool same =
+        (!now && !then) ||
+        (now && then && std::abs(*now - *then) <= 1e-9 * std::max(1.0, std::abs(*then)));
+    if (!same)
+      out.push_back({{"key", f.value("key", "")},
+                     {"text", f.value("text", "")},
+                     {"item", f.value("item", "")},
+                     {"published", then ? json(*then) : json(nullptr)},
+                     {"now", now ? json(*now) : json(nullptr)}});
+  }
+  return out;
+}
+
+}  // namespace weijian::reports

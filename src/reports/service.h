@@ -1,0 +1,32 @@
+// Reports as a staff member uses them: generate (with the next bulletin issue number), render
+// in a format, publish to a portal column with the figures frozen, and compare a published
+// report's figures with the data as it is now.
+#pragma once
+
+#include "reports/render.h"
+#include "reports/report.h"
+
+namespace weijian::reports {
+
+// Loads the template (stored or built-in) and builds the report. A bulletin without an issue
+// number gets the next one of its year (issues count per year).
+Result<Report> Generate(storage::Store& store, const analytics::Engine& engine,
+                        ReportRequest request, std::int64_t now);
+
+// "html", "pdf", "docx" or "xlsx"; the error names "format".
+Result<std::string> Render(const Report& report, const std::string& format);
+const char* ContentType(const std::string& format);
+
+struct Published {
+  std::string report_uid, article_uid;
+};
+// Freezes the report (its HTML and every figure) and publishes it as an article of `column`.
+Result<Published> Publish(storage::Store& store, const Report& report, const ReportRequest& request,
+                          const std::string& column, const std::string& note,
+                          const std::string& user, std::int64_t now);
+
+// The figures of a published report whose value differs now: [{key, text, published, now}].
+Result<nlohmann::json> Differences(const storage::ReportRecord& report,
+                                   const analytics::Engine& engine);
+
+}  // namespace weijian::reports
