@@ -160,5 +160,43 @@ check "the printed password signs city_admin in" $?
 check "the API wants a signed-in user" $?
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 
+# weijian report: the three demo templates in every format, read back by the office's tools.
+D="$TMP/demo.db"
+expect_rc "report without --template exits 2" 2 "$WJ" report --db "$D" --ou 150624 --period 2023 --out "$TMP/r.html"
+expect_rc "report with an unknown format exits 2" 2 "$WJ" report --db "$D" --template annual --ou 150624 --period 2023 --format odt --out "$TMP/r.odt"
+expect_rc "report with an unknown template exits 2" 2 "$WJ" report --db "$D" --template poem --ou 150624 --period 2023 --out "$TMP/r.html"
+grep -q -- "--template" "$TMP/err"; check "the reason names --template" $?
+expect_rc "report with a bad period exits 2" 2 "$WJ" report --db "$D" --template annual --ou 150624 --period 2023..summer --out "$TMP/r.html"
+grep -q -- "--period" "$TMP/err"; check "the reason names --period" $?
+expect_rc "annual report as HTML" 0 "$WJ" report --db "$D" --template annual --ou 150624 --period 2023 --format html --out "$TMP/annual.html"
+grep -q '2748人' "$TMP/annual.html" && grep -q '105.69%' "$TMP/annual.html"
+check "the annual review states 2748人 and 105.69% for 鄂托克旗 2023" $?
+grep -q 'check: .*超过100%' "$TMP/err"; check "the data checks are printed" $?
+expect_rc "progress report as PDF" 0 "$WJ" report --db "$D" --template progress --ou 150624 --period 202401..202407 --format pdf --out "$TMP/progress.pdf"
+pdftotext "$TMP/progress.pdf" - | grep -q "鄂托克旗2024年1-7月"; check "pdftotext reads the PDF's title" $?
+pdffonts "$TMP/progress.pdf" | grep -q "CJK.* yes "; check "the PDF embeds its CJK font" $?
+expect_rc "bulletin as DOCX" 0 "$WJ" report --db "$D" --template bulletin --ou 1506 --period 202401..202406 --format docx --out "$TMP/bulletin.docx"
+if command -v libreoffice >/dev/null; then
+  (cd "$TMP" && HOME="$TMP" timeout 180 libreoffice --headless --convert-to pdf --outdir "$TMP/lo" "$TMP/bulletin.docx") >"$TMP/lo.log" 2>&1
+  check "LibreOffice converts the DOCX to PDF" $?
+  pdftotext "$TMP/lo/bulletin.pdf" - 2>/dev/null | tr -d ' \n' >"$TMP/lo.txt"
+  grep -q "卫生健康信息" "$TMP/lo.txt" && grep -q "第1期" "$TMP/lo.txt" && grep -q "数据来源与口径" "$TMP/lo.txt"
+  check "the converted DOCX has the masthead, the issue number and the appendix" $?
+  grep -qE "[0-9]+人" "$TMP/lo.txt"; check "the converted DOCX has its figures" $?
+else
+  check "libreoffice is installed (scripts/install-deps.sh)" 1
+fi
+expect_rc "progress report as XLSX" 0 "$WJ" report --db "$D" --template progress --ou 150624 --period 202401..202407 --format xlsx --out "$TMP/progress.xlsx"
+python3 - "$TMP/progress.xlsx" <<'PY'
+import re, sys, zipfile
+sheet = zipfile.ZipFile(sys.argv[1]).read("xl/worksheets/sheet1.xml").decode()
+# Row 3: task and done are numbers (no t="s"), the rate a fraction below 2.
+assert re.search(r'<c r="B3"(?![^>]*t="s")[^>]*><v>\d+</v>', sheet), sheet[:2000]
+assert re.search(r'<c r="D3"(?![^>]*t="s")[^>]*><v>[01]\.\d+', sheet), sheet[:2000]
+PY
+check "XLSX numbers are numbers and rates are fractions" $?
+expect_rc "report --publish puts it on the portal" 0 "$WJ" report --db "$D" --template progress --ou 150624 --period 202401..202407 --format html --out "$TMP/p.html" --publish gzdt --note "测试发布"
+grep -q "published at /article/" "$TMP/out"; check "the published article's address is printed" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

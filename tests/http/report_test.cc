@@ -1,0 +1,114 @@
+// Reports through the API on the demo data: the seed figures of 鄂托克旗 2023, scope, formats,
+// data checks before publishing, frozen figures after it, and 数据已更新 when the data moves.
+#include <regex>
+
+#include "http/server_env.h"
+
+namespace weijian::http {
+namespace {
+
+TEST(Reports, TheAnnualReviewStatesTheSeedFigures) {
+  auto r = Get("/api/reports/preview?template=annual&ou=150624&period=2023");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string html = Body(r)["html"];
+  EXPECT_NE(html.find("两癌筛查"), std::string::npos);
+  EXPECT_NE(html.find(">2748人<"), std::string::npos);
+  EXPECT_NE(html.find("完成率达105.69%"), std::string::npos);
+  EXPECT_NE(html.find("布病血清学检测"), std::string::npos);
+  EXPECT_NE(html.find(">3486人<"), std::string::npos);
+  EXPECT_EQ(Body(r)["title"], "鄂托克旗2023年卫生健康工作年度盘点");
+  // 105.69% is above 100: the checks say so.
+  EXPECT_NE(Body(r)["checks"].dump().find("超过100%"), std::string::npos);
+}
+
+TEST(Reports, ScopeFormatsAndTemplates) {
+  EXPECT_EQ(As("clerk_in", "GET", "/api/reports/preview?template=progress&ou=150624101&period=2023")
+                .status,
+            403);
+  EXPECT_EQ(As("", "GET", "/api/reports/preview?template=progress&ou=150624100&period=2023").status,
+            401);
+  auto missing = Get("/api/reports/preview?template=progress&ou=150624100");
+  EXPECT_EQ(missing.status, 409);
+  EXPECT_EQ(Body(missing)["field"], "period");
+  auto pdf =
+      Get("/api/reports/render?template=progress&ou=150624&period=202401..202407&format=pdf");
+  ASSERT_EQ(pdf.status, 200);
+  EXPECT_EQ(pdf.headers["content-type"], "application/pdf");
+  EXPECT_EQ(pdf.body.substr(0, 5), "%PDF-");
+  auto docx =
+      Get("/api/reports/render?template=bulletin&ou=1506&period=202401..202406&format=docx");
+  ASSERT_EQ(docx.status, 200);
+  EXPECT_EQ(docx.body.substr(0, 2), "PK");
+  auto bad = Get("/api/reports/render?template=progress&ou=150624&period=2023&format=odt");
+  EXPECT_EQ(bad.status, 409);
+  EXPECT_EQ(Body(bad)["field"], "format");
+  auto list = Body(Get("/api/reportTemplates"));
+  EXPECT_EQ(list["templates"].size(), 3u);
+  auto t = Body(Get("/api/reportTemplates/progress"));
+  EXPECT_EQ(As("clerk_in", "PUT", "/api/reportTemplates/mine", t.dump()).status, 403);
+  json broken = t;
+  broken["sections"][0]["blocks"][0]["type"] = "poem";
+  auto refused = As("editor_in", "PUT", "/api/reportTemplates/mine", broken.dump());
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(Body(refused)["field"], "sections[0].blocks[0].type");
+  t["title"] = "{ou}{period}重点工作简报";
+  ASSERT_EQ(As("editor_in", "PUT", "/api/reportTemplates/mine", t.dump()).status, 200);
+  auto mine = Get("/api/reports/preview?template=mine&ou=150624&period=2023");
+  EXPECT_EQ(Body(mine)["title"], "鄂托克旗2023年全年重点工作简报");
+}
+
+TEST(Reports, PublishedFiguresStayFrozenAndThePageSaysWhenDataMoved) {
+  const json req = {
+      {"template", "annual"}, {"ou", "150624100"}, {"period", "2023"}, {"column", "gzdt"}};
+  EXPECT_EQ(As("clerk_in", "POST", "/api/reports/publish", req.dump()).status, 403);
+  auto no_note = As("editor_in", "POST", "/api/reports/publish", req.dump());
+  ASSERT_EQ(no_note.status, 409) << no_note.body;  // the checks found something
+  EXPECT_EQ(Body(no_note)["field"], "note");
+  json with_note = req;
+  with_note["note"] = "已与乌兰镇卫生院核实";
+  auto pub = As("editor_in", "POST", "/api/reports/publish", with_note.dump());
+  ASSERT_EQ(pub.status, 201) << pub.body;
+  const std::string article = Body(pub)["article"];
+  auto page = Http(env->port, "GET", "/article/" + article);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("class=\"figure\""), std::string::npos);
+  EXPECT_EQ(page.body.find("数据已更新"), std::string::npos);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(page.body, m, std::regex("全年完成两癌筛查<span[^>]*>(\\d+)人")));
+  const std::string frozen = m[1];
+  // The clerk corrects a December value of the township's health centre.
+  auto form = Body(
+      As("clerk_in", "GET",
+         "/api/dataEntry/form?dataSet=DS_TOWNSHIP_MONTHLY&orgUnit=150624100H01&period=202312"));
+  std::string de, coc, old = "0";
+  for (const auto& e : form["dataElements"])
+    if (e["code"] == "TC_DONE") {
+      de = e["id"];
+      coc = e["categoryOptionCombos"][0]["id"];
+    }
+  for (const auto& v : form["dataValues"])
+    if (v["dataElement"] == de && v["categoryOptionCombo"] == coc) old = v["value"];
+  const json change = {{"dataElement", de},
+                       {"period", "202312"},
+                       {"orgUnit", "150624100H01"},
+                       {"categoryOptionCombo", coc},
+                       {"value", std::to_string(std::stoi(old) + 7)}};
+  ASSERT_EQ(As("clerk_in", "POST", "/api/dataValues", change.dump()).status / 100, 2);
+  auto after = Http(env->port, "GET", "/article/" + article);
+  EXPECT_NE(after.body.find("数据已更新"), std::string::npos);
+  EXPECT_NE(after.body.find("全年完成两癌筛查<span"), std::string::npos);
+  ASSERT_TRUE(std::regex_search(after.body, m, std::regex("全年完成两癌筛查<span[^>]*>(\\d+)人")));
+  EXPECT_EQ(m[1], frozen);  // the published number did not move
+  auto reports = Body(As("editor_in", "GET", "/api/reports"));
+  bool found = false;
+  for (const auto& r : reports["reports"])
+    if (r["article"] == article) {
+      found = true;
+      EXPECT_FALSE(r["changedFigures"].empty());
+      EXPECT_EQ(r["note"], "已与乌兰镇卫生院核实");
+    }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace weijian::http
