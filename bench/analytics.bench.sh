@@ -20,7 +20,9 @@ rows=$(python3 "$SRC/bench/gen_values.py" "$TMP/a.db" "$TMP/in" "$MONTHS" "$FIRS
 "$WJ" import --db "$TMP/a.db" --idScheme code "$TMP/in/values.csv" >"$TMP/summary.json"
 grep -q '"status": "SUCCESS"' "$TMP/summary.json" || { head -c 1500 "$TMP/summary.json"; exit 1; }
 rm -f "$TMP/in/values.json"
-"$BUILD/bench/analytics_bench" "$TMP/a.db" 7
+"$BUILD/bench/analytics_bench" "$TMP/a.db" 7 | tee "$TMP/wj.txt"
+# weijian's p50 per query, for the ratios below.
+wj_ms() { grep "^Q$1 " "$TMP/wj.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "ms") { print $i; exit } }'; }
 
 if [ "${BENCH_ANALYTICS_PG:-1}" != 0 ] && [ -n "$PG_BIN" ] && id postgres >/dev/null 2>&1; then
   # The hierarchy for SQL: village code → township code → banner code.
@@ -43,8 +45,12 @@ if [ "${BENCH_ANALYTICS_PG:-1}" != 0 ] && [ -n "$PG_BIN" ] && id postgres >/dev/
   q1=$(pg_p50 "SELECT u.county, v.period, v.dataelement, sum(v.value) FROM data_value v JOIN unit u ON u.village = v.orgunit WHERE v.dataelement IN ($(in_list 0 10)) AND v.period BETWEEN '202401' AND '202412' GROUP BY 1, 2, 3")
   q2=$(pg_p50 "SELECT u.township, v.period, v.dataelement, sum(v.value) FROM data_value v JOIN unit u ON u.village = v.orgunit WHERE v.dataelement IN ($(in_list 0 26)) AND v.period BETWEEN '202201' AND '202412' GROUP BY 1, 2, 3")
   q3=$(pg_p50 "SELECT v.orgunit, sum(CASE WHEN v.dataelement = 'BDE00' THEN v.value END) / sum(CASE WHEN v.dataelement = 'BDE01' THEN v.value END) * 100 AS r FROM data_value v WHERE v.dataelement IN ('BDE00', 'BDE01') AND v.period BETWEEN '202401' AND '202412' GROUP BY 1 ORDER BY r DESC")
-  printf '%-52s %12s\n' "PostgreSQL 15 (same rows, indexed, ANALYZEd)" "p50"
-  printf '%-52s %9.0f ms\n' "Q1" "$q1" "Q2" "$q2" "Q3" "$q3"
+  printf '%-52s %12s %12s %10s\n' "PostgreSQL 15 (same rows, indexed, ANALYZEd)" "p50" "weijian p50" "PG/wj"
+  for n in 1 2 3; do
+    pg=$(eval echo "\$q$n")
+    wj=$(wj_ms "$n")
+    awk -v n="$n" -v pg="$pg" -v wj="$wj" 'BEGIN { printf "%-52s %9.0f ms %9.2f ms %9.0fx\n", "Q" n, pg, wj, pg / wj }'
+  done
 else
   echo "PostgreSQL: skipped (no server binaries or postgres user)"
 fi

@@ -221,6 +221,31 @@ TEST_F(ReportsTest, PdfFollowsTheOfficialDocumentGrid) {
   }
 }
 
+TEST_F(ReportsTest, LongTablesRepeatTheirHeaderOnEveryPage) {
+  Report r;
+  r.title = "分页测试";
+  Section s;
+  Block t;
+  t.kind = Block::Kind::kTable;
+  t.title = "各嘎查村完成情况";
+  t.header = {"项目", "任务数", "完成数", "完成率", "排名"};
+  for (int i = 0; i < 60; ++i) {
+    std::vector<Cell> row = {
+        {{{"第" + std::to_string(i + 1) + "村", -1}}, false, false, std::nullopt}};
+    for (int c = 0; c < 4; ++c) row.push_back({{{std::to_string(100 + i), -1}}, true, false, 1.0});
+    t.rows.push_back(row);
+  }
+  s.blocks.push_back(t);
+  r.sections.push_back(s);
+  const std::string pdf = Write("table.pdf", *RenderPdf(r));
+  for (int page = 2; page <= 3; ++page) {
+    const std::string text = Shell("pdftotext -f " + std::to_string(page) + " -l " +
+                                   std::to_string(page) + " -layout " + pdf + " -");
+    EXPECT_NE(text.find("任务数"), std::string::npos) << "page " << page << ":\n" << text;
+    EXPECT_NE(text.find("村"), std::string::npos) << "page " << page;
+  }
+}
+
 TEST_F(ReportsTest, DocxAndXlsxCarryTheFiguresAsTextAndNumbers) {
   Report r = Progress();
   const std::string docx = Write("progress.docx", *RenderDocx(r));

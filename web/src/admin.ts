@@ -751,6 +751,28 @@ async function reportsPage(): Promise<void> {
       pubStatus.textContent = "未发布：" + (e instanceof Error ? e.message : String(e));
     }
   });
+  // The template itself, as JSON, for editors: prose, figures and their phrasing.
+  const editor = h("textarea", { id: "template-json", "aria-label": "模板（JSON）" }) as HTMLTextAreaElement;
+  const name = h("input", { id: "template-name", size: 16 }) as HTMLInputElement;
+  const load = h("button", { type: "button", class: "secondary" }, "载入所选模板");
+  const saveT = h("button", { type: "button" }, "保存模板");
+  const tStatus = h("p", { role: "status" });
+  load.addEventListener("click", async () => {
+    editor.value = JSON.stringify(await api(`/api/reportTemplates/${tSel.value}`), null, 2);
+    name.value = tSel.value;
+  });
+  saveT.addEventListener("click", async () => {
+    try {
+      await api(`/api/reportTemplates/${encodeURIComponent(name.value.trim())}`, { method: "PUT", body: editor.value });
+      tStatus.className = "ok";
+      tStatus.textContent = "模板已保存。";
+    } catch (e) {
+      tStatus.className = "error";
+      tStatus.textContent = "未保存：" + (e instanceof Error ? e.message : String(e));
+    }
+  });
+  app.append(h("h2", {}, "编辑模板"), h("div", { class: "controls" }, load,
+    h("div", {}, h("label", { for: "template-name" }, "保存为（名称）"), name), saveT), tStatus, editor);
   await refresh();
 }
 
