@@ -122,6 +122,12 @@ int RunDemo(const ServeOptions& o) {
   if (std::filesystem::exists(o.db)) {
     auto store = OpenExisting(o.db);
     if (!store.ok()) return Fail(store.status());
+    // A demo database from before the portal existed gets its articles now.
+    storage::ArticleFilter any;
+    any.published_only = false;
+    std::int64_t articles = 0;
+    if (auto list = (*store)->ListArticles(any, &articles); list.ok() && articles == 0)
+      if (Status s = BuildDemoPortal(**store); !s.ok()) return Fail(s);
     auto users = ResetDemoPasswords(**store);
     if (!users.ok()) return Fail(users.status());
     std::cout << "weijian: demo users (one-time passwords for this start):\n";

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/date.h"
+#include "core/xml.h"
 #include "exchange/import.h"
 #include "exchange/internal/adx_period.h"
 #include "metadata/value_type.h"
@@ -35,32 +36,6 @@ std::string CsvField(const std::string& s) {
     out += c;
   }
   return out + '"';
-}
-
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace

@@ -8,18 +8,7 @@ namespace {
 using nlohmann::json;
 
 Response Analytics(const Request& req, App& app) {
-  analytics::QueryParams q;
-  for (const auto& [name, value] : req.query)
-    if (Status s = analytics::ParseQueryParam(q, name, value); !s.ok()) return ErrorResponse(s);
-  auto engine = app.Analytics();
-  if (!engine.ok()) return ErrorResponse(engine.status());
-  const auth::Principal& who = Caller(req);
-  analytics::QueryScope scope;
-  scope.everything = who.IsSuperuser();
-  scope.read_roots = auth::ReadRoots(who, (*engine)->catalog());
-  scope.user_units = who.user.capture_org_unit_ids.empty() ? who.user.view_org_unit_ids
-                                                           : who.user.capture_org_unit_ids;
-  auto result = analytics::RunQuery(q, **engine, scope);
+  auto result = RunAnalyticsRequest(req, app);
   if (!result.ok()) return ErrorResponse(result.status());
   if (req.Header("accept").find("text/csv") != std::string::npos ||
       req.Header("accept").find("application/csv") != std::string::npos) {
@@ -60,6 +49,20 @@ Response Describe(const Request& req, App& app) {
                        {"description", expr->description()}});
 }
 }  // namespace
+
+Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
+  analytics::QueryParams q;
+  for (const auto& [name, value] : req.query)
+    WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, name, value));
+  WJ_ASSIGN_OR_RETURN(auto engine, app.Analytics());
+  const auth::Principal& who = Caller(req);
+  analytics::QueryScope scope;
+  scope.everything = who.IsSuperuser();
+  scope.read_roots = auth::ReadRoots(who, engine->catalog());
+  scope.user_units = who.user.capture_org_unit_ids.empty() ? who.user.view_org_unit_ids
+                                                           : who.user.capture_org_unit_ids;
+  return analytics::RunQuery(q, *engine, scope);
+}
 
 std::vector<Route> AnalyticsRoutes() {
   return {

@@ -115,18 +115,7 @@ Response Programs(const Request&, App& app) {
 // GET /api/analytics.xlsx?…: the same query as /api/analytics, as a workbook (libxlsxwriter):
 // one sheet, names for the dimensions, numbers as numbers.
 Response AnalyticsXlsx(const Request& req, App& app) {
-  analytics::QueryParams q;
-  for (const auto& [name, value] : req.query)
-    if (Status s = analytics::ParseQueryParam(q, name, value); !s.ok()) return ErrorResponse(s);
-  auto engine = app.Analytics();
-  if (!engine.ok()) return ErrorResponse(engine.status());
-  const auth::Principal& who = Caller(req);
-  analytics::QueryScope scope;
-  scope.everything = who.IsSuperuser();
-  scope.read_roots = auth::ReadRoots(who, (*engine)->catalog());
-  scope.user_units = who.user.capture_org_unit_ids.empty() ? who.user.view_org_unit_ids
-                                                           : who.user.capture_org_unit_ids;
-  auto result = analytics::RunQuery(q, **engine, scope);
+  auto result = RunAnalyticsRequest(req, app);
   if (!result.ok()) return ErrorResponse(result.status());
   const std::string path =
       (std::filesystem::temp_directory_path() / ("weijian-" + RandomUid() + ".xlsx")).string();

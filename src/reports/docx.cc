@@ -4,6 +4,7 @@
 #include <zip.h>
 
 #include "core/date.h"
+#include "core/xml.h"
 #include "reports/phrasing.h"
 #include "reports/render.h"
 
@@ -11,30 +12,7 @@ namespace weijian::reports {
 
 namespace {
 
-std::string Esc(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        // Control characters are not allowed in XML 1.0.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n') out += c;
-    }
-  }
-  return out;
-}
+std::string Esc(const std::string& s) { return XmlEscape(s); }
 
 std::string WRun(const std::string& text, bool bold = false, int half_points = 0,
                  const char* font = nullptr) {
@@ -146,12 +124,7 @@ Result<std::string> RenderDocx(const Report& r) {
   body += "<w:p><w:r><w:br w:type=\"page\"/></w:r></w:p>";
   body += Para(WRun("附：数据来源与口径"), "Heading1", "", false);
   for (std::size_t i = 0; i < r.figures.size(); ++i) {
-    const Figure& f = r.figures[i];
-    std::string line = std::to_string(i + 1) + ". " + f.text + "：" + f.definition + "；单位：" +
-                       f.unit_name + "；期间：" + f.period;
-    if (f.numerator) line += "；分子" + Number(*f.numerator, 2);
-    if (f.denominator) line += "，分母" + Number(*f.denominator, 2);
-    line += "；读取时间" + FormatTimestamp(f.read_at).substr(0, 16).replace(10, 1, " ") + "。";
+    const std::string line = SourceLine(r.figures[i], i + 1);
     body += Para(WRun(line, false, 24), "", "", false);
   }
   // A4 (11906 × 16838 twips); margins after GB/T 9704: top 37 mm, bottom 35 mm, left 28 mm,

@@ -95,6 +95,14 @@ std::string LineText(const Line& line) {
   return s;
 }
 
+std::string SourceLine(const Figure& f, std::size_t n) {
+  std::string line = std::to_string(n) + ". " + f.text + "：" + f.definition + "；单位：" +
+                     f.unit_name + "；期间：" + f.period;
+  if (f.numerator) line += "；分子" + Number(*f.numerator, 2);
+  if (f.denominator) line += "，分母" + Number(*f.denominator, 2);
+  return line + "；读取时间" + FormatTimestamp(f.read_at).substr(0, 16).replace(10, 1, " ") + "。";
+}
+
 std::string RenderHtml(const Report& r, bool standalone) {
   mu::data d;
   d.set("template", r.template_name);

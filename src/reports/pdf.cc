@@ -311,12 +311,7 @@ Result<std::string> RenderPdf(const Report& r) {
   w.NewPage();
   w.Paragraph("附：数据来源与口径", kSans, false, 0);
   for (std::size_t i = 0; i < r.figures.size(); ++i) {
-    const Figure& f = r.figures[i];
-    std::string line = std::to_string(i + 1) + ". " + f.text + "：" + f.definition + "；单位：" +
-                       f.unit_name + "；期间：" + f.period;
-    if (f.numerator) line += "；分子" + Number(*f.numerator, 2);
-    if (f.denominator) line += "，分母" + Number(*f.denominator, 2);
-    line += "；读取时间" + FormatTimestamp(f.read_at).substr(0, 16).replace(10, 1, " ") + "。";
+    const std::string line = SourceLine(r.figures[i], i + 1);
     w.Paragraph(line, kSerif, false, 0, PANGO_ALIGN_LEFT, 12);
   }
   return w.Finish();

@@ -18,5 +18,7 @@ Result<std::string> RenderXlsx(const Report& report);
 
 // The plain text of a line of runs.
 std::string LineText(const Line& line);
+// Figure `n` (1-based) as the appendix 数据来源与口径 lists it in PDF and DOCX.
+std::string SourceLine(const Figure& f, std::size_t n);
 
 }  // namespace weijian::reports
