@@ -451,23 +451,53 @@ std::vector<std::optional<double>> Engine::Cells(
     if (u < 0 || k < 0) return nullptr;
     return &acc[static_cast<std::size_t>(u) * np + static_cast<std::size_t>(k)];
   };
+  // Values whose period starts before the first requested period or after the last one can
+  // count in no cell. Each unit's run is sorted by period start, so only a slice of it is read
+  // (a long history costs a binary search per unit, not a scan).
+  std::int32_t min_start = std::numeric_limits<std::int32_t>::max(), max_end = 0;
+  for (const auto& [s, e] : periods) {
+    min_start = std::min(min_start, Days(s));
+    max_end = std::max(max_end, Days(e));
+  }
+  auto slices = [&](const std::vector<std::int32_t>& pre, const std::vector<std::uint16_t>& period,
+                    std::size_t b, std::size_t e, auto&& visit) {
+    for (std::size_t u = b; u < e;) {
+      const std::size_t end = static_cast<std::size_t>(
+          std::upper_bound(pre.begin() + static_cast<std::ptrdiff_t>(u),
+                           pre.begin() + static_cast<std::ptrdiff_t>(e), pre[u]) -
+          pre.begin());
+      if (unit_at[static_cast<std::size_t>(pre[u] - lo)] >= 0) {
+        std::size_t a = u, z = end;  // first index whose period starts at or after min_start
+        while (a < z) {
+          const std::size_t m = (a + z) / 2;
+          if (period_start_[period[m]] < min_start)
+            a = m + 1;
+          else
+            z = m;
+        }
+        for (; a < end && period_start_[period[a]] <= max_end; ++a) visit(a);
+      }
+      u = end;
+    }
+  };
   auto raw = [&](const Columns& c) {
     auto [b, e] = c.Run(de->id, lo, hi);
-    for (std::size_t i = b; i < e; ++i) {
+    slices(c.pre, c.period, b, e, [&](std::size_t i) {
       if (std::isnan(c.value[i]) || (coc && c.coc[i] + 1u != coc) || (aoc && c.aoc[i] + 1u != aoc))
-        continue;
+        return;
       if (Acc* a = cell(c.pre[i], c.period[i])) a->Add(c.value[i]);
-    }
+    });
   };
   if (RollupAnswers(type) && !coc && !aoc && HasRollup(de->id)) {
     auto [rb, re] = roll_.block[static_cast<std::size_t>(de->id)];
     auto first = std::lower_bound(roll_.pre.begin() + rb, roll_.pre.begin() + re, lo);
     auto last = std::upper_bound(first, roll_.pre.begin() + re, hi);
-    for (auto r = static_cast<std::size_t>(first - roll_.pre.begin());
-         r < static_cast<std::size_t>(last - roll_.pre.begin()); ++r)
-      if (roll_.count[r])
-        if (Acc* a = cell(roll_.pre[r], roll_.period[r]))
-          a->AddRollup(roll_.sum[r], roll_.count[r]);
+    slices(roll_.pre, roll_.period, static_cast<std::size_t>(first - roll_.pre.begin()),
+           static_cast<std::size_t>(last - roll_.pre.begin()), [&](std::size_t r) {
+             if (roll_.count[r])
+               if (Acc* a = cell(roll_.pre[r], roll_.period[r]))
+                 a->AddRollup(roll_.sum[r], roll_.count[r]);
+           });
   } else {
     raw(base_);
   }
