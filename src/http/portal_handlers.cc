@@ -97,6 +97,21 @@ std::string BaseUrl(const Request& req, const std::map<std::string, std::string>
   return "http://" + (host.empty() ? std::string("localhost") : host);
 }
 
+// The opening prose of an article for lists and feeds: tables, code and chart data left out.
+std::string Summary(const std::string& markdown, std::size_t chars) {
+  std::string text = portal::MarkdownToText(markdown), out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    if (!line.empty() && line.front() != '|' && line.front() != '{' && !line.starts_with("```"))
+      out += std::string(line);
+    pos = end + 1;
+  }
+  return portal::Utf8Prefix(out, chars);
+}
+
 mu::data SiteData(const std::map<std::string, std::string>& site) {
   mu::data d;
   for (const auto& [k, v] : site)
@@ -371,7 +386,7 @@ Response SearchPage(const Request& req, App& app) {
     mu::list items;
     for (const auto& a : *list) {
       mu::data item = ArticleItem(a);
-      item.set("summary", portal::Utf8Prefix(portal::MarkdownToText(a.body_md), 80));
+      item.set("summary", Summary(a.body_md, 80));
       items.push_back(item);
     }
     p.data.set("items", items);
@@ -429,11 +444,10 @@ Response Feed(const Request& req, App& app) {
   d.set("base", BaseUrl(req, *site));
   mu::list items;
   for (const auto& a : *list)
-    items.push_back(
-        mu::object{{"title", a.title},
-                   {"id", a.uid},
-                   {"date", Rfc822(a.publish_at)},
-                   {"summary", portal::Utf8Prefix(portal::MarkdownToText(a.body_md), 120)}});
+    items.push_back(mu::object{{"title", a.title},
+                               {"id", a.uid},
+                               {"date", Rfc822(a.publish_at)},
+                               {"summary", Summary(a.body_md, 120)}});
   d.set("items", items);
   Response r;
   r.content_type = "application/rss+xml; charset=utf-8";
