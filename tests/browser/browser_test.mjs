@@ -198,6 +198,20 @@ try {
   check("another township's form does not open", !(await page.locator("input.cell").count()), await alert.textContent());
   const status = await page.evaluate(async () => (await fetch("/api/dataEntry/form?dataSet=DS_TOWNSHIP_MONTHLY&orgUnit=150624101H01&period=202412")).status);
   check("the API refuses another township's form with 403", status === 403, String(status));
+
+  // ---- the city: its dashboard has the map of the 9 旗/区
+  await page.goto(base + "/admin");
+  await page.click("#logout");
+  await page.waitForURL(/\/admin\/login/);
+  await page.fill("#username", "city_admin");
+  await page.fill("#password", password("city_admin") ?? "");
+  await page.click("button[type=submit]");
+  await page.waitForURL(base + "/admin");
+  const map = page.locator('.chart[aria-label$="分布地图"] canvas');
+  await map.waitFor();
+  check("the city's dashboard draws the map of its 旗/区", await map.isVisible());
+  await page.screenshot({ path: join(artefacts, "dashboard-city.png"), fullPage: true });
+  check("the ranking lists the 9 旗/区", (await page.locator("table.ranking tbody tr").count()) === 9);
 } catch (e) {
   failures++;
   console.log("FAIL: " + (e?.stack ?? e));
