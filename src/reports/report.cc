@@ -57,6 +57,8 @@ Status ValidateTemplate(const json& t) {
             "format must be one of count, approx, rate, number, completion, "
             "change_points, change_percent, rank",
             where + ".format");
+      if (f.contains("ou") && !f["ou"].is_string())
+        return InvalidArgument("ou must be \"self\", \"parent\" or a unit code", where + ".ou");
       if (f.contains("pe") && f["pe"] != "range" && f["pe"] != "year")
         return InvalidArgument("pe must be \"range\" or \"year\"", where + ".pe");
     }
@@ -267,13 +269,22 @@ class Builder {
                              "figures." + key + ".dx");
     const std::string year = std::to_string(YearOf(first_.start));
     const std::string pe = whole_year ? year : range_;
-    f.unit_name = unit_->name;
-    f.unit_code = unit_->code;
+    // The unit a figure reads: the report's own (default), its parent, or a named one.
+    const metadata::OrgUnitRecord* unit = unit_;
+    const std::string ou = spec.value("ou", "self");
+    if (ou == "parent") {
+      if (unit_->parent_id) unit = cat_.OrgUnits().ById(unit_->parent_id);
+    } else if (ou != "self") {
+      unit = cat_.OrgUnits().ByUidOrCode(ou);
+      if (!unit) return InvalidArgument("no org unit \"" + ou + "\"", "figures." + key + ".ou");
+    }
+    f.unit_name = unit->name;
+    f.unit_code = unit->code;
     f.period = whole_year ? year + "年" : vars_["period"];
     f.period_ids = pe;
     f.read_at = NowMillis();
-    f.query = "dimension=dx:" + dx + "&dimension=pe:" + pe + "&dimension=ou:" + unit_->uid;
-    WJ_ASSIGN_OR_RETURN(Value v, Query(dx, unit_->uid, pe));
+    f.query = "dimension=dx:" + dx + "&dimension=pe:" + pe + "&dimension=ou:" + unit->uid;
+    WJ_ASSIGN_OR_RETURN(Value v, Query(dx, unit->uid, pe));
     f.value = v.value;
     f.numerator = v.num;
     f.denominator = v.den;
@@ -281,16 +292,16 @@ class Builder {
         whole_year ? std::to_string(YearOf(first_.start) - 1)
                    : ShiftYear(first_.Id(), -1) +
                          (first_.Id() == last_.Id() ? "" : ".." + ShiftYear(last_.Id(), -1));
-    WJ_ASSIGN_OR_RETURN(Value prev, Query(dx, unit_->uid, prev_pe));
+    WJ_ASSIGN_OR_RETURN(Value prev, Query(dx, unit->uid, prev_pe));
     f.previous = prev.value;
     if (format == "rank") {
-      const auto* parent = unit_->parent_id ? cat_.OrgUnits().ById(unit_->parent_id) : nullptr;
+      const auto* parent = unit->parent_id ? cat_.OrgUnits().ById(unit->parent_id) : nullptr;
       if (parent) {
         analytics::QueryParams q;
         for (const auto& [k, val] : std::vector<std::pair<std::string, std::string>>{
                  {"dimension", "dx:" + dx},
                  {"filter", "pe:" + pe},
-                 {"dimension", "ou:" + parent->uid + ";LEVEL-" + std::to_string(unit_->level)},
+                 {"dimension", "ou:" + parent->uid + ";LEVEL-" + std::to_string(unit->level)},
                  {"sortOrder", "DESC"},
                  {"skipRounding", "true"}})
           WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, val));
@@ -298,7 +309,7 @@ class Builder {
         if (r.ok()) {
           f.of = static_cast<int>((*r)["rows"].size());
           for (std::size_t i = 0; i < (*r)["rows"].size(); ++i)
-            if ((*r)["rows"][i][1] == unit_->uid) f.rank = static_cast<int>(i) + 1;
+            if ((*r)["rows"][i][1] == unit->uid) f.rank = static_cast<int>(i) + 1;
         }
       }
     }

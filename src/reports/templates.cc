@@ -3,8 +3,8 @@
 // among, {period} the period with its year (2019年1-7月), {period_short} (1-7月), {year},
 // {upto} (截止到7月31日), {issue}, {issuer}, {date}; any other {name} is a figure of the
 // template's "figures": dx (indicator or data element code), format (count, approx, rate,
-// number, completion, change_points, change_percent, rank), unit, and pe ("range", the
-// default, or "year" for the whole year of the range).
+// number, completion, change_points, change_percent, rank), unit, pe ("range", the default, or
+// "year" for the whole year of the range) and ou ("self", the default, "parent", or a unit code).
 #include "reports/report.h"
 
 namespace weijian::reports {
@@ -19,6 +19,7 @@ constexpr const char* kProgress = R"json({
     "tc_done": {"dx": "TC_DONE", "format": "count", "unit": "人"},
     "tc_rate": {"dx": "IND_TC_RATE", "format": "completion"},
     "tc_rank": {"dx": "IND_TC_RATE", "format": "rank"},
+    "tc_rate_parent": {"dx": "IND_TC_RATE", "format": "rate", "ou": "parent"},
     "ps_target": {"dx": "PS_TARGET", "format": "count", "unit": "人", "pe": "year"},
     "ps_done": {"dx": "PS_DONE", "format": "count", "unit": "人"},
     "ps_rate": {"dx": "IND_PS_RATE", "format": "completion"},
@@ -41,7 +42,7 @@ constexpr const char* kProgress = R"json({
       ]}
     ]},
     {"heading": "二、适龄妇女“两癌”免费检查", "blocks": [
-      {"type": "text", "text": "{year}年{scope}“两癌”免费检查任务数为{tc_target}，{upto}，{scope}共完成{tc_done}的免费检查，{tc_rate}，完成率{tc_rank}。"},
+      {"type": "text", "text": "{year}年{scope}“两癌”免费检查任务数为{tc_target}，{upto}，{scope}共完成{tc_done}的免费检查，{tc_rate}，完成率{tc_rank}（{peer_scope}为{tc_rate_parent}）。"},
       {"type": "text", "text": "各地将检查进度纳入月度调度，对进度偏慢的乡镇逐一督导，异常结果一周内通知本人并跟踪随访。"}
     ]},
     {"heading": "三、孕产妇免费产前筛查", "blocks": [

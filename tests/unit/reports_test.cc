@@ -98,8 +98,11 @@ TEST_F(ReportsTest, TheSeedProgressReportComesOutOfTheData) {
        {"2019年全镇“两癌”免费检查任务数为", ">98200人<", "截止到7月31日", ">82353人<",
         "任务完成率达83.86%", "任务完成率达68.05%", "72.89%", ">4493人<", ">3275人<"})
     EXPECT_NE(html.find(s), std::string::npos) << s;
-  // 83.86 < 68.05? No: the table lists the rates as numbers, in the order of its rows.
+  // The table lists the rates in the order of its rows.
   EXPECT_LT(html.find("83.86%"), html.find("68.05%"));
+  // A figure may read another unit: the county's rate beside the township's (the county's
+  // other townships have no data, so it equals the township's here).
+  EXPECT_NE(html.find("（全旗为"), std::string::npos);
 }
 
 TEST_F(ReportsTest, EveryBoundFigureCarriesItsProvenance) {
@@ -165,6 +168,11 @@ TEST_F(ReportsTest, BadRequestsAndTemplatesNameTheirField) {
   auto r = BuildReport(unknown, {"progress", "150624100", "2019", 0, ""}, *engine_, NowMillis());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().field(), "figures.tc_done.dx");
+  json elsewhere = t;
+  elsewhere["figures"]["tc_done"]["ou"] = "999999";
+  auto r2 = BuildReport(elsewhere, {"progress", "150624100", "2019", 0, ""}, *engine_, NowMillis());
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.status().field(), "figures.tc_done.ou");
 }
 
 TEST_F(ReportsTest, PdfFollowsTheOfficialDocumentGrid) {
