@@ -11,7 +11,7 @@ packages=(
   libboost1.74-dev nlohmann-json3-dev libsimdjson-dev libpugixml-dev libsqlite3-dev
   libkainjow-mustache-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
   libargon2-dev libsodium-dev libcli11-dev libspdlog-dev libfmt-dev
-  libopencc-dev libopencc-data libqrencode-dev libxlsxwriter-dev libzip-dev
+  libopencc-dev libopencc-data libqrencode-dev libxlsxwriter-dev libzip-dev zlib1g-dev
   libpango1.0-dev libcairo2-dev poppler-utils libreoffice-writer-nogui
   libgtest-dev libbenchmark-dev postgresql curl python3 time nodejs npm
   chromium fonts-noto-cjk

@@ -1,6 +1,7 @@
 #include "http/web_assets.h"
 
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -37,6 +38,21 @@ std::string Fingerprint(std::string_view s) {
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
 }
+// gzip (RFC 1952) at the best compression: files are compressed once, at start-up.
+std::string Gzip(std::string_view in) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+    return "";
+  std::string out(deflateBound(&z, in.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END ? out : "";
+}
 }  // namespace
 
 const std::string& WebAssets::Template(const std::string& name) const {
@@ -72,6 +88,13 @@ Result<std::shared_ptr<const WebAssets>> LoadWebAssets(const std::string& dir) {
     f.body = ReadAll(e.path());
     f.content_type = ContentTypeOf(e.path());
     f.etag = "\"" + Fingerprint(f.body) + "\"";
+    const bool text = f.content_type.starts_with("text/") ||
+                      f.content_type.starts_with("image/svg") ||
+                      f.content_type.starts_with("application/json");
+    if (text && f.body.size() > 1024) {
+      f.gzip = Gzip(f.body);
+      if (f.gzip.size() * 10 > f.body.size() * 9) f.gzip.clear();  // under 10% saved: not worth it
+    }
     all += f.etag;
     a->files[fs::relative(e.path(), fs::path(dir) / "static").string()] = std::move(f);
   }
@@ -82,17 +105,28 @@ Result<std::shared_ptr<const WebAssets>> LoadWebAssets(const std::string& dir) {
 Response ServeStatic(const WebAssets& assets, const Request& req, const std::string& name) {
   auto it = assets.files.find(name);
   if (it == assets.files.end()) return ErrorResponse(404, "no such file: /static/" + name);
+  const StaticFile& f = it->second;
+  const bool gzip =
+      !f.gzip.empty() && req.Header("accept-encoding").find("gzip") != std::string::npos;
+  // Each encoding is its own representation, with its own tag.
+  const std::string etag = gzip ? f.etag.substr(0, f.etag.size() - 1) + "-gz\"" : f.etag;
   Response r;
-  r.headers.push_back({"ETag", it->second.etag});
+  r.headers.push_back({"ETag", etag});
   r.headers.push_back({"Cache-Control", req.Query("v") ? "public, max-age=31536000, immutable"
                                                        : "public, max-age=3600"});
-  if (req.Header("if-none-match") == it->second.etag) {
+  if (!f.gzip.empty()) r.headers.push_back({"Vary", "Accept-Encoding"});
+  if (req.Header("if-none-match") == etag) {
     r.status = 304;
     r.content_type.clear();
     return r;
   }
-  r.content_type = it->second.content_type;
-  r.body = it->second.body;
+  r.content_type = f.content_type;
+  if (gzip) {
+    r.headers.push_back({"Content-Encoding", "gzip"});
+    r.body = f.gzip;
+  } else {
+    r.body = f.body;
+  }
   return r;
 }
 

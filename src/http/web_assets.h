@@ -16,6 +16,7 @@ struct StaticFile {
   std::string content_type;
   std::string body;
   std::string etag;
+  std::string gzip;  // the body gzip-compressed, for text types; empty when it would not pay
 };
 
 struct WebAssets {
@@ -31,8 +32,8 @@ std::string DefaultWebDir();
 // Fails, naming the folder, when it has no templates (the front end was not built).
 Result<std::shared_ptr<const WebAssets>> LoadWebAssets(const std::string& dir);
 
-// Serves /static/{name}: 304 for a matching If-None-Match; long caching when the URL carries
-// the asset version (?v=…), an hour otherwise.
+// Serves /static/{name}: gzip-compressed when the client accepts it, 304 for a matching
+// If-None-Match; long caching when the URL carries the asset version (?v=…), an hour otherwise.
 Response ServeStatic(const WebAssets& assets, const Request& req, const std::string& name);
 
 }  // namespace weijian::http

@@ -102,6 +102,15 @@ TEST(Portal, FeedsSitemapQrAndStaticFiles) {
   EXPECT_EQ(Http(env->port, "GET", "/static/portal.css", "", {{"If-None-Match", etag}}).status,
             304);
   EXPECT_EQ(Page("/static/nothing.js").status, 404);
+  // The workbench's script travels compressed to clients that accept it, with its own tag.
+  auto plain = Page("/static/admin.js");
+  auto packed = Http(env->port, "GET", "/static/admin.js", "", {{"Accept-Encoding", "gzip, br"}});
+  ASSERT_EQ(packed.status, 200);
+  EXPECT_EQ(packed.headers["content-encoding"], "gzip");
+  EXPECT_LT(packed.body.size() * 2, plain.body.size());
+  EXPECT_EQ(packed.body.substr(0, 2), "\x1f\x8b");
+  EXPECT_NE(packed.headers["etag"], plain.headers["etag"]);
+  EXPECT_EQ(plain.headers.count("content-encoding"), 0u);
 }
 
 TEST(Portal, DataReleasesAreTablesAndChartsFromAnalytics) {
