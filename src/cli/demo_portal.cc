@@ -7,8 +7,8 @@
 #include "core/date.h"
 #include "metadata/catalog.h"
 #include "portal/programs.h"
-#include "portal/release.h"
 #include "portal/site.h"
+#include "reports/release.h"
 
 namespace weijian::cli {
 

@@ -15,6 +15,7 @@
 #include "http/request.h"
 #include "http/web_assets.h"
 #include "metadata/catalog.h"
+#include "portal/site.h"
 #include "storage/store.h"
 
 namespace weijian::http {
@@ -48,6 +49,7 @@ class App {
                             std::make_move_iterator(changes.end()));
           }
           dirty_ = true;
+          ++data_version_;
         });
   }
   ~App() { store_->SetDataValueListener(nullptr); }
@@ -66,6 +68,7 @@ class App {
   // Metadata changed: the engine is rebuilt before the next query (data values need no call;
   // the store reports them).
   void MetadataChanged() {
+    ++data_version_;
     std::lock_guard lock(pending_mu_);
     rebuild_ = true;
     pending_.clear();
@@ -105,10 +108,20 @@ class App {
   std::shared_ptr<const WebAssets> web() const { return std::atomic_load(&web_); }
   void set_web(std::shared_ptr<const WebAssets> web) { std::atomic_store(&web_, std::move(web)); }
 
-  // Rendered pages kept until content changes or a minute passes.
+  // Rendered pages and the site settings, kept until content changes (pages: or a minute
+  // passes).
   void ContentChanged() {
     std::lock_guard lock(pages_mu_);
     pages_.clear();
+    site_.reset();
+  }
+  Result<std::map<std::string, std::string>> SiteSettings() {
+    std::lock_guard lock(pages_mu_);
+    if (!site_) {
+      WJ_ASSIGN_OR_RETURN(auto s, portal::LoadSettings(*store_));
+      site_ = std::move(s);
+    }
+    return *site_;
   }
   std::optional<Response> CachedPage(const std::string& key) {
     std::lock_guard lock(pages_mu_);
@@ -120,6 +133,21 @@ class App {
     std::lock_guard lock(pages_mu_);
     if (pages_.size() > 256) pages_.clear();
     pages_[key] = {NowMillis(), page};
+  }
+
+  // Counts commits of data and metadata: what was derived from the data at one version still
+  // holds while it is unchanged.
+  std::uint64_t DataVersion() const { return data_version_.load(); }
+  // A published report found equal to the data at `version` (its page need not compare again
+  // until the data moves).
+  bool ReportCheckedAt(const std::string& uid, std::uint64_t version) {
+    std::lock_guard lock(pages_mu_);
+    auto it = report_checked_.find(uid);
+    return it != report_checked_.end() && it->second == version;
+  }
+  void SetReportChecked(const std::string& uid, std::uint64_t version) {
+    std::lock_guard lock(pages_mu_);
+    report_checked_[uid] = version;
   }
 
   storage::Store& store() { return *store_; }
@@ -138,6 +166,9 @@ class App {
   std::shared_ptr<const WebAssets> web_;
   std::mutex pages_mu_;
   std::map<std::string, std::pair<std::int64_t, Response>> pages_;
+  std::optional<std::map<std::string, std::string>> site_;
+  std::map<std::string, std::uint64_t> report_checked_;
+  std::atomic<std::uint64_t> data_version_{0};
   std::mutex metadata_mu_;
   std::shared_mutex engine_mu_;
   std::unique_ptr<analytics::Engine> engine_;  // guarded by engine_mu_

@@ -4,9 +4,9 @@
 #include "core/uid.h"
 #include "http/router.h"
 #include "portal/programs.h"
-#include "portal/release.h"
 #include "portal/site.h"
 #include "portal/text.h"
+#include "reports/release.h"
 
 namespace weijian::http {
 
@@ -194,7 +194,7 @@ Response PublishDataRelease(const Request& req, App& app) {
 }
 
 Response GetSettings(const Request&, App& app) {
-  auto s = portal::LoadSettings(app.store());
+  auto s = app.SiteSettings();
   if (!s.ok()) return ErrorResponse(s.status());
   json fields = json::array();
   for (const auto& f : portal::SettingFields())

@@ -142,7 +142,7 @@ struct Page {
 Response Render(const Request& req, App& app, Page page) {
   auto web = app.web();
   if (!web) return ErrorResponse(503, "the web front end is not installed (make build)");
-  auto site = portal::LoadSettings(app.store());
+  auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
   const Prefs prefs = PrefsOf(req);
   mu::data& d = page.data;
@@ -207,7 +207,7 @@ Response Home(const Request& req, App& app) {
   // The home page is what most readers open: it is kept rendered, per reader setting, until
   // content changes (App::ContentChanged) or a minute passes (scheduled articles appear).
   const std::string key = "home|" + Cookie(req, "wj_elder") + "|" + Cookie(req, "wj_font") + "|" +
-                          Cookie(req, "wj_script") + "|" + BaseUrl(req, {});
+                          Cookie(req, "wj_script");
   if (auto cached = app.CachedPage(key)) return *cached;
   storage::ArticleFilter f;
   f.now = NowMillis();
@@ -302,7 +302,7 @@ Response ArticlePage(const Request& req, App& app) {
   auto a = articles.Published(req.params.at("uid"), NowMillis());
   if (!a.ok()) return NotFoundPage(req, app);
   (void)app.store().CountArticleView(a->id);
-  auto site = portal::LoadSettings(app.store());
+  auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
   const auto* column = portal::FindColumn(a->column_code);
   Page p;
@@ -324,14 +324,18 @@ Response ArticlePage(const Request& req, App& app) {
     // plain note when the data behind it has changed since.
     auto rep = app.store().FindReport(a->report_uid);
     if (!rep.ok() || !*rep) return ErrorResponse(500, "the report behind this article is missing");
+    // Compared with the data once per data version, not on every view.
     std::int64_t changed = (*rep)->data_changed_at;
-    if (!changed) {
+    const std::uint64_t version = app.DataVersion();
+    if (!changed && !app.ReportCheckedAt((*rep)->uid, version)) {
       auto engine = app.Analytics();
       if (engine.ok()) {
         auto diffs = reports::Differences(**rep, **engine);
         if (diffs.ok() && !diffs->empty()) {
           changed = NowMillis();
           (void)app.store().MarkReportDataChanged((*rep)->uid, changed);
+        } else if (diffs.ok()) {
+          app.SetReportChecked((*rep)->uid, version);
         }
       }
     }
@@ -428,7 +432,7 @@ Response Feed(const Request& req, App& app) {
   const std::string code = file.substr(0, file.size() - 4);
   const auto* column = portal::FindColumn(code);
   if (!column) return NotFoundPage(req, app);
-  auto site = portal::LoadSettings(app.store());
+  auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
   storage::ArticleFilter f;
   f.now = NowMillis();
@@ -456,7 +460,7 @@ Response Feed(const Request& req, App& app) {
 }
 
 Response Sitemap(const Request& req, App& app) {
-  auto site = portal::LoadSettings(app.store());
+  auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
   const std::string base = BaseUrl(req, *site);
   storage::ArticleFilter f;
@@ -487,7 +491,7 @@ Response Qr(const Request& req, App& app) {
   const std::string path = req.Query("path").value_or("/");
   if (path.empty() || path[0] != '/' || path.starts_with("//") || path.size() > 300)
     return ErrorResponse(409, "must be a path on this site, such as /article/…", "path");
-  auto site = portal::LoadSettings(app.store());
+  auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
   auto svg = portal::QrSvg(BaseUrl(req, *site) + path);
   if (!svg.ok()) return ErrorResponse(svg.status());

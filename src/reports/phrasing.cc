@@ -3,14 +3,12 @@
 #include <cmath>
 #include <cstdio>
 
+#include "analytics/analytics.h"
+
 namespace weijian::reports {
 
 namespace {
-double RoundHalfAway(double v, int decimals) {
-  const double f = std::pow(10.0, decimals);
-  const double scaled = v * f;
-  return std::round(scaled + (scaled >= 0 ? 1e-9 : -1e-9)) / f;
-}
+using analytics::RoundHalfAway;
 const char* kDigits[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
 }  // namespace
 

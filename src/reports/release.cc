@@ -1,27 +1,23 @@
-#include "portal/release.h"
+#include "reports/release.h"
 
 #include <cmath>
 #include <cstdio>
 
 #include "analytics/analytics.h"
 #include "core/date.h"
+#include "reports/phrasing.h"
 
 namespace weijian::portal {
+
+namespace reports = weijian::reports;
 
 using nlohmann::json;
 
 namespace {
-std::string Count(std::optional<double> v) {
+std::string CountCell(std::optional<double> v) { return v ? reports::Count(*v, "") : "—"; }
+std::string RateCell(std::optional<double> v, bool percent) {
   if (!v) return "—";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", *v);
-  return buf;
-}
-std::string Rate(std::optional<double> v, bool percent) {
-  if (!v) return "—";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f%s", analytics::RoundHalfAway(*v, 2), percent ? "%" : "");
-  return buf;
+  return percent ? reports::Rate(*v) : reports::Number(*v, 2);
 }
 }  // namespace
 
@@ -78,9 +74,9 @@ Result<ArticleInput> BuildDataRelease(const Program& p, const analytics::Engine&
     const auto* unit_rec = cat.OrgUnits().ByUid(u);
     const std::string name = u == root->uid ? root->name + "合计" : unit_rec->name;
     md += "| " + name + " |";
-    if (target) md += " " + Count(get(target->uid, u)) + " |";
-    if (done) md += " " + Count(get(done->uid, u)) + " |";
-    md += " " + Rate(get(ind->uid, u), percent) + " |\n";
+    if (target) md += " " + CountCell(get(target->uid, u)) + " |";
+    if (done) md += " " + CountCell(get(done->uid, u)) + " |";
+    md += " " + RateCell(get(ind->uid, u), percent) + " |\n";
     if (u != root->uid) {
       categories.push_back(unit_rec->name);
       auto v = get(ind->uid, u);
