@@ -114,6 +114,7 @@ int RunServe(const ServeOptions& o) {
   options.port = static_cast<unsigned short>(o.port);
   options.max_header_bytes = static_cast<std::size_t>(o.max_header_kb) * 1024;
   options.max_body_bytes = static_cast<std::size_t>(o.max_body_mb) * 1024 * 1024;
+  options.max_connections = o.max_connections;
   Status s = http::ServeForever(app, options);
   return s.ok() ? 0 : Fail(s);
 }

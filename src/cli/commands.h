@@ -21,6 +21,7 @@ struct ServeOptions {
   int port = 8080;
   int max_header_kb = 16;
   int max_body_mb = 64;
+  int max_connections = 2000;
   std::string web_dir;  // empty: $WEIJIAN_WEB_DIR or "web" next to the executable
 };
 int RunServe(const ServeOptions& o);

@@ -164,15 +164,56 @@ class AdxReader {
     }
   }
 
+  // Appends bytes up to and including the '>' that ends the closing tag `close` ("</group",
+  // optionally followed by space). Linear: the end of `out` is compared with `close` once per
+  // byte (a fixed number of bytes each time), and whether a '>' came after the last match is
+  // remembered, instead of searching the whole buffer again at every '>'. Elements nested
+  // deeper than kMaxDepth inside a group are refused here, before pugixml builds a node for each
+  // (ADX itself needs three levels: group, dataValue, annotation).
   Status ReadUntilClose(std::string& out, const std::string& close) {
+    static constexpr int kMaxDepth = 32;
+    bool after_close = false;  // `close` was seen and no '>' since
+    int depth = 1;             // the group's own start tag has been read
+    bool in_tag = false;
+    char quote = 0, kind = 0, prev = 0;  // kind: 'o' start tag, 'c' end tag, 'x' other, 0 unknown
     while (true) {
-      int c = in_.Get();
-      if (c < 0) return Fail("the document ends inside a group");
-      out.push_back(static_cast<char>(c));
-      if (c == '>' && out.size() >= close.size()) {
-        auto pos = out.rfind(close);
-        if (pos != std::string::npos && out.find('>', pos) == out.size() - 1) return Status::Ok();
+      std::string_view window = in_.Window();
+      if (window.empty()) return Fail("the document ends inside a group");
+      std::size_t used = 0;
+      for (; used < window.size(); ++used) {
+        char c = window[used];
+        out.push_back(c);
+        if (in_tag) {
+          if (kind == 0) kind = c == '/' ? 'c' : (c == '!' || c == '?') ? 'x' : 'o';
+          if (quote) {
+            if (c == quote) quote = 0;
+          } else if (c == '"' || c == '\'') {
+            quote = c;
+          } else if (c == '>') {
+            in_tag = false;
+            if (kind == 'o' && prev != '/' && ++depth > kMaxDepth) {
+              in_.Consume(used + 1);
+              return Fail("elements in a group are nested deeper than " +
+                          std::to_string(kMaxDepth) + " levels");
+            }
+            if (kind == 'c') --depth;
+          }
+        } else if (c == '<') {
+          in_tag = true;
+          kind = 0;
+        }
+        prev = c;
+        if (c == '>') {
+          if (after_close) {
+            in_.Consume(used + 1);
+            return Status::Ok();
+          }
+        } else if (c == close.back() && out.size() >= close.size() &&
+                   std::string_view(out).substr(out.size() - close.size()) == close) {
+          after_close = true;
+        }
       }
+      in_.Consume(used);
       if (out.size() > (64u << 20)) return Fail("a group is larger than 64 MB");
     }
   }

@@ -85,8 +85,9 @@ Response GetImport(const Request& req, App& app) {
 
 std::vector<Route> DataValueSetRoutes() {
   return {
-      {"POST", "/api/dataValueSets", ImportValues, Needs(auth::Authority::kDataWrite)},
-      {"GET", "/api/dataValueSets", ExportValues, Needs(auth::Authority::kDataRead)},
+      {"POST", "/api/dataValueSets", ImportValues, Needs(auth::Authority::kDataWrite),
+       Cost::kHeavy},
+      {"GET", "/api/dataValueSets", ExportValues, Needs(auth::Authority::kDataRead), Cost::kHeavy},
       {"GET", "/api/dataValueSets/imports/{id}", GetImport, Needs(auth::Authority::kDataRead)},
   };
 }

@@ -122,8 +122,8 @@ Handler GetOne(std::string collection) {
 
 std::vector<Route> MetadataRoutes() {
   std::vector<Route> routes = {
-      {"GET", "/api/metadata", GetMetadata},
-      {"POST", "/api/metadata", PostMetadata, Needs(auth::Authority::kMetadataWrite)},
+      {"GET", "/api/metadata", GetMetadata, SignedIn(), Cost::kHeavy},
+      {"POST", "/api/metadata", PostMetadata, Needs(auth::Authority::kMetadataWrite), Cost::kHeavy},
   };
   for (const char* c :
        {"dataElements", "dataSets", "indicators", "indicatorTypes", "categories", "categoryOptions",

@@ -186,8 +186,8 @@ std::vector<Route> ReportRoutes() {
       {"GET", "/api/reportTemplates/{name}", GetTemplate, SignedIn()},
       {"PUT", "/api/reportTemplates/{name}", PutTemplate, edit},
       {"GET", "/api/reports/preview", Preview, read},
-      {"GET", "/api/reports/render", RenderDocument, read},
-      {"POST", "/api/reports/publish", PublishReport, edit},
+      {"GET", "/api/reports/render", RenderDocument, read, Cost::kHeavy},
+      {"POST", "/api/reports/publish", PublishReport, edit, Cost::kHeavy},
       {"GET", "/api/reports", ListReports, SignedIn()},
   };
 }

@@ -1,5 +1,7 @@
 #include "http/request.h"
 
+#include "core/json_limits.h"
+
 namespace weijian::http {
 
 using nlohmann::json;
@@ -74,6 +76,8 @@ const char* HttpStatusText(int status) {
       return "Conflict";
     case 413:
       return "Payload Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
     case 415:
       return "Unsupported Media Type";
     case 429:
@@ -92,7 +96,11 @@ Response ErrorResponse(int http_status, const std::string& message, const std::s
                {"status", "ERROR"},
                {"message", field.empty() ? message : field + ": " + message}};
   if (!field.empty()) body["field"] = field;
-  return JsonResponse(body, http_status);
+  Response r = JsonResponse(body, http_status);
+  // 503: the server is busy or the store cannot write (disk full, file too large, busy); the
+  // request may be repeated later.
+  if (http_status == 503) r.headers.emplace_back("Retry-After", "5");
+  return r;
 }
 
 Response ErrorResponse(const Status& status) {
@@ -101,6 +109,7 @@ Response ErrorResponse(const Status& status) {
 
 Result<json> ParseJsonBody(const Request& req) {
   if (req.body.empty()) return InvalidArgument("the request body is empty; send JSON");
+  WJ_RETURN_IF_ERROR(CheckJsonDepth(req.body));
   try {
     return json::parse(req.body);
   } catch (const json::parse_error& e) {

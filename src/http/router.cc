@@ -25,54 +25,98 @@ void Router::Add(std::vector<Route> routes) {
   for (auto& r : routes) routes_.push_back(std::move(r));
 }
 
-Response Router::Dispatch(Request& req, App& app) const {
+namespace {
+// The route for `path` and `method`, filling `params`; `path_matched` tells 405 from 404.
+template <typename Routes>
+const Route* Match(const Routes& routes, const Request& req,
+                   std::map<std::string, std::string>& params, bool& path_matched) {
   auto path = Split(req.path);
   // DHIS2 clients often add ".json"; treat /api/x.json like /api/x.
   if (!path.empty() && path.back().ends_with(".json")) path.back().remove_suffix(5);
-  bool path_matched = false;
-  for (const auto& route : routes_) {
+  path_matched = false;
+  for (const auto& route : routes) {
     auto pattern = Split(route.pattern);
     if (pattern.size() != path.size()) continue;
-    std::map<std::string, std::string> params;
+    std::map<std::string, std::string> p;
     bool ok = true;
     for (std::size_t i = 0; i < pattern.size() && ok; ++i) {
       if (pattern[i].starts_with('{'))
-        params[std::string(pattern[i].substr(1, pattern[i].size() - 2))] = std::string(path[i]);
+        p[std::string(pattern[i].substr(1, pattern[i].size() - 2))] = std::string(path[i]);
       else
         ok = pattern[i] == path[i];
     }
     if (!ok) continue;
     path_matched = true;
     if (route.method != req.method && !(req.method == "HEAD" && route.method == "GET")) continue;
-    req.params = std::move(params);
-    try {
-      if (route.access.kind != Access::Kind::kPublic) {
-        auto who = app.auth().Authenticate(
-            {req.Header("cookie"), req.Header("authorization"), req.remote_address});
-        if (!who.ok()) return ErrorResponse(who.status());
-        if (!*who && route.access.kind != Access::Kind::kOptional)
-          return ErrorResponse(401,
-                               "sign in first (POST /api/auth/login), or send HTTP "
-                               "Basic or ApiToken credentials");
-        if (*who) req.principal = std::move(**who);
-      }
-      if (req.principal) {
-        const bool state_changing = req.method != "GET" && req.method != "HEAD";
-        // Browsers attach cookies to cross-site requests; the token proves the page is ours.
-        if (state_changing && req.principal->via == "session" &&
-            req.Header("x-csrf-token") != req.principal->csrf_token)
-          return ErrorResponse(403, "the X-CSRF-Token header is missing or wrong; reload the page");
-        if (route.access.kind == Access::Kind::kAuthority &&
-            !req.principal->Has(route.access.authority))
-          return ErrorResponse(403, "your roles do not allow this");
-      }
-      return route.handler(req, app);
-    } catch (const std::exception& e) {
-      return ErrorResponse(500, std::string("internal error: ") + e.what());
-    }
+    params = std::move(p);
+    return &route;
   }
-  if (path_matched) return ErrorResponse(405, "method " + req.method + " is not allowed here");
-  return ErrorResponse(404, "no such endpoint: " + req.path);
+  return nullptr;
+}
+
+const char* kSignInFirst =
+    "sign in first (POST /api/auth/login), or send HTTP Basic or ApiToken credentials";
+}  // namespace
+
+RouteInfo Router::Find(const Request& req) const {
+  std::map<std::string, std::string> params;
+  bool path_matched = false;
+  const Route* route = Match(routes_, req, params, path_matched);
+  if (!route) return {};
+  return {true, route->access.kind == Access::Kind::kPublic, route->cost};
+}
+
+std::optional<Response> Router::SignIn(Request& req, App& app) const {
+  std::map<std::string, std::string> params;
+  bool path_matched = false;
+  const Route* route = Match(routes_, req, params, path_matched);
+  if (!route || route->access.kind == Access::Kind::kPublic || req.principal) return std::nullopt;
+  try {
+    auto who = app.auth().Authenticate(
+        {req.Header("cookie"), req.Header("authorization"), req.remote_address});
+    if (!who.ok()) return ErrorResponse(who.status());
+    if (!*who && route->access.kind != Access::Kind::kOptional)
+      return ErrorResponse(401, kSignInFirst);
+    if (*who) req.principal = std::move(**who);
+  } catch (const std::exception& e) {
+    return ErrorResponse(500, std::string("internal error: ") + e.what());
+  }
+  return std::nullopt;
+}
+
+Response Router::Dispatch(Request& req, App& app) const {
+  std::map<std::string, std::string> params;
+  bool path_matched = false;
+  const Route* found = Match(routes_, req, params, path_matched);
+  if (!found) {
+    if (path_matched) return ErrorResponse(405, "method " + req.method + " is not allowed here");
+    return ErrorResponse(404, "no such endpoint: " + req.path);
+  }
+  const Route& route = *found;
+  req.params = std::move(params);
+  try {
+    if (route.access.kind != Access::Kind::kPublic && !req.principal) {
+      auto who = app.auth().Authenticate(
+          {req.Header("cookie"), req.Header("authorization"), req.remote_address});
+      if (!who.ok()) return ErrorResponse(who.status());
+      if (!*who && route.access.kind != Access::Kind::kOptional)
+        return ErrorResponse(401, kSignInFirst);
+      if (*who) req.principal = std::move(**who);
+    }
+    if (req.principal) {
+      const bool state_changing = req.method != "GET" && req.method != "HEAD";
+      // Browsers attach cookies to cross-site requests; the token proves the page is ours.
+      if (state_changing && req.principal->via == "session" &&
+          req.Header("x-csrf-token") != req.principal->csrf_token)
+        return ErrorResponse(403, "the X-CSRF-Token header is missing or wrong; reload the page");
+      if (route.access.kind == Access::Kind::kAuthority &&
+          !req.principal->Has(route.access.authority))
+        return ErrorResponse(403, "your roles do not allow this");
+    }
+    return route.handler(req, app);
+  } catch (const std::exception& e) {
+    return ErrorResponse(500, std::string("internal error: ") + e.what());
+  }
 }
 
 Result<int> IntParam(const Request& req, const std::string& name, int fallback, int min, int max) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,11 +24,24 @@ inline Access OptionalSignIn() { return {Access::Kind::kOptional}; }
 inline Access SignedIn() { return {Access::Kind::kSignedIn}; }
 inline Access Needs(auth::Authority a) { return {Access::Kind::kAuthority, a}; }
 
+// How a route is run (see "Concurrency model" in src/README.md): light handlers on the worker
+// pool with small bodies; heavy ones (imports, exports, rendering, publishing) on the bounded job
+// queue, with bodies up to the server's large limit.
+enum class Cost { kLight, kHeavy };
+
 struct Route {
   std::string method;
   std::string pattern;
   Handler handler;
   Access access = SignedIn();
+  Cost cost = Cost::kLight;
+};
+
+// What the server needs to know about a request before it reads the body.
+struct RouteInfo {
+  bool found = false;  // false: 404/405, answered by Dispatch
+  bool is_public = true;
+  Cost cost = Cost::kLight;
 };
 
 class Router {
@@ -36,7 +50,14 @@ class Router {
   // Finds the route, fills req.params, signs the caller in and checks the route's access (401
   // without credentials, 403 without the authority or the CSRF token), runs it; 404 or 405 when
   // nothing matches. Exceptions from a handler stop here and become a 500.
+  // A caller already signed in by SignIn() is not signed in again.
   Response Dispatch(Request& req, App& app) const;
+  // The route a request would take, from its method and path alone.
+  RouteInfo Find(const Request& req) const;
+  // Signs the caller of a non-public route in from the headers alone, before the body is read:
+  // the error response (401, or 503 when the store is unavailable) when it fails or the route
+  // needs a caller and there is none.
+  std::optional<Response> SignIn(Request& req, App& app) const;
 
  private:
   std::vector<Route> routes_;

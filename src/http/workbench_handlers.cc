@@ -174,7 +174,8 @@ std::vector<Route> WorkbenchRoutes() {
       {"GET", "/admin/login", Login, OptionalSignIn()},
       {"GET", "/admin/{page}", Page, OptionalSignIn()},
       {"GET", "/api/programs", Programs, SignedIn()},
-      {"GET", "/api/analytics.xlsx", AnalyticsXlsx, Needs(auth::Authority::kDataRead)},
+      {"GET", "/api/analytics.xlsx", AnalyticsXlsx, Needs(auth::Authority::kDataRead),
+       Cost::kHeavy},
   };
 }
 
