@@ -2,11 +2,12 @@
 # what is missing (scripts/install-deps.sh), build, and then serve or test.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 PORT       ?= 8080
 DEMO_DB    ?= weijian-demo.db
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps configure build demo test test-unit-asan bench clean
+.PHONY: all deps configure build demo test test-unit-asan test-fuzz bench clean
 
 all: build
 
@@ -31,8 +32,16 @@ test-unit-asan: deps
 	@cmake --build $(ASAN_BUILD)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2
 
-# Every suite through ctest: unit (Release and ASan+UBSan), HTTP on a loopback port, CLI.
-test: build test-unit-asan
+# libFuzzer targets (clang) over the corpora in tests/fuzz/corpus, each for FUZZ_SECONDS.
+test-fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEIJIAN_FUZZ=ON \
+	  -DWEIJIAN_UNIT_TESTS_ONLY=ON -DWEIJIAN_BENCH=OFF -DWEIJIAN_WERROR=OFF \
+	  -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+	@cmake --build $(FUZZ_BUILD)
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j2
+
+# Every suite through ctest: unit (Release and ASan+UBSan), HTTP on a loopback port, CLI, fuzzing.
+test: build test-unit-asan test-fuzz
 	ctest --test-dir $(BUILD) --output-on-failure -j2
 
 bench: build
@@ -40,4 +49,4 @@ bench: build
 	bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

