@@ -17,9 +17,9 @@ PASSWORD=load-bench-password-2024
 
 echo "== load: setting up (demo content, 36 months of benchmark values, users) =="
 "$WJ" init --db "$TMP/l.db" --divisions 1506 --demo >/dev/null
-# 36 months for the analytics query (2027-2029), and 4 more months as the import's payload.
-python3 "$SRC/bench/gen_values.py" "$TMP/l.db" "$TMP/base" 36 2027 >/dev/null
-python3 "$SRC/bench/gen_values.py" "$TMP/l.db" "$TMP/imp" 4 2031 >/dev/null
+# 36 months for the analytics query (2021-2023), and 4 more months (2018) as the import's payload.
+python3 "$SRC/bench/gen_values.py" "$TMP/l.db" "$TMP/base" 36 2021 >/dev/null
+python3 "$SRC/bench/gen_values.py" "$TMP/l.db" "$TMP/imp" 4 2018 >/dev/null
 rm -f "$TMP/base/values.json" "$TMP/imp/values.json"
 "$WJ" metadata import --db "$TMP/l.db" "$TMP/base/metadata.json" >/dev/null
 "$WJ" import --db "$TMP/l.db" --idScheme code "$TMP/base/values.csv" >/dev/null
@@ -47,7 +47,7 @@ token=$(curl -s -b "$TMP/jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: applica
   -d '{"name":"load-bench","expiresInDays":1}' "http://127.0.0.1:$PORT/api/apiToken" |
   python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["token"])')
 dx=$(seq -f "BDE%02g" 0 26 | paste -sd ';')
-pe=$(for y in 2027 2028 2029; do for m in $(seq -w 1 12); do printf '%s%s;' "$y" "$m"; done; done)
+pe=$(for y in 2021 2022 2023; do for m in $(seq -w 1 12); do printf '%s%s;' "$y" "$m"; done; done)
 url="http://127.0.0.1:$PORT/api/analytics?dimension=dx:$dx&dimension=pe:${pe%;}&dimension=ou:1506;LEVEL-4"
 for i in $(seq 1 12); do
   curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H "Authorization: ApiToken $token" "$url"

@@ -89,7 +89,7 @@ async def clerk(i, auth, villages, elements, coc, stop):
     while time.monotonic() < stop:
         ou = villages[rnd.randrange(len(villages))]
         de = elements[rnd.randrange(len(elements))]
-        target = f"/api/dataValues?de={de}&pe=202912&ou={ou}&co={coc}&value={rnd.randrange(1000)}"
+        target = f"/api/dataValues?de={de}&pe=202611&ou={ou}&co={coc}&value={rnd.randrange(1000)}"
         await timed("clerk", conn, "POST", target, auth)
         await asyncio.sleep(1.5 + rnd.random())
 
@@ -101,10 +101,10 @@ async def officer(i, auth, stop):
     while time.monotonic() < stop:
         if rnd.random() < 0.5:  # dashboard: ten indicators by county over two months
             dx = ";".join(f"BIND{k:02d}" for k in range(10))
-            target = f"/api/analytics?dimension=dx:{dx}&dimension=pe:202901;202902&dimension=ou:1506;LEVEL-3"
+            target = f"/api/analytics?dimension=dx:{dx}&dimension=pe:202301;202302&dimension=ou:1506;LEVEL-3"
         else:  # pivot: five elements by township for one month
             dx = ";".join(f"BDE{k:02d}" for k in range(rnd.randrange(40), 45)[:5])
-            target = f"/api/analytics?dimension=dx:{dx}&dimension=pe:202901&dimension=ou:1506;LEVEL-4"
+            target = f"/api/analytics?dimension=dx:{dx}&dimension=pe:202301&dimension=ou:1506;LEVEL-4"
         await timed("officer", conn, "GET", target, auth)
         await asyncio.sleep(1.5 + rnd.random())
 

@@ -104,6 +104,7 @@ struct Server::Impl {
   std::atomic<int> connections{0};    // sessions alive
   std::atomic<int> light_pending{0};  // light handlers queued or running
   std::atomic<int> jobs_admitted{0};  // heavy requests admitted (body read, queued or running)
+  std::atomic<int> jobs_running{0};   // heavy handlers queued or running on the job pool
   std::atomic<bool> stopping{false};
   int max_connections = 0;
   asio::io_context ioc;
@@ -256,7 +257,12 @@ struct Server::Impl {
       stream.expires_never();
       Response out;
       if (heavy) {
-        out = co_await RunOn(*jobs, [&] { return Handle(req); });
+        ++jobs_running;
+        out = co_await RunOn(*jobs, [&] {
+          Response r = Handle(req);
+          --jobs_running;
+          return r;
+        });
       } else if (light_pending.fetch_add(1) >= options.max_queued) {
         --light_pending;
         out = ErrorResponse(503, "the server is busy; try again in a moment");
@@ -361,7 +367,7 @@ bool Server::Drain(std::chrono::milliseconds timeout) {
     if (t.joinable()) t.join();
   impl_->threads.clear();
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (impl_->light_pending.load() > 0 || impl_->jobs_admitted.load() > 0) {
+  while (impl_->light_pending.load() > 0 || impl_->jobs_running.load() > 0) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

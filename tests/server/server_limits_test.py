@@ -130,6 +130,31 @@ def test_credentials_before_body(port):
           reply[:60])
 
 
+def test_job_queue_full(port, cookie):
+    # Four imports announced (header sent, body pending) hold the four job slots; the fifth is
+    # refused at once with 503 and Retry-After instead of being buffered.
+    head = ("POST /api/dataValueSets?idScheme=code HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+            f"Cookie: {cookie}\r\nContent-Length: 1000000\r\n\r\n").encode()
+    held = []
+    for _ in range(4):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(head)
+        held.append(s)
+    time.sleep(2)  # their sign-ins (a session lookup each) finish and the slots are taken
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(30)
+    s.sendall(head)
+    try:
+        reply = s.recv(4096)
+    except socket.timeout:
+        reply = b""
+    s.close()
+    for h in held:
+        h.close()
+    check("a fifth concurrent import gets 503 with Retry-After",
+          reply.startswith(b"HTTP/1.1 503") and b"Retry-After" in reply, reply[:80])
+
+
 def send_nested(port, chunked):
     s = socket.create_connection(("127.0.0.1", port))
     s.settimeout(30)
@@ -303,6 +328,7 @@ def main():
         test_nested_login(p, port)
         status, cookie = session_cookie(port)
         check("sign in", status == 200, status)
+        test_job_queue_full(port, cookie)
         test_heavy_does_not_stall_light(port, csv.replace(b",2024", b",2025"), cookie)
         test_connection_cap(port)
         test_no_accept_spin(p, port)
