@@ -128,6 +128,26 @@ std::string SearchQuery(std::string_view typed) {
   return out;
 }
 
+Result<std::string> ToSimplified(std::string_view traditional) {
+  // Queries are short and rare next to page views: no cache, one converter under its lock.
+  static std::mutex mu;
+  static std::unique_ptr<opencc::SimpleConverter> converter;  // guarded by mu
+  std::lock_guard lock(mu);
+  if (!converter) {
+    try {
+      converter = std::make_unique<opencc::SimpleConverter>("t2s.json");
+    } catch (const std::exception& e) {
+      return Unavailable(std::string("OpenCC t2s.json cannot be loaded (install opencc's data): ") +
+                         e.what());
+    }
+  }
+  try {
+    return converter->Convert(std::string(traditional));
+  } catch (const std::exception& e) {
+    return InvalidArgument(std::string("not UTF-8 text: ") + e.what(), "q");
+  }
+}
+
 Result<std::string> ToTraditional(std::string_view simplified) {
   static std::mutex mu;
   static std::unique_ptr<opencc::SimpleConverter> converter;

@@ -29,6 +29,9 @@ std::string SearchQuery(std::string_view typed);
 // Hong Kong phrase tables, which rewrite an official text's vocabulary). Thread-safe; converted
 // texts are cached. Fails only when OpenCC's data is not installed.
 Result<std::string> ToTraditional(std::string_view simplified);
+// Traditional → Simplified (OpenCC t2s.json), for what a reader types in 繁體 before searching:
+// 兩癌 → 两癌. Thread-safe. Fails only when OpenCC's data is not installed.
+Result<std::string> ToSimplified(std::string_view traditional);
 
 // The QR code of `text` (a URL) as a standalone SVG image, black on white, with a quiet zone.
 Result<std::string> QrSvg(std::string_view text);
