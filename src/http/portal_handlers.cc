@@ -98,19 +98,10 @@ std::string BaseUrl(const Request& req, const std::map<std::string, std::string>
   return "http://" + (host.empty() ? std::string("localhost") : host);
 }
 
-// The opening prose of an article for lists and feeds: tables, code and chart data left out.
+// The opening prose of an article for lists and feeds: plain text from the Markdown's AST (no
+// Markdown syntax), tables and code (chart data) left out.
 std::string Summary(const std::string& markdown, std::size_t chars) {
-  std::string text = portal::MarkdownToText(markdown), out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + pos, end - pos);
-    if (!line.empty() && line.front() != '|' && line.front() != '{' && !line.starts_with("```"))
-      out += std::string(line);
-    pos = end + 1;
-  }
-  return portal::Utf8Prefix(out, chars);
+  return portal::MarkdownSnippet(markdown, chars);
 }
 
 mu::data SiteData(const std::map<std::string, std::string>& site) {

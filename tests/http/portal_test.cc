@@ -258,6 +258,31 @@ TEST(Portal, TraditionalQueriesFindSimplifiedText) {
   EXPECT_EQ(traditional.body.find("两癌"), std::string::npos);
 }
 
+// Search snippets are plain text: the demo's 两癌 notice has headings and a numbered list, the
+// 秋冬季 notice a bulleted list; none of their Markdown reaches the reader.
+TEST(Portal, SearchSnippetsArePlainText) {
+  for (const char* q : {"/search?q=%E4%B8%A4%E7%99%8C",                       // 两癌
+                        "/search?q=%E5%8F%91%E7%83%AD%E9%97%A8%E8%AF%8A"}) {  // 发热门诊
+    auto r = Page(q);
+    ASSERT_EQ(r.status, 200);
+    std::smatch m;
+    std::string body = r.body;
+    int snippets = 0;
+    while (std::regex_search(body, m, std::regex("<p class=\"snippet\">([^<]*)</p>"))) {
+      const std::string s = m[1].str();
+      for (const char* syntax : {"##", "**", "- ", "|", "](", "`"})
+        EXPECT_EQ(s.find(syntax), std::string::npos) << q << ": " << s;
+      EXPECT_FALSE(std::regex_search(s, std::regex("(^| )[0-9]+\\. "))) << s;
+      ++snippets;
+      body = m.suffix();
+    }
+    EXPECT_GT(snippets, 0) << q;
+  }
+  auto notice = Page("/search?q=%E5%8F%91%E7%83%AD%E9%97%A8%E8%AF%8A");
+  EXPECT_NE(notice.body.find("请各地做好以下工作： 加强发热门诊和预检分诊管理；"),
+            std::string::npos);
+}
+
 // 最新动态 is news: data releases stay in 数据发布.
 TEST(Portal, LatestNewsListsArticlesNotDataReleases) {
   auto latest = Page("/column/latest");
