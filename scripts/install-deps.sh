@@ -14,7 +14,7 @@ packages=(
   libopencc-dev libopencc-data libqrencode-dev libxlsxwriter-dev libzip-dev zlib1g-dev
   libpango1.0-dev libcairo2-dev poppler-utils libreoffice-writer-nogui
   libgtest-dev libbenchmark-dev postgresql curl python3 time nodejs npm
-  chromium fonts-noto-cjk clang libclang-rt-14-dev
+  chromium fonts-noto-cjk fonts-noto-cjk-extra fonts-lxgw-wenkai libicu-dev clang libclang-rt-14-dev
 )
 
 # `--bench`: also what the benchmarks compare against or drive (make bench).

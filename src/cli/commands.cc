@@ -19,6 +19,7 @@
 #include "metadata/bundle.h"
 #include "metadata/catalog.h"
 #include "metadata/divisions.h"
+#include "reports/fonts.h"
 #include "reports/service.h"
 #include "storage/store.h"
 
@@ -100,6 +101,7 @@ int RunInit(const InitOptions& o) {
 }
 
 int RunServe(const ServeOptions& o) {
+  reports::UseFontsDir(reports::SiteFontsDir(o.db));  // a site's licensed fonts come first
   auto store = OpenExisting(o.db);
   if (!store.ok()) return Fail(store.status());
   http::App app(std::move(*store));
@@ -426,6 +428,7 @@ int RunOrgUnits(const OrgUnitsOptions& o) {
 }
 
 int RunReport(const ReportOptions& o) {
+  reports::UseFontsDir(reports::SiteFontsDir(o.db));  // a site's licensed fonts come first
   auto store = OpenExisting(o.db);
   if (!store.ok()) return Fail(store.status());
   auto cat = metadata::Catalog::Load(**store);

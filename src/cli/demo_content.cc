@@ -419,14 +419,20 @@ class DemoBuilder {
     const auto* def = cat_->DefaultCoc();
     const auto* city = cat_->OrgUnits().ByCode("1506");
     std::vector<const storage::OrgUnitRecord*> counties = Divisions(city->id);
-    std::vector<double> w;
-    for (const auto* c : counties) w.push_back(static_cast<double>(Population(*c, 2024)));
+    std::vector<double> w, w_slots;
+    // Supply is not proportional to population: some 旗/区 have far more slots per 1,000 people
+    // than others (a factor of 0.55 to 1.6, fixed per county so the demo is the same each run).
+    for (const auto* c : counties) {
+      w.push_back(static_cast<double>(Population(*c, 2024)));
+      Rng r(static_cast<std::uint64_t>(c->id) * 2654435761u + 17u);
+      w_slots.push_back(w.back() * r.Uniform(0.55, 1.6));
+    }
     for (int y : kYears) {
       for (int m = 1; m <= 12; ++m) {
         // Linear growth from 45% of the final size in January 2022.
         double f = 0.45 + 0.55 * ((y - 2022) * 12 + (m - 1)) / 35.0;
-        auto inst_parts = Apportion(std::llround(207 * f), w);
-        auto slot_parts = Apportion(std::llround(10789 * f), w);
+        auto inst_parts = Apportion(std::llround(207 * f), w_slots);
+        auto slot_parts = Apportion(std::llround(10789 * f), w_slots);
         WJ_ASSIGN_OR_RETURN(auto pe,
                             PeriodId(PeriodContaining(PeriodType::kMonthly, MakeDate(y, m, 1))));
         for (std::size_t i = 0; i < counties.size(); ++i) {

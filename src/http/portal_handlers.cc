@@ -1,6 +1,7 @@
 // The public portal: home, columns, articles, search, feeds, sitemap, QR codes, reader settings
 // (长者模式, font size, 简/繁) and attachments. Server-rendered through the escaping template
 // engine; every page works with JavaScript off.
+#include <algorithm>
 #include <kainjow/mustache.hpp>
 
 #include "core/date.h"
@@ -97,19 +98,10 @@ std::string BaseUrl(const Request& req, const std::map<std::string, std::string>
   return "http://" + (host.empty() ? std::string("localhost") : host);
 }
 
-// The opening prose of an article for lists and feeds: tables, code and chart data left out.
+// The opening prose of an article for lists and feeds: plain text from the Markdown's AST (no
+// Markdown syntax), tables and code (chart data) left out.
 std::string Summary(const std::string& markdown, std::size_t chars) {
-  std::string text = portal::MarkdownToText(markdown), out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + pos, end - pos);
-    if (!line.empty() && line.front() != '|' && line.front() != '{' && !line.starts_with("```"))
-      out += std::string(line);
-    pos = end + 1;
-  }
-  return portal::Utf8Prefix(out, chars);
+  return portal::MarkdownSnippet(markdown, chars);
 }
 
 mu::data SiteData(const std::map<std::string, std::string>& site) {
@@ -203,6 +195,33 @@ Response NotFoundPage(const Request& req, App& app) {
   return Render(req, app, std::move(p));
 }
 
+// 最新动态: the newest articles of the news columns, newest first. 数据发布 pages are data, not
+// news: they stay in their own column. Merged from one query per column (each at most
+// offset + limit rows), so the store needs no special filter.
+Result<std::vector<storage::ArticleRecord>> LatestNews(App& app, int offset, int limit,
+                                                       std::int64_t* total) {
+  std::vector<storage::ArticleRecord> all;
+  if (total) *total = 0;
+  for (const auto& c : portal::Columns()) {
+    if (std::string_view(c.code) == "sjfb") continue;
+    storage::ArticleFilter f;
+    f.now = NowMillis();
+    f.column_code = c.code;
+    f.limit = offset + limit;
+    std::int64_t n = 0;
+    WJ_ASSIGN_OR_RETURN(auto list, app.store().ListArticles(f, &n));
+    if (total) *total += n;
+    for (auto& a : list) all.push_back(std::move(a));
+  }
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.publish_at != b.publish_at ? a.publish_at > b.publish_at : a.id > b.id;
+  });
+  if (static_cast<std::size_t>(offset) >= all.size()) return std::vector<storage::ArticleRecord>{};
+  all.erase(all.begin(), all.begin() + offset);
+  if (all.size() > static_cast<std::size_t>(limit)) all.resize(static_cast<std::size_t>(limit));
+  return all;
+}
+
 Response Home(const Request& req, App& app) {
   // The home page is what most readers open: it is kept rendered, per reader setting, until
   // content changes (App::ContentChanged) or a minute passes (scheduled articles appear).
@@ -211,8 +230,7 @@ Response Home(const Request& req, App& app) {
   if (auto cached = app.CachedPage(key)) return *cached;
   storage::ArticleFilter f;
   f.now = NowMillis();
-  f.limit = 10;
-  auto latest = app.store().ListArticles(f, nullptr);
+  auto latest = LatestNews(app, 0, 10, nullptr);
   if (!latest.ok()) return ErrorResponse(latest.status());
   Page p;
   p.title = "首页";
@@ -264,7 +282,8 @@ Response ColumnPage(const Request& req, App& app) {
   f.offset = (*page - 1) * kPageSize;
   f.limit = kPageSize;
   std::int64_t total = 0;
-  auto list = app.store().ListArticles(f, &total);
+  auto list =
+      column ? app.store().ListArticles(f, &total) : LatestNews(app, f.offset, f.limit, &total);
   if (!list.ok()) return ErrorResponse(list.status());
   Page p;
   p.title = column ? column->name : "最新动态";
@@ -371,7 +390,14 @@ Response SearchPage(const Request& req, App& app) {
   p.title = "站内搜索";
   p.template_name = "search";
   p.data.set("q", typed);
-  const std::string query = portal::SearchQuery(typed.substr(0, 150));
+  // A query typed in 繁體 searches the simplified text (兩癌 finds 两癌); the page itself is shown
+  // in the reader's script.
+  std::size_t cut = std::min<std::size_t>(typed.size(), 150);
+  while (cut > 0 && cut < typed.size() && (static_cast<unsigned char>(typed[cut]) & 0xC0) == 0x80)
+    --cut;  // never inside a character
+  auto simplified = portal::ToSimplified(typed.substr(0, cut));
+  const std::string query =
+      portal::SearchQuery(simplified.ok() ? *simplified : typed.substr(0, cut));
   if (typed.empty()) {
     p.data.set("hint", "请输入要查找的词语，例如“疫苗”或“健康教育”。");
   } else if (query.empty()) {
@@ -457,6 +483,20 @@ Response Feed(const Request& req, App& app) {
   r.content_type = "application/rss+xml; charset=utf-8";
   r.body = mu::mustache(kRss).render(d);
   return r;
+}
+
+// 网站地图 for people: every column and the reading options as a page (sitemap.xml stays for
+// crawlers).
+Response SitemapPage(const Request& req, App& app) {
+  Page p;
+  p.title = "网站地图";
+  p.template_name = "sitemap";
+  mu::list columns;
+  for (const auto& c : portal::Columns())
+    columns.push_back(
+        mu::object{{"code", c.code}, {"name", c.name}, {"description", c.description}});
+  p.data.set("columns", columns);
+  return Render(req, app, std::move(p));
 }
 
 Response Sitemap(const Request& req, App& app) {
@@ -559,6 +599,7 @@ std::vector<Route> PortalRoutes() {
       {"GET", "/search", SearchPage, Public()},
       {"GET", "/feed/{file}", Feed, Public()},
       {"GET", "/sitemap.xml", Sitemap, Public()},
+      {"GET", "/sitemap", SitemapPage, Public()},
       {"GET", "/qr.svg", Qr, Public()},
       {"GET", "/prefs", Prefs, Public()},
       {"GET", "/files/{uid}/{name}", File, Public()},

@@ -33,6 +33,24 @@ Result<reports::ReportRequest> RequestOf(const Request& req, const json* body,
   return r;
 }
 
+// A bulletin's events the editor entered: "events": [{title, text, source}].
+Result<std::vector<reports::BulletinEntry>> EventsOf(const json& body) {
+  std::vector<reports::BulletinEntry> out;
+  if (!body.contains("events")) return out;
+  if (!body["events"].is_array()) return InvalidArgument("must be a list", "events");
+  for (std::size_t i = 0; i < body["events"].size(); ++i) {
+    const json& e = body["events"][i];
+    const std::string where = "events[" + std::to_string(i) + "]";
+    if (!e.is_object() || !e.contains("title") || !e["title"].is_string() ||
+        e["title"].get<std::string>().empty())
+      return InvalidArgument("needs a title", where + ".title");
+    if (!e.contains("text") || !e["text"].is_string() || e["text"].get<std::string>().empty())
+      return InvalidArgument("needs a text", where + ".text");
+    out.push_back({"event", e["title"], e["text"], e.value("source", "")});
+  }
+  return out;
+}
+
 Response Failure(const Status& s) {
   if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound)
     return ErrorResponse(409, s.message(), s.field());
@@ -127,7 +145,11 @@ Response PublishReport(const Request& req, App& app) {
   auto r = RequestOf(req, &*body, (*engine)->catalog());
   if (!r.ok()) return Failure(r.status());
   const std::int64_t now = NowMillis();
-  auto report = reports::Generate(app.store(), **engine, *r, now);
+  if (body->contains("issue") && (*body)["issue"].is_number_integer())
+    r->issue = (*body)["issue"].get<int>();
+  auto events = EventsOf(*body);
+  if (!events.ok()) return Failure(events.status());
+  auto report = reports::Generate(app.store(), **engine, *r, now, *events);
   if (!report.ok()) return Failure(report.status());
   const std::string note = body->value("note", "");
   if (!report->checks.empty() && note.empty())

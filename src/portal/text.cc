@@ -107,6 +107,58 @@ std::string Render(std::string_view markdown, bool html) {
 std::string MarkdownToHtml(std::string_view markdown) { return Render(markdown, true); }
 std::string MarkdownToText(std::string_view markdown) { return Render(markdown, false); }
 
+std::string MarkdownSnippet(std::string_view markdown, std::size_t max_chars) {
+  cmark_gfm_core_extensions_ensure_registered();
+  cmark_parser* parser = cmark_parser_new(CMARK_OPT_DEFAULT);
+  for (const char* name : {"table", "strikethrough", "autolink", "tagfilter"})
+    if (cmark_syntax_extension* ext = cmark_find_syntax_extension(name))
+      cmark_parser_attach_syntax_extension(parser, ext);
+  cmark_parser_feed(parser, markdown.data(), markdown.size());
+  cmark_node* doc = cmark_parser_finish(parser);
+  std::string out;
+  bool pending_space = false;  // a block ended: the next text starts after one space
+  // Enough text for the snippet plus the cut mark; a long body is not walked to its end.
+  const std::size_t byte_budget = max_chars * 4 + 8;
+  cmark_iter* it = cmark_iter_new(doc);
+  for (cmark_event_type ev; (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE;) {
+    if (out.size() > byte_budget) break;
+    cmark_node* n = cmark_iter_get_node(it);
+    const cmark_node_type type = cmark_node_get_type(n);
+    const std::string_view type_name = cmark_node_get_type_string(n);
+    if (ev == CMARK_EVENT_ENTER &&
+        (type_name == "table" || type == CMARK_NODE_CODE_BLOCK || type == CMARK_NODE_HTML_BLOCK ||
+         type == CMARK_NODE_HTML_INLINE)) {
+      // Skipped with everything inside (tables and leaf blocks alike).
+      if (type_name == "table") cmark_iter_reset(it, n, CMARK_EVENT_EXIT);
+      continue;
+    }
+    if (ev == CMARK_EVENT_EXIT &&
+        (type == CMARK_NODE_PARAGRAPH || type == CMARK_NODE_HEADING || type == CMARK_NODE_ITEM)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (ev != CMARK_EVENT_ENTER) continue;
+    std::string_view text;
+    if (type == CMARK_NODE_TEXT || type == CMARK_NODE_CODE) {
+      const char* literal = cmark_node_get_literal(n);
+      text = literal ? literal : "";
+    } else if (type == CMARK_NODE_SOFTBREAK || type == CMARK_NODE_LINEBREAK) {
+      pending_space = !out.empty();
+      continue;
+    } else {
+      continue;
+    }
+    if (text.empty()) continue;
+    if (pending_space) out += ' ';
+    pending_space = false;
+    out += text;
+  }
+  cmark_iter_free(it);
+  cmark_node_free(doc);
+  cmark_parser_free(parser);
+  return Utf8Prefix(out, max_chars);
+}
+
 std::string SearchTokens(std::string_view text) {
   std::string out;
   for (const auto& run : Runs(text))
@@ -126,6 +178,26 @@ std::string SearchQuery(std::string_view typed) {
     if (!phrase.empty()) out += (out.empty() ? "\"" : " \"") + phrase + "\"";
   }
   return out;
+}
+
+Result<std::string> ToSimplified(std::string_view traditional) {
+  // Queries are short and rare next to page views: no cache, one converter under its lock.
+  static std::mutex mu;
+  static std::unique_ptr<opencc::SimpleConverter> converter;  // guarded by mu
+  std::lock_guard lock(mu);
+  if (!converter) {
+    try {
+      converter = std::make_unique<opencc::SimpleConverter>("t2s.json");
+    } catch (const std::exception& e) {
+      return Unavailable(std::string("OpenCC t2s.json cannot be loaded (install opencc's data): ") +
+                         e.what());
+    }
+  }
+  try {
+    return converter->Convert(std::string(traditional));
+  } catch (const std::exception& e) {
+    return InvalidArgument(std::string("not UTF-8 text: ") + e.what(), "q");
+  }
 }
 
 Result<std::string> ToTraditional(std::string_view simplified) {

@@ -15,6 +15,11 @@ namespace weijian::portal {
 std::string MarkdownToHtml(std::string_view markdown);
 // The plain text of a Markdown body (for summaries, the search index and RSS descriptions).
 std::string MarkdownToText(std::string_view markdown);
+// A reader-facing snippet of a Markdown body (search results, lists, RSS descriptions): the text
+// of its paragraphs, headings, list items and quotes, read from cmark-gfm's AST, so no Markdown
+// syntax (#, *, -, |, [..](..), ``` ) ever shows; tables, code blocks (chart data) and raw HTML
+// are left out; blocks are joined by one space. At most `max_chars` characters, "…" when cut.
+std::string MarkdownSnippet(std::string_view markdown, std::size_t max_chars);
 
 // Search tokens for SQLite FTS5: Han characters become overlapping pairs ("卫生健康" →
 // "卫生 生健 健康"), a lone Han character stays itself, letters and digits stay words (lower
@@ -29,6 +34,9 @@ std::string SearchQuery(std::string_view typed);
 // Hong Kong phrase tables, which rewrite an official text's vocabulary). Thread-safe; converted
 // texts are cached. Fails only when OpenCC's data is not installed.
 Result<std::string> ToTraditional(std::string_view simplified);
+// Traditional → Simplified (OpenCC t2s.json), for what a reader types in 繁體 before searching:
+// 兩癌 → 两癌. Thread-safe. Fails only when OpenCC's data is not installed.
+Result<std::string> ToSimplified(std::string_view traditional);
 
 // The QR code of `text` (a URL) as a standalone SVG image, black on white, with a quiet zone.
 Result<std::string> QrSvg(std::string_view text);

@@ -1,5 +1,7 @@
 // Reports as HTML through the escaping template engine.
+#include <cmath>
 #include <kainjow/mustache.hpp>
+#include <set>
 
 #include "core/date.h"
 #include "reports/phrasing.h"
@@ -12,7 +14,7 @@ namespace mu = kainjow::mustache;
 
 constexpr const char* kBody =
     R"(<div class="report" data-template="{{template}}" data-generated="{{generated}}">
-{{#masthead}}<header class="masthead-report"><p class="masthead-title">{{title}}</p><p class="masthead-issue">{{issue}}</p><p class="masthead-line">{{line}}</p></header>{{/masthead}}
+{{#masthead}}<header class="masthead-report"><p class="masthead-title">{{title}}</p><p class="masthead-issue">{{issue}}</p><p class="masthead-line"><span>{{issuer}}</span><span>{{date}}</span></p></header>{{/masthead}}
 {{^masthead}}<h1 class="report-title">{{title}}</h1>{{/masthead}}
 {{#has_toc}}<nav class="report-toc" aria-label="本期目录"><ul>{{#toc}}<li>○ {{.}}</li>{{/toc}}</ul></nav>{{/has_toc}}
 {{#sections}}<section class="report-section">
@@ -27,7 +29,10 @@ constexpr const char* kBody =
 </section>{{/sections}}
 <section class="report-sources" aria-labelledby="sources-h">
 <h2 id="sources-h">数据来源与口径</h2>
-<ol>{{#figures}}<li id="fig-{{n}}"><span class="figure-text">{{text}}</span>：{{definition}}；单位：{{unit}}；期间：{{period}}（{{period_ids}}）{{#numerator}}；分子 {{numerator}}{{/numerator}}{{#denominator}}，分母 {{denominator}}{{/denominator}}；读取时间 {{read_at}}。<a href="/admin/pivot?{{query}}">在数据透视中查看</a></li>{{/figures}}</ol>
+<p class="sources-note">本文数字取自各级医疗卫生机构按月上报、经审核的统计数据，由{{unit}}汇总，统计期间为{{period}}，数据读取于{{generated_at}}。各项数字的计算口径如下。</p>
+<table class="sources-table"><thead><tr><th scope="col">指标</th><th scope="col">地区</th><th scope="col">期间</th><th scope="col">数值</th><th scope="col">分子</th><th scope="col">分母</th></tr></thead>
+<tbody>{{#rows}}<tr><td>{{item}}</td><td>{{unit}}</td><td>{{period}}</td><td class="num">{{value}}</td><td class="num">{{numerator}}</td><td class="num">{{denominator}}</td></tr>{{/rows}}</tbody></table>
+<ul class="sources-definitions">{{#definitions}}<li>{{.}}</li>{{/definitions}}</ul>
 </section>
 </div>)";
 
@@ -103,6 +108,37 @@ std::string SourceLine(const Figure& f, std::size_t n) {
   return line + "；读取时间" + FormatTimestamp(f.read_at).substr(0, 16).replace(10, 1, " ") + "。";
 }
 
+std::string PlainNumber(double v) {
+  if (std::abs(v - std::round(v)) < 1e-9) return Count(v, "");
+  return Number(v, 2);
+}
+
+std::vector<SourceRow> SourceTable(const Report& r) {
+  std::vector<SourceRow> out;
+  std::set<std::string> seen;
+  for (const auto& f : r.figures) {
+    if (!seen.insert(f.dx + "|" + f.unit_code + "|" + f.period_ids).second) continue;
+    SourceRow row;
+    row.item = f.item_name;
+    row.unit = f.unit_name;
+    row.period = f.period;
+    const bool percent = f.definition.ends_with("× 100");
+    row.value = !f.value ? "—" : percent ? Rate(*f.value) : PlainNumber(*f.value);
+    row.numerator = f.numerator ? PlainNumber(*f.numerator) : "";
+    row.denominator = f.denominator ? PlainNumber(*f.denominator) : "";
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::vector<std::string> SourceDefinitions(const Report& r) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& f : r.figures)
+    if (!f.definition.empty() && seen.insert(f.definition).second) out.push_back(f.definition);
+  return out;
+}
+
 std::string RenderHtml(const Report& r, bool standalone) {
   mu::data d;
   d.set("template", r.template_name);
@@ -112,7 +148,8 @@ std::string RenderHtml(const Report& r, bool standalone) {
     mu::data m;
     m.set("title", r.masthead[0]);
     m.set("issue", r.masthead.size() > 1 ? r.masthead[1] : "");
-    m.set("line", r.masthead.size() > 2 ? r.masthead[2] : "");
+    m.set("issuer", r.masthead.size() > 2 ? r.masthead[2] : "");
+    m.set("date", r.masthead.size() > 3 ? r.masthead[3] : "");
     d.set("masthead", m);
   }
   mu::list toc;
@@ -176,23 +213,21 @@ std::string RenderHtml(const Report& r, bool standalone) {
     d.set("has_toc", true);
     d.set("toc", toc);
   }
-  mu::list figures;
-  for (std::size_t i = 0; i < r.figures.size(); ++i) {
-    const Figure& f = r.figures[i];
-    mu::data fd;
-    fd.set("n", std::to_string(i + 1));
-    fd.set("text", f.text);
-    fd.set("definition", f.definition);
-    fd.set("unit", f.unit_name);
-    fd.set("period", f.period);
-    fd.set("period_ids", f.period_ids);
-    if (f.numerator) fd.set("numerator", Num(f.numerator));
-    if (f.denominator) fd.set("denominator", Num(f.denominator));
-    fd.set("read_at", FormatTimestamp(f.read_at).substr(0, 16).replace(10, 1, " "));
-    fd.set("query", f.query);
-    figures.push_back(fd);
-  }
-  d.set("figures", figures);
+  mu::list rows;
+  for (const auto& row : SourceTable(r))
+    rows.push_back(mu::object{{"item", row.item},
+                              {"unit", row.unit},
+                              {"period", row.period},
+                              {"value", row.value},
+                              {"numerator", row.numerator},
+                              {"denominator", row.denominator}});
+  d.set("rows", rows);
+  mu::list definitions;
+  for (const auto& def : SourceDefinitions(r)) definitions.push_back(mu::data(def));
+  d.set("definitions", definitions);
+  d.set("unit", r.unit_name);
+  d.set("period", r.period_label);
+  d.set("generated_at", FormatTimestamp(r.generated_at).substr(0, 16).replace(10, 1, " "));
   mu::mustache body(kBody);
   mu::partial runs_partial([] { return std::string(kRuns); });
   d.set("line_runs", runs_partial);

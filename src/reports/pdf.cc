@@ -1,7 +1,10 @@
 // Reports as PDF, laid out after GB/T 9704-2012 (党政机关公文格式): A4; a type area of
-// 156 mm × 225 mm with the top margin 37 mm and the left margin 28 mm; body text 16 pt (三号),
-// 28 characters a line and 22 lines a page on a fixed line grid; the title in a large serif
-// face; page numbers "— 1 —" in 14 pt (四号) below the type area, odd pages right, even left.
+// 156 mm × 225 mm with the top margin 37 mm and the left margin 28 mm; body text 16 pt (三号)
+// in a 仿宋 face, 28 characters a line and 22 lines a page on a fixed line grid, justified, each
+// paragraph indented two characters; the title 22 pt (二号) in a heavy serif (小标宋), centred,
+// broken between words; 一、 headings in 黑体 and （一） headings in 楷体; page numbers "— 1 —"
+// in 14 pt (四号) 7 mm below the type area, odd pages right and even pages left, one character
+// in from the edge. The faces come from fonts.h (a site's licensed fonts first).
 // Pango shapes and breaks the lines (UAX #14 keeps closing punctuation off the start of a line);
 // Cairo draws text, tables (header repeated on every page they cross) and bar charts.
 #include <cairo-pdf.h>
@@ -10,8 +13,10 @@
 #include <cmath>
 
 #include "core/date.h"
+#include "reports/fonts.h"
 #include "reports/phrasing.h"
 #include "reports/render.h"
+#include "reports/words.h"
 
 namespace weijian::reports {
 
@@ -25,14 +30,47 @@ constexpr int kLinesPerPage = 22;
 constexpr int kCharsPerLine = 28;
 constexpr double kPitch = kHeight / kLinesPerPage;  // ≈ 28.98 pt
 constexpr double kBodySize = 16;                    // 三号
-// Characters sit on a 156 mm / 28 grid: a 16 pt glyph plus a small negative tracking.
+// Characters sit on a 156 mm / 28 grid: a 16 pt glyph plus a small tracking.
 constexpr double kCharW = kWidth / kCharsPerLine;
-constexpr const char* kSerif = "Noto Serif CJK SC";
+constexpr const char* kSerif = "Noto Serif CJK SC";  // tables, captions, page numbers (宋体)
 constexpr const char* kSans = "Noto Sans CJK SC";
+
+// How a paragraph is set.
+struct Style {
+  std::string family;
+  bool bold = false;
+  double size = kBodySize;
+  double indent_chars = 2;
+  PangoAlignment align = PANGO_ALIGN_LEFT;
+  int pitches = 1;          // grid lines per text line
+  bool justify = true;      // all lines but the last fill the measure
+  bool keep_words = false;  // break only between words (titles)
+  std::string lead_family;  // the face of a leading heading (（一）… up to 。), if any
+};
+
+// The byte length of a leading "（一）…。" or "一、…。" heading in a paragraph (0: none).
+std::size_t LeadingHeading(const std::string& text) {
+  static const std::string numerals = "一二三四五六七八九十";
+  auto numeral_run = [&](std::size_t pos) {
+    std::size_t p = pos;
+    while (p + 3 <= text.size() && numerals.find(text.substr(p, 3)) != std::string::npos &&
+           numerals.find(text.substr(p, 3)) % 3 == 0)
+      p += 3;
+    return p;
+  };
+  std::size_t end = 0;
+  if (text.starts_with("（")) {
+    const std::size_t p = numeral_run(3);
+    if (p > 3 && text.compare(p, 3, "）") == 0) end = p + 3;
+  }
+  if (!end) return 0;
+  const std::size_t stop = text.find("。", end);
+  return stop == std::string::npos ? text.size() : stop + 3;
+}
 
 class Writer {
  public:
-  Writer() {
+  explicit Writer(DocumentFonts fonts) : fonts_(std::move(fonts)) {
     surface_ = cairo_pdf_surface_create_for_stream(&Writer::Sink, this, kPageW, kPageH);
     cr_ = cairo_create(surface_);
     cairo_pdf_surface_set_metadata(surface_, CAIRO_PDF_METADATA_CREATOR, "weijian");
@@ -41,6 +79,8 @@ class Writer {
     if (cr_) cairo_destroy(cr_);
     if (surface_) cairo_surface_destroy(surface_);
   }
+
+  const DocumentFonts& fonts() const { return fonts_; }
 
   Result<std::string> Finish() {
     FinishPage();
@@ -59,27 +99,62 @@ class Writer {
     cairo_pdf_surface_set_metadata(surface_, CAIRO_PDF_METADATA_TITLE, title.c_str());
   }
 
-  // A paragraph on the line grid: `indent` characters on the first line, wrapped at 28.
-  void Paragraph(const std::string& text, const char* family = kSerif, bool bold = false,
-                 double indent_chars = 2, PangoAlignment align = PANGO_ALIGN_LEFT,
-                 double size = kBodySize, int pitches_per_line = 1) {
-    PangoLayout* layout = Layout(text, family, bold, size, kWidth);
-    pango_layout_set_indent(layout, static_cast<int>(indent_chars * kCharW * PANGO_SCALE));
-    pango_layout_set_alignment(layout, align);
-    const int n = pango_layout_get_line_count(layout);
-    for (int i = 0; i < n; ++i) {
-      if (line_ + pitches_per_line > kLinesPerPage) NewPage();
-      PangoLayoutLine* l = pango_layout_get_line_readonly(layout, i);
-      PangoRectangle ink, logical;
-      pango_layout_line_get_extents(l, &ink, &logical);
-      double x = kLeft + static_cast<double>(logical.x) / PANGO_SCALE;
-      const double baseline = kTop + (line_ + pitches_per_line) * kPitch -
-                              (kPitch * pitches_per_line - size) / 2 - size * 0.12;
+  // Body text: 仿宋, indented two characters, justified, （一） headings in 楷体.
+  Style Body() const {
+    Style s;
+    s.family = fonts_.body;
+    s.lead_family = fonts_.kai;
+    return s;
+  }
+
+  // A paragraph on the line grid.
+  void Paragraph(const std::string& text, const Style& st) {
+    PangoLayout* layout = Layout(text, st.family, st.bold, st.size, kWidth, st);
+    pango_layout_set_indent(layout, static_cast<int>(st.indent_chars * kCharW * PANGO_SCALE));
+    pango_layout_set_alignment(layout, st.align);
+    pango_layout_set_justify(layout, st.justify);
+    PangoLayoutIter* it = pango_layout_get_iter(layout);
+    do {
+      if (line_ + st.pitches > kLinesPerPage) NewPage();
+      PangoLayoutLine* l = pango_layout_iter_get_line_readonly(it);
+      PangoRectangle logical;
+      // Layout coordinates: they include the alignment offset and the first-line indent.
+      pango_layout_iter_get_line_extents(it, nullptr, &logical);
+      const double x = kLeft + static_cast<double>(logical.x) / PANGO_SCALE;
+      const double baseline = kTop + (line_ + st.pitches) * kPitch -
+                              (kPitch * st.pitches - st.size) / 2 - st.size * 0.12;
       cairo_move_to(cr_, x, baseline);
       pango_cairo_show_layout_line(cr_, l);
-      line_ += pitches_per_line;
-    }
+      line_ += st.pitches;
+    } while (pango_layout_iter_next_line(it));
+    pango_layout_iter_free(it);
     g_object_unref(layout);
+  }
+  void Paragraph(const std::string& text) { Paragraph(text, Body()); }
+
+  // One line with `left` at the left edge and `right` at the right edge (the masthead's
+  // issuer and date).
+  void LeftRight(const std::string& left, const std::string& right) {
+    if (line_ + 1 > kLinesPerPage) NewPage();
+    Style st = Body();
+    st.justify = false;
+    const double baseline =
+        kTop + (line_ + 1) * kPitch - (kPitch - kBodySize) / 2 - kBodySize * 0.12;
+    for (int side = 0; side < 2; ++side) {
+      PangoLayout* l = Layout(side ? right : left, st.family, false, kBodySize, kWidth, st);
+      pango_layout_set_alignment(l, side ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
+      PangoLayoutIter* it = pango_layout_get_iter(l);
+      PangoRectangle logical;
+      pango_layout_iter_get_line_extents(it, nullptr, &logical);
+      // One character in from either edge, as the standard places the issuer and date.
+      const double x =
+          kLeft + static_cast<double>(logical.x) / PANGO_SCALE + (side ? -kCharW : kCharW);
+      cairo_move_to(cr_, x, baseline);
+      pango_cairo_show_layout_line(cr_, pango_layout_iter_get_line_readonly(it));
+      pango_layout_iter_free(it);
+      g_object_unref(l);
+    }
+    ++line_;
   }
 
   void BlankLine() {
@@ -87,17 +162,30 @@ class Writer {
   }
 
   // A table that breaks across pages with its header repeated; 12 pt text, rows on the grid.
+  // `first_share`: the first column's share of the width.
   void Table(const std::vector<std::string>& header,
              const std::vector<std::vector<std::pair<std::string, bool>>>& rows,
-             const std::string& caption) {
-    if (!caption.empty()) Paragraph(caption, kSans, true, 0, PANGO_ALIGN_CENTER, 14);
+             const std::string& caption, double first_share = 0) {
+    if (!caption.empty()) {
+      Style c;
+      c.family = fonts_.hei;
+      c.size = 14;
+      c.indent_chars = 0;
+      c.align = PANGO_ALIGN_CENTER;
+      c.justify = false;
+      Paragraph(caption, c);
+    }
     const std::size_t cols = header.size();
     std::vector<double> widths(cols, kWidth / static_cast<double>(cols + 1));
+    if (first_share > 0 && cols > 1)
+      for (std::size_t c = 1; c < cols; ++c)
+        widths[c] = kWidth * (1 - first_share) / static_cast<double>(cols - 1);
     widths[0] = kWidth - widths[1] * static_cast<double>(cols - 1);
+    const Style plain{kSerif, false, 12, 0, PANGO_ALIGN_LEFT, 1, false, false, ""};
     auto row_lines = [&](const std::vector<std::string>& cells) {
       int most = 1;
       for (std::size_t c = 0; c < cells.size(); ++c) {
-        PangoLayout* l = Layout(cells[c], kSerif, false, 12, widths[c] - 8);
+        PangoLayout* l = Layout(cells[c], kSerif, false, 12, widths[c] - 8, plain);
         most = std::max(most, pango_layout_get_line_count(l));
         g_object_unref(l);
       }
@@ -113,7 +201,8 @@ class Writer {
         cairo_rectangle(cr_, x, y, widths[c], h);
         cairo_set_line_width(cr_, 0.6);
         cairo_stroke(cr_);
-        PangoLayout* l = Layout(cells[c], bold ? kSans : kSerif, bold, 12, widths[c] - 8);
+        PangoLayout* l =
+            Layout(cells[c], bold ? fonts_.hei : kSerif, false, 12, widths[c] - 8, plain);
         pango_layout_set_alignment(l, right[c] ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
         int lw, lh;
         pango_layout_get_size(l, &lw, &lh);
@@ -149,7 +238,9 @@ class Writer {
     if (bars.empty()) return;
     const int lines = 7;
     if (line_ + lines + 1 > kLinesPerPage) NewPage();
-    Paragraph(title, kSans, true, 0, PANGO_ALIGN_CENTER, 12);
+    Style t{fonts_.hei, false, 12, 0, PANGO_ALIGN_CENTER, 1, false, false, ""};
+    Paragraph(title, t);
+    const Style plain{kSans, false, 9, 0, PANGO_ALIGN_CENTER, 1, false, false, ""};
     const double y0 = kTop + line_ * kPitch, h = (lines - 1) * kPitch;
     double top = 0;
     for (const auto& [l, v] : bars) top = std::max(top, v);
@@ -166,12 +257,12 @@ class Writer {
       cairo_rectangle(cr_, x, y0 + h - 14 - bh, slot * 0.6, bh);
       cairo_fill(cr_);
       cairo_set_source_rgb(cr_, 0, 0, 0);
-      PangoLayout* v = Layout(Number(bars[i].second, 2) + unit, kSans, false, 9, slot);
+      PangoLayout* v = Layout(Number(bars[i].second, 2) + unit, kSans, false, 9, slot, plain);
       pango_layout_set_alignment(v, PANGO_ALIGN_CENTER);
       cairo_move_to(cr_, kLeft + slot * static_cast<double>(i), y0 + h - 28 - bh);
       pango_cairo_show_layout(cr_, v);
       g_object_unref(v);
-      PangoLayout* l = Layout(bars[i].first, kSans, false, 9, slot);
+      PangoLayout* l = Layout(bars[i].first, kSans, false, 9, slot, plain);
       pango_layout_set_alignment(l, PANGO_ALIGN_CENTER);
       cairo_move_to(cr_, kLeft + slot * static_cast<double>(i), y0 + h - 12);
       pango_cairo_show_layout(cr_, l);
@@ -180,17 +271,24 @@ class Writer {
     line_ += lines;
   }
 
-  // The bulletin's red masthead: title, issue, issuer and date over a red rule.
+  // The bulletin's masthead as printed issues have it: the name large and red in the title
+  // face, the issue number under it, the issuer (left) and date (right), then a red rule.
   void Masthead(const std::vector<std::string>& m) {
-    cairo_set_source_rgb(cr_, 0.75, 0, 0);
-    Paragraph(m[0], kSerif, true, 0, PANGO_ALIGN_CENTER, 36, 3);
+    cairo_set_source_rgb(cr_, 0.80, 0, 0);
+    Style name{fonts_.title, fonts_.title_bold, 42, 0, PANGO_ALIGN_CENTER, 3, false, true, ""};
+    Paragraph(m[0], name);
     cairo_set_source_rgb(cr_, 0, 0, 0);
-    if (m.size() > 1) Paragraph(m[1], kSerif, false, 0, PANGO_ALIGN_CENTER);
-    if (m.size() > 2) Paragraph(m[2], kSerif, false, 0, PANGO_ALIGN_CENTER);
-    cairo_set_source_rgb(cr_, 0.75, 0, 0);
+    Style centred = Body();
+    centred.indent_chars = 0;
+    centred.align = PANGO_ALIGN_CENTER;
+    centred.justify = false;
+    if (m.size() > 1) Paragraph(m[1], centred);
+    if (m.size() > 3) LeftRight(m[2], m[3]);
+    cairo_set_source_rgb(cr_, 0.80, 0, 0);
     cairo_set_line_width(cr_, 2);
-    cairo_move_to(cr_, kLeft, kTop + line_ * kPitch);
-    cairo_line_to(cr_, kLeft + kWidth, kTop + line_ * kPitch);
+    const double y = kTop + line_ * kPitch + 3;
+    cairo_move_to(cr_, kLeft, y);
+    cairo_line_to(cr_, kLeft + kWidth, y);
     cairo_stroke(cr_);
     cairo_set_source_rgb(cr_, 0, 0, 0);
     BlankLine();
@@ -208,36 +306,52 @@ class Writer {
     return CAIRO_STATUS_SUCCESS;
   }
 
-  PangoLayout* Layout(const std::string& text, const char* family, bool bold, double size,
-                      double width) {
+  PangoLayout* Layout(const std::string& text, const std::string& family, bool bold, double size,
+                      double width, const Style& st) {
     PangoLayout* layout = pango_cairo_create_layout(cr_);
     PangoFontDescription* fd = pango_font_description_new();
-    pango_font_description_set_family(fd, family);
+    pango_font_description_set_family(fd, family.c_str());
     pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
     pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
     pango_layout_set_font_description(layout, fd);
     pango_font_description_free(fd);
     pango_layout_set_width(layout, static_cast<int>(width * PANGO_SCALE));
-    pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_wrap(layout, st.keep_words ? PANGO_WRAP_WORD : PANGO_WRAP_WORD_CHAR);
+    PangoAttrList* attrs = pango_attr_list_new();
     if (size == kBodySize) {
       // Tracking so that exactly 28 body characters fill the 156 mm line.
-      PangoAttrList* attrs = pango_attr_list_new();
       pango_attr_list_insert(attrs, pango_attr_letter_spacing_new(static_cast<int>(
                                         (kCharW - kBodySize - 0.05) * PANGO_SCALE)));
-      pango_layout_set_attributes(layout, attrs);
-      pango_attr_list_unref(attrs);
     }
+    if (!st.lead_family.empty()) {
+      if (const std::size_t n = LeadingHeading(text)) {
+        PangoAttribute* a = pango_attr_family_new(st.lead_family.c_str());
+        a->start_index = 0;
+        a->end_index = static_cast<guint>(n);
+        pango_attr_list_insert(attrs, a);
+      }
+    }
+    if (st.keep_words) {
+      // No break inside a word: each word of two or more characters is one unbreakable run.
+      for (const auto& [b, e] : WordSpans(text)) {
+        PangoAttribute* a = pango_attr_allow_breaks_new(FALSE);
+        a->start_index = static_cast<guint>(b);
+        a->end_index = static_cast<guint>(e);
+        pango_attr_list_insert(attrs, a);
+      }
+    }
+    pango_layout_set_attributes(layout, attrs);
+    pango_attr_list_unref(attrs);
     pango_layout_set_text(layout, text.c_str(), static_cast<int>(text.size()));
     return layout;
   }
 
   void FinishPage() {
-    if (!page_started_) {
-      page_started_ = true;  // the first page is open from the start
-    }
     ++page_;
-    // "— 1 —", odd pages at the right of the type area, even pages at the left.
-    PangoLayout* l = Layout("— " + std::to_string(page_) + " —", kSerif, false, 14, kWidth);
+    // "— 1 —" in 四号 宋体, odd pages at the right of the type area, even pages at the left,
+    // each one character in from the edge.
+    const Style st{kSerif, false, 14, 0, PANGO_ALIGN_LEFT, 1, false, false, ""};
+    PangoLayout* l = Layout("— " + std::to_string(page_) + " —", kSerif, false, 14, kWidth, st);
     pango_layout_set_alignment(l, page_ % 2 ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
     cairo_move_to(cr_, kLeft + (page_ % 2 ? -14 : 14), kTop + kHeight + 7 * kPt);
     pango_cairo_show_layout(cr_, l);
@@ -245,34 +359,43 @@ class Writer {
     cairo_show_page(cr_);
   }
 
+  DocumentFonts fonts_;
   cairo_surface_t* surface_ = nullptr;
   cairo_t* cr_ = nullptr;
   std::string out_;
   int line_ = 0;
   int page_ = 0;
-  bool page_started_ = false;
 };
 
 }  // namespace
 
 Result<std::string> RenderPdf(const Report& r) {
-  Writer w;
+  Writer w(ResolveDocumentFonts());
+  const DocumentFonts& f = w.fonts();
   w.SetTitleMeta(r.title);
   if (!r.masthead.empty()) {
     w.Masthead(r.masthead);
   } else {
-    // 标题: 二号 (22 pt) serif bold, centred, two grid lines a line.
-    w.Paragraph(r.title, kSerif, true, 0, PANGO_ALIGN_CENTER, 22, 2);
+    // 标题: 二号 (22 pt) 小标宋, centred, two grid lines a line, broken between words.
+    Style title{f.title, f.title_bold, 22, 0, PANGO_ALIGN_CENTER, 2, false, true, ""};
+    w.Paragraph(r.title, title);
     w.BlankLine();
   }
   if (r.toc) {
+    Style toc = w.Body();
+    toc.indent_chars = 0;
+    toc.justify = false;
     for (const auto& s : r.sections)
       for (const auto& b : s.blocks)
-        if (b.kind == Block::Kind::kItem) w.Paragraph("○ " + b.title, kSerif, false, 0);
+        if (b.kind == Block::Kind::kItem) w.Paragraph("○ " + b.title, toc);
     w.BlankLine();
   }
+  Style heading = w.Body();  // 一级标题: 黑体, indented like the body
+  heading.family = f.hei;
+  heading.lead_family.clear();
+  heading.justify = false;
   for (const auto& s : r.sections) {
-    if (!s.heading.empty()) w.Paragraph(s.heading, kSans, false, 2);  // 一级标题: 黑体
+    if (!s.heading.empty()) w.Paragraph(s.heading, heading);
     for (const auto& b : s.blocks) {
       switch (b.kind) {
         case Block::Kind::kText:
@@ -307,13 +430,22 @@ Result<std::string> RenderPdf(const Report& r) {
       }
     }
   }
-  // 附: 数据来源与口径, every figure with its definition and provenance.
+  // 附: 数据来源与口径, a compact table (each figure once) and each definition once.
   w.NewPage();
-  w.Paragraph("附：数据来源与口径", kSans, false, 0);
-  for (std::size_t i = 0; i < r.figures.size(); ++i) {
-    const std::string line = SourceLine(r.figures[i], i + 1);
-    w.Paragraph(line, kSerif, false, 0, PANGO_ALIGN_LEFT, 12);
-  }
+  Style appendix = heading;
+  appendix.indent_chars = 0;
+  w.Paragraph("附：数据来源与口径", appendix);
+  std::vector<std::vector<std::pair<std::string, bool>>> rows;
+  for (const auto& s : SourceTable(r))
+    rows.push_back({{s.item, false},
+                    {s.unit, false},
+                    {s.period, false},
+                    {s.value, true},
+                    {s.numerator, true},
+                    {s.denominator, true}});
+  w.Table({"指标", "地区", "期间", "数值", "分子", "分母"}, rows, "", 0.34);
+  Style note{kSerif, false, 12, 0, PANGO_ALIGN_LEFT, 1, false, false, ""};
+  for (const auto& d : SourceDefinitions(r)) w.Paragraph("口径：" + d, note);
   return w.Finish();
 }
 

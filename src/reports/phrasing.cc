@@ -98,6 +98,44 @@ std::string RankPhrase(int rank, std::string_view scope) {
   return "排" + std::string(scope) + "第" + ChineseNumeral(rank);
 }
 
+std::string RankAmong(int rank, int of, std::string_view scope, std::string_view group) {
+  if (of < 2 || rank < 1 || rank > of) return "";
+  const std::string in =
+      "在" + std::string(scope) + std::to_string(of) + "个" + std::string(group) + "中";
+  if (rank == 1) return in + "居首位";
+  if (rank == of) return in + "居末位";
+  return in + "排第" + ChineseNumeral(rank);
+}
+
+std::string PeerGroupNoun(const std::vector<std::string>& names) {
+  // The endings in the order a group is named (旗县市区, 苏木乡镇街道, 嘎查村社区).
+  static const char* const kEndings[] = {"省",   "自治区", "市", "盟",   "州",   "旗", "县",  "区",
+                                         "苏木", "乡",     "镇", "街道", "嘎查", "村", "社区"};
+  std::vector<bool> seen(std::size(kEndings), false);
+  for (const auto& n : names) {
+    bool known = false;
+    // 自治区 before 区, so the longest ending decides.
+    std::size_t best = std::size(kEndings);
+    std::size_t best_len = 0;
+    for (std::size_t i = 0; i < std::size(kEndings); ++i) {
+      const std::string_view e = kEndings[i];
+      if (n.ends_with(e) && e.size() > best_len) {
+        best = i;
+        best_len = e.size();
+      }
+    }
+    if (best < std::size(kEndings)) {
+      seen[best] = true;
+      known = true;
+    }
+    if (!known) return "单位";
+  }
+  std::string out;
+  for (std::size_t i = 0; i < std::size(kEndings); ++i)
+    if (seen[i]) out += kEndings[i];
+  return out.empty() ? "单位" : out;
+}
+
 std::string Ordinal(int n) { return ChineseNumeral(n) + "是"; }
 
 std::string IssueNumber(int n) { return "第" + std::to_string(n) + "期"; }

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/date.h"
 #include "core/period.h"
@@ -37,6 +38,13 @@ std::string ChangeInPoints(double now, double before);
 std::string ChangeInPercent(double now, double before);
 // Rank among siblings: (1, "全市") → "居全市首位", (3, "全省") → "排全省第三".
 std::string RankPhrase(int rank, std::string_view scope);
+// Rank within a named group of peers: (1, 9, "全市", "旗区") → "在全市9个旗区中居首位",
+// (3, 9, …) → "在全市9个旗区中排第三", (9, 9, …) → "在全市9个旗区中居末位". Fewer than two peers:
+// "" (a unit alone has no rank).
+std::string RankAmong(int rank, int of, std::string_view scope, std::string_view group);
+// What a group of sibling units is called, from their names: 旗 and 区 → "旗区", 苏木 and 镇 →
+// "苏木镇", 市 → "市"; names without a known ending → "单位".
+std::string PeerGroupNoun(const std::vector<std::string>& names);
 // "一是", "二是", … for enumerations in summaries.
 std::string Ordinal(int n);
 // "第11期".

@@ -77,6 +77,10 @@ Status ValidateTemplate(const json& t) {
       if (type == "text" || type == "item") {
         if (!blk.contains("text") || !blk["text"].is_string())
           return InvalidArgument("needs \"text\"", bw);
+      } else if (type == "entries") {
+        const std::string from = blk.value("from", "");
+        if (from != "article" && from != "event")
+          return InvalidArgument("from must be \"article\" or \"event\"", bw + ".from");
       } else if (type == "list") {
         if (!blk.contains("items") || !blk["items"].is_array())
           return InvalidArgument("needs \"items\" (a list of text)", bw);
@@ -87,7 +91,7 @@ Status ValidateTemplate(const json& t) {
           if (!r.is_object() || !r.contains("label") || !r.contains("rate"))
             return InvalidArgument("each row needs \"label\" and \"rate\"", bw + ".rows");
       } else {
-        return InvalidArgument("type must be text, list, table or item", bw + ".type");
+        return InvalidArgument("type must be text, list, table, item or entries", bw + ".type");
       }
     }
   }
@@ -129,8 +133,13 @@ std::string ShiftYear(const std::string& id, int years) {
 class Builder {
  public:
   Builder(const json& tmpl, const ReportRequest& req, const analytics::Engine& engine,
-          std::int64_t now)
-      : t_(tmpl), req_(req), engine_(engine), cat_(engine.catalog()), now_(now) {}
+          std::int64_t now, const std::vector<BulletinEntry>& entries)
+      : t_(tmpl),
+        req_(req),
+        engine_(engine),
+        cat_(engine.catalog()),
+        now_(now),
+        entries_(entries) {}
 
   Result<Report> Run() {
     WJ_RETURN_IF_ERROR(ValidateTemplate(t_));
@@ -159,21 +168,89 @@ class Builder {
     WJ_ASSIGN_OR_RETURN(Line title, Expand(t_["title"].get<std::string>()));
     for (const auto& run : title) r_.title += run.text;
     if (t_.value("masthead", false)) {
-      r_.masthead = {r_.title, vars_["issue"], vars_["issuer"] + "　　" + vars_["date"]};
+      // The issue's number belongs to the title: 卫生健康信息（2024年第10期）.
+      r_.masthead = {r_.title, vars_["issue"], vars_["issuer"], vars_["date"]};
+      r_.title += "（" + std::to_string(YearOf(today)) + "年" + vars_["issue"] + "）";
       r_.toc = true;
     }
+    int section_no = 0;
     for (const auto& s : t_["sections"]) {
       Section sec;
+      int numbered = 0;
       WJ_ASSIGN_OR_RETURN(Line heading, Expand(s.value("heading", "")));
       for (const auto& run : heading) sec.heading += run.text;
       for (const auto& b : s["blocks"]) {
+        if (b.value("type", "") == "entries") {
+          // Items from content that exists; none → nothing is printed for them.
+          for (const auto& e : entries_) {
+            if (e.kind != b.value("from", "")) continue;
+            Block item;
+            item.kind = Block::Kind::kItem;
+            item.title = e.title;
+            item.source = e.source;
+            item.lines.push_back({{e.text, -1}});
+            sec.blocks.push_back(std::move(item));
+          }
+          continue;
+        }
         WJ_ASSIGN_OR_RETURN(Block blk, BuildBlock(b));
+        if (b.value("numbered", false) && !blk.lines.empty()) {
+          // A program with no data in the period is left out; the others are numbered （一）….
+          bool figures = false, data = false;
+          for (const auto& line : blk.lines)
+            for (const auto& run : line)
+              if (run.figure >= 0) {
+                figures = true;
+                const Figure& f = r_.figures[static_cast<std::size_t>(run.figure)];
+                data = data || f.value.has_value();
+              }
+          if (figures && !data) continue;
+          blk.lines.front().insert(blk.lines.front().begin(),
+                                   reports::Run{"（" + ChineseNumeral(++numbered) + "）", -1});
+        }
         sec.blocks.push_back(std::move(blk));
       }
+      if (sec.blocks.empty()) continue;
+      if (t_.value("numbered_sections", false) && !sec.heading.empty())
+        sec.heading = ChineseNumeral(++section_no) + "、" + sec.heading;
       r_.sections.push_back(std::move(sec));
     }
+    DropUnprintedFigures();
     RunChecks();
     return std::move(r_);
+  }
+
+  // Figures of blocks that were left out are not in the report: drop them and renumber the
+  // runs, so that the appendix and the checks speak only of what is printed.
+  void DropUnprintedFigures() {
+    std::vector<int> used(r_.figures.size(), -1);
+    auto mark = [&](const Line& line) {
+      for (const auto& run : line)
+        if (run.figure >= 0) used[static_cast<std::size_t>(run.figure)] = 0;
+    };
+    for (const auto& sec : r_.sections)
+      for (const auto& b : sec.blocks) {
+        for (const auto& l : b.lines) mark(l);
+        for (const auto& row : b.rows)
+          for (const auto& c : row) mark(c.line);
+      }
+    std::vector<Figure> kept;
+    for (std::size_t i = 0; i < r_.figures.size(); ++i)
+      if (used[i] == 0) {
+        used[i] = static_cast<int>(kept.size());
+        kept.push_back(std::move(r_.figures[i]));
+      }
+    auto remap = [&](Line& line) {
+      for (auto& run : line)
+        if (run.figure >= 0) run.figure = used[static_cast<std::size_t>(run.figure)];
+    };
+    for (auto& sec : r_.sections)
+      for (auto& b : sec.blocks) {
+        for (auto& l : b.lines) remap(l);
+        for (auto& row : b.rows)
+          for (auto& c : row) remap(c.line);
+      }
+    r_.figures = std::move(kept);
   }
 
  private:
@@ -307,9 +384,21 @@ class Builder {
           WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, val));
         auto r = analytics::RunQuery(q, engine_, analytics::QueryScope{});
         if (r.ok()) {
-          f.of = static_cast<int>((*r)["rows"].size());
-          for (std::size_t i = 0; i < (*r)["rows"].size(); ++i)
-            if ((*r)["rows"][i][1] == unit->uid) f.rank = static_cast<int>(i) + 1;
+          // Peers: the units at the same level under the same parent that have a value.
+          std::vector<std::string> names;
+          int rank = 0;
+          for (std::size_t i = 0; i < (*r)["rows"].size(); ++i) {
+            const std::string uid = (*r)["rows"][i][1];
+            if (uid == unit->uid) rank = static_cast<int>(i) + 1;
+            if (const auto* peer = cat_.OrgUnits().ByUid(uid)) names.push_back(peer->name);
+          }
+          // A rank is a claim only among two or more peers; alone, a unit has no rank.
+          if (rank && names.size() >= 2) {
+            f.rank = rank;
+            f.of = static_cast<int>(names.size());
+            peer_group_[key] = PeerGroupNoun(names);
+            peer_scope_[key] = Scope(parent->name);
+          }
         }
       }
     }
@@ -322,7 +411,9 @@ class Builder {
 
   std::string Format(const Figure& f, const std::string& format, const std::string& unit_word,
                      bool percent) {
-    if (format == "rank") return f.rank ? RankPhrase(f.rank, vars_["peer_scope"]) : "（无排名）";
+    // ", 在全市9个旗区中居首位", or nothing when there is no group to rank in.
+    if (format == "rank")
+      return f.rank ? "，" + RankAmong(f.rank, f.of, peer_scope_[f.key], peer_group_[f.key]) : "";
     if (!f.value) return "（暂无数据）";
     const double v = *f.value;
     if (format == "count") return Count(v, unit_word);
@@ -434,10 +525,8 @@ class Builder {
         WJ_RETURN_IF_ERROR(figure_cell("rank", json{{"dx", rate}, {"format", "rank"}}, false));
         // The rank cell reads better as "3/9" in a table.
         Figure& rank = r_.figures[static_cast<std::size_t>(cells.back().line[0].figure)];
-        if (rank.rank) {
-          rank.text = std::to_string(rank.rank) + "/" + std::to_string(rank.of);
-          cells.back().line[0].text = rank.text;
-        }
+        rank.text = rank.rank ? std::to_string(rank.rank) + "/" + std::to_string(rank.of) : "—";
+        cells.back().line[0].text = rank.text;
         if (!target.empty() && !r_.figures[static_cast<std::size_t>(cells[1].line[0].figure)].value)
           r_.checks.push_back({"warning", "“" + label + "”没有任务数，完成率无法计算"});
         blk.rows.push_back(std::move(cells));
@@ -501,6 +590,7 @@ class Builder {
   const analytics::Engine& engine_;
   const metadata::Catalog& cat_;
   std::int64_t now_;
+  const std::vector<BulletinEntry>& entries_;
   const metadata::OrgUnitRecord* unit_ = nullptr;
   Period first_, last_;
   std::string range_;
@@ -508,6 +598,7 @@ class Builder {
   std::map<std::string, Value> cache_;
   std::map<std::string, int> figure_at_;
   std::set<std::string> seen_swings_;
+  std::map<std::string, std::string> peer_group_, peer_scope_;  // by figure key
   int tables_ = 0;
   Report r_;
 };
@@ -515,8 +606,9 @@ class Builder {
 }  // namespace
 
 Result<Report> BuildReport(const json& tmpl, const ReportRequest& request,
-                           const analytics::Engine& engine, std::int64_t now) {
-  return Builder(tmpl, request, engine, now).Run();
+                           const analytics::Engine& engine, std::int64_t now,
+                           const std::vector<BulletinEntry>& entries) {
+  return Builder(tmpl, request, engine, now, entries).Run();
 }
 
 }  // namespace weijian::reports

@@ -98,8 +98,17 @@ struct ReportRequest {
   std::string issuer;    // bulletin issuer (default: the unit's 卫生健康委员会)
 };
 
+// A bulletin item from content that exists: an article published in 工作动态 in the period
+// ("article"), or an event the editor entered ("event"). A template's {"type": "entries",
+// "from": "article"|"event"} block lists them; a section left with no items is dropped.
+struct BulletinEntry {
+  std::string kind;  // "article" or "event"
+  std::string title, text, source;
+};
+
 // Evaluates a template. Errors name the request field (template, ou, period) or the template part.
 Result<Report> BuildReport(const nlohmann::json& tmpl, const ReportRequest& request,
-                           const analytics::Engine& engine, std::int64_t now);
+                           const analytics::Engine& engine, std::int64_t now,
+                           const std::vector<BulletinEntry>& entries = {});
 
 }  // namespace weijian::reports

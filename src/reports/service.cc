@@ -11,9 +11,52 @@ namespace weijian::reports {
 
 using nlohmann::json;
 
+namespace {
+
+// The first paragraph of an article's Markdown as plain text, for a bulletin item.
+std::string Lead(const std::string& md) {
+  std::string p = md.substr(0, md.find("\n\n"));
+  std::string out;
+  for (char c : p)
+    if (c != '#' && c != '*' && c != '>' && c != '\n') out += c;
+  const auto start = out.find_first_not_of(' ');
+  return start == std::string::npos ? "" : out.substr(start);
+}
+
+// Articles published in 工作动态 within the report's period, oldest first.
+Result<std::vector<BulletinEntry>> WorkNews(storage::Store& store, const std::string& range,
+                                            std::int64_t now) {
+  const auto dots = range.find("..");
+  auto first = ParsePeriod(dots == std::string::npos ? range : range.substr(0, dots));
+  auto last = ParsePeriod(dots == std::string::npos ? range : range.substr(dots + 2));
+  if (!first.ok() || !last.ok()) return std::vector<BulletinEntry>{};  // BuildReport names it
+  constexpr std::int64_t kDay = 86400000;
+  // Dates are China's (UTC+8): a day starts at 16:00 UTC of the day before.
+  const std::int64_t from = first->start.time_since_epoch().count() * kDay - 8 * 3600000;
+  const std::int64_t to = (last->end.time_since_epoch().count() + 1) * kDay - 8 * 3600000;
+  storage::ArticleFilter f;
+  f.column_code = "gzdt";
+  f.now = now;
+  f.limit = 200;
+  WJ_ASSIGN_OR_RETURN(auto articles, store.ListArticles(f, nullptr));
+  std::vector<BulletinEntry> out;
+  for (auto it = articles.rbegin(); it != articles.rend(); ++it)
+    if (it->publish_at >= from && it->publish_at < to && it->report_uid.empty())
+      out.push_back({"article", it->title, Lead(it->body_md), it->source});
+  return out;
+}
+
+}  // namespace
+
 Result<Report> Generate(storage::Store& store, const analytics::Engine& engine,
-                        ReportRequest request, std::int64_t now) {
+                        ReportRequest request, std::int64_t now,
+                        const std::vector<BulletinEntry>& events) {
   WJ_ASSIGN_OR_RETURN(json tmpl, LoadTemplate(store, request.template_name));
+  std::vector<BulletinEntry> entries;
+  if (tmpl.value("masthead", false)) {
+    WJ_ASSIGN_OR_RETURN(entries, WorkNews(store, request.period, now));
+    for (const auto& e : events) entries.push_back({"event", e.title, e.text, e.source});
+  }
   if (tmpl.value("masthead", false) && request.issue <= 0) {
     // Issues count per year: the next number after those published this year.
     WJ_ASSIGN_OR_RETURN(auto published, store.ListReports(request.template_name));
@@ -23,7 +66,7 @@ Result<Report> Generate(storage::Store& store, const analytics::Engine& engine,
       if (FormatTimestamp(r.created).substr(0, 4) == year) ++n;
     request.issue = n + 1;
   }
-  return BuildReport(tmpl, request, engine, now);
+  return BuildReport(tmpl, request, engine, now, entries);
 }
 
 const char* ContentType(const std::string& format) {
@@ -75,7 +118,13 @@ Result<Published> Publish(storage::Store& store, const Report& report, const Rep
   in.title = report.title;
   in.body = text;
   in.source = report.unit_name + "卫生健康委员会";
-  in.author = user;
+  // 作者 is the publishing body, never a login name: the site's 主办单位 when it is this unit's
+  // commission, else the unit's commission.
+  in.author = report.unit_name + "卫生健康委员会";
+  if (auto settings = portal::LoadSettings(store); settings.ok()) {
+    const std::string host = (*settings)["host_org"];
+    if (!host.empty() && host.starts_with(report.unit_name)) in.author = host;
+  }
   WJ_ASSIGN_OR_RETURN(auto created, articles.Create(in, user, now));
   created.report_uid = rec.uid;
   WJ_RETURN_IF_ERROR(store.SaveArticle(created, nullptr).status());

@@ -9,9 +9,11 @@
 namespace weijian::reports {
 
 // Loads the template (stored or built-in) and builds the report. A bulletin without an issue
-// number gets the next one of its year (issues count per year).
+// number gets the next one of its year (issues count per year); its items are the 工作动态
+// articles published in the period and the editor's `events`.
 Result<Report> Generate(storage::Store& store, const analytics::Engine& engine,
-                        ReportRequest request, std::int64_t now);
+                        ReportRequest request, std::int64_t now,
+                        const std::vector<BulletinEntry>& events = {});
 
 // "html", "pdf", "docx" or "xlsx"; the error names "format".
 Result<std::string> Render(const Report& report, const std::string& format);

@@ -5,6 +5,12 @@
 // template's "figures": dx (indicator or data element code), format (count, approx, rate,
 // number, completion, change_points, change_percent, rank), unit, pe ("range", the default, or
 // "year" for the whole year of the range) and ou ("self", the default, "parent", or a unit code).
+// A rank figure reads "，在全市9个旗区中居首位" (with its comma), or nothing when the unit has
+// fewer than two peers with data. "numbered_sections": headings get 一、二、… in order; a text
+// block with "numbered": true gets （一）（二）… within its section and is left out, with the
+// numbers closing up, when none of its figures has data in the period (a program with no data); a
+// section left with no blocks is left out. The bulletin prints only content that exists: articles
+// of 工作动态 in the period and events the editor entered ("entries" blocks), and figures.
 #include "reports/report.h"
 
 namespace weijian::reports {
@@ -42,7 +48,7 @@ constexpr const char* kProgress = R"json({
       ]}
     ]},
     {"heading": "二、适龄妇女“两癌”免费检查", "blocks": [
-      {"type": "text", "text": "{year}年{scope}“两癌”免费检查任务数为{tc_target}，{upto}，{scope}共完成{tc_done}的免费检查，{tc_rate}，完成率{tc_rank}（{peer_scope}为{tc_rate_parent}）。"},
+      {"type": "text", "text": "{year}年{scope}“两癌”免费检查任务数为{tc_target}，{upto}，{scope}共完成{tc_done}的免费检查，{tc_rate}{tc_rank}（{peer_scope}为{tc_rate_parent}）。"},
       {"type": "text", "text": "各地将检查进度纳入月度调度，对进度偏慢的乡镇逐一督导，异常结果一周内通知本人并跟踪随访。"}
     ]},
     {"heading": "三、孕产妇免费产前筛查", "blocks": [
@@ -60,49 +66,72 @@ constexpr const char* kProgress = R"json({
 constexpr const char* kAnnual = R"json({
   "name": "annual",
   "title": "{ou}{year}年卫生健康工作年度盘点",
+  "numbered_sections": true,
   "figures": {
     "tc_done": {"dx": "TC_DONE", "format": "count", "unit": "人"},
     "tc_rate": {"dx": "IND_TC_RATE", "format": "completion"},
     "tc_change": {"dx": "IND_TC_RATE", "format": "change_points"},
     "ps_done": {"dx": "PS_DONE", "format": "count", "unit": "人"},
     "ps_change": {"dx": "PS_DONE", "format": "change_percent"},
+    "ps_abnormal": {"dx": "PS_ABNORMAL", "format": "count", "unit": "人"},
+    "ps_intervention": {"dx": "IND_PS_INTERVENTION", "format": "rate"},
     "hpv_done": {"dx": "HPV_WOMEN", "format": "count", "unit": "人"},
     "hpv_rate": {"dx": "IND_HPV_RATE", "format": "rate"},
+    "hpv_teen": {"dx": "HPV_DOSES", "format": "count", "unit": "剂次"},
+    "hrp_reg": {"dx": "HRP_REG", "format": "count", "unit": "人"},
+    "hrp_rate": {"dx": "IND_HRP_RATE", "format": "rate"},
+    "pnv_visited": {"dx": "PNV_VISITED", "format": "count", "unit": "人"},
+    "pnv_rate": {"dx": "IND_PNV_RATE", "format": "rate"},
+    "pmc_premarital": {"dx": "PMC_PREMARITAL", "format": "count", "unit": "人"},
+    "pmc_preconception": {"dx": "PMC_PRECONCEPTION", "format": "count", "unit": "人"},
+    "pmc_rate": {"dx": "IND_PMC_RATE", "format": "completion"},
     "crc_appoint": {"dx": "CRC_APPOINT", "format": "count", "unit": "人"},
     "crc_report": {"dx": "CRC_REPORT", "format": "count", "unit": "人"},
     "crc_highrisk": {"dx": "CRC_HIGHRISK", "format": "count", "unit": "人"},
     "bru_tested": {"dx": "BRU_TESTED", "format": "count", "unit": "人"},
     "bru_change": {"dx": "BRU_TESTED", "format": "change_percent"},
     "bru_confirmed": {"dx": "BRU_CONFIRMED", "format": "count", "unit": "例"},
+    "bru_treat": {"dx": "IND_BRU_TREAT_RATE", "format": "rate"},
+    "epi_doses": {"dx": "EPI_DOSES", "format": "approx", "unit": "剂次"},
+    "smi_registered": {"dx": "SMI_REGISTERED", "format": "count", "unit": "人"},
+    "smi_rate": {"dx": "IND_SMI_RATE", "format": "rate"},
+    "vc_visits": {"dx": "VC_VISITS", "format": "approx", "unit": "人次"},
+    "vc_rate": {"dx": "IND_VC_STANDARD_RATE", "format": "rate"},
     "clinic_events": {"dx": "FREE_CLINIC_EVENTS", "format": "count", "unit": "场"},
     "clinic_served": {"dx": "FREE_CLINIC_SERVED", "format": "count", "unit": "人次"},
     "edu_events": {"dx": "HEALTH_EDU_EVENTS", "format": "count", "unit": "场"},
     "edu_reached": {"dx": "HEALTH_EDU_REACHED", "format": "approx", "unit": "人次"},
+    "cc_institutions": {"dx": "CHILDCARE_INSTITUTIONS", "format": "count", "unit": "家"},
+    "cc_slots": {"dx": "CHILDCARE_SLOTS", "format": "count", "unit": "个"},
     "slots": {"dx": "IND_CHILDCARE_SLOTS_PER_1000", "format": "number"}
   },
   "sections": [
     {"heading": "", "blocks": [
-      {"type": "text", "text": "{year}年，{ou}卫生健康系统围绕群众看病就医和健康服务需求，扎实推进各项重点工作。以下按主题盘点全年的主要数字。"}
+      {"type": "text", "text": "{year}年，{ou}卫生健康系统围绕群众看病就医和健康服务需求，扎实推进各项重点工作。以下按主题盘点全年有数据的各项工作。"}
     ]},
-    {"heading": "一、妇幼健康", "blocks": [
-      {"type": "list", "items": [
-        "全年完成两癌筛查{tc_done}，{tc_rate}，{tc_change}。",
-        "完成孕产妇产前筛查{ps_done}，{ps_change}。",
-        "适龄妇女HPV疫苗接种{hpv_done}，完成率{hpv_rate}。"
-      ]}
+    {"heading": "妇幼健康", "blocks": [
+      {"type": "text", "numbered": true, "text": "两癌筛查。全年完成两癌筛查{tc_done}，{tc_rate}，{tc_change}。"},
+      {"type": "text", "numbered": true, "text": "产前筛查。完成孕产妇产前筛查{ps_done}，{ps_change}；筛查出高风险孕妇{ps_abnormal}，干预率为{ps_intervention}。"},
+      {"type": "text", "numbered": true, "text": "HPV疫苗接种。适龄妇女HPV疫苗接种{hpv_done}，完成率{hpv_rate}；13-18岁女生接种{hpv_teen}。"},
+      {"type": "text", "numbered": true, "text": "高危孕产妇管理。登记高危孕产妇{hrp_reg}，规范管理率为{hrp_rate}。"},
+      {"type": "text", "numbered": true, "text": "产后访视。完成产后访视{pnv_visited}，访视率为{pnv_rate}。"},
+      {"type": "text", "numbered": true, "text": "婚前孕前检查。完成婚前医学检查{pmc_premarital}、孕前优生健康检查{pmc_preconception}，{pmc_rate}。"}
     ]},
-    {"heading": "二、疾病预防控制", "blocks": [
-      {"type": "list", "items": [
-        "结直肠癌筛查预约{crc_appoint}，出具报告{crc_report}，发现高风险人员{crc_highrisk}。",
-        "开展布病血清学检测{bru_tested}，{bru_change}；确诊病例{bru_confirmed}，全部纳入规范治疗管理。"
-      ]}
+    {"heading": "疾病预防控制", "blocks": [
+      {"type": "text", "numbered": true, "text": "结直肠癌筛查。预约{crc_appoint}，出具报告{crc_report}，发现高风险人员{crc_highrisk}。"},
+      {"type": "text", "numbered": true, "text": "布病防治。开展布病血清学检测{bru_tested}，{bru_change}；确诊病例{bru_confirmed}，规范治疗率为{bru_treat}。"},
+      {"type": "text", "numbered": true, "text": "免疫规划。全年接种免疫规划疫苗{epi_doses}。"},
+      {"type": "text", "numbered": true, "text": "严重精神障碍患者管理。在册患者{smi_registered}，规范管理率为{smi_rate}。"}
     ]},
-    {"heading": "三、健康促进", "blocks": [
-      {"type": "list", "ordinal": true, "items": [
-        "组织义诊{clinic_events}，服务群众{clinic_served}；",
-        "开展健康科普活动{edu_events}，覆盖{edu_reached}；",
-        "每千人口托位数达到{slots}个。"
-      ]}
+    {"heading": "基层卫生", "blocks": [
+      {"type": "text", "numbered": true, "text": "村卫生室服务。村卫生室全年诊疗{vc_visits}，达标率为{vc_rate}。"},
+      {"type": "text", "numbered": true, "text": "义诊进基层。组织义诊{clinic_events}，服务群众{clinic_served}。"}
+    ]},
+    {"heading": "健康促进", "blocks": [
+      {"type": "text", "numbered": true, "text": "健康科普。开展健康科普活动{edu_events}，覆盖{edu_reached}。"}
+    ]},
+    {"heading": "托育服务", "blocks": [
+      {"type": "text", "numbered": true, "text": "托育服务供给。现有托育机构{cc_institutions}，托位{cc_slots}，每千人口托位数为{slots}个。"}
     ]}
   ]
 })json";
@@ -117,14 +146,14 @@ constexpr const char* kBulletin = R"json({
     "clinic_served": {"dx": "FREE_CLINIC_SERVED", "format": "approx", "unit": "人次"}
   },
   "sections": [
-    {"heading": "市级动态", "blocks": [
-      {"type": "item", "title": "召开民生项目进度调度会", "text": "会议通报了{period}两癌免费检查等项目进展：{scope}已完成{tc_done}，完成率{tc_rate}。会议要求各地对照任务倒排工期。", "source": "规划信息科"}
+    {"heading": "工作动态", "blocks": [
+      {"type": "entries", "from": "article"}
     ]},
-    {"heading": "基层动态", "blocks": [
-      {"type": "item", "title": "各地开展健康义诊进基层活动", "text": "{period}，各地组织医务人员深入嘎查村开展义诊，累计服务群众{clinic_served}。", "source": "基层卫生健康科"}
+    {"heading": "数据速览", "blocks": [
+      {"type": "item", "title": "民生项目进度", "text": "{period}，{scope}完成两癌免费检查{tc_done}，完成率{tc_rate}；各地义诊服务群众{clinic_served}。", "source": "统计直报数据"}
     ]},
     {"heading": "工作简讯", "blocks": [
-      {"type": "item", "title": "完成基层数据质量抽查", "text": "对部分乡镇卫生院和村卫生室的月报数据进行了抽查，发现的问题已反馈整改。", "source": "规划信息科"}
+      {"type": "entries", "from": "event"}
     ]}
   ]
 })json";

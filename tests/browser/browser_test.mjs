@@ -150,6 +150,64 @@ try {
   check("search finds 疫苗", (await page.textContent("main")).includes("共找到"));
   await axe(page, "search");
 
+  // 繁體 search: a reader in 繁體 types 兩癌 and finds what 两癌 finds, shown in 繁體.
+  const found = async () => Number(((await page.textContent("main")).match(/找到\s*(\d+)/) ?? [])[1] ?? -1);
+  await page.goto(base + "/search?q=" + encodeURIComponent("两癌"));
+  const simplifiedHits = await found();
+  await page.goto(base + "/prefs?script=hant&back=/");
+  await page.waitForSelector('html[lang="zh-Hant"]');
+  await page.fill('input[name="q"]', "兩癌");
+  await page.press('input[name="q"]', "Enter");
+  await page.waitForURL(/\/search/);
+  const traditionalHits = await found();
+  check("繁體 search: 兩癌 finds what 两癌 finds", simplifiedHits > 0 && traditionalHits === simplifiedHits,
+    `${traditionalHits} vs ${simplifiedHits}`);
+  check("繁體 search: the results stay in 繁體", !(await page.textContent("main")).includes("两癌"));
+  await page.goto(base + "/prefs?script=hans&back=/");
+  await page.waitForSelector('html[lang="zh-CN"]');
+
+  // 网站地图 for people, from the footer.
+  await page.click('footer a:has-text("网站地图")');
+  await page.waitForURL(base + "/sitemap");
+  check("网站地图 is a page listing the columns", await page.locator('main a[href="/column/tzgg"]').count() > 0);
+  await axe(page, "sitemap");
+  check("no public page links to /admin", (await page.locator('a[href^="/admin"]').count()) === 0);
+
+  // ---- an elderly reader on a 390 px phone
+  {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "zh-CN", isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    p.setDefaultTimeout(20000);
+    await p.goto(base + "/");
+    const entry = await p.locator("a.elder-entry").boundingBox();
+    check("phone: the 长者模式 entry is at least 44 × 44 px", !!entry && entry.width >= 44 && entry.height >= 44,
+      JSON.stringify(entry));
+    await p.locator(".latest a").first().click();
+    await p.waitForSelector("#article-title");
+    await p.click("a.elder-entry");
+    await p.waitForSelector("html.elder");
+    const head = await p.locator("header.masthead").boundingBox();
+    check("phone, elder mode: the masthead takes at most a quarter of the screen", !!head && head.height <= 844 / 4,
+      JSON.stringify(head));
+    await p.click(".read-aloud");
+    await p.waitForTimeout(300);
+    const buttons = await p.evaluate(() => [...document.querySelectorAll(".tools button")]
+      .filter((b) => !b.hidden).map((b) => { const r = b.getBoundingClientRect(); return [r.width, r.height, b.textContent]; }));
+    check("phone, elder mode: 朗读 buttons keep their words on one line",
+      buttons.length > 0 && buttons.every(([w, h]) => w > h && h < 100), JSON.stringify(buttons));
+    await p.screenshot({ path: join(artefacts, "phone-elder-article.png"), fullPage: false });
+    await axe(p, "article in elder mode on a phone");
+    await p.goto(base + "/column/sjfb");
+    await p.locator("main .list a").first().click();
+    await p.waitForSelector(".chart svg text");
+    const sizes = await p.evaluate(() => [...document.querySelectorAll(".chart svg text")]
+      .map((t) => parseFloat(getComputedStyle(t).fontSize)));
+    check("phone, elder mode: chart labels at least 18 px", sizes.length > 0 && Math.min(...sizes) >= 18,
+      JSON.stringify(sizes.slice(0, 12)));
+    await p.screenshot({ path: join(artefacts, "phone-elder-chart.png"), fullPage: false });
+    await phone.close();
+  }
+
   // ---- a township clerk
   await page.goto(base + "/admin");
   await page.waitForURL(/\/admin\/login/);

@@ -244,5 +244,73 @@ TEST(Workbench, PagesNeedASignInAndTheApiServesThem) {
   EXPECT_EQ(As("", "GET", "/api/analytics.xlsx?dimension=dx:IND_TC_RATE").status, 401);
 }
 
+// 繁體 readers type 繁體: the query is converted before searching, the results stay in 繁體.
+TEST(Portal, TraditionalQueriesFindSimplifiedText) {
+  auto simplified = Page("/search?q=%E4%B8%A4%E7%99%8C");                     // 两癌
+  auto traditional = Page("/search?q=%E5%85%A9%E7%99%8C", "wj_script=hant");  // 兩癌
+  std::smatch a, b;
+  ASSERT_TRUE(std::regex_search(simplified.body, a, std::regex("找到 (\\d+) 篇")))
+      << simplified.body.substr(0, 2000);
+  ASSERT_TRUE(std::regex_search(traditional.body, b, std::regex("找到 (\\d+) 篇")));
+  EXPECT_GT(std::stoi(a[1].str()), 0);
+  EXPECT_EQ(a[1].str(), b[1].str());
+  EXPECT_NE(traditional.body.find("兩癌"), std::string::npos);
+  EXPECT_EQ(traditional.body.find("两癌"), std::string::npos);
+}
+
+// Search snippets are plain text: the demo's 两癌 notice has headings and a numbered list, the
+// 秋冬季 notice a bulleted list; none of their Markdown reaches the reader.
+TEST(Portal, SearchSnippetsArePlainText) {
+  for (const char* q : {"/search?q=%E4%B8%A4%E7%99%8C",                       // 两癌
+                        "/search?q=%E5%8F%91%E7%83%AD%E9%97%A8%E8%AF%8A"}) {  // 发热门诊
+    auto r = Page(q);
+    ASSERT_EQ(r.status, 200);
+    std::smatch m;
+    std::string body = r.body;
+    int snippets = 0;
+    while (std::regex_search(body, m, std::regex("<p class=\"snippet\">([^<]*)</p>"))) {
+      const std::string s = m[1].str();
+      for (const char* syntax : {"##", "**", "- ", "|", "](", "`"})
+        EXPECT_EQ(s.find(syntax), std::string::npos) << q << ": " << s;
+      EXPECT_FALSE(std::regex_search(s, std::regex("(^| )[0-9]+\\. "))) << s;
+      ++snippets;
+      body = m.suffix();
+    }
+    EXPECT_GT(snippets, 0) << q;
+  }
+  auto notice = Page("/search?q=%E5%8F%91%E7%83%AD%E9%97%A8%E8%AF%8A");
+  EXPECT_NE(notice.body.find("请各地做好以下工作： 加强发热门诊和预检分诊管理；"),
+            std::string::npos);
+}
+
+// 最新动态 is news: data releases stay in 数据发布.
+TEST(Portal, LatestNewsListsArticlesNotDataReleases) {
+  auto latest = Page("/column/latest");
+  ASSERT_EQ(latest.status, 200);
+  EXPECT_EQ(latest.body.find("<span class=\"tag\">数据发布</span>"), std::string::npos);
+  EXPECT_NE(latest.body.find("<span class=\"tag\">"), std::string::npos);
+  auto releases = Page("/column/sjfb");
+  EXPECT_NE(releases.body.find("/article/"), std::string::npos);  // they exist, elsewhere
+  const std::string home = Page("/").body;
+  const std::string id = FirstArticle(releases.body);
+  const auto news = home.find("id=\"latest-h\"");
+  ASSERT_NE(news, std::string::npos);
+  const auto end = home.find("</section>", news);
+  EXPECT_EQ(home.substr(news, end - news).find("<span class=\"tag\">数据发布</span>"),
+            std::string::npos);
+  EXPECT_EQ(home.substr(news, end - news).find(id), std::string::npos);
+}
+
+// 网站地图 is a page for people, linked from every page's footer; sitemap.xml stays for crawlers.
+TEST(Portal, SitemapIsAPageForPeople) {
+  EXPECT_NE(Page("/").body.find("<a href=\"/sitemap\">网站地图</a>"), std::string::npos);
+  auto map = Page("/sitemap");
+  ASSERT_EQ(map.status, 200);
+  for (const char* s : {"<h1>网站地图</h1>", "/column/tzgg", "/column/gzdt", "/column/wsjkxx",
+                        "/column/latest", "长者模式", "繁體中文"})
+    EXPECT_NE(map.body.find(s), std::string::npos) << s;
+  EXPECT_EQ(Page("/sitemap.xml").status, 200);
+}
+
 }  // namespace
 }  // namespace weijian::http

@@ -1,6 +1,7 @@
 // Reports through the API on the demo data: the seed figures of 鄂托克旗 2023, scope, formats,
 // data checks before publishing, frozen figures after it, and 数据已更新 when the data moves.
 #include <regex>
+#include <set>
 
 #include "http/server_env.h"
 
@@ -108,6 +109,58 @@ TEST(Reports, PublishedFiguresStayFrozenAndThePageSaysWhenDataMoved) {
       EXPECT_EQ(r["note"], "已与乌兰镇卫生院核实");
     }
   EXPECT_TRUE(found);
+}
+
+// Citizens never get a link into the workbench: not in the layout, not in a published report
+// (its provenance is a readable note), on any page reachable from the home page.
+TEST(Reports, NoPublicPageLinksToStaffPages) {
+  json req = {{"template", "annual"},
+              {"ou", "150624100"},
+              {"period", "2023"},
+              {"column", "gzdt"},
+              {"note", "已核实"}};
+  auto pub = As("editor_in", "POST", "/api/reports/publish", req.dump());
+  ASSERT_EQ(pub.status, 201) << pub.body;
+  const std::string article = Body(pub)["article"];
+  auto page = Http(env->port, "GET", "/article/" + article);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("数据来源与口径"), std::string::npos);
+  EXPECT_NE(page.body.find("统计期间为"), std::string::npos);
+  // 作者 is the publishing body, not the editor's login name.
+  EXPECT_EQ(page.body.find("editor_in"), std::string::npos);
+  std::set<std::string> seen = {"/"}, todo = {"/", "/article/" + article, "/search?q=两癌"};
+  std::regex href("href=\"(/[^\"#]*)\"");
+  int pages = 0;
+  while (!todo.empty() && pages < 80) {
+    const std::string target = *todo.begin();
+    todo.erase(todo.begin());
+    auto r = Http(env->port, "GET", target);
+    ++pages;
+    if (r.status != 200 || r.headers["content-type"].find("text/html") == std::string::npos)
+      continue;
+    for (auto it = std::sregex_iterator(r.body.begin(), r.body.end(), href);
+         it != std::sregex_iterator(); ++it) {
+      const std::string link = (*it)[1];
+      EXPECT_FALSE(link.starts_with("/admin")) << target << " links to " << link;
+      if ((link.starts_with("/column/") || link.starts_with("/article/")) &&
+          seen.insert(link).second)
+        todo.insert(link);
+    }
+  }
+  EXPECT_GT(pages, 10);
+}
+
+// The demo's 托育 supply differs by 旗/区 (it was the same 4.86 everywhere).
+TEST(Reports, DemoChildcareSlotsDifferByCounty) {
+  auto r = Get(
+      "/api/"
+      "analytics?dimension=dx:IND_CHILDCARE_SLOTS_PER_1000&filter=pe:2024&dimension=ou:LEVEL-3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json body = Body(r);
+  std::set<std::string> values;
+  for (const auto& row : body["rows"]) values.insert(row.back().get<std::string>());
+  EXPECT_GE(body["rows"].size(), 9u);
+  EXPECT_GE(values.size(), 7u) << r.body;
 }
 
 }  // namespace

@@ -54,6 +54,15 @@ TEST(Phrasing, CompletionChangeAndRank) {
   EXPECT_EQ(RankPhrase(1, "全市"), "居全市首位");
   EXPECT_EQ(RankPhrase(3, "全省"), "排全省第三");
   EXPECT_EQ(RankPhrase(12, "全市"), "排全市第十二");
+  // A rank names its group and needs at least two peers.
+  EXPECT_EQ(RankAmong(1, 9, "全市", "旗区"), "在全市9个旗区中居首位");
+  EXPECT_EQ(RankAmong(3, 9, "全市", "旗区"), "在全市9个旗区中排第三");
+  EXPECT_EQ(RankAmong(9, 9, "全市", "旗区"), "在全市9个旗区中居末位");
+  EXPECT_EQ(RankAmong(1, 1, "全市", "旗区"), "");
+  EXPECT_EQ(PeerGroupNoun({"东胜区", "达拉特旗", "康巴什区", "鄂托克旗"}), "旗区");
+  EXPECT_EQ(PeerGroupNoun({"乌兰镇", "苏米图苏木"}), "苏木镇");
+  EXPECT_EQ(PeerGroupNoun({"内蒙古自治区", "河北省"}), "省自治区");
+  EXPECT_EQ(PeerGroupNoun({"第一医院", "乌兰镇"}), "单位");
   EXPECT_EQ(Ordinal(1), "一是");
   EXPECT_EQ(Ordinal(4), "四是");
   EXPECT_EQ(IssueNumber(11), "第11期");

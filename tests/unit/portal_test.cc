@@ -34,6 +34,22 @@ TEST(PortalText, MarkdownNeverPassesRawHtmlOrScriptLinks) {
   EXPECT_EQ(MarkdownToText("**加粗**的文字"), "加粗的文字\n");
 }
 
+TEST(PortalText, SnippetsArePlainTextWithoutMarkdownSyntax) {
+  const std::string md =
+      "## 一、检查对象\n\n**35至64岁**户籍妇女，详见[通知](/article/abc)和`附件`。\n\n"
+      "- 加强发热门诊管理；\n- 做好疫苗接种\n\n1. 乡镇卫生院负责初筛\n\n"
+      "> 引用的话\n\n| 地区 | 人数 |\n|---|---:|\n| 乌兰镇 | 12 |\n\n"
+      "```chart\n{\"type\":\"bar\"}\n```\n\n<b>原始HTML</b>\n\n~~删除~~结束";
+  const std::string s = MarkdownSnippet(md, 500);
+  EXPECT_EQ(s,
+            "一、检查对象 35至64岁户籍妇女，详见通知和附件。 加强发热门诊管理； 做好疫苗接种 "
+            "乡镇卫生院负责初筛 引用的话 原始HTML 删除结束");
+  for (const char* syntax : {"#", "*", "|", "](", "`", "- ", "1.", ">", "<", "{", "~~"})
+    EXPECT_EQ(s.find(syntax), std::string::npos) << syntax;
+  EXPECT_EQ(MarkdownSnippet("**卫生健康**委员会", 4), "卫生健康…");
+  EXPECT_EQ(MarkdownSnippet("", 10), "");
+}
+
 TEST(PortalText, SimplifiedBecomesTraditionalCharacterByCharacter) {
   auto t = ToTraditional("卫生健康委员会发布两癌筛查数据");
   ASSERT_TRUE(t.ok()) << t.status().ToString();

@@ -30,15 +30,27 @@ for (const code of document.querySelectorAll<HTMLElement>("pre > code.language-c
   pre.replaceWith(box);
   const elder = document.documentElement.classList.contains("elder");
   const chart = echarts.init(box, undefined, { renderer: "svg" });
+  const label = elder ? 20 : 13;
   chart.setOption({
     animation: !elder,
     textStyle: { fontSize: elder ? 20 : 14 },
     title: { text: spec.title, left: "center", textStyle: { fontSize: elder ? 24 : 16 } },
     tooltip: { trigger: "axis" },
-    legend: { bottom: 0 },
-    grid: { left: 60, right: 20, top: 50, bottom: 60 },
-    xAxis: { type: "category", data: spec.categories },
-    yAxis: { type: "value", name: spec.unit ?? "" },
+    // Every label of the chart, not only the title: axis labels and legend default to 12 px in
+    // ECharts, too small for 长者模式 (at least 18 px there).
+    legend: { bottom: 0, textStyle: { fontSize: label } },
+    grid: { left: elder ? 80 : 60, right: 20, top: 50, bottom: elder ? 110 : 60, containLabel: elder },
+    xAxis: {
+      type: "category",
+      data: spec.categories,
+      axisLabel: { fontSize: label, interval: 0, rotate: elder ? 45 : 0 },
+    },
+    yAxis: {
+      type: "value",
+      name: spec.unit ?? "",
+      nameTextStyle: { fontSize: label },
+      axisLabel: { fontSize: label },
+    },
     series: spec.series.map((s) => ({ type: "bar", name: s.name, data: s.values })),
   });
   window.addEventListener("resize", () => chart.resize());
