@@ -309,8 +309,11 @@ TEST(ApprovalTest, EveryWritePathRespectsEveryLock) {
   auto targets =
       Body(As("clerk_in", "GET",
               "/api/dataEntry/form?dataSet=DS_TOWNSHIP_TARGETS&orgUnit=" + ou + "&period=2022"));
-  for (const auto& e : targets["dataElements"])
-    if (e["code"] == "TC_TARGET") EXPECT_TRUE(e["readOnly"]);
+  for (const auto& e : targets["dataElements"]) {
+    if (e["code"] == "TC_TARGET") {
+      EXPECT_TRUE(e.value("readOnly", false));
+    }
+  }
   // The county sets the township's target.
   EXPECT_EQ(
       As("county_admin", "POST", "/api/dataValues?de=TC_TARGET&pe=2022&ou=" + ou + "&value=900")
