@@ -4,7 +4,10 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +17,32 @@
 #include "core/period.h"
 
 namespace weijian::analytics {
+
+// Completions (标记完成) of data sets, for the reporting metrics in dx (<ds>.REPORTING_RATE,
+// .REPORTING_RATE_ON_TIME, .ACTUAL_REPORTS, .ACTUAL_REPORTS_ON_TIME, .EXPECTED_REPORTS, with
+// DHIS2's definitions: expected = units assigned the data set × its periods in the range; actual
+// = complete registrations; on time = completed within timelyDays after the period's end).
+// Loaded by the caller for each query that names them (ReportingDataSets).
+struct Completion {
+  std::int64_t org_unit_id = 0;
+  Date period_start;
+  std::int64_t completed_millis = 0;
+};
+struct ReportingData {
+  std::map<std::string, std::vector<Completion>> completions;  // data set uid → completions
+};
+// "DS_CODE.REPORTING_RATE" → the data set and the metric, or nullopt for anything else.
+std::optional<std::pair<const storage::DataSetRecord*, std::string>> ParseReportingItem(
+    const std::string& item, const metadata::Catalog& cat);
+// The data sets whose completions a query needs.
+std::vector<const storage::DataSetRecord*> ReportingDataSets(const std::vector<std::string>& dims,
+                                                             const metadata::Catalog& cat);
+// One metric over a unit's subtree and a day range (rates in percent); nullopt for a rate with
+// nothing expected.
+std::optional<double> ReportingMetric(const metadata::Catalog& cat,
+                                      const storage::DataSetRecord& ds, const std::string& metric,
+                                      const std::vector<Completion>& completions, std::int64_t unit,
+                                      Date start, Date end);
 
 struct QueryParams {
   std::vector<std::string> dimensions;  // "dx:a;b", "pe:…", "ou:…"
@@ -25,7 +54,8 @@ struct QueryParams {
   int limit = 0;
   std::string measure_criteria;  // GE:x;LT:y
   bool ignore_limit = false;
-  Date relative_to;  // relativePeriodDate (default today)
+  Date relative_to;                                // relativePeriodDate (default today)
+  std::shared_ptr<const ReportingData> reporting;  // for reporting metrics in dx
 };
 
 // Who asks: the units whose subtrees they may read (empty with `everything` for superusers), and

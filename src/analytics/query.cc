@@ -112,6 +112,8 @@ struct DxItem {
   int factor = 1;
   int decimals = 2;
   bool indicator = false;
+  const storage::DataSetRecord* reporting_ds = nullptr;  // <ds>.REPORTING_RATE and kin
+  std::string metric;
 };
 
 struct PeItem {
@@ -220,6 +222,18 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
       if (const auto* t = cat.IndicatorTypes().ByUid(ind->indicator_type_uid))
         item.factor = t->factor;
       if (ind->decimals) item.decimals = *ind->decimals;
+    } else if (auto rep = ParseReportingItem(key, cat)) {
+      item.id = key;
+      item.reporting_ds = rep->first;
+      item.metric = rep->second;
+      item.indicator = item.metric.starts_with("REPORTING_RATE");
+      item.factor = 100;
+      item.decimals = 1;
+      item.name = rep->first->name + (item.metric == "REPORTING_RATE"           ? "上报率"
+                                      : item.metric == "REPORTING_RATE_ON_TIME" ? "及时上报率"
+                                      : item.metric == "ACTUAL_REPORTS"         ? "实际上报数"
+                                      : item.metric == "ACTUAL_REPORTS_ON_TIME" ? "及时上报数"
+                                                                                : "应报数");
     } else {
       auto expr = Expression::Parse("#{" + key + "}", cat);
       if (!expr.ok()) return Conflict("unknown data item \"" + key + "\"", "dx");
@@ -376,6 +390,28 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
   };
   auto evaluate = [&](const DxItem& d, const std::vector<const PeItem*>& ps,
                       const std::vector<std::int64_t>& us) -> Cell {
+    if (d.reporting_ds) {
+      static const std::vector<Completion> kNone;
+      const std::vector<Completion>* comps = &kNone;
+      if (q.reporting)
+        if (auto it = q.reporting->completions.find(d.reporting_ds->uid);
+            it != q.reporting->completions.end())
+          comps = &it->second;
+      auto sum = [&](const std::string& metric) {
+        double total = 0;
+        for (const auto* p : ps)
+          for (auto u : us)
+            total += ReportingMetric(cat, *d.reporting_ds, metric, *comps, u, p->start, p->end)
+                         .value_or(0);
+        return total;
+      };
+      if (!d.indicator) return {sum(d.metric), std::nullopt, std::nullopt};
+      Cell c;
+      c.numerator = sum(d.metric == "REPORTING_RATE" ? "ACTUAL_REPORTS" : "ACTUAL_REPORTS_ON_TIME");
+      c.denominator = sum("EXPECTED_REPORTS");
+      if (*c.denominator != 0) c.value = *c.numerator / *c.denominator * 100.0;
+      return c;
+    }
     if (!d.indicator) return {operand_value(*d.operand, ps, us), std::nullopt, std::nullopt};
     auto val = [&](const Operand& op) { return operand_value(op, ps, us); };
     Cell c;

@@ -116,9 +116,9 @@ Result<ResolvedValue> ValueResolver::Resolve(const DataValueInput& in, bool for_
                         assigned->period_type,
                     "period");
   if (r.data_set->open_future_periods <= 0 && r.period.start > today_)
-    return Conflict("period " + in.period + " lies in the future; data set " + r.data_set->name +
-                        " does not accept future periods",
-                    "period");
+    return Conflict(
+        "期间 " + in.period + " 尚未到来，数据集" + r.data_set->name + "不接受未来期间的数据",
+        "period");
 
   // Ids are SQLite rowids, far below 2^32: one integer key holds the pair.
   const std::int64_t pair = (r.data_set->id << 32) | r.data_element->id;
@@ -199,8 +199,10 @@ storage::DataValueKey DataValueService::KeyOf(const ResolvedValue& r, std::int64
 }
 
 Result<storage::WriteCounts> DataValueService::Save(const Catalog& cat, const DataValueInput& in,
-                                                    const std::string& user) {
+                                                    const std::string& user, int writer_level) {
   WJ_ASSIGN_OR_RETURN(ResolvedValue r, Resolve(cat, in, IdSchemes{}));
+  WJ_ASSIGN_OR_RETURN(WriteGuard guard, approvals_.Guard(cat, writer_level));
+  WJ_RETURN_IF_ERROR(guard.Check(*r.data_set, r.period, *r.org_unit, r.data_element));
   WJ_ASSIGN_OR_RETURN(std::int64_t pe, PeriodId(r.period));
   storage::DataValueWrite w;
   w.key = KeyOf(r, pe);
@@ -217,8 +219,10 @@ Result<storage::WriteCounts> DataValueService::Save(const Catalog& cat, const Da
 }
 
 Result<storage::WriteCounts> DataValueService::Delete(const Catalog& cat, const DataValueInput& in,
-                                                      const std::string& user) {
+                                                      const std::string& user, int writer_level) {
   WJ_ASSIGN_OR_RETURN(ResolvedValue r, Resolve(cat, in, IdSchemes{}, true));
+  WJ_ASSIGN_OR_RETURN(WriteGuard guard, approvals_.Guard(cat, writer_level));
+  WJ_RETURN_IF_ERROR(guard.Check(*r.data_set, r.period, *r.org_unit, r.data_element));
   WJ_ASSIGN_OR_RETURN(auto pe, ExistingPeriodId(r.period));
   if (!pe) return NotFound("no value is stored for this element, period and unit");
   storage::DataValueWrite w;
@@ -259,7 +263,8 @@ json DataValueJson(const Catalog& cat, const storage::DataValueRecord& v,
 }
 
 Result<json> DataValueService::Form(const Catalog& cat, const std::string& data_set,
-                                    const std::string& org_unit, const std::string& period) {
+                                    const std::string& org_unit, const std::string& period,
+                                    int writer_level) {
   const auto* ds = cat.DataSets().ByUidOrCode(data_set);
   if (!ds) return NotFound("unknown data set " + data_set, "dataSet");
   const auto* ou = cat.OrgUnits().ByUidOrCode(org_unit);
@@ -321,7 +326,56 @@ Result<json> DataValueService::Form(const Catalog& cat, const std::string& data_
     if (reg)
       complete = {{"completedBy", reg->completed_by}, {"date", FormatTimestamp(reg->created)}};
   }
+  // The locks, before the clerk types.
+  WJ_ASSIGN_OR_RETURN(WriteGuard guard, approvals_.Guard(cat, writer_level));
+  auto window = guard.PeriodWindow(*ds, *pe, *ou);
+  json input = {{"open", window.open}};
+  if (!window.opening_date.empty()) input["openingDate"] = window.opening_date;
+  if (!window.closing_date.empty()) input["closingDate"] = window.closing_date;
+  if (!window.reason.empty()) input["reason"] = window.reason;
+  json locked = nullptr;
+  if (Status lock = guard.Check(*ds, *pe, *ou, nullptr); !lock.ok())
+    locked = {{"kind", lock.field()}, {"reason", lock.message()}};
+  for (auto& ej : elements)
+    if (const auto* de = cat.DataElements().ByUid(ej["id"].get<std::string>()))
+      if (Status s = guard.Check(*ds, *pe, *ou, de); !s.ok() && s.field() == "dataElement") {
+        ej["readOnly"] = true;
+        ej["readOnlyReason"] = s.message();
+      }
+  json approval = nullptr;
+  if (auto wf = WorkflowOf(cat, *ds)) {
+    WJ_ASSIGN_OR_RETURN(auto snap, approvals_.Snapshot());
+    Period wp = PeriodContaining(wf->period_type, pe->start);
+    approval = {{"workflow", {{"id", wf->record->uid}, {"name", wf->record->name}}},
+                {"period", wp.Id()},
+                {"state", "UNAPPROVED"}};
+    if (const auto* a = snap->Covering(cat, wf->record->uid, wp.Id(), ou->id)) {
+      const auto* au = cat.OrgUnits().ById(a->org_unit_id);
+      approval["state"] = a->accepted ? "ACCEPTED" : "APPROVED";
+      approval["approvedBy"] = a->created_by;
+      approval["approvedAt"] = FormatTimestamp(a->created);
+      approval["approvedOrgUnit"] = au ? au->name : "";
+    } else {
+      std::int64_t completed_at = complete.is_null() ? 0 : 1;
+      if (!complete.is_null() && period_id) {
+        const auto* aoc = cat.DefaultCoc();
+        WJ_ASSIGN_OR_RETURN(auto reg,
+                            store_.GetComplete(ds->id, *period_id, ou->id, aoc ? aoc->id : 0));
+        if (reg) completed_at = reg->created;
+      }
+      for (const auto* a : cat.AncestorsAndSelf(ou->id))
+        if (const auto* r = snap->ReturnAt(wf->record->uid, wp.Id(), a->id);
+            r && r->created > completed_at) {
+          approval["state"] = "RETURNED";
+          approval["returned"] = {
+              {"reason", r->reason}, {"by", r->created_by}, {"at", FormatTimestamp(r->created)}};
+        }
+    }
+  }
   return json{
+      {"inputPeriod", input},
+      {"locked", locked},
+      {"approval", approval},
       {"dataSet",
        {{"id", ds->uid}, {"code", ds->code}, {"name", ds->name}, {"periodType", ds->period_type}}},
       {"period",
@@ -352,6 +406,8 @@ Status DataValueService::SetComplete(const Catalog& cat, const std::string& data
     return Conflict("period " + period + " does not match data set " + ds->name, "period");
   if (!cat.IsAssigned(*ds, ou->id))
     return Conflict("org unit " + ou->name + " is not assigned data set " + ds->name, "orgUnit");
+  WJ_ASSIGN_OR_RETURN(WriteGuard guard, approvals_.Guard(cat));
+  WJ_RETURN_IF_ERROR(guard.Check(*ds, *pe, *ou, nullptr));
   WJ_ASSIGN_OR_RETURN(std::int64_t pid, PeriodId(*pe));
   const auto* aoc = cat.DefaultCoc();
   return store_.SetComplete({ds->id, pid, ou->id, aoc ? aoc->id : 0, user, NowMillis()}, complete);

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/period.h"
+#include "exchange/approval.h"
 #include "metadata/catalog.h"
 #include "storage/store.h"
 
@@ -85,17 +86,18 @@ class ValueResolver {
 
 class DataValueService {
  public:
-  explicit DataValueService(storage::Store& store) : store_(store) {}
+  explicit DataValueService(storage::Store& store) : store_(store), approvals_(store) {}
 
   // Resolves and validates without writing. `for_delete` skips the value check.
   Result<ResolvedValue> Resolve(const Catalog& catalog, const DataValueInput& in,
                                 const IdSchemes& schemes, bool for_delete = false) const;
 
   // Saves one value (create or update), recording who and when; returns what changed.
+  // `writer_level`: see WriteGuard (0: the command line, superusers).
   Result<storage::WriteCounts> Save(const Catalog& catalog, const DataValueInput& in,
-                                    const std::string& user);
+                                    const std::string& user, int writer_level = 0);
   Result<storage::WriteCounts> Delete(const Catalog& catalog, const DataValueInput& in,
-                                      const std::string& user);
+                                      const std::string& user, int writer_level = 0);
   // The stored value (deleted ones excluded), or NotFound.
   Result<storage::DataValueRecord> Get(const Catalog& catalog, const DataValueInput& in);
 
@@ -106,18 +108,25 @@ class DataValueService {
 
   // A data set's form for one unit and period: sections of elements with their option combos,
   // the values entered so far, completeness and the completion mark.
+  // With the locks a clerk must see before typing: `inputPeriod` (open or closed, its dates),
+  // `locked` (why nothing can be written), each element's `readOnly`, and `approval` (the state
+  // of the form in its workflow, a return's reason).
   Result<nlohmann::json> Form(const Catalog& catalog, const std::string& data_set,
-                              const std::string& org_unit, const std::string& period);
+                              const std::string& org_unit, const std::string& period,
+                              int writer_level = 0);
   Status SetComplete(const Catalog& catalog, const std::string& data_set,
                      const std::string& org_unit, const std::string& period, bool complete,
                      const std::string& user);
 
   storage::Store& store() { return store_; }
+  // Approval and locks: every write above asks approvals().Guard(…).Check(…) first.
+  ApprovalService& approvals() { return approvals_; }
 
  private:
   storage::DataValueKey KeyOf(const ResolvedValue& r, std::int64_t period_id) const;
 
   storage::Store& store_;
+  ApprovalService approvals_;
   std::mutex period_mu_;
   std::unordered_map<std::string, std::int64_t> period_ids_;
 };

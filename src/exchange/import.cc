@@ -157,13 +157,15 @@ std::string CodeFor(const std::string& field, const std::string& message) {
   if (field == "categoryOptionCombo") return "E_CATEGORY_OPTION_COMBO";
   if (field == "attributeOptionCombo") return "E_ATTRIBUTE_OPTION_COMBO";
   if (field == "value") return "E_VALUE";
+  if (field == "approval") return "E_APPROVED";
   return "E_ROW";
 }
 
 class Importer final : public internal::RowSink {
  public:
-  Importer(const ImportOptions& o, const Catalog& cat, DataValueService& values, ImportFormat f)
-      : options_(o), resolver_(cat, o.schemes), values_(values) {
+  Importer(const ImportOptions& o, const Catalog& cat, DataValueService& values, ImportFormat f,
+           WriteGuard guard)
+      : options_(o), resolver_(cat, o.schemes), values_(values), guard_(std::move(guard)) {
     summary_.format = ImportFormatName(f);
     summary_.dry_run = o.dry_run;
     summary_.import_id = RandomUid();
@@ -198,6 +200,13 @@ class Importer final : public internal::RowSink {
     if (options_.can_write && !options_.can_write(r->org_unit->id)) {
       AddConflict(summary_.conflicts, index, "orgUnit",
                   "org unit " + row.in.org_unit + " is outside your org units", row.in.org_unit);
+      return Status::Ok();
+    }
+    // Approval, closed periods and targets from above: the one lock check of every write path.
+    if (Status lock = guard_.Check(*r->data_set, r->period, *r->org_unit, r->data_element);
+        !lock.ok()) {
+      AddConflict(summary_.conflicts, index, lock.field(), lock.message(),
+                  row.in.org_unit + "/" + row.in.period);
       return Status::Ok();
     }
     // With atomicMode=ALL one conflict sinks the import: stop writing, keep checking.
@@ -324,6 +333,7 @@ class Importer final : public internal::RowSink {
   ImportOptions options_;
   ValueResolver resolver_;
   DataValueService& values_;
+  WriteGuard guard_;
   std::unique_ptr<storage::DataValueBulkWriter> writer_;
   std::vector<storage::DataValueWrite> batch_;
   std::vector<std::int64_t> batch_index_;
@@ -359,7 +369,8 @@ Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
   ImportOptions o = options;
   if (!o.schemes_given && format == ImportFormat::kAdx)
     o.schemes = {IdScheme::kCode, IdScheme::kCode, IdScheme::kCode};
-  auto importer = std::make_unique<Importer>(o, catalog, values, format);
+  WJ_ASSIGN_OR_RETURN(WriteGuard guard, values.approvals().Guard(catalog, o.writer_level));
+  auto importer = std::make_unique<Importer>(o, catalog, values, format, guard);
   WJ_RETURN_IF_ERROR(importer->Begin());
   Status read;
   if (format == ImportFormat::kJson) {
@@ -367,7 +378,7 @@ Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
     read = internal::ReadJson(open, *importer, false, &retry);
     if (read.ok() && retry) {
       importer.reset();  // rolls back the rows read without their header
-      importer = std::make_unique<Importer>(o, catalog, values, format);
+      importer = std::make_unique<Importer>(o, catalog, values, format, guard);
       WJ_RETURN_IF_ERROR(importer->Begin());
       read = internal::ReadJson(open, *importer, true, &retry);
     }

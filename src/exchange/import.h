@@ -34,6 +34,7 @@ struct ImportOptions {
   std::string user;
   // May the importing user write this unit? Empty: yes (the command line).
   std::function<bool(std::int64_t org_unit_id)> can_write;
+  int writer_level = 0;  // see WriteGuard: elements set by a level above are refused below it
 };
 
 // Parses DHIS2's option names (query parameters and CLI flags alike); messages name the option.

@@ -61,6 +61,25 @@ Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
   scope.read_roots = auth::ReadRoots(who, engine->catalog());
   scope.user_units = who.user.capture_org_unit_ids.empty() ? who.user.view_org_unit_ids
                                                            : who.user.capture_org_unit_ids;
+  // Reporting metrics (<ds>.REPORTING_RATE …) read the data sets' completions as they are now.
+  auto sets = analytics::ReportingDataSets(q.dimensions, engine->catalog());
+  for (const auto& f : analytics::ReportingDataSets(q.filters, engine->catalog()))
+    sets.push_back(f);
+  if (!sets.empty()) {
+    auto data = std::make_shared<analytics::ReportingData>();
+    WJ_ASSIGN_OR_RETURN(auto periods, app.store().LoadPeriods());
+    std::map<std::int64_t, Date> start_of;
+    for (const auto& p : periods)
+      if (auto d = ParseIsoDate(p.start_date); d.ok()) start_of[p.id] = *d;
+    for (const auto* ds : sets) {
+      WJ_ASSIGN_OR_RETURN(auto regs, app.store().ListCompleteRegistrations(ds->id));
+      auto& out = data->completions[ds->uid];
+      for (const auto& r : regs)
+        if (auto it = start_of.find(r.period_id); it != start_of.end())
+          out.push_back({r.org_unit_id, it->second, r.created});
+    }
+    q.reporting = std::move(data);
+  }
   return analytics::RunQuery(q, *engine, scope);
 }
 

@@ -94,7 +94,7 @@ Response PostDataValue(const Request& req, App& app) {
     in = InputFromQuery(req);
   }
   if (auto denied = CheckUnit(req, *cat, in.org_unit, true)) return *denied;
-  auto counts = app.values().Save(*cat, in, Caller(req).name());
+  auto counts = app.values().Save(*cat, in, Caller(req).name(), WriterLevel(Caller(req), *cat));
   if (!counts.ok()) return WithStatus(counts.status());
   return JsonResponse({{"status", "OK"},
                        {"importCount",
@@ -109,7 +109,7 @@ Response DeleteDataValue(const Request& req, App& app) {
   auto cat = app.catalog();
   auto in = InputFromQuery(req);
   if (auto denied = CheckUnit(req, *cat, in.org_unit, true)) return *denied;
-  auto counts = app.values().Delete(*cat, in, Caller(req).name());
+  auto counts = app.values().Delete(*cat, in, Caller(req).name(), WriterLevel(Caller(req), *cat));
   if (!counts.ok()) return WithStatus(counts.status());
   Response r;
   r.status = 204;
@@ -146,8 +146,8 @@ Response GetForm(const Request& req, App& app) {
   for (const char* p : {"dataSet", "orgUnit", "period"})
     if (!req.Query(p)) return ErrorResponse(409, "is required", p);
   if (auto denied = CheckUnit(req, *cat, *req.Query("orgUnit"), false)) return *denied;
-  auto form =
-      app.values().Form(*cat, *req.Query("dataSet"), *req.Query("orgUnit"), *req.Query("period"));
+  auto form = app.values().Form(*cat, *req.Query("dataSet"), *req.Query("orgUnit"),
+                                *req.Query("period"), WriterLevel(Caller(req), *cat));
   if (!form.ok()) return WithStatus(form.status());
   return JsonResponse(*form);
 }

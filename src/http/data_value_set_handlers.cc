@@ -22,6 +22,7 @@ Response ImportValues(const Request& req, App& app) {
   const auth::Principal& who = Caller(req);
   options.user = who.name();
   options.can_write = [&who, &cat](std::int64_t unit) { return auth::CanWrite(who, *cat, unit); };
+  options.writer_level = WriterLevel(who, *cat);
   auto summary = exchange::ImportDataValues(exchange::OpenString(req.body), *format, options, *cat,
                                             app.values());
   if (!summary.ok()) return ErrorResponse(summary.status());

@@ -32,6 +32,10 @@ Response GetMetadata(const Request& req, App& app) {
 Status CheckBundleScope(const json& bundle, const auth::Principal& who,
                         const metadata::Catalog& cat) {
   if (who.IsSuperuser() || !bundle.is_object()) return Status::Ok();
+  // Approval levels and workflows are shared by the whole instance.
+  for (const char* shared : {"dataApprovalLevels", "dataApprovalWorkflows"})
+    if (bundle.contains(shared))
+      return PermissionDenied(std::string(shared) + ": only a superuser changes approval levels");
   auto check_ref = [&](const json& ref, const std::string& field) -> Status {
     if (!ref.is_object()) return Status::Ok();
     std::string key = ref.value("id", ref.value("code", ""));

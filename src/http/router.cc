@@ -166,6 +166,7 @@ Router BuildApiRouter() {
   r.Add(ArticleRoutes());
   r.Add(WorkbenchRoutes());
   r.Add(ReportRoutes());
+  r.Add(ApprovalRoutes());
   return r;
 }
 

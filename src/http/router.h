@@ -80,6 +80,7 @@ std::vector<Route> PortalRoutes();
 std::vector<Route> ArticleRoutes();
 std::vector<Route> WorkbenchRoutes();
 std::vector<Route> ReportRoutes();
+std::vector<Route> ApprovalRoutes();  // approval_handlers.cc
 // /api/analytics's query of a request (its parameters, the caller's scope), on the live engine.
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app);
 // The portal's "page not found" page.
@@ -90,6 +91,9 @@ Result<int> IntParam(const Request& req, const std::string& name, int fallback, 
 Result<bool> BoolParam(const Request& req, const std::string& name, bool fallback);
 // The signed-in user of a request whose route is not public (the router guarantees one).
 const auth::Principal& Caller(const Request& req);
+// The org unit level of the caller's highest data entry unit (0 for superusers): who may write
+// elements assigned from above (approval_handlers.cc).
+int WriterLevel(const auth::Principal& who, const metadata::Catalog& cat);
 // 403 naming the unit, for a unit outside the caller's org units.
 Response OutsideScope(const metadata::OrgUnitRecord& unit);
 

@@ -8,6 +8,7 @@
 
 #include "core/period.h"
 #include "core/uid.h"
+#include "metadata/controls.h"
 #include "metadata/value_type.h"
 
 namespace weijian::metadata {
@@ -104,7 +105,8 @@ const std::set<std::string>& IgnoredFields() {
                                                 "hierarchyLevel",
                                                 "dataSets",
                                                 "programs",
-                                                "users"};
+                                                "users",
+                                                "assignedLevel"};  // read by controls.cc
   return kFields;
 }
 
@@ -117,25 +119,13 @@ const std::vector<std::string>& Collections() {
   return kNames;
 }
 const std::set<std::string>& IgnoredCollections() {
-  static const std::set<std::string> kNames = {"system",
-                                               "date",
-                                               "dataElementGroups",
-                                               "dataElementGroupSets",
-                                               "indicatorGroups",
-                                               "indicatorGroupSets",
-                                               "organisationUnitLevels",
-                                               "organisationUnitGroupSets",
-                                               "categoryOptionGroups",
-                                               "categoryOptionGroupSets",
-                                               "legendSets",
-                                               "optionSets",
-                                               "options",
-                                               "attributes",
-                                               "sections",
-                                               "userRoles",
-                                               "users",
-                                               "userGroups",
-                                               "validationRules"};
+  static const std::set<std::string> kNames = {
+      "system", "date", "dataElementGroups", "dataElementGroupSets", "indicatorGroups",
+      "indicatorGroupSets", "organisationUnitLevels", "organisationUnitGroupSets",
+      "categoryOptionGroups", "categoryOptionGroupSets", "legendSets", "optionSets", "options",
+      "attributes", "sections", "userRoles", "users", "userGroups", "validationRules",
+      // read by controls.cc
+      "dataApprovalLevels", "dataApprovalWorkflows"};
   return kNames;
 }
 
@@ -243,7 +233,10 @@ class Importer {
     WJ_RETURN_IF_ERROR(ReadIndicators());
     WJ_RETURN_IF_ERROR(ReadOrgUnitGroups());
     WJ_RETURN_IF_ERROR(ReadConstants());
+    WJ_ASSIGN_OR_RETURN(auto controls,
+                        ReadControls(bundle_, uids_["dataSets"], uids_["dataElements"], cat_));
     WJ_RETURN_IF_ERROR(store.UpsertMetadata(out_, new_units_));
+    WJ_RETURN_IF_ERROR(store.SaveControls(controls));
     return report_;
   }
 
@@ -899,6 +892,7 @@ json ExportMetadata(const Catalog& c, const MetadataExportOptions& options) {
     a.push_back(std::move(j));
   }
   out["constants"] = std::move(a);
+  ExportControls(c, out);
   return out;
 }
 

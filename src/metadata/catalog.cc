@@ -17,6 +17,7 @@ Result<IdScheme> ParseIdScheme(std::string_view text) {
 Result<std::shared_ptr<const Catalog>> Catalog::Load(storage::Store& store) {
   std::shared_ptr<Catalog> c(new Catalog());
   WJ_ASSIGN_OR_RETURN(c->records_, store.LoadMetadata());
+  WJ_ASSIGN_OR_RETURN(c->controls_, store.LoadControls());
   WJ_ASSIGN_OR_RETURN(c->org_units_, store.LoadOrgUnits());
   std::vector<OrgUnitTree::Input> inputs;
   inputs.reserve(c->org_units_.size());

@@ -120,12 +120,15 @@ class Catalog {
   // Data sets that contain the data element.
   std::vector<const DataSetRecord*> DataSetsOf(const DataElementRecord& de) const;
   const CategoryOptionComboRecord* DefaultCoc() const { return coc_.ByUid(kDefaultCocUid); }
+  // Approval levels and workflows, data input periods, targets assigned from above (issue 11).
+  const storage::ControlRecords& controls() const { return controls_; }
 
  private:
   Catalog() = default;
   void Index();
 
   storage::MetadataRecords records_;
+  storage::ControlRecords controls_;
   std::vector<OrgUnitRecord> org_units_;
   OrgUnitTree tree_;
   RecordIndex<OrgUnitRecord> ou_;

@@ -308,4 +308,78 @@ struct ChainCheck {
   std::optional<std::int64_t> first_broken_id;
 };
 
+// --- approval, periods and locks (issue 11) ---
+struct DataApprovalLevelRecord {
+  std::string uid, code, name;
+  int org_unit_level = 1;
+};
+struct DataApprovalWorkflowRecord {
+  std::string uid, code, name;
+  std::string period_type = "Monthly";
+  std::vector<std::string> level_uids;  // any order; the service orders them by org unit level
+};
+struct DataInputPeriodRecord {
+  std::string period;        // a period identifier
+  std::string opening_date;  // YYYY-MM-DD; empty: open from the start
+  std::string closing_date;  // YYYY-MM-DD; empty: never closes
+};
+struct DataSetControlRecord {
+  std::string data_set_uid;
+  std::string workflow_uid;                          // empty: the data set needs no approval
+  std::vector<DataInputPeriodRecord> input_periods;  // empty: every period is open
+};
+struct DataElementControlRecord {
+  std::string data_element_uid;
+  int assigned_level = 0;  // units below this org unit level may read, never write
+};
+// Metadata of approval and locks, loaded with the catalog.
+struct ControlRecords {
+  std::vector<DataApprovalLevelRecord> levels;
+  std::vector<DataApprovalWorkflowRecord> workflows;
+  std::vector<DataSetControlRecord> data_sets;
+  std::vector<DataElementControlRecord> data_elements;
+};
+struct DataApprovalRecord {
+  std::string workflow_uid;
+  std::string period;
+  std::int64_t org_unit_id = 0;
+  std::string level_uid;
+  bool accepted = false;
+  std::string created_by;
+  std::int64_t created = 0;
+  std::string accepted_by;
+};
+struct DataReturnRecord {
+  std::string workflow_uid;
+  std::string period;
+  std::int64_t org_unit_id = 0;
+  std::string reason;
+  std::string created_by;
+  std::int64_t created = 0;
+};
+struct LockExceptionRecord {
+  std::string data_set_uid;
+  std::string period;
+  std::int64_t org_unit_id = 0;
+  std::string created_by;
+  std::int64_t created = 0;
+};
+struct MessageRecord {
+  std::int64_t id = 0;
+  std::string uid, subject, text, sender;
+  std::int64_t recipient_user_id = 0;
+  std::int64_t created = 0;
+  bool read = false;
+};
+// One approval action, written in one transaction with its audit row: approvals put (replacing
+// the row of the same key) or removed, a return recorded, forms un-completed, messages sent.
+struct ApprovalChange {
+  std::vector<DataApprovalRecord> put;
+  std::vector<DataApprovalRecord> remove;  // by (workflow_uid, period, org_unit_id)
+  std::vector<DataReturnRecord> returns;
+  std::vector<CompleteRegistrationRecord> uncomplete;
+  std::vector<MessageRecord> messages;
+  std::vector<AuditRecord> audits;
+};
+
 }  // namespace weijian::storage

@@ -168,6 +168,24 @@ class Store {
   virtual Result<std::vector<AuditRecord>> ListAudits(const AuditFilter& filter) = 0;
   // Re-computes the hash chains of the audit trail and of the data value history.
   virtual Result<std::vector<ChainCheck>> VerifyAuditChains() = 0;
+
+  // --- approval, periods and locks (issue 11) ---
+  virtual Result<ControlRecords> LoadControls() = 0;
+  // Upserts the objects given (levels, workflows, data set and element controls) by uid.
+  virtual Status SaveControls(const ControlRecords& controls) = 0;
+  virtual Result<std::vector<DataApprovalRecord>> ListApprovals() = 0;
+  virtual Result<std::vector<DataReturnRecord>> ListReturns() = 0;
+  virtual Status ApplyApprovalChange(const ApprovalChange& change) = 0;
+  // Every completion of one data set (all periods and units).
+  virtual Result<std::vector<CompleteRegistrationRecord>> ListCompleteRegistrations(
+      std::int64_t data_set_id) = 0;
+  virtual Result<std::vector<LockExceptionRecord>> ListLockExceptions() = 0;
+  // Adds (add=true) or removes exceptions, with the audit row, in one transaction.
+  virtual Status ChangeLockExceptions(std::span<const LockExceptionRecord> records, bool add,
+                                      const AuditRecord& audit) = 0;
+  virtual Result<std::vector<MessageRecord>> ListMessages(std::int64_t recipient_user_id) = 0;
+  virtual Status SendMessages(std::span<const MessageRecord> messages) = 0;
+  virtual Status MarkMessageRead(const std::string& uid, std::int64_t recipient_user_id) = 0;
 };
 
 // SHA-256 (hex) of `prev_hash` and a row's canonical text: the link of an audit chain.

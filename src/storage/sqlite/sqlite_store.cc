@@ -9,6 +9,7 @@
 
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "storage/sqlite/migrations.h"
@@ -1810,6 +1811,304 @@ class SqliteStore final : public Store {
   std::mutex mu_;
   DataValueListener listener_;
   Db db_;
+
+  // --- approval, periods and locks (issue 11) ---
+  Result<ControlRecords> LoadControls() override {
+    std::lock_guard lock(mu_);
+    ControlRecords out;
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT uid, coalesce(code, ''), name,"
+                                              " org_unit_level FROM data_approval_level"
+                                              " ORDER BY org_unit_level, uid"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        out.levels.push_back({q.Text(0), q.Text(1), q.Text(2), static_cast<int>(q.Int(3))});
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT uid, coalesce(code, ''), name, period_type,"
+                                              " level_uids FROM data_approval_workflow"
+                                              " ORDER BY uid"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        DataApprovalWorkflowRecord w{q.Text(0), q.Text(1), q.Text(2), q.Text(3), {}};
+        std::string levels = q.Text(4);
+        for (std::size_t i = 0; i < levels.size();) {
+          std::size_t j = levels.find(' ', i);
+          if (j == std::string::npos) j = levels.size();
+          if (j > i) w.level_uids.push_back(levels.substr(i, j - i));
+          i = j + 1;
+        }
+        out.workflows.push_back(std::move(w));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT data_set_uid, workflow_uid,"
+                                              " data_input_periods FROM data_set_control"
+                                              " ORDER BY data_set_uid"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        DataSetControlRecord d{q.Text(0), q.Text(1), {}};
+        // Written by SaveControls only: a JSON array of three-string objects.
+        auto periods = nlohmann::json::parse(q.Text(2), nullptr, false);
+        if (periods.is_array())
+          for (const auto& p : periods)
+            d.input_periods.push_back(
+                {p.value("period", ""), p.value("openingDate", ""), p.value("closingDate", "")});
+        out.data_sets.push_back(std::move(d));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT data_element_uid, assigned_level FROM"
+                                              " data_element_control ORDER BY data_element_uid"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        out.data_elements.push_back({q.Text(0), static_cast<int>(q.Int(1))});
+      }
+    }
+    return out;
+  }
+
+  Status SaveControls(const ControlRecords& c) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt lv, db_.Prepare("INSERT INTO data_approval_level(uid, code, name,"
+                                             " org_unit_level) VALUES (?,?,?,?) ON CONFLICT(uid)"
+                                             " DO UPDATE SET code = excluded.code, name ="
+                                             " excluded.name, org_unit_level ="
+                                             " excluded.org_unit_level"));
+    for (const auto& l : c.levels) {
+      lv.Bind(1, l.uid).BindTextOrNull(2, l.code).Bind(3, l.name).Bind(4, l.org_unit_level);
+      WJ_RETURN_IF_ERROR(lv.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt wf, db_.Prepare("INSERT INTO data_approval_workflow(uid, code, name,"
+                                             " period_type, level_uids) VALUES (?,?,?,?,?)"
+                                             " ON CONFLICT(uid) DO UPDATE SET code = excluded.code,"
+                                             " name = excluded.name, period_type ="
+                                             " excluded.period_type, level_uids ="
+                                             " excluded.level_uids"));
+    for (const auto& w : c.workflows) {
+      std::string levels;
+      for (const auto& l : w.level_uids) levels += (levels.empty() ? "" : " ") + l;
+      wf.Bind(1, w.uid).BindTextOrNull(2, w.code).Bind(3, w.name).Bind(4, w.period_type);
+      wf.Bind(5, levels);
+      WJ_RETURN_IF_ERROR(wf.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt ds, db_.Prepare("INSERT INTO data_set_control(data_set_uid,"
+                                             " workflow_uid, data_input_periods) VALUES (?,?,?)"
+                                             " ON CONFLICT(data_set_uid) DO UPDATE SET"
+                                             " workflow_uid = excluded.workflow_uid,"
+                                             " data_input_periods = excluded.data_input_periods"));
+    for (const auto& d : c.data_sets) {
+      nlohmann::json periods = nlohmann::json::array();
+      for (const auto& p : d.input_periods)
+        periods.push_back({{"period", p.period},
+                           {"openingDate", p.opening_date},
+                           {"closingDate", p.closing_date}});
+      ds.Bind(1, d.data_set_uid).Bind(2, d.workflow_uid).Bind(3, periods.dump());
+      WJ_RETURN_IF_ERROR(ds.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt de, db_.Prepare("INSERT INTO data_element_control(data_element_uid,"
+                                             " assigned_level) VALUES (?,?) ON CONFLICT DO UPDATE"
+                                             " SET assigned_level = excluded.assigned_level"));
+    WJ_ASSIGN_OR_RETURN(Stmt de_off, db_.Prepare("DELETE FROM data_element_control WHERE"
+                                                 " data_element_uid = ?"));
+    for (const auto& e : c.data_elements) {
+      if (e.assigned_level <= 0) {
+        de_off.Bind(1, e.data_element_uid);
+        WJ_RETURN_IF_ERROR(de_off.Run());
+        continue;
+      }
+      de.Bind(1, e.data_element_uid).Bind(2, e.assigned_level);
+      WJ_RETURN_IF_ERROR(de.Run());
+    }
+    return tx.Commit();
+  }
+
+  Result<std::vector<DataApprovalRecord>> ListApprovals() override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT workflow_uid, period, org_unit_id, level_uid,"
+                                            " accepted, created_by, created, accepted_by FROM"
+                                            " data_approval"));
+    std::vector<DataApprovalRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Text(3), q.Int(4) != 0, q.Text(5), q.Int(6),
+                     q.Text(7)});
+    }
+    return out;
+  }
+
+  Result<std::vector<DataReturnRecord>> ListReturns() override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT workflow_uid, period, org_unit_id, reason,"
+                                            " created_by, created FROM data_return"));
+    std::vector<DataReturnRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5)});
+    }
+    return out;
+  }
+
+  Status AppendAuditLocked(const AuditRecord& r) {
+    WJ_ASSIGN_OR_RETURN(std::string prev,
+                        LastHashLocked("SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO audit(type, username, org_unit_id, object, detail, address, created,"
+            " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, r.type).Bind(2, r.username);
+    if (r.org_unit_id)
+      q.Bind(3, *r.org_unit_id);
+    else
+      q.BindNull(3);
+    q.Bind(4, r.object).Bind(5, r.detail).Bind(6, r.address).Bind(7, r.created);
+    q.Bind(8, prev).Bind(9, ChainHash(prev, AuditCanonical(r)));
+    return q.Run();
+  }
+
+  Status InsertMessagesLocked(std::span<const MessageRecord> messages) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO message(uid, subject, text, sender,"
+                                            " recipient_user_id, created, read) VALUES"
+                                            " (?,?,?,?,?,?,?)"));
+    for (const auto& m : messages) {
+      q.Bind(1, m.uid).Bind(2, m.subject).Bind(3, m.text).Bind(4, m.sender);
+      q.Bind(5, m.recipient_user_id).Bind(6, m.created).Bind(7, m.read ? 1 : 0);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status ApplyApprovalChange(const ApprovalChange& c) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt del, db_.Prepare("DELETE FROM data_approval WHERE workflow_uid = ?"
+                                              " AND period = ? AND org_unit_id = ?"));
+    for (const auto& a : c.remove) {
+      del.Bind(1, a.workflow_uid).Bind(2, a.period).Bind(3, a.org_unit_id);
+      WJ_RETURN_IF_ERROR(del.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt put, db_.Prepare("INSERT OR REPLACE INTO data_approval(workflow_uid,"
+                                              " period, org_unit_id, level_uid, accepted,"
+                                              " created_by, created, accepted_by) VALUES"
+                                              " (?,?,?,?,?,?,?,?)"));
+    for (const auto& a : c.put) {
+      put.Bind(1, a.workflow_uid).Bind(2, a.period).Bind(3, a.org_unit_id).Bind(4, a.level_uid);
+      put.Bind(5, a.accepted ? 1 : 0).Bind(6, a.created_by).Bind(7, a.created);
+      put.Bind(8, a.accepted_by);
+      WJ_RETURN_IF_ERROR(put.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt ret, db_.Prepare("INSERT OR REPLACE INTO data_return(workflow_uid,"
+                                              " period, org_unit_id, reason, created_by, created)"
+                                              " VALUES (?,?,?,?,?,?)"));
+    for (const auto& r : c.returns) {
+      ret.Bind(1, r.workflow_uid).Bind(2, r.period).Bind(3, r.org_unit_id).Bind(4, r.reason);
+      ret.Bind(5, r.created_by).Bind(6, r.created);
+      WJ_RETURN_IF_ERROR(ret.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt unc,
+                        db_.Prepare("DELETE FROM complete_registration WHERE data_set_id = ? AND"
+                                    " period_id = ? AND org_unit_id = ? AND aoc_id = ?"));
+    for (const auto& r : c.uncomplete) {
+      unc.Bind(1, r.data_set_id).Bind(2, r.period_id).Bind(3, r.org_unit_id).Bind(4, r.aoc_id);
+      WJ_RETURN_IF_ERROR(unc.Run());
+    }
+    WJ_RETURN_IF_ERROR(InsertMessagesLocked(c.messages));
+    for (const auto& a : c.audits) WJ_RETURN_IF_ERROR(AppendAuditLocked(a));
+    return tx.Commit();
+  }
+
+  Result<std::vector<CompleteRegistrationRecord>> ListCompleteRegistrations(
+      std::int64_t data_set_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT period_id, org_unit_id, aoc_id, completed_by,"
+                                            " created FROM complete_registration WHERE"
+                                            " data_set_id = ?"));
+    q.Bind(1, data_set_id);
+    std::vector<CompleteRegistrationRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({data_set_id, q.Int(0), q.Int(1), q.Int(2), q.Text(3), q.Int(4)});
+    }
+    return out;
+  }
+
+  Result<std::vector<LockExceptionRecord>> ListLockExceptions() override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT data_set_uid, period, org_unit_id,"
+                                            " created_by, created FROM lock_exception"
+                                            " ORDER BY created"));
+    std::vector<LockExceptionRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Text(3), q.Int(4)});
+    }
+    return out;
+  }
+
+  Status ChangeLockExceptions(std::span<const LockExceptionRecord> records, bool add,
+                              const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(add ? "INSERT OR REPLACE INTO lock_exception(data_set_uid, period,"
+                                  " org_unit_id, created_by, created) VALUES (?1,?2,?3,?4,?5)"
+                                : "DELETE FROM lock_exception WHERE data_set_uid = ?1 AND"
+                                  " period = ?2 AND org_unit_id = ?3 AND ?4 = ?4 AND ?5 = ?5"));
+    for (const auto& r : records) {
+      q.Bind(1, r.data_set_uid).Bind(2, r.period).Bind(3, r.org_unit_id).Bind(4, r.created_by);
+      q.Bind(5, r.created);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return tx.Commit();
+  }
+
+  Result<std::vector<MessageRecord>> ListMessages(std::int64_t recipient) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, subject, text, sender,"
+                                            " recipient_user_id, created, read FROM message"
+                                            " WHERE recipient_user_id = ? ORDER BY created DESC,"
+                                            " id DESC LIMIT 200"));
+    q.Bind(1, recipient);
+    std::vector<MessageRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4), q.Int(5), q.Int(6),
+                     q.Int(7) != 0});
+    }
+    return out;
+  }
+
+  Status SendMessages(std::span<const MessageRecord> messages) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(InsertMessagesLocked(messages));
+    return tx.Commit();
+  }
+
+  Status MarkMessageRead(const std::string& uid, std::int64_t recipient) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE message SET read = 1 WHERE uid = ? AND"
+                                            " recipient_user_id = ?"));
+    q.Bind(1, uid).Bind(2, recipient);
+    return q.Run();
+  }
 };
 
 Result<std::unique_ptr<Store>> Open(const std::string& path, int version) {
