@@ -107,7 +107,7 @@ expect_rc "import before the metadata exists: conflicts, exit 1" 1 "$WJ" import 
 grep -q '"status": "ERROR"' "$TMP/out"; check "the summary says ERROR" $?
 echo "$curl_bundle" >"$TMP/bundle.json"
 expect_rc "metadata import" 0 "$WJ" metadata import --db "$TMP/x.db" "$TMP/bundle.json"
-echo '{"dataElements":[{"code":"X","name":"x","valuType":"NUMBER"}]}' >"$TMP/badbundle.json"
+echo '{"dataElements":[{"code":"X","name":"x","categoryCombo":{"code":"NOPE"}}]}' >"$TMP/badbundle.json"
 expect_rc "a bad bundle is refused" 1 "$WJ" metadata import --db "$TMP/x.db" "$TMP/badbundle.json"
 grep -q "dataElements\[0\].valuType" "$TMP/err"; check "naming the field" $?
 expect_rc "import CSV: SUCCESS, exit 0" 0 "$WJ" import --db "$TMP/x.db" --idScheme code "$TMP/ok.csv"
