@@ -29,6 +29,25 @@ std::string Id(const T* r, IdScheme scheme) {
   return r->uid;
 }
 
+// Text for an attribute value: XmlEscape, and line breaks and tabs as character references, since
+// a parser turns literal ones in attributes into spaces (XML 1.0 §3.3.3).
+std::string XmlAttr(std::string_view text) {
+  std::string e = XmlEscape(text);
+  if (e.find_first_of("\n\r\t") == std::string::npos) return e;
+  std::string out;
+  for (char c : e) {
+    if (c == '\n')
+      out += "&#10;";
+    else if (c == '\r')
+      out += "&#13;";
+    else if (c == '\t')
+      out += "&#9;";
+    else
+      out += c;
+  }
+  return out;
+}
+
 // An option combo as ADX attributes: ` category="option"` for each of its categories, each named
 // by its scheme (the uid where the scheme gives nothing a name can be made of).
 std::string AdxCategories(const Catalog& cat, const storage::CategoryOptionComboRecord& combo,
@@ -242,10 +261,10 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
                 "\" period=\"" + pe.Id() + "\" orgUnit=\"" + XmlEscape(Id(ou, schemes.org_unit)) +
                 "\" categoryOptionCombo=\"" + XmlEscape(Id(coc, schemes.category_option_combo)) +
                 "\" attributeOptionCombo=\"" + XmlEscape(Id(aoc, schemes.category_option_combo)) +
-                "\" value=\"" + XmlEscape(v.value) + "\" storedBy=\"" + XmlEscape(v.stored_by) +
+                "\" value=\"" + XmlAttr(v.value) + "\" storedBy=\"" + XmlAttr(v.stored_by) +
                 "\" created=\"" + FormatTimestamp(v.created) + "\" lastUpdated=\"" +
                 FormatTimestamp(v.last_updated) + "\"";
-            if (!v.comment.empty()) buf += " comment=\"" + XmlEscape(v.comment) + "\"";
+            if (!v.comment.empty()) buf += " comment=\"" + XmlAttr(v.comment) + "\"";
             buf += v.followup ? " followup=\"true\"" : " followup=\"false\"";
             if (v.deleted) buf += " deleted=\"true\"";
             buf += "/>\n";
@@ -277,7 +296,7 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
             if (coc && coc->uid != metadata::kDefaultCocUid)
               buf += AdxCategories(cat, *coc, schemes);
             // Every value in value=, text too, as DHIS2 writes it; the comment in <annotation>.
-            buf += " value=\"" + XmlEscape(v.value) + "\"";
+            buf += " value=\"" + XmlAttr(v.value) + "\"";
             // ADX has no follow-up mark; this attribute (read back by weijian, ignored elsewhere as
             // an unknown category) keeps it across a round trip.
             if (v.followup) buf += " followup=\"true\"";

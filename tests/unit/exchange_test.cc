@@ -428,7 +428,7 @@ TEST_F(ExchangeTest, RoundTripInEveryFormat) {
       char pe[8];
       std::snprintf(pe, sizeof pe, "2022%02d", m);
       rows += std::string("VC_VISITS,") + pe + "," + ou + ",,," + std::to_string(m * 7) +
-              ",,,\"说明, 含逗号\"" + (m % 2 ? ",true" : ",false") + "\n";
+              ",,,\"说明, 含逗号\n\t第二行\"" + (m % 2 ? ",true" : ",false") + "\n";
       rows += std::string("SMI_REGISTERED,") + pe + "," + ou + "," + Coc("SMI_REGISTERED", 0) +
               ",," + std::to_string(m) + ",,,,\n";
       rows += std::string("SMI_REGISTERED,") + pe + "," + ou + "," + Coc("SMI_REGISTERED", 1) +
