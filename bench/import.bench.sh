@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Import benchmark (issue: data exchange): 10 million data values over the 鄂尔多斯 tree
 # (1,011 villages × 36 months × 275 element/option pairs) as DHIS2 CSV and as DHIS2 JSON into a
-# fresh SQLite store, against PostgreSQL 15 COPYing the same CSV rows into an equivalent table
+# fresh SQLite store (and as DHIS2 DXF2 XML, converted from the same CSV), against PostgreSQL 15
+# COPYing the same CSV rows into an equivalent table
 # with its primary key, on a throwaway cluster (initdb in a temporary directory, loopback port).
 # Targets: ≥ 500,000 values/s for CSV and JSON, peak RSS ≤ 1 GB, faster than PostgreSQL's COPY.
 # BENCH_MONTHS=3 makes a quick run (≈840k values).
@@ -17,6 +18,20 @@ rows=$(python3 "$SRC/bench/gen_values.py" "$TMP/base.db" "$TMP/in" "$MONTHS")
 "$WJ" metadata import --db "$TMP/base.db" "$TMP/in/metadata.json" >/dev/null
 csv_mb=$(( $(stat -c %s "$TMP/in/values.csv") / 1048576 ))
 json_mb=$(( $(stat -c %s "$TMP/in/values.json") / 1048576 ))
+# The same rows as DXF2 XML, attributes in DHIS2's order.
+python3 - "$TMP/in/values.csv" "$TMP/in/values.xml" <<'PY'
+import csv, sys
+from xml.sax.saxutils import quoteattr
+names = ["dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value"]
+with open(sys.argv[1], newline="", encoding="utf-8") as f, open(sys.argv[2], "w", encoding="utf-8") as out:
+    rows = csv.reader(f)
+    next(rows)
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0">\n')
+    for r in rows:
+        out.write("<dataValue" + "".join(" %s=%s" % (n, quoteattr(v)) for n, v in zip(names, r) if v) + "/>\n")
+    out.write("</dataValueSet>\n")
+PY
+xml_mb=$(( $(stat -c %s "$TMP/in/values.xml") / 1048576 ))
 
 run_import() {  # run_import FORMAT FILE → "seconds peak_kb"
   rm -f "$TMP/run.db"*
@@ -28,6 +43,7 @@ run_import() {  # run_import FORMAT FILE → "seconds peak_kb"
 }
 read -r csv_s csv_kb < <(run_import csv "$TMP/in/values.csv")
 read -r json_s json_kb < <(run_import json "$TMP/in/values.json")
+read -r xml_s xml_kb < <(run_import xml "$TMP/in/values.xml")
 
 pg_s=""
 chmod 755 "$TMP/in" && chmod 644 "$TMP/in/values.csv"
@@ -41,7 +57,7 @@ if pg_start ""; then
   pg_s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
 fi
 
-printf '\n== import: %s values (CSV %s MB, JSON %s MB) into a fresh SQLite store ==\n' "$rows" "$csv_mb" "$json_mb"
+printf '\n== import: %s values (CSV %s MB, JSON %s MB, XML %s MB) into a fresh SQLite store ==\n' "$rows" "$csv_mb" "$json_mb" "$xml_mb"
 printf '%-30s %9s %14s %12s %16s\n' "" "seconds" "values/s" "peak RSS MB" "vs PostgreSQL"
 line() {  # name seconds kb
   local ratio="—"
@@ -51,6 +67,7 @@ line() {  # name seconds kb
 }
 line "weijian import (CSV)" "$csv_s" "$csv_kb"
 line "weijian import (JSON)" "$json_s" "$json_kb"
+line "weijian import (DXF2 XML)" "$xml_s" "$xml_kb"
 if [ -n "$pg_s" ]; then
   awk -v s="$pg_s" -v r="$rows" 'BEGIN { printf "%-30s %9.2f %14.0f %12s %16s\n", "PostgreSQL COPY (same CSV)", s, r / s, "—", "1.00×" }'
 else

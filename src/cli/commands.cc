@@ -278,10 +278,10 @@ int RunImport(const std::string& db, const std::vector<std::pair<std::string, st
   exchange::DataValueService values(**store);
   int worst = 0;
   for (const auto& file : files) {
-    // The format is chosen by content: '{' JSON, '<' ADX, anything else CSV.
+    // The format is chosen by content: '{' JSON, '<' DXF2 XML or ADX (by the root), else CSV.
     auto probe = exchange::FileSource(file);
     if (!probe.ok()) return Fail(probe.status());
-    char head[64] = {};
+    char head[1024] = {};
     auto got = (*probe)->Read(head, sizeof head);
     if (!got.ok()) return Fail(got.status());
     auto format = exchange::SniffFormat(std::string_view(head, *got));

@@ -90,13 +90,16 @@ int main(int argc, char** argv) {
   std::string import_db;
   std::vector<std::string> import_files;
   std::vector<std::pair<std::string, std::string>> import_opts;
-  auto* import_cmd = app.add_subcommand("import", "import data value sets (DHIS2 JSON, CSV, ADX)");
+  auto* import_cmd =
+      app.add_subcommand("import", "import data value sets (DHIS2 JSON, XML, CSV, ADX)");
   import_cmd->add_option("--db", import_db, "database file")->required();
   import_cmd->add_option("files", import_files, "files to import (format chosen by content)")
       ->required()
       ->check(CLI::ExistingFile);
-  for (const char* name : {"dataElementIdScheme", "orgUnitIdScheme", "categoryOptionComboIdScheme",
-                           "idScheme", "importStrategy", "atomicMode"})
+  for (const char* name :
+       {"dataElementIdScheme", "orgUnitIdScheme", "categoryOptionComboIdScheme", "categoryIdScheme",
+        "categoryOptionIdScheme", "dataSetIdScheme", "idScheme", "importStrategy", "atomicMode",
+        "format", "dataSet", "firstRowIsHeader", "requireCategoryOptionCombo"})
     import_cmd->add_option_function<std::string>(
         std::string("--") + name,
         [&import_opts, name](const std::string& v) { import_opts.emplace_back(name, v); }, name);
@@ -111,7 +114,8 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--out", export_out, "output file (default: standard output)");
   for (const char* name :
        {"format", "dataSet", "period", "startDate", "endDate", "orgUnit", "dataElementIdScheme",
-        "orgUnitIdScheme", "categoryOptionComboIdScheme", "idScheme"})
+        "orgUnitIdScheme", "categoryOptionComboIdScheme", "categoryIdScheme",
+        "categoryOptionIdScheme", "dataSetIdScheme", "idScheme"})
     export_cmd->add_option_function<std::vector<std::string>>(
         std::string("--") + name,
         [&export_opts, name](const std::vector<std::string>& vs) {

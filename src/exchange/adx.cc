@@ -1,7 +1,9 @@
 // ADX 1.0 (IHE QRPH, namespace urn:ihe:qrph:adx:2015), read one <group> at a time: a scanner
 // finds each group's text and pugixml parses just that, so memory is bounded by the largest
-// group. Periods are ISO 8601 start/duration; disaggregations are attributes named by category
-// code with option codes as values.
+// group. Periods are ISO 8601 start/duration; disaggregations (and, on the group, the attribute
+// option combo) are attributes named by category with options as values, each by the chosen
+// categoryIdScheme / categoryOptionIdScheme (codes by default; a file's uids or codes are
+// recognised whichever scheme was named).
 #include <map>
 #include <pugixml.hpp>
 
@@ -52,6 +54,26 @@ Result<Period> ParseAdxPeriod(const std::string& text) {
   return p;
 }
 
+IdSchemes AdxDefaultSchemes() {
+  IdSchemes s;
+  s.data_element = s.org_unit = s.category_option_combo = s.category = s.category_option =
+      s.data_set = IdScheme::kCode;
+  return s;
+}
+
+bool IsXmlName(std::string_view s) {
+  if (s.empty()) return false;
+  auto start = [](unsigned char c) {
+    return std::isalpha(c) || c == '_' || c >= 0x80;  // letters, and any non-ASCII (汉字)
+  };
+  if (!start(static_cast<unsigned char>(s[0]))) return false;
+  for (unsigned char c : s)
+    if (!start(c) && !std::isdigit(c) && c != '-' && c != '.') return false;
+  // "xml…" names are reserved, and a colon would make a namespace prefix.
+  return !(s.size() >= 3 && (s[0] == 'x' || s[0] == 'X') && (s[1] == 'm' || s[1] == 'M') &&
+           (s[2] == 'l' || s[2] == 'L'));
+}
+
 std::string AdxPeriod(const Period& p) {
   const char* d = "P1Y";
   switch (p.type) {
@@ -83,8 +105,8 @@ namespace {
 
 class AdxReader {
  public:
-  AdxReader(ByteSource& source, RowSink& sink, const Catalog& cat)
-      : in_(source), sink_(sink), cat_(cat) {}
+  AdxReader(ByteSource& source, RowSink& sink, const Catalog& cat, const IdSchemes& schemes)
+      : in_(source), sink_(sink), cat_(cat), schemes_(schemes) {}
 
   Status Run() {
     in_.SkipBom();
@@ -244,7 +266,8 @@ class AdxReader {
     return Status::Ok();
   }
 
-  // The option combo of `combo` whose options are the ones named by category code → option code.
+  // The option combo of `combo` whose options are the ones named by category → option, each
+  // named by its scheme (or by the code or uid a file from elsewhere used).
   const storage::CategoryOptionComboRecord* ComboFor(
       const std::string& combo_uid, const std::map<std::string, std::string>& by_category,
       std::string& problem) {
@@ -254,15 +277,19 @@ class AdxReader {
     for (const auto& cat_uid : combo->category_uids) {
       const auto* category = cat_.Categories().ByUid(cat_uid);
       if (!category) continue;
-      auto it = by_category.find(category->code);
+      const std::string label = AdxAttributeName(*category, schemes_.category);
+      auto it = by_category.find(label);
+      if (it == by_category.end()) it = by_category.find(category->uid);
+      if (it == by_category.end() && !category->code.empty()) it = by_category.find(category->code);
       if (it == by_category.end()) {
-        problem = "the category " + category->code + " (" + category->name + ") is not given";
+        problem = "the category " + label + " (" + category->name + ") is not given";
         return nullptr;
       }
-      const auto* option = cat_.CategoryOptions().ByCode(it->second);
+      const auto* option = cat_.CategoryOptions().Find(schemes_.category_option, it->second);
+      if (!option) option = cat_.CategoryOptions().ByUidOrCode(it->second);
       if (!option || std::find(category->option_uids.begin(), category->option_uids.end(),
                                option->uid) == category->option_uids.end()) {
-        problem = "\"" + it->second + "\" is not an option of category " + category->code;
+        problem = "\"" + it->second + "\" is not an option of category " + label;
         return nullptr;
       }
       options.push_back(option->uid);
@@ -305,10 +332,13 @@ class AdxReader {
       else
         period_id = p->Id();
     }
-    const storage::DataSetRecord* data_set = ds.empty() ? nullptr : cat_.DataSets().ByUidOrCode(ds);
+    const storage::DataSetRecord* data_set =
+        ds.empty() ? nullptr : cat_.DataSets().Find(schemes_.data_set, ds);
+    if (!data_set && !ds.empty()) data_set = cat_.DataSets().ByUidOrCode(ds);
     if (group_problem.empty() && !data_set)
       group_problem = "unknown data set " + ds, group_field = "dataSet";
-    if (group_problem.empty() && g.attribute("completeDate")) sink_.Complete(ds, period_id, ou);
+    if (group_problem.empty() && g.attribute("completeDate"))
+      sink_.Complete(data_set->uid, period_id, ou);
     std::map<std::string, std::string> attribute_categories;
     for (auto a : g.attributes()) {
       std::string n = a.name();
@@ -379,14 +409,16 @@ class AdxReader {
   Scanner in_;
   RowSink& sink_;
   const Catalog& cat_;
+  IdSchemes schemes_;
   std::string root_name_, prefix_;
   std::int64_t rows_ = 0;
 };
 
 }  // namespace
 
-Status ReadAdx(ByteSource& source, RowSink& sink, const Catalog& catalog) {
-  return AdxReader(source, sink, catalog).Run();
+Status ReadAdx(ByteSource& source, RowSink& sink, const Catalog& catalog,
+               const IdSchemes& schemes) {
+  return AdxReader(source, sink, catalog, schemes).Run();
 }
 
 }  // namespace weijian::exchange::internal

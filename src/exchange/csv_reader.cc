@@ -1,6 +1,12 @@
 // DHIS2 CSV, streamed line by line (RFC 4180 quoting, CRLF or LF, a leading BOM allowed):
 // dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,followup
+//
+// The header's names choose the columns (DHIS2's docs' "timestamp" for lastupdated, a "dataSet"
+// column, either spelling of the combos); a row shorter than the header leaves the rest empty,
+// as DHIS2 reads it. A file whose first row names no column, or one read with
+// firstRowIsHeader=false, is read by position in DHIS2's column order, its first row a value.
 #include <algorithm>
+#include <array>
 #include <map>
 
 #include "exchange/internal/readers.h"
@@ -20,7 +26,9 @@ enum Column {
   kLastUpdated,
   kComment,
   kFollowup,
-  kDeleted
+  kDeleted,
+  kDataSet,
+  kCreated
 };
 const std::map<std::string, Column> kColumns = {{"dataelement", kDe},
                                                 {"period", kPe},
@@ -29,6 +37,10 @@ const std::map<std::string, Column> kColumns = {{"dataelement", kDe},
                                                 {"categoryoptioncombo", kCoc},
                                                 {"attroptcombo", kAoc},
                                                 {"attributeoptioncombo", kAoc},
+                                                {"attroptioncombo", kAoc},
+                                                {"timestamp", kLastUpdated},
+                                                {"created", kCreated},
+                                                {"dataset", kDataSet},
                                                 {"value", kValue},
                                                 {"storedby", kStoredBy},
                                                 {"lastupdated", kLastUpdated},
@@ -38,7 +50,8 @@ const std::map<std::string, Column> kColumns = {{"dataelement", kDe},
 
 class CsvReader {
  public:
-  CsvReader(ByteSource& source, RowSink& sink) : in_(source), sink_(sink) {}
+  CsvReader(ByteSource& source, RowSink& sink, bool first_row_is_header)
+      : in_(source), sink_(sink), first_row_is_header_(first_row_is_header) {}
 
   Status Run() {
     in_.SkipBom();
@@ -47,21 +60,36 @@ class CsvReader {
     bool more = true;
     WJ_ASSIGN_OR_RETURN(more, ReadRecord(fields));
     if (!more && fields.size() == 1 && fields[0].empty()) return Fail("the file is empty");
-    WJ_RETURN_IF_ERROR(Header(fields));
+    // The first row is data when the caller says so, or when it names no column at all (a
+    // header-less file, which DHIS2 reads by position).
+    bool first_is_data = !first_row_is_header_ || !NamesAColumn(fields);
+    if (first_is_data) {
+      header_size_ = kPositional.size();
+      column_of_.assign(kPositional.begin(), kPositional.end());
+      positional_ = true;
+    } else {
+      WJ_RETURN_IF_ERROR(Header(fields));
+    }
     std::int64_t index = 0;
     while (true) {
-      WJ_ASSIGN_OR_RETURN(more, ReadRecord(fields));
+      if (first_is_data) {
+        first_is_data = false;  // `fields` holds the first row already
+      } else {
+        WJ_ASSIGN_OR_RETURN(more, ReadRecord(fields));
+      }
       if (fields.size() == 1 && fields[0].empty()) {
         if (!more) break;
         continue;  // blank line
       }
       if (!fields.empty()) {
         Row row;
-        if (fields.size() != header_size_) {
-          row.problem = "the row has " + std::to_string(fields.size()) + " columns, the header " +
+        if (fields.size() > header_size_) {
+          row.problem = "the row has " + std::to_string(fields.size()) + " columns, " +
+                        (positional_ ? std::string("DHIS2's CSV ") : std::string("the header ")) +
                         std::to_string(header_size_);
           row.problem_field = "row";
         } else {
+          // A shorter row leaves the remaining columns empty.
           for (std::size_t i = 0; i < fields.size(); ++i) {
             auto c = column_of_[i];
             if (c < 0) continue;
@@ -89,14 +117,25 @@ class CsvReader {
                 row.in.comment = std::move(f);
                 break;
               case kFollowup:
-                if (!f.empty()) row.in.followup = (f == "true" || f == "TRUE" || f == "1");
-                break;
               case kDeleted:
-                row.deleted = (f == "true" || f == "TRUE");
+                if (!f.empty()) {
+                  auto b = ParseDhis2Bool(f);
+                  if (!b) {
+                    row.problem = "\"" + f + "\" is not true or false";
+                    row.problem_field = c == kFollowup ? "followup" : "deleted";
+                  } else if (c == kFollowup) {
+                    row.in.followup = *b;
+                  } else {
+                    row.deleted = *b;
+                  }
+                }
                 break;
               case kStoredBy:
               case kLastUpdated:
+              case kCreated:
                 break;  // kept by the store itself
+              case kDataSet:
+                break;  // a value's data set follows from its element and unit
             }
           }
         }
@@ -115,15 +154,25 @@ class CsvReader {
                            ")");
   }
 
+  static std::string Normalise(const std::string& name) {
+    std::string n;
+    for (char c : name)
+      if (c != ' ' && c != '_') n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return n;
+  }
+
+  static bool NamesAColumn(const std::vector<std::string>& fields) {
+    for (const auto& f : fields)
+      if (kColumns.count(Normalise(f))) return true;
+    return false;
+  }
+
   Status Header(const std::vector<std::string>& names) {
     header_size_ = names.size();
     column_of_.assign(names.size(), -1);
-    std::vector<bool> seen(kDeleted + 1, false);
+    std::vector<bool> seen(kCreated + 1, false);
     for (std::size_t i = 0; i < names.size(); ++i) {
-      std::string n;
-      for (char c : names[i])
-        if (c != ' ' && c != '_')
-          n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string n = Normalise(names[i]);
       auto it = kColumns.find(n);
       if (it == kColumns.end()) {
         if (i == 0)
@@ -212,8 +261,13 @@ class CsvReader {
     return Status::Ok();
   }
 
+  static constexpr std::array<int, 11> kPositional = {
+      kDe, kPe, kOu, kCoc, kAoc, kValue, kStoredBy, kLastUpdated, kComment, kFollowup, kDeleted};
+
   Scanner in_;
   RowSink& sink_;
+  bool first_row_is_header_;
+  bool positional_ = false;
   std::size_t header_size_ = 0;
   std::vector<int> column_of_;
   std::int64_t line_ = 0;
@@ -221,6 +275,8 @@ class CsvReader {
 
 }  // namespace
 
-Status ReadCsv(ByteSource& source, RowSink& sink) { return CsvReader(source, sink).Run(); }
+Status ReadCsv(ByteSource& source, RowSink& sink, bool first_row_is_header) {
+  return CsvReader(source, sink, first_row_is_header).Run();
+}
 
 }  // namespace weijian::exchange::internal

@@ -37,13 +37,18 @@ Result<bool> ParseIdSchemeOption(IdSchemes& schemes, const std::string& name,
   IdScheme* target = name == "dataElementIdScheme"           ? &schemes.data_element
                      : name == "orgUnitIdScheme"             ? &schemes.org_unit
                      : name == "categoryOptionComboIdScheme" ? &schemes.category_option_combo
+                     : name == "categoryIdScheme"            ? &schemes.category
+                     : name == "categoryOptionIdScheme"      ? &schemes.category_option
+                     : name == "dataSetIdScheme"             ? &schemes.data_set
                      : name == "idScheme"                    ? &schemes.data_element
                                                              : nullptr;
   if (!target) return false;
   auto s = metadata::ParseIdScheme(value);
   if (!s.ok()) return InvalidArgument(s.status().message(), name);
   *target = *s;
-  if (name == "idScheme") schemes.org_unit = schemes.category_option_combo = *s;
+  if (name == "idScheme")
+    schemes.org_unit = schemes.category_option_combo = schemes.category = schemes.category_option =
+        schemes.data_set = *s;
   return true;
 }
 

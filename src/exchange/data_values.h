@@ -38,10 +38,15 @@ struct IdSchemes {
   IdScheme data_element = IdScheme::kUid;
   IdScheme org_unit = IdScheme::kUid;
   IdScheme category_option_combo = IdScheme::kUid;
+  // ADX: the names of category attributes and their option values, and the group's data set.
+  IdScheme category = IdScheme::kUid;
+  IdScheme category_option = IdScheme::kUid;
+  IdScheme data_set = IdScheme::kUid;
 };
 
-// Parses dataElementIdScheme, orgUnitIdScheme, categoryOptionComboIdScheme and idScheme (which
-// sets all three). Returns false, touching nothing, for any other option name.
+// Parses dataElementIdScheme, orgUnitIdScheme, categoryOptionComboIdScheme, categoryIdScheme,
+// categoryOptionIdScheme, dataSetIdScheme and idScheme (which sets all of them). Returns false,
+// touching nothing, for any other option name.
 Result<bool> ParseIdSchemeOption(IdSchemes& schemes, const std::string& name,
                                  const std::string& value);
 

@@ -1,4 +1,6 @@
-// Exporting data value sets as DHIS2 JSON, DHIS2 CSV or ADX, streamed row by row from the store.
+// Exporting data value sets as DHIS2 JSON, DHIS2 DXF2 XML, DHIS2 CSV or ADX, streamed row by row
+// from the store. An export of one data set, period and unit names all three at the top, as
+// DHIS2's does.
 #include <algorithm>
 #include <set>
 
@@ -6,7 +8,6 @@
 #include "core/xml.h"
 #include "exchange/import.h"
 #include "exchange/internal/adx_period.h"
-#include "metadata/value_type.h"
 
 namespace weijian::exchange {
 
@@ -26,6 +27,48 @@ std::string Id(const T* r, IdScheme scheme) {
       return r->uid;
   }
   return r->uid;
+}
+
+// Text for an attribute value: XmlEscape, and line breaks and tabs as character references, since
+// a parser turns literal ones in attributes into spaces (XML 1.0 §3.3.3).
+std::string XmlAttr(std::string_view text) {
+  std::string e = XmlEscape(text);
+  if (e.find_first_of("\n\r\t") == std::string::npos) return e;
+  std::string out;
+  for (char c : e) {
+    if (c == '\n')
+      out += "&#10;";
+    else if (c == '\r')
+      out += "&#13;";
+    else if (c == '\t')
+      out += "&#9;";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// An option combo as ADX attributes: ` category="option"` for each of its categories, each named
+// by its scheme (the uid where the scheme gives nothing a name can be made of).
+std::string AdxCategories(const Catalog& cat, const storage::CategoryOptionComboRecord& combo,
+                          const IdSchemes& schemes) {
+  std::string out;
+  const auto* cc = cat.CategoryCombos().ByUid(combo.combo_uid);
+  if (!cc) return out;
+  for (const auto& cat_uid : cc->category_uids) {
+    const auto* category = cat.Categories().ByUid(cat_uid);
+    if (!category) continue;
+    for (const auto& opt : combo.option_uids) {
+      if (std::find(category->option_uids.begin(), category->option_uids.end(), opt) ==
+          category->option_uids.end())
+        continue;
+      const auto* option = cat.CategoryOptions().ByUid(opt);
+      if (!option) continue;
+      out += " " + internal::AdxAttributeName(*category, schemes.category) + "=\"" +
+             XmlEscape(Id(option, schemes.category_option)) + "\"";
+    }
+  }
+  return out;
 }
 
 std::string CsvField(const std::string& s) {
@@ -64,8 +107,10 @@ Status ParseExportOption(ExportOptions& o, const std::string& name, const std::s
       o.format = ImportFormat::kCsv;
     else if (value == "adx")
       o.format = ImportFormat::kAdx;
+    else if (value == "xml")
+      o.format = ImportFormat::kXml;
     else
-      return InvalidArgument("must be json, csv or adx", name);
+      return InvalidArgument("must be json, xml, csv or adx", name);
     return Status::Ok();
   }
   return InvalidArgument("unknown export option", name);
@@ -74,8 +119,7 @@ Status ParseExportOption(ExportOptions& o, const std::string& name, const std::s
 Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueService& values,
                         const std::function<void(std::string_view)>& out) {
   IdSchemes schemes = o.schemes;
-  if (!o.schemes_given && o.format == ImportFormat::kAdx)
-    schemes = {IdScheme::kCode, IdScheme::kCode, IdScheme::kCode};
+  if (!o.schemes_given && o.format == ImportFormat::kAdx) schemes = internal::AdxDefaultSchemes();
   if (o.data_sets.empty()) return InvalidArgument("name at least one data set", "dataSet");
   if (o.org_units.empty()) return InvalidArgument("name at least one org unit", "orgUnit");
   if (o.periods.empty() && (o.start_date.empty() || o.end_date.empty()))
@@ -149,9 +193,29 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
   // ADX groups: consecutive values of one unit, period and attribute combo.
   std::tuple<std::int64_t, std::int64_t, std::int64_t> group{-1, -1, -1};
 
+  // One set, one period, one unit: DHIS2 names them at the top.
+  const storage::OrgUnitRecord* single_unit =
+      o.org_units.size() == 1 && !o.children && o.periods.size() == 1 && sets.size() == 1
+          ? cat.OrgUnits().ByUidOrCode(o.org_units[0])
+          : nullptr;
+  const std::string single_period = single_unit ? ParsePeriod(o.periods[0])->Id() : "";
   switch (o.format) {
     case ImportFormat::kJson:
-      buf += "{\"dataSet\":" + json(Id(ds0, schemes.data_element)).dump() + ",\"dataValues\":[";
+      buf += "{\"dataSet\":" + json(Id(ds0, schemes.data_set)).dump();
+      if (single_unit)
+        buf += ",\"period\":" + json(single_period).dump() +
+               ",\"orgUnit\":" + json(Id(single_unit, schemes.org_unit)).dump();
+      buf += ",\"dataValues\":[";
+      break;
+    case ImportFormat::kXml:
+      buf +=
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dataValueSet "
+          "xmlns=\"http://dhis2.org/schema/dxf/2.0\" dataSet=\"" +
+          XmlEscape(Id(ds0, schemes.data_set)) + "\"";
+      if (single_unit)
+        buf += " period=\"" + single_period + "\" orgUnit=\"" +
+               XmlEscape(Id(single_unit, schemes.org_unit)) + "\"";
+      buf += ">\n";
       break;
     case ImportFormat::kCsv:
       buf +=
@@ -190,6 +254,21 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
             buf += j.dump();
             break;
           }
+          case ImportFormat::kXml:
+            // DHIS2's attribute order; comment only when there is one, deleted only when set.
+            buf +=
+                "  <dataValue dataElement=\"" + XmlEscape(Id(de, schemes.data_element)) +
+                "\" period=\"" + pe.Id() + "\" orgUnit=\"" + XmlEscape(Id(ou, schemes.org_unit)) +
+                "\" categoryOptionCombo=\"" + XmlEscape(Id(coc, schemes.category_option_combo)) +
+                "\" attributeOptionCombo=\"" + XmlEscape(Id(aoc, schemes.category_option_combo)) +
+                "\" value=\"" + XmlAttr(v.value) + "\" storedBy=\"" + XmlAttr(v.stored_by) +
+                "\" created=\"" + FormatTimestamp(v.created) + "\" lastUpdated=\"" +
+                FormatTimestamp(v.last_updated) + "\"";
+            if (!v.comment.empty()) buf += " comment=\"" + XmlAttr(v.comment) + "\"";
+            buf += v.followup ? " followup=\"true\"" : " followup=\"false\"";
+            if (v.deleted) buf += " deleted=\"true\"";
+            buf += "/>\n";
+            break;
           case ImportFormat::kCsv:
             buf += CsvField(Id(de, schemes.data_element)) + ',' + pe.Id() + ',' +
                    CsvField(Id(ou, schemes.org_unit)) + ',' +
@@ -204,37 +283,27 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
                                                                    v.key.period_id, v.key.aoc_id};
             if (g != group) {
               if (std::get<0>(group) != -1) buf += "  </group>\n";
-              buf += "  <group dataSet=\"" + XmlEscape(Id(ds0, schemes.data_element)) +
+              buf += "  <group dataSet=\"" + XmlEscape(Id(ds0, schemes.data_set)) +
                      "\" orgUnit=\"" + XmlEscape(Id(ou, schemes.org_unit)) + "\" period=\"" +
-                     internal::AdxPeriod(pe) + "\" attributeOptionCombo=\"" +
-                     XmlEscape(Id(aoc, schemes.category_option_combo)) + "\">\n";
+                     internal::AdxPeriod(pe) + "\"";
+              // The attribute option combo as one attribute per category, as DHIS2 writes it.
+              if (aoc && aoc->uid != metadata::kDefaultCocUid)
+                buf += AdxCategories(cat, *aoc, schemes);
+              buf += ">\n";
               group = g;
             }
             buf += "    <dataValue dataElement=\"" + XmlEscape(Id(de, schemes.data_element)) + "\"";
-            // Disaggregation as one attribute per category code, as ADX wants it.
-            const auto* combo = coc ? cat.CategoryCombos().ByUid(coc->combo_uid) : nullptr;
-            if (combo && combo->uid != metadata::kDefaultCategoryComboUid) {
-              for (const auto& cat_uid : combo->category_uids) {
-                const auto* category = cat.Categories().ByUid(cat_uid);
-                for (const auto& opt : coc->option_uids)
-                  if (category &&
-                      std::find(category->option_uids.begin(), category->option_uids.end(), opt) !=
-                          category->option_uids.end())
-                    buf += " " + category->code + "=\"" +
-                           XmlEscape(cat.CategoryOptions().ByUid(opt)->code) + "\"";
-              }
-            }
-            bool text = de && !metadata::IsNumericValueType(de->value_type);
-            if (!text) buf += " value=\"" + XmlEscape(v.value) + "\"";
+            if (coc && coc->uid != metadata::kDefaultCocUid)
+              buf += AdxCategories(cat, *coc, schemes);
+            // Every value in value=, text too, as DHIS2 writes it; the comment in <annotation>.
+            buf += " value=\"" + XmlAttr(v.value) + "\"";
             // ADX has no follow-up mark; this attribute (read back by weijian, ignored elsewhere as
             // an unknown category) keeps it across a round trip.
             if (v.followup) buf += " followup=\"true\"";
-            if (text || !v.comment.empty()) {
-              buf += "><annotation>" + XmlEscape(text ? v.value : v.comment) +
-                     "</annotation></dataValue>\n";
-            } else {
+            if (!v.comment.empty())
+              buf += "><annotation>" + XmlEscape(v.comment) + "</annotation></dataValue>\n";
+            else
               buf += "/>\n";
-            }
             break;
           }
         }
@@ -246,6 +315,9 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
   switch (o.format) {
     case ImportFormat::kJson:
       buf += "]}\n";
+      break;
+    case ImportFormat::kXml:
+      buf += "</dataValueSet>\n";
       break;
     case ImportFormat::kCsv:
       break;

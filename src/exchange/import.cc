@@ -25,6 +25,8 @@ const char* ImportFormatName(ImportFormat f) {
       return "csv";
     case ImportFormat::kAdx:
       return "adx";
+    case ImportFormat::kXml:
+      return "xml";
   }
   return "json";
 }
@@ -35,16 +37,21 @@ Result<ImportFormat> FormatFromContentType(const std::string& content_type) {
   if (t == "application/json") return ImportFormat::kJson;
   if (t == "application/csv" || t == "text/csv") return ImportFormat::kCsv;
   if (t == "application/adx+xml" || t == "application/xml+adx") return ImportFormat::kAdx;
+  if (t == "application/xml" || t == "text/xml") return ImportFormat::kXml;
   return InvalidArgument("Content-Type \"" + content_type +
-                         "\" is not one of application/json, application/csv, "
-                         "application/adx+xml");
+                         "\" is not one of application/json, application/xml, text/xml, "
+                         "application/csv, application/adx+xml");
 }
 
 ImportFormat SniffFormat(std::string_view head) {
   std::size_t i = head.starts_with("\xEF\xBB\xBF") ? 3 : 0;
   while (i < head.size() && std::isspace(static_cast<unsigned char>(head[i]))) ++i;
   if (i < head.size() && head[i] == '{') return ImportFormat::kJson;
-  if (i < head.size() && head[i] == '<') return ImportFormat::kAdx;
+  if (i < head.size() && head[i] == '<') {
+    const bool dxf = head.find("dataValueSet") != std::string_view::npos ||
+                     head.find("dhis2.org/schema/dxf") != std::string_view::npos;
+    return dxf ? ImportFormat::kXml : ImportFormat::kAdx;
+  }
   return ImportFormat::kCsv;
 }
 
@@ -68,9 +75,9 @@ Status ParseImportOption(ImportOptions& o, const std::string& name, const std::s
     return Status::Ok();
   }
   if (name == "dryRun") {
-    if (value != "true" && value != "false" && !value.empty())
-      return InvalidArgument("must be true or false", name);
-    o.dry_run = value != "false";
+    auto b = value.empty() ? std::optional<bool>(true) : ParseDhis2Bool(value);
+    if (!b) return InvalidArgument("must be true or false", name);
+    o.dry_run = *b;
     return Status::Ok();
   }
   if (name == "atomicMode") {
@@ -82,6 +89,8 @@ Status ParseImportOption(ImportOptions& o, const std::string& name, const std::s
       return InvalidArgument("must be ALL or NONE", name);
     return Status::Ok();
   }
+  WJ_ASSIGN_OR_RETURN(bool dhis2, internal::ParseDhis2ImportOption(o, name, value));
+  if (dhis2) return Status::Ok();
   return InvalidArgument("unknown import option", name);
 }
 
@@ -110,6 +119,8 @@ json ImportSummary::ToJson() const {
             {"conflicts", list(conflicts)}};
   if (!warnings.empty()) j["warnings"] = list(warnings);
   j["dataSetComplete"] = !completed.empty();
+  j["description"] = status == "ERROR" ? "Import process failed" : "Import process completed";
+  if (!notes.empty()) j["notes"] = notes;
   return j;
 }
 
@@ -184,6 +195,11 @@ class Importer final : public internal::RowSink {
       return Status::Ok();
     }
     const bool remove = row.deleted || options_.strategy == storage::WriteMode::kDelete;
+    if (options_.require_coc && row.in.category_option_combo.empty()) {
+      AddConflict(summary_.conflicts, index, "categoryOptionCombo",
+                  "requireCategoryOptionCombo is set and the row names no categoryOptionCombo", "");
+      return Status::Ok();
+    }
     auto r = resolver_.Resolve(row.in, remove);
     if (!r.ok()) {
       const std::string& f = r.status().field();
@@ -367,8 +383,20 @@ Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
                                        const ImportOptions& options, const Catalog& catalog,
                                        DataValueService& values) {
   ImportOptions o = options;
-  if (!o.schemes_given && format == ImportFormat::kAdx)
-    o.schemes = {IdScheme::kCode, IdScheme::kCode, IdScheme::kCode};
+  if (o.format) format = *o.format;
+  if (format == ImportFormat::kXml) {
+    // ADX is XML too, and often sent as application/xml: read it as ADX when it says so.
+    WJ_ASSIGN_OR_RETURN(auto probe, open());
+    char head[1024];
+    WJ_ASSIGN_OR_RETURN(std::size_t got, probe->Read(head, sizeof head));
+    std::string_view h(head, got);
+    if (h.find("urn:ihe:qrph:adx") != std::string_view::npos &&
+        h.find("dataValueSet") == std::string_view::npos)
+      format = ImportFormat::kAdx;
+  }
+  if (!o.data_set.empty() && !catalog.DataSets().ByUidOrCode(o.data_set))
+    return InvalidArgument("unknown data set " + o.data_set, "dataSet");
+  if (!o.schemes_given && format == ImportFormat::kAdx) o.schemes = internal::AdxDefaultSchemes();
   WJ_ASSIGN_OR_RETURN(WriteGuard guard, values.approvals().Guard(catalog, o.writer_level));
   auto importer = std::make_unique<Importer>(o, catalog, values, format, guard);
   WJ_RETURN_IF_ERROR(importer->Begin());
@@ -384,12 +412,15 @@ Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
     }
   } else {
     WJ_ASSIGN_OR_RETURN(auto source, open());
-    read = format == ImportFormat::kCsv ? internal::ReadCsv(*source, *importer)
-                                        : internal::ReadAdx(*source, *importer, catalog);
+    read =
+        format == ImportFormat::kCsv ? internal::ReadCsv(*source, *importer, o.first_row_is_header)
+        : format == ImportFormat::kXml ? internal::ReadXml(*source, *importer)
+                                       : internal::ReadAdx(*source, *importer, catalog, o.schemes);
   }
   // A payload that cannot be read is refused whole: the importer rolls back as it goes away.
   WJ_RETURN_IF_ERROR(read);
   WJ_ASSIGN_OR_RETURN(ImportSummary summary, importer->Finish());
+  summary.notes = o.notes;
   if (!summary.dry_run && summary.status != "ERROR")
     summary.completed = importer->MarkComplete(catalog);
   if (!summary.dry_run) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,12 +19,18 @@
 
 namespace weijian::exchange {
 
-enum class ImportFormat { kJson, kCsv, kAdx };
+enum class ImportFormat { kJson, kCsv, kAdx, kXml };
 const char* ImportFormatName(ImportFormat f);
-// "application/json", "application/csv" (or text/csv), "application/adx+xml".
+// "application/json", "application/csv" (or text/csv), "application/adx+xml", and DHIS2's
+// DXF2 XML as "application/xml" or "text/xml".
 Result<ImportFormat> FormatFromContentType(const std::string& content_type);
-// Guesses from the first bytes: '{' JSON, '<' ADX, else CSV.
+// Guesses from the first bytes: '{' JSON; '<' DXF2 XML when a <dataValueSet> (or the DXF2
+// namespace) is in sight, else ADX; anything else CSV.
 ImportFormat SniffFormat(std::string_view head);
+
+// DHIS2's spellings of a boolean, case-insensitively: true/t/yes/y/on/1 and false/f/no/n/off/0
+// (Spring's request parameters and Apache Commons' CSV flags between them). nullopt otherwise.
+std::optional<bool> ParseDhis2Bool(std::string_view text);
 
 struct ImportOptions {
   IdSchemes schemes;
@@ -35,6 +42,13 @@ struct ImportOptions {
   // May the importing user write this unit? Empty: yes (the command line).
   std::function<bool(std::int64_t org_unit_id)> can_write;
   int writer_level = 0;  // see WriteGuard: elements set by a level above are refused below it
+  // --- DHIS2's further options (exchange/dhis2_options.cc) ---
+  std::optional<ImportFormat> format;  // format=: overrides the Content-Type
+  std::string data_set;                // dataSet=: must name a data set
+  bool async = false;                  // async=true: run as a task (the HTTP layer)
+  bool first_row_is_header = true;     // CSV
+  bool require_coc = false;            // requireCategoryOptionCombo
+  std::vector<std::string> notes;      // options accepted but not applied, and why
 };
 
 // Parses DHIS2's option names (query parameters and CLI flags alike); messages name the option.
@@ -58,6 +72,7 @@ struct ImportSummary {
   bool dry_run = false;
   std::int64_t rows = 0;
   std::vector<std::string> completed;  // "dataSet/period/orgUnit" of forms marked complete
+  std::vector<std::string> notes;      // from ImportOptions::notes
   nlohmann::json ToJson() const;
 };
 

@@ -288,6 +288,17 @@ class JsonReader {
           bool b = false;
           if (type == simdjson::ondemand::json_type::boolean) {
             if ((err = v.get_bool().get(b))) return Fail("a boolean is not valid");
+          } else if (type == simdjson::ondemand::json_type::string) {
+            // DHIS2 (Jackson) also takes "true" / "false" as strings.
+            std::string_view sv;
+            std::optional<bool> parsed;
+            if (!v.get_string().get(sv)) parsed = ParseDhis2Bool(sv);
+            if (parsed) {
+              b = *parsed;
+            } else {
+              row.problem = "\"" + std::string(key) + "\" must be true or false";
+              row.problem_field = std::string(key);
+            }
           } else if (type != simdjson::ondemand::json_type::null) {
             row.problem = "\"" + std::string(key) + "\" must be true or false";
             row.problem_field = std::string(key);
@@ -296,7 +307,8 @@ class JsonReader {
             row.deleted = b;
           else
             row.in.followup = b;
-        } else if (key == "storedBy" || key == "created" || key == "lastUpdated") {
+        } else if (key == "storedBy" || key == "created" || key == "lastUpdated" ||
+                   key == "timestamp") {
           // Kept by the store itself: who wrote the value here, and when.
         } else {
           row.problem = "unknown field \"" + std::string(key) + "\"";

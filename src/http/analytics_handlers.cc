@@ -1,5 +1,15 @@
-// /api/analytics (DHIS2's query shape) and /api/expressions/description.
+// /api/analytics (DHIS2's query shape, also as .json, .csv and /analytics/dataValueSet.json) and
+// /api/expressions/description.
+//
+// The engine answers the query; this layer dresses the answer as DHIS2 does: headerWidth, the
+// names of the dimensions themselves and of every period in metaData.items (in Chinese unless
+// locale=en), "co" in metaData.dimensions, and skipMeta / skipData / skipHeaders. DHIS2 (through
+// Spring) also reads several dimensions in one parameter, separated by commas
+// (dimension=dx:a;b,pe:LAST_YEAR), so those are split before the engine sees them.
+#include <cctype>
+
 #include "analytics/analytics.h"
+#include "core/period.h"
 #include "http/router.h"
 
 namespace weijian::http {
@@ -7,17 +17,159 @@ namespace weijian::http {
 namespace {
 using nlohmann::json;
 
+// Presentation parameters, read here and never passed to the engine.
+struct Presentation {
+  bool skip_meta = false, skip_data = false, skip_headers = false;
+  bool english = false;  // locale=en…
+};
+
+bool IsPresentationParam(const std::string& name) {
+  return name == "skipMeta" || name == "skipData" || name == "skipHeaders" || name == "locale" ||
+         name == "uiLocale" || name == "paging" || name == "hierarchyMeta" ||
+         name == "showHierarchy" || name == "includeMetadataDetails";
+}
+
+Result<Presentation> ParsePresentation(const Request& req) {
+  Presentation p;
+  for (auto [name, target] : {std::pair{"skipMeta", &p.skip_meta},
+                              {"skipData", &p.skip_data},
+                              {"skipHeaders", &p.skip_headers}}) {
+    WJ_ASSIGN_OR_RETURN(*target, BoolParam(req, name, false));
+  }
+  std::string locale = req.Query("locale").value_or(req.Query("uiLocale").value_or("zh"));
+  p.english = locale.starts_with("en");
+  return p;
+}
+
+// A period as people read it: 2019年12月 / December 2019, 2019年第4季度 / October - December 2019.
+std::string PeriodDisplayName(const std::string& id, bool english) {
+  auto parsed = ParsePeriod(id);
+  if (!parsed.ok()) return id;
+  const Period& p = *parsed;
+  static const char* kMonths[] = {"January",   "February", "March",    "April",
+                                  "May",       "June",     "July",     "August",
+                                  "September", "October",  "November", "December"};
+  const int y = YearOf(p.start), m = static_cast<int>(MonthOf(p.start));
+  const int ey = YearOf(p.end), em = static_cast<int>(MonthOf(p.end));
+  const std::string ys = std::to_string(y);
+  auto month_range_en = [&] {
+    return std::string(kMonths[m - 1]) + (y == ey ? "" : " " + ys) + " - " + kMonths[em - 1] + " " +
+           std::to_string(ey);
+  };
+  switch (p.type) {
+    case PeriodType::kDaily:
+      return english ? FormatIsoDate(p.start)
+                     : ys + "年" + std::to_string(m) + "月" +
+                           std::to_string(static_cast<unsigned>(DayOf(p.start))) + "日";
+    case PeriodType::kWeekly:
+      return english ? "Week " + id.substr(id.find('W') + 1) + " " + FormatIsoDate(p.start) +
+                           " - " + FormatIsoDate(p.end)
+                     : id.substr(0, id.find('W')) + "年第" + id.substr(id.find('W') + 1) + "周";
+    case PeriodType::kMonthly:
+      return english ? std::string(kMonths[m - 1]) + " " + ys
+                     : ys + "年" + std::to_string(m) + "月";
+    case PeriodType::kBiMonthly:
+      return english ? month_range_en()
+                     : ys + "年" + std::to_string(m) + "-" + std::to_string(em) + "月";
+    case PeriodType::kQuarterly:
+      return english ? month_range_en() : ys + "年第" + std::to_string((m + 2) / 3) + "季度";
+    case PeriodType::kSixMonthly:
+      return english ? month_range_en() : ys + (m == 1 ? "年上半年" : "年下半年");
+    case PeriodType::kYearly:
+      return english ? ys : ys + "年";
+    case PeriodType::kFinancialApril:
+    case PeriodType::kFinancialJuly:
+    case PeriodType::kFinancialOct:
+      return english ? month_range_en()
+                     : ys + "年" + std::to_string(m) + "月-" + std::to_string(ey) + "年" +
+                           std::to_string(em) + "月";
+  }
+  return id;
+}
+
+// DHIS2's finishing touches on an engine answer (see the file comment).
+void Present(json& out, const Presentation& p) {
+  const std::size_t header_width = out["headers"].size();
+  out["headerWidth"] = header_width;
+  if (out.contains("metaData")) {
+    json& items = out["metaData"]["items"];
+    json& dims = out["metaData"]["dimensions"];
+    if (!dims.contains("co")) dims["co"] = json::array();
+    for (const auto& pe : dims.value("pe", json::array()))
+      if (pe.is_string()) items[pe.get<std::string>()]["name"] = PeriodDisplayName(pe, p.english);
+    items["dx"] = {{"name", p.english ? "Data" : "数据"}};
+    items["pe"] = {{"name", p.english ? "Period" : "期间"}};
+    items["ou"] = {{"name", p.english ? "Organisation unit" : "组织机构"}};
+    items["co"] = {{"name", p.english ? "Category option combo" : "分类选项组合"}};
+  }
+  if (p.skip_data) {
+    out["rows"] = json::array();
+    out["height"] = 0;
+  }
+  if (p.skip_meta) out.erase("metaData");
+  if (p.skip_headers) {
+    out.erase("headers");
+    out["headerWidth"] = 0;
+  }
+}
+
+Result<json> RunPresented(const Request& req, App& app) {
+  WJ_ASSIGN_OR_RETURN(Presentation p, ParsePresentation(req));
+  WJ_ASSIGN_OR_RETURN(json out, RunAnalyticsRequest(req, app));
+  Present(out, p);
+  return out;
+}
+
+bool WantsCsv(const Request& req) {
+  return req.path.ends_with(".csv") || req.Header("accept").find("text/csv") != std::string::npos ||
+         req.Header("accept").find("application/csv") != std::string::npos;
+}
+
 Response Analytics(const Request& req, App& app) {
-  auto result = RunAnalyticsRequest(req, app);
+  auto result = RunPresented(req, app);
   if (!result.ok()) return ErrorResponse(result.status());
-  if (req.Header("accept").find("text/csv") != std::string::npos ||
-      req.Header("accept").find("application/csv") != std::string::npos) {
+  if (WantsCsv(req)) {
     Response r;
     r.content_type = "text/csv; charset=utf-8";
     r.body = analytics::ToCsv(*result);
     return r;
   }
   return JsonResponse(*result);
+}
+
+// /api/analytics/dataValueSet.json: the aggregated values of data elements as a data value set
+// (dx, pe and ou must be dimensions, not filters).
+Response AnalyticsDataValueSet(const Request& req, App& app) {
+  auto result = RunAnalyticsRequest(req, app);
+  if (!result.ok()) return ErrorResponse(result.status());
+  const json& headers = (*result)["headers"];
+  int dx = -1, pe = -1, ou = -1, value = -1;
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    const std::string n = headers[i]["name"];
+    const int at = static_cast<int>(i);
+    if (n == "dx")
+      dx = at;
+    else if (n == "pe")
+      pe = at;
+    else if (n == "ou")
+      ou = at;
+    else if (n == "value")
+      value = at;
+  }
+  if (dx < 0 || pe < 0 || ou < 0)
+    return ErrorResponse(409, "give dx, pe and ou as dimensions (not filters)", "dimension");
+  json values = json::array();
+  for (const auto& row : (*result)["rows"]) {
+    std::string item = row[dx];
+    json v = {{"dataElement", item.substr(0, item.find('.'))},
+              {"period", row[pe]},
+              {"orgUnit", row[ou]},
+              {"value", row[value]}};
+    if (auto dot = item.find('.'); dot != std::string::npos)
+      v["categoryOptionCombo"] = item.substr(dot + 1);
+    values.push_back(std::move(v));
+  }
+  return JsonResponse({{"dataValues", values}});
 }
 
 // DHIS2 sends the expression as the plain body; a JSON {"expression": …} is accepted too.
@@ -52,8 +204,22 @@ Response Describe(const Request& req, App& app) {
 
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
   analytics::QueryParams q;
-  for (const auto& [name, value] : req.query)
+  for (const auto& [name, value] : req.query) {
+    if (IsPresentationParam(name)) continue;
+    if (name == "dimension" || name == "filter") {
+      // Several dimensions in one parameter, comma-separated, as DHIS2 reads them.
+      std::size_t start = 0;
+      while (true) {
+        auto comma = value.find(',', start);
+        std::string one = value.substr(start, comma - start);
+        if (!one.empty()) WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, name, one));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      continue;
+    }
     WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, name, value));
+  }
   WJ_ASSIGN_OR_RETURN(auto engine, app.Analytics());
   const auth::Principal& who = Caller(req);
   analytics::QueryScope scope;
@@ -86,6 +252,9 @@ Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
 std::vector<Route> AnalyticsRoutes() {
   return {
       {"GET", "/api/analytics", Analytics, Needs(auth::Authority::kDataRead)},
+      {"GET", "/api/analytics.csv", Analytics, Needs(auth::Authority::kDataRead)},
+      {"GET", "/api/analytics/dataValueSet", AnalyticsDataValueSet,
+       Needs(auth::Authority::kDataRead)},
       {"POST", "/api/expressions/description", Describe},
   };
 }

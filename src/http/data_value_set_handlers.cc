@@ -1,4 +1,11 @@
-// /api/dataValueSets: import (JSON, CSV, ADX by Content-Type) and export, and past imports.
+// /api/dataValueSets: import (JSON, DXF2 XML, CSV, ADX by Content-Type, by the path's extension
+// or by format=) and export (by Accept, extension or format=), and past imports. Import summaries
+// come in DHIS2 2.38+'s WebMessage envelope, the summary under "response". With async=true the
+// import runs before the answer, as a task whose notifications and summary DHIS2 clients poll at
+// /api/system/tasks/DATAVALUE_IMPORT/{id} and /api/system/taskSummaries/DATAVALUE_IMPORT/{id}.
+#include <deque>
+#include <mutex>
+
 #include "core/date.h"
 #include "exchange/import.h"
 #include "http/router.h"
@@ -8,16 +15,66 @@ namespace weijian::http {
 namespace {
 using nlohmann::json;
 
+// The format a path names by its extension ("/api/dataValueSets.xml"), if any.
+std::optional<exchange::ImportFormat> FormatOfPath(const std::string& path) {
+  if (path.ends_with(".xml")) return exchange::ImportFormat::kXml;
+  if (path.ends_with(".csv")) return exchange::ImportFormat::kCsv;
+  if (path.ends_with(".adx")) return exchange::ImportFormat::kAdx;
+  if (path.ends_with(".json")) return exchange::ImportFormat::kJson;
+  return std::nullopt;
+}
+
+// DHIS2's WebMessage around an import summary: 200 OK for SUCCESS and WARNING, 409 Conflict for
+// ERROR, the summary itself (with weijian's own fields) under "response".
+Response ImportSummaryMessage(const json& summary) {
+  const std::string status = summary.value("status", "ERROR");
+  const bool error = status == "ERROR";
+  json j = {{"httpStatus", error ? "Conflict" : "OK"},
+            {"httpStatusCode", error ? 409 : 200},
+            {"status", error                 ? "ERROR"
+                       : status == "WARNING" ? "WARNING"
+                                             : "OK"},
+            {"message", error                 ? "An error occurred, please check import summary."
+                        : status == "WARNING" ? "One or more conflicts encountered, please check "
+                                                "import summary."
+                                              : "Import was successful."},
+            {"response", summary}};
+  return JsonResponse(j, error ? 409 : 200);
+}
+
+// Finished async imports, newest last: the summaries DHIS2 clients poll for. Bounded, so a
+// client that never polls costs nothing lasting. Guarded by tasks_mu.
+struct Task {
+  std::string id;
+  std::string user;
+  std::int64_t finished = 0;
+  json summary;
+};
+std::mutex tasks_mu;
+std::deque<Task> tasks;  // guarded by tasks_mu
+constexpr std::size_t kMaxTasks = 256;
+
+std::optional<Task> FindTask(const std::string& id) {
+  std::lock_guard lock(tasks_mu);
+  for (const auto& t : tasks)
+    if (t.id == id) return t;
+  return std::nullopt;
+}
+
 Response ImportValues(const Request& req, App& app) {
-  auto format = exchange::FormatFromContentType(req.Header("content-type"));
-  if (!format.ok()) {
-    Response r = ErrorResponse(415, format.status().message(), "Content-Type");
-    return r;
-  }
   exchange::ImportOptions options;
   for (const auto& [name, value] : req.query)
     if (Status s = exchange::ParseImportOption(options, name, value); !s.ok())
       return ErrorResponse(Conflict(s.message(), s.field()));
+  Result<exchange::ImportFormat> format = exchange::ImportFormat::kJson;
+  if (auto by_path = FormatOfPath(req.path); by_path && !options.format)
+    format = *by_path;
+  else if (options.format)
+    format = *options.format;
+  else
+    format = exchange::FormatFromContentType(req.Header("content-type"));
+  if (!format.ok()) return ErrorResponse(415, format.status().message(), "Content-Type");
+  options.format = *format;
   auto cat = app.catalog();
   const auth::Principal& who = Caller(req);
   options.user = who.name();
@@ -37,14 +94,68 @@ Response ImportValues(const Request& req, App& app) {
                          req.remote_address);
     if (!s.ok()) return ErrorResponse(s);
   }
-  return JsonResponse(summary->ToJson(), summary->status == "ERROR" ? 409 : 200);
+  if (options.async) {
+    Task t{summary->import_id, who.name(), NowMillis(), summary->ToJson()};
+    {
+      std::lock_guard lock(tasks_mu);
+      tasks.push_back(t);
+      if (tasks.size() > kMaxTasks) tasks.pop_front();
+    }
+    json j = {{"httpStatus", "OK"},
+              {"httpStatusCode", 200},
+              {"status", "OK"},
+              {"message", "Initiated DATAVALUE_IMPORT"},
+              {"response",
+               {{"responseType", "JobConfigurationWebMessageResponse"},
+                {"id", t.id},
+                {"name", "DATAVALUE_IMPORT"},
+                {"created", FormatTimestamp(t.finished)},
+                {"jobType", "DATAVALUE_IMPORT"},
+                {"relativeNotifierEndpoint", "/api/system/tasks/DATAVALUE_IMPORT/" + t.id}}}};
+    return JsonResponse(j);
+  }
+  return ImportSummaryMessage(summary->ToJson());
+}
+
+// Only the user who started a task (or one who reads the audit trail) sees it.
+std::optional<Task> VisibleTask(const Request& req) {
+  if (req.params.at("type") != "DATAVALUE_IMPORT") return std::nullopt;
+  auto t = FindTask(req.params.at("id"));
+  const auth::Principal& who = Caller(req);
+  if (!t || (t->user != who.name() && !who.Has(auth::Authority::kAuditRead))) return std::nullopt;
+  return t;
+}
+
+Response TaskNotifications(const Request& req, App&) {
+  auto t = VisibleTask(req);
+  if (!t) return ErrorResponse(404, "no task " + req.params.at("id") + " of yours");
+  const std::string status = t->summary.value("status", "ERROR");
+  json n = {{"uid", t->id},
+            {"level", status == "ERROR" ? "ERROR" : "INFO"},
+            {"category", "DATAVALUE_IMPORT"},
+            {"time", FormatTimestamp(t->finished)},
+            {"message", "Import done"},
+            {"completed", true},
+            {"dataType", "PARAMETERS"}};
+  return JsonResponse(json::array({n}));
+}
+
+Response TaskSummary(const Request& req, App&) {
+  auto t = VisibleTask(req);
+  if (!t) return ErrorResponse(404, "no task " + req.params.at("id") + " of yours");
+  return JsonResponse(t->summary);
 }
 
 Response ExportValues(const Request& req, App& app) {
   exchange::ExportOptions options;
   std::string accept = req.Header("accept");
   if (accept.find("csv") != std::string::npos) options.format = exchange::ImportFormat::kCsv;
-  if (accept.find("adx") != std::string::npos) options.format = exchange::ImportFormat::kAdx;
+  if (accept.find("adx") != std::string::npos)
+    options.format = exchange::ImportFormat::kAdx;
+  else if (accept.find("application/xml") != std::string::npos ||
+           accept.find("text/xml") != std::string::npos)
+    options.format = exchange::ImportFormat::kXml;
+  if (auto by_path = FormatOfPath(req.path)) options.format = *by_path;
   for (const auto& [name, value] : req.query)
     if (Status s = exchange::ParseExportOption(options, name, value); !s.ok())
       return ErrorResponse(Conflict(s.message(), s.field()));
@@ -69,6 +180,9 @@ Response ExportValues(const Request& req, App& app) {
     case exchange::ImportFormat::kAdx:
       r.content_type = "application/adx+xml; charset=utf-8";
       break;
+    case exchange::ImportFormat::kXml:
+      r.content_type = "application/xml; charset=utf-8";
+      break;
   }
   return r;
 }
@@ -90,6 +204,15 @@ std::vector<Route> DataValueSetRoutes() {
        Cost::kHeavy},
       {"GET", "/api/dataValueSets", ExportValues, Needs(auth::Authority::kDataRead), Cost::kHeavy},
       {"GET", "/api/dataValueSets/imports/{id}", GetImport, Needs(auth::Authority::kDataRead)},
+      // "/api/dataValueSets.json" is the plain route (the router drops ".json").
+      {"POST", "/api/dataValueSets.xml", ImportValues, Needs(auth::Authority::kDataWrite)},
+      {"POST", "/api/dataValueSets.csv", ImportValues, Needs(auth::Authority::kDataWrite)},
+      {"POST", "/api/dataValueSets.adx", ImportValues, Needs(auth::Authority::kDataWrite)},
+      {"GET", "/api/dataValueSets.xml", ExportValues, Needs(auth::Authority::kDataRead)},
+      {"GET", "/api/dataValueSets.csv", ExportValues, Needs(auth::Authority::kDataRead)},
+      {"GET", "/api/dataValueSets.adx", ExportValues, Needs(auth::Authority::kDataRead)},
+      {"GET", "/api/system/tasks/{type}/{id}", TaskNotifications, SignedIn()},
+      {"GET", "/api/system/taskSummaries/{type}/{id}", TaskSummary, SignedIn()},
   };
 }
 

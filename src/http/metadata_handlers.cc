@@ -1,4 +1,7 @@
 // /api/metadata (bundles in and out) and read-only lists of each kind of metadata object.
+#include <cstdlib>
+
+#include "exchange/import.h"
 #include "http/router.h"
 #include "metadata/bundle.h"
 
@@ -62,20 +65,128 @@ Status CheckBundleScope(const json& bundle, const auth::Principal& who,
   return Status::Ok();
 }
 
+// DHIS2's metadata import parameters: honoured (importMode, importStrategy), or accepted with a
+// note in the report saying what weijian does instead. Unknown names are a 409.
+Status ParseMetadataOptions(const Request& req, metadata::MetadataImportOptions& o, json& notes) {
+  for (const auto& [name, value] : req.query) {
+    auto one_of = [&](std::initializer_list<const char*> allowed) -> Status {
+      for (const char* a : allowed)
+        if (value == a) return Status::Ok();
+      std::string list;
+      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return Conflict("must be one of " + list + ", not \"" + value + "\"", name);
+    };
+    if (name == "importMode") {
+      WJ_RETURN_IF_ERROR(one_of({"COMMIT", "VALIDATE"}));
+      o.commit = value == "COMMIT";
+    } else if (name == "dryRun") {
+      auto b = value.empty() ? std::optional<bool>(true) : exchange::ParseDhis2Bool(value);
+      if (!b) return Conflict("must be true or false, not \"" + value + "\"", name);
+      if (*b) o.commit = false;
+    } else if (name == "importStrategy") {
+      WJ_RETURN_IF_ERROR(one_of({"CREATE_AND_UPDATE", "CREATE", "UPDATE", "DELETE"}));
+      if (value == "DELETE")
+        return Conflict(
+            "weijian does not delete metadata by bundle: data may refer to it; retire objects "
+            "in the workbench instead",
+            name);
+      o.strategy = value == "CREATE" ? metadata::MetadataImportOptions::Strategy::kCreate
+                   : value == "UPDATE"
+                       ? metadata::MetadataImportOptions::Strategy::kUpdate
+                       : metadata::MetadataImportOptions::Strategy::kCreateAndUpdate;
+    } else if (name == "atomicMode") {
+      WJ_RETURN_IF_ERROR(one_of({"ALL", "NONE", "OBJECT"}));
+      if (value != "ALL")
+        notes.push_back(name + "=" + value + ": weijian imports a bundle whole or not at all");
+    } else if (name == "identifier") {
+      WJ_RETURN_IF_ERROR(one_of({"UID", "CODE", "AUTO"}));
+      if (value != "AUTO")
+        notes.push_back(name + "=" + value +
+                        ": references are matched by uid, then by code (AUTO)");
+    } else if (name == "mergeMode") {
+      WJ_RETURN_IF_ERROR(one_of({"REPLACE", "MERGE"}));
+      if (value == "MERGE")
+        notes.push_back(name + "=" + value + ": each object is replaced by the bundle's (REPLACE)");
+    } else if (name == "importReportMode") {
+      WJ_RETURN_IF_ERROR(one_of({"FULL", "ERRORS", "ERRORS_NOT_OWNER", "DEBUG"}));
+    } else if (name == "preheatMode" || name == "flushMode" || name == "skipSharing" ||
+               name == "skipTranslation" || name == "skipValidation" || name == "async" ||
+               name == "userOverrideMode" || name == "inclusionStrategy" || name == "skipAudit") {
+      notes.push_back(name + "=" + value + ": accepted; weijian has no such setting");
+    } else {
+      return Conflict("unknown metadata import option", name);
+    }
+  }
+  return Status::Ok();
+}
+
+// DHIS2 answers a refused bundle with an ImportReport whose error report names the class,
+// object, property and an error code; the WebMessage around it is a 409.
+Response RefusedBundle(const Status& s) {
+  std::string field = s.field(), collection = field, property;
+  long index = -1;
+  if (auto open = field.find('['); open != std::string::npos) {
+    collection = field.substr(0, open);
+    auto close = field.find(']', open);
+    index = std::strtol(field.c_str() + open + 1, nullptr, 10);
+    if (close != std::string::npos && close + 1 < field.size() && field[close + 1] == '.')
+      property = field.substr(close + 2);
+  }
+  const std::string& m = s.message();
+  const char* code =
+      s.code() == StatusCode::kNotFound            ? "E5002"  // invalid reference
+      : m.find("is required") != std::string::npos ? "E4000"
+      : m.find("appears twice") != std::string::npos || m.find("already") != std::string::npos
+          ? "E5003"
+          : "E4001";
+  json error = {{"message", field.empty() ? m : field + ": " + m},
+                {"mainKlass", collection},
+                {"errorCode", code},
+                {"errorProperty", property},
+                {"errorProperties", json::array({property})}};
+  json object = {{"klass", collection}, {"index", index}, {"errorReports", json::array({error})}};
+  json report = {
+      {"responseType", "ImportReport"},
+      {"status", "ERROR"},
+      {"stats", {{"created", 0}, {"updated", 0}, {"deleted", 0}, {"ignored", 0}, {"total", 0}}},
+      {"typeReports",
+       json::array(
+           {{{"klass", collection},
+             {"stats",
+              {{"created", 0}, {"updated", 0}, {"deleted", 0}, {"ignored", 0}, {"total", 0}}},
+             {"objectReports", json::array({object})}}})}};
+  json body = {{"httpStatus", "Conflict"},    {"httpStatusCode", 409}, {"status", "ERROR"},
+               {"message", error["message"]}, {"field", field},        {"response", report}};
+  return JsonResponse(body, 409);
+}
+
 Response PostMetadata(const Request& req, App& app) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
+  metadata::MetadataImportOptions options;
+  json notes = json::array();
+  if (Status s = ParseMetadataOptions(req, options, notes); !s.ok()) return ErrorResponse(s);
   std::lock_guard lock(app.metadata_mutex());
   if (Status s = CheckBundleScope(*body, Caller(req), *app.catalog()); !s.ok())
     return ErrorResponse(s);
-  auto report = metadata::ImportMetadata(*body, *app.catalog(), app.store());
+  auto report = metadata::ImportMetadata(*body, *app.catalog(), app.store(), options);
   if (!report.ok()) {
     // A bundle that parses but does not fit is a conflict (409), as DHIS2 answers.
     Status s = report.status();
-    if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound)
-      s = Conflict(s.message(), s.field());
+    if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound ||
+        s.code() == StatusCode::kConflict)
+      return RefusedBundle(s);
     return ErrorResponse(s);
   }
+  json j = report->ToJson();
+  if (!notes.empty()) j["notes"] = notes;
+  json message = {{"httpStatus", "OK"},
+                  {"httpStatusCode", 200},
+                  {"status", j["status"]},
+                  {"message", options.commit ? "Import was successful."
+                                             : "Validation was successful; nothing was written."},
+                  {"response", j}};
+  if (!options.commit) return JsonResponse(message);
   if (Status s = app.ReloadCatalog(); !s.ok()) return ErrorResponse(s);
   if (Status s = app.auth().Audit("METADATA", Caller(req).name(), std::nullopt, "bundle",
                                   "created " + std::to_string(report->created) + ", updated " +
@@ -83,7 +194,7 @@ Response PostMetadata(const Request& req, App& app) {
                                   req.remote_address);
       !s.ok())
     return ErrorResponse(s);
-  return JsonResponse(report->ToJson());
+  return JsonResponse(message);
 }
 
 // GET /api/dataElements and friends: one collection of the metadata export.

@@ -1,5 +1,6 @@
 #include "http/router.h"
 
+#include <cctype>
 #include <charconv>
 #include <exception>
 
@@ -31,6 +32,13 @@ template <typename Routes>
 const Route* Match(const Routes& routes, const Request& req,
                    std::map<std::string, std::string>& params, bool& path_matched) {
   auto path = Split(req.path);
+  // DHIS2's versioned API (/api/40/dataValueSets) is the same API: /api/NN/x is /api/x.
+  if (path.size() >= 2 && path[0] == "api" && path[1].size() == 2 &&
+      std::isdigit(static_cast<unsigned char>(path[1][0])) &&
+      std::isdigit(static_cast<unsigned char>(path[1][1]))) {
+    const int version = (path[1][0] - '0') * 10 + (path[1][1] - '0');
+    if (version >= 28 && version <= 43) path.erase(path.begin() + 1);
+  }
   // DHIS2 clients often add ".json"; treat /api/x.json like /api/x.
   if (!path.empty() && path.back().ends_with(".json")) path.back().remove_suffix(5);
   path_matched = false;

@@ -180,14 +180,17 @@ class Fields {
     if (!it->is_array()) return InvalidArgument("must be an array", Field(name));
     return &*it;
   }
-  Status CheckUnknown() const {
+  // The fields weijian neither reads nor knows as DHIS2 bookkeeping: kept out of the import and
+  // reported as warnings, as DHIS2 ignores properties its schema does not have.
+  std::vector<std::string> Unknown() const {
+    std::vector<std::string> out;
     for (auto it = obj_.begin(); it != obj_.end(); ++it) {
       if (used_.count(it.key()) || it.key() == "id" || it.key() == "code" || it.key() == "name")
         continue;
       if (IgnoredFields().count(it.key())) continue;
-      return InvalidArgument("unknown field \"" + it.key() + "\"", Field(it.key()));
+      out.push_back(it.key());
     }
-    return Status::Ok();
+    return out;
   }
   std::string Field(const std::string& name) const { return where_ + "." + name; }
   const std::string& where() const { return where_; }
@@ -207,17 +210,25 @@ struct Defined {
 
 class Importer {
  public:
-  Importer(const json& bundle, const Catalog& current) : bundle_(bundle), cat_(current) {}
+  Importer(const json& bundle, const Catalog& current, const MetadataImportOptions& options)
+      : bundle_(bundle), cat_(current), options_(options) {}
 
   Result<MetadataImportReport> Run(storage::Store& store) {
     if (!bundle_.is_object()) return InvalidArgument("a metadata bundle must be a JSON object");
     for (auto it = bundle_.begin(); it != bundle_.end(); ++it) {
       const auto& names = Collections();
-      if (std::find(names.begin(), names.end(), it.key()) == names.end() &&
-          !IgnoredCollections().count(it.key()))
-        return InvalidArgument("unknown collection \"" + it.key() + "\"", it.key());
-      if (std::find(names.begin(), names.end(), it.key()) != names.end() && !it->is_array())
-        return InvalidArgument("must be an array", it.key());
+      const bool known = std::find(names.begin(), names.end(), it.key()) != names.end();
+      if (known && !it->is_array()) return InvalidArgument("must be an array", it.key());
+      // DHIS2's export header and whatever weijian does not store are left out, but never
+      // silently: each collection left out is a warning naming it and how many objects it had.
+      if (!known && it.key() != "system" && it.key() != "date")
+        report_.warnings.push_back(
+            {{"collection", it.key()},
+             {"errorCode", IgnoredCollections().count(it.key()) ? "W_NOT_STORED" : "W_UNKNOWN"},
+             {"count", it->is_array() ? it->size() : 0},
+             {"message", "weijian does not store \"" + it.key() + "\"; " +
+                             std::to_string(it->is_array() ? it->size() : 0) +
+                             " objects left out"}});
     }
     // First pass: assign uids so that references inside the bundle resolve in any order.
     for (const auto& name : Collections()) WJ_RETURN_IF_ERROR(AssignUids(name));
@@ -235,8 +246,15 @@ class Importer {
     WJ_RETURN_IF_ERROR(ReadConstants());
     WJ_ASSIGN_OR_RETURN(auto controls,
                         ReadControls(bundle_, uids_["dataSets"], uids_["dataElements"], cat_));
-    WJ_RETURN_IF_ERROR(store.UpsertMetadata(out_, new_units_));
-    WJ_RETURN_IF_ERROR(store.SaveControls(controls));
+    // Parents before children, whatever order the bundle listed them in.
+    std::stable_sort(
+        new_units_.begin(), new_units_.end(),
+        [](const OrgUnitRecord& a, const OrgUnitRecord& b) { return a.level < b.level; });
+    if (options_.commit) {
+      WJ_RETURN_IF_ERROR(store.UpsertMetadata(out_, new_units_));
+      WJ_RETURN_IF_ERROR(store.SaveControls(controls));
+    }
+    report_.committed = options_.commit;
     return report_;
   }
 
@@ -359,8 +377,13 @@ class Importer {
       if (const T* other = stored.ByCode(rec.code); other && other->uid != rec.uid)
         return Conflict("code \"" + rec.code + "\" already belongs to " + other->uid,
                         f.Field("code"));
+    const bool exists = stored.ByUid(rec.uid) != nullptr;
+    if (exists && options_.strategy == MetadataImportOptions::Strategy::kCreate)
+      return Conflict("already exists, and importStrategy is CREATE", f.Field("id"));
+    if (!exists && options_.strategy == MetadataImportOptions::Strategy::kUpdate)
+      return NotFound("does not exist, and importStrategy is UPDATE", f.Field("id"));
     auto& counts = counts_[collection];
-    (stored.ByUid(rec.uid) ? counts.second : counts.first)++;
+    (exists ? counts.second : counts.first)++;
     return Status::Ok();
   }
 
@@ -368,11 +391,28 @@ class Importer {
   Status Each(const std::string& collection, Fn fn) {
     const json* arr = Collection(collection);
     if (!arr) return Status::Ok();
+    json object_reports = json::array();
     for (std::size_t i = 0; i < arr->size(); ++i) {
       Fields f((*arr)[i], At(collection, i));
       WJ_RETURN_IF_ERROR(fn(f, i));
-      WJ_RETURN_IF_ERROR(f.CheckUnknown());
+      json errors = json::array();
+      for (const auto& name : f.Unknown())
+        errors.push_back({{"message", "unknown field \"" + name + "\" left out"},
+                          {"mainKlass", collection},
+                          {"errorCode", "W_UNKNOWN_FIELD"},
+                          {"errorProperty", name},
+                          {"errorProperties", json::array({name})}});
+      if (!errors.empty())
+        object_reports.push_back({{"klass", collection},
+                                  {"index", i},
+                                  {"uid", uids_[collection][i]},
+                                  {"errorReports", errors}});
     }
+    if (!object_reports.empty())
+      report_.warnings.push_back({{"collection", collection},
+                                  {"errorCode", "W_UNKNOWN_FIELD"},
+                                  {"count", object_reports.size()},
+                                  {"message", "fields weijian does not know were left out"}});
     auto [created, updated] = counts_[collection];
     report_.created += created;
     report_.updated += updated;
@@ -381,7 +421,8 @@ class Importer {
                                      {{"created", created},
                                       {"updated", updated},
                                       {"ignored", ignored_[collection]},
-                                      {"total", created + updated + ignored_[collection]}}}});
+                                      {"total", created + updated + ignored_[collection]}}},
+                                    {"objectReports", object_reports}});
     return Status::Ok();
   }
 
@@ -427,8 +468,10 @@ class Importer {
           u.level = it->second.first + 1;
           u.path = it->second.second + "/" + u.uid;
         } else {
-          return Conflict("the parent must be stored or listed before its children",
-                          f.Field("parent"));
+          // The parent comes later in the bundle: place it (and its ancestors) first.
+          WJ_ASSIGN_OR_RETURN(auto placed, PlaceLater(u.parent_uid, f.Field("parent"), pending));
+          u.level = placed.first + 1;
+          u.path = placed.second + "/" + u.uid;
         }
       }
       ++counts_["organisationUnits"].first;
@@ -436,6 +479,46 @@ class Importer {
       new_units_.push_back(std::move(u));
       return Status::Ok();
     });
+  }
+
+  // The level and path of a unit the bundle lists after a child of it, found by following the
+  // bundle's parent references up to a stored or already placed unit. Refuses cycles.
+  Result<std::pair<int, std::string>> PlaceLater(
+      const std::string& uid, const std::string& field,
+      std::unordered_map<std::string, std::pair<int, std::string>>& pending) {
+    std::vector<std::string> chain;  // uid, its parent, … up to a known unit
+    std::string at = uid;
+    std::pair<int, std::string> base;
+    while (true) {
+      if (const OrgUnitRecord* p = cat_.OrgUnits().ByUid(at)) {
+        base = {p->level, p->path};
+        break;
+      }
+      if (auto it = pending.find(at); it != pending.end()) {
+        base = it->second;
+        break;
+      }
+      if (std::find(chain.begin(), chain.end(), at) != chain.end())
+        return Conflict("the parents of this org unit form a cycle", field);
+      chain.push_back(at);
+      const auto& ids = uids_["organisationUnits"];
+      auto pos = std::find(ids.begin(), ids.end(), at);
+      if (pos == ids.end()) return NotFound("no org unit with id \"" + at + "\"", field);
+      const json& obj = (*Collection("organisationUnits"))[pos - ids.begin()];
+      auto parent = obj.find("parent");
+      if (parent == obj.end() || !parent->is_object()) {  // a root listed later
+        base = {0, ""};
+        break;
+      }
+      WJ_ASSIGN_OR_RETURN(
+          at, Resolve(*parent, field, "organisationUnits", cat_.OrgUnits(), "org unit"));
+    }
+    // Walk back down: each unit of the chain one level below the next.
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      base = {base.first + 1, base.second + "/" + *it};
+      pending[*it] = base;
+    }
+    return base;
   }
 
   Status ReadCategoryOptions() {
@@ -462,8 +545,8 @@ class Importer {
       WJ_ASSIGN_OR_RETURN(r.data_dimension_type, DimensionType(f));
       WJ_ASSIGN_OR_RETURN(r.option_uids, ResolveAll(f, "categoryOptions", "categoryOptions",
                                                     cat_.CategoryOptions(), "category option"));
-      if (r.option_uids.empty())
-        return InvalidArgument("a category needs at least one option", f.Field("categoryOptions"));
+      // DHIS2 keeps a category without options (one being set up); it only gets option combos
+      // once it has options.
       out_.categories.push_back(std::move(r));
       return Status::Ok();
     });
@@ -624,7 +707,11 @@ class Importer {
                                         cat_.CategoryCombos(), "category combo"));
           }
           (void)ef.Ref("dataSet", false);
-          WJ_RETURN_IF_ERROR(ef.CheckUnknown());
+          for (const auto& name : ef.Unknown())
+            report_.warnings.push_back({{"collection", "dataSets"},
+                                        {"errorCode", "W_UNKNOWN_FIELD"},
+                                        {"errorProperty", ef.Field(name)},
+                                        {"message", "unknown field \"" + name + "\" left out"}});
           r.elements.push_back(std::move(e));
         }
       }
@@ -700,6 +787,7 @@ class Importer {
   std::map<std::string, int> ignored_;
   storage::MetadataRecords out_;
   std::vector<OrgUnitRecord> new_units_;
+  MetadataImportOptions options_;
   MetadataImportReport report_;
 };
 
@@ -719,19 +807,29 @@ json Identified(const T& r) {
 }  // namespace
 
 json MetadataImportReport::ToJson() const {
-  return {{"status", "OK"},
-          {"stats",
-           {{"created", created},
-            {"updated", updated},
-            {"deleted", 0},
-            {"ignored", ignored},
-            {"total", created + updated + ignored}}},
-          {"typeReports", type_reports}};
+  json j = {{"responseType", "ImportReport"},
+            {"status", warnings.empty() ? "OK" : "WARNING"},
+            {"importMode", committed ? "COMMIT" : "VALIDATE"},
+            {"stats",
+             {{"created", created},
+              {"updated", updated},
+              {"deleted", 0},
+              {"ignored", ignored},
+              {"total", created + updated + ignored}}},
+            {"typeReports", type_reports}};
+  if (!warnings.empty()) j["warnings"] = warnings;
+  return j;
 }
 
 Result<MetadataImportReport> ImportMetadata(const json& bundle, const Catalog& current,
                                             storage::Store& store) {
-  Importer importer(bundle, current);
+  return ImportMetadata(bundle, current, store, MetadataImportOptions{});
+}
+
+Result<MetadataImportReport> ImportMetadata(const json& bundle, const Catalog& current,
+                                            storage::Store& store,
+                                            const MetadataImportOptions& options) {
+  Importer importer(bundle, current, options);
   return importer.Run(store);
 }
 

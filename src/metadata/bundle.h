@@ -19,13 +19,25 @@ struct MetadataImportReport {
   int updated = 0;
   int ignored = 0;
   nlohmann::json type_reports = nlohmann::json::array();
+  // Collections and fields left out (weijian does not store them), each naming what and where.
+  nlohmann::json warnings = nlohmann::json::array();
+  bool committed = true;
   nlohmann::json ToJson() const;
+};
+
+// DHIS2's metadata import parameters that change what is written.
+struct MetadataImportOptions {
+  bool commit = true;  // importMode=VALIDATE: check everything, write nothing
+  enum class Strategy { kCreateAndUpdate, kCreate, kUpdate } strategy = Strategy::kCreateAndUpdate;
 };
 
 // Validates and writes a bundle. Errors name the field, e.g.
 // "dataElements[3].categoryCombo: no category combo with code \"AGE\"".
 Result<MetadataImportReport> ImportMetadata(const nlohmann::json& bundle, const Catalog& current,
                                             storage::Store& store);
+Result<MetadataImportReport> ImportMetadata(const nlohmann::json& bundle, const Catalog& current,
+                                            storage::Store& store,
+                                            const MetadataImportOptions& options);
 
 struct MetadataExportOptions {
   bool include_org_units = true;

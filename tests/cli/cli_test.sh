@@ -107,9 +107,9 @@ expect_rc "import before the metadata exists: conflicts, exit 1" 1 "$WJ" import 
 grep -q '"status": "ERROR"' "$TMP/out"; check "the summary says ERROR" $?
 echo "$curl_bundle" >"$TMP/bundle.json"
 expect_rc "metadata import" 0 "$WJ" metadata import --db "$TMP/x.db" "$TMP/bundle.json"
-echo '{"dataElements":[{"code":"X","name":"x","valuType":"NUMBER"}]}' >"$TMP/badbundle.json"
+echo '{"dataElements":[{"code":"X","name":"x","categoryCombo":{"code":"NOPE"}}]}' >"$TMP/badbundle.json"
 expect_rc "a bad bundle is refused" 1 "$WJ" metadata import --db "$TMP/x.db" "$TMP/badbundle.json"
-grep -q "dataElements\[0\].valuType" "$TMP/err"; check "naming the field" $?
+grep -q "dataElements\[0\].categoryCombo" "$TMP/err"; check "naming the field" $?
 expect_rc "import CSV: SUCCESS, exit 0" 0 "$WJ" import --db "$TMP/x.db" --idScheme code "$TMP/ok.csv"
 printf '{"dataSet":"DS_T","period":"202303","dataValues":[{"dataElement":"DE_T","orgUnit":"150624100002","value":"7"}]}' >"$TMP/ok.json"
 expect_rc "import JSON by content" 0 "$WJ" import --db "$TMP/x.db" --idScheme code "$TMP/ok.json"
@@ -130,7 +130,7 @@ expect_rc "1 GB of garbage: exit 2" 2 "$WJ" import --db "$TMP/x.db" "$TMP/garbag
 rm -f "$TMP/garbage.bin"
 expect_rc "an unknown option value: exit 2" 2 "$WJ" import --db "$TMP/x.db" --importStrategy MERGE "$TMP/ok.csv"
 # Export in each format, then a round trip into a fresh store with the same metadata.
-for fmt in json csv adx; do
+for fmt in json xml csv adx; do
   expect_rc "export $fmt" 0 "$WJ" export --db "$TMP/x.db" --format "$fmt" --dataSet DS_T --startDate 2023-01-01 --endDate 2023-12-31 --orgUnit 150624 --children --out "$TMP/export.$fmt"
   "$WJ" init --db "$TMP/rt-$fmt.db" --divisions 150624 >/dev/null
   "$WJ" metadata export --db "$TMP/x.db" >"$TMP/meta.json"

@@ -74,15 +74,16 @@ TEST(HttpTest, MetadataExportHasDhis2ShapeAndReimportsUnchanged) {
   EXPECT_FALSE(j.contains("organisationUnits"));
   auto back = PostJson("/api/metadata", r.body);
   ASSERT_EQ(back.status, 200) << back.body;
-  EXPECT_EQ(Body(back)["stats"]["created"], 0);
+  EXPECT_EQ(Body(back)["response"]["stats"]["created"], 0);
   EXPECT_EQ(Body(Get("/api/metadata?organisationUnits=false")), j);
 }
 
 TEST(HttpTest, MetadataErrorsNameTheField) {
   auto bad =
-      PostJson("/api/metadata", R"({"dataElements":[{"code":"X","name":"x","colour":"red"}]})");
+      PostJson("/api/metadata",
+               R"({"dataElements":[{"code":"X","name":"x","categoryCombo":{"code":"NO"}}]})");
   EXPECT_EQ(bad.status, 409);
-  EXPECT_EQ(Body(bad)["field"], "dataElements[0].colour");
+  EXPECT_EQ(Body(bad)["field"], "dataElements[0].categoryCombo");
   auto unparsable = PostJson("/api/metadata", R"({"dataElements":[)");
   EXPECT_EQ(unparsable.status, 400);
 }
@@ -233,7 +234,8 @@ TEST(DataValueSetsHttpTest, ImportExportAndLookUpAnImport) {
       "VC_VISITS,202001,150624100005,,,31\nVC_VISITS,202002,150624100005,,,32\n";
   auto r = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code", csv, "application/csv");
   ASSERT_EQ(r.status, 200) << r.body;
-  auto summary = Body(r);
+  EXPECT_EQ(Body(r)["httpStatusCode"], 200);  // DHIS2's WebMessage around the summary
+  auto summary = Body(r)["response"];
   EXPECT_EQ(summary["status"], "SUCCESS");
   EXPECT_EQ(summary["importCount"]["imported"], 2);
   std::string id = summary["importId"];
@@ -271,7 +273,8 @@ TEST(DataValueSetsHttpTest, ConflictsAreA409AndOutsideScopeIsAConflict) {
       "VC_VISITS,202003,150624100005,,,31\nVC_VISITS,202003,150624101001,,,32\n";
   auto r = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code", csv, "application/csv");
   EXPECT_EQ(r.status, 409) << r.body;
-  auto j = Body(r);
+  EXPECT_EQ(Body(r)["httpStatus"], "Conflict");
+  auto j = Body(r)["response"];
   EXPECT_EQ(j["status"], "ERROR");
   ASSERT_EQ(j["conflicts"].size(), 1u);
   EXPECT_EQ(j["conflicts"][0]["indexes"][0], 1);
@@ -282,7 +285,7 @@ TEST(DataValueSetsHttpTest, ConflictsAreA409AndOutsideScopeIsAConflict) {
   auto none = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code&atomicMode=NONE", csv,
                       "application/csv");
   EXPECT_EQ(none.status, 200);
-  EXPECT_EQ(Body(none)["status"], "WARNING");
+  EXPECT_EQ(Body(none)["response"]["status"], "WARNING");
   EXPECT_EQ(AsTyped("clerk_in", "POST", "/api/dataValueSets", csv, "text/plain").status, 415);
   auto broken =
       AsTyped("clerk_in", "POST", "/api/dataValueSets", "{\"dataValues\":[", "application/json");

@@ -171,7 +171,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadPayload{"CsvWithoutValueColumn", ImportFormat::kCsv,
                    "dataelement,period,orgunit\nVC_VISITS,202305,150624100001\n",
                    "no \"value\" column"},
-        BadPayload{"CsvWithoutHeader", ImportFormat::kCsv, "VC_VISITS,202305,150624100001,,,5\n",
+        BadPayload{"CsvHeaderWithAnUnknownFirstColumn", ImportFormat::kCsv,
+                   "element,period,orgunit,value\nVC_VISITS,202305,150624100001,5\n",
                    "first line must be the header"},
         BadPayload{"CsvExtraQuote", ImportFormat::kCsv,
                    std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,5\"5,,,,\n", "quote"},
@@ -199,7 +200,7 @@ TEST_F(ExchangeTest, GarbageIsRefusedInEveryFormat) {
   for (auto& c : garbage) c = static_cast<char>(rng());
   garbage[0] = 'x';
   auto before = Fingerprint(path_);
-  for (auto f : {ImportFormat::kJson, ImportFormat::kCsv, ImportFormat::kAdx})
+  for (auto f : {ImportFormat::kJson, ImportFormat::kXml, ImportFormat::kCsv, ImportFormat::kAdx})
     EXPECT_FALSE(Import(f, garbage).ok()) << ImportFormatName(f);
   EXPECT_EQ(Fingerprint(path_), before);
 }
@@ -256,9 +257,13 @@ INSTANTIATE_TEST_SUITE_P(
                      std::string(kCsvHeader) + "VC_VISITS,202305,150624,,,1,,,,\n", "orgUnit",
                      "is not assigned data set", 0},
         ConflictCase{
-            "MissingColumnInRow", ImportFormat::kCsv,
+            // A row shorter than the header is read as DHIS2 reads it: the rest is empty.
+            "ShortRowLacksItsOrgUnit", ImportFormat::kCsv,
             std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,1,,,,\nVC_VISITS,202306\n",
-            "row", "columns", 1},
+            "orgUnit", "required", 1},
+        ConflictCase{"RowLongerThanTheHeader", ImportFormat::kCsv,
+                     std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,1,,,,,,x\n", "row",
+                     "columns", 0},
         ConflictCase{
             "UnknownFieldInJson", ImportFormat::kJson,
             R"({"dataValues":[{"dataElement":"VC_VISITS","period":"202305","orgUnit":"150624100001","value":"1","colour":"red"}]})",
@@ -423,7 +428,7 @@ TEST_F(ExchangeTest, RoundTripInEveryFormat) {
       char pe[8];
       std::snprintf(pe, sizeof pe, "2022%02d", m);
       rows += std::string("VC_VISITS,") + pe + "," + ou + ",,," + std::to_string(m * 7) +
-              ",,,\"说明, 含逗号\"" + (m % 2 ? ",true" : ",false") + "\n";
+              ",,,\"说明, 含逗号\n\t第二行\"" + (m % 2 ? ",true" : ",false") + "\n";
       rows += std::string("SMI_REGISTERED,") + pe + "," + ou + "," + Coc("SMI_REGISTERED", 0) +
               ",," + std::to_string(m) + ",,,,\n";
       rows += std::string("SMI_REGISTERED,") + pe + "," + ou + "," + Coc("SMI_REGISTERED", 1) +
@@ -433,7 +438,8 @@ TEST_F(ExchangeTest, RoundTripInEveryFormat) {
                        {{"dataElementIdScheme", "code"}, {"orgUnitIdScheme", "code"}});
   ASSERT_EQ(seeded->status, "SUCCESS") << seeded->ToJson().dump(1);
   json metadata_bundle = metadata::ExportMetadata(*cat_);
-  for (auto format : {ImportFormat::kJson, ImportFormat::kCsv, ImportFormat::kAdx}) {
+  for (auto format :
+       {ImportFormat::kJson, ImportFormat::kXml, ImportFormat::kCsv, ImportFormat::kAdx}) {
     ExportOptions eo;
     eo.format = format;
     eo.data_sets = {"DS_VILLAGE_MONTHLY"};

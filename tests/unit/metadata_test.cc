@@ -173,9 +173,6 @@ TEST_P(BadBundleTest, IsRejectedNamingTheFieldAndWritesNothing) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadBundleTest,
     ::testing::Values(
-        BadBundle{"unknown field",
-                  R"({"dataElements":[{"code":"X","name":"x","valuType":"INTEGER"}]})",
-                  "dataElements[0].valuType", "unknown field"},
         BadBundle{"wrong type", R"({"dataElements":[{"code":"X","name":7}]})",
                   "dataElements[0].name", "must be a string"},
         BadBundle{"unknown value type",
@@ -204,8 +201,6 @@ INSTANTIATE_TEST_SUITE_P(
                   "is required"},
         BadBundle{"not an array", R"({"dataElements":{"code":"A"}})", "dataElements",
                   "must be an array"},
-        BadBundle{"unknown collection", R"({"dataElement":[]})", "dataElement",
-                  "unknown collection"},
         BadBundle{
             "facility with unknown parent",
             R"({"organisationUnits":[{"code":"H1","name":"某卫生院","parent":{"code":"999"}}]})",

@@ -559,20 +559,21 @@ function importPage(): void {
   const dry = h("input", { id: "dry", type: "checkbox", checked: true }) as HTMLInputElement;
   const go = h("button", { type: "button", id: "upload" }, "上传");
   const out = h("div");
-  app.append(h("p", {}, "支持 DHIS2 JSON、DHIS2 CSV 和 ADX 文件。建议先“试导入”查看结果，确认无误后再正式导入。"),
+  app.append(h("p", {}, "支持 DHIS2 JSON、DHIS2 XML、DHIS2 CSV 和 ADX 文件。建议先“试导入”查看结果，确认无误后再正式导入。"),
     h("div", { class: "controls" }, h("div", {}, h("label", { for: "file" }, "数据文件"), file),
       h("div", {}, h("label", { for: "dry" }, "试导入（不写入）"), dry), go), out);
   go.addEventListener("click", async () => {
     const f = file.files?.[0];
     if (!f) { out.replaceChildren(h("p", { class: "error", role: "alert" }, "请先选择文件。")); return; }
     const lower = f.name.toLowerCase();
-    const type = lower.endsWith(".csv") ? "application/csv" : lower.endsWith(".xml") || lower.endsWith(".adx") ? "application/adx+xml" : "application/json";
+    // .xml may be DHIS2's DXF2 or ADX: the server tells them apart by the root element.
+    const type = lower.endsWith(".csv") ? "application/csv" : lower.endsWith(".adx") ? "application/adx+xml" : lower.endsWith(".xml") ? "application/xml" : "application/json";
     out.replaceChildren(h("p", { class: "muted" }, "正在导入……"));
     let s: Json;
     try {
-      s = await api(`/api/dataValueSets?dryRun=${dry.checked}`, { method: "POST", headers: { "Content-Type": type }, body: await f.text() });
+      s = (await api(`/api/dataValueSets?dryRun=${dry.checked}`, { method: "POST", headers: { "Content-Type": type }, body: await f.text() })).response;
     } catch (e) {
-      if (e instanceof ApiError && e.body && e.body.importCount) s = e.body;
+      if (e instanceof ApiError && e.body && e.body.response?.importCount) s = e.body.response;
       else { out.replaceChildren(); error(out, e); return; }
     }
     const c = s.importCount;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "exchange/import.h"
+#include "exchange/internal/adx_period.h"
 
 namespace weijian::exchange::internal {
 
@@ -31,8 +32,16 @@ class RowSink {
 // to follow the values, *retry_with_header_pass is set and the caller discards what it got and
 // calls again with header_pass = true (a quick scan for the header, then the values).
 Status ReadJson(const Opener& open, RowSink& sink, bool header_pass, bool* retry_with_header_pass);
-Status ReadCsv(ByteSource& source, RowSink& sink);
-Status ReadAdx(ByteSource& source, RowSink& sink, const Catalog& catalog);
+// Without a header (first_row_is_header false, or a first row that names no column) the columns
+// are DHIS2's, by position: dataelement, period, orgunit, catoptcombo, attroptcombo, value,
+// storedby, lastupdated, comment, followup, deleted.
+Status ReadCsv(ByteSource& source, RowSink& sink, bool first_row_is_header = true);
+// Categories and options in group and value attributes are named by schemes.category and
+// schemes.category_option (each also found by code or uid, whichever the file used).
+Status ReadAdx(ByteSource& source, RowSink& sink, const Catalog& catalog,
+               const IdSchemes& schemes = AdxDefaultSchemes());
+// DHIS2 DXF2 XML (<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0">).
+Status ReadXml(ByteSource& source, RowSink& sink);
 
 // Buffers a ByteSource for byte-at-a-time scanning; strips a leading UTF-8 byte-order mark.
 class Scanner {
@@ -76,5 +85,9 @@ class Scanner {
 };
 
 bool IsValidUtf8(std::string_view s);
+
+// DHIS2's options beyond the core ones; false for a name it does not know.
+Result<bool> ParseDhis2ImportOption(ImportOptions& o, const std::string& name,
+                                    const std::string& value);
 
 }  // namespace weijian::exchange::internal

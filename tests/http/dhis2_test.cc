@@ -1,0 +1,228 @@
+// DHIS2 clients against the real server: DXF2 XML in (application/xml, text/xml) and out
+// (Accept or the path's extension), the WebMessage envelope around import summaries, versioned
+// /api/NN/ paths, async imports polled as tasks, and DHIS2's usual options and booleans.
+#include <fstream>
+#include <sstream>
+
+#include "http/server_env.h"
+
+namespace weijian::http {
+namespace {
+
+std::string Fixture(const std::string& name) {
+  std::ifstream in(std::string(WEIJIAN_SOURCE_DIR) + "/tests/dhis2/" + name, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+HttpReply GetAccept(const std::string& user, const std::string& target, const std::string& accept) {
+  return Http(env->port, "GET", target, "",
+              {{"Accept", accept}, {"Authorization", "ApiToken " + env->tokens.at(user)}});
+}
+
+// The demo's township clerk writes 乌兰镇's villages; these values are theirs.
+const char* kXml = R"(<?xml version="1.0" encoding="UTF-8"?>
+<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0" dataSet="DS_VILLAGE_MONTHLY" period="201901" orgUnit="150624100005">
+  <dataValue dataElement="VC_VISITS" value="61" storedBy="clerk_in" comment="一月" followup="false"/>
+</dataValueSet>)";
+
+TEST(Dhis2HttpTest, XmlImportAnswersWithDhis2sWebMessage) {
+  for (const char* type : {"application/xml", "text/xml; charset=UTF-8"}) {
+    auto r = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code", kXml, type);
+    ASSERT_EQ(r.status, 200) << type << ": " << r.body;
+    json j = Body(r);
+    EXPECT_EQ(j["httpStatus"], "OK");
+    EXPECT_EQ(j["httpStatusCode"], 200);
+    EXPECT_EQ(j["status"], "OK");
+    EXPECT_EQ(j["message"], "Import was successful.");
+    EXPECT_EQ(j["response"]["responseType"], "ImportSummary");
+    EXPECT_EQ(j["response"]["status"], "SUCCESS");
+    EXPECT_EQ(j["response"]["format"], "xml");
+    const auto& c = j["response"]["importCount"];
+    // New the first time, unchanged (ignored) the second.
+    EXPECT_EQ(c["imported"].get<int>() + c["updated"].get<int>() + c["ignored"].get<int>(), 1)
+        << j.dump();
+  }
+  auto v = Body(As("clerk_in", "GET", "/api/dataValues?de=VC_VISITS&pe=201901&ou=150624100005"));
+  EXPECT_EQ(v["value"], "61");
+  EXPECT_EQ(v["comment"], "一月");
+  // The path's extension names the format whatever the Content-Type says.
+  auto by_ext = AsTyped("clerk_in", "POST", "/api/dataValueSets.xml?idScheme=code", kXml,
+                        "application/octet-stream");
+  EXPECT_EQ(by_ext.status, 200) << by_ext.body;
+}
+
+TEST(Dhis2HttpTest, ConflictsAreA409WebMessageWithTheSummaryInside) {
+  std::string bad = kXml;
+  bad.replace(bad.find("value=\"61\""), 10, "value=\"x\"");
+  auto r = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code", bad, "application/xml");
+  ASSERT_EQ(r.status, 409) << r.body;
+  json j = Body(r);
+  EXPECT_EQ(j["httpStatus"], "Conflict");
+  EXPECT_EQ(j["httpStatusCode"], 409);
+  EXPECT_EQ(j["status"], "ERROR");
+  EXPECT_EQ(j["response"]["status"], "ERROR");
+  ASSERT_EQ(j["response"]["conflicts"].size(), 1u);
+  EXPECT_EQ(j["response"]["conflicts"][0]["property"], "value");
+}
+
+TEST(Dhis2HttpTest, XmlExportByAcceptAndByExtension) {
+  ASSERT_EQ(
+      AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code", kXml, "text/xml").status,
+      200);
+  const std::string q =
+      "?dataSet=DS_VILLAGE_MONTHLY&period=201901&orgUnit=150624100005&idScheme=code";
+  for (const auto& [target, accept] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/dataValueSets" + q, "application/xml"},
+           {"/api/dataValueSets" + q, "text/xml"},
+           {"/api/dataValueSets.xml" + q, "*/*"},
+           {"/api/40/dataValueSets.xml" + q, "*/*"}}) {
+    auto r = GetAccept("clerk_in", target, accept);
+    ASSERT_EQ(r.status, 200) << target << ": " << r.body;
+    EXPECT_NE(r.headers["content-type"].find("application/xml"), std::string::npos) << target;
+    EXPECT_NE(r.body.find("<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\" "
+                          "dataSet=\"DS_VILLAGE_MONTHLY\" period=\"201901\" "
+                          "orgUnit=\"150624100005\">"),
+              std::string::npos)
+        << target << ": " << r.body;
+    EXPECT_NE(r.body.find("value=\"61\""), std::string::npos);
+  }
+  auto csv = GetAccept("clerk_in", "/api/dataValueSets.csv" + q, "*/*");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_NE(csv.headers["content-type"].find("csv"), std::string::npos);
+  EXPECT_NE(csv.body.find("VC_VISITS,201901,150624100005"), std::string::npos) << csv.body;
+  auto adx = GetAccept("clerk_in", "/api/dataValueSets.adx" + q, "*/*");
+  ASSERT_EQ(adx.status, 200);
+  EXPECT_NE(adx.body.find("urn:ihe:qrph:adx:2015"), std::string::npos);
+  auto json_out = GetAccept("clerk_in", "/api/dataValueSets.json" + q, "*/*");
+  ASSERT_EQ(json_out.status, 200);
+  EXPECT_EQ(Body(json_out)["period"], "201901");
+  EXPECT_EQ(Body(json_out)["orgUnit"], "150624100005");
+}
+
+TEST(Dhis2HttpTest, VersionedPathsAreTheSameApi) {
+  EXPECT_EQ(As("root", "GET", "/api/40/system/info").status, 200);
+  EXPECT_EQ(As("root", "GET", "/api/29/organisationUnits/150624").status, 200);
+  EXPECT_EQ(As("root", "GET", "/api/99/system/info").status, 404);
+  auto r =
+      AsTyped("clerk_in", "POST", "/api/41/dataValueSets?idScheme=code", kXml, "application/xml");
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST(Dhis2HttpTest, DocumentedOptionsAreAcceptedAndNotedNotRefused) {
+  auto r = AsTyped("clerk_in", "POST",
+                   "/api/dataValueSets?idScheme=code&importReportMode=ERRORS&skipAudit=true"
+                   "&preheatCache=true&strictPeriods=false&skipExistingCheck=true&dryRun=t"
+                   "&dataSet=DS_VILLAGE_MONTHLY&format=xml&force=true",
+                   kXml, "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json s = Body(r)["response"];
+  EXPECT_EQ(s["dryRun"], true);  // "t" is DHIS2's true
+  EXPECT_EQ(s["format"], "xml");
+  std::string notes = s["notes"].dump();
+  for (const char* k : {"importReportMode", "skipAudit", "strictPeriods", "skipExistingCheck"})
+    EXPECT_NE(notes.find(k), std::string::npos) << k << ": " << notes;
+  EXPECT_EQ(AsTyped("clerk_in", "POST", "/api/dataValueSets?importReportMode=LOUD", kXml,
+                    "application/xml")
+                .status,
+            409);
+}
+
+TEST(Dhis2HttpTest, AsyncImportIsATaskWithNotificationsAndASummary) {
+  auto r = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code&async=true",
+                   Fixture("datavalueset_village_2021q1.xml"), "application/xml");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = Body(r);
+  EXPECT_EQ(j["response"]["jobType"], "DATAVALUE_IMPORT");
+  std::string endpoint = j["response"]["relativeNotifierEndpoint"];
+  std::string id = j["response"]["id"];
+  EXPECT_EQ(endpoint, "/api/system/tasks/DATAVALUE_IMPORT/" + id);
+  auto tasks = As("clerk_in", "GET", endpoint);
+  ASSERT_EQ(tasks.status, 200) << tasks.body;
+  EXPECT_EQ(Body(tasks)[0]["completed"], true);
+  auto summary = As("clerk_in", "GET", "/api/system/taskSummaries/DATAVALUE_IMPORT/" + id);
+  ASSERT_EQ(summary.status, 200) << summary.body;
+  EXPECT_EQ(Body(summary)["responseType"], "ImportSummary");
+  // The fixture names its option combos by name and the clerk's scope covers its units.
+  EXPECT_EQ(Body(summary)["rows"], 5);
+  // Another user does not see the task.
+  EXPECT_EQ(As("clerk_sibling", "GET", endpoint).status, 404);
+}
+
+TEST(Dhis2HttpTest, AnalyticsAnswersAreCompleteAsDhis2s) {
+  const std::string q = "dimension=dx:TC_DONE&dimension=pe:201912;2019Q4;2019&dimension=ou:150624";
+  auto r = As("root", "GET", "/api/analytics?" + q);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = Body(r);
+  EXPECT_EQ(j["headerWidth"], j["headers"].size());
+  const json& items = j["metaData"]["items"];
+  EXPECT_EQ(items["201912"]["name"], "2019年12月");
+  EXPECT_EQ(items["2019Q4"]["name"], "2019年第4季度");
+  EXPECT_EQ(items["2019"]["name"], "2019年");
+  EXPECT_EQ(items["pe"]["name"], "期间");
+  EXPECT_EQ(items["ou"]["name"], "组织机构");
+  EXPECT_TRUE(items.contains("dx"));
+  EXPECT_TRUE(j["metaData"]["dimensions"].contains("co"));
+  auto en = Body(As("root", "GET", "/api/analytics?" + q + "&locale=en"));
+  EXPECT_EQ(en["metaData"]["items"]["201912"]["name"], "December 2019");
+  EXPECT_EQ(en["metaData"]["items"]["2019Q4"]["name"], "October - December 2019");
+  EXPECT_EQ(en["metaData"]["items"]["pe"]["name"], "Period");
+  // skipMeta, skipData, skipHeaders.
+  auto bare = Body(As("root", "GET", "/api/analytics?" + q + "&skipMeta=true&skipData=true"));
+  EXPECT_FALSE(bare.contains("metaData"));
+  EXPECT_EQ(bare["rows"].size(), 0u);
+  EXPECT_TRUE(bare.contains("headers"));
+  EXPECT_FALSE(
+      Body(As("root", "GET", "/api/analytics?" + q + "&skipHeaders=true")).contains("headers"));
+  // Several dimensions in one parameter, as DHIS2 reads it; the same answer.
+  auto one_param =
+      As("root", "GET", "/api/analytics?dimension=dx:TC_DONE,pe:201912;2019Q4;2019,ou:150624");
+  ASSERT_EQ(one_param.status, 200) << one_param.body;
+  EXPECT_EQ(Body(one_param)["rows"], j["rows"]);
+  // Versioned and .csv paths.
+  auto versioned = As("root", "GET", "/api/40/analytics.json?" + q);
+  ASSERT_EQ(versioned.status, 200);
+  EXPECT_EQ(Body(versioned)["rows"], j["rows"]);
+  auto csv = As("root", "GET", "/api/analytics.csv?" + q);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_NE(csv.headers["content-type"].find("csv"), std::string::npos);
+  EXPECT_EQ(csv.body.rfind("dx,pe,ou,value\n", 0), 0u) << csv.body;
+  // The same values as a data value set.
+  auto dvs = As("root", "GET", "/api/analytics/dataValueSet.json?" + q);
+  ASSERT_EQ(dvs.status, 200) << dvs.body;
+  EXPECT_EQ(Body(dvs)["dataValues"].size(), j["rows"].size());
+  if (!j["rows"].empty()) {
+    EXPECT_EQ(Body(dvs)["dataValues"][0]["value"], j["rows"][0][3]);
+  }
+}
+
+TEST(Dhis2HttpTest, MetadataBundlesAnswerInDhis2sEnvelopeAndValidateWritesNothing) {
+  // The demo already has a 150624100H01 of its own: the fixture's clinic takes another code.
+  std::string bundle = Fixture("metadata_unordered_bundle.json");
+  for (auto at = bundle.find("150624100H01"); at != std::string::npos;
+       at = bundle.find("150624100H01", at))
+    bundle.replace(at, 12, "150624100H91");
+  auto validate = As("root", "POST", "/api/metadata?importMode=VALIDATE&atomicMode=ALL", bundle);
+  ASSERT_EQ(validate.status, 200) << validate.body;
+  json v = Body(validate);
+  EXPECT_EQ(v["httpStatusCode"], 200);
+  EXPECT_EQ(v["response"]["importMode"], "VALIDATE");
+  EXPECT_EQ(v["response"]["status"], "WARNING");
+  EXPECT_GT(v["response"]["stats"]["created"].get<int>(), 0);
+  EXPECT_EQ(As("root", "GET", "/api/dataElements/TB_CASES").status, 404);  // nothing written
+  auto bad = As("root", "POST", "/api/metadata",
+                R"({"dataElements":[{"code":"X","name":"x","categoryCombo":{"code":"NOPE"}}]})");
+  ASSERT_EQ(bad.status, 409);
+  json b = Body(bad);
+  EXPECT_EQ(b["response"]["status"], "ERROR");
+  const json& err = b["response"]["typeReports"][0]["objectReports"][0]["errorReports"][0];
+  EXPECT_EQ(err["errorCode"], "E5002");
+  EXPECT_EQ(err["errorProperty"], "categoryCombo");
+  EXPECT_EQ(b["response"]["typeReports"][0]["objectReports"][0]["index"], 0);
+  EXPECT_EQ(As("root", "POST", "/api/metadata?importStrategy=DELETE", bundle).status, 409);
+  EXPECT_EQ(As("root", "POST", "/api/metadata?importMode=MAYBE", bundle).status, 409);
+}
+
+}  // namespace
+}  // namespace weijian::http
