@@ -28,7 +28,9 @@ inline Fixture& Shared() {
         (std::filesystem::temp_directory_path() / ("wj-fuzz-" + std::to_string(getpid()) + ".db"))
             .string();
     std::filesystem::remove(path);
-    x.store = std::move(*storage::OpenSqliteStore(path));
+    auto opened = storage::OpenSqliteStore(path);
+    if (!opened.ok()) std::abort();
+    x.store = std::move(*opened);
     std::atexit([] {
       std::filesystem::remove(std::filesystem::temp_directory_path() /
                               ("wj-fuzz-" + std::to_string(getpid()) + ".db"));
