@@ -203,6 +203,10 @@ async def main():
             bad = sum(1 for k, s, ms, st in samples if k == cls and keep(s) and not 200 <= st < 300)
             if xs:
                 print(f"{cls:8} {name:16} {len(xs):9d} {bad:8d} {pct(xs, .5):8.1f} {pct(xs, .99):8.1f} {max(xs):8.1f}")
+    codes = {}
+    for k, s, ms, st in samples:
+        codes[st] = codes.get(st, 0) + 1
+    print("statuses: " + ", ".join(f"{st}: {n}" for st, n in sorted(codes.items())))
     print(f"timeouts (> {TIMEOUT:.0f} s): {errors['timeout']}, connection errors: {errors['error']}")
     print("server RSS (MB) over time: " + ", ".join(f"{t:.0f}s {m}" for t, m in rss_samples))
 

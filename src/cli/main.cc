@@ -47,8 +47,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--max-body-mb", serve.max_body_mb, "largest request body accepted")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  serve_cmd->add_option("--max-connections", serve.max_connections,
-                        "connections served at once; more get 503 (kept below the fd limit)")
+  serve_cmd
+      ->add_option("--max-connections", serve.max_connections,
+                   "connections served at once; more get 503 (kept below the fd limit)")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
 

@@ -2,12 +2,13 @@
 // default combos and a small metadata bundle, so readers that resolve codes have a catalog.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <unistd.h>
 
 #include "metadata/bundle.h"
 #include "metadata/catalog.h"
@@ -23,11 +24,13 @@ struct Fixture {
 inline Fixture& Shared() {
   static Fixture f = [] {
     Fixture x;
-    std::string path = (std::filesystem::temp_directory_path() /
-                        ("wj-fuzz-" + std::to_string(getpid()) + ".db"))
-                           .string();
+    std::string path =
+        (std::filesystem::temp_directory_path() / ("wj-fuzz-" + std::to_string(getpid()) + ".db"))
+            .string();
     std::filesystem::remove(path);
-    x.store = std::move(*storage::OpenSqliteStore(path));
+    auto opened = storage::OpenSqliteStore(path);
+    if (!opened.ok()) std::abort();
+    x.store = std::move(*opened);
     std::atexit([] {
       std::filesystem::remove(std::filesystem::temp_directory_path() /
                               ("wj-fuzz-" + std::to_string(getpid()) + ".db"));
