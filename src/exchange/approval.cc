@@ -341,21 +341,22 @@ Result<ApprovalStatus> ApprovalService::StatusOf(const metadata::Catalog& cat, c
   const std::string pid = period.Id();
   st.level_index = wf.LevelIndex(ou.level);
   const DataApprovalRecord* here = snap->At(wf_uid, pid, ou.id);
-  const DataApprovalRecord* above = nullptr;
-  if (!here) above = snap->Covering(cat, wf_uid, pid, ou.id);
+  // An approval above outranks one here: only the level above may lift it.
+  const std::int64_t parent = cat.tree().Contains(ou.id) ? cat.tree().Parent(ou.id) : 0;
+  const DataApprovalRecord* above = parent ? snap->Covering(cat, wf_uid, pid, parent) : nullptr;
   WJ_ASSIGN_OR_RETURN(auto done, Completions(cat, wf, period, ou));
   std::int64_t last_done = 0;
   for (const auto& [k, t] : done) last_done = std::max(last_done, t);
   if (const auto* r = snap->ReturnAt(wf_uid, pid, ou.id); r && r->created > last_done && !here)
     st.returned = *r;
 
-  if (here) {
-    st.approval = here;
-    st.state = here->accepted ? ApprovalState::kAcceptedHere : ApprovalState::kApprovedHere;
-  } else if (above) {
+  if (above) {
     st.approval = above;
     st.state =
         above->accepted ? ApprovalState::kAcceptedElsewhere : ApprovalState::kApprovedElsewhere;
+  } else if (here) {
+    st.approval = here;
+    st.state = here->accepted ? ApprovalState::kAcceptedHere : ApprovalState::kApprovedHere;
   } else if (st.level_index < 0) {
     st.state = ApprovalState::kUnapprovedElsewhere;
   } else {

@@ -248,7 +248,8 @@ Response Due(const Request& req, App& app) {
   return JsonResponse(*due);
 }
 
-// Users whose data entry units lie inside one of `units`.
+// The clerks of `units`: users whose data entry units lie inside one of them, or are its parent
+// (a township clerk enters her health centre's forms), not those further up.
 Result<std::vector<storage::UserRecord>> ClerksOf(App& app, const metadata::Catalog& cat,
                                                   const std::vector<std::int64_t>& units) {
   WJ_ASSIGN_OR_RETURN(auto users, app.store().ListUsers());
@@ -258,7 +259,8 @@ Result<std::vector<storage::UserRecord>> ClerksOf(App& app, const metadata::Cata
     bool hit = false;
     for (auto c : u.capture_org_unit_ids)
       for (auto r : units)
-        if (cat.tree().Contains(c) && cat.tree().Contains(r) && cat.tree().IsInSubtree(c, r))
+        if (cat.tree().Contains(c) && cat.tree().Contains(r) &&
+            (cat.tree().IsInSubtree(c, r) || cat.tree().Parent(r) == c))
           hit = true;
     if (hit) out.push_back(std::move(u));
   }

@@ -34,9 +34,10 @@ int Approve(const std::string& user, const std::string& method, const std::strin
 // The townships of 鄂托克旗 (their health centres report DS_TOWNSHIP_MONTHLY).
 std::vector<std::string> Townships() {
   std::vector<std::string> out;
-  for (const auto& u :
-       Body(Get("/api/organisationUnits?parent=150624&level=4&paging=false"))["organisationUnits"])
-    if (!u.contains("facilityType")) out.push_back(u["code"]);
+  const json county = Body(Get("/api/organisationUnits/150624"));
+  for (const auto& u : county["children"])
+    if (u["code"].get<std::string>().find_first_not_of("0123456789") == std::string::npos)
+      out.push_back(u["code"]);
   return out;
 }
 
@@ -165,9 +166,10 @@ TEST(ApprovalTest, ApproversActOnlyInsideTheirUnitsAndAtTheirLevel) {
   EXPECT_FALSE(ApprovalOf("city_admin_t", pe, "150624100")["mayApprove"]);
   // A county approver and a township of another banner, or the city itself.
   std::string other;
-  for (const auto& u :
-       Body(Get("/api/organisationUnits?parent=150602&level=4&paging=false"))["organisationUnits"])
-    if (!u.contains("facilityType")) other = u["code"];
+  const json dongsheng = Body(Get("/api/organisationUnits/150602"));
+  for (const auto& u : dongsheng["children"])
+    if (u["code"].get<std::string>().find_first_not_of("0123456789") == std::string::npos)
+      other = u["code"];
   ASSERT_FALSE(other.empty());
   ASSERT_EQ(Complete("root", "POST", other + "H01", pe), 200);
   EXPECT_EQ(Approve("county_admin", "POST", pe, other), 403);
@@ -379,8 +381,8 @@ TEST(ApprovalTest, DemoShowsEveryStateInTheGridAndTheClerksHome) {
   ASSERT_EQ(remind.status, 200) << remind.body;
   EXPECT_GT(Body(remind)["missingUnits"], 0);
   bool reminded = false;
-  for (const auto& m :
-       Body(As("clerk_in", "GET", "/api/messageConversations"))["messageConversations"])
+  const json inbox = Body(As("clerk_in", "GET", "/api/messageConversations"));
+  for (const auto& m : inbox["messageConversations"])
     if (m["subject"].get<std::string>().find("202206") != std::string::npos) reminded = true;
   EXPECT_TRUE(reminded);
   // 本月待填 for a clerk.
