@@ -25,6 +25,8 @@ Result<ImportFormat> FormatFromContentType(const std::string& content_type);
 // Guesses from the first bytes: '{' JSON, '<' ADX, else CSV.
 ImportFormat SniffFormat(std::string_view head);
 
+struct ImportSummary;
+
 struct ImportOptions {
   IdSchemes schemes;
   bool schemes_given = false;  // false: the format's default (ADX: code, others: uid)
@@ -34,6 +36,9 @@ struct ImportOptions {
   std::string user;
   // May the importing user write this unit? Empty: yes (the command line).
   std::function<bool(std::int64_t org_unit_id)> can_write;
+  // The audit row of the import, made from its summary; written in the same transaction as the
+  // values and the summary (none of them survives a crash without the others). Empty: none.
+  std::function<storage::AuditRecord(const ImportSummary&)> audit;
 };
 
 // Parses DHIS2's option names (query parameters and CLI flags alike); messages name the option.

@@ -219,7 +219,9 @@ class Importer {
  public:
   Importer(const json& bundle, const Catalog& current) : bundle_(bundle), cat_(current) {}
 
-  Result<MetadataImportReport> Run(storage::Store& store) {
+  Result<MetadataImportReport> Run(
+      storage::Store& store,
+      const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit) {
     if (!bundle_.is_object()) return InvalidArgument("a metadata bundle must be a JSON object");
     for (auto it = bundle_.begin(); it != bundle_.end(); ++it) {
       const auto& names = Collections();
@@ -243,7 +245,10 @@ class Importer {
     WJ_RETURN_IF_ERROR(ReadIndicators());
     WJ_RETURN_IF_ERROR(ReadOrgUnitGroups());
     WJ_RETURN_IF_ERROR(ReadConstants());
-    WJ_RETURN_IF_ERROR(store.UpsertMetadata(out_, new_units_));
+    if (audit)
+      WJ_RETURN_IF_ERROR(store.UpsertMetadataWithAudit(out_, new_units_, audit(report_)));
+    else
+      WJ_RETURN_IF_ERROR(store.UpsertMetadata(out_, new_units_));
     return report_;
   }
 
@@ -736,10 +741,11 @@ json MetadataImportReport::ToJson() const {
           {"typeReports", type_reports}};
 }
 
-Result<MetadataImportReport> ImportMetadata(const json& bundle, const Catalog& current,
-                                            storage::Store& store) {
+Result<MetadataImportReport> ImportMetadata(
+    const json& bundle, const Catalog& current, storage::Store& store,
+    const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit) {
   Importer importer(bundle, current);
-  return importer.Run(store);
+  return importer.Run(store, audit);
 }
 
 json OrgUnitJson(const Catalog& catalog, const OrgUnitRecord& u, bool detail) {

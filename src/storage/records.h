@@ -308,4 +308,12 @@ struct ChainCheck {
   std::optional<std::int64_t> first_broken_id;
 };
 
+// --- change log (issue 13) ---
+// One committed transaction that changed data values ("values") or metadata ("metadata").
+struct ChangeLogEntry {
+  std::int64_t seq = 0;
+  std::string kind;
+  std::string origin;  // the store (process) that wrote it
+};
+
 }  // namespace weijian::storage
