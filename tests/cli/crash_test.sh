@@ -72,12 +72,13 @@ mspan_ms=$((($(date +%s%N) - start) / 1000000))
 
 kills=0
 between=0
-for i in $(seq 1 50); do
+for i in $(seq 1 150); do
+  [ "$kills" -ge 30 ] && [ "$i" -gt 50 ] && break  # until 30 kills landed mid-way
   rm -f "$TMP/w.db" "$TMP/w.db-wal" "$TMP/w.db-shm"
   cp "$TMP/base.db" "$TMP/w.db"
-  span=$([ "$i" -le 40 ] && echo "$span_ms" || echo "$mspan_ms")
+  span=$([ $((i % 5)) -ne 0 ] && echo "$span_ms" || echo "$mspan_ms")
   delay=$(python3 -c "import random; print(random.uniform(0, 0.8 * $span / 1000))")
-  if [ "$i" -le 40 ]; then
+  if [ $((i % 5)) -ne 0 ]; then
     "$WJ" import --db "$TMP/w.db" --idScheme code "$TMP/big.csv" >/dev/null 2>&1 &
     want_after=$after
   else
