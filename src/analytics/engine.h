@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -34,6 +35,14 @@ class Engine {
  public:
   static Result<std::unique_ptr<Engine>> Build(storage::Store& store,
                                                std::shared_ptr<const metadata::Catalog> catalog);
+
+  // The engine as a file (engine_snapshot.cc), stamped with the change-log sequence number it
+  // is current at and a checksum: a start loads it instead of reading every value.
+  Status SaveSnapshot(const std::string& path, std::int64_t seq) const;
+  // Fails (and nothing is loaded) when the file is missing, corrupt, of another format, built
+  // with other metadata (`catalog_stamp`), or not current at `seq`.
+  static Result<std::unique_ptr<Engine>> LoadSnapshot(
+      const std::string& path, std::int64_t seq, std::shared_ptr<const metadata::Catalog> catalog);
 
   // Applies committed changes of data values (from the store's listener), so the next query
   // sees them. Periods the engine has not seen yet are read from the store.

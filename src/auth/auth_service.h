@@ -90,9 +90,23 @@ class AuthService {
   Result<Principal> CheckPassword(const std::string& username, const std::string& password,
                                   const std::string& address, const std::string& via);
 
+  // HTTP Basic sends the password with every request. A successful check is remembered for
+  // kBasicTtlMillis under a keyed hash (BLAKE2b with a per-process random key) of the user
+  // name, the password and the user's stored password hash, so a script's later requests skip
+  // argon2. A password change or a new hash (the CLI's too) changes the key, and a disabled
+  // account is refused before the cache is consulted: nothing needs clearing on those.
+  static constexpr std::int64_t kBasicTtlMillis = 5 * 60 * 1000;
+  std::string BasicKey(const std::string& username, const std::string& password,
+                       const std::string& stored_hash) const;
+  bool BasicRemembered(const std::string& key, std::int64_t now);
+  void RememberBasic(const std::string& key, std::int64_t now);
+
   storage::Store& store_;
   Clock clock_;
   LoginThrottle throttle_;
+  unsigned char basic_key_[32];  // random per process; set once
+  std::mutex basic_mu_;
+  std::map<std::string, std::int64_t> basic_checked_;  // key → expiry; guarded by basic_mu_
 };
 
 // A random secret of 32 bytes as 64 hex characters.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <cstring>
 #include <string>
@@ -61,7 +62,14 @@ Result<std::string> HashPassword(std::string_view password, const Argon2Params& 
   return encoded;
 }
 
+namespace {
+std::atomic<std::uint64_t> verifications{0};
+}  // namespace
+
+std::uint64_t PasswordVerifications() { return verifications.load(); }
+
 bool VerifyPassword(std::string_view password, const std::string& encoded) {
+  ++verifications;
   // argon2id_verify compares in constant time.
   return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
 }

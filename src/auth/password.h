@@ -5,6 +5,7 @@
 // on the next successful sign-in, see NeedsRehash).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,8 @@ Status CheckPasswordPolicy(std::string_view password);
 Result<std::string> HashPassword(std::string_view password, const Argon2Params& params = {});
 // Constant-time verification against an encoded hash.
 bool VerifyPassword(std::string_view password, const std::string& encoded);
+// How many times VerifyPassword ran in this process (the cost of argon2 shows in tests).
+std::uint64_t PasswordVerifications();
 bool NeedsRehash(const std::string& encoded, const Argon2Params& params = {});
 // A random one-time password for demo users: 16 characters from an unambiguous alphabet.
 std::string GeneratePassword();

@@ -21,6 +21,7 @@
 #include "metadata/divisions.h"
 #include "reports/fonts.h"
 #include "reports/service.h"
+#include "storage/backup.h"
 #include "storage/store.h"
 
 namespace weijian::cli {
@@ -105,7 +106,13 @@ int RunServe(const ServeOptions& o) {
   auto store = OpenExisting(o.db);
   if (!store.ok()) return Fail(store.status());
   http::App app(std::move(*store));
+  app.set_engine_snapshot_path(o.db + ".engine");
   if (Status s = app.Init(); !s.ok()) return Fail(s);
+  std::cerr << "weijian: analytics engine: "
+            << (app.engine_loaded_from_snapshot()
+                    ? "loaded from snapshot"
+                    : "building from the store (" + app.engine_snapshot_note() + ")")
+            << "\n";
   auto web = http::LoadWebAssets(o.web_dir.empty() ? http::DefaultWebDir() : o.web_dir);
   if (web.ok())
     app.set_web(*web);
@@ -117,7 +124,12 @@ int RunServe(const ServeOptions& o) {
   options.max_header_bytes = static_cast<std::size_t>(o.max_header_kb) * 1024;
   options.max_body_bytes = static_cast<std::size_t>(o.max_body_mb) * 1024 * 1024;
   options.max_connections = o.max_connections;
+  auto serving = storage::HoldServingLock(o.db);  // `weijian restore` refuses meanwhile
+  if (!serving.ok()) return Fail(serving.status());
   Status s = http::ServeForever(app, options);
+  // A clean stop leaves the engine beside the database for the next start.
+  if (Status saved = app.SaveEngineSnapshot(); !saved.ok())
+    std::cerr << "weijian: engine snapshot not written: " << saved.message() << "\n";
   return s.ok() ? 0 : Fail(s);
 }
 
@@ -243,6 +255,18 @@ int RunUserDisable(const std::string& db, const std::string& name, bool disable)
   return 0;
 }
 
+int RunBackup(const std::string& db, const std::string& out) {
+  if (Status s = storage::BackupDatabase(db, out); !s.ok()) return Fail(s);
+  std::cout << "backed up " << db << " to " << out << "\n";
+  return 0;
+}
+
+int RunRestore(const std::string& from, const std::string& db, bool force) {
+  if (Status s = storage::RestoreDatabase(from, db, force); !s.ok()) return Fail(s);
+  std::cout << "restored " << db << " from " << from << "\n";
+  return RunAuditVerify(db);
+}
+
 int RunAuditVerify(const std::string& db) {
   auto store = OpenExisting(db);
   if (!store.ok()) return Fail(store.status());
@@ -278,6 +302,17 @@ int RunImport(const std::string& db, const std::vector<std::pair<std::string, st
   exchange::DataValueService values(**store);
   int worst = 0;
   for (const auto& file : files) {
+    // The audit row commits with the values and the summary.
+    options.audit = [&file](const exchange::ImportSummary& s) {
+      storage::AuditRecord r;
+      r.type = "IMPORT";
+      r.username = CliActor();
+      r.object = s.import_id;
+      r.detail = file + " " + s.status;
+      r.address = "local";
+      r.created = NowMillis();
+      return r;
+    };
     // The format is chosen by content: '{' JSON, '<' DXF2 XML or ADX (by the root), else CSV.
     auto probe = exchange::FileSource(file);
     if (!probe.ok()) return Fail(probe.status());
@@ -291,16 +326,6 @@ int RunImport(const std::string& db, const std::vector<std::pair<std::string, st
       std::cerr << "weijian: " << file << ": " << summary.status().message() << "\n";
       worst = 2;
       continue;
-    }
-    if (!summary->dry_run) {
-      storage::AuditRecord r;
-      r.type = "IMPORT";
-      r.username = CliActor();
-      r.object = summary->import_id;
-      r.detail = file + " " + summary->status;
-      r.address = "local";
-      r.created = NowMillis();
-      if (Status s = (*store)->AppendAudit(r); !s.ok()) return Fail(s);
     }
     std::cout << summary->ToJson().dump(2) << "\n";
     if (summary->status != "SUCCESS") worst = std::max(worst, 1);
@@ -346,22 +371,25 @@ int RunMetadataImport(const std::string& db, const std::string& file) {
   if (!store.ok()) return Fail(store.status());
   auto cat = metadata::Catalog::Load(**store);
   if (!cat.ok()) return Fail(cat.status());
-  auto report = metadata::ImportMetadata(bundle, **cat, **store);
+  // The audit row commits with the metadata.
+  auto report = metadata::ImportMetadata(
+      bundle, **cat, **store, [&file](const metadata::MetadataImportReport& rep) {
+        storage::AuditRecord r;
+        r.type = "METADATA";
+        r.username = CliActor();
+        r.object = file;
+        r.detail =
+            "created " + std::to_string(rep.created) + ", updated " + std::to_string(rep.updated);
+        r.address = "local";
+        r.created = NowMillis();
+        return r;
+      });
   if (!report.ok()) {
     Status s = report.status();
     std::cerr << "weijian: " << file << ": " << (s.field().empty() ? "" : s.field() + ": ")
               << s.message() << "\n";
     return 1;
   }
-  storage::AuditRecord r;
-  r.type = "METADATA";
-  r.username = CliActor();
-  r.object = file;
-  r.detail =
-      "created " + std::to_string(report->created) + ", updated " + std::to_string(report->updated);
-  r.address = "local";
-  r.created = NowMillis();
-  if (Status s = (*store)->AppendAudit(r); !s.ok()) return Fail(s);
   std::cout << report->ToJson().dump(2) << "\n";
   return 0;
 }

@@ -41,6 +41,11 @@ int RunUserPasswd(const std::string& db, const std::string& name, bool password_
 int RunUserDisable(const std::string& db, const std::string& name, bool disable);
 // Re-computes the audit hash chains; exit 1 and the first broken row when tampered with.
 int RunAuditVerify(const std::string& db);
+// A consistent copy of a database, also while it is served (SQLite's online backup).
+int RunBackup(const std::string& db, const std::string& out);
+// Replaces a database by a backup (not while it is served; an existing one only with --force),
+// then verifies the audit chains of the result.
+int RunRestore(const std::string& from, const std::string& db, bool force);
 
 // `weijian import`: each file is one import; its summary is printed as JSON.
 // Exit 0 when every file was SUCCESS, 1 on WARNING or ERROR, 2 when a file cannot be read.

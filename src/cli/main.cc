@@ -87,6 +87,17 @@ int main(int argc, char** argv) {
   auto* verify_cmd = audit_cmd->add_subcommand("verify", "check the audit hash chains");
   verify_cmd->add_option("--db", verify_db, "database file")->required();
 
+  std::string backup_db, backup_out, restore_from, restore_db;
+  bool restore_force = false;
+  auto* backup_cmd =
+      app.add_subcommand("backup", "copy a database consistently, also while it is served");
+  backup_cmd->add_option("--db", backup_db, "database file")->required();
+  backup_cmd->add_option("--out", backup_out, "backup file to write")->required();
+  auto* restore_cmd = app.add_subcommand("restore", "replace a database by a backup");
+  restore_cmd->add_option("--from", restore_from, "backup file")->required();
+  restore_cmd->add_option("--db", restore_db, "database file to replace")->required();
+  restore_cmd->add_flag("--force", restore_force, "replace an existing database");
+
   // DHIS2's option names, as flags: --dataElementIdScheme code, --atomicMode NONE …
   std::string import_db;
   std::vector<std::string> import_files;
@@ -210,6 +221,8 @@ int main(int argc, char** argv) {
     if (*passwd_cmd) return RunUserPasswd(passwd_db, passwd_name, passwd_stdin);
     if (*disable_cmd) return RunUserDisable(disable_db, disable_name, !enable);
     if (*verify_cmd) return RunAuditVerify(verify_db);
+    if (*backup_cmd) return RunBackup(backup_db, backup_out);
+    if (*restore_cmd) return RunRestore(restore_from, restore_db, restore_force);
     if (*import_cmd) return RunImport(import_db, import_opts, import_files);
     if (*analytics_cmd) return RunAnalytics(analytics_db, analytics_params);
     if (*report_cmd) return RunReport(rep);

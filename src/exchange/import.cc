@@ -182,16 +182,15 @@ class Importer final : public internal::RowSink {
     summary_.import_id = RandomUid();
   }
 
-  Status Begin() {
-    WJ_ASSIGN_OR_RETURN(writer_, values_.store().BeginDataValueImport(
-                                     options_.user, summary_.import_id, NowMillis()));
-    return Status::Ok();
-  }
+  // The store's writer is opened only when the staged rows are written (OpenWriter): reading,
+  // resolving and checking the payload take no lock, so other writers go on meanwhile.
+  Status Begin() { return Status::Ok(); }
 
   Status Add(std::int64_t index, internal::Row& row) override {
     ++summary_.rows;
     if (!row.problem.empty()) {
       AddConflict(summary_.conflicts, index, row.problem_field, row.problem, "");
+      ++rejected_;
       return Status::Ok();
     }
     const bool remove = row.deleted || options_.strategy == storage::WriteMode::kDelete;
@@ -211,11 +210,13 @@ class Importer final : public internal::RowSink {
                            : f == "value"                ? row.in.value
                                                          : "";
       AddConflict(summary_.conflicts, index, f, r.status().message(), object);
+      ++rejected_;
       return Status::Ok();
     }
     if (options_.can_write && !options_.can_write(r->org_unit->id)) {
       AddConflict(summary_.conflicts, index, "orgUnit",
                   "org unit " + row.in.org_unit + " is outside your org units", row.in.org_unit);
+      ++rejected_;
       return Status::Ok();
     }
     // Approval, closed periods and targets from above: the one lock check of every write path.
@@ -262,17 +263,40 @@ class Importer final : public internal::RowSink {
   Result<ImportSummary> Finish() {
     WJ_RETURN_IF_ERROR(Flush());
     const bool failed = options_.atomic && !summary_.conflicts.empty();
-    if (failed) summary_.counts = {0, 0, static_cast<int>(summary_.rows), 0};
-    if (!failed && !options_.dry_run) WJ_RETURN_IF_ERROR(writer_->Commit());
-    writer_.reset();  // rolls back what was not committed
+    // A refused import writes no values: it never takes the writer.
+    if (!failed && !writer_) WJ_RETURN_IF_ERROR(OpenWriter());
+    // WriteCounts is {imported, updated, deleted, ignored}: a refused import ignored every row;
+    // otherwise (atomicMode=NONE) the rows refused with a conflict were ignored too.
+    if (failed)
+      summary_.counts = {0, 0, 0, static_cast<int>(summary_.rows)};
+    else
+      summary_.counts.ignored += static_cast<int>(rejected_);
     summary_.status = failed                                                        ? "ERROR"
                       : (!summary_.conflicts.empty() || !summary_.warnings.empty()) ? "WARNING"
                                                                                     : "SUCCESS";
+    if (!options_.dry_run) {
+      // The values, the summary and the audit row: one transaction.
+      storage::DataImportRecord rec = Record();
+      std::optional<storage::AuditRecord> audit;
+      if (options_.audit) audit = options_.audit(summary_);
+      if (failed) {
+        writer_.reset();  // rolls the values back
+        WJ_RETURN_IF_ERROR(values_.store().SaveImportWithAudit(rec, audit ? &*audit : nullptr));
+      } else {
+        WJ_RETURN_IF_ERROR(writer_->CommitWith(&rec, audit ? &*audit : nullptr));
+      }
+    }
+    writer_.reset();  // rolls back what was not committed (a dry run)
     return std::move(summary_);
   }
 
  private:
   static constexpr std::size_t kBatch = 50000;
+
+  storage::DataImportRecord Record() const {
+    return {summary_.import_id, options_.user,   summary_.format,
+            NowMillis(),        summary_.status, summary_.ToJson().dump()};
+  }
 
   Result<std::int64_t> PeriodId(const Period& p) {
     // Keyed by type and first day: printing the identifier for every row would cost more than
@@ -280,6 +304,12 @@ class Importer final : public internal::RowSink {
     const std::int64_t key = static_cast<std::int64_t>(p.start.time_since_epoch().count()) * 16 +
                              static_cast<std::int64_t>(p.type);
     if (auto it = period_ids_.find(key); it != period_ids_.end()) return it->second;
+    if (!writer_) {  // staged: a provisional id, -(index + 1), resolved by OpenWriter
+      staged_periods_.push_back({key, p});
+      const std::int64_t provisional = -static_cast<std::int64_t>(staged_periods_.size());
+      period_ids_.emplace(key, provisional);
+      return provisional;
+    }
     std::string id = p.Id();
     // Created inside the import's transaction, so a rolled-back import leaves no periods behind.
     WJ_ASSIGN_OR_RETURN(std::int64_t pid,
@@ -289,7 +319,53 @@ class Importer final : public internal::RowSink {
     return pid;
   }
 
+  // Stages the batch (up to kMaxStaged rows in all), or writes it once the writer is open.
   Status Flush() {
+    if (batch_.empty()) return Status::Ok();
+    if (!writer_ && staged_rows_ + batch_.size() <= kMaxStaged) {
+      staged_rows_ += batch_.size();
+      staged_.push_back({std::move(batch_), std::move(batch_index_)});
+      batch_.clear();
+      batch_index_.clear();
+      return Status::Ok();
+    }
+    if (!writer_) WJ_RETURN_IF_ERROR(OpenWriter());
+    return WriteBatch();
+  }
+
+  // Takes the store's writer, creates the staged periods in its transaction and writes the
+  // staged batches (in their order: a later row still wins).
+  Status OpenWriter() {
+    WJ_ASSIGN_OR_RETURN(writer_, values_.store().BeginDataValueImport(
+                                     options_.user, summary_.import_id, NowMillis()));
+    std::vector<std::int64_t> real(staged_periods_.size());
+    for (std::size_t i = 0; i < staged_periods_.size(); ++i) {
+      const auto& [key, p] = staged_periods_[i];
+      period_ids_.erase(key);
+      WJ_ASSIGN_OR_RETURN(real[i], PeriodId(p));
+    }
+    auto resolve = [&](std::vector<storage::DataValueWrite>& batch) {
+      for (auto& w : batch)
+        if (w.key.period_id < 0)
+          w.key.period_id = real[static_cast<std::size_t>(-w.key.period_id - 1)];
+    };
+    resolve(batch_);
+    std::vector<storage::DataValueWrite> current = std::move(batch_);
+    std::vector<std::int64_t> current_index = std::move(batch_index_);
+    for (auto& [batch, index] : staged_) {
+      resolve(batch);
+      batch_ = std::move(batch);
+      batch_index_ = std::move(index);
+      WJ_RETURN_IF_ERROR(WriteBatch());
+    }
+    staged_.clear();
+    staged_periods_.clear();
+    batch_ = std::move(current);
+    batch_index_ = std::move(current_index);
+    return Status::Ok();
+  }
+
+  Status WriteBatch() {
     if (batch_.empty()) return Status::Ok();
     // Written in key order, a batch lands in neighbouring B-tree pages instead of all over the
     // table (files usually list a period's units, the table is keyed unit-first). The sort is
@@ -353,7 +429,14 @@ class Importer final : public internal::RowSink {
   std::unique_ptr<storage::DataValueBulkWriter> writer_;
   std::vector<storage::DataValueWrite> batch_;
   std::vector<std::int64_t> batch_index_;
+  // Checked rows not yet written (the writer is not open), with their rows' indexes, and the
+  // periods they use (by key), created when the writer opens.
+  static constexpr std::size_t kMaxStaged = 1'000'000;
+  std::vector<std::pair<std::vector<storage::DataValueWrite>, std::vector<std::int64_t>>> staged_;
+  std::size_t staged_rows_ = 0;
+  std::vector<std::pair<std::int64_t, Period>> staged_periods_;
   std::unordered_map<std::int64_t, std::int64_t> period_ids_;
+  std::int64_t rejected_ = 0;  // rows refused with a conflict
   std::unordered_map<std::string, std::size_t> conflict_at_, warning_at_;
   std::vector<std::tuple<std::string, std::string, std::string>> completions_;
   ImportSummary summary_;
@@ -421,12 +504,13 @@ Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
   WJ_RETURN_IF_ERROR(read);
   WJ_ASSIGN_OR_RETURN(ImportSummary summary, importer->Finish());
   summary.notes = o.notes;
-  if (!summary.dry_run && summary.status != "ERROR")
+  if (!summary.dry_run && summary.status != "ERROR") {
     summary.completed = importer->MarkComplete(catalog);
-  if (!summary.dry_run) {
-    storage::DataImportRecord rec{summary.import_id, options.user,   summary.format,
-                                  NowMillis(),       summary.status, summary.ToJson().dump()};
-    WJ_RETURN_IF_ERROR(values.store().SaveImport(rec));
+    if (!summary.completed.empty()) {  // the stored summary names the forms marked complete
+      storage::DataImportRecord rec{summary.import_id, options.user,   summary.format,
+                                    NowMillis(),       summary.status, summary.ToJson().dump()};
+      WJ_RETURN_IF_ERROR(values.store().SaveImport(rec));
+    }
   }
   return summary;
 }

@@ -31,6 +31,7 @@ ImportFormat SniffFormat(std::string_view head);
 // DHIS2's spellings of a boolean, case-insensitively: true/t/yes/y/on/1 and false/f/no/n/off/0
 // (Spring's request parameters and Apache Commons' CSV flags between them). nullopt otherwise.
 std::optional<bool> ParseDhis2Bool(std::string_view text);
+struct ImportSummary;
 
 struct ImportOptions {
   IdSchemes schemes;
@@ -49,6 +50,9 @@ struct ImportOptions {
   bool first_row_is_header = true;     // CSV
   bool require_coc = false;            // requireCategoryOptionCombo
   std::vector<std::string> notes;      // options accepted but not applied, and why
+  // The audit row of the import, made from its summary; written in the same transaction as the
+  // values and the summary (none of them survives a crash without the others). Empty: none.
+  std::function<storage::AuditRecord(const ImportSummary&)> audit;
 };
 
 // Parses DHIS2's option names (query parameters and CLI flags alike); messages name the option.

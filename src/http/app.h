@@ -3,12 +3,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
+#include <thread>
 
-#include "analytics/engine.h"
+#include "analytics/engine_host.h"
 #include "auth/auth_service.h"
 #include "core/date.h"
 #include "exchange/data_values.h"
@@ -20,89 +22,133 @@
 
 namespace weijian::http {
 
-// The analytics engine, read-locked for one query: writes wait until it is released.
-class EngineLease {
- public:
-  EngineLease(std::shared_lock<std::shared_mutex> lock, const analytics::Engine* engine)
-      : lock_(std::move(lock)), engine_(engine) {}
-  const analytics::Engine& operator*() const { return *engine_; }
-  const analytics::Engine* operator->() const { return engine_; }
-
- private:
-  std::shared_lock<std::shared_mutex> lock_;
-  const analytics::Engine* engine_;
-};
+// The analytics engine for one query: an immutable snapshot the query keeps for as long as it
+// runs (analytics/engine_host.h); writes and rebuilds publish the next one beside it.
+using EngineLease = std::shared_ptr<const analytics::Engine>;
 
 class App {
  public:
   explicit App(std::unique_ptr<storage::Store> store, auth::Clock clock = NowMillis)
-      : store_(std::move(store)), values_(*store_), auth_(*store_, std::move(clock)) {
+      : store_(std::move(store)),
+        values_(*store_),
+        auth_(*store_, std::move(clock)),
+        engines_(std::make_unique<analytics::EngineHost>(*store_)) {
     // Every committed change of a data value reaches the engine before the next query.
     store_->SetDataValueListener(
         [this](std::vector<storage::DataValueChange>&& changes, bool overflow) {
-          std::lock_guard lock(pending_mu_);
-          if (overflow) {
-            rebuild_ = true;
-            pending_.clear();
-          } else if (!rebuild_) {
-            pending_.insert(pending_.end(), std::make_move_iterator(changes.begin()),
-                            std::make_move_iterator(changes.end()));
-          }
-          dirty_ = true;
+          engines_->OnChanges(std::move(changes), overflow);
           ++data_version_;
         });
   }
-  ~App() { store_->SetDataValueListener(nullptr); }
+  ~App() {
+    {
+      std::lock_guard lock(poll_mu_);
+      poll_stop_ = true;
+    }
+    poll_cv_.notify_all();
+    if (poller_.joinable()) poller_.join();
+    store_->SetDataValueListener(nullptr);
+    engines_.reset();  // joins the builder while the store is still open
+  }
 
-  Status Init() { return ReloadCatalog(); }
-
-  // The snapshot a request works on; it stays valid for the request even if metadata changes.
-  std::shared_ptr<const metadata::Catalog> catalog() const { return std::atomic_load(&catalog_); }
-  Status ReloadCatalog() {
+  // The first engine is built in the background; the first query waits for it if need be.
+  // Starts the change-log poller: what other processes (the CLI) commit to the file reaches
+  // the catalog and the engine within a second.
+  Status Init() {
+    WJ_ASSIGN_OR_RETURN(seen_seq_, store_->LatestChangeSeq());
     WJ_ASSIGN_OR_RETURN(auto c, metadata::Catalog::Load(*store_));
-    std::atomic_store(&catalog_, std::move(c));
-    MetadataChanged();
+    std::atomic_store(&catalog_, std::shared_ptr<const metadata::Catalog>(c));
+    ++data_version_;
+    // A current snapshot file spares the first query the build.
+    snapshot_note_ = "no snapshot file";
+    bool adopted = false;
+    if (!snapshot_path_.empty()) {
+      auto e = analytics::Engine::LoadSnapshot(snapshot_path_, seen_seq_, c);
+      if (e.ok())
+        adopted = engines_->Adopt(std::move(*e), c);
+      else
+        snapshot_note_ = e.status().message();
+    }
+    loaded_from_snapshot_ = adopted;
+    if (!adopted) WJ_RETURN_IF_ERROR(engines_->SetCatalog(std::move(c), false));
+    if (!poller_.joinable())
+      poller_ = std::thread([this] {
+        std::unique_lock lock(poll_mu_);
+        while (!poll_cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return poll_stop_; }))
+          PollChanges();
+      });
     return Status::Ok();
   }
 
-  // Metadata changed: the engine is rebuilt before the next query (data values need no call;
-  // the store reports them).
+  // The engine snapshot file beside the database (set before Init, by `serve`).
+  void set_engine_snapshot_path(std::string path) { snapshot_path_ = std::move(path); }
+  // Whether Init took the engine from the snapshot file, and if not, why not.
+  bool engine_loaded_from_snapshot() const { return loaded_from_snapshot_; }
+  const std::string& engine_snapshot_note() const { return snapshot_note_; }
+  // Writes the engine to the snapshot file, stamped with the change-log sequence it is current
+  // at (at a clean stop). The stamp is read first and every change up to it is applied before
+  // writing, so a file is never older than its stamp; when other processes' changes are still
+  // being built in, nothing is written (the next start builds from the store).
+  Status SaveEngineSnapshot() {
+    if (snapshot_path_.empty()) return Status::Ok();
+    WJ_ASSIGN_OR_RETURN(std::int64_t seq, store_->LatestChangeSeq());
+    {
+      std::lock_guard lock(poll_mu_);
+      PollChanges();
+    }
+    if (!engines_->Idle()) return Unavailable("the analytics engine is being rebuilt");
+    WJ_ASSIGN_OR_RETURN(auto snap, engines_->Current());
+    return snap->SaveSnapshot(snapshot_path_, seq);
+  }
+
+  // One look at the change log: rows written by other processes since the last look.
+  // Metadata: the catalog is reloaded and the engine rebuilt in the background; values: the
+  // engine is rebuilt in the background (queries meanwhile use the previous engine).
+  void PollChanges() {
+    auto rows = store_->ChangesSince(seen_seq_, 10'000);
+    if (!rows.ok()) return;  // busy or gone: the next look tries again
+    bool values = false, metadata = false;
+    for (const auto& r : *rows) {
+      seen_seq_ = r.seq;
+      if (r.origin == store_->ChangeOrigin()) continue;  // ours: already known
+      (r.kind == "metadata" ? metadata : values) = true;
+    }
+    if (metadata) {
+      std::lock_guard lock(metadata_mu_);
+      auto c = metadata::Catalog::Load(*store_);
+      if (!c.ok()) return;
+      std::atomic_store(&catalog_, std::shared_ptr<const metadata::Catalog>(*c));
+      (void)engines_->SetCatalog(std::move(*c), false);  // never fails without waiting
+    } else if (values) {
+      engines_->RequestRebuild();
+    }
+    if (metadata || values) {
+      ++data_version_;
+      ContentChanged();
+    }
+  }
+
+  // The snapshot a request works on; it stays valid for the request even if metadata changes.
+  std::shared_ptr<const metadata::Catalog> catalog() const { return std::atomic_load(&catalog_); }
+  // After a metadata write: returns once the engine is rebuilt with it (queries meanwhile use
+  // the previous engine), so the writer's next request sees its metadata in analytics.
+  Status ReloadCatalog() {
+    WJ_ASSIGN_OR_RETURN(auto c, metadata::Catalog::Load(*store_));
+    std::atomic_store(&catalog_, std::shared_ptr<const metadata::Catalog>(c));
+    ++data_version_;
+    return engines_->SetCatalog(std::move(c), true);
+  }
+
+  // Metadata changed: the engine is rebuilt in the background (data values need no call; the
+  // store reports them).
   void MetadataChanged() {
     ++data_version_;
-    std::lock_guard lock(pending_mu_);
-    rebuild_ = true;
-    pending_.clear();
-    dirty_ = true;
+    (void)engines_->SetCatalog(catalog(), false);  // never fails without waiting
   }
-  // The analytics engine with every committed write applied, read-locked for one query.
-  Result<EngineLease> Analytics() {
-    if (dirty_.load()) {
-      std::unique_lock write(engine_mu_);
-      std::vector<storage::DataValueChange> changes;
-      bool rebuild;
-      {
-        std::lock_guard lock(pending_mu_);
-        changes.swap(pending_);
-        rebuild = rebuild_ || !engine_;
-        rebuild_ = false;
-        dirty_ = false;
-      }
-      if (rebuild) {
-        auto built = analytics::Engine::Build(*store_, catalog());
-        if (!built.ok()) {
-          MetadataChanged();  // try again next time
-          return built.status();
-        }
-        engine_ = std::move(*built);
-      }
-      // After a rebuild these are already in it; applying them again in order is harmless.
-      if (Status s = engine_->Apply(changes, *store_); !s.ok()) {
-        MetadataChanged();
-        return s;
-      }
-    }
-    return EngineLease(std::shared_lock(engine_mu_), engine_.get());
-  }
+  // The newest engine snapshot with every committed write applied; never waits for a rebuild
+  // (only the very first query after a start may wait for the first engine).
+  Result<EngineLease> Analytics() { return engines_->Current(); }
+  analytics::EngineHost& engines() { return *engines_; }
 
   // The web front end (templates and static files); null when it is not installed.
   std::shared_ptr<const WebAssets> web() const { return std::atomic_load(&web_); }
@@ -162,21 +208,26 @@ class App {
   std::unique_ptr<storage::Store> store_;
   exchange::DataValueService values_;
   auth::AuthService auth_;
-  std::shared_ptr<const metadata::Catalog> catalog_;
-  std::shared_ptr<const WebAssets> web_;
+  std::shared_ptr<const metadata::Catalog> catalog_;  // std::atomic_load/atomic_store only
+  std::shared_ptr<const WebAssets> web_;              // std::atomic_load/atomic_store only
   std::mutex pages_mu_;
-  std::map<std::string, std::pair<std::int64_t, Response>> pages_;
-  std::optional<std::map<std::string, std::string>> site_;
-  std::map<std::string, std::uint64_t> report_checked_;
+  std::map<std::string, std::pair<std::int64_t, Response>> pages_;  // guarded by pages_mu_
+  std::optional<std::map<std::string, std::string>> site_;          // guarded by pages_mu_
+  std::map<std::string, std::uint64_t> report_checked_;             // guarded by pages_mu_
   std::atomic<std::uint64_t> data_version_{0};
   std::mutex metadata_mu_;
-  std::shared_mutex engine_mu_;
-  std::unique_ptr<analytics::Engine> engine_;  // guarded by engine_mu_
-  std::mutex pending_mu_;
-  std::vector<storage::DataValueChange> pending_;  // committed, not yet in the engine
-  bool rebuild_ = true;
-  std::atomic<bool> dirty_{true};
+  // Declared after store_: destroyed (its builder joined) before the store closes.
+  std::unique_ptr<analytics::EngineHost> engines_;
   std::int64_t started_millis_ = 0;
+  // The change-log poller (Init) and what it has seen.
+  std::mutex poll_mu_;
+  std::condition_variable poll_cv_;    // with poll_mu_
+  bool poll_stop_ = false;             // guarded by poll_mu_
+  std::int64_t seen_seq_ = 0;          // guarded by poll_mu_ once the poller runs
+  std::string snapshot_path_;          // set before Init
+  bool loaded_from_snapshot_ = false;  // set by Init
+  std::string snapshot_note_;          // set by Init
+  std::thread poller_;
 };
 
 }  // namespace weijian::http

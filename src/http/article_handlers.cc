@@ -91,9 +91,11 @@ Response PublishArticle(const Request& req, App& app) {
                ? ErrorResponse(a.status())
                : ErrorResponse(409, a.status().message(), a.status().field());
   app.ContentChanged();
-  (void)app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, a->uid,
-                         "article version " + std::to_string(a->version) + ": " + a->title,
-                         req.remote_address);
+  if (Status audited = app.auth().Audit(
+          "PUBLISH", Caller(req).name(), std::nullopt, a->uid,
+          "article version " + std::to_string(a->version) + ": " + a->title, req.remote_address);
+      !audited.ok())
+    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return JsonResponse(portal::ArticleJson(*a, false));
 }
 
@@ -102,8 +104,10 @@ Response WithdrawArticle(const Request& req, App& app) {
   auto a = articles.Withdraw(req.params.at("uid"), Caller(req).name(), NowMillis());
   if (!a.ok()) return ErrorResponse(a.status());
   app.ContentChanged();
-  (void)app.auth().Audit("WITHDRAW", Caller(req).name(), std::nullopt, a->uid, a->title,
-                         req.remote_address);
+  if (Status audited = app.auth().Audit("WITHDRAW", Caller(req).name(), std::nullopt, a->uid,
+                                        a->title, req.remote_address);
+      !audited.ok())
+    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return JsonResponse(portal::ArticleJson(*a, false));
 }
 
@@ -188,8 +192,10 @@ Response PublishDataRelease(const Request& req, App& app) {
   auto published = articles.Publish(created->uid, 0, Caller(req).name(), now);
   if (!published.ok()) return ErrorResponse(published.status());
   app.ContentChanged();
-  (void)app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, published->uid,
-                         "data release: " + published->title, req.remote_address);
+  if (Status audited = app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, published->uid,
+                                        "data release: " + published->title, req.remote_address);
+      !audited.ok())
+    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return JsonResponse(portal::ArticleJson(*published, false), 201);
 }
 
@@ -208,8 +214,10 @@ Response PutSettings(const Request& req, App& app) {
   if (Status s = portal::SaveSettings(app.store(), *body); !s.ok())
     return ErrorResponse(409, s.message(), s.field());
   app.ContentChanged();
-  (void)app.auth().Audit("SITE_SETTINGS", Caller(req).name(), std::nullopt, "site", body->dump(),
-                         req.remote_address);
+  if (Status audited = app.auth().Audit("SITE_SETTINGS", Caller(req).name(), std::nullopt, "site",
+                                        body->dump(), req.remote_address);
+      !audited.ok())
+    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return GetSettings(req, app);
 }
 

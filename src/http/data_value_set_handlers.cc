@@ -80,20 +80,24 @@ Response ImportValues(const Request& req, App& app) {
   options.user = who.name();
   options.can_write = [&who, &cat](std::int64_t unit) { return auth::CanWrite(who, *cat, unit); };
   options.writer_level = WriterLevel(who, *cat);
+  // The audit row commits with the values and the summary: an import whose audit cannot be
+  // written fails whole.
+  options.audit = [&](const exchange::ImportSummary& s) {
+    storage::AuditRecord r;
+    r.type = "IMPORT";
+    r.username = who.name();
+    r.object = s.import_id;
+    r.detail = std::string(exchange::ImportFormatName(*format)) + " " + s.status + ": imported " +
+               std::to_string(s.counts.imported) + ", updated " + std::to_string(s.counts.updated) +
+               ", deleted " + std::to_string(s.counts.deleted) + ", ignored " +
+               std::to_string(s.counts.ignored);
+    r.address = req.remote_address;
+    r.created = NowMillis();
+    return r;
+  };
   auto summary = exchange::ImportDataValues(exchange::OpenString(req.body), *format, options, *cat,
                                             app.values());
   if (!summary.ok()) return ErrorResponse(summary.status());
-  if (!summary->dry_run) {
-    Status s =
-        app.auth().Audit("IMPORT", who.name(), std::nullopt, summary->import_id,
-                         std::string(exchange::ImportFormatName(*format)) + " " + summary->status +
-                             ": imported " + std::to_string(summary->counts.imported) +
-                             ", updated " + std::to_string(summary->counts.updated) + ", deleted " +
-                             std::to_string(summary->counts.deleted) + ", ignored " +
-                             std::to_string(summary->counts.ignored),
-                         req.remote_address);
-    if (!s.ok()) return ErrorResponse(s);
-  }
   if (options.async) {
     Task t{summary->import_id, who.name(), NowMillis(), summary->ToJson()};
     {

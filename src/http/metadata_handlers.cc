@@ -169,7 +169,19 @@ Response PostMetadata(const Request& req, App& app) {
   std::lock_guard lock(app.metadata_mutex());
   if (Status s = CheckBundleScope(*body, Caller(req), *app.catalog()); !s.ok())
     return ErrorResponse(s);
-  auto report = metadata::ImportMetadata(*body, *app.catalog(), app.store(), options);
+  // The audit row commits with the metadata: a change that cannot be audited is not made.
+  auto report = metadata::ImportMetadata(
+      *body, *app.catalog(), app.store(), options, [&](const metadata::MetadataImportReport& rep) {
+        storage::AuditRecord r;
+        r.type = "METADATA";
+        r.username = Caller(req).name();
+        r.object = "bundle";
+        r.detail =
+            "created " + std::to_string(rep.created) + ", updated " + std::to_string(rep.updated);
+        r.address = req.remote_address;
+        r.created = NowMillis();
+        return r;
+      });
   if (!report.ok()) {
     // A bundle that parses but does not fit is a conflict (409), as DHIS2 answers.
     Status s = report.status();
@@ -188,12 +200,6 @@ Response PostMetadata(const Request& req, App& app) {
                   {"response", j}};
   if (!options.commit) return JsonResponse(message);
   if (Status s = app.ReloadCatalog(); !s.ok()) return ErrorResponse(s);
-  if (Status s = app.auth().Audit("METADATA", Caller(req).name(), std::nullopt, "bundle",
-                                  "created " + std::to_string(report->created) + ", updated " +
-                                      std::to_string(report->updated),
-                                  req.remote_address);
-      !s.ok())
-    return ErrorResponse(s);
   return JsonResponse(message);
 }
 

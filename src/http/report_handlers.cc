@@ -92,8 +92,10 @@ Response PutTemplate(const Request& req, App& app) {
   t["name"] = name;
   Status s = app.store().SaveReportTemplate({name, t.dump(), NowMillis(), Caller(req).name()});
   if (!s.ok()) return ErrorResponse(s);
-  (void)app.auth().Audit("REPORT_TEMPLATE", Caller(req).name(), std::nullopt, name, "saved",
-                         req.remote_address);
+  if (Status audited = app.auth().Audit("REPORT_TEMPLATE", Caller(req).name(), std::nullopt, name,
+                                        "saved", req.remote_address);
+      !audited.ok())
+    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return JsonResponse(t);
 }
 
@@ -161,9 +163,11 @@ Response PublishReport(const Request& req, App& app) {
                                     Caller(req).name(), now);
   if (!published.ok()) return Failure(published.status());
   app.ContentChanged();
-  (void)app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, published->article_uid,
-                         "report " + report->title + (note.empty() ? "" : "; note: " + note),
-                         req.remote_address);
+  if (Status audited = app.auth().Audit(
+          "PUBLISH", Caller(req).name(), std::nullopt, published->article_uid,
+          "report " + report->title + (note.empty() ? "" : "; note: " + note), req.remote_address);
+      !audited.ok())
+    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return JsonResponse({{"report", published->report_uid},
                        {"article", published->article_uid},
                        {"title", report->title},

@@ -213,7 +213,9 @@ class Importer {
   Importer(const json& bundle, const Catalog& current, const MetadataImportOptions& options)
       : bundle_(bundle), cat_(current), options_(options) {}
 
-  Result<MetadataImportReport> Run(storage::Store& store) {
+  Result<MetadataImportReport> Run(
+      storage::Store& store,
+      const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit) {
     if (!bundle_.is_object()) return InvalidArgument("a metadata bundle must be a JSON object");
     for (auto it = bundle_.begin(); it != bundle_.end(); ++it) {
       const auto& names = Collections();
@@ -250,11 +252,14 @@ class Importer {
     std::stable_sort(
         new_units_.begin(), new_units_.end(),
         [](const OrgUnitRecord& a, const OrgUnitRecord& b) { return a.level < b.level; });
+    report_.committed = options_.commit;
     if (options_.commit) {
-      WJ_RETURN_IF_ERROR(store.UpsertMetadata(out_, new_units_));
+      if (audit)
+        WJ_RETURN_IF_ERROR(store.UpsertMetadataWithAudit(out_, new_units_, audit(report_)));
+      else
+        WJ_RETURN_IF_ERROR(store.UpsertMetadata(out_, new_units_));
       WJ_RETURN_IF_ERROR(store.SaveControls(controls));
     }
-    report_.committed = options_.commit;
     return report_;
   }
 
@@ -821,16 +826,18 @@ json MetadataImportReport::ToJson() const {
   return j;
 }
 
-Result<MetadataImportReport> ImportMetadata(const json& bundle, const Catalog& current,
-                                            storage::Store& store) {
-  return ImportMetadata(bundle, current, store, MetadataImportOptions{});
+Result<MetadataImportReport> ImportMetadata(
+    const json& bundle, const Catalog& current, storage::Store& store,
+    const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit) {
+  return ImportMetadata(bundle, current, store, MetadataImportOptions{}, audit);
 }
 
-Result<MetadataImportReport> ImportMetadata(const json& bundle, const Catalog& current,
-                                            storage::Store& store,
-                                            const MetadataImportOptions& options) {
+Result<MetadataImportReport> ImportMetadata(
+    const json& bundle, const Catalog& current, storage::Store& store,
+    const MetadataImportOptions& options,
+    const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit) {
   Importer importer(bundle, current, options);
-  return importer.Run(store);
+  return importer.Run(store, audit);
 }
 
 json OrgUnitJson(const Catalog& catalog, const OrgUnitRecord& u, bool detail) {

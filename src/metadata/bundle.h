@@ -33,11 +33,14 @@ struct MetadataImportOptions {
 
 // Validates and writes a bundle. Errors name the field, e.g.
 // "dataElements[3].categoryCombo: no category combo with code \"AGE\"".
-Result<MetadataImportReport> ImportMetadata(const nlohmann::json& bundle, const Catalog& current,
-                                            storage::Store& store);
-Result<MetadataImportReport> ImportMetadata(const nlohmann::json& bundle, const Catalog& current,
-                                            storage::Store& store,
-                                            const MetadataImportOptions& options);
+// With `audit`, its row (made from the report) is written in the same transaction.
+Result<MetadataImportReport> ImportMetadata(
+    const nlohmann::json& bundle, const Catalog& current, storage::Store& store,
+    const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit = {});
+Result<MetadataImportReport> ImportMetadata(
+    const nlohmann::json& bundle, const Catalog& current, storage::Store& store,
+    const MetadataImportOptions& options,
+    const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit = {});
 
 struct MetadataExportOptions {
   bool include_org_units = true;

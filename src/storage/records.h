@@ -380,6 +380,12 @@ struct ApprovalChange {
   std::vector<CompleteRegistrationRecord> uncomplete;
   std::vector<MessageRecord> messages;
   std::vector<AuditRecord> audits;
+// --- change log (issue 13) ---
+// One committed transaction that changed data values ("values") or metadata ("metadata").
+struct ChangeLogEntry {
+  std::int64_t seq = 0;
+  std::string kind;
+  std::string origin;  // the store (process) that wrote it
 };
 
 }  // namespace weijian::storage

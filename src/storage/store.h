@@ -49,6 +49,9 @@ class DataValueBulkWriter {
   virtual Result<WriteCounts> Write(std::span<const DataValueWrite> writes,
                                     std::vector<std::size_t>* duplicates) = 0;
   virtual Status Commit() = 0;
+  // Commits the values together with the import's summary and its audit row (either may be
+  // null): all of them or none survive a crash.
+  virtual Status CommitWith(const DataImportRecord* summary, const AuditRecord* audit) = 0;
   // The store id of a period, created inside this transaction when new.
   virtual Result<std::int64_t> EnsurePeriod(const PeriodRecord& period) = 0;
 };
@@ -186,6 +189,21 @@ class Store {
   virtual Result<std::vector<MessageRecord>> ListMessages(std::int64_t recipient_user_id) = 0;
   virtual Status SendMessages(std::span<const MessageRecord> messages) = 0;
   virtual Status MarkMessageRead(const std::string& uid, std::int64_t recipient_user_id) = 0;
+  // --- durability (issue 13) ---
+  // Saves (or replaces) an import's summary and appends its audit row in one transaction: for
+  // an import that committed no values (refused whole).
+  virtual Status SaveImportWithAudit(const DataImportRecord& summary, const AuditRecord* audit) = 0;
+  // UpsertMetadata with its audit row in the same transaction.
+  virtual Status UpsertMetadataWithAudit(const MetadataRecords& records,
+                                         std::span<const OrgUnitRecord> new_org_units,
+                                         const AuditRecord& audit) = 0;
+
+  // --- change log (issue 13) ---
+  // Every transaction that changes data values or metadata also appends a change-log row with
+  // this store's origin (random per open). Rows after `seq`, oldest first, at most `limit`.
+  virtual const std::string& ChangeOrigin() const = 0;
+  virtual Result<std::vector<ChangeLogEntry>> ChangesSince(std::int64_t seq, int limit) = 0;
+  virtual Result<std::int64_t> LatestChangeSeq() = 0;
 };
 
 // SHA-256 (hex) of `prev_hash` and a row's canonical text: the link of an audit chain.

@@ -1,5 +1,7 @@
 #include "storage/sqlite/sqlite_db.h"
 
+#include <atomic>
+
 namespace weijian::storage {
 
 Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
@@ -26,6 +28,24 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
       return Internal(msg);
   }
 }
+
+namespace {
+std::atomic<std::int64_t> fault_countdown{0};
+std::atomic<bool> fault_fired{false};
+// Counts one call; true when it is the one to fail.
+bool InjectedFault() {
+  if (fault_countdown.load(std::memory_order_relaxed) <= 0) return false;
+  if (fault_countdown.fetch_sub(1) != 1) return false;
+  fault_fired = true;
+  return true;
+}
+}  // namespace
+
+void FailNthSqliteCall(std::int64_t k) {
+  fault_fired = false;
+  fault_countdown = k;
+}
+bool SqliteFaultFired() { return fault_fired.load(); }
 
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
   if (this != &o) {
@@ -69,6 +89,10 @@ Stmt& Stmt::BindTextOrNull(int i, const std::string& v) {
 }
 
 Result<bool> Stmt::Step() {
+  if (InjectedFault()) {
+    sqlite3_reset(stmt_);
+    return SqliteStatus(nullptr, SQLITE_IOERR, "database write (injected fault)");
+  }
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -138,6 +162,7 @@ Result<Stmt> Db::Prepare(std::string_view sql) {
 }
 
 Status Db::Exec(const char* sql) {
+  if (InjectedFault()) return SqliteStatus(nullptr, SQLITE_IOERR, "database (injected fault)");
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {

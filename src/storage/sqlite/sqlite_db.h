@@ -16,6 +16,12 @@ namespace weijian::storage {
 // Maps a SQLite result code to a Status a user can act on.
 Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
 
+// Fault injection for tests (SQLite's fault-simulation pattern): the k-th statement step or
+// Exec counted from this call fails as a disk I/O error would (k = 0: none). Process-wide.
+void FailNthSqliteCall(std::int64_t k);
+// True when the injected fault has fired since the last FailNthSqliteCall.
+bool SqliteFaultFired();
+
 class Stmt {
  public:
   Stmt() = default;

@@ -1,17 +1,28 @@
 // SQLite implementation of Store.
 //
-// One connection, guarded by a mutex: SQLite serialises writers anyway, and the analytics engine
-// (not this file) serves reads from memory, so the store sees few concurrent callers. WAL mode
-// lets readers in other processes (backups, the CLI) work while the server writes;
+// Connections (see src/README.md, "Concurrency model: storage and engine"):
+// - One writer connection (writer_db_), used only while holding the writer lock mu_ (an OwnedMutex:
+//   Conn() checks it), so there is one writer at a time in this process; SQLite's own lock
+//   (busy_timeout) orders it against writers in other processes (the CLI).
+// - A pool of read connections (at most kMaxReaders, opened on demand, query_only). Every read
+//   method leases one for its duration and runs inside one read transaction, so it sees one
+//   committed state (WAL) and never waits for a writer, however long the write transaction is.
+//   A method that runs out of connections waits for one to come back, not for a writer.
+// - Which connection a method uses is decided by Conn(): the thread's read lease for this store
+//   if it holds one, else the writer connection, which requires mu_.
 // synchronous=FULL makes an acknowledged write survive a power cut.
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
+#include <vector>
 
+#include "core/owned_mutex.h"
 #include "storage/sqlite/migrations.h"
 #include "storage/sqlite/sqlite_db.h"
 #include "storage/store.h"
@@ -34,6 +45,18 @@ std::string Sha256Hex(const std::string& data) {
   return out;
 }
 constexpr char kSep = '\x1f';  // unit separator: cannot occur in a field by accident
+// 16 random bytes as hex: which open store wrote a change-log row.
+std::string RandomOrigin() {
+  unsigned char b[16];
+  randombytes_buf(b, sizeof b);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : b) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
 }  // namespace
 
 std::string ChainHash(const std::string& prev_hash, const std::string& canonical_row) {
@@ -56,14 +79,113 @@ Status ExpectOneChange(Db& db, const std::string& what) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(Db db) : db_(std::move(db)) {}
+  SqliteStore(Db db, std::string path) : writer_db_(std::move(db)), path_(std::move(path)) {}
+  ~SqliteStore() override {
+    std::lock_guard l(readers_mu_);
+    readers_.clear();
+  }
+
+  // A read connection for the duration of one read method (nested calls on the same thread
+  // share it), inside one read transaction.
+  class ReadLease {
+   public:
+    explicit ReadLease(SqliteStore& s) : store_(s), prev_(tl_read_) {
+      if (prev_.store == &s) return;  // already inside a read of this store
+      if (!s.pooled_) {  // an in-memory database has one connection: reads take the writer's
+        write_lock_ = std::unique_lock<OwnedMutex>(s.mu_);
+        return;
+      }
+      db_ = s.AcquireReader();
+      if (!db_) {  // cannot open another connection: fall back to the writer's
+        write_lock_ = std::unique_lock<OwnedMutex>(s.mu_);
+        return;
+      }
+      tl_read_ = {&s, db_.get()};
+      open_ = db_->Exec("BEGIN").ok();
+    }
+    ~ReadLease() {
+      if (!db_) return;
+      // A read transaction: nothing to lose. A connection left inside one (a failed COMMIT
+      // and ROLLBACK) would read a stale state forever: it is closed, not pooled.
+      if (open_ && !db_->Exec("COMMIT").ok()) (void)db_->Exec("ROLLBACK");
+      tl_read_ = prev_;
+      if (!sqlite3_get_autocommit(db_->raw())) db_.reset();
+      store_.ReleaseReader(std::move(db_));
+    }
+    ReadLease(const ReadLease&) = delete;
+    ReadLease& operator=(const ReadLease&) = delete;
+
+   private:
+    SqliteStore& store_;
+    struct Current {
+      const SqliteStore* store = nullptr;
+      Db* db = nullptr;
+    };
+    Current prev_;
+    std::unique_ptr<Db> db_;
+    std::unique_lock<OwnedMutex> write_lock_;
+    bool open_ = false;
+    friend class SqliteStore;
+    static thread_local Current tl_read_;
+  };
+
+  // The connection for the calling thread: its read lease's, else the writer's (held lock).
+  Db& Conn() {
+    if (ReadLease::tl_read_.store == this) return *ReadLease::tl_read_.db;
+    WJ_ASSERT_HELD(mu_);
+    return writer_db_;
+  }
+  // What the methods below call `db_`: the calling thread's connection (Conn()), so that a read
+  // method with a lease reads from it and everything else writes through the writer's.
+  struct ConnProxy {
+    SqliteStore* store;
+    Result<Stmt> Prepare(std::string_view sql) { return store->Conn().Prepare(sql); }
+    Status Exec(const char* sql) { return store->Conn().Exec(sql); }
+    sqlite3* raw() { return store->Conn().raw(); }
+    operator Db&() { return store->Conn(); }  // NOLINT: Transaction and helpers take a Db&
+  };
+  ConnProxy db_{this};
+
+  std::unique_ptr<Db> AcquireReader() {
+    std::unique_lock l(readers_mu_);
+    readers_cv_.wait(l, [&] { return !readers_.empty() || open_readers_ < kMaxReaders; });
+    if (!readers_.empty()) {
+      auto db = std::move(readers_.back());
+      readers_.pop_back();
+      return db;
+    }
+    ++open_readers_;
+    l.unlock();
+    auto db = Db::Open(path_);
+    bool ok = db.ok() && db->Exec("PRAGMA query_only = ON").ok() &&
+              db->Exec("PRAGMA cache_size = -16384").ok();
+    if (!ok) {
+      l.lock();
+      --open_readers_;
+      readers_cv_.notify_one();
+      return nullptr;
+    }
+    return std::make_unique<Db>(std::move(*db));
+  }
+  void ReleaseReader(std::unique_ptr<Db> db) {
+    std::lock_guard l(readers_mu_);
+    if (db)
+      readers_.push_back(std::move(db));
+    else
+      --open_readers_;  // closed: another may be opened
+    readers_cv_.notify_one();
+  }
 
   void SetDataValueListener(DataValueListener listener) override {
     std::lock_guard lock(mu_);
     listener_ = std::move(listener);
   }
 
+  void set_pooled(bool pooled) { pooled_ = pooled; }
+  void set_has_change_log(bool has) { has_change_log_ = has; }
+
   Status Migrate(int target_version, const std::string& path) {
+    std::lock_guard lock(mu_);
     WJ_ASSIGN_OR_RETURN(int current, SchemaVersionLocked());
     const int latest = LatestSchemaVersion();
     if (current > latest) {
@@ -86,7 +208,7 @@ class SqliteStore final : public Store {
   }
 
   Result<int> SchemaVersion() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     return SchemaVersionLocked();
   }
 
@@ -95,6 +217,7 @@ class SqliteStore final : public Store {
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
     WJ_RETURN_IF_ERROR(InsertOrgUnitsLocked(units));
+    WJ_RETURN_IF_ERROR(LogChangeLocked("metadata"));
     return tx.Commit();
   }
 
@@ -150,7 +273,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<OrgUnitRecord>> LoadOrgUnits() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q,
                         db_.Prepare("SELECT id, uid, coalesce(code, ''), name, short_name, level, "
                                     "coalesce(parent_id, 0), path,"
@@ -176,12 +299,17 @@ class SqliteStore final : public Store {
   }
 
   Result<std::int64_t> CountOrgUnits() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     return CountLocked("SELECT count(*) FROM org_unit");
   }
 
   Status UpsertMetadata(const MetadataRecords& r,
                         std::span<const OrgUnitRecord> new_org_units) override {
+    return UpsertMetadataTx(r, new_org_units, nullptr);
+  }
+
+  Status UpsertMetadataTx(const MetadataRecords& r, std::span<const OrgUnitRecord> new_org_units,
+                          const AuditRecord* audit) {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
@@ -196,11 +324,13 @@ class SqliteStore final : public Store {
     WJ_RETURN_IF_ERROR(UpsertIndicators(r.indicators));
     WJ_RETURN_IF_ERROR(UpsertOrgUnitGroups(r.org_unit_groups));
     WJ_RETURN_IF_ERROR(UpsertConstants(r.constants));
+    WJ_RETURN_IF_ERROR(LogChangeLocked("metadata"));
+    if (audit) WJ_RETURN_IF_ERROR(AppendAuditLocked(*audit));
     return tx.Commit();
   }
 
   Result<MetadataRecords> LoadMetadata() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     MetadataRecords r;
     {
       WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, coalesce(code,''), name, short_name "
@@ -411,7 +541,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<PeriodRecord>> LoadPeriods() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare("SELECT id, iso, period_type, start_date, end_date FROM period ORDER BY id"));
@@ -445,17 +575,24 @@ class SqliteStore final : public Store {
 
   Status SaveImport(const DataImportRecord& r) override {
     std::lock_guard lock(mu_);
+    return SaveImportLocked(r);
+  }
+
+  // Inserts the summary, or replaces it when the import was saved before (its completions are
+  // added after the values are committed).
+  Status SaveImportLocked(const DataImportRecord& r) {
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare("INSERT INTO data_import(uid, username, format, created, status, summary)"
-                    " VALUES (?,?,?,?,?,?)"));
+                    " VALUES (?,?,?,?,?,?) ON CONFLICT(uid) DO UPDATE SET status = "
+                    "excluded.status, summary = excluded.summary"));
     q.Bind(1, r.uid).Bind(2, r.username).Bind(3, r.format).Bind(4, r.created);
     q.Bind(5, r.status).Bind(6, r.summary_json);
     return q.Run();
   }
 
   Result<std::map<std::string, std::string>> LoadSiteSettings() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT key, value FROM site_setting"));
     std::map<std::string, std::string> out;
     while (true) {
@@ -555,7 +692,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<ArticleRecord>> FindArticle(const std::string& uid) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_ARTICLE_COLUMNS " FROM article a WHERE a.uid = ?"));
     q.Bind(1, uid);
     WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -565,7 +702,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<ArticleRecord>> ListArticles(const ArticleFilter& f,
                                                   std::int64_t* total) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     // One statement for every combination: each condition is switched off by its parameter.
     const std::string where =
         " WHERE (?1 = '' OR a.column_code = ?1)"
@@ -597,7 +734,7 @@ class SqliteStore final : public Store {
 #undef WJ_ARTICLE_COLUMNS
 
   Result<std::vector<ArticleVersionRecord>> ListArticleVersions(std::int64_t article_id) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(
         Stmt q, db_.Prepare("SELECT article_id, version, title, body_md, published_at, published_by"
                             " FROM article_version WHERE article_id = ? ORDER BY version"));
@@ -636,7 +773,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<AttachmentRecord>> FindAttachment(const std::string& uid) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(
         Stmt q, db_.Prepare("SELECT id, uid, coalesce(article_id, 0), name, content_type, bytes,"
                             " created, created_by FROM attachment WHERE uid = ?"));
@@ -650,7 +787,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<AttachmentRecord>> ListAttachments(std::int64_t article_id) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(
         Stmt q, db_.Prepare("SELECT id, uid, article_id, name, content_type, size, created,"
                             " created_by FROM attachment WHERE article_id = ? ORDER BY id"));
@@ -667,7 +804,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<ReportTemplateRecord>> FindReportTemplate(const std::string& name) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT name, definition, updated, updated_by FROM"
                                             " report_template WHERE name = ?"));
     q.Bind(1, name);
@@ -677,7 +814,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<ReportTemplateRecord>> ListReportTemplates() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT name, definition, updated, updated_by FROM"
                                             " report_template ORDER BY name"));
     std::vector<ReportTemplateRecord> out;
@@ -722,7 +859,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<ReportRecord>> FindReport(const std::string& uid) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_REPORT_COLUMNS " WHERE uid = ?"));
     q.Bind(1, uid);
     WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -731,7 +868,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<ReportRecord>> ListReports(const std::string& template_name) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_REPORT_COLUMNS " WHERE ?1 = '' OR template_name = ?1"
                                                               " ORDER BY created DESC, id DESC"));
     q.Bind(1, template_name);
@@ -761,7 +898,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<DataImportRecord>> FindImport(const std::string& uid) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT uid, username, format, created, status, "
                                             "summary FROM data_import WHERE uid = ?"));
     q.Bind(1, uid);
@@ -772,7 +909,7 @@ class SqliteStore final : public Store {
   }
 
   Status ScanDataValues(const std::function<Status(const DataValueRecord&)>& sink) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_VALUE_COLUMNS " FROM data_value WHERE deleted = 0"));
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -784,7 +921,7 @@ class SqliteStore final : public Store {
 
   Status ExportDataValues(const DataValueExportFilter& f,
                           const std::function<Status(const DataValueRecord&)>& sink) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     // The id lists travel as one bound JSON array each; json_each turns them into rows.
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
@@ -811,7 +948,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<DataValueRecord>> GetDataValue(const DataValueKey& key) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(
         Stmt q, db_.Prepare(WJ_VALUE_COLUMNS
                             " FROM data_value WHERE data_element_id = ? AND"
@@ -823,7 +960,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<DataValueRecord>> ListDataValues(const DataValueFilter& f) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     // Each filter is optional; "? IS NULL OR column = ?" keeps this one prepared statement.
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
@@ -855,7 +992,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<DataValueAuditRecord>> DataValueHistory(const DataValueKey& key) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare(
@@ -882,7 +1019,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::int64_t> CountDataValues(bool include_deleted) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     return CountLocked(include_deleted ? "SELECT count(*) FROM data_value"
                                        : "SELECT count(*) FROM data_value WHERE deleted = 0");
   }
@@ -911,7 +1048,7 @@ class SqliteStore final : public Store {
   Result<std::optional<CompleteRegistrationRecord>> GetComplete(std::int64_t ds, std::int64_t pe,
                                                                 std::int64_t ou,
                                                                 std::int64_t aoc) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare(
@@ -946,19 +1083,19 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<UserRecord>> FindUser(const std::string& username) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(auto users, LoadUsersLocked(username));
     if (users.empty()) return std::optional<UserRecord>();
     return std::optional<UserRecord>(std::move(users.front()));
   }
 
   Result<std::vector<UserRecord>> ListUsers() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     return LoadUsersLocked(std::nullopt);
   }
 
   Result<std::optional<UserRecord>> FindUserById(std::int64_t id) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(auto users, LoadUsersLocked(std::nullopt, id));
     if (users.empty()) return std::optional<UserRecord>();
     return std::optional<UserRecord>(std::move(users.front()));
@@ -999,7 +1136,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<SessionRecord>> FindSession(const std::string& token_hash) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT user_id, csrf_token, created, last_seen, "
                                             "address FROM session WHERE token_hash = ?"));
     q.Bind(1, token_hash);
@@ -1043,7 +1180,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<ApiTokenRecord>> FindApiToken(const std::string& token_hash) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare("SELECT id, uid, user_id, name, token_hash, expires, created FROM api_token"
@@ -1055,7 +1192,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<ApiTokenRecord>> ListApiTokens(std::int64_t user_id) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare("SELECT id, uid, user_id, name, token_hash, expires, created FROM api_token"
@@ -1083,6 +1220,11 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(r));
+    return tx.Commit();
+  }
+
+  Status AppendAuditLocked(const AuditRecord& r) {
     WJ_ASSIGN_OR_RETURN(std::string prev,
                         LastHashLocked("SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
     WJ_ASSIGN_OR_RETURN(
@@ -1097,12 +1239,11 @@ class SqliteStore final : public Store {
       q.BindNull(3);
     q.Bind(4, r.object).Bind(5, r.detail).Bind(6, r.address).Bind(7, r.created);
     q.Bind(8, prev).Bind(9, ChainHash(prev, AuditCanonical(r)));
-    WJ_RETURN_IF_ERROR(q.Run());
-    return tx.Commit();
+    return q.Run();
   }
 
   Result<std::vector<AuditRecord>> ListAudits(const AuditFilter& f) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare("SELECT id, type, username, org_unit_id, object, detail, address, created, "
@@ -1130,7 +1271,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<ChainCheck>> VerifyAuditChains() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     std::vector<ChainCheck> out;
     {
       ChainCheck c;
@@ -1193,7 +1334,7 @@ class SqliteStore final : public Store {
   // clashes read the stored row to decide between update, ignore and duplicate.
   class BulkWriter final : public DataValueBulkWriter {
    public:
-    BulkWriter(SqliteStore& store, std::unique_lock<std::mutex> lock, std::string user,
+    BulkWriter(SqliteStore& store, std::unique_lock<OwnedMutex> lock, std::string user,
                std::string import_uid, std::int64_t now)
         : store_(store),
           lock_(std::move(lock)),
@@ -1322,7 +1463,11 @@ class SqliteStore final : public Store {
       return counts;
     }
 
-    Status Commit() override {
+    Status Commit() override { return CommitWith(nullptr, nullptr); }
+    Status CommitWith(const DataImportRecord* summary, const AuditRecord* audit) override {
+      if (summary) WJ_RETURN_IF_ERROR(store_.SaveImportLocked(*summary));
+      if (audit) WJ_RETURN_IF_ERROR(store_.AppendAuditLocked(*audit));
+      if (changed_) WJ_RETURN_IF_ERROR(store_.LogChangeLocked("values"));
       WJ_RETURN_IF_ERROR(tx_.Commit());
       if (store_.listener_ && (overflow_ || !changes_.empty()))
         store_.listener_(std::move(changes_), overflow_);
@@ -1337,6 +1482,7 @@ class SqliteStore final : public Store {
     // Past this many changes in one transaction, listing them costs more than a rebuild.
     static constexpr std::size_t kMaxListedChanges = 2'000'000;
     void Changed(const DataValueKey& k, const std::string& value, bool deleted) {
+      changed_ = true;
       if (!store_.listener_ || overflow_) return;
       if (changes_.size() >= kMaxListedChanges) {
         overflow_ = true;
@@ -1367,7 +1513,7 @@ class SqliteStore final : public Store {
     }
 
     SqliteStore& store_;
-    std::unique_lock<std::mutex> lock_;
+    std::unique_lock<OwnedMutex> lock_;
     Transaction tx_;
     std::string user_;
     std::string import_uid_;
@@ -1377,6 +1523,7 @@ class SqliteStore final : public Store {
     bool fk_off_ = false;
     std::vector<DataValueChange> changes_;
     bool overflow_ = false;
+    bool changed_ = false;  // a value changed: the commit appends a change-log row
   };
 
   static std::string DataValueAuditCanonical(const DataValueKey& k, const std::string& type,
@@ -1808,13 +1955,9 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  std::mutex mu_;
-  DataValueListener listener_;
-  Db db_;
-
   // --- approval, periods and locks (issue 11) ---
   Result<ControlRecords> LoadControls() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     ControlRecords out;
     {
       WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT uid, coalesce(code, ''), name,"
@@ -1931,7 +2074,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<DataApprovalRecord>> ListApprovals() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT workflow_uid, period, org_unit_id, level_uid,"
                                             " accepted, created_by, created, accepted_by FROM"
                                             " data_approval"));
@@ -1946,7 +2089,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<DataReturnRecord>> ListReturns() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT workflow_uid, period, org_unit_id, reason,"
                                             " created_by, created FROM data_return"));
     std::vector<DataReturnRecord> out;
@@ -2030,7 +2173,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<CompleteRegistrationRecord>> ListCompleteRegistrations(
       std::int64_t data_set_id) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT period_id, org_unit_id, aoc_id, completed_by,"
                                             " created FROM complete_registration WHERE"
                                             " data_set_id = ?"));
@@ -2045,7 +2188,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<LockExceptionRecord>> ListLockExceptions() override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT data_set_uid, period, org_unit_id,"
                                             " created_by, created FROM lock_exception"
                                             " ORDER BY created"));
@@ -2078,7 +2221,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<MessageRecord>> ListMessages(std::int64_t recipient) override {
-    std::lock_guard lock(mu_);
+    ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, subject, text, sender,"
                                             " recipient_user_id, created, read FROM message"
                                             " WHERE recipient_user_id = ? ORDER BY created DESC,"
@@ -2109,7 +2252,73 @@ class SqliteStore final : public Store {
     q.Bind(1, uid).Bind(2, recipient);
     return q.Run();
   }
+
+  // --- durability (issue 13) ---
+  Status SaveImportWithAudit(const DataImportRecord& summary, const AuditRecord* audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(SaveImportLocked(summary));
+    if (audit) WJ_RETURN_IF_ERROR(AppendAuditLocked(*audit));
+    return tx.Commit();
+  }
+
+  Status UpsertMetadataWithAudit(const MetadataRecords& records,
+                                 std::span<const OrgUnitRecord> new_org_units,
+                                 const AuditRecord& audit) override {
+    return UpsertMetadataTx(records, new_org_units, &audit);
+  }
+
+  // --- change log (issue 13) ---
+  const std::string& ChangeOrigin() const override { return origin_; }
+
+  Result<std::vector<ChangeLogEntry>> ChangesSince(std::int64_t seq, int limit) override {
+    ReadLease lease(*this);
+    std::vector<ChangeLogEntry> out;
+    if (!has_change_log_) return out;
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT seq, kind, origin FROM change_log WHERE seq > ?"
+                                            " ORDER BY seq LIMIT ?"));
+    q.Bind(1, seq).Bind(2, limit);
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Int(0), q.Text(1), q.Text(2)});
+    }
+    return out;
+  }
+
+  Result<std::int64_t> LatestChangeSeq() override {
+    ReadLease lease(*this);
+    if (!has_change_log_) return 0;
+    return CountLocked("SELECT coalesce(max(seq), 0) FROM change_log");
+  }
+
+  // Appends this transaction's change-log row (skipped on files older than the log, which
+  // tests of upgrades open).
+  Status LogChangeLocked(const char* kind) {
+    if (!has_change_log_) return Status::Ok();
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO change_log(kind, origin, created) VALUES (?,?,?)"));
+    q.Bind(1, kind).Bind(2, origin_).Bind(3, NowMillisLocal());
+    return q.Run();
+  }
+
+  const std::string origin_ = RandomOrigin();
+  bool has_change_log_ = false;  // the schema has change_log (set once at open)
+
+  OwnedMutex mu_;               // the writer lock: held for every use of writer_db_
+  DataValueListener listener_;  // guarded by mu_
+  Db writer_db_;                // the writer connection; guarded by mu_
+  const std::string path_;
+  bool pooled_ = true;  // false for in-memory databases (set before any use)
+  static constexpr std::size_t kMaxReaders = 8;
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;        // with readers_mu_
+  std::vector<std::unique_ptr<Db>> readers_;  // idle read connections; guarded by readers_mu_
+  std::size_t open_readers_ = 0;              // guarded by readers_mu_
 };
+
+thread_local SqliteStore::ReadLease::Current SqliteStore::ReadLease::tl_read_;
 
 Result<std::unique_ptr<Store>> Open(const std::string& path, int version) {
   WJ_ASSIGN_OR_RETURN(Db db, Db::Open(path));
@@ -2124,8 +2333,10 @@ Result<std::unique_ptr<Store>> Open(const std::string& path, int version) {
   // 64 MB of page cache (the default is 2 MB): imports touch the data value B-tree all over.
   WJ_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size = -65536"));
   WJ_RETURN_IF_ERROR(db.Exec("PRAGMA temp_store = MEMORY"));
-  auto store = std::make_unique<SqliteStore>(std::move(db));
+  auto store = std::make_unique<SqliteStore>(std::move(db), path);
+  store->set_pooled(path != ":memory:" && !path.empty() && path.rfind("file:", 0) != 0);
   WJ_RETURN_IF_ERROR(store->Migrate(version, path));
+  store->set_has_change_log(version >= 10);
   return std::unique_ptr<Store>(std::move(store));
 }
 

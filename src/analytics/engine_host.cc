@@ -1,0 +1,216 @@
+// EngineHost: see engine_host.h for the snapshot model and its locks.
+#include "analytics/engine_host.h"
+
+namespace weijian::analytics {
+
+EngineHost::EngineHost(storage::Store& store, std::size_t max_pending)
+    : store_(store), max_pending_(max_pending) {
+  builder_ = std::thread([this] { BuilderLoop(); });
+}
+
+EngineHost::~EngineHost() {
+  {
+    std::lock_guard l(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  done_cv_.notify_all();
+  builder_.join();
+}
+
+void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool overflow) {
+  std::lock_guard l(mu_);
+  ++reported_;
+  if (rebuilding_ && !since_overflow_) {
+    if (overflow || since_rebuild_.size() + changes.size() > max_pending_) {
+      // The build in progress cannot be completed from the list: another one follows it.
+      since_overflow_ = true;
+      since_rebuild_ = {};
+      rebuild_requested_ = true;
+    } else {
+      since_rebuild_.insert(since_rebuild_.end(), changes.begin(), changes.end());
+    }
+  }
+  if (overflow || pending_.size() + changes.size() > max_pending_) {
+    // Too many to apply to a snapshot: a rebuild reads them from the store instead.
+    ++stats_.dropped;
+    pending_ = {};
+    rebuild_requested_ = true;
+    work_cv_.notify_one();
+    return;
+  }
+  pending_.insert(pending_.end(), std::make_move_iterator(changes.begin()),
+                  std::make_move_iterator(changes.end()));
+}
+
+Status EngineHost::SetCatalog(std::shared_ptr<const metadata::Catalog> catalog, bool wait) {
+  std::unique_lock l(mu_);
+  catalog_ = std::move(catalog);
+  rebuild_requested_ = true;
+  const std::uint64_t target = build_started_ + 1;  // the next build reads catalog_
+  work_cv_.notify_one();
+  if (!wait) return Status::Ok();
+  done_cv_.wait(l, [&] { return stop_ || build_done_ >= target || build_failed_ >= target; });
+  if (build_done_ >= target) return Status::Ok();
+  return stop_ ? Unavailable("the analytics engine is shutting down") : last_error_;
+}
+
+void EngineHost::RequestRebuild() {
+  std::lock_guard l(mu_);
+  rebuild_requested_ = true;
+  work_cv_.notify_one();
+}
+
+bool EngineHost::Adopt(std::unique_ptr<Engine> engine,
+                       std::shared_ptr<const metadata::Catalog> catalog) {
+  std::lock_guard u(update_mu_);
+  if (current_) return false;
+  auto slot = std::make_shared<Slot>();
+  slot->engine = std::move(engine);
+  Publish(std::move(slot));
+  std::lock_guard l(mu_);
+  catalog_ = std::move(catalog);
+  published_ = true;
+  ++stats_.loaded;
+  done_cv_.notify_all();
+  return true;
+}
+
+Result<std::shared_ptr<const Engine>> EngineHost::Current() {
+  // The counters first, then the snapshot (see reported_).
+  if (applied_.load() == reported_.load())
+    if (auto snap = std::atomic_load(&snapshot_)) return snap;
+  if (!std::atomic_load(&snapshot_)) {
+    // The first engine: ask the builder and wait for it (the only query that ever waits).
+    std::unique_lock l(mu_);
+    if (!published_) {
+      rebuild_requested_ = true;
+      const std::uint64_t target = build_started_ + 1;
+      work_cv_.notify_one();
+      done_cv_.wait(l, [&] { return stop_ || published_ || build_failed_ >= target; });
+      if (!published_)
+        return stop_ ? Unavailable("the analytics engine is shutting down") : last_error_;
+    }
+  }
+  std::lock_guard u(update_mu_);
+  std::vector<storage::DataValueChange> changes;
+  std::uint64_t upto = 0;
+  {
+    std::lock_guard l(mu_);
+    changes.swap(pending_);
+    upto = reported_.load();
+  }
+  if (!changes.empty()) {
+    Status s = ApplyAndPublish(changes);
+    if (!s.ok()) {
+      std::lock_guard l(mu_);
+      rebuild_requested_ = true;  // the next engine is built from the store
+      work_cv_.notify_one();
+      return s;
+    }
+  }
+  // Published above (or by whoever held update_mu_ before): everything up to `upto` is in it.
+  if (applied_.load() < upto) applied_.store(upto);
+  return std::atomic_load(&snapshot_);
+}
+
+Status EngineHost::ApplyAndPublish(std::vector<storage::DataValueChange>& changes) {
+  WJ_ASSERT_HELD(update_mu_);
+  std::shared_ptr<Slot> next;
+  bool reused = false;
+  if (spare_ && !spare_->busy.load(std::memory_order_acquire)) {
+    next = std::move(spare_);
+    WJ_RETURN_IF_ERROR(next->engine->Apply(next->lag, store_));
+    next->lag.clear();
+    reused = true;
+  } else {
+    next = std::make_shared<Slot>();
+    next->engine = std::make_unique<Engine>(*current_->engine);
+  }
+  spare_.reset();
+  WJ_RETURN_IF_ERROR(next->engine->Apply(changes, store_));
+  std::shared_ptr<Slot> old = current_;
+  Publish(std::move(next));
+  old->lag = std::move(changes);  // what the old engine lacks to equal the new one
+  spare_ = std::move(old);
+  std::lock_guard l(mu_);
+  ++(reused ? stats_.reused : stats_.clones);
+  return Status::Ok();
+}
+
+void EngineHost::Publish(std::shared_ptr<Slot> slot) {
+  WJ_ASSERT_HELD(update_mu_);
+  slot->busy.store(true, std::memory_order_relaxed);
+  const Engine* e = slot->engine.get();
+  // The deleter runs when the last reader lets go: then the engine may be changed again.
+  std::shared_ptr<const Engine> snap(
+      e, [slot](const Engine*) { slot->busy.store(false, std::memory_order_release); });
+  current_ = std::move(slot);
+  std::atomic_store(&snapshot_, std::move(snap));
+}
+
+void EngineHost::BuilderLoop() {
+  while (true) {
+    std::shared_ptr<const metadata::Catalog> catalog;
+    std::uint64_t generation = 0;
+    {
+      std::unique_lock l(mu_);
+      work_cv_.wait(l, [&] { return stop_ || (rebuild_requested_ && catalog_); });
+      if (stop_) return;
+      rebuild_requested_ = false;
+      rebuilding_ = true;
+      since_overflow_ = false;
+      since_rebuild_.clear();
+      catalog = catalog_;
+      generation = ++build_started_;
+    }
+    // Without any lock: queries go on with the published engine meanwhile.
+    auto built = Engine::Build(store_, catalog);
+    Status status = built.status();
+    if (built.ok()) {
+      std::lock_guard u(update_mu_);
+      std::vector<storage::DataValueChange> since;
+      {
+        std::lock_guard l(mu_);
+        since.swap(since_rebuild_);
+        rebuilding_ = false;
+      }
+      if (std::size_t m = merge_threshold_.load()) (*built)->set_merge_threshold(m);
+      status = (*built)->Apply(since, store_);
+      if (status.ok()) {
+        auto slot = std::make_shared<Slot>();
+        slot->engine = std::move(*built);
+        spare_.reset();  // built with other metadata: not a partner of the new one
+        Publish(std::move(slot));
+      }
+    }
+    std::lock_guard l(mu_);
+    rebuilding_ = false;
+    if (status.ok()) {
+      published_ = true;
+      build_done_ = generation;
+      ++stats_.builds;
+    } else {
+      build_failed_ = generation;
+      last_error_ = status;
+    }
+    done_cv_.notify_all();
+  }
+}
+
+void EngineHost::WaitIdle() {
+  std::unique_lock l(mu_);
+  done_cv_.wait(l, [&] { return stop_ || (!rebuild_requested_ && !rebuilding_) || !catalog_; });
+}
+
+bool EngineHost::Idle() const {
+  std::lock_guard l(mu_);
+  return published_ && !rebuild_requested_ && !rebuilding_;
+}
+
+EngineHost::Stats EngineHost::stats() const {
+  std::lock_guard l(mu_);
+  return stats_;
+}
+
+}  // namespace weijian::analytics

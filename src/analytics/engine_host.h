@@ -1,0 +1,122 @@
+// The analytics engine as published immutable snapshots: readers take a
+// `std::shared_ptr<const Engine>` and keep it for as long as they like; nothing they hold is ever
+// changed under them, and no query waits for a rebuild.
+//
+// How a change reaches the readers:
+// - Data values: the store reports each commit (OnChanges) into `pending_`. The next query (or
+//   the change-log poller) applies the pending changes to an engine that no reader holds and
+//   publishes it. Two engines take turns (double buffering): the one published before the last
+//   is reused once its readers have let go (its `busy` flag drops when the last shared_ptr to it
+//   goes), brought up to date by re-applying the one batch it missed (`lag`), then the new
+//   batch. While a slow reader still holds it, the current engine is cloned instead. So a query
+//   right after a write sees that write (read-your-writes) at the cost of applying the pending
+//   batch, never of a rebuild.
+// - Pending changes are bounded (`max_pending`): past that, or when a transaction was too big to
+//   list (overflow), they are dropped and a rebuild is requested instead.
+// - Metadata (SetCatalog), overflow, and the first build: a background thread builds the next
+//   engine from a read snapshot of the store while queries go on with the previous engine (plus
+//   the small pending changes). Changes committed after the build began are collected
+//   (`since_rebuild_`) and applied to the new engine before it is published; re-applying a
+//   change the build already saw is harmless (Apply sets values, it does not add them).
+//   Only a query with no engine at all (the first after a start) waits for a build.
+//
+// Locks: `update_mu_` (an OwnedMutex, checked where required) serialises whoever changes the
+// slots (current_, spare_); `mu_` guards the pending lists, the request flags and the counters.
+// Order: update_mu_ before mu_, never the reverse. The store listener only takes mu_.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "analytics/engine.h"
+#include "core/owned_mutex.h"
+
+namespace weijian::analytics {
+
+class EngineHost {
+ public:
+  struct Stats {
+    std::uint64_t builds = 0;   // engines built from the store
+    std::uint64_t reused = 0;   // batches applied to the spare engine (no copy)
+    std::uint64_t clones = 0;   // batches applied to a copy (a reader held the spare)
+    std::uint64_t dropped = 0;  // batches of pending changes replaced by a rebuild
+    std::uint64_t loaded = 0;   // engines adopted whole (e.g. read from a snapshot file)
+  };
+
+  explicit EngineHost(storage::Store& store, std::size_t max_pending = 200'000);
+  ~EngineHost();  // stops the builder; snapshots handed out stay valid
+  EngineHost(const EngineHost&) = delete;
+  EngineHost& operator=(const EngineHost&) = delete;
+
+  // Committed data-value changes (the store's listener; any thread; takes only mu_).
+  void OnChanges(std::vector<storage::DataValueChange>&& changes, bool overflow);
+  // New metadata: the next engine is built with it in the background. With `wait`, returns once
+  // an engine built with it (or a later one) is published, or with the build's error.
+  Status SetCatalog(std::shared_ptr<const metadata::Catalog> catalog, bool wait);
+  // Values changed that no listener reported (another process): the next engine is built from
+  // the store in the background; the pending changes still reach the current one meanwhile.
+  void RequestRebuild();
+  // Adopts an engine built elsewhere (a snapshot file) as the current one, if none is published
+  // yet; changes reported since are applied on the next Current().
+  bool Adopt(std::unique_ptr<Engine> engine, std::shared_ptr<const metadata::Catalog> catalog);
+  // No rebuild is requested or running, and an engine is published.
+  bool Idle() const;
+
+  // The newest snapshot with every reported change applied. Waits only when there is none yet.
+  Result<std::shared_ptr<const Engine>> Current();
+  // The published snapshot as it is (null before the first build); never waits.
+  std::shared_ptr<const Engine> Peek() const { return std::atomic_load(&snapshot_); }
+  // Waits until no rebuild is running or requested (tests and shutdown).
+  void WaitIdle();
+  Stats stats() const;
+  // For tests: the tail-merge threshold given to every engine this host builds.
+  void set_merge_threshold(std::size_t n) { merge_threshold_ = n; }
+
+ private:
+  struct Slot {
+    std::unique_ptr<Engine> engine;
+    std::atomic<bool> busy{false};              // published or held by a reader
+    std::vector<storage::DataValueChange> lag;  // applied to the current engine, not to this one
+  };
+  void BuilderLoop();
+  // Applies `changes` to a free engine and publishes it. Requires update_mu_.
+  Status ApplyAndPublish(std::vector<storage::DataValueChange>& changes);
+  // Makes `slot` the current engine. Requires update_mu_.
+  void Publish(std::shared_ptr<Slot> slot);
+
+  storage::Store& store_;
+  const std::size_t max_pending_;
+  std::atomic<std::size_t> merge_threshold_{0};
+
+  OwnedMutex update_mu_;
+  std::shared_ptr<Slot> current_;  // guarded by update_mu_; the engine of snapshot_
+  std::shared_ptr<Slot> spare_;    // guarded by update_mu_; the one published before current_
+  std::shared_ptr<const Engine> snapshot_;  // atomic_load/atomic_store only
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;            // with mu_
+  std::shared_ptr<const metadata::Catalog> catalog_;     // guarded by mu_
+  std::vector<storage::DataValueChange> pending_;        // guarded by mu_
+  std::vector<storage::DataValueChange> since_rebuild_;  // guarded by mu_
+  bool rebuild_requested_ = false;                       // guarded by mu_
+  bool rebuilding_ = false;                              // guarded by mu_
+  bool since_overflow_ = false;                          // guarded by mu_
+  bool published_ = false;                               // guarded by mu_
+  bool stop_ = false;                                    // guarded by mu_
+  std::uint64_t build_started_ = 0, build_done_ = 0;     // guarded by mu_ (generations)
+  std::uint64_t build_failed_ = 0;                       // guarded by mu_
+  Status last_error_;                                    // guarded by mu_
+  Stats stats_;                                          // guarded by mu_
+  // Batches reported (OnChanges, incremented under mu_) and the count that the published engine
+  // includes (stored after the publish). A query may skip the update only when they are equal:
+  // read in that order, so a write reported before the query is always in what it gets.
+  std::atomic<std::uint64_t> reported_{0}, applied_{0};
+  std::thread builder_;  // started in the constructor, joined in the destructor
+};
+
+}  // namespace weijian::analytics

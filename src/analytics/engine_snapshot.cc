@@ -1,0 +1,203 @@
+// The analytics engine as a file beside the database, for fast starts.
+//
+// Format (little-endian, this machine's layout; another build reads it or refuses it):
+// "WJENGINE", u32 format version, i64 change-log sequence, u64 × 3 catalog stamp (org units,
+// data elements, option combinations), then every column as u64 count + raw elements, the
+// period index and the tail as counted pairs, and last a 32-byte BLAKE2b of everything before.
+// A file that fails any check is ignored by the caller (the engine is built from the store).
+// Written to "<path>.tmp" and renamed, so a crash leaves the old file or the new one.
+#include <sodium.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <type_traits>
+
+#include "analytics/engine.h"
+
+namespace weijian::analytics {
+
+namespace {
+
+constexpr char kMagic[8] = {'W', 'J', 'E', 'N', 'G', 'I', 'N', 'E'};
+constexpr std::uint32_t kFormat = 1;
+
+struct Writer {
+  std::string out;
+  template <typename T>
+  void Put(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  template <typename T>
+  void PutVec(const std::vector<T>& v) {
+    Put<std::uint64_t>(v.size());
+    out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  }
+};
+
+struct Reader {
+  std::string_view in;
+  bool ok = true;
+  template <typename T>
+  T Get() {
+    T v{};
+    if (in.size() < sizeof v) {
+      ok = false;
+      return v;
+    }
+    std::memcpy(&v, in.data(), sizeof v);
+    in.remove_prefix(sizeof v);
+    return v;
+  }
+  template <typename T>
+  void GetVec(std::vector<T>& v) {
+    const auto n = Get<std::uint64_t>();
+    if (!ok || n > in.size() / sizeof(T)) {
+      ok = false;
+      return;
+    }
+    v.resize(n);
+    std::memcpy(static_cast<void*>(v.data()), in.data(), n * sizeof(T));
+    in.remove_prefix(n * sizeof(T));
+  }
+};
+
+std::array<std::uint64_t, 3> Stamp(const metadata::Catalog& c) {
+  return {c.org_units().size(), c.records().data_elements.size(),
+          c.records().category_option_combos.size()};
+}
+
+}  // namespace
+
+Status Engine::SaveSnapshot(const std::string& path, std::int64_t seq) const {
+  Writer w;
+  w.out.append(kMagic, sizeof kMagic);
+  w.Put(kFormat);
+  w.Put(seq);
+  for (auto x : Stamp(*cat_)) w.Put(x);
+  w.PutVec(period_start_);
+  w.PutVec(period_end_);
+  w.Put<std::uint64_t>(period_index_.size());
+  for (const auto& [id, index] : period_index_) {
+    w.Put(id);
+    w.Put(index);
+  }
+  w.PutVec(combo_index_);
+  for (const Columns* c : {&base_, &tail_}) {
+    w.PutVec(c->block);
+    w.PutVec(c->pre);
+    w.PutVec(c->period);
+    w.PutVec(c->coc);
+    w.PutVec(c->aoc);
+    w.PutVec(c->value);
+  }
+  w.PutVec(roll_.block);
+  w.PutVec(roll_.pre);
+  w.PutVec(roll_.period);
+  w.PutVec(roll_.sum);
+  w.PutVec(roll_.count);
+  w.Put<std::uint64_t>(tail_map_.size());
+  for (const auto& [k, v] : tail_map_) {
+    auto [de, pre, start, period, coc, aoc] = k;
+    w.Put(de);
+    w.Put(pre);
+    w.Put(start);
+    w.Put(period);
+    w.Put(coc);
+    w.Put(aoc);
+    w.Put(v);
+  }
+  w.Put<std::uint64_t>(live_);
+  w.Put<std::uint64_t>(merge_threshold_);
+  unsigned char sum[32];
+  crypto_generichash(sum, sizeof sum, reinterpret_cast<const unsigned char*>(w.out.data()),
+                     w.out.size(), nullptr, 0);
+  w.out.append(reinterpret_cast<const char*>(sum), sizeof sum);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f.write(w.out.data(), static_cast<std::streamsize>(w.out.size()));
+    f.flush();
+    if (!f) return Unavailable("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Unavailable("cannot rename " + tmp + ": " + ec.message());
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Engine>> Engine::LoadSnapshot(
+    const std::string& path, std::int64_t seq, std::shared_ptr<const metadata::Catalog> catalog) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return NotFound("no engine snapshot at " + path);
+  std::stringstream buf;
+  buf << f.rdbuf();
+  const std::string data = buf.str();
+  if (data.size() < sizeof kMagic + 32 || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
+    return InvalidArgument(path + " is not an engine snapshot");
+  unsigned char sum[32];
+  crypto_generichash(sum, sizeof sum, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size() - 32, nullptr, 0);
+  if (std::memcmp(sum, data.data() + data.size() - 32, 32) != 0)
+    return InvalidArgument(path + " is damaged (checksum)");
+  Reader r{std::string_view(data).substr(sizeof kMagic, data.size() - sizeof kMagic - 32)};
+  if (r.Get<std::uint32_t>() != kFormat) return InvalidArgument(path + ": another format");
+  if (r.Get<std::int64_t>() != seq) return Conflict(path + " is not current (changes since)");
+  for (auto x : Stamp(*catalog))
+    if (r.Get<std::uint64_t>() != x) return Conflict(path + " was built with other metadata");
+  auto e = std::make_unique<Engine>();
+  e->cat_ = std::move(catalog);
+  r.GetVec(e->period_start_);
+  r.GetVec(e->period_end_);
+  const auto periods = r.Get<std::uint64_t>();
+  for (std::uint64_t i = 0; r.ok && i < periods; ++i) {
+    auto id = r.Get<std::int64_t>();
+    e->period_index_[id] = r.Get<std::uint16_t>();
+  }
+  r.GetVec(e->combo_index_);
+  for (Columns* c : {&e->base_, &e->tail_}) {
+    r.GetVec(c->block);
+    r.GetVec(c->pre);
+    r.GetVec(c->period);
+    r.GetVec(c->coc);
+    r.GetVec(c->aoc);
+    r.GetVec(c->value);
+  }
+  r.GetVec(e->roll_.block);
+  r.GetVec(e->roll_.pre);
+  r.GetVec(e->roll_.period);
+  r.GetVec(e->roll_.sum);
+  r.GetVec(e->roll_.count);
+  const auto tail = r.Get<std::uint64_t>();
+  for (std::uint64_t i = 0; r.ok && i < tail; ++i) {
+    auto de = r.Get<std::int64_t>();
+    auto pre = r.Get<std::int32_t>();
+    auto start = r.Get<std::int32_t>();
+    auto period = r.Get<std::uint16_t>();
+    auto coc = r.Get<std::uint16_t>();
+    auto aoc = r.Get<std::uint16_t>();
+    e->tail_map_[{de, pre, start, period, coc, aoc}] = r.Get<double>();
+  }
+  e->live_ = r.Get<std::uint64_t>();
+  e->merge_threshold_ = r.Get<std::uint64_t>();
+  if (!r.ok || !r.in.empty()) return InvalidArgument(path + " is damaged (layout)");
+  // Every index a query follows must stay inside its column.
+  const std::size_t periods_n = e->period_start_.size();
+  if (e->period_end_.size() != periods_n) return InvalidArgument(path + " is damaged (periods)");
+  for (const Columns* c : {&e->base_, &e->tail_}) {
+    const std::size_t n = c->value.size();
+    if (c->pre.size() != n || c->period.size() != n || c->coc.size() != n || c->aoc.size() != n)
+      return InvalidArgument(path + " is damaged (columns)");
+    for (auto [b, end] : c->block)
+      if (b > end || end > n) return InvalidArgument(path + " is damaged (blocks)");
+    for (auto p : c->period)
+      if (p >= periods_n) return InvalidArgument(path + " is damaged (period index)");
+  }
+  return e;
+}
+
+}  // namespace weijian::analytics

@@ -1,0 +1,327 @@
+// The analytics engine's snapshots under concurrency (analytics/engine_host.h): queries racing
+// single-value writes, imports and metadata changes. Every query checks an invariant that holds
+// in every consistent state (a transfer between two units keeps their township's sum), writers
+// check that they read their own writes, and at the end every answer equals a naive oracle over
+// the store. Built and run under ThreadSanitizer by `make test` (build-tsan).
+#include "analytics/engine_host.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "core/period.h"
+#include "exchange/import.h"
+#include "metadata/bundle.h"
+#include "unit/test_support.h"
+
+namespace weijian::analytics {
+namespace {
+
+using nlohmann::json;
+using weijian::testing::MakeOrdosStore;
+using weijian::testing::TempDir;
+
+class EngineHostTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = MakeOrdosStore(dir_.File("h.db"), false);
+    json bundle = weijian::testing::DemoMetadataBundle();
+    for (auto& ds : bundle["dataSets"])
+      if (ds["code"] == "DS_VILLAGE_MONTHLY")
+        ds["organisationUnits"] = json::parse(
+            R"([{"code":"150624100001"},{"code":"150624100002"},{"code":"150624101001"}])");
+    auto empty = metadata::Catalog::Load(*store_);
+    ASSERT_TRUE(metadata::ImportMetadata(bundle, **empty, *store_).ok());
+    cat_ = *metadata::Catalog::Load(*store_);
+    values_ = std::make_unique<exchange::DataValueService>(*store_);
+    ASSERT_TRUE(Csv(Transfer(0)).ok());
+  }
+
+  // Two values that always add up to 1000 over township 150624100, written in one import.
+  static std::string Transfer(int x) {
+    return "VC_VISITS,202301,150624100001,,," + std::to_string(500 + x) +
+           "\nVC_VISITS,202301,150624100002,,," + std::to_string(500 - x) + "\n";
+  }
+  Result<exchange::ImportSummary> Csv(const std::string& rows) {
+    exchange::ImportOptions o;
+    o.user = "tester";
+    o.schemes = {metadata::IdScheme::kCode, metadata::IdScheme::kCode, metadata::IdScheme::kUid};
+    return exchange::ImportDataValues(
+        exchange::OpenString("dataelement,period,orgunit,catoptcombo,attroptcombo,value\n" + rows),
+        exchange::ImportFormat::kCsv, o, *cat_, *values_);
+  }
+  Operand Op(const char* code) const {
+    return {Operand::Kind::kDataElement, cat_->DataElements().ByCode(code)->uid, "", "", "", 0, ""};
+  }
+  std::int64_t Unit(const char* code) const { return cat_->OrgUnits().ByCode(code)->id; }
+  static std::pair<Date, Date> Month(const std::string& iso) {
+    auto p = *ParsePeriod(iso);
+    return {p.start, p.end};
+  }
+  // The oracle: the sum of the stored live values of an element in a unit's children (the
+  // villages used here are leaves under their township) for one month, read the slow way.
+  double OracleSum(const char* de, const std::vector<const char*>& villages,
+                   const std::string& month) {
+    double sum = 0;
+    auto periods = *store_->LoadPeriods();
+    for (const char* v : villages) {
+      storage::DataValueFilter f;
+      f.data_element_id = cat_->DataElements().ByCode(de)->id;
+      f.org_unit_id = Unit(v);
+      auto rows = store_->ListDataValues(f).value();
+      for (const auto& r : rows)
+        for (const auto& p : periods)
+          if (p.id == r.key.period_id && p.iso == month) sum += std::stod(r.value);
+    }
+    return sum;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::shared_ptr<const metadata::Catalog> cat_;
+  std::unique_ptr<exchange::DataValueService> values_;
+};
+
+TEST_F(EngineHostTest, QueriesRacingWritesImportsAndMetadataSeeConsistentSnapshots) {
+  EngineHost host(*store_);
+  store_->SetDataValueListener([&](std::vector<storage::DataValueChange>&& c, bool overflow) {
+    host.OnChanges(std::move(c), overflow);
+  });
+  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+  const auto township = Unit("150624100");
+  const auto [jan1, jan31] = Month("202301");
+  const Operand visits = Op("VC_VISITS");
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> queries{0}, torn{0}, errors{0};
+  auto reader = [&](int hold_every) {
+    std::mt19937 rng(static_cast<unsigned>(hold_every));
+    while (!stop.load()) {
+      auto snap = host.Current();
+      if (!snap.ok()) {
+        ++errors;
+        ADD_FAILURE() << "query: " << snap.status().ToString();
+        continue;
+      }
+      auto sum = (*snap)->Aggregate(visits, township, jan1, jan31);
+      if (!sum || *sum != 1000) {
+        ++torn;
+        ADD_FAILURE() << "torn sum " << sum.value_or(-1);
+      }
+      ++queries;
+      // Now and then keep the snapshot a while, so that writers cannot reuse it.
+      if (rng() % hold_every == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  };
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 3; ++i) readers.emplace_back(reader, 3 + i * 4);
+
+  // Transfers between two units, each in one import.
+  std::thread transfers([&] {
+    for (int i = 1; i <= 60 && !HasFailure(); ++i) {
+      auto r = Csv(Transfer(i * 7 % 400));
+      if (!r.ok() || r->status != "SUCCESS") {
+        ++errors;
+        ADD_FAILURE() << "transfer: " << (r.ok() ? r->ToJson().dump() : r.status().ToString());
+      }
+    }
+  });
+  // Single-value writes, each followed by a query that must see it (read-your-writes).
+  std::thread singles([&] {
+    for (int i = 0; i < 40; ++i) {
+      exchange::DataValueInput in;
+      in.data_element = "SMI_MANAGED";
+      in.period = "2023" + std::string(i % 12 < 9 ? "0" : "") + std::to_string(i % 12 + 1);
+      in.org_unit = "150624101001";
+      in.value = std::to_string(10 + i);
+      exchange::DataValueInput by_uid = in;
+      by_uid.data_element = cat_->DataElements().ByCode("SMI_MANAGED")->uid;
+      by_uid.org_unit = cat_->OrgUnits().ByCode("150624101001")->uid;
+      // Disaggregated by sex: one combination (the query sums over all of them).
+      by_uid.category_option_combo =
+          cat_->CombosOf(cat_->DataElements().ByCode("SMI_MANAGED")->combo_uid)[0]->uid;
+      if (auto saved = values_->Save(*cat_, by_uid, "tester"); !saved.ok()) {
+        ++errors;
+        ADD_FAILURE() << "save: " << saved.status().ToString();
+        continue;
+      }
+      auto snap = host.Current();
+      auto [s, e] = Month(in.period);
+      auto got = snap.ok() ? (*snap)->Aggregate(Op("SMI_MANAGED"), Unit("150624101001"), s, e)
+                           : std::nullopt;
+      if (!got || *got != 10 + i) {
+        ++torn;
+        ADD_FAILURE() << "own write " << i << " not seen: " << got.value_or(-1);
+      }
+    }
+  });
+  // Imports of many values, and metadata changes that rebuild the engine in the background.
+  const std::string registered_coc =
+      cat_->CombosOf(cat_->DataElements().ByCode("SMI_REGISTERED")->combo_uid)[0]->uid;
+  std::thread bulk([&] {
+    for (int round = 0; round < 4; ++round) {
+      std::string rows;
+      for (int m = 1; m <= 12; ++m)
+        for (const char* v : {"150624100001", "150624100002", "150624101001"})
+          rows += std::string("SMI_REGISTERED,2022") + (m < 10 ? "0" : "") + std::to_string(m) +
+                  "," + v + "," + registered_coc + ",," + std::to_string(round * 100 + m) + "\n";
+      auto r = Csv(rows);
+      if (!r.ok() || r->status != "SUCCESS") {
+        ++errors;
+        ADD_FAILURE() << "bulk: " << (r.ok() ? r->ToJson().dump() : r.status().ToString());
+      }
+      json extra = {{"dataElements",
+                     {{{"code", "T_EXTRA_" + std::to_string(round)},
+                       {"name", "临时指标" + std::to_string(round)},
+                       {"valueType", "NUMBER"},
+                       {"aggregationType", "SUM"}}}}};
+      auto cat = metadata::Catalog::Load(*store_);
+      auto imported = cat.ok() ? metadata::ImportMetadata(extra, **cat, *store_)
+                               : Result<metadata::MetadataImportReport>(cat.status());
+      if (!imported.ok()) {
+        ++errors;
+        ADD_FAILURE() << "metadata: " << imported.status().ToString();
+        continue;
+      }
+      auto next = metadata::Catalog::Load(*store_);
+      if (!next.ok() || !host.SetCatalog(*next, round % 2 == 0).ok()) ++errors;
+    }
+  });
+  transfers.join();
+  singles.join();
+  bulk.join();
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(torn.load(), 0) << "a query saw a half-applied change or missed its own write";
+  EXPECT_GT(queries.load(), 0);
+
+  // At rest: the answers equal the oracle over the store, and an engine built afresh.
+  host.WaitIdle();
+  auto snap = host.Current().value();
+  cat_ = *metadata::Catalog::Load(*store_);
+  auto fresh = Engine::Build(*store_, cat_).value();
+  EXPECT_EQ(snap->size(), fresh->size());
+  for (int m = 1; m <= 12; ++m)
+    for (const char* de : {"SMI_REGISTERED", "SMI_MANAGED", "VC_VISITS"})
+      for (int year : {2022, 2023}) {
+        std::string iso = std::to_string(year) + (m < 10 ? "0" : "") + std::to_string(m);
+        auto [s, e] = Month(iso);
+        for (const char* u : {"150624100", "150624101"}) {
+          auto got = snap->Aggregate(Op(de), Unit(u), s, e);
+          double want = std::string(u) == "150624100"
+                            ? OracleSum(de, {"150624100001", "150624100002"}, iso)
+                            : OracleSum(de, {"150624101001"}, iso);
+          EXPECT_EQ(got.value_or(0), want) << de << " " << iso << " " << u;
+          EXPECT_EQ(got, fresh->Aggregate(Op(de), Unit(u), s, e)) << de << " " << iso;
+        }
+      }
+  auto stats = host.stats();
+  EXPECT_GE(stats.builds, 2u);  // the first engine and at least one metadata rebuild
+  EXPECT_GT(stats.reused + stats.clones, 0u);
+  store_->SetDataValueListener(nullptr);
+}
+
+// The spare engine is reused once no reader holds it, and copied while one does; either way
+// the reader's snapshot never changes under it.
+TEST_F(EngineHostTest, AHeldSnapshotNeverChanges) {
+  EngineHost host(*store_);
+  store_->SetDataValueListener([&](std::vector<storage::DataValueChange>&& c, bool overflow) {
+    host.OnChanges(std::move(c), overflow);
+  });
+  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+  const auto [jan1, jan31] = Month("202301");
+  const auto village = Unit("150624100001");
+  auto held = host.Current().value();
+  EXPECT_EQ(held->Aggregate(Op("VC_VISITS"), village, jan1, jan31), 500);
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(Csv(Transfer(i)).ok());
+    auto now = host.Current().value();
+    EXPECT_EQ(now->Aggregate(Op("VC_VISITS"), village, jan1, jan31), 500 + i);
+    EXPECT_EQ(held->Aggregate(Op("VC_VISITS"), village, jan1, jan31), 500);
+  }
+  // With `held` kept, the partner engine is busy in the first round and free later on.
+  auto stats = host.stats();
+  EXPECT_GE(stats.clones, 1u);
+  EXPECT_GE(stats.reused, 1u);
+  // Past the bound, pending changes give way to a rebuild, and the answer is still right.
+  EngineHost small(*store_, 1);
+  store_->SetDataValueListener([&](std::vector<storage::DataValueChange>&& c, bool overflow) {
+    small.OnChanges(std::move(c), overflow);
+  });
+  ASSERT_TRUE(small.SetCatalog(cat_, true).ok());
+  ASSERT_TRUE(Csv(Transfer(9)).ok());
+  small.WaitIdle();
+  EXPECT_EQ(small.stats().dropped, 1u);
+  EXPECT_EQ(small.Current().value()->Aggregate(Op("VC_VISITS"), village, jan1, jan31), 509);
+  store_->SetDataValueListener(nullptr);
+}
+
+}  // namespace
+}  // namespace weijian::analytics
+
+namespace weijian::analytics {
+namespace {
+
+// The engine written to a file and read back answers exactly as a fresh build; a file that is
+// not current, damaged or cut short is refused (and the caller builds from the store).
+TEST_F(EngineHostTest, ASnapshotFileRoundTripsAndABadOneIsRefused) {
+  ASSERT_TRUE(Csv("SMI_REGISTERED,202201,150624100001,,,11\nSMI_REGISTERED,202202,150624100002,,,"
+                  "12\nSMI_MANAGED,202201,150624101001,,,13\n")
+                  .ok());
+  auto fresh = Engine::Build(*store_, cat_).value();
+  const std::string path = dir_.File("h.db.engine");
+  ASSERT_TRUE(fresh->SaveSnapshot(path, 42).ok());
+  auto loaded = Engine::LoadSnapshot(path, 42, cat_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->size(), fresh->size());
+  for (const char* de : {"SMI_REGISTERED", "SMI_MANAGED", "VC_VISITS"})
+    for (const char* u : {"15", "150624", "150624100", "150624100001", "150624101"})
+      for (const char* pe : {"202201", "202202", "202301"}) {
+        auto [s, e] = Month(pe);
+        EXPECT_EQ((*loaded)->Aggregate(Op(de), Unit(u), s, e),
+                  fresh->Aggregate(Op(de), Unit(u), s, e))
+            << de << " " << u << " " << pe;
+      }
+  // Not current: another change-log sequence.
+  EXPECT_FALSE(Engine::LoadSnapshot(path, 43, cat_).ok());
+  // Damaged: one byte changed in the middle, or the file cut short.
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  for (int variant = 0; variant < 2; ++variant) {
+    std::string bad = bytes;
+    if (variant == 0)
+      bad[bad.size() / 2] ^= 0x40;
+    else
+      bad.resize(bad.size() / 3);
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(bad.data(), static_cast<std::streamsize>(bad.size()));
+    auto refused = Engine::LoadSnapshot(path, 42, cat_);
+    EXPECT_FALSE(refused.ok()) << variant;
+  }
+  // A host adopts a loaded engine without building, and changes still reach it.
+  ASSERT_TRUE(fresh->SaveSnapshot(path, 42).ok());
+  EngineHost host(*store_);
+  store_->SetDataValueListener([&](std::vector<storage::DataValueChange>&& c, bool overflow) {
+    host.OnChanges(std::move(c), overflow);
+  });
+  ASSERT_TRUE(host.Adopt(Engine::LoadSnapshot(path, 42, cat_).value(), cat_));
+  ASSERT_TRUE(Csv(Transfer(3)).ok());
+  auto [jan1, jan31] = Month("202301");
+  EXPECT_EQ(host.Current().value()->Aggregate(Op("VC_VISITS"), Unit("150624100001"), jan1, jan31),
+            503);
+  EXPECT_EQ(host.stats().loaded, 1u);
+  EXPECT_EQ(host.stats().builds, 0u);
+  store_->SetDataValueListener(nullptr);
+}
+
+}  // namespace
+}  // namespace weijian::analytics
