@@ -1,4 +1,5 @@
 // /api/metadata (bundles in and out) and read-only lists of each kind of metadata object.
+#include "auth/metadata_scope.h"
 #include "http/router.h"
 #include "metadata/bundle.h"
 
@@ -27,42 +28,12 @@ Response GetMetadata(const Request& req, App& app) {
   return JsonResponse(metadata::ExportMetadata(*cat, options));
 }
 
-// Every stored unit a bundle names (a parent, a data set's or group's units) must be inside the
-// caller's write scope; new units are covered by their parent.
-Status CheckBundleScope(const json& bundle, const auth::Principal& who,
-                        const metadata::Catalog& cat) {
-  if (who.IsSuperuser() || !bundle.is_object()) return Status::Ok();
-  auto check_ref = [&](const json& ref, const std::string& field) -> Status {
-    if (!ref.is_object()) return Status::Ok();
-    std::string key = ref.value("id", ref.value("code", ""));
-    const auto* u = cat.OrgUnits().ByUidOrCode(key);
-    if (u && !auth::CanWrite(who, cat, u->id))
-      return PermissionDenied(field + ": org unit " + u->code + " is outside your org units");
-    return Status::Ok();
-  };
-  for (const char* collection : {"organisationUnits", "dataSets", "organisationUnitGroups"}) {
-    auto it = bundle.find(collection);
-    if (it == bundle.end() || !it->is_array()) continue;
-    for (std::size_t i = 0; i < it->size(); ++i) {
-      const json& obj = (*it)[i];
-      if (!obj.is_object()) continue;
-      std::string where = std::string(collection) + "[" + std::to_string(i) + "]";
-      if (auto p = obj.find("parent"); p != obj.end())
-        WJ_RETURN_IF_ERROR(check_ref(*p, where + ".parent"));
-      if (auto units = obj.find("organisationUnits"); units != obj.end() && units->is_array())
-        for (std::size_t k = 0; k < units->size(); ++k)
-          WJ_RETURN_IF_ERROR(
-              check_ref((*units)[k], where + ".organisationUnits[" + std::to_string(k) + "]"));
-    }
-  }
-  return Status::Ok();
-}
-
 Response PostMetadata(const Request& req, App& app) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
   std::lock_guard lock(app.metadata_mutex());
-  if (Status s = CheckBundleScope(*body, Caller(req), *app.catalog()); !s.ok())
+  // What the bundle changes must lie inside the caller's units (auth/metadata_scope.h).
+  if (Status s = auth::CheckMetadataChange(Caller(req), *app.catalog(), *body); !s.ok())
     return ErrorResponse(s);
   auto report = metadata::ImportMetadata(*body, *app.catalog(), app.store());
   if (!report.ok()) {

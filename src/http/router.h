@@ -36,9 +36,14 @@ class Router {
   // Finds the route, fills req.params, signs the caller in and checks the route's access (401
   // without credentials, 403 without the authority or the CSRF token), runs it; 404 or 405 when
   // nothing matches. Exceptions from a handler stop here and become a 500.
+  // Every response leaves with the security headers (see AddSecurityHeaders); an exception's
+  // text is logged, never sent (the client gets an incident number).
   Response Dispatch(Request& req, App& app) const;
+  // The registered routes, in order (the permission matrix test walks them).
+  const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  Response DispatchUnguarded(Request& req, App& app) const;
   std::vector<Route> routes_;
 };
 
@@ -69,7 +74,8 @@ Result<int> IntParam(const Request& req, const std::string& name, int fallback, 
 Result<bool> BoolParam(const Request& req, const std::string& name, bool fallback);
 // The signed-in user of a request whose route is not public (the router guarantees one).
 const auth::Principal& Caller(const Request& req);
-// 403 naming the unit, for a unit outside the caller's org units.
-Response OutsideScope(const metadata::OrgUnitRecord& unit);
+// 403 for a unit outside the caller's org units, naming it only by `sent`, the uid or code the
+// caller sent (a refusal must not tell a name or code the caller did not already know).
+Response OutsideScope(const std::string& sent);
 
 }  // namespace weijian::http
