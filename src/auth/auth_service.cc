@@ -189,9 +189,11 @@ Result<Principal> AuthService::CheckPassword(const std::string& username,
   const bool usable = user && !user->disabled;
   bool ok = VerifyOrDummy(password, usable ? &user->password_hash : nullptr);
   if (!ok) {
+    // The back-off runs from the answer, not the question: argon2 may take a while under load.
+    const std::int64_t failed_at = Now();
     // Unknown names are counted per account too, so that "locked" does not tell which exist.
-    bool locked = throttle_.Failure(account_key, now);
-    if (!user && device.empty()) locked = throttle_.Failure(address_key, now) || locked;
+    bool locked = throttle_.Failure(account_key, failed_at);
+    if (!user && device.empty()) locked = throttle_.Failure(address_key, failed_at) || locked;
     WJ_RETURN_IF_ERROR(
         Audit("LOGIN_FAILED", username, std::nullopt, via,
               user && user->disabled ? "account disabled" : "bad user name or password", address));
