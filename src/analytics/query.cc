@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "analytics/analytics.h"
+#include "core/csv_cell.h"
 #include "core/period.h"
 
 namespace weijian::analytics {
@@ -587,10 +588,11 @@ std::string ToCsv(const json& response) {
   std::string out;
   const auto& headers = response["headers"];
   for (std::size_t i = 0; i < headers.size(); ++i)
-    out += (i ? "," : "") + headers[i]["name"].get<std::string>();
+    out += (i ? "," : "") + CsvCell(headers[i]["name"].get<std::string>());
   out += "\n";
   for (const auto& row : response["rows"]) {
-    for (std::size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + row[i].get<std::string>();
+    for (std::size_t i = 0; i < row.size(); ++i)
+      out += (i ? "," : "") + CsvCell(row[i].get<std::string>());
     out += "\n";
   }
   return out;

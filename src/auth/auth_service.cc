@@ -81,6 +81,13 @@ Status LoginThrottle::Check(const std::string& key, std::int64_t now) const {
 
 bool LoginThrottle::Failure(const std::string& key, std::int64_t now) {
   std::lock_guard lock(mu_);
+  // Floods of made-up names must not grow the map without end: forget settled entries.
+  if (entries_.size() > 100'000)
+    std::erase_if(entries_, [&](const auto& kv) {
+      const Entry& old = kv.second;
+      return old.locked_until <= now && old.next_allowed <= now &&
+             (old.failures.empty() || old.failures.back() < now - kWindowMillis);
+    });
   Entry& e = entries_[key];
   std::erase_if(e.failures, [&](std::int64_t t) { return t < now - kWindowMillis; });
   e.failures.push_back(now);
@@ -100,7 +107,7 @@ void LoginThrottle::Success(const std::string& key) {
 }
 
 AuthService::AuthService(storage::Store& store, Clock clock)
-    : store_(store), clock_(std::move(clock)) {
+    : store_(store), clock_(std::move(clock)), device_key_(RandomSecret()) {
   randombytes_buf(basic_key_, sizeof basic_key_);
 }
 
@@ -131,6 +138,54 @@ void AuthService::RememberBasic(const std::string& key, std::int64_t now) {
   basic_checked_[key] = now + kBasicTtlMillis;
 }
 
+std::string AuthService::DeviceCookie(const std::string& username) const {
+  std::string nonce = RandomSecret().substr(0, 32);
+  std::string message = username + "\n" + nonce;
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(device_key_.data()),
+                              device_key_.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  char hex[sizeof mac * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+  return nonce + "." + hex;
+}
+
+std::string AuthService::TrustedDevice(const std::string& username,
+                                       const std::string& cookie) const {
+  auto dot = cookie.find('.');
+  if (dot != 32 || !IsHex(cookie.substr(0, 32), 32) || !IsHex(cookie.substr(33), 64)) return "";
+  const std::string nonce = cookie.substr(0, 32);
+  std::string message = username + "\n" + nonce;
+  unsigned char mac[crypto_auth_hmacsha256_BYTES], given[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(device_key_.data()),
+                              device_key_.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  if (sodium_hex2bin(given, sizeof given, cookie.c_str() + 33, 64, nullptr, nullptr, nullptr) != 0)
+    return "";
+  return sodium_memcmp(mac, given, sizeof mac) == 0 ? nonce : "";
+}
+
+bool AuthService::VerifyOrDummy(const std::string& password, const std::string* encoded) {
+  // A hash of a random password with today's parameters: verifying against it costs what a real
+  // verification costs, and never succeeds.
+  static const std::string kDummy = [] {
+    auto h = HashPassword(RandomSecret());
+    return h.ok() ? *h : std::string();
+  }();
+  ++password_checks_;
+  if (!encoded) {
+    VerifyPassword(password, kDummy);
+    return false;
+  }
+  return VerifyPassword(password, *encoded);
+}
+
 Status AuthService::Audit(const std::string& type, const std::string& username,
                           std::optional<std::int64_t> org_unit_id, const std::string& object,
                           const std::string& detail, const std::string& address) {
@@ -147,11 +202,16 @@ Status AuthService::Audit(const std::string& type, const std::string& username,
 
 Result<Principal> AuthService::CheckPassword(const std::string& username,
                                              const std::string& password,
-                                             const std::string& address, const std::string& via) {
+                                             const std::string& address, const std::string& via,
+                                             const std::string& device_cookie) {
   const std::int64_t now = Now();
-  const std::string account_key = "user:" + username, address_key = "addr:" + address;
+  // A browser that signed in as this user before has its own counter; strangers share the
+  // account's, and only failures for unknown names count against an address.
+  const std::string device = TrustedDevice(username, device_cookie);
+  const std::string account_key = device.empty() ? "user:" + username : "device:" + device;
+  const std::string address_key = "addr:" + address;
   WJ_RETURN_IF_ERROR(throttle_.Check(account_key, now));
-  WJ_RETURN_IF_ERROR(throttle_.Check(address_key, now));
+  if (device.empty()) WJ_RETURN_IF_ERROR(throttle_.Check(address_key, now));
   WJ_ASSIGN_OR_RETURN(auto user, store_.FindUser(username));
   // Basic: a check that succeeded a moment ago with this very password and stored hash.
   std::string basic_key;
@@ -159,11 +219,16 @@ Result<Principal> AuthService::CheckPassword(const std::string& username,
     basic_key = BasicKey(username, password, user->password_hash);
     if (BasicRemembered(basic_key, now)) return Principal::FromUser(std::move(*user), via);
   }
-  // The same answer for an unknown user and a wrong password: no probing for names.
-  bool ok = user && !user->disabled && VerifyPassword(password, user->password_hash);
+  // The same answer and the same argon2 work for an unknown user, a disabled one and a wrong
+  // password: no probing for names, neither by the reply nor by its timing.
+  const bool usable = user && !user->disabled;
+  bool ok = VerifyOrDummy(password, usable ? &user->password_hash : nullptr);
   if (!ok) {
-    bool locked = throttle_.Failure(account_key, now);
-    locked = throttle_.Failure(address_key, now) || locked;
+    // The back-off runs from the answer, not the question: argon2 may take a while under load.
+    const std::int64_t failed_at = Now();
+    // Unknown names are counted per account too, so that "locked" does not tell which exist.
+    bool locked = throttle_.Failure(account_key, failed_at);
+    if (!user && device.empty()) locked = throttle_.Failure(address_key, failed_at) || locked;
     WJ_RETURN_IF_ERROR(
         Audit("LOGIN_FAILED", username, std::nullopt, via,
               user && user->disabled ? "account disabled" : "bad user name or password", address));
@@ -172,7 +237,6 @@ Result<Principal> AuthService::CheckPassword(const std::string& username,
     return Unauthenticated("the user name or password is wrong");
   }
   throttle_.Success(account_key);
-  throttle_.Success(address_key);
   if (NeedsRehash(user->password_hash)) {
     // Parameters were raised since this hash was made: upgrade it while we know the password.
     WJ_ASSIGN_OR_RETURN(user->password_hash, HashPassword(password));
@@ -184,9 +248,12 @@ Result<Principal> AuthService::CheckPassword(const std::string& username,
 }
 
 Result<LoginResult> AuthService::Login(const std::string& username, const std::string& password,
-                                       const std::string& address) {
-  WJ_ASSIGN_OR_RETURN(Principal p, CheckPassword(username, password, address, "session"));
+                                       const std::string& address,
+                                       const std::string& device_cookie) {
+  WJ_ASSIGN_OR_RETURN(Principal p,
+                      CheckPassword(username, password, address, "session", device_cookie));
   LoginResult r;
+  r.device_cookie = DeviceCookie(p.name());
   r.session_token = RandomSecret();
   r.csrf_token = RandomSecret();
   const std::int64_t now = Now();
@@ -223,8 +290,8 @@ Result<std::optional<Principal>> AuthService::Authenticate(const Credentials& c)
       if (colon == std::string::npos)
         return Unauthenticated("the Basic credentials must be user:password");
       WJ_ASSIGN_OR_RETURN(
-          Principal p,
-          CheckPassword(decoded.substr(0, colon), decoded.substr(colon + 1), c.address, "basic"));
+          Principal p, CheckPassword(decoded.substr(0, colon), decoded.substr(colon + 1), c.address,
+                                     "basic", c.device_cookie));
       return std::optional<Principal>(std::move(p));
     }
     if (scheme == "ApiToken") {
@@ -266,6 +333,7 @@ Result<std::optional<Principal>> AuthService::Authenticate(const Credentials& c)
 Result<AuthService::NewToken> AuthService::CreateApiToken(const Principal& p,
                                                           const std::string& name, int days,
                                                           const std::string& address) {
+  if (p.via == "token") return PermissionDenied("API 令牌不能再创建令牌；请登录后在个人设置中创建");
   if (name.empty() || name.size() > 100)
     return InvalidArgument("give the token a name of 1 to 100 characters", "name");
   if (days < 1 || days > 366)
@@ -281,6 +349,36 @@ Result<AuthService::NewToken> AuthService::CreateApiToken(const Principal& p,
   WJ_RETURN_IF_ERROR(store_.CreateApiToken(t.record));
   WJ_RETURN_IF_ERROR(Audit("TOKEN_CREATED", p.name(), std::nullopt, t.record.uid, name, address));
   return t;
+}
+
+Status AuthService::ChangePassword(const Principal& actor, storage::UserRecord target,
+                                   const std::string& new_password,
+                                   const std::optional<std::string>& current_password,
+                                   const std::string& address) {
+  const bool self = actor.user.id == target.id;
+  if (self) {
+    if (!current_password)
+      return InvalidArgument("修改自己的密码需要输入当前密码", "currentPassword");
+    // Guessing through a stolen session is throttled like guessing at the sign-in form.
+    const std::string key = "user:" + target.username;
+    WJ_RETURN_IF_ERROR(throttle_.Check(key, Now()));
+    if (!VerifyOrDummy(*current_password, &target.password_hash)) {
+      throttle_.Failure(key, Now());
+      WJ_RETURN_IF_ERROR(Audit("PASSWORD_CHANGE_FAILED", actor.name(), std::nullopt,
+                               target.username, "wrong current password", address));
+      return InvalidArgument("当前密码不正确", "currentPassword");
+    }
+  }
+  WJ_RETURN_IF_ERROR(CheckPasswordPolicy(new_password, target.username));
+  WJ_ASSIGN_OR_RETURN(target.password_hash, HashPassword(new_password));
+  WJ_RETURN_IF_ERROR(store_.UpdateUser(target));
+  // Whoever knew the old password (or holds a token made with it) is signed out everywhere.
+  const std::string keep = self && actor.via == "session" ? actor.session_token_hash : "";
+  WJ_RETURN_IF_ERROR(store_.RevokeUserCredentials(target.id, keep));
+  return Audit("USER", actor.name(), std::nullopt, target.username,
+               self ? "password changed; other sessions and API tokens ended"
+                    : "password reset; sessions and API tokens ended",
+               address);
 }
 
 }  // namespace weijian::auth

@@ -5,6 +5,7 @@
 // Sessions end after 30 minutes idle or 12 hours in all, whichever comes first.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -19,13 +20,20 @@
 namespace weijian::auth {
 
 inline constexpr const char* kSessionCookie = "WJSESSION";
+inline constexpr const char* kDeviceCookie = "WJDEVICE";
 inline constexpr std::int64_t kIdleTimeoutMillis = 30LL * 60 * 1000;
 inline constexpr std::int64_t kAbsoluteTimeoutMillis = 12LL * 3600 * 1000;
 
 using Clock = std::function<std::int64_t()>;  // unix millis
 
-// Failed sign-ins per account and per address. After each failure the next attempt must wait
-// 2^(n-1) seconds (1, 2, 4, 8 …); the 6th failure within 15 minutes locks for 15 minutes.
+// Failed sign-ins per key. After each failure the next attempt must wait 2^(n-1) seconds
+// (1, 2, 4, 8 …); the 6th failure within 15 minutes locks for 15 minutes.
+//
+// Keys (see AuthService::CheckPassword): "user:<name>" counts failures of clients the account
+// has not signed in from before, "device:<id>" those of one browser that has (its device
+// cookie), "addr:<ip>" only failures for names that do not exist. So a stranger who guesses at
+// an account locks out strangers only: the owner's own browser keeps signing in, and many
+// colleagues behind one proxy are never locked by each other's typos.
 class LoginThrottle {
  public:
   static constexpr int kLockAfter = 6;
@@ -51,6 +59,7 @@ class LoginThrottle {
 struct LoginResult {
   std::string session_token;  // the cookie value; shown once, stored hashed
   std::string csrf_token;
+  std::string device_cookie = {};  // proves later that this browser signed in as this user
   Principal principal;
 };
 
@@ -59,6 +68,7 @@ struct Credentials {
   std::string cookie_header;         // the raw Cookie header
   std::string authorization_header;  // the raw Authorization header
   std::string address;               // the client's IP address
+  std::string device_cookie = {};    // the WJDEVICE cookie's value, "" when absent
 };
 
 class AuthService {
@@ -66,7 +76,7 @@ class AuthService {
   AuthService(storage::Store& store, Clock clock);
 
   Result<LoginResult> Login(const std::string& username, const std::string& password,
-                            const std::string& address);
+                            const std::string& address, const std::string& device_cookie = "");
   // nullopt when the request carries no credentials; an error when it carries bad ones.
   Result<std::optional<Principal>> Authenticate(const Credentials& c);
   Status Logout(const Principal& p, const std::string& address);
@@ -75,8 +85,20 @@ class AuthService {
     std::string token;  // shown once
     storage::ApiTokenRecord record;
   };
+  // Refused to a caller signed in by an API token: a token must not outlive itself.
   Result<NewToken> CreateApiToken(const Principal& p, const std::string& name, int days,
                                   const std::string& address);
+
+  // Sets `target`'s password. A change of one's own password needs the current one; the caller
+  // decides beforehand whether `actor` may manage `target`. Ends every session and API token of
+  // the target but the session the actor is using for a change of his own.
+  Status ChangePassword(const Principal& actor, storage::UserRecord target,
+                        const std::string& new_password,
+                        const std::optional<std::string>& current_password,
+                        const std::string& address);
+
+  // How many argon2 verifications ran (tests: an unknown name costs the same as a known one).
+  std::int64_t password_checks() const { return password_checks_.load(); }
 
   // Appends to the audit trail; a failure to audit fails the caller's request.
   Status Audit(const std::string& type, const std::string& username,
@@ -88,7 +110,15 @@ class AuthService {
 
  private:
   Result<Principal> CheckPassword(const std::string& username, const std::string& password,
-                                  const std::string& address, const std::string& via);
+                                  const std::string& address, const std::string& via,
+                                  const std::string& device_cookie);
+  // A device cookie for `username`: "<nonce>.<HMAC-SHA256 of name and nonce>".
+  std::string DeviceCookie(const std::string& username) const;
+  // The cookie's nonce when it was issued by this server for `username`; "" otherwise.
+  std::string TrustedDevice(const std::string& username, const std::string& cookie) const;
+  // argon2 against the user's hash, or against a dummy hash when there is no usable user, so
+  // that both take the same time.
+  bool VerifyOrDummy(const std::string& password, const std::string* encoded);
 
   // HTTP Basic sends the password with every request. A successful check is remembered for
   // kBasicTtlMillis under a keyed hash (BLAKE2b with a per-process random key) of the user
@@ -107,6 +137,8 @@ class AuthService {
   unsigned char basic_key_[32];  // random per process; set once
   std::mutex basic_mu_;
   std::map<std::string, std::int64_t> basic_checked_;  // key → expiry; guarded by basic_mu_
+  std::string device_key_;  // random per process; written once in the constructor
+  std::atomic<std::int64_t> password_checks_{0};
 };
 
 // A random secret of 32 bytes as 64 hex characters.

@@ -9,21 +9,58 @@
 #include <cctype>
 #include <cstring>
 #include <string>
+#include <unordered_set>
 
 namespace weijian::auth {
+
+// data/common-passwords.txt, embedded at build time (one lower-cased password a line; '#' lines
+// are comments).
+const char* CommonPasswordsText();
 
 namespace {
 constexpr std::size_t kMinLength = 10;
 constexpr std::size_t kSaltBytes = 16;
 constexpr std::size_t kHashBytes = 32;
 
-// The most common passwords of 10 or more characters in public breach lists, plus local
-// favourites; lower-cased comparison.
-constexpr std::array<std::string_view, 24> kCommon = {
-    "1234567890",  "12345678910",   "123456789a",  "1q2w3e4r5t",   "1qaz2wsx3edc", "qwertyuiop",
-    "password123", "password1234",  "passw0rd123", "abc1234567",   "a123456789",   "admin12345",
-    "admin123456", "administrator", "iloveyou123", "0123456789",   "9876543210",   "1111111111",
-    "0000000000",  "woaini1314",    "5201314520",  "qwerty123456", "weijian123",   "weijian2024"};
+const std::unordered_set<std::string>& CommonPasswords() {
+  static const std::unordered_set<std::string> kList = [] {
+    std::unordered_set<std::string> out;
+    std::string_view text = CommonPasswordsText();
+    while (!text.empty()) {
+      auto nl = text.find('\n');
+      std::string_view line = text.substr(0, nl);
+      text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (!line.empty() && line.front() != '#') out.emplace(line);
+    }
+    return out;
+  }();
+  return kList;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out;
+  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Character classes: lower-case, upper-case, digits, ASCII symbols, and other scripts (汉字 …).
+int CharacterClasses(std::string_view s) {
+  bool lower = false, upper = false, digit = false, symbol = false, other = false;
+  for (unsigned char c : s) {
+    if (c >= 0x80)
+      other = true;
+    else if (std::islower(c))
+      lower = true;
+    else if (std::isupper(c))
+      upper = true;
+    else if (std::isdigit(c))
+      digit = true;
+    else
+      symbol = true;
+  }
+  return lower + upper + digit + symbol + other;
+}
 
 std::size_t Utf8Length(std::string_view s) {
   std::size_t n = 0;
@@ -33,17 +70,25 @@ std::size_t Utf8Length(std::string_view s) {
 }
 }  // namespace
 
-Status CheckPasswordPolicy(std::string_view password) {
+Status CheckPasswordPolicy(std::string_view password, std::string_view username) {
   if (Utf8Length(password) < kMinLength)
-    return InvalidArgument("the password must be at least 10 characters long", "password");
-  std::string lower;
-  for (char c : password) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (std::find(kCommon.begin(), kCommon.end(), lower) != kCommon.end())
-    return InvalidArgument("this password is on the list of common passwords; choose another",
-                           "password");
-  bool all_same =
-      std::all_of(password.begin(), password.end(), [&](char c) { return c == password.front(); });
-  if (all_same) return InvalidArgument("the password must not repeat one character", "password");
+    return InvalidArgument("密码至少需要 10 个字符", "password");
+  if (CharacterClasses(password) < 3)
+    return InvalidArgument(
+        "密码需包含以下至少三类字符：小写字母、大写字母、数字、符号、汉字等其他文字", "password");
+  const std::string lower = Lower(password);
+  if (username.size() >= 3 && lower.find(Lower(username)) != std::string::npos)
+    return InvalidArgument("密码不能包含用户名", "password");
+  // "Password2024!" is "password" with decoration: strip digits and symbols at both ends too.
+  std::string_view core = lower;
+  auto decoration = [](char c) {
+    return static_cast<unsigned char>(c) < 0x80 && !std::isalpha(static_cast<unsigned char>(c));
+  };
+  while (!core.empty() && decoration(core.front())) core.remove_prefix(1);
+  while (!core.empty() && decoration(core.back())) core.remove_suffix(1);
+  const auto& common = CommonPasswords();
+  if (common.count(lower) || (core.size() >= 4 && common.count(std::string(core))))
+    return InvalidArgument("这是常见密码（或常见密码加数字、符号），请另选一个", "password");
   return Status::Ok();
 }
 
@@ -85,10 +130,13 @@ std::string GeneratePassword() {
   if (sodium_init() < 0) return {};
   static constexpr std::string_view kAlphabet =
       "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-  std::string out;
-  for (int i = 0; i < 16; ++i)
-    out += kAlphabet[randombytes_uniform(static_cast<std::uint32_t>(kAlphabet.size()))];
-  return out;
+  // Drawn again until it meets the policy (three classes); almost always the first draw does.
+  while (true) {
+    std::string out;
+    for (int i = 0; i < 16; ++i)
+      out += kAlphabet[randombytes_uniform(static_cast<std::uint32_t>(kAlphabet.size()))];
+    if (CheckPasswordPolicy(out).ok()) return out;
+  }
 }
 
 }  // namespace weijian::auth

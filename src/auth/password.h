@@ -19,8 +19,11 @@ struct Argon2Params {
   unsigned parallelism = 1;
 };
 
-// Refuses passwords shorter than 10 characters or on the list of common passwords.
-Status CheckPasswordPolicy(std::string_view password);
+// Refuses passwords shorter than 10 characters, with fewer than three character classes
+// (lower, upper, digit, symbol, other scripts), containing the user name (when given, 3+
+// characters), or on the shipped list of common passwords (data/common-passwords.txt), also
+// when only digits and symbols were added around a listed word.
+Status CheckPasswordPolicy(std::string_view password, std::string_view username = {});
 Result<std::string> HashPassword(std::string_view password, const Argon2Params& params = {});
 // Constant-time verification against an encoded hash.
 bool VerifyPassword(std::string_view password, const std::string& encoded);

@@ -463,8 +463,9 @@ int RunReport(const ReportOptions& o) {
   if (!cat.ok()) return Fail(cat.status());
   auto engine = analytics::Engine::Build(**store, *cat);
   if (!engine.ok()) return Fail(engine.status());
-  reports::ReportRequest req{o.template_name, o.ou, o.period, o.issue, ""};
+  reports::ReportRequest req{o.template_name, o.ou, o.period, o.issue, "", {}};
   const std::int64_t now = NowMillis();
+  req.scope.everything = true;  // the operator at the console reads every unit
   auto report = reports::Generate(**store, **engine, req, now);
   if (!report.ok()) {
     Status s = report.status();

@@ -5,9 +5,11 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/signals.h"
 
 int main(int argc, char** argv) {
   using namespace weijian::cli;
+  weijian::IgnoreFileSizeLimitSignal();  // a full disk quota fails one write, not the server
   CLI::App app{"weijian — 卫生健康信息平台 (health information platform)", "weijian"};
   app.set_version_flag("--version", std::string("weijian ") + weijian::kVersion);
   app.require_subcommand(1);

@@ -112,8 +112,8 @@ Result<ResolvedValue> ValueResolver::Resolve(const DataValueInput& in, bool for_
       }
     }
   if (!assigned)
-    return Conflict("org unit " + (r.org_unit->code.empty() ? r.org_unit->uid : r.org_unit->code) +
-                        " (" + r.org_unit->name + ") is not assigned data set " + sets[0]->name,
+    // Only the key the caller sent: a refusal must not name a unit he may not see.
+    return Conflict("org unit " + in.org_unit + " is not assigned data set " + sets[0]->name,
                     "orgUnit");
   if (!r.data_set)
     return Conflict("period " + in.period + " is " + PeriodTypeName(r.period.type) +
@@ -281,7 +281,7 @@ Result<json> DataValueService::Form(const Catalog& cat, const std::string& data_
                         ds->name + " is reported " + ds->period_type,
                     "period");
   if (!cat.IsAssigned(*ds, ou->id))
-    return Conflict("org unit " + ou->name + " is not assigned data set " + ds->name, "orgUnit");
+    return Conflict("org unit " + org_unit + " is not assigned data set " + ds->name, "orgUnit");
 
   json elements = json::array();
   int expected = 0;
@@ -410,7 +410,7 @@ Status DataValueService::SetComplete(const Catalog& cat, const std::string& data
   if (ds->period_type != PeriodTypeName(pe->type))
     return Conflict("period " + period + " does not match data set " + ds->name, "period");
   if (!cat.IsAssigned(*ds, ou->id))
-    return Conflict("org unit " + ou->name + " is not assigned data set " + ds->name, "orgUnit");
+    return Conflict("org unit " + org_unit + " is not assigned data set " + ds->name, "orgUnit");
   WJ_ASSIGN_OR_RETURN(WriteGuard guard, approvals_.Guard(cat));
   WJ_RETURN_IF_ERROR(guard.Check(*ds, *pe, *ou, nullptr));
   WJ_ASSIGN_OR_RETURN(std::int64_t pid, PeriodId(*pe));

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/csv_cell.h"
 #include "core/date.h"
 #include "core/xml.h"
 #include "exchange/import.h"
@@ -71,15 +72,7 @@ std::string AdxCategories(const Catalog& cat, const storage::CategoryOptionCombo
   return out;
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
-}
+std::string CsvField(const std::string& s) { return CsvCell(s); }
 
 }  // namespace
 

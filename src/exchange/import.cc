@@ -176,7 +176,11 @@ class Importer final : public internal::RowSink {
  public:
   Importer(const ImportOptions& o, const Catalog& cat, DataValueService& values, ImportFormat f,
            WriteGuard guard)
-      : options_(o), resolver_(cat, o.schemes), values_(values), guard_(std::move(guard)) {
+      : options_(o),
+        cat_(cat),
+        resolver_(cat, o.schemes),
+        values_(values),
+        guard_(std::move(guard)) {
     summary_.format = ImportFormatName(f);
     summary_.dry_run = o.dry_run;
     summary_.import_id = RandomUid();
@@ -191,6 +195,14 @@ class Importer final : public internal::RowSink {
     if (!row.problem.empty()) {
       AddConflict(summary_.conflicts, index, row.problem_field, row.problem, "");
       ++rejected_;
+      return Status::Ok();
+    }
+    // Scope first: a unit outside it gets this answer whatever else is wrong with the row, so a
+    // refusal tells nothing about units the caller may not see.
+    if (const auto* ou = cat_.OrgUnits().ByUidOrCode(row.in.org_unit);
+        ou && options_.can_write && !options_.can_write(ou->id)) {
+      AddConflict(summary_.conflicts, index, "orgUnit",
+                  "org unit " + row.in.org_unit + " is outside your org units", row.in.org_unit);
       return Status::Ok();
     }
     const bool remove = row.deleted || options_.strategy == storage::WriteMode::kDelete;
@@ -423,6 +435,7 @@ class Importer final : public internal::RowSink {
 
   static constexpr std::size_t kMaxGroups = 10000;
   ImportOptions options_;
+  const Catalog& cat_;
   ValueResolver resolver_;
   DataValueService& values_;
   WriteGuard guard_;

@@ -1,5 +1,6 @@
 // Editors' API of the portal: articles (drafts, preview, publish now or later, withdraw,
 // versions), attachments, and the site settings (admins).
+#include "auth/ownership.h"
 #include "core/date.h"
 #include "core/uid.h"
 #include "http/router.h"
@@ -13,6 +14,21 @@ namespace weijian::http {
 namespace {
 using auth::Authority;
 using nlohmann::json;
+
+// Articles belong to the unit of the editor who wrote them (auth/ownership.h).
+// A missing article is a 404 before any question of ownership.
+Status MayWriteArticle(const Request& req, App& app) {
+  const std::string& uid = req.params.at("uid");
+  if (auto a = portal::Articles(app.store()).Get(uid); !a.ok()) return a.status();
+  return auth::OwnedObjects(app.store())
+      .CheckWrite(Caller(req), *app.catalog(), auth::kArticleObject, uid, "文章 " + uid);
+}
+Status MayReadArticle(const Request& req, App& app) {
+  const std::string& uid = req.params.at("uid");
+  if (auto a = portal::Articles(app.store()).Get(uid); !a.ok()) return a.status();
+  return auth::OwnedObjects(app.store())
+      .CheckRead(Caller(req), *app.catalog(), auth::kArticleObject, uid, "文章 " + uid);
+}
 
 Response ListArticles(const Request& req, App& app) {
   storage::ArticleFilter f;
@@ -34,6 +50,7 @@ Response ListArticles(const Request& req, App& app) {
 }
 
 Response GetArticle(const Request& req, App& app) {
+  if (Status s = MayReadArticle(req, app); !s.ok()) return ErrorResponse(s);
   portal::Articles articles(app.store());
   auto a = articles.Get(req.params.at("uid"));
   if (!a.ok()) return ErrorResponse(a.status());
@@ -58,6 +75,9 @@ Response CreateArticle(const Request& req, App& app) {
   portal::Articles articles(app.store());
   auto a = articles.Create(*in, Caller(req).name(), NowMillis());
   if (!a.ok()) return ErrorResponse(409, a.status().message(), a.status().field());
+  if (Status s = auth::OwnedObjects(app.store()).Claim(Caller(req), auth::kArticleObject, a->uid);
+      !s.ok())
+    return ErrorResponse(s);
   return JsonResponse(portal::ArticleJson(*a, true), 201);
 }
 
@@ -66,6 +86,7 @@ Response UpdateArticle(const Request& req, App& app) {
   if (!body.ok()) return ErrorResponse(body.status());
   auto in = portal::ArticleInputFromJson(*body);
   if (!in.ok()) return ErrorResponse(409, in.status().message(), in.status().field());
+  if (Status s = MayWriteArticle(req, app); !s.ok()) return ErrorResponse(s);
   portal::Articles articles(app.store());
   auto a = articles.Update(req.params.at("uid"), *in, Caller(req).name(), NowMillis());
   if (!a.ok())
@@ -84,6 +105,7 @@ Response PublishArticle(const Request& req, App& app) {
       return ErrorResponse(409, "must be a date and time such as 2024-08-01T08:00:00", "publishAt");
     at = *parsed;
   }
+  if (Status s = MayWriteArticle(req, app); !s.ok()) return ErrorResponse(s);
   portal::Articles articles(app.store());
   auto a = articles.Publish(req.params.at("uid"), at, Caller(req).name(), NowMillis());
   if (!a.ok())
@@ -100,6 +122,7 @@ Response PublishArticle(const Request& req, App& app) {
 }
 
 Response WithdrawArticle(const Request& req, App& app) {
+  if (Status s = MayWriteArticle(req, app); !s.ok()) return ErrorResponse(s);
   portal::Articles articles(app.store());
   auto a = articles.Withdraw(req.params.at("uid"), Caller(req).name(), NowMillis());
   if (!a.ok()) return ErrorResponse(a.status());
@@ -112,6 +135,7 @@ Response WithdrawArticle(const Request& req, App& app) {
 }
 
 Response ArticleVersions(const Request& req, App& app) {
+  if (Status s = MayReadArticle(req, app); !s.ok()) return ErrorResponse(s);
   portal::Articles articles(app.store());
   auto a = articles.Get(req.params.at("uid"));
   if (!a.ok()) return ErrorResponse(a.status());
@@ -138,6 +162,7 @@ Response Preview(const Request& req, App&) {
 
 // POST /api/articles/{uid}/attachments?name=file.pdf with the file as the body.
 Response UploadAttachment(const Request& req, App& app) {
+  if (Status s = MayWriteArticle(req, app); !s.ok()) return ErrorResponse(s);
   portal::Articles articles(app.store());
   auto a = articles.Get(req.params.at("uid"));
   if (!a.ok()) return ErrorResponse(a.status());
@@ -181,7 +206,7 @@ Response PublishDataRelease(const Request& req, App& app) {
   const auto& cat = (*engine)->catalog();
   const auto* unit = cat.OrgUnits().ByUidOrCode(body->value("orgUnit", ""));
   if (!unit) return ErrorResponse(409, "no such org unit", "orgUnit");
-  if (!auth::CanRead(Caller(req), cat, unit->id)) return OutsideScope(*unit);
+  if (!auth::CanRead(Caller(req), cat, unit->id)) return OutsideScope(body->value("orgUnit", ""));
   const std::int64_t now = NowMillis();
   auto in = portal::BuildDataRelease(*p, **engine, unit->id, year, now);
   if (!in.ok()) return ErrorResponse(409, in.status().message(), "year");
@@ -191,6 +216,10 @@ Response PublishDataRelease(const Request& req, App& app) {
   if (!created.ok()) return ErrorResponse(created.status());
   auto published = articles.Publish(created->uid, 0, Caller(req).name(), now);
   if (!published.ok()) return ErrorResponse(published.status());
+  if (Status s =
+          auth::OwnedObjects(app.store()).Assign(auth::kArticleObject, published->uid, unit->id);
+      !s.ok())
+    return ErrorResponse(s);
   app.ContentChanged();
   if (Status audited = app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, published->uid,
                                         "data release: " + published->title, req.remote_address);

@@ -39,7 +39,7 @@ Response ListAudits(const Request& req, App& app) {
     within = cat->OrgUnits().ByUidOrCode(*ou);
     if (!within)
       return ErrorResponse(409, "no org unit with uid or code \"" + *ou + "\"", "orgUnit");
-    if (!auth::CanRead(who, *cat, within->id)) return OutsideScope(*within);
+    if (!auth::CanRead(who, *cat, within->id)) return OutsideScope(*ou);
   }
   // Rows about a unit are shown when the unit is in scope; rows about no unit (sign-ins,
   // bundles) when the person who acted is one of the caller's users.

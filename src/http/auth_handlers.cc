@@ -23,6 +23,21 @@ Result<std::map<std::string, std::string>> StringFields(const json& body,
   return out;
 }
 
+// The value of one cookie of the request's Cookie header; "" when absent.
+std::string CookieValue(const std::string& header, const std::string& name) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    auto semi = header.find(';', pos);
+    std::string part =
+        header.substr(pos, semi == std::string::npos ? std::string::npos : semi - pos);
+    pos = semi == std::string::npos ? header.size() : semi + 1;
+    while (!part.empty() && part.front() == ' ') part.erase(0, 1);
+    if (part.starts_with(name + "=")) out = part.substr(name.size() + 1);
+  }
+  return out;
+}
+
 std::string SessionCookie(const Request& req, const std::string& value, bool clear) {
   std::string c =
       std::string(auth::kSessionCookie) + "=" + value + "; HttpOnly; SameSite=Strict; Path=/";
@@ -58,8 +73,9 @@ Response Login(const Request& req, App& app) {
     return ErrorResponse(Conflict(fields.status().message(), fields.status().field()));
   for (const char* f : {"username", "password"})
     if (!fields->count(f)) return ErrorResponse(409, "is required", f);
+  auto device = CookieValue(req.Header("cookie"), auth::kDeviceCookie);
   auto result =
-      app.auth().Login(fields->at("username"), fields->at("password"), req.remote_address);
+      app.auth().Login(fields->at("username"), fields->at("password"), req.remote_address, device);
   if (!result.ok()) {
     Response r = ErrorResponse(result.status());
     if (result.status().code() == StatusCode::kResourceExhausted)
@@ -69,6 +85,13 @@ Response Login(const Request& req, App& app) {
   json out = UserSummary(result->principal, *app.catalog());
   out["csrfToken"] = result->csrf_token;
   Response r = JsonResponse(out);
+  // Remembers that this browser signed in as this user: a stranger's failed guesses at the
+  // account then never lock its owner out (see LoginThrottle).
+  r.headers.push_back(
+      {"Set-Cookie", std::string(auth::kDeviceCookie) + "=" + result->device_cookie +
+                         "; HttpOnly; SameSite=Strict; Path=/api/auth; "
+                         "Max-Age=15552000" +
+                         (req.Header("x-forwarded-proto") == "https" ? "; Secure" : "")});
   r.headers.push_back({"Set-Cookie", SessionCookie(req, result->session_token, false)});
   r.headers.push_back({"Cache-Control", "no-store"});
   return r;
@@ -109,7 +132,10 @@ Response CreateToken(const Request& req, App& app) {
     }
   }
   auto t = app.auth().CreateApiToken(Caller(req), name, days, req.remote_address);
-  if (!t.ok()) return ErrorResponse(Conflict(t.status().message(), t.status().field()));
+  if (!t.ok())
+    return ErrorResponse(t.status().code() == StatusCode::kInvalidArgument
+                             ? Conflict(t.status().message(), t.status().field())
+                             : t.status());
   return JsonResponse({{"id", t->record.uid},
                        {"name", t->record.name},
                        {"token", t->token},

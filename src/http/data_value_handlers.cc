@@ -67,7 +67,7 @@ std::optional<Response> CheckUnit(const Request& req, const metadata::Catalog& c
   if (!u) return std::nullopt;  // the service names the unknown unit
   const auth::Principal& who = Caller(req);
   if (write ? !auth::CanWrite(who, cat, u->id) : !auth::CanRead(who, cat, u->id))
-    return OutsideScope(*u);
+    return OutsideScope(org_unit);
   return std::nullopt;
 }
 

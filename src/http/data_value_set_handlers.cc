@@ -195,9 +195,21 @@ Response GetImport(const Request& req, App& app) {
   auto summary = exchange::FindImportSummary(app.store(), req.params.at("id"));
   if (!summary.ok()) return ErrorResponse(summary.status());
   const auth::Principal& who = Caller(req);
-  // One's own imports, or any for those who read the audit trail.
-  if ((*summary)["importedBy"] != who.name() && !who.Has(auth::Authority::kAuditRead))
-    return ErrorResponse(404, "no import " + req.params.at("id") + " of yours");
+  // One's own imports, or, for those who read the audit trail, imports by users inside their
+  // scope (every unit of the importer within it). Others' look like no import at all.
+  bool allowed = (*summary)["importedBy"] == who.name() || who.IsSuperuser();
+  if (!allowed && who.Has(auth::Authority::kAuditRead)) {
+    auto importer = app.store().FindUser((*summary)["importedBy"].get<std::string>());
+    if (!importer.ok()) return ErrorResponse(importer.status());
+    auto cat = app.catalog();
+    if (*importer) {
+      const auto& u = **importer;
+      allowed = !u.capture_org_unit_ids.empty() || !u.view_org_unit_ids.empty();
+      for (const auto* ids : {&u.capture_org_unit_ids, &u.view_org_unit_ids})
+        for (auto id : *ids) allowed = allowed && auth::CanWrite(who, *cat, id);
+    }
+  }
+  if (!allowed) return ErrorResponse(404, "no import " + req.params.at("id") + " of yours");
   return JsonResponse(*summary);
 }
 }  // namespace

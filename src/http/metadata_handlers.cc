@@ -2,6 +2,7 @@
 #include <cstdlib>
 
 #include "exchange/import.h"
+#include "auth/metadata_scope.h"
 #include "http/router.h"
 #include "metadata/bundle.h"
 
@@ -30,38 +31,12 @@ Response GetMetadata(const Request& req, App& app) {
   return JsonResponse(metadata::ExportMetadata(*cat, options));
 }
 
-// Every stored unit a bundle names (a parent, a data set's or group's units) must be inside the
-// caller's write scope; new units are covered by their parent.
-Status CheckBundleScope(const json& bundle, const auth::Principal& who,
-                        const metadata::Catalog& cat) {
+// Approval levels and workflows are shared by the whole instance: only a superuser changes them.
+Status CheckApprovalMetadata(const json& bundle, const auth::Principal& who) {
   if (who.IsSuperuser() || !bundle.is_object()) return Status::Ok();
-  // Approval levels and workflows are shared by the whole instance.
   for (const char* shared : {"dataApprovalLevels", "dataApprovalWorkflows"})
     if (bundle.contains(shared))
       return PermissionDenied(std::string(shared) + ": only a superuser changes approval levels");
-  auto check_ref = [&](const json& ref, const std::string& field) -> Status {
-    if (!ref.is_object()) return Status::Ok();
-    std::string key = ref.value("id", ref.value("code", ""));
-    const auto* u = cat.OrgUnits().ByUidOrCode(key);
-    if (u && !auth::CanWrite(who, cat, u->id))
-      return PermissionDenied(field + ": org unit " + u->code + " is outside your org units");
-    return Status::Ok();
-  };
-  for (const char* collection : {"organisationUnits", "dataSets", "organisationUnitGroups"}) {
-    auto it = bundle.find(collection);
-    if (it == bundle.end() || !it->is_array()) continue;
-    for (std::size_t i = 0; i < it->size(); ++i) {
-      const json& obj = (*it)[i];
-      if (!obj.is_object()) continue;
-      std::string where = std::string(collection) + "[" + std::to_string(i) + "]";
-      if (auto p = obj.find("parent"); p != obj.end())
-        WJ_RETURN_IF_ERROR(check_ref(*p, where + ".parent"));
-      if (auto units = obj.find("organisationUnits"); units != obj.end() && units->is_array())
-        for (std::size_t k = 0; k < units->size(); ++k)
-          WJ_RETURN_IF_ERROR(
-              check_ref((*units)[k], where + ".organisationUnits[" + std::to_string(k) + "]"));
-    }
-  }
   return Status::Ok();
 }
 
@@ -167,7 +142,9 @@ Response PostMetadata(const Request& req, App& app) {
   json notes = json::array();
   if (Status s = ParseMetadataOptions(req, options, notes); !s.ok()) return ErrorResponse(s);
   std::lock_guard lock(app.metadata_mutex());
-  if (Status s = CheckBundleScope(*body, Caller(req), *app.catalog()); !s.ok())
+  // What the bundle changes must lie inside the caller's units (auth/metadata_scope.h).
+  if (Status s = CheckApprovalMetadata(*body, Caller(req)); !s.ok()) return ErrorResponse(s);
+  if (Status s = auth::CheckMetadataChange(Caller(req), *app.catalog(), *body); !s.ok())
     return ErrorResponse(s);
   // The audit row commits with the metadata: a change that cannot be audited is not made.
   auto report = metadata::ImportMetadata(

@@ -86,7 +86,7 @@ Response GetOrgUnit(const Request& req, App& app) {
   const auto* u = cat->OrgUnits().ByUidOrCode(id);
   if (!u || (!req.principal && !Visible(req, *cat, *u)))
     return ErrorResponse(404, "no org unit with uid or code \"" + id + "\"");
-  if (!Visible(req, *cat, *u)) return OutsideScope(*u);
+  if (!Visible(req, *cat, *u)) return OutsideScope(id);
   json j = metadata::OrgUnitJson(*cat, *u, true);
   // Children the caller may not see are left out.
   json children = json::array();
@@ -109,7 +109,7 @@ Response CreateOrgUnit(const Request& req, App& app) {
     std::string key = parent->value("id", parent->value("code", ""));
     if (const auto* p = cat->OrgUnits().ByUidOrCode(key);
         p && !auth::CanWrite(Caller(req), *cat, p->id))
-      return OutsideScope(*p);
+      return OutsideScope(key);
   } else if (!Caller(req).IsSuperuser()) {
     return ErrorResponse(403, "only a superuser may add a unit at the top of the tree");
   }

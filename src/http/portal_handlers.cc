@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <kainjow/mustache.hpp>
 
+#include "auth/ownership.h"
 #include "core/date.h"
 #include "http/router.h"
 #include "http/web_assets.h"
@@ -82,20 +83,17 @@ std::string SelfLink(const Request& req) {
   return s;
 }
 
-std::string BaseUrl(const Request& req, const std::map<std::string, std::string>& site) {
+// The site's address for absolute links (feeds, sitemap, share links, QR codes): the configured
+// 网站地址 only. Never the request's Host header, which anyone can set and which would then be
+// written into pages that caches keep for every reader.
+std::string BaseUrl(const Request&, const std::map<std::string, std::string>& site) {
   auto it = site.find("base_url");
   if (it != site.end() && !it->second.empty()) {
     std::string b = it->second;
     while (!b.empty() && b.back() == '/') b.pop_back();
     return b;
   }
-  std::string host = req.Header("host");
-  // Only a plausible host name goes into links and QR codes.
-  for (char c : host)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != ':' && c != '-' &&
-        c != '[' && c != ']')
-      return "http://localhost";
-  return "http://" + (host.empty() ? std::string("localhost") : host);
+  return "http://localhost";
 }
 
 // The opening prose of an article for lists and feeds: plain text from the Markdown's AST (no
@@ -529,7 +527,7 @@ Response Sitemap(const Request& req, App& app) {
 
 Response Qr(const Request& req, App& app) {
   const std::string path = req.Query("path").value_or("/");
-  if (path.empty() || path[0] != '/' || path.starts_with("//") || path.size() > 300)
+  if (SameSitePath(path) != path || path.size() > 300)
     return ErrorResponse(409, "must be a path on this site, such as /article/…", "path");
   auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
@@ -547,10 +545,7 @@ Response Prefs(const Request& req, App&) {
   Response r;
   r.status = 303;
   r.content_type = "text/plain; charset=utf-8";
-  std::string back = req.Query("back").value_or("/");
-  if (back.empty() || back[0] != '/' || back.starts_with("//") ||
-      back.find('\\') != std::string::npos || back.find_first_of("\r\n") != std::string::npos)
-    back = "/";
+  const std::string back = SameSitePath(req.Query("back").value_or("/"));
   const std::string attrs = "; Path=/; Max-Age=31536000; SameSite=Lax";
   if (auto e = req.Query("elder"))
     r.headers.push_back({"Set-Cookie", std::string("wj_elder=") + (*e == "1" ? "1" : "0") + attrs});
@@ -568,15 +563,35 @@ Response File(const Request& req, App& app) {
   auto f = app.store().FindAttachment(req.params.at("uid"));
   if (!f.ok()) return ErrorResponse(f.status());
   if (!*f || (*f)->name != req.params.at("name")) return NotFoundPage(req, app);
-  // Attachment addresses carry a random uid: only those given the link (the article's readers,
-  // or the editor) can reach the file.
+  // A published article's files are public; a draft's (or a scheduled one's) belong to the
+  // editors whose scope covers the article, and look absent to everyone else.
+  bool published = false;
+  std::string article_uid;
+  if ((*f)->article_id) {
+    auto uid = app.store().ArticleUidById((*f)->article_id);
+    if (!uid.ok()) return ErrorResponse(uid.status());
+    if (*uid) {
+      article_uid = **uid;
+      auto a = portal::Articles(app.store()).Get(article_uid);
+      published = a.ok() && a->status == "published" && a->publish_at <= NowMillis();
+    }
+  }
+  if (!published) {
+    const bool editor = req.principal && req.principal->Has(auth::Authority::kPortalWrite) &&
+                        !article_uid.empty() &&
+                        auth::OwnedObjects(app.store())
+                            .CheckRead(*req.principal, *app.catalog(), auth::kArticleObject,
+                                       article_uid, article_uid)
+                            .ok();
+    if (!editor) return NotFoundPage(req, app);
+  }
   Response r;
   r.content_type = (*f)->content_type;
   r.body = std::move((*f)->bytes);
   const bool inline_ok =
       r.content_type.starts_with("image/") || r.content_type == "application/pdf";
   r.headers.push_back({"Content-Disposition", inline_ok ? "inline" : "attachment"});
-  r.headers.push_back({"Cache-Control", "public, max-age=86400"});
+  r.headers.push_back({"Cache-Control", published ? "public, max-age=86400" : "private, no-store"});
   r.headers.push_back({"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"});
   return r;
 }
@@ -589,7 +604,11 @@ Response Static(const Request& req, App& app) {
 
 }  // namespace
 
-Response PortalNotFound(const Request& req, App& app) { return NotFoundPage(req, app); }
+Response PortalNotFound(const Request& req, App& app) {
+  Response r = NotFoundPage(req, app);
+  AddSecurityHeaders(r);  // served outside Router::Dispatch
+  return r;
+}
 
 std::vector<Route> PortalRoutes() {
   return {
@@ -602,7 +621,7 @@ std::vector<Route> PortalRoutes() {
       {"GET", "/sitemap", SitemapPage, Public()},
       {"GET", "/qr.svg", Qr, Public()},
       {"GET", "/prefs", Prefs, Public()},
-      {"GET", "/files/{uid}/{name}", File, Public()},
+      {"GET", "/files/{uid}/{name}", File, OptionalSignIn()},
       {"GET", "/static/{name}", Static, Public()},
   };
 }

@@ -1,6 +1,7 @@
 // Reports from the workbench: templates (list, read, save), a preview with its data checks,
 // the document in any format, publishing to the portal, and published reports with the
 // figures that have changed since.
+#include "auth/ownership.h"
 #include "core/date.h"
 #include "http/router.h"
 #include "reports/service.h"
@@ -28,8 +29,14 @@ Result<reports::ReportRequest> RequestOf(const Request& req, const json* body,
   const auto* unit = cat.OrgUnits().ByUidOrCode(r.org_unit);
   if (!unit) return InvalidArgument("no org unit \"" + r.org_unit + "\"", "ou");
   if (!auth::CanRead(Caller(req), cat, unit->id))
-    return PermissionDenied("the unit " + unit->name + " is outside your org units");
+    return PermissionDenied("org unit " + r.org_unit + " is outside your org units");
   if (auto issue = req.Query("issue")) r.issue = std::atoi(issue->c_str());
+  // The figures are read with the caller's eyes, never the server's.
+  const auth::Principal& who = Caller(req);
+  r.scope.everything = who.IsSuperuser();
+  r.scope.read_roots = auth::ReadRoots(who, cat);
+  r.scope.user_units = who.user.capture_org_unit_ids.empty() ? who.user.view_org_unit_ids
+                                                             : who.user.capture_org_unit_ids;
   return r;
 }
 
@@ -88,10 +95,22 @@ Response PutTemplate(const Request& req, App& app) {
       name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
     return ErrorResponse(409, "a template name is lower-case letters, digits, - and _", "name");
   if (Status s = reports::ValidateTemplate(*body); !s.ok()) return Failure(s);
+  // An existing template (built-in or stored) is changed only by its unit's editors; a new one
+  // belongs to the caller's unit.
+  auth::OwnedObjects owners(app.store());
+  bool exists = reports::LoadTemplate(app.store(), name).ok();
+  if (exists)
+    if (Status s = owners.CheckWrite(Caller(req), *app.catalog(), auth::kReportTemplateObject, name,
+                                     "报告模板 " + name);
+        !s.ok())
+      return ErrorResponse(s);
   json t = *body;
   t["name"] = name;
   Status s = app.store().SaveReportTemplate({name, t.dump(), NowMillis(), Caller(req).name()});
   if (!s.ok()) return ErrorResponse(s);
+  if (!exists)
+    if (Status c = owners.Claim(Caller(req), auth::kReportTemplateObject, name); !c.ok())
+      return ErrorResponse(c);
   if (Status audited = app.auth().Audit("REPORT_TEMPLATE", Caller(req).name(), std::nullopt, name,
                                         "saved", req.remote_address);
       !audited.ok())
@@ -142,6 +161,9 @@ Response PublishReport(const Request& req, App& app) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object()) return ErrorResponse(409, "send a JSON object", "body");
+  // Publishing figures needs the right to read them, not only to write the portal.
+  if (!Caller(req).Has(auth::Authority::kDataRead))
+    return ErrorResponse(403, "发布报告需要数据查看权限：报告中的数字须是您能查看的数据");
   auto engine = app.Analytics();
   if (!engine.ok()) return ErrorResponse(engine.status());
   auto r = RequestOf(req, &*body, (*engine)->catalog());
@@ -162,6 +184,10 @@ Response PublishReport(const Request& req, App& app) {
   auto published = reports::Publish(app.store(), *report, *r, body->value("column", "gzdt"), note,
                                     Caller(req).name(), now);
   if (!published.ok()) return Failure(published.status());
+  if (Status c = auth::OwnedObjects(app.store())
+                     .Claim(Caller(req), auth::kArticleObject, published->article_uid);
+      !c.ok())
+    return ErrorResponse(c);
   app.ContentChanged();
   if (Status audited = app.auth().Audit(
           "PUBLISH", Caller(req).name(), std::nullopt, published->article_uid,

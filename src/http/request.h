@@ -44,7 +44,16 @@ Response ErrorResponse(int http_status, const std::string& message, const std::s
 // The one table that maps error codes to HTTP statuses.
 int HttpStatusFor(StatusCode code);
 
-// Parses a JSON body; a body that is not JSON is an InvalidArgument (HTTP 400) with the position.
+// The headers every response carries, set in one place (Router::Dispatch and the portal's
+// not-found page): nosniff and a referrer policy everywhere; on HTML pages a
+// Content-Security-Policy (scripts only from our own /static files, no framing by other sites).
+void AddSecurityHeaders(Response& r);
+// `target` when it is a path on this site ("/column/news?x=1"); "/" for anything a browser could
+// take to another host ("//evil", "/\t/evil", "/\\evil", "https:…", control characters).
+std::string SameSitePath(const std::string& target);
+
+// Parses a JSON body; a body that is not JSON is an InvalidArgument (HTTP 400) with the position;
+// a number too large for a double is a Conflict (409) naming the field it was given for.
 Result<nlohmann::json> ParseJsonBody(const Request& req);
 
 // Splits "a=1&b=%E5%8D%AB" into decoded pairs; fails on bad percent-encoding.

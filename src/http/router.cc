@@ -1,12 +1,36 @@
 #include "http/router.h"
 
 #include <cctype>
+#include <atomic>
 #include <charconv>
+#include <cstdio>
 #include <exception>
+
+#include "core/date.h"
 
 namespace weijian::http {
 
 namespace {
+// 409 for a body value of the wrong JSON type that a handler read without checking (a number
+// where text belongs, an array for an object, a number out of range): the caller's mistake, not
+// the server's. Handlers that check their fields name them; this is the net under them.
+Response WrongJsonType(const nlohmann::json::exception& e) {
+  std::string detail = "请求内容中有字段的 JSON 类型不对（例如应为文本却是数字，应为对象却是数组）";
+  if (e.id >= 400 && e.id < 500) detail = "请求内容中有数值超出范围";
+  return ErrorResponse(409, detail, "body");
+}
+
+// 500 without the exception's text (it may name files, SQL or library internals): the detail
+// goes to the server's log under an incident number the caller can quote.
+Response InternalError(const Request& req, const char* what) {
+  static std::atomic<std::uint64_t> counter{0};
+  const std::string incident =
+      std::to_string(NowMillis()) + "-" + std::to_string(counter.fetch_add(1));
+  std::fprintf(stderr, "weijian: incident %s: %s %s: %s\n", incident.c_str(), req.method.c_str(),
+               req.path.c_str(), what);
+  return ErrorResponse(500, "服务器内部错误，已记录（事件编号 " + incident + "）");
+}
+
 std::vector<std::string_view> Split(std::string_view path) {
   std::vector<std::string_view> parts;
   while (!path.empty()) {
@@ -87,12 +111,18 @@ std::optional<Response> Router::SignIn(Request& req, App& app) const {
       return ErrorResponse(401, kSignInFirst);
     if (*who) req.principal = std::move(**who);
   } catch (const std::exception& e) {
-    return ErrorResponse(500, std::string("internal error: ") + e.what());
+    return InternalError(req, e.what());
   }
   return std::nullopt;
 }
 
 Response Router::Dispatch(Request& req, App& app) const {
+  Response r = DispatchUnguarded(req, app);
+  AddSecurityHeaders(r);
+  return r;
+}
+
+Response Router::DispatchUnguarded(Request& req, App& app) const {
   std::map<std::string, std::string> params;
   bool path_matched = false;
   const Route* found = Match(routes_, req, params, path_matched);
@@ -122,8 +152,12 @@ Response Router::Dispatch(Request& req, App& app) const {
         return ErrorResponse(403, "your roles do not allow this");
     }
     return route.handler(req, app);
+  } catch (const nlohmann::json::exception& e) {
+    // A body value of the wrong JSON type (a number where text belongs, an array for an
+    // object, a number too large): the caller's mistake.
+    return WrongJsonType(e);
   } catch (const std::exception& e) {
-    return ErrorResponse(500, std::string("internal error: ") + e.what());
+    return InternalError(req, e.what());
   }
 }
 
@@ -153,10 +187,8 @@ const auth::Principal& Caller(const Request& req) {
   return req.principal.value();
 }
 
-Response OutsideScope(const metadata::OrgUnitRecord& unit) {
-  // Only the identifier the caller already knows: a refusal must not reveal the unit's name.
-  return ErrorResponse(
-      403, "org unit " + (unit.code.empty() ? unit.uid : unit.code) + " is outside your org units");
+Response OutsideScope(const std::string& sent) {
+  return ErrorResponse(403, "org unit " + sent + " is outside your org units");
 }
 
 Router BuildApiRouter() {

@@ -50,7 +50,9 @@ class Router {
   // Finds the route, fills req.params, signs the caller in and checks the route's access (401
   // without credentials, 403 without the authority or the CSRF token), runs it; 404 or 405 when
   // nothing matches. Exceptions from a handler stop here and become a 500.
-  // A caller already signed in by SignIn() is not signed in again.
+  // Every response leaves with the security headers (see AddSecurityHeaders); an exception's
+  // text is logged, never sent (the client gets an incident number). A caller already signed in
+  // by SignIn() is not signed in again.
   Response Dispatch(Request& req, App& app) const;
   // The route a request would take, from its method and path alone.
   RouteInfo Find(const Request& req) const;
@@ -58,8 +60,11 @@ class Router {
   // the error response (401, or 503 when the store is unavailable) when it fails or the route
   // needs a caller and there is none.
   std::optional<Response> SignIn(Request& req, App& app) const;
+  // The registered routes, in order (the permission matrix test walks them).
+  const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  Response DispatchUnguarded(Request& req, App& app) const;
   std::vector<Route> routes_;
 };
 
@@ -94,7 +99,8 @@ const auth::Principal& Caller(const Request& req);
 // The org unit level of the caller's highest data entry unit (0 for superusers): who may write
 // elements assigned from above (approval_handlers.cc).
 int WriterLevel(const auth::Principal& who, const metadata::Catalog& cat);
-// 403 naming the unit, for a unit outside the caller's org units.
-Response OutsideScope(const metadata::OrgUnitRecord& unit);
+// 403 for a unit outside the caller's org units, naming it only by `sent`, the uid or code the
+// caller sent (a refusal must not tell a name or code the caller did not already know).
+Response OutsideScope(const std::string& sent);
 
 }  // namespace weijian::http

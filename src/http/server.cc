@@ -70,7 +70,8 @@ bhttp::response<bhttp::string_body> ToBeast(const Response& r, unsigned version,
   const bool no_body = r.status == 204 || r.status == 304;
   if (!no_body) res.set(bhttp::field::content_type, r.content_type);
   res.set("X-Content-Type-Options", "nosniff");
-  for (const auto& [k, v] : r.headers) res.set(k, v);
+  // Set-Cookie may repeat (one per cookie); every other header is set once.
+  for (const auto& [k, v] : r.headers) k == "Set-Cookie" ? res.insert(k, v) : res.set(k, v);
   res.keep_alive(keep_alive);
   if (!no_body) {
     res.body() = head ? std::string() : r.body;

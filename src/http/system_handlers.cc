@@ -7,7 +7,11 @@
 namespace weijian::http {
 
 namespace {
-Response SystemInfo(const Request&, App& app) {
+Response SystemInfo(const Request& req, App& app) {
+  // Instance-wide counts describe everyone's data: superusers only.
+  if (!Caller(req).IsSuperuser())
+    return JsonResponse(
+        {{"name", "weijian"}, {"version", kVersion}, {"serverDate", FormatTimestamp(NowMillis())}});
   auto cat = app.catalog();
   auto values = app.store().CountDataValues(false);
   auto engine = app.Analytics();

@@ -11,11 +11,14 @@ namespace weijian::http {
 namespace {
 using nlohmann::json;
 
-// A user is within an admin's scope when every unit assigned to them is in his write scope.
+// A user is within an admin's scope when every unit assigned to them is in his write scope and
+// he could grant every role they hold: nobody manages (resets, disables) someone above him.
 bool UserInScope(const auth::Principal& admin, const metadata::Catalog& cat,
                  const storage::UserRecord& u) {
   if (admin.IsSuperuser() || u.id == admin.user.id) return true;
   if (u.capture_org_unit_ids.empty() && u.view_org_unit_ids.empty()) return false;
+  for (const auto& role : u.roles)
+    if (!auth::CanGrant(admin, role)) return false;
   for (auto id : u.capture_org_unit_ids)
     if (!auth::CanWrite(admin, cat, id)) return false;
   for (auto id : u.view_org_unit_ids)
@@ -80,11 +83,13 @@ Result<std::vector<std::int64_t>> UnitList(const json& body, const char* field,
     const json& ref = (*it)[i];
     std::string where = std::string(field) + "[" + std::to_string(i) + "]";
     if (!ref.is_object()) return Conflict("must be {\"code\": …} or {\"id\": …}", where);
+    for (const char* k : {"id", "code"})
+      if (ref.contains(k) && !ref[k].is_string()) return Conflict("must be text", where + "." + k);
     std::string key = ref.value("id", ref.value("code", ""));
     const auto* u = cat.OrgUnits().ByUidOrCode(key);
     if (!u) return Conflict("no org unit with uid or code \"" + key + "\"", where);
     if (!auth::CanWrite(admin, cat, u->id))
-      return PermissionDenied(where + ": org unit " + u->code + " is outside your org units");
+      return PermissionDenied(where + ": org unit " + key + " is outside your org units");
     out.push_back(u->id);
   }
   return out;
@@ -110,7 +115,7 @@ Response CreateUser(const Request& req, App& app) {
   if (Status s = auth::CheckUsername(u.username); !s.ok())
     return ErrorResponse(Conflict(s.message(), s.field()));
   std::string password = (*body)["password"];
-  if (Status s = auth::CheckPasswordPolicy(password); !s.ok())
+  if (Status s = auth::CheckPasswordPolicy(password, u.username); !s.ok())
     return ErrorResponse(Conflict(s.message(), s.field()));
   if (auto d = body->find("displayName"); d != body->end()) {
     if (!d->is_string()) return ErrorResponse(409, "must be a string", "displayName");
@@ -182,20 +187,21 @@ Response SetPassword(const Request& req, App& app) {
   if (!u.ok()) return ErrorResponse(u.status());
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
-  if (!body->is_object() || !body->contains("password") || !(*body)["password"].is_string() ||
-      body->size() != 1)
+  if (!body->is_object()) return ErrorResponse(409, "send {\"password\": \"…\"}", "password");
+  std::optional<std::string> current;
+  for (auto it = body->begin(); it != body->end(); ++it) {
+    if (it.key() != "password" && it.key() != "currentPassword")
+      return ErrorResponse(409, "unknown field \"" + it.key() + "\"", it.key());
+    if (!it->is_string()) return ErrorResponse(409, "must be a string", it.key());
+  }
+  if (!body->contains("password"))
     return ErrorResponse(409, "send {\"password\": \"…\"}", "password");
-  std::string password = (*body)["password"];
-  if (Status s = auth::CheckPasswordPolicy(password); !s.ok())
+  if (auto c = body->find("currentPassword"); c != body->end()) current = c->get<std::string>();
+  Status s = app.auth().ChangePassword(who, *u, (*body)["password"].get<std::string>(), current,
+                                       req.remote_address);
+  if (s.code() == StatusCode::kInvalidArgument)
     return ErrorResponse(Conflict(s.message(), s.field()));
-  auto hash = auth::HashPassword(password);
-  if (!hash.ok()) return ErrorResponse(hash.status());
-  u->password_hash = *hash;
-  if (Status s = app.store().UpdateUser(*u); !s.ok()) return ErrorResponse(s);
-  if (Status s = app.auth().Audit("USER", who.name(), std::nullopt, u->username, "password changed",
-                                  req.remote_address);
-      !s.ok())
-    return ErrorResponse(s);
+  if (!s.ok()) return ErrorResponse(s);
   return JsonResponse({{"status", "OK"}});
 }
 }  // namespace

@@ -30,6 +30,7 @@ json Figure::ToJson() const {
             {"readAt", FormatTimestamp(read_at)},
             {"query", query}};
   if (rank) j["rank"] = {{"rank", rank}, {"of", of}};
+  if (withheld) j["withheld"] = true;
   return j;
 }
 
@@ -39,8 +40,30 @@ json Report::FiguresJson() const {
   return a;
 }
 
+namespace {
+// Every field the generator reads as text must be text wherever it appears ("unit": 5 would
+// otherwise pass here and fail every report made from the template).
+Status CheckTextFields(const json& j, const std::string& where) {
+  static const std::set<std::string> kText = {"title", "dx",   "format",  "unit",   "ou",
+                                              "pe",    "text", "caption", "label",  "target",
+                                              "done",  "rate", "type",    "source", "subtitle"};
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      const std::string path = where.empty() ? k : where + "." + k;
+      if (kText.count(k) && !v.is_string()) return InvalidArgument("must be text", path);
+      WJ_RETURN_IF_ERROR(CheckTextFields(v, path));
+    }
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i)
+      WJ_RETURN_IF_ERROR(CheckTextFields(j[i], where + "[" + std::to_string(i) + "]"));
+  }
+  return Status::Ok();
+}
+}  // namespace
+
 Status ValidateTemplate(const json& t) {
   if (!t.is_object()) return InvalidArgument("a template is a JSON object", "template");
+  WJ_RETURN_IF_ERROR(CheckTextFields(t, ""));
   if (!t.contains("title") || !t["title"].is_string())
     return InvalidArgument("is required (text)", "title");
   if (t.contains("figures")) {
@@ -284,7 +307,7 @@ class Builder {
                                                           {"includeNumDen", "true"},
                                                           {"skipRounding", "true"}})
       WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, v));
-    auto r = analytics::RunQuery(q, engine_, analytics::QueryScope{});
+    auto r = analytics::RunQuery(q, engine_, req_.scope);
     if (!r.ok()) return InvalidArgument(r.status().message(), "figures");
     Value v;
     if (!(*r)["rows"].empty()) {
@@ -329,6 +352,13 @@ class Builder {
     return dx;
   }
 
+  bool Readable(std::int64_t unit) const {
+    if (req_.scope.everything) return true;
+    for (auto root : req_.scope.read_roots)
+      if (cat_.tree().Contains(root) && cat_.tree().IsInSubtree(unit, root)) return true;
+    return false;
+  }
+
   // Evaluates a figure of the template (cached by key) and returns its index.
   Result<int> FigureIndex(const std::string& key, const json& spec) {
     if (auto it = figure_at_.find(key); it != figure_at_.end()) return it->second;
@@ -355,9 +385,22 @@ class Builder {
       unit = cat_.OrgUnits().ByUidOrCode(ou);
       if (!unit) return InvalidArgument("no org unit \"" + ou + "\"", "figures." + key + ".ou");
     }
+    f.period = whole_year ? year + "年" : vars_["period"];
+    if (!Readable(unit->id)) {
+      // Outside the reader's scope: neither the value nor the unit's name leaves the server.
+      f.withheld = true;
+      f.text = "—";
+      if (!withheld_noted_) {
+        r_.checks.push_back({"note", "部分数字所属单位超出您的数据范围，以“—”显示"});
+        withheld_noted_ = true;
+      }
+      r_.figures.push_back(std::move(f));
+      const int index = static_cast<int>(r_.figures.size()) - 1;
+      figure_at_[key] = index;
+      return index;
+    }
     f.unit_name = unit->name;
     f.unit_code = unit->code;
-    f.period = whole_year ? year + "年" : vars_["period"];
     f.period_ids = pe;
     f.read_at = NowMillis();
     f.query = "dimension=dx:" + dx + "&dimension=pe:" + pe + "&dimension=ou:" + unit->uid;
@@ -382,7 +425,8 @@ class Builder {
                  {"sortOrder", "DESC"},
                  {"skipRounding", "true"}})
           WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, val));
-        auto r = analytics::RunQuery(q, engine_, analytics::QueryScope{});
+        // Peers the reader may not see are not ranked for him: no rank rather than a leak.
+        auto r = analytics::RunQuery(q, engine_, req_.scope);
         if (r.ok()) {
           // Peers: the units at the same level under the same parent that have a value.
           std::vector<std::string> names;
@@ -592,6 +636,7 @@ class Builder {
   std::int64_t now_;
   const std::vector<BulletinEntry>& entries_;
   const metadata::OrgUnitRecord* unit_ = nullptr;
+  bool withheld_noted_ = false;
   Period first_, last_;
   std::string range_;
   std::map<std::string, std::string> vars_;

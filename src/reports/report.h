@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "analytics/analytics.h"
 #include "analytics/engine.h"
 #include "core/period.h"
 #include "storage/store.h"
@@ -31,6 +32,7 @@ struct Figure {
   int rank = 0, of = 0;
   std::int64_t read_at = 0;  // ms
   std::string query;         // the analytics query behind it (for the pivot link)
+  bool withheld = false;     // its unit is outside the reader's scope: shown as "—"
   nlohmann::json ToJson() const;
 };
 
@@ -96,6 +98,10 @@ struct ReportRequest {
   std::string period;    // "202401..202407", "2023", "2024Q1..2024Q3"
   int issue = 0;         // bulletin issue number (0: counted from published issues)
   std::string issuer;    // bulletin issuer (default: the unit's 卫生健康委员会)
+  // Whose eyes the figures are read with. The default reads nothing: a caller's request carries
+  // the caller's scope; only the operator's command line sets `everything`. A figure of a unit
+  // outside it (a "parent", a named unit) shows "—" with a note.
+  analytics::QueryScope scope{false, {}, {}};
 };
 
 // A bulletin item from content that exists: an article published in 工作动态 in the period

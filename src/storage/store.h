@@ -204,6 +204,19 @@ class Store {
   virtual const std::string& ChangeOrigin() const = 0;
   virtual Result<std::vector<ChangeLogEntry>> ChangesSince(std::int64_t seq, int limit) = 0;
   virtual Result<std::int64_t> LatestChangeSeq() = 0;
+  // --- account security (issue 12) ---
+  // Ends every session of the user but `keep_session_hash` ("" keeps none) and deletes every API
+  // token of the user, in one transaction: what a password change or reset must revoke.
+  virtual Status RevokeUserCredentials(std::int64_t user_id,
+                                       const std::string& keep_session_hash) = 0;
+  // The unit an editable object belongs to ("article" + uid, "report_template" + name); nullopt:
+  // shared by the whole instance. Set once when the object is created.
+  virtual Result<std::optional<std::int64_t>> FindObjectOwner(const std::string& kind,
+                                                              const std::string& key) = 0;
+  virtual Status SetObjectOwner(const std::string& kind, const std::string& key,
+                                std::int64_t org_unit_id) = 0;
+  // The uid of the article with this row id (an attachment's article), if any.
+  virtual Result<std::optional<std::string>> ArticleUidById(std::int64_t article_id) = 0;
 };
 
 // SHA-256 (hex) of `prev_hash` and a row's canonical text: the link of an audit chain.

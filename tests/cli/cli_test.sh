@@ -154,7 +154,7 @@ check "the demo lists the 9 旗/区" $?
 grep -q "township_clerk" "$TMP/demo.log"; check "demo prints its users with one-time passwords" $?
 curl -sf "http://127.0.0.1:$PORT/" | grep -q "鄂尔多斯市"; check "demo home page" $?
 ADMIN_PW=$(awk '$1 == "city_admin" { print $2 }' "$TMP/demo.log")
-curl -sf -u "city_admin:$ADMIN_PW" "http://127.0.0.1:$PORT/api/system/info" | grep -q '"dataValues"'
+curl -sf -u "city_admin:$ADMIN_PW" "http://127.0.0.1:$PORT/api/me" | grep -q '"username":"city_admin"'
 check "the printed password signs city_admin in" $?
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/system/info")" = 401 ]
 check "the API wants a signed-in user" $?

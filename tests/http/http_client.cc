@@ -62,6 +62,7 @@ HttpReply Http(unsigned short port, const std::string& method, const std::string
       std::string value = line.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') value.erase(0, 1);
       reply.headers[name] = value;
+      reply.headers[name + "*"] += value + "\n";  // every value of a repeated header
     }
     pos = eol + 2;
   }

@@ -9,7 +9,8 @@ namespace weijian::testing {
 
 struct HttpReply {
   int status = 0;
-  std::map<std::string, std::string> headers;  // lower-cased names
+  // Lower-cased names; the last value of a repeated header, and under "name*" all of them.
+  std::map<std::string, std::string> headers;
   std::string body;
 };
 

@@ -62,12 +62,14 @@ TEST(Reports, PublishedFiguresStayFrozenAndThePageSaysWhenDataMoved) {
   const json req = {
       {"template", "annual"}, {"ou", "150624100"}, {"period", "2023"}, {"column", "gzdt"}};
   EXPECT_EQ(As("clerk_in", "POST", "/api/reports/publish", req.dump()).status, 403);
-  auto no_note = As("editor_in", "POST", "/api/reports/publish", req.dump());
+  // An editor without the right to read the data cannot publish its figures.
+  EXPECT_EQ(As("editor_in", "POST", "/api/reports/publish", req.dump()).status, 403);
+  auto no_note = As("county_admin", "POST", "/api/reports/publish", req.dump());
   ASSERT_EQ(no_note.status, 409) << no_note.body;  // the checks found something
   EXPECT_EQ(Body(no_note)["field"], "note");
   json with_note = req;
   with_note["note"] = "已与乌兰镇卫生院核实";
-  auto pub = As("editor_in", "POST", "/api/reports/publish", with_note.dump());
+  auto pub = As("county_admin", "POST", "/api/reports/publish", with_note.dump());
   ASSERT_EQ(pub.status, 201) << pub.body;
   const std::string article = Body(pub)["article"];
   auto page = Http(env->port, "GET", "/article/" + article);

@@ -198,21 +198,22 @@ TEST(ScopeMatrixTest, AdminsWorkOnlyInsideTheirScopeAndGrantNoMore) {
   // Users: inside his scope with roles he holds; not elsewhere; never superuser.
   auto ok = As(
       "county_admin", "POST", "/api/users",
-      R"({"username":"new.clerk","password":"黄河几字弯的春天来得早","roles":["entry"],"organisationUnits":[{"code":"150624100"}]})");
+      R"({"username":"new.clerk","password":"黄河几字弯的春天来得早-2024","roles":["entry"],"organisationUnits":[{"code":"150624100"}]})");
   EXPECT_EQ(ok.status, 201) << ok.body;
   EXPECT_EQ(
       As("county_admin", "POST", "/api/users",
-         R"({"username":"far.clerk","password":"黄河几字弯的春天来得早","roles":["entry"],"organisationUnits":[{"code":"150623"}]})")
+         R"({"username":"far.clerk","password":"黄河几字弯的春天来得早-2024","roles":["entry"],"organisationUnits":[{"code":"150623"}]})")
           .status,
       403);
   EXPECT_EQ(
       As("county_admin", "POST", "/api/users",
-         R"({"username":"boss","password":"黄河几字弯的春天来得早","roles":["superuser"],"organisationUnits":[{"code":"150624"}]})")
+         R"({"username":"boss","password":"黄河几字弯的春天来得早-2024","roles":["superuser"],"organisationUnits":[{"code":"150624"}]})")
           .status,
       403);
-  auto lookalike = As("county_admin", "POST", "/api/users",
-                      "{\"username\":\"clerk_\xd0\xb0n\",\"password\":\"黄河几字弯的春天来得早\","
-                      "\"roles\":[\"entry\"],\"organisationUnits\":[{\"code\":\"150624100\"}]}");
+  auto lookalike =
+      As("county_admin", "POST", "/api/users",
+         "{\"username\":\"clerk_\xd0\xb0n\",\"password\":\"黄河几字弯的春天来得早-2024\","
+         "\"roles\":[\"entry\"],\"organisationUnits\":[{\"code\":\"150624100\"}]}");
   EXPECT_EQ(lookalike.status, 409);
   EXPECT_EQ(Body(lookalike)["field"], "username");
   auto users = Body(As("county_admin", "GET", "/api/users"));
@@ -313,8 +314,11 @@ TEST(SessionTest, BasicAndApiTokensForScripts) {
                     {{"Authorization", "Basic " + Base64(std::string("clerk_in:") + kPassword)}});
   EXPECT_EQ(basic.status, 200);
   EXPECT_EQ(Body(basic)["authenticatedBy"], "basic");
+  // A token is made by a signed-in person (here by Basic), never by another token.
   auto created =
-      As("clerk_in", "POST", "/api/apiToken", R"({"name":"上报脚本","expiresInDays":7})");
+      Http(env->port, "POST", "/api/apiToken", R"({"name":"上报脚本","expiresInDays":7})",
+           {{"Authorization", "Basic " + Base64(std::string("clerk_in:") + kPassword)},
+            {"Content-Type", "application/json"}});
   ASSERT_EQ(created.status, 201) << created.body;
   std::string token = Body(created)["token"];
   auto me = Http(env->port, "GET", "/api/me", "", {{"Authorization", "ApiToken " + token}});
@@ -324,7 +328,7 @@ TEST(SessionTest, BasicAndApiTokensForScripts) {
                     {{"Authorization", "ApiToken " + token}});
   EXPECT_EQ(write.status / 100, 2) << write.body;
   std::string id = Body(created)["id"];
-  EXPECT_EQ(As("clerk_in", "DELETE", "/api/apiToken/" + id).status, 204);
+  EXPECT_EQ(As("clerk_in", "DELETE", "/api/apiToken/" + id).status, 204);  // a token may delete
   EXPECT_EQ(Http(env->port, "GET", "/api/me", "", {{"Authorization", "ApiToken " + token}}).status,
             401);
 }

@@ -77,8 +77,9 @@ class ReportsTest : public ::testing::Test {
     ASSERT_EQ(r->status, "SUCCESS") << r->ToJson().dump();
   }
   Report Progress() {
-    auto r = BuildReport(*BuiltInTemplate("progress"),
-                         {"progress", "150624100", "201901..201907", 0, ""}, *engine_, NowMillis());
+    auto r =
+        BuildReport(*BuiltInTemplate("progress"),
+                    {"progress", "150624100", "201901..201907", 0, "", {}}, *engine_, NowMillis());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : Report{};
   }
@@ -158,11 +159,11 @@ TEST_F(ReportsTest, DataChecksFlagWhatNeedsALook) {
 
 TEST_F(ReportsTest, BadRequestsAndTemplatesNameTheirField) {
   auto t = *BuiltInTemplate("progress");
-  auto no_unit = BuildReport(t, {"progress", "999999", "2019", 0, ""}, *engine_, NowMillis());
+  auto no_unit = BuildReport(t, {"progress", "999999", "2019", 0, "", {}}, *engine_, NowMillis());
   ASSERT_FALSE(no_unit.ok());
   EXPECT_EQ(no_unit.status().field(), "ou");
   auto bad_period =
-      BuildReport(t, {"progress", "150624100", "2019..夏天", 0, ""}, *engine_, NowMillis());
+      BuildReport(t, {"progress", "150624100", "2019..夏天", 0, "", {}}, *engine_, NowMillis());
   ASSERT_FALSE(bad_period.ok());
   EXPECT_EQ(bad_period.status().field(), "period");
   EXPECT_EQ(BuiltInTemplate("nosuch").status().field(), "template");
@@ -171,12 +172,14 @@ TEST_F(ReportsTest, BadRequestsAndTemplatesNameTheirField) {
   EXPECT_EQ(ValidateTemplate(broken).field(), "sections[1].blocks[0].type");
   json unknown = t;
   unknown["figures"]["tc_done"]["dx"] = "NOPE";
-  auto r = BuildReport(unknown, {"progress", "150624100", "2019", 0, ""}, *engine_, NowMillis());
+  auto r =
+      BuildReport(unknown, {"progress", "150624100", "2019", 0, "", {}}, *engine_, NowMillis());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().field(), "figures.tc_done.dx");
   json elsewhere = t;
   elsewhere["figures"]["tc_done"]["ou"] = "999999";
-  auto r2 = BuildReport(elsewhere, {"progress", "150624100", "2019", 0, ""}, *engine_, NowMillis());
+  auto r2 =
+      BuildReport(elsewhere, {"progress", "150624100", "2019", 0, "", {}}, *engine_, NowMillis());
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.status().field(), "figures.tc_done.ou");
 }

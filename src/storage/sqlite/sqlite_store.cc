@@ -2316,6 +2316,55 @@ class SqliteStore final : public Store {
   std::condition_variable readers_cv_;        // with readers_mu_
   std::vector<std::unique_ptr<Db>> readers_;  // idle read connections; guarded by readers_mu_
   std::size_t open_readers_ = 0;              // guarded by readers_mu_
+  // --- account security (issue 12) ---
+  Status RevokeUserCredentials(std::int64_t user_id,
+                               const std::string& keep_session_hash) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt sessions,
+                        db_.Prepare("DELETE FROM session WHERE user_id = ? AND token_hash <> ?"));
+    sessions.Bind(1, user_id).Bind(2, keep_session_hash);
+    WJ_RETURN_IF_ERROR(sessions.Run());
+    WJ_ASSIGN_OR_RETURN(Stmt tokens, db_.Prepare("DELETE FROM api_token WHERE user_id = ?"));
+    tokens.Bind(1, user_id);
+    WJ_RETURN_IF_ERROR(tokens.Run());
+    return tx.Commit();
+  }
+
+  Result<std::optional<std::int64_t>> FindObjectOwner(const std::string& kind,
+                                                      const std::string& key) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT org_unit_id FROM object_owner WHERE kind = ? AND key = ?"));
+    q.Bind(1, kind).Bind(2, key);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>(q.Int(0));
+  }
+
+  Status SetObjectOwner(const std::string& kind, const std::string& key,
+                        std::int64_t org_unit_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT OR REPLACE INTO object_owner(kind, key, org_unit_id) VALUES (?,?,?)"));
+    q.Bind(1, kind).Bind(2, key).Bind(3, org_unit_id);
+    return q.Run();
+  }
+
+  Result<std::optional<std::string>> ArticleUidById(std::int64_t article_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT uid FROM article WHERE id = ?"));
+    q.Bind(1, article_id);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(q.Text(0));
+  }
+
+  std::mutex mu_;
+  DataValueListener listener_;
+  Db db_;
 };
 
 thread_local SqliteStore::ReadLease::Current SqliteStore::ReadLease::tl_read_;
