@@ -380,6 +380,8 @@ struct ApprovalChange {
   std::vector<CompleteRegistrationRecord> uncomplete;
   std::vector<MessageRecord> messages;
   std::vector<AuditRecord> audits;
+};
+
 // --- change log (issue 13) ---
 // One committed transaction that changed data values ("values") or metadata ("metadata").
 struct ChangeLogEntry {

@@ -2361,10 +2361,6 @@ class SqliteStore final : public Store {
     if (!row) return std::optional<std::string>();
     return std::optional<std::string>(q.Text(0));
   }
-
-  std::mutex mu_;
-  DataValueListener listener_;
-  Db db_;
 };
 
 thread_local SqliteStore::ReadLease::Current SqliteStore::ReadLease::tl_read_;
