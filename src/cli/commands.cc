@@ -21,6 +21,7 @@
 #include "metadata/divisions.h"
 #include "reports/service.h"
 #include "storage/store.h"
+#include "validation/validation.h"
 
 namespace weijian::cli {
 
@@ -343,7 +344,7 @@ int RunMetadataImport(const std::string& db, const std::string& file) {
   if (!store.ok()) return Fail(store.status());
   auto cat = metadata::Catalog::Load(**store);
   if (!cat.ok()) return Fail(cat.status());
-  auto report = metadata::ImportMetadata(bundle, **cat, **store);
+  auto report = metadata::ImportMetadata(bundle, **cat, **store, validation::ExpressionChecker());
   if (!report.ok()) {
     Status s = report.status();
     std::cerr << "weijian: " << file << ": " << (s.field().empty() ? "" : s.field() + ": ")

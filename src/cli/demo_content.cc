@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "auth/password.h"
+#include "cli/demo_rules.h"
 #include "core/date.h"
 #include "core/period.h"
 #include "core/uid.h"
@@ -138,6 +139,7 @@ class DemoBuilder {
     WJ_RETURN_IF_ERROR(WriteVillageMonthly());
     WJ_RETURN_IF_ERROR(WriteTownshipMonthly());
     WJ_RETURN_IF_ERROR(WriteChildcare());
+    WJ_RETURN_IF_ERROR(AddDemoRules(store_));
     WJ_RETURN_IF_ERROR(CreateUsers());
     return summary_;
   }

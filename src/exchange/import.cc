@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <tuple>
@@ -170,6 +171,10 @@ class Importer final : public internal::RowSink {
   }
 
   Status Begin() {
+    // Min-max bounds, read before the import takes the store: values outside theirs are written
+    // marked for follow-up, never refused (a bulk import has no one to ask for a comment).
+    WJ_ASSIGN_OR_RETURN(auto bounds, values_.store().ListMinMax({}));
+    for (const auto& b : bounds) bounds_[b.org_unit_id].push_back(b);
     WJ_ASSIGN_OR_RETURN(writer_, values_.store().BeginDataValueImport(
                                      options_.user, summary_.import_id, NowMillis()));
     return Status::Ok();
@@ -209,6 +214,7 @@ class Importer final : public internal::RowSink {
     w.comment = std::move(row.in.comment);
     w.followup = row.in.followup.value_or(false);
     w.mode = remove ? storage::WriteMode::kDelete : options_.strategy;
+    if (!remove && !bounds_.empty()) w.followup = w.followup || OutOfBounds(w);
     batch_.push_back(std::move(w));
     batch_index_.push_back(index);
     if (batch_.size() >= kBatch) WJ_RETURN_IF_ERROR(Flush());
@@ -320,6 +326,18 @@ class Importer final : public internal::RowSink {
     list[it->second].indexes.push_back(index);
   }
 
+  bool OutOfBounds(const storage::DataValueWrite& w) const {
+    auto it = bounds_.find(w.key.org_unit_id);
+    if (it == bounds_.end()) return false;
+    for (const auto& b : it->second)
+      if (b.data_element_id == w.key.data_element_id && b.coc_id == w.key.coc_id) {
+        char* end = nullptr;
+        double v = std::strtod(w.value.c_str(), &end);
+        return end && !*end && !w.value.empty() && (v < b.min || v > b.max);
+      }
+    return false;
+  }
+
   static constexpr std::size_t kMaxGroups = 10000;
   ImportOptions options_;
   ValueResolver resolver_;
@@ -327,6 +345,7 @@ class Importer final : public internal::RowSink {
   std::unique_ptr<storage::DataValueBulkWriter> writer_;
   std::vector<storage::DataValueWrite> batch_;
   std::vector<std::int64_t> batch_index_;
+  std::unordered_map<std::int64_t, std::vector<storage::MinMaxRecord>> bounds_;  // by unit
   std::unordered_map<std::int64_t, std::int64_t> period_ids_;
   std::unordered_map<std::string, std::size_t> conflict_at_, warning_at_;
   std::vector<std::tuple<std::string, std::string, std::string>> completions_;

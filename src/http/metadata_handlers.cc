@@ -1,6 +1,7 @@
 // /api/metadata (bundles in and out) and read-only lists of each kind of metadata object.
 #include "http/router.h"
 #include "metadata/bundle.h"
+#include "validation/validation.h"
 
 namespace weijian::http {
 
@@ -64,7 +65,8 @@ Response PostMetadata(const Request& req, App& app) {
   std::lock_guard lock(app.metadata_mutex());
   if (Status s = CheckBundleScope(*body, Caller(req), *app.catalog()); !s.ok())
     return ErrorResponse(s);
-  auto report = metadata::ImportMetadata(*body, *app.catalog(), app.store());
+  auto report =
+      metadata::ImportMetadata(*body, *app.catalog(), app.store(), validation::ExpressionChecker());
   if (!report.ok()) {
     // A bundle that parses but does not fit is a conflict (409), as DHIS2 answers.
     Status s = report.status();
@@ -127,7 +129,8 @@ std::vector<Route> MetadataRoutes() {
   };
   for (const char* c :
        {"dataElements", "dataSets", "indicators", "indicatorTypes", "categories", "categoryOptions",
-        "categoryCombos", "categoryOptionCombos", "organisationUnitGroups", "constants"}) {
+        "categoryCombos", "categoryOptionCombos", "organisationUnitGroups", "constants",
+        "validationRules", "validationRuleGroups"}) {
     routes.push_back({"GET", std::string("/api/") + c, ListCollection(c)});
     routes.push_back({"GET", std::string("/api/") + c + "/{id}", GetOne(c)});
   }

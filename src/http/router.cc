@@ -122,6 +122,7 @@ Router BuildApiRouter() {
   r.Add(ArticleRoutes());
   r.Add(WorkbenchRoutes());
   r.Add(ReportRoutes());
+  r.Add(ValidationRoutes());
   return r;
 }
 

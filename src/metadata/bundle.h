@@ -22,10 +22,17 @@ struct MetadataImportReport {
   nlohmann::json ToJson() const;
 };
 
+// Checks one validation rule expression's syntax; returns the keys (uid or code) of the data
+// elements it names, or InvalidArgument "position N: why". The analytics layer owns the parser
+// (analytics::ValidationExpressionCheck); metadata only calls it.
+using ExpressionCheck = std::function<Result<std::vector<std::string>>(std::string_view)>;
+
 // Validates and writes a bundle. Errors name the field, e.g.
-// "dataElements[3].categoryCombo: no category combo with code \"AGE\"".
+// "dataElements[3].categoryCombo: no category combo with code \"AGE\"". Validation rules are
+// refused without `check_expression`.
 Result<MetadataImportReport> ImportMetadata(const nlohmann::json& bundle, const Catalog& current,
-                                            storage::Store& store);
+                                            storage::Store& store,
+                                            const ExpressionCheck& check_expression = {});
 
 struct MetadataExportOptions {
   bool include_org_units = true;
