@@ -16,19 +16,26 @@ os.makedirs(out, exist_ok=True)
 villages = [r[0] for r in sqlite3.connect(store).execute(
     "SELECT code FROM org_unit WHERE level = 5 AND facility_type = '' ORDER BY code")]
 N = 30
+# Mostly rules the data keep (as a real form's rules are), every operator and strategy among them.
 OPS = ["less_than_or_equal_to"] * 18 + ["less_than"] * 3 + ["greater_than_or_equal_to"] * 3 + \
-      ["not_equal_to", "equal_to", "compulsory_pair", "exclusive_pair", "greater_than",
+      ["not_equal_to", "equal_to", "compulsory_pair", "greater_than", "less_than_or_equal_to",
        "less_than_or_equal_to"]
 STRATEGIES = ["SKIP_IF_ANY_VALUE_MISSING", "SKIP_IF_ALL_VALUES_MISSING", "NEVER_SKIP"]
 rules = []
 for i in range(N):
     a, b = f"BV{i:02d}", f"BV{(i + 1) % N:02d}"
+    op = OPS[i]
     left = f"#{{{a}}}" if i % 4 else f"#{{{a}}} + #{{BV{(i + 2) % N:02d}}} / 2"
+    right = f"#{{{b}}} * 3" if op in ("less_than_or_equal_to", "less_than", "not_equal_to") else \
+        f"#{{{b}}} / 3" if op in ("greater_than_or_equal_to", "greater_than") else \
+        f"#{{{a}}}" if op == "equal_to" else f"#{{{b}}}"
+    if op == "equal_to":
+        left = f"#{{{a}}}"
     rules.append({"code": f"BVR{i:02d}", "name": f"基准规则{i:02d}", "instruction": "基准规则，请核对。",
-                  "importance": ["HIGH", "MEDIUM", "LOW"][i % 3], "operator": OPS[i],
+                  "importance": ["HIGH", "MEDIUM", "LOW"][i % 3], "operator": op,
                   "periodType": "Monthly",
                   "leftSide": {"expression": left, "missingValueStrategy": STRATEGIES[i % 3]},
-                  "rightSide": {"expression": f"#{{{b}}} * 3", "missingValueStrategy": STRATEGIES[(i + 1) % 3]}})
+                  "rightSide": {"expression": right, "missingValueStrategy": STRATEGIES[(i + 1) % 3]}})
 bundle = {
     "dataElements": [{"code": f"BV{i:02d}", "name": f"基准计数{i:02d}"} for i in range(N)],
     "dataSets": [{"code": "BVDS", "name": "基准村级审核月报", "periodType": "Monthly",

@@ -22,19 +22,18 @@ rows=$(python3 "$SRC/bench/gen_validation.py" "$TMP/b.db" "$TMP/in")
 grep -q '"status": "SUCCESS"\|"status": "WARNING"' "$TMP/summary.json" || { head -c 1000 "$TMP/summary.json"; exit 1; }
 
 best() { sort -n | head -1; }
+# Wall seconds and CPU seconds (user + system) of `weijian validate`; the machine is shared, so
+# the CPU figure is the one that says what the work costs.
 run_validate() {
-  local start end rc
-  start=$(date +%s.%N)
   set +e
-  "$WJ" validate --db "$TMP/b.db" --ou 1506 --period 202401..202412 >"$TMP/violations.tsv"
-  rc=$?
+  /usr/bin/time -f "%e %U %S" -o "$TMP/time" "$WJ" validate --db "$TMP/b.db" --ou 1506 --period 202401..202412 >"$TMP/violations.tsv"
+  local rc=$?
   set -e
-  end=$(date +%s.%N)
   [ "$rc" -le 1 ] || { echo "validate failed ($rc)"; exit 1; }
-  python3 -c "print($end - $start)"
+  awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' "$TMP/time"
 }
 run_validate >/dev/null
-v_s=$(for i in 1 2 3; do run_validate; done | best)
+read -r v_wall v_cpu < <(for i in 1 2 3; do run_validate; done | sort -k2 -n | head -1)
 violations=$(($(wc -l <"$TMP/violations.tsv") - 2))
 
 echo "bench-validation-2024" | "$WJ" user add --db "$TMP/b.db" --name bench --role superuser --ou 15 --password-stdin >/dev/null
@@ -42,16 +41,22 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 "$WJ" serve --db "$TMP/b.db" --port "$PORT" >"$TMP/serve.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && break; sleep 0.2; done
-outliers() {  # outliers ALGORITHM → seconds
-  curl -s -u bench:bench-validation-2024 -o "$TMP/outliers.json" -w '%{time_total}\n' \
-    "http://127.0.0.1:$PORT/api/outlierDetection?ds=BVDS&ou=1506&startDate=2024-01-01&endDate=2024-12-31&algorithm=$1&maxResults=500"
+ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
+hz=$(getconf CLK_TCK)
+outliers() {  # outliers ALGORITHM → "wall_seconds server_cpu_seconds"
+  local a b wall
+  a=$(ticks)
+  wall=$(curl -s -u bench:bench-validation-2024 -o "$TMP/outliers.json" -w '%{time_total}' \
+    "http://127.0.0.1:$PORT/api/outlierDetection?ds=BVDS&ou=1506&startDate=2024-01-01&endDate=2024-12-31&algorithm=$1&maxResults=500")
+  b=$(ticks)
+  python3 -c "print('%.3f %.3f' % ($wall, ($b - $a) / $hz))"
 }
-outliers MOD_Z_SCORE >/dev/null
-modz_s=$(for i in 1 2 3; do outliers MOD_Z_SCORE; done | best)
+outliers MOD_Z_SCORE >/dev/null  # warm-up: builds the analytics engine
+read -r m_wall m_cpu < <(for i in 1 2 3; do outliers MOD_Z_SCORE; done | sort -k2 -n | head -1)
 found=$(python3 -c "import json;print(len(json.load(open('$TMP/outliers.json'))['outlierValues']))")
-z_s=$(for i in 1 2 3; do outliers Z_SCORE; done | best)
+read -r z_wall z_cpu < <(for i in 1 2 3; do outliers Z_SCORE; done | sort -k2 -n | head -1)
 
-printf '%-58s %8s  %s\n' "validation" "seconds" "target"
-printf '%-58s %8.3f  %s\n' "weijian validate: 1,011 villages × 12 months × 30 rules" "$v_s" "≤ 1 s ($violations failures)"
-printf '%-58s %8.3f  %s\n' "outlierDetection MOD_Z_SCORE, a year of $rows values" "$modz_s" "≤ 0.5 s ($found outliers)"
-printf '%-58s %8.3f  %s\n' "outlierDetection Z_SCORE, same" "$z_s" "≤ 0.5 s"
+printf '%-58s %8s %8s  %s\n' "validation (best of 3)" "wall s" "CPU s" "target"
+printf '%-58s %8s %8s  %s\n' "weijian validate: 1,011 villages × 12 months × 30 rules" "$v_wall" "$v_cpu" "≤ 1 s ($violations failures)"
+printf '%-58s %8s %8s  %s\n' "outlierDetection MOD_Z_SCORE, 2 years of $rows values" "$m_wall" "$m_cpu" "≤ 0.5 s ($found outliers)"
+printf '%-58s %8s %8s  %s\n' "outlierDetection Z_SCORE, same" "$z_wall" "$z_cpu" "≤ 0.5 s"

@@ -2,9 +2,10 @@
 // deviation (MAD), and the bounds that min-max generation and the entry check derive from them.
 //
 // Why median ± k·MAD and not mean ± k·SD (DHIS2's generator): the history we learn bounds from
-// is the very data that may hold the outliers we want to catch. One 99,999,999 among twenty
-// monthly values of about 30 drags the mean to millions and the SD further, so mean ± 3·SD would
-// accept it; the median and the MAD do not move (a breakdown point of 50 %). 1.4826·MAD
+// is the very data that may hold the outliers we want to catch. One 99,999,999 among monthly
+// values of about 30 drags the mean to millions and the SD further, so mean ± 3·SD stretches to
+// tens of millions (and with ten values or fewer it can flag nothing at all: no z-score exceeds
+// (n − 1)/√n); the median and the MAD do not move (a breakdown point of 50 %). 1.4826·MAD
 // estimates the SD of normal data, so k = 3.5 is Iglewicz and Hoaglin's modified z-score cut-off
 // (|0.6745·(x − median) / MAD| > 3.5), the same as the MOD_Z_SCORE outlier algorithm.
 //

@@ -271,7 +271,7 @@ TEST(SessionTest, SignInUseCsrfAndSignOut) {
   ASSERT_EQ(me.status, 200);
   EXPECT_EQ(Body(me)["username"], "clerk_in");
   const std::string body =
-      R"({"dataElement":"VC_VISITS","period":"202306","orgUnit":"150624100004","value":"88"})";
+      R"({"dataElement":"VC_VISITS","period":"202306","orgUnit":"150624100004","value":"88","comment":"补录"})";
   auto no_csrf = Http(env->port, "POST", "/api/dataValues", body,
                       {{"Cookie", cookie}, {"Content-Type", "application/json"}});
   EXPECT_EQ(no_csrf.status, 403);
