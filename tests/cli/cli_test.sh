@@ -143,7 +143,7 @@ expect_rc "export without a data set: exit 2" 2 "$WJ" export --db "$TMP/x.db" --
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 (cd "$TMP" && exec "$WJ" demo --db "$TMP/demo.db" --port "$PORT") >"$TMP/demo.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 120); do
+for _ in $(seq 1 360); do  # building the demo (with its rules) takes a minute on a busy machine
   curl -sf "http://127.0.0.1:$PORT/api/organisationUnits?level=1" >/dev/null 2>&1 && break
   sleep 0.5
 done
