@@ -9,7 +9,8 @@ namespace {
 
 class Parser {
  public:
-  Parser(std::string_view text, const metadata::Catalog& cat, std::vector<Operand>& operands)
+  // Without a catalog (syntax only), items are not resolved: each is kept as written.
+  Parser(std::string_view text, const metadata::Catalog* cat, std::vector<Operand>& operands)
       : s_(text), cat_(cat), operands_(operands) {}
 
   Result<std::unique_ptr<ExprNode>> Run() {
@@ -154,6 +155,14 @@ class Parser {
       return s;
     };
     Operand op{};
+    if (!cat_) {
+      op.kind = prefix == "#{" ? Operand::Kind::kDataElement : Operand::Kind::kConstant;
+      op.metric = std::string(prefix);
+      op.element_uid = body;
+      op.description = body;
+      pos_ = saved;
+      return op;
+    }
     if (prefix == "#{") {
       std::vector<std::string> parts;
       std::size_t start = 0;
@@ -165,33 +174,33 @@ class Parser {
         start = dot + 1;
       }
       if (parts.size() > 3) return fail("#{…} takes at most element.combo.attribute");
-      const auto* de = cat_.DataElements().ByUidOrCode(parts[0]);
+      const auto* de = cat_->DataElements().ByUidOrCode(parts[0]);
       if (!de) return fail("no data element with uid or code \"" + parts[0] + "\"");
       op.kind = Operand::Kind::kDataElement;
       op.element_uid = de->uid;
       op.description = de->name;
       for (std::size_t i = 1; i < parts.size(); ++i) {
         if (parts[i] == "*") continue;
-        const auto* coc = cat_.CategoryOptionCombos().ByUidOrCode(parts[i]);
+        const auto* coc = cat_->CategoryOptionCombos().ByUidOrCode(parts[i]);
         if (!coc) return fail("no category option combo \"" + parts[i] + "\"");
         (i == 1 ? op.coc_uid : op.aoc_uid) = coc->uid;
         op.description += (i == 1 ? "（" : "（属性 ") + coc->name + "）";
       }
     } else if (prefix == "C{") {
-      const auto* c = cat_.Constants().ByUidOrCode(body);
+      const auto* c = cat_->Constants().ByUidOrCode(body);
       if (!c) return fail("no constant \"" + body + "\"");
       op.kind = Operand::Kind::kConstant;
       op.element_uid = c->uid;
       op.constant = c->value;
       op.description = c->name;
     } else if (prefix == "N{") {
-      const auto* i = cat_.Indicators().ByUidOrCode(body);
+      const auto* i = cat_->Indicators().ByUidOrCode(body);
       if (!i) return fail("no indicator \"" + body + "\"");
       op.kind = Operand::Kind::kIndicator;
       op.element_uid = i->uid;
       op.description = i->name;
     } else if (prefix == "OUG{") {
-      const auto* g = cat_.OrgUnitGroups().ByUidOrCode(body);
+      const auto* g = cat_->OrgUnitGroups().ByUidOrCode(body);
       if (!g) return fail("no org unit group \"" + body + "\"");
       op.kind = Operand::Kind::kOrgUnitGroup;
       op.element_uid = g->uid;
@@ -200,7 +209,7 @@ class Parser {
       auto dot = body.find('.');
       std::string ds_key = body.substr(0, dot);
       std::string metric = dot == std::string::npos ? "REPORTING_RATE" : body.substr(dot + 1);
-      const auto* ds = cat_.DataSets().ByUidOrCode(ds_key);
+      const auto* ds = cat_->DataSets().ByUidOrCode(ds_key);
       if (!ds) return fail("no data set \"" + ds_key + "\"");
       if (metric != "REPORTING_RATE" && metric != "ACTUAL_REPORTS" &&
           metric != "EXPECTED_REPORTS" && metric != "REPORTING_RATE_ON_TIME")
@@ -219,7 +228,7 @@ class Parser {
 
   std::string_view s_;
   std::size_t pos_ = 0;
-  const metadata::Catalog& cat_;
+  const metadata::Catalog* cat_;
   std::vector<Operand>& operands_;
 };
 
@@ -258,11 +267,23 @@ Result<Expression> Expression::Parse(std::string_view text, const metadata::Cata
   Expression e;
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return InvalidArgument("position 0: the expression is empty", "expression");
-  Parser p(text, catalog, e.operands_);
+  Parser p(text, &catalog, e.operands_);
   WJ_ASSIGN_OR_RETURN(auto root, p.Run());
   e.root_ = std::shared_ptr<ExprNode>(std::move(root));
   e.description_ = p.description;
   return e;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Expression::CheckSyntax(
+    std::string_view text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return InvalidArgument("position 0: the expression is empty", "expression");
+  std::vector<Operand> operands;
+  Parser p(text, nullptr, operands);
+  WJ_RETURN_IF_ERROR(p.Run().status());
+  std::vector<std::pair<std::string, std::string>> items;
+  for (auto& op : operands) items.emplace_back(std::move(op.metric), std::move(op.element_uid));
+  return items;
 }
 
 std::optional<double> Expression::Evaluate(

@@ -36,6 +36,9 @@ class Expression {
  public:
   // Parses and resolves; the error names the position (0-based, in characters) and the reason.
   static Result<Expression> Parse(std::string_view text, const metadata::Catalog& catalog);
+  // Checks the syntax only; returns each item as written: ("#{", "de.coc"), ("C{", "key") …
+  static Result<std::vector<std::pair<std::string, std::string>>> CheckSyntax(
+      std::string_view text);
   const std::vector<Operand>& operands() const { return operands_; }
   // Evaluates with each operand's value (nullopt: no data); nullopt when the result has none.
   std::optional<double> Evaluate(

@@ -23,6 +23,7 @@
 #include "reports/service.h"
 #include "storage/backup.h"
 #include "storage/store.h"
+#include "validation/validation.h"
 
 namespace weijian::cli {
 
@@ -372,8 +373,10 @@ int RunMetadataImport(const std::string& db, const std::string& file) {
   auto cat = metadata::Catalog::Load(**store);
   if (!cat.ok()) return Fail(cat.status());
   // The audit row commits with the metadata.
+  metadata::MetadataImportOptions checked;
+  checked.check_expression = validation::ExpressionChecker();
   auto report = metadata::ImportMetadata(
-      bundle, **cat, **store, [&file](const metadata::MetadataImportReport& rep) {
+      bundle, **cat, **store, checked, [&file](const metadata::MetadataImportReport& rep) {
         storage::AuditRecord r;
         r.type = "METADATA";
         r.username = CliActor();

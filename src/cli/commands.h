@@ -79,4 +79,17 @@ struct ReportOptions {
 // also publishes it to that portal column with its figures frozen.
 int RunReport(const ReportOptions& o);
 
+// `weijian validate`: validation rules over a subtree and period range, printed as a Chinese
+// table. Exit 1 when a HIGH rule fails, 0 otherwise, 2 on bad usage.
+struct ValidateOptions {
+  std::string db, org_unit, period, group;
+  bool persist = false;
+};
+int RunValidate(const ValidateOptions& o);
+// `weijian minmax generate`: min-max bounds from each unit's own history.
+struct MinMaxOptions {
+  std::string db, data_set, org_unit;
+};
+int RunMinMaxGenerate(const MinMaxOptions& o);
+
 }  // namespace weijian::cli

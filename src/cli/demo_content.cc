@@ -8,6 +8,7 @@
 
 #include "auth/password.h"
 #include "cli/demo_approval.h"
+#include "cli/demo_rules.h"
 #include "core/date.h"
 #include "core/period.h"
 #include "core/uid.h"
@@ -139,6 +140,7 @@ class DemoBuilder {
     WJ_RETURN_IF_ERROR(WriteVillageMonthly());
     WJ_RETURN_IF_ERROR(WriteTownshipMonthly());
     WJ_RETURN_IF_ERROR(WriteChildcare());
+    WJ_RETURN_IF_ERROR(AddDemoRules(store_));
     WJ_RETURN_IF_ERROR(CreateUsers());
     WJ_RETURN_IF_ERROR(BuildDemoApproval(store_));  // 2025 onwards, 上报 → 审核 (issue 11)
     return summary_;

@@ -198,6 +198,24 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 20));
   ou_cmd->add_option("--parent", ous.parent, "only the children of this unit (code or uid)");
 
+  ValidateOptions val;
+  auto* validate_cmd =
+      app.add_subcommand("validate", "run validation rules over a unit's subtree and periods");
+  validate_cmd->add_option("--db", val.db, "database file")->required();
+  validate_cmd->add_option("--ou", val.org_unit, "the unit (code or uid)")->required();
+  validate_cmd->add_option("--period", val.period, "a period or range, e.g. 202401..202412")
+      ->required();
+  validate_cmd->add_option("--group", val.group, "only this validation rule group");
+  validate_cmd->add_flag("--persist", val.persist, "keep the failures (/api/validationResults)");
+  MinMaxOptions mm;
+  auto* minmax_cmd = app.add_subcommand("minmax", "min-max bounds of data values");
+  minmax_cmd->require_subcommand(1);
+  auto* mm_gen_cmd =
+      minmax_cmd->add_subcommand("generate", "generate bounds from each unit's history");
+  mm_gen_cmd->add_option("--db", mm.db, "database file")->required();
+  mm_gen_cmd->add_option("--data-set", mm.data_set, "data set (code or uid)")->required();
+  mm_gen_cmd->add_option("--ou", mm.org_unit, "the subtree's unit (code or uid)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -232,6 +250,8 @@ int main(int argc, char** argv) {
     if (*me_cmd) return RunMetadataExport(me_db, me_out);
     if (*export_cmd) return RunExport(export_db, export_opts, export_out);
     if (*ou_cmd) return RunOrgUnits(ous);
+    if (*validate_cmd) return RunValidate(val);
+    if (*mm_gen_cmd) return RunMinMaxGenerate(mm);
   } catch (const std::exception& e) {
     std::cerr << "weijian: internal error: " << e.what() << "\n";
     return 1;

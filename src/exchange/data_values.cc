@@ -1,8 +1,11 @@
 #include "exchange/data_values.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "core/date.h"
+#include "core/robust_stats.h"
 #include "metadata/value_type.h"
 
 namespace weijian::exchange {
@@ -203,8 +206,56 @@ storage::DataValueKey DataValueService::KeyOf(const ResolvedValue& r, std::int64
   return {r.data_element->id, pe, r.org_unit->id, r.coc->id, r.aoc->id};
 }
 
+namespace {
+std::string Figure(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
+}
+}  // namespace
+
+std::string OutOfRange::Describe() const {
+  return "数值 " + Figure(value) + " 超出本单位的正常范围（" + Figure(min) + "–" + Figure(max) +
+         (from_min_max ? "，依据设定的最小最大值" : "，依据本单位历史数据") +
+         "），请核实；如确认无误，请填写说明（comment）后保存，该值将被标记为待核查。";
+}
+
+Result<std::optional<OutOfRange>> DataValueService::CheckRange(const ResolvedValue& r,
+                                                               std::int64_t period_id) {
+  std::optional<OutOfRange> none;
+  if (!metadata::IsNumericValueType(r.data_element->value_type)) return none;
+  char* end = nullptr;
+  const double v = std::strtod(r.value.c_str(), &end);
+  if (!end || *end) return none;
+  storage::MinMaxFilter mf;
+  mf.data_element_ids = {r.data_element->id};
+  mf.org_unit_ids = {r.org_unit->id};
+  WJ_ASSIGN_OR_RETURN(auto bounds, store_.ListMinMax(mf));
+  for (const auto& b : bounds)
+    if (b.coc_id == r.coc->id) {
+      if (v >= b.min && v <= b.max) return none;
+      return std::optional<OutOfRange>(OutOfRange{v, b.min, b.max, true});
+    }
+  // No bounds set: judge by the unit's own history of this cell (other periods).
+  WJ_ASSIGN_OR_RETURN(auto rows,
+                      store_.ListUnitValues(r.org_unit->id, std::nullopt, r.data_element->id));
+  std::vector<double> history;
+  for (const auto& h : rows) {
+    if (h.deleted || h.key.coc_id != r.coc->id || h.key.aoc_id != r.aoc->id ||
+        h.key.period_id == period_id)
+      continue;
+    char* e = nullptr;
+    double x = std::strtod(h.value.c_str(), &e);
+    if (e && !*e) history.push_back(x);
+  }
+  auto hb = HistoryBounds(history);
+  if (!hb || (v >= hb->min && v <= hb->max)) return none;
+  return std::optional<OutOfRange>(OutOfRange{v, hb->min, hb->max, false});
+}
+
 Result<storage::WriteCounts> DataValueService::Save(const Catalog& cat, const DataValueInput& in,
-                                                    const std::string& user, int writer_level) {
+                                                    const std::string& user, int writer_level,
+                                                    std::optional<OutOfRange>* out_of_range) {
   WJ_ASSIGN_OR_RETURN(ResolvedValue r, Resolve(cat, in, IdSchemes{}));
   WJ_ASSIGN_OR_RETURN(WriteGuard guard, approvals_.Guard(cat, writer_level));
   WJ_RETURN_IF_ERROR(guard.Check(*r.data_set, r.period, *r.org_unit, r.data_element));
@@ -213,12 +264,23 @@ Result<storage::WriteCounts> DataValueService::Save(const Catalog& cat, const Da
   w.key = KeyOf(r, pe);
   w.value = r.value;
   w.comment = in.comment;
+  WJ_ASSIGN_OR_RETURN(auto existing, store_.GetDataValue(w.key));
   if (in.followup) {
     w.followup = *in.followup;
   } else {
     // Keep the existing follow-up mark when the request does not mention it.
-    WJ_ASSIGN_OR_RETURN(auto existing, store_.GetDataValue(w.key));
     w.followup = existing && existing->followup;
+  }
+  WJ_ASSIGN_OR_RETURN(auto range, CheckRange(r, pe));
+  if (range) {
+    // The same value saved again keeps the comment that confirmed it.
+    const bool confirmed =
+        !in.comment.empty() || (existing && !existing->deleted && existing->value == r.value &&
+                                !existing->comment.empty());
+    if (!confirmed) return Conflict(range->Describe(), "comment");
+    if (in.comment.empty()) w.comment = existing->comment;
+    w.followup = true;
+    if (out_of_range) *out_of_range = range;
   }
   return store_.WriteDataValues({&w, 1}, user, NowMillis());
 }

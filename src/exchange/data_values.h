@@ -89,6 +89,16 @@ class ValueResolver {
   Date today_ = Today();
 };
 
+// A numeric value outside its unit's normal range: outside the (element, unit, option combo)
+// min-max bounds, or, where none are set, far off the unit's own history (median ± 3.5 robust
+// SDs, core/robust_stats.h). Such a value is saved only with a comment, marked for follow-up.
+struct OutOfRange {
+  double value = 0;
+  double min = 0, max = 0;
+  bool from_min_max = false;     // false: derived from the unit's history
+  std::string Describe() const;  // the Chinese sentence a clerk reads
+};
+
 class DataValueService {
  public:
   explicit DataValueService(storage::Store& store) : store_(store), approvals_(store) {}
@@ -98,9 +108,14 @@ class DataValueService {
                                 const IdSchemes& schemes, bool for_delete = false) const;
 
   // Saves one value (create or update), recording who and when; returns what changed.
-  // `writer_level`: see WriteGuard (0: the command line, superusers).
+  // `writer_level`: see WriteGuard (0: the command line, superusers). A value out of range (see
+  // OutOfRange) without a comment is refused with a Conflict on "comment" naming the bounds; with
+  // one it is saved with followup=true and `out_of_range` is filled.
   Result<storage::WriteCounts> Save(const Catalog& catalog, const DataValueInput& in,
-                                    const std::string& user, int writer_level = 0);
+                                    const std::string& user, int writer_level = 0,
+                                    std::optional<OutOfRange>* out_of_range = nullptr);
+  // The range check of a resolved value at `period_id` (nullopt: inside, or nothing to judge by).
+  Result<std::optional<OutOfRange>> CheckRange(const ResolvedValue& r, std::int64_t period_id);
   Result<storage::WriteCounts> Delete(const Catalog& catalog, const DataValueInput& in,
                                       const std::string& user, int writer_level = 0);
   // The stored value (deleted ones excluded), or NotFound.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <tuple>
@@ -188,7 +189,13 @@ class Importer final : public internal::RowSink {
 
   // The store's writer is opened only when the staged rows are written (OpenWriter): reading,
   // resolving and checking the payload take no lock, so other writers go on meanwhile.
-  Status Begin() { return Status::Ok(); }
+  Status Begin() {
+    // Min-max bounds, read before the import writes: values outside theirs are written marked
+    // for follow-up, never refused (a bulk import has no one to ask for a comment).
+    WJ_ASSIGN_OR_RETURN(auto bounds, values_.store().ListMinMax({}));
+    for (const auto& b : bounds) bounds_[b.org_unit_id].push_back(b);
+    return Status::Ok();
+  }
 
   Status Add(std::int64_t index, internal::Row& row) override {
     ++summary_.rows;
@@ -247,6 +254,7 @@ class Importer final : public internal::RowSink {
     w.comment = std::move(row.in.comment);
     w.followup = row.in.followup.value_or(false);
     w.mode = remove ? storage::WriteMode::kDelete : options_.strategy;
+    if (!remove && !bounds_.empty()) w.followup = w.followup || OutOfBounds(w);
     batch_.push_back(std::move(w));
     batch_index_.push_back(index);
     if (batch_.size() >= kBatch) WJ_RETURN_IF_ERROR(Flush());
@@ -433,6 +441,18 @@ class Importer final : public internal::RowSink {
     list[it->second].indexes.push_back(index);
   }
 
+  bool OutOfBounds(const storage::DataValueWrite& w) const {
+    auto it = bounds_.find(w.key.org_unit_id);
+    if (it == bounds_.end()) return false;
+    for (const auto& b : it->second)
+      if (b.data_element_id == w.key.data_element_id && b.coc_id == w.key.coc_id) {
+        char* end = nullptr;
+        double v = std::strtod(w.value.c_str(), &end);
+        return end && !*end && !w.value.empty() && (v < b.min || v > b.max);
+      }
+    return false;
+  }
+
   static constexpr std::size_t kMaxGroups = 10000;
   ImportOptions options_;
   const Catalog& cat_;
@@ -448,6 +468,7 @@ class Importer final : public internal::RowSink {
   std::vector<std::pair<std::vector<storage::DataValueWrite>, std::vector<std::int64_t>>> staged_;
   std::size_t staged_rows_ = 0;
   std::vector<std::pair<std::int64_t, Period>> staged_periods_;
+  std::unordered_map<std::int64_t, std::vector<storage::MinMaxRecord>> bounds_;  // by unit
   std::unordered_map<std::int64_t, std::int64_t> period_ids_;
   std::int64_t rejected_ = 0;  // rows refused with a conflict
   std::unordered_map<std::string, std::size_t> conflict_at_, warning_at_;

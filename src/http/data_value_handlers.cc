@@ -1,6 +1,7 @@
 // /api/dataValues (one value: read, write, delete, history) and /api/dataEntry (a form).
 #include "core/date.h"
 #include "http/router.h"
+#include "validation/validation.h"
 
 namespace weijian::http {
 
@@ -94,15 +95,25 @@ Response PostDataValue(const Request& req, App& app) {
     in = InputFromQuery(req);
   }
   if (auto denied = CheckUnit(req, *cat, in.org_unit, true)) return *denied;
-  auto counts = app.values().Save(*cat, in, Caller(req).name(), WriterLevel(Caller(req), *cat));
+  std::optional<exchange::OutOfRange> range;
+  auto counts = app.values().Save(*cat, in, Caller(req).name(), WriterLevel(Caller(req), *cat), &range);
   if (!counts.ok()) return WithStatus(counts.status());
-  return JsonResponse({{"status", "OK"},
-                       {"importCount",
-                        {{"imported", counts->imported},
-                         {"updated", counts->updated},
-                         {"ignored", counts->ignored},
-                         {"deleted", counts->deleted}}}},
-                      counts->imported ? 201 : 200);
+  json body = {{"status", "OK"},
+               {"importCount",
+                {{"imported", counts->imported},
+                 {"updated", counts->updated},
+                 {"ignored", counts->ignored},
+                 {"deleted", counts->deleted}}}};
+  if (range) {
+    // Saved with the clerk's comment, marked for follow-up: say so.
+    body["status"] = "WARNING";
+    body["followup"] = true;
+    body["warning"] = {{"message", "已保存并标记为待核查：" + range->Describe()},
+                       {"lowerBound", range->min},
+                       {"upperBound", range->max},
+                       {"source", range->from_min_max ? "MIN_MAX" : "HISTORY"}};
+  }
+  return JsonResponse(body, counts->imported ? 201 : 200);
 }
 
 Response DeleteDataValue(const Request& req, App& app) {
@@ -157,6 +168,15 @@ Response SetComplete(const Request& req, App& app, bool complete) {
   for (const char* p : {"dataSet", "orgUnit", "period"})
     if (!req.Query(p)) return ErrorResponse(409, "is required", p);
   if (auto denied = CheckUnit(req, *cat, *req.Query("orgUnit"), true)) return *denied;
+  if (complete) {
+    auto confirmed = BoolParam(req, "confirm", false);
+    if (!confirmed.ok()) return ErrorResponse(confirmed.status());
+    if (Status s =
+            validation::CheckSubmission(app.store(), *cat, *req.Query("dataSet"),
+                                        *req.Query("orgUnit"), *req.Query("period"), *confirmed);
+        !s.ok())
+      return WithStatus(s);
+  }
   Status s = app.values().SetComplete(*cat, *req.Query("dataSet"), *req.Query("orgUnit"),
                                       *req.Query("period"), complete, Caller(req).name());
   if (!s.ok()) return WithStatus(s);

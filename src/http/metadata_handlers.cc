@@ -5,6 +5,7 @@
 #include "auth/metadata_scope.h"
 #include "http/router.h"
 #include "metadata/bundle.h"
+#include "validation/validation.h"
 
 namespace weijian::http {
 
@@ -146,6 +147,7 @@ Response PostMetadata(const Request& req, App& app) {
   if (Status s = CheckApprovalMetadata(*body, Caller(req)); !s.ok()) return ErrorResponse(s);
   if (Status s = auth::CheckMetadataChange(Caller(req), *app.catalog(), *body); !s.ok())
     return ErrorResponse(s);
+  options.check_expression = validation::ExpressionChecker();
   // The audit row commits with the metadata: a change that cannot be audited is not made.
   auto report = metadata::ImportMetadata(
       *body, *app.catalog(), app.store(), options, [&](const metadata::MetadataImportReport& rep) {
@@ -225,7 +227,8 @@ std::vector<Route> MetadataRoutes() {
   };
   for (const char* c :
        {"dataElements", "dataSets", "indicators", "indicatorTypes", "categories", "categoryOptions",
-        "categoryCombos", "categoryOptionCombos", "organisationUnitGroups", "constants"}) {
+        "categoryCombos", "categoryOptionCombos", "organisationUnitGroups", "constants",
+        "validationRules", "validationRuleGroups"}) {
     routes.push_back({"GET", std::string("/api/") + c, ListCollection(c)});
     routes.push_back({"GET", std::string("/api/") + c + "/{id}", GetOne(c)});
   }

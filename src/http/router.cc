@@ -207,6 +207,7 @@ Router BuildApiRouter() {
   r.Add(WorkbenchRoutes());
   r.Add(ReportRoutes());
   r.Add(ApprovalRoutes());
+  r.Add(ValidationRoutes());
   return r;
 }
 

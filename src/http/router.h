@@ -86,6 +86,7 @@ std::vector<Route> ArticleRoutes();
 std::vector<Route> WorkbenchRoutes();
 std::vector<Route> ReportRoutes();
 std::vector<Route> ApprovalRoutes();  // approval_handlers.cc
+std::vector<Route> ValidationRoutes();
 // /api/analytics's query of a request (its parameters, the caller's scope), on the live engine.
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app);
 // The portal's "page not found" page.

@@ -115,7 +115,8 @@ const std::vector<std::string>& Collections() {
   static const std::vector<std::string> kNames = {
       "organisationUnits",    "categoryOptions",        "categories", "categoryCombos",
       "categoryOptionCombos", "dataElements",           "dataSets",   "indicatorTypes",
-      "indicators",           "organisationUnitGroups", "constants"};
+      "indicators",           "organisationUnitGroups", "constants",  "validationRules",
+      "validationRuleGroups"};
   return kNames;
 }
 const std::set<std::string>& IgnoredCollections() {
@@ -123,7 +124,7 @@ const std::set<std::string>& IgnoredCollections() {
       "system", "date", "dataElementGroups", "dataElementGroupSets", "indicatorGroups",
       "indicatorGroupSets", "organisationUnitLevels", "organisationUnitGroupSets",
       "categoryOptionGroups", "categoryOptionGroupSets", "legendSets", "optionSets", "options",
-      "attributes", "sections", "userRoles", "users", "userGroups", "validationRules",
+      "attributes", "sections", "userRoles", "users", "userGroups",
       // read by controls.cc
       "dataApprovalLevels", "dataApprovalWorkflows"};
   return kNames;
@@ -211,7 +212,12 @@ struct Defined {
 class Importer {
  public:
   Importer(const json& bundle, const Catalog& current, const MetadataImportOptions& options)
-      : bundle_(bundle), cat_(current), options_(options) {}
+      : bundle_(bundle),
+        cat_(current),
+        check_(options.check_expression),
+        vr_(&current.records().validation_rules),
+        vrg_(&current.records().validation_rule_groups),
+        options_(options) {}
 
   Result<MetadataImportReport> Run(
       storage::Store& store,
@@ -246,6 +252,8 @@ class Importer {
     WJ_RETURN_IF_ERROR(ReadIndicators());
     WJ_RETURN_IF_ERROR(ReadOrgUnitGroups());
     WJ_RETURN_IF_ERROR(ReadConstants());
+    WJ_RETURN_IF_ERROR(ReadValidationRules());
+    WJ_RETURN_IF_ERROR(ReadValidationRuleGroups());
     WJ_ASSIGN_OR_RETURN(auto controls,
                         ReadControls(bundle_, uids_["dataSets"], uids_["dataElements"], cat_));
     // Parents before children, whatever order the bundle listed them in.
@@ -316,6 +324,10 @@ class Importer {
         uid = UidFor(obj, where, "in", cat_.Indicators());
       else if (name == "organisationUnitGroups")
         uid = UidFor(obj, where, "oug", cat_.OrgUnitGroups());
+      else if (name == "validationRules")
+        uid = UidFor(obj, where, "vr", vr_);
+      else if (name == "validationRuleGroups")
+        uid = UidFor(obj, where, "vrg", vrg_);
       else
         uid = UidFor(obj, where, "con", cat_.Constants());
       if (!uid.ok()) return uid.status();
@@ -722,6 +734,7 @@ class Importer {
       }
       WJ_ASSIGN_OR_RETURN(r.org_unit_uids, ResolveAll(f, "organisationUnits", "organisationUnits",
                                                       cat_.OrgUnits(), "org unit"));
+      WJ_RETURN_IF_ERROR(ReadCompulsoryOperands(f, r));
       out_.data_sets.push_back(std::move(r));
       return Status::Ok();
     });
@@ -784,8 +797,119 @@ class Importer {
     });
   }
 
+  // --- validation rules, their groups, compulsory operands ---
+  Status ReadCompulsoryOperands(Fields& f, const storage::DataSetRecord& ds) {
+    WJ_ASSIGN_OR_RETURN(const json* arr, f.Array("compulsoryDataElementOperands"));
+    if (!arr) return Status::Ok();
+    for (std::size_t k = 0; k < arr->size(); ++k) {
+      Fields of((*arr)[k],
+                f.Field("compulsoryDataElementOperands") + "[" + std::to_string(k) + "]");
+      if (!(*arr)[k].is_object()) return InvalidArgument("must be an object", of.where());
+      storage::CompulsoryOperandRecord c;
+      c.data_set_uid = ds.uid;
+      WJ_ASSIGN_OR_RETURN(const json* de, of.Ref("dataElement", true));
+      WJ_ASSIGN_OR_RETURN(c.data_element_uid, Resolve(*de, of.Field("dataElement"), "dataElements",
+                                                      cat_.DataElements(), "data element"));
+      if (std::none_of(ds.elements.begin(), ds.elements.end(),
+                       [&](const auto& e) { return e.data_element_uid == c.data_element_uid; }))
+        return Conflict("the data element is not in this data set", of.Field("dataElement"));
+      WJ_ASSIGN_OR_RETURN(const json* coc, of.Ref("categoryOptionCombo", false));
+      if (coc) {
+        WJ_ASSIGN_OR_RETURN(c.coc_uid,
+                            Resolve(*coc, of.Field("categoryOptionCombo"), "categoryOptionCombos",
+                                    cat_.CategoryOptionCombos(), "category option combo"));
+      }
+      (void)of.Str("id", false);
+      WJ_RETURN_IF_ERROR(of.CheckUnknown());
+      out_.compulsory_operands.push_back(std::move(c));
+    }
+    return Status::Ok();
+  }
+
+  Result<storage::ValidationSideRecord> ReadSide(Fields& f, const std::string& name) {
+    WJ_ASSIGN_OR_RETURN(const json* side, f.Ref(name, true));
+    Fields sf(*side, f.Field(name));
+    storage::ValidationSideRecord r;
+    WJ_ASSIGN_OR_RETURN(r.expression, sf.Str("expression", true));
+    WJ_ASSIGN_OR_RETURN(r.description, sf.Str("description", false));
+    WJ_ASSIGN_OR_RETURN(r.missing_value_strategy,
+                        sf.Str("missingValueStrategy", false, "SKIP_IF_ALL_VALUES_MISSING"));
+    static const std::set<std::string> kStrategies = {"SKIP_IF_ANY_VALUE_MISSING",
+                                                      "SKIP_IF_ALL_VALUES_MISSING", "NEVER_SKIP"};
+    if (!kStrategies.count(r.missing_value_strategy))
+      return InvalidArgument(
+          "must be SKIP_IF_ANY_VALUE_MISSING, SKIP_IF_ALL_VALUES_MISSING or "
+          "NEVER_SKIP",
+          sf.Field("missingValueStrategy"));
+    (void)sf.Bool("slidingWindow", false);
+    WJ_RETURN_IF_ERROR(sf.CheckUnknown());
+    if (!check_)
+      return Internal("validation rules cannot be imported on this path (no expression parser)");
+    auto keys = check_(r.expression);
+    // The parser's message starts with the position: "leftSide.expression: position 7: …".
+    if (!keys.ok()) return Conflict(keys.status().message(), sf.Field("expression"));
+    const auto& defined = defined_["dataElements"];
+    for (const auto& key : *keys)
+      if (!defined.uids.count(key) && !defined.uid_by_code.count(key) &&
+          !cat_.DataElements().ByUidOrCode(key))
+        return Conflict("no data element with uid or code \"" + key + "\"", sf.Field("expression"));
+    return r;
+  }
+
+  Status ReadValidationRules() {
+    return Each("validationRules", [&](Fields& f, std::size_t i) -> Status {
+      storage::ValidationRuleRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "validationRules", vr_, r));
+      WJ_ASSIGN_OR_RETURN(r.description, f.Str("description", false));
+      WJ_ASSIGN_OR_RETURN(r.instruction, f.Str("instruction", false));
+      WJ_ASSIGN_OR_RETURN(r.importance, f.Str("importance", false, "MEDIUM"));
+      if (r.importance != "HIGH" && r.importance != "MEDIUM" && r.importance != "LOW")
+        return InvalidArgument("must be HIGH, MEDIUM or LOW", f.Field("importance"));
+      WJ_ASSIGN_OR_RETURN(r.op, f.Str("operator", true));
+      static const std::set<std::string> kOperators = {
+          "equal_to",  "not_equal_to",          "greater_than",    "greater_than_or_equal_to",
+          "less_than", "less_than_or_equal_to", "compulsory_pair", "exclusive_pair"};
+      if (!kOperators.count(r.op))
+        return InvalidArgument("unknown operator \"" + r.op + "\"", f.Field("operator"));
+      WJ_ASSIGN_OR_RETURN(r.period_type, f.Str("periodType", false, "Monthly"));
+      if (auto t = ParsePeriodType(r.period_type); !t.ok())
+        return InvalidArgument(t.status().message(), f.Field("periodType"));
+      WJ_ASSIGN_OR_RETURN(r.left, ReadSide(f, "leftSide"));
+      WJ_ASSIGN_OR_RETURN(r.right, ReadSide(f, "rightSide"));
+      WJ_ASSIGN_OR_RETURN(const json* levels, f.Array("organisationUnitLevels"));
+      if (levels)
+        for (std::size_t k = 0; k < levels->size(); ++k) {
+          const json& l = (*levels)[k];
+          if (!l.is_number_integer() || l.get<int>() < 1)
+            return InvalidArgument("must be a level (1, 2, …)", f.Field("organisationUnitLevels") +
+                                                                    "[" + std::to_string(k) + "]");
+          r.org_unit_levels.push_back(l.get<int>());
+        }
+      (void)f.Bool("skipFormValidation", false);
+      (void)f.Array("notificationTemplates");
+      (void)f.Array("validationRuleGroups");
+      out_.validation_rules.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
+  Status ReadValidationRuleGroups() {
+    return Each("validationRuleGroups", [&](Fields& f, std::size_t i) -> Status {
+      storage::ValidationRuleGroupRecord r;
+      WJ_RETURN_IF_ERROR(Identify(f, i, "validationRuleGroups", vrg_, r));
+      WJ_ASSIGN_OR_RETURN(r.description, f.Str("description", false));
+      WJ_ASSIGN_OR_RETURN(
+          r.rule_uids, ResolveAll(f, "validationRules", "validationRules", vr_, "validation rule"));
+      out_.validation_rule_groups.push_back(std::move(r));
+      return Status::Ok();
+    });
+  }
+
   const json& bundle_;
   const Catalog& cat_;
+  ExpressionCheck check_;
+  RecordIndex<storage::ValidationRuleRecord> vr_;
+  RecordIndex<storage::ValidationRuleGroupRecord> vrg_;
   std::map<std::string, Defined> defined_;
   std::map<std::string, std::vector<std::string>> uids_;
   std::map<std::string, std::pair<int, int>> counts_;  // created, updated
@@ -957,6 +1081,14 @@ json ExportMetadata(const Catalog& c, const MetadataExportOptions& options) {
     }
     j["dataSetElements"] = std::move(els);
     j["organisationUnits"] = unit_refs(x.org_unit_uids);
+    json compulsory = json::array();
+    for (const auto& c : r.compulsory_operands) {
+      if (c.data_set_uid != x.uid) continue;
+      json cj = {{"dataElement", Ref(c.data_element_uid)}};
+      if (!c.coc_uid.empty()) cj["categoryOptionCombo"] = Ref(c.coc_uid);
+      compulsory.push_back(std::move(cj));
+    }
+    j["compulsoryDataElementOperands"] = std::move(compulsory);
     a.push_back(std::move(j));
   }
   out["dataSets"] = std::move(a);
@@ -998,6 +1130,33 @@ json ExportMetadata(const Catalog& c, const MetadataExportOptions& options) {
   }
   out["constants"] = std::move(a);
   ExportControls(c, out);
+  a = json::array();
+  auto side = [](const storage::ValidationSideRecord& s) {
+    json j = {{"expression", s.expression}, {"missingValueStrategy", s.missing_value_strategy}};
+    if (!s.description.empty()) j["description"] = s.description;
+    return j;
+  };
+  for (const auto& x : r.validation_rules) {
+    json j = Identified(x);
+    if (!x.description.empty()) j["description"] = x.description;
+    if (!x.instruction.empty()) j["instruction"] = x.instruction;
+    j["importance"] = x.importance;
+    j["operator"] = x.op;
+    j["periodType"] = x.period_type;
+    j["leftSide"] = side(x.left);
+    j["rightSide"] = side(x.right);
+    j["organisationUnitLevels"] = x.org_unit_levels;
+    a.push_back(std::move(j));
+  }
+  out["validationRules"] = std::move(a);
+  a = json::array();
+  for (const auto& x : r.validation_rule_groups) {
+    json j = Identified(x);
+    if (!x.description.empty()) j["description"] = x.description;
+    j["validationRules"] = Refs(x.rule_uids);
+    a.push_back(std::move(j));
+  }
+  out["validationRuleGroups"] = std::move(a);
   return out;
 }
 

@@ -25,10 +25,17 @@ struct MetadataImportReport {
   nlohmann::json ToJson() const;
 };
 
+// Checks one validation rule expression's syntax; returns the keys (uid or code) of the data
+// elements it names, or InvalidArgument "position N: why". The analytics layer owns the parser
+// (analytics::ValidationExpressionCheck); metadata only calls it.
+using ExpressionCheck = std::function<Result<std::vector<std::string>>(std::string_view)>;
+
 // DHIS2's metadata import parameters that change what is written.
 struct MetadataImportOptions {
   bool commit = true;  // importMode=VALIDATE: check everything, write nothing
   enum class Strategy { kCreateAndUpdate, kCreate, kUpdate } strategy = Strategy::kCreateAndUpdate;
+  // Validation rules are refused without it.
+  ExpressionCheck check_expression;
 };
 
 // Validates and writes a bundle. Errors name the field, e.g.

@@ -91,6 +91,10 @@ struct ConstantRecord : IdentifiedRecord {
   double value = 0;
 };
 
+struct ValidationRuleRecord;       // defined below, with the validation block
+struct ValidationRuleGroupRecord;  // defined below
+struct CompulsoryOperandRecord;    // defined below
+
 // Everything but org units, which are loaded separately (there can be 665k of them).
 struct MetadataRecords {
   std::vector<CategoryOptionRecord> category_options;
@@ -103,6 +107,10 @@ struct MetadataRecords {
   std::vector<IndicatorRecord> indicators;
   std::vector<OrgUnitGroupRecord> org_unit_groups;
   std::vector<ConstantRecord> constants;
+  std::vector<ValidationRuleRecord> validation_rules;
+  std::vector<ValidationRuleGroupRecord> validation_rule_groups;
+  // Of the data sets listed above: an upsert replaces these for each data set it names.
+  std::vector<CompulsoryOperandRecord> compulsory_operands;
 };
 
 struct PeriodRecord {
@@ -388,6 +396,69 @@ struct ChangeLogEntry {
   std::int64_t seq = 0;
   std::string kind;
   std::string origin;  // the store (process) that wrote it
+};
+
+// --- validation rules, min-max bounds, validation results ---
+
+// One side of a validation rule (DHIS2's leftSide/rightSide).
+struct ValidationSideRecord {
+  std::string expression;
+  std::string description;
+  // SKIP_IF_ANY_VALUE_MISSING, SKIP_IF_ALL_VALUES_MISSING (DHIS2's default) or NEVER_SKIP.
+  std::string missing_value_strategy = "SKIP_IF_ALL_VALUES_MISSING";
+};
+struct ValidationRuleRecord : IdentifiedRecord {
+  std::string description;
+  std::string instruction;            // the Chinese sentence a clerk reads when the rule fails
+  std::string importance = "MEDIUM";  // HIGH, MEDIUM, LOW
+  std::string op;  // DHIS2's operator: less_than_or_equal_to, compulsory_pair …
+  std::string period_type = "Monthly";
+  ValidationSideRecord left, right;
+  std::vector<int> org_unit_levels;  // empty: every level
+};
+struct ValidationRuleGroupRecord : IdentifiedRecord {
+  std::string description;
+  std::vector<std::string> rule_uids;
+};
+// A cell a form cannot be submitted without (DHIS2's compulsoryDataElementOperands).
+struct CompulsoryOperandRecord {
+  std::string data_set_uid;
+  std::string data_element_uid;
+  std::string coc_uid;  // empty: every option combo of the element
+};
+
+// Bounds of one (data element, unit, option combo): DHIS2's minMaxDataElements.
+struct MinMaxRecord {
+  std::int64_t data_element_id = 0;
+  std::int64_t org_unit_id = 0;
+  std::int64_t coc_id = 0;
+  double min = 0;
+  double max = 0;
+  bool generated = false;  // computed from history (false: set by a person)
+  std::int64_t updated = 0;
+  std::string updated_by;
+};
+struct MinMaxFilter {
+  std::vector<std::int64_t> data_element_ids;  // empty: all
+  std::vector<std::int64_t> org_unit_ids;      // empty: all
+};
+
+// A rule that failed for a unit and period, kept when an analysis asks to persist.
+struct ValidationResultRecord {
+  std::int64_t id = 0;
+  std::string rule_uid;
+  std::int64_t org_unit_id = 0;
+  std::int64_t period_id = 0;
+  std::int64_t aoc_id = 0;
+  std::optional<double> left, right;
+  std::string importance;
+  std::int64_t created = 0;
+};
+struct ValidationResultFilter {
+  std::vector<std::int64_t> org_unit_ids;  // empty: all
+  std::vector<std::int64_t> period_ids;    // empty: all
+  std::vector<std::string> rule_uids;      // empty: all
+  int limit = 10000;
 };
 
 }  // namespace weijian::storage

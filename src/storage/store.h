@@ -217,6 +217,23 @@ class Store {
                                 std::int64_t org_unit_id) = 0;
   // The uid of the article with this row id (an attachment's article), if any.
   virtual Result<std::optional<std::string>> ArticleUidById(std::int64_t article_id) = 0;
+  // --- validation rules, min-max bounds, validation results ---
+  // Validation rules, their groups and compulsory operands travel with UpsertMetadata and
+  // LoadMetadata (MetadataRecords); these are the per-unit rows.
+  virtual Result<std::vector<MinMaxRecord>> ListMinMax(const MinMaxFilter& filter) = 0;
+  // Inserts or replaces bounds by (element, unit, option combo), all or nothing.
+  virtual Status SaveMinMax(std::span<const MinMaxRecord> bounds) = 0;
+  // Deletes the bounds of these keys (min/max ignored); returns how many existed.
+  virtual Result<int> DeleteMinMax(std::span<const MinMaxRecord> keys) = 0;
+  // Inserts results, replacing an earlier one of the same rule, unit, period and attribute.
+  virtual Status SaveValidationResults(std::span<const ValidationResultRecord> results) = 0;
+  virtual Result<std::vector<ValidationResultRecord>> ListValidationResults(
+      const ValidationResultFilter& filter) = 0;
+  // Live values of one unit, optionally of one period and/or one element, read through the
+  // primary key's unit prefix (a form's cells, one cell's history).
+  virtual Result<std::vector<DataValueRecord>> ListUnitValues(
+      std::int64_t org_unit_id, std::optional<std::int64_t> period_id,
+      std::optional<std::int64_t> data_element_id) = 0;
 };
 
 // SHA-256 (hex) of `prev_hash` and a row's canonical text: the link of an audit chain.

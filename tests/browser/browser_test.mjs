@@ -239,11 +239,26 @@ try {
   const cell = page.locator('input[data-element="TC_DONE"]').first();
   await cell.waitFor();
   const old = Number((await cell.inputValue()) || "0");
+  // 99,999,999 against a history of tens: a Chinese warning asks for a comment; cancelled, nothing is saved.
+  const wild = page.locator('input[data-element="CRC_REPORT"]').first();
+  await wild.fill("99999999");
+  await wild.press("Tab");
+  const ask = page.locator(".comment-required");
+  await ask.waitFor();
+  check("99999999 shows a Chinese warning naming the unit's normal range", /超出本单位的正常范围/.test(await ask.textContent()), await ask.textContent());
+  check("the warning asks for a comment", (await ask.locator(".comment-input").count()) === 1);
+  await ask.locator(".comment-cancel").click();
+  const wildState = page.locator(`#${await wild.getAttribute("id")}-state`);
+  check("cancelled, the wild value is not saved", /未保存/.test(await wildState.textContent()), await wildState.textContent());
+  // A value far above this clinic's history is saved once the clerk explains it, and flagged.
   await cell.fill(String(old + 1000));
   await cell.press("Tab");
   const state = page.locator(`#${await cell.getAttribute("id")}-state`);
+  await ask.waitFor();
+  await ask.locator(".comment-input").fill("集中筛查，已电话核实");
+  await ask.locator(".comment-confirm").click();
   await page.waitForFunction((el) => el && /已保存|保存失败/.test(el.textContent), await state.elementHandle());
-  check("the value is saved", (await state.textContent()) === "已保存", await state.textContent());
+  check("the value is saved with its comment and flagged", (await state.textContent()) === "已保存，已标记待核查", await state.textContent());
   const wrong = page.locator('input[data-element="TC_TARGET"]').first();
   if (await wrong.count()) {
     await wrong.fill("十二");

@@ -143,7 +143,7 @@ expect_rc "export without a data set: exit 2" 2 "$WJ" export --db "$TMP/x.db" --
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 (cd "$TMP" && exec "$WJ" demo --db "$TMP/demo.db" --port "$PORT") >"$TMP/demo.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 120); do
+for _ in $(seq 1 360); do  # building the demo (with its rules) takes a minute on a busy machine
   curl -sf "http://127.0.0.1:$PORT/api/organisationUnits?level=1" >/dev/null 2>&1 && break
   sleep 0.5
 done
@@ -253,6 +253,20 @@ PY
 check "XLSX numbers are numbers and rates are fractions" $?
 expect_rc "report --publish puts it on the portal" 0 "$WJ" report --db "$D" --template progress --ou 150624 --period 202401..202407 --format html --out "$TMP/p.html" --publish gzdt --note "测试发布"
 grep -q "published at /article/" "$TMP/out"; check "the published article's address is printed" $?
+
+# weijian validate: the demo's rules; exit 1 when a HIGH rule fails, 0 when none does, 2 on usage.
+expect_rc "validate finds the demo's HIGH failures (exit 1)" 1 "$WJ" validate --db "$D" --ou 150624 --period 202201..202412
+head -1 "$TMP/out" | grep -q "^重要性"; check "validate prints a Chinese table" $?
+grep -q "高危干预人数不超过高风险人数" "$TMP/out"; check "validate names the failing rule in Chinese" $?
+grep -q "^共 " "$TMP/out"; check "validate ends with the count" $?
+expect_rc "validate where no HIGH rule fails exits 0" 0 "$WJ" validate --db "$D" --ou 150624 --period 202301..202312 --group VRG_VILLAGE
+expect_rc "validate with a bad period exits 2" 2 "$WJ" validate --db "$D" --ou 150624 --period 2024Q5
+expect_rc "validate with an unknown unit exits 2" 2 "$WJ" validate --db "$D" --ou 999999 --period 2024
+expect_rc "validate with an unknown group exits 2" 2 "$WJ" validate --db "$D" --ou 150624 --period 2024 --group NOPE
+expect_rc "validate without --ou exits 2" 2 "$WJ" validate --db "$D" --period 2024
+expect_rc "minmax generate from the units' history" 0 "$WJ" minmax generate --db "$D" --data-set DS_VILLAGE_MONTHLY --ou 150624100
+grep -q "已生成" "$TMP/out"; check "minmax generate says how many bounds it made" $?
+expect_rc "minmax generate with an unknown data set exits 2" 2 "$WJ" minmax generate --db "$D" --data-set NOPE --ou 150624
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -64,6 +64,14 @@ TEST(ScopeMatrixTest, EveryEndpointChecksRoleAndScope) {
       {"form", "GET",
        "/api/dataEntry/form?dataSet=DS_VILLAGE_MONTHLY&orgUnit=150624100004&period=202305", "",
        read},
+      {"form validation", "GET",
+       "/api/validation/dataSet/DS_VILLAGE_MONTHLY?pe=202305&ou=150624100004", "", read},
+      {"validation analysis", "POST", "/api/dataAnalysis/validationRules",
+       R"({"ou":"150624100004","startDate":"2023-01-01","endDate":"2023-12-31"})", read},
+      {"outlier detection", "GET",
+       "/api/outlierDetection?de=VC_VISITS&ou=150624100004&startDate=2023-01-01&endDate=2023-12-31",
+       "", read},
+      {"min-max bounds", "GET", "/api/minMaxDataElements?ou=150624100004", "", read},
       {"write value",
        "POST",
        "/api/dataValues",
@@ -264,7 +272,7 @@ TEST(SessionTest, SignInUseCsrfAndSignOut) {
   ASSERT_EQ(me.status, 200);
   EXPECT_EQ(Body(me)["username"], "clerk_in");
   const std::string body =
-      R"({"dataElement":"VC_VISITS","period":"202306","orgUnit":"150624100004","value":"88"})";
+      R"({"dataElement":"VC_VISITS","period":"202306","orgUnit":"150624100004","value":"88","comment":"补录"})";
   auto no_csrf = Http(env->port, "POST", "/api/dataValues", body,
                       {{"Cookie", cookie}, {"Content-Type", "application/json"}});
   EXPECT_EQ(no_csrf.status, 403);

@@ -382,6 +382,29 @@ async function loadForm(form: HTMLElement, ds: string, ou: string, pe: string): 
     form.append(h("p", { class: "returned", role: "alert", id: "returned" }, `已退回：${f.approval.returned.reason}（${f.approval.returned.by}）`));
   if (locked) form.append(h("p", { class: "locked", role: "alert", id: "locked" }, locked));
   else if (f.inputPeriod?.closingDate) form.append(h("p", { class: "window" }, `填报截止：${f.inputPeriod.closingDate}`));
+  // The validation rules that now fail for this form, refreshed after each save.
+  const violations = h("section", { id: "violations", "aria-live": "polite" });
+  const importanceWord: Record<string, string> = { HIGH: "高", MEDIUM: "中", LOW: "低" };
+  const figure = (x: number | null): string => (x === null || x === undefined ? "（无）" : String(x));
+  const showViolations = async (): Promise<void> => {
+    let v: Json;
+    try {
+      v = await api(`/api/validation/dataSet/${encodeURIComponent(f.dataSet.id)}?pe=${encodeURIComponent(f.period.id)}&ou=${encodeURIComponent(f.orgUnit.id)}`);
+    } catch {
+      return;
+    }
+    const list = v.validationRuleViolations as Json[];
+    violations.replaceChildren();
+    if (!list.length) return;
+    violations.append(h("h3", {}, `审核未通过（${list.length} 条）`));
+    const ul = h("ul");
+    for (const x of list)
+      ul.append(h("li", { class: `violation importance-${String(x.importance).toLowerCase()}` },
+        `【重要性${importanceWord[x.importance] ?? x.importance}】${x.validationRuleName ?? x.validationRuleDescription}：${x.instruction || ""}（左侧 ${figure(x.leftSideValue)}，右侧 ${figure(x.rightSideValue)}）`));
+    violations.append(ul);
+  };
+  form.append(violations);
+  void showViolations();
   // One table per category combination: rows are elements, columns its option combinations.
   const groups = new Map<string, Json[]>();
   for (const de of f.dataElements) {
@@ -416,10 +439,26 @@ async function loadForm(form: HTMLElement, ds: string, ou: string, pe: string): 
           state.textContent = "保存中";
           try {
             const q = new URLSearchParams({ de: de.id, pe: f.period.id, ou: f.orgUnit.id, co: c.id });
+            let flagged = false;
             if (v === "") {
               if (saved !== "") await api("/api/dataValues?" + q.toString(), { method: "DELETE" });
             } else {
-              await api("/api/dataValues", { method: "POST", body: JSON.stringify({ dataElement: de.id, period: f.period.id, orgUnit: f.orgUnit.id, categoryOptionCombo: c.id, value: v }) });
+              const body = { dataElement: de.id, period: f.period.id, orgUnit: f.orgUnit.id, categoryOptionCombo: c.id, value: v };
+              try {
+                await api("/api/dataValues", { method: "POST", body: JSON.stringify(body) });
+              } catch (e) {
+                // Out of the unit's normal range: the server asks for a comment first.
+                if (!(e instanceof ApiError) || e.status !== 409 || e.body?.field !== "comment") throw e;
+                const comment = await askComment(state, e.body.message.replace(/^comment: /, ""));
+                if (comment === null) {
+                  state.className = "cell-state failed";
+                  state.textContent = "未保存：数值超出正常范围，需填写说明";
+                  input.classList.add("failed-input");
+                  return;
+                }
+                await api("/api/dataValues", { method: "POST", body: JSON.stringify({ ...body, comment }) });
+                flagged = true;
+              }
             }
             if (saved === "" && v !== "") f.completeness.entered++;
             if (saved !== "" && v === "") f.completeness.entered--;
@@ -427,8 +466,9 @@ async function loadForm(form: HTMLElement, ds: string, ou: string, pe: string): 
             showCompleteness();
             saved = v;
             state.className = "cell-state saved";
-            state.textContent = "已保存";
+            state.textContent = flagged ? "已保存，已标记待核查" : "已保存";
             input.classList.add("saved-input");
+            void showViolations();
           } catch (e) {
             state.className = "cell-state failed";
             state.textContent = "保存失败：" + (e instanceof Error ? e.message : String(e));
@@ -448,7 +488,15 @@ async function loadForm(form: HTMLElement, ds: string, ou: string, pe: string): 
     try {
       const done = !f.complete;
       const q = new URLSearchParams({ dataSet: f.dataSet.id, orgUnit: f.orgUnit.id, period: f.period.id });
-      await api("/api/dataEntry/complete?" + q.toString(), { method: done ? "POST" : "DELETE" });
+      try {
+        await api("/api/dataEntry/complete?" + q.toString(), { method: done ? "POST" : "DELETE" });
+      } catch (e) {
+        // MEDIUM/LOW failures or a partly filled form: submitted only when the clerk confirms.
+        if (!done || !(e instanceof ApiError) || e.status !== 409 || e.body?.field !== "confirm") throw e;
+        if (!window.confirm(e.body.message.replace(/^confirm: /, ""))) return;
+        q.set("confirm", "true");
+        await api("/api/dataEntry/complete?" + q.toString(), { method: "POST" });
+      }
       f.complete = done ? { date: new Date().toISOString(), completedBy: "您" } : null;
       completeState.textContent = done ? "已标记完成" : "尚未标记完成";
       button.textContent = done ? "取消完成标记" : "标记完成";
@@ -457,6 +505,34 @@ async function loadForm(form: HTMLElement, ds: string, ou: string, pe: string): 
     }
   });
   form.append(h("p", {}, button, " ", completeState));
+}
+
+// Shows the server's warning beside a cell and asks for the comment that confirms the value;
+// resolves to the comment, or null when the clerk cancels.
+function askComment(state: HTMLElement, message: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const box = h("div", { class: "comment-required", role: "alert" });
+    const text = h("input", { class: "comment-input", "aria-label": "说明（必填）", placeholder: "请填写说明，如：已电话核实" }) as HTMLInputElement;
+    const ok = h("button", { type: "button", class: "comment-confirm" }, "确认保存");
+    const cancel = h("button", { type: "button", class: "comment-cancel" }, "取消");
+    box.append(h("p", { class: "warning" }, message), text, ok, cancel);
+    state.className = "cell-state failed";
+    state.textContent = "数值超出正常范围，请填写说明";
+    state.after(box);
+    text.focus();
+    ok.addEventListener("click", () => {
+      if (!text.value.trim()) {
+        text.focus();
+        return;
+      }
+      box.remove();
+      resolve(text.value.trim());
+    });
+    cancel.addEventListener("click", () => {
+      box.remove();
+      resolve(null);
+    });
+  });
 }
 
 // ---------------------------------------------------------------- pivot

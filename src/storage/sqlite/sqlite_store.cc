@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <vector>
@@ -324,6 +325,7 @@ class SqliteStore final : public Store {
     WJ_RETURN_IF_ERROR(UpsertIndicators(r.indicators));
     WJ_RETURN_IF_ERROR(UpsertOrgUnitGroups(r.org_unit_groups));
     WJ_RETURN_IF_ERROR(UpsertConstants(r.constants));
+    WJ_RETURN_IF_ERROR(UpsertValidationMetadataLocked(r));
     WJ_RETURN_IF_ERROR(LogChangeLocked("metadata"));
     if (audit) WJ_RETURN_IF_ERROR(AppendAuditLocked(*audit));
     return tx.Commit();
@@ -532,6 +534,7 @@ class SqliteStore final : public Store {
         r.constants.push_back(std::move(c));
       }
     }
+    WJ_RETURN_IF_ERROR(LoadValidationMetadataLocked(r));
     return r;
   }
 
@@ -2251,6 +2254,284 @@ class SqliteStore final : public Store {
                                             " recipient_user_id = ?"));
     q.Bind(1, uid).Bind(2, recipient);
     return q.Run();
+  }
+
+  // --- validation rules, min-max bounds, validation results ---
+  static std::string JoinLevels(const std::vector<int>& levels) {
+    std::string out;
+    for (int l : levels) out += (out.empty() ? "" : ",") + std::to_string(l);
+    return out;
+  }
+  static std::vector<int> SplitLevels(const std::string& text) {
+    std::vector<int> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      auto comma = text.find(',', start);
+      std::string part = text.substr(start, comma == std::string::npos ? comma : comma - start);
+      if (!part.empty()) out.push_back(std::stoi(part));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return out;
+  }
+
+  // Called inside UpsertMetadata's transaction.
+  Status UpsertValidationMetadataLocked(const MetadataRecords& r) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt rule,
+        db_.Prepare(
+            "INSERT INTO validation_rule(uid, code, name, description, instruction, importance,"
+            " operator, period_type, left_expression, left_description, left_strategy,"
+            " right_expression, right_description, right_strategy, org_unit_levels)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(uid) DO UPDATE SET"
+            " code = excluded.code, name = excluded.name, description = excluded.description,"
+            " instruction = excluded.instruction, importance = excluded.importance,"
+            " operator = excluded.operator, period_type = excluded.period_type,"
+            " left_expression = excluded.left_expression,"
+            " left_description = excluded.left_description, left_strategy = excluded.left_strategy,"
+            " right_expression = excluded.right_expression,"
+            " right_description = excluded.right_description,"
+            " right_strategy = excluded.right_strategy, org_unit_levels = "
+            "excluded.org_unit_levels"));
+    for (const auto& v : r.validation_rules) {
+      rule.Bind(1, v.uid).BindTextOrNull(2, v.code).Bind(3, v.name).Bind(4, v.description);
+      rule.Bind(5, v.instruction).Bind(6, v.importance).Bind(7, v.op).Bind(8, v.period_type);
+      rule.Bind(9, v.left.expression).Bind(10, v.left.description);
+      rule.Bind(11, v.left.missing_value_strategy).Bind(12, v.right.expression);
+      rule.Bind(13, v.right.description).Bind(14, v.right.missing_value_strategy);
+      rule.Bind(15, JoinLevels(v.org_unit_levels));
+      WJ_RETURN_IF_ERROR(rule.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt group,
+        db_.Prepare("INSERT INTO validation_rule_group(uid, code, name, description)"
+                    " VALUES (?,?,?,?) ON CONFLICT(uid) DO UPDATE SET code = excluded.code,"
+                    " name = excluded.name, description = excluded.description"));
+    for (const auto& g : r.validation_rule_groups) {
+      group.Bind(1, g.uid).BindTextOrNull(2, g.code).Bind(3, g.name).Bind(4, g.description);
+      WJ_RETURN_IF_ERROR(group.Run());
+      WJ_RETURN_IF_ERROR(
+          ReplaceMembers("DELETE FROM validation_rule_group_member WHERE group_uid = ?",
+                         "INSERT INTO validation_rule_group_member(sort_order, group_uid, rule_uid)"
+                         " SELECT ?1, ?2, uid FROM validation_rule WHERE uid = ?3",
+                         g.uid, g.rule_uids, "validation rule group"));
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt del, db_.Prepare("DELETE FROM data_set_compulsory_operand"
+                                              " WHERE data_set_uid = ?"));
+    for (const auto& ds : r.data_sets) {
+      del.Bind(1, ds.uid);
+      WJ_RETURN_IF_ERROR(del.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ins, db_.Prepare("INSERT OR IGNORE INTO data_set_compulsory_operand(data_set_uid,"
+                              " data_element_uid, coc_uid, sort_order) VALUES (?,?,?,?)"));
+    int order = 0;
+    for (const auto& c : r.compulsory_operands) {
+      ins.Bind(1, c.data_set_uid).Bind(2, c.data_element_uid).Bind(3, c.coc_uid).Bind(4, order++);
+      WJ_RETURN_IF_ERROR(ins.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status LoadValidationMetadataLocked(MetadataRecords& r) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, uid, coalesce(code,''), name, description, instruction,"
+                            " importance, operator, period_type, left_expression, left_description,"
+                            " left_strategy, right_expression, right_description, right_strategy,"
+                            " org_unit_levels FROM validation_rule ORDER BY id"));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ValidationRuleRecord v;
+      ReadIdentified(q, v);
+      v.description = q.Text(4);
+      v.instruction = q.Text(5);
+      v.importance = q.Text(6);
+      v.op = q.Text(7);
+      v.period_type = q.Text(8);
+      v.left = {q.Text(9), q.Text(10), q.Text(11)};
+      v.right = {q.Text(12), q.Text(13), q.Text(14)};
+      v.org_unit_levels = SplitLevels(q.Text(15));
+      r.validation_rules.push_back(std::move(v));
+    }
+    std::map<std::string, std::vector<std::string>> members;
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt m, db_.Prepare("SELECT group_uid, rule_uid FROM"
+                                              " validation_rule_group_member ORDER BY sort_order"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, m.Step());
+        if (!row) break;
+        members[m.Text(0)].push_back(m.Text(1));
+      }
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt g, db_.Prepare("SELECT id, uid, coalesce(code,''), name, description"
+                                            " FROM validation_rule_group ORDER BY id"));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, g.Step());
+      if (!row) break;
+      ValidationRuleGroupRecord v;
+      ReadIdentified(g, v);
+      v.description = g.Text(4);
+      v.rule_uids = std::move(members[v.uid]);
+      r.validation_rule_groups.push_back(std::move(v));
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt c, db_.Prepare("SELECT data_set_uid, data_element_uid, coc_uid FROM"
+                                            " data_set_compulsory_operand ORDER BY sort_order"));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, c.Step());
+      if (!row) break;
+      r.compulsory_operands.push_back({c.Text(0), c.Text(1), c.Text(2)});
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<MinMaxRecord>> ListMinMax(const MinMaxFilter& filter) override {
+    ReadLease lease(*this);
+    // Filters are short lists (a form's elements, a subtree's units): matched in memory after
+    // one indexed range read per unit, or one scan when no unit is named.
+    std::set<std::int64_t> des(filter.data_element_ids.begin(), filter.data_element_ids.end());
+    std::vector<MinMaxRecord> out;
+    auto read = [&](Stmt& q) -> Status {
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        MinMaxRecord m{q.Int(0),    q.Int(1),      q.Int(2), q.Double(3),
+                       q.Double(4), q.Int(5) != 0, q.Int(6), q.Text(7)};
+        if (des.empty() || des.count(m.data_element_id)) out.push_back(std::move(m));
+      }
+      q.Reset();
+      return Status::Ok();
+    };
+    const char* cols =
+        "SELECT data_element_id, org_unit_id, coc_id, min_value, max_value, generated, updated,"
+        " updated_by FROM min_max_data_element";
+    if (filter.org_unit_ids.empty()) {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string(cols) + " ORDER BY org_unit_id"));
+      WJ_RETURN_IF_ERROR(read(q));
+    } else {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string(cols) + " WHERE org_unit_id = ?"));
+      for (std::int64_t ou : filter.org_unit_ids) {
+        q.Bind(1, ou);
+        WJ_RETURN_IF_ERROR(read(q));
+      }
+    }
+    return out;
+  }
+
+  Status SaveMinMax(std::span<const MinMaxRecord> bounds) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT OR REPLACE INTO min_max_data_element(data_element_id,"
+                            " org_unit_id, coc_id, min_value, max_value, generated, updated,"
+                            " updated_by) VALUES (?,?,?,?,?,?,?,?)"));
+    for (const auto& m : bounds) {
+      q.Bind(1, m.data_element_id).Bind(2, m.org_unit_id).Bind(3, m.coc_id).Bind(4, m.min);
+      q.Bind(5, m.max).Bind(6, m.generated ? 1 : 0).Bind(7, m.updated).Bind(8, m.updated_by);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return tx.Commit();
+  }
+
+  Result<int> DeleteMinMax(std::span<const MinMaxRecord> keys) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM min_max_data_element WHERE"
+                                            " data_element_id = ? AND org_unit_id = ? AND"
+                                            " coc_id = ?"));
+    int deleted = 0;
+    for (const auto& m : keys) {
+      q.Bind(1, m.data_element_id).Bind(2, m.org_unit_id).Bind(3, m.coc_id);
+      WJ_RETURN_IF_ERROR(q.Run());
+      deleted += sqlite3_changes(db_.raw());
+    }
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return deleted;
+  }
+
+  Status SaveValidationResults(std::span<const ValidationResultRecord> results) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT OR REPLACE INTO validation_result(rule_uid, org_unit_id,"
+                            " period_id, aoc_id, left_value, right_value, importance, created)"
+                            " VALUES (?,?,?,?,?,?,?,?)"));
+    for (const auto& v : results) {
+      q.Bind(1, v.rule_uid).Bind(2, v.org_unit_id).Bind(3, v.period_id).Bind(4, v.aoc_id);
+      if (v.left)
+        q.Bind(5, *v.left);
+      else
+        q.BindNull(5);
+      if (v.right)
+        q.Bind(6, *v.right);
+      else
+        q.BindNull(6);
+      q.Bind(7, v.importance).Bind(8, v.created);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return tx.Commit();
+  }
+
+  Result<std::vector<ValidationResultRecord>> ListValidationResults(
+      const ValidationResultFilter& filter) override {
+    ReadLease lease(*this);
+    std::set<std::int64_t> units(filter.org_unit_ids.begin(), filter.org_unit_ids.end());
+    std::set<std::int64_t> periods(filter.period_ids.begin(), filter.period_ids.end());
+    std::set<std::string> rules(filter.rule_uids.begin(), filter.rule_uids.end());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, rule_uid, org_unit_id, period_id, aoc_id, left_value,"
+                            " right_value, importance, created FROM validation_result"
+                            " ORDER BY id DESC"));
+    std::vector<ValidationResultRecord> out;
+    while (static_cast<int>(out.size()) < filter.limit) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ValidationResultRecord v;
+      v.id = q.Int(0);
+      v.rule_uid = q.Text(1);
+      v.org_unit_id = q.Int(2);
+      v.period_id = q.Int(3);
+      if (!units.empty() && !units.count(v.org_unit_id)) continue;
+      if (!periods.empty() && !periods.count(v.period_id)) continue;
+      if (!rules.empty() && !rules.count(v.rule_uid)) continue;
+      v.aoc_id = q.Int(4);
+      if (!q.IsNull(5)) v.left = q.Double(5);
+      if (!q.IsNull(6)) v.right = q.Double(6);
+      v.importance = q.Text(7);
+      v.created = q.Int(8);
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+
+  Result<std::vector<DataValueRecord>> ListUnitValues(
+      std::int64_t org_unit_id, std::optional<std::int64_t> period_id,
+      std::optional<std::int64_t> data_element_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(WJ_VALUE_COLUMNS " FROM data_value WHERE org_unit_id = ?1"
+                                     " AND (?2 IS NULL OR period_id = ?2)"
+                                     " AND (?3 IS NULL OR data_element_id = ?3) AND deleted = 0"));
+    q.Bind(1, org_unit_id);
+    if (period_id)
+      q.Bind(2, *period_id);
+    else
+      q.BindNull(2);
+    if (data_element_id)
+      q.Bind(3, *data_element_id);
+    else
+      q.BindNull(3);
+    std::vector<DataValueRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadValue(q));
+    }
+    return out;
   }
 
   // --- durability (issue 13) ---
