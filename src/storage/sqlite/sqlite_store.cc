@@ -2104,24 +2104,6 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Status AppendAuditLocked(const AuditRecord& r) {
-    WJ_ASSIGN_OR_RETURN(std::string prev,
-                        LastHashLocked("SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
-    WJ_ASSIGN_OR_RETURN(
-        Stmt q,
-        db_.Prepare(
-            "INSERT INTO audit(type, username, org_unit_id, object, detail, address, created,"
-            " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)"));
-    q.Bind(1, r.type).Bind(2, r.username);
-    if (r.org_unit_id)
-      q.Bind(3, *r.org_unit_id);
-    else
-      q.BindNull(3);
-    q.Bind(4, r.object).Bind(5, r.detail).Bind(6, r.address).Bind(7, r.created);
-    q.Bind(8, prev).Bind(9, ChainHash(prev, AuditCanonical(r)));
-    return q.Run();
-  }
-
   Status InsertMessagesLocked(std::span<const MessageRecord> messages) {
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO message(uid, subject, text, sender,"
                                             " recipient_user_id, created, read) VALUES"
