@@ -181,8 +181,9 @@ Status AddDemoRules(storage::Store& store) {
          {"name", "乡镇卫生院公共卫生月报审核"},
          {"validationRules", township}},
         {{"code", "VRG_VILLAGE"}, {"name", "村卫生室报表审核"}, {"validationRules", village}}}}};
-  WJ_RETURN_IF_ERROR(
-      metadata::ImportMetadata(bundle, *cat, store, validation::ExpressionChecker()).status());
+  metadata::MetadataImportOptions with_rules;
+  with_rules.check_expression = validation::ExpressionChecker();
+  WJ_RETURN_IF_ERROR(metadata::ImportMetadata(bundle, *cat, store, with_rules).status());
 
   // Repair the drawn values, ≤ pairs only, in the order above.
   WJ_ASSIGN_OR_RETURN(auto periods, store.LoadPeriods());

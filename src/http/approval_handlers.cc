@@ -206,7 +206,7 @@ Response ChangeLockException(const Request& req, App& app, bool add) {
   std::vector<std::string> units = req.QueryAll("ou");
   for (const auto& ou : units)
     if (const auto* u = cat->OrgUnits().ByUidOrCode(ou); u && !auth::CanWrite(who, *cat, u->id))
-      return OutsideScope(*u);
+      return OutsideScope(ou);
   for (const auto& ou : units) {
     auto& svc = app.values().approvals();
     Status s =
@@ -231,7 +231,7 @@ Response Grid(const Request& req, App& app) {
   if (!ds) return ErrorResponse(404, "没有数据集 " + *req.Query("ds"), "ds");
   const auto* ou = cat->OrgUnits().ByUidOrCode(*req.Query("ou"));
   if (!ou) return ErrorResponse(404, "没有组织机构 " + *req.Query("ou"), "ou");
-  if (!auth::CanRead(Caller(req), *cat, ou->id)) return OutsideScope(*ou);
+  if (!auth::CanRead(Caller(req), *cat, ou->id)) return OutsideScope(*req.Query("ou"));
   auto range = ParsePeriodRange(*req.Query("pe"));
   if (!range.ok()) return ErrorResponse(Conflict(range.status().message(), "pe"));
   auto grid = app.values().approvals().Grid(*cat, *ds, *ou, range->start(), range->end(), Today());
@@ -278,7 +278,7 @@ Response Remind(const Request& req, App& app) {
   if (!ds) return ErrorResponse(409, "没有这个数据集", "ds");
   const auto* ou = cat->OrgUnits().ByUidOrCode(body->value("ou", ""));
   if (!ou) return ErrorResponse(409, "没有这个组织机构", "ou");
-  if (!auth::CanRead(who, *cat, ou->id)) return OutsideScope(*ou);
+  if (!auth::CanRead(who, *cat, ou->id)) return OutsideScope(body->value("ou", ""));
   auto pe = ParsePeriod(body->value("pe", ""));
   if (!pe.ok()) return ErrorResponse(Conflict(pe.status().message(), "pe"));
   auto missing = app.values().approvals().Missing(*cat, *ds, *ou, *pe);
@@ -342,7 +342,7 @@ Response SendMessage(const Request& req, App& app) {
   for (const auto& id : Ids(body->value("organisationUnits", json::array()), "id")) {
     const auto* u = cat->OrgUnits().ByUidOrCode(id);
     if (!u) return ErrorResponse(409, "没有组织机构 " + id, "organisationUnits");
-    if (!auth::CanRead(who, *cat, u->id)) return OutsideScope(*u);
+    if (!auth::CanRead(who, *cat, u->id)) return OutsideScope(id);
     units.push_back(u->id);
   }
   auto clerks = ClerksOf(app, *cat, units);

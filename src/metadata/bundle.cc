@@ -820,7 +820,11 @@ class Importer {
                                     cat_.CategoryOptionCombos(), "category option combo"));
       }
       (void)of.Str("id", false);
-      WJ_RETURN_IF_ERROR(of.CheckUnknown());
+      for (const auto& name : of.Unknown())
+        report_.warnings.push_back({{"collection", "dataSets"},
+                                    {"errorCode", "W_UNKNOWN_FIELD"},
+                                    {"errorProperty", of.Field(name)},
+                                    {"message", "unknown field \"" + name + "\" left out"}});
       out_.compulsory_operands.push_back(std::move(c));
     }
     return Status::Ok();
@@ -842,7 +846,11 @@ class Importer {
           "NEVER_SKIP",
           sf.Field("missingValueStrategy"));
     (void)sf.Bool("slidingWindow", false);
-    WJ_RETURN_IF_ERROR(sf.CheckUnknown());
+    for (const auto& name : sf.Unknown())
+      report_.warnings.push_back({{"collection", "validationRules"},
+                                  {"errorCode", "W_UNKNOWN_FIELD"},
+                                  {"errorProperty", sf.Field(name)},
+                                  {"message", "unknown field \"" + name + "\" left out"}});
     if (!check_)
       return Internal("validation rules cannot be imported on this path (no expression parser)");
     auto keys = check_(r.expression);

@@ -23,6 +23,13 @@ using nlohmann::json;
 using weijian::testing::MakeOrdosStore;
 using weijian::testing::TempDir;
 
+// Metadata import options that accept validation rules (the expression parser is plugged in).
+metadata::MetadataImportOptions WithRules() {
+  metadata::MetadataImportOptions o;
+  o.check_expression = ExpressionChecker();
+  return o;
+}
+
 const char* const kOperators[] = {
     "equal_to",  "not_equal_to",          "greater_than",    "greater_than_or_equal_to",
     "less_than", "less_than_or_equal_to", "compulsory_pair", "exclusive_pair"};
@@ -47,7 +54,7 @@ class ValidationTest : public ::testing::Test {
     }
     auto empty = metadata::Catalog::Load(*store_);
     ASSERT_TRUE(empty.ok());
-    auto r = metadata::ImportMetadata(bundle, **empty, *store_, ExpressionChecker());
+    auto r = metadata::ImportMetadata(bundle, **empty, *store_, WithRules());
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     Reload();
   }
@@ -74,7 +81,7 @@ class ValidationTest : public ::testing::Test {
     if (rules.is_object()) rules = json::array({rules});
     json bundle = json::object();
     bundle["validationRules"] = rules;
-    auto r = metadata::ImportMetadata(bundle, *cat_, *store_, ExpressionChecker());
+    auto r = metadata::ImportMetadata(bundle, *cat_, *store_, WithRules());
     if (r.ok()) Reload();
     return r.status();
   }
@@ -352,7 +359,7 @@ TEST_F(ValidationTest, AnalysisAgreesWithOracleOverUnitsAndMonths) {
   json group = json::object();
   group["validationRuleGroups"] = json::array(
       {json{{"code", "G"}, {"name", "G"}, {"validationRules", json::array({{{"code", "PAIR"}}})}}});
-  ASSERT_TRUE(metadata::ImportMetadata(group, *cat_, *store_, ExpressionChecker()).ok());
+  ASSERT_TRUE(metadata::ImportMetadata(group, *cat_, *store_, WithRules()).ok());
   Reload();
   req.group = "G";
   req.persist = false;
@@ -418,7 +425,7 @@ TEST_F(ValidationTest, RulesGroupsAndCompulsoryCellsTravelInBundles) {
   auto empty = metadata::Catalog::Load(*store2);
   out.erase("organisationUnits");
   for (auto& ds : out["dataSets"]) ds["organisationUnits"] = json::array();
-  auto again = metadata::ImportMetadata(out, **empty, *store2, ExpressionChecker());
+  auto again = metadata::ImportMetadata(out, **empty, *store2, WithRules());
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   auto cat2 = *metadata::Catalog::Load(*store2);
   ASSERT_EQ(cat2->records().validation_rules.size(), 1u);
@@ -508,7 +515,7 @@ TEST_F(ValidationTest, EntryOfAWildValueNeedsACommentAndIsFlaggedEvenWithoutMinM
   EXPECT_NE(refused.status().message().find("历史数据"), std::string::npos);
   in.comment = "本月集中筛查，已核实";
   std::optional<exchange::OutOfRange> range;
-  auto saved = values.Save(*cat_, in, "clerk", &range);
+  auto saved = values.Save(*cat_, in, "clerk", 0, &range);
   ASSERT_TRUE(saved.ok()) << saved.status().ToString();
   ASSERT_TRUE(range);
   EXPECT_FALSE(range->from_min_max);
@@ -520,7 +527,7 @@ TEST_F(ValidationTest, EntryOfAWildValueNeedsACommentAndIsFlaggedEvenWithoutMinM
   in.value = "25";
   in.comment.clear();
   range.reset();
-  ASSERT_TRUE(values.Save(*cat_, in, "clerk", &range).ok());
+  ASSERT_TRUE(values.Save(*cat_, in, "clerk", 0, &range).ok());
   EXPECT_FALSE(range);
   // Bounds set by a person take precedence over the history.
   storage::MinMaxRecord m{De("CRC_REPORT"), Ou("150624100H01"), Default(), 0, 24, false, 1, "t"};
