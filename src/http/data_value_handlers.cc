@@ -96,7 +96,8 @@ Response PostDataValue(const Request& req, App& app) {
   }
   if (auto denied = CheckUnit(req, *cat, in.org_unit, true)) return *denied;
   std::optional<exchange::OutOfRange> range;
-  auto counts = app.values().Save(*cat, in, Caller(req).name(), WriterLevel(Caller(req), *cat), &range);
+  auto counts =
+      app.values().Save(*cat, in, Caller(req).name(), WriterLevel(Caller(req), *cat), &range);
   if (!counts.ok()) return WithStatus(counts.status());
   json body = {{"status", "OK"},
                {"importCount",

@@ -1,8 +1,8 @@
 // /api/metadata (bundles in and out) and read-only lists of each kind of metadata object.
 #include <cstdlib>
 
-#include "exchange/import.h"
 #include "auth/metadata_scope.h"
+#include "exchange/import.h"
 #include "http/router.h"
 #include "metadata/bundle.h"
 #include "validation/validation.h"

@@ -1,7 +1,7 @@
 #include "http/router.h"
 
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <exception>
