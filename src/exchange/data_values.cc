@@ -460,6 +460,20 @@ Result<json> DataValueService::Form(const Catalog& cat, const std::string& data_
   };
 }
 
+Status DataValueService::CheckCompletable(const Catalog& cat, const std::string& data_set,
+                                          const std::string& org_unit, const std::string& period) {
+  const auto* ds = cat.DataSets().ByUidOrCode(data_set);
+  if (!ds) return NotFound("unknown data set " + data_set, "dataSet");
+  const auto* ou = cat.OrgUnits().ByUidOrCode(org_unit);
+  if (!ou) return NotFound("unknown org unit " + org_unit, "orgUnit");
+  auto pe = ParsePeriod(period);
+  if (!pe.ok()) return Conflict(pe.status().message(), "period");
+  if (ds->period_type != PeriodTypeName(pe->type))
+    return Conflict("period " + period + " does not match data set " + ds->name, "period");
+  WJ_ASSIGN_OR_RETURN(WriteGuard guard, approvals_.Guard(cat));
+  return guard.Check(*ds, *pe, *ou, nullptr);
+}
+
 Status DataValueService::SetComplete(const Catalog& cat, const std::string& data_set,
                                      const std::string& org_unit, const std::string& period,
                                      bool complete, const std::string& user) {

@@ -134,6 +134,9 @@ class DataValueService {
   Result<nlohmann::json> Form(const Catalog& catalog, const std::string& data_set,
                               const std::string& org_unit, const std::string& period,
                               int writer_level = 0);
+  // The locks a completion (or its undo) would meet: approvals, closed periods, exceptions.
+  Status CheckCompletable(const Catalog& cat, const std::string& data_set,
+                          const std::string& org_unit, const std::string& period);
   Status SetComplete(const Catalog& catalog, const std::string& data_set,
                      const std::string& org_unit, const std::string& period, bool complete,
                      const std::string& user);

@@ -169,6 +169,11 @@ Response SetComplete(const Request& req, App& app, bool complete) {
   for (const char* p : {"dataSet", "orgUnit", "period"})
     if (!req.Query(p)) return ErrorResponse(409, "is required", p);
   if (auto denied = CheckUnit(req, *cat, *req.Query("orgUnit"), true)) return *denied;
+  // A locked form says so before anything else (not "please confirm", then "locked").
+  if (Status s = app.values().CheckCompletable(*cat, *req.Query("dataSet"), *req.Query("orgUnit"),
+                                               *req.Query("period"));
+      !s.ok())
+    return WithStatus(s);
   if (complete) {
     auto confirmed = BoolParam(req, "confirm", false);
     if (!confirmed.ok()) return ErrorResponse(confirmed.status());

@@ -293,8 +293,8 @@ TEST(ApprovalTest, EveryWritePathRespectsEveryLock) {
                      "PS_DONE,202204,150624100H01,,,5\n",
                      "application/csv");
   ASSERT_EQ(imp.status, 409);
-  EXPECT_EQ(Body(imp)["conflicts"][0]["indexes"][0], 0);
-  EXPECT_EQ(Body(imp)["conflicts"][0]["errorCode"], "E_APPROVED");
+  EXPECT_EQ(Body(imp)["response"]["conflicts"][0]["indexes"][0], 0);
+  EXPECT_EQ(Body(imp)["response"]["conflicts"][0]["errorCode"], "E_APPROVED");
 
   // The form says so before the clerk types.
   auto closed =

@@ -301,7 +301,7 @@ TEST(HostileScope, ImportSummariesOnlyForTheImporterOrAnAdminOverHim) {
       "VC_VISITS,201901,150624100005,,,11\n";
   auto r = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code", csv, "application/csv");
   ASSERT_EQ(r.status, 200) << r.body;
-  const std::string id = Body(r)["importId"];
+  const std::string id = Body(r)["response"]["importId"];
   EXPECT_EQ(As("clerk_in", "GET", "/api/dataValueSets/imports/" + id).status, 200);
   EXPECT_EQ(As("county_admin", "GET", "/api/dataValueSets/imports/" + id).status, 200);
   ASSERT_EQ(MakeUser("admin.elsewhere", "admin", "150623").status, 201);

@@ -121,7 +121,7 @@ TEST(Reports, NoPublicPageLinksToStaffPages) {
               {"period", "2023"},
               {"column", "gzdt"},
               {"note", "已核实"}};
-  auto pub = As("editor_in", "POST", "/api/reports/publish", req.dump());
+  auto pub = As("county_admin", "POST", "/api/reports/publish", req.dump());
   ASSERT_EQ(pub.status, 201) << pub.body;
   const std::string article = Body(pub)["article"];
   auto page = Http(env->port, "GET", "/article/" + article);

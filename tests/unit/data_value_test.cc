@@ -123,7 +123,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Rejection{"UnitNotAssigned", "VC_VISITS", "202407", "150624100002", "1",
                                 "orgUnit", "is not assigned data set"},
                       Rejection{"FuturePeriod", "VC_VISITS", "209901", "150624100001", "1",
-                                "period", "future"},
+                                "period", "尚未到来"},
                       Rejection{"ChineseNumeral", "VC_VISITS", "202407", "150624100001", "十二",
                                 "value", "is not an integer"},
                       Rejection{"NegativeCount", "VC_VISITS", "202407", "150624100001", "-1",

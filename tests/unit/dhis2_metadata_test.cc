@@ -55,8 +55,7 @@ TEST_F(Dhis2MetadataTest, ChildrenBeforeParentsAndUnknownCollectionsImportWithWa
   std::map<std::string, std::string> left_out;
   for (const auto& w : j["warnings"])
     left_out[w["collection"].get<std::string>()] = w["errorCode"].get<std::string>();
-  for (const char* c :
-       {"optionSets", "options", "legendSets", "validationRuleGroups", "dashboards"})
+  for (const char* c : {"optionSets", "options", "legendSets", "dashboards"})
     EXPECT_TRUE(left_out.count(c)) << c << ": " << j["warnings"].dump(1);
   EXPECT_FALSE(left_out.count("system"));
   EXPECT_EQ(left_out["optionSets"], "W_NOT_STORED");

@@ -529,8 +529,8 @@ TEST_F(ReportsTest, BulletinPrintsOnlyContentThatExists) {
 }
 
 TEST_F(ReportsTest, AnnualReviewCoversTheProgramsWithDataUnderOneNumbering) {
-  auto r = BuildReport(*BuiltInTemplate("annual"), {"annual", "150624100", "2019", 0, ""}, *engine_,
-                       NowMillis());
+  auto r = BuildReport(*BuiltInTemplate("annual"), {"annual", "150624100", "2019", 0, "", {}},
+                       *engine_, NowMillis());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const std::string html = RenderHtml(*r, false);
   // Only 两癌 and 产前筛查 have data for 乌兰镇 in 2019: one theme, two programs, 一、（一）（二）.
