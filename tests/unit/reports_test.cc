@@ -543,7 +543,7 @@ TEST_F(ReportsTest, AnnualReviewCoversTheProgramsWithDataUnderOneNumbering) {
   // With 结直肠癌 data the theme 疾病预防控制 appears as 二、 with its own （一）.
   Csv("CRC_APPOINT,201905,150624100H01,,,120\nCRC_REPORT,201906,150624100H01,,,100\n");
   engine_ = analytics::Engine::Build(*store_, cat_).value();
-  auto more = BuildReport(*BuiltInTemplate("annual"), {"annual", "150624100", "2019", 0, ""},
+  auto more = BuildReport(*BuiltInTemplate("annual"), {"annual", "150624100", "2019", 0, "", {}},
                           *engine_, NowMillis());
   ASSERT_TRUE(more.ok());
   const std::string h2 = RenderHtml(*more, false);
