@@ -61,7 +61,7 @@ struct Reader {
       return;
     }
     v.resize(n);
-    std::memcpy(static_cast<void*>(v.data()), in.data(), n * sizeof(T));
+    if (n) std::memcpy(static_cast<void*>(v.data()), in.data(), n * sizeof(T));
     in.remove_prefix(n * sizeof(T));
   }
 };

@@ -586,7 +586,8 @@ open(sys.argv[2], 'wb').write(data)
   const std::string pdf = Write("site-fonts.pdf", *RenderPdf(Progress()));
   EXPECT_NE(Shell("pdffonts " + pdf).find("LXGWWenKai"), std::string::npos);
   // The grid holds with another body face: the first line still starts two characters in.
-  const PdfLine* first = LineWith(PdfLines(pdf, 1), "今年以来");
+  const auto lines = PdfLines(pdf, 1);
+  const PdfLine* first = LineWith(lines, "今年以来");
   ASSERT_NE(first, nullptr);
   EXPECT_NEAR(first->x_min, kTypeLeft + 2 * kCharPitch, 1.0);
 }

@@ -275,6 +275,10 @@ TEST_F(ValidationTest, FastEvaluatorAgreesWithOracleOnRandomCells) {
         rules.push_back(r);
       }
   ASSERT_TRUE(ImportRules(rules).ok());
+  // Importing reloaded the catalog: the option combos are read again from the new one.
+  std::vector<std::int64_t> age_ids;
+  for (const auto* coc : cat_->CombosOf(cat_->DataElements().ByCode("TC_DONE")->combo_uid))
+    age_ids.push_back(coc->id);
   std::vector<CompiledRule> compiled;
   for (const auto& r : cat_->records().validation_rules) compiled.push_back(*CompileRule(*cat_, r));
   std::mt19937 rng(11);
@@ -284,8 +288,8 @@ TEST_F(ValidationTest, FastEvaluatorAgreesWithOracleOnRandomCells) {
     std::vector<RawCell> raw;
     for (std::int64_t de : ids)
       if (rng() % 3) raw.push_back({de, Default(), static_cast<double>(rng() % 4)});
-    for (const auto* coc : age)
-      if (rng() % 3) raw.push_back({De("TC_DONE"), coc->id, static_cast<double>(rng() % 3)});
+    for (std::int64_t coc : age_ids)
+      if (rng() % 3) raw.push_back({De("TC_DONE"), coc, static_cast<double>(rng() % 3)});
     std::vector<Cell> cells;
     for (const auto& c : raw) cells.push_back({c.de, c.coc, c.value});
     std::sort(cells.begin(), cells.end(),
