@@ -477,18 +477,14 @@ Status DataValueService::CheckCompletable(const Catalog& cat, const std::string&
 Status DataValueService::SetComplete(const Catalog& cat, const std::string& data_set,
                                      const std::string& org_unit, const std::string& period,
                                      bool complete, const std::string& user) {
+  WJ_RETURN_IF_ERROR(CheckCompletable(cat, data_set, org_unit, period));
+  // Known to resolve: CheckCompletable resolved them.
   const auto* ds = cat.DataSets().ByUidOrCode(data_set);
-  if (!ds) return NotFound("unknown data set " + data_set, "dataSet");
   const auto* ou = cat.OrgUnits().ByUidOrCode(org_unit);
-  if (!ou) return NotFound("unknown org unit " + org_unit, "orgUnit");
   auto pe = ParsePeriod(period);
-  if (!pe.ok()) return Conflict(pe.status().message(), "period");
-  if (ds->period_type != PeriodTypeName(pe->type))
-    return Conflict("period " + period + " does not match data set " + ds->name, "period");
+  if (!ds || !ou || !pe.ok()) return Internal("a checked form no longer resolves");
   if (!cat.IsAssigned(*ds, ou->id))
     return Conflict("org unit " + org_unit + " is not assigned data set " + ds->name, "orgUnit");
-  WJ_ASSIGN_OR_RETURN(WriteGuard guard, approvals_.Guard(cat));
-  WJ_RETURN_IF_ERROR(guard.Check(*ds, *pe, *ou, nullptr));
   WJ_ASSIGN_OR_RETURN(std::int64_t pid, PeriodId(*pe));
   const auto* aoc = cat.DefaultCoc();
   return store_.SetComplete({ds->id, pid, ou->id, aoc ? aoc->id : 0, user, NowMillis()}, complete);
