@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "analytics/approved_data.h"
 #include "analytics/engine.h"
 #include "analytics/expression.h"
 #include "core/period.h"
@@ -56,6 +57,10 @@ struct QueryParams {
   bool ignore_limit = false;
   Date relative_to;                                // relativePeriodDate (default today)
   std::shared_ptr<const ReportingData> reporting;  // for reporting metrics in dx
+  // approvalLevel (DHIS2): only data approved at this level or above. The caller resolves it
+  // into `approved` from the approval state (RunQuery refuses a level without it).
+  std::string approval_level;
+  std::shared_ptr<const ApprovedData> approved;
 };
 
 // Who asks: the units whose subtrees they may read (empty with `everything` for superusers), and

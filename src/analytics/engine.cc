@@ -7,6 +7,7 @@
 #include <numeric>
 #include <set>
 
+#include "analytics/approved_data.h"
 #include "core/period.h"
 #include "metadata/value_type.h"
 
@@ -326,30 +327,36 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
   return Status::Ok();
 }
 
-std::optional<double> Engine::Aggregate(const Operand& op, std::int64_t unit, Date start,
-                                        Date end) const {
+std::optional<double> Engine::Aggregate(const Operand& op, std::int64_t unit, Date start, Date end,
+                                        const ApprovedData* approved) const {
   const auto* de = cat_->DataElements().ByUid(op.element_uid);
   if (!de || !cat_->tree().Contains(unit)) return std::nullopt;
   const std::int32_t lo = cat_->tree().Pre(unit), hi = cat_->tree().Last(unit);
   const std::uint32_t coc = ComboFilter(op.coc_uid), aoc = ComboFilter(op.aoc_uid);
-  auto v = AggregateRange(*de, lo, hi, coc, aoc, Days(start), Days(end), false);
-  if (!v) v = AggregateRange(*de, lo, hi, coc, aoc, Days(start), Days(end), true);
+  if (approved && !approved->Gated(de->id)) approved = nullptr;
+  auto v = AggregateRange(*de, lo, hi, coc, aoc, Days(start), Days(end), false, approved);
+  if (!v) v = AggregateRange(*de, lo, hi, coc, aoc, Days(start), Days(end), true, approved);
   return v;
 }
 
 std::optional<double> Engine::AggregateRange(const storage::DataElementRecord& de, std::int32_t lo,
                                              std::int32_t hi, std::uint32_t coc, std::uint32_t aoc,
-                                             std::int32_t start, std::int32_t stop,
-                                             bool covering) const {
+                                             std::int32_t start, std::int32_t stop, bool covering,
+                                             const ApprovedData* approved) const {
   const std::string& type = de.aggregation_type;
   // Which periods of the table count: inside the range, or covering it.
   std::vector<char> counts(period_start_.size());
   for (std::size_t p = 0; p < counts.size(); ++p)
     counts[p] = covering ? (period_start_[p] <= start && period_end_[p] >= stop)
                          : (period_start_[p] >= start && period_end_[p] <= stop);
+  // Unapproved values (approvalLevel) are left out like values of other periods.
+  auto approved_at = [&](std::int32_t pre, std::uint16_t p) {
+    return !approved || approved->Counts(de.id, pre, period_start_[p], period_end_[p]);
+  };
   auto take = [&](const Columns& c, std::size_t i) {
     return !std::isnan(c.value[i]) && (!coc || c.coc[i] + 1u == coc) &&
-           (!aoc || c.aoc[i] + 1u == aoc) && counts[c.period[i]];
+           (!aoc || c.aoc[i] + 1u == aoc) && counts[c.period[i]] &&
+           approved_at(c.pre[i], c.period[i]);
   };
   if (IsSimpleType(type)) {
     Acc acc;
@@ -359,7 +366,8 @@ std::optional<double> Engine::AggregateRange(const storage::DataElementRecord& d
       auto last = std::upper_bound(first, roll_.pre.begin() + re, hi);
       for (auto r = static_cast<std::size_t>(first - roll_.pre.begin());
            r < static_cast<std::size_t>(last - roll_.pre.begin()); ++r)
-        if (roll_.count[r] && counts[roll_.period[r]]) acc.AddRollup(roll_.sum[r], roll_.count[r]);
+        if (roll_.count[r] && counts[roll_.period[r]] && approved_at(roll_.pre[r], roll_.period[r]))
+          acc.AddRollup(roll_.sum[r], roll_.count[r]);
     } else {
       auto [b, e] = base_.Run(de.id, lo, hi);
       for (std::size_t i = b; i < e; ++i)
@@ -400,18 +408,20 @@ std::optional<double> Engine::AggregateRange(const storage::DataElementRecord& d
   return total;
 }
 
-std::vector<std::optional<double>> Engine::Cells(
-    const Operand& op, const std::vector<std::int64_t>& units,
-    const std::vector<std::pair<Date, Date>>& periods) const {
+std::vector<std::optional<double>> Engine::Cells(const Operand& op,
+                                                 const std::vector<std::int64_t>& units,
+                                                 const std::vector<std::pair<Date, Date>>& periods,
+                                                 const ApprovedData* approved) const {
   const std::size_t np = periods.size();
   std::vector<std::optional<double>> out(units.size() * np);
   auto slow = [&] {
     for (std::size_t u = 0; u < units.size(); ++u)
       for (std::size_t p = 0; p < np; ++p)
-        out[u * np + p] = Aggregate(op, units[u], periods[p].first, periods[p].second);
+        out[u * np + p] = Aggregate(op, units[u], periods[p].first, periods[p].second, approved);
     return out;
   };
   const auto* de = cat_->DataElements().ByUid(op.element_uid);
+  if (de && approved && !approved->Gated(de->id)) approved = nullptr;
   if (!de || units.empty() || np == 0 || !IsSimpleType(de->aggregation_type)) return slow();
   const std::string& type = de->aggregation_type;
   const auto& tree = cat_->tree();
@@ -449,6 +459,8 @@ std::vector<std::optional<double>> Engine::Cells(
     const std::int32_t u = unit_at[static_cast<std::size_t>(pre - lo)];
     const std::int32_t k = slot_of[period];
     if (u < 0 || k < 0) return nullptr;
+    if (approved && !approved->Counts(de->id, pre, period_start_[period], period_end_[period]))
+      return nullptr;  // approvalLevel: not approved there
     return &acc[static_cast<std::size_t>(u) * np + static_cast<std::size_t>(k)];
   };
   // Values whose period starts before the first requested period or after the last one can
@@ -505,12 +517,31 @@ std::vector<std::optional<double>> Engine::Cells(
   for (std::size_t c = 0; c < out.size(); ++c) {
     if (acc[c].count == 0) {
       // No value inside this cell's period: the covering rule (an annual task) may still answer.
-      out[c] = Aggregate(op, units[c / np], periods[c % np].first, periods[c % np].second);
+      out[c] =
+          Aggregate(op, units[c / np], periods[c % np].first, periods[c % np].second, approved);
       continue;
     }
     out[c] = acc[c].Result(type);
   }
   return out;
+}
+
+void Engine::ForEachValue(const std::vector<std::int64_t>& des, std::int32_t lo, std::int32_t hi,
+                          const std::function<void(const RawValue&)>& visit) const {
+  // Store ids back from the engine's 16-bit indexes, once per call.
+  std::vector<std::int64_t> period_id(period_start_.size(), 0), combo_id(kNoCombo, 0);
+  for (const auto& [id, index] : period_index_) period_id[index] = id;
+  for (std::size_t id = 0; id < combo_index_.size(); ++id)
+    if (combo_index_[id] != kNoCombo) combo_id[combo_index_[id]] = static_cast<std::int64_t>(id);
+  const auto& tree = cat_->tree();
+  for (std::int64_t de : des)
+    for (const Columns* c : {&base_, &tail_}) {
+      auto [b, e] = c->Run(de, lo, hi);
+      for (std::size_t i = b; i < e; ++i)
+        if (!std::isnan(c->value[i]))
+          visit({de, tree.IdAt(c->pre[i]), period_id[c->period[i]], combo_id[c->coc[i]],
+                 combo_id[c->aoc[i]], c->value[i]});
+    }
 }
 
 std::optional<double> Engine::Reporting(const Operand& op, std::int64_t unit, Date start,

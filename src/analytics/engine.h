@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,6 +31,8 @@
 #include "storage/store.h"
 
 namespace weijian::analytics {
+
+class ApprovedData;
 
 class Engine {
  public:
@@ -51,15 +54,27 @@ class Engine {
   // The aggregate of a data element operand over the subtree of `unit` and the days
   // [start, end], by the element's aggregation type. nullopt when there is no data. A value
   // counts when its period lies inside the range; an element with no such value there answers
-  // with the values whose period covers the whole range (an annual task for 1-7月).
-  std::optional<double> Aggregate(const Operand& op, std::int64_t unit, Date start, Date end) const;
+  // with the values whose period covers the whole range (an annual task for 1-7月). With
+  // `approved`, only the values it counts (analytics' approvalLevel).
+  std::optional<double> Aggregate(const Operand& op, std::int64_t unit, Date start, Date end,
+                                  const ApprovedData* approved = nullptr) const;
   // The same for many cells at once: every (unit, period) pair, in one pass over the element's
   // values. Only for SUM, COUNT, MIN and MAX with units whose subtrees do not overlap and periods
   // that do not overlap; otherwise (or for a cell without data inside its period) it falls back
   // to Aggregate cell by cell. Result index: unit * periods.size() + period.
   std::vector<std::optional<double>> Cells(const Operand& op,
                                            const std::vector<std::int64_t>& units,
-                                           const std::vector<std::pair<Date, Date>>& periods) const;
+                                           const std::vector<std::pair<Date, Date>>& periods,
+                                           const ApprovedData* approved = nullptr) const;
+  // Every live value of the elements `des` (store ids) at units with pre-order numbers in
+  // [lo, hi], with store ids, element by element in (unit, period start) order: for work on raw
+  // values rather than aggregates (outlier detection), without reading the store.
+  struct RawValue {
+    std::int64_t de, org_unit, period, coc, aoc;
+    double value;
+  };
+  void ForEachValue(const std::vector<std::int64_t>& des, std::int32_t lo, std::int32_t hi,
+                    const std::function<void(const RawValue&)>& visit) const;
   // Reporting: expected and actual reports of a data set over a subtree and range.
   std::optional<double> Reporting(const Operand& op, std::int64_t unit, Date start, Date end) const;
   // Units of a group inside the subtree.
@@ -130,7 +145,8 @@ class Engine {
 
   std::optional<double> AggregateRange(const storage::DataElementRecord& de, std::int32_t lo,
                                        std::int32_t hi, std::uint32_t coc, std::uint32_t aoc,
-                                       std::int32_t start, std::int32_t stop, bool covering) const;
+                                       std::int32_t start, std::int32_t stop, bool covering,
+                                       const ApprovedData* approved) const;
 
   std::shared_ptr<const metadata::Catalog> cat_;
   std::vector<std::int32_t> period_start_, period_end_;  // days since the epoch, by index

@@ -95,6 +95,10 @@ Status ParseQueryParam(QueryParams& q, const std::string& name, const std::strin
     return Status::Ok();
   }
   if (name == "measureCriteria") return q.measure_criteria = value, Status::Ok();
+  if (name == "approvalLevel") {
+    if (value.empty()) return Conflict("must name an approval level", name);
+    return q.approval_level = value, Status::Ok();
+  }
   if (name == "relativePeriodDate") {
     auto d = ParseIsoDate(value);
     if (!d.ok()) return Conflict(d.status().message(), name);
@@ -184,6 +188,10 @@ bool MeetsCriteria(double v, const std::string& criteria) {
 
 Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QueryScope& scope) {
   const auto& cat = engine.catalog();
+  // A programming error of the caller, not the user's: approvalLevel must be resolved first.
+  if (!q.approval_level.empty() && !q.approved)
+    return Internal("approvalLevel was not resolved against the approval state");
+  const ApprovedData* approved = q.approved.get();
   std::vector<Dimension> dims;
   for (const auto& d : q.dimensions) {
     WJ_ASSIGN_OR_RETURN(Dimension dim, ParseDimension(d, false));
@@ -367,7 +375,7 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
         std::optional<double> v;
         switch (op.kind) {
           case Operand::Kind::kDataElement:
-            v = engine.Aggregate(op, u, p->start, p->end);
+            v = engine.Aggregate(op, u, p->start, p->end, approved);
             break;
           case Operand::Kind::kConstant:
             v = op.constant;
@@ -488,7 +496,7 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
     std::atomic<std::size_t> next{0};
     auto work = [&] {
       for (std::size_t i; (i = next++) < todo.size();)
-        results[i] = engine.Cells(*todo[i].second, ou_items, ranges);
+        results[i] = engine.Cells(*todo[i].second, ou_items, ranges, approved);
     };
     const std::size_t threads =
         std::min<std::size_t>(todo.size(), std::max(1u, std::thread::hardware_concurrency()));
@@ -578,6 +586,10 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
   const std::size_t height = out_rows.size(), width = headers.size();
   out["headers"] = std::move(headers);
   out["metaData"] = {{"items", std::move(items)}, {"dimensions", std::move(dimensions)}};
+  if (approved)
+    out["metaData"]["approvalLevel"] = {{"id", approved->level().uid},
+                                        {"name", approved->level().name},
+                                        {"level", approved->level().org_unit_level}};
   out["rows"] = std::move(out_rows);
   out["height"] = height;
   out["width"] = width;

@@ -466,7 +466,7 @@ int RunReport(const ReportOptions& o) {
   if (!cat.ok()) return Fail(cat.status());
   auto engine = analytics::Engine::Build(**store, *cat);
   if (!engine.ok()) return Fail(engine.status());
-  reports::ReportRequest req{o.template_name, o.ou, o.period, o.issue, "", {}};
+  reports::ReportRequest req{o.template_name, o.ou, o.period, o.issue, "", {}, nullptr, {}};
   const std::int64_t now = NowMillis();
   req.scope.everything = true;  // the operator at the console reads every unit
   auto report = reports::Generate(**store, **engine, req, now);

@@ -19,6 +19,7 @@
 // (data set, unit, period).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -176,6 +177,14 @@ class ApprovalService {
                                                              const storage::DataSetRecord& ds,
                                                              const storage::OrgUnitRecord& root,
                                                              const Period& period);
+
+  // The units that approve first (each workflow's lowest level) inside `root`'s subtree, with
+  // forms of the workflow's data sets below them, that are not approved (there or above) for
+  // every finished period of the workflow within [start, end]; in tree order, those `readable`
+  // lets through. What a report or release of approved data leaves out (oversight.cc).
+  Result<std::vector<const storage::OrgUnitRecord*>> Unapproved(
+      const metadata::Catalog& cat, const storage::OrgUnitRecord& root, Date start, Date end,
+      Date today, const std::function<bool(std::int64_t)>& readable);
 
   // Completions of the workflow's data sets in a unit's subtree, for the workflow's period:
   // (data set id, unit id) → time of completion (millis).

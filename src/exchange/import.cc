@@ -185,16 +185,7 @@ class Importer final : public internal::RowSink {
     summary_.format = ImportFormatName(f);
     summary_.dry_run = o.dry_run;
     summary_.import_id = RandomUid();
-  }
-
-  // The store's writer is opened only when the staged rows are written (OpenWriter): reading,
-  // resolving and checking the payload take no lock, so other writers go on meanwhile.
-  Status Begin() {
-    // Min-max bounds, read before the import writes: values outside theirs are written marked
-    // for follow-up, never refused (a bulk import has no one to ask for a comment).
-    WJ_ASSIGN_OR_RETURN(auto bounds, values_.store().ListMinMax({}));
-    for (const auto& b : bounds) bounds_[b.org_unit_id].push_back(b);
-    return Status::Ok();
+    summary_.notes = o.notes;  // before Finish stores the summary: the stored one has them too
   }
 
   Status Add(std::int64_t index, internal::Row& row) override {
@@ -254,7 +245,6 @@ class Importer final : public internal::RowSink {
     w.comment = std::move(row.in.comment);
     w.followup = row.in.followup.value_or(false);
     w.mode = remove ? storage::WriteMode::kDelete : options_.strategy;
-    if (!remove && !bounds_.empty()) w.followup = w.followup || OutOfBounds(w);
     batch_.push_back(std::move(w));
     batch_index_.push_back(index);
     if (batch_.size() >= kBatch) WJ_RETURN_IF_ERROR(Flush());
@@ -342,6 +332,7 @@ class Importer final : public internal::RowSink {
   // Stages the batch (up to kMaxStaged rows in all), or writes it once the writer is open.
   Status Flush() {
     if (batch_.empty()) return Status::Ok();
+    WJ_RETURN_IF_ERROR(MarkOutOfBounds());
     if (!writer_ && staged_rows_ + batch_.size() <= kMaxStaged) {
       staged_rows_ += batch_.size();
       staged_.push_back({std::move(batch_), std::move(batch_index_)});
@@ -349,8 +340,44 @@ class Importer final : public internal::RowSink {
       batch_index_.clear();
       return Status::Ok();
     }
-    if (!writer_) WJ_RETURN_IF_ERROR(OpenWriter());
+    if (!writer_) {
+      // Past kMaxStaged rows the writer stays open while the rest is read: the bounds of units
+      // still unseen are read now, before it opens (an in-memory store reads through the
+      // writer's connection and lock).
+      WJ_RETURN_IF_ERROR(LoadAllBounds());
+      WJ_RETURN_IF_ERROR(OpenWriter());
+    }
     return WriteBatch();
+  }
+
+  // Marks the batch's values outside their min-max bounds for follow-up, never refusing them (a
+  // bulk import has no one to ask for a comment). The bounds of a unit are read the first time a
+  // batch names it, one indexed read for all of a batch's new units: an import reads the bounds
+  // of the units it writes, not the instance's.
+  Status MarkOutOfBounds() {
+    std::vector<std::int64_t> fresh;
+    for (const auto& w : batch_)
+      if (w.mode != storage::WriteMode::kDelete && !all_bounds_ &&
+          bounds_.try_emplace(w.key.org_unit_id).second)
+        fresh.push_back(w.key.org_unit_id);
+    if (!fresh.empty()) {
+      storage::MinMaxFilter f;
+      f.org_unit_ids = std::move(fresh);
+      WJ_ASSIGN_OR_RETURN(auto rows, values_.store().ListMinMax(f));
+      for (auto& b : rows) bounds_[b.org_unit_id].push_back(std::move(b));
+    }
+    for (auto& w : batch_)
+      if (w.mode != storage::WriteMode::kDelete && !w.followup) w.followup = OutOfBounds(w);
+    return Status::Ok();
+  }
+
+  Status LoadAllBounds() {
+    if (all_bounds_) return Status::Ok();
+    WJ_ASSIGN_OR_RETURN(auto rows, values_.store().ListMinMax({}));
+    bounds_.clear();
+    for (auto& b : rows) bounds_[b.org_unit_id].push_back(std::move(b));
+    all_bounds_ = true;
+    return Status::Ok();
   }
 
   // Takes the store's writer, creates the staged periods in its transaction and writes the
@@ -468,7 +495,9 @@ class Importer final : public internal::RowSink {
   std::vector<std::pair<std::vector<storage::DataValueWrite>, std::vector<std::int64_t>>> staged_;
   std::size_t staged_rows_ = 0;
   std::vector<std::pair<std::int64_t, Period>> staged_periods_;
-  std::unordered_map<std::int64_t, std::vector<storage::MinMaxRecord>> bounds_;  // by unit
+  // Min-max bounds by unit, of the units seen so far (every unit's once all_bounds_).
+  std::unordered_map<std::int64_t, std::vector<storage::MinMaxRecord>> bounds_;
+  bool all_bounds_ = false;
   std::unordered_map<std::int64_t, std::int64_t> period_ids_;
   std::int64_t rejected_ = 0;  // rows refused with a conflict
   std::unordered_map<std::string, std::size_t> conflict_at_, warning_at_;
@@ -516,7 +545,6 @@ Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
   if (!o.schemes_given && format == ImportFormat::kAdx) o.schemes = internal::AdxDefaultSchemes();
   WJ_ASSIGN_OR_RETURN(WriteGuard guard, values.approvals().Guard(catalog, o.writer_level));
   auto importer = std::make_unique<Importer>(o, catalog, values, format, guard);
-  WJ_RETURN_IF_ERROR(importer->Begin());
   Status read;
   if (format == ImportFormat::kJson) {
     bool retry = false;
@@ -524,7 +552,6 @@ Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
     if (read.ok() && retry) {
       importer.reset();  // rolls back the rows read without their header
       importer = std::make_unique<Importer>(o, catalog, values, format, guard);
-      WJ_RETURN_IF_ERROR(importer->Begin());
       read = internal::ReadJson(open, *importer, true, &retry);
     }
   } else {
@@ -537,7 +564,6 @@ Result<ImportSummary> ImportDataValues(const Opener& open, ImportFormat format,
   // A payload that cannot be read is refused whole: the importer rolls back as it goes away.
   WJ_RETURN_IF_ERROR(read);
   WJ_ASSIGN_OR_RETURN(ImportSummary summary, importer->Finish());
-  summary.notes = o.notes;
   if (!summary.dry_run && summary.status != "ERROR") {
     summary.completed = importer->MarkComplete(catalog);
     if (!summary.completed.empty()) {  // the stored summary names the forms marked complete

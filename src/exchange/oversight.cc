@@ -3,6 +3,7 @@
 // so a city-year grid is a few milliseconds of work.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "exchange/approval.h"
 
@@ -212,6 +213,54 @@ Result<std::vector<const storage::OrgUnitRecord*>> ApprovalService::Missing(
       if (cat.tree().Contains(u->id) && cat.tree().IsInSubtree(u->id, root.id) &&
           !CompletedAt(comp, period, u->id))
         out.push_back(u);
+  return out;
+}
+
+Result<std::vector<const storage::OrgUnitRecord*>> ApprovalService::Unapproved(
+    const metadata::Catalog& cat, const storage::OrgUnitRecord& root, Date start, Date end,
+    Date today, const std::function<bool(std::int64_t)>& readable) {
+  WJ_ASSIGN_OR_RETURN(auto snap, Snapshot());
+  const auto& tree = cat.tree();
+  if (!tree.Contains(root.id)) return std::vector<const storage::OrgUnitRecord*>{};
+  std::set<std::int64_t> found;
+  for (const auto& record : cat.controls().workflows) {
+    WJ_ASSIGN_OR_RETURN(Workflow wf, FindWorkflow(cat, record.uid));
+    if (wf.levels.empty() || wf.data_sets.empty()) continue;
+    const int first_level = wf.levels.back()->org_unit_level;  // levels run from the top down
+    // Periods before approval began are history, final as they stand: the first period the
+    // workflow's top level approved (the rule of analytics' approvalLevel, ApprovedData).
+    std::optional<Date> since;
+    for (const auto& [key, by_unit] : snap->approvals)
+      for (const auto& [unit, a] : by_unit)
+        if (a.workflow_uid == record.uid && a.level_uid == wf.levels.front()->uid)
+          if (auto p = ParsePeriod(a.period); p.ok() && (!since || p->start < *since))
+            since = p->start;
+    // The approving unit of each form's unit inside the subtree: its ancestor at the first level
+    // (or the root, when the root lies below that level).
+    std::set<std::int64_t> approving;
+    for (const auto* ds : wf.data_sets)
+      for (const auto& uid : ds->org_unit_uids) {
+        const auto* u = cat.OrgUnits().ByUid(uid);
+        if (!u || !tree.Contains(u->id) || !tree.IsInSubtree(u->id, root.id)) continue;
+        const auto* a = u;
+        while (a && a->level > first_level && a->id != root.id)
+          a = a->parent_id ? cat.OrgUnits().ById(a->parent_id) : nullptr;
+        if (a) approving.insert(a->id);
+      }
+    for (const Period& p : PeriodsWithin(wf.period_type, start, end)) {
+      if (p.end >= today) continue;  // a period not yet over cannot be approved
+      if (since && p.end < *since) continue;
+      for (auto unit : approving)
+        if (!found.count(unit) && !snap->Covering(cat, record.uid, p.Id(), unit) &&
+            (!readable || readable(unit)))
+          found.insert(unit);
+    }
+  }
+  std::vector<const storage::OrgUnitRecord*> out;
+  for (auto id : found)
+    if (const auto* u = cat.OrgUnits().ById(id)) out.push_back(u);
+  std::sort(out.begin(), out.end(),
+            [&](const auto* a, const auto* b) { return tree.Pre(a->id) < tree.Pre(b->id); });
   return out;
 }
 

@@ -208,7 +208,22 @@ Response PublishDataRelease(const Request& req, App& app) {
   if (!unit) return ErrorResponse(409, "no such org unit", "orgUnit");
   if (!auth::CanRead(Caller(req), cat, unit->id)) return OutsideScope(body->value("orgUnit", ""));
   const std::int64_t now = NowMillis();
-  auto in = portal::BuildDataRelease(*p, **engine, unit->id, year, now);
+  // Approved data only; units not yet approved are named and the publisher confirms.
+  auto reading = ReadApproved(req, app, cat, *unit, Date(std::chrono::year(year) / 1 / 1),
+                              Date(std::chrono::year(year) / 12 / 31));
+  if (!reading.ok()) return ErrorResponse(reading.status());
+  if (!reading->unapproved.empty() && !body->value("confirm", false)) {
+    std::string names;
+    for (std::size_t i = 0; i < reading->unapproved.size() && i < 10; ++i)
+      names += (i ? "、" : "") + reading->unapproved[i];
+    if (reading->unapproved.size() > 10) names += "等";
+    return ErrorResponse(409,
+                         std::to_string(reading->unapproved.size()) + "个单位" +
+                             std::to_string(year) + "年的数据尚未审核，不计入本次发布：" + names +
+                             "。确认发布请加 \"confirm\": true",
+                         "confirm");
+  }
+  auto in = portal::BuildDataRelease(*p, **engine, unit->id, year, now, reading->approved);
   if (!in.ok()) return ErrorResponse(409, in.status().message(), "year");
   in->editor = Caller(req).name();
   portal::Articles articles(app.store());

@@ -3,6 +3,7 @@
 // figures that have changed since.
 #include "auth/ownership.h"
 #include "core/date.h"
+#include "core/period.h"
 #include "http/router.h"
 #include "reports/service.h"
 
@@ -14,7 +15,7 @@ using nlohmann::json;
 
 // The request's template, unit and period, checked against the caller's scope.
 Result<reports::ReportRequest> RequestOf(const Request& req, const json* body,
-                                         const metadata::Catalog& cat) {
+                                         const metadata::Catalog& cat, App& app) {
   auto get = [&](const char* name) -> std::string {
     if (body && body->contains(name) && (*body)[name].is_string()) return (*body)[name];
     return req.Query(name).value_or("");
@@ -31,6 +32,17 @@ Result<reports::ReportRequest> RequestOf(const Request& req, const json* body,
   if (!auth::CanRead(Caller(req), cat, unit->id))
     return PermissionDenied("org unit " + r.org_unit + " is outside your org units");
   if (auto issue = req.Query("issue")) r.issue = std::atoi(issue->c_str());
+  // Approved data by default (口径: 截至…已审核数据); approvedOnly=false reads all entered data.
+  std::string approved_only = get("approvedOnly");
+  if (body && body->contains("approvedOnly") && (*body)["approvedOnly"].is_boolean())
+    approved_only = (*body)["approvedOnly"].get<bool>() ? "true" : "false";
+  if (approved_only != "false")
+    if (auto range = ParsePeriodRange(r.period); range.ok()) {
+      WJ_ASSIGN_OR_RETURN(auto reading,
+                          ReadApproved(req, app, cat, *unit, range->start(), range->end()));
+      r.approved = reading.approved;
+      r.unapproved_units = std::move(reading.unapproved);
+    }
   // The figures are read with the caller's eyes, never the server's.
   const auth::Principal& who = Caller(req);
   r.scope.everything = who.IsSuperuser();
@@ -128,7 +140,7 @@ json ChecksJson(const reports::Report& r) {
 Response Preview(const Request& req, App& app) {
   auto engine = app.Analytics();
   if (!engine.ok()) return ErrorResponse(engine.status());
-  auto r = RequestOf(req, nullptr, (*engine)->catalog());
+  auto r = RequestOf(req, nullptr, (*engine)->catalog(), app);
   if (!r.ok()) return Failure(r.status());
   auto report = reports::Generate(app.store(), **engine, *r, NowMillis());
   if (!report.ok()) return Failure(report.status());
@@ -142,7 +154,7 @@ Response Preview(const Request& req, App& app) {
 Response RenderDocument(const Request& req, App& app) {
   auto engine = app.Analytics();
   if (!engine.ok()) return ErrorResponse(engine.status());
-  auto r = RequestOf(req, nullptr, (*engine)->catalog());
+  auto r = RequestOf(req, nullptr, (*engine)->catalog(), app);
   if (!r.ok()) return Failure(r.status());
   const std::string format = req.Query("format").value_or("html");
   auto report = reports::Generate(app.store(), **engine, *r, NowMillis());
@@ -166,7 +178,7 @@ Response PublishReport(const Request& req, App& app) {
     return ErrorResponse(403, "发布报告需要数据查看权限：报告中的数字须是您能查看的数据");
   auto engine = app.Analytics();
   if (!engine.ok()) return ErrorResponse(engine.status());
-  auto r = RequestOf(req, &*body, (*engine)->catalog());
+  auto r = RequestOf(req, &*body, (*engine)->catalog(), app);
   if (!r.ok()) return Failure(r.status());
   const std::int64_t now = NowMillis();
   if (body->contains("issue") && (*body)["issue"].is_number_integer())

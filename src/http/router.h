@@ -9,6 +9,11 @@
 #include "http/app.h"
 #include "http/request.h"
 
+namespace weijian::analytics {
+struct QueryParams;
+class ApprovedData;
+}  // namespace weijian::analytics
+
 namespace weijian::http {
 
 using Handler = std::function<Response(const Request&, App&)>;
@@ -89,6 +94,17 @@ std::vector<Route> ApprovalRoutes();  // approval_handlers.cc
 std::vector<Route> ValidationRoutes();
 // /api/analytics's query of a request (its parameters, the caller's scope), on the live engine.
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app);
+// Resolves q.approval_level (analytics' approvalLevel) against the approvals as they are now.
+Status ResolveApprovalLevel(App& app, const metadata::Catalog& cat, analytics::QueryParams& q);
+// What reports and data releases read by default: data approved at the first approval level or
+// above (null when no level exists), and the names of the units of `unit`'s subtree the caller
+// may read that are not yet approved for the finished periods in [start, end].
+struct ApprovedReading {
+  std::shared_ptr<const analytics::ApprovedData> approved;
+  std::vector<std::string> unapproved;
+};
+Result<ApprovedReading> ReadApproved(const Request& req, App& app, const metadata::Catalog& cat,
+                                     const storage::OrgUnitRecord& unit, Date start, Date end);
 // The portal's "page not found" page.
 Response PortalNotFound(const Request& req, App& app);
 

@@ -367,7 +367,11 @@ Response OutlierDetection(const Request& req, App& app) {
   r.max_results = *max;
   for (const auto& key : r.org_units)
     if (auto d = Denied(req, *cat, key, false)) return *d;
-  auto out = validation::DetectOutliers(app.store(), *cat, Caller(req), r);
+  // Values from the engine's snapshot (current with every committed write), not a store scan.
+  auto engine = app.Analytics();
+  if (!engine.ok()) return ErrorResponse(engine.status());
+  r.engine = engine->get();
+  auto out = validation::DetectOutliers(app.store(), (*engine)->catalog(), Caller(req), r);
   if (!out.ok()) return Failure(out.status());
   return JsonResponse(*out);
 }

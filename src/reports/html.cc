@@ -29,7 +29,7 @@ constexpr const char* kBody =
 </section>{{/sections}}
 <section class="report-sources" aria-labelledby="sources-h">
 <h2 id="sources-h">数据来源与口径</h2>
-<p class="sources-note">本文数字取自各级医疗卫生机构按月上报、经审核的统计数据，由{{unit}}汇总，统计期间为{{period}}，数据读取于{{generated_at}}。各项数字的计算口径如下。</p>
+<p class="sources-note">本文数字取自各级医疗卫生机构按月上报的统计数据（{{basis}}），由{{unit}}汇总，统计期间为{{period}}，数据读取于{{generated_at}}。各项数字的计算口径如下。</p>
 <table class="sources-table"><thead><tr><th scope="col">指标</th><th scope="col">地区</th><th scope="col">期间</th><th scope="col">数值</th><th scope="col">分子</th><th scope="col">分母</th></tr></thead>
 <tbody>{{#rows}}<tr><td>{{item}}</td><td>{{unit}}</td><td>{{period}}</td><td class="num">{{value}}</td><td class="num">{{numerator}}</td><td class="num">{{denominator}}</td></tr>{{/rows}}</tbody></table>
 <ul class="sources-definitions">{{#definitions}}<li>{{.}}</li>{{/definitions}}</ul>
@@ -133,6 +133,8 @@ std::vector<SourceRow> SourceTable(const Report& r) {
 
 std::vector<std::string> SourceDefinitions(const Report& r) {
   std::vector<std::string> out;
+  // What the figures rest on comes first: approved data up to a day, or everything entered.
+  if (!r.data_basis.empty()) out.push_back("数据范围：" + r.data_basis);
   std::set<std::string> seen;
   for (const auto& f : r.figures)
     if (!f.definition.empty() && seen.insert(f.definition).second) out.push_back(f.definition);
@@ -226,6 +228,7 @@ std::string RenderHtml(const Report& r, bool standalone) {
   for (const auto& def : SourceDefinitions(r)) definitions.push_back(mu::data(def));
   d.set("definitions", definitions);
   d.set("unit", r.unit_name);
+  d.set("basis", r.data_basis.empty() ? std::string("含尚未审核的数据") : r.data_basis);
   d.set("period", r.period_label);
   d.set("generated_at", FormatTimestamp(r.generated_at).substr(0, 16).replace(10, 1, " "));
   mu::mustache body(kBody);

@@ -22,7 +22,8 @@ std::string RateCell(std::optional<double> v, bool percent) {
 }  // namespace
 
 Result<ArticleInput> BuildDataRelease(const Program& p, const analytics::Engine& engine,
-                                      std::int64_t unit, int year, std::int64_t now) {
+                                      std::int64_t unit, int year, std::int64_t now,
+                                      std::shared_ptr<const analytics::ApprovedData> approved) {
   const auto& cat = engine.catalog();
   const auto* root = cat.OrgUnits().ById(unit);
   const auto* ind = cat.Indicators().ByCode(p.indicator);
@@ -46,6 +47,10 @@ Result<ArticleInput> BuildDataRelease(const Program& p, const analytics::Engine&
                                                           {"dimension", "ou:" + ou},
                                                           {"filter", "pe:" + std::to_string(year)}})
       WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, v));
+    if (approved) {
+      q.approval_level = approved->level().uid;
+      q.approved = approved;
+    }
     WJ_ASSIGN_OR_RETURN(json r, analytics::RunQuery(q, engine, analytics::QueryScope{}));
     for (const auto& row : r["rows"])
       value[{row[0].get<std::string>(), row[1].get<std::string>()}] =
@@ -91,6 +96,12 @@ Result<ArticleInput> BuildDataRelease(const Program& p, const analytics::Engine&
   md += "\n指标口径：" + ind->name + " = " + describe(ind->numerator, ind->numerator_description) +
         " ÷ " + describe(ind->denominator, ind->denominator_description) +
         (percent ? " × 100%" : "") + "。\n\n";
+  if (approved) {
+    const Date today = Today();
+    md += "数据范围：截至" + std::to_string(YearOf(today)) + "年" + std::to_string(MonthOf(today)) +
+          "月" + std::to_string(DayOf(today)) + "日已审核数据（" + approved->level().name +
+          "及以上审核），尚未审核的数据不计入。\n\n";
+  }
   json chart = {{"title", "各地" + ind->name},
                 {"categories", categories},
                 {"series", json::array({{{"name", ind->name}, {"values", values}}})},

@@ -188,6 +188,9 @@ class Builder {
     r_.period_ids = range_;
     r_.period_label = vars_["period"];
     r_.generated_at = now_;
+    if (req_.approved)
+      r_.data_basis =
+          "截至" + vars_["date"] + "已审核数据（" + req_.approved->level().name + "及以上审核）";
     WJ_ASSIGN_OR_RETURN(Line title, Expand(t_["title"].get<std::string>()));
     for (const auto& run : title) r_.title += run.text;
     if (t_.value("masthead", false)) {
@@ -296,6 +299,13 @@ class Builder {
   struct Value {
     std::optional<double> value, num, den;
   };
+  // Reads approved data only when the request says so (the default of reports and releases).
+  void Approved(analytics::QueryParams& q) const {
+    if (!req_.approved) return;
+    q.approval_level = req_.approved->level().uid;
+    q.approved = req_.approved;
+  }
+
   Result<Value> Query(const std::string& dx, const std::string& ou_uid, const std::string& pe) {
     const std::string key = dx + "|" + ou_uid + "|" + pe;
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
@@ -307,6 +317,7 @@ class Builder {
                                                           {"includeNumDen", "true"},
                                                           {"skipRounding", "true"}})
       WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, v));
+    Approved(q);
     auto r = analytics::RunQuery(q, engine_, req_.scope);
     if (!r.ok()) return InvalidArgument(r.status().message(), "figures");
     Value v;
@@ -425,6 +436,7 @@ class Builder {
                  {"sortOrder", "DESC"},
                  {"skipRounding", "true"}})
           WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, val));
+        Approved(q);
         // Peers the reader may not see are not ranked for him: no rank rather than a leak.
         auto r = analytics::RunQuery(q, engine_, req_.scope);
         if (r.ok()) {
@@ -581,6 +593,17 @@ class Builder {
   }
 
   void RunChecks() {
+    if (req_.approved && !req_.unapproved_units.empty()) {
+      // At most ten names in the sentence; the count says how many in all.
+      std::string names;
+      for (std::size_t i = 0; i < req_.unapproved_units.size() && i < 10; ++i)
+        names += (i ? "、" : "") + req_.unapproved_units[i];
+      if (req_.unapproved_units.size() > 10) names += "等";
+      r_.checks.push_back({"warning", "以下" + std::to_string(req_.unapproved_units.size()) +
+                                          "个单位" + vars_["period"] +
+                                          "的数据尚未审核，未计入本报告：" + names +
+                                          "。确认后再发布"});
+    }
     std::set<std::string> seen_rates;
     for (const auto& f : r_.figures) {
       if (!f.value) continue;

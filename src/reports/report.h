@@ -80,6 +80,9 @@ struct Report {
   std::vector<Check> checks;
   std::string unit_name, unit_code, period_ids, period_label;
   std::int64_t generated_at = 0;
+  // What the figures rest on, for the 口径 appendix: "截至2026年12月1日已审核数据（乡镇级及以上）";
+  // empty when the report reads all data.
+  std::string data_basis;
   nlohmann::json FiguresJson() const;
 };
 
@@ -102,6 +105,11 @@ struct ReportRequest {
   // the caller's scope; only the operator's command line sets `everything`. A figure of a unit
   // outside it (a "parent", a named unit) shows "—" with a note.
   analytics::QueryScope scope{false, {}, {}};
+  // Approved data only (analytics' approvalLevel), as reports and releases read by default; null
+  // reads everything entered. With it, the units of the report's subtree not yet approved for
+  // its periods (names, within the reader's scope): a check lists them before publishing.
+  std::shared_ptr<const analytics::ApprovedData> approved;
+  std::vector<std::string> unapproved_units;
 };
 
 // A bulletin item from content that exists: an article published in 工作动态 in the period

@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "analytics/engine.h"
 #include "core/robust_stats.h"
 #include "metadata/value_type.h"
 #include "validation/validation.h"
@@ -419,16 +420,39 @@ Result<json> DetectOutliers(storage::Store& store, const Catalog& cat,
     Value v;
   };
   std::vector<Row> rows;
-  storage::DataValueExportFilter filter;
-  filter.data_element_ids.assign(des.begin(), des.end());
-  filter.period_ids = period_ids;
-  filter.org_unit_ids = units;
-  WJ_RETURN_IF_ERROR(store.ExportDataValues(filter, [&](const storage::DataValueRecord& v) {
-    if (auto x = Numeric(v.value))
-      rows.push_back({{v.key.data_element_id, v.key.org_unit_id, v.key.coc_id, v.key.aoc_id},
-                      {v.key.period_id, *x, v.followup}});
-    return Status::Ok();
-  }));
+  if (req.engine) {
+    // The requested subtrees as disjoint pre-order ranges; each element's values there are
+    // contiguous runs of the engine's columns.
+    std::vector<std::pair<std::int32_t, std::int32_t>> ranges;
+    for (const auto& key : req.org_units) {
+      const auto* u = cat.OrgUnits().ByUidOrCode(key);
+      ranges.push_back({cat.tree().Pre(u->id), cat.tree().Last(u->id)});
+    }
+    std::sort(ranges.begin(), ranges.end());
+    std::vector<std::pair<std::int32_t, std::int32_t>> merged;
+    for (const auto& r : ranges)
+      if (!merged.empty() && r.first <= merged.back().second)
+        merged.back().second = std::max(merged.back().second, r.second);
+      else
+        merged.push_back(r);
+    const std::vector<std::int64_t> de_list(des.begin(), des.end());
+    for (const auto& [lo, hi] : merged)
+      req.engine->ForEachValue(de_list, lo, hi, [&](const analytics::Engine::RawValue& v) {
+        if (period_of.count(v.period))
+          rows.push_back({{v.de, v.org_unit, v.coc, v.aoc}, {v.period, v.value, false}});
+      });
+  } else {
+    storage::DataValueExportFilter filter;
+    filter.data_element_ids.assign(des.begin(), des.end());
+    filter.period_ids = period_ids;
+    filter.org_unit_ids = units;
+    WJ_RETURN_IF_ERROR(store.ExportDataValues(filter, [&](const storage::DataValueRecord& v) {
+      if (auto x = Numeric(v.value))
+        rows.push_back({{v.key.data_element_id, v.key.org_unit_id, v.key.coc_id, v.key.aoc_id},
+                        {v.key.period_id, *x, v.followup}});
+      return Status::Ok();
+    }));
+  }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.key < b.key; });
   std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, std::pair<double, double>> bounds;
   if (min_max) {
@@ -494,9 +518,17 @@ Result<json> DetectOutliers(storage::Store& store, const Catalog& cat,
   std::sort(found.begin(), found.end(), [&](const Outlier& a, const Outlier& b) {
     double ka = by_z ? a.z : a.abs_dev, kb = by_z ? b.z : b.abs_dev;
     if (ka != kb) return ka > kb;
-    return a.key < b.key;
+    if (a.key != b.key) return a.key < b.key;
+    return a.v.period < b.v.period;  // one order whichever way the values were read
   });
   if (found.size() > static_cast<std::size_t>(req.max_results)) found.resize(req.max_results);
+  if (req.engine)  // the engine keeps no follow-up flags: read those of the outliers reported
+    for (auto& o : found) {
+      WJ_ASSIGN_OR_RETURN(auto stored,
+                          store.GetDataValue({std::get<0>(o.key), o.v.period, std::get<1>(o.key),
+                                              std::get<2>(o.key), std::get<3>(o.key)}));
+      o.v.followup = stored && stored->followup;
+    }
   json values = json::array();
   auto round4 = [](double x) { return std::round(x * 10000) / 10000; };
   for (const auto& o : found) {

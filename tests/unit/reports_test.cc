@@ -77,9 +77,9 @@ class ReportsTest : public ::testing::Test {
     ASSERT_EQ(r->status, "SUCCESS") << r->ToJson().dump();
   }
   Report Progress() {
-    auto r =
-        BuildReport(*BuiltInTemplate("progress"),
-                    {"progress", "150624100", "201901..201907", 0, "", {}}, *engine_, NowMillis());
+    auto r = BuildReport(*BuiltInTemplate("progress"),
+                         {"progress", "150624100", "201901..201907", 0, "", {}, nullptr, {}},
+                         *engine_, NowMillis());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : Report{};
   }
@@ -159,11 +159,12 @@ TEST_F(ReportsTest, DataChecksFlagWhatNeedsALook) {
 
 TEST_F(ReportsTest, BadRequestsAndTemplatesNameTheirField) {
   auto t = *BuiltInTemplate("progress");
-  auto no_unit = BuildReport(t, {"progress", "999999", "2019", 0, "", {}}, *engine_, NowMillis());
+  auto no_unit =
+      BuildReport(t, {"progress", "999999", "2019", 0, "", {}, nullptr, {}}, *engine_, NowMillis());
   ASSERT_FALSE(no_unit.ok());
   EXPECT_EQ(no_unit.status().field(), "ou");
-  auto bad_period =
-      BuildReport(t, {"progress", "150624100", "2019..夏天", 0, "", {}}, *engine_, NowMillis());
+  auto bad_period = BuildReport(t, {"progress", "150624100", "2019..夏天", 0, "", {}, nullptr, {}},
+                                *engine_, NowMillis());
   ASSERT_FALSE(bad_period.ok());
   EXPECT_EQ(bad_period.status().field(), "period");
   EXPECT_EQ(BuiltInTemplate("nosuch").status().field(), "template");
@@ -172,14 +173,14 @@ TEST_F(ReportsTest, BadRequestsAndTemplatesNameTheirField) {
   EXPECT_EQ(ValidateTemplate(broken).field(), "sections[1].blocks[0].type");
   json unknown = t;
   unknown["figures"]["tc_done"]["dx"] = "NOPE";
-  auto r =
-      BuildReport(unknown, {"progress", "150624100", "2019", 0, "", {}}, *engine_, NowMillis());
+  auto r = BuildReport(unknown, {"progress", "150624100", "2019", 0, "", {}, nullptr, {}}, *engine_,
+                       NowMillis());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().field(), "figures.tc_done.dx");
   json elsewhere = t;
   elsewhere["figures"]["tc_done"]["ou"] = "999999";
-  auto r2 =
-      BuildReport(elsewhere, {"progress", "150624100", "2019", 0, "", {}}, *engine_, NowMillis());
+  auto r2 = BuildReport(elsewhere, {"progress", "150624100", "2019", 0, "", {}, nullptr, {}},
+                        *engine_, NowMillis());
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.status().field(), "figures.tc_done.ou");
 }
@@ -447,8 +448,9 @@ TEST_F(ReportsTest, DocxLooksLikeThePdf) {
 TEST_F(ReportsTest, NoRankClaimWithoutPeers) {
   // 乌兰镇 is the only township of 鄂托克旗 with data; the city is the only one of its region.
   for (const char* ou : {"150624100", "150624", "1506"}) {
-    auto r = BuildReport(*BuiltInTemplate("progress"), {"progress", ou, "201901..201907", 0, ""},
-                         *engine_, NowMillis());
+    auto r = BuildReport(*BuiltInTemplate("progress"),
+                         {"progress", ou, "201901..201907", 0, "", {}, nullptr, {}}, *engine_,
+                         NowMillis());
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     const std::string html = RenderHtml(*r, false);
     for (const char* claim : {"首位", "末位", "排全", "1/1", "无排名"})
@@ -497,9 +499,9 @@ TEST_F(ReportsTest, AppendixListsEachFigureOnceWithWholeCounts) {
 
 TEST_F(ReportsTest, BulletinPrintsOnlyContentThatExists) {
   const std::vector<BulletinEntry> none;
-  auto empty =
-      BuildReport(*BuiltInTemplate("bulletin"), {"bulletin", "150624100", "201907", 10, ""},
-                  *engine_, NowMillis(), none);
+  auto empty = BuildReport(*BuiltInTemplate("bulletin"),
+                           {"bulletin", "150624100", "201907", 10, "", {}, nullptr, {}}, *engine_,
+                           NowMillis(), none);
   ASSERT_TRUE(empty.ok()) << empty.status().ToString();
   const std::string year = std::to_string(YearOf(Today()));
   EXPECT_EQ(empty->title, "卫生健康信息（" + year + "年第10期）");
@@ -510,8 +512,9 @@ TEST_F(ReportsTest, BulletinPrintsOnlyContentThatExists) {
       {"article", "乌兰镇开展家庭医生签约回访", "镇卫生院组织家庭医生入户回访签约居民。",
        "乌兰镇卫生院"},
       {"event", "旗卫健委完成季度数据核查", "核查发现的问题已当场反馈。", "规划信息股"}};
-  auto full = BuildReport(*BuiltInTemplate("bulletin"), {"bulletin", "150624100", "201907", 10, ""},
-                          *engine_, NowMillis(), entries);
+  auto full = BuildReport(*BuiltInTemplate("bulletin"),
+                          {"bulletin", "150624100", "201907", 10, "", {}, nullptr, {}}, *engine_,
+                          NowMillis(), entries);
   ASSERT_TRUE(full.ok());
   const std::string h2 = RenderHtml(*full, false);
   for (const char* s : {"工作动态", "家庭医生签约回访", "工作简讯", "季度数据核查"})
@@ -529,8 +532,9 @@ TEST_F(ReportsTest, BulletinPrintsOnlyContentThatExists) {
 }
 
 TEST_F(ReportsTest, AnnualReviewCoversTheProgramsWithDataUnderOneNumbering) {
-  auto r = BuildReport(*BuiltInTemplate("annual"), {"annual", "150624100", "2019", 0, "", {}},
-                       *engine_, NowMillis());
+  auto r =
+      BuildReport(*BuiltInTemplate("annual"),
+                  {"annual", "150624100", "2019", 0, "", {}, nullptr, {}}, *engine_, NowMillis());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const std::string html = RenderHtml(*r, false);
   // Only 两癌 and 产前筛查 have data for 乌兰镇 in 2019: one theme, two programs, 一、（一）（二）.
@@ -543,8 +547,9 @@ TEST_F(ReportsTest, AnnualReviewCoversTheProgramsWithDataUnderOneNumbering) {
   // With 结直肠癌 data the theme 疾病预防控制 appears as 二、 with its own （一）.
   Csv("CRC_APPOINT,201905,150624100H01,,,120\nCRC_REPORT,201906,150624100H01,,,100\n");
   engine_ = analytics::Engine::Build(*store_, cat_).value();
-  auto more = BuildReport(*BuiltInTemplate("annual"), {"annual", "150624100", "2019", 0, "", {}},
-                          *engine_, NowMillis());
+  auto more =
+      BuildReport(*BuiltInTemplate("annual"),
+                  {"annual", "150624100", "2019", 0, "", {}, nullptr, {}}, *engine_, NowMillis());
   ASSERT_TRUE(more.ok());
   const std::string h2 = RenderHtml(*more, false);
   EXPECT_NE(h2.find("二、疾病预防控制"), std::string::npos);

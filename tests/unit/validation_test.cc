@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include "analytics/engine.h"
 #include "core/date.h"
 #include "core/robust_stats.h"
 #include "exchange/data_values.h"
@@ -592,6 +593,30 @@ TEST_F(ValidationTest, BulkImportMarksValuesOutsideTheirBoundsForFollowUpWithout
   for (const auto& v : rows) EXPECT_EQ(v.followup, v.value == "99999999") << v.value;
 }
 
+TEST_F(ValidationTest, BulkImportReadsTheBoundsOfEachUnitWhenABatchFirstNamesIt) {
+  // More rows than one batch (50,000): the bounded unit first appears in the second batch.
+  storage::MinMaxRecord m{De("CRC_REPORT"), Ou("150624100H01"), Default(), 0, 50, false, 1, "t"};
+  ASSERT_TRUE(store_->SaveMinMax({&m, 1}).ok());
+  exchange::DataValueService values(*store_);
+  exchange::ImportOptions o;
+  o.user = "t";
+  o.schemes.data_element = o.schemes.org_unit = metadata::IdScheme::kCode;
+  o.schemes_given = true;
+  o.atomic = false;
+  std::string csv = "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n";
+  for (int i = 0; i < 50000; ++i) csv += "CRC_REPORT,202301,150624101H01,,,40\n";
+  csv += "CRC_REPORT,202302,150624100H01,,,99999999\nCRC_REPORT,202303,150624100H01,,,45\n";
+  auto r = exchange::ImportDataValues(exchange::OpenString(csv), exchange::ImportFormat::kCsv, o,
+                                      *cat_, values);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto rows = *store_->ListUnitValues(Ou("150624100H01"), std::nullopt, De("CRC_REPORT"));
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& v : rows) EXPECT_EQ(v.followup, v.value == "99999999") << v.value;
+  auto other = *store_->ListUnitValues(Ou("150624101H01"), std::nullopt, De("CRC_REPORT"));
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_FALSE(other[0].followup);  // no bounds there
+}
+
 // ---- outlier detection against an oracle ----
 
 TEST_F(ValidationTest, OutlierDetectionAgreesWithOracleForEachAlgorithm) {
@@ -621,6 +646,13 @@ TEST_F(ValidationTest, OutlierDetectionAgreesWithOracleForEachAlgorithm) {
     req.threshold = 2.0;
     auto out = DetectOutliers(*store_, *cat_, root, req);
     ASSERT_TRUE(out.ok()) << out.status().ToString();
+    // From the engine's snapshot: the same answer, flags included.
+    auto engine = analytics::Engine::Build(*store_, cat_);
+    ASSERT_TRUE(engine.ok());
+    req.engine = engine->get();
+    auto from_engine = DetectOutliers(*store_, *cat_, root, req);
+    ASSERT_TRUE(from_engine.ok()) << from_engine.status().ToString();
+    EXPECT_EQ(*from_engine, *out) << algorithm;
     std::set<std::pair<std::string, std::string>> fast, slow;
     for (const auto& o : (*out)["outlierValues"])
       fast.insert({cat_->OrgUnits().ByUid(o["ou"].get<std::string>())->code, o["pe"]});

@@ -184,8 +184,16 @@ async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, yea
     if (p.done) dx.push(p.done.id);
     if (p.target) dx.push(p.target.id);
   }
-  const total = await analytics([["dimension", "dx:" + [...new Set(dx)].join(";")], ["filter", "pe:" + year], ["filter", "ou:" + unit.id], ["includeNumDen", "true"]]);
+  const query: [string, string][] = [["dimension", "dx:" + [...new Set(dx)].join(";")], ["filter", "pe:" + year], ["filter", "ou:" + unit.id], ["includeNumDen", "true"]];
+  // The same figures from approved data only (the first approval level, approvalLevel): a card
+  // whose figures differ includes data not yet approved and says so (未审核).
+  const levels: Json[] = (await api("/api/dataApprovalLevels").catch(() => ({ dataApprovalLevels: [] }))).dataApprovalLevels;
+  const first = levels.reduce((a: Json, l: Json) => (!a || l.orgUnitLevel > a.orgUnitLevel ? l : a), null);
+  const [total, approvedTotal] = await Promise.all([analytics(query),
+    first ? analytics([...query, ["approvalLevel", first.id]]) : Promise.resolve(null)]);
   const v = valuesOf(total);
+  const va = approvedTotal ? valuesOf(approvedTotal) : null;
+  const unapproved = (id: string | undefined): boolean => !!va && !!id && v.get(`${id}||`) !== va.get(`${id}||`);
   const cards = h("div", { class: "cards" });
   for (const p of programs) {
     const rate = v.get(`${p.indicator.id}||`);
@@ -194,13 +202,16 @@ async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, yea
     const isRate = /率$/.test(p.indicator.name);
     const pct = rate === undefined ? 0 : Math.min(100, rate);
     const bar = h("div", { class: "progress" + (rate !== undefined && rate > 100 ? " over" : ""), role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(pct), "aria-label": p.indicator.name }, h("span", { style: `width:${pct}%` }));
-    cards.append(h("section", { class: "card", "aria-label": p.name },
-      h("h2", {}, p.name),
+    const pending = unapproved(p.indicator.id) || unapproved(p.done?.id) || unapproved(p.target?.id);
+    const approvedRate = va?.get(`${p.indicator.id}||`);
+    cards.append(h("section", { class: "card" + (pending ? " unapproved" : ""), "aria-label": p.name },
+      h("h2", {}, p.name, pending ? h("span", { class: "badge-unapproved", title: "本卡片的数字含尚未审核的数据" }, "未审核") : null),
       h("div", { class: "big", "data-indicator": p.indicator.code }, rate === undefined ? "—" : fmt(rate, 2) + (isRate ? "%" : "")),
       h("div", { class: "muted" }, p.indicator.name),
       isRate ? bar : null,
       h("div", {}, done !== undefined ? `完成 ${fmt(done)}${p.unit}` : "", target !== undefined ? `　任务 ${fmt(target)}${p.unit}` : ""),
-      rate !== undefined && rate > 100 ? h("div", { class: "ok" }, "超额完成") : null));
+      rate !== undefined && rate > 100 ? h("div", { class: "ok" }, "超额完成") : null,
+      pending ? h("div", { class: "muted unapproved-note" }, `含未审核数据；仅计已审核数据为 ${approvedRate === undefined ? "—" : fmt(approvedRate, 2) + (isRate ? "%" : "")}`) : null));
   }
   body.replaceChildren(cards);
 
@@ -765,7 +776,15 @@ async function articlesPage(): Promise<void> {
     const status = h("span", { role: "status" });
     go.addEventListener("click", async () => {
       try {
-        const r = await api("/api/dataReleases", { method: "POST", body: JSON.stringify({ program: prog.value, year: Number(year.value), orgUnit: unit.id }) });
+        const send = (confirm: boolean): Promise<Json> => api("/api/dataReleases", { method: "POST", body: JSON.stringify({ program: prog.value, year: Number(year.value), orgUnit: unit.id, confirm }) });
+        let r: Json;
+        try {
+          r = await send(false);
+        } catch (e) {
+          // Units not yet approved: named by the server, published only when the editor confirms.
+          if (!(e instanceof ApiError) || e.body?.field !== "confirm" || !window.confirm(e.message.replace(/确认发布请加.*$/, "仍要发布吗？"))) throw e;
+          r = await send(true);
+        }
         status.className = "ok";
         status.replaceChildren("已发布：", h("a", { href: `/article/${r.id}` }, r.title));
         await refresh();

@@ -89,8 +89,11 @@ export async function approvalPage(app: HTMLElement): Promise<void> {
   const pe = el("input", { id: "grid-pe", value: String(new Date().getFullYear()) }) as HTMLInputElement;
   const show = el("button", { type: "button", id: "grid-show" }, "查看");
   const out = el("div", { id: "grid" });
+  // The result of the last action, outside the grid: reloading the grid after an action must not
+  // take its message away.
+  const status = el("p", { role: "status", id: "act-status" });
   app.append(el("div", { class: "controls" }, el("div", {}, el("label", { for: "grid-ds" }, "报表"), dsSel),
-    el("div", {}, el("label", { for: "grid-pe" }, "年度或期间"), pe), show), out);
+    el("div", {}, el("label", { for: "grid-pe" }, "年度或期间"), pe), show), out, status);
   const load = async (): Promise<void> => {
     out.replaceChildren();
     let g: Grid;
@@ -119,20 +122,21 @@ export async function approvalPage(app: HTMLElement): Promise<void> {
     const period = el("select", { id: "act-pe" }) as HTMLSelectElement;
     for (const p of g.periods) period.append(el("option", { value: p.id }, p.id));
     const reason = el("input", { id: "act-reason", placeholder: "退回原因" }) as HTMLInputElement;
-    const status = el("p", { role: "status", id: "act-status" });
     const act = (path: string) => async (): Promise<void> => {
       const ous = [...new Set(boxes.filter(([b]) => b.checked).map(([, r]) => r.approvalOrgUnit?.id).filter((x): x is string => !!x))];
       if (!ous.length) { status.textContent = "请先选择单位"; return; }
+      status.textContent = "正在处理……";
       try {
         const body = path === "returns"
           ? { wf: g.workflow!.id, pe: period.value, ou: ous, reason: reason.value }
           : { wf: [g.workflow!.id], pe: [period.value], approvals: ous.map((ou) => ({ ou })) };
         await call(`/api/dataApprovals/${path}`, { method: "POST", body: JSON.stringify(body) });
-        status.textContent = "已完成";
-        await load();
       } catch (e) {
         status.textContent = "操作失败：" + (e instanceof Error ? e.message : String(e));
+        return;
       }
+      await load();  // the grid with the new states, then the result under it
+      status.textContent = "已完成";
     };
     const approve = el("button", { type: "button", id: "act-approve" }, "审核通过");
     approve.addEventListener("click", act("approvals"));
@@ -148,8 +152,8 @@ export async function approvalPage(app: HTMLElement): Promise<void> {
       }
     });
     out.append(el("div", { class: "controls" }, el("div", {}, el("label", { for: "act-pe" }, "期间"), period),
-      el("div", {}, el("label", { for: "act-reason" }, "退回原因"), reason), approve, ret, remind), status);
+      el("div", {}, el("label", { for: "act-reason" }, "退回原因"), reason), approve, ret, remind));
   };
-  show.addEventListener("click", load);
+  show.addEventListener("click", () => { status.textContent = ""; void load(); });
   await load();
 }
