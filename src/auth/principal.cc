@@ -21,10 +21,11 @@ std::set<Authority> RoleAuthorities(std::string_view role) {
   // An admin runs the system for his units: metadata, users, and everything they may do, so
   // that he can create clerks and officers (one cannot grant what one does not hold).
   if (role == "admin")
-    return {A::kMetadataWrite, A::kUserManage, A::kDataRead,   A::kDataWrite,
-            A::kDataApprove,   A::kAuditRead,  A::kPortalWrite};
+    return {A::kMetadataWrite, A::kUserManage, A::kDataRead,    A::kDataWrite,
+            A::kDataApprove,   A::kAuditRead,  A::kPortalWrite, A::kPersonalData};
   if (role == "approver") return {A::kDataRead, A::kDataApprove};
-  if (role == "entry") return {A::kDataRead, A::kDataWrite};
+  // Clerks and village doctors register children and vaccinate them: they see whom.
+  if (role == "entry") return {A::kDataRead, A::kDataWrite, A::kPersonalData};
   if (role == "viewer") return {A::kDataRead};
   if (role == "editor") return {A::kPortalWrite};
   return {};

@@ -27,6 +27,7 @@ enum class Authority {
   kDataApprove,    // approve and unapprove data
   kAuditRead,      // read the audit trail within scope
   kPortalWrite,    // write and publish portal articles
+  kPersonalData,   // see persons' names, ID numbers and phones unmasked (within write scope)
 };
 
 const std::vector<std::string>& KnownRoles();

@@ -87,6 +87,10 @@ int RunInit(const InitOptions& o) {
       std::cout << "  " << kLevelNames[l] << " (level " << l << "): " << summary->by_level[l]
                 << "\n";
   if (o.demo) {
+    // The demo's children's records are sealed with a key file beside the database.
+    if (!std::filesystem::exists(tracker::DefaultKeyFile(o.db)))
+      if (Status k = tracker::PersonVault::Init(tracker::DefaultKeyFile(o.db)); !k.ok())
+        return Fail(k);
     auto demo = BuildDemo(**store);
     if (!demo.ok()) return Fail(demo.status());
     if (Status s = BuildDemoPortal(**store); !s.ok()) return Fail(s);
@@ -108,6 +112,7 @@ int RunServe(const ServeOptions& o) {
   if (!store.ok()) return Fail(store.status());
   http::App app(std::move(*store));
   app.set_engine_snapshot_path(o.db + ".engine");
+  if (!LoadPersonKeys(o.db, o.keys, app.immunization())) return 1;
   if (Status s = app.Init(); !s.ok()) return Fail(s);
   std::cerr << "weijian: analytics engine: "
             << (app.engine_loaded_from_snapshot()

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "tracker/immunization.h"
+
 namespace weijian::cli {
 
 struct InitOptions {
@@ -23,6 +25,7 @@ struct ServeOptions {
   int max_body_mb = 64;
   int max_connections = 2000;
   std::string web_dir;  // empty: $WEIJIAN_WEB_DIR or "web" next to the executable
+  std::string keys;     // personal-data key file; empty: "<db>.keys" when it exists
 };
 int RunServe(const ServeOptions& o);
 // Creates the demo database when it does not exist, then serves it.
@@ -91,5 +94,15 @@ struct MinMaxOptions {
   std::string db, data_set, org_unit;
 };
 int RunMinMaxGenerate(const MinMaxOptions& o);
+// `weijian keys init|rotate`: the personal-data key file (tracker_commands.cc).
+struct KeysOptions {
+  std::string db, keys;  // keys empty: "<db>.keys"
+};
+int RunKeysInit(const KeysOptions& o);
+int RunKeysRotate(const KeysOptions& o);
+// Loads the key file into the serving app: the explicit one must load; the default one is used
+// when present. Returns false (after printing why) when the server must not start.
+bool LoadPersonKeys(const std::string& db, const std::string& explicit_keys,
+                    tracker::ImmunizationService& service);
 
 }  // namespace weijian::cli

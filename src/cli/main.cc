@@ -55,6 +55,20 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
 
+  serve_cmd->add_option("--keys", serve.keys,
+                        "personal-data key file (default: <db>.keys when it exists)");
+
+  KeysOptions keys;
+  auto* keys_cmd = app.add_subcommand("keys", "the key file that seals personal data");
+  keys_cmd->require_subcommand(1);
+  auto* keys_init_cmd = keys_cmd->add_subcommand("init", "create the key file with a fresh key");
+  auto* keys_rotate_cmd =
+      keys_cmd->add_subcommand("rotate", "add a fresh key and re-seal every record with it");
+  for (auto* c : {keys_init_cmd, keys_rotate_cmd}) {
+    c->add_option("--db", keys.db, "database file")->required();
+    c->add_option("--keys", keys.keys, "key file (default: <db>.keys)");
+  }
+
   auto* user_cmd = app.add_subcommand("user", "manage users");
   user_cmd->require_subcommand(1);
   UserAddOptions user_add;
@@ -251,6 +265,8 @@ int main(int argc, char** argv) {
     if (*export_cmd) return RunExport(export_db, export_opts, export_out);
     if (*ou_cmd) return RunOrgUnits(ous);
     if (*validate_cmd) return RunValidate(val);
+    if (*keys_init_cmd) return RunKeysInit(keys);
+    if (*keys_rotate_cmd) return RunKeysRotate(keys);
     if (*mm_gen_cmd) return RunMinMaxGenerate(mm);
   } catch (const std::exception& e) {
     std::cerr << "weijian: internal error: " << e.what() << "\n";

@@ -19,6 +19,7 @@
 #include "metadata/catalog.h"
 #include "portal/site.h"
 #include "storage/store.h"
+#include "tracker/immunization.h"
 
 namespace weijian::http {
 
@@ -32,6 +33,7 @@ class App {
       : store_(std::move(store)),
         values_(*store_),
         auth_(*store_, std::move(clock)),
+        immunization_(*store_),
         engines_(std::make_unique<analytics::EngineHost>(*store_)) {
     // Every committed change of a data value reaches the engine before the next query.
     store_->SetDataValueListener(
@@ -199,6 +201,8 @@ class App {
   storage::Store& store() { return *store_; }
   exchange::DataValueService& values() { return values_; }
   auth::AuthService& auth() { return auth_; }
+  // Children's records; its key file is set once by `serve` before requests are served.
+  tracker::ImmunizationService& immunization() { return immunization_; }
   // Metadata writes are serialised: each validates against the snapshot the previous one left.
   std::mutex& metadata_mutex() { return metadata_mu_; }
   std::int64_t started_millis() const { return started_millis_; }
@@ -208,6 +212,7 @@ class App {
   std::unique_ptr<storage::Store> store_;
   exchange::DataValueService values_;
   auth::AuthService auth_;
+  tracker::ImmunizationService immunization_;
   std::shared_ptr<const metadata::Catalog> catalog_;  // std::atomic_load/atomic_store only
   std::shared_ptr<const WebAssets> web_;              // std::atomic_load/atomic_store only
   std::mutex pages_mu_;

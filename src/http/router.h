@@ -92,6 +92,7 @@ std::vector<Route> WorkbenchRoutes();
 std::vector<Route> ReportRoutes();
 std::vector<Route> ApprovalRoutes();  // approval_handlers.cc
 std::vector<Route> ValidationRoutes();
+std::vector<Route> ImmunizationRoutes();  // immunization_handlers.cc
 // /api/analytics's query of a request (its parameters, the caller's scope), on the live engine.
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app);
 // Resolves q.approval_level (analytics' approvalLevel) against the approvals as they are now.

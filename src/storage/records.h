@@ -461,4 +461,34 @@ struct ValidationResultFilter {
   int limit = 10000;
 };
 
+// --- tracker (issue 17) ---
+// A person. Identifying fields are in `sealed` (sealed by the tracker layer); the store never
+// sees them in clear.
+struct TrackedEntityRecord {
+  std::int64_t id = 0;
+  std::string uid;
+  std::int64_t org_unit_id = 0;
+  std::string birth_date;  // YYYY-MM-DD
+  std::string sex;         // "M" or "F"
+  std::string status = "ACTIVE";
+  std::string sealed;
+  std::string key_id;
+  std::string id_index;  // "" without an ID number
+  std::string name_birth_index;
+  std::int64_t created = 0;
+  std::string created_by;
+  std::int64_t updated = 0;
+};
+struct ImmunizationDoseRecord {
+  std::int64_t id = 0;
+  std::string uid;
+  std::int64_t tracked_entity_id = 0;
+  std::string vaccine;
+  std::string given_on;  // YYYY-MM-DD
+  std::int64_t org_unit_id = 0;
+  std::string vaccinator, site, route, lot, manufacturer, lot_expiry, trace_code;
+  std::int64_t created = 0;
+  std::string created_by;
+};
+
 }  // namespace weijian::storage

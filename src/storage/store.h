@@ -234,6 +234,23 @@ class Store {
   virtual Result<std::vector<DataValueRecord>> ListUnitValues(
       std::int64_t org_unit_id, std::optional<std::int64_t> period_id,
       std::optional<std::int64_t> data_element_id) = 0;
+  // --- tracker (issue 17) ---
+  // Inserts a person (id filled) with its audit row, in one transaction.
+  virtual Status CreateTrackedEntity(TrackedEntityRecord& record, const AuditRecord& audit) = 0;
+  virtual Result<std::optional<TrackedEntityRecord>> FindTrackedEntity(const std::string& uid) = 0;
+  // Persons with this blind index ("id" or "name_birth" column), at most 50.
+  virtual Result<std::vector<TrackedEntityRecord>> FindTrackedEntitiesByIndex(
+      const std::string& column, const std::string& value) = 0;
+  // Persons managed by these units, by birth date.
+  virtual Result<std::vector<TrackedEntityRecord>> ListTrackedEntities(
+      std::span<const std::int64_t> org_unit_ids) = 0;
+  // Replaces sealed text, key id and indexes of these persons (by id): a key rotation, all or
+  // nothing, with its audit row.
+  virtual Status ResealTrackedEntities(std::span<const TrackedEntityRecord> records,
+                                       const AuditRecord& audit) = 0;
+  virtual Status AddImmunizationDose(ImmunizationDoseRecord& dose, const AuditRecord& audit) = 0;
+  virtual Result<std::vector<ImmunizationDoseRecord>> ListImmunizationDoses(
+      std::int64_t tracked_entity_id) = 0;
 };
 
 // SHA-256 (hex) of `prev_hash` and a row's canonical text: the link of an audit chain.

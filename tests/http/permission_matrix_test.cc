@@ -459,6 +459,17 @@ std::vector<Row> Table() {
        "/api/minMaxValues/Xmatrix0001/Xmatrix0002"},
       {"GET", "/api/outlierDetection", Gate::kAuthority, Authority::kDataRead,
        "/api/outlierDetection"},
+      // Children's records: units and masking are tested in immunization_test.cc.
+      {"GET", "/api/immunization/children", Gate::kAuthority, Authority::kDataRead,
+       "/api/immunization/children"},
+      {"POST", "/api/immunization/children", Gate::kAuthority, Authority::kDataWrite,
+       "/api/immunization/children"},
+      {"GET", "/api/immunization/children/{uid}", Gate::kAuthority, Authority::kDataRead,
+       "/api/immunization/children/Xmatrix0001"},
+      {"POST", "/api/immunization/doses", Gate::kAuthority, Authority::kDataWrite,
+       "/api/immunization/doses"},
+      {"GET", "/api/immunization/forecast", Gate::kAuthority, Authority::kDataRead,
+       "/api/immunization/forecast?te=Xmatrix0001"},
   };
   for (const auto& d : door_only) {
     const std::string method = d.method, path = d.path;

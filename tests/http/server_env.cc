@@ -10,6 +10,10 @@ void Env::SetUp() {
   dir = std::make_unique<weijian::testing::TempDir>();
   auto store = weijian::testing::MakeOrdosStore(dir->File("demo.db"), true);
   app = std::make_unique<App>(std::move(store));
+  ASSERT_TRUE(tracker::PersonVault::Init(dir->File("demo.db.keys")).ok());
+  auto vault = tracker::PersonVault::Load(dir->File("demo.db.keys"));
+  ASSERT_TRUE(vault.ok()) << vault.status().message();
+  app->immunization().set_vault(std::make_shared<const tracker::PersonVault>(std::move(*vault)));
   ASSERT_TRUE(app->Init().ok());
   auto cat = app->catalog();
   auto hash = auth::HashPassword(kPassword);

@@ -2624,6 +2624,140 @@ class SqliteStore final : public Store {
     if (!row) return std::optional<std::string>();
     return std::optional<std::string>(q.Text(0));
   }
+
+  // --- tracker (issue 17) ---
+  static constexpr const char* kPersonColumns =
+      "id, uid, org_unit_id, birth_date, sex, status, sealed, key_id, COALESCE(id_index, ''),"
+      " name_birth_index, created, created_by, updated";
+  static TrackedEntityRecord ReadPerson(Stmt& q) {
+    return {q.Int(0),  q.Text(1), q.Int(2),  q.Text(3), q.Text(4),  q.Text(5), q.Text(6),
+            q.Text(7), q.Text(8), q.Text(9), q.Int(10), q.Text(11), q.Int(12)};
+  }
+  static Result<std::vector<TrackedEntityRecord>> ReadPersons(Stmt& q) {
+    std::vector<TrackedEntityRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back(ReadPerson(q));
+    }
+  }
+
+  Status CreateTrackedEntity(TrackedEntityRecord& r, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO tracked_entity(uid, org_unit_id, birth_date, sex, status,"
+                            " sealed, key_id, id_index, name_birth_index, created, created_by,"
+                            " updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, r.uid).Bind(2, r.org_unit_id).Bind(3, r.birth_date).Bind(4, r.sex).Bind(5, r.status);
+    q.Bind(6, r.sealed).Bind(7, r.key_id).BindTextOrNull(8, r.id_index);
+    q.Bind(9, r.name_birth_index).Bind(10, r.created).Bind(11, r.created_by).Bind(12, r.updated);
+    WJ_RETURN_IF_ERROR(q.Run());
+    const std::int64_t id = sqlite3_last_insert_rowid(db_.raw());
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    r.id = id;
+    return Status::Ok();
+  }
+
+  Result<std::optional<TrackedEntityRecord>> FindTrackedEntity(const std::string& uid) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
+                                            " FROM tracked_entity WHERE uid = ?"));
+    q.Bind(1, uid);
+    WJ_ASSIGN_OR_RETURN(auto rows, ReadPersons(q));
+    if (rows.empty()) return std::optional<TrackedEntityRecord>();
+    return std::optional<TrackedEntityRecord>(std::move(rows.front()));
+  }
+
+  Result<std::vector<TrackedEntityRecord>> FindTrackedEntitiesByIndex(
+      const std::string& column, const std::string& value) override {
+    // The column name comes from this fixed list, never from the caller's text.
+    const char* where = column == "id"           ? "id_index = ?"
+                        : column == "name_birth" ? "name_birth_index = ?"
+                                                 : nullptr;
+    if (!where) return Internal("unknown blind index " + column);
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
+                            " FROM tracked_entity WHERE " + where + " ORDER BY id LIMIT 50"));
+    q.Bind(1, value);
+    return ReadPersons(q);
+  }
+
+  Result<std::vector<TrackedEntityRecord>> ListTrackedEntities(
+      std::span<const std::int64_t> org_unit_ids) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
+                                            " FROM tracked_entity WHERE org_unit_id = ?"
+                                            " ORDER BY birth_date, id"));
+    std::vector<TrackedEntityRecord> out;
+    for (std::int64_t unit : org_unit_ids) {
+      q.Bind(1, unit);
+      WJ_ASSIGN_OR_RETURN(auto rows, ReadPersons(q));
+      for (auto& r : rows) out.push_back(std::move(r));
+      q.Reset();
+    }
+    return out;
+  }
+
+  Status ResealTrackedEntities(std::span<const TrackedEntityRecord> records,
+                               const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE tracked_entity SET sealed = ?, key_id = ?,"
+                                            " id_index = ?, name_birth_index = ? WHERE id = ?"));
+    for (const auto& r : records) {
+      q.Bind(1, r.sealed).Bind(2, r.key_id).BindTextOrNull(3, r.id_index);
+      q.Bind(4, r.name_birth_index).Bind(5, r.id);
+      WJ_RETURN_IF_ERROR(q.Run());
+      if (sqlite3_changes(db_.raw()) != 1) return Conflict("person " + r.uid + " is gone");
+    }
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return tx.Commit();
+  }
+
+  Status AddImmunizationDose(ImmunizationDoseRecord& d, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO immunization_dose(uid, tracked_entity_id, vaccine, given_on,"
+                    " org_unit_id, vaccinator, site, route, lot, manufacturer, lot_expiry,"
+                    " trace_code, created, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, d.uid).Bind(2, d.tracked_entity_id).Bind(3, d.vaccine).Bind(4, d.given_on);
+    q.Bind(5, d.org_unit_id).Bind(6, d.vaccinator).Bind(7, d.site).Bind(8, d.route);
+    q.Bind(9, d.lot).Bind(10, d.manufacturer).Bind(11, d.lot_expiry).Bind(12, d.trace_code);
+    q.Bind(13, d.created).Bind(14, d.created_by);
+    WJ_RETURN_IF_ERROR(q.Run());
+    const std::int64_t id = sqlite3_last_insert_rowid(db_.raw());
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    d.id = id;
+    return Status::Ok();
+  }
+
+  Result<std::vector<ImmunizationDoseRecord>> ListImmunizationDoses(
+      std::int64_t tracked_entity_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, uid, tracked_entity_id, vaccine, given_on, org_unit_id,"
+                            " vaccinator, site, route, lot, manufacturer, lot_expiry, trace_code,"
+                            " created, created_by FROM immunization_dose"
+                            " WHERE tracked_entity_id = ? ORDER BY given_on, id"));
+    q.Bind(1, tracked_entity_id);
+    std::vector<ImmunizationDoseRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5), q.Text(6),
+                     q.Text(7), q.Text(8), q.Text(9), q.Text(10), q.Text(11), q.Text(12), q.Int(13),
+                     q.Text(14)});
+    }
+  }
 };
 
 thread_local SqliteStore::ReadLease::Current SqliteStore::ReadLease::tl_read_;

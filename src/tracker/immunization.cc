@@ -1,0 +1,497 @@
+#include "tracker/immunization.h"
+
+#include <algorithm>
+
+#include "core/uid.h"
+#include "tracker/resident_id.h"
+#include "tracker/schedule.h"
+
+namespace weijian::tracker {
+
+using nlohmann::json;
+
+namespace {
+
+Status ReadString(const json& body, const char* key, std::string& out, std::size_t max_bytes,
+                  const std::string& prefix = {}) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return Status::Ok();
+  if (!it->is_string()) return Conflict("应为文字", prefix + key);
+  out = it->get<std::string>();
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  while (!out.empty() && out.front() == ' ') out.erase(out.begin());
+  if (out.size() > max_bytes)
+    return Conflict("太长（最多 " + std::to_string(max_bytes) + " 字节）", prefix + key);
+  return Status::Ok();
+}
+
+// Counts UTF-8 characters (lead bytes).
+std::size_t Chars(const std::string& s) {
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+bool PhoneLooksRight(const std::string& p) {
+  if (p.size() < 7 || p.size() > 20) return false;
+  for (char c : p)
+    if (!(c >= '0' && c <= '9') && c != '-' && c != ' ') return false;
+  return true;
+}
+
+bool AllDigits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string NameBirthKey(const std::string& name, const std::string& birth) {
+  return name + "|" + birth;
+}
+
+}  // namespace
+
+std::string MaskName(const std::string& name) {
+  if (name.empty()) return name;
+  std::size_t first = 1;
+  while (first < name.size() && (name[first] & 0xC0) == 0x80) ++first;
+  const std::size_t rest = Chars(name) - 1;
+  return name.substr(0, first) + std::string(std::max<std::size_t>(rest, 1), '*');
+}
+
+std::string MaskIdNumber(const std::string& id) {
+  if (id.size() < 10) return std::string(id.size(), '*');
+  return id.substr(0, 6) + std::string(id.size() - 10, '*') + id.substr(id.size() - 4);
+}
+
+std::string MaskPhone(const std::string& phone) {
+  if (phone.size() < 7) return std::string(phone.size(), '*');
+  return phone.substr(0, 3) + "****" + phone.substr(phone.size() - 4);
+}
+
+Result<ChildInput> ChildFromJson(const json& body) {
+  if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
+  ChildInput in;
+  WJ_RETURN_IF_ERROR(ReadString(body, "orgUnit", in.org_unit, 64));
+  WJ_RETURN_IF_ERROR(ReadString(body, "name", in.name, 120));
+  WJ_RETURN_IF_ERROR(ReadString(body, "sex", in.sex, 16));
+  WJ_RETURN_IF_ERROR(ReadString(body, "birthDate", in.birth_date, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "idNumber", in.id_number, 32));
+  WJ_RETURN_IF_ERROR(ReadString(body, "birthCertificate", in.birth_certificate, 32));
+  WJ_RETURN_IF_ERROR(ReadString(body, "address", in.address, 400));
+  if (auto g = body.find("guardians"); g != body.end() && !g->is_null()) {
+    if (!g->is_array()) return Conflict("应为数组", "guardians");
+    if (g->size() > 4) return Conflict("监护人最多 4 位", "guardians");
+    for (std::size_t i = 0; i < g->size(); ++i) {
+      const std::string prefix = "guardians[" + std::to_string(i) + "].";
+      const json& one = (*g)[i];
+      if (!one.is_object())
+        return Conflict("应为对象", "guardians[" + std::to_string(i) + "]");
+      GuardianInput gi;
+      WJ_RETURN_IF_ERROR(ReadString(one, "name", gi.name, 120, prefix));
+      WJ_RETURN_IF_ERROR(ReadString(one, "relation", gi.relation, 32, prefix));
+      WJ_RETURN_IF_ERROR(ReadString(one, "phone", gi.phone, 32, prefix));
+      in.guardians.push_back(std::move(gi));
+    }
+  }
+  return in;
+}
+
+Result<DoseInput> DoseFromJson(const json& body) {
+  if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
+  DoseInput in;
+  WJ_RETURN_IF_ERROR(ReadString(body, "trackedEntity", in.person, 16));
+  WJ_RETURN_IF_ERROR(ReadString(body, "vaccine", in.vaccine, 32));
+  WJ_RETURN_IF_ERROR(ReadString(body, "date", in.date, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "orgUnit", in.org_unit, 64));
+  WJ_RETURN_IF_ERROR(ReadString(body, "vaccinator", in.vaccinator, 120));
+  WJ_RETURN_IF_ERROR(ReadString(body, "site", in.site, 64));
+  WJ_RETURN_IF_ERROR(ReadString(body, "route", in.route, 64));
+  WJ_RETURN_IF_ERROR(ReadString(body, "lot", in.lot, 64));
+  WJ_RETURN_IF_ERROR(ReadString(body, "manufacturer", in.manufacturer, 120));
+  WJ_RETURN_IF_ERROR(ReadString(body, "lotExpiry", in.lot_expiry, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "traceCode", in.trace_code, 20));
+  return in;
+}
+
+// --- The service ------------------------------------------------------------------------------
+
+struct ImmunizationService::Person {
+  storage::TrackedEntityRecord record;
+  json sealed;  // the opened identifying fields
+};
+
+Result<const PersonVault*> ImmunizationService::Vault() const {
+  if (!vault_) return Unavailable("未配置个人信息密钥文件，儿童档案不可用（weijian keys init）");
+  return vault_.get();
+}
+
+bool ImmunizationService::MayUnmask(const auth::Principal& who, const metadata::Catalog& cat,
+                                    std::int64_t unit) const {
+  return who.IsSuperuser() ||
+         (who.Has(auth::Authority::kPersonalData) && auth::CanWrite(who, cat, unit));
+}
+
+json ImmunizationService::View(const metadata::Catalog& cat, const Person& p, bool unmasked) const {
+  const auto& r = p.record;
+  const auto* unit = cat.OrgUnits().ById(r.org_unit_id);
+  auto field = [&](const char* key) { return p.sealed.value(key, std::string()); };
+  json guardians = json::array();
+  for (const auto& g : p.sealed.value("guardians", json::array())) {
+    const std::string name = g.value("name", ""), phone = g.value("phone", "");
+    guardians.push_back({{"name", unmasked ? name : MaskName(name)},
+                         {"relation", g.value("relation", "")},
+                         {"phone", unmasked ? phone : MaskPhone(phone)}});
+  }
+  const std::string id = field("idNumber"), cert = field("birthCertificate");
+  json j = {{"trackedEntity", r.uid},
+            {"orgUnit", {{"id", unit ? unit->uid : ""}, {"name", unit ? unit->name : ""}}},
+            {"birthDate", r.birth_date},
+            {"sex", r.sex},
+            {"status", r.status},
+            {"name", unmasked ? field("name") : MaskName(field("name"))},
+            {"idNumber", unmasked ? id : MaskIdNumber(id)},
+            {"birthCertificate", unmasked ? cert : MaskIdNumber(cert)},
+            {"guardians", guardians},
+            {"masked", !unmasked}};
+  if (unmasked) j["address"] = field("address");
+  return j;
+}
+
+Result<ImmunizationService::Person> ImmunizationService::Load(const auth::Principal& who,
+                                                              const metadata::Catalog& cat,
+                                                              const std::string& uid) {
+  WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
+  WJ_ASSIGN_OR_RETURN(auto found, store_.FindTrackedEntity(uid));
+  // Outside the caller's scope looks exactly like absent: a uid tells nothing.
+  if (!found || !auth::CanRead(who, cat, found->org_unit_id))
+    return NotFound("没有儿童档案 " + uid, "trackedEntity");
+  WJ_ASSIGN_OR_RETURN(std::string plain, vault->Open(found->sealed, found->key_id));
+  Person p{std::move(*found), json::parse(plain, nullptr, false)};
+  if (p.sealed.is_discarded()) return Internal("儿童档案 " + uid + " 的个人信息无法读取");
+  return p;
+}
+
+Result<json> ImmunizationService::Register(const auth::Principal& who, const metadata::Catalog& cat,
+                                           const ChildInput& in, Date today, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
+  const auto* unit = cat.OrgUnits().ByUidOrCode(in.org_unit);
+  if (in.org_unit.empty()) return Conflict("请选择接种单位", "orgUnit");
+  if (!unit || !auth::CanWrite(who, cat, unit->id))
+    return PermissionDenied("接种单位 " + in.org_unit + " 不在您可以建档的范围内");
+  if (in.name.empty()) return Conflict("请填写儿童姓名", "name");
+  if (Chars(in.name) > 30) return Conflict("姓名最多 30 个字", "name");
+
+  std::string sex;
+  if (in.sex == "M" || in.sex == "男" || in.sex == "MALE") sex = "M";
+  if (in.sex == "F" || in.sex == "女" || in.sex == "FEMALE") sex = "F";
+
+  std::string id_number;
+  std::optional<Date> birth;
+  if (!in.birth_date.empty()) {
+    auto b = ParseIsoDate(in.birth_date);
+    if (!b.ok()) return Conflict("出生日期应为 YYYY-MM-DD 的真实日期", "birthDate");
+    birth = *b;
+  }
+  if (!in.id_number.empty()) {
+    auto parsed = ParseResidentId(in.id_number, today);
+    if (!parsed.ok()) return Conflict(parsed.status().message(), "idNumber");
+    const ResidentId& rid = *parsed;
+    if (birth && *birth != rid.birth_date)
+      return Conflict("出生日期 " + in.birth_date + " 与身份证号中的 " +
+                                 FormatIsoDate(rid.birth_date) + " 不一致",
+                             "birthDate");
+    const std::string id_sex = rid.sex == Sex::kMale ? "M" : "F";
+    if (!sex.empty() && sex != id_sex)
+      return Conflict("性别与身份证号（第 17 位）不一致", "sex");
+    birth = rid.birth_date;
+    sex = id_sex;
+    id_number = rid.number;
+  }
+  if (!birth) return Conflict("请填写出生日期（或身份证号）", "birthDate");
+  if (sex.empty()) return Conflict("性别应为 男 或 女", "sex");
+  if (*birth > today) return Conflict("出生日期晚于今天", "birthDate");
+  if (AddSpan(*birth, Years(18)) <= today)
+    return Conflict("已满 18 周岁，不在儿童预防接种管理范围内", "birthDate");
+  if (!in.birth_certificate.empty()) {
+    const std::string& c = in.birth_certificate;
+    if (c.size() != 10 || !(c[0] >= 'A' && c[0] <= 'Z') || !AllDigits(c.substr(1)))
+      return Conflict("出生医学证明编号应为 1 个大写字母加 9 位数字", "birthCertificate");
+  }
+  if (in.guardians.empty()) return Conflict("请至少填写一位监护人及电话", "guardians");
+  for (std::size_t i = 0; i < in.guardians.size(); ++i) {
+    const auto& g = in.guardians[i];
+    const std::string at = "guardians[" + std::to_string(i) + "].";
+    if (g.name.empty()) return Conflict("请填写监护人姓名", at + "name");
+    if (!PhoneLooksRight(g.phone)) return Conflict("电话应为 7–20 位数字", at + "phone");
+  }
+
+  const std::string birth_text = FormatIsoDate(*birth);
+  if (!id_number.empty()) {
+    WJ_ASSIGN_OR_RETURN(
+        auto same, store_.FindTrackedEntitiesByIndex("id", vault->BlindIndex("id", id_number)));
+    if (!same.empty()) {
+      std::string where;
+      if (auth::CanRead(who, cat, same.front().org_unit_id))
+        where = "（档案 " + same.front().uid + "）";
+      return Conflict("该身份证号已有儿童档案" + where + "，请勿重复建档", "idNumber");
+    }
+  }
+  // Same name and birth date, and a guardian phone in common: flagged, not refused (twins share
+  // a birth date and phones, but not a name).
+  const std::string name_birth = vault->BlindIndex("name_birth", NameBirthKey(in.name, birth_text));
+  WJ_ASSIGN_OR_RETURN(auto similar, store_.FindTrackedEntitiesByIndex("name_birth", name_birth));
+  json duplicates = json::array();
+  for (const auto& other : similar) {
+    auto plain = vault->Open(other.sealed, other.key_id);
+    if (!plain.ok()) continue;
+    json sealed = json::parse(*plain, nullptr, false);
+    if (sealed.is_discarded()) continue;
+    bool phone_shared = false;
+    for (const auto& g : sealed.value("guardians", json::array()))
+      for (const auto& mine : in.guardians) phone_shared |= g.value("phone", "") == mine.phone;
+    if (phone_shared && auth::CanRead(who, cat, other.org_unit_id)) duplicates.push_back(other.uid);
+  }
+
+  json guardians = json::array();
+  for (const auto& g : in.guardians)
+    guardians.push_back({{"name", g.name}, {"relation", g.relation}, {"phone", g.phone}});
+  json sealed = {{"name", in.name},
+                 {"idNumber", id_number},
+                 {"birthCertificate", in.birth_certificate},
+                 {"address", in.address},
+                 {"guardians", guardians}};
+  Person p;
+  auto& r = p.record;
+  r.uid = RandomUid();
+  r.org_unit_id = unit->id;
+  r.birth_date = birth_text;
+  r.sex = sex;
+  r.sealed = vault->Seal(sealed.dump());
+  r.key_id = vault->current_key_id();
+  r.id_index = id_number.empty() ? "" : vault->BlindIndex("id", id_number);
+  r.name_birth_index = name_birth;
+  r.created = r.updated = now;
+  r.created_by = who.name();
+  storage::AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = who.name();
+  audit.org_unit_id = unit->id;
+  audit.object = "trackedEntity " + r.uid;
+  audit.detail = "儿童建档";
+  audit.created = now;
+  WJ_RETURN_IF_ERROR(store_.CreateTrackedEntity(r, audit));
+  p.sealed = std::move(sealed);
+  json out = View(cat, p, MayUnmask(who, cat, unit->id));
+  out["possibleDuplicates"] = duplicates;
+  return out;
+}
+
+Result<json> ImmunizationService::Get(const auth::Principal& who, const metadata::Catalog& cat,
+                                      const std::string& uid, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, uid));
+  const bool unmasked = MayUnmask(who, cat, p.record.org_unit_id);
+  if (unmasked) {
+    storage::AuditRecord audit;
+    audit.type = "PERSONAL_DATA";
+    audit.username = who.name();
+    audit.org_unit_id = p.record.org_unit_id;
+    audit.object = "trackedEntity " + uid;
+    audit.detail = "查看未脱敏的儿童档案";
+    audit.created = now;
+    WJ_RETURN_IF_ERROR(store_.AppendAudit(audit));
+  }
+  json out = View(cat, p, unmasked);
+  WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(p.record.id));
+  json list = json::array();
+  for (const auto& d : doses) {
+    const Vaccine* v = FindVaccine(d.vaccine);
+    list.push_back({{"dose", d.uid},
+                    {"vaccine", d.vaccine},
+                    {"vaccineName", v ? v->name : d.vaccine},
+                    {"date", d.given_on},
+                    {"lot", d.lot}});
+  }
+  out["doses"] = list;
+  return out;
+}
+
+Result<json> ImmunizationService::List(const auth::Principal& who, const metadata::Catalog& cat,
+                                       const std::string& org_unit, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
+  const auto* unit = cat.OrgUnits().ByUidOrCode(org_unit);
+  if (org_unit.empty()) return Conflict("请指定单位 ou", "ou");
+  if (!unit || !auth::CanRead(who, cat, unit->id))
+    return PermissionDenied("单位 " + org_unit + " 不在您负责的范围内");
+  std::vector<std::int64_t> units;
+  const auto& tree = cat.tree();
+  for (std::int32_t pre = tree.Pre(unit->id); pre <= tree.Last(unit->id); ++pre)
+    units.push_back(tree.IdAt(pre));
+  WJ_ASSIGN_OR_RETURN(auto records, store_.ListTrackedEntities(units));
+  json rows = json::array();
+  int unmasked_count = 0;
+  for (auto& r : records) {
+    WJ_ASSIGN_OR_RETURN(std::string plain, vault->Open(r.sealed, r.key_id));
+    Person p{std::move(r), json::parse(plain, nullptr, false)};
+    if (p.sealed.is_discarded())
+      return Internal("儿童档案 " + p.record.uid + " 的个人信息无法读取");
+    const bool unmasked = MayUnmask(who, cat, p.record.org_unit_id);
+    unmasked_count += unmasked;
+    rows.push_back(View(cat, p, unmasked));
+  }
+  if (unmasked_count > 0) {
+    storage::AuditRecord audit;
+    audit.type = "PERSONAL_DATA";
+    audit.username = who.name();
+    audit.org_unit_id = unit->id;
+    audit.object = "trackedEntities " + unit->uid;
+    audit.detail = "查看未脱敏的儿童名单（" + std::to_string(unmasked_count) + " 人）";
+    audit.created = now;
+    WJ_RETURN_IF_ERROR(store_.AppendAudit(audit));
+  }
+  return json{{"trackedEntities", rows}};
+}
+
+Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
+                                             const metadata::Catalog& cat, const DoseInput& in,
+                                             Date today, std::int64_t now) {
+  if (in.person.empty()) return Conflict("请指定儿童档案", "trackedEntity");
+  WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, in.person));
+  const auto* unit = in.org_unit.empty() ? cat.OrgUnits().ById(p.record.org_unit_id)
+                                         : cat.OrgUnits().ByUidOrCode(in.org_unit);
+  if (!unit || !auth::CanWrite(who, cat, unit->id))
+    return PermissionDenied("接种单位 " +
+                            (in.org_unit.empty() ? std::string("（档案所属单位）") : in.org_unit) +
+                            " 不在您可以登记的范围内");
+  if (p.record.status == "TRANSFERRED_OUT")
+    return Conflict("该儿童已迁出，不能再登记接种", "trackedEntity");
+  const Vaccine* vaccine = FindVaccine(in.vaccine);
+  if (!vaccine) return Conflict("疫苗代码 " + in.vaccine + " 不在疫苗目录中", "vaccine");
+  auto date = ParseIsoDate(in.date);
+  if (!date.ok()) return Conflict("接种日期应为 YYYY-MM-DD 的真实日期", "date");
+  const Date birth = ParseIsoDate(p.record.birth_date).value();
+  if (*date < birth) return Conflict("接种日期早于出生日期 " + p.record.birth_date, "date");
+  if (*date > today) return Conflict("接种日期晚于今天", "date");
+  if (!in.lot_expiry.empty()) {
+    auto expiry = ParseIsoDate(in.lot_expiry);
+    if (!expiry.ok()) return Conflict("疫苗有效期应为 YYYY-MM-DD", "lotExpiry");
+    if (*expiry < *date)
+      return Conflict("批号 " + in.lot + " 的疫苗已于 " + in.lot_expiry + " 过期，不能接种",
+                      "lotExpiry");
+  }
+  if (!in.trace_code.empty() && (in.trace_code.size() != 20 || !AllDigits(in.trace_code)))
+    return Conflict("疫苗追溯码应为 20 位数字", "traceCode");
+  WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(p.record.id));
+  for (const auto& d : doses)
+    if (d.vaccine == in.vaccine && d.given_on == in.date)
+      return Conflict("同一天已登记过" + vaccine->name, "vaccine");
+
+  storage::ImmunizationDoseRecord d;
+  d.uid = RandomUid();
+  d.tracked_entity_id = p.record.id;
+  d.vaccine = in.vaccine;
+  d.given_on = in.date;
+  d.org_unit_id = unit->id;
+  d.vaccinator = in.vaccinator;
+  d.site = in.site;
+  d.route = in.route;
+  d.lot = in.lot;
+  d.manufacturer = in.manufacturer;
+  d.lot_expiry = in.lot_expiry;
+  d.trace_code = in.trace_code;
+  d.created = now;
+  d.created_by = who.name();
+  storage::AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = who.name();
+  audit.org_unit_id = unit->id;
+  audit.object = "dose " + d.uid;
+  audit.detail = "登记接种 " + in.vaccine + " " + in.date + "（档案 " + p.record.uid + "）";
+  audit.created = now;
+  WJ_RETURN_IF_ERROR(store_.AddImmunizationDose(d, audit));
+
+  // Where the new dose landed in the child's schedule.
+  doses.push_back(d);
+  std::vector<RecordedDose> recorded;
+  for (const auto& x : doses) recorded.push_back({x.vaccine, ParseIsoDate(x.given_on).value()});
+  const ScheduleEdition& edition = EditionInForce(*date);
+  json out = {{"dose", d.uid}, {"vaccine", d.vaccine}, {"date", d.given_on}};
+  for (const DoseForecast& f : tracker::Forecast(edition, birth, recorded, {}, *date)) {
+    if (f.given && *f.given == *date && f.vaccine == in.vaccine) {
+      out["series"] = f.series;
+      out["doseNumber"] = f.dose;
+      out["state"] = DoseStateName(f.state);
+      out["stateName"] = DoseStateLabel(f.state);
+      if (!f.reason.empty()) out["reason"] = f.reason;
+    }
+  }
+  if (!out.contains("state")) {
+    out["state"] = "OUTSIDE_SCHEDULE";
+    out["stateName"] = "程序外接种";
+  }
+  return out;
+}
+
+Result<json> ImmunizationService::Forecast(const auth::Principal& who, const metadata::Catalog& cat,
+                                           const std::string& uid, Date date) {
+  WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, uid));
+  WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(p.record.id));
+  std::vector<RecordedDose> recorded;
+  for (const auto& d : doses) recorded.push_back({d.vaccine, ParseIsoDate(d.given_on).value()});
+  const Date birth = ParseIsoDate(p.record.birth_date).value();
+  const ScheduleEdition& edition = EditionInForce(date);
+  json rows = json::array();
+  auto day = [](const std::optional<Date>& d) { return d ? json(FormatIsoDate(*d)) : json(); };
+  for (const DoseForecast& f : tracker::Forecast(edition, birth, recorded, {}, date)) {
+    const Vaccine* v = FindVaccine(f.vaccine);
+    json row = {{"vaccine", f.vaccine},
+                {"vaccineName", v ? v->name : f.vaccine},
+                {"series", f.series},
+                {"dose", f.dose},
+                {"state", DoseStateName(f.state)},
+                {"stateName", DoseStateLabel(f.state)},
+                {"earliestDate", day(f.earliest)},
+                {"recommendedDate", day(f.recommended)},
+                {"latestDate", day(f.latest)},
+                {"catchUpUntil", day(f.catch_up_until)},
+                {"reason", f.reason}};
+    if (f.given) {
+      row["given"] = FormatIsoDate(*f.given);
+      row["timely"] = f.timely;
+    }
+    rows.push_back(std::move(row));
+  }
+  return json{{"trackedEntity", uid},
+              {"date", FormatIsoDate(date)},
+              {"birthDate", p.record.birth_date},
+              {"schedule", {{"code", edition.code}, {"name", edition.name}}},
+              {"doses", rows}};
+}
+
+Result<int> ImmunizationService::Reseal(const std::string& actor, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
+  // Every unit: the records are read by unit, so collect the units that hold any.
+  std::vector<storage::TrackedEntityRecord> all;
+  WJ_ASSIGN_OR_RETURN(auto cat_units, store_.LoadOrgUnits());
+  std::vector<std::int64_t> ids;
+  for (const auto& u : cat_units) ids.push_back(u.id);
+  WJ_ASSIGN_OR_RETURN(all, store_.ListTrackedEntities(ids));
+  for (auto& r : all) {
+    WJ_ASSIGN_OR_RETURN(std::string plain, vault->Open(r.sealed, r.key_id));
+    json sealed = json::parse(plain, nullptr, false);
+    if (sealed.is_discarded()) return Internal("儿童档案 " + r.uid + " 的个人信息无法读取");
+    r.sealed = vault->Seal(plain);
+    r.key_id = vault->current_key_id();
+    const std::string id = sealed.value("idNumber", "");
+    r.id_index = id.empty() ? "" : vault->BlindIndex("id", id);
+    r.name_birth_index =
+        vault->BlindIndex("name_birth", NameBirthKey(sealed.value("name", ""), r.birth_date));
+  }
+  storage::AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = actor;
+  audit.object = "keys";
+  audit.detail = "个人信息密钥轮换，重新加密 " + std::to_string(all.size()) + " 份档案";
+  audit.created = now;
+  WJ_RETURN_IF_ERROR(store_.ResealTrackedEntities(all, audit));
+  return static_cast<int>(all.size());
+}
+
+}  // namespace weijian::tracker

@@ -1,0 +1,78 @@
+#include "tracker/resident_id.h"
+
+#include <chrono>
+
+namespace weijian::tracker {
+
+namespace {
+
+constexpr int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+constexpr char kCheck[11] = {'1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'};
+
+bool AllDigits(std::string_view s) {
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+int Digits(std::string_view s) {
+  int v = 0;
+  for (char c : s) v = v * 10 + (c - '0');
+  return v;
+}
+
+Status Bad(std::string message) { return InvalidArgument(std::move(message), "idNumber"); }
+
+}  // namespace
+
+char ResidentIdCheckCharacter(std::string_view first17) {
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
+  return kCheck[sum % 11];
+}
+
+Result<ResidentId> ParseResidentId(std::string_view text, Date today) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  std::string number(text);
+  if (number.size() == 15) {
+    if (!AllDigits(number)) return Bad("身份证号只能由数字组成（15 位旧号码）");
+    number = number.substr(0, 6) + "19" + number.substr(6);
+    number.push_back(ResidentIdCheckCharacter(number));
+  } else if (number.size() == 18) {
+    if (number[17] == 'x') number[17] = 'X';
+    if (!AllDigits(std::string_view(number).substr(0, 17)) ||
+        !(AllDigits(std::string_view(number).substr(17)) || number[17] == 'X')) {
+      return Bad("身份证号前 17 位必须是数字，最后一位是数字或 X");
+    }
+  } else {
+    return Bad("身份证号应为 18 位（或 15 位旧号码），这里是 " + std::to_string(number.size()) +
+               " 位");
+  }
+
+  const std::string digits8 = number.substr(6, 8);
+  const int y = Digits(std::string_view(digits8).substr(0, 4));
+  const int m = Digits(std::string_view(digits8).substr(4, 2));
+  const int d = Digits(std::string_view(digits8).substr(6, 2));
+  using namespace std::chrono;
+  const year_month_day ymd{year(y), month(static_cast<unsigned>(m)), day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return Bad("身份证号中的出生日期 " + digits8 + " 不是真实的日期");
+  const Date birth(ymd);
+  if (y < 1900) return Bad("身份证号中的出生日期 " + digits8 + " 早于 1900 年");
+  if (birth > today) return Bad("身份证号中的出生日期 " + digits8 + " 晚于今天");
+
+  const char expected = ResidentIdCheckCharacter(number);
+  if (number[17] != expected) {
+    return Bad(std::string("身份证号校验位不对：按前 17 位应为 ") + expected + "，这里是 " +
+               number[17] + "，请核对号码");
+  }
+
+  ResidentId id;
+  id.region = number.substr(0, 6);
+  id.birth_date = birth;
+  id.sex = ((number[16] - '0') % 2 == 1) ? Sex::kMale : Sex::kFemale;
+  id.number = std::move(number);
+  return id;
+}
+
+}  // namespace weijian::tracker

@@ -1,0 +1,180 @@
+// Children's immunization records over HTTP, as a village clerk's script and her county would
+// use them: registration with the ID check, scope and masking per role, doses refused or marked
+// invalid by the schedule's rules, the forecast, the audit of unmasked reads, and no name or ID
+// number in clear in the database file.
+#include <fstream>
+#include <sstream>
+
+#include "core/date.h"
+#include "http/server_env.h"
+
+namespace weijian::http {
+namespace {
+
+// A child born three months before today, so the forecast's states do not depend on the year.
+std::string BirthThreeMonthsAgo() {
+  using namespace std::chrono;
+  const year_month_day today(Today());
+  const year_month_day b{today.year(), today.month() - months(3), day(1)};
+  return FormatIsoDate(sys_days(b));
+}
+
+json Child(const std::string& unit, const std::string& name, const std::string& birth) {
+  return {{"orgUnit", unit},
+          {"name", name},
+          {"sex", "女"},
+          {"birthDate", birth},
+          {"address", "乌兰镇某嘎查 3 号"},
+          {"guardians", {{{"name", "王秀兰"}, {"relation", "母亲"}, {"phone", "13904770123"}}}}};
+}
+
+std::string FileText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(Immunization, RegisterReadMaskedAndUnmaskedByRole) {
+  const std::string birth = BirthThreeMonthsAgo();
+  auto r = As("clerk_in", "POST", "/api/immunization/children",
+              Child("150624100", "乌兰其其格", birth).dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json child = Body(r);
+  const std::string uid = child["trackedEntity"];
+  EXPECT_EQ(child["name"], "乌兰其其格");  // the clerk who vaccinates her sees her name
+  EXPECT_EQ(child["masked"], false);
+  EXPECT_EQ(child["guardians"][0]["phone"], "13904770123");
+
+  // A viewer of the same township sees the record masked; the county's admin sees it whole.
+  auto v = Body(As("viewer_in", "GET", "/api/immunization/children/" + uid));
+  EXPECT_EQ(v["name"], "乌****");
+  EXPECT_EQ(v["guardians"][0]["phone"], "139****0123");
+  EXPECT_EQ(v["masked"], true);
+  EXPECT_FALSE(v.contains("address"));
+  EXPECT_EQ(Body(As("county_admin", "GET", "/api/immunization/children/" + uid))["name"],
+            "乌兰其其格");
+
+  // The next township's clerk cannot tell that the record exists.
+  EXPECT_EQ(As("clerk_sibling", "GET", "/api/immunization/children/" + uid).status, 404);
+  EXPECT_EQ(As("clerk_sibling", "GET", "/api/immunization/forecast?te=" + uid).status, 404);
+  // Nor register children at the neighbour's unit.
+  EXPECT_EQ(As("clerk_sibling", "POST", "/api/immunization/children",
+               Child("150624100", "巴特尔", birth).dump())
+                .status,
+            403);
+
+  // The county list holds her (masked for a viewer); the neighbour's list is refused.
+  auto list = Body(As("county_admin", "GET", "/api/immunization/children?ou=150624"));
+  bool found = false;
+  for (const auto& c : list["trackedEntities"]) found |= c["trackedEntity"] == uid;
+  EXPECT_TRUE(found);
+  EXPECT_EQ(As("clerk_sibling", "GET", "/api/immunization/children?ou=150624100").status, 403);
+
+  // Every unmasked read is in the audit trail (PIPL); masked reads are not personal data.
+  auto audits = Body(Get("/api/audits?type=PERSONAL_DATA"));
+  bool admin_read = false;
+  for (const auto& a : audits["audits"])
+    admin_read |= a["username"] == "county_admin" &&
+                  a["object"].get<std::string>().find(uid) != std::string::npos;
+  EXPECT_TRUE(admin_read) << audits.dump().substr(0, 600);
+}
+
+TEST(Immunization, IdNumberCheckedAndNeverStoredInClear) {
+  // A child born 2023-01-05 in 鄂托克旗 (check character computed after GB 11643).
+  json c = Child("150624100", "其木格", "2023-01-05");
+  c["idNumber"] = "150624202301050020";
+  c["sex"] = "女";
+  auto r = As("clerk_in", "POST", "/api/immunization/children", c.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  // The same number again, spelled with spaces: refused, naming the field.
+  c["idNumber"] = " 150624202301050020 ";
+  c["name"] = "其木格2";
+  r = As("clerk_in", "POST", "/api/immunization/children", c.dump());
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find("idNumber"), std::string::npos);
+  // A wrong check character, an impossible date, a birth date that disagrees.
+  c["idNumber"] = "150624202301050021";
+  r = As("clerk_in", "POST", "/api/immunization/children", c.dump());
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("校验位"), std::string::npos) << r.body;
+  c["idNumber"] = "150624190002290029";
+  r = As("clerk_in", "POST", "/api/immunization/children", c.dump());
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("不是真实的日期"), std::string::npos) << r.body;
+  c["idNumber"] = "150624202301060026";
+  c["birthDate"] = "2023-01-05";
+  r = As("clerk_in", "POST", "/api/immunization/children", c.dump());
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("birthDate"), std::string::npos) << r.body;
+  // Wrong JSON types name the field, never a 500.
+  r = As("clerk_in", "POST", "/api/immunization/children", R"({"orgUnit":"150624100","name":123})");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("\"name\""), std::string::npos) << r.body;
+  r = As("clerk_in", "POST", "/api/immunization/children", R"({"guardians":[{"phone":1e999}]})");
+  EXPECT_EQ(r.status, 409) << r.body;
+
+  // Neither the name nor the ID number is anywhere in the database files.
+  const std::string db = env->dir->File("demo.db");
+  const std::string bytes = FileText(db) + FileText(db + "-wal");
+  EXPECT_EQ(bytes.find("150624202301050020"), std::string::npos);
+  EXPECT_EQ(bytes.find("其木格"), std::string::npos);
+  EXPECT_EQ(bytes.find("13904770123"), std::string::npos);
+}
+
+TEST(Immunization, DosesAreCheckedAndPlacedInTheSchedule) {
+  auto r = As("clerk_in", "POST", "/api/immunization/children",
+              Child("150624100", "阿拉坦", "2024-01-10").dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string uid = Body(r)["trackedEntity"];
+  auto dose = [&](json extra) {
+    json body = {{"trackedEntity", uid}, {"vaccine", "HepB"}, {"date", "2024-01-10"}};
+    body.update(extra);
+    return As("clerk_in", "POST", "/api/immunization/doses", body.dump());
+  };
+  r = dose({{"lot", "202312A"}, {"lotExpiry", "2025-06-30"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Body(r)["state"], "GIVEN");
+  EXPECT_EQ(Body(r)["doseNumber"], 1);
+  // Refused, naming the field: the same vaccine that day, before birth, in the future, an
+  // expired lot, an unknown vaccine, a malformed trace code.
+  r = dose({});
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("vaccine"), std::string::npos) << r.body;
+  EXPECT_EQ(dose({{"date", "2024-01-09"}}).status, 409);
+  EXPECT_EQ(dose({{"date", "2999-01-01"}}).status, 409);
+  r = dose({{"date", "2024-02-10"}, {"lot", "OLD1"}, {"lotExpiry", "2024-02-01"}});
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("lotExpiry"), std::string::npos) << r.body;
+  EXPECT_EQ(dose({{"vaccine", "XYZ"}}).status, 409);
+  EXPECT_EQ(dose({{"date", "2024-02-10"}, {"traceCode", "12345"}}).status, 409);
+  // Recorded but invalid: HepB dose 2 ten days after dose 1.
+  r = dose({{"date", "2024-01-20"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Body(r)["state"], "GIVEN_INVALID");
+  EXPECT_EQ(Body(r)["reason"], "距上一剂（2024-01-10）不足28天");
+
+  // The forecast on 2024-03-15: HepB 2 overdue? No — due (before 12 months), earliest 7 Feb.
+  auto f = Body(As("clerk_in", "GET", "/api/immunization/forecast?te=" + uid + "&date=2024-03-15"));
+  EXPECT_EQ(f["schedule"]["code"], "NIP-2021");
+  bool hepb2_due = false, bcg_overdue = false;
+  for (const auto& d : f["doses"]) {
+    if (d["series"] == "HepB" && d["dose"] == 2 && d["state"] == "DUE")
+      hepb2_due = d["earliestDate"] == "2024-02-07";
+    if (d["series"] == "BCG" && d["state"] == "DUE") bcg_overdue = d["latestDate"] == "2024-04-09";
+  }
+  EXPECT_TRUE(hepb2_due) << f.dump().substr(0, 1500);
+  EXPECT_TRUE(bcg_overdue) << f.dump().substr(0, 1500);
+  // A bad date names the parameter.
+  r = As("clerk_in", "GET", "/api/immunization/forecast?te=" + uid + "&date=2024-02-30");
+  EXPECT_EQ(r.status, 409);
+  // A viewer reads the forecast (no personal data in it) but cannot record a dose.
+  EXPECT_EQ(As("viewer_in", "GET", "/api/immunization/forecast?te=" + uid).status, 200);
+  EXPECT_EQ(As("viewer_in", "POST", "/api/immunization/doses",
+               json{{"trackedEntity", uid}, {"vaccine", "BCG"}, {"date", "2024-01-11"}}.dump())
+                .status,
+            403);
+}
+
+}  // namespace
+}  // namespace weijian::http
