@@ -134,6 +134,9 @@ Status BuildDemoApproval(storage::Store& store) {
   for (const auto& p : periods) period_id[p.iso] = p.id;
   const auto* aoc = cat->DefaultCoc();
   storage::ApprovalChange change;
+  // Every submission in one transaction (then the approvals, the return and its message in one
+  // more): a few thousand single-row transactions made the demo build slow.
+  std::vector<storage::CompleteRegistrationRecord> completions;
   const auto* city = cat->OrgUnits().ByCode("1506");
   for (Period p = *ParsePeriod("202501"); p.start <= last.start; p = p.Next()) {
     int months_back = 0;
@@ -145,9 +148,8 @@ Status BuildDemoApproval(storage::Store& store) {
       const bool returned = p == returned_month && township && township->id == clerk_township;
       // Submitted 2–15 days after the month ends: the timely limit is 10 days, so some are late.
       const int delay = 2 + static_cast<int>((c->id * 7 + MonthOf(p.start) * 3) % 14);
-      WJ_RETURN_IF_ERROR(store.SetComplete({ds->id, period_id.at(p.Id()), c->id, aoc->id, "demo",
-                                            At(p.end + std::chrono::days(delay), 10)},
-                                           true));
+      completions.push_back({ds->id, period_id.at(p.Id()), c->id, aoc->id, "demo",
+                             At(p.end + std::chrono::days(delay), 10)});
       if (returned) {
         change.uncomplete.push_back({ds->id, period_id.at(p.Id()), c->id, aoc->id, "", 0});
         change.returns.push_back({wf, p.Id(), township->id,
@@ -197,6 +199,7 @@ Status BuildDemoApproval(storage::Store& store) {
                  std::to_string(change.returns.size()) + " return";
   audit.created = NowMillis();
   change.audits.push_back(audit);
+  WJ_RETURN_IF_ERROR(store.SetCompleteMany(completions));
   return store.ApplyApprovalChange(change);
 }
 

@@ -251,6 +251,11 @@ class Store {
   virtual Status AddImmunizationDose(ImmunizationDoseRecord& dose, const AuditRecord& audit) = 0;
   virtual Result<std::vector<ImmunizationDoseRecord>> ListImmunizationDoses(
       std::int64_t tracked_entity_id) = 0;
+
+  // --- bulk completions (issue 11: the demo's submissions) ---
+  // Registers many completions (标记完成) in one transaction, all or nothing, each as SetComplete
+  // with complete=true would.
+  virtual Status SetCompleteMany(std::span<const CompleteRegistrationRecord> regs) = 0;
 };
 
 // SHA-256 (hex) of `prev_hash` and a row's canonical text: the link of an audit chain.

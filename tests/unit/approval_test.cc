@@ -213,5 +213,29 @@ TEST_F(ApprovalServiceTest, ReportingMetricsMatchASlowOracleOnRandomData) {
   EXPECT_GT(checked, 500);
 }
 
+// The demo's submissions go in one transaction: all of them, or none when one is bad.
+TEST_F(ApprovalServiceTest, ManyCompletionsAreAllOrNothing) {
+  const auto* ds = cat_->DataSets().ByCode("DS_TOWNSHIP_MONTHLY");
+  const auto* a = cat_->OrgUnits().ByCode("150624100H01");
+  const auto* b = cat_->OrgUnits().ByCode("150602001H01");
+  ASSERT_TRUE(ds && a && b);
+  auto pe = store_->EnsurePeriod({0, "202302", "Monthly", "2023-02-01", "2023-02-28"});
+  ASSERT_TRUE(pe.ok());
+  const std::int64_t aoc = cat_->DefaultCoc()->id;
+  std::vector<storage::CompleteRegistrationRecord> regs = {{ds->id, *pe, a->id, aoc, "demo", 1},
+                                                           {ds->id, *pe, 999999, aoc, "demo", 1}};
+  EXPECT_FALSE(store_->SetCompleteMany(regs).ok());  // no such unit: nothing written
+  auto none = store_->GetComplete(ds->id, *pe, a->id, aoc);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  regs[1].org_unit_id = b->id;
+  ASSERT_TRUE(store_->SetCompleteMany(regs).ok());
+  for (const auto* u : {a, b}) {
+    auto got = store_->GetComplete(ds->id, *pe, u->id, aoc);
+    ASSERT_TRUE(got.ok());
+    EXPECT_TRUE(got->has_value());
+  }
+}
+
 }  // namespace
 }  // namespace weijian::exchange

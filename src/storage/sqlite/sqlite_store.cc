@@ -2758,6 +2758,24 @@ class SqliteStore final : public Store {
                      q.Text(14)});
     }
   }
+
+  // --- bulk completions (issue 11: the demo's submissions) ---
+  Status SetCompleteMany(std::span<const CompleteRegistrationRecord> regs) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO complete_registration(data_set_id, period_id, org_unit_id,"
+                            " aoc_id, completed_by, created) VALUES (?,?,?,?,?,?) ON CONFLICT DO"
+                            " UPDATE SET completed_by = excluded.completed_by,"
+                            " created = excluded.created"));
+    for (const auto& r : regs) {
+      q.Bind(1, r.data_set_id).Bind(2, r.period_id).Bind(3, r.org_unit_id);
+      q.Bind(4, r.aoc_id).Bind(5, r.completed_by).Bind(6, r.created);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return tx.Commit();
+  }
 };
 
 thread_local SqliteStore::ReadLease::Current SqliteStore::ReadLease::tl_read_;
