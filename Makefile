@@ -8,7 +8,7 @@ PORT       ?= 8080
 DEMO_DB    ?= weijian-demo.db
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps configure build demo test test-unit-asan test-fuzz test-tsan bench clean
+.PHONY: all deps configure build demo test test-unit-asan test-fuzz test-tsan test-ci-extra bench clean
 
 all: build
 
@@ -33,33 +33,45 @@ test-unit-asan: deps
 	@cmake --build $(ASAN_BUILD)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2
 
-# libFuzzer targets (clang) over the corpora in tests/fuzz/corpus, each for FUZZ_SECONDS.
+# libFuzzer targets (clang) over the corpora in tests/fuzz/corpus, each for FUZZ_SECONDS. Only
+# the targets and the libraries they link are built (not the server or the suites).
+FUZZ_SECONDS ?= 25
+FUZZ_TARGETS := period_fuzz expression_fuzz data_values_fuzz metadata_fuzz query_fuzz markdown_fuzz
 test-fuzz: deps
 	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEIJIAN_FUZZ=ON \
 	  -DWEIJIAN_UNIT_TESTS_ONLY=ON -DWEIJIAN_BENCH=OFF -DWEIJIAN_WERROR=OFF \
-	  -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-	@cmake --build $(FUZZ_BUILD)
+	  -DCMAKE_CXX_COMPILER=clang++ -DFUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) --target $(FUZZ_TARGETS)
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j2
 
 # The unit tests and the HTTP suite under ThreadSanitizer (races between queries, writers,
 # rebuilds and the store's connections). TSan runs code 5-15x slower, so a few slow tests that
 # exercise no concurrency are left out here (they run in the other two builds):
 # TSAN_UNIT_SKIP below, and no demo content for the HTTP suite beyond what it builds itself.
+# TSAN_HTTP_FILTER picks the HTTP tests (all by default; `make test` runs TSAN_HTTP_CI).
 TSAN_UNIT_SKIP ?= -RandomAnalyticsTest.*:ExchangeTest.RoundTripInEveryFormat:ReportsTest.*
+TSAN_HTTP_FILTER ?= *
+TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp"
 test-tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
 	@cmake --build $(TSAN_BUILD) --target unit_tests http_tests
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-	  $(TSAN_BUILD)/tests/unit_tests --gtest_filter='$(TSAN_UNIT_SKIP)' --gtest_brief=1
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $(TSAN_BUILD)/tests/http_tests --gtest_brief=1
+	$(TSAN_ENV) $(TSAN_BUILD)/tests/unit_tests --gtest_filter='$(TSAN_UNIT_SKIP)' --gtest_brief=1
+	$(TSAN_ENV) $(TSAN_BUILD)/tests/http_tests --gtest_filter='$(TSAN_HTTP_FILTER)' --gtest_brief=1
 
 # Every suite through ctest: unit (Release and ASan+UBSan), HTTP, server limits, crash and CLI
 # on loopback, the browser. `make test-tsan` (ThreadSanitizer) and `make test-fuzz` (libFuzzer)
-# are separate until their first full runs on a quiet machine are clean.
+# are separate until their first full runs on a quiet machine are clean and timed; then
+# `make test-ci-extra` (TSan with TSAN_HTTP_CI, fuzz for FUZZ_SECONDS_CI each) joins `test`.
+TSAN_HTTP_CI ?= *
+FUZZ_SECONDS_CI ?= 15
 test: build test-unit-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j2
+
+test-ci-extra:
+	@$(MAKE) --no-print-directory test-tsan TSAN_HTTP_FILTER='$(TSAN_HTTP_CI)'
+	@$(MAKE) --no-print-directory test-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS_CI)
 
 bench: build
 	@scripts/install-deps.sh --bench

@@ -42,7 +42,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 stamp=node_modules/.weijian-lock-stamp
-if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+# A node_modules that is a symlink is a tree shared with other checkouts (development machines):
+# `npm ci` would empty the target for all of them, so it is left alone here.
+if [ -L node_modules ]; then
+  [ -f "$stamp" ] || echo "install-deps: node_modules is a symlink without $stamp; not running npm ci" >&2
+elif [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   echo "install-deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
   touch "$stamp"

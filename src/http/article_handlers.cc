@@ -107,30 +107,37 @@ Response PublishArticle(const Request& req, App& app) {
   }
   if (Status s = MayWriteArticle(req, app); !s.ok()) return ErrorResponse(s);
   portal::Articles articles(app.store());
-  auto a = articles.Publish(req.params.at("uid"), at, Caller(req).name(), NowMillis());
+  // The publication and its audit row in one transaction: an action that cannot be audited
+  // fails and is not applied.
+  Result<storage::ArticleRecord> a = Internal("not run");
+  Status audited = app.store().InOneTransaction([&]() -> Status {
+    a = articles.Publish(req.params.at("uid"), at, Caller(req).name(), NowMillis());
+    if (!a.ok()) return a.status();
+    return app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, a->uid,
+                            "article version " + std::to_string(a->version) + ": " + a->title,
+                            req.remote_address);
+  });
   if (!a.ok())
     return a.status().code() == StatusCode::kNotFound
                ? ErrorResponse(a.status())
                : ErrorResponse(409, a.status().message(), a.status().field());
+  if (!audited.ok()) return ErrorResponse(audited);  // the audit or the commit failed
   app.ContentChanged();
-  if (Status audited = app.auth().Audit(
-          "PUBLISH", Caller(req).name(), std::nullopt, a->uid,
-          "article version " + std::to_string(a->version) + ": " + a->title, req.remote_address);
-      !audited.ok())
-    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return JsonResponse(portal::ArticleJson(*a, false));
 }
 
 Response WithdrawArticle(const Request& req, App& app) {
   if (Status s = MayWriteArticle(req, app); !s.ok()) return ErrorResponse(s);
   portal::Articles articles(app.store());
-  auto a = articles.Withdraw(req.params.at("uid"), Caller(req).name(), NowMillis());
-  if (!a.ok()) return ErrorResponse(a.status());
+  Result<storage::ArticleRecord> a = Internal("not run");
+  Status audited = app.store().InOneTransaction([&]() -> Status {
+    a = articles.Withdraw(req.params.at("uid"), Caller(req).name(), NowMillis());
+    if (!a.ok()) return a.status();
+    return app.auth().Audit("WITHDRAW", Caller(req).name(), std::nullopt, a->uid, a->title,
+                            req.remote_address);
+  });
+  if (!audited.ok()) return ErrorResponse(audited);
   app.ContentChanged();
-  if (Status audited = app.auth().Audit("WITHDRAW", Caller(req).name(), std::nullopt, a->uid,
-                                        a->title, req.remote_address);
-      !audited.ok())
-    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return JsonResponse(portal::ArticleJson(*a, false));
 }
 
@@ -227,19 +234,20 @@ Response PublishDataRelease(const Request& req, App& app) {
   if (!in.ok()) return ErrorResponse(409, in.status().message(), "year");
   in->editor = Caller(req).name();
   portal::Articles articles(app.store());
-  auto created = articles.Create(*in, Caller(req).name(), now);
-  if (!created.ok()) return ErrorResponse(created.status());
-  auto published = articles.Publish(created->uid, 0, Caller(req).name(), now);
-  if (!published.ok()) return ErrorResponse(published.status());
-  if (Status s =
-          auth::OwnedObjects(app.store()).Assign(auth::kArticleObject, published->uid, unit->id);
-      !s.ok())
-    return ErrorResponse(s);
+  // The article, its publication, its owner and the audit row: all or nothing.
+  Result<storage::ArticleRecord> published = Internal("not run");
+  Status done = app.store().InOneTransaction([&]() -> Status {
+    auto created = articles.Create(*in, Caller(req).name(), now);
+    if (!created.ok()) return created.status();
+    published = articles.Publish(created->uid, 0, Caller(req).name(), now);
+    if (!published.ok()) return published.status();
+    WJ_RETURN_IF_ERROR(
+        auth::OwnedObjects(app.store()).Assign(auth::kArticleObject, published->uid, unit->id));
+    return app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, published->uid,
+                            "data release: " + published->title, req.remote_address);
+  });
+  if (!done.ok()) return ErrorResponse(done);
   app.ContentChanged();
-  if (Status audited = app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, published->uid,
-                                        "data release: " + published->title, req.remote_address);
-      !audited.ok())
-    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return JsonResponse(portal::ArticleJson(*published, false), 201);
 }
 
@@ -255,13 +263,16 @@ Response GetSettings(const Request&, App& app) {
 Response PutSettings(const Request& req, App& app) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
-  if (Status s = portal::SaveSettings(app.store(), *body); !s.ok())
-    return ErrorResponse(409, s.message(), s.field());
+  Status saved = Status::Ok();
+  Status audited = app.store().InOneTransaction([&]() -> Status {
+    saved = portal::SaveSettings(app.store(), *body);
+    if (!saved.ok()) return saved;
+    return app.auth().Audit("SITE_SETTINGS", Caller(req).name(), std::nullopt, "site", body->dump(),
+                            req.remote_address);
+  });
+  if (!saved.ok()) return ErrorResponse(409, saved.message(), saved.field());
+  if (!audited.ok()) return ErrorResponse(audited);  // the audit or the commit failed
   app.ContentChanged();
-  if (Status audited = app.auth().Audit("SITE_SETTINGS", Caller(req).name(), std::nullopt, "site",
-                                        body->dump(), req.remote_address);
-      !audited.ok())
-    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return GetSettings(req, app);
 }
 

@@ -118,15 +118,15 @@ Response PutTemplate(const Request& req, App& app) {
       return ErrorResponse(s);
   json t = *body;
   t["name"] = name;
-  Status s = app.store().SaveReportTemplate({name, t.dump(), NowMillis(), Caller(req).name()});
+  // The template, its owner and the audit row in one transaction: all or nothing.
+  Status s = app.store().InOneTransaction([&]() -> Status {
+    WJ_RETURN_IF_ERROR(
+        app.store().SaveReportTemplate({name, t.dump(), NowMillis(), Caller(req).name()}));
+    if (!exists) WJ_RETURN_IF_ERROR(owners.Claim(Caller(req), auth::kReportTemplateObject, name));
+    return app.auth().Audit("REPORT_TEMPLATE", Caller(req).name(), std::nullopt, name, "saved",
+                            req.remote_address);
+  });
   if (!s.ok()) return ErrorResponse(s);
-  if (!exists)
-    if (Status c = owners.Claim(Caller(req), auth::kReportTemplateObject, name); !c.ok())
-      return ErrorResponse(c);
-  if (Status audited = app.auth().Audit("REPORT_TEMPLATE", Caller(req).name(), std::nullopt, name,
-                                        "saved", req.remote_address);
-      !audited.ok())
-    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return JsonResponse(t);
 }
 
@@ -193,19 +193,21 @@ Response PublishReport(const Request& req, App& app) {
                          "the data checks found " + std::to_string(report->checks.size()) +
                              " things to look at; publish anyway with a note saying why",
                          "note");
-  auto published = reports::Publish(app.store(), *report, *r, body->value("column", "gzdt"), note,
-                                    Caller(req).name(), now);
+  // The frozen report, its article, the article's owner and the audit row: all or nothing.
+  Result<reports::Published> published = Internal("not run");
+  Status done = app.store().InOneTransaction([&]() -> Status {
+    published = reports::Publish(app.store(), *report, *r, body->value("column", "gzdt"), note,
+                                 Caller(req).name(), now);
+    if (!published.ok()) return published.status();
+    WJ_RETURN_IF_ERROR(auth::OwnedObjects(app.store())
+                           .Claim(Caller(req), auth::kArticleObject, published->article_uid));
+    return app.auth().Audit("PUBLISH", Caller(req).name(), std::nullopt, published->article_uid,
+                            "report " + report->title + (note.empty() ? "" : "; note: " + note),
+                            req.remote_address);
+  });
   if (!published.ok()) return Failure(published.status());
-  if (Status c = auth::OwnedObjects(app.store())
-                     .Claim(Caller(req), auth::kArticleObject, published->article_uid);
-      !c.ok())
-    return ErrorResponse(c);
+  if (!done.ok()) return ErrorResponse(done);
   app.ContentChanged();
-  if (Status audited = app.auth().Audit(
-          "PUBLISH", Caller(req).name(), std::nullopt, published->article_uid,
-          "report " + report->title + (note.empty() ? "" : "; note: " + note), req.remote_address);
-      !audited.ok())
-    return ErrorResponse(audited);  // an action that cannot be audited is reported as failed
   return JsonResponse({{"report", published->report_uid},
                        {"article", published->article_uid},
                        {"title", report->title},

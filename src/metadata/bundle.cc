@@ -262,11 +262,15 @@ class Importer {
         [](const OrgUnitRecord& a, const OrgUnitRecord& b) { return a.level < b.level; });
     report_.committed = options_.commit;
     if (options_.commit) {
-      if (audit)
-        WJ_RETURN_IF_ERROR(store.UpsertMetadataWithAudit(out_, new_units_, audit(report_)));
-      else
-        WJ_RETURN_IF_ERROR(store.UpsertMetadata(out_, new_units_));
-      WJ_RETURN_IF_ERROR(store.SaveControls(controls));
+      // The metadata, its approval controls and the audit row: all or nothing (a failed
+      // SaveControls after a committed upsert reported an error for an applied import).
+      WJ_RETURN_IF_ERROR(store.InOneTransaction([&]() -> Status {
+        if (audit)
+          WJ_RETURN_IF_ERROR(store.UpsertMetadataWithAudit(out_, new_units_, audit(report_)));
+        else
+          WJ_RETURN_IF_ERROR(store.UpsertMetadata(out_, new_units_));
+        return store.SaveControls(controls);
+      }));
     }
     return report_;
   }

@@ -256,6 +256,13 @@ class Store {
   // Registers many completions (标记完成) in one transaction, all or nothing, each as SetComplete
   // with complete=true would.
   virtual Status SetCompleteMany(std::span<const CompleteRegistrationRecord> regs) = 0;
+  // --- actions with their audit (issue 13) ---
+  // Runs `action`, which calls this store's own methods (from this thread), in one transaction:
+  // every write it makes, its audit row included, is kept only if it returns Ok and the commit
+  // succeeds; otherwise none is. Reads inside see the action's own writes. Other writers wait
+  // for the whole action, so it must be short: compute first, then write in here. For actions
+  // that change no data values (the value listener would hear of changes before the commit).
+  virtual Status InOneTransaction(const std::function<Status()>& action) = 0;
 };
 
 // SHA-256 (hex) of `prev_hash` and a row's canonical text: the link of an audit chain.

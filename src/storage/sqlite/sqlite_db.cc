@@ -89,7 +89,9 @@ Stmt& Stmt::BindTextOrNull(int i, const std::string& v) {
 }
 
 Result<bool> Stmt::Step() {
-  if (InjectedFault()) {
+  // Only writes count: a fault in a read is a different test (and an operation that reads the
+  // whole catalog would meet thousands of them).
+  if (!sqlite3_stmt_readonly(stmt_) && InjectedFault()) {
     sqlite3_reset(stmt_);
     return SqliteStatus(nullptr, SQLITE_IOERR, "database write (injected fault)");
   }
@@ -161,8 +163,20 @@ Result<Stmt> Db::Prepare(std::string_view sql) {
   return Stmt(db_, stmt);
 }
 
+namespace {
+// True for what Exec runs that may write: everything but a read transaction's BEGIN and the
+// COMMIT or ROLLBACK of a transaction that wrote nothing.
+bool ExecMayWrite(sqlite3* db, std::string_view sql) {
+  if (sql == "BEGIN") return false;
+  if (sql.starts_with("COMMIT") || sql.starts_with("ROLLBACK"))
+    return sqlite3_txn_state(db, nullptr) == SQLITE_TXN_WRITE;
+  return true;
+}
+}  // namespace
+
 Status Db::Exec(const char* sql) {
-  if (InjectedFault()) return SqliteStatus(nullptr, SQLITE_IOERR, "database (injected fault)");
+  if (ExecMayWrite(db_, sql) && InjectedFault())
+    return SqliteStatus(nullptr, SQLITE_IOERR, "database (injected fault)");
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {

@@ -17,7 +17,9 @@ namespace weijian::storage {
 Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
 
 // Fault injection for tests (SQLite's fault-simulation pattern): the k-th statement step or
-// Exec counted from this call fails as a disk I/O error would (k = 0: none). Process-wide.
+// Exec that may write, counted from this call, fails as a disk I/O error would (k = 0: none).
+// Reads (read-only statements, a read transaction's BEGIN and COMMIT) are not counted.
+// Process-wide.
 void FailNthSqliteCall(std::int64_t k);
 // True when the injected fault has fired since the last FailNthSqliteCall.
 bool SqliteFaultFired();
@@ -94,18 +96,28 @@ class Db {
 class Transaction {
  public:
   explicit Transaction(Db& db) : db_(db) {}
+  // Inside a transaction already (Store::InOneTransaction), a savepoint: its Commit releases it
+  // into the outer transaction and its Rollback undoes only its own part.
   Status Begin() {
-    Status s = db_.Exec("BEGIN IMMEDIATE");
+    nested_ = db_.raw() && !sqlite3_get_autocommit(db_.raw());
+    Status s = db_.Exec(nested_ ? "SAVEPOINT wj_nested" : "BEGIN IMMEDIATE");
     active_ = s.ok();
     return s;
   }
   Status Commit() {
-    Status s = db_.Exec("COMMIT");
+    Status s = db_.Exec(nested_ ? "RELEASE wj_nested" : "COMMIT");
     if (s.ok()) active_ = false;
     return s;
   }
   void Rollback() {
-    if (active_) (void)db_.Exec("ROLLBACK");
+    if (active_) {
+      if (nested_) {
+        (void)db_.Exec("ROLLBACK TO wj_nested");
+        (void)db_.Exec("RELEASE wj_nested");
+      } else {
+        (void)db_.Exec("ROLLBACK");
+      }
+    }
     active_ = false;
   }
   ~Transaction() { Rollback(); }
@@ -113,6 +125,7 @@ class Transaction {
  private:
   Db& db_;
   bool active_ = false;
+  bool nested_ = false;
 };
 
 }  // namespace weijian::storage

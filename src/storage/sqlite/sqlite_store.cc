@@ -92,13 +92,16 @@ class SqliteStore final : public Store {
    public:
     explicit ReadLease(SqliteStore& s) : store_(s), prev_(tl_read_) {
       if (prev_.store == &s) return;  // already inside a read of this store
+      // Inside a write of this thread (InOneTransaction): read through the writer's connection,
+      // which sees the transaction's own changes.
+      if (s.mu_.HeldByMe()) return;
       if (!s.pooled_) {  // an in-memory database has one connection: reads take the writer's
-        write_lock_ = std::unique_lock<OwnedMutex>(s.mu_);
+        write_lock_ = std::unique_lock<RecursiveOwnedMutex>(s.mu_);
         return;
       }
       db_ = s.AcquireReader();
       if (!db_) {  // cannot open another connection: fall back to the writer's
-        write_lock_ = std::unique_lock<OwnedMutex>(s.mu_);
+        write_lock_ = std::unique_lock<RecursiveOwnedMutex>(s.mu_);
         return;
       }
       tl_read_ = {&s, db_.get()};
@@ -124,7 +127,7 @@ class SqliteStore final : public Store {
     };
     Current prev_;
     std::unique_ptr<Db> db_;
-    std::unique_lock<OwnedMutex> write_lock_;
+    std::unique_lock<RecursiveOwnedMutex> write_lock_;
     bool open_ = false;
     friend class SqliteStore;
     static thread_local Current tl_read_;
@@ -1337,7 +1340,7 @@ class SqliteStore final : public Store {
   // clashes read the stored row to decide between update, ignore and duplicate.
   class BulkWriter final : public DataValueBulkWriter {
    public:
-    BulkWriter(SqliteStore& store, std::unique_lock<OwnedMutex> lock, std::string user,
+    BulkWriter(SqliteStore& store, std::unique_lock<RecursiveOwnedMutex> lock, std::string user,
                std::string import_uid, std::int64_t now)
         : store_(store),
           lock_(std::move(lock)),
@@ -1516,7 +1519,7 @@ class SqliteStore final : public Store {
     }
 
     SqliteStore& store_;
-    std::unique_lock<OwnedMutex> lock_;
+    std::unique_lock<RecursiveOwnedMutex> lock_;
     Transaction tx_;
     std::string user_;
     std::string import_uid_;
@@ -2569,7 +2572,8 @@ class SqliteStore final : public Store {
   const std::string origin_ = RandomOrigin();
   bool has_change_log_ = false;  // the schema has change_log (set once at open)
 
-  OwnedMutex mu_;               // the writer lock: held for every use of writer_db_
+  // The writer lock: held for every use of writer_db_. Re-entrant for InOneTransaction only.
+  RecursiveOwnedMutex mu_;
   DataValueListener listener_;  // guarded by mu_
   Db writer_db_;                // the writer connection; guarded by mu_
   const std::string path_;
@@ -2774,6 +2778,18 @@ class SqliteStore final : public Store {
       q.Bind(4, r.aoc_id).Bind(5, r.completed_by).Bind(6, r.created);
       WJ_RETURN_IF_ERROR(q.Run());
     }
+    return tx.Commit();
+  }
+
+  // --- actions with their audit (issue 13) ---
+  Status InOneTransaction(const std::function<Status()>& action) override {
+    // A thread inside a read lease would send the action's writes to its read connection.
+    if (ReadLease::tl_read_.store == this)
+      return Internal("InOneTransaction called inside a read of the same store");
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(action());
     return tx.Commit();
   }
 };
