@@ -3,6 +3,7 @@
 // figures that have changed since.
 #include "auth/ownership.h"
 #include "core/date.h"
+#include "http/json_fields.h"
 #include "http/router.h"
 #include "reports/service.h"
 
@@ -53,7 +54,9 @@ Result<std::vector<reports::BulletinEntry>> EventsOf(const json& body) {
       return InvalidArgument("needs a title", where + ".title");
     if (!e.contains("text") || !e["text"].is_string() || e["text"].get<std::string>().empty())
       return InvalidArgument("needs a text", where + ".text");
-    out.push_back({"event", e["title"], e["text"], e.value("source", "")});
+    auto source = TextField(e, "source", "", where + ".source");
+    if (!source.ok()) return source.status();
+    out.push_back({"event", e["title"], e["text"], *source});
   }
   return out;
 }
@@ -175,14 +178,17 @@ Response PublishReport(const Request& req, App& app) {
   if (!events.ok()) return Failure(events.status());
   auto report = reports::Generate(app.store(), **engine, *r, now, *events);
   if (!report.ok()) return Failure(report.status());
-  const std::string note = body->value("note", "");
+  auto note_field = TextField(*body, "note"), column = TextField(*body, "column", "gzdt");
+  if (!note_field.ok()) return ErrorResponse(note_field.status());
+  if (!column.ok()) return ErrorResponse(column.status());
+  const std::string note = *note_field;
   if (!report->checks.empty() && note.empty())
     return ErrorResponse(409,
                          "the data checks found " + std::to_string(report->checks.size()) +
                              " things to look at; publish anyway with a note saying why",
                          "note");
-  auto published = reports::Publish(app.store(), *report, *r, body->value("column", "gzdt"), note,
-                                    Caller(req).name(), now);
+  auto published =
+      reports::Publish(app.store(), *report, *r, *column, note, Caller(req).name(), now);
   if (!published.ok()) return Failure(published.status());
   if (Status c = auth::OwnedObjects(app.store())
                      .Claim(Caller(req), auth::kArticleObject, published->article_uid);
