@@ -15,10 +15,12 @@
 #include "core/uid.h"
 #include "exchange/import.h"
 #include "http/server.h"
+#include "http/site_url.h"
 #include "http/web_assets.h"
 #include "metadata/bundle.h"
 #include "metadata/catalog.h"
 #include "metadata/divisions.h"
+#include "portal/site_url.h"
 #include "reports/fonts.h"
 #include "reports/service.h"
 #include "storage/backup.h"
@@ -107,10 +109,20 @@ int RunInit(const InitOptions& o) {
 }
 
 int RunServe(const ServeOptions& o) {
+  std::string site_url;
+  if (!o.site_url.empty()) {
+    auto url = portal::CheckSiteUrl(o.site_url);
+    if (!url.ok()) {
+      std::cerr << "weijian: --site-url: " << url.status().message() << "\n";
+      return 1;
+    }
+    site_url = *url;
+  }
   reports::UseFontsDir(reports::SiteFontsDir(o.db));  // a site's licensed fonts come first
   auto store = OpenExisting(o.db);
   if (!store.ok()) return Fail(store.status());
   http::App app(std::move(*store));
+  http::SetServedSiteUrl(site_url);
   app.set_engine_snapshot_path(o.db + ".engine");
   if (!LoadPersonKeys(o.db, o.keys, app.immunization())) return 1;
   if (Status s = app.Init(); !s.ok()) return Fail(s);

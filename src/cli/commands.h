@@ -24,8 +24,9 @@ struct ServeOptions {
   int max_header_kb = 16;
   int max_body_mb = 64;
   int max_connections = 2000;
-  std::string web_dir;  // empty: $WEIJIAN_WEB_DIR or "web" next to the executable
-  std::string keys;     // personal-data key file; empty: "<db>.keys" when it exists
+  std::string web_dir;   // empty: $WEIJIAN_WEB_DIR or "web" next to the executable
+  std::string site_url;  // absolute links; empty: the 网站地址 setting, else relative links
+  std::string keys;      // personal-data key file; empty: "<db>.keys" when it exists
 };
 int RunServe(const ServeOptions& o);
 // Creates the demo database when it does not exist, then serves it.

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--web-dir", serve.web_dir,
                         "folder of the built front end (default: web next to the binary)");
   serve_cmd->add_option("--bind", serve.bind, "address to listen on")->capture_default_str();
+  serve_cmd->add_option("--site-url", serve.site_url,
+                        "the site's address for absolute links in feeds, the sitemap, share "
+                        "links and QR codes (default: the 网站地址 setting, else relative links)");
   serve_cmd->add_option("--port", serve.port, "port (0: any free port)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();

@@ -7,6 +7,7 @@
 
 #include "core/date.h"
 #include "core/uid.h"
+#include "http/json_fields.h"
 #include "http/router.h"
 #include "metadata/controls.h"
 
@@ -81,22 +82,38 @@ Response Act(const Request& req, App& app, ApprovalService::Action action) {
   return r;
 }
 
-// Strings or {"id"} / {"ou"} objects of a JSON array (or one string).
-std::vector<std::string> Ids(const json& v, const char* key) {
+// Strings or {"id"} / {"ou"} objects of a JSON array (or one string): `body[field]`, or the whole
+// body when `field` is empty. Anything else is a Conflict naming its path ("wf[1].id").
+Result<std::vector<std::string>> Ids(const json& body, const std::string& field, const char* key) {
   std::vector<std::string> out;
-  auto one = [&](const json& x) {
-    if (x.is_string()) out.push_back(x.get<std::string>());
-    if (x.is_object())
-      for (const char* k : {key, "id"})
-        if (x.contains(k) && x[k].is_string()) {
-          out.push_back(x[k].get<std::string>());
-          break;
-        }
+  const json* v = &body;
+  if (!field.empty()) {
+    if (!body.is_object()) return Conflict("send a JSON object", "body");
+    auto it = body.find(field);
+    if (it == body.end() || it->is_null()) return out;
+    v = &*it;
+  }
+  auto one = [&](const json& x, const std::string& where) -> Status {
+    if (x.is_string()) {
+      out.push_back(x.get<std::string>());
+      return Status::Ok();
+    }
+    if (!x.is_object()) return Conflict("must be text or {\"id\": \"…\"}", where);
+    for (const std::string& k : {std::string(key), std::string("id")})
+      if (auto f = x.find(k); f != x.end()) {
+        const std::string at = where.empty() ? k : where + "." + k;
+        if (!f->is_string()) return Conflict("must be text", at);
+        out.push_back(f->get<std::string>());
+        return Status::Ok();
+      }
+    return Conflict("must be text or {\"id\": \"…\"}", where.empty() ? "body" : where);
   };
-  if (v.is_array())
-    for (const auto& x : v) one(x);
-  else
-    one(v);
+  if (v->is_array()) {
+    for (std::size_t i = 0; i < v->size(); ++i)
+      WJ_RETURN_IF_ERROR(one((*v)[i], field + "[" + std::to_string(i) + "]"));
+  } else {
+    WJ_RETURN_IF_ERROR(one(*v, field));
+  }
   return out;
 }
 
@@ -137,11 +154,21 @@ Response Bulk(const Request& req, App& app, ApprovalService::Action action) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object()) return ErrorResponse(400, "the body must be a JSON object");
-  auto wfs = Ids(body->value("wf", json()), "id");
-  auto pes = Ids(body->value("pe", json()), "id");
-  std::vector<std::string> ous = Ids(body->value("ou", json()), "id");
-  for (const auto& o : Ids(body->value("approvals", json::array()), "ou")) ous.push_back(o);
-  std::string reason = body->value("reason", "");
+  auto wf_ids = Ids(*body, "wf", "id");
+  if (!wf_ids.ok()) return ErrorResponse(wf_ids.status());
+  auto pe_ids = Ids(*body, "pe", "id");
+  if (!pe_ids.ok()) return ErrorResponse(pe_ids.status());
+  auto ou_ids = Ids(*body, "ou", "id");
+  if (!ou_ids.ok()) return ErrorResponse(ou_ids.status());
+  auto approvals = Ids(*body, "approvals", "ou");
+  if (!approvals.ok()) return ErrorResponse(approvals.status());
+  const std::vector<std::string>& wfs = *wf_ids;
+  const std::vector<std::string>& pes = *pe_ids;
+  std::vector<std::string> ous = *ou_ids;
+  for (const auto& o : *approvals) ous.push_back(o);
+  auto reason_field = TextField(*body, "reason");
+  if (!reason_field.ok()) return ErrorResponse(reason_field.status());
+  const std::string reason = *reason_field;
   if (wfs.empty()) return ErrorResponse(409, "is required", "wf");
   if (pes.empty()) return ErrorResponse(409, "is required", "pe");
   if (ous.empty()) return ErrorResponse(409, "is required", "ou");
@@ -274,12 +301,16 @@ Response Remind(const Request& req, App& app) {
   if (!body.ok()) return ErrorResponse(body.status());
   auto cat = app.catalog();
   const auth::Principal& who = Caller(req);
-  const auto* ds = cat->DataSets().ByUidOrCode(body->value("ds", ""));
+  auto ds_id = TextField(*body, "ds"), ou_id = TextField(*body, "ou"),
+       pe_id = TextField(*body, "pe");
+  for (const auto* f : {&ds_id, &ou_id, &pe_id})
+    if (!f->ok()) return ErrorResponse(f->status());
+  const auto* ds = cat->DataSets().ByUidOrCode(*ds_id);
   if (!ds) return ErrorResponse(409, "没有这个数据集", "ds");
-  const auto* ou = cat->OrgUnits().ByUidOrCode(body->value("ou", ""));
+  const auto* ou = cat->OrgUnits().ByUidOrCode(*ou_id);
   if (!ou) return ErrorResponse(409, "没有这个组织机构", "ou");
-  if (!auth::CanRead(who, *cat, ou->id)) return OutsideScope(body->value("ou", ""));
-  auto pe = ParsePeriod(body->value("pe", ""));
+  if (!auth::CanRead(who, *cat, ou->id)) return OutsideScope(*ou_id);
+  auto pe = ParsePeriod(*pe_id);
   if (!pe.ok()) return ErrorResponse(Conflict(pe.status().message(), "pe"));
   auto missing = app.values().approvals().Missing(*cat, *ds, *ou, *pe);
   if (!missing.ok()) return ErrorResponse(missing.status());
@@ -335,11 +366,16 @@ Response SendMessage(const Request& req, App& app) {
   if (!body->is_object()) return ErrorResponse(400, "the body must be a JSON object");
   auto cat = app.catalog();
   const auth::Principal& who = Caller(req);
-  std::string subject = body->value("subject", ""), text = body->value("text", "");
+  auto subject_field = TextField(*body, "subject"), text_field = TextField(*body, "text");
+  if (!subject_field.ok()) return ErrorResponse(subject_field.status());
+  if (!text_field.ok()) return ErrorResponse(text_field.status());
+  const std::string subject = *subject_field, text = *text_field;
   if (subject.empty()) return ErrorResponse(409, "is required", "subject");
   if (text.empty()) return ErrorResponse(409, "is required", "text");
   std::vector<std::int64_t> units;
-  for (const auto& id : Ids(body->value("organisationUnits", json::array()), "id")) {
+  auto unit_ids = Ids(*body, "organisationUnits", "id");
+  if (!unit_ids.ok()) return ErrorResponse(unit_ids.status());
+  for (const auto& id : *unit_ids) {
     const auto* u = cat->OrgUnits().ByUidOrCode(id);
     if (!u) return ErrorResponse(409, "没有组织机构 " + id, "organisationUnits");
     if (!auth::CanRead(who, *cat, u->id)) return OutsideScope(id);
@@ -349,7 +385,9 @@ Response SendMessage(const Request& req, App& app) {
   if (!clerks.ok()) return ErrorResponse(clerks.status());
   std::set<std::int64_t> to;
   for (const auto& c : *clerks) to.insert(c.id);
-  for (const auto& id : Ids(body->value("users", json::array()), "id")) {
+  auto user_ids = Ids(*body, "users", "id");
+  if (!user_ids.ok()) return ErrorResponse(user_ids.status());
+  for (const auto& id : *user_ids) {
     auto users = app.store().ListUsers();
     if (!users.ok()) return ErrorResponse(users.status());
     bool found = false;
@@ -384,7 +422,9 @@ Response SendMessage(const Request& req, App& app) {
 Response MarkRead(const Request& req, App& app) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
-  for (const auto& id : Ids(*body, "id"))
+  auto ids = Ids(*body, "", "id");
+  if (!ids.ok()) return ErrorResponse(ids.status());
+  for (const auto& id : *ids)
     if (Status s = app.store().MarkMessageRead(id, Caller(req).user.id); !s.ok())
       return ErrorResponse(s);
   return JsonResponse({{"status", "OK"}});

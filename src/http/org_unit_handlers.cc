@@ -6,6 +6,7 @@
 // are shown only to signed-in users, and only within their own org units.
 #include <algorithm>
 
+#include "http/json_fields.h"
 #include "http/router.h"
 #include "metadata/bundle.h"
 
@@ -106,7 +107,11 @@ Response CreateOrgUnit(const Request& req, App& app) {
   std::lock_guard lock(app.metadata_mutex());
   auto cat = app.catalog();
   if (auto parent = body->find("parent"); parent != body->end() && parent->is_object()) {
-    std::string key = parent->value("id", parent->value("code", ""));
+    auto id = TextField(*parent, "id", "", "parent.id");
+    auto code = TextField(*parent, "code", "", "parent.code");
+    if (!id.ok()) return ErrorResponse(id.status());
+    if (!code.ok()) return ErrorResponse(code.status());
+    const std::string key = id->empty() ? *code : *id;
     if (const auto* p = cat->OrgUnits().ByUidOrCode(key);
         p && !auth::CanWrite(Caller(req), *cat, p->id))
       return OutsideScope(key);
@@ -117,8 +122,15 @@ Response CreateOrgUnit(const Request& req, App& app) {
   auto report = metadata::ImportMetadata(bundle, *cat, app.store());
   if (!report.ok()) {
     Status s = report.status();
+    // The bundle is made here: name the field as the caller sent it ("name", not
+    // "organisationUnits[0].name").
+    std::string field = s.field();
+    if (const std::string made = "organisationUnits[0]"; field.starts_with(made))
+      field = field.size() > made.size() + 1 ? field.substr(made.size() + 1) : "body";
     if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound)
-      s = Conflict(s.message(), s.field());
+      s = Conflict(s.message(), field);
+    else if (!field.empty())
+      s = Status(s.code(), s.message(), field);
     return ErrorResponse(s);
   }
   if (report->created == 0)

@@ -7,12 +7,21 @@
 #include "auth/ownership.h"
 #include "core/date.h"
 #include "http/router.h"
+#include "http/site_url.h"
 #include "http/web_assets.h"
 #include "portal/site.h"
+#include "portal/site_url.h"
 #include "portal/text.h"
 #include "reports/service.h"
 
 namespace weijian::http {
+
+namespace {
+std::string served_site_url;  // set before serving, read-only afterwards (site_url.h)
+}  // namespace
+
+void SetServedSiteUrl(std::string url) { served_site_url = std::move(url); }
+const std::string& ServedSiteUrl() { return served_site_url; }
 
 namespace {
 namespace mu = kainjow::mustache;
@@ -83,17 +92,15 @@ std::string SelfLink(const Request& req) {
   return s;
 }
 
-// The site's address for absolute links (feeds, sitemap, share links, QR codes): the configured
-// 网站地址 only. Never the request's Host header, which anyone can set and which would then be
-// written into pages that caches keep for every reader.
-std::string BaseUrl(const Request&, const std::map<std::string, std::string>& site) {
+// The site's address for absolute links (feeds, sitemap, share links, QR codes): `serve
+// --site-url`, else the configured 网站地址, else none (links stay relative and there is no QR
+// code). Never the request's Host header (portal/site_url.h).
+std::string BaseUrl(const std::map<std::string, std::string>& site) {
+  if (!ServedSiteUrl().empty()) return ServedSiteUrl();
   auto it = site.find("base_url");
-  if (it != site.end() && !it->second.empty()) {
-    std::string b = it->second;
-    while (!b.empty() && b.back() == '/') b.pop_back();
-    return b;
-  }
-  return "http://localhost";
+  if (it == site.end() || it->second.empty()) return "";
+  auto checked = portal::CheckSiteUrl(it->second);  // a value saved before it was checked
+  return checked.ok() ? *checked : "";
 }
 
 // The opening prose of an article for lists and feeds: plain text from the Markdown's AST (no
@@ -369,7 +376,9 @@ Response ArticlePage(const Request& req, App& app) {
   }
   const std::string path = "/article/" + a->uid;
   d.set("path", path);
-  d.set("url", BaseUrl(req, *site) + path);
+  const std::string base = BaseUrl(*site);
+  d.set("url", base + path);
+  d.set("qr", !base.empty());
   auto files = app.store().ListAttachments(a->id);
   if (files.ok() && !files->empty()) {
     mu::list l;
@@ -433,7 +442,7 @@ constexpr const char* kRss = R"(<?xml version="1.0" encoding="UTF-8"?>
 {{#items}}<item>
 <title>{{title}}</title>
 <link>{{base}}/article/{{id}}</link>
-<guid isPermaLink="true">{{base}}/article/{{id}}</guid>
+<guid isPermaLink="{{permalink}}">{{base}}/article/{{id}}</guid>
 <pubDate>{{date}}</pubDate>
 <description>{{summary}}</description>
 </item>
@@ -469,7 +478,9 @@ Response Feed(const Request& req, App& app) {
   d.set("column", column->name);
   d.set("code", code);
   d.set("description", column->description);
-  d.set("base", BaseUrl(req, *site));
+  const std::string base = BaseUrl(*site);
+  d.set("base", base);
+  d.set("permalink", base.empty() ? "false" : "true");
   mu::list items;
   for (const auto& a : *list)
     items.push_back(mu::object{{"title", a.title},
@@ -497,10 +508,10 @@ Response SitemapPage(const Request& req, App& app) {
   return Render(req, app, std::move(p));
 }
 
-Response Sitemap(const Request& req, App& app) {
+Response Sitemap(const Request&, App& app) {
   auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
-  const std::string base = BaseUrl(req, *site);
+  const std::string base = BaseUrl(*site);
   storage::ArticleFilter f;
   f.now = NowMillis();
   f.limit = 50000;
@@ -531,7 +542,11 @@ Response Qr(const Request& req, App& app) {
     return ErrorResponse(409, "must be a path on this site, such as /article/…", "path");
   auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
-  auto svg = portal::QrSvg(BaseUrl(req, *site) + path);
+  const std::string base = BaseUrl(*site);
+  if (base.empty())
+    return ErrorResponse(404,
+                         "网站地址未配置（serve --site-url 或站点设置中的网站地址），没有二维码");
+  auto svg = portal::QrSvg(base + path);
   if (!svg.ok()) return ErrorResponse(svg.status());
   Response r;
   r.content_type = "image/svg+xml";

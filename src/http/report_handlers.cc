@@ -4,6 +4,7 @@
 #include "auth/ownership.h"
 #include "core/date.h"
 #include "core/period.h"
+#include "http/json_fields.h"
 #include "http/router.h"
 #include "reports/service.h"
 
@@ -65,7 +66,9 @@ Result<std::vector<reports::BulletinEntry>> EventsOf(const json& body) {
       return InvalidArgument("needs a title", where + ".title");
     if (!e.contains("text") || !e["text"].is_string() || e["text"].get<std::string>().empty())
       return InvalidArgument("needs a text", where + ".text");
-    out.push_back({"event", e["title"], e["text"], e.value("source", "")});
+    auto source = TextField(e, "source", "", where + ".source");
+    if (!source.ok()) return source.status();
+    out.push_back({"event", e["title"], e["text"], *source});
   }
   return out;
 }
@@ -187,7 +190,10 @@ Response PublishReport(const Request& req, App& app) {
   if (!events.ok()) return Failure(events.status());
   auto report = reports::Generate(app.store(), **engine, *r, now, *events);
   if (!report.ok()) return Failure(report.status());
-  const std::string note = body->value("note", "");
+  auto note_field = TextField(*body, "note"), column = TextField(*body, "column", "gzdt");
+  if (!note_field.ok()) return ErrorResponse(note_field.status());
+  if (!column.ok()) return ErrorResponse(column.status());
+  const std::string note = *note_field;
   if (!report->checks.empty() && note.empty())
     return ErrorResponse(409,
                          "the data checks found " + std::to_string(report->checks.size()) +
@@ -196,7 +202,7 @@ Response PublishReport(const Request& req, App& app) {
   // The frozen report, its article, the article's owner and the audit row: all or nothing.
   Result<reports::Published> published = Internal("not run");
   Status done = app.store().InOneTransaction([&]() -> Status {
-    published = reports::Publish(app.store(), *report, *r, body->value("column", "gzdt"), note,
+    published = reports::Publish(app.store(), *report, *r, *column, note,
                                  Caller(req).name(), now);
     if (!published.ok()) return published.status();
     WJ_RETURN_IF_ERROR(auth::OwnedObjects(app.store())

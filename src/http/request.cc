@@ -1,5 +1,7 @@
 #include "http/request.h"
 
+#include <vector>
+
 #include "core/json_limits.h"
 
 namespace weijian::http {
@@ -110,18 +112,44 @@ Response ErrorResponse(const Status& status) {
 Result<json> ParseJsonBody(const Request& req) {
   if (req.body.empty()) return InvalidArgument("the request body is empty; send JSON");
   WJ_RETURN_IF_ERROR(CheckJsonDepth(req.body));
-  std::string last_key;
+  // Where the parser is, to name the field of a number out of range ("dataValues[3].value"):
+  // one frame per open object (its current key) or array (the index of its next element).
+  struct Frame {
+    bool array = false;
+    std::size_t index = 0;
+    std::string key;
+  };
+  std::vector<Frame> at;
   try {
-    // The callback only remembers the last key read, to name the field of an overflow.
-    return json::parse(req.body, [&last_key](int, json::parse_event_t event, json& parsed) {
-      if (event == json::parse_event_t::key && parsed.is_string())
-        last_key = parsed.get<std::string>();
+    return json::parse(req.body, [&at](int, json::parse_event_t event, json& parsed) {
+      switch (event) {
+        case json::parse_event_t::object_start:
+          at.push_back({});
+          break;
+        case json::parse_event_t::array_start:
+          at.push_back({true, 0, {}});
+          break;
+        case json::parse_event_t::key:
+          if (!at.empty() && parsed.is_string()) at.back().key = parsed.get<std::string>();
+          break;
+        case json::parse_event_t::object_end:
+        case json::parse_event_t::array_end:
+          if (!at.empty()) at.pop_back();
+          if (!at.empty() && at.back().array) ++at.back().index;
+          break;
+        case json::parse_event_t::value:
+          if (!at.empty() && at.back().array) ++at.back().index;
+          break;
+      }
       return true;
     });
   } catch (const json::parse_error& e) {
     return InvalidArgument("the body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
   } catch (const json::out_of_range&) {
-    return Conflict("数值超出范围（例如 1e999）", last_key.empty() ? "body" : last_key);
+    std::string field;
+    for (const Frame& f : at)
+      field += f.array ? "[" + std::to_string(f.index) + "]" : (field.empty() ? "" : ".") + f.key;
+    return Conflict("数值超出范围（例如 1e999）", field.empty() ? "body" : field);
   }
 }
 

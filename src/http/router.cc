@@ -13,11 +13,21 @@ namespace weijian::http {
 namespace {
 // 409 for a body value of the wrong JSON type that a handler read without checking (a number
 // where text belongs, an array for an object, a number out of range): the caller's mistake, not
-// the server's. Handlers that check their fields name them; this is the net under them.
+// the server's. Handlers check and name their fields (ParseJsonBody names a number out of
+// range); this is the net under them. The library's text never reaches the client.
 Response WrongJsonType(const nlohmann::json::exception& e) {
   std::string detail = "请求内容中有字段的 JSON 类型不对（例如应为文本却是数字，应为对象却是数组）";
   if (e.id >= 400 && e.id < 500) detail = "请求内容中有数值超出范围";
-  return ErrorResponse(409, detail, "body");
+  std::string field = "body";
+  // out_of_range.403 "key 'name' not found": a required field is missing; name it.
+  const std::string_view what = e.what();
+  if (auto k = what.find("key '"); e.id == 403 && k != std::string_view::npos) {
+    if (auto end = what.find("' not found", k + 5); end != std::string_view::npos) {
+      field = std::string(what.substr(k + 5, end - k - 5));
+      detail = "缺少这个字段";
+    }
+  }
+  return ErrorResponse(409, detail, field);
 }
 
 // 500 without the exception's text (it may name files, SQL or library internals): the detail

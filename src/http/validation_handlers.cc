@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "core/date.h"
+#include "http/json_fields.h"
 #include "http/router.h"
 #include "validation/validation.h"
 
@@ -238,7 +239,9 @@ Result<storage::MinMaxRecord> ParseMinMax(const Request& req, const metadata::Ca
   auto ref = [&](const char* name) -> Result<std::string> {
     auto it = body.find(name);
     if (it == body.end() || !it->is_object()) return Conflict("is required ({\"id\": …})", name);
-    std::string key = it->value("id", it->value("code", ""));
+    WJ_ASSIGN_OR_RETURN(std::string id, TextField(*it, "id", "", std::string(name) + ".id"));
+    WJ_ASSIGN_OR_RETURN(std::string code, TextField(*it, "code", "", std::string(name) + ".code"));
+    std::string key = id.empty() ? code : id;
     if (key.empty()) return Conflict("needs \"id\" or \"code\"", name);
     return key;
   };
@@ -271,7 +274,7 @@ Result<storage::MinMaxRecord> ParseMinMax(const Request& req, const metadata::Ca
     m.min = body["min"].get<double>();
     m.max = body["max"].get<double>();
     if (m.min > m.max) return Conflict("min must not be greater than max", "min");
-    m.generated = body.value("generated", false);
+    WJ_ASSIGN_OR_RETURN(m.generated, BoolField(body, "generated", false));
   }
   for (auto it = body.begin(); it != body.end(); ++it)
     if (it.key() != "source" && it.key() != "dataElement" && it.key() != "optionCombo" &&

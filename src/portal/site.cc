@@ -1,7 +1,11 @@
 #include "portal/site.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "core/date.h"
 #include "core/uid.h"
+#include "portal/site_url.h"
 #include "portal/text.h"
 
 namespace weijian::portal {
@@ -59,9 +63,88 @@ Status SaveSettings(storage::Store& store, const json& body) {
     const std::string s = v.get<std::string>();
     if (s.size() > 600 || s.find_first_of("\r\n") != std::string::npos)
       return InvalidArgument("must be one line of at most 200 characters", k);
+    if (k == "base_url" && !s.empty()) {
+      auto url = CheckSiteUrl(s);
+      if (!url.ok()) return InvalidArgument(url.status().message(), k);
+      out[k] = *url;
+      continue;
+    }
     out[k] = s;
   }
   return store.SaveSiteSettings(out);
+}
+
+Result<std::string> CheckSiteUrl(std::string_view url) {
+  auto bad = [](const std::string& why) -> Status {
+    return InvalidArgument("网站地址" + why + "，应形如 https://wjw.example.gov.cn");
+  };
+  std::string_view rest;
+  std::string scheme;
+  for (const char* s : {"http://", "https://"}) {
+    const std::string_view p(s);
+    if (url.size() > p.size() && std::equal(p.begin(), p.end(), url.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      scheme = std::string(p);
+      rest = url.substr(p.size());
+    }
+  }
+  if (scheme.empty()) return bad("须以 http:// 或 https:// 开头");
+  const auto slash = rest.find('/');
+  const std::string_view host = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
+  if (host.empty()) return bad("缺少主机名");
+  // Host: letters, digits, '-', '.', or a bracketed IPv6 address; then an optional :port.
+  std::string_view name = host, port;
+  if (host.front() == '[') {
+    const auto close = host.find(']');
+    if (close == std::string_view::npos) return bad("的 IPv6 地址缺少 ]");
+    for (char c : host.substr(1, close - 1))
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.')
+        return bad("的 IPv6 地址含有不允许的字符");
+    name = host.substr(0, close + 1);
+    if (close + 1 < host.size()) {
+      if (host[close + 1] != ':') return bad("的主机名后只能跟 :端口");
+      port = host.substr(close + 2);
+      if (port.empty()) return bad("的端口为空");
+    }
+  } else {
+    const auto colon = host.find(':');
+    name = host.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port = host.substr(colon + 1);
+      if (port.empty()) return bad("的端口为空");
+    }
+    if (name.empty() || name.front() == '.' || name.front() == '-' ||
+        name.find("..") != std::string_view::npos)
+      return bad("的主机名不正确");
+    for (char c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.')
+        return bad("的主机名只能含字母、数字、- 和 .（不能含用户名、@、空格等）");
+  }
+  if (port.size() > 5) return bad("的端口不正确");
+  for (char c : port)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return bad("的端口只能是数字");
+  if (!port.empty() && std::stoi(std::string(port)) > 65535) return bad("的端口不正确");
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  // Path prefix: segments of letters, digits and - _ . ~, none "." or "..", no empty ones.
+  for (std::size_t i = 0; i < path.size();) {
+    const auto next = path.find('/', i + 1);
+    const std::string_view seg =
+        path.substr(i + 1, next == std::string_view::npos ? next : next - i - 1);
+    if (seg.empty() || seg == "." || seg == "..") return bad("的路径不能含空段、. 或 ..");
+    for (char c : seg)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
+          c != '~')
+        return bad("的路径只能含字母、数字和 - _ . ~（不能含查询、#、%、反斜杠或空格）");
+    if (next == std::string_view::npos) break;
+    i = next;
+  }
+  std::string out = scheme;
+  for (char c : name) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!port.empty()) out += ":" + std::string(port);
+  out += path;
+  return out;
 }
 
 Result<ArticleInput> ArticleInputFromJson(const json& body) {

@@ -158,6 +158,14 @@ curl -sf -u "city_admin:$ADMIN_PW" "http://127.0.0.1:$PORT/api/me" | grep -q '"u
 check "the printed password signs city_admin in" $?
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/system/info")" = 401 ]
 check "the API wants a signed-in user" $?
+# Absolute links: without --site-url or a 网站地址 setting links stay relative and there is no QR
+# code; the Host header is never used.
+curl -sf -H "Host: evil.example" "http://127.0.0.1:$PORT/sitemap.xml" >"$TMP/map.xml"
+check "the sitemap answers" $?
+! grep -q "evil.example" "$TMP/map.xml" && grep -q "<loc>/column/" "$TMP/map.xml"
+check "without a site URL the sitemap's links are relative, never from Host" $?
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example" "http://127.0.0.1:$PORT/qr.svg?path=/")" = 404 ]
+check "without a site URL there is no QR code" $?
 # A CLI import into the database the server is serving reaches the server's analytics (the
 # change log), within a bounded wait.
 ask_visits() {
@@ -192,7 +200,7 @@ expect_rc "restore --force over it" 0 "$WJ" restore --from "$TMP/backup.db" --db
 # it is current, and builds from the store when it is stale or damaged — same answers each time.
 [ -s "$TMP/demo.db.engine" ]; check "a clean stop writes the engine snapshot" $?
 serve_demo() {
-  (cd "$TMP" && exec "$WJ" serve --db "$TMP/demo.db" --port "$PORT") >"$TMP/serve.log" 2>&1 &
+  (cd "$TMP" && exec "$WJ" serve --db "$TMP/demo.db" --port "$PORT" "$@") >"$TMP/serve.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 120); do
     curl -sf "http://127.0.0.1:$PORT/api/organisationUnits?level=1" >/dev/null 2>&1 && break
@@ -214,6 +222,23 @@ printf 'XXXXXXXX' | dd of="$TMP/demo.db.engine" bs=1 seek=4000 conv=notrunc 2>/d
 serve_demo
 grep -q "analytics engine: building from the store (.*damaged" "$TMP/serve.log"; check "a damaged snapshot is ignored" $?
 ask_visits | grep -q '"5555'; check "and the answer is still right" $?
+stop_demo
+
+# serve --site-url: checked before anything starts (one line, exit 1); it sets every absolute
+# link, whatever Host the request names.
+for bad in "javascript:alert(1)" "https://wjw.example/../evil" "https://wjw.example@evil.example" "https://wjw.example/?x=1"; do
+  expect_rc "serve --site-url $bad exits 1" 1 "$WJ" serve --db "$TMP/demo.db" --port "$PORT" --site-url "$bad"
+  [ "$(wc -l <"$TMP/err")" = 1 ] && grep -q -- "--site-url" "$TMP/err"; check "the refusal of $bad is one line naming --site-url" $?
+done
+serve_demo --site-url https://wjw.ordos.example/
+curl -sf -H "Host: evil.example" "http://127.0.0.1:$PORT/sitemap.xml" >"$TMP/map.xml"
+grep -q "<loc>https://wjw.ordos.example/column/" "$TMP/map.xml" && ! grep -q "evil.example" "$TMP/map.xml"
+check "with --site-url the sitemap's links use it, not Host" $?
+curl -sf -H "Host: evil.example" "http://127.0.0.1:$PORT/feed/gzdt.xml" >"$TMP/feed.xml"
+grep -q "<link>https://wjw.ordos.example/column/gzdt</link>" "$TMP/feed.xml" && ! grep -q "evil.example" "$TMP/feed.xml"
+check "with --site-url the feed's links use it, not Host" $?
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example" "http://127.0.0.1:$PORT/qr.svg?path=/")" = 200 ]
+check "with --site-url there is a QR code" $?
 stop_demo
 
 # weijian report: the three demo templates in every format, read back by the office's tools.

@@ -2,8 +2,13 @@
 // demo database. Users made here have names of their own, so other suites are not disturbed.
 #include <sodium.h>
 
+#include <set>
+
 #include "http/router.h"
 #include "http/server_env.h"
+#include "http/site_url.h"
+#include "portal/site_url.h"
+#include "portal/text.h"
 
 namespace weijian::http {
 namespace {
@@ -293,6 +298,48 @@ TEST(HostileArticles, ADraftsFilesAreForItsEditorsOnly) {
   EXPECT_EQ(Http(env->port, "GET", href).status, 200);
 }
 
+TEST(HostileArticles, TheWorkbenchListShowsOnlyDraftsOfTheCallersUnits) {
+  ASSERT_EQ(MakeUser("list.city", "editor", "1506").status, 201);
+  ASSERT_EQ(MakeUser("list.county", "editor", "150624").status, 201);
+  ASSERT_EQ(MakeUser("list.sibling", "editor", "150623").status, 201);
+  auto as = [](const std::string& user, const std::string& method, const std::string& target,
+               const std::string& body = "") {
+    return Http(
+        env->port, method, target, body,
+        {{"Authorization", BasicAuth(user, kStrong)}, {"Content-Type", "application/json"}});
+  };
+  std::map<std::string, std::string> drafts;  // writer → uid
+  for (const char* writer : {"list.city", "list.county", "list.sibling"}) {
+    auto r = as(writer, "POST", "/api/articles",
+                json{{"column", "gzdt"}, {"title", std::string("草稿-") + writer}, {"body", "正文"}}
+                    .dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+    drafts[writer] = Body(r)["id"];
+  }
+  auto listed = [](const HttpReply& r) {
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::set<std::string> ids;
+    const json body = Body(r);
+    for (const auto& a : body["articles"]) ids.insert(a["id"].get<std::string>());
+    return ids;
+  };
+  auto county = as("list.county", "GET", "/api/articles?pageSize=500");
+  const auto seen = listed(county);
+  EXPECT_TRUE(seen.count(drafts["list.county"]));
+  EXPECT_FALSE(seen.count(drafts["list.sibling"])) << "a sibling county's draft";
+  EXPECT_FALSE(seen.count(drafts["list.city"])) << "the city's draft";
+  EXPECT_EQ(Body(county)["pager"]["total"].get<std::size_t>(), seen.size());
+  // A township editor below the county does not see the county's draft either.
+  EXPECT_FALSE(
+      listed(As("editor_in", "GET", "/api/articles?pageSize=500")).count(drafts["list.county"]));
+  // The city sees its own and the counties' below it.
+  const auto city = listed(as("list.city", "GET", "/api/articles?pageSize=500"));
+  EXPECT_TRUE(city.count(drafts["list.city"]) && city.count(drafts["list.county"]) &&
+              city.count(drafts["list.sibling"]));
+  const auto all = listed(Get("/api/articles?pageSize=500"));
+  for (const auto& [writer, uid] : drafts) EXPECT_TRUE(all.count(uid)) << writer;
+}
+
 // --- finding 4: scope of imports, system info, refusals that name units ---
 
 TEST(HostileScope, ImportSummariesOnlyForTheImporterOrAnAdminOverHim) {
@@ -367,20 +414,76 @@ std::string WithHost(const std::string& target, const std::string& host) {
   return body == std::string::npos ? raw : raw.substr(body + 4);
 }
 
-TEST(HostileOutput, AbsoluteLinksNeverComeFromTheHostHeader) {
-  for (const char* target : {"/feed/gzdt.xml", "/sitemap.xml"}) {
-    auto body = WithHost(target, "evil.example");
-    EXPECT_NE(body.find("<"), std::string::npos) << target;
-    EXPECT_EQ(body.find("evil.example"), std::string::npos) << target;
+TEST(HostileOutput, AbsoluteLinksComeFromTheSiteUrlNeverFromTheHostHeader) {
+  // The served site URL (`serve --site-url`) outranks the 网站地址 setting.
+  ASSERT_EQ(
+      As("root", "PUT", "/api/site/settings", R"({"base_url":"https://from-setting.example"})")
+          .status,
+      200);
+  auto created = As("editor_in", "POST", "/api/articles",
+                    R"({"column":"gzdt","title":"链接探针","body":"正文"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = Body(created)["id"];
+  ASSERT_EQ(As("editor_in", "POST", "/api/articles/" + id + "/publish").status, 200);
+  const std::string site = ServedSiteUrl();  // set by the suite's server (server_env.cc)
+  ASSERT_FALSE(site.empty());
+  for (const char* host : {"evil.example", "127.0.0.1"}) {
+    const std::string feed = WithHost("/feed/gzdt.xml", host);
+    EXPECT_NE(feed.find("<link>" + site + "/column/gzdt</link>"), std::string::npos) << feed;
+    EXPECT_NE(feed.find("<link>" + site + "/article/" + id + "</link>"), std::string::npos);
+    const std::string map = WithHost("/sitemap.xml", host);
+    EXPECT_NE(map.find("<loc>" + site + "/</loc>"), std::string::npos) << map;
+    EXPECT_NE(map.find("<loc>" + site + "/article/" + id + "</loc>"), std::string::npos);
+    const std::string page = WithHost("/article/" + id, host);
+    EXPECT_NE(page.find("value=\"" + site + "/article/" + id + "\""), std::string::npos);
+    for (const std::string* body : {&feed, &map, &page}) {
+      EXPECT_EQ(body->find("evil.example"), std::string::npos) << *body;
+      EXPECT_EQ(body->find("from-setting.example"), std::string::npos);
+    }
+    // The QR code (cached publicly for a day) encodes the site URL and nothing from the request.
+    auto qr = portal::QrSvg(site + "/article/" + id);
+    ASSERT_TRUE(qr.ok());
+    EXPECT_EQ(WithHost("/qr.svg?path=/article/" + id, host), *qr) << host;
   }
-  const std::string article = "/article/" + [] {
-    auto list = Body(As("editor_in", "GET", "/api/articles?pageSize=1"));
-    return list["articles"][0]["id"].get<std::string>();
-  }();
-  EXPECT_EQ(WithHost(article, "evil.example").find("evil.example"), std::string::npos);
-  // The QR code of a page is the same whoever names the host.
-  EXPECT_EQ(WithHost("/qr.svg?path=/", "evil.example"), WithHost("/qr.svg?path=/", "127.0.0.1"));
   EXPECT_EQ(Http(env->port, "GET", "/qr.svg?path=/%09/evil").status, 409);
+  ASSERT_EQ(As("root", "PUT", "/api/site/settings", R"({"base_url":""})").status, 200);
+}
+
+TEST(HostileOutput, TheSiteUrlIsCheckedBeforeUse) {
+  EXPECT_EQ(*portal::CheckSiteUrl("https://wjw.ordos.gov.cn/"), "https://wjw.ordos.gov.cn");
+  EXPECT_EQ(*portal::CheckSiteUrl("HTTP://WJW.Example:8080/portal/"),
+            "http://wjw.example:8080/portal");
+  EXPECT_EQ(*portal::CheckSiteUrl("http://[::1]:8080"), "http://[::1]:8080");
+  for (const char* bad : {"",
+                          "wjw.example",
+                          "javascript:alert(1)",
+                          "ftp://wjw.example",
+                          "https://",
+                          "https:///x",
+                          "https://user@evil.example",
+                          "https://wjw.example/../x",
+                          "https://wjw.example/./x",
+                          "https://wjw.example//evil",
+                          "https://wjw.example/a?b=1",
+                          "https://wjw.example/#x",
+                          "https://wjw.example/%2e%2e",
+                          "https://wjw.example\\evil",
+                          "https://wjw exam.ple",
+                          "https://wjw.example:99999",
+                          "https://wjw.example:",
+                          "https://wjw.example\t/x",
+                          "https://.example",
+                          "https://[::1"}) {
+    auto r = portal::CheckSiteUrl(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
+    }
+  }
+  // The setting is checked the same way.
+  auto r = As("root", "PUT", "/api/site/settings", R"({"base_url":"https://a.example/../b"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Body(r)["field"], "base_url");
 }
 
 TEST(HostileOutput, CsvExportsDefuseFormulas) {
@@ -433,6 +536,118 @@ TEST(HostileOutput, WrongJsonTypesAreA409NamingTheField) {
   EXPECT_EQ(huge.body.find("json.exception"), std::string::npos);
 }
 
+// Every typed field read names its own path when the type is wrong, on every kind of endpoint:
+// numbers out of range, objects and arrays where text belongs, text where a number belongs.
+TEST(HostileOutput, EveryWrongJsonTypeNamesItsField) {
+  auto progress = Body(Get("/api/reportTemplates/progress"));
+  ASSERT_TRUE(progress.is_object());
+  auto titled = progress;
+  titled["title"] = {{"id", 123}};
+  auto unit5 = progress;
+  const std::string key = progress["figures"].begin().key();
+  unit5["figures"][key]["unit"] = 5;
+  const std::string ok_value =
+      R"({"dataElement":"VC_VISITS","period":"201811","orgUnit":"150624100005","value":"1"})";
+  struct Case {
+    std::string method, target, body, field;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/api/dataValues",
+       R"({"dataElement":"VC_VISITS","period":"201811","orgUnit":"150624100005","value":1e999})",
+       "value"},
+      {"POST", "/api/dataValues",
+       R"({"dataElement":{"id":123},"period":"201811","orgUnit":"150624100005","value":"1"})",
+       "dataElement"},
+      {"POST", "/api/dataValues",
+       R"({"dataElement":"VC_VISITS","period":"201811","orgUnit":"150624100005","value":["1"]})",
+       "value"},
+      {"POST", "/api/metadata",
+       R"({"dataSets":[{"code":"DS_TYPED","name":["乡镇"],"periodType":"Monthly"}]})",
+       "dataSets[0].name"},
+      {"POST", "/api/metadata", R"({"dataElements":[{"code":"DE_TYPED","name":"类型","id":123}]})",
+       "dataElements[0].id"},
+      {"POST", "/api/metadata",
+       R"({"indicators":[{"code":"IND_TYPED","name":"类型","numerator":1e999,"denominator":"1",)"
+       R"("indicatorType":{"code":"IT_PERCENT"}}]})",
+       "indicators[0].numerator"},
+      {"POST", "/api/metadata",
+       R"({"organisationUnitGroups":[{"code":"OUG_TYPED","name":"类型","organisationUnits":[{"id":123}]}]})",
+       "organisationUnitGroups[0].organisationUnits[0]"},
+      {"POST", "/api/users",
+       R"({"username":123,"password":"草原深处的卫生院-2025","roles":["viewer"]})", "username"},
+      {"POST", "/api/users",
+       R"({"username":"typed.roles","password":"草原深处的卫生院-2025","roles":[{"id":123}]})",
+       "roles[0]"},
+      {"POST", "/api/users",
+       R"({"username":"typed.units","password":"草原深处的卫生院-2025","roles":["viewer"],)"
+       R"("organisationUnits":[{"id":123}]})",
+       "organisationUnits[0].id"},
+      {"POST", "/api/users/viewer_in/password", R"({"password":["x"]})", "password"},
+      {"POST", "/api/articles", R"({"column":"gzdt","title":["标题"],"body":"正文"})", "title"},
+      {"POST", "/api/articles", R"({"column":"gzdt","title":"标题","body":1e999})", "body"},
+      {"PUT", "/api/reportTemplates/typed-title", titled.dump(), "title"},
+      {"PUT", "/api/reportTemplates/typed-unit", unit5.dump(), "figures." + key + ".unit"},
+      {"POST", "/api/dataApprovals/approvals",
+       R"({"wf":[{"id":123}],"pe":["2023"],"ou":["150624"]})", "wf[0].id"},
+      {"POST", "/api/dataApprovals/approvals",
+       R"({"wf":["DS_TOWNSHIP_MONTHLY"],"pe":[2023],"ou":["150624"]})", "pe[0]"},
+      {"POST", "/api/dataApprovals/approvals",
+       R"({"wf":["DS_TOWNSHIP_MONTHLY"],"pe":["2023"],"ou":["150624"],"reason":123})", "reason"},
+      {"POST", "/api/approvalGrid/remind", R"({"ds":123,"pe":"202301","ou":"150624"})", "ds"},
+      {"POST", "/api/organisationUnits", R"({"name":123,"parent":{"code":"150624"}})", "name"},
+      {"POST", "/api/organisationUnits", R"({"name":"类型","parent":{"id":123}})", "parent.id"},
+      {"POST", "/api/minMaxDataElements",
+       R"({"source":{"id":123},"dataElement":{"code":"VC_VISITS"},"min":0,"max":9})", "source.id"},
+      {"POST", "/api/apiToken", R"({"name":"类型","expiresInDays":1e999})", "expiresInDays"},
+      {"PUT", "/api/site/settings", R"({"site_name":123})", "site_name"},
+      {"POST", "/api/messageConversations", R"({"subject":123,"text":"正文","users":["clerk_in"]})",
+       "subject"},
+      {"POST", "/api/messageConversations",
+       R"({"subject":"主题","text":"正文","users":[{"id":5}]})", "users[0].id"},
+  };
+  for (const auto& c : cases) {
+    auto r = As("root", c.method, c.target, c.body);
+    EXPECT_EQ(r.status, 409) << c.method << " " << c.target << " " << c.body << " → " << r.body;
+    json b = json::parse(r.body, nullptr, false);
+    EXPECT_EQ(b.value("field", ""), c.field) << c.target << " " << c.body << " → " << r.body;
+    for (const char* leak : {"json.exception", "type must be", "type_error", "number overflow"})
+      EXPECT_EQ(r.body.find(leak), std::string::npos) << c.target << " " << r.body;
+  }
+  // Bulk imports answer as DHIS2 does: 409 with an import summary whose conflicts name the
+  // property and the row (index) of each value.
+  struct ImportCase {
+    std::string body, property;
+    int index;
+  };
+  const std::vector<ImportCase> imports = {
+      {"{\"dataValues\":[" + ok_value + "," + ok_value + "," + ok_value +
+           R"(,{"dataElement":"VC_VISITS","period":"201811","orgUnit":"150624100005","value":1e999}]})",
+       "value", 3},
+      {R"({"dataValues":[{"dataElement":["VC_VISITS"],"period":"201811","orgUnit":"150624100005","value":"1"}]})",
+       "dataElement", 0},
+      {R"({"dataValues":[)" + ok_value +
+           R"(,{"dataElement":"VC_VISITS","period":{"id":123},"orgUnit":"150624100005","value":"1"}]})",
+       "period", 1},
+  };
+  for (const auto& c : imports) {
+    auto r = As("root", "POST", "/api/dataValueSets?dryRun=true", c.body);
+    EXPECT_EQ(r.status, 409) << c.body << " → " << r.body;
+    json b = json::parse(r.body, nullptr, false);
+    bool named = false;
+    if (b.contains("response") && b["response"].contains("conflicts"))
+      for (const auto& k : b["response"]["conflicts"])
+        named = named || (k.value("property", "") == c.property && k["indexes"].is_array() &&
+                          !k["indexes"].empty() && k["indexes"][0] == c.index);
+    EXPECT_TRUE(named) << c.property << "[" << c.index << "] in " << r.body;
+    EXPECT_EQ(r.body.find("json.exception"), std::string::npos) << r.body;
+  }
+  // The sign-in form, before any user is known.
+  auto login = Http(env->port, "POST", "/api/auth/login", R"({"username":["root"],"password":"x"})",
+                    {{"Content-Type", "application/json"}});
+  EXPECT_EQ(login.status, 409) << login.body;
+  EXPECT_EQ(json::parse(login.body, nullptr, false).value("field", ""), "username") << login.body;
+}
+
 // Every state-changing route, with bodies of every wrong shape: never a 500, never a library's
 // exception text.
 TEST(HostileOutput, NoRouteAnswersWrongJsonWithA500) {
@@ -462,6 +677,41 @@ TEST(HostileOutput, NoRouteAnswersWrongJsonWithA500) {
       EXPECT_EQ(r.body.find("json.exception"), std::string::npos) << path << " " << body;
     }
   }
+}
+
+// The net under every handler: a number out of range is named by its path, a key read that is
+// not there by its name, and a value a handler read with the wrong type is a 409 about the body
+// without the library's text.
+TEST(HostileOutput, TheNetUnderHandlersNamesWhatItCan) {
+  Router r;
+  r.Add({{"POST", "/api/typed",
+          [](const Request& req, App&) -> Response {
+            auto b = ParseJsonBody(req);
+            if (!b.ok()) return ErrorResponse(b.status());
+            const int n = (*b)["rows"][1]["count"].get<int>() + b->at("need").get<int>();
+            return JsonResponse({{"n", n}});
+          },
+          Public()}});
+  auto send = [&](const std::string& body) {
+    Request req;
+    req.method = "POST";
+    req.path = "/api/typed";
+    req.body = body;
+    return r.Dispatch(req, *env->app);
+  };
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"rows":[{},{"count":"x"}],"need":1})", "body"},
+           {R"({"rows":[{},{"count":1}],"need":{"id":123}})", "body"},
+           {R"({"rows":[{},{"count":1}]})", "need"},
+           {R"({"rows":[{},{"count":1e999}],"need":1})", "rows[1].count"},
+           {R"({"rows":[{"a":[1,{"b":2}]},{"x":[[],{"count":1e999}]}],"need":1})",
+            "rows[1].x[1].count"}}) {
+    Response res = send(body);
+    EXPECT_EQ(res.status, 409) << body << " " << res.body;
+    EXPECT_EQ(json::parse(res.body).value("field", ""), field) << body << " " << res.body;
+    EXPECT_EQ(res.body.find("json.exception"), std::string::npos) << res.body;
+  }
+  EXPECT_EQ(send(R"({"rows":[{},{"count":2}],"need":1})").status, 200);
 }
 
 TEST(HostileOutput, ExceptionTextNeverReachesTheClient) {

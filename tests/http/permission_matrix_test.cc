@@ -7,9 +7,11 @@
 // missing routes: add a row here (and a line to src/README.md) for each new endpoint.
 #include <sodium.h>
 
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "http/router.h"
 #include "http/server_env.h"
@@ -706,6 +708,113 @@ TEST(PermissionMatrix, EveryRouteHasARow) {
       << "routes without a row in the permission table (tests/http/permission_matrix_test.cc "
          "Table(), and src/README.md \"Permissions\"): add one for each:"
       << missing;
+}
+
+// The table people read (src/README.md "Permissions") names every route too: literally
+// ("`GET /api/users/{u}`"), with an optional tail ("`/api/reportTemplates[/{name}]`"), as a
+// prefix ("`/api/dataApprovals*`", "`/api/system/tasks…`"), with other extensions
+// ("`/api/dataValueSets.xml\\|.csv`"), or as a last segment beside its parent in the same row
+// ("`POST /api/users/{u}`, `disable`"). Parameter names do not matter.
+TEST(PermissionMatrix, TheReadmeTableNamesEveryRoute) {
+  std::ifstream in(std::string(WEIJIAN_SOURCE_DIR) + "/src/README.md");
+  ASSERT_TRUE(in) << "src/README.md";
+  std::vector<std::string> rows;
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("#")) inside = line == "## Permissions";
+    if (inside && line.starts_with("|")) rows.push_back(line);
+  }
+  ASSERT_GT(rows.size(), 10u);
+  auto normal = [](std::string s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '{') {
+        i = s.find('}', i);
+        if (i == std::string::npos) break;
+        out += "{}";
+      } else {
+        out += s[i];
+      }
+    }
+    return out;
+  };
+  struct Name {
+    std::string path;
+    bool prefix = false;
+  };
+  // The paths one backticked name stands for.
+  auto expand = [&](std::string t) {
+    std::vector<Name> out;
+    for (auto sp = t.find(' '); sp != std::string::npos; sp = t.find(' ')) {
+      const std::string word = t.substr(0, sp);
+      if (word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ/") != std::string::npos) break;
+      t = t.substr(sp + 1);
+    }
+    std::vector<std::string> alts;
+    for (std::size_t at = 0;;) {
+      const auto bar = t.find("\\|", at);
+      alts.push_back(t.substr(at, bar == std::string::npos ? bar : bar - at));
+      if (bar == std::string::npos) break;
+      at = bar + 2;
+    }
+    for (std::size_t i = 1; i < alts.size(); ++i)
+      if (alts[i].starts_with(".")) alts[i] = alts[0].substr(0, alts[0].rfind('.')) + alts[i];
+    for (std::string a : alts) {
+      if (auto open = a.find('['); open != std::string::npos && a.back() == ']') {
+        out.push_back({normal(a.substr(0, open))});
+        a = a.substr(0, open) + a.substr(open + 1, a.size() - open - 2);
+      }
+      if (a.ends_with("*")) {
+        out.push_back({normal(a.substr(0, a.size() - 1)), true});
+      } else if (a.ends_with("…")) {
+        out.push_back({normal(a.substr(0, a.size() - std::string("…").size())), true});
+      } else {
+        out.push_back({normal(a)});
+      }
+    }
+    return out;
+  };
+  auto matches = [](const std::vector<Name>& names, const std::string& path) {
+    for (const auto& n : names)
+      if (n.prefix ? path.starts_with(n.path) : path == n.path) return true;
+    return false;
+  };
+  std::vector<std::vector<Name>> named;         // per row: its paths
+  std::vector<std::vector<std::string>> words;  // per row: its bare last segments
+  for (const auto& row : rows) {
+    std::vector<Name> n;
+    std::vector<std::string> w;
+    // Only the first cell names routes.
+    const std::string cell = row.substr(1, row.find(" | ", 1));
+    for (auto open = cell.find('`'); open != std::string::npos; open = cell.find('`', open)) {
+      const auto close = cell.find('`', open + 1);
+      if (close == std::string::npos) break;
+      const std::string token = cell.substr(open + 1, close - open - 1);
+      if (token.find('/') == std::string::npos) {
+        w.push_back(token);
+      } else {
+        for (auto& e : expand(token)) n.push_back(e);
+      }
+      open = close + 1;
+    }
+    named.push_back(n);
+    words.push_back(w);
+  }
+  std::string missing;
+  const Router router = BuildApiRouter();
+  for (const auto& route : router.routes()) {
+    const std::string path = normal(route.pattern);
+    bool found = false;
+    for (std::size_t r = 0; r < named.size() && !found; ++r) {
+      found = matches(named[r], path);
+      const auto slash = path.rfind('/');
+      for (const auto& w : words[r])
+        found = found || (path.substr(slash + 1) == w && matches(named[r], path.substr(0, slash)));
+    }
+    if (!found) missing += "\n  " + route.method + " " + route.pattern;
+  }
+  EXPECT_TRUE(missing.empty()) << "routes the table in src/README.md \"Permissions\" does not name:"
+                               << missing;
 }
 
 TEST(PermissionMatrix, EveryRouteRoleAndRelationBehavesAsTheTableSays) {

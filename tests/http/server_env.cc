@@ -3,6 +3,7 @@
 #include "auth/password.h"
 #include "core/date.h"
 #include "core/uid.h"
+#include "http/site_url.h"
 
 namespace weijian::http {
 
@@ -39,6 +40,7 @@ void Env::SetUp() {
   auto web = LoadWebAssets(WEIJIAN_WEB_DIR);
   ASSERT_TRUE(web.ok()) << web.status().ToString();
   app->set_web(*web);
+  SetServedSiteUrl("https://wjw.ordos.example");  // every absolute link uses it
   ServerOptions options;
   options.port = 0;
   options.threads = 2;
