@@ -1,5 +1,7 @@
 #include "auth/metadata_scope.h"
 
+#include "metadata/documents.h"
+
 namespace weijian::auth {
 
 namespace {
@@ -110,6 +112,21 @@ Status CheckMetadataChange(const Principal& who, const metadata::Catalog& cat, c
   WJ_RETURN_IF_ERROR(CheckShared(bundle, "categories", cat.Categories()));
   WJ_RETURN_IF_ERROR(CheckShared(bundle, "categoryCombos", cat.CategoryCombos()));
   WJ_RETURN_IF_ERROR(CheckShared(bundle, "categoryOptionCombos", cat.CategoryOptionCombos()));
+  // Option sets, legend sets, attributes, groups, levels (metadata/documents.h): shared too.
+  for (const auto& c : metadata::DocumentCollections()) {
+    auto it = bundle.find(c);
+    if (it == bundle.end() || !it->is_array()) continue;
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const json& obj = (*it)[i];
+      if (!obj.is_object()) continue;
+      for (const char* key : {"id", "code"})
+        if (auto k = obj.find(key); k != obj.end() && k->is_string())
+          if (cat.Document(c, k->get<std::string>()))
+            return PermissionDenied(
+                Named(c + "[" + std::to_string(i) + "]", obj) +
+                ": shared by every unit of the instance; only a superuser may change it");
+    }
+  }
   return Status::Ok();
 }
 

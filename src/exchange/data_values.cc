@@ -169,6 +169,15 @@ Result<ResolvedValue> ValueResolver::Resolve(const DataValueInput& in, bool for_
     auto v = metadata::ValidateValue(r.data_element->value_type, in.value);
     if (!v.ok()) return Conflict(v.status().message(), "value");
     r.value = *v;
+    // A data element with an option set takes only its options' codes (DHIS2 E7621).
+    if (const auto* rule = cat.OptionSetOf(r.data_element->uid);
+        rule && std::find(rule->codes.begin(), rule->codes.end(), r.value) == rule->codes.end()) {
+      std::string allowed;
+      for (const auto& c : rule->codes) allowed += (allowed.empty() ? "" : "、") + c;
+      return Conflict("值 \"" + r.value + "\" 不在数据元 " + r.data_element->name + " 的选项集 " +
+                          rule->name + " 中（可选：" + (allowed.empty() ? "无" : allowed) + "）",
+                      "value");
+    }
   }
   if (in.comment.size() > 50000) return Conflict("the comment is too long", "comment");
   return r;

@@ -3,6 +3,9 @@
 // speed, so a 2 GB file needs a few MB of memory.
 #include <simdjson.h>
 
+#include <algorithm>
+#include <set>
+
 #include "exchange/internal/readers.h"
 
 namespace weijian::exchange::internal {
@@ -34,12 +37,15 @@ class JsonReader {
       in_.Get();
       return End();
     }
+    std::set<std::string> seen;  // DHIS2 (Jackson, FAIL_ON_DUPLICATE) refuses a key given twice
     while (true) {
       SkipSpace();
       std::string key;
       WJ_RETURN_IF_ERROR(ReadRawString(key));
       SkipSpace();
       if (in_.Get() != ':') return Fail("expected ':' after \"" + key + "\"");
+      if (!seen.insert(key).second)
+        return Conflict("键 \"" + key + "\" 在数据值集中出现了两次；请只保留一个", key);
       SkipSpace();
       if (key == "dataValues") {
         WJ_RETURN_IF_ERROR(ReadValues());
@@ -247,6 +253,8 @@ class JsonReader {
       if ((err = item.get_object().get(obj)))
         return Fail(std::string("a value is not valid JSON: ") + simdjson::error_message(err));
       Row row;
+      std::uint32_t seen = 0;  // bit i: the i-th known key was read in this object
+      std::vector<std::string> other_keys;
       row.in.period = header_.period;
       row.in.org_unit = header_.org_unit;
       row.in.attribute_option_combo = header_.aoc;
@@ -254,6 +262,39 @@ class JsonReader {
         std::string_view key;
         if ((err = field.unescaped_key().get(key)))
           return Fail(std::string("a key is not valid JSON: ") + simdjson::error_message(err));
+        {
+          // A key given twice in one data value refuses the payload (DHIS2 answers 409).
+          static constexpr std::string_view kKnown[] = {"dataElement",
+                                                        "period",
+                                                        "orgUnit",
+                                                        "categoryOptionCombo",
+                                                        "attributeOptionCombo",
+                                                        "value",
+                                                        "comment",
+                                                        "followup",
+                                                        "followUp",
+                                                        "deleted",
+                                                        "storedBy",
+                                                        "created",
+                                                        "lastUpdated",
+                                                        "timestamp"};
+          bool twice = false;
+          std::size_t k = 0;
+          for (; k < std::size(kKnown); ++k)
+            if (kKnown[k] == key) break;
+          if (k < std::size(kKnown)) {
+            twice = seen & (1u << k);
+            seen |= 1u << k;
+          } else {
+            twice = std::find(other_keys.begin(), other_keys.end(), key) != other_keys.end();
+            other_keys.emplace_back(key);
+          }
+          if (twice)
+            return Conflict("第 " + std::to_string(rows_ + 1) + " 行（dataValues[" +
+                                std::to_string(rows_) + "]）中键 \"" + std::string(key) +
+                                "\" 出现了两次；请只保留一个",
+                            "dataValues[" + std::to_string(rows_) + "]." + std::string(key));
+        }
         simdjson::ondemand::value v;
         if ((err = field.value().get(v)))
           return Fail(std::string("a value is not valid JSON: ") + simdjson::error_message(err));

@@ -6,7 +6,18 @@
 // locale=en), "co" in metaData.dimensions, and skipMeta / skipData / skipHeaders. DHIS2 (through
 // Spring) also reads several dimensions in one parameter, separated by commas
 // (dimension=dx:a;b,pe:LAST_YEAR), so those are split before the engine sees them.
+//
+// Disaggregations (issue 14): dimension=co and category dimensions (dimension=<category>:<options>)
+// ask the engine for each data element's option combos ("de.coc" items) and then split the dx
+// column into dx and co, or fold the combos into the options of each category asked for
+// (summing the combos that share an option). outputIdScheme=UID|CODE|NAME renames the items in
+// the rows, metaData.dimensions and metaData.items.
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
 
 #include "analytics/analytics.h"
 #include "core/period.h"
@@ -25,8 +36,8 @@ struct Presentation {
 
 bool IsPresentationParam(const std::string& name) {
   return name == "skipMeta" || name == "skipData" || name == "skipHeaders" || name == "locale" ||
-         name == "uiLocale" || name == "paging" || name == "hierarchyMeta" ||
-         name == "showHierarchy" || name == "includeMetadataDetails";
+         name == "outputIdScheme" || name == "uiLocale" || name == "paging" ||
+         name == "hierarchyMeta" || name == "showHierarchy" || name == "includeMetadataDetails";
 }
 
 Result<Presentation> ParsePresentation(const Request& req) {
@@ -113,10 +124,63 @@ void Present(json& out, const Presentation& p) {
   }
 }
 
+// outputIdScheme: every uid of a data item, unit, option combo, category or option in the
+// rows, metaData.dimensions and metaData.items becomes its code (CODE) or name (NAME); an
+// object without a code keeps its uid, as DHIS2 does.
+Status ApplyOutputIdScheme(json& out, const metadata::Catalog& cat, const std::string& scheme) {
+  if (scheme == "UID" || scheme == "uid" || scheme.empty()) return Status::Ok();
+  const bool code = scheme == "CODE" || scheme == "code";
+  if (!code && scheme != "NAME" && scheme != "name")
+    return Conflict("must be UID, CODE or NAME, not \"" + scheme + "\"", "outputIdScheme");
+  auto one = [&](const std::string& uid) -> std::string {
+    auto pick = [&](const auto* r) -> std::string {
+      if (!r) return "";
+      if (code) return r->code.empty() ? r->uid : r->code;
+      return r->name;
+    };
+    for (std::string n :
+         {pick(cat.DataElements().ByUid(uid)), pick(cat.Indicators().ByUid(uid)),
+          pick(cat.OrgUnits().ByUid(uid)), pick(cat.CategoryOptionCombos().ByUid(uid)),
+          pick(cat.Categories().ByUid(uid)), pick(cat.CategoryOptions().ByUid(uid)),
+          pick(cat.DataSets().ByUid(uid))})
+      if (!n.empty()) return n;
+    return uid;
+  };
+  auto rename = [&](const std::string& key) {
+    // "de.coc" and "ds.REPORTING_RATE" rename part by part.
+    auto dot = key.find('.');
+    if (dot == std::string::npos) return one(key);
+    return one(key.substr(0, dot)) + "." + one(key.substr(dot + 1));
+  };
+  std::vector<std::size_t> meta_columns;
+  if (out.contains("headers"))
+    for (std::size_t i = 0; i < out["headers"].size(); ++i)
+      if (out["headers"][i].value("meta", false) && out["headers"][i]["name"] != "pe")
+        meta_columns.push_back(i);
+  for (auto& row : out["rows"])
+    for (auto c : meta_columns)
+      if (c < row.size() && row[c].is_string()) row[c] = rename(row[c].get<std::string>());
+  if (out.contains("metaData")) {
+    json& dims = out["metaData"]["dimensions"];
+    for (auto it = dims.begin(); it != dims.end(); ++it) {
+      if (it.key() == "pe") continue;
+      for (auto& v : *it)
+        if (v.is_string()) v = rename(v.get<std::string>());
+    }
+    json items = json::object();
+    for (auto it = out["metaData"]["items"].begin(); it != out["metaData"]["items"].end(); ++it)
+      items[rename(it.key())] = *it;
+    out["metaData"]["items"] = std::move(items);
+  }
+  return Status::Ok();
+}
+
 Result<json> RunPresented(const Request& req, App& app) {
   WJ_ASSIGN_OR_RETURN(Presentation p, ParsePresentation(req));
   WJ_ASSIGN_OR_RETURN(json out, RunAnalyticsRequest(req, app));
   Present(out, p);
+  if (auto scheme = req.Query("outputIdScheme"))
+    WJ_RETURN_IF_ERROR(ApplyOutputIdScheme(out, *app.catalog(), *scheme));
   return out;
 }
 
@@ -202,8 +266,203 @@ Response Describe(const Request& req, App& app) {
 }
 }  // namespace
 
+namespace {
+// dimension=co and category dimensions (see the file comment).
+class Disaggregation {
+ public:
+  bool active() const { return co_ || !categories_.empty(); }
+
+  // Takes "co", "co:…" or "<category>:<options>"; false for any other dimension.
+  Result<bool> Take(const std::string& param, const std::string& text,
+                    const metadata::Catalog& cat) {
+    const auto colon = text.find(':');
+    const std::string name = text.substr(0, colon);
+    if (name == "co") {
+      if (param == "filter") return Conflict("co can only be a dimension", "filter");
+      co_ = true;
+      return true;
+    }
+    if (name == "dx" || name == "pe" || name == "ou") return false;
+    const auto* category = cat.Categories().ByUidOrCode(name);
+    if (!category) return false;  // the engine names the unknown dimension
+    if (param == "filter")
+      return Conflict("category " + category->name + " can only be a dimension", "filter");
+    Category c{category, {}};
+    if (colon != std::string::npos) {
+      std::size_t start = colon + 1;
+      while (start <= text.size()) {
+        auto semi = text.find(';', start);
+        std::string key = text.substr(start, semi == std::string::npos ? semi : semi - start);
+        if (!key.empty()) {
+          const auto* o = cat.CategoryOptions().ByUidOrCode(key);
+          if (!o || std::find(category->option_uids.begin(), category->option_uids.end(), o->uid) ==
+                        category->option_uids.end())
+            return Conflict("\"" + key + "\" is not an option of category " + category->name,
+                            "dimension");
+          c.options.insert(o->uid);
+        }
+        if (semi == std::string::npos) break;
+        start = semi + 1;
+      }
+    }
+    if (c.options.empty())
+      c.options.insert(category->option_uids.begin(), category->option_uids.end());
+    categories_.push_back(std::move(c));
+    return true;
+  }
+
+  // dx:<data element> becomes dx:<de>.<coc>;… for each option combo of its combo.
+  Status ExpandDx(std::vector<std::string>& dimensions, const metadata::Catalog& cat) {
+    for (auto& d : dimensions) {
+      if (!d.starts_with("dx:")) continue;
+      std::string out = "dx:";
+      std::size_t start = 3;
+      while (start <= d.size()) {
+        auto semi = d.find(';', start);
+        std::string key = d.substr(start, semi == std::string::npos ? semi : semi - start);
+        if (!key.empty()) {
+          const auto* de = key.find('.') == std::string::npos
+                               ? cat.DataElements().ByUidOrCode(key)
+                               : cat.DataElements().ByUidOrCode(key.substr(0, key.find('.')));
+          if (!de)
+            return Conflict("\"" + key +
+                                "\" is not a data element: only data elements are split by "
+                                "option combo (co or category dimensions)",
+                            "dx");
+          if (key.find('.') != std::string::npos) {
+            out += (out.size() > 3 ? ";" : "") + key;
+          } else {
+            for (const auto* coc : cat.CombosOf(de->combo_uid))
+              out += (out.size() > 3 ? ";" : "") + de->uid + "." + coc->uid;
+          }
+        }
+        if (semi == std::string::npos) break;
+        start = semi + 1;
+      }
+      d = out;
+    }
+    return Status::Ok();
+  }
+
+  // Splits the engine's "de.coc" column into dx and co, or into the categories asked for.
+  void Fold(json& out, const metadata::Catalog& cat) const {
+    json& headers = out["headers"];
+    int dx = -1, value = -1;
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+      if (headers[i]["name"] == "dx") dx = static_cast<int>(i);
+      if (headers[i]["name"] == "value") value = static_cast<int>(i);
+    }
+    if (dx < 0 || value < 0) return;
+    auto meta_header = [](const std::string& name, const std::string& column) {
+      return json{{"name", name},        {"column", column},
+                  {"valueType", "TEXT"}, {"type", "java.lang.String"},
+                  {"hidden", false},     {"meta", true}};
+    };
+    json new_headers = json::array();
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+      if (static_cast<int>(i) == value) break;  // numbers after the keys are dropped when folding
+      new_headers.push_back(headers[i]);
+      if (static_cast<int>(i) == dx) {
+        if (co_) new_headers.push_back(meta_header("co", "Category option combo"));
+        for (const auto& c : categories_)
+          new_headers.push_back(meta_header(c.category->uid, c.category->name));
+      }
+    }
+    new_headers.push_back(headers[value]);
+    // Sums by the new key; row order as first seen.
+    std::vector<std::vector<std::string>> keys;
+    std::vector<double> sums;
+    std::map<std::vector<std::string>, std::size_t> at;
+    std::set<std::string> de_seen, coc_seen;
+    json dx_list = json::array(), co_list = json::array();
+    json& items = out["metaData"]["items"];
+    for (const auto& row : out["rows"]) {
+      std::string item = row[dx];
+      auto dot = item.find('.');
+      if (dot == std::string::npos) continue;
+      const std::string de = item.substr(0, dot), coc_uid = item.substr(dot + 1);
+      const auto* coc = cat.CategoryOptionCombos().ByUid(coc_uid);
+      if (!coc) continue;
+      std::vector<std::string> key;
+      bool keep = true;
+      for (int i = 0; i < value; ++i) {
+        if (i != dx) {
+          key.push_back(row[i]);
+          continue;
+        }
+        key.push_back(de);
+        if (co_) key.push_back(coc_uid);
+        for (const auto& c : categories_) {
+          std::string option;
+          for (const auto& o : coc->option_uids)
+            if (std::find(c.category->option_uids.begin(), c.category->option_uids.end(), o) !=
+                c.category->option_uids.end())
+              option = o;
+          if (option.empty() || !c.options.count(option)) keep = false;
+          key.push_back(option);
+        }
+      }
+      if (!keep) continue;
+      if (de_seen.insert(de).second) dx_list.push_back(de);
+      if (coc_seen.insert(coc_uid).second) {
+        co_list.push_back(coc_uid);
+        items[coc_uid] = {{"name", coc->name}};
+      }
+      double v = std::strtod(row[value].get<std::string>().c_str(), nullptr);
+      auto [it, fresh] = at.emplace(key, keys.size());
+      if (fresh) {
+        keys.push_back(key);
+        sums.push_back(v);
+      } else {
+        sums[it->second] += v;
+      }
+    }
+    json rows = json::array();
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      json row = json::array();
+      for (auto& k : keys[i]) row.push_back(k);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.15g", sums[i]);
+      row.push_back(buf);
+      rows.push_back(std::move(row));
+    }
+    json& dims = out["metaData"]["dimensions"];
+    dims["dx"] = dx_list;
+    for (const auto& id : dx_list)
+      if (const auto* de = cat.DataElements().ByUid(id.get<std::string>()))
+        items[de->uid] = {{"name", de->name}};
+    if (co_) dims["co"] = co_list;
+    for (const auto& c : categories_) {
+      json opts = json::array();
+      for (const auto& o : c.category->option_uids)
+        if (c.options.count(o)) {
+          opts.push_back(o);
+          if (const auto* opt = cat.CategoryOptions().ByUid(o)) items[o] = {{"name", opt->name}};
+        }
+      dims[c.category->uid] = opts;
+      items[c.category->uid] = {{"name", c.category->name}};
+    }
+    out["headers"] = std::move(new_headers);
+    out["height"] = rows.size();
+    out["width"] = out["headers"].size();
+    out["rows"] = std::move(rows);
+  }
+
+ private:
+  struct Category {
+    const metadata::CategoryRecord* category;
+    std::set<std::string> options;
+  };
+  bool co_ = false;
+  std::vector<Category> categories_;
+};
+}  // namespace
+
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
   analytics::QueryParams q;
+  WJ_ASSIGN_OR_RETURN(auto engine, app.Analytics());
+  const metadata::Catalog& cat = engine->catalog();
+  Disaggregation dis;
   for (const auto& [name, value] : req.query) {
     if (IsPresentationParam(name)) continue;
     if (name == "dimension" || name == "filter") {
@@ -212,7 +471,10 @@ Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
       while (true) {
         auto comma = value.find(',', start);
         std::string one = value.substr(start, comma - start);
-        if (!one.empty()) WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, name, one));
+        if (!one.empty()) {
+          WJ_ASSIGN_OR_RETURN(bool taken, dis.Take(name, one, cat));
+          if (!taken) WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, name, one));
+        }
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
@@ -220,7 +482,7 @@ Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
     }
     WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, name, value));
   }
-  WJ_ASSIGN_OR_RETURN(auto engine, app.Analytics());
+  if (dis.active()) WJ_RETURN_IF_ERROR(dis.ExpandDx(q.dimensions, cat));
   const auth::Principal& who = Caller(req);
   analytics::QueryScope scope;
   scope.everything = who.IsSuperuser();
@@ -247,7 +509,9 @@ Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
     q.reporting = std::move(data);
   }
   WJ_RETURN_IF_ERROR(ResolveApprovalLevel(app, engine->catalog(), q));
-  return analytics::RunQuery(q, *engine, scope);
+  WJ_ASSIGN_OR_RETURN(json out, analytics::RunQuery(q, *engine, scope));
+  if (dis.active()) dis.Fold(out, cat);
+  return out;
 }
 
 Status ResolveApprovalLevel(App& app, const metadata::Catalog& cat, analytics::QueryParams& q) {

@@ -1,10 +1,13 @@
 // /api/metadata (bundles in and out) and read-only lists of each kind of metadata object.
 #include <cstdlib>
+#include <unordered_map>
 
 #include "auth/metadata_scope.h"
 #include "exchange/import.h"
 #include "http/router.h"
 #include "metadata/bundle.h"
+#include "metadata/documents.h"
+#include "metadata/list_query.h"
 #include "validation/validation.h"
 
 namespace weijian::http {
@@ -182,27 +185,33 @@ Response PostMetadata(const Request& req, App& app) {
   return JsonResponse(message);
 }
 
-// GET /api/dataElements and friends: one collection of the metadata export.
+// Every object of the export by uid, to expand references in nested fields= selections.
+metadata::ObjectLookup LookupIn(const json& all,
+                                std::unordered_map<std::string, const json*>& idx) {
+  for (auto it = all.begin(); it != all.end(); ++it)
+    if (it->is_array())
+      for (const auto& o : *it)
+        if (o.is_object() && o.contains("id") && o["id"].is_string())
+          idx.emplace(o["id"].get<std::string>(), &o);
+  return [&idx](const std::string& uid) -> const json* {
+    auto f = idx.find(uid);
+    return f == idx.end() ? nullptr : f->second;
+  };
+}
+
+// GET /api/dataElements and friends: one collection of the metadata export, with DHIS2's
+// fields, filter, order and paging (metadata/list_query.h, shared by every list).
 Handler ListCollection(std::string collection) {
   return [collection](const Request& req, App& app) {
     auto cat = app.catalog();
     metadata::MetadataExportOptions options = ScopedExport(req, *cat);
     options.include_org_units = false;
     json all = metadata::ExportMetadata(*cat, options);
-    json items = all[collection];
-    if (auto q = req.Query("query")) {
-      json filtered = json::array();
-      for (const auto& it : items)
-        if (it.value("name", "").find(*q) != std::string::npos ||
-            it.value("code", "").find(*q) != std::string::npos)
-          filtered.push_back(it);
-      items = std::move(filtered);
-    }
-    json body = {
-        {"pager",
-         {{"page", 1}, {"pageCount", 1}, {"total", items.size()}, {"pageSize", items.size()}}},
-        {collection, items}};
-    return JsonResponse(body);
+    std::unordered_map<std::string, const json*> idx;
+    auto body =
+        metadata::ApplyListQuery(all[collection], collection, req.query, LookupIn(all, idx));
+    if (!body.ok()) return ErrorResponse(body.status());
+    return JsonResponse(*body);
   };
 }
 
@@ -213,8 +222,15 @@ Handler GetOne(std::string collection) {
     options.include_org_units = false;
     json all = metadata::ExportMetadata(*cat, options);
     const std::string& id = req.params.at("id");
+    std::unordered_map<std::string, const json*> idx;
     for (const auto& it : all[collection])
-      if (it.value("id", "") == id || it.value("code", "") == id) return JsonResponse(it);
+      if (it.value("id", "") == id || it.value("code", "") == id) {
+        auto fields = req.Query("fields");
+        if (!fields) return JsonResponse(it);
+        auto one = metadata::SelectFields(it, *fields, LookupIn(all, idx));
+        if (!one.ok()) return ErrorResponse(one.status());
+        return JsonResponse(*one);
+      }
     return ErrorResponse(404, "no " + collection + " object with uid or code \"" + id + "\"");
   };
 }
@@ -231,6 +247,11 @@ std::vector<Route> MetadataRoutes() {
         "validationRules", "validationRuleGroups"}) {
     routes.push_back({"GET", std::string("/api/") + c, ListCollection(c)});
     routes.push_back({"GET", std::string("/api/") + c + "/{id}", GetOne(c)});
+  }
+  // optionSets, options, legendSets, attributes, …Groups, …GroupSets, organisationUnitLevels.
+  for (const auto& c : metadata::DocumentCollections()) {
+    routes.push_back({"GET", "/api/" + c, ListCollection(c)});
+    routes.push_back({"GET", "/api/" + c + "/{id}", GetOne(c)});
   }
   return routes;
 }

@@ -9,6 +9,7 @@
 #include "http/json_fields.h"
 #include "http/router.h"
 #include "metadata/bundle.h"
+#include "metadata/list_query.h"
 
 namespace weijian::http {
 
@@ -25,12 +26,6 @@ Response ListOrgUnits(const Request& req, App& app) {
   auto cat = app.catalog();
   auto level = IntParam(req, "level", 0, 1, 20);
   if (!level.ok()) return ErrorResponse(level.status());
-  auto page = IntParam(req, "page", 1, 1, 1000000);
-  if (!page.ok()) return ErrorResponse(page.status());
-  auto page_size = IntParam(req, "pageSize", 50, 1, 10000);
-  if (!page_size.ok()) return ErrorResponse(page_size.status());
-  auto paging = BoolParam(req, "paging", true);
-  if (!paging.ok()) return ErrorResponse(paging.status());
   auto query = req.Query("query");
 
   std::vector<const metadata::OrgUnitRecord*> units;
@@ -64,21 +59,16 @@ Response ListOrgUnits(const Request& req, App& app) {
     return false;
   });
 
-  const int total = static_cast<int>(units.size());
-  std::size_t first = 0, last = units.size();
-  json body;
-  if (*paging) {
-    const int page_count = std::max(1, (total + *page_size - 1) / *page_size);
-    first = std::min(units.size(), static_cast<std::size_t>(*page - 1) * *page_size);
-    last = std::min(units.size(), first + static_cast<std::size_t>(*page_size));
-    body["pager"] = {
-        {"page", *page}, {"pageCount", page_count}, {"total", total}, {"pageSize", *page_size}};
-  }
+  // fields, filter, order and paging as every metadata list (metadata/list_query.h); level,
+  // parent and query were applied above.
   json list = json::array();
-  for (std::size_t i = first; i < last; ++i)
-    list.push_back(metadata::OrgUnitJson(*cat, *units[i], false));
-  body["organisationUnits"] = std::move(list);
-  return JsonResponse(body);
+  for (const auto* u : units) list.push_back(metadata::OrgUnitJson(*cat, *u, false));
+  std::multimap<std::string, std::string> rest;
+  for (const auto& [k, v] : req.query)
+    if (k != "level" && k != "parent" && k != "query") rest.emplace(k, v);
+  auto body = metadata::ApplyListQuery(list, "organisationUnits", rest, {}, 50);
+  if (!body.ok()) return ErrorResponse(body.status());
+  return JsonResponse(*body);
 }
 
 Response GetOrgUnit(const Request& req, App& app) {

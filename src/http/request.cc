@@ -1,6 +1,6 @@
 #include "http/request.h"
 
-#include <vector>
+#include <set>
 
 #include "core/json_limits.h"
 
@@ -112,43 +112,72 @@ Response ErrorResponse(const Status& status) {
 Result<json> ParseJsonBody(const Request& req) {
   if (req.body.empty()) return InvalidArgument("the request body is empty; send JSON");
   WJ_RETURN_IF_ERROR(CheckJsonDepth(req.body));
-  // Where the parser is, to name the field of a number out of range ("dataValues[3].value"):
-  // one frame per open object (its current key) or array (the index of its next element).
+  std::string last_key;
+  // The path of the value being read (one frame per open object or array), to name a key given
+  // twice in one object: DHIS2 (Jackson with FAIL_ON_DUPLICATE) refuses such a payload.
   struct Frame {
     bool array = false;
-    std::size_t index = 0;
-    std::string key;
+    std::size_t index = 0;  // arrays: the element being read
+    std::string key;        // objects: the key being read
+    std::set<std::string> keys;
   };
-  std::vector<Frame> at;
+  std::vector<Frame> frames;
+  std::string duplicate;  // the path of the first key given twice
+  auto path = [&frames]() {
+    std::string p;
+    for (const auto& f : frames)
+      if (f.array)
+        p += "[" + std::to_string(f.index) + "]";
+      else if (!f.key.empty())
+        p += (p.empty() ? "" : ".") + f.key;
+    return p;
+  };
+  auto value_done = [&frames]() {
+    if (!frames.empty() && frames.back().array) ++frames.back().index;
+  };
   try {
-    return json::parse(req.body, [&at](int, json::parse_event_t event, json& parsed) {
+    // The callback also remembers the last key read, to name the field of an overflow.
+    json parsed_body = json::parse(req.body, [&](int, json::parse_event_t event, json& parsed) {
       switch (event) {
         case json::parse_event_t::object_start:
-          at.push_back({});
+          frames.push_back({});
           break;
         case json::parse_event_t::array_start:
-          at.push_back({true, 0, {}});
-          break;
-        case json::parse_event_t::key:
-          if (!at.empty() && parsed.is_string()) at.back().key = parsed.get<std::string>();
+          frames.emplace_back().array = true;
           break;
         case json::parse_event_t::object_end:
         case json::parse_event_t::array_end:
-          if (!at.empty()) at.pop_back();
-          if (!at.empty() && at.back().array) ++at.back().index;
+          if (!frames.empty()) frames.pop_back();
+          value_done();
+          break;
+        case json::parse_event_t::key:
+          if (parsed.is_string()) {
+            last_key = parsed.get<std::string>();
+            if (!frames.empty()) {
+              frames.back().key = last_key;
+              if (!frames.back().keys.insert(last_key).second && duplicate.empty())
+                duplicate = path();
+            }
+          }
           break;
         case json::parse_event_t::value:
-          if (!at.empty() && at.back().array) ++at.back().index;
+          value_done();
           break;
       }
       return true;
     });
+    if (!duplicate.empty())
+      return Conflict("键出现了两次（DHIS2 同样拒绝）：同一对象中只能有一个 \"" +
+                          duplicate.substr(duplicate.find_last_of(".]") == std::string::npos
+                                               ? 0
+                                               : duplicate.find_last_of(".]") + 1) +
+                          "\"",
+                      duplicate);
+    return parsed_body;
   } catch (const json::parse_error& e) {
     return InvalidArgument("the body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
   } catch (const json::out_of_range&) {
-    std::string field;
-    for (const Frame& f : at)
-      field += f.array ? "[" + std::to_string(f.index) + "]" : (field.empty() ? "" : ".") + f.key;
+    const std::string field = path();
     return Conflict("数值超出范围（例如 1e999）", field.empty() ? "body" : field);
   }
 }

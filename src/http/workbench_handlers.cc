@@ -128,6 +128,7 @@ Response AnalyticsXlsx(const Request& req, App& app) {
   const json& items = (*result)["metaData"]["items"];
   for (std::size_t c = 0; c < headers.size(); ++c) {
     std::string h = headers[c]["name"];
+    const std::string column = headers[c].value("column", h);  // a category's name
     const char* label = h == "dx"            ? "数据"
                         : h == "pe"          ? "期间"
                         : h == "ou"          ? "组织机构"
@@ -135,7 +136,8 @@ Response AnalyticsXlsx(const Request& req, App& app) {
                         : h == "numerator"   ? "分子"
                         : h == "denominator" ? "分母"
                         : h == "factor"      ? "系数"
-                                             : h.c_str();
+                        : h == "co"          ? "分类选项组合"
+                                             : column.c_str();
     worksheet_write_string(ws, 0, static_cast<lxw_col_t>(c), label, bold);
   }
   lxw_row_t r = 1;
@@ -143,7 +145,8 @@ Response AnalyticsXlsx(const Request& req, App& app) {
     for (std::size_t c = 0; c < row.size(); ++c) {
       const std::string cell = row[c];
       const std::string h = headers[c]["name"];
-      if (h == "dx" || h == "pe" || h == "ou") {
+      // Every key column (dx, co, categories, pe, ou) by name; the numbers as numbers.
+      if (headers[c].value("meta", false) || h == "dx" || h == "pe" || h == "ou") {
         std::string name = items.contains(cell) ? items[cell].value("name", cell) : cell;
         worksheet_write_string(ws, r, static_cast<lxw_col_t>(c), name.c_str(), nullptr);
       } else if (!cell.empty()) {

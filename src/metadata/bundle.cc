@@ -9,6 +9,7 @@
 #include "core/period.h"
 #include "core/uid.h"
 #include "metadata/controls.h"
+#include "metadata/documents.h"
 #include "metadata/value_type.h"
 
 namespace weijian::metadata {
@@ -217,7 +218,11 @@ class Importer {
         check_(options.check_expression),
         vr_(&current.records().validation_rules),
         vrg_(&current.records().validation_rule_groups),
-        options_(options) {}
+        options_(options),
+        docs_(bundle, current, options,
+              [this](const json& ref, const std::string& field, const std::string& collection) {
+                return ResolveModelled(ref, field, collection);
+              }) {}
 
   Result<MetadataImportReport> Run(
       storage::Store& store,
@@ -225,7 +230,8 @@ class Importer {
     if (!bundle_.is_object()) return InvalidArgument("a metadata bundle must be a JSON object");
     for (auto it = bundle_.begin(); it != bundle_.end(); ++it) {
       const auto& names = Collections();
-      const bool known = std::find(names.begin(), names.end(), it.key()) != names.end();
+      const bool known = std::find(names.begin(), names.end(), it.key()) != names.end() ||
+                         IsDocumentCollection(it.key());
       if (known && !it->is_array()) return InvalidArgument("must be an array", it.key());
       // DHIS2's export header and whatever weijian does not store are left out, but never
       // silently: each collection left out is a warning naming it and how many objects it had.
@@ -240,6 +246,7 @@ class Importer {
     }
     // First pass: assign uids so that references inside the bundle resolve in any order.
     for (const auto& name : Collections()) WJ_RETURN_IF_ERROR(AssignUids(name));
+    WJ_RETURN_IF_ERROR(docs_.AssignUids());
     WJ_RETURN_IF_ERROR(ReadOrgUnits());
     WJ_RETURN_IF_ERROR(ReadCategoryOptions());
     WJ_RETURN_IF_ERROR(ReadCategories());
@@ -254,6 +261,7 @@ class Importer {
     WJ_RETURN_IF_ERROR(ReadConstants());
     WJ_RETURN_IF_ERROR(ReadValidationRules());
     WJ_RETURN_IF_ERROR(ReadValidationRuleGroups());
+    WJ_RETURN_IF_ERROR(docs_.Read(out_, report_));
     WJ_ASSIGN_OR_RETURN(auto controls,
                         ReadControls(bundle_, uids_["dataSets"], uids_["dataElements"], cat_));
     // Parents before children, whatever order the bundle listed them in.
@@ -416,13 +424,18 @@ class Importer {
     for (std::size_t i = 0; i < arr->size(); ++i) {
       Fields f((*arr)[i], At(collection, i));
       WJ_RETURN_IF_ERROR(fn(f, i));
+      // attributeValues, a data element's optionSet, legendSets: kept beside the object.
+      WJ_RETURN_IF_ERROR(
+          docs_.ReadExtras(collection, (*arr)[i], uids_[collection][i], At(collection, i), out_));
       json errors = json::array();
-      for (const auto& name : f.Unknown())
+      for (const auto& name : f.Unknown()) {
+        if (IsExtraField(collection, name)) continue;
         errors.push_back({{"message", "unknown field \"" + name + "\" left out"},
                           {"mainKlass", collection},
                           {"errorCode", "W_UNKNOWN_FIELD"},
                           {"errorProperty", name},
                           {"errorProperties", json::array({name})}});
+      }
       if (!errors.empty())
         object_reports.push_back({{"klass", collection},
                                   {"index", i},
@@ -917,6 +930,20 @@ class Importer {
     });
   }
 
+  // References from documents (groups, group sets) to the modelled collections.
+  Result<std::string> ResolveModelled(const json& ref, const std::string& field,
+                                      const std::string& collection) {
+    if (collection == "dataElements")
+      return Resolve(ref, field, collection, cat_.DataElements(), "data element");
+    if (collection == "indicators")
+      return Resolve(ref, field, collection, cat_.Indicators(), "indicator");
+    if (collection == "organisationUnitGroups")
+      return Resolve(ref, field, collection, cat_.OrgUnitGroups(), "org unit group");
+    if (collection == "categoryOptions")
+      return Resolve(ref, field, collection, cat_.CategoryOptions(), "category option");
+    return Internal("no resolver for " + collection);
+  }
+
   const json& bundle_;
   const Catalog& cat_;
   ExpressionCheck check_;
@@ -930,6 +957,7 @@ class Importer {
   std::vector<OrgUnitRecord> new_units_;
   MetadataImportOptions options_;
   MetadataImportReport report_;
+  DocumentImport docs_;
 };
 
 json Ref(const std::string& uid) { return {{"id", uid}}; }
@@ -1169,6 +1197,7 @@ json ExportMetadata(const Catalog& c, const MetadataExportOptions& options) {
     a.push_back(std::move(j));
   }
   out["validationRuleGroups"] = std::move(a);
+  ExportDocuments(c, out);
   return out;
 }
 

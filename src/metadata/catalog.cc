@@ -39,6 +39,7 @@ void Catalog::Index() {
   in_ = RecordIndex<IndicatorRecord>(&records_.indicators);
   oug_ = RecordIndex<OrgUnitGroupRecord>(&records_.org_unit_groups);
   con_ = RecordIndex<ConstantRecord>(&records_.constants);
+  IndexDocuments();
 
   // Order each combo's option combos like a form shows them: by the position of each option in
   // its category, first category first.

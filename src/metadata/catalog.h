@@ -122,6 +122,19 @@ class Catalog {
   const CategoryOptionComboRecord* DefaultCoc() const { return coc_.ByUid(kDefaultCocUid); }
   // Approval levels and workflows, data input periods, targets assigned from above (issue 11).
   const storage::ControlRecords& controls() const { return controls_; }
+  // --- DHIS2 metadata documents (issue 14) ---
+  // A stored object of a DHIS2 collection kept as a document, by uid or code; nullptr if none.
+  const storage::MetadataDocumentRecord* Document(std::string_view collection,
+                                                  std::string_view uid_or_code) const;
+  // The extra fields kept beside a modelled object (dataElements, …); nullptr when none.
+  const storage::MetadataDocumentRecord* Extras(std::string_view collection,
+                                                std::string_view uid) const;
+  // The option set a data element's values must come from; nullptr when the element has none.
+  struct OptionSetRule {
+    std::string uid, name;
+    std::vector<std::string> codes;  // in sortOrder
+  };
+  const OptionSetRule* OptionSetOf(std::string_view data_element_uid) const;
 
  private:
   Catalog() = default;
@@ -145,6 +158,10 @@ class Catalog {
   std::unordered_map<std::string, std::vector<const CategoryOptionComboRecord*>> combos_of_;
   std::unordered_map<std::int64_t, std::vector<std::int64_t>>
       data_set_units_;  // ds id → sorted ou ids
+  // "collection\x1fuid" / "collection\x1fcode" → document; "collection\x1fuid" → extras.
+  std::unordered_map<std::string, const storage::MetadataDocumentRecord*> doc_by_key_, extras_;
+  std::unordered_map<std::string, OptionSetRule> option_rule_of_;  // data element uid → rule
+  void IndexDocuments();
 };
 
 }  // namespace weijian::metadata

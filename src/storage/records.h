@@ -96,6 +96,7 @@ struct ValidationRuleGroupRecord;  // defined below
 struct CompulsoryOperandRecord;    // defined below
 
 // Everything but org units, which are loaded separately (there can be 665k of them).
+struct MetadataDocumentRecord;  // DHIS2 collections kept as documents (end of this file)
 struct MetadataRecords {
   std::vector<CategoryOptionRecord> category_options;
   std::vector<CategoryRecord> categories;
@@ -111,6 +112,12 @@ struct MetadataRecords {
   std::vector<ValidationRuleGroupRecord> validation_rule_groups;
   // Of the data sets listed above: an upsert replaces these for each data set it names.
   std::vector<CompulsoryOperandRecord> compulsory_operands;
+  // DHIS2 collections weijian keeps as normalised JSON documents, upserted by (collection, uid).
+  std::vector<MetadataDocumentRecord> documents;
+  // Fields DHIS2 carries on the objects above that weijian keeps as JSON beside them
+  // (attributeValues, optionSet, legendSets); an empty body removes them. Objects not listed
+  // keep theirs.
+  std::vector<MetadataDocumentRecord> object_extras;
 };
 
 struct PeriodRecord {
@@ -489,6 +496,16 @@ struct ImmunizationDoseRecord {
   std::string vaccinator, site, route, lot, manufacturer, lot_expiry, trace_code;
   std::int64_t created = 0;
   std::string created_by;
+// --- DHIS2 metadata documents (issue 14) ---
+// One object of a DHIS2 collection weijian keeps whole (optionSets, options, legendSets,
+// attributes, …Groups, …GroupSets, organisationUnitLevels), or the extra fields of a modelled
+// object (then code and name are empty). `body` is the object's normalised JSON.
+struct MetadataDocumentRecord {
+  std::string collection;
+  std::string uid;
+  std::string code;
+  std::string name;
+  std::string body;
 };
 
 }  // namespace weijian::storage

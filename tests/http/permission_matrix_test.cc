@@ -362,7 +362,11 @@ std::vector<Row> Table() {
   for (const char* c :
        {"categoryOptions", "categories", "categoryCombos", "categoryOptionCombos", "dataElements",
         "dataSets", "indicatorTypes", "indicators", "organisationUnitGroups", "constants",
-        "validationRules", "validationRuleGroups"}) {
+        "validationRules", "validationRuleGroups",
+        // kept as documents (issue 14)
+        "optionSets", "options", "legendSets", "attributes", "dataElementGroups",
+        "dataElementGroupSets", "indicatorGroups", "organisationUnitGroupSets",
+        "categoryOptionGroups", "categoryOptionGroupSets", "organisationUnitLevels"}) {
     rows.push_back({"GET",
                     std::string("/api/") + c,
                     Gate::kSignedIn,

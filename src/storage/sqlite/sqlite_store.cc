@@ -329,6 +329,7 @@ class SqliteStore final : public Store {
     WJ_RETURN_IF_ERROR(UpsertOrgUnitGroups(r.org_unit_groups));
     WJ_RETURN_IF_ERROR(UpsertConstants(r.constants));
     WJ_RETURN_IF_ERROR(UpsertValidationMetadataLocked(r));
+    WJ_RETURN_IF_ERROR(UpsertDocumentsLocked(r));
     WJ_RETURN_IF_ERROR(LogChangeLocked("metadata"));
     if (audit) WJ_RETURN_IF_ERROR(AppendAuditLocked(*audit));
     return tx.Commit();
@@ -538,6 +539,7 @@ class SqliteStore final : public Store {
       }
     }
     WJ_RETURN_IF_ERROR(LoadValidationMetadataLocked(r));
+    WJ_RETURN_IF_ERROR(LoadDocumentsLocked(r));
     return r;
   }
 
@@ -2791,6 +2793,55 @@ class SqliteStore final : public Store {
     WJ_RETURN_IF_ERROR(tx.Begin());
     WJ_RETURN_IF_ERROR(action());
     return tx.Commit();
+  }
+  // --- DHIS2 metadata documents (issue 14) ---
+  // Called inside UpsertMetadata's transaction.
+  Status UpsertDocumentsLocked(const MetadataRecords& r) {
+    if (r.documents.empty() && r.object_extras.empty()) return Status::Ok();
+    WJ_ASSIGN_OR_RETURN(
+        Stmt doc, db_.Prepare("INSERT INTO metadata_document(collection, uid, code, name, body)"
+                              " VALUES (?,?,?,?,?) ON CONFLICT(collection, uid) DO UPDATE SET"
+                              " code = excluded.code, name = excluded.name, body = excluded.body"));
+    for (const auto& d : r.documents) {
+      doc.Bind(1, d.collection).Bind(2, d.uid).BindTextOrNull(3, d.code).Bind(4, d.name);
+      doc.Bind(5, d.body);
+      WJ_RETURN_IF_ERROR(doc.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt put, db_.Prepare("INSERT OR REPLACE INTO metadata_object_extra("
+                                              "collection, uid, body) VALUES (?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt del,
+        db_.Prepare("DELETE FROM metadata_object_extra WHERE collection = ? AND uid = ?"));
+    for (const auto& e : r.object_extras) {
+      Stmt& q = e.body.empty() ? del : put;
+      q.Bind(1, e.collection).Bind(2, e.uid);
+      if (!e.body.empty()) q.Bind(3, e.body);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status LoadDocumentsLocked(MetadataRecords& r) {
+    // A file opened below schema version 16 (upgrade tests) has no documents yet.
+    WJ_ASSIGN_OR_RETURN(Stmt has, db_.Prepare("SELECT count(*) FROM sqlite_master WHERE type ="
+                                              " 'table' AND name = 'metadata_document'"));
+    WJ_ASSIGN_OR_RETURN(bool row, has.Step());
+    if (!row || has.Int(0) == 0) return Status::Ok();
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT collection, uid, coalesce(code,''), name, body"
+                                            " FROM metadata_document ORDER BY rowid"));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool more, q.Step());
+      if (!more) break;
+      r.documents.push_back({q.Text(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4)});
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt e, db_.Prepare("SELECT collection, uid, body FROM"
+                                            " metadata_object_extra ORDER BY rowid"));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool more, e.Step());
+      if (!more) break;
+      r.object_extras.push_back({e.Text(0), e.Text(1), "", "", e.Text(2)});
+    }
+    return Status::Ok();
   }
 };
 
