@@ -208,6 +208,7 @@ Router BuildApiRouter() {
   r.Add(ReportRoutes());
   r.Add(ApprovalRoutes());
   r.Add(ValidationRoutes());
+  r.Add(ColumnRoutes());
   return r;
 }
 

@@ -87,6 +87,7 @@ std::vector<Route> WorkbenchRoutes();
 std::vector<Route> ReportRoutes();
 std::vector<Route> ApprovalRoutes();  // approval_handlers.cc
 std::vector<Route> ValidationRoutes();
+std::vector<Route> ColumnRoutes();  // column_handlers.cc (issue 15)
 // /api/analytics's query of a request (its parameters, the caller's scope), on the live engine.
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app);
 // The portal's "page not found" page.

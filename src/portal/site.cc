@@ -2,27 +2,12 @@
 
 #include "core/date.h"
 #include "core/uid.h"
+#include "portal/columns.h"
 #include "portal/text.h"
 
 namespace weijian::portal {
 
 using nlohmann::json;
-
-const std::vector<Column>& Columns() {
-  static const std::vector<Column> columns = {
-      {"tzgg", "通知公告", "委机关发布的通知、公告和公示"},
-      {"gzdt", "工作动态", "全市卫生健康系统的工作进展"},
-      {"sjfb", "数据发布", "由业务数据直接生成的统计数据"},
-      {"wsjkxx", "卫生健康信息", "定期编印的卫生健康信息简报"},
-  };
-  return columns;
-}
-
-const Column* FindColumn(const std::string& code) {
-  for (const auto& c : Columns())
-    if (code == c.code) return &c;
-  return nullptr;
-}
 
 const std::vector<SettingField>& SettingFields() {
   static const std::vector<SettingField> fields = {
@@ -94,9 +79,12 @@ void Apply(storage::ArticleRecord& a, const ArticleInput& in) {
 }  // namespace
 
 Status Articles::Validate(const storage::ArticleRecord& a) const {
-  if (!FindColumn(a.column_code))
-    return InvalidArgument("\"" + a.column_code + "\" is not a column (tzgg, gzdt, sjfb, wsjkxx)",
-                           "column");
+  WJ_ASSIGN_OR_RETURN(auto tree, ColumnTree::Load(store_));
+  const ColumnRecord* column = tree.Find(a.column_code);
+  if (!column || !HoldsArticles(*column))
+    return InvalidArgument(
+        "\"" + a.column_code + "\" is not a column that holds articles (see /api/portal/columns)",
+        "column");
   if (a.title.empty()) return InvalidArgument("is required", "title");
   if (a.title.size() > 600) return InvalidArgument("is longer than 200 characters", "title");
   if (a.body_md.size() > 2 * 1024 * 1024) return InvalidArgument("is larger than 2 MB", "body");

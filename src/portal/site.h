@@ -11,14 +11,7 @@
 
 namespace weijian::portal {
 
-struct Column {
-  const char* code;
-  const char* name;
-  const char* description;
-};
-// 通知公告, 工作动态, 数据发布, 卫生健康信息 (最新动态 is every column, newest first).
-const std::vector<Column>& Columns();
-const Column* FindColumn(const std::string& code);
+// Columns: see portal/columns.h (the column tree lives in the store).
 
 // Setting keys with their labels (for the admin form) and the defaults of a new site.
 struct SettingField {

@@ -461,4 +461,17 @@ struct ValidationResultFilter {
   int limit = 10000;
 };
 
+// --- portal column tree (issue 15) ---
+// One column (栏目) of the public site; see migrations/0012_columns.sql.
+struct ColumnRecord {
+  std::string code;  // slug, unique
+  std::string name;
+  std::string parent_code;  // empty: top level
+  int position = 0;
+  std::string kind;  // article_list, single_page, external_link, data_releases, bulletin
+  std::string url;   // external_link only
+  std::string description;
+  std::string unit_code;  // owning unit; empty: the site's host
+};
+
 }  // namespace weijian::storage

@@ -234,6 +234,16 @@ class Store {
   virtual Result<std::vector<DataValueRecord>> ListUnitValues(
       std::int64_t org_unit_id, std::optional<std::int64_t> period_id,
       std::optional<std::int64_t> data_element_id) = 0;
+
+  // --- portal column tree (issue 15) ---
+  // Every column, by parent then position.
+  virtual Result<std::vector<ColumnRecord>> ListColumns() = 0;
+  // Inserts or replaces the column `previous_code` (empty: a new one). A changed code is carried
+  // to its children and its articles in the same transaction.
+  virtual Status SaveColumn(const std::string& previous_code, const ColumnRecord& c) = 0;
+  virtual Status DeleteColumn(const std::string& code) = 0;
+  // Articles (any status) filed in a column.
+  virtual Result<std::int64_t> CountColumnArticles(const std::string& code) = 0;
 };
 
 // SHA-256 (hex) of `prev_hash` and a row's canonical text: the link of an audit chain.

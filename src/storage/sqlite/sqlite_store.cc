@@ -2566,6 +2566,83 @@ class SqliteStore final : public Store {
     return q.Run();
   }
 
+  // --- portal column tree (issue 15) ---
+  Result<std::vector<ColumnRecord>> ListColumns() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT code, name, parent_code, position, kind, url,"
+                                            " description, unit_code FROM portal_column"
+                                            " ORDER BY parent_code, position, code"));
+    std::vector<ColumnRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ColumnRecord c;
+      c.code = q.Text(0);
+      c.name = q.Text(1);
+      c.parent_code = q.Text(2);
+      c.position = static_cast<int>(q.Int(3));
+      c.kind = q.Text(4);
+      c.url = q.Text(5);
+      c.description = q.Text(6);
+      c.unit_code = q.Text(7);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  Status SaveColumn(const std::string& previous_code, const ColumnRecord& c) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    if (!previous_code.empty() && previous_code != c.code) {
+      for (const char* sql : {"UPDATE portal_column SET parent_code = ? WHERE parent_code = ?",
+                              "UPDATE article SET column_code = ? WHERE column_code = ?",
+                              "DELETE FROM portal_column WHERE code = ? AND code <> ?"}) {
+        WJ_ASSIGN_OR_RETURN(Stmt u, db_.Prepare(sql));
+        if (std::string_view(sql).starts_with("DELETE"))
+          u.Bind(1, previous_code).Bind(2, c.code);
+        else
+          u.Bind(1, c.code).Bind(2, previous_code);
+        WJ_RETURN_IF_ERROR(u.Run());
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare("INSERT INTO portal_column(code, name, parent_code, position, kind,"
+                      " url, description, unit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                      " ON CONFLICT(code) DO UPDATE SET name = excluded.name,"
+                      " parent_code = excluded.parent_code, position = excluded.position,"
+                      " kind = excluded.kind, url = excluded.url,"
+                      " description = excluded.description, unit_code = excluded.unit_code"));
+      q.Bind(1, c.code)
+          .Bind(2, c.name)
+          .Bind(3, c.parent_code)
+          .Bind(4, static_cast<std::int64_t>(c.position))
+          .Bind(5, c.kind)
+          .Bind(6, c.url)
+          .Bind(7, c.description)
+          .Bind(8, c.unit_code);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return tx.Commit();
+  }
+
+  Status DeleteColumn(const std::string& code) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM portal_column WHERE code = ?"));
+    q.Bind(1, code);
+    return q.Run();
+  }
+
+  Result<std::int64_t> CountColumnArticles(const std::string& code) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT count(*) FROM article WHERE column_code = ?"));
+    q.Bind(1, code);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Int(0) : 0;
+  }
+
   const std::string origin_ = RandomOrigin();
   bool has_change_log_ = false;  // the schema has change_log (set once at open)
 
