@@ -5,6 +5,7 @@
 #include "cli/demo_columns.h"
 
 #include "core/date.h"
+#include "portal/messages.h"
 #include "portal/site.h"
 
 namespace weijian::cli {
@@ -58,9 +59,18 @@ const Item kItems[] = {
      "根据工作需要，委属事业单位拟公开招聘工作人员若干名（演示内容，不接受报名）。"},
     {"jcdt", "2024-02-07T09:00", "杭锦旗开展村医业务轮训（演示）",
      "杭锦旗分三批组织村医到旗人民医院轮训，内容包括慢病随访和数据填报（演示内容）。"},
-    {"zxts", "2024-02-08T09:00", "关于预防接种预约方式的答复（演示）",
-     "**来信摘要：** 询问儿童预防接种能否电话预约。\n\n"
-     "**答复：** 可以拨打所在接种门诊电话预约，也可现场登记。（演示内容）"},
+    {"gybw", "2024-01-03T09:00", "关于本网（演示）",
+     "本网站是市卫生健康委员会的政府网站（演示），发布本委的政务公开信息、工作动态、"
+     "办事指南和卫生健康统计数据，受理群众的咨询、投诉和建议。\n\n"
+     "网站支持长者模式（大字、高对比、朗读）和繁体中文显示。"},
+    {"lxwm", "2024-01-03T09:00", "联系我们（演示）",
+     "**地址：** 某市某区某路 1 号（演示地址）\n\n"
+     "**电话：** 0477-0000000（演示号码）\n\n"
+     "**办公时间：** 工作日 8:30—12:00，14:30—17:30\n\n"
+     "也可以在“互动交流 › 咨询投诉”给我们留言。"},
+    {"zzsm", "2024-01-03T09:00", "郑重声明（演示）",
+     "本网站发布的信息以正式文件为准。转载本网站原创内容请注明来源；"
+     "本网站链接的其他网站，其内容由该网站负责。\n\n本页为演示内容。"},
     {"zjdc", "2024-02-09T09:00", "关于基层医疗服务满意度的问卷调查（演示）",
      "为了解群众对基层医疗服务的评价，现开展问卷调查，调查时间为一个月（演示内容）。"},
     {"ztzl", "2024-02-10T09:00", "“健康义诊进牧区”专题（演示）",
@@ -91,7 +101,97 @@ const Item kItems[] = {
 
 }  // namespace
 
+// Owners: the city commission (1506) owns the site's columns; 基层动态 gets a child column
+// owned by 鄂托克旗 (150624), whose editors may change it and nothing else.
+Status AssignOwners(storage::Store& store) {
+  WJ_ASSIGN_OR_RETURN(auto columns, store.ListColumns());
+  for (auto c : columns) {
+    c.unit_code = "1506";
+    WJ_RETURN_IF_ERROR(store.SaveColumn(c.code, c));
+  }
+  storage::ColumnRecord etk;
+  etk.code = "etkq";
+  etk.name = "鄂托克旗动态";
+  etk.parent_code = "jcdt";
+  etk.position = 1;
+  etk.kind = "article_list";
+  etk.description = "鄂托克旗卫生健康委编发的工作消息（演示）";
+  etk.unit_code = "150624";
+  return store.SaveColumn("", etk);
+}
+
+// A few messages of the board, at ages that show every state: answered and published (with
+// consent), answered but private (no consent), routed to 鄂托克旗 and waiting, one past the
+// warning age and one past the limit (the workbench flags both). All invented.
+Status DemoMessages(storage::Store& store) {
+  struct Msg {
+    const char* category;
+    const char* name;
+    const char* subject;
+    const char* body;
+    bool consent;
+    const char* unit;  // "" : not yet routed
+    const char* reply;
+    int age_days, reply_after_days;  // reply_after_days < 0: not answered
+    bool published;
+  };
+  const Msg msgs[] = {
+      {"咨询", "王某（演示）", "儿童预防接种能否电话预约",
+       "孩子下个月要打疫苗，请问社区卫生服务中心能不能电话预约？", true, "1506",
+       "您好！全市各接种门诊均可电话预约，也可现场登记。门诊电话见“办事服务”栏目。（演示答复）", 40,
+       4, true},
+      {"建议", "李某（演示）", "建议乡镇卫生院周末开放慢病取药",
+       "我父亲有高血压，每月要去卫生院取药，工作日不方便陪同，建议周末也能取药。", true, "150624",
+       "感谢您的建议。鄂托克旗各乡镇卫生院自下月起每周六上午开放慢病取药窗口。（演示答复）", 30, 9,
+       true},
+      {"投诉", "赵某（演示）", "门诊排队时间过长", "上周二在某医院门诊排队两个多小时。", false,
+       "1506", "已转医院核实，医院已增加高峰时段挂号窗口，并向您电话致歉。（演示答复）", 25, 6,
+       false},
+      {"咨询", "刘某（演示）", "出生医学证明遗失怎么补办", "孩子的出生医学证明丢了，去哪里补办？",
+       true, "150624", "", 20, -1, false},
+      {"咨询", "孙某（演示）", "家庭医生签约需要带什么材料",
+       "想给家里老人签约家庭医生，需要带什么？", true, "", "", 2, -1, false},
+      {"建议", "周某（演示）", "希望增加牧区巡回义诊次数", "牧区离医院远，希望义诊一年多来几次。",
+       true, "150624", "", 70, -1, false},
+      {"投诉", "吴某（演示）", "村卫生室长期无人值守", "某村卫生室上个月多次无人，看病不方便。",
+       false, "150624", "", 100, -1, false},
+  };
+  const std::int64_t now = NowMillis();
+  const std::int64_t day = 86400LL * 1000;
+  int n = 0;
+  for (const auto& m : msgs) {
+    storage::CitizenMessageRecord r;
+    static constexpr char kAlphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    r.query_code = "DEMO00000";
+    r.query_code += kAlphabet[n / 32 % 32];
+    r.query_code += kAlphabet[n % 32];
+    r.query_code += '2';
+    ++n;
+    r.category = m.category;
+    r.name = m.name;
+    r.phone = "0477-000000" + std::to_string(n);
+    r.subject = m.subject;
+    r.body = m.body;
+    r.consent = m.consent;
+    r.unit_code = m.unit;
+    r.created = now - m.age_days * day;
+    r.status = *m.unit ? "routed" : "received";
+    if (m.reply_after_days >= 0) {
+      r.status = "answered";
+      r.reply = m.reply;
+      r.replied_at = r.created + m.reply_after_days * day;
+      r.replied_by = std::string_view(m.unit) == "150624" ? "鄂托克旗" : "鄂尔多斯市";
+    }
+    r.published = m.published;
+    r.updated = r.replied_at ? r.replied_at : r.created;
+    WJ_RETURN_IF_ERROR(store.SaveCitizenMessage(r).status());
+  }
+  return Status::Ok();
+}
+
 Status BuildDemoColumns(storage::Store& store) {
+  WJ_RETURN_IF_ERROR(AssignOwners(store));
+  WJ_RETURN_IF_ERROR(DemoMessages(store));
   portal::Articles articles(store);
   for (const auto& item : kItems) {
     portal::ArticleInput in;

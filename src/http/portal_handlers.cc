@@ -135,16 +135,45 @@ mu::list NavColumns(const portal::ColumnTree& tree, const std::string& current) 
   const std::string top = path.empty() ? "" : path.front()->code;
   mu::list out;
   for (const auto* c : tree.Children("")) {
+    if (!c->in_menu) continue;  // footer pages (关于本网 …)
     mu::data col;
     col.set("href", portal::ColumnHref(*c));
     col.set("name", c->name);
     col.set("current", c->code == top);
     mu::list kids;
     for (const auto* k : tree.Children(c->code))
-      kids.push_back(mu::object{{"href", portal::ColumnHref(*k)}, {"name", k->name}});
+      if (k->in_menu)
+        kids.push_back(mu::object{{"href", portal::ColumnHref(*k)}, {"name", k->name}});
     col.set("has_children", !kids.empty());
     col.set("children", kids);
     out.push_back(col);
+  }
+  return out;
+}
+
+// The footer's link groups from the settings (关于本网 …, 站群); links leaving the site open as
+// ordinary links, marked for screen readers.
+mu::list FooterGroups(const std::map<std::string, std::string>& site) {
+  mu::list out;
+  auto it = site.find("footer_links");
+  if (it == site.end()) return out;
+  const auto groups = nlohmann::json::parse(it->second, nullptr, false);
+  if (!groups.is_array()) return out;
+  for (const auto& g : groups) {
+    if (!g.is_object() || !g.contains("links") || !g["links"].is_array()) continue;
+    mu::list links;
+    for (const auto& l : g["links"]) {
+      const std::string url = l.value("url", "");
+      mu::data link;
+      link.set("name", l.value("name", ""));
+      link.set("href", url);
+      link.set("external", !url.starts_with("/"));
+      links.push_back(link);
+    }
+    mu::data group;
+    group.set("name", g.value("name", ""));
+    group.set("links", links);
+    out.push_back(group);
   }
   return out;
 }
@@ -189,6 +218,7 @@ Response Render(const Request& req, App& app, Page page) {
     layout.set("feed_title", page.feed_title);
   }
   layout.set("columns", NavColumns(*tree, page.current_column));
+  layout.set("footer_groups", FooterGroups(*site));
   mu::mustache layout_tmpl(web->Template("layout"));
   Response r;
   r.status = page.status;
@@ -328,12 +358,13 @@ Response ColumnPage(const Request& req, App& app) {
   if (!tree.ok()) return ErrorResponse(tree.status());
   const auto* column = tree->Find(code);
   if (!column && code != "latest") return NotFoundPage(req, app);
-  if (column && column->kind == "external_link") {
+  if (column && (column->kind == "external_link" || column->kind == "messages")) {
+    const std::string to = portal::ColumnHref(*column);  // a message board lives at /messages
     Response r;
     r.status = 303;
     r.content_type = "text/plain; charset=utf-8";
-    r.headers.push_back({"Location", column->url});
-    r.body = "见 " + column->url;
+    r.headers.push_back({"Location", to});
+    r.body = "见 " + to;
     return r;
   }
   auto page = IntParam(req, "page", 1, 1, 100000);
@@ -722,6 +753,37 @@ Response Static(const Request& req, App& app) {
 }
 
 }  // namespace
+
+// JSON (objects, arrays, strings, numbers, booleans) as mustache data; null is left out.
+static mu::data MustacheOf(const nlohmann::json& j) {
+  if (j.is_object()) {
+    mu::data d;
+    for (const auto& [k, v] : j.items())
+      if (!v.is_null()) d.set(k, MustacheOf(v));
+    return d;
+  }
+  if (j.is_array()) {
+    mu::list l;
+    for (const auto& v : j) l.push_back(MustacheOf(v));
+    return l;
+  }
+  if (j.is_boolean()) return mu::data(j.get<bool>());
+  if (j.is_string()) return mu::data(j.get<std::string>());
+  if (j.is_number()) return mu::data(j.dump());
+  return mu::data(false);
+}
+
+Response RenderPortalPage(const Request& req, App& app, const std::string& title,
+                          const std::string& content_template, const nlohmann::json& data,
+                          const std::string& current_column, int status) {
+  Page p;
+  p.title = title;
+  p.template_name = content_template;
+  p.data = MustacheOf(data);
+  p.current_column = current_column;
+  p.status = status;
+  return Render(req, app, std::move(p));
+}
 
 Response PortalNotFound(const Request& req, App& app) {
   Response r = NotFoundPage(req, app);

@@ -209,6 +209,7 @@ Router BuildApiRouter() {
   r.Add(ApprovalRoutes());
   r.Add(ValidationRoutes());
   r.Add(ColumnRoutes());
+  r.Add(MessageRoutes());
   return r;
 }
 

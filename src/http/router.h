@@ -87,11 +87,17 @@ std::vector<Route> WorkbenchRoutes();
 std::vector<Route> ReportRoutes();
 std::vector<Route> ApprovalRoutes();  // approval_handlers.cc
 std::vector<Route> ValidationRoutes();
-std::vector<Route> ColumnRoutes();  // column_handlers.cc (issue 15)
+std::vector<Route> ColumnRoutes();   // column_handlers.cc (issue 15)
+std::vector<Route> MessageRoutes();  // message_handlers.cc (issue 15)
 // /api/analytics's query of a request (its parameters, the caller's scope), on the live engine.
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app);
 // The portal's "page not found" page.
 Response PortalNotFound(const Request& req, App& app);
+// A public page: `content_template` filled with `data` inside the site's layout (menu with
+// `current_column` marked, footer). Issue 15's message board renders through it.
+Response RenderPortalPage(const Request& req, App& app, const std::string& title,
+                          const std::string& content_template, const nlohmann::json& data,
+                          const std::string& current_column, int status = 200);
 
 // Shared parameter helpers: a bad value is a 409 naming the parameter.
 Result<int> IntParam(const Request& req, const std::string& name, int fallback, int min, int max);

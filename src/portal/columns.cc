@@ -8,9 +8,8 @@ using nlohmann::json;
 
 const std::vector<ColumnKind>& ColumnKinds() {
   static const std::vector<ColumnKind> kinds = {
-      {"article_list", "文章列表"},     {"single_page", "单页"},
-      {"external_link", "外部链接"},    {"data_releases", "数据发布"},
-      {"bulletin", "简报（信息刊物）"},
+      {"article_list", "文章列表"},  {"single_page", "单页"}, {"external_link", "外部链接"},
+      {"data_releases", "数据发布"}, {"messages", "留言板"},  {"bulletin", "简报（信息刊物）"},
   };
   return kinds;
 }
@@ -67,7 +66,9 @@ std::vector<const ColumnRecord*> ColumnTree::PreOrder() const {
 }
 
 std::string ColumnHref(const ColumnRecord& c) {
-  return c.kind == "external_link" ? c.url : "/column/" + c.code;
+  if (c.kind == "external_link") return c.url;
+  if (c.kind == "messages") return "/messages";
+  return "/column/" + c.code;
 }
 
 json ColumnJson(const ColumnRecord& c) {
@@ -82,7 +83,8 @@ json ColumnJson(const ColumnRecord& c) {
           {"kindLabel", label},
           {"url", c.url},
           {"description", c.description},
-          {"unit", c.unit_code}};
+          {"unit", c.unit_code},
+          {"inMenu", c.in_menu}};
 }
 
 namespace {
@@ -97,6 +99,11 @@ std::size_t Utf8Length(std::string_view s) {
 Status ApplyJson(ColumnRecord& c, const json& body) {
   if (!body.is_object()) return InvalidArgument("请以 JSON 对象提交栏目", "body");
   for (const auto& [k, v] : body.items()) {
+    if (k == "inMenu") {
+      if (!v.is_boolean()) return InvalidArgument("“是否显示在导航菜单”必须是 true 或 false", k);
+      c.in_menu = v.get<bool>();
+      continue;
+    }
     if (k == "position") {
       if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 100000)
         return InvalidArgument("排序号必须是 0 到 100000 之间的整数", "position");
@@ -114,7 +121,9 @@ Status ApplyJson(ColumnRecord& c, const json& body) {
     if (k == "kindLabel") continue;  // as sent back by ColumnJson
     if (!field)
       return InvalidArgument(
-          "不是栏目的字段（可用：code, name, parent, position, kind, url, description, unit）", k);
+          "不是栏目的字段（可用：code, name, parent, position, kind, url, description, unit,"
+          " inMenu）",
+          k);
     if (!v.is_string()) return InvalidArgument("必须是文本", k);
     *field = v.get<std::string>();
   }
@@ -145,7 +154,7 @@ Status Validate(const ColumnRecord& c, const std::string& previous_code, const C
   if (!known_kind)
     return InvalidArgument(
         "栏目类型必须是 article_list（文章列表）、single_page（单页）、external_link（外部链接）、"
-        "data_releases（数据发布）或 bulletin（简报）之一",
+        "data_releases（数据发布）、messages（留言板）或 bulletin（简报）之一",
         "kind");
   if (c.kind == "external_link") {
     const bool ok_url = (c.url.starts_with("https://") || c.url.starts_with("http://") ||
@@ -182,10 +191,40 @@ Status Validate(const ColumnRecord& c, const std::string& previous_code, const C
   return Status::Ok();
 }
 
+// Whether `who` may change a column owned by `unit_code` (and, for a new or moved column,
+// filed under `parent`): superusers everywhere; editors only where the owning unit is inside
+// their capture scope. A column of the site's host (no unit) is the superusers' alone.
+Status CheckOwner(const auth::Principal& who, const metadata::Catalog& catalog,
+                  const std::string& unit_code, const char* field) {
+  if (who.IsSuperuser()) return Status::Ok();
+  const auto* unit = unit_code.empty() ? nullptr : catalog.OrgUnits().ByCode(unit_code);
+  if (!unit || !auth::CanWrite(who, catalog, unit->id))
+    return Status(StatusCode::kPermissionDenied,
+                  "只能管理本单位主管的栏目（" +
+                      (unit_code.empty() ? std::string("本站") : unit_code) +
+                      " 不在您的管理范围内）",
+                  field);
+  return Status::Ok();
+}
+
+Status CheckParent(const auth::Principal& who, const metadata::Catalog& catalog,
+                   const ColumnTree& tree, const ColumnRecord& c) {
+  if (who.IsSuperuser()) return Status::Ok();
+  if (c.parent_code.empty())
+    return Status(StatusCode::kPermissionDenied, "只有系统管理员可以新建或移动一级栏目", "parent");
+  const ColumnRecord* parent = tree.Find(c.parent_code);
+  return CheckOwner(who, catalog, parent ? parent->unit_code : "", "parent");
+}
+
 }  // namespace
 
+bool MayEditColumn(const auth::Principal& who, const metadata::Catalog& catalog,
+                   const ColumnRecord& c) {
+  return CheckOwner(who, catalog, c.unit_code, "unit").ok();
+}
+
 Result<ColumnRecord> CreateColumn(storage::Store& store, const metadata::Catalog& catalog,
-                                  const json& body) {
+                                  const auth::Principal& who, const json& body) {
   WJ_ASSIGN_OR_RETURN(auto tree, ColumnTree::Load(store));
   ColumnRecord c;
   c.kind = "article_list";
@@ -196,18 +235,24 @@ Result<ColumnRecord> CreateColumn(storage::Store& store, const metadata::Catalog
       c.position = std::max(c.position, s->position + 1);
   }
   WJ_RETURN_IF_ERROR(Validate(c, "", tree, catalog));
+  WJ_RETURN_IF_ERROR(CheckOwner(who, catalog, c.unit_code, "unit"));
+  WJ_RETURN_IF_ERROR(CheckParent(who, catalog, tree, c));
   WJ_RETURN_IF_ERROR(store.SaveColumn("", c));
   return c;
 }
 
 Result<ColumnRecord> UpdateColumn(storage::Store& store, const metadata::Catalog& catalog,
-                                  const std::string& code, const json& body) {
+                                  const auth::Principal& who, const std::string& code,
+                                  const json& body) {
   WJ_ASSIGN_OR_RETURN(auto tree, ColumnTree::Load(store));
   const ColumnRecord* old = tree.Find(code);
   if (!old) return NotFound("没有代码为“" + code + "”的栏目");
+  WJ_RETURN_IF_ERROR(CheckOwner(who, catalog, old->unit_code, "unit"));
   ColumnRecord c = *old;
   WJ_RETURN_IF_ERROR(ApplyJson(c, body));
   WJ_RETURN_IF_ERROR(Validate(c, code, tree, catalog));
+  WJ_RETURN_IF_ERROR(CheckOwner(who, catalog, c.unit_code, "unit"));
+  if (c.parent_code != old->parent_code) WJ_RETURN_IF_ERROR(CheckParent(who, catalog, tree, c));
   if (c.kind == "external_link" && old->kind != "external_link") {
     WJ_ASSIGN_OR_RETURN(auto n, store.CountColumnArticles(code));
     if (n > 0)
@@ -218,9 +263,12 @@ Result<ColumnRecord> UpdateColumn(storage::Store& store, const metadata::Catalog
   return c;
 }
 
-Status RemoveColumn(storage::Store& store, const std::string& code) {
+Status RemoveColumn(storage::Store& store, const metadata::Catalog& catalog,
+                    const auth::Principal& who, const std::string& code) {
   WJ_ASSIGN_OR_RETURN(auto tree, ColumnTree::Load(store));
-  if (!tree.Find(code)) return NotFound("没有代码为“" + code + "”的栏目");
+  const ColumnRecord* old = tree.Find(code);
+  if (!old) return NotFound("没有代码为“" + code + "”的栏目");
+  WJ_RETURN_IF_ERROR(CheckOwner(who, catalog, old->unit_code, "unit"));
   if (auto kids = tree.Children(code); !kids.empty())
     return Conflict("栏目下还有 " + std::to_string(kids.size()) +
                     " 个下级栏目，请先删除或移走它们");

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/principal.h"
 #include "metadata/catalog.h"
 #include "storage/store.h"
 
@@ -46,13 +47,19 @@ class ColumnTree {
 std::string ColumnHref(const ColumnRecord& c);
 nlohmann::json ColumnJson(const ColumnRecord& c);
 
-// Administration. Errors are InvalidArgument (naming the field, in Chinese), NotFound or
-// Conflict. `catalog` checks the owning unit's code.
+// Administration. Errors are InvalidArgument (naming the field, in Chinese), NotFound,
+// Conflict or PermissionDenied. `catalog` checks the owning unit's code. Scope: superusers
+// change any column; an editor only columns whose owning unit is inside his capture scope
+// (a 旗/区 editor edits his 旗/区's columns), and files new ones only under such a column.
+bool MayEditColumn(const auth::Principal& who, const metadata::Catalog& catalog,
+                   const ColumnRecord& c);
 Result<ColumnRecord> CreateColumn(storage::Store& store, const metadata::Catalog& catalog,
-                                  const nlohmann::json& body);
+                                  const auth::Principal& who, const nlohmann::json& body);
 // Fields missing from `body` keep their values; a new code is carried to children and articles.
 Result<ColumnRecord> UpdateColumn(storage::Store& store, const metadata::Catalog& catalog,
-                                  const std::string& code, const nlohmann::json& body);
-Status RemoveColumn(storage::Store& store, const std::string& code);
+                                  const auth::Principal& who, const std::string& code,
+                                  const nlohmann::json& body);
+Status RemoveColumn(storage::Store& store, const metadata::Catalog& catalog,
+                    const auth::Principal& who, const std::string& code);
 
 }  // namespace weijian::portal

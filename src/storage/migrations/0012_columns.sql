@@ -10,10 +10,11 @@ CREATE TABLE portal_column (
   parent_code TEXT NOT NULL DEFAULT '',         -- '' : top level
   position    INTEGER NOT NULL DEFAULT 0,       -- order among siblings
   kind        TEXT NOT NULL CHECK (kind IN ('article_list', 'single_page', 'external_link',
-                                            'data_releases', 'bulletin')),
+                                            'data_releases', 'messages', 'bulletin')),
   url         TEXT NOT NULL DEFAULT '',         -- external_link only
   description TEXT NOT NULL DEFAULT '',
-  unit_code   TEXT NOT NULL DEFAULT ''          -- the owning unit ('' : the site's host)
+  unit_code   TEXT NOT NULL DEFAULT '',         -- the owning unit ('' : the site's host)
+  in_menu     INTEGER NOT NULL DEFAULT 1        -- 0: reached from the footer and the site map only
 ) WITHOUT ROWID;
 CREATE INDEX portal_column_parent ON portal_column(parent_code, position);
 
@@ -38,7 +39,14 @@ INSERT INTO portal_column(code, name, parent_code, position, kind, url, descript
   ('sjfb',   '数据发布',         '',     50, 'data_releases', '', '由业务数据直接生成的统计数据'),
   ('bsfw',   '办事服务',         '',     60, 'article_list',  '', '办事指南和网上办理入口'),
   ('bszn',   '办事指南',         'bsfw', 1,  'article_list',  '', '各项服务的依据、材料、流程和时限'),
+  ('ywtb',   '网上办事大厅',     'bsfw', 2,  'external_link', 'https://zwfw.nmg.gov.cn/', '自治区政务服务网（一网通办）'),
   ('hdjl',   '互动交流',         '',     70, 'article_list',  '', '咨询投诉和征集调查'),
-  ('zxts',   '咨询投诉',         'hdjl', 1,  'article_list',  '', '群众来信的答复选登'),
+  ('zxts',   '咨询投诉',         'hdjl', 1,  'messages',      '', '给我们留言，查看已公开的答复'),
   ('zjdc',   '征集调查',         'hdjl', 2,  'article_list',  '', '意见征集和问卷调查'),
-  ('ztzl',   '专题专栏',         '',     80, 'article_list',  '', '重点工作的专题报道');
+  ('ztzl',   '专题专栏',         '',     80, 'article_list',  '', '重点工作的专题报道'),
+  ('wzxx',   '网站信息',         '',     90, 'article_list',  '', '关于本网、联系方式和声明');
+INSERT INTO portal_column(code, name, parent_code, position, kind, description, in_menu) VALUES
+  ('gybw',   '关于本网',         'wzxx', 1,  'single_page',   '本网站的定位和栏目设置', 0),
+  ('lxwm',   '联系我们',         'wzxx', 2,  'single_page',   '地址、电话和办公时间', 0),
+  ('zzsm',   '郑重声明',         'wzxx', 3,  'single_page',   '版权和转载的说明', 0);
+UPDATE portal_column SET in_menu = 0 WHERE code = 'wzxx';
