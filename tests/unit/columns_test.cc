@@ -149,23 +149,23 @@ TEST_F(ColumnsTest, BadColumnsAreRefusedInChineseNamingTheField) {
 }
 
 TEST_F(ColumnsTest, AnEditorChangesOnlyTheColumnsHisUnitOwns) {
-  // 鄂托克旗 owns a column under 基层动态; the city owns 基层动态 itself.
-  ASSERT_TRUE(UpdateColumn(*store_, *cat_, su_, "jcdt", json{{"unit", "1506"}}).ok());
+  // 鄂托克旗 owns a column under 新闻动态; the city owns 新闻动态 itself.
+  ASSERT_TRUE(UpdateColumn(*store_, *cat_, su_, "xwdt", json{{"unit", "1506"}}).ok());
   ASSERT_TRUE(
       CreateColumn(
           *store_, *cat_, su_,
-          json{{"code", "etk"}, {"name", "鄂托克旗动态"}, {"parent", "jcdt"}, {"unit", "150624"}})
+          json{{"code", "etk"}, {"name", "鄂托克旗动态"}, {"parent", "xwdt"}, {"unit", "150624"}})
           .ok());
   const auto county = Person("editor", "150624");
   const auto other = Person("editor", "150622");
   EXPECT_TRUE(MayEditColumn(county, *cat_, *Tree().Find("etk")));
-  EXPECT_FALSE(MayEditColumn(county, *cat_, *Tree().Find("jcdt")));
+  EXPECT_FALSE(MayEditColumn(county, *cat_, *Tree().Find("xwdt")));
   EXPECT_FALSE(MayEditColumn(other, *cat_, *Tree().Find("etk")));
   auto renamed = UpdateColumn(*store_, *cat_, county, "etk", json{{"name", "鄂托克旗新闻"}});
   ASSERT_TRUE(renamed.ok()) << renamed.status().ToString();
   EXPECT_EQ(Tree().Find("etk")->name, "鄂托克旗新闻");
   // Not the city's column, not another 旗's, not handing his column to the city.
-  EXPECT_EQ(UpdateColumn(*store_, *cat_, county, "jcdt", json{{"name", "x"}}).status().code(),
+  EXPECT_EQ(UpdateColumn(*store_, *cat_, county, "xwdt", json{{"name", "x"}}).status().code(),
             StatusCode::kPermissionDenied);
   EXPECT_EQ(UpdateColumn(*store_, *cat_, other, "etk", json{{"name", "x"}}).status().code(),
             StatusCode::kPermissionDenied);

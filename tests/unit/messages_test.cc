@@ -127,10 +127,15 @@ TEST_F(MessagesTest, FieldsAreCheckedInChineseAndTheRateLimitHoldsPerAddressAndD
   }
   auto fourth = SubmitMessage(*store_, Valid(kT0 + 9, "10.0.0.1", "dev-9"), kT0 + 9);
   EXPECT_EQ(fourth.status().code(), StatusCode::kResourceExhausted);
-  // Same device from another address: refused too.
-  auto device = SubmitMessage(*store_, Valid(kT0 + 10, "10.9.9.9", "dev-0"), kT0 + 10);
+  // One device writing from three addresses: its fourth is refused from a fourth address.
+  for (int i = 0; i < kMessagesPerHour; ++i)
+    ASSERT_TRUE(SubmitMessage(*store_,
+                              Valid(kT0 + 20 + i, "10.1.0." + std::to_string(i), "dev-shared"),
+                              kT0 + 20 + i)
+                    .ok());
+  auto device = SubmitMessage(*store_, Valid(kT0 + 30, "10.2.0.1", "dev-shared"), kT0 + 30);
   EXPECT_EQ(device.status().code(), StatusCode::kResourceExhausted);
-  EXPECT_TRUE(SubmitMessage(*store_, Valid(kT0 + 11, "10.9.9.9", "dev-z"), kT0 + 11).ok());
+  EXPECT_TRUE(SubmitMessage(*store_, Valid(kT0 + 31, "10.2.0.1", "dev-z"), kT0 + 31).ok());
   // An hour later the address may write again.
   EXPECT_TRUE(
       SubmitMessage(*store_, Valid(kT0 + 3601000, "10.0.0.1", "dev-y"), kT0 + 3601000).ok());
