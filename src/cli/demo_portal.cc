@@ -4,6 +4,7 @@
 #include "cli/demo_portal.h"
 
 #include "analytics/engine.h"
+#include "cli/demo_columns.h"
 #include "core/date.h"
 #include "metadata/catalog.h"
 #include "portal/programs.h"
@@ -112,6 +113,7 @@ Status BuildDemoPortal(storage::Store& store) {
     WJ_ASSIGN_OR_RETURN(auto created, articles.Create(in, "demo", at));
     WJ_RETURN_IF_ERROR(articles.Publish(created.uid, at, "demo", at).status());
   }
+  WJ_RETURN_IF_ERROR(BuildDemoColumns(store));
   // One data release per program: the city's 9 旗/区 in 2024, from the data just loaded.
   WJ_ASSIGN_OR_RETURN(auto cat, metadata::Catalog::Load(store));
   WJ_ASSIGN_OR_RETURN(auto engine, analytics::Engine::Build(store, cat));

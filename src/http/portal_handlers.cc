@@ -9,6 +9,7 @@
 #include "http/router.h"
 #include "http/site_url.h"
 #include "http/web_assets.h"
+#include "portal/columns.h"
 #include "portal/site.h"
 #include "portal/site_url.h"
 #include "portal/text.h"
@@ -116,14 +117,72 @@ mu::data SiteData(const std::map<std::string, std::string>& site) {
   return d;
 }
 
-mu::data ArticleItem(const storage::ArticleRecord& a) {
+mu::data ArticleItem(const storage::ArticleRecord& a, const portal::ColumnTree& tree) {
   mu::data d;
   d.set("id", a.uid);
   d.set("title", a.title);
   d.set("date", Date10(a.publish_at));
-  const auto* c = portal::FindColumn(a.column_code);
+  const auto* c = tree.Find(a.column_code);
   d.set("column_name", c ? c->name : "");
   return d;
+}
+
+// 首页 › 政务公开 › 政策文件: the path of a column, each step a link.
+mu::list Crumbs(const portal::ColumnTree& tree, const std::string& code) {
+  mu::list out;
+  for (const auto* c : tree.Path(code))
+    out.push_back(mu::object{{"href", portal::ColumnHref(*c)}, {"name", c->name}});
+  return out;
+}
+
+// The navigation menu: the top level, each with its children (a menu on wide screens; on a
+// phone the children are reached from their parent's page).
+mu::list NavColumns(const portal::ColumnTree& tree, const std::string& current) {
+  const auto path = tree.Path(current);
+  const std::string top = path.empty() ? "" : path.front()->code;
+  mu::list out;
+  for (const auto* c : tree.Children("")) {
+    if (!c->in_menu) continue;  // footer pages (关于本网 …)
+    mu::data col;
+    col.set("href", portal::ColumnHref(*c));
+    col.set("name", c->name);
+    col.set("current", c->code == top);
+    mu::list kids;
+    for (const auto* k : tree.Children(c->code))
+      if (k->in_menu)
+        kids.push_back(mu::object{{"href", portal::ColumnHref(*k)}, {"name", k->name}});
+    col.set("has_children", !kids.empty());
+    col.set("children", kids);
+    out.push_back(col);
+  }
+  return out;
+}
+
+// The footer's link groups from the settings (关于本网 …, 站群); links leaving the site open as
+// ordinary links, marked for screen readers.
+mu::list FooterGroups(const std::map<std::string, std::string>& site) {
+  mu::list out;
+  auto it = site.find("footer_links");
+  if (it == site.end()) return out;
+  const auto groups = nlohmann::json::parse(it->second, nullptr, false);
+  if (!groups.is_array()) return out;
+  for (const auto& g : groups) {
+    if (!g.is_object() || !g.contains("links") || !g["links"].is_array()) continue;
+    mu::list links;
+    for (const auto& l : g["links"]) {
+      const std::string url = l.value("url", "");
+      mu::data link;
+      link.set("name", l.value("name", ""));
+      link.set("href", url);
+      link.set("external", !url.starts_with("/"));
+      links.push_back(link);
+    }
+    mu::data group;
+    group.set("name", g.value("name", ""));
+    group.set("links", links);
+    out.push_back(group);
+  }
+  return out;
 }
 
 struct Page {
@@ -141,6 +200,8 @@ Response Render(const Request& req, App& app, Page page) {
   if (!web) return ErrorResponse(503, "the web front end is not installed (make build)");
   auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
+  auto tree = portal::ColumnTree::Load(app.store());
+  if (!tree.ok()) return ErrorResponse(tree.status());
   const Prefs prefs = PrefsOf(req);
   mu::data& d = page.data;
   d.set("site", SiteData(*site));
@@ -163,15 +224,8 @@ Response Render(const Request& req, App& app, Page page) {
     layout.set("feed", page.feed);
     layout.set("feed_title", page.feed_title);
   }
-  mu::list columns;
-  for (const auto& c : portal::Columns()) {
-    mu::data col;
-    col.set("code", c.code);
-    col.set("name", c.name);
-    col.set("current", page.current_column == c.code);
-    columns.push_back(col);
-  }
-  layout.set("columns", columns);
+  layout.set("columns", NavColumns(*tree, page.current_column));
+  layout.set("footer_groups", FooterGroups(*site));
   mu::mustache layout_tmpl(web->Template("layout"));
   Response r;
   r.status = page.status;
@@ -193,25 +247,32 @@ Response NotFoundPage(const Request& req, App& app) {
   p.template_name = "notfound";
   p.status = 404;
   p.data.set("path", req.path);
+  auto tree = portal::ColumnTree::Load(app.store());
+  if (!tree.ok()) return ErrorResponse(tree.status());
   mu::list columns;
-  for (const auto& c : portal::Columns())
-    columns.push_back(mu::object{{"code", c.code}, {"name", c.name}});
+  for (const auto* c : tree->Children(""))
+    columns.push_back(mu::object{{"href", portal::ColumnHref(*c)}, {"name", c->name}});
   p.data.set("columns", columns);
   return Render(req, app, std::move(p));
 }
 
-// 最新动态: the newest articles of the news columns, newest first. 数据发布 pages are data, not
-// news: they stay in their own column. Merged from one query per column (each at most
-// offset + limit rows), so the store needs no special filter.
-Result<std::vector<storage::ArticleRecord>> LatestNews(App& app, int offset, int limit,
-                                                       std::int64_t* total) {
+// Whether a column's articles are news for 最新动态: article lists and bulletins. 数据发布 pages
+// are data and single pages are standing text: they stay in their own columns.
+bool IsNews(const storage::ColumnRecord& c) {
+  return c.kind == "article_list" || c.kind == "bulletin";
+}
+
+// The newest articles of `columns`, newest first. Merged from one query per column (each at
+// most offset + limit rows), so the store needs no special filter.
+Result<std::vector<storage::ArticleRecord>> NewestOf(App& app,
+                                                     const std::vector<std::string>& columns,
+                                                     int offset, int limit, std::int64_t* total) {
   std::vector<storage::ArticleRecord> all;
   if (total) *total = 0;
-  for (const auto& c : portal::Columns()) {
-    if (std::string_view(c.code) == "sjfb") continue;
+  for (const auto& code : columns) {
     storage::ArticleFilter f;
     f.now = NowMillis();
-    f.column_code = c.code;
+    f.column_code = code;
     f.limit = offset + limit;
     std::int64_t n = 0;
     WJ_ASSIGN_OR_RETURN(auto list, app.store().ListArticles(f, &n));
@@ -227,34 +288,57 @@ Result<std::vector<storage::ArticleRecord>> LatestNews(App& app, int offset, int
   return all;
 }
 
+// 最新动态: the newest articles of every news column.
+Result<std::vector<storage::ArticleRecord>> LatestNews(App& app, const portal::ColumnTree& tree,
+                                                       int offset, int limit, std::int64_t* total) {
+  std::vector<std::string> codes;
+  for (const auto& c : tree.all())
+    if (IsNews(c)) codes.push_back(c.code);
+  return NewestOf(app, codes, offset, limit, total);
+}
+
+// A column and every column below it.
+std::vector<std::string> Subtree(const portal::ColumnTree& tree, const std::string& code) {
+  std::vector<std::string> out = {code};
+  for (std::size_t i = 0; i < out.size() && out.size() < tree.all().size() + 1; ++i)
+    for (const auto* k : tree.Children(out[i])) out.push_back(k->code);
+  return out;
+}
+
 Response Home(const Request& req, App& app) {
   // The home page is what most readers open: it is kept rendered, per reader setting, until
   // content changes (App::ContentChanged) or a minute passes (scheduled articles appear).
   const std::string key = "home|" + Cookie(req, "wj_elder") + "|" + Cookie(req, "wj_font") + "|" +
                           Cookie(req, "wj_script");
   if (auto cached = app.CachedPage(key)) return *cached;
+  auto tree = portal::ColumnTree::Load(app.store());
+  if (!tree.ok()) return ErrorResponse(tree.status());
   storage::ArticleFilter f;
   f.now = NowMillis();
-  auto latest = LatestNews(app, 0, 10, nullptr);
+  auto latest = LatestNews(app, *tree, 0, 10, nullptr);
   if (!latest.ok()) return ErrorResponse(latest.status());
   Page p;
   p.title = "首页";
   p.template_name = "home";
   p.home = true;
   mu::list items;
-  for (const auto& a : *latest) items.push_back(ArticleItem(a));
+  for (const auto& a : *latest) items.push_back(ArticleItem(a, *tree));
   p.data.set("latest", items);
+  // A panel for each column of the tree that lists articles and has some, in tree order.
   mu::list sections;
-  for (const auto& c : portal::Columns()) {
-    f.column_code = c.code;
+  for (const auto* c : tree->PreOrder()) {
+    if (c->kind == "single_page" || c->kind == "external_link") continue;
+    if (!tree->Children(c->code).empty()) continue;
+    f.column_code = c->code;
     f.limit = 6;
     auto list = app.store().ListArticles(f, nullptr);
     if (!list.ok()) return ErrorResponse(list.status());
+    if (list->empty()) continue;
     mu::data s;
-    s.set("code", c.code);
-    s.set("name", c.name);
+    s.set("code", c->code);
+    s.set("name", c->name);
     mu::list col_items;
-    for (const auto& a : *list) col_items.push_back(ArticleItem(a));
+    for (const auto& a : *list) col_items.push_back(ArticleItem(a, *tree));
     s.set("items", col_items);
     sections.push_back(s);
   }
@@ -277,34 +361,71 @@ void SetPaging(mu::data& d, const std::string& base, int page, std::int64_t tota
 
 Response ColumnPage(const Request& req, App& app) {
   const std::string code = req.params.at("code");
-  const auto* column = portal::FindColumn(code);
+  auto tree = portal::ColumnTree::Load(app.store());
+  if (!tree.ok()) return ErrorResponse(tree.status());
+  const auto* column = tree->Find(code);
   if (!column && code != "latest") return NotFoundPage(req, app);
+  if (column && (column->kind == "external_link" || column->kind == "messages")) {
+    const std::string to = portal::ColumnHref(*column);  // a message board lives at /messages
+    Response r;
+    r.status = 303;
+    r.content_type = "text/plain; charset=utf-8";
+    r.headers.push_back({"Location", to});
+    r.body = "见 " + to;
+    return r;
+  }
   auto page = IntParam(req, "page", 1, 1, 100000);
   if (!page.ok()) return NotFoundPage(req, app);
-  storage::ArticleFilter f;
-  f.now = NowMillis();
-  f.column_code = column ? code : "";
-  f.offset = (*page - 1) * kPageSize;
-  f.limit = kPageSize;
-  std::int64_t total = 0;
-  auto list =
-      column ? app.store().ListArticles(f, &total) : LatestNews(app, f.offset, f.limit, &total);
-  if (!list.ok()) return ErrorResponse(list.status());
   Page p;
   p.title = column ? column->name : "最新动态";
   p.template_name = "column";
   p.current_column = column ? code : "";
   p.data.set("column_name", p.title);
-  if (column) {
-    p.data.set("description", column->description);
-    p.feed = "/feed/" + code + ".xml";
-    p.feed_title = std::string(column->name) + "（RSS）";
-    p.data.set("feed", p.feed);
+  p.data.set("crumbs", column ? Crumbs(*tree, code) : mu::list{mu::object{{"name", "最新动态"}}});
+  if (column && column->kind == "single_page") {
+    // A single page shows the newest article filed in it, in full.
+    storage::ArticleFilter f;
+    f.now = NowMillis();
+    f.column_code = code;
+    f.limit = 1;
+    auto list = app.store().ListArticles(f, nullptr);
+    if (!list.ok()) return ErrorResponse(list.status());
+    p.data.set("single", true);
+    if (!list->empty()) {
+      portal::Articles articles(app.store());
+      auto a = articles.Published(list->front().uid, NowMillis());
+      if (a.ok()) {
+        p.data.set("page_body", portal::MarkdownToHtml(a->body_md));
+        p.data.set("page_date", Date10(a->publish_at));
+      }
+    }
+    return Render(req, app, std::move(p));
   }
+  std::int64_t total = 0;
+  const int offset = (*page - 1) * kPageSize;
+  // A column with children lists what is filed in it and below it.
+  auto list = !column ? LatestNews(app, *tree, offset, kPageSize, &total)
+                      : NewestOf(app, Subtree(*tree, code), offset, kPageSize, &total);
+  if (!list.ok()) return ErrorResponse(list.status());
+  if (column) {
+    if (!column->description.empty()) p.data.set("description", column->description);
+    p.feed = "/feed/" + code + ".xml";
+    p.feed_title = column->name + "（RSS）";
+    p.data.set("feed", p.feed);
+    mu::list kids;
+    for (const auto* k : tree->Children(code))
+      kids.push_back(mu::object{{"href", portal::ColumnHref(*k)},
+                                {"name", k->name},
+                                {"description", k->description},
+                                {"has_description", mu::data(!k->description.empty())}});
+    p.data.set("has_children", !kids.empty());
+    p.data.set("children", kids);
+  }
+  const bool tagged = !column || !tree->Children(code).empty();
   mu::list items;
   for (const auto& a : *list) {
-    mu::data item = ArticleItem(a);
-    if (!column) item.set("column_tag", item.get("column_name")->string_value());
+    mu::data item = ArticleItem(a, *tree);
+    if (tagged) item.set("column_tag", item.get("column_name")->string_value());
     items.push_back(item);
   }
   p.data.set("items", items);
@@ -328,15 +449,18 @@ Response ArticlePage(const Request& req, App& app) {
   (void)app.store().CountArticleView(a->id);
   auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
-  const auto* column = portal::FindColumn(a->column_code);
+  auto tree = portal::ColumnTree::Load(app.store());
+  if (!tree.ok()) return ErrorResponse(tree.status());
+  const auto* column = tree->Find(a->column_code);
   Page p;
   p.title = a->title;
+  p.data.set("crumbs", Crumbs(*tree, a->column_code));
   p.template_name = "article";
   p.current_column = a->column_code;
   mu::data& d = p.data;
   d.set("title", a->title);
   d.set("column", a->column_code);
-  d.set("column_name", column ? column->name : "");
+  d.set("column_name", column ? column->name : std::string());
   d.set("date", Date10(a->publish_at));
   d.set("datetime", DateTime16(a->publish_at));
   if (!a->source.empty()) d.set("source", a->source);
@@ -418,11 +542,13 @@ Response SearchPage(const Request& req, App& app) {
     std::int64_t total = 0;
     auto list = app.store().ListArticles(f, &total);
     if (!list.ok()) return ErrorResponse(list.status());
+    auto tree = portal::ColumnTree::Load(app.store());
+    if (!tree.ok()) return ErrorResponse(tree.status());
     p.data.set("searched", true);
     p.data.set("total", std::to_string(total));
     mu::list items;
     for (const auto& a : *list) {
-      mu::data item = ArticleItem(a);
+      mu::data item = ArticleItem(a, *tree);
       item.set("summary", Summary(a.body_md, 80));
       items.push_back(item);
     }
@@ -463,8 +589,10 @@ Response Feed(const Request& req, App& app) {
   std::string file = req.params.at("file");
   if (!file.ends_with(".xml")) return NotFoundPage(req, app);
   const std::string code = file.substr(0, file.size() - 4);
-  const auto* column = portal::FindColumn(code);
-  if (!column) return NotFoundPage(req, app);
+  auto tree = portal::ColumnTree::Load(app.store());
+  if (!tree.ok()) return ErrorResponse(tree.status());
+  const auto* column = tree->Find(code);
+  if (!column || !portal::HoldsArticles(*column)) return NotFoundPage(req, app);
   auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
   storage::ArticleFilter f;
@@ -497,14 +625,34 @@ Response Feed(const Request& req, App& app) {
 // 网站地图 for people: every column and the reading options as a page (sitemap.xml stays for
 // crawlers).
 Response SitemapPage(const Request& req, App& app) {
+  auto tree = portal::ColumnTree::Load(app.store());
+  if (!tree.ok()) return ErrorResponse(tree.status());
   Page p;
   p.title = "网站地图";
   p.template_name = "sitemap";
-  mu::list columns;
-  for (const auto& c : portal::Columns())
-    columns.push_back(
-        mu::object{{"code", c.code}, {"name", c.name}, {"description", c.description}});
-  p.data.set("columns", columns);
+  // Nested lists, as deep as the tree (at most three levels).
+  auto level = [&](auto& self, const std::string& parent, int depth) -> mu::list {
+    mu::list out;
+    if (depth > 3) return out;
+    for (const auto* c : tree->Children(parent)) {
+      mu::data d;
+      d.set("href", portal::ColumnHref(*c));
+      d.set("name", c->name);
+      d.set("description", c->description);
+      d.set("has_description", !c->description.empty());
+      mu::list kids = self(self, c->code, depth + 1);
+      d.set("has_children", !kids.empty());
+      d.set("children", kids);
+      out.push_back(d);
+    }
+    return out;
+  };
+  p.data.set("columns", level(level, "", 1));
+  mu::list feeds;
+  for (const auto* c : tree->PreOrder())
+    if (c->kind != "external_link" && c->kind != "single_page")
+      feeds.push_back(mu::object{{"code", c->code}, {"name", c->name}});
+  p.data.set("feeds", feeds);
   return Render(req, app, std::move(p));
 }
 
@@ -519,8 +667,10 @@ Response Sitemap(const Request&, App& app) {
   if (!list.ok()) return ErrorResponse(list.status());
   mu::list urls;
   urls.push_back(mu::object{{"loc", base + "/"}});
-  for (const auto& c : portal::Columns())
-    urls.push_back(mu::object{{"loc", base + "/column/" + c.code}});
+  auto tree = portal::ColumnTree::Load(app.store());
+  if (!tree.ok()) return ErrorResponse(tree.status());
+  for (const auto& c : tree->all())
+    if (c.kind != "external_link") urls.push_back(mu::object{{"loc", base + "/column/" + c.code}});
   for (const auto& a : *list)
     urls.push_back(mu::object{{"loc", base + "/article/" + a.uid}, {"lastmod", Date10(a.updated)}});
   mu::data d;
@@ -618,6 +768,37 @@ Response Static(const Request& req, App& app) {
 }
 
 }  // namespace
+
+// JSON (objects, arrays, strings, numbers, booleans) as mustache data; null is left out.
+static mu::data MustacheOf(const nlohmann::json& j) {
+  if (j.is_object()) {
+    mu::data d;
+    for (const auto& [k, v] : j.items())
+      if (!v.is_null()) d.set(k, MustacheOf(v));
+    return d;
+  }
+  if (j.is_array()) {
+    mu::list l;
+    for (const auto& v : j) l.push_back(MustacheOf(v));
+    return l;
+  }
+  if (j.is_boolean()) return mu::data(j.get<bool>());
+  if (j.is_string()) return mu::data(j.get<std::string>());
+  if (j.is_number()) return mu::data(j.dump());
+  return mu::data(false);
+}
+
+Response RenderPortalPage(const Request& req, App& app, const std::string& title,
+                          const std::string& content_template, const nlohmann::json& data,
+                          const std::string& current_column, int status) {
+  Page p;
+  p.title = title;
+  p.template_name = content_template;
+  p.data = MustacheOf(data);
+  p.current_column = current_column;
+  p.status = status;
+  return Render(req, app, std::move(p));
+}
 
 Response PortalNotFound(const Request& req, App& app) {
   Response r = NotFoundPage(req, app);

