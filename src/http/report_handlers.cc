@@ -202,8 +202,7 @@ Response PublishReport(const Request& req, App& app) {
   // The frozen report, its article, the article's owner and the audit row: all or nothing.
   Result<reports::Published> published = Internal("not run");
   Status done = app.store().InOneTransaction([&]() -> Status {
-    published = reports::Publish(app.store(), *report, *r, *column, note,
-                                 Caller(req).name(), now);
+    published = reports::Publish(app.store(), *report, *r, *column, note, Caller(req).name(), now);
     if (!published.ok()) return published.status();
     WJ_RETURN_IF_ERROR(auth::OwnedObjects(app.store())
                            .Claim(Caller(req), auth::kArticleObject, published->article_uid));

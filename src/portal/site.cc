@@ -5,8 +5,8 @@
 
 #include "core/date.h"
 #include "core/uid.h"
-#include "portal/site_url.h"
 #include "portal/columns.h"
+#include "portal/site_url.h"
 #include "portal/text.h"
 
 namespace weijian::portal {

@@ -82,8 +82,7 @@ Result<ChildInput> ChildFromJson(const json& body) {
     for (std::size_t i = 0; i < g->size(); ++i) {
       const std::string prefix = "guardians[" + std::to_string(i) + "].";
       const json& one = (*g)[i];
-      if (!one.is_object())
-        return Conflict("应为对象", "guardians[" + std::to_string(i) + "]");
+      if (!one.is_object()) return Conflict("应为对象", "guardians[" + std::to_string(i) + "]");
       GuardianInput gi;
       WJ_RETURN_IF_ERROR(ReadString(one, "name", gi.name, 120, prefix));
       WJ_RETURN_IF_ERROR(ReadString(one, "relation", gi.relation, 32, prefix));
@@ -196,11 +195,10 @@ Result<json> ImmunizationService::Register(const auth::Principal& who, const met
     const ResidentId& rid = *parsed;
     if (birth && *birth != rid.birth_date)
       return Conflict("出生日期 " + in.birth_date + " 与身份证号中的 " +
-                                 FormatIsoDate(rid.birth_date) + " 不一致",
-                             "birthDate");
+                          FormatIsoDate(rid.birth_date) + " 不一致",
+                      "birthDate");
     const std::string id_sex = rid.sex == Sex::kMale ? "M" : "F";
-    if (!sex.empty() && sex != id_sex)
-      return Conflict("性别与身份证号（第 17 位）不一致", "sex");
+    if (!sex.empty() && sex != id_sex) return Conflict("性别与身份证号（第 17 位）不一致", "sex");
     birth = rid.birth_date;
     sex = id_sex;
     id_number = rid.number;

@@ -1,10 +1,11 @@
 // The personal-data key file: sealing, tampering, permissions, rotation and blind indexes.
+#include "tracker/person_vault.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
 
-#include "tracker/person_vault.h"
 #include "unit/test_support.h"
 
 namespace weijian::tracker {
