@@ -496,57 +496,60 @@ struct ImmunizationDoseRecord {
   std::string vaccinator, site, route, lot, manufacturer, lot_expiry, trace_code;
   std::int64_t created = 0;
   std::string created_by;
-  // --- DHIS2 metadata documents (issue 14) ---
-  // One object of a DHIS2 collection weijian keeps whole (optionSets, options, legendSets,
-  // attributes, …Groups, …GroupSets, organisationUnitLevels), or the extra fields of a modelled
-  // object (then code and name are empty). `body` is the object's normalised JSON.
-  struct MetadataDocumentRecord {
-    std::string collection;
-    std::string uid;
-    std::string code;
-    std::string name;
-    std::string body;
-    // --- portal column tree (issue 15) ---
-    // One column (栏目) of the public site; see migrations/0012_columns.sql.
-    struct ColumnRecord {
-      std::string code;  // slug, unique
-      std::string name;
-      std::string parent_code;  // empty: top level
-      int position = 0;
-      std::string
-          kind;  // article_list, single_page, external_link, data_releases, messages, bulletin
-      std::string url;  // external_link only
-      std::string description;
-      std::string unit_code;  // owning unit; empty: the site's host
-      bool in_menu = true;    // false: reached from the footer and the site map only
-    };
+};
 
-    // --- citizen messages (issue 15) ---
-    // One message of the 互动交流 board; see migrations/0017_messages.sql.
-    struct CitizenMessageRecord {
-      std::int64_t id = 0;
-      std::string query_code, category, name, phone, subject, body;
-      bool consent = false;
-      std::string unit_code;            // routed to; empty: not yet routed
-      std::string status = "received";  // received, routed, answered, rejected
-      std::string reply, replied_by;
-      std::int64_t replied_at = 0;
-      bool published = false;
-      std::string note;
-      std::string source_addr, source_device;  // hashes, for the rate limit
-      std::int64_t created = 0, updated = 0;
-    };
-    struct CitizenMessageFilter {
-      std::int64_t id = 0;              // 0: any
-      std::string query_code;           // empty: any
-      std::vector<std::string> status;  // empty: any
-      bool published_only = false;
-      int limit = 500, offset = 0;
-    };
-    struct CitizenMessageStats {
-      std::int64_t received = 0;  // all but rejected
-      std::int64_t answered = 0;
-      double average_days = 0;  // from receipt to reply, over the answered
-    };
+// --- DHIS2 metadata documents (issue 14) ---
+// One object of a DHIS2 collection weijian keeps whole (optionSets, options, legendSets,
+// attributes, …Groups, …GroupSets, organisationUnitLevels), or the extra fields of a modelled
+// object (then code and name are empty). `body` is the object's normalised JSON.
+struct MetadataDocumentRecord {
+  std::string collection;
+  std::string uid;
+  std::string code;
+  std::string name;
+  std::string body;
+};
 
-  }  // namespace weijian::storage
+// --- portal column tree (issue 15) ---
+// One column (栏目) of the public site; see migrations/0012_columns.sql.
+struct ColumnRecord {
+  std::string code;  // slug, unique
+  std::string name;
+  std::string parent_code;  // empty: top level
+  int position = 0;
+  std::string kind;  // article_list, single_page, external_link, data_releases, messages, bulletin
+  std::string url;   // external_link only
+  std::string description;
+  std::string unit_code;  // owning unit; empty: the site's host
+  bool in_menu = true;    // false: reached from the footer and the site map only
+};
+
+// --- citizen messages (issue 15) ---
+// One message of the 互动交流 board; see migrations/0017_messages.sql.
+struct CitizenMessageRecord {
+  std::int64_t id = 0;
+  std::string query_code, category, name, phone, subject, body;
+  bool consent = false;
+  std::string unit_code;            // routed to; empty: not yet routed
+  std::string status = "received";  // received, routed, answered, rejected
+  std::string reply, replied_by;
+  std::int64_t replied_at = 0;
+  bool published = false;
+  std::string note;
+  std::string source_addr, source_device;  // hashes, for the rate limit
+  std::int64_t created = 0, updated = 0;
+};
+struct CitizenMessageFilter {
+  std::int64_t id = 0;              // 0: any
+  std::string query_code;           // empty: any
+  std::vector<std::string> status;  // empty: any
+  bool published_only = false;
+  int limit = 500, offset = 0;
+};
+struct CitizenMessageStats {
+  std::int64_t received = 0;  // all but rejected
+  std::int64_t answered = 0;
+  double average_days = 0;  // from receipt to reply, over the answered
+};
+
+}  // namespace weijian::storage
