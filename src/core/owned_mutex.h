@@ -40,41 +40,26 @@ class OwnedMutex {
 // The same, re-entrant: the thread that holds it may lock it again (each lock() needs its
 // unlock()). For the store's writer lock, so that an action run in one transaction
 // (Store::InOneTransaction) can call the store's own methods, which lock it too.
-// Invariant: depth_ > 0 exactly while owner_ is a thread's id; depth_ is touched only by that
-// thread (so it is guarded by mu_).
+// Invariant: depth_ > 0 exactly while mu_ is held; depth_ is touched only by its holder (so it is
+// guarded by mu_).
 class RecursiveOwnedMutex {
  public:
   void lock() {
-    if (HeldByMe()) {
-      ++depth_;
-      return;
-    }
-    mu_.lock();
-    owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-    depth_ = 1;
+    if (!HeldByMe()) mu_.lock();
+    ++depth_;
   }
   bool try_lock() {
-    if (HeldByMe()) {
-      ++depth_;
-      return true;
-    }
-    if (!mu_.try_lock()) return false;
-    owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-    depth_ = 1;
+    if (!HeldByMe() && !mu_.try_lock()) return false;
+    ++depth_;
     return true;
   }
   void unlock() {
-    if (--depth_ > 0) return;
-    owner_.store(std::thread::id(), std::memory_order_relaxed);
-    mu_.unlock();
+    if (--depth_ == 0) mu_.unlock();
   }
-  bool HeldByMe() const {
-    return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
-  }
+  bool HeldByMe() const { return mu_.HeldByMe(); }
 
  private:
-  std::mutex mu_;
-  std::atomic<std::thread::id> owner_{};
+  OwnedMutex mu_;
   int depth_ = 0;  // guarded by mu_
 };
 

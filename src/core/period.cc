@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "core/digits.h"
+
 namespace weijian {
 
 using namespace std::chrono;
@@ -30,13 +32,6 @@ constexpr std::array<TypeName, 10> kTypes{{
 
 constexpr int kMinYear = 1900;
 constexpr int kMaxYear = 2200;
-
-bool AllDigits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
 
 int ToInt(std::string_view s) {
   int v = 0;
@@ -201,7 +196,7 @@ std::vector<Period> PeriodsWithin(PeriodType type, Date start, Date end) {
 }
 
 Result<Period> ParsePeriod(std::string_view id) {
-  if (id.size() < 4 || !AllDigits(id.substr(0, 4)))
+  if (id.size() < 4 || !IsAsciiDigits(id.substr(0, 4)))
     return Reject(id, "is not a DHIS2 period identifier (e.g. 2024, 2024Q3, 202407, 2024W30)");
   int y = ToInt(id.substr(0, 4));
   if (y < kMinYear || y > kMaxYear)
@@ -214,7 +209,7 @@ Result<Period> ParsePeriod(std::string_view id) {
   if (rest == "July") return MakeMonthly(PeriodType::kFinancialJuly, y, 7, 12);
   if (rest == "Oct") return MakeMonthly(PeriodType::kFinancialOct, y, 10, 12);
 
-  if (AllDigits(rest)) {
+  if (IsAsciiDigits(rest)) {
     if (rest.size() == 2) {
       int m = ToInt(rest);
       if (m < 1 || m > 12) return Reject(id, "does not exist: a month runs from 01 to 12");
@@ -231,12 +226,12 @@ Result<Period> ParsePeriod(std::string_view id) {
 
   char kind = rest.front();
   std::string_view num = rest.substr(1);
-  if (rest.size() == 3 && rest.back() == 'B' && AllDigits(rest.substr(0, 2))) {
+  if (rest.size() == 3 && rest.back() == 'B' && IsAsciiDigits(rest.substr(0, 2))) {
     int b = ToInt(rest.substr(0, 2));
     if (b < 1 || b > 6) return Reject(id, "does not exist: bi-months run from 01B to 06B");
     return MakeMonthly(PeriodType::kBiMonthly, y, (b - 1) * 2 + 1, 2);
   }
-  if (!AllDigits(num) || num.size() > 2) return Reject(id, "is not a DHIS2 period identifier");
+  if (!IsAsciiDigits(num) || num.size() > 2) return Reject(id, "is not a DHIS2 period identifier");
   int n = ToInt(num);
   switch (kind) {
     case 'Q':

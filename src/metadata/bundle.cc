@@ -18,38 +18,17 @@ using nlohmann::json;
 
 namespace {
 
-// Fields DHIS2 exports that weijian does not model; accepted and ignored so that a bundle from
-// DHIS2 imports as-is. Anything else unknown is an error: a typo must not pass silently.
+// Fields DHIS2 exports that weijian does not model (beyond the server's bookkeeping,
+// IsServerBookkeeping); accepted and ignored so that a bundle from DHIS2 imports as-is.
+// Anything else unknown is an error: a typo must not pass silently.
 const std::set<std::string>& IgnoredFields() {
-  static const std::set<std::string> kFields = {"created",
-                                                "lastUpdated",
-                                                "href",
-                                                "sharing",
-                                                "translations",
-                                                "attributeValues",
-                                                "access",
-                                                "favorites",
-                                                "favorite",
-                                                "createdBy",
-                                                "lastUpdatedBy",
-                                                "user",
-                                                "publicAccess",
-                                                "externalAccess",
-                                                "userGroupAccesses",
-                                                "userAccesses",
-                                                "displayName",
-                                                "displayShortName",
-                                                "displayFormName",
-                                                "displayDescription",
+  static const std::set<std::string> kFields = {"attributeValues",
                                                 "formName",
                                                 "legendSets",
                                                 "aggregationLevels",
                                                 "url",
                                                 "style",
                                                 "fieldMask",
-                                                "optionSetValue",
-                                                "dimensionItemType",
-                                                "dimensionItem",
                                                 "displayNumeratorDescription",
                                                 "displayDenominatorDescription",
                                                 "annualized",
@@ -86,7 +65,6 @@ const std::set<std::string>& IgnoredFields() {
                                                 "dataSetElements",
                                                 "groupSets",
                                                 "dataElementGroups",
-                                                "legendSet",
                                                 "periodType",
                                                 "shortName",
                                                 "description",
@@ -189,7 +167,7 @@ class Fields {
     for (auto it = obj_.begin(); it != obj_.end(); ++it) {
       if (used_.count(it.key()) || it.key() == "id" || it.key() == "code" || it.key() == "name")
         continue;
-      if (IgnoredFields().count(it.key())) continue;
+      if (IsServerBookkeeping(it.key()) || IgnoredFields().count(it.key())) continue;
       out.push_back(it.key());
     }
     return out;

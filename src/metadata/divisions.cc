@@ -5,6 +5,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/digits.h"
 #include "core/uid.h"
 #include "storage/sqlite/sqlite_db.h"
 
@@ -23,13 +24,6 @@ constexpr Level kLevels[] = {{1, "province", "", 2},
                              {3, "area", "cityCode", 6},
                              {4, "street", "areaCode", 9},
                              {5, "village", "streetCode", 12}};
-
-bool IsDigits(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
 
 }  // namespace
 
@@ -54,8 +48,8 @@ std::string FindDivisionDatabase() {
 
 Result<DivisionLoadSummary> LoadDivisions(const std::string& division_db, const std::string& code,
                                           storage::Store& store) {
-  if (!IsDigits(code) || !(code == "0" || code.size() == 2 || code.size() == 4 ||
-                           code.size() == 6 || code.size() == 9 || code.size() == 12))
+  if (!IsAsciiDigits(code) || !(code == "0" || code.size() == 2 || code.size() == 4 ||
+                                code.size() == 6 || code.size() == 9 || code.size() == 12))
     return InvalidArgument(
         "--divisions must be 0 (all of China) or a division code of 2, 4, 6, 9 "
         "or 12 digits, e.g. 1506 for 鄂尔多斯市; got \"" +

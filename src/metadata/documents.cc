@@ -109,34 +109,6 @@ const std::vector<FieldSpec>& ExtraFields(std::string_view collection) {
   return kPlain;
 }
 
-// DHIS2 bookkeeping that describes the exporting server, not the object: dropped silently.
-bool IsBookkeeping(const std::string& key) {
-  static const std::set<std::string> kKeys = {"created",
-                                              "lastUpdated",
-                                              "href",
-                                              "sharing",
-                                              "translations",
-                                              "access",
-                                              "favorites",
-                                              "favorite",
-                                              "createdBy",
-                                              "lastUpdatedBy",
-                                              "user",
-                                              "publicAccess",
-                                              "externalAccess",
-                                              "userGroupAccesses",
-                                              "userAccesses",
-                                              "displayName",
-                                              "displayShortName",
-                                              "displayDescription",
-                                              "displayFormName",
-                                              "dimensionItem",
-                                              "dimensionItemType",
-                                              "legendSet",
-                                              "optionSetValue"};
-  return kKeys.count(key) > 0;
-}
-
 std::string At(const std::string& collection, std::size_t i) {
   return collection + "[" + std::to_string(i) + "]";
 }
@@ -335,7 +307,7 @@ Result<json> DocumentImport::ReadValue(const json& v, int kind, const std::strin
         legend["id"] = id;
         for (auto it = l.begin(); it != l.end(); ++it) {
           const std::string& k = it.key();
-          if (k == "id" || IsBookkeeping(k)) continue;
+          if (k == "id" || IsServerBookkeeping(k)) continue;
           if (k == "name" || k == "code" || k == "color" || k == "image") {
             if (!it->is_string()) return InvalidArgument("must be a string", at + "." + k);
             if (k == "color" && !IsColor(it->get<std::string>()))
@@ -398,7 +370,7 @@ Status DocumentImport::Read(storage::MetadataRecords& out, MetadataImportReport&
             if (it->get<bool>()) body[it.key()] = true;
           }
       for (auto it = obj.begin(); it != obj.end(); ++it)
-        if (!used.count(it.key()) && !IsBookkeeping(it.key())) warnings_.push_back(it.key());
+        if (!used.count(it.key()) && !IsServerBookkeeping(it.key())) warnings_.push_back(it.key());
       if (body.contains("level") && body["level"].get<long>() < 1)
         return InvalidArgument("must be a level (1, 2, …)", where + ".level");
       const std::string code = body.value("code", "");
@@ -550,6 +522,33 @@ const storage::MetadataDocumentRecord* Catalog::Extras(std::string_view collecti
 const Catalog::OptionSetRule* Catalog::OptionSetOf(std::string_view data_element_uid) const {
   auto it = option_rule_of_.find(std::string(data_element_uid));
   return it == option_rule_of_.end() ? nullptr : &it->second;
+}
+
+bool IsServerBookkeeping(const std::string& key) {
+  static const std::set<std::string> kKeys = {"created",
+                                              "lastUpdated",
+                                              "href",
+                                              "sharing",
+                                              "translations",
+                                              "access",
+                                              "favorites",
+                                              "favorite",
+                                              "createdBy",
+                                              "lastUpdatedBy",
+                                              "user",
+                                              "publicAccess",
+                                              "externalAccess",
+                                              "userGroupAccesses",
+                                              "userAccesses",
+                                              "displayName",
+                                              "displayShortName",
+                                              "displayDescription",
+                                              "displayFormName",
+                                              "dimensionItem",
+                                              "dimensionItemType",
+                                              "legendSet",
+                                              "optionSetValue"};
+  return kKeys.count(key) > 0;
 }
 
 }  // namespace weijian::metadata

@@ -30,6 +30,9 @@ const std::vector<std::string>& DocumentCollections();
 bool IsDocumentCollection(std::string_view collection);
 // Whether `field` of an object of the modelled `collection` is kept as an extra.
 bool IsExtraField(std::string_view collection, std::string_view field);
+// Fields DHIS2 writes about the exporting server rather than the object (created, href, sharing,
+// display names …): dropped silently on import, by documents and by modelled objects alike.
+bool IsServerBookkeeping(const std::string& key);
 
 // Resolves a reference to an object of a modelled collection (dataElements, indicators,
 // organisationUnitGroups, categoryOptions) among the bundle's and the stored objects.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/digits.h"
 #include "core/uid.h"
 #include "tracker/resident_id.h"
 #include "tracker/schedule.h"
@@ -36,10 +37,6 @@ bool PhoneLooksRight(const std::string& p) {
   for (char c : p)
     if (!(c >= '0' && c <= '9') && c != '-' && c != ' ') return false;
   return true;
-}
-
-bool AllDigits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string NameBirthKey(const std::string& name, const std::string& birth) {
@@ -210,7 +207,7 @@ Result<json> ImmunizationService::Register(const auth::Principal& who, const met
     return Conflict("已满 18 周岁，不在儿童预防接种管理范围内", "birthDate");
   if (!in.birth_certificate.empty()) {
     const std::string& c = in.birth_certificate;
-    if (c.size() != 10 || !(c[0] >= 'A' && c[0] <= 'Z') || !AllDigits(c.substr(1)))
+    if (c.size() != 10 || !(c[0] >= 'A' && c[0] <= 'Z') || !IsAsciiDigits(c.substr(1)))
       return Conflict("出生医学证明编号应为 1 个大写字母加 9 位数字", "birthCertificate");
   }
   if (in.guardians.empty()) return Conflict("请至少填写一位监护人及电话", "guardians");
@@ -374,7 +371,7 @@ Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
       return Conflict("批号 " + in.lot + " 的疫苗已于 " + in.lot_expiry + " 过期，不能接种",
                       "lotExpiry");
   }
-  if (!in.trace_code.empty() && (in.trace_code.size() != 20 || !AllDigits(in.trace_code)))
+  if (!in.trace_code.empty() && (in.trace_code.size() != 20 || !IsAsciiDigits(in.trace_code)))
     return Conflict("疫苗追溯码应为 20 位数字", "traceCode");
   WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(p.record.id));
   for (const auto& d : doses)

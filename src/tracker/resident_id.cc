@@ -2,18 +2,14 @@
 
 #include <chrono>
 
+#include "core/digits.h"
+
 namespace weijian::tracker {
 
 namespace {
 
 constexpr int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
 constexpr char kCheck[11] = {'1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'};
-
-bool AllDigits(std::string_view s) {
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
 
 int Digits(std::string_view s) {
   int v = 0;
@@ -36,13 +32,13 @@ Result<ResidentId> ParseResidentId(std::string_view text, Date today) {
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
   std::string number(text);
   if (number.size() == 15) {
-    if (!AllDigits(number)) return Bad("身份证号只能由数字组成（15 位旧号码）");
+    if (!IsAsciiDigits(number)) return Bad("身份证号只能由数字组成（15 位旧号码）");
     number = number.substr(0, 6) + "19" + number.substr(6);
     number.push_back(ResidentIdCheckCharacter(number));
   } else if (number.size() == 18) {
     if (number[17] == 'x') number[17] = 'X';
-    if (!AllDigits(std::string_view(number).substr(0, 17)) ||
-        !(AllDigits(std::string_view(number).substr(17)) || number[17] == 'X')) {
+    if (!IsAsciiDigits(std::string_view(number).substr(0, 17)) ||
+        !(IsAsciiDigits(std::string_view(number).substr(17)) || number[17] == 'X')) {
       return Bad("身份证号前 17 位必须是数字，最后一位是数字或 X");
     }
   } else {

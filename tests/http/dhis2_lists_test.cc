@@ -10,17 +10,12 @@
 namespace weijian::http {
 namespace {
 
-std::string Fixture(const std::string& name) {
-  std::ifstream in(std::string(WEIJIAN_SOURCE_DIR) + "/tests/dhis2/" + name, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using weijian::testing::Dhis2Fixture;
 
 void ImportDocumentsOnce() {
   static bool done = false;
   if (done) return;
-  auto r = As("root", "POST", "/api/metadata", Fixture("metadata_option_legend_groups.json"));
+  auto r = As("root", "POST", "/api/metadata", Dhis2Fixture("metadata_option_legend_groups.json"));
   ASSERT_EQ(r.status, 200) << r.body;
   done = true;
 }

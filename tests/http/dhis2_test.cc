@@ -9,12 +9,7 @@
 namespace weijian::http {
 namespace {
 
-std::string Fixture(const std::string& name) {
-  std::ifstream in(std::string(WEIJIAN_SOURCE_DIR) + "/tests/dhis2/" + name, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using weijian::testing::Dhis2Fixture;
 
 HttpReply GetAccept(const std::string& user, const std::string& target, const std::string& accept) {
   return Http(env->port, "GET", target, "",
@@ -131,7 +126,7 @@ TEST(Dhis2HttpTest, DocumentedOptionsAreAcceptedAndNotedNotRefused) {
 
 TEST(Dhis2HttpTest, AsyncImportIsATaskWithNotificationsAndASummary) {
   auto r = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code&async=true",
-                   Fixture("datavalueset_village_2021q1.xml"), "application/xml");
+                   Dhis2Fixture("datavalueset_village_2021q1.xml"), "application/xml");
   ASSERT_EQ(r.status, 200) << r.body;
   json j = Body(r);
   EXPECT_EQ(j["response"]["jobType"], "DATAVALUE_IMPORT");
@@ -199,7 +194,7 @@ TEST(Dhis2HttpTest, AnalyticsAnswersAreCompleteAsDhis2s) {
 
 TEST(Dhis2HttpTest, MetadataBundlesAnswerInDhis2sEnvelopeAndValidateWritesNothing) {
   // The demo already has a 150624100H01 of its own: the fixture's clinic takes another code.
-  std::string bundle = Fixture("metadata_unordered_bundle.json");
+  std::string bundle = Dhis2Fixture("metadata_unordered_bundle.json");
   for (auto at = bundle.find("150624100H01"); at != std::string::npos;
        at = bundle.find("150624100H01", at))
     bundle.replace(at, 12, "150624100H91");

@@ -25,22 +25,7 @@ class ApprovedDataTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = testing::MakeOrdosStore(dir_.File("a.db"), false);
-    json bundle = testing::DemoMetadataBundle();
-    bundle["organisationUnits"] = json::parse(R"([
-      {"code":"150624100H01","name":"乌兰镇卫生院","parent":{"code":"150624100"},"facilityType":"卫生院"},
-      {"code":"150624101H01","name":"棋盘井镇卫生院","parent":{"code":"150624101"},"facilityType":"卫生院"},
-      {"code":"150602001H01","name":"东胜某街道社区卫生服务中心","parent":{"code":"150602001"},"facilityType":"社区卫生服务中心"}])");
-    for (auto& ds : bundle["dataSets"])
-      if (ds["code"] == "DS_TOWNSHIP_MONTHLY")
-        ds["organisationUnits"] = json::parse(
-            R"([{"code":"150624100H01"},{"code":"150624101H01"},{"code":"150602001H01"}])");
-    bundle["dataApprovalLevels"] = json::parse(R"([
-      {"code":"L_CITY","name":"市级","orgUnitLevel":2},
-      {"code":"L_COUNTY","name":"旗/区级","orgUnitLevel":3},
-      {"code":"L_TOWN","name":"乡镇级","orgUnitLevel":4}])");
-    bundle["dataApprovalWorkflows"] = json::parse(R"([{"code":"WF","name":"月报审核",
-      "periodType":"Monthly","dataApprovalLevels":[{"code":"L_TOWN"},{"code":"L_CITY"},{"code":"L_COUNTY"}],
-      "dataSets":[{"code":"DS_TOWNSHIP_MONTHLY"}]}])");
+    json bundle = testing::ThreeLevelApprovalBundle();
     auto empty = metadata::Catalog::Load(*store_);
     ASSERT_TRUE(empty.ok());
     auto r = metadata::ImportMetadata(bundle, **empty, *store_);

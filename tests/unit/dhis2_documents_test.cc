@@ -19,14 +19,11 @@
 namespace weijian::metadata {
 namespace {
 
+using weijian::testing::Dhis2Fixture;
+
 using nlohmann::json;
 using weijian::testing::MakeOrdosStore;
 using weijian::testing::TempDir;
-
-json Fixture(const std::string& name) {
-  std::ifstream in(std::string(WEIJIAN_SOURCE_DIR) + "/tests/dhis2/" + name);
-  return json::parse(in);
-}
 
 class Dhis2DocumentsTest : public ::testing::Test {
  protected:
@@ -49,7 +46,7 @@ class Dhis2DocumentsTest : public ::testing::Test {
 };
 
 TEST_F(Dhis2DocumentsTest, StoredExportedAndImportedAgainWithoutChange) {
-  auto r = Import(Fixture("metadata_option_legend_groups.json"));
+  auto r = Import(json::parse(Dhis2Fixture("metadata_option_legend_groups.json")));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   json report = r->ToJson();
   // Nothing is left out any more: no W_NOT_STORED warning for these collections.
@@ -103,7 +100,7 @@ TEST_F(Dhis2DocumentsTest, StoredExportedAndImportedAgainWithoutChange) {
 }
 
 TEST_F(Dhis2DocumentsTest, ValuesOutsideTheOptionSetAreRefusedNamingRowAndField) {
-  ASSERT_TRUE(Import(Fixture("metadata_option_legend_groups.json")).ok());
+  ASSERT_TRUE(Import(json::parse(Dhis2Fixture("metadata_option_legend_groups.json"))).ok());
   auto cat = Cat();
   exchange::DataValueService values(*store_);
   exchange::ImportOptions o;
@@ -137,7 +134,7 @@ TEST_F(Dhis2DocumentsTest, ValuesOutsideTheOptionSetAreRefusedNamingRowAndField)
 }
 
 TEST_F(Dhis2DocumentsTest, BadDocumentsAreRefusedNamingFieldAndRowAndNothingIsWritten) {
-  json base = Fixture("metadata_option_legend_groups.json");
+  json base = json::parse(Dhis2Fixture("metadata_option_legend_groups.json"));
   struct Case {
     std::function<void(json&)> edit;
     std::string field;
@@ -177,7 +174,7 @@ TEST_F(Dhis2DocumentsTest, BadDocumentsAreRefusedNamingFieldAndRowAndNothingIsWr
 }
 
 TEST_F(Dhis2DocumentsTest, UnknownDocumentFieldsAreWarningsNamingThem) {
-  json b = Fixture("metadata_option_legend_groups.json");
+  json b = json::parse(Dhis2Fixture("metadata_option_legend_groups.json"));
   b["optionSets"][0]["favouriteColour"] = "blue";
   auto r = Import(b);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

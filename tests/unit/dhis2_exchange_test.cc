@@ -15,16 +15,11 @@
 namespace weijian::exchange {
 namespace {
 
+using weijian::testing::Dhis2Fixture;
+
 using nlohmann::json;
 using weijian::testing::MakeOrdosStore;
 using weijian::testing::TempDir;
-
-std::string Fixture(const std::string& name) {
-  std::ifstream in(std::string(WEIJIAN_SOURCE_DIR) + "/tests/dhis2/" + name, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 json Bundle() {
   json bundle = weijian::testing::DemoMetadataBundle();
@@ -111,7 +106,7 @@ TEST(Dhis2ExchangeTest, FixturesInEveryDhis2ShapeStoreTheSameValues) {
                  Case{"datavalueset_docs_style.csv", ImportFormat::kCsv},
                  Case{"datavalueset_no_header.csv", ImportFormat::kCsv}}) {
     Fresh f;
-    auto r = f.Import(c.format, Fixture(c.file), kByCode);
+    auto r = f.Import(c.format, Dhis2Fixture(c.file), kByCode);
     ASSERT_TRUE(r.ok()) << c.file << ": " << r.status().ToString();
     EXPECT_EQ(r->status, "SUCCESS") << c.file << ": " << r->ToJson().dump(1);
     EXPECT_EQ(r->counts.imported, 5) << c.file;
@@ -129,7 +124,7 @@ TEST(Dhis2ExchangeTest, FixturesInEveryDhis2ShapeStoreTheSameValues) {
 }
 
 TEST(Dhis2ExchangeTest, XmlIsSniffedAndAdxSentAsApplicationXmlIsReadAsAdx) {
-  EXPECT_EQ(SniffFormat(Fixture("datavalueset_village_2021q1.xml")), ImportFormat::kXml);
+  EXPECT_EQ(SniffFormat(Dhis2Fixture("datavalueset_village_2021q1.xml")), ImportFormat::kXml);
   EXPECT_EQ(SniffFormat(R"(<adx xmlns="urn:ihe:qrph:adx:2015">)"), ImportFormat::kAdx);
   EXPECT_EQ(*FormatFromContentType("application/xml; charset=UTF-8"), ImportFormat::kXml);
   EXPECT_EQ(*FormatFromContentType("text/xml"), ImportFormat::kXml);
@@ -145,9 +140,9 @@ TEST(Dhis2ExchangeTest, XmlIsSniffedAndAdxSentAsApplicationXmlIsReadAsAdx) {
 
 TEST(Dhis2ExchangeTest, XmlExportHasDhis2sShapeAndRoundTrips) {
   Fresh a;
-  ASSERT_EQ(
-      a.Import(ImportFormat::kXml, Fixture("datavalueset_village_2021q1.xml"), kByCode)->status,
-      "SUCCESS");
+  ASSERT_EQ(a.Import(ImportFormat::kXml, Dhis2Fixture("datavalueset_village_2021q1.xml"), kByCode)
+                ->status,
+            "SUCCESS");
   // One set, one period, one unit: all three at the top, as DHIS2 writes it.
   std::string one = a.Export(ImportFormat::kXml, {{"dataSet", "DS_VILLAGE_MONTHLY"},
                                                   {"period", "202101"},

