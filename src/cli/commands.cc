@@ -21,6 +21,7 @@
 #include "metadata/catalog.h"
 #include "metadata/divisions.h"
 #include "portal/site_url.h"
+#include "reports/approved_reading.h"
 #include "reports/fonts.h"
 #include "reports/service.h"
 #include "storage/backup.h"
@@ -486,6 +487,16 @@ int RunReport(const ReportOptions& o) {
   reports::ReportRequest req{o.template_name, o.ou, o.period, o.issue, "", {}, nullptr, {}};
   const std::int64_t now = NowMillis();
   req.scope.everything = true;  // the operator at the console reads every unit
+  // Approved data by default, as the workbench reads them (口径: 截至…已审核数据).
+  exchange::ApprovalService approvals(**store);
+  if (const auto* unit = (*cat)->OrgUnits().ByUidOrCode(o.ou); unit && !o.all_data)
+    if (auto range = ParsePeriodRange(o.period); range.ok()) {
+      auto reading = reports::ReadApproved(approvals, **cat, *unit, range->start(), range->end(),
+                                           Today(), [](std::int64_t) { return true; });
+      if (!reading.ok()) return Fail(reading.status());
+      req.approved = reading->approved;
+      req.unapproved_units = std::move(reading->unapproved);
+    }
   auto report = reports::Generate(**store, **engine, req, now);
   if (!report.ok()) {
     Status s = report.status();

@@ -78,9 +78,11 @@ int RunOrgUnits(const OrgUnitsOptions& o);
 struct ReportOptions {
   std::string db, template_name, ou, period, format = "html", out, publish, note, user = "cli";
   int issue = 0;
+  bool all_data = false;  // everything entered instead of approved data only
 };
 // Generates a report, prints its data checks, writes it in the format asked; with `publish`,
-// also publishes it to that portal column with its figures frozen.
+// also publishes it to that portal column with its figures frozen. Reads approved data only (as
+// the workbench does), naming the units not yet approved among its checks, unless `all_data`.
 int RunReport(const ReportOptions& o);
 
 // `weijian validate`: validation rules over a subtree and period range, printed as a Chinese

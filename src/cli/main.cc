@@ -208,6 +208,8 @@ int main(int argc, char** argv) {
                          "also publish it to this portal column (tzgg, gzdt, sjfb, wsjkxx)");
   report_cmd->add_option("--note", rep.note, "the editor's note on the data checks");
   report_cmd->add_option("--issue", rep.issue, "bulletin issue number (default: the next one)");
+  report_cmd->add_flag("--all-data", rep.all_data,
+                       "read every value entered, not only approved data (the default)");
 
   OrgUnitsOptions ous;
   auto* ou_cmd =

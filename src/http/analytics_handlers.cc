@@ -22,6 +22,7 @@
 #include "analytics/analytics.h"
 #include "core/period.h"
 #include "http/router.h"
+#include "reports/approved_reading.h"
 
 namespace weijian::http {
 
@@ -516,32 +517,18 @@ Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
 
 Status ResolveApprovalLevel(App& app, const metadata::Catalog& cat, analytics::QueryParams& q) {
   if (q.approval_level.empty() || q.approved) return Status::Ok();
-  WJ_ASSIGN_OR_RETURN(auto snap, app.values().approvals().Snapshot());
-  std::vector<storage::DataApprovalRecord> all;
-  for (const auto& [key, by_unit] : snap->approvals)
-    for (const auto& [unit, a] : by_unit) all.push_back(a);
-  WJ_ASSIGN_OR_RETURN(q.approved, analytics::ApprovedData::Build(cat, q.approval_level, all));
+  WJ_ASSIGN_OR_RETURN(q.approved,
+                      reports::ApprovedAt(app.values().approvals(), cat, q.approval_level));
   return Status::Ok();
 }
 
-Result<ApprovedReading> ReadApproved(const Request& req, App& app, const metadata::Catalog& cat,
-                                     const storage::OrgUnitRecord& unit, Date start, Date end) {
-  ApprovedReading out;
-  const storage::DataApprovalLevelRecord* first = nullptr;  // the lowest: approves first
-  for (const auto& l : cat.controls().levels)
-    if (!first || l.org_unit_level > first->org_unit_level) first = &l;
-  if (!first) return out;
-  analytics::QueryParams q;
-  q.approval_level = first->uid;
-  WJ_RETURN_IF_ERROR(ResolveApprovalLevel(app, cat, q));
-  out.approved = q.approved;
+Result<reports::ApprovedReading> ReadApproved(const Request& req, App& app,
+                                              const metadata::Catalog& cat,
+                                              const storage::OrgUnitRecord& unit, Date start,
+                                              Date end) {
   const auth::Principal& who = Caller(req);
-  WJ_ASSIGN_OR_RETURN(auto units, app.values().approvals().Unapproved(
-                                      cat, unit, start, end, Today(), [&](std::int64_t id) {
-                                        return auth::CanRead(who, cat, id);
-                                      }));
-  for (const auto* u : units) out.unapproved.push_back(u->name);
-  return out;
+  return reports::ReadApproved(app.values().approvals(), cat, unit, start, end, Today(),
+                               [&](std::int64_t id) { return auth::CanRead(who, cat, id); });
 }
 
 std::vector<Route> AnalyticsRoutes() {

@@ -158,6 +158,12 @@ class App {
 
   // Rendered pages and the site settings, kept until content changes (pages: or a minute
   // passes).
+  // An approval, unapproval or return: what approved data hold has moved, so every answer kept
+  // per data version (a published report's 数据已更新 check, cached pages) is asked again.
+  void ApprovalsChanged() {
+    ++data_version_;
+    ContentChanged();
+  }
   void ContentChanged() {
     std::lock_guard lock(pages_mu_);
     pages_.clear();

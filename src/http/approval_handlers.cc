@@ -77,6 +77,7 @@ Response Act(const Request& req, App& app, ApprovalService::Action action) {
                                           req.Query("pe").value_or(""),
                                           req.Query("ou").value_or(""), ApproverOf(Caller(req)));
   if (!s.ok()) return ErrorResponse(s);
+  app.ApprovalsChanged();
   Response r;
   r.status = 204;
   return r;
@@ -199,9 +200,13 @@ Response Bulk(const Request& req, App& app, ApprovalService::Action action) {
     for (const auto& pe : pes)
       for (const auto& ou : ous) {
         Status s = svc.Act(*cat, action, w, pe, ou, who, reason);
-        if (!s.ok()) return ErrorResponse(s);
+        if (!s.ok()) {
+          if (done) app.ApprovalsChanged();
+          return ErrorResponse(s);
+        }
         ++done;
       }
+  if (done) app.ApprovalsChanged();
   return JsonResponse({{"status", "OK"}, {"count", done}});
 }
 

@@ -478,7 +478,7 @@ Response ArticlePage(const Request& req, App& app) {
     if (!changed && !app.ReportCheckedAt((*rep)->uid, version)) {
       auto engine = app.Analytics();
       if (engine.ok()) {
-        auto diffs = reports::Differences(**rep, **engine);
+        auto diffs = reports::Differences(**rep, **engine, app.values().approvals());
         if (diffs.ok() && !diffs->empty()) {
           changed = NowMillis();
           (void)app.store().MarkReportDataChanged((*rep)->uid, changed);

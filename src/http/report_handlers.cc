@@ -230,7 +230,7 @@ Response ListReports(const Request& req, App& app) {
   for (const auto& r : *list) {
     const auto* unit = (*engine)->catalog().OrgUnits().ByCode(r.org_unit_code);
     if (unit && !auth::CanRead(Caller(req), (*engine)->catalog(), unit->id)) continue;
-    auto diffs = reports::Differences(r, **engine);
+    auto diffs = reports::Differences(r, **engine, app.values().approvals());
     if (diffs.ok() && !diffs->empty() && r.data_changed_at == 0)
       (void)app.store().MarkReportDataChanged(r.uid, NowMillis());
     out.push_back({{"id", r.uid},

@@ -8,10 +8,10 @@
 
 #include "http/app.h"
 #include "http/request.h"
+#include "reports/approved_reading.h"
 
 namespace weijian::analytics {
 struct QueryParams;
-class ApprovedData;
 }  // namespace weijian::analytics
 
 namespace weijian::http {
@@ -99,15 +99,11 @@ std::vector<Route> MessageRoutes();       // message_handlers.cc (issue 15)
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app);
 // Resolves q.approval_level (analytics' approvalLevel) against the approvals as they are now.
 Status ResolveApprovalLevel(App& app, const metadata::Catalog& cat, analytics::QueryParams& q);
-// What reports and data releases read by default: data approved at the first approval level or
-// above (null when no level exists), and the names of the units of `unit`'s subtree the caller
-// may read that are not yet approved for the finished periods in [start, end].
-struct ApprovedReading {
-  std::shared_ptr<const analytics::ApprovedData> approved;
-  std::vector<std::string> unapproved;
-};
-Result<ApprovedReading> ReadApproved(const Request& req, App& app, const metadata::Catalog& cat,
-                                     const storage::OrgUnitRecord& unit, Date start, Date end);
+// reports::ReadApproved with the caller's eyes: the unapproved units named are those he may read.
+Result<reports::ApprovedReading> ReadApproved(const Request& req, App& app,
+                                              const metadata::Catalog& cat,
+                                              const storage::OrgUnitRecord& unit, Date start,
+                                              Date end);
 // The portal's "page not found" page.
 Response PortalNotFound(const Request& req, App& app);
 // A public page: `content_template` filled with `data` inside the site's layout (menu with

@@ -1,12 +1,14 @@
 #include "reports/service.h"
 
 #include <cmath>
+#include <map>
 
 #include "analytics/analytics.h"
 #include "core/date.h"
 #include "core/uid.h"
 #include "portal/columns.h"
 #include "portal/site.h"
+#include "reports/approved_reading.h"
 
 namespace weijian::reports {
 
@@ -104,7 +106,12 @@ Result<Published> Publish(storage::Store& store, const Report& report, const Rep
   rec.period = request.period;
   rec.title = report.title;
   rec.html = RenderHtml(report, false);
-  rec.figures_json = report.FiguresJson().dump();
+  // Each figure says which data it was read from, so that the check against the data as it is
+  // now (Differences) reads the same: approved data at that level, or everything entered.
+  json figures = report.FiguresJson();
+  if (request.approved)
+    for (auto& f : figures) f["approvalLevel"] = request.approved->level().uid;
+  rec.figures_json = figures.dump();
   rec.note = note;
   rec.created = now;
   rec.created_by = user;
@@ -139,9 +146,12 @@ Result<Published> Publish(storage::Store& store, const Report& report, const Rep
   return Published{rec.uid, published.uid};
 }
 
-Result<json> Differences(const storage::ReportRecord& report, const analytics::Engine& engine) {
+Result<json> Differences(const storage::ReportRecord& report, const analytics::Engine& engine,
+                         exchange::ApprovalService& approvals) {
   json figures = json::parse(report.figures_json, nullptr, false);
   if (figures.is_discarded()) return Internal("the report's frozen figures are unreadable");
+  // One reading of the approvals per level the figures name (a report names one at most).
+  std::map<std::string, std::shared_ptr<const analytics::ApprovedData>> approved_at;
   json out = json::array();
   for (const auto& f : figures) {
     if (!f.contains("dx") || f["dx"].get<std::string>().empty()) continue;
@@ -152,6 +162,15 @@ Result<json> Differences(const storage::ReportRecord& report, const analytics::E
              {"filter", "ou:" + f.value("unitCode", "")},
              {"skipRounding", "true"}})
       WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, v));
+    if (f.contains("approvalLevel") && f["approvalLevel"].is_string()) {
+      const std::string level = f["approvalLevel"].get<std::string>();
+      auto& a = approved_at[level];
+      if (!a) {
+        WJ_ASSIGN_OR_RETURN(a, ApprovedAt(approvals, engine.catalog(), level));
+      }
+      q.approval_level = level;
+      q.approved = a;
+    }
     auto r = analytics::RunQuery(q, engine, analytics::QueryScope{});
     if (!r.ok()) continue;
     std::optional<double> now;

@@ -3,6 +3,7 @@
 // report's figures with the data as it is now.
 #pragma once
 
+#include "exchange/approval.h"
 #include "reports/render.h"
 #include "reports/report.h"
 
@@ -27,8 +28,12 @@ Result<Published> Publish(storage::Store& store, const Report& report, const Rep
                           const std::string& column, const std::string& note,
                           const std::string& user, std::int64_t now);
 
-// The figures of a published report whose value differs now: [{key, text, published, now}].
+// The figures of a published report whose value differs now: [{key, text, published, now}]. A
+// figure read from approved data is compared with the approved data now (a value entered but not
+// yet approved changes nothing the public sees); older reports' figures, with no level, with
+// everything entered.
 Result<nlohmann::json> Differences(const storage::ReportRecord& report,
-                                   const analytics::Engine& engine);
+                                   const analytics::Engine& engine,
+                                   exchange::ApprovalService& approvals);
 
 }  // namespace weijian::reports

@@ -278,6 +278,15 @@ PY
 check "XLSX numbers are numbers and rates are fractions" $?
 expect_rc "report --publish puts it on the portal" 0 "$WJ" report --db "$D" --template progress --ou 150624 --period 202401..202407 --format html --out "$TMP/p.html" --publish gzdt --note "测试发布"
 grep -q "published at /article/" "$TMP/out"; check "the published article's address is printed" $?
+# Approved data by default, as the workbench reads them: the demo's last finished month is
+# submitted and not yet approved, so the report names the units left out; --all-data reads all.
+LAST_MONTH=$(date -d "$(date +%Y-%m-15) -1 month" +%Y%m)
+expect_rc "report of the last month" 0 "$WJ" report --db "$D" --template progress --ou 150624 --period "$LAST_MONTH" --format html --out "$TMP/last.html"
+grep -q "check: .*尚未审核，未计入本报告" "$TMP/err"; check "the report names the units not yet approved" $?
+grep -q "已审核数据" "$TMP/last.html"; check "the report's appendix says it rests on approved data" $?
+expect_rc "report --all-data" 0 "$WJ" report --db "$D" --template progress --ou 150624 --period "$LAST_MONTH" --format html --out "$TMP/all.html" --all-data
+grep -q "含尚未审核的数据" "$TMP/all.html"; check "--all-data says it includes unapproved data" $?
+! grep -q "尚未审核，未计入本报告" "$TMP/err"; check "--all-data leaves nothing out" $?
 
 # weijian validate: the demo's rules; exit 1 when a HIGH rule fails, 0 when none does, 2 on usage.
 expect_rc "validate finds the demo's HIGH failures (exit 1)" 1 "$WJ" validate --db "$D" --ou 150624 --period 202201..202412

@@ -108,6 +108,51 @@ TEST(ApprovalLevelHttpTest, ReportsReadApprovedDataAndNameTheUnitsNotYetApproved
   EXPECT_EQ(past["checks"].dump().find("尚未审核"), std::string::npos);
 }
 
+// A report published from approved data says 数据已更新 only when the approved data move: a
+// value entered and not yet approved changes nothing the public reads; its approval does.
+TEST(ApprovalLevelHttpTest, APublishedReportSaysDataMovedOnlyWhenApprovedDataMove) {
+  const std::string pe = LastMonth().Id(), town = "150624101", centre = "150624101H01";
+  json req = {
+      {"template", "progress"}, {"ou", town}, {"period", pe}, {"column", "gzdt"}, {"note", "核实"}};
+  auto pub = As("county_admin", "POST", "/api/reports/publish", req.dump());
+  ASSERT_EQ(pub.status, 201) << pub.body;
+  const std::string article = Body(pub)["article"];
+  auto page = [&] { return Http(env->port, "GET", "/article/" + article).body; };
+  ASSERT_EQ(page().find("数据已更新"), std::string::npos);
+
+  // The clerk reopens her submitted form and corrects a value: entered, not approved.
+  const std::string complete =
+      "/api/dataEntry/complete?dataSet=DS_TOWNSHIP_MONTHLY&orgUnit=" + centre + "&period=" + pe;
+  (void)As("clerk_sibling", "DELETE", complete);
+  auto form = Body(
+      As("clerk_sibling", "GET",
+         "/api/dataEntry/form?dataSet=DS_TOWNSHIP_MONTHLY&orgUnit=" + centre + "&period=" + pe));
+  std::string de, coc, old = "0";
+  for (const auto& e : form["dataElements"])
+    if (e["code"] == "TC_DONE") {
+      de = e["id"];
+      coc = e["categoryOptionCombos"][0]["id"];
+    }
+  for (const auto& v : form["dataValues"])
+    if (v["dataElement"] == de && v["categoryOptionCombo"] == coc) old = v["value"];
+  const json change = {{"dataElement", de},
+                       {"period", pe},
+                       {"orgUnit", centre},
+                       {"categoryOptionCombo", coc},
+                       {"value", std::to_string(std::stoi(old) + 5)}};
+  auto wrote = As("clerk_sibling", "POST", "/api/dataValues", change.dump());
+  ASSERT_EQ(wrote.status / 100, 2) << wrote.body;
+  EXPECT_EQ(page().find("数据已更新"), std::string::npos);
+
+  // Submitted again and approved by the 旗: now the approved data hold the township's month.
+  auto done = As("clerk_sibling", "POST", complete);
+  ASSERT_EQ(done.status, 200) << done.body;
+  auto approved =
+      As("county_admin", "POST", "/api/dataApprovals?wf=WF_MONTHLY&pe=" + pe + "&ou=" + town);
+  ASSERT_EQ(approved.status / 100, 2) << approved.body;
+  EXPECT_NE(page().find("数据已更新"), std::string::npos);
+}
+
 TEST(ApprovalLevelHttpTest, DataReleaseNamesUnapprovedUnitsAndPublishesOnlyWhenConfirmed) {
   const int year = YearOf(LastMonth().start);
   json req = {{"program", "liangai"}, {"year", year}, {"orgUnit", "150624"}};
