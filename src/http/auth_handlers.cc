@@ -156,12 +156,13 @@ Response ListTokens(const Request& req, App& app) {
 }
 
 Response DeleteToken(const Request& req, App& app) {
-  Status s = app.store().DeleteApiToken(req.params.at("id"), Caller(req).user.id);
+  // The deletion and its audit row in one transaction.
+  Status s = app.store().InOneTransaction([&]() -> Status {
+    WJ_RETURN_IF_ERROR(app.store().DeleteApiToken(req.params.at("id"), Caller(req).user.id));
+    return app.auth().Audit("TOKEN_DELETED", Caller(req).name(), std::nullopt, req.params.at("id"),
+                            "", req.remote_address);
+  });
   if (!s.ok()) return ErrorResponse(s);
-  if (Status a = app.auth().Audit("TOKEN_DELETED", Caller(req).name(), std::nullopt,
-                                  req.params.at("id"), "", req.remote_address);
-      !a.ok())
-    return ErrorResponse(a);
   Response r;
   r.status = 204;
   return r;

@@ -6,6 +6,7 @@
 // are shown only to signed-in users, and only within their own org units.
 #include <algorithm>
 
+#include "core/uid.h"
 #include "http/json_fields.h"
 #include "http/router.h"
 #include "metadata/bundle.h"
@@ -108,8 +109,24 @@ Response CreateOrgUnit(const Request& req, App& app) {
   } else if (!Caller(req).IsSuperuser()) {
     return ErrorResponse(403, "only a superuser may add a unit at the top of the tree");
   }
+  std::string code, uid;
+  if (auto c = body->find("code"); c != body->end() && c->is_string()) code = *c;
+  if (auto i = body->find("id"); i != body->end() && i->is_string()) uid = *i;
+  if (code.empty() && uid.empty()) (*body)["id"] = uid = RandomUid();  // to read it back by
   json bundle = {{"organisationUnits", json::array({*body})}};
-  auto report = metadata::ImportMetadata(bundle, *cat, app.store());
+  // The unit and its audit row in one transaction: a unit that cannot be audited is not added.
+  Result<metadata::MetadataImportReport> report = Internal("not run");
+  Status done = app.store().InOneTransaction([&]() -> Status {
+    report = metadata::ImportMetadata(bundle, *cat, app.store());
+    if (!report.ok()) return report.status();
+    if (report->created == 0) return Status::Ok();
+    WJ_ASSIGN_OR_RETURN(auto units, app.store().LoadOrgUnits());
+    for (const auto& u : units)
+      if ((!code.empty() && u.code == code) || (!uid.empty() && u.uid == uid))
+        return app.auth().Audit("METADATA", Caller(req).name(), u.id, u.uid,
+                                "created org unit " + u.name, req.remote_address);
+    return Internal("the new unit could not be read back");
+  });
   if (!report.ok()) {
     Status s = report.status();
     // The bundle is made here: name the field as the caller sent it ("name", not
@@ -123,20 +140,14 @@ Response CreateOrgUnit(const Request& req, App& app) {
       s = Status(s.code(), s.message(), field);
     return ErrorResponse(s);
   }
+  if (!done.ok()) return ErrorResponse(done);  // the audit or the commit failed
   if (report->created == 0)
     return ErrorResponse(409, "the org unit already exists", "organisationUnits[0]");
   if (Status s = app.ReloadCatalog(); !s.ok()) return ErrorResponse(s);
   auto fresh = app.catalog();
-  const metadata::OrgUnitRecord* created = nullptr;
-  if (auto code = body->find("code"); code != body->end() && code->is_string())
-    created = fresh->OrgUnits().ByCode(code->get<std::string>());
-  if (auto uid = body->find("id"); !created && uid != body->end() && uid->is_string())
-    created = fresh->OrgUnits().ByUid(uid->get<std::string>());
+  const metadata::OrgUnitRecord* created =
+      code.empty() ? fresh->OrgUnits().ByUid(uid) : fresh->OrgUnits().ByCode(code);
   if (!created) return ErrorResponse(500, "the new unit could not be read back");
-  if (Status s = app.auth().Audit("METADATA", Caller(req).name(), created->id, created->uid,
-                                  "created org unit " + created->name, req.remote_address);
-      !s.ok())
-    return ErrorResponse(s);
   return JsonResponse(metadata::OrgUnitJson(*fresh, *created, true), 201);
 }
 }  // namespace

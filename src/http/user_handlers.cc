@@ -147,18 +147,19 @@ Response CreateUser(const Request& req, App& app) {
   u.password_hash = *hash;
   u.uid = RandomUid();
   u.created = app.auth().Now();
-  auto id = app.store().CreateUser(u);
-  if (!id.ok()) return ErrorResponse(id.status());
-  u.id = *id;
   std::string roles_text;
   for (const auto& r : u.roles) roles_text += (roles_text.empty() ? "" : ",") + r;
-  if (Status s = app.auth().Audit(
-          "USER", admin.name(),
-          u.capture_org_unit_ids.empty() ? std::nullopt
-                                         : std::optional<std::int64_t>(u.capture_org_unit_ids[0]),
-          u.username, "created with roles " + roles_text, req.remote_address);
-      !s.ok())
-    return ErrorResponse(s);
+  // The account and its audit row in one transaction: an account that cannot be audited is not
+  // created.
+  Status done = app.store().InOneTransaction([&]() -> Status {
+    WJ_ASSIGN_OR_RETURN(u.id, app.store().CreateUser(u));
+    return app.auth().Audit("USER", admin.name(),
+                            u.capture_org_unit_ids.empty()
+                                ? std::nullopt
+                                : std::optional<std::int64_t>(u.capture_org_unit_ids[0]),
+                            u.username, "created with roles " + roles_text, req.remote_address);
+  });
+  if (!done.ok()) return ErrorResponse(done);
   return JsonResponse(UserJson(u, *cat), 201);
 }
 
@@ -167,13 +168,14 @@ Response SetDisabled(const Request& req, App& app, bool disabled) {
   if (!u.ok()) return ErrorResponse(u.status());
   if (u->id == Caller(req).user.id) return ErrorResponse(409, "you cannot disable yourself");
   u->disabled = disabled;
-  if (Status s = app.store().UpdateUser(*u); !s.ok()) return ErrorResponse(s);
-  if (disabled)
-    if (Status s = app.store().DeleteUserSessions(u->id); !s.ok()) return ErrorResponse(s);
-  if (Status s = app.auth().Audit("USER", Caller(req).name(), std::nullopt, u->username,
-                                  disabled ? "disabled" : "enabled", req.remote_address);
-      !s.ok())
-    return ErrorResponse(s);
+  // The change, the end of the user's sessions and the audit row in one transaction.
+  Status done = app.store().InOneTransaction([&]() -> Status {
+    WJ_RETURN_IF_ERROR(app.store().UpdateUser(*u));
+    if (disabled) WJ_RETURN_IF_ERROR(app.store().DeleteUserSessions(u->id));
+    return app.auth().Audit("USER", Caller(req).name(), std::nullopt, u->username,
+                            disabled ? "disabled" : "enabled", req.remote_address);
+  });
+  if (!done.ok()) return ErrorResponse(done);
   return JsonResponse(UserJson(*u, *app.catalog()));
 }
 

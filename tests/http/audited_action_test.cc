@@ -26,12 +26,13 @@ void Sql(const std::string& sql) {
 }
 
 // Every row of the tables these actions write, hashed per table.
-std::string Fingerprint() {
+std::string Fingerprint(std::initializer_list<const char*> tables = {
+                            "article", "article_version", "report", "report_template",
+                            "object_owner", "site_setting", "audit"}) {
   sqlite3* db = nullptr;
   sqlite3_open(DbPath().c_str(), &db);
   std::string out;
-  for (const char* t : {"article", "article_version", "report", "report_template", "object_owner",
-                        "site_setting", "audit"}) {
+  for (const char* t : tables) {
     std::string sql = std::string("SELECT * FROM ") + t;  // names from the list above
     sqlite3_stmt* s = nullptr;
     sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
@@ -62,11 +63,14 @@ class AuditedActions : public ::testing::Test {
   void TearDown() override { Sql("DROP TRIGGER IF EXISTS no_audit"); }
   // `action` must fail and leave every table it writes as it was.
   void ExpectRefusedWhole(const std::string& what, const std::function<HttpReply()>& action) {
-    const std::string before = Fingerprint();
+    const std::string before = Fingerprint() + Fingerprint(kAccountTables);
     HttpReply r = action();
     EXPECT_GE(r.status, 400) << what << ": " << r.body;
-    EXPECT_EQ(Fingerprint(), before) << what << " left something without its audit row";
+    EXPECT_EQ(Fingerprint() + Fingerprint(kAccountTables), before)
+        << what << " left something without its audit row";
   }
+  static constexpr std::initializer_list<const char*> kAccountTables = {
+      "app_user", "app_user_role", "app_user_org_unit", "session", "api_token", "org_unit"};
 };
 
 TEST_F(AuditedActions, NothingIsAppliedWithoutItsAuditRow) {
@@ -116,6 +120,45 @@ TEST_F(AuditedActions, NothingIsAppliedWithoutItsAuditRow) {
   ExpectRefusedWhole("withdraw",
                      [&] { return As("editor_in", "POST", "/api/articles/" + id + "/withdraw"); });
   EXPECT_EQ(Http(env->port, "GET", "/article/" + id).status, 200);
+}
+
+TEST_F(AuditedActions, AccountsTokensAndUnitsAreNotChangedWithoutTheirAuditRow) {
+  // Tokens cannot mint tokens: the admin signs in with his password, as a script would.
+  auto token = Http(env->port, "POST", "/api/apiToken", json{{"name", "审计测试"}}.dump(),
+                    {{"Authorization", BasicAuth("county_admin", kPassword)},
+                     {"Content-Type", "application/json"}});
+  ASSERT_EQ(token.status / 100, 2) << token.body;
+  const std::string token_id = Body(token)["id"];
+  const json user = {{"username", "audit.less"},
+                     {"password", "Audit-less-2024!"},
+                     {"roles", {"entry"}},
+                     {"organisationUnits", {{{"code", "150624100"}}}}};
+  const json unit = {{"code", "150624100H77"},
+                     {"name", "审计测试卫生室"},
+                     {"shortName", "审计测试"},
+                     {"openingDate", "2024-01-01"},
+                     {"parent", {{"code", "150624100"}}}};
+
+  BreakAudit();
+  ExpectRefusedWhole("user create",
+                     [&] { return As("county_admin", "POST", "/api/users", user.dump()); });
+  ExpectRefusedWhole("user disable",
+                     [&] { return As("county_admin", "POST", "/api/users/clerk_in/disable"); });
+  ExpectRefusedWhole("token delete",
+                     [&] { return As("county_admin", "DELETE", "/api/apiToken/" + token_id); });
+  ExpectRefusedWhole("org unit create", [&] {
+    return As("county_admin", "POST", "/api/organisationUnits", unit.dump());
+  });
+  EXPECT_EQ(Get("/api/organisationUnits/150624100H77").status, 404);
+  EXPECT_EQ(As("clerk_in", "GET", "/api/me").status, 200);  // still enabled, still signed in
+
+  // With the audit working again, each goes through.
+  Sql("DROP TRIGGER no_audit");
+  auto made = As("county_admin", "POST", "/api/users", user.dump());
+  EXPECT_EQ(made.status, 201) << made.body;
+  auto added = As("county_admin", "POST", "/api/organisationUnits", unit.dump());
+  EXPECT_EQ(added.status, 201) << added.body;
+  EXPECT_EQ(As("county_admin", "DELETE", "/api/apiToken/" + token_id).status, 204);
 }
 
 }  // namespace

@@ -16,18 +16,6 @@ namespace {
 constexpr const char* kStrong = "草原深处的卫生院-2025";
 constexpr const char* kStronger = "黄河几字弯-2026-春天";
 
-std::string Base64(const std::string& s) {
-  std::string out(sodium_base64_encoded_len(s.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(s.data()),
-                    s.size(), sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);
-  return out;
-}
-
-std::string BasicAuth(const std::string& user, const std::string& password) {
-  return "Basic " + Base64(user + ":" + password);
-}
-
 // Root creates a user; returns the reply.
 HttpReply MakeUser(const std::string& name, const std::string& role, const std::string& unit,
                    const std::string& password = kStrong) {

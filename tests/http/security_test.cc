@@ -242,14 +242,6 @@ TEST(ScopeMatrixTest, AdminsWorkOnlyInsideTheirScopeAndGrantNoMore) {
   EXPECT_TRUE(saw_new);
 }
 
-std::string Base64(const std::string& s) {
-  std::string out(sodium_base64_encoded_len(s.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(s.data()),
-                    s.size(), sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);
-  return out;
-}
-
 std::string CookieFrom(const HttpReply& r) {
   auto c = r.headers.find("set-cookie");
   if (c == r.headers.end()) return "";

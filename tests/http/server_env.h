@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <map>
 #include <memory>
@@ -56,6 +57,18 @@ class Env : public ::testing::Environment {
 };
 
 inline Env* env = nullptr;
+
+inline std::string Base64(const std::string& s) {
+  std::string out(sodium_base64_encoded_len(s.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(s.data()),
+                    s.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);
+  return out;
+}
+// An Authorization header value for HTTP Basic authentication.
+inline std::string BasicAuth(const std::string& user, const std::string& password) {
+  return "Basic " + Base64(user + ":" + password);
+}
 
 // A request as `user` ("" for nobody).
 inline HttpReply As(const std::string& user, const std::string& method, const std::string& target,
