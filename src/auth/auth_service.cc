@@ -346,8 +346,11 @@ Result<AuthService::NewToken> AuthService::CreateApiToken(const Principal& p,
   t.record.token_hash = storage::SecretHash(t.token);
   t.record.created = Now();
   t.record.expires = t.record.created + days * 24LL * 3600 * 1000;
-  WJ_RETURN_IF_ERROR(store_.CreateApiToken(t.record));
-  WJ_RETURN_IF_ERROR(Audit("TOKEN_CREATED", p.name(), std::nullopt, t.record.uid, name, address));
+  // The token and its audit row in one transaction.
+  WJ_RETURN_IF_ERROR(store_.InOneTransaction([&]() -> Status {
+    WJ_RETURN_IF_ERROR(store_.CreateApiToken(t.record));
+    return Audit("TOKEN_CREATED", p.name(), std::nullopt, t.record.uid, name, address);
+  }));
   return t;
 }
 
@@ -371,14 +374,17 @@ Status AuthService::ChangePassword(const Principal& actor, storage::UserRecord t
   }
   WJ_RETURN_IF_ERROR(CheckPasswordPolicy(new_password, target.username));
   WJ_ASSIGN_OR_RETURN(target.password_hash, HashPassword(new_password));
-  WJ_RETURN_IF_ERROR(store_.UpdateUser(target));
-  // Whoever knew the old password (or holds a token made with it) is signed out everywhere.
+  // The new password, the end of the old credentials and the audit row in one transaction:
+  // whoever knew the old password (or holds a token made with it) is signed out everywhere.
   const std::string keep = self && actor.via == "session" ? actor.session_token_hash : "";
-  WJ_RETURN_IF_ERROR(store_.RevokeUserCredentials(target.id, keep));
-  return Audit("USER", actor.name(), std::nullopt, target.username,
-               self ? "password changed; other sessions and API tokens ended"
-                    : "password reset; sessions and API tokens ended",
-               address);
+  return store_.InOneTransaction([&]() -> Status {
+    WJ_RETURN_IF_ERROR(store_.UpdateUser(target));
+    WJ_RETURN_IF_ERROR(store_.RevokeUserCredentials(target.id, keep));
+    return Audit("USER", actor.name(), std::nullopt, target.username,
+                 self ? "password changed; other sessions and API tokens ended"
+                      : "password reset; sessions and API tokens ended",
+                 address);
+  });
 }
 
 }  // namespace weijian::auth

@@ -3,6 +3,8 @@
 // whether they may change it; superusers change any column, an editor only the columns his
 // unit owns (portal/columns.h). Validation and its Chinese messages live in portal/columns.cc;
 // every change is audited and drops the cached home page.
+#include <functional>
+
 #include "core/date.h"
 #include "http/router.h"
 #include "portal/columns.h"
@@ -33,35 +35,52 @@ Response ListColumns(const Request& req, App& app) {
   return JsonResponse({{"columns", items}, {"kinds", kinds}});
 }
 
-Response Changed(const Request& req, App& app, const char* what, const std::string& code,
-                 const std::string& detail, const json& body, int status) {
+// Runs a change of the column tree and its audit row in one transaction (a change that cannot be
+// audited is not applied); `change` returns the code of the column and the answer's body.
+Response Audited(const Request& req, App& app, const char* what, const std::string& detail,
+                 int status, const std::function<Result<std::pair<std::string, json>>()>& change) {
+  Result<std::pair<std::string, json>> done = Internal("not run");
+  Status committed = app.store().InOneTransaction([&]() -> Status {
+    done = change();
+    if (!done.ok()) return done.status();
+    return app.auth().Audit(what, Caller(req).name(), std::nullopt, done->first, detail,
+                            req.remote_address);
+  });
+  if (!done.ok()) return ErrorResponse(done.status());
+  if (!committed.ok()) return ErrorResponse(committed);  // the audit or the commit failed
   app.ContentChanged();
-  (void)app.auth().Audit(what, Caller(req).name(), std::nullopt, code, detail, req.remote_address);
-  return JsonResponse(body, status);
+  return JsonResponse(done->second, status);
 }
 
 Response CreateColumn(const Request& req, App& app) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
-  auto c = portal::CreateColumn(app.store(), *app.catalog(), Caller(req), *body);
-  if (!c.ok()) return ErrorResponse(c.status());
-  return Changed(req, app, "COLUMN_CREATE", c->code, body->dump(), portal::ColumnJson(*c), 201);
+  return Audited(
+      req, app, "COLUMN_CREATE", body->dump(), 201, [&]() -> Result<std::pair<std::string, json>> {
+        WJ_ASSIGN_OR_RETURN(auto c,
+                            portal::CreateColumn(app.store(), *app.catalog(), Caller(req), *body));
+        return std::pair{c.code, portal::ColumnJson(c)};
+      });
 }
 
 Response UpdateColumn(const Request& req, App& app) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
   const std::string code = req.params.at("code");
-  auto c = portal::UpdateColumn(app.store(), *app.catalog(), Caller(req), code, *body);
-  if (!c.ok()) return ErrorResponse(c.status());
-  return Changed(req, app, "COLUMN_UPDATE", code, body->dump(), portal::ColumnJson(*c), 200);
+  return Audited(
+      req, app, "COLUMN_UPDATE", body->dump(), 200, [&]() -> Result<std::pair<std::string, json>> {
+        WJ_ASSIGN_OR_RETURN(
+            auto c, portal::UpdateColumn(app.store(), *app.catalog(), Caller(req), code, *body));
+        return std::pair{code, portal::ColumnJson(c)};
+      });
 }
 
 Response DeleteColumn(const Request& req, App& app) {
   const std::string code = req.params.at("code");
-  if (Status s = portal::RemoveColumn(app.store(), *app.catalog(), Caller(req), code); !s.ok())
-    return ErrorResponse(s);
-  return Changed(req, app, "COLUMN_DELETE", code, "", json{{"deleted", code}}, 200);
+  return Audited(req, app, "COLUMN_DELETE", "", 200, [&]() -> Result<std::pair<std::string, json>> {
+    WJ_RETURN_IF_ERROR(portal::RemoveColumn(app.store(), *app.catalog(), Caller(req), code));
+    return std::pair{code, json{{"deleted", code}}};
+  });
 }
 
 // GET /api/portal/health: 网站体检 — stale and empty columns, broken links inside published

@@ -164,13 +164,19 @@ Response Submit(const Request& req, App& app) {
   in.answer = field("answer");
   in.source_addr = ClientAddress(req);
   in.source_device = CookieOf(req, "wj_dev");
-  auto m = portal::SubmitMessage(app.store(), in, NowMillis());
+  // The message and its audit row in one transaction.
+  Result<storage::CitizenMessageRecord> m = Internal("not run");
+  Status committed = app.store().InOneTransaction([&]() -> Status {
+    m = portal::SubmitMessage(app.store(), in, NowMillis());
+    if (!m.ok()) return m.status();
+    return app.auth().Audit("CITIZEN_MESSAGE", "public", std::nullopt, std::to_string(m->id),
+                            m->category + "：" + m->subject, req.remote_address);
+  });
   if (!m.ok()) {
     const int status = m.status().code() == StatusCode::kResourceExhausted ? 429 : 400;
     return Form(req, app, values, m.status(), status);
   }
-  (void)app.auth().Audit("CITIZEN_MESSAGE", "public", std::nullopt, std::to_string(m->id),
-                         m->category + "：" + m->subject, req.remote_address);
+  if (!committed.ok()) return ErrorResponse(committed);
   json d = {{"mode_sent", true},
             {"code", portal::FormatQueryCode(m->query_code)},
             {"subject", m->subject}};
@@ -287,11 +293,17 @@ Response Act(const Request& req, App& app, const char* audit, const Action& acti
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object()) return ErrorResponse(InvalidArgument("请以 JSON 对象提交", "body"));
-  auto m = action(req, app, *id, *body);
+  // The action and its audit row in one transaction.
+  Result<storage::CitizenMessageRecord> m = Internal("not run");
+  Status committed = app.store().InOneTransaction([&]() -> Status {
+    m = action(req, app, *id, *body);
+    if (!m.ok()) return m.status();
+    return app.auth().Audit(audit, Caller(req).name(), std::nullopt, std::to_string(*id),
+                            body->dump(), req.remote_address);
+  });
   if (!m.ok()) return ErrorResponse(m.status());
+  if (!committed.ok()) return ErrorResponse(committed);
   app.ContentChanged();
-  (void)app.auth().Audit(audit, Caller(req).name(), std::nullopt, std::to_string(*id), body->dump(),
-                         req.remote_address);
   return JsonResponse(portal::StaffJson(*m, *app.catalog(), DeadlinesNow(app), NowMillis()));
 }
 

@@ -70,7 +70,8 @@ class AuditedActions : public ::testing::Test {
         << what << " left something without its audit row";
   }
   static constexpr std::initializer_list<const char*> kAccountTables = {
-      "app_user", "app_user_role", "app_user_org_unit", "session", "api_token", "org_unit"};
+      "app_user",  "app_user_role", "app_user_org_unit", "session",
+      "api_token", "org_unit",      "portal_column",     "citizen_message"};
 };
 
 TEST_F(AuditedActions, NothingIsAppliedWithoutItsAuditRow) {
@@ -149,6 +150,19 @@ TEST_F(AuditedActions, AccountsTokensAndUnitsAreNotChangedWithoutTheirAuditRow) 
   ExpectRefusedWhole("org unit create", [&] {
     return As("county_admin", "POST", "/api/organisationUnits", unit.dump());
   });
+  ExpectRefusedWhole("token create", [&] {
+    return Http(env->port, "POST", "/api/apiToken", json{{"name", "审计失败"}}.dump(),
+                {{"Authorization", BasicAuth("county_admin", kPassword)},
+                 {"Content-Type", "application/json"}});
+  });
+  ExpectRefusedWhole("password reset", [&] {
+    return As("county_admin", "POST", "/api/users/clerk_in/password",
+              json{{"password", "审计失败时不改-2026"}}.dump());
+  });
+  ExpectRefusedWhole("column create", [&] {
+    return As("root", "POST", "/api/portal/columns",
+              R"({"code":"auditless","name":"审计失败的栏目","parent":"ztzl"})");
+  });
   EXPECT_EQ(Get("/api/organisationUnits/150624100H77").status, 404);
   EXPECT_EQ(As("clerk_in", "GET", "/api/me").status, 200);  // still enabled, still signed in
 
@@ -159,6 +173,9 @@ TEST_F(AuditedActions, AccountsTokensAndUnitsAreNotChangedWithoutTheirAuditRow) 
   auto added = As("county_admin", "POST", "/api/organisationUnits", unit.dump());
   EXPECT_EQ(added.status, 201) << added.body;
   EXPECT_EQ(As("county_admin", "DELETE", "/api/apiToken/" + token_id).status, 204);
+  auto column = As("root", "POST", "/api/portal/columns",
+                   R"({"code":"auditless","name":"审计失败的栏目","parent":"ztzl"})");
+  EXPECT_EQ(column.status, 201) << column.body;
 }
 
 }  // namespace
