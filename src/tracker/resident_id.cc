@@ -1,6 +1,7 @@
 #include "tracker/resident_id.h"
 
 #include <chrono>
+#include <utility>
 
 #include "core/digits.h"
 
@@ -59,8 +60,14 @@ Result<ResidentId> ParseResidentId(std::string_view text, Date today) {
 
   const char expected = ResidentIdCheckCharacter(number);
   if (number[17] != expected) {
-    return Bad(std::string("身份证号校验位不对：按前 17 位应为 ") + expected + "，这里是 " +
-               number[17] + "，请核对号码");
+    // Appended in place: GCC 12 at -O1 (the TSan build) warns falsely about the chain of
+    // temporary strings that operator+ builds here (-Warray-bounds, GCC bug 105651).
+    std::string message = "身份证号校验位不对：按前 17 位应为 ";
+    message += expected;
+    message += "，这里是 ";
+    message += number[17];
+    message += "，请核对号码";
+    return Bad(std::move(message));
   }
 
   ResidentId id;
