@@ -6,6 +6,7 @@
 
 #include "core/date.h"
 #include "core/robust_stats.h"
+#include "core/uid.h"
 #include "metadata/value_type.h"
 
 namespace weijian::exchange {
@@ -15,7 +16,13 @@ using nlohmann::json;
 namespace {
 
 template <typename T>
-const T* Lookup(const metadata::RecordIndex<T>& index, IdScheme scheme, const std::string& key) {
+const T* Lookup(const metadata::RecordIndex<T>& index, IdScheme scheme, const std::string& key,
+                const Catalog& cat, std::string_view collection, const std::string& attribute) {
+  if (scheme == IdScheme::kAttribute) {
+    // Only the attribute's value names the object: no fallback to uid or code.
+    const std::string* uid = cat.UidByAttribute(collection, attribute, key);
+    return uid ? index.ByUid(*uid) : nullptr;
+  }
   if (const T* r = index.Find(scheme, key)) return r;
   // Codes are what people type; accept a uid where a code is expected and the reverse.
   return scheme == IdScheme::kName ? nullptr : index.ByUidOrCode(key);
@@ -29,6 +36,8 @@ const char* SchemeWord(IdScheme s) {
       return "code";
     case IdScheme::kName:
       return "name";
+    case IdScheme::kAttribute:
+      return "attribute value";
   }
   return "id";
 }
@@ -46,6 +55,32 @@ Result<bool> ParseIdSchemeOption(IdSchemes& schemes, const std::string& name,
                      : name == "idScheme"                    ? &schemes.data_element
                                                              : nullptr;
   if (!target) return false;
+  if (value.size() > 10 && (value.starts_with("ATTRIBUTE:") || value.starts_with("attribute:"))) {
+    const std::string attribute = value.substr(10);
+    if (!IsValidUid(attribute))
+      return InvalidArgument(
+          "ATTRIBUTE:<uid> needs the uid of an attribute, not \"" + attribute + "\"", name);
+    const bool all = name == "idScheme";
+    if (!all && name != "dataElementIdScheme" && name != "orgUnitIdScheme" &&
+        name != "categoryOptionComboIdScheme")
+      return InvalidArgument(
+          "ATTRIBUTE:<uid> is taken for data elements, org units and category option combos "
+          "(dataElementIdScheme, orgUnitIdScheme, categoryOptionComboIdScheme, idScheme)",
+          name);
+    if (all || name == "dataElementIdScheme") {
+      schemes.data_element = IdScheme::kAttribute;
+      schemes.data_element_attribute = attribute;
+    }
+    if (all || name == "orgUnitIdScheme") {
+      schemes.org_unit = IdScheme::kAttribute;
+      schemes.org_unit_attribute = attribute;
+    }
+    if (all || name == "categoryOptionComboIdScheme") {
+      schemes.category_option_combo = IdScheme::kAttribute;
+      schemes.category_option_combo_attribute = attribute;
+    }
+    return true;
+  }
   auto s = metadata::ParseIdScheme(value);
   if (!s.ok()) return InvalidArgument(s.status().message(), name);
   *target = *s;
@@ -57,19 +92,25 @@ Result<bool> ParseIdSchemeOption(IdSchemes& schemes, const std::string& name,
 
 const storage::DataElementRecord* ValueResolver::Element(const std::string& key) {
   auto [it, fresh] = elements_.try_emplace(key, nullptr);
-  if (fresh) it->second = Lookup(cat_.DataElements(), schemes_.data_element, key);
+  if (fresh)
+    it->second = Lookup(cat_.DataElements(), schemes_.data_element, key, cat_, "dataElements",
+                        schemes_.data_element_attribute);
   return it->second;
 }
 
 const storage::OrgUnitRecord* ValueResolver::Unit(const std::string& key) {
   auto [it, fresh] = units_.try_emplace(key, nullptr);
-  if (fresh) it->second = Lookup(cat_.OrgUnits(), schemes_.org_unit, key);
+  if (fresh)
+    it->second = Lookup(cat_.OrgUnits(), schemes_.org_unit, key, cat_, "organisationUnits",
+                        schemes_.org_unit_attribute);
   return it->second;
 }
 
 const storage::CategoryOptionComboRecord* ValueResolver::Combo(const std::string& key) {
   auto [it, fresh] = combos_.try_emplace(key, nullptr);
-  if (fresh) it->second = Lookup(cat_.CategoryOptionCombos(), schemes_.category_option_combo, key);
+  if (fresh)
+    it->second = Lookup(cat_.CategoryOptionCombos(), schemes_.category_option_combo, key, cat_,
+                        "categoryOptionCombos", schemes_.category_option_combo_attribute);
   return it->second;
 }
 

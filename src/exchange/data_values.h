@@ -42,11 +42,14 @@ struct IdSchemes {
   IdScheme category = IdScheme::kUid;
   IdScheme category_option = IdScheme::kUid;
   IdScheme data_set = IdScheme::kUid;
+  // The attribute of each field whose scheme is IdScheme::kAttribute (DHIS2's ATTRIBUTE:<uid>).
+  std::string data_element_attribute, org_unit_attribute, category_option_combo_attribute;
 };
 
 // Parses dataElementIdScheme, orgUnitIdScheme, categoryOptionComboIdScheme, categoryIdScheme,
 // categoryOptionIdScheme, dataSetIdScheme and idScheme (which sets all of them). Returns false,
-// touching nothing, for any other option name.
+// touching nothing, for any other option name. ATTRIBUTE:<uid> is taken by dataElementIdScheme,
+// orgUnitIdScheme, categoryOptionComboIdScheme and idScheme (which then sets those three).
 Result<bool> ParseIdSchemeOption(IdSchemes& schemes, const std::string& name,
                                  const std::string& value);
 
@@ -70,6 +73,14 @@ class ValueResolver {
   // Resolves and validates without writing. `for_delete` skips the value check.
   Result<ResolvedValue> Resolve(const DataValueInput& in, bool for_delete = false);
   const Catalog& catalog() const { return cat_; }
+  const IdSchemes& schemes() const { return schemes_; }
+  // Changes the schemes before the first row (a payload naming its own); forgets what it found.
+  void SetSchemes(const IdSchemes& schemes) {
+    schemes_ = schemes;
+    elements_.clear();
+    units_.clear();
+    combos_.clear();
+  }
 
  private:
   const storage::DataElementRecord* Element(const std::string& key);

@@ -25,6 +25,7 @@ std::string Id(const T* r, IdScheme scheme) {
     case IdScheme::kName:
       return r->name;
     case IdScheme::kUid:
+    case IdScheme::kAttribute:  // refused for exports by ParseExportOption
       return r->uid;
   }
   return r->uid;
@@ -79,6 +80,11 @@ std::string CsvField(const std::string& s) { return CsvCell(s); }
 Status ParseExportOption(ExportOptions& o, const std::string& name, const std::string& value) {
   WJ_ASSIGN_OR_RETURN(bool scheme, ParseIdSchemeOption(o.schemes, name, value));
   if (scheme) {
+    if (o.schemes.data_element == IdScheme::kAttribute ||
+        o.schemes.org_unit == IdScheme::kAttribute ||
+        o.schemes.category_option_combo == IdScheme::kAttribute)
+      return InvalidArgument(
+          "ATTRIBUTE:<uid> id schemes are read by imports only; export by UID, CODE or NAME", name);
     o.schemes_given = true;
     return Status::Ok();
   }

@@ -201,24 +201,27 @@ class Importer final : public internal::RowSink {
         ou && options_.can_write && !options_.can_write(ou->id)) {
       AddConflict(summary_.conflicts, index, "orgUnit",
                   "org unit " + row.in.org_unit + " is outside your org units", row.in.org_unit);
+      ++rejected_;
       return Status::Ok();
     }
     const bool remove = row.deleted || options_.strategy == storage::WriteMode::kDelete;
     if (options_.require_coc && row.in.category_option_combo.empty()) {
       AddConflict(summary_.conflicts, index, "categoryOptionCombo",
                   "requireCategoryOptionCombo is set and the row names no categoryOptionCombo", "");
+      ++rejected_;
       return Status::Ok();
     }
     auto r = resolver_.Resolve(row.in, remove);
     if (!r.ok()) {
       const std::string& f = r.status().field();
-      std::string object = f == "dataElement"            ? row.in.data_element
-                           : f == "period"               ? row.in.period
-                           : f == "orgUnit"              ? row.in.org_unit
-                           : f == "categoryOptionCombo"  ? row.in.category_option_combo
-                           : f == "attributeOptionCombo" ? row.in.attribute_option_combo
-                           : f == "value"                ? row.in.value
-                                                         : "";
+      std::string object = f == "dataElement"                     ? row.in.data_element
+                           : f == "period"                        ? row.in.period
+                           : f == "orgUnit"                       ? row.in.org_unit
+                           : f == "categoryOptionCombo"           ? row.in.category_option_combo
+                           : f == "attributeOptionCombo"          ? row.in.attribute_option_combo
+                           : f == "value" && row.in.value.empty() ? row.in.data_element
+                           : f == "value"                         ? row.in.value
+                                                                  : "";
       AddConflict(summary_.conflicts, index, f, r.status().message(), object);
       ++rejected_;
       return Status::Ok();
@@ -234,6 +237,7 @@ class Importer final : public internal::RowSink {
         !lock.ok()) {
       AddConflict(summary_.conflicts, index, lock.field(), lock.message(),
                   row.in.org_unit + "/" + row.in.period);
+      ++rejected_;
       return Status::Ok();
     }
     // With atomicMode=ALL one conflict sinks the import: stop writing, keep checking.
@@ -248,6 +252,15 @@ class Importer final : public internal::RowSink {
     batch_.push_back(std::move(w));
     batch_index_.push_back(index);
     if (batch_.size() >= kBatch) WJ_RETURN_IF_ERROR(Flush());
+    return Status::Ok();
+  }
+
+  Status PayloadScheme(const std::string& name, const std::string& value) override {
+    if (options_.schemes_given) return Status::Ok();  // the request's schemes win
+    IdSchemes schemes = resolver_.schemes();
+    auto known = ParseIdSchemeOption(schemes, name, value);
+    if (!known.ok()) return InvalidArgument(known.status().message(), known.status().field());
+    resolver_.SetSchemes(schemes);
     return Status::Ok();
   }
 

@@ -16,7 +16,14 @@ constexpr std::size_t kBatchBytes = 4 << 20;
 
 struct JsonHeader {
   std::string period, org_unit, aoc, data_set, complete_date;
+  // The payload's own id schemes ("dataElementIdScheme": "ATTRIBUTE:…"), as (option, value).
+  std::vector<std::pair<std::string, std::string>> schemes;
 };
+
+bool IsSchemeKey(const std::string& key) {
+  return key == "idScheme" || key == "dataElementIdScheme" || key == "orgUnitIdScheme" ||
+         key == "categoryOptionComboIdScheme" || key == "dataSetIdScheme";
+}
 
 class JsonReader {
  public:
@@ -28,6 +35,10 @@ class JsonReader {
   bool header_came_late() const { return header_came_late_; }
 
   Status Run() {
+    // Schemes a header pass found (they came after the values): before any row.
+    if (sink_)
+      for (const auto& [name, value] : header_.schemes)
+        WJ_RETURN_IF_ERROR(sink_->PayloadScheme(name, value));
     in_.SkipBom();
     SkipSpace();
     if (in_.Peek() < 0) return Fail("the file is empty");
@@ -194,7 +205,20 @@ class JsonReader {
     if (key == "attributeOptionCombo") return text(header_.aoc);
     if (key == "dataSet") return text(header_.data_set);
     if (key == "completeDate" || key == "completedDate") return text(header_.complete_date);
-    // Other DHIS2 header fields (idScheme hints, href) carry nothing for the values.
+    if (IsSchemeKey(key)) {
+      std::string value;
+      WJ_RETURN_IF_ERROR(text(value));
+      if (value.empty()) return Status::Ok();
+      if (values_seen_) {
+        header_came_late_ = true;  // the rows needed it: read again, header first
+      } else if (sink_) {
+        WJ_RETURN_IF_ERROR(sink_->PayloadScheme(key, value));
+        return Status::Ok();
+      }
+      header_.schemes.push_back({key, value});
+      return Status::Ok();
+    }
+    // Other DHIS2 header fields (href, …) carry nothing for the values.
     return Status::Ok();
   }
 

@@ -210,6 +210,12 @@ class XmlReader {
     period_ = root.attribute("period").as_string();
     org_unit_ = root.attribute("orgUnit").as_string();
     aoc_ = root.attribute("attributeOptionCombo").as_string();
+    // DHIS2 writes a file's id schemes on its root (DataValueSetServiceTest's
+    // dataValueSetBAttributeIdScheme.xml): idScheme first, so the narrower ones win.
+    for (const char* name : {"idScheme", "dataElementIdScheme", "orgUnitIdScheme",
+                             "categoryOptionComboIdScheme", "dataSetIdScheme"})
+      if (pugi::xml_attribute a = root.attribute(name); a && *a.value())
+        WJ_RETURN_IF_ERROR(sink_.PayloadScheme(name, a.value()));
     return Status::Ok();
   }
 

@@ -10,7 +10,9 @@
 // Disaggregations (issue 14): dimension=co and category dimensions (dimension=<category>:<options>)
 // ask the engine for each data element's option combos ("de.coc" items) and then split the dx
 // column into dx and co, or fold the combos into the options of each category asked for
-// (summing the combos that share an option). outputIdScheme=UID|CODE|NAME renames the items in
+// (summing the combos that share an option). As filters (filter=co:<combos>,
+// filter=<category>:<options>) they keep only those combos or options, summed, with no column.
+// outputIdScheme=UID|CODE|NAME renames the items in
 // the rows, metaData.dimensions and metaData.items.
 #include <algorithm>
 #include <cctype>
@@ -271,7 +273,7 @@ namespace {
 // dimension=co and category dimensions (see the file comment).
 class Disaggregation {
  public:
-  bool active() const { return co_ || !categories_.empty(); }
+  bool active() const { return co_ || !co_filter_.empty() || !categories_.empty(); }
 
   // Takes "co", "co:…" or "<category>:<options>"; false for any other dimension.
   Result<bool> Take(const std::string& param, const std::string& text,
@@ -279,16 +281,32 @@ class Disaggregation {
     const auto colon = text.find(':');
     const std::string name = text.substr(0, colon);
     if (name == "co") {
-      if (param == "filter") return Conflict("co can only be a dimension", "filter");
-      co_ = true;
+      if (param != "filter") {
+        co_ = true;
+        return true;
+      }
+      // filter=co:<combo>;<combo>: those option combos only, summed, without a column.
+      std::size_t start = colon == std::string::npos ? text.size() + 1 : colon + 1;
+      while (start <= text.size()) {
+        auto semi = text.find(';', start);
+        std::string key = text.substr(start, semi == std::string::npos ? semi : semi - start);
+        if (!key.empty()) {
+          const auto* coc = cat.CategoryOptionCombos().ByUidOrCode(key);
+          if (!coc) return Conflict("\"" + key + "\" is not a category option combo", "filter");
+          co_filter_.insert(coc->uid);
+        }
+        if (semi == std::string::npos) break;
+        start = semi + 1;
+      }
+      if (co_filter_.empty())
+        return Conflict("co as a filter names its option combos: filter=co:<uid>;<uid>", "filter");
       return true;
     }
     if (name == "dx" || name == "pe" || name == "ou") return false;
     const auto* category = cat.Categories().ByUidOrCode(name);
     if (!category) return false;  // the engine names the unknown dimension
-    if (param == "filter")
-      return Conflict("category " + category->name + " can only be a dimension", "filter");
-    Category c{category, {}};
+    // As a filter: its options restrict the values, summed, without a column.
+    Category c{category, {}, param == "filter"};
     if (colon != std::string::npos) {
       std::size_t start = colon + 1;
       while (start <= text.size()) {
@@ -299,7 +317,7 @@ class Disaggregation {
           if (!o || std::find(category->option_uids.begin(), category->option_uids.end(), o->uid) ==
                         category->option_uids.end())
             return Conflict("\"" + key + "\" is not an option of category " + category->name,
-                            "dimension");
+                            param);
           c.options.insert(o->uid);
         }
         if (semi == std::string::npos) break;
@@ -366,7 +384,7 @@ class Disaggregation {
       if (static_cast<int>(i) == dx) {
         if (co_) new_headers.push_back(meta_header("co", "Category option combo"));
         for (const auto& c : categories_)
-          new_headers.push_back(meta_header(c.category->uid, c.category->name));
+          if (!c.filter) new_headers.push_back(meta_header(c.category->uid, c.category->name));
       }
     }
     new_headers.push_back(headers[value]);
@@ -392,6 +410,7 @@ class Disaggregation {
           continue;
         }
         key.push_back(de);
+        if (!co_filter_.empty() && !co_filter_.count(coc_uid)) keep = false;
         if (co_) key.push_back(coc_uid);
         for (const auto& c : categories_) {
           std::string option;
@@ -400,7 +419,7 @@ class Disaggregation {
                 c.category->option_uids.end())
               option = o;
           if (option.empty() || !c.options.count(option)) keep = false;
-          key.push_back(option);
+          if (!c.filter) key.push_back(option);
         }
       }
       if (!keep) continue;
@@ -432,7 +451,7 @@ class Disaggregation {
     for (const auto& id : dx_list)
       if (const auto* de = cat.DataElements().ByUid(id.get<std::string>()))
         items[de->uid] = {{"name", de->name}};
-    if (co_) dims["co"] = co_list;
+    if (co_ || !co_filter_.empty()) dims["co"] = co_list;
     for (const auto& c : categories_) {
       json opts = json::array();
       for (const auto& o : c.category->option_uids)
@@ -453,8 +472,10 @@ class Disaggregation {
   struct Category {
     const metadata::CategoryRecord* category;
     std::set<std::string> options;
+    bool filter = false;  // restricts the values without a column of its own
   };
   bool co_ = false;
+  std::set<std::string> co_filter_;  // filter=co:…: the option combos kept
   std::vector<Category> categories_;
 };
 }  // namespace

@@ -37,7 +37,9 @@ inline constexpr const char* kDefaultCategoryUid = "GLevLNI9wkl";
 inline constexpr const char* kDefaultCategoryOptionUid = "xYerKDKCefk";
 inline constexpr const char* kDefaultCocUid = "HllvX50cXC0";
 
-enum class IdScheme { kUid, kCode, kName };
+// kAttribute: DHIS2's ATTRIBUTE:<uid>, an object named by its value of a unique attribute; the
+// attribute's uid travels beside the scheme (exchange's IdSchemes), and Find() does not take it.
+enum class IdScheme { kUid, kCode, kName, kAttribute };
 Result<IdScheme> ParseIdScheme(std::string_view text);
 
 // An index over one kind of record: by uid, code, name and store id.
@@ -69,6 +71,8 @@ class RecordIndex {
         return ByCode(key);
       case IdScheme::kName:
         return ByName(key);
+      case IdScheme::kAttribute:
+        return nullptr;  // by Catalog::UidByAttribute, which knows the attribute
     }
     return nullptr;
   }
@@ -135,6 +139,10 @@ class Catalog {
     std::vector<std::string> codes;  // in sortOrder
   };
   const OptionSetRule* OptionSetOf(std::string_view data_element_uid) const;
+  // The uid of the object of `collection` whose value of attribute `attribute_uid` is `value`
+  // (DHIS2's ATTRIBUTE:<uid> id scheme); nullptr when none, or when several share the value.
+  const std::string* UidByAttribute(std::string_view collection, std::string_view attribute_uid,
+                                    std::string_view value) const;
 
  private:
   Catalog() = default;
@@ -161,6 +169,8 @@ class Catalog {
   // "collection\x1fuid" / "collection\x1fcode" → document; "collection\x1fuid" → extras.
   std::unordered_map<std::string, const storage::MetadataDocumentRecord*> doc_by_key_, extras_;
   std::unordered_map<std::string, OptionSetRule> option_rule_of_;  // data element uid → rule
+  // "collection\x1fattribute uid\x1fvalue" → object uid ("" when the value is not unique)
+  std::unordered_map<std::string, std::string> uid_by_attribute_;
   void IndexDocuments();
 };
 

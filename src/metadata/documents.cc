@@ -490,9 +490,21 @@ void Catalog::IndexDocuments() {
   }
   for (const auto& e : records_.object_extras) {
     extras_.emplace(Key(e.collection, e.uid), &e);
-    if (e.collection != "dataElements") continue;
     json body = json::parse(e.body, nullptr, false);
-    if (!body.is_object() || !body.contains("optionSet")) continue;
+    if (!body.is_object()) continue;
+    // Values of attributes, for the ATTRIBUTE:<uid> id scheme; a value two objects share names
+    // neither (kept as "", so a lookup refuses it instead of picking one).
+    if (auto av = body.find("attributeValues"); av != body.end() && av->is_array())
+      for (const auto& a : *av) {
+        if (!a.is_object() || !a.contains("attribute") || !a["attribute"].is_object()) continue;
+        const json& v = a.contains("value") ? a["value"] : json();
+        if (!v.is_string()) continue;
+        std::string key =
+            Key(Key(e.collection, a["attribute"].value("id", "")), v.get<std::string>());
+        auto [it, fresh] = uid_by_attribute_.emplace(std::move(key), e.uid);
+        if (!fresh && it->second != e.uid) it->second.clear();
+      }
+    if (e.collection != "dataElements" || !body.contains("optionSet")) continue;
     std::string set = body["optionSet"].value("id", "");
     OptionSetRule rule;
     rule.uid = set;
@@ -517,6 +529,13 @@ const storage::MetadataDocumentRecord* Catalog::Extras(std::string_view collecti
                                                        std::string_view uid) const {
   auto it = extras_.find(Key(collection, uid));
   return it == extras_.end() ? nullptr : it->second;
+}
+
+const std::string* Catalog::UidByAttribute(std::string_view collection,
+                                           std::string_view attribute_uid,
+                                           std::string_view value) const {
+  auto it = uid_by_attribute_.find(Key(Key(collection, attribute_uid), value));
+  return it == uid_by_attribute_.end() || it->second.empty() ? nullptr : &it->second;
 }
 
 const Catalog::OptionSetRule* Catalog::OptionSetOf(std::string_view data_element_uid) const {

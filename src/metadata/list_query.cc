@@ -14,16 +14,56 @@ using nlohmann::json;
 
 namespace {
 
-struct FieldNode {
-  std::string name;
-  bool exclude = false;
-  std::vector<FieldNode> children;  // empty: the value as it is
-};
-
 std::string Trim(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
   return std::string(s);
+}
+
+// A field transformer: ~rename(label), ~size, ~isEmpty, ~isNotEmpty, ~pluck(property).
+struct Transform {
+  std::string name, arg;
+};
+
+struct FieldNode {
+  std::string name;
+  bool exclude = false;
+  std::vector<FieldNode> children;    // empty: the value as it is
+  std::vector<Transform> transforms;  // in the order written
+};
+
+// "~size~rename(count)" → transforms; refuses unknown ones and a rename without a name.
+Result<std::vector<Transform>> ParseTransforms(std::string_view text) {
+  std::vector<Transform> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    if (text[pos] != '~')
+      return Conflict("expected ~ before \"" + std::string(text.substr(pos)) + "\"", "fields");
+    std::size_t end = text.find('~', pos + 1);
+    std::size_t paren = text.find('(', pos + 1);
+    if (paren != std::string_view::npos && paren < end) end = text.find(')', paren);
+    if (end != std::string_view::npos && end < text.size() && text[end] == ')') ++end;
+    const std::string written(
+        text.substr(pos + 1, end == std::string_view::npos ? end : end - pos - 1));
+    pos = end == std::string_view::npos ? text.size() : end;
+    Transform t;
+    const auto open = written.find('(');
+    t.name = written.substr(0, open);
+    if (open != std::string::npos) {
+      if (written.back() != ')') return Conflict("\"~" + written + "\" lacks its ')'", "fields");
+      t.arg = Trim(written.substr(open + 1, written.size() - open - 2));
+    }
+    static const std::set<std::string> kKnown = {"rename", "size", "isEmpty", "isNotEmpty",
+                                                 "pluck"};
+    if (!kKnown.count(t.name))
+      return Conflict("unknown field transformer \"~" + written +
+                          "\" (known: rename, size, isEmpty, isNotEmpty, pluck)",
+                      "fields");
+    if (t.name == "rename" && t.arg.empty())
+      return Conflict("\"~" + written + "\" needs a new name: ~rename(label)", "fields");
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 // "id,name,dataElements[id,name]" → nodes; brackets [] or () nest.
@@ -42,6 +82,10 @@ Result<std::vector<FieldNode>> ParseFields(std::string_view text, std::size_t& p
       n.exclude = true;
       t.erase(0, 1);
     }
+    if (auto tilde = t.find('~'); tilde != std::string::npos) {
+      WJ_ASSIGN_OR_RETURN(n.transforms, ParseTransforms(std::string_view(t).substr(tilde)));
+      t.erase(tilde);
+    }
     n.name = t;
     n.children = std::move(children);
     out.push_back(std::move(n));
@@ -50,6 +94,29 @@ Result<std::vector<FieldNode>> ParseFields(std::string_view text, std::size_t& p
   bool just_nested = false;
   while (pos < text.size()) {
     char c = text[pos];
+    // A transformer's argument, as in name~rename(label): text, not a nested list.
+    if (c == '(' && !just_nested && token.find('~') != std::string::npos) {
+      const std::size_t close = text.find(')', pos);
+      if (close == std::string_view::npos) return Conflict("a bracket is not closed", "fields");
+      token.append(text.substr(pos, close + 1 - pos));
+      pos = close + 1;
+      continue;
+    }
+    // Transformers after a nested list: dataElements[id]~rename(elements).
+    if (c == '~' && just_nested && !out.empty()) {
+      std::size_t end = pos;
+      while (end < text.size() && text[end] != ',' && text[end] != ']' && text[end] != ')') {
+        if (text[end] == '(') {
+          end = text.find(')', end);
+          if (end == std::string_view::npos) return Conflict("a bracket is not closed", "fields");
+        }
+        ++end;
+      }
+      WJ_ASSIGN_OR_RETURN(auto more, ParseTransforms(text.substr(pos, end - pos)));
+      for (auto& t : more) out.back().transforms.push_back(std::move(t));
+      pos = end;
+      continue;
+    }
     if (c == '[' || c == '(') {
       ++pos;
       WJ_ASSIGN_OR_RETURN(auto children, ParseFields(text, pos, depth + 1));
@@ -152,17 +219,21 @@ class Selector {
         v = Alias(obj, name);
       if (!v) continue;
       found_.insert(p);
+      json value;
       if (!node || node->children.empty()) {
-        out[name] = *v;
+        value = *v;
       } else if (v->is_array()) {
         json a = json::array();
         for (const auto& e : *v) a.push_back(e.is_object() ? Nested(e, node->children, p) : e);
-        out[name] = std::move(a);
+        value = std::move(a);
       } else if (v->is_object()) {
-        out[name] = Nested(*v, node->children, p);
+        value = Nested(*v, node->children, p);
       } else {
-        out[name] = *v;
+        value = *v;
       }
+      std::string key = name;
+      if (node) Transformed(node->transforms, key, value);
+      out[key] = std::move(value);
     }
     return out;
   }
@@ -197,6 +268,31 @@ class Selector {
       if (const json* full = lookup_(e["id"].get<std::string>()))
         return Select(*full, children, path);
     return Select(e, children, path);
+  }
+
+  // DHIS2's transformers, in the order written: size of a collection or text, emptiness,
+  // the `arg` (default id) of each element, a new key.
+  static void Transformed(const std::vector<Transform>& transforms, std::string& key, json& value) {
+    for (const auto& t : transforms) {
+      if (t.name == "rename") {
+        key = t.arg;
+      } else if (t.name == "size") {
+        value = value.is_string()                       ? value.get_ref<const std::string&>().size()
+                : value.is_array() || value.is_object() ? value.size()
+                                                        : std::size_t{0};
+      } else if (t.name == "isEmpty" || t.name == "isNotEmpty") {
+        const bool empty = value.is_null() ||
+                           (value.is_string() && value.get_ref<const std::string&>().empty()) ||
+                           ((value.is_array() || value.is_object()) && value.empty());
+        value = t.name == "isEmpty" ? empty : !empty;
+      } else if (t.name == "pluck" && value.is_array()) {
+        const std::string property = t.arg.empty() ? "id" : t.arg;
+        json a = json::array();
+        for (const auto& e : value)
+          if (e.is_object() && e.contains(property)) a.push_back(e[property]);
+        value = std::move(a);
+      }
+    }
   }
 
   const ObjectLookup& lookup_;

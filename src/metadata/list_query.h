@@ -1,6 +1,7 @@
 // DHIS2's list parameters over JSON objects, one implementation for every /api/<collection>
 // list: fields= (id,name / :all / :owner / :identifiable / :nameable / nested
-// dataElements[id,name] / !exclusions), filter=property:operator:value (ANDed, or ORed with
+// dataElements[id,name] / !exclusions / transformers name~rename(label), ~size, ~isEmpty,
+// ~isNotEmpty, ~pluck(property)), filter=property:operator:value (ANDed, or ORed with
 // rootJunction=OR), order=property:asc|desc|iasc|idesc, and paging (page, pageSize,
 // paging=false) with DHIS2's pager {page, pageCount, total, pageSize}.
 //

@@ -105,8 +105,10 @@ Result<std::string> ValidateValue(std::string_view type, std::string_view v) {
   if (type == "BOOLEAN" || type == "TRUE_ONLY") {
     std::string lower;
     for (char c : v) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == "true" || lower == "1") return std::string("true");
-    if (type == "BOOLEAN" && (lower == "false" || lower == "0")) return std::string("false");
+    // DHIS2's spellings (its ValidationUtils.normalizeBoolean), stored as DHIS2 stores them.
+    if (lower == "true" || lower == "t" || lower == "1") return std::string("true");
+    if (type == "BOOLEAN" && (lower == "false" || lower == "f" || lower == "0"))
+      return std::string("false");
     return InvalidArgument(
         "value " + Quote(v) + (type == "BOOLEAN" ? " is not true or false" : " can only be true"),
         "value");

@@ -175,6 +175,50 @@ TEST(Dhis2AnalyticsHttpTest, CoAndCategoryDimensionsSplitTheValues) {
   EXPECT_EQ(Get(base + "&dimension=dx:IND_TC_RATE&dimension=co").status, 409);
 }
 
+// filter=co:<option combos> and filter=<category>:<options>: the values of those combos or
+// options only, summed, with no column for them (DHIS2 takes both as filters).
+TEST(Dhis2AnalyticsHttpTest, CoAndCategoriesAsFiltersRestrictWithoutAColumn) {
+  const std::string base =
+      "/api/analytics?dimension=pe:2023&dimension=ou:1506&dimension=dx:TC_DONE";
+  json whole = Body(Get(base));
+  auto names = [](const json& j) {
+    std::vector<std::string> n;
+    for (const auto& h : j["headers"]) n.push_back(h["name"]);
+    return n;
+  };
+  // The option's share, read from the category as a dimension.
+  json one = Body(Get(base + "&dimension=CAT_AGE_SCREEN:AGE_35_49"));
+  auto by_filter = Get(base + "&filter=CAT_AGE_SCREEN:AGE_35_49");
+  ASSERT_EQ(by_filter.status, 200) << by_filter.body;
+  json f = Body(by_filter);
+  EXPECT_EQ(names(f), names(whole));
+  EXPECT_DOUBLE_EQ(Total(f), Total(one));
+  EXPECT_LT(Total(f), Total(whole));
+  // One option combo as a filter: what that combo's rows add up to.
+  json co = Body(Get(base + "&dimension=co"));
+  ASSERT_FALSE(co["rows"].empty());
+  const std::string coc = co["rows"][0][1];
+  double share = 0;
+  for (const auto& row : co["rows"])
+    if (row[1] == coc) share += std::stod(row.back().get<std::string>());
+  auto by_co = Get(base + "&filter=co:" + coc);
+  ASSERT_EQ(by_co.status, 200) << by_co.body;
+  json c = Body(by_co);
+  EXPECT_EQ(names(c), names(whole));
+  EXPECT_DOUBLE_EQ(Total(c), share);
+  EXPECT_EQ(c["metaData"]["dimensions"]["co"], json::array({coc})) << c["metaData"].dump();
+  // Bad input names what is wrong.
+  auto bad = Get(base + "&filter=co");
+  EXPECT_EQ(bad.status, 409);
+  EXPECT_NE(bad.body.find("co:"), std::string::npos) << bad.body;
+  bad = Get(base + "&filter=co:NOT_A_COMBO");
+  EXPECT_EQ(bad.status, 409);
+  EXPECT_NE(bad.body.find("NOT_A_COMBO"), std::string::npos) << bad.body;
+  bad = Get(base + "&filter=CAT_AGE_SCREEN:SEX_M");
+  EXPECT_EQ(bad.status, 409);
+  EXPECT_NE(bad.body.find("SEX_M"), std::string::npos) << bad.body;
+}
+
 TEST(Dhis2AnalyticsHttpTest, OutputIdSchemeRenamesItems) {
   const std::string q = "/api/analytics?dimension=dx:TC_DONE&dimension=pe:2023&dimension=ou:1506";
   json code = Body(Get(q + "&outputIdScheme=CODE"));

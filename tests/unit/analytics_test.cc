@@ -47,7 +47,9 @@ class AnalyticsTest : public ::testing::Test {
     exchange::DataValueService values(*store_);
     exchange::ImportOptions o;
     o.user = "tester";
-    o.schemes = {metadata::IdScheme::kCode, metadata::IdScheme::kCode, metadata::IdScheme::kUid};
+    o.schemes.data_element = metadata::IdScheme::kCode;
+    o.schemes.org_unit = metadata::IdScheme::kCode;
+    o.schemes.category_option_combo = metadata::IdScheme::kUid;
     std::string payload = "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n" + rows;
     auto r = exchange::ImportDataValues(exchange::OpenString(payload), exchange::ImportFormat::kCsv,
                                         o, *cat_, values);
@@ -304,7 +306,9 @@ class RandomAnalyticsTest : public AnalyticsTest {
   void Write(const std::string& rows, storage::WriteMode mode) {
     exchange::DataValueService values(*store_);
     exchange::ImportOptions o;
-    o.schemes = {metadata::IdScheme::kCode, metadata::IdScheme::kCode, metadata::IdScheme::kUid};
+    o.schemes.data_element = metadata::IdScheme::kCode;
+    o.schemes.org_unit = metadata::IdScheme::kCode;
+    o.schemes.category_option_combo = metadata::IdScheme::kUid;
     o.strategy = mode;
     o.atomic = false;
     std::string payload = "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n" + rows;

@@ -244,6 +244,37 @@ TEST(Dhis2ListQueryTest, FieldsSelectNestAndExpandReferences) {
   EXPECT_EQ(*one, json::parse(R"({"name":"ANC 1st visit","code":"ANC1"})"));
 }
 
+// DHIS2's field transformers (docs: metadata.md, "Field transformers"): ~rename(name), ~size,
+// ~isEmpty, ~isNotEmpty, ~pluck(property); after a plain or a nested property.
+TEST(Dhis2ListQueryTest, FieldTransformersRenameCountAndPluck) {
+  json items = Items();
+  auto r = ApplyListQuery(items, "dataElements",
+                          Q({{"fields",
+                              "id~rename(uid),name~rename(label),"
+                              "code~isEmpty,dataElements~pluck"}}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)["dataElements"][0],
+            json::parse(R"({"uid":"a1","label":"ANC 1st visit","dataElements":["b2"],)"
+                        R"("code":false})"))
+      << (*r)["dataElements"][0].dump();
+  r = ApplyListQuery(items, "dataElements", Q({{"fields", "id,dataElements~size~rename(count)"}}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)["dataElements"][0], json::parse(R"({"id":"a1","count":1})"));
+  r = ApplyListQuery(items, "dataElements",
+                     Q({{"fields", "id,dataElements[id]~rename(elements),name~isNotEmpty"}}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)["dataElements"][0],
+            json::parse(R"({"id":"a1","elements":[{"id":"b2"}],"name":true})"));
+  // An unknown transformer, or rename without a name, is a conflict naming it.
+  for (const char* bad : {"id~shout", "id~rename", "id~rename()"}) {
+    auto b = ApplyListQuery(items, "dataElements", Q({{"fields", bad}}));
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_EQ(b.status().field(), "fields");
+    EXPECT_NE(b.status().message().find(std::string(bad).substr(3)), std::string::npos)
+        << b.status().message();
+  }
+}
+
 TEST(Dhis2ListQueryTest, FiltersAndJunctions) {
   json items = Items();
   auto ids = [&](std::multimap<std::string, std::string> q) {

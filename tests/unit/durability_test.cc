@@ -62,7 +62,9 @@ class DurabilityTest : public ::testing::Test {
     ImportOptions o;
     o.user = "tester";
     o.atomic = atomic;
-    o.schemes = {metadata::IdScheme::kCode, metadata::IdScheme::kCode, metadata::IdScheme::kUid};
+    o.schemes.data_element = metadata::IdScheme::kCode;
+    o.schemes.org_unit = metadata::IdScheme::kCode;
+    o.schemes.category_option_combo = metadata::IdScheme::kUid;
     if (with_audit)
       o.audit = [](const ImportSummary& s) {
         storage::AuditRecord r;

@@ -376,7 +376,9 @@ TEST_F(ExchangeTest, IdSchemesByNameAndOutsideScope) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, "SUCCESS") << r->ToJson().dump();
   ImportOptions o;
-  o.schemes = {IdScheme::kCode, IdScheme::kCode, IdScheme::kCode};
+  o.schemes.data_element = IdScheme::kCode;
+  o.schemes.org_unit = IdScheme::kCode;
+  o.schemes.category_option_combo = IdScheme::kCode;
   o.can_write = [](std::int64_t) { return false; };
   const std::string payload = std::string(kCsvHeader) + "VC_VISITS,202305,150624100001,,,9,,,,\n";
   auto denied = ImportDataValues(OpenString(payload), ImportFormat::kCsv, o, *cat_, *values_);

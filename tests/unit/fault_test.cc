@@ -117,7 +117,9 @@ TEST_F(FaultTest, ADataImport) {
   int faults = EveryFault([&]() -> Status {
     exchange::ImportOptions o;
     o.user = "tester";
-    o.schemes = {metadata::IdScheme::kCode, metadata::IdScheme::kCode, metadata::IdScheme::kUid};
+    o.schemes.data_element = metadata::IdScheme::kCode;
+    o.schemes.org_unit = metadata::IdScheme::kCode;
+    o.schemes.category_option_combo = metadata::IdScheme::kUid;
     o.audit = [](const exchange::ImportSummary& s) { return Audit("IMPORT", s.import_id); };
     // A new value each round (and one that is updated), in a new period too.
     std::string rows =

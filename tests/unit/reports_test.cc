@@ -69,7 +69,9 @@ class ReportsTest : public ::testing::Test {
     exchange::DataValueService values(*store_);
     exchange::ImportOptions o;
     o.user = "tester";
-    o.schemes = {metadata::IdScheme::kCode, metadata::IdScheme::kCode, metadata::IdScheme::kUid};
+    o.schemes.data_element = metadata::IdScheme::kCode;
+    o.schemes.org_unit = metadata::IdScheme::kCode;
+    o.schemes.category_option_combo = metadata::IdScheme::kUid;
     auto r = exchange::ImportDataValues(
         exchange::OpenString("dataelement,period,orgunit,catoptcombo,attroptcombo,value\n" + rows),
         exchange::ImportFormat::kCsv, o, *cat_, values);

@@ -48,7 +48,13 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"UNIT_INTERVAL", "1.5", false, "between 0 and 1"},
         Case{"BOOLEAN", "TRUE", true, "true"}, Case{"BOOLEAN", "0", true, "false"},
         Case{"BOOLEAN", "是", false, "not true or false"},
+        // DHIS2's spellings (ValidationUtils.normalizeBoolean; dataValueSetBooleanTest.csv).
+        Case{"BOOLEAN", "t", true, "true"}, Case{"BOOLEAN", "T", true, "true"},
+        Case{"BOOLEAN", "f", true, "false"}, Case{"BOOLEAN", "F", true, "false"},
+        Case{"BOOLEAN", "not true", false, "not true or false"},
+        Case{"TRUE_ONLY", "t", true, "true"}, Case{"TRUE_ONLY", "True", true, "true"},
         Case{"TRUE_ONLY", "false", false, "can only be true"},
+        Case{"TRUE_ONLY", "f", false, "can only be true"},
         Case{"DATE", "2024-02-29", true, "2024-02-29"},
         Case{"DATE", "2023-02-29", false, "not a calendar date"},
         Case{"DATE", "2024/07/31", false, "YYYY-MM-DD"},

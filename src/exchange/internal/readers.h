@@ -24,6 +24,9 @@ class RowSink {
   // A form the payload marks complete (JSON header or ADX group with completeDate).
   virtual void Complete(const std::string& data_set, const std::string& period,
                         const std::string& org_unit) = 0;
+  // An id scheme the payload names for itself (dataElementIdScheme="ATTRIBUTE:…" on a DXF2
+  // root), read before any row: used unless the request gave id schemes of its own.
+  virtual Status PayloadScheme(const std::string& name, const std::string& value) = 0;
 };
 
 // Each returns InvalidArgument for a payload that cannot be read at all.

