@@ -567,7 +567,9 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
       row.push_back(r.den ? FormatNumber(*r.den) : std::string());
       row.push_back(std::to_string(r.factor));
     }
-    out_rows.get_ref<json::array_t&>().emplace_back(std::move(row));
+    // push_back, not the array underneath: it keeps each row's parent pointer, which the
+    // JSON_DIAGNOSTICS build keeps for every value (CMakeLists.txt).
+    out_rows.push_back(json(std::move(row)));
   }
   json dimensions = json::object();
   {

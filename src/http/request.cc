@@ -109,28 +109,30 @@ Response ErrorResponse(const Status& status) {
   return ErrorResponse(HttpStatusFor(status.code()), status.message(), status.field());
 }
 
+std::string JsonFieldPath(const std::vector<JsonPathStep>& steps) {
+  std::string p;
+  for (const auto& s : steps)
+    if (s.array)
+      p += "[" + std::to_string(s.index) + "]";
+    else if (!s.key.empty())
+      p += (p.empty() ? "" : ".") + s.key;
+  return p;
+}
+
 Result<json> ParseJsonBody(const Request& req) {
   if (req.body.empty()) return InvalidArgument("the request body is empty; send JSON");
   WJ_RETURN_IF_ERROR(CheckJsonDepth(req.body));
   std::string last_key;
   // The path of the value being read (one frame per open object or array), to name a key given
   // twice in one object: DHIS2 (Jackson with FAIL_ON_DUPLICATE) refuses such a payload.
-  struct Frame {
-    bool array = false;
-    std::size_t index = 0;  // arrays: the element being read
-    std::string key;        // objects: the key being read
+  // Arrays: the element being read; objects: the key being read and the keys seen.
+  struct Frame : JsonPathStep {
     std::set<std::string> keys;
   };
   std::vector<Frame> frames;
   std::string duplicate;  // the path of the first key given twice
   auto path = [&frames]() {
-    std::string p;
-    for (const auto& f : frames)
-      if (f.array)
-        p += "[" + std::to_string(f.index) + "]";
-      else if (!f.key.empty())
-        p += (p.empty() ? "" : ".") + f.key;
-    return p;
+    return JsonFieldPath(std::vector<JsonPathStep>(frames.begin(), frames.end()));
   };
   auto value_done = [&frames]() {
     if (!frames.empty() && frames.back().array) ++frames.back().index;

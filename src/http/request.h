@@ -52,6 +52,16 @@ void AddSecurityHeaders(Response& r);
 // take to another host ("//evil", "/\t/evil", "/\\evil", "https:…", control characters).
 std::string SameSitePath(const std::string& target);
 
+// One step into a JSON body: an element of an array (`index`) or a member of an object (`key`).
+struct JsonPathStep {
+  bool array = false;
+  std::size_t index = 0;
+  std::string key;  // objects: empty before the first key is read (the step is then left out)
+};
+// The path of a field as every error names it: `indicators[0].numerator`, `figures.f1.unit`
+// (ParseJsonBody's checks and the router's net under handlers use this one format).
+std::string JsonFieldPath(const std::vector<JsonPathStep>& steps);
+
 // Parses a JSON body; a body that is not JSON is an InvalidArgument (HTTP 400) with the position;
 // a number too large for a double is a Conflict (409) naming the field it was given for.
 Result<nlohmann::json> ParseJsonBody(const Request& req);

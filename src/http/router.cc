@@ -1,33 +1,187 @@
 #include "http/router.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/date.h"
+#include "core/json_limits.h"
 
 namespace weijian::http {
 
 namespace {
+// The JSON pointer the library put in an exception's text, as tokens: "/rows/1/count" in
+// "[json.exception.type_error.302] (/rows/1/count) type must be number, but is string".
+// The project builds with JSON_DIAGNOSTICS (CMakeLists.txt), which makes every exception about a
+// value carry its pointer; a value at the root carries none. Empty when there is none.
+std::vector<std::string> PointerTokens(std::string_view what) {
+  std::vector<std::string> tokens;
+  const auto open = what.find("] (/");
+  if (open == std::string_view::npos) return tokens;
+  const auto close = what.find(") ", open + 3);
+  if (close == std::string_view::npos) return tokens;
+  const std::string_view pointer = what.substr(open + 4, close - open - 4);
+  std::string token;
+  for (std::size_t i = 0; i <= pointer.size(); ++i) {
+    if (i == pointer.size() || pointer[i] == '/') {
+      tokens.push_back(std::move(token));
+      token.clear();
+    } else if (pointer[i] == '~' && i + 1 < pointer.size() &&
+               (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+      token += pointer[++i] == '0' ? '~' : '/';
+    } else {
+      token += pointer[i];
+    }
+  }
+  return tokens;
+}
+
+bool AllDigits(const std::string& t) {
+  return !t.empty() && t.size() < 10 &&
+         std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The steps `tokens` take from `from` to a value of type `type` (as the library names types:
+// "object", "null" …; "" for any), or nullopt when they do not lead there. A token is an array's
+// index or an object's key, as `from` has it (a key may be all digits). A last token naming a key
+// the object lacks leads to a null: the handler's operator[] inserted it.
+std::optional<std::vector<JsonPathStep>> Follow(const nlohmann::json& from,
+                                                const std::vector<std::string>& tokens,
+                                                const std::string& type) {
+  std::vector<JsonPathStep> steps;
+  const nlohmann::json* at = &from;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    JsonPathStep step;
+    if (at->is_array() && AllDigits(t) && std::stoul(t) < at->size()) {
+      step.array = true;
+      step.index = std::stoul(t);
+      at = &(*at)[step.index];
+    } else if (at->is_object() && at->contains(t)) {
+      step.key = t;
+      at = &(*at)[t];
+    } else if (at->is_object() && i + 1 == tokens.size() && type == "null") {
+      steps.push_back({.key = t});
+      return steps;
+    } else {
+      return std::nullopt;
+    }
+    steps.push_back(std::move(step));
+  }
+  if (!type.empty() && at->type_name() != type) return std::nullopt;
+  return steps;
+}
+
+// Every place below `node` (not `node` itself) where Follow leads; stops after two.
+void FollowBelow(const nlohmann::json& node, std::vector<JsonPathStep>& prefix,
+                 const std::vector<std::string>& tokens, const std::string& type,
+                 std::vector<std::vector<JsonPathStep>>& found) {
+  auto visit = [&](const nlohmann::json& child) {
+    if (found.size() > 1) return;
+    if (auto steps = Follow(child, tokens, type)) {
+      found.push_back(prefix);
+      found.back().insert(found.back().end(), steps->begin(), steps->end());
+    }
+    FollowBelow(child, prefix, tokens, type, found);
+  };
+  if (node.is_array()) {
+    for (std::size_t i = 0; i < node.size() && found.size() < 2; ++i) {
+      prefix.push_back({.array = true, .index = i, .key = {}});
+      visit(node[i]);
+      prefix.pop_back();
+    }
+  } else if (node.is_object()) {
+    for (auto it = node.begin(); it != node.end() && found.size() < 2; ++it) {
+      prefix.push_back({.key = it.key()});
+      visit(*it);
+      prefix.pop_back();
+    }
+  }
+}
+
+// The pointer's tokens as a path into the request's body. The pointer is relative to the JSON the
+// handler read: the body itself, or a copy of part of it (`body.value("tags", json::array())`).
+// It is followed from the body's root first, then from every value in the body; one place found
+// below the root names the field by its full path. When the body does not say (JSON the handler
+// made itself, or a relative pointer that leads to several places) the tokens are named as they
+// are, digits as indexes. `type` is what the value must be ("" for any). Runs only for a request
+// that failed, so the second parse and the walk cost nothing on the way of a good one.
+std::vector<JsonPathStep> StepsInBody(const std::string& body,
+                                      const std::vector<std::string>& tokens,
+                                      const std::string& type) {
+  if (CheckJsonDepth(body).ok()) {  // the walk below recurses once per level
+    const nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
+    if (!parsed.is_discarded()) {
+      if (auto steps = Follow(parsed, tokens, type)) return *steps;
+      if (!tokens.empty()) {
+        std::vector<std::vector<JsonPathStep>> found;
+        std::vector<JsonPathStep> prefix;
+        FollowBelow(parsed, prefix, tokens, type, found);
+        if (found.size() == 1) return found.front();
+      }
+    }
+  }
+  std::vector<JsonPathStep> steps;
+  for (const auto& t : tokens)
+    steps.push_back(AllDigits(t) ? JsonPathStep{.array = true, .index = std::stoul(t), .key = {}}
+                                 : JsonPathStep{.key = t});
+  return steps;
+}
+
 // 409 for a body value of the wrong JSON type that a handler read without checking (a number
-// where text belongs, an array for an object, a number out of range): the caller's mistake, not
-// the server's. Handlers check and name their fields (ParseJsonBody names a number out of
-// range); this is the net under them. The library's text never reaches the client.
-Response WrongJsonType(const nlohmann::json::exception& e) {
+// where text belongs, an array for an object, a number out of range, a required key missing):
+// the caller's mistake, not the server's. Handlers check and name their fields (ParseJsonBody
+// names a number out of range); this is the net under them, and it names the field by its path
+// (`indicators[0].numerator`) from the pointer the library reports. The library's text never
+// reaches the client.
+Response WrongJsonType(const Request& req, const nlohmann::json::exception& e) {
   std::string detail = "请求内容中有字段的 JSON 类型不对（例如应为文本却是数字，应为对象却是数组）";
   if (e.id >= 400 && e.id < 500) detail = "请求内容中有数值超出范围";
-  std::string field = "body";
-  // out_of_range.403 "key 'name' not found": a required field is missing; name it.
   const std::string_view what = e.what();
+  // type_error.302 "type must be string, but is number": say what the field should be.
+  for (const auto& [type, text] : std::vector<std::pair<std::string_view, std::string>>{
+           {"type must be string", "应为文本"},
+           {"type must be number", "应为数字"},
+           {"type must be boolean", "应为 true 或 false"},
+           {"type must be object", "应为对象"},
+           {"type must be array", "应为数组"}})
+    if (e.id == 302 && what.find(type) != std::string_view::npos)
+      detail = what.ends_with("but is null") ? "缺少这个字段（或为 null），" + text
+                                             : text + "，JSON 类型不对";
+  // The value's type, when the text says it: type_error.302 "…, but is object".
+  std::string type;
+  if (auto but = what.rfind(", but is "); e.id == 302 && but != std::string_view::npos)
+    type = std::string(what.substr(but + 9));
+  // out_of_range.403 "key 'name' not found": a required field is missing from an object; name it.
+  std::string missing;
   if (auto k = what.find("key '"); e.id == 403 && k != std::string_view::npos) {
-    if (auto end = what.find("' not found", k + 5); end != std::string_view::npos) {
-      field = std::string(what.substr(k + 5, end - k - 5));
+    if (auto end = what.rfind("' not found"); end != std::string_view::npos && end > k + 5) {
+      missing = std::string(what.substr(k + 5, end - k - 5));
+      type = "object";
       detail = "缺少这个字段";
     }
   }
-  return ErrorResponse(409, detail, field);
+  // out_of_range.401 "array index 3 is out of range": an element the handler needs is missing.
+  std::optional<std::size_t> missing_index;
+  if (auto i = what.find("array index "); e.id == 401 && i != std::string_view::npos) {
+    std::size_t n = 0;
+    const char* first = what.data() + i + 12;
+    if (std::from_chars(first, what.data() + what.size(), n).ec == std::errc()) missing_index = n;
+    type = "array";
+    detail = "缺少这个元素";
+  }
+  std::vector<JsonPathStep> steps = StepsInBody(req.body, PointerTokens(what), type);
+  if (!missing.empty()) steps.push_back({.key = missing});
+  if (missing_index) steps.push_back({.array = true, .index = *missing_index, .key = {}});
+  const std::string field = JsonFieldPath(steps);
+  return ErrorResponse(409, detail, field.empty() ? "body" : field);
 }
 
 // 500 without the exception's text (it may name files, SQL or library internals): the detail
@@ -165,7 +319,7 @@ Response Router::DispatchUnguarded(Request& req, App& app) const {
   } catch (const nlohmann::json::exception& e) {
     // A body value of the wrong JSON type (a number where text belongs, an array for an
     // object, a number too large): the caller's mistake.
-    return WrongJsonType(e);
+    return WrongJsonType(req, e);
   } catch (const std::exception& e) {
     return InternalError(req, e.what());
   }

@@ -667,8 +667,8 @@ TEST(HostileOutput, NoRouteAnswersWrongJsonWithA500) {
   }
 }
 
-// The net under every handler: a number out of range is named by its path, a key read that is
-// not there by its name, and a value a handler read with the wrong type is a 409 about the body
+// The net under every handler: a value a handler read with the wrong type, a key it read that is
+// not there and a number out of range are each a 409 naming the field by its path, in Chinese,
 // without the library's text.
 TEST(HostileOutput, TheNetUnderHandlersNamesWhatItCan) {
   Router r;
@@ -687,19 +687,86 @@ TEST(HostileOutput, TheNetUnderHandlersNamesWhatItCan) {
     req.body = body;
     return r.Dispatch(req, *env->app);
   };
+  struct Case {
+    std::string body, field, says;
+  };
+  for (const auto& c :
+       std::vector<Case>{{R"({"rows":[{},{"count":"x"}],"need":1})", "rows[1].count", "应为数字"},
+                         {R"({"rows":[{},{"count":1}],"need":{"id":123}})", "need", "应为数字"},
+                         {R"({"rows":[{},{}],"need":1})", "rows[1].count", "缺少这个字段"},
+                         {R"({"rows":{"0":{},"1":{"count":1}},"need":1})", "rows", "类型不对"},
+                         {R"({"rows":[{},{"count":1}]})", "need", "缺少这个字段"},
+                         {R"({"rows":[{},{"count":1e999}],"need":1})", "rows[1].count", "超出范围"},
+                         {R"({"rows":[{"a":[1,{"b":2}]},{"x":[[],{"count":1e999}]}],"need":1})",
+                          "rows[1].x[1].count", "超出范围"}}) {
+    Response res = send(c.body);
+    EXPECT_EQ(res.status, 409) << c.body << " " << res.body;
+    const json b = json::parse(res.body);
+    EXPECT_EQ(b.value("field", ""), c.field) << c.body << " " << res.body;
+    EXPECT_NE(b.value("message", "").find(c.says), std::string::npos) << c.body << " " << res.body;
+    for (const char* leak : {"json.exception", "type_error", "out_of_range", "type must be"})
+      EXPECT_EQ(res.body.find(leak), std::string::npos) << res.body;
+  }
+  EXPECT_EQ(send(R"({"rows":[{},{"count":2}],"need":1})").status, 200);
+}
+
+// The path is read from the body: an index of an array, a key of an object even when it is all
+// digits or holds "/" and "~" (JSON pointer escapes them), and a missing key deep in the body.
+TEST(HostileOutput, TheNetNamesNestedFieldsByTheirPathInTheBody) {
+  Router r;
+  r.Add({{"POST", "/api/nested",
+          [](const Request& req, App&) -> Response {
+            auto b = ParseJsonBody(req);
+            if (!b.ok()) return ErrorResponse(b.status());
+            const json& body = *b;
+            std::string s = body.at("units").at(0).at("id").get<std::string>();
+            s += body.at("by").at("0").at("a/b~c").get<std::string>();
+            for (const auto& tag : body.value("tags", json::array())) s += tag.get<std::string>();
+            return JsonResponse({{"s", s}});
+          },
+          Public()}});
+  auto send = [&](const std::string& body) {
+    Request req;
+    req.method = "POST";
+    req.path = "/api/nested";
+    req.body = body;
+    return r.Dispatch(req, *env->app);
+  };
+  const std::string by = R"("by":{"0":{"a/b~c":"x"}})";
   for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
-           {R"({"rows":[{},{"count":"x"}],"need":1})", "body"},
-           {R"({"rows":[{},{"count":1}],"need":{"id":123}})", "body"},
-           {R"({"rows":[{},{"count":1}]})", "need"},
-           {R"({"rows":[{},{"count":1e999}],"need":1})", "rows[1].count"},
-           {R"({"rows":[{"a":[1,{"b":2}]},{"x":[[],{"count":1e999}]}],"need":1})",
-            "rows[1].x[1].count"}}) {
+           {R"({"units":[{"id":5}],)" + by + "}", "units[0].id"},
+           {R"({"units":[{"code":"u"}],)" + by + "}", "units[0].id"},
+           {R"({"units":{"id":"u"},)" + by + "}", "units"},
+           {R"({"units":[],)" + by + "}", "units[0]"},
+           {R"({"units":[{"id":"u"}],"by":{"0":{"a/b~c":{"x":1}}}})", "by.0.a/b~c"},
+           {R"({"units":[{"id":"u"}],"by":{"0":{}}})", "by.0.a/b~c"},
+           {R"({"units":[{"id":"u"}],"by":[{"a/b~c":"x"}]})", "by"},
+           {R"({"units":[{"id":"u"}],)" + by + R"(,"tags":["a",{"b":1}]})", "tags[1]"}}) {
     Response res = send(body);
     EXPECT_EQ(res.status, 409) << body << " " << res.body;
     EXPECT_EQ(json::parse(res.body).value("field", ""), field) << body << " " << res.body;
     EXPECT_EQ(res.body.find("json.exception"), std::string::npos) << res.body;
   }
-  EXPECT_EQ(send(R"({"rows":[{},{"count":2}],"need":1})").status, 200);
+  EXPECT_EQ(send(R"({"units":[{"id":"u"}],)" + by + R"(,"tags":["a"]})").status, 200);
+}
+
+// A real route that reads its fields without checking their types (POST /api/dataReleases reads
+// program and orgUnit with json::value): the net names each field.
+TEST(HostileOutput, ARouteThatLeavesTypesToTheNetStillNamesTheField) {
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"program":["liangai"],"year":2023,"orgUnit":"150624"})", "program"},
+           {R"({"program":{"code":"liangai"},"year":2023,"orgUnit":"150624"})", "program"},
+           {R"({"program":"liangai","year":2023,"orgUnit":{"code":"150624"}})", "orgUnit"},
+           {R"({"program":"liangai","year":2023,"orgUnit":[{"id":"150624"}]})", "orgUnit"},
+           {R"({"program":"liangai","year":2023,"orgUnit":150624})", "orgUnit"}}) {
+    auto r = As("root", "POST", "/api/dataReleases", body);
+    EXPECT_EQ(r.status, 409) << body << " → " << r.body;
+    const json b = json::parse(r.body, nullptr, false);
+    EXPECT_EQ(b.value("field", ""), field) << body << " → " << r.body;
+    EXPECT_NE(b.value("message", "").find("应为文本"), std::string::npos) << r.body;
+    for (const char* leak : {"json.exception", "type_error", "type must be"})
+      EXPECT_EQ(r.body.find(leak), std::string::npos) << r.body;
+  }
 }
 
 TEST(HostileOutput, ExceptionTextNeverReachesTheClient) {
