@@ -8,6 +8,7 @@
 
 #include "core/date.h"
 #include "core/uid.h"
+#include "http/json_fields.h"
 #include "http/router.h"
 #include "portal/messages.h"
 
@@ -307,36 +308,39 @@ Response Act(const Request& req, App& app, const char* audit, const Action& acti
   return JsonResponse(portal::StaffJson(*m, *app.catalog(), DeadlinesNow(app), NowMillis()));
 }
 
-std::string Text(const json& body, const char* key) {
-  return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : "";
-}
-
 Response RouteMessage(const Request& req, App& app) {
   return Act(req, app, "CITIZEN_MESSAGE_ROUTE",
-             [](const Request& r, App& a, std::int64_t id, const json& b) {
-               return portal::RouteMessage(a.store(), *a.catalog(), Caller(r), id, Text(b, "unit"),
+             [](const Request& r, App& a, std::int64_t id,
+                const json& b) -> Result<storage::CitizenMessageRecord> {
+               WJ_ASSIGN_OR_RETURN(auto unit, TextField(b, "unit"));
+               return portal::RouteMessage(a.store(), *a.catalog(), Caller(r), id, unit,
                                            NowMillis());
              });
 }
 Response Reply(const Request& req, App& app) {
   return Act(req, app, "CITIZEN_MESSAGE_REPLY",
-             [](const Request& r, App& a, std::int64_t id, const json& b) {
-               return portal::ReplyMessage(a.store(), *a.catalog(), Caller(r), id, Text(b, "reply"),
+             [](const Request& r, App& a, std::int64_t id,
+                const json& b) -> Result<storage::CitizenMessageRecord> {
+               WJ_ASSIGN_OR_RETURN(auto reply, TextField(b, "reply"));
+               return portal::ReplyMessage(a.store(), *a.catalog(), Caller(r), id, reply,
                                            NowMillis());
              });
 }
 Response Publish(const Request& req, App& app) {
   return Act(req, app, "CITIZEN_MESSAGE_PUBLISH",
-             [](const Request& r, App& a, std::int64_t id, const json& b) {
-               const bool on = !b.contains("published") || b["published"] == true;
+             [](const Request& r, App& a, std::int64_t id,
+                const json& b) -> Result<storage::CitizenMessageRecord> {
+               WJ_ASSIGN_OR_RETURN(bool on, BoolField(b, "published", true));
                return portal::PublishMessage(a.store(), *a.catalog(), Caller(r), id, on,
                                              NowMillis());
              });
 }
 Response Reject(const Request& req, App& app) {
   return Act(req, app, "CITIZEN_MESSAGE_REJECT",
-             [](const Request& r, App& a, std::int64_t id, const json& b) {
-               return portal::RejectMessage(a.store(), *a.catalog(), Caller(r), id, Text(b, "note"),
+             [](const Request& r, App& a, std::int64_t id,
+                const json& b) -> Result<storage::CitizenMessageRecord> {
+               WJ_ASSIGN_OR_RETURN(auto note, TextField(b, "note"));
+               return portal::RejectMessage(a.store(), *a.catalog(), Caller(r), id, note,
                                             NowMillis());
              });
 }

@@ -5,6 +5,8 @@
 // columns, broken links), and the public pages never linking to the workbench.
 #include <regex>
 #include <set>
+#include <tuple>
+#include <vector>
 
 #include "http/server_env.h"
 #include "portal/site.h"
@@ -148,6 +150,21 @@ TEST(Messages, FromWritingToAPublishedReplyWithinTheStaffsUnits) {
   // Publishing before a reply is refused.
   EXPECT_EQ(As("county_admin", "POST", "/api/citizenMessages/" + id + "/publish", "{}").status,
             409);
+  // A field of the wrong type is refused by name, not read as empty.
+  const json before = StaffFind("county_admin", subject);
+  for (const auto& [action, body, field] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"reply", R"({"reply":["感谢"]})", "reply"},
+           {"route", R"({"unit":150624})", "unit"},
+           {"reject", R"({"note":{"x":1}})", "note"},
+           {"publish", R"({"published":"yes"})", "published"}}) {
+    auto wrong = As("county_admin", "POST", "/api/citizenMessages/" + id + "/" + action, body);
+    EXPECT_EQ(wrong.status, 409) << action << ": " << wrong.body;
+    EXPECT_EQ(Body(wrong)["field"], field) << action << ": " << wrong.body;
+  }
+  const json after = StaffFind("county_admin", subject);
+  EXPECT_EQ(after["status"], before["status"]);  // nothing changed
+  EXPECT_EQ(after.value("reply", ""), before.value("reply", ""));
   auto replied = As("county_admin", "POST", "/api/citizenMessages/" + id + "/reply",
                     R"({"reply":"感谢建议，旗人民医院自下月起开设夜间门诊。"})");
   ASSERT_EQ(replied.status, 200) << replied.body;
