@@ -34,7 +34,7 @@ Result<ResidentId> ParseResidentId(std::string_view text, Date today) {
   std::string number(text);
   if (number.size() == 15) {
     if (!IsAsciiDigits(number)) return Bad("身份证号只能由数字组成（15 位旧号码）");
-    number = number.substr(0, 6) + "19" + number.substr(6);
+    number.insert(6, "19");  // the old numbers' years are 19xx
     number.push_back(ResidentIdCheckCharacter(number));
   } else if (number.size() == 18) {
     if (number[17] == 'x') number[17] = 'X';
