@@ -12,6 +12,9 @@ class NullSink : public weijian::exchange::internal::RowSink {
     return weijian::Status::Ok();
   }
   void Complete(const std::string&, const std::string&, const std::string&) override {}
+  weijian::Status PayloadScheme(const std::string&, const std::string&) override {
+    return weijian::Status::Ok();
+  }
 };
 }  // namespace
 

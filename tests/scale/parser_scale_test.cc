@@ -30,6 +30,7 @@ class CountingSink : public RowSink {
   void Complete(const std::string&, const std::string&, const std::string&) override {
     ++completes;
   }
+  Status PayloadScheme(const std::string&, const std::string&) override { return Status::Ok(); }
   std::int64_t rows = 0, problems = 0, completes = 0;
   std::size_t value_bytes = 0;
 };
