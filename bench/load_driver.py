@@ -49,7 +49,11 @@ class Conn:
         for line in lines[1:]:
             if ":" in line:
                 k, v = line.split(":", 1)
-                hdrs.setdefault(k.strip().lower(), v.strip())
+                k = k.strip().lower()
+                if k == "set-cookie":  # one per cookie (the session and the device cookie)
+                    hdrs[k] = (hdrs[k] + "\n" if k in hdrs else "") + v.strip()
+                else:
+                    hdrs.setdefault(k, v.strip())
         n = int(hdrs.get("content-length", "0"))
         data = await self.r.readexactly(n) if method != "HEAD" else b""
         if hdrs.get("connection", "").lower() == "close":
@@ -79,7 +83,8 @@ async def login(conn):
     status, hdrs, data = await conn.request("POST", "/api/auth/login",
                                             {"Content-Type": "application/json"}, body)
     assert status == 200, (status, data[:200])
-    return {"Cookie": hdrs["set-cookie"].split(";", 1)[0], "X-CSRF-Token": json.loads(data)["csrfToken"]}
+    cookies = "; ".join(c.split(";", 1)[0] for c in hdrs["set-cookie"].split("\n"))
+    return {"Cookie": cookies, "X-CSRF-Token": json.loads(data)["csrfToken"]}
 
 
 async def clerk(i, auth, villages, elements, coc, stop):
