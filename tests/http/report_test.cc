@@ -80,22 +80,7 @@ TEST(Reports, PublishedFiguresStayFrozenAndThePageSaysWhenDataMoved) {
   ASSERT_TRUE(std::regex_search(page.body, m, std::regex("全年完成两癌筛查<span[^>]*>(\\d+)人")));
   const std::string frozen = m[1];
   // The clerk corrects a December value of the township's health centre.
-  auto form = Body(
-      As("clerk_in", "GET",
-         "/api/dataEntry/form?dataSet=DS_TOWNSHIP_MONTHLY&orgUnit=150624100H01&period=202312"));
-  std::string de, coc, old = "0";
-  for (const auto& e : form["dataElements"])
-    if (e["code"] == "TC_DONE") {
-      de = e["id"];
-      coc = e["categoryOptionCombos"][0]["id"];
-    }
-  for (const auto& v : form["dataValues"])
-    if (v["dataElement"] == de && v["categoryOptionCombo"] == coc) old = v["value"];
-  const json change = {{"dataElement", de},
-                       {"period", "202312"},
-                       {"orgUnit", "150624100H01"},
-                       {"categoryOptionCombo", coc},
-                       {"value", std::to_string(std::stoi(old) + 7)}};
+  const json change = ChangeTcDone("clerk_in", "150624100H01", "202312", 7);
   ASSERT_EQ(As("clerk_in", "POST", "/api/dataValues", change.dump()).status / 100, 2);
   auto after = Http(env->port, "GET", "/article/" + article);
   EXPECT_NE(after.body.find("数据已更新"), std::string::npos);

@@ -70,6 +70,11 @@ inline std::string BasicAuth(const std::string& user, const std::string& passwor
   return "Basic " + Base64(user + ":" + password);
 }
 
+// A POST /api/dataValues body that adds `delta` to the TC_DONE value `user` sees in the township
+// monthly form of `unit` for `period` (0 when empty).
+inline nlohmann::json ChangeTcDone(const std::string& user, const std::string& unit,
+                                   const std::string& period, int delta);
+
 // A request as `user` ("" for nobody).
 inline HttpReply As(const std::string& user, const std::string& method, const std::string& target,
                     const std::string& body = "") {
@@ -91,5 +96,25 @@ inline HttpReply PostJson(const std::string& target, const std::string& body) {
   return As("root", "POST", target, body);
 }
 inline json Body(const HttpReply& r) { return json::parse(r.body); }
+
+inline nlohmann::json ChangeTcDone(const std::string& user, const std::string& unit,
+                                   const std::string& period, int delta) {
+  auto form = Body(
+      As(user, "GET",
+         "/api/dataEntry/form?dataSet=DS_TOWNSHIP_MONTHLY&orgUnit=" + unit + "&period=" + period));
+  std::string de, coc, old = "0";
+  for (const auto& e : form["dataElements"])
+    if (e["code"] == "TC_DONE") {
+      de = e["id"];
+      coc = e["categoryOptionCombos"][0]["id"];
+    }
+  for (const auto& v : form["dataValues"])
+    if (v["dataElement"] == de && v["categoryOptionCombo"] == coc) old = v["value"];
+  return {{"dataElement", de},
+          {"period", period},
+          {"orgUnit", unit},
+          {"categoryOptionCombo", coc},
+          {"value", std::to_string(std::stoi(old) + delta)}};
+}
 
 }  // namespace weijian::http

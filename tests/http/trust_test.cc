@@ -124,22 +124,7 @@ TEST(ApprovalLevelHttpTest, APublishedReportSaysDataMovedOnlyWhenApprovedDataMov
   const std::string complete =
       "/api/dataEntry/complete?dataSet=DS_TOWNSHIP_MONTHLY&orgUnit=" + centre + "&period=" + pe;
   (void)As("clerk_sibling", "DELETE", complete);
-  auto form = Body(
-      As("clerk_sibling", "GET",
-         "/api/dataEntry/form?dataSet=DS_TOWNSHIP_MONTHLY&orgUnit=" + centre + "&period=" + pe));
-  std::string de, coc, old = "0";
-  for (const auto& e : form["dataElements"])
-    if (e["code"] == "TC_DONE") {
-      de = e["id"];
-      coc = e["categoryOptionCombos"][0]["id"];
-    }
-  for (const auto& v : form["dataValues"])
-    if (v["dataElement"] == de && v["categoryOptionCombo"] == coc) old = v["value"];
-  const json change = {{"dataElement", de},
-                       {"period", pe},
-                       {"orgUnit", centre},
-                       {"categoryOptionCombo", coc},
-                       {"value", std::to_string(std::stoi(old) + 5)}};
+  const json change = ChangeTcDone("clerk_sibling", centre, pe, 5);
   auto wrote = As("clerk_sibling", "POST", "/api/dataValues", change.dump());
   ASSERT_EQ(wrote.status / 100, 2) << wrote.body;
   EXPECT_EQ(page().find("数据已更新"), std::string::npos);
