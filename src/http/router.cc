@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/date.h"
+#include "core/digits.h"
 #include "core/json_limits.h"
 
 namespace weijian::http {
@@ -43,10 +44,8 @@ std::vector<std::string> PointerTokens(std::string_view what) {
   return tokens;
 }
 
-bool AllDigits(const std::string& t) {
-  return !t.empty() && t.size() < 10 &&
-         std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
+// A token that can be an array index (short enough for std::stoul).
+bool AllDigits(const std::string& t) { return t.size() < 10 && IsAsciiDigits(t); }
 
 // The steps `tokens` take from `from` to a value of type `type` (as the library names types:
 // "object", "null" …; "" for any), or nullopt when they do not lead there. A token is an array's
