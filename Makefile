@@ -1,14 +1,13 @@
 # The front door. `make demo` and `make test` work on a fresh Debian 12 machine: they install
 # what is missing (scripts/install-deps.sh), build, and then serve or test.
 BUILD      ?= build
-ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 TSAN_BUILD ?= build-tsan
 PORT       ?= 8080
 DEMO_DB    ?= weijian-demo.db
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps configure build demo test test-unit-asan test-fuzz test-tsan test-ci-extra bench clean
+.PHONY: all deps configure build demo test test-asan test-fuzz test-tsan bench clean
 
 all: build
 
@@ -26,30 +25,33 @@ build: configure
 demo: build
 	./$(BUILD)/weijian demo --db $(DEMO_DB) --port $(PORT)
 
-# Unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
-test-unit-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DWEIJIAN_UNIT_TESTS_ONLY=ON \
-	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" >/dev/null
-	@cmake --build $(ASAN_BUILD)
-	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2
-
-# libFuzzer targets (clang) over the corpora in tests/fuzz/corpus, each for FUZZ_SECONDS. Only
-# the targets and the libraries they link are built (not the server or the suites).
+# The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, and the libFuzzer targets,
+# from one clang build: every library is compiled once with -fsanitize=fuzzer-no-link,address,
+# undefined (the coverage hooks are no-ops outside libFuzzer). -O1 without NDEBUG, so assertions
+# (the JSON library's among them) stay on. Each fuzz target runs FUZZ_SECONDS over its corpus in
+# tests/fuzz/corpus; `make test-fuzz` runs only the fuzz targets.
 FUZZ_SECONDS ?= 25
 FUZZ_TARGETS := period_fuzz expression_fuzz data_values_fuzz metadata_fuzz query_fuzz markdown_fuzz
-test-fuzz: deps
-	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEIJIAN_FUZZ=ON \
-	  -DWEIJIAN_UNIT_TESTS_ONLY=ON -DWEIJIAN_BENCH=OFF \
-	  -DCMAKE_CXX_COMPILER=clang++ -DFUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
-	@cmake --build $(FUZZ_BUILD) --target $(FUZZ_TARGETS)
+define configure_asan
+	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DWEIJIAN_FUZZ=ON -DWEIJIAN_UNIT_TESTS_ONLY=ON \
+	  -DWEIJIAN_BENCH=OFF -DCMAKE_CXX_COMPILER=clang++ -DFUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) --target unit_tests $(FUZZ_TARGETS)
+endef
+test-asan: deps
+	$(configure_asan)
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j2
+test-fuzz: deps
+	$(configure_asan)
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j2 -L fuzz
 
 # The unit tests and the HTTP suite under ThreadSanitizer (races between queries, writers,
 # rebuilds and the store's connections). -O1 -g1: TSan needs optimisation for speed and line
 # tables for its reports, not full debug information (which costs compile time and link time).
 # TSan runs code 5-15x slower, so a few slow tests that exercise no concurrency are left out here
-# (they run in the Release and ASan builds): TSAN_UNIT_SKIP below. TSAN_HTTP_FILTER picks the
-# HTTP tests (all by default; `make test` runs TSAN_HTTP_CI).
+# (they run in the Release and ASan builds): TSAN_UNIT_SKIP below. Each suite runs as two gtest
+# shards side by side (the tests are independent; the HTTP suite's shards each start their own
+# server on their own demo database).
 TSAN_UNIT_SKIP ?= -RandomAnalyticsTest.*:ExchangeTest.RoundTripInEveryFormat:ReportsTest.*
 TSAN_HTTP_FILTER ?= *
 TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp"
@@ -59,27 +61,22 @@ test-tsan: deps
 	  -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
 	@cmake --build $(TSAN_BUILD) --target unit_tests http_tests
-	$(TSAN_ENV) $(TSAN_BUILD)/tests/unit_tests --gtest_filter='$(TSAN_UNIT_SKIP)' --gtest_brief=1
-	$(TSAN_ENV) $(TSAN_BUILD)/tests/http_tests --gtest_filter='$(TSAN_HTTP_FILTER)' --gtest_brief=1
+	$(TSAN_ENV) scripts/gtest-shards.sh 2 $(TSAN_BUILD)/tests/unit_tests --gtest_filter='$(TSAN_UNIT_SKIP)'
+	$(TSAN_ENV) scripts/gtest-shards.sh 2 $(TSAN_BUILD)/tests/http_tests --gtest_filter='$(TSAN_HTTP_FILTER)'
 
-# Every suite through ctest: unit (Release and ASan+UBSan), HTTP, server limits, crash and CLI
-# on loopback, the browser. `make test-tsan` (ThreadSanitizer) and `make test-fuzz` (libFuzzer)
-# are not in `test` yet: their first whole runs (tests/README.md, "Sanitizers and fuzzing") put
-# `make test` with both at about 50 minutes on 2 cores, over the 30 CI allows; the fuzz run passed,
-# the TSan run was not finished. `make test-ci-extra` (TSan with TSAN_HTTP_CI, fuzz for
-# FUZZ_SECONDS_CI each) is what joins `test` once the builds are cheap enough (the README lists how).
-TSAN_HTTP_CI ?= *
+# Every suite: the Release build through ctest (unit, HTTP, server limits, crash and CLI on
+# loopback, DHIS2's files, the browser, the format check), then the unit tests under ASan+UBSan
+# with the fuzz targets for FUZZ_SECONDS_CI each, then the unit and HTTP suites under TSan.
+# CI allows 30 minutes on 2 cores: tests/README.md ("Sanitizers and fuzzing") has the timings.
 FUZZ_SECONDS_CI ?= 15
-test: build test-unit-asan
+test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2
-
-test-ci-extra:
-	@$(MAKE) --no-print-directory test-tsan TSAN_HTTP_FILTER='$(TSAN_HTTP_CI)'
-	@$(MAKE) --no-print-directory test-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS_CI)
+	@$(MAKE) --no-print-directory test-asan FUZZ_SECONDS=$(FUZZ_SECONDS_CI)
+	@$(MAKE) --no-print-directory test-tsan
 
 bench: build
 	@scripts/install-deps.sh --bench
 	bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)

@@ -10,11 +10,6 @@
 #include "core/period.h"
 
 namespace weijian::analytics {
-namespace {
-
-std::int32_t Days(Date d) { return static_cast<std::int32_t>(d.time_since_epoch().count()); }
-
-}  // namespace
 
 bool ApprovedData::ApprovedPeriod::Holds(std::int32_t pre) const {
   auto it = std::upper_bound(ranges.begin(), ranges.end(), std::make_pair(pre, INT32_MAX));
@@ -86,7 +81,7 @@ Result<std::shared_ptr<const ApprovedData>> ApprovedData::Build(
     if (at != 0 && at == top[w->second])
       if (auto p = ParsePeriod(a.period); p.ok()) {
         auto& since = data->since_[w->second];
-        since = since == INT32_MIN ? Days(p->start) : std::min(since, Days(p->start));
+        since = since == INT32_MIN ? DayNumber(p->start) : std::min(since, DayNumber(p->start));
       }
     if (at == 0 || at > asked->org_unit_level) continue;
     by[w->second][a.period].push_back({tree.Pre(a.org_unit_id), tree.Last(a.org_unit_id)});
@@ -97,7 +92,7 @@ Result<std::shared_ptr<const ApprovedData>> ApprovedData::Build(
       auto p = ParsePeriod(id);
       if (!p.ok()) continue;
       std::sort(ranges.begin(), ranges.end());
-      ApprovedPeriod ap{Days(p->start), Days(p->end), {}};
+      ApprovedPeriod ap{DayNumber(p->start), DayNumber(p->end), {}};
       for (const auto& r : ranges)  // nested or touching subtrees merge into one range
         if (!ap.ranges.empty() && r.first <= ap.ranges.back().second + 1)
           ap.ranges.back().second = std::max(ap.ranges.back().second, r.second);

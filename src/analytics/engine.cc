@@ -16,7 +16,6 @@ namespace weijian::analytics {
 namespace {
 
 constexpr double kDeleted = std::numeric_limits<double>::quiet_NaN();
-std::int32_t Days(Date d) { return static_cast<std::int32_t>(d.time_since_epoch().count()); }
 
 bool IsSimpleType(const std::string& t) {
   return t == "SUM" || t == "NONE" || t == "COUNT" || t == "MIN" || t == "MAX";
@@ -138,8 +137,8 @@ Status Engine::EnsurePeriods(std::span<const storage::DataValueChange> changes,
     if (period_start_.size() >= 65535)
       return Internal("more than 65,535 distinct periods; the engine's period index is 16 bits");
     period_index_[p.id] = static_cast<std::uint16_t>(period_start_.size());
-    period_start_.push_back(Days(parsed->start));
-    period_end_.push_back(Days(parsed->end));
+    period_start_.push_back(DayNumber(parsed->start));
+    period_end_.push_back(DayNumber(parsed->end));
   }
   return Status::Ok();
 }
@@ -334,8 +333,9 @@ std::optional<double> Engine::Aggregate(const Operand& op, std::int64_t unit, Da
   const std::int32_t lo = cat_->tree().Pre(unit), hi = cat_->tree().Last(unit);
   const std::uint32_t coc = ComboFilter(op.coc_uid), aoc = ComboFilter(op.aoc_uid);
   if (approved && !approved->Gated(de->id)) approved = nullptr;
-  auto v = AggregateRange(*de, lo, hi, coc, aoc, Days(start), Days(end), false, approved);
-  if (!v) v = AggregateRange(*de, lo, hi, coc, aoc, Days(start), Days(end), true, approved);
+  auto v = AggregateRange(*de, lo, hi, coc, aoc, DayNumber(start), DayNumber(end), false, approved);
+  if (!v)
+    v = AggregateRange(*de, lo, hi, coc, aoc, DayNumber(start), DayNumber(end), true, approved);
   return v;
 }
 
@@ -443,7 +443,7 @@ std::vector<std::optional<double>> Engine::Cells(const Operand& op,
   // periods must not overlap.
   {
     std::vector<std::pair<std::int32_t, std::int32_t>> sorted;
-    for (const auto& [s, e] : periods) sorted.push_back({Days(s), Days(e)});
+    for (const auto& [s, e] : periods) sorted.push_back({DayNumber(s), DayNumber(e)});
     std::sort(sorted.begin(), sorted.end());
     for (std::size_t k = 1; k < sorted.size(); ++k)
       if (sorted[k].first <= sorted[k - 1].second) return slow();
@@ -451,7 +451,8 @@ std::vector<std::optional<double>> Engine::Cells(const Operand& op,
   std::vector<std::int32_t> slot_of(period_start_.size(), -1);
   for (std::size_t p = 0; p < slot_of.size(); ++p)
     for (std::size_t k = 0; k < np; ++k)
-      if (period_start_[p] >= Days(periods[k].first) && period_end_[p] <= Days(periods[k].second))
+      if (period_start_[p] >= DayNumber(periods[k].first) &&
+          period_end_[p] <= DayNumber(periods[k].second))
         slot_of[p] = static_cast<std::int32_t>(k);
   const std::uint32_t coc = ComboFilter(op.coc_uid), aoc = ComboFilter(op.aoc_uid);
   std::vector<Acc> acc(out.size());
@@ -468,8 +469,8 @@ std::vector<std::optional<double>> Engine::Cells(const Operand& op,
   // (a long history costs a binary search per unit, not a scan).
   std::int32_t min_start = std::numeric_limits<std::int32_t>::max(), max_end = 0;
   for (const auto& [s, e] : periods) {
-    min_start = std::min(min_start, Days(s));
-    max_end = std::max(max_end, Days(e));
+    min_start = std::min(min_start, DayNumber(s));
+    max_end = std::max(max_end, DayNumber(e));
   }
   auto slices = [&](const std::vector<std::int32_t>& pre, const std::vector<std::uint16_t>& period,
                     std::size_t b, std::size_t e, auto&& visit) {
@@ -566,7 +567,8 @@ std::optional<double> Engine::Reporting(const Operand& op, std::int64_t unit, Da
       auto [b, en] = c->Run(de->id, lo, hi);
       for (std::size_t i = b; i < en; ++i) {
         const std::int32_t s = period_start_[c->period[i]];
-        if (!std::isnan(c->value[i]) && s >= Days(start) && period_end_[c->period[i]] <= Days(end))
+        if (!std::isnan(c->value[i]) && s >= DayNumber(start) &&
+            period_end_[c->period[i]] <= DayNumber(end))
           sent.insert({c->pre[i], s});
       }
     }

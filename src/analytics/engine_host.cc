@@ -84,9 +84,13 @@ Result<std::shared_ptr<const Engine>> EngineHost::Current() {
     // The first engine: ask the builder and wait for it (the only query that ever waits).
     std::unique_lock l(mu_);
     if (!published_) {
-      rebuild_requested_ = true;
-      const std::uint64_t target = build_started_ + 1;
-      work_cv_.notify_one();
+      // The build the start asked for publishes the first engine: ask for one only when none
+      // is running or asked for (asking while one runs would build the whole engine twice).
+      if (!rebuild_requested_ && !rebuilding_) {
+        rebuild_requested_ = true;
+        work_cv_.notify_one();
+      }
+      const std::uint64_t target = build_started_ + (rebuilding_ ? 0 : 1);
       done_cv_.wait(l, [&] { return stop_ || published_ || build_failed_ >= target; });
       if (!published_)
         return stop_ ? Unavailable("the analytics engine is shutting down") : last_error_;
@@ -164,6 +168,7 @@ void EngineHost::BuilderLoop() {
       catalog = catalog_;
       generation = ++build_started_;
     }
+    if (before_build_) before_build_();
     // Without any lock: queries go on with the published engine meanwhile.
     auto built = Engine::Build(store_, catalog);
     Status status = built.status();

@@ -28,6 +28,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -76,6 +77,8 @@ class EngineHost {
   Stats stats() const;
   // For tests: the tail-merge threshold given to every engine this host builds.
   void set_merge_threshold(std::size_t n) { merge_threshold_ = n; }
+  // For tests: runs on the builder thread before each build (set before the first build).
+  void set_before_build(std::function<void()> f) { before_build_ = std::move(f); }
 
  private:
   struct Slot {
@@ -92,6 +95,7 @@ class EngineHost {
   storage::Store& store_;
   const std::size_t max_pending_;
   std::atomic<std::size_t> merge_threshold_{0};
+  std::function<void()> before_build_;  // set before the first build; read by the builder only
 
   OwnedMutex update_mu_;
   std::shared_ptr<Slot> current_;  // guarded by update_mu_; the engine of snapshot_

@@ -30,12 +30,12 @@
 
 namespace weijian::cli {
 
-namespace {
-
 int Fail(const Status& s) {
   std::cerr << "weijian: " << (s.field().empty() ? "" : s.field() + ": ") << s.message() << "\n";
   return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
 }
+
+namespace {
 
 // Opening a database that does not exist is a mistake everywhere but `init`.
 Result<std::unique_ptr<storage::Store>> OpenExisting(const std::string& db) {

@@ -6,9 +6,14 @@
 #include <utility>
 #include <vector>
 
+#include "core/status.h"
 #include "tracker/immunization.h"
 
 namespace weijian::cli {
+
+// Prints a failed operation's error ("weijian: field: message") on stderr and returns the exit
+// code for it: 2 for bad input, 1 otherwise.
+int Fail(const Status& s);
 
 struct InitOptions {
   std::string db;

@@ -17,10 +17,6 @@ namespace {
 std::string KeyFileOf(const KeysOptions& o) {
   return o.keys.empty() ? tracker::DefaultKeyFile(o.db) : o.keys;
 }
-int Fail(const Status& s) {
-  std::cerr << "weijian: " << (s.field().empty() ? "" : s.field() + ": ") << s.message() << "\n";
-  return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
-}
 }  // namespace
 
 int RunKeysInit(const KeysOptions& o) {

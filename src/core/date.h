@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,10 @@ using Date = std::chrono::sys_days;
 // "2024-07-31" → Date; rejects 2023-02-29 and anything not exactly YYYY-MM-DD.
 Result<Date> ParseIsoDate(std::string_view text);
 std::string FormatIsoDate(Date d);
+// Days since 1970-01-01 (the engine's compact date).
+inline std::int32_t DayNumber(Date d) {
+  return static_cast<std::int32_t>(d.time_since_epoch().count());
+}
 Date MakeDate(int y, unsigned m, unsigned d);
 int YearOf(Date d);
 unsigned MonthOf(Date d);

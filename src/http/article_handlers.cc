@@ -183,7 +183,7 @@ Response ArticleVersions(const Request& req, App& app) {
 }
 
 // POST /api/articles/preview {"body": "…"}: the HTML the portal would show.
-Response Preview(const Request& req, App&) {
+Response PreviewArticle(const Request& req, App&) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !body->contains("body") || !(*body)["body"].is_string())
@@ -307,7 +307,7 @@ std::vector<Route> ArticleRoutes() {
   return {
       {"GET", "/api/articles", ListArticles, edit},
       {"POST", "/api/articles", CreateArticle, edit},
-      {"POST", "/api/articles/preview", Preview, edit},
+      {"POST", "/api/articles/preview", PreviewArticle, edit},
       {"GET", "/api/articles/{uid}", GetArticle, edit},
       {"PUT", "/api/articles/{uid}", UpdateArticle, edit},
       {"POST", "/api/articles/{uid}/publish", PublishArticle, edit, Cost::kHeavy},

@@ -140,7 +140,7 @@ json ChecksJson(const reports::Report& r) {
 }
 
 // GET /api/reports/preview?template=&ou=&period=: the HTML with provenance, and the checks.
-Response Preview(const Request& req, App& app) {
+Response PreviewReport(const Request& req, App& app) {
   auto engine = app.Analytics();
   if (!engine.ok()) return ErrorResponse(engine.status());
   auto r = RequestOf(req, nullptr, (*engine)->catalog(), app);
@@ -256,7 +256,7 @@ std::vector<Route> ReportRoutes() {
       {"GET", "/api/reportTemplates", Templates, SignedIn()},
       {"GET", "/api/reportTemplates/{name}", GetTemplate, SignedIn()},
       {"PUT", "/api/reportTemplates/{name}", PutTemplate, edit},
-      {"GET", "/api/reports/preview", Preview, read},
+      {"GET", "/api/reports/preview", PreviewReport, read},
       {"GET", "/api/reports/render", RenderDocument, read, Cost::kHeavy},
       {"POST", "/api/reports/publish", PublishReport, edit, Cost::kHeavy},
       {"GET", "/api/reports", ListReports, SignedIn()},

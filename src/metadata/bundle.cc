@@ -8,6 +8,7 @@
 
 #include "core/period.h"
 #include "core/uid.h"
+#include "metadata/bundle_position.h"
 #include "metadata/controls.h"
 #include "metadata/documents.h"
 #include "metadata/value_type.h"
@@ -107,10 +108,6 @@ const std::set<std::string>& IgnoredCollections() {
       // read by controls.cc
       "dataApprovalLevels", "dataApprovalWorkflows"};
   return kNames;
-}
-
-std::string At(const std::string& collection, std::size_t i) {
-  return collection + "[" + std::to_string(i) + "]";
 }
 
 // Reads one object's fields, remembering which were used, and rejects unknown ones at the end.

@@ -6,6 +6,7 @@
 #include "core/date.h"
 #include "core/period.h"
 #include "core/uid.h"
+#include "metadata/bundle_position.h"
 
 namespace weijian::metadata {
 
@@ -13,10 +14,6 @@ using nlohmann::json;
 using storage::ControlRecords;
 
 namespace {
-
-std::string At(const std::string& collection, std::size_t i) {
-  return collection + "[" + std::to_string(i) + "]";
-}
 
 Result<std::string> OptString(const json& obj, const std::string& name, const std::string& where) {
   auto it = obj.find(name);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/uid.h"
+#include "metadata/bundle_position.h"
 
 namespace weijian::metadata {
 
@@ -107,10 +108,6 @@ const std::vector<FieldSpec>& ExtraFields(std::string_view collection) {
   if (collection == "dataElements") return kDataElements;
   if (collection == "indicators" || collection == "dataSets") return kWithLegends;
   return kPlain;
-}
-
-std::string At(const std::string& collection, std::size_t i) {
-  return collection + "[" + std::to_string(i) + "]";
 }
 
 bool IsModelled(const std::string& collection) { return SpecOf(collection) == nullptr; }

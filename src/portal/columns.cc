@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/utf8.h"
+
 namespace weijian::portal {
 
 using nlohmann::json;
@@ -88,12 +90,6 @@ json ColumnJson(const ColumnRecord& c) {
 }
 
 namespace {
-
-std::size_t Utf8Length(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
-  return n;
-}
 
 // Reads the fields present in `body` over `c`.
 Status ApplyJson(ColumnRecord& c, const json& body) {

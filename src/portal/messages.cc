@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/uid.h"
+#include "core/utf8.h"
 
 namespace weijian::portal {
 
@@ -34,12 +35,6 @@ const Known kKnown[] = {
     {"一年有几个季节（春夏秋冬）？请填写数字。", "4"},
     {"人有几只手？请填写数字。", "2"},
 };
-
-std::size_t Utf8Length(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
-  return n;
-}
 
 std::string Trim(std::string s) {
   const char* ws = " \t\r\n";

@@ -5,8 +5,6 @@
 namespace weijian::http {
 namespace {
 
-HttpReply Page(const std::string& target) { return Http(env->port, "GET", target, "", {}); }
-
 TEST(Columns, TheApiListsTheTreeAndOnlyAdminsChangeIt) {
   auto list = Get("/api/portal/columns");
   ASSERT_EQ(list.status, 200) << list.body;

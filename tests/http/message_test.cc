@@ -14,8 +14,6 @@
 namespace weijian::http {
 namespace {
 
-HttpReply Page(const std::string& target) { return Http(env->port, "GET", target, "", {}); }
-
 std::string Between(const std::string& s, const std::string& from, const std::string& to) {
   auto a = s.find(from);
   if (a == std::string::npos) return "";

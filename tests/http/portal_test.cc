@@ -7,12 +7,6 @@
 namespace weijian::http {
 namespace {
 
-HttpReply Page(const std::string& target, const std::string& cookie = "") {
-  std::map<std::string, std::string> headers;
-  if (!cookie.empty()) headers["Cookie"] = cookie;
-  return Http(env->port, "GET", target, "", headers);
-}
-
 // The first link to an article on a page.
 std::string FirstArticle(const std::string& html) {
   std::smatch m;

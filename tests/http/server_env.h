@@ -92,6 +92,12 @@ inline HttpReply AsTyped(const std::string& user, const std::string& method,
       {{"Content-Type", content_type}, {"Authorization", "ApiToken " + env->tokens.at(user)}});
 }
 inline HttpReply Get(const std::string& target) { return As("root", "GET", target); }
+// A page as an anonymous reader sees it (or with the given Cookie header).
+inline HttpReply Page(const std::string& target, const std::string& cookie = "") {
+  std::map<std::string, std::string> headers;
+  if (!cookie.empty()) headers["Cookie"] = cookie;
+  return Http(env->port, "GET", target, "", headers);
+}
 inline HttpReply PostJson(const std::string& target, const std::string& body) {
   return As("root", "POST", target, body);
 }
