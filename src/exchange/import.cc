@@ -173,7 +173,6 @@ class FileByteSource final : public ByteSource {
   int fd_;
 };
 
-// Error codes of conflicts, by the field that failed.
 // DHIS2's error code for a conflict (DataValueImportConflict, E7610-E7645) where one fits;
 // weijian's own E_… otherwise.
 std::string CodeFor(const std::string& field, const std::string& message) {
