@@ -10,6 +10,7 @@
 #include "core/period.h"
 #include "exchange/internal/adx_period.h"
 #include "exchange/internal/readers.h"
+#include "metadata/value_type.h"
 
 namespace weijian::exchange::internal {
 
@@ -369,10 +370,24 @@ class AdxReader {
       row.in.data_element = dv.attribute("dataElement").as_string();
       row.in.category_option_combo = dv.attribute("categoryOptionCombo").as_string();
       if (dv.attribute("followup")) row.in.followup = dv.attribute("followup").as_bool();
-      std::string annotation = dv.child((prefix_ + "annotation").c_str()).text().as_string();
-      if (dv.attribute("value")) {
+      row.in.comment = dv.attribute("comment").as_string();
+      pugi::xml_node annotation_node = dv.child((prefix_ + "annotation").c_str());
+      std::string annotation = annotation_node.text().as_string();
+      // As DHIS2 reads ADX: a value of a non-numeric data element (text, date, boolean …) is the
+      // <annotation>, value="0" being a placeholder; a numeric value's annotation is its comment.
+      const storage::DataElementRecord* named = nullptr;
+      if (schemes_.data_element == IdScheme::kAttribute) {
+        const std::string* uid = cat_.UidByAttribute(
+            "dataElements", schemes_.data_element_attribute, row.in.data_element);
+        named = uid ? cat_.DataElements().ByUid(*uid) : nullptr;
+      } else {
+        named = cat_.DataElements().Find(schemes_.data_element, row.in.data_element);
+        if (!named) named = cat_.DataElements().ByUidOrCode(row.in.data_element);
+      }
+      bool text_value = named && !metadata::IsNumericValueType(named->value_type);
+      if (dv.attribute("value") && !(text_value && annotation_node)) {
         row.in.value = dv.attribute("value").as_string();
-        row.in.comment = annotation;
+        if (!annotation.empty()) row.in.comment = annotation;
       } else {
         row.in.value = annotation;  // text values travel in <annotation>
       }
@@ -383,14 +398,17 @@ class AdxReader {
         std::map<std::string, std::string> categories;
         for (auto a : dv.attributes()) {
           std::string n = a.name();
+          // DXF2 attributes DHIS2 passes through (created and lastUpdated are ignored on import,
+          // as DHIS2 ignores them); every other attribute names a category.
           if (n == "dataElement" || n == "value" || n == "categoryOptionCombo" ||
-              n == "attributeOptionCombo" || n == "followup")
+              n == "attributeOptionCombo" || n == "followup" || n == "comment" || n == "created" ||
+              n == "lastUpdated" || n == "storedBy" || n == "deleted" || n.starts_with("xmlns"))
             continue;
           categories[n] = a.value();
         }
         if (!categories.empty()) {
-          const auto* de = cat_.DataElements().ByUidOrCode(row.in.data_element);
-          const auto* combo = de ? cat_.ComboOf(*data_set, *de) : nullptr;
+          // The data element as its scheme names it (dataElementIdScheme=NAME too).
+          const auto* combo = named ? cat_.ComboOf(*data_set, *named) : nullptr;
           if (combo) {
             std::string problem;
             const auto* coc = ComboFor(combo->uid, categories, problem);

@@ -3,12 +3,14 @@
 // DHIS2's does.
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "core/csv_cell.h"
 #include "core/date.h"
 #include "core/xml.h"
 #include "exchange/import.h"
 #include "exchange/internal/adx_period.h"
+#include "metadata/value_type.h"
 
 namespace weijian::exchange {
 
@@ -25,11 +27,56 @@ std::string Id(const T* r, IdScheme scheme) {
     case IdScheme::kName:
       return r->name;
     case IdScheme::kUid:
-    case IdScheme::kAttribute:  // refused for exports by ParseExportOption
+    case IdScheme::kAttribute:  // by AttributeIds below; never reached
       return r->uid;
   }
   return r->uid;
 }
+
+// Identifiers under DHIS2's ATTRIBUTE:<uid> id scheme: each object's value of that attribute
+// (from its attributeValues), read once per object. An object without a value of the attribute
+// is written with an empty identifier, as DHIS2 writes none.
+class AttributeIds {
+ public:
+  AttributeIds(const Catalog& cat, const IdSchemes& schemes) : cat_(cat), schemes_(schemes) {}
+
+  std::string DataElement(const storage::DataElementRecord* r) {
+    return Of(r, schemes_.data_element, "dataElements", schemes_.data_element_attribute);
+  }
+  std::string OrgUnit(const storage::OrgUnitRecord* r) {
+    return Of(r, schemes_.org_unit, "organisationUnits", schemes_.org_unit_attribute);
+  }
+  std::string Combo(const storage::CategoryOptionComboRecord* r) {
+    return Of(r, schemes_.category_option_combo, "categoryOptionCombos",
+              schemes_.category_option_combo_attribute);
+  }
+
+ private:
+  template <typename T>
+  std::string Of(const T* r, IdScheme scheme, std::string_view collection,
+                 const std::string& attribute) {
+    if (!r || scheme != IdScheme::kAttribute) return Id(r, scheme);
+    std::string key = std::string(collection) + '\x1f' + r->uid;
+    auto [it, fresh] = cache_.try_emplace(key);
+    if (!fresh) return it->second;
+    const auto* extras = cat_.Extras(collection, r->uid);
+    if (!extras) return it->second;
+    json body = json::parse(extras->body, nullptr, false);
+    if (!body.is_object() || !body.contains("attributeValues") ||
+        !body["attributeValues"].is_array())
+      return it->second;
+    for (const auto& a : body["attributeValues"])
+      if (a.is_object() && a.contains("attribute") && a["attribute"].is_object() &&
+          a["attribute"].value("id", "") == attribute && a.contains("value") &&
+          a["value"].is_string())
+        it->second = a["value"].get<std::string>();
+    return it->second;
+  }
+
+  const Catalog& cat_;
+  const IdSchemes& schemes_;
+  std::unordered_map<std::string, std::string> cache_;
+};
 
 // Text for an attribute value: XmlEscape, and line breaks and tabs as character references, since
 // a parser turns literal ones in attributes into spaces (XML 1.0 §3.3.3).
@@ -80,11 +127,6 @@ std::string CsvField(const std::string& s) { return CsvCell(s); }
 Status ParseExportOption(ExportOptions& o, const std::string& name, const std::string& value) {
   WJ_ASSIGN_OR_RETURN(bool scheme, ParseIdSchemeOption(o.schemes, name, value));
   if (scheme) {
-    if (o.schemes.data_element == IdScheme::kAttribute ||
-        o.schemes.org_unit == IdScheme::kAttribute ||
-        o.schemes.category_option_combo == IdScheme::kAttribute)
-      return InvalidArgument(
-          "ATTRIBUTE:<uid> id schemes are read by imports only; export by UID, CODE or NAME", name);
     o.schemes_given = true;
     return Status::Ok();
   }
@@ -181,6 +223,7 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
   filter.org_unit_ids.assign(units.begin(), units.end());
 
   const auto* ds0 = sets.front();
+  AttributeIds ids(cat, schemes);
   std::size_t n = 0;
   std::string buf;
   auto flush = [&](bool force) {
@@ -203,7 +246,7 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
       buf += "{\"dataSet\":" + json(Id(ds0, schemes.data_set)).dump();
       if (single_unit)
         buf += ",\"period\":" + json(single_period).dump() +
-               ",\"orgUnit\":" + json(Id(single_unit, schemes.org_unit)).dump();
+               ",\"orgUnit\":" + json(ids.OrgUnit(single_unit)).dump();
       buf += ",\"dataValues\":[";
       break;
     case ImportFormat::kXml:
@@ -213,7 +256,7 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
           XmlEscape(Id(ds0, schemes.data_set)) + "\"";
       if (single_unit)
         buf += " period=\"" + single_period + "\" orgUnit=\"" +
-               XmlEscape(Id(single_unit, schemes.org_unit)) + "\"";
+               XmlEscape(ids.OrgUnit(single_unit)) + "\"";
       buf += ">\n";
       break;
     case ImportFormat::kCsv:
@@ -237,11 +280,11 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
         const Period& pe = period_of.at(v.key.period_id);
         switch (o.format) {
           case ImportFormat::kJson: {
-            json j = {{"dataElement", Id(de, schemes.data_element)},
+            json j = {{"dataElement", ids.DataElement(de)},
                       {"period", pe.Id()},
-                      {"orgUnit", Id(ou, schemes.org_unit)},
-                      {"categoryOptionCombo", Id(coc, schemes.category_option_combo)},
-                      {"attributeOptionCombo", Id(aoc, schemes.category_option_combo)},
+                      {"orgUnit", ids.OrgUnit(ou)},
+                      {"categoryOptionCombo", ids.Combo(coc)},
+                      {"attributeOptionCombo", ids.Combo(aoc)},
                       {"value", v.value},
                       {"storedBy", v.stored_by},
                       {"created", FormatTimestamp(v.created)},
@@ -255,27 +298,24 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
           }
           case ImportFormat::kXml:
             // DHIS2's attribute order; comment only when there is one, deleted only when set.
-            buf +=
-                "  <dataValue dataElement=\"" + XmlEscape(Id(de, schemes.data_element)) +
-                "\" period=\"" + pe.Id() + "\" orgUnit=\"" + XmlEscape(Id(ou, schemes.org_unit)) +
-                "\" categoryOptionCombo=\"" + XmlEscape(Id(coc, schemes.category_option_combo)) +
-                "\" attributeOptionCombo=\"" + XmlEscape(Id(aoc, schemes.category_option_combo)) +
-                "\" value=\"" + XmlAttr(v.value) + "\" storedBy=\"" + XmlAttr(v.stored_by) +
-                "\" created=\"" + FormatTimestamp(v.created) + "\" lastUpdated=\"" +
-                FormatTimestamp(v.last_updated) + "\"";
+            buf += "  <dataValue dataElement=\"" + XmlEscape(ids.DataElement(de)) + "\" period=\"" +
+                   pe.Id() + "\" orgUnit=\"" + XmlEscape(ids.OrgUnit(ou)) +
+                   "\" categoryOptionCombo=\"" + XmlEscape(ids.Combo(coc)) +
+                   "\" attributeOptionCombo=\"" + XmlEscape(ids.Combo(aoc)) + "\" value=\"" +
+                   XmlAttr(v.value) + "\" storedBy=\"" + XmlAttr(v.stored_by) + "\" created=\"" +
+                   FormatTimestamp(v.created) + "\" lastUpdated=\"" +
+                   FormatTimestamp(v.last_updated) + "\"";
             if (!v.comment.empty()) buf += " comment=\"" + XmlAttr(v.comment) + "\"";
             buf += v.followup ? " followup=\"true\"" : " followup=\"false\"";
             if (v.deleted) buf += " deleted=\"true\"";
             buf += "/>\n";
             break;
           case ImportFormat::kCsv:
-            buf += CsvField(Id(de, schemes.data_element)) + ',' + pe.Id() + ',' +
-                   CsvField(Id(ou, schemes.org_unit)) + ',' +
-                   CsvField(Id(coc, schemes.category_option_combo)) + ',' +
-                   CsvField(Id(aoc, schemes.category_option_combo)) + ',' + CsvField(v.value) +
-                   ',' + CsvField(v.stored_by) + ',' + FormatTimestamp(v.last_updated) + ',' +
-                   CsvField(v.comment) + ',' + (v.followup ? "true" : "false") + ',' +
-                   (v.deleted ? "true" : "false") + '\n';
+            buf += CsvField(ids.DataElement(de)) + ',' + pe.Id() + ',' + CsvField(ids.OrgUnit(ou)) +
+                   ',' + CsvField(ids.Combo(coc)) + ',' + CsvField(ids.Combo(aoc)) + ',' +
+                   CsvField(v.value) + ',' + CsvField(v.stored_by) + ',' +
+                   FormatTimestamp(v.last_updated) + ',' + CsvField(v.comment) + ',' +
+                   (v.followup ? "true" : "false") + ',' + (v.deleted ? "true" : "false") + '\n';
             break;
           case ImportFormat::kAdx: {
             std::tuple<std::int64_t, std::int64_t, std::int64_t> g{v.key.org_unit_id,
@@ -283,7 +323,7 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
             if (g != group) {
               if (std::get<0>(group) != -1) buf += "  </group>\n";
               buf += "  <group dataSet=\"" + XmlEscape(Id(ds0, schemes.data_set)) +
-                     "\" orgUnit=\"" + XmlEscape(Id(ou, schemes.org_unit)) + "\" period=\"" +
+                     "\" orgUnit=\"" + XmlEscape(ids.OrgUnit(ou)) + "\" period=\"" +
                      internal::AdxPeriod(pe) + "\"";
               // The attribute option combo as one attribute per category, as DHIS2 writes it.
               if (aoc && aoc->uid != metadata::kDefaultCocUid)
@@ -291,16 +331,21 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
               buf += ">\n";
               group = g;
             }
-            buf += "    <dataValue dataElement=\"" + XmlEscape(Id(de, schemes.data_element)) + "\"";
+            buf += "    <dataValue dataElement=\"" + XmlEscape(ids.DataElement(de)) + "\"";
             if (coc && coc->uid != metadata::kDefaultCocUid)
               buf += AdxCategories(cat, *coc, schemes);
-            // Every value in value=, text too, as DHIS2 writes it; the comment in <annotation>.
-            buf += " value=\"" + XmlAttr(v.value) + "\"";
-            // ADX has no follow-up mark; this attribute (read back by weijian, ignored elsewhere as
-            // an unknown category) keeps it across a round trip.
+            // As DHIS2 writes ADX (its adx/exportA.adx.xml): a numeric value in value=, its
+            // comment in <annotation>; a non-numeric value (text, date, boolean …) as value="0"
+            // with the value itself in <annotation>, its comment then in DXF2's comment=.
+            bool text_value = de && !metadata::IsNumericValueType(de->value_type);
+            buf += " value=\"" + (text_value ? std::string("0") : XmlAttr(v.value)) + "\"";
+            if (text_value && !v.comment.empty()) buf += " comment=\"" + XmlAttr(v.comment) + "\"";
+            // ADX has no follow-up mark; DXF2's followup= (passed through by DHIS2's ADX reader,
+            // read back by weijian) keeps it across a round trip.
             if (v.followup) buf += " followup=\"true\"";
-            if (!v.comment.empty())
-              buf += "><annotation>" + XmlEscape(v.comment) + "</annotation></dataValue>\n";
+            const std::string& annotation = text_value ? v.value : v.comment;
+            if (!annotation.empty())
+              buf += "><annotation>" + XmlEscape(annotation) + "</annotation></dataValue>\n";
             else
               buf += "/>\n";
             break;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "core/date.h"
@@ -95,15 +96,28 @@ Status ParseImportOption(ImportOptions& o, const std::string& name, const std::s
   return InvalidArgument("unknown import option", name);
 }
 
+// The singular DHIS2 schema name of what a conflict's property names (ImportConflict.objects).
+static std::string ConflictObjectType(const std::string& property) {
+  if (property == "orgUnit") return "organisationUnit";
+  if (property == "value") return "dataElement";
+  if (property == "attributeOptionCombo") return "categoryOptionCombo";
+  if (property.empty()) return "object";
+  return property;
+}
+
 json ImportSummary::ToJson() const {
   auto list = [](const std::vector<ImportConflict>& v) {
     json a = json::array();
-    for (const auto& c : v)
-      a.push_back({{"object", c.object},
-                   {"value", c.value},
-                   {"errorCode", c.error_code},
-                   {"property", c.property},
-                   {"indexes", c.indexes}});
+    for (const auto& c : v) {
+      json o = {{"object", c.object},
+                {"value", c.value},
+                {"errorCode", c.error_code},
+                {"property", c.property},
+                {"indexes", c.indexes}};
+      // DHIS2's `objects`: what the object is (its singular schema name) → its identifier.
+      if (!c.object.empty()) o["objects"] = {{ConflictObjectType(c.property), c.object}};
+      a.push_back(std::move(o));
+    }
     return a;
   };
   json j = {{"responseType", "ImportSummary"},
@@ -159,16 +173,17 @@ class FileByteSource final : public ByteSource {
   int fd_;
 };
 
-// Error codes of conflicts, by the field that failed.
+// DHIS2's error code for a conflict (DataValueImportConflict, E7610-E7645) where one fits;
+// weijian's own E_… otherwise.
 std::string CodeFor(const std::string& field, const std::string& message) {
-  if (message.find("outside your org units") != std::string::npos) return "E_SCOPE";
-  if (field == "dataElement") return "E_DATA_ELEMENT";
-  if (field == "period") return "E_PERIOD";
-  if (field == "orgUnit")
-    return message.find("not assigned") != std::string::npos ? "E_NOT_ASSIGNED" : "E_ORG_UNIT";
-  if (field == "categoryOptionCombo") return "E_CATEGORY_OPTION_COMBO";
-  if (field == "attributeOptionCombo") return "E_ATTRIBUTE_OPTION_COMBO";
-  if (field == "value") return "E_VALUE";
+  auto has = [&](const char* s) { return message.find(s) != std::string::npos; };
+  if (has("outside your org units")) return "E7617";
+  if (field == "dataElement") return has("unknown") ? "E7610" : "E7633";
+  if (field == "period") return "E7611";
+  if (field == "orgUnit") return has("not assigned") ? "E7636" : "E7612";
+  if (field == "categoryOptionCombo") return "E7613";
+  if (field == "attributeOptionCombo") return "E7615";
+  if (field == "value") return has("empty") ? "E7618" : has("option") ? "E7621" : "E7619";
   if (field == "approval") return "E_APPROVED";
   return "E_ROW";
 }
@@ -214,14 +229,15 @@ class Importer final : public internal::RowSink {
     auto r = resolver_.Resolve(row.in, remove);
     if (!r.ok()) {
       const std::string& f = r.status().field();
-      std::string object = f == "dataElement"                     ? row.in.data_element
-                           : f == "period"                        ? row.in.period
-                           : f == "orgUnit"                       ? row.in.org_unit
-                           : f == "categoryOptionCombo"           ? row.in.category_option_combo
-                           : f == "attributeOptionCombo"          ? row.in.attribute_option_combo
-                           : f == "value" && row.in.value.empty() ? row.in.data_element
-                           : f == "value"                         ? row.in.value
-                                                                  : "";
+      std::string object = f == "dataElement"            ? row.in.data_element
+                           : f == "period"               ? row.in.period
+                           : f == "orgUnit"              ? row.in.org_unit
+                           : f == "categoryOptionCombo"  ? row.in.category_option_combo
+                           : f == "attributeOptionCombo" ? row.in.attribute_option_combo
+                           // A value is named by its data element, as DHIS2's E7618/E7619
+                           // name it: the rows of one element with bad values are one conflict.
+                           : f == "value" ? row.in.data_element
+                                          : "";
       AddConflict(summary_.conflicts, index, f, r.status().message(), object);
       ++rejected_;
       return Status::Ok();
@@ -458,8 +474,15 @@ class Importer final : public internal::RowSink {
 
   void AddConflict(std::vector<ImportConflict>& list, std::int64_t index, const std::string& field,
                    const std::string& message, const std::string& object) {
-    std::string key = field + '\x1f' + message + '\x1f' + object;
-    auto& where = list.data() == summary_.conflicts.data() ? conflict_at_ : warning_at_;
+    // Grouped as DHIS2 groups them (ImportConflict's grouping key: the error code and the
+    // objects): one conflict per kind of problem and object, with every row's index. A problem
+    // without an object (a row the reader could not take) is grouped by its message, as DHIS2
+    // groups its object-less conflicts.
+    const std::string code = CodeFor(field, message);
+    std::string key = object.empty() ? field + '\x1f' + message + "\x1f"
+                                     : code + '\x1f' + field + '\x1f' + object;
+    const bool warnings = &list == &summary_.warnings;
+    auto& where = warnings ? warning_at_ : conflict_at_;
     auto it = where.find(key);
     if (it == where.end()) {
       if (list.size() >= kMaxGroups) {
@@ -474,9 +497,15 @@ class Importer final : public internal::RowSink {
           it = where.emplace(key, list.size() - 1).first;
         }
       } else {
-        list.push_back({object, message, CodeFor(field, message), field, {}});
+        list.push_back({object, message, code, field, {}});
         it = where.emplace(key, list.size() - 1).first;
       }
+    } else if (ImportConflict& c = list[it->second];
+               c.value != message && !varied_.count({warnings, it->second})) {
+      // The rows of one group differ in detail (e.g. the bad value itself): the message, the
+      // first row's, says so.
+      varied_.insert({warnings, it->second});
+      c.value += " (the other rows listed have the same problem with other values)";
     }
     list[it->second].indexes.push_back(index);
   }
@@ -514,6 +543,7 @@ class Importer final : public internal::RowSink {
   std::unordered_map<std::int64_t, std::int64_t> period_ids_;
   std::int64_t rejected_ = 0;  // rows refused with a conflict
   std::unordered_map<std::string, std::size_t> conflict_at_, warning_at_;
+  std::set<std::pair<bool, std::size_t>> varied_;  // groups whose rows' messages differ
   std::vector<std::tuple<std::string, std::string, std::string>> completions_;
   ImportSummary summary_;
 };

@@ -61,9 +61,22 @@ std::optional<Task> FindTask(const std::string& id) {
   return std::nullopt;
 }
 
+// The query's options with idScheme first: DHIS2's dataElementIdScheme, orgUnitIdScheme … win
+// over idScheme whatever their order (the query is kept sorted by name, where idScheme would
+// come after categoryIdScheme and dataElementIdScheme and overwrite them).
+std::vector<std::pair<std::string, std::string>> IdSchemeFirst(
+    const std::multimap<std::string, std::string>& query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, value] : query)
+    if (name == "idScheme") out.emplace_back(name, value);
+  for (const auto& [name, value] : query)
+    if (name != "idScheme") out.emplace_back(name, value);
+  return out;
+}
+
 Response ImportValues(const Request& req, App& app) {
   exchange::ImportOptions options;
-  for (const auto& [name, value] : req.query)
+  for (const auto& [name, value] : IdSchemeFirst(req.query))
     if (Status s = exchange::ParseImportOption(options, name, value); !s.ok())
       return ErrorResponse(Conflict(s.message(), s.field()));
   Result<exchange::ImportFormat> format = exchange::ImportFormat::kJson;
@@ -160,7 +173,7 @@ Response ExportValues(const Request& req, App& app) {
            accept.find("text/xml") != std::string::npos)
     options.format = exchange::ImportFormat::kXml;
   if (auto by_path = FormatOfPath(req.path)) options.format = *by_path;
-  for (const auto& [name, value] : req.query)
+  for (const auto& [name, value] : IdSchemeFirst(req.query))
     if (Status s = exchange::ParseExportOption(options, name, value); !s.ok())
       return ErrorResponse(Conflict(s.message(), s.field()));
   auto cat = app.catalog();

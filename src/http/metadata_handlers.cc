@@ -227,7 +227,7 @@ Handler GetOne(std::string collection) {
       if (it.value("id", "") == id || it.value("code", "") == id) {
         auto fields = req.Query("fields");
         if (!fields) return JsonResponse(it);
-        auto one = metadata::SelectFields(it, *fields, LookupIn(all, idx));
+        auto one = metadata::SelectFields(it, *fields, LookupIn(all, idx), collection);
         if (!one.ok()) return ErrorResponse(one.status());
         return JsonResponse(*one);
       }

@@ -87,6 +87,11 @@ Response GetOrgUnit(const Request& req, App& app) {
         cu && Visible(req, *cat, *cu))
       children.push_back(c);
   j["children"] = std::move(children);
+  if (auto fields = req.Query("fields")) {
+    auto one = metadata::SelectFields(j, *fields, {}, "organisationUnits");
+    if (!one.ok()) return ErrorResponse(one.status());
+    return JsonResponse(*one);
+  }
   return JsonResponse(j);
 }
 

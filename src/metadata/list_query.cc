@@ -167,9 +167,45 @@ const json* Alias(const json& obj, const std::string& name) {
   return it == obj.end() ? nullptr : &*it;
 }
 
-// The property names `nodes` select from `obj`, in order.
+// Whether property `name` of an object of `collection` is one DHIS2's `:owner` preset leaves out:
+// a property that is not stored (display names, href, access) or one the other side of a
+// relation owns (a data element's groups and data sets belong to the group and the data set; an
+// org unit's children to their parent's reference). `collection` "" (a nested object of a type
+// not known here) leaves out only the never-stored ones.
+bool NotOwned(const std::string& collection, const std::string& name) {
+  static const std::set<std::string> kNeverStored = {"displayName",
+                                                     "displayShortName",
+                                                     "displayDescription",
+                                                     "displayFormName",
+                                                     "displayNumeratorDescription",
+                                                     "displayDenominatorDescription",
+                                                     "href",
+                                                     "access",
+                                                     "favorite"};
+  static const std::map<std::string, std::set<std::string>> kOwnedElsewhere = {
+      {"dataElements", {"dataSetElements", "dataElementGroups", "dataSets", "legendSet"}},
+      {"indicators", {"indicatorGroups", "dataSets", "legendSet"}},
+      {"organisationUnits",
+       {"children", "dataSets", "organisationUnitGroups", "users", "ancestors", "leaf"}},
+      {"categoryOptions", {"categories", "categoryOptionCombos", "categoryOptionGroups"}},
+      {"categories", {"categoryCombos"}},
+      {"dataSets", {"sections", "interpretations"}},
+      {"dataElementGroups", {"groupSets"}},
+      {"indicatorGroups", {"indicatorGroupSet", "groupSets"}},
+      {"organisationUnitGroups", {"groupSets"}},
+      {"categoryOptionGroups", {"groupSets"}},
+      {"validationRules", {"validationRuleGroups"}},
+  };
+  if (kNeverStored.count(name)) return true;
+  auto it = kOwnedElsewhere.find(collection);
+  return it != kOwnedElsewhere.end() && it->second.count(name);
+}
+
+// The property names `nodes` select from `obj` (an object of `collection`, "" when not known),
+// in order.
 std::vector<std::pair<std::string, const FieldNode*>> Names(const json& obj,
-                                                            const std::vector<FieldNode>& nodes) {
+                                                            const std::vector<FieldNode>& nodes,
+                                                            const std::string& collection = "") {
   std::vector<std::pair<std::string, const FieldNode*>> names;
   std::set<std::string> excluded;
   auto add = [&](const std::string& n, const FieldNode* node) {
@@ -185,8 +221,14 @@ std::vector<std::pair<std::string, const FieldNode*>> Names(const json& obj,
       excluded.insert(n.name);
       continue;
     }
-    if (n.name == "*" || n.name == ":all" || n.name == ":owner" || n.name == ":persisted") {
+    if (n.name == "*" || n.name == ":all") {
       for (auto it = obj.begin(); it != obj.end(); ++it) add(it.key(), nullptr);
+    } else if (n.name == ":owner" || n.name == ":persisted") {
+      // :persisted keeps what is stored, relations owned elsewhere too; :owner only what this
+      // object owns (what a metadata import of it writes).
+      for (auto it = obj.begin(); it != obj.end(); ++it)
+        if (n.name == ":owner" ? !NotOwned(collection, it.key()) : !NotOwned("", it.key()))
+          add(it.key(), nullptr);
     } else if (n.name == ":simple") {
       for (auto it = obj.begin(); it != obj.end(); ++it)
         if (!it->is_object() && !it->is_array()) add(it.key(), nullptr);
@@ -206,11 +248,13 @@ std::vector<std::pair<std::string, const FieldNode*>> Names(const json& obj,
 
 class Selector {
  public:
-  explicit Selector(const ObjectLookup& lookup) : lookup_(lookup) {}
+  explicit Selector(const ObjectLookup& lookup, std::string collection = "")
+      : lookup_(lookup), collection_(std::move(collection)) {}
 
   json Select(const json& obj, const std::vector<FieldNode>& nodes, const std::string& path) {
     json out = json::object();
-    for (const auto& [name, node] : Names(obj, nodes)) {
+    // The top level is an object of the list's collection; nested ones are of other types.
+    for (const auto& [name, node] : Names(obj, nodes, path.empty() ? collection_ : "")) {
       const std::string p = path.empty() ? name : path + "." + name;
       const json* v = nullptr;
       if (auto it = obj.find(name); it != obj.end())
@@ -296,6 +340,7 @@ class Selector {
   }
 
   const ObjectLookup& lookup_;
+  std::string collection_;
   std::set<std::string> found_, nested_seen_;
 };
 
@@ -496,15 +541,15 @@ int CompareLeaves(const json* a, const json* b, bool ignore_case) {
 
 }  // namespace
 
-Result<json> SelectFields(const json& object, const std::string& fields,
-                          const ObjectLookup& lookup) {
+Result<json> SelectFields(const json& object, const std::string& fields, const ObjectLookup& lookup,
+                          const std::string& collection) {
   WJ_ASSIGN_OR_RETURN(auto nodes, ParseFields(fields));
   std::set<std::string> known;
   for (auto it = object.begin(); it != object.end(); ++it) known.insert(it.key());
   for (const auto& n : nodes)
     if (!n.exclude && !IsPreset(n.name) && !known.count(n.name) && !Alias(object, n.name))
       return Conflict("unknown property \"" + n.name + "\"", "fields");
-  Selector sel(lookup);
+  Selector sel(lookup, collection);
   json out = sel.Select(object, nodes, "");
   if (auto m = sel.Missing(nodes, ""); !m.empty())
     return Conflict("unknown property \"" + m + "\"", "fields");
@@ -633,7 +678,7 @@ Result<json> ApplyListQuery(const json& items, const std::string& collection,
     if (p < page_count) body["pager"]["nextPage"] = link(p + 1);
     if (p > 1) body["pager"]["prevPage"] = link(p - 1);
   }
-  Selector sel(lookup);
+  Selector sel(lookup, collection);
   json out = json::array();
   for (long i = first; i < first + count; ++i) out.push_back(sel.Select(*matched[i], nodes, ""));
   if (auto m = sel.Missing(nodes, ""); !m.empty())

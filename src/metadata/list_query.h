@@ -33,8 +33,10 @@ Result<nlohmann::json> ApplyListQuery(const nlohmann::json& items, const std::st
                                       const std::multimap<std::string, std::string>& query,
                                       const ObjectLookup& lookup = {}, long default_page_size = 0);
 
-// Applies only `fields=` to one object (GET /api/<collection>/{id}?fields=…).
+// Applies only `fields=` to one object (GET /api/<collection>/{id}?fields=…); `collection` tells
+// `:owner` which properties the object owns.
 Result<nlohmann::json> SelectFields(const nlohmann::json& object, const std::string& fields,
-                                    const ObjectLookup& lookup = {});
+                                    const ObjectLookup& lookup = {},
+                                    const std::string& collection = "");
 
 }  // namespace weijian::metadata

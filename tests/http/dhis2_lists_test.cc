@@ -93,6 +93,39 @@ TEST(Dhis2ListsHttpTest, EveryListTakesFieldsFilterOrderAndPaging) {
   EXPECT_EQ(Get("/api/organisationUnits?pageSize=0").status, 409);
 }
 
+// fields=:owner gives only what the object owns, as DHIS2 does: a group's group sets belong to
+// the group set, an org unit's children to their parent reference (and ancestors, leaf and the
+// display names are not stored at all); :all gives everything.
+TEST(Dhis2ListsHttpTest, OwnerFieldsLeaveOutWhatOtherObjectsOwn) {
+  ImportDocumentsOnce();
+  auto all = Body(Get("/api/dataElementGroups/DegTb000001?fields=:all"));
+  ASSERT_TRUE(all.contains("groupSets")) << all.dump();
+  auto owner = Get("/api/dataElementGroups/DegTb000001?fields=:owner");
+  ASSERT_EQ(owner.status, 200) << owner.body;
+  json g = Body(owner);
+  EXPECT_FALSE(g.contains("groupSets")) << g.dump();
+  EXPECT_EQ(g["id"], "DegTb000001");
+  EXPECT_EQ(g["code"], "DEG_TB");
+  EXPECT_EQ(g["dataElements"].size(), 2u) << g.dump();
+  auto list = Body(Get("/api/dataElementGroups?fields=:owner&paging=false"));
+  ASSERT_FALSE(list["dataElementGroups"].empty());
+  for (const auto& o : list["dataElementGroups"]) EXPECT_FALSE(o.contains("groupSets"));
+
+  auto level3 = Body(Get("/api/organisationUnits?level=3&fields=id&pageSize=1"));
+  ASSERT_FALSE(level3["organisationUnits"].empty()) << level3.dump();
+  const std::string unit = level3["organisationUnits"][0]["id"];
+  auto unit_all = Body(Get("/api/organisationUnits/" + unit + "?fields=:all"));
+  EXPECT_TRUE(unit_all.contains("children")) << unit_all.dump();
+  EXPECT_TRUE(unit_all.contains("ancestors")) << unit_all.dump();
+  auto unit_owner = Get("/api/organisationUnits/" + unit + "?fields=:owner");
+  ASSERT_EQ(unit_owner.status, 200) << unit_owner.body;
+  json u = Body(unit_owner);
+  for (const char* k : {"children", "ancestors", "leaf"})
+    EXPECT_FALSE(u.contains(k)) << k << ": " << u.dump();
+  for (const char* k : {"id", "name", "parent", "path", "level"})
+    EXPECT_TRUE(u.contains(k)) << k << ": " << u.dump();
+}
+
 TEST(Dhis2ListsHttpTest, ValuesOutsideTheOptionSetAre409NamingRowAndField) {
   ImportDocumentsOnce();
   const std::string body = R"({"dataSet":"DS_TB_RESULT","period":"202402","orgUnit":"150624100",

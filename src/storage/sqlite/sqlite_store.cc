@@ -1449,10 +1449,15 @@ class SqliteStore final : public Store {
           continue;
         }
         if ((w.mode == WriteMode::kCreateOnly && live && !duplicate) ||
-            (w.mode == WriteMode::kUpdateOnly && !live) ||
-            (live && !duplicate && old_value == w.value && old_comment == w.comment &&
-             old_followup == w.followup)) {
+            (w.mode == WriteMode::kUpdateOnly && !live)) {
           ++counts.ignored;
+          continue;
+        }
+        if (live && !duplicate && old_value == w.value && old_comment == w.comment &&
+            old_followup == w.followup) {
+          // Unchanged: nothing written, counted as updated, as DHIS2 2.39-2.41 counts it
+          // (DefaultDataValueSetServiceTest.testImportDataValuesUpdatedSkipNoChange).
+          ++counts.updated;
           continue;
         }
         WJ_RETURN_IF_ERROR(Update(k, w.value, w.comment, w.followup, false));
