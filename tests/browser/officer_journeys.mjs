@@ -124,6 +124,14 @@ export async function officerJourneys({ page, context, base, check, axe, artefac
   await pasted.click("#dashboard-up");
   await pasted.waitForFunction(() => document.querySelector("#dashboard-unit")?.textContent?.includes("鄂尔多斯市"));
   check("返回上一级 from a pasted address goes up the tree", true);
+  // Any unit of the tree by name, from the dashboard's picker; Back returns.
+  await pasted.fill("#dashboard-ou", "乌兰镇");
+  await pasted.locator("#dashboard-ou-list [role=option]", { hasText: "鄂托克旗" }).first().click();
+  await pasted.click("#dashboard-go");
+  await pasted.waitForFunction(() => document.querySelector("#dashboard-unit")?.textContent?.includes("乌兰镇"));
+  check("a unit chosen by name opens in the dashboard, in the address", /[?&]ou=/.test(pasted.url()) && pasted.url() !== bannerUrl);
+  await pasted.goBack();
+  await pasted.waitForFunction(() => document.querySelector("#dashboard-unit")?.textContent?.includes("鄂尔多斯市"));
   await pasted.close();
 
   // 时序进度: stated on the page; exactly the units below it are marked.
