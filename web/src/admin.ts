@@ -187,7 +187,8 @@ async function dashboardPage(): Promise<void> {
     year = years.includes(q.get("year") ?? "") ? q.get("year")! : String(info.latestYear);
     yearSel.value = year;
     const ou = q.get("ou");
-    if (!ou || ou === unit.id) return;
+    if (!ou) { unit = units[0]; return; }
+    if (ou === unit.id) return;
     const u = units.find((x) => x.id === ou || x.code === ou);
     if (u) { unit = u; return; }
     const found = await api(`/api/organisationUnits/${encodeURIComponent(ou)}`);
@@ -230,7 +231,8 @@ async function dashboardPage(): Promise<void> {
   } catch (e) {
     error(app, e);
   }
-  history.replaceState({ ou: unit.id, depth: Number(history.state?.depth ?? 0) }, "", address(unit, year));
+  // The address stays as opened (/admin) until the user moves; the entry remembers the level.
+  history.replaceState({ ou: unit.id, depth: Number(history.state?.depth ?? 0) }, "");
   await draw();
 }
 
