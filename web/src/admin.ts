@@ -1084,6 +1084,7 @@ async function reportsPage(): Promise<void> {
     }
   });
   saveT.addEventListener("click", async () => {
+    say(true, "正在保存……");
     const t = tplEditor.template();
     if (!t) { say(false, "请先载入一个模板。"); return; }
     if (!/^[a-z0-9_-]{1,40}$/.test(name.value.trim())) { say(false, "未保存：模板名称只能用小写字母、数字、- 和 _，不超过 40 个字符。"); return; }
