@@ -40,7 +40,9 @@ struct Presentation {
 bool IsPresentationParam(const std::string& name) {
   return name == "skipMeta" || name == "skipData" || name == "skipHeaders" || name == "locale" ||
          name == "outputIdScheme" || name == "uiLocale" || name == "paging" ||
-         name == "hierarchyMeta" || name == "showHierarchy" || name == "includeMetadataDetails";
+         name == "hierarchyMeta" || name == "showHierarchy" || name == "includeMetadataDetails" ||
+         // DHIS2's table layout, read by /api/analytics.xlsx (workbench_handlers.cc)
+         name == "tableLayout" || name == "rows" || name == "columns" || name == "hideEmptyRows";
 }
 
 Result<Presentation> ParsePresentation(const Request& req) {
@@ -55,8 +57,40 @@ Result<Presentation> ParsePresentation(const Request& req) {
   return p;
 }
 
+std::string PeriodDisplayName(const std::string& id, bool english);
+
+// A range as people read it: 202401..202407 → 2024年1-7月, 202311..202402 → 2023年11月-2024年2月,
+// 2024Q1..2024Q3 → 2024年第1-3季度, 2022..2024 → 2022-2024年; other ranges "A至B".
+std::string RangeDisplayName(const std::string& id, bool english) {
+  auto range = ParsePeriodRange(id);
+  if (!range.ok()) return id;
+  const Period &a = range->first, &b = range->last;
+  const int ay = YearOf(a.start), by = YearOf(b.end);
+  const int am = static_cast<int>(MonthOf(a.start)), bm = static_cast<int>(MonthOf(b.end));
+  const std::string first = PeriodDisplayName(a.Id(), english);
+  const std::string last = PeriodDisplayName(b.Id(), english);
+  if (english) return first + " - " + last;
+  if (a.type != b.type) return first + "至" + last;
+  switch (a.type) {
+    case PeriodType::kMonthly:
+      if (ay == by)
+        return std::to_string(ay) + "年" + std::to_string(am) + "-" + std::to_string(bm) + "月";
+      return first + "-" + last;
+    case PeriodType::kQuarterly:
+      if (ay == by)
+        return std::to_string(ay) + "年第" + std::to_string((am + 2) / 3) + "-" +
+               std::to_string((bm + 2) / 3) + "季度";
+      return first + "至" + last;
+    case PeriodType::kYearly:
+      return std::to_string(ay) + "-" + std::to_string(by) + "年";
+    default:
+      return first + "至" + last;
+  }
+}
+
 // A period as people read it: 2019年12月 / December 2019, 2019年第4季度 / October - December 2019.
 std::string PeriodDisplayName(const std::string& id, bool english) {
+  if (id.find("..") != std::string::npos) return RangeDisplayName(id, english);
   auto parsed = ParsePeriod(id);
   if (!parsed.ok()) return id;
   const Period& p = *parsed;
@@ -187,6 +221,13 @@ Result<json> RunPresented(const Request& req, App& app) {
   return out;
 }
 
+}  // namespace
+
+Result<json> RunPresentedAnalyticsRequest(const Request& req, App& app) {
+  return RunPresented(req, app);
+}
+
+namespace {
 bool WantsCsv(const Request& req) {
   return req.path.ends_with(".csv") || req.Header("accept").find("text/csv") != std::string::npos ||
          req.Header("accept").find("application/csv") != std::string::npos;

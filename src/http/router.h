@@ -97,6 +97,8 @@ std::vector<Route> ColumnRoutes();        // column_handlers.cc (issue 15)
 std::vector<Route> MessageRoutes();       // message_handlers.cc (issue 15)
 // /api/analytics's query of a request (its parameters, the caller's scope), on the live engine.
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app);
+// The same, dressed as /api/analytics answers (period names, outputIdScheme …).
+Result<nlohmann::json> RunPresentedAnalyticsRequest(const Request& req, App& app);
 // Resolves q.approval_level (analytics' approvalLevel) against the approvals as they are now.
 Status ResolveApprovalLevel(App& app, const metadata::Catalog& cat, analytics::QueryParams& q);
 // reports::ReadApproved with the caller's eyes: the unapproved units named are those he may read.

@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <kainjow/mustache.hpp>
+#include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "analytics/analytics.h"
@@ -36,6 +39,8 @@ const std::vector<WorkbenchPage>& Pages() {
   };
   return pages;
 }
+
+Response XlsxFile(lxw_workbook* wb, const std::string& path);
 
 Response Redirect(const std::string& to) {
   Response r;
@@ -114,16 +119,160 @@ Response Programs(const Request&, App& app) {
   return JsonResponse({{"programs", out}, {"latestYear", latest ? latest : year}});
 }
 
+// Splits "dx;ou" into its names.
+std::vector<std::string> LayoutDims(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto semi = text.find(';', start);
+    std::string one = text.substr(start, semi == std::string::npos ? semi : semi - start);
+    if (!one.empty()) out.push_back(one);
+    if (semi == std::string::npos) break;
+    start = semi + 1;
+  }
+  return out;
+}
+
+// DHIS2's tableLayout=true&rows=dx;ou&columns=pe: the answer as the matrix a pivot table shows,
+// one header row per column dimension (the row dimensions' labels on the last), one row per
+// combination of row items in the query's order (hideEmptyRows=true leaves out rows without a
+// value), names for every item, numbers as numbers. Every dimension of the answer must be placed
+// in rows or columns; a filter is not.
+Status WriteTableLayout(lxw_workbook* wb, lxw_worksheet* ws, const Request& req,
+                        const json& result) {
+  lxw_format* bold = workbook_add_format(wb);
+  format_set_bold(bold);
+  const json& headers = result["headers"];
+  const json& items = result["metaData"]["items"];
+  const json& dimensions = result["metaData"]["dimensions"];
+  std::vector<std::string> dims;  // the answer's dimensions, by header position
+  std::map<std::string, std::size_t> column_of;
+  int value_at = -1;
+  for (std::size_t c = 0; c < headers.size(); ++c) {
+    const std::string n = headers[c]["name"];
+    if (n == "value") value_at = static_cast<int>(c);
+    if (headers[c].value("meta", false) || n == "dx" || n == "pe" || n == "ou") {
+      dims.push_back(n);
+      column_of[n] = c;
+    }
+  }
+  const auto rows = LayoutDims(req.Query("rows").value_or(""));
+  const auto cols = LayoutDims(req.Query("columns").value_or(""));
+  if (rows.empty() || cols.empty())
+    return Conflict("tableLayout=true needs rows= and columns=, such as rows=dx;ou&columns=pe",
+                    "tableLayout");
+  std::set<std::string> placed;
+  for (const auto* list : {&rows, &cols})
+    for (const auto& d : *list) {
+      if (!column_of.count(d))
+        return Conflict("\"" + d + "\" is not a dimension of this query (filters are not)",
+                        list == &rows ? "rows" : "columns");
+      if (!placed.insert(d).second) return Conflict("\"" + d + "\" is placed twice", "rows");
+    }
+  for (const auto& d : dims)
+    if (!placed.count(d))
+      return Conflict("place dimension \"" + d + "\" in rows or columns", "rows");
+  if (value_at < 0) return Conflict("the answer has no values", "tableLayout");
+  // Values by the items of every dimension, in header order.
+  std::map<std::vector<std::string>, double> values;
+  for (const auto& row : result["rows"]) {
+    std::vector<std::string> key;
+    for (const auto& d : dims) key.push_back(row[column_of[d]].get<std::string>());
+    values[key] = std::strtod(row[value_at].get<std::string>().c_str(), nullptr);
+  }
+  auto items_of = [&](const std::string& d) {
+    std::vector<std::string> out;
+    for (const auto& v : dimensions.value(d, json::array()))
+      if (v.is_string()) out.push_back(v);
+    return out;
+  };
+  // Every combination of the items of `list`, the first dimension varying slowest.
+  auto combinations = [&](const std::vector<std::string>& list) {
+    std::vector<std::map<std::string, std::string>> out = {{}};
+    for (const auto& d : list) {
+      std::vector<std::map<std::string, std::string>> next;
+      for (const auto& partial : out)
+        for (const auto& item : items_of(d)) {
+          auto more = partial;
+          more[d] = item;
+          next.push_back(std::move(more));
+        }
+      out = std::move(next);
+    }
+    return out;
+  };
+  auto name_of = [&](const std::string& id) -> std::string {
+    return items.contains(id) ? items[id].value("name", id) : id;
+  };
+  const auto row_keys = combinations(rows);
+  const auto col_keys = combinations(cols);
+  const auto label = [](const std::string& d) -> std::string {
+    return d == "dx"   ? "数据"
+           : d == "pe" ? "期间"
+           : d == "ou" ? "组织机构"
+           : d == "co" ? "分类选项组合"
+                       : d;
+  };
+  const auto nr = static_cast<lxw_col_t>(rows.size());
+  for (std::size_t j = 0; j < cols.size(); ++j) {
+    const auto r = static_cast<lxw_row_t>(j);
+    if (j + 1 == cols.size())
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const std::string text = name_of(rows[i]) == rows[i] ? label(rows[i]) : name_of(rows[i]);
+        worksheet_write_string(ws, r, static_cast<lxw_col_t>(i), text.c_str(), bold);
+      }
+    for (std::size_t k = 0; k < col_keys.size(); ++k)
+      worksheet_write_string(ws, r, nr + static_cast<lxw_col_t>(k),
+                             name_of(col_keys[k].at(cols[j])).c_str(), bold);
+  }
+  auto r = static_cast<lxw_row_t>(cols.size());
+  const bool hide_empty = req.Query("hideEmptyRows").value_or("false") == "true";
+  for (const auto& rk : row_keys) {
+    std::vector<std::optional<double>> cells;
+    bool any = false;
+    for (const auto& ck : col_keys) {
+      std::vector<std::string> key;
+      for (const auto& d : dims) key.push_back(rk.count(d) ? rk.at(d) : ck.at(d));
+      auto it = values.find(key);
+      cells.push_back(it == values.end() ? std::nullopt : std::optional<double>(it->second));
+      any = any || it != values.end();
+    }
+    if (hide_empty && !any) continue;
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      worksheet_write_string(ws, r, static_cast<lxw_col_t>(i), name_of(rk.at(rows[i])).c_str(),
+                             nullptr);
+    for (std::size_t k = 0; k < cells.size(); ++k)
+      if (cells[k])
+        worksheet_write_number(ws, r, nr + static_cast<lxw_col_t>(k), *cells[k], nullptr);
+    ++r;
+  }
+  worksheet_set_column(ws, 0, nr - 1, 22, nullptr);
+  worksheet_set_column(ws, nr, nr + static_cast<lxw_col_t>(col_keys.size()), 14, nullptr);
+  worksheet_freeze_panes(ws, static_cast<lxw_row_t>(cols.size()), nr);
+  return Status::Ok();
+}
+
 // GET /api/analytics.xlsx?…: the same query as /api/analytics, as a workbook (libxlsxwriter):
-// one sheet, names for the dimensions, numbers as numbers.
+// one sheet, names for the dimensions and periods, numbers as numbers; a list of rows, or with
+// tableLayout=true the matrix (see WriteTableLayout).
 Response AnalyticsXlsx(const Request& req, App& app) {
-  auto result = RunAnalyticsRequest(req, app);
+  auto result = RunPresentedAnalyticsRequest(req, app);
   if (!result.ok()) return ErrorResponse(result.status());
+  auto table_layout = BoolParam(req, "tableLayout", false);
+  if (!table_layout.ok()) return ErrorResponse(table_layout.status());
   const std::string path =
       (std::filesystem::temp_directory_path() / ("weijian-" + RandomUid() + ".xlsx")).string();
   lxw_workbook* wb = workbook_new(path.c_str());
   if (!wb) return ErrorResponse(500, "cannot create a workbook in the temporary folder");
-  lxw_worksheet* ws = workbook_add_worksheet(wb, "数据");
+  lxw_worksheet* ws = workbook_add_worksheet(wb, *table_layout ? "数据透视" : "数据");
+  if (*table_layout) {
+    if (Status s = WriteTableLayout(wb, ws, req, *result); !s.ok()) {
+      workbook_close(wb);
+      std::filesystem::remove(path);
+      return ErrorResponse(s);
+    }
+    return XlsxFile(wb, path);
+  }
   lxw_format* bold = workbook_add_format(wb);
   format_set_bold(bold);
   const json& headers = (*result)["headers"];
@@ -159,7 +308,15 @@ Response AnalyticsXlsx(const Request& req, App& app) {
     ++r;
   }
   worksheet_set_column(ws, 0, static_cast<lxw_col_t>(headers.size()), 18, nullptr);
-  if (workbook_close(wb) != LXW_NO_ERROR) return ErrorResponse(500, "cannot write the workbook");
+  return XlsxFile(wb, path);
+}
+
+// Closes the workbook and answers with its bytes; the temporary file is removed.
+Response XlsxFile(lxw_workbook* wb, const std::string& path) {
+  if (workbook_close(wb) != LXW_NO_ERROR) {
+    std::filesystem::remove(path);
+    return ErrorResponse(500, "cannot write the workbook");
+  }
   std::ifstream in(path, std::ios::binary);
   std::ostringstream bytes;
   bytes << in.rdbuf();

