@@ -45,6 +45,27 @@ std::optional<double> ReportingMetric(const metadata::Catalog& cat,
                                       const std::vector<Completion>& completions, std::int64_t unit,
                                       Date start, Date end);
 
+// Program indicators (DHIS2's programIndicators) computed from individual records, such as the
+// immunization coverage rates: each fact is one child (or one dose of a child) placed in a period
+// by `due`; it counts in the denominator of every period containing `due`, and in the numerator
+// when `met` is on or before that period's end. Facts are sorted by `due`. The caller computes
+// them for each query that names the indicators (the tracker layer knows how).
+struct ProgramIndicatorFact {
+  std::int64_t org_unit_id = 0;
+  Date due;
+  std::optional<Date> met;
+};
+struct ProgramIndicatorData {
+  struct Indicator {
+    std::string uid, code, name;
+    int decimals = 1;
+    std::vector<ProgramIndicatorFact> facts;  // by due
+  };
+  std::map<std::string, Indicator> by_uid;
+  // The indicator named by uid or code, or nullptr.
+  const Indicator* Find(const std::string& key) const;
+};
+
 struct QueryParams {
   std::vector<std::string> dimensions;  // "dx:a;b", "pe:…", "ou:…"
   std::vector<std::string> filters;
@@ -57,6 +78,7 @@ struct QueryParams {
   bool ignore_limit = false;
   Date relative_to;                                // relativePeriodDate (default today)
   std::shared_ptr<const ReportingData> reporting;  // for reporting metrics in dx
+  std::shared_ptr<const ProgramIndicatorData> program_indicators;  // program indicators in dx
   // approvalLevel (DHIS2): only data approved at this level or above. The caller resolves it
   // into `approved` from the approval state (RunQuery refuses a level without it).
   std::string approval_level;

@@ -118,6 +118,7 @@ struct DxItem {
   int decimals = 2;
   bool indicator = false;
   const storage::DataSetRecord* reporting_ds = nullptr;  // <ds>.REPORTING_RATE and kin
+  const ProgramIndicatorData::Indicator* program_indicator = nullptr;
   std::string metric;
 };
 
@@ -186,6 +187,13 @@ bool MeetsCriteria(double v, const std::string& criteria) {
 
 }  // namespace
 
+const ProgramIndicatorData::Indicator* ProgramIndicatorData::Find(const std::string& key) const {
+  if (auto it = by_uid.find(key); it != by_uid.end()) return &it->second;
+  for (const auto& [uid, pi] : by_uid)
+    if (!pi.code.empty() && pi.code == key) return &pi;
+  return nullptr;
+}
+
 Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QueryScope& scope) {
   const auto& cat = engine.catalog();
   // A programming error of the caller, not the user's: approvalLevel must be resolved first.
@@ -231,6 +239,13 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
       if (const auto* t = cat.IndicatorTypes().ByUid(ind->indicator_type_uid))
         item.factor = t->factor;
       if (ind->decimals) item.decimals = *ind->decimals;
+    } else if (const auto* pi = q.program_indicators ? q.program_indicators->Find(key) : nullptr) {
+      item.id = pi->uid;
+      item.name = pi->name;
+      item.program_indicator = pi;
+      item.indicator = true;
+      item.factor = 100;
+      item.decimals = pi->decimals;
     } else if (auto rep = ParseReportingItem(key, cat)) {
       item.id = key;
       item.reporting_ds = rep->first;
@@ -399,6 +414,27 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
   };
   auto evaluate = [&](const DxItem& d, const std::vector<const PeItem*>& ps,
                       const std::vector<std::int64_t>& us) -> Cell {
+    if (d.program_indicator) {
+      // Counted from the facts: those due in the period under the unit; met by its end.
+      const auto& facts = d.program_indicator->facts;
+      double num = 0, den = 0;
+      for (const auto* p : ps) {
+        auto it =
+            std::lower_bound(facts.begin(), facts.end(), p->start,
+                             [](const ProgramIndicatorFact& f, Date day) { return f.due < day; });
+        for (; it != facts.end() && it->due <= p->end; ++it)
+          for (auto u : us)
+            if (cat.tree().IsInSubtree(it->org_unit_id, u)) {
+              den += 1;
+              if (it->met && *it->met <= p->end) num += 1;
+            }
+      }
+      Cell c;
+      c.numerator = num;
+      c.denominator = den;
+      if (den != 0) c.value = num / den * 100.0;
+      return c;
+    }
     if (d.reporting_ds) {
       static const std::vector<Completion> kNone;
       const std::vector<Completion>* comps = &kNone;

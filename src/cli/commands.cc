@@ -9,6 +9,7 @@
 #include "auth/auth_service.h"
 #include "auth/password.h"
 #include "auth/principal.h"
+#include "cli/demo_children.h"
 #include "cli/demo_content.h"
 #include "cli/demo_portal.h"
 #include "core/date.h"
@@ -97,6 +98,8 @@ int RunInit(const InitOptions& o) {
     auto demo = BuildDemo(**store);
     if (!demo.ok()) return Fail(demo.status());
     if (Status s = BuildDemoPortal(**store); !s.ok()) return Fail(s);
+    if (auto k = BuildDemoChildren(**store, tracker::DefaultKeyFile(o.db), Today()); !k.ok())
+      return Fail(k.status());
     std::cout << "  demo: " << demo->facilities << " facilities, " << demo->data_values
               << " data values\n";
     std::cout << "  demo users (one-time passwords, shown only now):\n";

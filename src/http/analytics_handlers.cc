@@ -25,6 +25,7 @@
 #include "core/period.h"
 #include "http/router.h"
 #include "reports/approved_reading.h"
+#include "tracker/coverage.h"
 
 namespace weijian::http {
 
@@ -570,6 +571,15 @@ Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
           out.push_back({r.org_unit_id, it->second, r.created});
     }
     q.reporting = std::move(data);
+  }
+  // Immunization coverage (接种率 …) is counted from the records the caller may read.
+  if (!tracker::CoverageIndicatorsIn(q.dimensions).empty() ||
+      !tracker::CoverageIndicatorsIn(q.filters).empty()) {
+    std::vector<std::int64_t> roots;
+    if (!scope.everything)
+      roots = scope.read_roots.empty() ? std::vector<std::int64_t>{-1} : scope.read_roots;
+    WJ_ASSIGN_OR_RETURN(q.program_indicators,
+                        tracker::LoadCoverage(app.store(), engine->catalog(), roots, Today()));
   }
   WJ_RETURN_IF_ERROR(ResolveApprovalLevel(app, engine->catalog(), q));
   WJ_ASSIGN_OR_RETURN(json out, analytics::RunQuery(q, *engine, scope));

@@ -1,13 +1,24 @@
-// Immunization records over HTTP: children (tracked entities), doses and the forecast
-// (GET /api/immunization/forecast?te=&date=). Handlers parse, call the tracker layer's
-// ImmunizationService with the caller and map its Status through the one table.
+// Immunization records over HTTP: children (tracked entities), doses, transfers, the forecast
+// (GET /api/immunization/forecast?te=&date=) and the due list of a 接种日
+// (GET /api/immunization/due[.xlsx]?ou=&date= or &from=&to=, &village=, &kind=). Handlers parse,
+// call the tracker layer's ImmunizationService with the caller and map its Status through the
+// one table; the XLSX is written with libxlsxwriter into a temporary file, read back and removed.
+#include <xlsxwriter.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "core/date.h"
+#include "core/uid.h"
 #include "http/router.h"
 #include "tracker/immunization.h"
 
 namespace weijian::http {
 
 namespace {
+
+using nlohmann::json;
 
 Result<Date> DateParam(const Request& req, const std::string& name) {
   auto text = req.Query(name);
@@ -60,6 +71,100 @@ Response Forecast(const Request& req, App& app) {
   return JsonResponse(*out);
 }
 
+Response Transfer(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto in = tracker::TransferFromJson(*body);
+  if (!in.ok()) return ErrorResponse(in.status());
+  auto out = app.immunization().Transfer(Caller(req), *app.catalog(), req.params.at("uid"), *in,
+                                         Today(), NowMillis());
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out, 201);
+}
+
+Result<json> RunDueList(const Request& req, App& app) {
+  tracker::DueListQuery q;
+  q.org_unit = req.Query("ou").value_or("");
+  q.village = req.Query("village").value_or("");
+  q.kind = req.Query("kind").value_or("all");
+  if (q.kind.empty()) q.kind = "all";
+  if (req.Query("date") && (req.Query("from") || req.Query("to")))
+    return Conflict("date 与 from/to 只能选一种", "date");
+  WJ_ASSIGN_OR_RETURN(q.from, DateParam(req, req.Query("date") ? "date" : "from"));
+  q.to = q.from;
+  if (req.Query("to")) {
+    WJ_ASSIGN_OR_RETURN(q.to, DateParam(req, "to"));
+  }
+  return app.immunization().DueList(Caller(req), *app.catalog(), q, NowMillis());
+}
+
+Response DueList(const Request& req, App& app) {
+  auto out = RunDueList(req, app);
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out);
+}
+
+// The due list as a workbook to print: one row per child, the doses in one cell.
+Response DueListXlsx(const Request& req, App& app) {
+  auto result = RunDueList(req, app);
+  if (!result.ok()) return ErrorResponse(result.status());
+  const json& list = *result;
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("weijian-due-" + RandomUid() + ".xlsx")).string();
+  lxw_workbook* wb = workbook_new(path.c_str());
+  if (!wb) return ErrorResponse(500, "cannot create a workbook in the temporary folder");
+  lxw_worksheet* ws = workbook_add_worksheet(wb, "应种名单");
+  lxw_format* bold = workbook_add_format(wb);
+  format_set_bold(bold);
+  lxw_format* wrap = workbook_add_format(wb);
+  format_set_text_wrap(wrap);
+  const std::string title =
+      list["orgUnit"]["name"].get<std::string>() + " 应种名单（" + list["from"].get<std::string>() +
+      (list["from"] == list["to"] ? "" : " 至 " + list["to"].get<std::string>()) + "）";
+  worksheet_write_string(ws, 0, 0, title.c_str(), bold);
+  const char* heads[] = {"村",       "姓名",   "性别", "出生日期",
+                         "接种单位", "监护人", "电话", "应种/补种疫苗"};
+  for (lxw_col_t c = 0; c < 8; ++c) worksheet_write_string(ws, 2, c, heads[c], bold);
+  lxw_row_t r = 3;
+  for (const auto& child : list["children"]) {
+    std::string guardian, phone, doses;
+    if (!child["guardians"].empty()) {
+      guardian = child["guardians"][0].value("name", "");
+      phone = child["guardians"][0].value("phone", "");
+    }
+    for (const auto& d : child["doses"]) {
+      if (!doses.empty()) doses += "\n";
+      doses += d["vaccineName"].get<std::string>() + " 第" + std::to_string(d["dose"].get<int>()) +
+               "剂（" + d["stateName"].get<std::string>() + "）";
+    }
+    const std::string village =
+        child["village"].is_object() ? child["village"].value("name", "") : "";
+    const std::string cells[] = {village,
+                                 child.value("name", ""),
+                                 child.value("sex", "") == "M" ? "男" : "女",
+                                 child.value("birthDate", ""),
+                                 child["orgUnit"].value("name", ""),
+                                 guardian,
+                                 phone,
+                                 doses};
+    for (lxw_col_t c = 0; c < 8; ++c)
+      worksheet_write_string(ws, r, c, cells[c].c_str(), c == 7 ? wrap : nullptr);
+    ++r;
+  }
+  worksheet_set_column(ws, 0, 6, 14, nullptr);
+  worksheet_set_column(ws, 7, 7, 40, nullptr);
+  if (workbook_close(wb) != LXW_NO_ERROR) return ErrorResponse(500, "cannot write the workbook");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  std::filesystem::remove(path);
+  Response out;
+  out.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  out.body = bytes.str();
+  out.headers.push_back({"Content-Disposition", "attachment; filename=\"due-list.xlsx\""});
+  return out;
+}
+
 }  // namespace
 
 std::vector<Route> ImmunizationRoutes() {
@@ -71,6 +176,9 @@ std::vector<Route> ImmunizationRoutes() {
       {"GET", "/api/immunization/children/{uid}", GetChild, read},
       {"POST", "/api/immunization/doses", RecordDose, write},
       {"GET", "/api/immunization/forecast", Forecast, read},
+      {"POST", "/api/immunization/children/{uid}/transfers", Transfer, write},
+      {"GET", "/api/immunization/due", DueList, read},
+      {"GET", "/api/immunization/due.xlsx", DueListXlsx, read},
   };
 }
 

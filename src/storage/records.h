@@ -485,6 +485,21 @@ struct TrackedEntityRecord {
   std::int64_t created = 0;
   std::string created_by;
   std::int64_t updated = 0;
+  std::int64_t village_id = 0;  // 0: none (migration 0021)
+};
+// A transfer of a person's record (迁入/迁出, migration 0021). direction: "MOVE" to another unit
+// of the system, "OUT" of the system (to_org_unit_id 0), "IN" back from outside.
+struct TrackedEntityTransferRecord {
+  std::int64_t id = 0;
+  std::int64_t tracked_entity_id = 0;
+  std::string direction;
+  std::int64_t from_org_unit_id = 0;
+  std::int64_t to_org_unit_id = 0;
+  std::string destination;
+  std::string transferred_on;  // YYYY-MM-DD
+  std::string reason;
+  std::int64_t created = 0;
+  std::string created_by;
 };
 struct ImmunizationDoseRecord {
   std::int64_t id = 0;

@@ -251,6 +251,18 @@ class Store {
   virtual Status AddImmunizationDose(ImmunizationDoseRecord& dose, const AuditRecord& audit) = 0;
   virtual Result<std::vector<ImmunizationDoseRecord>> ListImmunizationDoses(
       std::int64_t tracked_entity_id) = 0;
+  // The doses of every person managed by these units (due lists, coverage), by person and date.
+  virtual Result<std::vector<ImmunizationDoseRecord>> ListImmunizationDosesManagedBy(
+      std::span<const std::int64_t> org_unit_ids) = 0;
+  // Records a transfer and moves the person (its unit, village and status as in `person`, by id)
+  // in one transaction with its audit row; kConflict when the person changed meanwhile (its
+  // `updated` is not `expected_updated`).
+  virtual Status TransferTrackedEntity(const TrackedEntityRecord& person,
+                                       std::int64_t expected_updated,
+                                       TrackedEntityTransferRecord& transfer,
+                                       const AuditRecord& audit) = 0;
+  virtual Result<std::vector<TrackedEntityTransferRecord>> ListTrackedEntityTransfers(
+      std::int64_t tracked_entity_id) = 0;
 
   // --- bulk completions (issue 11: the demo's submissions) ---
   // Registers many completions (标记完成) in one transaction, all or nothing, each as SetComplete

@@ -43,6 +43,30 @@ std::string NameBirthKey(const std::string& name, const std::string& birth) {
   return name + "|" + birth;
 }
 
+// The area a unit serves: its own subtree, or for a facility (a 卫生院 hangs under its township)
+// the division it hangs under.
+std::int64_t ServedArea(const storage::OrgUnitRecord& unit) {
+  return unit.facility_type.empty() || unit.parent_id == 0 ? unit.id : unit.parent_id;
+}
+
+// The village a child of `unit` lives in: named (within the unit's area), or the unit itself
+// when it is a village; 0 for none.
+Result<std::int64_t> VillageOf(const metadata::Catalog& cat, const storage::OrgUnitRecord& unit,
+                               const std::string& village) {
+  if (village.empty()) return unit.level >= 5 && unit.facility_type.empty() ? unit.id : 0;
+  const auto* v = cat.OrgUnits().ByUidOrCode(village);
+  if (!v) return Conflict("没有村（单位）" + village, "village");
+  if (!cat.tree().IsInSubtree(v->id, ServedArea(unit)))
+    return Conflict("村 " + v->name + " 不在接种单位 " + unit.name + " 的辖区内", "village");
+  return v->id;
+}
+
+json UnitRef(const metadata::Catalog& cat, std::int64_t id) {
+  const auto* u = id ? cat.OrgUnits().ById(id) : nullptr;
+  if (!u) return nullptr;
+  return {{"id", u->uid}, {"name", u->name}};
+}
+
 }  // namespace
 
 std::string MaskName(const std::string& name) {
@@ -73,6 +97,7 @@ Result<ChildInput> ChildFromJson(const json& body) {
   WJ_RETURN_IF_ERROR(ReadString(body, "idNumber", in.id_number, 32));
   WJ_RETURN_IF_ERROR(ReadString(body, "birthCertificate", in.birth_certificate, 32));
   WJ_RETURN_IF_ERROR(ReadString(body, "address", in.address, 400));
+  WJ_RETURN_IF_ERROR(ReadString(body, "village", in.village, 64));
   if (auto g = body.find("guardians"); g != body.end() && !g->is_null()) {
     if (!g->is_array()) return Conflict("应为数组", "guardians");
     if (g->size() > 4) return Conflict("监护人最多 4 位", "guardians");
@@ -87,6 +112,17 @@ Result<ChildInput> ChildFromJson(const json& body) {
       in.guardians.push_back(std::move(gi));
     }
   }
+  return in;
+}
+
+Result<TransferInput> TransferFromJson(const json& body) {
+  if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
+  TransferInput in;
+  WJ_RETURN_IF_ERROR(ReadString(body, "orgUnit", in.org_unit, 64));
+  WJ_RETURN_IF_ERROR(ReadString(body, "village", in.village, 64));
+  WJ_RETURN_IF_ERROR(ReadString(body, "destination", in.destination, 200));
+  WJ_RETURN_IF_ERROR(ReadString(body, "date", in.date, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "reason", in.reason, 400));
   return in;
 }
 
@@ -108,11 +144,6 @@ Result<DoseInput> DoseFromJson(const json& body) {
 }
 
 // --- The service ------------------------------------------------------------------------------
-
-struct ImmunizationService::Person {
-  storage::TrackedEntityRecord record;
-  json sealed;  // the opened identifying fields
-};
 
 Result<const PersonVault*> ImmunizationService::Vault() const {
   if (!vault_) return Unavailable("未配置个人信息密钥文件，儿童档案不可用（weijian keys init）");
@@ -139,6 +170,7 @@ json ImmunizationService::View(const metadata::Catalog& cat, const Person& p, bo
   const std::string id = field("idNumber"), cert = field("birthCertificate");
   json j = {{"trackedEntity", r.uid},
             {"orgUnit", {{"id", unit ? unit->uid : ""}, {"name", unit ? unit->name : ""}}},
+            {"village", UnitRef(cat, r.village_id)},
             {"birthDate", r.birth_date},
             {"sex", r.sex},
             {"status", r.status},
@@ -210,6 +242,7 @@ Result<json> ImmunizationService::Register(const auth::Principal& who, const met
     if (c.size() != 10 || !(c[0] >= 'A' && c[0] <= 'Z') || !IsAsciiDigits(c.substr(1)))
       return Conflict("出生医学证明编号应为 1 个大写字母加 9 位数字", "birthCertificate");
   }
+  WJ_ASSIGN_OR_RETURN(const std::int64_t village_id, VillageOf(cat, *unit, in.village));
   if (in.guardians.empty()) return Conflict("请至少填写一位监护人及电话", "guardians");
   for (std::size_t i = 0; i < in.guardians.size(); ++i) {
     const auto& g = in.guardians[i];
@@ -257,6 +290,7 @@ Result<json> ImmunizationService::Register(const auth::Principal& who, const met
   auto& r = p.record;
   r.uid = RandomUid();
   r.org_unit_id = unit->id;
+  r.village_id = village_id;
   r.birth_date = birth_text;
   r.sex = sex;
   r.sealed = vault->Seal(sealed.dump());
@@ -305,6 +339,101 @@ Result<json> ImmunizationService::Get(const auth::Principal& who, const metadata
                     {"lot", d.lot}});
   }
   out["doses"] = list;
+  WJ_ASSIGN_OR_RETURN(auto transfers, store_.ListTrackedEntityTransfers(p.record.id));
+  json moves = json::array();
+  for (const auto& t : transfers)
+    moves.push_back({{"direction", t.direction},
+                     {"directionName", t.direction == "OUT"  ? "迁出（系统外）"
+                                       : t.direction == "IN" ? "迁入（自系统外迁回）"
+                                                             : "迁出/迁入"},
+                     {"from", UnitRef(cat, t.from_org_unit_id)},
+                     {"to", UnitRef(cat, t.to_org_unit_id)},
+                     {"destination", t.destination},
+                     {"date", t.transferred_on},
+                     {"reason", t.reason},
+                     {"by", t.created_by}});
+  out["transfers"] = moves;
+  return out;
+}
+
+Result<json> ImmunizationService::Transfer(const auth::Principal& who, const metadata::Catalog& cat,
+                                           const std::string& uid, const TransferInput& in,
+                                           Date today, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, uid));
+  const std::int64_t from = p.record.org_unit_id;
+  const auto* from_unit = cat.OrgUnits().ById(from);
+  if (!auth::CanWrite(who, cat, from))
+    return PermissionDenied("儿童档案 " + uid + " 的接种单位不在您可以办理迁移的范围内");
+  Date on = today;
+  if (!in.date.empty()) {
+    auto d = ParseIsoDate(in.date);
+    if (!d.ok()) return Conflict("迁移日期应为 YYYY-MM-DD 的真实日期", "date");
+    on = *d;
+  }
+  if (on > today) return Conflict("迁移日期晚于今天", "date");
+  if (FormatIsoDate(on) < p.record.birth_date)
+    return Conflict("迁移日期早于出生日期 " + p.record.birth_date, "date");
+
+  storage::TrackedEntityTransferRecord t;
+  t.tracked_entity_id = p.record.id;
+  t.from_org_unit_id = from;
+  t.destination = in.destination;
+  t.transferred_on = FormatIsoDate(on);
+  t.reason = in.reason;
+  t.created = now;
+  t.created_by = who.name();
+  storage::TrackedEntityRecord moved = p.record;
+  moved.updated = std::max(now, p.record.updated + 1);
+  const storage::OrgUnitRecord* to_unit = nullptr;
+  if (!in.org_unit.empty()) {
+    to_unit = cat.OrgUnits().ByUidOrCode(in.org_unit);
+    if (!to_unit) return Conflict("没有接种单位 " + in.org_unit, "orgUnit");
+  }
+  if (p.record.status == "TRANSFERRED_OUT") {
+    // 迁入: a child who had left the system comes back to a unit the caller writes.
+    if (!to_unit) return Conflict("该儿童已迁出，迁入时请指定接收的接种单位", "orgUnit");
+    if (!auth::CanWrite(who, cat, to_unit->id))
+      return PermissionDenied("接种单位 " + in.org_unit + " 不在您可以办理迁入的范围内");
+    t.direction = "IN";
+    moved.status = "ACTIVE";
+  } else if (to_unit) {
+    // 迁出 to another unit of the system, 迁入 there: the record moves with its doses.
+    if (to_unit->id == from && in.village.empty())
+      return Conflict("该儿童已由 " + to_unit->name + " 管理", "orgUnit");
+    t.direction = "MOVE";
+  } else {
+    // 迁出 out of the system (another province, abroad): the record stays, closed.
+    if (in.destination.empty())
+      return Conflict(
+          "迁往系统外时请填写迁往地（destination），迁往系统内请指定接种单位（orgUnit）",
+          "destination");
+    t.direction = "OUT";
+    moved.status = "TRANSFERRED_OUT";
+  }
+  if (to_unit) {
+    t.to_org_unit_id = to_unit->id;
+    moved.org_unit_id = to_unit->id;
+    WJ_ASSIGN_OR_RETURN(moved.village_id, VillageOf(cat, *to_unit, in.village));
+  }
+  storage::AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = who.name();
+  audit.org_unit_id = from;
+  audit.object = "trackedEntity " + uid;
+  audit.detail = std::string(t.direction == "OUT" ? "儿童迁出至 " + in.destination
+                             : t.direction == "IN"
+                                 ? "儿童迁入 " + to_unit->name
+                                 : "儿童由 " + (from_unit ? from_unit->name : std::string()) +
+                                       " 迁至 " + to_unit->name) +
+                 "（" + t.transferred_on + "）";
+  audit.created = now;
+  WJ_RETURN_IF_ERROR(store_.TransferTrackedEntity(moved, p.record.updated, t, audit));
+  json out = {{"trackedEntity", uid},
+              {"direction", t.direction},
+              {"status", moved.status},
+              {"orgUnit", UnitRef(cat, moved.org_unit_id)},
+              {"village", UnitRef(cat, moved.village_id)},
+              {"date", t.transferred_on}};
   return out;
 }
 

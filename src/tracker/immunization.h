@@ -32,7 +32,22 @@ struct GuardianInput {
 struct ChildInput {
   std::string org_unit;  // the 接种单位 that manages the record: uid or code
   std::string name, sex, birth_date, id_number, birth_certificate, address;
+  std::string village;  // the village unit the child lives in: uid or code (optional)
   std::vector<GuardianInput> guardians;
+};
+
+// A transfer (迁入/迁出): to another unit of the system (org_unit), out of it (destination text,
+// no org_unit), or back in (a record transferred out, with org_unit).
+struct TransferInput {
+  std::string org_unit, village, destination, date, reason;
+};
+
+// A due list (应种名单) for the 接种日: children managed within `org_unit` (optionally living in
+// `village`) with doses due or overdue on `from`, or becoming due by `to`.
+struct DueListQuery {
+  std::string org_unit, village;
+  Date from{}, to{};
+  std::string kind = "all";  // "due" (应种), "overdue" (逾期/漏种，需补种) or "all"
 };
 
 struct DoseInput {
@@ -48,6 +63,7 @@ struct DoseInput {
 // a wrong type is a kInvalidArgument naming the field.
 Result<ChildInput> ChildFromJson(const nlohmann::json& body);
 Result<DoseInput> DoseFromJson(const nlohmann::json& body);
+Result<TransferInput> TransferFromJson(const nlohmann::json& body);
 
 class ImmunizationService {
  public:
@@ -72,11 +88,23 @@ class ImmunizationService {
   // GET /api/immunization/forecast: every dose of the child's schedule on `date`.
   Result<nlohmann::json> Forecast(const auth::Principal& who, const metadata::Catalog& cat,
                                   const std::string& uid, Date date);
+  // POST /api/immunization/children/{uid}/transfers: moves the record (the caller writes its
+  // unit; for a return from outside also the new unit) and keeps the move in its history.
+  Result<nlohmann::json> Transfer(const auth::Principal& who, const metadata::Catalog& cat,
+                                  const std::string& uid, const TransferInput& in, Date today,
+                                  std::int64_t now);
+  // GET /api/immunization/due: the 应种/逾期 list, one row per child with the doses to give,
+  // guardians' phones masked unless the caller may unmask (then one audit row for the list).
+  Result<nlohmann::json> DueList(const auth::Principal& who, const metadata::Catalog& cat,
+                                 const DueListQuery& q, std::int64_t now);
   // Re-seals and re-indexes every record under the vault's current key (after `keys rotate`).
   Result<int> Reseal(const std::string& actor, std::int64_t now);
 
  private:
-  struct Person;
+  struct Person {
+    storage::TrackedEntityRecord record;
+    nlohmann::json sealed;  // the opened identifying fields
+  };
   Result<Person> Load(const auth::Principal& who, const metadata::Catalog& cat,
                       const std::string& uid);
   Result<const PersonVault*> Vault() const;

@@ -476,6 +476,12 @@ std::vector<Row> Table() {
        "/api/immunization/doses"},
       {"GET", "/api/immunization/forecast", Gate::kAuthority, Authority::kDataRead,
        "/api/immunization/forecast?te=Xmatrix0001"},
+      {"POST", "/api/immunization/children/{uid}/transfers", Gate::kAuthority,
+       Authority::kDataWrite, "/api/immunization/children/Xmatrix0001/transfers"},
+      {"GET", "/api/immunization/due", Gate::kAuthority, Authority::kDataRead,
+       "/api/immunization/due"},
+      {"GET", "/api/immunization/due.xlsx", Gate::kAuthority, Authority::kDataRead,
+       "/api/immunization/due.xlsx"},
       // issue 15: the column tree (scope by owning unit: tests/http/message_test.cc) and the
       // message board (public pages; staff by the unit a message is routed to).
       {"GET", "/api/portal/columns", Gate::kAuthority, Authority::kPortalWrite,

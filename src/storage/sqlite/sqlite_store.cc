@@ -2864,10 +2864,10 @@ class SqliteStore final : public Store {
   // --- tracker (issue 17) ---
   static constexpr const char* kPersonColumns =
       "id, uid, org_unit_id, birth_date, sex, status, sealed, key_id, COALESCE(id_index, ''),"
-      " name_birth_index, created, created_by, updated";
+      " name_birth_index, created, created_by, updated, COALESCE(village_id, 0)";
   static TrackedEntityRecord ReadPerson(Stmt& q) {
     return {q.Int(0),  q.Text(1), q.Int(2),  q.Text(3), q.Text(4),  q.Text(5), q.Text(6),
-            q.Text(7), q.Text(8), q.Text(9), q.Int(10), q.Text(11), q.Int(12)};
+            q.Text(7), q.Text(8), q.Text(9), q.Int(10), q.Text(11), q.Int(12), q.Int(13)};
   }
   static Result<std::vector<TrackedEntityRecord>> ReadPersons(Stmt& q) {
     std::vector<TrackedEntityRecord> out;
@@ -2885,10 +2885,14 @@ class SqliteStore final : public Store {
     WJ_ASSIGN_OR_RETURN(
         Stmt q, db_.Prepare("INSERT INTO tracked_entity(uid, org_unit_id, birth_date, sex, status,"
                             " sealed, key_id, id_index, name_birth_index, created, created_by,"
-                            " updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+                            " updated, village_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     q.Bind(1, r.uid).Bind(2, r.org_unit_id).Bind(3, r.birth_date).Bind(4, r.sex).Bind(5, r.status);
     q.Bind(6, r.sealed).Bind(7, r.key_id).BindTextOrNull(8, r.id_index);
     q.Bind(9, r.name_birth_index).Bind(10, r.created).Bind(11, r.created_by).Bind(12, r.updated);
+    if (r.village_id)
+      q.Bind(13, r.village_id);
+    else
+      q.BindNull(13);
     WJ_RETURN_IF_ERROR(q.Run());
     const std::int64_t id = sqlite3_last_insert_rowid(db_.raw());
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
@@ -2992,6 +2996,85 @@ class SqliteStore final : public Store {
       out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5), q.Text(6),
                      q.Text(7), q.Text(8), q.Text(9), q.Text(10), q.Text(11), q.Text(12), q.Int(13),
                      q.Text(14)});
+    }
+  }
+
+  Result<std::vector<ImmunizationDoseRecord>> ListImmunizationDosesManagedBy(
+      std::span<const std::int64_t> org_unit_ids) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT d.id, d.uid, d.tracked_entity_id, d.vaccine, d.given_on, d.org_unit_id,"
+                    " d.vaccinator, d.site, d.route, d.lot, d.manufacturer, d.lot_expiry,"
+                    " d.trace_code, d.created, d.created_by FROM tracked_entity t"
+                    " JOIN immunization_dose d ON d.tracked_entity_id = t.id"
+                    " WHERE t.org_unit_id = ? ORDER BY d.tracked_entity_id, d.given_on, d.id"));
+    std::vector<ImmunizationDoseRecord> out;
+    for (std::int64_t unit : org_unit_ids) {
+      q.Bind(1, unit);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5), q.Text(6),
+                       q.Text(7), q.Text(8), q.Text(9), q.Text(10), q.Text(11), q.Text(12),
+                       q.Int(13), q.Text(14)});
+      }
+      q.Reset();
+    }
+    return out;
+  }
+
+  Status TransferTrackedEntity(const TrackedEntityRecord& p, std::int64_t expected_updated,
+                               TrackedEntityTransferRecord& t, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt u, db_.Prepare("UPDATE tracked_entity SET org_unit_id = ?,"
+                                            " village_id = ?, status = ?, updated = ?"
+                                            " WHERE id = ? AND updated = ?"));
+    u.Bind(1, p.org_unit_id);
+    if (p.village_id)
+      u.Bind(2, p.village_id);
+    else
+      u.BindNull(2);
+    u.Bind(3, p.status).Bind(4, p.updated).Bind(5, p.id).Bind(6, expected_updated);
+    WJ_RETURN_IF_ERROR(u.Run());
+    if (sqlite3_changes(db_.raw()) != 1)
+      return Conflict("儿童档案 " + p.uid + " 刚被他人修改，请刷新后重试", "trackedEntity");
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO tracked_entity_transfer(tracked_entity_id, direction,"
+                            " from_org_unit_id, to_org_unit_id, destination, transferred_on,"
+                            " reason, created, created_by) VALUES (?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, t.tracked_entity_id).Bind(2, t.direction).Bind(3, t.from_org_unit_id);
+    if (t.to_org_unit_id)
+      q.Bind(4, t.to_org_unit_id);
+    else
+      q.BindNull(4);
+    q.Bind(5, t.destination).Bind(6, t.transferred_on).Bind(7, t.reason).Bind(8, t.created);
+    q.Bind(9, t.created_by);
+    WJ_RETURN_IF_ERROR(q.Run());
+    const std::int64_t id = sqlite3_last_insert_rowid(db_.raw());
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    t.id = id;
+    return Status::Ok();
+  }
+
+  Result<std::vector<TrackedEntityTransferRecord>> ListTrackedEntityTransfers(
+      std::int64_t tracked_entity_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, tracked_entity_id, direction, from_org_unit_id,"
+                            " COALESCE(to_org_unit_id, 0), destination, transferred_on, reason,"
+                            " created, created_by FROM tracked_entity_transfer"
+                            " WHERE tracked_entity_id = ? ORDER BY id"));
+    q.Bind(1, tracked_entity_id);
+    std::vector<TrackedEntityTransferRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back({q.Int(0), q.Int(1), q.Text(2), q.Int(3), q.Int(4), q.Text(5), q.Text(6),
+                     q.Text(7), q.Int(8), q.Text(9)});
     }
   }
 

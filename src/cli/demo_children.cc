@@ -1,0 +1,216 @@
+// The demo's children's immunization records: 鄂托克旗's children born from six years before
+// `today` to the end of last month (about 1,460 a year), each managed by his township's 卫生院
+// and living in one of its villages, with the doses the national schedule asks for given on
+// time (most), weeks to months late (some) or stopped part-way (a few), 建卡 within days of birth
+// for most and months later for a few, and a few transfers between townships and out of the region.
+//
+// Deterministic: a fixed-seed generator (raw std::mt19937 outputs, no distribution objects, so
+// every standard library draws the same); the same `today` gives the same records. The doses are
+// chosen by the schedule engine itself (a visit gives every dose due or overdue that day), so
+// every recorded dose is valid under the edition in force on its day.
+//
+// Workload: run once by `weijian init --demo`; about 8,800 children and 150,000 doses written in
+// one transaction (each with its audit row, as a clerk's entry would have) in a few seconds.
+#include "cli/demo_children.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "metadata/catalog.h"
+#include "tracker/person_vault.h"
+#include "tracker/schedule.h"
+
+namespace weijian::cli {
+
+namespace {
+
+using tracker::DoseForecast;
+using tracker::DoseState;
+using tracker::RecordedDose;
+
+constexpr const char* kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "高", "郝",
+                                     "乔", "白", "韩", "苏", "宝", "包", "奇", "额", "敖"};
+constexpr const char* kGiven[] = {"其其格", "乌兰", "巴特尔", "苏和",   "娜仁",   "阿如汗",
+                                  "朝鲁",   "萨仁", "图雅",   "额尔敦", "浩然",   "子涵",
+                                  "欣怡",   "宇轩", "梓萱",   "俊杰",   "雨桐",   "嘉怡",
+                                  "诗琪",   "明轩", "思远",   "宝音",   "格日乐", "哈斯"};
+constexpr const char* kMothers[] = {"秀兰", "桂英", "丽娟",   "春梅", "海燕", "萨仁高娃",
+                                    "乌云", "斯琴", "娜布其", "晓燕", "玉兰", "红梅"};
+
+struct Township {
+  const storage::OrgUnitRecord* manager;  // the 卫生院 (or the township without one)
+  std::vector<const storage::OrgUnitRecord*> villages;
+};
+
+// Noon in China on a day, as millis.
+std::int64_t DemoNoon(Date d) { return (d.time_since_epoch().count() * 86'400 + 4 * 3'600) * 1000; }
+
+}  // namespace
+
+Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::string& key_file,
+                                              Date today) {
+  WJ_ASSIGN_OR_RETURN(tracker::PersonVault vault, tracker::PersonVault::Load(key_file));
+  WJ_ASSIGN_OR_RETURN(auto cat, metadata::Catalog::Load(store));
+  const auto* county = cat->OrgUnits().ByCode("150624");
+  if (!county) return NotFound("the demo has no 鄂托克旗 (150624)");
+  std::vector<Township> townships;
+  for (const auto* t : cat->ChildrenOf(county->id)) {
+    if (!t->facility_type.empty()) continue;
+    Township tw{t, {}};
+    for (const auto* c : cat->ChildrenOf(t->id)) {
+      if (c->facility_type == "卫生院") tw.manager = c;
+      if (c->facility_type.empty()) tw.villages.push_back(c);
+    }
+    if (!tw.villages.empty()) townships.push_back(std::move(tw));
+  }
+  if (townships.empty()) return NotFound("鄂托克旗 has no townships with villages");
+
+  std::mt19937 rng(17);
+  auto pick = [&](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
+  DemoChildrenSummary summary;
+  using namespace std::chrono;
+  const year_month_day now(today);
+  const Date first = sys_days(year_month_day(now.year() - years(6), now.month(), day(1)));
+  const Date last = sys_days(year_month_day(now.year(), now.month(), day(1))) - days(1);
+  Status written = store.InOneTransaction([&]() -> Status {
+    int serial = 0;
+    for (Date birth = first; birth <= last; birth += std::chrono::days(1)) {
+      for (std::uint32_t n = pick(9); n > 0; --n) {
+        ++serial;
+        const Township& tw = townships[pick(static_cast<std::uint32_t>(townships.size()))];
+        const auto* village = tw.villages[pick(static_cast<std::uint32_t>(tw.villages.size()))];
+        // 0–79 on time, 80–94 late, 95–99 stopped part-way.
+        const std::uint32_t kind = pick(100);
+        const bool late = kind >= 80 && kind < 95, stops = kind >= 95;
+        const Date stop_at =
+            tracker::AddSpan(birth, tracker::Months(3 + static_cast<int>(pick(30))));
+
+        // The doses: visits chosen by the schedule engine.
+        std::vector<RecordedDose> doses;
+        // Late children miss the birth doses' day and come weeks to months after each due day.
+        Date visit = late ? birth + std::chrono::days(2 + pick(28)) : birth;
+        for (int guard = 0; guard < 60 && visit <= last && !(stops && visit > stop_at); ++guard) {
+          const auto& edition = tracker::EditionInForce(visit);
+          std::optional<Date> next;
+          for (const DoseForecast& f : tracker::Forecast(edition, birth, doses, {}, visit)) {
+            if (f.state == DoseState::kDue || f.state == DoseState::kOverdue) {
+              doses.push_back({f.vaccine, visit});
+            } else if (f.state == DoseState::kNotYet && f.recommended) {
+              if (!next || *f.recommended < *next) next = *f.recommended;
+            }
+          }
+          if (!next) break;
+          const int delay = late ? 30 + static_cast<int>(pick(150)) : static_cast<int>(pick(6));
+          visit = std::max(visit + std::chrono::days(1), *next + std::chrono::days(delay));
+        }
+
+        const std::string sex = pick(2) ? "M" : "F";
+        const std::string name =
+            std::string(kSurnames[pick(std::size(kSurnames))]) + kGiven[pick(std::size(kGiven))];
+        const std::string mother = std::string(kSurnames[pick(std::size(kSurnames))]) +
+                                   kMothers[pick(std::size(kMothers))];
+        std::string phone = "13";
+        for (int i = 0; i < 9; ++i) phone += static_cast<char>('0' + pick(10));
+        char cert[16];
+        std::snprintf(cert, sizeof cert, "O%09d", 150000000 + serial);
+        const nlohmann::json sealed = {
+            {"name", name},
+            {"idNumber", ""},
+            {"birthCertificate", cert},
+            {"address", village->name + " " + std::to_string(1 + pick(80)) + " 号"},
+            {"guardians", {{{"name", mother}, {"relation", "母亲"}, {"phone", phone}}}}};
+        // 建卡: within days of birth for most, months later for one in ten.
+        const Date carded = std::min(
+            last, birth + std::chrono::days(pick(10) == 0 ? 35 + static_cast<int>(pick(120))
+                                                          : 1 + static_cast<int>(pick(20))));
+        storage::TrackedEntityRecord r;
+        char uid[16];
+        std::snprintf(uid, sizeof uid, "Dc%09d", serial);
+        r.uid = uid;
+        r.org_unit_id = tw.manager->id;
+        r.village_id = village->id;
+        r.birth_date = FormatIsoDate(birth);
+        r.sex = sex;
+        r.sealed = vault.Seal(sealed.dump());
+        r.key_id = vault.current_key_id();
+        r.name_birth_index = vault.BlindIndex("name_birth", name + "|" + r.birth_date);
+        r.created = r.updated = DemoNoon(carded);
+        r.created_by = "demo";
+        storage::AuditRecord audit;
+        audit.type = "TRACKER";
+        audit.username = "demo";
+        audit.org_unit_id = r.org_unit_id;
+        audit.object = "trackedEntity " + r.uid;
+        audit.detail = "儿童建档（演示）";
+        audit.created = r.created;
+        WJ_RETURN_IF_ERROR(store.CreateTrackedEntity(r, audit));
+        ++summary.children;
+        int k = 0;
+        for (const RecordedDose& d : doses) {
+          storage::ImmunizationDoseRecord rec;
+          char duid[16];
+          std::snprintf(duid, sizeof duid, "Dd%09d", summary.doses + 1);
+          rec.uid = duid;
+          rec.tracked_entity_id = r.id;
+          rec.vaccine = d.vaccine;
+          rec.given_on = FormatIsoDate(d.date);
+          rec.org_unit_id = r.org_unit_id;
+          rec.vaccinator = "演示接种员";
+          rec.lot = "DEMO" + std::to_string(YearOf(d.date)) + "-" + std::to_string(++k % 3 + 1);
+          rec.created = DemoNoon(std::max(d.date, carded));
+          rec.created_by = "demo";
+          storage::AuditRecord a;
+          a.type = "TRACKER";
+          a.username = "demo";
+          a.org_unit_id = r.org_unit_id;
+          a.object = "dose " + rec.uid;
+          a.detail = "登记接种 " + d.vaccine + " " + rec.given_on + "（演示）";
+          a.created = rec.created;
+          WJ_RETURN_IF_ERROR(store.AddImmunizationDose(rec, a));
+          ++summary.doses;
+        }
+        // A few move: one in 150 to another township a year after birth, one in 300 away.
+        const std::uint32_t move = pick(300);
+        const Date moved_on = birth + std::chrono::days(365);
+        if (move < 3 && moved_on <= last) {
+          storage::TrackedEntityRecord to = r;
+          storage::TrackedEntityTransferRecord t;
+          t.tracked_entity_id = r.id;
+          t.from_org_unit_id = r.org_unit_id;
+          t.transferred_on = FormatIsoDate(moved_on);
+          t.created = DemoNoon(moved_on);
+          t.created_by = "demo";
+          if (move < 2) {
+            const Township& other = townships[(&tw - townships.data() + 1) % townships.size()];
+            to.org_unit_id = other.manager->id;
+            to.village_id = other.villages.front()->id;
+            t.direction = "MOVE";
+            t.to_org_unit_id = to.org_unit_id;
+            t.reason = "随父母迁居";
+          } else {
+            to.status = "TRANSFERRED_OUT";
+            t.direction = "OUT";
+            t.destination = "宁夏回族自治区银川市";
+            t.reason = "随父母外出务工";
+          }
+          to.updated = r.updated + 1;
+          storage::AuditRecord a;
+          a.type = "TRACKER";
+          a.username = "demo";
+          a.org_unit_id = r.org_unit_id;
+          a.object = "trackedEntity " + r.uid;
+          a.detail = "儿童迁移（演示）";
+          a.created = t.created;
+          WJ_RETURN_IF_ERROR(store.TransferTrackedEntity(to, r.updated, t, a));
+          ++summary.transfers;
+        }
+      }
+    }
+    return Status::Ok();
+  });
+  WJ_RETURN_IF_ERROR(written);
+  return summary;
+}
+
+}  // namespace weijian::cli

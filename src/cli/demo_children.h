@@ -1,0 +1,23 @@
+// The demo's children's immunization records (鄂托克旗, six birth years); see demo_children.cc.
+#pragma once
+
+#include <string>
+
+#include "core/date.h"
+#include "core/status.h"
+#include "storage/store.h"
+
+namespace weijian::cli {
+
+struct DemoChildrenSummary {
+  int children = 0;
+  int doses = 0;
+  int transfers = 0;
+};
+
+// Writes the children, sealed with the key file `key_file`, into a store holding the demo
+// (BuildDemo first); all or nothing.
+Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::string& key_file,
+                                              Date today);
+
+}  // namespace weijian::cli

@@ -1,0 +1,98 @@
+// Coverage facts of one child (tracker/coverage.h), with every date spelled out: which doses are
+// due when, which count as given (valid) and timely, the full course by the first birthday, and
+// 建卡 within a month of birth.
+#include <gtest/gtest.h>
+
+#include "tracker/coverage.h"
+
+namespace weijian::tracker {
+namespace {
+
+Date CovDay(const char* iso) { return ParseIsoDate(iso).value(); }
+
+// Midday (China time) of a day, as the record's creation millis.
+std::int64_t NoonMillis(const char* iso) {
+  return (CovDay(iso).time_since_epoch().count() * 86'400 + 4 * 3'600) * 1000;
+}
+
+storage::TrackedEntityRecord Child(const char* birth, const char* created) {
+  storage::TrackedEntityRecord p;
+  p.id = 1;
+  p.org_unit_id = 42;
+  p.birth_date = birth;
+  p.created = NoonMillis(created);
+  return p;
+}
+
+// The fact of `list` due on `due`, as "due→met" or "due→-"; "" when none.
+std::string FactOn(const analytics::ProgramIndicatorData& data, const char* uid, const char* due) {
+  std::string out;
+  for (const auto& f : data.by_uid.at(uid).facts)
+    if (f.due == CovDay(due)) {
+      if (!out.empty()) out += ",";
+      out += std::string(due) + "→" + (f.met ? FormatIsoDate(*f.met) : "-");
+    }
+  return out;
+}
+
+TEST(ImmunizationCoverage, DosesDueGivenAndTimely) {
+  // Born 2019-01-15; HepB on 2019-01-17 (valid, after its timely day 2019-01-15); BCG never;
+  // HepB 2 on 2019-02-05, three weeks after dose 1: invalid, so the slot stays open.
+  analytics::ProgramIndicatorData data;
+  AddCoverageFacts(Child("2019-01-15", "2019-01-20"),
+                   {{"HepB", CovDay("2019-01-17")}, {"HepB", CovDay("2019-02-05")}},
+                   CovDay("2026-12-01"), data);
+  // Both birth doses are due on the birth date: HepB met on 2019-01-17, BCG never.
+  EXPECT_EQ(FactOn(data, "ImmCoverage", "2019-01-15"), "2019-01-15→2019-01-17,2019-01-15→-");
+  EXPECT_EQ(FactOn(data, "ImmTimelyRt", "2019-01-15"), "2019-01-15→-,2019-01-15→-");
+  // HepB 2 due at one month (2019-02-15): the invalid dose does not meet it.
+  EXPECT_EQ(FactOn(data, "ImmCoverage", "2019-02-15"), "2019-02-15→-");
+  // Full course due on the first birthday, not met; 建卡 on 2019-01-20, within a month.
+  EXPECT_EQ(FactOn(data, "ImmFullCrse", "2020-01-15"), "2020-01-15→-");
+  EXPECT_EQ(FactOn(data, "ImmCardRate", "2019-01-15"), "2019-01-15→2019-01-20");
+}
+
+TEST(ImmunizationCoverage, FullCourseByTheFirstBirthday) {
+  // Born 2019-01-05, every dose recommended before 12 months given validly (2025 schedule: DTaP
+  // at 2, 4 and 6 months), the last on 2019-10-05; registered on 2019-02-06, a month and a day
+  // after birth: too late for 建卡 within a month (2019-02-05).
+  const std::vector<RecordedDose> doses = {
+      {"HepB", CovDay("2019-01-05")},   {"BCG", CovDay("2019-01-20")},
+      {"HepB", CovDay("2019-02-10")},   {"IPV", CovDay("2019-03-05")},
+      {"DTaP", CovDay("2019-03-05")},   {"IPV", CovDay("2019-04-05")},
+      {"bOPV", CovDay("2019-05-05")},   {"DTaP", CovDay("2019-05-05")},
+      {"HepB", CovDay("2019-07-05")},   {"DTaP", CovDay("2019-07-05")},
+      {"MPSV-A", CovDay("2019-07-05")}, {"MMR", CovDay("2019-09-05")},
+      {"JE-L", CovDay("2019-09-05")},   {"MPSV-A", CovDay("2019-10-05")}};
+  analytics::ProgramIndicatorData data;
+  AddCoverageFacts(Child("2019-01-05", "2019-02-06"), doses, CovDay("2026-12-01"), data);
+  EXPECT_EQ(FactOn(data, "ImmFullCrse", "2020-01-05"), "2020-01-05→2019-10-05");
+  EXPECT_EQ(FactOn(data, "ImmCardRate", "2019-01-05"), "2019-01-05→-");
+  // MMR due at 8 months, given that day: met and timely.
+  EXPECT_EQ(FactOn(data, "ImmTimelyRt", "2019-09-05"),
+            "2019-09-05→2019-09-05,2019-09-05→2019-09-05");
+
+  // Without the second MPSV-A the course is not complete.
+  auto missing = doses;
+  missing.pop_back();
+  analytics::ProgramIndicatorData partial;
+  AddCoverageFacts(Child("2019-01-05", "2019-01-06"), missing, CovDay("2026-12-01"), partial);
+  EXPECT_EQ(FactOn(partial, "ImmFullCrse", "2020-01-05"), "2020-01-05→-");
+  EXPECT_EQ(FactOn(partial, "ImmCardRate", "2019-01-05"), "2019-01-05→2019-01-06");
+  // On 2019-12-31 the first birthday has not come: no full-course fact, and no fact is due later.
+  analytics::ProgramIndicatorData early;
+  AddCoverageFacts(Child("2019-01-05", "2019-01-06"), doses, CovDay("2019-12-31"), early);
+  EXPECT_TRUE(early.by_uid.at("ImmFullCrse").facts.empty());
+  for (const auto& f : early.by_uid.at("ImmCoverage").facts) EXPECT_LE(f.due, CovDay("2019-12-31"));
+}
+
+TEST(ImmunizationCoverage, IndicatorsNamedInDx) {
+  auto found = CoverageIndicatorsIn({"dx:ImmCoverage;abc;IMM_CARD", "pe:2024", "dx:ImmCoverage"});
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0]->name, "接种率");
+  EXPECT_EQ(found[1]->name, "建卡率");
+  EXPECT_TRUE(CoverageIndicatorsIn({"dx:IMM_", "ou:ImmCoverage"}).empty());
+}
+
+}  // namespace
+}  // namespace weijian::tracker
