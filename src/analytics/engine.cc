@@ -266,7 +266,11 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
     if (!de || !tree.Contains(c.key.org_unit_id)) continue;
     auto pit = period_index_.find(c.key.period_id);
     if (pit == period_index_.end()) continue;
-    const std::optional<double> x = c.deleted ? std::nullopt : NumericValue(*de, c.value);
+    // A bool and a plain double, not the optional itself: GCC 12 at -O3 reports the optional's
+    // value as maybe uninitialized once this is inlined into a unity build (a false warning).
+    const std::optional<double> parsed = c.deleted ? std::nullopt : NumericValue(*de, c.value);
+    const bool live = parsed.has_value();
+    const double x = live ? *parsed : kDeleted;
     const std::int32_t pre = tree.Pre(c.key.org_unit_id);
     const std::uint16_t p = pit->second;
     const std::uint16_t coc = ComboIndex(c.key.coc_id), aoc = ComboIndex(c.key.aoc_id);
@@ -277,19 +281,19 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
       if (base_.period[i] == p && base_.coc[i] == coc && base_.aoc[i] == aoc) at = i;
     if (at != e) {  // in the base: changed in place
       const bool was = !std::isnan(base_.value[at]);
-      base_.value[at] = x ? *x : kDeleted;
-      live_ = live_ - (was ? 1 : 0) + (x ? 1 : 0);
+      base_.value[at] = x;
+      live_ = live_ - (was ? 1 : 0) + (live ? 1 : 0);
       if (HasRollup(de->id)) RecomputeRollupEntry(de->id, pre, p);
       continue;
     }
     const TailKey key{de->id, pre, period_start_[p], p, coc, aoc};
     auto it = tail_map_.find(key);
-    if (x) {
+    if (live) {
       if (it == tail_map_.end()) {
-        tail_map_.emplace(key, *x);
+        tail_map_.emplace(key, x);
         ++live_;
       } else {
-        it->second = *x;
+        it->second = x;
       }
     } else if (it != tail_map_.end()) {
       tail_map_.erase(it);
