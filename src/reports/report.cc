@@ -50,7 +50,7 @@ Status CheckTextFields(const json& j, const std::string& where) {
   if (j.is_object()) {
     for (const auto& [k, v] : j.items()) {
       const std::string path = where.empty() ? k : where + "." + k;
-      if (kText.count(k) && !v.is_string()) return InvalidArgument("must be text", path);
+      if (kText.count(k) && !v.is_string()) return InvalidArgument("须为文字", path);
       WJ_RETURN_IF_ERROR(CheckTextFields(v, path));
     }
   } else if (j.is_array()) {
@@ -62,59 +62,60 @@ Status CheckTextFields(const json& j, const std::string& where) {
 }  // namespace
 
 Status ValidateTemplate(const json& t) {
-  if (!t.is_object()) return InvalidArgument("a template is a JSON object", "template");
+  if (!t.is_object()) return InvalidArgument("模板须为 JSON 对象", "template");
   WJ_RETURN_IF_ERROR(CheckTextFields(t, ""));
   if (!t.contains("title") || !t["title"].is_string())
-    return InvalidArgument("is required (text)", "title");
+    return InvalidArgument("请填写标题（文字）", "title");
   if (t.contains("figures")) {
-    if (!t["figures"].is_object()) return InvalidArgument("must be an object", "figures");
+    if (!t["figures"].is_object()) return InvalidArgument("数据项须为 JSON 对象", "figures");
     static const std::set<std::string> formats = {"count",          "approx",     "rate",
                                                   "number",         "completion", "change_points",
                                                   "change_percent", "rank"};
     for (const auto& [k, f] : t["figures"].items()) {
       const std::string where = "figures." + k;
       if (!f.is_object() || !f.contains("dx") || !f["dx"].is_string())
-        return InvalidArgument("needs \"dx\": an indicator or data element code", where);
+        return InvalidArgument("缺少 dx：请填写指标或数据元代码", where);
       if (f.contains("format") && !formats.count(f.value("format", "")))
         return InvalidArgument(
-            "format must be one of count, approx, rate, number, completion, "
-            "change_points, change_percent, rank",
+            "格式（format）只能是 count、approx、rate、number、completion、"
+            "change_points、change_percent、rank 之一",
             where + ".format");
       if (f.contains("ou") && !f["ou"].is_string())
-        return InvalidArgument("ou must be \"self\", \"parent\" or a unit code", where + ".ou");
+        return InvalidArgument("单位（ou）只能是 self、parent 或单位代码", where + ".ou");
       if (f.contains("pe") && f["pe"] != "range" && f["pe"] != "year")
-        return InvalidArgument("pe must be \"range\" or \"year\"", where + ".pe");
+        return InvalidArgument("期间（pe）只能是 range 或 year", where + ".pe");
     }
   }
   if (!t.contains("sections") || !t["sections"].is_array())
-    return InvalidArgument("is required (a list)", "sections");
+    return InvalidArgument("请填写章节（列表）", "sections");
   for (std::size_t i = 0; i < t["sections"].size(); ++i) {
     const json& s = t["sections"][i];
     const std::string where = "sections[" + std::to_string(i) + "]";
     if (!s.is_object() || !s.contains("blocks") || !s["blocks"].is_array())
-      return InvalidArgument("needs \"blocks\" (a list)", where);
+      return InvalidArgument("章节缺少内容块（blocks，列表）", where);
     for (std::size_t b = 0; b < s["blocks"].size(); ++b) {
       const json& blk = s["blocks"][b];
       const std::string bw = where + ".blocks[" + std::to_string(b) + "]";
       const std::string type = blk.is_object() ? blk.value("type", "") : "";
       if (type == "text" || type == "item") {
         if (!blk.contains("text") || !blk["text"].is_string())
-          return InvalidArgument("needs \"text\"", bw);
+          return InvalidArgument("内容块缺少文字（text）", bw);
       } else if (type == "entries") {
         const std::string from = blk.value("from", "");
         if (from != "article" && from != "event")
-          return InvalidArgument("from must be \"article\" or \"event\"", bw + ".from");
+          return InvalidArgument("来源（from）只能是 article 或 event", bw + ".from");
       } else if (type == "list") {
         if (!blk.contains("items") || !blk["items"].is_array())
-          return InvalidArgument("needs \"items\" (a list of text)", bw);
+          return InvalidArgument("列表块缺少条目（items，文字列表）", bw);
       } else if (type == "table") {
         if (!blk.contains("rows") || !blk["rows"].is_array())
-          return InvalidArgument("needs \"rows\"", bw);
+          return InvalidArgument("表格块缺少行（rows）", bw);
         for (const auto& r : blk["rows"])
           if (!r.is_object() || !r.contains("label") || !r.contains("rate"))
-            return InvalidArgument("each row needs \"label\" and \"rate\"", bw + ".rows");
+            return InvalidArgument("表格的每一行都须有 label 和 rate", bw + ".rows");
       } else {
-        return InvalidArgument("type must be text, list, table, item or entries", bw + ".type");
+        return InvalidArgument("内容块类型（type）只能是 text、list、table、item 或 entries",
+                               bw + ".type");
       }
     }
   }
@@ -167,7 +168,7 @@ class Builder {
   Result<Report> Run() {
     WJ_RETURN_IF_ERROR(ValidateTemplate(t_));
     unit_ = cat_.OrgUnits().ByUidOrCode(req_.org_unit);
-    if (!unit_) return InvalidArgument("no org unit \"" + req_.org_unit + "\"", "ou");
+    if (!unit_) return InvalidArgument("没有代码为“" + req_.org_unit + "”的单位", "ou");
     WJ_RETURN_IF_ERROR(ParseRange());
     const auto* parent = unit_->parent_id ? cat_.OrgUnits().ById(unit_->parent_id) : nullptr;
     vars_["ou"] = unit_->name;
@@ -394,7 +395,7 @@ class Builder {
       if (unit_->parent_id) unit = cat_.OrgUnits().ById(unit_->parent_id);
     } else if (ou != "self") {
       unit = cat_.OrgUnits().ByUidOrCode(ou);
-      if (!unit) return InvalidArgument("no org unit \"" + ou + "\"", "figures." + key + ".ou");
+      if (!unit) return InvalidArgument("没有代码为“" + ou + "”的单位", "figures." + key + ".ou");
     }
     f.period = whole_year ? year + "年" : vars_["period"];
     if (!Readable(unit->id)) {
@@ -533,7 +534,7 @@ class Builder {
       blk.kind = Block::Kind::kList;
       blk.ordinal = b.value("ordinal", false);
       for (const auto& item : b["items"]) {
-        if (!item.is_string()) return InvalidArgument("list items are text", "items");
+        if (!item.is_string()) return InvalidArgument("列表条目须为文字", "items");
         WJ_ASSIGN_OR_RETURN(Line l, Expand(item.get<std::string>()));
         blk.lines.push_back(std::move(l));
       }

@@ -85,7 +85,7 @@ Result<std::string> Render(const Report& report, const std::string& format) {
   if (format == "pdf") return RenderPdf(report);
   if (format == "docx") return RenderDocx(report);
   if (format == "xlsx") return RenderXlsx(report);
-  return InvalidArgument("must be html, pdf, docx or xlsx", "format");
+  return InvalidArgument("格式只能是 html、pdf、docx 或 xlsx", "format");
 }
 
 Result<Published> Publish(storage::Store& store, const Report& report, const ReportRequest& request,
