@@ -35,9 +35,9 @@ struct ReportingData {
 // "DS_CODE.REPORTING_RATE" → the data set and the metric, or nullopt for anything else.
 std::optional<std::pair<const storage::DataSetRecord*, std::string>> ParseReportingItem(
     const std::string& item, const metadata::Catalog& cat);
-// The data sets whose completions a query needs.
-std::vector<const storage::DataSetRecord*> ReportingDataSets(const std::vector<std::string>& dims,
-                                                             const metadata::Catalog& cat);
+// The data sets whose completions these dx items (DxItems) need, each once.
+std::vector<const storage::DataSetRecord*> ReportingDataSets(
+    const std::vector<std::string>& dx_items, const metadata::Catalog& cat);
 // One metric over a unit's subtree and a day range (rates in percent); nullopt for a rate with
 // nothing expected.
 std::optional<double> ReportingMetric(const metadata::Catalog& cat,
@@ -84,6 +84,9 @@ struct QueryParams {
   std::string approval_level;
   std::shared_ptr<const ApprovedData> approved;
 };
+
+// The dx items a query names in its dimensions and filters ("dx:a;b" gives a and b), in order.
+std::vector<std::string> DxItems(const QueryParams& q);
 
 // Who asks: the units whose subtrees they may read (empty with `everything` for superusers), and
 // the units assigned to them (for USER_ORGUNIT).

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "core/utf8.h"
+
 namespace weijian::analytics {
 
 namespace {
@@ -24,9 +26,7 @@ class Parser {
  private:
   Status Error(const std::string& why) const {
     // Positions in characters, not bytes: Chinese text is three bytes a character.
-    std::size_t chars = 0;
-    for (std::size_t i = 0; i < pos_ && i < s_.size(); ++i)
-      if ((static_cast<unsigned char>(s_[i]) & 0xC0) != 0x80) ++chars;
+    const std::size_t chars = Utf8Length(std::string_view(s_).substr(0, pos_));
     return InvalidArgument("position " + std::to_string(chars) + ": " + why, "expression");
   }
   std::string_view Rest(std::size_t n) const { return s_.substr(pos_, n); }

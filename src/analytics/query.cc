@@ -10,6 +10,7 @@
 #include "analytics/analytics.h"
 #include "core/csv_cell.h"
 #include "core/period.h"
+#include "core/split.h"
 
 namespace weijian::analytics {
 
@@ -143,16 +144,7 @@ Result<Dimension> ParseDimension(const std::string& text, bool filter) {
   if (d.name != "dx" && d.name != "pe" && d.name != "ou")
     return Conflict("unknown dimension \"" + d.name + "\" (dx, pe, ou)",
                     filter ? "filter" : "dimension");
-  std::string rest = text.substr(colon + 1);
-  std::size_t start = 0;
-  while (start <= rest.size()) {
-    auto semi = rest.find(';', start);
-    std::string item =
-        rest.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
-    if (!item.empty()) d.items.push_back(item);
-    if (semi == std::string::npos) break;
-    start = semi + 1;
-  }
+  d.items = SplitNonEmpty(std::string_view(text).substr(colon + 1), ';');
   if (d.items.empty())
     return Conflict("dimension " + d.name + " has no items", filter ? "filter" : "dimension");
   return d;

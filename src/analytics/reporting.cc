@@ -6,6 +6,7 @@
 #include <map>
 
 #include "analytics/analytics.h"
+#include "core/split.h"
 
 namespace weijian::analytics {
 
@@ -33,20 +34,22 @@ std::optional<std::pair<const storage::DataSetRecord*, std::string>> ParseReport
   return std::make_pair(ds, metric);
 }
 
-std::vector<const storage::DataSetRecord*> ReportingDataSets(const std::vector<std::string>& dims,
-                                                             const metadata::Catalog& cat) {
+std::vector<const storage::DataSetRecord*> ReportingDataSets(
+    const std::vector<std::string>& dx_items, const metadata::Catalog& cat) {
   std::vector<const storage::DataSetRecord*> out;
-  for (const auto& d : dims) {
-    if (!d.starts_with("dx:")) continue;
-    std::string items = d.substr(3);
-    for (std::size_t i = 0; i <= items.size();) {
-      std::size_t j = items.find(';', i);
-      if (j == std::string::npos) j = items.size();
-      if (auto r = ParseReportingItem(items.substr(i, j - i), cat))
-        if (std::find(out.begin(), out.end(), r->first) == out.end()) out.push_back(r->first);
-      i = j + 1;
-    }
-  }
+  for (const auto& item : dx_items)
+    if (auto r = ParseReportingItem(item, cat))
+      if (std::find(out.begin(), out.end(), r->first) == out.end()) out.push_back(r->first);
+  return out;
+}
+
+std::vector<std::string> DxItems(const QueryParams& q) {
+  std::vector<std::string> out;
+  for (const auto* list : {&q.dimensions, &q.filters})
+    for (const auto& d : *list)
+      if (d.starts_with("dx:"))
+        for (auto& item : SplitNonEmpty(std::string_view(d).substr(3), ';'))
+          out.push_back(std::move(item));
   return out;
 }
 

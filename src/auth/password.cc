@@ -11,6 +11,8 @@
 #include <string>
 #include <unordered_set>
 
+#include "core/utf8.h"
+
 namespace weijian::auth {
 
 // data/common-passwords.txt, embedded at build time (one lower-cased password a line; '#' lines
@@ -60,13 +62,6 @@ int CharacterClasses(std::string_view s) {
       symbol = true;
   }
   return lower + upper + digit + symbol + other;
-}
-
-std::size_t Utf8Length(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
 }
 }  // namespace
 

@@ -46,6 +46,19 @@ struct Township {
 // Noon in China on a day, as millis.
 std::int64_t DemoNoon(Date d) { return (d.time_since_epoch().count() * 86'400 + 4 * 3'600) * 1000; }
 
+// The audit row a clerk's entry would have written (the demo's user is "demo").
+storage::AuditRecord DemoAudit(std::int64_t unit, std::string object, std::string detail,
+                               std::int64_t created) {
+  storage::AuditRecord a;
+  a.type = "TRACKER";
+  a.username = "demo";
+  a.org_unit_id = unit;
+  a.object = std::move(object);
+  a.detail = std::move(detail);
+  a.created = created;
+  return a;
+}
+
 }  // namespace
 
 Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::string& key_file,
@@ -137,14 +150,8 @@ Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::
         r.name_birth_index = vault.BlindIndex("name_birth", name + "|" + r.birth_date);
         r.created = r.updated = DemoNoon(carded);
         r.created_by = "demo";
-        storage::AuditRecord audit;
-        audit.type = "TRACKER";
-        audit.username = "demo";
-        audit.org_unit_id = r.org_unit_id;
-        audit.object = "trackedEntity " + r.uid;
-        audit.detail = "儿童建档（演示）";
-        audit.created = r.created;
-        WJ_RETURN_IF_ERROR(store.CreateTrackedEntity(r, audit));
+        WJ_RETURN_IF_ERROR(store.CreateTrackedEntity(
+            r, DemoAudit(r.org_unit_id, "trackedEntity " + r.uid, "儿童建档（演示）", r.created)));
         ++summary.children;
         int k = 0;
         for (const RecordedDose& d : doses) {
@@ -160,14 +167,10 @@ Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::
           rec.lot = "DEMO" + std::to_string(YearOf(d.date)) + "-" + std::to_string(++k % 3 + 1);
           rec.created = DemoNoon(std::max(d.date, carded));
           rec.created_by = "demo";
-          storage::AuditRecord a;
-          a.type = "TRACKER";
-          a.username = "demo";
-          a.org_unit_id = r.org_unit_id;
-          a.object = "dose " + rec.uid;
-          a.detail = "登记接种 " + d.vaccine + " " + rec.given_on + "（演示）";
-          a.created = rec.created;
-          WJ_RETURN_IF_ERROR(store.AddImmunizationDose(rec, a));
+          WJ_RETURN_IF_ERROR(store.AddImmunizationDose(
+              rec,
+              DemoAudit(r.org_unit_id, "dose " + rec.uid,
+                        "登记接种 " + d.vaccine + " " + rec.given_on + "（演示）", rec.created)));
           ++summary.doses;
         }
         // A few move: one in 150 to another township a year after birth, one in 300 away.
@@ -195,14 +198,9 @@ Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::
             t.reason = "随父母外出务工";
           }
           to.updated = r.updated + 1;
-          storage::AuditRecord a;
-          a.type = "TRACKER";
-          a.username = "demo";
-          a.org_unit_id = r.org_unit_id;
-          a.object = "trackedEntity " + r.uid;
-          a.detail = "儿童迁移（演示）";
-          a.created = t.created;
-          WJ_RETURN_IF_ERROR(store.TransferTrackedEntity(to, r.updated, t, a));
+          WJ_RETURN_IF_ERROR(store.TransferTrackedEntity(
+              to, r.updated, t,
+              DemoAudit(r.org_unit_id, "trackedEntity " + r.uid, "儿童迁移（演示）", t.created)));
           ++summary.transfers;
         }
       }

@@ -35,6 +35,12 @@ class OrgUnitTree {
   std::int32_t Last(std::int64_t id) const;
   // Store id of the unit with pre-order number `pre`.
   std::int64_t IdAt(std::int32_t pre) const { return id_at_pre_[pre]; }
+  // Store ids of the unit and everything under it, in pre-order (a view into the tree).
+  std::span<const std::int64_t> SubtreeIds(std::int64_t root) const {
+    return std::span<const std::int64_t>(id_at_pre_)
+        .subspan(static_cast<std::size_t>(Pre(root)),
+                 static_cast<std::size_t>(Last(root) - Pre(root) + 1));
+  }
   // Depth below the forest roots (a root is 0).
   std::int32_t Depth(std::int64_t id) const;
   bool IsInSubtree(std::int64_t id, std::int64_t root) const {

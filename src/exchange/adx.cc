@@ -8,6 +8,7 @@
 #include <pugixml.hpp>
 
 #include "core/period.h"
+#include "exchange/data_values.h"
 #include "exchange/internal/adx_period.h"
 #include "exchange/internal/readers.h"
 #include "metadata/value_type.h"
@@ -375,15 +376,8 @@ class AdxReader {
       std::string annotation = annotation_node.text().as_string();
       // As DHIS2 reads ADX: a value of a non-numeric data element (text, date, boolean …) is the
       // <annotation>, value="0" being a placeholder; a numeric value's annotation is its comment.
-      const storage::DataElementRecord* named = nullptr;
-      if (schemes_.data_element == IdScheme::kAttribute) {
-        const std::string* uid = cat_.UidByAttribute(
-            "dataElements", schemes_.data_element_attribute, row.in.data_element);
-        named = uid ? cat_.DataElements().ByUid(*uid) : nullptr;
-      } else {
-        named = cat_.DataElements().Find(schemes_.data_element, row.in.data_element);
-        if (!named) named = cat_.DataElements().ByUidOrCode(row.in.data_element);
-      }
+      const storage::DataElementRecord* named =
+          FindDataElement(cat_, schemes_, row.in.data_element);
       bool text_value = named && !metadata::IsNumericValueType(named->value_type);
       if (dv.attribute("value") && !(text_value && annotation_node)) {
         row.in.value = dv.attribute("value").as_string();

@@ -90,11 +90,15 @@ Result<bool> ParseIdSchemeOption(IdSchemes& schemes, const std::string& name,
   return true;
 }
 
+const storage::DataElementRecord* FindDataElement(const Catalog& cat, const IdSchemes& schemes,
+                                                  const std::string& key) {
+  return Lookup(cat.DataElements(), schemes.data_element, key, cat, "dataElements",
+                schemes.data_element_attribute);
+}
+
 const storage::DataElementRecord* ValueResolver::Element(const std::string& key) {
   auto [it, fresh] = elements_.try_emplace(key, nullptr);
-  if (fresh)
-    it->second = Lookup(cat_.DataElements(), schemes_.data_element, key, cat_, "dataElements",
-                        schemes_.data_element_attribute);
+  if (fresh) it->second = FindDataElement(cat_, schemes_, key);
   return it->second;
 }
 

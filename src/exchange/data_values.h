@@ -64,6 +64,12 @@ struct ResolvedValue {
   std::string value;  // normalised by the value type
 };
 
+// The data element `key` names under `schemes`, as an import resolves it (ATTRIBUTE:<uid> by the
+// attribute's value only; else a code where a uid is expected and the reverse, but not for
+// NAME); nullptr when none.
+const storage::DataElementRecord* FindDataElement(const Catalog& cat, const IdSchemes& schemes,
+                                                  const std::string& key);
+
 // Resolves values against one catalog snapshot, remembering every lookup: an import of ten
 // million values names a few hundred elements and a thousand units, so each name is looked up
 // once, not ten million times.

@@ -3,7 +3,6 @@
 // DHIS2's does.
 #include <algorithm>
 #include <set>
-#include <unordered_map>
 
 #include "core/csv_cell.h"
 #include "core/date.h"
@@ -33,20 +32,20 @@ std::string Id(const T* r, IdScheme scheme) {
   return r->uid;
 }
 
-// Identifiers under DHIS2's ATTRIBUTE:<uid> id scheme: each object's value of that attribute
-// (from its attributeValues), read once per object. An object without a value of the attribute
-// is written with an empty identifier, as DHIS2 writes none.
+// Identifiers under the chosen schemes, DHIS2's ATTRIBUTE:<uid> too: there each object's value
+// of that attribute (Catalog::AttributeValue); an object without one is written with an empty
+// identifier, as DHIS2 writes none.
 class AttributeIds {
  public:
   AttributeIds(const Catalog& cat, const IdSchemes& schemes) : cat_(cat), schemes_(schemes) {}
 
-  std::string DataElement(const storage::DataElementRecord* r) {
+  std::string DataElement(const storage::DataElementRecord* r) const {
     return Of(r, schemes_.data_element, "dataElements", schemes_.data_element_attribute);
   }
-  std::string OrgUnit(const storage::OrgUnitRecord* r) {
+  std::string OrgUnit(const storage::OrgUnitRecord* r) const {
     return Of(r, schemes_.org_unit, "organisationUnits", schemes_.org_unit_attribute);
   }
-  std::string Combo(const storage::CategoryOptionComboRecord* r) {
+  std::string Combo(const storage::CategoryOptionComboRecord* r) const {
     return Of(r, schemes_.category_option_combo, "categoryOptionCombos",
               schemes_.category_option_combo_attribute);
   }
@@ -54,28 +53,14 @@ class AttributeIds {
  private:
   template <typename T>
   std::string Of(const T* r, IdScheme scheme, std::string_view collection,
-                 const std::string& attribute) {
+                 const std::string& attribute) const {
     if (!r || scheme != IdScheme::kAttribute) return Id(r, scheme);
-    std::string key = std::string(collection) + '\x1f' + r->uid;
-    auto [it, fresh] = cache_.try_emplace(key);
-    if (!fresh) return it->second;
-    const auto* extras = cat_.Extras(collection, r->uid);
-    if (!extras) return it->second;
-    json body = json::parse(extras->body, nullptr, false);
-    if (!body.is_object() || !body.contains("attributeValues") ||
-        !body["attributeValues"].is_array())
-      return it->second;
-    for (const auto& a : body["attributeValues"])
-      if (a.is_object() && a.contains("attribute") && a["attribute"].is_object() &&
-          a["attribute"].value("id", "") == attribute && a.contains("value") &&
-          a["value"].is_string())
-        it->second = a["value"].get<std::string>();
-    return it->second;
+    const std::string* value = cat_.AttributeValue(collection, attribute, r->uid);
+    return value ? *value : std::string();
   }
 
   const Catalog& cat_;
   const IdSchemes& schemes_;
-  std::unordered_map<std::string, std::string> cache_;
 };
 
 // Text for an attribute value: XmlEscape, and line breaks and tabs as character references, since

@@ -58,8 +58,6 @@ Result<Presentation> ParsePresentation(const Request& req) {
   return p;
 }
 
-std::string PeriodDisplayName(const std::string& id, bool english);
-
 // A range as people read it: 202401..202407 → 2024年1-7月, 202311..202402 → 2023年11月-2024年2月,
 // 2024Q1..2024Q3 → 2024年第1-3季度, 2022..2024 → 2022-2024年; other ranges "A至B".
 std::string RangeDisplayName(const std::string& id, bool english) {
@@ -88,6 +86,8 @@ std::string RangeDisplayName(const std::string& id, bool english) {
       return first + "至" + last;
   }
 }
+
+}  // namespace
 
 // A period as people read it: 2019年12月 / December 2019, 2019年第4季度 / October - December 2019.
 std::string PeriodDisplayName(const std::string& id, bool english) {
@@ -135,6 +135,8 @@ std::string PeriodDisplayName(const std::string& id, bool english) {
   }
   return id;
 }
+
+namespace {
 
 // DHIS2's finishing touches on an engine answer (see the file comment).
 void Present(json& out, const Presentation& p) {
@@ -554,9 +556,8 @@ Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
   scope.user_units = who.user.capture_org_unit_ids.empty() ? who.user.view_org_unit_ids
                                                            : who.user.capture_org_unit_ids;
   // Reporting metrics (<ds>.REPORTING_RATE …) read the data sets' completions as they are now.
-  auto sets = analytics::ReportingDataSets(q.dimensions, engine->catalog());
-  for (const auto& f : analytics::ReportingDataSets(q.filters, engine->catalog()))
-    sets.push_back(f);
+  const std::vector<std::string> dx_items = analytics::DxItems(q);
+  const auto sets = analytics::ReportingDataSets(dx_items, engine->catalog());
   if (!sets.empty()) {
     auto data = std::make_shared<analytics::ReportingData>();
     WJ_ASSIGN_OR_RETURN(auto periods, app.store().LoadPeriods());
@@ -573,13 +574,9 @@ Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
     q.reporting = std::move(data);
   }
   // Immunization coverage (接种率 …) is counted from the records the caller may read.
-  if (!tracker::CoverageIndicatorsIn(q.dimensions).empty() ||
-      !tracker::CoverageIndicatorsIn(q.filters).empty()) {
-    std::vector<std::int64_t> roots;
-    if (!scope.everything)
-      roots = scope.read_roots.empty() ? std::vector<std::int64_t>{-1} : scope.read_roots;
+  if (tracker::NamesCoverageIndicator(dx_items)) {
     WJ_ASSIGN_OR_RETURN(q.program_indicators,
-                        tracker::LoadCoverage(app.store(), engine->catalog(), roots, Today()));
+                        tracker::LoadCoverage(app.store(), engine->catalog(), scope, Today()));
   }
   WJ_RETURN_IF_ERROR(ResolveApprovalLevel(app, engine->catalog(), q));
   WJ_ASSIGN_OR_RETURN(json out, analytics::RunQuery(q, *engine, scope));

@@ -2,16 +2,10 @@
 // (GET /api/immunization/forecast?te=&date=) and the due list of a 接种日
 // (GET /api/immunization/due[.xlsx]?ou=&date= or &from=&to=, &village=, &kind=). Handlers parse,
 // call the tracker layer's ImmunizationService with the caller and map its Status through the
-// one table; the XLSX is written with libxlsxwriter into a temporary file, read back and removed.
-#include <xlsxwriter.h>
-
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
+// one table; the XLSX is written with libxlsxwriter (reports::TempWorkbook).
 #include "core/date.h"
-#include "core/uid.h"
 #include "http/router.h"
+#include "reports/workbook.h"
 #include "tracker/immunization.h"
 
 namespace weijian::http {
@@ -109,9 +103,8 @@ Response DueListXlsx(const Request& req, App& app) {
   auto result = RunDueList(req, app);
   if (!result.ok()) return ErrorResponse(result.status());
   const json& list = *result;
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("weijian-due-" + RandomUid() + ".xlsx")).string();
-  lxw_workbook* wb = workbook_new(path.c_str());
+  reports::TempWorkbook book;
+  lxw_workbook* wb = book.get();
   if (!wb) return ErrorResponse(500, "cannot create a workbook in the temporary folder");
   lxw_worksheet* ws = workbook_add_worksheet(wb, "应种名单");
   lxw_format* bold = workbook_add_format(wb);
@@ -153,16 +146,7 @@ Response DueListXlsx(const Request& req, App& app) {
   }
   worksheet_set_column(ws, 0, 6, 14, nullptr);
   worksheet_set_column(ws, 7, 7, 40, nullptr);
-  if (workbook_close(wb) != LXW_NO_ERROR) return ErrorResponse(500, "cannot write the workbook");
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  std::filesystem::remove(path);
-  Response out;
-  out.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-  out.body = bytes.str();
-  out.headers.push_back({"Content-Disposition", "attachment; filename=\"due-list.xlsx\""});
-  return out;
+  return XlsxResponse(book.Finish(), "due-list.xlsx");
 }
 
 }  // namespace

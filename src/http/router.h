@@ -99,6 +99,11 @@ std::vector<Route> MessageRoutes();       // message_handlers.cc (issue 15)
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app);
 // The same, dressed as /api/analytics answers (period names, outputIdScheme …).
 Result<nlohmann::json> RunPresentedAnalyticsRequest(const Request& req, App& app);
+// A period or range as people read it (2019年12月, 2024年1-7月; English: December 2019).
+std::string PeriodDisplayName(const std::string& id, bool english = false);
+// A workbook's bytes (reports::TempWorkbook::Finish) as a download named `filename`; 500 when it
+// could not be written.
+Response XlsxResponse(const Result<std::string>& bytes, const std::string& filename);
 // Resolves q.approval_level (analytics' approvalLevel) against the approvals as they are now.
 Status ResolveApprovalLevel(App& app, const metadata::Catalog& cat, analytics::QueryParams& q);
 // reports::ReadApproved with the caller's eyes: the unapproved units named are those he may read.

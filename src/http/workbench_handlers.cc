@@ -2,19 +2,17 @@
 // workbench's own API (the programs on the dashboard, analytics as XLSX).
 #include <xlsxwriter.h>
 
-#include <filesystem>
-#include <fstream>
 #include <kainjow/mustache.hpp>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include "analytics/analytics.h"
 #include "core/date.h"
-#include "core/uid.h"
+#include "core/split.h"
 #include "http/router.h"
 #include "portal/programs.h"
+#include "reports/workbook.h"
 
 namespace weijian::http {
 
@@ -39,8 +37,6 @@ const std::vector<WorkbenchPage>& Pages() {
   };
   return pages;
 }
-
-Response XlsxFile(lxw_workbook* wb, const std::string& path);
 
 Response Redirect(const std::string& to) {
   Response r;
@@ -119,18 +115,18 @@ Response Programs(const Request&, App& app) {
   return JsonResponse({{"programs", out}, {"latestYear", latest ? latest : year}});
 }
 
-// Splits "dx;ou" into its names.
-std::vector<std::string> LayoutDims(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto semi = text.find(';', start);
-    std::string one = text.substr(start, semi == std::string::npos ? semi : semi - start);
-    if (!one.empty()) out.push_back(one);
-    if (semi == std::string::npos) break;
-    start = semi + 1;
-  }
-  return out;
+// A column or dimension of an analytics answer as the workbook heads it; `other` for the rest (a
+// category's name).
+std::string ColumnLabel(const std::string& name, const std::string& other) {
+  return name == "dx"            ? "数据"
+         : name == "pe"          ? "期间"
+         : name == "ou"          ? "组织机构"
+         : name == "value"       ? "数值"
+         : name == "numerator"   ? "分子"
+         : name == "denominator" ? "分母"
+         : name == "factor"      ? "系数"
+         : name == "co"          ? "分类选项组合"
+                                 : other;
 }
 
 // DHIS2's tableLayout=true&rows=dx;ou&columns=pe: the answer as the matrix a pivot table shows,
@@ -156,8 +152,8 @@ Status WriteTableLayout(lxw_workbook* wb, lxw_worksheet* ws, const Request& req,
       column_of[n] = c;
     }
   }
-  const auto rows = LayoutDims(req.Query("rows").value_or(""));
-  const auto cols = LayoutDims(req.Query("columns").value_or(""));
+  const auto rows = SplitNonEmpty(req.Query("rows").value_or(""), ';');
+  const auto cols = SplitNonEmpty(req.Query("columns").value_or(""), ';');
   if (rows.empty() || cols.empty())
     return Conflict("tableLayout=true needs rows= and columns=, such as rows=dx;ou&columns=pe",
                     "tableLayout");
@@ -206,19 +202,13 @@ Status WriteTableLayout(lxw_workbook* wb, lxw_worksheet* ws, const Request& req,
   };
   const auto row_keys = combinations(rows);
   const auto col_keys = combinations(cols);
-  const auto label = [](const std::string& d) -> std::string {
-    return d == "dx"   ? "数据"
-           : d == "pe" ? "期间"
-           : d == "ou" ? "组织机构"
-           : d == "co" ? "分类选项组合"
-                       : d;
-  };
   const auto nr = static_cast<lxw_col_t>(rows.size());
   for (std::size_t j = 0; j < cols.size(); ++j) {
     const auto r = static_cast<lxw_row_t>(j);
     if (j + 1 == cols.size())
       for (std::size_t i = 0; i < rows.size(); ++i) {
-        const std::string text = name_of(rows[i]) == rows[i] ? label(rows[i]) : name_of(rows[i]);
+        const std::string text =
+            name_of(rows[i]) == rows[i] ? ColumnLabel(rows[i], rows[i]) : name_of(rows[i]);
         worksheet_write_string(ws, r, static_cast<lxw_col_t>(i), text.c_str(), bold);
       }
     for (std::size_t k = 0; k < col_keys.size(); ++k)
@@ -260,18 +250,13 @@ Response AnalyticsXlsx(const Request& req, App& app) {
   if (!result.ok()) return ErrorResponse(result.status());
   auto table_layout = BoolParam(req, "tableLayout", false);
   if (!table_layout.ok()) return ErrorResponse(table_layout.status());
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("weijian-" + RandomUid() + ".xlsx")).string();
-  lxw_workbook* wb = workbook_new(path.c_str());
+  reports::TempWorkbook book;
+  lxw_workbook* wb = book.get();
   if (!wb) return ErrorResponse(500, "cannot create a workbook in the temporary folder");
   lxw_worksheet* ws = workbook_add_worksheet(wb, *table_layout ? "数据透视" : "数据");
   if (*table_layout) {
-    if (Status s = WriteTableLayout(wb, ws, req, *result); !s.ok()) {
-      workbook_close(wb);
-      std::filesystem::remove(path);
-      return ErrorResponse(s);
-    }
-    return XlsxFile(wb, path);
+    if (Status s = WriteTableLayout(wb, ws, req, *result); !s.ok()) return ErrorResponse(s);
+    return XlsxResponse(book.Finish(), "analytics.xlsx");
   }
   lxw_format* bold = workbook_add_format(wb);
   format_set_bold(bold);
@@ -280,16 +265,7 @@ Response AnalyticsXlsx(const Request& req, App& app) {
   for (std::size_t c = 0; c < headers.size(); ++c) {
     std::string h = headers[c]["name"];
     const std::string column = headers[c].value("column", h);  // a category's name
-    const char* label = h == "dx"            ? "数据"
-                        : h == "pe"          ? "期间"
-                        : h == "ou"          ? "组织机构"
-                        : h == "value"       ? "数值"
-                        : h == "numerator"   ? "分子"
-                        : h == "denominator" ? "分母"
-                        : h == "factor"      ? "系数"
-                        : h == "co"          ? "分类选项组合"
-                                             : column.c_str();
-    worksheet_write_string(ws, 0, static_cast<lxw_col_t>(c), label, bold);
+    worksheet_write_string(ws, 0, static_cast<lxw_col_t>(c), ColumnLabel(h, column).c_str(), bold);
   }
   lxw_row_t r = 1;
   for (const auto& row : (*result)["rows"]) {
@@ -308,27 +284,19 @@ Response AnalyticsXlsx(const Request& req, App& app) {
     ++r;
   }
   worksheet_set_column(ws, 0, static_cast<lxw_col_t>(headers.size()), 18, nullptr);
-  return XlsxFile(wb, path);
-}
-
-// Closes the workbook and answers with its bytes; the temporary file is removed.
-Response XlsxFile(lxw_workbook* wb, const std::string& path) {
-  if (workbook_close(wb) != LXW_NO_ERROR) {
-    std::filesystem::remove(path);
-    return ErrorResponse(500, "cannot write the workbook");
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  std::filesystem::remove(path);
-  Response out;
-  out.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-  out.body = bytes.str();
-  out.headers.push_back({"Content-Disposition", "attachment; filename=\"analytics.xlsx\""});
-  return out;
+  return XlsxResponse(book.Finish(), "analytics.xlsx");
 }
 
 }  // namespace
+
+Response XlsxResponse(const Result<std::string>& bytes, const std::string& filename) {
+  if (!bytes.ok()) return ErrorResponse(500, bytes.status().message());
+  Response out;
+  out.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  out.body = *bytes;
+  out.headers.push_back({"Content-Disposition", "attachment; filename=\"" + filename + "\""});
+  return out;
+}
 
 std::vector<Route> WorkbenchRoutes() {
   return {

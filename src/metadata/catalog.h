@@ -143,6 +143,10 @@ class Catalog {
   // (DHIS2's ATTRIBUTE:<uid> id scheme); nullptr when none, or when several share the value.
   const std::string* UidByAttribute(std::string_view collection, std::string_view attribute_uid,
                                     std::string_view value) const;
+  // The other way: the value of attribute `attribute_uid` an object of `collection` has (its
+  // identifier under ATTRIBUTE:<uid> in exports); nullptr when it has none.
+  const std::string* AttributeValue(std::string_view collection, std::string_view attribute_uid,
+                                    std::string_view uid) const;
 
  private:
   Catalog() = default;
@@ -171,6 +175,8 @@ class Catalog {
   std::unordered_map<std::string, OptionSetRule> option_rule_of_;  // data element uid → rule
   // "collection\x1fattribute uid\x1fvalue" → object uid ("" when the value is not unique)
   std::unordered_map<std::string, std::string> uid_by_attribute_;
+  // "collection\x1fattribute uid\x1fobject uid" → the object's value of the attribute
+  std::unordered_map<std::string, std::string> attribute_value_of_;
   void IndexDocuments();
 };
 

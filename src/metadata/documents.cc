@@ -496,10 +496,11 @@ void Catalog::IndexDocuments() {
         if (!a.is_object() || !a.contains("attribute") || !a["attribute"].is_object()) continue;
         const json& v = a.contains("value") ? a["value"] : json();
         if (!v.is_string()) continue;
-        std::string key =
-            Key(Key(e.collection, a["attribute"].value("id", "")), v.get<std::string>());
-        auto [it, fresh] = uid_by_attribute_.emplace(std::move(key), e.uid);
+        const std::string by_attribute = Key(e.collection, a["attribute"].value("id", ""));
+        auto [it, fresh] =
+            uid_by_attribute_.emplace(Key(by_attribute, v.get<std::string>()), e.uid);
         if (!fresh && it->second != e.uid) it->second.clear();
+        attribute_value_of_[Key(by_attribute, e.uid)] = v.get<std::string>();
       }
     if (e.collection != "dataElements" || !body.contains("optionSet")) continue;
     std::string set = body["optionSet"].value("id", "");
@@ -533,6 +534,13 @@ const std::string* Catalog::UidByAttribute(std::string_view collection,
                                            std::string_view value) const {
   auto it = uid_by_attribute_.find(Key(Key(collection, attribute_uid), value));
   return it == uid_by_attribute_.end() || it->second.empty() ? nullptr : &it->second;
+}
+
+const std::string* Catalog::AttributeValue(std::string_view collection,
+                                           std::string_view attribute_uid,
+                                           std::string_view uid) const {
+  auto it = attribute_value_of_.find(Key(Key(collection, attribute_uid), uid));
+  return it == attribute_value_of_.end() ? nullptr : &it->second;
 }
 
 const Catalog::OptionSetRule* Catalog::OptionSetOf(std::string_view data_element_uid) const {

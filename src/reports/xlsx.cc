@@ -1,7 +1,5 @@
 // Reports as XLSX (libxlsxwriter): one sheet per table, numbers as numbers, rates as fractions
 // with a percent format; and a sheet of every figure with its provenance.
-#include <xlsxwriter.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,14 +7,35 @@
 #include "core/date.h"
 #include "core/uid.h"
 #include "reports/render.h"
+#include "reports/workbook.h"
 
 namespace weijian::reports {
 
+TempWorkbook::TempWorkbook()
+    : path_(
+          (std::filesystem::temp_directory_path() / ("weijian-" + RandomUid() + ".xlsx")).string()),
+      wb_(workbook_new(path_.c_str())) {}
+
+TempWorkbook::~TempWorkbook() {
+  if (wb_) workbook_close(wb_);
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
+}
+
+Result<std::string> TempWorkbook::Finish() {
+  if (!wb_) return Internal("cannot create a workbook in the temporary folder");
+  const lxw_error closed = workbook_close(wb_);
+  wb_ = nullptr;
+  if (closed != LXW_NO_ERROR) return Internal("cannot write the workbook");
+  std::ifstream in(path_, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();  // the destructor removes the file
+}
+
 Result<std::string> RenderXlsx(const Report& r) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("weijian-report-" + RandomUid() + ".xlsx"))
-          .string();
-  lxw_workbook* wb = workbook_new(path.c_str());
+  TempWorkbook book;
+  lxw_workbook* wb = book.get();
   if (!wb) return Internal("cannot create a workbook in the temporary folder");
   lxw_format* bold = workbook_add_format(wb);
   format_set_bold(bold);
@@ -70,12 +89,7 @@ Result<std::string> RenderXlsx(const Report& r) {
   }
   worksheet_set_column(src, 1, 1, 24, nullptr);
   worksheet_set_column(src, 3, 3, 50, nullptr);
-  if (workbook_close(wb) != LXW_NO_ERROR) return Internal("cannot write the workbook");
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  std::filesystem::remove(path);
-  return bytes.str();
+  return book.Finish();
 }
 
 }  // namespace weijian::reports

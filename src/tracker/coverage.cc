@@ -2,7 +2,8 @@
 #include "tracker/coverage.h"
 
 #include <algorithm>
-#include <map>
+
+#include "tracker/immunization.h"
 
 namespace weijian::tracker {
 
@@ -50,24 +51,11 @@ const std::vector<CoverageIndicator>& CoverageIndicators() {
   return kAll;
 }
 
-std::vector<const CoverageIndicator*> CoverageIndicatorsIn(
-    const std::vector<std::string>& dimensions) {
-  std::vector<const CoverageIndicator*> out;
-  for (const auto& d : dimensions) {
-    if (!d.starts_with("dx:")) continue;
-    std::size_t start = 3;
-    while (start <= d.size()) {
-      auto semi = d.find(';', start);
-      const std::string item =
-          d.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
-      for (const auto& c : CoverageIndicators())
-        if ((c.uid == item || c.code == item) && std::find(out.begin(), out.end(), &c) == out.end())
-          out.push_back(&c);
-      if (semi == std::string::npos) break;
-      start = semi + 1;
-    }
-  }
-  return out;
+bool NamesCoverageIndicator(const std::vector<std::string>& dx_items) {
+  for (const auto& item : dx_items)
+    for (const auto& c : CoverageIndicators())
+      if (c.uid == item || c.code == item) return true;
+  return false;
 }
 
 void AddCoverageFacts(const storage::TrackedEntityRecord& person,
@@ -115,11 +103,13 @@ void AddCoverageFacts(const storage::TrackedEntityRecord& person,
 }
 
 Result<std::shared_ptr<const analytics::ProgramIndicatorData>> LoadCoverage(
-    storage::Store& store, const metadata::Catalog& cat, const std::vector<std::int64_t>& roots,
+    storage::Store& store, const metadata::Catalog& cat, const analytics::QueryScope& scope,
     Date today) {
-  std::vector<std::int64_t> tops = roots;
-  if (tops.empty())
+  std::vector<std::int64_t> tops = scope.read_roots;
+  if (scope.everything) {
+    tops.clear();
     for (const auto* r : cat.ChildrenOf(0)) tops.push_back(r->id);
+  }
   std::vector<std::int64_t> units;
   const auto& tree = cat.tree();
   for (auto root : tops) {
@@ -128,14 +118,11 @@ Result<std::shared_ptr<const analytics::ProgramIndicatorData>> LoadCoverage(
     for (auto other : tops)
       inside_other |= other != root && tree.Contains(other) && tree.IsInSubtree(root, other);
     if (inside_other) continue;
-    for (auto pre = tree.Pre(root); pre <= tree.Last(root); ++pre) units.push_back(tree.IdAt(pre));
+    const auto ids = tree.SubtreeIds(root);
+    units.insert(units.end(), ids.begin(), ids.end());
   }
   WJ_ASSIGN_OR_RETURN(auto persons, store.ListTrackedEntities(units));
-  WJ_ASSIGN_OR_RETURN(auto doses, store.ListImmunizationDosesManagedBy(units));
-  std::map<std::int64_t, std::vector<RecordedDose>> doses_of;
-  for (const auto& d : doses)
-    if (auto day = ParseIsoDate(d.given_on); day.ok())
-      doses_of[d.tracked_entity_id].push_back({d.vaccine, *day});
+  WJ_ASSIGN_OR_RETURN(auto doses_of, RecordedDosesManagedBy(store, units));
   auto out = std::make_shared<analytics::ProgramIndicatorData>();
   for (const auto& c : CoverageIndicators()) SlotOf(*out, c.uid.c_str());
   static const std::vector<RecordedDose> kNone;

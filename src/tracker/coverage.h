@@ -37,19 +37,18 @@ struct CoverageIndicator {
   std::string uid, code, name, description;
 };
 const std::vector<CoverageIndicator>& CoverageIndicators();
-// The coverage indicators named among the dx items of "dx:a;b" dimensions or filters.
-std::vector<const CoverageIndicator*> CoverageIndicatorsIn(
-    const std::vector<std::string>& dimensions);
+// Whether any of a query's dx items (analytics::DxItems) is a coverage indicator (uid or code).
+bool NamesCoverageIndicator(const std::vector<std::string>& dx_items);
 
 // The facts of one record (its doses in any order) into the four lists, by indicator uid.
 void AddCoverageFacts(const storage::TrackedEntityRecord& person,
                       const std::vector<RecordedDose>& doses, Date today,
                       analytics::ProgramIndicatorData& out);
 
-// The facts of every active record managed under `roots` (every unit when empty), for the
-// indicators named; sorted by due.
+// The facts of all four indicators for every active record the scope reads (everything, or
+// the units under its read roots); sorted by due.
 Result<std::shared_ptr<const analytics::ProgramIndicatorData>> LoadCoverage(
-    storage::Store& store, const metadata::Catalog& cat, const std::vector<std::int64_t>& roots,
+    storage::Store& store, const metadata::Catalog& cat, const analytics::QueryScope& scope,
     Date today);
 
 }  // namespace weijian::tracker

@@ -22,15 +22,6 @@ namespace weijian::tracker {
 
 using nlohmann::json;
 
-namespace {
-
-// As immunization.cc's: a facility (a 卫生院 under its township) serves its township's villages.
-std::int64_t DueListArea(const storage::OrgUnitRecord& unit) {
-  return unit.facility_type.empty() || unit.parent_id == 0 ? unit.id : unit.parent_id;
-}
-
-}  // namespace
-
 Result<json> ImmunizationService::DueList(const auth::Principal& who, const metadata::Catalog& cat,
                                           const DueListQuery& q, std::int64_t now) {
   WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
@@ -42,7 +33,7 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
   if (!q.village.empty()) {
     village = cat.OrgUnits().ByUidOrCode(q.village);
     if (!village) return Conflict("没有村（单位）" + q.village, "village");
-    if (!cat.tree().IsInSubtree(village->id, DueListArea(*unit)) &&
+    if (!cat.tree().IsInSubtree(village->id, ServedArea(*unit)) &&
         !cat.tree().IsInSubtree(unit->id, village->id))
       return Conflict("村 " + village->name + " 不在 " + unit->name + " 的辖区内", "village");
   }
@@ -51,17 +42,10 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
   if (q.kind != "all" && q.kind != "due" && q.kind != "overdue")
     return Conflict("kind 应为 due（应种）、overdue（逾期/漏种）或 all", "kind");
 
-  std::vector<std::int64_t> units;
   const auto& tree = cat.tree();
-  for (std::int32_t pre = tree.Pre(unit->id); pre <= tree.Last(unit->id); ++pre)
-    units.push_back(tree.IdAt(pre));
+  const auto units = tree.SubtreeIds(unit->id);
   WJ_ASSIGN_OR_RETURN(auto records, store_.ListTrackedEntities(units));
-  WJ_ASSIGN_OR_RETURN(auto all_doses, store_.ListImmunizationDosesManagedBy(units));
-  std::map<std::int64_t, std::vector<RecordedDose>> doses_of;
-  for (const auto& d : all_doses) {
-    auto day = ParseIsoDate(d.given_on);
-    if (day.ok()) doses_of[d.tracked_entity_id].push_back({d.vaccine, *day});
-  }
+  WJ_ASSIGN_OR_RETURN(auto doses_of, RecordedDosesManagedBy(store_, units));
 
   const ScheduleEdition& edition = EditionInForce(q.from);
   auto day = [](const std::optional<Date>& d) { return d ? json(FormatIsoDate(*d)) : json(); };
@@ -102,10 +86,7 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
       (overdue ? overdue_doses : due_doses) += 1;
     }
     if (doses.empty()) continue;
-    WJ_ASSIGN_OR_RETURN(std::string plain, vault->Open(r.sealed, r.key_id));
-    Person p{std::move(r), json::parse(plain, nullptr, false)};
-    if (p.sealed.is_discarded())
-      return Internal("儿童档案 " + p.record.uid + " 的个人信息无法读取");
+    WJ_ASSIGN_OR_RETURN(Person p, Unseal(*vault, std::move(r)));
     const bool unmasked = MayUnmask(who, cat, p.record.org_unit_id);
     unmasked_count += unmasked;
     json row = View(cat, p, unmasked);
@@ -122,17 +103,11 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
     if (a.village_name != b.village_name) return a.village_name < b.village_name;
     return a.birth < b.birth;
   });
-  if (unmasked_count > 0) {
-    storage::AuditRecord audit;
-    audit.type = "PERSONAL_DATA";
-    audit.username = who.name();
-    audit.org_unit_id = unit->id;
-    audit.object = "dueList " + unit->uid;
-    audit.detail = "查看未脱敏的应种名单（" + std::to_string(unmasked_count) + " 人，" +
-                   FormatIsoDate(q.from) + " 至 " + FormatIsoDate(q.to) + "）";
-    audit.created = now;
-    WJ_RETURN_IF_ERROR(store_.AppendAudit(audit));
-  }
+  WJ_RETURN_IF_ERROR(AuditUnmaskedList(who, *unit, "dueList",
+                                       "查看未脱敏的应种名单（" + std::to_string(unmasked_count) +
+                                           " 人，" + FormatIsoDate(q.from) + " 至 " +
+                                           FormatIsoDate(q.to) + "）",
+                                       unmasked_count, now));
   json children = json::array();
   for (auto& l : listed) children.push_back(std::move(l.row));
   json vaccines = json::object();

@@ -4,6 +4,7 @@
 
 #include "core/digits.h"
 #include "core/uid.h"
+#include "core/utf8.h"
 #include "tracker/resident_id.h"
 #include "tracker/schedule.h"
 
@@ -27,10 +28,7 @@ Status ReadString(const json& body, const char* key, std::string& out, std::size
 }
 
 // Counts UTF-8 characters (lead bytes).
-std::size_t Chars(const std::string& s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
+std::size_t Chars(const std::string& s) { return Utf8Length(s); }
 
 bool PhoneLooksRight(const std::string& p) {
   if (p.size() < 7 || p.size() > 20) return false;
@@ -41,12 +39,6 @@ bool PhoneLooksRight(const std::string& p) {
 
 std::string NameBirthKey(const std::string& name, const std::string& birth) {
   return name + "|" + birth;
-}
-
-// The area a unit serves: its own subtree, or for a facility (a 卫生院 hangs under its township)
-// the division it hangs under.
-std::int64_t ServedArea(const storage::OrgUnitRecord& unit) {
-  return unit.facility_type.empty() || unit.parent_id == 0 ? unit.id : unit.parent_id;
 }
 
 // The village a child of `unit` lives in: named (within the unit's area), or the unit itself
@@ -68,6 +60,20 @@ json UnitRef(const metadata::Catalog& cat, std::int64_t id) {
 }
 
 }  // namespace
+
+std::int64_t ServedArea(const storage::OrgUnitRecord& unit) {
+  return unit.facility_type.empty() || unit.parent_id == 0 ? unit.id : unit.parent_id;
+}
+
+Result<std::map<std::int64_t, std::vector<RecordedDose>>> RecordedDosesManagedBy(
+    storage::Store& store, std::span<const std::int64_t> units) {
+  WJ_ASSIGN_OR_RETURN(auto doses, store.ListImmunizationDosesManagedBy(units));
+  std::map<std::int64_t, std::vector<RecordedDose>> of;
+  for (const auto& d : doses)
+    if (auto day = ParseIsoDate(d.given_on); day.ok())
+      of[d.tracked_entity_id].push_back({d.vaccine, *day});
+  return of;
+}
 
 std::string MaskName(const std::string& name) {
   if (name.empty()) return name;
@@ -191,10 +197,30 @@ Result<ImmunizationService::Person> ImmunizationService::Load(const auth::Princi
   // Outside the caller's scope looks exactly like absent: a uid tells nothing.
   if (!found || !auth::CanRead(who, cat, found->org_unit_id))
     return NotFound("没有儿童档案 " + uid, "trackedEntity");
-  WJ_ASSIGN_OR_RETURN(std::string plain, vault->Open(found->sealed, found->key_id));
-  Person p{std::move(*found), json::parse(plain, nullptr, false)};
-  if (p.sealed.is_discarded()) return Internal("儿童档案 " + uid + " 的个人信息无法读取");
+  return Unseal(*vault, std::move(*found));
+}
+
+Result<ImmunizationService::Person> ImmunizationService::Unseal(
+    const PersonVault& vault, storage::TrackedEntityRecord record) {
+  WJ_ASSIGN_OR_RETURN(std::string plain, vault.Open(record.sealed, record.key_id));
+  Person p{std::move(record), json::parse(plain, nullptr, false)};
+  if (p.sealed.is_discarded()) return Internal("儿童档案 " + p.record.uid + " 的个人信息无法读取");
   return p;
+}
+
+Status ImmunizationService::AuditUnmaskedList(const auth::Principal& who,
+                                              const storage::OrgUnitRecord& unit,
+                                              const std::string& object, const std::string& detail,
+                                              int unmasked, std::int64_t now) {
+  if (unmasked == 0) return Status::Ok();
+  storage::AuditRecord audit;
+  audit.type = "PERSONAL_DATA";
+  audit.username = who.name();
+  audit.org_unit_id = unit.id;
+  audit.object = object + " " + unit.uid;
+  audit.detail = detail;
+  audit.created = now;
+  return store_.AppendAudit(audit);
 }
 
 Result<json> ImmunizationService::Register(const auth::Principal& who, const metadata::Catalog& cat,
@@ -444,32 +470,18 @@ Result<json> ImmunizationService::List(const auth::Principal& who, const metadat
   if (org_unit.empty()) return Conflict("请指定单位 ou", "ou");
   if (!unit || !auth::CanRead(who, cat, unit->id))
     return PermissionDenied("单位 " + org_unit + " 不在您负责的范围内");
-  std::vector<std::int64_t> units;
-  const auto& tree = cat.tree();
-  for (std::int32_t pre = tree.Pre(unit->id); pre <= tree.Last(unit->id); ++pre)
-    units.push_back(tree.IdAt(pre));
-  WJ_ASSIGN_OR_RETURN(auto records, store_.ListTrackedEntities(units));
+  WJ_ASSIGN_OR_RETURN(auto records, store_.ListTrackedEntities(cat.tree().SubtreeIds(unit->id)));
   json rows = json::array();
   int unmasked_count = 0;
   for (auto& r : records) {
-    WJ_ASSIGN_OR_RETURN(std::string plain, vault->Open(r.sealed, r.key_id));
-    Person p{std::move(r), json::parse(plain, nullptr, false)};
-    if (p.sealed.is_discarded())
-      return Internal("儿童档案 " + p.record.uid + " 的个人信息无法读取");
+    WJ_ASSIGN_OR_RETURN(Person p, Unseal(*vault, std::move(r)));
     const bool unmasked = MayUnmask(who, cat, p.record.org_unit_id);
     unmasked_count += unmasked;
     rows.push_back(View(cat, p, unmasked));
   }
-  if (unmasked_count > 0) {
-    storage::AuditRecord audit;
-    audit.type = "PERSONAL_DATA";
-    audit.username = who.name();
-    audit.org_unit_id = unit->id;
-    audit.object = "trackedEntities " + unit->uid;
-    audit.detail = "查看未脱敏的儿童名单（" + std::to_string(unmasked_count) + " 人）";
-    audit.created = now;
-    WJ_RETURN_IF_ERROR(store_.AppendAudit(audit));
-  }
+  WJ_RETURN_IF_ERROR(AuditUnmaskedList(
+      who, *unit, "trackedEntities",
+      "查看未脱敏的儿童名单（" + std::to_string(unmasked_count) + " 人）", unmasked_count, now));
   return json{{"trackedEntities", rows}};
 }
 

@@ -11,8 +11,10 @@
 // record holds a few dozen doses, so a forecast reads one person and his doses (two indexed reads).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "metadata/catalog.h"
 #include "storage/store.h"
 #include "tracker/person_vault.h"
+#include "tracker/schedule.h"
 
 namespace weijian::tracker {
 
@@ -107,6 +110,12 @@ class ImmunizationService {
   };
   Result<Person> Load(const auth::Principal& who, const metadata::Catalog& cat,
                       const std::string& uid);
+  // Opens a record's sealed fields.
+  static Result<Person> Unseal(const PersonVault& vault, storage::TrackedEntityRecord record);
+  // The PERSONAL_DATA audit row of a list that showed `unmasked` children unmasked (none when 0).
+  Status AuditUnmaskedList(const auth::Principal& who, const storage::OrgUnitRecord& unit,
+                           const std::string& object, const std::string& detail, int unmasked,
+                           std::int64_t now);
   Result<const PersonVault*> Vault() const;
   nlohmann::json View(const metadata::Catalog& cat, const Person& p, bool unmasked) const;
   bool MayUnmask(const auth::Principal& who, const metadata::Catalog& cat, std::int64_t unit) const;
@@ -114,6 +123,14 @@ class ImmunizationService {
   storage::Store& store_;
   std::shared_ptr<const PersonVault> vault_;  // set before serving; read-only afterwards
 };
+
+// The area a unit serves: its own subtree, or for a facility (a 卫生院 hangs under its township)
+// the division it hangs under.
+std::int64_t ServedArea(const storage::OrgUnitRecord& unit);
+
+// The doses recorded for every person managed by `units`, by person (store id), in date order.
+Result<std::map<std::int64_t, std::vector<RecordedDose>>> RecordedDosesManagedBy(
+    storage::Store& store, std::span<const std::int64_t> units);
 
 // Masks for people without the personal-data authority.
 std::string MaskName(const std::string& name);

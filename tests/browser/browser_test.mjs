@@ -94,6 +94,18 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
+  // Signs `user` in on the workbench (signing out whoever is in first).
+  const signIn = async (user) => {
+    await page.goto(base + "/admin");
+    if (!/\/admin\/login/.test(page.url())) {
+      await page.click("#logout");
+      await page.waitForURL(/\/admin\/login/);
+    }
+    await page.fill("#username", user);
+    await page.fill("#password", password(user) ?? "");
+    await page.click("button[type=submit]");
+    await page.waitForURL(base + "/admin");
+  };
 
   // ---- a reader
   await page.goto(base + "/");
@@ -288,17 +300,6 @@ try {
     const now = new Date();
     const last = new Date(now.getFullYear(), now.getMonth() - 1, 1);
     const lastPe = `${last.getFullYear()}${String(last.getMonth() + 1).padStart(2, "0")}`;
-    const signIn = async (user) => {
-      await page.goto(base + "/admin");
-      if (!/\/admin\/login/.test(page.url())) {
-        await page.click("#logout");
-        await page.waitForURL(/\/admin\/login/);
-      }
-      await page.fill("#username", user);
-      await page.fill("#password", password(user) ?? "");
-      await page.click("button[type=submit]");
-      await page.waitForURL(base + "/admin");
-    };
     const openForm = async () => {
       await page.goto(base + "/admin/entry");
       await page.selectOption("#ds", { label: "乡镇卫生院公共卫生月报" });
@@ -371,13 +372,7 @@ try {
   }
 
   // ---- the city: its dashboard has the map of the 9 旗/区
-  await page.goto(base + "/admin");
-  await page.click("#logout");
-  await page.waitForURL(/\/admin\/login/);
-  await page.fill("#username", "city_admin");
-  await page.fill("#password", password("city_admin") ?? "");
-  await page.click("button[type=submit]");
-  await page.waitForURL(base + "/admin");
+  await signIn("city_admin");
   const map = page.locator('.chart[aria-label$="分布地图"] canvas');
   await map.waitFor();
   check("the city's dashboard draws the map of its 旗/区", await map.isVisible());
@@ -390,12 +385,7 @@ try {
 
   // ---- the web office (issue 15): the column tree in the workbench, then the message board
   // from a citizen's phone to a published reply.
-  await page.click("#logout");
-  await page.waitForURL(/\/admin\/login/);
-  await page.fill("#username", "site_editor");
-  await page.fill("#password", password("site_editor") ?? "");
-  await page.click("button[type=submit]");
-  await page.waitForURL(base + "/admin");
+  await signIn("site_editor");
   await page.goto(base + "/admin/columns");
   await page.locator('button[data-code="zjdc"]').click();
   await page.fill("#col-name", "意见征集");
@@ -472,13 +462,7 @@ try {
   await citizen.close();
 
   // ---- the director and the officer (issue 15, item 12): tests/browser/officer_journeys.mjs
-  await page.goto(base + "/admin");
-  await page.click("#logout");
-  await page.waitForURL(/\/admin\/login/);
-  await page.fill("#username", "city_admin");
-  await page.fill("#password", password("city_admin") ?? "");
-  await page.click("button[type=submit]");
-  await page.waitForURL(base + "/admin");
+  await signIn("city_admin");
   await officerJourneys({ page, context, base, check, axe, artefacts });
 } catch (e) {
   failures++;

@@ -122,8 +122,9 @@ export async function officerJourneys({ page, context, base, check, axe, artefac
   await pasted.locator("table.ranking tbody tr").first().waitFor();
   check("a pasted address opens at its level", !(await pasted.locator("table.ranking").textContent()).includes("鄂托克前旗"));
   await pasted.click("#dashboard-up");
-  await pasted.waitForFunction(() => document.querySelector("#dashboard-unit")?.textContent?.includes("鄂尔多斯市"));
-  check("返回上一级 from a pasted address goes up the tree", true);
+  check("返回上一级 from a pasted address goes up the tree", await pasted
+    .waitForFunction(() => document.querySelector("#dashboard-unit")?.textContent?.includes("鄂尔多斯市"))
+    .then(() => true, () => false));
   // Any unit of the tree by name, from the dashboard's picker; Back returns.
   await pasted.fill("#dashboard-ou", "乌兰镇");
   await pasted.locator("#dashboard-ou-list [role=option]", { hasText: "鄂托克旗" }).first().click();
@@ -191,8 +192,9 @@ export async function officerJourneys({ page, context, base, check, axe, artefac
   check("a bad issue number is named in Chinese", (await page.textContent(".preview")).includes("期号有误"), await page.textContent(".preview"));
   await page.fill("#report-issue", "12");
   await page.click("#generate");
-  await page.waitForFunction(() => /第12期/.test(document.querySelector(".preview")?.textContent ?? ""));
-  check("the issue number reaches the document (第12期)", true);
+  check("the issue number reaches the document (第12期)", await page
+    .waitForFunction(() => /第12期/.test(document.querySelector(".preview")?.textContent ?? ""))
+    .then(() => true, () => false));
   await shoot("report-issue.png", "h1");
   check("the downloads carry the issue number", (await page.getAttribute("a:has-text('下载 PDF')", "href")).includes("issue=12"));
   await page.fill("#note", "浏览器测试：第12期");

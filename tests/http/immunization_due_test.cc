@@ -367,7 +367,8 @@ TEST(ImmunizationDue, DemoChildrenOfOtog) {
       invalid += f.state == tracker::DoseState::kGivenInvalid;
   EXPECT_EQ(invalid, 0);
   // Coverage over the county: most doses given, fewer on time, some children not complete.
-  auto facts = tracker::LoadCoverage(*store, **cat, {county->id}, MakeDate(2026, 12, 2));
+  auto facts = tracker::LoadCoverage(*store, **cat, analytics::QueryScope{false, {county->id}, {}},
+                                     MakeDate(2026, 12, 2));
   ASSERT_TRUE(facts.ok());
   auto rate = [&](const char* uid) {
     double met = 0, all = 0;

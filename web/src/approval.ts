@@ -3,6 +3,8 @@
 // header and the clerk's 本月待填. Typed responses from /api/approvalGrid, /api/dataEntry/due,
 // /api/messageConversations and /api/dataApprovals/*.
 
+import { call, el } from "./dom";
+
 interface Ref { id: string; code?: string; name: string }
 interface GridCell { state: string; completed?: string; overdue?: boolean; approvedBy?: string; reason?: string }
 interface GridRow { orgUnit: Ref; parent?: Ref; approvalOrgUnit?: Ref; cells: GridCell[] }
@@ -16,26 +18,6 @@ interface Grid {
 }
 interface DueForm { dataSet: Ref; orgUnit: Ref; period: string; deadline: string; state: string; overdue?: boolean; returned?: { reason: string; by: string; at: string } }
 interface Messages { unread: number; messageConversations: { id: string; subject: string; read: boolean; lastMessage: string; messages: { text: string }[] }[] }
-
-const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
-
-async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const headers = new Headers(init.headers);
-  if (init.method && init.method !== "GET") headers.set("X-CSRF-Token", csrf);
-  if (typeof init.body === "string") headers.set("Content-Type", "application/json");
-  const r = await fetch(path, { ...init, headers, credentials: "same-origin" });
-  const text = await r.text();
-  const body = text ? JSON.parse(text) : null;
-  if (!r.ok) throw new Error(body && body.message ? body.message : `HTTP ${r.status}`);
-  return body as T;
-}
-
-function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 
 const stateClass: Record<string, string> = { "未报": "st-missing", "迟报": "st-late", "已报待审": "st-submitted", "已审核": "st-approved", "已退回": "st-returned" };
 

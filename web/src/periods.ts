@@ -153,31 +153,3 @@ export function parsePeriods(text: string, split: Split = "none"): ParsedPeriods
   }
   return { ids: [...new Set(ids)], error: null };
 }
-
-// A period identifier as people read it, as /api/analytics names it: 2024年7月, 2024年第3季度,
-// 2024年上半年, 2024年, and ranges 2024年1-7月, 2024年第1-3季度, 2022-2024年, 2023年11月-2024年2月.
-// Anything else is returned as it is.
-export function periodName(id: string): string {
-  const one = (p: string): { y: number; kind: string; n: number } | null => {
-    let m: RegExpMatchArray | null;
-    if ((m = p.match(/^(\d{4})$/))) return { y: Number(m[1]), kind: "Y", n: 0 };
-    if ((m = p.match(/^(\d{4})Q([1-4])$/))) return { y: Number(m[1]), kind: "Q", n: Number(m[2]) };
-    if ((m = p.match(/^(\d{4})S([12])$/))) return { y: Number(m[1]), kind: "S", n: Number(m[2]) };
-    if ((m = p.match(/^(\d{4})(0[1-9]|1[0-2])$/))) return { y: Number(m[1]), kind: "M", n: Number(m[2]) };
-    return null;
-  };
-  const name = (p: { y: number; kind: string; n: number }): string =>
-    p.kind === "Y" ? `${p.y}年` : p.kind === "Q" ? `${p.y}年第${p.n}季度` : p.kind === "S" ? `${p.y}年${p.n === 1 ? "上" : "下"}半年` : `${p.y}年${p.n}月`;
-  const [a, b, ...rest] = id.split("..");
-  const first = one(a);
-  if (!first || rest.length) return id;
-  if (b === undefined) return name(first);
-  const last = one(b);
-  if (!last) return id;
-  if (first.kind !== last.kind) return `${name(first)}至${name(last)}`;
-  if (first.kind === "Y") return `${first.y}-${last.y}年`;
-  if (first.y !== last.y) return first.kind === "M" ? `${name(first)}-${name(last)}` : `${name(first)}至${name(last)}`;
-  if (first.kind === "M") return `${first.y}年${first.n}-${last.n}月`;
-  if (first.kind === "Q") return `${first.y}年第${first.n}-${last.n}季度`;
-  return `${name(first)}至${name(last)}`;
-}

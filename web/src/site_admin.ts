@@ -6,33 +6,7 @@
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
-
-async function call(path: string, init: RequestInit = {}): Promise<Json> {
-  const headers = new Headers(init.headers);
-  if (init.method && init.method !== "GET") headers.set("X-CSRF-Token", csrf);
-  if (typeof init.body === "string") headers.set("Content-Type", "application/json");
-  const r = await fetch(path, { ...init, headers, credentials: "same-origin" });
-  const text = await r.text();
-  let body: Json = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = text;
-  }
-  if (!r.ok) throw new Error(body && typeof body === "object" && body.message ? body.message : `HTTP ${r.status}`);
-  return body;
-}
-
-function el(tag: string, attrs: Record<string, string | boolean> = {}, ...children: (Node | string | null)[]): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false) continue;
-    e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) if (c !== null) e.append(c);
-  return e;
-}
+import { call, el } from "./dom";
 
 function field(id: string, label: string, input: HTMLElement): HTMLElement {
   input.id = id;

@@ -6,6 +6,8 @@
 // click away under 高级. Slots a sentence names but the template does not define are listed
 // before saving. State: the template being edited, owned by one editor instance.
 
+import { el } from "./dom";
+
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 interface Item { code: string; name: string }
@@ -33,16 +35,6 @@ const BLOCK_TYPES: [string, string][] = [
 ];
 
 let serial = 0;
-
-function el(tag: string, attrs: Record<string, string | boolean> = {}, ...children: (Node | string | null)[]): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false) continue;
-    e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) if (c !== null) e.append(c);
-  return e;
-}
 
 // A labelled input bound to obj[key] (left out of the object when emptied, unless `keep`).
 function textField(label: string, obj: Json, key: string, opts: { wide?: boolean; area?: boolean; keep?: boolean; cls?: string } = {}): [HTMLElement, HTMLInputElement | HTMLTextAreaElement] {
@@ -102,7 +94,11 @@ export function slotsOf(text: string): string[] {
 export function templateEditor(opts: TemplateEditorOptions): { open(name: string): Promise<void>; use(t: Json): void; template(): Json } {
   let t: Json = null;
   const root = el("div", { class: "tpl-editor" });
-  opts.container.append(root);
+  // The indicator and data element codes every code field offers, built once (the items do
+  // not change while the editor is open).
+  const codes = el("datalist", { id: `tpl-codes-${++serial}` });
+  for (const x of opts.items) codes.append(el("option", { value: x.code }, x.name));
+  opts.container.append(codes, root);
   const itemName = (code: string): string => opts.items.find((x) => x.code === code)?.name ?? "";
 
   // A select of every slot (built-in and the template's figures) that inserts {slot} at the caret.
@@ -157,15 +153,12 @@ export function templateEditor(opts: TemplateEditorOptions): { open(name: string
       case "table": {
         box.append(textField("表题", b, "caption", { wide: true })[0]);
         if (!Array.isArray(b.rows)) b.rows = [];
-        const codes = el("datalist", { id: `tpl-codes-${++serial}` });
-        for (const x of opts.items) codes.append(el("option", { value: x.code }, x.name));
         const table = el("table", { class: "tpl-rows" }, el("thead", {}, el("tr", {},
           ...["项目", "任务数", "完成数", "完成率", "计量单位", ""].map((x) => el("th", { scope: "col" }, x)))));
         const tbody = el("tbody");
         b.rows.forEach((r: Json, i: number) => {
           const cell = (key: string, label: string): HTMLElement => {
-            const input = el("input", { size: key === "label" ? "14" : key === "unit" ? "4" : "12", "aria-label": `第${i + 1}行${label}`, list: key === "label" || key === "unit" ? "" : codes.id }) as HTMLInputElement;
-            if (key === "label" || key === "unit") input.removeAttribute("list");
+            const input = el("input", { size: key === "label" ? "14" : key === "unit" ? "4" : "12", "aria-label": `第${i + 1}行${label}`, list: key !== "label" && key !== "unit" && codes.id }) as HTMLInputElement;
             input.value = typeof r[key] === "string" ? r[key] : "";
             input.title = itemName(input.value);
             input.addEventListener("input", () => {
@@ -181,7 +174,7 @@ export function templateEditor(opts: TemplateEditorOptions): { open(name: string
         table.append(tbody);
         const add = el("button", { type: "button", class: "secondary" }, "添加一行");
         add.addEventListener("click", () => { b.rows.push({ label: "", rate: "" }); redraw(); });
-        box.append(codes, table, add, el("p", { class: "muted hint" }, "任务数、完成数、完成率填指标或数据元的代码，可从候选中选择。"));
+        box.append(table, add, el("p", { class: "muted hint" }, "任务数、完成数、完成率填指标或数据元的代码，可从候选中选择。"));
         break;
       }
       default:
@@ -192,7 +185,6 @@ export function templateEditor(opts: TemplateEditorOptions): { open(name: string
 
   const draw = (): void => {
     if (!t) return;
-    const redraw = (): void => draw();
     root.replaceChildren();
     // Title and switches.
     root.append(el("fieldset", { class: "tpl-head" }, el("legend", {}, "标题与版式"),
@@ -204,8 +196,6 @@ export function templateEditor(opts: TemplateEditorOptions): { open(name: string
     const figs = el("fieldset", { class: "tpl-figures" }, el("legend", {}, "数字（句子里写成 {名称}）"));
     const ftable = el("table", {}, el("thead", {}, el("tr", {}, ...["名称", "指标或数据元", "写法", "计量单位", "期间", "单位", ""].map((x) => el("th", { scope: "col" }, x)))));
     const fbody = el("tbody");
-    const codes = el("datalist", { id: `tpl-codes-${++serial}` });
-    for (const x of opts.items) codes.append(el("option", { value: x.code }, x.name));
     for (const [key, f] of Object.entries(t.figures) as [string, Json][]) {
       const dx = el("input", { size: "16", list: codes.id, "aria-label": `${key}的指标或数据元代码`, value: f.dx ?? "" }) as HTMLInputElement;
       const dxName = el("span", { class: "muted" }, itemName(f.dx ?? ""));
@@ -218,7 +208,7 @@ export function templateEditor(opts: TemplateEditorOptions): { open(name: string
       const unit = el("input", { size: "4", "aria-label": `${key}的计量单位`, value: f.unit ?? "" }) as HTMLInputElement;
       unit.addEventListener("input", () => { if (unit.value) f.unit = unit.value; else delete f.unit; });
       const del = el("button", { type: "button", class: "secondary", "aria-label": `删除数字 ${key}` }, "删除");
-      del.addEventListener("click", () => { delete t.figures[key]; redraw(); });
+      del.addEventListener("click", () => { delete t.figures[key]; draw(); });
       fbody.append(el("tr", { "data-figure": key }, el("th", { scope: "row" }, key), el("td", {}, dx, " ", dxName),
         el("td", {}, pick("format", FORMATS, "count", `${key}的写法`)), el("td", {}, unit),
         el("td", {}, pick("pe", [["range", "所选期间"], ["year", "所选期间的全年"]], "range", `${key}的期间`)),
@@ -233,9 +223,9 @@ export function templateEditor(opts: TemplateEditorOptions): { open(name: string
       if (!/^[a-z][a-z0-9_]*$/.test(k)) { figMsg.textContent = "名称用小写字母、数字和下划线，以字母开头"; return; }
       if (t.figures[k] || BUILT_IN.some(([b]) => b === k)) { figMsg.textContent = `名称“${k}”已被使用`; return; }
       t.figures[k] = { dx: "", format: "count" };
-      redraw();
+      draw();
     });
-    figs.append(codes, ftable, el("div", { class: "controls" }, el("div", {}, el("label", { for: "tpl-new-figure" }, "新数字的名称"), newKey), addFig, figMsg));
+    figs.append(ftable, el("div", { class: "controls" }, el("div", {}, el("label", { for: "tpl-new-figure" }, "新数字的名称"), newKey), addFig, figMsg));
     root.append(figs);
     // Sections and their blocks.
     if (!Array.isArray(t.sections)) t.sections = [];
@@ -244,12 +234,12 @@ export function templateEditor(opts: TemplateEditorOptions): { open(name: string
       if (!Array.isArray(s.blocks)) s.blocks = [];
       const sec = el("section", { class: "tpl-section", "aria-label": `第${si + 1}节` },
         el("div", { class: "tpl-row" }, textField(`第${si + 1}节标题（可空）`, s, "heading", { wide: true, keep: true, cls: "tpl-heading" })[0],
-          moveButtons(t.sections, si, `第${si + 1}节`, redraw)));
+          moveButtons(t.sections, si, `第${si + 1}节`, draw)));
       s.blocks.forEach((b: Json, bi: number) => {
         const label = BLOCK_TYPES.find(([v]) => v === b.type)?.[1] ?? String(b.type);
         sec.append(el("div", { class: "tpl-block", "data-type": String(b.type) },
-          el("div", { class: "tpl-row" }, el("strong", {}, `${bi + 1}. ${label}`), moveButtons(s.blocks, bi, `第${si + 1}节第${bi + 1}项`, redraw)),
-          blockEditor(b, redraw)));
+          el("div", { class: "tpl-row" }, el("strong", {}, `${bi + 1}. ${label}`), moveButtons(s.blocks, bi, `第${si + 1}节第${bi + 1}项`, draw)),
+          blockEditor(b, draw)));
       });
       const typeSel = el("select", { id: `tpl-add-${si}`, "aria-label": `第${si + 1}节添加的内容类型` }) as HTMLSelectElement;
       for (const [v, label] of BLOCK_TYPES) typeSel.append(el("option", { value: v }, label));
@@ -258,13 +248,13 @@ export function templateEditor(opts: TemplateEditorOptions): { open(name: string
         const fresh: Record<string, Json> = { text: { type: "text", text: "" }, item: { type: "item", title: "", text: "", source: "" },
           list: { type: "list", items: [] }, table: { type: "table", caption: "", rows: [{ label: "", rate: "" }] }, entries: { type: "entries", from: "article" } };
         s.blocks.push(fresh[typeSel.value]);
-        redraw();
+        draw();
       });
       sec.append(el("div", { class: "tpl-row" }, typeSel, add));
       secs.append(sec);
     });
     const addSec = el("button", { type: "button", class: "secondary", id: "tpl-add-section" }, "添加章节");
-    addSec.addEventListener("click", () => { t.sections.push({ heading: "", blocks: [{ type: "text", text: "" }] }); redraw(); });
+    addSec.addEventListener("click", () => { t.sections.push({ heading: "", blocks: [{ type: "text", text: "" }] }); draw(); });
     secs.append(addSec);
     root.append(secs);
   };

@@ -5,6 +5,8 @@
 // 鄂托克旗) because township names repeat across banners. Keyboard: ↓/↑ move, Enter chooses,
 // Esc closes. State: the chosen unit, held by each picker; no globals.
 
+import { call, el } from "./dom";
+
 export interface PickedUnit { id: string; code: string; name: string; level: number }
 
 export interface UnitPicker {
@@ -18,29 +20,20 @@ interface Listed { id: string; code?: string; name: string; level: number; paren
 
 const SHOWN = 20;
 
-function tag(name: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
-  const e = document.createElement(name);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
-
 async function listUnits(q: URLSearchParams): Promise<{ units: Listed[]; total: number }> {
-  const r = await fetch("/api/organisationUnits?" + q.toString(), { credentials: "same-origin" });
-  if (!r.ok) throw new Error(`HTTP ${r.status}`);
-  const body = await r.json();
+  const body = await call("/api/organisationUnits?" + q.toString());
   return { units: body.organisationUnits ?? [], total: body.pager?.total ?? (body.organisationUnits ?? []).length };
 }
 
 export function unitPicker(id: string, label: string, initial: PickedUnit | null = null): UnitPicker {
-  const input = tag("input", {
+  const input = el("input", {
     id, type: "text", role: "combobox", autocomplete: "off", "aria-autocomplete": "list",
     "aria-expanded": "false", "aria-controls": `${id}-list`, "aria-describedby": `${id}-hint`,
     placeholder: "输入名称查找，如 乌兰镇", size: "18",
   }) as HTMLInputElement;
-  const list = tag("ul", { id: `${id}-list`, role: "listbox", class: "unit-list", "aria-label": `${label}候选`, hidden: "" });
-  const hint = tag("div", { id: `${id}-hint`, class: "muted hint" }, "输入名称查找；不输入时列出下级单位");
-  const element = tag("div", { class: "unit-picker" }, tag("label", { for: id }, label), input, list, hint);
+  const list = el("ul", { id: `${id}-list`, role: "listbox", class: "unit-list", "aria-label": `${label}候选`, hidden: "" });
+  const hint = el("div", { id: `${id}-hint`, class: "muted hint" }, "输入名称查找；不输入时列出下级单位");
+  const element = el("div", { class: "unit-picker" }, el("label", { for: id }, label), input, list, hint);
   const listeners: ((u: PickedUnit) => void)[] = [];
   let options: Listed[] = [];
   let active = -1;
@@ -82,16 +75,16 @@ export function unitPicker(id: string, label: string, initial: PickedUnit | null
     const kept = active >= 0 ? options[active]?.id : undefined;
     options = units;
     list.replaceChildren();
-    if (heading) list.append(tag("li", { role: "presentation", class: "muted" }, heading));
+    if (heading) list.append(el("li", { role: "presentation", class: "muted" }, heading));
     units.forEach((u, i) => {
-      const li = tag("li", { role: "option", id: `${id}-opt-${i}`, "aria-selected": "false", "data-id": u.id },
-        u.name, u.parent ? tag("span", { class: "muted" }, ` · ${u.parent.name}`) : "");
+      const li = el("li", { role: "option", id: `${id}-opt-${i}`, "aria-selected": "false", "data-id": u.id },
+        u.name, u.parent ? el("span", { class: "muted" }, ` · ${u.parent.name}`) : "");
       li.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the focus in the input
       li.addEventListener("click", () => choose(u));
       list.append(li);
     });
-    if (!units.length) list.append(tag("li", { role: "presentation", class: "muted" }, "没有找到名称含此文字的单位"));
-    else if (total > units.length) list.append(tag("li", { role: "presentation", class: "muted" }, `共 ${total} 个，只列出前 ${units.length} 个，请多输入几个字`));
+    if (!units.length) list.append(el("li", { role: "presentation", class: "muted" }, "没有找到名称含此文字的单位"));
+    else if (total > units.length) list.append(el("li", { role: "presentation", class: "muted" }, `共 ${total} 个，只列出前 ${units.length} 个，请多输入几个字`));
     list.hidden = false;
     input.setAttribute("aria-expanded", "true");
     active = -1;

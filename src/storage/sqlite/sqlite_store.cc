@@ -2980,6 +2980,13 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
+  // A dose from the columns id, uid, tracked_entity_id, vaccine, given_on, org_unit_id,
+  // vaccinator, site, route, lot, manufacturer, lot_expiry, trace_code, created, created_by.
+  static ImmunizationDoseRecord ReadDose(Stmt& q) {
+    return {q.Int(0),   q.Text(1),  q.Int(2),   q.Text(3), q.Text(4),
+            q.Int(5),   q.Text(6),  q.Text(7),  q.Text(8), q.Text(9),
+            q.Text(10), q.Text(11), q.Text(12), q.Int(13), q.Text(14)};
+  }
   Result<std::vector<ImmunizationDoseRecord>> ListImmunizationDoses(
       std::int64_t tracked_entity_id) override {
     ReadLease lease(*this);
@@ -2993,9 +3000,7 @@ class SqliteStore final : public Store {
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) return out;
-      out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5), q.Text(6),
-                     q.Text(7), q.Text(8), q.Text(9), q.Text(10), q.Text(11), q.Text(12), q.Int(13),
-                     q.Text(14)});
+      out.push_back(ReadDose(q));
     }
   }
 
@@ -3015,9 +3020,7 @@ class SqliteStore final : public Store {
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
-        out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5), q.Text(6),
-                       q.Text(7), q.Text(8), q.Text(9), q.Text(10), q.Text(11), q.Text(12),
-                       q.Int(13), q.Text(14)});
+        out.push_back(ReadDose(q));
       }
       q.Reset();
     }
