@@ -233,6 +233,10 @@ class CsvReader {
         continue;
       }
       if (c == ',') {
+        // DHIS2's CSV has 11 columns; a line of commas must not become millions of strings
+        // (50 MB of commas held 2.2 GB).
+        if (fields.size() == kMaxFields)
+          return Fail("a row has more than " + std::to_string(kMaxFields) + " columns");
         fields.emplace_back();
         was_quoted = false;
       } else if (c == '\r') {
@@ -261,6 +265,7 @@ class CsvReader {
     return Status::Ok();
   }
 
+  static constexpr std::size_t kMaxFields = 256;
   static constexpr std::array<int, 11> kPositional = {
       kDe, kPe, kOu, kCoc, kAoc, kValue, kStoredBy, kLastUpdated, kComment, kFollowup, kDeleted};
 
