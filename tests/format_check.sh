@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Fails when a C++ source is not formatted as .clang-format says (Google base, 100 columns).
 # Fix with: git ls-files '*.cc' '*.h' | xargs clang-format -i
+# One clang-format process for all the files: starting one per file cost 40 s of the suite's time
+# (loading LLVM 239 times) for 2 s of formatting.
 set -u
 cd "$1"
 command -v clang-format >/dev/null || { echo "clang-format is not installed (scripts/install-deps.sh installs it)"; exit 1; }
-files=$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc' 2>/dev/null)
-[ -n "$files" ] || files=$(find src tests bench -name '*.cc' -o -name '*.h')
-bad=0
-for f in $files; do
-  if ! clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
-    echo "not formatted: $f"
-    bad=$((bad + 1))
-  fi
-done
-total=$(echo "$files" | wc -w)
-echo "$((total - bad)) passed, $bad failed"
-[ "$bad" -eq 0 ]
+mapfile -t files < <(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc' 2>/dev/null)
+[ ${#files[@]} -gt 0 ] || mapfile -t files < <(find src tests bench -name '*.cc' -o -name '*.h')
+report=$(clang-format --dry-run -Werror "${files[@]}" 2>&1)
+status=$?
+# Each unformatted place is reported as "path:line:col: error: code should be clang-formatted".
+mapfile -t bad < <(printf '%s\n' "$report" | grep -o '^[^:]*:[0-9]*:[0-9]*: error' | cut -d: -f1 | sort -u)
+for f in "${bad[@]}"; do echo "not formatted: $f"; done
+if [ $status -ne 0 ] && [ ${#bad[@]} -eq 0 ]; then
+  printf '%s\n' "$report" | head -20  # clang-format failed for another reason (a missing file)
+  echo "clang-format failed"
+  exit 1
+fi
+echo "$((${#files[@]} - ${#bad[@]})) passed, ${#bad[@]} failed"
+[ ${#bad[@]} -eq 0 ] && [ $status -eq 0 ]
