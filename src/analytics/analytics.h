@@ -3,6 +3,8 @@
 // USER_ORGUNIT…), as dimensions or filters, answered from the in-memory engine.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -99,8 +101,38 @@ struct QueryScope {
 // Parses "name=value" pairs of a request or the command line; a bad one names the parameter.
 Status ParseQueryParam(QueryParams& q, const std::string& name, const std::string& value);
 
+// An analytics answer with its rows kept apart from the JSON. A heavy query has tens of thousands
+// of rows; building a JSON value for every cell, writing it out and freeing it cost several times
+// what computing the cells did (bench/README.md, "Analytics over HTTP"), so the HTTP answer
+// writes the rows straight into its text (Dump).
+struct QueryTable {
+  // headers, metaData, height, width: the answer without "rows".
+  nlohmann::json head;
+  // The key columns (dx, pe, ou: those asked as dimensions, in header order): the ids each takes.
+  std::vector<std::vector<std::string>> keys;
+  std::vector<std::string> key_names;  // "dx", "pe", "ou": the header of each key column
+  struct Row {
+    std::array<std::uint32_t, 3> key;  // key[c] indexes keys[c]
+    double value;
+    std::optional<double> numerator, denominator;
+    int factor;
+  };
+  std::vector<Row> rows;
+  bool include_num_den = false;
+
+  // The rows as DHIS2 writes them: arrays of strings.
+  nlohmann::json RowsJson() const;
+  // The whole answer as one JSON value: head with "rows".
+  nlohmann::json ToJson() &&;
+  // The whole answer as JSON text, the same as ToJson().dump() (invalid UTF-8 replaced).
+  std::string Dump() const;
+};
+
 // Runs a query. Errors are Conflict (HTTP 409) with a reason, or PermissionDenied (403) for a
 // named unit outside the scope; LEVEL-n and groups are silently limited to the scope.
+Result<QueryTable> RunQueryTable(const QueryParams& q, const Engine& engine,
+                                 const QueryScope& scope);
+// The same answer as one JSON value.
 Result<nlohmann::json> RunQuery(const QueryParams& q, const Engine& engine,
                                 const QueryScope& scope);
 std::string ToCsv(const nlohmann::json& response);

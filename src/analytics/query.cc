@@ -26,7 +26,9 @@ std::string FormatNumber(double x) {
 }  // namespace
 
 double RoundHalfAway(double v, int decimals) {
-  double f = std::pow(10.0, decimals);
+  // Looked up, not std::pow: a heavy query rounds every one of its tens of thousands of cells.
+  static constexpr double kPowers[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+  const double f = decimals >= 0 && decimals <= 10 ? kPowers[decimals] : std::pow(10.0, decimals);
   // The small nudge absorbs binary representation error (83.855 is stored as 83.8549999…).
   double scaled = v * f;
   double r = std::round(scaled + (scaled >= 0 ? 1e-9 : -1e-9));
@@ -186,7 +188,8 @@ const ProgramIndicatorData::Indicator* ProgramIndicatorData::Find(const std::str
   return nullptr;
 }
 
-Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QueryScope& scope) {
+Result<QueryTable> RunQueryTable(const QueryParams& q, const Engine& engine,
+                                 const QueryScope& scope) {
   const auto& cat = engine.catalog();
   // A programming error of the caller, not the user's: approvalLevel must be resolved first.
   if (!q.approval_level.empty() && !q.approved)
@@ -489,12 +492,7 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
                          {"hidden", false},
                          {"meta", false}});
 
-  struct Row {
-    std::vector<std::string> keys;
-    double value;
-    std::optional<double> num, den;
-    int factor;
-  };
+  using Row = QueryTable::Row;
   std::vector<Row> rows;
   std::vector<const PeItem*> all_pe;
   for (const auto& p : pe_items) all_pe.push_back(&p);
@@ -559,16 +557,16 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
           int decimals = d.indicator ? d.decimals : 2;
           double v = q.skip_rounding ? *c.value : RoundHalfAway(*c.value, decimals);
           if (!q.measure_criteria.empty() && !MeetsCriteria(v, q.measure_criteria)) return;
-          Row r;
-          r.keys.reserve(3);
-          if (!dx->filter) r.keys.push_back(d.id);
-          if (!pe->filter) r.keys.push_back(pe_items[pi].id);
-          if (!ou->filter) r.keys.push_back(cat.OrgUnits().ById(ou_items[oi])->uid);
+          Row r{};
+          std::size_t k = 0;
+          if (!dx->filter) r.key[k++] = static_cast<std::uint32_t>(di);
+          if (!pe->filter) r.key[k++] = static_cast<std::uint32_t>(pi);
+          if (!ou->filter) r.key[k++] = static_cast<std::uint32_t>(oi);
           r.value = v;
-          r.num = c.numerator;
-          r.den = c.denominator;
+          r.numerator = c.numerator;
+          r.denominator = c.denominator;
           r.factor = d.indicator ? d.factor : 1;
-          rows.push_back(std::move(r));
+          rows.push_back(r);
         };
         if (dx->filter) {
           // A data filter sums its items (DHIS2 allows one kind only; sums are what is meant).
@@ -583,46 +581,140 @@ Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QuerySco
     });
   if (q.limit > 0 && rows.size() > static_cast<std::size_t>(q.limit)) rows.resize(q.limit);
 
-  json out_rows = json::array();
-  out_rows.get_ref<json::array_t&>().reserve(rows.size());
-  for (auto& r : rows) {
+  QueryTable table;
+  table.include_num_den = q.include_num_den;
+  json dimensions = json::object();
+  {
+    std::vector<std::string> dx_ids, pe_ids, ou_ids;
+    for (const auto& d : dx_items) dx_ids.push_back(d.id);
+    for (const auto& p : pe_items) pe_ids.push_back(p.id);
+    for (auto id : ou_items) ou_ids.push_back(cat.OrgUnits().ById(id)->uid);
+    dimensions["dx"] = dx_ids;
+    dimensions["pe"] = pe_ids;
+    dimensions["ou"] = ou_ids;
+    if (!dx->filter) table.keys.push_back(std::move(dx_ids));
+    if (!pe->filter) table.keys.push_back(std::move(pe_ids));
+    if (!ou->filter) table.keys.push_back(std::move(ou_ids));
+    table.key_names = header_names;
+  }
+  const std::size_t height = rows.size(), width = headers.size();
+  table.head["headers"] = std::move(headers);
+  table.head["metaData"] = {{"items", std::move(items)}, {"dimensions", std::move(dimensions)}};
+  if (approved)
+    table.head["metaData"]["approvalLevel"] = {{"id", approved->level().uid},
+                                               {"name", approved->level().name},
+                                               {"level", approved->level().org_unit_level}};
+  table.head["height"] = height;
+  table.head["width"] = width;
+  table.rows = std::move(rows);
+  return table;
+}
+
+Result<json> RunQuery(const QueryParams& q, const Engine& engine, const QueryScope& scope) {
+  WJ_ASSIGN_OR_RETURN(QueryTable table, RunQueryTable(q, engine, scope));
+  return std::move(table).ToJson();
+}
+
+json QueryTable::RowsJson() const {
+  json out = json::array();
+  out.get_ref<json::array_t&>().reserve(rows.size());
+  for (const auto& r : rows) {
     json::array_t row;
-    row.reserve(r.keys.size() + (q.include_num_den ? 4 : 1));
-    for (auto& k : r.keys) row.emplace_back(std::move(k));
+    row.reserve(keys.size() + (include_num_den ? 4 : 1));
+    for (std::size_t c = 0; c < keys.size(); ++c) row.emplace_back(keys[c][r.key[c]]);
     row.push_back(FormatNumber(r.value));
-    if (q.include_num_den) {
-      row.push_back(r.num ? FormatNumber(*r.num) : std::string());
-      row.push_back(r.den ? FormatNumber(*r.den) : std::string());
+    if (include_num_den) {
+      row.push_back(r.numerator ? FormatNumber(*r.numerator) : std::string());
+      row.push_back(r.denominator ? FormatNumber(*r.denominator) : std::string());
       row.push_back(std::to_string(r.factor));
     }
     // push_back, not the array underneath: it keeps each row's parent pointer, which the
     // JSON_DIAGNOSTICS build keeps for every value (CMakeLists.txt).
-    out_rows.push_back(json(std::move(row)));
+    out.push_back(json(std::move(row)));
   }
-  json dimensions = json::object();
-  {
-    json a = json::array();
-    for (const auto& d : dx_items) a.push_back(d.id);
-    dimensions["dx"] = a;
-    a = json::array();
-    for (const auto& p : pe_items) a.push_back(p.id);
-    dimensions["pe"] = a;
-    a = json::array();
-    for (auto id : ou_items) a.push_back(cat.OrgUnits().ById(id)->uid);
-    dimensions["ou"] = a;
+  return out;
+}
+
+json QueryTable::ToJson() && {
+  json out = std::move(head);
+  out["rows"] = RowsJson();
+  return out;
+}
+
+namespace {
+std::string DumpJson(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void AppendNumberString(std::string& out, double x) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general, 15);
+  out += '"';
+  if (ec == std::errc())
+    out.append(buf, end);
+  else
+    out += '0';
+  out += '"';
+}
+}  // namespace
+
+std::string QueryTable::Dump() const {
+  // Each id written once as JSON text, then copied into every row that names it.
+  std::vector<std::vector<std::string>> quoted(keys.size());
+  for (std::size_t c = 0; c < keys.size(); ++c)
+    for (const auto& id : keys[c]) quoted[c].push_back(DumpJson(json(id)));
+  std::string out = "{";
+  out.reserve(rows.size() * (8 + 16 * (keys.size() + 1)) + 4096);
+  auto write_rows = [&] {
+    out += '[';
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const Row& r = rows[i];
+      out += i ? ",[" : "[";
+      for (std::size_t c = 0; c < keys.size(); ++c) {
+        out += quoted[c][r.key[c]];
+        out += ',';
+      }
+      AppendNumberString(out, r.value);
+      if (include_num_den) {
+        out += ',';
+        if (r.numerator)
+          AppendNumberString(out, *r.numerator);
+        else
+          out += "\"\"";
+        out += ',';
+        if (r.denominator)
+          AppendNumberString(out, *r.denominator);
+        else
+          out += "\"\"";
+        out += ",\"" + std::to_string(r.factor) + "\"";
+      }
+      out += ']';
+    }
+    out += ']';
+  };
+  // The head's members in its own (sorted) order, with "rows" where ToJson() would put it.
+  bool rows_written = false, first = true;
+  auto key = [&](const std::string& name) {
+    if (!first) out += ',';
+    first = false;
+    out += DumpJson(json(name));
+    out += ':';
+  };
+  for (auto it = head.begin(); it != head.end(); ++it) {
+    if (it.key() == "rows") continue;  // the table's rows stand
+    if (!rows_written && it.key() > "rows") {
+      key("rows");
+      write_rows();
+      rows_written = true;
+    }
+    key(it.key());
+    out += DumpJson(it.value());
   }
-  // Moved, not copied: a heavy query has tens of thousands of rows.
-  json out = json::object();
-  const std::size_t height = out_rows.size(), width = headers.size();
-  out["headers"] = std::move(headers);
-  out["metaData"] = {{"items", std::move(items)}, {"dimensions", std::move(dimensions)}};
-  if (approved)
-    out["metaData"]["approvalLevel"] = {{"id", approved->level().uid},
-                                        {"name", approved->level().name},
-                                        {"level", approved->level().org_unit_level}};
-  out["rows"] = std::move(out_rows);
-  out["height"] = height;
-  out["width"] = width;
+  if (!rows_written) {
+    key("rows");
+    write_rows();
+  }
+  out += '}';
   return out;
 }
 

@@ -18,7 +18,9 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "analytics/analytics.h"
@@ -164,15 +166,17 @@ void Present(json& out, const Presentation& p) {
   }
 }
 
+using Rename = std::function<std::string(const std::string&)>;
+
 // outputIdScheme: every uid of a data item, unit, option combo, category or option in the
 // rows, metaData.dimensions and metaData.items becomes its code (CODE) or name (NAME); an
-// object without a code keeps its uid, as DHIS2 does.
-Status ApplyOutputIdScheme(json& out, const metadata::Catalog& cat, const std::string& scheme) {
-  if (scheme == "UID" || scheme == "uid" || scheme.empty()) return Status::Ok();
+// object without a code keeps its uid, as DHIS2 does. An empty function for UID.
+Result<Rename> OutputIdRenamer(const metadata::Catalog& cat, const std::string& scheme) {
+  if (scheme == "UID" || scheme == "uid" || scheme.empty()) return Rename();
   const bool code = scheme == "CODE" || scheme == "code";
   if (!code && scheme != "NAME" && scheme != "name")
     return Conflict("must be UID, CODE or NAME, not \"" + scheme + "\"", "outputIdScheme");
-  auto one = [&](const std::string& uid) -> std::string {
+  auto one = [&cat, code](const std::string& uid) -> std::string {
     auto pick = [&](const auto* r) -> std::string {
       if (!r) return "";
       if (code) return r->code.empty() ? r->uid : r->code;
@@ -186,20 +190,25 @@ Status ApplyOutputIdScheme(json& out, const metadata::Catalog& cat, const std::s
       if (!n.empty()) return n;
     return uid;
   };
-  auto rename = [&](const std::string& key) {
+  return Rename([one](const std::string& key) {
     // "de.coc" and "ds.REPORTING_RATE" rename part by part.
     auto dot = key.find('.');
     if (dot == std::string::npos) return one(key);
     return one(key.substr(0, dot)) + "." + one(key.substr(dot + 1));
-  };
+  });
+}
+
+// Renames the ids in metaData.dimensions, metaData.items and the rows' key columns (not pe).
+void RenameIds(json& out, const Rename& rename) {
   std::vector<std::size_t> meta_columns;
   if (out.contains("headers"))
     for (std::size_t i = 0; i < out["headers"].size(); ++i)
       if (out["headers"][i].value("meta", false) && out["headers"][i]["name"] != "pe")
         meta_columns.push_back(i);
-  for (auto& row : out["rows"])
-    for (auto c : meta_columns)
-      if (c < row.size() && row[c].is_string()) row[c] = rename(row[c].get<std::string>());
+  if (out.contains("rows"))
+    for (auto& row : out["rows"])
+      for (auto c : meta_columns)
+        if (c < row.size() && row[c].is_string()) row[c] = rename(row[c].get<std::string>());
   if (out.contains("metaData")) {
     json& dims = out["metaData"]["dimensions"];
     for (auto it = dims.begin(); it != dims.end(); ++it) {
@@ -212,8 +221,37 @@ Status ApplyOutputIdScheme(json& out, const metadata::Catalog& cat, const std::s
       items[rename(it.key())] = *it;
     out["metaData"]["items"] = std::move(items);
   }
+}
+
+Status ApplyOutputIdScheme(json& out, const metadata::Catalog& cat, const std::string& scheme) {
+  WJ_ASSIGN_OR_RETURN(Rename rename, OutputIdRenamer(cat, scheme));
+  if (rename) RenameIds(out, rename);
   return Status::Ok();
 }
+
+Status ApplyOutputIdScheme(analytics::QueryTable& table, const metadata::Catalog& cat,
+                           const std::string& scheme) {
+  WJ_ASSIGN_OR_RETURN(Rename rename, OutputIdRenamer(cat, scheme));
+  if (!rename) return Status::Ok();
+  RenameIds(table.head, rename);
+  for (std::size_t c = 0; c < table.keys.size(); ++c)
+    if (table.key_names[c] != "pe")
+      for (auto& id : table.keys[c]) id = rename(id);
+  return Status::Ok();
+}
+
+class Disaggregation;
+// The request read into a query (dimension=co and category dimensions taken apart into dis).
+Status ReadAnalyticsParams(const Request& req, const metadata::Catalog& cat,
+                           analytics::QueryParams& q, Disaggregation& dis);
+// Runs a query read by ReadAnalyticsParams on the engine, for the caller.
+Result<analytics::QueryTable> RunForCaller(const Request& req, App& app,
+                                           const analytics::Engine& engine,
+                                           analytics::QueryParams& q);
+
+// The answer as a table, ready to be written out; nullopt when the request needs the JSON path
+// (dimension=co and category dimensions fold the rows: RunPresented).
+Result<std::optional<analytics::QueryTable>> RunPresentedTable(const Request& req, App& app);
 
 Result<json> RunPresented(const Request& req, App& app) {
   WJ_ASSIGN_OR_RETURN(Presentation p, ParsePresentation(req));
@@ -237,6 +275,16 @@ bool WantsCsv(const Request& req) {
 }
 
 Response Analytics(const Request& req, App& app) {
+  if (!WantsCsv(req)) {
+    // The rows written straight into the text (analytics::QueryTable).
+    auto table = RunPresentedTable(req, app);
+    if (!table.ok()) return ErrorResponse(table.status());
+    if (*table) {
+      Response r;
+      r.body = (*table)->Dump();
+      return r;
+    }
+  }
   auto result = RunPresented(req, app);
   if (!result.ok()) return ErrorResponse(result.status());
   if (WantsCsv(req)) {
@@ -524,11 +572,10 @@ class Disaggregation {
 };
 }  // namespace
 
-Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
-  analytics::QueryParams q;
-  WJ_ASSIGN_OR_RETURN(auto engine, app.Analytics());
-  const metadata::Catalog& cat = engine->catalog();
-  Disaggregation dis;
+namespace {
+
+Status ReadAnalyticsParams(const Request& req, const metadata::Catalog& cat,
+                           analytics::QueryParams& q, Disaggregation& dis) {
   for (const auto& [name, value] : req.query) {
     if (IsPresentationParam(name)) continue;
     if (name == "dimension" || name == "filter") {
@@ -549,15 +596,21 @@ Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
     WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, name, value));
   }
   if (dis.active()) WJ_RETURN_IF_ERROR(dis.ExpandDx(q.dimensions, cat));
+  return Status::Ok();
+}
+
+Result<analytics::QueryTable> RunForCaller(const Request& req, App& app,
+                                           const analytics::Engine& engine,
+                                           analytics::QueryParams& q) {
   const auth::Principal& who = Caller(req);
   analytics::QueryScope scope;
   scope.everything = who.IsSuperuser();
-  scope.read_roots = auth::ReadRoots(who, engine->catalog());
+  scope.read_roots = auth::ReadRoots(who, engine.catalog());
   scope.user_units = who.user.capture_org_unit_ids.empty() ? who.user.view_org_unit_ids
                                                            : who.user.capture_org_unit_ids;
   // Reporting metrics (<ds>.REPORTING_RATE …) read the data sets' completions as they are now.
   const std::vector<std::string> dx_items = analytics::DxItems(q);
-  const auto sets = analytics::ReportingDataSets(dx_items, engine->catalog());
+  const auto sets = analytics::ReportingDataSets(dx_items, engine.catalog());
   if (!sets.empty()) {
     auto data = std::make_shared<analytics::ReportingData>();
     WJ_ASSIGN_OR_RETURN(auto periods, app.store().LoadPeriods());
@@ -576,10 +629,40 @@ Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
   // Immunization coverage (接种率 …) is counted from the records the caller may read.
   if (tracker::NamesCoverageIndicator(dx_items)) {
     WJ_ASSIGN_OR_RETURN(q.program_indicators,
-                        tracker::LoadCoverage(app.store(), engine->catalog(), scope, Today()));
+                        tracker::LoadCoverage(app.store(), engine.catalog(), scope, Today()));
   }
-  WJ_RETURN_IF_ERROR(ResolveApprovalLevel(app, engine->catalog(), q));
-  WJ_ASSIGN_OR_RETURN(json out, analytics::RunQuery(q, *engine, scope));
+  WJ_RETURN_IF_ERROR(ResolveApprovalLevel(app, engine.catalog(), q));
+  return analytics::RunQueryTable(q, engine, scope);
+}
+
+Result<std::optional<analytics::QueryTable>> RunPresentedTable(const Request& req, App& app) {
+  WJ_ASSIGN_OR_RETURN(Presentation p, ParsePresentation(req));
+  WJ_ASSIGN_OR_RETURN(auto engine, app.Analytics());
+  analytics::QueryParams q;
+  Disaggregation dis;
+  WJ_RETURN_IF_ERROR(ReadAnalyticsParams(req, engine->catalog(), q, dis));
+  if (dis.active()) return std::optional<analytics::QueryTable>();
+  WJ_ASSIGN_OR_RETURN(analytics::QueryTable table, RunForCaller(req, app, *engine, q));
+  Present(table.head, p);
+  if (p.skip_data) {
+    table.rows.clear();
+    table.head.erase("rows");
+  }
+  if (auto scheme = req.Query("outputIdScheme"))
+    WJ_RETURN_IF_ERROR(ApplyOutputIdScheme(table, engine->catalog(), *scheme));
+  return std::optional<analytics::QueryTable>(std::move(table));
+}
+
+}  // namespace
+
+Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app) {
+  WJ_ASSIGN_OR_RETURN(auto engine, app.Analytics());
+  const metadata::Catalog& cat = engine->catalog();
+  analytics::QueryParams q;
+  Disaggregation dis;
+  WJ_RETURN_IF_ERROR(ReadAnalyticsParams(req, cat, q, dis));
+  WJ_ASSIGN_OR_RETURN(analytics::QueryTable table, RunForCaller(req, app, *engine, q));
+  json out = std::move(table).ToJson();
   if (dis.active()) dis.Fold(out, cat);
   return out;
 }

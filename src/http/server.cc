@@ -63,7 +63,8 @@ Request ToRequest(const bhttp::request<bhttp::string_body>& in, Status& error) {
   return req;
 }
 
-bhttp::response<bhttp::string_body> ToBeast(const Response& r, unsigned version, bool keep_alive,
+// Takes the response: its body (megabytes for a heavy analytics answer) is moved, not copied.
+bhttp::response<bhttp::string_body> ToBeast(Response&& r, unsigned version, bool keep_alive,
                                             bool head) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
   res.set(bhttp::field::server, "weijian");
@@ -74,9 +75,10 @@ bhttp::response<bhttp::string_body> ToBeast(const Response& r, unsigned version,
   for (const auto& [k, v] : r.headers) k == "Set-Cookie" ? res.insert(k, v) : res.set(k, v);
   res.keep_alive(keep_alive);
   if (!no_body) {
-    res.body() = head ? std::string() : r.body;
+    const std::size_t length = r.body.size();
+    if (!head) res.body() = std::move(r.body);
     res.prepare_payload();
-    if (head) res.content_length(r.body.size());
+    if (head) res.content_length(length);
   }
   return res;
 }
@@ -141,9 +143,9 @@ struct Server::Impl {
         asio::use_awaitable);
   }
 
-  asio::awaitable<void> Write(beast::tcp_stream& stream, const Response& out, unsigned version,
+  asio::awaitable<void> Write(beast::tcp_stream& stream, Response out, unsigned version,
                               bool keep_alive, bool head, beast::error_code& ec) {
-    auto res = ToBeast(out, version, keep_alive, head);
+    auto res = ToBeast(std::move(out), version, keep_alive, head);
     co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
   }
 
@@ -275,7 +277,7 @@ struct Server::Impl {
         });
       }
       const bool keep_alive = in.keep_alive() && !stopping;
-      co_await Write(stream, out, version, keep_alive, head, ec);
+      co_await Write(stream, std::move(out), version, keep_alive, head, ec);
       if (ec || !keep_alive) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);

@@ -65,7 +65,14 @@ class AnalyticsTest : public ::testing::Test {
     for (const auto& [k, v] : params) WJ_RETURN_IF_ERROR(ParseQueryParam(q, k, v));
     auto engine = Engine::Build(*store_, cat_);
     if (!engine.ok()) return engine.status();
-    return RunQuery(q, **engine, scope);
+    // Every answer of these tests is also written out as the HTTP answer writes it (the rows
+    // straight into the text): it must be the JSON's own text, byte for byte.
+    auto table = RunQueryTable(q, **engine, scope);
+    if (!table.ok()) return table.status();
+    const std::string written = table->Dump();
+    json answer = std::move(*table).ToJson();
+    EXPECT_EQ(written, answer.dump(-1, ' ', false, json::error_handler_t::replace));
+    return answer;
   }
   std::string Value(const json& r, std::size_t row = 0) {
     return r["rows"].size() > row ? r["rows"][row].back().get<std::string>() : "none";
@@ -552,6 +559,40 @@ TEST_F(AnalyticsTest, QueryOptionsRankingsCriteriaAndErrors) {
     EXPECT_EQ(r.status().code(), StatusCode::kConflict);
     EXPECT_EQ(r.status().field(), field) << r.status().ToString();
   }
+}
+
+// The answer written with its rows straight into the text (what /api/analytics sends) equals the
+// JSON value's text in each shape a query takes: keys as dimensions or filters, numerators and
+// denominators, a ranking cut by limit (the comparison is in Query).
+TEST_F(AnalyticsTest, TheWrittenAnswerIsTheJsonsOwnText) {
+  Csv("TC_DONE,202301,150624100H01," + Coc("TC_DONE", 0) + ",,30\n" +
+      "TC_DONE,202302,150624101H01," + Coc("TC_DONE", 0) + ",,51\n" +
+      "TC_TARGET,2023,150624100H01,,,7\n");
+  const std::vector<std::vector<std::pair<std::string, std::string>>> shapes = {
+      {{"dimension", "dx:TC_DONE;TC_TARGET"},
+       {"dimension", "pe:202301;202302;2023"},
+       {"dimension", "ou:1506;LEVEL-4"}},
+      {{"dimension", "dx:TC_DONE"},
+       {"filter", "pe:202301;202302"},
+       {"dimension", "ou:1506;LEVEL-4"}},
+      {{"filter", "dx:TC_DONE"}, {"dimension", "pe:202301;202302"}, {"filter", "ou:1506"}},
+      {{"dimension", "dx:IND_TC_RATE;TC_DONE"},
+       {"dimension", "pe:2023"},
+       {"dimension", "ou:150624100;150624101"},
+       {"includeNumDen", "true"}},
+      {{"dimension", "dx:TC_DONE"},
+       {"filter", "pe:2023"},
+       {"dimension", "ou:1506;LEVEL-4"},
+       {"sortOrder", "DESC"},
+       {"limit", "1"}},
+      {{"dimension", "dx:TC_DONE"}, {"dimension", "pe:2019"}, {"dimension", "ou:1506"}}};
+  std::size_t rows = 0;
+  for (const auto& params : shapes) {
+    auto r = Query(params);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    rows += (*r)["rows"].size();
+  }
+  EXPECT_GE(rows, 6u);  // the shapes are not all empty answers
 }
 
 TEST_F(AnalyticsTest, ACountyViewerSeesHisCountyOnly) {
