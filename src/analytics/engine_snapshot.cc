@@ -6,14 +6,17 @@
 // period index and the tail as counted pairs, and last a 32-byte BLAKE2b of everything before.
 // A file that fails any check is ignored by the caller (the engine is built from the store).
 // Written to "<path>.tmp" and renamed, so a crash leaves the old file or the new one.
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <type_traits>
 
 #include "analytics/engine.h"
@@ -132,11 +135,24 @@ Status Engine::SaveSnapshot(const std::string& path, std::int64_t seq) const {
 
 Result<std::unique_ptr<Engine>> Engine::LoadSnapshot(
     const std::string& path, std::int64_t seq, std::shared_ptr<const metadata::Catalog> catalog) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return NotFound("no engine snapshot at " + path);
-  std::stringstream buf;
-  buf << f.rdbuf();
-  const std::string data = buf.str();
+  // Mapped, not read: a buffer of the file's size had to be zeroed, faulted in and filled before
+  // the columns were copied out of it (at 10M values, 222 MB: most of a 7.5 s start on a loaded
+  // machine went to a stringstream growing and copying it). The mapping is read once, in order.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NotFound("no engine snapshot at " + path);
+  struct stat st {};
+  void* map = MAP_FAILED;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0)
+    map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return InvalidArgument(path + " cannot be read");
+  ::madvise(map, static_cast<std::size_t>(st.st_size), MADV_SEQUENTIAL);
+  struct Unmap {
+    void* at;
+    std::size_t size;
+    ~Unmap() { ::munmap(at, size); }
+  } unmap{map, static_cast<std::size_t>(st.st_size)};
+  const std::string_view data(static_cast<const char*>(map), unmap.size);
   if (data.size() < sizeof kMagic + 32 || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
     return InvalidArgument(path + " is not an engine snapshot");
   unsigned char sum[32];
@@ -144,7 +160,7 @@ Result<std::unique_ptr<Engine>> Engine::LoadSnapshot(
                      data.size() - 32, nullptr, 0);
   if (std::memcmp(sum, data.data() + data.size() - 32, 32) != 0)
     return InvalidArgument(path + " is damaged (checksum)");
-  Reader r{std::string_view(data).substr(sizeof kMagic, data.size() - sizeof kMagic - 32)};
+  Reader r{data.substr(sizeof kMagic, data.size() - sizeof kMagic - 32)};
   if (r.Get<std::uint32_t>() != kFormat) return InvalidArgument(path + ": another format");
   if (r.Get<std::int64_t>() != seq) return Conflict(path + " is not current (changes since)");
   for (auto x : Stamp(*catalog))
