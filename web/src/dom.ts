@@ -7,10 +7,18 @@ type Json = any;
 
 const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
 
+// A refusal from the API: the server's message, with its status and body for callers that act
+// on a particular refusal (a 409 naming the field to confirm, a 401 to sign in again).
+export class ApiError extends Error {
+  constructor(message: string, public status: number, public body: Json) {
+    super(message);
+  }
+}
+
 export async function call<T = Json>(path: string, init: RequestInit = {}): Promise<T> {
   const headers = new Headers(init.headers);
   if (init.method && init.method !== "GET") headers.set("X-CSRF-Token", csrf);
-  if (typeof init.body === "string") headers.set("Content-Type", "application/json");
+  if (typeof init.body === "string" && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   const r = await fetch(path, { ...init, headers, credentials: "same-origin" });
   const text = await r.text();
   let body: Json = null;
@@ -19,7 +27,10 @@ export async function call<T = Json>(path: string, init: RequestInit = {}): Prom
   } catch {
     body = text;
   }
-  if (!r.ok) throw new Error(body && typeof body === "object" && body.message ? body.message : `HTTP ${r.status}`);
+  if (!r.ok) {
+    const message = body && typeof body === "object" && body.message ? body.message : `HTTP ${r.status}`;
+    throw new ApiError(message, r.status, body);
+  }
   return body as T;
 }
 
