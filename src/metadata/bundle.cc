@@ -1,6 +1,7 @@
 #include "metadata/bundle.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <set>
@@ -952,7 +953,7 @@ json Identified(const T& r) {
 
 json MetadataImportReport::ToJson() const {
   json j = {{"responseType", "ImportReport"},
-            {"status", warnings.empty() ? "OK" : "WARNING"},
+            {"status", warnings.empty() && refused == 0 ? "OK" : "WARNING"},
             {"importMode", committed ? "COMMIT" : "VALIDATE"},
             {"stats",
              {{"created", created},
@@ -975,8 +976,104 @@ Result<MetadataImportReport> ImportMetadata(
     const json& bundle, const Catalog& current, storage::Store& store,
     const MetadataImportOptions& options,
     const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit) {
-  Importer importer(bundle, current, options);
-  return importer.Run(store, audit);
+  if (options.atomic_all) {
+    Importer importer(bundle, current, options);
+    return importer.Run(store, audit);
+  }
+  // atomicMode=NONE, as DHIS2 imports object by object: the bundle is checked as a whole; an error
+  // that names an object ("dataElements[1].code") refuses that object alone, and the check runs
+  // again without it (objects that referred to it are then refused by their own reference
+  // error). An error naming no object still refuses the bundle. Only the last, clean run writes.
+  if (!bundle.is_object()) return InvalidArgument("a metadata bundle must be a JSON object");
+  json work = bundle;
+  // The position each remaining object had in the bundle as sent, per collection.
+  std::map<std::string, std::vector<std::size_t>> original;
+  for (auto it = work.begin(); it != work.end(); ++it)
+    if (it->is_array())
+      for (std::size_t i = 0; i < it->size(); ++i) original[it.key()].push_back(i);
+  std::map<std::string, json> refused;  // collection → object reports of refused objects
+  int count = 0;
+  while (true) {
+    Importer importer(work, current, options);
+    auto report = importer.Run(store, audit);
+    if (report.ok()) {
+      report->refused = count;
+      report->ignored += count;
+      for (auto& [collection, objects] : refused) {
+        json* type = nullptr;
+        for (auto& t : report->type_reports)
+          if (t.value("klass", "") == collection) type = &t;
+        if (!type) {
+          report->type_reports.push_back(
+              {{"klass", collection},
+               {"stats", {{"created", 0}, {"updated", 0}, {"ignored", 0}, {"total", 0}}},
+               {"objectReports", json::array()}});
+          type = &report->type_reports.back();
+        }
+        const int n = static_cast<int>(objects.size());
+        (*type)["stats"]["ignored"] = (*type)["stats"].value("ignored", 0) + n;
+        (*type)["stats"]["total"] = (*type)["stats"].value("total", 0) + n;
+        for (auto& o : objects) (*type)["objectReports"].push_back(std::move(o));
+      }
+      return report;
+    }
+    const Status& s = report.status();
+    if (s.code() != StatusCode::kInvalidArgument && s.code() != StatusCode::kNotFound &&
+        s.code() != StatusCode::kConflict)
+      return s;
+    BundlePosition at = PositionOf(s.field());
+    auto arr = work.find(at.collection);
+    if (at.index < 0 || arr == work.end() || !arr->is_array() ||
+        static_cast<std::size_t>(at.index) >= arr->size())
+      return s;
+    auto& positions = original[at.collection];
+    const std::size_t sent_at = positions[at.index];
+    const json& obj = (*arr)[at.index];
+    // The error names the object as the bundle sent it, not by its place in the retry.
+    std::string field = s.field();
+    field.replace(0, field.find(']') + 1, At(at.collection, sent_at));
+    json object = {
+        {"klass", at.collection},
+        {"index", sent_at},
+        {"errorReports", json::array({ErrorReportFor(Status(s.code(), s.message(), field))})}};
+    if (obj.is_object() && obj.contains("id") && obj["id"].is_string()) object["uid"] = obj["id"];
+    refused[at.collection].push_back(std::move(object));
+    ++count;
+    arr->erase(static_cast<std::size_t>(at.index));
+    positions.erase(positions.begin() + at.index);
+  }
+}
+
+BundlePosition PositionOf(const std::string& field) {
+  BundlePosition p;
+  p.collection = field;
+  if (auto open = field.find('['); open != std::string::npos) {
+    p.collection = field.substr(0, open);
+    auto close = field.find(']', open);
+    char* end = nullptr;
+    long i = std::strtol(field.c_str() + open + 1, &end, 10);
+    if (close != std::string::npos && end == field.c_str() + close) p.index = i;
+    if (close != std::string::npos && close + 1 < field.size() && field[close + 1] == '.')
+      p.property = field.substr(close + 2);
+  }
+  return p;
+}
+
+json ErrorReportFor(const Status& s) {
+  BundlePosition at = PositionOf(s.field());
+  const std::string& property = at.property;
+  const std::string& m = s.message();
+  const char* code =
+      s.code() == StatusCode::kNotFound            ? "E5002"  // invalid reference
+      : m.find("is required") != std::string::npos ? "E4000"
+      : m.find("appears twice") != std::string::npos || m.find("already") != std::string::npos
+          ? "E5003"
+          : "E4001";
+  return {{"message", s.field().empty() ? m : s.field() + ": " + m},
+          {"mainKlass", at.collection},
+          {"errorCode", code},
+          {"errorProperty", property},
+          {"errorProperties", json::array({property})}};
 }
 
 json OrgUnitJson(const Catalog& catalog, const OrgUnitRecord& u, bool detail) {

@@ -22,6 +22,8 @@ struct MetadataImportReport {
   // Collections and fields left out (weijian does not store them), each naming what and where.
   nlohmann::json warnings = nlohmann::json::array();
   bool committed = true;
+  // Objects refused alone under atomicMode=NONE (their error reports are in type_reports).
+  int refused = 0;
   nlohmann::json ToJson() const;
 };
 
@@ -34,6 +36,10 @@ using ExpressionCheck = std::function<Result<std::vector<std::string>>(std::stri
 struct MetadataImportOptions {
   bool commit = true;  // importMode=VALIDATE: check everything, write nothing
   enum class Strategy { kCreateAndUpdate, kCreate, kUpdate } strategy = Strategy::kCreateAndUpdate;
+  // atomicMode=NONE: an object with an error is refused alone (an error report naming it, counted
+  // as ignored) and the rest is imported; objects that refer to a refused one are refused in turn
+  // (E5002). ALL, DHIS2's default for metadata: one error refuses the whole bundle.
+  bool atomic_all = true;
   // Validation rules are refused without it.
   ExpressionCheck check_expression;
 };
@@ -55,6 +61,20 @@ struct MetadataExportOptions {
   std::function<bool(const OrgUnitRecord&)> org_unit_filter;
 };
 nlohmann::json ExportMetadata(const Catalog& catalog, const MetadataExportOptions& options = {});
+
+// DHIS2's error report for a refused object ({message, mainKlass, errorCode, errorProperty,
+// errorProperties}) from the error that refused it: E5002 an invalid reference, E4000 a missing
+// required property, E5003 a duplicate, E4001 otherwise.
+nlohmann::json ErrorReportFor(const Status& s);
+
+// Where an error's field points in the bundle: "dataElements[1].code" is collection
+// "dataElements", index 1, property "code". Index -1 when the field names no object.
+struct BundlePosition {
+  std::string collection;
+  long index = -1;
+  std::string property;
+};
+BundlePosition PositionOf(const std::string& field);
 
 // Creates the default category combo, category, option and option combo when absent.
 Status EnsureDefaults(storage::Store& store);

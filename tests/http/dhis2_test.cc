@@ -2,6 +2,7 @@
 // (Accept or the path's extension), the WebMessage envelope around import summaries, versioned
 // /api/NN/ paths, async imports polled as tasks, and DHIS2's usual options and booleans.
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "http/server_env.h"
@@ -217,6 +218,73 @@ TEST(Dhis2HttpTest, MetadataBundlesAnswerInDhis2sEnvelopeAndValidateWritesNothin
   EXPECT_EQ(b["response"]["typeReports"][0]["objectReports"][0]["index"], 0);
   EXPECT_EQ(As("root", "POST", "/api/metadata?importStrategy=DELETE", bundle).status, 409);
   EXPECT_EQ(As("root", "POST", "/api/metadata?importMode=MAYBE", bundle).status, 409);
+}
+
+// atomicMode=NONE imports object by object, as DHIS2 does (MetadataImportServiceTest's
+// testCreateMetadataWithDuplicateDataElementCode: the first of two data elements with one code is
+// created, the second refused with E5003); an object that refers to a refused one is refused in
+// turn (E5002). atomicMode=ALL, DHIS2's default for metadata, refuses the whole bundle.
+TEST(Dhis2HttpTest, MetadataAtomicModeNoneRefusesOnlyTheObjectsInError) {
+  const std::string bundle = Dhis2Fixture("metadata_atomic_none.json");
+  auto all = As("root", "POST", "/api/metadata?atomicMode=ALL", bundle);
+  ASSERT_EQ(all.status, 409) << all.body;
+  EXPECT_EQ(As("root", "GET", "/api/dataElements/DeAnFever01").status, 404);
+
+  auto none = As("root", "POST", "/api/metadata?atomicMode=NONE", bundle);
+  ASSERT_EQ(none.status, 200) << none.body;
+  json r = Body(none)["response"];
+  EXPECT_EQ(r["status"], "WARNING");
+  EXPECT_EQ(r["stats"]["created"], 2);
+  EXPECT_EQ(r["stats"]["ignored"], 3);
+  std::map<std::string, std::string> refused;  // "dataElements[1]" → error code
+  for (const auto& t : r["typeReports"])
+    for (const auto& o : t["objectReports"])
+      for (const auto& e : o["errorReports"])
+        if (e["errorCode"].get<std::string>()[0] == 'E')
+          refused[t["klass"].get<std::string>() + "[" + std::to_string(o["index"].get<int>()) +
+                  "]"] =
+              e["errorCode"].get<std::string>() + " " + e["errorProperty"].get<std::string>();
+  EXPECT_EQ(refused, (std::map<std::string, std::string>{
+                         {"dataElements[1]", "E5003 code"},
+                         {"dataElements[2]", "E5002 categoryCombo"},
+                         {"dataSets[1]", "E5002 dataSetElements[0].dataElement"}}))
+      << r.dump();
+  for (const auto& t : r["typeReports"])
+    if (t["klass"] == "dataElements") {
+      EXPECT_EQ(t["stats"]["created"], 1);
+      EXPECT_EQ(t["stats"]["ignored"], 2);
+    }
+  EXPECT_EQ(Body(As("root", "GET", "/api/dataElements/DeAnFever01"))["name"],
+            "发热门诊人次（逐个导入）");
+  EXPECT_EQ(As("root", "GET", "/api/dataElements/DeAnFever02").status, 404);
+  EXPECT_EQ(As("root", "GET", "/api/dataElements/DeAnCough01").status, 404);
+  EXPECT_EQ(As("root", "GET", "/api/dataSets/DsAnFever01").status, 200);
+  EXPECT_EQ(As("root", "GET", "/api/dataSets/DsAnCough01").status, 404);
+}
+
+// A data value set's conflicts about the data set's window carry DHIS2's codes: E7640 past the
+// expiry days, E7641 a period after the last open future period.
+TEST(Dhis2HttpTest, PeriodWindowConflictsCarryDhis2sCodes) {
+  auto meta = As("root", "POST", "/api/metadata", R"({
+    "dataElements":[{"code":"WINDOW_TEST_DE","name":"填报期测试人数","shortName":"填报期测试",
+      "valueType":"INTEGER_ZERO_OR_POSITIVE","aggregationType":"SUM","domainType":"AGGREGATE"}],
+    "dataSets":[{"code":"DS_WINDOW_TEST","name":"填报期测试月报","periodType":"Monthly",
+      "expiryDays":10,"openFuturePeriods":0,
+      "dataSetElements":[{"dataElement":{"code":"WINDOW_TEST_DE"}}],
+      "organisationUnits":[{"code":"150624100H01"}]}]})");
+  ASSERT_EQ(meta.status, 200) << meta.body;
+  for (const auto& [period, code] :
+       std::vector<std::pair<std::string, std::string>>{{"202001", "E7640"}, {"209901", "E7641"}}) {
+    SCOPED_TRACE(period);
+    auto imp = AsTyped("clerk_in", "POST", "/api/dataValueSets?idScheme=code",
+                       "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n"
+                       "WINDOW_TEST_DE," +
+                           period + ",150624100H01,,,5\n",
+                       "application/csv");
+    ASSERT_EQ(imp.status, 409) << imp.body;
+    EXPECT_EQ(Body(imp)["response"]["conflicts"][0]["errorCode"], code) << imp.body;
+    EXPECT_EQ(Body(imp)["response"]["conflicts"][0]["property"], "period");
+  }
 }
 
 }  // namespace
