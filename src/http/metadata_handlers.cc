@@ -64,12 +64,8 @@ Status ParseMetadataOptions(const Request& req, metadata::MetadataImportOptions&
       if (*b) o.commit = false;
     } else if (name == "importStrategy") {
       WJ_RETURN_IF_ERROR(one_of({"CREATE_AND_UPDATE", "CREATE", "UPDATE", "DELETE"}));
-      if (value == "DELETE")
-        return Conflict(
-            "weijian does not delete metadata by bundle: data may refer to it; retire objects "
-            "in the workbench instead",
-            name);
-      o.strategy = value == "CREATE" ? metadata::MetadataImportOptions::Strategy::kCreate
+      o.strategy = value == "DELETE"   ? metadata::MetadataImportOptions::Strategy::kDelete
+                   : value == "CREATE" ? metadata::MetadataImportOptions::Strategy::kCreate
                    : value == "UPDATE"
                        ? metadata::MetadataImportOptions::Strategy::kUpdate
                        : metadata::MetadataImportOptions::Strategy::kCreateAndUpdate;
@@ -142,8 +138,9 @@ Response PostMetadata(const Request& req, App& app) {
         r.type = "METADATA";
         r.username = Caller(req).name();
         r.object = "bundle";
-        r.detail =
-            "created " + std::to_string(rep.created) + ", updated " + std::to_string(rep.updated);
+        r.detail = "created " + std::to_string(rep.created) + ", updated " +
+                   std::to_string(rep.updated) +
+                   (rep.deleted ? ", deleted " + std::to_string(rep.deleted) : std::string());
         r.address = req.remote_address;
         r.created = NowMillis();
         return r;

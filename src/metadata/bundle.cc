@@ -958,13 +958,189 @@ json MetadataImportReport::ToJson() const {
             {"stats",
              {{"created", created},
               {"updated", updated},
-              {"deleted", 0},
+              {"deleted", deleted},
               {"ignored", ignored},
-              {"total", created + updated + ignored}}},
+              {"total", created + updated + deleted + ignored}}},
             {"typeReports", type_reports}};
   if (!warnings.empty()) j["warnings"] = warnings;
   return j;
 }
+
+namespace {
+
+// importStrategy=DELETE. Objects are found by id, else by code, among what is stored (the
+// export: every collection, documents too). One is deleted only when nothing outside the bundle
+// refers to it: another stored object (its export names the uid: a data set its elements, an
+// indicator its expression, a group its members …) or, checked by the store's foreign keys, data
+// values and other rows. Referrers first, so that a data set and its elements go together.
+Result<MetadataImportReport> DeleteMetadata(
+    const json& bundle, const Catalog& current, storage::Store& store,
+    const MetadataImportOptions& options,
+    const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit) {
+  if (!bundle.is_object()) return InvalidArgument("a metadata bundle must be a JSON object");
+  std::vector<std::string> order = {"validationRuleGroups",
+                                    "validationRules",
+                                    "indicators",
+                                    "indicatorTypes",
+                                    "dataSets",
+                                    "dataElements",
+                                    "categoryOptionCombos",
+                                    "categoryCombos",
+                                    "categories",
+                                    "categoryOptions",
+                                    "organisationUnitGroups",
+                                    "constants"};
+  for (const auto& c : DocumentCollections()) order.insert(order.begin(), c);
+  const json stored = ExportMetadata(current);
+  MetadataImportReport report;
+  struct Target {
+    std::string collection, uid, name, where;
+    std::size_t index;
+  };
+  std::vector<Target> targets;
+  std::map<std::string, json> errors;  // collection → object reports of refused objects
+  auto refuse = [&](const std::string& collection, std::size_t index, const std::string& uid,
+                    const Status& s) -> Status {
+    if (options.atomic_all) return s;
+    json o = {{"klass", collection},
+              {"index", index},
+              {"errorReports", json::array({ErrorReportFor(s)})}};
+    if (!uid.empty()) o["uid"] = uid;
+    errors[collection].push_back(std::move(o));
+    ++report.ignored;
+    ++report.refused;
+    return Status::Ok();
+  };
+  for (auto it = bundle.begin(); it != bundle.end(); ++it) {
+    if (it.key() == "system" || it.key() == "date") continue;
+    const bool known = it.key() == "organisationUnits" ||
+                       std::find(order.begin(), order.end(), it.key()) != order.end();
+    if (!known || !it->is_array()) {
+      report.warnings.push_back(
+          {{"collection", it.key()},
+           {"errorCode", "W_NOT_STORED"},
+           {"count", it->is_array() ? it->size() : 0},
+           {"message", "weijian does not store \"" + it.key() + "\"; nothing deleted"}});
+      continue;
+    }
+    const json* in_store = stored.contains(it.key()) ? &stored[it.key()] : nullptr;
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const json& obj = (*it)[i];
+      const std::string where = At(it.key(), i);
+      if (!obj.is_object()) return InvalidArgument("must be an object", where);
+      if (it.key() == "organisationUnits") {
+        WJ_RETURN_IF_ERROR(refuse(it.key(), i, obj.value("id", ""),
+                                  InvalidArgument("org units belong to the division tree and are "
+                                                  "not deleted by a metadata bundle",
+                                                  where)));
+        continue;
+      }
+      const std::string id = obj.contains("id") && obj["id"].is_string() ? obj.value("id", "") : "";
+      const std::string code =
+          obj.contains("code") && obj["code"].is_string() ? obj.value("code", "") : "";
+      const json* found = nullptr;
+      if (in_store)
+        for (const auto& o : *in_store)
+          if ((!id.empty() && o.value("id", "") == id) ||
+              (id.empty() && !code.empty() && o.value("code", "") == code))
+            found = &o;
+      if (!found) {
+        WJ_RETURN_IF_ERROR(refuse(it.key(), i, id,
+                                  NotFound("nothing to delete: no such object (" +
+                                               (id.empty() ? "code " + code : "id " + id) + ")",
+                                           where)));
+        continue;
+      }
+      const std::string uid = found->value("id", "");
+      if (uid == kDefaultCategoryComboUid || uid == kDefaultCategoryUid ||
+          uid == kDefaultCategoryOptionUid || uid == kDefaultCocUid) {
+        WJ_RETURN_IF_ERROR(
+            refuse(it.key(), i, uid, Conflict("the default objects are never deleted", where)));
+        continue;
+      }
+      targets.push_back({it.key(), uid, found->value("name", ""), where, i});
+    }
+  }
+  std::set<std::string> going;
+  for (const auto& t : targets) going.insert(t.uid);
+  // Who still refers to each target, among stored objects that stay.
+  std::vector<Target> deletable;
+  for (const auto& t : targets) {
+    std::vector<std::string> referrers;
+    for (auto c = stored.begin(); c != stored.end(); ++c) {
+      if (!c->is_array()) continue;
+      for (const auto& o : *c) {
+        const std::string ouid = o.value("id", "");
+        if (ouid == t.uid || going.count(ouid)) continue;
+        // A combo's option combos go with it.
+        if (c.key() == "categoryOptionCombos" && o.contains("categoryCombo") &&
+            o["categoryCombo"].is_object() && going.count(o["categoryCombo"].value("id", "")))
+          continue;
+        if (o.dump().find(t.uid) != std::string::npos)
+          referrers.push_back(c.key() + " " + ouid + " (" + o.value("name", "") + ")");
+      }
+    }
+    if (referrers.empty()) {
+      deletable.push_back(t);
+      continue;
+    }
+    std::string list;
+    for (std::size_t k = 0; k < referrers.size() && k < 3; ++k)
+      list += (k ? ", " : "") + referrers[k];
+    if (referrers.size() > 3) list += " … (" + std::to_string(referrers.size()) + " in all)";
+    WJ_RETURN_IF_ERROR(refuse(
+        t.collection, t.index, t.uid,
+        Conflict(t.name + " is not deleted: other objects still refer to it: " + list, t.where)));
+  }
+  std::stable_sort(deletable.begin(), deletable.end(), [&order](const Target& a, const Target& b) {
+    return std::find(order.begin(), order.end(), a.collection) <
+           std::find(order.begin(), order.end(), b.collection);
+  });
+  std::map<std::string, int> deleted;
+  report.committed = options.commit;
+  Status written = store.InOneTransaction([&]() -> Status {
+    for (const auto& t : deletable) {
+      Status s = store.DeleteMetadataObject(t.collection, t.uid);
+      if (s.ok()) {
+        ++deleted[t.collection];
+        ++report.deleted;
+        continue;
+      }
+      if (s.code() != StatusCode::kConflict && s.code() != StatusCode::kNotFound) return s;
+      WJ_RETURN_IF_ERROR(
+          refuse(t.collection, t.index, t.uid,
+                 Status(s.code(),
+                        s.code() == StatusCode::kConflict
+                            ? t.name + " is not deleted: data or other records still refer to it"
+                            : s.message(),
+                        t.where)));
+    }
+    // importMode=VALIDATE: everything checked (the deletes too), nothing kept.
+    if (!options.commit) return Conflict("validate only");
+    if (audit) WJ_RETURN_IF_ERROR(store.AppendAudit(audit(report)));
+    return Status::Ok();
+  });
+  if (!written.ok() && !(options.commit == false && written.message() == "validate only"))
+    return written;
+  std::set<std::string> klasses;
+  for (const auto& t : targets) klasses.insert(t.collection);
+  for (const auto& [c, _] : errors) klasses.insert(c);
+  for (const auto& c : klasses) {
+    const int n = deleted[c];
+    const int ignored = errors.count(c) ? static_cast<int>(errors[c].size()) : 0;
+    report.type_reports.push_back({{"klass", c},
+                                   {"stats",
+                                    {{"created", 0},
+                                     {"updated", 0},
+                                     {"deleted", n},
+                                     {"ignored", ignored},
+                                     {"total", n + ignored}}},
+                                   {"objectReports", errors.count(c) ? errors[c] : json::array()}});
+  }
+  return report;
+}
+
+}  // namespace
 
 Result<MetadataImportReport> ImportMetadata(
     const json& bundle, const Catalog& current, storage::Store& store,
@@ -976,6 +1152,8 @@ Result<MetadataImportReport> ImportMetadata(
     const json& bundle, const Catalog& current, storage::Store& store,
     const MetadataImportOptions& options,
     const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit) {
+  if (options.strategy == MetadataImportOptions::Strategy::kDelete)
+    return DeleteMetadata(bundle, current, store, options, audit);
   if (options.atomic_all) {
     Importer importer(bundle, current, options);
     return importer.Run(store, audit);
@@ -1063,12 +1241,14 @@ json ErrorReportFor(const Status& s) {
   BundlePosition at = PositionOf(s.field());
   const std::string& property = at.property;
   const std::string& m = s.message();
-  const char* code =
-      s.code() == StatusCode::kNotFound            ? "E5002"  // invalid reference
-      : m.find("is required") != std::string::npos ? "E4000"
-      : m.find("appears twice") != std::string::npos || m.find("already") != std::string::npos
-          ? "E5003"
-          : "E4001";
+  auto has = [&m](const char* text) { return m.find(text) != std::string::npos; };
+  const char* code = has("importStrategy is CREATE")                               ? "E5000"
+                     : has("importStrategy is UPDATE") || has("nothing to delete") ? "E5001"
+                     : has("still refer")                                          ? "E4030"
+                     : s.code() == StatusCode::kNotFound                           ? "E5002"
+                     : has("is required")                                          ? "E4000"
+                     : has("appears twice") || has("already")                      ? "E5003"
+                                                                                   : "E4001";
   return {{"message", s.field().empty() ? m : s.field() + ": " + m},
           {"mainKlass", at.collection},
           {"errorCode", code},

@@ -17,6 +17,7 @@ namespace weijian::metadata {
 struct MetadataImportReport {
   int created = 0;
   int updated = 0;
+  int deleted = 0;
   int ignored = 0;
   nlohmann::json type_reports = nlohmann::json::array();
   // Collections and fields left out (weijian does not store them), each naming what and where.
@@ -35,7 +36,15 @@ using ExpressionCheck = std::function<Result<std::vector<std::string>>(std::stri
 // DHIS2's metadata import parameters that change what is written.
 struct MetadataImportOptions {
   bool commit = true;  // importMode=VALIDATE: check everything, write nothing
-  enum class Strategy { kCreateAndUpdate, kCreate, kUpdate } strategy = Strategy::kCreateAndUpdate;
+  // kDelete: DHIS2's importStrategy=DELETE. Each object named (by id, else code) is deleted unless
+  // something outside the bundle still refers to it (another object, data values): then it is
+  // refused with E4030 naming what refers to it. Org units are never deleted by bundle.
+  enum class Strategy {
+    kCreateAndUpdate,
+    kCreate,
+    kUpdate,
+    kDelete
+  } strategy = Strategy::kCreateAndUpdate;
   // atomicMode=NONE: an object with an error is refused alone (an error report naming it, counted
   // as ignored) and the rest is imported; objects that refer to a refused one are refused in turn
   // (E5002). ALL, DHIS2's default for metadata: one error refuses the whole bundle.
@@ -64,7 +73,8 @@ nlohmann::json ExportMetadata(const Catalog& catalog, const MetadataExportOption
 
 // DHIS2's error report for a refused object ({message, mainKlass, errorCode, errorProperty,
 // errorProperties}) from the error that refused it: E5002 an invalid reference, E4000 a missing
-// required property, E5003 a duplicate, E4001 otherwise.
+// required property, E5003 a duplicate, E5000 an existing object under CREATE, E5001 no object to
+// update or delete, E4030 an object still referred to (not deleted), E4001 otherwise.
 nlohmann::json ErrorReportFor(const Status& s);
 
 // Where an error's field points in the bundle: "dataElements[1].code" is collection

@@ -216,7 +216,6 @@ TEST(Dhis2HttpTest, MetadataBundlesAnswerInDhis2sEnvelopeAndValidateWritesNothin
   EXPECT_EQ(err["errorCode"], "E5002");
   EXPECT_EQ(err["errorProperty"], "categoryCombo");
   EXPECT_EQ(b["response"]["typeReports"][0]["objectReports"][0]["index"], 0);
-  EXPECT_EQ(As("root", "POST", "/api/metadata?importStrategy=DELETE", bundle).status, 409);
   EXPECT_EQ(As("root", "POST", "/api/metadata?importMode=MAYBE", bundle).status, 409);
 }
 
@@ -285,6 +284,53 @@ TEST(Dhis2HttpTest, PeriodWindowConflictsCarryDhis2sCodes) {
     EXPECT_EQ(Body(imp)["response"]["conflicts"][0]["errorCode"], code) << imp.body;
     EXPECT_EQ(Body(imp)["response"]["conflicts"][0]["property"], "period");
   }
+}
+
+// importStrategy=DELETE as DHIS2: objects nothing refers to are deleted; one still referred to
+// (by a data set that stays, by data values) is refused with E4030 naming what refers to it; one
+// that does not exist is E5001. atomicMode=ALL (the default) refuses the whole bundle then.
+TEST(Dhis2HttpTest, MetadataDeleteRemovesOnlyWhatNothingRefersTo) {
+  auto setup = As("root", "POST", "/api/metadata", Dhis2Fixture("metadata_delete_setup.json"));
+  ASSERT_EQ(setup.status, 200) << setup.body;
+  auto value = AsTyped("root", "POST", "/api/dataValueSets?orgUnitIdScheme=CODE",
+                       R"({"dataSet":"DsDelGone01","period":"202401","orgUnit":"150624100",)"
+                       R"("dataValues":[{"dataElement":"DeDelValue1","value":"7"}]})",
+                       "application/json");
+  ASSERT_EQ(value.status, 200) << value.body;
+  const std::string bundle = Dhis2Fixture("metadata_delete.json");
+
+  auto all = As("root", "POST", "/api/metadata?importStrategy=DELETE", bundle);
+  ASSERT_EQ(all.status, 409) << all.body;
+  EXPECT_EQ(As("root", "GET", "/api/dataElements/DeDelFree01").status, 200);  // nothing deleted
+
+  auto none = As("root", "POST", "/api/metadata?importStrategy=DELETE&atomicMode=NONE", bundle);
+  ASSERT_EQ(none.status, 200) << none.body;
+  json r = Body(none)["response"];
+  EXPECT_EQ(r["status"], "WARNING");
+  EXPECT_EQ(r["stats"]["deleted"], 2);  // DEL_FREE (found by code) and the data set
+  EXPECT_EQ(r["stats"]["ignored"], 3);
+  std::map<std::string, std::string> refused;  // uid → error code
+  for (const auto& t : r["typeReports"])
+    for (const auto& o : t["objectReports"])
+      refused[o["uid"].get<std::string>()] = o["errorReports"][0]["errorCode"].get<std::string>();
+  EXPECT_EQ(refused,
+            (std::map<std::string, std::string>{
+                {"DeDelInSet1", "E4030"}, {"DeDelValue1", "E4030"}, {"DeDelNone01", "E5001"}}))
+      << r.dump();
+  EXPECT_NE(none.body.find("DsDelKeep01"), std::string::npos);  // names the data set referring
+  EXPECT_EQ(As("root", "GET", "/api/dataElements/DeDelFree01").status, 404);
+  EXPECT_EQ(As("root", "GET", "/api/dataSets/DsDelGone01").status, 404);
+  EXPECT_EQ(As("root", "GET", "/api/dataElements/DeDelInSet1").status, 200);
+  EXPECT_EQ(As("root", "GET", "/api/dataElements/DeDelValue1").status, 200);
+  EXPECT_EQ(As("root", "GET", "/api/dataSets/DsDelKeep01").status, 200);
+  // The value stays with its element (its data set is gone, as in DHIS2, where values do not
+  // belong to data sets): deleting the element is still refused.
+  auto again = As("root", "POST", "/api/metadata?importStrategy=DELETE",
+                  R"({"dataElements":[{"id":"DeDelValue1"}]})");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(
+      Body(again)["response"]["typeReports"][0]["objectReports"][0]["errorReports"][0]["errorCode"],
+      "E4030");
 }
 
 }  // namespace
