@@ -75,9 +75,9 @@ Status ParseMetadataOptions(const Request& req, metadata::MetadataImportOptions&
       o.atomic_all = value == "ALL";
     } else if (name == "identifier") {
       WJ_RETURN_IF_ERROR(one_of({"UID", "CODE", "AUTO"}));
-      if (value != "AUTO")
-        notes.push_back(name + "=" + value +
-                        ": references are matched by uid, then by code (AUTO)");
+      o.identifier = value == "UID"    ? metadata::MetadataImportOptions::Identifier::kUid
+                     : value == "CODE" ? metadata::MetadataImportOptions::Identifier::kCode
+                                       : metadata::MetadataImportOptions::Identifier::kAuto;
     } else if (name == "mergeMode") {
       WJ_RETURN_IF_ERROR(one_of({"REPLACE", "MERGE"}));
       if (value == "MERGE")

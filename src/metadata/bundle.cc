@@ -184,6 +184,8 @@ class Fields {
 struct Defined {
   std::map<std::string, std::string> uid_by_code;
   std::set<std::string> uids;
+  // identifier=CODE: the bundle's own id of an object matched by code → the stored uid.
+  std::map<std::string, std::string> alias;
 };
 
 class Importer {
@@ -270,6 +272,10 @@ class Importer {
   template <typename T>
   Result<std::string> UidFor(const json& obj, const std::string& where, const std::string& kind,
                              const RecordIndex<T>& stored) {
+    using Identifier = MetadataImportOptions::Identifier;
+    if (options_.identifier == Identifier::kCode)
+      if (auto code = obj.find("code"); code != obj.end() && code->is_string())
+        if (const T* r = stored.ByCode(code->get<std::string>())) return r->uid;
     if (auto id = obj.find("id"); id != obj.end()) {
       if (!id->is_string() || !IsValidUid(id->get<std::string>()))
         return InvalidArgument("is not a valid uid (11 letters or digits, starting with a letter)",
@@ -277,6 +283,7 @@ class Importer {
       return id->get<std::string>();
     }
     if (auto code = obj.find("code"); code != obj.end() && code->is_string()) {
+      if (options_.identifier == Identifier::kUid) return RandomUid();  // a new object
       if (const T* r = stored.ByCode(code->get<std::string>())) return r->uid;
       return StableUid(kind, code->get<std::string>());
     }
@@ -325,6 +332,8 @@ class Importer {
                           where + ".code");
       if (!defined.uids.insert(*uid).second)
         return Conflict("uid " + *uid + " appears twice in the bundle", where + ".id");
+      if (auto id = obj.find("id"); id != obj.end() && id->is_string() && *id != *uid)
+        defined.alias[id->get<std::string>()] = *uid;
       uids_[name].push_back(*uid);
     }
     return Status::Ok();
@@ -337,15 +346,31 @@ class Importer {
                               const std::string& collection, const RecordIndex<T>& stored,
                               const char* what) {
     auto& defined = defined_[collection];
+    using Identifier = MetadataImportOptions::Identifier;
+    if (options_.identifier == Identifier::kCode)
+      if (auto code = ref.find("code"); code != ref.end() && code->is_string()) {
+        std::string c = code->get<std::string>();
+        if (auto it = defined.uid_by_code.find(c); it != defined.uid_by_code.end())
+          return it->second;
+        if (const T* r = stored.ByCode(c)) return r->uid;
+        return NotFound(std::string("no ") + what + " with code \"" + c + "\"", field);
+      }
     if (auto id = ref.find("id"); id != ref.end() && id->is_string()) {
       std::string uid = id->get<std::string>();
+      if (auto a = defined.alias.find(uid); a != defined.alias.end()) return a->second;
       if (defined.uids.count(uid) || stored.ByUid(uid)) return uid;
+      if (options_.identifier == Identifier::kUid)
+        return NotFound(std::string("no ") + what + " with id \"" + uid + "\" (identifier=UID)",
+                        field);
       // DHIS2 bundles sometimes put codes in "id"; accept a code there too.
       if (auto it = defined.uid_by_code.find(uid); it != defined.uid_by_code.end())
         return it->second;
       if (const T* r = stored.ByCode(uid)) return r->uid;
       return NotFound(std::string("no ") + what + " with id \"" + uid + "\"", field);
     }
+    if (options_.identifier == Identifier::kUid)
+      return NotFound(std::string("identifier=UID: a reference to a ") + what + " needs \"id\"",
+                      field);
     if (auto code = ref.find("code"); code != ref.end() && code->is_string()) {
       std::string c = code->get<std::string>();
       if (auto it = defined.uid_by_code.find(c); it != defined.uid_by_code.end()) return it->second;
@@ -418,6 +443,27 @@ class Importer {
                                   {"uid", uids_[collection][i]},
                                   {"errorReports", errors}});
     }
+    // DHIS2's sharing (publicAccess, userAccesses, userGroupAccesses, sharing): weijian grants
+    // access by org unit scope and role, so it is not taken; said once per collection.
+    int shared = 0;
+    for (const auto& obj : *arr) {
+      if (!obj.is_object()) continue;
+      bool any = false;
+      for (const char* k : {"publicAccess", "userAccesses", "userGroupAccesses", "sharing"})
+        if (auto v = obj.find(k); v != obj.end() && !v->is_null() && !(v->is_array() && v->empty()))
+          any = true;
+      shared += any;
+    }
+    if (shared)
+      report_.warnings.push_back(
+          {{"collection", collection},
+           {"errorCode", "W_SHARING_NOT_STORED"},
+           {"count", shared},
+           {"message",
+            "the sharing settings (publicAccess, userAccesses, userGroupAccesses, "
+            "sharing) of " +
+                std::to_string(shared) + " " + collection +
+                " were not taken: weijian grants access by org unit scope and role"}});
     if (!object_reports.empty())
       report_.warnings.push_back({{"collection", collection},
                                   {"errorCode", "W_UNKNOWN_FIELD"},

@@ -49,6 +49,11 @@ struct MetadataImportOptions {
   // as ignored) and the rest is imported; objects that refer to a refused one are refused in turn
   // (E5002). ALL, DHIS2's default for metadata: one error refuses the whole bundle.
   bool atomic_all = true;
+  // DHIS2's identifier: how objects and references are matched with stored ones. kAuto (DHIS2's
+  // default): by uid, else by code. kUid: by uid only (an object without id is new; a reference
+  // needs an id). kCode: by code first (an object whose code is stored updates that object, its
+  // own id then naming it inside the bundle), else by uid.
+  enum class Identifier { kAuto, kUid, kCode } identifier = Identifier::kAuto;
   // Validation rules are refused without it.
   ExpressionCheck check_expression;
 };
