@@ -80,8 +80,7 @@ Status ParseMetadataOptions(const Request& req, metadata::MetadataImportOptions&
                                        : metadata::MetadataImportOptions::Identifier::kAuto;
     } else if (name == "mergeMode") {
       WJ_RETURN_IF_ERROR(one_of({"REPLACE", "MERGE"}));
-      if (value == "MERGE")
-        notes.push_back(name + "=" + value + ": each object is replaced by the bundle's (REPLACE)");
+      o.merge = value == "MERGE";
     } else if (name == "importReportMode") {
       WJ_RETURN_IF_ERROR(one_of({"FULL", "ERRORS", "ERRORS_NOT_OWNER", "DEBUG"}));
     } else if (name == "preheatMode" || name == "flushMode" || name == "skipSharing" ||

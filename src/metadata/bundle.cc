@@ -1200,6 +1200,33 @@ Result<MetadataImportReport> ImportMetadata(
     const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit) {
   if (options.strategy == MetadataImportOptions::Strategy::kDelete)
     return DeleteMetadata(bundle, current, store, options, audit);
+  if (options.merge && bundle.is_object()) {
+    // mergeMode=MERGE: each object that exists (by id, else code) starts from its stored export,
+    // the bundle's properties laid over it; then imported as usual.
+    const json stored = ExportMetadata(current);
+    json merged = bundle;
+    for (auto it = merged.begin(); it != merged.end(); ++it) {
+      if (!it->is_array() || !stored.contains(it.key()) || !stored[it.key()].is_array()) continue;
+      for (auto& obj : *it) {
+        if (!obj.is_object()) continue;
+        const std::string id =
+            obj.contains("id") && obj["id"].is_string() ? obj.value("id", "") : "";
+        const std::string code =
+            obj.contains("code") && obj["code"].is_string() ? obj.value("code", "") : "";
+        for (const auto& o : stored[it.key()])
+          if ((!id.empty() && o.value("id", "") == id) ||
+              (id.empty() && !code.empty() && o.value("code", "") == code)) {
+            json base = o;
+            base.update(obj);
+            obj = std::move(base);
+            break;
+          }
+      }
+    }
+    MetadataImportOptions replace = options;
+    replace.merge = false;
+    return ImportMetadata(merged, current, store, replace, audit);
+  }
   if (options.atomic_all) {
     Importer importer(bundle, current, options);
     return importer.Run(store, audit);

@@ -54,6 +54,9 @@ struct MetadataImportOptions {
   // needs an id). kCode: by code first (an object whose code is stored updates that object, its
   // own id then naming it inside the bundle), else by uid.
   enum class Identifier { kAuto, kUid, kCode } identifier = Identifier::kAuto;
+  // mergeMode=MERGE: a property the bundle leaves out of an existing object keeps its stored
+  // value. REPLACE (the default): the object becomes what the bundle says, defaults filling gaps.
+  bool merge = false;
   // Validation rules are refused without it.
   ExpressionCheck check_expression;
 };

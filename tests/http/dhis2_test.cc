@@ -401,5 +401,28 @@ TEST(Dhis2HttpTest, MetadataSharingIsNamedAsNotTaken) {
             "共享测试：随访月报（更新）");
 }
 
+// mergeMode=MERGE keeps what the bundle leaves out of an existing object; REPLACE (the default)
+// makes the object what the bundle says (its value type back to the default).
+TEST(Dhis2HttpTest, MetadataMergeModeKeepsWhatTheBundleLeavesOut) {
+  ASSERT_EQ(As("root", "POST", "/api/metadata",
+               R"({"dataElements":[{"id":"DeMrgA00001","code":"MRG_A","name":"合并测试",)"
+               R"("shortName":"合并短名","description":"合并说明","valueType":"NUMBER"}]})")
+                .status,
+            200);
+  auto merge = As("root", "POST", "/api/metadata?mergeMode=MERGE",
+                  R"({"dataElements":[{"id":"DeMrgA00001","name":"合并测试（新名）"}]})");
+  ASSERT_EQ(merge.status, 200) << merge.body;
+  json m = Body(As("root", "GET", "/api/dataElements/DeMrgA00001"));
+  EXPECT_EQ(m["name"], "合并测试（新名）");
+  EXPECT_EQ(m["valueType"], "NUMBER");
+  EXPECT_EQ(m["description"], "合并说明");
+  EXPECT_EQ(m["code"], "MRG_A");
+  auto replace = As("root", "POST", "/api/metadata?mergeMode=REPLACE",
+                    R"({"dataElements":[{"id":"DeMrgA00001","name":"合并测试（替换）"}]})");
+  ASSERT_EQ(replace.status, 200) << replace.body;
+  json r = Body(As("root", "GET", "/api/dataElements/DeMrgA00001"));
+  EXPECT_EQ(r["valueType"], "INTEGER_ZERO_OR_POSITIVE");
+}
+
 }  // namespace
 }  // namespace weijian::http
