@@ -118,6 +118,9 @@ Status ParseExportOption(ExportOptions& o, const std::string& name, const std::s
   if (name == "dataSet") return o.data_sets.push_back(value), Status::Ok();
   if (name == "period") return o.periods.push_back(value), Status::Ok();
   if (name == "orgUnit") return o.org_units.push_back(value), Status::Ok();
+  if (name == "orgUnitGroup") return o.org_unit_groups.push_back(value), Status::Ok();
+  if (name == "attributeOptionCombo")
+    return o.attribute_option_combos.push_back(value), Status::Ok();
   if (name == "startDate") return o.start_date = value, Status::Ok();
   if (name == "endDate") return o.end_date = value, Status::Ok();
   if (name == "children" || name == "includeDeleted") {
@@ -147,7 +150,8 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
   IdSchemes schemes = o.schemes;
   if (!o.schemes_given && o.format == ImportFormat::kAdx) schemes = internal::AdxDefaultSchemes();
   if (o.data_sets.empty()) return InvalidArgument("name at least one data set", "dataSet");
-  if (o.org_units.empty()) return InvalidArgument("name at least one org unit", "orgUnit");
+  if (o.org_units.empty() && o.org_unit_groups.empty())
+    return InvalidArgument("name at least one org unit or org unit group", "orgUnit");
   if (o.periods.empty() && (o.start_date.empty() || o.end_date.empty()))
     return InvalidArgument("give period, or startDate and endDate", "period");
 
@@ -190,7 +194,16 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
   }
 
   std::set<std::int64_t> units;
-  for (const auto& key : o.org_units) {
+  std::vector<std::string> unit_keys = o.org_units;
+  for (const auto& key : o.org_unit_groups) {
+    const auto* g = cat.OrgUnitGroups().ByUidOrCode(key);
+    if (!g) return NotFound("unknown org unit group " + key, "orgUnitGroup");
+    // Members outside the caller's units are left out, as DHIS2 limits a group to the user's.
+    for (const auto& uid : g->org_unit_uids)
+      if (const auto* u = cat.OrgUnits().ByUid(uid); u && (!o.can_read || o.can_read(u->id)))
+        unit_keys.push_back(uid);
+  }
+  for (const auto& key : unit_keys) {
     const auto* u = cat.OrgUnits().ByUidOrCode(key);
     if (!u) return NotFound("unknown org unit " + key, "orgUnit");
     if (o.can_read && !o.can_read(u->id))
@@ -206,6 +219,28 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
     }
   }
   filter.org_unit_ids.assign(units.begin(), units.end());
+  std::set<std::int64_t> aocs;  // empty: every attribute option combo
+  for (const auto& key : o.attribute_option_combos) {
+    const auto* aoc = cat.CategoryOptionCombos().ByUidOrCode(key);
+    if (!aoc) return NotFound("unknown attribute option combo " + key, "attributeOptionCombo");
+    aocs.insert(aoc->id);
+  }
+  // The data set a value is written under in an ADX group: the first one asked for that holds
+  // its element, has its period's type and its attribute option combo's combo; else the first
+  // asked for. (Before, every group named the first data set, so a quarterly value of a second
+  // data set was written under a monthly one and could not be imported again.)
+  auto data_set_of = [&](const storage::DataElementRecord* de, const Period& pe,
+                         const storage::CategoryOptionComboRecord* aoc) {
+    for (const auto* ds : sets) {
+      auto type = ParsePeriodType(ds->period_type);
+      if (!type.ok() || *type != pe.type) continue;
+      if (aoc && aoc->combo_uid != ds->combo_uid) continue;
+      if (!de) return ds;
+      for (const auto& e : ds->elements)
+        if (e.data_element_uid == de->uid) return ds;
+    }
+    return sets.front();
+  };
 
   const auto* ds0 = sets.front();
   AttributeIds ids(cat, schemes);
@@ -217,8 +252,9 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
       buf.clear();
     }
   };
-  // ADX groups: consecutive values of one unit, period and attribute combo.
-  std::tuple<std::int64_t, std::int64_t, std::int64_t> group{-1, -1, -1};
+  // ADX groups: consecutive values of one data set, unit, period and attribute combo.
+  std::tuple<const storage::DataSetRecord*, std::int64_t, std::int64_t, std::int64_t> group{
+      nullptr, -1, -1, -1};
 
   // One set, one period, one unit: DHIS2 names them at the top.
   const storage::OrgUnitRecord* single_unit =
@@ -263,6 +299,7 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
         const auto* coc = cat.CategoryOptionCombos().ById(v.key.coc_id);
         const auto* aoc = cat.CategoryOptionCombos().ById(v.key.aoc_id);
         const Period& pe = period_of.at(v.key.period_id);
+        if (!aocs.empty() && !aocs.count(v.key.aoc_id)) return Status::Ok();
         switch (o.format) {
           case ImportFormat::kJson: {
             json j = {{"dataElement", ids.DataElement(de)},
@@ -303,13 +340,13 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
                    (v.followup ? "true" : "false") + ',' + (v.deleted ? "true" : "false") + '\n';
             break;
           case ImportFormat::kAdx: {
-            std::tuple<std::int64_t, std::int64_t, std::int64_t> g{v.key.org_unit_id,
-                                                                   v.key.period_id, v.key.aoc_id};
+            const auto* ds = data_set_of(de, pe, aoc);
+            std::tuple<const storage::DataSetRecord*, std::int64_t, std::int64_t, std::int64_t> g{
+                ds, v.key.org_unit_id, v.key.period_id, v.key.aoc_id};
             if (g != group) {
-              if (std::get<0>(group) != -1) buf += "  </group>\n";
-              buf += "  <group dataSet=\"" + XmlEscape(Id(ds0, schemes.data_set)) +
-                     "\" orgUnit=\"" + XmlEscape(ids.OrgUnit(ou)) + "\" period=\"" +
-                     internal::AdxPeriod(pe) + "\"";
+              if (std::get<0>(group)) buf += "  </group>\n";
+              buf += "  <group dataSet=\"" + XmlEscape(Id(ds, schemes.data_set)) + "\" orgUnit=\"" +
+                     XmlEscape(ids.OrgUnit(ou)) + "\" period=\"" + internal::AdxPeriod(pe) + "\"";
               // The attribute option combo as one attribute per category, as DHIS2 writes it.
               if (aoc && aoc->uid != metadata::kDefaultCocUid)
                 buf += AdxCategories(cat, *aoc, schemes);
@@ -351,7 +388,7 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
     case ImportFormat::kCsv:
       break;
     case ImportFormat::kAdx:
-      if (std::get<0>(group) != -1) buf += "  </group>\n";
+      if (std::get<0>(group)) buf += "  </group>\n";
       buf += "</adx>\n";
       break;
   }

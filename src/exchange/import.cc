@@ -179,12 +179,19 @@ std::string CodeFor(const std::string& field, const std::string& message) {
   auto has = [&](const char* s) { return message.find(s) != std::string::npos; };
   if (has("outside your org units")) return "E7617";
   if (field == "dataElement") return has("unknown") ? "E7610" : "E7633";
-  if (field == "period") return "E7611";
+  if (field == "period") {
+    // The data set's window (exchange/approval.cc, data_values.cc): DHIS2's E7640 past the expiry
+    // days, E7641 after the last open future period, E7643 outside the data input periods.
+    if (has("截止")) return "E7640";
+    if (has("尚未到来")) return "E7641";
+    if (has("填报期")) return "E7643";
+    return "E7611";
+  }
   if (field == "orgUnit") return has("not assigned") ? "E7636" : "E7612";
   if (field == "categoryOptionCombo") return "E7613";
   if (field == "attributeOptionCombo") return "E7615";
   if (field == "value") return has("empty") ? "E7618" : has("option") ? "E7621" : "E7619";
-  if (field == "approval") return "E_APPROVED";
+  if (field == "approval") return "E7642";  // data already approved
   return "E_ROW";
 }
 

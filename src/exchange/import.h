@@ -114,7 +114,11 @@ struct ExportOptions {
   std::vector<std::string> periods;    // identifiers; or a date interval:
   std::string start_date, end_date;
   std::vector<std::string> org_units;  // uid or code
-  bool children = false;               // include every unit below the named ones
+  // DHIS2's orgUnitGroup: the members of these groups (uid or code), with or instead of org_units.
+  std::vector<std::string> org_unit_groups;
+  bool children = false;  // include every unit below the named ones
+  // DHIS2's attributeOptionCombo: only values of these attribute option combos (uid or code).
+  std::vector<std::string> attribute_option_combos;
   bool include_deleted = false;
   std::function<bool(std::int64_t org_unit_id)> can_read;  // empty: everything
 };

@@ -64,28 +64,23 @@ Status ParseMetadataOptions(const Request& req, metadata::MetadataImportOptions&
       if (*b) o.commit = false;
     } else if (name == "importStrategy") {
       WJ_RETURN_IF_ERROR(one_of({"CREATE_AND_UPDATE", "CREATE", "UPDATE", "DELETE"}));
-      if (value == "DELETE")
-        return Conflict(
-            "weijian does not delete metadata by bundle: data may refer to it; retire objects "
-            "in the workbench instead",
-            name);
-      o.strategy = value == "CREATE" ? metadata::MetadataImportOptions::Strategy::kCreate
+      o.strategy = value == "DELETE"   ? metadata::MetadataImportOptions::Strategy::kDelete
+                   : value == "CREATE" ? metadata::MetadataImportOptions::Strategy::kCreate
                    : value == "UPDATE"
                        ? metadata::MetadataImportOptions::Strategy::kUpdate
                        : metadata::MetadataImportOptions::Strategy::kCreateAndUpdate;
     } else if (name == "atomicMode") {
+      // DHIS2 2.36+ knows ALL and NONE (OBJECT is older DHIS2's name for object by object).
       WJ_RETURN_IF_ERROR(one_of({"ALL", "NONE", "OBJECT"}));
-      if (value != "ALL")
-        notes.push_back(name + "=" + value + ": weijian imports a bundle whole or not at all");
+      o.atomic_all = value == "ALL";
     } else if (name == "identifier") {
       WJ_RETURN_IF_ERROR(one_of({"UID", "CODE", "AUTO"}));
-      if (value != "AUTO")
-        notes.push_back(name + "=" + value +
-                        ": references are matched by uid, then by code (AUTO)");
+      o.identifier = value == "UID"    ? metadata::MetadataImportOptions::Identifier::kUid
+                     : value == "CODE" ? metadata::MetadataImportOptions::Identifier::kCode
+                                       : metadata::MetadataImportOptions::Identifier::kAuto;
     } else if (name == "mergeMode") {
       WJ_RETURN_IF_ERROR(one_of({"REPLACE", "MERGE"}));
-      if (value == "MERGE")
-        notes.push_back(name + "=" + value + ": each object is replaced by the bundle's (REPLACE)");
+      o.merge = value == "MERGE";
     } else if (name == "importReportMode") {
       WJ_RETURN_IF_ERROR(one_of({"FULL", "ERRORS", "ERRORS_NOT_OWNER", "DEBUG"}));
     } else if (name == "preheatMode" || name == "flushMode" || name == "skipSharing" ||
@@ -102,27 +97,11 @@ Status ParseMetadataOptions(const Request& req, metadata::MetadataImportOptions&
 // DHIS2 answers a refused bundle with an ImportReport whose error report names the class,
 // object, property and an error code; the WebMessage around it is a 409.
 Response RefusedBundle(const Status& s) {
-  std::string field = s.field(), collection = field, property;
-  long index = -1;
-  if (auto open = field.find('['); open != std::string::npos) {
-    collection = field.substr(0, open);
-    auto close = field.find(']', open);
-    index = std::strtol(field.c_str() + open + 1, nullptr, 10);
-    if (close != std::string::npos && close + 1 < field.size() && field[close + 1] == '.')
-      property = field.substr(close + 2);
-  }
-  const std::string& m = s.message();
-  const char* code =
-      s.code() == StatusCode::kNotFound            ? "E5002"  // invalid reference
-      : m.find("is required") != std::string::npos ? "E4000"
-      : m.find("appears twice") != std::string::npos || m.find("already") != std::string::npos
-          ? "E5003"
-          : "E4001";
-  json error = {{"message", field.empty() ? m : field + ": " + m},
-                {"mainKlass", collection},
-                {"errorCode", code},
-                {"errorProperty", property},
-                {"errorProperties", json::array({property})}};
+  metadata::BundlePosition at = metadata::PositionOf(s.field());
+  const std::string& collection = at.collection;
+  json error = metadata::ErrorReportFor(s);
+  const std::string& field = s.field();
+  long index = at.index;
   json object = {{"klass", collection}, {"index", index}, {"errorReports", json::array({error})}};
   json report = {
       {"responseType", "ImportReport"},
@@ -158,8 +137,9 @@ Response PostMetadata(const Request& req, App& app) {
         r.type = "METADATA";
         r.username = Caller(req).name();
         r.object = "bundle";
-        r.detail =
-            "created " + std::to_string(rep.created) + ", updated " + std::to_string(rep.updated);
+        r.detail = "created " + std::to_string(rep.created) + ", updated " +
+                   std::to_string(rep.updated) +
+                   (rep.deleted ? ", deleted " + std::to_string(rep.deleted) : std::string());
         r.address = req.remote_address;
         r.created = NowMillis();
         return r;

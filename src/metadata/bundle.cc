@@ -1,6 +1,7 @@
 #include "metadata/bundle.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <set>
@@ -183,6 +184,8 @@ class Fields {
 struct Defined {
   std::map<std::string, std::string> uid_by_code;
   std::set<std::string> uids;
+  // identifier=CODE: the bundle's own id of an object matched by code → the stored uid.
+  std::map<std::string, std::string> alias;
 };
 
 class Importer {
@@ -269,6 +272,10 @@ class Importer {
   template <typename T>
   Result<std::string> UidFor(const json& obj, const std::string& where, const std::string& kind,
                              const RecordIndex<T>& stored) {
+    using Identifier = MetadataImportOptions::Identifier;
+    if (options_.identifier == Identifier::kCode)
+      if (auto code = obj.find("code"); code != obj.end() && code->is_string())
+        if (const T* r = stored.ByCode(code->get<std::string>())) return r->uid;
     if (auto id = obj.find("id"); id != obj.end()) {
       if (!id->is_string() || !IsValidUid(id->get<std::string>()))
         return InvalidArgument("is not a valid uid (11 letters or digits, starting with a letter)",
@@ -276,6 +283,7 @@ class Importer {
       return id->get<std::string>();
     }
     if (auto code = obj.find("code"); code != obj.end() && code->is_string()) {
+      if (options_.identifier == Identifier::kUid) return RandomUid();  // a new object
       if (const T* r = stored.ByCode(code->get<std::string>())) return r->uid;
       return StableUid(kind, code->get<std::string>());
     }
@@ -324,6 +332,8 @@ class Importer {
                           where + ".code");
       if (!defined.uids.insert(*uid).second)
         return Conflict("uid " + *uid + " appears twice in the bundle", where + ".id");
+      if (auto id = obj.find("id"); id != obj.end() && id->is_string() && *id != *uid)
+        defined.alias[id->get<std::string>()] = *uid;
       uids_[name].push_back(*uid);
     }
     return Status::Ok();
@@ -336,15 +346,31 @@ class Importer {
                               const std::string& collection, const RecordIndex<T>& stored,
                               const char* what) {
     auto& defined = defined_[collection];
+    using Identifier = MetadataImportOptions::Identifier;
+    if (options_.identifier == Identifier::kCode)
+      if (auto code = ref.find("code"); code != ref.end() && code->is_string()) {
+        std::string c = code->get<std::string>();
+        if (auto it = defined.uid_by_code.find(c); it != defined.uid_by_code.end())
+          return it->second;
+        if (const T* r = stored.ByCode(c)) return r->uid;
+        return NotFound(std::string("no ") + what + " with code \"" + c + "\"", field);
+      }
     if (auto id = ref.find("id"); id != ref.end() && id->is_string()) {
       std::string uid = id->get<std::string>();
+      if (auto a = defined.alias.find(uid); a != defined.alias.end()) return a->second;
       if (defined.uids.count(uid) || stored.ByUid(uid)) return uid;
+      if (options_.identifier == Identifier::kUid)
+        return NotFound(std::string("no ") + what + " with id \"" + uid + "\" (identifier=UID)",
+                        field);
       // DHIS2 bundles sometimes put codes in "id"; accept a code there too.
       if (auto it = defined.uid_by_code.find(uid); it != defined.uid_by_code.end())
         return it->second;
       if (const T* r = stored.ByCode(uid)) return r->uid;
       return NotFound(std::string("no ") + what + " with id \"" + uid + "\"", field);
     }
+    if (options_.identifier == Identifier::kUid)
+      return NotFound(std::string("identifier=UID: a reference to a ") + what + " needs \"id\"",
+                      field);
     if (auto code = ref.find("code"); code != ref.end() && code->is_string()) {
       std::string c = code->get<std::string>();
       if (auto it = defined.uid_by_code.find(c); it != defined.uid_by_code.end()) return it->second;
@@ -417,6 +443,27 @@ class Importer {
                                   {"uid", uids_[collection][i]},
                                   {"errorReports", errors}});
     }
+    // DHIS2's sharing (publicAccess, userAccesses, userGroupAccesses, sharing): weijian grants
+    // access by org unit scope and role, so it is not taken; said once per collection.
+    int shared = 0;
+    for (const auto& obj : *arr) {
+      if (!obj.is_object()) continue;
+      bool any = false;
+      for (const char* k : {"publicAccess", "userAccesses", "userGroupAccesses", "sharing"})
+        if (auto v = obj.find(k); v != obj.end() && !v->is_null() && !(v->is_array() && v->empty()))
+          any = true;
+      shared += any;
+    }
+    if (shared)
+      report_.warnings.push_back(
+          {{"collection", collection},
+           {"errorCode", "W_SHARING_NOT_STORED"},
+           {"count", shared},
+           {"message",
+            "the sharing settings (publicAccess, userAccesses, userGroupAccesses, "
+            "sharing) of " +
+                std::to_string(shared) + " " + collection +
+                " were not taken: weijian grants access by org unit scope and role"}});
     if (!object_reports.empty())
       report_.warnings.push_back({{"collection", collection},
                                   {"errorCode", "W_UNKNOWN_FIELD"},
@@ -952,18 +999,194 @@ json Identified(const T& r) {
 
 json MetadataImportReport::ToJson() const {
   json j = {{"responseType", "ImportReport"},
-            {"status", warnings.empty() ? "OK" : "WARNING"},
+            {"status", warnings.empty() && refused == 0 ? "OK" : "WARNING"},
             {"importMode", committed ? "COMMIT" : "VALIDATE"},
             {"stats",
              {{"created", created},
               {"updated", updated},
-              {"deleted", 0},
+              {"deleted", deleted},
               {"ignored", ignored},
-              {"total", created + updated + ignored}}},
+              {"total", created + updated + deleted + ignored}}},
             {"typeReports", type_reports}};
   if (!warnings.empty()) j["warnings"] = warnings;
   return j;
 }
+
+namespace {
+
+// importStrategy=DELETE. Objects are found by id, else by code, among what is stored (the
+// export: every collection, documents too). One is deleted only when nothing outside the bundle
+// refers to it: another stored object (its export names the uid: a data set its elements, an
+// indicator its expression, a group its members …) or, checked by the store's foreign keys, data
+// values and other rows. Referrers first, so that a data set and its elements go together.
+Result<MetadataImportReport> DeleteMetadata(
+    const json& bundle, const Catalog& current, storage::Store& store,
+    const MetadataImportOptions& options,
+    const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit) {
+  if (!bundle.is_object()) return InvalidArgument("a metadata bundle must be a JSON object");
+  std::vector<std::string> order = {"validationRuleGroups",
+                                    "validationRules",
+                                    "indicators",
+                                    "indicatorTypes",
+                                    "dataSets",
+                                    "dataElements",
+                                    "categoryOptionCombos",
+                                    "categoryCombos",
+                                    "categories",
+                                    "categoryOptions",
+                                    "organisationUnitGroups",
+                                    "constants"};
+  for (const auto& c : DocumentCollections()) order.insert(order.begin(), c);
+  const json stored = ExportMetadata(current);
+  MetadataImportReport report;
+  struct Target {
+    std::string collection, uid, name, where;
+    std::size_t index;
+  };
+  std::vector<Target> targets;
+  std::map<std::string, json> errors;  // collection → object reports of refused objects
+  auto refuse = [&](const std::string& collection, std::size_t index, const std::string& uid,
+                    const Status& s) -> Status {
+    if (options.atomic_all) return s;
+    json o = {{"klass", collection},
+              {"index", index},
+              {"errorReports", json::array({ErrorReportFor(s)})}};
+    if (!uid.empty()) o["uid"] = uid;
+    errors[collection].push_back(std::move(o));
+    ++report.ignored;
+    ++report.refused;
+    return Status::Ok();
+  };
+  for (auto it = bundle.begin(); it != bundle.end(); ++it) {
+    if (it.key() == "system" || it.key() == "date") continue;
+    const bool known = it.key() == "organisationUnits" ||
+                       std::find(order.begin(), order.end(), it.key()) != order.end();
+    if (!known || !it->is_array()) {
+      report.warnings.push_back(
+          {{"collection", it.key()},
+           {"errorCode", "W_NOT_STORED"},
+           {"count", it->is_array() ? it->size() : 0},
+           {"message", "weijian does not store \"" + it.key() + "\"; nothing deleted"}});
+      continue;
+    }
+    const json* in_store = stored.contains(it.key()) ? &stored[it.key()] : nullptr;
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const json& obj = (*it)[i];
+      const std::string where = At(it.key(), i);
+      if (!obj.is_object()) return InvalidArgument("must be an object", where);
+      if (it.key() == "organisationUnits") {
+        WJ_RETURN_IF_ERROR(refuse(it.key(), i, obj.value("id", ""),
+                                  InvalidArgument("org units belong to the division tree and are "
+                                                  "not deleted by a metadata bundle",
+                                                  where)));
+        continue;
+      }
+      const std::string id = obj.contains("id") && obj["id"].is_string() ? obj.value("id", "") : "";
+      const std::string code =
+          obj.contains("code") && obj["code"].is_string() ? obj.value("code", "") : "";
+      const json* found = nullptr;
+      if (in_store)
+        for (const auto& o : *in_store)
+          if ((!id.empty() && o.value("id", "") == id) ||
+              (id.empty() && !code.empty() && o.value("code", "") == code))
+            found = &o;
+      if (!found) {
+        WJ_RETURN_IF_ERROR(refuse(it.key(), i, id,
+                                  NotFound("nothing to delete: no such object (" +
+                                               (id.empty() ? "code " + code : "id " + id) + ")",
+                                           where)));
+        continue;
+      }
+      const std::string uid = found->value("id", "");
+      if (uid == kDefaultCategoryComboUid || uid == kDefaultCategoryUid ||
+          uid == kDefaultCategoryOptionUid || uid == kDefaultCocUid) {
+        WJ_RETURN_IF_ERROR(
+            refuse(it.key(), i, uid, Conflict("the default objects are never deleted", where)));
+        continue;
+      }
+      targets.push_back({it.key(), uid, found->value("name", ""), where, i});
+    }
+  }
+  std::set<std::string> going;
+  for (const auto& t : targets) going.insert(t.uid);
+  // Who still refers to each target, among stored objects that stay.
+  std::vector<Target> deletable;
+  for (const auto& t : targets) {
+    std::vector<std::string> referrers;
+    for (auto c = stored.begin(); c != stored.end(); ++c) {
+      if (!c->is_array()) continue;
+      for (const auto& o : *c) {
+        const std::string ouid = o.value("id", "");
+        if (ouid == t.uid || going.count(ouid)) continue;
+        // A combo's option combos go with it.
+        if (c.key() == "categoryOptionCombos" && o.contains("categoryCombo") &&
+            o["categoryCombo"].is_object() && going.count(o["categoryCombo"].value("id", "")))
+          continue;
+        if (o.dump().find(t.uid) != std::string::npos)
+          referrers.push_back(c.key() + " " + ouid + " (" + o.value("name", "") + ")");
+      }
+    }
+    if (referrers.empty()) {
+      deletable.push_back(t);
+      continue;
+    }
+    std::string list;
+    for (std::size_t k = 0; k < referrers.size() && k < 3; ++k)
+      list += (k ? ", " : "") + referrers[k];
+    if (referrers.size() > 3) list += " … (" + std::to_string(referrers.size()) + " in all)";
+    WJ_RETURN_IF_ERROR(refuse(
+        t.collection, t.index, t.uid,
+        Conflict(t.name + " is not deleted: other objects still refer to it: " + list, t.where)));
+  }
+  std::stable_sort(deletable.begin(), deletable.end(), [&order](const Target& a, const Target& b) {
+    return std::find(order.begin(), order.end(), a.collection) <
+           std::find(order.begin(), order.end(), b.collection);
+  });
+  std::map<std::string, int> deleted;
+  report.committed = options.commit;
+  Status written = store.InOneTransaction([&]() -> Status {
+    for (const auto& t : deletable) {
+      Status s = store.DeleteMetadataObject(t.collection, t.uid);
+      if (s.ok()) {
+        ++deleted[t.collection];
+        ++report.deleted;
+        continue;
+      }
+      if (s.code() != StatusCode::kConflict && s.code() != StatusCode::kNotFound) return s;
+      WJ_RETURN_IF_ERROR(
+          refuse(t.collection, t.index, t.uid,
+                 Status(s.code(),
+                        s.code() == StatusCode::kConflict
+                            ? t.name + " is not deleted: data or other records still refer to it"
+                            : s.message(),
+                        t.where)));
+    }
+    // importMode=VALIDATE: everything checked (the deletes too), nothing kept.
+    if (!options.commit) return Conflict("validate only");
+    if (audit) WJ_RETURN_IF_ERROR(store.AppendAudit(audit(report)));
+    return Status::Ok();
+  });
+  if (!written.ok() && !(options.commit == false && written.message() == "validate only"))
+    return written;
+  std::set<std::string> klasses;
+  for (const auto& t : targets) klasses.insert(t.collection);
+  for (const auto& [c, _] : errors) klasses.insert(c);
+  for (const auto& c : klasses) {
+    const int n = deleted[c];
+    const int ignored = errors.count(c) ? static_cast<int>(errors[c].size()) : 0;
+    report.type_reports.push_back({{"klass", c},
+                                   {"stats",
+                                    {{"created", 0},
+                                     {"updated", 0},
+                                     {"deleted", n},
+                                     {"ignored", ignored},
+                                     {"total", n + ignored}}},
+                                   {"objectReports", errors.count(c) ? errors[c] : json::array()}});
+  }
+  return report;
+}
+
+}  // namespace
 
 Result<MetadataImportReport> ImportMetadata(
     const json& bundle, const Catalog& current, storage::Store& store,
@@ -975,8 +1198,135 @@ Result<MetadataImportReport> ImportMetadata(
     const json& bundle, const Catalog& current, storage::Store& store,
     const MetadataImportOptions& options,
     const std::function<storage::AuditRecord(const MetadataImportReport&)>& audit) {
-  Importer importer(bundle, current, options);
-  return importer.Run(store, audit);
+  if (options.strategy == MetadataImportOptions::Strategy::kDelete)
+    return DeleteMetadata(bundle, current, store, options, audit);
+  if (options.merge && bundle.is_object()) {
+    // mergeMode=MERGE: each object that exists (by id, else code) starts from its stored export,
+    // the bundle's properties laid over it; then imported as usual.
+    const json stored = ExportMetadata(current);
+    json merged = bundle;
+    for (auto it = merged.begin(); it != merged.end(); ++it) {
+      if (!it->is_array() || !stored.contains(it.key()) || !stored[it.key()].is_array()) continue;
+      for (auto& obj : *it) {
+        if (!obj.is_object()) continue;
+        const std::string id =
+            obj.contains("id") && obj["id"].is_string() ? obj.value("id", "") : "";
+        const std::string code =
+            obj.contains("code") && obj["code"].is_string() ? obj.value("code", "") : "";
+        for (const auto& o : stored[it.key()])
+          if ((!id.empty() && o.value("id", "") == id) ||
+              (id.empty() && !code.empty() && o.value("code", "") == code)) {
+            json base = o;
+            base.update(obj);
+            obj = std::move(base);
+            break;
+          }
+      }
+    }
+    MetadataImportOptions replace = options;
+    replace.merge = false;
+    return ImportMetadata(merged, current, store, replace, audit);
+  }
+  if (options.atomic_all) {
+    Importer importer(bundle, current, options);
+    return importer.Run(store, audit);
+  }
+  // atomicMode=NONE, as DHIS2 imports object by object: the bundle is checked as a whole; an error
+  // that names an object ("dataElements[1].code") refuses that object alone, and the check runs
+  // again without it (objects that referred to it are then refused by their own reference
+  // error). An error naming no object still refuses the bundle. Only the last, clean run writes.
+  if (!bundle.is_object()) return InvalidArgument("a metadata bundle must be a JSON object");
+  json work = bundle;
+  // The position each remaining object had in the bundle as sent, per collection.
+  std::map<std::string, std::vector<std::size_t>> original;
+  for (auto it = work.begin(); it != work.end(); ++it)
+    if (it->is_array())
+      for (std::size_t i = 0; i < it->size(); ++i) original[it.key()].push_back(i);
+  std::map<std::string, json> refused;  // collection → object reports of refused objects
+  int count = 0;
+  while (true) {
+    Importer importer(work, current, options);
+    auto report = importer.Run(store, audit);
+    if (report.ok()) {
+      report->refused = count;
+      report->ignored += count;
+      for (auto& [collection, objects] : refused) {
+        json* type = nullptr;
+        for (auto& t : report->type_reports)
+          if (t.value("klass", "") == collection) type = &t;
+        if (!type) {
+          report->type_reports.push_back(
+              {{"klass", collection},
+               {"stats", {{"created", 0}, {"updated", 0}, {"ignored", 0}, {"total", 0}}},
+               {"objectReports", json::array()}});
+          type = &report->type_reports.back();
+        }
+        const int n = static_cast<int>(objects.size());
+        (*type)["stats"]["ignored"] = (*type)["stats"].value("ignored", 0) + n;
+        (*type)["stats"]["total"] = (*type)["stats"].value("total", 0) + n;
+        for (auto& o : objects) (*type)["objectReports"].push_back(std::move(o));
+      }
+      return report;
+    }
+    const Status& s = report.status();
+    if (s.code() != StatusCode::kInvalidArgument && s.code() != StatusCode::kNotFound &&
+        s.code() != StatusCode::kConflict)
+      return s;
+    BundlePosition at = PositionOf(s.field());
+    auto arr = work.find(at.collection);
+    if (at.index < 0 || arr == work.end() || !arr->is_array() ||
+        static_cast<std::size_t>(at.index) >= arr->size())
+      return s;
+    auto& positions = original[at.collection];
+    const std::size_t sent_at = positions[at.index];
+    const json& obj = (*arr)[at.index];
+    // The error names the object as the bundle sent it, not by its place in the retry.
+    std::string field = s.field();
+    field.replace(0, field.find(']') + 1, At(at.collection, sent_at));
+    json object = {
+        {"klass", at.collection},
+        {"index", sent_at},
+        {"errorReports", json::array({ErrorReportFor(Status(s.code(), s.message(), field))})}};
+    if (obj.is_object() && obj.contains("id") && obj["id"].is_string()) object["uid"] = obj["id"];
+    refused[at.collection].push_back(std::move(object));
+    ++count;
+    arr->erase(static_cast<std::size_t>(at.index));
+    positions.erase(positions.begin() + at.index);
+  }
+}
+
+BundlePosition PositionOf(const std::string& field) {
+  BundlePosition p;
+  p.collection = field;
+  if (auto open = field.find('['); open != std::string::npos) {
+    p.collection = field.substr(0, open);
+    auto close = field.find(']', open);
+    char* end = nullptr;
+    long i = std::strtol(field.c_str() + open + 1, &end, 10);
+    if (close != std::string::npos && end == field.c_str() + close) p.index = i;
+    if (close != std::string::npos && close + 1 < field.size() && field[close + 1] == '.')
+      p.property = field.substr(close + 2);
+  }
+  return p;
+}
+
+json ErrorReportFor(const Status& s) {
+  BundlePosition at = PositionOf(s.field());
+  const std::string& property = at.property;
+  const std::string& m = s.message();
+  auto has = [&m](const char* text) { return m.find(text) != std::string::npos; };
+  const char* code = has("importStrategy is CREATE")                               ? "E5000"
+                     : has("importStrategy is UPDATE") || has("nothing to delete") ? "E5001"
+                     : has("still refer")                                          ? "E4030"
+                     : s.code() == StatusCode::kNotFound                           ? "E5002"
+                     : has("is required")                                          ? "E4000"
+                     : has("appears twice") || has("already")                      ? "E5003"
+                                                                                   : "E4001";
+  return {{"message", s.field().empty() ? m : s.field() + ": " + m},
+          {"mainKlass", at.collection},
+          {"errorCode", code},
+          {"errorProperty", property},
+          {"errorProperties", json::array({property})}};
 }
 
 json OrgUnitJson(const Catalog& catalog, const OrgUnitRecord& u, bool detail) {

@@ -17,11 +17,14 @@ namespace weijian::metadata {
 struct MetadataImportReport {
   int created = 0;
   int updated = 0;
+  int deleted = 0;
   int ignored = 0;
   nlohmann::json type_reports = nlohmann::json::array();
   // Collections and fields left out (weijian does not store them), each naming what and where.
   nlohmann::json warnings = nlohmann::json::array();
   bool committed = true;
+  // Objects refused alone under atomicMode=NONE (their error reports are in type_reports).
+  int refused = 0;
   nlohmann::json ToJson() const;
 };
 
@@ -33,7 +36,27 @@ using ExpressionCheck = std::function<Result<std::vector<std::string>>(std::stri
 // DHIS2's metadata import parameters that change what is written.
 struct MetadataImportOptions {
   bool commit = true;  // importMode=VALIDATE: check everything, write nothing
-  enum class Strategy { kCreateAndUpdate, kCreate, kUpdate } strategy = Strategy::kCreateAndUpdate;
+  // kDelete: DHIS2's importStrategy=DELETE. Each object named (by id, else code) is deleted unless
+  // something outside the bundle still refers to it (another object, data values): then it is
+  // refused with E4030 naming what refers to it. Org units are never deleted by bundle.
+  enum class Strategy {
+    kCreateAndUpdate,
+    kCreate,
+    kUpdate,
+    kDelete
+  } strategy = Strategy::kCreateAndUpdate;
+  // atomicMode=NONE: an object with an error is refused alone (an error report naming it, counted
+  // as ignored) and the rest is imported; objects that refer to a refused one are refused in turn
+  // (E5002). ALL, DHIS2's default for metadata: one error refuses the whole bundle.
+  bool atomic_all = true;
+  // DHIS2's identifier: how objects and references are matched with stored ones. kAuto (DHIS2's
+  // default): by uid, else by code. kUid: by uid only (an object without id is new; a reference
+  // needs an id). kCode: by code first (an object whose code is stored updates that object, its
+  // own id then naming it inside the bundle), else by uid.
+  enum class Identifier { kAuto, kUid, kCode } identifier = Identifier::kAuto;
+  // mergeMode=MERGE: a property the bundle leaves out of an existing object keeps its stored
+  // value. REPLACE (the default): the object becomes what the bundle says, defaults filling gaps.
+  bool merge = false;
   // Validation rules are refused without it.
   ExpressionCheck check_expression;
 };
@@ -55,6 +78,21 @@ struct MetadataExportOptions {
   std::function<bool(const OrgUnitRecord&)> org_unit_filter;
 };
 nlohmann::json ExportMetadata(const Catalog& catalog, const MetadataExportOptions& options = {});
+
+// DHIS2's error report for a refused object ({message, mainKlass, errorCode, errorProperty,
+// errorProperties}) from the error that refused it: E5002 an invalid reference, E4000 a missing
+// required property, E5003 a duplicate, E5000 an existing object under CREATE, E5001 no object to
+// update or delete, E4030 an object still referred to (not deleted), E4001 otherwise.
+nlohmann::json ErrorReportFor(const Status& s);
+
+// Where an error's field points in the bundle: "dataElements[1].code" is collection
+// "dataElements", index 1, property "code". Index -1 when the field names no object.
+struct BundlePosition {
+  std::string collection;
+  long index = -1;
+  std::string property;
+};
+BundlePosition PositionOf(const std::string& field);
 
 // Creates the default category combo, category, option and option combo when absent.
 Status EnsureDefaults(storage::Store& store);

@@ -87,6 +87,12 @@ class Store {
   virtual Status UpsertMetadata(const MetadataRecords& records,
                                 std::span<const OrgUnitRecord> new_org_units = {}) = 0;
   virtual Result<MetadataRecords> LoadMetadata() = 0;
+  // Deletes one metadata object of a DHIS2 collection (dataElements, categoryCombos with their
+  // option combos, optionSets and the other document collections, …) and the fields kept beside
+  // it. NotFound when there is none; Conflict, with nothing deleted, when a row still refers to it
+  // (data values, a data set's elements, an org unit group's members …). Org units are not
+  // deleted here (InvalidArgument). Inside InOneTransaction it is a savepoint of that transaction.
+  virtual Status DeleteMetadataObject(const std::string& collection, const std::string& uid) = 0;
 
   // Periods get a store id the first time a value uses them.
   virtual Result<std::int64_t> EnsurePeriod(const PeriodRecord& period) = 0;

@@ -223,12 +223,13 @@ TEST(ApprovalTest, EveryWritePathRespectsEveryLock) {
     const char* pe;
     const char* word;  // in the message
     bool completion;   // does the lock cover 标记完成 too
+    const char* code;  // DHIS2's conflict code in a data value set's summary (nullptr: none)
   };
   const Lock locks[] = {
-      {"approval", "DS_TOWNSHIP_MONTHLY", "PS_DONE", "202204", "审核", true},
-      {"closed", "DS_LOCK_TEST", "LOCK_TEST_DE", "202201", "2022-02-15", true},
-      {"not open", "DS_LOCK_TEST", "LOCK_TEST_DE", "202202", "填报", true},
-      {"assigned", "DS_TOWNSHIP_TARGETS", "TC_TARGET", "2022", "旗/区级", false},
+      {"approval", "DS_TOWNSHIP_MONTHLY", "PS_DONE", "202204", "审核", true, "E7642"},
+      {"closed", "DS_LOCK_TEST", "LOCK_TEST_DE", "202201", "2022-02-15", true, "E7643"},
+      {"not open", "DS_LOCK_TEST", "LOCK_TEST_DE", "202202", "填报", true, "E7643"},
+      {"assigned", "DS_TOWNSHIP_TARGETS", "TC_TARGET", "2022", "旗/区级", false, nullptr},
   };
   const std::string ou = "150624100H01";
   for (const auto& l : locks) {
@@ -281,6 +282,11 @@ TEST(ApprovalTest, EveryWritePathRespectsEveryLock) {
       SCOPED_TRACE(p.name);
       EXPECT_EQ(p.reply.status, 409) << p.reply.body;
       EXPECT_NE(p.reply.body.find(l.word), std::string::npos) << p.reply.body;
+      // A data value set's conflict carries DHIS2's code for the lock (E7642 approved, E7643
+      // outside the data input periods), as DHIS2's summary does.
+      if (l.code && std::string(p.name).rfind("dataValueSets", 0) == 0) {
+        EXPECT_EQ(Body(p.reply)["response"]["conflicts"][0]["errorCode"], l.code) << p.reply.body;
+      }
     }
     auto after = Get("/api/dataValues?" + key);
     EXPECT_EQ(after.status, before.status);
@@ -294,7 +300,8 @@ TEST(ApprovalTest, EveryWritePathRespectsEveryLock) {
                      "application/csv");
   ASSERT_EQ(imp.status, 409);
   EXPECT_EQ(Body(imp)["response"]["conflicts"][0]["indexes"][0], 0);
-  EXPECT_EQ(Body(imp)["response"]["conflicts"][0]["errorCode"], "E_APPROVED");
+  EXPECT_EQ(Body(imp)["response"]["conflicts"][0]["errorCode"],
+            "E7642");  // DHIS2: data already approved
 
   // The form says so before the clerk types.
   auto closed =

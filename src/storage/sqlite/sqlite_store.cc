@@ -335,6 +335,60 @@ class SqliteStore final : public Store {
     return tx.Commit();
   }
 
+  Status DeleteMetadataObject(const std::string& collection, const std::string& uid) override {
+    static const std::map<std::string, const char*> kTables = {
+        {"categoryOptions", "category_option"},
+        {"categories", "category"},
+        {"categoryCombos", "category_combo"},
+        {"categoryOptionCombos", "category_option_combo"},
+        {"dataElements", "data_element"},
+        {"dataSets", "data_set"},
+        {"indicatorTypes", "indicator_type"},
+        {"indicators", "indicator"},
+        {"organisationUnitGroups", "org_unit_group"},
+        {"constants", "constant"},
+        {"validationRules", "validation_rule"},
+        {"validationRuleGroups", "validation_rule_group"}};
+    if (collection == "organisationUnits")
+      return InvalidArgument("org units are not deleted by a metadata bundle");
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    auto run = [&](const std::string& sql, bool one_row) -> Status {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+      q.Bind(1, uid);
+      if (Status s = q.Run(); !s.ok()) {
+        if (s.code() == StatusCode::kConflict)
+          return Conflict("other records still refer to it (" + s.message() + ")");
+        return s;
+      }
+      if (one_row && sqlite3_changes(db_.raw()) != 1) return NotFound("nothing to delete");
+      return Status::Ok();
+    };
+    auto table = kTables.find(collection);
+    if (table == kTables.end()) {
+      // A collection kept as documents (optionSets, legendSets, …).
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM metadata_document "
+                                              "WHERE collection = ? AND uid = ?"));
+      q.Bind(1, collection).Bind(2, uid);
+      WJ_RETURN_IF_ERROR(q.Run());
+      if (sqlite3_changes(db_.raw()) != 1) return NotFound("nothing to delete");
+    } else {
+      if (collection == "categoryCombos")
+        WJ_RETURN_IF_ERROR(
+            run("DELETE FROM category_option_combo WHERE combo_id = "
+                "(SELECT id FROM category_combo WHERE uid = ?)",
+                false));
+      WJ_RETURN_IF_ERROR(run(std::string("DELETE FROM ") + table->second + " WHERE uid = ?", true));
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt extra, db_.Prepare("DELETE FROM metadata_object_extra "
+                                                "WHERE collection = ? AND uid = ?"));
+    extra.Bind(1, collection).Bind(2, uid);
+    WJ_RETURN_IF_ERROR(extra.Run());
+    WJ_RETURN_IF_ERROR(LogChangeLocked("metadata"));
+    return tx.Commit();
+  }
+
   Result<MetadataRecords> LoadMetadata() override {
     ReadLease lease(*this);
     MetadataRecords r;
