@@ -26,6 +26,7 @@
 #include "reports/fonts.h"
 #include "reports/service.h"
 #include "storage/backup.h"
+#include "storage/open_store.h"
 #include "storage/store.h"
 #include "validation/validation.h"
 
@@ -40,10 +41,11 @@ namespace {
 
 // Opening a database that does not exist is a mistake everywhere but `init`.
 Result<std::unique_ptr<storage::Store>> OpenExisting(const std::string& db) {
-  if (!std::filesystem::exists(db))
+  // A PostgreSQL address (postgresql://…) is opened as it is: the server says whether it exists.
+  if (!storage::IsPostgresAddress(db) && !std::filesystem::exists(db))
     return InvalidArgument("the database " + db + " does not exist; create it with `weijian init`",
                            "--db");
-  return storage::OpenSqliteStore(db);
+  return storage::OpenStore(db);
 }
 
 // Writes done from the command line are audited under this name (with the OS user).
@@ -77,7 +79,7 @@ Result<std::string> ReadPassword() {
 
 int RunInit(const InitOptions& o) {
   auto start = std::chrono::steady_clock::now();
-  auto store = storage::OpenSqliteStore(o.db);
+  auto store = storage::OpenStore(o.db);
   if (!store.ok()) return Fail(store.status());
   if (Status s = metadata::EnsureDefaults(**store); !s.ok()) return Fail(s);
   auto summary = metadata::LoadDivisions(metadata::FindDivisionDatabase(), o.divisions, **store);
@@ -127,7 +129,10 @@ int RunServe(const ServeOptions& o) {
   if (!store.ok()) return Fail(store.status());
   http::App app(std::move(*store));
   http::SetServedSiteUrl(site_url);
-  app.set_engine_snapshot_path(o.db + ".engine");
+  // The engine snapshot and the serving lock are files beside a SQLite file; a PostgreSQL store
+  // has neither (its engine is built from the store at each start).
+  const bool file_store = !storage::IsPostgresAddress(o.db);
+  if (file_store) app.set_engine_snapshot_path(o.db + ".engine");
   if (!LoadPersonKeys(o.db, o.keys, app.immunization())) return 1;
   if (Status s = app.Init(); !s.ok()) return Fail(s);
   std::cerr << "weijian: analytics engine: "
@@ -146,8 +151,11 @@ int RunServe(const ServeOptions& o) {
   options.max_header_bytes = static_cast<std::size_t>(o.max_header_kb) * 1024;
   options.max_body_bytes = static_cast<std::size_t>(o.max_body_mb) * 1024 * 1024;
   options.max_connections = o.max_connections;
-  auto serving = storage::HoldServingLock(o.db);  // `weijian restore` refuses meanwhile
-  if (!serving.ok()) return Fail(serving.status());
+  std::optional<decltype(storage::HoldServingLock(o.db))> serving;
+  if (file_store) {
+    serving = storage::HoldServingLock(o.db);  // `weijian restore` refuses meanwhile
+    if (!serving->ok()) return Fail(serving->status());
+  }
   Status s = http::ServeForever(app, options);
   // A clean stop leaves the engine beside the database for the next start.
   if (Status saved = app.SaveEngineSnapshot(); !saved.ok())
