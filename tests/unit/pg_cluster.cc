@@ -98,19 +98,30 @@ PgCluster* PgCluster::Get(std::string* why) {
     if (why) *why = failure;
     return nullptr;
   }
+  // Every local connection is trusted but the password role's, which must give its password.
+  std::ofstream(c->dir_ + "/data/pg_hba.conf")
+      << "host all " << kPasswordRole << " 127.0.0.1/32 scram-sha-256\n"
+      << "host all all 127.0.0.1/32 trust\nlocal all all trust\n";
   // Durability is not what these tests check: no fsync, a small server.
   for (int attempt = 0; attempt < 3 && !c->started_; ++attempt) {
     c->port_ = FreePort();
-    c->started_ = Run(as + "'" + c->bin_ + "/pg_ctl' -D '" + c->dir_ + "/data' -l '" + c->dir_ +
-                          "/server.log' -w -t 30 -o \"-p " + std::to_string(c->port_) + " -k '" +
-                          c->dir_ +
-                          "' -c listen_addresses=127.0.0.1 -c fsync=off"
-                          " -c synchronous_commit=off -c full_page_writes=off"
-                          " -c max_connections=200 -c shared_buffers=32MB\" start",
-                      &log);
+    c->started_ =
+        Run(as + "'" + c->bin_ + "/pg_ctl' -D '" + c->dir_ + "/data' -l '" + c->dir_ +
+                "/server.log' -w -t 30 -o \"-p " + std::to_string(c->port_) + " -k '" + c->dir_ +
+                "' -c listen_addresses=127.0.0.1 -c fsync=off"
+                " -c synchronous_commit=off -c full_page_writes=off"
+                " -c max_connections=200 -c shared_buffers=32MB\" start",
+            &log);
   }
   if (!c->started_) {
     failure = "pg_ctl start failed: " + log;
+    if (why) *why = failure;
+    return nullptr;
+  }
+  if (!c->Psql("postgres",
+               std::string("CREATE ROLE ") + kPasswordRole + " LOGIN PASSWORD '" + kPassword + "'",
+               &log)) {
+    failure = "CREATE ROLE failed: " + log;
     if (why) *why = failure;
     return nullptr;
   }
@@ -166,10 +177,12 @@ std::string PgCluster::NewEmptyDatabase() {
   return Address(name);
 }
 
-std::unique_ptr<storage::Store> NewPostgresStore(std::string* why) {
+std::unique_ptr<storage::Store> NewPostgresStore(std::string* why, std::string* address) {
   PgCluster* c = PgCluster::Get(why);
   if (!c) return nullptr;
-  auto store = storage::OpenPostgresStore(c->NewDatabase());
+  const std::string db = c->NewDatabase();
+  if (address) *address = db;
+  auto store = storage::OpenPostgresStore(db);
   if (!store.ok()) {
     if (why) *why = store.status().message();
     return nullptr;

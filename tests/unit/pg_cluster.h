@@ -26,6 +26,9 @@ class PgCluster {
   bool Psql(const std::string& db, const std::string& sql, std::string* out = nullptr);
   std::string Address(const std::string& db) const;
   int port() const { return port_; }
+  // A role that must give its password (scram-sha-256 over TCP), for tests of a wrong one.
+  static constexpr const char* kPasswordRole = "wj_pw";
+  static constexpr const char* kPassword = "right-password-1";
 
  private:
   PgCluster() = default;
@@ -36,6 +39,7 @@ class PgCluster {
 };
 
 // A store on a fresh PostgreSQL database (GTEST_SKIP from the caller when null: `why` says why).
-std::unique_ptr<storage::Store> NewPostgresStore(std::string* why);
+// `address` (optional) gets the database's address.
+std::unique_ptr<storage::Store> NewPostgresStore(std::string* why, std::string* address = nullptr);
 
 }  // namespace weijian::testing

@@ -9,6 +9,7 @@
 #include "metadata/bundle.h"
 #include "metadata/catalog.h"
 #include "storage/open_store.h"
+#include "storage/postgres/pg_db.h"
 #include "unit/pg_cluster.h"
 #include "unit/test_support.h"
 
@@ -119,7 +120,7 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
         if (why.find("not installed") != std::string::npos) GTEST_SKIP() << why;
         FAIL() << why;
       }
-      store_ = weijian::testing::NewPostgresStore(&why);
+      store_ = weijian::testing::NewPostgresStore(&why, &address_);
       ASSERT_TRUE(store_) << why;
     } else {
       auto s = OpenSqliteStore(dir_.File("v.db"));
@@ -128,6 +129,7 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
     }
   }
   TempDir dir_;
+  std::string address_;  // the PostgreSQL database's
   std::unique_ptr<Store> store_;
 };
 
@@ -367,10 +369,10 @@ TEST_P(StoreContractTest, ArticleSearchFindsTheSameArticlesOnBothStores) {
     return uids;
   };
   using V = std::vector<std::string>;
-  EXPECT_EQ(search("\"两癌 癌筛\""), (V{"artAAAAAAAA"}));                 // a phrase, in order
-  EXPECT_EQ(search("\"两癌\""), (V{"artAAAAAAAA", "artBBBBBBBB"}));       // one token
+  EXPECT_EQ(search("\"两癌 癌筛\""), (V{"artAAAAAAAA"}));                     // a phrase, in order
+  EXPECT_EQ(search("\"两癌\""), (V{"artAAAAAAAA", "artBBBBBBBB"}));           // one token
   EXPECT_EQ(search("\"两癌\" \"筛查\""), (V{"artAAAAAAAA", "artBBBBBBBB"}));  // every phrase
-  EXPECT_EQ(search("\"癌筛 两癌\""), V{});                                 // not adjacent
+  EXPECT_EQ(search("\"癌筛 两癌\""), V{});                                    // not adjacent
   EXPECT_EQ(search("\"covid19\""), (V{"artCCCCCCCC"}));
   EXPECT_EQ(search("\"covid\""), V{});  // whole tokens only
   EXPECT_EQ(search(""), (V{"artAAAAAAAA", "artBBBBBBBB", "artCCCCCCCC"}));
@@ -393,14 +395,25 @@ TEST_P(StoreContractTest, AttachmentBytesComeBackUnchanged) {
 }
 
 TEST_P(DataValueStoreTest, LockedDatabaseGivesCleanUnavailableAndNoChange) {
-  if (GetParam() != "sqlite") GTEST_SKIP() << "SQLite's file lock";
   ASSERT_EQ(Write("1")->imported, 1);
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(dir_.File("v.db").c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
-  auto r = Write("2");  // waits for the busy timeout, then gives up
-  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(other);
+  Result<WriteCounts> r = WriteCounts{};
+  if (GetParam() == "sqlite") {
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.File("v.db").c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    r = Write("2");  // waits for the busy timeout, then gives up
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+  } else {
+    // Another server's transaction holds the table: the write waits lock_timeout (5 s, as
+    // SQLite's busy timeout), then gives up.
+    auto other = PgDb::Open(address_);
+    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    ASSERT_TRUE(other->Exec("BEGIN").ok());
+    ASSERT_TRUE(other->Exec("LOCK TABLE data_value IN ACCESS EXCLUSIVE MODE").ok());
+    r = Write("2");
+    ASSERT_TRUE(other->Exec("ROLLBACK").ok());
+  }
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("busy"), std::string::npos) << r.status().message();
@@ -450,19 +463,28 @@ TEST_F(PostgresOpenTest, UnreachableServerAndWrongPasswordAreOneClearLine) {
             std::string::npos)
       << nobody.status().message();
   EXPECT_EQ(nobody.status().message().find('\n'), std::string::npos);
-  // A role with a password, and a server that asks for it (trust for everyone else).
-  ASSERT_TRUE(cluster_->Psql("postgres", "CREATE ROLE wj_pw LOGIN PASSWORD 'right-one'"));
-  const std::string addr = cluster_->Address("postgres");
-  const std::string wrong = "postgresql://wj_pw:wrong-one@127.0.0.1:" +
-                            std::to_string(cluster_->port()) + "/postgres";
+  // A wrong password: refused, one line, and the password given appears nowhere.
+  const std::string wrong =
+      std::string("postgresql://") + weijian::testing::PgCluster::kPasswordRole +
+      ":not-the-password@127.0.0.1:" + std::to_string(cluster_->port()) + "/postgres";
   auto refused = OpenStore(wrong);
-  // With trust authentication the password is not asked for; the clear line is what matters
-  // when it is: no password leaks into the message either way.
-  if (!refused.ok()) {
-    EXPECT_EQ(refused.status().message().find("wrong-one"), std::string::npos);
-    EXPECT_EQ(refused.status().message().find('\n'), std::string::npos);
-  }
-  EXPECT_FALSE(addr.empty());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("password authentication failed"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(refused.status().message().find("not-the-password"), std::string::npos);
+  EXPECT_EQ(refused.status().message().find('\n'), std::string::npos);
+  // The right one opens (and migrates) a database the role owns: no superuser needed.
+  const std::string empty = cluster_->NewEmptyDatabase();
+  const std::string name = empty.substr(empty.rfind('/') + 1);
+  ASSERT_TRUE(cluster_->Psql("postgres", "ALTER DATABASE " + name + " OWNER TO " +
+                                             weijian::testing::PgCluster::kPasswordRole));
+  auto opened =
+      OpenStore(std::string("postgresql://") + weijian::testing::PgCluster::kPasswordRole + ":" +
+                weijian::testing::PgCluster::kPassword +
+                "@127.0.0.1:" + std::to_string(cluster_->port()) + "/" + name);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*(*opened)->SchemaVersion(), LatestPostgresSchemaVersion());
 }
 
 }  // namespace

@@ -41,10 +41,12 @@ Status PgStatus(std::string_view what) {
     const std::string state = e.sqlstate();
     const std::string msg = w + ": " + FirstLine(e.what());
     if (state.starts_with("23")) return Conflict(msg);  // integrity constraint violation
-    // Serialization failure, deadlock, lock timeout, cancelled, out of resources or disk,
-    // connection trouble, server shutting down: trying later may work.
-    if (state == "40001" || state == "40P01" || state == "55P03" || state == "57014" ||
-        state.starts_with("53") || state.starts_with("08") || state.starts_with("57P"))
+    // Serialization failure, deadlock, lock timeout (another writer holds the rows longer than
+    // lock_timeout, set as SQLite's busy timeout), cancelled: as SQLite's SQLITE_BUSY.
+    if (state == "40001" || state == "40P01" || state == "55P03" || state == "57014")
+      return Unavailable(w + ": the database is busy, try again (" + FirstLine(e.what()) + ")");
+    // Out of resources or disk, connection trouble, server shutting down: trying later may work.
+    if (state.starts_with("53") || state.starts_with("08") || state.starts_with("57P"))
       return Unavailable(msg);
     return Internal(msg);
   } catch (const std::exception& e) {
@@ -231,6 +233,9 @@ Result<PgDb> PgDb::Open(const std::string& address, bool read_only) {
   try {
     db.conn_ = std::make_unique<PgConn>(conninfo, read_only);
     db.conn_->work.exec("SET client_encoding TO 'UTF8'");
+    // A writer waits for another's row locks at most as long as SQLite's busy timeout, then
+    // gets kUnavailable ("busy, try again") instead of hanging a request.
+    db.conn_->work.exec("SET lock_timeout = '5s'");
   } catch (const std::exception& e) {
     return Unavailable("cannot connect to " + RedactAddress(address) + ": " + FirstLine(e.what()));
   }
