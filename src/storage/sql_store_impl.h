@@ -3124,7 +3124,8 @@ class SqlStore final : public Store {
     WJ_RETURN_IF_ERROR(tx.Begin());
     WJ_ASSIGN_OR_RETURN(
         Stmt q, db_.Prepare("INSERT INTO complete_registration(data_set_id, period_id, org_unit_id,"
-                            " aoc_id, completed_by, created) VALUES (?,?,?,?,?,?) ON CONFLICT DO"
+                            " aoc_id, completed_by, created) VALUES (?,?,?,?,?,?)"
+                            " ON CONFLICT(data_set_id, period_id, org_unit_id, aoc_id) DO"
                             " UPDATE SET completed_by = excluded.completed_by,"
                             " created = excluded.created"));
     for (const auto& r : regs) {
