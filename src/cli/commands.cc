@@ -85,7 +85,8 @@ int RunInit(const InitOptions& o) {
   auto summary = metadata::LoadDivisions(metadata::FindDivisionDatabase(), o.divisions, **store);
   if (!summary.ok()) return Fail(summary.status());
   static const char* kLevelNames[] = {"", "省级", "地市级", "县级", "乡级", "村级"};
-  std::cout << "weijian: " << o.db << ": loaded " << summary->created << " org units";
+  std::cout << "weijian: " << storage::RedactAddress(o.db) << ": loaded " << summary->created
+            << " org units";
   if (summary->existing) std::cout << " (" << summary->existing << " were already there)";
   std::cout << "\n";
   for (int l = 1; l <= 5; ++l)

@@ -20,6 +20,9 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& address);
 int LatestPostgresSchemaVersion();
 // True for an address that names a PostgreSQL database (postgresql://… or postgres://…).
 bool IsPostgresAddress(std::string_view address);
+// The address without its password (postgresql://user:***@host/db), for messages and logs; a
+// file path as it is.
+std::string RedactAddress(std::string_view address);
 // The one way commands open a store: a PostgreSQL address opens PostgreSQL, anything else is the
 // path of a SQLite file (OpenSqliteStore).
 Result<std::unique_ptr<Store>> OpenStore(const std::string& address);

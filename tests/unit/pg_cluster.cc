@@ -1,6 +1,7 @@
 #include "unit/pg_cluster.h"
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -73,6 +74,18 @@ PgCluster* PgCluster::Get(std::string* why) {
     failure = "PostgreSQL's binaries (/usr/lib/postgresql/N/bin) are not installed";
     if (why) *why = failure;
     return nullptr;
+  }
+  // A test process that crashed left its cluster running: stop it (its directory names the pid).
+  std::error_code ec;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::filesystem::temp_directory_path(), ec)) {
+    const std::string name = e.path().filename().string();
+    if (!name.starts_with("weijian-pg-")) continue;
+    const long pid = std::strtol(name.c_str() + 11, nullptr, 10);
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0) continue;  // still alive
+    Run((::geteuid() == 0 ? "runuser -u postgres -- '" : "'") + c->bin_ + "/pg_ctl' -D '" +
+        e.path().string() + "/data' -m immediate -w stop");
+    std::filesystem::remove_all(e.path(), ec);
   }
   std::random_device rd;
   c->dir_ = (std::filesystem::temp_directory_path() /
