@@ -286,13 +286,23 @@ int RunUserDisable(const std::string& db, const std::string& name, bool disable)
   return 0;
 }
 
+// backup and restore copy SQLite files; a PostgreSQL database has its own tools.
+Status RefusePostgres(const std::string& db) {
+  if (!storage::IsPostgresAddress(db)) return Status::Ok();
+  return InvalidArgument("backup and restore copy SQLite files; for a PostgreSQL database use"
+                         " pg_dump and pg_restore",
+                         "--db");
+}
+
 int RunBackup(const std::string& db, const std::string& out) {
+  if (Status s = RefusePostgres(db); !s.ok()) return Fail(s);
   if (Status s = storage::BackupDatabase(db, out); !s.ok()) return Fail(s);
   std::cout << "backed up " << db << " to " << out << "\n";
   return 0;
 }
 
 int RunRestore(const std::string& from, const std::string& db, bool force) {
+  if (Status s = RefusePostgres(db); !s.ok()) return Fail(s);
   if (Status s = storage::RestoreDatabase(from, db, force); !s.ok()) return Fail(s);
   std::cout << "restored " << db << " from " << from << "\n";
   return RunAuditVerify(db);

@@ -25,20 +25,7 @@ if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
   exit 0
 fi
 
-passed=0
-failed=0
-check() {  # check NAME CONDITION-EXIT-CODE
-  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi
-}
-expect_rc() {  # expect_rc NAME WANT CMD...
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$TMP/out" 2>"$TMP/err"
-  local rc=$?
-  if [ "$rc" -eq "$want" ]; then check "$name" 0; else
-    check "$name (exit $rc, wanted $want: $(head -c 300 "$TMP/err"))" 1; fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 # The server: trust on loopback, but the role wj_pw must give its password.
 mkdir -p "$TMP/pg"
@@ -115,6 +102,9 @@ grep -q "newer weijian (schema version 999)" "$TMP/err"; check "saying a newer w
   [ "$(psql_ -d future -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = "$tables" ]
 check "the database is untouched" $?
 expect_rc "serve refuses it too" 1 "$WJ" serve --db "postgresql://postgres@127.0.0.1:$PGPORT/future" --port "$(free_port)"
+
+expect_rc "backup of a PostgreSQL store: exit 2, pointing to pg_dump" 2 "$WJ" backup --db "$DB" --out "$TMP/b.db"
+grep -q "pg_dump" "$TMP/err"; check "saying what to use instead" $?
 
 echo "postgres_cli_test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
