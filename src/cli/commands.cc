@@ -289,9 +289,10 @@ int RunUserDisable(const std::string& db, const std::string& name, bool disable)
 // backup and restore copy SQLite files; a PostgreSQL database has its own tools.
 Status RefusePostgres(const std::string& db) {
   if (!storage::IsPostgresAddress(db)) return Status::Ok();
-  return InvalidArgument("backup and restore copy SQLite files; for a PostgreSQL database use"
-                         " pg_dump and pg_restore",
-                         "--db");
+  return InvalidArgument(
+      "backup and restore copy SQLite files; for a PostgreSQL database use"
+      " pg_dump and pg_restore",
+      "--db");
 }
 
 int RunBackup(const std::string& db, const std::string& out) {
