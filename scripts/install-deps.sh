@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config sqlite3 clang-format
-  libboost1.74-dev nlohmann-json3-dev libsimdjson-dev libpugixml-dev libsqlite3-dev
+  libboost1.74-dev nlohmann-json3-dev libsimdjson-dev libpugixml-dev libsqlite3-dev libpq-dev libpqxx-dev
   libkainjow-mustache-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
   libargon2-dev libsodium-dev libcli11-dev libspdlog-dev libfmt-dev
   libopencc-dev libopencc-data libqrencode-dev libxlsxwriter-dev libzip-dev zlib1g-dev

@@ -26,6 +26,7 @@
 #include "reports/fonts.h"
 #include "reports/service.h"
 #include "storage/backup.h"
+#include "storage/open_store.h"
 #include "storage/store.h"
 #include "validation/validation.h"
 
@@ -40,10 +41,11 @@ namespace {
 
 // Opening a database that does not exist is a mistake everywhere but `init`.
 Result<std::unique_ptr<storage::Store>> OpenExisting(const std::string& db) {
-  if (!std::filesystem::exists(db))
+  // A PostgreSQL address (postgresql://…) is opened as it is: the server says whether it exists.
+  if (!storage::IsPostgresAddress(db) && !std::filesystem::exists(db))
     return InvalidArgument("the database " + db + " does not exist; create it with `weijian init`",
                            "--db");
-  return storage::OpenSqliteStore(db);
+  return storage::OpenStore(db);
 }
 
 // Writes done from the command line are audited under this name (with the OS user).
@@ -77,13 +79,14 @@ Result<std::string> ReadPassword() {
 
 int RunInit(const InitOptions& o) {
   auto start = std::chrono::steady_clock::now();
-  auto store = storage::OpenSqliteStore(o.db);
+  auto store = storage::OpenStore(o.db);
   if (!store.ok()) return Fail(store.status());
   if (Status s = metadata::EnsureDefaults(**store); !s.ok()) return Fail(s);
   auto summary = metadata::LoadDivisions(metadata::FindDivisionDatabase(), o.divisions, **store);
   if (!summary.ok()) return Fail(summary.status());
   static const char* kLevelNames[] = {"", "省级", "地市级", "县级", "乡级", "村级"};
-  std::cout << "weijian: " << o.db << ": loaded " << summary->created << " org units";
+  std::cout << "weijian: " << storage::RedactAddress(o.db) << ": loaded " << summary->created
+            << " org units";
   if (summary->existing) std::cout << " (" << summary->existing << " were already there)";
   std::cout << "\n";
   for (int l = 1; l <= 5; ++l)
@@ -127,7 +130,10 @@ int RunServe(const ServeOptions& o) {
   if (!store.ok()) return Fail(store.status());
   http::App app(std::move(*store));
   http::SetServedSiteUrl(site_url);
-  app.set_engine_snapshot_path(o.db + ".engine");
+  // The engine snapshot and the serving lock are files beside a SQLite file; a PostgreSQL store
+  // has neither (its engine is built from the store at each start).
+  const bool file_store = !storage::IsPostgresAddress(o.db);
+  if (file_store) app.set_engine_snapshot_path(o.db + ".engine");
   if (!LoadPersonKeys(o.db, o.keys, app.immunization())) return 1;
   if (Status s = app.Init(); !s.ok()) return Fail(s);
   std::cerr << "weijian: analytics engine: "
@@ -146,8 +152,11 @@ int RunServe(const ServeOptions& o) {
   options.max_header_bytes = static_cast<std::size_t>(o.max_header_kb) * 1024;
   options.max_body_bytes = static_cast<std::size_t>(o.max_body_mb) * 1024 * 1024;
   options.max_connections = o.max_connections;
-  auto serving = storage::HoldServingLock(o.db);  // `weijian restore` refuses meanwhile
-  if (!serving.ok()) return Fail(serving.status());
+  std::optional<decltype(storage::HoldServingLock(o.db))> serving;
+  if (file_store) {
+    serving = storage::HoldServingLock(o.db);  // `weijian restore` refuses meanwhile
+    if (!serving->ok()) return Fail(serving->status());
+  }
   Status s = http::ServeForever(app, options);
   // A clean stop leaves the engine beside the database for the next start.
   if (Status saved = app.SaveEngineSnapshot(); !saved.ok())
@@ -277,13 +286,24 @@ int RunUserDisable(const std::string& db, const std::string& name, bool disable)
   return 0;
 }
 
+// backup and restore copy SQLite files; a PostgreSQL database has its own tools.
+Status RefusePostgres(const std::string& db) {
+  if (!storage::IsPostgresAddress(db)) return Status::Ok();
+  return InvalidArgument(
+      "backup and restore copy SQLite files; for a PostgreSQL database use"
+      " pg_dump and pg_restore",
+      "--db");
+}
+
 int RunBackup(const std::string& db, const std::string& out) {
+  if (Status s = RefusePostgres(db); !s.ok()) return Fail(s);
   if (Status s = storage::BackupDatabase(db, out); !s.ok()) return Fail(s);
   std::cout << "backed up " << db << " to " << out << "\n";
   return 0;
 }
 
 int RunRestore(const std::string& from, const std::string& db, bool force) {
+  if (Status s = RefusePostgres(db); !s.ok()) return Fail(s);
   if (Status s = storage::RestoreDatabase(from, db, force); !s.ok()) return Fail(s);
   std::cout << "restored " << db << " from " << from << "\n";
   return RunAuditVerify(db);

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "core/date.h"
+#include "storage/open_store.h"
 
 namespace weijian::cli {
 
@@ -29,11 +30,11 @@ int RunKeysInit(const KeysOptions& o) {
 
 int RunKeysRotate(const KeysOptions& o) {
   const std::string path = KeyFileOf(o);
-  if (!std::filesystem::exists(o.db)) {
+  if (!storage::IsPostgresAddress(o.db) && !std::filesystem::exists(o.db)) {
     std::cerr << "weijian: --db: the database " << o.db << " does not exist\n";
     return 2;
   }
-  auto store = storage::OpenSqliteStore(o.db);
+  auto store = storage::OpenStore(o.db);
   if (!store.ok()) return Fail(store.status());
   if (Status s = tracker::PersonVault::AddKey(path); !s.ok()) return Fail(s);
   auto vault = tracker::PersonVault::Load(path);

@@ -11,6 +11,7 @@
 #include "core/date.h"
 #include "core/period.h"
 #include "metadata/catalog.h"
+#include "storage/open_store.h"
 #include "validation/validation.h"
 
 namespace weijian::cli {
@@ -23,10 +24,11 @@ int Usage(const std::string& message) {
 }
 
 Result<std::unique_ptr<storage::Store>> Open(const std::string& db) {
-  if (!std::filesystem::exists(db))
+  // A PostgreSQL address (postgresql://…) is opened as it is: the server says whether it exists.
+  if (!storage::IsPostgresAddress(db) && !std::filesystem::exists(db))
     return InvalidArgument("the database " + db + " does not exist; create it with `weijian init`",
                            "--db");
-  return storage::OpenSqliteStore(db);
+  return storage::OpenStore(db);
 }
 
 auth::Principal Cli() {

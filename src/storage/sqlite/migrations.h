@@ -9,4 +9,6 @@ struct Migration {
 };
 // Every migration of src/storage/migrations/, in version order, numbered from 1 without gaps.
 const std::vector<Migration>& Migrations();
+// Every migration of src/storage/postgres/migrations/, the same way (PostgreSQL's own numbering).
+const std::vector<Migration>& PostgresMigrations();
 }  // namespace weijian::storage

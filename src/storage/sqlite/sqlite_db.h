@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "storage/sql_transaction.h"
 
 namespace weijian::storage {
 
@@ -50,6 +51,7 @@ class Stmt {
     return *this;
   }
   Stmt& BindOptional(int i, const std::optional<std::string>& v);
+  Stmt& BindOptional(int i, std::optional<std::int64_t> v) { return v ? Bind(i, *v) : BindNull(i); }
   // Binds NULL for an empty string (for nullable UNIQUE columns such as code).
   Stmt& BindTextOrNull(int i, const std::string& v);
 
@@ -86,46 +88,16 @@ class Db {
   Result<Stmt> Prepare(std::string_view sql);
   // Runs SQL text with no parameters (schema, pragmas, transaction control).
   Status Exec(const char* sql);
+  bool InTransaction() const { return db_ && !sqlite3_get_autocommit(db_); }
+  // Rows changed by the last statement; the rowid of the last INSERT (the shape of pg_db.h).
+  std::int64_t Changes() const { return sqlite3_changes(db_); }
+  Result<std::int64_t> LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
 };
 
-// BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless Commit() succeeded.
-class Transaction {
- public:
-  explicit Transaction(Db& db) : db_(db) {}
-  // Inside a transaction already (Store::InOneTransaction), a savepoint: its Commit releases it
-  // into the outer transaction and its Rollback undoes only its own part.
-  Status Begin() {
-    nested_ = db_.raw() && !sqlite3_get_autocommit(db_.raw());
-    Status s = db_.Exec(nested_ ? "SAVEPOINT wj_nested" : "BEGIN IMMEDIATE");
-    active_ = s.ok();
-    return s;
-  }
-  Status Commit() {
-    Status s = db_.Exec(nested_ ? "RELEASE wj_nested" : "COMMIT");
-    if (s.ok()) active_ = false;
-    return s;
-  }
-  void Rollback() {
-    if (active_) {
-      if (nested_) {
-        (void)db_.Exec("ROLLBACK TO wj_nested");
-        (void)db_.Exec("RELEASE wj_nested");
-      } else {
-        (void)db_.Exec("ROLLBACK");
-      }
-    }
-    active_ = false;
-  }
-  ~Transaction() { Rollback(); }
-
- private:
-  Db& db_;
-  bool active_ = false;
-  bool nested_ = false;
-};
+using Transaction = BasicTransaction<Db>;
 
 }  // namespace weijian::storage

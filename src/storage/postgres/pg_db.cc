@@ -1,0 +1,275 @@
+#include "storage/postgres/pg_db.h"
+
+#include <cstdlib>
+#include <pqxx/pqxx>
+#include <unordered_map>
+
+namespace weijian::storage {
+
+bool IsPostgresAddress(std::string_view address) {
+  return address.starts_with("postgresql://") || address.starts_with("postgres://");
+}
+
+std::string RedactAddress(std::string_view address) {
+  // postgresql://user:secret@host/db → postgresql://user:***@host/db
+  std::string out(address);
+  const auto scheme = out.find("://");
+  if (scheme == std::string::npos) return out;
+  const auto at = out.find('@', scheme + 3);
+  if (at == std::string::npos) return out;
+  const auto colon = out.find(':', scheme + 3);
+  if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  return out;
+}
+
+namespace {
+// The first line of a libpqxx message (the rest repeats the query).
+std::string FirstLine(const char* what) {
+  std::string s(what);
+  if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
+  return s;
+}
+}  // namespace
+
+Status PgStatus(std::string_view what) {
+  const std::string w(what);
+  try {
+    throw;
+  } catch (const pqxx::broken_connection& e) {
+    return Unavailable(w + ": the PostgreSQL connection is lost (" + FirstLine(e.what()) + ")");
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    const std::string msg = w + ": " + FirstLine(e.what());
+    if (state.starts_with("23")) return Conflict(msg);  // integrity constraint violation
+    // Serialization failure, deadlock, lock timeout (another writer holds the rows longer than
+    // lock_timeout, set as SQLite's busy timeout), cancelled: as SQLite's SQLITE_BUSY.
+    if (state == "40001" || state == "40P01" || state == "55P03" || state == "57014")
+      return Unavailable(w + ": the database is busy, try again (" + FirstLine(e.what()) + ")");
+    // Out of resources or disk, connection trouble, server shutting down: trying later may work.
+    if (state.starts_with("53") || state.starts_with("08") || state.starts_with("57P"))
+      return Unavailable(msg);
+    return Internal(msg);
+  } catch (const std::exception& e) {
+    return Internal(w + ": " + FirstLine(e.what()));
+  }
+}
+
+class PgConn {
+ public:
+  PgConn(const std::string& address, bool read_only)
+      : conn(address), work(conn, "weijian"), read_only(read_only) {}
+
+  // The name of the prepared statement for this text, preparing it on first use.
+  const std::string& Prepared(const std::string& sql) {
+    auto it = names.find(sql);
+    if (it != names.end()) return it->second;
+    std::string name = "wj" + std::to_string(names.size() + 1);
+    conn.prepare(name, sql);
+    return names.emplace(sql, std::move(name)).first->second;
+  }
+
+  pqxx::connection conn;
+  // Statements run through one nontransaction for the connection's life; transactions are the
+  // SQL commands BEGIN / COMMIT / SAVEPOINT, as on SQLite (see Transaction in sqlite_db.h).
+  pqxx::nontransaction work;
+  const bool read_only;
+  bool in_tx = false;
+  std::int64_t changes = 0;
+  std::unordered_map<std::string, std::string> names;  // SQL text → prepared statement name
+};
+
+struct PgStmt::Rows {
+  pqxx::result result;
+};
+
+PgStmt::PgStmt(PgConn* conn, std::string sql) : conn_(conn), sql_(std::move(sql)) {}
+PgStmt::PgStmt(PgStmt&&) noexcept = default;
+PgStmt& PgStmt::operator=(PgStmt&&) noexcept = default;
+PgStmt::~PgStmt() = default;
+
+PgStmt::Param& PgStmt::Slot(int i) {
+  if (static_cast<std::size_t>(i) > params_.size()) params_.resize(i);
+  return params_[i - 1];
+}
+PgStmt& PgStmt::Bind(int i, std::int64_t v) {
+  Slot(i) = {std::to_string(v), "bigint"};
+  return *this;
+}
+PgStmt& PgStmt::Bind(int i, double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  Slot(i) = {std::string(buf), "double precision"};
+  return *this;
+}
+PgStmt& PgStmt::Bind(int i, std::string_view v) {
+  Slot(i) = {std::string(v), "text"};
+  return *this;
+}
+PgStmt& PgStmt::BindNull(int i) {
+  Slot(i) = {std::nullopt, nullptr};
+  return *this;
+}
+PgStmt& PgStmt::BindBlob(int i, std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex = "\\x";  // bytea's hex input format
+  hex.reserve(2 + bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 15]);
+  }
+  Slot(i) = {std::move(hex), "bytea"};
+  return *this;
+}
+PgStmt& PgStmt::BindOptional(int i, const std::optional<std::string>& v) {
+  Slot(i) = {v, "text"};
+  return *this;
+}
+PgStmt& PgStmt::BindOptional(int i, std::optional<std::int64_t> v) {
+  Slot(i) = {v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt, "bigint"};
+  return *this;
+}
+PgStmt& PgStmt::BindTextOrNull(int i, const std::string& v) {
+  Slot(i) = {v.empty() ? std::nullopt : std::optional<std::string>(v), "text"};
+  return *this;
+}
+
+Status PgStmt::Execute() {
+  // `?` is the next parameter, `?N` parameter N; each becomes `$N::type` by what is bound to it.
+  // Quoted text and identifiers are copied as they are.
+  std::string sql;
+  sql.reserve(sql_.size() + 64);
+  int next = 0;
+  char quote = 0;
+  for (std::size_t i = 0; i < sql_.size(); ++i) {
+    const char c = sql_[i];
+    if (quote) {
+      sql.push_back(c);
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      quote = c;
+      sql.push_back(c);
+      continue;
+    }
+    if (c != '?') {
+      sql.push_back(c);
+      continue;
+    }
+    int n = 0;
+    while (i + 1 < sql_.size() && sql_[i + 1] >= '0' && sql_[i + 1] <= '9')
+      n = n * 10 + (sql_[++i] - '0');
+    if (n == 0) n = ++next;
+    const Param* p = n <= static_cast<int>(params_.size()) ? &params_[n - 1] : nullptr;
+    if (p && p->type)
+      sql += "CAST($" + std::to_string(n) + " AS " + p->type + ")";
+    else
+      sql += "$" + std::to_string(n);
+  }
+  std::vector<const char*> values;
+  values.reserve(params_.size());
+  for (const auto& p : params_) values.push_back(p.value ? p.value->c_str() : nullptr);
+  try {
+    const std::string& name = conn_->Prepared(sql);
+    if (!rows_) rows_ = std::make_unique<Rows>();
+    rows_->result = conn_->work.exec_prepared(name, pqxx::prepare::make_dynamic_params(values));
+    conn_->changes = static_cast<std::int64_t>(rows_->result.affected_rows());
+  } catch (...) {
+    rows_.reset();
+    return PgStatus("database");
+  }
+  next_ = 0;
+  return Status::Ok();
+}
+
+Result<bool> PgStmt::Step() {
+  if (!rows_) WJ_RETURN_IF_ERROR(Execute());
+  if (next_ >= rows_->result.size()) return false;
+  current_ = next_++;
+  return true;
+}
+
+Status PgStmt::Run() {
+  Status s = Execute();
+  rows_.reset();  // keeps the bindings, as SQLite's reset does
+  return s;
+}
+
+void PgStmt::Reset() {
+  rows_.reset();
+  params_.clear();
+}
+
+std::int64_t PgStmt::Int(int col) const {
+  const auto f = rows_->result[current_][col];
+  return f.is_null() ? 0 : std::strtoll(f.c_str(), nullptr, 10);
+}
+double PgStmt::Double(int col) const {
+  const auto f = rows_->result[current_][col];
+  return f.is_null() ? 0 : std::strtod(f.c_str(), nullptr);
+}
+bool PgStmt::IsNull(int col) const { return rows_->result[current_][col].is_null(); }
+std::string PgStmt::Text(int col) const {
+  const auto f = rows_->result[current_][col];
+  if (f.is_null()) return {};
+  constexpr pqxx::oid kByteaOid = 17;
+  if (f.type() == kByteaOid) return pqxx::binarystring(f).str();
+  return std::string(f.c_str(), f.size());
+}
+
+PgDb::PgDb() = default;
+PgDb::PgDb(PgDb&&) noexcept = default;
+PgDb& PgDb::operator=(PgDb&&) noexcept = default;
+PgDb::~PgDb() = default;
+
+Result<PgDb> PgDb::Open(const std::string& address, bool read_only) {
+  PgDb db;
+  // An unreachable host fails within 10 s rather than hanging a command (unless the address
+  // sets its own connect_timeout).
+  std::string conninfo = address;
+  if (conninfo.find("connect_timeout=") == std::string::npos)
+    conninfo +=
+        (conninfo.find('?') == std::string::npos ? "?" : "&") + std::string("connect_timeout=10");
+  try {
+    db.conn_ = std::make_unique<PgConn>(conninfo, read_only);
+    db.conn_->work.exec("SET client_encoding TO 'UTF8'");
+    // A writer waits for another's row locks at most as long as SQLite's busy timeout, then
+    // gets kUnavailable ("busy, try again") instead of hanging a request.
+    db.conn_->work.exec("SET lock_timeout = '5s'");
+  } catch (const std::exception& e) {
+    return Unavailable("cannot connect to " + RedactAddress(address) + ": " + FirstLine(e.what()));
+  }
+  return db;
+}
+
+Result<PgStmt> PgDb::Prepare(std::string_view sql) { return PgStmt(conn_.get(), std::string(sql)); }
+
+Status PgDb::Exec(const char* sql) {
+  std::string_view text(sql);
+  std::string command(text);
+  const bool begin = text.starts_with("BEGIN");
+  if (begin)
+    command = conn_->read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
+  try {
+    conn_->work.exec(command);
+  } catch (...) {
+    return PgStatus("database");
+  }
+  if (begin) conn_->in_tx = true;
+  if (text == "COMMIT" || text == "ROLLBACK") conn_->in_tx = false;
+  return Status::Ok();
+}
+
+bool PgDb::InTransaction() const { return conn_ && conn_->in_tx; }
+std::int64_t PgDb::Changes() const { return conn_->changes; }
+
+Result<std::int64_t> PgDb::LastInsertId() {
+  try {
+    auto r = conn_->work.exec("SELECT lastval()");
+    return r[0][0].as<std::int64_t>();
+  } catch (...) {
+    return PgStatus("database");
+  }
+}
+
+}  // namespace weijian::storage

@@ -1,0 +1,62 @@
+// The PostgreSQL store: SqlStore (storage/sql_store_impl.h) over pg_db.h, with the migrations of
+// postgres/migrations and the table weijian_schema holding the schema version.
+#include "storage/open_store.h"
+#include "storage/postgres/pg_db.h"
+#include "storage/sql_store_impl.h"
+#include "storage/sqlite/migrations.h"
+
+namespace weijian::storage {
+
+int LatestPostgresSchemaVersion() { return PostgresMigrations().back().version; }
+
+namespace {
+
+struct PgBackend {
+  using Db = PgDb;
+  using Stmt = PgStmt;
+  static constexpr bool kPostgres = true;
+  // Advisory lock keys: 1953103872 the schema (migrations), …873 the audit chain, …874 the value
+  // history chain.
+  static constexpr int kAuditChain = 1, kValueAuditChain = 2;
+
+  // Held to the end of the transaction: several servers on one database append to one chain.
+  static Status LockChain(Db& db, int chain) {
+    return db.Exec(chain == kAuditChain ? "SELECT pg_advisory_xact_lock(1953103873)"
+                                        : "SELECT pg_advisory_xact_lock(1953103874)");
+  }
+  static Status LockSchema(Db& db) { return db.Exec("SELECT pg_advisory_xact_lock(1953103872)"); }
+
+  static Result<Db> OpenReader(const std::string& address) {
+    return PgDb::Open(address, /*read_only=*/true);
+  }
+  static int LatestVersion() { return LatestPostgresSchemaVersion(); }
+  static const std::vector<Migration>& Migrations() { return PostgresMigrations(); }
+  static Result<int> ReadSchemaVersion(Db& db) {
+    // An empty database has no weijian_schema yet: version 0.
+    WJ_ASSIGN_OR_RETURN(Stmt has, db.Prepare("SELECT count(*) FROM pg_catalog.pg_tables"
+                                             " WHERE schemaname = current_schema()"
+                                             " AND tablename = 'weijian_schema'"));
+    WJ_ASSIGN_OR_RETURN(bool row, has.Step());
+    if (!row || has.Int(0) == 0) return 0;
+    WJ_ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT max(version) FROM weijian_schema"));
+    WJ_ASSIGN_OR_RETURN(row, q.Step());
+    return row ? static_cast<int>(q.Int(0)) : 0;
+  }
+  static Status SetVersion(Db& db, int version) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db.Prepare("UPDATE weijian_schema SET version = ?"));
+    q.Bind(1, version);
+    return q.Run();
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& address) {
+  WJ_ASSIGN_OR_RETURN(PgDb db, PgDb::Open(address));
+  auto store = std::make_unique<SqlStore<PgBackend>>(std::move(db), address);
+  WJ_RETURN_IF_ERROR(store->Migrate(LatestPostgresSchemaVersion(), RedactAddress(address)));
+  store->set_has_change_log(true);
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace weijian::storage

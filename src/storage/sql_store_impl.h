@@ -1,0 +1,3268 @@
+// The Store, written once for SQLite and PostgreSQL: SqlStore<Backend> (instantiated by
+// sqlite/sqlite_store.cc and postgres/postgres_store.cc). The backend gives the connection and
+// statement types (storage/sqlite/sqlite_db.h, storage/postgres/pg_db.h, one shape), opening a
+// read connection, the schema version and its migrations; where the two dialects differ, a
+// statement has a PostgreSQL text beside SQLite's (`kPg ? … : …`). So both stores share every
+// transaction boundary, every check, the change feed and the audit chains, and the one test suite
+// (tests/unit/store_contract_test.cc) holds them to the same behaviour.
+//
+// Connections (see src/README.md, "Storage and the analytics engine"):
+// - One writer connection (writer_db_), used only while holding the writer lock mu_ (an OwnedMutex:
+//   Conn() checks it), so there is one writer at a time in this process; SQLite's own lock
+//   (busy_timeout) orders it against writers in other processes (the CLI). On PostgreSQL, other
+//   processes' writers are ordered by row locks, and the audit chains by advisory locks
+//   (B::LockChain).
+// - A pool of read connections (at most kMaxReaders, opened on demand, query_only). Every read
+//   method leases one for its duration and runs inside one read transaction, so it sees one
+//   committed state (WAL) and never waits for a writer, however long the write transaction is.
+//   A method that runs out of connections waits for one to come back, not for a writer.
+// - Which connection a method uses is decided by Conn(): the thread's read lease for this store
+//   if it holds one, else the writer connection, which requires mu_.
+// synchronous=FULL makes an acknowledged write survive a power cut.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include "core/owned_mutex.h"
+#include "storage/sql_transaction.h"
+#include "storage/store.h"
+
+namespace weijian::storage {
+
+// 16 random bytes as hex: which open store wrote a change-log row (store_common.cc).
+std::string RandomOrigin();
+
+namespace {
+
+constexpr char kSep = '\x1f';  // unit separator: cannot occur in a field by accident
+
+// The columns ReadValue reads, in its order.
+#define WJ_VALUE_COLUMNS                                                                      \
+  "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup," \
+  " stored_by, created, last_updated, deleted, import_id"
+
+template <class DbT>
+Status ExpectOneChange(DbT& db, const std::string& what) {
+  if (db.Changes() != 1) return Conflict(what);
+  return Status::Ok();
+}
+
+template <class B>
+class SqlStore final : public Store {
+ public:
+  using Db = typename B::Db;
+  using Stmt = typename B::Stmt;
+  using Transaction = BasicTransaction<Db>;
+  static constexpr bool kPg = B::kPostgres;
+
+  // SQLite's INSERT OR REPLACE, which PostgreSQL lacks: there, the same INSERT with `on_conflict`
+  // (an upsert on the primary key, renewing the id where SQLite's replace gives a new rowid).
+  static std::string OrReplace(std::string_view sqlite_sql, const char* on_conflict) {
+    std::string sql(sqlite_sql);
+    if constexpr (kPg) {
+      sql.replace(0, std::string_view("INSERT OR REPLACE").size(), "INSERT");
+      sql = sql + " " + on_conflict;
+    }
+    return sql;
+  }
+
+  SqlStore(Db db, std::string path) : writer_db_(std::move(db)), path_(std::move(path)) {}
+  ~SqlStore() override {
+    std::lock_guard l(readers_mu_);
+    readers_.clear();
+  }
+
+  // A read connection for the duration of one read method (nested calls on the same thread
+  // share it), inside one read transaction.
+  class ReadLease {
+   public:
+    explicit ReadLease(SqlStore& s) : store_(s), prev_(tl_read_) {
+      if (prev_.store == &s) return;  // already inside a read of this store
+      // Inside a write of this thread (InOneTransaction): read through the writer's connection,
+      // which sees the transaction's own changes.
+      if (s.mu_.HeldByMe()) return;
+      if (!s.pooled_) {  // an in-memory database has one connection: reads take the writer's
+        write_lock_ = std::unique_lock<RecursiveOwnedMutex>(s.mu_);
+        return;
+      }
+      db_ = s.AcquireReader();
+      if (!db_) {  // cannot open another connection: fall back to the writer's
+        write_lock_ = std::unique_lock<RecursiveOwnedMutex>(s.mu_);
+        return;
+      }
+      tl_read_ = {&s, db_.get()};
+      open_ = db_->Exec("BEGIN").ok();
+    }
+    ~ReadLease() {
+      if (!db_) return;
+      // A read transaction: nothing to lose. A connection left inside one (a failed COMMIT
+      // and ROLLBACK) would read a stale state forever: it is closed, not pooled.
+      if (open_ && !db_->Exec("COMMIT").ok()) (void)db_->Exec("ROLLBACK");
+      tl_read_ = prev_;
+      if (db_->InTransaction()) db_.reset();
+      store_.ReleaseReader(std::move(db_));
+    }
+    ReadLease(const ReadLease&) = delete;
+    ReadLease& operator=(const ReadLease&) = delete;
+
+   private:
+    SqlStore& store_;
+    struct Current {
+      const SqlStore* store = nullptr;
+      Db* db = nullptr;
+    };
+    Current prev_;
+    std::unique_ptr<Db> db_;
+    std::unique_lock<RecursiveOwnedMutex> write_lock_;
+    bool open_ = false;
+    friend class SqlStore;
+    static thread_local Current tl_read_;
+  };
+
+  // The connection for the calling thread: its read lease's, else the writer's (held lock).
+  Db& Conn() {
+    if (ReadLease::tl_read_.store == this) return *ReadLease::tl_read_.db;
+    WJ_ASSERT_HELD(mu_);
+    return writer_db_;
+  }
+  // What the methods below call `db_`: the calling thread's connection (Conn()), so that a read
+  // method with a lease reads from it and everything else writes through the writer's.
+  struct ConnProxy {
+    SqlStore* store;
+    Result<Stmt> Prepare(std::string_view sql) { return store->Conn().Prepare(sql); }
+    Status Exec(const char* sql) { return store->Conn().Exec(sql); }
+    std::int64_t Changes() { return store->Conn().Changes(); }
+    Result<std::int64_t> LastInsertId() { return store->Conn().LastInsertId(); }
+    operator Db&() { return store->Conn(); }  // NOLINT: Transaction and helpers take a Db&
+  };
+  ConnProxy db_{this};
+
+  std::unique_ptr<Db> AcquireReader() {
+    std::unique_lock l(readers_mu_);
+    readers_cv_.wait(l, [&] { return !readers_.empty() || open_readers_ < kMaxReaders; });
+    if (!readers_.empty()) {
+      auto db = std::move(readers_.back());
+      readers_.pop_back();
+      return db;
+    }
+    ++open_readers_;
+    l.unlock();
+    auto db = B::OpenReader(path_);
+    if (!db.ok()) {
+      l.lock();
+      --open_readers_;
+      readers_cv_.notify_one();
+      return nullptr;
+    }
+    return std::make_unique<Db>(std::move(*db));
+  }
+  void ReleaseReader(std::unique_ptr<Db> db) {
+    std::lock_guard l(readers_mu_);
+    if (db)
+      readers_.push_back(std::move(db));
+    else
+      --open_readers_;  // closed: another may be opened
+    readers_cv_.notify_one();
+  }
+
+  void SetDataValueListener(DataValueListener listener) override {
+    std::lock_guard lock(mu_);
+    listener_ = std::move(listener);
+  }
+
+  void set_pooled(bool pooled) { pooled_ = pooled; }
+  void set_has_change_log(bool has) { has_change_log_ = has; }
+
+  Status Migrate(int target_version, const std::string& path) {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(int current, SchemaVersionLocked());
+    const int latest = B::LatestVersion();
+    if (current > latest) {
+      return Conflict(path + " was written by a newer weijian (schema version " +
+                      std::to_string(current) + "); this binary understands up to version " +
+                      std::to_string(latest) + ". Upgrade weijian to open it.");
+    }
+    for (const auto& m : B::Migrations()) {
+      if (m.version <= current || m.version > target_version) continue;
+      Transaction tx(db_);
+      WJ_RETURN_IF_ERROR(tx.Begin());
+      // Another process may have migrated meanwhile (several servers starting on one
+      // PostgreSQL): the backend's lock orders them, and the version is read again under it.
+      WJ_RETURN_IF_ERROR(B::LockSchema(writer_db_));
+      WJ_ASSIGN_OR_RETURN(int now, SchemaVersionLocked());
+      if (m.version <= now) continue;
+      Status s = db_.Exec(m.sql);
+      if (!s.ok()) return Internal("migration " + std::string(m.name) + " failed: " + s.message());
+      WJ_RETURN_IF_ERROR(B::SetVersion(writer_db_, m.version));
+      WJ_RETURN_IF_ERROR(tx.Commit());
+    }
+    return Status::Ok();
+  }
+
+  Result<int> SchemaVersion() override {
+    ReadLease lease(*this);
+    return SchemaVersionLocked();
+  }
+
+  Status InsertOrgUnits(std::span<const OrgUnitRecord> units) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(InsertOrgUnitsLocked(units));
+    WJ_RETURN_IF_ERROR(LogChangeLocked("metadata"));
+    return tx.Commit();
+  }
+
+  Status InsertOrgUnitsLocked(std::span<const OrgUnitRecord> units) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ins,
+        db_.Prepare("INSERT INTO org_unit(uid, code, name, short_name, level, parent_id, path, "
+                    "facility_type,"
+                    " opening_date, created, last_updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+    // Parents are resolved through a map first (bulk loads insert parents before children),
+    // falling back to a lookup for units that were stored earlier.
+    WJ_ASSIGN_OR_RETURN(Stmt find, db_.Prepare("SELECT id FROM org_unit WHERE uid = ?"));
+    std::unordered_map<std::string, std::int64_t> ids;
+    ids.reserve(units.size());
+    const std::int64_t now = NowMillisLocal();
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      const OrgUnitRecord& u = units[i];
+      std::int64_t parent = 0;
+      if (!u.parent_uid.empty()) {
+        if (auto it = ids.find(u.parent_uid); it != ids.end()) {
+          parent = it->second;
+        } else {
+          find.Bind(1, u.parent_uid);
+          WJ_ASSIGN_OR_RETURN(bool row, find.Step());
+          if (row) parent = find.Int(0);
+          find.Reset();
+          if (!row)
+            return NotFound("parent " + u.parent_uid + " of org unit " + u.code + " does not exist",
+                            "organisationUnits[" + std::to_string(i) + "].parent");
+        }
+      }
+      ins.Bind(1, u.uid).BindTextOrNull(2, u.code).Bind(3, u.name).Bind(4, u.short_name);
+      ins.Bind(5, u.level);
+      if (parent)
+        ins.Bind(6, parent);
+      else
+        ins.BindNull(6);
+      ins.Bind(7, u.path)
+          .Bind(8, u.facility_type)
+          .Bind(9, u.opening_date)
+          .Bind(10, now)
+          .Bind(11, now);
+      Status s = ins.Run();
+      if (!s.ok())
+        return s.code() == StatusCode::kConflict
+                   ? Conflict("org unit " + (u.code.empty() ? u.uid : u.code) +
+                                  " already exists (uid and code must be unique)",
+                              "organisationUnits[" + std::to_string(i) + "]")
+                   : s;
+      WJ_ASSIGN_OR_RETURN(std::int64_t id, db_.LastInsertId());
+      ids.emplace(u.uid, id);
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<OrgUnitRecord>> LoadOrgUnits() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q,
+                        db_.Prepare("SELECT id, uid, coalesce(code, ''), name, short_name, level, "
+                                    "coalesce(parent_id, 0), path,"
+                                    " facility_type, opening_date FROM org_unit ORDER BY id"));
+    std::vector<OrgUnitRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      OrgUnitRecord u;
+      u.id = q.Int(0);
+      u.uid = q.Text(1);
+      u.code = q.Text(2);
+      u.name = q.Text(3);
+      u.short_name = q.Text(4);
+      u.level = static_cast<int>(q.Int(5));
+      u.parent_id = q.Int(6);
+      u.path = q.Text(7);
+      u.facility_type = q.Text(8);
+      u.opening_date = q.Text(9);
+      out.push_back(std::move(u));
+    }
+    return out;
+  }
+
+  Result<std::int64_t> CountOrgUnits() override {
+    ReadLease lease(*this);
+    return CountLocked("SELECT count(*) FROM org_unit");
+  }
+
+  Status UpsertMetadata(const MetadataRecords& r,
+                        std::span<const OrgUnitRecord> new_org_units) override {
+    return UpsertMetadataTx(r, new_org_units, nullptr);
+  }
+
+  Status UpsertMetadataTx(const MetadataRecords& r, std::span<const OrgUnitRecord> new_org_units,
+                          const AuditRecord* audit) {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(InsertOrgUnitsLocked(new_org_units));
+    WJ_RETURN_IF_ERROR(UpsertCategoryOptions(r.category_options));
+    WJ_RETURN_IF_ERROR(UpsertCategories(r.categories));
+    WJ_RETURN_IF_ERROR(UpsertCategoryCombos(r.category_combos));
+    WJ_RETURN_IF_ERROR(UpsertCategoryOptionCombos(r.category_option_combos));
+    WJ_RETURN_IF_ERROR(UpsertDataElements(r.data_elements));
+    WJ_RETURN_IF_ERROR(UpsertDataSets(r.data_sets));
+    WJ_RETURN_IF_ERROR(UpsertIndicatorTypes(r.indicator_types));
+    WJ_RETURN_IF_ERROR(UpsertIndicators(r.indicators));
+    WJ_RETURN_IF_ERROR(UpsertOrgUnitGroups(r.org_unit_groups));
+    WJ_RETURN_IF_ERROR(UpsertConstants(r.constants));
+    WJ_RETURN_IF_ERROR(UpsertValidationMetadataLocked(r));
+    WJ_RETURN_IF_ERROR(UpsertDocumentsLocked(r));
+    WJ_RETURN_IF_ERROR(LogChangeLocked("metadata"));
+    if (audit) WJ_RETURN_IF_ERROR(AppendAuditLocked(*audit));
+    return tx.Commit();
+  }
+
+  Status DeleteMetadataObject(const std::string& collection, const std::string& uid) override {
+    static const std::map<std::string, const char*> kTables = {
+        {"categoryOptions", "category_option"},
+        {"categories", "category"},
+        {"categoryCombos", "category_combo"},
+        {"categoryOptionCombos", "category_option_combo"},
+        {"dataElements", "data_element"},
+        {"dataSets", "data_set"},
+        {"indicatorTypes", "indicator_type"},
+        {"indicators", "indicator"},
+        {"organisationUnitGroups", "org_unit_group"},
+        {"constants", "constant"},
+        {"validationRules", "validation_rule"},
+        {"validationRuleGroups", "validation_rule_group"}};
+    if (collection == "organisationUnits")
+      return InvalidArgument("org units are not deleted by a metadata bundle");
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    auto run = [&](const std::string& sql, bool one_row) -> Status {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+      q.Bind(1, uid);
+      if (Status s = q.Run(); !s.ok()) {
+        if (s.code() == StatusCode::kConflict)
+          return Conflict("other records still refer to it (" + s.message() + ")");
+        return s;
+      }
+      if (one_row && db_.Changes() != 1) return NotFound("nothing to delete");
+      return Status::Ok();
+    };
+    auto table = kTables.find(collection);
+    if (table == kTables.end()) {
+      // A collection kept as documents (optionSets, legendSets, …).
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM metadata_document "
+                                              "WHERE collection = ? AND uid = ?"));
+      q.Bind(1, collection).Bind(2, uid);
+      WJ_RETURN_IF_ERROR(q.Run());
+      if (db_.Changes() != 1) return NotFound("nothing to delete");
+    } else {
+      if (collection == "categoryCombos")
+        WJ_RETURN_IF_ERROR(
+            run("DELETE FROM category_option_combo WHERE combo_id = "
+                "(SELECT id FROM category_combo WHERE uid = ?)",
+                false));
+      WJ_RETURN_IF_ERROR(run(std::string("DELETE FROM ") + table->second + " WHERE uid = ?", true));
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt extra, db_.Prepare("DELETE FROM metadata_object_extra "
+                                                "WHERE collection = ? AND uid = ?"));
+    extra.Bind(1, collection).Bind(2, uid);
+    WJ_RETURN_IF_ERROR(extra.Run());
+    WJ_RETURN_IF_ERROR(LogChangeLocked("metadata"));
+    return tx.Commit();
+  }
+
+  Result<MetadataRecords> LoadMetadata() override {
+    ReadLease lease(*this);
+    MetadataRecords r;
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, coalesce(code,''), name, short_name "
+                                              "FROM category_option ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        CategoryOptionRecord o;
+        ReadIdentified(q, o);
+        o.short_name = q.Text(4);
+        r.category_options.push_back(std::move(o));
+      }
+    }
+    WJ_ASSIGN_OR_RETURN(
+        auto cat_options,
+        LoadMembers("SELECT c.id, o.uid FROM category_category_option m JOIN category c ON c.id = "
+                    "m.category_id"
+                    " JOIN category_option o ON o.id = m.option_id ORDER BY c.id, m.sort_order"));
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, coalesce(code,''), name, "
+                                              "data_dimension_type FROM category ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        CategoryRecord c;
+        ReadIdentified(q, c);
+        c.data_dimension_type = q.Text(4);
+        c.option_uids = std::move(cat_options[c.id]);
+        r.categories.push_back(std::move(c));
+      }
+    }
+    WJ_ASSIGN_OR_RETURN(
+        auto combo_cats,
+        LoadMembers("SELECT m.combo_id, c.uid FROM category_combo_category m JOIN category c"
+                    " ON c.id = m.category_id ORDER BY m.combo_id, m.sort_order"));
+    {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT id, uid, coalesce(code,''), name, data_dimension_type FROM category_combo"
+              " ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        CategoryComboRecord c;
+        ReadIdentified(q, c);
+        c.data_dimension_type = q.Text(4);
+        c.category_uids = std::move(combo_cats[c.id]);
+        r.category_combos.push_back(std::move(c));
+      }
+    }
+    WJ_ASSIGN_OR_RETURN(
+        auto coc_options,
+        LoadMembers(
+            "SELECT m.coc_id, o.uid FROM category_option_combo_option m JOIN category_option o"
+            " ON o.id = m.option_id ORDER BY m.coc_id, o.id"));
+    {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT x.id, x.uid, coalesce(x.code,''), x.name, c.uid FROM category_option_combo x"
+              " JOIN category_combo c ON c.id = x.combo_id ORDER BY x.id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        CategoryOptionComboRecord c;
+        ReadIdentified(q, c);
+        c.combo_uid = q.Text(4);
+        c.option_uids = std::move(coc_options[c.id]);
+        r.category_option_combos.push_back(std::move(c));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT d.id, d.uid, coalesce(d.code,''), d.name, d.short_name, d.description,"
+              " d.value_type, d.aggregation_type, d.domain_type, c.uid, d.zero_is_significant"
+              " FROM data_element d JOIN category_combo c ON c.id = d.category_combo_id ORDER BY "
+              "d.id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        DataElementRecord d;
+        ReadIdentified(q, d);
+        d.short_name = q.Text(4);
+        d.description = q.Text(5);
+        d.value_type = q.Text(6);
+        d.aggregation_type = q.Text(7);
+        d.domain_type = q.Text(8);
+        d.combo_uid = q.Text(9);
+        d.zero_is_significant = q.Int(10) != 0;
+        r.data_elements.push_back(std::move(d));
+      }
+    }
+    {
+      std::map<std::int64_t, std::vector<DataSetElementRecord>> elements;
+      WJ_ASSIGN_OR_RETURN(
+          Stmt e,
+          db_.Prepare("SELECT m.data_set_id, d.uid, coalesce(c.uid, '') FROM data_set_element m"
+                      " JOIN data_element d ON d.id = m.data_element_id"
+                      " LEFT JOIN category_combo c ON c.id = m.combo_id ORDER BY m.data_set_id, "
+                      "m.sort_order"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, e.Step());
+        if (!row) break;
+        elements[e.Int(0)].push_back({e.Text(1), e.Text(2)});
+      }
+      WJ_ASSIGN_OR_RETURN(
+          auto units,
+          LoadMembers("SELECT m.data_set_id, o.uid FROM data_set_org_unit m JOIN org_unit o"
+                      " ON o.id = m.org_unit_id ORDER BY m.data_set_id, o.id"));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT s.id, s.uid, coalesce(s.code,''), s.name, s.short_name, s.period_type, c.uid,"
+              " s.open_future_periods, s.expiry_days, s.timely_days FROM data_set s"
+              " JOIN category_combo c ON c.id = s.category_combo_id ORDER BY s.id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        DataSetRecord s;
+        ReadIdentified(q, s);
+        s.short_name = q.Text(4);
+        s.period_type = q.Text(5);
+        s.combo_uid = q.Text(6);
+        s.open_future_periods = static_cast<int>(q.Int(7));
+        s.expiry_days = static_cast<int>(q.Int(8));
+        s.timely_days = static_cast<int>(q.Int(9));
+        s.elements = std::move(elements[s.id]);
+        s.org_unit_uids = std::move(units[s.id]);
+        r.data_sets.push_back(std::move(s));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, coalesce(code,''), name, factor, "
+                                              "number FROM indicator_type ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        IndicatorTypeRecord t;
+        ReadIdentified(q, t);
+        t.factor = static_cast<int>(q.Int(4));
+        t.number = q.Int(5) != 0;
+        r.indicator_types.push_back(std::move(t));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT i.id, i.uid, coalesce(i.code,''), i.name, i.short_name, i.description, t.uid,"
+              " i.numerator, i.numerator_description, i.denominator, i.denominator_description,"
+              " i.decimals FROM indicator i JOIN indicator_type t ON t.id = i.indicator_type_id"
+              " ORDER BY i.id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        IndicatorRecord i;
+        ReadIdentified(q, i);
+        i.short_name = q.Text(4);
+        i.description = q.Text(5);
+        i.indicator_type_uid = q.Text(6);
+        i.numerator = q.Text(7);
+        i.numerator_description = q.Text(8);
+        i.denominator = q.Text(9);
+        i.denominator_description = q.Text(10);
+        if (!q.IsNull(11)) i.decimals = static_cast<int>(q.Int(11));
+        r.indicators.push_back(std::move(i));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(
+          auto members,
+          LoadMembers("SELECT m.group_id, o.uid FROM org_unit_group_member m JOIN org_unit o"
+                      " ON o.id = m.org_unit_id ORDER BY m.group_id, o.id"));
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, coalesce(code,''), name, short_name "
+                                              "FROM org_unit_group ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        OrgUnitGroupRecord g;
+        ReadIdentified(q, g);
+        g.short_name = q.Text(4);
+        g.org_unit_uids = std::move(members[g.id]);
+        r.org_unit_groups.push_back(std::move(g));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare("SELECT id, uid, coalesce(code,''), name, value FROM constant ORDER BY id"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        ConstantRecord c;
+        ReadIdentified(q, c);
+        c.value = q.Double(4);
+        r.constants.push_back(std::move(c));
+      }
+    }
+    WJ_RETURN_IF_ERROR(LoadValidationMetadataLocked(r));
+    WJ_RETURN_IF_ERROR(LoadDocumentsLocked(r));
+    return r;
+  }
+
+  Result<std::int64_t> EnsurePeriod(const PeriodRecord& p) override {
+    std::lock_guard lock(mu_);
+    return EnsurePeriodLocked(p);
+  }
+
+  Result<std::vector<PeriodRecord>> LoadPeriods() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT id, iso, period_type, start_date, end_date FROM period ORDER BY id"));
+    std::vector<PeriodRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4)});
+    }
+    return out;
+  }
+
+  Result<WriteCounts> WriteDataValues(std::span<const DataValueWrite> writes,
+                                      const std::string& user, std::int64_t now) override {
+    std::unique_lock lock(mu_);
+    BulkWriter writer(*this, std::move(lock), user, "", now);
+    WJ_RETURN_IF_ERROR(writer.Init());
+    WJ_ASSIGN_OR_RETURN(WriteCounts counts, writer.Write(writes, nullptr));
+    WJ_RETURN_IF_ERROR(writer.Commit());
+    return counts;
+  }
+
+  Result<std::unique_ptr<DataValueBulkWriter>> BeginDataValueImport(const std::string& user,
+                                                                    const std::string& import_uid,
+                                                                    std::int64_t now) override {
+    std::unique_lock lock(mu_);
+    auto writer = std::make_unique<BulkWriter>(*this, std::move(lock), user, import_uid, now);
+    WJ_RETURN_IF_ERROR(writer->Init());
+    return std::unique_ptr<DataValueBulkWriter>(std::move(writer));
+  }
+
+  Status SaveImport(const DataImportRecord& r) override {
+    std::lock_guard lock(mu_);
+    return SaveImportLocked(r);
+  }
+
+  // Inserts the summary, or replaces it when the import was saved before (its completions are
+  // added after the values are committed).
+  Status SaveImportLocked(const DataImportRecord& r) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO data_import(uid, username, format, created, status, summary)"
+                    " VALUES (?,?,?,?,?,?) ON CONFLICT(uid) DO UPDATE SET status = "
+                    "excluded.status, summary = excluded.summary"));
+    q.Bind(1, r.uid).Bind(2, r.username).Bind(3, r.format).Bind(4, r.created);
+    q.Bind(5, r.status).Bind(6, r.summary_json);
+    return q.Run();
+  }
+
+  Result<std::map<std::string, std::string>> LoadSiteSettings() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT key, value FROM site_setting"));
+    std::map<std::string, std::string> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out[q.Text(0)] = q.Text(1);
+    }
+    return out;
+  }
+
+  Status SaveSiteSettings(const std::map<std::string, std::string>& settings) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt q,
+                        db_.Prepare("INSERT INTO site_setting(key, value) VALUES (?, ?)"
+                                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    for (const auto& [k, v] : settings) {
+      q.Bind(1, k).Bind(2, v);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    q = Stmt();
+    return tx.Commit();
+  }
+
+  Result<std::int64_t> SaveArticle(const ArticleRecord& a,
+                                   const ArticleVersionRecord* version) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    std::int64_t id = a.id;
+    {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              id == 0 ? "INSERT INTO article(column_code, title, body_md, source, author, editor,"
+                        " status, publish_at, created, updated, updated_by, views, version,"
+                        " report_uid, uid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                      : "UPDATE article SET column_code = ?, title = ?, body_md = ?, source = ?,"
+                        " author = ?, editor = ?, status = ?, publish_at = ?, created = ?,"
+                        " updated = ?, updated_by = ?, views = ?, version = ?, report_uid = ?"
+                        " WHERE id = ?"));
+      q.Bind(1, a.column_code).Bind(2, a.title).Bind(3, a.body_md).Bind(4, a.source);
+      q.Bind(5, a.author).Bind(6, a.editor).Bind(7, a.status).Bind(8, a.publish_at);
+      q.Bind(9, a.created).Bind(10, a.updated).Bind(11, a.updated_by).Bind(12, a.views);
+      q.Bind(13, a.version).Bind(14, a.report_uid);
+      if (id == 0)
+        q.Bind(15, a.uid);
+      else
+        q.Bind(15, id);
+      WJ_RETURN_IF_ERROR(q.Run());
+      if (id == 0) {
+        WJ_ASSIGN_OR_RETURN(id, db_.LastInsertId());
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt del,
+                          db_.Prepare(kPg ? "DELETE FROM article_search WHERE article_id = ?"
+                                          : "DELETE FROM article_fts WHERE rowid = ?"));
+      del.Bind(1, id);
+      WJ_RETURN_IF_ERROR(del.Run());
+      WJ_ASSIGN_OR_RETURN(
+          Stmt ins,
+          db_.Prepare(kPg ? "INSERT INTO article_search(article_id, title, body) VALUES (?,?,?)"
+                          : "INSERT INTO article_fts(rowid, title, body) VALUES (?,?,?)"));
+      ins.Bind(1, id).Bind(2, a.search_title).Bind(3, a.search_body);
+      WJ_RETURN_IF_ERROR(ins.Run());
+    }
+    if (version) {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt v, db_.Prepare("INSERT INTO article_version(article_id, version, title, body_md,"
+                              " published_at, published_by) VALUES (?,?,?,?,?,?)"));
+      v.Bind(1, id).Bind(2, version->version).Bind(3, version->title).Bind(4, version->body_md);
+      v.Bind(5, version->published_at).Bind(6, version->published_by);
+      WJ_RETURN_IF_ERROR(v.Run());
+    }
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return id;
+  }
+
+#define WJ_ARTICLE_COLUMNS                                                                \
+  "SELECT a.id, a.uid, a.column_code, a.title, a.body_md, a.source, a.author, a.editor, " \
+  "a.status, a.publish_at, a.created, a.updated, a.updated_by, a.views, a.version, a.report_uid"
+  static ArticleRecord ReadArticle(const Stmt& q) {
+    ArticleRecord a;
+    a.id = q.Int(0);
+    a.uid = q.Text(1);
+    a.column_code = q.Text(2);
+    a.title = q.Text(3);
+    a.body_md = q.Text(4);
+    a.source = q.Text(5);
+    a.author = q.Text(6);
+    a.editor = q.Text(7);
+    a.status = q.Text(8);
+    a.publish_at = q.Int(9);
+    a.created = q.Int(10);
+    a.updated = q.Int(11);
+    a.updated_by = q.Text(12);
+    a.views = q.Int(13);
+    a.version = static_cast<int>(q.Int(14));
+    a.report_uid = q.Text(15);
+    return a;
+  }
+
+  Result<std::optional<ArticleRecord>> FindArticle(const std::string& uid) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_ARTICLE_COLUMNS " FROM article a WHERE a.uid = ?"));
+    q.Bind(1, uid);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<ArticleRecord>();
+    return std::optional<ArticleRecord>(ReadArticle(q));
+  }
+
+  Result<std::vector<ArticleRecord>> ListArticles(const ArticleFilter& f,
+                                                  std::int64_t* total) override {
+    ReadLease lease(*this);
+    // One statement for every combination: each condition is switched off by its parameter.
+    // The search is portal::SearchQuery's text: quoted phrases of the application's own bigram
+    // tokens, every phrase required. SQLite hands it to FTS5; on PostgreSQL each phrase must
+    // stand, as whole tokens in a row, in the title or in the body of article_search (the same
+    // tokens, written by SaveArticle): the same articles match on both stores, with no extension
+    // to install (pg_trgm's trigrams would find other articles than FTS5 does). Tokens hold only
+    // letters, digits and Han characters, so none is a LIKE wildcard.
+    const std::string where =
+        std::string(
+            " WHERE (?1 = '' OR a.column_code = ?1)"
+            " AND (?2 = 0 OR (a.status = 'published' AND a.publish_at <= ?3))") +
+        (kPg ? " AND (?4 = '' OR a.id IN (SELECT s.article_id FROM article_search s WHERE NOT "
+               "EXISTS"
+               " (SELECT 1 FROM unnest(string_to_array(?4, '\"')) AS p(phrase)"
+               " WHERE btrim(p.phrase) <> '' AND ' ' || s.title || ' ' NOT LIKE"
+               " '% ' || btrim(p.phrase) || ' %' AND ' ' || s.body || ' ' NOT LIKE"
+               " '% ' || btrim(p.phrase) || ' %')))"
+             : " AND (?4 = '' OR a.id IN (SELECT rowid FROM article_fts WHERE article_fts MATCH "
+               "?4))");
+    auto bind = [&](Stmt& q) {
+      q.Bind(1, f.column_code).Bind(2, f.published_only ? 1 : 0).Bind(3, f.now).Bind(4, f.search);
+    };
+    if (total) {
+      WJ_ASSIGN_OR_RETURN(Stmt c, db_.Prepare("SELECT count(*) FROM article a" + where));
+      bind(c);
+      WJ_ASSIGN_OR_RETURN(bool row, c.Step());
+      *total = row ? c.Int(0) : 0;
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(WJ_ARTICLE_COLUMNS " FROM article a" + where +
+                            " ORDER BY CASE a.status WHEN 'published' THEN a.publish_at ELSE"
+                            " a.updated END DESC, a.id DESC LIMIT ?5 OFFSET ?6"));
+    bind(q);
+    q.Bind(5, f.limit).Bind(6, f.offset);
+    std::vector<ArticleRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadArticle(q));
+    }
+    return out;
+  }
+#undef WJ_ARTICLE_COLUMNS
+
+  Result<std::vector<ArticleVersionRecord>> ListArticleVersions(std::int64_t article_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT article_id, version, title, body_md, published_at, published_by"
+                            " FROM article_version WHERE article_id = ? ORDER BY version"));
+    q.Bind(1, article_id);
+    std::vector<ArticleVersionRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(
+          {q.Int(0), static_cast<int>(q.Int(1)), q.Text(2), q.Text(3), q.Int(4), q.Text(5)});
+    }
+    return out;
+  }
+
+  Status CountArticleView(std::int64_t article_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE article SET views = views + 1 WHERE id = ?"));
+    q.Bind(1, article_id);
+    return q.Run();
+  }
+
+  Result<std::int64_t> SaveAttachment(const AttachmentRecord& a) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO attachment(uid, article_id, name, content_type, size,"
+                            " bytes, created, created_by) VALUES (?,?,?,?,?,?,?,?)"));
+    q.Bind(1, a.uid);
+    if (a.article_id)
+      q.Bind(2, a.article_id);
+    else
+      q.BindNull(2);
+    q.Bind(3, a.name).Bind(4, a.content_type).Bind(5, static_cast<std::int64_t>(a.bytes.size()));
+    q.BindBlob(6, a.bytes).Bind(7, a.created).Bind(8, a.created_by);
+    WJ_RETURN_IF_ERROR(q.Run());
+    return db_.LastInsertId();
+  }
+
+  Result<std::optional<AttachmentRecord>> FindAttachment(const std::string& uid) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, uid, coalesce(article_id, 0), name, content_type, bytes,"
+                            " created, created_by FROM attachment WHERE uid = ?"));
+    q.Bind(1, uid);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<AttachmentRecord>();
+    AttachmentRecord a{q.Int(0),  q.Text(1), q.Int(2), q.Text(3), q.Text(4),
+                       q.Text(5), 0,         q.Int(6), q.Text(7)};
+    a.size = static_cast<std::int64_t>(a.bytes.size());
+    return std::optional<AttachmentRecord>(std::move(a));
+  }
+
+  Result<std::vector<AttachmentRecord>> ListAttachments(std::int64_t article_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, uid, article_id, name, content_type, size, created,"
+                            " created_by FROM attachment WHERE article_id = ? ORDER BY id"));
+    q.Bind(1, article_id);
+    std::vector<AttachmentRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      // The bytes stay in the database; the size is all a listing needs.
+      out.push_back(
+          {q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), "", q.Int(5), q.Int(6), q.Text(7)});
+    }
+    return out;
+  }
+
+  Result<std::optional<ReportTemplateRecord>> FindReportTemplate(const std::string& name) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT name, definition, updated, updated_by FROM"
+                                            " report_template WHERE name = ?"));
+    q.Bind(1, name);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<ReportTemplateRecord>();
+    return std::optional<ReportTemplateRecord>({q.Text(0), q.Text(1), q.Int(2), q.Text(3)});
+  }
+
+  Result<std::vector<ReportTemplateRecord>> ListReportTemplates() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT name, definition, updated, updated_by FROM"
+                                            " report_template ORDER BY name"));
+    std::vector<ReportTemplateRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Text(3)});
+    }
+    return out;
+  }
+
+  Status SaveReportTemplate(const ReportTemplateRecord& t) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO report_template(name, definition, updated, updated_by)"
+                            " VALUES (?,?,?,?) ON CONFLICT(name) DO UPDATE SET"
+                            " definition = excluded.definition, updated = excluded.updated,"
+                            " updated_by = excluded.updated_by"));
+    q.Bind(1, t.name).Bind(2, t.definition).Bind(3, t.updated).Bind(4, t.updated_by);
+    return q.Run();
+  }
+
+#define WJ_REPORT_COLUMNS                                                                    \
+  "SELECT id, uid, template_name, org_unit_code, period, title, html, figures, article_uid," \
+  " note, created, created_by, data_changed_at FROM report"
+  static ReportRecord ReadReport(const Stmt& q) {
+    return {q.Int(0),  q.Text(1), q.Text(2), q.Text(3), q.Text(4),  q.Text(5), q.Text(6),
+            q.Text(7), q.Text(8), q.Text(9), q.Int(10), q.Text(11), q.Int(12)};
+  }
+
+  Result<std::int64_t> SaveReport(const ReportRecord& r) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO report(uid, template_name, org_unit_code, period, title,"
+                            " html, figures, article_uid, note, created, created_by,"
+                            " data_changed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, r.uid).Bind(2, r.template_name).Bind(3, r.org_unit_code).Bind(4, r.period);
+    q.Bind(5, r.title).Bind(6, r.html).Bind(7, r.figures_json).Bind(8, r.article_uid);
+    q.Bind(9, r.note).Bind(10, r.created).Bind(11, r.created_by).Bind(12, r.data_changed_at);
+    WJ_RETURN_IF_ERROR(q.Run());
+    return db_.LastInsertId();
+  }
+
+  Result<std::optional<ReportRecord>> FindReport(const std::string& uid) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_REPORT_COLUMNS " WHERE uid = ?"));
+    q.Bind(1, uid);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<ReportRecord>();
+    return std::optional<ReportRecord>(ReadReport(q));
+  }
+
+  Result<std::vector<ReportRecord>> ListReports(const std::string& template_name) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_REPORT_COLUMNS " WHERE ?1 = '' OR template_name = ?1"
+                                                              " ORDER BY created DESC, id DESC"));
+    q.Bind(1, template_name);
+    std::vector<ReportRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadReport(q));
+    }
+    return out;
+  }
+#undef WJ_REPORT_COLUMNS
+
+  Status SetReportArticle(const std::string& uid, const std::string& article_uid) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE report SET article_uid = ? WHERE uid = ?"));
+    q.Bind(1, article_uid).Bind(2, uid);
+    return q.Run();
+  }
+
+  Status MarkReportDataChanged(const std::string& uid, std::int64_t when) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE report SET data_changed_at = ? WHERE uid = ?"
+                                            " AND data_changed_at = 0"));
+    q.Bind(1, when).Bind(2, uid);
+    return q.Run();
+  }
+
+  Result<std::optional<DataImportRecord>> FindImport(const std::string& uid) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT uid, username, format, created, status, "
+                                            "summary FROM data_import WHERE uid = ?"));
+    q.Bind(1, uid);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<DataImportRecord>();
+    return std::optional<DataImportRecord>(
+        DataImportRecord{q.Text(0), q.Text(1), q.Text(2), q.Int(3), q.Text(4), q.Text(5)});
+  }
+
+  Status ScanDataValues(const std::function<Status(const DataValueRecord&)>& sink) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_VALUE_COLUMNS " FROM data_value WHERE deleted = 0"));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      WJ_RETURN_IF_ERROR(sink(ReadValue(q)));
+    }
+    return Status::Ok();
+  }
+
+  Status ExportDataValues(const DataValueExportFilter& f,
+                          const std::function<Status(const DataValueRecord&)>& sink) override {
+    ReadLease lease(*this);
+    // The id lists travel as one bound JSON array each; json_each (SQLite) or
+    // json_array_elements_text (PostgreSQL) turns them into rows.
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            kPg ? WJ_VALUE_COLUMNS
+                " FROM data_value"
+                " WHERE data_element_id IN (SELECT CAST(value AS bigint) FROM"
+                " json_array_elements_text(CAST(?1 AS json)))"
+                " AND period_id IN (SELECT CAST(value AS bigint) FROM"
+                " json_array_elements_text(CAST(?2 AS json)))"
+                " AND org_unit_id IN (SELECT CAST(value AS bigint) FROM"
+                " json_array_elements_text(CAST(?3 AS json))) AND (?4 <> 0 OR deleted = 0)"
+                " ORDER BY org_unit_id, period_id, data_element_id, coc_id, aoc_id"
+                : WJ_VALUE_COLUMNS
+                " FROM data_value"
+                " WHERE data_element_id IN (SELECT value FROM json_each(?1))"
+                " AND period_id IN (SELECT value FROM json_each(?2))"
+                " AND org_unit_id IN (SELECT value FROM json_each(?3)) AND (?4 <> 0 OR deleted = 0)"
+                " ORDER BY org_unit_id, period_id, data_element_id, coc_id, aoc_id"));
+    auto json_ids = [](const std::vector<std::int64_t>& ids) {
+      std::string s = "[";
+      for (std::size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
+      return s + "]";
+    };
+    q.Bind(1, json_ids(f.data_element_ids)).Bind(2, json_ids(f.period_ids));
+    q.Bind(3, json_ids(f.org_unit_ids)).Bind(4, f.include_deleted ? 1 : 0);
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      DataValueRecord v = ReadValue(q);
+      WJ_RETURN_IF_ERROR(sink(v));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::optional<DataValueRecord>> GetDataValue(const DataValueKey& key) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(WJ_VALUE_COLUMNS
+                            " FROM data_value WHERE data_element_id = ? AND"
+                            " period_id = ? AND org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
+    BindKey(q, 1, key);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<DataValueRecord>();
+    return std::optional<DataValueRecord>(ReadValue(q));
+  }
+
+  Result<std::vector<DataValueRecord>> ListDataValues(const DataValueFilter& f) override {
+    ReadLease lease(*this);
+    // Each filter is optional; "? IS NULL OR column = ?" keeps this one prepared statement.
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(WJ_VALUE_COLUMNS
+                    " FROM data_value"
+                    " WHERE (?1 IS NULL OR data_element_id = ?1) AND (?2 IS NULL OR period_id = ?2)"
+                    " AND (?3 IS NULL OR org_unit_id = ?3) AND (?4 <> 0 OR deleted = 0)"
+                    " ORDER BY data_element_id, period_id, org_unit_id, coc_id, aoc_id"));
+    // Typed even when absent: PostgreSQL cannot tell the type of a bare NULL in "? IS NULL".
+    q.BindOptional(1, f.data_element_id).BindOptional(2, f.period_id);
+    q.BindOptional(3, f.org_unit_id);
+    q.Bind(4, f.include_deleted ? 1 : 0);
+    std::vector<DataValueRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadValue(q));
+    }
+    return out;
+  }
+
+  Result<std::vector<DataValueAuditRecord>> DataValueHistory(const DataValueKey& key) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "SELECT id, audit_type, previous_value, value, modified_by, created FROM "
+            "data_value_audit"
+            " WHERE data_element_id = ? AND period_id = ? AND org_unit_id = ? AND coc_id = ? AND"
+            " aoc_id = ? ORDER BY id"));
+    BindKey(q, 1, key);
+    std::vector<DataValueAuditRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      DataValueAuditRecord a;
+      a.id = q.Int(0);
+      a.key = key;
+      a.audit_type = q.Text(1);
+      a.previous_value = q.OptText(2);
+      a.value = q.OptText(3);
+      a.modified_by = q.Text(4);
+      a.created = q.Int(5);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  Result<std::int64_t> CountDataValues(bool include_deleted) override {
+    ReadLease lease(*this);
+    return CountLocked(include_deleted ? "SELECT count(*) FROM data_value"
+                                       : "SELECT count(*) FROM data_value WHERE deleted = 0");
+  }
+
+  Status SetComplete(const CompleteRegistrationRecord& reg, bool complete) override {
+    std::lock_guard lock(mu_);
+    if (complete) {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "INSERT INTO complete_registration(data_set_id, period_id, org_unit_id, aoc_id,"
+              " completed_by, created) VALUES (?,?,?,?,?,?)"
+              " ON CONFLICT(data_set_id, period_id, org_unit_id, aoc_id) DO UPDATE SET"
+              " completed_by = excluded.completed_by, created = excluded.created"));
+      q.Bind(1, reg.data_set_id).Bind(2, reg.period_id).Bind(3, reg.org_unit_id);
+      q.Bind(4, reg.aoc_id).Bind(5, reg.completed_by).Bind(6, reg.created);
+      return q.Run();
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("DELETE FROM complete_registration WHERE data_set_id = ? AND period_id = ? AND"
+                    " org_unit_id = ? AND aoc_id = ?"));
+    q.Bind(1, reg.data_set_id).Bind(2, reg.period_id).Bind(3, reg.org_unit_id).Bind(4, reg.aoc_id);
+    return q.Run();
+  }
+
+  Result<std::optional<CompleteRegistrationRecord>> GetComplete(std::int64_t ds, std::int64_t pe,
+                                                                std::int64_t ou,
+                                                                std::int64_t aoc) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "SELECT completed_by, created FROM complete_registration WHERE data_set_id = ? AND"
+            " period_id = ? AND org_unit_id = ? AND aoc_id = ?"));
+    q.Bind(1, ds).Bind(2, pe).Bind(3, ou).Bind(4, aoc);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<CompleteRegistrationRecord>();
+    return std::optional<CompleteRegistrationRecord>(
+        CompleteRegistrationRecord{ds, pe, ou, aoc, q.Text(0), q.Int(1)});
+  }
+
+  Result<std::int64_t> CreateUser(const UserRecord& u) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ins,
+        db_.Prepare(
+            "INSERT INTO app_user(uid, username, display_name, password_hash, disabled, created,"
+            " last_updated) VALUES (?,?,?,?,?,?,?)"));
+    ins.Bind(1, u.uid).Bind(2, u.username).Bind(3, u.display_name).Bind(4, u.password_hash);
+    ins.Bind(5, u.disabled ? 1 : 0).Bind(6, u.created).Bind(7, u.created);
+    Status s = ins.Run();
+    if (s.code() == StatusCode::kConflict)
+      return Conflict("a user named \"" + u.username + "\" already exists", "username");
+    WJ_RETURN_IF_ERROR(s);
+    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
+    WJ_RETURN_IF_ERROR(InsertUserLinksLocked(id, u));
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return id;
+  }
+
+  Result<std::optional<UserRecord>> FindUser(const std::string& username) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(auto users, LoadUsersLocked(username));
+    if (users.empty()) return std::optional<UserRecord>();
+    return std::optional<UserRecord>(std::move(users.front()));
+  }
+
+  Result<std::vector<UserRecord>> ListUsers() override {
+    ReadLease lease(*this);
+    return LoadUsersLocked(std::nullopt);
+  }
+
+  Result<std::optional<UserRecord>> FindUserById(std::int64_t id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(auto users, LoadUsersLocked(std::nullopt, id));
+    if (users.empty()) return std::optional<UserRecord>();
+    return std::optional<UserRecord>(std::move(users.front()));
+  }
+
+  Status UpdateUser(const UserRecord& u) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt upd, db_.Prepare("UPDATE app_user SET display_name = ?, password_hash "
+                                              "= ?, disabled = ?, last_updated = ?"
+                                              " WHERE id = ?"));
+    upd.Bind(1, u.display_name).Bind(2, u.password_hash).Bind(3, u.disabled ? 1 : 0);
+    upd.Bind(4, NowMillisLocal()).Bind(5, u.id);
+    WJ_RETURN_IF_ERROR(upd.Run());
+    if (db_.Changes() != 1) return NotFound("no such user");
+    WJ_ASSIGN_OR_RETURN(Stmt del_roles, db_.Prepare("DELETE FROM app_user_role WHERE user_id = ?"));
+    del_roles.Bind(1, u.id);
+    WJ_RETURN_IF_ERROR(del_roles.Run());
+    WJ_ASSIGN_OR_RETURN(Stmt del_units,
+                        db_.Prepare("DELETE FROM app_user_org_unit WHERE user_id = ?"));
+    del_units.Bind(1, u.id);
+    WJ_RETURN_IF_ERROR(del_units.Run());
+    WJ_RETURN_IF_ERROR(InsertUserLinksLocked(u.id, u));
+    return tx.Commit();
+  }
+
+  Status CreateSession(const SessionRecord& r) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO session(token_hash, user_id, csrf_token, created, last_seen, address)"
+            " VALUES (?,?,?,?,?,?)"));
+    q.Bind(1, r.token_hash).Bind(2, r.user_id).Bind(3, r.csrf_token).Bind(4, r.created);
+    q.Bind(5, r.last_seen).Bind(6, r.address);
+    return q.Run();
+  }
+
+  Result<std::optional<SessionRecord>> FindSession(const std::string& token_hash) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT user_id, csrf_token, created, last_seen, "
+                                            "address FROM session WHERE token_hash = ?"));
+    q.Bind(1, token_hash);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<SessionRecord>();
+    return std::optional<SessionRecord>(
+        SessionRecord{token_hash, q.Int(0), q.Text(1), q.Int(2), q.Int(3), q.Text(4)});
+  }
+
+  Status TouchSession(const std::string& token_hash, std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q,
+                        db_.Prepare("UPDATE session SET last_seen = ? WHERE token_hash = ?"));
+    q.Bind(1, now).Bind(2, token_hash);
+    return q.Run();
+  }
+
+  Status DeleteSession(const std::string& token_hash) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM session WHERE token_hash = ?"));
+    q.Bind(1, token_hash);
+    return q.Run();
+  }
+
+  Status DeleteUserSessions(std::int64_t user_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM session WHERE user_id = ?"));
+    q.Bind(1, user_id);
+    return q.Run();
+  }
+
+  Status CreateApiToken(const ApiTokenRecord& t) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO api_token(uid, user_id, name, token_hash, expires, created)"
+                    " VALUES (?,?,?,?,?,?)"));
+    q.Bind(1, t.uid).Bind(2, t.user_id).Bind(3, t.name).Bind(4, t.token_hash);
+    q.Bind(5, t.expires).Bind(6, t.created);
+    return q.Run();
+  }
+
+  Result<std::optional<ApiTokenRecord>> FindApiToken(const std::string& token_hash) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT id, uid, user_id, name, token_hash, expires, created FROM api_token"
+                    " WHERE token_hash = ?"));
+    q.Bind(1, token_hash);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<ApiTokenRecord>();
+    return std::optional<ApiTokenRecord>(ReadToken(q));
+  }
+
+  Result<std::vector<ApiTokenRecord>> ListApiTokens(std::int64_t user_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT id, uid, user_id, name, token_hash, expires, created FROM api_token"
+                    " WHERE user_id = ? ORDER BY id"));
+    q.Bind(1, user_id);
+    std::vector<ApiTokenRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadToken(q));
+    }
+    return out;
+  }
+
+  Status DeleteApiToken(const std::string& uid, std::int64_t user_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM api_token WHERE uid = ? AND user_id = ?"));
+    q.Bind(1, uid).Bind(2, user_id);
+    WJ_RETURN_IF_ERROR(q.Run());
+    if (db_.Changes() != 1) return NotFound("no API token " + uid + " of yours");
+    return Status::Ok();
+  }
+
+  Status AppendAudit(const AuditRecord& r) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(r));
+    return tx.Commit();
+  }
+
+  Status AppendAuditLocked(const AuditRecord& r) {
+    // Several servers on one PostgreSQL keep one chain: the head is read and extended under a
+    // lock held to the end of the transaction (SQLite's writer lock does this on its own).
+    WJ_RETURN_IF_ERROR(B::LockChain(db_, B::kAuditChain));
+    WJ_ASSIGN_OR_RETURN(std::string prev,
+                        LastHashLocked("SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO audit(type, username, org_unit_id, object, detail, address, created,"
+            " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, r.type).Bind(2, r.username);
+    if (r.org_unit_id)
+      q.Bind(3, *r.org_unit_id);
+    else
+      q.BindNull(3);
+    q.Bind(4, r.object).Bind(5, r.detail).Bind(6, r.address).Bind(7, r.created);
+    q.Bind(8, prev).Bind(9, ChainHash(prev, AuditCanonical(r)));
+    return q.Run();
+  }
+
+  Result<std::vector<AuditRecord>> ListAudits(const AuditFilter& f) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT id, type, username, org_unit_id, object, detail, address, created, "
+                    "prev_hash, hash"
+                    " FROM audit WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR username = ?2)"
+                    " AND (?3 IS NULL OR created >= ?3) AND (?4 IS NULL OR created < ?4)"
+                    " ORDER BY id DESC LIMIT ?5"));
+    q.BindOptional(1, f.type).BindOptional(2, f.username);
+    q.BindOptional(3, f.from).BindOptional(4, f.to);
+    q.Bind(5, f.limit);
+    std::vector<AuditRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadAudit(q));
+    }
+    return out;
+  }
+
+  Result<std::vector<ChainCheck>> VerifyAuditChains() override {
+    ReadLease lease(*this);
+    std::vector<ChainCheck> out;
+    {
+      ChainCheck c;
+      c.table = "audit";
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT id, type, username, org_unit_id, object, detail, address, created, prev_hash,"
+              " hash FROM audit ORDER BY id"));
+      std::string prev;
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        AuditRecord r = ReadAudit(q);
+        ++c.rows;
+        if (!c.first_broken_id &&
+            (r.prev_hash != prev || r.hash != ChainHash(prev, AuditCanonical(r))))
+          c.first_broken_id = r.id;
+        prev = r.hash;
+      }
+      out.push_back(c);
+    }
+    {
+      ChainCheck c;
+      c.table = "data_value_audit";
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare(
+              "SELECT id, data_element_id, period_id, org_unit_id, coc_id, aoc_id, audit_type,"
+              " previous_value, value, modified_by, created, prev_hash, hash FROM data_value_audit"
+              " ORDER BY id"));
+      std::string prev;
+      bool chained = false;
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        ++c.rows;
+        std::string hash = q.Text(12);
+        if (hash.empty() && !chained) {
+          ++c.legacy_rows;  // history from before the chain existed
+          continue;
+        }
+        chained = true;
+        DataValueKey k{q.Int(1), q.Int(2), q.Int(3), q.Int(4), q.Int(5)};
+        std::string expect =
+            ChainHash(prev, DataValueAuditCanonical(k, q.Text(6), q.OptText(7), q.OptText(8),
+                                                    q.Text(9), q.Int(10)));
+        if (!c.first_broken_id && (q.Text(11) != prev || hash != expect))
+          c.first_broken_id = q.Int(0);
+        prev = hash;
+      }
+      out.push_back(c);
+    }
+    return out;
+  }
+
+ private:
+  // The one write path for data values: single entries run it for one value, imports for
+  // millions. New values take the fast path (one INSERT that does nothing on a clash); only
+  // clashes read the stored row to decide between update, ignore and duplicate.
+  class BulkWriter final : public DataValueBulkWriter {
+   public:
+    BulkWriter(SqlStore& store, std::unique_lock<RecursiveOwnedMutex> lock, std::string user,
+               std::string import_uid, std::int64_t now)
+        : store_(store),
+          lock_(std::move(lock)),
+          tx_(store.db_),
+          user_(std::move(user)),
+          import_uid_(std::move(import_uid)),
+          now_(now) {}
+
+    ~BulkWriter() override {
+      // Statements first (a pending one would keep the transaction busy), then the transaction,
+      // then the checks are back on for everyone else.
+      insert_ = Stmt();
+      get_ = Stmt();
+      update_ = Stmt();
+      audit_ = Stmt();
+      tx_.Rollback();
+      if constexpr (!kPg)
+        if (fk_off_) (void)store_.db_.Exec("PRAGMA foreign_keys = ON");
+    }
+
+    Status Init() {
+      Db& db = store_.db_;
+      if (!kPg && !import_uid_.empty()) {
+        // An import has resolved every reference against the catalog and created its periods
+        // itself; checking five foreign keys per row again would cost a third of the time.
+        // (The pragma only takes effect outside a transaction, hence before BEGIN.)
+        WJ_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = OFF"));
+        fk_off_ = true;
+      }
+      WJ_RETURN_IF_ERROR(tx_.Begin());
+      WJ_ASSIGN_OR_RETURN(
+          insert_,
+          db.Prepare("INSERT INTO data_value(data_element_id, period_id, org_unit_id, coc_id, "
+                     "aoc_id, value,"
+                     " comment, followup, stored_by, created, last_updated, deleted, import_id)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?) ON CONFLICT DO NOTHING"));
+      WJ_ASSIGN_OR_RETURN(
+          get_,
+          db.Prepare("SELECT value, comment, followup, deleted, import_id FROM data_value WHERE"
+                     " data_element_id = ? AND period_id = ? AND org_unit_id = ? AND coc_id = ? AND"
+                     " aoc_id = ?"));
+      WJ_ASSIGN_OR_RETURN(
+          update_,
+          db.Prepare("UPDATE data_value SET value = ?, comment = ?, followup = ?, stored_by = ?,"
+                     " last_updated = ?, deleted = ?, import_id = ? WHERE data_element_id = ? AND"
+                     " period_id = ? AND org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
+      WJ_ASSIGN_OR_RETURN(
+          audit_,
+          db.Prepare("INSERT INTO data_value_audit(data_element_id, period_id, org_unit_id, "
+                     "coc_id, aoc_id,"
+                     " audit_type, previous_value, value, modified_by, created, prev_hash, hash)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+      WJ_RETURN_IF_ERROR(B::LockChain(db, B::kValueAuditChain));
+      WJ_ASSIGN_OR_RETURN(
+          last_hash_,
+          store_.LastHashLocked("SELECT hash FROM data_value_audit ORDER BY id DESC LIMIT 1"));
+      return Status::Ok();
+    }
+
+    Result<WriteCounts> Write(std::span<const DataValueWrite> writes,
+                              std::vector<std::size_t>* duplicates) override {
+      WriteCounts counts;
+      for (std::size_t i = 0; i < writes.size(); ++i) {
+        const DataValueWrite& w = writes[i];
+        const DataValueKey& k = w.key;
+        if (w.mode == WriteMode::kUpsert || w.mode == WriteMode::kCreateOnly) {
+          BindKey(insert_, 1, k);
+          insert_.BindRef(6, w.value).BindRef(7, w.comment).Bind(8, w.followup ? 1 : 0);
+          insert_.BindRef(9, user_).Bind(10, now_).Bind(11, now_).BindRef(12, import_uid_);
+          WJ_RETURN_IF_ERROR(insert_.Run());
+          if (store_.db_.Changes() == 1) {
+            ++counts.imported;
+            Changed(k, w.value, false);
+            // A value an import creates carries its provenance on its own row (stored_by,
+            // created, import_id) and the import's summary is kept and audited whole; writing
+            // a CREATE history row per value as well would halve import speed for no new fact.
+            // Single entries, which have no import, keep their CREATE row.
+            if (import_uid_.empty()) WJ_RETURN_IF_ERROR(Audit(k, "CREATE", std::nullopt, w.value));
+            continue;
+          }
+        }
+        BindKey(get_, 1, k);
+        WJ_ASSIGN_OR_RETURN(bool exists, get_.Step());
+        std::string old_value, old_comment, old_import;
+        bool old_followup = false, old_deleted = false;
+        if (exists) {
+          old_value = get_.Text(0);
+          old_comment = get_.Text(1);
+          old_followup = get_.Int(2) != 0;
+          old_deleted = get_.Int(3) != 0;
+          old_import = get_.Text(4);
+        }
+        get_.Reset();
+        const bool live = exists && !old_deleted;
+        const bool duplicate = exists && !import_uid_.empty() && old_import == import_uid_;
+        if (duplicate && duplicates) duplicates->push_back(i);
+        if (w.mode == WriteMode::kDelete) {
+          if (!live) {
+            ++counts.ignored;
+            continue;
+          }
+          WJ_RETURN_IF_ERROR(Update(k, old_value, old_comment, old_followup, true));
+          Changed(k, old_value, true);
+          ++counts.deleted;
+          WJ_RETURN_IF_ERROR(Audit(k, "DELETE", old_value, std::nullopt));
+          continue;
+        }
+        if ((w.mode == WriteMode::kCreateOnly && live && !duplicate) ||
+            (w.mode == WriteMode::kUpdateOnly && !live)) {
+          ++counts.ignored;
+          continue;
+        }
+        if (live && !duplicate && old_value == w.value && old_comment == w.comment &&
+            old_followup == w.followup) {
+          // Unchanged: nothing written, counted as updated, as DHIS2 2.39-2.41 counts it
+          // (DefaultDataValueSetServiceTest.testImportDataValuesUpdatedSkipNoChange).
+          ++counts.updated;
+          continue;
+        }
+        WJ_RETURN_IF_ERROR(Update(k, w.value, w.comment, w.followup, false));
+        Changed(k, w.value, false);
+        if (duplicate) {
+          ++counts.ignored;  // the earlier row of this import is superseded by this one
+        } else if (live) {
+          ++counts.updated;
+        } else {
+          ++counts.imported;  // re-entry of a deleted value counts as new, as in DHIS2
+        }
+        WJ_RETURN_IF_ERROR(Audit(k, live ? "UPDATE" : "CREATE",
+                                 live ? std::optional<std::string>(old_value) : std::nullopt,
+                                 w.value));
+      }
+      return counts;
+    }
+
+    Status Commit() override { return CommitWith(nullptr, nullptr); }
+    Status CommitWith(const DataImportRecord* summary, const AuditRecord* audit) override {
+      if (summary) WJ_RETURN_IF_ERROR(store_.SaveImportLocked(*summary));
+      if (audit) WJ_RETURN_IF_ERROR(store_.AppendAuditLocked(*audit));
+      if (changed_) WJ_RETURN_IF_ERROR(store_.LogChangeLocked("values"));
+      WJ_RETURN_IF_ERROR(tx_.Commit());
+      if (store_.listener_ && (overflow_ || !changes_.empty()))
+        store_.listener_(std::move(changes_), overflow_);
+      changes_.clear();
+      return Status::Ok();
+    }
+    Result<std::int64_t> EnsurePeriod(const PeriodRecord& p) override {
+      return store_.EnsurePeriodLocked(p);
+    }
+
+   private:
+    // Past this many changes in one transaction, listing them costs more than a rebuild.
+    static constexpr std::size_t kMaxListedChanges = 2'000'000;
+    void Changed(const DataValueKey& k, const std::string& value, bool deleted) {
+      changed_ = true;
+      if (!store_.listener_ || overflow_) return;
+      if (changes_.size() >= kMaxListedChanges) {
+        overflow_ = true;
+        changes_ = {};
+        return;
+      }
+      changes_.push_back({k, value, deleted});
+    }
+    Status Update(const DataValueKey& k, const std::string& value, const std::string& comment,
+                  bool followup, bool deleted) {
+      update_.Bind(1, value).Bind(2, comment).Bind(3, followup ? 1 : 0).Bind(4, user_);
+      update_.Bind(5, now_).Bind(6, deleted ? 1 : 0).Bind(7, import_uid_);
+      BindKey(update_, 8, k);
+      return update_.Run();
+    }
+
+    Status Audit(const DataValueKey& k, const char* type, const std::optional<std::string>& prev,
+                 const std::optional<std::string>& value) {
+      BindKey(audit_, 1, k);
+      audit_.Bind(6, type).BindOptional(7, prev).BindOptional(8, value);
+      audit_.Bind(9, user_).Bind(10, now_);
+      std::string hash =
+          ChainHash(last_hash_, DataValueAuditCanonical(k, type, prev, value, user_, now_));
+      audit_.Bind(11, last_hash_).Bind(12, hash);
+      WJ_RETURN_IF_ERROR(audit_.Run());
+      last_hash_ = std::move(hash);
+      return Status::Ok();
+    }
+
+    SqlStore& store_;
+    std::unique_lock<RecursiveOwnedMutex> lock_;
+    Transaction tx_;
+    std::string user_;
+    std::string import_uid_;
+    std::int64_t now_;
+    Stmt insert_, get_, update_, audit_;
+    std::string last_hash_;
+    bool fk_off_ = false;
+    std::vector<DataValueChange> changes_;
+    bool overflow_ = false;
+    bool changed_ = false;  // a value changed: the commit appends a change-log row
+  };
+
+  static std::string DataValueAuditCanonical(const DataValueKey& k, const std::string& type,
+                                             const std::optional<std::string>& prev,
+                                             const std::optional<std::string>& value,
+                                             const std::string& user, std::int64_t created) {
+    std::string s;
+    for (std::int64_t id : {k.data_element_id, k.period_id, k.org_unit_id, k.coc_id, k.aoc_id})
+      s += std::to_string(id) + kSep;
+    s += type + kSep + (prev ? "v" + *prev : "null") + kSep + (value ? "v" + *value : "null") +
+         kSep + user + kSep + std::to_string(created);
+    return s;
+  }
+
+  static std::string AuditCanonical(const AuditRecord& r) {
+    return r.type + kSep + r.username + kSep +
+           (r.org_unit_id ? std::to_string(*r.org_unit_id) : "null") + kSep + r.object + kSep +
+           r.detail + kSep + r.address + kSep + std::to_string(r.created);
+  }
+
+  static AuditRecord ReadAudit(const Stmt& q) {
+    AuditRecord r;
+    r.id = q.Int(0);
+    r.type = q.Text(1);
+    r.username = q.Text(2);
+    if (!q.IsNull(3)) r.org_unit_id = q.Int(3);
+    r.object = q.Text(4);
+    r.detail = q.Text(5);
+    r.address = q.Text(6);
+    r.created = q.Int(7);
+    r.prev_hash = q.Text(8);
+    r.hash = q.Text(9);
+    return r;
+  }
+
+  static ApiTokenRecord ReadToken(const Stmt& q) {
+    return {q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5), q.Int(6)};
+  }
+
+  Result<std::string> LastHashLocked(const char* sql) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Text(0) : std::string();
+  }
+
+  Status InsertUserLinksLocked(std::int64_t id, const UserRecord& u) {
+    WJ_ASSIGN_OR_RETURN(Stmt role,
+                        db_.Prepare("INSERT INTO app_user_role(user_id, role) VALUES (?,?)"
+                                    " ON CONFLICT DO NOTHING"));
+    for (const auto& r : u.roles) {
+      role.Bind(1, id).Bind(2, r);
+      WJ_RETURN_IF_ERROR(role.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ou,
+        db_.Prepare("INSERT INTO app_user_org_unit(user_id, org_unit_id, kind) VALUES (?,?,?)"
+                    " ON CONFLICT DO NOTHING"));
+    for (auto unit : u.capture_org_unit_ids) {
+      ou.Bind(1, id).Bind(2, unit).Bind(3, "capture");
+      WJ_RETURN_IF_ERROR(ou.Run());
+    }
+    for (auto unit : u.view_org_unit_ids) {
+      ou.Bind(1, id).Bind(2, unit).Bind(3, "view");
+      WJ_RETURN_IF_ERROR(ou.Run());
+    }
+    return Status::Ok();
+  }
+
+  static std::int64_t NowMillisLocal() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  }
+
+  Result<int> SchemaVersionLocked() { return B::ReadSchemaVersion(db_); }
+
+  Result<std::int64_t> CountLocked(const char* sql) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Int(0) : 0;
+  }
+
+  Result<std::int64_t> EnsurePeriodLocked(const PeriodRecord& p) {
+    WJ_ASSIGN_OR_RETURN(Stmt find, db_.Prepare("SELECT id FROM period WHERE iso = ?"));
+    find.Bind(1, p.iso);
+    WJ_ASSIGN_OR_RETURN(bool row, find.Step());
+    if (row) return find.Int(0);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ins,
+        db_.Prepare("INSERT INTO period(iso, period_type, start_date, end_date) VALUES (?,?,?,?)"));
+    ins.Bind(1, p.iso).Bind(2, p.period_type).Bind(3, p.start_date).Bind(4, p.end_date);
+    WJ_RETURN_IF_ERROR(ins.Run());
+    return db_.LastInsertId();
+  }
+
+  static void BindKey(Stmt& s, int first, const DataValueKey& k) {
+    s.Bind(first, k.data_element_id).Bind(first + 1, k.period_id).Bind(first + 2, k.org_unit_id);
+    s.Bind(first + 3, k.coc_id).Bind(first + 4, k.aoc_id);
+  }
+
+  static DataValueRecord ReadValue(const Stmt& q) {
+    DataValueRecord v;
+    v.key = {q.Int(0), q.Int(1), q.Int(2), q.Int(3), q.Int(4)};
+    v.value = q.Text(5);
+    v.comment = q.Text(6);
+    v.followup = q.Int(7) != 0;
+    v.stored_by = q.Text(8);
+    v.created = q.Int(9);
+    v.last_updated = q.Int(10);
+    v.deleted = q.Int(11) != 0;
+    v.import_id = q.Text(12);
+    return v;
+  }
+
+  static void ReadIdentified(const Stmt& q, IdentifiedRecord& r) {
+    r.id = q.Int(0);
+    r.uid = q.Text(1);
+    r.code = q.Text(2);
+    r.name = q.Text(3);
+  }
+
+  Result<std::map<std::int64_t, std::vector<std::string>>> LoadMembers(const char* sql) {
+    std::map<std::int64_t, std::vector<std::string>> out;
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out[q.Int(0)].push_back(q.Text(1));
+    }
+    return out;
+  }
+
+  // Replaces the members of one object: "DELETE FROM link WHERE owner = (uid)" then inserts
+  // each member resolved by uid; a member that does not resolve is a conflict.
+  Status ReplaceMembers(const char* delete_sql, const char* insert_sql,
+                        const std::string& owner_uid, const std::vector<std::string>& member_uids,
+                        const std::string& what) {
+    WJ_ASSIGN_OR_RETURN(Stmt del, db_.Prepare(delete_sql));
+    del.Bind(1, owner_uid);
+    WJ_RETURN_IF_ERROR(del.Run());
+    WJ_ASSIGN_OR_RETURN(Stmt ins, db_.Prepare(insert_sql));
+    int order = 0;
+    for (const auto& m : member_uids) {
+      ins.Bind(1, order++).Bind(2, owner_uid).Bind(3, m);
+      WJ_RETURN_IF_ERROR(ins.Run());
+      WJ_RETURN_IF_ERROR(ExpectOneChange(
+          db_, what + " " + owner_uid + " refers to " + m + ", which does not exist"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertCategoryOptions(const std::vector<CategoryOptionRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO category_option(uid, code, name, short_name) VALUES (?,?,?,?)"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " short_name = excluded.short_name"));
+    for (const auto& o : v) {
+      q.Bind(1, o.uid).BindTextOrNull(2, o.code).Bind(3, o.name).Bind(4, o.short_name);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertCategories(const std::vector<CategoryRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO category(uid, code, name, data_dimension_type) VALUES (?,?,?,?)"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " data_dimension_type = excluded.data_dimension_type"));
+    for (const auto& c : v) {
+      q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.data_dimension_type);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ReplaceMembers(
+          "DELETE FROM category_category_option WHERE category_id ="
+          " (SELECT id FROM category WHERE uid = ?)",
+          "INSERT INTO category_category_option(category_id, option_id, sort_order)"
+          " SELECT c.id, o.id, ?1 FROM category c, category_option o WHERE c.uid = ?2"
+          " AND o.uid = ?3",
+          c.uid, c.option_uids, "category"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertCategoryCombos(const std::vector<CategoryComboRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO category_combo(uid, code, name, data_dimension_type) VALUES (?,?,?,?)"
+            " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+            " data_dimension_type = excluded.data_dimension_type"));
+    for (const auto& c : v) {
+      q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.data_dimension_type);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(
+          ReplaceMembers("DELETE FROM category_combo_category WHERE combo_id ="
+                         " (SELECT id FROM category_combo WHERE uid = ?)",
+                         "INSERT INTO category_combo_category(combo_id, category_id, sort_order)"
+                         " SELECT x.id, c.id, ?1 FROM category_combo x, category c WHERE x.uid = ?2"
+                         " AND c.uid = ?3",
+                         c.uid, c.category_uids, "category combo"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertCategoryOptionCombos(const std::vector<CategoryOptionComboRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO category_option_combo(uid, code, name, combo_id)"
+                    " SELECT ?1, ?2, ?3, id FROM category_combo WHERE uid = ?4"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " combo_id = excluded.combo_id"));
+    for (const auto& c : v) {
+      q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.combo_uid);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "category option combo " + c.uid +
+                                                  " refers to category combo " + c.combo_uid +
+                                                  ", which does not exist"));
+      WJ_RETURN_IF_ERROR(
+          ReplaceMembers("DELETE FROM category_option_combo_option WHERE coc_id ="
+                         " (SELECT id FROM category_option_combo WHERE uid = ?)",
+                         "INSERT INTO category_option_combo_option(coc_id, option_id)"
+                         " SELECT x.id, o.id FROM category_option_combo x, category_option o"
+                         " WHERE ?1 IS NOT NULL AND x.uid = ?2 AND o.uid = ?3",
+                         c.uid, c.option_uids, "category option combo"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertDataElements(const std::vector<DataElementRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO data_element(uid, code, name, short_name, description, value_type,"
+            " aggregation_type, domain_type, category_combo_id, zero_is_significant)"
+            " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, id, ?10 FROM category_combo WHERE uid = ?9"
+            " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+            " short_name = excluded.short_name, description = excluded.description,"
+            " value_type = excluded.value_type, aggregation_type = excluded.aggregation_type,"
+            " domain_type = excluded.domain_type, category_combo_id = excluded.category_combo_id,"
+            " zero_is_significant = excluded.zero_is_significant"));
+    for (const auto& d : v) {
+      q.Bind(1, d.uid).BindTextOrNull(2, d.code).Bind(3, d.name).Bind(4, d.short_name);
+      q.Bind(5, d.description).Bind(6, d.value_type).Bind(7, d.aggregation_type);
+      q.Bind(8, d.domain_type).Bind(9, d.combo_uid).Bind(10, d.zero_is_significant ? 1 : 0);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "data element " + d.uid +
+                                                  " refers to category combo " + d.combo_uid +
+                                                  ", which does not exist"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertDataSets(const std::vector<DataSetRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO data_set(uid, code, name, short_name, period_type, category_combo_id,"
+            " open_future_periods, expiry_days, timely_days)"
+            " SELECT ?1, ?2, ?3, ?4, ?5, id, ?7, ?8, ?9 FROM category_combo WHERE uid = ?6"
+            " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+            " short_name = excluded.short_name, period_type = excluded.period_type,"
+            " category_combo_id = excluded.category_combo_id,"
+            " open_future_periods = excluded.open_future_periods, expiry_days = "
+            "excluded.expiry_days,"
+            " timely_days = excluded.timely_days"));
+    WJ_ASSIGN_OR_RETURN(Stmt del_el, db_.Prepare("DELETE FROM data_set_element WHERE data_set_id = "
+                                                 "(SELECT id FROM data_set WHERE uid = ?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ins_el,
+        db_.Prepare(
+            "INSERT INTO data_set_element(data_set_id, data_element_id, combo_id, sort_order)"
+            " SELECT s.id, d.id, (SELECT id FROM category_combo WHERE uid = ?3), ?4"
+            " FROM data_set s, data_element d WHERE s.uid = ?1 AND d.uid = ?2"));
+    for (const auto& s : v) {
+      q.Bind(1, s.uid).BindTextOrNull(2, s.code).Bind(3, s.name).Bind(4, s.short_name);
+      q.Bind(5, s.period_type).Bind(6, s.combo_uid).Bind(7, s.open_future_periods);
+      q.Bind(8, s.expiry_days).Bind(9, s.timely_days);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "data set " + s.uid + " refers to category combo " +
+                                                  s.combo_uid + ", which does not exist"));
+      del_el.Bind(1, s.uid);
+      WJ_RETURN_IF_ERROR(del_el.Run());
+      int order = 0;
+      for (const auto& e : s.elements) {
+        ins_el.Bind(1, s.uid).Bind(2, e.data_element_uid).BindTextOrNull(3, e.combo_uid);
+        ins_el.Bind(4, order++);
+        WJ_RETURN_IF_ERROR(ins_el.Run());
+        WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "data set " + s.uid + " refers to data element " +
+                                                    e.data_element_uid + ", which does not exist"));
+      }
+      WJ_RETURN_IF_ERROR(ReplaceMembers(
+          "DELETE FROM data_set_org_unit WHERE data_set_id = (SELECT id FROM data_set WHERE uid = "
+          "?)",
+          "INSERT INTO data_set_org_unit(data_set_id, org_unit_id)"
+          " SELECT s.id, o.id FROM data_set s, org_unit o WHERE ?1 IS NOT NULL AND s.uid = ?2"
+          " AND o.uid = ?3",
+          s.uid, s.org_unit_uids, "data set"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertIndicatorTypes(const std::vector<IndicatorTypeRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO indicator_type(uid, code, name, factor, number) VALUES (?,?,?,?,?)"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " factor = excluded.factor, number = excluded.number"));
+    for (const auto& t : v) {
+      q.Bind(1, t.uid).BindTextOrNull(2, t.code).Bind(3, t.name).Bind(4, t.factor);
+      q.Bind(5, t.number ? 1 : 0);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertIndicators(const std::vector<IndicatorRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "INSERT INTO indicator(uid, code, name, short_name, description, indicator_type_id,"
+            " numerator, numerator_description, denominator, denominator_description, decimals)"
+            " SELECT ?1, ?2, ?3, ?4, ?5, id, ?7, ?8, ?9, ?10, ?11 FROM indicator_type WHERE uid = "
+            "?6"
+            " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+            " short_name = excluded.short_name, description = excluded.description,"
+            " indicator_type_id = excluded.indicator_type_id, numerator = excluded.numerator,"
+            " numerator_description = excluded.numerator_description,"
+            " denominator = excluded.denominator,"
+            " denominator_description = excluded.denominator_description,"
+            " decimals = excluded.decimals"));
+    for (const auto& i : v) {
+      q.Bind(1, i.uid).BindTextOrNull(2, i.code).Bind(3, i.name).Bind(4, i.short_name);
+      q.Bind(5, i.description).Bind(6, i.indicator_type_uid).Bind(7, i.numerator);
+      q.Bind(8, i.numerator_description).Bind(9, i.denominator).Bind(10, i.denominator_description);
+      if (i.decimals)
+        q.Bind(11, *i.decimals);
+      else
+        q.BindNull(11);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "indicator " + i.uid + " refers to indicator type " +
+                                                  i.indicator_type_uid + ", which does not exist"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertOrgUnitGroups(const std::vector<OrgUnitGroupRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO org_unit_group(uid, code, name, short_name) VALUES (?,?,?,?)"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " short_name = excluded.short_name"));
+    for (const auto& g : v) {
+      q.Bind(1, g.uid).BindTextOrNull(2, g.code).Bind(3, g.name).Bind(4, g.short_name);
+      WJ_RETURN_IF_ERROR(q.Run());
+      WJ_RETURN_IF_ERROR(ReplaceMembers(
+          "DELETE FROM org_unit_group_member WHERE group_id ="
+          " (SELECT id FROM org_unit_group WHERE uid = ?)",
+          "INSERT INTO org_unit_group_member(group_id, org_unit_id)"
+          " SELECT g.id, o.id FROM org_unit_group g, org_unit o WHERE ?1 IS NOT NULL AND"
+          " g.uid = ?2 AND o.uid = ?3",
+          g.uid, g.org_unit_uids, "org unit group"));
+    }
+    return Status::Ok();
+  }
+
+  Status UpsertConstants(const std::vector<ConstantRecord>& v) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO constant(uid, code, name, value) VALUES (?,?,?,?)"
+                    " ON CONFLICT(uid) DO UPDATE SET code = excluded.code, name = excluded.name,"
+                    " value = excluded.value"));
+    for (const auto& c : v) {
+      q.Bind(1, c.uid).BindTextOrNull(2, c.code).Bind(3, c.name).Bind(4, c.value);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<UserRecord>> LoadUsersLocked(const std::optional<std::string>& username,
+                                                  std::optional<std::int64_t> id = std::nullopt) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(
+            "SELECT id, uid, username, display_name, password_hash, disabled, created FROM app_user"
+            " WHERE (?1 IS NULL OR username = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY id"));
+    q.BindOptional(1, username).BindOptional(2, id);
+    std::vector<UserRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      UserRecord u;
+      u.id = q.Int(0);
+      u.uid = q.Text(1);
+      u.username = q.Text(2);
+      u.display_name = q.Text(3);
+      u.password_hash = q.Text(4);
+      u.disabled = q.Int(5) != 0;
+      u.created = q.Int(6);
+      out.push_back(std::move(u));
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt roles, db_.Prepare("SELECT role FROM app_user_role WHERE user_id = ? ORDER BY role"));
+    WJ_ASSIGN_OR_RETURN(Stmt units, db_.Prepare("SELECT org_unit_id, kind FROM app_user_org_unit "
+                                                "WHERE user_id = ? ORDER BY org_unit_id"));
+    for (auto& u : out) {
+      roles.Bind(1, u.id);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, roles.Step());
+        if (!row) break;
+        u.roles.push_back(roles.Text(0));
+      }
+      roles.Reset();
+      units.Bind(1, u.id);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, units.Step());
+        if (!row) break;
+        (units.Text(1) == "capture" ? u.capture_org_unit_ids : u.view_org_unit_ids)
+            .push_back(units.Int(0));
+      }
+      units.Reset();
+    }
+    return out;
+  }
+
+  // --- approval, periods and locks (issue 11) ---
+  Result<ControlRecords> LoadControls() override {
+    ReadLease lease(*this);
+    ControlRecords out;
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT uid, coalesce(code, ''), name,"
+                                              " org_unit_level FROM data_approval_level"
+                                              " ORDER BY org_unit_level, uid"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        out.levels.push_back({q.Text(0), q.Text(1), q.Text(2), static_cast<int>(q.Int(3))});
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT uid, coalesce(code, ''), name, period_type,"
+                                              " level_uids FROM data_approval_workflow"
+                                              " ORDER BY uid"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        DataApprovalWorkflowRecord w{q.Text(0), q.Text(1), q.Text(2), q.Text(3), {}};
+        std::string levels = q.Text(4);
+        for (std::size_t i = 0; i < levels.size();) {
+          std::size_t j = levels.find(' ', i);
+          if (j == std::string::npos) j = levels.size();
+          if (j > i) w.level_uids.push_back(levels.substr(i, j - i));
+          i = j + 1;
+        }
+        out.workflows.push_back(std::move(w));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT data_set_uid, workflow_uid,"
+                                              " data_input_periods FROM data_set_control"
+                                              " ORDER BY data_set_uid"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        DataSetControlRecord d{q.Text(0), q.Text(1), {}};
+        // Written by SaveControls only: a JSON array of three-string objects.
+        auto periods = nlohmann::json::parse(q.Text(2), nullptr, false);
+        if (periods.is_array())
+          for (const auto& p : periods)
+            d.input_periods.push_back(
+                {p.value("period", ""), p.value("openingDate", ""), p.value("closingDate", "")});
+        out.data_sets.push_back(std::move(d));
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT data_element_uid, assigned_level FROM"
+                                              " data_element_control ORDER BY data_element_uid"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        out.data_elements.push_back({q.Text(0), static_cast<int>(q.Int(1))});
+      }
+    }
+    return out;
+  }
+
+  Status SaveControls(const ControlRecords& c) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt lv, db_.Prepare("INSERT INTO data_approval_level(uid, code, name,"
+                                             " org_unit_level) VALUES (?,?,?,?) ON CONFLICT(uid)"
+                                             " DO UPDATE SET code = excluded.code, name ="
+                                             " excluded.name, org_unit_level ="
+                                             " excluded.org_unit_level"));
+    for (const auto& l : c.levels) {
+      lv.Bind(1, l.uid).BindTextOrNull(2, l.code).Bind(3, l.name).Bind(4, l.org_unit_level);
+      WJ_RETURN_IF_ERROR(lv.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt wf, db_.Prepare("INSERT INTO data_approval_workflow(uid, code, name,"
+                                             " period_type, level_uids) VALUES (?,?,?,?,?)"
+                                             " ON CONFLICT(uid) DO UPDATE SET code = excluded.code,"
+                                             " name = excluded.name, period_type ="
+                                             " excluded.period_type, level_uids ="
+                                             " excluded.level_uids"));
+    for (const auto& w : c.workflows) {
+      std::string levels;
+      for (const auto& l : w.level_uids) levels += (levels.empty() ? "" : " ") + l;
+      wf.Bind(1, w.uid).BindTextOrNull(2, w.code).Bind(3, w.name).Bind(4, w.period_type);
+      wf.Bind(5, levels);
+      WJ_RETURN_IF_ERROR(wf.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt ds, db_.Prepare("INSERT INTO data_set_control(data_set_uid,"
+                                             " workflow_uid, data_input_periods) VALUES (?,?,?)"
+                                             " ON CONFLICT(data_set_uid) DO UPDATE SET"
+                                             " workflow_uid = excluded.workflow_uid,"
+                                             " data_input_periods = excluded.data_input_periods"));
+    for (const auto& d : c.data_sets) {
+      nlohmann::json periods = nlohmann::json::array();
+      for (const auto& p : d.input_periods)
+        periods.push_back({{"period", p.period},
+                           {"openingDate", p.opening_date},
+                           {"closingDate", p.closing_date}});
+      ds.Bind(1, d.data_set_uid).Bind(2, d.workflow_uid).Bind(3, periods.dump());
+      WJ_RETURN_IF_ERROR(ds.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt de, db_.Prepare("INSERT INTO data_element_control(data_element_uid,"
+                             " assigned_level) VALUES (?,?) ON CONFLICT(data_element_uid) DO UPDATE"
+                             " SET assigned_level = excluded.assigned_level"));
+    WJ_ASSIGN_OR_RETURN(Stmt de_off, db_.Prepare("DELETE FROM data_element_control WHERE"
+                                                 " data_element_uid = ?"));
+    for (const auto& e : c.data_elements) {
+      if (e.assigned_level <= 0) {
+        de_off.Bind(1, e.data_element_uid);
+        WJ_RETURN_IF_ERROR(de_off.Run());
+        continue;
+      }
+      de.Bind(1, e.data_element_uid).Bind(2, e.assigned_level);
+      WJ_RETURN_IF_ERROR(de.Run());
+    }
+    return tx.Commit();
+  }
+
+  Result<std::vector<DataApprovalRecord>> ListApprovals() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT workflow_uid, period, org_unit_id, level_uid,"
+                                            " accepted, created_by, created, accepted_by FROM"
+                                            " data_approval"));
+    std::vector<DataApprovalRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Text(3), q.Int(4) != 0, q.Text(5), q.Int(6),
+                     q.Text(7)});
+    }
+    return out;
+  }
+
+  Result<std::vector<DataReturnRecord>> ListReturns() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT workflow_uid, period, org_unit_id, reason,"
+                                            " created_by, created FROM data_return"));
+    std::vector<DataReturnRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5)});
+    }
+    return out;
+  }
+
+  Status InsertMessagesLocked(std::span<const MessageRecord> messages) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO message(uid, subject, text, sender,"
+                                            " recipient_user_id, created, read) VALUES"
+                                            " (?,?,?,?,?,?,?)"));
+    for (const auto& m : messages) {
+      q.Bind(1, m.uid).Bind(2, m.subject).Bind(3, m.text).Bind(4, m.sender);
+      q.Bind(5, m.recipient_user_id).Bind(6, m.created).Bind(7, m.read ? 1 : 0);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status ApplyApprovalChange(const ApprovalChange& c) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt del, db_.Prepare("DELETE FROM data_approval WHERE workflow_uid = ?"
+                                              " AND period = ? AND org_unit_id = ?"));
+    for (const auto& a : c.remove) {
+      del.Bind(1, a.workflow_uid).Bind(2, a.period).Bind(3, a.org_unit_id);
+      WJ_RETURN_IF_ERROR(del.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt put,
+        db_.Prepare(OrReplace(
+            "INSERT OR REPLACE INTO data_approval(workflow_uid,"
+            " period, org_unit_id, level_uid, accepted,"
+            " created_by, created, accepted_by) VALUES"
+            " (?,?,?,?,?,?,?,?)",
+            "ON CONFLICT(workflow_uid, period, org_unit_id) DO UPDATE SET level_uid = "
+            "excluded.level_uid, accepted = excluded.accepted, created_by = excluded.created_by, "
+            "created = excluded.created, accepted_by = excluded.accepted_by")));
+    for (const auto& a : c.put) {
+      put.Bind(1, a.workflow_uid).Bind(2, a.period).Bind(3, a.org_unit_id).Bind(4, a.level_uid);
+      put.Bind(5, a.accepted ? 1 : 0).Bind(6, a.created_by).Bind(7, a.created);
+      put.Bind(8, a.accepted_by);
+      WJ_RETURN_IF_ERROR(put.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt ret,
+        db_.Prepare(OrReplace(
+            "INSERT OR REPLACE INTO data_return(workflow_uid,"
+            " period, org_unit_id, reason, created_by, created)"
+            " VALUES (?,?,?,?,?,?)",
+            "ON CONFLICT(workflow_uid, period, org_unit_id) DO UPDATE SET reason = "
+            "excluded.reason, created_by = excluded.created_by, created = excluded.created")));
+    for (const auto& r : c.returns) {
+      ret.Bind(1, r.workflow_uid).Bind(2, r.period).Bind(3, r.org_unit_id).Bind(4, r.reason);
+      ret.Bind(5, r.created_by).Bind(6, r.created);
+      WJ_RETURN_IF_ERROR(ret.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt unc,
+                        db_.Prepare("DELETE FROM complete_registration WHERE data_set_id = ? AND"
+                                    " period_id = ? AND org_unit_id = ? AND aoc_id = ?"));
+    for (const auto& r : c.uncomplete) {
+      unc.Bind(1, r.data_set_id).Bind(2, r.period_id).Bind(3, r.org_unit_id).Bind(4, r.aoc_id);
+      WJ_RETURN_IF_ERROR(unc.Run());
+    }
+    WJ_RETURN_IF_ERROR(InsertMessagesLocked(c.messages));
+    for (const auto& a : c.audits) WJ_RETURN_IF_ERROR(AppendAuditLocked(a));
+    return tx.Commit();
+  }
+
+  Result<std::vector<CompleteRegistrationRecord>> ListCompleteRegistrations(
+      std::int64_t data_set_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT period_id, org_unit_id, aoc_id, completed_by,"
+                                            " created FROM complete_registration WHERE"
+                                            " data_set_id = ?"));
+    q.Bind(1, data_set_id);
+    std::vector<CompleteRegistrationRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({data_set_id, q.Int(0), q.Int(1), q.Int(2), q.Text(3), q.Int(4)});
+    }
+    return out;
+  }
+
+  Result<std::vector<LockExceptionRecord>> ListLockExceptions() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT data_set_uid, period, org_unit_id,"
+                                            " created_by, created FROM lock_exception"
+                                            " ORDER BY created"));
+    std::vector<LockExceptionRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Text(3), q.Int(4)});
+    }
+    return out;
+  }
+
+  Status ChangeLockExceptions(std::span<const LockExceptionRecord> records, bool add,
+                              const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(add ? OrReplace("INSERT OR REPLACE INTO lock_exception(data_set_uid,"
+                                            " period, org_unit_id, created_by, created) VALUES"
+                                            " (?1,?2,?3,?4,?5)",
+                                            "ON CONFLICT(data_set_uid, period, org_unit_id) DO"
+                                            " UPDATE SET created_by = excluded.created_by,"
+                                            " created = excluded.created")
+                                : "DELETE FROM lock_exception WHERE data_set_uid = ?1 AND"
+                                  " period = ?2 AND org_unit_id = ?3 AND ?4 = ?4 AND ?5 = ?5"));
+    for (const auto& r : records) {
+      q.Bind(1, r.data_set_uid).Bind(2, r.period).Bind(3, r.org_unit_id).Bind(4, r.created_by);
+      q.Bind(5, r.created);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return tx.Commit();
+  }
+
+  Result<std::vector<MessageRecord>> ListMessages(std::int64_t recipient) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, subject, text, sender,"
+                                            " recipient_user_id, created, read FROM message"
+                                            " WHERE recipient_user_id = ? ORDER BY created DESC,"
+                                            " id DESC LIMIT 200"));
+    q.Bind(1, recipient);
+    std::vector<MessageRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4), q.Int(5), q.Int(6),
+                     q.Int(7) != 0});
+    }
+    return out;
+  }
+
+  Status SendMessages(std::span<const MessageRecord> messages) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(InsertMessagesLocked(messages));
+    return tx.Commit();
+  }
+
+  Status MarkMessageRead(const std::string& uid, std::int64_t recipient) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE message SET read = 1 WHERE uid = ? AND"
+                                            " recipient_user_id = ?"));
+    q.Bind(1, uid).Bind(2, recipient);
+    return q.Run();
+  }
+
+  // --- validation rules, min-max bounds, validation results ---
+  static std::string JoinLevels(const std::vector<int>& levels) {
+    std::string out;
+    for (int l : levels) out += (out.empty() ? "" : ",") + std::to_string(l);
+    return out;
+  }
+  static std::vector<int> SplitLevels(const std::string& text) {
+    std::vector<int> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      auto comma = text.find(',', start);
+      std::string part = text.substr(start, comma == std::string::npos ? comma : comma - start);
+      if (!part.empty()) out.push_back(std::stoi(part));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return out;
+  }
+
+  // Called inside UpsertMetadata's transaction.
+  Status UpsertValidationMetadataLocked(const MetadataRecords& r) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt rule,
+        db_.Prepare(
+            "INSERT INTO validation_rule(uid, code, name, description, instruction, importance,"
+            " operator, period_type, left_expression, left_description, left_strategy,"
+            " right_expression, right_description, right_strategy, org_unit_levels)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(uid) DO UPDATE SET"
+            " code = excluded.code, name = excluded.name, description = excluded.description,"
+            " instruction = excluded.instruction, importance = excluded.importance,"
+            " operator = excluded.operator, period_type = excluded.period_type,"
+            " left_expression = excluded.left_expression,"
+            " left_description = excluded.left_description, left_strategy = excluded.left_strategy,"
+            " right_expression = excluded.right_expression,"
+            " right_description = excluded.right_description,"
+            " right_strategy = excluded.right_strategy, org_unit_levels = "
+            "excluded.org_unit_levels"));
+    for (const auto& v : r.validation_rules) {
+      rule.Bind(1, v.uid).BindTextOrNull(2, v.code).Bind(3, v.name).Bind(4, v.description);
+      rule.Bind(5, v.instruction).Bind(6, v.importance).Bind(7, v.op).Bind(8, v.period_type);
+      rule.Bind(9, v.left.expression).Bind(10, v.left.description);
+      rule.Bind(11, v.left.missing_value_strategy).Bind(12, v.right.expression);
+      rule.Bind(13, v.right.description).Bind(14, v.right.missing_value_strategy);
+      rule.Bind(15, JoinLevels(v.org_unit_levels));
+      WJ_RETURN_IF_ERROR(rule.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt group,
+        db_.Prepare("INSERT INTO validation_rule_group(uid, code, name, description)"
+                    " VALUES (?,?,?,?) ON CONFLICT(uid) DO UPDATE SET code = excluded.code,"
+                    " name = excluded.name, description = excluded.description"));
+    for (const auto& g : r.validation_rule_groups) {
+      group.Bind(1, g.uid).BindTextOrNull(2, g.code).Bind(3, g.name).Bind(4, g.description);
+      WJ_RETURN_IF_ERROR(group.Run());
+      WJ_RETURN_IF_ERROR(
+          ReplaceMembers("DELETE FROM validation_rule_group_member WHERE group_uid = ?",
+                         "INSERT INTO validation_rule_group_member(sort_order, group_uid, rule_uid)"
+                         " SELECT ?1, ?2, uid FROM validation_rule WHERE uid = ?3",
+                         g.uid, g.rule_uids, "validation rule group"));
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt del, db_.Prepare("DELETE FROM data_set_compulsory_operand"
+                                              " WHERE data_set_uid = ?"));
+    for (const auto& ds : r.data_sets) {
+      del.Bind(1, ds.uid);
+      WJ_RETURN_IF_ERROR(del.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt ins,
+                        db_.Prepare("INSERT INTO data_set_compulsory_operand(data_set_uid,"
+                                    " data_element_uid, coc_uid, sort_order) VALUES (?,?,?,?)"
+                                    " ON CONFLICT DO NOTHING"));
+    int order = 0;
+    for (const auto& c : r.compulsory_operands) {
+      ins.Bind(1, c.data_set_uid).Bind(2, c.data_element_uid).Bind(3, c.coc_uid).Bind(4, order++);
+      WJ_RETURN_IF_ERROR(ins.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status LoadValidationMetadataLocked(MetadataRecords& r) {
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, uid, coalesce(code,''), name, description, instruction,"
+                            " importance, operator, period_type, left_expression, left_description,"
+                            " left_strategy, right_expression, right_description, right_strategy,"
+                            " org_unit_levels FROM validation_rule ORDER BY id"));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ValidationRuleRecord v;
+      ReadIdentified(q, v);
+      v.description = q.Text(4);
+      v.instruction = q.Text(5);
+      v.importance = q.Text(6);
+      v.op = q.Text(7);
+      v.period_type = q.Text(8);
+      v.left = {q.Text(9), q.Text(10), q.Text(11)};
+      v.right = {q.Text(12), q.Text(13), q.Text(14)};
+      v.org_unit_levels = SplitLevels(q.Text(15));
+      r.validation_rules.push_back(std::move(v));
+    }
+    std::map<std::string, std::vector<std::string>> members;
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt m, db_.Prepare("SELECT group_uid, rule_uid FROM"
+                                              " validation_rule_group_member ORDER BY sort_order"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, m.Step());
+        if (!row) break;
+        members[m.Text(0)].push_back(m.Text(1));
+      }
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt g, db_.Prepare("SELECT id, uid, coalesce(code,''), name, description"
+                                            " FROM validation_rule_group ORDER BY id"));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, g.Step());
+      if (!row) break;
+      ValidationRuleGroupRecord v;
+      ReadIdentified(g, v);
+      v.description = g.Text(4);
+      v.rule_uids = std::move(members[v.uid]);
+      r.validation_rule_groups.push_back(std::move(v));
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt c, db_.Prepare("SELECT data_set_uid, data_element_uid, coc_uid FROM"
+                                            " data_set_compulsory_operand ORDER BY sort_order"));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, c.Step());
+      if (!row) break;
+      r.compulsory_operands.push_back({c.Text(0), c.Text(1), c.Text(2)});
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<MinMaxRecord>> ListMinMax(const MinMaxFilter& filter) override {
+    ReadLease lease(*this);
+    // Filters are short lists (a form's elements, a subtree's units): matched in memory after
+    // one indexed range read per unit, or one scan when no unit is named.
+    std::set<std::int64_t> des(filter.data_element_ids.begin(), filter.data_element_ids.end());
+    std::vector<MinMaxRecord> out;
+    auto read = [&](Stmt& q) -> Status {
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        MinMaxRecord m{q.Int(0),    q.Int(1),      q.Int(2), q.Double(3),
+                       q.Double(4), q.Int(5) != 0, q.Int(6), q.Text(7)};
+        if (des.empty() || des.count(m.data_element_id)) out.push_back(std::move(m));
+      }
+      q.Reset();
+      return Status::Ok();
+    };
+    const char* cols =
+        "SELECT data_element_id, org_unit_id, coc_id, min_value, max_value, generated, updated,"
+        " updated_by FROM min_max_data_element";
+    if (filter.org_unit_ids.empty()) {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string(cols) + " ORDER BY org_unit_id"));
+      WJ_RETURN_IF_ERROR(read(q));
+    } else {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string(cols) + " WHERE org_unit_id = ?"));
+      for (std::int64_t ou : filter.org_unit_ids) {
+        q.Bind(1, ou);
+        WJ_RETURN_IF_ERROR(read(q));
+      }
+    }
+    return out;
+  }
+
+  Status SaveMinMax(std::span<const MinMaxRecord> bounds) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(OrReplace(
+            "INSERT OR REPLACE INTO min_max_data_element(data_element_id,"
+            " org_unit_id, coc_id, min_value, max_value, generated, updated,"
+            " updated_by) VALUES (?,?,?,?,?,?,?,?)",
+            "ON CONFLICT(org_unit_id, data_element_id, coc_id) DO UPDATE SET min_value = "
+            "excluded.min_value, max_value = excluded.max_value, generated = excluded.generated, "
+            "updated = excluded.updated, updated_by = excluded.updated_by")));
+    for (const auto& m : bounds) {
+      q.Bind(1, m.data_element_id).Bind(2, m.org_unit_id).Bind(3, m.coc_id).Bind(4, m.min);
+      q.Bind(5, m.max).Bind(6, m.generated ? 1 : 0).Bind(7, m.updated).Bind(8, m.updated_by);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return tx.Commit();
+  }
+
+  Result<int> DeleteMinMax(std::span<const MinMaxRecord> keys) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM min_max_data_element WHERE"
+                                            " data_element_id = ? AND org_unit_id = ? AND"
+                                            " coc_id = ?"));
+    int deleted = 0;
+    for (const auto& m : keys) {
+      q.Bind(1, m.data_element_id).Bind(2, m.org_unit_id).Bind(3, m.coc_id);
+      WJ_RETURN_IF_ERROR(q.Run());
+      deleted += static_cast<int>(db_.Changes());
+    }
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return deleted;
+  }
+
+  Status SaveValidationResults(std::span<const ValidationResultRecord> results) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(OrReplace(
+            "INSERT OR REPLACE INTO validation_result(rule_uid, org_unit_id,"
+            " period_id, aoc_id, left_value, right_value, importance, created)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            "ON CONFLICT(rule_uid, org_unit_id, period_id, aoc_id) DO UPDATE SET id = DEFAULT, "
+            "left_value = excluded.left_value, right_value = excluded.right_value, importance = "
+            "excluded.importance, created = excluded.created")));
+    for (const auto& v : results) {
+      q.Bind(1, v.rule_uid).Bind(2, v.org_unit_id).Bind(3, v.period_id).Bind(4, v.aoc_id);
+      if (v.left)
+        q.Bind(5, *v.left);
+      else
+        q.BindNull(5);
+      if (v.right)
+        q.Bind(6, *v.right);
+      else
+        q.BindNull(6);
+      q.Bind(7, v.importance).Bind(8, v.created);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return tx.Commit();
+  }
+
+  Result<std::vector<ValidationResultRecord>> ListValidationResults(
+      const ValidationResultFilter& filter) override {
+    ReadLease lease(*this);
+    std::set<std::int64_t> units(filter.org_unit_ids.begin(), filter.org_unit_ids.end());
+    std::set<std::int64_t> periods(filter.period_ids.begin(), filter.period_ids.end());
+    std::set<std::string> rules(filter.rule_uids.begin(), filter.rule_uids.end());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, rule_uid, org_unit_id, period_id, aoc_id, left_value,"
+                            " right_value, importance, created FROM validation_result"
+                            " ORDER BY id DESC"));
+    std::vector<ValidationResultRecord> out;
+    while (static_cast<int>(out.size()) < filter.limit) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ValidationResultRecord v;
+      v.id = q.Int(0);
+      v.rule_uid = q.Text(1);
+      v.org_unit_id = q.Int(2);
+      v.period_id = q.Int(3);
+      if (!units.empty() && !units.count(v.org_unit_id)) continue;
+      if (!periods.empty() && !periods.count(v.period_id)) continue;
+      if (!rules.empty() && !rules.count(v.rule_uid)) continue;
+      v.aoc_id = q.Int(4);
+      if (!q.IsNull(5)) v.left = q.Double(5);
+      if (!q.IsNull(6)) v.right = q.Double(6);
+      v.importance = q.Text(7);
+      v.created = q.Int(8);
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+
+  Result<std::vector<DataValueRecord>> ListUnitValues(
+      std::int64_t org_unit_id, std::optional<std::int64_t> period_id,
+      std::optional<std::int64_t> data_element_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(WJ_VALUE_COLUMNS " FROM data_value WHERE org_unit_id = ?1"
+                                     " AND (?2 IS NULL OR period_id = ?2)"
+                                     " AND (?3 IS NULL OR data_element_id = ?3) AND deleted = 0"));
+    q.Bind(1, org_unit_id);
+    q.BindOptional(2, period_id).BindOptional(3, data_element_id);
+    std::vector<DataValueRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadValue(q));
+    }
+    return out;
+  }
+
+  // --- durability (issue 13) ---
+  Status SaveImportWithAudit(const DataImportRecord& summary, const AuditRecord* audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(SaveImportLocked(summary));
+    if (audit) WJ_RETURN_IF_ERROR(AppendAuditLocked(*audit));
+    return tx.Commit();
+  }
+
+  Status UpsertMetadataWithAudit(const MetadataRecords& records,
+                                 std::span<const OrgUnitRecord> new_org_units,
+                                 const AuditRecord& audit) override {
+    return UpsertMetadataTx(records, new_org_units, &audit);
+  }
+
+  // --- change log (issue 13) ---
+  const std::string& ChangeOrigin() const override { return origin_; }
+
+  Result<std::vector<ChangeLogEntry>> ChangesSince(std::int64_t seq, int limit) override {
+    ReadLease lease(*this);
+    std::vector<ChangeLogEntry> out;
+    if (!has_change_log_) return out;
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT seq, kind, origin FROM change_log WHERE seq > ?"
+                                            " ORDER BY seq LIMIT ?"));
+    q.Bind(1, seq).Bind(2, limit);
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Int(0), q.Text(1), q.Text(2)});
+    }
+    return out;
+  }
+
+  Result<std::int64_t> LatestChangeSeq() override {
+    ReadLease lease(*this);
+    if (!has_change_log_) return 0;
+    return CountLocked("SELECT coalesce(max(seq), 0) FROM change_log");
+  }
+
+  // Appends this transaction's change-log row (skipped on files older than the log, which
+  // tests of upgrades open).
+  Status LogChangeLocked(const char* kind) {
+    if (!has_change_log_) return Status::Ok();
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO change_log(kind, origin, created) VALUES (?,?,?)"));
+    q.Bind(1, kind).Bind(2, origin_).Bind(3, NowMillisLocal());
+    return q.Run();
+  }
+
+  // --- portal column tree (issue 15) ---
+  Result<std::vector<ColumnRecord>> ListColumns() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT code, name, parent_code, position, kind, url,"
+                                            " description, unit_code, in_menu FROM portal_column"
+                                            " ORDER BY parent_code, position, code"));
+    std::vector<ColumnRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ColumnRecord c;
+      c.code = q.Text(0);
+      c.name = q.Text(1);
+      c.parent_code = q.Text(2);
+      c.position = static_cast<int>(q.Int(3));
+      c.kind = q.Text(4);
+      c.url = q.Text(5);
+      c.description = q.Text(6);
+      c.unit_code = q.Text(7);
+      c.in_menu = q.Int(8) != 0;
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  Status SaveColumn(const std::string& previous_code, const ColumnRecord& c) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    if (!previous_code.empty() && previous_code != c.code) {
+      for (const char* sql : {"UPDATE portal_column SET parent_code = ? WHERE parent_code = ?",
+                              "UPDATE article SET column_code = ? WHERE column_code = ?",
+                              "DELETE FROM portal_column WHERE code = ? AND code <> ?"}) {
+        WJ_ASSIGN_OR_RETURN(Stmt u, db_.Prepare(sql));
+        if (std::string_view(sql).starts_with("DELETE"))
+          u.Bind(1, previous_code).Bind(2, c.code);
+        else
+          u.Bind(1, c.code).Bind(2, previous_code);
+        WJ_RETURN_IF_ERROR(u.Run());
+      }
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare("INSERT INTO portal_column(code, name, parent_code, position, kind,"
+                      " url, description, unit_code, in_menu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                      " ON CONFLICT(code) DO UPDATE SET name = excluded.name,"
+                      " parent_code = excluded.parent_code, position = excluded.position,"
+                      " kind = excluded.kind, url = excluded.url,"
+                      " description = excluded.description, unit_code = excluded.unit_code,"
+                      " in_menu = excluded.in_menu"));
+      q.Bind(1, c.code)
+          .Bind(2, c.name)
+          .Bind(3, c.parent_code)
+          .Bind(4, static_cast<std::int64_t>(c.position))
+          .Bind(5, c.kind)
+          .Bind(6, c.url)
+          .Bind(7, c.description)
+          .Bind(8, c.unit_code)
+          .Bind(9, static_cast<std::int64_t>(c.in_menu ? 1 : 0));
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return tx.Commit();
+  }
+
+  Status DeleteColumn(const std::string& code) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM portal_column WHERE code = ?"));
+    q.Bind(1, code);
+    return q.Run();
+  }
+
+  Result<std::int64_t> CountColumnArticles(const std::string& code) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT count(*) FROM article WHERE column_code = ?"));
+    q.Bind(1, code);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Int(0) : 0;
+  }
+
+  // --- citizen messages (issue 15) ---
+  Result<std::int64_t> SaveCitizenMessage(const CitizenMessageRecord& m) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare(m.id == 0
+                        ? "INSERT INTO citizen_message(query_code, category, name, phone, subject,"
+                          " body, consent, unit_code, status, reply, replied_by, replied_at,"
+                          " published, note, source_addr, source_device, created, updated)"
+                          " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
+                        : "UPDATE citizen_message SET query_code = ?1, category = ?2, name = ?3,"
+                          " phone = ?4, subject = ?5, body = ?6, consent = ?7, unit_code = ?8,"
+                          " status = ?9, reply = ?10, replied_by = ?11, replied_at = ?12,"
+                          " published = ?13, note = ?14, source_addr = ?15, source_device = ?16,"
+                          " created = ?17, updated = ?18 WHERE id = ?19"));
+    q.Bind(1, m.query_code).Bind(2, m.category).Bind(3, m.name).Bind(4, m.phone);
+    q.Bind(5, m.subject).Bind(6, m.body).Bind(7, static_cast<std::int64_t>(m.consent));
+    q.Bind(8, m.unit_code).Bind(9, m.status).Bind(10, m.reply).Bind(11, m.replied_by);
+    q.Bind(12, m.replied_at).Bind(13, static_cast<std::int64_t>(m.published)).Bind(14, m.note);
+    q.Bind(15, m.source_addr).Bind(16, m.source_device).Bind(17, m.created).Bind(18, m.updated);
+    if (m.id != 0) q.Bind(19, m.id);
+    WJ_RETURN_IF_ERROR(q.Run());
+    if (m.id != 0) {
+      WJ_RETURN_IF_ERROR(ExpectOneChange(db_, "no message " + std::to_string(m.id)));
+      return m.id;
+    }
+    return db_.LastInsertId();
+  }
+
+  Result<std::vector<CitizenMessageRecord>> ListCitizenMessages(const CitizenMessageFilter& f,
+                                                                std::int64_t* total) override {
+    ReadLease lease(*this);
+    std::string statuses;
+    for (const auto& s : f.status) statuses += (statuses.empty() ? "" : ",") + s;
+    // SQLite's instr is PostgreSQL's strpos.
+    const std::string where =
+        std::string(
+            " FROM citizen_message WHERE (?1 = 0 OR id = ?1) AND (?2 = '' OR query_code = ?2)"
+            " AND (?3 = '' OR ") +
+        (kPg ? "strpos" : "instr") +
+        "(',' || ?3 || ',', ',' || status || ',') > 0) AND (?4 = 0 OR published = 1)";
+    auto bind = [&](Stmt& q) {
+      q.Bind(1, f.id).Bind(2, f.query_code).Bind(3, statuses);
+      q.Bind(4, static_cast<std::int64_t>(f.published_only));
+    };
+    if (total) {
+      WJ_ASSIGN_OR_RETURN(Stmt c, db_.Prepare(std::string("SELECT count(*)") + where));
+      bind(c);
+      WJ_ASSIGN_OR_RETURN(bool row, c.Step());
+      *total = row ? c.Int(0) : 0;
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(std::string("SELECT id, query_code, category, name, phone, subject,"
+                                        " body, consent, unit_code, status, reply, replied_by,"
+                                        " replied_at, published, note, source_addr,"
+                                        " source_device, created, updated") +
+                            where + " ORDER BY created DESC, id DESC LIMIT ?5 OFFSET ?6"));
+    bind(q);
+    q.Bind(5, static_cast<std::int64_t>(f.limit)).Bind(6, static_cast<std::int64_t>(f.offset));
+    std::vector<CitizenMessageRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      CitizenMessageRecord m;
+      m.id = q.Int(0);
+      m.query_code = q.Text(1);
+      m.category = q.Text(2);
+      m.name = q.Text(3);
+      m.phone = q.Text(4);
+      m.subject = q.Text(5);
+      m.body = q.Text(6);
+      m.consent = q.Int(7) != 0;
+      m.unit_code = q.Text(8);
+      m.status = q.Text(9);
+      m.reply = q.Text(10);
+      m.replied_by = q.Text(11);
+      m.replied_at = q.Int(12);
+      m.published = q.Int(13) != 0;
+      m.note = q.Text(14);
+      m.source_addr = q.Text(15);
+      m.source_device = q.Text(16);
+      m.created = q.Int(17);
+      m.updated = q.Int(18);
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+  Result<CitizenMessageStats> CitizenMessageStatsAll() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q,
+                        db_.Prepare("SELECT count(*), coalesce(sum(CASE WHEN status = 'answered'"
+                                    " THEN 1 ELSE 0 END), 0),"
+                                    " coalesce(avg(CASE WHEN status = 'answered' THEN"
+                                    " (replied_at - created) / 86400000.0 END), 0)"
+                                    " FROM citizen_message WHERE status <> 'rejected'"));
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    CitizenMessageStats s;
+    if (row) {
+      s.received = q.Int(0);
+      s.answered = q.Int(1);
+      s.average_days = q.Double(2);
+    }
+    return s;
+  }
+
+  Result<std::int64_t> CountCitizenMessagesFrom(const std::string& addr, const std::string& device,
+                                                std::int64_t since) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT count(*) FROM citizen_message WHERE"
+                                            " created >= ?1 AND (source_addr = ?2 OR"
+                                            " (?3 <> '' AND source_device = ?3))"));
+    q.Bind(1, since).Bind(2, addr).Bind(3, device);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Int(0) : 0;
+  }
+
+  Status SaveMessageChallenge(const std::string& token, const std::string& answer,
+                              std::int64_t expires) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO message_challenge(token, answer, expires)"
+                                            " VALUES (?, ?, ?)"));
+    q.Bind(1, token).Bind(2, answer).Bind(3, expires);
+    return q.Run();
+  }
+
+  Result<std::optional<std::string>> TakeMessageChallenge(const std::string& token,
+                                                          std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    std::optional<std::string> answer;
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT answer FROM message_challenge"
+                                              " WHERE token = ? AND expires > ?"));
+      q.Bind(1, token).Bind(2, now);
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) answer = q.Text(0);
+    }
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt d, db_.Prepare("DELETE FROM message_challenge"
+                                              " WHERE token = ? OR expires <= ?"));
+      d.Bind(1, token).Bind(2, now);
+      WJ_RETURN_IF_ERROR(d.Run());
+    }
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return answer;
+  }
+
+  const std::string origin_ = RandomOrigin();
+  bool has_change_log_ = false;  // the schema has change_log (set once at open)
+
+  // The writer lock: held for every use of writer_db_. Re-entrant for InOneTransaction only.
+  RecursiveOwnedMutex mu_;
+  DataValueListener listener_;  // guarded by mu_
+  Db writer_db_;                // the writer connection; guarded by mu_
+  const std::string path_;
+  bool pooled_ = true;  // false for in-memory databases (set before any use)
+  static constexpr std::size_t kMaxReaders = 8;
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;        // with readers_mu_
+  std::vector<std::unique_ptr<Db>> readers_;  // idle read connections; guarded by readers_mu_
+  std::size_t open_readers_ = 0;              // guarded by readers_mu_
+  // --- account security (issue 12) ---
+  Status RevokeUserCredentials(std::int64_t user_id,
+                               const std::string& keep_session_hash) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt sessions,
+                        db_.Prepare("DELETE FROM session WHERE user_id = ? AND token_hash <> ?"));
+    sessions.Bind(1, user_id).Bind(2, keep_session_hash);
+    WJ_RETURN_IF_ERROR(sessions.Run());
+    WJ_ASSIGN_OR_RETURN(Stmt tokens, db_.Prepare("DELETE FROM api_token WHERE user_id = ?"));
+    tokens.Bind(1, user_id);
+    WJ_RETURN_IF_ERROR(tokens.Run());
+    return tx.Commit();
+  }
+
+  Result<std::optional<std::int64_t>> FindObjectOwner(const std::string& kind,
+                                                      const std::string& key) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT org_unit_id FROM object_owner WHERE kind = ? AND key = ?"));
+    q.Bind(1, kind).Bind(2, key);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>(q.Int(0));
+  }
+
+  Status SetObjectOwner(const std::string& kind, const std::string& key,
+                        std::int64_t org_unit_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(OrReplace(
+                    "INSERT OR REPLACE INTO object_owner(kind, key, org_unit_id) VALUES (?,?,?)",
+                    "ON CONFLICT(kind, key) DO UPDATE SET org_unit_id = excluded.org_unit_id")));
+    q.Bind(1, kind).Bind(2, key).Bind(3, org_unit_id);
+    return q.Run();
+  }
+
+  Result<std::optional<std::string>> ArticleUidById(std::int64_t article_id) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT uid FROM article WHERE id = ?"));
+    q.Bind(1, article_id);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(q.Text(0));
+  }
+
+  // --- tracker (issue 17) ---
+  static constexpr const char* kPersonColumns =
+      "id, uid, org_unit_id, birth_date, sex, status, sealed, key_id, COALESCE(id_index, ''),"
+      " name_birth_index, created, created_by, updated, COALESCE(village_id, 0)";
+  static TrackedEntityRecord ReadPerson(Stmt& q) {
+    return {q.Int(0),  q.Text(1), q.Int(2),  q.Text(3), q.Text(4),  q.Text(5), q.Text(6),
+            q.Text(7), q.Text(8), q.Text(9), q.Int(10), q.Text(11), q.Int(12), q.Int(13)};
+  }
+  static Result<std::vector<TrackedEntityRecord>> ReadPersons(Stmt& q) {
+    std::vector<TrackedEntityRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back(ReadPerson(q));
+    }
+  }
+
+  Status CreateTrackedEntity(TrackedEntityRecord& r, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO tracked_entity(uid, org_unit_id, birth_date, sex, status,"
+                            " sealed, key_id, id_index, name_birth_index, created, created_by,"
+                            " updated, village_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, r.uid).Bind(2, r.org_unit_id).Bind(3, r.birth_date).Bind(4, r.sex).Bind(5, r.status);
+    q.Bind(6, r.sealed).Bind(7, r.key_id).BindTextOrNull(8, r.id_index);
+    q.Bind(9, r.name_birth_index).Bind(10, r.created).Bind(11, r.created_by).Bind(12, r.updated);
+    if (r.village_id)
+      q.Bind(13, r.village_id);
+    else
+      q.BindNull(13);
+    WJ_RETURN_IF_ERROR(q.Run());
+    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    r.id = id;
+    return Status::Ok();
+  }
+
+  Result<std::optional<TrackedEntityRecord>> FindTrackedEntity(const std::string& uid) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
+                                            " FROM tracked_entity WHERE uid = ?"));
+    q.Bind(1, uid);
+    WJ_ASSIGN_OR_RETURN(auto rows, ReadPersons(q));
+    if (rows.empty()) return std::optional<TrackedEntityRecord>();
+    return std::optional<TrackedEntityRecord>(std::move(rows.front()));
+  }
+
+  Result<std::vector<TrackedEntityRecord>> FindTrackedEntitiesByIndex(
+      const std::string& column, const std::string& value) override {
+    // The column name comes from this fixed list, never from the caller's text.
+    const char* where = column == "id"           ? "id_index = ?"
+                        : column == "name_birth" ? "name_birth_index = ?"
+                                                 : nullptr;
+    if (!where) return Internal("unknown blind index " + column);
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
+                            " FROM tracked_entity WHERE " + where + " ORDER BY id LIMIT 50"));
+    q.Bind(1, value);
+    return ReadPersons(q);
+  }
+
+  Result<std::vector<TrackedEntityRecord>> ListTrackedEntities(
+      std::span<const std::int64_t> org_unit_ids) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
+                                            " FROM tracked_entity WHERE org_unit_id = ?"
+                                            " ORDER BY birth_date, id"));
+    std::vector<TrackedEntityRecord> out;
+    for (std::int64_t unit : org_unit_ids) {
+      q.Bind(1, unit);
+      WJ_ASSIGN_OR_RETURN(auto rows, ReadPersons(q));
+      for (auto& r : rows) out.push_back(std::move(r));
+      q.Reset();
+    }
+    return out;
+  }
+
+  Status ResealTrackedEntities(std::span<const TrackedEntityRecord> records,
+                               const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE tracked_entity SET sealed = ?, key_id = ?,"
+                                            " id_index = ?, name_birth_index = ? WHERE id = ?"));
+    for (const auto& r : records) {
+      q.Bind(1, r.sealed).Bind(2, r.key_id).BindTextOrNull(3, r.id_index);
+      q.Bind(4, r.name_birth_index).Bind(5, r.id);
+      WJ_RETURN_IF_ERROR(q.Run());
+      if (db_.Changes() != 1) return Conflict("person " + r.uid + " is gone");
+    }
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return tx.Commit();
+  }
+
+  Status AddImmunizationDose(ImmunizationDoseRecord& d, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("INSERT INTO immunization_dose(uid, tracked_entity_id, vaccine, given_on,"
+                    " org_unit_id, vaccinator, site, route, lot, manufacturer, lot_expiry,"
+                    " trace_code, created, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, d.uid).Bind(2, d.tracked_entity_id).Bind(3, d.vaccine).Bind(4, d.given_on);
+    q.Bind(5, d.org_unit_id).Bind(6, d.vaccinator).Bind(7, d.site).Bind(8, d.route);
+    q.Bind(9, d.lot).Bind(10, d.manufacturer).Bind(11, d.lot_expiry).Bind(12, d.trace_code);
+    q.Bind(13, d.created).Bind(14, d.created_by);
+    WJ_RETURN_IF_ERROR(q.Run());
+    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    d.id = id;
+    return Status::Ok();
+  }
+
+  // A dose from the columns id, uid, tracked_entity_id, vaccine, given_on, org_unit_id,
+  // vaccinator, site, route, lot, manufacturer, lot_expiry, trace_code, created, created_by.
+  static ImmunizationDoseRecord ReadDose(Stmt& q) {
+    return {q.Int(0),   q.Text(1),  q.Int(2),   q.Text(3), q.Text(4),
+            q.Int(5),   q.Text(6),  q.Text(7),  q.Text(8), q.Text(9),
+            q.Text(10), q.Text(11), q.Text(12), q.Int(13), q.Text(14)};
+  }
+  Result<std::vector<ImmunizationDoseRecord>> ListImmunizationDoses(
+      std::int64_t tracked_entity_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, uid, tracked_entity_id, vaccine, given_on, org_unit_id,"
+                            " vaccinator, site, route, lot, manufacturer, lot_expiry, trace_code,"
+                            " created, created_by FROM immunization_dose"
+                            " WHERE tracked_entity_id = ? ORDER BY given_on, id"));
+    q.Bind(1, tracked_entity_id);
+    std::vector<ImmunizationDoseRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back(ReadDose(q));
+    }
+  }
+
+  Result<std::vector<ImmunizationDoseRecord>> ListImmunizationDosesManagedBy(
+      std::span<const std::int64_t> org_unit_ids) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT d.id, d.uid, d.tracked_entity_id, d.vaccine, d.given_on, d.org_unit_id,"
+                    " d.vaccinator, d.site, d.route, d.lot, d.manufacturer, d.lot_expiry,"
+                    " d.trace_code, d.created, d.created_by FROM tracked_entity t"
+                    " JOIN immunization_dose d ON d.tracked_entity_id = t.id"
+                    " WHERE t.org_unit_id = ? ORDER BY d.tracked_entity_id, d.given_on, d.id"));
+    std::vector<ImmunizationDoseRecord> out;
+    for (std::int64_t unit : org_unit_ids) {
+      q.Bind(1, unit);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        out.push_back(ReadDose(q));
+      }
+      q.Reset();
+    }
+    return out;
+  }
+
+  Status TransferTrackedEntity(const TrackedEntityRecord& p, std::int64_t expected_updated,
+                               TrackedEntityTransferRecord& t, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt u, db_.Prepare("UPDATE tracked_entity SET org_unit_id = ?,"
+                                            " village_id = ?, status = ?, updated = ?"
+                                            " WHERE id = ? AND updated = ?"));
+    u.Bind(1, p.org_unit_id);
+    if (p.village_id)
+      u.Bind(2, p.village_id);
+    else
+      u.BindNull(2);
+    u.Bind(3, p.status).Bind(4, p.updated).Bind(5, p.id).Bind(6, expected_updated);
+    WJ_RETURN_IF_ERROR(u.Run());
+    if (db_.Changes() != 1)
+      return Conflict("儿童档案 " + p.uid + " 刚被他人修改，请刷新后重试", "trackedEntity");
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO tracked_entity_transfer(tracked_entity_id, direction,"
+                            " from_org_unit_id, to_org_unit_id, destination, transferred_on,"
+                            " reason, created, created_by) VALUES (?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, t.tracked_entity_id).Bind(2, t.direction).Bind(3, t.from_org_unit_id);
+    if (t.to_org_unit_id)
+      q.Bind(4, t.to_org_unit_id);
+    else
+      q.BindNull(4);
+    q.Bind(5, t.destination).Bind(6, t.transferred_on).Bind(7, t.reason).Bind(8, t.created);
+    q.Bind(9, t.created_by);
+    WJ_RETURN_IF_ERROR(q.Run());
+    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    t.id = id;
+    return Status::Ok();
+  }
+
+  Result<std::vector<TrackedEntityTransferRecord>> ListTrackedEntityTransfers(
+      std::int64_t tracked_entity_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, tracked_entity_id, direction, from_org_unit_id,"
+                            " COALESCE(to_org_unit_id, 0), destination, transferred_on, reason,"
+                            " created, created_by FROM tracked_entity_transfer"
+                            " WHERE tracked_entity_id = ? ORDER BY id"));
+    q.Bind(1, tracked_entity_id);
+    std::vector<TrackedEntityTransferRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back({q.Int(0), q.Int(1), q.Text(2), q.Int(3), q.Int(4), q.Text(5), q.Text(6),
+                     q.Text(7), q.Int(8), q.Text(9)});
+    }
+  }
+
+  // --- bulk completions (issue 11: the demo's submissions) ---
+  Status SetCompleteMany(std::span<const CompleteRegistrationRecord> regs) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO complete_registration(data_set_id, period_id, org_unit_id,"
+                            " aoc_id, completed_by, created) VALUES (?,?,?,?,?,?)"
+                            " ON CONFLICT(data_set_id, period_id, org_unit_id, aoc_id) DO"
+                            " UPDATE SET completed_by = excluded.completed_by,"
+                            " created = excluded.created"));
+    for (const auto& r : regs) {
+      q.Bind(1, r.data_set_id).Bind(2, r.period_id).Bind(3, r.org_unit_id);
+      q.Bind(4, r.aoc_id).Bind(5, r.completed_by).Bind(6, r.created);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return tx.Commit();
+  }
+
+  // --- actions with their audit (issue 13) ---
+  Status InOneTransaction(const std::function<Status()>& action) override {
+    // A thread inside a read lease would send the action's writes to its read connection.
+    if (ReadLease::tl_read_.store == this)
+      return Internal("InOneTransaction called inside a read of the same store");
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(action());
+    return tx.Commit();
+  }
+  // --- DHIS2 metadata documents (issue 14) ---
+  // Called inside UpsertMetadata's transaction.
+  Status UpsertDocumentsLocked(const MetadataRecords& r) {
+    if (r.documents.empty() && r.object_extras.empty()) return Status::Ok();
+    WJ_ASSIGN_OR_RETURN(
+        Stmt doc, db_.Prepare("INSERT INTO metadata_document(collection, uid, code, name, body)"
+                              " VALUES (?,?,?,?,?) ON CONFLICT(collection, uid) DO UPDATE SET"
+                              " code = excluded.code, name = excluded.name, body = excluded.body"));
+    for (const auto& d : r.documents) {
+      doc.Bind(1, d.collection).Bind(2, d.uid).BindTextOrNull(3, d.code).Bind(4, d.name);
+      doc.Bind(5, d.body);
+      WJ_RETURN_IF_ERROR(doc.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt put,
+        db_.Prepare(OrReplace(
+            "INSERT OR REPLACE INTO metadata_object_extra("
+            "collection, uid, body) VALUES (?,?,?)",
+            "ON CONFLICT(collection, uid) DO UPDATE SET seq = DEFAULT, body = excluded.body")));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt del,
+        db_.Prepare("DELETE FROM metadata_object_extra WHERE collection = ? AND uid = ?"));
+    for (const auto& e : r.object_extras) {
+      Stmt& q = e.body.empty() ? del : put;
+      q.Bind(1, e.collection).Bind(2, e.uid);
+      if (!e.body.empty()) q.Bind(3, e.body);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status LoadDocumentsLocked(MetadataRecords& r) {
+    // A file opened below schema version 16 (upgrade tests) has no documents yet.
+    if constexpr (!kPg) {
+      WJ_ASSIGN_OR_RETURN(Stmt has, db_.Prepare("SELECT count(*) FROM sqlite_master WHERE type ="
+                                                " 'table' AND name = 'metadata_document'"));
+      WJ_ASSIGN_OR_RETURN(bool row, has.Step());
+      if (!row || has.Int(0) == 0) return Status::Ok();
+    }
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(std::string("SELECT collection, uid, coalesce(code,''), name, body"
+                                        " FROM metadata_document ORDER BY ") +
+                            (kPg ? "seq" : "rowid")));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool more, q.Step());
+      if (!more) break;
+      r.documents.push_back({q.Text(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4)});
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt e, db_.Prepare(std::string("SELECT collection, uid, body FROM"
+                                                        " metadata_object_extra ORDER BY ") +
+                                            (kPg ? "seq" : "rowid")));
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool more, e.Step());
+      if (!more) break;
+      r.object_extras.push_back({e.Text(0), e.Text(1), "", "", e.Text(2)});
+    }
+    return Status::Ok();
+  }
+};
+
+template <class B>
+thread_local typename SqlStore<B>::ReadLease::Current SqlStore<B>::ReadLease::tl_read_;
+
+}  // namespace
+}  // namespace weijian::storage

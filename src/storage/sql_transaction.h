@@ -1,0 +1,47 @@
+// A write transaction on one connection of either backend (sqlite/sqlite_db.h, postgres/pg_db.h).
+#pragma once
+
+#include "core/status.h"
+
+namespace weijian::storage {
+
+// BEGIN IMMEDIATE on Begin(), ROLLBACK on destruction unless Commit() succeeded.
+template <class DbT>
+class BasicTransaction {
+ public:
+  explicit BasicTransaction(DbT& db) : db_(db) {}
+  // Inside a transaction already (Store::InOneTransaction), a savepoint: its Commit releases it
+  // into the outer transaction and its Rollback undoes only its own part.
+  Status Begin() {
+    nested_ = db_.InTransaction();
+    Status s = db_.Exec(nested_ ? "SAVEPOINT wj_nested" : "BEGIN IMMEDIATE");
+    active_ = s.ok();
+    return s;
+  }
+  Status Commit() {
+    Status s = db_.Exec(nested_ ? "RELEASE wj_nested" : "COMMIT");
+    if (s.ok()) active_ = false;
+    return s;
+  }
+  void Rollback() {
+    if (active_) {
+      if (nested_) {
+        (void)db_.Exec("ROLLBACK TO wj_nested");
+        (void)db_.Exec("RELEASE wj_nested");
+      } else {
+        (void)db_.Exec("ROLLBACK");
+      }
+    }
+    active_ = false;
+  }
+  ~BasicTransaction() { Rollback(); }
+  BasicTransaction(const BasicTransaction&) = delete;
+  BasicTransaction& operator=(const BasicTransaction&) = delete;
+
+ private:
+  DbT& db_;
+  bool active_ = false;
+  bool nested_ = false;
+};
+
+}  // namespace weijian::storage
