@@ -347,7 +347,8 @@ TEST(Dhis2HttpTest, MetadataIdentifierCodeAndUidMatchAsDhis2) {
       "dataSetElements":[{"dataElement":{"id":"DeIdfOther1"}}]}]})";
   auto code = As("root", "POST", "/api/metadata?identifier=CODE", by_code);
   ASSERT_EQ(code.status, 200) << code.body;
-  for (const auto& t : Body(code)["response"]["typeReports"])
+  const json code_report = Body(code);  // kept: a range-for over a member of a temporary dangles
+  for (const auto& t : code_report["response"]["typeReports"])
     if (t["klass"] == "dataElements") {
       EXPECT_EQ(t["stats"]["updated"], 1);
       EXPECT_EQ(t["stats"]["created"], 0);
