@@ -156,7 +156,7 @@ void Present(json& out, const Presentation& p) {
     items["co"] = {{"name", p.english ? "Category option combo" : "分类选项组合"}};
   }
   if (p.skip_data) {
-    out["rows"] = json::array();
+    if (out.contains("rows")) out["rows"] = json::array();  // a QueryTable's head has none
     out["height"] = 0;
   }
   if (p.skip_meta) out.erase("metaData");
@@ -644,10 +644,7 @@ Result<std::optional<analytics::QueryTable>> RunPresentedTable(const Request& re
   if (dis.active()) return std::optional<analytics::QueryTable>();
   WJ_ASSIGN_OR_RETURN(analytics::QueryTable table, RunForCaller(req, app, *engine, q));
   Present(table.head, p);
-  if (p.skip_data) {
-    table.rows.clear();
-    table.head.erase("rows");
-  }
+  if (p.skip_data) table.rows.clear();
   if (auto scheme = req.Query("outputIdScheme"))
     WJ_RETURN_IF_ERROR(ApplyOutputIdScheme(table, engine->catalog(), *scheme));
   return std::optional<analytics::QueryTable>(std::move(table));
