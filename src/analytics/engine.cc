@@ -81,14 +81,12 @@ std::pair<std::size_t, std::size_t> Engine::Columns::Run(std::int64_t de, std::i
 }
 
 std::size_t Engine::Columns::Bytes() const {
-  return value.capacity() * sizeof(double) +
-         (period.capacity() + coc.capacity() + aoc.capacity()) * sizeof(std::uint16_t) +
-         pre.capacity() * sizeof(std::int32_t) + block.capacity() * sizeof(block[0]);
+  return value.bytes() + period.bytes() + coc.bytes() + aoc.bytes() + pre.bytes() +
+         block.capacity() * sizeof(block[0]);
 }
 
 std::size_t Engine::Rollup::Bytes() const {
-  return sum.capacity() * sizeof(double) + pre.capacity() * sizeof(std::int32_t) +
-         (period.capacity() + count.capacity()) * sizeof(std::uint16_t) +
+  return sum.bytes() + pre.bytes() + period.bytes() + count.bytes() +
          block.capacity() * sizeof(block[0]);
 }
 
@@ -476,7 +474,7 @@ std::vector<std::optional<double>> Engine::Cells(const Operand& op,
     min_start = std::min(min_start, DayNumber(s));
     max_end = std::max(max_end, DayNumber(e));
   }
-  auto slices = [&](const std::vector<std::int32_t>& pre, const std::vector<std::uint16_t>& period,
+  auto slices = [&](const Column<std::int32_t>& pre, const Column<std::uint16_t>& period,
                     std::size_t b, std::size_t e, auto&& visit) {
     for (std::size_t u = b; u < e;) {
       const std::size_t end = static_cast<std::size_t>(

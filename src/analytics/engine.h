@@ -25,6 +25,7 @@
 #include <tuple>
 #include <vector>
 
+#include "analytics/column.h"
 #include "analytics/expression.h"
 #include "core/date.h"
 #include "metadata/catalog.h"
@@ -83,6 +84,8 @@ class Engine {
   // Live values (deleted ones excluded).
   std::size_t size() const { return live_; }
   std::size_t memory_bytes() const;
+  // The big columns are read in place from a mapped snapshot file (LoadSnapshot), not copied.
+  bool reads_snapshot_in_place() const { return base_.value.mapped(); }
   // Values written since the base was built or last merged.
   std::size_t tail_size() const { return tail_map_.size(); }
   // The tail is merged into the base when it holds more than this many values (by default
@@ -98,15 +101,16 @@ class Engine {
     double value;
     auto Key() const { return std::tie(de, pre, start, period, coc, aoc); }
   };
-  // Columns sorted by (element, unit pre-order, period start).
+  // Columns sorted by (element, unit pre-order, period start). Each is a vector of its own or a
+  // view of a mapped snapshot file (column.h).
   struct Columns {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> block;  // by element store id
-    std::vector<std::int32_t> pre;
+    Column<std::int32_t> pre;
     // Periods by a 16-bit index into the engine's period table: 2 bytes a value instead of 8.
-    std::vector<std::uint16_t> period;
+    Column<std::uint16_t> period;
     // Option combinations by a 16-bit index into the engine's combination dictionary.
-    std::vector<std::uint16_t> coc, aoc;
-    std::vector<double> value;  // NaN: deleted since the base was built
+    Column<std::uint16_t> coc, aoc;
+    Column<double> value;  // NaN: deleted since the base was built
     void Layout(const std::vector<Row>& sorted, std::size_t elements);
     // [begin, end) of the element's values for units with pre-order numbers in [lo, hi].
     std::pair<std::size_t, std::size_t> Run(std::int64_t de, std::int32_t lo,
@@ -116,10 +120,10 @@ class Engine {
   // Per (element, unit, period): the sum and count of its live values over all combinations.
   struct Rollup {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> block;  // empty block: no rollup
-    std::vector<std::int32_t> pre;
-    std::vector<std::uint16_t> period;
-    std::vector<double> sum;
-    std::vector<std::uint16_t> count;
+    Column<std::int32_t> pre;
+    Column<std::uint16_t> period;
+    Column<double> sum;
+    Column<std::uint16_t> count;
     std::size_t Bytes() const;
   };
   using TailKey = std::tuple<std::int64_t, std::int32_t, std::int32_t, std::uint16_t, std::uint16_t,

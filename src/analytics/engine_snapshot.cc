@@ -2,8 +2,10 @@
 //
 // Format (little-endian, this machine's layout; another build reads it or refuses it):
 // "WJENGINE", u32 format version, i64 change-log sequence, u64 × 3 catalog stamp (org units,
-// data elements, option combinations), then every column as u64 count + raw elements, the
-// period index and the tail as counted pairs, and last a 32-byte BLAKE2b of everything before.
+// data elements, option combinations), then every column as u64 count + raw elements (the
+// engine's big columns padded with zeros to an 8-byte offset first, so that a server maps the
+// file and reads them in place: column.h), the period index and the tail as counted pairs, and
+// last a 32-byte BLAKE2b of everything before.
 // A file that fails any check is ignored by the caller (the engine is built from the store).
 // Written to "<path>.tmp" and renamed, so a crash leaves the old file or the new one.
 #include <fcntl.h>
@@ -13,10 +15,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <type_traits>
 
 #include "analytics/engine.h"
@@ -26,7 +30,7 @@ namespace weijian::analytics {
 namespace {
 
 constexpr char kMagic[8] = {'W', 'J', 'E', 'N', 'G', 'I', 'N', 'E'};
-constexpr std::uint32_t kFormat = 1;
+constexpr std::uint32_t kFormat = 2;  // 2: the big columns are aligned and read in place
 
 struct Writer {
   std::string out;
@@ -39,6 +43,13 @@ struct Writer {
   void PutVec(const std::vector<T>& v) {
     Put<std::uint64_t>(v.size());
     out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  }
+  // A column the reader maps in place: its elements start at an 8-byte file offset.
+  template <typename T>
+  void PutColumn(const Column<T>& c) {
+    Put<std::uint64_t>(c.size());
+    out.append((8 - out.size() % 8) % 8, '\0');
+    out.append(reinterpret_cast<const char*>(c.data()), c.size() * sizeof(T));
   }
 };
 
@@ -67,6 +78,20 @@ struct Reader {
     if (n) std::memcpy(static_cast<void*>(v.data()), in.data(), n * sizeof(T));
     in.remove_prefix(n * sizeof(T));
   }
+  // A view of a column written by PutColumn, in the writable private mapping `keep` holds
+  // (`in` points into it, and the mapping starts at a page boundary).
+  template <typename T>
+  void GetColumn(Column<T>& c, const std::shared_ptr<void>& keep) {
+    const auto n = Get<std::uint64_t>();
+    const std::size_t pad = (8 - reinterpret_cast<std::uintptr_t>(in.data()) % 8) % 8;
+    if (!ok || pad > in.size() || n > (in.size() - pad) / sizeof(T)) {
+      ok = false;
+      return;
+    }
+    in.remove_prefix(pad);
+    c = Column<T>::View(reinterpret_cast<T*>(const_cast<char*>(in.data())), n, keep);
+    in.remove_prefix(n * sizeof(T));
+  }
 };
 
 std::array<std::uint64_t, 3> Stamp(const metadata::Catalog& c) {
@@ -92,17 +117,17 @@ Status Engine::SaveSnapshot(const std::string& path, std::int64_t seq) const {
   w.PutVec(combo_index_);
   for (const Columns* c : {&base_, &tail_}) {
     w.PutVec(c->block);
-    w.PutVec(c->pre);
-    w.PutVec(c->period);
-    w.PutVec(c->coc);
-    w.PutVec(c->aoc);
-    w.PutVec(c->value);
+    w.PutColumn(c->pre);
+    w.PutColumn(c->period);
+    w.PutColumn(c->coc);
+    w.PutColumn(c->aoc);
+    w.PutColumn(c->value);
   }
   w.PutVec(roll_.block);
-  w.PutVec(roll_.pre);
-  w.PutVec(roll_.period);
-  w.PutVec(roll_.sum);
-  w.PutVec(roll_.count);
+  w.PutColumn(roll_.pre);
+  w.PutColumn(roll_.period);
+  w.PutColumn(roll_.sum);
+  w.PutColumn(roll_.count);
   w.Put<std::uint64_t>(tail_map_.size());
   for (const auto& [k, v] : tail_map_) {
     auto [de, pre, start, period, coc, aoc] = k;
@@ -135,24 +160,25 @@ Status Engine::SaveSnapshot(const std::string& path, std::int64_t seq) const {
 
 Result<std::unique_ptr<Engine>> Engine::LoadSnapshot(
     const std::string& path, std::int64_t seq, std::shared_ptr<const metadata::Catalog> catalog) {
-  // Mapped, not read: a buffer of the file's size had to be zeroed, faulted in and filled before
-  // the columns were copied out of it (at 10M values, 222 MB: most of a 7.5 s start on a loaded
-  // machine went to a stringstream growing and copying it). The mapping is read once, in order.
+  // Mapped, and the engine's big columns served from the mapping in place (column.h): a start
+  // reads the file once, for its checksum, and copies nothing out of it (at 10M values, 222 MB:
+  // the copy, and zeroing the vectors it went into, were most of a start). Private and writable,
+  // so that a value changed later copies one page in this process and never reaches the file;
+  // the file is only ever replaced by a rename, never changed in place.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NotFound("no engine snapshot at " + path);
   struct stat st {};
   void* map = MAP_FAILED;
   if (::fstat(fd, &st) == 0 && st.st_size > 0)
-    map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE,
+                 fd, 0);
   ::close(fd);
   if (map == MAP_FAILED) return InvalidArgument(path + " cannot be read");
-  ::madvise(map, static_cast<std::size_t>(st.st_size), MADV_SEQUENTIAL);
-  struct Unmap {
-    void* at;
-    std::size_t size;
-    ~Unmap() { ::munmap(at, size); }
-  } unmap{map, static_cast<std::size_t>(st.st_size)};
-  const std::string_view data(static_cast<const char*>(map), unmap.size);
+  const auto size = static_cast<std::size_t>(st.st_size);
+  ::madvise(map, size, MADV_WILLNEED);
+  // Unmapped when the last column viewing it goes (or at once, when the file is refused).
+  const std::shared_ptr<void> mapping(map, [size](void* at) { ::munmap(at, size); });
+  const std::string_view data(static_cast<const char*>(map), size);
   if (data.size() < sizeof kMagic + 32 || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
     return InvalidArgument(path + " is not an engine snapshot");
   unsigned char sum[32];
@@ -177,17 +203,17 @@ Result<std::unique_ptr<Engine>> Engine::LoadSnapshot(
   r.GetVec(e->combo_index_);
   for (Columns* c : {&e->base_, &e->tail_}) {
     r.GetVec(c->block);
-    r.GetVec(c->pre);
-    r.GetVec(c->period);
-    r.GetVec(c->coc);
-    r.GetVec(c->aoc);
-    r.GetVec(c->value);
+    r.GetColumn(c->pre, mapping);
+    r.GetColumn(c->period, mapping);
+    r.GetColumn(c->coc, mapping);
+    r.GetColumn(c->aoc, mapping);
+    r.GetColumn(c->value, mapping);
   }
   r.GetVec(e->roll_.block);
-  r.GetVec(e->roll_.pre);
-  r.GetVec(e->roll_.period);
-  r.GetVec(e->roll_.sum);
-  r.GetVec(e->roll_.count);
+  r.GetColumn(e->roll_.pre, mapping);
+  r.GetColumn(e->roll_.period, mapping);
+  r.GetColumn(e->roll_.sum, mapping);
+  r.GetColumn(e->roll_.count, mapping);
   const auto tail = r.Get<std::uint64_t>();
   for (std::uint64_t i = 0; r.ok && i < tail; ++i) {
     auto de = r.Get<std::int64_t>();
