@@ -7,7 +7,8 @@ PORT       ?= 8080
 DEMO_DB    ?= weijian-demo.db
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps configure build demo test test-asan test-fuzz test-tsan bench clean
+.PHONY: all deps configure build demo test test-asan test-fuzz test-tsan build-asan run-asan \
+        build-tsan run-tsan bench clean
 
 all: build
 
@@ -38,11 +39,13 @@ define configure_asan
 	  -DWEIJIAN_BENCH=OFF -DCMAKE_CXX_COMPILER=clang++ -DFUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	@cmake --build $(FUZZ_BUILD) --target unit_tests $(FUZZ_TARGETS)
 endef
-test-asan: deps
+build-asan: deps
 	$(configure_asan)
+run-asan:
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j2
-test-fuzz: deps
-	$(configure_asan)
+test-asan: build-asan
+	@$(MAKE) --no-print-directory run-asan
+test-fuzz: build-asan
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j2 -L fuzz
 
 # The unit tests and the HTTP suite under ThreadSanitizer (races between queries, writers,
@@ -55,24 +58,26 @@ test-fuzz: deps
 TSAN_UNIT_SKIP ?= -RandomAnalyticsTest.*:ExchangeTest.RoundTripInEveryFormat:ReportsTest.*
 TSAN_HTTP_FILTER ?= *
 TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp"
-test-tsan: deps
+build-tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEIJIAN_BENCH=OFF \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
 	@cmake --build $(TSAN_BUILD) --target unit_tests http_tests
+test-tsan: build-tsan
+	@$(MAKE) --no-print-directory run-tsan
+run-tsan:
 	$(TSAN_ENV) scripts/gtest-shards.sh 2 $(TSAN_BUILD)/tests/unit_tests --gtest_filter='$(TSAN_UNIT_SKIP)'
 	$(TSAN_ENV) scripts/gtest-shards.sh 2 $(TSAN_BUILD)/tests/http_tests --gtest_filter='$(TSAN_HTTP_FILTER)'
 
 # Every suite: the Release build through ctest (unit, HTTP, server limits, crash and CLI on
 # loopback, DHIS2's files, the browser, the format check), then the unit tests under ASan+UBSan
-# with the fuzz targets for FUZZ_SECONDS_CI each, then the unit and HTTP suites under TSan.
+# with the fuzz targets for FUZZ_SECONDS_CI each, then the unit and HTTP suites under TSan. The
+# sanitizer builds run at nice 19 beside the Release suites (scripts/test-all.sh says why).
 # CI allows 30 minutes on 2 cores: tests/README.md ("Sanitizers and fuzzing") has the timings.
 FUZZ_SECONDS_CI ?= 15
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j2
-	@$(MAKE) --no-print-directory test-asan FUZZ_SECONDS=$(FUZZ_SECONDS_CI)
-	@$(MAKE) --no-print-directory test-tsan
+	@MAKE="$(MAKE)" scripts/test-all.sh $(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS_CI)
 
 bench: build
 	@scripts/install-deps.sh --bench
