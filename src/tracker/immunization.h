@@ -122,6 +122,9 @@ class ImmunizationService {
                       const std::string& uid);
   // Opens a record's sealed fields.
   static Result<Person> Unseal(const PersonVault& vault, storage::TrackedEntityRecord record);
+  // The PERSONAL_DATA audit row of one record shown unmasked.
+  Status AuditUnmaskedRecord(const auth::Principal& who, const storage::TrackedEntityRecord& record,
+                             const std::string& detail, std::int64_t now);
   // The PERSONAL_DATA audit row of a list that showed `unmasked` children unmasked (none when 0).
   Status AuditUnmaskedList(const auth::Principal& who, const storage::OrgUnitRecord& unit,
                            const std::string& object, const std::string& detail, int unmasked,
