@@ -116,7 +116,7 @@ export async function immunizationPage(app: HTMLElement): Promise<void> {
       app.append(el("p", { class: "error", role: "alert" }, "您的账号没有可管理的接种单位，请联系管理员。"));
       return;
     }
-    if (v.child) await drawCard(app, v, units, userName);
+    if (v.child) await drawCard(app, v, userName);
     else if (v.isNew) await drawRegister(app, v, units);
     else await drawDay(app, v, units);
     if (heading) heading.textContent = v.child ? "儿童接种卡" : v.isNew ? "儿童建档" : "接种日";
@@ -169,7 +169,7 @@ async function drawDay(app: HTMLElement, v: View, units: UnitRow[]): Promise<voi
 
   const list = el("section", { class: "due-list", "aria-labelledby": "due-title" },
     el("h2", { id: "due-title", tabindex: "-1" }, "应种名单"));
-  app.append(choose, actions, searchBox(app, v), list);
+  app.append(choose, actions, searchBox(v), list);
   const status = el("p", { role: "status" }, "正在读取应种名单……");
   list.append(status);
   let due: Json;
@@ -213,7 +213,7 @@ async function drawDay(app: HTMLElement, v: View, units: UnitRow[]): Promise<voi
 }
 
 // Search by ID number, or by name and birth date.
-function searchBox(app: HTMLElement, v: View): HTMLElement {
+function searchBox(v: View): HTMLElement {
   const id = el("input", { id: "imm-q-id", inputmode: "text", autocomplete: "off", maxlength: "20" }) as HTMLInputElement;
   const name = el("input", { id: "imm-q-name", autocomplete: "off" }) as HTMLInputElement;
   const birth = el("input", { id: "imm-q-birth", type: "date" }) as HTMLInputElement;
@@ -254,14 +254,12 @@ function searchBox(app: HTMLElement, v: View): HTMLElement {
       else { status.className = "error"; status.textContent = "查找失败：" + message(e); }
     }
   });
-  void app;
   return el("details", { class: "imm-find" }, el("summary", {}, "按身份证号或姓名查找儿童"), form);
 }
 
 // ---------------------------------------------------------------- a child's card
 
-async function drawCard(app: HTMLElement, v: View, units: UnitRow[], userName: string): Promise<void> {
-  void units;
+async function drawCard(app: HTMLElement, v: View, userName: string): Promise<void> {
   const back = el("a", { class: "back", href: viewHref({ ou: v.ou, date: v.date, kind: v.kind }), "data-view": "1" }, "← 返回应种名单");
   app.append(back);
   const note = takeNote();
