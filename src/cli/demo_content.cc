@@ -448,7 +448,7 @@ class DemoBuilder {
     return Flush();
   }
 
-  // Three people a visitor can sign in as, each with a fresh one-time password.
+  // The people a visitor can sign in as, each with a fresh one-time password.
   Status CreateUsers() {
     struct Spec {
       const char* username;
@@ -457,11 +457,14 @@ class DemoBuilder {
       const char* unit_code;
     };
     const auto* otog = cat_->OrgUnits().ByCode("150624");
-    std::string township_code;
+    std::string township_code, health_centre_code;
     if (otog)
       for (const auto* t : Divisions(otog->id))
         if (!IsUrban(t->name)) {
           township_code = t->code;
+          // The township's 卫生院, where its children are vaccinated (the 接种员's unit).
+          for (const auto* c : cat_->ChildrenOf(t->id))
+            if (c->facility_type == "卫生院") health_centre_code = c->code;
           break;
         }
     const Spec specs[] = {
@@ -469,6 +472,7 @@ class DemoBuilder {
         {"etuoke_officer", "鄂托克旗卫健委妇幼股", "approver", "150624"},
         {"township_clerk", "乡镇卫生院统计员", "entry", township_code.c_str()},
         {"site_editor", "市卫健委宣传科编辑", "editor", "1506"},
+        {"vaccinator", "卫生院接种员", "entry", health_centre_code.c_str()},
     };
     for (const auto& s : specs) {
       const auto* unit = cat_->OrgUnits().ByCode(s.unit_code);
@@ -506,7 +510,8 @@ Result<DemoSummary> BuildDemo(storage::Store& store) { return DemoBuilder(store)
 Result<std::vector<DemoUser>> ResetDemoPasswords(storage::Store& store) {
   WJ_ASSIGN_OR_RETURN(auto cat, metadata::Catalog::Load(store));
   std::vector<DemoUser> out;
-  for (const char* name : {"city_admin", "etuoke_officer", "township_clerk", "site_editor"}) {
+  for (const char* name :
+       {"city_admin", "etuoke_officer", "township_clerk", "site_editor", "vaccinator"}) {
     WJ_ASSIGN_OR_RETURN(auto user, store.FindUser(name));
     if (!user) continue;
     std::string password = auth::GeneratePassword();

@@ -32,7 +32,16 @@ Response Register(const Request& req, App& app) {
   return JsonResponse(*out, 201);
 }
 
+// GET /api/immunization/children?ou= lists a unit's children; with idNumber= or name=&birthDate=
+// it finds one child through the blind indexes (the 接种日 page's search).
 Response ListChildren(const Request& req, App& app) {
+  if (req.Query("idNumber") || req.Query("name") || req.Query("birthDate")) {
+    tracker::ChildSearch q{req.Query("idNumber").value_or(""), req.Query("name").value_or(""),
+                           req.Query("birthDate").value_or("")};
+    auto found = app.immunization().Find(Caller(req), *app.catalog(), q, Today(), NowMillis());
+    if (!found.ok()) return ErrorResponse(found.status());
+    return JsonResponse(*found);
+  }
   auto out = app.immunization().List(Caller(req), *app.catalog(), req.Query("ou").value_or(""),
                                      NowMillis());
   if (!out.ok()) return ErrorResponse(out.status());

@@ -28,11 +28,17 @@ struct WorkbenchPage {
 };
 const std::vector<WorkbenchPage>& Pages() {
   static const std::vector<WorkbenchPage> pages = {
-      {"", "dashboard", "工作台", false},         {"entry", "entry", "数据填报", false},
-      {"pivot", "pivot", "数据透视", false},      {"import", "import", "数据导入", false},
-      {"reports", "reports", "报告生成", false},  {"approval", "approval", "上报审核", false},
-      {"articles", "articles", "文章管理", true}, {"settings", "settings", "网站设置", true},
-      {"columns", "columns", "栏目管理", true},   {"messages", "messages", "留言办理", true},
+      {"", "dashboard", "工作台", false},
+      {"entry", "entry", "数据填报", false},
+      {"immunization", "immunization", "接种日", false},
+      {"pivot", "pivot", "数据透视", false},
+      {"import", "import", "数据导入", false},
+      {"reports", "reports", "报告生成", false},
+      {"approval", "approval", "上报审核", false},
+      {"articles", "articles", "文章管理", true},
+      {"settings", "settings", "网站设置", true},
+      {"columns", "columns", "栏目管理", true},
+      {"messages", "messages", "留言办理", true},
       {"health", "health", "网站体检", true},
   };
   return pages;

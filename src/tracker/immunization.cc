@@ -208,6 +208,19 @@ Result<ImmunizationService::Person> ImmunizationService::Unseal(
   return p;
 }
 
+Status ImmunizationService::AuditUnmaskedRecord(const auth::Principal& who,
+                                                const storage::TrackedEntityRecord& record,
+                                                const std::string& detail, std::int64_t now) {
+  storage::AuditRecord audit;
+  audit.type = "PERSONAL_DATA";
+  audit.username = who.name();
+  audit.org_unit_id = record.org_unit_id;
+  audit.object = "trackedEntity " + record.uid;
+  audit.detail = detail;
+  audit.created = now;
+  return store_.AppendAudit(audit);
+}
+
 Status ImmunizationService::AuditUnmaskedList(const auth::Principal& who,
                                               const storage::OrgUnitRecord& unit,
                                               const std::string& object, const std::string& detail,
@@ -343,16 +356,7 @@ Result<json> ImmunizationService::Get(const auth::Principal& who, const metadata
                                       const std::string& uid, std::int64_t now) {
   WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, uid));
   const bool unmasked = MayUnmask(who, cat, p.record.org_unit_id);
-  if (unmasked) {
-    storage::AuditRecord audit;
-    audit.type = "PERSONAL_DATA";
-    audit.username = who.name();
-    audit.org_unit_id = p.record.org_unit_id;
-    audit.object = "trackedEntity " + uid;
-    audit.detail = "查看未脱敏的儿童档案";
-    audit.created = now;
-    WJ_RETURN_IF_ERROR(store_.AppendAudit(audit));
-  }
+  if (unmasked) WJ_RETURN_IF_ERROR(AuditUnmaskedRecord(who, p.record, "查看未脱敏的儿童档案", now));
   json out = View(cat, p, unmasked);
   WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(p.record.id));
   json list = json::array();
@@ -482,6 +486,36 @@ Result<json> ImmunizationService::List(const auth::Principal& who, const metadat
   WJ_RETURN_IF_ERROR(AuditUnmaskedList(
       who, *unit, "trackedEntities",
       "查看未脱敏的儿童名单（" + std::to_string(unmasked_count) + " 人）", unmasked_count, now));
+  return json{{"trackedEntities", rows}};
+}
+
+Result<json> ImmunizationService::Find(const auth::Principal& who, const metadata::Catalog& cat,
+                                       const ChildSearch& q, Date today, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
+  std::vector<storage::TrackedEntityRecord> found;
+  if (!q.id_number.empty()) {
+    auto parsed = ParseResidentId(q.id_number, today);
+    if (!parsed.ok()) return Conflict(parsed.status().message(), "idNumber");
+    WJ_ASSIGN_OR_RETURN(
+        found, store_.FindTrackedEntitiesByIndex("id", vault->BlindIndex("id", parsed->number)));
+  } else {
+    if (q.name.empty()) return Conflict("请填写身份证号，或姓名和出生日期", "name");
+    auto birth = ParseIsoDate(q.birth_date);
+    if (!birth.ok()) return Conflict("出生日期应为 YYYY-MM-DD 的真实日期", "birthDate");
+    WJ_ASSIGN_OR_RETURN(
+        found, store_.FindTrackedEntitiesByIndex(
+                   "name_birth",
+                   vault->BlindIndex("name_birth", NameBirthKey(q.name, FormatIsoDate(*birth)))));
+  }
+  json rows = json::array();
+  for (auto& r : found) {
+    if (!auth::CanRead(who, cat, r.org_unit_id)) continue;
+    WJ_ASSIGN_OR_RETURN(Person p, Unseal(*vault, std::move(r)));
+    const bool unmasked = MayUnmask(who, cat, p.record.org_unit_id);
+    if (unmasked)
+      WJ_RETURN_IF_ERROR(AuditUnmaskedRecord(who, p.record, "查找并查看未脱敏的儿童档案", now));
+    rows.push_back(View(cat, p, unmasked));
+  }
   return json{{"trackedEntities", rows}};
 }
 

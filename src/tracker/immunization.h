@@ -53,6 +53,12 @@ struct DueListQuery {
   std::string kind = "all";  // "due" (应种), "overdue" (逾期/漏种，需补种) or "all"
 };
 
+// A search for a child's record (GET /api/immunization/children?idNumber= or ?name=&birthDate=):
+// by the 居民身份证号 (any spelling ParseResidentId accepts), or by name and birth date together.
+struct ChildSearch {
+  std::string id_number, name, birth_date;
+};
+
 struct DoseInput {
   std::string person;    // tracked entity uid
   std::string vaccine;   // catalogue code
@@ -84,6 +90,10 @@ class ImmunizationService {
   // The children managed by a unit and the units below it, youngest last.
   Result<nlohmann::json> List(const auth::Principal& who, const metadata::Catalog& cat,
                               const std::string& org_unit, std::int64_t now);
+  // Finds records through the blind indexes, within the caller's read scope (others are not
+  // named); {"trackedEntities": [...]} masked as Get, each unmasked record audited as Get.
+  Result<nlohmann::json> Find(const auth::Principal& who, const metadata::Catalog& cat,
+                              const ChildSearch& q, Date today, std::int64_t now);
   // Records a dose; the answer carries the dose's state in the child's forecast (a dose given
   // too early is recorded and marked 已种无效 with the reason).
   Result<nlohmann::json> RecordDose(const auth::Principal& who, const metadata::Catalog& cat,
@@ -112,6 +122,9 @@ class ImmunizationService {
                       const std::string& uid);
   // Opens a record's sealed fields.
   static Result<Person> Unseal(const PersonVault& vault, storage::TrackedEntityRecord record);
+  // The PERSONAL_DATA audit row of one record shown unmasked.
+  Status AuditUnmaskedRecord(const auth::Principal& who, const storage::TrackedEntityRecord& record,
+                             const std::string& detail, std::int64_t now);
   // The PERSONAL_DATA audit row of a list that showed `unmasked` children unmasked (none when 0).
   Status AuditUnmaskedList(const auth::Principal& who, const storage::OrgUnitRecord& unit,
                            const std::string& object, const std::string& detail, int unmasked,

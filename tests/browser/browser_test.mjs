@@ -1,7 +1,8 @@
 // The portal and the workbench in a real browser: Debian's Chromium, headless, driven by
 // playwright-core, against `weijian demo` on a free loopback port. Checks what a reader and a
 // township clerk do, how the web office edits the column tree and answers a citizen's message,
-// runs axe-core on the pages it visits, and saves screenshots.
+// runs a village doctor's 接种日 on a phone, runs axe-core on the pages it visits, and saves
+// screenshots.
 //
 // Usage: node browser_test.mjs path/to/weijian source-dir artefact-dir
 import { spawn } from "node:child_process";
@@ -12,6 +13,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import AxeBuilderModule from "@axe-core/playwright";
 import { officerJourneys } from "./officer_journeys.mjs";
+import { immunizationDay } from "./immunization_day.mjs";
 
 const AxeBuilder = AxeBuilderModule.default ?? AxeBuilderModule;
 const [, , weijian, source, artefacts] = process.argv;
@@ -460,6 +462,10 @@ try {
   check("the query code shows the reply", (await cp.textContent("main")).includes("已办结"));
   await cp.screenshot({ path: join(artefacts, "phone-message-reply.png"), fullPage: true });
   await citizen.close();
+
+  // ---- a village doctor's 接种日 on a phone (issue 17): tests/browser/immunization_day.mjs
+  check("the demo printed the 接种员's password", !!password("vaccinator"));
+  await immunizationDay({ browser, base, check, axe, artefacts, password });
 
   // ---- the director and the officer (issue 15, item 12): tests/browser/officer_journeys.mjs
   await signIn("city_admin");

@@ -122,6 +122,41 @@ TEST(Immunization, IdNumberCheckedAndNeverStoredInClear) {
   EXPECT_EQ(bytes.find("13904770123"), std::string::npos);
 }
 
+// The 接种日 page's search: a child found by ID number (any accepted spelling) or by name and
+// birth date through the blind indexes, within the caller's scope only, masked as a read.
+TEST(Immunization, FindChildByIdNumberOrNameAndBirthDate) {
+  json c = Child("150624100", "娜仁图雅", "2022-03-14");
+  c["idNumber"] = "150624202203140049";
+  auto r = As("clerk_in", "POST", "/api/immunization/children", c.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string uid = Body(r)["trackedEntity"];
+  const std::string kName = "name=%E5%A8%9C%E4%BB%81%E5%9B%BE%E9%9B%85";  // 娜仁图雅
+  auto find = [](const std::string& who, const std::string& query) {
+    return As(who, "GET", "/api/immunization/children?" + query);
+  };
+  auto hits = Body(find("clerk_in", "idNumber=150624202203140049"));
+  ASSERT_EQ(hits["trackedEntities"].size(), 1u) << hits.dump();
+  EXPECT_EQ(hits["trackedEntities"][0]["trackedEntity"], uid);
+  EXPECT_EQ(hits["trackedEntities"][0]["name"], "娜仁图雅");
+  // By name and birth date; a viewer of the township finds her masked.
+  hits = Body(find("clerk_in", kName + "&birthDate=2022-03-14"));
+  ASSERT_EQ(hits["trackedEntities"].size(), 1u) << hits.dump();
+  hits = Body(find("viewer_in", kName + "&birthDate=2022-03-14"));
+  ASSERT_EQ(hits["trackedEntities"].size(), 1u) << hits.dump();
+  EXPECT_EQ(hits["trackedEntities"][0]["name"], "娜***");
+  // Another birth date, or the neighbouring township's clerk: nothing.
+  EXPECT_TRUE(Body(find("clerk_in", kName + "&birthDate=2022-03-15"))["trackedEntities"].empty());
+  EXPECT_TRUE(
+      Body(find("clerk_sibling", "idNumber=150624202203140049"))["trackedEntities"].empty());
+  // A wrong check character or a missing birth date names the field in Chinese.
+  r = find("clerk_in", "idNumber=150624202203140040");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(Body(r)["field"], "idNumber") << r.body;
+  r = find("clerk_in", kName);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(Body(r)["field"], "birthDate") << r.body;
+}
+
 TEST(Immunization, DosesAreCheckedAndPlacedInTheSchedule) {
   auto r = As("clerk_in", "POST", "/api/immunization/children",
               Child("150624100", "阿拉坦", "2024-01-10").dump());

