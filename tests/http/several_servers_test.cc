@@ -1,0 +1,100 @@
+// Two weijian servers on one store (issue 16 item 3), as behind a load balancer: the suite's
+// server (A) and a second one (B) started here on the same database — PostgreSQL in
+// http_tests_postgres, the same SQLite file in http_tests. A session signed in on A works on B,
+// and a value and a new data element written through A reach B's analytics engine and catalog.
+#include <chrono>
+#include <thread>
+
+#include "http/app.h"
+#include "http/router.h"
+#include "http/server_env.h"
+#include "storage/open_store.h"
+
+namespace weijian::http {
+namespace {
+
+// TC_DONE of `unit` in `period` as server `port` answers /api/analytics (0 without a row).
+double TcDone(unsigned short port, const std::string& unit, const std::string& period) {
+  auto r =
+      Http(port, "GET",
+           "/api/analytics?dimension=dx:TC_DONE&dimension=pe:" + period + "&dimension=ou:" + unit,
+           "", {{"Authorization", "ApiToken " + env->tokens.at("root")}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  if (r.status != 200) return -1;
+  double total = 0;
+  for (const auto& row : Body(r)["rows"]) total += std::stod(row.back().get<std::string>());
+  return total;
+}
+
+// Asks `probe` every 50 ms until it gives true or 60 s have passed (a bound for a loaded
+// machine, not a measure: the change normally arrives well within a second).
+template <class Probe>
+bool Eventually(Probe probe) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!probe()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+TEST(SeveralServers, ASessionAndWritesThroughOneServerReachTheOther) {
+  ASSERT_FALSE(env->store_address.empty());
+  auto store = storage::OpenStore(env->store_address);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  App b(std::move(*store));
+  ASSERT_TRUE(b.Init().ok());
+  ServerOptions options;
+  options.port = 0;
+  options.threads = 2;
+  Server server_b(b, BuildApiRouter(), options);
+  auto port_b = server_b.Start();
+  ASSERT_TRUE(port_b.ok()) << port_b.status().ToString();
+
+  // Signed in on A, known on B (sessions live in the store).
+  auto login = Http(env->port, "POST", "/api/auth/login",
+                    json{{"username", "clerk_in"}, {"password", kPassword}}.dump(),
+                    {{"Content-Type", "application/json"}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string set_cookie = login.headers["set-cookie"];
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const std::string csrf = Body(login)["csrfToken"];
+  auto me = Http(*port_b, "GET", "/api/me", "", {{"Cookie", cookie}});
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(Body(me)["username"], "clerk_in");
+
+  // A value written through A (with that session) reaches B's analytics engine.
+  const std::string unit = "150624100H01", period = "202311";
+  const double before = TcDone(*port_b, unit, period);
+  const json change = ChangeTcDone("clerk_in", unit, period, 9);
+  auto wrote =
+      Http(env->port, "POST", "/api/dataValues", change.dump(),
+           {{"Cookie", cookie}, {"X-CSRF-Token", csrf}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(wrote.status / 100, 2) << wrote.body;
+  EXPECT_TRUE(Eventually([&] { return TcDone(*port_b, unit, period) == before + 9; }))
+      << "B still answers " << TcDone(*port_b, unit, period) << ", A wrote " << before + 9;
+
+  // A data element added through A reaches B's catalog.
+  auto added = Http(env->port, "POST", "/api/metadata",
+                    R"({"dataElements":[{"code":"SEVERAL_SERVERS","name":"两台服务器测试",)"
+                    R"("shortName":"两台服务器测试","valueType":"INTEGER","aggregationType":"SUM",)"
+                    R"("domainType":"AGGREGATE"}]})",
+                    {{"Content-Type", "application/json"},
+                     {"Authorization", "ApiToken " + env->tokens.at("root")}});
+  ASSERT_EQ(added.status / 100, 2) << added.body;
+  EXPECT_TRUE(Eventually([&] {
+    return Http(*port_b, "GET", "/api/dataElements/SEVERAL_SERVERS", "",
+                {{"Authorization", "ApiToken " + env->tokens.at("root")}})
+               .status == 200;
+  }));
+
+  // Signing out on B ends the session on A as well.
+  auto out =
+      Http(*port_b, "POST", "/api/auth/logout", "", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  EXPECT_EQ(out.status / 100, 2) << out.body;
+  EXPECT_EQ(Http(env->port, "GET", "/api/me", "", {{"Cookie", cookie}}).status, 401);
+  server_b.Stop();
+}
+
+}  // namespace
+}  // namespace weijian::http
