@@ -75,9 +75,24 @@ class App {
     if (!adopted) WJ_RETURN_IF_ERROR(engines_->SetCatalog(std::move(c), false));
     if (!poller_.joinable())
       poller_ = std::thread([this] {
+        // Every 250 ms a look at the change log; on PostgreSQL the wait ends early when another
+        // server's commit is notified (LISTEN/NOTIFY), and the looks go on when it cannot be.
+        constexpr int kPollMillis = 250;
+        const auto stop = [&] { return poll_stop_; };
         std::unique_lock lock(poll_mu_);
-        while (!poll_cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return poll_stop_; }))
+        while (!poll_stop_) {
+          bool heard = false;
+          if (store_->HearsChanges()) {
+            lock.unlock();
+            auto r = store_->WaitForChange(kPollMillis);
+            lock.lock();
+            heard = r.ok();  // a notification or the time out: look now
+          }
+          if (!heard && poll_cv_.wait_for(lock, std::chrono::milliseconds(kPollMillis), stop))
+            break;
+          if (poll_stop_) break;
           PollChanges();
+        }
       });
     return Status::Ok();
   }

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,10 @@ namespace weijian::storage {
 
 // 16 random bytes as hex: which open store wrote a change-log row (store_common.cc).
 std::string RandomOrigin();
+// Appends one field to a line of PostgreSQL's COPY text format (store_common.cc): a tab before
+// every field but the first, `\N` for NULL, backslash, tab, newline and carriage return escaped.
+void AppendCopyField(std::string& line, bool first, const std::optional<std::string>& field);
+void AppendCopyField(std::string& line, bool first, std::int64_t field);
 
 namespace {
 
@@ -72,6 +77,23 @@ class SqlStore final : public Store {
       sql = sql + " " + on_conflict;
     }
     return sql;
+  }
+
+  // An INSERT and its row's new id: on PostgreSQL one round trip (`RETURNING id`, added by
+  // WithId) where asking lastval() would be a second.
+  static std::string WithId(std::string_view insert_sql) {
+    return std::string(insert_sql) + (kPg ? " RETURNING id" : "");
+  }
+  Result<std::int64_t> RunInsert(Stmt& q) {
+    if constexpr (kPg) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Internal("the INSERT returned no id");
+      std::int64_t id = q.Int(0);
+      q.Reset();
+      return id;
+    }
+    WJ_RETURN_IF_ERROR(q.Run());
+    return db_.LastInsertId();
   }
 
   SqlStore(Db db, std::string path) : writer_db_(std::move(db)), path_(std::move(path)) {}
@@ -180,6 +202,10 @@ class SqlStore final : public Store {
 
   void set_pooled(bool pooled) { pooled_ = pooled; }
   void set_has_change_log(bool has) { has_change_log_ = has; }
+  // PostgreSQL's store sets how WaitForChange waits (a LISTENing connection), before use.
+  void set_change_waiter(std::function<Result<bool>(int)> waiter) {
+    change_waiter_ = std::move(waiter);
+  }
 
   Status Migrate(int target_version, const std::string& path) {
     std::lock_guard lock(mu_);
@@ -224,9 +250,9 @@ class SqlStore final : public Store {
   Status InsertOrgUnitsLocked(std::span<const OrgUnitRecord> units) {
     WJ_ASSIGN_OR_RETURN(
         Stmt ins,
-        db_.Prepare("INSERT INTO org_unit(uid, code, name, short_name, level, parent_id, path, "
-                    "facility_type,"
-                    " opening_date, created, last_updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+        db_.Prepare(WithId("INSERT INTO org_unit(uid, code, name, short_name, level, parent_id,"
+                           " path, facility_type, opening_date, created, last_updated)"
+                           " VALUES (?,?,?,?,?,?,?,?,?,?,?)")));
     // Parents are resolved through a map first (bulk loads insert parents before children),
     // falling back to a lookup for units that were stored earlier.
     WJ_ASSIGN_OR_RETURN(Stmt find, db_.Prepare("SELECT id FROM org_unit WHERE uid = ?"));
@@ -260,15 +286,14 @@ class SqlStore final : public Store {
           .Bind(9, u.opening_date)
           .Bind(10, now)
           .Bind(11, now);
-      Status s = ins.Run();
-      if (!s.ok())
-        return s.code() == StatusCode::kConflict
+      auto id = RunInsert(ins);
+      if (!id.ok())
+        return id.status().code() == StatusCode::kConflict
                    ? Conflict("org unit " + (u.code.empty() ? u.uid : u.code) +
                                   " already exists (uid and code must be unique)",
                               "organisationUnits[" + std::to_string(i) + "]")
-                   : s;
-      WJ_ASSIGN_OR_RETURN(std::int64_t id, db_.LastInsertId());
-      ids.emplace(u.uid, id);
+                   : id.status();
+      ids.emplace(u.uid, *id);
     }
     return Status::Ok();
   }
@@ -1309,9 +1334,16 @@ class SqlStore final : public Store {
   Status AppendAuditLocked(const AuditRecord& r) {
     // Several servers on one PostgreSQL keep one chain: the head is read and extended under a
     // lock held to the end of the transaction (SQLite's writer lock does this on its own).
-    WJ_RETURN_IF_ERROR(B::LockChain(db_, B::kAuditChain));
-    WJ_ASSIGN_OR_RETURN(std::string prev,
-                        LastHashLocked("SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
+    // On PostgreSQL, a transaction that appended already holds the lock and knows the head.
+    std::string prev;
+    std::optional<std::string> head;
+    if constexpr (kPg) head = static_cast<Db&>(db_).ChainHead(B::kAuditChain);
+    if (head) {
+      prev = std::move(*head);
+    } else {
+      WJ_RETURN_IF_ERROR(B::LockChain(db_, B::kAuditChain));
+      WJ_ASSIGN_OR_RETURN(prev, LastHashLocked("SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
+    }
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare(
@@ -1323,8 +1355,11 @@ class SqlStore final : public Store {
     else
       q.BindNull(3);
     q.Bind(4, r.object).Bind(5, r.detail).Bind(6, r.address).Bind(7, r.created);
-    q.Bind(8, prev).Bind(9, ChainHash(prev, AuditCanonical(r)));
-    return q.Run();
+    std::string hash = ChainHash(prev, AuditCanonical(r));
+    q.Bind(8, prev).Bind(9, hash);
+    WJ_RETURN_IF_ERROR(q.Run());
+    if constexpr (kPg) static_cast<Db&>(db_).SetChainHead(B::kAuditChain, std::move(hash));
+    return Status::Ok();
   }
 
   Result<std::vector<AuditRecord>> ListAudits(const AuditFilter& f) override {
@@ -1475,10 +1510,18 @@ class SqlStore final : public Store {
     Result<WriteCounts> Write(std::span<const DataValueWrite> writes,
                               std::vector<std::size_t>* duplicates) override {
       WriteCounts counts;
+      // On PostgreSQL a batch first inserts its new values in bulk (BulkInsertPg: COPY and one
+      // INSERT … SELECT), then walks the rows left over one by one, as SQLite walks them all.
+      std::vector<char> done;
+      if constexpr (kPg) {
+        if (writes.size() >= kBulkMinRows) WJ_RETURN_IF_ERROR(BulkInsertPg(writes, done, counts));
+      }
       for (std::size_t i = 0; i < writes.size(); ++i) {
         const DataValueWrite& w = writes[i];
         const DataValueKey& k = w.key;
-        if (w.mode == WriteMode::kUpsert || w.mode == WriteMode::kCreateOnly) {
+        if (!done.empty() && done[i] == kBulkInserted) continue;
+        if ((w.mode == WriteMode::kUpsert || w.mode == WriteMode::kCreateOnly) &&
+            (done.empty() || done[i] != kBulkClashed)) {
           BindKey(insert_, 1, k);
           insert_.BindRef(6, w.value).BindRef(7, w.comment).Bind(8, w.followup ? 1 : 0);
           insert_.BindRef(9, user_).Bind(10, now_).Bind(11, now_).BindRef(12, import_uid_);
@@ -1545,6 +1588,7 @@ class SqlStore final : public Store {
                                  live ? std::optional<std::string>(old_value) : std::nullopt,
                                  w.value));
       }
+      if constexpr (kPg) WJ_RETURN_IF_ERROR(FlushAuditPg());
       return counts;
     }
 
@@ -1564,6 +1608,96 @@ class SqlStore final : public Store {
     }
 
    private:
+    // PostgreSQL's bulk path (a round trip per row costs far more there than SQLite's call into
+    // the library): a batch of at least kBulkMinRows sends the first write of each key, when it
+    // may create the value, to a temporary table with COPY, and one INSERT … SELECT … ON
+    // CONFLICT DO NOTHING RETURNING inserts those whose key is new. Those are done (counted,
+    // reported, audited as the row-by-row path would); the rest are marked as clashed, so the
+    // row-by-row pass skips their INSERT and reads the stored row. Only a key's first write
+    // qualifies, so every later write of the same key still runs after it, in order.
+    static constexpr std::size_t kBulkMinRows = 32;
+    static constexpr char kBulkInserted = 1, kBulkClashed = 2;
+    struct KeyHash {
+      std::size_t operator()(const DataValueKey& k) const {
+        std::uint64_t h = 1469598103934665603ull;
+        for (std::int64_t v : {k.data_element_id, k.period_id, k.org_unit_id, k.coc_id, k.aoc_id})
+          h = (h ^ static_cast<std::uint64_t>(v)) * 1099511628211ull;
+        return static_cast<std::size_t>(h);
+      }
+    };
+    Status BulkInsertPg(std::span<const DataValueWrite> writes, std::vector<char>& done,
+                        WriteCounts& counts) {
+      Db& db = store_.db_;
+      std::unordered_map<DataValueKey, std::size_t, KeyHash> first;  // key → its first write
+      first.reserve(writes.size());
+      std::string lines;
+      for (std::size_t i = 0; i < writes.size(); ++i) {
+        const DataValueWrite& w = writes[i];
+        if (!first.emplace(w.key, i).second) continue;
+        if (w.mode != WriteMode::kUpsert && w.mode != WriteMode::kCreateOnly) continue;
+        const DataValueKey& k = w.key;
+        AppendCopyField(lines, true, k.data_element_id);
+        for (std::int64_t v : {k.period_id, k.org_unit_id, k.coc_id, k.aoc_id})
+          AppendCopyField(lines, false, v);
+        AppendCopyField(lines, false, w.value);
+        AppendCopyField(lines, false, w.comment);
+        AppendCopyField(lines, false, std::int64_t{w.followup ? 1 : 0});
+        lines.push_back('\n');
+      }
+      if (lines.empty()) return Status::Ok();
+      if (!stage_ready_) {
+        // One per connection; ON COMMIT DELETE ROWS empties it whatever the transaction's end.
+        WJ_RETURN_IF_ERROR(db.Exec(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS wj_value_stage (de BIGINT, pe BIGINT, ou BIGINT,"
+            " coc BIGINT, aoc BIGINT, value TEXT, comment TEXT, followup BIGINT)"
+            " ON COMMIT DELETE ROWS"));
+        stage_ready_ = true;
+      }
+      WJ_RETURN_IF_ERROR(db.Exec("TRUNCATE wj_value_stage"));
+      WJ_RETURN_IF_ERROR(db.CopyIn("wj_value_stage",
+                                   {"de", "pe", "ou", "coc", "aoc", "value", "comment", "followup"},
+                                   lines));
+      WJ_ASSIGN_OR_RETURN(
+          Stmt ins,
+          db.Prepare("INSERT INTO data_value(data_element_id, period_id, org_unit_id, coc_id,"
+                     " aoc_id, value, comment, followup, stored_by, created, last_updated, deleted,"
+                     " import_id) SELECT de, pe, ou, coc, aoc, value, comment, followup, ?1, ?2,"
+                     " ?2, 0, ?3 FROM wj_value_stage ON CONFLICT DO NOTHING RETURNING"
+                     " data_element_id, period_id, org_unit_id, coc_id, aoc_id"));
+      ins.Bind(1, user_).Bind(2, now_).Bind(3, import_uid_);
+      done.assign(writes.size(), 0);
+      for (const auto& [key, i] : first)
+        if (writes[i].mode == WriteMode::kUpsert || writes[i].mode == WriteMode::kCreateOnly)
+          done[i] = kBulkClashed;
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, ins.Step());
+        if (!row) break;
+        DataValueKey k{ins.Int(0), ins.Int(1), ins.Int(2), ins.Int(3), ins.Int(4)};
+        done[first.at(k)] = kBulkInserted;
+      }
+      // In the batch's order, as the row-by-row path reports, counts and audits them.
+      for (std::size_t i = 0; i < writes.size(); ++i) {
+        if (done[i] != kBulkInserted) continue;
+        ++counts.imported;
+        Changed(writes[i].key, writes[i].value, false);
+        if (import_uid_.empty())
+          WJ_RETURN_IF_ERROR(Audit(writes[i].key, "CREATE", std::nullopt, writes[i].value));
+      }
+      return Status::Ok();
+    }
+    // History rows are chained in C++ (Audit) and sent together at the end of each batch.
+    Status FlushAuditPg() {
+      if (audit_lines_.empty()) return Status::Ok();
+      std::string lines = std::move(audit_lines_);
+      audit_lines_.clear();
+      Db& db = store_.db_;
+      return db.CopyIn(
+          "data_value_audit",
+          {"data_element_id", "period_id", "org_unit_id", "coc_id", "aoc_id", "audit_type",
+           "previous_value", "value", "modified_by", "created", "prev_hash", "hash"},
+          lines);
+    }
+
     // Past this many changes in one transaction, listing them costs more than a rebuild.
     static constexpr std::size_t kMaxListedChanges = 2'000'000;
     void Changed(const DataValueKey& k, const std::string& value, bool deleted) {
@@ -1586,6 +1720,23 @@ class SqlStore final : public Store {
 
     Status Audit(const DataValueKey& k, const char* type, const std::optional<std::string>& prev,
                  const std::optional<std::string>& value) {
+      if constexpr (kPg) {
+        std::string hash =
+            ChainHash(last_hash_, DataValueAuditCanonical(k, type, prev, value, user_, now_));
+        AppendCopyField(audit_lines_, true, k.data_element_id);
+        for (std::int64_t v : {k.period_id, k.org_unit_id, k.coc_id, k.aoc_id})
+          AppendCopyField(audit_lines_, false, v);
+        AppendCopyField(audit_lines_, false, std::string(type));
+        AppendCopyField(audit_lines_, false, prev);
+        AppendCopyField(audit_lines_, false, value);
+        AppendCopyField(audit_lines_, false, user_);
+        AppendCopyField(audit_lines_, false, now_);
+        AppendCopyField(audit_lines_, false, last_hash_);
+        AppendCopyField(audit_lines_, false, hash);
+        audit_lines_.push_back('\n');
+        last_hash_ = std::move(hash);
+        return Status::Ok();
+      }
       BindKey(audit_, 1, k);
       audit_.Bind(6, type).BindOptional(7, prev).BindOptional(8, value);
       audit_.Bind(9, user_).Bind(10, now_);
@@ -1605,6 +1756,8 @@ class SqlStore final : public Store {
     std::int64_t now_;
     Stmt insert_, get_, update_, audit_;
     std::string last_hash_;
+    std::string audit_lines_;   // PostgreSQL: history rows not yet sent (COPY text format)
+    bool stage_ready_ = false;  // PostgreSQL: wj_value_stage exists on the writer connection
     bool fk_off_ = false;
     std::vector<DataValueChange> changes_;
     bool overflow_ = false;
@@ -2645,6 +2798,12 @@ class SqlStore final : public Store {
     return out;
   }
 
+  bool HearsChanges() const override { return static_cast<bool>(change_waiter_); }
+  Result<bool> WaitForChange(int timeout_ms) override {
+    if (!change_waiter_) return false;
+    return change_waiter_(timeout_ms);
+  }
+
   Result<std::int64_t> LatestChangeSeq() override {
     ReadLease lease(*this);
     if (!has_change_log_) return 0;
@@ -2655,6 +2814,14 @@ class SqlStore final : public Store {
   // tests of upgrades open).
   Status LogChangeLocked(const char* kind) {
     if (!has_change_log_) return Status::Ok();
+    if constexpr (kPg) {
+      // Written at the COMMIT, under the change log's lock, and notified (PgDb::DeferChangeLog):
+      // so `seq` follows the commit order of every server on the database.
+      Db& db = db_;
+      if (!db.InTransaction()) return Internal("a change-log row outside a transaction");
+      db.DeferChangeLog(kind, origin_, NowMillisLocal());
+      return Status::Ok();
+    }
     WJ_ASSIGN_OR_RETURN(
         Stmt q, db_.Prepare("INSERT INTO change_log(kind, origin, created) VALUES (?,?,?)"));
     q.Bind(1, kind).Bind(2, origin_).Bind(3, NowMillisLocal());
@@ -2892,6 +3059,8 @@ class SqlStore final : public Store {
 
   const std::string origin_ = RandomOrigin();
   bool has_change_log_ = false;  // the schema has change_log (set once at open)
+  // Set once at open (PostgreSQL); called by one thread at a time (the server's poller).
+  std::function<Result<bool>(int)> change_waiter_;
 
   // The writer lock: held for every use of writer_db_. Re-entrant for InOneTransaction only.
   RecursiveOwnedMutex mu_;
@@ -2973,9 +3142,10 @@ class SqlStore final : public Store {
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
     WJ_ASSIGN_OR_RETURN(
-        Stmt q, db_.Prepare("INSERT INTO tracked_entity(uid, org_unit_id, birth_date, sex, status,"
-                            " sealed, key_id, id_index, name_birth_index, created, created_by,"
-                            " updated, village_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+        Stmt q, db_.Prepare(WithId("INSERT INTO tracked_entity(uid, org_unit_id, birth_date, sex,"
+                                   " status, sealed, key_id, id_index, name_birth_index, created,"
+                                   " created_by, updated, village_id)"
+                                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")));
     q.Bind(1, r.uid).Bind(2, r.org_unit_id).Bind(3, r.birth_date).Bind(4, r.sex).Bind(5, r.status);
     q.Bind(6, r.sealed).Bind(7, r.key_id).BindTextOrNull(8, r.id_index);
     q.Bind(9, r.name_birth_index).Bind(10, r.created).Bind(11, r.created_by).Bind(12, r.updated);
@@ -2983,8 +3153,7 @@ class SqlStore final : public Store {
       q.Bind(13, r.village_id);
     else
       q.BindNull(13);
-    WJ_RETURN_IF_ERROR(q.Run());
-    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
+    WJ_ASSIGN_OR_RETURN(const std::int64_t id, RunInsert(q));
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     WJ_RETURN_IF_ERROR(tx.Commit());
     r.id = id;
@@ -3055,15 +3224,15 @@ class SqlStore final : public Store {
     WJ_RETURN_IF_ERROR(tx.Begin());
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
-        db_.Prepare("INSERT INTO immunization_dose(uid, tracked_entity_id, vaccine, given_on,"
-                    " org_unit_id, vaccinator, site, route, lot, manufacturer, lot_expiry,"
-                    " trace_code, created, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+        db_.Prepare(WithId("INSERT INTO immunization_dose(uid, tracked_entity_id, vaccine,"
+                           " given_on, org_unit_id, vaccinator, site, route, lot, manufacturer,"
+                           " lot_expiry, trace_code, created, created_by)"
+                           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
     q.Bind(1, d.uid).Bind(2, d.tracked_entity_id).Bind(3, d.vaccine).Bind(4, d.given_on);
     q.Bind(5, d.org_unit_id).Bind(6, d.vaccinator).Bind(7, d.site).Bind(8, d.route);
     q.Bind(9, d.lot).Bind(10, d.manufacturer).Bind(11, d.lot_expiry).Bind(12, d.trace_code);
     q.Bind(13, d.created).Bind(14, d.created_by);
-    WJ_RETURN_IF_ERROR(q.Run());
-    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
+    WJ_ASSIGN_OR_RETURN(const std::int64_t id, RunInsert(q));
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     WJ_RETURN_IF_ERROR(tx.Commit());
     d.id = id;

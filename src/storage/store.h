@@ -210,6 +210,16 @@ class Store {
   virtual const std::string& ChangeOrigin() const = 0;
   virtual Result<std::vector<ChangeLogEntry>> ChangesSince(std::int64_t seq, int limit) = 0;
   virtual Result<std::int64_t> LatestChangeSeq() = 0;
+  // Whether WaitForChange hears other processes' commits (PostgreSQL: LISTEN/NOTIFY); SQLite
+  // cannot be told, and its readers poll ChangesSince.
+  virtual bool HearsChanges() const { return false; }
+  // Waits up to `timeout_ms` for another commit with a change-log row. True when one came or
+  // may have come unheard (the listening connection was opened again): read ChangesSince. False
+  // when the time ran out; kUnavailable when the database cannot be reached (poll meanwhile).
+  virtual Result<bool> WaitForChange(int timeout_ms) {
+    (void)timeout_ms;
+    return false;
+  }
   // --- account security (issue 12) ---
   // Ends every session of the user but `keep_session_hash` ("" keeps none) and deletes every API
   // token of the user, in one transaction: what a password change or reset must revoke.

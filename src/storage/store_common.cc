@@ -1,6 +1,7 @@
 // What both stores share outside SqlStore: the hash of the audit chains, secrets, origins.
 #include <sodium.h>
 
+#include <optional>
 #include <string>
 
 #include "storage/open_store.h"
@@ -37,6 +38,37 @@ std::string RandomOrigin() {
 
 std::string ChainHash(const std::string& prev_hash, const std::string& canonical_row) {
   return Sha256Hex(prev_hash + '\n' + canonical_row);
+}
+
+void AppendCopyField(std::string& line, bool first, const std::optional<std::string>& field) {
+  if (!first) line.push_back('\t');
+  if (!field) {
+    line += "\\N";
+    return;
+  }
+  for (char c : *field) {
+    switch (c) {
+      case '\\':
+        line += "\\\\";
+        break;
+      case '\t':
+        line += "\\t";
+        break;
+      case '\n':
+        line += "\\n";
+        break;
+      case '\r':
+        line += "\\r";
+        break;
+      default:
+        line.push_back(c);
+    }
+  }
+}
+
+void AppendCopyField(std::string& line, bool first, std::int64_t field) {
+  if (!first) line.push_back('\t');
+  line += std::to_string(field);
 }
 
 std::string SecretHash(const std::string& secret) { return Sha256Hex(secret); }

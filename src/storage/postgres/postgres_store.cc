@@ -16,7 +16,7 @@ struct PgBackend {
   using Stmt = PgStmt;
   static constexpr bool kPostgres = true;
   // Advisory lock keys: 1953103872 the schema (migrations), …873 the audit chain, …874 the value
-  // history chain.
+  // history chain, …875 the change log (pg_db.cc).
   static constexpr int kAuditChain = 1, kValueAuditChain = 2;
 
   // Held to the end of the transaction: several servers on one database append to one chain.
@@ -56,6 +56,9 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& address) {
   auto store = std::make_unique<SqlStore<PgBackend>>(std::move(db), address);
   WJ_RETURN_IF_ERROR(store->Migrate(LatestPostgresSchemaVersion(), RedactAddress(address)));
   store->set_has_change_log(true);
+  // Its own connection, opened at the first wait: commands that never wait open none.
+  auto listener = std::make_shared<PgChangeListener>(address);
+  store->set_change_waiter([listener](int timeout_ms) { return listener->Wait(timeout_ms); });
   return std::unique_ptr<Store>(std::move(store));
 }
 
