@@ -151,13 +151,9 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
       const Vaccine* v = FindVaccine(f.vaccine);
       if (k == WindowKind::kHeld && q.kind == "all") {
         // Shown, not counted: the vaccinator sees why the child is not called for this dose.
-        held.push_back({{"vaccine", f.vaccine},
-                        {"vaccineName", v ? v->name : f.vaccine},
-                        {"series", f.series},
-                        {"dose", f.dose},
-                        {"state", DoseStateName(f.state)},
-                        {"stateName", DoseStateLabel(f.state)},
-                        {"reason", f.reason}});
+        json row = ForecastRowJson(f);
+        row["reason"] = f.reason;
+        held.push_back(std::move(row));
         ++held_doses;
         continue;
       }

@@ -57,6 +57,16 @@ json UnitRef(const metadata::Catalog& cat, std::int64_t id) {
 
 }  // namespace
 
+json ForecastRowJson(const DoseForecast& f) {
+  const Vaccine* v = FindVaccine(f.vaccine);
+  return {{"vaccine", f.vaccine},
+          {"vaccineName", v ? v->name : f.vaccine},
+          {"series", f.series},
+          {"dose", f.dose},
+          {"state", DoseStateName(f.state)},
+          {"stateName", DoseStateLabel(f.state)}};
+}
+
 std::string NameBirthKey(const std::string& name, const std::string& birth) {
   return name + "|" + birth;
 }
@@ -715,18 +725,12 @@ Result<json> ImmunizationService::Forecast(const auth::Principal& who, const met
   json rows = json::array();
   auto day = [](const std::optional<Date>& d) { return d ? json(FormatIsoDate(*d)) : json(); };
   for (const DoseForecast& f : tracker::Forecast(edition, birth, recorded, holds, date)) {
-    const Vaccine* v = FindVaccine(f.vaccine);
-    json row = {{"vaccine", f.vaccine},
-                {"vaccineName", v ? v->name : f.vaccine},
-                {"series", f.series},
-                {"dose", f.dose},
-                {"state", DoseStateName(f.state)},
-                {"stateName", DoseStateLabel(f.state)},
-                {"earliestDate", day(f.earliest)},
-                {"recommendedDate", day(f.recommended)},
-                {"latestDate", day(f.latest)},
-                {"catchUpUntil", day(f.catch_up_until)},
-                {"reason", f.reason}};
+    json row = ForecastRowJson(f);
+    row["earliestDate"] = day(f.earliest);
+    row["recommendedDate"] = day(f.recommended);
+    row["latestDate"] = day(f.latest);
+    row["catchUpUntil"] = day(f.catch_up_until);
+    row["reason"] = f.reason;
     if (f.given) {
       row["given"] = FormatIsoDate(*f.given);
       row["timely"] = f.timely;

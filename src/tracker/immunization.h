@@ -222,6 +222,9 @@ Result<std::map<std::string, int>> DueDosesByVaccine(storage::Store& store,
                                                      std::span<const std::int64_t> units, Date from,
                                                      Date to);
 
+// A forecast row's common fields: vaccine, vaccineName, series, dose, state, stateName.
+nlohmann::json ForecastRowJson(const DoseForecast& f);
+
 // The text a name-and-birth-date blind index is computed over.
 std::string NameBirthKey(const std::string& name, const std::string& birth);
 // A hold and an AEFI report as the API shows them.

@@ -167,15 +167,9 @@ Result<json> ImmunizationService::Notice(const auth::Principal& who, const metad
   if (appointment) {
     const ScheduleEdition& edition = EditionInForce(*appointment);
     for (const DoseForecast& f : tracker::Forecast(edition, birth, recorded, holds, *appointment)) {
-      const Vaccine* v = FindVaccine(f.vaccine);
-      json row = {{"vaccine", f.vaccine},
-                  {"vaccineName", v ? v->name : f.vaccine},
-                  {"series", f.series},
-                  {"dose", f.dose},
-                  {"state", DoseStateName(f.state)},
-                  {"stateName", DoseStateLabel(f.state)},
-                  {"latestDate", PrintDay(f.latest)},
-                  {"reason", f.reason}};
+      json row = ForecastRowJson(f);
+      row["latestDate"] = PrintDay(f.latest);
+      row["reason"] = f.reason;
       if (f.state == DoseState::kDue || f.state == DoseState::kOverdue)
         doses.push_back(std::move(row));
       else if (f.state == DoseState::kContraindicated || f.state == DoseState::kDeferred)
@@ -295,13 +289,7 @@ Result<json> ImmunizationService::SchoolCheck(const auth::Principal& who,
       const bool is_held =
           f.state == DoseState::kContraindicated || f.state == DoseState::kDeferred;
       if (!lacking && !is_held) continue;
-      const Vaccine* v = FindVaccine(f.vaccine);
-      json d = {{"vaccine", f.vaccine},
-                {"vaccineName", v ? v->name : f.vaccine},
-                {"series", f.series},
-                {"dose", f.dose},
-                {"state", DoseStateName(f.state)},
-                {"stateName", DoseStateLabel(f.state)}};
+      json d = ForecastRowJson(f);
       if (!f.reason.empty()) d["reason"] = f.reason;
       (lacking ? missing : held).push_back(std::move(d));
     }
