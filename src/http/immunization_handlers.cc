@@ -1,12 +1,15 @@
 // Immunization records over HTTP: children (tracked entities), doses, transfers, the forecast
-// (GET /api/immunization/forecast?te=&date=) and the due list of a 接种日
-// (GET /api/immunization/due[.xlsx]?ou=&date= or &from=&to=, &village=, &kind=). Handlers parse,
+// (GET /api/immunization/forecast?te=&date=), the due list of a 接种日
+// (GET /api/immunization/due[.xlsx]?ou=&date= or &from=&to=, &village=, &kind=), holds (禁忌/暂缓)
+// and AEFI reports, vaccine stock (/api/immunization/stock…), the prints (预防接种证, 预约通知单,
+// as JSON or PDF) and 入托入学查验 (POST /api/immunization/school-check). Handlers parse,
 // call the tracker layer's ImmunizationService with the caller and map its Status through the
 // one table; the XLSX is written with libxlsxwriter (reports::TempWorkbook).
 #include "core/date.h"
 #include "http/router.h"
 #include "reports/workbook.h"
 #include "tracker/immunization.h"
+#include "tracker/prints.h"
 
 namespace weijian::http {
 
@@ -85,6 +88,135 @@ Response Transfer(const Request& req, App& app) {
   return JsonResponse(*out, 201);
 }
 
+Response AddHold(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto in = tracker::HoldFromJson(*body);
+  if (!in.ok()) return ErrorResponse(in.status());
+  auto out = app.immunization().AddHold(Caller(req), *app.catalog(), req.params.at("uid"), *in,
+                                        Today(), NowMillis());
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out, 201);
+}
+
+Response ReportAefi(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto in = tracker::AefiFromJson(*body);
+  if (!in.ok()) return ErrorResponse(in.status());
+  auto out = app.immunization().ReportAefi(Caller(req), *app.catalog(), req.params.at("uid"), *in,
+                                           Today(), NowMillis());
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out, 201);
+}
+
+Response RecordStock(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto in = tracker::StockMovementFromJson(*body);
+  if (!in.ok()) return ErrorResponse(in.status());
+  auto out = app.immunization().RecordStock(Caller(req), *app.catalog(), *in, Today(), NowMillis());
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out, 201);
+}
+
+Response Stock(const Request& req, App& app) {
+  tracker::StockQuery q;
+  q.org_unit = req.Query("ou").value_or("");
+  auto date = DateParam(req, "date");
+  if (!date.ok()) return ErrorResponse(date.status());
+  q.date = *date;
+  if (auto days = req.Query("expiringDays"); days && !days->empty()) {
+    if (days->size() > 3 || days->find_first_not_of("0123456789") != std::string::npos)
+      return ErrorResponse(409, "临期天数应为 0–366 的整数", "expiringDays");
+    q.expiring_days = std::stoi(*days);
+  }
+  // The due lists the stock must cover: by default the next 30 days from `date`.
+  q.from = q.date;
+  q.to = q.date + std::chrono::days(30);
+  if (req.Query("from")) {
+    auto from = DateParam(req, "from");
+    if (!from.ok()) return ErrorResponse(from.status());
+    q.from = *from;
+    q.to = q.from + std::chrono::days(30);
+  }
+  if (req.Query("to")) {
+    auto to = DateParam(req, "to");
+    if (!to.ok()) return ErrorResponse(to.status());
+    q.to = *to;
+  }
+  auto out = app.immunization().Stock(Caller(req), *app.catalog(), q);
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out);
+}
+
+Response StockMovements(const Request& req, App& app) {
+  auto out = app.immunization().StockMovements(
+      Caller(req), *app.catalog(), req.Query("ou").value_or(""), req.Query("vaccine").value_or(""),
+      req.Query("lot").value_or(""));
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out);
+}
+
+Result<json> RunCertificate(const Request& req, App& app) {
+  WJ_ASSIGN_OR_RETURN(const Date date, DateParam(req, "date"));
+  return app.immunization().Certificate(Caller(req), *app.catalog(), req.params.at("uid"), date,
+                                        NowMillis());
+}
+
+Result<json> RunNotice(const Request& req, App& app) {
+  WJ_ASSIGN_OR_RETURN(const Date date, DateParam(req, "date"));
+  std::optional<Date> appointment;
+  if (req.Query("appointment")) {
+    WJ_ASSIGN_OR_RETURN(appointment, DateParam(req, "appointment"));
+  }
+  return app.immunization().Notice(Caller(req), *app.catalog(), req.params.at("uid"), date,
+                                   appointment, NowMillis());
+}
+
+Response PdfDownload(const Result<std::string>& bytes, const std::string& filename) {
+  if (!bytes.ok()) return ErrorResponse(bytes.status());
+  Response r;
+  r.content_type = "application/pdf";
+  r.body = *bytes;
+  r.headers.push_back({"Content-Disposition", "attachment; filename=\"" + filename + "\""});
+  return r;
+}
+
+Response Certificate(const Request& req, App& app) {
+  auto out = RunCertificate(req, app);
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out);
+}
+
+Response CertificatePdf(const Request& req, App& app) {
+  auto out = RunCertificate(req, app);
+  if (!out.ok()) return ErrorResponse(out.status());
+  return PdfDownload(tracker::CertificatePdf(*out), "certificate.pdf");
+}
+
+Response Notice(const Request& req, App& app) {
+  auto out = RunNotice(req, app);
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out);
+}
+
+Response NoticePdf(const Request& req, App& app) {
+  auto out = RunNotice(req, app);
+  if (!out.ok()) return ErrorResponse(out.status());
+  return PdfDownload(tracker::NoticePdf(*out), "notice.pdf");
+}
+
+// The class list is the body: CSV (UTF-8) with a header row 身份证号, or 姓名 and 出生日期.
+Response SchoolCheck(const Request& req, App& app) {
+  auto date = DateParam(req, "date");
+  if (!date.ok()) return ErrorResponse(date.status());
+  auto out =
+      app.immunization().SchoolCheck(Caller(req), *app.catalog(), req.body, *date, NowMillis());
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out);
+}
+
 Result<json> RunDueList(const Request& req, App& app) {
   tracker::DueListQuery q;
   q.org_unit = req.Query("ou").value_or("");
@@ -134,11 +266,13 @@ Response DueListXlsx(const Request& req, App& app) {
       guardian = child["guardians"][0].value("name", "");
       phone = child["guardians"][0].value("phone", "");
     }
-    for (const auto& d : child["doses"]) {
-      if (!doses.empty()) doses += "\n";
-      doses += d["vaccineName"].get<std::string>() + " 第" + std::to_string(d["dose"].get<int>()) +
-               "剂（" + d["stateName"].get<std::string>() + "）";
-    }
+    for (const auto* part : {&child["doses"], &child["held"]})
+      for (const auto& d : *part) {
+        if (!doses.empty()) doses += "\n";
+        doses += d["vaccineName"].get<std::string>() + " 第" +
+                 std::to_string(d["dose"].get<int>()) + "剂（" + d["stateName"].get<std::string>() +
+                 "）";
+      }
     const std::string village =
         child["village"].is_object() ? child["village"].value("name", "") : "";
     const std::string cells[] = {village,
@@ -172,6 +306,18 @@ std::vector<Route> ImmunizationRoutes() {
       {"POST", "/api/immunization/children/{uid}/transfers", Transfer, write},
       {"GET", "/api/immunization/due", DueList, read},
       {"GET", "/api/immunization/due.xlsx", DueListXlsx, read},
+      {"POST", "/api/immunization/children/{uid}/holds", AddHold, write},
+      {"POST", "/api/immunization/children/{uid}/aefi", ReportAefi, write},
+      {"GET", "/api/immunization/stock", Stock, read},
+      {"GET", "/api/immunization/stock/movements", StockMovements, read},
+      {"POST", "/api/immunization/stock/movements", RecordStock, write},
+      {"GET", "/api/immunization/children/{uid}/certificate", Certificate, read},
+      {"GET", "/api/immunization/children/{uid}/certificate.pdf", CertificatePdf, read,
+       Cost::kHeavy},
+      {"GET", "/api/immunization/children/{uid}/notice", Notice, read},
+      {"GET", "/api/immunization/children/{uid}/notice.pdf", NoticePdf, read, Cost::kHeavy},
+      // A read (the class list is checked, nothing is written) sent as a body.
+      {"POST", "/api/immunization/school-check", SchoolCheck, read},
   };
 }
 

@@ -430,6 +430,7 @@ Result<std::string> RenderPdf(const Report& r) {
       }
     }
   }
+  if (!r.source_appendix) return w.Finish();
   // 附: 数据来源与口径, a compact table (each figure once) and each definition once.
   w.NewPage();
   Style appendix = heading;

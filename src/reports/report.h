@@ -83,6 +83,8 @@ struct Report {
   // What the figures rest on, for the 口径 appendix: "截至2026年12月1日已审核数据（乡镇级及以上）";
   // empty when the report reads all data.
   std::string data_basis;
+  // The closing 数据来源与口径 appendix (PDF); off for documents without figures (a 预防接种证).
+  bool source_appendix = true;
   nlohmann::json FiguresJson() const;
 };
 

@@ -513,6 +513,57 @@ struct ImmunizationDoseRecord {
   std::string created_by;
 };
 
+// A hold (migration 0022): kind "CONTRAINDICATION" (禁忌) or "DEFERRAL" (暂缓); vaccine a
+// catalogue code or "*"; until_date "" when open-ended.
+struct ImmunizationHoldRecord {
+  std::int64_t id = 0;
+  std::string uid;
+  std::int64_t tracked_entity_id = 0;
+  std::string vaccine, kind, from_date, until_date, reason;
+  std::int64_t org_unit_id = 0;
+  std::int64_t created = 0;
+  std::string created_by;
+};
+// An AEFI report (疑似预防接种异常反应, migration 0022) about one dose.
+struct AefiReportRecord {
+  std::int64_t id = 0;
+  std::string uid;
+  std::int64_t dose_id = 0;
+  std::int64_t tracked_entity_id = 0;
+  std::string onset_date, reported_on, symptoms, diagnosis;
+  bool serious = false;
+  std::string outcome = "UNKNOWN";
+  std::int64_t org_unit_id = 0;
+  std::string reporter;
+  std::int64_t created = 0;
+  std::string created_by;
+};
+// A lot of a vaccine held by a unit, with its balance (migration 0022).
+struct VaccineLotRecord {
+  std::int64_t id = 0;
+  std::int64_t org_unit_id = 0;
+  std::string vaccine, lot, manufacturer, expiry;  // expiry YYYY-MM-DD
+  std::int64_t balance = 0;
+  std::string first_received;  // YYYY-MM-DD
+};
+// A change of a lot's balance: kind RECEIPT (入库), ISSUE (出库), LOSS (报损) or DOSE (a recorded
+// dose); quantity signed. The lot is named by (org_unit_id, vaccine, lot); a receipt of a lot the
+// unit does not hold yet creates it with manufacturer and expiry.
+struct VaccineStockMovementRecord {
+  std::int64_t id = 0;
+  std::string uid;
+  std::int64_t org_unit_id = 0;
+  std::string vaccine, lot, manufacturer, expiry;
+  std::string kind;
+  std::int64_t quantity = 0;
+  std::string moved_on;  // YYYY-MM-DD
+  std::string counterpart, reason;
+  std::int64_t dose_id = 0;  // DOSE: the dose; else 0
+  std::int64_t created = 0;
+  std::string created_by;
+  std::int64_t balance_after = 0;  // filled by the store
+};
+
 // --- DHIS2 metadata documents (issue 14) ---
 // One object of a DHIS2 collection weijian keeps whole (optionSets, options, legendSets,
 // attributes, …Groups, …GroupSets, organisationUnitLevels), or the extra fields of a modelled

@@ -3218,10 +3218,8 @@ class SqlStore final : public Store {
     return tx.Commit();
   }
 
-  Status AddImmunizationDose(ImmunizationDoseRecord& d, const AuditRecord& audit) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
-    WJ_RETURN_IF_ERROR(tx.Begin());
+  // Inserts a dose and its audit row inside the caller's transaction; returns the new id.
+  Result<std::int64_t> InsertDoseLocked(const ImmunizationDoseRecord& d, const AuditRecord& audit) {
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare(WithId("INSERT INTO immunization_dose(uid, tracked_entity_id, vaccine,"
@@ -3234,6 +3232,14 @@ class SqlStore final : public Store {
     q.Bind(13, d.created).Bind(14, d.created_by);
     WJ_ASSIGN_OR_RETURN(const std::int64_t id, RunInsert(q));
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return id;
+  }
+
+  Status AddImmunizationDose(ImmunizationDoseRecord& d, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(const std::int64_t id, InsertDoseLocked(d, audit));
     WJ_RETURN_IF_ERROR(tx.Commit());
     d.id = id;
     return Status::Ok();
@@ -3337,6 +3343,240 @@ class SqlStore final : public Store {
       if (!row) return out;
       out.push_back({q.Int(0), q.Int(1), q.Text(2), q.Int(3), q.Int(4), q.Text(5), q.Text(6),
                      q.Text(7), q.Int(8), q.Text(9)});
+    }
+  }
+
+  // --- holds, AEFI reports and vaccine stock (issue 17, migration 0022) ---
+  Status AddImmunizationHold(ImmunizationHoldRecord& h, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO immunization_hold(uid, tracked_entity_id, vaccine, kind,"
+                            " from_date, until_date, reason, org_unit_id, created, created_by)"
+                            " VALUES (?,?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, h.uid).Bind(2, h.tracked_entity_id).Bind(3, h.vaccine).Bind(4, h.kind);
+    q.Bind(5, h.from_date).Bind(6, h.until_date).Bind(7, h.reason).Bind(8, h.org_unit_id);
+    q.Bind(9, h.created).Bind(10, h.created_by);
+    WJ_RETURN_IF_ERROR(q.Run());
+    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    h.id = id;
+    return Status::Ok();
+  }
+
+  static constexpr const char* kHoldColumns =
+      "h.id, h.uid, h.tracked_entity_id, h.vaccine, h.kind, h.from_date, h.until_date, h.reason,"
+      " h.org_unit_id, h.created, h.created_by";
+  // Appends the rows of a query of kHoldColumns to `out`.
+  static Status ReadHolds(Stmt& q, std::vector<ImmunizationHoldRecord>& out) {
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Status::Ok();
+      out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Text(5), q.Text(6),
+                     q.Text(7), q.Int(8), q.Int(9), q.Text(10)});
+    }
+  }
+  Result<std::vector<ImmunizationHoldRecord>> ListImmunizationHolds(
+      std::int64_t tracked_entity_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string("SELECT ") + kHoldColumns +
+                                            " FROM immunization_hold h"
+                                            " WHERE h.tracked_entity_id = ? ORDER BY h.id"));
+    q.Bind(1, tracked_entity_id);
+    std::vector<ImmunizationHoldRecord> out;
+    WJ_RETURN_IF_ERROR(ReadHolds(q, out));
+    return out;
+  }
+  Result<std::vector<ImmunizationHoldRecord>> ListImmunizationHoldsManagedBy(
+      std::span<const std::int64_t> org_unit_ids) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string("SELECT ") + kHoldColumns +
+                                            " FROM tracked_entity t JOIN immunization_hold h"
+                                            " ON h.tracked_entity_id = t.id WHERE t.org_unit_id = ?"
+                                            " ORDER BY h.tracked_entity_id, h.id"));
+    std::vector<ImmunizationHoldRecord> out;
+    for (std::int64_t unit : org_unit_ids) {
+      q.Bind(1, unit);
+      WJ_RETURN_IF_ERROR(ReadHolds(q, out));
+      q.Reset();
+    }
+    return out;
+  }
+
+  Status AddAefiReport(AefiReportRecord& a, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO immunization_aefi(uid, dose_id, tracked_entity_id,"
+                            " onset_date, reported_on, symptoms, diagnosis, serious, outcome,"
+                            " org_unit_id, reporter, created, created_by)"
+                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, a.uid).Bind(2, a.dose_id).Bind(3, a.tracked_entity_id).Bind(4, a.onset_date);
+    q.Bind(5, a.reported_on).Bind(6, a.symptoms).Bind(7, a.diagnosis);
+    q.Bind(8, static_cast<std::int64_t>(a.serious ? 1 : 0)).Bind(9, a.outcome);
+    q.Bind(10, a.org_unit_id).Bind(11, a.reporter).Bind(12, a.created).Bind(13, a.created_by);
+    WJ_RETURN_IF_ERROR(q.Run());
+    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    a.id = id;
+    return Status::Ok();
+  }
+
+  Result<std::vector<AefiReportRecord>> ListAefiReports(std::int64_t tracked_entity_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, uid, dose_id, tracked_entity_id, onset_date, reported_on,"
+                            " symptoms, diagnosis, serious, outcome, org_unit_id, reporter,"
+                            " created, created_by FROM immunization_aefi"
+                            " WHERE tracked_entity_id = ? ORDER BY id"));
+    q.Bind(1, tracked_entity_id);
+    std::vector<AefiReportRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Int(3), q.Text(4), q.Text(5), q.Text(6),
+                     q.Text(7), q.Int(8) != 0, q.Text(9), q.Int(10), q.Text(11), q.Int(12),
+                     q.Text(13)});
+    }
+  }
+
+  Status ApplyStockMovements(std::span<VaccineStockMovementRecord> movements,
+                             std::span<const AuditRecord> audits, ImmunizationDoseRecord* dose,
+                             const AuditRecord* dose_audit) override {
+    if (audits.size() != movements.size()) return Internal("one audit row per stock movement");
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    std::int64_t dose_id = 0;
+    if (dose) {
+      if (!dose_audit) return Internal("a dose needs its audit row");
+      WJ_ASSIGN_OR_RETURN(dose_id, InsertDoseLocked(*dose, *dose_audit));
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt find,
+                        db_.Prepare("SELECT id, manufacturer, expiry, balance FROM vaccine_lot"
+                                    " WHERE org_unit_id = ? AND vaccine = ? AND lot = ?"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt create, db_.Prepare("INSERT INTO vaccine_lot(org_unit_id, vaccine, lot, manufacturer,"
+                                 " expiry, balance, first_received) VALUES (?,?,?,?,?,0,?)"));
+    WJ_ASSIGN_OR_RETURN(Stmt change, db_.Prepare("UPDATE vaccine_lot SET balance = balance + ?"
+                                                 " WHERE id = ? AND balance + ? >= 0"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt insert,
+        db_.Prepare("INSERT INTO vaccine_stock_movement(uid, lot_id, kind, quantity, moved_on,"
+                    " counterpart, reason, dose_id, created, created_by)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)"));
+    for (std::size_t i = 0; i < movements.size(); ++i) {
+      VaccineStockMovementRecord& m = movements[i];
+      const char* qty_field = m.kind == "DOSE" ? "lot" : "quantity";
+      find.Bind(1, m.org_unit_id).Bind(2, m.vaccine).Bind(3, m.lot);
+      WJ_ASSIGN_OR_RETURN(bool found, find.Step());
+      std::int64_t lot_id = 0, balance = 0;
+      if (found) {
+        lot_id = find.Int(0);
+        balance = find.Int(3);
+        if (m.kind == "RECEIPT" && !m.expiry.empty() && find.Text(2) != m.expiry)
+          return Conflict("批号 " + m.lot + " 已在库，有效期为 " + find.Text(2) +
+                              "，与本次填写的 " + m.expiry + " 不一致",
+                          "expiry");
+        if (m.kind == "RECEIPT" && !m.manufacturer.empty() && find.Text(1) != m.manufacturer)
+          return Conflict("批号 " + m.lot + " 已在库，生产企业为 " + find.Text(1), "manufacturer");
+        m.manufacturer = find.Text(1);
+        m.expiry = find.Text(2);
+      }
+      find.Reset();
+      if (!found) {
+        if (m.quantity < 0)
+          return Conflict("本单位没有 " + m.vaccine + " 批号 " + m.lot + " 的库存", qty_field);
+        create.Bind(1, m.org_unit_id).Bind(2, m.vaccine).Bind(3, m.lot).Bind(4, m.manufacturer);
+        create.Bind(5, m.expiry).Bind(6, m.moved_on);
+        WJ_RETURN_IF_ERROR(create.Run());
+        WJ_ASSIGN_OR_RETURN(lot_id, db_.LastInsertId());
+      }
+      change.Bind(1, m.quantity).Bind(2, lot_id).Bind(3, m.quantity);
+      WJ_RETURN_IF_ERROR(change.Run());
+      if (db_.Changes() != 1)
+        return Conflict("批号 " + m.lot + " 在库仅 " + std::to_string(balance) + " 剂，不足 " +
+                            std::to_string(-m.quantity) + " 剂",
+                        qty_field);
+      insert.Bind(1, m.uid).Bind(2, lot_id).Bind(3, m.kind).Bind(4, m.quantity);
+      insert.Bind(5, m.moved_on).Bind(6, m.counterpart).Bind(7, m.reason);
+      if (m.kind == "DOSE" && dose_id)
+        insert.Bind(8, dose_id);
+      else
+        insert.BindNull(8);
+      insert.Bind(9, m.created).Bind(10, m.created_by);
+      WJ_RETURN_IF_ERROR(insert.Run());
+      WJ_ASSIGN_OR_RETURN(m.id, db_.LastInsertId());
+      m.balance_after = balance + m.quantity;
+      if (m.kind == "DOSE") m.dose_id = dose_id;
+      WJ_RETURN_IF_ERROR(AppendAuditLocked(audits[i]));
+    }
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    if (dose) dose->id = dose_id;
+    return Status::Ok();
+  }
+
+  Result<std::vector<VaccineLotRecord>> ListVaccineLots(
+      std::span<const std::int64_t> org_unit_ids) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, org_unit_id, vaccine, lot, manufacturer, expiry, balance,"
+                            " first_received FROM vaccine_lot WHERE org_unit_id = ?"
+                            " ORDER BY vaccine, expiry, lot"));
+    std::vector<VaccineLotRecord> out;
+    for (std::int64_t unit : org_unit_ids) {
+      q.Bind(1, unit);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        out.push_back(
+            {q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), q.Text(5), q.Int(6), q.Text(7)});
+      }
+      q.Reset();
+    }
+    return out;
+  }
+
+  Result<std::vector<VaccineStockMovementRecord>> ListStockMovements(std::int64_t org_unit_id,
+                                                                     const std::string& vaccine,
+                                                                     const std::string& lot,
+                                                                     int limit) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT m.id, m.uid, l.org_unit_id, l.vaccine, l.lot, l.manufacturer, l.expiry,"
+                    " m.kind, m.quantity, m.moved_on, m.counterpart, m.reason,"
+                    " COALESCE(m.dose_id, 0), m.created, m.created_by"
+                    " FROM vaccine_stock_movement m JOIN vaccine_lot l ON l.id = m.lot_id"
+                    " WHERE l.org_unit_id = ? AND (? = '' OR l.vaccine = ?)"
+                    " AND (? = '' OR l.lot = ?) ORDER BY m.id DESC LIMIT ?"));
+    q.Bind(1, org_unit_id).Bind(2, vaccine).Bind(3, vaccine).Bind(4, lot).Bind(5, lot);
+    q.Bind(6, static_cast<std::int64_t>(limit));
+    std::vector<VaccineStockMovementRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      VaccineStockMovementRecord m;
+      m.id = q.Int(0);
+      m.uid = q.Text(1);
+      m.org_unit_id = q.Int(2);
+      m.vaccine = q.Text(3);
+      m.lot = q.Text(4);
+      m.manufacturer = q.Text(5);
+      m.expiry = q.Text(6);
+      m.kind = q.Text(7);
+      m.quantity = q.Int(8);
+      m.moved_on = q.Text(9);
+      m.counterpart = q.Text(10);
+      m.reason = q.Text(11);
+      m.dose_id = q.Int(12);
+      m.created = q.Int(13);
+      m.created_by = q.Text(14);
+      out.push_back(std::move(m));
     }
   }
 

@@ -279,6 +279,32 @@ class Store {
                                        const AuditRecord& audit) = 0;
   virtual Result<std::vector<TrackedEntityTransferRecord>> ListTrackedEntityTransfers(
       std::int64_t tracked_entity_id) = 0;
+  // Holds (禁忌/暂缓) and AEFI reports (migration 0022), each written with its audit row.
+  virtual Status AddImmunizationHold(ImmunizationHoldRecord& hold, const AuditRecord& audit) = 0;
+  virtual Result<std::vector<ImmunizationHoldRecord>> ListImmunizationHolds(
+      std::int64_t tracked_entity_id) = 0;
+  // The holds of every person managed by these units (due lists), by person.
+  virtual Result<std::vector<ImmunizationHoldRecord>> ListImmunizationHoldsManagedBy(
+      std::span<const std::int64_t> org_unit_ids) = 0;
+  virtual Status AddAefiReport(AefiReportRecord& report, const AuditRecord& audit) = 0;
+  virtual Result<std::vector<AefiReportRecord>> ListAefiReports(std::int64_t tracked_entity_id) = 0;
+  // Vaccine stock (migration 0022). Applies the movements in order, each with its audit row, in
+  // one transaction with `dose` (inserted first when given, and each DOSE movement then points
+  // at it): all or nothing. A movement that would take a lot below zero, or take from a lot the
+  // unit does not hold, is a kConflict naming "quantity" (or "lot" for a dose); a receipt of a
+  // held lot with another expiry or manufacturer is a kConflict naming "expiry"/"manufacturer".
+  // Fills each movement's id and balance_after, and the dose's id.
+  virtual Status ApplyStockMovements(std::span<VaccineStockMovementRecord> movements,
+                                     std::span<const AuditRecord> audits,
+                                     ImmunizationDoseRecord* dose,
+                                     const AuditRecord* dose_audit) = 0;
+  // The lots held by these units (every lot ever received, balance 0 included), by vaccine,
+  // expiry, lot.
+  virtual Result<std::vector<VaccineLotRecord>> ListVaccineLots(
+      std::span<const std::int64_t> org_unit_ids) = 0;
+  // The movements of a unit's lots, newest first, at most `limit`; vaccine/lot "" for all.
+  virtual Result<std::vector<VaccineStockMovementRecord>> ListStockMovements(
+      std::int64_t org_unit_id, const std::string& vaccine, const std::string& lot, int limit) = 0;
 
   // --- bulk completions (issue 11: the demo's submissions) ---
   // Registers many completions (标记完成) in one transaction, all or nothing, each as SetComplete

@@ -3,8 +3,10 @@
 //
 // A child is on the list for a window [from, to] when, in his forecast on `from`, a dose is due
 // (应种) or overdue (逾期/漏种: past the timely age, still within the catch-up age, so 补种), or is
-// not yet due on `from` but becomes due by `to`. Held doses (禁忌/暂缓) and doses past the
-// catch-up age are not listed. Only active records count: a child transferred out leaves his
+// not yet due on `from` but becomes due by `to`. Doses past the catch-up age are not listed;
+// held doses (禁忌/暂缓) that would otherwise be due are shown apart ("held", not counted; a child
+// with held doses only is listed too), and a deferral that ends within the window makes its dose
+// due from the day after. Only active records count: a child transferred out leaves his
 // unit's list, a child moved to another unit appears on the new unit's list.
 //
 // Scope and masking as ImmunizationService::List: the unit must be readable; names and phones
@@ -21,6 +23,82 @@
 namespace weijian::tracker {
 
 using nlohmann::json;
+
+namespace {
+
+enum class WindowKind { kNone, kDue, kOverdue, kHeld };
+
+// How a forecast row (on `from`) counts for the window [from, to]: 应种 (due on `from`, or
+// becoming due by `to`), 逾期 (past its timely age, still to be caught up), held (禁忌/暂缓 a dose
+// that would otherwise be due in the window), or not at all. A deferral that ends within the
+// window counts as due (or overdue) from the day after it ends.
+WindowKind ClassifyForWindow(const DoseForecast& f, const std::vector<Hold>& holds, Date from,
+                             Date to) {
+  auto within_catch_up = [&](Date d) { return !f.catch_up_until || d <= *f.catch_up_until; };
+  switch (f.state) {
+    case DoseState::kOverdue:
+      return WindowKind::kOverdue;
+    case DoseState::kDue:
+      return WindowKind::kDue;
+    case DoseState::kNotYet:
+      return f.earliest && *f.earliest <= to && within_catch_up(*f.earliest) ? WindowKind::kDue
+                                                                             : WindowKind::kNone;
+    case DoseState::kContraindicated:
+    case DoseState::kDeferred: {
+      if (!f.earliest || *f.earliest > to || !within_catch_up(*f.earliest))
+        return WindowKind::kNone;
+      // The latest end of the holds covering this vaccine on `from` (open-ended: never).
+      std::optional<Date> ends = from;
+      for (const Hold& h : holds) {
+        if ((h.vaccine != "*" && h.vaccine != f.vaccine) || h.from > from ||
+            (h.until && *h.until < from))
+          continue;
+        if (!h.until) {
+          ends.reset();
+          break;
+        }
+        ends = std::max(*ends, *h.until);
+      }
+      if (!ends) return WindowKind::kHeld;
+      const Date becomes = std::max(*f.earliest, *ends + std::chrono::days(1));
+      if (becomes > to || !within_catch_up(becomes)) return WindowKind::kHeld;
+      return f.latest && becomes > *f.latest ? WindowKind::kOverdue : WindowKind::kDue;
+    }
+    default:
+      return WindowKind::kNone;
+  }
+}
+
+}  // namespace
+
+Result<std::map<std::int64_t, std::vector<Hold>>> HoldsManagedBy(
+    storage::Store& store, std::span<const std::int64_t> units) {
+  WJ_ASSIGN_OR_RETURN(auto holds, store.ListImmunizationHoldsManagedBy(units));
+  std::map<std::int64_t, std::vector<Hold>> of;
+  for (const auto& h : holds) of[h.tracked_entity_id].push_back(HoldFromRecord(h));
+  return of;
+}
+
+Result<std::map<std::string, int>> DueDosesByVaccine(storage::Store& store,
+                                                     std::span<const std::int64_t> units, Date from,
+                                                     Date to) {
+  WJ_ASSIGN_OR_RETURN(auto records, store.ListTrackedEntities(units));
+  WJ_ASSIGN_OR_RETURN(auto doses_of, RecordedDosesManagedBy(store, units));
+  WJ_ASSIGN_OR_RETURN(auto holds_of, HoldsManagedBy(store, units));
+  const ScheduleEdition& edition = EditionInForce(from);
+  std::map<std::string, int> by_vaccine;
+  for (const auto& r : records) {
+    if (r.status != "ACTIVE") continue;
+    auto birth = ParseIsoDate(r.birth_date);
+    if (!birth.ok()) continue;
+    const auto& holds = holds_of[r.id];
+    for (const DoseForecast& f : tracker::Forecast(edition, *birth, doses_of[r.id], holds, from)) {
+      const WindowKind k = ClassifyForWindow(f, holds, from, to);
+      if (k == WindowKind::kDue || k == WindowKind::kOverdue) ++by_vaccine[f.vaccine];
+    }
+  }
+  return by_vaccine;
+}
 
 Result<json> ImmunizationService::DueList(const auth::Principal& who, const metadata::Catalog& cat,
                                           const DueListQuery& q, std::int64_t now) {
@@ -46,6 +124,7 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
   const auto units = tree.SubtreeIds(unit->id);
   WJ_ASSIGN_OR_RETURN(auto records, store_.ListTrackedEntities(units));
   WJ_ASSIGN_OR_RETURN(auto doses_of, RecordedDosesManagedBy(store_, units));
+  WJ_ASSIGN_OR_RETURN(auto holds_of, HoldsManagedBy(store_, units));
 
   const ScheduleEdition& edition = EditionInForce(q.from);
   auto day = [](const std::optional<Date>& d) { return d ? json(FormatIsoDate(*d)) : json(); };
@@ -55,37 +134,47 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
   };
   std::vector<Listed> listed;
   std::map<std::string, int> by_vaccine;
-  int due_doses = 0, overdue_doses = 0, unmasked_count = 0;
+  int due_doses = 0, overdue_doses = 0, held_doses = 0, unmasked_count = 0;
   for (auto& r : records) {
     if (r.status != "ACTIVE") continue;
     if (village && !tree.IsInSubtree(r.village_id ? r.village_id : r.org_unit_id, village->id))
       continue;
     auto birth = ParseIsoDate(r.birth_date);
     if (!birth.ok()) continue;
-    json doses = json::array();
-    for (const DoseForecast& f : tracker::Forecast(edition, *birth, doses_of[r.id], {}, q.from)) {
-      bool overdue = f.state == DoseState::kOverdue;
-      bool due = f.state == DoseState::kDue ||
-                 (f.state == DoseState::kNotYet && f.earliest && *f.earliest <= q.to &&
-                  (!f.catch_up_until || *f.earliest <= *f.catch_up_until));
+    json doses = json::array(), held = json::array();
+    const auto& holds = holds_of[r.id];
+    for (const DoseForecast& f :
+         tracker::Forecast(edition, *birth, doses_of[r.id], holds, q.from)) {
       // Judged on `from`: a dose due then stays 应种 even if its timely age ends in the window.
+      const WindowKind k = ClassifyForWindow(f, holds, q.from, q.to);
+      const bool overdue = k == WindowKind::kOverdue, due = k == WindowKind::kDue;
+      const Vaccine* v = FindVaccine(f.vaccine);
+      if (k == WindowKind::kHeld && q.kind == "all") {
+        // Shown, not counted: the vaccinator sees why the child is not called for this dose.
+        json row = ForecastRowJson(f);
+        row["reason"] = f.reason;
+        held.push_back(std::move(row));
+        ++held_doses;
+        continue;
+      }
       if ((q.kind == "due" && !due) || (q.kind == "overdue" && !overdue) || (!due && !overdue))
         continue;
-      const Vaccine* v = FindVaccine(f.vaccine);
-      doses.push_back({{"vaccine", f.vaccine},
-                       {"vaccineName", v ? v->name : f.vaccine},
-                       {"series", f.series},
-                       {"dose", f.dose},
-                       {"state", overdue ? "OVERDUE" : "DUE"},
-                       {"stateName", overdue ? "逾期（补种）" : "应种"},
-                       {"earliestDate", day(f.earliest)},
-                       {"recommendedDate", day(f.recommended)},
-                       {"latestDate", day(f.latest)},
-                       {"catchUpUntil", day(f.catch_up_until)}});
+      json row = {{"vaccine", f.vaccine},
+                  {"vaccineName", v ? v->name : f.vaccine},
+                  {"series", f.series},
+                  {"dose", f.dose},
+                  {"state", overdue ? "OVERDUE" : "DUE"},
+                  {"stateName", overdue ? "逾期（补种）" : "应种"},
+                  {"earliestDate", day(f.earliest)},
+                  {"recommendedDate", day(f.recommended)},
+                  {"latestDate", day(f.latest)},
+                  {"catchUpUntil", day(f.catch_up_until)}};
+      if (!f.reason.empty()) row["reason"] = f.reason;  // a deferral ending in the window
+      doses.push_back(std::move(row));
       ++by_vaccine[f.vaccine];
       (overdue ? overdue_doses : due_doses) += 1;
     }
-    if (doses.empty()) continue;
+    if (doses.empty() && held.empty()) continue;
     WJ_ASSIGN_OR_RETURN(Person p, Unseal(*vault, std::move(r)));
     const bool unmasked = MayUnmask(who, cat, p.record.org_unit_id);
     unmasked_count += unmasked;
@@ -94,6 +183,7 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
     row.erase("birthCertificate");
     row.erase("address");
     row["doses"] = std::move(doses);
+    row["held"] = std::move(held);
     const auto* v = p.record.village_id ? cat.OrgUnits().ById(p.record.village_id) : nullptr;
     listed.push_back({v ? v->name : std::string(), p.record.birth_date, std::move(row)});
   }
@@ -122,6 +212,7 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
                {{"children", children.size()},
                 {"dueDoses", due_doses},
                 {"overdueDoses", overdue_doses},
+                {"heldDoses", held_doses},
                 {"byVaccine", vaccines}}},
               {"children", children}};
 }

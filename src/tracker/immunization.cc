@@ -37,10 +37,6 @@ bool PhoneLooksRight(const std::string& p) {
   return true;
 }
 
-std::string NameBirthKey(const std::string& name, const std::string& birth) {
-  return name + "|" + birth;
-}
-
 // The village a child of `unit` lives in: named (within the unit's area), or the unit itself
 // when it is a village; 0 for none.
 Result<std::int64_t> VillageOf(const metadata::Catalog& cat, const storage::OrgUnitRecord& unit,
@@ -60,6 +56,20 @@ json UnitRef(const metadata::Catalog& cat, std::int64_t id) {
 }
 
 }  // namespace
+
+json ForecastRowJson(const DoseForecast& f) {
+  const Vaccine* v = FindVaccine(f.vaccine);
+  return {{"vaccine", f.vaccine},
+          {"vaccineName", v ? v->name : f.vaccine},
+          {"series", f.series},
+          {"dose", f.dose},
+          {"state", DoseStateName(f.state)},
+          {"stateName", DoseStateLabel(f.state)}};
+}
+
+std::string NameBirthKey(const std::string& name, const std::string& birth) {
+  return name + "|" + birth;
+}
 
 std::int64_t ServedArea(const storage::OrgUnitRecord& unit) {
   return unit.facility_type.empty() || unit.parent_id == 0 ? unit.id : unit.parent_id;
@@ -132,6 +142,54 @@ Result<TransferInput> TransferFromJson(const json& body) {
   return in;
 }
 
+Result<HoldInput> HoldFromJson(const json& body) {
+  if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
+  HoldInput in;
+  WJ_RETURN_IF_ERROR(ReadString(body, "vaccine", in.vaccine, 32));
+  WJ_RETURN_IF_ERROR(ReadString(body, "kind", in.kind, 32));
+  WJ_RETURN_IF_ERROR(ReadString(body, "from", in.from, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "until", in.until, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "reason", in.reason, 400));
+  return in;
+}
+
+Result<AefiInput> AefiFromJson(const json& body) {
+  if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
+  AefiInput in;
+  WJ_RETURN_IF_ERROR(ReadString(body, "dose", in.dose, 16));
+  WJ_RETURN_IF_ERROR(ReadString(body, "onsetDate", in.onset_date, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "reportDate", in.reported_on, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "symptoms", in.symptoms, 1000));
+  WJ_RETURN_IF_ERROR(ReadString(body, "diagnosis", in.diagnosis, 400));
+  WJ_RETURN_IF_ERROR(ReadString(body, "outcome", in.outcome, 32));
+  WJ_RETURN_IF_ERROR(ReadString(body, "reporter", in.reporter, 120));
+  if (auto it = body.find("serious"); it != body.end() && !it->is_null()) {
+    if (!it->is_boolean()) return Conflict("应为 true 或 false", "serious");
+    in.serious = it->get<bool>();
+  }
+  return in;
+}
+
+Result<StockMovementInput> StockMovementFromJson(const json& body) {
+  if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
+  StockMovementInput in;
+  WJ_RETURN_IF_ERROR(ReadString(body, "orgUnit", in.org_unit, 64));
+  WJ_RETURN_IF_ERROR(ReadString(body, "kind", in.kind, 16));
+  WJ_RETURN_IF_ERROR(ReadString(body, "vaccine", in.vaccine, 32));
+  WJ_RETURN_IF_ERROR(ReadString(body, "lot", in.lot, 64));
+  WJ_RETURN_IF_ERROR(ReadString(body, "manufacturer", in.manufacturer, 120));
+  WJ_RETURN_IF_ERROR(ReadString(body, "expiry", in.expiry, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "date", in.date, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "counterpart", in.counterpart, 200));
+  WJ_RETURN_IF_ERROR(ReadString(body, "reason", in.reason, 400));
+  WJ_RETURN_IF_ERROR(ReadString(body, "toOrgUnit", in.to_org_unit, 64));
+  auto q = body.find("quantity");
+  if (q == body.end() || q->is_null()) return Conflict("请填写数量（剂）", "quantity");
+  if (!q->is_number_integer()) return Conflict("数量应为整数（剂）", "quantity");
+  in.quantity = q->get<std::int64_t>();
+  return in;
+}
+
 Result<DoseInput> DoseFromJson(const json& body) {
   if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
   DoseInput in;
@@ -150,6 +208,34 @@ Result<DoseInput> DoseFromJson(const json& body) {
 }
 
 // --- The service ------------------------------------------------------------------------------
+
+Result<std::vector<RecordedDose>> ImmunizationService::RecordedDosesOf(std::int64_t person) {
+  WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(person));
+  std::vector<RecordedDose> out;
+  for (const auto& d : doses)
+    if (auto day = ParseIsoDate(d.given_on); day.ok()) out.push_back({d.vaccine, *day});
+  return out;
+}
+
+Result<std::vector<Hold>> ImmunizationService::HoldsOf(std::int64_t person) {
+  WJ_ASSIGN_OR_RETURN(auto holds, store_.ListImmunizationHolds(person));
+  std::vector<Hold> out;
+  for (const auto& h : holds) out.push_back(HoldFromRecord(h));
+  return out;
+}
+
+Status ImmunizationService::AuditUnmaskedRecord(const auth::Principal& who,
+                                                const storage::TrackedEntityRecord& r,
+                                                const std::string& detail, std::int64_t now) {
+  storage::AuditRecord audit;
+  audit.type = "PERSONAL_DATA";
+  audit.username = who.name();
+  audit.org_unit_id = r.org_unit_id;
+  audit.object = "trackedEntity " + r.uid;
+  audit.detail = detail;
+  audit.created = now;
+  return store_.AppendAudit(audit);
+}
 
 Result<const PersonVault*> ImmunizationService::Vault() const {
   if (!vault_) return Unavailable("未配置个人信息密钥文件，儿童档案不可用（weijian keys init）");
@@ -383,6 +469,19 @@ Result<json> ImmunizationService::Get(const auth::Principal& who, const metadata
                      {"reason", t.reason},
                      {"by", t.created_by}});
   out["transfers"] = moves;
+  WJ_ASSIGN_OR_RETURN(auto holds, store_.ListImmunizationHolds(p.record.id));
+  json held = json::array();
+  for (const auto& h : holds) held.push_back(HoldJson(h));
+  out["holds"] = held;
+  WJ_ASSIGN_OR_RETURN(auto reports, store_.ListAefiReports(p.record.id));
+  json aefi = json::array();
+  for (const auto& a : reports) {
+    std::string dose_uid;
+    for (const auto& d : doses)
+      if (d.id == a.dose_id) dose_uid = d.uid;
+    aefi.push_back(AefiJson(a, dose_uid));
+  }
+  out["aefi"] = aefi;
   return out;
 }
 
@@ -539,11 +638,42 @@ Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
   const Date birth = ParseIsoDate(p.record.birth_date).value();
   if (*date < birth) return Conflict("接种日期早于出生日期 " + p.record.birth_date, "date");
   if (*date > today) return Conflict("接种日期晚于今天", "date");
-  if (!in.lot_expiry.empty()) {
-    auto expiry = ParseIsoDate(in.lot_expiry);
+  // Stock: from the day a unit first received a vaccine, its doses of that vaccine take one from
+  // a lot it holds (a dose given before, or of a vaccine the unit does not stock, is transcribed
+  // from a 接种证 or given elsewhere: recorded without a movement).
+  std::string manufacturer = in.manufacturer, lot_expiry = in.lot_expiry;
+  WJ_ASSIGN_OR_RETURN(auto unit_lots, store_.ListVaccineLots(std::span(&unit->id, 1)));
+  std::string stocked_since, on_hand;
+  const storage::VaccineLotRecord* lot = nullptr;
+  for (const auto& l : unit_lots) {
+    if (l.vaccine != in.vaccine) continue;
+    if (stocked_since.empty() || l.first_received < stocked_since) stocked_since = l.first_received;
+    if (l.balance > 0) on_hand += (on_hand.empty() ? "" : "、") + l.lot;
+    if (l.lot == in.lot) lot = &l;
+  }
+  const bool from_stock = !stocked_since.empty() && in.date >= stocked_since;
+  if (from_stock) {
+    const std::string held =
+        on_hand.empty() ? "本单位该疫苗已无库存" : "本单位该疫苗在库批号：" + on_hand;
+    if (in.lot.empty()) return Conflict("请填写或扫描批号（" + held + "）", "lot");
+    if (!lot)
+      return Conflict("批号 " + in.lot + " 不在本单位" + vaccine->name + "的库存中（" + held +
+                          "），请核对批号或先登记入库",
+                      "lot");
+    if (lot->balance <= 0)
+      return Conflict(
+          "批号 " + in.lot + " 在本单位已无库存（" + held + "），请核对批号或先登记入库", "lot");
+    if (!lot_expiry.empty() && lot_expiry != lot->expiry)
+      return Conflict("有效期 " + lot_expiry + " 与库存登记的 " + lot->expiry + " 不一致",
+                      "lotExpiry");
+    if (manufacturer.empty()) manufacturer = lot->manufacturer;
+    lot_expiry = lot->expiry;
+  }
+  if (!lot_expiry.empty()) {
+    auto expiry = ParseIsoDate(lot_expiry);
     if (!expiry.ok()) return Conflict("疫苗有效期应为 YYYY-MM-DD", "lotExpiry");
     if (*expiry < *date)
-      return Conflict("批号 " + in.lot + " 的疫苗已于 " + in.lot_expiry + " 过期，不能接种",
+      return Conflict("批号 " + in.lot + " 的疫苗已于 " + lot_expiry + " 过期，不能接种",
                       "lotExpiry");
   }
   if (!in.trace_code.empty() && (in.trace_code.size() != 20 || !IsAsciiDigits(in.trace_code)))
@@ -563,8 +693,8 @@ Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
   d.site = in.site;
   d.route = in.route;
   d.lot = in.lot;
-  d.manufacturer = in.manufacturer;
-  d.lot_expiry = in.lot_expiry;
+  d.manufacturer = manufacturer;
+  d.lot_expiry = lot_expiry;
   d.trace_code = in.trace_code;
   d.created = now;
   d.created_by = who.name();
@@ -575,15 +705,37 @@ Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
   audit.object = "dose " + d.uid;
   audit.detail = "登记接种 " + in.vaccine + " " + in.date + "（档案 " + p.record.uid + "）";
   audit.created = now;
-  WJ_RETURN_IF_ERROR(store_.AddImmunizationDose(d, audit));
+  json stock = "NOT_MANAGED";
+  if (from_stock) {
+    storage::VaccineStockMovementRecord m;
+    m.uid = RandomUid();
+    m.org_unit_id = unit->id;
+    m.vaccine = in.vaccine;
+    m.lot = in.lot;
+    m.kind = "DOSE";
+    m.quantity = -1;
+    m.moved_on = in.date;
+    m.created = now;
+    m.created_by = who.name();
+    storage::AuditRecord moved = audit;
+    moved.type = "STOCK";
+    moved.object = "stock " + m.uid;
+    moved.detail = "接种出库 " + in.vaccine + " 批号 " + in.lot + " 1 剂（接种 " + d.uid + "）";
+    WJ_RETURN_IF_ERROR(
+        store_.ApplyStockMovements(std::span(&m, 1), std::span(&moved, 1), &d, &audit));
+    stock = {{"lot", m.lot}, {"balance", m.balance_after}};
+  } else {
+    WJ_RETURN_IF_ERROR(store_.AddImmunizationDose(d, audit));
+  }
 
   // Where the new dose landed in the child's schedule.
   doses.push_back(d);
   std::vector<RecordedDose> recorded;
   for (const auto& x : doses) recorded.push_back({x.vaccine, ParseIsoDate(x.given_on).value()});
+  WJ_ASSIGN_OR_RETURN(auto holds, HoldsOf(p.record.id));
   const ScheduleEdition& edition = EditionInForce(*date);
-  json out = {{"dose", d.uid}, {"vaccine", d.vaccine}, {"date", d.given_on}};
-  for (const DoseForecast& f : tracker::Forecast(edition, birth, recorded, {}, *date)) {
+  json out = {{"dose", d.uid}, {"vaccine", d.vaccine}, {"date", d.given_on}, {"stock", stock}};
+  for (const DoseForecast& f : tracker::Forecast(edition, birth, recorded, holds, *date)) {
     if (f.given && *f.given == *date && f.vaccine == in.vaccine) {
       out["series"] = f.series;
       out["doseNumber"] = f.dose;
@@ -596,32 +748,32 @@ Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
     out["state"] = "OUTSIDE_SCHEDULE";
     out["stateName"] = "程序外接种";
   }
+  // Given although a hold covered it that day: recorded (it was given), flagged for review.
+  for (const Hold& h : holds)
+    if ((h.vaccine == "*" || h.vaccine == in.vaccine) && h.from <= *date &&
+        (!h.until || *h.until >= *date))
+      out["warning"] = std::string("该儿童当日有") +
+                       (h.kind == HoldKind::kContraindication ? "禁忌" : "暂缓") + "记录：" +
+                       h.reason;
   return out;
 }
 
 Result<json> ImmunizationService::Forecast(const auth::Principal& who, const metadata::Catalog& cat,
                                            const std::string& uid, Date date) {
   WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, uid));
-  WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(p.record.id));
-  std::vector<RecordedDose> recorded;
-  for (const auto& d : doses) recorded.push_back({d.vaccine, ParseIsoDate(d.given_on).value()});
+  WJ_ASSIGN_OR_RETURN(auto recorded, RecordedDosesOf(p.record.id));
+  WJ_ASSIGN_OR_RETURN(auto holds, HoldsOf(p.record.id));
   const Date birth = ParseIsoDate(p.record.birth_date).value();
   const ScheduleEdition& edition = EditionInForce(date);
   json rows = json::array();
   auto day = [](const std::optional<Date>& d) { return d ? json(FormatIsoDate(*d)) : json(); };
-  for (const DoseForecast& f : tracker::Forecast(edition, birth, recorded, {}, date)) {
-    const Vaccine* v = FindVaccine(f.vaccine);
-    json row = {{"vaccine", f.vaccine},
-                {"vaccineName", v ? v->name : f.vaccine},
-                {"series", f.series},
-                {"dose", f.dose},
-                {"state", DoseStateName(f.state)},
-                {"stateName", DoseStateLabel(f.state)},
-                {"earliestDate", day(f.earliest)},
-                {"recommendedDate", day(f.recommended)},
-                {"latestDate", day(f.latest)},
-                {"catchUpUntil", day(f.catch_up_until)},
-                {"reason", f.reason}};
+  for (const DoseForecast& f : tracker::Forecast(edition, birth, recorded, holds, date)) {
+    json row = ForecastRowJson(f);
+    row["earliestDate"] = day(f.earliest);
+    row["recommendedDate"] = day(f.recommended);
+    row["latestDate"] = day(f.latest);
+    row["catchUpUntil"] = day(f.catch_up_until);
+    row["reason"] = f.reason;
     if (f.given) {
       row["given"] = FormatIsoDate(*f.given);
       row["timely"] = f.timely;

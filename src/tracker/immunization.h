@@ -67,12 +67,46 @@ struct DoseInput {
   std::string vaccinator, site, route, lot, manufacturer, lot_expiry, trace_code;
 };
 
+// A hold (POST /api/immunization/children/{uid}/holds): kind "CONTRAINDICATION" (禁忌) or
+// "DEFERRAL" (暂缓, with an until date); vaccine a catalogue code or "*" (every vaccine).
+struct HoldInput {
+  std::string vaccine, kind, from, until, reason;
+};
+
+// An AEFI report (疑似预防接种异常反应) about a recorded dose.
+struct AefiInput {
+  std::string dose;  // the dose's uid
+  std::string onset_date, reported_on, symptoms, diagnosis, outcome, reporter;
+  bool serious = false;
+};
+
+// A stock movement at a unit: kind "RECEIPT" (入库: lot, manufacturer, expiry), "ISSUE" (出库, to
+// `counterpart` or to another unit of the system `to_org_unit`, which receives it) or "LOSS"
+// (报损, with a reason).
+struct StockMovementInput {
+  std::string org_unit, kind, vaccine, lot, manufacturer, expiry, date, counterpart, reason;
+  std::string to_org_unit;
+  std::int64_t quantity = 0;
+};
+
+// GET /api/immunization/stock: balances of a unit (and the units below it) on `date`, lots
+// expiring within `expiring_days`, and the doses the due lists of [from, to] will need.
+struct StockQuery {
+  std::string org_unit;
+  Date date{};
+  int expiring_days = 30;
+  Date from{}, to{};
+};
+
 // Reads a child or a dose from DHIS2-style JSON ({"orgUnit", "name", "sex", "birthDate",
 // "idNumber", "birthCertificate", "address", "guardians":[{"name","relation","phone"}]});
 // a wrong type is a kInvalidArgument naming the field.
 Result<ChildInput> ChildFromJson(const nlohmann::json& body);
 Result<DoseInput> DoseFromJson(const nlohmann::json& body);
 Result<TransferInput> TransferFromJson(const nlohmann::json& body);
+Result<HoldInput> HoldFromJson(const nlohmann::json& body);
+Result<AefiInput> AefiFromJson(const nlohmann::json& body);
+Result<StockMovementInput> StockMovementFromJson(const nlohmann::json& body);
 
 class ImmunizationService {
  public:
@@ -110,6 +144,44 @@ class ImmunizationService {
   // guardians' phones masked unless the caller may unmask (then one audit row for the list).
   Result<nlohmann::json> DueList(const auth::Principal& who, const metadata::Catalog& cat,
                                  const DueListQuery& q, std::int64_t now);
+  // POST /api/immunization/children/{uid}/holds: records a 禁忌 or 暂缓 (the caller writes the
+  // record's unit); the forecast and due lists show the doses it covers as held.
+  Result<nlohmann::json> AddHold(const auth::Principal& who, const metadata::Catalog& cat,
+                                 const std::string& uid, const HoldInput& in, Date today,
+                                 std::int64_t now);
+  // POST /api/immunization/children/{uid}/aefi: an AEFI report about one of the child's recorded
+  // doses (the caller writes the record's unit or the unit that gave the dose).
+  // GET /api/immunization/children/{uid} lists them.
+  Result<nlohmann::json> ReportAefi(const auth::Principal& who, const metadata::Catalog& cat,
+                                    const std::string& uid, const AefiInput& in, Date today,
+                                    std::int64_t now);
+
+  // POST /api/immunization/stock/movements: 入库, 出库 (to another unit: its 入库 in the same
+  // transaction) or 报损, with an audit row per movement.
+  Result<nlohmann::json> RecordStock(const auth::Principal& who, const metadata::Catalog& cat,
+                                     const StockMovementInput& in, Date today, std::int64_t now);
+  // GET /api/immunization/stock: per vaccine and lot, expiry alerts, and needs vs on hand.
+  Result<nlohmann::json> Stock(const auth::Principal& who, const metadata::Catalog& cat,
+                               const StockQuery& q);
+  // GET /api/immunization/stock/movements: a unit's ledger, newest first.
+  Result<nlohmann::json> StockMovements(const auth::Principal& who, const metadata::Catalog& cat,
+                                        const std::string& org_unit, const std::string& vaccine,
+                                        const std::string& lot);
+
+  // GET /api/immunization/children/{uid}/certificate[.pdf]: the 预防接种证, every dose recorded
+  // (masked as Get; an unmasked print is audited).
+  Result<nlohmann::json> Certificate(const auth::Principal& who, const metadata::Catalog& cat,
+                                     const std::string& uid, Date date, std::int64_t now);
+  // GET /api/immunization/children/{uid}/notice[.pdf]: the 预约通知单, the doses to give at the
+  // next appointment after `date` (or on `appointment` when given).
+  Result<nlohmann::json> Notice(const auth::Principal& who, const metadata::Catalog& cat,
+                                const std::string& uid, Date date, std::optional<Date> appointment,
+                                std::int64_t now);
+  // POST /api/immunization/school-check: 入托入学查验 of a class list (CSV: 身份证号, or 姓名 and
+  // 出生日期), row by row: found or not, and the doses each child lacks on `date`.
+  Result<nlohmann::json> SchoolCheck(const auth::Principal& who, const metadata::Catalog& cat,
+                                     const std::string& csv, Date date, std::int64_t now);
+
   // Re-seals and re-indexes every record under the vault's current key (after `keys rotate`).
   Result<int> Reseal(const std::string& actor, std::int64_t now);
 
@@ -129,6 +201,12 @@ class ImmunizationService {
   Status AuditUnmaskedList(const auth::Principal& who, const storage::OrgUnitRecord& unit,
                            const std::string& object, const std::string& detail, int unmasked,
                            std::int64_t now);
+  // A record's doses and holds, as the engine reads them.
+  Result<std::vector<RecordedDose>> RecordedDosesOf(std::int64_t person);
+  Result<std::vector<Hold>> HoldsOf(std::int64_t person);
+  // The PERSONAL_DATA audit row of an unmasked read of one record.
+  Status AuditUnmaskedRecord(const auth::Principal& who, const storage::TrackedEntityRecord& r,
+                             const std::string& detail, std::int64_t now);
   Result<const PersonVault*> Vault() const;
   nlohmann::json View(const metadata::Catalog& cat, const Person& p, bool unmasked) const;
   bool MayUnmask(const auth::Principal& who, const metadata::Catalog& cat, std::int64_t unit) const;
@@ -144,6 +222,27 @@ std::int64_t ServedArea(const storage::OrgUnitRecord& unit);
 // The doses recorded for every person managed by `units`, by person (store id), in date order.
 Result<std::map<std::int64_t, std::vector<RecordedDose>>> RecordedDosesManagedBy(
     storage::Store& store, std::span<const std::int64_t> units);
+
+// The holds of every person managed by `units`, by person (store id), as the engine reads them.
+Result<std::map<std::int64_t, std::vector<Hold>>> HoldsManagedBy(
+    storage::Store& store, std::span<const std::int64_t> units);
+Hold HoldFromRecord(const storage::ImmunizationHoldRecord& r);
+
+// Doses due or overdue in [from, to] (as a due list counts them: 应种 on `from` or becoming due by
+// `to`, 逾期 still within the catch-up age; a deferral ending in the window counts) for every
+// active child managed by `units`, by vaccine code. No personal data is read.
+Result<std::map<std::string, int>> DueDosesByVaccine(storage::Store& store,
+                                                     std::span<const std::int64_t> units, Date from,
+                                                     Date to);
+
+// A forecast row's common fields: vaccine, vaccineName, series, dose, state, stateName.
+nlohmann::json ForecastRowJson(const DoseForecast& f);
+
+// The text a name-and-birth-date blind index is computed over.
+std::string NameBirthKey(const std::string& name, const std::string& birth);
+// A hold and an AEFI report as the API shows them.
+nlohmann::json HoldJson(const storage::ImmunizationHoldRecord& h);
+nlohmann::json AefiJson(const storage::AefiReportRecord& a, const std::string& dose_uid);
 
 // Masks for people without the personal-data authority.
 std::string MaskName(const std::string& name);

@@ -156,6 +156,128 @@ TEST_P(StoreContractTest, OrgUnitInsertIsAllOrNothing) {
   EXPECT_EQ((*loaded)[1].name, "单位1506");
 }
 
+// Vaccine stock (issue 17): a batch of movements, and a dose with its movement, are written
+// whole or not at all; a balance never goes below zero; a lot's expiry is the one it came with.
+TEST_P(StoreContractTest, StockMovementsAndTheirDoseAreAllOrNothing) {
+  Store* store = store_.get();
+  std::vector<OrgUnitRecord> units = {Unit("15", "", 1)};
+  ASSERT_TRUE(store->InsertOrgUnits(units).ok());
+  const std::int64_t ou = (*store->LoadOrgUnits())[0].id;
+  AuditRecord audit;
+  audit.type = "STOCK";
+  audit.username = "tester";
+  audit.created = 1;
+  TrackedEntityRecord te;
+  te.uid = "teStock0001";
+  te.org_unit_id = ou;
+  te.birth_date = "2024-01-10";
+  te.sex = "F";
+  te.sealed = "sealed";
+  te.key_id = "k1";
+  te.name_birth_index = "nb";
+  te.created = te.updated = 1;
+  te.created_by = "tester";
+  ASSERT_TRUE(store->CreateTrackedEntity(te, audit).ok());
+  int n = 0;
+  auto movement = [&](const std::string& kind, const std::string& lot, std::int64_t quantity,
+                      const std::string& expiry = "") {
+    VaccineStockMovementRecord m;
+    m.uid = "mv" + std::to_string(100000000 + ++n);
+    m.org_unit_id = ou;
+    m.vaccine = "HepB";
+    m.lot = lot;
+    m.expiry = expiry;
+    m.manufacturer = expiry.empty() ? "" : "华北制药";
+    m.kind = kind;
+    m.quantity = quantity;
+    m.moved_on = "2024-02-01";
+    m.created = 1;
+    m.created_by = "tester";
+    return m;
+  };
+  auto balance = [&]() -> std::int64_t {
+    auto lots = store->ListVaccineLots(std::span(&ou, 1));
+    EXPECT_TRUE(lots.ok());
+    return lots->empty() ? -1 : lots->front().balance;
+  };
+  auto apply = [&](std::vector<VaccineStockMovementRecord>& moves,
+                   ImmunizationDoseRecord* dose = nullptr) {
+    std::vector<AuditRecord> audits(moves.size(), audit);
+    return store->ApplyStockMovements(moves, audits, dose, dose ? &audit : nullptr);
+  };
+
+  std::vector<VaccineStockMovementRecord> in = {movement("RECEIPT", "L1", 10, "2025-06-30")};
+  ASSERT_TRUE(apply(in).ok());
+  EXPECT_EQ(in[0].balance_after, 10);
+  // Two issues that together exceed the balance: neither is applied.
+  std::vector<VaccineStockMovementRecord> out = {movement("ISSUE", "L1", -4),
+                                                 movement("ISSUE", "L1", -7)};
+  Status s = apply(out);
+  EXPECT_EQ(s.code(), StatusCode::kConflict);
+  EXPECT_EQ(s.field(), "quantity");
+  EXPECT_EQ(balance(), 10);
+  // A receipt into the lot with another expiry.
+  std::vector<VaccineStockMovementRecord> other = {movement("RECEIPT", "L1", 5, "2025-07-31")};
+  EXPECT_EQ(apply(other).field(), "expiry");
+  EXPECT_EQ(balance(), 10);
+
+  // A dose from a lot the unit does not hold: neither the dose nor a movement is written.
+  ImmunizationDoseRecord dose;
+  dose.uid = "doseStock01";
+  dose.tracked_entity_id = te.id;
+  dose.vaccine = "HepB";
+  dose.given_on = "2024-03-15";
+  dose.org_unit_id = ou;
+  dose.lot = "L9";
+  dose.created = 1;
+  dose.created_by = "tester";
+  std::vector<VaccineStockMovementRecord> wrong = {movement("DOSE", "L9", -1)};
+  EXPECT_EQ(apply(wrong, &dose).field(), "lot");
+  EXPECT_TRUE(store->ListImmunizationDoses(te.id)->empty());
+  // From L1: the dose and its movement, which points at it.
+  dose.lot = "L1";
+  std::vector<VaccineStockMovementRecord> given = {movement("DOSE", "L1", -1)};
+  ASSERT_TRUE(apply(given, &dose).ok());
+  EXPECT_GT(dose.id, 0);
+  EXPECT_EQ(given[0].balance_after, 9);
+  EXPECT_EQ(balance(), 9);
+  auto ledger = store->ListStockMovements(ou, "HepB", "L1", 10);
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_EQ(ledger->size(), 2u);
+  EXPECT_EQ((*ledger)[0].kind, "DOSE");
+  EXPECT_EQ((*ledger)[0].dose_id, dose.id);
+  EXPECT_EQ((*ledger)[0].expiry, "2025-06-30");
+  EXPECT_EQ(store->ListImmunizationDoses(te.id)->size(), 1u);
+
+  // Holds and AEFI reports come back as written.
+  ImmunizationHoldRecord hold{
+      0, "holdStock01", te.id, "HepB", "DEFERRAL", "2024-03-01", "2024-03-20", "发热", ou,
+      1, "tester"};
+  ASSERT_TRUE(store->AddImmunizationHold(hold, audit).ok());
+  auto holds = store->ListImmunizationHoldsManagedBy(std::span(&ou, 1));
+  ASSERT_TRUE(holds.ok());
+  ASSERT_EQ(holds->size(), 1u);
+  EXPECT_EQ((*holds)[0].until_date, "2024-03-20");
+  AefiReportRecord aefi;
+  aefi.uid = "aefiStock01";
+  aefi.dose_id = dose.id;
+  aefi.tracked_entity_id = te.id;
+  aefi.onset_date = "2024-03-16";
+  aefi.reported_on = "2024-03-17";
+  aefi.symptoms = "低热";
+  aefi.serious = true;
+  aefi.outcome = "RECOVERED";
+  aefi.org_unit_id = ou;
+  aefi.created = 1;
+  aefi.created_by = "tester";
+  ASSERT_TRUE(store->AddAefiReport(aefi, audit).ok());
+  auto reports = store->ListAefiReports(te.id);
+  ASSERT_TRUE(reports.ok());
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_TRUE((*reports)[0].serious);
+  EXPECT_EQ((*reports)[0].dose_id, dose.id);
+}
+
 class DataValueStoreTest : public StoreContractTest {
  protected:
   void SetUp() override {
