@@ -294,19 +294,6 @@ Result<ImmunizationService::Person> ImmunizationService::Unseal(
   return p;
 }
 
-Status ImmunizationService::AuditUnmaskedRecord(const auth::Principal& who,
-                                                const storage::TrackedEntityRecord& record,
-                                                const std::string& detail, std::int64_t now) {
-  storage::AuditRecord audit;
-  audit.type = "PERSONAL_DATA";
-  audit.username = who.name();
-  audit.org_unit_id = record.org_unit_id;
-  audit.object = "trackedEntity " + record.uid;
-  audit.detail = detail;
-  audit.created = now;
-  return store_.AppendAudit(audit);
-}
-
 Status ImmunizationService::AuditUnmaskedList(const auth::Principal& who,
                                               const storage::OrgUnitRecord& unit,
                                               const std::string& object, const std::string& detail,

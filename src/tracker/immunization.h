@@ -204,9 +204,6 @@ class ImmunizationService {
   // A record's doses and holds, as the engine reads them.
   Result<std::vector<RecordedDose>> RecordedDosesOf(std::int64_t person);
   Result<std::vector<Hold>> HoldsOf(std::int64_t person);
-  // The PERSONAL_DATA audit row of an unmasked read of one record.
-  Status AuditUnmaskedRecord(const auth::Principal& who, const storage::TrackedEntityRecord& r,
-                             const std::string& detail, std::int64_t now);
   Result<const PersonVault*> Vault() const;
   nlohmann::json View(const metadata::Catalog& cat, const Person& p, bool unmasked) const;
   bool MayUnmask(const auth::Principal& who, const metadata::Catalog& cat, std::int64_t unit) const;
