@@ -3320,11 +3320,7 @@ class SqlStore final : public Store {
       q.BindNull(4);
     q.Bind(5, t.destination).Bind(6, t.transferred_on).Bind(7, t.reason).Bind(8, t.created);
     q.Bind(9, t.created_by);
-    WJ_RETURN_IF_ERROR(q.Run());
-    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
-    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
-    WJ_RETURN_IF_ERROR(tx.Commit());
-    t.id = id;
+    WJ_ASSIGN_OR_RETURN(t.id, InsertWithAuditLocked(tx, q, audit));
     return Status::Ok();
   }
 
@@ -3346,6 +3342,17 @@ class SqlStore final : public Store {
     }
   }
 
+  // Runs an INSERT, writes its audit row and commits: the new row's id. Caller holds mu_ and
+  // began `tx`.
+  Result<std::int64_t> InsertWithAuditLocked(Transaction& tx, Stmt& insert,
+                                             const AuditRecord& audit) {
+    WJ_RETURN_IF_ERROR(insert.Run());
+    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return id;
+  }
+
   // --- holds, AEFI reports and vaccine stock (issue 17, migration 0022) ---
   Status AddImmunizationHold(ImmunizationHoldRecord& h, const AuditRecord& audit) override {
     std::lock_guard lock(mu_);
@@ -3358,11 +3365,7 @@ class SqlStore final : public Store {
     q.Bind(1, h.uid).Bind(2, h.tracked_entity_id).Bind(3, h.vaccine).Bind(4, h.kind);
     q.Bind(5, h.from_date).Bind(6, h.until_date).Bind(7, h.reason).Bind(8, h.org_unit_id);
     q.Bind(9, h.created).Bind(10, h.created_by);
-    WJ_RETURN_IF_ERROR(q.Run());
-    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
-    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
-    WJ_RETURN_IF_ERROR(tx.Commit());
-    h.id = id;
+    WJ_ASSIGN_OR_RETURN(h.id, InsertWithAuditLocked(tx, q, audit));
     return Status::Ok();
   }
 
@@ -3418,11 +3421,7 @@ class SqlStore final : public Store {
     q.Bind(5, a.reported_on).Bind(6, a.symptoms).Bind(7, a.diagnosis);
     q.Bind(8, static_cast<std::int64_t>(a.serious ? 1 : 0)).Bind(9, a.outcome);
     q.Bind(10, a.org_unit_id).Bind(11, a.reporter).Bind(12, a.created).Bind(13, a.created_by);
-    WJ_RETURN_IF_ERROR(q.Run());
-    WJ_ASSIGN_OR_RETURN(const std::int64_t id, db_.LastInsertId());
-    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
-    WJ_RETURN_IF_ERROR(tx.Commit());
-    a.id = id;
+    WJ_ASSIGN_OR_RETURN(a.id, InsertWithAuditLocked(tx, q, audit));
     return Status::Ok();
   }
 
