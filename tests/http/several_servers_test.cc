@@ -21,9 +21,13 @@ double TcDone(unsigned short port, const std::string& unit, const std::string& p
                 "", {{"Authorization", "ApiToken " + env->tokens.at("root")}});
   EXPECT_EQ(r.status, 200) << r.body;
   if (r.status != 200) return -1;
-  EXPECT_FALSE(Body(r)["rows"].empty()) << r.body;
+  // The answer is kept in a named variable: `for (x : Body(r)["rows"])` iterates a part of a
+  // temporary that is gone before the loop starts (C++20 extends only the temporary bound to the
+  // range, not the one it was taken from) — the cause of the 0s this test once saw.
+  const json body = Body(r);
+  EXPECT_FALSE(body["rows"].empty()) << r.body;
   double total = 0;
-  for (const auto& row : Body(r)["rows"]) total += std::stod(row.back().get<std::string>());
+  for (const auto& row : body["rows"]) total += std::stod(row.back().get<std::string>());
   return total;
 }
 
@@ -101,10 +105,7 @@ TEST(SeveralServers, ASessionAndMetadataThroughOneServerReachTheOther) {
   EXPECT_EQ(Http(env->port, "GET", "/api/me", "", {{"Cookie", cookie}}).status, 401);
 }
 
-// Found in this session and not yet explained: on both stores, right after the write A's own
-// /api/analytics for the township sometimes answers 0 instead of the total plus 9 (A, not only
-// B), so this check is kept out of the run until it is understood (see src/README.md).
-TEST(SeveralServers, DISABLED_AValueWrittenThroughOneServerReachesTheOthersAnalytics) {
+TEST(SeveralServers, AValueWrittenThroughOneServerReachesTheOthersAnalytics) {
   ServerB b;
   ASSERT_NE(b.port, 0);
   const unsigned short* port_b = &b.port;  // as B answers
