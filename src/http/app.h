@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "analytics/engine_host.h"
@@ -72,6 +73,7 @@ class App {
         snapshot_note_ = e.status().message();
     }
     loaded_from_snapshot_ = adopted;
+    if (adopted) snapshot_seq_ = seen_seq_;
     if (!adopted) WJ_RETURN_IF_ERROR(engines_->SetCatalog(std::move(c), false));
     if (!poller_.joinable())
       poller_ = std::thread([this] {
@@ -105,10 +107,13 @@ class App {
   // Writes the engine to the snapshot file, stamped with the change-log sequence it is current
   // at (at a clean stop). The stamp is read first and every change up to it is applied before
   // writing, so a file is never older than its stamp; when other processes' changes are still
-  // being built in, nothing is written (the next start builds from the store).
+  // being built in, nothing is written (the next start builds from the store). A file this
+  // start loaded is left as it is when nothing was written since (same stamp): a stop does not
+  // rewrite hundreds of megabytes to say the same.
   Status SaveEngineSnapshot() {
     if (snapshot_path_.empty()) return Status::Ok();
     WJ_ASSIGN_OR_RETURN(std::int64_t seq, store_->LatestChangeSeq());
+    if (snapshot_seq_ && *snapshot_seq_ == seq) return Status::Ok();
     {
       std::lock_guard lock(poll_mu_);
       PollChanges();
@@ -252,6 +257,8 @@ class App {
   std::int64_t seen_seq_ = 0;          // guarded by poll_mu_ once the poller runs
   std::string snapshot_path_;          // set before Init
   bool loaded_from_snapshot_ = false;  // set by Init
+  // The change-log stamp of the snapshot file Init loaded (none when it built from the store).
+  std::optional<std::int64_t> snapshot_seq_;  // set by Init
   std::string snapshot_note_;          // set by Init
   std::thread poller_;
 };

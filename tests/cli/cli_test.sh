@@ -199,7 +199,10 @@ stop_demo() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID="";
 serve_demo
 grep -q "analytics engine: loaded from snapshot" "$TMP/serve.log"; check "a restart loads the engine snapshot" $?
 ask_visits | grep -q '"4321'; check "and answers as before" $?
+snapshot_file=$(stat -c '%i %y' "$TMP/demo.db.engine")
 stop_demo
+[ "$(stat -c '%i %y' "$TMP/demo.db.engine")" = "$snapshot_file" ]
+check "a stop with nothing written since the start leaves the current snapshot as it is" $?
 printf 'dataelement,period,orgunit,catoptcombo,attroptcombo,value\nVC_VISITS,201901,150624100006,,,5555\n' >"$TMP/cli2.csv"
 "$WJ" import --db "$TMP/demo.db" --idScheme code "$TMP/cli2.csv" >/dev/null
 serve_demo
