@@ -259,7 +259,7 @@ class App {
   bool loaded_from_snapshot_ = false;  // set by Init
   // The change-log stamp of the snapshot file Init loaded (none when it built from the store).
   std::optional<std::int64_t> snapshot_seq_;  // set by Init
-  std::string snapshot_note_;          // set by Init
+  std::string snapshot_note_;                 // set by Init
   std::thread poller_;
 };
 
