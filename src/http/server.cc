@@ -113,7 +113,11 @@ struct Server::Impl {
   int max_connections = 0;
   asio::io_context ioc;
   // Handlers and jobs: never run on the I/O threads, so a slow one cannot stall a socket.
+  // Writes have a lane of their own: the store has one writer, and while an import applies its
+  // rows every write waits for it; on a shared pool those waits would take every worker and
+  // the reads (portal pages, analytics, sign-ins) would queue behind them.
   std::optional<asio::thread_pool> workers;
+  std::optional<asio::thread_pool> writers;
   std::optional<asio::thread_pool> jobs;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
@@ -271,7 +275,8 @@ struct Server::Impl {
         --light_pending;
         out = ErrorResponse(503, "the server is busy; try again in a moment");
       } else {
-        out = co_await RunOn(*workers, [&] {
+        const bool reads = req.method == "GET" || req.method == "HEAD";
+        out = co_await RunOn(reads ? *workers : *writers, [&] {
           Response r = Handle(req);
           --light_pending;
           return r;
@@ -350,6 +355,7 @@ Result<unsigned short> Server::Start() {
   int cores = static_cast<int>(std::thread::hardware_concurrency());
   int workers = impl_->options.threads > 0 ? impl_->options.threads : std::max(4, 2 * cores);
   impl_->workers.emplace(workers);
+  impl_->writers.emplace(std::max(1, impl_->options.write_threads));
   impl_->jobs.emplace(std::max(1, impl_->options.job_threads));
   impl_->work.emplace(impl_->ioc.get_executor());
   asio::co_spawn(impl_->ioc, impl_->Listen(), asio::detached);
@@ -363,6 +369,7 @@ void Server::Wait() {
     if (t.joinable()) t.join();
   impl_->threads.clear();
   if (impl_->workers) impl_->workers->join();
+  if (impl_->writers) impl_->writers->join();
   if (impl_->jobs) impl_->jobs->join();
 }
 

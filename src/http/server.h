@@ -2,8 +2,9 @@
 // before every read, and size limits on headers and bodies. Requests are turned into plain
 // Request values and handed to the router; this file is the only one that includes Beast.
 // Threads (see "Concurrency model" in src/README.md): `io_threads` run only socket reads and
-// writes; handlers run on a pool of `threads` workers; heavy routes (Cost::kHeavy) on a pool of
-// `job_threads` with at most `max_jobs` admitted at once (503 + Retry-After past that). The
+// writes; reading handlers (GET, HEAD) run on a pool of `threads` workers, writing ones (POST,
+// PUT, PATCH, DELETE) on a lane of `write_threads` of their own; heavy routes (Cost::kHeavy) on a
+// pool of `job_threads` with at most `max_jobs` admitted at once (503 + Retry-After past that). The
 // header is read first: the caller is signed in and the route's body limit applied before a
 // byte of the body is read. At most `max_connections` connections are served at once.
 #pragma once
@@ -22,7 +23,8 @@ namespace weijian::http {
 struct ServerOptions {
   std::string bind = "127.0.0.1";
   unsigned short port = 8080;  // 0: any free port (tests)
-  int threads = 0;             // handler workers; 0: two per core, at least 4
+  int threads = 0;             // handler workers for reads; 0: two per core, at least 4
+  int write_threads = 2;       // handlers of writes: waiting for the store's writer takes these
   int io_threads = 2;          // socket I/O only (at least 2)
   int job_threads = 2;         // heavy jobs: imports, exports, rendering, publishing
   int max_jobs = 4;            // heavy requests running or waiting; more get 503

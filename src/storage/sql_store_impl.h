@@ -1254,7 +1254,8 @@ class SqlStore final : public Store {
   }
 
   Status TouchSession(const std::string& token_hash, std::int64_t now) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return Status::Ok();  // the writer is busy: a later request touches
     WJ_ASSIGN_OR_RETURN(Stmt q,
                         db_.Prepare("UPDATE session SET last_seen = ? WHERE token_hash = ?"));
     q.Bind(1, now).Bind(2, token_hash);

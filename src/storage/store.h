@@ -132,6 +132,9 @@ class Store {
 
   virtual Status CreateSession(const SessionRecord& session) = 0;
   virtual Result<std::optional<SessionRecord>> FindSession(const std::string& token_hash) = 0;
+  // Moves the session's last_seen. Never waits for the writer: while another write holds it (an
+  // import applying its rows) the touch is skipped, and a later request of the session makes it
+  // (a signed-in read must not wait for a write).
   virtual Status TouchSession(const std::string& token_hash, std::int64_t now_millis) = 0;
   virtual Status DeleteSession(const std::string& token_hash) = 0;
   virtual Status DeleteUserSessions(std::int64_t user_id) = 0;

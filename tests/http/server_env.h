@@ -12,6 +12,7 @@
 
 #include "http/http_client.h"
 #include "http/server.h"
+#include "storage/open_store.h"
 #include "unit/test_support.h"
 
 namespace weijian::http {
@@ -71,6 +72,33 @@ inline std::string Base64(const std::string& s) {
 inline std::string BasicAuth(const std::string& user, const std::string& password) {
   return "Basic " + Base64(user + ":" + password);
 }
+
+// A second server on the suite's store, as another `serve` would open it (the PostgreSQL
+// database, or the same SQLite file), with `threads` read workers and `write_threads` writers.
+struct ExtraServer {
+  explicit ExtraServer(int threads = 2, int write_threads = 2) {
+    EXPECT_FALSE(env->store_address.empty());
+    auto store = storage::OpenStore(env->store_address);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return;
+    app = std::make_unique<App>(std::move(*store));
+    EXPECT_TRUE(app->Init().ok());
+    ServerOptions options;
+    options.port = 0;
+    options.threads = threads;
+    options.write_threads = write_threads;
+    server = std::make_unique<Server>(*app, BuildApiRouter(), options);
+    auto p = server->Start();
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    if (p.ok()) port = *p;
+  }
+  ~ExtraServer() {
+    if (server) server->Stop();
+  }
+  std::unique_ptr<App> app;
+  std::unique_ptr<Server> server;
+  unsigned short port = 0;
+};
 
 // A POST /api/dataValues body that adds `delta` to the TC_DONE value `user` sees in the township
 // monthly form of `unit` for `period` (0 when empty).

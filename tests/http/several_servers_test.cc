@@ -5,10 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "http/app.h"
-#include "http/router.h"
 #include "http/server_env.h"
-#include "storage/open_store.h"
 
 namespace weijian::http {
 namespace {
@@ -43,33 +40,8 @@ bool Eventually(Probe probe) {
   return true;
 }
 
-// Server B on the suite's store, as a second `serve` would open it.
-struct ServerB {
-  ServerB() {
-    EXPECT_FALSE(env->store_address.empty());
-    auto store = storage::OpenStore(env->store_address);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    if (!store.ok()) return;
-    app = std::make_unique<App>(std::move(*store));
-    EXPECT_TRUE(app->Init().ok());
-    ServerOptions options;
-    options.port = 0;
-    options.threads = 2;
-    server = std::make_unique<Server>(*app, BuildApiRouter(), options);
-    auto p = server->Start();
-    EXPECT_TRUE(p.ok()) << p.status().ToString();
-    if (p.ok()) port = *p;
-  }
-  ~ServerB() {
-    if (server) server->Stop();
-  }
-  std::unique_ptr<App> app;
-  std::unique_ptr<Server> server;
-  unsigned short port = 0;
-};
-
 TEST(SeveralServers, ASessionAndMetadataThroughOneServerReachTheOther) {
-  ServerB b;
+  ExtraServer b;
   ASSERT_NE(b.port, 0);
   const unsigned short* port_b = &b.port;  // as B answers
   // Signed in on A, known on B (sessions live in the store).
@@ -106,7 +78,7 @@ TEST(SeveralServers, ASessionAndMetadataThroughOneServerReachTheOther) {
 }
 
 TEST(SeveralServers, AValueWrittenThroughOneServerReachesTheOthersAnalytics) {
-  ServerB b;
+  ExtraServer b;
   ASSERT_NE(b.port, 0);
   const unsigned short* port_b = &b.port;  // as B answers
   auto token = Http(env->port, "GET", "/api/me", "",

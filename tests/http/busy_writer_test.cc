@@ -1,0 +1,65 @@
+// While the store's one writer is held (an import applying its rows), writes wait for it and
+// reads do not: the month-end load benchmark saw portal pages and public org units wait 6 s
+// behind cell saves that had taken every worker (issue 13). A server of its own here, with two
+// read workers and two writers, so that a handful of waiting writes is more than it has.
+#include <atomic>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "http/server_env.h"
+
+namespace weijian::http {
+namespace {
+
+TEST(BusyWriter, ReadsAreAnsweredWhileWritesWaitForTheWriter) {
+  ExtraServer c(/*threads=*/2, /*write_threads=*/2);
+  ASSERT_NE(c.port, 0);
+  const json change = ChangeTcDone("clerk_in", "150624100H01", "202310", 1);
+  // The writer, held as an import holds it while it applies (one transaction).
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  std::thread holder([&] {
+    Status s = c.app->store().InOneTransaction([&] {
+      holding.set_value();
+      released.wait();
+      return Status::Ok();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  });
+  holding.get_future().wait();
+  // More writes than the server has workers of either kind; each waits for the writer.
+  std::vector<std::future<HttpReply>> writes;
+  for (int i = 0; i < 6; ++i)
+    writes.push_back(std::async(std::launch::async, [&] {
+      return Http(c.port, "POST", "/api/dataValues", change.dump(),
+                  {{"Authorization", "ApiToken " + env->tokens.at("clerk_in")},
+                   {"Content-Type", "application/json"}});
+    }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let them reach the server
+  // A public read and a signed-in read, while the writer is still held. (Bounded: if they do
+  // not come back within a minute the writer is let go, so the test ends either way.)
+  std::atomic<bool> let_go{false};
+  auto read = std::async(std::launch::async, [&] {
+    auto a = Http(c.port, "GET", "/api/organisationUnits/150624100");
+    auto b = Http(c.port, "GET", "/api/me", "",
+                  {{"Authorization", "ApiToken " + env->tokens.at("viewer_in")}});
+    return std::pair{a.status == 200 && b.status == 200 && !let_go.load(),
+                     a.status * 1000 + b.status};
+  });
+  const bool in_time = read.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  let_go = true;
+  release.set_value();
+  holder.join();
+  auto [while_held, statuses] = read.get();
+  EXPECT_TRUE(in_time && while_held) << "statuses " << statuses;
+  // The writes waited and then went through: none lost.
+  for (auto& w : writes) {
+    auto r = w.get();
+    EXPECT_EQ(r.status / 100, 2) << r.body;
+  }
+}
+
+}  // namespace
+}  // namespace weijian::http
