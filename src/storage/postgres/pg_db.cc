@@ -430,6 +430,36 @@ Status PgDb::CopyIn(const std::string& table, const std::vector<std::string>& co
   return Status::Ok();
 }
 
+Status PgDb::CopyInBatches(const std::string& table, const std::vector<std::string>& columns,
+                           const std::function<Result<bool>(std::string& lines)>& next) {
+  Status failed = Status::Ok();
+  try {
+    conn_->SendReleases();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    pqxx::tablewriter copy(*conn_->work, table, columns.begin(), columns.end());
+#pragma GCC diagnostic pop
+    std::string lines;
+    while (true) {
+      lines.clear();
+      Result<bool> more = next(lines);
+      if (!more.ok()) {
+        failed = more.status();
+        break;
+      }
+      // COPY's data is one byte stream, whatever the messages: a batch of lines goes as one
+      // (write_raw_line drops its last newline and adds one back).
+      if (!lines.empty()) copy.write_raw_line(lines);
+      if (!*more) break;
+    }
+    copy.complete();
+  } catch (...) {
+    conn_->NoteFailure();
+    return failed.ok() ? PgStatus("database") : failed;
+  }
+  return failed;
+}
+
 // The connection is declared first: the receiver (which UNLISTENs) goes before it.
 struct PgChangeListener::State {
   struct Receiver : pqxx::notification_receiver {
