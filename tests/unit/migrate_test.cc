@@ -321,8 +321,10 @@ TEST_F(MigrateTest, RefusesTargetsWithRowsForeignTablesNewerSchemasAndBadAddress
   auto r = MigrateSqliteToPostgres(source_, busy);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kConflict);
-  EXPECT_NE(r.status().message().find("is not empty: table org_unit has rows"), std::string::npos)
+  EXPECT_NE(r.status().message().find("is not empty: tables change_log, org_unit have rows"),
+            std::string::npos)
       << r.status().message();
+  EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
   EXPECT_EQ(*Open(busy)->CountOrgUnits(), 1);
   EXPECT_EQ(*Open(busy)->CountDataValues(true), 0);
   // Tables that are not weijian's.
