@@ -18,26 +18,11 @@
 namespace weijian::storage {
 namespace {
 
+using weijian::testing::CodedUnit;
 using weijian::testing::PgCluster;
 using weijian::testing::TempDir;
 
-void ExecSqlite(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
-}
-
-OrgUnitRecord CountyUnit(const std::string& code, const std::string& parent, int level) {
-  OrgUnitRecord u;
-  u.uid = ("U" + code + "xxxxxxxxxx").substr(0, 11);
-  if (!parent.empty()) u.parent_uid = ("U" + parent + "xxxxxxxxxx").substr(0, 11);
-  u.code = code;
-  u.name = u.short_name = "单位" + code;
-  u.level = level;
-  u.path = "/" + u.uid;
-  return u;
-}
+using weijian::testing::ExecSqlite;
 
 class MigrateTest : public ::testing::Test {
  protected:
@@ -53,8 +38,8 @@ class MigrateTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     Store& s = **opened;
     ASSERT_TRUE(metadata::EnsureDefaults(s).ok());
-    std::vector<OrgUnitRecord> units = {CountyUnit("15", "", 1), CountyUnit("1506", "15", 2),
-                                        CountyUnit("150624", "1506", 3)};
+    std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1), CodedUnit("1506", "15", 2),
+                                        CodedUnit("150624", "1506", 3)};
     ASSERT_TRUE(s.InsertOrgUnits(units).ok());
     MetadataRecords r;
     DataElementRecord de;
@@ -259,7 +244,7 @@ TEST_F(MigrateTest, CopiesEveryRowFieldByFieldAndTheTargetKeepsWorking) {
     EXPECT_EQ(dm->documents[i].uid, sm->documents[i].uid);
 
   // Written after the migration: new rows take the next ids, the chains stay whole.
-  std::vector<OrgUnitRecord> more = {CountyUnit("150602", "1506", 3)};
+  std::vector<OrgUnitRecord> more = {CodedUnit("150602", "1506", 3)};
   ASSERT_TRUE(dst->InsertOrgUnits(more).ok()) << "the org unit counter was not moved on";
   EXPECT_EQ(dst->LoadOrgUnits()->back().id, su->back().id + 1);
   DataValueWrite w;
@@ -305,7 +290,7 @@ TEST_F(MigrateTest, AFailureHalfWayLeavesTheTargetAsItWasCountersIncluded) {
   EXPECT_EQ(*dst->CountDataValues(true), 0);
   EXPECT_TRUE(dst->ListAudits({})->empty());
   // The identity counters were moved on inside the transaction, and went back with it.
-  std::vector<OrgUnitRecord> first = {CountyUnit("15", "", 1)};
+  std::vector<OrgUnitRecord> first = {CodedUnit("15", "", 1)};
   ASSERT_TRUE(dst->InsertOrgUnits(first).ok());
   EXPECT_EQ(dst->LoadOrgUnits()->front().id, 1);
 }
@@ -315,7 +300,7 @@ TEST_F(MigrateTest, RefusesTargetsWithRowsForeignTablesNewerSchemasAndBadAddress
   const std::string busy = cluster_->NewDatabase();
   {
     auto dst = Open(busy);
-    std::vector<OrgUnitRecord> one = {CountyUnit("15", "", 1)};
+    std::vector<OrgUnitRecord> one = {CodedUnit("15", "", 1)};
     ASSERT_TRUE(dst->InsertOrgUnits(one).ok());
   }
   auto r = MigrateSqliteToPostgres(source_, busy);
