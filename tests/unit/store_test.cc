@@ -30,29 +30,8 @@ int ReadUserVersion(const std::string& path) {
   return v;
 }
 
-void Exec(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
-}
-
-OrgUnitRecord Unit(const std::string& code, const std::string& parent_code, int level) {
-  OrgUnitRecord u;
-  u.uid = "U" + code + std::string(10 - std::min<std::size_t>(code.size(), 10), 'x');
-  u.uid.resize(11, 'x');
-  u.code = code;
-  u.name = "单位" + code;
-  u.short_name = u.name;
-  u.level = level;
-  if (!parent_code.empty()) {
-    u.parent_uid =
-        "U" + parent_code + std::string(10 - std::min<std::size_t>(parent_code.size(), 10), 'x');
-    u.parent_uid.resize(11, 'x');
-  }
-  u.path = "/" + u.uid;
-  return u;
-}
+using weijian::testing::CodedUnit;
+using weijian::testing::ExecSqlite;
 
 TEST(StoreTest, NewFileIsAtLatestSchemaWithWalAndForeignKeys) {
   TempDir dir;
@@ -70,7 +49,7 @@ TEST(StoreTest, NewerBinaryUpgradesOlderFileKeepingData) {
     auto v1 = OpenSqliteStoreAtVersion(path, 1);
     ASSERT_TRUE(v1.ok());
     EXPECT_EQ(*(*v1)->SchemaVersion(), 1);
-    std::vector<OrgUnitRecord> units = {Unit("15", "", 1), Unit("1506", "15", 2)};
+    std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1), CodedUnit("1506", "15", 2)};
     ASSERT_TRUE((*v1)->InsertOrgUnits(units).ok());
   }
   EXPECT_EQ(ReadUserVersion(path), 1);
@@ -86,7 +65,7 @@ TEST(StoreTest, OlderBinaryRefusesNewerFileClearly) {
   TempDir dir;
   std::string path = dir.File("future.db");
   { ASSERT_TRUE(OpenSqliteStore(path).ok()); }
-  Exec(path, "PRAGMA user_version = 999");
+  ExecSqlite(path, "PRAGMA user_version = 999");
   auto store = OpenSqliteStore(path);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("newer weijian"), std::string::npos)
@@ -138,16 +117,16 @@ INSTANTIATE_TEST_SUITE_P(Stores, StoreContractTest, ::testing::Values("sqlite", 
 
 TEST_P(StoreContractTest, OrgUnitInsertIsAllOrNothing) {
   Store* store = store_.get();
-  std::vector<OrgUnitRecord> units = {Unit("15", "", 1), Unit("1506", "15", 2),
-                                      Unit("150624", "9999", 3)};  // unknown parent
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1), CodedUnit("1506", "15", 2),
+                                      CodedUnit("150624", "9999", 3)};  // unknown parent
   Status s = store->InsertOrgUnits(units);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.field(), "organisationUnits[2].parent");
   EXPECT_EQ(*store->CountOrgUnits(), 0);
-  std::vector<OrgUnitRecord> dup = {Unit("15", "", 1), Unit("15", "", 1)};
+  std::vector<OrgUnitRecord> dup = {CodedUnit("15", "", 1), CodedUnit("15", "", 1)};
   EXPECT_EQ(store->InsertOrgUnits(dup).code(), StatusCode::kConflict);
   EXPECT_EQ(*store->CountOrgUnits(), 0);
-  std::vector<OrgUnitRecord> ok = {Unit("15", "", 1), Unit("1506", "15", 2)};
+  std::vector<OrgUnitRecord> ok = {CodedUnit("15", "", 1), CodedUnit("1506", "15", 2)};
   ASSERT_TRUE(store->InsertOrgUnits(ok).ok());
   auto loaded = store->LoadOrgUnits();
   ASSERT_TRUE(loaded.ok());
@@ -160,7 +139,7 @@ TEST_P(StoreContractTest, OrgUnitInsertIsAllOrNothing) {
 // whole or not at all; a balance never goes below zero; a lot's expiry is the one it came with.
 TEST_P(StoreContractTest, StockMovementsAndTheirDoseAreAllOrNothing) {
   Store* store = store_.get();
-  std::vector<OrgUnitRecord> units = {Unit("15", "", 1)};
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
   ASSERT_TRUE(store->InsertOrgUnits(units).ok());
   const std::int64_t ou = (*store->LoadOrgUnits())[0].id;
   AuditRecord audit;
@@ -284,7 +263,7 @@ class DataValueStoreTest : public StoreContractTest {
     StoreContractTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     ASSERT_TRUE(metadata::EnsureDefaults(*store_).ok());
-    std::vector<OrgUnitRecord> units = {Unit("15", "", 1)};
+    std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
     ASSERT_TRUE(store_->InsertOrgUnits(units).ok());
     MetadataRecords r;
     DataElementRecord de;
@@ -617,9 +596,9 @@ TEST_P(SeveralServersTest, TheChangeLogFollowsTheCommitOrder) {
   const std::int64_t start = *other_->LatestChangeSeq();
   std::int64_t seen = start;
   Status s = store_->InOneTransaction([&]() -> Status {
-    std::vector<OrgUnitRecord> mine = {Unit("15", "", 1)};
+    std::vector<OrgUnitRecord> mine = {CodedUnit("15", "", 1)};
     WJ_RETURN_IF_ERROR(store_->InsertOrgUnits(mine));  // logs a change, not yet committed
-    std::vector<OrgUnitRecord> theirs = {Unit("16", "", 1)};
+    std::vector<OrgUnitRecord> theirs = {CodedUnit("16", "", 1)};
     WJ_RETURN_IF_ERROR(other_->InsertOrgUnits(theirs));  // the other server commits first
     auto rows = other_->ChangesSince(seen, 100);
     WJ_RETURN_IF_ERROR(rows.status());
@@ -648,7 +627,7 @@ TEST_P(SeveralServersTest, ACommitWakesTheOtherServersWait) {
   auto idle = other_->WaitForChange(50);
   ASSERT_TRUE(idle.ok());
   EXPECT_FALSE(*idle);
-  std::vector<OrgUnitRecord> units = {Unit("15", "", 1)};
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
   ASSERT_TRUE(store_->InsertOrgUnits(units).ok());
   auto woken = other_->WaitForChange(30'000);
   ASSERT_TRUE(woken.ok()) << woken.status().ToString();
@@ -661,7 +640,7 @@ TEST_P(SeveralServersTest, ACommitWakesTheOtherServersWait) {
 TEST_P(SeveralServersTest, DroppedConnectionsReopenAndTheReaderCatchesUp) {
   const std::int64_t seen = *other_->LatestChangeSeq();
   ASSERT_TRUE(other_->WaitForChange(10).ok());
-  std::vector<OrgUnitRecord> first = {Unit("15", "", 1)};
+  std::vector<OrgUnitRecord> first = {CodedUnit("15", "", 1)};
   ASSERT_TRUE(store_->InsertOrgUnits(first).ok());
   std::string why;
   auto* cluster = weijian::testing::PgCluster::Get(&why);
@@ -670,7 +649,7 @@ TEST_P(SeveralServersTest, DroppedConnectionsReopenAndTheReaderCatchesUp) {
   ASSERT_TRUE(cluster->Psql(db,
                             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                             " WHERE datname = current_database() AND pid <> pg_backend_pid()"));
-  std::vector<OrgUnitRecord> second = {Unit("16", "", 1)};
+  std::vector<OrgUnitRecord> second = {CodedUnit("16", "", 1)};
   Status wrote = store_->InsertOrgUnits(second);
   ASSERT_TRUE(wrote.ok()) << wrote.ToString();
   auto rows = other_->ChangesSince(seen, 100);
@@ -703,7 +682,7 @@ TEST_F(PostgresOpenTest, EmptyDatabaseIsMigratedAndASchemaFromANewerBinaryIsRefu
     auto store = OpenStore(address);  // the address picks PostgreSQL
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     EXPECT_EQ(*(*store)->SchemaVersion(), LatestPostgresSchemaVersion());
-    std::vector<OrgUnitRecord> units = {Unit("15", "", 1)};
+    std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
     ASSERT_TRUE((*store)->InsertOrgUnits(units).ok());
   }
   ASSERT_TRUE(cluster_->Psql(db, "UPDATE weijian_schema SET version = 999"));

@@ -1,6 +1,7 @@
 #include "unit/test_support.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -79,6 +80,25 @@ Result<std::unique_ptr<storage::Store>> OpenTestStore(const std::string& path,
   }
   if (address) *address = path;
   return storage::OpenSqliteStore(path);
+}
+
+void ExecSqlite(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+storage::OrgUnitRecord CodedUnit(const std::string& code, const std::string& parent_code,
+                                 int level) {
+  storage::OrgUnitRecord u;
+  u.uid = ("U" + code + "xxxxxxxxxx").substr(0, 11);
+  if (!parent_code.empty()) u.parent_uid = ("U" + parent_code + "xxxxxxxxxx").substr(0, 11);
+  u.code = code;
+  u.name = u.short_name = "单位" + code;
+  u.level = level;
+  u.path = "/" + u.uid;
+  return u;
 }
 
 std::unique_ptr<storage::Store> MakeOrdosStore(const std::string& path, bool demo,

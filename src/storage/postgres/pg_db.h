@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -106,6 +107,11 @@ class PgDb {
   // rows where an INSERT costs one per row: bulk writes of data values and their history.
   Status CopyIn(const std::string& table, const std::vector<std::string>& columns,
                 std::string_view data);
+  // The same COPY for more rows than fit in memory (weijian migrate): `next` is called until it
+  // returns false, each time filling `lines` (empty on the call) with whole lines. An error from
+  // `next` ends the COPY and is returned; the caller's transaction must then be rolled back.
+  Status CopyInBatches(const std::string& table, const std::vector<std::string>& columns,
+                       const std::function<Result<bool>(std::string& lines)>& next);
   // The change log's row for this transaction, written at its COMMIT (not now): the COMMIT
   // first takes the change log's advisory lock, inserts the rows (their `seq` handed out under
   // the lock, so in commit order across servers) and NOTIFYs weijian_change with the seq. A
@@ -144,6 +150,10 @@ class PgChangeListener {
   std::string address_;
   std::unique_ptr<State> state_;
 };
+
+// Appends one field to a line of COPY's text format: a tab before every field but the first;
+// backslash, tab, newline and carriage return escaped (store_common.cc; `\N` is NULL).
+void AppendCopyText(std::string& line, bool first, std::string_view field);
 
 // Maps a libpqxx exception (the one being handled) to a Status a user can act on.
 Status PgStatus(std::string_view what);

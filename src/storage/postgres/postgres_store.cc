@@ -2,6 +2,7 @@
 // postgres/migrations and the table weijian_schema holding the schema version.
 #include "storage/open_store.h"
 #include "storage/postgres/pg_db.h"
+#include "storage/postgres/pg_schema.h"
 #include "storage/sql_store_impl.h"
 #include "storage/sqlite/migrations.h"
 
@@ -50,6 +51,26 @@ struct PgBackend {
 };
 
 }  // namespace
+
+Result<int> LockAndReadPostgresSchemaVersion(PgDb& db) {
+  WJ_RETURN_IF_ERROR(PgBackend::LockSchema(db));
+  return PgBackend::ReadSchemaVersion(db);
+}
+
+Status MigratePostgresSchemaInTransaction(PgDb& db, int current) {
+  // As SqlStore::Migrate, without a transaction per migration: the caller's holds them all.
+  for (const auto& m : PgBackend::Migrations()) {
+    if (m.version <= current) continue;
+    Status s = db.Exec(m.sql);
+    if (!s.ok()) return Internal("migration " + std::string(m.name) + " failed: " + s.message());
+    WJ_RETURN_IF_ERROR(PgBackend::SetVersion(db, m.version));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<ChainCheck>> VerifyPostgresAuditChains(PgDb& db) {
+  return SqlStore<PgBackend>::VerifyAuditChainsOn(db);
+}
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& address) {
   WJ_ASSIGN_OR_RETURN(PgDb db, PgDb::Open(address));
