@@ -943,7 +943,8 @@ Result<std::vector<storage::TrackedEntityRecord>> ImmunizationService::ExportRec
   if (q.org_unit.empty())
     return Conflict("请指定 orgUnit（或 " + std::string(uid_kind) + "）", "orgUnit");
   const auto* unit = cat.OrgUnits().ByUidOrCode(q.org_unit);
-  if (!unit || !auth::CanRead(who, cat, unit->id))
+  if (!unit) return Conflict("没有组织机构 " + q.org_unit, "orgUnit");
+  if (!auth::CanRead(who, cat, unit->id))
     return PermissionDenied("单位 " + q.org_unit + " 不在您负责的范围内");
   std::vector<std::int64_t> units;
   if (q.ou_mode == "SELECTED") {
@@ -986,10 +987,12 @@ Result<json> ImmunizationService::ExportTrackedEntities(const auth::Principal& w
   const auto [from, to] = PageOf(records, q);
   json rows = json::array();
   int unmasked_count = 0;
+  std::int64_t unmasked_unit = 0;  // the unit of the first record shown unmasked
   for (std::size_t i = from; i < to; ++i) {
     WJ_ASSIGN_OR_RETURN(Person p, Unseal(*vault, std::move(records[i])));
     const bool unmasked = MayUnmask(who, cat, p.record.org_unit_id);
     unmasked_count += unmasked;
+    if (unmasked && !unmasked_unit) unmasked_unit = p.record.org_unit_id;
     const json view = View(cat, p, unmasked);
     json attrs = json::array();
     auto put = [&](TrackerField f, const std::string& v) {
@@ -1039,7 +1042,7 @@ Result<json> ImmunizationService::ExportTrackedEntities(const auth::Principal& w
     audit.type = "PERSONAL_DATA";
     audit.username = who.name();
     const auto* unit = q.org_unit.empty() ? nullptr : cat.OrgUnits().ByUidOrCode(q.org_unit);
-    audit.org_unit_id = unit ? unit->id : 0;
+    audit.org_unit_id = unit ? unit->id : unmasked_unit;
     audit.object = "trackedEntities " + (unit ? unit->uid : std::string("by uid"));
     audit.detail = "导出未脱敏的儿童档案（tracker，" + std::to_string(unmasked_count) + " 人）";
     audit.created = now;
