@@ -38,7 +38,7 @@ def uid():
 # Ten doses of the first year, in schedule order (days after birth).
 doses = [("HepB", 0), ("BCG", 1), ("HepB", 30), ("IPV", 60), ("DTaP", 61), ("IPV", 91),
          ("DTaP", 121), ("bOPV", 122), ("HepB", 182), ("DTaP", 183)]
-units = ["150624100", "150624101", "150624102", "150624103", "150624104", "150624105"]
+units = ["150624100", "150624101", "150624102", "150624103", "150624200", "150624201"]
 def child(i):
     birth = datetime.date(2021, 1, 1) + datetime.timedelta(days=i % 700)
     unit = units[i % len(units)]
@@ -70,7 +70,7 @@ for start in range(0, children, batch):
     total_s += time.time() - t0
     ev = report["bundleReport"]["typeReportMap"]["EVENT"]["stats"]["created"]
     if report["status"] == "ERROR" or ev != sum(len(c) for c in [doses]) * min(batch, children - start):
-        print(json.dumps(report["validationReport"])[:2000]); sys.exit(1)
+        print(json.dumps(report["validationReport"]["errorReports"][:3], ensure_ascii=False)); sys.exit(1)
     total_events += ev
 print(f"== tracker import: {children} children, {total_events} events in {total_s:.1f} s "
       f"(HTTP time only, batches of {batch} children) = {total_events / total_s:,.0f} events/s ==")
