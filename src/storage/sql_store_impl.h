@@ -3177,26 +3177,26 @@ class SqlStore final : public Store {
     return buf;
   }
 
-  Result<std::optional<TrackedEntityRecord>> FindTrackedEntityById(std::int64_t id) override {
+  // The first person whose `where` (fixed SQL with one ?) matches `key`.
+  template <class Key>
+  Result<std::optional<TrackedEntityRecord>> FindPersonWhere(const char* where, const Key& key) {
     ReadLease lease(*this);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
-                                            " FROM tracked_entity WHERE id = ?"));
-    q.Bind(1, id);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
+                            " FROM tracked_entity WHERE " + where + " ORDER BY id LIMIT 1"));
+    q.Bind(1, key);
     WJ_ASSIGN_OR_RETURN(auto rows, ReadPersons(q));
     if (rows.empty()) return std::optional<TrackedEntityRecord>();
     return std::optional<TrackedEntityRecord>(std::move(rows.front()));
   }
 
+  Result<std::optional<TrackedEntityRecord>> FindTrackedEntityById(std::int64_t id) override {
+    return FindPersonWhere("id = ?", id);
+  }
+
   Result<std::optional<TrackedEntityRecord>> FindTrackedEntityByEnrollment(
       const std::string& enrollment_uid) override {
-    ReadLease lease(*this);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
-                                            " FROM tracked_entity WHERE enrollment_uid = ?"
-                                            " ORDER BY id LIMIT 1"));
-    q.Bind(1, enrollment_uid);
-    WJ_ASSIGN_OR_RETURN(auto rows, ReadPersons(q));
-    if (rows.empty()) return std::optional<TrackedEntityRecord>();
-    return std::optional<TrackedEntityRecord>(std::move(rows.front()));
+    return FindPersonWhere("enrollment_uid = ?", enrollment_uid);
   }
 
   Status UpdateTrackedEntity(const TrackedEntityRecord& p, std::int64_t expected_updated,
@@ -3321,13 +3321,7 @@ class SqlStore final : public Store {
   }
 
   Result<std::optional<TrackedEntityRecord>> FindTrackedEntity(const std::string& uid) override {
-    ReadLease lease(*this);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
-                                            " FROM tracked_entity WHERE uid = ?"));
-    q.Bind(1, uid);
-    WJ_ASSIGN_OR_RETURN(auto rows, ReadPersons(q));
-    if (rows.empty()) return std::optional<TrackedEntityRecord>();
-    return std::optional<TrackedEntityRecord>(std::move(rows.front()));
+    return FindPersonWhere("uid = ?", uid);
   }
 
   Result<std::vector<TrackedEntityRecord>> FindTrackedEntitiesByIndex(
