@@ -116,4 +116,12 @@ int RunKeysRotate(const KeysOptions& o);
 bool LoadPersonKeys(const std::string& db, const std::string& explicit_keys,
                     tracker::ImmunizationService& service);
 
+// `weijian tracker import --db F --file F.csv [--dry-run] [--keys K]`: the 接种卡 register as CSV
+// (ImmunizationService::ImportRegisterCsv), all or nothing; prints each error with its row.
+struct TrackerRegisterOptions {
+  std::string db, keys, file;
+  bool dry_run = false;
+};
+int RunTrackerImport(const TrackerRegisterOptions& o);
+
 }  // namespace weijian::cli

@@ -74,6 +74,18 @@ int main(int argc, char** argv) {
     c->add_option("--keys", keys.keys, "key file (default: <db>.keys)");
   }
 
+  TrackerRegisterOptions tracker_import;
+  auto* tracker_cmd = app.add_subcommand("tracker", "children's immunization records");
+  tracker_cmd->require_subcommand(1);
+  auto* tracker_import_cmd = tracker_cmd->add_subcommand(
+      "import", "import a 接种卡 register (CSV, one row per dose; see README)");
+  tracker_import_cmd->add_option("--db", tracker_import.db, "database file or address")->required();
+  tracker_import_cmd->add_option("--file", tracker_import.file, "the register, CSV (UTF-8)")
+      ->required();
+  tracker_import_cmd->add_flag("--dry-run", tracker_import.dry_run,
+                               "check every row and report, write nothing");
+  tracker_import_cmd->add_option("--keys", tracker_import.keys, "key file (default: <db>.keys)");
+
   auto* user_cmd = app.add_subcommand("user", "manage users");
   user_cmd->require_subcommand(1);
   UserAddOptions user_add;
@@ -282,6 +294,7 @@ int main(int argc, char** argv) {
     if (*validate_cmd) return RunValidate(val);
     if (*keys_init_cmd) return RunKeysInit(keys);
     if (*keys_rotate_cmd) return RunKeysRotate(keys);
+    if (*tracker_import_cmd) return RunTrackerImport(tracker_import);
     if (*mm_gen_cmd) return RunMinMaxGenerate(mm);
   } catch (const std::exception& e) {
     std::cerr << "weijian: internal error: " << e.what() << "\n";

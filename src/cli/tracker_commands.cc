@@ -6,7 +6,9 @@
 // old keys stay in the file so that older backups still open.
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "core/date.h"
@@ -63,6 +65,54 @@ bool LoadPersonKeys(const std::string& db, const std::string& explicit_keys,
   }
   service.set_vault(std::make_shared<const tracker::PersonVault>(std::move(*vault)));
   return true;
+}
+
+int RunTrackerImport(const TrackerRegisterOptions& o) {
+  if (!storage::IsPostgresAddress(o.db) && !std::filesystem::exists(o.db)) {
+    std::cerr << "weijian: --db: the database " << o.db << " does not exist\n";
+    return 2;
+  }
+  std::ifstream in(o.file, std::ios::binary);
+  if (!in) {
+    std::cerr << "weijian: --file: cannot read " << o.file << "\n";
+    return 2;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto store = storage::OpenStore(o.db);
+  if (!store.ok()) return Fail(store.status());
+  auto cat = metadata::Catalog::Load(**store);
+  if (!cat.ok()) return Fail(cat.status());
+  tracker::ImmunizationService service(**store);
+  const std::string keys = o.keys.empty() ? tracker::DefaultKeyFile(o.db) : o.keys;
+  auto vault = tracker::PersonVault::Load(keys);
+  if (!vault.ok()) {
+    std::cerr << "weijian: --keys: " << vault.status().message() << "\n";
+    return 2;
+  }
+  service.set_vault(std::make_shared<const tracker::PersonVault>(std::move(*vault)));
+  // The command line acts with every authority (like `weijian import`), as cli:$USER.
+  auth::Principal cli;
+  const char* user = std::getenv("USER");
+  cli.user.username = std::string("cli:") + (user && *user ? user : "unknown");
+  cli.authorities = {auth::Authority::kAll};
+  auto report = service.ImportRegisterCsv(cli, **cat, text.str(), o.dry_run, Today(), NowMillis());
+  if (!report.ok()) return Fail(report.status());
+  const auto& r = *report;
+  for (const auto& e : r["errors"])
+    std::cerr << o.file << ": " << e["text"].get<std::string>() << "\n";
+  for (const auto& w : r["warnings"])
+    std::cerr << o.file << ": 提示：" << w["text"].get<std::string>() << "\n";
+  const bool ok = r["status"] == "OK";
+  std::cout << "weijian: "
+            << (o.dry_run ? "试导入（未写入）"
+                : ok      ? "已导入"
+                          : "未导入（有错误，未写入任何记录）")
+            << "：" << r["rows"].get<int>() << " 行；儿童 新建 "
+            << r["children"]["created"].get<int>() << "、更新 "
+            << r["children"]["updated"].get<int>() << "；接种记录 新增 "
+            << r["doses"]["created"].get<int>() << "；错误 " << r["errors"].size() << " 处\n";
+  return ok ? 0 : 1;
 }
 
 }  // namespace weijian::cli

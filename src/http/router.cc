@@ -372,6 +372,7 @@ Router BuildApiRouter() {
   r.Add(ApprovalRoutes());
   r.Add(ValidationRoutes());
   r.Add(ImmunizationRoutes());
+  r.Add(TrackerRoutes());
   r.Add(ColumnRoutes());
   r.Add(MessageRoutes());
   return r;

@@ -93,6 +93,7 @@ std::vector<Route> ReportRoutes();
 std::vector<Route> ApprovalRoutes();  // approval_handlers.cc
 std::vector<Route> ValidationRoutes();
 std::vector<Route> ImmunizationRoutes();  // immunization_handlers.cc
+std::vector<Route> TrackerRoutes();       // tracker_handlers.cc
 std::vector<Route> ColumnRoutes();        // column_handlers.cc (issue 15)
 std::vector<Route> MessageRoutes();       // message_handlers.cc (issue 15)
 // /api/analytics's query of a request (its parameters, the caller's scope), on the live engine.

@@ -486,6 +486,9 @@ struct TrackedEntityRecord {
   std::string created_by;
   std::int64_t updated = 0;
   std::int64_t village_id = 0;  // 0: none (migration 0021)
+  // The enrollment in the immunization program (migration 0024): its uid and day (YYYY-MM-DD).
+  // Empty on insert: 'E' and the record uid's last ten characters, and the creation day.
+  std::string enrollment_uid, enrolled_at;
 };
 // A transfer of a person's record (迁入/迁出, migration 0021). direction: "MOVE" to another unit
 // of the system, "OUT" of the system (to_org_unit_id 0), "IN" back from outside.

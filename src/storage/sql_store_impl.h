@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -3130,10 +3131,12 @@ class SqlStore final : public Store {
   // --- tracker (issue 17) ---
   static constexpr const char* kPersonColumns =
       "id, uid, org_unit_id, birth_date, sex, status, sealed, key_id, COALESCE(id_index, ''),"
-      " name_birth_index, created, created_by, updated, COALESCE(village_id, 0)";
+      " name_birth_index, created, created_by, updated, COALESCE(village_id, 0),"
+      " COALESCE(enrollment_uid, ''), COALESCE(enrolled_at, '')";
   static TrackedEntityRecord ReadPerson(Stmt& q) {
-    return {q.Int(0),  q.Text(1), q.Int(2),  q.Text(3), q.Text(4),  q.Text(5), q.Text(6),
-            q.Text(7), q.Text(8), q.Text(9), q.Int(10), q.Text(11), q.Int(12), q.Int(13)};
+    return {q.Int(0),  q.Text(1), q.Int(2),   q.Text(3), q.Text(4), q.Text(5),
+            q.Text(6), q.Text(7), q.Text(8),  q.Text(9), q.Int(10), q.Text(11),
+            q.Int(12), q.Int(13), q.Text(14), q.Text(15)};
   }
   static Result<std::vector<TrackedEntityRecord>> ReadPersons(Stmt& q) {
     std::vector<TrackedEntityRecord> out;
@@ -3151,8 +3154,8 @@ class SqlStore final : public Store {
     WJ_ASSIGN_OR_RETURN(
         Stmt q, db_.Prepare(WithId("INSERT INTO tracked_entity(uid, org_unit_id, birth_date, sex,"
                                    " status, sealed, key_id, id_index, name_birth_index, created,"
-                                   " created_by, updated, village_id)"
-                                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")));
+                                   " created_by, updated, village_id, enrollment_uid,"
+                                   " enrolled_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
     q.Bind(1, r.uid).Bind(2, r.org_unit_id).Bind(3, r.birth_date).Bind(4, r.sex).Bind(5, r.status);
     q.Bind(6, r.sealed).Bind(7, r.key_id).BindTextOrNull(8, r.id_index);
     q.Bind(9, r.name_birth_index).Bind(10, r.created).Bind(11, r.created_by).Bind(12, r.updated);
@@ -3160,6 +3163,9 @@ class SqlStore final : public Store {
       q.Bind(13, r.village_id);
     else
       q.BindNull(13);
+    if (r.enrollment_uid.empty() && !r.uid.empty()) r.enrollment_uid = "E" + r.uid.substr(1);
+    if (r.enrolled_at.empty()) r.enrolled_at = DayOfMillis(r.created);
+    q.Bind(14, r.enrollment_uid).Bind(15, r.enrolled_at);
     WJ_ASSIGN_OR_RETURN(const std::int64_t id, RunInsert(q));
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     WJ_RETURN_IF_ERROR(tx.Commit());
@@ -3167,14 +3173,162 @@ class SqlStore final : public Store {
     return Status::Ok();
   }
 
-  Result<std::optional<TrackedEntityRecord>> FindTrackedEntity(const std::string& uid) override {
+  // YYYY-MM-DD (UTC) of a time in epoch milliseconds.
+  static std::string DayOfMillis(std::int64_t ms) {
+    const auto day = std::chrono::floor<std::chrono::days>(
+        std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(ms)));
+    const std::chrono::year_month_day ymd(day);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    return buf;
+  }
+
+  // The first person whose `where` (fixed SQL with one ?) matches `key`.
+  template <class Key>
+  Result<std::optional<TrackedEntityRecord>> FindPersonWhere(const char* where, const Key& key) {
     ReadLease lease(*this);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
-                                            " FROM tracked_entity WHERE uid = ?"));
-    q.Bind(1, uid);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
+                            " FROM tracked_entity WHERE " + where + " ORDER BY id LIMIT 1"));
+    q.Bind(1, key);
     WJ_ASSIGN_OR_RETURN(auto rows, ReadPersons(q));
     if (rows.empty()) return std::optional<TrackedEntityRecord>();
     return std::optional<TrackedEntityRecord>(std::move(rows.front()));
+  }
+
+  Result<std::optional<TrackedEntityRecord>> FindTrackedEntityById(std::int64_t id) override {
+    return FindPersonWhere("id = ?", id);
+  }
+
+  Result<std::optional<TrackedEntityRecord>> FindTrackedEntityByEnrollment(
+      const std::string& enrollment_uid) override {
+    return FindPersonWhere("enrollment_uid = ?", enrollment_uid);
+  }
+
+  Status UpdateTrackedEntity(const TrackedEntityRecord& p, std::int64_t expected_updated,
+                             const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt u, db_.Prepare("UPDATE tracked_entity SET org_unit_id = ?, village_id = ?,"
+                            " birth_date = ?, sex = ?, sealed = ?, key_id = ?, id_index = ?,"
+                            " name_birth_index = ?, enrollment_uid = ?, enrolled_at = ?,"
+                            " updated = ? WHERE id = ? AND updated = ?"));
+    u.Bind(1, p.org_unit_id);
+    if (p.village_id)
+      u.Bind(2, p.village_id);
+    else
+      u.BindNull(2);
+    u.Bind(3, p.birth_date).Bind(4, p.sex).Bind(5, p.sealed).Bind(6, p.key_id);
+    u.BindTextOrNull(7, p.id_index).Bind(8, p.name_birth_index).Bind(9, p.enrollment_uid);
+    u.Bind(10, p.enrolled_at).Bind(11, p.updated).Bind(12, p.id).Bind(13, expected_updated);
+    WJ_RETURN_IF_ERROR(u.Run());
+    if (db_.Changes() != 1)
+      return Conflict("儿童档案 " + p.uid + " 刚被他人修改，请刷新后重试", "trackedEntity");
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return tx.Commit();
+  }
+
+  // The count a one-parameter SELECT count(…) answers (?1 may appear several times).
+  Result<std::int64_t> CountLocked(const char* sql, std::int64_t id) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+    q.Bind(1, id);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Int(0) : 0;
+  }
+
+  Status DeleteTrackedEntity(std::int64_t id, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        const std::int64_t kept,
+        CountLocked("SELECT (SELECT count(*) FROM vaccine_stock_movement m JOIN immunization_dose d"
+                    " ON d.id = m.dose_id WHERE d.tracked_entity_id = ?1)"
+                    " + (SELECT count(*) FROM immunization_aefi WHERE tracked_entity_id = ?1)",
+                    id));
+    if (kept > 0)
+      return Conflict("该儿童有从库存出库的接种记录或疑似异常反应报告，不能删除档案", "doses");
+    for (const char* sql : {"DELETE FROM immunization_dose WHERE tracked_entity_id = ?",
+                            "DELETE FROM immunization_hold WHERE tracked_entity_id = ?",
+                            "DELETE FROM tracked_entity_transfer WHERE tracked_entity_id = ?",
+                            "DELETE FROM tracked_entity WHERE id = ?"}) {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+      q.Bind(1, id);
+      WJ_RETURN_IF_ERROR(q.Run());
+    }
+    if (db_.Changes() != 1) return NotFound("儿童档案已不存在", "trackedEntity");
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return tx.Commit();
+  }
+
+  Result<std::optional<ImmunizationDoseRecord>> FindImmunizationDose(
+      const std::string& uid) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, uid, tracked_entity_id, vaccine, given_on, org_unit_id,"
+                            " vaccinator, site, route, lot, manufacturer, lot_expiry, trace_code,"
+                            " created, created_by FROM immunization_dose WHERE uid = ?"));
+    q.Bind(1, uid);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<ImmunizationDoseRecord>();
+    return std::optional<ImmunizationDoseRecord>(ReadDose(q));
+  }
+
+  Status UpdateImmunizationDose(const ImmunizationDoseRecord& d,
+                                const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt was, db_.Prepare("SELECT vaccine, lot, org_unit_id, given_on FROM immunization_dose"
+                              " WHERE id = ?"));
+    was.Bind(1, d.id);
+    WJ_ASSIGN_OR_RETURN(bool found, was.Step());
+    if (!found) return NotFound("接种记录已不存在", "event");
+    const bool same = was.Text(0) == d.vaccine && was.Text(1) == d.lot &&
+                      was.Int(2) == d.org_unit_id && was.Text(3) == d.given_on;
+    was.Reset();
+    WJ_ASSIGN_OR_RETURN(
+        const std::int64_t from_stock,
+        CountLocked("SELECT count(*) FROM vaccine_stock_movement WHERE dose_id = ?", d.id));
+    if (from_stock > 0 && !same)
+      return Conflict("该剂次已从库存出库，疫苗、批号、接种单位和日期不能修改", "event");
+    WJ_ASSIGN_OR_RETURN(
+        Stmt u, db_.Prepare("UPDATE immunization_dose SET vaccine = ?, given_on = ?,"
+                            " org_unit_id = ?, vaccinator = ?, site = ?, route = ?, lot = ?,"
+                            " manufacturer = ?, lot_expiry = ?, trace_code = ? WHERE id = ?"));
+    u.Bind(1, d.vaccine).Bind(2, d.given_on).Bind(3, d.org_unit_id).Bind(4, d.vaccinator);
+    u.Bind(5, d.site).Bind(6, d.route).Bind(7, d.lot).Bind(8, d.manufacturer);
+    u.Bind(9, d.lot_expiry).Bind(10, d.trace_code).Bind(11, d.id);
+    WJ_RETURN_IF_ERROR(u.Run());
+    if (db_.Changes() != 1) return NotFound("接种记录已不存在", "event");
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return tx.Commit();
+  }
+
+  Status DeleteImmunizationDose(std::int64_t id, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        const std::int64_t kept,
+        CountLocked("SELECT (SELECT count(*) FROM vaccine_stock_movement WHERE dose_id = ?1)"
+                    " + (SELECT count(*) FROM immunization_aefi WHERE dose_id = ?1)",
+                    id));
+    if (kept > 0) return Conflict("该剂次已从库存出库或有疑似异常反应报告，不能删除", "event");
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM immunization_dose WHERE id = ?"));
+    q.Bind(1, id);
+    WJ_RETURN_IF_ERROR(q.Run());
+    if (db_.Changes() != 1) return NotFound("接种记录已不存在", "event");
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return tx.Commit();
+  }
+
+  Result<std::optional<TrackedEntityRecord>> FindTrackedEntity(const std::string& uid) override {
+    return FindPersonWhere("uid = ?", uid);
   }
 
   Result<std::vector<TrackedEntityRecord>> FindTrackedEntitiesByIndex(

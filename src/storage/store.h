@@ -257,6 +257,27 @@ class Store {
   // Inserts a person (id filled) with its audit row, in one transaction.
   virtual Status CreateTrackedEntity(TrackedEntityRecord& record, const AuditRecord& audit) = 0;
   virtual Result<std::optional<TrackedEntityRecord>> FindTrackedEntity(const std::string& uid) = 0;
+  virtual Result<std::optional<TrackedEntityRecord>> FindTrackedEntityById(std::int64_t id) = 0;
+  // The person enrolled under this enrollment uid (migration 0024).
+  virtual Result<std::optional<TrackedEntityRecord>> FindTrackedEntityByEnrollment(
+      const std::string& enrollment_uid) = 0;
+  // Replaces a person's unit, village, birth date, sex, sealed text, key, indexes and enrollment
+  // (by id) with its audit row; kConflict naming "trackedEntity" when it changed meanwhile (its
+  // `updated` is not `expected_updated`).
+  virtual Status UpdateTrackedEntity(const TrackedEntityRecord& person,
+                                     std::int64_t expected_updated, const AuditRecord& audit) = 0;
+  // Deletes a person with its doses, holds and transfers, and its audit row. A person one of whose
+  // doses took from stock or has an AEFI report is kept: kConflict naming "doses".
+  virtual Status DeleteTrackedEntity(std::int64_t id, const AuditRecord& audit) = 0;
+  virtual Result<std::optional<ImmunizationDoseRecord>> FindImmunizationDose(
+      const std::string& uid) = 0;
+  // Replaces a dose's fields (by id; its person stays) with its audit row. A dose that took from
+  // stock keeps its vaccine, lot and unit: changing one is a kConflict naming the field.
+  virtual Status UpdateImmunizationDose(const ImmunizationDoseRecord& dose,
+                                        const AuditRecord& audit) = 0;
+  // Deletes a dose with its audit row; one that took from stock or has an AEFI report is kept
+  // (kConflict naming "event").
+  virtual Status DeleteImmunizationDose(std::int64_t id, const AuditRecord& audit) = 0;
   // Persons with this blind index ("id" or "name_birth" column), at most 50.
   virtual Result<std::vector<TrackedEntityRecord>> FindTrackedEntitiesByIndex(
       const std::string& column, const std::string& value) = 0;

@@ -309,8 +309,9 @@ Status ImmunizationService::AuditUnmaskedList(const auth::Principal& who,
   return store_.AppendAudit(audit);
 }
 
-Result<json> ImmunizationService::Register(const auth::Principal& who, const metadata::Catalog& cat,
-                                           const ChildInput& in, Date today, std::int64_t now) {
+Result<ImmunizationService::PreparedChild> ImmunizationService::PrepareChild(
+    const auth::Principal& who, const metadata::Catalog& cat, const ChildInput& in, Date today,
+    std::int64_t now, const storage::TrackedEntityRecord* existing) {
   WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
   const auto* unit = cat.OrgUnits().ByUidOrCode(in.org_unit);
   if (in.org_unit.empty()) return Conflict("请选择接种单位", "orgUnit");
@@ -367,6 +368,9 @@ Result<json> ImmunizationService::Register(const auth::Principal& who, const met
   if (!id_number.empty()) {
     WJ_ASSIGN_OR_RETURN(
         auto same, store_.FindTrackedEntitiesByIndex("id", vault->BlindIndex("id", id_number)));
+    std::erase_if(same, [&](const storage::TrackedEntityRecord& o) {
+      return existing && o.id == existing->id;
+    });
     if (!same.empty()) {
       std::string where;
       if (auth::CanRead(who, cat, same.front().org_unit_id))
@@ -387,7 +391,9 @@ Result<json> ImmunizationService::Register(const auth::Principal& who, const met
     bool phone_shared = false;
     for (const auto& g : sealed.value("guardians", json::array()))
       for (const auto& mine : in.guardians) phone_shared |= g.value("phone", "") == mine.phone;
-    if (phone_shared && auth::CanRead(who, cat, other.org_unit_id)) duplicates.push_back(other.uid);
+    if (phone_shared && auth::CanRead(who, cat, other.org_unit_id) &&
+        !(existing && other.id == existing->id))
+      duplicates.push_back(other.uid);
   }
 
   json guardians = json::array();
@@ -398,9 +404,11 @@ Result<json> ImmunizationService::Register(const auth::Principal& who, const met
                  {"birthCertificate", in.birth_certificate},
                  {"address", in.address},
                  {"guardians", guardians}};
-  Person p;
+  PreparedChild out;
+  Person& p = out.person;
   auto& r = p.record;
-  r.uid = RandomUid();
+  if (existing) r = *existing;
+  r.uid = existing ? existing->uid : RandomUid();
   r.org_unit_id = unit->id;
   r.village_id = village_id;
   r.birth_date = birth_text;
@@ -409,19 +417,33 @@ Result<json> ImmunizationService::Register(const auth::Principal& who, const met
   r.key_id = vault->current_key_id();
   r.id_index = id_number.empty() ? "" : vault->BlindIndex("id", id_number);
   r.name_birth_index = name_birth;
-  r.created = r.updated = now;
-  r.created_by = who.name();
+  if (existing) {
+    r.updated = std::max(now, existing->updated + 1);
+  } else {
+    r.created = r.updated = now;
+    r.created_by = who.name();
+  }
+  p.sealed = std::move(sealed);
+  out.duplicates = std::move(duplicates);
+  return out;
+}
+
+Result<json> ImmunizationService::Register(const auth::Principal& who, const metadata::Catalog& cat,
+                                           const ChildInput& in, Date today, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(PreparedChild prepared, PrepareChild(who, cat, in, today, now, nullptr));
+  Person& p = prepared.person;
   storage::AuditRecord audit;
   audit.type = "TRACKER";
   audit.username = who.name();
-  audit.org_unit_id = unit->id;
-  audit.object = "trackedEntity " + r.uid;
+  audit.org_unit_id = p.record.org_unit_id;
+  audit.object = "trackedEntity " + p.record.uid;
   audit.detail = "儿童建档";
   audit.created = now;
-  WJ_RETURN_IF_ERROR(store_.CreateTrackedEntity(r, audit));
-  p.sealed = std::move(sealed);
-  json out = View(cat, p, MayUnmask(who, cat, unit->id));
-  out["possibleDuplicates"] = duplicates;
+  p.record.enrollment_uid = RandomUid();
+  p.record.enrolled_at = FormatIsoDate(today);
+  WJ_RETURN_IF_ERROR(store_.CreateTrackedEntity(p.record, audit));
+  json out = View(cat, p, MayUnmask(who, cat, p.record.org_unit_id));
+  out["possibleDuplicates"] = std::move(prepared.duplicates);
   return out;
 }
 
@@ -605,11 +627,10 @@ Result<json> ImmunizationService::Find(const auth::Principal& who, const metadat
   return json{{"trackedEntities", rows}};
 }
 
-Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
-                                             const metadata::Catalog& cat, const DoseInput& in,
-                                             Date today, std::int64_t now) {
-  if (in.person.empty()) return Conflict("请指定儿童档案", "trackedEntity");
-  WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, in.person));
+Result<ImmunizationService::PreparedDose> ImmunizationService::PrepareDose(
+    const auth::Principal& who, const metadata::Catalog& cat, const Person& p, const DoseInput& in,
+    std::span<const storage::ImmunizationDoseRecord> others, Date today, std::int64_t now,
+    const std::string& uid) {
   const auto* unit = in.org_unit.empty() ? cat.OrgUnits().ById(p.record.org_unit_id)
                                          : cat.OrgUnits().ByUidOrCode(in.org_unit);
   if (!unit || !auth::CanWrite(who, cat, unit->id))
@@ -665,13 +686,13 @@ Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
   }
   if (!in.trace_code.empty() && (in.trace_code.size() != 20 || !IsAsciiDigits(in.trace_code)))
     return Conflict("疫苗追溯码应为 20 位数字", "traceCode");
-  WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(p.record.id));
-  for (const auto& d : doses)
+  for (const auto& d : others)
     if (d.vaccine == in.vaccine && d.given_on == in.date)
       return Conflict("同一天已登记过" + vaccine->name, "vaccine");
 
-  storage::ImmunizationDoseRecord d;
-  d.uid = RandomUid();
+  PreparedDose out;
+  storage::ImmunizationDoseRecord& d = out.dose;
+  d.uid = uid.empty() ? RandomUid() : uid;
   d.tracked_entity_id = p.record.id;
   d.vaccine = in.vaccine;
   d.given_on = in.date;
@@ -685,16 +706,16 @@ Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
   d.trace_code = in.trace_code;
   d.created = now;
   d.created_by = who.name();
-  storage::AuditRecord audit;
+  storage::AuditRecord& audit = out.audit;
   audit.type = "TRACKER";
   audit.username = who.name();
   audit.org_unit_id = unit->id;
   audit.object = "dose " + d.uid;
   audit.detail = "登记接种 " + in.vaccine + " " + in.date + "（档案 " + p.record.uid + "）";
   audit.created = now;
-  json stock = "NOT_MANAGED";
   if (from_stock) {
-    storage::VaccineStockMovementRecord m;
+    out.movement.emplace();
+    storage::VaccineStockMovementRecord& m = *out.movement;
     m.uid = RandomUid();
     m.org_unit_id = unit->id;
     m.vaccine = in.vaccine;
@@ -704,26 +725,36 @@ Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
     m.moved_on = in.date;
     m.created = now;
     m.created_by = who.name();
-    storage::AuditRecord moved = audit;
+    storage::AuditRecord& moved = out.movement_audit;
+    moved = audit;
     moved.type = "STOCK";
     moved.object = "stock " + m.uid;
     moved.detail = "接种出库 " + in.vaccine + " 批号 " + in.lot + " 1 剂（接种 " + d.uid + "）";
-    WJ_RETURN_IF_ERROR(
-        store_.ApplyStockMovements(std::span(&m, 1), std::span(&moved, 1), &d, &audit));
-    stock = {{"lot", m.lot}, {"balance", m.balance_after}};
-  } else {
-    WJ_RETURN_IF_ERROR(store_.AddImmunizationDose(d, audit));
   }
+  return out;
+}
 
-  // Where the new dose landed in the child's schedule.
-  doses.push_back(d);
+Status ImmunizationService::WriteDose(PreparedDose& prepared) {
+  if (prepared.movement)
+    return store_.ApplyStockMovements(std::span(&*prepared.movement, 1),
+                                      std::span(&prepared.movement_audit, 1), &prepared.dose,
+                                      &prepared.audit);
+  return store_.AddImmunizationDose(prepared.dose, prepared.audit);
+}
+
+json ImmunizationService::Placement(const storage::TrackedEntityRecord& person,
+                                    std::span<const storage::ImmunizationDoseRecord> doses,
+                                    const std::vector<Hold>& holds, const std::string& vaccine,
+                                    const std::string& given_on) {
+  const Date birth = ParseIsoDate(person.birth_date).value();
+  const Date date = ParseIsoDate(given_on).value();
   std::vector<RecordedDose> recorded;
-  for (const auto& x : doses) recorded.push_back({x.vaccine, ParseIsoDate(x.given_on).value()});
-  WJ_ASSIGN_OR_RETURN(auto holds, HoldsOf(p.record.id));
-  const ScheduleEdition& edition = EditionInForce(*date);
-  json out = {{"dose", d.uid}, {"vaccine", d.vaccine}, {"date", d.given_on}, {"stock", stock}};
-  for (const DoseForecast& f : tracker::Forecast(edition, birth, recorded, holds, *date)) {
-    if (f.given && *f.given == *date && f.vaccine == in.vaccine) {
+  for (const auto& x : doses)
+    if (auto day = ParseIsoDate(x.given_on); day.ok()) recorded.push_back({x.vaccine, *day});
+  const ScheduleEdition& edition = EditionInForce(date);
+  json out = json::object();
+  for (const DoseForecast& f : tracker::Forecast(edition, birth, recorded, holds, date)) {
+    if (f.given && *f.given == date && f.vaccine == vaccine) {
       out["series"] = f.series;
       out["doseNumber"] = f.dose;
       out["state"] = DoseStateName(f.state);
@@ -737,11 +768,31 @@ Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
   }
   // Given although a hold covered it that day: recorded (it was given), flagged for review.
   for (const Hold& h : holds)
-    if ((h.vaccine == "*" || h.vaccine == in.vaccine) && h.from <= *date &&
-        (!h.until || *h.until >= *date))
+    if ((h.vaccine == "*" || h.vaccine == vaccine) && h.from <= date &&
+        (!h.until || *h.until >= date))
       out["warning"] = std::string("该儿童当日有") +
                        (h.kind == HoldKind::kContraindication ? "禁忌" : "暂缓") + "记录：" +
                        h.reason;
+  return out;
+}
+
+Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
+                                             const metadata::Catalog& cat, const DoseInput& in,
+                                             Date today, std::int64_t now) {
+  if (in.person.empty()) return Conflict("请指定儿童档案", "trackedEntity");
+  WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, in.person));
+  WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(p.record.id));
+  WJ_ASSIGN_OR_RETURN(PreparedDose prepared, PrepareDose(who, cat, p, in, doses, today, now));
+  WJ_RETURN_IF_ERROR(WriteDose(prepared));
+  const auto& d = prepared.dose;
+  json stock = "NOT_MANAGED";
+  if (prepared.movement)
+    stock = {{"lot", prepared.movement->lot}, {"balance", prepared.movement->balance_after}};
+  // Where the new dose landed in the child's schedule.
+  doses.push_back(d);
+  WJ_ASSIGN_OR_RETURN(auto holds, HoldsOf(p.record.id));
+  json out = {{"dose", d.uid}, {"vaccine", d.vaccine}, {"date", d.given_on}, {"stock", stock}};
+  out.update(Placement(p.record, doses, holds, d.vaccine, d.given_on));
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -108,6 +109,26 @@ Result<HoldInput> HoldFromJson(const nlohmann::json& body);
 Result<AefiInput> AefiFromJson(const nlohmann::json& body);
 Result<StockMovementInput> StockMovementFromJson(const nlohmann::json& body);
 
+// POST /api/tracker's parameters: importStrategy CREATE, UPDATE, CREATE_AND_UPDATE or DELETE;
+// atomicMode ALL (nothing is written when any object fails) or OBJECT (each object on its own);
+// dry_run (dryRun=true or importMode=VALIDATE): everything is checked, nothing is kept.
+struct TrackerImportOptions {
+  std::string strategy = "CREATE_AND_UPDATE";
+  std::string atomic = "ALL";
+  bool dry_run = false;
+};
+
+// GET /api/tracker/trackedEntities|enrollments|events: the records managed in `org_unit` (uid or
+// code; ou_mode SELECTED, CHILDREN or DESCENDANTS), or the ones named in `uids` (trackedEntity,
+// enrollment or event uids as the path asks), a page of them (page_size 0: all).
+struct TrackerExportQuery {
+  std::string org_unit, ou_mode = "SELECTED";
+  std::vector<std::string> uids;
+  std::string enrollment;  // events of one enrollment
+  bool nested = false;     // trackedEntities with their enrollments and events (fields=*)
+  int page = 1, page_size = 50;
+};
+
 class ImmunizationService {
  public:
   explicit ImmunizationService(storage::Store& store) : store_(store) {}
@@ -182,6 +203,39 @@ class ImmunizationService {
   Result<nlohmann::json> SchoolCheck(const auth::Principal& who, const metadata::Catalog& cat,
                                      const std::string& csv, Date date, std::int64_t now);
 
+  // --- DHIS2 tracker exchange (tracker/exchange.cc) ---
+  // POST /api/tracker: trackedEntities (with nested enrollments and events), enrollments and
+  // events checked as /api/immunization checks them, within the caller's write scope; the answer
+  // is DHIS2's import report (status, validationReport, stats, bundleReport). A malformed body or
+  // parameter is an error; a bad object is an error report in the answer.
+  Result<nlohmann::json> ImportTracker(const auth::Principal& who, const metadata::Catalog& cat,
+                                       const nlohmann::json& body, const TrackerImportOptions& o,
+                                       Date today, std::int64_t now);
+  // GET /api/tracker/trackedEntities, /enrollments, /events in DHIS2's shapes; attributes masked
+  // unless the caller may unmask (each unmasked list audited once).
+  Result<nlohmann::json> ExportTrackedEntities(const auth::Principal& who,
+                                               const metadata::Catalog& cat,
+                                               const TrackerExportQuery& q, Date today,
+                                               std::int64_t now);
+  Result<nlohmann::json> ExportEnrollments(const auth::Principal& who, const metadata::Catalog& cat,
+                                           const TrackerExportQuery& q, std::int64_t now);
+  Result<nlohmann::json> ExportEvents(const auth::Principal& who, const metadata::Catalog& cat,
+                                      const TrackerExportQuery& q, Date today);
+  // GET /api/tracker/trackedEntities/{uid}: one record with its enrollment and events.
+  Result<nlohmann::json> ExportTrackedEntity(const auth::Principal& who,
+                                             const metadata::Catalog& cat, const std::string& uid,
+                                             Date today, std::int64_t now);
+  // The 接种卡 register as CSV (tracker/register_csv.cc): one row per dose (or per child without
+  // doses); the answer lists row-numbered errors in Chinese naming the column; a dry run or any
+  // error writes nothing.
+  Result<nlohmann::json> ImportRegisterCsv(const auth::Principal& who, const metadata::Catalog& cat,
+                                           const std::string& csv, bool dry_run, Date today,
+                                           std::int64_t now);
+
+  // One tracker import's state and one object's outcome (defined in exchange.cc).
+  struct ImportRun;
+  struct ObjectOutcome;
+
   // Re-seals and re-indexes every record under the vault's current key (after `keys rotate`).
   Result<int> Reseal(const std::string& actor, std::int64_t now);
 
@@ -192,6 +246,47 @@ class ImmunizationService {
   };
   Result<Person> Load(const auth::Principal& who, const metadata::Catalog& cat,
                       const std::string& uid);
+  // A record validated as Register validates it, not yet written; `existing` for an update (the
+  // record keeps its id, uid, enrollment and creation; its own ID number is no duplicate).
+  struct PreparedChild {
+    Person person;
+    nlohmann::json duplicates;
+  };
+  Result<PreparedChild> PrepareChild(const auth::Principal& who, const metadata::Catalog& cat,
+                                     const ChildInput& in, Date today, std::int64_t now,
+                                     const storage::TrackedEntityRecord* existing);
+  // A dose validated as RecordDose validates it (refusing rules as kConflict naming the field),
+  // with its stock movement when the unit stocks the vaccine; `others`: the child's other doses.
+  struct PreparedDose {
+    storage::ImmunizationDoseRecord dose;
+    storage::AuditRecord audit;
+    std::optional<storage::VaccineStockMovementRecord> movement;
+    storage::AuditRecord movement_audit;
+  };
+  Result<PreparedDose> PrepareDose(const auth::Principal& who, const metadata::Catalog& cat,
+                                   const Person& p, const DoseInput& in,
+                                   std::span<const storage::ImmunizationDoseRecord> others,
+                                   Date today, std::int64_t now, const std::string& uid = {});
+  Status WriteDose(PreparedDose& prepared);
+  // Where a recorded dose lands in the child's schedule: series, doseNumber, state, stateName,
+  // reason, and a warning when a hold covered that day.
+  static nlohmann::json Placement(const storage::TrackedEntityRecord& person,
+                                  std::span<const storage::ImmunizationDoseRecord> doses,
+                                  const std::vector<Hold>& holds, const std::string& vaccine,
+                                  const std::string& given_on);
+  // Tracker import, one object (exchange.cc).
+  ObjectOutcome ImportTrackedEntity(ImportRun& run, const nlohmann::json& te);
+  ObjectOutcome ImportEnrollment(ImportRun& run, const nlohmann::json& en);
+  ObjectOutcome ImportEvent(ImportRun& run, const nlohmann::json& ev);
+  nlohmann::json EventJson(const metadata::Catalog& cat, const storage::TrackedEntityRecord& person,
+                           const storage::ImmunizationDoseRecord& d, const nlohmann::json& placed);
+  Result<nlohmann::json> EnrollmentJson(const metadata::Catalog& cat,
+                                        const storage::TrackedEntityRecord& person,
+                                        bool with_events, Date today);
+  Result<std::vector<storage::TrackedEntityRecord>> ExportRecords(const auth::Principal& who,
+                                                                  const metadata::Catalog& cat,
+                                                                  const TrackerExportQuery& q,
+                                                                  const char* uid_kind);
   // Opens a record's sealed fields.
   static Result<Person> Unseal(const PersonVault& vault, storage::TrackedEntityRecord record);
   // The PERSONAL_DATA audit row of one record shown unmasked.

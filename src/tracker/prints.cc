@@ -38,7 +38,28 @@ json PrintHeader(const json& view) {
           {"masked", view["masked"]}};
 }
 
-// One CSV line's cells (RFC 4180 quotes); `pos` moves past the line.
+bool LooksLikeIdNumber(const std::string& s) {
+  if (s.size() != 15 && s.size() != 18) return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (!(s[i] >= '0' && s[i] <= '9') && !(i == s.size() - 1 && (s[i] == 'X' || s[i] == 'x')))
+      return false;
+  return true;
+}
+
+reports::Line TextLine(const std::string& text) {
+  reports::Run run;
+  run.text = text;
+  return {run};
+}
+
+reports::Cell TextCell(const std::string& text) {
+  reports::Cell cell;
+  cell.line = TextLine(text);
+  return cell;
+}
+
+}  // namespace
+
 std::vector<std::string> CsvLine(const std::string& text, std::size_t& pos) {
   std::vector<std::string> cells(1);
   bool quoted = false;
@@ -69,28 +90,6 @@ std::vector<std::string> CsvLine(const std::string& text, std::size_t& pos) {
   }
   return cells;
 }
-
-bool LooksLikeIdNumber(const std::string& s) {
-  if (s.size() != 15 && s.size() != 18) return false;
-  for (std::size_t i = 0; i < s.size(); ++i)
-    if (!(s[i] >= '0' && s[i] <= '9') && !(i == s.size() - 1 && (s[i] == 'X' || s[i] == 'x')))
-      return false;
-  return true;
-}
-
-reports::Line TextLine(const std::string& text) {
-  reports::Run run;
-  run.text = text;
-  return {run};
-}
-
-reports::Cell TextCell(const std::string& text) {
-  reports::Cell cell;
-  cell.line = TextLine(text);
-  return cell;
-}
-
-}  // namespace
 
 Result<json> ImmunizationService::Certificate(const auth::Principal& who,
                                               const metadata::Catalog& cat, const std::string& uid,

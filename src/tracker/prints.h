@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -12,5 +13,9 @@ namespace weijian::tracker {
 
 Result<std::string> CertificatePdf(const nlohmann::json& certificate);
 Result<std::string> NoticePdf(const nlohmann::json& notice);
+
+// One CSV line's cells (RFC 4180 quotes; comma or tab), trimmed; `pos` moves past the line.
+// Class lists (入托入学查验) and the 接种卡 register (ImportRegisterCsv) are read with it.
+std::vector<std::string> CsvLine(const std::string& text, std::size_t& pos);
 
 }  // namespace weijian::tracker

@@ -293,5 +293,26 @@ expect_rc "minmax generate from the units' history" 0 "$WJ" minmax generate --db
 grep -q "已生成" "$TMP/out"; check "minmax generate says how many bounds it made" $?
 expect_rc "minmax generate with an unknown data set exits 2" 2 "$WJ" minmax generate --db "$D" --data-set NOPE --ou 150624
 
+# weijian tracker import: the 接种卡 register as CSV; a dry run writes nothing and names rows and
+# columns in Chinese; the import is all or nothing; the database file then names nobody.
+"$WJ" init --db "$TMP/reg.db" --divisions 150624 >/dev/null 2>&1
+"$WJ" keys init --db "$TMP/reg.db" >/dev/null
+printf '%s\n' '接种单位,姓名,性别,出生日期,身份证号,监护人,监护人电话,疫苗,接种日期,批号' \
+  '150624100,乌兰托娅,女,2023-01-05,150624202301050020,王秀兰,13904770123,HepB,2023-01-05,L1' \
+  '150624100,乌兰托娅,女,2023-01-05,150624202301050020,王秀兰,13904770123,BCG,2023/1/6,' \
+  '150624100,巴特尔,男,2023-02-30,,王兰,13904770124,HepB,2023-03-01,' >"$TMP/reg.csv"
+expect_rc "tracker import --dry-run of a register with a bad row exits 1" 1 "$WJ" tracker import --db "$TMP/reg.db" --file "$TMP/reg.csv" --dry-run
+grep -q '第 4 行“出生日期”' "$TMP/err"; check "tracker import names the row and the column" $?
+[ "$(sqlite3 "$TMP/reg.db" 'SELECT count(*) FROM tracked_entity')" = 0 ]; check "the dry run wrote nothing" $?
+expect_rc "tracker import of the same register writes nothing either (exit 1)" 1 "$WJ" tracker import --db "$TMP/reg.db" --file "$TMP/reg.csv"
+[ "$(sqlite3 "$TMP/reg.db" 'SELECT count(*) FROM tracked_entity')" = 0 ]; check "a refused register is not half-written" $?
+sed -i '$d' "$TMP/reg.csv"
+expect_rc "tracker import of the good rows" 0 "$WJ" tracker import --db "$TMP/reg.db" --file "$TMP/reg.csv"
+[ "$(sqlite3 "$TMP/reg.db" 'SELECT count(*) FROM immunization_dose')" = 2 ]; check "two doses recorded" $?
+! grep -q -a -e 150624202301050020 -e 乌兰托娅 -e 13904770123 "$TMP/reg.db" "$TMP"/reg.db-wal 2>/dev/null; check "no ID number, name or phone in clear after the import" $?
+expect_rc "the same register again adds nothing" 0 "$WJ" tracker import --db "$TMP/reg.db" --file "$TMP/reg.csv"
+[ "$(sqlite3 "$TMP/reg.db" 'SELECT count(*) FROM immunization_dose')" = 2 ]; check "still two doses" $?
+expect_rc "tracker import of a missing file exits 2" 2 "$WJ" tracker import --db "$TMP/reg.db" --file "$TMP/none.csv"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -503,6 +503,19 @@ std::vector<Row> Table() {
        "/api/immunization/children/Xmatrix0001/notice.pdf"},
       {"POST", "/api/immunization/school-check", Gate::kAuthority, Authority::kDataRead,
        "/api/immunization/school-check"},
+      // DHIS2's tracker API and the 接种卡 register: scope and masking in tracker_exchange_test.cc.
+      {"POST", "/api/tracker", Gate::kAuthority, Authority::kDataWrite, "/api/tracker"},
+      {"GET", "/api/tracker/trackedEntities", Gate::kAuthority, Authority::kDataRead,
+       "/api/tracker/trackedEntities?orgUnit=Xmatrix0001"},
+      {"GET", "/api/tracker/trackedEntities/{uid}", Gate::kAuthority, Authority::kDataRead,
+       "/api/tracker/trackedEntities/Xmatrix0001"},
+      {"GET", "/api/tracker/enrollments", Gate::kAuthority, Authority::kDataRead,
+       "/api/tracker/enrollments?orgUnit=Xmatrix0001"},
+      {"GET", "/api/tracker/events", Gate::kAuthority, Authority::kDataRead,
+       "/api/tracker/events?orgUnit=Xmatrix0001"},
+      {"GET", "/api/tracker/programs", Gate::kSignedIn, Authority::kAll, "/api/tracker/programs"},
+      {"POST", "/api/immunization/import", Gate::kAuthority, Authority::kDataWrite,
+       "/api/immunization/import"},
       // issue 15: the column tree (scope by owning unit: tests/http/message_test.cc) and the
       // message board (public pages; staff by the unit a message is routed to).
       {"GET", "/api/portal/columns", Gate::kAuthority, Authority::kPortalWrite,

@@ -1,0 +1,1124 @@
+// DHIS2 tracker import and export of the immunization records (issue 17, item 8).
+//
+// POST /api/tracker takes DHIS2's payload: trackedEntities (children) with nested enrollments
+// and events, and flat enrollments and events. Each object goes through the checks of
+// /api/immunization (PrepareChild, PrepareDose: the ID check, the schedule's refusing rules, the
+// caller's write scope); a dose recorded but invalid (too early, too soon) is a warning report.
+//
+// All-or-nothing: the whole import runs in one store transaction (Store::InOneTransaction), each
+// object in a savepoint of it, so objects later in the payload see the ones before (a child
+// created above, a lot's balance after the doses above). atomicMode=OBJECT keeps the objects that
+// passed; atomicMode=ALL and a dry run roll the whole transaction back. The writer lock is held
+// for the import's length: other writers wait (about 20 s for 1M events, bench/README.md).
+#include "tracker/exchange.h"
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+#include <set>
+
+#include "core/uid.h"
+#include "tracker/immunization.h"
+#include "tracker/resident_id.h"
+
+namespace weijian::tracker {
+
+using nlohmann::json;
+
+namespace {
+
+std::vector<TrackerFieldDef> MakeAttributes() {
+  using F = TrackerField;
+  std::vector<TrackerFieldDef> v = {
+      {F::kName, "NAME", "姓名", "TEXT", "name", {}},
+      {F::kSex, "SEX", "性别", "TEXT", "sex", {}},
+      {F::kBirthDate, "BIRTH_DATE", "出生日期", "DATE", "birthDate", {}},
+      {F::kIdNumber, "ID_NUMBER", "居民身份证号", "TEXT", "idNumber", {}},
+      {F::kBirthCertificate,
+       "BIRTH_CERTIFICATE",
+       "出生医学证明编号",
+       "TEXT",
+       "birthCertificate",
+       {}},
+      {F::kGuardianName, "GUARDIAN_NAME", "监护人姓名", "TEXT", "guardians[0].name", {}},
+      {F::kGuardianRelation,
+       "GUARDIAN_RELATION",
+       "监护人关系",
+       "TEXT",
+       "guardians[0].relation",
+       {}},
+      {F::kGuardianPhone, "GUARDIAN_PHONE", "监护人电话", "PHONE_NUMBER", "guardians[0].phone", {}},
+      {F::kGuardian2Name, "GUARDIAN2_NAME", "第二监护人姓名", "TEXT", "guardians[1].name", {}},
+      {F::kGuardian2Relation,
+       "GUARDIAN2_RELATION",
+       "第二监护人关系",
+       "TEXT",
+       "guardians[1].relation",
+       {}},
+      {F::kGuardian2Phone,
+       "GUARDIAN2_PHONE",
+       "第二监护人电话",
+       "PHONE_NUMBER",
+       "guardians[1].phone",
+       {}},
+      {F::kAddress, "ADDRESS", "住址", "TEXT", "address", {}},
+      {F::kVillage, "VILLAGE", "居住村", "ORGANISATION_UNIT", "village", {}},
+  };
+  for (auto& d : v) d.uid = StableUid("trackerAttribute", d.code);
+  return v;
+}
+
+std::vector<TrackerFieldDef> MakeDataElements() {
+  using F = TrackerField;
+  std::vector<TrackerFieldDef> v = {
+      {F::kVaccine, "VACCINE", "疫苗", "TEXT", "vaccine", {}},
+      {F::kLot, "LOT", "批号", "TEXT", "lot", {}},
+      {F::kManufacturer, "MANUFACTURER", "生产企业", "TEXT", "manufacturer", {}},
+      {F::kLotExpiry, "LOT_EXPIRY", "有效期", "DATE", "lotExpiry", {}},
+      {F::kTraceCode, "TRACE_CODE", "疫苗追溯码", "TEXT", "traceCode", {}},
+      {F::kVaccinator, "VACCINATOR", "接种者", "TEXT", "vaccinator", {}},
+      {F::kSite, "SITE", "接种部位", "TEXT", "site", {}},
+      {F::kRoute, "ROUTE", "接种途径", "TEXT", "route", {}},
+      {F::kDoseNumber, "DOSE_NUMBER", "剂次（程序判定）", "INTEGER", "", {}},
+      {F::kDoseState, "DOSE_STATE", "剂次状态（程序判定）", "TEXT", "", {}},
+  };
+  for (auto& d : v) d.uid = StableUid("trackerDataElement", d.code);
+  return v;
+}
+
+const std::vector<TrackerFieldDef>& Attributes() {
+  static const std::vector<TrackerFieldDef> kAttributes = MakeAttributes();
+  return kAttributes;
+}
+const std::vector<TrackerFieldDef>& DataElements() {
+  static const std::vector<TrackerFieldDef> kDataElements = MakeDataElements();
+  return kDataElements;
+}
+
+const TrackerFieldDef* FindIn(const std::vector<TrackerFieldDef>& defs, const std::string& key) {
+  for (const auto& d : defs)
+    if (d.uid == key || d.code == key) return &d;
+  return nullptr;
+}
+
+// The attribute or data element an /api/immunization field maps to ("guardians[0].phone").
+const TrackerFieldDef* DefOfInput(const std::string& field) {
+  if (field.empty()) return nullptr;
+  for (const auto* defs : {&Attributes(), &DataElements()})
+    for (const auto& d : *defs)
+      if (field == d.input) return &d;
+  if (field == "guardians") return &TrackerFieldOf(TrackerField::kGuardianName);
+  return nullptr;
+}
+
+// "2024-03-15T00:00:00.000" or "2024-03-15": the day; "" when absent.
+Result<std::string> DayOf(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return Conflict("应为日期（YYYY-MM-DD 或 ISO 8601 时间）", key);
+  std::string text = it->get<std::string>();
+  const std::string day = text.substr(0, 10);
+  if (!ParseIsoDate(day).ok() || (text.size() > 10 && text[10] != 'T' && text[10] != ' '))
+    return Conflict("应为真实日期（YYYY-MM-DD 或 ISO 8601 时间），收到 " + text, key);
+  return day;
+}
+
+std::string TextOf(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string IsoTime(std::int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+std::string DayTime(const std::string& day) { return day.empty() ? day : day + "T00:00:00.000"; }
+
+const char* kTypes[] = {"TRACKED_ENTITY", "ENROLLMENT", "EVENT"};
+
+}  // namespace
+
+std::span<const TrackerFieldDef> TrackerAttributes() { return Attributes(); }
+std::span<const TrackerFieldDef> TrackerDataElements() { return DataElements(); }
+const TrackerFieldDef* FindTrackerAttribute(const std::string& k) {
+  return FindIn(Attributes(), k);
+}
+const TrackerFieldDef* FindTrackerDataElement(const std::string& k) {
+  return FindIn(DataElements(), k);
+}
+const TrackerFieldDef& TrackerFieldOf(TrackerField f) {
+  for (const auto* defs : {&Attributes(), &DataElements()})
+    for (const auto& d : *defs)
+      if (d.field == f) return d;
+  return Attributes().front();  // unreachable: every field is in one table
+}
+
+const std::string& ChildEntityTypeUid() {
+  static const std::string kUid = StableUid("trackedEntityType", "CHILD");
+  return kUid;
+}
+const std::string& ImmunizationProgramUid() {
+  static const std::string kUid = StableUid("program", "IMMUNIZATION");
+  return kUid;
+}
+const std::string& DoseStageUid() {
+  static const std::string kUid = StableUid("programStage", "IMMUNIZATION_DOSE");
+  return kUid;
+}
+
+json TrackerProgramMetadata() {
+  auto def_json = [](const TrackerFieldDef& d) {
+    json j = {{"id", d.uid}, {"code", d.code}, {"name", d.name}, {"valueType", d.value_type}};
+    if (!*d.input) j["readOnly"] = true;
+    return j;
+  };
+  json attrs = json::array(), des = json::array();
+  for (const auto& d : Attributes())
+    attrs.push_back(
+        {{"trackedEntityAttribute", def_json(d)},
+         {"mandatory", d.field == TrackerField::kName || d.field == TrackerField::kSex ||
+                           d.field == TrackerField::kBirthDate}});
+  for (const auto& d : DataElements())
+    des.push_back(
+        {{"dataElement", def_json(d)}, {"compulsory", d.field == TrackerField::kVaccine}});
+  const json type = {{"id", ChildEntityTypeUid()}, {"code", "CHILD"}, {"name", "儿童"}};
+  return {{"trackedEntityTypes", json::array({type})},
+          {"programs",
+           json::array({{{"id", ImmunizationProgramUid()},
+                         {"code", "IMMUNIZATION"},
+                         {"name", "免疫规划"},
+                         {"programType", "WITH_REGISTRATION"},
+                         {"trackedEntityType", {{"id", ChildEntityTypeUid()}}},
+                         {"programTrackedEntityAttributes", attrs},
+                         {"programStages", json::array({{{"id", DoseStageUid()},
+                                                         {"code", "IMMUNIZATION_DOSE"},
+                                                         {"name", "接种记录"},
+                                                         {"repeatable", true},
+                                                         {"programStageDataElements", des}}})}}})}};
+}
+
+// --- import -------------------------------------------------------------------------------
+
+struct ImmunizationService::ObjectOutcome {
+  std::string action;  // "created", "updated", "deleted" when it passed
+  std::string code, message, field;
+  const TrackerFieldDef* def = nullptr;  // the attribute or data element the error is about
+  bool fatal = false;                    // the store failed: the whole import stops
+  json warnings = json::array();
+  bool ok() const { return code.empty(); }
+};
+
+struct ImmunizationService::ImportRun {
+  const auth::Principal& who;
+  const metadata::Catalog& cat;
+  const TrackerImportOptions& o;
+  Date today;
+  std::int64_t now;
+  const PersonVault* vault;
+  std::set<std::string> created_tes, failed_tes, failed_enrollments, deleted_tes;
+  std::map<std::string, json> nested_enrollment;  // tracked entity uid -> its first enrollment
+};
+
+namespace {
+
+using Outcome = ImmunizationService::ObjectOutcome;
+
+Outcome Fail(std::string code, std::string message, std::string field = {}) {
+  Outcome o;
+  o.code = std::move(code);
+  o.message = std::move(message);
+  o.field = std::move(field);
+  o.def = DefOfInput(o.field);
+  return o;
+}
+
+// A refusal of the /api/immunization checks as an error report: out of scope is E1000, a field's
+// check E1007 for an attribute, E1302 for a data element, `other` for the rest.
+Outcome FromStatus(const Status& s, const char* other) {
+  if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kInternal) {
+    Outcome o = Fail("E9999", s.message());
+    o.fatal = true;
+    return o;
+  }
+  if (s.code() == StatusCode::kPermissionDenied) return Fail("E1000", s.message());
+  Outcome o = Fail(other, s.message(), s.field());
+  if (o.def) o.code = o.def->field >= TrackerField::kVaccine ? "E1302" : "E1007";
+  return o;
+}
+
+Outcome Passed(const char* action) {
+  Outcome o;
+  o.action = action;
+  return o;
+}
+
+// The strategy for one object: CREATE_AND_UPDATE resolves to CREATE or UPDATE by existence.
+std::string Resolve(const std::string& strategy, bool exists) {
+  if (strategy == "CREATE_AND_UPDATE") return exists ? "UPDATE" : "CREATE";
+  return strategy;
+}
+
+Status CheckUid(const std::string& uid, const char* field) {
+  if (!IsValidUid(uid)) return Conflict("uid 应为 11 位字母数字、以字母开头：" + uid, field);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const json& te) {
+  if (!te.is_object()) return Fail("E1121", "应为对象", "trackedEntity");
+  const std::string uid = TextOf(te, "trackedEntity");
+  if (Status s = CheckUid(uid, "trackedEntity"); !s.ok()) return Fail("E1048", s.message(), "uid");
+  const std::string type = TextOf(te, "trackedEntityType");
+  if (!type.empty() && type != ChildEntityTypeUid() && type != "CHILD")
+    return Fail("E1005", "没有儿童以外的追踪实体类型：" + type, "trackedEntityType");
+  auto found = store_.FindTrackedEntity(uid);
+  if (!found.ok()) return FromStatus(found.status(), "E1121");
+  const bool visible = found->has_value() && auth::CanRead(run.who, run.cat, (*found)->org_unit_id);
+  const std::string strategy = Resolve(run.o.strategy, found->has_value());
+  storage::AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = run.who.name();
+  audit.object = "trackedEntity " + uid;
+  audit.created = run.now;
+  if (strategy == "DELETE") {
+    if (!visible) return Fail("E1063", "没有儿童档案 " + uid, "trackedEntity");
+    if (!auth::CanWrite(run.who, run.cat, (*found)->org_unit_id))
+      return Fail("E1000", "儿童档案 " + uid + " 的接种单位不在您可以删除的范围内");
+    audit.org_unit_id = (*found)->org_unit_id;
+    audit.detail = "删除儿童档案（tracker 导入）";
+    if (Status s = store_.DeleteTrackedEntity((*found)->id, audit); !s.ok())
+      return FromStatus(s, "E1100");
+    run.deleted_tes.insert(uid);
+    return Passed("deleted");
+  }
+  if (strategy == "CREATE" && found->has_value())
+    return Fail("E1002", "儿童档案 " + uid + " 已存在，importStrategy=CREATE 不能重复建档",
+                "trackedEntity");
+  if (strategy == "UPDATE" && !visible)
+    return Fail("E1063", "没有儿童档案 " + uid + "（importStrategy=UPDATE 只更新已有档案）",
+                "trackedEntity");
+
+  // The child's fields: an update starts from the record and changes what the payload sends.
+  ChildInput in;
+  std::optional<Person> current;
+  if (strategy == "UPDATE") {
+    if (!auth::CanWrite(run.who, run.cat, (*found)->org_unit_id))
+      return Fail("E1000", "儿童档案 " + uid + " 的接种单位不在您可以修改的范围内");
+    auto p = Unseal(*run.vault, **found);
+    if (!p.ok()) return FromStatus(p.status(), "E1121");
+    current = std::move(*p);
+    const auto* unit = run.cat.OrgUnits().ById(current->record.org_unit_id);
+    const auto* village =
+        current->record.village_id ? run.cat.OrgUnits().ById(current->record.village_id) : nullptr;
+    in.org_unit = unit ? unit->uid : "";
+    in.village = village ? village->uid : "";
+    in.sex = current->record.sex;
+    in.birth_date = current->record.birth_date;
+    const json& sealed = current->sealed;
+    in.name = sealed.value("name", "");
+    in.id_number = sealed.value("idNumber", "");
+    in.birth_certificate = sealed.value("birthCertificate", "");
+    in.address = sealed.value("address", "");
+    for (const auto& g : sealed.value("guardians", json::array()))
+      in.guardians.push_back({g.value("name", ""), g.value("relation", ""), g.value("phone", "")});
+  }
+  if (auto ou = TextOf(te, "orgUnit"); !ou.empty()) {
+    const auto* unit = run.cat.OrgUnits().ByUidOrCode(ou);
+    if (!unit) return Fail("E1049", "没有组织机构 " + ou, "orgUnit");
+    if (current && unit->id != current->record.org_unit_id)
+      return Fail("E1121",
+                  "档案的管理单位不能在导入中变更，请办理迁移（POST "
+                  "/api/immunization/children/{uid}/transfers）",
+                  "orgUnit");
+    in.org_unit = unit->uid;
+  } else if (!current) {
+    return Fail("E1121", "请填写 orgUnit（管理档案的接种单位）", "orgUnit");
+  }
+  if (auto attrs = te.find("attributes"); attrs != te.end() && !attrs->is_null()) {
+    if (!attrs->is_array()) return Fail("E1121", "应为数组", "attributes");
+    for (const auto& a : *attrs) {
+      const std::string key = a.is_object() ? TextOf(a, "attribute") : "";
+      const TrackerFieldDef* def = FindTrackerAttribute(key);
+      if (!def) return Fail("E1006", "没有属性 " + key + "（见 GET /api/tracker/programs）");
+      auto v = a.find("value");
+      std::string value;
+      if (v != a.end() && !v->is_null()) {
+        if (!v->is_string()) {
+          Outcome o = Fail("E1007", std::string("属性值应为文字：") + def->name, def->input);
+          return o;
+        }
+        value = v->get<std::string>();
+      }
+      if (value.size() > 400) return Fail("E1007", std::string(def->name) + "太长", def->input);
+      auto guardian = [&](std::size_t i) -> GuardianInput& {
+        if (in.guardians.size() <= i) in.guardians.resize(i + 1);
+        return in.guardians[i];
+      };
+      using F = TrackerField;
+      switch (def->field) {
+        case F::kName:
+          in.name = value;
+          break;
+        case F::kSex:
+          in.sex = value;
+          break;
+        case F::kBirthDate:
+          in.birth_date = value.substr(0, std::min<std::size_t>(value.size(), 10));
+          break;
+        case F::kIdNumber:
+          in.id_number = value;
+          break;
+        case F::kBirthCertificate:
+          in.birth_certificate = value;
+          break;
+        case F::kGuardianName:
+          guardian(0).name = value;
+          break;
+        case F::kGuardianRelation:
+          guardian(0).relation = value;
+          break;
+        case F::kGuardianPhone:
+          guardian(0).phone = value;
+          break;
+        case F::kGuardian2Name:
+          guardian(1).name = value;
+          break;
+        case F::kGuardian2Relation:
+          guardian(1).relation = value;
+          break;
+        case F::kGuardian2Phone:
+          guardian(1).phone = value;
+          break;
+        case F::kAddress:
+          in.address = value;
+          break;
+        case F::kVillage:
+          in.village = value;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  // A second guardian left empty is no guardian.
+  std::erase_if(in.guardians, [](const GuardianInput& g) {
+    return g.name.empty() && g.phone.empty() && g.relation.empty();
+  });
+  auto prepared =
+      PrepareChild(run.who, run.cat, in, run.today, run.now, current ? &current->record : nullptr);
+  if (!prepared.ok()) return FromStatus(prepared.status(), "E1121");
+  storage::TrackedEntityRecord& r = prepared->person.record;
+  r.uid = uid;
+  audit.org_unit_id = r.org_unit_id;
+  audit.object = "trackedEntity " + uid;
+  if (auto en = run.nested_enrollment.find(uid); en != run.nested_enrollment.end()) {
+    const std::string enrollment = TextOf(en->second, "enrollment");
+    auto at = DayOf(en->second, "enrolledAt");
+    if (!at.ok()) return Fail("E1025", at.status().message(), "enrolledAt");
+    if (!current) {
+      r.enrollment_uid = enrollment;
+      r.enrolled_at = *at;
+    }
+  }
+  Outcome out;
+  if (current) {
+    audit.detail = "修改儿童档案（tracker 导入）";
+    if (Status s = store_.UpdateTrackedEntity(r, current->record.updated, audit); !s.ok())
+      return FromStatus(s, "E1121");
+    out = Passed("updated");
+  } else {
+    if (r.enrolled_at.empty()) r.enrolled_at = FormatIsoDate(run.today);
+    if (r.enrollment_uid.empty()) r.enrollment_uid = RandomUid();
+    audit.detail = "儿童建档（tracker 导入）";
+    if (Status s = store_.CreateTrackedEntity(r, audit); !s.ok()) return FromStatus(s, "E1121");
+    run.created_tes.insert(uid);
+    out = Passed("created");
+  }
+  if (!prepared->duplicates.empty())
+    out.warnings.push_back({{"errorCode", "E1113"},
+                            {"message", "可能与已有档案重复（同姓名、出生日期和监护人电话）：" +
+                                            prepared->duplicates.dump()}});
+  return out;
+}
+
+Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const json& en) {
+  if (!en.is_object()) return Fail("E1121", "应为对象", "enrollment");
+  const std::string uid = TextOf(en, "enrollment");
+  if (Status s = CheckUid(uid, "enrollment"); !s.ok()) return Fail("E1048", s.message(), "uid");
+  const std::string te = TextOf(en, "trackedEntity");
+  if (run.failed_tes.count(te))
+    return Fail("E5000", "所属儿童档案 " + te + " 未通过校验", "trackedEntity");
+  if (run.o.strategy == "DELETE") {
+    if (run.deleted_tes.count(te)) return Passed("deleted");
+    return Fail("E1121",
+                "免疫规划的入组不能单独删除：请删除接种记录（events）或儿童档案（trackedEntities）",
+                "enrollment");
+  }
+  const std::string program = TextOf(en, "program");
+  if (!program.empty() && program != ImmunizationProgramUid() && program != "IMMUNIZATION")
+    return Fail("E1069",
+                "没有项目 " + program + "（只有免疫规划 " + ImmunizationProgramUid() + "）",
+                "program");
+  auto at = DayOf(en, "enrolledAt");
+  if (!at.ok()) return Fail("E1025", at.status().message(), "enrolledAt");
+  auto by_uid = store_.FindTrackedEntityByEnrollment(uid);
+  if (!by_uid.ok()) return FromStatus(by_uid.status(), "E1121");
+  auto person = te.empty() ? std::move(*by_uid) : std::optional<storage::TrackedEntityRecord>();
+  if (!te.empty()) {
+    auto p = store_.FindTrackedEntity(te);
+    if (!p.ok()) return FromStatus(p.status(), "E1121");
+    person = std::move(*p);
+  }
+  if (!person || !auth::CanRead(run.who, run.cat, person->org_unit_id))
+    return Fail("E1068",
+                "没有儿童档案 " + (te.empty() ? std::string("（未填写 trackedEntity）") : te),
+                "trackedEntity");
+  if (!auth::CanWrite(run.who, run.cat, person->org_unit_id))
+    return Fail("E1000", "儿童档案 " + person->uid + " 的接种单位不在您可以修改的范围内");
+  if (by_uid->has_value() && (*by_uid)->id != person->id)
+    return Fail("E1080", "入组 " + uid + " 已属于另一份档案", "enrollment");
+  const bool same = person->enrollment_uid == uid;
+  // A child created just above with this enrollment: its creation wrote it.
+  if (same && run.created_tes.count(person->uid)) return Passed("created");
+  const std::string strategy = Resolve(run.o.strategy, same);
+  if (strategy == "CREATE" && same) return Fail("E1080", "入组 " + uid + " 已存在", "enrollment");
+  if (strategy == "UPDATE" && !same) return Fail("E1081", "没有入组 " + uid, "enrollment");
+  if (strategy == "CREATE" && !run.created_tes.count(person->uid))
+    return Fail("E1015",
+                "儿童档案 " + person->uid + " 已入组免疫规划（" + person->enrollment_uid + "）",
+                "enrollment");
+  storage::TrackedEntityRecord r = *person;
+  r.enrollment_uid = uid;
+  if (!at->empty()) r.enrolled_at = *at;
+  r.updated = std::max(run.now, person->updated + 1);
+  storage::AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = run.who.name();
+  audit.org_unit_id = r.org_unit_id;
+  audit.object = "enrollment " + uid;
+  audit.detail = "免疫规划入组（tracker 导入，档案 " + r.uid + "）";
+  audit.created = run.now;
+  if (Status s = store_.UpdateTrackedEntity(r, person->updated, audit); !s.ok())
+    return FromStatus(s, "E1121");
+  return Passed(strategy == "CREATE" ? "created" : "updated");
+}
+
+Outcome ImmunizationService::ImportEvent(ImportRun& run, const json& ev) {
+  if (!ev.is_object()) return Fail("E1121", "应为对象", "event");
+  const std::string uid = TextOf(ev, "event");
+  if (Status s = CheckUid(uid, "event"); !s.ok()) return Fail("E1048", s.message(), "uid");
+  const std::string enrollment = TextOf(ev, "enrollment");
+  if (run.failed_enrollments.count(enrollment))
+    return Fail("E5001", "所属入组 " + enrollment + " 未通过校验", "enrollment");
+  auto found = store_.FindImmunizationDose(uid);
+  if (!found.ok()) return FromStatus(found.status(), "E1121");
+  std::optional<storage::TrackedEntityRecord> owner;
+  if (found->has_value()) {
+    auto p = store_.FindTrackedEntityById((*found)->tracked_entity_id);
+    if (!p.ok()) return FromStatus(p.status(), "E1121");
+    owner = std::move(*p);
+  }
+  const bool visible = owner && auth::CanRead(run.who, run.cat, owner->org_unit_id);
+  const std::string strategy = Resolve(run.o.strategy, found->has_value());
+  storage::AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = run.who.name();
+  audit.object = "dose " + uid;
+  audit.created = run.now;
+  if (strategy == "DELETE") {
+    if (!visible) return Fail("E1032", "没有接种记录 " + uid, "event");
+    if (!auth::CanWrite(run.who, run.cat, owner->org_unit_id))
+      return Fail("E1000", "接种记录 " + uid + " 的档案不在您可以删除的范围内");
+    audit.org_unit_id = owner->org_unit_id;
+    audit.detail =
+        "删除接种记录 " + (*found)->vaccine + " " + (*found)->given_on + "（tracker 导入）";
+    if (Status s = store_.DeleteImmunizationDose((*found)->id, audit); !s.ok())
+      return FromStatus(s, "E1121");
+    return Passed("deleted");
+  }
+  if (strategy == "CREATE" && found->has_value())
+    return Fail("E1030", "接种记录 " + uid + " 已存在，importStrategy=CREATE 不能重复登记",
+                "event");
+  if (strategy == "UPDATE" && !visible)
+    return Fail("E1032", "没有接种记录 " + uid + "（importStrategy=UPDATE 只更新已有记录）",
+                "event");
+
+  const std::string stage = TextOf(ev, "programStage");
+  if (!stage.empty() && stage != DoseStageUid() && stage != "IMMUNIZATION_DOSE")
+    return Fail("E1013", "没有程序阶段 " + stage + "（接种记录为 " + DoseStageUid() + "）",
+                "programStage");
+  const std::string status = TextOf(ev, "status");
+  if (!status.empty() && status != "COMPLETED" && status != "ACTIVE")
+    return Fail("E1121", "只接受已接种的记录（status COMPLETED 或 ACTIVE），收到 " + status,
+                "status");
+
+  // The child: the dose's own for an update, else the enrollment's (or trackedEntity's).
+  std::optional<storage::TrackedEntityRecord> person = owner;
+  if (!person) {
+    Result<std::optional<storage::TrackedEntityRecord>> p =
+        enrollment.empty() ? store_.FindTrackedEntity(TextOf(ev, "trackedEntity"))
+                           : store_.FindTrackedEntityByEnrollment(enrollment);
+    if (!p.ok()) return FromStatus(p.status(), "E1121");
+    person = std::move(*p);
+  }
+  if (!person || !auth::CanRead(run.who, run.cat, person->org_unit_id))
+    return Fail("E1033",
+                "没有入组 " + (enrollment.empty() ? std::string("（未填写）") : enrollment),
+                "enrollment");
+  if (owner && !enrollment.empty() && enrollment != owner->enrollment_uid)
+    return Fail("E1121", "接种记录不能移到另一份档案", "enrollment");
+
+  DoseInput in;
+  in.person = person->uid;
+  if (found->has_value()) {
+    const auto& d = **found;
+    const auto* unit = run.cat.OrgUnits().ById(d.org_unit_id);
+    in.vaccine = d.vaccine;
+    in.date = d.given_on;
+    in.org_unit = unit ? unit->uid : "";
+    in.vaccinator = d.vaccinator;
+    in.site = d.site;
+    in.route = d.route;
+    in.lot = d.lot;
+    in.manufacturer = d.manufacturer;
+    in.lot_expiry = d.lot_expiry;
+    in.trace_code = d.trace_code;
+  }
+  auto day = DayOf(ev, "occurredAt");
+  if (!day.ok()) return Fail("E1031", day.status().message(), "occurredAt");
+  if (!day->empty()) in.date = *day;
+  if (in.date.empty()) return Fail("E1031", "请填写接种日期 occurredAt", "occurredAt");
+  if (auto ou = TextOf(ev, "orgUnit"); !ou.empty()) in.org_unit = ou;
+  if (auto values = ev.find("dataValues"); values != ev.end() && !values->is_null()) {
+    if (!values->is_array()) return Fail("E1121", "应为数组", "dataValues");
+    for (const auto& dv : *values) {
+      const std::string key = dv.is_object() ? TextOf(dv, "dataElement") : "";
+      const TrackerFieldDef* def = FindTrackerDataElement(key);
+      if (!def) return Fail("E1304", "没有数据元 " + key + "（见 GET /api/tracker/programs）");
+      if (!*def->input) continue;  // doseNumber and doseState: the engine's, not the client's
+      auto v = dv.find("value");
+      std::string value;
+      if (v != dv.end() && !v->is_null()) {
+        if (!v->is_string())
+          return Fail("E1302", std::string("值应为文字：") + def->name, def->input);
+        value = v->get<std::string>();
+      }
+      if (value.size() > 200) return Fail("E1302", std::string(def->name) + "太长", def->input);
+      using F = TrackerField;
+      switch (def->field) {
+        case F::kVaccine:
+          in.vaccine = value;
+          break;
+        case F::kLot:
+          in.lot = value;
+          break;
+        case F::kManufacturer:
+          in.manufacturer = value;
+          break;
+        case F::kLotExpiry:
+          in.lot_expiry = value;
+          break;
+        case F::kTraceCode:
+          in.trace_code = value;
+          break;
+        case F::kVaccinator:
+          in.vaccinator = value;
+          break;
+        case F::kSite:
+          in.site = value;
+          break;
+        case F::kRoute:
+          in.route = value;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  if (in.vaccine.empty())
+    return Fail("E1302", "请填写疫苗（数据元 VACCINE，疫苗目录代码）", "vaccine");
+
+  auto unsealed = Unseal(*run.vault, *person);
+  if (!unsealed.ok()) return FromStatus(unsealed.status(), "E1121");
+  auto doses = store_.ListImmunizationDoses(person->id);
+  if (!doses.ok()) return FromStatus(doses.status(), "E1121");
+  if (found->has_value())
+    std::erase_if(*doses,
+                  [&](const storage::ImmunizationDoseRecord& d) { return d.id == (*found)->id; });
+  auto prepared = PrepareDose(run.who, run.cat, *unsealed, in, *doses, run.today, run.now, uid);
+  if (!prepared.ok()) return FromStatus(prepared.status(), "E1300");
+  Outcome out;
+  if (found->has_value()) {
+    storage::ImmunizationDoseRecord d = prepared->dose;
+    d.id = (*found)->id;
+    d.created = (*found)->created;
+    d.created_by = (*found)->created_by;
+    prepared->audit.detail = "修改接种记录 " + d.vaccine + " " + d.given_on + "（tracker 导入）";
+    if (Status s = store_.UpdateImmunizationDose(d, prepared->audit); !s.ok())
+      return FromStatus(s, "E1300");
+    prepared->dose = d;
+    out = Passed("updated");
+  } else {
+    prepared->audit.detail += "（tracker 导入）";
+    if (Status s = WriteDose(*prepared); !s.ok()) return FromStatus(s, "E1300");
+    out = Passed("created");
+  }
+  // Recorded but not counted (too early, too soon), or given under a hold: warnings.
+  doses->push_back(prepared->dose);
+  auto holds = HoldsOf(person->id);
+  if (!holds.ok()) return FromStatus(holds.status(), "E1121");
+  json placed = Placement(*person, *doses, *holds, prepared->dose.vaccine, prepared->dose.given_on);
+  if (placed.value("state", "") == "GIVEN_INVALID")
+    out.warnings.push_back({{"errorCode", "E1300"},
+                            {"message", "已登记，但为无效剂次（" + placed.value("stateName", "") +
+                                            "）：" + placed.value("reason", "")}});
+  if (placed.contains("warning"))
+    out.warnings.push_back({{"errorCode", "E1300"}, {"message", placed["warning"]}});
+  return out;
+}
+
+Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
+                                                const metadata::Catalog& cat, const json& body,
+                                                const TrackerImportOptions& o, Date today,
+                                                std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
+  static const std::set<std::string> kStrategies = {"CREATE", "UPDATE", "CREATE_AND_UPDATE",
+                                                    "DELETE"};
+  if (!kStrategies.count(o.strategy))
+    return Conflict("importStrategy 应为 CREATE、UPDATE、CREATE_AND_UPDATE 或 DELETE",
+                    "importStrategy");
+  if (o.atomic != "ALL" && o.atomic != "OBJECT")
+    return Conflict("atomicMode 应为 ALL 或 OBJECT", "atomicMode");
+  if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
+
+  ImportRun run{who, cat, o, today, now, vault, {}, {}, {}, {}, {}};
+  // Flattened in DHIS2's order; nested objects get their parent's uid (generated when absent).
+  std::vector<json> lists[3];
+  auto array_of = [&](const json& parent, const char* key) -> Result<const json*> {
+    auto it = parent.find(key);
+    if (it == parent.end() || it->is_null()) return nullptr;
+    if (!it->is_array()) return Conflict("应为数组", key);
+    return &*it;
+  };
+  auto with_uid = [](json obj, const char* key) {
+    if (obj.is_object() && (!obj.contains(key) || obj[key].is_null())) obj[key] = RandomUid();
+    return obj;
+  };
+  auto add_events = [&](const json& en) -> Status {
+    WJ_ASSIGN_OR_RETURN(const json* events, array_of(en, "events"));
+    if (!events) return Status::Ok();
+    for (const auto& e : *events) {
+      json flat = with_uid(e, "event");
+      if (flat.is_object()) flat["enrollment"] = en["enrollment"];
+      lists[2].push_back(std::move(flat));
+    }
+    return Status::Ok();
+  };
+  auto add_enrollment = [&](json en, const json* te) -> Status {
+    en = with_uid(std::move(en), "enrollment");
+    if (!en.is_object()) {
+      lists[1].push_back(std::move(en));
+      return Status::Ok();
+    }
+    if (te) {
+      en["trackedEntity"] = (*te)["trackedEntity"];
+      run.nested_enrollment.emplace((*te)["trackedEntity"].get<std::string>(), en);
+    }
+    WJ_RETURN_IF_ERROR(add_events(en));
+    en.erase("events");
+    lists[1].push_back(std::move(en));
+    return Status::Ok();
+  };
+  WJ_ASSIGN_OR_RETURN(const json* tes, array_of(body, "trackedEntities"));
+  WJ_ASSIGN_OR_RETURN(const json* ens, array_of(body, "enrollments"));
+  WJ_ASSIGN_OR_RETURN(const json* evs, array_of(body, "events"));
+  if (tes)
+    for (std::size_t i = 0; i < tes->size(); ++i) {
+      json te = with_uid((*tes)[i], "trackedEntity");
+      if (te.is_object() && !te["trackedEntity"].is_string()) te["trackedEntity"] = "";
+      if (te.is_object()) {
+        auto nested = array_of(te, "enrollments");
+        if (!nested.ok())
+          return nested.status().WithFieldPrefix("trackedEntities[" + std::to_string(i) + "]");
+        if (*nested)
+          for (const auto& en : **nested) WJ_RETURN_IF_ERROR(add_enrollment(en, &te));
+        te.erase("enrollments");
+      }
+      lists[0].push_back(std::move(te));
+    }
+  if (ens)
+    for (const auto& en : *ens) WJ_RETURN_IF_ERROR(add_enrollment(en, nullptr));
+  if (evs)
+    for (const auto& e : *evs) lists[2].push_back(with_uid(e, "event"));
+
+  struct Stats {
+    int created = 0, updated = 0, deleted = 0, ignored = 0;
+  };
+  Stats stats[3];
+  json objects[3] = {json::array(), json::array(), json::array()};
+  json errors = json::array(), warnings = json::array();
+  const char* uid_keys[] = {"trackedEntity", "enrollment", "event"};
+  Status fatal;
+  bool rollback_on_purpose = false;
+  auto run_all = [&]() -> Status {
+    // Deletes go children first; everything else parents first.
+    const std::array<int, 3> order =
+        o.strategy == "DELETE" ? std::array<int, 3>{2, 1, 0} : std::array<int, 3>{0, 1, 2};
+    for (int t : order) {
+      for (std::size_t i = 0; i < lists[t].size(); ++i) {
+        const json& obj = lists[t][i];
+        const std::string uid = obj.is_object() ? TextOf(obj, uid_keys[t]) : "";
+        Outcome out;
+        Status s = store_.InOneTransaction([&]() -> Status {
+          out = t == 0   ? ImportTrackedEntity(run, obj)
+                : t == 1 ? ImportEnrollment(run, obj)
+                         : ImportEvent(run, obj);
+          return out.ok() ? Status::Ok() : Conflict("object refused");
+        });
+        if (out.fatal) {
+          fatal = Unavailable(out.message);
+          return fatal;
+        }
+        if (out.ok() && !s.ok()) {
+          fatal = s;
+          return s;
+        }
+        json report = {{"trackerType", kTypes[t]},
+                       {"uid", uid},
+                       {"index", static_cast<int>(i)},
+                       {"errorReports", json::array()}};
+        if (!out.ok()) {
+          std::string message = out.message;
+          if (!out.field.empty()) message += "（" + out.field + "）";
+          json e = {{"message", message},
+                    {"errorCode", out.code},
+                    {"trackerType", kTypes[t]},
+                    {"uid", uid}};
+          if (!out.field.empty()) e["field"] = out.field;
+          if (out.def)
+            e[out.def->field >= TrackerField::kVaccine ? "dataElement" : "attribute"] =
+                out.def->uid;
+          report["errorReports"].push_back(e);
+          errors.push_back(std::move(e));
+          ++stats[t].ignored;
+          if (t == 0) run.failed_tes.insert(uid);
+          if (t == 1) run.failed_enrollments.insert(uid);
+        } else {
+          Stats& st = stats[t];
+          ++(out.action == "created"   ? st.created
+             : out.action == "updated" ? st.updated
+                                       : st.deleted);
+          for (auto& w : out.warnings) {
+            w["trackerType"] = kTypes[t];
+            w["uid"] = uid;
+            warnings.push_back(std::move(w));
+          }
+        }
+        objects[t].push_back(std::move(report));
+      }
+    }
+    if (o.dry_run || (o.atomic == "ALL" && !errors.empty())) {
+      rollback_on_purpose = true;
+      return Conflict("rolled back");
+    }
+    return Status::Ok();
+  };
+  Status s = store_.InOneTransaction(run_all);
+  if (!fatal.ok()) return fatal;
+  if (!s.ok() && !rollback_on_purpose) return s;
+  // Under atomicMode=ALL a refused import keeps nothing: every object counts as ignored.
+  if (o.atomic == "ALL" && !errors.empty())
+    for (int t = 0; t < 3; ++t) stats[t] = {0, 0, 0, static_cast<int>(lists[t].size())};
+  const std::string status = !errors.empty() ? "ERROR" : !warnings.empty() ? "WARNING" : "OK";
+  auto stats_json = [](const Stats& st) {
+    return json{{"created", st.created},
+                {"updated", st.updated},
+                {"deleted", st.deleted},
+                {"ignored", st.ignored},
+                {"total", st.created + st.updated + st.deleted + st.ignored}};
+  };
+  Stats total;
+  json type_map = json::object();
+  for (int t = 0; t < 3; ++t) {
+    total.created += stats[t].created;
+    total.updated += stats[t].updated;
+    total.deleted += stats[t].deleted;
+    total.ignored += stats[t].ignored;
+    type_map[kTypes[t]] = {
+        {"trackerType", kTypes[t]}, {"stats", stats_json(stats[t])}, {"objectReports", objects[t]}};
+  }
+  return json{{"status", status},
+              {"validationReport", {{"errorReports", errors}, {"warningReports", warnings}}},
+              {"stats", stats_json(total)},
+              {"bundleReport", {{"status", status}, {"typeReportMap", type_map}}},
+              {"importStrategy", o.strategy},
+              {"atomicMode", o.atomic},
+              {"dryRun", o.dry_run}};
+}
+
+// --- export -------------------------------------------------------------------------------
+
+json ImmunizationService::EventJson(const metadata::Catalog& cat,
+                                    const storage::TrackedEntityRecord& person,
+                                    const storage::ImmunizationDoseRecord& d, const json& placed) {
+  const auto* unit = cat.OrgUnits().ById(d.org_unit_id);
+  json values = json::array();
+  auto put = [&](TrackerField f, const std::string& v) {
+    if (!v.empty()) values.push_back({{"dataElement", TrackerFieldOf(f).uid}, {"value", v}});
+  };
+  put(TrackerField::kVaccine, d.vaccine);
+  put(TrackerField::kLot, d.lot);
+  put(TrackerField::kManufacturer, d.manufacturer);
+  put(TrackerField::kLotExpiry, d.lot_expiry);
+  put(TrackerField::kTraceCode, d.trace_code);
+  put(TrackerField::kVaccinator, d.vaccinator);
+  put(TrackerField::kSite, d.site);
+  put(TrackerField::kRoute, d.route);
+  if (placed.contains("doseNumber"))
+    put(TrackerField::kDoseNumber, std::to_string(placed["doseNumber"].get<int>()));
+  put(TrackerField::kDoseState, placed.value("state", ""));
+  return {{"event", d.uid},
+          {"status", "COMPLETED"},
+          {"program", ImmunizationProgramUid()},
+          {"programStage", DoseStageUid()},
+          {"enrollment", person.enrollment_uid},
+          {"trackedEntity", person.uid},
+          {"orgUnit", unit ? unit->uid : ""},
+          {"orgUnitName", unit ? unit->name : ""},
+          {"occurredAt", DayTime(d.given_on)},
+          {"createdAt", IsoTime(d.created)},
+          {"storedBy", d.created_by},
+          {"deleted", false},
+          {"dataValues", values}};
+}
+
+Result<json> ImmunizationService::EnrollmentJson(const metadata::Catalog& cat,
+                                                 const storage::TrackedEntityRecord& person,
+                                                 bool with_events, Date) {
+  const auto* unit = cat.OrgUnits().ById(person.org_unit_id);
+  json j = {{"enrollment", person.enrollment_uid},
+            {"trackedEntity", person.uid},
+            {"program", ImmunizationProgramUid()},
+            {"status", person.status == "TRANSFERRED_OUT" ? "CANCELLED" : "ACTIVE"},
+            {"orgUnit", unit ? unit->uid : ""},
+            {"orgUnitName", unit ? unit->name : ""},
+            {"enrolledAt", DayTime(person.enrolled_at)},
+            {"occurredAt", DayTime(person.birth_date)},
+            {"createdAt", IsoTime(person.created)},
+            {"updatedAt", IsoTime(person.updated)},
+            {"deleted", false}};
+  if (with_events) {
+    WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(person.id));
+    WJ_ASSIGN_OR_RETURN(auto holds, HoldsOf(person.id));
+    json events = json::array();
+    for (const auto& d : doses)
+      events.push_back(
+          EventJson(cat, person, d, Placement(person, doses, holds, d.vaccine, d.given_on)));
+    j["events"] = std::move(events);
+  }
+  return j;
+}
+
+Result<std::vector<storage::TrackedEntityRecord>> ImmunizationService::ExportRecords(
+    const auth::Principal& who, const metadata::Catalog& cat, const TrackerExportQuery& q,
+    const char* uid_kind) {
+  std::vector<storage::TrackedEntityRecord> out;
+  if (!q.uids.empty()) {
+    for (const auto& uid : q.uids) {
+      WJ_ASSIGN_OR_RETURN(auto r, std::string(uid_kind) == "enrollment"
+                                      ? store_.FindTrackedEntityByEnrollment(uid)
+                                      : store_.FindTrackedEntity(uid));
+      if (r && auth::CanRead(who, cat, r->org_unit_id)) out.push_back(std::move(*r));
+    }
+    return out;
+  }
+  if (q.org_unit.empty())
+    return Conflict("请指定 orgUnit（或 " + std::string(uid_kind) + "）", "orgUnit");
+  const auto* unit = cat.OrgUnits().ByUidOrCode(q.org_unit);
+  if (!unit) return Conflict("没有组织机构 " + q.org_unit, "orgUnit");
+  if (!auth::CanRead(who, cat, unit->id))
+    return PermissionDenied("单位 " + q.org_unit + " 不在您负责的范围内");
+  std::vector<std::int64_t> units;
+  if (q.ou_mode == "SELECTED") {
+    units.push_back(unit->id);
+  } else if (q.ou_mode == "CHILDREN") {
+    units.push_back(unit->id);
+    for (auto c : cat.tree().Children(unit->id)) units.push_back(c);
+  } else if (q.ou_mode == "DESCENDANTS") {
+    auto sub = cat.tree().SubtreeIds(unit->id);
+    units.assign(sub.begin(), sub.end());
+  } else {
+    return Conflict("ouMode 应为 SELECTED、CHILDREN 或 DESCENDANTS", "ouMode");
+  }
+  return store_.ListTrackedEntities(units);
+}
+
+namespace {
+
+template <class T>
+std::pair<std::size_t, std::size_t> PageOf(const std::vector<T>& all, const TrackerExportQuery& q) {
+  if (q.page_size <= 0) return {0, all.size()};
+  const std::size_t from = std::min(
+      all.size(), static_cast<std::size_t>(q.page - 1) * static_cast<std::size_t>(q.page_size));
+  return {from, std::min(all.size(), from + static_cast<std::size_t>(q.page_size))};
+}
+
+json Pager(const TrackerExportQuery& q, std::size_t total) {
+  if (q.page_size <= 0) return nullptr;
+  return {{"page", q.page}, {"pageSize", q.page_size}, {"total", total}};
+}
+
+}  // namespace
+
+Result<json> ImmunizationService::ExportTrackedEntities(const auth::Principal& who,
+                                                        const metadata::Catalog& cat,
+                                                        const TrackerExportQuery& q, Date today,
+                                                        std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
+  WJ_ASSIGN_OR_RETURN(auto records, ExportRecords(who, cat, q, "trackedEntity"));
+  const auto [from, to] = PageOf(records, q);
+  json rows = json::array();
+  int unmasked_count = 0;
+  std::int64_t unmasked_unit = 0;  // the unit of the first record shown unmasked
+  for (std::size_t i = from; i < to; ++i) {
+    WJ_ASSIGN_OR_RETURN(Person p, Unseal(*vault, std::move(records[i])));
+    const bool unmasked = MayUnmask(who, cat, p.record.org_unit_id);
+    unmasked_count += unmasked;
+    if (unmasked && !unmasked_unit) unmasked_unit = p.record.org_unit_id;
+    const json view = View(cat, p, unmasked);
+    json attrs = json::array();
+    auto put = [&](TrackerField f, const std::string& v) {
+      if (v.empty()) return;
+      const auto& d = TrackerFieldOf(f);
+      attrs.push_back({{"attribute", d.uid},
+                       {"code", d.code},
+                       {"displayName", d.name},
+                       {"valueType", d.value_type},
+                       {"value", v}});
+    };
+    put(TrackerField::kName, view.value("name", ""));
+    put(TrackerField::kSex, p.record.sex);
+    put(TrackerField::kBirthDate, p.record.birth_date);
+    put(TrackerField::kIdNumber, view.value("idNumber", ""));
+    put(TrackerField::kBirthCertificate, view.value("birthCertificate", ""));
+    const TrackerField g[2][3] = {{TrackerField::kGuardianName, TrackerField::kGuardianRelation,
+                                   TrackerField::kGuardianPhone},
+                                  {TrackerField::kGuardian2Name, TrackerField::kGuardian2Relation,
+                                   TrackerField::kGuardian2Phone}};
+    for (std::size_t k = 0; k < 2 && k < view["guardians"].size(); ++k) {
+      const json& guardian = view["guardians"][k];
+      put(g[k][0], guardian.value("name", ""));
+      put(g[k][1], guardian.value("relation", ""));
+      put(g[k][2], guardian.value("phone", ""));
+    }
+    put(TrackerField::kAddress, view.value("address", ""));
+    if (view["village"].is_object()) put(TrackerField::kVillage, view["village"].value("id", ""));
+    const auto* unit = cat.OrgUnits().ById(p.record.org_unit_id);
+    json te = {{"trackedEntity", p.record.uid},
+               {"trackedEntityType", ChildEntityTypeUid()},
+               {"orgUnit", unit ? unit->uid : ""},
+               {"createdAt", IsoTime(p.record.created)},
+               {"updatedAt", IsoTime(p.record.updated)},
+               {"inactive", p.record.status == "TRANSFERRED_OUT"},
+               {"deleted", false},
+               {"potentialDuplicate", false},
+               {"attributes", attrs}};
+    if (q.nested) {
+      WJ_ASSIGN_OR_RETURN(json en, EnrollmentJson(cat, p.record, true, today));
+      te["enrollments"] = json::array({std::move(en)});
+    }
+    rows.push_back(std::move(te));
+  }
+  if (unmasked_count > 0) {
+    storage::AuditRecord audit;
+    audit.type = "PERSONAL_DATA";
+    audit.username = who.name();
+    const auto* unit = q.org_unit.empty() ? nullptr : cat.OrgUnits().ByUidOrCode(q.org_unit);
+    audit.org_unit_id = unit ? unit->id : unmasked_unit;
+    audit.object = "trackedEntities " + (unit ? unit->uid : std::string("by uid"));
+    audit.detail = "导出未脱敏的儿童档案（tracker，" + std::to_string(unmasked_count) + " 人）";
+    audit.created = now;
+    WJ_RETURN_IF_ERROR(store_.AppendAudit(audit));
+  }
+  json out = {{"trackedEntities", rows}};
+  if (json pager = Pager(q, records.size()); !pager.is_null()) out["pager"] = pager;
+  return out;
+}
+
+Result<json> ImmunizationService::ExportTrackedEntity(const auth::Principal& who,
+                                                      const metadata::Catalog& cat,
+                                                      const std::string& uid, Date today,
+                                                      std::int64_t now) {
+  TrackerExportQuery q;
+  q.uids = {uid};
+  q.nested = true;
+  q.page_size = 0;
+  WJ_ASSIGN_OR_RETURN(json list, ExportTrackedEntities(who, cat, q, today, now));
+  if (list["trackedEntities"].empty()) return NotFound("没有儿童档案 " + uid, "trackedEntity");
+  return list["trackedEntities"][0];
+}
+
+Result<json> ImmunizationService::ExportEnrollments(const auth::Principal& who,
+                                                    const metadata::Catalog& cat,
+                                                    const TrackerExportQuery& q, std::int64_t) {
+  WJ_RETURN_IF_ERROR(Vault().status());
+  WJ_ASSIGN_OR_RETURN(auto records, ExportRecords(who, cat, q, "enrollment"));
+  const auto [from, to] = PageOf(records, q);
+  json rows = json::array();
+  for (std::size_t i = from; i < to; ++i) {
+    WJ_ASSIGN_OR_RETURN(json en, EnrollmentJson(cat, records[i], q.nested, Date{}));
+    rows.push_back(std::move(en));
+  }
+  json out = {{"enrollments", rows}};
+  if (json pager = Pager(q, records.size()); !pager.is_null()) out["pager"] = pager;
+  return out;
+}
+
+Result<json> ImmunizationService::ExportEvents(const auth::Principal& who,
+                                               const metadata::Catalog& cat,
+                                               const TrackerExportQuery& q, Date) {
+  WJ_RETURN_IF_ERROR(Vault().status());
+  std::vector<json> events;
+  auto add_person = [&](const storage::TrackedEntityRecord& person,
+                        const std::string* only) -> Status {
+    WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(person.id));
+    WJ_ASSIGN_OR_RETURN(auto holds, HoldsOf(person.id));
+    for (const auto& d : doses)
+      if (!only || d.uid == *only)
+        events.push_back(
+            EventJson(cat, person, d, Placement(person, doses, holds, d.vaccine, d.given_on)));
+    return Status::Ok();
+  };
+  if (!q.uids.empty()) {
+    for (const auto& uid : q.uids) {
+      WJ_ASSIGN_OR_RETURN(auto d, store_.FindImmunizationDose(uid));
+      if (!d) continue;
+      WJ_ASSIGN_OR_RETURN(auto person, store_.FindTrackedEntityById(d->tracked_entity_id));
+      if (person && auth::CanRead(who, cat, person->org_unit_id))
+        WJ_RETURN_IF_ERROR(add_person(*person, &uid));
+    }
+  } else if (!q.enrollment.empty()) {
+    WJ_ASSIGN_OR_RETURN(auto person, store_.FindTrackedEntityByEnrollment(q.enrollment));
+    if (person && auth::CanRead(who, cat, person->org_unit_id))
+      WJ_RETURN_IF_ERROR(add_person(*person, nullptr));
+  } else {
+    WJ_ASSIGN_OR_RETURN(auto records, ExportRecords(who, cat, q, "event"));
+    for (const auto& r : records) WJ_RETURN_IF_ERROR(add_person(r, nullptr));
+  }
+  const auto [from, to] = PageOf(events, q);
+  json rows = json::array();
+  for (std::size_t i = from; i < to; ++i) rows.push_back(std::move(events[i]));
+  json out = {{"events", rows}};
+  if (json pager = Pager(q, events.size()); !pager.is_null()) out["pager"] = pager;
+  return out;
+}
+
+}  // namespace weijian::tracker

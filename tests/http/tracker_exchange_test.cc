@@ -1,0 +1,285 @@
+// DHIS2's tracker API and the 接种卡 register over HTTP (issue 17, item 8), as a county's script
+// and a township clerk would use them: atomicMode ALL against OBJECT with one bad record, the
+// import strategies, scope (an error report, never a write), masking of the export by role, the
+// schedule's refusals as error reports naming the field, and the CSV register's dry run.
+#include "core/uid.h"
+#include "http/server_env.h"
+#include "tracker/exchange.h"
+
+namespace weijian::http {
+namespace {
+
+using tracker::TrackerField;
+using tracker::TrackerFieldOf;
+
+json Attr(TrackerField f, const std::string& value) {
+  return {{"attribute", TrackerFieldOf(f).uid}, {"value", value}};
+}
+
+// A child of 乌兰镇 (150624100) born 2023-03-10 with a HepB dose at birth, as DHIS2 sends it.
+json ChildTe(const std::string& uid, const std::string& name, const std::string& phone) {
+  json event = {{"event", RandomUid()},
+                {"programStage", tracker::DoseStageUid()},
+                {"orgUnit", "150624100"},
+                {"status", "COMPLETED"},
+                {"occurredAt", "2023-03-10T00:00:00.000"},
+                {"dataValues",
+                 {{{"dataElement", TrackerFieldOf(TrackerField::kVaccine).uid}, {"value", "HepB"}},
+                  {{"dataElement", TrackerFieldOf(TrackerField::kLot).uid}, {"value", "L2023"}}}}};
+  return {{"trackedEntity", uid},
+          {"trackedEntityType", tracker::ChildEntityTypeUid()},
+          {"orgUnit", "150624100"},
+          {"attributes",
+           {Attr(TrackerField::kName, name), Attr(TrackerField::kSex, "F"),
+            Attr(TrackerField::kBirthDate, "2023-03-10"),
+            Attr(TrackerField::kGuardianName, "王秀兰"), Attr(TrackerField::kGuardianPhone, phone),
+            Attr(TrackerField::kAddress, "乌兰镇某嘎查 9 号")}},
+          {"enrollments",
+           {{{"enrollment", RandomUid()},
+             {"program", tracker::ImmunizationProgramUid()},
+             {"orgUnit", "150624100"},
+             {"enrolledAt", "2023-03-12T00:00:00.000"},
+             {"events", {event}}}}}};
+}
+
+json Payload(std::initializer_list<json> tes) {
+  json list = json::array();
+  for (const auto& te : tes) list.push_back(te);
+  return {{"trackedEntities", list}};
+}
+
+HttpReply Import(const std::string& user, const std::string& params, const json& payload) {
+  return As(user, "POST", "/api/tracker" + params, payload.dump());
+}
+
+bool Exists(const std::string& uid) {
+  return As("root", "GET", "/api/immunization/children/" + uid).status == 200;
+}
+
+// The first error report, or null.
+json FirstError(const json& report) {
+  const json& e = report["validationReport"]["errorReports"];
+  return e.empty() ? json() : e[0];
+}
+
+TEST(TrackerExchange, AtomicAllKeepsNothingAndObjectKeepsTheGoodRecords) {
+  const std::string good = RandomUid(), bad = RandomUid();
+  json bad_te = ChildTe(bad, "坏档案", "13904771002");
+  bad_te["attributes"].push_back(Attr(TrackerField::kIdNumber, "150624202303100021"));  // check
+  const json payload = Payload({ChildTe(good, "好档案", "13904771001"), bad_te});
+
+  auto r = Import("clerk_in", "", payload);  // atomicMode=ALL by default
+  EXPECT_EQ(r.status, 409) << r.body;
+  json report = Body(r);
+  EXPECT_EQ(report["status"], "ERROR");
+  EXPECT_EQ(report["stats"]["created"], 0);
+  EXPECT_EQ(report["stats"]["ignored"], 6) << report.dump(1);  // 2 children, 2 enrollments, 2 doses
+  const json e = FirstError(report);
+  EXPECT_EQ(e["errorCode"], "E1007") << report.dump(1);
+  EXPECT_EQ(e["trackerType"], "TRACKED_ENTITY");
+  EXPECT_EQ(e["uid"], bad);
+  EXPECT_EQ(e["field"], "idNumber");
+  EXPECT_EQ(e["attribute"], TrackerFieldOf(TrackerField::kIdNumber).uid);
+  EXPECT_NE(e["message"].get<std::string>().find("校验位"), std::string::npos) << e.dump();
+  EXPECT_FALSE(Exists(good));
+  EXPECT_FALSE(Exists(bad));
+
+  r = Import("clerk_in", "?atomicMode=OBJECT", payload);
+  report = Body(r);
+  EXPECT_EQ(report["status"], "ERROR");
+  EXPECT_EQ(report["bundleReport"]["typeReportMap"]["TRACKED_ENTITY"]["stats"]["created"], 1);
+  EXPECT_EQ(report["bundleReport"]["typeReportMap"]["EVENT"]["stats"]["created"], 1);
+  EXPECT_EQ(report["stats"]["ignored"], 3) << report.dump(1);  // the bad child and its children
+  EXPECT_TRUE(Exists(good));
+  EXPECT_FALSE(Exists(bad));
+  auto child = Body(As("clerk_in", "GET", "/api/immunization/children/" + good));
+  ASSERT_EQ(child["doses"].size(), 1u);
+  EXPECT_EQ(child["doses"][0]["vaccine"], "HepB");
+}
+
+TEST(TrackerExchange, StrategiesCreateUpdateAndDelete) {
+  const std::string uid = RandomUid();
+  json te = ChildTe(uid, "策略", "13904771010");
+  ASSERT_EQ(Import("clerk_in", "?importStrategy=CREATE", Payload({te})).status, 200);
+  // CREATE of a uid on record: E1002, nothing written.
+  auto r = Import("clerk_in", "?importStrategy=CREATE", Payload({te}));
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(FirstError(Body(r))["errorCode"], "E1002") << r.body;
+  // UPDATE of a uid not on record: E1063.
+  r = Import("clerk_in", "?importStrategy=UPDATE",
+             Payload({ChildTe(RandomUid(), "无", "13904771011")}));
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(FirstError(Body(r))["errorCode"], "E1063") << r.body;
+  // UPDATE changes only the attributes sent.
+  json update = {{"trackedEntity", uid},
+                 {"trackedEntityType", tracker::ChildEntityTypeUid()},
+                 {"attributes", {Attr(TrackerField::kName, "策略改名")}}};
+  r = Import("clerk_in", "?importStrategy=UPDATE", Payload({update}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["stats"]["updated"], 1);
+  auto child = Body(As("clerk_in", "GET", "/api/immunization/children/" + uid));
+  EXPECT_EQ(child["name"], "策略改名");
+  EXPECT_EQ(child["guardians"][0]["phone"], "13904771010");
+  // A dry run of a delete keeps the record; the delete removes it with its doses.
+  const json del = Payload({{{"trackedEntity", uid}}});
+  r = Import("clerk_in", "?importStrategy=DELETE&dryRun=true", del);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["stats"]["deleted"], 1);
+  EXPECT_TRUE(Exists(uid));
+  // Another township's clerk cannot delete it: not found for him.
+  r = As("clerk_sibling", "POST", "/api/tracker?importStrategy=DELETE", del.dump());
+  EXPECT_EQ(FirstError(Body(r))["errorCode"], "E1063") << r.body;
+  EXPECT_TRUE(Exists(uid));
+  r = Import("clerk_in", "?importStrategy=DELETE", del);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["stats"]["deleted"], 1);
+  EXPECT_FALSE(Exists(uid));
+  // Deleting it again: E1063.
+  EXPECT_EQ(FirstError(Body(Import("clerk_in", "?importStrategy=DELETE", del)))["errorCode"],
+            "E1063");
+  // Bad parameters name themselves.
+  r = Import("clerk_in", "?importStrategy=MERGE", del);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("importStrategy"), std::string::npos);
+}
+
+TEST(TrackerExchange, OutOfScopeIsAnErrorReportNotAWrite) {
+  const std::string uid = RandomUid();
+  auto r = Import("clerk_sibling", "", Payload({ChildTe(uid, "越界", "13904771020")}));
+  EXPECT_EQ(r.status, 409) << r.body;
+  const json e = FirstError(Body(r));
+  EXPECT_EQ(e["errorCode"], "E1000") << r.body;
+  EXPECT_EQ(e["uid"], uid);
+  EXPECT_FALSE(Exists(uid));
+  // A viewer may not import at all.
+  EXPECT_EQ(Import("viewer_in", "", Payload({ChildTe(RandomUid(), "看", "13904771021")})).status,
+            403);
+}
+
+TEST(TrackerExchange, ScheduleRefusalsAreErrorReportsNamingTheField) {
+  const std::string uid = RandomUid();
+  json te = ChildTe(uid, "早种", "13904771030");
+  // A dose the day before birth: refused, naming the date.
+  te["enrollments"][0]["events"][0]["occurredAt"] = "2023-03-09";
+  auto r = Import("clerk_in", "", Payload({te}));
+  EXPECT_EQ(r.status, 409) << r.body;
+  json e = FirstError(Body(r));
+  EXPECT_EQ(e["trackerType"], "EVENT");
+  EXPECT_EQ(e["field"], "date");
+  EXPECT_NE(e["message"].get<std::string>().find("早于出生日期"), std::string::npos) << e.dump();
+  EXPECT_FALSE(Exists(uid));
+  // An unknown vaccine names the data element.
+  te["enrollments"][0]["events"][0]["occurredAt"] = "2023-03-10";
+  te["enrollments"][0]["events"][0]["dataValues"][0]["value"] = "XYZ";
+  e = FirstError(Body(Import("clerk_in", "", Payload({te}))));
+  EXPECT_EQ(e["dataElement"], TrackerFieldOf(TrackerField::kVaccine).uid) << e.dump();
+  // A second HepB ten days after the first is recorded, with a warning (已种无效).
+  te["enrollments"][0]["events"][0]["dataValues"][0]["value"] = "HepB";
+  json early = te["enrollments"][0]["events"][0];
+  early["event"] = RandomUid();
+  early["occurredAt"] = "2023-03-20";
+  te["enrollments"][0]["events"].push_back(early);
+  r = Import("clerk_in", "", Payload({te}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json report = Body(r);
+  EXPECT_EQ(report["status"], "WARNING");
+  ASSERT_EQ(report["validationReport"]["warningReports"].size(), 1u) << report.dump(1);
+  EXPECT_EQ(report["validationReport"]["warningReports"][0]["uid"], early["event"]);
+}
+
+TEST(TrackerExchange, ExportMaskedForAViewerUnmaskedAndAuditedForTheClerk) {
+  const std::string uid = RandomUid();
+  ASSERT_EQ(Import("clerk_in", "", Payload({ChildTe(uid, "乌兰图雅", "13904771040")})).status, 200);
+  auto value_of = [](const json& te, TrackerField f) {
+    for (const auto& a : te["attributes"])
+      if (a["attribute"] == TrackerFieldOf(f).uid) return a["value"].get<std::string>();
+    return std::string();
+  };
+  const std::string target = "/api/tracker/trackedEntities?trackedEntities=" + uid + "&fields=*";
+  auto viewer = Body(As("viewer_in", "GET", target));
+  ASSERT_EQ(viewer["trackedEntities"].size(), 1u) << viewer.dump();
+  EXPECT_EQ(value_of(viewer["trackedEntities"][0], TrackerField::kName), "乌***");
+  EXPECT_EQ(value_of(viewer["trackedEntities"][0], TrackerField::kGuardianPhone), "139****1040");
+  EXPECT_EQ(value_of(viewer["trackedEntities"][0], TrackerField::kAddress), "");
+  auto clerk = Body(As("clerk_in", "GET", target));
+  const json& te = clerk["trackedEntities"][0];
+  EXPECT_EQ(value_of(te, TrackerField::kName), "乌兰图雅");
+  ASSERT_EQ(te["enrollments"][0]["events"].size(), 1u);
+  EXPECT_EQ(te["enrollments"][0]["events"][0]["occurredAt"], "2023-03-10T00:00:00.000");
+  // The unmasked export is in the audit trail; the masked one is not.
+  int clerk_rows = 0, viewer_rows = 0;
+  const json audits = Body(Get("/api/audits?type=PERSONAL_DATA&limit=10000"));
+  for (const auto& a : audits["audits"]) {
+    const std::string detail = a.value("detail", "");
+    if (detail.find("tracker") == std::string::npos) continue;
+    clerk_rows += a["user"] == "clerk_in";
+    viewer_rows += a["user"] == "viewer_in";
+  }
+  EXPECT_GE(clerk_rows, 1);
+  EXPECT_EQ(viewer_rows, 0);
+  // The neighbour's clerk gets nothing; the single-record path answers 404 for him.
+  EXPECT_EQ(Body(As("clerk_sibling", "GET", target))["trackedEntities"].size(), 0u);
+  EXPECT_EQ(As("clerk_sibling", "GET", "/api/tracker/trackedEntities/" + uid).status, 404);
+  EXPECT_EQ(As("clerk_in", "GET", "/api/tracker/trackedEntities/" + uid).status, 200);
+  // Events and enrollments of the unit, and the program's metadata.
+  auto events = Body(As("clerk_in", "GET", "/api/tracker/events?orgUnit=150624100&paging=false"));
+  bool found = false;
+  for (const auto& ev : events["events"]) found |= ev["trackedEntity"] == uid;
+  EXPECT_TRUE(found);
+  auto programs = Body(As("viewer_in", "GET", "/api/tracker/programs"));
+  EXPECT_EQ(programs["programs"][0]["id"], tracker::ImmunizationProgramUid());
+}
+
+TEST(TrackerExchange, RegisterCsvDryRunWritesNothingAndNamesRowsAndColumns) {
+  const std::string csv =
+      "接种单位,姓名,性别,出生日期,身份证号,监护人,监护人电话,疫苗,接种日期,批号\n"
+      "150624100,登记甲,女,2023-05-01,,王兰,13904771050,HepB,2023-05-01,L1\n"
+      "150624100,登记甲,女,2023-05-01,,王兰,13904771050,BCG,2023/5/2,\n"
+      "150624100,登记乙,男,2023-02-30,,王兰,13904771051,HepB,2023-03-01,\n"
+      "150624100,登记丙,男,2023-04-01,150624202304019999,王兰,13904771052,,,\n"
+      "150624100,登记丁,男,2023-04-01,,王兰,13904771053,HepB,2023-03-20,\n";
+  auto r = AsTyped("clerk_in", "POST", "/api/immunization/import?dryRun=true", csv, "text/csv");
+  EXPECT_EQ(r.status, 409) << r.body;
+  json out = Body(r);
+  ASSERT_EQ(out["errors"].size(), 3u) << out.dump(1);
+  EXPECT_EQ(out["errors"][0]["row"], 4);
+  EXPECT_EQ(out["errors"][0]["column"], "出生日期");
+  EXPECT_EQ(out["errors"][1]["row"], 5);
+  EXPECT_EQ(out["errors"][1]["column"], "身份证号");
+  EXPECT_EQ(out["errors"][2]["row"], 6);
+  EXPECT_EQ(out["errors"][2]["column"], "接种日期");
+  EXPECT_NE(out["errors"][2]["text"].get<std::string>().find("第 6 行"), std::string::npos);
+  auto found = Body(As("clerk_in", "GET",
+                       "/api/immunization/children?name=%E7%99%BB%E8%AE%B0%E7%94%B2"
+                       "&birthDate=2023-05-01"));  // 登记甲
+  EXPECT_EQ(found["trackedEntities"].size(), 0u);
+
+  // The good rows alone: the dry run passes and still writes nothing; then the import.
+  const std::string good = csv.substr(0, csv.find("150624100,登记乙"));
+  r = AsTyped("clerk_in", "POST", "/api/immunization/import?dryRun=true", good, "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["doses"]["created"], 2);
+  EXPECT_EQ(Body(As("clerk_in", "GET",
+                    "/api/immunization/children?name=%E7%99%BB%E8%AE%B0%E7%94%B2"
+                    "&birthDate=2023-05-01"))["trackedEntities"]
+                .size(),
+            0u);
+  r = AsTyped("clerk_in", "POST", "/api/immunization/import", good, "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  found = Body(As("clerk_in", "GET",
+                  "/api/immunization/children?name=%E7%99%BB%E8%AE%B0%E7%94%B2"
+                  "&birthDate=2023-05-01"));
+  ASSERT_EQ(found["trackedEntities"].size(), 1u);
+  // The same register again adds nothing: the child is found, his doses are on record.
+  r = AsTyped("clerk_in", "POST", "/api/immunization/import", good, "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["children"]["created"], 0);
+  EXPECT_EQ(Body(r)["doses"]["created"], 0);
+  // A header it does not know is refused, naming the column.
+  r = AsTyped("clerk_in", "POST", "/api/immunization/import", "接种单位,名字\n1,2\n", "text/csv");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("名字"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace weijian::http

@@ -1,0 +1,163 @@
+// The DHIS2 tracker exchange of immunization records (issue 17, item 8) on the service: an export
+// imported into an empty store gives the same children, enrollments, doses and dose states, and
+// the new store's file names nobody.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/date.h"
+#include "core/uid.h"
+#include "metadata/catalog.h"
+#include "tracker/exchange.h"
+#include "tracker/immunization.h"
+#include "unit/test_support.h"
+
+namespace weijian::tracker {
+namespace {
+
+using nlohmann::json;
+
+auth::Principal Superuser() {
+  auth::Principal p;
+  p.user.username = "tester";
+  p.authorities = {auth::Authority::kAll};
+  return p;
+}
+
+struct Site {
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<ImmunizationService> service;
+  std::shared_ptr<const metadata::Catalog> cat;
+};
+
+Site MakeSite(const testing::TempDir& dir, const std::string& name, const std::string& keys) {
+  Site s;
+  s.store = testing::MakeOrdosStore(dir.File(name), false);
+  auto cat = metadata::Catalog::Load(*s.store);
+  EXPECT_TRUE(cat.ok()) << cat.status().ToString();
+  s.cat = std::move(*cat);
+  s.service = std::make_unique<ImmunizationService>(*s.store);
+  auto vault = PersonVault::Load(keys);
+  EXPECT_TRUE(vault.ok()) << vault.status().ToString();
+  s.service->set_vault(std::make_shared<const PersonVault>(std::move(*vault)));
+  return s;
+}
+
+// What must survive the trip: everything but the server-set times and who stored it.
+json Comparable(json list) {
+  for (auto& te : list["trackedEntities"]) {
+    te.erase("createdAt");
+    te.erase("updatedAt");
+    for (auto& en : te["enrollments"]) {
+      en.erase("createdAt");
+      en.erase("updatedAt");
+      for (auto& ev : en["events"]) {
+        ev.erase("createdAt");
+        ev.erase("storedBy");
+      }
+    }
+  }
+  return list;
+}
+
+TEST(TrackerExchange, ExportImportedIntoAnEmptyStoreRoundTrips) {
+  testing::TempDir dir;
+  const std::string keys = dir.File("keys");
+  ASSERT_TRUE(PersonVault::Init(keys).ok());
+  Site a = MakeSite(dir, "a.db", keys);
+  Site b = MakeSite(dir, "b.db", keys);
+  const auto who = Superuser();
+  const Date today = ParseIsoDate("2024-09-01").value();
+
+  ChildInput c1{"150624100",         "其木格", "女", "", "150624202301050020", "",
+                "乌兰镇某嘎查 3 号", "",       {}};
+  c1.guardians = {{"王秀兰", "母亲", "13904770123"}, {"巴图", "父亲", "13904770124"}};
+  ChildInput c2{"150624100", "阿拉坦", "男", "2024-01-10", "", "B150123456", "", "", {}};
+  c2.guardians = {{"娜仁", "母亲", "13904770125"}};
+  auto r1 = a.service->Register(who, *a.cat, c1, today, 1);
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  auto r2 = a.service->Register(who, *a.cat, c2, today, 2);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  const std::string u1 = (*r1)["trackedEntity"], u2 = (*r2)["trackedEntity"];
+  for (auto [uid, vaccine, date] :
+       {std::tuple{u1, "HepB", "2023-01-05"}, std::tuple{u1, "BCG", "2023-01-06"},
+        std::tuple{u2, "HepB", "2024-01-10"},
+        std::tuple{u2, "HepB", "2024-01-20"}}) {  // too soon: invalid
+    DoseInput d;
+    d.person = uid;
+    d.vaccine = vaccine;
+    d.date = date;
+    d.lot = "L1";
+    auto r = a.service->RecordDose(who, *a.cat, d, today, 3);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+
+  TrackerExportQuery q;
+  q.org_unit = "150624";
+  q.ou_mode = "DESCENDANTS";
+  q.nested = true;
+  q.page_size = 0;
+  auto exported = a.service->ExportTrackedEntities(who, *a.cat, q, today, 4);
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  ASSERT_EQ((*exported)["trackedEntities"].size(), 2u);
+
+  auto report = b.service->ImportTracker(who, *b.cat, *exported, {}, today, 5);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ((*report)["status"], "WARNING") << report->dump(1);  // the invalid HepB dose 2
+  EXPECT_EQ((*report)["stats"]["created"], 2 + 2 + 4) << report->dump(1);
+  ASSERT_EQ((*report)["validationReport"]["warningReports"].size(), 1u);
+  EXPECT_NE((*report)["validationReport"]["warningReports"][0]["message"].get<std::string>().find(
+                "不足28天"),
+            std::string::npos);
+
+  auto again = b.service->ExportTrackedEntities(who, *b.cat, q, today, 6);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(Comparable(*again), Comparable(*exported));
+  // The same forecast in both stores.
+  for (const auto& uid : {u1, u2}) {
+    auto fa = a.service->Forecast(who, *a.cat, uid, today);
+    auto fb = b.service->Forecast(who, *b.cat, uid, today);
+    ASSERT_TRUE(fa.ok() && fb.ok());
+    EXPECT_EQ(*fa, *fb);
+  }
+  // A second import of the same export creates nothing (CREATE_AND_UPDATE updates).
+  auto second = b.service->ImportTracker(who, *b.cat, *exported, {}, today, 7);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ((*second)["stats"]["created"], 0) << second->dump(1);
+  EXPECT_EQ((*second)["stats"]["updated"], 8);
+
+  // Still sealed: the imported store's file holds no ID number, name or phone in clear.
+  b.store.reset();
+  std::string bytes;
+  for (const char* f : {"b.db", "b.db-wal"}) {
+    std::ifstream in(dir.File(f), std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    bytes += s.str();
+  }
+  if (!bytes.empty()) {  // empty on a PostgreSQL test store
+    EXPECT_EQ(bytes.find("150624202301050020"), std::string::npos);
+    EXPECT_EQ(bytes.find("其木格"), std::string::npos);
+    EXPECT_EQ(bytes.find("13904770123"), std::string::npos);
+  }
+}
+
+TEST(TrackerExchange, ProgramMetadataNamesStableUids) {
+  const json meta = TrackerProgramMetadata();
+  const json& program = meta["programs"][0];
+  EXPECT_EQ(program["id"], ImmunizationProgramUid());
+  EXPECT_EQ(program["programStages"][0]["id"], DoseStageUid());
+  EXPECT_EQ(program["programTrackedEntityAttributes"].size(), TrackerAttributes().size());
+  for (const auto& d : TrackerAttributes()) {
+    EXPECT_TRUE(IsValidUid(d.uid)) << d.code;
+    EXPECT_EQ(FindTrackerAttribute(d.code), &d);
+    EXPECT_EQ(FindTrackerAttribute(d.uid), &d);
+  }
+  // The same uid in every instance: derived from the code.
+  EXPECT_EQ(TrackerFieldOf(TrackerField::kIdNumber).uid,
+            StableUid("trackerAttribute", "ID_NUMBER"));
+}
+
+}  // namespace
+}  // namespace weijian::tracker
