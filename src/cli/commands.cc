@@ -157,6 +157,7 @@ int RunServe(const ServeOptions& o) {
     serving = storage::HoldServingLock(o.db);  // `weijian restore` refuses meanwhile
     if (!serving->ok()) return Fail(serving->status());
   }
+  FederationSchedule federation(app);  // scheduled pushes upward, stopped before the app goes
   Status s = http::ServeForever(app, options);
   // A clean stop leaves the engine beside the database for the next start.
   if (Status saved = app.SaveEngineSnapshot(); !saved.ok())

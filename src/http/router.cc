@@ -374,6 +374,7 @@ Router BuildApiRouter() {
   r.Add(ImmunizationRoutes());
   r.Add(ColumnRoutes());
   r.Add(MessageRoutes());
+  r.Add(FederationRoutes());
   return r;
 }
 
