@@ -37,9 +37,6 @@ int Fail(const Status& s) {
   return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
 }
 
-namespace {
-
-// Opening a database that does not exist is a mistake everywhere but `init`.
 Result<std::unique_ptr<storage::Store>> OpenExisting(const std::string& db) {
   // A PostgreSQL address (postgresql://…) is opened as it is: the server says whether it exists.
   if (!storage::IsPostgresAddress(db) && !std::filesystem::exists(db))
@@ -47,6 +44,8 @@ Result<std::unique_ptr<storage::Store>> OpenExisting(const std::string& db) {
                            "--db");
   return storage::OpenStore(db);
 }
+
+namespace {
 
 // Writes done from the command line are audited under this name (with the OS user).
 std::string CliActor() {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "storage/store.h"
 #include "tracker/immunization.h"
 
 namespace weijian::http {
@@ -19,6 +20,8 @@ namespace weijian::cli {
 // Prints a failed operation's error ("weijian: field: message") on stderr and returns the exit
 // code for it: 2 for bad input, 1 otherwise.
 int Fail(const Status& s);
+// Opens the store of --db; one that does not exist is a mistake everywhere but `init`.
+Result<std::unique_ptr<storage::Store>> OpenExisting(const std::string& db);
 
 struct InitOptions {
   std::string db;

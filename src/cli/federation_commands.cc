@@ -16,23 +16,11 @@
 #include "http/app.h"
 #include "http/client.h"
 #include "metadata/catalog.h"
-#include "storage/open_store.h"
 
 namespace weijian::cli {
 
-namespace {
-
-Result<std::unique_ptr<storage::Store>> OpenForFederation(const std::string& db) {
-  if (!storage::IsPostgresAddress(db) && !std::filesystem::exists(db))
-    return InvalidArgument("the database " + db + " does not exist; create it with `weijian init`",
-                           "--db");
-  return storage::OpenStore(db);
-}
-
-}  // namespace
-
 int RunFederationAdd(const FederationAddOptions& o) {
-  auto store = OpenForFederation(o.db);
+  auto store = OpenExisting(o.db);
   if (!store.ok()) return Fail(store.status());
   auto cat = metadata::Catalog::Load(**store);
   if (!cat.ok()) return Fail(cat.status());
@@ -52,7 +40,7 @@ int RunFederationAdd(const FederationAddOptions& o) {
 }
 
 int RunFederationList(const std::string& db) {
-  auto store = OpenForFederation(db);
+  auto store = OpenExisting(db);
   if (!store.ok()) return Fail(store.status());
   auto cat = metadata::Catalog::Load(**store);
   if (!cat.ok()) return Fail(cat.status());
@@ -63,7 +51,7 @@ int RunFederationList(const std::string& db) {
 }
 
 int RunFederationPush(const FederationPushOptions& o) {
-  auto store = OpenForFederation(o.db);
+  auto store = OpenExisting(o.db);
   if (!store.ok()) return Fail(store.status());
   auto cat = metadata::Catalog::Load(**store);
   if (!cat.ok()) return Fail(cat.status());
