@@ -225,5 +225,22 @@ city_equals "the city has the corrected sum" "." "."
 grep -q "^DE_FA 202402 " "$TMP/got"; check "with 鄂托克旗's 202402 in it" $?
 expect_rc "the city's audit chain holds" 0 "$WJ" audit verify --db "$CITY"
 
+# --- the schedule: 东胜区's server pushes by itself once federation.push_interval is set ---
+echo "$PW" | "$WJ" user add --db "$TMP/c150602.db" --name admin150602 --role superuser --ou 150602 --password-stdin >/dev/null
+code=$(curl -s -o "$TMP/set.json" -w '%{http_code}' -u "admin150602:$PW" -X PUT -H 'Content-Type: application/json' \
+  -d '{"federation.push_interval":"1"}' "http://127.0.0.1:$PORT_B/api/site/settings")
+[ "$code" = 200 ] || [ "$code" = 204 ]; check "a superuser sets federation.push_interval (HTTP $code)" $?
+code=$(curl -s -o /dev/null -w '%{http_code}' -u "admin150602:$PW" -X PUT -H 'Content-Type: application/json' \
+  -d '{"federation.push_interval":"-5"}' "http://127.0.0.1:$PORT_B/api/site/settings")
+[ "$code" = 409 ] || [ "$code" = 400 ]; check "a bad interval is refused (HTTP $code)" $?
+[ "$(approve "$PORT_B" 150602 202401 DELETE)" = 204 ]; check "东胜区 unapproves 202401" $?
+for _ in $(seq 1 60); do
+  combined "." "^202402$" >"$TMP/want"
+  sums "$CITY" 1506 >"$TMP/got"
+  diff -q "$TMP/want" "$TMP/got" >/dev/null && break
+  sleep 1
+done
+city_equals "within a minute the server's scheduled push retracted 东胜区's 202401" "." "^202402$"
+
 echo "federation_test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -295,5 +295,15 @@ TEST_F(FederationTest, TargetsRefuseTokensOthersCanReadAndDataSetsWithoutApprova
   EXPECT_TRUE(county_.store->ListFedTargets()->empty());
 }
 
+TEST_F(FederationTest, AJobLeaseIsHeldByOneServerAtATime) {
+  auto& s = *county_.store;
+  EXPECT_TRUE(*s.TakeJobLease("federation.push", "server-a", 1000, 60'000));
+  EXPECT_FALSE(*s.TakeJobLease("federation.push", "server-b", 2000, 60'000));
+  EXPECT_TRUE(*s.TakeJobLease("federation.push", "server-a", 3000, 60'000));  // renewed
+  EXPECT_FALSE(*s.TakeJobLease("federation.push", "server-b", 62'000, 60'000));
+  EXPECT_TRUE(*s.TakeJobLease("federation.push", "server-b", 63'001, 60'000));  // expired
+  EXPECT_TRUE(*s.TakeJobLease("other.job", "server-a", 63'001, 60'000));
+}
+
 }  // namespace
 }  // namespace weijian

@@ -73,7 +73,8 @@ function sourcesSection(sources: Source[]): HTMLElement {
   s.append(table(["下级平台", "最近推送", "最近批次", "审核后送达用时", "已接收", "重复", "拒收"],
     sources.map((x) => el("tr", { class: x.failures.length ? "st-returned" : "" },
       el("td", {}, x.source), el("td", {}, when(x.lastApplied ?? x.lastReceived)),
-      el("td", {}, x.lastBatch ? `${x.lastBatch.dataSet} ${x.lastBatch.period} ${x.lastBatch.orgUnit}（${x.lastBatch.values} 个值）` : "—"),
+      el("td", {}, x.lastBatch ? `${x.lastBatch.action === "RETRACT" ? "撤回 " : ""}${x.lastBatch.dataSet} ${x.lastBatch.period} ${x.lastBatch.orgUnit}` +
+        (x.lastBatch.action === "RETRACT" ? "" : `（${x.lastBatch.values} 个值）`) : "—"),
       el("td", {}, x.lagMinutes === undefined ? "—" : lagText(x.lagMinutes)),
       el("td", {}, String(x.applied)), el("td", {}, String(x.unchanged)), el("td", {}, String(x.refused))))));
   for (const x of sources.filter((x) => x.failures.length)) {
@@ -85,7 +86,6 @@ function sourcesSection(sources: Source[]): HTMLElement {
 }
 
 export async function federationPage(app: HTMLElement): Promise<void> {
-  app.append(el("h1", {}, "上级平台"));
   // Targets are for admins (403 for others): the page shows what the reader may see.
   const targets = await call<{ targets: Target[] }>("/api/federation/targets").catch((e) => {
     if (e instanceof ApiError && e.status === 403) return null;
