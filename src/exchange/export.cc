@@ -312,12 +312,17 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
                   {"orgUnit", ids.OrgUnit(ou)},
                   {"categoryOptionCombo", ids.Combo(coc)},
                   {"attributeOptionCombo", ids.Combo(aoc)},
-                  {"value", v.value},
-                  {"storedBy", v.stored_by},
-                  {"created", FormatTimestamp(v.created)},
-                  {"lastUpdated", FormatTimestamp(v.last_updated)},
-                  {"comment", v.comment},
-                  {"followup", v.followup}};
+                  {"value", v.value}};
+        if (!o.minimal) {
+          j["storedBy"] = v.stored_by;
+          j["created"] = FormatTimestamp(v.created);
+          j["lastUpdated"] = FormatTimestamp(v.last_updated);
+          j["comment"] = v.comment;
+          j["followup"] = v.followup;
+        } else {
+          if (!v.comment.empty()) j["comment"] = v.comment;
+          if (v.followup) j["followup"] = true;
+        }
         if (v.deleted) j["deleted"] = true;
         if (n) buf += ',';
         buf += j.dump();

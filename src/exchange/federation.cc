@@ -603,6 +603,7 @@ Result<Payload> BuildPayload(storage::Store& store, const Catalog& cat, DataValu
   ExportOptions o;
   o.format = t.format == "adx" ? ImportFormat::kAdx : ImportFormat::kJson;
   WJ_RETURN_IF_ERROR(ParseExportOption(o, "idScheme", "code"));
+  o.minimal = true;
   o.data_sets = {ds.uid};
   o.start_date = FormatIsoDate(pe.start);
   o.end_date = FormatIsoDate(pe.end);

@@ -129,6 +129,9 @@ struct ExportOptions {
   std::vector<std::string> attribute_option_combos;
   bool include_deleted = false;
   std::function<bool(std::int64_t org_unit_id)> can_read;  // empty: everything
+  // JSON: only what an import reads back (identifiers, value, a comment or follow-up when set),
+  // without storedBy, created and lastUpdated: a federation batch, not an archive.
+  bool minimal = false;
   // Where the rows come from; empty: the store. A federation push passes the store's rows
   // summed to one org unit level. Rows must come grouped by unit, period and attribute combo.
   std::function<Status(const storage::DataValueExportFilter&,
