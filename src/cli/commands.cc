@@ -38,9 +38,6 @@ int Fail(const Status& s) {
   return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
 }
 
-namespace {
-
-// Opening a database that does not exist is a mistake everywhere but `init`.
 Result<std::unique_ptr<storage::Store>> OpenExisting(const std::string& db) {
   // A PostgreSQL address (postgresql://…) is opened as it is: the server says whether it exists.
   if (!storage::IsPostgresAddress(db) && !std::filesystem::exists(db))
@@ -48,6 +45,8 @@ Result<std::unique_ptr<storage::Store>> OpenExisting(const std::string& db) {
                            "--db");
   return storage::OpenStore(db);
 }
+
+namespace {
 
 // Writes done from the command line are audited under this name (with the OS user).
 std::string CliActor() {
@@ -158,6 +157,7 @@ int RunServe(const ServeOptions& o) {
     serving = storage::HoldServingLock(o.db);  // `weijian restore` refuses meanwhile
     if (!serving->ok()) return Fail(serving->status());
   }
+  FederationSchedule federation(app);  // scheduled pushes upward, stopped before the app goes
   Status s = http::ServeForever(app, options);
   // A clean stop leaves the engine beside the database for the next start.
   if (Status saved = app.SaveEngineSnapshot(); !saved.ok())

@@ -2,18 +2,26 @@
 // 0 success, 1 the operation failed, 2 bad usage or unreadable input.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/status.h"
+#include "storage/store.h"
 #include "tracker/immunization.h"
+
+namespace weijian::http {
+class App;
+}  // namespace weijian::http
 
 namespace weijian::cli {
 
 // Prints a failed operation's error ("weijian: field: message") on stderr and returns the exit
 // code for it: 2 for bad input, 1 otherwise.
 int Fail(const Status& s);
+// Opens the store of --db; one that does not exist is a mistake everywhere but `init`.
+Result<std::unique_ptr<storage::Store>> OpenExisting(const std::string& db);
 
 struct InitOptions {
   std::string db;
@@ -113,6 +121,35 @@ int RunKeysInit(const KeysOptions& o);
 int RunKeysRotate(const KeysOptions& o);
 // Loads the key file into the serving app: the explicit one must load; the default one is used
 // when present. Returns false (after printing why) when the server must not start.
+// `weijian federation add|list|push` (federation_commands.cc, issue 16 item 6).
+struct FederationAddOptions {
+  std::string db, to, token_file, format = "json", source;
+  std::vector<std::string> data_sets;
+  int level = 0;
+};
+int RunFederationAdd(const FederationAddOptions& o);
+int RunFederationList(const std::string& db);
+struct FederationPushOptions {
+  std::string db;
+  bool dry_run = false, retry_refused = false;
+};
+// Exit 0 when every batch due was delivered (or there was none), 1 when one was refused or is
+// still waiting for the upper side.
+int RunFederationPush(const FederationPushOptions& o);
+// Runs the scheduled federation push while it lives (`serve`): every `federation.push_interval`
+// minutes (a site setting; 0: never), on one server at a time across servers sharing the
+// database (the lease "federation.push" in job_lease).
+class FederationSchedule {
+ public:
+  explicit FederationSchedule(http::App& app);
+  ~FederationSchedule();
+  FederationSchedule(const FederationSchedule&) = delete;
+  FederationSchedule& operator=(const FederationSchedule&) = delete;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 bool LoadPersonKeys(const std::string& db, const std::string& explicit_keys,
                     tracker::ImmunizationService& service);
 

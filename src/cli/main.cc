@@ -256,6 +256,34 @@ int main(int argc, char** argv) {
   mm_gen_cmd->add_option("--data-set", mm.data_set, "data set (code or uid)")->required();
   mm_gen_cmd->add_option("--ou", mm.org_unit, "the subtree's unit (code or uid)")->required();
 
+  auto* fed_cmd = app.add_subcommand("federation", "push approved data to the instance above");
+  fed_cmd->require_subcommand(1);
+  FederationAddOptions fed_add;
+  auto* fed_add_cmd = fed_cmd->add_subcommand("add", "add an upper instance to push to");
+  fed_add_cmd->add_option("--db", fed_add.db, "database file")->required();
+  fed_add_cmd->add_option("--to", fed_add.to, "the upper instance's address, http://host:port")
+      ->required();
+  fed_add_cmd
+      ->add_option("--token-file", fed_add.token_file,
+                   "file holding an API token of the upper instance (chmod 600; read at each push)")
+      ->required();
+  fed_add_cmd->add_option("--data-set", fed_add.data_sets, "data set to push (code or uid)")
+      ->required();
+  fed_add_cmd->add_option("--level", fed_add.level,
+                          "sum values to this org unit level (default: the values' own units)");
+  fed_add_cmd->add_option("--format", fed_add.format, "json or adx")->capture_default_str();
+  fed_add_cmd->add_option("--source", fed_add.source,
+                          "this instance's name at the upper side (default: its top unit's code)");
+  std::string fed_list_db;
+  auto* fed_list_cmd = fed_cmd->add_subcommand("list", "targets, pending batches and failures");
+  fed_list_cmd->add_option("--db", fed_list_db, "database file")->required();
+  FederationPushOptions fed_push;
+  auto* fed_push_cmd = fed_cmd->add_subcommand("push", "push approved data not yet delivered");
+  fed_push_cmd->add_option("--db", fed_push.db, "database file")->required();
+  fed_push_cmd->add_flag("--dry-run", fed_push.dry_run, "show what would be pushed, send nothing");
+  fed_push_cmd->add_flag("--retry-refused", fed_push.retry_refused,
+                         "send batches the upper instance refused again");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -296,6 +324,9 @@ int main(int argc, char** argv) {
     if (*keys_rotate_cmd) return RunKeysRotate(keys);
     if (*tracker_import_cmd) return RunTrackerImport(tracker_import);
     if (*mm_gen_cmd) return RunMinMaxGenerate(mm);
+    if (*fed_add_cmd) return RunFederationAdd(fed_add);
+    if (*fed_list_cmd) return RunFederationList(fed_list_db);
+    if (*fed_push_cmd) return RunFederationPush(fed_push);
   } catch (const std::exception& e) {
     std::cerr << "weijian: internal error: " << e.what() << "\n";
     return 1;

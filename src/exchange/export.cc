@@ -292,91 +292,99 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
           FormatTimestamp(NowMillis()) + "\">\n";
       break;
   }
-  Status s =
-      values.store().ExportDataValues(filter, [&](const storage::DataValueRecord& v) -> Status {
-        const auto* de = cat.DataElements().ById(v.key.data_element_id);
-        const auto* ou = cat.OrgUnits().ById(v.key.org_unit_id);
-        const auto* coc = cat.CategoryOptionCombos().ById(v.key.coc_id);
-        const auto* aoc = cat.CategoryOptionCombos().ById(v.key.aoc_id);
-        const Period& pe = period_of.at(v.key.period_id);
-        if (!aocs.empty() && !aocs.count(v.key.aoc_id)) return Status::Ok();
-        switch (o.format) {
-          case ImportFormat::kJson: {
-            json j = {{"dataElement", ids.DataElement(de)},
-                      {"period", pe.Id()},
-                      {"orgUnit", ids.OrgUnit(ou)},
-                      {"categoryOptionCombo", ids.Combo(coc)},
-                      {"attributeOptionCombo", ids.Combo(aoc)},
-                      {"value", v.value},
-                      {"storedBy", v.stored_by},
-                      {"created", FormatTimestamp(v.created)},
-                      {"lastUpdated", FormatTimestamp(v.last_updated)},
-                      {"comment", v.comment},
-                      {"followup", v.followup}};
-            if (v.deleted) j["deleted"] = true;
-            if (n) buf += ',';
-            buf += j.dump();
-            break;
-          }
-          case ImportFormat::kXml:
-            // DHIS2's attribute order; comment only when there is one, deleted only when set.
-            buf += "  <dataValue dataElement=\"" + XmlEscape(ids.DataElement(de)) + "\" period=\"" +
-                   pe.Id() + "\" orgUnit=\"" + XmlEscape(ids.OrgUnit(ou)) +
-                   "\" categoryOptionCombo=\"" + XmlEscape(ids.Combo(coc)) +
-                   "\" attributeOptionCombo=\"" + XmlEscape(ids.Combo(aoc)) + "\" value=\"" +
-                   XmlAttr(v.value) + "\" storedBy=\"" + XmlAttr(v.stored_by) + "\" created=\"" +
-                   FormatTimestamp(v.created) + "\" lastUpdated=\"" +
-                   FormatTimestamp(v.last_updated) + "\"";
-            if (!v.comment.empty()) buf += " comment=\"" + XmlAttr(v.comment) + "\"";
-            buf += v.followup ? " followup=\"true\"" : " followup=\"false\"";
-            if (v.deleted) buf += " deleted=\"true\"";
-            buf += "/>\n";
-            break;
-          case ImportFormat::kCsv:
-            buf += CsvField(ids.DataElement(de)) + ',' + pe.Id() + ',' + CsvField(ids.OrgUnit(ou)) +
-                   ',' + CsvField(ids.Combo(coc)) + ',' + CsvField(ids.Combo(aoc)) + ',' +
-                   CsvField(v.value) + ',' + CsvField(v.stored_by) + ',' +
-                   FormatTimestamp(v.last_updated) + ',' + CsvField(v.comment) + ',' +
-                   (v.followup ? "true" : "false") + ',' + (v.deleted ? "true" : "false") + '\n';
-            break;
-          case ImportFormat::kAdx: {
-            const auto* ds = data_set_of(de, pe, aoc);
-            std::tuple<const storage::DataSetRecord*, std::int64_t, std::int64_t, std::int64_t> g{
-                ds, v.key.org_unit_id, v.key.period_id, v.key.aoc_id};
-            if (g != group) {
-              if (std::get<0>(group)) buf += "  </group>\n";
-              buf += "  <group dataSet=\"" + XmlEscape(Id(ds, schemes.data_set)) + "\" orgUnit=\"" +
-                     XmlEscape(ids.OrgUnit(ou)) + "\" period=\"" + internal::AdxPeriod(pe) + "\"";
-              // The attribute option combo as one attribute per category, as DHIS2 writes it.
-              if (aoc && aoc->uid != metadata::kDefaultCocUid)
-                buf += AdxCategories(cat, *aoc, schemes);
-              buf += ">\n";
-              group = g;
-            }
-            buf += "    <dataValue dataElement=\"" + XmlEscape(ids.DataElement(de)) + "\"";
-            if (coc && coc->uid != metadata::kDefaultCocUid)
-              buf += AdxCategories(cat, *coc, schemes);
-            // As DHIS2 writes ADX (its adx/exportA.adx.xml): a numeric value in value=, its
-            // comment in <annotation>; a non-numeric value (text, date, boolean …) as value="0"
-            // with the value itself in <annotation>, its comment then in DXF2's comment=.
-            bool text_value = de && !metadata::IsNumericValueType(de->value_type);
-            buf += " value=\"" + (text_value ? std::string("0") : XmlAttr(v.value)) + "\"";
-            if (text_value && !v.comment.empty()) buf += " comment=\"" + XmlAttr(v.comment) + "\"";
-            // ADX has no follow-up mark; DXF2's followup= (passed through by DHIS2's ADX reader,
-            // read back by weijian) keeps it across a round trip.
-            if (v.followup) buf += " followup=\"true\"";
-            const std::string& annotation = text_value ? v.value : v.comment;
-            if (!annotation.empty())
-              buf += "><annotation>" + XmlEscape(annotation) + "</annotation></dataValue>\n";
-            else
-              buf += "/>\n";
-            break;
-          }
+  auto rows = o.rows
+                  ? o.rows
+                  : [&values](const storage::DataValueExportFilter& f,
+                              const std::function<Status(const storage::DataValueRecord&)>& sink) {
+                      return values.store().ExportDataValues(f, sink);
+                    };
+  Status s = rows(filter, [&](const storage::DataValueRecord& v) -> Status {
+    const auto* de = cat.DataElements().ById(v.key.data_element_id);
+    const auto* ou = cat.OrgUnits().ById(v.key.org_unit_id);
+    const auto* coc = cat.CategoryOptionCombos().ById(v.key.coc_id);
+    const auto* aoc = cat.CategoryOptionCombos().ById(v.key.aoc_id);
+    const Period& pe = period_of.at(v.key.period_id);
+    if (!aocs.empty() && !aocs.count(v.key.aoc_id)) return Status::Ok();
+    switch (o.format) {
+      case ImportFormat::kJson: {
+        json j = {{"dataElement", ids.DataElement(de)},
+                  {"period", pe.Id()},
+                  {"orgUnit", ids.OrgUnit(ou)},
+                  {"categoryOptionCombo", ids.Combo(coc)},
+                  {"attributeOptionCombo", ids.Combo(aoc)},
+                  {"value", v.value}};
+        if (!o.minimal) {
+          j["storedBy"] = v.stored_by;
+          j["created"] = FormatTimestamp(v.created);
+          j["lastUpdated"] = FormatTimestamp(v.last_updated);
+          j["comment"] = v.comment;
+          j["followup"] = v.followup;
+        } else {
+          if (!v.comment.empty()) j["comment"] = v.comment;
+          if (v.followup) j["followup"] = true;
         }
-        ++n;
-        flush(false);
-        return Status::Ok();
-      });
+        if (v.deleted) j["deleted"] = true;
+        if (n) buf += ',';
+        buf += j.dump();
+        break;
+      }
+      case ImportFormat::kXml:
+        // DHIS2's attribute order; comment only when there is one, deleted only when set.
+        buf += "  <dataValue dataElement=\"" + XmlEscape(ids.DataElement(de)) + "\" period=\"" +
+               pe.Id() + "\" orgUnit=\"" + XmlEscape(ids.OrgUnit(ou)) +
+               "\" categoryOptionCombo=\"" + XmlEscape(ids.Combo(coc)) +
+               "\" attributeOptionCombo=\"" + XmlEscape(ids.Combo(aoc)) + "\" value=\"" +
+               XmlAttr(v.value) + "\" storedBy=\"" + XmlAttr(v.stored_by) + "\" created=\"" +
+               FormatTimestamp(v.created) + "\" lastUpdated=\"" + FormatTimestamp(v.last_updated) +
+               "\"";
+        if (!v.comment.empty()) buf += " comment=\"" + XmlAttr(v.comment) + "\"";
+        buf += v.followup ? " followup=\"true\"" : " followup=\"false\"";
+        if (v.deleted) buf += " deleted=\"true\"";
+        buf += "/>\n";
+        break;
+      case ImportFormat::kCsv:
+        buf += CsvField(ids.DataElement(de)) + ',' + pe.Id() + ',' + CsvField(ids.OrgUnit(ou)) +
+               ',' + CsvField(ids.Combo(coc)) + ',' + CsvField(ids.Combo(aoc)) + ',' +
+               CsvField(v.value) + ',' + CsvField(v.stored_by) + ',' +
+               FormatTimestamp(v.last_updated) + ',' + CsvField(v.comment) + ',' +
+               (v.followup ? "true" : "false") + ',' + (v.deleted ? "true" : "false") + '\n';
+        break;
+      case ImportFormat::kAdx: {
+        const auto* ds = data_set_of(de, pe, aoc);
+        std::tuple<const storage::DataSetRecord*, std::int64_t, std::int64_t, std::int64_t> g{
+            ds, v.key.org_unit_id, v.key.period_id, v.key.aoc_id};
+        if (g != group) {
+          if (std::get<0>(group)) buf += "  </group>\n";
+          buf += "  <group dataSet=\"" + XmlEscape(Id(ds, schemes.data_set)) + "\" orgUnit=\"" +
+                 XmlEscape(ids.OrgUnit(ou)) + "\" period=\"" + internal::AdxPeriod(pe) + "\"";
+          // The attribute option combo as one attribute per category, as DHIS2 writes it.
+          if (aoc && aoc->uid != metadata::kDefaultCocUid) buf += AdxCategories(cat, *aoc, schemes);
+          buf += ">\n";
+          group = g;
+        }
+        buf += "    <dataValue dataElement=\"" + XmlEscape(ids.DataElement(de)) + "\"";
+        if (coc && coc->uid != metadata::kDefaultCocUid) buf += AdxCategories(cat, *coc, schemes);
+        // As DHIS2 writes ADX (its adx/exportA.adx.xml): a numeric value in value=, its
+        // comment in <annotation>; a non-numeric value (text, date, boolean …) as value="0"
+        // with the value itself in <annotation>, its comment then in DXF2's comment=.
+        bool text_value = de && !metadata::IsNumericValueType(de->value_type);
+        buf += " value=\"" + (text_value ? std::string("0") : XmlAttr(v.value)) + "\"";
+        if (text_value && !v.comment.empty()) buf += " comment=\"" + XmlAttr(v.comment) + "\"";
+        // ADX has no follow-up mark; DXF2's followup= (passed through by DHIS2's ADX reader,
+        // read back by weijian) keeps it across a round trip.
+        if (v.followup) buf += " followup=\"true\"";
+        const std::string& annotation = text_value ? v.value : v.comment;
+        if (!annotation.empty())
+          buf += "><annotation>" + XmlEscape(annotation) + "</annotation></dataValue>\n";
+        else
+          buf += "/>\n";
+        break;
+      }
+    }
+    ++n;
+    flush(false);
+    return Status::Ok();
+  });
   WJ_RETURN_IF_ERROR(s);
   switch (o.format) {
     case ImportFormat::kJson:

@@ -320,6 +320,13 @@ class Importer final : public internal::RowSink {
     summary_.status = failed                                                        ? "ERROR"
                       : (!summary_.conflicts.empty() || !summary_.warnings.empty()) ? "WARNING"
                                                                                     : "SUCCESS";
+    if (!options_.dry_run && !failed && options_.before_commit) {
+      std::sort(written_.begin(), written_.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.data_element_id, a.period_id, a.org_unit_id, a.coc_id, a.aoc_id) <
+               std::tie(b.data_element_id, b.period_id, b.org_unit_id, b.coc_id, b.aoc_id);
+      });
+      WJ_RETURN_IF_ERROR(options_.before_commit(*writer_, summary_, written_));
+    }
     if (!options_.dry_run) {
       // The values, the summary and the audit row: one transaction.
       storage::DataImportRecord rec = Record();
@@ -464,6 +471,9 @@ class Importer final : public internal::RowSink {
     std::vector<storage::DataValueWrite> sorted;
     sorted.reserve(batch_.size());
     for (auto i : order) sorted.push_back(std::move(batch_[i]));
+    if (options_.before_commit)
+      for (const auto& w : sorted)
+        if (w.mode != storage::WriteMode::kDelete) written_.push_back(w.key);
     std::vector<std::size_t> dups;
     WJ_ASSIGN_OR_RETURN(storage::WriteCounts c, writer_->Write(sorted, &dups));
     for (auto& d : dups) d = order[d];
@@ -552,6 +562,7 @@ class Importer final : public internal::RowSink {
   std::unordered_map<std::string, std::size_t> conflict_at_, warning_at_;
   std::set<std::pair<bool, std::size_t>> varied_;  // groups whose rows' messages differ
   std::vector<std::tuple<std::string, std::string, std::string>> completions_;
+  std::vector<storage::DataValueKey> written_;  // kept only for options_.before_commit
   ImportSummary summary_;
 };
 

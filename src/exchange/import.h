@@ -53,6 +53,14 @@ struct ImportOptions {
   // The audit row of the import, made from its summary; written in the same transaction as the
   // values and the summary (none of them survives a crash without the others). Empty: none.
   std::function<storage::AuditRecord(const ImportSummary&)> audit;
+  // Runs on the importing thread after the rows are written and before they commit, inside the
+  // same transaction (never for a refused import or a dry run), with the keys the import wrote
+  // (sorted): further writes that stand or fall with the values (a federated batch replacing
+  // what its earlier pushes wrote, and its receipt). Store calls made in it join the
+  // transaction. An error rolls the whole import back and is the import's error.
+  std::function<Status(storage::DataValueBulkWriter&, ImportSummary&,
+                       const std::vector<storage::DataValueKey>& written)>
+      before_commit;
 };
 
 // Parses DHIS2's option names (query parameters and CLI flags alike); messages name the option.
@@ -121,6 +129,14 @@ struct ExportOptions {
   std::vector<std::string> attribute_option_combos;
   bool include_deleted = false;
   std::function<bool(std::int64_t org_unit_id)> can_read;  // empty: everything
+  // JSON: only what an import reads back (identifiers, value, a comment or follow-up when set),
+  // without storedBy, created and lastUpdated: a federation batch, not an archive.
+  bool minimal = false;
+  // Where the rows come from; empty: the store. A federation push passes the store's rows
+  // summed to one org unit level. Rows must come grouped by unit, period and attribute combo.
+  std::function<Status(const storage::DataValueExportFilter&,
+                       const std::function<Status(const storage::DataValueRecord&)>&)>
+      rows;
 };
 Status ParseExportOption(ExportOptions& o, const std::string& name, const std::string& value);
 

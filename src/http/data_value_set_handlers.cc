@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "core/date.h"
+#include "exchange/federation.h"
 #include "exchange/import.h"
 #include "http/router.h"
 
@@ -26,7 +27,7 @@ std::optional<exchange::ImportFormat> FormatOfPath(const std::string& path) {
 
 // DHIS2's WebMessage around an import summary: 200 OK for SUCCESS and WARNING, 409 Conflict for
 // ERROR, the summary itself (with weijian's own fields) under "response".
-Response ImportSummaryMessage(const json& summary) {
+Response ImportSummaryMessage(const json& summary, const json& federation = nullptr) {
   const std::string status = summary.value("status", "ERROR");
   const bool error = status == "ERROR";
   json j = {{"httpStatus", error ? "Conflict" : "OK"},
@@ -39,6 +40,7 @@ Response ImportSummaryMessage(const json& summary) {
                                                 "import summary."
                                               : "Import was successful."},
             {"response", summary}};
+  if (!federation.is_null()) j["federation"] = federation;
   return JsonResponse(j, error ? 409 : 200);
 }
 
@@ -108,6 +110,20 @@ Response ImportValues(const Request& req, App& app) {
     r.created = NowMillis();
     return r;
   };
+  // A federated batch (X-Federation-* headers, exchange/federation.h): recorded by source and
+  // approval stamp; a repeated push changes nothing.
+  auto batch = exchange::FederatedBatchFromHeaders(
+      [&req](const std::string& name) { return req.Header(name); });
+  if (!batch.ok()) return ErrorResponse(Conflict(batch.status().message(), batch.status().field()));
+  if (*batch) {
+    if (options.async) return ErrorResponse(Conflict("a federated push is not async", "async"));
+    auto r = exchange::ReceiveFederatedBatch(**batch, exchange::OpenString(req.body), *format,
+                                             options, *cat, app.values());
+    if (!r.ok()) return ErrorResponse(r.status());
+    return ImportSummaryMessage(
+        r->summary.ToJson(),
+        {{"source", (*batch)->source}, {"stamp", (*batch)->stamp}, {"outcome", r->outcome}});
+  }
   auto summary = exchange::ImportDataValues(exchange::OpenString(req.body), *format, options, *cat,
                                             app.values());
   if (!summary.ok()) return ErrorResponse(summary.status());

@@ -375,6 +375,7 @@ Router BuildApiRouter() {
   r.Add(TrackerRoutes());
   r.Add(ColumnRoutes());
   r.Add(MessageRoutes());
+  r.Add(FederationRoutes());
   return r;
 }
 

@@ -96,6 +96,7 @@ std::vector<Route> ImmunizationRoutes();  // immunization_handlers.cc
 std::vector<Route> TrackerRoutes();       // tracker_handlers.cc
 std::vector<Route> ColumnRoutes();        // column_handlers.cc (issue 15)
 std::vector<Route> MessageRoutes();       // message_handlers.cc (issue 15)
+std::vector<Route> FederationRoutes();    // federation_handlers.cc (issue 16)
 // /api/analytics's query of a request (its parameters, the caller's scope), on the live engine.
 Result<nlohmann::json> RunAnalyticsRequest(const Request& req, App& app);
 // The same, dressed as /api/analytics answers (period names, outputIdScheme …).

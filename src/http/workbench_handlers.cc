@@ -35,6 +35,7 @@ const std::vector<WorkbenchPage>& Pages() {
       {"import", "import", "数据导入", false},
       {"reports", "reports", "报告生成", false},
       {"approval", "approval", "上报审核", false},
+      {"federation", "federation", "上级平台", false},
       {"articles", "articles", "文章管理", true},
       {"settings", "settings", "网站设置", true},
       {"columns", "columns", "栏目管理", true},

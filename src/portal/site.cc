@@ -26,6 +26,7 @@ const std::vector<SettingField>& SettingFields() {
       {"base_url", "网站地址"},
       {"message_warn_days", "留言预警（收到后多少天未答复）"},
       {"message_limit_days", "留言办理时限（天，超过即为超期）"},
+      {"federation.push_interval", "向上级平台推送审核数据的间隔（分钟，0 为不自动推送）"},
   };
   return fields;
 }
@@ -101,6 +102,7 @@ Result<std::map<std::string, std::string>> LoadSettings(storage::Store& store) {
                                           {"base_url", ""},
                                           {"message_warn_days", "60"},
                                           {"message_limit_days", "90"},
+                                          {"federation.push_interval", "0"},
                                           {"footer_links", DefaultFooterLinks().dump()}};
   WJ_ASSIGN_OR_RETURN(auto stored, store.LoadSiteSettings());
   for (auto& [k, v] : stored) s[k] = v;
@@ -133,6 +135,12 @@ Status SaveSettings(storage::Store& store, const json& body) {
       const bool digits =
           !s.empty() && s.size() <= 4 && s.find_first_not_of("0123456789") == std::string::npos;
       if (!digits || std::stoi(s) < 1) return InvalidArgument("请填写 1 到 9999 之间的天数", k);
+    }
+    if (k == "federation.push_interval") {
+      const bool digits =
+          !s.empty() && s.size() <= 5 && s.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || std::stoi(s) > 10080)
+        return InvalidArgument("请填写 0 到 10080 之间的分钟数（0 为不自动推送）", k);
     }
     out[k] = s;
   }

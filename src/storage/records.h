@@ -621,4 +621,64 @@ struct CitizenMessageStats {
   double average_days = 0;  // from receipt to reply, over the answered
 };
 
+// --- federation (issue 16 item 6, migration 0023) ---
+// Lower side: where approved data are pushed. The token stays in the file `token_file` names.
+struct FedTargetRecord {
+  std::int64_t id = 0;
+  std::string uid;
+  std::string url;
+  std::string token_file;
+  std::vector<std::string> data_set_uids;
+  int level = 0;  // org unit level to aggregate to; 0: the values' own units
+  std::string format = "json";
+  std::string source;
+  std::int64_t created = 0;
+  std::string created_by;
+};
+// One batch of the outbox: kind PUSH or RETRACT; state PENDING, SENT, REFUSED or SUPERSEDED.
+struct FedOutboxRecord {
+  std::int64_t id = 0;
+  std::int64_t target_id = 0;
+  std::string kind;
+  std::string data_set_uid;
+  std::string workflow_uid;
+  std::string period;
+  std::int64_t org_unit_id = 0;
+  std::int64_t stamp = 0;
+  std::string state;
+  int attempts = 0;
+  std::int64_t next_attempt = 0;
+  std::string last_error;
+  std::string conflicts;
+  std::int64_t value_count = 0;
+  std::int64_t created = 0;
+  std::int64_t sent = 0;
+};
+// Upper side: the standing stamp of one batch key of one source.
+struct FedBatchRecord {
+  std::string source;
+  std::string data_set_uid;
+  std::string period;
+  std::string org_unit_uid;
+  std::int64_t stamp = 0;
+  std::string action;  // PUSH or RETRACT
+  std::int64_t received = 0;
+};
+// Upper side: one batch received and its outcome (APPLIED, UNCHANGED, SUPERSEDED, REFUSED).
+struct FedReceiptRecord {
+  std::int64_t id = 0;
+  std::string source;
+  std::string username;
+  std::string data_set_uid;
+  std::string period;
+  std::string org_unit_uid;
+  std::int64_t stamp = 0;
+  std::string action;
+  std::string outcome;
+  std::string import_id;
+  std::int64_t value_count = 0;
+  std::string conflicts;
+  std::int64_t received = 0;
+};
+
 }  // namespace weijian::storage

@@ -3759,6 +3759,219 @@ class SqlStore final : public Store {
     return tx.Commit();
   }
 
+  // --- federation (issue 16 item 6, migration 0023) ---
+  Result<std::int64_t> AddFedTarget(const FedTargetRecord& t) override {
+    std::lock_guard lock(mu_);
+    std::string sets;
+    for (const auto& d : t.data_set_uids) sets += (sets.empty() ? "" : " ") + d;
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(WithId("INSERT INTO fed_target(uid, url, token_file, data_sets, level,"
+                                   " format, source, created, created_by) VALUES"
+                                   " (?,?,?,?,?,?,?,?,?)")));
+    q.Bind(1, t.uid).Bind(2, t.url).Bind(3, t.token_file).Bind(4, sets).Bind(5, t.level);
+    q.Bind(6, t.format).Bind(7, t.source).Bind(8, t.created).Bind(9, t.created_by);
+    return RunInsert(q);
+  }
+
+  Result<std::vector<FedTargetRecord>> ListFedTargets() override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id, uid, url, token_file, data_sets, level,"
+                                            " format, source, created, created_by FROM"
+                                            " fed_target ORDER BY id"));
+    std::vector<FedTargetRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      FedTargetRecord t;
+      t.id = q.Int(0);
+      t.uid = q.Text(1);
+      t.url = q.Text(2);
+      t.token_file = q.Text(3);
+      std::string sets = q.Text(4);
+      for (std::size_t i = 0; i < sets.size();) {
+        std::size_t j = sets.find(' ', i);
+        if (j == std::string::npos) j = sets.size();
+        if (j > i) t.data_set_uids.push_back(sets.substr(i, j - i));
+        i = j + 1;
+      }
+      t.level = static_cast<int>(q.Int(5));
+      t.format = q.Text(6);
+      t.source = q.Text(7);
+      t.created = q.Int(8);
+      t.created_by = q.Text(9);
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+  Result<std::vector<FedOutboxRecord>> ListFedOutbox(std::int64_t target_id) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, target_id, kind, data_set_uid, workflow_uid, period,"
+                            " org_unit_id, stamp, state, attempts, next_attempt, last_error,"
+                            " conflicts, value_count, created, sent FROM fed_outbox"
+                            " WHERE ?1 = 0 OR target_id = ?1 ORDER BY id"));
+    q.Bind(1, target_id);
+    std::vector<FedOutboxRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      FedOutboxRecord r;
+      r.id = q.Int(0);
+      r.target_id = q.Int(1);
+      r.kind = q.Text(2);
+      r.data_set_uid = q.Text(3);
+      r.workflow_uid = q.Text(4);
+      r.period = q.Text(5);
+      r.org_unit_id = q.Int(6);
+      r.stamp = q.Int(7);
+      r.state = q.Text(8);
+      r.attempts = static_cast<int>(q.Int(9));
+      r.next_attempt = q.Int(10);
+      r.last_error = q.Text(11);
+      r.conflicts = q.Text(12);
+      r.value_count = q.Int(13);
+      r.created = q.Int(14);
+      r.sent = q.Int(15);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Status EnqueueFedBatches(std::span<const FedOutboxRecord> add,
+                           std::span<const std::int64_t> supersede) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt s, db_.Prepare("UPDATE fed_outbox SET state = 'SUPERSEDED' WHERE"
+                                              " id = ? AND state IN ('PENDING', 'REFUSED')"));
+      for (auto id : supersede) {
+        s.Bind(1, id);
+        WJ_RETURN_IF_ERROR(s.Run());
+      }
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q, db_.Prepare("INSERT INTO fed_outbox(target_id, kind, data_set_uid, workflow_uid,"
+                              " period, org_unit_id, stamp, state, created) VALUES"
+                              " (?,?,?,?,?,?,?,?,?)"));
+      for (const auto& r : add) {
+        q.Bind(1, r.target_id).Bind(2, r.kind).Bind(3, r.data_set_uid).Bind(4, r.workflow_uid);
+        q.Bind(5, r.period).Bind(6, r.org_unit_id).Bind(7, r.stamp).Bind(8, r.state);
+        q.Bind(9, r.created);
+        WJ_RETURN_IF_ERROR(q.Run());
+      }
+    }
+    return tx.Commit();
+  }
+
+  Status UpdateFedOutbox(const FedOutboxRecord& r) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("UPDATE fed_outbox SET state = ?, attempts = ?, next_attempt = ?,"
+                            " last_error = ?, conflicts = ?, value_count = ?, sent = ?"
+                            " WHERE id = ?"));
+    q.Bind(1, r.state).Bind(2, r.attempts).Bind(3, r.next_attempt).Bind(4, r.last_error);
+    q.Bind(5, r.conflicts).Bind(6, r.value_count).Bind(7, r.sent).Bind(8, r.id);
+    WJ_RETURN_IF_ERROR(q.Run());
+    return ExpectOneChange(db_, "no outbox row " + std::to_string(r.id));
+  }
+
+  Result<std::optional<FedBatchRecord>> LockFedBatch(const FedBatchRecord& k) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(std::string("SELECT stamp, action, received FROM fed_batch WHERE"
+                                        " source = ? AND data_set_uid = ? AND period = ? AND"
+                                        " org_unit_uid = ?") +
+                            (kPg ? " FOR UPDATE" : "")));
+    q.Bind(1, k.source).Bind(2, k.data_set_uid).Bind(3, k.period).Bind(4, k.org_unit_uid);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<FedBatchRecord>();
+    FedBatchRecord r = k;
+    r.stamp = q.Int(0);
+    r.action = q.Text(1);
+    r.received = q.Int(2);
+    return std::optional<FedBatchRecord>(std::move(r));
+  }
+
+  Status SaveFedBatch(const FedBatchRecord& b) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO fed_batch(source, data_set_uid, period, org_unit_uid,"
+                            " stamp, action, received) VALUES (?,?,?,?,?,?,?) ON CONFLICT(source,"
+                            " data_set_uid, period, org_unit_uid) DO UPDATE SET stamp ="
+                            " excluded.stamp, action = excluded.action, received ="
+                            " excluded.received"));
+    q.Bind(1, b.source).Bind(2, b.data_set_uid).Bind(3, b.period).Bind(4, b.org_unit_uid);
+    q.Bind(5, b.stamp).Bind(6, b.action).Bind(7, b.received);
+    return q.Run();
+  }
+
+  Status AddFedReceipt(const FedReceiptRecord& r) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("INSERT INTO fed_receipt(source, username, data_set_uid, period,"
+                            " org_unit_uid, stamp, action, outcome, import_id, value_count,"
+                            " conflicts, received) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+    q.Bind(1, r.source).Bind(2, r.username).Bind(3, r.data_set_uid).Bind(4, r.period);
+    q.Bind(5, r.org_unit_uid).Bind(6, r.stamp).Bind(7, r.action).Bind(8, r.outcome);
+    q.Bind(9, r.import_id).Bind(10, r.value_count).Bind(11, r.conflicts).Bind(12, r.received);
+    return q.Run();
+  }
+
+  Result<std::vector<std::string>> FedAppliedImports(const FedBatchRecord& k) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT DISTINCT import_id FROM fed_receipt WHERE source = ? AND"
+                            " data_set_uid = ? AND period = ? AND org_unit_uid = ? AND outcome ="
+                            " 'APPLIED' AND action = 'PUSH'"));
+    q.Bind(1, k.source).Bind(2, k.data_set_uid).Bind(3, k.period).Bind(4, k.org_unit_uid);
+    std::vector<std::string> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(q.Text(0));
+    }
+    return out;
+  }
+
+  Result<std::vector<FedReceiptRecord>> ListFedReceipts(std::int64_t since, int limit) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT id, source, username, data_set_uid, period, org_unit_uid,"
+                            " stamp, action, outcome, import_id, value_count, conflicts, received"
+                            " FROM fed_receipt WHERE received >= ? ORDER BY id DESC LIMIT ?"));
+    q.Bind(1, since).Bind(2, limit);
+    std::vector<FedReceiptRecord> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4), q.Text(5), q.Int(6),
+                     q.Text(7), q.Text(8), q.Text(9), q.Int(10), q.Text(11), q.Int(12)});
+    }
+    return out;
+  }
+
+  Result<bool> TakeJobLease(const std::string& name, const std::string& holder, std::int64_t now,
+                            std::int64_t ttl_ms) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    bool taken = false;
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt ins, db_.Prepare("INSERT INTO job_lease(name, holder, expires)"
+                                                " VALUES (?, '', 0) ON CONFLICT(name) DO NOTHING"));
+      ins.Bind(1, name);
+      WJ_RETURN_IF_ERROR(ins.Run());
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE job_lease SET holder = ?, expires = ? WHERE"
+                                              " name = ? AND (expires < ? OR holder = ?)"));
+      q.Bind(1, holder).Bind(2, now + ttl_ms).Bind(3, name).Bind(4, now).Bind(5, holder);
+      WJ_RETURN_IF_ERROR(q.Run());
+      taken = db_.Changes() == 1;
+    }
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return taken;
+  }
+
   // --- actions with their audit (issue 13) ---
   Status InOneTransaction(const std::function<Status()>& action) override {
     // A thread inside a read lease would send the action's writes to its read connection.

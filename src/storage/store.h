@@ -369,6 +369,35 @@ class Store {
   // expired at `now`.
   virtual Result<std::optional<std::string>> TakeMessageChallenge(const std::string& token,
                                                                   std::int64_t now) = 0;
+
+  // --- federation (issue 16 item 6) ---
+  // Lower side: targets and the outbox.
+  virtual Result<std::int64_t> AddFedTarget(const FedTargetRecord& target) = 0;
+  virtual Result<std::vector<FedTargetRecord>> ListFedTargets() = 0;
+  // Every outbox row of a target (0: of every target), oldest first.
+  virtual Result<std::vector<FedOutboxRecord>> ListFedOutbox(std::int64_t target_id) = 0;
+  // The decision of one push run, in one transaction: inserts `add` (ids ignored) and marks the
+  // rows `supersede` SUPERSEDED, but only those still PENDING or REFUSED.
+  virtual Status EnqueueFedBatches(std::span<const FedOutboxRecord> add,
+                                   std::span<const std::int64_t> supersede) = 0;
+  // Replaces the delivery fields of one row (state, attempts, next_attempt, last_error,
+  // conflicts, value_count, sent) by id.
+  virtual Status UpdateFedOutbox(const FedOutboxRecord& row) = 0;
+  // Upper side. Inside a transaction (an import's, see ImportOptions::before_commit): the
+  // standing stamp of a batch key, locked until the commit on PostgreSQL (SQLite's writer holds
+  // the whole file).
+  virtual Result<std::optional<FedBatchRecord>> LockFedBatch(const FedBatchRecord& key) = 0;
+  virtual Status SaveFedBatch(const FedBatchRecord& batch) = 0;
+  virtual Status AddFedReceipt(const FedReceiptRecord& receipt) = 0;
+  // The import ids of the APPLIED pushes of one batch key (whose values a newer stamp replaces
+  // and a retraction removes).
+  virtual Result<std::vector<std::string>> FedAppliedImports(const FedBatchRecord& key) = 0;
+  // Receipts received at or after `since` (ms), newest first, at most `limit`.
+  virtual Result<std::vector<FedReceiptRecord>> ListFedReceipts(std::int64_t since, int limit) = 0;
+  // Scheduled work run once across servers: takes (or renews) the lease `name` for `holder`
+  // until now + ttl when it is free, expired or already the holder's. True when taken.
+  virtual Result<bool> TakeJobLease(const std::string& name, const std::string& holder,
+                                    std::int64_t now, std::int64_t ttl_ms) = 0;
 };
 
 // SHA-256 (hex) of `prev_hash` and a row's canonical text: the link of an audit chain.

