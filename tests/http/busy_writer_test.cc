@@ -15,6 +15,7 @@ namespace {
 TEST(BusyWriter, ReadsAreAnsweredWhileWritesWaitForTheWriter) {
   ExtraServer c(/*threads=*/2, /*write_threads=*/2);
   ASSERT_NE(c.port, 0);
+  const TcDoneKept kept("clerk_in", "150624100H01", "202310");
   const json change = ChangeTcDone("clerk_in", "150624100H01", "202310", 1);
   // The writer, held as an import holds it while it applies (one transaction).
   std::promise<void> release;

@@ -85,6 +85,7 @@ TEST(Reports, PublishedFiguresStayFrozenAndThePageSaysWhenDataMoved) {
   ASSERT_TRUE(std::regex_search(page.body, m, std::regex("全年完成两癌筛查<span[^>]*>(\\d+)人")));
   const std::string frozen = m[1];
   // The clerk corrects a December value of the township's health centre.
+  const TcDoneKept kept("clerk_in", "150624100H01", "202312");
   const json change = ChangeTcDone("clerk_in", "150624100H01", "202312", 7);
   ASSERT_EQ(As("clerk_in", "POST", "/api/dataValues", change.dump()).status / 100, 2);
   auto after = Http(env->port, "GET", "/article/" + article);

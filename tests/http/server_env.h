@@ -105,6 +105,18 @@ struct ExtraServer {
 inline nlohmann::json ChangeTcDone(const std::string& user, const std::string& unit,
                                    const std::string& period, int delta);
 
+// Writes the TC_DONE value of `unit` for `period` back, when it goes out of scope, as it was when
+// it was made: a test that changes the demo's figures leaves them as the tests after it expect
+// (the suite's tests share one store, and gtest runs them in link order).
+struct TcDoneKept {
+  TcDoneKept(std::string user, const std::string& unit, const std::string& period);
+  ~TcDoneKept();
+  TcDoneKept(const TcDoneKept&) = delete;
+  TcDoneKept& operator=(const TcDoneKept&) = delete;
+  std::string user;
+  nlohmann::json original;
+};
+
 // A request as `user` ("" for nobody).
 inline HttpReply As(const std::string& user, const std::string& method, const std::string& target,
                     const std::string& body = "") {
@@ -151,6 +163,14 @@ inline nlohmann::json ChangeTcDone(const std::string& user, const std::string& u
           {"orgUnit", unit},
           {"categoryOptionCombo", coc},
           {"value", std::to_string(std::stoi(old) + delta)}};
+}
+
+inline TcDoneKept::TcDoneKept(std::string user_, const std::string& unit,
+                              const std::string& period)
+    : user(std::move(user_)), original(ChangeTcDone(user, unit, period, 0)) {}
+inline TcDoneKept::~TcDoneKept() {
+  auto r = As(user, "POST", "/api/dataValues", original.dump());
+  EXPECT_EQ(r.status / 100, 2) << "putting back " << original.dump() << ": " << r.body;
 }
 
 }  // namespace weijian::http

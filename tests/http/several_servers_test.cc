@@ -87,6 +87,7 @@ TEST(SeveralServers, AValueWrittenThroughOneServerReachesTheOthersAnalytics) {
   // A value written through A (with that session) reaches B's analytics engine.
   // (The health centre's value, read as the township's total, which holds it.)
   const std::string unit = "150624100", period = "202311";
+  const TcDoneKept kept("clerk_in", "150624100H01", period);
   const double before = TcDone(*port_b, unit, period);
   ASSERT_EQ(TcDone(env->port, unit, period), before);
   const json change = ChangeTcDone("clerk_in", "150624100H01", period, 9);
