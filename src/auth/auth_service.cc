@@ -64,11 +64,28 @@ Status CheckUsername(const std::string& name) {
   return Status::Ok();
 }
 
+LoginThrottle::State LoginThrottle::Replay(const std::vector<std::int64_t>& failures) {
+  State st;
+  std::vector<std::int64_t> recent;  // failures within the window of the one being replayed
+  for (std::int64_t t : failures) {
+    std::erase_if(recent, [&](std::int64_t r) { return r < t - kWindowMillis; });
+    recent.push_back(t);
+    st.last_locked = false;
+    const int n = static_cast<int>(recent.size());
+    if (n >= kLockAfter) {
+      st.locked_until = t + kLockMillis;
+      st.last_locked = true;
+      recent.clear();
+    } else {
+      st.next_allowed = t + (1000LL << (n - 1));
+    }
+  }
+  return st;
+}
+
 Status LoginThrottle::Check(const std::string& key, std::int64_t now) const {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return Status::Ok();
-  const Entry& e = it->second;
+  WJ_ASSIGN_OR_RETURN(auto failures, store_.LoginFailures(key, now - kWindowMillis - kLockMillis));
+  const State e = Replay(failures);
   if (e.locked_until > now)
     return ResourceExhausted("too many failed sign-ins: locked for " +
                              std::to_string((e.locked_until - now + 59999) / 60000) +
@@ -79,35 +96,30 @@ Status LoginThrottle::Check(const std::string& key, std::int64_t now) const {
   return Status::Ok();
 }
 
-bool LoginThrottle::Failure(const std::string& key, std::int64_t now) {
-  std::lock_guard lock(mu_);
-  // Floods of made-up names must not grow the map without end: forget settled entries.
-  if (entries_.size() > 100'000)
-    std::erase_if(entries_, [&](const auto& kv) {
-      const Entry& old = kv.second;
-      return old.locked_until <= now && old.next_allowed <= now &&
-             (old.failures.empty() || old.failures.back() < now - kWindowMillis);
-    });
-  Entry& e = entries_[key];
-  std::erase_if(e.failures, [&](std::int64_t t) { return t < now - kWindowMillis; });
-  e.failures.push_back(now);
-  const int n = static_cast<int>(e.failures.size());
-  if (n >= kLockAfter) {
-    e.locked_until = now + kLockMillis;
-    e.failures.clear();
-    return true;
-  }
-  e.next_allowed = now + (1000LL << (n - 1));
-  return false;
+Result<bool> LoginThrottle::Failure(const std::string& key, std::int64_t now) {
+  const std::int64_t horizon = now - kWindowMillis - kLockMillis;
+  WJ_RETURN_IF_ERROR(store_.AddLoginFailure(key, now, horizon));
+  WJ_ASSIGN_OR_RETURN(auto failures, store_.LoginFailures(key, horizon));
+  return Replay(failures).last_locked;
 }
 
-void LoginThrottle::Success(const std::string& key) {
-  std::lock_guard lock(mu_);
-  entries_.erase(key);
+Status LoginThrottle::Success(const std::string& key) { return store_.ClearLoginFailures(key); }
+
+namespace {
+// The device-cookie key every server on the store shares. Should the store not give it (it
+// cannot be reached), a key of this process alone: cookies of other servers are then not
+// trusted, which only makes the throttle stricter.
+std::string SharedDeviceKey(storage::Store& store) {
+  auto key = store.SharedSecret("device_key", RandomSecret());
+  return key.ok() ? *key : RandomSecret();
 }
+}  // namespace
 
 AuthService::AuthService(storage::Store& store, Clock clock)
-    : store_(store), clock_(std::move(clock)), device_key_(RandomSecret()) {
+    : store_(store),
+      clock_(std::move(clock)),
+      throttle_(store),
+      device_key_(SharedDeviceKey(store)) {
   randombytes_buf(basic_key_, sizeof basic_key_);
 }
 
@@ -227,8 +239,11 @@ Result<Principal> AuthService::CheckPassword(const std::string& username,
     // The back-off runs from the answer, not the question: argon2 may take a while under load.
     const std::int64_t failed_at = Now();
     // Unknown names are counted per account too, so that "locked" does not tell which exist.
-    bool locked = throttle_.Failure(account_key, failed_at);
-    if (!user && device.empty()) locked = throttle_.Failure(address_key, failed_at) || locked;
+    WJ_ASSIGN_OR_RETURN(bool locked, throttle_.Failure(account_key, failed_at));
+    if (!user && device.empty()) {
+      WJ_ASSIGN_OR_RETURN(bool address_locked, throttle_.Failure(address_key, failed_at));
+      locked = locked || address_locked;
+    }
     WJ_RETURN_IF_ERROR(
         Audit("LOGIN_FAILED", username, std::nullopt, via,
               user && user->disabled ? "account disabled" : "bad user name or password", address));
@@ -236,7 +251,7 @@ Result<Principal> AuthService::CheckPassword(const std::string& username,
       WJ_RETURN_IF_ERROR(Audit("LOCKED", username, std::nullopt, via, "15 minutes", address));
     return Unauthenticated("the user name or password is wrong");
   }
-  throttle_.Success(account_key);
+  WJ_RETURN_IF_ERROR(throttle_.Success(account_key));
   if (NeedsRehash(user->password_hash)) {
     // Parameters were raised since this hash was made: upgrade it while we know the password.
     WJ_ASSIGN_OR_RETURN(user->password_hash, HashPassword(password));
@@ -366,7 +381,7 @@ Status AuthService::ChangePassword(const Principal& actor, storage::UserRecord t
     const std::string key = "user:" + target.username;
     WJ_RETURN_IF_ERROR(throttle_.Check(key, Now()));
     if (!VerifyOrDummy(*current_password, &target.password_hash)) {
-      throttle_.Failure(key, Now());
+      WJ_RETURN_IF_ERROR(throttle_.Failure(key, Now()).status());
       WJ_RETURN_IF_ERROR(Audit("PASSWORD_CHANGE_FAILED", actor.name(), std::nullopt,
                                target.username, "wrong current password", address));
       return InvalidArgument("当前密码不正确", "currentPassword");

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "auth/principal.h"
 #include "core/status.h"
@@ -34,26 +35,37 @@ using Clock = std::function<std::int64_t()>;  // unix millis
 // cookie), "addr:<ip>" only failures for names that do not exist. So a stranger who guesses at
 // an account locks out strangers only: the owner's own browser keeps signing in, and many
 // colleagues behind one proxy are never locked by each other's typos.
+//
+// The failures are kept in the store (login_failure), not in the process: servers sharing one
+// database count the same failures, so a guesser gains nothing by spreading attempts over them,
+// and a restart does not wipe the count. Each check replays the key's failures of the last
+// window + lock (at most a handful of rows: the throttle itself keeps them few). The class holds
+// no state of its own.
 class LoginThrottle {
  public:
   static constexpr int kLockAfter = 6;
   static constexpr std::int64_t kWindowMillis = 15LL * 60 * 1000;
   static constexpr std::int64_t kLockMillis = 15LL * 60 * 1000;
 
-  // OK, or ResourceExhausted saying how long to wait.
+  explicit LoginThrottle(storage::Store& store) : store_(store) {}
+
+  // OK, or ResourceExhausted saying how long to wait (or the store's error).
   Status Check(const std::string& key, std::int64_t now) const;
-  // Records a failure; returns true when this failure locked the key.
-  bool Failure(const std::string& key, std::int64_t now);
-  void Success(const std::string& key);
+  // Records a failure; true when this failure locked the key.
+  Result<bool> Failure(const std::string& key, std::int64_t now);
+  Status Success(const std::string& key);
+
+  // What a key's failures (oldest first) mean: until when it is locked, when the next attempt is
+  // allowed, and whether the last failure is the one that locked it.
+  struct State {
+    std::int64_t locked_until = 0;
+    std::int64_t next_allowed = 0;
+    bool last_locked = false;
+  };
+  static State Replay(const std::vector<std::int64_t>& failures);
 
  private:
-  struct Entry {
-    std::vector<std::int64_t> failures;
-    std::int64_t next_allowed = 0;
-    std::int64_t locked_until = 0;
-  };
-  mutable std::mutex mu_;
-  std::map<std::string, Entry> entries_;
+  storage::Store& store_;
 };
 
 struct LoginResult {
@@ -137,7 +149,10 @@ class AuthService {
   unsigned char basic_key_[32];  // random per process; set once
   std::mutex basic_mu_;
   std::map<std::string, std::int64_t> basic_checked_;  // key → expiry; guarded by basic_mu_
-  std::string device_key_;  // random per process; written once in the constructor
+  // Signs device cookies. Shared by every server on the store (server_secret "device_key"), so
+  // a browser known to one server is known to all, and after a restart; read once in the
+  // constructor, then never written.
+  std::string device_key_;
   std::atomic<std::int64_t> password_checks_{0};
 };
 

@@ -1270,6 +1270,63 @@ class SqlStore final : public Store {
     return q.Run();
   }
 
+  Result<std::vector<std::int64_t>> LoginFailures(const std::string& key,
+                                                  std::int64_t since) override {
+    // From the writer's connection, not a reader's: a failure just recorded by this server must
+    // be counted by its next check.
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT failed_at FROM login_failure"
+                                            " WHERE throttle_key = ? AND failed_at > ?"
+                                            " ORDER BY failed_at"));
+    q.Bind(1, key).Bind(2, since);
+    std::vector<std::int64_t> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(q.Int(0));
+    }
+    return out;
+  }
+
+  Status AddLoginFailure(const std::string& key, std::int64_t at,
+                         std::int64_t forget_before) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt forget, db_.Prepare("DELETE FROM login_failure WHERE failed_at < ?"));
+    forget.Bind(1, forget_before);
+    WJ_RETURN_IF_ERROR(forget.Run());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt add, db_.Prepare("INSERT INTO login_failure(throttle_key, failed_at) VALUES (?, ?)"));
+    add.Bind(1, key).Bind(2, at);
+    WJ_RETURN_IF_ERROR(add.Run());
+    forget = Stmt();
+    add = Stmt();
+    return tx.Commit();
+  }
+
+  Status ClearLoginFailures(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM login_failure WHERE throttle_key = ?"));
+    q.Bind(1, key);
+    return q.Run();
+  }
+
+  Result<std::string> SharedSecret(const std::string& name, const std::string& candidate) override {
+    std::lock_guard lock(mu_);
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt add, db_.Prepare("INSERT INTO server_secret(name, value)"
+                                                " VALUES (?, ?) ON CONFLICT(name) DO NOTHING"));
+      add.Bind(1, name).Bind(2, candidate);
+      WJ_RETURN_IF_ERROR(add.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT value FROM server_secret WHERE name = ?"));
+    q.Bind(1, name);
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Internal("the shared secret " + name + " was not stored");
+    return q.Text(0);
+  }
+
   Status DeleteUserSessions(std::int64_t user_id) override {
     std::lock_guard lock(mu_);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM session WHERE user_id = ?"));

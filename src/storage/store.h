@@ -139,6 +139,19 @@ class Store {
   virtual Status DeleteSession(const std::string& token_hash) = 0;
   virtual Status DeleteUserSessions(std::int64_t user_id) = 0;
 
+  // Failed sign-ins (auth::LoginThrottle), kept in the store so that every server on it counts
+  // the same failures. The times of `key`'s failures after `since`, oldest first.
+  virtual Result<std::vector<std::int64_t>> LoginFailures(const std::string& key,
+                                                          std::int64_t since) = 0;
+  // Records a failure of `key` at `at` and forgets every key's failures before `forget_before`.
+  virtual Status AddLoginFailure(const std::string& key, std::int64_t at,
+                                 std::int64_t forget_before) = 0;
+  virtual Status ClearLoginFailures(const std::string& key) = 0;
+  // The secret named `name` that every server on the store shares: the stored one, or
+  // `candidate`, stored now, when there is none yet (the first server to ask sets it for all).
+  virtual Result<std::string> SharedSecret(const std::string& name,
+                                           const std::string& candidate) = 0;
+
   virtual Status CreateApiToken(const ApiTokenRecord& token) = 0;
   virtual Result<std::optional<ApiTokenRecord>> FindApiToken(const std::string& token_hash) = 0;
   virtual Result<std::vector<ApiTokenRecord>> ListApiTokens(std::int64_t user_id) = 0;

@@ -13,18 +13,7 @@
 namespace weijian::http {
 namespace {
 
-constexpr const char* kStrong = "草原深处的卫生院-2025";
 constexpr const char* kStronger = "黄河几字弯-2026-春天";
-
-// Root creates a user; returns the reply.
-HttpReply MakeUser(const std::string& name, const std::string& role, const std::string& unit,
-                   const std::string& password = kStrong) {
-  json body = {{"username", name},
-               {"password", password},
-               {"roles", {role}},
-               {"organisationUnits", {{{"code", unit}}}}};
-  return PostJson("/api/users", body.dump());
-}
 
 struct Session {
   std::string cookie, csrf;

@@ -145,6 +145,17 @@ inline HttpReply PostJson(const std::string& target, const std::string& body) {
 }
 inline json Body(const HttpReply& r) { return json::parse(r.body); }
 
+// A password the server accepts for new users (long, mixed), and root creating a user with it.
+inline constexpr const char* kStrong = "草原深处的卫生院-2025";
+inline HttpReply MakeUser(const std::string& name, const std::string& role, const std::string& unit,
+                          const std::string& password = kStrong) {
+  json body = {{"username", name},
+               {"password", password},
+               {"roles", {role}},
+               {"organisationUnits", {{{"code", unit}}}}};
+  return PostJson("/api/users", body.dump());
+}
+
 inline nlohmann::json ChangeTcDone(const std::string& user, const std::string& unit,
                                    const std::string& period, int delta) {
   auto form = Body(
@@ -165,8 +176,7 @@ inline nlohmann::json ChangeTcDone(const std::string& user, const std::string& u
           {"value", std::to_string(std::stoi(old) + delta)}};
 }
 
-inline TcDoneKept::TcDoneKept(std::string user_, const std::string& unit,
-                              const std::string& period)
+inline TcDoneKept::TcDoneKept(std::string user_, const std::string& unit, const std::string& period)
     : user(std::move(user_)), original(ChangeTcDone(user, unit, period, 0)) {}
 inline TcDoneKept::~TcDoneKept() {
   auto r = As(user, "POST", "/api/dataValues", original.dump());

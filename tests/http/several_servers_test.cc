@@ -3,6 +3,7 @@
 // http_tests_postgres, the same SQLite file in http_tests. A session signed in on A works on B,
 // and a value and a new data element written through A reach B's analytics engine and catalog.
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "http/server_env.h"
@@ -99,6 +100,36 @@ TEST(SeveralServers, AValueWrittenThroughOneServerReachesTheOthersAnalytics) {
   EXPECT_TRUE(Eventually([&] { return TcDone(*port_b, unit, period) == before + 9; }))
       << "B answers " << TcDone(*port_b, unit, period) << ", A " << TcDone(env->port, unit, period)
       << ", after writing " << wrote.body;
+}
+
+// Sign-in protection belongs to the database, not to one server: a guesser gains nothing by
+// spreading attempts over the servers behind the load balancer, and the owner's browser, known
+// to one server, is known to the other.
+TEST(SeveralServers, AFailedSignInThroughOneServerCountsOnTheOther) {
+  ExtraServer b;
+  ASSERT_NE(b.port, 0);
+  const unsigned short* port_b = &b.port;  // as B answers
+  ASSERT_EQ(MakeUser("two.servers", "viewer", "150624100").status, 201);
+  auto sign_in = [](unsigned short port, const std::string& password,
+                    const std::string& cookie = "") {
+    std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};
+    if (!cookie.empty()) headers["Cookie"] = cookie;
+    return Http(port, "POST", "/api/auth/login",
+                json{{"username", "two.servers"}, {"password", password}}.dump(), headers);
+  };
+  auto owner_first = sign_in(env->port, kStrong);
+  ASSERT_EQ(owner_first.status, 200) << owner_first.body;
+  const std::string set_cookies = owner_first.headers["set-cookie*"];
+  const auto at = set_cookies.find("WJDEVICE=");
+  ASSERT_NE(at, std::string::npos) << set_cookies;
+  const std::string device = set_cookies.substr(at, set_cookies.find(';', at) - at);
+  // A stranger's wrong guess through A …
+  EXPECT_EQ(sign_in(env->port, "Guess-number-1").status, 401);
+  // … makes strangers wait on B too,
+  EXPECT_EQ(sign_in(*port_b, kStrong).status, 429);
+  // while the owner's browser, known to A, signs in through B.
+  auto owner = sign_in(*port_b, kStrong, device);
+  EXPECT_EQ(owner.status, 200) << owner.body;
 }
 
 }  // namespace
