@@ -75,4 +75,12 @@ for start in range(0, children, batch):
 print(f"== tracker import: {children} children, {total_events} events in {total_s:.1f} s "
       f"(HTTP time only, batches of {batch} children) = {total_events / total_s:,.0f} events/s ==")
 PY
+# The server's CPU time (user + system, from /proc): on a shared machine the wall-clock rate
+# depends on the others' load; events per CPU-second of the server does much less.
+read -r -a STAT < "/proc/$SERVER/stat"
+TICKS=$(getconf CLK_TCK)
+CPU_S=$(python3 -c "print(f'{(${STAT[13]} + ${STAT[14]}) / $TICKS:.1f}')")
+echo "server CPU: $CPU_S s (user + system, start-up included) for $(( CHILDREN * 10 )) events" \
+  "= $(python3 -c "print(f'{$CHILDREN * 10 / max($CPU_S, 0.1):,.0f}')") events per CPU-second;" \
+  "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'database: %s MB\n' "$(( $(stat -c %s "$TMP/t.db") / 1048576 ))"

@@ -160,5 +160,8 @@ struct TrackerRegisterOptions {
   bool dry_run = false;
 };
 int RunTrackerImport(const TrackerRegisterOptions& o);
+// Bench only (bench/tracker_scale.bench.sh): `copies` more cohorts of the demo's children, from
+// copy `first_copy` on, into a demo database (weijian init --demo), through the store's calls.
+int RunTrackerGenerate(const std::string& db, const std::string& keys, int first_copy, int copies);
 
 }  // namespace weijian::cli

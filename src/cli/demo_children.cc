@@ -62,7 +62,9 @@ storage::AuditRecord DemoAudit(std::int64_t unit, std::string object, std::strin
 }  // namespace
 
 Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::string& key_file,
-                                              Date today) {
+                                              Date today, int first_copy, int copies) {
+  if (first_copy < 0 || copies < 1 || first_copy + copies > 1000)
+    return InvalidArgument("copies are numbered 0 to 999");
   WJ_ASSIGN_OR_RETURN(tracker::PersonVault vault, tracker::PersonVault::Load(key_file));
   WJ_ASSIGN_OR_RETURN(auto cat, metadata::Catalog::Load(store));
   const auto* county = cat->OrgUnits().ByCode("150624");
@@ -86,128 +88,139 @@ Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::
   const year_month_day now(today);
   const Date first = sys_days(year_month_day(now.year() - years(6), now.month(), day(1)));
   const Date last = sys_days(year_month_day(now.year(), now.month(), day(1))) - days(1);
-  Status written = store.InOneTransaction([&]() -> Status {
-    int serial = 0;
-    for (Date birth = first; birth <= last; birth += std::chrono::days(1)) {
-      for (std::uint32_t n = pick(9); n > 0; --n) {
-        ++serial;
-        const Township& tw = townships[pick(static_cast<std::uint32_t>(townships.size()))];
-        const auto* village = tw.villages[pick(static_cast<std::uint32_t>(tw.villages.size()))];
-        // 0–79 on time, 80–94 late, 95–99 stopped part-way.
-        const std::uint32_t kind = pick(100);
-        const bool late = kind >= 80 && kind < 95, stops = kind >= 95;
-        const Date stop_at =
-            tracker::AddSpan(birth, tracker::Months(3 + static_cast<int>(pick(30))));
+  // Copy 0 is the demo's own (uids Dc… and Dd…); copy c > 0 draws from seed 17 + c and names
+  // its children C<ccc><serial> and doses D<ccc><serial>.
+  for (int copy = first_copy; copy < first_copy + copies; ++copy) {
+    rng.seed(static_cast<std::mt19937::result_type>(17 + copy));
+    int copy_doses = 0;
+    auto make_uid = [&](char kind, int n) {
+      char uid[16];
+      if (copy == 0)
+        std::snprintf(uid, sizeof uid, "D%c%09d", kind == 'C' ? 'c' : 'd', n);
+      else
+        std::snprintf(uid, sizeof uid, "%c%03d%07d", kind, copy, n % 10'000'000);
+      return std::string(uid);
+    };
+    Status written = store.InOneTransaction([&]() -> Status {
+      int serial = 0;
+      for (Date birth = first; birth <= last; birth += std::chrono::days(1)) {
+        for (std::uint32_t n = pick(9); n > 0; --n) {
+          ++serial;
+          const Township& tw = townships[pick(static_cast<std::uint32_t>(townships.size()))];
+          const auto* village = tw.villages[pick(static_cast<std::uint32_t>(tw.villages.size()))];
+          // 0–79 on time, 80–94 late, 95–99 stopped part-way.
+          const std::uint32_t kind = pick(100);
+          const bool late = kind >= 80 && kind < 95, stops = kind >= 95;
+          const Date stop_at =
+              tracker::AddSpan(birth, tracker::Months(3 + static_cast<int>(pick(30))));
 
-        // The doses: visits chosen by the schedule engine.
-        std::vector<RecordedDose> doses;
-        // Late children miss the birth doses' day and come weeks to months after each due day.
-        Date visit = late ? birth + std::chrono::days(2 + pick(28)) : birth;
-        for (int guard = 0; guard < 60 && visit <= last && !(stops && visit > stop_at); ++guard) {
-          const auto& edition = tracker::EditionInForce(visit);
-          std::optional<Date> next;
-          for (const DoseForecast& f : tracker::Forecast(edition, birth, doses, {}, visit)) {
-            if (f.state == DoseState::kDue || f.state == DoseState::kOverdue) {
-              doses.push_back({f.vaccine, visit});
-            } else if (f.state == DoseState::kNotYet && f.recommended) {
-              if (!next || *f.recommended < *next) next = *f.recommended;
+          // The doses: visits chosen by the schedule engine.
+          std::vector<RecordedDose> doses;
+          // Late children miss the birth doses' day and come weeks to months after each due day.
+          Date visit = late ? birth + std::chrono::days(2 + pick(28)) : birth;
+          for (int guard = 0; guard < 60 && visit <= last && !(stops && visit > stop_at); ++guard) {
+            const auto& edition = tracker::EditionInForce(visit);
+            std::optional<Date> next;
+            for (const DoseForecast& f : tracker::Forecast(edition, birth, doses, {}, visit)) {
+              if (f.state == DoseState::kDue || f.state == DoseState::kOverdue) {
+                doses.push_back({f.vaccine, visit});
+              } else if (f.state == DoseState::kNotYet && f.recommended) {
+                if (!next || *f.recommended < *next) next = *f.recommended;
+              }
             }
+            if (!next) break;
+            const int delay = late ? 30 + static_cast<int>(pick(150)) : static_cast<int>(pick(6));
+            visit = std::max(visit + std::chrono::days(1), *next + std::chrono::days(delay));
           }
-          if (!next) break;
-          const int delay = late ? 30 + static_cast<int>(pick(150)) : static_cast<int>(pick(6));
-          visit = std::max(visit + std::chrono::days(1), *next + std::chrono::days(delay));
-        }
 
-        const std::string sex = pick(2) ? "M" : "F";
-        const std::string name =
-            std::string(kSurnames[pick(std::size(kSurnames))]) + kGiven[pick(std::size(kGiven))];
-        const std::string mother = std::string(kSurnames[pick(std::size(kSurnames))]) +
-                                   kMothers[pick(std::size(kMothers))];
-        std::string phone = "13";
-        for (int i = 0; i < 9; ++i) phone += static_cast<char>('0' + pick(10));
-        char cert[16];
-        std::snprintf(cert, sizeof cert, "O%09d", 150000000 + serial);
-        const nlohmann::json sealed = {
-            {"name", name},
-            {"idNumber", ""},
-            {"birthCertificate", cert},
-            {"address", village->name + " " + std::to_string(1 + pick(80)) + " 号"},
-            {"guardians", {{{"name", mother}, {"relation", "母亲"}, {"phone", phone}}}}};
-        // 建卡: within days of birth for most, months later for one in ten.
-        const Date carded = std::min(
-            last, birth + std::chrono::days(pick(10) == 0 ? 35 + static_cast<int>(pick(120))
-                                                          : 1 + static_cast<int>(pick(20))));
-        storage::TrackedEntityRecord r;
-        char uid[16];
-        std::snprintf(uid, sizeof uid, "Dc%09d", serial);
-        r.uid = uid;
-        r.org_unit_id = tw.manager->id;
-        r.village_id = village->id;
-        r.birth_date = FormatIsoDate(birth);
-        r.sex = sex;
-        r.sealed = vault.Seal(sealed.dump());
-        r.key_id = vault.current_key_id();
-        r.name_birth_index = vault.BlindIndex("name_birth", name + "|" + r.birth_date);
-        r.created = r.updated = DemoNoon(carded);
-        r.created_by = "demo";
-        WJ_RETURN_IF_ERROR(store.CreateTrackedEntity(
-            r, DemoAudit(r.org_unit_id, "trackedEntity " + r.uid, "儿童建档（演示）", r.created)));
-        ++summary.children;
-        int k = 0;
-        for (const RecordedDose& d : doses) {
-          storage::ImmunizationDoseRecord rec;
-          char duid[16];
-          std::snprintf(duid, sizeof duid, "Dd%09d", summary.doses + 1);
-          rec.uid = duid;
-          rec.tracked_entity_id = r.id;
-          rec.vaccine = d.vaccine;
-          rec.given_on = FormatIsoDate(d.date);
-          rec.org_unit_id = r.org_unit_id;
-          rec.vaccinator = "演示接种员";
-          rec.lot = "DEMO" + std::to_string(YearOf(d.date)) + "-" + std::to_string(++k % 3 + 1);
-          rec.created = DemoNoon(std::max(d.date, carded));
-          rec.created_by = "demo";
-          WJ_RETURN_IF_ERROR(store.AddImmunizationDose(
-              rec,
-              DemoAudit(r.org_unit_id, "dose " + rec.uid,
-                        "登记接种 " + d.vaccine + " " + rec.given_on + "（演示）", rec.created)));
-          ++summary.doses;
-        }
-        // A few move: one in 150 to another township a year after birth, one in 300 away.
-        const std::uint32_t move = pick(300);
-        const Date moved_on = birth + std::chrono::days(365);
-        if (move < 3 && moved_on <= last) {
-          storage::TrackedEntityRecord to = r;
-          storage::TrackedEntityTransferRecord t;
-          t.tracked_entity_id = r.id;
-          t.from_org_unit_id = r.org_unit_id;
-          t.transferred_on = FormatIsoDate(moved_on);
-          t.created = DemoNoon(moved_on);
-          t.created_by = "demo";
-          if (move < 2) {
-            const Township& other = townships[(&tw - townships.data() + 1) % townships.size()];
-            to.org_unit_id = other.manager->id;
-            to.village_id = other.villages.front()->id;
-            t.direction = "MOVE";
-            t.to_org_unit_id = to.org_unit_id;
-            t.reason = "随父母迁居";
-          } else {
-            to.status = "TRANSFERRED_OUT";
-            t.direction = "OUT";
-            t.destination = "宁夏回族自治区银川市";
-            t.reason = "随父母外出务工";
+          const std::string sex = pick(2) ? "M" : "F";
+          const std::string name =
+              std::string(kSurnames[pick(std::size(kSurnames))]) + kGiven[pick(std::size(kGiven))];
+          const std::string mother = std::string(kSurnames[pick(std::size(kSurnames))]) +
+                                     kMothers[pick(std::size(kMothers))];
+          std::string phone = "13";
+          for (int i = 0; i < 9; ++i) phone += static_cast<char>('0' + pick(10));
+          char cert[16];
+          std::snprintf(cert, sizeof cert, "O%09d", 150000000 + copy * 100'000 + serial);
+          const nlohmann::json sealed = {
+              {"name", name},
+              {"idNumber", ""},
+              {"birthCertificate", cert},
+              {"address", village->name + " " + std::to_string(1 + pick(80)) + " 号"},
+              {"guardians", {{{"name", mother}, {"relation", "母亲"}, {"phone", phone}}}}};
+          // 建卡: within days of birth for most, months later for one in ten.
+          const Date carded = std::min(
+              last, birth + std::chrono::days(pick(10) == 0 ? 35 + static_cast<int>(pick(120))
+                                                            : 1 + static_cast<int>(pick(20))));
+          storage::TrackedEntityRecord r;
+          r.uid = make_uid('C', serial);
+          r.org_unit_id = tw.manager->id;
+          r.village_id = village->id;
+          r.birth_date = FormatIsoDate(birth);
+          r.sex = sex;
+          r.sealed = vault.Seal(sealed.dump());
+          r.key_id = vault.current_key_id();
+          r.name_birth_index = vault.BlindIndex("name_birth", name + "|" + r.birth_date);
+          r.created = r.updated = DemoNoon(carded);
+          r.created_by = "demo";
+          WJ_RETURN_IF_ERROR(store.CreateTrackedEntity(
+              r,
+              DemoAudit(r.org_unit_id, "trackedEntity " + r.uid, "儿童建档（演示）", r.created)));
+          ++summary.children;
+          int k = 0;
+          for (const RecordedDose& d : doses) {
+            storage::ImmunizationDoseRecord rec;
+            rec.uid = make_uid('D', ++copy_doses);
+            rec.tracked_entity_id = r.id;
+            rec.vaccine = d.vaccine;
+            rec.given_on = FormatIsoDate(d.date);
+            rec.org_unit_id = r.org_unit_id;
+            rec.vaccinator = "演示接种员";
+            rec.lot = "DEMO" + std::to_string(YearOf(d.date)) + "-" + std::to_string(++k % 3 + 1);
+            rec.created = DemoNoon(std::max(d.date, carded));
+            rec.created_by = "demo";
+            WJ_RETURN_IF_ERROR(store.AddImmunizationDose(
+                rec,
+                DemoAudit(r.org_unit_id, "dose " + rec.uid,
+                          "登记接种 " + d.vaccine + " " + rec.given_on + "（演示）", rec.created)));
+            ++summary.doses;
           }
-          to.updated = r.updated + 1;
-          WJ_RETURN_IF_ERROR(store.TransferTrackedEntity(
-              to, r.updated, t,
-              DemoAudit(r.org_unit_id, "trackedEntity " + r.uid, "儿童迁移（演示）", t.created)));
-          ++summary.transfers;
+          // A few move: one in 150 to another township a year after birth, one in 300 away.
+          const std::uint32_t move = pick(300);
+          const Date moved_on = birth + std::chrono::days(365);
+          if (move < 3 && moved_on <= last) {
+            storage::TrackedEntityRecord to = r;
+            storage::TrackedEntityTransferRecord t;
+            t.tracked_entity_id = r.id;
+            t.from_org_unit_id = r.org_unit_id;
+            t.transferred_on = FormatIsoDate(moved_on);
+            t.created = DemoNoon(moved_on);
+            t.created_by = "demo";
+            if (move < 2) {
+              const Township& other = townships[(&tw - townships.data() + 1) % townships.size()];
+              to.org_unit_id = other.manager->id;
+              to.village_id = other.villages.front()->id;
+              t.direction = "MOVE";
+              t.to_org_unit_id = to.org_unit_id;
+              t.reason = "随父母迁居";
+            } else {
+              to.status = "TRANSFERRED_OUT";
+              t.direction = "OUT";
+              t.destination = "宁夏回族自治区银川市";
+              t.reason = "随父母外出务工";
+            }
+            to.updated = r.updated + 1;
+            WJ_RETURN_IF_ERROR(store.TransferTrackedEntity(
+                to, r.updated, t,
+                DemoAudit(r.org_unit_id, "trackedEntity " + r.uid, "儿童迁移（演示）", t.created)));
+            ++summary.transfers;
+          }
         }
       }
-    }
-    return Status::Ok();
-  });
-  WJ_RETURN_IF_ERROR(written);
+      return Status::Ok();
+    });
+    WJ_RETURN_IF_ERROR(written);
+  }
   return summary;
 }
 

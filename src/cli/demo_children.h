@@ -16,8 +16,10 @@ struct DemoChildrenSummary {
 };
 
 // Writes the children, sealed with the key file `key_file`, into a store holding the demo
-// (BuildDemo first); all or nothing.
+// (BuildDemo first); all or nothing per copy. Copy 0 is the demo's; copies 1–999 are further
+// cohorts of the same size drawn from other seeds, for the scale benchmark
+// (`weijian tracker generate`, bench/tracker_scale.bench.sh): one transaction each.
 Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::string& key_file,
-                                              Date today);
+                                              Date today, int first_copy = 0, int copies = 1);
 
 }  // namespace weijian::cli

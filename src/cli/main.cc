@@ -85,6 +85,20 @@ int main(int argc, char** argv) {
   tracker_import_cmd->add_flag("--dry-run", tracker_import.dry_run,
                                "check every row and report, write nothing");
   tracker_import_cmd->add_option("--keys", tracker_import.keys, "key file (default: <db>.keys)");
+  std::string generate_db, generate_keys;
+  int generate_from = 1, generate_copies = 1;
+  auto* tracker_generate_cmd = tracker_cmd->add_subcommand(
+      "generate",
+      "benchmarks only: more cohorts of the demo's children (weijian init --demo first)");
+  tracker_generate_cmd->add_option("--db", generate_db, "database file or address")->required();
+  tracker_generate_cmd->add_option("--keys", generate_keys, "key file (default: <db>.keys)");
+  tracker_generate_cmd->add_option("--from", generate_from, "first copy (1–999; 0 is the demo's)")
+      ->check(CLI::Range(1, 999))
+      ->capture_default_str();
+  tracker_generate_cmd
+      ->add_option("--copies", generate_copies, "cohorts of about 8,800 children each")
+      ->check(CLI::Range(1, 999))
+      ->capture_default_str();
 
   auto* user_cmd = app.add_subcommand("user", "manage users");
   user_cmd->require_subcommand(1);
@@ -323,6 +337,8 @@ int main(int argc, char** argv) {
     if (*keys_init_cmd) return RunKeysInit(keys);
     if (*keys_rotate_cmd) return RunKeysRotate(keys);
     if (*tracker_import_cmd) return RunTrackerImport(tracker_import);
+    if (*tracker_generate_cmd)
+      return RunTrackerGenerate(generate_db, generate_keys, generate_from, generate_copies);
     if (*mm_gen_cmd) return RunMinMaxGenerate(mm);
     if (*fed_add_cmd) return RunFederationAdd(fed_add);
     if (*fed_list_cmd) return RunFederationList(fed_list_db);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/demo_children.h"
 #include "core/date.h"
 #include "storage/open_store.h"
 
@@ -113,6 +114,22 @@ int RunTrackerImport(const TrackerRegisterOptions& o) {
             << r["children"]["updated"].get<int>() << "；接种记录 新增 "
             << r["doses"]["created"].get<int>() << "；错误 " << r["errors"].size() << " 处\n";
   return ok ? 0 : 1;
+}
+
+int RunTrackerGenerate(const std::string& db, const std::string& keys, int first_copy, int copies) {
+  if (!storage::IsPostgresAddress(db) && !std::filesystem::exists(db)) {
+    std::cerr << "weijian: --db: the database " << db << " does not exist\n";
+    return 2;
+  }
+  auto store = storage::OpenStore(db);
+  if (!store.ok()) return Fail(store.status());
+  const std::int64_t start = NowMillis();
+  auto made = BuildDemoChildren(**store, keys.empty() ? tracker::DefaultKeyFile(db) : keys, Today(),
+                                first_copy, copies);
+  if (!made.ok()) return Fail(made.status());
+  std::cout << "weijian: " << made->children << " children, " << made->doses << " doses, "
+            << made->transfers << " transfers in " << (NowMillis() - start) << " ms\n";
+  return 0;
 }
 
 }  // namespace weijian::cli

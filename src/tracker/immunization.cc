@@ -630,7 +630,7 @@ Result<json> ImmunizationService::Find(const auth::Principal& who, const metadat
 Result<ImmunizationService::PreparedDose> ImmunizationService::PrepareDose(
     const auth::Principal& who, const metadata::Catalog& cat, const Person& p, const DoseInput& in,
     std::span<const storage::ImmunizationDoseRecord> others, Date today, std::int64_t now,
-    const std::string& uid) {
+    const std::string& uid, LotsByUnit* lots) {
   const auto* unit = in.org_unit.empty() ? cat.OrgUnits().ById(p.record.org_unit_id)
                                          : cat.OrgUnits().ByUidOrCode(in.org_unit);
   if (!unit || !auth::CanWrite(who, cat, unit->id))
@@ -650,7 +650,12 @@ Result<ImmunizationService::PreparedDose> ImmunizationService::PrepareDose(
   // a lot it holds (a dose given before, or of a vaccine the unit does not stock, is transcribed
   // from a 接种证 or given elsewhere: recorded without a movement).
   std::string manufacturer = in.manufacturer, lot_expiry = in.lot_expiry;
-  WJ_ASSIGN_OR_RETURN(auto unit_lots, store_.ListVaccineLots(std::span(&unit->id, 1)));
+  std::vector<storage::VaccineLotRecord> read_lots;
+  if (!lots || !lots->count(unit->id)) {
+    WJ_ASSIGN_OR_RETURN(read_lots, store_.ListVaccineLots(std::span(&unit->id, 1)));
+    if (lots) (*lots)[unit->id] = std::move(read_lots);
+  }
+  const std::vector<storage::VaccineLotRecord>& unit_lots = lots ? lots->at(unit->id) : read_lots;
   std::string stocked_since, on_hand;
   const storage::VaccineLotRecord* lot = nullptr;
   for (const auto& l : unit_lots) {

@@ -263,10 +263,14 @@ class ImmunizationService {
     std::optional<storage::VaccineStockMovementRecord> movement;
     storage::AuditRecord movement_audit;
   };
+  // `lots`: the units' lots already read by this caller (an import reads a unit's once), or
+  // null to read them from the store.
+  using LotsByUnit = std::map<std::int64_t, std::vector<storage::VaccineLotRecord>>;
   Result<PreparedDose> PrepareDose(const auth::Principal& who, const metadata::Catalog& cat,
                                    const Person& p, const DoseInput& in,
                                    std::span<const storage::ImmunizationDoseRecord> others,
-                                   Date today, std::int64_t now, const std::string& uid = {});
+                                   Date today, std::int64_t now, const std::string& uid = {},
+                                   LotsByUnit* lots = nullptr);
   Status WriteDose(PreparedDose& prepared);
   // Where a recorded dose lands in the child's schedule: series, doseNumber, state, stateName,
   // reason, and a warning when a hold covered that day.

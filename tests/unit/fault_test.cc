@@ -291,5 +291,78 @@ TEST_F(FaultTest, AUserChange) {
   EXPECT_GT(faults, 2);
 }
 
+// The statement cache of a connection (storage/sqlite/sqlite_db.h): a statement is compiled once
+// and handed out again; two live uses of one text get two statements; DDL through Exec empties
+// the cache, and a schema changed by another connection is caught by SQLite's own re-prepare;
+// a new connection starts with an empty cache. Each time the answer is the current schema's.
+TEST(SqliteStatementCache, ReusesStatementsAndFollowsTheSchema) {
+  testing::TempDir dir;
+  const std::string path = dir.File("cache.db");
+  auto db = storage::Db::Open(path);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(db->Exec("CREATE TABLE t(a INTEGER)").ok());
+  ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (1)").ok());
+  const char* kSelect = "SELECT * FROM t";
+  // Every column of the one row; the row's width is the schema the statement was run under.
+  auto row = [&](storage::Db& on) {
+    std::vector<std::int64_t> out;
+    auto q = on.Prepare(kSelect);
+    EXPECT_TRUE(q.ok()) << q.status().ToString();
+    auto stepped = q->Step();
+    EXPECT_TRUE(stepped.ok() && *stepped);
+    for (int c = 0; c < sqlite3_column_count(q->raw()); ++c) out.push_back(q->Int(c));
+    return out;
+  };
+  const std::int64_t start = db->prepares(), process_start = storage::SqlitePrepareCount();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(row(*db), std::vector<std::int64_t>{1});
+  EXPECT_EQ(db->prepares(), start + 1);
+  EXPECT_EQ(storage::SqlitePrepareCount(), process_start + 1);
+  EXPECT_EQ(db->cached_statements(), 1u);
+  {
+    // Held by a caller further up: the nested use compiles one of its own, finalized after.
+    auto outer = db->Prepare(kSelect);
+    ASSERT_TRUE(outer.ok());
+    EXPECT_EQ(row(*db), std::vector<std::int64_t>{1});
+    EXPECT_EQ(db->prepares(), start + 2);
+    auto stepped = outer->Step();
+    ASSERT_TRUE(stepped.ok() && *stepped);
+    EXPECT_EQ(outer->Int(0), 1);
+  }
+  EXPECT_EQ(row(*db), std::vector<std::int64_t>{1});
+  EXPECT_EQ(db->prepares(), start + 2);
+  EXPECT_EQ(db->cached_statements(), 1u);
+  // Transaction control runs through the cache as well.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(db->Exec("BEGIN IMMEDIATE").ok());
+    ASSERT_TRUE(db->Exec("SAVEPOINT wj_nested").ok());
+    ASSERT_TRUE(db->Exec("RELEASE wj_nested").ok());
+    ASSERT_TRUE(db->Exec("COMMIT").ok());
+  }
+  EXPECT_EQ(db->prepares(), start + 2 + 4);
+
+  // A schema change through this connection empties the cache.
+  ASSERT_TRUE(db->Exec("ALTER TABLE t ADD COLUMN b INTEGER DEFAULT 7").ok());
+  EXPECT_EQ(db->cached_statements(), 0u);
+  EXPECT_EQ(row(*db), (std::vector<std::int64_t>{1, 7}));
+  const std::int64_t after_ddl = db->prepares();
+  EXPECT_EQ(after_ddl, start + 2 + 4 + 1);
+  // One through another connection: the cached statement is re-prepared by SQLite, not stale.
+  {
+    auto other = storage::Db::Open(path);
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE(other->Exec("ALTER TABLE t ADD COLUMN c INTEGER DEFAULT 9").ok());
+  }
+  EXPECT_EQ(row(*db), (std::vector<std::int64_t>{1, 7, 9}));
+  EXPECT_EQ(db->prepares(), after_ddl);
+
+  // Reconnecting: a new connection has a cache of its own, filled again.
+  db = storage::Db::Open(path);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(db->cached_statements(), 0u);
+  EXPECT_EQ(row(*db), (std::vector<std::int64_t>{1, 7, 9}));
+  EXPECT_EQ(row(*db), (std::vector<std::int64_t>{1, 7, 9}));
+  EXPECT_EQ(db->prepares(), 1);
+}
+
 }  // namespace
 }  // namespace weijian

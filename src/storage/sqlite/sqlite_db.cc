@@ -41,25 +41,80 @@ bool InjectedFault() {
 }
 }  // namespace
 
+namespace {
+std::atomic<std::int64_t> prepare_count{0};
+}  // namespace
+
+std::int64_t SqlitePrepareCount() { return prepare_count.load(std::memory_order_relaxed); }
+
+int StmtCache::Acquire(std::string_view sql, sqlite3_stmt** out, bool* compiled) {
+  *compiled = false;
+  auto it = entries_.find(sql);
+  if (it != entries_.end() && !it->second.in_use) {
+    it->second.in_use = true;
+    *out = it->second.stmt;
+    return SQLITE_OK;
+  }
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), out, &tail);
+  prepare_count.fetch_add(1, std::memory_order_relaxed);
+  if (rc != SQLITE_OK) return rc;
+  *compiled = true;
+  // Kept only when the text is one whole statement (Release finds it again by sqlite3_sql),
+  // not already cached (in use by a caller further up) and the cache has room.
+  const bool whole = tail == sql.data() + sql.size();
+  if (*out && whole && it == entries_.end() && entries_.size() < kMaxEntries)
+    entries_.emplace(std::string(sql), Entry{*out, true});
+  return SQLITE_OK;
+}
+
+void StmtCache::Release(sqlite3_stmt* stmt) {
+  const char* text = sqlite3_sql(stmt);
+  auto it = text ? entries_.find(std::string_view(text)) : entries_.end();
+  if (it != entries_.end() && it->second.stmt == stmt) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    it->second.in_use = false;
+    return;
+  }
+  sqlite3_finalize(stmt);
+}
+
+void StmtCache::Clear() {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    // A statement in use is forgotten here and finalized by Release (it is no longer found).
+    if (!it->second.in_use) sqlite3_finalize(it->second.stmt);
+    it = entries_.erase(it);
+  }
+}
+
 void FailNthSqliteCall(std::int64_t k) {
   fault_fired = false;
   fault_countdown = k;
 }
 bool SqliteFaultFired() { return fault_fired.load(); }
 
+void Stmt::Finish() {
+  if (!stmt_) return;
+  if (cache_)
+    cache_->Release(stmt_);
+  else
+    sqlite3_finalize(stmt_);
+  stmt_ = nullptr;
+}
+
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
   if (this != &o) {
-    if (stmt_) sqlite3_finalize(stmt_);
+    Finish();
     db_ = o.db_;
     stmt_ = o.stmt_;
+    cache_ = o.cache_;
     o.stmt_ = nullptr;
   }
   return *this;
 }
 
-Stmt::~Stmt() {
-  if (stmt_) sqlite3_finalize(stmt_);
-}
+Stmt::~Stmt() { Finish(); }
 
 Stmt& Stmt::Bind(int i, std::int64_t v) {
   sqlite3_bind_int64(stmt_, i, v);
@@ -143,24 +198,33 @@ Result<Db> Db::Open(const std::string& path) {
   return Db(raw);
 }
 
+void Db::Close() {
+  // The cached statements first: sqlite3_close refuses a connection with unfinalized statements.
+  cache_.reset();
+  if (db_) sqlite3_close(db_);
+  db_ = nullptr;
+}
+
 Db& Db::operator=(Db&& o) noexcept {
   if (this != &o) {
-    if (db_) sqlite3_close(db_);
+    Close();
     db_ = o.db_;
+    cache_ = std::move(o.cache_);
+    prepares_ = o.prepares_;
     o.db_ = nullptr;
   }
   return *this;
 }
 
-Db::~Db() {
-  if (db_) sqlite3_close(db_);
-}
+Db::~Db() { Close(); }
 
 Result<Stmt> Db::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  bool compiled = false;
+  int rc = cache_->Acquire(sql, &stmt, &compiled);
   if (rc != SQLITE_OK) return SqliteStatus(db_, rc, "prepare");
-  return Stmt(db_, stmt);
+  if (compiled) ++prepares_;
+  return Stmt(db_, stmt, cache_.get());
 }
 
 namespace {
@@ -172,11 +236,27 @@ bool ExecMayWrite(sqlite3* db, std::string_view sql) {
     return sqlite3_txn_state(db, nullptr) == SQLITE_TXN_WRITE;
   return true;
 }
+
+// Transaction control: run through the statement cache (a savepoint per imported object would
+// otherwise be parsed again each time). Anything else may change the schema.
+bool IsTransactionControl(std::string_view sql) {
+  return sql == "BEGIN" || sql == "BEGIN IMMEDIATE" || sql == "COMMIT" || sql == "ROLLBACK" ||
+         sql.starts_with("SAVEPOINT ") || sql.starts_with("RELEASE ") ||
+         sql.starts_with("ROLLBACK TO ");
+}
 }  // namespace
 
 Status Db::Exec(const char* sql) {
   if (ExecMayWrite(db_, sql) && InjectedFault())
     return SqliteStatus(nullptr, SQLITE_IOERR, "database (injected fault)");
+  if (IsTransactionControl(sql)) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, Prepare(sql));
+    int rc = sqlite3_step(q.raw());
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteStatus(db_, rc, "database");
+    return Status::Ok();
+  }
+  // DDL, PRAGMAs, migrations: the cached statements may no longer fit the schema.
+  cache_->Clear();
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
