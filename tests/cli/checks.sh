@@ -19,7 +19,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 served_port() {
   local port=""
   for _ in $(seq 1 240); do
-    port=$(sed -n 's|.*serving on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$1")
+    port=$(sed -n 's|.*serving on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$1" 2>/dev/null)
     [ -n "$port" ] && break
     sleep 0.25
   done
