@@ -169,8 +169,14 @@ void EngineHost::BuilderLoop() {
       generation = ++build_started_;
     }
     if (before_build_) before_build_();
-    // Without any lock: queries go on with the published engine meanwhile.
-    auto built = Engine::Build(store_, catalog);
+    // Without any lock: queries go on with the published engine meanwhile. With a read replica
+    // the scan reads from it once it has replayed every write committed before now (waiting up
+    // to a second, else from the primary): the changes this server commits from here on are
+    // collected in since_rebuild_ and applied below, through the primary.
+    auto built = [&] {
+      auto replica = store_.ReadFromReplica();
+      return Engine::Build(store_, catalog);
+    }();
     Status status = built.status();
     if (built.ok()) {
       std::lock_guard u(update_mu_);

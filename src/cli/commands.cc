@@ -126,8 +126,19 @@ int RunServe(const ServeOptions& o) {
     site_url = *url;
   }
   reports::UseFontsDir(reports::SiteFontsDir(o.db));  // a site's licensed fonts come first
+  if (!o.read_db.empty() && !storage::IsPostgresAddress(o.db))  // before the file is opened
+    return Fail(Conflict("--read-db needs a PostgreSQL --db: a SQLite file has no read replica"));
   auto store = OpenExisting(o.db);
   if (!store.ok()) return Fail(store.status());
+  if (!o.read_db.empty()) {
+    if (Status s = storage::AttachReadReplica(**store, o.read_db, o.read_db_max_lag); !s.ok())
+      return Fail(s);
+    auto replica = (*store)->ReadReplica();
+    std::cerr << "weijian: read replica " << replica.address << ": "
+              << (replica.in_use ? "engine builds and data value exports read from it"
+                                 : replica.reason + "; reads go to the primary until it catches up")
+              << "\n";
+  }
   http::App app(std::move(*store));
   http::SetServedSiteUrl(site_url);
   // The engine snapshot and the serving lock are files beside a SQLite file; a PostgreSQL store

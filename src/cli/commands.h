@@ -40,6 +40,8 @@ struct ServeOptions {
   std::string web_dir;   // empty: $WEIJIAN_WEB_DIR or "web" next to the executable
   std::string site_url;  // absolute links; empty: the 网站地址 setting, else relative links
   std::string keys;      // personal-data key file; empty: "<db>.keys" when it exists
+  std::string read_db;   // a read replica of a PostgreSQL --db (issue 16 item 4); empty: none
+  double read_db_max_lag = 30;  // seconds the replica may lag before reads go to the primary
 };
 int RunServe(const ServeOptions& o);
 // Creates the demo database when it does not exist, then serves it.

@@ -60,6 +60,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
 
+  serve_cmd->add_option("--read-db", serve.read_db,
+                        "a streaming replica of the PostgreSQL --db: engine builds and data value "
+                        "exports read from it while it keeps up");
+  serve_cmd
+      ->add_option("--read-db-max-lag", serve.read_db_max_lag,
+                   "seconds the read replica may lag before those reads go to the primary")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
   serve_cmd->add_option("--keys", serve.keys,
                         "personal-data key file (default: <db>.keys when it exists)");
 

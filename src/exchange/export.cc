@@ -168,6 +168,9 @@ Status ExportDataValues(const ExportOptions& o, const Catalog& cat, DataValueSer
   }
   filter.data_element_ids.assign(element_ids.begin(), element_ids.end());
 
+  // Periods and values from the read replica when there is one and it has replayed every write
+  // committed before now (the caller's own included); else from the primary.
+  auto replica = values.store().ReadFromReplica();
   WJ_ASSIGN_OR_RETURN(auto stored_periods, values.store().LoadPeriods());
   std::optional<Date> start, end;
   if (!o.start_date.empty()) {

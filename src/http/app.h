@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -81,6 +82,7 @@ class App {
         // server's commit is notified (LISTEN/NOTIFY), and the looks go on when it cannot be.
         constexpr int kPollMillis = 250;
         const auto stop = [&] { return poll_stop_; };
+        auto next_replica_check = std::chrono::steady_clock::now();
         std::unique_lock lock(poll_mu_);
         while (!poll_stop_) {
           bool heard = false;
@@ -94,6 +96,15 @@ class App {
             break;
           if (poll_stop_) break;
           PollChanges();
+          // About once a second, a look at the read replica (--read-db): its lag decides where
+          // engine builds and exports read; a change of that decision is logged, once.
+          if (const auto now = std::chrono::steady_clock::now(); now >= next_replica_check) {
+            next_replica_check = now + std::chrono::seconds(1);
+            lock.unlock();
+            auto line = store_->CheckReadReplica();
+            lock.lock();
+            if (line) std::cerr << "weijian: " << *line << std::endl;
+          }
         }
       });
     return Status::Ok();

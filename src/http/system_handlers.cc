@@ -16,7 +16,7 @@ Response SystemInfo(const Request& req, App& app) {
   auto values = app.store().CountDataValues(false);
   auto engine = app.Analytics();
   auto schema = app.store().SchemaVersion();
-  return JsonResponse({
+  nlohmann::json info = {
       {"name", "weijian"},
       {"version", kVersion},
       {"schemaVersion", schema.ok() ? *schema : -1},
@@ -30,7 +30,20 @@ Response SystemInfo(const Request& req, App& app) {
       {"analytics",
        {{"values", engine.ok() ? (*engine)->size() : 0},
         {"memoryBytes", engine.ok() ? (*engine)->memory_bytes() : 0}}},
-  });
+  };
+  // The read replica (--read-db): whether engine builds and exports read from it, and its lag.
+  if (auto r = app.store().ReadReplica(); r.attached)
+    info["readReplica"] = {{"address", r.address},
+                           {"inUse", r.in_use},
+                           {"reason", r.reason},
+                           {"lagSeconds", r.lag_seconds},
+                           {"maxLagSeconds", r.max_lag_seconds},
+                           {"primarySeq", r.primary_seq},
+                           {"replicaSeq", r.replica_seq},
+                           {"checkedAt", FormatTimestamp(r.checked_at)},
+                           {"replicaReads", r.replica_scopes},
+                           {"primaryReads", r.primary_scopes}};
+  return JsonResponse(info);
 }
 }  // namespace
 

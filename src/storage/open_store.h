@@ -23,6 +23,12 @@ bool IsPostgresAddress(std::string_view address);
 // The address without its password (postgresql://user:***@host/db), for messages and logs; a
 // file path as it is.
 std::string RedactAddress(std::string_view address);
+// Attaches a read replica of a PostgreSQL store (`weijian serve --read-db`, issue 16 item 4):
+// engine builds and data value exports read from it while it has replayed every write committed
+// before they start and lags at most `max_lag_seconds` (Store::ReadFromReplica,
+// Store::CheckReadReplica). A store that is not PostgreSQL, an address that is not PostgreSQL's,
+// a replica that cannot be reached or does not hold this weijian's schema: a one-line error.
+Status AttachReadReplica(Store& store, const std::string& address, double max_lag_seconds);
 // The one way commands open a store: a PostgreSQL address opens PostgreSQL, anything else is the
 // path of a SQLite file (OpenSqliteStore).
 Result<std::unique_ptr<Store>> OpenStore(const std::string& address);

@@ -30,6 +30,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -100,38 +101,68 @@ class SqlStore final : public Store {
   SqlStore(Db db, std::string path) : writer_db_(std::move(db)), path_(std::move(path)) {}
   ~SqlStore() override {
     std::lock_guard l(readers_mu_);
-    readers_.clear();
+    readers_.idle.clear();
+    replicas_.idle.clear();
   }
 
   // A read connection for the duration of one read method (nested calls on the same thread
-  // share it), inside one read transaction.
+  // share it), inside one read transaction. `Source::kReplicaOk` marks the reads a read replica
+  // may serve (Store::ReadFromReplica): they go to it when the thread's replica scope for this
+  // store chose it, and to the primary otherwise (and when the replica cannot be reached).
+  enum class Source { kPrimary, kReplicaOk };
   class ReadLease {
    public:
-    explicit ReadLease(SqlStore& s) : store_(s), prev_(tl_read_) {
-      if (prev_.store == &s) return;  // already inside a read of this store
+    explicit ReadLease(SqlStore& s, Source source = Source::kPrimary) : store_(s), prev_(tl_read_) {
+      const bool replica = source == Source::kReplicaOk && tl_replica_ == &s;
+      // Already inside a read of this store: share its connection, unless that is the
+      // replica's and this read must see the primary.
+      if (prev_.store == &s && (!prev_.replica || replica)) return;
       // Inside a write of this thread (InOneTransaction): read through the writer's connection,
       // which sees the transaction's own changes.
-      if (s.mu_.HeldByMe()) return;
+      if (s.mu_.HeldByMe()) {
+        if (prev_.store == &s) tl_read_ = {};  // not the replica's: Conn() gives the writer's
+        return;
+      }
       if (!s.pooled_) {  // an in-memory database has one connection: reads take the writer's
         write_lock_ = std::unique_lock<RecursiveOwnedMutex>(s.mu_);
+        if (prev_.store == &s) tl_read_ = {};
         return;
       }
-      db_ = s.AcquireReader();
-      if (!db_) {  // cannot open another connection: fall back to the writer's
-        write_lock_ = std::unique_lock<RecursiveOwnedMutex>(s.mu_);
-        return;
+      if (replica) {
+        db_ = s.AcquireFrom(s.replicas_, s.replica_path_);
+        if (db_ && !db_->Exec("BEGIN").ok()) {
+          s.ReleaseTo(s.replicas_, nullptr);  // closed: the next lease opens another
+          db_.reset();
+        }
+        if (!db_)  // gone since the scope chose it: the primary serves, the monitor says so
+          s.ReplicaFailed();
+        else
+          on_replica_ = true;
       }
-      tl_read_ = {&s, db_.get()};
-      open_ = db_->Exec("BEGIN").ok();
+      if (!db_) {
+        db_ = s.AcquireFrom(s.readers_, s.path_);
+        if (!db_) {  // cannot open another connection: fall back to the writer's
+          write_lock_ = std::unique_lock<RecursiveOwnedMutex>(s.mu_);
+          if (prev_.store == &s) tl_read_ = {};
+          return;
+        }
+        open_ = db_->Exec("BEGIN").ok();
+      } else {
+        open_ = true;
+      }
+      tl_read_ = {&s, db_.get(), on_replica_};
     }
     ~ReadLease() {
+      tl_read_ = prev_;
       if (!db_) return;
       // A read transaction: nothing to lose. A connection left inside one (a failed COMMIT
       // and ROLLBACK) would read a stale state forever: it is closed, not pooled.
       if (open_ && !db_->Exec("COMMIT").ok()) (void)db_->Exec("ROLLBACK");
-      tl_read_ = prev_;
-      if (db_->InTransaction()) db_.reset();
-      store_.ReleaseReader(std::move(db_));
+      if (db_->InTransaction()) {
+        db_.reset();
+        if (on_replica_) store_.ReplicaFailed();
+      }
+      store_.ReleaseTo(on_replica_ ? store_.replicas_ : store_.readers_, std::move(db_));
     }
     ReadLease(const ReadLease&) = delete;
     ReadLease& operator=(const ReadLease&) = delete;
@@ -141,11 +172,13 @@ class SqlStore final : public Store {
     struct Current {
       const SqlStore* store = nullptr;
       Db* db = nullptr;
+      bool replica = false;  // db is a read replica's connection
     };
     Current prev_;
     std::unique_ptr<Db> db_;
     std::unique_lock<RecursiveOwnedMutex> write_lock_;
     bool open_ = false;
+    bool on_replica_ = false;  // db_ is the replica's
     friend class SqlStore;
     static thread_local Current tl_read_;
   };
@@ -168,32 +201,42 @@ class SqlStore final : public Store {
   };
   ConnProxy db_{this};
 
-  std::unique_ptr<Db> AcquireReader() {
+  // A pool of read connections to one database: the primary's (readers_) or the read
+  // replica's (replicas_). Guarded by readers_mu_.
+  struct Pool {
+    std::vector<std::unique_ptr<Db>> idle;
+    std::size_t open = 0;        // idle and leased
+    std::condition_variable cv;  // with readers_mu_: a connection came back or was closed
+  };
+  // An idle connection of `pool`, or a new one to `address` (at most kMaxReaders); null when
+  // one cannot be opened.
+  std::unique_ptr<Db> AcquireFrom(Pool& pool, const std::string& address) {
     std::unique_lock l(readers_mu_);
-    readers_cv_.wait(l, [&] { return !readers_.empty() || open_readers_ < kMaxReaders; });
-    if (!readers_.empty()) {
-      auto db = std::move(readers_.back());
-      readers_.pop_back();
+    pool.cv.wait(l, [&] { return !pool.idle.empty() || pool.open < kMaxReaders; });
+    if (!pool.idle.empty()) {
+      auto db = std::move(pool.idle.back());
+      pool.idle.pop_back();
       return db;
     }
-    ++open_readers_;
+    ++pool.open;
     l.unlock();
-    auto db = B::OpenReader(path_);
+    auto db = B::OpenReader(address);
     if (!db.ok()) {
       l.lock();
-      --open_readers_;
-      readers_cv_.notify_one();
+      --pool.open;
+      pool.cv.notify_one();
       return nullptr;
     }
     return std::make_unique<Db>(std::move(*db));
   }
-  void ReleaseReader(std::unique_ptr<Db> db) {
+  // Gives a leased connection back; null: it was closed (another may be opened).
+  void ReleaseTo(Pool& pool, std::unique_ptr<Db> db) {
     std::lock_guard l(readers_mu_);
     if (db)
-      readers_.push_back(std::move(db));
+      pool.idle.push_back(std::move(db));
     else
-      --open_readers_;  // closed: another may be opened
-    readers_cv_.notify_one();
+      --pool.open;
+    pool.cv.notify_one();
   }
 
   void SetDataValueListener(DataValueListener listener) override {
@@ -626,7 +669,7 @@ class SqlStore final : public Store {
   }
 
   Result<std::vector<PeriodRecord>> LoadPeriods() override {
-    ReadLease lease(*this);
+    ReadLease lease(*this, Source::kReplicaOk);
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare("SELECT id, iso, period_type, start_date, end_date FROM period ORDER BY id"));
@@ -1014,7 +1057,7 @@ class SqlStore final : public Store {
   }
 
   Status ScanDataValues(const std::function<Status(const DataValueRecord&)>& sink) override {
-    ReadLease lease(*this);
+    ReadLease lease(*this, Source::kReplicaOk);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(WJ_VALUE_COLUMNS " FROM data_value WHERE deleted = 0"));
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -1026,7 +1069,7 @@ class SqlStore final : public Store {
 
   Status ExportDataValues(const DataValueExportFilter& f,
                           const std::function<Status(const DataValueRecord&)>& sink) override {
-    ReadLease lease(*this);
+    ReadLease lease(*this, Source::kReplicaOk);
     // The id lists travel as one bound JSON array each; json_each (SQLite) or
     // json_array_elements_text (PostgreSQL) turns them into rows.
     WJ_ASSIGN_OR_RETURN(
@@ -2875,6 +2918,189 @@ class SqlStore final : public Store {
     return CountLocked("SELECT coalesce(max(seq), 0) FROM change_log");
   }
 
+ public:
+  // --- read replica (issue 16 item 4; src/README.md "Read replicas") ---
+  // Attaches a read replica before the store is used by more than one thread: checks that it
+  // answers and holds weijian's schema at this binary's version, then looks at its lag once.
+  // `label` is the address without its password, for messages.
+  Status AttachReplica(const std::string& address, std::string label, double max_lag_seconds) {
+    redacted_replica_ = std::move(label);
+    // A replica that stops answering must not hold the change-log poller (which checks it) for
+    // long: connecting gives up after 2 s unless the address says otherwise.
+    std::string conninfo = address;
+    if (conninfo.find("connect_timeout=") == std::string::npos)
+      conninfo +=
+          (conninfo.find('?') == std::string::npos ? "?" : "&") + std::string("connect_timeout=2");
+    auto opened = B::OpenReader(conninfo);
+    if (!opened.ok()) {  // the message names the address as given, without the timeout added
+      std::string message = opened.status().message();
+      if (auto at = message.find(conninfo.substr(address.size())); at != std::string::npos)
+        message.erase(at, conninfo.size() - address.size());
+      return Unavailable(message);
+    }
+    Db probe = std::move(*opened);
+    auto version = B::ReadSchemaVersion(probe);
+    // A migration this start ran on the primary reaches the replica a moment later.
+    for (int i = 0; i < 100 && version.ok() && *version > 0 && *version < B::LatestVersion(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      version = B::ReadSchemaVersion(probe);
+    }
+    if (!version.ok()) return version.status();
+    if (*version != B::LatestVersion())
+      return Conflict("--read-db " + redacted_replica_ +
+                      ": not a replica of this weijian's database"
+                      " (schema version " +
+                      std::to_string(*version) + ", expected " +
+                      std::to_string(B::LatestVersion()) + ")");
+    replica_path_ = conninfo;
+    {
+      std::lock_guard l(replica_mu_);
+      replica_.attached = true;
+      replica_.max_lag_seconds = max_lag_seconds;
+    }
+    (void)CheckReadReplica();  // the state before the first request; nothing to log yet
+    std::lock_guard l(replica_mu_);
+    announced_in_use_ = replica_.in_use;
+    return Status::Ok();
+  }
+
+ private:
+  // The replica's change-log head, on a pooled connection (one more try on a fresh one: a
+  // pooled connection may be left from before a replica restart).
+  Result<std::int64_t> ReplicaHead() {
+    Status failed = Status::Ok();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto db = AcquireFrom(replicas_, replica_path_);
+      if (!db) return Unavailable("cannot connect");
+      auto head = [&]() -> Result<std::int64_t> {
+        WJ_ASSIGN_OR_RETURN(Stmt q, db->Prepare("SELECT coalesce(max(seq), 0) FROM change_log"));
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        return row ? q.Int(0) : 0;
+      }();
+      ReleaseTo(replicas_, head.ok() ? std::move(db) : nullptr);
+      if (head.ok()) return head;
+      failed = head.status();
+    }
+    return failed;
+  }
+
+  // A replica connection failed under a lease: scopes stop choosing it until the next check
+  // finds it answering again (and that check logs the change).
+  void ReplicaFailed() {
+    std::lock_guard l(replica_mu_);
+    replica_.in_use = false;
+    if (replica_.reason.empty()) replica_.reason = "unreachable";
+  }
+
+  std::unique_ptr<ReplicaScope> ReadFromReplica() override {
+    // Nested in a scope that chose the replica: the outer scope decides.
+    if (replica_path_.empty() || tl_replica_ == this) return nullptr;
+    {
+      std::lock_guard l(replica_mu_);
+      if (!replica_.in_use) {
+        ++replica_.primary_scopes;
+        return nullptr;
+      }
+    }
+    // The primary's head now: every write committed before this scope (the caller's own
+    // included) has a change-log row at or below it.
+    auto head = LatestChangeSeq();
+    const auto wait = std::chrono::milliseconds(
+        std::min<std::int64_t>(kReplicaWaitMillis, std::int64_t(max_lag_seconds() * 1000)));
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (head.ok()) {
+      auto seq = ReplicaHead();
+      if (!seq.ok()) {
+        ReplicaFailed();
+        break;
+      }
+      if (*seq >= *head) {
+        std::lock_guard l(replica_mu_);
+        ++replica_.replica_scopes;
+        return std::make_unique<ReplicaScopeImpl>(this);
+      }
+      if (std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::lock_guard l(replica_mu_);
+    ++replica_.primary_scopes;
+    return nullptr;
+  }
+
+  std::optional<std::string> CheckReadReplica() override {
+    if (replica_path_.empty()) return std::nullopt;
+    auto primary = LatestChangeSeq();
+    if (!primary.ok()) return std::nullopt;  // the primary is away: nothing to compare with
+    auto replica = ReplicaHead();
+    std::string reason;
+    double lag = 0;
+    const double bound = max_lag_seconds();
+    if (!replica.ok()) {
+      reason = "unreachable (" + replica.status().message() + ")";
+    } else if (*replica < *primary) {
+      // How long ago the oldest change it has not replayed was committed.
+      ReadLease lease(*this);
+      auto q = db_.Prepare("SELECT created FROM change_log WHERE seq > ? ORDER BY seq LIMIT 1");
+      if (q.ok()) {
+        q->Bind(1, *replica);
+        auto row = q->Step();
+        if (row.ok() && *row) lag = std::max<double>(0, (NowMillisLocal() - q->Int(0)) / 1000.0);
+      }
+      if (lag > bound) {
+        char text[96];
+        std::snprintf(text, sizeof text, "%.1f s behind the primary (bound %g s)", lag, bound);
+        reason = text;
+      }
+    }
+    std::lock_guard l(replica_mu_);
+    replica_.in_use = reason.empty();
+    replica_.reason = reason;
+    replica_.lag_seconds = lag;
+    replica_.primary_seq = *primary;
+    replica_.replica_seq = replica.ok() ? *replica : 0;
+    replica_.checked_at = NowMillisLocal();
+    if (replica_.in_use == announced_in_use_) return std::nullopt;
+    announced_in_use_ = replica_.in_use;
+    if (replica_.in_use)
+      return "read replica " + redacted_replica_ +
+             ": caught up, engine builds and exports read "
+             "from it again";
+    return "read replica " + redacted_replica_ + ": " + reason +
+           "; engine builds and exports read from the primary";
+  }
+
+  ReplicaState ReadReplica() const override {
+    std::lock_guard l(replica_mu_);
+    ReplicaState out = replica_;
+    out.address = redacted_replica_;
+    return out;
+  }
+
+  double max_lag_seconds() const {
+    std::lock_guard l(replica_mu_);
+    return replica_.max_lag_seconds;
+  }
+
+  // Sets the thread's replica scope for this store while it lives (ReadFromReplica).
+  class ReplicaScopeImpl final : public ReplicaScope {
+   public:
+    explicit ReplicaScopeImpl(const SqlStore* s) : prev_(tl_replica_) { tl_replica_ = s; }
+    ~ReplicaScopeImpl() override { tl_replica_ = prev_; }
+
+   private:
+    const SqlStore* prev_;
+  };
+  // The store whose replica the calling thread's scope chose (ReplicaScopeImpl).
+  static thread_local const SqlStore* tl_replica_;
+  // How long a scope waits for the replica to replay up to the primary's head before it reads
+  // from the primary instead.
+  static constexpr std::int64_t kReplicaWaitMillis = 1000;
+  std::string replica_path_;      // set once by AttachReplica, before the store is shared
+  std::string redacted_replica_;  // the same without its password, for messages
+  mutable std::mutex replica_mu_;
+  ReplicaState replica_;           // guarded by replica_mu_
+  bool announced_in_use_ = false;  // guarded by replica_mu_: the state last logged
+
   // Appends this transaction's change-log row (skipped on files older than the log, which
   // tests of upgrades open).
   Status LogChangeLocked(const char* kind) {
@@ -3135,9 +3361,8 @@ class SqlStore final : public Store {
   bool pooled_ = true;  // false for in-memory databases (set before any use)
   static constexpr std::size_t kMaxReaders = 8;
   std::mutex readers_mu_;
-  std::condition_variable readers_cv_;        // with readers_mu_
-  std::vector<std::unique_ptr<Db>> readers_;  // idle read connections; guarded by readers_mu_
-  std::size_t open_readers_ = 0;              // guarded by readers_mu_
+  Pool readers_;   // the primary's read connections; guarded by readers_mu_
+  Pool replicas_;  // the read replica's (--read-db); guarded by readers_mu_
   // --- account security (issue 12) ---
   Status RevokeUserCredentials(std::int64_t user_id,
                                const std::string& keep_session_hash) override {
@@ -4102,6 +4327,8 @@ class SqlStore final : public Store {
 
 template <class B>
 thread_local typename SqlStore<B>::ReadLease::Current SqlStore<B>::ReadLease::tl_read_;
+template <class B>
+thread_local const SqlStore<B>* SqlStore<B>::tl_replica_ = nullptr;
 
 }  // namespace
 }  // namespace weijian::storage

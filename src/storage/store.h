@@ -236,6 +236,36 @@ class Store {
     (void)timeout_ms;
     return false;
   }
+  // --- read replica (issue 16 item 4; src/README.md "Read replicas") ---
+  // A scope of the calling thread in which the reads that may be served by a read replica
+  // (LoadPeriods, ScanDataValues, ExportDataValues: data values and periods, which every writing
+  // transaction logs in the change log) go to it. Returned only when a replica is attached, in
+  // use, and has replayed the change log up to the primary's head as read when the scope opens
+  // (waiting up to a second for it); otherwise null, and those reads go to the primary. So a
+  // scope never reads data older than any write committed before it opened. Every other read in
+  // the scope goes to the primary. Held by one thread; nested scopes keep the outer decision.
+  class ReplicaScope {
+   public:
+    virtual ~ReplicaScope() = default;
+  };
+  virtual std::unique_ptr<ReplicaScope> ReadFromReplica() { return nullptr; }
+  struct ReplicaState {
+    bool attached = false;       // --read-db was given
+    bool in_use = false;         // scopes may go to it (reachable, lag within the bound)
+    std::string address;         // without its password
+    std::string reason;          // why it is not in use ("" when it is)
+    double lag_seconds = 0;      // age of the oldest change-log row it has not replayed (0: none)
+    double max_lag_seconds = 0;  // --read-db-max-lag
+    std::int64_t primary_seq = 0, replica_seq = 0;        // change-log heads at the last check
+    std::int64_t checked_at = 0;                          // ms, the last check
+    std::int64_t replica_scopes = 0, primary_scopes = 0;  // scopes served by each since start
+  };
+  // Looks at the replica (reachable? its change-log head against the primary's) and decides
+  // whether scopes may use it. Returns a line to log when that decision changed. Called by the
+  // server's change-log poller about once a second; a no-op without a replica.
+  virtual std::optional<std::string> CheckReadReplica() { return std::nullopt; }
+  virtual ReplicaState ReadReplica() const { return {}; }
+
   // --- account security (issue 12) ---
   // Ends every session of the user but `keep_session_hash` ("" keeps none) and deletes every API
   // token of the user, in one transaction: what a password change or reset must revoke.

@@ -14,3 +14,14 @@ expect_rc() {  # expect_rc NAME WANT CMD...
 }
 # A free TCP port on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# The port a `weijian serve --port 0` prints to OUT-FILE ("serving on http://127.0.0.1:PORT/"),
+# waiting up to a minute for it; empty when it never came.
+served_port() {
+  local port=""
+  for _ in $(seq 1 240); do
+    port=$(sed -n 's|.*serving on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$1" 2>/dev/null)
+    [ -n "$port" ] && break
+    sleep 0.25
+  done
+  echo "$port"
+}

@@ -65,12 +65,8 @@ start_server() {  # start_server NAME DB → sets PORT_<NAME>
   local name=$1 db=$2
   "$WJ" serve --db "$db" --port 0 >"$TMP/$name.out" 2>"$TMP/$name.log" &
   PIDS+=($!)
-  local port=""
-  for _ in $(seq 1 240); do
-    port=$(sed -n 's|.*serving on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$TMP/$name.out")
-    [ -n "$port" ] && break
-    sleep 0.25
-  done
+  local port
+  port=$(served_port "$TMP/$name.out")
   [ -n "$port" ] || { echo "FAIL: $name did not start"; cat "$TMP/$name.log"; exit 1; }
   printf -v "PORT_$name" '%s' "$port"
 }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 
 #include "metadata/bundle.h"
@@ -726,6 +727,155 @@ TEST_F(PostgresOpenTest, UnreachableServerAndWrongPasswordAreOneClearLine) {
                 "@127.0.0.1:" + std::to_string(cluster_->port()) + "/" + name);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_EQ(*(*opened)->SchemaVersion(), LatestPostgresSchemaVersion());
+}
+
+// A read replica (issue 16 item 4) at the store's level. The "replica" here is a second database
+// with the same schema and other values, so what a read returns shows which database served it
+// (tests/cli/replica_test.sh has a real streaming replica). Its change-log head is moved by hand.
+std::unique_ptr<Store> StoreWithOneValue(const std::string& address, const std::string& value,
+                                         DataValueKey* key) {
+  auto store = OpenStore(address);
+  if (!store.ok() || !metadata::EnsureDefaults(**store).ok()) return nullptr;
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
+  MetadataRecords r;
+  DataElementRecord de;
+  de.uid = "deAAAAAAAAA";
+  de.code = "TC_DONE";
+  de.name = de.short_name = "两癌筛查完成人数";
+  de.combo_uid = metadata::kDefaultCategoryComboUid;
+  r.data_elements.push_back(de);
+  if (!(*store)->InsertOrgUnits(units).ok() || !(*store)->UpsertMetadata(r).ok()) return nullptr;
+  auto cat = metadata::Catalog::Load(**store);
+  auto pe = (*store)->EnsurePeriod({0, "202407", "Monthly", "2024-07-01", "2024-07-31"});
+  if (!cat.ok() || !pe.ok()) return nullptr;
+  *key = {(*cat)->DataElements().ByCode("TC_DONE")->id, *pe, (*cat)->org_units().front().id,
+          (*cat)->DefaultCoc()->id, (*cat)->DefaultCoc()->id};
+  DataValueWrite w;
+  w.key = *key;
+  w.value = value;
+  if (!(*store)->WriteDataValues({&w, 1}, "tester", 1000).ok()) return nullptr;
+  return std::move(*store);
+}
+
+std::string ScannedValues(Store& store) {
+  std::string out;
+  Status s = store.ScanDataValues([&](const DataValueRecord& v) {
+    out += v.value + ";";
+    return Status::Ok();
+  });
+  return s.ok() ? out : s.ToString();
+}
+
+TEST_F(PostgresOpenTest, AReadReplicaServesValueReadsOnlyWhileItHasEveryWrite) {
+  const std::string primary_address = cluster_->NewEmptyDatabase();
+  const std::string replica_address = cluster_->NewEmptyDatabase();
+  const std::string replica_db = replica_address.substr(replica_address.rfind('/') + 1);
+  const std::string primary_db = primary_address.substr(primary_address.rfind('/') + 1);
+  DataValueKey key;
+  auto primary = StoreWithOneValue(primary_address, "10", &key);
+  ASSERT_NE(primary, nullptr);
+  ASSERT_NE(StoreWithOneValue(replica_address, "77", &key), nullptr);
+  const auto add_log_rows = [&](const std::string& db, int n, int age_ms) {
+    return cluster_->Psql(db,
+                          "INSERT INTO change_log(kind, origin, created) SELECT 'values', 'x',"
+                          " (extract(epoch FROM now()) * 1000)::bigint - " +
+                              std::to_string(age_ms) + " FROM generate_series(1, " +
+                              std::to_string(n) + ")");
+  };
+  ASSERT_TRUE(add_log_rows(replica_db, 50, 0));  // the replica has every write of the primary
+
+  // Refused: a SQLite store, an address nobody answers at (one line, the address as given).
+  TempDir dir;
+  auto file = OpenSqliteStore(dir.File("a.db"));
+  ASSERT_TRUE(file.ok());
+  Status sqlite = AttachReadReplica(**file, replica_address, 5);
+  EXPECT_EQ(sqlite.code(), StatusCode::kConflict);
+  EXPECT_NE(sqlite.message().find("SQLite"), std::string::npos) << sqlite.message();
+  EXPECT_EQ((*file)->ReadFromReplica(), nullptr);
+  Status nobody = AttachReadReplica(*primary, "postgresql://postgres@127.0.0.1:1/none", 5);
+  EXPECT_EQ(nobody.code(), StatusCode::kUnavailable);
+  EXPECT_NE(nobody.message().find("cannot connect to postgresql://postgres@127.0.0.1:1/none:"),
+            std::string::npos)
+      << nobody.message();
+  EXPECT_EQ(nobody.message().find('\n'), std::string::npos);
+  EXPECT_FALSE(primary->ReadReplica().attached);
+
+  // Caught up: inside a scope the value reads go to the replica, every other read (here one
+  // made while the replica's scan is running) to the primary; outside it, all to the primary.
+  ASSERT_TRUE(AttachReadReplica(*primary, replica_address, 0.5).ok());
+  auto state = primary->ReadReplica();
+  EXPECT_TRUE(state.attached && state.in_use) << state.reason;
+  EXPECT_EQ(state.lag_seconds, 0);
+  EXPECT_EQ(ScannedValues(*primary), "10;");
+  {
+    auto scope = primary->ReadFromReplica();
+    ASSERT_NE(scope, nullptr);
+    std::string nested;
+    ASSERT_TRUE(primary
+                    ->ScanDataValues([&](const DataValueRecord&) {
+                      auto v = primary->GetDataValue(key);
+                      nested = v.ok() && *v ? (*v)->value : "?";
+                      return Status::Ok();
+                    })
+                    .ok());
+    EXPECT_EQ(nested, "10");
+    EXPECT_EQ(ScannedValues(*primary), "77;");
+    EXPECT_EQ((*primary->GetDataValue(key))->value, "10");
+  }
+  EXPECT_EQ(ScannedValues(*primary), "10;");
+
+  // The primary moves ahead (writes committed 5 s ago the replica lacks): a scope waits at
+  // most the bound for it, then reads the primary; the check finds the lag, says so once.
+  ASSERT_TRUE(add_log_rows(primary_db, 100, 5000));
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    auto scope = primary->ReadFromReplica();
+    EXPECT_EQ(scope, nullptr);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(450));
+    EXPECT_EQ(ScannedValues(*primary), "10;");
+  }
+  auto line = primary->CheckReadReplica();
+  ASSERT_TRUE(line.has_value());
+  EXPECT_NE(line->find("behind the primary (bound 0.5 s)"), std::string::npos) << *line;
+  state = primary->ReadReplica();
+  EXPECT_FALSE(state.in_use);
+  EXPECT_GE(state.lag_seconds, 4.5);
+  EXPECT_LT(state.replica_seq, state.primary_seq);
+  EXPECT_FALSE(primary->CheckReadReplica().has_value());  // one line, not one a check
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(primary->ReadFromReplica(), nullptr);  // out of use: no wait
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(300));
+
+  // Caught up again: back in use, said once.
+  ASSERT_TRUE(add_log_rows(replica_db, 200, 0));
+  line = primary->CheckReadReplica();
+  ASSERT_TRUE(line.has_value());
+  EXPECT_NE(line->find("caught up"), std::string::npos) << *line;
+  EXPECT_TRUE(primary->ReadReplica().in_use);
+  EXPECT_NE(primary->ReadFromReplica(), nullptr);
+
+  // Unreachable: the scope reads the primary; the check says so once.
+  ASSERT_TRUE(
+      cluster_->Psql("postgres", "ALTER DATABASE " + replica_db + " ALLOW_CONNECTIONS false"));
+  ASSERT_TRUE(cluster_->Psql("postgres",
+                             "SELECT count(pg_terminate_backend(pid)) FROM"
+                             " pg_stat_activity WHERE datname = '" +
+                                 replica_db + "'"));
+  {
+    auto scope = primary->ReadFromReplica();
+    EXPECT_EQ(scope, nullptr);
+    EXPECT_EQ(ScannedValues(*primary), "10;");
+  }
+  line = primary->CheckReadReplica();
+  ASSERT_TRUE(line.has_value());
+  EXPECT_NE(line->find("unreachable"), std::string::npos) << *line;
+  EXPECT_FALSE(primary->CheckReadReplica().has_value());
+  state = primary->ReadReplica();
+  EXPECT_FALSE(state.in_use);
+  EXPECT_GE(state.primary_scopes, 3);
+  EXPECT_GE(state.replica_scopes, 2);
+  ASSERT_TRUE(
+      cluster_->Psql("postgres", "ALTER DATABASE " + replica_db + " ALLOW_CONNECTIONS true"));
 }
 
 }  // namespace

@@ -83,4 +83,14 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& address) {
   return std::unique_ptr<Store>(std::move(store));
 }
 
+Status AttachReadReplica(Store& store, const std::string& address, double max_lag_seconds) {
+  if (!IsPostgresAddress(address))
+    return Conflict("--read-db " + RedactAddress(address) +
+                    ": a read replica is a postgresql:// address");
+  auto* pg = dynamic_cast<SqlStore<PgBackend>*>(&store);
+  if (!pg) return Conflict("--read-db needs a PostgreSQL --db: a SQLite file has no read replica");
+  if (!(max_lag_seconds > 0)) return Conflict("--read-db-max-lag must be more than 0 seconds");
+  return pg->AttachReplica(address, RedactAddress(address), max_lag_seconds);
+}
+
 }  // namespace weijian::storage
