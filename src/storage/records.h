@@ -558,8 +558,9 @@ struct VaccineLotRecord {
   std::string first_received;  // YYYY-MM-DD
 };
 // A change of a lot's balance: kind RECEIPT (入库), ISSUE (出库), LOSS (报损), DOSE (a recorded
-// dose) or ADJUST (a 盘点's difference, migration 0025); quantity signed. The lot is named by (org_unit_id, vaccine, lot); a receipt of a lot the
-// unit does not hold yet creates it with manufacturer and expiry.
+// dose) or ADJUST (a 盘点's difference, migration 0025); quantity signed. The lot is named by
+// (org_unit_id, vaccine, lot); a receipt of a lot the unit does not hold yet creates it with
+// manufacturer and expiry.
 struct VaccineStockMovementRecord {
   std::int64_t id = 0;
   std::string uid;

@@ -3619,10 +3619,9 @@ class SqlStore final : public Store {
     }
   }
 
-  Result<std::vector<AefiListRow>> ListAefiReportsOfUnits(std::span<const std::int64_t> org_unit_ids,
-                                                          const std::string& from,
-                                                          const std::string& to,
-                                                          int limit) override {
+  Result<std::vector<AefiListRow>> ListAefiReportsOfUnits(
+      std::span<const std::int64_t> org_unit_ids, const std::string& from, const std::string& to,
+      int limit) override {
     ReadLease lease(*this);
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
@@ -3640,8 +3639,8 @@ class SqlStore final : public Store {
         WJ_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
         AefiListRow r;
-        r.report = {q.Int(0), q.Text(1), q.Int(2),      q.Int(3),  q.Text(4),
-                    q.Text(5), q.Text(6), q.Text(7),    q.Int(8) != 0, q.Text(9),
+        r.report = {q.Int(0),  q.Text(1),  q.Int(2),  q.Int(3),      q.Text(4),
+                    q.Text(5), q.Text(6),  q.Text(7), q.Int(8) != 0, q.Text(9),
                     q.Int(10), q.Text(11), q.Int(12), q.Text(13)};
         r.dose_uid = q.Text(14);
         r.vaccine = q.Text(15);

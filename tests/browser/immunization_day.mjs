@@ -38,18 +38,24 @@ export async function phoneChecks(page, check, name) {
   check(`${name}: every control has a label`, r.unlabelled.length === 0, r.unlabelled.join(", "));
 }
 
-export async function immunizationDay({ browser, base, check, axe, artefacts, password }) {
+// A 390 × 844 touch context and the demo's 接种员 signed in from the 接种日 page's address (she
+// comes back to it).
+export async function vaccinatorOnPhone(browser, base, password) {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "zh-CN", isMobile: true, hasTouch: true });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
+  await page.goto(base + "/admin/immunization");
+  await page.waitForURL(/\/admin\/login/);
+  await page.fill("#username", "vaccinator");
+  await page.fill("#password", password("vaccinator") ?? "");
+  await page.click("button[type=submit]");
+  await page.waitForURL(/\/admin\/immunization/);
+  return { context, page };
+}
+
+export async function immunizationDay({ browser, base, check, axe, artefacts, password }) {
+  const { context, page } = await vaccinatorOnPhone(browser, base, password);
   try {
-    // Signing in from the page's address comes back to it.
-    await page.goto(base + "/admin/immunization");
-    await page.waitForURL(/\/admin\/login/);
-    await page.fill("#username", "vaccinator");
-    await page.fill("#password", password("vaccinator") ?? "");
-    await page.click("button[type=submit]");
-    await page.waitForURL(/\/admin\/immunization/);
     const listStatus = page.locator(".due-list [role=status]");
     await page.waitForFunction(() => /名儿童|没有应种/.test(document.querySelector(".due-list [role=status]")?.textContent ?? ""));
     const units = await page.locator("#imm-unit option").allTextContents();

@@ -7,23 +7,15 @@
 // and finds the 预防接种证 and 预约通知单 as PDF on the card; then reads her unit's AEFI reports.
 // Every page: no horizontal scrolling, targets at least 44 px, every control labelled, axe clean.
 import { join } from "node:path";
-import { phoneChecks } from "./immunization_day.mjs";
+import { phoneChecks, vaccinatorOnPhone } from "./immunization_day.mjs";
 
 const chinaToday = () => new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
 const daysFromToday = (n) => new Date(Date.now() + 8 * 3600 * 1000 + n * 86400000).toISOString().slice(0, 10);
 
 export async function immunizationStock({ browser, base, check, axe, artefacts, password }) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "zh-CN", isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20000);
+  const { context, page } = await vaccinatorOnPhone(browser, base, password);
   const stockShown = () => page.waitForFunction(() => /可用|没有在库|读取失败/.test(document.querySelector("#stk-status")?.textContent ?? ""));
   try {
-    await page.goto(base + "/admin/immunization");
-    await page.waitForURL(/\/admin\/login/);
-    await page.fill("#username", "vaccinator");
-    await page.fill("#password", password("vaccinator") ?? "");
-    await page.click("button[type=submit]");
-    await page.waitForURL(/\/admin\/immunization/);
     await page.click("#imm-stock");
     await stockShown();
 
