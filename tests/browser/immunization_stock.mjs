@@ -86,6 +86,7 @@ export async function immunizationStock({ browser, base, check, axe, artefacts, 
     await page.fill("#hold-until", daysFromToday(7));
     await page.click("#hold-form button[type=submit]");
     await page.waitForFunction(() => /已登记暂缓/.test(document.querySelector("#reg-note")?.textContent ?? ""));
+    await page.locator('#hold-list li[data-state="ACTIVE"]').first().waitFor();  // the card is drawn
     check("the 暂缓 holds the doses due today", (await open()) === 0 &&
       (await page.locator('.dose-row[data-state="DEFERRED"]').count()) >= due);
     const held = page.locator('#hold-list li[data-state="ACTIVE"]').first();
@@ -93,6 +94,7 @@ export async function immunizationStock({ browser, base, check, axe, artefacts, 
     await held.locator('input[id$="-reason"]').fill("已退热，经评估可以接种");
     await held.locator("button[type=submit]").click();
     await page.waitForFunction(() => /已解除暂缓/.test(document.querySelector("#reg-note")?.textContent ?? ""));
+    await page.locator('#hold-list li[data-state="LIFTED"]').first().waitFor();
     check("lifted, the doses are due again", (await open()) === due &&
       (await page.locator("#hold-list li").first().getAttribute("data-state")) === "LIFTED" &&
       (await page.textContent("#hold-list")).includes(`已于 ${chinaToday()} 解除`));
