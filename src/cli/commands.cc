@@ -103,6 +103,7 @@ int RunInit(const InitOptions& o) {
     if (Status s = BuildDemoPortal(**store); !s.ok()) return Fail(s);
     if (auto k = BuildDemoChildren(**store, tracker::DefaultKeyFile(o.db), Today()); !k.ok())
       return Fail(k.status());
+    if (auto k = BuildDemoStock(**store, Today()); !k.ok()) return Fail(k.status());
     std::cout << "  demo: " << demo->facilities << " facilities, " << demo->data_values
               << " data values\n";
     std::cout << "  demo users (one-time passwords, shown only now):\n";

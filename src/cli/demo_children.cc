@@ -11,6 +11,7 @@
 //
 // Workload: run once by `weijian init --demo`; about 8,800 children and 150,000 doses written in
 // one transaction (each with its audit row, as a clerk's entry would have) in a few seconds.
+// Then the units' vaccine stock (BuildDemoStock): a few hundred lots and movements.
 #include "cli/demo_children.h"
 
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include <random>
 
 #include "metadata/catalog.h"
+#include "tracker/immunization.h"
 #include "tracker/person_vault.h"
 #include "tracker/schedule.h"
 
@@ -221,6 +223,96 @@ Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::
     });
     WJ_RETURN_IF_ERROR(written);
   }
+  return summary;
+}
+
+Result<DemoStockSummary> BuildDemoStock(storage::Store& store, Date today) {
+  WJ_ASSIGN_OR_RETURN(auto cat, metadata::Catalog::Load(store));
+  const auto* county = cat->OrgUnits().ByCode("150624");
+  if (!county) return NotFound("the demo has no 鄂托克旗 (150624)");
+  std::mt19937 rng(1750);
+  auto pick = [&](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
+  using namespace std::chrono;
+  const year_month_day now(today);
+  const Date received = sys_days(year_month_day(now.year(), now.month(), day(1)));
+  const std::string cdc = county->name + "疾病预防控制中心";
+  DemoStockSummary summary;
+  std::vector<storage::VaccineStockMovementRecord> moves;
+  std::vector<storage::AuditRecord> audits;
+  auto add = [&](const storage::OrgUnitRecord& unit, const std::string& vaccine,
+                 const std::string& lot, const std::string& kind, std::int64_t quantity, Date on,
+                 Date expiry, const std::string& counterpart, const std::string& reason) {
+    storage::VaccineStockMovementRecord m;
+    char uid[16];
+    std::snprintf(uid, sizeof uid, "Ds%09d", static_cast<int>(moves.size()) + 1);
+    m.uid = uid;
+    m.org_unit_id = unit.id;
+    m.vaccine = vaccine;
+    m.lot = lot;
+    m.kind = kind;
+    m.quantity = quantity;
+    m.moved_on = FormatIsoDate(on);
+    m.expiry = FormatIsoDate(expiry);
+    m.manufacturer =
+        kind == "RECEIPT" ? (pick(2) ? "北京生物制品研究所" : "成都生物制品研究所") : "";
+    m.counterpart = counterpart;
+    m.reason = reason;
+    m.created = DemoNoon(on);
+    m.created_by = "demo";
+    audits.push_back(
+        DemoAudit(unit.id, "stock " + m.uid,
+                  std::string(kind == "RECEIPT" ? "入库 " : "报损 ") + vaccine + " 批号 " + lot +
+                      " " + std::to_string(quantity < 0 ? -quantity : quantity) + " 剂（演示）",
+                  m.created));
+    audits.back().type = "STOCK";
+    moves.push_back(std::move(m));
+  };
+  // The 接种单位: the 卫生院 of each township (or the township itself where it has none).
+  for (const auto* t : cat->ChildrenOf(county->id)) {
+    if (!t->facility_type.empty()) continue;
+    const storage::OrgUnitRecord* unit = t;
+    for (const auto* c : cat->ChildrenOf(t->id))
+      if (c->facility_type == "卫生院") unit = c;
+    const std::int64_t id = unit->id;
+    WJ_ASSIGN_OR_RETURN(
+        auto due, tracker::DueDosesByVaccine(store, std::span(&id, 1), today, today + days(30)));
+    if (due.empty()) continue;
+    ++summary.units;
+    int k = 0;
+    const char* expiring = nullptr;  // the vaccine with a lot expiring within weeks
+    for (const auto& [vaccine, n] : due) {
+      ++k;
+      // Enough for the month (rounded up to a box of 10) for most; one vaccine in four short.
+      const std::int64_t boxes = (n + 9) / 10 + 1;
+      const std::int64_t quantity = k % 4 == 0 ? std::max<std::int64_t>(1, n * 2 / 3) : boxes * 10;
+      char lot[32];
+      std::snprintf(lot, sizeof lot, "%04d%02u%c%02u", static_cast<int>(now.year()),
+                    static_cast<unsigned>(now.month()), 'A' + static_cast<char>(pick(6)),
+                    pick(90) + 10);
+      add(*unit, vaccine, lot, "RECEIPT", quantity, received, today + days(300 + pick(400)), cdc,
+          "");
+      ++summary.lots;
+      if (!expiring && quantity >= 10) expiring = vaccine.c_str();
+    }
+    if (expiring) {
+      add(*unit, expiring, std::string("J") + std::to_string(100 + pick(900)), "RECEIPT", 5,
+          received - days(120), today + days(8 + pick(15)), cdc, "");
+      ++summary.lots;
+    }
+    // One township in three keeps an expired lot not yet written off, and writes off a broken
+    // vial today.
+    if (summary.units % 3 == 1) {
+      const std::string& vaccine = due.begin()->first;
+      add(*unit, vaccine, std::string("X") + std::to_string(100 + pick(900)), "RECEIPT", 3,
+          received - days(200), today - days(1 + pick(20)), cdc, "");
+      ++summary.lots;
+      const auto& first = moves[moves.size() - 1 - (expiring ? 1 : 0) - due.size()];
+      const std::string broken_vaccine = first.vaccine, broken_lot = first.lot;
+      add(*unit, broken_vaccine, broken_lot, "LOSS", -1, today, today, "", "西林瓶破损");
+    }
+  }
+  summary.movements = static_cast<int>(moves.size());
+  WJ_RETURN_IF_ERROR(store.ApplyStockMovements(moves, audits, nullptr, nullptr));
   return summary;
 }
 

@@ -22,4 +22,17 @@ struct DemoChildrenSummary {
 Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::string& key_file,
                                               Date today, int first_copy = 0, int copies = 1);
 
+struct DemoStockSummary {
+  int units = 0;
+  int lots = 0;
+  int movements = 0;
+};
+
+// The demo's vaccine stock (after BuildDemoChildren): each 鄂托克旗 接种单位 (the 卫生院 that
+// manages children) holds a lot of every vaccine its due lists of the next 30 days call for,
+// received on the first of this month from the county's CDC — most enough, some short — with a
+// lot expiring within weeks at every unit, an expired lot not yet written off at a few, and a
+// 报损 today at a few. Deterministic for one `today`; every movement has its audit row.
+Result<DemoStockSummary> BuildDemoStock(storage::Store& store, Date today);
+
 }  // namespace weijian::cli

@@ -1,10 +1,12 @@
 // Immunization records over HTTP: children (tracked entities), doses, transfers, the forecast
 // (GET /api/immunization/forecast?te=&date=), the due list of a 接种日
 // (GET /api/immunization/due[.xlsx]?ou=&date= or &from=&to=, &village=, &kind=), holds (禁忌/暂缓)
-// and AEFI reports, vaccine stock (/api/immunization/stock…), the prints (预防接种证, 预约通知单,
-// as JSON or PDF) and 入托入学查验 (POST /api/immunization/school-check). Handlers parse,
-// call the tracker layer's ImmunizationService with the caller and map its Status through the
-// one table; the XLSX is written with libxlsxwriter (reports::TempWorkbook).
+// (lifted early: …/holds/{hold}/lift) and AEFI reports (a county's list: GET
+// /api/immunization/aefi), vaccine stock (/api/immunization/stock…, 盘点: …/stock/counts), the
+// prints (预防接种证, 预约通知单, as JSON or PDF) and 入托入学查验 (POST
+// /api/immunization/school-check). Handlers parse, call the tracker layer's ImmunizationService
+// with the caller and map its Status through the one table; the XLSX is written with libxlsxwriter
+// (reports::TempWorkbook).
 #include "core/date.h"
 #include "http/router.h"
 #include "reports/workbook.h"
@@ -99,6 +101,35 @@ Response AddHold(const Request& req, App& app) {
   return JsonResponse(*out, 201);
 }
 
+Response LiftHold(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto in = tracker::HoldLiftFromJson(*body);
+  if (!in.ok()) return ErrorResponse(in.status());
+  auto out = app.immunization().LiftHold(Caller(req), *app.catalog(), req.params.at("uid"),
+                                         req.params.at("hold"), *in, Today(), NowMillis());
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out);
+}
+
+// GET /api/immunization/aefi?ou=&from=&to=: by default the 90 days up to today.
+Response AefiList(const Request& req, App& app) {
+  tracker::AefiListQuery q;
+  q.org_unit = req.Query("ou").value_or("");
+  auto to = DateParam(req, "to");
+  if (!to.ok()) return ErrorResponse(to.status());
+  q.to = *to;
+  q.from = q.to - std::chrono::days(90);
+  if (req.Query("from")) {
+    auto from = DateParam(req, "from");
+    if (!from.ok()) return ErrorResponse(from.status());
+    q.from = *from;
+  }
+  auto out = app.immunization().AefiList(Caller(req), *app.catalog(), q);
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out);
+}
+
 Response ReportAefi(const Request& req, App& app) {
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
@@ -116,6 +147,23 @@ Response RecordStock(const Request& req, App& app) {
   auto in = tracker::StockMovementFromJson(*body);
   if (!in.ok()) return ErrorResponse(in.status());
   auto out = app.immunization().RecordStock(Caller(req), *app.catalog(), *in, Today(), NowMillis());
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out, 201);
+}
+
+Response MonthlyDoses(const Request& req, App& app) {
+  auto out = app.immunization().MonthlyDoses(
+      Caller(req), *app.catalog(), req.Query("ou").value_or(""), req.Query("pe").value_or(""));
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(*out);
+}
+
+Response CountStock(const Request& req, App& app) {
+  auto body = ParseJsonBody(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto in = tracker::StockCountFromJson(*body);
+  if (!in.ok()) return ErrorResponse(in.status());
+  auto out = app.immunization().CountStock(Caller(req), *app.catalog(), *in, Today(), NowMillis());
   if (!out.ok()) return ErrorResponse(out.status());
   return JsonResponse(*out, 201);
 }
@@ -307,10 +355,14 @@ std::vector<Route> ImmunizationRoutes() {
       {"GET", "/api/immunization/due", DueList, read},
       {"GET", "/api/immunization/due.xlsx", DueListXlsx, read},
       {"POST", "/api/immunization/children/{uid}/holds", AddHold, write},
+      {"POST", "/api/immunization/children/{uid}/holds/{hold}/lift", LiftHold, write},
       {"POST", "/api/immunization/children/{uid}/aefi", ReportAefi, write},
+      {"GET", "/api/immunization/aefi", AefiList, read},
+      {"GET", "/api/immunization/monthlyDoses", MonthlyDoses, read},
       {"GET", "/api/immunization/stock", Stock, read},
       {"GET", "/api/immunization/stock/movements", StockMovements, read},
       {"POST", "/api/immunization/stock/movements", RecordStock, write},
+      {"POST", "/api/immunization/stock/counts", CountStock, write},
       {"GET", "/api/immunization/children/{uid}/certificate", Certificate, read},
       {"GET", "/api/immunization/children/{uid}/certificate.pdf", CertificatePdf, read,
        Cost::kHeavy},

@@ -517,7 +517,8 @@ struct ImmunizationDoseRecord {
 };
 
 // A hold (migration 0022): kind "CONTRAINDICATION" (禁忌) or "DEFERRAL" (暂缓); vaccine a
-// catalogue code or "*"; until_date "" when open-ended.
+// catalogue code or "*"; until_date "" when open-ended. Lifted early (migration 0025): from
+// lifted_on ("" while it stands) the doses it covered are due again.
 struct ImmunizationHoldRecord {
   std::int64_t id = 0;
   std::string uid;
@@ -526,6 +527,7 @@ struct ImmunizationHoldRecord {
   std::int64_t org_unit_id = 0;
   std::int64_t created = 0;
   std::string created_by;
+  std::string lifted_on, lifted_by, lift_reason;
 };
 // An AEFI report (疑似预防接种异常反应, migration 0022) about one dose.
 struct AefiReportRecord {
@@ -541,6 +543,12 @@ struct AefiReportRecord {
   std::int64_t created = 0;
   std::string created_by;
 };
+// An AEFI report as a county's list shows it: with its dose and the child's record uid.
+struct AefiListRow {
+  AefiReportRecord report;
+  std::string dose_uid, vaccine, given_on, person_uid;
+  std::int64_t person_unit_id = 0;  // the unit that manages the child's record
+};
 // A lot of a vaccine held by a unit, with its balance (migration 0022).
 struct VaccineLotRecord {
   std::int64_t id = 0;
@@ -549,9 +557,10 @@ struct VaccineLotRecord {
   std::int64_t balance = 0;
   std::string first_received;  // YYYY-MM-DD
 };
-// A change of a lot's balance: kind RECEIPT (入库), ISSUE (出库), LOSS (报损) or DOSE (a recorded
-// dose); quantity signed. The lot is named by (org_unit_id, vaccine, lot); a receipt of a lot the
-// unit does not hold yet creates it with manufacturer and expiry.
+// A change of a lot's balance: kind RECEIPT (入库), ISSUE (出库), LOSS (报损), DOSE (a recorded
+// dose) or ADJUST (a 盘点's difference, migration 0025); quantity signed. The lot is named by
+// (org_unit_id, vaccine, lot); a receipt of a lot the unit does not hold yet creates it with
+// manufacturer and expiry.
 struct VaccineStockMovementRecord {
   std::int64_t id = 0;
   std::string uid;

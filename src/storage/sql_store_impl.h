@@ -21,6 +21,7 @@
 // synchronous=FULL makes an acknowledged write survive a power cut.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -3814,15 +3815,29 @@ class SqlStore final : public Store {
 
   static constexpr const char* kHoldColumns =
       "h.id, h.uid, h.tracked_entity_id, h.vaccine, h.kind, h.from_date, h.until_date, h.reason,"
-      " h.org_unit_id, h.created, h.created_by";
+      " h.org_unit_id, h.created, h.created_by, h.lifted_on, h.lifted_by, h.lift_reason";
   // Appends the rows of a query of kHoldColumns to `out`.
   static Status ReadHolds(Stmt& q, std::vector<ImmunizationHoldRecord>& out) {
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) return Status::Ok();
       out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Text(5), q.Text(6),
-                     q.Text(7), q.Int(8), q.Int(9), q.Text(10)});
+                     q.Text(7), q.Int(8), q.Int(9), q.Text(10), q.Text(11), q.Text(12),
+                     q.Text(13)});
     }
+  }
+  Status LiftImmunizationHold(const ImmunizationHoldRecord& h, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE immunization_hold SET lifted_on = ?,"
+                                            " lifted_by = ?, lift_reason = ?"
+                                            " WHERE id = ? AND lifted_on = ''"));
+    q.Bind(1, h.lifted_on).Bind(2, h.lifted_by).Bind(3, h.lift_reason).Bind(4, h.id);
+    WJ_RETURN_IF_ERROR(q.Run());
+    if (db_.Changes() != 1) return Conflict("该禁忌或暂缓已被解除", "hold");
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return tx.Commit();
   }
   Result<std::vector<ImmunizationHoldRecord>> ListImmunizationHolds(
       std::int64_t tracked_entity_id) override {
@@ -3884,6 +3899,48 @@ class SqlStore final : public Store {
                      q.Text(7), q.Int(8) != 0, q.Text(9), q.Int(10), q.Text(11), q.Int(12),
                      q.Text(13)});
     }
+  }
+
+  Result<std::vector<AefiListRow>> ListAefiReportsOfUnits(
+      std::span<const std::int64_t> org_unit_ids, const std::string& from, const std::string& to,
+      int limit) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_.Prepare("SELECT a.id, a.uid, a.dose_id, a.tracked_entity_id, a.onset_date,"
+                    " a.reported_on, a.symptoms, a.diagnosis, a.serious, a.outcome, a.org_unit_id,"
+                    " a.reporter, a.created, a.created_by, d.uid, d.vaccine, d.given_on, t.uid,"
+                    " t.org_unit_id FROM immunization_aefi a"
+                    " JOIN immunization_dose d ON d.id = a.dose_id"
+                    " JOIN tracked_entity t ON t.id = a.tracked_entity_id"
+                    " WHERE a.org_unit_id = ? AND a.reported_on >= ? AND a.reported_on <= ?"));
+    std::vector<AefiListRow> out;
+    for (std::int64_t unit : org_unit_ids) {
+      q.Bind(1, unit).Bind(2, from).Bind(3, to);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        AefiListRow r;
+        r.report = {q.Int(0),  q.Text(1),  q.Int(2),  q.Int(3),      q.Text(4),
+                    q.Text(5), q.Text(6),  q.Text(7), q.Int(8) != 0, q.Text(9),
+                    q.Int(10), q.Text(11), q.Int(12), q.Text(13)};
+        r.dose_uid = q.Text(14);
+        r.vaccine = q.Text(15);
+        r.given_on = q.Text(16);
+        r.person_uid = q.Text(17);
+        r.person_unit_id = q.Int(18);
+        out.push_back(std::move(r));
+      }
+      q.Reset();
+    }
+    // Newest report first, the same order on both stores.
+    std::sort(out.begin(), out.end(), [](const AefiListRow& a, const AefiListRow& b) {
+      return a.report.reported_on != b.report.reported_on
+                 ? a.report.reported_on > b.report.reported_on
+                 : a.report.id > b.report.id;
+    });
+    if (out.size() > static_cast<std::size_t>(limit)) out.resize(limit);
+    return out;
   }
 
   Status ApplyStockMovements(std::span<VaccineStockMovementRecord> movements,

@@ -353,8 +353,17 @@ class Store {
   // The holds of every person managed by these units (due lists), by person.
   virtual Result<std::vector<ImmunizationHoldRecord>> ListImmunizationHoldsManagedBy(
       std::span<const std::int64_t> org_unit_ids) = 0;
+  // Lifts a hold from hold.lifted_on (with lifted_by, lift_reason), with its audit row; a
+  // kConflict naming "hold" when it was lifted meanwhile (migration 0025).
+  virtual Status LiftImmunizationHold(const ImmunizationHoldRecord& hold,
+                                      const AuditRecord& audit) = 0;
   virtual Status AddAefiReport(AefiReportRecord& report, const AuditRecord& audit) = 0;
   virtual Result<std::vector<AefiReportRecord>> ListAefiReports(std::int64_t tracked_entity_id) = 0;
+  // The AEFI reports made by these units (the reporting unit) with a report date in [from, to]
+  // (YYYY-MM-DD), newest report first, at most `limit`.
+  virtual Result<std::vector<AefiListRow>> ListAefiReportsOfUnits(
+      std::span<const std::int64_t> org_unit_ids, const std::string& from, const std::string& to,
+      int limit) = 0;
   // Vaccine stock (migration 0022). Applies the movements in order, each with its audit row, in
   // one transaction with `dose` (inserted first when given, and each DOSE movement then points
   // at it): all or nothing. A movement that would take a lot below zero, or take from a lot the

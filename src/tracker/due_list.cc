@@ -16,7 +16,9 @@
 // Workload: one township's 接种日 reads a few thousand records and their doses in two queries
 // per unit and runs one forecast per child (microseconds each).
 #include <map>
+#include <set>
 
+#include "core/period.h"
 #include "tracker/immunization.h"
 #include "tracker/schedule.h"
 
@@ -215,6 +217,63 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
                 {"heldDoses", held_doses},
                 {"byVaccine", vaccines}}},
               {"children", children}};
+}
+
+// The aggregate 免疫规划 form's vaccine groups (疫苗种类 of 免疫规划疫苗接种剂次): the category
+// option each catalogue vaccine is counted under; vaccines outside the program are not counted.
+namespace {
+const char* AggregateVaccineOption(const std::string& vaccine) {
+  static const std::map<std::string, const char*> kGroups = {
+      {"HepB", "VAC_HEPB"},   {"BCG", "VAC_BCG"},      {"IPV", "VAC_POLIO"},
+      {"bOPV", "VAC_POLIO"},  {"DTaP", "VAC_DTAP"},    {"DT", "VAC_DTAP"},
+      {"MMR", "VAC_MMR"},     {"JE-L", "VAC_JE"},      {"JE-I", "VAC_JE"},
+      {"MPSV-A", "VAC_MENA"}, {"MPSV-AC", "VAC_MENA"}, {"HepA-L", "VAC_HEPA"},
+      {"HepA-I", "VAC_HEPA"}};
+  auto it = kGroups.find(vaccine);
+  return it == kGroups.end() ? nullptr : it->second;
+}
+}  // namespace
+
+Result<json> ImmunizationService::MonthlyDoses(const auth::Principal& who,
+                                               const metadata::Catalog& cat,
+                                               const std::string& org_unit,
+                                               const std::string& month) {
+  if (org_unit.empty()) return Conflict("请指定单位 ou", "ou");
+  const auto* unit = cat.OrgUnits().ByUidOrCode(org_unit);
+  if (!unit || !auth::CanRead(who, cat, unit->id))
+    return PermissionDenied("单位 " + org_unit + " 不在您负责的范围内");
+  auto period = ParsePeriod(month);
+  if (!period.ok() || period->type != PeriodType::kMonthly)
+    return Conflict("期间应为月份，如 202412", "pe");
+  const auto* element = cat.DataElements().ByCode("EPI_DOSES");
+  if (!element) return NotFound("没有数据元 免疫规划疫苗接种剂次（EPI_DOSES）");
+  // The option combo of each vaccine group in the element's disaggregation.
+  std::map<std::string, const storage::CategoryOptionComboRecord*> combo_of;
+  for (const auto* coc : cat.CombosOf(element->combo_uid))
+    for (const auto& option_uid : coc->option_uids)
+      if (const auto* o = cat.CategoryOptions().ByUid(option_uid)) combo_of[o->code] = coc;
+  const auto units = cat.tree().SubtreeIds(unit->id);
+  const std::set<std::int64_t> in_units(units.begin(), units.end());
+  WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDosesManagedBy(units));
+  const std::string first = FormatIsoDate(period->start), last = FormatIsoDate(period->end);
+  std::map<std::string, int> counts;  // option code → doses
+  for (const auto& d : doses) {
+    if (d.given_on < first || d.given_on > last || !in_units.count(d.org_unit_id)) continue;
+    if (const char* option = AggregateVaccineOption(d.vaccine)) ++counts[option];
+  }
+  json values = json::array();
+  for (const auto& [option, coc] : combo_of) {
+    const int n = counts.count(option) ? counts.at(option) : 0;
+    values.push_back({{"dataElement", element->uid},
+                      {"categoryOptionCombo", coc->uid},
+                      {"categoryOption", option},
+                      {"name", coc->name},
+                      {"value", n}});
+  }
+  return json{{"orgUnit", {{"id", unit->uid}, {"name", unit->name}}},
+              {"period", period->Id()},
+              {"dataElement", element->uid},
+              {"dataValues", values}};
 }
 
 }  // namespace weijian::tracker

@@ -47,6 +47,7 @@ const char* MovementName(const std::string& kind) {
   if (kind == "RECEIPT") return "入库";
   if (kind == "ISSUE") return "出库";
   if (kind == "LOSS") return "报损";
+  if (kind == "ADJUST") return "盘点调整";
   return "接种使用";
 }
 
@@ -68,6 +69,12 @@ Hold HoldFromRecord(const storage::ImmunizationHoldRecord& r) {
   if (auto from = ParseIsoDate(r.from_date); from.ok()) h.from = *from;
   if (!r.until_date.empty())
     if (auto u = ParseIsoDate(r.until_date); u.ok()) h.until = *u;
+  // Lifted: the hold's last day is the day before the lift (the doses are due on that day).
+  if (!r.lifted_on.empty())
+    if (auto l = ParseIsoDate(r.lifted_on); l.ok()) {
+      const Date last = *l - std::chrono::days(1);
+      if (!h.until || last < *h.until) h.until = last;
+    }
   h.reason = r.reason;
   return h;
 }
@@ -81,7 +88,11 @@ json HoldJson(const storage::ImmunizationHoldRecord& h) {
           {"from", h.from_date},
           {"until", h.until_date.empty() ? json() : json(h.until_date)},
           {"reason", h.reason},
-          {"by", h.created_by}};
+          {"by", h.created_by},
+          {"lifted",
+           h.lifted_on.empty()
+               ? json()
+               : json{{"date", h.lifted_on}, {"by", h.lifted_by}, {"reason", h.lift_reason}}}};
 }
 
 json AefiJson(const storage::AefiReportRecord& a, const std::string& dose_uid) {
@@ -153,6 +164,78 @@ Result<json> ImmunizationService::AddHold(const auth::Principal& who, const meta
   json out = HoldJson(h);
   out["trackedEntity"] = uid;
   return out;
+}
+
+Result<json> ImmunizationService::LiftHold(const auth::Principal& who, const metadata::Catalog& cat,
+                                           const std::string& uid, const std::string& hold,
+                                           const HoldLiftInput& in, Date today, std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, uid));
+  if (!auth::CanWrite(who, cat, p.record.org_unit_id))
+    return PermissionDenied("儿童档案 " + uid + " 的接种单位不在您可以登记的范围内");
+  WJ_ASSIGN_OR_RETURN(auto holds, store_.ListImmunizationHolds(p.record.id));
+  storage::ImmunizationHoldRecord* h = nullptr;
+  for (auto& x : holds)
+    if (x.uid == hold) h = &x;
+  if (!h) return NotFound("该儿童没有禁忌或暂缓记录 " + hold);
+  if (!h->lifted_on.empty()) return Conflict("该禁忌或暂缓已于 " + h->lifted_on + " 解除", "hold");
+  WJ_ASSIGN_OR_RETURN(const Date on, DateField(in.date, today, "date", "解除日期"));
+  if (on > today) return Conflict("解除日期晚于今天", "date");
+  if (FormatIsoDate(on) < h->from_date)
+    return Conflict("解除日期早于开始日期 " + h->from_date, "date");
+  if (!h->until_date.empty() && FormatIsoDate(on) > h->until_date)
+    return Conflict("该暂缓已于 " + h->until_date + " 到期，无需解除", "date");
+  if (in.reason.empty()) return Conflict("请填写解除的原因（如 已退热、经评估可以接种）", "reason");
+  h->lifted_on = FormatIsoDate(on);
+  h->lifted_by = who.name();
+  h->lift_reason = in.reason;
+  storage::AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = who.name();
+  audit.org_unit_id = p.record.org_unit_id;
+  audit.object = "hold " + h->uid;
+  audit.detail = std::string("解除") + (h->kind == "CONTRAINDICATION" ? "禁忌 " : "暂缓 ") +
+                 h->vaccine + " 自 " + h->lifted_on + "，原因：" + in.reason + "（档案 " + uid +
+                 "）";
+  audit.created = now;
+  WJ_RETURN_IF_ERROR(store_.LiftImmunizationHold(*h, audit));
+  json out = HoldJson(*h);
+  out["trackedEntity"] = uid;
+  return out;
+}
+
+Result<json> ImmunizationService::AefiList(const auth::Principal& who, const metadata::Catalog& cat,
+                                           const AefiListQuery& q) {
+  if (q.org_unit.empty()) return Conflict("请指定单位 ou", "ou");
+  const auto* unit = cat.OrgUnits().ByUidOrCode(q.org_unit);
+  if (!unit || !auth::CanRead(who, cat, unit->id))
+    return PermissionDenied("单位 " + q.org_unit + " 不在您负责的范围内");
+  if (q.to < q.from) return Conflict("截止日期早于开始日期", "to");
+  if ((q.to - q.from).count() > 365) return Conflict("时间段最长 366 天", "to");
+  const auto units = cat.tree().SubtreeIds(unit->id);
+  constexpr int kLimit = 1000;
+  WJ_ASSIGN_OR_RETURN(auto rows, store_.ListAefiReportsOfUnits(units, FormatIsoDate(q.from),
+                                                               FormatIsoDate(q.to), kLimit + 1));
+  const bool truncated = rows.size() > static_cast<std::size_t>(kLimit);
+  if (truncated) rows.resize(kLimit);
+  json list = json::array();
+  int serious = 0;
+  for (const auto& r : rows) {
+    json a = AefiJson(r.report, r.dose_uid);
+    a["trackedEntity"] = r.person_uid;
+    a["vaccine"] = r.vaccine;
+    a["vaccineName"] = CatalogueName(r.vaccine);
+    a["doseDate"] = r.given_on;
+    a["orgUnit"] = StockUnitRef(cat, r.report.org_unit_id);
+    a["managedBy"] = StockUnitRef(cat, r.person_unit_id);
+    serious += r.report.serious;
+    list.push_back(std::move(a));
+  }
+  return json{{"orgUnit", {{"id", unit->uid}, {"name", unit->name}}},
+              {"from", FormatIsoDate(q.from)},
+              {"to", FormatIsoDate(q.to)},
+              {"summary", {{"reports", list.size()}, {"serious", serious}}},
+              {"truncated", truncated},
+              {"reports", list}};
 }
 
 Result<json> ImmunizationService::ReportAefi(const auth::Principal& who,
@@ -328,6 +411,116 @@ Result<json> ImmunizationService::RecordStock(const auth::Principal& who,
                     {"date", x.moved_on},
                     {"balance", x.balance_after}});
   return json{{"movements", rows}};
+}
+
+Result<json> ImmunizationService::CountStock(const auth::Principal& who,
+                                             const metadata::Catalog& cat,
+                                             const StockCountInput& in, Date today,
+                                             std::int64_t now) {
+  if (in.org_unit.empty()) return Conflict("请选择接种单位", "orgUnit");
+  const auto* unit = cat.OrgUnits().ByUidOrCode(in.org_unit);
+  if (!unit || !auth::CanWrite(who, cat, unit->id))
+    return PermissionDenied("单位 " + in.org_unit + " 不在您可以登记库存的范围内");
+  WJ_ASSIGN_OR_RETURN(const Date on, DateField(in.date, today, "date", "盘点日期"));
+  if (on > today) return Conflict("盘点日期晚于今天", "date");
+  if (in.lines.empty()) return Conflict("请至少填写一个批号的盘点数量", "counts");
+  std::set<std::pair<std::string, std::string>> seen;
+  for (std::size_t i = 0; i < in.lines.size(); ++i) {
+    const StockCountLine& l = in.lines[i];
+    const std::string row = "第 " + std::to_string(i + 1) + " 行";
+    const std::string prefix = "counts[" + std::to_string(i) + "].";
+    if (!FindVaccine(l.vaccine))
+      return Conflict(row + "疫苗代码 " + l.vaccine + " 不在疫苗目录中", prefix + "vaccine");
+    if (l.lot.empty()) return Conflict(row + "请填写批号", prefix + "lot");
+    if (l.counted < 0 || l.counted > kMaxStockQuantity)
+      return Conflict(row + "实盘数量应为 0–" + std::to_string(kMaxStockQuantity) + " 剂",
+                      prefix + "counted");
+    if (!seen.insert({l.vaccine, l.lot}).second)
+      return Conflict(row + "批号 " + l.lot + " 重复", prefix + "lot");
+  }
+
+  // The balances are read and the differences applied in one transaction: a dose recorded
+  // meanwhile cannot slip between the count and its adjustment.
+  json rows = json::array();
+  int adjusted = 0;
+  Status written = store_.InOneTransaction([&]() -> Status {
+    WJ_ASSIGN_OR_RETURN(auto lots, store_.ListVaccineLots(std::span(&unit->id, 1)));
+    std::vector<storage::VaccineStockMovementRecord> moves;
+    std::vector<storage::AuditRecord> audits;
+    for (std::size_t i = 0; i < in.lines.size(); ++i) {
+      const StockCountLine& l = in.lines[i];
+      const std::string prefix = "counts[" + std::to_string(i) + "].";
+      const storage::VaccineLotRecord* held = nullptr;
+      for (const auto& x : lots)
+        if (x.vaccine == l.vaccine && x.lot == l.lot) held = &x;
+      if (!held)
+        return Conflict("第 " + std::to_string(i + 1) + " 行本单位没有" + CatalogueName(l.vaccine) +
+                            "批号 " + l.lot + " 的库存记录",
+                        prefix + "lot");
+      const std::int64_t difference = l.counted - held->balance;
+      json row = {{"vaccine", l.vaccine},
+                  {"vaccineName", CatalogueName(l.vaccine)},
+                  {"lot", l.lot},
+                  {"expiry", held->expiry},
+                  {"before", held->balance},
+                  {"counted", l.counted},
+                  {"difference", difference},
+                  {"movement", nullptr}};
+      if (difference != 0) {
+        const std::string reason = l.reason.empty() ? in.reason : l.reason;
+        if (reason.empty())
+          return Conflict("第 " + std::to_string(i + 1) + " 行批号 " + l.lot + " 账面 " +
+                              std::to_string(held->balance) + " 剂、实盘 " +
+                              std::to_string(l.counted) + " 剂，请填写差异原因",
+                          prefix + "reason");
+        storage::VaccineStockMovementRecord m;
+        m.uid = RandomUid();
+        m.org_unit_id = unit->id;
+        m.vaccine = l.vaccine;
+        m.lot = l.lot;
+        m.kind = "ADJUST";
+        m.quantity = difference;
+        m.moved_on = FormatIsoDate(on);
+        m.counterpart = "盘点";
+        m.reason = reason;
+        m.created = now;
+        m.created_by = who.name();
+        row["movement"] = m.uid;
+        storage::AuditRecord a;
+        a.type = "STOCK";
+        a.username = who.name();
+        a.org_unit_id = unit->id;
+        a.object = "stock " + m.uid;
+        a.detail = "盘点 " + l.vaccine + " 批号 " + l.lot + "：账面 " +
+                   std::to_string(held->balance) + " 剂，实盘 " + std::to_string(l.counted) +
+                   " 剂，" + (difference > 0 ? "盘盈 " : "盘亏 ") +
+                   std::to_string(difference > 0 ? difference : -difference) + " 剂，原因：" +
+                   reason;
+        a.created = now;
+        moves.push_back(std::move(m));
+        audits.push_back(std::move(a));
+      }
+      rows.push_back(std::move(row));
+    }
+    // A count that agrees everywhere is recorded too (who counted, when, how many lots).
+    storage::AuditRecord done;
+    done.type = "STOCK";
+    done.username = who.name();
+    done.org_unit_id = unit->id;
+    done.object = "stockCount " + FormatIsoDate(on);
+    done.detail = "盘点 " + std::to_string(in.lines.size()) + " 个批号，" +
+                  std::to_string(moves.size()) + " 个有差异";
+    done.created = now;
+    WJ_RETURN_IF_ERROR(store_.AppendAudit(done));
+    adjusted = static_cast<int>(moves.size());
+    if (moves.empty()) return Status::Ok();
+    return store_.ApplyStockMovements(moves, audits, nullptr, nullptr);
+  });
+  WJ_RETURN_IF_ERROR(written);
+  return json{{"orgUnit", {{"id", unit->uid}, {"name", unit->name}}},
+              {"date", FormatIsoDate(on)},
+              {"adjusted", adjusted},
+              {"counts", rows}};
 }
 
 Result<json> ImmunizationService::Stock(const auth::Principal& who, const metadata::Catalog& cat,

@@ -190,6 +190,44 @@ Result<StockMovementInput> StockMovementFromJson(const json& body) {
   return in;
 }
 
+Result<HoldLiftInput> HoldLiftFromJson(const json& body) {
+  if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
+  HoldLiftInput in;
+  WJ_RETURN_IF_ERROR(ReadString(body, "date", in.date, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "reason", in.reason, 400));
+  return in;
+}
+
+Result<StockCountInput> StockCountFromJson(const json& body) {
+  if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
+  StockCountInput in;
+  WJ_RETURN_IF_ERROR(ReadString(body, "orgUnit", in.org_unit, 64));
+  WJ_RETURN_IF_ERROR(ReadString(body, "date", in.date, 10));
+  WJ_RETURN_IF_ERROR(ReadString(body, "reason", in.reason, 400));
+  auto counts = body.find("counts");
+  if (counts == body.end() || !counts->is_array() || counts->empty())
+    return Conflict("请至少填写一个批号的盘点数量", "counts");
+  if (counts->size() > 500) return Conflict("一次盘点最多 500 个批号", "counts");
+  for (std::size_t i = 0; i < counts->size(); ++i) {
+    const json& row = (*counts)[i];
+    const std::string prefix = "counts[" + std::to_string(i) + "].";
+    if (!row.is_object()) return Conflict("应为 JSON 对象", "counts[" + std::to_string(i) + "]");
+    StockCountLine line;
+    WJ_RETURN_IF_ERROR(ReadString(row, "vaccine", line.vaccine, 32, prefix));
+    WJ_RETURN_IF_ERROR(ReadString(row, "lot", line.lot, 64, prefix));
+    WJ_RETURN_IF_ERROR(ReadString(row, "reason", line.reason, 400, prefix));
+    auto c = row.find("counted");
+    if (c == row.end() || c->is_null())
+      return Conflict("第 " + std::to_string(i + 1) + " 行请填写实盘数量", prefix + "counted");
+    if (!c->is_number_integer())
+      return Conflict("第 " + std::to_string(i + 1) + " 行实盘数量应为整数（剂）",
+                      prefix + "counted");
+    line.counted = c->get<std::int64_t>();
+    in.lines.push_back(std::move(line));
+  }
+  return in;
+}
+
 Result<DoseInput> DoseFromJson(const json& body) {
   if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
   DoseInput in;

@@ -90,6 +90,29 @@ struct StockMovementInput {
   std::int64_t quantity = 0;
 };
 
+// A 盘点 (stock count) at a unit: per lot, the quantity counted; a difference from the balance is
+// an ADJUST movement with the line's reason (or the count's).
+struct StockCountLine {
+  std::string vaccine, lot, reason;
+  std::int64_t counted = 0;
+};
+struct StockCountInput {
+  std::string org_unit, date, reason;
+  std::vector<StockCountLine> lines;
+};
+
+// Lifting a hold before its end (解除): from `date` (default today) the doses are due again.
+struct HoldLiftInput {
+  std::string date, reason;
+};
+
+// GET /api/immunization/aefi: the AEFI reports made by a unit and the units below it, with a
+// report date in [from, to].
+struct AefiListQuery {
+  std::string org_unit;
+  Date from{}, to{};
+};
+
 // GET /api/immunization/stock: balances of a unit (and the units below it) on `date`, lots
 // expiring within `expiring_days`, and the doses the due lists of [from, to] will need.
 struct StockQuery {
@@ -108,6 +131,8 @@ Result<TransferInput> TransferFromJson(const nlohmann::json& body);
 Result<HoldInput> HoldFromJson(const nlohmann::json& body);
 Result<AefiInput> AefiFromJson(const nlohmann::json& body);
 Result<StockMovementInput> StockMovementFromJson(const nlohmann::json& body);
+Result<StockCountInput> StockCountFromJson(const nlohmann::json& body);
+Result<HoldLiftInput> HoldLiftFromJson(const nlohmann::json& body);
 
 // POST /api/tracker's parameters: importStrategy CREATE, UPDATE, CREATE_AND_UPDATE or DELETE;
 // atomicMode ALL (nothing is written when any object fails) or OBJECT (each object on its own);
@@ -170,6 +195,14 @@ class ImmunizationService {
   Result<nlohmann::json> AddHold(const auth::Principal& who, const metadata::Catalog& cat,
                                  const std::string& uid, const HoldInput& in, Date today,
                                  std::int64_t now);
+  // POST /api/immunization/children/{uid}/holds/{hold}/lift: ends a hold from a date (the caller
+  // writes the record's unit), audited; the forecast shows the doses due again from that day.
+  Result<nlohmann::json> LiftHold(const auth::Principal& who, const metadata::Catalog& cat,
+                                  const std::string& uid, const std::string& hold,
+                                  const HoldLiftInput& in, Date today, std::int64_t now);
+  // GET /api/immunization/aefi: a county's list of AEFI reports (no names: the record's uid).
+  Result<nlohmann::json> AefiList(const auth::Principal& who, const metadata::Catalog& cat,
+                                  const AefiListQuery& q);
   // POST /api/immunization/children/{uid}/aefi: an AEFI report about one of the child's recorded
   // doses (the caller writes the record's unit or the unit that gave the dose).
   // GET /api/immunization/children/{uid} lists them.
@@ -181,6 +214,11 @@ class ImmunizationService {
   // transaction) or 报损, with an audit row per movement.
   Result<nlohmann::json> RecordStock(const auth::Principal& who, const metadata::Catalog& cat,
                                      const StockMovementInput& in, Date today, std::int64_t now);
+  // POST /api/immunization/stock/counts: a 盘点 (the caller writes the unit); each lot whose
+  // count differs from its balance gets an ADJUST movement and an audit row, all in one
+  // transaction, against the balance at that moment.
+  Result<nlohmann::json> CountStock(const auth::Principal& who, const metadata::Catalog& cat,
+                                    const StockCountInput& in, Date today, std::int64_t now);
   // GET /api/immunization/stock: per vaccine and lot, expiry alerts, and needs vs on hand.
   Result<nlohmann::json> Stock(const auth::Principal& who, const metadata::Catalog& cat,
                                const StockQuery& q);
@@ -188,6 +226,13 @@ class ImmunizationService {
   Result<nlohmann::json> StockMovements(const auth::Principal& who, const metadata::Catalog& cat,
                                         const std::string& org_unit, const std::string& vaccine,
                                         const std::string& lot);
+
+  // GET /api/immunization/monthlyDoses?ou=&pe=YYYYMM: the doses given in a month by a unit and
+  // the units below it (of the children they manage), counted per vaccine group of the aggregate
+  // 免疫规划 form (免疫规划疫苗接种剂次 EPI_DOSES by 疫苗种类), as the values the data entry form
+  // takes: {"dataElement", "period", "orgUnit", "dataValues": [{"categoryOptionCombo", "value"}]}.
+  Result<nlohmann::json> MonthlyDoses(const auth::Principal& who, const metadata::Catalog& cat,
+                                      const std::string& org_unit, const std::string& month);
 
   // GET /api/immunization/children/{uid}/certificate[.pdf]: the 预防接种证, every dose recorded
   // (masked as Get; an unmasked print is audited).

@@ -14,6 +14,7 @@ import { chromium } from "playwright-core";
 import AxeBuilderModule from "@axe-core/playwright";
 import { officerJourneys } from "./officer_journeys.mjs";
 import { immunizationDay } from "./immunization_day.mjs";
+import { immunizationStock } from "./immunization_stock.mjs";
 
 const AxeBuilder = AxeBuilderModule.default ?? AxeBuilderModule;
 const [, , weijian, source, artefacts] = process.argv;
@@ -466,6 +467,7 @@ try {
   // ---- a village doctor's 接种日 on a phone (issue 17): tests/browser/immunization_day.mjs
   check("the demo printed the 接种员's password", !!password("vaccinator"));
   await immunizationDay({ browser, base, check, axe, artefacts, password });
+  await immunizationStock({ browser, base, check, axe, artefacts, password });
 
   // ---- the director and the officer (issue 15, item 12): tests/browser/officer_journeys.mjs
   await signIn("city_admin");

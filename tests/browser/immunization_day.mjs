@@ -1,6 +1,6 @@
 // A village doctor's 接种日 on a phone (issue 17), run by browser_test.mjs in a 390 × 844 touch
 // context: the demo's 接种员 (scoped to one 卫生院) signs in, opens 接种日, sees the 应种 list
-// with tap-to-call phones, opens a child who has one dose due, is refused a dose dated before
+// with tap-to-call phones, opens a child who has one dose due (the lot offered from her unit's stock), is refused a dose dated before
 // birth (the Chinese message beside 接种日期), records it today, sees it become 已种 and the
 // child leave the list; finds a child by ID number and by name + birth date, registers a new child
 // (a wrong ID number named in Chinese first) and downloads the list as XLSX. Every page: no
@@ -21,7 +21,7 @@ function residentId(birth, sequence) {
 }
 
 // What breaks a phone layout: the page wider than the screen, small targets, unlabelled controls.
-async function phoneChecks(page, check, name) {
+export async function phoneChecks(page, check, name) {
   const r = await page.evaluate(() => {
     const small = [];
     for (const e of document.querySelectorAll("#app a, #app button, #app input:not([type=radio]), #app select, #app summary")) {
@@ -38,18 +38,24 @@ async function phoneChecks(page, check, name) {
   check(`${name}: every control has a label`, r.unlabelled.length === 0, r.unlabelled.join(", "));
 }
 
-export async function immunizationDay({ browser, base, check, axe, artefacts, password }) {
+// A 390 × 844 touch context and the demo's 接种员 signed in from the 接种日 page's address (she
+// comes back to it).
+export async function vaccinatorOnPhone(browser, base, password) {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "zh-CN", isMobile: true, hasTouch: true });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
+  await page.goto(base + "/admin/immunization");
+  await page.waitForURL(/\/admin\/login/);
+  await page.fill("#username", "vaccinator");
+  await page.fill("#password", password("vaccinator") ?? "");
+  await page.click("button[type=submit]");
+  await page.waitForURL(/\/admin\/immunization/);
+  return { context, page };
+}
+
+export async function immunizationDay({ browser, base, check, axe, artefacts, password }) {
+  const { context, page } = await vaccinatorOnPhone(browser, base, password);
   try {
-    // Signing in from the page's address comes back to it.
-    await page.goto(base + "/admin/immunization");
-    await page.waitForURL(/\/admin\/login/);
-    await page.fill("#username", "vaccinator");
-    await page.fill("#password", password("vaccinator") ?? "");
-    await page.click("button[type=submit]");
-    await page.waitForURL(/\/admin\/immunization/);
     const listStatus = page.locator(".due-list [role=status]");
     await page.waitForFunction(() => /名儿童|没有应种/.test(document.querySelector(".due-list [role=status]")?.textContent ?? ""));
     const units = await page.locator("#imm-unit option").allTextContents();
@@ -113,9 +119,12 @@ export async function immunizationDay({ browser, base, check, axe, artefacts, pa
     await page.locator("#dose-date").scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(artefacts, "immunization-refused.png") });
 
-    // Recorded today: 已种, and the child leaves the day's list.
+    // Recorded today from the unit's stock: the lot box offers the lot that expires first.
+    await page.waitForFunction(() => document.querySelector("#dose-lot")?.value !== "");
+    const lot = await page.inputValue("#dose-lot");
+    const offered = await page.locator("#dose-lots option").evaluateAll((os) => os.map((o) => o.value));
+    check("the lot box is filled from the unit's stock", offered.length >= 1 && offered[0] === lot, `${lot} of ${offered.join(",")}`);
     await page.fill("#dose-date", chinaToday());
-    await page.fill("#dose-lot", "202411A03");
     await page.fill("#dose-trace", "81234567890123456789");
     await page.click("#dose-form button[type=submit]");
     await page.waitForFunction(() => /已登记|未保存|失败/.test(document.querySelector("#dose-status")?.textContent ?? ""));
@@ -124,7 +133,7 @@ export async function immunizationDay({ browser, base, check, axe, artefacts, pa
     const after = page.locator(`.dose-row[data-series="${pick.series}"][data-dose="${pick.dose}"]`).first();
     check("the dose becomes 已种 on the card", (await after.getAttribute("data-state")) === "GIVEN" &&
       (await after.locator(".badge").textContent()) === "已种" && (await after.locator(".dose-detail").textContent()).includes(chinaToday()));
-    check("the dose is in the history with its lot", (await page.textContent(".dose-history")).includes("202411A03"));
+    check("the dose is in the history with its lot", (await page.textContent(".dose-history")).includes(lot));
     check("the refusal's marks are gone", (await page.getAttribute("#dose-date", "aria-invalid")) === null && await page.locator("#dose-date-error").isHidden());
     await page.click("a.back");
     await page.waitForFunction(() => /名儿童|没有应种/.test(document.querySelector(".due-list [role=status]")?.textContent ?? ""));

@@ -3,6 +3,8 @@
 // transferred out refused, and due lists following the managing unit; coverage (接种率, 及时接种率,
 // 全程接种率, 建卡率) in /api/analytics checked against figures computed by hand. Every date is
 // spelled out.
+#include <set>
+
 #include "cli/demo_children.h"
 #include "http/server_env.h"
 #include "tracker/coverage.h"
@@ -385,6 +387,51 @@ TEST(ImmunizationDue, DemoChildrenOfOtog) {
   EXPECT_LT(rate("ImmFullCrse"), 99);
   EXPECT_GT(rate("ImmCardRate"), 80);
   EXPECT_LT(rate("ImmCardRate"), 99);
+
+  // The 接种单位' stock: a lot of every vaccine their next 30 days' due lists need (some short),
+  // a lot expiring within weeks at each, an expired one at a few; every ledger sums to its lot's
+  // balance; the same every time.
+  const Date today = MakeDate(2026, 12, 2);
+  auto stock = cli::BuildDemoStock(*store, today);
+  ASSERT_TRUE(stock.ok()) << stock.status().ToString();
+  auto stock_again = cli::BuildDemoStock(*again, today);
+  ASSERT_TRUE(stock_again.ok());
+  EXPECT_EQ(stock->movements, stock_again->movements);
+  EXPECT_GE(stock->units, 5);
+  auto lots = store->ListVaccineLots(units);
+  ASSERT_TRUE(lots.ok());
+  EXPECT_EQ(static_cast<int>(lots->size()), stock->lots);
+  std::set<std::int64_t> stocked;
+  int expired = 0, expiring = 0, short_of = 0;
+  for (const auto& l : *lots) {
+    stocked.insert(l.org_unit_id);
+    const Date expiry = ParseIsoDate(l.expiry).value();
+    expired += expiry < today && l.balance > 0;
+    expiring += expiry >= today && expiry <= today + std::chrono::days(30);
+    auto ledger = store->ListStockMovements(l.org_unit_id, l.vaccine, l.lot, 100);
+    ASSERT_TRUE(ledger.ok());
+    std::int64_t sum = 0;
+    for (const auto& m : *ledger) sum += m.quantity;
+    EXPECT_EQ(sum, l.balance) << l.lot;
+  }
+  EXPECT_EQ(static_cast<int>(stocked.size()), stock->units);
+  EXPECT_GE(expiring, stock->units);
+  EXPECT_GE(expired, 1);
+  for (std::int64_t unit : stocked) {
+    auto due = tracker::DueDosesByVaccine(*store, std::span(&unit, 1), today,
+                                          today + std::chrono::days(30));
+    ASSERT_TRUE(due.ok());
+    for (const auto& [vaccine, n] : *due) {
+      std::int64_t on_hand = 0;
+      for (const auto& l : *lots)
+        if (l.org_unit_id == unit && l.vaccine == vaccine &&
+            ParseIsoDate(l.expiry).value() >= today)
+          on_hand += l.balance;
+      EXPECT_GT(on_hand, 0) << vaccine;  // every vaccine due is stocked
+      short_of += on_hand < n;
+    }
+  }
+  EXPECT_GE(short_of, 1);  // and a few fall short, for the page's 缺口
 }
 
 }  // namespace

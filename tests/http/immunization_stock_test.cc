@@ -9,6 +9,7 @@
 // at 棋盘井镇 (150624101): the other suites record doses at 乌兰镇 itself, which keeps no stock,
 // so they are not touched by these lots.
 #include <set>
+#include <tuple>
 
 #include "http/server_env.h"
 
@@ -475,6 +476,286 @@ TEST(ImmunizationStock, MovementsBalancesAndDosesFromStock) {
   Expect409(
       As("clerk_in", "GET", "/api/immunization/stock?ou=150624100&from=2024-03-15&to=2024-03-01"),
       "to", "window");
+}
+
+// The state of one dose of a forecast ("" when the row is missing).
+std::string StateOf(const json& forecast, const std::string& series, int dose) {
+  for (const auto& d : forecast["doses"])
+    if (d["series"] == series && d["dose"] == dose) return d["state"];
+  return "";
+}
+
+TEST(ImmunizationHolds, LiftedEarlyTheDosesAreDueAgain) {
+  // 图门 (born 2023-03-01) had HepB 1 at birth; HepB 2 is due from 2023-04-01.
+  const std::string te = RegisterChild(StockChild("图门", "2023-03-01"));
+  ASSERT_EQ(PostDose(te, "HepB", "2023-03-01").status, 201);
+  const std::string holds = "/api/immunization/children/" + te + "/holds";
+  auto r = As("clerk_in", "POST", holds,
+              json{{"vaccine", "HepB"},
+                   {"kind", "暂缓"},
+                   {"from", "2023-03-25"},
+                   {"until", "2023-05-31"},
+                   {"reason", "急性支气管炎"}}
+                  .dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string deferral = Body(r)["hold"];
+  r = As(
+      "clerk_in", "POST", holds,
+      json{{"vaccine", "IPV"}, {"kind", "禁忌"}, {"from", "2023-03-01"}, {"reason", "待查过敏史"}}
+          .dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string contraindication = Body(r)["hold"];
+  auto forecast = [&](const std::string& date) {
+    return Body(As("clerk_in", "GET", "/api/immunization/forecast?te=" + te + "&date=" + date));
+  };
+  EXPECT_EQ(StateOf(forecast("2023-04-10"), "HepB", 2), "DEFERRED");
+
+  // Bad lifts: a 409 naming the field, nothing written.
+  const std::string lift = holds + "/" + deferral + "/lift";
+  struct Bad {
+    json body;
+    const char* field;
+  };
+  const Bad bad[] = {
+      {{{"date", "2023-03-24"}, {"reason", "已痊愈"}}, "date"},  // before the hold
+      {{{"date", "2023-06-01"}, {"reason", "已痊愈"}}, "date"},  // after its end
+      {{{"date", "2999-01-01"}, {"reason", "已痊愈"}}, "date"},  // in the future
+      {{{"date", "2023-04-31"}, {"reason", "已痊愈"}}, "date"},  // not a day
+      {{{"date", "2023-04-05"}}, "reason"},
+      {{{"date", "2023-04-05"}, {"reason", 3}}, "reason"},
+  };
+  for (const auto& b : bad)
+    Expect409(As("clerk_in", "POST", lift, b.body.dump()), b.field, b.body.dump());
+  const json good = {{"date", "2023-04-05"}, {"reason", "已痊愈，经评估可以接种"}};
+  // Scope: a viewer may not write; the next township cannot see the child; an unknown hold.
+  EXPECT_EQ(As("viewer_in", "POST", lift, good.dump()).status, 403);
+  EXPECT_EQ(As("clerk_sibling", "POST", lift, good.dump()).status, 404);
+  EXPECT_EQ(As("clerk_in", "POST", holds + "/NoSuchHold1/lift", good.dump()).status, 404);
+  EXPECT_EQ(StateOf(forecast("2023-04-10"), "HepB", 2), "DEFERRED");
+
+  // Lifted from 2023-04-05: HepB 2 is due from that day, still held the day before.
+  r = As("clerk_in", "POST", lift, good.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["lifted"]["date"], "2023-04-05");
+  EXPECT_EQ(Body(r)["lifted"]["by"], "clerk_in");
+  EXPECT_EQ(StateOf(forecast("2023-04-10"), "HepB", 2), "DUE");
+  EXPECT_EQ(StateOf(forecast("2023-04-04"), "HepB", 2), "DEFERRED");
+  // Lifted once only.
+  Expect409(As("clerk_in", "POST", lift, good.dump()), "hold", "lifted twice");
+  // The contraindication, open-ended, lifted from 2023-05-10: IPV 1 is no longer held.
+  EXPECT_EQ(StateOf(forecast("2023-05-15"), "Polio", 1), "CONTRAINDICATED");
+  r = As("clerk_in", "POST", holds + "/" + contraindication + "/lift",
+         json{{"date", "2023-05-10"}, {"reason", "过敏原检测阴性"}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string polio = StateOf(forecast("2023-05-15"), "Polio", 1);
+  EXPECT_TRUE(polio == "DUE" || polio == "OVERDUE") << polio;
+  // The card shows both lifts; each lift has its audit row.
+  auto child = Body(As("clerk_in", "GET", "/api/immunization/children/" + te));
+  ASSERT_EQ(child["holds"].size(), 2u);
+  EXPECT_EQ(child["holds"][0]["lifted"]["reason"], "已痊愈，经评估可以接种");
+  EXPECT_EQ(child["holds"][1]["lifted"]["date"], "2023-05-10");
+  EXPECT_EQ(CountAudits("TRACKER", "clerk_in", "hold " + deferral), 2);  // recorded, lifted
+}
+
+TEST(ImmunizationHolds, CountyAefiListByReportingUnitAndDate) {
+  const std::string te = RegisterChild(StockChild("乌日娜", "2024-05-01"));
+  auto r = PostDose(te, "HepB", "2024-05-01");
+  ASSERT_EQ(r.status, 201);
+  const std::string dose = Body(r)["dose"];
+  r = As("clerk_in", "POST", "/api/immunization/children/" + te + "/aefi",
+         json{{"dose", dose},
+              {"onsetDate", "2024-05-02"},
+              {"reportDate", "2024-05-03"},
+              {"symptoms", "高热 39.5℃，惊厥一次"},
+              {"serious", true},
+              {"outcome", "好转"}}
+             .dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string aefi = Body(r)["aefi"];
+  auto find = [&](const json& list) {
+    for (const auto& a : list["reports"])
+      if (a["aefi"] == aefi) return a;
+    return json();
+  };
+  const std::string may = "/api/immunization/aefi?from=2024-05-01&to=2024-05-31&ou=";
+  auto county = Body(As("county_admin", "GET", may + "150624"));
+  json row = find(county);
+  ASSERT_FALSE(row.is_null()) << county.dump();
+  EXPECT_EQ(row["trackedEntity"], te);
+  EXPECT_EQ(row["vaccine"], "HepB");
+  EXPECT_EQ(row["doseDate"], "2024-05-01");
+  EXPECT_EQ(row["serious"], true);
+  EXPECT_EQ(row["orgUnit"]["name"], "乌兰镇");
+  EXPECT_FALSE(row.contains("name"));  // no names in a county's list
+  EXPECT_GE(county["summary"]["serious"].get<int>(), 1);
+  // Only reports made in the range: the report date 2024-05-03 is outside from 2024-05-04.
+  EXPECT_TRUE(find(Body(As("county_admin", "GET",
+                           "/api/immunization/aefi?ou=150624&from=2024-05-04&to=2024-05-31")))
+                  .is_null());
+  // Scope: the township reads its own; the next township may not ask for it, and does not see it
+  // in its own list; a viewer of the township reads the list (no names in it).
+  EXPECT_FALSE(find(Body(As("clerk_in", "GET", may + "150624100"))).is_null());
+  EXPECT_EQ(As("clerk_sibling", "GET", may + "150624100").status, 403);
+  EXPECT_EQ(As("clerk_sibling", "GET", may + "150624").status, 403);
+  EXPECT_TRUE(find(Body(As("clerk_sibling", "GET", may + "150624101"))).is_null());
+  EXPECT_FALSE(find(Body(As("viewer_in", "GET", may + "150624100"))).is_null());
+  // Bad ranges name the field.
+  Expect409(As("county_admin", "GET", "/api/immunization/aefi?ou=150624&from=2024-02-30"), "from",
+            "from");
+  Expect409(
+      As("county_admin", "GET", "/api/immunization/aefi?ou=150624&from=2024-05-02&to=2024-05-01"),
+      "to", "to before from");
+  Expect409(
+      As("county_admin", "GET", "/api/immunization/aefi?ou=150624&from=2023-01-01&to=2024-05-01"),
+      "to", "more than a year");
+  Expect409(As("county_admin", "GET", "/api/immunization/aefi"), "ou", "no unit");
+}
+
+TEST(ImmunizationStock, CountRecordsTheDifferencesWithTheirReasons) {
+  const std::string moves = "/api/immunization/stock/movements";
+  const std::string counts = "/api/immunization/stock/counts";
+  auto balance = [&](const std::string& lot) -> std::int64_t {
+    auto s = Body(As("clerk_in", "GET",
+                     "/api/immunization/stock?ou=" + std::string(kVillage) + "&date=2024-06-01"));
+    for (const auto& l : s["lots"])
+      if (l["lot"] == lot) return l["balance"];
+    return -1;
+  };
+  for (const auto& [vaccine, lot, n] : {std::tuple{"HepB", "C1", 10}, std::tuple{"MMR", "C2", 5}}) {
+    auto r = As("clerk_in", "POST", moves,
+                json{{"orgUnit", kVillage},
+                     {"kind", "入库"},
+                     {"vaccine", vaccine},
+                     {"lot", lot},
+                     {"quantity", n},
+                     {"expiry", "2027-06-30"},
+                     {"date", "2024-05-01"}}
+                    .dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  auto line = [](const char* vaccine, const char* lot, json counted, const char* reason = "") {
+    json l = {{"vaccine", vaccine}, {"lot", lot}, {"counted", counted}};
+    if (*reason) l["reason"] = reason;
+    return l;
+  };
+  auto count = [&](const std::string& who, json lines, json extra = json::object()) {
+    extra["counts"] = std::move(lines);
+    if (!extra.contains("orgUnit")) extra["orgUnit"] = kVillage;
+    if (!extra.contains("date")) extra["date"] = "2024-06-01";
+    return As(who, "POST", counts, extra.dump());
+  };
+  // Bad counts: a 409 naming the field and row; nothing is written, not even the good rows.
+  const json ok_row = line("HepB", "C1", 9, "少 1 剂");
+  struct Bad {
+    json lines, extra;
+    const char* field;
+  };
+  const Bad bad[] = {
+      {json::array(), {}, "counts"},
+      {{line("HepB", "C1", -1, "x")}, {}, "counts[0].counted"},
+      {{line("HepB", "C1", "九")}, {}, "counts[0].counted"},
+      {{json{{"vaccine", "HepB"}, {"lot", "C1"}}}, {}, "counts[0].counted"},
+      {{line("XYZ", "C1", 9, "x")}, {}, "counts[0].vaccine"},
+      {{line("HepB", "", 9, "x")}, {}, "counts[0].lot"},
+      {{ok_row, line("HepB", "C9", 3, "x")}, {}, "counts[1].lot"},  // a lot it does not hold
+      {{ok_row, line("HepB", "C1", 9, "x")}, {}, "counts[1].lot"},  // twice
+      {{line("HepB", "C1", 8)}, {}, "counts[0].reason"},            // a difference, no reason
+      {{ok_row}, {{"date", "2999-01-01"}}, "date"},
+      {{ok_row}, {{"date", "2024-06-31"}}, "date"},
+      {{ok_row}, {{"orgUnit", ""}}, "orgUnit"},
+  };
+  for (const auto& b : bad) Expect409(count("clerk_in", b.lines, b.extra), b.field, b.lines.dump());
+  EXPECT_EQ(balance("C1"), 10);
+  EXPECT_EQ(balance("C2"), 5);
+  // Scope: a viewer may not count; the next township may not count the village's stock.
+  EXPECT_EQ(count("viewer_in", {ok_row}).status, 403);
+  EXPECT_EQ(count("clerk_sibling", {ok_row}).status, 403);
+  EXPECT_EQ(balance("C1"), 10);
+
+  // Counted: C1 8 (2 short, the count's reason), C2 5 (agrees): one adjustment.
+  auto r = count("clerk_in", {line("HepB", "C1", 8), line("MMR", "C2", 5)},
+                 {{"reason", "西林瓶破损 2 剂未及时报损"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  json out = Body(r);
+  EXPECT_EQ(out["adjusted"], 1);
+  EXPECT_EQ(out["counts"][0]["before"], 10);
+  EXPECT_EQ(out["counts"][0]["difference"], -2);
+  EXPECT_EQ(out["counts"][1]["difference"], 0);
+  EXPECT_TRUE(out["counts"][1]["movement"].is_null());
+  EXPECT_EQ(balance("C1"), 8);
+  EXPECT_EQ(balance("C2"), 5);
+  // A surplus, with the line's own reason.
+  r = count("clerk_in", {line("MMR", "C2", 6, "上次出库多记 1 剂")});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(balance("C2"), 6);
+  // The ledger shows the adjustments (盘点调整) with their reasons and still sums to the balance.
+  auto ledger = Body(As("clerk_in", "GET", moves + "?ou=" + std::string(kVillage) + "&lot=C1"));
+  std::int64_t sum = 0;
+  for (const auto& m : ledger["movements"]) sum += m["quantity"].get<std::int64_t>();
+  EXPECT_EQ(sum, 8);
+  ASSERT_GE(ledger["movements"].size(), 2u);
+  EXPECT_EQ(ledger["movements"][0]["kind"], "ADJUST");
+  EXPECT_EQ(ledger["movements"][0]["kindName"], "盘点调整");
+  EXPECT_EQ(ledger["movements"][0]["quantity"], -2);
+  EXPECT_EQ(ledger["movements"][0]["reason"], "西林瓶破损 2 剂未及时报损");
+  // Audited: a row per adjustment, and one per count.
+  const std::string movement = out["counts"][0]["movement"];
+  EXPECT_EQ(CountAudits("STOCK", "clerk_in", "stock " + movement), 1);
+  EXPECT_EQ(CountAudits("STOCK", "clerk_in", "stockCount 2024-06-01"), 2);
+}
+
+// The aggregate 免疫规划 form filled from the records: the doses given in July 2022 at 乌兰镇,
+// per vaccine group, equal a count over every record of the township read through the API.
+TEST(ImmunizationAggregate, MonthlyDosesEqualACountOverTheRecords) {
+  const std::string a = RegisterChild(StockChild("宝力德", "2022-06-01"));
+  const std::string b = RegisterChild(StockChild("萨日娜", "2022-07-10"));
+  for (const auto& [te, vaccine, date] :
+       {std::tuple{a, "HepB", "2022-06-01"}, std::tuple{a, "BCG", "2022-06-01"},
+        std::tuple{a, "HepB", "2022-07-05"}, std::tuple{b, "HepB", "2022-07-10"},
+        std::tuple{b, "BCG", "2022-07-10"}, std::tuple{a, "IPV", "2022-08-01"}})
+    ASSERT_EQ(PostDose(te, vaccine, date).status, 201) << vaccine << " " << date;
+  const std::string url = "/api/immunization/monthlyDoses?pe=202207&ou=";
+  auto r = As("clerk_in", "GET", url + "150624100");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json out = Body(r);
+  std::map<std::string, int> filled;
+  for (const auto& v : out["dataValues"]) filled[v["categoryOption"]] = v["value"];
+  EXPECT_EQ(filled.size(), 8u) << r.body;  // every vaccine group of the form, zeros included
+  EXPECT_EQ(filled["VAC_HEPB"], 2);
+  EXPECT_EQ(filled["VAC_BCG"], 1);
+  EXPECT_EQ(filled["VAC_POLIO"], 0);  // IPV was given in August
+
+  // The oracle: every child of the township and his doses, counted by hand.
+  const std::map<std::string, std::string> group = {
+      {"HepB", "VAC_HEPB"},   {"BCG", "VAC_BCG"},      {"IPV", "VAC_POLIO"},
+      {"bOPV", "VAC_POLIO"},  {"DTaP", "VAC_DTAP"},    {"DT", "VAC_DTAP"},
+      {"MMR", "VAC_MMR"},     {"JE-L", "VAC_JE"},      {"JE-I", "VAC_JE"},
+      {"MPSV-A", "VAC_MENA"}, {"MPSV-AC", "VAC_MENA"}, {"HepA-L", "VAC_HEPA"},
+      {"HepA-I", "VAC_HEPA"}};
+  std::map<std::string, int> counted;
+  for (const auto& [code, option] : group) counted[option] = 0;
+  auto list = Body(As("clerk_in", "GET", "/api/immunization/children?ou=150624100"));
+  ASSERT_GE(list["trackedEntities"].size(), 2u);
+  for (const auto& c : list["trackedEntities"]) {
+    auto child = Body(As("clerk_in", "GET",
+                         "/api/immunization/children/" + c["trackedEntity"].get<std::string>()));
+    for (const auto& d : child["doses"]) {
+      const std::string date = d["date"];
+      if (date >= "2022-07-01" && date <= "2022-07-31" && group.count(d["vaccine"]))
+        ++counted[group.at(d["vaccine"])];
+    }
+  }
+  EXPECT_EQ(filled, counted);
+  // The county reads the same figures for the township; the next township may not ask.
+  auto county = Body(As("county_admin", "GET", url + "150624100"));
+  EXPECT_EQ(county["dataValues"], out["dataValues"]);
+  EXPECT_EQ(As("clerk_sibling", "GET", url + "150624100").status, 403);
+  EXPECT_EQ(As("viewer_in", "GET", url + "150624100").status, 200);
+  Expect409(As("clerk_in", "GET", "/api/immunization/monthlyDoses?ou=150624100&pe=2022Q3"), "pe",
+            "a quarter");
+  Expect409(As("clerk_in", "GET", "/api/immunization/monthlyDoses?ou=150624100&pe=2022-07"), "pe",
+            "not a period");
+  Expect409(As("clerk_in", "GET", "/api/immunization/monthlyDoses?pe=202207"), "ou", "no unit");
 }
 
 // A valid 18-digit 居民身份证号 from its first 17 digits (GB 11643 check character).

@@ -107,6 +107,17 @@ async function load(file) {
     { id: "c", name: "鄂托克旗疾控中心", level: 4, facilityType: "疾控中心" }]).map((u) => u.id)) === JSON.stringify(["b"]));
   check("a 追溯码 is 20 digits", m.checkTraceCode("8123 4567 8901 2345 6789") === null && m.checkTraceCode("") === null &&
     /20 位数字（现为 19 位）/.test(m.checkTraceCode("8123456789012345678") ?? ""));
+  // The 库存 page: expiry in words, a 盘点's difference, where a refusal's field is.
+  check("expiry in words", m.expiryText(-3) === "已过期 3 天" && m.expiryText(0) === "今天到期" && m.expiryText(16) === "16 天后到期");
+  check("a count's difference in words", m.countDifference(10, 8) === "盘亏 2 剂" && m.countDifference(5, 6) === "盘盈 1 剂" &&
+    m.countDifference(4, 4) === "相符");
+  check("a movement's refused field is its control", m.stockControl("movement", "quantity") === "stk-quantity" &&
+    m.stockControl("movement", "toOrgUnit") === "stk-toOrgUnit" && m.stockControl("movement", undefined) === null);
+  check("a count's refused row is its box", m.stockControl("count", "counts[2].counted") === "cnt-2" &&
+    m.stockControl("count", "counts[1].lot") === "cnt-1" && m.stockControl("count", "counts[0].reason") === "cnt-reason" &&
+    m.stockControl("count", "counts") === "cnt-0" && m.stockControl("count", "date") === "cnt-date");
+  check("the catalogue names every vaccine once", new Set(m.VACCINES.map((v) => v.code)).size === m.VACCINES.length &&
+    m.VACCINES.find((v) => v.code === "HepB")?.name === "乙肝疫苗");
 }
 
 console.log(`web unit tests: ${passes} passed, ${failures} failed`);

@@ -560,6 +560,31 @@ async function loadForm(form: HTMLElement, ds: string, ou: string, pe: string): 
     table.append(tbody);
     form.append(table);
   }
+  // 免疫规划 doses counted from the children's records (issue 17): filled into the cells, each
+  // saved as if typed (same checks, same history), so nobody enters them twice.
+  const epi = (f.dataElements as Json[]).find((de) => de.code === "EPI_DOSES");
+  if (epi && !locked && !epi.readOnly) {
+    const fillState = h("span", { role: "status", id: "fill-epi-state" });
+    const fill = h("button", { type: "button", id: "fill-epi" }, "从接种记录填入免疫规划接种剂次");
+    fill.addEventListener("click", async () => {
+      fillState.textContent = "正在按接种记录统计……";
+      try {
+        const r = await api("/api/immunization/monthlyDoses?" + new URLSearchParams({ ou: f.orgUnit.id, pe: f.period.id }).toString());
+        let n = 0;
+        for (const v of r.dataValues as Json[]) {
+          const cell = document.getElementById(`v-${epi.id}-${v.categoryOptionCombo}`) as HTMLInputElement | null;
+          if (!cell || cell.value === String(v.value)) continue;
+          cell.value = String(v.value);
+          cell.dispatchEvent(new Event("change"));
+          n++;
+        }
+        fillState.textContent = n ? `已按接种记录填入 ${n} 项，逐项保存` : "与接种记录一致，无需改动";
+      } catch (e) {
+        fillState.textContent = "统计失败：" + (e instanceof Error ? e.message : String(e));
+      }
+    });
+    form.append(h("p", {}, fill, " ", fillState));
+  }
   const completeState = h("span", { role: "status" }, f.complete ? `已于 ${f.complete.date.slice(0, 16).replace("T", " ")} 由 ${f.complete.completedBy} 标记完成` : "尚未标记完成");
   const button = h("button", { type: "button", id: "complete", disabled: !!locked }, f.complete ? "取消完成标记" : "标记完成");
   button.addEventListener("click", async () => {

@@ -7,9 +7,11 @@
 // are read once per page load; each view is drawn afresh from the API.
 
 import { ApiError, call, el } from "./dom";
+import { clearErrors, field, message, refusalText, showError, today } from "./immunization_form";
+import { drawAefiList, drawStock, stockHref } from "./immunization_stock";
 import {
   ageText, checkBirthCertificate, checkResidentId, checkTraceCode, defaultRoute, doseDetail, doseOptions,
-  fieldControl, ROUTES, SITES, telHref, vaccinationUnits, type ForecastDose, type UnitRow,
+  fieldControl, ROUTES, SITES, telHref, VACCINES, vaccinationUnits, type ForecastDose, type UnitRow,
 } from "./immunization_logic";
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -19,7 +21,7 @@ interface Child {
   trackedEntity: string; name: string; sex: string; birthDate: string; status: string; masked: boolean;
   idNumber?: string; birthCertificate?: string; address?: string;
   orgUnit: { id: string; name: string }; village?: { id: string; name: string } | null;
-  guardians: Guardian[]; doses?: Json[]; transfers?: Json[];
+  guardians: Guardian[]; doses?: Json[]; transfers?: Json[]; holds?: Json[]; aefi?: Json[];
 }
 
 const STATE_CLASS: Record<string, string> = {
@@ -27,20 +29,13 @@ const STATE_CLASS: Record<string, string> = {
   CONTRAINDICATED: "st-held", DEFERRED: "st-held",
 };
 
-// Today in China as YYYY-MM-DD (the server's days are China's).
-function today(): string {
-  return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 // The state of the page, read from and written to the address.
-interface View { ou: string; date: string; kind: string; child: string; isNew: boolean }
+// `page`: "" the 接种日 pages, "stock" 库存, "aefi" the AEFI reports (immunization_stock.ts).
+interface View { ou: string; date: string; kind: string; child: string; isNew: boolean; page: string; from: string; to: string }
 function readView(): View {
   const q = new URLSearchParams(location.search);
-  return { ou: q.get("ou") ?? "", date: q.get("date") ?? today(), kind: q.get("kind") ?? "all", child: q.get("child") ?? "", isNew: q.get("new") === "1" };
+  return { ou: q.get("ou") ?? "", date: q.get("date") ?? today(), kind: q.get("kind") ?? "all", child: q.get("child") ?? "", isNew: q.get("new") === "1",
+    page: q.get("view") ?? "", from: q.get("from") ?? "", to: q.get("to") ?? "" };
 }
 function viewHref(v: Partial<View>): string {
   const q = new URLSearchParams();
@@ -60,44 +55,6 @@ function guardianLine(g: Guardian): HTMLElement {
       : el("span", { class: "muted" }, g.phone ?? ""));
 }
 
-// A form field: label, control, and the place its error is shown (linked for screen readers).
-function field(label: string, control: HTMLElement, hint = ""): HTMLElement {
-  const id = control.id;
-  const err = el("p", { class: "field-error", id: `${id}-error`, hidden: true });
-  const described = [hint ? `${id}-hint` : "", `${id}-error`].filter(Boolean).join(" ");
-  control.setAttribute("aria-describedby", described);
-  return el("div", { class: "field" }, el("label", { for: id }, label), control,
-    hint ? el("p", { class: "hint muted", id: `${id}-hint` }, hint) : null, err);
-}
-
-function clearErrors(form: HTMLElement): void {
-  form.querySelectorAll<HTMLElement>(".field-error").forEach((p) => { p.hidden = true; p.textContent = ""; });
-  form.querySelectorAll("[aria-invalid]").forEach((c) => c.removeAttribute("aria-invalid"));
-}
-
-// Shows `text` beside the control `id` (or, without one, in `status`) and moves the focus there.
-function showError(form: HTMLElement, status: HTMLElement, id: string | null, text: string): void {
-  const control = id ? form.querySelector<HTMLElement>("#" + CSS.escape(id)) : null;
-  const err = id ? form.querySelector<HTMLElement>("#" + CSS.escape(id) + "-error") : null;
-  if (control && err) {
-    control.setAttribute("aria-invalid", "true");
-    err.textContent = text;
-    err.hidden = false;
-    status.className = "error";
-    status.textContent = "未保存：" + text;
-    control.focus();
-  } else {
-    status.className = "error";
-    status.textContent = "未保存：" + text;
-  }
-}
-
-// A refusal's message without the "field: " the server puts before it.
-function refusalText(e: ApiError): string {
-  const f = e.body?.field;
-  return f && e.message.startsWith(f + ": ") ? e.message.slice(f.length + 2) : e.message;
-}
-
 export async function immunizationPage(app: HTMLElement): Promise<void> {
   const me = await call("/api/me");
   const all = await call("/api/organisationUnits?paging=false&fields=id,code,name,level,facilityType,parent");
@@ -107,6 +64,11 @@ export async function immunizationPage(app: HTMLElement): Promise<void> {
   if (!units.length) units = (me.organisationUnits?.length ? me.organisationUnits : me.dataViewOrganisationUnits) ?? [];
   const userName: string = me.displayName || me.username || "";
   const heading = document.querySelector("main h1");
+  // The AEFI list is read for the user's own units (a county) as well as for the 接种单位.
+  const own: UnitRow[] = [...(me.organisationUnits ?? []), ...(me.dataViewOrganisationUnits ?? [])];
+  const readable = [...own, ...units].filter((u, i, all) => all.findIndex((x) => x.id === u.id) === i);
+  const go = (href: string): void => navigate(app, href);
+  const refresh = (): void => void draw(true).catch((e) => app.append(el("p", { class: "error", role: "alert" }, message(e))));
 
   const draw = async (focus: boolean): Promise<void> => {
     const v = readView();
@@ -116,10 +78,14 @@ export async function immunizationPage(app: HTMLElement): Promise<void> {
       app.append(el("p", { class: "error", role: "alert" }, "您的账号没有可管理的接种单位，请联系管理员。"));
       return;
     }
-    if (v.child) await drawCard(app, v, userName);
+    if (v.page === "aefi" && !new URLSearchParams(location.search).get("ou")) v.ou = readable[0].id;
+    if (v.page === "stock") await drawStock(app, v, units, go, refresh);
+    else if (v.page === "aefi") await drawAefiList(app, v, readable, go, (te) => viewHref({ ou: v.ou, child: te }));
+    else if (v.child) await drawCard(app, v, userName, refresh);
     else if (v.isNew) await drawRegister(app, v, units);
     else await drawDay(app, v, units);
-    if (heading) heading.textContent = v.child ? "儿童接种卡" : v.isNew ? "儿童建档" : "接种日";
+    if (heading)
+      heading.textContent = v.page === "stock" ? "疫苗库存" : v.page === "aefi" ? "异常反应报告" : v.child ? "儿童接种卡" : v.isNew ? "儿童建档" : "接种日";
     document.title = (heading?.textContent ?? "接种日") + " - 卫健工作台";
     if (focus) app.querySelector<HTMLElement>("h2")?.focus();
   };
@@ -165,7 +131,9 @@ async function drawDay(app: HTMLElement, v: View, units: UnitRow[]): Promise<voi
   const q = new URLSearchParams({ ou: v.ou, date: v.date, kind: v.kind });
   const actions = el("p", { class: "imm-actions" },
     el("a", { class: "button", href: "/api/immunization/due.xlsx?" + q.toString(), id: "imm-xlsx", download: "应种名单.xlsx" }, "下载应种名单（Excel）"),
-    el("a", { class: "button secondary", href: viewHref({ ou: v.ou, date: v.date, isNew: true }), "data-view": "1", id: "imm-new" }, "儿童建档"));
+    el("a", { class: "button secondary", href: viewHref({ ou: v.ou, date: v.date, isNew: true }), "data-view": "1", id: "imm-new" }, "儿童建档"),
+    el("a", { class: "button secondary", href: stockHref("stock", { ou: v.ou, date: today() }), "data-view": "1", id: "imm-stock" }, "疫苗库存"),
+    el("a", { class: "button secondary", href: stockHref("aefi", { ou: v.ou, date: "" }), "data-view": "1", id: "imm-aefi" }, "异常反应报告"));
 
   const list = el("section", { class: "due-list", "aria-labelledby": "due-title" },
     el("h2", { id: "due-title", tabindex: "-1" }, "应种名单"));
@@ -259,7 +227,7 @@ function searchBox(v: View): HTMLElement {
 
 // ---------------------------------------------------------------- a child's card
 
-async function drawCard(app: HTMLElement, v: View, userName: string): Promise<void> {
+async function drawCard(app: HTMLElement, v: View, userName: string, refresh: () => void): Promise<void> {
   const back = el("a", { class: "back", href: viewHref({ ou: v.ou, date: v.date, kind: v.kind }), "data-view": "1" }, "← 返回应种名单");
   app.append(back);
   const note = takeNote();
@@ -329,6 +297,12 @@ async function drawCard(app: HTMLElement, v: View, userName: string): Promise<vo
   };
   renderPlan(forecast, child);
   renderHistory(child);
+  const base = "/api/immunization/children/" + encodeURIComponent(child.trackedEntity);
+  app.append(el("section", { class: "prints", "aria-labelledby": "print-title" }, el("h2", { id: "print-title" }, "打印"),
+    el("p", { class: "imm-actions" },
+      el("a", { class: "button", id: "print-certificate", href: base + "/certificate.pdf", download: "预防接种证.pdf" }, "预防接种证（PDF）"),
+      el("a", { class: "button secondary", id: "print-notice", href: base + "/notice.pdf", download: "预约通知单.pdf" }, "预约通知单（PDF）"))));
+  app.append(holdsSection(child, refresh), aefiSection(child, refresh));
   if (child.status !== "ACTIVE") return;
 
   // 接种登记
@@ -348,17 +322,26 @@ async function drawCard(app: HTMLElement, v: View, userName: string): Promise<vo
   const expiry = el("input", { id: "dose-expiry", type: "date" }) as HTMLInputElement;
   const trace = el("input", { id: "dose-trace", inputmode: "numeric", autocomplete: "off", maxlength: "24", pattern: "[0-9 ]*" }) as HTMLInputElement;
   const vaccinator = el("input", { id: "dose-vaccinator", value: userName, autocomplete: "name" }) as HTMLInputElement;
-  vaccine.addEventListener("change", () => {
+  // The unit's lots on hand, for the lot box: the earliest expiry first (先到期先用).
+  const heldLots = el("datalist", { id: "dose-lots" });
+  lot.setAttribute("list", "dose-lots");
+  let stock: Promise<Json[]> | null = null;
+  vaccine.addEventListener("change", async () => {
     const code = vaccine.selectedOptions[0]?.dataset.vaccine;
     if (!code) return;
     const d = defaultRoute(code);
     route.value = d.route;
     site.value = d.site;
+    stock ??= call("/api/immunization/stock?" + new URLSearchParams({ ou: child.orgUnit.id, date: today() }).toString())
+      .then((r) => r.lots as Json[], () => []);
+    const usable = (await stock).filter((l) => l.vaccine === code && !l.expired && l.balance > 0 && l.orgUnit.id === child.orgUnit.id);
+    heldLots.replaceChildren(...usable.map((l) => el("option", { value: l.lot }, `有效期 ${l.expiry} 在库 ${l.balance} 剂`)));
+    if (usable.length && !usable.some((l) => l.lot === lot.value)) lot.value = usable[0].lot;
   });
   const form = el("form", { id: "dose-form", novalidate: true },
     el("h2", { id: "dose-title" }, "接种登记"),
     field("疫苗及剂次", vaccine), field("接种日期", date), field("接种部位", site), field("接种途径", route),
-    field("疫苗批号", lot), field("生产企业", maker), field("疫苗有效期", expiry),
+    field("疫苗批号", lot, "本单位在库的批号按有效期先后列出"), heldLots, field("生产企业", maker), field("疫苗有效期", expiry),
     field("疫苗追溯码", trace, "扫码或输入药盒上的 20 位数字"), field("接种人员", vaccinator),
     el("button", { type: "submit" }, "登记接种"), status) as HTMLFormElement;
   formBox.append(form);
@@ -505,4 +488,136 @@ function takeNote(): string | null {
   const n = sessionStorage.getItem("wj-imm-note");
   if (n) sessionStorage.removeItem("wj-imm-note");
   return n;
+}
+
+// ---------------------------------------------------------------- holds and AEFI on the card
+
+function vaccineSelect(id: string, withAll: boolean): HTMLSelectElement {
+  const s = el("select", { id }) as HTMLSelectElement;
+  s.append(el("option", { value: "" }, "请选择疫苗"));
+  if (withAll) s.append(el("option", { value: "*" }, "全部疫苗"));
+  for (const x of VACCINES) s.append(el("option", { value: x.code }, x.name));
+  return s;
+}
+
+// The card's 禁忌/暂缓: each hold with its span and reason, 解除 for those still standing, and the
+// form that records one.
+function holdsSection(child: Child, refresh: () => void): HTMLElement {
+  const section = el("section", { class: "holds", "aria-labelledby": "hold-title" }, el("h2", { id: "hold-title" }, "禁忌与暂缓"));
+  const holds = child.holds ?? [];
+  if (!holds.length) section.append(el("p", { class: "muted" }, "没有禁忌或暂缓记录"));
+  const list = el("ul", { class: "stock-list", id: "hold-list" });
+  for (const h of holds) {
+    const ended = !!h.lifted || (h.until && h.until < today());
+    const li = el("li", { class: "hold-row", "data-hold": h.hold, "data-state": h.lifted ? "LIFTED" : ended ? "ENDED" : "ACTIVE" },
+      el("strong", {}, `${h.kindName} ${h.vaccineName}`), ` 自 ${h.from}${h.until ? " 至 " + h.until : "起"}：${h.reason}`,
+      h.lifted ? el("span", { class: "muted lifted" }, ` · 已于 ${h.lifted.date} 解除（${h.lifted.reason}）`) : null);
+    if (!ended && child.status === "ACTIVE") li.append(liftForm(child, h, refresh));
+    list.append(li);
+  }
+  if (holds.length) section.append(list);
+  if (child.status !== "ACTIVE") return section;
+
+  const vaccine = vaccineSelect("hold-vaccine", true);
+  const kind = el("select", { id: "hold-kind" }) as HTMLSelectElement;
+  for (const [k, t] of [["DEFERRAL", "暂缓"], ["CONTRAINDICATION", "禁忌"]]) kind.append(el("option", { value: k }, t));
+  const from = el("input", { id: "hold-from", type: "date", value: today(), max: today() }) as HTMLInputElement;
+  const until = el("input", { id: "hold-until", type: "date" }) as HTMLInputElement;
+  const reason = el("input", { id: "hold-reason", autocomplete: "off" }) as HTMLInputElement;
+  const status = el("p", { role: "status", id: "hold-status" });
+  const form = el("form", { id: "hold-form", novalidate: true, "aria-labelledby": "hold-form-title" },
+    el("h3", { id: "hold-form-title" }, "登记禁忌或暂缓"),
+    field("疫苗", vaccine), field("类型", kind), field("开始日期", from), field("暂缓至", until, "暂缓必填，最长 12 个月；禁忌不填"),
+    field("原因", reason, "如 发热 38.5℃、对某成分过敏"), el("button", { type: "submit" }, "登记"), status) as HTMLFormElement;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    if (!vaccine.value) return showError(form, status, "hold-vaccine", "请选择疫苗（全部疫苗选 全部疫苗）");
+    const body: Json = { vaccine: vaccine.value, kind: kind.value, from: from.value, reason: reason.value.trim() };
+    if (until.value) body.until = until.value;
+    await send(form, status, "hold", "/api/immunization/children/" + encodeURIComponent(child.trackedEntity) + "/holds", body,
+      (out) => `已登记${out.kindName}：${out.vaccineName}`, refresh);
+  });
+  section.append(form);
+  return section;
+}
+
+function liftForm(child: Child, h: Json, refresh: () => void): HTMLElement {
+  const id = "lift-" + h.hold;
+  const date = el("input", { id: id + "-date", type: "date", value: today(), max: today() }) as HTMLInputElement;
+  const reason = el("input", { id: id + "-reason", autocomplete: "off" }) as HTMLInputElement;
+  const status = el("p", { role: "status", id: id + "-status" });
+  const form = el("form", { class: "lift-form", novalidate: true, "aria-label": `解除${h.kindName}${h.vaccineName}` },
+    field("解除日期", date), field("解除原因", reason, "如 已退热、经评估可以接种"),
+    el("button", { type: "submit", class: "secondary" }, `解除${h.kindName}`), status) as HTMLFormElement;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    if (!reason.value.trim()) return showError(form, status, id + "-reason", "请填写解除的原因");
+    await send(form, status, id, `/api/immunization/children/${encodeURIComponent(child.trackedEntity)}/holds/${encodeURIComponent(h.hold)}/lift`,
+      { date: date.value, reason: reason.value.trim() }, (out) => `已解除${out.kindName}：${out.vaccineName}，自 ${out.lifted.date} 起可以接种`, refresh);
+  });
+  return el("details", { class: "lift" }, el("summary", {}, `解除此${h.kindName}`), form);
+}
+
+// The card's AEFI reports and the form that reports one about a recorded dose.
+function aefiSection(child: Child, refresh: () => void): HTMLElement {
+  const section = el("section", { class: "aefi", "aria-labelledby": "aefi-card-title" }, el("h2", { id: "aefi-card-title" }, "疑似预防接种异常反应"));
+  const doses = [...(child.doses ?? [])].sort((a, b) => (a.date < b.date ? 1 : -1));
+  const reports = child.aefi ?? [];
+  if (reports.length)
+    section.append(el("ul", { class: "stock-list", id: "aefi-card-list" }, ...reports.map((a) => {
+      const d = doses.find((x) => x.dose === a.dose);
+      return el("li", { class: "aefi-row" }, el("strong", {}, `${a.onsetDate} 发生`), ` ${d ? d.vaccineName + "（" + d.date + " 接种）" : ""}：${a.symptoms}`,
+        el("span", { class: "muted" }, ` · ${a.serious ? "严重" : "非严重"} · ${a.outcomeName}`));
+    })));
+  else section.append(el("p", { class: "muted" }, "没有异常反应报告"));
+  if (!doses.length) return section;
+  const dose = el("select", { id: "aefi-dose" }) as HTMLSelectElement;
+  dose.append(el("option", { value: "" }, "请选择接种记录"));
+  for (const d of doses) dose.append(el("option", { value: d.dose }, `${d.date} ${d.vaccineName}`));
+  const onset = el("input", { id: "aefi-onsetDate", type: "date", max: today() }) as HTMLInputElement;
+  const reported = el("input", { id: "aefi-reportDate", type: "date", value: today(), max: today() }) as HTMLInputElement;
+  const symptoms = el("input", { id: "aefi-symptoms", autocomplete: "off" }) as HTMLInputElement;
+  const diagnosis = el("input", { id: "aefi-diagnosis", autocomplete: "off" }) as HTMLInputElement;
+  const serious = el("select", { id: "aefi-serious" }) as HTMLSelectElement;
+  for (const [k, t] of [["false", "否"], ["true", "是（住院、致残或死亡）"]]) serious.append(el("option", { value: k }, t));
+  const outcome = el("select", { id: "aefi-outcome" }) as HTMLSelectElement;
+  for (const t of ["不详", "痊愈", "好转", "未愈", "有后遗症", "死亡"]) outcome.append(el("option", { value: t }, t));
+  const status = el("p", { role: "status", id: "aefi-card-status" });
+  const form = el("form", { id: "aefi-form", novalidate: true, "aria-labelledby": "aefi-form-title" },
+    el("h3", { id: "aefi-form-title" }, "报告异常反应"),
+    field("接种记录", dose), field("发生日期", onset), field("报告日期", reported), field("主要临床表现", symptoms),
+    field("临床诊断", diagnosis), field("是否严重", serious), field("转归", outcome),
+    el("button", { type: "submit" }, "报告"), status) as HTMLFormElement;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    if (!dose.value) return showError(form, status, "aefi-dose", "请选择发生反应的接种记录");
+    if (!onset.value) return showError(form, status, "aefi-onsetDate", "请填写反应发生日期");
+    await send(form, status, "aefi", "/api/immunization/children/" + encodeURIComponent(child.trackedEntity) + "/aefi",
+      { dose: dose.value, onsetDate: onset.value, reportDate: reported.value, symptoms: symptoms.value.trim(), diagnosis: diagnosis.value.trim(),
+        serious: serious.value === "true", outcome: outcome.value },
+      () => "已报告疑似预防接种异常反应", refresh);
+  });
+  section.append(form);
+  return section;
+}
+
+// Posts a card form; a refusal is shown beside the control "<prefix>-<field>", a success is the
+// note the redrawn card shows at its top.
+async function send(form: HTMLFormElement, status: HTMLElement, prefix: string, path: string, body: Json,
+  done: (out: Json) => string, refresh: () => void): Promise<void> {
+  status.className = "";
+  status.textContent = "正在保存……";
+  try {
+    const out = await call(path, { method: "POST", body: JSON.stringify(body) });
+    sessionStorage.setItem("wj-imm-note", done(out));
+    refresh();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409) {
+      const f = e.body?.field;
+      showError(form, status, f && form.querySelector("#" + CSS.escape(`${prefix}-${f}`)) ? `${prefix}-${f}` : null, refusalText(e));
+    } else { status.className = "error"; status.textContent = "保存失败：" + message(e); }
+  }
 }

@@ -167,3 +167,40 @@ export function checkTraceCode(text: string): string | null {
   if (!s) return null;
   return /^\d{20}$/.test(s) ? null : `疫苗追溯码应为 20 位数字（现为 ${s.length} 位）`;
 }
+
+// The vaccine catalogue as the server keeps it (src/tracker/schedule.cc): code and name, for the
+// 入库 and 禁忌/暂缓 forms (a lot of any catalogue vaccine may arrive before a child needs it).
+export const VACCINES: { code: string; name: string }[] = [
+  ["HepB", "乙肝疫苗"], ["BCG", "卡介苗"], ["IPV", "脊灰灭活疫苗"], ["bOPV", "脊灰减毒活疫苗"],
+  ["DTaP", "百白破疫苗"], ["DT", "白破疫苗"], ["MMR", "麻腮风疫苗"], ["JE-L", "乙脑减毒活疫苗"],
+  ["JE-I", "乙脑灭活疫苗"], ["MPSV-A", "A群流脑多糖疫苗"], ["MPSV-AC", "A群C群流脑多糖疫苗"],
+  ["HepA-L", "甲肝减毒活疫苗"], ["HepA-I", "甲肝灭活疫苗"], ["VarV", "水痘减毒活疫苗"],
+  ["PCV13", "13价肺炎球菌多糖结合疫苗"], ["Hib", "b型流感嗜血杆菌结合疫苗"], ["RV", "轮状病毒疫苗"],
+  ["EV71", "肠道病毒71型灭活疫苗"], ["Flu", "流感疫苗"], ["HPV", "人乳头瘤病毒疫苗"],
+  ["MPCV-ACYW", "ACYW135群流脑多糖结合疫苗"],
+].map(([code, name]) => ({ code, name }));
+
+// A lot's expiry in words on `daysToExpiry` (negative: expired).
+export function expiryText(daysToExpiry: number): string {
+  if (daysToExpiry < 0) return `已过期 ${-daysToExpiry} 天`;
+  if (daysToExpiry === 0) return "今天到期";
+  return `${daysToExpiry} 天后到期`;
+}
+
+// A 盘点 line's difference in words: 盘亏 2 剂, 盘盈 1 剂, 相符.
+export function countDifference(before: number, counted: number): string {
+  const d = counted - before;
+  return d < 0 ? `盘亏 ${-d} 剂` : d > 0 ? `盘盈 ${d} 剂` : "相符";
+}
+
+// Where a refusal's field is on the 库存 forms: a movement's field is the control "stk-<field>";
+// a count's "counts[i].counted|lot|vaccine" is row i's box "cnt-<i>", "counts[i].reason" the
+// count's reason, "counts" the first row; any other count field "cnt-<field>".
+export function stockControl(form: "movement" | "count", field: string | undefined): string | null {
+  if (!field) return null;
+  if (form === "movement") return /^[A-Za-z]+$/.test(field) ? "stk-" + field : null;
+  const row = /^counts\[(\d+)\]\.(\w+)$/.exec(field);
+  if (row) return row[2] === "reason" ? "cnt-reason" : "cnt-" + row[1];
+  if (field === "counts") return "cnt-0";
+  return /^[A-Za-z]+$/.test(field) ? "cnt-" + field : null;
+}
