@@ -1,4 +1,4 @@
--- Sign-in protection shared by every server on one store (SQLite migration 0028 says why):
+-- Sign-in protection shared by every server on one store (SQLite migration 0026 says why):
 -- failed sign-ins per throttle key, insert-only; secrets the servers share (the device-cookie key).
 CREATE TABLE login_failure (
   throttle_key TEXT NOT NULL,
