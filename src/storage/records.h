@@ -527,7 +527,7 @@ struct ImmunizationHoldRecord {
   std::int64_t org_unit_id = 0;
   std::int64_t created = 0;
   std::string created_by;
-  std::string lifted_on, lifted_by, lift_reason;
+  std::string lifted_on = {}, lifted_by = {}, lift_reason = {};
 };
 // An AEFI report (疑似预防接种异常反应, migration 0022) about one dose.
 struct AefiReportRecord {
