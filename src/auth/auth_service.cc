@@ -98,8 +98,7 @@ Status LoginThrottle::Check(const std::string& key, std::int64_t now) const {
 
 Result<bool> LoginThrottle::Failure(const std::string& key, std::int64_t now) {
   const std::int64_t horizon = now - kWindowMillis - kLockMillis;
-  WJ_RETURN_IF_ERROR(store_.AddLoginFailure(key, now, horizon));
-  WJ_ASSIGN_OR_RETURN(auto failures, store_.LoginFailures(key, horizon));
+  WJ_ASSIGN_OR_RETURN(auto failures, store_.AddLoginFailure(key, now, horizon));
   return Replay(failures).last_locked;
 }
 

@@ -1316,9 +1316,34 @@ class SqlStore final : public Store {
 
   Result<std::vector<std::int64_t>> LoginFailures(const std::string& key,
                                                   std::int64_t since) override {
-    // From the writer's connection, not a reader's: a failure just recorded by this server must
-    // be counted by its next check.
+    // A read connection: a sign-in does not wait for an import holding the writer. Each lease
+    // begins a new read transaction, so a failure committed a moment ago is counted.
+    ReadLease lease(*this);
+    return LoginFailuresOf(key, since);
+  }
+
+  Result<std::vector<std::int64_t>> AddLoginFailure(const std::string& key, std::int64_t at,
+                                                    std::int64_t since) override {
     std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt forget,
+                          db_.Prepare("DELETE FROM login_failure WHERE failed_at <= ?"));
+      forget.Bind(1, since);
+      WJ_RETURN_IF_ERROR(forget.Run());
+      WJ_ASSIGN_OR_RETURN(Stmt add, db_.Prepare("INSERT INTO login_failure(throttle_key,"
+                                                " failed_at) VALUES (?, ?)"));
+      add.Bind(1, key).Bind(2, at);
+      WJ_RETURN_IF_ERROR(add.Run());
+    }
+    WJ_ASSIGN_OR_RETURN(auto failures, LoginFailuresOf(key, since));
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return failures;
+  }
+
+  // `key`'s failures after `since`, oldest first, on the connection the caller holds.
+  Result<std::vector<std::int64_t>> LoginFailuresOf(const std::string& key, std::int64_t since) {
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT failed_at FROM login_failure"
                                             " WHERE throttle_key = ? AND failed_at > ?"
                                             " ORDER BY failed_at"));
@@ -1330,23 +1355,6 @@ class SqlStore final : public Store {
       out.push_back(q.Int(0));
     }
     return out;
-  }
-
-  Status AddLoginFailure(const std::string& key, std::int64_t at,
-                         std::int64_t forget_before) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
-    WJ_RETURN_IF_ERROR(tx.Begin());
-    WJ_ASSIGN_OR_RETURN(Stmt forget, db_.Prepare("DELETE FROM login_failure WHERE failed_at < ?"));
-    forget.Bind(1, forget_before);
-    WJ_RETURN_IF_ERROR(forget.Run());
-    WJ_ASSIGN_OR_RETURN(
-        Stmt add, db_.Prepare("INSERT INTO login_failure(throttle_key, failed_at) VALUES (?, ?)"));
-    add.Bind(1, key).Bind(2, at);
-    WJ_RETURN_IF_ERROR(add.Run());
-    forget = Stmt();
-    add = Stmt();
-    return tx.Commit();
   }
 
   Status ClearLoginFailures(const std::string& key) override {

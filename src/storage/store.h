@@ -143,9 +143,10 @@ class Store {
   // the same failures. The times of `key`'s failures after `since`, oldest first.
   virtual Result<std::vector<std::int64_t>> LoginFailures(const std::string& key,
                                                           std::int64_t since) = 0;
-  // Records a failure of `key` at `at` and forgets every key's failures before `forget_before`.
-  virtual Status AddLoginFailure(const std::string& key, std::int64_t at,
-                                 std::int64_t forget_before) = 0;
+  // Records a failure of `key` at `at`, forgets every key's failures up to `since`, and returns
+  // `key`'s failures after `since` (this one included), oldest first, as one write.
+  virtual Result<std::vector<std::int64_t>> AddLoginFailure(const std::string& key, std::int64_t at,
+                                                            std::int64_t since) = 0;
   virtual Status ClearLoginFailures(const std::string& key) = 0;
   // The secret named `name` that every server on the store shares: the stored one, or
   // `candidate`, stored now, when there is none yet (the first server to ask sets it for all).
