@@ -2,12 +2,14 @@
 // with importStrategy, atomicMode, dryRun/importMode=VALIDATE; the answer is DHIS2's import
 // report, 200 when it passed, 409 when it has errors), the exports GET /api/tracker/
 // trackedEntities[/{uid}], /enrollments and /events, the program's metadata
-// (GET /api/tracker/programs) and the 接种卡 register as CSV (POST /api/immunization/import).
+// (GET /api/tracker/programs), its program indicators (GET /api/programIndicators: the coverage
+// figures analytics answers in dx) and the 接种卡 register as CSV (POST /api/immunization/import).
 // Handlers parse and call the tracker layer's ImmunizationService with the caller.
 #include <charconv>
 
 #include "core/date.h"
 #include "http/router.h"
+#include "tracker/coverage.h"
 #include "tracker/exchange.h"
 #include "tracker/immunization.h"
 
@@ -118,6 +120,23 @@ Response ExportEvents(const Request& req, App& app) {
 
 Response Programs(const Request&, App&) { return JsonResponse(tracker::TrackerProgramMetadata()); }
 
+// DHIS2's /api/programIndicators: the immunization program's coverage indicators, which
+// /api/analytics answers in dx by uid or code like any indicator (the workbench's pivot and
+// report templates list them from here).
+Response ProgramIndicators(const Request&, App&) {
+  json list = json::array();
+  for (const auto& c : tracker::CoverageIndicators())
+    list.push_back({{"id", c.uid},
+                    {"code", c.code},
+                    {"name", c.name},
+                    {"displayName", c.name},
+                    {"description", c.description},
+                    {"program", {{"id", tracker::ImmunizationProgramUid()}}},
+                    {"decimals", 1}});
+  return JsonResponse(json{{"pager", {{"page", 1}, {"pageCount", 1}, {"total", list.size()}}},
+                           {"programIndicators", list}});
+}
+
 // POST /api/immunization/import[?dryRun=true]: the 接种卡 register as CSV; 200 when it passed
 // (or would have, for a dry run), 409 with the row-numbered errors when it did not.
 Response ImportRegister(const Request& req, App& app) {
@@ -141,6 +160,7 @@ std::vector<Route> TrackerRoutes() {
       {"GET", "/api/tracker/enrollments", ExportEnrollments, read, Cost::kHeavy},
       {"GET", "/api/tracker/events", ExportEvents, read, Cost::kHeavy},
       {"GET", "/api/tracker/programs", Programs, SignedIn()},
+      {"GET", "/api/programIndicators", ProgramIndicators, SignedIn()},
       {"POST", "/api/immunization/import", ImportRegister, write, Cost::kHeavy},
   };
 }

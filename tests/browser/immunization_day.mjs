@@ -3,7 +3,8 @@
 // with tap-to-call phones, opens a child who has one dose due (the lot offered from her unit's stock), is refused a dose dated before
 // birth (the Chinese message beside 接种日期), records it today, sees it become 已种 and the
 // child leave the list; finds a child by ID number and by name + birth date, registers a new child
-// (a wrong ID number named in Chinese first) and downloads the list as XLSX. Every page: no
+// (a wrong ID number named in Chinese first), moves it to a village, out of the system and back
+// in (迁入迁出), and downloads the list as XLSX. Every page: no
 // horizontal scrolling, targets at least 44 px, every control labelled, axe-core clean.
 import { join } from "node:path";
 
@@ -179,6 +180,43 @@ export async function immunizationDay({ browser, base, check, axe, artefacts, pa
     check("the new child's card opens after 建档", (await page.textContent("#child-title")) === "测试萨仁" &&
       (await page.textContent("#reg-note")).includes("已建档"));
     check("the newborn's first doses are on the card", (await page.locator('.dose-row[data-series="HepB"]').count()) >= 3);
+
+    // 迁入迁出 on the card: to a village of the unit, out of the system (refused first without
+    // where to), and back in.
+    // The redrawn card (its note says `what` and its list has `moves` moves), or the refusal.
+    const note = (what, moves) => page.waitForFunction(([w, n]) =>
+      /未保存|失败/.test(document.querySelector("#move-status.error")?.textContent ?? "") ||
+      (new RegExp(w).test(document.querySelector("#reg-note")?.textContent ?? "") &&
+       document.querySelectorAll("#move-list li").length === n && !!document.querySelector("#move-form")), [what, moves]);
+    check("a new child has no moves yet", (await page.textContent("section.transfers")).includes("没有迁移记录"));
+    await page.waitForFunction(() => document.querySelectorAll("#move-village option").length > 1);
+    const villageName = await page.locator("#move-village option").nth(1).textContent();
+    await page.selectOption("#move-village", { index: 1 });
+    await page.fill("#move-reason", "随父母迁居");
+    await page.click("#move-form button[type=submit]");
+    await note("已迁至", 1);
+    check("the child moves to a village of the unit", (await page.textContent("#reg-note")).includes(villageName) &&
+      (await page.locator('#move-list li[data-direction="MOVE"]').count()) === 1, await page.textContent("#reg-note"));
+    await page.selectOption("#move-kind", "OUT");
+    check("迁往系统外 asks where to, not for a unit", await page.locator("#move-destination").isVisible() && await page.locator("#move-orgUnit").isHidden());
+    await page.click("#move-form button[type=submit]");
+    await page.locator("#move-destination-error").waitFor({ state: "visible" });
+    check("迁出 without where to is refused under 迁往地", (await page.textContent("#move-destination-error")).includes("迁往地"),
+      await page.textContent("#move-destination-error"));
+    await page.fill("#move-destination", "陕西省榆林市靖边县");
+    await page.click("#move-form button[type=submit]");
+    await note("已办理迁出", 2);
+    check("迁出 closes the record", (await page.textContent("#reg-note")).includes("已办理迁出") &&
+      (await page.textContent(".child-card")).includes("已迁出") && (await page.locator("#dose-form").count()) === 0,
+      await page.textContent("#reg-note"));
+    check("the card lists the move out with its destination", (await page.textContent('#move-list li[data-direction="OUT"]')).includes("陕西省榆林市靖边县"));
+    check("a child who left can only be moved back in", (await page.locator("#move-kind option").allTextContents()).join() === "迁入本单位");
+    await phoneChecks(page, check, "child card after 迁出");
+    await axe(page, "child card with moves");
+    await page.click("#move-form button[type=submit]");
+    await note("已迁入", 3);
+    check("迁入 opens the record again", (await page.textContent("#reg-note")).includes("已迁入") &&
+      (await page.locator("#dose-form").count()) === 1 && (await page.locator("#move-list li").count()) === 3, await page.textContent("#reg-note"));
   } finally {
     await context.close();
   }

@@ -98,6 +98,21 @@ export async function officerJourneys({ page, context, base, check, axe, artefac
       return a === null ? b === null : b !== null && Math.abs(a - b) < 0.01;
     }));
   check("pivot Excel: every row's unit and figures are those on screen", same, JSON.stringify(rows[1]));
+  // Coverage counted from the immunization records, chosen like any indicator beside the
+  // aggregate ones: the demo's children live in 鄂托克旗, so its row has a rate and no other does.
+  const coverage = page.locator('#dx optgroup[label="个案指标（免疫规划）"] option');
+  check("pivot: the program indicators are offered", (await coverage.allTextContents()).join() === "接种率,及时接种率,全程接种率,建卡率",
+    (await coverage.allTextContents()).join());
+  await page.selectOption("#dx", ["ImmCoverage"]);
+  const lastYear = String(new Date(Date.now() + 8 * 3600 * 1000).getUTCFullYear() - 1);
+  await run(lastYear, "none");
+  const rated = await page.$$eval("#pivot tbody tr", (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  const rate = (r) => Number(String(r[2]).replace(/,/g, ""));
+  const etuoke = rated.find((r) => r[1] === "鄂托克旗");
+  check("pivot: 接种率 of 鄂托克旗 last year is a rate from its records", !!etuoke && etuoke[0] === "接种率" && rate(etuoke) > 50 && rate(etuoke) <= 100,
+    JSON.stringify(rated));
+  check("pivot: no other 旗/区 has a 接种率 (no records there)", rated.filter((r) => r[1] !== "鄂托克旗").every((r) => !(rate(r) > 0)),
+    JSON.stringify(rated));
   await axe(page, "workbench: 数据透视");
 
   // ---- 工作台: drill-down in the address, the time line

@@ -528,6 +528,7 @@ std::vector<Row> Table() {
       {"GET", "/api/tracker/events", Gate::kAuthority, Authority::kDataRead,
        "/api/tracker/events?orgUnit=Xmatrix0001"},
       {"GET", "/api/tracker/programs", Gate::kSignedIn, Authority::kAll, "/api/tracker/programs"},
+      {"GET", "/api/programIndicators", Gate::kSignedIn, Authority::kAll, "/api/programIndicators"},
       {"POST", "/api/immunization/import", Gate::kAuthority, Authority::kDataWrite,
        "/api/immunization/import"},
       // issue 15: the column tree (scope by owning unit: tests/http/message_test.cc) and the

@@ -228,6 +228,17 @@ TEST(TrackerExchange, ExportMaskedForAViewerUnmaskedAndAuditedForTheClerk) {
   EXPECT_TRUE(found);
   auto programs = Body(As("viewer_in", "GET", "/api/tracker/programs"));
   EXPECT_EQ(programs["programs"][0]["id"], tracker::ImmunizationProgramUid());
+  // The coverage indicators, as DHIS2 lists program indicators, answered by analytics in dx.
+  auto indicators = Body(As("viewer_in", "GET", "/api/programIndicators"));
+  ASSERT_EQ(indicators["programIndicators"].size(), 4u);
+  EXPECT_EQ(indicators["programIndicators"][0]["code"], "IMM_COVERAGE");
+  EXPECT_EQ(indicators["programIndicators"][0]["program"]["id"], tracker::ImmunizationProgramUid());
+  const std::string id = indicators["programIndicators"][1]["id"];
+  auto answer = As("viewer_in", "GET",
+                   "/api/analytics?dimension=dx:" + id + "&dimension=pe:2025&filter=ou:150624100");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(Body(answer)["metaData"]["items"][id]["name"],
+            indicators["programIndicators"][1]["name"]);
 }
 
 TEST(TrackerExchange, RegisterCsvDryRunWritesNothingAndNamesRowsAndColumns) {

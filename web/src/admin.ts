@@ -641,7 +641,8 @@ function askComment(state: HTMLElement, message: string): Promise<string | null>
 // ---------------------------------------------------------------- pivot
 
 async function pivotPage(): Promise<void> {
-  const [inds, des, info, me] = await Promise.all([api("/api/indicators"), api("/api/dataElements"), api("/api/programs"), api("/api/me")]);
+  const [inds, des, info, me, pis] = await Promise.all([api("/api/indicators"), api("/api/dataElements"), api("/api/programs"), api("/api/me"),
+    api("/api/programIndicators")]);
   const mine: Unit[] = myUnits(me);
   const ouPick = unitPicker("pivot-ou", "单位", mine[0] ?? null);
   const dxSel = h("select", { id: "dx", multiple: true, size: 8 }) as HTMLSelectElement;
@@ -649,7 +650,10 @@ async function pivotPage(): Promise<void> {
   for (const i of inds.indicators) g1.append(h("option", { value: i.id }, i.name));
   const g2 = h("optgroup", { label: "数据元" });
   for (const d of des.dataElements) g2.append(h("option", { value: d.id }, d.name));
-  dxSel.append(g1, g2);
+  // Coverage counted from the immunization records (接种率 …), beside the aggregate figures.
+  const g3 = h("optgroup", { label: "个案指标（免疫规划）" });
+  for (const p of pis.programIndicators ?? []) g3.append(h("option", { value: p.id, title: p.description }, p.name));
+  dxSel.append(g1, g2, g3);
   (dxSel.options[0] as HTMLOptionElement).selected = true;
   const peIn = h("input", { id: "pe", value: `${info.latestYear}年1-12月`, size: 24, "aria-describedby": "pe-help" }) as HTMLInputElement;
   const splitSel = h("select", { id: "pe-split" }) as HTMLSelectElement;

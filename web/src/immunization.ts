@@ -81,7 +81,7 @@ export async function immunizationPage(app: HTMLElement): Promise<void> {
     if (v.page === "aefi" && !new URLSearchParams(location.search).get("ou")) v.ou = readable[0].id;
     if (v.page === "stock") await drawStock(app, v, units, go, refresh);
     else if (v.page === "aefi") await drawAefiList(app, v, readable, go, (te) => viewHref({ ou: v.ou, child: te }));
-    else if (v.child) await drawCard(app, v, userName, refresh);
+    else if (v.child) await drawCard(app, v, userName, units, refresh);
     else if (v.isNew) await drawRegister(app, v, units);
     else await drawDay(app, v, units);
     if (heading)
@@ -227,7 +227,7 @@ function searchBox(v: View): HTMLElement {
 
 // ---------------------------------------------------------------- a child's card
 
-async function drawCard(app: HTMLElement, v: View, userName: string, refresh: () => void): Promise<void> {
+async function drawCard(app: HTMLElement, v: View, userName: string, units: UnitRow[], refresh: () => void): Promise<void> {
   const back = el("a", { class: "back", href: viewHref({ ou: v.ou, date: v.date, kind: v.kind }), "data-view": "1" }, "← 返回应种名单");
   app.append(back);
   const note = takeNote();
@@ -302,7 +302,7 @@ async function drawCard(app: HTMLElement, v: View, userName: string, refresh: ()
     el("p", { class: "imm-actions" },
       el("a", { class: "button", id: "print-certificate", href: base + "/certificate.pdf", download: "预防接种证.pdf" }, "预防接种证（PDF）"),
       el("a", { class: "button secondary", id: "print-notice", href: base + "/notice.pdf", download: "预约通知单.pdf" }, "预约通知单（PDF）"))));
-  app.append(holdsSection(child, refresh), aefiSection(child, refresh));
+  app.append(holdsSection(child, refresh), aefiSection(child, refresh), transferSection(child, units, refresh));
   if (child.status !== "ACTIVE") return;
 
   // 接种登记
@@ -392,19 +392,7 @@ async function drawRegister(app: HTMLElement, v: View, units: UnitRow[]): Promis
   const unit = el("select", { id: "reg-unit", required: true }) as HTMLSelectElement;
   for (const u of units) unit.append(el("option", { value: u.id, selected: u.id === v.ou }, u.name));
   const village = el("select", { id: "reg-village" }) as HTMLSelectElement;
-  const loadVillages = async (): Promise<void> => {
-    village.replaceChildren(el("option", { value: "" }, "（不填）"));
-    const u = units.find((x) => x.id === unit.value);
-    const area = u?.facilityType ? u.parent?.id : u?.id;
-    const found = new Map<string, string>(JSON.parse(sessionStorage.getItem("wj-imm-villages-" + unit.value) ?? "[]"));
-    if (area) {
-      try {
-        const r = await call("/api/organisationUnits?" + new URLSearchParams({ parent: area, paging: "false", fields: "id,name,facilityType" }).toString());
-        for (const x of r.organisationUnits ?? []) if (!x.facilityType) found.set(x.id, x.name);
-      } catch { /* only the villages seen on the unit's lists */ }
-    }
-    for (const [id, name] of [...found].sort((a, b) => a[1].localeCompare(b[1], "zh-CN"))) village.append(el("option", { value: id }, name));
-  };
+  const loadVillages = (): Promise<void> => fillVillages(village, unit.value, units);
   unit.addEventListener("change", () => void loadVillages());
   const name = el("input", { id: "reg-name", required: true, autocomplete: "off", maxlength: "30" }) as HTMLInputElement;
   const male = el("input", { id: "reg-sex-M", type: "radio", name: "sex", value: "M" }) as HTMLInputElement;
@@ -481,6 +469,23 @@ async function drawRegister(app: HTMLElement, v: View, units: UnitRow[]): Promis
       else { status.className = "error"; status.textContent = "建档失败：" + message(e); }
     }
   });
+}
+
+// The villages a 接种单位 serves (the township's villages, for a 卫生院), as the options of `select`
+// after a "（不填）" one; those seen on the unit's lists are offered even when the tree is not
+// readable.
+async function fillVillages(select: HTMLSelectElement, unitId: string, units: UnitRow[]): Promise<void> {
+  select.replaceChildren(el("option", { value: "" }, "（不填）"));
+  const u = units.find((x) => x.id === unitId);
+  const area = u?.facilityType ? u.parent?.id : u?.id;
+  const found = new Map<string, string>(JSON.parse(sessionStorage.getItem("wj-imm-villages-" + unitId) ?? "[]"));
+  if (area) {
+    try {
+      const r = await call("/api/organisationUnits?" + new URLSearchParams({ parent: area, paging: "false", fields: "id,name,facilityType" }).toString());
+      for (const x of r.organisationUnits ?? []) if (!x.facilityType) found.set(x.id, x.name);
+    } catch { /* only the villages seen on the unit's lists */ }
+  }
+  for (const [id, name] of [...found].sort((a, b) => a[1].localeCompare(b[1], "zh-CN"))) select.append(el("option", { value: id }, name));
 }
 
 // The note a registration leaves for the card it opens.
@@ -599,6 +604,68 @@ function aefiSection(child: Child, refresh: () => void): HTMLElement {
       { dose: dose.value, onsetDate: onset.value, reportDate: reported.value, symptoms: symptoms.value.trim(), diagnosis: diagnosis.value.trim(),
         serious: serious.value === "true", outcome: outcome.value },
       () => "已报告疑似预防接种异常反应", refresh);
+  });
+  section.append(form);
+  return section;
+}
+
+// The card's 迁入/迁出: the record's moves, and the form that moves it — to another 接种单位 or
+// village the user manages (the record and its doses go with the child), out of the system
+// (外省、外市: the record is closed and the child leaves every list), or, for a child who had
+// left, back in at one of the user's units (迁入).
+function transferSection(child: Child, units: UnitRow[], refresh: () => void): HTMLElement {
+  const section = el("section", { class: "transfers", "aria-labelledby": "move-title" }, el("h2", { id: "move-title" }, "迁入迁出"));
+  const moves = child.transfers ?? [];
+  if (moves.length)
+    section.append(el("ol", { class: "stock-list", id: "move-list" }, ...moves.map((t) => {
+      const to = t.direction === "OUT" ? t.destination : t.to?.name ?? "";
+      return el("li", { class: "move-row", "data-direction": t.direction },
+        el("strong", {}, `${t.date} ${t.directionName}`), ` ${t.from?.name ?? ""} → ${to}`,
+        el("span", { class: "muted" }, `${t.reason ? " · " + t.reason : ""} · 经办 ${t.by}`));
+    })));
+  else section.append(el("p", { class: "muted" }, "没有迁移记录"));
+
+  const away = child.status !== "ACTIVE";
+  const kind = el("select", { id: "move-kind" }) as HTMLSelectElement;
+  const kinds = away ? [["IN", "迁入本单位"]] : [["MOVE", "迁往其他接种单位或村"], ["OUT", "迁往系统外（外省、外市等）"]];
+  for (const [k, t] of kinds) kind.append(el("option", { value: k }, t));
+  const unit = el("select", { id: "move-orgUnit" }) as HTMLSelectElement;
+  for (const u of units) unit.append(el("option", { value: u.id, selected: u.id === child.orgUnit.id }, u.name));
+  const village = el("select", { id: "move-village" }) as HTMLSelectElement;
+  const destination = el("input", { id: "move-destination", autocomplete: "off", maxlength: "200" }) as HTMLInputElement;
+  const date = el("input", { id: "move-date", type: "date", value: today(), max: today(), min: child.birthDate }) as HTMLInputElement;
+  const reason = el("input", { id: "move-reason", autocomplete: "off", maxlength: "400" }) as HTMLInputElement;
+  const status = el("p", { role: "status", id: "move-status" });
+  const unitField = field("接收的接种单位", unit), villageField = field("居住村", village);
+  const destinationField = field("迁往地", destination, "如 陕西省榆林市靖边县");
+  const show = (): void => {
+    const out = kind.value === "OUT";
+    unitField.hidden = villageField.hidden = out;
+    destinationField.hidden = !out;
+  };
+  kind.addEventListener("change", show);
+  unit.addEventListener("change", () => void fillVillages(village, unit.value, units));
+  void fillVillages(village, unit.value, units).then(() => { village.value = child.village?.id ?? ""; });
+  show();
+  const form = el("form", { id: "move-form", novalidate: true, "aria-labelledby": "move-form-title" },
+    el("h3", { id: "move-form-title" }, away ? "办理迁入" : "办理迁出"),
+    field("迁移类型", kind), unitField, villageField, destinationField, field("迁移日期", date), field("原因", reason, "如 随父母务工迁居"),
+    el("button", { type: "submit" }, away ? "迁入" : "迁出"), status) as HTMLFormElement;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const out = kind.value === "OUT";
+    if (out && !destination.value.trim()) return showError(form, status, "move-destination", "请填写迁往地（省、市、县）");
+    if (!out && !unit.value) return showError(form, status, "move-orgUnit", "请选择接收的接种单位");
+    if (!out && !away && unit.value === child.orgUnit.id && village.value === (child.village?.id ?? ""))
+      return showError(form, status, "move-village", "接收单位和居住村与现在的相同，请选择新的单位或村");
+    if (!date.value) return showError(form, status, "move-date", "请填写迁移日期");
+    const body: Json = { date: date.value, reason: reason.value.trim() };
+    if (out) body.destination = destination.value.trim();
+    else { body.orgUnit = unit.value; body.village = village.value; }
+    await send(form, status, "move", "/api/immunization/children/" + encodeURIComponent(child.trackedEntity) + "/transfers", body,
+      (r) => r.direction === "OUT" ? `已办理迁出：迁往 ${body.destination}，档案已关闭，不再列入应种名单`
+        : `已${r.direction === "IN" ? "迁入" : "迁至"} ${r.orgUnit?.name ?? ""}${r.village?.name ? " " + r.village.name : ""}`, refresh);
   });
   section.append(form);
   return section;
