@@ -174,7 +174,14 @@ void EngineHost::BuilderLoop() {
     // to a second, else from the primary): the changes this server commits from here on are
     // collected in since_rebuild_ and applied below, through the primary.
     auto built = [&] {
-      auto replica = store_.ReadFromReplica();
+      {
+        auto replica = store_.ReadFromReplica();
+        auto first = Engine::Build(store_, catalog);
+        if (first.ok() || !replica) return first;
+      }
+      // The replica could not finish the scan (its connection dropped, or a long scan was
+      // cancelled by a conflict with its recovery): once more from the primary, rather than
+      // leave this server's analytics without the change that asked for the build.
       return Engine::Build(store_, catalog);
     }();
     Status status = built.status();

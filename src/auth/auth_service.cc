@@ -83,8 +83,9 @@ LoginThrottle::State LoginThrottle::Replay(const std::vector<std::int64_t>& fail
   return st;
 }
 
-Status LoginThrottle::Check(const std::string& key, std::int64_t now) const {
+Status LoginThrottle::Check(const std::string& key, std::int64_t now, bool* has_failures) const {
   WJ_ASSIGN_OR_RETURN(auto failures, store_.LoginFailures(key, now - kWindowMillis - kLockMillis));
+  if (has_failures) *has_failures = !failures.empty();
   const State e = Replay(failures);
   if (e.locked_until > now)
     return ResourceExhausted("too many failed sign-ins: locked for " +
@@ -96,10 +97,12 @@ Status LoginThrottle::Check(const std::string& key, std::int64_t now) const {
   return Status::Ok();
 }
 
-Result<bool> LoginThrottle::Failure(const std::string& key, std::int64_t now) {
+Result<bool> LoginThrottle::Failure(std::span<const std::string> keys, std::int64_t now) {
   const std::int64_t horizon = now - kWindowMillis - kLockMillis;
-  WJ_ASSIGN_OR_RETURN(auto failures, store_.AddLoginFailure(key, now, horizon));
-  return Replay(failures).last_locked;
+  WJ_ASSIGN_OR_RETURN(auto failures, store_.AddLoginFailures(keys, now, horizon));
+  bool locked = false;
+  for (const auto& of_key : failures) locked = Replay(of_key).last_locked || locked;
+  return locked;
 }
 
 Status LoginThrottle::Success(const std::string& key) { return store_.ClearLoginFailures(key); }
@@ -221,7 +224,10 @@ Result<Principal> AuthService::CheckPassword(const std::string& username,
   const std::string device = TrustedDevice(username, device_cookie);
   const std::string account_key = device.empty() ? "user:" + username : "device:" + device;
   const std::string address_key = "addr:" + address;
-  WJ_RETURN_IF_ERROR(throttle_.Check(account_key, now));
+  // A correct password writes nothing unless the account has failures to forget: a script's
+  // Basic request then does not wait for an import holding the store's writer.
+  bool account_failed = false;
+  WJ_RETURN_IF_ERROR(throttle_.Check(account_key, now, &account_failed));
   if (device.empty()) WJ_RETURN_IF_ERROR(throttle_.Check(address_key, now));
   WJ_ASSIGN_OR_RETURN(auto user, store_.FindUser(username));
   // Basic: a check that succeeded a moment ago with this very password and stored hash.
@@ -237,12 +243,12 @@ Result<Principal> AuthService::CheckPassword(const std::string& username,
   if (!ok) {
     // The back-off runs from the answer, not the question: argon2 may take a while under load.
     const std::int64_t failed_at = Now();
-    // Unknown names are counted per account too, so that "locked" does not tell which exist.
-    WJ_ASSIGN_OR_RETURN(bool locked, throttle_.Failure(account_key, failed_at));
-    if (!user && device.empty()) {
-      WJ_ASSIGN_OR_RETURN(bool address_locked, throttle_.Failure(address_key, failed_at));
-      locked = locked || address_locked;
-    }
+    // Unknown names are counted per account too, so that "locked" does not tell which exist;
+    // and against the address as well, in the same write (one commit either way, so the time
+    // an attempt takes does not tell either).
+    std::vector<std::string> keys = {account_key};
+    if (!user && device.empty()) keys.push_back(address_key);
+    WJ_ASSIGN_OR_RETURN(bool locked, throttle_.Failure(keys, failed_at));
     WJ_RETURN_IF_ERROR(
         Audit("LOGIN_FAILED", username, std::nullopt, via,
               user && user->disabled ? "account disabled" : "bad user name or password", address));
@@ -250,7 +256,7 @@ Result<Principal> AuthService::CheckPassword(const std::string& username,
       WJ_RETURN_IF_ERROR(Audit("LOCKED", username, std::nullopt, via, "15 minutes", address));
     return Unauthenticated("the user name or password is wrong");
   }
-  WJ_RETURN_IF_ERROR(throttle_.Success(account_key));
+  if (account_failed) WJ_RETURN_IF_ERROR(throttle_.Success(account_key));
   if (NeedsRehash(user->password_hash)) {
     // Parameters were raised since this hash was made: upgrade it while we know the password.
     WJ_ASSIGN_OR_RETURN(user->password_hash, HashPassword(password));

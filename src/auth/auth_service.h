@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,10 +50,15 @@ class LoginThrottle {
 
   explicit LoginThrottle(storage::Store& store) : store_(store) {}
 
-  // OK, or ResourceExhausted saying how long to wait (or the store's error).
-  Status Check(const std::string& key, std::int64_t now) const;
-  // Records a failure; true when this failure locked the key.
-  Result<bool> Failure(const std::string& key, std::int64_t now);
+  // OK, or ResourceExhausted saying how long to wait (or the store's error). `has_failures`, when
+  // given, tells whether the key has any failure on record (so a success has some to forget).
+  Status Check(const std::string& key, std::int64_t now, bool* has_failures = nullptr) const;
+  // Records a failure of each key in one write; true when it locked any of them.
+  Result<bool> Failure(std::span<const std::string> keys, std::int64_t now);
+  Result<bool> Failure(const std::string& key, std::int64_t now) {
+    return Failure(std::span(&key, 1), now);
+  }
+  // Forgets the key's failures (when the store's writer is free; see ClearLoginFailures).
   Status Success(const std::string& key);
 
   // What a key's failures (oldest first) mean: until when it is locked, when the next attempt is

@@ -164,6 +164,7 @@ int RunServe(const ServeOptions& o) {
   options.max_header_bytes = static_cast<std::size_t>(o.max_header_kb) * 1024;
   options.max_body_bytes = static_cast<std::size_t>(o.max_body_mb) * 1024 * 1024;
   options.max_connections = o.max_connections;
+  options.trusted_proxies = o.trusted_proxies;
   std::optional<decltype(storage::HoldServingLock(o.db))> serving;
   if (file_store) {
     serving = storage::HoldServingLock(o.db);  // `weijian restore` refuses meanwhile

@@ -42,6 +42,7 @@ struct ServeOptions {
   std::string keys;      // personal-data key file; empty: "<db>.keys" when it exists
   std::string read_db;   // a read replica of a PostgreSQL --db (issue 16 item 4); empty: none
   double read_db_max_lag = 30;  // seconds the replica may lag before reads go to the primary
+  std::vector<std::string> trusted_proxies;  // --trusted-proxy: whose X-Forwarded-For to believe
 };
 int RunServe(const ServeOptions& o);
 // Creates the demo database when it does not exist, then serves it.

@@ -1,4 +1,5 @@
 // The `weijian` command. Exit codes: 0 success, 1 the operation failed, 2 bad usage.
+#include <arpa/inet.h>
 #include <weijian/version.h>
 
 #include <CLI/CLI.hpp>
@@ -68,6 +69,21 @@ int main(int argc, char** argv) {
                    "seconds the read replica may lag before those reads go to the primary")
       ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--trusted-proxy", serve.trusted_proxies,
+                   "IP address of a reverse proxy or load balancer in front (comma-separated or "
+                   "repeated): its X-Forwarded-For names the client for sign-in limits and audit "
+                   "rows (a proxy on this machine, loopback, is always believed)")
+      ->delimiter(',')
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            unsigned char address[16];
+            if (inet_pton(AF_INET, text.c_str(), address) == 1 ||
+                inet_pton(AF_INET6, text.c_str(), address) == 1)
+              return {};
+            return "not an IP address: " + text;
+          },
+          "IP"));
   serve_cmd->add_option("--keys", serve.keys,
                         "personal-data key file (default: <db>.keys when it exists)");
 

@@ -51,6 +51,7 @@ class App {
     }
     poll_cv_.notify_all();
     if (poller_.joinable()) poller_.join();
+    if (replica_checker_.joinable()) replica_checker_.join();
     store_->SetDataValueListener(nullptr);
     engines_.reset();  // joins the builder while the store is still open
   }
@@ -82,7 +83,6 @@ class App {
         // server's commit is notified (LISTEN/NOTIFY), and the looks go on when it cannot be.
         constexpr int kPollMillis = 250;
         const auto stop = [&] { return poll_stop_; };
-        auto next_replica_check = std::chrono::steady_clock::now();
         std::unique_lock lock(poll_mu_);
         while (!poll_stop_) {
           bool heard = false;
@@ -96,15 +96,20 @@ class App {
             break;
           if (poll_stop_) break;
           PollChanges();
-          // About once a second, a look at the read replica (--read-db): its lag decides where
-          // engine builds and exports read; a change of that decision is logged, once.
-          if (const auto now = std::chrono::steady_clock::now(); now >= next_replica_check) {
-            next_replica_check = now + std::chrono::seconds(1);
-            lock.unlock();
-            auto line = store_->CheckReadReplica();
-            lock.lock();
-            if (line) std::cerr << "weijian: " << *line << std::endl;
-          }
+        }
+      });
+    // About once a second, a look at the read replica (--read-db): its lag decides where engine
+    // builds and exports read; a change of that decision is logged, once. On a thread of its own:
+    // a replica that hangs (its host frozen) holds up only this look, never the change log's.
+    if (store_->ReadReplica().attached && !replica_checker_.joinable())
+      replica_checker_ = std::thread([this] {
+        const auto stop = [&] { return poll_stop_; };
+        std::unique_lock lock(poll_mu_);
+        while (!poll_cv_.wait_for(lock, std::chrono::seconds(1), stop)) {
+          lock.unlock();
+          auto line = store_->CheckReadReplica();
+          lock.lock();
+          if (line) std::cerr << "weijian: " << *line << std::endl;
         }
       });
     return Status::Ok();
@@ -272,6 +277,7 @@ class App {
   std::optional<std::int64_t> snapshot_seq_;  // set by Init
   std::string snapshot_note_;                 // set by Init
   std::thread poller_;
+  std::thread replica_checker_;  // with a read replica: CheckReadReplica once a second
 };
 
 }  // namespace weijian::http

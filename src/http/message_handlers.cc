@@ -43,19 +43,10 @@ std::string CookieOf(const Request& req, const std::string& name) {
   return "";
 }
 
-// The writer's address for the rate limit: the connection's, or — when the connection comes
-// from a reverse proxy on this machine (loopback) — the last address that proxy appended to
-// X-Forwarded-For (earlier entries are the client's own claims and are ignored).
-std::string ClientAddress(const Request& req) {
-  const bool loopback = req.remote_address == "127.0.0.1" || req.remote_address == "::1" ||
-                        req.remote_address == "::ffff:127.0.0.1";
-  const std::string xff = req.Header("x-forwarded-for");
-  if (!loopback || xff.empty()) return req.remote_address;
-  std::string last = xff.substr(xff.rfind(',') == std::string::npos ? 0 : xff.rfind(',') + 1);
-  last.erase(0, last.find_first_not_of(' '));
-  while (!last.empty() && last.back() == ' ') last.pop_back();
-  return last.empty() || last.size() > 64 ? req.remote_address : last;
-}
+// The writer's address for the rate limit: the client's, as the server settled it (behind a
+// reverse proxy on this machine or a --trusted-proxy, the address that proxy saw; see
+// ForwardedClient).
+std::string ClientAddress(const Request& req) { return req.remote_address; }
 
 // The page of the board: counts, the published exchanges, the query box.
 json BoardData(App& app, int page, Status* error) {

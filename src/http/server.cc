@@ -30,6 +30,31 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
+std::string ForwardedClient(const std::string& peer, const std::string& forwarded_for,
+                            const std::vector<std::string>& trusted_proxies) {
+  if (forwarded_for.empty()) return peer;
+  boost::system::error_code ec;
+  const auto peer_ip = boost::asio::ip::make_address(peer, ec);
+  if (ec) return peer;
+  const bool loopback =
+      peer_ip.is_loopback() ||
+      (peer_ip.is_v6() && peer_ip.to_v6().is_v4_mapped() &&
+       boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, peer_ip.to_v6()).is_loopback());
+  const bool trusted = loopback || std::any_of(trusted_proxies.begin(), trusted_proxies.end(),
+                                               [&](const std::string& p) {
+                                                 boost::system::error_code pec;
+                                                 auto ip = boost::asio::ip::make_address(p, pec);
+                                                 return !pec && ip == peer_ip;
+                                               });
+  if (!trusted) return peer;
+  std::string last = forwarded_for.substr(
+      forwarded_for.rfind(',') == std::string::npos ? 0 : forwarded_for.rfind(',') + 1);
+  last.erase(0, last.find_first_not_of(' '));
+  while (!last.empty() && last.back() == ' ') last.pop_back();
+  const auto client = boost::asio::ip::make_address(last, ec);
+  return ec ? peer : client.to_string();
+}
+
 namespace {
 
 // The method, path, query and headers; the body is read later.
@@ -201,7 +226,8 @@ struct Server::Impl {
       const bool head = in.method() == bhttp::verb::head;
       Status parse_error;
       Request req = ToRequest(in, parse_error);
-      req.remote_address = remote_address;
+      req.remote_address =
+          ForwardedClient(remote_address, req.Header("x-forwarded-for"), options.trusted_proxies);
       if (!parse_error.ok()) {
         co_await Write(stream, ErrorResponse(parse_error), version, false, head, ec);
         break;

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "http/app.h"
@@ -34,7 +35,18 @@ struct ServerOptions {
   std::size_t max_body_bytes = 64 * 1024 * 1024;       // heavy routes (imports)
   std::size_t max_small_body_bytes = 2 * 1024 * 1024;  // every other route
   int read_timeout_seconds = 30;
+  // Reverse proxies and load balancers (IP addresses) whose X-Forwarded-For names the client:
+  // sign-in throttles, audit rows and the message board then see the client, not the proxy
+  // (behind one balancer every client would share its address). Loopback is always trusted (a
+  // proxy on the same host).
+  std::vector<std::string> trusted_proxies;
 };
+
+// The client a request comes from: the peer, or — when the peer is loopback or one of
+// `trusted_proxies` and sent X-Forwarded-For — the last address that header names (the one the
+// trusted proxy saw; the ones before it are the client's own say and are not believed).
+std::string ForwardedClient(const std::string& peer, const std::string& forwarded_for,
+                            const std::vector<std::string>& trusted_proxies);
 
 class Server {
  public:

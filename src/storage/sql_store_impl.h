@@ -22,14 +22,17 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -1322,8 +1325,9 @@ class SqlStore final : public Store {
     return LoginFailuresOf(key, since);
   }
 
-  Result<std::vector<std::int64_t>> AddLoginFailure(const std::string& key, std::int64_t at,
-                                                    std::int64_t since) override {
+  Result<std::vector<std::vector<std::int64_t>>> AddLoginFailures(std::span<const std::string> keys,
+                                                                  std::int64_t at,
+                                                                  std::int64_t since) override {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
@@ -1332,12 +1336,18 @@ class SqlStore final : public Store {
                           db_.Prepare("DELETE FROM login_failure WHERE failed_at <= ?"));
       forget.Bind(1, since);
       WJ_RETURN_IF_ERROR(forget.Run());
+    }
+    for (const std::string& key : keys) {
       WJ_ASSIGN_OR_RETURN(Stmt add, db_.Prepare("INSERT INTO login_failure(throttle_key,"
                                                 " failed_at) VALUES (?, ?)"));
       add.Bind(1, key).Bind(2, at);
       WJ_RETURN_IF_ERROR(add.Run());
     }
-    WJ_ASSIGN_OR_RETURN(auto failures, LoginFailuresOf(key, since));
+    std::vector<std::vector<std::int64_t>> failures;
+    for (const std::string& key : keys) {
+      WJ_ASSIGN_OR_RETURN(auto of_key, LoginFailuresOf(key, since));
+      failures.push_back(std::move(of_key));
+    }
     WJ_RETURN_IF_ERROR(tx.Commit());
     return failures;
   }
@@ -1358,7 +1368,8 @@ class SqlStore final : public Store {
   }
 
   Status ClearLoginFailures(const std::string& key) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return Status::Ok();  // the writer is busy: the failures age out
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM login_failure WHERE throttle_key = ?"));
     q.Bind(1, key);
     return q.Run();
@@ -2934,12 +2945,16 @@ class SqlStore final : public Store {
   // `label` is the address without its password, for messages.
   Status AttachReplica(const std::string& address, std::string label, double max_lag_seconds) {
     redacted_replica_ = std::move(label);
-    // A replica that stops answering must not hold the change-log poller (which checks it) for
-    // long: connecting gives up after 2 s unless the address says otherwise.
+    // A replica that stops answering must not hold a reader for long: connecting gives up after
+    // 2 s, and a connection whose host vanished (no answer, no refusal) is found dead within
+    // seconds by TCP keepalives and the user timeout — unless the address says otherwise.
     std::string conninfo = address;
-    if (conninfo.find("connect_timeout=") == std::string::npos)
-      conninfo +=
-          (conninfo.find('?') == std::string::npos ? "?" : "&") + std::string("connect_timeout=2");
+    for (const char* option : {"connect_timeout=2", "keepalives_idle=5", "keepalives_interval=2",
+                               "keepalives_count=3", "tcp_user_timeout=10000"}) {
+      const std::string name(option, std::strchr(option, '=') + 1);
+      if (conninfo.find(name) != std::string::npos) continue;
+      conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&") + std::string(option);
+    }
     auto opened = B::OpenReader(conninfo);
     if (!opened.ok()) {  // the message names the address as given, without the timeout added
       std::string message = opened.status().message();
@@ -2961,6 +2976,22 @@ class SqlStore final : public Store {
                       " (schema version " +
                       std::to_string(*version) + ", expected " +
                       std::to_string(B::LatestVersion()) + ")");
+    // The same database, not merely the same schema: a mistyped address (the next county's
+    // database on the same cluster) would otherwise serve its values as this store's. The
+    // primary's store id (made now if it has none) must reach the replica.
+    WJ_ASSIGN_OR_RETURN(const std::string id, SharedSecret("store_id", NewStoreId()));
+    auto replica_id = ReadStoreId(probe);
+    for (int i = 0; i < 100 && replica_id.ok() && replica_id->empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      replica_id = ReadStoreId(probe);
+    }
+    if (!replica_id.ok()) return replica_id.status();
+    if (*replica_id != id)
+      return Conflict("--read-db " + redacted_replica_ +
+                      ": not a replica of this weijian's database (" +
+                      (replica_id->empty() ? std::string("it has no store id")
+                                           : std::string("another database's store id")) +
+                      ")");
     replica_path_ = conninfo;
     {
       std::lock_guard l(replica_mu_);
@@ -2974,6 +3005,21 @@ class SqlStore final : public Store {
   }
 
  private:
+  // A random id for a store (32 hex digits).
+  static std::string NewStoreId() {
+    std::random_device rd;
+    char out[33];
+    for (int i = 0; i < 4; ++i) std::snprintf(out + 8 * i, 9, "%08x", rd());
+    return out;
+  }
+  // The store id on a connection of its own ("" when it has none yet).
+  static Result<std::string> ReadStoreId(Db& db) {
+    WJ_ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT value FROM server_secret WHERE name = ?"));
+    q.Bind(1, std::string("store_id"));
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Text(0) : std::string();
+  }
+
   // The replica's change-log head, on a pooled connection (one more try on a fresh one: a
   // pooled connection may be left from before a replica restart).
   Result<std::int64_t> ReplicaHead() {
@@ -3006,7 +3052,10 @@ class SqlStore final : public Store {
     if (replica_path_.empty() || tl_replica_ == this) return nullptr;
     {
       std::lock_guard l(replica_mu_);
-      if (!replica_.in_use) {
+      // A look at the replica that has not come back for seconds: it hangs (a frozen host
+      // answers nothing and refuses nothing), so scopes do not wait on it too.
+      const std::int64_t since = check_started_.load();
+      if (!replica_.in_use || (since && SteadyMillis() - since > kReplicaHungMillis)) {
         ++replica_.primary_scopes;
         return nullptr;
       }
@@ -3038,6 +3087,11 @@ class SqlStore final : public Store {
 
   std::optional<std::string> CheckReadReplica() override {
     if (replica_path_.empty()) return std::nullopt;
+    check_started_ = SteadyMillis();
+    struct Done {
+      std::atomic<std::int64_t>& started;
+      ~Done() { started = 0; }
+    } done{check_started_};
     auto primary = LatestChangeSeq();
     if (!primary.ok()) return std::nullopt;  // the primary is away: nothing to compare with
     auto replica = ReplicaHead();
@@ -3104,6 +3158,14 @@ class SqlStore final : public Store {
   // How long a scope waits for the replica to replay up to the primary's head before it reads
   // from the primary instead.
   static constexpr std::int64_t kReplicaWaitMillis = 1000;
+  static constexpr std::int64_t kReplicaHungMillis = 3000;
+  static std::int64_t SteadyMillis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  // When the running CheckReadReplica began (steady ms), 0 when none runs: any thread.
+  std::atomic<std::int64_t> check_started_{0};
   std::string replica_path_;      // set once by AttachReplica, before the store is shared
   std::string redacted_replica_;  // the same without its password, for messages
   mutable std::mutex replica_mu_;
@@ -4042,6 +4104,27 @@ class SqlStore final : public Store {
         if (!row) break;
         out.push_back(
             {q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), q.Text(5), q.Int(6), q.Text(7)});
+      }
+      q.Reset();
+    }
+    return out;
+  }
+
+  Result<std::map<std::string, std::int64_t>> CountImmunizationDosesGiven(
+      std::span<const std::int64_t> org_unit_ids, const std::string& first,
+      const std::string& last) override {
+    ReadLease lease(*this);
+    // One indexed range per unit (immunization_dose_unit: org_unit_id, given_on).
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT vaccine, count(*) FROM immunization_dose"
+                                            " WHERE org_unit_id = ? AND given_on >= ?"
+                                            " AND given_on <= ? GROUP BY vaccine"));
+    std::map<std::string, std::int64_t> out;
+    for (std::int64_t unit : org_unit_ids) {
+      q.Bind(1, unit).Bind(2, first).Bind(3, last);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        out[q.Text(0)] += q.Int(1);
       }
       q.Reset();
     }

@@ -143,10 +143,13 @@ class Store {
   // the same failures. The times of `key`'s failures after `since`, oldest first.
   virtual Result<std::vector<std::int64_t>> LoginFailures(const std::string& key,
                                                           std::int64_t since) = 0;
-  // Records a failure of `key` at `at`, forgets every key's failures up to `since`, and returns
-  // `key`'s failures after `since` (this one included), oldest first, as one write.
-  virtual Result<std::vector<std::int64_t>> AddLoginFailure(const std::string& key, std::int64_t at,
-                                                            std::int64_t since) = 0;
+  // Records a failure of each of `keys` at `at`, forgets every key's failures up to `since`, and
+  // returns each key's failures after `since` (this one included, oldest first; in the order of
+  // `keys`), as one write: however many keys an attempt counts against, it costs one commit.
+  virtual Result<std::vector<std::vector<std::int64_t>>> AddLoginFailures(
+      std::span<const std::string> keys, std::int64_t at, std::int64_t since) = 0;
+  // Forgets `key`'s failures when the writer is free at once; when it is busy (an import), the
+  // failures are left to age out rather than a correct sign-in waiting for the import.
   virtual Status ClearLoginFailures(const std::string& key) = 0;
   // The secret named `name` that every server on the store shares: the stored one, or
   // `candidate`, stored now, when there is none yet (the first server to ask sets it for all).
@@ -382,6 +385,12 @@ class Store {
   // The movements of a unit's lots, newest first, at most `limit`; vaccine/lot "" for all.
   virtual Result<std::vector<VaccineStockMovementRecord>> ListStockMovements(
       std::int64_t org_unit_id, const std::string& vaccine, const std::string& lot, int limit) = 0;
+  // The doses given by each of these units (the 接种单位 that gave them, whoever manages the child
+  // now) on the days first..last (YYYY-MM-DD, both included), counted per vaccine: the aggregate
+  // form's 接种剂次 filled from the records.
+  virtual Result<std::map<std::string, std::int64_t>> CountImmunizationDosesGiven(
+      std::span<const std::int64_t> org_unit_ids, const std::string& first,
+      const std::string& last) = 0;
 
   // --- bulk completions (issue 11: the demo's submissions) ---
   // Registers many completions (标记完成) in one transaction, all or nothing, each as SetComplete

@@ -252,18 +252,19 @@ Result<json> ImmunizationService::MonthlyDoses(const auth::Principal& who,
   for (const auto* coc : cat.CombosOf(element->combo_uid))
     for (const auto& option_uid : coc->option_uids)
       if (const auto* o = cat.CategoryOptions().ByUid(option_uid)) combo_of[o->code] = coc;
+  // Counted where each dose was given (the form of the unit that gave it), not where the child is
+  // managed now: a child moved away after July still counts in July's form of the unit that
+  // vaccinated him, and the townships' forms add up to the county's.
   const auto units = cat.tree().SubtreeIds(unit->id);
-  const std::set<std::int64_t> in_units(units.begin(), units.end());
-  WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDosesManagedBy(units));
-  const std::string first = FormatIsoDate(period->start), last = FormatIsoDate(period->end);
-  std::map<std::string, int> counts;  // option code → doses
-  for (const auto& d : doses) {
-    if (d.given_on < first || d.given_on > last || !in_units.count(d.org_unit_id)) continue;
-    if (const char* option = AggregateVaccineOption(d.vaccine)) ++counts[option];
-  }
+  WJ_ASSIGN_OR_RETURN(auto given,
+                      store_.CountImmunizationDosesGiven(units, FormatIsoDate(period->start),
+                                                         FormatIsoDate(period->end)));
+  std::map<std::string, std::int64_t> counts;  // option code → doses
+  for (const auto& [vaccine, n] : given)
+    if (const char* option = AggregateVaccineOption(vaccine)) counts[option] += n;
   json values = json::array();
   for (const auto& [option, coc] : combo_of) {
-    const int n = counts.count(option) ? counts.at(option) : 0;
+    const std::int64_t n = counts.count(option) ? counts.at(option) : 0;
     values.push_back({{"dataElement", element->uid},
                       {"categoryOptionCombo", coc->uid},
                       {"categoryOption", option},

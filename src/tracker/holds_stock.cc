@@ -21,6 +21,8 @@ using nlohmann::json;
 namespace {
 
 constexpr int kMaxStockQuantity = 100000;
+// Every movement of a lot (a lot's ledger is a few thousand rows at most: one per dose).
+constexpr int kWholeLedger = 10'000'000;
 
 json StockUnitRef(const metadata::Catalog& cat, std::int64_t id) {
   const auto* u = cat.OrgUnits().ById(id);
@@ -172,6 +174,8 @@ Result<json> ImmunizationService::LiftHold(const auth::Principal& who, const met
   WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, uid));
   if (!auth::CanWrite(who, cat, p.record.org_unit_id))
     return PermissionDenied("儿童档案 " + uid + " 的接种单位不在您可以登记的范围内");
+  if (p.record.status == "TRANSFERRED_OUT")
+    return Conflict("该儿童已迁出，不能再解除禁忌或暂缓", "trackedEntity");
   WJ_ASSIGN_OR_RETURN(auto holds, store_.ListImmunizationHolds(p.record.id));
   storage::ImmunizationHoldRecord* h = nullptr;
   for (auto& x : holds)
@@ -443,6 +447,7 @@ Result<json> ImmunizationService::CountStock(const auth::Principal& who,
   // meanwhile cannot slip between the count and its adjustment.
   json rows = json::array();
   int adjusted = 0;
+  const std::string day = FormatIsoDate(on);
   Status written = store_.InOneTransaction([&]() -> Status {
     WJ_ASSIGN_OR_RETURN(auto lots, store_.ListVaccineLots(std::span(&unit->id, 1)));
     std::vector<storage::VaccineStockMovementRecord> moves;
@@ -457,12 +462,22 @@ Result<json> ImmunizationService::CountStock(const auth::Principal& who,
         return Conflict("第 " + std::to_string(i + 1) + " 行本单位没有" + CatalogueName(l.vaccine) +
                             "批号 " + l.lot + " 的库存记录",
                         prefix + "lot");
-      const std::int64_t difference = l.counted - held->balance;
+      // The book balance at the end of the count's day: a count entered days later is compared
+      // with the book as it stood then, not with today's (the doses given since are not stock
+      // found missing). Movements dated later are taken back out.
+      std::int64_t book = held->balance;
+      if (on < today) {
+        WJ_ASSIGN_OR_RETURN(auto ledger,
+                            store_.ListStockMovements(unit->id, l.vaccine, l.lot, kWholeLedger));
+        for (const auto& m : ledger)
+          if (m.moved_on > day) book -= m.quantity;
+      }
+      const std::int64_t difference = l.counted - book;
       json row = {{"vaccine", l.vaccine},
                   {"vaccineName", CatalogueName(l.vaccine)},
                   {"lot", l.lot},
                   {"expiry", held->expiry},
-                  {"before", held->balance},
+                  {"before", book},
                   {"counted", l.counted},
                   {"difference", difference},
                   {"movement", nullptr}};
@@ -470,8 +485,8 @@ Result<json> ImmunizationService::CountStock(const auth::Principal& who,
         const std::string reason = l.reason.empty() ? in.reason : l.reason;
         if (reason.empty())
           return Conflict("第 " + std::to_string(i + 1) + " 行批号 " + l.lot + " 账面 " +
-                              std::to_string(held->balance) + " 剂、实盘 " +
-                              std::to_string(l.counted) + " 剂，请填写差异原因",
+                              std::to_string(book) + " 剂、实盘 " + std::to_string(l.counted) +
+                              " 剂，请填写差异原因",
                           prefix + "reason");
         storage::VaccineStockMovementRecord m;
         m.uid = RandomUid();
@@ -480,7 +495,7 @@ Result<json> ImmunizationService::CountStock(const auth::Principal& who,
         m.lot = l.lot;
         m.kind = "ADJUST";
         m.quantity = difference;
-        m.moved_on = FormatIsoDate(on);
+        m.moved_on = day;
         m.counterpart = "盘点";
         m.reason = reason;
         m.created = now;
@@ -491,9 +506,9 @@ Result<json> ImmunizationService::CountStock(const auth::Principal& who,
         a.username = who.name();
         a.org_unit_id = unit->id;
         a.object = "stock " + m.uid;
-        a.detail = "盘点 " + l.vaccine + " 批号 " + l.lot + "：账面 " +
-                   std::to_string(held->balance) + " 剂，实盘 " + std::to_string(l.counted) +
-                   " 剂，" + (difference > 0 ? "盘盈 " : "盘亏 ") +
+        a.detail = "盘点 " + l.vaccine + " 批号 " + l.lot + "：账面 " + std::to_string(book) +
+                   " 剂，实盘 " + std::to_string(l.counted) + " 剂，" +
+                   (difference > 0 ? "盘盈 " : "盘亏 ") +
                    std::to_string(difference > 0 ? difference : -difference) + " 剂，原因：" +
                    reason;
         a.created = now;

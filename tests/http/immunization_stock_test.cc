@@ -555,6 +555,23 @@ TEST(ImmunizationHolds, LiftedEarlyTheDosesAreDueAgain) {
   EXPECT_EQ(child["holds"][0]["lifted"]["reason"], "已痊愈，经评估可以接种");
   EXPECT_EQ(child["holds"][1]["lifted"]["date"], "2023-05-10");
   EXPECT_EQ(CountAudits("TRACKER", "clerk_in", "hold " + deferral), 2);  // recorded, lifted
+
+  // A child who left the system: his holds stay as they were, like the rest of his record.
+  r = As(
+      "clerk_in", "POST", holds,
+      json{{"vaccine", "MMR"}, {"kind", "禁忌"}, {"from", "2023-06-01"}, {"reason", "免疫缺陷待查"}}
+          .dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string standing = Body(r)["hold"];
+  ASSERT_EQ(As("clerk_in", "POST", "/api/immunization/children/" + te + "/transfers",
+               json{{"destination", "陕西省榆林市"}, {"date", "2023-07-01"}}.dump())
+                .status,
+            201);
+  Expect409(As("clerk_in", "POST", holds + "/" + standing + "/lift",
+               json{{"date", "2023-07-02"}, {"reason", "复查正常"}}.dump()),
+            "trackedEntity", "lifted after the child left");
+  EXPECT_TRUE(Body(As("clerk_in", "GET", "/api/immunization/children/" + te))["holds"][2]["lifted"]
+                  .is_null());
 }
 
 TEST(ImmunizationHolds, CountyAefiListByReportingUnitAndDate) {
@@ -702,6 +719,41 @@ TEST(ImmunizationStock, CountRecordsTheDifferencesWithTheirReasons) {
   const std::string movement = out["counts"][0]["movement"];
   EXPECT_EQ(CountAudits("STOCK", "clerk_in", "stock " + movement), 1);
   EXPECT_EQ(CountAudits("STOCK", "clerk_in", "stockCount 2024-06-01"), 2);
+
+  // A count entered days after it was made is compared with the book as it stood on its day:
+  // 10 received on 1 July, counted 10 on 2 July, 3 lost on 3 July, the count entered later.
+  ASSERT_EQ(As("clerk_in", "POST", moves,
+               json{{"orgUnit", kVillage},
+                    {"kind", "入库"},
+                    {"vaccine", "HepB"},
+                    {"lot", "C3"},
+                    {"quantity", 10},
+                    {"expiry", "2027-06-30"},
+                    {"date", "2024-07-01"}}
+                   .dump())
+                .status,
+            201);
+  ASSERT_EQ(As("clerk_in", "POST", moves,
+               json{{"orgUnit", kVillage},
+                    {"kind", "报损"},
+                    {"vaccine", "HepB"},
+                    {"lot", "C3"},
+                    {"quantity", 3},
+                    {"reason", "冷链故障"},
+                    {"date", "2024-07-03"}}
+                   .dump())
+                .status,
+            201);
+  r = count("clerk_in", {line("HepB", "C3", 10)}, {{"date", "2024-07-02"}});
+  ASSERT_EQ(r.status, 201) << r.body;  // it agrees with that day's book: no reason needed
+  EXPECT_EQ(Body(r)["counts"][0]["before"], 10);
+  EXPECT_EQ(Body(r)["adjusted"], 0);
+  EXPECT_EQ(balance("C3"), 7);
+  // One short on that day: the adjustment is -1, and today's balance 6.
+  r = count("clerk_in", {line("HepB", "C3", 9, "少 1 剂")}, {{"date", "2024-07-02"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Body(r)["counts"][0]["difference"], -1);
+  EXPECT_EQ(balance("C3"), 6);
 }
 
 // The aggregate 免疫规划 form filled from the records: the doses given in July 2022 at 乌兰镇,
@@ -756,6 +808,25 @@ TEST(ImmunizationAggregate, MonthlyDosesEqualACountOverTheRecords) {
   Expect409(As("clerk_in", "GET", "/api/immunization/monthlyDoses?ou=150624100&pe=2022-07"), "pe",
             "not a period");
   Expect409(As("clerk_in", "GET", "/api/immunization/monthlyDoses?pe=202207"), "ou", "no unit");
+
+  // Counted where the dose was given: a child vaccinated at 乌兰镇 in July who moves to 棋盘井镇
+  // in August stays in 乌兰镇's July form, and does not enter 棋盘井镇's.
+  auto hepb = [&](const std::string& ou) {
+    for (const auto& v : Body(As("county_admin", "GET", url + ou))["dataValues"])
+      if (v["categoryOption"] == "VAC_HEPB") return v["value"].get<std::int64_t>();
+    return std::int64_t{-1};
+  };
+  const std::string c = RegisterChild(StockChild("其其格", "2022-07-20"));
+  ASSERT_EQ(PostDose(c, "HepB", "2022-07-20").status, 201);
+  const std::int64_t wulan = hepb("150624100"), qipanjing = hepb("150624101"),
+                     county_hepb = hepb("150624");
+  ASSERT_EQ(As("clerk_in", "POST", "/api/immunization/children/" + c + "/transfers",
+               json{{"orgUnit", "150624101"}, {"date", "2022-08-15"}}.dump())
+                .status,
+            201);
+  EXPECT_EQ(hepb("150624100"), wulan);
+  EXPECT_EQ(hepb("150624101"), qipanjing);
+  EXPECT_EQ(hepb("150624"), county_hepb);
 }
 
 // A valid 18-digit 居民身份证号 from its first 17 digits (GB 11643 check character).

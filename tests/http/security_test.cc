@@ -2,6 +2,7 @@
 // tokens, and hostile input. Each denied attempt is checked for leaks and for changes.
 #include <sodium.h>
 
+#include "http/server.h"
 #include "http/server_env.h"
 
 namespace weijian::http {
@@ -307,6 +308,30 @@ TEST(SessionTest, FailedSignInsBackOffAndAreAudited) {
                  {{"Content-Type", "application/json"}})
                 .status,
             409);
+}
+
+// Behind a reverse proxy (on this machine, or named by --trusted-proxy) the client is the
+// address the proxy saw: failed sign-ins are counted and audited against it, not against the
+// proxy that every client shares. An address a client writes itself is not believed.
+TEST(SessionTest, BehindAProxyTheClientsAddressIsTheOneThatProxySaw) {
+  auto bad =
+      Http(env->port, "POST", "/api/auth/login",
+           R"({"username":"nobody_behind_proxy","password":"not-the-password"})",
+           {{"Content-Type", "application/json"}, {"X-Forwarded-For", "10.9.9.9, 198.51.100.7"}});
+  EXPECT_EQ(bad.status, 401);
+  auto audits = Body(Get("/api/audits?type=LOGIN_FAILED&user=nobody_behind_proxy"));
+  ASSERT_FALSE(audits["audits"].empty());
+  EXPECT_EQ(audits["audits"][0]["address"], "198.51.100.7");
+
+  const std::vector<std::string> trusted = {"10.0.0.2"};
+  EXPECT_EQ(ForwardedClient("10.0.0.2", "198.51.100.7", trusted), "198.51.100.7");
+  EXPECT_EQ(ForwardedClient("10.0.0.2", "1.2.3.4,198.51.100.7 ", trusted), "198.51.100.7");
+  EXPECT_EQ(ForwardedClient("::1", "2001:db8::7", {}), "2001:db8::7");
+  EXPECT_EQ(ForwardedClient("::ffff:127.0.0.1", "198.51.100.7", {}), "198.51.100.7");
+  // Not a trusted peer, no header, or a header that is not an address: the peer.
+  EXPECT_EQ(ForwardedClient("203.0.113.5", "198.51.100.7", trusted), "203.0.113.5");
+  EXPECT_EQ(ForwardedClient("10.0.0.2", "", trusted), "10.0.0.2");
+  EXPECT_EQ(ForwardedClient("10.0.0.2", "198.51.100.7, <script>", trusted), "10.0.0.2");
 }
 
 TEST(SessionTest, BasicAndApiTokensForScripts) {

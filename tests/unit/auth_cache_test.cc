@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <chrono>
+#include <future>
+#include <thread>
+
 #include "auth/auth_service.h"
 #include "auth/password.h"
 #include "core/uid.h"
@@ -69,6 +73,55 @@ TEST(BasicAuthCacheTest, TheSecondRequestSkipsArgon2UntilThePasswordChanges) {
   user->disabled = true;
   ASSERT_TRUE(store->UpdateUser(*user).ok());
   EXPECT_FALSE(ask("新的密码更长一些2025").ok());
+}
+
+// A correct password for an account with no failures on record writes nothing: a script's Basic
+// request is answered while an import holds the store's one writer (it used to wait for the
+// whole import to forget failures that were not there). With a failure on record, the success
+// forgets it once the writer is free, and never waits for it.
+TEST(BasicAuthCacheTest, ARightPasswordIsAnsweredWhileAnImportHoldsTheWriter) {
+  weijian::testing::TempDir dir;
+  auto store = weijian::testing::MakeOrdosStore(dir.File("w.db"), false);
+  std::int64_t now = 1'700'000'000'000;
+  storage::UserRecord u;
+  u.uid = RandomUid();
+  u.username = "script";
+  u.password_hash = *HashPassword("草原上的卫生院2024");
+  u.roles = {"entry"};
+  u.created = now;
+  ASSERT_TRUE(store->CreateUser(u).ok());
+  AuthService service(*store, [&] { return now; });
+  auto ask = [&](const std::string& password) {
+    return service.Authenticate({"", BasicHeader("script", password), "10.0.0.9"});
+  };
+  // The writer, held as an import holds it while it applies.
+  std::promise<void> release, holding;
+  std::shared_future<void> released = release.get_future().share();
+  std::thread holder([&] {
+    Status s = store->InOneTransaction([&] {
+      holding.set_value();
+      released.wait();
+      return Status::Ok();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  });
+  holding.get_future().wait();
+  auto answered = std::async(std::launch::async, [&] { return ask("草原上的卫生院2024"); });
+  const bool in_time = answered.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  release.set_value();  // bounded: the writer is let go either way
+  holder.join();
+  EXPECT_TRUE(in_time) << "a correct Basic password waited for the writer";
+  auto who = answered.get();
+  ASSERT_TRUE(who.ok() && who->has_value()) << who.status().ToString();
+
+  // A failure on record, then the right password: the failure is forgotten.
+  now += 10 * 60 * 1000;  // past the memory of the first check
+  EXPECT_FALSE(ask("别的密码也行吗2024").ok());
+  now += 2000;
+  ASSERT_TRUE(ask("草原上的卫生院2024").ok());
+  auto left = store->LoginFailures("user:script", 0);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "analytics/engine_host.h"
 #include "metadata/bundle.h"
 #include "metadata/catalog.h"
 #include "storage/open_store.h"
@@ -73,6 +74,20 @@ TEST(StoreTest, OlderBinaryRefusesNewerFileClearly) {
       << store.status().message();
   EXPECT_NE(store.status().message().find("999"), std::string::npos);
   EXPECT_EQ(ReadUserVersion(path), 999);  // untouched
+}
+
+// Addresses are printed (start-up line, errors, /api/system/info): never with their password,
+// whether it is in the user part, a parameter, or a keyword=value string.
+TEST(StoreTest, AnAddressIsShownWithoutItsPassword) {
+  EXPECT_EQ(RedactAddress("postgresql://wj:s3cret@db:5432/weijian"),
+            "postgresql://wj:***@db:5432/weijian");
+  EXPECT_EQ(RedactAddress("postgresql://db/weijian?user=wj&password=s3cret&sslmode=require"),
+            "postgresql://db/weijian?user=wj&password=***&sslmode=require");
+  EXPECT_EQ(RedactAddress("postgresql://db/weijian?password=s3cret"),
+            "postgresql://db/weijian?password=***");
+  EXPECT_EQ(RedactAddress("host=db password=s3cret dbname=weijian"),
+            "host=db password=*** dbname=weijian");
+  EXPECT_EQ(RedactAddress("postgresql://wj@db/weijian"), "postgresql://wj@db/weijian");
 }
 
 TEST(StoreTest, RefusesAFileThatIsNotADatabase) {
@@ -783,6 +798,21 @@ TEST_F(PostgresOpenTest, AReadReplicaServesValueReadsOnlyWhileItHasEveryWrite) {
                               std::to_string(n) + ")");
   };
   ASSERT_TRUE(add_log_rows(replica_db, 50, 0));  // the replica has every write of the primary
+  // Another database with the same schema is refused: its store id is not the primary's.
+  ASSERT_TRUE(cluster_->Psql(primary_db,
+                             "INSERT INTO server_secret(name, value)"
+                             " VALUES ('store_id', 'one-store')"));
+  ASSERT_TRUE(cluster_->Psql(replica_db,
+                             "INSERT INTO server_secret(name, value)"
+                             " VALUES ('store_id', 'next-county')"));
+  Status other = AttachReadReplica(*primary, replica_address, 5);
+  EXPECT_EQ(other.code(), StatusCode::kConflict);
+  EXPECT_NE(other.message().find("not a replica"), std::string::npos) << other.message();
+  EXPECT_FALSE(primary->ReadReplica().attached);
+  // (Here the second database stands in for a replica: it is given the primary's id.)
+  ASSERT_TRUE(cluster_->Psql(replica_db,
+                             "UPDATE server_secret SET value = 'one-store'"
+                             " WHERE name = 'store_id'"));
 
   // Refused: a SQLite store, an address nobody answers at (one line, the address as given).
   TempDir dir;
@@ -876,6 +906,39 @@ TEST_F(PostgresOpenTest, AReadReplicaServesValueReadsOnlyWhileItHasEveryWrite) {
   EXPECT_GE(state.replica_scopes, 2);
   ASSERT_TRUE(
       cluster_->Psql("postgres", "ALTER DATABASE " + replica_db + " ALLOW_CONNECTIONS true"));
+}
+
+// A build whose scan the replica cannot finish (here its values table is gone; in practice a
+// dropped connection or a scan cancelled by a conflict with recovery) is made again from the
+// primary: the server's analytics are not left without the change that asked for the build.
+TEST_F(PostgresOpenTest, AnEngineBuildTheReplicaCannotFinishIsMadeFromThePrimary) {
+  const std::string primary_address = cluster_->NewEmptyDatabase();
+  const std::string replica_address = cluster_->NewEmptyDatabase();
+  const std::string replica_db = replica_address.substr(replica_address.rfind('/') + 1);
+  DataValueKey key;
+  auto primary = StoreWithOneValue(primary_address, "10", &key);
+  ASSERT_NE(primary, nullptr);
+  ASSERT_NE(StoreWithOneValue(replica_address, "77", &key), nullptr);
+  ASSERT_TRUE(cluster_->Psql(replica_db,
+                             "INSERT INTO change_log(kind, origin, created) SELECT 'values', 'x',"
+                             " (extract(epoch FROM now()) * 1000)::bigint"
+                             " FROM generate_series(1, 50)"));
+  const std::string primary_db = primary_address.substr(primary_address.rfind('/') + 1);
+  for (const std::string& db : {primary_db, replica_db})
+    ASSERT_TRUE(cluster_->Psql(db,
+                               "INSERT INTO server_secret(name, value)"
+                               " VALUES ('store_id', 'one-store')"));
+  ASSERT_TRUE(AttachReadReplica(*primary, replica_address, 5).ok());
+  ASSERT_TRUE(primary->ReadReplica().in_use);
+  ASSERT_TRUE(cluster_->Psql(replica_db, "DROP TABLE data_value CASCADE"));
+  auto cat = metadata::Catalog::Load(*primary);
+  ASSERT_TRUE(cat.ok());
+  analytics::EngineHost host(*primary);
+  ASSERT_TRUE(host.SetCatalog(*cat, /*wait=*/true).ok());
+  auto engine = host.Current();
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  EXPECT_EQ((*engine)->size(), 1u);                     // the primary's one value
+  EXPECT_GE(primary->ReadReplica().replica_scopes, 1);  // the replica was tried first
 }
 
 }  // namespace

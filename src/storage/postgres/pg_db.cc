@@ -14,8 +14,16 @@ bool IsPostgresAddress(std::string_view address) {
 }
 
 std::string RedactAddress(std::string_view address) {
-  // postgresql://user:secret@host/db → postgresql://user:***@host/db
+  // postgresql://user:secret@host/db → postgresql://user:***@host/db; a password given as a
+  // parameter (…/db?password=secret, or "host=h password=secret" as keywords) → password=***.
   std::string out(address);
+  for (std::size_t at = out.find("password="); at != std::string::npos;
+       at = out.find("password=", at + 1)) {
+    const std::size_t value = at + 9;
+    std::size_t end = out.find_first_of("& ", value);
+    if (end == std::string::npos) end = out.size();
+    out.replace(value, end - value, "***");
+  }
   const auto scheme = out.find("://");
   if (scheme == std::string::npos) return out;
   const auto at = out.find('@', scheme + 3);
