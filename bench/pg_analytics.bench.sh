@@ -9,11 +9,14 @@
 # /proc), peak RSS, and the load average around each run.
 # BENCH_ANALYTICS_MONTHS=12 makes a quick run (≈3.3M values); BENCH_COMPARE=path/to/analytics_bench
 # also builds the engine from the same PostgreSQL store with another build (before/after a change).
+# Each timed step is stopped after BENCH_STEP_SECONDS (3600).
 set -euo pipefail
 WJ=$(realpath "$1")
 BUILD=$(dirname "$WJ")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 MONTHS=${BENCH_ANALYTICS_MONTHS:-72}
+LIMIT=${BENCH_STEP_SECONDS:-3600}
+over() { echo "stopped: a step took more than $LIMIT s (BENCH_STEP_SECONDS)"; exit 1; }
 source "$SRC/bench/pg.sh"
 bench_setup pganalytics
 pg_start "" || { echo "PostgreSQL: skipped (no server binaries or postgres user)"; exit 0; }
@@ -30,20 +33,21 @@ rows=$(python3 "$SRC/bench/gen_values.py" "$TMP/a.db" "$TMP/in" "$MONTHS" 2019)
 grep -q '"status": "SUCCESS"' "$TMP/summary.json" || { head -c 1500 "$TMP/summary.json"; exit 1; }
 rm -rf "$TMP/in"
 echo "== migrating $rows values into PostgreSQL (load average $(load_avg)) =="
-/usr/bin/time -f "migrate: %e s wall, %U + %S s CPU, peak RSS %M KB" "$WJ" migrate --from "$TMP/a.db" \
-  --to "$DB" >"$TMP/migrate.out"
+timeout "$LIMIT" /usr/bin/time -f "migrate: %e s wall, %U + %S s CPU, peak RSS %M KB" "$WJ" migrate \
+  --from "$TMP/a.db" --to "$DB" >"$TMP/migrate.out" || over
 head -1 "$TMP/migrate.out"
 "${PSQL[@]}" -d wj -c "CHECKPOINT"
 
 echo "== engine built from PostgreSQL (load average before $(load_avg)) =="
 pg0=$(pg_cpu)
-/usr/bin/time -f "analytics_bench: %e s wall, %U + %S s CPU, peak RSS %M KB" \
-  "$BUILD/bench/analytics_bench" "$DB" 7 2>&1
+timeout "$LIMIT" /usr/bin/time -f "analytics_bench: %e s wall, %U + %S s CPU, peak RSS %M KB" \
+  "$BUILD/bench/analytics_bench" "$DB" 7 2>&1 || over
 echo "PostgreSQL CPU during the build and queries: $(echo "$(pg_cpu) - $pg0" | bc) s; load average after $(load_avg)"
 if [ -n "${BENCH_COMPARE:-}" ]; then  # another build's analytics_bench on the same store
   echo "== the same, built by $BENCH_COMPARE (load average before $(load_avg)) =="
   pg0=$(pg_cpu)
-  /usr/bin/time -f "analytics_bench: %e s wall, %U + %S s CPU, peak RSS %M KB" "$BENCH_COMPARE" "$DB" 7 2>&1
+  timeout "$LIMIT" /usr/bin/time -f "analytics_bench: %e s wall, %U + %S s CPU, peak RSS %M KB" \
+    "$BENCH_COMPARE" "$DB" 7 2>&1 || over
   echo "PostgreSQL CPU: $(echo "$(pg_cpu) - $pg0" | bc) s; load average after $(load_avg)"
 fi
 
