@@ -8,29 +8,37 @@ Prints p50/p99/max per class before the import and while it runs, timeouts, erro
 server's RSS over time. The driver is Python on the same 2 cores: its own scheduling delay is
 part of every figure (an upper bound on the server's latency).
 
-Usage: load_driver.py PORT PID USER PASSWORD IMPORT_CSV SECONDS"""
+Several servers on one database (bench/pg_load.bench.sh): PORT and PID are comma-separated
+lists; each client signs in on one server and sends its requests to the servers in turn (a
+round-robin load balancer: its session must hold on every server), the import goes to the
+first. The figures are then also given per server, with each server's CPU seconds in the run.
+STORE is the SQLite file to read the units' and elements' uids from.
+
+Usage: load_driver.py PORT[,PORT…] PID[,PID…] USER PASSWORD IMPORT_CSV SECONDS STORE"""
 import asyncio
 import json
 import random
 import sys
 import time
 
-PORT, PID, USER, PASSWORD, IMPORT_CSV, SECONDS = (int(sys.argv[1]), int(sys.argv[2]), sys.argv[3],
-                                                  sys.argv[4], sys.argv[5], float(sys.argv[6]))
+PORTS = [int(p) for p in sys.argv[1].split(",")]
+PIDS = [int(p) for p in sys.argv[2].split(",")]
+USER, PASSWORD, IMPORT_CSV, SECONDS = sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
 CLERKS, OFFICERS, READERS, CONNECTIONS, IMPORT_AT = 200, 20, 500, 1000, 20.0
 TIMEOUT = 10.0
-samples = []  # (class, start offset s, latency ms, status)
+samples = []  # (class, start offset s, latency ms, status, server index)
 errors = {"timeout": 0, "error": 0}
 t0 = 0.0
 import_window = [None, None]
 
 
 class Conn:
-    def __init__(self):
+    def __init__(self, server=0):
         self.r = self.w = None
+        self.server = server
 
     async def open(self):
-        self.r, self.w = await asyncio.open_connection("127.0.0.1", PORT, limit=1 << 24)
+        self.r, self.w = await asyncio.open_connection("127.0.0.1", PORTS[self.server], limit=1 << 24)
 
     async def request(self, method, target, headers=None, body=b""):
         if self.w is None:
@@ -74,8 +82,21 @@ async def timed(cls, conn, method, target, headers=None, body=b""):
         errors["error"] += 1
         conn.w = None
         return None
-    samples.append((cls, start - t0, (time.monotonic() - start) * 1000, status))
+    samples.append((cls, start - t0, (time.monotonic() - start) * 1000, status, conn.server))
     return data
+
+
+class Balanced:
+    """One keep-alive connection per server; each request goes to the next server in turn."""
+
+    def __init__(self, first):
+        self.conns = [Conn(s) for s in range(len(PORTS))]
+        self.next = first
+
+    def pick(self):
+        c = self.conns[self.next % len(self.conns)]
+        self.next += 1
+        return c
 
 
 async def login(conn):
@@ -88,19 +109,19 @@ async def login(conn):
 
 
 async def clerk(i, auth, villages, elements, coc, stop):
-    conn = Conn()
+    conns = Balanced(i)
     rnd = random.Random(i)
     await asyncio.sleep(rnd.random() * 2)
     while time.monotonic() < stop:
         ou = villages[rnd.randrange(len(villages))]
         de = elements[rnd.randrange(len(elements))]
         target = f"/api/dataValues?de={de}&pe=202611&ou={ou}&co={coc}&value={rnd.randrange(1000)}"
-        await timed("clerk", conn, "POST", target, auth)
+        await timed("clerk", conns.pick(), "POST", target, auth)
         await asyncio.sleep(1.5 + rnd.random())
 
 
 async def officer(i, auth, stop):
-    conn = Conn()
+    conns = Balanced(i)
     rnd = random.Random(1000 + i)
     await asyncio.sleep(rnd.random() * 2)
     while time.monotonic() < stop:
@@ -110,21 +131,22 @@ async def officer(i, auth, stop):
         else:  # pivot: five elements by township for one month
             dx = ";".join(f"BDE{k:02d}" for k in range(rnd.randrange(40), 45)[:5])
             target = f"/api/analytics?dimension=dx:{dx}&dimension=pe:202301&dimension=ou:1506;LEVEL-4"
-        await timed("officer", conn, "GET", target, auth)
+        await timed("officer", conns.pick(), "GET", target, auth)
         await asyncio.sleep(1.5 + rnd.random())
 
 
 async def reader(i, pages, stop):
-    conn = Conn()
+    conns = Balanced(i)
     rnd = random.Random(5000 + i)
     await asyncio.sleep(rnd.random() * 2)
     while time.monotonic() < stop:
-        await timed("portal", conn, "GET", pages[rnd.randrange(len(pages))], {"Accept-Encoding": "gzip"})
+        await timed("portal", conns.pick(), "GET", pages[rnd.randrange(len(pages))],
+                    {"Accept-Encoding": "gzip"})
         await asyncio.sleep(0.5 + rnd.random())
 
 
 async def idle(i, stop):
-    conn = Conn()
+    conn = Conn(i % len(PORTS))
     while time.monotonic() < stop:
         await timed("idle", conn, "GET", "/api/organisationUnits/1506")
         await asyncio.sleep(8 + (i % 4))
@@ -150,11 +172,20 @@ async def importer(auth_basic, stop):
 
 async def rss(stop, out):
     while time.monotonic() < stop:
-        with open(f"/proc/{PID}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    out.append((time.monotonic() - t0, int(line.split()[1]) // 1024))
+        mb = []
+        for pid in PIDS:
+            with open(f"/proc/{pid}/status") as f:
+                mb += [int(line.split()[1]) // 1024 for line in f if line.startswith("VmRSS:")]
+        out.append((time.monotonic() - t0, "+".join(map(str, mb))))
         await asyncio.sleep(5)
+
+
+def cpu_seconds(pid):
+    """User + system seconds of a process so far, from /proc (the load does not distort it)."""
+    import os
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(xs, p):
@@ -180,15 +211,17 @@ async def main():
     # Sessions: one sign-in per clerk and officer (argon2 each; done before the clock starts).
     sem = asyncio.Semaphore(4)
 
-    async def one_login():
+    async def one_login(k):
         async with sem:
-            conn = Conn()
+            conn = Conn(k % len(PORTS))
             a = await login(conn)
             conn.w.close()
             return a
 
-    auths = await asyncio.gather(*[one_login() for _ in range(CLERKS + OFFICERS)])
+    # Client k signs in on server k mod n and starts its round-robin on the next one.
+    auths = await asyncio.gather(*[one_login(k + 1) for k in range(CLERKS + OFFICERS)])
     basic = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    cpu0 = [cpu_seconds(p) for p in PIDS]
     t0 = time.monotonic()
     stop = t0 + SECONDS
     rss_samples = []
@@ -198,18 +231,27 @@ async def main():
     tasks += [idle(i, stop) for i in range(CONNECTIONS - CLERKS - OFFICERS - READERS)]
     tasks += [importer(basic, stop), rss(stop, rss_samples)]
     await asyncio.gather(*tasks)
+    cpu = [cpu_seconds(p) - c for p, c in zip(PIDS, cpu0)]
 
     lo, hi = import_window[0] or SECONDS, import_window[1] or SECONDS
     print(f"{'class':8} {'window':16} {'requests':>9} {'non-2xx':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for cls in ("clerk", "officer", "portal", "idle"):
         for name, keep in (("before import", lambda s: s < lo), ("during import", lambda s: lo <= s < hi),
                            ("after import", lambda s: s >= hi)):
-            xs = [ms for k, s, ms, st in samples if k == cls and keep(s)]
-            bad = sum(1 for k, s, ms, st in samples if k == cls and keep(s) and not 200 <= st < 300)
+            xs = [ms for k, s, ms, st, srv in samples if k == cls and keep(s)]
+            bad = sum(1 for k, s, ms, st, srv in samples if k == cls and keep(s) and not 200 <= st < 300)
             if xs:
                 print(f"{cls:8} {name:16} {len(xs):9d} {bad:8d} {pct(xs, .5):8.1f} {pct(xs, .99):8.1f} {max(xs):8.1f}")
     codes = {}
-    for k, s, ms, st in samples:
+    if len(PORTS) > 1:
+        for n, port in enumerate(PORTS):
+            xs = [ms for k, s, ms, st, srv in samples if srv == n]
+            bad = sum(1 for k, s, ms, st, srv in samples if srv == n and not 200 <= st < 300)
+            print(f"server {n} (port {port}): {len(xs)} requests, {bad} non-2xx, p50 {pct(xs, .5):.1f} ms,"
+                  f" p99 {pct(xs, .99):.1f} ms")
+    print("server CPU seconds in the run: " + ", ".join(f"{c:.1f}" for c in cpu) +
+          f" (over {time.monotonic() - t0:.0f} s of wall time)")
+    for k, s, ms, st, srv in samples:
         codes[st] = codes.get(st, 0) + 1
     print("statuses: " + ", ".join(f"{st}: {n}" for st, n in sorted(codes.items())))
     print(f"timeouts (> {TIMEOUT:.0f} s): {errors['timeout']}, connection errors: {errors['error']}")

@@ -79,6 +79,13 @@ Result<std::string> ReadPassword() {
 
 int RunInit(const InitOptions& o) {
   auto start = std::chrono::steady_clock::now();
+  // Refused before the database is touched: "<address>.keys" would be a path under a folder
+  // named "postgresql:".
+  if (o.demo && o.keys.empty() && storage::IsPostgresAddress(o.db))
+    return Fail(Conflict(
+        "--demo on PostgreSQL needs --keys FILE: the key file that seals the demo children's "
+        "records (a database address has no folder for <db>.keys)"));
+  const std::string key_file = o.keys.empty() ? tracker::DefaultKeyFile(o.db) : o.keys;
   auto store = storage::OpenStore(o.db);
   if (!store.ok()) return Fail(store.status());
   if (Status s = metadata::EnsureDefaults(**store); !s.ok()) return Fail(s);
@@ -94,15 +101,13 @@ int RunInit(const InitOptions& o) {
       std::cout << "  " << kLevelNames[l] << " (level " << l << "): " << summary->by_level[l]
                 << "\n";
   if (o.demo) {
-    // The demo's children's records are sealed with a key file beside the database.
-    if (!std::filesystem::exists(tracker::DefaultKeyFile(o.db)))
-      if (Status k = tracker::PersonVault::Init(tracker::DefaultKeyFile(o.db)); !k.ok())
-        return Fail(k);
+    // The demo's children's records are sealed with a key file (--keys, or beside the file).
+    if (!std::filesystem::exists(key_file))
+      if (Status k = tracker::PersonVault::Init(key_file); !k.ok()) return Fail(k);
     auto demo = BuildDemo(**store);
     if (!demo.ok()) return Fail(demo.status());
     if (Status s = BuildDemoPortal(**store); !s.ok()) return Fail(s);
-    if (auto k = BuildDemoChildren(**store, tracker::DefaultKeyFile(o.db), Today()); !k.ok())
-      return Fail(k.status());
+    if (auto k = BuildDemoChildren(**store, key_file, Today()); !k.ok()) return Fail(k.status());
     if (auto k = BuildDemoStock(**store, Today()); !k.ok()) return Fail(k.status());
     std::cout << "  demo: " << demo->facilities << " facilities, " << demo->data_values
               << " data values\n";
@@ -196,7 +201,7 @@ int RunDemo(const ServeOptions& o) {
                 << u.org_unit_name << ")\n";
   } else {
     std::cout << "weijian: creating the demo database " << o.db << " (鄂尔多斯市)\n";
-    InitOptions init{o.db, "1506", true};
+    InitOptions init{o.db, "1506", true, ""};
     if (int rc = RunInit(init); rc != 0) {
       std::error_code ec;
       std::filesystem::remove(o.db, ec);  // never leave a half-built demo behind

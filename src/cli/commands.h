@@ -27,6 +27,9 @@ struct InitOptions {
   std::string db;
   std::string divisions;
   bool demo = false;
+  // With --demo: the key file sealing the demo children's records (made when missing). Default
+  // <db>.keys beside a file; a PostgreSQL address has no folder, so there it must be given.
+  std::string keys;
 };
 int RunInit(const InitOptions& o);
 

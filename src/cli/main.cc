@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
                    "division code to load: 0 (all of China), 15, 1506, 150624 …")
       ->required();
   init_cmd->add_flag("--demo", init.demo, "also load the demo metadata, facilities and data");
+  init_cmd->add_option("--keys", init.keys,
+                       "with --demo: the key file sealing the demo children's records, made when "
+                       "missing (default: <db>.keys; needed with a postgresql:// --db)");
 
   ServeOptions demo;
   demo.db = "weijian-demo.db";

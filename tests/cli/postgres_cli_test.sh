@@ -86,6 +86,16 @@ grep -q "newer weijian (schema version 999)" "$TMP/err"; check "saying a newer w
 check "the database is untouched" $?
 expect_rc "serve refuses it too" 1 "$WJ" serve --db "postgresql://postgres@127.0.0.1:$PGPORT/future" --port "$(free_port)"
 
+# The demo's children are sealed with a key file: beside a SQLite file by default, but an address
+# has no folder ("postgresql:/…/wj.keys" would be a path), so --demo on PostgreSQL needs --keys.
+psql_ -d postgres -c "CREATE DATABASE demo"
+expect_rc "init --demo on PostgreSQL without --keys: exit 1" 1 \
+  bash -c "cd '$TMP' && exec '$WJ' init --db postgresql://postgres@127.0.0.1:$PGPORT/demo --divisions 1506 --demo"
+[ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q -- "--demo on PostgreSQL needs --keys FILE" "$TMP/err"
+check "one line asking for --keys" $?
+[ "$(psql_ -d demo -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ] && [ ! -e "$TMP/postgresql:" ]
+check "the database untouched, no key file under a folder named after the address" $?
+
 expect_rc "backup of a PostgreSQL store: exit 2, pointing to pg_dump" 2 "$WJ" backup --db "$DB" --out "$TMP/b.db"
 grep -q "pg_dump" "$TMP/err"; check "saying what to use instead" $?
 

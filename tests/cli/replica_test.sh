@@ -10,6 +10,9 @@
 #     reads the primary, /api/system/info reports the lag and one log line says so;
 #   - replay resumed: back on the replica (one line), the export reads from it again;
 #   - replica stopped: the server keeps answering from the primary, one line;
+#   - /api/system/info's readReplica: the address without its password (given in --read-db),
+#     the bound, a fresh check time, the reads served by each side counted; absent for a user
+#     who is not a superuser and on a server without --read-db;
 #   - --read-db with a SQLite --db, a non-PostgreSQL address or an unreachable one: one line, exit 1.
 # Usage: replica_test.sh path/to/weijian source-dir
 set -u
@@ -54,6 +57,8 @@ EOF
 expect_rc "metadata into the primary" 0 "$WJ" metadata import --db "$PRIMARY" "$TMP/bundle.json"
 echo "$PW" | "$WJ" user add --db "$PRIMARY" --name root.r --role superuser --ou 150624 --password-stdin >/dev/null
 check "a superuser" $?
+echo "$PW" | "$WJ" user add --db "$PRIMARY" --name clerk.r --role entry --ou 150624 --password-stdin >/dev/null
+check "a clerk" $?
 
 # --- the replica: pg_basebackup -R (standby.signal, primary_conninfo), its own port ---
 $AS "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -U wj_repl -D "$TMP/pgr/data" -R -X stream -c fast \
@@ -64,6 +69,10 @@ $AS "$PGBIN/pg_ctl" -D "$TMP/pgr/data" -l "$TMP/pgr/server.log" -w -t 60 \
   start >/dev/null 2>&1 || { echo "FAIL: pg_ctl start (replica)"; cat "$TMP/pgr/server.log"; exit 1; }
 [ "$(pq "$RPORT" wj "SELECT pg_is_in_recovery()")" = t ]; check "the replica is a standby in recovery" $?
 REPLICA="postgresql://postgres@127.0.0.1:$RPORT/wj"
+# The server is given the replica with a password (the replica trusts loopback, so it is not
+# checked): it must never be shown.
+SECRET="Replica-Secret-9"
+REPLICA_PW="postgresql://postgres:$SECRET@127.0.0.1:$RPORT/wj"
 
 # --- bad input: one line, exit 1, before anything is served ---
 "$WJ" init --db "$TMP/file.db" --divisions 150624 >/dev/null
@@ -78,11 +87,11 @@ expect_rc "--read-db nobody answers at: exit 1" 1 "$WJ" serve --db "$PRIMARY" --
 check "  one line naming the address" $?
 
 # --- the server ---
-"$WJ" serve --db "$PRIMARY" --read-db "$REPLICA" --read-db-max-lag 2 --port 0 >"$TMP/serve.out" 2>"$TMP/serve.log" &
+"$WJ" serve --db "$PRIMARY" --read-db "$REPLICA_PW" --read-db-max-lag 2 --port 0 >"$TMP/serve.out" 2>"$TMP/serve.log" &
 SERVER_PID=$!
 PORT=$(served_port "$TMP/serve.out")
 [ -n "$PORT" ] || { echo "FAIL: the server did not start"; cat "$TMP/serve.log"; exit 1; }
-grep -q "read replica postgresql://postgres@127.0.0.1:$RPORT/wj: engine builds and data value exports read from it" "$TMP/serve.log"
+grep -q "read replica postgresql://postgres:\*\*\*@127.0.0.1:$RPORT/wj: engine builds and data value exports read from it" "$TMP/serve.log"
 check "the server says it reads from the replica" $?
 URL="http://127.0.0.1:$PORT"
 api() { curl -s -u "root.r:$PW" "$@"; }
@@ -128,14 +137,30 @@ until_info() {  # until_info PYTHON-CONDITION: within 10 s
 api "$URL/api/analytics?dimension=dx:DE_R&filter=pe:202501&dimension=ou:150624" >/dev/null  # waits for the first engine
 [ "$(replica_scans)" -ge 1 ]; check "the first engine build scanned the replica" $?
 [ "$(info 'r["inUse"]')" = True ]; check "system info: the replica is in use" $?
+[ "$(info 'r["address"]')" = "postgresql://postgres:***@127.0.0.1:$RPORT/wj" ]
+check "  its address, the password replaced by ***" $?
+! grep -q "$SECRET" "$TMP/info.json" "$TMP/serve.log" "$TMP/serve.out"; check "  the password nowhere in the answer or the log" $?
+[ "$(info 'r["maxLagSeconds"] == 2 and r["reason"] == ""')" = True ]
+check "  the bound given (2 s), no reason" $?
+python3 - "$TMP/info.json" <<'EOF2'
+import datetime, json, sys
+d = json.load(open(sys.argv[1]))
+ts = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%f")
+sys.exit(0 if abs((ts(d["readReplica"]["checkedAt"]) - ts(d["serverDate"])).total_seconds()) < 5 else 1)
+EOF2
+check "  checked within the last seconds (checkedAt beside serverDate)" $?
+[ "$(curl -s -u "clerk.r:$PW" "$URL/api/system/info" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("readReplica" in d, "version" in d)')" = "False True" ]
+check "  not shown to a user who is not a superuser" $?
 
 # 1. Caught up: a write over HTTP reaches analytics and the export right after it, read from the
 # replica.
 [ "$(write_value 202501 150624100001 11)" = 200 ]; check "a value written over HTTP" $?
 analytics_has 202501 150624100001 11; check "  reaches analytics" $?
 e0=$(replica_exports)
+rr0=$(info 'r["replicaReads"]')
 [ "$(export_values)" = 200 ] && exported 202501 150624100001 11; check "  and the export right after it" $?
 [ "$(replica_exports)" -gt "$e0" ]; check "  which was read from the replica" $?
+[ "$(info 'r["replicaReads"]')" -gt "$rr0" ]; check "  system info counts it among the replica's reads" $?
 # Another process's write: the poller hears it, the engine is rebuilt by a scan of the replica.
 s0=$(replica_scans)
 printf 'dataelement,period,orgunit,catoptcombo,attroptcombo,value\nDE_R,202502,150624100002,,,22\n' >"$TMP/cli1.csv"
@@ -149,7 +174,9 @@ e0=$(replica_exports)
 s0=$(replica_scans)
 [ "$(write_value 202503 150624100001 33)" = 200 ]; check "a write while the replica is paused" $?
 analytics_has 202503 150624100001 33; check "  reaches analytics" $?
+pr0=$(info 'r["primaryReads"]')
 [ "$(export_values)" = 200 ] && exported 202503 150624100001 33; check "  the export right after it holds it (not the replica's stale state)" $?
+[ "$(info 'r["primaryReads"]')" -gt "$pr0" ]; check "  system info counts it among the primary's reads" $?
 [ "$(replica_exports)" = "$e0" ]; check "  and was not read from the paused replica" $?
 [ "$(pq "$RPORT" wj "SELECT count(*) FROM data_value dv JOIN period p ON p.id = dv.period_id WHERE p.iso = '202503'")" = 0 ]
 check "  (the replica indeed lacks it)" $?
@@ -184,6 +211,15 @@ sleep 2  # two more checks of the replica: still one line
 [ "$(grep -c "unreachable" "$TMP/serve.log")" = 1 ]; check "  one log line" $?
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/system/info")" = 401 ]; check "  (system info still wants a signed-in user)" $?
 
+kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+SERVER_PID=""
+
+# A server without --read-db says nothing of a replica.
+"$WJ" serve --db "$PRIMARY" --port 0 >"$TMP/plain.out" 2>"$TMP/plain.log" &
+SERVER_PID=$!
+PORT=$(served_port "$TMP/plain.out")
+[ "$(curl -s -u "root.r:$PW" "http://127.0.0.1:$PORT/api/system/info" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("readReplica" in d, d["dataValues"])')" = "False 5" ]
+check "a server without --read-db: system info has no readReplica" $?
 kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
 SERVER_PID=""
 echo "replica tests: $passed passed, $failed failed"

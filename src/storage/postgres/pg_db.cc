@@ -154,6 +154,22 @@ class PgConn {
 
 struct PgStmt::Rows {
   pqxx::result result;
+  // The current row's fields, read once when Step() reaches it: every pqxx::row and pqxx::field
+  // holds a copy of the result (two shared pointers), so reading a field through them costs
+  // several atomic reference counts; an engine build reads 13 fields of 20M rows.
+  struct Field {
+    const char* text = nullptr;
+    std::size_t size = 0;
+    bool null = true;
+  };
+  std::vector<Field> fields;
+  void Load(std::size_t index) {
+    const pqxx::row row = result[static_cast<pqxx::result::size_type>(index)];
+    fields.resize(row.size());
+    auto f = row.begin();
+    for (std::size_t c = 0; c < fields.size(); ++c, ++f)
+      fields[c] = {f->c_str(), f->size(), f->is_null()};
+  }
 };
 
 PgStmt::PgStmt(PgConn* conn, std::string sql) : conn_(conn), sql_(std::move(sql)) {}
@@ -262,6 +278,7 @@ Result<bool> PgStmt::Step() {
   if (!rows_) WJ_RETURN_IF_ERROR(Execute());
   if (next_ >= rows_->result.size()) return false;
   current_ = next_++;
+  rows_->Load(current_);
   return true;
 }
 
@@ -277,20 +294,22 @@ void PgStmt::Reset() {
 }
 
 std::int64_t PgStmt::Int(int col) const {
-  const auto f = rows_->result[current_][col];
-  return f.is_null() ? 0 : std::strtoll(f.c_str(), nullptr, 10);
+  const auto& f = rows_->fields[col];
+  return f.null ? 0 : std::strtoll(f.text, nullptr, 10);
 }
 double PgStmt::Double(int col) const {
-  const auto f = rows_->result[current_][col];
-  return f.is_null() ? 0 : std::strtod(f.c_str(), nullptr);
+  const auto& f = rows_->fields[col];
+  return f.null ? 0 : std::strtod(f.text, nullptr);
 }
-bool PgStmt::IsNull(int col) const { return rows_->result[current_][col].is_null(); }
+bool PgStmt::IsNull(int col) const { return rows_->fields[col].null; }
 std::string PgStmt::Text(int col) const {
-  const auto f = rows_->result[current_][col];
-  if (f.is_null()) return {};
+  const auto& f = rows_->fields[col];
+  if (f.null) return {};
   constexpr pqxx::oid kByteaOid = 17;
-  if (f.type() == kByteaOid) return pqxx::binarystring(f).str();
-  return std::string(f.c_str(), f.size());
+  if (rows_->result.column_type(static_cast<pqxx::row::size_type>(col)) == kByteaOid)
+    return pqxx::binarystring(rows_->result[static_cast<pqxx::result::size_type>(current_)][col])
+        .str();
+  return std::string(f.text, f.size);
 }
 
 PgDb::PgDb() = default;
