@@ -158,6 +158,15 @@ namespace {
 
 std::int32_t DayNumber(Date d) { return static_cast<std::int32_t>(d.time_since_epoch().count()); }
 
+// The keeper's lists are kept per unit and block of 16,384 consecutive child ids: a write copies
+// only its child's block (all of a county's cohorts may sit in a few units, millions of facts
+// each), and a query still visits few lists. Key: unit store id, then the block.
+constexpr int kBlockBits = 14, kKeyBits = 20;
+std::int64_t KeyOf(std::int64_t unit, std::int64_t person) {
+  return (unit << kKeyBits) | (person >> kBlockBits);
+}
+std::int64_t UnitOfKey(std::int64_t key) { return key >> kKeyBits; }
+
 // What a query counts: the keeper's snapshot, over the units of the query's catalog, on its day.
 class CoverageView final : public analytics::ProgramIndicatorSource {
  public:
@@ -182,7 +191,8 @@ class CoverageView final : public analytics::ProgramIndicatorSource {
     const std::int32_t first = DayNumber(start), period_end = DayNumber(end);
     const std::int32_t last = std::min(period_end, today_);  // only facts due by today count
     double num = 0, den = 0;
-    for (const auto& [id, block] : *units_) {
+    for (const auto& [key, block] : *units_) {
+      const std::int64_t id = UnitOfKey(key);
       if (!tree.Contains(id)) continue;
       if (const std::int32_t pre = tree.Pre(id); pre < lo || pre > hi) continue;
       const auto& facts = block->facts[k];
@@ -303,7 +313,7 @@ Status CoverageKeeper::BuildLocked(Date today) {
       store_.ScanCoverageInputs(nullptr, [&](const storage::CoverageInputRecord& r) -> Status {
         if (stop_) return Unavailable("stopping");
         std::optional<Date> again;
-        auto& unit = by_unit[r.org_unit_id];
+        auto& unit = by_unit[KeyOf(r.org_unit_id, r.id)];
         WJ_RETURN_IF_ERROR(AppendChild(r, today, unit, again));
         if (unit_of.size() <= static_cast<std::size_t>(r.id))
           unit_of.resize(static_cast<std::size_t>(r.id) + 1);
@@ -338,36 +348,37 @@ Status CoverageKeeper::BuildLocked(Date today) {
 Status CoverageKeeper::RecomputeLocked(std::vector<std::int64_t> ids, Date today) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  std::set<std::int64_t> touched;  // units whose lists change
+  std::set<std::int64_t> touched;  // the lists that change (KeyOf)
   for (auto id : ids)
     if (static_cast<std::size_t>(id) < unit_of_.size() && unit_of_[static_cast<std::size_t>(id)])
-      touched.insert(unit_of_[static_cast<std::size_t>(id)]);
-  std::map<std::int64_t, UnitFacts> fresh;  // the children's new facts, by unit
+      touched.insert(KeyOf(unit_of_[static_cast<std::size_t>(id)], id));
+  std::map<std::int64_t, UnitFacts> fresh;  // the children's new facts, by KeyOf
   std::map<std::int64_t, std::int64_t> unit_now;
   std::vector<std::pair<Date, std::int64_t>> recheck;
   WJ_RETURN_IF_ERROR(
       store_.ScanCoverageInputs(&ids, [&](const storage::CoverageInputRecord& r) -> Status {
         std::optional<Date> again;
-        WJ_RETURN_IF_ERROR(AppendChild(r, today, fresh[r.org_unit_id], again));
+        WJ_RETURN_IF_ERROR(AppendChild(r, today, fresh[KeyOf(r.org_unit_id, r.id)], again));
         unit_now[r.id] = r.org_unit_id;
-        touched.insert(r.org_unit_id);
+        touched.insert(KeyOf(r.org_unit_id, r.id));
         if (again) recheck.emplace_back(*again, r.id);
         return Status::Ok();
       }));
-  // Each touched unit's lists: the old ones without these children, and their new facts.
+  // Each touched list: the old one without these children, and their new facts.
   auto units = std::make_shared<Units>(*units_);
   std::int64_t facts_delta = 0, children_delta = 0;
-  for (auto unit : touched) {
+  for (auto key : touched) {
     UnitFacts next;
-    if (auto it = units->find(unit); it != units->end()) {
+    if (auto it = units->find(key); it != units->end()) {
       for (std::size_t k = 0; k < next.facts.size(); ++k) {
         facts_delta -= static_cast<std::int64_t>(it->second->facts[k].size());
+        next.facts[k].reserve(it->second->facts[k].size());
         for (const Fact& f : it->second->facts[k])
           if (!std::binary_search(ids.begin(), ids.end(), static_cast<std::int64_t>(f.person)))
             next.facts[k].push_back(f);
       }
     }
-    if (auto it = fresh.find(unit); it != fresh.end()) {
+    if (auto it = fresh.find(key); it != fresh.end()) {
       SortByDue(it->second);
       for (std::size_t k = 0; k < next.facts.size(); ++k) {
         auto& list = next.facts[k];
@@ -381,9 +392,9 @@ Status CoverageKeeper::RecomputeLocked(std::vector<std::int64_t> ids, Date today
     for (const auto& list : next.facts) n += list.size();
     facts_delta += static_cast<std::int64_t>(n);
     if (n == 0)
-      units->erase(unit);
+      units->erase(key);
     else
-      (*units)[unit] = std::make_shared<const UnitFacts>(std::move(next));
+      (*units)[key] = std::make_shared<const UnitFacts>(std::move(next));
   }
   for (auto id : ids) {
     if (unit_of_.size() <= static_cast<std::size_t>(id))
