@@ -17,8 +17,9 @@
 // for units the caller reads, as aggregate data.
 //
 // Kept, not recomputed per query (issue 17, Performance: a county-year in ≤ 200 ms). The facts of
-// every child live in memory in the CoverageKeeper, by unit and indicator, sorted by due day; a
-// query only filters (due in its period, due on or before today, unit in its subtree) and counts.
+// every child live in memory in the CoverageKeeper, by unit, block of children and indicator,
+// sorted by due day; a query only filters (due in its period, due on or before today, unit in its
+// subtree) and counts.
 // They are computed again only for the children whose record (unit, birth date, status), doses
 // or holds changed: every such write marks the child in `coverage_change` by trigger, in its own
 // transaction (migrations 0028 / PostgreSQL 0008), so every write path, a CLI in another process
@@ -107,7 +108,8 @@ class CoverageKeeper {
       const metadata::Catalog& cat, Date today);
   Stats stats() const;
 
-  // Facts of one unit, each list sorted by due (days since the epoch; met kNever when not met).
+  // Facts of one unit's children in one block of ids, each list sorted by due (days since the
+  // epoch; met kNever when not met).
   struct Fact {
     std::int32_t due, met;
     std::uint32_t person;
@@ -116,7 +118,8 @@ class CoverageKeeper {
   struct UnitFacts {
     std::array<std::vector<Fact>, 4> facts;
   };
-  using Units = std::map<std::int64_t, std::shared_ptr<const UnitFacts>>;  // by unit store id
+  // By unit store id and block of child ids (coverage.cc, KeyOf).
+  using Units = std::map<std::int64_t, std::shared_ptr<const UnitFacts>>;
 
  private:
   Status BuildLocked(Date today);
