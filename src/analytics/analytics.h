@@ -50,22 +50,41 @@ std::optional<double> ReportingMetric(const metadata::Catalog& cat,
 // Program indicators (DHIS2's programIndicators) computed from individual records, such as the
 // immunization coverage rates: each fact is one child (or one dose of a child) placed in a period
 // by `due`; it counts in the denominator of every period containing `due`, and in the numerator
-// when `met` is on or before that period's end. Facts are sorted by `due`. The caller computes
-// them for each query that names the indicators (the tracker layer knows how).
+// when `met` is on or before that period's end. What a query needs of them is those two counts
+// per cell, from whoever keeps the facts.
+class ProgramIndicatorSource {
+ public:
+  struct Item {
+    std::string uid, code, name;
+    int decimals = 1;
+  };
+  virtual ~ProgramIndicatorSource() = default;
+  // The indicator named by uid or code, or nullptr.
+  virtual const Item* Find(const std::string& key) const = 0;
+  // Numerator and denominator: the facts of `item` due in [start, end] under the subtree of
+  // `unit` (store id), and those of them met on or before `end`.
+  virtual std::pair<double, double> Count(const Item& item, std::int64_t unit, Date start,
+                                          Date end) const = 0;
+};
+
+// The facts as a plain list per indicator, sorted by `due` (tracker::LoadCoverage fills it: the
+// facts of one caller's scope, computed for one query; counted by a scan).
 struct ProgramIndicatorFact {
   std::int64_t org_unit_id = 0;
   Date due;
   std::optional<Date> met;
 };
-struct ProgramIndicatorData {
-  struct Indicator {
-    std::string uid, code, name;
-    int decimals = 1;
+struct ProgramIndicatorData : ProgramIndicatorSource {
+  struct Indicator : Item {
     std::vector<ProgramIndicatorFact> facts;  // by due
   };
   std::map<std::string, Indicator> by_uid;
-  // The indicator named by uid or code, or nullptr.
-  const Indicator* Find(const std::string& key) const;
+  // The catalog whose tree holds the facts' units (Count needs it); it outlives the data.
+  const metadata::Catalog* catalog = nullptr;
+
+  const Item* Find(const std::string& key) const override;
+  std::pair<double, double> Count(const Item& item, std::int64_t unit, Date start,
+                                  Date end) const override;
 };
 
 struct QueryParams {
@@ -80,7 +99,7 @@ struct QueryParams {
   bool ignore_limit = false;
   Date relative_to;                                // relativePeriodDate (default today)
   std::shared_ptr<const ReportingData> reporting;  // for reporting metrics in dx
-  std::shared_ptr<const ProgramIndicatorData> program_indicators;  // program indicators in dx
+  std::shared_ptr<const ProgramIndicatorSource> program_indicators;  // program indicators in dx
   // approvalLevel (DHIS2): only data approved at this level or above. The caller resolves it
   // into `approved` from the approval state (RunQuery refuses a level without it).
   std::string approval_level;

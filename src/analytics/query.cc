@@ -121,7 +121,7 @@ struct DxItem {
   int decimals = 2;
   bool indicator = false;
   const storage::DataSetRecord* reporting_ds = nullptr;  // <ds>.REPORTING_RATE and kin
-  const ProgramIndicatorData::Indicator* program_indicator = nullptr;
+  const ProgramIndicatorSource::Item* program_indicator = nullptr;
   std::string metric;
 };
 
@@ -181,11 +181,25 @@ bool MeetsCriteria(double v, const std::string& criteria) {
 
 }  // namespace
 
-const ProgramIndicatorData::Indicator* ProgramIndicatorData::Find(const std::string& key) const {
+const ProgramIndicatorSource::Item* ProgramIndicatorData::Find(const std::string& key) const {
   if (auto it = by_uid.find(key); it != by_uid.end()) return &it->second;
   for (const auto& [uid, pi] : by_uid)
     if (!pi.code.empty() && pi.code == key) return &pi;
   return nullptr;
+}
+
+std::pair<double, double> ProgramIndicatorData::Count(const Item& item, std::int64_t unit,
+                                                      Date start, Date end) const {
+  const auto& facts = static_cast<const Indicator&>(item).facts;
+  double num = 0, den = 0;
+  auto it = std::lower_bound(facts.begin(), facts.end(), start,
+                             [](const ProgramIndicatorFact& f, Date day) { return f.due < day; });
+  for (; it != facts.end() && it->due <= end; ++it)
+    if (catalog->tree().IsInSubtree(it->org_unit_id, unit)) {
+      den += 1;
+      if (it->met && *it->met <= end) num += 1;
+    }
+  return {num, den};
 }
 
 Result<QueryTable> RunQueryTable(const QueryParams& q, const Engine& engine,
@@ -411,19 +425,14 @@ Result<QueryTable> RunQueryTable(const QueryParams& q, const Engine& engine,
                       const std::vector<std::int64_t>& us) -> Cell {
     if (d.program_indicator) {
       // Counted from the facts: those due in the period under the unit; met by its end.
-      const auto& facts = d.program_indicator->facts;
       double num = 0, den = 0;
-      for (const auto* p : ps) {
-        auto it =
-            std::lower_bound(facts.begin(), facts.end(), p->start,
-                             [](const ProgramIndicatorFact& f, Date day) { return f.due < day; });
-        for (; it != facts.end() && it->due <= p->end; ++it)
-          for (auto u : us)
-            if (cat.tree().IsInSubtree(it->org_unit_id, u)) {
-              den += 1;
-              if (it->met && *it->met <= p->end) num += 1;
-            }
-      }
+      for (const auto* p : ps)
+        for (auto u : us) {
+          const auto [n, m] =
+              q.program_indicators->Count(*d.program_indicator, u, p->start, p->end);
+          num += n;
+          den += m;
+        }
       Cell c;
       c.numerator = num;
       c.denominator = den;

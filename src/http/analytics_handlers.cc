@@ -626,10 +626,10 @@ Result<analytics::QueryTable> RunForCaller(const Request& req, App& app,
     }
     q.reporting = std::move(data);
   }
-  // Immunization coverage (接种率 …) is counted from the records the caller may read.
+  // Immunization coverage (接种率 …) is counted from the facts kept of every child, over the
+  // units the query names (within the caller's scope, as aggregate data).
   if (tracker::NamesCoverageIndicator(dx_items)) {
-    WJ_ASSIGN_OR_RETURN(q.program_indicators,
-                        tracker::LoadCoverage(app.store(), engine.catalog(), scope, Today()));
+    WJ_ASSIGN_OR_RETURN(q.program_indicators, app.coverage().Current(engine.catalog(), Today()));
   }
   WJ_RETURN_IF_ERROR(ResolveApprovalLevel(app, engine.catalog(), q));
   return analytics::RunQueryTable(q, engine, scope);

@@ -21,6 +21,7 @@
 #include "metadata/catalog.h"
 #include "portal/site.h"
 #include "storage/store.h"
+#include "tracker/coverage.h"
 #include "tracker/immunization.h"
 
 namespace weijian::http {
@@ -36,7 +37,8 @@ class App {
         values_(*store_),
         auth_(*store_, std::move(clock)),
         immunization_(*store_),
-        engines_(std::make_unique<analytics::EngineHost>(*store_)) {
+        engines_(std::make_unique<analytics::EngineHost>(*store_)),
+        coverage_(std::make_unique<tracker::CoverageKeeper>(*store_)) {
     // Every committed change of a data value reaches the engine before the next query.
     store_->SetDataValueListener(
         [this](std::vector<storage::DataValueChange>&& changes, bool overflow) {
@@ -53,7 +55,8 @@ class App {
     if (poller_.joinable()) poller_.join();
     if (replica_checker_.joinable()) replica_checker_.join();
     store_->SetDataValueListener(nullptr);
-    engines_.reset();  // joins the builder while the store is still open
+    coverage_.reset();  // stops its build while the store is still open
+    engines_.reset();   // joins the builder while the store is still open
   }
 
   // The first engine is built in the background; the first query waits for it if need be.
@@ -77,6 +80,8 @@ class App {
     loaded_from_snapshot_ = adopted;
     if (adopted) snapshot_seq_ = seen_seq_;
     if (!adopted) WJ_RETURN_IF_ERROR(engines_->SetCatalog(std::move(c), false));
+    // Immunization coverage: every child's facts, computed once beside the engine's build.
+    coverage_->StartBuild(Today());
     if (!poller_.joinable())
       poller_ = std::thread([this] {
         // Every 250 ms a look at the change log; on PostgreSQL the wait ends early when another
@@ -187,6 +192,8 @@ class App {
   // (only the very first query after a start may wait for the first engine).
   Result<EngineLease> Analytics() { return engines_->Current(); }
   analytics::EngineHost& engines() { return *engines_; }
+  // Immunization coverage facts (接种率 …), kept current by the children's writes.
+  tracker::CoverageKeeper& coverage() { return *coverage_; }
 
   // The web front end (templates and static files); null when it is not installed.
   std::shared_ptr<const WebAssets> web() const { return std::atomic_load(&web_); }
@@ -265,6 +272,7 @@ class App {
   std::mutex metadata_mu_;
   // Declared after store_: destroyed (its builder joined) before the store closes.
   std::unique_ptr<analytics::EngineHost> engines_;
+  std::unique_ptr<tracker::CoverageKeeper> coverage_;  // after store_, like engines_
   std::int64_t started_millis_ = 0;
   // The change-log poller (Init) and what it has seen.
   std::mutex poll_mu_;

@@ -31,6 +31,14 @@ Response SystemInfo(const Request& req, App& app) {
        {{"values", engine.ok() ? (*engine)->size() : 0},
         {"memoryBytes", engine.ok() ? (*engine)->memory_bytes() : 0}}},
   };
+  // Immunization coverage kept (tracker/coverage.h): its size and what computing it cost.
+  const auto coverage = app.coverage().stats();
+  info["coverage"] = {{"children", coverage.children},
+                      {"facts", coverage.facts},
+                      {"memoryBytes", coverage.facts * sizeof(tracker::CoverageKeeper::Fact)},
+                      {"builds", coverage.builds},
+                      {"recomputed", coverage.recomputed},
+                      {"lastBuildSeconds", coverage.last_build_seconds}};
   // The read replica (--read-db): whether engine builds and exports read from it, and its lag.
   if (auto r = app.store().ReadReplica(); r.attached)
     info["readReplica"] = {{"address", r.address},

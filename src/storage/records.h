@@ -516,6 +516,20 @@ struct ImmunizationDoseRecord {
   std::string created_by;
 };
 
+// What a child's immunization coverage facts are computed from (tracker/coverage.h): the record's
+// unit, birth date, status and creation time, and its doses (vaccine code, YYYY-MM-DD).
+struct CoverageInputRecord {
+  std::int64_t id = 0, org_unit_id = 0, created = 0;
+  std::string birth_date, status;
+  std::vector<std::pair<std::string, std::string>> doses;
+};
+// Children marked for their coverage facts to be computed again (migration 0028): each mark's
+// child and sequence number, and the horizon to ask from next time.
+struct CoverageMarks {
+  std::vector<std::pair<std::int64_t, std::int64_t>> marks;  // tracked entity id, seq
+  std::int64_t next = 0;
+};
+
 // A hold (migration 0022): kind "CONTRAINDICATION" (禁忌) or "DEFERRAL" (暂缓); vaccine a
 // catalogue code or "*"; until_date "" when open-ended. Lifted early (migration 0025): from
 // lifted_on ("" while it stands) the doses it covered are due again.

@@ -3838,6 +3838,75 @@ class SqlStore final : public Store {
     return out;
   }
 
+  Status ScanCoverageInputs(
+      const std::vector<std::int64_t>* ids,
+      const std::function<Status(const CoverageInputRecord&)>& sink) override {
+    ReadLease lease(*this);
+    // One statement: each person with its doses (none: one row of NULLs), in person order.
+    const std::string columns =
+        "SELECT t.id, t.org_unit_id, t.birth_date, t.status, t.created, d.vaccine, d.given_on"
+        " FROM tracked_entity t LEFT JOIN immunization_dose d ON d.tracked_entity_id = t.id";
+    const std::string order = " ORDER BY t.id";  // doses in any order: the forecast sorts them
+    std::string sql = columns + order;
+    if (ids)
+      sql = columns +
+            (kPg ? " WHERE t.id IN (SELECT CAST(value AS bigint) FROM"
+                   " json_array_elements_text(CAST(?1 AS json)))"
+                 : " WHERE t.id IN (SELECT value FROM json_each(?1))") +
+            order;
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+    if (ids) {
+      std::string list = "[";
+      for (std::size_t i = 0; i < ids->size(); ++i)
+        list += (i ? "," : "") + std::to_string((*ids)[i]);
+      q.Bind(1, list + "]");
+    }
+    CoverageInputRecord r;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row || q.Int(0) != r.id) {
+        if (r.id != 0) WJ_RETURN_IF_ERROR(sink(r));
+        if (!row) return Status::Ok();
+        r.id = q.Int(0);
+        r.org_unit_id = q.Int(1);
+        r.birth_date = q.Text(2);
+        r.status = q.Text(3);
+        r.created = q.Int(4);
+        r.doses.clear();
+      }
+      if (!q.IsNull(5)) r.doses.emplace_back(q.Text(5), q.Text(6));
+    }
+  }
+
+  Result<CoverageMarks> CoverageMarksFrom(std::int64_t from, bool rows) override {
+    ReadLease lease(*this);
+    CoverageMarks out;
+    // SQLite: `seq` follows the commit order (one writer), so the horizon is the next seq.
+    // PostgreSQL: the oldest transaction still running for this read's snapshot; a mark
+    // committed later was written by it or a younger one (migration 0008).
+    WJ_ASSIGN_OR_RETURN(
+        Stmt h,
+        db_.Prepare(kPg ? "SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text)"
+                          " AS bigint)"
+                        : "SELECT coalesce(max(seq), 0) + 1 FROM coverage_change"));
+    WJ_ASSIGN_OR_RETURN(bool row, h.Step());
+    if (!row) return Internal("no coverage horizon");
+    out.next = h.Int(0);
+    if (!rows) return out;
+    WJ_ASSIGN_OR_RETURN(Stmt q,
+                        db_.Prepare(kPg ? "SELECT tracked_entity_id, seq FROM coverage_change"
+                                          " WHERE xact >= ? ORDER BY seq"
+                                        : "SELECT tracked_entity_id, seq FROM coverage_change"
+                                          " WHERE seq >= ? ORDER BY seq"));
+    q.Bind(1, from);
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool more, q.Step());
+      if (!more) break;
+      out.marks.emplace_back(q.Int(0), q.Int(1));
+    }
+    return out;
+  }
+
   Status TransferTrackedEntity(const TrackedEntityRecord& p, std::int64_t expected_updated,
                                TrackedEntityTransferRecord& t, const AuditRecord& audit) override {
     std::lock_guard lock(mu_);

@@ -341,6 +341,18 @@ class Store {
   // The doses of every person managed by these units (due lists, coverage), by person and date.
   virtual Result<std::vector<ImmunizationDoseRecord>> ListImmunizationDosesManagedBy(
       std::span<const std::int64_t> org_unit_ids) = 0;
+  // Immunization coverage kept (migration 0028). Calls `sink` for every person (all of them when
+  // `ids` is null, else those of `ids` that exist) in id order with its doses, all read in one
+  // read transaction; stops at the first error the sink returns.
+  virtual Status ScanCoverageInputs(
+      const std::vector<std::int64_t>* ids,
+      const std::function<Status(const CoverageInputRecord&)>& sink) = 0;
+  // The children marked since `from` (a horizon an earlier call returned as `next`; 0 for all),
+  // each with its mark's sequence number, and the horizon for the next call. A mark committed
+  // after this call is always at or after `next`; a mark may be returned again by the next call
+  // (PostgreSQL: committed by a transaction that was running meanwhile), with the same seq.
+  // With `rows` false, only `next` (the horizon now).
+  virtual Result<CoverageMarks> CoverageMarksFrom(std::int64_t from, bool rows) = 0;
   // Records a transfer and moves the person (its unit, village and status as in `person`, by id)
   // in one transaction with its audit row; kConflict when the person changed meanwhile (its
   // `updated` is not `expected_updated`).

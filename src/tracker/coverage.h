@@ -16,12 +16,31 @@
 // facts due on or before `today`. Counts, never persons, leave this layer: the query answers only
 // for units the caller reads, as aggregate data.
 //
-// Workload: a county's query loads its records and doses (two reads per unit) and runs one
-// forecast per child (microseconds); the facts are a few dozen per child.
+// Kept, not recomputed per query (issue 17, Performance: a county-year in ≤ 200 ms). The facts of
+// every child live in memory in the CoverageKeeper, by unit, block of children and indicator,
+// sorted by due day; a query only filters (due in its period, due on or before today, unit in its
+// subtree) and counts.
+// They are computed again only for the children whose record (unit, birth date, status), doses
+// or holds changed: every such write marks the child in `coverage_change` by trigger, in its own
+// transaction (migrations 0028 / PostgreSQL 0008), so every write path, a CLI in another process
+// and another server on the same PostgreSQL included, is seen by the next query of every server
+// (read-your-writes; the marks are read before each query: one indexed read). What depends on
+// the day: facts are kept whether due yet or not and counted only once due; the schedule edition
+// in force (a new one: every child computed again); and a rule that moves a dose's ages when the
+// child reaches an age without the other series (MPSV-AC at 24 months): the child is computed
+// again on that day. A start computes every child's facts once (in the background from `serve`;
+// the first coverage query waits for it); bench/README.md gives the cost.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "analytics/analytics.h"
@@ -40,15 +59,86 @@ const std::vector<CoverageIndicator>& CoverageIndicators();
 // Whether any of a query's dx items (analytics::DxItems) is a coverage indicator (uid or code).
 bool NamesCoverageIndicator(const std::vector<std::string>& dx_items);
 
-// The facts of one record (its doses in any order) into the four lists, by indicator uid.
+// The facts of one child computed on `today` under `edition`, due or not yet (a query counts only
+// those due), by indicator in CoverageIndicators() order: (due, met). `recheck`: a later day from
+// which the facts may differ with no write (a rule that changes a dose's ages at an age).
+struct ChildCoverage {
+  std::array<std::vector<std::pair<Date, std::optional<Date>>>, 4> facts;
+  std::optional<Date> recheck;
+};
+ChildCoverage ChildCoverageFacts(const ScheduleEdition& edition, Date birth,
+                                 std::int64_t created_millis,
+                                 const std::vector<RecordedDose>& doses, Date today);
+
+// The facts of one record (its doses in any order) into the four lists, by indicator uid: those
+// due on or before `today`.
 void AddCoverageFacts(const storage::TrackedEntityRecord& person,
                       const std::vector<RecordedDose>& doses, Date today,
                       analytics::ProgramIndicatorData& out);
 
 // The facts of all four indicators for every active record the scope reads (everything, or
-// the units under its read roots); sorted by due.
+// the units under its read roots); sorted by due. Computed afresh from the store: what the
+// keeper's facts must equal (tests).
 Result<std::shared_ptr<const analytics::ProgramIndicatorData>> LoadCoverage(
     storage::Store& store, const metadata::Catalog& cat, const analytics::QueryScope& scope,
     Date today);
+
+// Every child's coverage facts, kept current (see the top of this file). Thread-safe: `mu_`
+// serialises whoever brings the facts up to date (queries, the start's build); what it publishes
+// is an immutable snapshot that queries keep while they count.
+class CoverageKeeper {
+ public:
+  struct Stats {
+    std::uint64_t builds = 0;      // every child computed
+    std::uint64_t recomputed = 0;  // children computed again after a mark or a recheck day
+    double last_build_seconds = 0;
+    std::size_t children = 0, facts = 0;  // in the current snapshot
+  };
+  explicit CoverageKeeper(storage::Store& store) : store_(store) {}
+  ~CoverageKeeper();  // stops a build running in the background
+  CoverageKeeper(const CoverageKeeper&) = delete;
+  CoverageKeeper& operator=(const CoverageKeeper&) = delete;
+
+  // Computes every child's facts on a thread of its own (a server's start): the first query
+  // waits for it instead of starting it. Once; later calls do nothing.
+  void StartBuild(Date today);
+  // The facts as of every write committed before the call, for counting on `today` over the
+  // units of `cat`'s tree (which must outlive the answer).
+  Result<std::shared_ptr<const analytics::ProgramIndicatorSource>> Current(
+      const metadata::Catalog& cat, Date today);
+  Stats stats() const;
+
+  // Facts of one unit's children in one block of ids, each list sorted by due (days since the
+  // epoch; met kNever when not met).
+  struct Fact {
+    std::int32_t due, met;
+    std::uint32_t person;
+  };
+  static constexpr std::int32_t kNever = 0x7fffffff;
+  struct UnitFacts {
+    std::array<std::vector<Fact>, 4> facts;
+  };
+  // By unit store id and block of child ids (coverage.cc, KeyOf).
+  using Units = std::map<std::int64_t, std::shared_ptr<const UnitFacts>>;
+
+ private:
+  Status BuildLocked(Date today);
+  Status RecomputeLocked(std::vector<std::int64_t> ids, Date today);
+  Status UpdateLocked(Date today);
+
+  storage::Store& store_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const Units> units_;                 // guarded by mu_ (immutable once set)
+  std::vector<std::int64_t> unit_of_;                  // guarded by mu_: person id → unit, 0
+  std::map<Date, std::vector<std::int64_t>> recheck_;  // guarded by mu_
+  std::string edition_;                                // guarded by mu_: the code built with
+  Date computed_on_{};                                 // guarded by mu_
+  std::int64_t horizon_ = 0;                           // guarded by mu_
+  std::map<std::int64_t, std::int64_t> window_;        // guarded by mu_: marks last read
+  mutable std::mutex stats_mu_;  // never held with anything else: stats() does not wait for a build
+  Stats stats_;                  // guarded by stats_mu_
+  std::atomic<bool> stop_{false};
+  std::thread builder_;  // StartBuild's; joined by the destructor
+};
 
 }  // namespace weijian::tracker

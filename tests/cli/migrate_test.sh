@@ -105,10 +105,15 @@ echo "migrate_test: migrated the demo store in $secs s ($(head -1 "$TMP/migrate.
 grep -q "skipped session" "$TMP/migrate.out"; check "the report lists the skipped tables" $?
 ! grep -q "right-password-1" "$TMP/migrate.out"; check "without printing the password" $?
 [ "$(psql_ -d wj -c "SELECT count(*) FROM session")" = 0 ]; check "sessions are not copied" $?
+# Coverage marks (migration 0008) are not copied, the copied rows mark nobody (the triggers are
+# off while they arrive), and the triggers are on again afterwards.
+[ "$(psql_ -d wj -c "SELECT count(*) FROM coverage_change")" = 0 ]; check "no coverage marks copied or made" $?
+[ "$(psql_ -d wj -c "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'coverage_mark%' AND tgenabled = 'O'")" = 4 ]
+check "the coverage triggers are on again" $?
 
-# Row counts, table by table (article_fts → article_search; session skipped).
+# Row counts, table by table (article_fts → article_search; session and coverage_change skipped).
 tables=$(sqlite3 "$TMP/demo.db" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-  AND name NOT LIKE 'article_fts_%' AND name <> 'session' ORDER BY name")
+  AND name NOT LIKE 'article_fts_%' AND name NOT IN ('session', 'coverage_change') ORDER BY name")
 [ "$(echo "$tables" | wc -l)" -gt 50 ]; check "the source has its tables ($(echo "$tables" | wc -l))" $?
 bad=""
 for t in $tables; do

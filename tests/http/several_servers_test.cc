@@ -105,6 +105,51 @@ TEST(SeveralServers, AValueWrittenThroughOneServerReachesTheOthersAnalytics) {
 // Sign-in protection belongs to the database, not to one server: a guesser gains nothing by
 // spreading attempts over the servers behind the load balancer, and the owner's browser, known
 // to one server, is known to the other.
+// 接种率 (numerator, denominator) of 棋盘井镇 (150624101) for March 2025 as server `port` answers.
+std::pair<int, int> MarchCoverage(unsigned short port) {
+  auto r = Http(port, "GET",
+                "/api/analytics?dimension=dx:ImmCoverage&dimension=pe:202503"
+                "&dimension=ou:150624101&includeNumDen=true",
+                "", {{"Authorization", "ApiToken " + env->tokens.at("root")}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  const json body = Body(r);
+  if (r.status != 200 || body["rows"].empty()) return {0, 0};
+  return {std::stoi(body["rows"][0][4].get<std::string>()),
+          std::stoi(body["rows"][0][5].get<std::string>())};
+}
+
+TEST(SeveralServers, AChildWrittenThroughOneServerReachesTheOthersCoverage) {
+  // B keeps its own coverage facts; a child and a dose written through A are in B's next answer
+  // (B reads the children marked since its last look before each coverage query).
+  ExtraServer b;
+  ASSERT_NE(b.port, 0);
+  const auto before = MarchCoverage(b.port);
+  EXPECT_EQ(MarchCoverage(env->port), before);
+  auto r =
+      As("county_admin", "POST", "/api/immunization/children",
+         json{{"orgUnit", "150624101"},
+              {"name", "额尔德尼"},
+              {"sex", "男"},
+              {"birthDate", "2025-03-03"},
+              {"guardians", {{{"name", "巴特尔"}, {"relation", "父亲"}, {"phone", "13847705678"}}}}}
+             .dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string te = Body(r).value("trackedEntity", "");
+  // Due in March 2025: HepB 1 and BCG (at birth). HepB given on the day.
+  r = As("county_admin", "POST", "/api/immunization/doses",
+         json{{"trackedEntity", te}, {"vaccine", "HepB"}, {"date", "2025-03-03"}}.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(MarchCoverage(b.port), std::make_pair(before.first + 1, before.second + 2));
+  EXPECT_EQ(MarchCoverage(env->port), std::make_pair(before.first + 1, before.second + 2));
+  // Deleted (through A: B has no personal-data key file, so it reads no records itself): gone
+  // from both servers' figures.
+  r = As("county_admin", "POST", "/api/tracker?importStrategy=DELETE",
+         json{{"trackedEntities", {{{"trackedEntity", te}}}}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(MarchCoverage(b.port), before);
+  EXPECT_EQ(MarchCoverage(env->port), before);
+}
+
 TEST(SeveralServers, AFailedSignInThroughOneServerCountsOnTheOther) {
   ExtraServer b;
   ASSERT_NE(b.port, 0);

@@ -86,6 +86,41 @@ TEST(ImmunizationCoverage, FullCourseByTheFirstBirthday) {
   for (const auto& f : early.by_uid.at("ImmCoverage").facts) EXPECT_LE(f.due, CovDay("2019-12-31"));
 }
 
+// What the keeper relies on (coverage.h): facts computed on one day, kept with those not due
+// yet, are the facts of any later day once filtered to those due by then, until the day a rule
+// moves a dose's ages (`recheck`: MPSV-AC for a child past 24 months without MPSV-A complete).
+TEST(ImmunizationCoverage, FactsKeptBeforeTheyAreDueHoldUntilTheirRecheckDay) {
+  const Date birth = CovDay("2019-01-05");
+  const std::vector<RecordedDose> doses = {{"HepB", CovDay("2019-01-05")},
+                                           {"BCG", CovDay("2019-01-06")},
+                                           {"MPSV-A", CovDay("2019-07-05")}};
+  const auto& edition = EditionInForce(CovDay("2019-06-01"));
+  const ChildCoverage kept =
+      ChildCoverageFacts(edition, birth, NoonMillis("2019-01-06"), doses, CovDay("2019-08-01"));
+  ASSERT_TRUE(kept.recheck.has_value());
+  EXPECT_EQ(*kept.recheck, CovDay("2021-01-05"));  // 24 months
+  // Facts due after the day they were computed on are kept (MMR at 8 months, 2019-09-05).
+  bool later = false;
+  for (const auto& [due, met] : kept.facts[0]) later |= due > CovDay("2019-08-01");
+  EXPECT_TRUE(later);
+  const char* uids[] = {"ImmCoverage", "ImmTimelyRt", "ImmFullCrse", "ImmCardRate"};
+  for (const char* day : {"2019-08-01", "2019-12-31", "2020-01-05", "2021-01-04"}) {
+    analytics::ProgramIndicatorData fresh;
+    AddCoverageFacts(Child("2019-01-05", "2019-01-06"), doses, CovDay(day), fresh);
+    for (std::size_t k = 0; k < 4; ++k) {
+      std::vector<std::pair<Date, std::optional<Date>>> expected, filtered;
+      for (const auto& f : fresh.by_uid.at(uids[k]).facts) expected.emplace_back(f.due, f.met);
+      for (const auto& f : kept.facts[k])
+        if (f.first <= CovDay(day)) filtered.push_back(f);
+      EXPECT_EQ(filtered, expected) << uids[k] << " on " << day;
+    }
+  }
+  // Past 24 months there is nothing left to look at again.
+  EXPECT_FALSE(
+      ChildCoverageFacts(edition, birth, NoonMillis("2019-01-06"), doses, CovDay("2021-01-05"))
+          .recheck.has_value());
+}
+
 TEST(ImmunizationCoverage, IndicatorsNamedInDx) {
   analytics::QueryParams q;
   q.dimensions = {"dx:abc;;IMM_CARD", "pe:2024"};

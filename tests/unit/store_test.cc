@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <set>
 
 #include "analytics/engine_host.h"
 #include "metadata/bundle.h"
@@ -646,6 +647,134 @@ TEST_P(DataValueStoreTest, AWholeTableScanHoldsABatchNotTheTable) {
 
 // --- Several servers on one PostgreSQL (issue 16 item 3) ---
 // Each "server" is a store opened on the same database, as `serve` opens one.
+// A child of the coverage tests: unit `ou`, born 2024-01-10.
+TrackedEntityRecord CoverageChild(std::int64_t ou, const std::string& uid) {
+  TrackedEntityRecord te;
+  te.uid = uid;
+  te.org_unit_id = ou;
+  te.birth_date = "2024-01-10";
+  te.sex = "M";
+  te.sealed = "sealed";
+  te.key_id = "k1";
+  te.name_birth_index = "nb" + uid;
+  te.created = te.updated = 1;
+  te.created_by = "tester";
+  return te;
+}
+ImmunizationDoseRecord CoverageDose(std::int64_t te, std::int64_t ou, const std::string& uid,
+                                    const std::string& vaccine, const std::string& day) {
+  ImmunizationDoseRecord d;
+  d.uid = uid;
+  d.tracked_entity_id = te;
+  d.vaccine = vaccine;
+  d.given_on = day;
+  d.org_unit_id = ou;
+  d.created = 1;
+  d.created_by = "tester";
+  return d;
+}
+// The children marked from `from` (CoverageMarksFrom), without their sequence numbers.
+std::set<std::int64_t> MarkedFrom(Store& store, std::int64_t from) {
+  auto m = store.CoverageMarksFrom(from, true);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  std::set<std::int64_t> out;
+  if (m.ok())
+    for (const auto& [id, seq] : m->marks) out.insert(id);
+  return out;
+}
+
+// Immunization coverage kept (migration 0028 / PostgreSQL 0008): every write of a child's
+// record, doses or holds marks the child in its own transaction, a rolled-back one leaves no
+// mark, a key rotation (sealed text only) none either; the inputs come back per child.
+TEST_P(StoreContractTest, CoverageMarksFollowEveryWriteOfAChild) {
+  Store* store = store_.get();
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1), CodedUnit("1506", "15", 2)};
+  ASSERT_TRUE(store->InsertOrgUnits(units).ok());
+  const auto loaded = *store->LoadOrgUnits();
+  const std::int64_t ou = loaded[0].id, other_ou = loaded[1].id;
+  AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = "tester";
+  audit.created = 1;
+  auto horizon = [&] {
+    auto m = store->CoverageMarksFrom(0, false);
+    EXPECT_TRUE(m.ok());
+    EXPECT_TRUE(m->marks.empty());
+    return m.ok() ? m->next : 0;
+  };
+  const std::int64_t h0 = horizon();
+  auto a = CoverageChild(ou, "teCover0001"), b = CoverageChild(ou, "teCover0002");
+  ASSERT_TRUE(store->CreateTrackedEntity(a, audit).ok());
+  ASSERT_TRUE(store->CreateTrackedEntity(b, audit).ok());
+  EXPECT_EQ(MarkedFrom(*store, h0), (std::set<std::int64_t>{a.id, b.id}));
+
+  std::int64_t h = horizon();
+  EXPECT_TRUE(MarkedFrom(*store, h).empty());
+  auto dose = CoverageDose(a.id, ou, "doseCover01", "HepB", "2024-01-10");
+  ASSERT_TRUE(store->AddImmunizationDose(dose, audit).ok());
+  EXPECT_EQ(MarkedFrom(*store, h), std::set<std::int64_t>{a.id});
+  // A write that is rolled back marks nobody.
+  h = horizon();
+  Status s = store->InOneTransaction([&]() -> Status {
+    auto bcg = CoverageDose(b.id, ou, "doseCover02", "BCG", "2024-01-11");
+    WJ_RETURN_IF_ERROR(store->AddImmunizationDose(bcg, audit));
+    return Conflict("changed my mind");
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(MarkedFrom(*store, h).empty());
+  // A hold, a move to another unit, a dose removed: each marks its child.
+  ImmunizationHoldRecord hold{
+      0, "holdCover01", b.id, "MMR", "CONTRAINDICATION", "2024-09-01", "", "过敏", ou, 1, "tester"};
+  ASSERT_TRUE(store->AddImmunizationHold(hold, audit).ok());
+  EXPECT_EQ(MarkedFrom(*store, h), std::set<std::int64_t>{b.id});
+  h = horizon();
+  auto moved = *store->FindTrackedEntityById(b.id);
+  moved->org_unit_id = other_ou;
+  moved->updated = 2;
+  ASSERT_TRUE(store->UpdateTrackedEntity(*moved, 1, audit).ok());
+  EXPECT_EQ(MarkedFrom(*store, h), std::set<std::int64_t>{b.id});
+  h = horizon();
+  ASSERT_TRUE(store->DeleteImmunizationDose(dose.id, audit).ok());
+  EXPECT_EQ(MarkedFrom(*store, h), std::set<std::int64_t>{a.id});
+  // A key rotation rewrites sealed text only: no mark.
+  h = horizon();
+  auto resealed = *store->FindTrackedEntityById(a.id);
+  resealed->sealed = "sealed again";
+  ASSERT_TRUE(store->ResealTrackedEntities(std::span(&*resealed, 1), audit).ok());
+  EXPECT_TRUE(MarkedFrom(*store, h).empty());
+
+  // The inputs: every child with its doses, or the ones asked for (an unknown id is left out).
+  auto more = CoverageDose(b.id, other_ou, "doseCover03", "HepB", "2024-01-12");
+  ASSERT_TRUE(store->AddImmunizationDose(more, audit).ok());
+  std::vector<CoverageInputRecord> all;
+  ASSERT_TRUE(store
+                  ->ScanCoverageInputs(nullptr,
+                                       [&](const CoverageInputRecord& r) {
+                                         all.push_back(r);
+                                         return Status::Ok();
+                                       })
+                  .ok());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, a.id);
+  EXPECT_TRUE(all[0].doses.empty());
+  EXPECT_EQ(all[1].id, b.id);
+  EXPECT_EQ(all[1].org_unit_id, other_ou);
+  EXPECT_EQ(all[1].birth_date, "2024-01-10");
+  EXPECT_EQ(all[1].status, "ACTIVE");
+  ASSERT_EQ(all[1].doses.size(), 1u);
+  EXPECT_EQ(all[1].doses[0], std::make_pair(std::string("HepB"), std::string("2024-01-12")));
+  const std::vector<std::int64_t> ids = {b.id, 999999};
+  std::vector<std::int64_t> got;
+  ASSERT_TRUE(store
+                  ->ScanCoverageInputs(&ids,
+                                       [&](const CoverageInputRecord& r) {
+                                         got.push_back(r.id);
+                                         return Status::Ok();
+                                       })
+                  .ok());
+  EXPECT_EQ(got, std::vector<std::int64_t>{b.id});
+}
+
 class SeveralServersTest : public StoreContractTest {
  protected:
   void SetUp() override {
@@ -686,6 +815,50 @@ TEST_P(SeveralServersTest, TheChangeLogFollowsTheCommitOrder) {
   ASSERT_EQ(rows->size(), 1u) << "the later commit was skipped";
   EXPECT_EQ((*rows)[0].origin, store_->ChangeOrigin());
   EXPECT_EQ(*other_->LatestChangeSeq(), (*rows)[0].seq);
+}
+
+// Coverage marks across servers: a child written by a transaction that was running when the
+// other server read the marks is in that server's next read (its horizon is the oldest running
+// transaction, not the newest mark).
+TEST_P(SeveralServersTest, ACoverageMarkCommittedLateIsNotSkipped) {
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
+  ASSERT_TRUE(store_->InsertOrgUnits(units).ok());
+  const std::int64_t ou = (*store_->LoadOrgUnits())[0].id;
+  AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = "tester";
+  audit.created = 1;
+  auto a = CoverageChild(ou, "teLate00001"), b = CoverageChild(ou, "teLate00002");
+  ASSERT_TRUE(store_->CreateTrackedEntity(a, audit).ok());
+  ASSERT_TRUE(store_->CreateTrackedEntity(b, audit).ok());
+  auto start = other_->CoverageMarksFrom(0, false);
+  ASSERT_TRUE(start.ok());
+  std::int64_t next = start->next;
+  // A third connection's transaction adds a dose of `a` (its trigger marks a) and stays open; a
+  // store's own write would hold the audit chain's lock, which the other server's write waits
+  // for.
+  auto late = PgDb::Open(address_);
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  ASSERT_TRUE(late->Exec("BEGIN").ok());
+  {
+    auto q = late->Prepare(
+        "INSERT INTO immunization_dose(uid, tracked_entity_id, vaccine, given_on, org_unit_id,"
+        " created, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    q->Bind(1, "doseLate001").Bind(2, a.id).Bind(3, "HepB").Bind(4, "2024-01-10");
+    q->Bind(5, ou).Bind(6, std::int64_t{1}).Bind(7, "tester");
+    ASSERT_TRUE(q->Run().ok());
+  }
+  auto theirs = CoverageDose(b.id, ou, "doseLate002", "HepB", "2024-01-10");
+  ASSERT_TRUE(other_->AddImmunizationDose(theirs, audit).ok());  // b, committed first
+  auto seen = other_->CoverageMarksFrom(next, true);
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  std::set<std::int64_t> ids;
+  for (const auto& [id, seq] : seen->marks) ids.insert(id);
+  EXPECT_EQ(ids, std::set<std::int64_t>{b.id});
+  next = seen->next;
+  ASSERT_TRUE(late->Exec("COMMIT").ok());
+  EXPECT_TRUE(MarkedFrom(*other_, next).contains(a.id)) << "the later commit was skipped";
 }
 
 // A commit on one server wakes the other's wait (LISTEN/NOTIFY); without a commit the wait
