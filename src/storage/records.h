@@ -488,8 +488,8 @@ struct DoseDay {
 };
 // Computes a child's due index from his birth date and doses (any order). Installed in a store
 // by the tracker layer (Store::SetDueIndexer); pure and thread-safe.
-using DueIndexer = std::function<DueIndexRecord(const std::string& birth_date,
-                                                std::span<const DoseDay> doses)>;
+using DueIndexer =
+    std::function<DueIndexRecord(const std::string& birth_date, std::span<const DoseDay> doses)>;
 
 // A person. Identifying fields are in `sealed` (sealed by the tracker layer); the store never
 // sees them in clear.

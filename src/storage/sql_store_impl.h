@@ -3426,10 +3426,23 @@ class SqlStore final : public Store {
       " name_birth_index, created, created_by, updated, COALESCE(village_id, 0),"
       " COALESCE(enrollment_uid, ''), COALESCE(enrolled_at, ''), due_next, due_until, due_basis";
   static TrackedEntityRecord ReadPerson(Stmt& q) {
-    return {q.Int(0),  q.Text(1), q.Int(2),   q.Text(3),  q.Text(4),
-            q.Text(5), q.Text(6), q.Text(7),  q.Text(8),  q.Text(9),
-            q.Int(10), q.Text(11), q.Int(12), q.Int(13),  q.Text(14),
-            q.Text(15), {q.Text(16), q.Text(17), q.Text(18)}};
+    return {q.Int(0),
+            q.Text(1),
+            q.Int(2),
+            q.Text(3),
+            q.Text(4),
+            q.Text(5),
+            q.Text(6),
+            q.Text(7),
+            q.Text(8),
+            q.Text(9),
+            q.Int(10),
+            q.Text(11),
+            q.Int(12),
+            q.Int(13),
+            q.Text(14),
+            q.Text(15),
+            {q.Text(16), q.Text(17), q.Text(18)}};
   }
   static Result<std::vector<TrackedEntityRecord>> ReadPersons(Stmt& q) {
     std::vector<TrackedEntityRecord> out;
@@ -3577,9 +3590,9 @@ class SqlStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
-    WJ_ASSIGN_OR_RETURN(
-        Stmt was, db_.Prepare("SELECT vaccine, lot, org_unit_id, given_on, tracked_entity_id"
-                              " FROM immunization_dose WHERE id = ?"));
+    WJ_ASSIGN_OR_RETURN(Stmt was,
+                        db_.Prepare("SELECT vaccine, lot, org_unit_id, given_on, tracked_entity_id"
+                                    " FROM immunization_dose WHERE id = ?"));
     was.Bind(1, d.id);
     WJ_ASSIGN_OR_RETURN(bool found, was.Step());
     if (!found) return NotFound("接种记录已不存在", "event");
