@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/demo_children.h"
 #include "core/status.h"
 #include "storage/store.h"
 #include "tracker/immunization.h"
@@ -166,8 +167,12 @@ struct TrackerRegisterOptions {
   bool dry_run = false;
 };
 int RunTrackerImport(const TrackerRegisterOptions& o);
-// Bench only (bench/tracker_scale.bench.sh): `copies` more cohorts of the demo's children, from
-// copy `first_copy` on, into a demo database (weijian init --demo), through the store's calls.
-int RunTrackerGenerate(const std::string& db, const std::string& keys, int first_copy, int copies);
+// Bench only (bench/tracker_scale.bench.sh): more cohorts of the demo's children (see
+// DemoChildrenOptions) into a demo database (weijian init --demo), through the store's calls.
+int RunTrackerGenerate(const std::string& db, const std::string& keys,
+                       const DemoChildrenOptions& options);
+// `weijian tracker reindex`: computes the due index of every child whose index is not known
+// (records written before migration 0027), in transactions of 5,000 children.
+int RunTrackerReindex(const std::string& db);
 
 }  // namespace weijian::cli

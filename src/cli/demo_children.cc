@@ -61,27 +61,70 @@ storage::AuditRecord DemoAudit(std::int64_t unit, std::string object, std::strin
   return a;
 }
 
+// Writes a child and his doses as a clerk's entries would (each with its audit row).
+Status WriteAsClerk(storage::Store& store, storage::Store::BulkChild& child) {
+  auto& r = child.person;
+  WJ_RETURN_IF_ERROR(store.CreateTrackedEntity(
+      r, DemoAudit(r.org_unit_id, "trackedEntity " + r.uid, "儿童建档（演示）", r.created)));
+  for (auto& rec : child.doses) {
+    rec.tracked_entity_id = r.id;
+    WJ_RETURN_IF_ERROR(store.AddImmunizationDose(
+        rec, DemoAudit(r.org_unit_id, "dose " + rec.uid,
+                       "登记接种 " + rec.vaccine + " " + rec.given_on + "（演示）", rec.created)));
+  }
+  return Status::Ok();
+}
+
+// A transfer of a written child: `to` is his record after it (id and `updated` as written).
+struct Move {
+  std::size_t child = 0;  // bulk: his place in the batch
+  storage::TrackedEntityRecord to;
+  storage::TrackedEntityTransferRecord transfer;
+};
+
+Status WriteMove(storage::Store& store, Move& m) {
+  const std::int64_t was = m.to.updated;
+  m.transfer.tracked_entity_id = m.to.id;
+  m.to.updated = was + 1;
+  return store.TransferTrackedEntity(
+      m.to, was, m.transfer,
+      DemoAudit(m.transfer.from_org_unit_id, "trackedEntity " + m.to.uid, "儿童迁移（演示）",
+                m.transfer.created));
+}
+
+// The townships (level 4) at or below `unit`, in tree order.
+void CollectTownships(const metadata::Catalog& cat, const storage::OrgUnitRecord& unit,
+                      std::vector<Township>& out) {
+  if (!unit.facility_type.empty()) return;
+  if (unit.level < 4) {
+    for (const auto* c : cat.ChildrenOf(unit.id)) CollectTownships(cat, *c, out);
+    return;
+  }
+  if (unit.level > 4) return;
+  Township tw{&unit, {}};
+  for (const auto* c : cat.ChildrenOf(unit.id)) {
+    if (c->facility_type == "卫生院") tw.manager = c;
+    if (c->facility_type.empty()) tw.villages.push_back(c);
+  }
+  if (!tw.villages.empty()) out.push_back(std::move(tw));
+}
+
 }  // namespace
 
 Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::string& key_file,
-                                              Date today, int first_copy, int copies) {
+                                              Date today, const DemoChildrenOptions& o) {
+  const int first_copy = o.first_copy, copies = o.copies;
   if (first_copy < 0 || copies < 1 || first_copy + copies > 1000)
     return InvalidArgument("copies are numbered 0 to 999");
   WJ_ASSIGN_OR_RETURN(tracker::PersonVault vault, tracker::PersonVault::Load(key_file));
   WJ_ASSIGN_OR_RETURN(auto cat, metadata::Catalog::Load(store));
-  const auto* county = cat->OrgUnits().ByCode("150624");
-  if (!county) return NotFound("the demo has no 鄂托克旗 (150624)");
+  // Every write below keeps the children's due index.
+  tracker::InstallDueIndexer(store);
+  const auto* area = cat->OrgUnits().ByCode(o.area);
+  if (!area) return NotFound("no division " + o.area);
   std::vector<Township> townships;
-  for (const auto* t : cat->ChildrenOf(county->id)) {
-    if (!t->facility_type.empty()) continue;
-    Township tw{t, {}};
-    for (const auto* c : cat->ChildrenOf(t->id)) {
-      if (c->facility_type == "卫生院") tw.manager = c;
-      if (c->facility_type.empty()) tw.villages.push_back(c);
-    }
-    if (!tw.villages.empty()) townships.push_back(std::move(tw));
-  }
-  if (townships.empty()) return NotFound("鄂托克旗 has no townships with villages");
+  CollectTownships(*cat, *area, townships);
+  if (townships.empty()) return NotFound(area->name + " has no townships with villages");
 
   std::mt19937 rng(17);
   auto pick = [&](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
@@ -103,6 +146,8 @@ Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::
         std::snprintf(uid, sizeof uid, "%c%03d%07d", kind, copy, n % 10'000'000);
       return std::string(uid);
     };
+    std::vector<storage::Store::BulkChild> batch;
+    std::vector<Move> moves;
     Status written = store.InOneTransaction([&]() -> Status {
       int serial = 0;
       for (Date birth = first; birth <= last; birth += std::chrono::days(1)) {
@@ -165,59 +210,70 @@ Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::
           r.name_birth_index = vault.BlindIndex("name_birth", name + "|" + r.birth_date);
           r.created = r.updated = DemoNoon(carded);
           r.created_by = "demo";
-          WJ_RETURN_IF_ERROR(store.CreateTrackedEntity(
-              r,
-              DemoAudit(r.org_unit_id, "trackedEntity " + r.uid, "儿童建档（演示）", r.created)));
-          ++summary.children;
+          storage::Store::BulkChild child{std::move(r), {}};
           int k = 0;
           for (const RecordedDose& d : doses) {
             storage::ImmunizationDoseRecord rec;
             rec.uid = make_uid('D', ++copy_doses);
-            rec.tracked_entity_id = r.id;
             rec.vaccine = d.vaccine;
             rec.given_on = FormatIsoDate(d.date);
-            rec.org_unit_id = r.org_unit_id;
+            rec.org_unit_id = child.person.org_unit_id;
             rec.vaccinator = "演示接种员";
             rec.lot = "DEMO" + std::to_string(YearOf(d.date)) + "-" + std::to_string(++k % 3 + 1);
             rec.created = DemoNoon(std::max(d.date, carded));
             rec.created_by = "demo";
-            WJ_RETURN_IF_ERROR(store.AddImmunizationDose(
-                rec,
-                DemoAudit(r.org_unit_id, "dose " + rec.uid,
-                          "登记接种 " + d.vaccine + " " + rec.given_on + "（演示）", rec.created)));
-            ++summary.doses;
+            child.doses.push_back(std::move(rec));
+          }
+          summary.children += 1;
+          summary.doses += static_cast<int>(child.doses.size());
+          if (o.bulk) {
+            batch.push_back(std::move(child));
+          } else {
+            WJ_RETURN_IF_ERROR(WriteAsClerk(store, child));
           }
           // A few move: one in 150 to another township a year after birth, one in 300 away.
           const std::uint32_t move = pick(300);
           const Date moved_on = birth + std::chrono::days(365);
           if (move < 3 && moved_on <= last) {
-            storage::TrackedEntityRecord to = r;
-            storage::TrackedEntityTransferRecord t;
-            t.tracked_entity_id = r.id;
-            t.from_org_unit_id = r.org_unit_id;
+            Move m;
+            m.child = o.bulk ? batch.size() - 1 : 0;
+            m.to = o.bulk ? batch.back().person : child.person;
+            auto& t = m.transfer;
+            t.from_org_unit_id = m.to.org_unit_id;
             t.transferred_on = FormatIsoDate(moved_on);
             t.created = DemoNoon(moved_on);
             t.created_by = "demo";
             if (move < 2) {
               const Township& other = townships[(&tw - townships.data() + 1) % townships.size()];
-              to.org_unit_id = other.manager->id;
-              to.village_id = other.villages.front()->id;
+              m.to.org_unit_id = other.manager->id;
+              m.to.village_id = other.villages.front()->id;
               t.direction = "MOVE";
-              t.to_org_unit_id = to.org_unit_id;
+              t.to_org_unit_id = m.to.org_unit_id;
               t.reason = "随父母迁居";
             } else {
-              to.status = "TRANSFERRED_OUT";
+              m.to.status = "TRANSFERRED_OUT";
               t.direction = "OUT";
               t.destination = "宁夏回族自治区银川市";
               t.reason = "随父母外出务工";
             }
-            to.updated = r.updated + 1;
-            WJ_RETURN_IF_ERROR(store.TransferTrackedEntity(
-                to, r.updated, t,
-                DemoAudit(r.org_unit_id, "trackedEntity " + r.uid, "儿童迁移（演示）", t.created)));
+            if (o.bulk)
+              moves.push_back(std::move(m));
+            else
+              WJ_RETURN_IF_ERROR(WriteMove(store, m));
             ++summary.transfers;
           }
         }
+      }
+      if (!o.bulk) return Status::Ok();
+      storage::AuditRecord audit =
+          DemoAudit(area->id, "trackedEntities",
+                    "批量生成儿童档案（基准测试）：第 " + std::to_string(copy) + " 批 " +
+                        std::to_string(batch.size()) + " 名儿童",
+                    DemoNoon(last));
+      WJ_RETURN_IF_ERROR(store.AddTrackedEntitiesBulk(batch, audit));
+      for (Move& m : moves) {
+        m.to.id = batch[m.child].person.id;
+        WJ_RETURN_IF_ERROR(WriteMove(store, m));
       }
       return Status::Ok();
     });

@@ -15,12 +15,25 @@ struct DemoChildrenSummary {
   int transfers = 0;
 };
 
+// Which children to write: copy 0 is the demo's; copies 1–999 are further cohorts of the same
+// size drawn from other seeds, for the scale benchmark (`weijian tracker generate`,
+// bench/tracker_scale.bench.sh).
+struct DemoChildrenOptions {
+  int first_copy = 0;
+  int copies = 1;
+  // The division whose townships the children live in, each child in one drawn at random
+  // (default: the demo's county); a township's 接种单位 is its 卫生院, or the township itself.
+  std::string area = "150624";
+  // The store's bulk path (Store::AddTrackedEntitiesBulk): children and doses inserted with
+  // prepared statements, one audit row per cohort instead of one per child and dose; transfers
+  // as usual. For the benchmark only: a clerk's entry writes every audit row.
+  bool bulk = false;
+};
+
 // Writes the children, sealed with the key file `key_file`, into a store holding the demo
-// (BuildDemo first); all or nothing per copy. Copy 0 is the demo's; copies 1–999 are further
-// cohorts of the same size drawn from other seeds, for the scale benchmark
-// (`weijian tracker generate`, bench/tracker_scale.bench.sh): one transaction each.
+// (BuildDemo first); all or nothing per copy (one transaction each).
 Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::string& key_file,
-                                              Date today, int first_copy = 0, int copies = 1);
+                                              Date today, const DemoChildrenOptions& options = {});
 
 struct DemoStockSummary {
   int units = 0;

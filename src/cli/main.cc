@@ -112,8 +112,9 @@ int main(int argc, char** argv) {
   tracker_import_cmd->add_flag("--dry-run", tracker_import.dry_run,
                                "check every row and report, write nothing");
   tracker_import_cmd->add_option("--keys", tracker_import.keys, "key file (default: <db>.keys)");
-  std::string generate_db, generate_keys;
+  std::string generate_db, generate_keys, generate_area = "150624";
   int generate_from = 1, generate_copies = 1;
+  bool generate_bulk = false;
   auto* tracker_generate_cmd = tracker_cmd->add_subcommand(
       "generate",
       "benchmarks only: more cohorts of the demo's children (weijian init --demo first)");
@@ -126,6 +127,17 @@ int main(int argc, char** argv) {
       ->add_option("--copies", generate_copies, "cohorts of about 8,800 children each")
       ->check(CLI::Range(1, 999))
       ->capture_default_str();
+  tracker_generate_cmd
+      ->add_option("--area", generate_area,
+                   "division whose townships the children live in (15: all of Inner Mongolia)")
+      ->capture_default_str();
+  tracker_generate_cmd->add_flag(
+      "--bulk", generate_bulk,
+      "the store's bulk path: one audit row per cohort instead of one per child and dose");
+  std::string reindex_db;
+  auto* tracker_reindex_cmd = tracker_cmd->add_subcommand(
+      "reindex", "compute the due index of the children written before it existed");
+  tracker_reindex_cmd->add_option("--db", reindex_db, "database file or address")->required();
 
   auto* user_cmd = app.add_subcommand("user", "manage users");
   user_cmd->require_subcommand(1);
@@ -365,7 +377,9 @@ int main(int argc, char** argv) {
     if (*keys_rotate_cmd) return RunKeysRotate(keys);
     if (*tracker_import_cmd) return RunTrackerImport(tracker_import);
     if (*tracker_generate_cmd)
-      return RunTrackerGenerate(generate_db, generate_keys, generate_from, generate_copies);
+      return RunTrackerGenerate(generate_db, generate_keys,
+                                {generate_from, generate_copies, generate_area, generate_bulk});
+    if (*tracker_reindex_cmd) return RunTrackerReindex(reindex_db);
     if (*mm_gen_cmd) return RunMinMaxGenerate(mm);
     if (*fed_add_cmd) return RunFederationAdd(fed_add);
     if (*fed_list_cmd) return RunFederationList(fed_list_db);

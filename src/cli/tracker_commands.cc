@@ -116,7 +116,8 @@ int RunTrackerImport(const TrackerRegisterOptions& o) {
   return ok ? 0 : 1;
 }
 
-int RunTrackerGenerate(const std::string& db, const std::string& keys, int first_copy, int copies) {
+int RunTrackerGenerate(const std::string& db, const std::string& keys,
+                       const DemoChildrenOptions& options) {
   if (!storage::IsPostgresAddress(db) && !std::filesystem::exists(db)) {
     std::cerr << "weijian: --db: the database " << db << " does not exist\n";
     return 2;
@@ -125,10 +126,31 @@ int RunTrackerGenerate(const std::string& db, const std::string& keys, int first
   if (!store.ok()) return Fail(store.status());
   const std::int64_t start = NowMillis();
   auto made = BuildDemoChildren(**store, keys.empty() ? tracker::DefaultKeyFile(db) : keys, Today(),
-                                first_copy, copies);
+                                options);
   if (!made.ok()) return Fail(made.status());
   std::cout << "weijian: " << made->children << " children, " << made->doses << " doses, "
             << made->transfers << " transfers in " << (NowMillis() - start) << " ms\n";
+  return 0;
+}
+
+int RunTrackerReindex(const std::string& db) {
+  if (!storage::IsPostgresAddress(db) && !std::filesystem::exists(db)) {
+    std::cerr << "weijian: --db: the database " << db << " does not exist\n";
+    return 2;
+  }
+  auto store = storage::OpenStore(db);
+  if (!store.ok()) return Fail(store.status());
+  tracker::InstallDueIndexer(**store);
+  std::int64_t after = 0, done = 0;
+  while (true) {
+    auto ids = (*store)->ListUnindexedTrackedEntities(after, 5000);
+    if (!ids.ok()) return Fail(ids.status());
+    if (ids->empty()) break;
+    if (Status s = (*store)->RefreshDueIndex(*ids); !s.ok()) return Fail(s);
+    after = ids->back();
+    done += static_cast<std::int64_t>(ids->size());
+  }
+  std::cout << "weijian: 已为 " << done << " 份儿童档案计算应种索引\n";
   return 0;
 }
 

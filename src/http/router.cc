@@ -210,14 +210,17 @@ std::vector<std::string_view> Split(std::string_view path) {
 }  // namespace
 
 void Router::Add(std::vector<Route> routes) {
-  for (auto& r : routes) routes_.push_back(std::move(r));
+  for (auto& r : routes) {
+    std::vector<std::string> parts;
+    for (std::string_view part : Split(r.pattern)) parts.emplace_back(part);
+    patterns_.push_back(std::move(parts));
+    routes_.push_back(std::move(r));
+  }
 }
 
-namespace {
 // The route for `path` and `method`, filling `params`; `path_matched` tells 405 from 404.
-template <typename Routes>
-const Route* Match(const Routes& routes, const Request& req,
-                   std::map<std::string, std::string>& params, bool& path_matched) {
+const Route* Router::Match(const Request& req, std::map<std::string, std::string>& params,
+                           bool& path_matched) const {
   auto path = Split(req.path);
   // DHIS2's versioned API (/api/40/dataValueSets) is the same API: /api/NN/x is /api/x.
   if (path.size() >= 2 && path[0] == "api" && path[1].size() == 2 &&
@@ -229,25 +232,26 @@ const Route* Match(const Routes& routes, const Request& req,
   // DHIS2 clients often add ".json"; treat /api/x.json like /api/x.
   if (!path.empty() && path.back().ends_with(".json")) path.back().remove_suffix(5);
   path_matched = false;
-  for (const auto& route : routes) {
-    auto pattern = Split(route.pattern);
+  for (std::size_t r = 0; r < routes_.size(); ++r) {
+    const auto& pattern = patterns_[r];
     if (pattern.size() != path.size()) continue;
-    std::map<std::string, std::string> p;
     bool ok = true;
-    for (std::size_t i = 0; i < pattern.size() && ok; ++i) {
-      if (pattern[i].starts_with('{'))
-        p[std::string(pattern[i].substr(1, pattern[i].size() - 2))] = std::string(path[i]);
-      else
-        ok = pattern[i] == path[i];
-    }
+    for (std::size_t i = 0; i < pattern.size() && ok; ++i)
+      ok = pattern[i].starts_with('{') || pattern[i] == path[i];
     if (!ok) continue;
     path_matched = true;
+    const Route& route = routes_[r];
     if (route.method != req.method && !(req.method == "HEAD" && route.method == "GET")) continue;
-    params = std::move(p);
+    params.clear();
+    for (std::size_t i = 0; i < pattern.size(); ++i)
+      if (pattern[i].starts_with('{'))
+        params[pattern[i].substr(1, pattern[i].size() - 2)] = std::string(path[i]);
     return &route;
   }
   return nullptr;
 }
+
+namespace {
 
 const char* kSignInFirst =
     "sign in first (POST /api/auth/login), or send HTTP Basic or ApiToken credentials";
@@ -256,7 +260,7 @@ const char* kSignInFirst =
 RouteInfo Router::Find(const Request& req) const {
   std::map<std::string, std::string> params;
   bool path_matched = false;
-  const Route* route = Match(routes_, req, params, path_matched);
+  const Route* route = Match(req, params, path_matched);
   if (!route) return {};
   return {true, route->access.kind == Access::Kind::kPublic, route->cost};
 }
@@ -264,7 +268,7 @@ RouteInfo Router::Find(const Request& req) const {
 std::optional<Response> Router::SignIn(Request& req, App& app) const {
   std::map<std::string, std::string> params;
   bool path_matched = false;
-  const Route* route = Match(routes_, req, params, path_matched);
+  const Route* route = Match(req, params, path_matched);
   if (!route || route->access.kind == Access::Kind::kPublic || req.principal) return std::nullopt;
   try {
     auto who = app.auth().Authenticate(
@@ -288,7 +292,7 @@ Response Router::Dispatch(Request& req, App& app) const {
 Response Router::DispatchUnguarded(Request& req, App& app) const {
   std::map<std::string, std::string> params;
   bool path_matched = false;
-  const Route* found = Match(routes_, req, params, path_matched);
+  const Route* found = Match(req, params, path_matched);
   if (!found) {
     if (path_matched) return ErrorResponse(405, "method " + req.method + " is not allowed here");
     return ErrorResponse(404, "no such endpoint: " + req.path);

@@ -70,7 +70,12 @@ class Router {
 
  private:
   Response DispatchUnguarded(Request& req, App& app) const;
+  const Route* Match(const Request& req, std::map<std::string, std::string>& params,
+                     bool& path_matched) const;
   std::vector<Route> routes_;
+  // Each route's pattern split at '/' once (routes_[i] ↔ patterns_[i]), so that matching a
+  // request allocates nothing per route. Both are written only by Add, before serving.
+  std::vector<std::vector<std::string>> patterns_;
 };
 
 // Every API route of the server.

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -469,6 +471,26 @@ struct ValidationResultFilter {
 };
 
 // --- tracker (issue 17) ---
+// A child's due index (migration 0027; tracker::DueIndexOf computes it): for every due-list
+// window [from, to] with from >= basis, the child can be listed only if next <= to and
+// until >= from. next "" (with until "9999-12-31") is "not known": always read; next
+// "9999-12-31" (until "") is "on no list from basis on". Dates YYYY-MM-DD.
+struct DueIndexRecord {
+  std::string next;
+  std::string until = "9999-12-31";
+  std::string basis;
+  friend bool operator==(const DueIndexRecord&, const DueIndexRecord&) = default;
+};
+// A recorded dose as a forecast reads it: whose, which vaccine, which day.
+struct DoseDay {
+  std::int64_t tracked_entity_id = 0;
+  std::string vaccine, given_on;
+};
+// Computes a child's due index from his birth date and doses (any order). Installed in a store
+// by the tracker layer (Store::SetDueIndexer); pure and thread-safe.
+using DueIndexer =
+    std::function<DueIndexRecord(const std::string& birth_date, std::span<const DoseDay> doses)>;
+
 // A person. Identifying fields are in `sealed` (sealed by the tracker layer); the store never
 // sees them in clear.
 struct TrackedEntityRecord {
@@ -489,6 +511,9 @@ struct TrackedEntityRecord {
   // The enrollment in the immunization program (migration 0024): its uid and day (YYYY-MM-DD).
   // Empty on insert: 'E' and the record uid's last ten characters, and the creation day.
   std::string enrollment_uid, enrolled_at;
+  // The due index (migration 0027), as the store keeps it: read with the record, never written
+  // from it (the store computes it on every write that changes the child's doses or birth).
+  DueIndexRecord due = {};
 };
 // A transfer of a person's record (迁入/迁出, migration 0021). direction: "MOVE" to another unit
 // of the system, "OUT" of the system (to_org_unit_id 0), "IN" back from outside.

@@ -3459,6 +3459,7 @@ class SqlStore final : public Store {
   // The writer lock: held for every use of writer_db_. Re-entrant for InOneTransaction only.
   RecursiveOwnedMutex mu_;
   DataValueListener listener_;  // guarded by mu_
+  DueIndexer due_indexer_;      // guarded by mu_ (used only by writes, which hold it)
   Db writer_db_;                // the writer connection; guarded by mu_
   const std::string path_;
   bool pooled_ = true;  // false for in-memory databases (set before any use)
@@ -3517,11 +3518,25 @@ class SqlStore final : public Store {
   static constexpr const char* kPersonColumns =
       "id, uid, org_unit_id, birth_date, sex, status, sealed, key_id, COALESCE(id_index, ''),"
       " name_birth_index, created, created_by, updated, COALESCE(village_id, 0),"
-      " COALESCE(enrollment_uid, ''), COALESCE(enrolled_at, '')";
+      " COALESCE(enrollment_uid, ''), COALESCE(enrolled_at, ''), due_next, due_until, due_basis";
   static TrackedEntityRecord ReadPerson(Stmt& q) {
-    return {q.Int(0),  q.Text(1), q.Int(2),   q.Text(3), q.Text(4), q.Text(5),
-            q.Text(6), q.Text(7), q.Text(8),  q.Text(9), q.Int(10), q.Text(11),
-            q.Int(12), q.Int(13), q.Text(14), q.Text(15)};
+    return {q.Int(0),
+            q.Text(1),
+            q.Int(2),
+            q.Text(3),
+            q.Text(4),
+            q.Text(5),
+            q.Text(6),
+            q.Text(7),
+            q.Text(8),
+            q.Text(9),
+            q.Int(10),
+            q.Text(11),
+            q.Int(12),
+            q.Int(13),
+            q.Text(14),
+            q.Text(15),
+            {q.Text(16), q.Text(17), q.Text(18)}};
   }
   static Result<std::vector<TrackedEntityRecord>> ReadPersons(Stmt& q) {
     std::vector<TrackedEntityRecord> out;
@@ -3552,6 +3567,7 @@ class SqlStore final : public Store {
     if (r.enrolled_at.empty()) r.enrolled_at = DayOfMillis(r.created);
     q.Bind(14, r.enrollment_uid).Bind(15, r.enrolled_at);
     WJ_ASSIGN_OR_RETURN(const std::int64_t id, RunInsert(q));
+    WJ_RETURN_IF_ERROR(RefreshDueIndexLocked(id));
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     WJ_RETURN_IF_ERROR(tx.Commit());
     r.id = id;
@@ -3612,6 +3628,7 @@ class SqlStore final : public Store {
     WJ_RETURN_IF_ERROR(u.Run());
     if (db_.Changes() != 1)
       return Conflict("儿童档案 " + p.uid + " 刚被他人修改，请刷新后重试", "trackedEntity");
+    WJ_RETURN_IF_ERROR(RefreshDueIndexLocked(p.id));  // the birth date may have changed
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     return tx.Commit();
   }
@@ -3667,14 +3684,15 @@ class SqlStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
-    WJ_ASSIGN_OR_RETURN(
-        Stmt was, db_.Prepare("SELECT vaccine, lot, org_unit_id, given_on FROM immunization_dose"
-                              " WHERE id = ?"));
+    WJ_ASSIGN_OR_RETURN(Stmt was,
+                        db_.Prepare("SELECT vaccine, lot, org_unit_id, given_on, tracked_entity_id"
+                                    " FROM immunization_dose WHERE id = ?"));
     was.Bind(1, d.id);
     WJ_ASSIGN_OR_RETURN(bool found, was.Step());
     if (!found) return NotFound("接种记录已不存在", "event");
     const bool same = was.Text(0) == d.vaccine && was.Text(1) == d.lot &&
                       was.Int(2) == d.org_unit_id && was.Text(3) == d.given_on;
+    const std::int64_t person = was.Int(4);
     was.Reset();
     WJ_ASSIGN_OR_RETURN(
         const std::int64_t from_stock,
@@ -3690,6 +3708,7 @@ class SqlStore final : public Store {
     u.Bind(9, d.lot_expiry).Bind(10, d.trace_code).Bind(11, d.id);
     WJ_RETURN_IF_ERROR(u.Run());
     if (db_.Changes() != 1) return NotFound("接种记录已不存在", "event");
+    WJ_RETURN_IF_ERROR(RefreshDueIndexLocked(person));
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     return tx.Commit();
   }
@@ -3704,10 +3723,16 @@ class SqlStore final : public Store {
                     " + (SELECT count(*) FROM immunization_aefi WHERE dose_id = ?1)",
                     id));
     if (kept > 0) return Conflict("该剂次已从库存出库或有疑似异常反应报告，不能删除", "event");
+    WJ_ASSIGN_OR_RETURN(
+        const std::int64_t person,
+        CountLocked("SELECT COALESCE(MAX(tracked_entity_id), 0) FROM immunization_dose"
+                    " WHERE id = ?",
+                    id));
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM immunization_dose WHERE id = ?"));
     q.Bind(1, id);
     WJ_RETURN_IF_ERROR(q.Run());
     if (db_.Changes() != 1) return NotFound("接种记录已不存在", "event");
+    WJ_RETURN_IF_ERROR(RefreshDueIndexLocked(person));
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     return tx.Commit();
   }
@@ -3777,6 +3802,7 @@ class SqlStore final : public Store {
     q.Bind(9, d.lot).Bind(10, d.manufacturer).Bind(11, d.lot_expiry).Bind(12, d.trace_code);
     q.Bind(13, d.created).Bind(14, d.created_by);
     WJ_ASSIGN_OR_RETURN(const std::int64_t id, RunInsert(q));
+    WJ_RETURN_IF_ERROR(RefreshDueIndexLocked(d.tracked_entity_id));
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     return id;
   }
@@ -3966,6 +3992,174 @@ class SqlStore final : public Store {
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     WJ_RETURN_IF_ERROR(tx.Commit());
     return id;
+  }
+
+  // --- the due index (migration 0027) ---
+  void SetDueIndexer(DueIndexer indexer) override {
+    std::lock_guard lock(mu_);
+    due_indexer_ = std::move(indexer);
+  }
+
+  // The due index of one person, with the installed indexer ("not known" without one).
+  Result<DueIndexRecord> DueIndexLocked(std::int64_t person, const std::string& birth_date) {
+    if (!due_indexer_) return DueIndexRecord{};
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT vaccine, given_on FROM immunization_dose"
+                                            " WHERE tracked_entity_id = ?"));
+    q.Bind(1, person);
+    std::vector<DoseDay> days;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      days.push_back({person, q.Text(0), q.Text(1)});
+    }
+    return due_indexer_(birth_date, days);
+  }
+
+  Status WriteDueIndexLocked(std::int64_t person, const DueIndexRecord& ix) {
+    WJ_ASSIGN_OR_RETURN(Stmt u, db_.Prepare("UPDATE tracked_entity SET due_next = ?,"
+                                            " due_until = ?, due_basis = ? WHERE id = ?"));
+    u.Bind(1, ix.next).Bind(2, ix.until).Bind(3, ix.basis).Bind(4, person);
+    return u.Run();
+  }
+
+  // Recomputes a person's due index inside the caller's transaction (caller holds mu_); a person
+  // that is gone is left alone.
+  Status RefreshDueIndexLocked(std::int64_t person) {
+    WJ_ASSIGN_OR_RETURN(Stmt b, db_.Prepare("SELECT birth_date FROM tracked_entity WHERE id = ?"));
+    b.Bind(1, person);
+    WJ_ASSIGN_OR_RETURN(bool found, b.Step());
+    if (!found) return Status::Ok();
+    const std::string birth = b.Text(0);
+    b.Reset();
+    WJ_ASSIGN_OR_RETURN(DueIndexRecord ix, DueIndexLocked(person, birth));
+    return WriteDueIndexLocked(person, ix);
+  }
+
+  Status RefreshDueIndex(std::span<const std::int64_t> ids) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    for (std::int64_t id : ids) WJ_RETURN_IF_ERROR(RefreshDueIndexLocked(id));
+    return tx.Commit();
+  }
+
+  Result<std::vector<std::int64_t>> ListUnindexedTrackedEntities(std::int64_t after,
+                                                                 int limit) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT id FROM tracked_entity WHERE id > ?"
+                                            " AND due_next = '' ORDER BY id LIMIT ?"));
+    q.Bind(1, after).Bind(2, static_cast<std::int64_t>(limit));
+    std::vector<std::int64_t> out;
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return out;
+      out.push_back(q.Int(0));
+    }
+  }
+
+  Result<std::vector<TrackedEntityRecord>> ListDueCandidates(
+      std::span<const std::int64_t> org_unit_ids, const std::string& from,
+      const std::string& to) override {
+    ReadLease lease(*this);
+    // Two index ranges per unit (tracked_entity_due, tracked_entity_due_basis); a person in both
+    // is read once.
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(std::string("SELECT ") + kPersonColumns +
+                            " FROM tracked_entity WHERE id IN (SELECT id FROM tracked_entity"
+                            " WHERE org_unit_id = ?1 AND due_next <= ?2 AND due_until >= ?3"
+                            " UNION SELECT id FROM tracked_entity WHERE org_unit_id = ?1"
+                            " AND due_basis > ?3) AND status = 'ACTIVE'"
+                            " ORDER BY birth_date, id"));
+    std::vector<TrackedEntityRecord> out;
+    for (std::int64_t unit : org_unit_ids) {
+      q.Bind(1, unit).Bind(2, to).Bind(3, from);
+      WJ_ASSIGN_OR_RETURN(auto rows, ReadPersons(q));
+      for (auto& r : rows) out.push_back(std::move(r));
+      q.Reset();
+    }
+    return out;
+  }
+
+  Result<std::vector<DoseDay>> ListDoseDaysOf(std::span<const std::int64_t> ids) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT vaccine, given_on FROM immunization_dose"
+                                            " WHERE tracked_entity_id = ? ORDER BY given_on, id"));
+    std::vector<DoseDay> out;
+    out.reserve(ids.size() * 16);
+    for (std::int64_t id : ids) {
+      q.Bind(1, id);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        out.push_back({id, q.Text(0), q.Text(1)});
+      }
+      q.Reset();
+    }
+    return out;
+  }
+
+  Result<std::vector<ImmunizationHoldRecord>> ListImmunizationHoldsOf(
+      std::span<const std::int64_t> ids) override {
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string("SELECT ") + kHoldColumns +
+                                            " FROM immunization_hold h"
+                                            " WHERE h.tracked_entity_id = ? ORDER BY h.id"));
+    std::vector<ImmunizationHoldRecord> out;
+    for (std::int64_t id : ids) {
+      q.Bind(1, id);
+      WJ_RETURN_IF_ERROR(ReadHolds(q, out));
+      q.Reset();
+    }
+    return out;
+  }
+
+  Status AddTrackedEntitiesBulk(std::span<BulkChild> children, const AuditRecord& audit) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_ASSIGN_OR_RETURN(
+        Stmt p, db_.Prepare(WithId("INSERT INTO tracked_entity(uid, org_unit_id, birth_date, sex,"
+                                   " status, sealed, key_id, id_index, name_birth_index, created,"
+                                   " created_by, updated, village_id, enrollment_uid,"
+                                   " enrolled_at, due_next, due_until, due_basis)"
+                                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt d,
+        db_.Prepare("INSERT INTO immunization_dose(uid, tracked_entity_id, vaccine, given_on,"
+                    " org_unit_id, vaccinator, site, route, lot, manufacturer, lot_expiry,"
+                    " trace_code, created, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    std::vector<DoseDay> days;
+    for (BulkChild& c : children) {
+      TrackedEntityRecord& r = c.person;
+      if (r.enrollment_uid.empty() && !r.uid.empty()) r.enrollment_uid = "E" + r.uid.substr(1);
+      if (r.enrolled_at.empty()) r.enrolled_at = DayOfMillis(r.created);
+      days.clear();
+      for (const auto& x : c.doses) days.push_back({0, x.vaccine, x.given_on});
+      r.due = due_indexer_ ? due_indexer_(r.birth_date, days) : DueIndexRecord{};
+      p.Bind(1, r.uid).Bind(2, r.org_unit_id).Bind(3, r.birth_date).Bind(4, r.sex);
+      p.Bind(5, r.status).Bind(6, r.sealed).Bind(7, r.key_id).BindTextOrNull(8, r.id_index);
+      p.Bind(9, r.name_birth_index).Bind(10, r.created).Bind(11, r.created_by);
+      p.Bind(12, r.updated);
+      if (r.village_id)
+        p.Bind(13, r.village_id);
+      else
+        p.BindNull(13);
+      p.Bind(14, r.enrollment_uid).Bind(15, r.enrolled_at).Bind(16, r.due.next);
+      p.Bind(17, r.due.until).Bind(18, r.due.basis);
+      WJ_ASSIGN_OR_RETURN(r.id, RunInsert(p));
+      p.Reset();
+      for (auto& x : c.doses) {
+        x.tracked_entity_id = r.id;
+        d.Bind(1, x.uid).Bind(2, x.tracked_entity_id).Bind(3, x.vaccine).Bind(4, x.given_on);
+        d.Bind(5, x.org_unit_id).Bind(6, x.vaccinator).Bind(7, x.site).Bind(8, x.route);
+        d.Bind(9, x.lot).Bind(10, x.manufacturer).Bind(11, x.lot_expiry).Bind(12, x.trace_code);
+        d.Bind(13, x.created).Bind(14, x.created_by);
+        WJ_RETURN_IF_ERROR(d.Run());
+        d.Reset();
+      }
+    }
+    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return tx.Commit();
   }
 
   // --- holds, AEFI reports and vaccine stock (issue 17, migration 0022) ---

@@ -362,6 +362,41 @@ class Store {
                                        const AuditRecord& audit) = 0;
   virtual Result<std::vector<TrackedEntityTransferRecord>> ListTrackedEntityTransfers(
       std::int64_t tracked_entity_id) = 0;
+  // --- the due index (migration 0027; see DueIndexRecord) ---
+  // Installs the function that computes a child's due index (the tracker layer's). From then on
+  // every write that changes a child's doses or birth date (CreateTrackedEntity,
+  // UpdateTrackedEntity, Add/Update/DeleteImmunizationDose, ApplyStockMovements with a dose,
+  // AddTrackedEntitiesBulk) recomputes it in the write's own transaction; without one they mark
+  // it "not known" (the child is then read by every due list of his unit). Holds, transfers and
+  // status changes do not change it: the due list checks those on the records it reads.
+  virtual void SetDueIndexer(DueIndexer indexer) = 0;
+  // The ACTIVE persons managed by these units that the due list of [from, to] (YYYY-MM-DD) may
+  // list: due_next <= to and due_until >= from, or due_basis > from. Unit by unit in the order
+  // given, then by birth date and id (as ListTrackedEntities).
+  virtual Result<std::vector<TrackedEntityRecord>> ListDueCandidates(
+      std::span<const std::int64_t> org_unit_ids, const std::string& from,
+      const std::string& to) = 0;
+  // The doses (as DoseDay: what a forecast reads) and the holds of these persons, by person (in
+  // the order given), then by date and id (doses) or id (holds).
+  virtual Result<std::vector<DoseDay>> ListDoseDaysOf(
+      std::span<const std::int64_t> tracked_entity_ids) = 0;
+  virtual Result<std::vector<ImmunizationHoldRecord>> ListImmunizationHoldsOf(
+      std::span<const std::int64_t> tracked_entity_ids) = 0;
+  // Up to `limit` persons whose due index is not known (written before migration 0027 or without
+  // an indexer), by id, from id `after` on; and recomputing the index of these persons in one
+  // transaction (`weijian tracker reindex`).
+  virtual Result<std::vector<std::int64_t>> ListUnindexedTrackedEntities(std::int64_t after,
+                                                                         int limit) = 0;
+  virtual Status RefreshDueIndex(std::span<const std::int64_t> tracked_entity_ids) = 0;
+  // The bench generator's bulk path: inserts persons (ids filled) and their doses (each child's
+  // `doses`, tracked_entity_id filled) with prepared statements in one transaction, each child's
+  // due index computed once, and ONE audit row for the whole batch instead of one per row.
+  struct BulkChild {
+    TrackedEntityRecord person;
+    std::vector<ImmunizationDoseRecord> doses;
+  };
+  virtual Status AddTrackedEntitiesBulk(std::span<BulkChild> children,
+                                        const AuditRecord& audit) = 0;
   // Holds (禁忌/暂缓) and AEFI reports (migration 0022), each written with its audit row.
   virtual Status AddImmunizationHold(ImmunizationHoldRecord& hold, const AuditRecord& audit) = 0;
   virtual Result<std::vector<ImmunizationHoldRecord>> ListImmunizationHolds(

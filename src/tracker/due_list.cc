@@ -13,10 +13,35 @@
 // are masked per child unless the caller may unmask that child's unit, and a list with any
 // unmasked child is one PERSONAL_DATA audit row.
 //
-// Workload: one township's 接种日 reads a few thousand records and their doses in two queries
-// per unit and runs one forecast per child (microseconds each).
+// The due index. Reading every child of a township and running his forecast costs in proportion
+// to the township, most of whom are not due on any one day. So the store keeps, per child, a due
+// index (DueIndexOf below; storage::DueIndexRecord): `next`, the first day one of his open doses
+// can be given; `until`, the last day one of them can still be caught up; `basis`, the later of
+// his birth and his last dose. A list of [from, to] reads only the children with next <= to and
+// until >= from, or basis > from (a window before the last dose: the forecast on `from` does not
+// see it, so the index says nothing), and then decides each of them exactly as before.
+//
+// Why that loses nobody. A row listed for [from, to] is an open dose (never a given one) whose
+// earliest day is <= to (DUE and OVERDUE rows have earliest <= from; NOT_YET and held rows need it
+// by `to`) and <= its last catch-up day, with from <= that catch-up day (past it the dose is
+// 超龄不补, and held rows past it are not shown either). For from >= basis the forecast sees every
+// dose, so its given and open rows are the same for every such `from`, except where the schedule
+// itself changes with the date: the edition in force, and a catch-up in place of another series
+// (MPSV-AC from 24 months). Between two such days an open row's earliest day can only grow with
+// `from` (it waits for max(previous open dose, from), and for live vaccines given before `from`).
+// So DueIndexOf runs the forecast on `basis` and on each such day after it, and takes the least
+// earliest day and the greatest catch-up day over the open rows that can still be caught up:
+// every row ever listed from `basis` on is among them. Holds only change a row's state, never its
+// earliest day, so holds, like transfers and status (checked on the records read), do not move
+// the index; only doses and the birth date do, and the store recomputes it on each such write.
+//
+// Workload: a township's 接种日 reads the children due in the window (an index range per unit),
+// their doses and holds (one indexed read per child), runs one forecast per child (microseconds)
+// and unseals those listed.
+#include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "core/period.h"
 #include "tracker/immunization.h"
@@ -47,7 +72,9 @@ WindowKind ClassifyForWindow(const DoseForecast& f, const std::vector<Hold>& hol
                                                                              : WindowKind::kNone;
     case DoseState::kContraindicated:
     case DoseState::kDeferred: {
-      if (!f.earliest || *f.earliest > to || !within_catch_up(*f.earliest))
+      // A held dose past its catch-up age would not be given anyway (超龄不补): not shown.
+      if (!f.earliest || *f.earliest > to || !within_catch_up(*f.earliest) ||
+          !within_catch_up(from))
         return WindowKind::kNone;
       // The latest end of the holds covering this vaccine on `from` (open-ended: never).
       std::optional<Date> ends = from;
@@ -73,28 +100,113 @@ WindowKind ClassifyForWindow(const DoseForecast& f, const std::vector<Hold>& hol
 
 }  // namespace
 
-Result<std::map<std::int64_t, std::vector<Hold>>> HoldsManagedBy(
-    storage::Store& store, std::span<const std::int64_t> units) {
-  WJ_ASSIGN_OR_RETURN(auto holds, store.ListImmunizationHoldsManagedBy(units));
-  std::map<std::int64_t, std::vector<Hold>> of;
-  for (const auto& h : holds) of[h.tracked_entity_id].push_back(HoldFromRecord(h));
-  return of;
+storage::DueIndexRecord DueIndexOf(Date birth, const std::vector<RecordedDose>& doses) {
+  Date basis = birth;
+  for (const RecordedDose& d : doses) basis = std::max(basis, d.date);
+  // The days from which the schedule may change for this child: `basis`, then each edition's
+  // start and each catch-up-instead day after it.
+  std::vector<Date> days = {basis};
+  for (const ScheduleEdition& e : ScheduleEditions()) {
+    if (e.in_force_from > basis) days.push_back(e.in_force_from);
+    for (const DoseRule& r : e.doses) {
+      if (r.instead_of.empty()) continue;
+      const Date instead = AddSpan(birth, r.instead_from);
+      if (instead > basis && std::find(days.begin(), days.end(), instead) == days.end())
+        days.push_back(instead);
+    }
+  }
+  std::optional<Date> next, until;
+  for (Date day : days) {
+    for (const DoseForecast& f : tracker::Forecast(EditionInForce(day), birth, doses, {}, day)) {
+      if (f.given || !f.earliest || !f.catch_up_until || *f.earliest > *f.catch_up_until) continue;
+      if (!next || *f.earliest < *next) next = *f.earliest;
+      if (!until || *f.catch_up_until > *until) until = *f.catch_up_until;
+    }
+  }
+  storage::DueIndexRecord ix;
+  ix.basis = FormatIsoDate(basis);
+  ix.next = next ? FormatIsoDate(*next) : "9999-12-31";
+  ix.until = until ? FormatIsoDate(*until) : "";
+  return ix;
 }
+
+void InstallDueIndexer(storage::Store& store) {
+  store.SetDueIndexer([](const std::string& birth_date, std::span<const storage::DoseDay> days) {
+    auto birth = ParseIsoDate(birth_date);
+    if (!birth.ok()) return storage::DueIndexRecord{};  // not known: always read
+    std::vector<RecordedDose> doses;
+    doses.reserve(days.size());
+    for (const auto& d : days) {
+      auto day = ParseIsoDate(d.given_on);
+      if (!day.ok()) return storage::DueIndexRecord{};
+      doses.push_back({d.vaccine, *day});
+    }
+    return DueIndexOf(*birth, doses);
+  });
+}
+
+namespace {
+
+// What a due list decides on: the active children that may be listed, their doses and holds.
+struct DueInputs {
+  std::vector<storage::TrackedEntityRecord> records;
+  std::unordered_map<std::int64_t, std::vector<RecordedDose>> doses_of;
+  std::unordered_map<std::int64_t, std::vector<Hold>> holds_of;
+};
+
+Result<DueInputs> ReadDueInputs(storage::Store& store, std::span<const std::int64_t> units,
+                                Date from, Date to, bool use_index) {
+  DueInputs in;
+  std::vector<storage::DoseDay> doses;
+  std::vector<storage::ImmunizationHoldRecord> holds;
+  if (use_index) {
+    WJ_ASSIGN_OR_RETURN(in.records,
+                        store.ListDueCandidates(units, FormatIsoDate(from), FormatIsoDate(to)));
+    std::vector<std::int64_t> ids;
+    ids.reserve(in.records.size());
+    for (const auto& r : in.records) ids.push_back(r.id);
+    WJ_ASSIGN_OR_RETURN(doses, store.ListDoseDaysOf(ids));
+    WJ_ASSIGN_OR_RETURN(holds, store.ListImmunizationHoldsOf(ids));
+  } else {
+    WJ_ASSIGN_OR_RETURN(in.records, store.ListTrackedEntities(units));
+    std::erase_if(in.records, [](const auto& r) { return r.status != "ACTIVE"; });
+    WJ_ASSIGN_OR_RETURN(auto all, store.ListImmunizationDosesManagedBy(units));
+    doses.reserve(all.size());
+    for (auto& d : all)
+      doses.push_back({d.tracked_entity_id, std::move(d.vaccine), std::move(d.given_on)});
+    WJ_ASSIGN_OR_RETURN(holds, store.ListImmunizationHoldsManagedBy(units));
+  }
+  in.doses_of.reserve(in.records.size());
+  for (auto& d : doses)
+    if (auto day = ParseIsoDate(d.given_on); day.ok())
+      in.doses_of[d.tracked_entity_id].push_back({std::move(d.vaccine), *day});
+  for (const auto& h : holds) in.holds_of[h.tracked_entity_id].push_back(HoldFromRecord(h));
+  return in;
+}
+
+const std::vector<RecordedDose> kNoDoses;
+const std::vector<Hold> kNoHolds;
+
+template <class Map, class Value>
+const Value& Of(const Map& map, std::int64_t id, const Value& none) {
+  auto it = map.find(id);
+  return it == map.end() ? none : it->second;
+}
+
+}  // namespace
 
 Result<std::map<std::string, int>> DueDosesByVaccine(storage::Store& store,
                                                      std::span<const std::int64_t> units, Date from,
                                                      Date to) {
-  WJ_ASSIGN_OR_RETURN(auto records, store.ListTrackedEntities(units));
-  WJ_ASSIGN_OR_RETURN(auto doses_of, RecordedDosesManagedBy(store, units));
-  WJ_ASSIGN_OR_RETURN(auto holds_of, HoldsManagedBy(store, units));
+  WJ_ASSIGN_OR_RETURN(DueInputs in, ReadDueInputs(store, units, from, to, true));
   const ScheduleEdition& edition = EditionInForce(from);
   std::map<std::string, int> by_vaccine;
-  for (const auto& r : records) {
-    if (r.status != "ACTIVE") continue;
+  for (const auto& r : in.records) {
     auto birth = ParseIsoDate(r.birth_date);
     if (!birth.ok()) continue;
-    const auto& holds = holds_of[r.id];
-    for (const DoseForecast& f : tracker::Forecast(edition, *birth, doses_of[r.id], holds, from)) {
+    const auto& holds = Of(in.holds_of, r.id, kNoHolds);
+    for (const DoseForecast& f :
+         tracker::Forecast(edition, *birth, Of(in.doses_of, r.id, kNoDoses), holds, from)) {
       const WindowKind k = ClassifyForWindow(f, holds, from, to);
       if (k == WindowKind::kDue || k == WindowKind::kOverdue) ++by_vaccine[f.vaccine];
     }
@@ -124,9 +236,7 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
 
   const auto& tree = cat.tree();
   const auto units = tree.SubtreeIds(unit->id);
-  WJ_ASSIGN_OR_RETURN(auto records, store_.ListTrackedEntities(units));
-  WJ_ASSIGN_OR_RETURN(auto doses_of, RecordedDosesManagedBy(store_, units));
-  WJ_ASSIGN_OR_RETURN(auto holds_of, HoldsManagedBy(store_, units));
+  WJ_ASSIGN_OR_RETURN(DueInputs in, ReadDueInputs(store_, units, q.from, q.to, q.use_index));
 
   const ScheduleEdition& edition = EditionInForce(q.from);
   auto day = [](const std::optional<Date>& d) { return d ? json(FormatIsoDate(*d)) : json(); };
@@ -137,16 +247,15 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
   std::vector<Listed> listed;
   std::map<std::string, int> by_vaccine;
   int due_doses = 0, overdue_doses = 0, held_doses = 0, unmasked_count = 0;
-  for (auto& r : records) {
-    if (r.status != "ACTIVE") continue;
+  for (auto& r : in.records) {
     if (village && !tree.IsInSubtree(r.village_id ? r.village_id : r.org_unit_id, village->id))
       continue;
     auto birth = ParseIsoDate(r.birth_date);
     if (!birth.ok()) continue;
     json doses = json::array(), held = json::array();
-    const auto& holds = holds_of[r.id];
+    const auto& holds = Of(in.holds_of, r.id, kNoHolds);
     for (const DoseForecast& f :
-         tracker::Forecast(edition, *birth, doses_of[r.id], holds, q.from)) {
+         tracker::Forecast(edition, *birth, Of(in.doses_of, r.id, kNoDoses), holds, q.from)) {
       // Judged on `from`: a dose due then stays 应种 even if its timely age ends in the window.
       const WindowKind k = ClassifyForWindow(f, holds, q.from, q.to);
       const bool overdue = k == WindowKind::kOverdue, due = k == WindowKind::kDue;
@@ -190,7 +299,11 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
     listed.push_back({v ? v->name : std::string(), p.record.birth_date, std::move(row)});
   }
   // Village by village (children without one last), the oldest first within a village.
-  std::stable_sort(listed.begin(), listed.end(), [](const Listed& a, const Listed& b) {
+  // (Sorted by place: moving the rows themselves costs more than comparing them.)
+  std::vector<std::size_t> order(listed.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
+    const Listed &a = listed[i], &b = listed[j];
     if (a.village_name.empty() != b.village_name.empty()) return b.village_name.empty();
     if (a.village_name != b.village_name) return a.village_name < b.village_name;
     return a.birth < b.birth;
@@ -201,22 +314,26 @@ Result<json> ImmunizationService::DueList(const auth::Principal& who, const meta
                                            FormatIsoDate(q.to) + "）",
                                        unmasked_count, now));
   json children = json::array();
-  for (auto& l : listed) children.push_back(std::move(l.row));
+  children.get_ref<json::array_t&>().reserve(listed.size());
+  for (std::size_t i : order) children.push_back(std::move(listed[i].row));
   json vaccines = json::object();
   for (const auto& [code, n] : by_vaccine) vaccines[code] = n;
-  return json{{"orgUnit", {{"id", unit->uid}, {"name", unit->name}}},
+  const std::size_t count = children.size();
+  // The children are moved in last: an initializer list would copy them, all of them.
+  json out = {{"orgUnit", {{"id", unit->uid}, {"name", unit->name}}},
               {"village", village ? json{{"id", village->uid}, {"name", village->name}} : json()},
               {"from", FormatIsoDate(q.from)},
               {"to", FormatIsoDate(q.to)},
               {"kind", q.kind},
               {"schedule", {{"code", edition.code}, {"name", edition.name}}},
               {"summary",
-               {{"children", children.size()},
+               {{"children", count},
                 {"dueDoses", due_doses},
                 {"overdueDoses", overdue_doses},
                 {"heldDoses", held_doses},
-                {"byVaccine", vaccines}}},
-              {"children", children}};
+                {"byVaccine", std::move(vaccines)}}}};
+  out["children"] = std::move(children);
+  return out;
 }
 
 // The aggregate 免疫规划 form's vaccine groups (疫苗种类 of 免疫规划疫苗接种剂次): the category

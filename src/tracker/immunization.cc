@@ -247,6 +247,10 @@ Result<DoseInput> DoseFromJson(const json& body) {
 
 // --- The service ------------------------------------------------------------------------------
 
+ImmunizationService::ImmunizationService(storage::Store& store) : store_(store) {
+  InstallDueIndexer(store_);
+}
+
 Result<std::vector<RecordedDose>> ImmunizationService::RecordedDosesOf(std::int64_t person) {
   WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(person));
   std::vector<RecordedDose> out;
@@ -841,10 +845,20 @@ Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
 
 Result<json> ImmunizationService::Forecast(const auth::Principal& who, const metadata::Catalog& cat,
                                            const std::string& uid, Date date) {
-  WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, uid));
-  WJ_ASSIGN_OR_RETURN(auto recorded, RecordedDosesOf(p.record.id));
-  WJ_ASSIGN_OR_RETURN(auto holds, HoldsOf(p.record.id));
-  const Date birth = ParseIsoDate(p.record.birth_date).value();
+  WJ_RETURN_IF_ERROR(Vault().status());
+  // Nothing personal is shown: the record is checked for scope, not unsealed.
+  WJ_ASSIGN_OR_RETURN(auto found, store_.FindTrackedEntity(uid));
+  if (!found || !auth::CanRead(who, cat, found->org_unit_id))
+    return NotFound("没有儿童档案 " + uid, "trackedEntity");
+  const std::int64_t id = found->id;
+  WJ_ASSIGN_OR_RETURN(auto days, store_.ListDoseDaysOf(std::span(&id, 1)));
+  std::vector<RecordedDose> recorded;
+  recorded.reserve(days.size());
+  for (auto& d : days)
+    if (auto day = ParseIsoDate(d.given_on); day.ok())
+      recorded.push_back({std::move(d.vaccine), *day});
+  WJ_ASSIGN_OR_RETURN(auto holds, HoldsOf(id));
+  const Date birth = ParseIsoDate(found->birth_date).value();
   const ScheduleEdition& edition = EditionInForce(date);
   json rows = json::array();
   auto day = [](const std::optional<Date>& d) { return d ? json(FormatIsoDate(*d)) : json(); };
@@ -863,7 +877,7 @@ Result<json> ImmunizationService::Forecast(const auth::Principal& who, const met
   }
   return json{{"trackedEntity", uid},
               {"date", FormatIsoDate(date)},
-              {"birthDate", p.record.birth_date},
+              {"birthDate", found->birth_date},
               {"schedule", {{"code", edition.code}, {"name", edition.name}}},
               {"doses", rows}};
 }

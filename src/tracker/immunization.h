@@ -52,6 +52,9 @@ struct DueListQuery {
   std::string org_unit, village;
   Date from{}, to{};
   std::string kind = "all";  // "due" (应种), "overdue" (逾期/漏种，需补种) or "all"
+  // Read only the children the store's due index names (false: every child of the units, the
+  // computation the index must agree with; tests compare the two).
+  bool use_index = true;
 };
 
 // A search for a child's record (GET /api/immunization/children?idNumber= or ?name=&birthDate=):
@@ -156,7 +159,8 @@ struct TrackerExportQuery {
 
 class ImmunizationService {
  public:
-  explicit ImmunizationService(storage::Store& store) : store_(store) {}
+  // Installs the due indexer in the store (InstallDueIndexer).
+  explicit ImmunizationService(storage::Store& store);
   // Set once at start-up, before requests are served (null: no key file).
   void set_vault(std::shared_ptr<const PersonVault> vault) { vault_ = std::move(vault); }
 
@@ -364,9 +368,6 @@ std::int64_t ServedArea(const storage::OrgUnitRecord& unit);
 Result<std::map<std::int64_t, std::vector<RecordedDose>>> RecordedDosesManagedBy(
     storage::Store& store, std::span<const std::int64_t> units);
 
-// The holds of every person managed by `units`, by person (store id), as the engine reads them.
-Result<std::map<std::int64_t, std::vector<Hold>>> HoldsManagedBy(
-    storage::Store& store, std::span<const std::int64_t> units);
 Hold HoldFromRecord(const storage::ImmunizationHoldRecord& r);
 
 // Doses due or overdue in [from, to] (as a due list counts them: 应种 on `from` or becoming due by
@@ -375,6 +376,15 @@ Hold HoldFromRecord(const storage::ImmunizationHoldRecord& r);
 Result<std::map<std::string, int>> DueDosesByVaccine(storage::Store& store,
                                                      std::span<const std::int64_t> units, Date from,
                                                      Date to);
+
+// A child's due index (storage::DueIndexRecord, kept by the store; see due_list.cc): from his
+// birth date and doses (any order), the first day one of his open doses can be given (next), the
+// last day one of them can still be caught up (until), and the day from which both hold (basis:
+// the later of birth and last dose). For every window [from, to] with from >= basis, a child on
+// the due list (any kind, any village, any holds) has next <= to and until >= from.
+storage::DueIndexRecord DueIndexOf(Date birth, const std::vector<RecordedDose>& doses);
+// Installs DueIndexOf as the store's due indexer (Store::SetDueIndexer).
+void InstallDueIndexer(storage::Store& store);
 
 // A forecast row's common fields: vaccine, vaccineName, series, dose, state, stateName.
 nlohmann::json ForecastRowJson(const DoseForecast& f);

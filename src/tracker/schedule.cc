@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
+#include <string_view>
 #include <utility>
 
 namespace weijian::tracker {
@@ -10,6 +10,7 @@ namespace weijian::tracker {
 using namespace std::chrono;
 
 Date AddSpan(Date from, AgeSpan span) {
+  if (span.months == 0) return from + std::chrono::days(span.days);
   const year_month_day ymd(from);
   const year_month target = year_month(ymd.year(), ymd.month()) + months(span.months);
   const day last = year_month_day_last(target.year(), month_day_last(target.month())).day();
@@ -289,18 +290,20 @@ bool Contains(const std::vector<std::string>& list, std::string_view code) {
   return std::find(list.begin(), list.end(), code) != list.end();
 }
 
-// The series chosen among alternatives: the one with most recorded doses, the first on a tie.
-std::vector<std::string> ExcludedSeries(const ScheduleEdition& edition,
-                                        const std::vector<RecordedDose>& doses) {
-  std::vector<std::string> excluded;
+// The series chosen among alternatives: the one with most recorded doses (counted against the
+// products of its first dose), the first on a tie.
+std::vector<std::string_view> ExcludedSeries(const ScheduleEdition& edition,
+                                             const std::vector<RecordedDose>& doses) {
+  std::vector<std::string_view> excluded;
   for (const AlternativeSeries& alt : edition.alternatives) {
     std::size_t best = 0;
     int best_count = -1;
     for (std::size_t i = 0; i < alt.series.size(); ++i) {
       int count = 0;
-      for (const RecordedDose& d : doses)
-        for (const DoseRule& r : edition.doses)
-          if (r.series == alt.series[i] && r.dose == 1 && Contains(r.products, d.vaccine)) ++count;
+      for (const DoseRule& r : edition.doses) {
+        if (r.dose != 1 || r.series != alt.series[i]) continue;
+        for (const RecordedDose& d : doses) count += Contains(r.products, d.vaccine);
+      }
       if (count > best_count) best = i, best_count = count;
     }
     for (std::size_t i = 0; i < alt.series.size(); ++i)
@@ -309,13 +312,16 @@ std::vector<std::string> ExcludedSeries(const ScheduleEdition& edition,
   return excluded;
 }
 
-// The last live injected dose of another vaccine given before `day` within the gap, if any.
-const RecordedDose* LiveConflict(const std::vector<RecordedDose>& doses, const RecordedDose& dose,
+// The last live injected dose of another vaccine given before `dose` within the gap, if any;
+// `live[i]`: whether doses[i] is a live injected vaccine.
+const RecordedDose* LiveConflict(const std::vector<RecordedDose>& doses,
+                                 const std::vector<char>& live, const RecordedDose& dose,
                                  AgeSpan gap) {
-  if (!LiveInjected(dose.vaccine)) return nullptr;
+  if (!live[static_cast<std::size_t>(&dose - doses.data())]) return nullptr;
   const RecordedDose* found = nullptr;
-  for (const RecordedDose& other : doses) {
-    if (&other == &dose || other.vaccine == dose.vaccine || !LiveInjected(other.vaccine)) continue;
+  for (std::size_t i = 0; i < doses.size(); ++i) {
+    const RecordedDose& other = doses[i];
+    if (&other == &dose || !live[i] || other.vaccine == dose.vaccine) continue;
     if (other.date < dose.date && AddSpan(other.date, gap) > dose.date) found = &other;
   }
   return found;
@@ -340,38 +346,55 @@ std::vector<DoseForecast> Forecast(const ScheduleEdition& edition, Date birth,
     if (d.date <= date) doses.push_back(d);
   std::stable_sort(doses.begin(), doses.end(),
                    [](const RecordedDose& a, const RecordedDose& b) { return a.date < b.date; });
-  const std::vector<std::string> excluded = ExcludedSeries(edition, doses);
+  const std::vector<std::string_view> excluded = ExcludedSeries(edition, doses);
+  std::vector<char> live(doses.size());
+  for (std::size_t k = 0; k < doses.size(); ++k) live[k] = LiveInjected(doses[k].vaccine);
 
-  // (series, dose) → the date of its valid dose, for intervals across series.
-  std::map<std::pair<std::string, int>, Date> valid_on;
+  // (series, dose) → the date of its valid dose, for intervals across series (a few dozen at
+  // most: a flat list is cheaper than a map).
+  struct ValidOn {
+    std::string_view series;
+    int dose;
+    Date on;
+  };
+  std::vector<ValidOn> valid_on;
+  valid_on.reserve(doses.size());
+  auto find_valid = [&](std::string_view series, int dose) -> const Date* {
+    for (const ValidOn& v : valid_on)
+      if (v.dose == dose && v.series == series) return &v.on;
+    return nullptr;
+  };
   // Series whose doses are all valid, for catch-up in place of another series.
   auto complete_by = [&](const std::string& series, Date when) {
     for (const DoseRule& r : edition.doses) {
       if (r.series != series) continue;
-      auto it = valid_on.find({series, r.dose});
-      if (it == valid_on.end() || it->second > when) return false;
+      const Date* on = find_valid(series, r.dose);
+      if (!on || *on > when) return false;
     }
     return true;
   };
 
   std::vector<DoseForecast> out;
+  out.reserve(edition.doses.size() + doses.size());
   std::size_t i = 0;
   while (i < edition.doses.size()) {
     const std::string& series = edition.doses[i].series;
     std::size_t end = i;
     while (end < edition.doses.size() && edition.doses[end].series == series) ++end;
-    if (Contains(excluded, series)) {
+    if (std::find(excluded.begin(), excluded.end(), series) != excluded.end()) {
       i = end;
       continue;
     }
-    // Every product that counts for some dose of the series.
-    std::vector<std::string> products;
-    for (std::size_t k = i; k < end; ++k)
-      for (const std::string& p : edition.doses[k].products)
-        if (!Contains(products, p)) products.push_back(p);
+    // The recorded doses of a product that counts for some dose of the series.
     std::vector<const RecordedDose*> mine;
-    for (const RecordedDose& d : doses)
-      if (Contains(products, d.vaccine)) mine.push_back(&d);
+    for (const RecordedDose& d : doses) {
+      for (std::size_t k = i; k < end; ++k) {
+        if (Contains(edition.doses[k].products, d.vaccine)) {
+          mine.push_back(&d);
+          break;
+        }
+      }
+    }
 
     std::optional<Date> previous_valid;    // the last valid dose of this series
     std::optional<Date> previous_planned;  // the earliest day of the previous open dose
@@ -380,7 +403,8 @@ std::vector<DoseForecast> Forecast(const ScheduleEdition& edition, Date birth,
       const DoseRule& rule = edition.doses[k];
       AgeSpan earliest_age = rule.earliest;
       AgeSpan recommended_age = rule.recommended;
-      const Date instead_day = AddSpan(birth, rule.instead_from);
+      const Date instead_day =
+          rule.instead_of.empty() ? Date::max() : AddSpan(birth, rule.instead_from);
       if (!rule.instead_of.empty() && date >= instead_day &&
           !complete_by(rule.instead_of, instead_day)) {
         earliest_age = rule.instead_from;
@@ -394,8 +418,8 @@ std::vector<DoseForecast> Forecast(const ScheduleEdition& edition, Date birth,
         Date e = AddSpan(birth, earliest_age);
         if (after) e = std::max(e, AddSpan(*after, rule.after_previous));
         for (const IntervalAfter& ia : rule.also_after) {
-          auto it = valid_on.find({ia.series, ia.dose});
-          if (it != valid_on.end()) e = std::max(e, AddSpan(it->second, ia.at_least));
+          if (const Date* on = find_valid(ia.series, ia.dose))
+            e = std::max(e, AddSpan(*on, ia.at_least));
         }
         return e;
       };
@@ -427,15 +451,15 @@ std::vector<DoseForecast> Forecast(const ScheduleEdition& edition, Date birth,
         } else if (rec.date < earliest) {
           row.state = DoseState::kGivenInvalid;
           for (const IntervalAfter& ia : rule.also_after) {
-            auto it = valid_on.find({ia.series, ia.dose});
-            if (it != valid_on.end() && rec.date < AddSpan(it->second, ia.at_least)) {
+            const Date* on = find_valid(ia.series, ia.dose);
+            if (on && rec.date < AddSpan(*on, ia.at_least)) {
               row.reason = "距" + SeriesName(ia.series) + "第" + std::to_string(ia.dose) + "剂（" +
-                           FormatIsoDate(it->second) + "）不足" + IntervalText(ia.at_least);
+                           FormatIsoDate(*on) + "）不足" + IntervalText(ia.at_least);
               break;
             }
           }
         } else if (const RecordedDose* other =
-                       LiveConflict(doses, rec, edition.live_injected_gap)) {
+                       LiveConflict(doses, live, rec, edition.live_injected_gap)) {
           row.state = DoseState::kGivenInvalid;
           row.reason = "与" + VaccineName(other->vaccine) + "（" + FormatIsoDate(other->date) +
                        "）同为注射用减毒活疫苗，未同日接种且间隔不足" +
@@ -445,7 +469,7 @@ std::vector<DoseForecast> Forecast(const ScheduleEdition& edition, Date birth,
           row.timely = rec.date <= latest;
           filled = true;
           previous_valid = rec.date;
-          valid_on[{series, rule.dose}] = rec.date;
+          valid_on.push_back({series, rule.dose, rec.date});
         }
         out.push_back(std::move(row));
       }
@@ -463,8 +487,9 @@ std::vector<DoseForecast> Forecast(const ScheduleEdition& edition, Date birth,
       if (previous_open) after = std::max(*previous_planned, date);
       Date earliest = earliest_given(after);
       if (LiveInjected(row.vaccine)) {
-        for (const RecordedDose& other : doses) {
-          if (other.vaccine != row.vaccine && LiveInjected(other.vaccine) && other.date < date)
+        for (std::size_t k = 0; k < doses.size(); ++k) {
+          const RecordedDose& other = doses[k];
+          if (live[k] && other.date < date && other.vaccine != row.vaccine)
             earliest = std::max(earliest, AddSpan(other.date, edition.live_injected_gap));
         }
       }

@@ -15,6 +15,7 @@
 #include "metadata/catalog.h"
 #include "storage/open_store.h"
 #include "storage/postgres/pg_db.h"
+#include "tracker/immunization.h"
 #include "unit/pg_cluster.h"
 #include "unit/test_support.h"
 
@@ -1167,6 +1168,207 @@ TEST_F(PostgresOpenTest, AnEngineBuildTheReplicaCannotFinishIsMadeFromThePrimary
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   EXPECT_EQ((*engine)->size(), 1u);                     // the primary's one value
   EXPECT_GE(primary->ReadReplica().replica_scopes, 1);  // the replica was tried first
+}
+
+}  // namespace
+}  // namespace weijian::storage
+
+namespace weijian::storage {
+namespace {
+
+// The due index (issue 17, migration 0027): every write that changes a child's doses or birth
+// date recomputes it in its own transaction, as tracker::DueIndexOf computes it from what is
+// stored; holds and transfers leave it; ListDueCandidates reads through it; a child written
+// without an indexer is "not known" (always read) until RefreshDueIndex.
+TEST_P(StoreContractTest, TheDueIndexFollowsEveryWriteThatMovesIt) {
+  Store* store = store_.get();
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1), CodedUnit("1506", "15", 2)};
+  ASSERT_TRUE(store->InsertOrgUnits(units).ok());
+  const std::int64_t ou = (*store->LoadOrgUnits())[0].id;
+  const std::int64_t other = (*store->LoadOrgUnits())[1].id;
+  AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = "tester";
+  audit.created = 1;
+  auto child = [&](const std::string& uid, const std::string& birth) {
+    TrackedEntityRecord te;
+    te.uid = uid;
+    te.org_unit_id = ou;
+    te.birth_date = birth;
+    te.sex = "F";
+    te.sealed = "sealed";
+    te.key_id = "k1";
+    te.name_birth_index = "nb" + uid;
+    te.created = te.updated = 1;
+    te.created_by = "tester";
+    return te;
+  };
+  int n = 0;
+  auto dose = [&](std::int64_t person, const std::string& vaccine, const std::string& day) {
+    ImmunizationDoseRecord d;
+    d.uid = "dueIx" + std::to_string(100000 + ++n);
+    d.tracked_entity_id = person;
+    d.vaccine = vaccine;
+    d.given_on = day;
+    d.org_unit_id = ou;
+    d.created = 1;
+    d.created_by = "tester";
+    return d;
+  };
+  auto stored = [&](const std::string& uid) {
+    auto found = store->FindTrackedEntity(uid);
+    EXPECT_TRUE(found.ok() && found->has_value()) << uid;
+    return found.ok() && found->has_value() ? **found : TrackedEntityRecord{};
+  };
+  // The index the engine gives for what the store holds now.
+  auto expected = [&](const std::string& uid) {
+    const TrackedEntityRecord te = stored(uid);
+    std::vector<tracker::RecordedDose> doses;
+    auto recorded = store->ListImmunizationDoses(te.id);
+    EXPECT_TRUE(recorded.ok());
+    for (const auto& d : recorded.value())
+      doses.push_back({d.vaccine, ParseIsoDate(d.given_on).value()});
+    return tracker::DueIndexOf(ParseIsoDate(te.birth_date).value(), doses);
+  };
+  auto candidates = [&](const std::string& from, const std::string& to) {
+    std::vector<std::string> uids;
+    auto found = store->ListDueCandidates(std::span(&ou, 1), from, to);
+    EXPECT_TRUE(found.ok());
+    for (const auto& r : found.value()) uids.push_back(r.uid);
+    return uids;
+  };
+  using Uids = std::vector<std::string>;
+
+  // Without an indexer: not known, so always a candidate.
+  TrackedEntityRecord early = child("teDueIx0001", "2023-05-01");
+  ASSERT_TRUE(store->CreateTrackedEntity(early, audit).ok());
+  EXPECT_EQ(stored(early.uid).due, DueIndexRecord{});
+  EXPECT_EQ(candidates("2030-01-01", "2030-01-01"), Uids{early.uid});
+
+  tracker::InstallDueIndexer(*store);
+  // Registered: HepB 1 and BCG are due at birth.
+  TrackedEntityRecord te = child("teDueIx0002", "2024-01-10");
+  ASSERT_TRUE(store->CreateTrackedEntity(te, audit).ok());
+  EXPECT_EQ(stored(te.uid).due.next, "2024-01-10");
+  EXPECT_EQ(stored(te.uid).due.until, "2042-01-09");  // catch-up before 18 years
+  EXPECT_EQ(stored(te.uid).due.basis, "2024-01-10");
+  // Both given at birth: next is HepB 2, 28 days on.
+  ImmunizationDoseRecord hepb = dose(te.id, "HepB", "2024-01-10");
+  ASSERT_TRUE(store->AddImmunizationDose(hepb, audit).ok());
+  ImmunizationDoseRecord bcg = dose(te.id, "BCG", "2024-01-10");
+  ASSERT_TRUE(store->AddImmunizationDose(bcg, audit).ok());
+  EXPECT_EQ(stored(te.uid).due.next, "2024-02-07");
+  EXPECT_EQ(stored(te.uid).due, expected(te.uid));
+  // The windows that may list him from his last dose on, and the ones before it.
+  EXPECT_EQ(candidates("2024-02-01", "2024-02-06"), (Uids{early.uid}));
+  EXPECT_EQ(candidates("2024-02-01", "2024-02-07"), (Uids{early.uid, te.uid}));
+  EXPECT_EQ(candidates("2024-01-09", "2024-01-09"), (Uids{early.uid, te.uid}));
+  EXPECT_EQ(candidates("2042-01-10", "2042-03-01"), (Uids{early.uid}));  // past catch-up
+
+  // A dose corrected to a later day: HepB 2 moves with it.
+  hepb.given_on = "2024-01-12";
+  ASSERT_TRUE(store->UpdateImmunizationDose(hepb, audit).ok());
+  EXPECT_EQ(stored(te.uid).due.next, "2024-02-09");
+  EXPECT_EQ(stored(te.uid).due.basis, "2024-01-12");
+  EXPECT_EQ(stored(te.uid).due, expected(te.uid));
+  // A dose from stock (ApplyStockMovements): HepB 2 given, next is polio 1 at two months.
+  VaccineStockMovementRecord receipt;
+  receipt.uid = "mvDueIx0001";
+  receipt.org_unit_id = ou;
+  receipt.vaccine = "HepB";
+  receipt.lot = "L1";
+  receipt.expiry = "2026-06-30";
+  receipt.manufacturer = "华北制药";
+  receipt.kind = "RECEIPT";
+  receipt.quantity = 5;
+  receipt.moved_on = "2024-02-01";
+  receipt.created = 1;
+  receipt.created_by = "tester";
+  VaccineStockMovementRecord taken = receipt;
+  taken.uid = "mvDueIx0002";
+  taken.kind = "DOSE";
+  taken.quantity = -1;
+  taken.expiry = taken.manufacturer = "";
+  taken.moved_on = "2024-02-09";
+  std::vector<VaccineStockMovementRecord> in = {receipt}, out = {taken};
+  std::vector<AuditRecord> one = {audit};
+  ASSERT_TRUE(store->ApplyStockMovements(in, one, nullptr, nullptr).ok());
+  ImmunizationDoseRecord hepb2 = dose(te.id, "HepB", "2024-02-09");
+  hepb2.lot = "L1";
+  ASSERT_TRUE(store->ApplyStockMovements(out, one, &hepb2, &audit).ok());
+  EXPECT_EQ(stored(te.uid).due.next, "2024-03-10");
+  EXPECT_EQ(stored(te.uid).due, expected(te.uid));
+  // BCG struck out (recorded in error): due again from birth.
+  ASSERT_TRUE(store->DeleteImmunizationDose(bcg.id, audit).ok());
+  EXPECT_EQ(stored(te.uid).due.next, "2024-01-10");
+  EXPECT_EQ(stored(te.uid).due, expected(te.uid));
+
+  // Holds and transfers do not move it; a child transferred out is no candidate.
+  const DueIndexRecord before = stored(te.uid).due;
+  ImmunizationHoldRecord hold{
+      0, "holdDueIx01", te.id, "*", "CONTRAINDICATION", "2024-02-01", "", "过敏", ou, 1, "tester"};
+  ASSERT_TRUE(store->AddImmunizationHold(hold, audit).ok());
+  hold.lifted_on = "2024-02-20";
+  hold.lifted_by = "tester";
+  ASSERT_TRUE(store->LiftImmunizationHold(hold, audit).ok());
+  EXPECT_EQ(stored(te.uid).due, before);
+  TrackedEntityRecord moved = stored(te.uid);
+  moved.org_unit_id = other;
+  moved.updated = 2;
+  TrackedEntityTransferRecord t;
+  t.tracked_entity_id = te.id;
+  t.direction = "MOVE";
+  t.from_org_unit_id = ou;
+  t.to_org_unit_id = other;
+  t.transferred_on = "2024-03-01";
+  t.created = 2;
+  t.created_by = "tester";
+  ASSERT_TRUE(store->TransferTrackedEntity(moved, 1, t, audit).ok());
+  EXPECT_EQ(stored(te.uid).due, before);
+  EXPECT_EQ(candidates("2024-03-01", "2024-03-01"), Uids{early.uid});
+  auto there = store->ListDueCandidates(std::span(&other, 1), "2024-03-01", "2024-03-01");
+  ASSERT_EQ(there->size(), 1u);
+  moved = stored(te.uid);
+  moved.status = "TRANSFERRED_OUT";
+  moved.updated = 3;
+  t.direction = "OUT";
+  t.from_org_unit_id = other;
+  t.to_org_unit_id = 0;
+  ASSERT_TRUE(store->TransferTrackedEntity(moved, 2, t, audit).ok());
+  EXPECT_TRUE(store->ListDueCandidates(std::span(&other, 1), "2024-03-01", "2024-03-01")->empty());
+
+  // A birth date corrected (UpdateTrackedEntity): every age moves with it.
+  TrackedEntityRecord fixed = stored(early.uid);
+  ASSERT_TRUE(store->RefreshDueIndex(std::span(&fixed.id, 1)).ok());
+  EXPECT_EQ(stored(early.uid).due.next, "2023-05-01");
+  fixed.birth_date = "2023-04-01";
+  fixed.updated = 2;
+  ASSERT_TRUE(store->UpdateTrackedEntity(fixed, 1, audit).ok());
+  EXPECT_EQ(stored(early.uid).due.next, "2023-04-01");
+  EXPECT_EQ(stored(early.uid).due, expected(early.uid));
+
+  // Not known until RefreshDueIndex: a child written before any indexer.
+  TrackedEntityRecord later = child("teDueIx0003", "2024-06-01");
+  store->SetDueIndexer(nullptr);
+  ASSERT_TRUE(store->CreateTrackedEntity(later, audit).ok());
+  EXPECT_EQ(stored(later.uid).due, DueIndexRecord{});
+  auto unknown = store->ListUnindexedTrackedEntities(0, 10);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(*unknown, std::vector<std::int64_t>{later.id});
+  tracker::InstallDueIndexer(*store);
+  ASSERT_TRUE(store->RefreshDueIndex(*unknown).ok());
+  EXPECT_EQ(stored(later.uid).due.next, "2024-06-01");
+  EXPECT_TRUE(store->ListUnindexedTrackedEntities(0, 10)->empty());
+
+  // The bulk path computes it once per child, from the doses it writes with him.
+  std::vector<Store::BulkChild> bulk(1);
+  bulk[0].person = child("teDueIx0004", "2024-01-10");
+  bulk[0].doses = {dose(0, "HepB", "2024-01-10"), dose(0, "BCG", "2024-01-10")};
+  ASSERT_TRUE(store->AddTrackedEntitiesBulk(bulk, audit).ok());
+  EXPECT_GT(bulk[0].person.id, 0);
+  EXPECT_EQ(store->ListImmunizationDoses(bulk[0].person.id)->size(), 2u);
+  EXPECT_EQ(stored("teDueIx0004").due.next, "2024-02-07");
+  EXPECT_EQ(stored("teDueIx0004").due, expected("teDueIx0004"));
 }
 
 }  // namespace
