@@ -119,6 +119,8 @@ class PgConn {
   bool in_tx = false;
   bool lost = false;  // the server closed the connection (restart, terminated backend)
   std::int64_t changes = 0;
+  // The table the last INSERT on this connection wrote (LastInsertId reads its own sequence).
+  std::string last_insert_table;
   std::unordered_map<std::string, std::string> names;  // SQL text → prepared statement name
   // Change-log rows of the open transaction, written at its COMMIT (DeferChangeLog).
   struct Change {
@@ -265,6 +267,10 @@ Status PgStmt::Execute() {
     if (!rows_) rows_ = std::make_unique<Rows>();
     rows_->result = conn_->work->exec_prepared(name, pqxx::prepare::make_dynamic_params(values));
     conn_->changes = static_cast<std::int64_t>(rows_->result.affected_rows());
+    if (sql_.starts_with("INSERT INTO ")) {
+      const std::size_t end = sql_.find_first_of(" (", 12);
+      conn_->last_insert_table = sql_.substr(12, end == std::string::npos ? end : end - 12);
+    }
   } catch (...) {
     conn_->NoteFailure();
     rows_.reset();
@@ -426,6 +432,15 @@ std::int64_t PgDb::Changes() const { return conn_->changes; }
 Result<std::int64_t> PgDb::LastInsertId() {
   try {
     conn_->SendReleases();
+    // The id sequence of the table last inserted into, not lastval(): a trigger of that insert
+    // may have drawn from another sequence since (the coverage marks do), and lastval() would
+    // give that number.
+    if (!conn_->last_insert_table.empty()) {
+      auto r = conn_->work->exec_params(
+          "SELECT coalesce(currval(pg_get_serial_sequence($1, 'id')), lastval())",
+          conn_->last_insert_table);
+      return r[0][0].as<std::int64_t>();
+    }
     auto r = conn_->work->exec("SELECT lastval()");
     return r[0][0].as<std::int64_t>();
   } catch (...) {
