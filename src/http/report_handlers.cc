@@ -50,6 +50,10 @@ Result<reports::ReportRequest> RequestOf(const Request& req, const json* body,
   r.scope.read_roots = auth::ReadRoots(who, cat);
   r.scope.user_units = who.user.capture_org_unit_ids.empty() ? who.user.view_org_unit_ids
                                                              : who.user.capture_org_unit_ids;
+  // Coverage rates from the immunization records, should a figure name one.
+  r.program_indicators = [&app, catalog = app.catalog()] {
+    return app.coverage().Current(*catalog, Today());
+  };
   return r;
 }
 

@@ -319,6 +319,7 @@ class Builder {
                                                           {"skipRounding", "true"}})
       WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, v));
     Approved(q);
+    q.program_indicators = program_indicators_;
     auto r = analytics::RunQuery(q, engine_, req_.scope);
     if (!r.ok()) return InvalidArgument(r.status().message(), "figures");
     Value v;
@@ -337,7 +338,26 @@ class Builder {
     return v;
   }
 
+  // The program indicator (a coverage rate from the immunization records) named `dx`, or null;
+  // the records' figures are asked for the first time one is named.
+  Result<const analytics::ProgramIndicatorSource::Item*> ProgramIndicator(const std::string& dx) {
+    if (cat_.Indicators().ByUidOrCode(dx) || cat_.DataElements().ByUidOrCode(dx) ||
+        !req_.program_indicators)
+      return nullptr;
+    if (!program_indicators_) {
+      auto source = req_.program_indicators();
+      if (!source.ok()) return source.status();
+      program_indicators_ = *source;
+    }
+    return program_indicators_ ? program_indicators_->Find(dx) : nullptr;
+  }
+
   std::string Definition(const std::string& dx, std::string* name, bool* percent) {
+    if (auto pi = ProgramIndicator(dx); pi.ok() && *pi) {
+      *name = (*pi)->name;
+      *percent = true;
+      return (*pi)->name + "（由接种个案记录按免疫程序计算，分子÷分母×100）";
+    }
     if (const auto* ind = cat_.Indicators().ByUidOrCode(dx)) {
       *name = ind->name;
       auto describe = [&](const std::string& expr, const std::string& given) {
@@ -383,7 +403,9 @@ class Builder {
     const bool whole_year = spec.value("pe", "range") == "year";
     bool percent = false;
     f.definition = Definition(dx, &f.item_name, &percent);
-    if (!cat_.Indicators().ByUidOrCode(dx) && !cat_.DataElements().ByUidOrCode(dx))
+    WJ_ASSIGN_OR_RETURN(const auto* program_indicator, ProgramIndicator(dx));
+    if (!cat_.Indicators().ByUidOrCode(dx) && !cat_.DataElements().ByUidOrCode(dx) &&
+        !program_indicator)
       return InvalidArgument("\"" + dx + "\" is neither an indicator nor a data element",
                              "figures." + key + ".dx");
     const std::string year = std::to_string(YearOf(first_.start));
@@ -438,6 +460,7 @@ class Builder {
                  {"skipRounding", "true"}})
           WJ_RETURN_IF_ERROR(analytics::ParseQueryParam(q, k, val));
         Approved(q);
+        q.program_indicators = program_indicators_;
         // Peers the reader may not see are not ranked for him: no rank rather than a leak.
         auto r = analytics::RunQuery(q, engine_, req_.scope);
         if (r.ok()) {
@@ -669,6 +692,8 @@ class Builder {
   std::set<std::string> seen_swings_;
   std::map<std::string, std::string> peer_group_, peer_scope_;  // by figure key
   int tables_ = 0;
+  // The records' program indicators, once a figure named one (see ProgramIndicator).
+  std::shared_ptr<const analytics::ProgramIndicatorSource> program_indicators_;
   Report r_;
 };
 

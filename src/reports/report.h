@@ -5,6 +5,7 @@
 // is published (rates above 100%, units that have not reported, big swings, missing targets).
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -112,6 +113,11 @@ struct ReportRequest {
   // its periods (names, within the reader's scope): a check lists them before publishing.
   std::shared_ptr<const analytics::ApprovedData> approved;
   std::vector<std::string> unapproved_units;
+  // Program indicators counted from individual records (the immunization coverage rates), asked
+  // for only when a figure names one; empty: such figures are refused as unknown. They are read
+  // as the records stand (individual records have no approval).
+  std::function<Result<std::shared_ptr<const analytics::ProgramIndicatorSource>>()>
+      program_indicators = {};
 };
 
 // A bulletin item from content that exists: an article published in 工作动态 in the period

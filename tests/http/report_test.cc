@@ -63,6 +63,44 @@ TEST(Reports, ScopeFormatsAndTemplates) {
   EXPECT_EQ(Body(mine)["title"], "鄂托克旗2023年全年重点工作简报");
 }
 
+// A template may state a coverage rate counted from the immunization records (a program
+// indicator, by its code), beside the aggregate figures: the report's figure is the one
+// /api/analytics gives for the same unit and period.
+TEST(Reports, ACoverageRateFromTheRecordsIsAFigureLikeAnyIndicator) {
+  json child = {
+      {"orgUnit", "150624100"},
+      {"name", "报告甲"},
+      {"sex", "女"},
+      {"birthDate", "2017-03-10"},
+      {"guardians", {{{"name", "乌云"}, {"relation", "母亲"}, {"phone", "13904771234"}}}}};
+  auto reg = As("clerk_in", "POST", "/api/immunization/children", child.dump());
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  const std::string te = Body(reg)["trackedEntity"];
+  for (const char* vaccine : {"HepB", "BCG"})
+    ASSERT_EQ(As("clerk_in", "POST", "/api/immunization/doses",
+                 json{{"trackedEntity", te}, {"vaccine", vaccine}, {"date", "2017-03-10"}}.dump())
+                  .status,
+              201);
+  const json t = {{"title", "{ou}{period}免疫规划"},
+                  {"figures", {{"cov", {{"dx", "IMM_COVERAGE"}, {"format", "rate"}}}}},
+                  {"sections",
+                   {{{"heading", ""},
+                     {"blocks", {{{"type", "text"}, {"text", "{period}{ou}接种率为{cov}。"}}}}}}}};
+  ASSERT_EQ(As("editor_in", "PUT", "/api/reportTemplates/coverage", t.dump()).status, 200);
+  auto r = As("county_admin", "GET",
+              "/api/reports/preview?template=coverage&ou=150624100&period=2017&approvedOnly=false");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json figure = Body(r)["figures"][0];
+  EXPECT_EQ(figure["item"], "接种率");
+  auto a = Body(As("county_admin", "GET",
+                   "/api/analytics?dimension=dx:IMM_COVERAGE&dimension=pe:2017&filter=ou:150624100"
+                   "&skipRounding=true"));
+  ASSERT_EQ(a["rows"].size(), 1u) << a.dump();
+  ASSERT_TRUE(figure["value"].is_number()) << figure.dump();
+  EXPECT_NEAR(figure["value"].get<double>(), std::stod(a["rows"][0][2].get<std::string>()), 1e-9);
+  EXPECT_NE(Body(r)["html"].get<std::string>().find("接种率为"), std::string::npos);
+}
+
 TEST(Reports, PublishedFiguresStayFrozenAndThePageSaysWhenDataMoved) {
   const json req = {
       {"template", "annual"}, {"ou", "150624100"}, {"period", "2023"}, {"column", "gzdt"}};

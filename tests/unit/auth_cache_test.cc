@@ -26,17 +26,22 @@ std::string BasicHeader(const std::string& user, const std::string& password) {
   return "Basic " + out;
 }
 
-TEST(BasicAuthCacheTest, TheSecondRequestSkipsArgon2UntilThePasswordChanges) {
-  weijian::testing::TempDir dir;
-  auto store = weijian::testing::MakeOrdosStore(dir.File("b.db"), false);
-  std::int64_t now = 1'700'000'000'000;
+// The user a script signs in as: "script", password 草原上的卫生院2024.
+bool AddScriptUser(storage::Store& store, std::int64_t now) {
   storage::UserRecord u;
   u.uid = RandomUid();
   u.username = "script";
   u.password_hash = *HashPassword("草原上的卫生院2024");
   u.roles = {"entry"};
   u.created = now;
-  ASSERT_TRUE(store->CreateUser(u).ok());
+  return store.CreateUser(u).ok();
+}
+
+TEST(BasicAuthCacheTest, TheSecondRequestSkipsArgon2UntilThePasswordChanges) {
+  weijian::testing::TempDir dir;
+  auto store = weijian::testing::MakeOrdosStore(dir.File("b.db"), false);
+  std::int64_t now = 1'700'000'000'000;
+  ASSERT_TRUE(AddScriptUser(*store, now));
   AuthService service(*store, [&] { return now; });
   auto ask = [&](const std::string& password) {
     return service.Authenticate({"", BasicHeader("script", password), "10.0.0.9"});
@@ -83,13 +88,7 @@ TEST(BasicAuthCacheTest, ARightPasswordIsAnsweredWhileAnImportHoldsTheWriter) {
   weijian::testing::TempDir dir;
   auto store = weijian::testing::MakeOrdosStore(dir.File("w.db"), false);
   std::int64_t now = 1'700'000'000'000;
-  storage::UserRecord u;
-  u.uid = RandomUid();
-  u.username = "script";
-  u.password_hash = *HashPassword("草原上的卫生院2024");
-  u.roles = {"entry"};
-  u.created = now;
-  ASSERT_TRUE(store->CreateUser(u).ok());
+  ASSERT_TRUE(AddScriptUser(*store, now));
   AuthService service(*store, [&] { return now; });
   auto ask = [&](const std::string& password) {
     return service.Authenticate({"", BasicHeader("script", password), "10.0.0.9"});

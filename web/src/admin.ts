@@ -1063,8 +1063,11 @@ async function reportsPage(): Promise<void> {
   });
   // The template itself, for editors: title, figures, sections of sentences, lists and tables,
   // edited as such (template_editor.ts) and saved as the same JSON; the JSON under 高级.
-  const [indList, deList] = await Promise.all([api("/api/indicators?fields=code,name&paging=false"), api("/api/dataElements?fields=code,name&paging=false")]);
-  const items = [...indList.indicators, ...deList.dataElements].filter((x: Json) => x.code).map((x: Json) => ({ code: x.code, name: x.name }));
+  const [indList, deList, piList] = await Promise.all([api("/api/indicators?fields=code,name&paging=false"), api("/api/dataElements?fields=code,name&paging=false"),
+    api("/api/programIndicators")]);
+  // Coverage rates from the immunization records may be a report's figures too.
+  const items = [...indList.indicators, ...deList.dataElements, ...(piList.programIndicators ?? [])].filter((x: Json) => x.code)
+    .map((x: Json) => ({ code: x.code, name: x.name }));
   const edBox = h("div");
   const tplEditor = templateEditor({ container: edBox, items, load: (n) => api(`/api/reportTemplates/${encodeURIComponent(n)}`) });
   const rawJson = h("textarea", { id: "template-json", "aria-label": "模板（JSON）" }) as HTMLTextAreaElement;
