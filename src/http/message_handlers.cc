@@ -43,11 +43,6 @@ std::string CookieOf(const Request& req, const std::string& name) {
   return "";
 }
 
-// The writer's address for the rate limit: the client's, as the server settled it (behind a
-// reverse proxy on this machine or a --trusted-proxy, the address that proxy saw; see
-// ForwardedClient).
-std::string ClientAddress(const Request& req) { return req.remote_address; }
-
 // The page of the board: counts, the published exchanges, the query box.
 json BoardData(App& app, int page, Status* error) {
   json d = json::object();
@@ -154,7 +149,9 @@ Response Submit(const Request& req, App& app) {
   in.consent = field("consent") == "1";
   in.challenge = field("token");
   in.answer = field("answer");
-  in.source_addr = ClientAddress(req);
+  // The writer's address for the rate limit: the client's, as the server settled it (behind a
+  // reverse proxy, the address that proxy saw; see ForwardedClient).
+  in.source_addr = req.remote_address;
   in.source_device = CookieOf(req, "wj_dev");
   // The message and its audit row in one transaction.
   Result<storage::CitizenMessageRecord> m = Internal("not run");
