@@ -812,7 +812,8 @@ TEST(ImmunizationAggregate, MonthlyDosesEqualACountOverTheRecords) {
   // Counted where the dose was given: a child vaccinated at 乌兰镇 in July who moves to 棋盘井镇
   // in August stays in 乌兰镇's July form, and does not enter 棋盘井镇's.
   auto hepb = [&](const std::string& ou) {
-    for (const auto& v : Body(As("county_admin", "GET", url + ou))["dataValues"])
+    const json form = Body(As("county_admin", "GET", url + ou));  // kept: iterated below
+    for (const auto& v : form["dataValues"])
       if (v["categoryOption"] == "VAC_HEPB") return v["value"].get<std::int64_t>();
     return std::int64_t{-1};
   };
