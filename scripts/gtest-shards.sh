@@ -13,7 +13,9 @@ pids=()
 for ((i = 0; i < n; i++)); do
   log="$bin.shard$i.log"
   logs+=("$log")
-  GTEST_TOTAL_SHARDS=$n GTEST_SHARD_INDEX=$i "$bin" --gtest_brief=1 "$@" >"$log" 2>&1 &
+  # The JSON report gives each test's time (scripts/test-all.sh prints the slowest).
+  GTEST_TOTAL_SHARDS=$n GTEST_SHARD_INDEX=$i "$bin" --gtest_brief=1 \
+    --gtest_output="json:$bin.shard$i.json" "$@" >"$log" 2>&1 &
   pids+=($!)
 done
 rc=0

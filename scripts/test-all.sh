@@ -26,6 +26,41 @@ logdir=$(mktemp -d "${TMPDIR:-/tmp}/weijian-test.XXXXXX")
 
 started=$(date +%s)
 stamp() { echo "[make test $(($(date +%s) - started)) s] $*"; }
+# Where the time went, printed last (CI shows the end of the output): each stage's wall time and
+# the slowest tests of each suite (ctest's cost data; the gtest shards' JSON reports).
+timings=()
+stage_start=$started
+stage_done() {
+  local now
+  now=$(date +%s)
+  timings+=("$(printf '%5d s  %s' $((now - stage_start)) "$1")")
+  stage_start=$now
+}
+slowest() {  # ctest's last run: name, runs, seconds
+  [ -f "$1/Testing/Temporary/CTestCostData.txt" ] || return 0
+  echo "  slowest in $1:"
+  awk '/^---/ { exit } { print }' "$1/Testing/Temporary/CTestCostData.txt" | sort -k3 -g -r | head -8 |
+    awk '{printf "    %7.1f s  %s\n", $3, $1}'
+}
+summary() {
+  echo "make test: where the time went (wall, $(nproc) cores):"
+  printf '  %s\n' "${timings[@]}"
+  printf '  %5d s  in all\n' $(($(date +%s) - started))
+  slowest "$release"
+  slowest "${FUZZ_BUILD:-build-fuzz}"
+  for log in "${TSAN_BUILD:-build-tsan}"/tests/*.shard*.json; do
+    [ -f "$log" ] || continue
+    echo "  slowest in $log:"
+    python3 - "$log" <<'PY' || true
+import json, sys
+tests = [(float(t.get("time", "0s").rstrip("s")), s["name"] + "." + t["name"])
+         for s in json.load(open(sys.argv[1])).get("testsuites", []) for t in s.get("testsuite", [])]
+for secs, name in sorted(tests, reverse=True)[:5]:
+    print(f"    {secs:7.1f} s  {name}")
+PY
+  done
+}
+trap summary EXIT
 
 # The sanitizer builds, one after the other, niced, in the background.
 (
@@ -40,6 +75,7 @@ stamp "Release ctest (sanitizer builds meanwhile at nice 19; logs in $logdir)"
 ctest --test-dir "$release" --output-on-failure -j"$jobs"
 release_rc=$?
 stamp "Release ctest finished (status $release_rc)"
+stage_done "Release ctest (sanitizer builds beside it at nice 19)"
 
 wait "$builds"
 build_rc=$?
@@ -48,10 +84,13 @@ case $build_rc in
   1) stamp "the ASan build FAILED:"; cat "$logdir/asan-build.log" ;;
   *) stamp "the TSan build FAILED:"; cat "$logdir/tsan-build.log" ;;
 esac
+stage_done "the rest of the sanitizer builds"
 [ "$release_rc" -eq 0 ] && [ "$build_rc" -eq 0 ] || exit 1
 
 "$make" --no-print-directory run-asan "${vars[@]}" || exit 1
 stamp "ASan+UBSan and fuzz suites finished"
+stage_done "ASan+UBSan unit tests and fuzz targets"
 "$make" --no-print-directory run-tsan "${vars[@]}" || exit 1
 stamp "ThreadSanitizer suites finished; every stage passed"
+stage_done "ThreadSanitizer unit and HTTP suites"
 rm -rf "$logdir"

@@ -150,7 +150,13 @@ int RunServe(const ServeOptions& o) {
   // The engine snapshot and the serving lock are files beside a SQLite file; a PostgreSQL store
   // has neither (its engine is built from the store at each start).
   const bool file_store = !storage::IsPostgresAddress(o.db);
-  if (file_store) app.set_engine_snapshot_path(o.db + ".engine");
+  if (file_store) {
+    app.set_engine_snapshot_path(o.db + ".engine");
+    app.coverage().SetFile(o.db + ".coverage");
+  }
+  app.coverage().SetStartListener([](const std::string& how) {
+    std::cerr << "weijian: immunization coverage facts " << how << "\n";
+  });
   if (!LoadPersonKeys(o.db, o.keys, app.immunization())) return 1;
   if (Status s = app.Init(); !s.ok()) return Fail(s);
   // Records written before the due index (migration 0027) are read by every due list of their
@@ -331,6 +337,11 @@ int RunBackup(const std::string& db, const std::string& out) {
 int RunRestore(const std::string& from, const std::string& db, bool force) {
   if (Status s = RefusePostgres(db); !s.ok()) return Fail(s);
   if (Status s = storage::RestoreDatabase(from, db, force); !s.ok()) return Fail(s);
+  // What a server kept beside the database it replaced describes that database, not this one.
+  for (const char* kept : {".engine", ".coverage"}) {
+    std::error_code ignored;
+    std::filesystem::remove(db + kept, ignored);
+  }
   std::cout << "restored " << db << " from " << from << "\n";
   return RunAuditVerify(db);
 }

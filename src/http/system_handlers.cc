@@ -38,7 +38,9 @@ Response SystemInfo(const Request& req, App& app) {
                       {"memoryBytes", coverage.facts * sizeof(tracker::CoverageKeeper::Fact)},
                       {"builds", coverage.builds},
                       {"recomputed", coverage.recomputed},
-                      {"lastBuildSeconds", coverage.last_build_seconds}};
+                      {"loads", coverage.loads},
+                      {"lastBuildSeconds", coverage.last_build_seconds},
+                      {"start", coverage.start}};
   // The read replica (--read-db): whether engine builds and exports read from it, and its lag.
   if (auto r = app.store().ReadReplica(); r.attached)
     info["readReplica"] = {{"address", r.address},

@@ -253,9 +253,54 @@ CoverageKeeper::~CoverageKeeper() {
 void CoverageKeeper::StartBuild(Date today) {
   if (builder_.joinable()) return;
   builder_ = std::thread([this, today] {
-    std::lock_guard lock(mu_);
-    if (!units_) (void)BuildLocked(today);  // a failure: the first query tries again
+    std::string start;
+    bool write = false;  // the file is missing, stale or far behind: written once computed
+    {
+      std::lock_guard lock(mu_);
+      if (units_) return;
+      std::string why = "no file";
+      if (!file_.empty()) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const std::uint64_t before = stats().recomputed;
+        Status loaded = LoadFileLocked(today);
+        // Caught up at once: the children marked since the file, the days passed since.
+        if (loaded.ok()) loaded = UpdateLocked(today);
+        if (loaded.ok()) {
+          std::lock_guard stats_lock(stats_mu_);
+          ++stats_.loads;
+          stats_.last_build_seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          const std::uint64_t again = stats_.recomputed - before;
+          write = again > 10'000 || again > stats_.children / 10;
+          start = "read from " + file_ + ", " + std::to_string(again) + " children computed again";
+        } else {
+          units_.reset();  // half-read: computed afresh below
+          why = loaded.message();
+        }
+      }
+      if (!units_) {
+        if (!BuildLocked(today).ok()) return;  // the first query tries again
+        start = "computed from the records (" + why + ")";
+        write = !file_.empty();
+      }
+    }
+    // Written off the lock (queries go on meanwhile); a stop abandons it.
+    if (write) {
+      Status saved = SaveFile(today);
+      start += saved.ok() ? "; the file written" : "; the file not written: " + saved.message();
+    }
+    {
+      std::lock_guard stats_lock(stats_mu_);
+      stats_.start = start;
+    }
+    if (on_start_) on_start_(start);
   });
+}
+
+void CoverageKeeper::SetFile(std::string path) { file_ = std::move(path); }
+
+void CoverageKeeper::SetStartListener(std::function<void(const std::string&)> listener) {
+  on_start_ = std::move(listener);
 }
 
 CoverageKeeper::Stats CoverageKeeper::stats() const {

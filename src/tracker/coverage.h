@@ -29,11 +29,15 @@
 // in force (a new one: every child computed again); and a rule that moves a dose's ages when the
 // child reaches an age without the other series (MPSV-AC at 24 months): the child is computed
 // again on that day. A start computes every child's facts once (in the background from `serve`;
-// the first coverage query waits for it); bench/README.md gives the cost.
+// the first coverage query waits for it); bench/README.md gives the cost. Unless a file beside
+// a SQLite database holds them (coverage_file.cc): then the start reads it and computes only the
+// children marked since it was written, as any query would. A start that computed every child
+// (or caught up with many) writes the file afterwards, in the background.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -89,10 +93,12 @@ Result<std::shared_ptr<const analytics::ProgramIndicatorData>> LoadCoverage(
 class CoverageKeeper {
  public:
   struct Stats {
-    std::uint64_t builds = 0;      // every child computed
-    std::uint64_t recomputed = 0;  // children computed again after a mark or a recheck day
-    double last_build_seconds = 0;
+    std::uint64_t builds = 0;             // every child computed
+    std::uint64_t recomputed = 0;         // children computed again after a mark or a recheck day
+    std::uint64_t loads = 0;              // every child's facts read from the file (SetFile)
+    double last_build_seconds = 0;        // a build's or a load's (with its catching up)
     std::size_t children = 0, facts = 0;  // in the current snapshot
+    std::string start;                    // how the start's facts came (empty until they have)
   };
   explicit CoverageKeeper(storage::Store& store) : store_(store) {}
   ~CoverageKeeper();  // stops a build running in the background
@@ -100,8 +106,22 @@ class CoverageKeeper {
   CoverageKeeper& operator=(const CoverageKeeper&) = delete;
 
   // Computes every child's facts on a thread of its own (a server's start): the first query
-  // waits for it instead of starting it. Once; later calls do nothing.
+  // waits for it instead of starting it. Once; later calls do nothing. With a file (SetFile)
+  // that belongs to this store and this build of weijian, reads it instead and computes the
+  // children written since; writes it (SaveFile) after computing every child, or more than a
+  // tenth of them (or 10,000) again. Stats::start says which, once done.
   void StartBuild(Date today);
+  // The file beside the database (`serve` on a SQLite store: "<db>.coverage"). Before
+  // StartBuild; none by default.
+  void SetFile(std::string path);
+  // Called once on the start's thread with Stats::start when the start is done (`serve` logs it).
+  // Before StartBuild.
+  void SetStartListener(std::function<void(const std::string&)> listener);
+  // Brings the facts up to date and writes them to the file, stamped with this build's id and
+  // the store's coverage-mark horizon, without holding up queries: written to "<file>.tmp" and
+  // renamed. Unavailable when there is nothing current to write (never computed; children
+  // written by another process meanwhile) or when the keeper is stopping; Ok without a file.
+  Status SaveFile(Date today);
   // The facts as of every write committed before the call, for counting on `today` over the
   // units of `cat`'s tree (which must outlive the answer).
   Result<std::shared_ptr<const analytics::ProgramIndicatorSource>> Current(
@@ -125,8 +145,12 @@ class CoverageKeeper {
   Status BuildLocked(Date today);
   Status RecomputeLocked(std::vector<std::int64_t> ids, Date today);
   Status UpdateLocked(Date today);
+  // Reads the file into the members (coverage_file.cc); an error says why it was not used.
+  Status LoadFileLocked(Date today);
 
   storage::Store& store_;
+  std::string file_;  // set before StartBuild (SetFile); read-only after
+  std::function<void(const std::string&)> on_start_;  // likewise
   mutable std::mutex mu_;
   std::shared_ptr<const Units> units_;                 // guarded by mu_ (immutable once set)
   std::vector<std::int64_t> unit_of_;                  // guarded by mu_: person id → unit, 0

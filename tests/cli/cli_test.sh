@@ -177,12 +177,33 @@ check "the backup holds every value" $?
 expect_rc "the backup's audit chains verify" 0 "$WJ" audit verify --db "$TMP/backup.db"
 "$WJ" restore --from "$TMP/backup.db" --db "$TMP/demo.db" --force >"$TMP/out" 2>"$TMP/err"
 [ $? -ne 0 ] && grep -q "being served" "$TMP/err"; check "restore refuses a served database" $?
+# Immunization coverage: the start computes every child in the background, then writes the facts
+# beside the database; the next start reads them (below).
+coverage_start() {  # how the server's coverage facts came, once they have (its log says)
+  for _ in $(seq 1 240); do
+    grep -q "immunization coverage facts" "$1" && break
+    sleep 0.5
+  done
+  sed -n 's/^weijian: immunization coverage facts //p' "$1"
+}
+ask_coverage() {
+  curl -sf -u "city_admin:$ADMIN_PW" \
+    "http://127.0.0.1:$PORT/api/analytics?dimension=dx:ImmCoverage;ImmFullCrse&dimension=pe:2024;2025&dimension=ou:150624;LEVEL-4&includeNumDen=true" |
+    python3 -c 'import json,sys; print(json.dumps(sorted(json.load(sys.stdin)["rows"])))'
+}
+coverage_start "$TMP/demo.log" | grep -q "computed from the records (no file .*demo.db.coverage); the file written"
+check "the first start computes the coverage facts and writes them beside the database" $?
+ask_coverage >"$TMP/coverage1.json" && grep -q ImmFullCrse "$TMP/coverage1.json"
+check "coverage answers" $?
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 expect_rc "restore into a new file" 0 "$WJ" restore --from "$TMP/backup.db" --db "$TMP/restored.db"
 grep -q "intact" "$TMP/out"; check "restore verifies the audit chains" $?
 "$WJ" restore --from "$TMP/backup.db" --db "$TMP/restored.db" >"$TMP/out" 2>"$TMP/err"
 [ $? -ne 0 ] && grep -q -- "--force" "$TMP/err"; check "restore over an existing file wants --force" $?
+: >"$TMP/restored.db.engine"; : >"$TMP/restored.db.coverage"
 expect_rc "restore --force over it" 0 "$WJ" restore --from "$TMP/backup.db" --db "$TMP/restored.db" --force
+[ ! -e "$TMP/restored.db.engine" ] && [ ! -e "$TMP/restored.db.coverage" ]
+check "a restore deletes the engine and coverage files of the database it replaced" $?
 
 # Fast starts: a clean stop leaves the engine beside the database; the next start takes it when
 # it is current, and builds from the store when it is stale or damaged — same answers each time.
@@ -199,6 +220,9 @@ stop_demo() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID="";
 serve_demo
 grep -q "analytics engine: loaded from snapshot" "$TMP/serve.log"; check "a restart loads the engine snapshot" $?
 ask_visits | grep -q '"4321'; check "and answers as before" $?
+coverage_start "$TMP/serve.log" | grep -q "^read from .*demo.db.coverage, 0 children computed again"
+check "a restart reads the coverage facts file" $?
+[ "$(ask_coverage)" = "$(cat "$TMP/coverage1.json")" ]; check "and coverage answers as before" $?
 snapshot_file=$(stat -c '%i %y' "$TMP/demo.db.engine")
 stop_demo
 [ "$(stat -c '%i %y' "$TMP/demo.db.engine")" = "$snapshot_file" ]
