@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -280,28 +281,44 @@ TEST_P(StoreContractTest, StockMovementsAndTheirDoseAreAllOrNothing) {
   EXPECT_EQ((*reports)[0].dose_id, dose.id);
 }
 
+// The defaults, unit 15, data elements with the default combo ({uid, code, name} each) and the
+// period 202407: the key of a value of each element there, in their order.
+std::vector<DataValueKey> ElementsWithAPeriod(
+    Store& store, const std::vector<std::array<std::string, 3>>& elements) {
+  EXPECT_TRUE(metadata::EnsureDefaults(store).ok());
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
+  EXPECT_TRUE(store.InsertOrgUnits(units).ok());
+  MetadataRecords r;
+  for (const auto& [uid, code, name] : elements) {
+    DataElementRecord de;
+    de.uid = uid;
+    de.code = code;
+    de.name = de.short_name = name;
+    de.combo_uid = metadata::kDefaultCategoryComboUid;
+    r.data_elements.push_back(de);
+  }
+  EXPECT_TRUE(store.UpsertMetadata(r).ok());
+  auto cat = metadata::Catalog::Load(store);
+  auto pe = store.EnsurePeriod({0, "202407", "Monthly", "2024-07-01", "2024-07-31"});
+  std::vector<DataValueKey> keys;
+  if (!cat.ok() || !pe.ok()) {
+    ADD_FAILURE() << "catalog or period";
+    return keys;
+  }
+  for (const auto& e : elements)
+    keys.push_back({(*cat)->DataElements().ByUid(e[0])->id, *pe, (*cat)->org_units().front().id,
+                    (*cat)->DefaultCoc()->id, (*cat)->DefaultCoc()->id});
+  return keys;
+}
+
 class DataValueStoreTest : public StoreContractTest {
  protected:
   void SetUp() override {
     StoreContractTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    ASSERT_TRUE(metadata::EnsureDefaults(*store_).ok());
-    std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
-    ASSERT_TRUE(store_->InsertOrgUnits(units).ok());
-    MetadataRecords r;
-    DataElementRecord de;
-    de.uid = "deAAAAAAAAA";
-    de.code = "TC_DONE";
-    de.name = de.short_name = "两癌筛查完成人数";
-    de.combo_uid = metadata::kDefaultCategoryComboUid;
-    r.data_elements.push_back(de);
-    ASSERT_TRUE(store_->UpsertMetadata(r).ok());
-    auto cat = metadata::Catalog::Load(*store_);
-    ASSERT_TRUE(cat.ok());
-    auto pe = store_->EnsurePeriod({0, "202407", "Monthly", "2024-07-01", "2024-07-31"});
-    ASSERT_TRUE(pe.ok());
-    key_ = {(*cat)->DataElements().ByCode("TC_DONE")->id, *pe, (*cat)->org_units().front().id,
-            (*cat)->DefaultCoc()->id, (*cat)->DefaultCoc()->id};
+    auto keys = ElementsWithAPeriod(*store_, {{"deAAAAAAAAA", "TC_DONE", "两癌筛查完成人数"}});
+    ASSERT_EQ(keys.size(), 1u);
+    key_ = keys[0];
   }
 
   Result<WriteCounts> Write(const std::string& value, bool remove = false) {
@@ -1010,26 +1027,12 @@ TEST_P(SeveralServersTest, ACommitWakesTheOtherServersWait) {
 // (FOR UPDATE against its FOR KEY SHARE) and then sees its value: refused. A writer checking an
 // element whose delete is not yet committed waits, then finds it gone: refused, nothing written.
 TEST_P(SeveralServersTest, ADeleteAndAWriteOfItsValuesNeverLeaveAValueWithoutItsElement) {
-  ASSERT_TRUE(metadata::EnsureDefaults(*store_).ok());
-  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
-  ASSERT_TRUE(store_->InsertOrgUnits(units).ok());
-  MetadataRecords r;
-  for (const char* uid : {"deRaceKept1", "deRaceGone1"}) {
-    DataElementRecord de;
-    de.uid = uid;
-    de.name = de.short_name = uid;
-    de.combo_uid = metadata::kDefaultCategoryComboUid;
-    r.data_elements.push_back(de);
-  }
-  ASSERT_TRUE(store_->UpsertMetadata(r).ok());
-  auto cat = metadata::Catalog::Load(*store_);
-  ASSERT_TRUE(cat.ok());
-  auto pe = store_->EnsurePeriod({0, "202407", "Monthly", "2024-07-01", "2024-07-31"});
-  ASSERT_TRUE(pe.ok());
+  const auto keys = ElementsWithAPeriod(*store_, {{"deRaceKept1", "RACE_KEPT", "留下的数据元"},
+                                                  {"deRaceGone1", "RACE_GONE", "删去的数据元"}});
+  ASSERT_EQ(keys.size(), 2u);
   auto value_of = [&](const char* uid) {
     DataValueWrite w;
-    w.key = {(*cat)->DataElements().ByUid(uid)->id, *pe, (*cat)->org_units().front().id,
-             (*cat)->DefaultCoc()->id, (*cat)->DefaultCoc()->id};
+    w.key = keys[std::string(uid) == "deRaceKept1" ? 0 : 1];
     w.value = "7";
     return w;
   };
