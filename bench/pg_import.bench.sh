@@ -3,10 +3,10 @@
 # villages × 36 months × 275 element/option pairs, bench/gen_values.py, DHIS2 CSV by code)
 # imported with `weijian import` into a PostgreSQL store, side by side with the floor: a bare
 # COPY of the same rows, as weijian stored them (ids, not codes), into the same table of the same
-# schema (its primary key and five foreign keys), emptied first; and the same COPY into a copy of
-# the table without its foreign keys (what the checks of every row's five references cost).
-# Throwaway cluster: initdb in a
-# temporary directory, loopback port, default settings but max_wal_size=4GB (bench/pg.sh).
+# schema (its primary key; up to migration 0008 also five foreign keys), emptied first; the same
+# COPY into a copy of the table without foreign keys; and, when the schema has none (0009 on:
+# the store checks each batch's references instead), into a copy with the five foreign keys, as
+# the table was. Throwaway cluster: initdb in a temporary directory, loopback port, default settings but max_wal_size=4GB (bench/pg.sh).
 # Prints wall seconds, the CPU seconds of weijian and of PostgreSQL's processes (from /proc: the
 # machine is shared, wall time is not), and the load average around each run.
 # BENCH_MONTHS=3 makes a quick run (≈840k values). Each timed step is stopped after
@@ -62,6 +62,17 @@ floor=$(copy_line "bare COPY, same table (floor)" data_value)
 # The same table, its primary key and defaults, no foreign keys.
 "${PSQL[@]}" -d wj -c "CREATE TABLE data_value_nofk (LIKE data_value INCLUDING ALL)" -c "CHECKPOINT"
 nofk=$(copy_line "bare COPY, no foreign keys" data_value_nofk)
+# Since migration 0009 data_value has no foreign keys (the store checks each batch's references):
+# the table as it was before, with the five, for comparison (BENCH_FK_LINE=0 skips it).
+fk=""
+if [ "${BENCH_FK_LINE:-1}" = 1 ] && [ "$("${PSQL[@]}" -d wj -At -c "SELECT count(*) FROM pg_constraint
+    WHERE conrelid = 'data_value'::regclass AND contype = 'f'")" = 0 ]; then
+  "${PSQL[@]}" -d wj -c "CREATE TABLE data_value_fk (LIKE data_value INCLUDING ALL,
+    FOREIGN KEY (data_element_id) REFERENCES data_element(id), FOREIGN KEY (period_id) REFERENCES period(id),
+    FOREIGN KEY (org_unit_id) REFERENCES org_unit(id), FOREIGN KEY (coc_id) REFERENCES category_option_combo(id),
+    FOREIGN KEY (aoc_id) REFERENCES category_option_combo(id))" -c "CHECKPOINT"
+  fk=$(copy_line "bare COPY, five foreign keys (≤0008)" data_value_fk)
+fi
 
 printf '\n== PostgreSQL import: %s values (CSV %s MB) into a weijian store on PostgreSQL %s ==\n' \
   "$rows" "$csv_mb" "$("$PG_BIN/postgres" --version | awk '{ print $3 }')"
@@ -70,5 +81,6 @@ awk -v n="weijian import (CSV, by code)" -v s="$wj_s" -v r="$stored" -v u="$wj_u
   -v pg="$(echo "$pg1 - $pg0" | bc)" -v kb="$wj_kb" -v l="$load0 → $load1" \
   'BEGIN { printf "%-34s %8.1f %11.0f %9.1f %9.1f %12.0f  %s\n", n, s, r / s, u + y, pg, kb / 1024, l }'
 printf '%s\n%s\n' "$floor" "$nofk"
+[ -z "$fk" ] || printf '%s\n' "$fk"
 awk -v a="$wj_s" -v b="$(cat "$TMP/data_value.seconds")" 'BEGIN { printf "weijian / floor (wall): %.2f×\n", a / b }'
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ { print $2 }') GB"

@@ -308,9 +308,11 @@ class Importer final : public internal::RowSink {
 
   Result<ImportSummary> Finish() {
     WJ_RETURN_IF_ERROR(Flush());
-    const bool failed = options_.atomic && !summary_.conflicts.empty();
+    bool failed = options_.atomic && !summary_.conflicts.empty();
     // A refused import writes no values: it never takes the writer.
     if (!failed && !writer_) WJ_RETURN_IF_ERROR(OpenWriter());
+    // Writing may refuse rows too: a reference gone since the catalog was loaded (WriteBatch).
+    failed = options_.atomic && !summary_.conflicts.empty();
     // WriteCounts is {imported, updated, deleted, ignored}: a refused import ignored every row;
     // otherwise (atomicMode=NONE) the rows refused with a conflict were ignored too.
     if (failed)
@@ -457,6 +459,12 @@ class Importer final : public internal::RowSink {
 
   Status WriteBatch() {
     if (batch_.empty()) return Status::Ok();
+    if (options_.atomic && !summary_.conflicts.empty()) {
+      // Refused already (a reference gone, below): nothing more is written, Finish rolls back.
+      batch_.clear();
+      batch_index_.clear();
+      return Status::Ok();
+    }
     // Written in key order, a batch lands in neighbouring B-tree pages instead of all over the
     // table (files usually list a period's units, the table is keyed unit-first). The sort is
     // stable, so when one key comes twice the later row still wins.
@@ -471,11 +479,26 @@ class Importer final : public internal::RowSink {
     std::vector<storage::DataValueWrite> sorted;
     sorted.reserve(batch_.size());
     for (auto i : order) sorted.push_back(std::move(batch_[i]));
+    std::vector<std::size_t> dups;
+    Result<storage::WriteCounts> written = writer_->Write(sorted, &dups);
+    while (!written.ok()) {
+      // The store refuses a batch naming a data element, period, unit or option combo it no
+      // longer has (deleted since the catalog this import resolves against was loaded, by
+      // another request or server), writing none of it. The rows naming it are conflicts; the
+      // rest is written again (atomicMode=NONE) or the import is refused as for any conflict.
+      WJ_RETURN_IF_ERROR(RefuseGoneReference(written.status(), sorted, order));
+      if (options_.atomic || sorted.empty()) {
+        batch_.clear();
+        batch_index_.clear();
+        return Status::Ok();
+      }
+      dups.clear();
+      written = writer_->Write(sorted, &dups);
+    }
+    const storage::WriteCounts& c = *written;
     if (options_.before_commit)
       for (const auto& w : sorted)
         if (w.mode != storage::WriteMode::kDelete) written_.push_back(w.key);
-    std::vector<std::size_t> dups;
-    WJ_ASSIGN_OR_RETURN(storage::WriteCounts c, writer_->Write(sorted, &dups));
     for (auto& d : dups) d = order[d];
     summary_.counts.imported += c.imported;
     summary_.counts.updated += c.updated;
@@ -486,6 +509,54 @@ class Importer final : public internal::RowSink {
                   "this value was given more than once in the payload; the last one wins", "");
     batch_.clear();
     batch_index_.clear();
+    return Status::Ok();
+  }
+
+  // For a store's refusal of a batch over a reference it does not have (field
+  // "dataValues[i].dataElement", storage BulkWriter::CheckReferences): every write of the batch
+  // naming the same object becomes a conflict of its row and leaves `sorted` (and `order`, the
+  // batch index of each). Any other error is returned as it is.
+  Status RefuseGoneReference(const Status& refused, std::vector<storage::DataValueWrite>& sorted,
+                             std::vector<std::size_t>& order) {
+    const std::string& f = refused.field();
+    const std::size_t open = f.find('['), close = f.find("].");
+    if (refused.code() != StatusCode::kConflict || !f.starts_with("dataValues[") ||
+        close == std::string::npos)
+      return refused;
+    const std::size_t at = std::stoul(f.substr(open + 1, close - open - 1));
+    const std::string field = f.substr(close + 2);
+    auto id_of = [&](const storage::DataValueKey& k) {
+      return field == "dataElement"           ? k.data_element_id
+             : field == "period"              ? k.period_id
+             : field == "orgUnit"             ? k.org_unit_id
+             : field == "categoryOptionCombo" ? k.coc_id
+                                              : k.aoc_id;
+    };
+    if (at >= sorted.size()) return refused;
+    const std::int64_t gone = id_of(sorted[at].key);
+    std::string object = "id " + std::to_string(gone);
+    if (const auto* ou = field == "orgUnit" ? cat_.OrgUnits().ById(gone) : nullptr)
+      object = ou->code.empty() ? ou->uid : ou->code;
+    if (const auto* de = field == "dataElement" ? cat_.DataElements().ById(gone) : nullptr)
+      object = de->code.empty() ? de->uid : de->code;
+    if (const auto* coc =
+            field.ends_with("OptionCombo") ? cat_.CategoryOptionCombos().ById(gone) : nullptr)
+      object = coc->uid;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+      const bool names = sorted[i].mode != storage::WriteMode::kDelete &&
+                         sorted[i].mode != storage::WriteMode::kUpdateOnly &&
+                         id_of(sorted[i].key) == gone;
+      if (names) {
+        AddConflict(summary_.conflicts, batch_index_[order[i]], field, refused.message(), object);
+        ++rejected_;
+        continue;
+      }
+      sorted[kept] = std::move(sorted[i]);
+      order[kept++] = order[i];
+    }
+    sorted.resize(kept);
+    order.resize(kept);
     return Status::Ok();
   }
 

@@ -231,6 +231,7 @@ class SqliteToPostgresCopy {
     WJ_RETURN_IF_ERROR(SetIdentityCounters(plans));
     WJ_RETURN_IF_ERROR(dst_.Exec("ANALYZE"));
     WJ_RETURN_IF_ERROR(CheckCounts());
+    WJ_RETURN_IF_ERROR(CheckValueReferences());
     WJ_RETURN_IF_ERROR(CheckChains());
     WJ_RETURN_IF_ERROR(dst_.Exec("COMMIT"));
     (void)src_db_.Exec("COMMIT");
@@ -531,6 +532,34 @@ class SqliteToPostgresCopy {
                         NothingChanged());
     }
     return Status::Ok();
+  }
+
+  // data_value has no foreign keys on PostgreSQL (migration 0009; the store checks each batch
+  // it writes): the copied values' five references are checked here instead, in one pass over
+  // the table (hash joins against the catalog tables, where the foreign keys were five).
+  Status CheckValueReferences() {
+    WJ_ASSIGN_OR_RETURN(
+        PgStmt q,
+        dst_.Prepare("SELECT v.data_element_id, v.period_id, v.org_unit_id, v.coc_id, v.aoc_id,"
+                     " e.id IS NULL, p.id IS NULL, o.id IS NULL, c.id IS NULL, a.id IS NULL"
+                     " FROM data_value v LEFT JOIN data_element e ON e.id = v.data_element_id"
+                     " LEFT JOIN period p ON p.id = v.period_id"
+                     " LEFT JOIN org_unit o ON o.id = v.org_unit_id"
+                     " LEFT JOIN category_option_combo c ON c.id = v.coc_id"
+                     " LEFT JOIN category_option_combo a ON a.id = v.aoc_id"
+                     " WHERE e.id IS NULL OR p.id IS NULL OR o.id IS NULL OR c.id IS NULL"
+                     " OR a.id IS NULL LIMIT 1"));
+    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Status::Ok();
+    static constexpr const char* kColumns[] = {"data_element_id", "period_id", "org_unit_id",
+                                               "coc_id", "aoc_id"};
+    std::string key, missing;
+    for (int c = 0; c < 5; ++c) {
+      key += std::string(c ? ", " : "") + kColumns[c] + " " + std::to_string(q.Int(c));
+      if (q.Text(5 + c) == "t") missing += std::string(missing.empty() ? "" : ", ") + kColumns[c];
+    }
+    return Conflict("the data value (" + key + ") of " + from_ + " refers to a " + missing +
+                    " that does not exist" + NothingChanged());
   }
 
   Status CheckChains() {

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -36,6 +37,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/owned_mutex.h"
@@ -435,6 +437,7 @@ class SqlStore final : public Store {
       if (one_row && db_.Changes() != 1) return NotFound("nothing to delete");
       return Status::Ok();
     };
+    WJ_RETURN_IF_ERROR(RefuseDeleteOfValueReferences(collection, uid));
     auto table = kTables.find(collection);
     if (table == kTables.end()) {
       // A collection kept as documents (optionSets, legendSets, …).
@@ -457,6 +460,59 @@ class SqlStore final : public Store {
     WJ_RETURN_IF_ERROR(extra.Run());
     WJ_RETURN_IF_ERROR(LogChangeLocked("metadata"));
     return tx.Commit();
+  }
+
+  // A data element, option combo or category combo (with its option combos) that values refer
+  // to, live or deleted, is not deleted: Conflict, on both stores alike. On PostgreSQL
+  // data_value has no foreign keys (migration 0009), so this is what refuses; on SQLite it
+  // answers before the foreign key would. The rows are locked FOR UPDATE first: a writer that
+  // checked them (BulkWriter::CheckReferences, FOR KEY SHARE) is waited for, and its values are
+  // then seen by the next statement (READ COMMITTED); a writer checking after this waits for
+  // this transaction and finds them gone.
+  Status RefuseDeleteOfValueReferences(const std::string& collection, const std::string& uid) {
+    const char* ids_sql = nullptr;
+    const char* column = nullptr;
+    if (collection == "dataElements") {
+      ids_sql = kPg ? "SELECT id FROM data_element WHERE uid = ?1 FOR UPDATE"
+                    : "SELECT id FROM data_element WHERE uid = ?1";
+      column = "data element";
+    } else if (collection == "categoryOptionCombos") {
+      ids_sql = kPg ? "SELECT id FROM category_option_combo WHERE uid = ?1 FOR UPDATE"
+                    : "SELECT id FROM category_option_combo WHERE uid = ?1";
+      column = "option combo";
+    } else if (collection == "categoryCombos") {
+      ids_sql = kPg ? "SELECT x.id FROM category_option_combo x JOIN category_combo c ON c.id ="
+                      " x.combo_id WHERE c.uid = ?1 FOR UPDATE OF x"
+                    : "SELECT x.id FROM category_option_combo x JOIN category_combo c ON c.id ="
+                      " x.combo_id WHERE c.uid = ?1";
+      column = "option combo";
+    } else {
+      return Status::Ok();
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt ids, db_.Prepare(ids_sql));
+    ids.Bind(1, uid);
+    std::string list = "[";
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, ids.Step());
+      if (!row) break;
+      list += (list.size() > 1 ? "," : "") + std::to_string(ids.Int(0));
+    }
+    list += "]";
+    if (list == "[]") return Status::Ok();  // nothing to delete: the delete says so
+    const std::string in = kPg ? " IN (SELECT CAST(value AS bigint) FROM"
+                                 " json_array_elements_text(CAST(?1 AS json)))"
+                               : " IN (SELECT value FROM json_each(?1))";
+    WJ_ASSIGN_OR_RETURN(
+        Stmt used, db_.Prepare(std::string("SELECT 1 FROM data_value WHERE ") +
+                               (collection == "dataElements" ? "data_element_id" + in
+                                                             : "coc_id" + in + " OR aoc_id" + in) +
+                               " LIMIT 1"));
+    used.Bind(1, list);
+    WJ_ASSIGN_OR_RETURN(bool row, used.Step());
+    if (row)
+      return Conflict(std::string("other records still refer to it (data values of the ") + column +
+                      ")");
+    return Status::Ok();
   }
 
   Result<MetadataRecords> LoadMetadata() override {
@@ -1620,6 +1676,7 @@ class SqlStore final : public Store {
       // Statements first (a pending one would keep the transaction busy), then the transaction,
       // then the checks are back on for everyone else.
       insert_ = Stmt();
+      refs_ = Stmt();
       get_ = Stmt();
       update_ = Stmt();
       audit_ = Stmt();
@@ -1644,6 +1701,7 @@ class SqlStore final : public Store {
                      "aoc_id, value,"
                      " comment, followup, stored_by, created, last_updated, deleted, import_id)"
                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?) ON CONFLICT DO NOTHING"));
+      WJ_ASSIGN_OR_RETURN(refs_, db.Prepare(kReferencesSql));
       WJ_ASSIGN_OR_RETURN(
           get_,
           db.Prepare("SELECT value, comment, followup, deleted, import_id FROM data_value WHERE"
@@ -1669,6 +1727,7 @@ class SqlStore final : public Store {
 
     Result<WriteCounts> Write(std::span<const DataValueWrite> writes,
                               std::vector<std::size_t>* duplicates) override {
+      WJ_RETURN_IF_ERROR(CheckReferences(writes));
       WriteCounts counts;
       // On PostgreSQL a batch first inserts its new values in bulk (BulkInsertPg: COPY and one
       // INSERT … SELECT), then walks the rows left over one by one, as SQLite walks them all.
@@ -1768,6 +1827,88 @@ class SqlStore final : public Store {
     }
 
    private:
+    // The references of the values a batch may create (data element, period, org unit, option
+    // combos), checked before anything of the batch is written: one statement for the batch's
+    // distinct ids, where foreign keys would check five a row. On PostgreSQL data_value has no
+    // foreign keys (migration 0009): this check, with the FOR KEY SHARE locks the foreign keys
+    // took (a delete of a referenced row, which locks it FOR UPDATE first, waits for this
+    // transaction and then sees its values; DeleteMetadataObject), is what keeps the references.
+    // SQLite keeps its foreign keys but turns them off for imports; there the check stands in
+    // for them too. Updates and deletes of stored values keep their key: not checked.
+    static constexpr const char* kReferencesSql =
+        kPg ? "SELECT 0, id FROM (SELECT id FROM data_element WHERE id = ANY(CAST(?1 AS bigint[]))"
+              " FOR KEY SHARE) a UNION ALL SELECT 1, id FROM (SELECT id FROM period WHERE id ="
+              " ANY(CAST(?2 AS bigint[])) FOR KEY SHARE) b UNION ALL SELECT 2, id FROM (SELECT id"
+              " FROM org_unit WHERE id = ANY(CAST(?3 AS bigint[])) FOR KEY SHARE) c UNION ALL"
+              " SELECT 3, id FROM (SELECT id FROM category_option_combo WHERE id ="
+              " ANY(CAST(?4 AS bigint[])) FOR KEY SHARE) d"
+            : "SELECT 0, id FROM data_element WHERE id IN (SELECT value FROM json_each(?1))"
+              " UNION ALL SELECT 1, id FROM period WHERE id IN (SELECT value FROM json_each(?2))"
+              " UNION ALL SELECT 2, id FROM org_unit WHERE id IN (SELECT value FROM json_each(?3))"
+              " UNION ALL SELECT 3, id FROM category_option_combo WHERE id IN"
+              " (SELECT value FROM json_each(?4))";
+    Status CheckReferences(std::span<const DataValueWrite> writes) {
+      // Distinct ids per table; a batch comes sorted by key, so most repeat the previous row's.
+      std::array<std::unordered_set<std::int64_t>, 4> wanted;
+      std::array<std::int64_t, 5> last{-1, -1, -1, -1, -1};
+      auto want = [&](std::size_t col, std::size_t table, std::int64_t id) {
+        if (last[col] == id) return;
+        last[col] = id;
+        wanted[table].insert(id);
+      };
+      for (const DataValueWrite& w : writes) {
+        if (w.mode == WriteMode::kDelete || w.mode == WriteMode::kUpdateOnly) continue;
+        want(0, 0, w.key.data_element_id);
+        want(1, 1, w.key.period_id);
+        want(2, 2, w.key.org_unit_id);
+        want(3, 3, w.key.coc_id);
+        want(4, 3, w.key.aoc_id);
+      }
+      if (wanted[0].empty()) return Status::Ok();
+      for (std::size_t t = 0; t < wanted.size(); ++t) {
+        std::string list(1, kPg ? '{' : '[');
+        for (std::int64_t id : wanted[t]) {
+          if (list.size() > 1) list.push_back(',');
+          list += std::to_string(id);
+        }
+        list.push_back(kPg ? '}' : ']');
+        refs_.Bind(static_cast<int>(t) + 1, list);
+      }
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, refs_.Step());
+        if (!row) break;
+        wanted[static_cast<std::size_t>(refs_.Int(0))].erase(refs_.Int(1));
+      }
+      refs_.Reset();
+      bool missing = false;
+      for (const auto& ids : wanted) missing = missing || !ids.empty();
+      if (!missing) return Status::Ok();
+      // What is left in `wanted` does not exist: the first write naming it is the one refused.
+      static constexpr std::array<std::pair<const char*, const char*>, 5> kNames = {
+          {{"dataElement", "数据元"},
+           {"period", "期间"},
+           {"orgUnit", "机构"},
+           {"categoryOptionCombo", "分类选项组合"},
+           {"attributeOptionCombo", "属性选项组合"}}};
+      for (std::size_t i = 0; i < writes.size(); ++i) {
+        const DataValueWrite& w = writes[i];
+        if (w.mode == WriteMode::kDelete || w.mode == WriteMode::kUpdateOnly) continue;
+        const std::array<std::pair<std::size_t, std::int64_t>, 5> refs = {
+            {{0, w.key.data_element_id},
+             {1, w.key.period_id},
+             {2, w.key.org_unit_id},
+             {3, w.key.coc_id},
+             {3, w.key.aoc_id}}};
+        for (std::size_t c = 0; c < refs.size(); ++c) {
+          if (!wanted[refs[c].first].contains(refs[c].second)) continue;
+          return Conflict(std::string(kNames[c].second) + "（id " + std::to_string(refs[c].second) +
+                              "）不存在，可能刚被删除；这一批数据值都没有写入",
+                          "dataValues[" + std::to_string(i) + "]." + kNames[c].first);
+        }
+      }
+      return Internal("a reference of the batch is missing but no write names it");
+    }
+
     // PostgreSQL's bulk path (a round trip per row costs far more there than SQLite's call into
     // the library): a batch of at least kBulkMinRows sends the first write of each key, when it
     // may create the value, to a temporary table with COPY, and one INSERT … SELECT … ON
@@ -1914,7 +2055,7 @@ class SqlStore final : public Store {
     std::string user_;
     std::string import_uid_;
     std::int64_t now_;
-    Stmt insert_, get_, update_, audit_;
+    Stmt insert_, refs_, get_, update_, audit_;
     std::string last_hash_;
     std::string audit_lines_;   // PostgreSQL: history rows not yet sent (COPY text format)
     bool stage_ready_ = false;  // PostgreSQL: wj_value_stage exists on the writer connection

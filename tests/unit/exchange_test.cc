@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -325,6 +326,51 @@ TEST_F(ExchangeTest, AtomicNoneWritesTheGoodRows) {
   EXPECT_EQ(r->counts.imported, 1);
   ASSERT_EQ(r->conflicts.size(), 1u);
   EXPECT_EQ(r->conflicts[0].indexes, std::vector<std::int64_t>{1});
+}
+
+// The catalog an import resolves against can be older than the store: here PS_DONE was
+// deleted since it was loaded (by another request or server). The store checks each batch's
+// references (PostgreSQL has no foreign keys on data_value, SQLite turns its own off for
+// imports): the rows naming it are one conflict with their indexes, and nothing is written;
+// with atomicMode=NONE the other rows are.
+TEST_F(ExchangeTest, AnElementDeletedSinceTheCatalogWasLoadedIsAConflictOfItsRows) {
+  const auto* gone = cat_->DataElements().ByCode("PS_DONE");
+  ASSERT_NE(gone, nullptr);
+  storage::MetadataRecords sets;
+  for (auto ds : cat_->records().data_sets) {
+    auto& e = ds.elements;
+    const auto n = e.size();
+    e.erase(std::remove_if(e.begin(), e.end(),
+                           [&](const auto& x) { return x.data_element_uid == gone->uid; }),
+            e.end());
+    if (e.size() != n) sets.data_sets.push_back(ds);
+  }
+  ASSERT_TRUE(store_->UpsertMetadata(sets).ok());
+  ASSERT_TRUE(store_->DeleteMetadataObject("dataElements", gone->uid).ok());
+  const auto before = Fingerprint(path_);
+  const std::string rows = std::string(kCsvHeader) +
+                           "VC_VISITS,202310,150624100001,,,5,,,,\n"
+                           "PS_DONE,202310,150624100H01,,,6,,,,\n"
+                           "PS_DONE,202311,150624100H01,,,7,,,,\n";
+  auto all = Import(ImportFormat::kCsv, rows, {{"idScheme", "code"}});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->status, "ERROR") << all->ToJson().dump();
+  ASSERT_EQ(all->conflicts.size(), 1u) << all->ToJson().dump();
+  EXPECT_EQ(all->conflicts[0].property, "dataElement");
+  EXPECT_EQ(all->conflicts[0].object, "PS_DONE");
+  EXPECT_EQ(all->conflicts[0].indexes, (std::vector<std::int64_t>{1, 2}));
+  EXPECT_NE(all->conflicts[0].value.find("不存在"), std::string::npos) << all->conflicts[0].value;
+  EXPECT_EQ(all->counts.imported, 0);
+  EXPECT_EQ(Fingerprint(path_), before);
+
+  auto some = Import(ImportFormat::kCsv, rows, {{"idScheme", "code"}, {"atomicMode", "NONE"}});
+  ASSERT_TRUE(some.ok()) << some.status().ToString();
+  EXPECT_EQ(some->status, "WARNING") << some->ToJson().dump();
+  EXPECT_EQ(some->counts.imported, 1);
+  EXPECT_EQ(some->counts.ignored, 2);
+  ASSERT_EQ(some->conflicts.size(), 1u);
+  EXPECT_EQ(some->conflicts[0].indexes, (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(Fingerprint(path_).first, before.first + 1);
 }
 
 TEST_F(ExchangeTest, DryRunCountsButWritesNothing) {

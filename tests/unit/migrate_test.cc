@@ -296,6 +296,31 @@ TEST_F(MigrateTest, AFailureHalfWayLeavesTheTargetAsItWasCountersIncluded) {
   EXPECT_EQ(dst->LoadOrgUnits()->front().id, 1);
 }
 
+// data_value has no foreign keys on PostgreSQL (migration 0009): migrate checks the copied
+// values' references itself. A source value naming a data element the source does not have (a
+// file written with its foreign keys off) is refused, naming the value; nothing is written.
+TEST_F(MigrateTest, AValueWithoutItsDataElementIsRefusedAndNothingIsWritten) {
+  ExecSqlite(
+      source_,
+      "INSERT INTO data_value(data_element_id, period_id, org_unit_id, coc_id, aoc_id, value,"
+      " stored_by, created, last_updated) SELECT 999, period_id, org_unit_id, coc_id,"
+      " aoc_id, '1', 'x', 1, 1 FROM data_value LIMIT 1");
+  const std::string target = cluster_->NewDatabase();
+  auto report = MigrateSqliteToPostgres(source_, target);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), StatusCode::kConflict);
+  EXPECT_NE(report.status().message().find("(data_element_id 999, period_id "), std::string::npos)
+      << report.status().message();
+  EXPECT_NE(report.status().message().find("refers to a data_element_id that does not exist"),
+            std::string::npos)
+      << report.status().message();
+  EXPECT_NE(report.status().message().find("nothing was written"), std::string::npos);
+  auto dst = Open(target);
+  ASSERT_TRUE(dst);
+  EXPECT_EQ(*dst->CountDataValues(true), 0);
+  EXPECT_EQ(*dst->CountOrgUnits(), 0);
+}
+
 TEST_F(MigrateTest, RefusesTargetsWithRowsForeignTablesNewerSchemasAndBadAddresses) {
   // A target with one row.
   const std::string busy = cluster_->NewDatabase();

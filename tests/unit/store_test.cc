@@ -5,10 +5,14 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <set>
+#include <thread>
+#include <tuple>
 
 #include "analytics/engine_host.h"
 #include "metadata/bundle.h"
@@ -277,28 +281,44 @@ TEST_P(StoreContractTest, StockMovementsAndTheirDoseAreAllOrNothing) {
   EXPECT_EQ((*reports)[0].dose_id, dose.id);
 }
 
+// The defaults, unit 15, data elements with the default combo ({uid, code, name} each) and the
+// period 202407: the key of a value of each element there, in their order.
+std::vector<DataValueKey> ElementsWithAPeriod(
+    Store& store, const std::vector<std::array<std::string, 3>>& elements) {
+  EXPECT_TRUE(metadata::EnsureDefaults(store).ok());
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
+  EXPECT_TRUE(store.InsertOrgUnits(units).ok());
+  MetadataRecords r;
+  for (const auto& [uid, code, name] : elements) {
+    DataElementRecord de;
+    de.uid = uid;
+    de.code = code;
+    de.name = de.short_name = name;
+    de.combo_uid = metadata::kDefaultCategoryComboUid;
+    r.data_elements.push_back(de);
+  }
+  EXPECT_TRUE(store.UpsertMetadata(r).ok());
+  auto cat = metadata::Catalog::Load(store);
+  auto pe = store.EnsurePeriod({0, "202407", "Monthly", "2024-07-01", "2024-07-31"});
+  std::vector<DataValueKey> keys;
+  if (!cat.ok() || !pe.ok()) {
+    ADD_FAILURE() << "catalog or period";
+    return keys;
+  }
+  for (const auto& e : elements)
+    keys.push_back({(*cat)->DataElements().ByUid(e[0])->id, *pe, (*cat)->org_units().front().id,
+                    (*cat)->DefaultCoc()->id, (*cat)->DefaultCoc()->id});
+  return keys;
+}
+
 class DataValueStoreTest : public StoreContractTest {
  protected:
   void SetUp() override {
     StoreContractTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    ASSERT_TRUE(metadata::EnsureDefaults(*store_).ok());
-    std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
-    ASSERT_TRUE(store_->InsertOrgUnits(units).ok());
-    MetadataRecords r;
-    DataElementRecord de;
-    de.uid = "deAAAAAAAAA";
-    de.code = "TC_DONE";
-    de.name = de.short_name = "两癌筛查完成人数";
-    de.combo_uid = metadata::kDefaultCategoryComboUid;
-    r.data_elements.push_back(de);
-    ASSERT_TRUE(store_->UpsertMetadata(r).ok());
-    auto cat = metadata::Catalog::Load(*store_);
-    ASSERT_TRUE(cat.ok());
-    auto pe = store_->EnsurePeriod({0, "202407", "Monthly", "2024-07-01", "2024-07-31"});
-    ASSERT_TRUE(pe.ok());
-    key_ = {(*cat)->DataElements().ByCode("TC_DONE")->id, *pe, (*cat)->org_units().front().id,
-            (*cat)->DefaultCoc()->id, (*cat)->DefaultCoc()->id};
+    auto keys = ElementsWithAPeriod(*store_, {{"deAAAAAAAAA", "TC_DONE", "两癌筛查完成人数"}});
+    ASSERT_EQ(keys.size(), 1u);
+    key_ = keys[0];
   }
 
   Result<WriteCounts> Write(const std::string& value, bool remove = false) {
@@ -307,6 +327,22 @@ class DataValueStoreTest : public StoreContractTest {
     w.value = value;
     if (remove) w.mode = WriteMode::kDelete;
     return store_->WriteDataValues({&w, 1}, "tester", 1000);
+  }
+
+  // key_ in the months 2021-01 … (n of them), their periods made.
+  std::vector<DataValueKey> MonthKeys(int n) {
+    std::vector<DataValueKey> keys;
+    for (int m = 0; m < n; ++m) {
+      const std::string year = std::to_string(2021 + m / 12);
+      const std::string mm = (m % 12 < 9 ? "0" : "") + std::to_string(m % 12 + 1);
+      auto pe = store_->EnsurePeriod(
+          {0, year + mm, "Monthly", year + "-" + mm + "-01", year + "-" + mm + "-28"});
+      EXPECT_TRUE(pe.ok()) << pe.status().ToString();
+      DataValueKey k = key_;
+      k.period_id = pe.ok() ? *pe : 0;
+      keys.push_back(k);
+    }
+    return keys;
   }
 
   DataValueKey key_;
@@ -357,6 +393,123 @@ TEST_P(DataValueStoreTest, ConstraintFailureInABatchWritesNothing) {
   EXPECT_EQ(r.status().code(), StatusCode::kConflict);
   EXPECT_EQ(*store_->CountDataValues(true), 0);
   EXPECT_TRUE(store_->DataValueHistory(key_)->empty());
+}
+
+// data_value keeps no foreign keys on PostgreSQL (migration 0009) and SQLite turns its own off
+// for imports: the writer checks each batch's references itself. A write naming a unit, element
+// or option combo the store does not have refuses its batch, naming the write (field
+// dataValues[i].…), before anything of the batch is written; the transaction stays usable.
+TEST_P(DataValueStoreTest, AWriteNamingAMissingReferenceRefusesItsBatchNamingIt) {
+  const std::vector<DataValueKey> keys = MonthKeys(40);  // PostgreSQL's bulk path from 32 writes
+  std::vector<DataValueWrite> batch(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    batch[i].key = keys[i];
+    batch[i].value = std::to_string(i);
+  }
+  batch[37].key.org_unit_id = 987654;
+  auto single = store_->WriteDataValues(batch, "tester", 1);
+  ASSERT_FALSE(single.ok());
+  EXPECT_EQ(single.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(single.status().field(), "dataValues[37].orgUnit");
+  EXPECT_NE(single.status().message().find("机构（id 987654）不存在"), std::string::npos)
+      << single.status().message();
+  EXPECT_EQ(*store_->CountDataValues(true), 0);
+  batch[37].key = keys[37];
+
+  // An import (SQLite's foreign keys are off for it): an attribute option combo that is not.
+  auto writer = store_->BeginDataValueImport("tester", "importGone1", 2);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  batch[5].key.aoc_id = 424242;
+  auto refused = (*writer)->Write(batch, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().field(), "dataValues[5].attributeOptionCombo");
+  batch.erase(batch.begin() + 5);
+  auto rest = (*writer)->Write(batch, nullptr);
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  EXPECT_EQ(rest->imported, 39);
+  ASSERT_TRUE((*writer)->Commit().ok());
+  EXPECT_EQ(*store_->CountDataValues(false), 39);
+  EXPECT_FALSE(store_->GetDataValue(keys[5])->has_value());
+  // A delete naming nothing stored is not refused: it changes nothing.
+  DataValueWrite gone;
+  gone.key = key_;
+  gone.key.data_element_id = 31337;
+  gone.mode = WriteMode::kDelete;
+  auto deleted = store_->WriteDataValues({&gone, 1}, "tester", 3);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(deleted->ignored, 1);
+}
+
+// A data element or option combo (alone or with its category combo) that values refer to, live
+// or deleted, is not deleted, on both stores alike (on PostgreSQL without foreign keys on
+// data_value since migration 0009); org units are never deleted this way; once nothing refers
+// to them they go.
+TEST_P(DataValueStoreTest, DeletingWhatValuesReferToIsRefusedAlikeOnBothStores) {
+  MetadataRecords r;
+  CategoryOptionRecord young, old;
+  young.uid = "coYoung0001";
+  young.name = young.short_name = "0-4岁";
+  old.uid = "coOld000001";
+  old.name = old.short_name = "5岁以上";
+  r.category_options = {young, old};
+  CategoryRecord age;
+  age.uid = "caAge000001";
+  age.name = "年龄";
+  age.option_uids = {young.uid, old.uid};
+  r.categories = {age};
+  CategoryComboRecord combo;
+  combo.uid = "ccAge000001";
+  combo.name = "年龄组";
+  combo.category_uids = {age.uid};
+  r.category_combos = {combo};
+  for (const auto& o : {young, old}) {
+    CategoryOptionComboRecord c;
+    c.uid = "cc" + o.uid.substr(2);
+    c.name = o.name;
+    c.combo_uid = combo.uid;
+    c.option_uids = {o.uid};
+    r.category_option_combos.push_back(c);
+  }
+  DataElementRecord de;
+  de.uid = "deByAge0001";
+  de.name = de.short_name = "按年龄接诊人数";
+  de.combo_uid = combo.uid;
+  r.data_elements = {de};
+  ASSERT_TRUE(store_->UpsertMetadata(r).ok());
+  auto cat = metadata::Catalog::Load(*store_);
+  ASSERT_TRUE(cat.ok());
+  DataValueWrite w;
+  w.key = key_;
+  w.key.data_element_id = (*cat)->DataElements().ByUid(de.uid)->id;
+  w.key.coc_id = (*cat)->CategoryOptionCombos().ByUid("ccYoung0001")->id;
+  w.value = "3";
+  ASSERT_TRUE(store_->WriteDataValues({&w, 1}, "tester", 1).ok());
+  ASSERT_EQ(Write("1")->imported, 1);  // key_: TC_DONE with the default combo
+  w.mode = WriteMode::kDelete;
+  ASSERT_EQ(store_->WriteDataValues({&w, 1}, "tester", 2)->deleted, 1);  // deleted, still there
+
+  const std::string refused = "other records still refer to it (data values of the ";
+  for (const auto& [collection, uid, what] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"dataElements", "deAAAAAAAAA", "data element)"},
+           {"dataElements", de.uid, "data element)"},
+           {"categoryOptionCombos", "ccYoung0001", "option combo)"},
+           {"categoryCombos", combo.uid, "option combo)"}}) {
+    Status s = store_->DeleteMetadataObject(collection, uid);
+    EXPECT_EQ(s.code(), StatusCode::kConflict) << collection << " " << uid;
+    EXPECT_EQ(s.message(), refused + what) << collection << " " << uid;
+  }
+  Status unit = store_->DeleteMetadataObject("organisationUnits", "15");
+  EXPECT_EQ(unit.code(), StatusCode::kInvalidArgument) << unit.ToString();
+  auto kept = metadata::Catalog::Load(*store_);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_NE((*kept)->DataElements().ByUid(de.uid), nullptr);
+  EXPECT_NE((*kept)->DataElements().ByUid("deAAAAAAAAA"), nullptr);
+  EXPECT_EQ((*kept)->CombosOf(combo.uid).size(), 2u);
+  EXPECT_EQ((*kept)->org_units().size(), 1u);
+  EXPECT_EQ(*store_->CountDataValues(true), 2);
+  // Nothing refers to the other option combo: it goes.
+  EXPECT_TRUE(store_->DeleteMetadataObject("categoryOptionCombos", "ccOld000001").ok());
 }
 
 TEST_P(DataValueStoreTest, ListenerHearsCommitsAndAnUncommittedImportLeavesNothing) {
@@ -545,18 +698,8 @@ TEST_P(DataValueStoreTest, LockedDatabaseGivesCleanUnavailableAndNoChange) {
 // counts, values, history and chain as writing the rows one by one, on both stores — a key
 // written twice, a delete before a create of the same key, a create-only on a stored value.
 TEST_P(DataValueStoreTest, ABatchOfManyWritesEndsAsWrittenOneByOne) {
-  ASSERT_EQ(Write("5")->imported, 1);  // key_ (202407) is stored before the batch
-  std::vector<DataValueKey> keys;
-  for (int m = 0; m < 40; ++m) {  // 2021-01 … 2024-04
-    const std::string year = std::to_string(2021 + m / 12);
-    const std::string mm = (m % 12 < 9 ? "0" : "") + std::to_string(m % 12 + 1);
-    auto pe = store_->EnsurePeriod(
-        {0, year + mm, "Monthly", year + "-" + mm + "-01", year + "-" + mm + "-28"});
-    ASSERT_TRUE(pe.ok()) << pe.status().ToString();
-    DataValueKey k = key_;
-    k.period_id = *pe;
-    keys.push_back(k);
-  }
+  ASSERT_EQ(Write("5")->imported, 1);                    // key_ (202407) is stored before the batch
+  const std::vector<DataValueKey> keys = MonthKeys(40);  // 2021-01 … 2024-04
   std::vector<DataValueWrite> batch;
   auto add = [&](const DataValueKey& k, const std::string& v, WriteMode mode) {
     DataValueWrite w;
@@ -877,6 +1020,62 @@ TEST_P(SeveralServersTest, ACommitWakesTheOtherServersWait) {
   auto woken = other_->WaitForChange(30'000);
   ASSERT_TRUE(woken.ok()) << woken.status().ToString();
   EXPECT_TRUE(*woken);
+}
+
+// data_value has no foreign keys on PostgreSQL (migration 0009); two servers racing still never
+// leave a value without its data element. A delete waits for a writer that checked the element
+// (FOR UPDATE against its FOR KEY SHARE) and then sees its value: refused. A writer checking an
+// element whose delete is not yet committed waits, then finds it gone: refused, nothing written.
+TEST_P(SeveralServersTest, ADeleteAndAWriteOfItsValuesNeverLeaveAValueWithoutItsElement) {
+  const auto keys = ElementsWithAPeriod(*store_, {{"deRaceKept1", "RACE_KEPT", "留下的数据元"},
+                                                  {"deRaceGone1", "RACE_GONE", "删去的数据元"}});
+  ASSERT_EQ(keys.size(), 2u);
+  auto value_of = [&](const char* uid) {
+    DataValueWrite w;
+    w.key = keys[std::string(uid) == "deRaceKept1" ? 0 : 1];
+    w.value = "7";
+    return w;
+  };
+  std::atomic<bool> done = false;
+
+  // The writer first: its element's delete through the other server waits for its commit.
+  auto writer = store_->BeginDataValueImport("tester", "importRace1", 1);
+  ASSERT_TRUE(writer.ok());
+  DataValueWrite kept = value_of("deRaceKept1");
+  ASSERT_TRUE((*writer)->Write({&kept, 1}, nullptr).ok());
+  Status deleted;
+  std::thread remover([&] {
+    deleted = other_->DeleteMetadataObject("dataElements", "deRaceKept1");
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(done) << "the delete did not wait for the writer";
+  ASSERT_TRUE((*writer)->Commit().ok());
+  writer->reset();  // the writer holds its store until it goes
+  remover.join();
+  EXPECT_EQ(deleted.code(), StatusCode::kConflict) << deleted.ToString();
+  EXPECT_EQ(deleted.message(), "other records still refer to it (data values of the data element)");
+
+  // The delete first: a write of its element through the other server waits, then is refused.
+  done = false;
+  Result<WriteCounts> wrote = WriteCounts{};
+  std::thread adder;
+  Status gone = other_->InOneTransaction([&]() -> Status {
+    WJ_RETURN_IF_ERROR(other_->DeleteMetadataObject("dataElements", "deRaceGone1"));
+    adder = std::thread([&] {
+      DataValueWrite w = value_of("deRaceGone1");
+      wrote = store_->WriteDataValues({&w, 1}, "tester", 2);
+      done = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_FALSE(done) << "the write did not wait for the delete";
+    return Status::Ok();
+  });
+  if (adder.joinable()) adder.join();
+  ASSERT_TRUE(gone.ok()) << gone.ToString();
+  ASSERT_FALSE(wrote.ok());
+  EXPECT_EQ(wrote.status().field(), "dataValues[0].dataElement");
+  EXPECT_EQ(*store_->CountDataValues(true), 1);
 }
 
 // The database drops every connection (a restart, a failover, an administrator): the writer,
