@@ -3789,6 +3789,17 @@ class SqlStore final : public Store {
     return tx.Commit();
   }
 
+  static constexpr const char* kInsertDose =
+      "INSERT INTO immunization_dose(uid, tracked_entity_id, vaccine, given_on, org_unit_id,"
+      " vaccinator, site, route, lot, manufacturer, lot_expiry, trace_code, created, created_by)"
+      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  static void BindDose(Stmt& d, const ImmunizationDoseRecord& x) {
+    d.Bind(1, x.uid).Bind(2, x.tracked_entity_id).Bind(3, x.vaccine).Bind(4, x.given_on);
+    d.Bind(5, x.org_unit_id).Bind(6, x.vaccinator).Bind(7, x.site).Bind(8, x.route);
+    d.Bind(9, x.lot).Bind(10, x.manufacturer).Bind(11, x.lot_expiry).Bind(12, x.trace_code);
+    d.Bind(13, x.created).Bind(14, x.created_by);
+  }
+
   // Inserts a dose and its audit row inside the caller's transaction; returns the new id.
   Result<std::int64_t> InsertDoseLocked(const ImmunizationDoseRecord& d, const AuditRecord& audit) {
     WJ_ASSIGN_OR_RETURN(
@@ -4123,11 +4134,7 @@ class SqlStore final : public Store {
                                    " created_by, updated, village_id, enrollment_uid,"
                                    " enrolled_at, due_next, due_until, due_basis)"
                                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
-    WJ_ASSIGN_OR_RETURN(
-        Stmt d,
-        db_.Prepare("INSERT INTO immunization_dose(uid, tracked_entity_id, vaccine, given_on,"
-                    " org_unit_id, vaccinator, site, route, lot, manufacturer, lot_expiry,"
-                    " trace_code, created, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(Stmt d, db_.Prepare(kInsertDose));
     std::vector<DoseDay> days;
     for (BulkChild& c : children) {
       TrackedEntityRecord& r = c.person;
@@ -4150,10 +4157,7 @@ class SqlStore final : public Store {
       p.Reset();
       for (auto& x : c.doses) {
         x.tracked_entity_id = r.id;
-        d.Bind(1, x.uid).Bind(2, x.tracked_entity_id).Bind(3, x.vaccine).Bind(4, x.given_on);
-        d.Bind(5, x.org_unit_id).Bind(6, x.vaccinator).Bind(7, x.site).Bind(8, x.route);
-        d.Bind(9, x.lot).Bind(10, x.manufacturer).Bind(11, x.lot_expiry).Bind(12, x.trace_code);
-        d.Bind(13, x.created).Bind(14, x.created_by);
+        BindDose(d, x);
         WJ_RETURN_IF_ERROR(d.Run());
         d.Reset();
       }
@@ -4197,16 +4201,9 @@ class SqlStore final : public Store {
            "route", "lot", "manufacturer", "lot_expiry", "trace_code", "created", "created_by"},
           lines));
     } else {
-      WJ_ASSIGN_OR_RETURN(
-          Stmt d,
-          db_.Prepare("INSERT INTO immunization_dose(uid, tracked_entity_id, vaccine, given_on,"
-                      " org_unit_id, vaccinator, site, route, lot, manufacturer, lot_expiry,"
-                      " trace_code, created, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+      WJ_ASSIGN_OR_RETURN(Stmt d, db_.Prepare(kInsertDose));
       for (const auto& x : doses) {
-        d.Bind(1, x.uid).Bind(2, x.tracked_entity_id).Bind(3, x.vaccine).Bind(4, x.given_on);
-        d.Bind(5, x.org_unit_id).Bind(6, x.vaccinator).Bind(7, x.site).Bind(8, x.route);
-        d.Bind(9, x.lot).Bind(10, x.manufacturer).Bind(11, x.lot_expiry).Bind(12, x.trace_code);
-        d.Bind(13, x.created).Bind(14, x.created_by);
+        BindDose(d, x);
         WJ_RETURN_IF_ERROR(d.Run());
         d.Reset();
       }

@@ -5,11 +5,15 @@
 // /api/immunization (PrepareChild, PrepareDose: the ID check, the schedule's refusing rules, the
 // caller's write scope); a dose recorded but invalid (too early, too soon) is a warning report.
 //
-// All-or-nothing: the whole import runs in one store transaction (Store::InOneTransaction), each
-// object in a savepoint of it, so objects later in the payload see the ones before (a child
-// created above, a lot's balance after the doses above). atomicMode=OBJECT keeps the objects that
-// passed; atomicMode=ALL and a dry run roll the whole transaction back. The writer lock is held
-// for the import's length: other writers wait (about 20 s for 1M events, bench/README.md).
+// All-or-nothing: the whole import runs in one store transaction (Store::InOneTransaction), so
+// objects later in the payload see the ones before (a child created above, a lot's balance after
+// the doses above). Each object is written by one store call, its last step, atomic on its own;
+// under atomicMode=OBJECT each object also runs in a savepoint. New doses without a stock
+// movement are checked one by one and written in batches (Store::AddImmunizationDosesBulk, one
+// audit row per batch) before any other write and at the end; each child's placements (the
+// warnings) are computed after all of its doses (PlaceImported). atomicMode=OBJECT keeps the
+// objects that passed; atomicMode=ALL and a dry run roll the whole transaction back. The writer
+// lock is held for the import's length: other writers wait (bench/README.md "Tracker import").
 #include "tracker/exchange.h"
 
 #include <sodium.h>
