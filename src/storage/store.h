@@ -397,6 +397,15 @@ class Store {
   };
   virtual Status AddTrackedEntitiesBulk(std::span<BulkChild> children,
                                         const AuditRecord& audit) = 0;
+  // The tracker import's bulk path (tracker/exchange.cc): inserts doses the caller has checked
+  // (tracked_entity_id set; ids are not filled), in the caller's transaction
+  // (InOneTransaction) when there is one, with each child's due index recomputed once after its
+  // doses, the coverage marks of the triggers, and ONE audit row for the batch instead of one
+  // per dose. Outside a transaction all or nothing; inside one, an error leaves the caller's
+  // transaction to be rolled back (no savepoint of its own). Nothing is written for an empty
+  // batch. SQLite: one prepared INSERT run per dose; PostgreSQL: one COPY.
+  virtual Status AddImmunizationDosesBulk(std::span<const ImmunizationDoseRecord> doses,
+                                          const AuditRecord& audit) = 0;
   // Holds (禁忌/暂缓) and AEFI reports (migration 0022), each written with its audit row.
   virtual Status AddImmunizationHold(ImmunizationHoldRecord& hold, const AuditRecord& audit) = 0;
   virtual Result<std::vector<ImmunizationHoldRecord>> ListImmunizationHolds(

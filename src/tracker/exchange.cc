@@ -5,12 +5,18 @@
 // /api/immunization (PrepareChild, PrepareDose: the ID check, the schedule's refusing rules, the
 // caller's write scope); a dose recorded but invalid (too early, too soon) is a warning report.
 //
-// All-or-nothing: the whole import runs in one store transaction (Store::InOneTransaction), each
-// object in a savepoint of it, so objects later in the payload see the ones before (a child
-// created above, a lot's balance after the doses above). atomicMode=OBJECT keeps the objects that
-// passed; atomicMode=ALL and a dry run roll the whole transaction back. The writer lock is held
-// for the import's length: other writers wait (about 20 s for 1M events, bench/README.md).
+// All-or-nothing: the whole import runs in one store transaction (Store::InOneTransaction), so
+// objects later in the payload see the ones before (a child created above, a lot's balance after
+// the doses above). Each object is written by one store call, its last step, atomic on its own;
+// under atomicMode=OBJECT each object also runs in a savepoint. New doses without a stock
+// movement are checked one by one and written in batches (Store::AddImmunizationDosesBulk, one
+// audit row per batch) before any other write and at the end; each child's placements (the
+// warnings) are computed after all of its doses (PlaceImported). atomicMode=OBJECT keeps the
+// objects that passed; atomicMode=ALL and a dry run roll the whole transaction back. The writer
+// lock is held for the import's length: other writers wait (bench/README.md "Tracker import").
 #include "tracker/exchange.h"
+
+#include <sodium.h>
 
 #include <algorithm>
 #include <array>
@@ -212,11 +218,17 @@ struct ImmunizationService::ObjectOutcome {
   std::string code, message, field;
   const TrackerFieldDef* def = nullptr;  // the attribute or data element the error is about
   bool fatal = false;                    // the store failed: the whole import stops
+  // Nothing written or changed yet: write the import's pending doses (FlushImportDoses), then
+  // import this object again. Its own write must come after theirs.
+  bool flush_first = false;
   json warnings = json::array();
   bool ok() const { return code.empty(); }
 };
 
 struct ImmunizationService::ImportRun {
+  ImportRun(const auth::Principal& who, const metadata::Catalog& cat, const TrackerImportOptions& o,
+            Date today, std::int64_t now, const PersonVault* vault)
+      : who(who), cat(cat), o(o), today(today), now(now), vault(vault) {}
   const auth::Principal& who;
   const metadata::Catalog& cat;
   const TrackerImportOptions& o;
@@ -236,6 +248,31 @@ struct ImmunizationService::ImportRun {
   std::map<std::int64_t, std::vector<storage::ImmunizationDoseRecord>> doses;
   std::map<std::int64_t, std::vector<Hold>> holds;
   LotsByUnit lots;
+  // New doses checked and not yet written (bench/README.md "Tracker import", session 12): the
+  // ones without a stock movement wait here and are written together, with one audit row, by
+  // FlushImportDoses, before any other write of the import and at its end. Until then they are
+  // in `doses` with a provisional id (after every id on record, in payload order, as the ids
+  // they will get), and their children's `doses` entries are dropped once they are written.
+  static constexpr std::int64_t kProvisionalIds = std::int64_t{1} << 62;
+  std::vector<storage::ImmunizationDoseRecord> pending;
+  std::set<std::string> pending_uids;
+  std::int64_t next_provisional = kProvisionalIds;
+  std::string import_id = RandomUid();  // names the import in its audit rows
+  int batches = 0;
+  // The new doses whose placement in the schedule (the report's warnings) is computed after all
+  // of a child's doses, one Forecast per child rather than one per dose (PlaceImported).
+  struct Placing {
+    storage::TrackedEntityRecord person;
+    std::vector<Hold> holds;
+    struct Dose {
+      std::size_t seq;  // the event's place in the report
+      std::string uid, vaccine, given_on;
+    };
+    std::vector<Dose> doses;
+  };
+  std::map<std::int64_t, Placing> placing;
+  std::size_t seq = 0;  // the object being imported, in report order
+  std::vector<std::pair<std::size_t, json>> late_warnings;  // (seq, warning) from PlaceImported
 
   // Forgets what the import read of a child it has just changed.
   void Forget(const storage::TrackedEntityRecord& r) {
@@ -249,6 +286,18 @@ struct ImmunizationService::ImportRun {
 namespace {
 
 using Outcome = ImmunizationService::ObjectOutcome;
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
 
 Outcome Fail(std::string code, std::string message, std::string field = {}) {
   Outcome o;
@@ -270,6 +319,25 @@ Outcome FromStatus(const Status& s, const char* other) {
   if (s.code() == StatusCode::kPermissionDenied) return Fail("E1000", s.message());
   Outcome o = Fail(other, s.message(), s.field());
   if (o.def) o.code = o.def->field >= TrackerField::kVaccine ? "E1302" : "E1007";
+  return o;
+}
+
+// The warnings of a dose's placement: recorded but not counted (too early, too soon), or given
+// under a hold.
+json PlacementWarnings(const json& placed) {
+  json out = json::array();
+  if (placed.value("state", "") == "GIVEN_INVALID")
+    out.push_back({{"errorCode", "E1300"},
+                   {"message", "已登记，但为无效剂次（" + placed.value("stateName", "") + "）：" +
+                                   placed.value("reason", "")}});
+  if (placed.contains("warning"))
+    out.push_back({{"errorCode", "E1300"}, {"message", placed["warning"]}});
+  return out;
+}
+
+Outcome FlushFirst() {
+  Outcome o;
+  o.flush_first = true;
   return o;
 }
 
@@ -541,8 +609,11 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const json& ev) {
   const std::string enrollment = TextOf(ev, "enrollment");
   if (run.failed_enrollments.count(enrollment))
     return Fail("E5001", "所属入组 " + enrollment + " 未通过校验", "enrollment");
+  if (run.pending_uids.count(uid)) return FlushFirst();  // the same uid above, not written yet
   auto found = store_.FindImmunizationDose(uid);
   if (!found.ok()) return FromStatus(found.status(), "E1121");
+  // An update or delete is written at once: the doses waiting go first.
+  if (found->has_value() && !run.pending.empty()) return FlushFirst();
   std::optional<storage::TrackedEntityRecord> owner;
   if (found->has_value()) {
     auto p = store_.FindTrackedEntityById((*found)->tracked_entity_id);
@@ -723,7 +794,15 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const json& ev) {
     doses.push_back(d);  // last, as the schedule engine has always been given an updated dose
     placed = Placement(*person, doses, *holds, d.vaccine, d.given_on);
     doses.pop_back();
+  } else if (!prepared->movement) {
+    // Written with the import's other new doses (FlushImportDoses).
+    prepared->dose.id = run.next_provisional++;
+    run.pending.push_back(prepared->dose);
+    run.pending_uids.insert(uid);
+    out = Passed("created");
   } else {
+    // From stock: written at once with its movement (the lot's balance is checked there).
+    if (!run.pending.empty()) return FlushFirst();
     prepared->audit.detail += "（tracker 导入）";
     if (Status s = WriteDose(*prepared); !s.ok()) return FromStatus(s, "E1300");
     out = Passed("created");
@@ -738,15 +817,134 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const json& ev) {
                                   return std::tie(a.given_on, a.id) < std::tie(b.given_on, b.id);
                                 }),
                prepared->dose);
+  if (placed.is_null() && !prepared->movement) {
+    // Placed after the child's other doses of this import (PlaceImported).
+    auto [it, fresh] = run.placing.try_emplace(person->id);
+    if (fresh) {
+      it->second.person = *person;
+      it->second.holds = *holds;
+    }
+    it->second.doses.push_back({run.seq, uid, prepared->dose.vaccine, prepared->dose.given_on});
+    return out;
+  }
   if (placed.is_null())
     placed = Placement(*person, doses, *holds, prepared->dose.vaccine, prepared->dose.given_on);
-  if (placed.value("state", "") == "GIVEN_INVALID")
-    out.warnings.push_back({{"errorCode", "E1300"},
-                            {"message", "已登记，但为无效剂次（" + placed.value("stateName", "") +
-                                            "）：" + placed.value("reason", "")}});
-  if (placed.contains("warning"))
-    out.warnings.push_back({{"errorCode", "E1300"}, {"message", placed["warning"]}});
+  out.warnings = PlacementWarnings(placed);
   return out;
+}
+
+void ImmunizationService::PlaceImported(ImportRun& run) {
+  for (auto& [person_id, child] : run.placing) {
+    const std::vector<storage::ImmunizationDoseRecord>& all = run.doses.at(person_id);
+    const Date birth = ParseIsoDate(child.person.birth_date).value();
+    std::vector<RecordedDose> recorded;
+    recorded.reserve(all.size());
+    for (const auto& x : all)
+      if (auto day = ParseIsoDate(x.given_on); day.ok()) recorded.push_back({x.vaccine, *day});
+    // The doses as the import had them when it placed new dose i: without the new ones after it.
+    auto before_later = [&](std::size_t i) {
+      std::set<std::string> later;
+      for (std::size_t j = i + 1; j < child.doses.size(); ++j) later.insert(child.doses[j].uid);
+      std::vector<storage::ImmunizationDoseRecord> kept;
+      for (const auto& x : all)
+        if (!later.count(x.uid)) kept.push_back(x);
+      return kept;
+    };
+    // One Forecast on the last day places a dose as the Forecast on its own day did when no new
+    // dose after it in the payload is dated before it, the rows cannot move with later doses,
+    // and the alternatives left out (JE, HepA) are those each dose saw.
+    bool in_order = true;
+    for (std::size_t i = 1; i < child.doses.size(); ++i)
+      in_order = in_order && child.doses[i - 1].given_on <= child.doses[i].given_on;
+    Date last = birth;
+    for (const auto& r : recorded) last = std::max(last, r.date);
+    // By edition: the one Forecast, or none when each dose needs its own.
+    std::map<const ScheduleEdition*, std::optional<std::vector<DoseForecast>>> rows;
+    for (std::size_t i = 0; i < child.doses.size(); ++i) {
+      const auto& d = child.doses[i];
+      const Date date = ParseIsoDate(d.given_on).value();
+      const ScheduleEdition& edition = EditionInForce(date);
+      auto [found, first] = rows.try_emplace(&edition);
+      if (first && in_order && !LaterDosesMayMoveRows(edition, recorded)) {
+        const auto excluded = ExcludedAlternatives(edition, recorded);
+        // Without a dose of an alternative series, every dose saw the same ones left out.
+        bool alternatives = false;
+        for (const auto& alt : edition.alternatives)
+          for (const DoseRule& r : edition.doses)
+            if (std::find(alt.series.begin(), alt.series.end(), r.series) != alt.series.end())
+              for (const auto& x : recorded)
+                alternatives = alternatives || std::find(r.products.begin(), r.products.end(),
+                                                         x.vaccine) != r.products.end();
+        bool same = true;
+        for (std::size_t k = 0; alternatives && same && k < child.doses.size(); ++k) {
+          std::vector<RecordedDose> seen;
+          const Date on = ParseIsoDate(child.doses[k].given_on).value();
+          for (const auto& x : before_later(k))
+            if (auto day = ParseIsoDate(x.given_on); day.ok() && *day <= on)
+              seen.push_back({x.vaccine, *day});
+          same = ExcludedAlternatives(edition, seen) == excluded;
+        }
+        if (same) found->second = tracker::Forecast(edition, birth, recorded, child.holds, last);
+      }
+      const json placed = found->second ? PlacementIn(*found->second, child.holds, d.vaccine, date)
+                                        : Placement(child.person, before_later(i), child.holds,
+                                                    d.vaccine, d.given_on);
+      for (auto& w : PlacementWarnings(placed)) {
+        w["trackerType"] = "EVENT";
+        w["uid"] = d.uid;
+        run.late_warnings.emplace_back(d.seq, std::move(w));
+      }
+    }
+  }
+  run.placing.clear();
+}
+
+Status ImmunizationService::FlushImportDoses(ImportRun& run) {
+  PlaceImported(run);
+  if (run.pending.empty()) return Status::Ok();
+  // One audit row for the batch: the import, the counts and a digest of the doses' uids.
+  std::set<std::int64_t> children, units;
+  std::string uids;
+  for (auto& d : run.pending) {
+    children.insert(d.tracked_entity_id);
+    units.insert(d.org_unit_id);
+    uids += d.uid;
+    uids += '\n';
+    d.id = 0;
+  }
+  // The row's unit: the lowest one above all of the batch's units (none across roots).
+  const auto& tree = run.cat.tree();
+  std::optional<std::int64_t> unit = *units.begin();
+  for (std::int64_t u : units) {
+    std::int64_t a = *unit;
+    if (!tree.Contains(a) || !tree.Contains(u)) {
+      unit.reset();
+      break;
+    }
+    while (tree.Depth(a) > tree.Depth(u)) a = tree.Parent(a);
+    while (tree.Depth(u) > tree.Depth(a)) u = tree.Parent(u);
+    while (a && u && a != u) a = tree.Parent(a), u = tree.Parent(u);
+    if (!a || a != u) {
+      unit.reset();
+      break;
+    }
+    unit = a;
+  }
+  storage::AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = run.who.name();
+  audit.org_unit_id = unit;
+  audit.object = "tracker import " + run.import_id + " #" + std::to_string(++run.batches);
+  audit.detail = "tracker 导入：登记接种 " + std::to_string(run.pending.size()) + " 条（儿童 " +
+                 std::to_string(children.size()) + " 人），接种记录 uid 摘要 SHA-256 " +
+                 Sha256Hex(uids);
+  audit.created = run.now;
+  WJ_RETURN_IF_ERROR(store_.AddImmunizationDosesBulk(run.pending, audit));
+  // Their ids were provisional: the children's doses are read again when needed.
+  for (std::int64_t id : children) run.doses.erase(id);
+  run.pending.clear();
+  run.pending_uids.clear();
+  return Status::Ok();
 }
 
 Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
@@ -763,7 +961,7 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
     return Conflict("atomicMode 应为 ALL 或 OBJECT", "atomicMode");
   if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
 
-  ImportRun run{who, cat, o, today, now, vault, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  ImportRun run{who, cat, o, today, now, vault};
   // Flattened in DHIS2's order; nested objects get their parent's uid (generated when absent).
   std::vector<json> lists[3];
   auto array_of = [&](const json& parent, const char* key) -> Result<const json*> {
@@ -776,8 +974,17 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
     if (obj.is_object() && (!obj.contains(key) || obj[key].is_null())) obj[key] = RandomUid();
     return obj;
   };
-  auto add_events = [&](const json& en) -> Status {
-    WJ_ASSIGN_OR_RETURN(const json* events, array_of(en, "events"));
+  // A copy of an object without its nested list, which is read from the original: each nested
+  // object is copied once, into its flat list (bench/README.md "Tracker import", session 12).
+  auto without = [](const json& obj, const char* nested) {
+    if (!obj.is_object()) return obj;
+    json out = json::object();
+    for (auto it = obj.begin(); it != obj.end(); ++it)
+      if (it.key() != nested) out[it.key()] = it.value();
+    return out;
+  };
+  auto add_events = [&](const json& original, const json& en) -> Status {
+    WJ_ASSIGN_OR_RETURN(const json* events, array_of(original, "events"));
     if (!events) return Status::Ok();
     for (const auto& e : *events) {
       json flat = with_uid(e, "event");
@@ -786,8 +993,8 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
     }
     return Status::Ok();
   };
-  auto add_enrollment = [&](json en, const json* te) -> Status {
-    en = with_uid(std::move(en), "enrollment");
+  auto add_enrollment = [&](const json& original, const json* te) -> Status {
+    json en = with_uid(without(original, "events"), "enrollment");
     if (!en.is_object()) {
       lists[1].push_back(std::move(en));
       return Status::Ok();
@@ -796,8 +1003,7 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
       en["trackedEntity"] = (*te)["trackedEntity"];
       run.nested_enrollment.emplace((*te)["trackedEntity"].get<std::string>(), en);
     }
-    WJ_RETURN_IF_ERROR(add_events(en));
-    en.erase("events");
+    WJ_RETURN_IF_ERROR(add_events(original, en));
     lists[1].push_back(std::move(en));
     return Status::Ok();
   };
@@ -806,15 +1012,15 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
   WJ_ASSIGN_OR_RETURN(const json* evs, array_of(body, "events"));
   if (tes)
     for (std::size_t i = 0; i < tes->size(); ++i) {
-      json te = with_uid((*tes)[i], "trackedEntity");
+      const json& original = (*tes)[i];
+      json te = with_uid(without(original, "enrollments"), "trackedEntity");
       if (te.is_object() && !te["trackedEntity"].is_string()) te["trackedEntity"] = "";
       if (te.is_object()) {
-        auto nested = array_of(te, "enrollments");
+        auto nested = array_of(original, "enrollments");
         if (!nested.ok())
           return nested.status().WithFieldPrefix("trackedEntities[" + std::to_string(i) + "]");
         if (*nested)
           for (const auto& en : **nested) WJ_RETURN_IF_ERROR(add_enrollment(en, &te));
-        te.erase("enrollments");
       }
       lists[0].push_back(std::move(te));
     }
@@ -829,24 +1035,46 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
   Stats stats[3];
   json objects[3] = {json::array(), json::array(), json::array()};
   json errors = json::array(), warnings = json::array();
+  std::vector<std::pair<std::size_t, json>> object_warnings;  // (seq, warning)
   const char* uid_keys[] = {"trackedEntity", "enrollment", "event"};
   Status fatal;
   bool rollback_on_purpose = false;
+  // The doses waiting are written (and placed) before the next write that is not one of them.
+  auto flush = [&]() -> Status {
+    Status s = FlushImportDoses(run);
+    if (!s.ok()) fatal = s;
+    return s;
+  };
   auto run_all = [&]() -> Status {
     // Deletes go children first; everything else parents first.
     const std::array<int, 3> order =
         o.strategy == "DELETE" ? std::array<int, 3>{2, 1, 0} : std::array<int, 3>{0, 1, 2};
     for (int t : order) {
-      for (std::size_t i = 0; i < lists[t].size(); ++i) {
+      for (std::size_t i = 0; i < lists[t].size(); ++i, ++run.seq) {
         const json& obj = lists[t][i];
         const std::string uid = obj.is_object() ? TextOf(obj, uid_keys[t]) : "";
+        if (t != 2 && !run.pending.empty()) WJ_RETURN_IF_ERROR(flush());
+        // Each object is written by at most one store call, its last step, which is all or
+        // nothing on its own; a refused object has written nothing. atomicMode=OBJECT keeps the
+        // savepoint per object all the same; ALL rolls the whole import back on any refusal.
         Outcome out;
-        Status s = store_.InOneTransaction([&]() -> Status {
-          out = t == 0   ? ImportTrackedEntity(run, obj)
-                : t == 1 ? ImportEnrollment(run, obj)
-                         : ImportEvent(run, obj);
-          return out.ok() ? Status::Ok() : Conflict("object refused");
-        });
+        Status s;
+        while (true) {
+          auto import_one = [&]() -> Status {
+            out = t == 0   ? ImportTrackedEntity(run, obj)
+                  : t == 1 ? ImportEnrollment(run, obj)
+                           : ImportEvent(run, obj);
+            return out.ok() && !out.flush_first ? Status::Ok() : Conflict("object refused");
+          };
+          if (o.atomic == "OBJECT") {
+            s = store_.InOneTransaction(import_one);
+          } else {
+            (void)import_one();
+            s = Status::Ok();
+          }
+          if (!out.flush_first) break;
+          WJ_RETURN_IF_ERROR(flush());
+        }
         if (out.fatal) {
           fatal = Unavailable(out.message);
           return fatal;
@@ -883,12 +1111,13 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
           for (auto& w : out.warnings) {
             w["trackerType"] = kTypes[t];
             w["uid"] = uid;
-            warnings.push_back(std::move(w));
+            object_warnings.emplace_back(run.seq, std::move(w));
           }
         }
         objects[t].push_back(std::move(report));
       }
     }
+    WJ_RETURN_IF_ERROR(flush());
     if (o.dry_run || (o.atomic == "ALL" && !errors.empty())) {
       rollback_on_purpose = true;
       return Conflict("rolled back");
@@ -898,6 +1127,11 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
   Status s = store_.InOneTransaction(run_all);
   if (!fatal.ok()) return fatal;
   if (!s.ok() && !rollback_on_purpose) return s;
+  // In object order: a dose's warnings are placed after its child's other doses.
+  for (auto& w : run.late_warnings) object_warnings.push_back(std::move(w));
+  std::stable_sort(object_warnings.begin(), object_warnings.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [seq, w] : object_warnings) warnings.push_back(std::move(w));
   // Under atomicMode=ALL a refused import keeps nothing: every object counts as ignored.
   if (o.atomic == "ALL" && !errors.empty())
     for (int t = 0; t < 3; ++t) stats[t] = {0, 0, 0, static_cast<int>(lists[t].size())};

@@ -799,8 +799,15 @@ json ImmunizationService::Placement(const storage::TrackedEntityRecord& person,
   for (const auto& x : doses)
     if (auto day = ParseIsoDate(x.given_on); day.ok()) recorded.push_back({x.vaccine, *day});
   const ScheduleEdition& edition = EditionInForce(date);
+  return PlacementIn(tracker::Forecast(edition, birth, recorded, holds, date), holds, vaccine,
+                     date);
+}
+
+json ImmunizationService::PlacementIn(const std::vector<DoseForecast>& rows,
+                                      const std::vector<Hold>& holds, const std::string& vaccine,
+                                      Date date) {
   json out = json::object();
-  for (const DoseForecast& f : tracker::Forecast(edition, birth, recorded, holds, date)) {
+  for (const DoseForecast& f : rows) {
     if (f.given && *f.given == date && f.vaccine == vaccine) {
       out["series"] = f.series;
       out["doseNumber"] = f.dose;

@@ -327,10 +327,18 @@ class ImmunizationService {
                                   std::span<const storage::ImmunizationDoseRecord> doses,
                                   const std::vector<Hold>& holds, const std::string& vaccine,
                                   const std::string& given_on);
+  // The same from the rows of a Forecast that holds the dose (given on `date`).
+  static nlohmann::json PlacementIn(const std::vector<DoseForecast>& rows,
+                                    const std::vector<Hold>& holds, const std::string& vaccine,
+                                    Date date);
   // Tracker import, one object (exchange.cc).
   ObjectOutcome ImportTrackedEntity(ImportRun& run, const nlohmann::json& te);
   ObjectOutcome ImportEnrollment(ImportRun& run, const nlohmann::json& en);
   ObjectOutcome ImportEvent(ImportRun& run, const nlohmann::json& ev);
+  // The placements of an import's new doses, one Forecast per child where that gives what one
+  // per dose gave; then the doses waiting, written in one batch (Store::AddImmunizationDosesBulk).
+  void PlaceImported(ImportRun& run);
+  Status FlushImportDoses(ImportRun& run);
   nlohmann::json EventJson(const metadata::Catalog& cat, const storage::TrackedEntityRecord& person,
                            const storage::ImmunizationDoseRecord& d, const nlohmann::json& placed);
   Result<nlohmann::json> EnrollmentJson(const metadata::Catalog& cat,

@@ -290,28 +290,6 @@ bool Contains(const std::vector<std::string>& list, std::string_view code) {
   return std::find(list.begin(), list.end(), code) != list.end();
 }
 
-// The series chosen among alternatives: the one with most recorded doses (counted against the
-// products of its first dose), the first on a tie.
-std::vector<std::string_view> ExcludedSeries(const ScheduleEdition& edition,
-                                             const std::vector<RecordedDose>& doses) {
-  std::vector<std::string_view> excluded;
-  for (const AlternativeSeries& alt : edition.alternatives) {
-    std::size_t best = 0;
-    int best_count = -1;
-    for (std::size_t i = 0; i < alt.series.size(); ++i) {
-      int count = 0;
-      for (const DoseRule& r : edition.doses) {
-        if (r.dose != 1 || r.series != alt.series[i]) continue;
-        for (const RecordedDose& d : doses) count += Contains(r.products, d.vaccine);
-      }
-      if (count > best_count) best = i, best_count = count;
-    }
-    for (std::size_t i = 0; i < alt.series.size(); ++i)
-      if (i != best) excluded.push_back(alt.series[i]);
-  }
-  return excluded;
-}
-
 // The last live injected dose of another vaccine given before `dose` within the gap, if any;
 // `live[i]`: whether doses[i] is a live injected vaccine.
 const RecordedDose* LiveConflict(const std::vector<RecordedDose>& doses,
@@ -338,6 +316,47 @@ const Hold* HoldOn(const std::vector<Hold>& holds, std::string_view vaccine, Dat
 
 }  // namespace
 
+// Counted against the products of each series' first dose.
+std::vector<std::string_view> ExcludedAlternatives(const ScheduleEdition& edition,
+                                                   const std::vector<RecordedDose>& doses) {
+  std::vector<std::string_view> excluded;
+  for (const AlternativeSeries& alt : edition.alternatives) {
+    std::size_t best = 0;
+    int best_count = -1;
+    for (std::size_t i = 0; i < alt.series.size(); ++i) {
+      int count = 0;
+      for (const DoseRule& r : edition.doses) {
+        if (r.dose != 1 || r.series != alt.series[i]) continue;
+        for (const RecordedDose& d : doses) count += Contains(r.products, d.vaccine);
+      }
+      if (count > best_count) best = i, best_count = count;
+    }
+    for (std::size_t i = 0; i < alt.series.size(); ++i)
+      if (i != best) excluded.push_back(alt.series[i]);
+  }
+  return excluded;
+}
+
+bool LaterDosesMayMoveRows(const ScheduleEdition& edition, const std::vector<RecordedDose>& doses) {
+  // Some recorded dose counts for a dose of `series`.
+  auto touches = [&](const std::string& series) {
+    for (const DoseRule& r : edition.doses) {
+      if (r.series != series) continue;
+      for (const RecordedDose& d : doses)
+        if (Contains(r.products, d.vaccine)) return true;
+    }
+    return false;
+  };
+  for (const DoseRule& r : edition.doses) {
+    // The ages of a catch-up dose depend on the forecast's day.
+    if (!r.instead_of.empty() && touches(r.series)) return true;
+    // A dose of the other series given later makes this one too soon.
+    for (const IntervalAfter& ia : r.also_after)
+      if (ia.series != r.series && touches(r.series) && touches(ia.series)) return true;
+  }
+  return false;
+}
+
 std::vector<DoseForecast> Forecast(const ScheduleEdition& edition, Date birth,
                                    const std::vector<RecordedDose>& all_doses,
                                    const std::vector<Hold>& holds, Date date) {
@@ -346,7 +365,7 @@ std::vector<DoseForecast> Forecast(const ScheduleEdition& edition, Date birth,
     if (d.date <= date) doses.push_back(d);
   std::stable_sort(doses.begin(), doses.end(),
                    [](const RecordedDose& a, const RecordedDose& b) { return a.date < b.date; });
-  const std::vector<std::string_view> excluded = ExcludedSeries(edition, doses);
+  const std::vector<std::string_view> excluded = ExcludedAlternatives(edition, doses);
   std::vector<char> live(doses.size());
   for (std::size_t k = 0; k < doses.size(); ++k) live[k] = LiveInjected(doses[k].vaccine);
 

@@ -145,4 +145,15 @@ std::vector<DoseForecast> Forecast(const ScheduleEdition& edition, Date birth,
                                    const std::vector<RecordedDose>& doses,
                                    const std::vector<Hold>& holds, Date date);
 
+// The series Forecast leaves out among alternatives (JE-L or JE-I, HepA-L or HepA-I): all but
+// the one with most recorded doses, the first on a tie.
+std::vector<std::string_view> ExcludedAlternatives(const ScheduleEdition& edition,
+                                                   const std::vector<RecordedDose>& doses);
+// Whether a recorded dose's row in a Forecast (given, valid or not, and why) can change with
+// doses recorded on or after its day, other than through ExcludedAlternatives: true when the
+// doses touch a catch-up in place of another series (MPSV-AC for MPSV-A) or an interval after a
+// dose of another series. When false (and the alternatives left out are the same), one
+// Forecast on the last day places every dose as a Forecast on each dose's own day would.
+bool LaterDosesMayMoveRows(const ScheduleEdition& edition, const std::vector<RecordedDose>& doses);
+
 }  // namespace weijian::tracker

@@ -1570,5 +1570,71 @@ TEST_P(StoreContractTest, TheDueIndexFollowsEveryWriteThatMovesIt) {
   EXPECT_EQ(stored("teDueIx0004").due, expected("teDueIx0004"));
 }
 
+// The tracker import's bulk path (AddImmunizationDosesBulk): the doses of several children in the
+// caller's transaction, each child's due index and coverage mark as the one-dose write gives
+// them, ONE audit row for the batch (the chain still verifies), and nothing at all when the
+// caller's transaction is rolled back.
+TEST_P(StoreContractTest, ABatchOfDosesIsWrittenWithOneAuditRow) {
+  Store* store = store_.get();
+  tracker::InstallDueIndexer(*store);
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
+  ASSERT_TRUE(store->InsertOrgUnits(units).ok());
+  const std::int64_t ou = (*store->LoadOrgUnits())[0].id;
+  AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = "tester";
+  audit.created = 1;
+  auto a = CoverageChild(ou, "teBulkDose1"), b = CoverageChild(ou, "teBulkDose2");
+  ASSERT_TRUE(store->CreateTrackedEntity(a, audit).ok());
+  ASSERT_TRUE(store->CreateTrackedEntity(b, audit).ok());
+  const std::size_t audits_before = store->ListAudits({})->size();
+  const std::int64_t h = store->CoverageMarksFrom(0, false)->next;
+  std::vector<ImmunizationDoseRecord> doses = {
+      CoverageDose(a.id, ou, "doseBulk001", "HepB", "2024-01-10"),
+      CoverageDose(a.id, ou, "doseBulk002", "BCG", "2024-01-11"),
+      CoverageDose(b.id, ou, "doseBulk003", "HepB", "2024-01-10"),
+      CoverageDose(a.id, ou, "doseBulk004", "HepB", "2024-02-10")};
+  AuditRecord batch = audit;
+  batch.object = "tracker import test #1";
+  batch.detail = "登记接种 4 条";
+  // Rolled back with the caller's transaction: no dose, no mark, no audit row.
+  Status s = store->InOneTransaction([&]() -> Status {
+    WJ_RETURN_IF_ERROR(store->AddImmunizationDosesBulk(doses, batch));
+    return Conflict("changed my mind");
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(store->ListImmunizationDoses(a.id)->empty());
+  EXPECT_TRUE(MarkedFrom(*store, h).empty());
+  EXPECT_EQ(store->ListAudits({})->size(), audits_before);
+
+  ASSERT_TRUE(
+      store->InOneTransaction([&] { return store->AddImmunizationDosesBulk(doses, batch); }).ok());
+  auto of_a = store->ListImmunizationDoses(a.id);
+  ASSERT_EQ(of_a->size(), 3u);
+  EXPECT_EQ((*of_a)[2].uid, "doseBulk004");
+  EXPECT_EQ((*of_a)[2].created_by, "tester");
+  EXPECT_EQ(store->ListImmunizationDoses(b.id)->size(), 1u);
+  EXPECT_EQ(MarkedFrom(*store, h), (std::set<std::int64_t>{a.id, b.id}));
+  // Each child's due index as his doses give it.
+  for (const auto& te : {a, b}) {
+    std::vector<tracker::RecordedDose> recorded;
+    auto stored = store->ListImmunizationDoses(te.id);
+    ASSERT_TRUE(stored.ok());
+    for (const auto& d : *stored) recorded.push_back({d.vaccine, ParseIsoDate(d.given_on).value()});
+    EXPECT_EQ((*store->FindTrackedEntity(te.uid))->due,
+              tracker::DueIndexOf(ParseIsoDate(te.birth_date).value(), recorded))
+        << te.uid;
+  }
+  auto audits = store->ListAudits({});
+  ASSERT_EQ(audits->size(), audits_before + 1);
+  EXPECT_EQ(audits->front().object, "tracker import test #1");
+  auto chains = store->VerifyAuditChains();
+  ASSERT_TRUE(chains.ok());
+  for (const auto& c : *chains) EXPECT_FALSE(c.first_broken_id) << c.table;
+  // An empty batch writes nothing.
+  ASSERT_TRUE(store->AddImmunizationDosesBulk({}, batch).ok());
+  EXPECT_EQ(store->ListAudits({})->size(), audits_before + 1);
+}
+
 }  // namespace
 }  // namespace weijian::storage

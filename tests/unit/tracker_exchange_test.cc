@@ -2,8 +2,11 @@
 // imported into an empty store gives the same children, enrollments, doses and dose states, and
 // the new store's file names nobody.
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <fstream>
+#include <map>
+#include <random>
 #include <sstream>
 
 #include "core/date.h"
@@ -210,6 +213,190 @@ TEST(TrackerExchange, AnImportReusesItsPreparedStatements) {
   ASSERT_EQ((*exported)["trackedEntities"].size(), 22u);
   for (const auto& te : (*exported)["trackedEntities"])
     EXPECT_EQ(te["enrollments"][0]["events"].size(), 5u) << te.dump();
+}
+
+// The doses of an import are written in batches with ONE audit row each, naming the import, the
+// counts and a digest of the doses' uids (bench/README.md "Tracker import", session 12), instead
+// of one row per dose; the chain still verifies.
+TEST(TrackerExchange, AnImportAuditsItsDosesOncePerBatch) {
+  testing::TempDir dir;
+  const std::string keys = dir.File("keys");
+  ASSERT_TRUE(PersonVault::Init(keys).ok());
+  Site a = MakeSite(dir, "a.db", keys);
+  const auto who = Superuser();
+  const Date today = ParseIsoDate("2024-09-01").value();
+  const json payload = ChildrenPayload(0, 3);
+  auto report = a.service->ImportTracker(who, *a.cat, payload, {}, today, 1);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ((*report)["stats"]["created"], 3 + 3 + 15) << report->dump(1);
+
+  std::string uids;
+  for (const auto& te : payload["trackedEntities"])
+    for (const auto& ev : te["enrollments"][0]["events"])
+      uids += ev["event"].get<std::string>() + "\n";
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(uids.data()), uids.size());
+  std::string hex;
+  for (unsigned char b : digest) {
+    hex.push_back("0123456789abcdef"[b >> 4]);
+    hex.push_back("0123456789abcdef"[b & 15]);
+  }
+  storage::AuditFilter f;
+  f.type = "TRACKER";
+  auto audits = a.store->ListAudits(f);
+  ASSERT_TRUE(audits.ok());
+  int per_dose = 0, batches = 0;
+  for (const auto& r : *audits) {
+    per_dose += r.object.rfind("dose ", 0) == 0;
+    if (r.object.rfind("tracker import ", 0) != 0) continue;
+    ++batches;
+    EXPECT_NE(r.detail.find("登记接种 15 条（儿童 3 人）"), std::string::npos) << r.detail;
+    EXPECT_NE(r.detail.find(hex), std::string::npos) << r.detail;
+    EXPECT_EQ(r.username, "tester");
+    EXPECT_TRUE(r.org_unit_id.has_value());  // the children's unit, 150624100
+  }
+  EXPECT_EQ(per_dose, 0);
+  EXPECT_EQ(batches, 1);
+  auto chains = a.store->VerifyAuditChains();
+  ASSERT_TRUE(chains.ok());
+  for (const auto& c : *chains) EXPECT_FALSE(c.first_broken_id) << c.table;
+}
+
+// One refused event in the middle of 2,000: atomicMode=ALL keeps nothing (no child, no dose, no
+// batch audit row); atomicMode=OBJECT keeps the other 1,999 doses and all 400 children.
+TEST(TrackerExchange, OneBadEventAmongTwoThousand) {
+  testing::TempDir dir;
+  const std::string keys = dir.File("keys");
+  ASSERT_TRUE(PersonVault::Init(keys).ok());
+  Site a = MakeSite(dir, "a.db", keys);
+  const auto who = Superuser();
+  const Date today = ParseIsoDate("2024-09-01").value();
+  json payload = ChildrenPayload(0, 400);
+  json& bad = payload["trackedEntities"][200]["enrollments"][0]["events"][2];
+  bad["occurredAt"] = "2020-01-01";  // before the child's birth
+  const std::string bad_uid = bad["event"];
+  const std::int64_t unit = a.cat->OrgUnits().ByUidOrCode("150624100")->id;
+  auto doses_kept = [&] {
+    auto d = a.store->ListImmunizationDosesManagedBy(std::span(&unit, 1));
+    EXPECT_TRUE(d.ok());
+    return d.ok() ? d->size() : 0u;
+  };
+  auto batch_rows = [&] {
+    int n = 0;
+    auto audits = a.store->ListAudits({});
+    EXPECT_TRUE(audits.ok());
+    if (audits.ok())
+      for (const auto& r : *audits) n += r.object.rfind("tracker import ", 0) == 0;
+    return n;
+  };
+
+  auto all = a.service->ImportTracker(who, *a.cat, payload, {}, today, 1);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ((*all)["status"], "ERROR");
+  EXPECT_EQ((*all)["stats"]["created"], 0);
+  ASSERT_EQ((*all)["validationReport"]["errorReports"].size(), 1u);
+  EXPECT_EQ((*all)["validationReport"]["errorReports"][0]["uid"], bad_uid);
+  EXPECT_TRUE(a.store->ListTrackedEntities(std::span(&unit, 1))->empty());
+  EXPECT_EQ(doses_kept(), 0u);
+  EXPECT_EQ(batch_rows(), 0);
+
+  TrackerImportOptions object;
+  object.atomic = "OBJECT";
+  auto some = a.service->ImportTracker(who, *a.cat, payload, object, today, 2);
+  ASSERT_TRUE(some.ok()) << some.status().ToString();
+  EXPECT_EQ((*some)["status"], "ERROR");
+  const json& events = (*some)["bundleReport"]["typeReportMap"]["EVENT"]["stats"];
+  EXPECT_EQ(events["created"], 1999);
+  EXPECT_EQ(events["ignored"], 1);
+  EXPECT_EQ(a.store->ListTrackedEntities(std::span(&unit, 1))->size(), 400u);
+  EXPECT_EQ(doses_kept(), 1999u);
+  EXPECT_FALSE(a.store->FindImmunizationDose(bad_uid)->has_value());
+  EXPECT_EQ(batch_rows(), 1);
+  // The DTaP at 61 days of every child (and some IPVs before 2 months): recorded, invalid.
+  EXPECT_GE((*some)["validationReport"]["warningReports"].size(), 400u);
+}
+
+// The import places a child's doses after all of them (one forecast per child where that is the
+// same): its warnings are those of recording each dose in turn (RecordDose) in payload order,
+// for random doses in random order, including doses listed before earlier-dated ones (an IPV at
+// 70 days listed before one at 60 days: neither was too soon when it was placed) and the
+// alternative and catch-up series (JE, HepA, MPSV-A and -AC).
+TEST(TrackerExchange, ImportWarningsAreThoseOfRecordingEachDoseInTurn) {
+  testing::TempDir dir;
+  const std::string keys = dir.File("keys");
+  ASSERT_TRUE(PersonVault::Init(keys).ok());
+  Site a = MakeSite(dir, "a.db", keys);
+  Site b = MakeSite(dir, "b.db", keys);
+  const auto who = Superuser();
+  const Date today = ParseIsoDate("2024-09-01").value();
+  const char* vaccines[] = {"HepB", "BCG",  "IPV",    "bOPV",    "DTaP",   "DT",    "MMR",
+                            "JE-L", "JE-I", "MPSV-A", "MPSV-AC", "HepA-L", "HepA-I"};
+  std::mt19937 rnd(17);
+  json tes = json::array();
+  std::vector<std::pair<std::string, json>> doses;  // (child uid, event), payload order
+  for (int i = 0; i < 60; ++i) {
+    const Date birth = ParseIsoDate("2018-01-01").value() + std::chrono::days(i * 13);
+    json events = json::array();
+    const int n = i == 0 ? 2 : 3 + static_cast<int>(rnd() % 10);
+    for (int k = 0; k < n; ++k) {
+      std::string vaccine = vaccines[rnd() % std::size(vaccines)];
+      int day = static_cast<int>(rnd() % 2200);
+      if (i == 0) vaccine = "IPV", day = k == 0 ? 70 : 60;  // the later-listed dose is earlier
+      events.push_back({{"event", RandomUid()},
+                        {"orgUnit", "150624100"},
+                        {"occurredAt", FormatIsoDate(birth + std::chrono::days(day))},
+                        {"dataValues", {{{"dataElement", "VACCINE"}, {"value", vaccine}}}}});
+    }
+    const std::string uid = RandomUid();
+    for (const auto& e : events) doses.emplace_back(uid, e);
+    json te = {
+        {"trackedEntity", uid},
+        {"orgUnit", "150624100"},
+        {"attributes",
+         {{{"attribute", "NAME"}, {"value", "随机" + std::to_string(i)}},
+          {{"attribute", "SEX"}, {"value", "F"}},
+          {{"attribute", "BIRTH_DATE"}, {"value", FormatIsoDate(birth)}},
+          {{"attribute", "GUARDIAN_NAME"}, {"value", "监护人" + std::to_string(i)}},
+          {{"attribute", "GUARDIAN_PHONE"}, {"value", "138" + std::to_string(10000000 + i)}}}}};
+    json children_only = te;
+    te["enrollments"] = {{{"enrolledAt", FormatIsoDate(birth)}, {"events", events}}};
+    tes.push_back(te);
+    auto made = b.service->ImportTracker(
+        who, *b.cat, {{"trackedEntities", json::array({children_only})}}, {}, today, 1);
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    EXPECT_EQ((*made)["status"], "OK") << made->dump(1);
+  }
+  TrackerImportOptions object;
+  object.atomic = "OBJECT";
+  auto report = a.service->ImportTracker(who, *a.cat, {{"trackedEntities", tes}}, object, today, 2);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::map<std::string, std::vector<std::string>> warned, refused;
+  for (const auto& w : (*report)["validationReport"]["warningReports"])
+    warned[w["uid"].get<std::string>()].push_back(w["message"].get<std::string>());
+  for (const auto& e : (*report)["validationReport"]["errorReports"])
+    refused[e["uid"].get<std::string>()].push_back(e["message"].get<std::string>());
+
+  int invalid = 0;
+  for (const auto& [child, ev] : doses) {
+    DoseInput d;
+    d.person = child;
+    d.vaccine = ev["dataValues"][0]["value"];
+    d.date = ev["occurredAt"];
+    const std::string uid = ev["event"];
+    auto placed = b.service->RecordDose(who, *b.cat, d, today, 3);
+    EXPECT_EQ(!placed.ok(), refused.count(uid) > 0) << uid << " " << d.vaccine << " " << d.date;
+    if (!placed.ok()) continue;
+    std::vector<std::string> expected;
+    if ((*placed)["state"] == "GIVEN_INVALID") {
+      ++invalid;
+      expected.push_back("已登记，但为无效剂次（" + (*placed)["stateName"].get<std::string>() +
+                         "）：" + placed->value("reason", ""));
+    }
+    EXPECT_EQ(warned[uid], expected) << child << " " << d.vaccine << " " << d.date;
+  }
+  EXPECT_GT(invalid, 10);  // the comparison saw invalid doses
+  EXPECT_TRUE(
+      warned[doses[0].second["event"].get<std::string>()].empty());  // IPV at 70 days, listed first
 }
 
 TEST(TrackerExchange, ProgramMetadataNamesStableUids) {
