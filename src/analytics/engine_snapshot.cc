@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include "analytics/engine.h"
+#include "core/byte_reader.h"
 
 namespace weijian::analytics {
 
@@ -53,31 +54,7 @@ struct Writer {
   }
 };
 
-struct Reader {
-  std::string_view in;
-  bool ok = true;
-  template <typename T>
-  T Get() {
-    T v{};
-    if (in.size() < sizeof v) {
-      ok = false;
-      return v;
-    }
-    std::memcpy(&v, in.data(), sizeof v);
-    in.remove_prefix(sizeof v);
-    return v;
-  }
-  template <typename T>
-  void GetVec(std::vector<T>& v) {
-    const auto n = Get<std::uint64_t>();
-    if (!ok || n > in.size() / sizeof(T)) {
-      ok = false;
-      return;
-    }
-    v.resize(n);
-    if (n) std::memcpy(static_cast<void*>(v.data()), in.data(), n * sizeof(T));
-    in.remove_prefix(n * sizeof(T));
-  }
+struct Reader : ByteReader {
   // A view of a column written by PutColumn, in the writable private mapping `keep` holds
   // (`in` points into it, and the mapping starts at a page boundary).
   template <typename T>
@@ -186,7 +163,7 @@ Result<std::unique_ptr<Engine>> Engine::LoadSnapshot(
                      data.size() - 32, nullptr, 0);
   if (std::memcmp(sum, data.data() + data.size() - 32, 32) != 0)
     return InvalidArgument(path + " is damaged (checksum)");
-  Reader r{data.substr(sizeof kMagic, data.size() - sizeof kMagic - 32)};
+  Reader r{{data.substr(sizeof kMagic, data.size() - sizeof kMagic - 32)}};
   if (r.Get<std::uint32_t>() != kFormat) return InvalidArgument(path + ": another format");
   if (r.Get<std::int64_t>() != seq) return Conflict(path + " is not current (changes since)");
   for (auto x : Stamp(*catalog))

@@ -145,11 +145,18 @@ int RunServe(const ServeOptions& o) {
                                  : replica.reason + "; reads go to the primary until it catches up")
               << "\n";
   }
+  // The engine snapshot, the coverage facts and the serving lock are files beside a SQLite file;
+  // a PostgreSQL store has none (its engine is built from the store at each start). The lock is
+  // taken before the app starts and dropped after it has stopped: its start reads and writes the
+  // files beside the database (a second `serve` is refused before touching them).
+  const bool file_store = !storage::IsPostgresAddress(o.db);
+  std::optional<decltype(storage::HoldServingLock(o.db))> serving;
+  if (file_store) {
+    serving = storage::HoldServingLock(o.db);  // `weijian restore` refuses meanwhile
+    if (!serving->ok()) return Fail(serving->status());
+  }
   http::App app(std::move(*store));
   http::SetServedSiteUrl(site_url);
-  // The engine snapshot and the serving lock are files beside a SQLite file; a PostgreSQL store
-  // has neither (its engine is built from the store at each start).
-  const bool file_store = !storage::IsPostgresAddress(o.db);
   if (file_store) {
     app.set_engine_snapshot_path(o.db + ".engine");
     app.coverage().SetFile(o.db + ".coverage");
@@ -183,11 +190,6 @@ int RunServe(const ServeOptions& o) {
   options.max_body_bytes = static_cast<std::size_t>(o.max_body_mb) * 1024 * 1024;
   options.max_connections = o.max_connections;
   options.trusted_proxies = o.trusted_proxies;
-  std::optional<decltype(storage::HoldServingLock(o.db))> serving;
-  if (file_store) {
-    serving = storage::HoldServingLock(o.db);  // `weijian restore` refuses meanwhile
-    if (!serving->ok()) return Fail(serving->status());
-  }
   FederationSchedule federation(app);  // scheduled pushes upward, stopped before the app goes
   Status s = http::ServeForever(app, options);
   // A clean stop leaves the engine beside the database for the next start.

@@ -21,16 +21,23 @@
 // (u64 count, i64 each), the recheck days (u64 count; i32 day, u64 count, i64 ids each), the marks
 // last read (u64 count; i64 child, i64 seq each), the lists (u64 count; i64 key, then 4 × (u64
 // count, facts)), and last a 32-byte BLAKE2b of everything before. Strings: u64 length, bytes.
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <type_traits>
 
 #include "core/build_id.h"
+#include "core/byte_reader.h"
 #include "tracker/coverage.h"
 
 namespace weijian::tracker {
@@ -78,44 +85,6 @@ class HashedWriter {
  private:
   std::ofstream out_;
   crypto_generichash_state hash_;
-};
-
-// Reads what HashedWriter wrote, from memory; `ok` false from the first short read on.
-struct CoverageReader {
-  std::string_view in;
-  bool ok = true;
-  template <typename T>
-  T Get() {
-    T v{};
-    if (in.size() < sizeof v) {
-      ok = false;
-      return v;
-    }
-    std::memcpy(&v, in.data(), sizeof v);
-    in.remove_prefix(sizeof v);
-    return v;
-  }
-  std::string GetString() {
-    const auto n = Get<std::uint64_t>();
-    if (!ok || n > in.size()) {
-      ok = false;
-      return {};
-    }
-    std::string s(in.substr(0, n));
-    in.remove_prefix(n);
-    return s;
-  }
-  template <typename T>
-  void GetVec(std::vector<T>& v) {
-    const auto n = Get<std::uint64_t>();
-    if (!ok || n > in.size() / sizeof(T)) {
-      ok = false;
-      return;
-    }
-    v.resize(n);
-    if (n) std::memcpy(static_cast<void*>(v.data()), in.data(), n * sizeof(T));
-    in.remove_prefix(n * sizeof(T));
-  }
 };
 
 // The store's marks below `horizon`, by child: (child, seq) pairs, flattened.
@@ -196,12 +165,20 @@ Status CoverageKeeper::SaveFile(Date today) {
 }
 
 Status CoverageKeeper::LoadFileLocked(Date today) {
-  std::string bytes;
-  {
-    std::ifstream f(file_, std::ios::binary);
-    if (!f) return NotFound("no file " + file_);
-    bytes.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  }
+  // Mapped, not read into memory: the facts are copied out of it once (at 2M children the file
+  // is a gigabyte; a copy of it beside the facts would double the start's memory).
+  const int fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NotFound("no file " + file_);
+  struct stat st {};
+  const bool sized = ::fstat(fd, &st) == 0 && st.st_size > 0;
+  void* map =
+      sized ? ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0)
+            : MAP_FAILED;
+  ::close(fd);
+  if (map == MAP_FAILED) return InvalidArgument(file_ + " cannot be read");
+  const std::unique_ptr<void, std::function<void(void*)>> unmap(
+      map, [n = static_cast<std::size_t>(st.st_size)](void* p) { ::munmap(p, n); });
+  const std::string_view bytes(static_cast<const char*>(map), static_cast<std::size_t>(st.st_size));
   if (bytes.size() < sizeof kCoverageMagic + 32 ||
       std::memcmp(bytes.data(), kCoverageMagic, sizeof kCoverageMagic) != 0)
     return InvalidArgument(file_ + " is not a coverage file");
@@ -210,8 +187,7 @@ Status CoverageKeeper::LoadFileLocked(Date today) {
                      bytes.size() - 32, nullptr, 0);
   if (std::memcmp(sum, bytes.data() + bytes.size() - 32, 32) != 0)
     return InvalidArgument(file_ + " is damaged (checksum)");
-  CoverageReader r{std::string_view(bytes).substr(sizeof kCoverageMagic,
-                                                  bytes.size() - sizeof kCoverageMagic - 32)};
+  ByteReader r{bytes.substr(sizeof kCoverageMagic, bytes.size() - sizeof kCoverageMagic - 32)};
   if (r.Get<std::uint32_t>() != kCoverageFormat) return InvalidArgument(file_ + ": another format");
   const std::string build = r.GetString();
   if (ProgramBuildId().empty() || build != ProgramBuildId())

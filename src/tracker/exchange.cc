@@ -902,44 +902,45 @@ void ImmunizationService::PlaceImported(ImportRun& run) {
 Status ImmunizationService::FlushImportDoses(ImportRun& run) {
   PlaceImported(run);
   if (run.pending.empty()) return Status::Ok();
-  // One audit row for the batch: the import, the counts and a digest of the doses' uids.
-  std::set<std::int64_t> children, units;
-  std::string uids;
+  // One audit row per unit the batch's doses were given at (its auditors see their own, as for
+  // a dose entered by hand), naming the import and listing every dose as a clerk's entry names
+  // it — uid, vaccine, date, the child's record — with the counts and a digest of the uids.
+  std::map<std::int64_t, std::string> record_uid;
+  for (const auto& [enrollment, record] : run.by_enrollment) record_uid[record.id] = record.uid;
+  std::set<std::int64_t> children;
+  std::map<std::int64_t, std::vector<storage::ImmunizationDoseRecord>> by_unit;
   for (auto& d : run.pending) {
     children.insert(d.tracked_entity_id);
-    units.insert(d.org_unit_id);
-    uids += d.uid;
-    uids += '\n';
     d.id = 0;
+    by_unit[d.org_unit_id].push_back(d);
   }
-  // The row's unit: the lowest one above all of the batch's units (none across roots).
-  const auto& tree = run.cat.tree();
-  std::optional<std::int64_t> unit = *units.begin();
-  for (std::int64_t u : units) {
-    std::int64_t a = *unit;
-    if (!tree.Contains(a) || !tree.Contains(u)) {
-      unit.reset();
-      break;
+  for (std::int64_t id : children)  // children this import created or changed: not kept above
+    if (!record_uid.count(id)) {
+      WJ_ASSIGN_OR_RETURN(auto record, store_.FindTrackedEntityById(id));
+      if (record) record_uid[id] = record->uid;
     }
-    while (tree.Depth(a) > tree.Depth(u)) a = tree.Parent(a);
-    while (tree.Depth(u) > tree.Depth(a)) u = tree.Parent(u);
-    while (a && u && a != u) a = tree.Parent(a), u = tree.Parent(u);
-    if (!a || a != u) {
-      unit.reset();
-      break;
+  ++run.batches;
+  for (auto& [unit, doses] : by_unit) {
+    std::set<std::int64_t> of;
+    std::string uids, lines;
+    for (const auto& d : doses) {
+      of.insert(d.tracked_entity_id);
+      uids += d.uid;
+      uids += '\n';
+      lines += "\n" + d.uid + " " + d.vaccine + " " + d.given_on + "（档案 " +
+               record_uid[d.tracked_entity_id] + "）";
     }
-    unit = a;
+    storage::AuditRecord audit;
+    audit.type = "TRACKER";
+    audit.username = run.who.name();
+    audit.org_unit_id = unit;
+    audit.object = "tracker import " + run.import_id + " #" + std::to_string(run.batches);
+    audit.detail = "tracker 导入：登记接种 " + std::to_string(doses.size()) + " 条（儿童 " +
+                   std::to_string(of.size()) + " 人），接种记录 uid 摘要 SHA-256 " +
+                   Sha256Hex(uids) + lines;
+    audit.created = run.now;
+    WJ_RETURN_IF_ERROR(store_.AddImmunizationDosesBulk(doses, audit));
   }
-  storage::AuditRecord audit;
-  audit.type = "TRACKER";
-  audit.username = run.who.name();
-  audit.org_unit_id = unit;
-  audit.object = "tracker import " + run.import_id + " #" + std::to_string(++run.batches);
-  audit.detail = "tracker 导入：登记接种 " + std::to_string(run.pending.size()) + " 条（儿童 " +
-                 std::to_string(children.size()) + " 人），接种记录 uid 摘要 SHA-256 " +
-                 Sha256Hex(uids);
-  audit.created = run.now;
-  WJ_RETURN_IF_ERROR(store_.AddImmunizationDosesBulk(run.pending, audit));
   // Their ids were provisional: the children's doses are read again when needed.
   for (std::int64_t id : children) run.doses.erase(id);
   run.pending.clear();

@@ -498,7 +498,7 @@ TEST(ImmunizationDue, DemoChildrenOfOtog) {
   EXPECT_EQ(stock->movements, stock_again->movements);
   EXPECT_GE(stock->units, 5);
   auto lots = store->ListVaccineLots(units);
-  ASSERT_TRUE(lots.ok());
+  ASSERT_TRUE(lots.ok()) << lots.status().ToString();
   EXPECT_EQ(static_cast<int>(lots->size()), stock->lots);
   std::set<std::int64_t> stocked;
   int expired = 0, expiring = 0, short_of = 0;

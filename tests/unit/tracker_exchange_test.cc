@@ -215,9 +215,9 @@ TEST(TrackerExchange, AnImportReusesItsPreparedStatements) {
     EXPECT_EQ(te["enrollments"][0]["events"].size(), 5u) << te.dump();
 }
 
-// The doses of an import are written in batches with ONE audit row each, naming the import, the
-// counts and a digest of the doses' uids (bench/README.md "Tracker import", session 12), instead
-// of one row per dose; the chain still verifies.
+// The doses of an import are written in batches with ONE audit row each per unit they were given
+// at, naming the import, the counts, a digest of the doses' uids and every dose (bench/README.md
+// "Tracker import", session 12), instead of one row per dose; the chain still verifies.
 TEST(TrackerExchange, AnImportAuditsItsDosesOncePerBatch) {
   testing::TempDir dir;
   const std::string keys = dir.File("keys");
@@ -253,7 +253,18 @@ TEST(TrackerExchange, AnImportAuditsItsDosesOncePerBatch) {
     EXPECT_NE(r.detail.find("登记接种 15 条（儿童 3 人）"), std::string::npos) << r.detail;
     EXPECT_NE(r.detail.find(hex), std::string::npos) << r.detail;
     EXPECT_EQ(r.username, "tester");
-    EXPECT_TRUE(r.org_unit_id.has_value());  // the children's unit, 150624100
+    // The unit the doses were given at (150624100), whose auditors see it, and every dose
+    // named as a clerk's entry names it.
+    EXPECT_EQ(r.org_unit_id, a.cat->OrgUnits().ByCode("150624100")->id);
+    for (const auto& te : payload["trackedEntities"])
+      for (const auto& ev : te["enrollments"][0]["events"])
+        EXPECT_NE(r.detail.find("\n" + ev["event"].get<std::string>() + " "), std::string::npos)
+            << r.detail;
+    EXPECT_NE(
+        r.detail.find("（档案 " +
+                      payload["trackedEntities"][0]["trackedEntity"].get<std::string>() + "）"),
+        std::string::npos)
+        << r.detail;
   }
   EXPECT_EQ(per_dose, 0);
   EXPECT_EQ(batches, 1);
