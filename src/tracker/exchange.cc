@@ -834,8 +834,11 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const json& ev) {
 }
 
 void ImmunizationService::PlaceImported(ImportRun& run) {
-  for (auto& [person_id, child] : run.placing) {
-    const std::vector<storage::ImmunizationDoseRecord>& all = run.doses.at(person_id);
+  for (auto& entry : run.placing) {
+    // Named, not a structured binding: the lambda below captures it (clang 14 cannot capture a
+    // binding; the ASan build is clang's).
+    auto& child = entry.second;
+    const std::vector<storage::ImmunizationDoseRecord>& all = run.doses.at(entry.first);
     const Date birth = ParseIsoDate(child.person.birth_date).value();
     std::vector<RecordedDose> recorded;
     recorded.reserve(all.size());
