@@ -120,8 +120,10 @@ export async function drawStock(app: HTMLElement, v: StockView, units: UnitRow[]
   byLot.append(lotList.childElementCount ? lotList : el("p", { class: "muted" }, "没有在库的批号"));
 
   const { form: moveForm, prefillLoss } = movementForm(v, units, lots, refresh);
-  app.append(alerts, needs, byLot, moveForm, countForm(v, lots.filter((l) => l.orgUnit.id === stock.orgUnit.id), refresh),
-    await ledger(v));
+  app.append(alerts, needs, byLot, moveForm, countForm(v, lots.filter((l) => l.orgUnit.id === stock.orgUnit.id), refresh));
+  // The ledger is read after the balances are on the page (not before they are shown: the
+  // status already says how many lots there are).
+  app.append(await ledger(v));
 }
 
 // 入库 / 出库 / 报损: one form whose fields follow the kind.
