@@ -7,12 +7,8 @@
 // file and reads them in place: column.h), the period index and the tail as counted pairs, and
 // last a 32-byte BLAKE2b of everything before.
 // A file that fails any check is ignored by the caller (the engine is built from the store).
-// Written to "<path>.tmp" and renamed, so a crash leaves the old file or the new one.
-#include <fcntl.h>
-#include <sodium.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+// Written and read as a sealed file (core/sealed_file.h: "<path>.tmp" renamed, so a crash
+// leaves the old file or the new one).
 
 #include <array>
 #include <cstdint>
@@ -25,6 +21,7 @@
 
 #include "analytics/engine.h"
 #include "core/byte_reader.h"
+#include "core/sealed_file.h"
 
 namespace weijian::analytics {
 
@@ -33,24 +30,14 @@ namespace {
 constexpr char kMagic[8] = {'W', 'J', 'E', 'N', 'G', 'I', 'N', 'E'};
 constexpr std::uint32_t kFormat = 2;  // 2: the big columns are aligned and read in place
 
-struct Writer {
-  std::string out;
-  template <typename T>
-  void Put(const T& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    out.append(reinterpret_cast<const char*>(&v), sizeof v);
-  }
-  template <typename T>
-  void PutVec(const std::vector<T>& v) {
-    Put<std::uint64_t>(v.size());
-    out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-  }
+struct Writer : SealedFileWriter {
+  using SealedFileWriter::SealedFileWriter;
   // A column the reader maps in place: its elements start at an 8-byte file offset.
   template <typename T>
   void PutColumn(const Column<T>& c) {
     Put<std::uint64_t>(c.size());
-    out.append((8 - out.size() % 8) % 8, '\0');
-    out.append(reinterpret_cast<const char*>(c.data()), c.size() * sizeof(T));
+    Pad(8);
+    Bytes(c.data(), c.size() * sizeof(T));
   }
 };
 
@@ -79,8 +66,7 @@ std::array<std::uint64_t, 3> Stamp(const metadata::Catalog& c) {
 }  // namespace
 
 Status Engine::SaveSnapshot(const std::string& path, std::int64_t seq) const {
-  Writer w;
-  w.out.append(kMagic, sizeof kMagic);
+  Writer w(path, kMagic);
   w.Put(kFormat);
   w.Put(seq);
   for (auto x : Stamp(*cat_)) w.Put(x);
@@ -118,21 +104,7 @@ Status Engine::SaveSnapshot(const std::string& path, std::int64_t seq) const {
   }
   w.Put<std::uint64_t>(live_);
   w.Put<std::uint64_t>(merge_threshold_);
-  unsigned char sum[32];
-  crypto_generichash(sum, sizeof sum, reinterpret_cast<const unsigned char*>(w.out.data()),
-                     w.out.size(), nullptr, 0);
-  w.out.append(reinterpret_cast<const char*>(sum), sizeof sum);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(w.out.data(), static_cast<std::streamsize>(w.out.size()));
-    f.flush();
-    if (!f) return Unavailable("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Unavailable("cannot rename " + tmp + ": " + ec.message());
-  return Status::Ok();
+  return w.Commit();
 }
 
 Result<std::unique_ptr<Engine>> Engine::LoadSnapshot(
@@ -142,28 +114,10 @@ Result<std::unique_ptr<Engine>> Engine::LoadSnapshot(
   // the copy, and zeroing the vectors it went into, were most of a start). Private and writable,
   // so that a value changed later copies one page in this process and never reaches the file;
   // the file is only ever replaced by a rename, never changed in place.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return NotFound("no engine snapshot at " + path);
-  struct stat st {};
-  void* map = MAP_FAILED;
-  if (::fstat(fd, &st) == 0 && st.st_size > 0)
-    map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE,
-                 fd, 0);
-  ::close(fd);
-  if (map == MAP_FAILED) return InvalidArgument(path + " cannot be read");
-  const auto size = static_cast<std::size_t>(st.st_size);
-  ::madvise(map, size, MADV_WILLNEED);
+  WJ_ASSIGN_OR_RETURN(const SealedFile file, OpenSealedFile(path, kMagic, "engine snapshot"));
   // Unmapped when the last column viewing it goes (or at once, when the file is refused).
-  const std::shared_ptr<void> mapping(map, [size](void* at) { ::munmap(at, size); });
-  const std::string_view data(static_cast<const char*>(map), size);
-  if (data.size() < sizeof kMagic + 32 || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
-    return InvalidArgument(path + " is not an engine snapshot");
-  unsigned char sum[32];
-  crypto_generichash(sum, sizeof sum, reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size() - 32, nullptr, 0);
-  if (std::memcmp(sum, data.data() + data.size() - 32, 32) != 0)
-    return InvalidArgument(path + " is damaged (checksum)");
-  Reader r{{data.substr(sizeof kMagic, data.size() - sizeof kMagic - 32)}};
+  const std::shared_ptr<void>& mapping = file.mapping;
+  Reader r{{file.body}};
   if (r.Get<std::uint32_t>() != kFormat) return InvalidArgument(path + ": another format");
   if (r.Get<std::int64_t>() != seq) return Conflict(path + " is not current (changes since)");
   for (auto x : Stamp(*catalog))

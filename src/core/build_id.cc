@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "core/hex.h"
+
 namespace weijian {
 
 namespace {
@@ -26,12 +28,7 @@ int FindBuildId(dl_phdr_info* info, std::size_t, void* data) {
       if (next > end) break;
       if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 &&
           std::memcmp(name, "GNU", 4) == 0) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        for (std::size_t k = 0; k < note.n_descsz; ++k) {
-          const auto byte = static_cast<unsigned char>(desc[k]);
-          out += kHex[byte >> 4];
-          out += kHex[byte & 15];
-        }
+        out = HexOf(desc, note.n_descsz);
         return 1;
       }
       p = next;

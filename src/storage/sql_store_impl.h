@@ -470,25 +470,22 @@ class SqlStore final : public Store {
   // then seen by the next statement (READ COMMITTED); a writer checking after this waits for
   // this transaction and finds them gone.
   Status RefuseDeleteOfValueReferences(const std::string& collection, const std::string& uid) {
-    const char* ids_sql = nullptr;
-    const char* column = nullptr;
+    // The rows that would go, locked on PostgreSQL (SQLite has one writer).
+    std::string ids_sql;
+    const char* column = "option combo";
     if (collection == "dataElements") {
-      ids_sql = kPg ? "SELECT id FROM data_element WHERE uid = ?1 FOR UPDATE"
-                    : "SELECT id FROM data_element WHERE uid = ?1";
+      ids_sql = "SELECT id FROM data_element x WHERE uid = ?1";
       column = "data element";
     } else if (collection == "categoryOptionCombos") {
-      ids_sql = kPg ? "SELECT id FROM category_option_combo WHERE uid = ?1 FOR UPDATE"
-                    : "SELECT id FROM category_option_combo WHERE uid = ?1";
-      column = "option combo";
+      ids_sql = "SELECT id FROM category_option_combo x WHERE uid = ?1";
     } else if (collection == "categoryCombos") {
-      ids_sql = kPg ? "SELECT x.id FROM category_option_combo x JOIN category_combo c ON c.id ="
-                      " x.combo_id WHERE c.uid = ?1 FOR UPDATE OF x"
-                    : "SELECT x.id FROM category_option_combo x JOIN category_combo c ON c.id ="
-                      " x.combo_id WHERE c.uid = ?1";
-      column = "option combo";
+      ids_sql =
+          "SELECT x.id FROM category_option_combo x JOIN category_combo c ON c.id = x.combo_id"
+          " WHERE c.uid = ?1";
     } else {
       return Status::Ok();
     }
+    if (kPg) ids_sql += " FOR UPDATE OF x";
     WJ_ASSIGN_OR_RETURN(Stmt ids, db_.Prepare(ids_sql));
     ids.Bind(1, uid);
     std::string list = "[";

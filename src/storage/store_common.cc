@@ -4,37 +4,17 @@
 #include <optional>
 #include <string>
 
+#include "core/hex.h"
 #include "storage/open_store.h"
 #include "storage/postgres/pg_db.h"
 
 namespace weijian::storage {
 
-namespace {
-std::string Sha256Hex(const std::string& data) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(sizeof digest * 2);
-  for (unsigned char b : digest) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
-}
-}  // namespace
-
 // 16 random bytes as hex: which open store wrote a change-log row.
 std::string RandomOrigin() {
   unsigned char b[16];
   randombytes_buf(b, sizeof b);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : b) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
+  return HexOf(b, sizeof b);
 }
 
 std::string ChainHash(const std::string& prev_hash, const std::string& canonical_row) {

@@ -20,24 +20,15 @@
 // the marks below the horizon (u64 count; i64 child, i64 seq each, by child), the children's units
 // (u64 count, i64 each), the recheck days (u64 count; i32 day, u64 count, i64 ids each), the marks
 // last read (u64 count; i64 child, i64 seq each), the lists (u64 count; i64 key, then 4 × (u64
-// count, facts)), and last a 32-byte BLAKE2b of everything before. Strings: u64 length, bytes.
-#include <fcntl.h>
-#include <sodium.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+// count, facts)); written and read as a sealed file (core/sealed_file.h: the magic, this, a
+// BLAKE2b of both). Strings: u64 length, bytes.
 #include <algorithm>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <functional>
 #include <memory>
 #include <type_traits>
 
 #include "core/build_id.h"
 #include "core/byte_reader.h"
+#include "core/sealed_file.h"
 #include "tracker/coverage.h"
 
 namespace weijian::tracker {
@@ -48,44 +39,6 @@ constexpr char kCoverageMagic[8] = {'W', 'J', 'C', 'O', 'V', 'E', 'R', 'G'};
 constexpr std::uint32_t kCoverageFormat = 1;
 static_assert(std::is_trivially_copyable_v<CoverageKeeper::Fact> &&
               sizeof(CoverageKeeper::Fact) == 12);
-
-// Writes to a file and hashes what it writes.
-class HashedWriter {
- public:
-  explicit HashedWriter(const std::string& path) : out_(path, std::ios::binary | std::ios::trunc) {
-    crypto_generichash_init(&hash_, nullptr, 0, 32);
-  }
-  void Bytes(const void* p, std::size_t n) {
-    crypto_generichash_update(&hash_, static_cast<const unsigned char*>(p), n);
-    out_.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
-  }
-  template <typename T>
-  void Put(const T& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    Bytes(&v, sizeof v);
-  }
-  void PutString(const std::string& s) {
-    Put<std::uint64_t>(s.size());
-    Bytes(s.data(), s.size());
-  }
-  template <typename T>
-  void PutVec(const std::vector<T>& v) {
-    Put<std::uint64_t>(v.size());
-    Bytes(v.data(), v.size() * sizeof(T));
-  }
-  // The checksum, then whether every byte reached the file.
-  bool Finish() {
-    unsigned char sum[32];
-    crypto_generichash_final(&hash_, sum, sizeof sum);
-    out_.write(reinterpret_cast<const char*>(sum), sizeof sum);
-    out_.flush();
-    return static_cast<bool>(out_);
-  }
-
- private:
-  std::ofstream out_;
-  crypto_generichash_state hash_;
-};
 
 // The store's marks below `horizon`, by child: (child, seq) pairs, flattened.
 Result<std::vector<std::int64_t>> MarksBelow(storage::Store& store, std::int64_t horizon) {
@@ -124,70 +77,40 @@ Status CoverageKeeper::SaveFile(Date today) {
   }
   // Read after the horizon: the marks below it now are those at any later time, or more.
   WJ_ASSIGN_OR_RETURN(const auto below, MarksBelow(store_, horizon));
-  const std::string tmp = file_ + ".tmp";
-  const auto abandon = [&](Status why) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    return why;
-  };
-  {
-    HashedWriter w(tmp);
-    w.Bytes(kCoverageMagic, sizeof kCoverageMagic);
-    w.Put(kCoverageFormat);
-    w.PutString(ProgramBuildId());
-    w.PutString(edition);
-    w.Put<std::int32_t>(static_cast<std::int32_t>(computed_on.time_since_epoch().count()));
-    w.Put(horizon);
-    w.PutVec(below);
-    w.PutVec(unit_of);
-    w.Put<std::uint64_t>(recheck.size());
-    for (const auto& [day, ids] : recheck) {
-      w.Put<std::int32_t>(static_cast<std::int32_t>(day.time_since_epoch().count()));
-      w.PutVec(ids);
-    }
-    w.Put<std::uint64_t>(window.size());
-    for (const auto& [id, seq] : window) {
-      w.Put(id);
-      w.Put(seq);
-    }
-    w.Put<std::uint64_t>(units->size());
-    for (const auto& [key, unit] : *units) {
-      if (stop_) return abandon(Unavailable("stopping"));  // a stop does not wait for the file
-      w.Put(key);
-      for (const auto& list : unit->facts) w.PutVec(list);
-    }
-    if (!w.Finish()) return abandon(Unavailable("cannot write " + tmp));
+  SealedFileWriter w(file_, kCoverageMagic);
+  w.Put(kCoverageFormat);
+  w.PutString(ProgramBuildId());
+  w.PutString(edition);
+  w.Put<std::int32_t>(static_cast<std::int32_t>(computed_on.time_since_epoch().count()));
+  w.Put(horizon);
+  w.PutVec(below);
+  w.PutVec(unit_of);
+  w.Put<std::uint64_t>(recheck.size());
+  for (const auto& [day, ids] : recheck) {
+    w.Put<std::int32_t>(static_cast<std::int32_t>(day.time_since_epoch().count()));
+    w.PutVec(ids);
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file_, ec);
-  if (ec) return Unavailable("cannot rename " + tmp + ": " + ec.message());
-  return Status::Ok();
+  w.Put<std::uint64_t>(window.size());
+  for (const auto& [id, seq] : window) {
+    w.Put(id);
+    w.Put(seq);
+  }
+  w.Put<std::uint64_t>(units->size());
+  for (const auto& [key, unit] : *units) {
+    // A stop does not wait for the file (the writer removes what it wrote).
+    if (stop_) return Unavailable("stopping");
+    w.Put(key);
+    for (const auto& list : unit->facts) w.PutVec(list);
+  }
+  return w.Commit();
 }
 
 Status CoverageKeeper::LoadFileLocked(Date today) {
   // Mapped, not read into memory: the facts are copied out of it once (at 2M children the file
   // is a gigabyte; a copy of it beside the facts would double the start's memory).
-  const int fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return NotFound("no file " + file_);
-  struct stat st {};
-  const bool sized = ::fstat(fd, &st) == 0 && st.st_size > 0;
-  void* map =
-      sized ? ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0)
-            : MAP_FAILED;
-  ::close(fd);
-  if (map == MAP_FAILED) return InvalidArgument(file_ + " cannot be read");
-  const std::unique_ptr<void, std::function<void(void*)>> unmap(
-      map, [n = static_cast<std::size_t>(st.st_size)](void* p) { ::munmap(p, n); });
-  const std::string_view bytes(static_cast<const char*>(map), static_cast<std::size_t>(st.st_size));
-  if (bytes.size() < sizeof kCoverageMagic + 32 ||
-      std::memcmp(bytes.data(), kCoverageMagic, sizeof kCoverageMagic) != 0)
-    return InvalidArgument(file_ + " is not a coverage file");
-  unsigned char sum[32];
-  crypto_generichash(sum, sizeof sum, reinterpret_cast<const unsigned char*>(bytes.data()),
-                     bytes.size() - 32, nullptr, 0);
-  if (std::memcmp(sum, bytes.data() + bytes.size() - 32, 32) != 0)
-    return InvalidArgument(file_ + " is damaged (checksum)");
-  ByteReader r{bytes.substr(sizeof kCoverageMagic, bytes.size() - sizeof kCoverageMagic - 32)};
+  WJ_ASSIGN_OR_RETURN(const SealedFile file,
+                      OpenSealedFile(file_, kCoverageMagic, "coverage file"));
+  ByteReader r{file.body};
   if (r.Get<std::uint32_t>() != kCoverageFormat) return InvalidArgument(file_ + ": another format");
   const std::string build = r.GetString();
   if (ProgramBuildId().empty() || build != ProgramBuildId())

@@ -16,14 +16,13 @@
 // lock is held for the import's length: other writers wait (bench/README.md "Tracker import").
 #include "tracker/exchange.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <array>
 #include <ctime>
 #include <set>
 #include <tuple>
 
+#include "core/hex.h"
 #include "core/uid.h"
 #include "tracker/immunization.h"
 #include "tracker/resident_id.h"
@@ -256,6 +255,7 @@ struct ImmunizationService::ImportRun {
   static constexpr std::int64_t kProvisionalIds = std::int64_t{1} << 62;
   std::vector<storage::ImmunizationDoseRecord> pending;
   std::set<std::string> pending_uids;
+  std::map<std::int64_t, std::string> pending_children;  // their records: id → uid (the audit)
   std::int64_t next_provisional = kProvisionalIds;
   std::string import_id = RandomUid();  // names the import in its audit rows
   int batches = 0;
@@ -286,18 +286,6 @@ struct ImmunizationService::ImportRun {
 namespace {
 
 using Outcome = ImmunizationService::ObjectOutcome;
-
-std::string Sha256Hex(const std::string& data) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
-}
 
 Outcome Fail(std::string code, std::string message, std::string field = {}) {
   Outcome o;
@@ -799,6 +787,7 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const json& ev) {
     prepared->dose.id = run.next_provisional++;
     run.pending.push_back(prepared->dose);
     run.pending_uids.insert(uid);
+    run.pending_children[person->id] = person->uid;
     out = Passed("created");
   } else {
     // From stock: written at once with its movement (the lot's balance is checked there).
@@ -908,20 +897,11 @@ Status ImmunizationService::FlushImportDoses(ImportRun& run) {
   // One audit row per unit the batch's doses were given at (its auditors see their own, as for
   // a dose entered by hand), naming the import and listing every dose as a clerk's entry names
   // it — uid, vaccine, date, the child's record — with the counts and a digest of the uids.
-  std::map<std::int64_t, std::string> record_uid;
-  for (const auto& [enrollment, record] : run.by_enrollment) record_uid[record.id] = record.uid;
-  std::set<std::int64_t> children;
   std::map<std::int64_t, std::vector<storage::ImmunizationDoseRecord>> by_unit;
   for (auto& d : run.pending) {
-    children.insert(d.tracked_entity_id);
     d.id = 0;
     by_unit[d.org_unit_id].push_back(d);
   }
-  for (std::int64_t id : children)  // children this import created or changed: not kept above
-    if (!record_uid.count(id)) {
-      WJ_ASSIGN_OR_RETURN(auto record, store_.FindTrackedEntityById(id));
-      if (record) record_uid[id] = record->uid;
-    }
   ++run.batches;
   for (auto& [unit, doses] : by_unit) {
     std::set<std::int64_t> of;
@@ -931,7 +911,7 @@ Status ImmunizationService::FlushImportDoses(ImportRun& run) {
       uids += d.uid;
       uids += '\n';
       lines += "\n" + d.uid + " " + d.vaccine + " " + d.given_on + "（档案 " +
-               record_uid[d.tracked_entity_id] + "）";
+               run.pending_children[d.tracked_entity_id] + "）";
     }
     storage::AuditRecord audit;
     audit.type = "TRACKER";
@@ -945,9 +925,10 @@ Status ImmunizationService::FlushImportDoses(ImportRun& run) {
     WJ_RETURN_IF_ERROR(store_.AddImmunizationDosesBulk(doses, audit));
   }
   // Their ids were provisional: the children's doses are read again when needed.
-  for (std::int64_t id : children) run.doses.erase(id);
+  for (const auto& [id, uid] : run.pending_children) run.doses.erase(id);
   run.pending.clear();
   run.pending_uids.clear();
+  run.pending_children.clear();
   return Status::Ok();
 }
 

@@ -191,7 +191,7 @@ ask_coverage() {
     "http://127.0.0.1:$PORT/api/analytics?dimension=dx:ImmCoverage;ImmFullCrse&dimension=pe:2024;2025&dimension=ou:150624;LEVEL-4&includeNumDen=true" |
     python3 -c 'import json,sys; print(json.dumps(sorted(json.load(sys.stdin)["rows"])))'
 }
-coverage_start "$TMP/demo.log" | grep -q "computed from the records (no file .*demo.db.coverage); the file written"
+coverage_start "$TMP/demo.log" | grep -q "computed from the records (no coverage file at .*demo.db.coverage); the file written"
 check "the first start computes the coverage facts and writes them beside the database" $?
 ask_coverage >"$TMP/coverage1.json" && grep -q ImmFullCrse "$TMP/coverage1.json"
 check "coverage answers" $?

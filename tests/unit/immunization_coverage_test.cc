@@ -166,28 +166,14 @@ struct KeptStore {
     audit.created = 1;
   }
   std::int64_t Child(std::int64_t ou, const char* birth) {
-    storage::TrackedEntityRecord te;
-    te.uid = "teKeptFile" + std::to_string(++next);
-    te.org_unit_id = ou;
+    auto te = testing::CoverageChild(ou, "teKeptFile" + std::to_string(++next));
     te.birth_date = birth;
-    te.sex = "F";
-    te.sealed = "sealed";
-    te.key_id = "k1";
-    te.name_birth_index = "nb" + te.uid;
     te.created = te.updated = NoonMillis(birth);
-    te.created_by = "tester";
     EXPECT_TRUE(store->CreateTrackedEntity(te, audit).ok());
     return te.id;
   }
   void Dose(std::int64_t te, std::int64_t ou, const char* vaccine, const char* day) {
-    storage::ImmunizationDoseRecord d;
-    d.uid = "doseKept" + std::to_string(++next);
-    d.tracked_entity_id = te;
-    d.vaccine = vaccine;
-    d.given_on = day;
-    d.org_unit_id = ou;
-    d.created = 1;
-    d.created_by = "tester";
+    auto d = testing::CoverageDose(te, ou, "doseKept" + std::to_string(++next), vaccine, day);
     EXPECT_TRUE(store->AddImmunizationDose(d, audit).ok());
   }
 };
@@ -245,7 +231,7 @@ TEST(ImmunizationCoverage, AFileWrittenAfterAStartServesTheNextWithTheWritesSinc
     EXPECT_FALSE(std::filesystem::exists(file));
     first.StartBuild(today);
     EXPECT_EQ(WaitStarted(first),
-              "computed from the records (no file " + file + "); the file written");
+              "computed from the records (no coverage file at " + file + "); the file written");
     first_counts = KeptCounts(first, *s.store, today);
     EXPECT_EQ(first.stats().builds, 1u);
     ASSERT_TRUE(std::filesystem::exists(file));

