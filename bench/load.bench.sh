@@ -2,9 +2,10 @@
 # Month-end load (issue 13): one `weijian serve` on loopback for BENCH_LOAD_SECONDS (60): 200
 # clerks saving cells through sessions, 20 officers on dashboards and the pivot, 500 readers on
 # portal pages, idle keep-alive connections up to 1,000, and a ~1.1M-value CSV import starting at
-# 20 s (bench/load_driver.py). Then the heavy analytics query (27 elements × 36 months × 88
-# townships) over HTTP with an ApiToken, and side by side the same query in PostgreSQL 15 over
-# loopback TCP (psql, same rows, indexed, ANALYZEd; BENCH_LOAD_PG=0 leaves it out).
+# 20 s (bench/load_driver.cc, built beside weijian as bench/load_driver). Then the heavy analytics
+# query (27 elements × 36 months × 88 townships) over HTTP with an ApiToken, and side by side the
+# same query in PostgreSQL 15 over loopback TCP (psql, same rows, indexed, ANALYZEd;
+# BENCH_LOAD_PG=0 leaves it out).
 # Not part of `make test`.
 # Usage: load.bench.sh path/to/weijian
 set -euo pipefail
@@ -39,7 +40,7 @@ values=$(sqlite3 "$TMP/l.db" "SELECT count(*) FROM data_value")
 echo "server pid $WJ_PID port $PORT, $values stored values; $(nproc) cores shared with other work"
 
 echo "== load: ${SECONDS_RUN} s =="
-python3 "$SRC/bench/load_driver.py" "$PORT" "$WJ_PID" loadroot "$PASSWORD" "$TMP/imp/values.csv" \
+"$(dirname "$WJ")/bench/load_driver" "$PORT" "$WJ_PID" loadroot "$PASSWORD" "$TMP/imp/values.csv" \
   "$SECONDS_RUN" "$TMP/l.db"
 
 echo "== heavy analytics query over HTTP with an ApiToken (27 elements × 36 months × 88 townships) =="

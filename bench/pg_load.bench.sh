@@ -73,7 +73,7 @@ for n in 0 1; do
 done
 echo "== pg load: ${SECONDS_RUN} s (load average $(load_avg)) =="
 pg0=$(pg_cpu)
-python3 "$SRC/bench/load_driver.py" "${PORTS[0]},${PORTS[1]}" "${PIDS[0]},${PIDS[1]}" loadroot "$PASSWORD" \
+"$(dirname "$WJ")/bench/load_driver" "${PORTS[0]},${PORTS[1]}" "${PIDS[0]},${PIDS[1]}" loadroot "$PASSWORD" \
   "$TMP/imp/values.csv" "$SECONDS_RUN" "$TMP/l.db"  # the same uids as the migrated store
 echo "PostgreSQL CPU in the run: $(echo "$(pg_cpu) - $pg0" | bc) s; load average after $(load_avg)"
 

@@ -38,7 +38,8 @@ class App {
         auth_(*store_, std::move(clock)),
         immunization_(*store_),
         engines_(std::make_unique<analytics::EngineHost>(*store_)),
-        coverage_(std::make_unique<tracker::CoverageKeeper>(*store_)) {
+        coverage_(std::make_unique<tracker::CoverageKeeper>(*store_)),
+        article_views_(std::make_unique<portal::ArticleViews>(*store_)) {
     // Every committed change of a data value reaches the engine before the next query.
     store_->SetDataValueListener(
         [this](std::vector<storage::DataValueChange>&& changes, bool overflow) {
@@ -248,6 +249,8 @@ class App {
   }
 
   storage::Store& store() { return *store_; }
+  // Readers' article views (portal/site.h): counted without waiting for the store's writer.
+  portal::ArticleViews& article_views() { return *article_views_; }
   exchange::DataValueService& values() { return values_; }
   auth::AuthService& auth() { return auth_; }
   // Children's records; its key file is set once by `serve` before requests are served.
@@ -273,6 +276,8 @@ class App {
   // Declared after store_: destroyed (its builder joined) before the store closes.
   std::unique_ptr<analytics::EngineHost> engines_;
   std::unique_ptr<tracker::CoverageKeeper> coverage_;  // after store_, like engines_
+  // After store_: its last counts are written before the store closes.
+  std::unique_ptr<portal::ArticleViews> article_views_;
   std::int64_t started_millis_ = 0;
   // The change-log poller (Init) and what it has seen.
   std::mutex poll_mu_;

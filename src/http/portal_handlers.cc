@@ -446,7 +446,7 @@ Response ArticlePage(const Request& req, App& app) {
   portal::Articles articles(app.store());
   auto a = articles.Published(req.params.at("uid"), NowMillis());
   if (!a.ok()) return NotFoundPage(req, app);
-  (void)app.store().CountArticleView(a->id);
+  const std::int64_t unwritten_views = app.article_views().Count(a->id);
   auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
   auto tree = portal::ColumnTree::Load(app.store());
@@ -466,7 +466,7 @@ Response ArticlePage(const Request& req, App& app) {
   if (!a->source.empty()) d.set("source", a->source);
   if (!a->author.empty()) d.set("author", a->author);
   if (!a->editor.empty()) d.set("editor", a->editor);
-  d.set("views", std::to_string(a->views + 1));
+  d.set("views", std::to_string(a->views + unwritten_views));
   if (!a->report_uid.empty()) {
     // A published report: its frozen HTML (rendered by weijian's own escaping renderer), and a
     // plain note when the data behind it has changed since.

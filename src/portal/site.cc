@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iostream>
 
 #include "core/date.h"
 #include "core/uid.h"
@@ -399,6 +400,54 @@ Result<std::string> CheckAttachment(const std::string& name, std::string_view b)
     }
   return InvalidArgument("type ." + ext + " is not accepted (png, jpg, gif, webp, pdf, docx, xlsx)",
                          "file");
+}
+
+}  // namespace weijian::portal
+
+namespace weijian::portal {
+
+ArticleViews::ArticleViews(storage::Store& store, std::chrono::milliseconds every)
+    : store_(store), every_(every), thread_([this] {
+        std::unique_lock lock(mu_);
+        while (!cv_.wait_for(lock, every_, [&] { return stop_; })) {
+          lock.unlock();
+          Status s = Flush();
+          if (!s.ok())
+            std::cerr << "weijian: article views kept for later: " << s.message() << std::endl;
+          lock.lock();
+        }
+      }) {}
+
+ArticleViews::~ArticleViews() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  Status s = Flush();
+  if (!s.ok()) std::cerr << "weijian: article views lost at the stop: " << s.message() << std::endl;
+}
+
+std::int64_t ArticleViews::Count(std::int64_t article_id) {
+  std::lock_guard lock(mu_);
+  return ++pending_[article_id];
+}
+
+Status ArticleViews::Flush() {
+  std::lock_guard flush(flush_mu_);
+  std::map<std::int64_t, std::int64_t> batch;
+  {
+    std::lock_guard lock(mu_);
+    batch.swap(pending_);
+  }
+  if (batch.empty()) return Status::Ok();
+  Status s = store_.AddArticleViews(batch);
+  if (!s.ok()) {  // kept: added to what came in meanwhile
+    std::lock_guard lock(mu_);
+    for (const auto& [id, n] : batch) pending_[id] += n;
+  }
+  return s;
 }
 
 }  // namespace weijian::portal

@@ -2,9 +2,12 @@
 // versions), with the rules an editor works under. Rendering lives in http/portal_handlers.cc.
 #pragma once
 
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/store.h"
@@ -63,6 +66,37 @@ class Articles {
 };
 
 nlohmann::json ArticleJson(const storage::ArticleRecord& a, bool with_body);
+
+// Readers' views of articles, counted in memory and written to the store in one transaction
+// every few seconds by a thread of its own, and at the end. A public page is a read: it must not
+// wait for the store's writer (which an import holds while it applies its rows), and a page view
+// was a write per reader. Counts not yet written are lost only if the process dies; several
+// servers each add their own (views = views + n).
+class ArticleViews {
+ public:
+  explicit ArticleViews(storage::Store& store,
+                        std::chrono::milliseconds every = std::chrono::seconds(5));
+  ~ArticleViews();  // stops the thread and writes what is left
+  ArticleViews(const ArticleViews&) = delete;
+  ArticleViews& operator=(const ArticleViews&) = delete;
+
+  // One more view of `article_id`; returns the views of it not yet in the store, this one
+  // included (the page shows the stored count plus these). Never waits for the store.
+  std::int64_t Count(std::int64_t article_id);
+  // Writes the counts so far (the thread calls it; tests and a stop too). Counts that cannot be
+  // written are kept for the next time.
+  Status Flush();
+
+ private:
+  storage::Store& store_;
+  const std::chrono::milliseconds every_;
+  std::mutex mu_;
+  std::map<std::int64_t, std::int64_t> pending_;  // guarded by mu_
+  std::mutex flush_mu_;                           // one flush at a time (a pending batch is in one)
+  std::condition_variable cv_;                    // with mu_
+  bool stop_ = false;                             // guarded by mu_
+  std::thread thread_;                            // last: started after the members above
+};
 
 // Attachments: what may be uploaded, and how big.
 constexpr std::size_t kMaxAttachmentBytes = 10 * 1024 * 1024;

@@ -954,11 +954,15 @@ class SqlStore final : public Store {
     return out;
   }
 
-  Status CountArticleView(std::int64_t article_id) override {
-    std::lock_guard lock(mu_);
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE article SET views = views + 1 WHERE id = ?"));
-    q.Bind(1, article_id);
-    return q.Run();
+  Status AddArticleViews(const std::map<std::int64_t, std::int64_t>& views) override {
+    return InOneTransaction([&]() -> Status {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE article SET views = views + ? WHERE id = ?"));
+      for (const auto& [id, n] : views) {
+        q.Bind(1, n).Bind(2, id);
+        WJ_RETURN_IF_ERROR(q.Run());
+      }
+      return Status::Ok();
+    });
   }
 
   Result<std::int64_t> SaveAttachment(const AttachmentRecord& a) override {

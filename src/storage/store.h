@@ -175,7 +175,9 @@ class Store {
                                                           std::int64_t* total) = 0;
   virtual Result<std::vector<ArticleVersionRecord>> ListArticleVersions(
       std::int64_t article_id) = 0;
-  virtual Status CountArticleView(std::int64_t article_id) = 0;
+  // Adds readers' views to articles (article id → views), in one transaction. An article
+  // deleted since is skipped.
+  virtual Status AddArticleViews(const std::map<std::int64_t, std::int64_t>& views) = 0;
   virtual Result<std::int64_t> SaveAttachment(const AttachmentRecord& attachment) = 0;
   virtual Result<std::optional<AttachmentRecord>> FindAttachment(const std::string& uid) = 0;
   virtual Result<std::vector<AttachmentRecord>> ListAttachments(std::int64_t article_id) = 0;
