@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -61,6 +62,64 @@ constexpr char kSep = '\x1f';  // unit separator: cannot occur in a field by acc
 #define WJ_VALUE_COLUMNS                                                                      \
   "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup," \
   " stored_by, created, last_updated, deleted, import_id"
+
+// The columns of ScanValueCells, in its order.
+#define WJ_VALUE_CELL_COLUMNS \
+  "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value"
+
+// One line of COPY's text format with WJ_VALUE_CELL_COLUMNS: five integers and the value, tab
+// separated. The value is unescaped into `value` (its buffer kept from line to line); `\N`
+// (NULL) is empty, as Stmt::Text gives it. False for a line of another shape.
+inline bool ParseValueCellLine(std::string_view line, DataValueKey& key, std::string& value) {
+  std::int64_t* ids[5] = {&key.data_element_id, &key.period_id, &key.org_unit_id, &key.coc_id,
+                          &key.aoc_id};
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  for (std::int64_t* id : ids) {
+    auto [next, ec] = std::from_chars(p, end, *id);
+    if (ec != std::errc() || next == end || *next != '\t') return false;
+    p = next + 1;
+  }
+  const std::string_view text(p, static_cast<std::size_t>(end - p));
+  value.clear();
+  if (text == "\\N") return true;
+  if (text.find('\\') == std::string_view::npos) {
+    value.append(text);
+    return text.find('\t') == std::string_view::npos;
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\t') return false;
+    if (c != '\\' || i + 1 == text.size()) {
+      value.push_back(c);
+      continue;
+    }
+    c = text[++i];
+    auto digit = [&](int base) -> int {  // the next character's value in `base`, or -1
+      if (i + 1 >= text.size()) return -1;
+      const char d = text[i + 1];
+      const int v = d >= '0' && d <= '9'   ? d - '0'
+                    : d >= 'a' && d <= 'f' ? d - 'a' + 10
+                    : d >= 'A' && d <= 'F' ? d - 'A' + 10
+                                           : 99;
+      return v < base ? v : -1;
+    };
+    if (const auto at = std::string_view("bfnrtv").find(c); at != std::string_view::npos) {
+      value.push_back("\b\f\n\r\t\v"[at]);
+    } else if (c == 'x' && digit(16) >= 0) {  // \xH or \xHH
+      int v = 0;
+      for (int n = 0, d; n < 2 && (d = digit(16)) >= 0; ++n, ++i) v = v * 16 + d;
+      value.push_back(static_cast<char>(v));
+    } else if (c >= '0' && c <= '7') {  // \O, \OO or \OOO
+      int v = c - '0';
+      for (int n = 1, d; n < 3 && (d = digit(8)) >= 0; ++n, ++i) v = v * 8 + d;
+      value.push_back(static_cast<char>(v));
+    } else {
+      value.push_back(c);  // \\ and any other escaped character: itself
+    }
+  }
+  return true;
+}
 
 template <class DbT>
 Status ExpectOneChange(DbT& db, const std::string& what) {
@@ -1125,6 +1184,35 @@ class SqlStore final : public Store {
       WJ_RETURN_IF_ERROR(sink(ReadValue(q)));
     }
     return Status::Ok();
+  }
+
+  Status ScanValueCells(
+      const std::function<Status(const DataValueKey& key, std::string_view value)>& sink) override {
+    ReadLease lease(*this, Source::kReplicaOk);
+    DataValueKey key;
+    if constexpr (kPg) {
+      // One COPY: no cursor round trips, no result sets held by libpq, six columns in text and no
+      // string made per row. COPY takes the same ACCESS SHARE lock as a SELECT and reads the
+      // lease's transaction's snapshot (or its own, outside one), as the cursor did.
+      std::string value;
+      return static_cast<Db&>(db_).CopyOut(
+          WJ_VALUE_CELL_COLUMNS " FROM data_value WHERE deleted = 0",
+          [&](std::string_view line) -> Status {
+            if (!ParseValueCellLine(line, key, value))
+              return Internal("data_value scan: a row of an unexpected shape");
+            return sink(key, value);
+          });
+    } else {
+      WJ_ASSIGN_OR_RETURN(Stmt q,
+                          db_.Prepare(WJ_VALUE_CELL_COLUMNS " FROM data_value WHERE deleted = 0"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        key = {q.Int(0), q.Int(1), q.Int(2), q.Int(3), q.Int(4)};
+        WJ_RETURN_IF_ERROR(sink(key, q.Text(5)));
+      }
+      return Status::Ok();
+    }
   }
 
   // PostgreSQL: the whole table (an engine build) through a cursor, kScanBatch rows a FETCH. One
