@@ -467,6 +467,28 @@ class SqlStore final : public Store {
   }
 
   Status DeleteMetadataObject(const std::string& collection, const std::string& uid) override {
+    if (collection == "organisationUnits")
+      return InvalidArgument("org units are not deleted by a metadata bundle");
+    // On PostgreSQL the rows that would go are locked without waiting (NOWAIT, see
+    // RefuseDeleteOfValueReferences): a writer holding one (an import's FOR KEY SHARE) makes the
+    // attempt fail at once, and the whole transaction is tried again, with the writer lock let
+    // go in between, for up to lock_timeout (5 s) before "busy, try again". A delete that waited
+    // while holding some of the rows could close a cycle with an import that takes them batch by
+    // batch (no single lock order exists across its batches), and PostgreSQL would then abort
+    // one of the two, perhaps the import with all its batches. Trying again is safe: nothing of
+    // the failed attempt is kept (its transaction or savepoint is rolled back) and nothing
+    // outside the database happened before its commit.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (int attempt = 0;; ++attempt) {
+      bool busy = false;
+      Status s = DeleteMetadataObjectOnce(collection, uid, busy);
+      if (!busy || std::chrono::steady_clock::now() >= give_up) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 << std::min(attempt, 4)));
+    }
+  }
+
+  Status DeleteMetadataObjectOnce(const std::string& collection, const std::string& uid,
+                                  bool& busy) {
     static const std::map<std::string, const char*> kTables = {
         {"categoryOptions", "category_option"},
         {"categories", "category"},
@@ -480,8 +502,6 @@ class SqlStore final : public Store {
         {"constants", "constant"},
         {"validationRules", "validation_rule"},
         {"validationRuleGroups", "validation_rule_group"}};
-    if (collection == "organisationUnits")
-      return InvalidArgument("org units are not deleted by a metadata bundle");
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
@@ -496,7 +516,7 @@ class SqlStore final : public Store {
       if (one_row && db_.Changes() != 1) return NotFound("nothing to delete");
       return Status::Ok();
     };
-    WJ_RETURN_IF_ERROR(RefuseDeleteOfValueReferences(collection, uid));
+    WJ_RETURN_IF_ERROR(RefuseDeleteOfValueReferences(collection, uid, busy));
     auto table = kTables.find(collection);
     if (table == kTables.end()) {
       // A collection kept as documents (optionSets, legendSets, …).
@@ -524,11 +544,27 @@ class SqlStore final : public Store {
   // A data element, option combo or category combo (with its option combos) that values refer
   // to, live or deleted, is not deleted: Conflict, on both stores alike. On PostgreSQL
   // data_value has no foreign keys (migration 0009), so this is what refuses; on SQLite it
-  // answers before the foreign key would. The rows are locked FOR UPDATE first: a writer that
-  // checked them (BulkWriter::CheckReferences, FOR KEY SHARE) is waited for, and its values are
-  // then seen by the next statement (READ COMMITTED); a writer checking after this waits for
-  // this transaction and finds them gone.
-  Status RefuseDeleteOfValueReferences(const std::string& collection, const std::string& uid) {
+  // answers before the foreign key would. The rows are locked FOR UPDATE NOWAIT first: a writer
+  // that checked them (BulkWriter::CheckReferences, FOR KEY SHARE) and has not committed makes
+  // `busy` true (DeleteMetadataObject tries again); once they are locked, the next statement
+  // (READ COMMITTED) sees every committed value; a writer checking after this waits for this
+  // transaction and finds them gone. A category combo's own row is locked before its option
+  // combos: a new option combo of it (whose foreign key takes FOR KEY SHARE on the combo) is
+  // then either committed and among the rows checked, or waits and finds the combo gone.
+  // Without that, an option combo added after the check, and values of it, were deleted with
+  // the combo and the values left pointing at nothing.
+  Status RefuseDeleteOfValueReferences(const std::string& collection, const std::string& uid,
+                                       bool& busy) {
+    auto locked = [&](Status s) {
+      if (kPg && s.code() == StatusCode::kUnavailable) busy = true;
+      return s;
+    };
+    if (kPg && collection == "categoryCombos") {
+      WJ_ASSIGN_OR_RETURN(Stmt combo, db_.Prepare("SELECT id FROM category_combo WHERE uid = ?1"
+                                                  " FOR UPDATE NOWAIT"));
+      combo.Bind(1, uid);
+      WJ_RETURN_IF_ERROR(locked(combo.Step().status()));
+    }
     // The rows that would go, locked on PostgreSQL (SQLite has one writer).
     std::string ids_sql;
     const char* column = "option combo";
@@ -544,13 +580,14 @@ class SqlStore final : public Store {
     } else {
       return Status::Ok();
     }
-    if (kPg) ids_sql += " FOR UPDATE OF x";
+    if (kPg) ids_sql += " FOR UPDATE OF x NOWAIT";
     WJ_ASSIGN_OR_RETURN(Stmt ids, db_.Prepare(ids_sql));
     ids.Bind(1, uid);
     std::string list = "[";
     while (true) {
-      WJ_ASSIGN_OR_RETURN(bool row, ids.Step());
-      if (!row) break;
+      Result<bool> row = ids.Step();
+      WJ_RETURN_IF_ERROR(locked(row.status()));
+      if (!*row) break;
       list += (list.size() > 1 ? "," : "") + std::to_string(ids.Int(0));
     }
     list += "]";
