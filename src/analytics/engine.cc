@@ -6,6 +6,8 @@
 #include <limits>
 #include <numeric>
 #include <set>
+#include <string>
+#include <string_view>
 
 #include "analytics/approved_data.h"
 #include "core/period.h"
@@ -162,18 +164,21 @@ Result<std::unique_ptr<Engine>> Engine::Build(storage::Store& store,
       e->combo_index_[static_cast<std::size_t>(c.id)] = next++;
   }
   std::vector<Row> rows;
-  WJ_RETURN_IF_ERROR(store.ScanDataValues([&](const storage::DataValueRecord& v) -> Status {
-    const auto* de = cat.DataElements().ById(v.key.data_element_id);
-    if (!de || !cat.tree().Contains(v.key.org_unit_id)) return Status::Ok();
-    auto x = e->NumericValue(*de, v.value);
-    if (!x) return Status::Ok();
-    auto pd = e->period_index_.find(v.key.period_id);
-    const std::uint16_t coc = e->ComboIndex(v.key.coc_id), aoc = e->ComboIndex(v.key.aoc_id);
-    if (pd == e->period_index_.end() || coc == kNoCombo || aoc == kNoCombo) return Status::Ok();
-    rows.push_back({v.key.data_element_id, cat.tree().Pre(v.key.org_unit_id),
-                    e->period_start_[pd->second], pd->second, coc, aoc, *x});
-    return Status::Ok();
-  }));
+  std::string text;  // the value being parsed: one buffer for the whole scan
+  WJ_RETURN_IF_ERROR(
+      store.ScanValueCells([&](const storage::DataValueKey& key, std::string_view value) -> Status {
+        const auto* de = cat.DataElements().ById(key.data_element_id);
+        if (!de || !cat.tree().Contains(key.org_unit_id)) return Status::Ok();
+        text.assign(value);
+        auto x = e->NumericValue(*de, text);
+        if (!x) return Status::Ok();
+        auto pd = e->period_index_.find(key.period_id);
+        const std::uint16_t coc = e->ComboIndex(key.coc_id), aoc = e->ComboIndex(key.aoc_id);
+        if (pd == e->period_index_.end() || coc == kNoCombo || aoc == kNoCombo) return Status::Ok();
+        rows.push_back({key.data_element_id, cat.tree().Pre(key.org_unit_id),
+                        e->period_start_[pd->second], pd->second, coc, aoc, *x});
+        return Status::Ok();
+      }));
   e->Rebuild(rows);
   return e;
 }

@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -61,6 +62,64 @@ constexpr char kSep = '\x1f';  // unit separator: cannot occur in a field by acc
 #define WJ_VALUE_COLUMNS                                                                      \
   "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup," \
   " stored_by, created, last_updated, deleted, import_id"
+
+// The columns of ScanValueCells, in its order.
+#define WJ_VALUE_CELL_COLUMNS \
+  "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value"
+
+// One line of COPY's text format with WJ_VALUE_CELL_COLUMNS: five integers and the value, tab
+// separated. The value is unescaped into `value` (its buffer kept from line to line); `\N`
+// (NULL) is empty, as Stmt::Text gives it. False for a line of another shape.
+inline bool ParseValueCellLine(std::string_view line, DataValueKey& key, std::string& value) {
+  std::int64_t* ids[5] = {&key.data_element_id, &key.period_id, &key.org_unit_id, &key.coc_id,
+                          &key.aoc_id};
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  for (std::int64_t* id : ids) {
+    auto [next, ec] = std::from_chars(p, end, *id);
+    if (ec != std::errc() || next == end || *next != '\t') return false;
+    p = next + 1;
+  }
+  const std::string_view text(p, static_cast<std::size_t>(end - p));
+  value.clear();
+  if (text == "\\N") return true;
+  if (text.find('\\') == std::string_view::npos) {
+    value.append(text);
+    return text.find('\t') == std::string_view::npos;
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\t') return false;
+    if (c != '\\' || i + 1 == text.size()) {
+      value.push_back(c);
+      continue;
+    }
+    c = text[++i];
+    auto digit = [&](int base) -> int {  // the next character's value in `base`, or -1
+      if (i + 1 >= text.size()) return -1;
+      const char d = text[i + 1];
+      const int v = d >= '0' && d <= '9'   ? d - '0'
+                    : d >= 'a' && d <= 'f' ? d - 'a' + 10
+                    : d >= 'A' && d <= 'F' ? d - 'A' + 10
+                                           : 99;
+      return v < base ? v : -1;
+    };
+    if (const auto at = std::string_view("bfnrtv").find(c); at != std::string_view::npos) {
+      value.push_back("\b\f\n\r\t\v"[at]);
+    } else if (c == 'x' && digit(16) >= 0) {  // \xH or \xHH
+      int v = 0;
+      for (int n = 0, d; n < 2 && (d = digit(16)) >= 0; ++n, ++i) v = v * 16 + d;
+      value.push_back(static_cast<char>(v));
+    } else if (c >= '0' && c <= '7') {  // \O, \OO or \OOO
+      int v = c - '0';
+      for (int n = 1, d; n < 3 && (d = digit(8)) >= 0; ++n, ++i) v = v * 8 + d;
+      value.push_back(static_cast<char>(v));
+    } else {
+      value.push_back(c);  // \\ and any other escaped character: itself
+    }
+  }
+  return true;
+}
 
 template <class DbT>
 Status ExpectOneChange(DbT& db, const std::string& what) {
@@ -408,6 +467,28 @@ class SqlStore final : public Store {
   }
 
   Status DeleteMetadataObject(const std::string& collection, const std::string& uid) override {
+    if (collection == "organisationUnits")
+      return InvalidArgument("org units are not deleted by a metadata bundle");
+    // On PostgreSQL the rows that would go are locked without waiting (NOWAIT, see
+    // RefuseDeleteOfValueReferences): a writer holding one (an import's FOR KEY SHARE) makes the
+    // attempt fail at once, and the whole transaction is tried again, with the writer lock let
+    // go in between, for up to lock_timeout (5 s) before "busy, try again". A delete that waited
+    // while holding some of the rows could close a cycle with an import that takes them batch by
+    // batch (no single lock order exists across its batches), and PostgreSQL would then abort
+    // one of the two, perhaps the import with all its batches. Trying again is safe: nothing of
+    // the failed attempt is kept (its transaction or savepoint is rolled back) and nothing
+    // outside the database happened before its commit.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (int attempt = 0;; ++attempt) {
+      bool busy = false;
+      Status s = DeleteMetadataObjectOnce(collection, uid, busy);
+      if (!busy || std::chrono::steady_clock::now() >= give_up) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 << std::min(attempt, 4)));
+    }
+  }
+
+  Status DeleteMetadataObjectOnce(const std::string& collection, const std::string& uid,
+                                  bool& busy) {
     static const std::map<std::string, const char*> kTables = {
         {"categoryOptions", "category_option"},
         {"categories", "category"},
@@ -421,8 +502,6 @@ class SqlStore final : public Store {
         {"constants", "constant"},
         {"validationRules", "validation_rule"},
         {"validationRuleGroups", "validation_rule_group"}};
-    if (collection == "organisationUnits")
-      return InvalidArgument("org units are not deleted by a metadata bundle");
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
@@ -437,7 +516,7 @@ class SqlStore final : public Store {
       if (one_row && db_.Changes() != 1) return NotFound("nothing to delete");
       return Status::Ok();
     };
-    WJ_RETURN_IF_ERROR(RefuseDeleteOfValueReferences(collection, uid));
+    WJ_RETURN_IF_ERROR(RefuseDeleteOfValueReferences(collection, uid, busy));
     auto table = kTables.find(collection);
     if (table == kTables.end()) {
       // A collection kept as documents (optionSets, legendSets, …).
@@ -465,11 +544,27 @@ class SqlStore final : public Store {
   // A data element, option combo or category combo (with its option combos) that values refer
   // to, live or deleted, is not deleted: Conflict, on both stores alike. On PostgreSQL
   // data_value has no foreign keys (migration 0009), so this is what refuses; on SQLite it
-  // answers before the foreign key would. The rows are locked FOR UPDATE first: a writer that
-  // checked them (BulkWriter::CheckReferences, FOR KEY SHARE) is waited for, and its values are
-  // then seen by the next statement (READ COMMITTED); a writer checking after this waits for
-  // this transaction and finds them gone.
-  Status RefuseDeleteOfValueReferences(const std::string& collection, const std::string& uid) {
+  // answers before the foreign key would. The rows are locked FOR UPDATE NOWAIT first: a writer
+  // that checked them (BulkWriter::CheckReferences, FOR KEY SHARE) and has not committed makes
+  // `busy` true (DeleteMetadataObject tries again); once they are locked, the next statement
+  // (READ COMMITTED) sees every committed value; a writer checking after this waits for this
+  // transaction and finds them gone. A category combo's own row is locked before its option
+  // combos: a new option combo of it (whose foreign key takes FOR KEY SHARE on the combo) is
+  // then either committed and among the rows checked, or waits and finds the combo gone.
+  // Without that, an option combo added after the check, and values of it, were deleted with
+  // the combo and the values left pointing at nothing.
+  Status RefuseDeleteOfValueReferences(const std::string& collection, const std::string& uid,
+                                       bool& busy) {
+    auto locked = [&](Status s) {
+      if (kPg && s.code() == StatusCode::kUnavailable) busy = true;
+      return s;
+    };
+    if (kPg && collection == "categoryCombos") {
+      WJ_ASSIGN_OR_RETURN(Stmt combo, db_.Prepare("SELECT id FROM category_combo WHERE uid = ?1"
+                                                  " FOR UPDATE NOWAIT"));
+      combo.Bind(1, uid);
+      WJ_RETURN_IF_ERROR(locked(combo.Step().status()));
+    }
     // The rows that would go, locked on PostgreSQL (SQLite has one writer).
     std::string ids_sql;
     const char* column = "option combo";
@@ -485,13 +580,14 @@ class SqlStore final : public Store {
     } else {
       return Status::Ok();
     }
-    if (kPg) ids_sql += " FOR UPDATE OF x";
+    if (kPg) ids_sql += " FOR UPDATE OF x NOWAIT";
     WJ_ASSIGN_OR_RETURN(Stmt ids, db_.Prepare(ids_sql));
     ids.Bind(1, uid);
     std::string list = "[";
     while (true) {
-      WJ_ASSIGN_OR_RETURN(bool row, ids.Step());
-      if (!row) break;
+      Result<bool> row = ids.Step();
+      WJ_RETURN_IF_ERROR(locked(row.status()));
+      if (!*row) break;
       list += (list.size() > 1 ? "," : "") + std::to_string(ids.Int(0));
     }
     list += "]";
@@ -1129,6 +1225,35 @@ class SqlStore final : public Store {
       WJ_RETURN_IF_ERROR(sink(ReadValue(q)));
     }
     return Status::Ok();
+  }
+
+  Status ScanValueCells(
+      const std::function<Status(const DataValueKey& key, std::string_view value)>& sink) override {
+    ReadLease lease(*this, Source::kReplicaOk);
+    DataValueKey key;
+    if constexpr (kPg) {
+      // One COPY: no cursor round trips, no result sets held by libpq, six columns in text and no
+      // string made per row. COPY takes the same ACCESS SHARE lock as a SELECT and reads the
+      // lease's transaction's snapshot (or its own, outside one), as the cursor did.
+      std::string value;
+      return static_cast<Db&>(db_).CopyOut(
+          WJ_VALUE_CELL_COLUMNS " FROM data_value WHERE deleted = 0",
+          [&](std::string_view line) -> Status {
+            if (!ParseValueCellLine(line, key, value))
+              return Internal("data_value scan: a row of an unexpected shape");
+            return sink(key, value);
+          });
+    } else {
+      WJ_ASSIGN_OR_RETURN(Stmt q,
+                          db_.Prepare(WJ_VALUE_CELL_COLUMNS " FROM data_value WHERE deleted = 0"));
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        key = {q.Int(0), q.Int(1), q.Int(2), q.Int(3), q.Int(4)};
+        WJ_RETURN_IF_ERROR(sink(key, q.Text(5)));
+      }
+      return Status::Ok();
+    }
   }
 
   // PostgreSQL: the whole table (an engine build) through a cursor, kScanBatch rows a FETCH. One

@@ -771,6 +771,7 @@ TEST_P(DataValueStoreTest, AWholeTableScanHoldsABatchNotTheTable) {
   ASSERT_EQ(store_->WriteDataValues(batch, "tester", 1000)->imported, 100'000);
   ASSERT_EQ(Write("1", /*remove=*/false)->imported, 1);
   ASSERT_EQ(Write("", /*remove=*/true)->deleted, 1);  // a deleted value is not scanned
+  const DataValueKey first = batch.front().key;       // its value is "1"
   batch = {};
 
   const auto heap = [] {
@@ -789,6 +790,97 @@ TEST_P(DataValueStoreTest, AWholeTableScanHoldsABatchNotTheTable) {
   EXPECT_EQ(count, 100'000);
   EXPECT_EQ(sum, 1000 * 5050);
   EXPECT_LT(at_first - before, 12 << 20) << "bytes in use at the first value";
+
+  // The engine's scan of keys and values (ScanValueCells; one COPY on PostgreSQL): the same
+  // values, nothing held whole either, and one snapshot: a write that commits through another
+  // thread while the scan runs (a new value, a value deleted) is not seen, and is not stalled
+  // by the scan.
+  auto pe = store_->EnsurePeriod({0, "199912", "Monthly", "1999-12-01", "1999-12-31"});
+  ASSERT_TRUE(pe.ok()) << pe.status().ToString();
+  std::vector<DataValueWrite> during(2);
+  during[0].key = key_;
+  during[0].key.period_id = *pe;
+  during[0].value = "1000000";
+  during[1].key = first;
+  during[1].mode = WriteMode::kDelete;
+  ASSERT_TRUE(store_->GetDataValue(during[1].key)->has_value());
+  at_first = -1, count = 0, sum = 0;
+  Result<WriteCounts> wrote = WriteCounts{};
+  s = store_->ScanValueCells([&](const DataValueKey& k, std::string_view value) {
+    if (at_first < 0) {
+      at_first = heap();
+      std::thread([&] { wrote = store_->WriteDataValues(during, "tester", 2000); }).join();
+    }
+    EXPECT_NE(k.period_id, *pe);
+    ++count;
+    sum += std::stoll(std::string(value));
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(wrote.ok()) << wrote.status().ToString();
+  EXPECT_EQ(wrote->imported, 1);
+  EXPECT_EQ(wrote->deleted, 1);
+  EXPECT_EQ(count, 100'000);
+  EXPECT_EQ(sum, 1000 * 5050);
+  EXPECT_LT(at_first - before, 12 << 20) << "bytes in use at the first value";
+  count = 0;
+  ASSERT_TRUE(store_
+                  ->ScanValueCells([&](const DataValueKey&, std::string_view) {
+                    ++count;
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(count, 100'000);  // one more, one fewer: seen by the next scan
+  EXPECT_FALSE(store_->GetDataValue(first)->has_value() &&
+               !(*store_->GetDataValue(first))->deleted);
+}
+
+// ScanValueCells gives each live value's key and its text exactly as stored, whatever bytes it
+// holds (PostgreSQL's COPY escapes tabs, newlines and backslashes; they are read back), the same
+// as ScanDataValues.
+TEST_P(DataValueStoreTest, ValueCellsAreTheLiveValuesAndTheirTextAsStored) {
+  const std::vector<std::string> texts = {
+      "12.5", "", "a\tb\\c\nd\re", "\\N", "\\x41\\101", "两癌筛查 \x01\x7f", "-0", "true"};
+  auto keys = MonthKeys(static_cast<int>(texts.size()) + 1);
+  std::vector<DataValueWrite> writes(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    writes[i].key = keys[i];
+    writes[i].value = i < texts.size() ? texts[i] : "gone";
+  }
+  ASSERT_TRUE(store_->WriteDataValues(writes, "tester", 1000).ok());
+  writes.back().mode = WriteMode::kDelete;
+  ASSERT_EQ(store_->WriteDataValues({&writes.back(), 1}, "tester", 1001)->deleted, 1);
+  std::set<
+      std::pair<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>,
+                std::string>>
+      cells, records, written;
+  auto tuple = [](const DataValueKey& k) {
+    return std::make_tuple(k.data_element_id, k.period_id, k.org_unit_id, k.coc_id, k.aoc_id);
+  };
+  for (std::size_t i = 0; i < texts.size(); ++i) written.insert({tuple(keys[i]), texts[i]});
+  ASSERT_TRUE(store_
+                  ->ScanValueCells([&](const DataValueKey& k, std::string_view v) {
+                    EXPECT_TRUE(cells.insert({tuple(k), std::string(v)}).second);
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->ScanDataValues([&](const DataValueRecord& v) {
+                    records.insert({tuple(v.key), v.value});
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(cells, written);
+  EXPECT_EQ(cells, records);
+  // An error from the sink ends the scan and is returned; the store goes on working.
+  int calls = 0;
+  Status stopped = store_->ScanValueCells([&](const DataValueKey&, std::string_view) {
+    ++calls;
+    return Conflict("enough");
+  });
+  EXPECT_EQ(stopped.code(), StatusCode::kConflict);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(*store_->CountDataValues(false), static_cast<std::int64_t>(texts.size()));
 }
 
 // --- Several servers on one PostgreSQL (issue 16 item 3) ---
@@ -1052,6 +1144,170 @@ TEST_P(SeveralServersTest, ADeleteAndAWriteOfItsValuesNeverLeaveAValueWithoutIts
   ASSERT_FALSE(wrote.ok());
   EXPECT_EQ(wrote.status().field(), "dataValues[0].dataElement");
   EXPECT_EQ(*store_->CountDataValues(true), 1);
+}
+
+// A category combo `combo` with one category of `options.size()` options and an option combo
+// per option (uids `combo` + "O0", "O1", …, made in that order); their ids.
+std::vector<std::int64_t> ComboWithOptionCombos(Store& store, const std::string& combo,
+                                                const std::vector<std::string>& options) {
+  MetadataRecords r;
+  CategoryRecord category;
+  category.uid = combo.substr(0, 9) + "Ca";
+  category.name = "分类" + combo;
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    CategoryOptionRecord o;
+    o.uid = combo.substr(0, 9) + "P" + std::to_string(i);
+    o.name = o.short_name = options[i];
+    category.option_uids.push_back(o.uid);
+    r.category_options.push_back(o);
+    CategoryOptionComboRecord coc;
+    coc.uid = combo.substr(0, 9) + "O" + std::to_string(i);
+    coc.name = options[i];
+    coc.combo_uid = combo;
+    coc.option_uids = {o.uid};
+    r.category_option_combos.push_back(coc);
+  }
+  CategoryComboRecord cc;
+  cc.uid = combo;
+  cc.name = "组合" + combo;
+  cc.category_uids = {category.uid};
+  r.categories.push_back(category);
+  r.category_combos.push_back(cc);
+  std::vector<std::int64_t> ids;
+  if (Status s = store.UpsertMetadata(r); !s.ok()) {
+    ADD_FAILURE() << s.ToString();
+    return ids;
+  }
+  auto loaded = store.LoadMetadata();
+  if (!loaded.ok()) return ids;
+  for (const auto& coc : r.category_option_combos)
+    for (const auto& c : loaded->category_option_combos)
+      if (c.uid == coc.uid) ids.push_back(c.id);
+  return ids;
+}
+
+// True once a backend of `db`'s database waits for a lock (polled for up to `ms`).
+bool SomeoneWaitsForALock(PgDb& db, int ms) {
+  for (int waited = 0; waited < ms; waited += 20) {
+    auto q = db.Prepare(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock'");
+    if (!q.ok()) return false;
+    auto row = q->Step();
+    if (row.ok() && *row && q->Int(0) > 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+// Session 12's review: a metadata delete holding some of its rows FOR UPDATE while waiting for
+// the rest could close a cycle with an import that locks the same option combos FOR KEY SHARE
+// batch by batch; PostgreSQL then aborts one of the two, and when that was the import, the whole
+// import was refused. Here the delete's server checks for deadlocks only after 60 s, so that if
+// a cycle forms it is the import's check (after the default 1 s) that finds it. The import's
+// first batch takes the option combo the delete locks second; its second batch the one the
+// delete locks first. The delete now never waits for a row lock (NOWAIT, tried again): the
+// import commits, and the delete is then refused because of its values.
+TEST_P(SeveralServersTest, AnImportIsNotTheDeadlockVictimOfADeleteOfItsOptionCombos) {
+  const auto keys = ElementsWithAPeriod(*store_, {{"deLockOrd01", "LOCK_ORDER", "锁顺序数据元"}});
+  ASSERT_EQ(keys.size(), 1u);
+  const auto cocs = ComboWithOptionCombos(*store_, "ccLockOrd01", {"男", "女"});
+  ASSERT_EQ(cocs.size(), 2u);
+  auto deleter = OpenStore(address_ + "?options=-c%20deadlock_timeout%3D60s");
+  ASSERT_TRUE(deleter.ok()) << deleter.status().ToString();
+  auto probe = PgDb::Open(address_);
+  ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  // The order in which the delete's statement meets (and locks) the two option combos.
+  std::vector<std::int64_t> order;
+  {
+    auto q = probe->Prepare(
+        "SELECT x.id FROM category_option_combo x JOIN category_combo c ON c.id = x.combo_id"
+        " WHERE c.uid = ?1");
+    ASSERT_TRUE(q.ok());
+    q->Bind(1, "ccLockOrd01");
+    while (*q->Step()) order.push_back(q->Int(0));
+  }
+  ASSERT_EQ(order.size(), 2u);
+  auto value = [&](std::int64_t coc) {
+    DataValueWrite w;
+    w.key = keys[0];
+    w.key.coc_id = coc;
+    w.value = "3";
+    return w;
+  };
+  auto writer = store_->BeginDataValueImport("tester", "importLock1", 1);
+  ASSERT_TRUE(writer.ok());
+  DataValueWrite second = value(order[1]), first = value(order[0]);
+  ASSERT_TRUE((*writer)->Write({&second, 1}, nullptr).ok());
+  Status deleted;
+  std::thread remover(
+      [&] { deleted = (*deleter)->DeleteMetadataObject("categoryCombos", "ccLockOrd01"); });
+  // The delete, if it waits, now holds order[0] and waits for order[1]; else it is trying again.
+  (void)SomeoneWaitsForALock(*probe, 1000);
+  Result<WriteCounts> wrote = (*writer)->Write({&first, 1}, nullptr);
+  Status committed = wrote.ok() ? (*writer)->Commit() : wrote.status();
+  writer->reset();
+  remover.join();
+  EXPECT_TRUE(committed.ok()) << "the import was refused: " << committed.ToString();
+  EXPECT_EQ(deleted.code(), StatusCode::kConflict) << deleted.ToString();
+  EXPECT_EQ(*store_->CountDataValues(false), committed.ok() ? 2 : 0);
+}
+
+// Session 12's review: a category combo's delete checked the values of the option combos it had
+// locked, then deleted every option combo of the combo, including one another server added in
+// between, with values of it written meanwhile: those values were left pointing at a deleted
+// option combo. Here a third connection holds the combo's one option combo FOR KEY SHARE (as an
+// import's check does) while the delete starts; meanwhile another server adds a second option
+// combo and writes a value of it. The delete now locks the combo's own row first: it sees the
+// new option combo with its value and is refused.
+TEST_P(SeveralServersTest, ADeleteOfACategoryComboNeverLeavesAValueWithoutItsOptionCombo) {
+  const auto keys = ElementsWithAPeriod(*store_, {{"deComboGo01", "COMBO_GONE", "组合删除数据元"}});
+  ASSERT_EQ(keys.size(), 1u);
+  const auto cocs = ComboWithOptionCombos(*store_, "ccComboGo01", {"城镇"});
+  ASSERT_EQ(cocs.size(), 1u);
+  auto holder = PgDb::Open(address_);
+  ASSERT_TRUE(holder.ok()) << holder.status().ToString();
+  ASSERT_TRUE(holder->Exec("BEGIN").ok());
+  {
+    auto q = holder->Prepare("SELECT id FROM category_option_combo WHERE id = ? FOR KEY SHARE");
+    ASSERT_TRUE(q.ok());
+    q->Bind(1, cocs[0]);
+    ASSERT_TRUE(*q->Step());
+  }
+  Status deleted;
+  std::thread remover(
+      [&] { deleted = other_->DeleteMetadataObject("categoryCombos", "ccComboGo01"); });
+  (void)SomeoneWaitsForALock(*holder, 1000);
+  MetadataRecords added;
+  CategoryOptionComboRecord rural;
+  rural.uid = "ccComboGoON";
+  rural.name = "乡村";
+  rural.combo_uid = "ccComboGo01";
+  added.category_option_combos.push_back(rural);
+  Status upserted = store_->UpsertMetadata(added);
+  Result<WriteCounts> wrote = WriteCounts{};
+  if (upserted.ok()) {
+    auto loaded = store_->LoadMetadata();
+    ASSERT_TRUE(loaded.ok());
+    DataValueWrite w;
+    w.key = keys[0];
+    for (const auto& c : loaded->category_option_combos)
+      if (c.uid == rural.uid) w.key.coc_id = c.id;
+    w.value = "5";
+    wrote = store_->WriteDataValues({&w, 1}, "tester", 2);
+  }
+  ASSERT_TRUE(holder->Exec("ROLLBACK").ok());
+  remover.join();
+  // Whatever the order, no value may be left without its option combo.
+  auto orphans = holder->Prepare(
+      "SELECT count(*) FROM data_value v WHERE NOT EXISTS (SELECT 1 FROM category_option_combo"
+      " x WHERE x.id = v.coc_id)");
+  ASSERT_TRUE(orphans.ok());
+  ASSERT_TRUE(*orphans->Step());
+  EXPECT_EQ(orphans->Int(0), 0) << "a value points at a deleted option combo";
+  ASSERT_TRUE(upserted.ok()) << upserted.ToString();
+  ASSERT_TRUE(wrote.ok()) << wrote.status().ToString();
+  EXPECT_EQ(deleted.code(), StatusCode::kConflict) << deleted.ToString();
 }
 
 // The database drops every connection (a restart, a failover, an administrator): the writer,

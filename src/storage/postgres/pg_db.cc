@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <map>
 #include <pqxx/pqxx>
+#include <pqxx/stream_from>
 #include <pqxx/tablewriter>
 #include <unordered_map>
 #include <vector>
@@ -480,6 +481,29 @@ Status PgDb::CopyInBatches(const std::string& table, const std::vector<std::stri
       // (write_raw_line drops its last newline and adds one back).
       if (!lines.empty()) copy.write_raw_line(lines);
       if (!*more) break;
+    }
+    copy.complete();
+  } catch (...) {
+    conn_->NoteFailure();
+    return failed.ok() ? PgStatus("database") : failed;
+  }
+  return failed;
+}
+
+Status PgDb::CopyOut(const std::string& query,
+                     const std::function<Status(std::string_view line)>& row) {
+  Status failed = Status::Ok();
+  try {
+    conn_->SendReleases();
+    // stream_from sends `COPY <its table argument> TO STDOUT` as written: a parenthesized query
+    // is COPY's other form. Its get_raw_line assigns each row into the one string.
+    pqxx::stream_from copy(*conn_->work, "(" + query + ")");
+    std::string line;
+    while (copy.get_raw_line(line)) {
+      if (!failed.ok()) continue;  // the rest is read away: the connection must leave COPY mode
+      std::string_view text(line);
+      if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+      failed = row(text);
     }
     copy.complete();
   } catch (...) {

@@ -112,6 +112,11 @@ class PgDb {
   // `next` ends the COPY and is returned; the caller's transaction must then be rolled back.
   Status CopyInBatches(const std::string& table, const std::vector<std::string>& columns,
                        const std::function<Result<bool>(std::string& lines)>& next);
+  // COPY (`query`) TO STDOUT in COPY's text format: `row` is called with each row's line (without
+  // its newline), read into one buffer reused from row to row, so a scan of any size allocates
+  // nothing per row here. The connection runs nothing else until the COPY ends; an error from
+  // `row` stops calling it, reads the rest of the COPY away and is returned.
+  Status CopyOut(const std::string& query, const std::function<Status(std::string_view line)>& row);
   // The change log's row for this transaction, written at its COMMIT (not now): the COMMIT
   // first takes the change log's advisory lock, inserts the rows (their `seq` handed out under
   // the lock, so in commit order across servers) and NOTIFYs weijian_change with the seq. A
