@@ -146,6 +146,61 @@ TEST(Reports, PublishedFiguresStayFrozenAndThePageSaysWhenDataMoved) {
   EXPECT_TRUE(found);
 }
 
+// A published coverage rate counted from the immunization records is compared with the records
+// as they stand: a dose recorded after publishing lists the figure among those that differ now,
+// and the report's page says 数据已更新. A child of its own, born in 2016 (no demo child is).
+TEST(Reports, APublishedCoverageRateDiffersOnceADoseIsRecorded) {
+  json child = {
+      {"orgUnit", "150624100"},
+      {"name", "报告乙"},
+      {"sex", "男"},
+      {"birthDate", "2016-02-01"},
+      {"guardians", {{{"name", "其其格"}, {"relation", "母亲"}, {"phone", "13904771235"}}}}};
+  auto reg = As("clerk_in", "POST", "/api/immunization/children", child.dump());
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  const std::string te = Body(reg)["trackedEntity"];
+  auto dose = [&](const char* vaccine) {
+    return As("clerk_in", "POST", "/api/immunization/doses",
+              json{{"trackedEntity", te}, {"vaccine", vaccine}, {"date", "2016-02-01"}}.dump())
+        .status;
+  };
+  ASSERT_EQ(dose("HepB"), 201);
+  const json t = {{"title", "{ou}{period}接种率通报"},
+                  {"figures", {{"cov", {{"dx", "IMM_COVERAGE"}, {"format", "rate"}}}}},
+                  {"sections",
+                   {{{"heading", ""},
+                     {"blocks", {{{"type", "text"}, {"text", "{period}{ou}接种率为{cov}。"}}}}}}}};
+  ASSERT_EQ(As("editor_in", "PUT", "/api/reportTemplates/coverage_moved", t.dump()).status, 200);
+  const json req = {{"template", "coverage_moved"},
+                    {"ou", "150624100"},
+                    {"period", "2016"},
+                    {"column", "gzdt"},
+                    {"note", "已核实"}};
+  auto pub = As("county_admin", "POST", "/api/reports/publish", req.dump());
+  ASSERT_EQ(pub.status, 201) << pub.body;
+  const std::string article = Body(pub)["article"];
+  auto changed = [&]() -> json {
+    const json list = Body(As("editor_in", "GET", "/api/reports"));
+    for (const auto& r : list["reports"])
+      if (r["article"] == article) return r["changedFigures"];
+    return nullptr;
+  };
+  ASSERT_TRUE(changed().is_array());
+  EXPECT_TRUE(changed().empty()) << changed().dump();
+  EXPECT_EQ(Http(env->port, "GET", "/article/" + article).body.find("数据已更新"),
+            std::string::npos);
+  ASSERT_EQ(dose("BCG"), 201);
+  // The page first: the list below marks the report changed, which the page would show anyway.
+  EXPECT_NE(Http(env->port, "GET", "/article/" + article).body.find("数据已更新"),
+            std::string::npos);
+  const json now = changed();
+  ASSERT_EQ(now.size(), 1u) << now.dump();
+  EXPECT_EQ(now[0]["key"], "cov");
+  EXPECT_EQ(now[0]["item"], "接种率");
+  ASSERT_TRUE(now[0]["published"].is_number() && now[0]["now"].is_number()) << now.dump();
+  EXPECT_GT(now[0]["now"].get<double>(), now[0]["published"].get<double>());
+}
+
 // Citizens never get a link into the workbench: not in the layout, not in a published report
 // (its provenance is a readable note), on any page reachable from the home page.
 TEST(Reports, NoPublicPageLinksToStaffPages) {
