@@ -45,7 +45,7 @@ export function traceScan(trace: HTMLInputElement, onCode: () => void = () => {}
   const close = el("button", { type: "button", class: "secondary", id: `${id}-scan-close` }, "关闭") as HTMLButtonElement;
   const panel = el("div", { id: `${id}-scan-panel`, class: "scan-panel", hidden: true },
     video, el("p", { class: "imm-actions" }, photoButton, photo, close));
-  const box = el("div", { class: "scan-box" }, panel, status);
+  const box = el("div", { class: "scan-box" }, status, panel);
 
   let stream: MediaStream | null = null;
   let timer = 0;
