@@ -479,8 +479,14 @@ try {
   console.log("FAIL: " + (e?.stack ?? e));
 } finally {
   await browser?.close().catch(() => {});
-  server?.kill("SIGTERM");
-  rmSync(tmp, { recursive: true, force: true });
+  // The server writes its engine snapshot and coverage file beside the database as it stops:
+  // the folder is removed once it has (or after 20 s), not while it writes (ENOTEMPTY).
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((resolve) => server.once("exit", resolve));
+    server.kill("SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20000))]);
+  }
+  rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
 }
 console.log(`browser tests: ${passes} passed, ${failures} failed; screenshots in ${artefacts}`);
 process.exit(failures ? 1 : 0);
