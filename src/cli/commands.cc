@@ -109,6 +109,7 @@ int RunInit(const InitOptions& o) {
     if (Status s = BuildDemoPortal(**store); !s.ok()) return Fail(s);
     if (auto k = BuildDemoChildren(**store, key_file, Today()); !k.ok()) return Fail(k.status());
     if (auto k = BuildDemoStock(**store, Today()); !k.ok()) return Fail(k.status());
+    if (Status s = MarkDemoStore(**store); !s.ok()) return Fail(s);
     std::cout << "  demo: " << demo->facilities << " facilities, " << demo->data_values
               << " data values\n";
     std::cout << "  demo users (one-time passwords, shown only now):\n";

@@ -507,6 +507,20 @@ class DemoBuilder {
 
 Result<DemoSummary> BuildDemo(storage::Store& store) { return DemoBuilder(store).Run(); }
 
+namespace {
+constexpr char kDemoStoreSetting[] = "demo_store";
+}
+
+Status MarkDemoStore(storage::Store& store) {
+  return store.SaveSiteSettings({{kDemoStoreSetting, "1"}});
+}
+
+Result<bool> IsDemoStore(storage::Store& store) {
+  WJ_ASSIGN_OR_RETURN(auto settings, store.LoadSiteSettings());
+  auto it = settings.find(kDemoStoreSetting);
+  return it != settings.end() && it->second == "1";
+}
+
 Result<std::vector<DemoUser>> ResetDemoPasswords(storage::Store& store) {
   WJ_ASSIGN_OR_RETURN(auto cat, metadata::Catalog::Load(store));
   std::vector<DemoUser> out;

@@ -35,6 +35,12 @@ const char* DemoMetadataJson();
 // Fills a store that already holds the 1506 division tree.
 Result<DemoSummary> BuildDemo(storage::Store& store);
 
+// A demo store is marked by `weijian init --demo` (the site setting "demo_store" = "1", which
+// the settings page neither shows as a field nor accepts): what writes invented records
+// (`weijian tracker generate`) asks for it first.
+Status MarkDemoStore(storage::Store& store);
+Result<bool> IsDemoStore(storage::Store& store);
+
 // Gives the demo users fresh one-time passwords (each start of `weijian demo` prints new ones,
 // since only their hashes are kept).
 Result<std::vector<DemoUser>> ResetDemoPasswords(storage::Store& store);

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/demo_children.h"
+#include "cli/demo_content.h"
 #include "core/date.h"
 #include "storage/open_store.h"
 
@@ -124,6 +125,14 @@ int RunTrackerGenerate(const std::string& db, const std::string& keys,
   }
   auto store = storage::OpenStore(db);
   if (!store.ok()) return Fail(store.status());
+  // Invented children never go into a store of real records.
+  auto demo = IsDemoStore(**store);
+  if (!demo.ok()) return Fail(demo.status());
+  if (!*demo) {
+    std::cerr << "weijian: tracker generate 只写入演示库（由 weijian init --demo 建立）："
+              << storage::RedactAddress(db) << " 不是演示库，未写入任何内容\n";
+    return 1;
+  }
   const std::int64_t start = NowMillis();
   auto made = BuildDemoChildren(**store, keys.empty() ? tracker::DefaultKeyFile(db) : keys, Today(),
                                 options);

@@ -478,11 +478,17 @@ Response ArticlePage(const Request& req, App& app) {
     if (!changed && !app.ReportCheckedAt((*rep)->uid, version)) {
       auto engine = app.Analytics();
       if (engine.ok()) {
-        auto diffs = reports::Differences(**rep, **engine, app.values().approvals());
+        // A coverage rate from the immunization records moves with the children's writes,
+        // which the data version does not count: such a report is compared on every view.
+        bool reads_records = false;
+        auto diffs = reports::Differences(
+            **rep, **engine, app.values().approvals(),
+            [&app, &engine] { return app.coverage().Current((*engine)->catalog(), Today()); },
+            &reads_records);
         if (diffs.ok() && !diffs->empty()) {
           changed = NowMillis();
           (void)app.store().MarkReportDataChanged((*rep)->uid, changed);
-        } else if (diffs.ok()) {
+        } else if (diffs.ok() && !reads_records) {
           app.SetReportChecked((*rep)->uid, version);
         }
       }

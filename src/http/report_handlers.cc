@@ -234,7 +234,9 @@ Response ListReports(const Request& req, App& app) {
   for (const auto& r : *list) {
     const auto* unit = (*engine)->catalog().OrgUnits().ByCode(r.org_unit_code);
     if (unit && !auth::CanRead(Caller(req), (*engine)->catalog(), unit->id)) continue;
-    auto diffs = reports::Differences(r, **engine, app.values().approvals());
+    auto diffs = reports::Differences(r, **engine, app.values().approvals(), [&app, &engine] {
+      return app.coverage().Current((*engine)->catalog(), Today());
+    });
     if (diffs.ok() && !diffs->empty() && r.data_changed_at == 0)
       (void)app.store().MarkReportDataChanged(r.uid, NowMillis());
     out.push_back({{"id", r.uid},

@@ -106,7 +106,10 @@ Result<std::map<std::string, std::string>> LoadSettings(storage::Store& store) {
                                           {"federation.push_interval", "0"},
                                           {"footer_links", DefaultFooterLinks().dump()}};
   WJ_ASSIGN_OR_RETURN(auto stored, store.LoadSiteSettings());
-  for (auto& [k, v] : stored) s[k] = v;
+  // Only the settings above: the store's own marks (init --demo's "demo_store") are not the
+  // site's, and a settings page sending back what it read must not meet a key it may not set.
+  for (auto& [k, v] : stored)
+    if (auto it = s.find(k); it != s.end()) it->second = v;
   return s;
 }
 

@@ -22,7 +22,8 @@ struct SettingField {
   const char* label;
 };
 const std::vector<SettingField>& SettingFields();
-// Stored settings over the defaults.
+// Stored settings over the defaults (their keys only: a store mark such as "demo_store" is not
+// a setting).
 Result<std::map<std::string, std::string>> LoadSettings(storage::Store& store);
 // Only known keys; each value at most 200 characters of one line. Errors name the key.
 // "footer_links" (not in SettingFields: the workbench edits it in its own form) takes the

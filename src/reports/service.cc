@@ -146,18 +146,36 @@ Result<Published> Publish(storage::Store& store, const Report& report, const Rep
   return Published{rec.uid, published.uid};
 }
 
-Result<json> Differences(const storage::ReportRecord& report, const analytics::Engine& engine,
-                         exchange::ApprovalService& approvals) {
+Result<json> Differences(
+    const storage::ReportRecord& report, const analytics::Engine& engine,
+    exchange::ApprovalService& approvals,
+    const std::function<Result<std::shared_ptr<const analytics::ProgramIndicatorSource>>()>&
+        program_indicators,
+    bool* reads_records) {
+  if (reads_records) *reads_records = false;
   json figures = json::parse(report.figures_json, nullptr, false);
   if (figures.is_discarded()) return Internal("the report's frozen figures are unreadable");
   // One reading of the approvals per level the figures name (a report names one at most).
   std::map<std::string, std::shared_ptr<const analytics::ApprovedData>> approved_at;
+  // The records' coverage rates, asked for the first time a figure names one.
+  std::shared_ptr<const analytics::ProgramIndicatorSource> records;
   json out = json::array();
   for (const auto& f : figures) {
     if (!f.contains("dx") || f["dx"].get<std::string>().empty()) continue;
+    const std::string dx = f["dx"].get<std::string>();
     analytics::QueryParams q;
+    if (!engine.catalog().Indicators().ByUidOrCode(dx) &&
+        !engine.catalog().DataElements().ByUidOrCode(dx) && program_indicators) {
+      if (!records) {
+        WJ_ASSIGN_OR_RETURN(records, program_indicators());
+      }
+      if (records && records->Find(dx)) {
+        q.program_indicators = records;
+        if (reads_records) *reads_records = true;
+      }
+    }
     for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-             {"dimension", "dx:" + f["dx"].get<std::string>()},
+             {"dimension", "dx:" + dx},
              {"filter", "pe:" + f.value("periodIds", "")},
              {"filter", "ou:" + f.value("unitCode", "")},
              {"skipRounding", "true"}})

@@ -31,9 +31,16 @@ Result<Published> Publish(storage::Store& store, const Report& report, const Rep
 // The figures of a published report whose value differs now: [{key, text, published, now}]. A
 // figure read from approved data is compared with the approved data now (a value entered but not
 // yet approved changes nothing the public sees); older reports' figures, with no level, with
-// everything entered.
-Result<nlohmann::json> Differences(const storage::ReportRecord& report,
-                                   const analytics::Engine& engine,
-                                   exchange::ApprovalService& approvals);
+// everything entered. A coverage rate counted from the immunization records (a program
+// indicator) is compared with the records as they stand, read from `program_indicators` (asked
+// once, when a figure names one; as ReportRequest's). `reads_records`, when given, says whether
+// a figure was read from the records: such an answer moves with the children's writes, not only
+// with the data version.
+Result<nlohmann::json> Differences(
+    const storage::ReportRecord& report, const analytics::Engine& engine,
+    exchange::ApprovalService& approvals,
+    const std::function<Result<std::shared_ptr<const analytics::ProgramIndicatorSource>>()>&
+        program_indicators,
+    bool* reads_records = nullptr);
 
 }  // namespace weijian::reports

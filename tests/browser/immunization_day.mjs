@@ -7,6 +7,7 @@
 // in (迁入迁出), and downloads the list as XLSX. Every page: no
 // horizontal scrolling, targets at least 44 px, every control labelled, axe-core clean.
 import { join } from "node:path";
+import { barcodePng } from "./barcodes.mjs";
 
 // Today in China (the server's day), as YYYY-MM-DD.
 const chinaToday = () => new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
@@ -126,7 +127,36 @@ export async function immunizationDay({ browser, base, check, axe, artefacts, pa
     const offered = await page.locator("#dose-lots option").evaluateAll((os) => os.map((o) => o.value));
     check("the lot box is filled from the unit's stock", offered.length >= 1 && offered[0] === lot, `${lot} of ${offered.join(",")}`);
     await page.fill("#dose-date", chinaToday());
-    await page.fill("#dose-trace", "81234567890123456789");
+    // 扫码 (item 9): this browser has no camera, so the photo path: a barcode that is not Code
+    // 128 or DataMatrix is not read, another Code 128 is not a 追溯码, the box's Code 128 is.
+    const traceCode = "81234567890123456789";
+    const scanStatus = () => page.textContent("#dose-trace-scan-status");
+    await page.click("#dose-trace-scan");
+    await page.locator("#dose-trace-scan-panel").waitFor({ state: "visible" });
+    await page.waitForFunction(() => /拍照识别/.test(document.querySelector("#dose-trace-scan-status")?.textContent ?? ""));
+    check("扫码 without a camera says to take a photo or type the code", /拍照识别.*手工输入/.test(await scanStatus()), await scanStatus());
+    check("the decoder is a chunk of its own, loaded on 扫码", await page.evaluate(() =>
+      performance.getEntriesByType("resource").some((r) => /\/static\/scanner\.js\?v=/.test(r.name))));
+    await phoneChecks(page, check, "接种登记 with 扫码 open");
+    await axe(page, "接种登记 with 扫码 open");
+    const photo = async (name, png) => {
+      await page.setInputFiles("#dose-trace-scan-photo", { name, mimeType: "image/png", buffer: png });
+      await page.waitForFunction(() => !/正在/.test(document.querySelector("#dose-trace-scan-status")?.textContent ?? ""));
+      return scanStatus();
+    };
+    const unread = await photo("ean13.png", await barcodePng("ean13", "6901234567892"));
+    check("a photo without a readable code says what to do", /对准条码、保持光线充足.*手工输入/.test(unread) &&
+      (await page.inputValue("#dose-trace")) === "", unread);
+    const other = await photo("lot.png", await barcodePng("code128", "LOT2026A0417"));
+    check("a Code 128 that is not a 追溯码 is named, the box left empty", other.includes("LOT2026A0417") &&
+      other.includes("不是 20 位追溯码") && (await page.inputValue("#dose-trace")) === "", other);
+    const read = await photo("trace.png", await barcodePng("code128", traceCode));
+    check("a photo of the 追溯码's Code 128 fills the box", (await page.inputValue("#dose-trace")) === traceCode, read);
+    check("and says so in Chinese, in a live region", read.includes("已识别追溯码") &&
+      (await page.getAttribute("#dose-trace-scan-status", "aria-live")) === "polite");
+    check("the scan panel closes after a read", await page.locator("#dose-trace-scan-panel").isHidden());
+    await page.locator("#dose-trace").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(artefacts, "immunization-scanned.png") });
     await page.click("#dose-form button[type=submit]");
     await page.waitForFunction(() => /已登记|未保存|失败/.test(document.querySelector("#dose-status")?.textContent ?? ""));
     const saved = await page.textContent("#dose-status");
@@ -135,6 +165,10 @@ export async function immunizationDay({ browser, base, check, axe, artefacts, pa
     check("the dose becomes 已种 on the card", (await after.getAttribute("data-state")) === "GIVEN" &&
       (await after.locator(".badge").textContent()) === "已种" && (await after.locator(".dose-detail").textContent()).includes(chinaToday()));
     check("the dose is in the history with its lot", (await page.textContent(".dose-history")).includes(lot));
+    const record = await context.request.get(`${base}/api/tracker/trackedEntities/${pick.te}`);
+    check("the dose is recorded with the scanned 追溯码", record.ok() && (await record.text()).includes(traceCode),
+      `${record.status()}`);
+    check("the scan status is cleared for the next dose", (await scanStatus()) === "" && (await page.inputValue("#dose-trace")) === "");
     check("the refusal's marks are gone", (await page.getAttribute("#dose-date", "aria-invalid")) === null && await page.locator("#dose-date-error").isHidden());
     await page.click("a.back");
     await page.waitForFunction(() => /名儿童|没有应种/.test(document.querySelector(".due-list [role=status]")?.textContent ?? ""));

@@ -338,5 +338,15 @@ expect_rc "the same register again adds nothing" 0 "$WJ" tracker import --db "$T
 [ "$(sqlite3 "$TMP/reg.db" 'SELECT count(*) FROM immunization_dose')" = 2 ]; check "still two doses" $?
 expect_rc "tracker import of a missing file exits 2" 2 "$WJ" tracker import --db "$TMP/reg.db" --file "$TMP/none.csv"
 
+# weijian tracker generate writes invented children, into a demo store only (init --demo marks
+# it; `weijian demo` above made one): a store of real records is refused in one line, untouched.
+expect_rc "tracker generate into a store that is not a demo exits 1" 1 "$WJ" tracker generate --db "$TMP/reg.db" --copies 1
+[ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q "reg.db 不是演示库，未写入任何内容" "$TMP/err"
+check "the refusal is one line saying it is not a demo store ($(cat "$TMP/err"))" $?
+[ "$(sqlite3 "$TMP/reg.db" 'SELECT count(*) FROM tracked_entity')" = 1 ] && [ ! -s "$TMP/out" ]
+check "nothing was written" $?
+[ "$(sqlite3 "$D" "SELECT value FROM site_setting WHERE key = 'demo_store'")" = 1 ]
+check "the demo store is marked as one" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -63,19 +63,26 @@ TEST(Reports, ScopeFormatsAndTemplates) {
   EXPECT_EQ(Body(mine)["title"], "鄂托克旗2023年全年重点工作简报");
 }
 
+// A child of 乌兰镇 registered by the clerk (its own, for tests that count coverage); its uid, or
+// "" when refused.
+std::string CoverageChild(const std::string& name, const std::string& sex, const std::string& birth,
+                          const std::string& phone) {
+  const json child = {{"orgUnit", "150624100"},
+                      {"name", name},
+                      {"sex", sex},
+                      {"birthDate", birth},
+                      {"guardians", {{{"name", "乌云"}, {"relation", "母亲"}, {"phone", phone}}}}};
+  auto reg = As("clerk_in", "POST", "/api/immunization/children", child.dump());
+  EXPECT_EQ(reg.status, 201) << reg.body;
+  return reg.status == 201 ? Body(reg)["trackedEntity"].get<std::string>() : "";
+}
+
 // A template may state a coverage rate counted from the immunization records (a program
 // indicator, by its code), beside the aggregate figures: the report's figure is the one
 // /api/analytics gives for the same unit and period.
 TEST(Reports, ACoverageRateFromTheRecordsIsAFigureLikeAnyIndicator) {
-  json child = {
-      {"orgUnit", "150624100"},
-      {"name", "报告甲"},
-      {"sex", "女"},
-      {"birthDate", "2017-03-10"},
-      {"guardians", {{{"name", "乌云"}, {"relation", "母亲"}, {"phone", "13904771234"}}}}};
-  auto reg = As("clerk_in", "POST", "/api/immunization/children", child.dump());
-  ASSERT_EQ(reg.status, 201) << reg.body;
-  const std::string te = Body(reg)["trackedEntity"];
+  const std::string te = CoverageChild("报告甲", "女", "2017-03-10", "13904771234");
+  ASSERT_FALSE(te.empty());
   for (const char* vaccine : {"HepB", "BCG"})
     ASSERT_EQ(As("clerk_in", "POST", "/api/immunization/doses",
                  json{{"trackedEntity", te}, {"vaccine", vaccine}, {"date", "2017-03-10"}}.dump())
@@ -144,6 +151,54 @@ TEST(Reports, PublishedFiguresStayFrozenAndThePageSaysWhenDataMoved) {
       EXPECT_EQ(r["periodName"], "2023年");
     }
   EXPECT_TRUE(found);
+}
+
+// A published coverage rate counted from the immunization records is compared with the records
+// as they stand: a dose recorded after publishing lists the figure among those that differ now,
+// and the report's page says 数据已更新. A child of its own, born in 2016 (no demo child is).
+TEST(Reports, APublishedCoverageRateDiffersOnceADoseIsRecorded) {
+  const std::string te = CoverageChild("报告乙", "男", "2016-02-01", "13904771235");
+  ASSERT_FALSE(te.empty());
+  auto dose = [&](const char* vaccine) {
+    return As("clerk_in", "POST", "/api/immunization/doses",
+              json{{"trackedEntity", te}, {"vaccine", vaccine}, {"date", "2016-02-01"}}.dump())
+        .status;
+  };
+  ASSERT_EQ(dose("HepB"), 201);
+  const json t = {{"title", "{ou}{period}接种率通报"},
+                  {"figures", {{"cov", {{"dx", "IMM_COVERAGE"}, {"format", "rate"}}}}},
+                  {"sections",
+                   {{{"heading", ""},
+                     {"blocks", {{{"type", "text"}, {"text", "{period}{ou}接种率为{cov}。"}}}}}}}};
+  ASSERT_EQ(As("editor_in", "PUT", "/api/reportTemplates/coverage_moved", t.dump()).status, 200);
+  const json req = {{"template", "coverage_moved"},
+                    {"ou", "150624100"},
+                    {"period", "2016"},
+                    {"column", "gzdt"},
+                    {"note", "已核实"}};
+  auto pub = As("county_admin", "POST", "/api/reports/publish", req.dump());
+  ASSERT_EQ(pub.status, 201) << pub.body;
+  const std::string article = Body(pub)["article"];
+  auto changed = [&]() -> json {
+    const json list = Body(As("editor_in", "GET", "/api/reports"));
+    for (const auto& r : list["reports"])
+      if (r["article"] == article) return r["changedFigures"];
+    return nullptr;
+  };
+  ASSERT_TRUE(changed().is_array());
+  EXPECT_TRUE(changed().empty()) << changed().dump();
+  EXPECT_EQ(Http(env->port, "GET", "/article/" + article).body.find("数据已更新"),
+            std::string::npos);
+  ASSERT_EQ(dose("BCG"), 201);
+  // The page first: the list below marks the report changed, which the page would show anyway.
+  EXPECT_NE(Http(env->port, "GET", "/article/" + article).body.find("数据已更新"),
+            std::string::npos);
+  const json now = changed();
+  ASSERT_EQ(now.size(), 1u) << now.dump();
+  EXPECT_EQ(now[0]["key"], "cov");
+  EXPECT_EQ(now[0]["item"], "接种率");
+  ASSERT_TRUE(now[0]["published"].is_number() && now[0]["now"].is_number()) << now.dump();
+  EXPECT_GT(now[0]["now"].get<double>(), now[0]["published"].get<double>());
 }
 
 // Citizens never get a link into the workbench: not in the layout, not in a published report

@@ -120,5 +120,60 @@ async function load(file) {
     m.VACCINES.find((v) => v.code === "HepB")?.name === "乙肝疫苗");
 }
 
+// ---- 扫码 (issue 17 item 9): the 追溯码 in what a scanner reads, and the decoder itself on
+// barcodes drawn from bwip-js's bars (the symbols a vaccine box carries: Code 128, DataMatrix).
+{
+  const m = await load("immunization_logic.ts");
+  const code = "81234567890123456789";
+  const read = (t) => m.traceCodeFromScan(t);
+  check("a plain 20-digit read is the code", read(code) === code);
+  check("spaces, hyphens and a symbology prefix are dropped", read("]C1" + code) === code &&
+    read("8123 4567 8901 2345 6789") === code && read("8123-4567-8901-2345-6789") === code, read("]C1" + code));
+  check("full-width digits are read as digits", read("８１２３４５６７８９０１２３４５６７８９") === code);
+  check("the code inside an address is found", read(`https://mas.example/t?code=${code}&x=1`) === code);
+  check("no 20-digit run, or two different ones, is no code", read("6901234567892") === null && read("") === null &&
+    read("812345678901234567890") === null && read(`${code},91234567890123456789`) === null);
+  check("the same code twice is still one", read(`${code};${code}`) === code);
+  const ok = m.scanResultText(code);
+  check("a code read says so in Chinese", ok.code === code && ok.message.includes("已识别追溯码") && ok.message.includes(code), ok.message);
+  const bad = m.scanResultText("6901234567892");
+  check("another barcode is named and what to do said", bad.code === null && bad.message.includes("6901234567892") &&
+    bad.message.includes("不是 20 位追溯码") && bad.message.includes("手工输入"), bad.message);
+  check("a typed code still passes the box's check", m.checkTraceCode(read("]C1" + code)) === null);
+
+  const bwip = (await import("bwip-js")).default;
+  const scanner = await load("scanner.ts");
+  // An RGBA image of 0/1 modules (1 dark), `scale` pixels each, with a quiet zone of `quiet`.
+  const image = (rows, scale, quiet) => {
+    const w = (rows[0].length + 2 * quiet) * scale, h = (rows.length + 2 * quiet) * scale;
+    const data = new Uint8ClampedArray(w * h * 4).fill(255);
+    rows.forEach((row, y) => row.forEach((dark, x) => {
+      if (!dark) return;
+      for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) {
+        const i = (((y + quiet) * scale + dy) * w + (x + quiet) * scale + dx) * 4;
+        data[i] = data[i + 1] = data[i + 2] = 0;
+      }
+    }));
+    return { width: w, height: h, data };
+  };
+  const turned = (img) => { // a quarter turn, as a box held upright
+    const { width: w, height: h, data } = img;
+    const out = new Uint8ClampedArray(data.length);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++)
+      out.set(data.subarray((y * w + x) * 4, (y * w + x) * 4 + 4), (x * h + (h - 1 - y)) * 4);
+    return { width: h, height: w, data: out };
+  };
+  const bars = bwip.raw("code128", code, "")[0].sbs;
+  const line = bars.flatMap((n, i) => Array(n).fill(i % 2 === 0 ? 1 : 0));
+  const code128 = image(Array(20).fill(line), 3, 10);
+  check("a Code 128 追溯码 is decoded", scanner.decodeImageData(code128) === code, String(scanner.decodeImageData(code128)));
+  check("and turned a quarter", scanner.decodeImageData(turned(code128)) === code);
+  const dm = bwip.raw("datamatrix", code, "")[0];
+  const grid = Array.from({ length: dm.pixy }, (_, y) => Array.from(dm.pixs.slice(y * dm.pixx, (y + 1) * dm.pixx)));
+  const matrix = image(grid, 6, 2);
+  check("a DataMatrix 追溯码 is decoded", scanner.decodeImageData(matrix) === code, String(scanner.decodeImageData(matrix)));
+  check("a blank image decodes to nothing", scanner.decodeImageData(image(Array(40).fill(Array(60).fill(0)), 3, 2)) === null);
+}
+
 console.log(`web unit tests: ${passes} passed, ${failures} failed`);
 process.exit(failures ? 1 : 0);

@@ -9,6 +9,7 @@
 import { ApiError, call, el } from "./dom";
 import { clearErrors, field, message, refusalText, showError, today } from "./immunization_form";
 import { drawAefiList, drawStock, stockHref } from "./immunization_stock";
+import { traceScan } from "./trace_scan";
 import {
   ageText, checkBirthCertificate, checkResidentId, checkTraceCode, defaultRoute, doseDetail, doseOptions,
   fieldControl, ROUTES, SITES, telHref, VACCINES, vaccinationUnits, type ForecastDose, type UnitRow,
@@ -338,11 +339,18 @@ async function drawCard(app: HTMLElement, v: View, userName: string, units: Unit
     heldLots.replaceChildren(...usable.map((l) => el("option", { value: l.lot }, `有效期 ${l.expiry} 在库 ${l.balance} 剂`)));
     if (usable.length && !usable.some((l) => l.lot === lot.value)) lot.value = usable[0].lot;
   });
+  // 扫码 beside the box: the camera or a photo (trace_scan.ts).
+  const scan = traceScan(trace);
+  const traceField = field("疫苗追溯码", trace, "按“扫码”用摄像头或拍照读取药盒上的条码，或输入 20 位数字");
+  const traceRow = el("div", { class: "scan-row" });
+  trace.replaceWith(traceRow);
+  traceRow.append(trace, scan.button);
+  traceField.append(scan.panel);
   const form = el("form", { id: "dose-form", novalidate: true },
     el("h2", { id: "dose-title" }, "接种登记"),
     field("疫苗及剂次", vaccine), field("接种日期", date), field("接种部位", site), field("接种途径", route),
     field("疫苗批号", lot, "本单位在库的批号按有效期先后列出"), heldLots, field("生产企业", maker), field("疫苗有效期", expiry),
-    field("疫苗追溯码", trace, "扫码或输入药盒上的 20 位数字"), field("接种人员", vaccinator),
+    traceField, field("接种人员", vaccinator),
     el("button", { type: "submit" }, "登记接种"), status) as HTMLFormElement;
   formBox.append(form);
   form.addEventListener("submit", async (ev) => {
@@ -374,6 +382,7 @@ async function drawCard(app: HTMLElement, v: View, userName: string, units: Unit
       renderHistory(c);
       fillOptions(fc);
       for (const c2 of [lot, maker, expiry, trace]) c2.value = "";
+      scan.reset();
       status.className = out.state === "GIVEN_INVALID" ? "error" : "ok";
       status.textContent = `已登记：${label}，${out.date}，${out.stateName}${out.reason ? "（" + out.reason + "）" : ""}`;
     } catch (e) {

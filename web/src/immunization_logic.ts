@@ -168,6 +168,29 @@ export function checkTraceCode(text: string): string | null {
   return /^\d{20}$/.test(s) ? null : `疫苗追溯码应为 20 位数字（现为 ${s.length} 位）`;
 }
 
+// The 疫苗追溯码 in what a scanner read off a box, or null. A 药品追溯码 is 20 digits, printed as
+// Code 128 or DataMatrix; what comes back may carry more: a symbology prefix ("]C1", "]d2"),
+// spaces or hyphens between digit groups, full-width digits (a wedge scanner typing into a
+// Chinese input method), or the code inside a longer text (an address with "?code=…"). The code
+// is the one run of exactly 20 digits; a text with none, or with two different ones, gives null.
+export function traceCodeFromScan(text: string): string | null {
+  const s = text
+    .replace(/[\uFF10-\uFF19]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xff10 + 48))
+    .replace(/^\][A-Za-z]\d/, "")
+    .replace(/[\s\-\u2010-\u2015]+/g, "");
+  if (/^\d{20}$/.test(s)) return s;
+  const runs = new Set((s.match(/\d+/g) ?? []).filter((r) => r.length === 20));
+  return runs.size === 1 ? [...runs][0] : null;
+}
+
+// What the 扫码 status says after a read: the code filled in, or why the text read is not one.
+export function scanResultText(text: string): { code: string | null; message: string } {
+  const code = traceCodeFromScan(text);
+  if (code) return { code, message: `已识别追溯码 ${code}（20 位），请核对后登记` };
+  const shown = text.length > 32 ? text.slice(0, 32) + "…" : text;
+  return { code: null, message: `识别到的条码“${shown}”不是 20 位追溯码：请扫描药盒上的追溯码，或手工输入` };
+}
+
 // The vaccine catalogue as the server keeps it (src/tracker/schedule.cc): code and name, for the
 // 入库 and 禁忌/暂缓 forms (a lot of any catalogue vaccine may arrive before a child needs it).
 export const VACCINES: { code: string; name: string }[] = [
