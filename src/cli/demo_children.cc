@@ -270,7 +270,7 @@ Result<DemoChildrenSummary> BuildDemoChildren(storage::Store& store, const std::
                     "批量生成儿童档案（基准测试）：第 " + std::to_string(copy) + " 批 " +
                         std::to_string(batch.size()) + " 名儿童",
                     DemoNoon(last));
-      WJ_RETURN_IF_ERROR(store.AddTrackedEntitiesBulk(batch, audit));
+      WJ_RETURN_IF_ERROR(store.AddTrackedEntitiesBulk(batch, std::span(&audit, 1)));
       for (Move& m : moves) {
         m.to.id = batch[m.child].person.id;
         WJ_RETURN_IF_ERROR(WriteMove(store, m));

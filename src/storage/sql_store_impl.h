@@ -4391,10 +4391,46 @@ class SqlStore final : public Store {
     return out;
   }
 
-  Status AddTrackedEntitiesBulk(std::span<BulkChild> children, const AuditRecord& audit) override {
+  // The bulk writes of doses (migration 0029 / PostgreSQL 0010): one coverage mark per child
+  // rather than one per dose. On SQLite the dose trigger's mark is held off (the one row of
+  // coverage_mark_deferred, in this transaction only) while `insert` runs, and each of
+  // `children` is marked once after it; PostgreSQL's trigger marks once per child and statement
+  // on its own. The caller holds mu_ inside a transaction; on an error it is to be rolled back.
+  template <class Insert>
+  Status WithOneCoverageMarkPerChildLocked(std::span<const std::int64_t> children, Insert insert) {
+    if constexpr (kPg) {
+      return insert();
+    } else {
+      WJ_ASSIGN_OR_RETURN(Stmt on,
+                          db_.Prepare("INSERT INTO coverage_mark_deferred(one) VALUES (1)"));
+      WJ_RETURN_IF_ERROR(on.Run());
+      const Status inserted = insert();
+      WJ_ASSIGN_OR_RETURN(Stmt off, db_.Prepare("DELETE FROM coverage_mark_deferred"));
+      WJ_RETURN_IF_ERROR(off.Run());
+      WJ_RETURN_IF_ERROR(inserted);
+      WJ_ASSIGN_OR_RETURN(
+          Stmt mark, db_.Prepare("INSERT OR REPLACE INTO coverage_change(tracked_entity_id, seq)"
+                                 " VALUES (?, (SELECT coalesce(max(seq), 0) + 1"
+                                 " FROM coverage_change))"));
+      for (std::int64_t id : children) {
+        mark.Bind(1, id);
+        WJ_RETURN_IF_ERROR(mark.Run());
+        mark.Reset();
+      }
+      return Status::Ok();
+    }
+  }
+
+  Status AddTrackedEntitiesBulk(std::span<BulkChild> children,
+                                std::span<const AuditRecord> audits) override {
     std::lock_guard lock(mu_);
-    Transaction tx(db_);
-    WJ_RETURN_IF_ERROR(tx.Begin());
+    // Inside the caller's transaction (the tracker import), no savepoint of its own, as
+    // AddImmunizationDosesBulk.
+    std::optional<Transaction> own;
+    if (!static_cast<Db&>(db_).InTransaction()) {
+      own.emplace(db_);
+      WJ_RETURN_IF_ERROR(own->Begin());
+    }
     WJ_ASSIGN_OR_RETURN(
         Stmt p, db_.Prepare(WithId("INSERT INTO tracked_entity(uid, org_unit_id, birth_date, sex,"
                                    " status, sealed, key_id, id_index, name_birth_index, created,"
@@ -4403,34 +4439,39 @@ class SqlStore final : public Store {
                                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
     WJ_ASSIGN_OR_RETURN(Stmt d, db_.Prepare(kInsertDose));
     std::vector<DoseDay> days;
-    for (BulkChild& c : children) {
-      TrackedEntityRecord& r = c.person;
-      if (r.enrollment_uid.empty() && !r.uid.empty()) r.enrollment_uid = "E" + r.uid.substr(1);
-      if (r.enrolled_at.empty()) r.enrolled_at = DayOfMillis(r.created);
-      days.clear();
-      for (const auto& x : c.doses) days.push_back({0, x.vaccine, x.given_on});
-      r.due = due_indexer_ ? due_indexer_(r.birth_date, days) : DueIndexRecord{};
-      p.Bind(1, r.uid).Bind(2, r.org_unit_id).Bind(3, r.birth_date).Bind(4, r.sex);
-      p.Bind(5, r.status).Bind(6, r.sealed).Bind(7, r.key_id).BindTextOrNull(8, r.id_index);
-      p.Bind(9, r.name_birth_index).Bind(10, r.created).Bind(11, r.created_by);
-      p.Bind(12, r.updated);
-      if (r.village_id)
-        p.Bind(13, r.village_id);
-      else
-        p.BindNull(13);
-      p.Bind(14, r.enrollment_uid).Bind(15, r.enrolled_at).Bind(16, r.due.next);
-      p.Bind(17, r.due.until).Bind(18, r.due.basis);
-      WJ_ASSIGN_OR_RETURN(r.id, RunInsert(p));
-      p.Reset();
-      for (auto& x : c.doses) {
-        x.tracked_entity_id = r.id;
-        BindDose(d, x);
-        WJ_RETURN_IF_ERROR(d.Run());
-        d.Reset();
+    // Each child is marked for coverage by his own insert; his doses mark him no more.
+    auto insert = [&]() -> Status {
+      for (BulkChild& c : children) {
+        TrackedEntityRecord& r = c.person;
+        if (r.enrollment_uid.empty() && !r.uid.empty()) r.enrollment_uid = "E" + r.uid.substr(1);
+        if (r.enrolled_at.empty()) r.enrolled_at = DayOfMillis(r.created);
+        days.clear();
+        for (const auto& x : c.doses) days.push_back({0, x.vaccine, x.given_on});
+        r.due = due_indexer_ ? due_indexer_(r.birth_date, days) : DueIndexRecord{};
+        p.Bind(1, r.uid).Bind(2, r.org_unit_id).Bind(3, r.birth_date).Bind(4, r.sex);
+        p.Bind(5, r.status).Bind(6, r.sealed).Bind(7, r.key_id).BindTextOrNull(8, r.id_index);
+        p.Bind(9, r.name_birth_index).Bind(10, r.created).Bind(11, r.created_by);
+        p.Bind(12, r.updated);
+        if (r.village_id)
+          p.Bind(13, r.village_id);
+        else
+          p.BindNull(13);
+        p.Bind(14, r.enrollment_uid).Bind(15, r.enrolled_at).Bind(16, r.due.next);
+        p.Bind(17, r.due.until).Bind(18, r.due.basis);
+        WJ_ASSIGN_OR_RETURN(r.id, RunInsert(p));
+        p.Reset();
+        for (auto& x : c.doses) {
+          x.tracked_entity_id = r.id;
+          BindDose(d, x);
+          WJ_RETURN_IF_ERROR(d.Run());
+          d.Reset();
+        }
       }
-    }
-    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
-    return tx.Commit();
+      return Status::Ok();
+    };
+    WJ_RETURN_IF_ERROR(WithOneCoverageMarkPerChildLocked({}, insert));
+    for (const AuditRecord& audit : audits) WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    return own ? own->Commit() : Status::Ok();
   }
 
   Status AddImmunizationDosesBulk(std::span<const ImmunizationDoseRecord> doses,
@@ -4467,20 +4508,24 @@ class SqlStore final : public Store {
           {"uid", "tracked_entity_id", "vaccine", "given_on", "org_unit_id", "vaccinator", "site",
            "route", "lot", "manufacturer", "lot_expiry", "trace_code", "created", "created_by"},
           lines));
-    } else {
-      WJ_ASSIGN_OR_RETURN(Stmt d, db_.Prepare(kInsertDose));
-      for (const auto& x : doses) {
-        BindDose(d, x);
-        WJ_RETURN_IF_ERROR(d.Run());
-        d.Reset();
-      }
     }
-    // Each child's due index once, after all of its doses.
+    // Each child's due index once, after all of its doses, and (SQLite) his coverage mark.
     std::vector<std::int64_t> children;
     children.reserve(doses.size());
     for (const auto& x : doses) children.push_back(x.tracked_entity_id);
     std::sort(children.begin(), children.end());
     children.erase(std::unique(children.begin(), children.end()), children.end());
+    if constexpr (!kPg) {
+      WJ_ASSIGN_OR_RETURN(Stmt d, db_.Prepare(kInsertDose));
+      WJ_RETURN_IF_ERROR(WithOneCoverageMarkPerChildLocked(children, [&]() -> Status {
+        for (const auto& x : doses) {
+          BindDose(d, x);
+          WJ_RETURN_IF_ERROR(d.Run());
+          d.Reset();
+        }
+        return Status::Ok();
+      }));
+    }
     for (std::int64_t id : children) WJ_RETURN_IF_ERROR(RefreshDueIndexLocked(id));
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     return own ? own->Commit() : Status::Ok();

@@ -401,15 +401,18 @@ class Store {
   virtual Result<std::vector<std::int64_t>> ListUnindexedTrackedEntities(std::int64_t after,
                                                                          int limit) = 0;
   virtual Status RefreshDueIndex(std::span<const std::int64_t> tracked_entity_ids) = 0;
-  // The bench generator's bulk path: inserts persons (ids filled) and their doses (each child's
-  // `doses`, tracked_entity_id filled) with prepared statements in one transaction, each child's
-  // due index computed once, and ONE audit row for the whole batch instead of one per row.
+  // The bench generator's and the tracker import's bulk path: inserts persons (ids filled, in
+  // the order given) and their doses (each child's `doses`, tracked_entity_id filled) with
+  // prepared statements, each child's due index computed once, and the audit rows given (one
+  // per batch, or per batch and unit) instead of one per row. In the caller's transaction
+  // (InOneTransaction) when there is one, without a savepoint of its own (an error leaves it to
+  // be rolled back); else in one transaction of its own, all or nothing.
   struct BulkChild {
     TrackedEntityRecord person;
     std::vector<ImmunizationDoseRecord> doses;
   };
   virtual Status AddTrackedEntitiesBulk(std::span<BulkChild> children,
-                                        const AuditRecord& audit) = 0;
+                                        std::span<const AuditRecord> audits) = 0;
   // The tracker import's bulk path (tracker/exchange.cc): inserts doses the caller has checked
   // (tracked_entity_id set; ids are not filled), in the caller's transaction
   // (InOneTransaction) when there is one, with each child's due index recomputed once after its

@@ -8,10 +8,11 @@
 // All-or-nothing: the whole import runs in one store transaction (Store::InOneTransaction), so
 // objects later in the payload see the ones before (a child created above, a lot's balance after
 // the doses above). Each object is written by one store call, its last step, atomic on its own;
-// under atomicMode=OBJECT each object also runs in a savepoint. New doses without a stock
-// movement are checked one by one and written in batches (Store::AddImmunizationDosesBulk, one
-// audit row per batch) before any other write and at the end; each child's placements (the
-// warnings) are computed after all of its doses (PlaceImported). atomicMode=OBJECT keeps the
+// under atomicMode=OBJECT each object also runs in a savepoint. New children are checked one by
+// one and written in batches (Store::AddTrackedEntitiesBulk, one audit row per batch and unit
+// naming every child) before any other write; new doses without a stock movement likewise
+// (Store::AddImmunizationDosesBulk) before any other write and at the end; each child's placements
+// (the warnings) are computed after all of its doses (PlaceImported). atomicMode=OBJECT keeps the
 // objects that passed; atomicMode=ALL and a dry run roll the whole transaction back. The writer
 // lock is held for the import's length: other writers wait (bench/README.md "Tracker import").
 #include "tracker/exchange.h"
@@ -257,6 +258,14 @@ struct ImmunizationService::ImportRun {
   std::set<std::string> pending_uids;
   std::map<std::int64_t, std::string> pending_children;  // their records: id → uid (the audit)
   std::int64_t next_provisional = kProvisionalIds;
+  // New children checked and not yet written (bench/README.md "Tracker import", session 13):
+  // written together by FlushImportChildren, in payload order, with one audit row per unit,
+  // before any write that is not one of them (every enrollment and event comes after them).
+  // `pending_keys` holds their blind indexes ("id ..." and "name_birth ..."): a child with the
+  // same ID number, or name and birth date, is checked again after they are written, so that
+  // PrepareChild's refusal and duplicate warning see them as before.
+  std::vector<storage::Store::BulkChild> pending_tes;
+  std::set<std::string> pending_te_uids, pending_keys;
   std::string import_id = RandomUid();  // names the import in its audit rows
   int batches = 0;
   // The new doses whose placement in the schedule (the report's warnings) is computed after all
@@ -352,6 +361,7 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const json& te)
   if (!te.is_object()) return Fail("E1121", "应为对象", "trackedEntity");
   const std::string uid = TextOf(te, "trackedEntity");
   if (Status s = CheckUid(uid, "trackedEntity"); !s.ok()) return Fail("E1048", s.message(), "uid");
+  if (run.pending_te_uids.count(uid)) return FlushFirst();  // the same uid above, not written yet
   const std::string type = TextOf(te, "trackedEntityType");
   if (!type.empty() && type != ChildEntityTypeUid() && type != "CHILD")
     return Fail("E1005", "没有儿童以外的追踪实体类型：" + type, "trackedEntityType");
@@ -370,6 +380,7 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const json& te)
       return Fail("E1000", "儿童档案 " + uid + " 的接种单位不在您可以删除的范围内");
     audit.org_unit_id = (*found)->org_unit_id;
     audit.detail = "删除儿童档案（tracker 导入）";
+    if (!run.pending_tes.empty()) return FlushFirst();  // the children waiting are written first
     if (Status s = store_.DeleteTrackedEntity((*found)->id, audit); !s.ok())
       return FromStatus(s, "E1100");
     run.Forget(**found);
@@ -508,6 +519,7 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const json& te)
   Outcome out;
   if (current) {
     audit.detail = "修改儿童档案（tracker 导入）";
+    if (!run.pending_tes.empty()) return FlushFirst();  // the children waiting are written first
     if (Status s = store_.UpdateTrackedEntity(r, current->record.updated, audit); !s.ok())
       return FromStatus(s, "E1121");
     run.Forget(current->record);
@@ -515,8 +527,16 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const json& te)
   } else {
     if (r.enrolled_at.empty()) r.enrolled_at = FormatIsoDate(run.today);
     if (r.enrollment_uid.empty()) r.enrollment_uid = RandomUid();
-    audit.detail = "儿童建档（tracker 导入）";
-    if (Status s = store_.CreateTrackedEntity(r, audit); !s.ok()) return FromStatus(s, "E1121");
+    // PrepareChild read the store without the children waiting: one with the same ID number, or
+    // name and birth date, is written first and this child checked again.
+    const std::string id_key = "id " + r.id_index, name_key = "name_birth " + r.name_birth_index;
+    if ((!r.id_index.empty() && run.pending_keys.count(id_key)) || run.pending_keys.count(name_key))
+      return FlushFirst();
+    // Written with the import's other new children (FlushImportChildren).
+    if (!r.id_index.empty()) run.pending_keys.insert(id_key);
+    run.pending_keys.insert(name_key);
+    run.pending_te_uids.insert(uid);
+    run.pending_tes.push_back({r, {}});
     run.created_tes.insert(uid);
     out = Passed("created");
   }
@@ -891,6 +911,40 @@ void ImmunizationService::PlaceImported(ImportRun& run) {
   run.placing.clear();
 }
 
+Status ImmunizationService::FlushImportChildren(ImportRun& run) {
+  if (run.pending_tes.empty()) return Status::Ok();
+  // One audit row per unit that manages the batch's children (its auditors see their own, as
+  // for a child registered by hand), naming the import and every child by its record and
+  // enrollment uid (no personal data), with the count and a digest of the uids.
+  std::map<std::int64_t, std::pair<std::string, std::string>> by_unit;  // uids, lines
+  std::map<std::int64_t, int> counts;
+  for (const auto& c : run.pending_tes) {
+    auto& [uids, lines] = by_unit[c.person.org_unit_id];
+    ++counts[c.person.org_unit_id];
+    uids += c.person.uid;
+    uids += '\n';
+    lines += "\n" + c.person.uid + "（入组 " + c.person.enrollment_uid + "）";
+  }
+  ++run.batches;
+  std::vector<storage::AuditRecord> audits;
+  for (const auto& [unit, text] : by_unit) {
+    storage::AuditRecord audit;
+    audit.type = "TRACKER";
+    audit.username = run.who.name();
+    audit.org_unit_id = unit;
+    audit.object = "tracker import " + run.import_id + " #" + std::to_string(run.batches);
+    audit.detail = "tracker 导入：儿童建档 " + std::to_string(counts[unit]) +
+                   " 人，档案 uid 摘要 SHA-256 " + Sha256Hex(text.first) + text.second;
+    audit.created = run.now;
+    audits.push_back(std::move(audit));
+  }
+  WJ_RETURN_IF_ERROR(store_.AddTrackedEntitiesBulk(run.pending_tes, audits));
+  run.pending_tes.clear();
+  run.pending_te_uids.clear();
+  run.pending_keys.clear();
+  return Status::Ok();
+}
+
 Status ImmunizationService::FlushImportDoses(ImportRun& run) {
   PlaceImported(run);
   if (run.pending.empty()) return Status::Ok();
@@ -1026,7 +1080,8 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
   bool rollback_on_purpose = false;
   // The doses waiting are written (and placed) before the next write that is not one of them.
   auto flush = [&]() -> Status {
-    Status s = FlushImportDoses(run);
+    Status s = FlushImportChildren(run);
+    if (s.ok()) s = FlushImportDoses(run);
     if (!s.ok()) fatal = s;
     return s;
   };
@@ -1038,7 +1093,8 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
       for (std::size_t i = 0; i < lists[t].size(); ++i, ++run.seq) {
         const json& obj = lists[t][i];
         const std::string uid = obj.is_object() ? TextOf(obj, uid_keys[t]) : "";
-        if (t != 2 && !run.pending.empty()) WJ_RETURN_IF_ERROR(flush());
+        if ((t != 2 && !run.pending.empty()) || (t != 0 && !run.pending_tes.empty()))
+          WJ_RETURN_IF_ERROR(flush());
         // Each object is written by at most one store call, its last step, which is all or
         // nothing on its own; a refused object has written nothing. atomicMode=OBJECT keeps the
         // savepoint per object all the same; ALL rolls the whole import back on any refusal.

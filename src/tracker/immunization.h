@@ -339,6 +339,9 @@ class ImmunizationService {
   // per dose gave; then the doses waiting, written in one batch (Store::AddImmunizationDosesBulk).
   void PlaceImported(ImportRun& run);
   Status FlushImportDoses(ImportRun& run);
+  // The new children waiting, written in one batch (Store::AddTrackedEntitiesBulk) with one
+  // audit row per unit.
+  Status FlushImportChildren(ImportRun& run);
   nlohmann::json EventJson(const metadata::Catalog& cat, const storage::TrackedEntityRecord& person,
                            const storage::ImmunizationDoseRecord& d, const nlohmann::json& placed);
   Result<nlohmann::json> EnrollmentJson(const metadata::Catalog& cat,

@@ -1780,7 +1780,7 @@ TEST_P(StoreContractTest, TheDueIndexFollowsEveryWriteThatMovesIt) {
   std::vector<Store::BulkChild> bulk(1);
   bulk[0].person = child("teDueIx0004", "2024-01-10");
   bulk[0].doses = {dose(0, "HepB", "2024-01-10"), dose(0, "BCG", "2024-01-10")};
-  ASSERT_TRUE(store->AddTrackedEntitiesBulk(bulk, audit).ok());
+  ASSERT_TRUE(store->AddTrackedEntitiesBulk(bulk, std::span(&audit, 1)).ok());
   EXPECT_GT(bulk[0].person.id, 0);
   EXPECT_EQ(store->ListImmunizationDoses(bulk[0].person.id)->size(), 2u);
   EXPECT_EQ(stored("teDueIx0004").due.next, "2024-02-07");
@@ -1851,6 +1851,69 @@ TEST_P(StoreContractTest, ABatchOfDosesIsWrittenWithOneAuditRow) {
   // An empty batch writes nothing.
   ASSERT_TRUE(store->AddImmunizationDosesBulk({}, batch).ok());
   EXPECT_EQ(store->ListAudits({})->size(), audits_before + 1);
+}
+
+// The bulk writes of doses mark each child for coverage once, not once per dose (migration 0029 /
+// PostgreSQL 0010): the marks of three children given four doses each in one batch are three
+// consecutive ones (one per dose: each child's last mark four after the one before). The
+// coverage keeper still sees every child of the batch, and a dose written on its own (after the
+// batch, by the trigger) still marks its child.
+TEST_P(StoreContractTest, ABatchOfDosesMarksEachChildOnce) {
+  Store* store = store_.get();
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
+  ASSERT_TRUE(store->InsertOrgUnits(units).ok());
+  const std::int64_t ou = (*store->LoadOrgUnits())[0].id;
+  AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = "tester";
+  audit.created = 1;
+  std::vector<TrackedEntityRecord> kids = {CoverageChild(ou, "teMarkOnce1"),
+                                           CoverageChild(ou, "teMarkOnce2"),
+                                           CoverageChild(ou, "teMarkOnce3")};
+  for (auto& k : kids) ASSERT_TRUE(store->CreateTrackedEntity(k, audit).ok());
+  const std::int64_t h = store->CoverageMarksFrom(0, false)->next;
+  std::vector<ImmunizationDoseRecord> doses;
+  const char* vaccines[] = {"HepB", "BCG", "IPV", "DTaP"};
+  for (std::size_t k = 0; k < kids.size(); ++k)
+    for (int v = 0; v < 4; ++v)
+      doses.push_back(CoverageDose(kids[k].id, ou, "doseMark" + std::to_string(k * 4 + v) + "xx",
+                                   vaccines[v], "2024-03-1" + std::to_string(v)));
+  ASSERT_TRUE(
+      store->InOneTransaction([&] { return store->AddImmunizationDosesBulk(doses, audit); }).ok());
+  auto marks = store->CoverageMarksFrom(h, true);
+  ASSERT_TRUE(marks.ok()) << marks.status().ToString();
+  std::map<std::int64_t, std::int64_t> seq;
+  for (const auto& [id, s] : marks->marks) seq[id] = s;
+  ASSERT_EQ(seq.size(), 3u);
+  for (const auto& k : kids) ASSERT_EQ(seq.count(k.id), 1u) << k.uid;
+  EXPECT_EQ(seq[kids[1].id] - seq[kids[0].id], 1);
+  EXPECT_EQ(seq[kids[2].id] - seq[kids[1].id], 1);
+
+  // The generator's bulk path: the child's own insert marks him, his doses no more (SQLite; on
+  // PostgreSQL it inserts each dose by a statement of its own, each marking once).
+  const std::int64_t h2 = store->CoverageMarksFrom(0, false)->next;
+  std::vector<Store::BulkChild> bulk(2);
+  bulk[0].person = CoverageChild(ou, "teMarkOnce4");
+  bulk[1].person = CoverageChild(ou, "teMarkOnce5");
+  for (int v = 0; v < 4; ++v)
+    for (int k = 0; k < 2; ++k)
+      bulk[k].doses.push_back(CoverageDose(0, ou, "doseMarkB" + std::to_string(k * 4 + v) + "x",
+                                           vaccines[v], "2024-03-1" + std::to_string(v)));
+  ASSERT_TRUE(store->AddTrackedEntitiesBulk(bulk, std::span(&audit, 1)).ok());
+  auto marks2 = store->CoverageMarksFrom(h2, true);
+  ASSERT_TRUE(marks2.ok());
+  seq.clear();
+  for (const auto& [id, s] : marks2->marks) seq[id] = s;
+  ASSERT_EQ(seq.size(), 2u);
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(seq[bulk[1].person.id] - seq[bulk[0].person.id], 1);
+  }
+
+  // Any other write of a dose is marked by the trigger as before.
+  const std::int64_t h3 = store->CoverageMarksFrom(0, false)->next;
+  auto single = CoverageDose(kids[0].id, ou, "doseMarkOne", "MMR", "2024-03-20");
+  ASSERT_TRUE(store->AddImmunizationDose(single, audit).ok());
+  EXPECT_EQ(MarkedFrom(*store, h3), (std::set<std::int64_t>{kids[0].id}));
 }
 
 }  // namespace
