@@ -17,6 +17,10 @@
 // per server. STORE is a SQLite file to read the units' and elements' uids from.
 //
 // Usage: load_driver PORT[,PORT…] PID[,PID…] USER PASSWORD IMPORT_CSV SECONDS STORE
+// clang-format off
+// Before Boost 1.74's asio/awaitable.hpp, which uses std::exchange without including it.
+#include <utility>
+// clang-format on
 #include <sodium.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -35,7 +39,6 @@
 #include <random>
 #include <sstream>
 #include <string>
-#include <utility>  // before Boost 1.74's asio/awaitable.hpp, which uses std::exchange
 #include <vector>
 
 namespace {
