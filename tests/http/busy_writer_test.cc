@@ -13,24 +13,42 @@
 namespace weijian::http {
 namespace {
 
+// The store's one writer, held by a thread of its own inside a transaction (as an import holds
+// it while it applies its rows) from construction until Release() or the end of the scope.
+class HeldWriter {
+ public:
+  explicit HeldWriter(storage::Store& store) {
+    std::future<void> held = holding_.get_future();
+    holder_ = std::thread([this, &store, released = release_.get_future().share()] {
+      Status s = store.InOneTransaction([&] {
+        holding_.set_value();
+        released.wait();
+        return Status::Ok();
+      });
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    });
+    held.wait();
+  }
+  ~HeldWriter() { Release(); }
+  void Release() {
+    if (!holder_.joinable()) return;
+    release_.set_value();
+    holder_.join();
+  }
+
+ private:
+  std::promise<void> holding_;  // set by the holder once it has the writer
+  std::promise<void> release_;
+  std::thread holder_;
+};
+
 TEST(BusyWriter, ReadsAreAnsweredWhileWritesWaitForTheWriter) {
   ExtraServer c(/*threads=*/2, /*write_threads=*/2);
   ASSERT_NE(c.port, 0);
   const TcDoneKept kept("clerk_in", "150624100H01", "202310");
   const json change = ChangeTcDone("clerk_in", "150624100H01", "202310", 1);
   // The writer, held as an import holds it while it applies (one transaction).
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> holding;
-  std::thread holder([&] {
-    Status s = c.app->store().InOneTransaction([&] {
-      holding.set_value();
-      released.wait();
-      return Status::Ok();
-    });
-    EXPECT_TRUE(s.ok()) << s.ToString();
-  });
-  holding.get_future().wait();
+  HeldWriter held(c.app->store());
   // More writes than the server has workers of either kind; each waits for the writer.
   std::vector<std::future<HttpReply>> writes;
   for (int i = 0; i < 6; ++i)
@@ -52,8 +70,7 @@ TEST(BusyWriter, ReadsAreAnsweredWhileWritesWaitForTheWriter) {
   });
   const bool in_time = read.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
   let_go = true;
-  release.set_value();
-  holder.join();
+  held.Release();
   auto [while_held, statuses] = read.get();
   EXPECT_TRUE(in_time && while_held) << "statuses " << statuses;
   // The writes waited and then went through: none lost.
@@ -81,18 +98,7 @@ TEST(BusyWriter, AnArticlePageIsAnsweredWhileTheWriterIsHeldAndItsViewIsWrittenA
   auto before = c.app->store().FindArticle(uid);
   ASSERT_TRUE(before.ok() && *before);
 
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> holding;
-  std::thread holder([&] {
-    Status s = c.app->store().InOneTransaction([&] {
-      holding.set_value();
-      released.wait();
-      return Status::Ok();
-    });
-    EXPECT_TRUE(s.ok()) << s.ToString();
-  });
-  holding.get_future().wait();
+  HeldWriter held(c.app->store());
   // More article pages than the server has read workers, then a public org unit.
   std::atomic<bool> let_go{false};
   auto reads = std::async(std::launch::async, [&] {
@@ -107,8 +113,7 @@ TEST(BusyWriter, AnArticlePageIsAnsweredWhileTheWriterIsHeldAndItsViewIsWrittenA
   });
   const bool in_time = reads.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
   let_go = true;
-  release.set_value();
-  holder.join();
+  held.Release();
   EXPECT_TRUE(in_time && reads.get()) << "article pages waited for the writer";
   // The four views reach the store once it is written (the counter's thread does it every few
   // seconds; here at once).
