@@ -58,14 +58,14 @@ namespace {
 
 constexpr char kSep = '\x1f';  // unit separator: cannot occur in a field by accident
 
-// The columns ReadValue reads, in its order.
-#define WJ_VALUE_COLUMNS                                                                      \
-  "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value, comment, followup," \
-  " stored_by, created, last_updated, deleted, import_id"
-
-// The columns of ScanValueCells, in its order.
+// The columns of ScanValueCells, in its order: a value's key and text.
 #define WJ_VALUE_CELL_COLUMNS \
   "SELECT data_element_id, period_id, org_unit_id, coc_id, aoc_id, value"
+
+// The columns ReadValue reads, in its order: the cell's columns first.
+#define WJ_VALUE_COLUMNS \
+  WJ_VALUE_CELL_COLUMNS  \
+  ", comment, followup, stored_by, created, last_updated, deleted, import_id"
 
 // One line of COPY's text format with WJ_VALUE_CELL_COLUMNS: five integers and the value, tab
 // separated. The value is unescaped into `value` (its buffer kept from line to line); `\N`
