@@ -100,6 +100,7 @@ class Engine {
     std::uint16_t period, coc, aoc;
     double value;
     auto Key() const { return std::tie(de, pre, start, period, coc, aoc); }
+    bool operator<(const Row& o) const { return Key() < o.Key(); }
   };
   // Columns sorted by (element, unit pre-order, period start). Each is a vector of its own or a
   // view of a mapped snapshot file (column.h).
@@ -138,7 +139,7 @@ class Engine {
   // For an operand's combination uid: 0 when none is picked (any), else its index + 1.
   std::uint32_t ComboFilter(const std::string& uid) const;
 
-  void Rebuild(std::vector<Row>& rows);  // sorts `rows` and lays out the base and the rollup
+  void Rebuild(std::vector<Row>& rows);  // lays out the base and the rollup from sorted `rows`
   void BuildRollup();
   void RecomputeRollupEntry(std::int64_t de, std::int32_t pre, std::uint16_t period);
   bool HasRollup(std::int64_t de) const;

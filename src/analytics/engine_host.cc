@@ -3,8 +3,8 @@
 
 namespace weijian::analytics {
 
-EngineHost::EngineHost(storage::Store& store, std::size_t max_pending)
-    : store_(store), max_pending_(max_pending) {
+EngineHost::EngineHost(storage::Store& store, std::size_t max_pending, std::size_t max_background)
+    : store_(store), max_pending_(max_pending), max_background_(max_background) {
   builder_ = std::thread([this] { BuilderLoop(); });
 }
 
@@ -31,16 +31,37 @@ void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool
       since_rebuild_.insert(since_rebuild_.end(), changes.begin(), changes.end());
     }
   }
-  if (overflow || pending_.size() + changes.size() > max_pending_) {
-    // Too many to apply to a snapshot: a rebuild reads them from the store instead.
+  auto append = [&](std::vector<storage::DataValueChange>& to) {
+    to.insert(to.end(), std::make_move_iterator(changes.begin()),
+              std::make_move_iterator(changes.end()));
+  };
+  const std::size_t waiting = (big_open_ ? big_.size() : pending_.size()) + changes.size();
+  if (overflow || waiting > max_background_ ||
+      (waiting > max_pending_ && !big_open_ && rebuild_requested_)) {
+    // Too many to list or to apply, or a build from the store (asked for already, and so to
+    // start after this commit) is to read them there anyway.
     ++stats_.dropped;
     pending_ = {};
+    big_ = {};
+    big_open_ = false;
     rebuild_requested_ = true;
     work_cv_.notify_one();
     return;
   }
-  pending_.insert(pending_.end(), std::make_move_iterator(changes.begin()),
-                  std::make_move_iterator(changes.end()));
+  if (big_open_) {
+    append(big_);  // later than what the builder is to apply: after it, never before
+    return;
+  }
+  if (waiting > max_pending_) {
+    // Too many for a query to apply: the builder applies them to a copy.
+    big_ = std::move(pending_);
+    pending_ = {};
+    append(big_);
+    big_open_ = true;
+    work_cv_.notify_one();
+    return;
+  }
+  append(pending_);
 }
 
 Status EngineHost::SetCatalog(std::shared_ptr<const metadata::Catalog> catalog, bool wait) {
@@ -157,54 +178,37 @@ void EngineHost::BuilderLoop() {
   while (true) {
     std::shared_ptr<const metadata::Catalog> catalog;
     std::uint64_t generation = 0;
+    bool build = false;
     {
       std::unique_lock l(mu_);
-      work_cv_.wait(l, [&] { return stop_ || (rebuild_requested_ && catalog_); });
+      work_cv_.wait(l, [&] {
+        return stop_ || (catalog_ && (rebuild_requested_ || (big_open_ && published_)));
+      });
       if (stop_) return;
-      rebuild_requested_ = false;
-      rebuilding_ = true;
-      since_overflow_ = false;
-      since_rebuild_.clear();
-      catalog = catalog_;
-      generation = ++build_started_;
+      build = rebuild_requested_;
+      if (build) {
+        // The build reads every change reported so far from the store.
+        rebuilding_ = true;
+        rebuild_requested_ = false;
+        big_ = {};
+        big_open_ = false;
+        since_overflow_ = false;
+        since_rebuild_.clear();
+        catalog = catalog_;
+        generation = ++build_started_;
+      }
     }
     if (before_build_) before_build_();
-    // Without any lock: queries go on with the published engine meanwhile. With a read replica
-    // the scan reads from it once it has replayed every write committed before now (waiting up
-    // to a second, else from the primary): the changes this server commits from here on are
-    // collected in since_rebuild_ and applied below, through the primary.
-    auto built = [&] {
-      {
-        auto replica = store_.ReadFromReplica();
-        auto first = Engine::Build(store_, catalog);
-        if (first.ok() || !replica) return first;
-      }
-      // The replica could not finish the scan (its connection dropped, or a long scan was
-      // cancelled by a conflict with its recovery): once more from the primary, rather than
-      // leave this server's analytics without the change that asked for the build.
-      return Engine::Build(store_, catalog);
-    }();
-    Status status = built.status();
-    if (built.ok()) {
-      std::lock_guard u(update_mu_);
-      std::vector<storage::DataValueChange> since;
-      {
-        std::lock_guard l(mu_);
-        since.swap(since_rebuild_);
-        rebuilding_ = false;
-      }
-      if (std::size_t m = merge_threshold_.load()) (*built)->set_merge_threshold(m);
-      status = (*built)->Apply(since, store_);
-      if (status.ok()) {
-        auto slot = std::make_shared<Slot>();
-        slot->engine = std::move(*built);
-        spare_.reset();  // built with other metadata: not a partner of the new one
-        Publish(std::move(slot));
-      }
-    }
+    Status status = build ? BuildFromStore(std::move(catalog)) : ApplyOffToTheSide();
     std::lock_guard l(mu_);
     rebuilding_ = false;
-    if (status.ok()) {
+    if (!build) {
+      if (!status.ok()) {
+        // The published engine lacks the batch: the next one is built from the store.
+        last_error_ = status;
+        rebuild_requested_ = true;
+      }
+    } else if (status.ok()) {
       published_ = true;
       build_done_ = generation;
       ++stats_.builds;
@@ -216,14 +220,90 @@ void EngineHost::BuilderLoop() {
   }
 }
 
+Status EngineHost::BuildFromStore(std::shared_ptr<const metadata::Catalog> catalog) {
+  // Without any lock: queries go on with the published engine meanwhile. With a read replica
+  // the scan reads from it once it has replayed every write committed before now (waiting up
+  // to a second, else from the primary): the changes this server commits from here on are
+  // collected in since_rebuild_ and applied below, through the primary.
+  auto built = [&] {
+    {
+      auto replica = store_.ReadFromReplica();
+      auto first = Engine::Build(store_, catalog);
+      if (first.ok() || !replica) return first;
+    }
+    // The replica could not finish the scan (its connection dropped, or a long scan was
+    // cancelled by a conflict with its recovery): once more from the primary, rather than
+    // leave this server's analytics without the change that asked for the build.
+    return Engine::Build(store_, catalog);
+  }();
+  WJ_RETURN_IF_ERROR(built.status());
+  std::lock_guard u(update_mu_);
+  std::vector<storage::DataValueChange> since;
+  {
+    std::lock_guard l(mu_);
+    since.swap(since_rebuild_);
+    rebuilding_ = false;
+  }
+  if (std::size_t m = merge_threshold_.load()) (*built)->set_merge_threshold(m);
+  WJ_RETURN_IF_ERROR((*built)->Apply(since, store_));
+  auto slot = std::make_shared<Slot>();
+  slot->engine = std::move(*built);
+  spare_.reset();  // built with other metadata: not a partner of the new one
+  Publish(std::move(slot));
+  return Status::Ok();
+}
+
+Status EngineHost::ApplyOffToTheSide() {
+  std::vector<storage::DataValueChange> batch;
+  std::shared_ptr<const Engine> base;
+  {
+    // Under update_mu_ no query is applying pending changes, so the published engine holds
+    // every change reported before `big_` (those that were pending went into it) and none after.
+    std::lock_guard u(update_mu_);
+    std::lock_guard l(mu_);
+    batch.swap(big_);
+    big_open_ = false;
+    rebuilding_ = true;  // from here on, reported batches also collect in since_rebuild_
+    since_overflow_ = false;
+    since_rebuild_.clear();
+    base = std::atomic_load(&snapshot_);
+  }
+  // Without any lock: queries go on with `base` (which nobody changes while it is held) plus
+  // the batches reported from now on, which also collect in since_rebuild_.
+  auto next = std::make_unique<Engine>(*base);
+  if (std::size_t m = merge_threshold_.load()) next->set_merge_threshold(m);
+  WJ_RETURN_IF_ERROR(next->Apply(batch, store_));
+  std::vector<storage::DataValueChange>().swap(batch);
+  std::lock_guard u(update_mu_);
+  std::vector<storage::DataValueChange> since;
+  {
+    std::lock_guard l(mu_);
+    // A list that overflowed cannot complete this engine: the rebuild asked for replaces it.
+    if (since_overflow_) return Status::Ok();
+    since.swap(since_rebuild_);
+    rebuilding_ = false;
+  }
+  WJ_RETURN_IF_ERROR(next->Apply(since, store_));
+  auto slot = std::make_shared<Slot>();
+  slot->engine = std::move(next);
+  spare_.reset();  // `base` lacks the batch: the next query's changes go to a copy of this one
+  Publish(std::move(slot));
+  std::lock_guard l(mu_);
+  ++stats_.deferred;
+  return Status::Ok();
+}
+
 void EngineHost::WaitIdle() {
   std::unique_lock l(mu_);
-  done_cv_.wait(l, [&] { return stop_ || (!rebuild_requested_ && !rebuilding_) || !catalog_; });
+  done_cv_.wait(l, [&] {
+    return stop_ || (!rebuild_requested_ && !rebuilding_ && !(big_open_ && published_)) ||
+           !catalog_;
+  });
 }
 
 bool EngineHost::Idle() const {
   std::lock_guard l(mu_);
-  return published_ && !rebuild_requested_ && !rebuilding_;
+  return published_ && !rebuild_requested_ && !rebuilding_ && !big_open_;
 }
 
 EngineHost::Stats EngineHost::stats() const {

@@ -11,8 +11,14 @@
 //   batch. While a slow reader still holds it, the current engine is cloned instead. So a query
 //   right after a write sees that write (read-your-writes) at the cost of applying the pending
 //   batch, never of a rebuild.
-// - Pending changes are bounded (`max_pending`): past that, or when a transaction was too big to
-//   list (overflow), they are dropped and a rebuild is requested instead.
+// - Pending changes are bounded (`max_pending`): a query applies at most that many. A batch that
+//   would take the pending list past it (an import) is applied off to the side instead: the
+//   pending list and every batch reported after it go to `big_`, queries go on with the published
+//   engine meanwhile (they do not see those changes yet), and the builder thread copies the
+//   published engine, applies `big_` in order, then what was reported during the work
+//   (`since_rebuild_`), and publishes it. That costs a copy and a merge of the engine's columns,
+//   not a read of the whole store. Past `max_background` changes, or when a transaction was too
+//   big to list (overflow), they are dropped and a rebuild is requested instead.
 // - Metadata (SetCatalog), overflow, and the first build: a background thread builds the next
 //   engine from a read snapshot of the store while queries go on with the previous engine (plus
 //   the small pending changes). Changes committed after the build began are collected
@@ -42,14 +48,16 @@ namespace weijian::analytics {
 class EngineHost {
  public:
   struct Stats {
-    std::uint64_t builds = 0;   // engines built from the store
-    std::uint64_t reused = 0;   // batches applied to the spare engine (no copy)
-    std::uint64_t clones = 0;   // batches applied to a copy (a reader held the spare)
-    std::uint64_t dropped = 0;  // batches of pending changes replaced by a rebuild
-    std::uint64_t loaded = 0;   // engines adopted whole (e.g. read from a snapshot file)
+    std::uint64_t builds = 0;    // engines built from the store
+    std::uint64_t reused = 0;    // batches applied to the spare engine (no copy)
+    std::uint64_t clones = 0;    // batches applied to a copy (a reader held the spare)
+    std::uint64_t dropped = 0;   // batches of pending changes replaced by a rebuild
+    std::uint64_t deferred = 0;  // large batches applied to a copy by the builder thread
+    std::uint64_t loaded = 0;    // engines adopted whole (e.g. read from a snapshot file)
   };
 
-  explicit EngineHost(storage::Store& store, std::size_t max_pending = 200'000);
+  explicit EngineHost(storage::Store& store, std::size_t max_pending = 200'000,
+                      std::size_t max_background = 2'000'000);
   ~EngineHost();  // stops the builder; snapshots handed out stay valid
   EngineHost(const EngineHost&) = delete;
   EngineHost& operator=(const EngineHost&) = delete;
@@ -77,7 +85,8 @@ class EngineHost {
   Stats stats() const;
   // For tests: the tail-merge threshold given to every engine this host builds.
   void set_merge_threshold(std::size_t n) { merge_threshold_ = n; }
-  // For tests: runs on the builder thread before each build (set before the first build).
+  // For tests: runs on the builder thread before each build, and before each large batch is
+  // applied off to the side (set before the first build).
   void set_before_build(std::function<void()> f) { before_build_ = std::move(f); }
 
  private:
@@ -87,13 +96,17 @@ class EngineHost {
     std::vector<storage::DataValueChange> lag;  // applied to the current engine, not to this one
   };
   void BuilderLoop();
+  // Builds the next engine from the store and publishes it (the builder thread).
+  Status BuildFromStore(std::shared_ptr<const metadata::Catalog> catalog);
+  // Applies `big_` to a copy of the published engine and publishes it (the builder thread).
+  Status ApplyOffToTheSide();
   // Applies `changes` to a free engine and publishes it. Requires update_mu_.
   Status ApplyAndPublish(std::vector<storage::DataValueChange>& changes);
   // Makes `slot` the current engine. Requires update_mu_.
   void Publish(std::shared_ptr<Slot> slot);
 
   storage::Store& store_;
-  const std::size_t max_pending_;
+  const std::size_t max_pending_, max_background_;
   std::atomic<std::size_t> merge_threshold_{0};
   std::function<void()> before_build_;  // set before the first build; read by the builder only
 
@@ -107,15 +120,19 @@ class EngineHost {
   std::shared_ptr<const metadata::Catalog> catalog_;     // guarded by mu_
   std::vector<storage::DataValueChange> pending_;        // guarded by mu_
   std::vector<storage::DataValueChange> since_rebuild_;  // guarded by mu_
-  bool rebuild_requested_ = false;                       // guarded by mu_
-  bool rebuilding_ = false;                              // guarded by mu_
-  bool since_overflow_ = false;                          // guarded by mu_
-  bool published_ = false;                               // guarded by mu_
-  bool stop_ = false;                                    // guarded by mu_
-  std::uint64_t build_started_ = 0, build_done_ = 0;     // guarded by mu_ (generations)
-  std::uint64_t build_failed_ = 0;                       // guarded by mu_
-  Status last_error_;                                    // guarded by mu_
-  Stats stats_;                                          // guarded by mu_
+  // Changes for the builder to apply off to the side, in the order reported; while `big_open_`,
+  // every batch reported joins them (none may reach the published engine before them).
+  std::vector<storage::DataValueChange> big_;  // guarded by mu_
+  bool big_open_ = false;                      // guarded by mu_
+  bool rebuild_requested_ = false;             // guarded by mu_
+  bool rebuilding_ = false;      // guarded by mu_; a build or an off-to-the-side apply is running
+  bool since_overflow_ = false;  // guarded by mu_
+  bool published_ = false;       // guarded by mu_
+  bool stop_ = false;            // guarded by mu_
+  std::uint64_t build_started_ = 0, build_done_ = 0;  // guarded by mu_ (generations)
+  std::uint64_t build_failed_ = 0;                    // guarded by mu_
+  Status last_error_;                                 // guarded by mu_
+  Stats stats_;                                       // guarded by mu_
   // Batches reported (OnChanges, incremented under mu_) and the count that the published engine
   // includes (stored after the publish). A query may skip the update only when they are equal:
   // read in that order, so a write reported before the query is always in what it gets.
