@@ -24,7 +24,9 @@ echo "== load: setting up (demo content, 36 months of benchmark values, users) =
 # 36 months for the analytics query (2021-2023), and 4 more months (2018) as the import's payload.
 python3 "$SRC/bench/gen_values.py" "$TMP/l.db" "$TMP/base" 36 2021 >/dev/null
 python3 "$SRC/bench/gen_values.py" "$TMP/l.db" "$TMP/imp" 4 2018 >/dev/null
-rm -f "$TMP/base/values.json" "$TMP/imp/values.json"
+# 4 months of 2019: the import whose arrival in analytics is timed after the load.
+python3 "$SRC/bench/gen_values.py" "$TMP/l.db" "$TMP/late" 4 2019 >/dev/null
+rm -f "$TMP/base/values.json" "$TMP/imp/values.json" "$TMP/late/values.json"
 "$WJ" metadata import --db "$TMP/l.db" "$TMP/base/metadata.json" >/dev/null
 "$WJ" import --db "$TMP/l.db" --idScheme code "$TMP/base/values.csv" >/dev/null
 [ "${BENCH_LOAD_PG:-1}" != 0 ] || rm -f "$TMP/base/values.csv"  # kept for PostgreSQL
@@ -60,6 +62,22 @@ done >"$TMP/heavy.txt"
 tail -n 10 "$TMP/heavy.txt" | awk '{ print $2 * 1000 }' | sort -n |
   awk '{ a[NR] = $1 } END { printf "heavy query: status %s, p50 %.1f ms, max %.1f ms (10 warm runs)\n", "'"$(tail -1 "$TMP/heavy.txt" | cut -d" " -f1)"'", a[int(NR / 2) + 1], a[NR] }'
 heavy_ms=$(tail -n 10 "$TMP/heavy.txt" | awk '{ print $2 * 1000 }' | sort -n | sed -n 6p)
+
+echo "== an import's values in analytics: 4 more months (≈1.1M values) over HTTP, then one of its cells asked every 100 ms =="
+cell="http://127.0.0.1:$PORT/api/analytics?dimension=dx:BDE00&dimension=pe:201901&dimension=ou:1506"
+curl -s -o /dev/null -w 'import: %{http_code} in %{time_total} s\n' -u "loadroot:$PASSWORD" \
+  -H 'Content-Type: text/csv' --data-binary @"$TMP/late/values.csv" \
+  "http://127.0.0.1:$PORT/api/dataValueSets?idScheme=code"
+t1=$(date +%s.%N)
+c1=$(cpu_s "$WJ_PID")
+for _ in $(seq 1 1200); do
+  curl -s -H "Authorization: ApiToken $token" "$cell" | grep -q '"rows":\[\[' && break
+  sleep 0.1
+done
+t2=$(date +%s.%N)
+c2=$(cpu_s "$WJ_PID")
+awk -v a="$t1" -v b="$t2" -v c1="$c1" -v c2="$c2" 'BEGIN {
+  printf "in analytics %.1f s after the import answered (server CPU meanwhile %.1f s)\n", b - a, c2 - c1 }'
 
 if [ "${BENCH_LOAD_PG:-1}" != 0 ] && [ -n "$PG_BIN" ] && id postgres >/dev/null 2>&1; then
   echo "== the same query in PostgreSQL 15 (same rows, psql over 127.0.0.1 TCP) =="
