@@ -143,6 +143,18 @@ Status EngineHost::ApplyAndPublish(std::vector<storage::DataValueChange>& change
   WJ_ASSERT_HELD(update_mu_);
   std::shared_ptr<Slot> next;
   bool reused = false;
+  if (spare_ && spare_->busy.load(std::memory_order_acquire)) {
+    bool let_go = false;
+    {
+      std::unique_lock l(release_->mu);  // a leaf: nothing else is taken while it is held
+      let_go = release_->cv.wait_for(l, spare_wait_.load(),
+                                     [&] { return !spare_->busy.load(std::memory_order_acquire); });
+    }
+    if (let_go) {
+      std::lock_guard l(mu_);
+      ++stats_.waited;
+    }
+  }
   if (spare_ && !spare_->busy.load(std::memory_order_acquire)) {
     next = std::move(spare_);
     WJ_RETURN_IF_ERROR(next->engine->Apply(next->lag, store_));
@@ -168,8 +180,13 @@ void EngineHost::Publish(std::shared_ptr<Slot> slot) {
   slot->busy.store(true, std::memory_order_relaxed);
   const Engine* e = slot->engine.get();
   // The deleter runs when the last reader lets go: then the engine may be changed again.
-  std::shared_ptr<const Engine> snap(
-      e, [slot](const Engine*) { slot->busy.store(false, std::memory_order_release); });
+  std::shared_ptr<const Engine> snap(e, [slot, release = release_](const Engine*) {
+    {
+      std::lock_guard l(release->mu);
+      slot->busy.store(false, std::memory_order_release);
+    }
+    release->cv.notify_all();
+  });
   current_ = std::move(slot);
   std::atomic_store(&snapshot_, std::move(snap));
 }

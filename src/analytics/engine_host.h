@@ -8,7 +8,9 @@
 //   publishes it. Two engines take turns (double buffering): the one published before the last
 //   is reused once its readers have let go (its `busy` flag drops when the last shared_ptr to it
 //   goes), brought up to date by re-applying the one batch it missed (`lag`), then the new
-//   batch. While a slow reader still holds it, the current engine is cloned instead. So a query
+//   batch. While a reader still holds it, the query waits a little for it to be let go (up to
+//   `spare_wait`, 50 ms: a query's readers let go within a query's time, and copying a 10M-value
+//   engine costs more than that), and clones the current engine only past that. So a query
 //   right after a write sees that write (read-your-writes) at the cost of applying the pending
 //   batch, never of a rebuild.
 // - Pending changes are bounded (`max_pending`): a query applies at most that many. A batch that
@@ -29,9 +31,12 @@
 // Locks: `update_mu_` (an OwnedMutex, checked where required) serialises whoever changes the
 // slots (current_, spare_); `mu_` guards the pending lists, the request flags and the counters.
 // Order: update_mu_ before mu_, never the reverse. The store listener only takes mu_.
+// `release_->mu` is a leaf (a query waiting for the spare under update_mu_, and the snapshots'
+// deleters, on whatever thread lets go last, take it alone).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -51,6 +56,7 @@ class EngineHost {
     std::uint64_t builds = 0;    // engines built from the store
     std::uint64_t reused = 0;    // batches applied to the spare engine (no copy)
     std::uint64_t clones = 0;    // batches applied to a copy (a reader held the spare)
+    std::uint64_t waited = 0;    // of the reused: the spare was let go while a query waited
     std::uint64_t dropped = 0;   // batches of pending changes replaced by a rebuild
     std::uint64_t deferred = 0;  // large batches applied to a copy by the builder thread
     std::uint64_t loaded = 0;    // engines adopted whole (e.g. read from a snapshot file)
@@ -83,6 +89,8 @@ class EngineHost {
   // Waits until no rebuild is running or requested (tests and shutdown).
   void WaitIdle();
   Stats stats() const;
+  // How long a query that must apply changes waits for the spare engine's readers.
+  void set_spare_wait(std::chrono::milliseconds wait) { spare_wait_ = wait; }
   // For tests: the tail-merge threshold given to every engine this host builds.
   void set_merge_threshold(std::size_t n) { merge_threshold_ = n; }
   // For tests: runs on the builder thread before each build, and before each large batch is
@@ -90,6 +98,12 @@ class EngineHost {
   void set_before_build(std::function<void()> f) { before_build_ = std::move(f); }
 
  private:
+  // Signalled when a slot's last reader lets go. Shared with the snapshots' deleters, which may
+  // run after the host is gone.
+  struct Release {
+    std::mutex mu;
+    std::condition_variable cv;  // with mu; a slot's `busy` is stored false under mu
+  };
   struct Slot {
     std::unique_ptr<Engine> engine;
     std::atomic<bool> busy{false};              // published or held by a reader
@@ -108,6 +122,8 @@ class EngineHost {
   storage::Store& store_;
   const std::size_t max_pending_, max_background_;
   std::atomic<std::size_t> merge_threshold_{0};
+  std::atomic<std::chrono::milliseconds> spare_wait_{std::chrono::milliseconds(50)};
+  const std::shared_ptr<Release> release_ = std::make_shared<Release>();
   std::function<void()> before_build_;  // set before the first build; read by the builder only
 
   OwnedMutex update_mu_;

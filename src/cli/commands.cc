@@ -193,6 +193,12 @@ int RunServe(const ServeOptions& o) {
   options.trusted_proxies = o.trusted_proxies;
   FederationSchedule federation(app);  // scheduled pushes upward, stopped before the app goes
   Status s = http::ServeForever(app, options);
+  const auto engine = app.engines().stats();
+  std::cerr << "weijian: analytics engine: " << engine.builds << " built from the store, "
+            << engine.reused << " updates of the spare (" << engine.waited << " after a wait), "
+            << engine.clones << " copies, " << engine.deferred
+            << " imports applied off to the side, " << engine.dropped
+            << " rebuilds for too many changes\n";
   // A clean stop leaves the engine beside the database for the next start.
   if (Status saved = app.SaveEngineSnapshot(); !saved.ok())
     std::cerr << "weijian: engine snapshot not written: " << saved.message() << "\n";
