@@ -93,6 +93,8 @@ bool EngineHost::Adopt(std::unique_ptr<Engine> engine,
   catalog_ = std::move(catalog);
   published_ = true;
   ++stats_.loaded;
+  spare_wanted_ = true;
+  work_cv_.notify_one();
   done_cv_.notify_all();
   return true;
 }
@@ -198,10 +200,19 @@ void EngineHost::BuilderLoop() {
     bool build = false;
     {
       std::unique_lock l(mu_);
-      work_cv_.wait(l, [&] {
-        return stop_ || (catalog_ && (rebuild_requested_ || (big_open_ && published_)));
-      });
+      auto work = [&] { return catalog_ && (rebuild_requested_ || (big_open_ && published_)); };
+      work_cv_.wait(l, [&] { return stop_ || work() || spare_wanted_; });
       if (stop_) return;
+      if (!work()) {  // nothing to build or apply: make the spare
+        spare_wanted_ = false;
+        preparing_ = true;
+        l.unlock();
+        PrepareSpare();
+        l.lock();
+        preparing_ = false;
+        done_cv_.notify_all();
+        continue;
+      }
       build = rebuild_requested_;
       if (build) {
         // The build reads every change reported so far from the store.
@@ -217,7 +228,7 @@ void EngineHost::BuilderLoop() {
     }
     if (before_build_) before_build_();
     Status status = build ? BuildFromStore(std::move(catalog)) : ApplyOffToTheSide();
-    std::lock_guard l(mu_);
+    std::unique_lock l(mu_);
     rebuilding_ = false;
     if (!build) {
       if (!status.ok()) {
@@ -233,8 +244,28 @@ void EngineHost::BuilderLoop() {
       build_failed_ = generation;
       last_error_ = status;
     }
+    if (status.ok()) spare_wanted_ = true;  // unless a build is asked for meanwhile
     done_cv_.notify_all();
   }
+}
+
+void EngineHost::PrepareSpare() {
+  std::shared_ptr<Slot> of;
+  std::shared_ptr<const Engine> held;  // keeps `of` busy: nobody changes it while it is copied
+  {
+    std::lock_guard u(update_mu_);
+    if (spare_ || !current_) return;
+    of = current_;
+    held = std::atomic_load(&snapshot_);
+  }
+  auto copy = std::make_shared<Slot>();
+  copy->engine = std::make_unique<Engine>(*of->engine);
+  std::lock_guard u(update_mu_);
+  // A query that applied changes meanwhile made a spare of its own (the engine `of`).
+  if (spare_ || current_ != of) return;
+  spare_ = std::move(copy);  // equal to the current engine: no lag
+  std::lock_guard l(mu_);
+  ++stats_.prepared;
 }
 
 Status EngineHost::BuildFromStore(std::shared_ptr<const metadata::Catalog> catalog) {
@@ -313,14 +344,17 @@ Status EngineHost::ApplyOffToTheSide() {
 void EngineHost::WaitIdle() {
   std::unique_lock l(mu_);
   done_cv_.wait(l, [&] {
-    return stop_ || (!rebuild_requested_ && !rebuilding_ && !(big_open_ && published_)) ||
+    return stop_ ||
+           (!rebuild_requested_ && !rebuilding_ && !spare_wanted_ && !preparing_ &&
+            !(big_open_ && published_)) ||
            !catalog_;
   });
 }
 
 bool EngineHost::Idle() const {
   std::lock_guard l(mu_);
-  return published_ && !rebuild_requested_ && !rebuilding_ && !big_open_;
+  return published_ && !rebuild_requested_ && !rebuilding_ && !big_open_ && !spare_wanted_ &&
+         !preparing_;
 }
 
 EngineHost::Stats EngineHost::stats() const {

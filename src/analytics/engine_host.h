@@ -21,6 +21,10 @@
 //   (`since_rebuild_`), and publishes it. That costs a copy and a merge of the engine's columns,
 //   not a read of the whole store. Past `max_background` changes, or when a transaction was too
 //   big to list (overflow), they are dropped and a rebuild is requested instead.
+// - After the builder publishes an engine (a build, or a batch applied off to the side) there is
+//   no spare: the builder copies the new engine into the spare right away, so the first query
+//   with changes to apply does not copy the whole engine on its own path while holding
+//   update_mu_ (with readers queued behind it).
 // - Metadata (SetCatalog), overflow, and the first build: a background thread builds the next
 //   engine from a read snapshot of the store while queries go on with the previous engine (plus
 //   the small pending changes). Changes committed after the build began are collected
@@ -60,6 +64,7 @@ class EngineHost {
     std::uint64_t dropped = 0;   // batches of pending changes replaced by a rebuild
     std::uint64_t deferred = 0;  // large batches applied to a copy by the builder thread
     std::uint64_t loaded = 0;    // engines adopted whole (e.g. read from a snapshot file)
+    std::uint64_t prepared = 0;  // spares copied by the builder thread after it published
   };
 
   explicit EngineHost(storage::Store& store, std::size_t max_pending = 200'000,
@@ -114,6 +119,9 @@ class EngineHost {
   Status BuildFromStore(std::shared_ptr<const metadata::Catalog> catalog);
   // Applies `big_` to a copy of the published engine and publishes it (the builder thread).
   Status ApplyOffToTheSide();
+  // After a publish that left no spare: copies the published engine into the spare, so that the
+  // next query with changes to apply does not copy it on its own path (the builder thread).
+  void PrepareSpare();
   // Applies `changes` to a free engine and publishes it. Requires update_mu_.
   Status ApplyAndPublish(std::vector<storage::DataValueChange>& changes);
   // Makes `slot` the current engine. Requires update_mu_.
@@ -144,6 +152,8 @@ class EngineHost {
   bool rebuilding_ = false;      // guarded by mu_; a build or an off-to-the-side apply is running
   bool since_overflow_ = false;  // guarded by mu_
   bool published_ = false;       // guarded by mu_
+  bool spare_wanted_ = false;    // guarded by mu_; a publish left no spare
+  bool preparing_ = false;       // guarded by mu_; PrepareSpare is running
   bool stop_ = false;            // guarded by mu_
   std::uint64_t build_started_ = 0, build_done_ = 0;  // guarded by mu_ (generations)
   std::uint64_t build_failed_ = 0;                    // guarded by mu_

@@ -302,6 +302,27 @@ TEST_F(EngineHostTest, ALargeBatchIsAppliedOffToTheSideInOrderWithoutARebuild) {
 // the reader's snapshot never changes under it.
 // Queries arriving while the first engine is being built wait for that build; they do not ask
 // for another one (at 10M values each build costs tens of seconds of a core).
+// After a build the builder copies the new engine into the spare: the first write after it is
+// applied to that spare, not to a copy of the whole engine made on the query's path (at 10M
+// values 0.76 s of CPU and 220 MB, with every query behind it waiting: the month-end load's
+// dashboard p99 in its first seconds and after the import).
+TEST_F(EngineHostTest, ASpareIsReadyAfterABuildSoTheFirstWriteDoesNotCopyTheEngine) {
+  EngineHost host(*store_);
+  store_->SetDataValueListener([&](std::vector<storage::DataValueChange>&& c, bool overflow) {
+    host.OnChanges(std::move(c), overflow);
+  });
+  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+  host.WaitIdle();
+  EXPECT_EQ(host.stats().prepared, 1u);
+  ASSERT_TRUE(Csv(Transfer(6)).ok());
+  const auto [jan1, jan31] = Month("202301");
+  EXPECT_EQ(host.Current().value()->Aggregate(Op("VC_VISITS"), Unit("150624100001"), jan1, jan31),
+            506);
+  EXPECT_EQ(host.stats().clones, 0u);
+  EXPECT_EQ(host.stats().reused, 1u);
+  store_->SetDataValueListener(nullptr);
+}
+
 // A query that must apply a write while a reader still holds the spare engine waits for the
 // reader to let go (a query's time) instead of copying the whole engine (at 10M values a copy
 // of some 200 MB on the query's path, the dashboards' p99 under the month-end load).
@@ -315,7 +336,7 @@ TEST_F(EngineHostTest, AQueryWaitsForTheSpareToBeLetGoRatherThanCopyTheEngine) {
   const auto [jan1, jan31] = Month("202301");
   const auto village = Unit("150624100001");
   ASSERT_TRUE(Csv(Transfer(1)).ok());
-  ASSERT_TRUE(host.Current().ok());  // the first apply copies: there is no spare yet
+  ASSERT_TRUE(host.Current().ok());
   ASSERT_TRUE(Csv(Transfer(2)).ok());
   auto held = host.Current().value();  // the current engine, held by a slow reader
   ASSERT_TRUE(Csv(Transfer(3)).ok());
