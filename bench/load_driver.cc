@@ -17,12 +17,17 @@
 // per server. STORE is a SQLite file to read the units' and elements' uids from.
 //
 // Usage: load_driver PORT[,PORT…] PID[,PID…] USER PASSWORD IMPORT_CSV SECONDS STORE
+// For diagnosis only (the benchmark sets neither): LOAD_CLASSES=officer,probe,… runs only those
+// of clerk, officer, portal, idle, probe and import; LOAD_SAMPLES=FILE writes every request as
+// "class status start ms", start in CLOCK_MONOTONIC seconds (what `perf record -k mono` stamps),
+// to line requests up with a server profile.
 // clang-format off
 // Before Boost 1.74's asio/awaitable.hpp, which uses std::exchange without including it.
 #include <utility>
 // clang-format on
 #include <sodium.h>
 #include <sqlite3.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +35,7 @@
 #include <boost/beast.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -37,6 +43,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -64,7 +71,14 @@ struct Sample {
   int status;
   double start_s;  // since the run's start
   double ms;
+  double mono_s;  // CLOCK_MONOTONIC at the start (LOAD_SAMPLES)
 };
+
+double MonotonicSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 // Everything below is owned by the one thread that runs the io_context (no locks).
 struct Run {
@@ -171,11 +185,12 @@ awaitable<void> Sleep(double seconds) {
 awaitable<void> Timed(Run& run, Class cls, std::pair<Conn*, std::uint8_t> conn, http::verb method,
                       const std::string& target, const Headers& headers) {
   auto start = Clock::now();
+  const double mono = MonotonicSeconds();
   try {
     auto res = co_await conn.first->Request(method, target, headers);
-    run.samples.push_back(
-        {cls, conn.second, res.status, run.Since(start),
-         std::chrono::duration<double, std::milli>(Clock::now() - start).count()});
+    run.samples.push_back({cls, conn.second, res.status, run.Since(start),
+                           std::chrono::duration<double, std::milli>(Clock::now() - start).count(),
+                           mono});
   } catch (const boost::system::system_error& e) {
     if (e.code() == beast::error::timeout) {
       ++run.timeouts;
@@ -309,10 +324,11 @@ std::string Basic(const std::string& user, const std::string& password) {
   return "Basic " + out;
 }
 
-awaitable<void> Importer(asio::io_context& io, Run& run, std::string csv_path, std::string basic) {
+// The import's body is read in main() before the clock starts: read here, at 20 s, it held the
+// driver's one thread for 0.3-4 s (44 MB, more under load), and every response in flight then
+// waited for it and was counted, slow, in the window before the import.
+awaitable<void> Importer(asio::io_context& io, Run& run, std::string body, std::string basic) {
   co_await Sleep(std::chrono::duration<double>(kImportAt).count());
-  std::ifstream in(csv_path, std::ios::binary);
-  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto rows = std::count(body.begin(), body.end(), '\n') - 1;
   Conn conn(io, run.ports[0]);
   run.import_from = run.Since(Clock::now());
@@ -469,6 +485,17 @@ void Report(const Run& run, const std::vector<double>& cpu, double wall, const s
   std::printf("server RSS (MB) over time: %s\n", rss.c_str());
 }
 
+// LOAD_CLASSES (diagnosis): the classes to run; empty: all of them, as the benchmark runs.
+std::set<std::string> ClassesToRun() {
+  std::set<std::string> out;
+  if (const char* env = std::getenv("LOAD_CLASSES")) {
+    std::istringstream in(env);
+    for (std::string c; std::getline(in, c, ',');)
+      if (!c.empty()) out.insert(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -504,29 +531,50 @@ int main(int argc, char** argv) {
     if (failed) std::rethrow_exception(failed);
     io.restart();
 
+    std::string import_body;
+    {
+      std::ifstream in(csv, std::ios::binary);
+      if (!in) throw std::runtime_error("cannot read " + csv);
+      import_body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
     std::vector<double> cpu0;
     for (int pid : pids) cpu0.push_back(CpuSeconds(pid));
     run.t0 = Clock::now();
     run.stop = run.t0 +
                std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     std::string rss;
-    for (int i = 0; i < kClerks; ++i)
-      asio::co_spawn(io, Clerk(io, run, i, sessions[i], targets), on_done);
-    for (int i = 0; i < kOfficers; ++i) {
-      asio::co_spawn(io, Officer(io, run, i, sessions[kClerks + i]), on_done);
-    }
-    for (int i = 0; i < kReaders; ++i) asio::co_spawn(io, Reader(io, run, i, targets), on_done);
-    for (int i = 0; i < kConnections - kClerks - kOfficers - kReaders; ++i) {
-      asio::co_spawn(io, Idle(io, run, i), on_done);
-    }
-    asio::co_spawn(io, Probe(io, run), on_done);
-    asio::co_spawn(io, Importer(io, run, csv, Basic(user, password)), on_done);
+    auto runs = [only = ClassesToRun()](const char* name) {
+      return only.empty() || only.count(name);
+    };
+    if (runs("clerk"))
+      for (int i = 0; i < kClerks; ++i)
+        asio::co_spawn(io, Clerk(io, run, i, sessions[i], targets), on_done);
+    if (runs("officer"))
+      for (int i = 0; i < kOfficers; ++i)
+        asio::co_spawn(io, Officer(io, run, i, sessions[kClerks + i]), on_done);
+    if (runs("portal"))
+      for (int i = 0; i < kReaders; ++i) asio::co_spawn(io, Reader(io, run, i, targets), on_done);
+    if (runs("idle"))
+      for (int i = 0; i < kConnections - kClerks - kOfficers - kReaders; ++i)
+        asio::co_spawn(io, Idle(io, run, i), on_done);
+    if (runs("probe")) asio::co_spawn(io, Probe(io, run), on_done);
+    if (runs("import"))
+      asio::co_spawn(io, Importer(io, run, std::move(import_body), Basic(user, password)), on_done);
     asio::co_spawn(io, WatchRss(run, pids, rss), on_done);
     io.run();
     if (failed) std::rethrow_exception(failed);
     std::vector<double> cpu;
     for (std::size_t n = 0; n < pids.size(); ++n) cpu.push_back(CpuSeconds(pids[n]) - cpu0[n]);
     Report(run, cpu, run.Since(Clock::now()), rss);
+    if (const char* path = std::getenv("LOAD_SAMPLES")) {
+      std::ofstream out(path);
+      char line[96];
+      for (const auto& s : run.samples) {
+        std::snprintf(line, sizeof line, "%s %d %.6f %.3f\n", kClassNames[s.cls], s.status,
+                      s.mono_s, s.ms);
+        out << line;
+      }
+    }
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "load_driver: " << e.what() << "\n";

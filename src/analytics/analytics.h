@@ -156,6 +156,9 @@ Result<nlohmann::json> RunQuery(const QueryParams& q, const Engine& engine,
                                 const QueryScope& scope);
 std::string ToCsv(const nlohmann::json& response);
 
+// A figure as answers write it: printf's %.15g (std::to_chars general, 15 digits), appended.
+void AppendFigure(std::string& out, double x);
+
 // Rounds half away from zero to `decimals` places, as Chinese reports print rates (83.855 → 83.86).
 double RoundHalfAway(double v, int decimals);
 

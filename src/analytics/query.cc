@@ -16,12 +16,48 @@ namespace weijian::analytics {
 
 using nlohmann::json;
 
+void AppendFigure(std::string& out, double x) {
+  char buf[32];
+  char* end = nullptr;
+  // Fast paths for what answers hold (sums, and figures rounded to their decimals), which write
+  // exactly what %.15g writes: to_chars with a precision takes a slow general path, and it was
+  // a third of the heavy query's time (bench/README.md, "Session 14"). A whole number below
+  // 10^15 has at most 15 digits, printed without an exponent. A whole number n of hundredths
+  // below 10^13 is the double nearest n/100 (checked), off n/100 by at most 2^-53 of it, which
+  // is under half a unit of the 15th digit: %.15g prints n/100's own digits.
+  if (x > -1e15 && x < 1e15 && !(x == 0 && std::signbit(x))) {
+    const double whole = std::trunc(x);
+    const auto n = static_cast<std::int64_t>(std::llround(x * 100));
+    if (whole == x) {
+      end = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(whole)).ptr;
+    } else if (x > -1e13 && x < 1e13 && static_cast<double>(n) / 100 == x) {
+      const std::uint64_t m =
+          n < 0 ? static_cast<std::uint64_t>(-n) : static_cast<std::uint64_t>(n);
+      end = buf;
+      if (n < 0) *end++ = '-';
+      end = std::to_chars(end, buf + sizeof buf, m / 100).ptr;
+      *end++ = '.';
+      *end++ = static_cast<char>('0' + m % 100 / 10);
+      if (m % 10) *end++ = static_cast<char>('0' + m % 10);
+    }
+  }
+  if (!end) {
+    auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general, 15);
+    if (r.ec != std::errc()) {
+      out += '0';
+      return;
+    }
+    end = r.ptr;
+  }
+  out.append(buf, end);
+}
+
 namespace {
 // As printf's %.15g: enough digits for any figure a report prints, none of binary noise.
 std::string FormatNumber(double x) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general, 15);
-  return ec == std::errc() ? std::string(buf, end) : std::string("0");
+  std::string out;
+  AppendFigure(out, x);
+  return out;
 }
 }  // namespace
 
@@ -546,9 +582,35 @@ Result<QueryTable> RunQueryTable(const QueryParams& q, const Engine& engine,
     for (std::size_t i = 0; i < todo.size(); ++i) cells_of[todo[i].first] = std::move(results[i]);
     for (const auto& [key, op] : operands) cells_by_operand[op] = &cells_of[key];
   }
+  // A data element asked as a dimension, with the cells computed above: its rows are read
+  // straight from them (what evaluate() would find, without its per-cell lookups; most of a heavy
+  // query's rows are such cells).
+  std::vector<const std::vector<std::optional<double>>*> direct(dx_items.size(), nullptr);
+  if (batch)
+    for (std::size_t di = 0; di < dx_items.size(); ++di)
+      if (const auto& d = dx_items[di];
+          !d.indicator && d.operand && d.operand->kind == Operand::Kind::kDataElement)
+        direct[di] = cells_by_operand.at(&*d.operand);
   std::vector<const PeItem*> ps;
   std::vector<std::int64_t> us;
-  for (std::size_t di = 0; di < (dx->filter ? 1 : dx_items.size()); ++di)
+  for (std::size_t di = 0; di < (dx->filter ? 1 : dx_items.size()); ++di) {
+    if (direct[di]) {
+      const auto& values = *direct[di];
+      for (std::size_t pi = 0; pi < pe_items.size(); ++pi)
+        for (std::size_t oi = 0; oi < ou_items.size(); ++oi) {
+          const auto& c = values[oi * pe_items.size() + pi];
+          if (!c) continue;
+          const double v = q.skip_rounding ? *c : RoundHalfAway(*c, 2);
+          if (!q.measure_criteria.empty() && !MeetsCriteria(v, q.measure_criteria)) continue;
+          Row r{};
+          r.key = {static_cast<std::uint32_t>(di), static_cast<std::uint32_t>(pi),
+                   static_cast<std::uint32_t>(oi)};
+          r.value = v;
+          r.factor = 1;
+          rows.push_back(r);
+        }
+      continue;
+    }
     for (std::size_t pi = 0; pi < (pe->filter ? 1 : pe_items.size()); ++pi)
       for (std::size_t oi = 0; oi < (ou->filter ? 1 : ou_items.size()); ++oi) {
         // Reused from cell to cell: no allocation per cell.
@@ -588,6 +650,7 @@ Result<QueryTable> RunQueryTable(const QueryParams& q, const Engine& engine,
           emit(dx_items[di]);
         }
       }
+  }
   if (!q.sort_order.empty())
     std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
       return q.sort_order == "ASC" ? a.value < b.value : a.value > b.value;
@@ -660,13 +723,8 @@ std::string DumpJson(const json& j) {
 }
 
 void AppendNumberString(std::string& out, double x) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general, 15);
   out += '"';
-  if (ec == std::errc())
-    out.append(buf, end);
-  else
-    out += '0';
+  AppendFigure(out, x);
   out += '"';
 }
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <random>
@@ -89,6 +91,33 @@ TEST(RoundingTest, HalfAwayFromZeroAsReportsPrintRates) {
   EXPECT_DOUBLE_EQ(RoundHalfAway(0.125, 2), 0.13);
   EXPECT_DOUBLE_EQ(RoundHalfAway(-0.125, 2), -0.13);
   EXPECT_DOUBLE_EQ(RoundHalfAway(2.5, 0), 3);
+}
+
+// AppendFigure's fast paths (whole numbers, hundredths) against printf's %.15g, which every
+// answer has always written (an oracle on random figures of the shapes answers hold).
+TEST(AnalyticsFigureTest, FiguresAreWrittenAsPrintfWritesThem) {
+  std::mt19937_64 rng(14);
+  std::uniform_real_distribution<double> unit(-1, 1);
+  auto printf_g = [](double x) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.15g", x);
+    return std::string(buf);
+  };
+  std::vector<double> xs = {0.0,  -0.0,  1,     -1,       0.01,    -0.01,  0.05,     0.1,
+                            0.29, 83.86, 1e13,  1e13 - 1, -1e13,   1e15,   1e15 - 1, -1e15,
+                            1e16, 1e-5,  0.125, 1e300,    -1e-300, 1.0 / 3};
+  for (int i = 0; i < 200000; ++i) {
+    const double magnitude = std::pow(10.0, static_cast<int>(rng() % 36) - 12);
+    const double x = unit(rng) * magnitude;
+    xs.push_back(x);
+    xs.push_back(std::round(x));
+    for (int d : {1, 2, 3}) xs.push_back(RoundHalfAway(x, d));
+  }
+  for (double x : xs) {
+    std::string got;
+    AppendFigure(got, x);
+    ASSERT_EQ(got, printf_g(x)) << "x = " << printf_g(x);
+  }
 }
 
 // The seed pages' figures, computed from values the way a county would enter them.
@@ -362,6 +391,11 @@ class RandomAnalyticsTest : public AnalyticsTest {
     for (const auto& c : unit_codes_) villages.push_back(cat_->OrgUnits().ByCode(c)->id);
     std::vector<std::int64_t> nested = {cat_->OrgUnits().ByCode("150624")->id,
                                         cat_->OrgUnits().ByCode("150624100")->id};
+    // Townships side by side, most of them without any value: cells with nothing inside their
+    // period, answered by the covering rule or not at all.
+    std::vector<std::int64_t> townships;
+    for (const auto& u : cat_->org_units())
+      if (u.level == 4 && u.code.rfind("150624", 0) == 0) townships.push_back(u.id);
     std::vector<std::pair<Date, Date>> months, quarters;
     for (int m = 1; m <= 36; ++m) {
       Period p = PeriodContaining(PeriodType::kMonthly,
@@ -380,7 +414,7 @@ class RandomAnalyticsTest : public AnalyticsTest {
                  "",
                  0,
                  ""};
-      for (const auto* units : {&villages, &nested})
+      for (const auto* units : {&villages, &nested, &townships})
         for (const auto* ranges : {&months, &quarters}) {
           auto got = engine.Cells(op, *units, *ranges);
           for (std::size_t u = 0; u < units->size(); ++u)
