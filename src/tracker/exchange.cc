@@ -225,6 +225,20 @@ struct ImmunizationService::ObjectOutcome {
   bool ok() const { return code.empty(); }
 };
 
+// One object of the payload in the flat lists the import runs through, not a copy of it
+// (bench/README.md "Tracker import", session 14: copying each object into its list and
+// destroying the copies was a sixth of the import): the payload's own object (a nested list in
+// it is not part of it: its objects have entries of their own), its uid (generated when absent
+// or null; "" when it is not a string), and for a nested object its parent's uid, which stands
+// for the object's own key of that name (an enrollment's trackedEntity, an event's enrollment).
+struct ImmunizationService::ImportObject {
+  const json* obj = nullptr;
+  std::string uid;
+  std::optional<std::string> parent;
+  // The object's key `key`, or its parent's uid when the parent names it.
+  std::string ParentOr(const char* key) const;
+};
+
 struct ImmunizationService::ImportRun {
   ImportRun(const auth::Principal& who, const metadata::Catalog& cat, const TrackerImportOptions& o,
             Date today, std::int64_t now, const PersonVault* vault)
@@ -236,7 +250,8 @@ struct ImmunizationService::ImportRun {
   std::int64_t now;
   const PersonVault* vault;
   std::set<std::string> created_tes, failed_tes, failed_enrollments, deleted_tes;
-  std::map<std::string, json> nested_enrollment;  // tracked entity uid -> its first enrollment
+  // tracked entity uid -> its first enrollment
+  std::map<std::string, ImmunizationService::ImportObject> nested_enrollment;
   // What the checks of an event read, read once per import rather than once per event
   // (bench/README.md "Tracker import"): children by enrollment uid, their opened fields, doses
   // and holds, and the units' lots. Filled on first use; entries are dropped where a write of
@@ -357,9 +372,14 @@ Status CheckUid(const std::string& uid, const char* field) {
 
 }  // namespace
 
-Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const json& te) {
+std::string ImmunizationService::ImportObject::ParentOr(const char* key) const {
+  return parent ? *parent : TextOf(*obj, key);
+}
+
+Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const ImportObject& object) {
+  const json& te = *object.obj;
   if (!te.is_object()) return Fail("E1121", "应为对象", "trackedEntity");
-  const std::string uid = TextOf(te, "trackedEntity");
+  const std::string& uid = object.uid;
   if (Status s = CheckUid(uid, "trackedEntity"); !s.ok()) return Fail("E1048", s.message(), "uid");
   if (run.pending_te_uids.count(uid)) return FlushFirst();  // the same uid above, not written yet
   const std::string type = TextOf(te, "trackedEntityType");
@@ -508,8 +528,8 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const json& te)
   audit.org_unit_id = r.org_unit_id;
   audit.object = "trackedEntity " + uid;
   if (auto en = run.nested_enrollment.find(uid); en != run.nested_enrollment.end()) {
-    const std::string enrollment = TextOf(en->second, "enrollment");
-    auto at = DayOf(en->second, "enrolledAt");
+    const std::string& enrollment = en->second.uid;
+    auto at = DayOf(*en->second.obj, "enrolledAt");
     if (!at.ok()) return Fail("E1025", at.status().message(), "enrolledAt");
     if (!current) {
       r.enrollment_uid = enrollment;
@@ -547,11 +567,12 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const json& te)
   return out;
 }
 
-Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const json& en) {
+Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject& object) {
+  const json& en = *object.obj;
   if (!en.is_object()) return Fail("E1121", "应为对象", "enrollment");
-  const std::string uid = TextOf(en, "enrollment");
+  const std::string& uid = object.uid;
   if (Status s = CheckUid(uid, "enrollment"); !s.ok()) return Fail("E1048", s.message(), "uid");
-  const std::string te = TextOf(en, "trackedEntity");
+  const std::string te = object.ParentOr("trackedEntity");
   if (run.failed_tes.count(te))
     return Fail("E5000", "所属儿童档案 " + te + " 未通过校验", "trackedEntity");
   if (run.o.strategy == "DELETE") {
@@ -610,11 +631,12 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const json& en) {
   return Passed(strategy == "CREATE" ? "created" : "updated");
 }
 
-Outcome ImmunizationService::ImportEvent(ImportRun& run, const json& ev) {
+Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& object) {
+  const json& ev = *object.obj;
   if (!ev.is_object()) return Fail("E1121", "应为对象", "event");
-  const std::string uid = TextOf(ev, "event");
+  const std::string& uid = object.uid;
   if (Status s = CheckUid(uid, "event"); !s.ok()) return Fail("E1048", s.message(), "uid");
-  const std::string enrollment = TextOf(ev, "enrollment");
+  const std::string enrollment = object.ParentOr("enrollment");
   if (run.failed_enrollments.count(enrollment))
     return Fail("E5001", "所属入组 " + enrollment + " 未通过校验", "enrollment");
   if (run.pending_uids.count(uid)) return FlushFirst();  // the same uid above, not written yet
@@ -954,7 +976,7 @@ Status ImmunizationService::FlushImportDoses(ImportRun& run) {
   std::map<std::int64_t, std::vector<storage::ImmunizationDoseRecord>> by_unit;
   for (auto& d : run.pending) {
     d.id = 0;
-    by_unit[d.org_unit_id].push_back(d);
+    by_unit[d.org_unit_id].push_back(std::move(d));  // `pending` is cleared below
   }
   ++run.batches;
   for (auto& [unit, doses] : by_unit) {
@@ -1002,47 +1024,33 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
 
   ImportRun run{who, cat, o, today, now, vault};
   // Flattened in DHIS2's order; nested objects get their parent's uid (generated when absent).
-  std::vector<json> lists[3];
+  std::vector<ImportObject> lists[3];
   auto array_of = [&](const json& parent, const char* key) -> Result<const json*> {
     auto it = parent.find(key);
     if (it == parent.end() || it->is_null()) return nullptr;
     if (!it->is_array()) return Conflict("应为数组", key);
     return &*it;
   };
-  auto with_uid = [](json obj, const char* key) {
-    if (obj.is_object() && (!obj.contains(key) || obj[key].is_null())) obj[key] = RandomUid();
-    return obj;
-  };
-  // A copy of an object without its nested list, which is read from the original: each nested
-  // object is copied once, into its flat list (bench/README.md "Tracker import", session 12).
-  auto without = [](const json& obj, const char* nested) {
-    if (!obj.is_object()) return obj;
-    json out = json::object();
-    for (auto it = obj.begin(); it != obj.end(); ++it)
-      if (it.key() != nested) out[it.key()] = it.value();
+  auto object_of = [](const json& obj, const char* key, const ImportObject* parent) {
+    ImportObject out{&obj, {}, {}};
+    if (!obj.is_object()) return out;
+    auto it = obj.find(key);
+    out.uid = it == obj.end() || it->is_null() ? RandomUid()
+              : it->is_string()                ? it->get<std::string>()
+                                               : std::string();
+    if (parent) out.parent = parent->uid;
     return out;
   };
-  auto add_events = [&](const json& original, const json& en) -> Status {
-    WJ_ASSIGN_OR_RETURN(const json* events, array_of(original, "events"));
-    if (!events) return Status::Ok();
-    for (const auto& e : *events) {
-      json flat = with_uid(e, "event");
-      if (flat.is_object()) flat["enrollment"] = en["enrollment"];
-      lists[2].push_back(std::move(flat));
-    }
-    return Status::Ok();
-  };
-  auto add_enrollment = [&](const json& original, const json* te) -> Status {
-    json en = with_uid(without(original, "events"), "enrollment");
-    if (!en.is_object()) {
+  auto add_enrollment = [&](const json& original, const ImportObject* te) -> Status {
+    ImportObject en = object_of(original, "enrollment", te);
+    if (!original.is_object()) {
       lists[1].push_back(std::move(en));
       return Status::Ok();
     }
-    if (te) {
-      en["trackedEntity"] = (*te)["trackedEntity"];
-      run.nested_enrollment.emplace((*te)["trackedEntity"].get<std::string>(), en);
-    }
-    WJ_RETURN_IF_ERROR(add_events(original, en));
+    if (te) run.nested_enrollment.emplace(te->uid, en);
+    WJ_ASSIGN_OR_RETURN(const json* events, array_of(original, "events"));
+    if (events)
+      for (const auto& e : *events) lists[2].push_back(object_of(e, "event", &en));
     lists[1].push_back(std::move(en));
     return Status::Ok();
   };
@@ -1052,9 +1060,8 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
   if (tes)
     for (std::size_t i = 0; i < tes->size(); ++i) {
       const json& original = (*tes)[i];
-      json te = with_uid(without(original, "enrollments"), "trackedEntity");
-      if (te.is_object() && !te["trackedEntity"].is_string()) te["trackedEntity"] = "";
-      if (te.is_object()) {
+      ImportObject te = object_of(original, "trackedEntity", nullptr);
+      if (original.is_object()) {
         auto nested = array_of(original, "enrollments");
         if (!nested.ok())
           return nested.status().WithFieldPrefix("trackedEntities[" + std::to_string(i) + "]");
@@ -1066,7 +1073,9 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
   if (ens)
     for (const auto& en : *ens) WJ_RETURN_IF_ERROR(add_enrollment(en, nullptr));
   if (evs)
-    for (const auto& e : *evs) lists[2].push_back(with_uid(e, "event"));
+    for (const auto& e : *evs) lists[2].push_back(object_of(e, "event", nullptr));
+
+  run.pending.reserve(lists[2].size());  // the new doses wait there (FlushImportDoses)
 
   struct Stats {
     int created = 0, updated = 0, deleted = 0, ignored = 0;
@@ -1075,7 +1084,6 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
   json objects[3] = {json::array(), json::array(), json::array()};
   json errors = json::array(), warnings = json::array();
   std::vector<std::pair<std::size_t, json>> object_warnings;  // (seq, warning)
-  const char* uid_keys[] = {"trackedEntity", "enrollment", "event"};
   Status fatal;
   bool rollback_on_purpose = false;
   // The doses waiting are written (and placed) before the next write that is not one of them.
@@ -1091,8 +1099,8 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
         o.strategy == "DELETE" ? std::array<int, 3>{2, 1, 0} : std::array<int, 3>{0, 1, 2};
     for (int t : order) {
       for (std::size_t i = 0; i < lists[t].size(); ++i, ++run.seq) {
-        const json& obj = lists[t][i];
-        const std::string uid = obj.is_object() ? TextOf(obj, uid_keys[t]) : "";
+        const ImportObject& obj = lists[t][i];
+        const std::string& uid = obj.uid;
         if ((t != 2 && !run.pending.empty()) || (t != 0 && !run.pending_tes.empty()))
           WJ_RETURN_IF_ERROR(flush());
         // Each object is written by at most one store call, its last step, which is all or
