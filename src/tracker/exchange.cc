@@ -22,6 +22,8 @@
 #include <ctime>
 #include <set>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/hex.h"
 #include "core/uid.h"
@@ -249,7 +251,9 @@ struct ImmunizationService::ImportRun {
   Date today;
   std::int64_t now;
   const PersonVault* vault;
-  std::set<std::string> created_tes, failed_tes, failed_enrollments, deleted_tes;
+  // Sets and maps the checks look up once or more per object: hashed (a red-black tree of
+  // 20,000 uids was 4% of an import; bench/README.md "Tracker import", session 14).
+  std::unordered_set<std::string> created_tes, failed_tes, failed_enrollments, deleted_tes;
   // tracked entity uid -> its first enrollment
   std::map<std::string, ImmunizationService::ImportObject> nested_enrollment;
   // What the checks of an event read, read once per import rather than once per event
@@ -258,10 +262,10 @@ struct ImmunizationService::ImportRun {
   // this import changes what they hold, and a new dose is added after its write succeeded, so
   // they equal what the import's transaction would read. (An object refused under
   // atomicMode=OBJECT is rolled back to its savepoint; it changed no entry.)
-  std::map<std::string, storage::TrackedEntityRecord> by_enrollment;
-  std::map<std::int64_t, Person> unsealed;
-  std::map<std::int64_t, std::vector<storage::ImmunizationDoseRecord>> doses;
-  std::map<std::int64_t, std::vector<Hold>> holds;
+  std::unordered_map<std::string, storage::TrackedEntityRecord> by_enrollment;
+  std::unordered_map<std::int64_t, Person> unsealed;
+  std::unordered_map<std::int64_t, std::vector<storage::ImmunizationDoseRecord>> doses;
+  std::unordered_map<std::int64_t, std::vector<Hold>> holds;
   LotsByUnit lots;
   // New doses checked and not yet written (bench/README.md "Tracker import", session 12): the
   // ones without a stock movement wait here and are written together, with one audit row, by
@@ -270,7 +274,7 @@ struct ImmunizationService::ImportRun {
   // they will get), and their children's `doses` entries are dropped once they are written.
   static constexpr std::int64_t kProvisionalIds = std::int64_t{1} << 62;
   std::vector<storage::ImmunizationDoseRecord> pending;
-  std::set<std::string> pending_uids;
+  std::unordered_set<std::string> pending_uids;
   std::map<std::int64_t, std::string> pending_children;  // their records: id → uid (the audit)
   std::int64_t next_provisional = kProvisionalIds;
   // New children checked and not yet written (bench/README.md "Tracker import", session 13):
@@ -280,7 +284,7 @@ struct ImmunizationService::ImportRun {
   // same ID number, or name and birth date, is checked again after they are written, so that
   // PrepareChild's refusal and duplicate warning see them as before.
   std::vector<storage::Store::BulkChild> pending_tes;
-  std::set<std::string> pending_te_uids, pending_keys;
+  std::unordered_set<std::string> pending_te_uids, pending_keys;
   std::string import_id = RandomUid();  // names the import in its audit rows
   int batches = 0;
   // The new doses whose placement in the schedule (the report's warnings) is computed after all
@@ -1079,6 +1083,7 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
     for (const auto& e : *evs) lists[2].push_back(object_of(e, "event", nullptr));
 
   run.pending.reserve(lists[2].size());  // the new doses wait there (FlushImportDoses)
+  run.pending_uids.reserve(lists[2].size());
 
   struct Stats {
     int created = 0, updated = 0, deleted = 0, ignored = 0;
