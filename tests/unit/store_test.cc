@@ -1791,20 +1791,33 @@ TEST_P(StoreContractTest, TheDueIndexFollowsEveryWriteThatMovesIt) {
 // caller's transaction, each child's due index and coverage mark as the one-dose write gives
 // them, ONE audit row for the batch (the chain still verifies), and nothing at all when the
 // caller's transaction is rolled back.
+// The set-up of the bulk-dose tests: the due indexer and one unit (its id), and the audit
+// record of a tester's tracker writes.
+std::int64_t OneUnitForDoses(Store& store) {
+  tracker::InstallDueIndexer(store);
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
+  EXPECT_TRUE(store.InsertOrgUnits(units).ok());
+  auto loaded = store.LoadOrgUnits();
+  EXPECT_TRUE(loaded.ok() && !loaded->empty());
+  return loaded.ok() && !loaded->empty() ? (*loaded)[0].id : 0;
+}
+AuditRecord TesterTrackerAudit() {
+  AuditRecord audit;
+  audit.type = "TRACKER";
+  audit.username = "tester";
+  audit.created = 1;
+  return audit;
+}
+
 // A batch larger than one multi-row INSERT (SQLite writes 32 doses per statement, the rest one
 // by one): every field of every dose is stored as given, the ids follow the batch's order, and
 // a dose refused in the middle of a multi-row statement (a uid already on record) leaves nothing
 // of the batch once the caller's transaction is rolled back.
 TEST_P(StoreContractTest, ABatchOfManyDosesIsStoredAsGivenInItsOrder) {
   Store* store = store_.get();
-  tracker::InstallDueIndexer(*store);
-  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
-  ASSERT_TRUE(store->InsertOrgUnits(units).ok());
-  const std::int64_t ou = (*store->LoadOrgUnits())[0].id;
-  AuditRecord audit;
-  audit.type = "TRACKER";
-  audit.username = "tester";
-  audit.created = 1;
+  const std::int64_t ou = OneUnitForDoses(*store);
+  ASSERT_NE(ou, 0);
+  const AuditRecord audit = TesterTrackerAudit();
   std::vector<TrackedEntityRecord> children;
   for (int c = 0; c < 3; ++c) {
     children.push_back(CoverageChild(ou, "teManyDose" + std::to_string(c)));
@@ -1871,14 +1884,9 @@ TEST_P(StoreContractTest, ABatchOfManyDosesIsStoredAsGivenInItsOrder) {
 
 TEST_P(StoreContractTest, ABatchOfDosesIsWrittenWithOneAuditRow) {
   Store* store = store_.get();
-  tracker::InstallDueIndexer(*store);
-  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
-  ASSERT_TRUE(store->InsertOrgUnits(units).ok());
-  const std::int64_t ou = (*store->LoadOrgUnits())[0].id;
-  AuditRecord audit;
-  audit.type = "TRACKER";
-  audit.username = "tester";
-  audit.created = 1;
+  const std::int64_t ou = OneUnitForDoses(*store);
+  ASSERT_NE(ou, 0);
+  const AuditRecord audit = TesterTrackerAudit();
   auto a = CoverageChild(ou, "teBulkDose1"), b = CoverageChild(ou, "teBulkDose2");
   ASSERT_TRUE(store->CreateTrackedEntity(a, audit).ok());
   ASSERT_TRUE(store->CreateTrackedEntity(b, audit).ok());
