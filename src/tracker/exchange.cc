@@ -22,6 +22,8 @@
 #include <ctime>
 #include <set>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/hex.h"
 #include "core/uid.h"
@@ -225,6 +227,20 @@ struct ImmunizationService::ObjectOutcome {
   bool ok() const { return code.empty(); }
 };
 
+// One object of the payload in the flat lists the import runs through, not a copy of it
+// (bench/README.md "Tracker import", session 14: copying each object into its list and
+// destroying the copies was a sixth of the import): the payload's own object (a nested list in
+// it is not part of it: its objects have entries of their own), its uid (generated when absent
+// or null; "" when it is not a string), and for a nested object its parent's uid, which stands
+// for the object's own key of that name (an enrollment's trackedEntity, an event's enrollment).
+struct ImmunizationService::ImportObject {
+  const json* obj = nullptr;
+  std::string uid;
+  std::optional<std::string> parent;
+  // The object's key `key`, or its parent's uid when the parent names it.
+  std::string ParentOr(const char* key) const;
+};
+
 struct ImmunizationService::ImportRun {
   ImportRun(const auth::Principal& who, const metadata::Catalog& cat, const TrackerImportOptions& o,
             Date today, std::int64_t now, const PersonVault* vault)
@@ -235,18 +251,21 @@ struct ImmunizationService::ImportRun {
   Date today;
   std::int64_t now;
   const PersonVault* vault;
-  std::set<std::string> created_tes, failed_tes, failed_enrollments, deleted_tes;
-  std::map<std::string, json> nested_enrollment;  // tracked entity uid -> its first enrollment
+  // Sets and maps the checks look up once or more per object: hashed (a red-black tree of
+  // 20,000 uids was 4% of an import; bench/README.md "Tracker import", session 14).
+  std::unordered_set<std::string> created_tes, failed_tes, failed_enrollments, deleted_tes;
+  // tracked entity uid -> its first enrollment
+  std::map<std::string, ImmunizationService::ImportObject> nested_enrollment;
   // What the checks of an event read, read once per import rather than once per event
   // (bench/README.md "Tracker import"): children by enrollment uid, their opened fields, doses
   // and holds, and the units' lots. Filled on first use; entries are dropped where a write of
   // this import changes what they hold, and a new dose is added after its write succeeded, so
   // they equal what the import's transaction would read. (An object refused under
   // atomicMode=OBJECT is rolled back to its savepoint; it changed no entry.)
-  std::map<std::string, storage::TrackedEntityRecord> by_enrollment;
-  std::map<std::int64_t, Person> unsealed;
-  std::map<std::int64_t, std::vector<storage::ImmunizationDoseRecord>> doses;
-  std::map<std::int64_t, std::vector<Hold>> holds;
+  std::unordered_map<std::string, storage::TrackedEntityRecord> by_enrollment;
+  std::unordered_map<std::int64_t, Person> unsealed;
+  std::unordered_map<std::int64_t, std::vector<storage::ImmunizationDoseRecord>> doses;
+  std::unordered_map<std::int64_t, std::vector<Hold>> holds;
   LotsByUnit lots;
   // New doses checked and not yet written (bench/README.md "Tracker import", session 12): the
   // ones without a stock movement wait here and are written together, with one audit row, by
@@ -255,7 +274,7 @@ struct ImmunizationService::ImportRun {
   // they will get), and their children's `doses` entries are dropped once they are written.
   static constexpr std::int64_t kProvisionalIds = std::int64_t{1} << 62;
   std::vector<storage::ImmunizationDoseRecord> pending;
-  std::set<std::string> pending_uids;
+  std::unordered_set<std::string> pending_uids;
   std::map<std::int64_t, std::string> pending_children;  // their records: id → uid (the audit)
   std::int64_t next_provisional = kProvisionalIds;
   // New children checked and not yet written (bench/README.md "Tracker import", session 13):
@@ -265,7 +284,7 @@ struct ImmunizationService::ImportRun {
   // same ID number, or name and birth date, is checked again after they are written, so that
   // PrepareChild's refusal and duplicate warning see them as before.
   std::vector<storage::Store::BulkChild> pending_tes;
-  std::set<std::string> pending_te_uids, pending_keys;
+  std::unordered_set<std::string> pending_te_uids, pending_keys;
   std::string import_id = RandomUid();  // names the import in its audit rows
   int batches = 0;
   // The new doses whose placement in the schedule (the report's warnings) is computed after all
@@ -357,9 +376,14 @@ Status CheckUid(const std::string& uid, const char* field) {
 
 }  // namespace
 
-Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const json& te) {
+std::string ImmunizationService::ImportObject::ParentOr(const char* key) const {
+  return parent ? *parent : TextOf(*obj, key);
+}
+
+Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const ImportObject& object) {
+  const json& te = *object.obj;
   if (!te.is_object()) return Fail("E1121", "应为对象", "trackedEntity");
-  const std::string uid = TextOf(te, "trackedEntity");
+  const std::string& uid = object.uid;
   if (Status s = CheckUid(uid, "trackedEntity"); !s.ok()) return Fail("E1048", s.message(), "uid");
   if (run.pending_te_uids.count(uid)) return FlushFirst();  // the same uid above, not written yet
   const std::string type = TextOf(te, "trackedEntityType");
@@ -508,8 +532,8 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const json& te)
   audit.org_unit_id = r.org_unit_id;
   audit.object = "trackedEntity " + uid;
   if (auto en = run.nested_enrollment.find(uid); en != run.nested_enrollment.end()) {
-    const std::string enrollment = TextOf(en->second, "enrollment");
-    auto at = DayOf(en->second, "enrolledAt");
+    const std::string& enrollment = en->second.uid;
+    auto at = DayOf(*en->second.obj, "enrolledAt");
     if (!at.ok()) return Fail("E1025", at.status().message(), "enrolledAt");
     if (!current) {
       r.enrollment_uid = enrollment;
@@ -547,11 +571,12 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const json& te)
   return out;
 }
 
-Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const json& en) {
+Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject& object) {
+  const json& en = *object.obj;
   if (!en.is_object()) return Fail("E1121", "应为对象", "enrollment");
-  const std::string uid = TextOf(en, "enrollment");
+  const std::string& uid = object.uid;
   if (Status s = CheckUid(uid, "enrollment"); !s.ok()) return Fail("E1048", s.message(), "uid");
-  const std::string te = TextOf(en, "trackedEntity");
+  const std::string te = object.ParentOr("trackedEntity");
   if (run.failed_tes.count(te))
     return Fail("E5000", "所属儿童档案 " + te + " 未通过校验", "trackedEntity");
   if (run.o.strategy == "DELETE") {
@@ -610,11 +635,12 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const json& en) {
   return Passed(strategy == "CREATE" ? "created" : "updated");
 }
 
-Outcome ImmunizationService::ImportEvent(ImportRun& run, const json& ev) {
+Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& object) {
+  const json& ev = *object.obj;
   if (!ev.is_object()) return Fail("E1121", "应为对象", "event");
-  const std::string uid = TextOf(ev, "event");
+  const std::string& uid = object.uid;
   if (Status s = CheckUid(uid, "event"); !s.ok()) return Fail("E1048", s.message(), "uid");
-  const std::string enrollment = TextOf(ev, "enrollment");
+  const std::string enrollment = object.ParentOr("enrollment");
   if (run.failed_enrollments.count(enrollment))
     return Fail("E5001", "所属入组 " + enrollment + " 未通过校验", "enrollment");
   if (run.pending_uids.count(uid)) return FlushFirst();  // the same uid above, not written yet
@@ -764,6 +790,9 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const json& ev) {
   if (known_doses == run.doses.end()) {
     auto read = store_.ListImmunizationDoses(person->id);
     if (!read.ok()) return FromStatus(read.status(), "E1121");
+    // The import's doses of the child are inserted below: room for a payload's worth (a child's
+    // first year is ten) without moving the records again and again.
+    read->reserve(read->size() + 16);
     known_doses = run.doses.emplace(person->id, std::move(*read)).first;
   }
   std::vector<storage::ImmunizationDoseRecord>& doses = known_doses->second;
@@ -954,7 +983,7 @@ Status ImmunizationService::FlushImportDoses(ImportRun& run) {
   std::map<std::int64_t, std::vector<storage::ImmunizationDoseRecord>> by_unit;
   for (auto& d : run.pending) {
     d.id = 0;
-    by_unit[d.org_unit_id].push_back(d);
+    by_unit[d.org_unit_id].push_back(std::move(d));  // `pending` is cleared below
   }
   ++run.batches;
   for (auto& [unit, doses] : by_unit) {
@@ -1002,47 +1031,33 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
 
   ImportRun run{who, cat, o, today, now, vault};
   // Flattened in DHIS2's order; nested objects get their parent's uid (generated when absent).
-  std::vector<json> lists[3];
+  std::vector<ImportObject> lists[3];
   auto array_of = [&](const json& parent, const char* key) -> Result<const json*> {
     auto it = parent.find(key);
     if (it == parent.end() || it->is_null()) return nullptr;
     if (!it->is_array()) return Conflict("应为数组", key);
     return &*it;
   };
-  auto with_uid = [](json obj, const char* key) {
-    if (obj.is_object() && (!obj.contains(key) || obj[key].is_null())) obj[key] = RandomUid();
-    return obj;
-  };
-  // A copy of an object without its nested list, which is read from the original: each nested
-  // object is copied once, into its flat list (bench/README.md "Tracker import", session 12).
-  auto without = [](const json& obj, const char* nested) {
-    if (!obj.is_object()) return obj;
-    json out = json::object();
-    for (auto it = obj.begin(); it != obj.end(); ++it)
-      if (it.key() != nested) out[it.key()] = it.value();
+  auto object_of = [](const json& obj, const char* key, const ImportObject* parent) {
+    ImportObject out{&obj, {}, {}};
+    if (!obj.is_object()) return out;
+    auto it = obj.find(key);
+    out.uid = it == obj.end() || it->is_null() ? RandomUid()
+              : it->is_string()                ? it->get<std::string>()
+                                               : std::string();
+    if (parent) out.parent = parent->uid;
     return out;
   };
-  auto add_events = [&](const json& original, const json& en) -> Status {
-    WJ_ASSIGN_OR_RETURN(const json* events, array_of(original, "events"));
-    if (!events) return Status::Ok();
-    for (const auto& e : *events) {
-      json flat = with_uid(e, "event");
-      if (flat.is_object()) flat["enrollment"] = en["enrollment"];
-      lists[2].push_back(std::move(flat));
-    }
-    return Status::Ok();
-  };
-  auto add_enrollment = [&](const json& original, const json* te) -> Status {
-    json en = with_uid(without(original, "events"), "enrollment");
-    if (!en.is_object()) {
+  auto add_enrollment = [&](const json& original, const ImportObject* te) -> Status {
+    ImportObject en = object_of(original, "enrollment", te);
+    if (!original.is_object()) {
       lists[1].push_back(std::move(en));
       return Status::Ok();
     }
-    if (te) {
-      en["trackedEntity"] = (*te)["trackedEntity"];
-      run.nested_enrollment.emplace((*te)["trackedEntity"].get<std::string>(), en);
-    }
-    WJ_RETURN_IF_ERROR(add_events(original, en));
+    if (te) run.nested_enrollment.emplace(te->uid, en);
+    WJ_ASSIGN_OR_RETURN(const json* events, array_of(original, "events"));
+    if (events)
+      for (const auto& e : *events) lists[2].push_back(object_of(e, "event", &en));
     lists[1].push_back(std::move(en));
     return Status::Ok();
   };
@@ -1052,9 +1067,8 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
   if (tes)
     for (std::size_t i = 0; i < tes->size(); ++i) {
       const json& original = (*tes)[i];
-      json te = with_uid(without(original, "enrollments"), "trackedEntity");
-      if (te.is_object() && !te["trackedEntity"].is_string()) te["trackedEntity"] = "";
-      if (te.is_object()) {
+      ImportObject te = object_of(original, "trackedEntity", nullptr);
+      if (original.is_object()) {
         auto nested = array_of(original, "enrollments");
         if (!nested.ok())
           return nested.status().WithFieldPrefix("trackedEntities[" + std::to_string(i) + "]");
@@ -1066,7 +1080,10 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
   if (ens)
     for (const auto& en : *ens) WJ_RETURN_IF_ERROR(add_enrollment(en, nullptr));
   if (evs)
-    for (const auto& e : *evs) lists[2].push_back(with_uid(e, "event"));
+    for (const auto& e : *evs) lists[2].push_back(object_of(e, "event", nullptr));
+
+  run.pending.reserve(lists[2].size());  // the new doses wait there (FlushImportDoses)
+  run.pending_uids.reserve(lists[2].size());
 
   struct Stats {
     int created = 0, updated = 0, deleted = 0, ignored = 0;
@@ -1075,7 +1092,6 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
   json objects[3] = {json::array(), json::array(), json::array()};
   json errors = json::array(), warnings = json::array();
   std::vector<std::pair<std::size_t, json>> object_warnings;  // (seq, warning)
-  const char* uid_keys[] = {"trackedEntity", "enrollment", "event"};
   Status fatal;
   bool rollback_on_purpose = false;
   // The doses waiting are written (and placed) before the next write that is not one of them.
@@ -1091,8 +1107,8 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
         o.strategy == "DELETE" ? std::array<int, 3>{2, 1, 0} : std::array<int, 3>{0, 1, 2};
     for (int t : order) {
       for (std::size_t i = 0; i < lists[t].size(); ++i, ++run.seq) {
-        const json& obj = lists[t][i];
-        const std::string uid = obj.is_object() ? TextOf(obj, uid_keys[t]) : "";
+        const ImportObject& obj = lists[t][i];
+        const std::string& uid = obj.uid;
         if ((t != 2 && !run.pending.empty()) || (t != 0 && !run.pending_tes.empty()))
           WJ_RETURN_IF_ERROR(flush());
         // Each object is written by at most one store call, its last step, which is all or
@@ -1124,10 +1140,12 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
           fatal = s;
           return s;
         }
-        json report = {{"trackerType", kTypes[t]},
-                       {"uid", uid},
-                       {"index", static_cast<int>(i)},
-                       {"errorReports", json::array()}};
+        // Key by key: an initializer list copies every value it holds (the same for objects).
+        json report = json::object();
+        report["trackerType"] = kTypes[t];
+        report["uid"] = uid;
+        report["index"] = static_cast<int>(i);
+        report["errorReports"] = json::array();
         if (!out.ok()) {
           std::string message = out.message;
           if (!out.field.empty()) message += "（" + out.field + "）";
@@ -1191,16 +1209,27 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
     total.updated += stats[t].updated;
     total.deleted += stats[t].deleted;
     total.ignored += stats[t].ignored;
-    type_map[kTypes[t]] = {
-        {"trackerType", kTypes[t]}, {"stats", stats_json(stats[t])}, {"objectReports", objects[t]}};
+    json& entry = type_map[kTypes[t]];
+    entry["trackerType"] = kTypes[t];
+    entry["stats"] = stats_json(stats[t]);
+    entry["objectReports"] = std::move(objects[t]);
   }
-  return json{{"status", status},
-              {"validationReport", {{"errorReports", errors}, {"warningReports", warnings}}},
-              {"stats", stats_json(total)},
-              {"bundleReport", {{"status", status}, {"typeReportMap", type_map}}},
-              {"importStrategy", o.strategy},
-              {"atomicMode", o.atomic},
-              {"dryRun", o.dry_run}};
+  // The lists moved into place, not copied by initializer lists: a report has an entry per
+  // object (copying and destroying them twice was about a tenth of a large import's CPU,
+  // bench/README.md "Tracker import", session 14).
+  json out = json::object();
+  out["status"] = status;
+  json& validation = out["validationReport"];
+  validation["errorReports"] = std::move(errors);
+  validation["warningReports"] = std::move(warnings);
+  out["stats"] = stats_json(total);
+  json& bundle = out["bundleReport"];
+  bundle["status"] = status;
+  bundle["typeReportMap"] = std::move(type_map);
+  out["importStrategy"] = o.strategy;
+  out["atomicMode"] = o.atomic;
+  out["dryRun"] = o.dry_run;
+  return out;
 }
 
 // --- export -------------------------------------------------------------------------------

@@ -281,8 +281,10 @@ class ImmunizationService {
                                            const std::string& csv, bool dry_run, Date today,
                                            std::int64_t now);
 
-  // One tracker import's state and one object's outcome (defined in exchange.cc).
+  // One tracker import's state, one object of its payload and one object's outcome (defined in
+  // exchange.cc).
   struct ImportRun;
+  struct ImportObject;
   struct ObjectOutcome;
 
   // Re-seals and re-indexes every record under the vault's current key (after `keys rotate`).
@@ -332,9 +334,9 @@ class ImmunizationService {
                                     const std::vector<Hold>& holds, const std::string& vaccine,
                                     Date date);
   // Tracker import, one object (exchange.cc).
-  ObjectOutcome ImportTrackedEntity(ImportRun& run, const nlohmann::json& te);
-  ObjectOutcome ImportEnrollment(ImportRun& run, const nlohmann::json& en);
-  ObjectOutcome ImportEvent(ImportRun& run, const nlohmann::json& ev);
+  ObjectOutcome ImportTrackedEntity(ImportRun& run, const ImportObject& te);
+  ObjectOutcome ImportEnrollment(ImportRun& run, const ImportObject& en);
+  ObjectOutcome ImportEvent(ImportRun& run, const ImportObject& ev);
   // The placements of an import's new doses, one Forecast per child where that gives what one
   // per dose gave; then the doses waiting, written in one batch (Store::AddImmunizationDosesBulk).
   void PlaceImported(ImportRun& run);

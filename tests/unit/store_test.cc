@@ -1791,16 +1791,102 @@ TEST_P(StoreContractTest, TheDueIndexFollowsEveryWriteThatMovesIt) {
 // caller's transaction, each child's due index and coverage mark as the one-dose write gives
 // them, ONE audit row for the batch (the chain still verifies), and nothing at all when the
 // caller's transaction is rolled back.
-TEST_P(StoreContractTest, ABatchOfDosesIsWrittenWithOneAuditRow) {
-  Store* store = store_.get();
-  tracker::InstallDueIndexer(*store);
+// The set-up of the bulk-dose tests: the due indexer and one unit (its id), and the audit
+// record of a tester's tracker writes.
+std::int64_t OneUnitForDoses(Store& store) {
+  tracker::InstallDueIndexer(store);
   std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1)};
-  ASSERT_TRUE(store->InsertOrgUnits(units).ok());
-  const std::int64_t ou = (*store->LoadOrgUnits())[0].id;
+  EXPECT_TRUE(store.InsertOrgUnits(units).ok());
+  auto loaded = store.LoadOrgUnits();
+  EXPECT_TRUE(loaded.ok() && !loaded->empty());
+  return loaded.ok() && !loaded->empty() ? (*loaded)[0].id : 0;
+}
+AuditRecord TesterTrackerAudit() {
   AuditRecord audit;
   audit.type = "TRACKER";
   audit.username = "tester";
   audit.created = 1;
+  return audit;
+}
+
+// A batch larger than one multi-row INSERT (SQLite writes 32 doses per statement, the rest one
+// by one): every field of every dose is stored as given, the ids follow the batch's order, and
+// a dose refused in the middle of a multi-row statement (a uid already on record) leaves nothing
+// of the batch once the caller's transaction is rolled back.
+TEST_P(StoreContractTest, ABatchOfManyDosesIsStoredAsGivenInItsOrder) {
+  Store* store = store_.get();
+  const std::int64_t ou = OneUnitForDoses(*store);
+  ASSERT_NE(ou, 0);
+  const AuditRecord audit = TesterTrackerAudit();
+  std::vector<TrackedEntityRecord> children;
+  for (int c = 0; c < 3; ++c) {
+    children.push_back(CoverageChild(ou, "teManyDose" + std::to_string(c)));
+    ASSERT_TRUE(store->CreateTrackedEntity(children.back(), audit).ok());
+  }
+  std::vector<ImmunizationDoseRecord> doses;
+  for (int i = 0; i < 75; ++i) {
+    char uid[16];
+    std::snprintf(uid, sizeof uid, "doseMany%03d", i);
+    auto d = CoverageDose(children[i % 3].id, ou, uid, i % 2 ? "HepB" : "BCG",
+                          "2024-0" + std::to_string(1 + i % 9) + "-1" + std::to_string(i % 10));
+    d.vaccinator = "接种者" + std::to_string(i);
+    d.site = "site" + std::to_string(i);
+    d.route = "route" + std::to_string(i);
+    d.lot = "L" + std::to_string(i);
+    d.manufacturer = "M" + std::to_string(i);
+    d.lot_expiry = "2030-01-" + std::to_string(10 + i % 20);
+    d.trace_code = std::to_string(10000000000000000000ull + static_cast<unsigned>(i));
+    d.created = 1000 + i;
+    d.created_by = "by" + std::to_string(i);
+    doses.push_back(d);
+  }
+  AuditRecord batch = audit;
+  batch.object = "tracker import many #1";
+  // A uid already on record at the 40th dose (in the second statement of 32): nothing is kept.
+  auto refused = doses;
+  ASSERT_TRUE(store
+                  ->InOneTransaction([&] {
+                    return store->AddImmunizationDosesBulk(std::span(doses).first(1), batch);
+                  })
+                  .ok());
+  refused[40].uid = doses[0].uid;
+  refused.erase(refused.begin());
+  EXPECT_FALSE(
+      store->InOneTransaction([&] { return store->AddImmunizationDosesBulk(refused, batch); })
+          .ok());
+  for (const auto& c : children)
+    EXPECT_EQ(store->ListImmunizationDoses(c.id)->size(), c.id == children[0].id ? 1u : 0u);
+
+  auto rest = std::span(doses).subspan(1);
+  ASSERT_TRUE(
+      store->InOneTransaction([&] { return store->AddImmunizationDosesBulk(rest, batch); }).ok());
+  std::map<std::string, ImmunizationDoseRecord> stored;
+  for (const auto& c : children) {
+    auto of_child = store->ListImmunizationDoses(c.id);
+    ASSERT_TRUE(of_child.ok());
+    for (const auto& d : *of_child) stored[d.uid] = d;
+  }
+  ASSERT_EQ(stored.size(), doses.size());
+  std::int64_t last_id = 0;
+  for (const auto& want : doses) {
+    const ImmunizationDoseRecord& got = stored.at(want.uid);
+    EXPECT_GT(got.id, last_id) << want.uid;
+    last_id = got.id;
+    EXPECT_EQ(std::tie(got.tracked_entity_id, got.vaccine, got.given_on, got.org_unit_id,
+                       got.vaccinator, got.site, got.route, got.lot, got.manufacturer,
+                       got.lot_expiry, got.trace_code, got.created, got.created_by),
+              std::tie(want.tracked_entity_id, want.vaccine, want.given_on, want.org_unit_id,
+                       want.vaccinator, want.site, want.route, want.lot, want.manufacturer,
+                       want.lot_expiry, want.trace_code, want.created, want.created_by))
+        << want.uid;
+  }
+}
+
+TEST_P(StoreContractTest, ABatchOfDosesIsWrittenWithOneAuditRow) {
+  Store* store = store_.get();
+  const std::int64_t ou = OneUnitForDoses(*store);
+  ASSERT_NE(ou, 0);
+  const AuditRecord audit = TesterTrackerAudit();
   auto a = CoverageChild(ou, "teBulkDose1"), b = CoverageChild(ou, "teBulkDose2");
   ASSERT_TRUE(store->CreateTrackedEntity(a, audit).ok());
   ASSERT_TRUE(store->CreateTrackedEntity(b, audit).ok());

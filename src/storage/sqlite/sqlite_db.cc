@@ -30,6 +30,17 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
 }
 
 namespace {
+// Process-wide settings, applied before main (so before anything opens a database: sqlite3_config
+// refuses once SQLite has initialised). SQLITE_CONFIG_MEMSTATUS off: SQLite's statistics of its
+// own allocations, which nothing here reads (no soft heap limit), take a process-wide mutex on
+// every sqlite3_malloc and sqlite3_free; with every connection NOMUTEX (Db::Open) that mutex
+// was most of what a statement locked (perf of the tracker import: pthread_mutex_lock/unlock
+// under sqlite3Malloc and sqlite3_free, about 3% of the server; bench/README.md "Tracker
+// import", session 14).
+[[maybe_unused]] const bool kProcessConfigured = [] {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  return true;
+}();
 std::atomic<std::int64_t> fault_countdown{0};
 std::atomic<bool> fault_fired{false};
 // Counts one call; true when it is the one to fail.
