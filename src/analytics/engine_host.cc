@@ -1,6 +1,8 @@
 // EngineHost: see engine_host.h for the snapshot model and its locks.
 #include "analytics/engine_host.h"
 
+#include <algorithm>
+
 namespace weijian::analytics {
 
 EngineHost::EngineHost(storage::Store& store, std::size_t max_pending, std::size_t max_background)
@@ -149,7 +151,10 @@ Status EngineHost::ApplyAndPublish(std::vector<storage::DataValueChange>& change
     bool let_go = false;
     {
       std::unique_lock l(release_->mu);  // a leaf: nothing else is taken while it is held
-      let_go = release_->cv.wait_for(l, spare_wait_.load(),
+      const auto wait = copying_base_.load() ? std::max<std::chrono::milliseconds>(
+                                                   spare_wait_.load(), std::chrono::seconds(10))
+                                             : spare_wait_.load();
+      let_go = release_->cv.wait_for(l, wait,
                                      [&] { return !spare_->busy.load(std::memory_order_acquire); });
     }
     if (let_go) {
@@ -244,7 +249,6 @@ void EngineHost::BuilderLoop() {
       build_failed_ = generation;
       last_error_ = status;
     }
-    if (status.ok()) spare_wanted_ = true;  // unless a build is asked for meanwhile
     done_cv_.notify_all();
   }
 }
@@ -285,19 +289,30 @@ Status EngineHost::BuildFromStore(std::shared_ptr<const metadata::Catalog> catal
     return Engine::Build(store_, catalog);
   }();
   WJ_RETURN_IF_ERROR(built.status());
+  if (std::size_t m = merge_threshold_.load()) (*built)->set_merge_threshold(m);
+  return PublishFromBuilder(std::move(*built), false);
+}
+
+Status EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed) {
+  // The spare is copied first, off every lock (queries go on with the published engine), so the
+  // first write after the publish is not applied to a copy made on a query's path.
+  auto spare = std::make_shared<Slot>();
+  spare->engine = std::make_unique<Engine>(*next);
   std::lock_guard u(update_mu_);
   std::vector<storage::DataValueChange> since;
   {
     std::lock_guard l(mu_);
+    // A list that overflowed cannot complete this engine: the rebuild asked for replaces it.
+    if (unless_overflowed && since_overflow_) return Status::Ok();
     since.swap(since_rebuild_);
     rebuilding_ = false;
   }
-  if (std::size_t m = merge_threshold_.load()) (*built)->set_merge_threshold(m);
-  WJ_RETURN_IF_ERROR((*built)->Apply(since, store_));
+  WJ_RETURN_IF_ERROR(next->Apply(since, store_));
   auto slot = std::make_shared<Slot>();
-  slot->engine = std::move(*built);
-  spare_.reset();  // built with other metadata: not a partner of the new one
+  slot->engine = std::move(next);
   Publish(std::move(slot));
+  spare->lag = std::move(since);  // what the spare lacks to equal the published engine
+  spare_ = std::move(spare);      // the engine before is no partner of this one
   return Status::Ok();
 }
 
@@ -318,24 +333,16 @@ Status EngineHost::ApplyOffToTheSide() {
   }
   // Without any lock: queries go on with `base` (which nobody changes while it is held) plus
   // the batches reported from now on, which also collect in since_rebuild_.
+  // `base` is let go as soon as it is copied: a query that would reuse it as the spare waits
+  // for that (below a second at 10M values) rather than copying it once more.
+  copying_base_ = true;
   auto next = std::make_unique<Engine>(*base);
+  base.reset();
+  copying_base_ = false;
   if (std::size_t m = merge_threshold_.load()) next->set_merge_threshold(m);
   WJ_RETURN_IF_ERROR(next->Apply(batch, store_));
   std::vector<storage::DataValueChange>().swap(batch);
-  std::lock_guard u(update_mu_);
-  std::vector<storage::DataValueChange> since;
-  {
-    std::lock_guard l(mu_);
-    // A list that overflowed cannot complete this engine: the rebuild asked for replaces it.
-    if (since_overflow_) return Status::Ok();
-    since.swap(since_rebuild_);
-    rebuilding_ = false;
-  }
-  WJ_RETURN_IF_ERROR(next->Apply(since, store_));
-  auto slot = std::make_shared<Slot>();
-  slot->engine = std::move(next);
-  spare_.reset();  // `base` lacks the batch: the next query's changes go to a copy of this one
-  Publish(std::move(slot));
+  WJ_RETURN_IF_ERROR(PublishFromBuilder(std::move(next), true));
   std::lock_guard l(mu_);
   ++stats_.deferred;
   return Status::Ok();

@@ -21,10 +21,10 @@
 //   (`since_rebuild_`), and publishes it. That costs a copy and a merge of the engine's columns,
 //   not a read of the whole store. Past `max_background` changes, or when a transaction was too
 //   big to list (overflow), they are dropped and a rebuild is requested instead.
-// - After the builder publishes an engine (a build, or a batch applied off to the side) there is
-//   no spare: the builder copies the new engine into the spare right away, so the first query
-//   with changes to apply does not copy the whole engine on its own path while holding
-//   update_mu_ (with readers queued behind it).
+// - When the builder publishes an engine (a build, or a batch applied off to the side) it
+//   publishes a copy of it as the spare too (made before, off every lock; after an engine read
+//   from its file, right after), so the first query with changes to apply does not copy the
+//   whole engine on its own path while holding update_mu_ (with readers queued behind it).
 // - Metadata (SetCatalog), overflow, and the first build: a background thread builds the next
 //   engine from a read snapshot of the store while queries go on with the previous engine (plus
 //   the small pending changes). Changes committed after the build began are collected
@@ -64,7 +64,7 @@ class EngineHost {
     std::uint64_t dropped = 0;   // batches of pending changes replaced by a rebuild
     std::uint64_t deferred = 0;  // large batches applied to a copy by the builder thread
     std::uint64_t loaded = 0;    // engines adopted whole (e.g. read from a snapshot file)
-    std::uint64_t prepared = 0;  // spares copied by the builder thread after it published
+    std::uint64_t prepared = 0;  // spares copied by the builder thread after an adopted engine
   };
 
   explicit EngineHost(storage::Store& store, std::size_t max_pending = 200'000,
@@ -119,8 +119,12 @@ class EngineHost {
   Status BuildFromStore(std::shared_ptr<const metadata::Catalog> catalog);
   // Applies `big_` to a copy of the published engine and publishes it (the builder thread).
   Status ApplyOffToTheSide();
-  // After a publish that left no spare: copies the published engine into the spare, so that the
-  // next query with changes to apply does not copy it on its own path (the builder thread).
+  // Publishes an engine made by the builder thread (holding every change reported before its
+  // work began) with what was reported since, and a copy of it as the spare. With
+  // `unless_overflowed`, publishes nothing if that list overflowed (a rebuild follows).
+  Status PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed);
+  // After an engine is adopted (no spare): copies it into the spare, so that the next query
+  // with changes to apply does not copy it on its own path (the builder thread).
   void PrepareSpare();
   // Applies `changes` to a free engine and publishes it. Requires update_mu_.
   Status ApplyAndPublish(std::vector<storage::DataValueChange>& changes);
@@ -132,6 +136,8 @@ class EngineHost {
   std::atomic<std::size_t> merge_threshold_{0};
   std::atomic<std::chrono::milliseconds> spare_wait_{std::chrono::milliseconds(50)};
   const std::shared_ptr<Release> release_ = std::make_shared<Release>();
+  // The builder is copying the published engine for a batch applied off to the side.
+  std::atomic<bool> copying_base_{false};
   std::function<void()> before_build_;  // set before the first build; read by the builder only
 
   OwnedMutex update_mu_;

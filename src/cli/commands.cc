@@ -197,7 +197,7 @@ int RunServe(const ServeOptions& o) {
   std::cerr << "weijian: analytics engine: " << engine.builds << " built from the store, "
             << engine.reused << " updates of the spare (" << engine.waited << " after a wait), "
             << engine.clones << " copies on a query's path, " << engine.prepared
-            << " spares copied after a build, " << engine.deferred
+            << " spares copied after a start from the file, " << engine.deferred
             << " imports applied off to the side, " << engine.dropped
             << " rebuilds for too many changes\n";
   // A clean stop leaves the engine beside the database for the next start.

@@ -313,7 +313,6 @@ TEST_F(EngineHostTest, ASpareIsReadyAfterABuildSoTheFirstWriteDoesNotCopyTheEngi
   });
   ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
   host.WaitIdle();
-  EXPECT_EQ(host.stats().prepared, 1u);
   ASSERT_TRUE(Csv(Transfer(6)).ok());
   const auto [jan1, jan31] = Month("202301");
   EXPECT_EQ(host.Current().value()->Aggregate(Op("VC_VISITS"), Unit("150624100001"), jan1, jan31),
