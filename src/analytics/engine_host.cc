@@ -151,11 +151,16 @@ Status EngineHost::ApplyAndPublish(std::vector<storage::DataValueChange>& change
     bool let_go = false;
     {
       std::unique_lock l(release_->mu);  // a leaf: nothing else is taken while it is held
-      const auto wait = copying_base_.load() ? std::max<std::chrono::milliseconds>(
-                                                   spare_wait_.load(), std::chrono::seconds(10))
-                                             : spare_wait_.load();
-      let_go = release_->cv.wait_for(l, wait,
-                                     [&] { return !spare_->busy.load(std::memory_order_acquire); });
+      // The builder's copy of this very engine ends soon (and is signalled): wait for it.
+      const bool copied = release_->copying == spare_.get();
+      const auto wait =
+          copied ? std::max<std::chrono::milliseconds>(spare_wait_.load(), std::chrono::seconds(10))
+                 : spare_wait_.load();
+      let_go = release_->cv.wait_for(l, wait, [&] {
+        return !spare_->busy.load(std::memory_order_acquire) ||
+               (copied && release_->copying != spare_.get());
+      });
+      let_go = let_go && !spare_->busy.load(std::memory_order_acquire);
     }
     if (let_go) {
       std::lock_guard l(mu_);
@@ -250,6 +255,12 @@ void EngineHost::BuilderLoop() {
       last_error_ = status;
     }
     done_cv_.notify_all();
+    if (build && !status.ok() && published_) {
+      // The published engine may lack changes the build was to read from the store (an import
+      // handed to it, a dropped batch): build again after a pause, until one succeeds.
+      work_cv_.wait_for(l, std::chrono::seconds(1), [&] { return stop_; });
+      rebuild_requested_ = true;
+    }
   }
 }
 
@@ -264,6 +275,7 @@ void EngineHost::PrepareSpare() {
   }
   auto copy = std::make_shared<Slot>();
   copy->engine = std::make_unique<Engine>(*of->engine);
+  held.reset();  // a query waiting for the spare under update_mu_ may be waiting for this
   std::lock_guard u(update_mu_);
   // A query that applied changes meanwhile made a spare of its own (the engine `of`).
   if (spare_ || current_ != of) return;
@@ -306,6 +318,12 @@ Status EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_
     if (unless_overflowed && since_overflow_) return Status::Ok();
     since.swap(since_rebuild_);
     rebuilding_ = false;
+    if (!unless_overflowed) {
+      // A build: what waits for the builder was reported after the build began, so it is in
+      // `since` (an import that arrived while the build ran need not be applied again).
+      big_ = {};
+      big_open_ = false;
+    }
   }
   WJ_RETURN_IF_ERROR(next->Apply(since, store_));
   auto slot = std::make_shared<Slot>();
@@ -329,16 +347,31 @@ Status EngineHost::ApplyOffToTheSide() {
     rebuilding_ = true;  // from here on, reported batches also collect in since_rebuild_
     since_overflow_ = false;
     since_rebuild_.clear();
+    if (batch.empty()) return Status::Ok();  // dropped meanwhile for a build from the store
     base = std::atomic_load(&snapshot_);
+    std::lock_guard r(release_->mu);
+    release_->copying = current_.get();
   }
   // Without any lock: queries go on with `base` (which nobody changes while it is held) plus
   // the batches reported from now on, which also collect in since_rebuild_.
   // `base` is let go as soon as it is copied: a query that would reuse it as the spare waits
   // for that (below a second at 10M values) rather than copying it once more.
-  copying_base_ = true;
-  auto next = std::make_unique<Engine>(*base);
-  base.reset();
-  copying_base_ = false;
+  std::unique_ptr<Engine> next;
+  {
+    struct CopyDone {  // also when the copy throws
+      Release& release;
+      std::shared_ptr<const Engine>& base;
+      ~CopyDone() {
+        base.reset();
+        {
+          std::lock_guard l(release.mu);
+          release.copying = nullptr;
+        }
+        release.cv.notify_all();
+      }
+    } done{*release_, base};
+    next = std::make_unique<Engine>(*base);
+  }
   if (std::size_t m = merge_threshold_.load()) next->set_merge_threshold(m);
   WJ_RETURN_IF_ERROR(next->Apply(batch, store_));
   std::vector<storage::DataValueChange>().swap(batch);

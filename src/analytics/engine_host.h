@@ -16,11 +16,13 @@
 // - Pending changes are bounded (`max_pending`): a query applies at most that many. A batch that
 //   would take the pending list past it (an import) is applied off to the side instead: the
 //   pending list and every batch reported after it go to `big_`, queries go on with the published
-//   engine meanwhile (they do not see those changes yet), and the builder thread copies the
-//   published engine, applies `big_` in order, then what was reported during the work
-//   (`since_rebuild_`), and publishes it. That costs a copy and a merge of the engine's columns,
-//   not a read of the whole store. Past `max_background` changes, or when a transaction was too
-//   big to list (overflow), they are dropped and a rebuild is requested instead.
+//   engine meanwhile (they do not see those changes yet, nor, until the builder takes them, the
+//   writes reported after them: read-your-writes is suspended for that moment), and the
+//   builder thread copies the published engine, applies `big_` in order, then what was reported
+//   during the work (`since_rebuild_`), and publishes it. That costs a copy and a merge of the
+//   engine's columns, not a read of the whole store. Past `max_background` changes, or when a
+//   transaction was too big to list (overflow), they are dropped and a rebuild is requested
+//   instead.
 // - When the builder publishes an engine (a build, or a batch applied off to the side) it
 //   publishes a copy of it as the spare too (made before, off every lock; after an engine read
 //   from its file, right after), so the first query with changes to apply does not copy the
@@ -107,7 +109,8 @@ class EngineHost {
   // run after the host is gone.
   struct Release {
     std::mutex mu;
-    std::condition_variable cv;  // with mu; a slot's `busy` is stored false under mu
+    std::condition_variable cv;     // with mu; a slot's `busy` is stored false under mu
+    const void* copying = nullptr;  // guarded by mu: the slot the builder is copying, if any
   };
   struct Slot {
     std::unique_ptr<Engine> engine;
@@ -136,8 +139,6 @@ class EngineHost {
   std::atomic<std::size_t> merge_threshold_{0};
   std::atomic<std::chrono::milliseconds> spare_wait_{std::chrono::milliseconds(50)};
   const std::shared_ptr<Release> release_ = std::make_shared<Release>();
-  // The builder is copying the published engine for a batch applied off to the side.
-  std::atomic<bool> copying_base_{false};
   std::function<void()> before_build_;  // set before the first build; read by the builder only
 
   OwnedMutex update_mu_;

@@ -322,6 +322,35 @@ TEST_F(EngineHostTest, ASpareIsReadyAfterABuildSoTheFirstWriteDoesNotCopyTheEngi
   store_->SetDataValueListener(nullptr);
 }
 
+// A rebuild that fails while an engine is published is tried again until one succeeds: the
+// changes it was to read from the store (here a write no listener reported; in a server an
+// import handed to the build) reach the answers once the store can be read again.
+TEST_F(EngineHostTest, AFailedRebuildIsTriedAgainUntilTheStoreCanBeRead) {
+  EngineHost host(*store_);
+  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+  const auto [jan1, jan31] = Month("202301");
+  const auto village = Unit("150624100001");
+  const std::string db = dir_.File("h.db");
+  weijian::testing::ExecSqlite(db, "UPDATE data_value SET value = '777' WHERE value = '500'");
+  weijian::testing::ExecSqlite(db, "ALTER TABLE data_value RENAME TO data_value_away");
+  host.RequestRebuild();
+  // Idle again: the build has failed (it cannot read the table); the answers are the old ones.
+  for (int i = 0; i < 3000 && !host.Idle(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(host.Idle());
+  std::optional<double> got =
+      host.Current().value()->Aggregate(Op("VC_VISITS"), village, jan1, jan31);
+  EXPECT_EQ(got, 500);
+  EXPECT_EQ(host.stats().builds, 1u);
+  weijian::testing::ExecSqlite(db, "ALTER TABLE data_value_away RENAME TO data_value");
+  for (int i = 0; i < 3000 && got != 777; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    got = host.Current().value()->Aggregate(Op("VC_VISITS"), village, jan1, jan31);
+  }
+  EXPECT_EQ(got, 777) << "the failed rebuild was not tried again";
+  EXPECT_GE(host.stats().builds, 2u);
+}
+
 // A query that must apply a write while a reader still holds the spare engine waits for the
 // reader to let go (a query's time) instead of copying the whole engine (at 10M values a copy
 // of some 200 MB on the query's path, the dashboards' p99 under the month-end load).
