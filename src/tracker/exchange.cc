@@ -378,6 +378,10 @@ struct ImmunizationService::ImportRun {
   static constexpr std::int64_t kProvisionalIds = std::int64_t{1} << 62;
   std::vector<storage::ImmunizationDoseRecord> pending;
   std::unordered_set<std::string> pending_uids;
+  // Event uids of the payload no dose had when the import began (one query for them all, not
+  // one per event: bench/README.md "Tracker import", session 15). A uid leaves the set when its
+  // event passes as created, so that from then on its dose is looked for in the store.
+  std::unordered_set<std::string> absent_uids;
   std::map<std::int64_t, std::string> pending_children;  // their records: id → uid (the audit)
   std::int64_t next_provisional = kProvisionalIds;
   // New children checked and not yet written (bench/README.md "Tracker import", session 13):
@@ -747,7 +751,9 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& obj
   if (run.failed_enrollments.count(enrollment))
     return Fail("E5001", "所属入组 " + enrollment + " 未通过校验", "enrollment");
   if (run.pending_uids.count(uid)) return FlushFirst();  // the same uid above, not written yet
-  auto found = store_.FindImmunizationDose(uid);
+  auto found = run.absent_uids.count(uid)
+                   ? Result<std::optional<storage::ImmunizationDoseRecord>>(std::nullopt)
+                   : store_.FindImmunizationDose(uid);
   if (!found.ok()) return FromStatus(found.status(), "E1121");
   // An update or delete is written at once: the doses waiting go first.
   if (found->has_value() && !run.pending.empty()) return FlushFirst();
@@ -936,9 +942,9 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& obj
     doses.pop_back();
   } else if (!prepared->movement) {
     // Written with the import's other new doses (FlushImportDoses).
-    prepared->dose.id = run.next_provisional++;
-    run.pending.push_back(prepared->dose);
+    prepared->dose.id = run.next_provisional++;  // joins `pending` below, after its last use
     run.pending_uids.insert(uid);
+    run.absent_uids.erase(uid);
     run.pending_children[person->id] = person->uid;
     out = Passed("created");
   } else {
@@ -946,6 +952,7 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& obj
     if (!run.pending.empty()) return FlushFirst();
     prepared->audit.detail += "（tracker 导入）";
     if (Status s = WriteDose(*prepared); !s.ok()) return FromStatus(s, "E1300");
+    run.absent_uids.erase(uid);
     out = Passed("created");
   }
   // A dose from stock changed the lot's balance.
@@ -966,6 +973,7 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& obj
       it->second.holds = *holds;
     }
     it->second.doses.push_back({run.seq, uid, prepared->dose.vaccine, prepared->dose.given_on});
+    if (!found->has_value()) run.pending.push_back(std::move(prepared->dose));
     return out;
   }
   if (placed.is_null())
@@ -1215,6 +1223,17 @@ Result<json> ImmunizationService::ImportTrackerPayload(const auth::Principal& wh
     return s;
   };
   auto run_all = [&]() -> Status {
+    {
+      std::vector<std::string> uids;
+      uids.reserve(lists[2].size());
+      for (const ImportObject& e : lists[2])
+        if (IsValidUid(e.uid)) uids.push_back(e.uid);
+      WJ_ASSIGN_OR_RETURN(const std::vector<std::string> existing,
+                          store_.ExistingImmunizationDoseUids(uids));
+      run.absent_uids.reserve(uids.size());
+      for (auto& uid : uids) run.absent_uids.insert(std::move(uid));
+      for (const auto& uid : existing) run.absent_uids.erase(uid);
+    }
     // Deletes go children first; everything else parents first.
     const std::array<int, 3> order =
         o.strategy == "DELETE" ? std::array<int, 3>{2, 1, 0} : std::array<int, 3>{0, 1, 2};
