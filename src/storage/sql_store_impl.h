@@ -3958,11 +3958,9 @@ class SqlStore final : public Store {
                                   " FROM json_each(?1))"));
     q.Bind(1, nlohmann::json(uids).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     std::vector<std::string> out;
-    while (true) {
-      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      out.push_back(q.Text(0));
-    }
+    Result<bool> row = q.Step();
+    for (; row.ok() && *row; row = q.Step()) out.push_back(q.Text(0));
+    if (!row.ok()) return row.status();
     return out;
   }
 

@@ -182,13 +182,12 @@ json ChildrenPayload(int from, int n) {
 // report either way, object by object. A body with a key twice, or a number simdjson does not
 // take, is left to nlohmann (Parse says no), which refuses or accepts it as before.
 TEST(TrackerExchange, ABodyReadBySimdjsonReportsAsTheSameBodyReadByNlohmann) {
-  testing::TempDir dir;
-  const std::string keys = dir.File("keys");
-  ASSERT_TRUE(PersonVault::Init(keys).ok());
-  Site a = MakeSite(dir, "a.db", keys);
-  Site b = MakeSite(dir, "b.db", keys);
   const auto who = Superuser();
   const Date today = ParseIsoDate("2024-09-01").value();
+  testing::TempDir dir;
+  ASSERT_TRUE(PersonVault::Init(dir.File("keys")).ok());
+  // Two stores, one key: one imports the nlohmann value, the other the text simdjson read.
+  Site a = MakeSite(dir, "a.db", dir.File("keys")), b = MakeSite(dir, "b.db", dir.File("keys"));
   auto attrs = [](const std::string& name, const std::string& birth) {
     return json::array({{{"attribute", "NAME"}, {"value", name}},
                         {{"attribute", "SEX"}, {"value", "F"}},
