@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "core/date.h"
+#include "core/json_limits.h"
 #include "http/router.h"
 #include "tracker/coverage.h"
 #include "tracker/exchange.h"
@@ -38,8 +39,17 @@ Result<int> Number(const Request& req, const std::string& name, int fallback, in
 }
 
 Response ImportTracker(const Request& req, App& app) {
-  auto body = ParseJsonBody(req);
-  if (!body.ok()) return ErrorResponse(body.status());
+  // simdjson reads the body (tracker::TrackerPayload); what it refuses is parsed by
+  // ParseJsonBody, which names the fault (or accepts what simdjson would not).
+  if (req.body.empty()) return ErrorResponse(ParseJsonBody(req).status());
+  if (Status depth = CheckJsonDepth(req.body); !depth.ok()) return ErrorResponse(depth);
+  tracker::TrackerPayload payload;
+  Result<json> body = json();
+  if (!payload.Parse(req.body)) {
+    body = ParseJsonBody(req);
+    if (!body.ok()) return ErrorResponse(body.status());
+    payload = tracker::TrackerPayload(*body);
+  }
   tracker::TrackerImportOptions o;
   o.strategy = req.Query("importStrategy").value_or("CREATE_AND_UPDATE");
   o.atomic = req.Query("atomicMode").value_or("ALL");
@@ -50,8 +60,8 @@ Response ImportTracker(const Request& req, App& app) {
     return ErrorResponse(409, "importMode 应为 COMMIT 或 VALIDATE", "importMode");
   o.dry_run = *dry || mode == "VALIDATE";
   // Answered synchronously whatever `async` says (DHIS2 queues a job when async=true).
-  auto report =
-      app.immunization().ImportTracker(Caller(req), *app.catalog(), *body, o, Today(), NowMillis());
+  auto report = app.immunization().ImportTrackerPayload(Caller(req), *app.catalog(), payload, o,
+                                                        Today(), NowMillis());
   if (!report.ok()) return ErrorResponse(report.status());
   return JsonResponse(*report, (*report)["status"] == "ERROR" ? 409 : 200);
 }

@@ -3946,6 +3946,24 @@ class SqlStore final : public Store {
     return std::optional<ImmunizationDoseRecord>(ReadDose(q));
   }
 
+  Result<std::vector<std::string>> ExistingImmunizationDoseUids(
+      const std::vector<std::string>& uids) override {
+    ReadLease lease(*this);
+    // The uids travel as one bound JSON array; json_each (SQLite) or json_array_elements_text
+    // (PostgreSQL) turns them into rows, probed in the uid index in its order.
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(kPg ? "SELECT uid FROM immunization_dose WHERE uid IN (SELECT value"
+                                  " FROM json_array_elements_text(CAST(?1 AS json)))"
+                                : "SELECT uid FROM immunization_dose WHERE uid IN (SELECT value"
+                                  " FROM json_each(?1))"));
+    q.Bind(1, nlohmann::json(uids).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    std::vector<std::string> out;
+    Result<bool> row = q.Step();
+    for (; row.ok() && *row; row = q.Step()) out.push_back(q.Text(0));
+    if (!row.ok()) return row.status();
+    return out;
+  }
+
   Status UpdateImmunizationDose(const ImmunizationDoseRecord& d,
                                 const AuditRecord& audit) override {
     std::lock_guard lock(mu_);

@@ -331,6 +331,10 @@ class Store {
   virtual Status DeleteTrackedEntity(std::int64_t id, const AuditRecord& audit) = 0;
   virtual Result<std::optional<ImmunizationDoseRecord>> FindImmunizationDose(
       const std::string& uid) = 0;
+  // Of `uids`, the ones doses have, in no particular order: a tracker import asks once for its
+  // payload's events rather than once per event (bench/README.md "Tracker import", session 15).
+  virtual Result<std::vector<std::string>> ExistingImmunizationDoseUids(
+      const std::vector<std::string>& uids) = 0;
   // Replaces a dose's fields (by id; its person stays) with its audit row. A dose that took from
   // stock keeps its vaccine, lot and unit: changing one is a kConflict naming the field.
   virtual Status UpdateImmunizationDose(const ImmunizationDoseRecord& dose,

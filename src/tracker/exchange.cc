@@ -17,6 +17,8 @@
 // lock is held for the import's length: other writers wait (bench/README.md "Tracker import").
 #include "tracker/exchange.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <array>
 #include <ctime>
@@ -26,6 +28,7 @@
 #include <unordered_set>
 
 #include "core/hex.h"
+#include "core/json_limits.h"
 #include "core/uid.h"
 #include "tracker/immunization.h"
 #include "tracker/resident_id.h"
@@ -33,6 +36,106 @@
 namespace weijian::tracker {
 
 using nlohmann::json;
+
+struct TrackerPayload::Impl {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  const json* body = nullptr;  // the nlohmann value, when not parsed by simdjson
+};
+
+TrackerPayload::TrackerPayload() : impl_(std::make_unique<Impl>()) {}
+TrackerPayload::TrackerPayload(const json& body) : impl_(std::make_unique<Impl>()) {
+  impl_->body = &body;
+}
+TrackerPayload::TrackerPayload(TrackerPayload&&) noexcept = default;
+TrackerPayload& TrackerPayload::operator=(TrackerPayload&&) noexcept = default;
+TrackerPayload::~TrackerPayload() = default;
+
+namespace {
+
+// True when no object in `e` has a key twice (nlohmann keeps the last value; ParseJsonBody
+// refuses the body, as DHIS2 does). Objects of a payload have a dozen keys: compared in turn.
+bool NoKeyTwice(simdjson::dom::element e) {
+  simdjson::dom::array arr;
+  if (!e.get_array().get(arr)) {
+    for (simdjson::dom::element item : arr)
+      if (!NoKeyTwice(item)) return false;
+    return true;
+  }
+  simdjson::dom::object obj;
+  if (e.get_object().get(obj)) return true;
+  std::vector<std::string_view> keys;
+  keys.reserve(obj.size());
+  for (simdjson::dom::key_value_pair field : obj) {
+    if (std::find(keys.begin(), keys.end(), field.key) != keys.end()) return false;
+    keys.push_back(field.key);
+    if (!NoKeyTwice(field.value)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool TrackerPayload::Parse(const std::string& text) {
+  impl_->body = nullptr;
+  simdjson::dom::element root;
+  if (impl_->parser.parse(text).get(root) || !NoKeyTwice(root)) return false;
+  impl_->root = root;
+  return true;
+}
+
+// A value of the payload, read the same way from simdjson's DOM or a nlohmann value: the import
+// asks only whether a value is an object, array, string or null, a string's text, an object's
+// key and an array's items. Absent (a key not in the object) is its own state.
+class PayloadNode {
+ public:
+  PayloadNode() = default;
+  explicit PayloadNode(const json* j) : j_(j), present_(true) {}
+  explicit PayloadNode(simdjson::dom::element e) : e_(e), fast_(true), present_(true) {}
+
+  bool present() const { return present_; }
+  bool is_object() const { return present_ && (fast_ ? e_.is_object() : j_->is_object()); }
+  bool is_array() const { return present_ && (fast_ ? e_.is_array() : j_->is_array()); }
+  bool is_string() const { return present_ && (fast_ ? e_.is_string() : j_->is_string()); }
+  bool is_null() const { return present_ && (fast_ ? e_.is_null() : j_->is_null()); }
+  // Absent or null.
+  bool missing() const { return !present_ || is_null(); }
+  // A string's text (is_string() only).
+  std::string text() const {
+    if (!fast_) return j_->get<std::string>();
+    std::string_view v;
+    return e_.get_string().get(v) ? std::string() : std::string(v);
+  }
+  // An object's value of `key`; absent when there is none or this is not an object.
+  PayloadNode find(const char* key) const {
+    if (!is_object()) return {};
+    if (fast_) {
+      simdjson::dom::element v;
+      return e_.at_key(key).get(v) ? PayloadNode() : PayloadNode(v);
+    }
+    auto it = j_->find(key);
+    return it == j_->end() ? PayloadNode() : PayloadNode(&*it);
+  }
+  // An array's items (is_array() only).
+  std::vector<PayloadNode> items() const {
+    std::vector<PayloadNode> out;
+    if (fast_) {
+      simdjson::dom::array arr;
+      if (e_.get_array().get(arr)) return out;
+      out.reserve(arr.size());
+      for (simdjson::dom::element e : arr) out.emplace_back(e);
+    } else {
+      out.reserve(j_->size());
+      for (const auto& e : *j_) out.emplace_back(&e);
+    }
+    return out;
+  }
+
+ private:
+  const json* j_ = nullptr;
+  simdjson::dom::element e_;
+  bool fast_ = false, present_ = false;
+};
 
 namespace {
 
@@ -121,20 +224,20 @@ const TrackerFieldDef* DefOfInput(const std::string& field) {
 }
 
 // "2024-03-15T00:00:00.000" or "2024-03-15": the day; "" when absent.
-Result<std::string> DayOf(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return std::string();
-  if (!it->is_string()) return Conflict("应为日期（YYYY-MM-DD 或 ISO 8601 时间）", key);
-  std::string text = it->get<std::string>();
+Result<std::string> DayOf(const PayloadNode& obj, const char* key) {
+  const PayloadNode it = obj.find(key);
+  if (it.missing()) return std::string();
+  if (!it.is_string()) return Conflict("应为日期（YYYY-MM-DD 或 ISO 8601 时间）", key);
+  std::string text = it.text();
   const std::string day = text.substr(0, 10);
   if (!ParseIsoDate(day).ok() || (text.size() > 10 && text[10] != 'T' && text[10] != ' '))
     return Conflict("应为真实日期（YYYY-MM-DD 或 ISO 8601 时间），收到 " + text, key);
   return day;
 }
 
-std::string TextOf(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+std::string TextOf(const PayloadNode& obj, const char* key) {
+  const PayloadNode it = obj.find(key);
+  return it.is_string() ? it.text() : std::string();
 }
 
 std::string IsoTime(std::int64_t ms) {
@@ -234,7 +337,7 @@ struct ImmunizationService::ObjectOutcome {
 // or null; "" when it is not a string), and for a nested object its parent's uid, which stands
 // for the object's own key of that name (an enrollment's trackedEntity, an event's enrollment).
 struct ImmunizationService::ImportObject {
-  const json* obj = nullptr;
+  PayloadNode obj;
   std::string uid;
   std::optional<std::string> parent;
   // The object's key `key`, or its parent's uid when the parent names it.
@@ -275,6 +378,10 @@ struct ImmunizationService::ImportRun {
   static constexpr std::int64_t kProvisionalIds = std::int64_t{1} << 62;
   std::vector<storage::ImmunizationDoseRecord> pending;
   std::unordered_set<std::string> pending_uids;
+  // Event uids of the payload no dose had when the import began (one query for them all, not
+  // one per event: bench/README.md "Tracker import", session 15). A uid leaves the set when its
+  // event passes as created, so that from then on its dose is looked for in the store.
+  std::unordered_set<std::string> absent_uids;
   std::map<std::int64_t, std::string> pending_children;  // their records: id → uid (the audit)
   std::int64_t next_provisional = kProvisionalIds;
   // New children checked and not yet written (bench/README.md "Tracker import", session 13):
@@ -377,11 +484,11 @@ Status CheckUid(const std::string& uid, const char* field) {
 }  // namespace
 
 std::string ImmunizationService::ImportObject::ParentOr(const char* key) const {
-  return parent ? *parent : TextOf(*obj, key);
+  return parent ? *parent : TextOf(obj, key);
 }
 
 Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const ImportObject& object) {
-  const json& te = *object.obj;
+  const PayloadNode& te = object.obj;
   if (!te.is_object()) return Fail("E1121", "应为对象", "trackedEntity");
   const std::string& uid = object.uid;
   if (Status s = CheckUid(uid, "trackedEntity"); !s.ok()) return Fail("E1048", s.message(), "uid");
@@ -454,20 +561,20 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const ImportObj
   } else if (!current) {
     return Fail("E1121", "请填写 orgUnit（管理档案的接种单位）", "orgUnit");
   }
-  if (auto attrs = te.find("attributes"); attrs != te.end() && !attrs->is_null()) {
-    if (!attrs->is_array()) return Fail("E1121", "应为数组", "attributes");
-    for (const auto& a : *attrs) {
+  if (const PayloadNode attrs = te.find("attributes"); !attrs.missing()) {
+    if (!attrs.is_array()) return Fail("E1121", "应为数组", "attributes");
+    for (const PayloadNode& a : attrs.items()) {
       const std::string key = a.is_object() ? TextOf(a, "attribute") : "";
       const TrackerFieldDef* def = FindTrackerAttribute(key);
       if (!def) return Fail("E1006", "没有属性 " + key + "（见 GET /api/tracker/programs）");
-      auto v = a.find("value");
+      const PayloadNode v = a.find("value");
       std::string value;
-      if (v != a.end() && !v->is_null()) {
-        if (!v->is_string()) {
+      if (!v.missing()) {
+        if (!v.is_string()) {
           Outcome o = Fail("E1007", std::string("属性值应为文字：") + def->name, def->input);
           return o;
         }
-        value = v->get<std::string>();
+        value = v.text();
       }
       if (value.size() > 400) return Fail("E1007", std::string(def->name) + "太长", def->input);
       auto guardian = [&](std::size_t i) -> GuardianInput& {
@@ -533,7 +640,7 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const ImportObj
   audit.object = "trackedEntity " + uid;
   if (auto en = run.nested_enrollment.find(uid); en != run.nested_enrollment.end()) {
     const std::string& enrollment = en->second.uid;
-    auto at = DayOf(*en->second.obj, "enrolledAt");
+    auto at = DayOf(en->second.obj, "enrolledAt");
     if (!at.ok()) return Fail("E1025", at.status().message(), "enrolledAt");
     if (!current) {
       r.enrollment_uid = enrollment;
@@ -572,7 +679,7 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const ImportObj
 }
 
 Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject& object) {
-  const json& en = *object.obj;
+  const PayloadNode& en = object.obj;
   if (!en.is_object()) return Fail("E1121", "应为对象", "enrollment");
   const std::string& uid = object.uid;
   if (Status s = CheckUid(uid, "enrollment"); !s.ok()) return Fail("E1048", s.message(), "uid");
@@ -636,7 +743,7 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject
 }
 
 Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& object) {
-  const json& ev = *object.obj;
+  const PayloadNode& ev = object.obj;
   if (!ev.is_object()) return Fail("E1121", "应为对象", "event");
   const std::string& uid = object.uid;
   if (Status s = CheckUid(uid, "event"); !s.ok()) return Fail("E1048", s.message(), "uid");
@@ -644,7 +751,9 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& obj
   if (run.failed_enrollments.count(enrollment))
     return Fail("E5001", "所属入组 " + enrollment + " 未通过校验", "enrollment");
   if (run.pending_uids.count(uid)) return FlushFirst();  // the same uid above, not written yet
-  auto found = store_.FindImmunizationDose(uid);
+  auto found = run.absent_uids.count(uid)
+                   ? Result<std::optional<storage::ImmunizationDoseRecord>>(std::nullopt)
+                   : store_.FindImmunizationDose(uid);
   if (!found.ok()) return FromStatus(found.status(), "E1121");
   // An update or delete is written at once: the doses waiting go first.
   if (found->has_value() && !run.pending.empty()) return FlushFirst();
@@ -731,19 +840,19 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& obj
   if (!day->empty()) in.date = *day;
   if (in.date.empty()) return Fail("E1031", "请填写接种日期 occurredAt", "occurredAt");
   if (auto ou = TextOf(ev, "orgUnit"); !ou.empty()) in.org_unit = ou;
-  if (auto values = ev.find("dataValues"); values != ev.end() && !values->is_null()) {
-    if (!values->is_array()) return Fail("E1121", "应为数组", "dataValues");
-    for (const auto& dv : *values) {
+  if (const PayloadNode values = ev.find("dataValues"); !values.missing()) {
+    if (!values.is_array()) return Fail("E1121", "应为数组", "dataValues");
+    for (const PayloadNode& dv : values.items()) {
       const std::string key = dv.is_object() ? TextOf(dv, "dataElement") : "";
       const TrackerFieldDef* def = FindTrackerDataElement(key);
       if (!def) return Fail("E1304", "没有数据元 " + key + "（见 GET /api/tracker/programs）");
       if (!*def->input) continue;  // doseNumber and doseState: the engine's, not the client's
-      auto v = dv.find("value");
+      const PayloadNode v = dv.find("value");
       std::string value;
-      if (v != dv.end() && !v->is_null()) {
-        if (!v->is_string())
+      if (!v.missing()) {
+        if (!v.is_string())
           return Fail("E1302", std::string("值应为文字：") + def->name, def->input);
-        value = v->get<std::string>();
+        value = v.text();
       }
       if (value.size() > 200) return Fail("E1302", std::string(def->name) + "太长", def->input);
       using F = TrackerField;
@@ -833,9 +942,9 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& obj
     doses.pop_back();
   } else if (!prepared->movement) {
     // Written with the import's other new doses (FlushImportDoses).
-    prepared->dose.id = run.next_provisional++;
-    run.pending.push_back(prepared->dose);
+    prepared->dose.id = run.next_provisional++;  // joins `pending` below, after its last use
     run.pending_uids.insert(uid);
+    run.absent_uids.erase(uid);
     run.pending_children[person->id] = person->uid;
     out = Passed("created");
   } else {
@@ -843,6 +952,7 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& obj
     if (!run.pending.empty()) return FlushFirst();
     prepared->audit.detail += "（tracker 导入）";
     if (Status s = WriteDose(*prepared); !s.ok()) return FromStatus(s, "E1300");
+    run.absent_uids.erase(uid);
     out = Passed("created");
   }
   // A dose from stock changed the lot's balance.
@@ -863,6 +973,7 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& obj
       it->second.holds = *holds;
     }
     it->second.doses.push_back({run.seq, uid, prepared->dose.vaccine, prepared->dose.given_on});
+    if (!found->has_value()) run.pending.push_back(std::move(prepared->dose));
     return out;
   }
   if (placed.is_null())
@@ -1019,6 +1130,14 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
                                                 const metadata::Catalog& cat, const json& body,
                                                 const TrackerImportOptions& o, Date today,
                                                 std::int64_t now) {
+  return ImportTrackerPayload(who, cat, TrackerPayload(body), o, today, now);
+}
+
+Result<json> ImmunizationService::ImportTrackerPayload(const auth::Principal& who,
+                                                       const metadata::Catalog& cat,
+                                                       const TrackerPayload& payload,
+                                                       const TrackerImportOptions& o, Date today,
+                                                       std::int64_t now) {
   WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
   static const std::set<std::string> kStrategies = {"CREATE", "UPDATE", "CREATE_AND_UPDATE",
                                                     "DELETE"};
@@ -1027,60 +1146,62 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
                     "importStrategy");
   if (o.atomic != "ALL" && o.atomic != "OBJECT")
     return Conflict("atomicMode 应为 ALL 或 OBJECT", "atomicMode");
+  const PayloadNode body =
+      payload.impl().body ? PayloadNode(payload.impl().body) : PayloadNode(payload.impl().root);
   if (!body.is_object()) return Conflict("请求体应为 JSON 对象", "body");
 
   ImportRun run{who, cat, o, today, now, vault};
   // Flattened in DHIS2's order; nested objects get their parent's uid (generated when absent).
   std::vector<ImportObject> lists[3];
-  auto array_of = [&](const json& parent, const char* key) -> Result<const json*> {
-    auto it = parent.find(key);
-    if (it == parent.end() || it->is_null()) return nullptr;
-    if (!it->is_array()) return Conflict("应为数组", key);
-    return &*it;
+  auto array_of = [&](const PayloadNode& parent, const char* key) -> Result<PayloadNode> {
+    PayloadNode it = parent.find(key);
+    if (it.missing()) return PayloadNode();
+    if (!it.is_array()) return Conflict("应为数组", key);
+    return it;
   };
-  auto object_of = [](const json& obj, const char* key, const ImportObject* parent) {
-    ImportObject out{&obj, {}, {}};
+  auto object_of = [](const PayloadNode& obj, const char* key, const ImportObject* parent) {
+    ImportObject out{obj, {}, {}};
     if (!obj.is_object()) return out;
-    auto it = obj.find(key);
-    out.uid = it == obj.end() || it->is_null() ? RandomUid()
-              : it->is_string()                ? it->get<std::string>()
-                                               : std::string();
+    const PayloadNode it = obj.find(key);
+    out.uid = it.missing() ? RandomUid() : it.is_string() ? it.text() : std::string();
     if (parent) out.parent = parent->uid;
     return out;
   };
-  auto add_enrollment = [&](const json& original, const ImportObject* te) -> Status {
+  auto add_enrollment = [&](const PayloadNode& original, const ImportObject* te) -> Status {
     ImportObject en = object_of(original, "enrollment", te);
     if (!original.is_object()) {
       lists[1].push_back(std::move(en));
       return Status::Ok();
     }
     if (te) run.nested_enrollment.emplace(te->uid, en);
-    WJ_ASSIGN_OR_RETURN(const json* events, array_of(original, "events"));
-    if (events)
-      for (const auto& e : *events) lists[2].push_back(object_of(e, "event", &en));
+    WJ_ASSIGN_OR_RETURN(const PayloadNode events, array_of(original, "events"));
+    if (events.present())
+      for (const PayloadNode& e : events.items()) lists[2].push_back(object_of(e, "event", &en));
     lists[1].push_back(std::move(en));
     return Status::Ok();
   };
-  WJ_ASSIGN_OR_RETURN(const json* tes, array_of(body, "trackedEntities"));
-  WJ_ASSIGN_OR_RETURN(const json* ens, array_of(body, "enrollments"));
-  WJ_ASSIGN_OR_RETURN(const json* evs, array_of(body, "events"));
-  if (tes)
-    for (std::size_t i = 0; i < tes->size(); ++i) {
-      const json& original = (*tes)[i];
+  WJ_ASSIGN_OR_RETURN(const PayloadNode tes, array_of(body, "trackedEntities"));
+  WJ_ASSIGN_OR_RETURN(const PayloadNode ens, array_of(body, "enrollments"));
+  WJ_ASSIGN_OR_RETURN(const PayloadNode evs, array_of(body, "events"));
+  if (tes.present()) {
+    std::size_t i = 0;
+    for (const PayloadNode& original : tes.items()) {
       ImportObject te = object_of(original, "trackedEntity", nullptr);
       if (original.is_object()) {
         auto nested = array_of(original, "enrollments");
         if (!nested.ok())
           return nested.status().WithFieldPrefix("trackedEntities[" + std::to_string(i) + "]");
-        if (*nested)
-          for (const auto& en : **nested) WJ_RETURN_IF_ERROR(add_enrollment(en, &te));
+        if (nested->present())
+          for (const PayloadNode& en : nested->items()) WJ_RETURN_IF_ERROR(add_enrollment(en, &te));
       }
       lists[0].push_back(std::move(te));
+      ++i;
     }
-  if (ens)
-    for (const auto& en : *ens) WJ_RETURN_IF_ERROR(add_enrollment(en, nullptr));
-  if (evs)
-    for (const auto& e : *evs) lists[2].push_back(object_of(e, "event", nullptr));
+  }
+  if (ens.present())
+    for (const PayloadNode& en : ens.items()) WJ_RETURN_IF_ERROR(add_enrollment(en, nullptr));
+  if (evs.present())
+    for (const PayloadNode& e : evs.items()) lists[2].push_back(object_of(e, "event", nullptr));
 
   run.pending.reserve(lists[2].size());  // the new doses wait there (FlushImportDoses)
   run.pending_uids.reserve(lists[2].size());
@@ -1102,6 +1223,17 @@ Result<json> ImmunizationService::ImportTracker(const auth::Principal& who,
     return s;
   };
   auto run_all = [&]() -> Status {
+    {
+      std::vector<std::string> uids;
+      uids.reserve(lists[2].size());
+      for (const ImportObject& e : lists[2])
+        if (IsValidUid(e.uid)) uids.push_back(e.uid);
+      WJ_ASSIGN_OR_RETURN(const std::vector<std::string> existing,
+                          store_.ExistingImmunizationDoseUids(uids));
+      run.absent_uids.reserve(uids.size());
+      for (auto& uid : uids) run.absent_uids.insert(std::move(uid));
+      for (const auto& uid : existing) run.absent_uids.erase(uid);
+    }
     // Deletes go children first; everything else parents first.
     const std::array<int, 3> order =
         o.strategy == "DELETE" ? std::array<int, 3>{2, 1, 0} : std::array<int, 3>{0, 1, 2};

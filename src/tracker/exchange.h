@@ -12,6 +12,7 @@
 // data elements may be named by uid or by code. GET /api/tracker/programs lists them.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -68,5 +69,29 @@ const std::string& DoseStageUid();
 
 // {"programs": [...], "trackedEntityTypes": [...]} in DHIS2's metadata shapes.
 nlohmann::json TrackerProgramMetadata();
+
+// The payload of POST /api/tracker as the import reads it: the body parsed by simdjson's DOM
+// (a flat tape, no allocation per value), or a nlohmann value (the CSV register's payload; a
+// body simdjson refuses). Building, reading and destroying nlohmann's DOM of a 3 MB body was
+// about a fifth of an import's CPU (bench/README.md "Tracker import", session 15).
+class TrackerPayload {
+ public:
+  TrackerPayload();
+  explicit TrackerPayload(const nlohmann::json& body);  // refers to `body`, which must outlive it
+  TrackerPayload(TrackerPayload&&) noexcept;
+  TrackerPayload& operator=(TrackerPayload&&) noexcept;
+  ~TrackerPayload();
+  // Parses `text` with simdjson. False when simdjson refuses it (not JSON, a number out of its
+  // range, ...) or an object in it has a key twice: the caller parses it with nlohmann
+  // (ParseJsonBody), whose refusals name the place and which decides what is accepted; a body
+  // both accept reads the same either way. Call CheckJsonDepth first.
+  bool Parse(const std::string& text);
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace weijian::tracker

@@ -29,6 +29,8 @@
 
 namespace weijian::tracker {
 
+class TrackerPayload;  // tracker/exchange.h
+
 struct GuardianInput {
   std::string name, relation, phone;
 };
@@ -260,6 +262,12 @@ class ImmunizationService {
   Result<nlohmann::json> ImportTracker(const auth::Principal& who, const metadata::Catalog& cat,
                                        const nlohmann::json& body, const TrackerImportOptions& o,
                                        Date today, std::int64_t now);
+  // The same over a body parsed by simdjson (POST /api/tracker) or any other payload.
+  Result<nlohmann::json> ImportTrackerPayload(const auth::Principal& who,
+                                              const metadata::Catalog& cat,
+                                              const TrackerPayload& body,
+                                              const TrackerImportOptions& o, Date today,
+                                              std::int64_t now);
   // GET /api/tracker/trackedEntities, /enrollments, /events in DHIS2's shapes; attributes masked
   // unless the caller may unmask (each unmasked list audited once).
   Result<nlohmann::json> ExportTrackedEntities(const auth::Principal& who,

@@ -1882,6 +1882,31 @@ TEST_P(StoreContractTest, ABatchOfManyDosesIsStoredAsGivenInItsOrder) {
   }
 }
 
+// A tracker import asks once which of its payload's event uids doses have.
+TEST_P(StoreContractTest, ExistingDoseUidsAreTheOnesDosesHave) {
+  Store* store = store_.get();
+  const std::int64_t ou = OneUnitForDoses(*store);
+  ASSERT_NE(ou, 0);
+  const AuditRecord audit = TesterTrackerAudit();
+  auto a = CoverageChild(ou, "teUidsDose1");
+  ASSERT_TRUE(store->CreateTrackedEntity(a, audit).ok());
+  std::vector<ImmunizationDoseRecord> doses = {
+      CoverageDose(a.id, ou, "doseUids001", "HepB", "2024-01-10"),
+      CoverageDose(a.id, ou, "doseUids002", "BCG", "2024-01-11")};
+  AuditRecord batch = audit;
+  batch.object = "tracker import test #1";
+  ASSERT_TRUE(
+      store->InOneTransaction([&] { return store->AddImmunizationDosesBulk(doses, batch); }).ok());
+  auto none = store->ExistingImmunizationDoseUids({});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  auto some = store->ExistingImmunizationDoseUids(
+      {"doseUids003", "doseUids002", "teUidsDose1", "doseUids001", "doseUids002", "x\"'y"});
+  ASSERT_TRUE(some.ok()) << some.status().ToString();
+  EXPECT_EQ(std::set<std::string>(some->begin(), some->end()),
+            (std::set<std::string>{"doseUids001", "doseUids002"}));
+}
+
 TEST_P(StoreContractTest, ABatchOfDosesIsWrittenWithOneAuditRow) {
   Store* store = store_.get();
   const std::int64_t ou = OneUnitForDoses(*store);

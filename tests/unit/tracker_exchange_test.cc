@@ -176,6 +176,103 @@ json ChildrenPayload(int from, int n) {
   return {{"trackedEntities", tes}};
 }
 
+// POST /api/tracker reads its body with simdjson (TrackerPayload::Parse), the CSV register and
+// other callers hand a nlohmann value: a payload full of odd shapes (objects that are not,
+// values that are numbers, lists that are strings, a uid that is a number, nulls) gets the same
+// report either way, object by object. A body with a key twice, or a number simdjson does not
+// take, is left to nlohmann (Parse says no), which refuses or accepts it as before.
+TEST(TrackerExchange, ABodyReadBySimdjsonReportsAsTheSameBodyReadByNlohmann) {
+  const auto who = Superuser();
+  const Date today = ParseIsoDate("2024-09-01").value();
+  testing::TempDir dir;
+  ASSERT_TRUE(PersonVault::Init(dir.File("keys")).ok());
+  // Two stores, one key: one imports the nlohmann value, the other the text simdjson read.
+  Site a = MakeSite(dir, "a.db", dir.File("keys")), b = MakeSite(dir, "b.db", dir.File("keys"));
+  auto attrs = [](const std::string& name, const std::string& birth) {
+    return json::array({{{"attribute", "NAME"}, {"value", name}},
+                        {{"attribute", "SEX"}, {"value", "F"}},
+                        {{"attribute", "BIRTH_DATE"}, {"value", birth}},
+                        {{"attribute", "GUARDIAN_PHONE"}, {"value", nullptr}},
+                        {{"attribute", "GUARDIAN_NAME"}, {"value", "监护人\n\"甲\""}}});
+  };
+  auto dose = [](const std::string& uid, const std::string& vaccine, json day) {
+    return json{{"event", uid},
+                {"orgUnit", "150624100"},
+                {"status", "COMPLETED"},
+                {"occurredAt", day},
+                {"dataValues",
+                 {{{"dataElement", "VACCINE"}, {"value", vaccine}},
+                  {{"dataElement", "LOT"}, {"value", nullptr}}}}};
+  };
+  json odd_value = dose("Ev000000003", "BCG", "2024-01-02");
+  odd_value["dataValues"][1]["value"] = 5;
+  json values_text = dose("Ev000000004", "IPV", "2024-03-01");
+  values_text["dataValues"] = "VACCINE=IPV";
+  json stage = dose("Ev000000005", "IPV", "2024-03-01");
+  stage["programStage"] = "NoSuchStage";
+  json flat = dose("Ev000000006", "DTaP", "2024-03-02");
+  flat["enrollment"] = "En000000001";
+  json lost = dose("Ev000000007", "DTaP", "2024-03-02");
+  lost["enrollment"] = "NoSuchEnrol";
+  json payload = {
+      {"trackedEntities",
+       {{{"trackedEntity", "Te000000001"},
+         {"trackedEntityType", ChildEntityTypeUid()},
+         {"orgUnit", "150624100"},
+         {"attributes", attrs("其其格", "2024-01-01")},
+         {"geometry", nullptr},
+         {"enrollments",
+          {{{"enrollment", "En000000001"},
+            {"program", ImmunizationProgramUid()},
+            {"enrolledAt", "2024-01-01T00:00:00.000"},
+            {"events",
+             {dose("Ev000000001", "HepB", "2024-01-01"), dose("Ev000000002", "HepB", 20240201),
+              odd_value, values_text, stage, "not an event", nullptr}}}}}},
+        {{"trackedEntity", "Te000000002"},
+         {"orgUnit", "150624100"},
+         {"attributes", "NAME=乌日娜"},
+         {"enrollments", json::array()}},
+        {{"trackedEntity", 17},
+         {"orgUnit", "150624100"},
+         {"attributes", attrs("巴雅尔", "2024-02-02")}},
+        {{"trackedEntity", "Te000000004"},
+         {"orgUnit", "150624100"},
+         {"inactive", false},
+         {"attributes", attrs("苏日娜", "2024-02-30")}},
+        "not a child"}},
+      {"enrollments", {"not an enrollment", {{"enrollment", "En000000009"}, {"program", 3}}}},
+      {"events", {flat, lost}}};
+  for (const char* atomic : {"OBJECT", "ALL"}) {
+    SCOPED_TRACE(atomic);
+    TrackerImportOptions o;
+    o.atomic = atomic;
+    auto by_nlohmann = a.service->ImportTracker(who, *a.cat, payload, o, today, 1);
+    ASSERT_TRUE(by_nlohmann.ok()) << by_nlohmann.status().ToString();
+    TrackerPayload parsed;
+    const std::string text = payload.dump();
+    ASSERT_TRUE(parsed.Parse(text));
+    auto by_simdjson = b.service->ImportTrackerPayload(who, *b.cat, parsed, o, today, 1);
+    ASSERT_TRUE(by_simdjson.ok()) << by_simdjson.status().ToString();
+    EXPECT_EQ(*by_simdjson, *by_nlohmann);
+    EXPECT_GE((*by_nlohmann)["validationReport"]["errorReports"].size(), 8u)
+        << by_nlohmann->dump(1);
+  }
+  // Not a JSON object at the top: the same refusal.
+  TrackerPayload list;
+  ASSERT_TRUE(list.Parse("[1, 2]"));
+  EXPECT_EQ(
+      b.service->ImportTrackerPayload(who, *b.cat, list, {}, today, 1).status().ToString(),
+      a.service->ImportTracker(who, *a.cat, json::array({1, 2}), {}, today, 1).status().ToString());
+  // Left to nlohmann: a key twice (at any depth), numbers simdjson refuses, text after the value.
+  TrackerPayload refused;
+  EXPECT_FALSE(refused.Parse(R"({"trackedEntities": [], "trackedEntities": []})"));
+  EXPECT_FALSE(refused.Parse(R"({"events": [{"dataValues": [{"value": "a", "value": "b"}]}]})"));
+  EXPECT_FALSE(refused.Parse(R"({"events": [], "x": 1e999})"));
+  EXPECT_FALSE(refused.Parse(R"({"events": []} {})"));
+  EXPECT_FALSE(refused.Parse("{\"events\": [\"a\tb\"]}"));
+  EXPECT_TRUE(refused.Parse(R"({"events": [{"a": 1, "b": {"a": 2}}], "a": 3})"));
+}
+
 // An import runs the same statements for every object: through the connection's statement cache
 // (storage/sqlite/sqlite_db.h) a second, larger import compiles next to none of them again (about
 // a dozen per event without it), and every record it wrote is there.
