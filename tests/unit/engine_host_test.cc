@@ -410,6 +410,36 @@ TEST_F(EngineHostTest, AQueryWaitsForTheSpareToBeLetGoRatherThanCopyTheEngine) {
   store_->SetDataValueListener(nullptr);
 }
 
+// A copy of an engine (what EngineHost makes to apply an import, or as the spare after a build)
+// shares its columns instead of copying them (at 10M values a deep copy cost 0.76 s of CPU and
+// 220 MB, and queries waited for it after an import); a write to the copy copies only the chunks
+// it changes, and the engine it was copied from answers as before.
+TEST_F(EngineHostTest, ACopyOfTheEngineSharesItsColumnsUntilOneOfThemIsWritten) {
+  std::unique_ptr<Engine> engine = Engine::Build(*store_, cat_).value();
+  EXPECT_EQ(engine->own_bytes(), engine->memory_bytes());  // nothing shared yet
+  auto copy = std::make_unique<Engine>(*engine);
+  // Each owns only its tables (blocks, periods, the tail's map): the columns are shared.
+  const std::size_t tables = copy->own_bytes();
+  EXPECT_LT(tables, copy->memory_bytes()) << "the columns were copied";
+  EXPECT_EQ(engine->own_bytes(), tables);
+
+  std::vector<storage::DataValueChange> changes;
+  store_->SetDataValueListener([&](std::vector<storage::DataValueChange>&& c, bool) {
+    changes.insert(changes.end(), c.begin(), c.end());
+  });
+  ASSERT_TRUE(Csv(Transfer(9)).ok());
+  store_->SetDataValueListener(nullptr);
+  ASSERT_TRUE(copy->Apply(changes, *store_).ok());
+  const auto [jan1, jan31] = Month("202301");
+  const auto village = Unit("150624100001");
+  EXPECT_EQ(copy->Aggregate(Op("VC_VISITS"), village, jan1, jan31), 509);
+  EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), village, jan1, jan31), 500);
+  EXPECT_GT(copy->own_bytes(), tables);                // the chunk of values it changed
+  EXPECT_LT(copy->own_bytes(), copy->memory_bytes());  // not the units, periods, combinations
+  engine.reset();  // the chunks it shared stay alive for the copy
+  EXPECT_EQ(copy->Aggregate(Op("VC_VISITS"), Unit("150624100"), jan1, jan31), 1000);
+}
+
 TEST_F(EngineHostTest, FirstQueriesWaitForTheStartBuildInsteadOfAskingForAnother) {
   EngineHost host(*store_);
   std::promise<void> started, release;
@@ -519,8 +549,8 @@ TEST_F(EngineHostTest, ASnapshotFileRoundTripsAndABadOneIsRefused) {
 }
 
 // A loaded engine reads its columns in place from the mapped file; a value changed in it
-// afterwards never reaches the file, nor a copy taken before the change, nor another engine
-// loaded from the same file.
+// afterwards never reaches the file, nor a copy taken before the change (which shares the
+// mapping), nor another engine loaded from the same file.
 TEST_F(EngineHostTest, ALoadedEngineReadsTheFileInPlaceAndItsChangesStayItsOwn) {
   const std::string path = dir_.File("h.db.engine");
   auto fresh = Engine::Build(*store_, cat_).value();
@@ -534,7 +564,7 @@ TEST_F(EngineHostTest, ALoadedEngineReadsTheFileInPlaceAndItsChangesStayItsOwn) 
   std::unique_ptr<Engine> loaded = Engine::LoadSnapshot(path, 7, cat_).value();
   EXPECT_TRUE(loaded->reads_snapshot_in_place());
   const Engine copy = *loaded;
-  EXPECT_FALSE(copy.reads_snapshot_in_place());
+  EXPECT_TRUE(copy.reads_snapshot_in_place());  // shares the mapped columns until written
   auto [jan1, jan31] = Month("202301");
   const auto village = Unit("150624100001");
   ASSERT_EQ(loaded->Aggregate(Op("VC_VISITS"), village, jan1, jan31), 500);
