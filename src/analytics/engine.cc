@@ -69,24 +69,28 @@ struct Acc {
 }  // namespace
 
 void Engine::Columns::Layout(const std::vector<Row>& rows, std::size_t elements) {
+  // New columns, never the old ones changed: another engine may share them (column.h).
   const std::size_t n = rows.size();
   block.assign(elements, {0, 0});
-  pre.resize(n);
-  period.resize(n);
-  coc.resize(n);
-  aoc.resize(n);
-  value.resize(n);
+  std::vector<std::int32_t> pres(n);
+  std::vector<std::uint16_t> periods(n), cocs(n), aocs(n);
+  std::vector<double> values(n);
   for (std::size_t i = 0; i < n; ++i) {
     const Row& r = rows[i];
     auto& b = block[static_cast<std::size_t>(r.de)];
     if (i == 0 || rows[i - 1].de != r.de) b.first = static_cast<std::uint32_t>(i);
     b.second = static_cast<std::uint32_t>(i + 1);
-    pre[i] = r.pre;
-    period[i] = r.period;
-    coc[i] = r.coc;
-    aoc[i] = r.aoc;
-    value[i] = r.value;
+    pres[i] = r.pre;
+    periods[i] = r.period;
+    cocs[i] = r.coc;
+    aocs[i] = r.aoc;
+    values[i] = r.value;
   }
+  pre = Column<std::int32_t>(std::move(pres));
+  period = Column<std::uint16_t>(std::move(periods));
+  coc = Column<std::uint16_t>(std::move(cocs));
+  aoc = Column<std::uint16_t>(std::move(aocs));
+  value = CowColumn<double>(values);
 }
 
 std::pair<std::size_t, std::size_t> Engine::Columns::Run(std::int64_t de, std::int32_t lo,
@@ -104,14 +108,36 @@ std::size_t Engine::Columns::Bytes() const {
          block.capacity() * sizeof(block[0]);
 }
 
+template <typename T>
+static std::size_t OwnBytesOf(const Column<T>& c) {
+  return c.shared() ? 0 : c.bytes();
+}
+
+std::size_t Engine::Columns::OwnBytes() const {
+  return value.own_bytes() + OwnBytesOf(period) + OwnBytesOf(coc) + OwnBytesOf(aoc) +
+         OwnBytesOf(pre) + block.capacity() * sizeof(block[0]);
+}
+
+std::size_t Engine::Rollup::OwnBytes() const {
+  return sum.own_bytes() + count.own_bytes() + OwnBytesOf(pre) + OwnBytesOf(period) +
+         block.capacity() * sizeof(block[0]);
+}
+
 std::size_t Engine::Rollup::Bytes() const {
   return sum.bytes() + pre.bytes() + period.bytes() + count.bytes() +
          block.capacity() * sizeof(block[0]);
 }
 
 std::size_t Engine::memory_bytes() const {
-  return base_.Bytes() + tail_.Bytes() + roll_.Bytes() +
-         tail_map_.size() * (sizeof(TailKey) + sizeof(double) + 32) +
+  return base_.Bytes() + tail_.Bytes() + roll_.Bytes() + Others();
+}
+
+std::size_t Engine::own_bytes() const {
+  return base_.OwnBytes() + tail_.OwnBytes() + roll_.OwnBytes() + Others();
+}
+
+std::size_t Engine::Others() const {
+  return tail_map_.size() * (sizeof(TailKey) + sizeof(double) + 32) +
          (period_start_.capacity() + period_end_.capacity()) * sizeof(std::int32_t) +
          combo_index_.capacity() * sizeof(std::uint16_t);
 }
@@ -214,6 +240,9 @@ void Engine::Rebuild(std::vector<Row>& rows) {
 void Engine::BuildRollup() {
   roll_ = Rollup{};
   roll_.block.assign(base_.block.size(), {0, 0});
+  std::vector<std::int32_t> pres;
+  std::vector<std::uint16_t> periods, counts;
+  std::vector<double> sums;
   for (std::size_t de = 0; de < base_.block.size(); ++de) {
     auto [b, e] = base_.block[de];
     if (b == e) continue;
@@ -223,34 +252,35 @@ void Engine::BuildRollup() {
       if (i == b || base_.pre[i] != base_.pre[i - 1] || base_.period[i] != base_.period[i - 1])
         ++groups;
     if (groups * 2 > e - b) continue;
-    const std::size_t begin = roll_.sum.size();
+    const std::size_t begin = sums.size();
     bool overflow = false;
     for (std::size_t i = b; i < e; ++i) {
       if (i == b || base_.pre[i] != base_.pre[i - 1] || base_.period[i] != base_.period[i - 1]) {
-        roll_.pre.push_back(base_.pre[i]);
-        roll_.period.push_back(base_.period[i]);
-        roll_.sum.push_back(0);
-        roll_.count.push_back(0);
+        pres.push_back(base_.pre[i]);
+        periods.push_back(base_.period[i]);
+        sums.push_back(0);
+        counts.push_back(0);
       }
       if (std::isnan(base_.value[i])) continue;
-      if (roll_.count.back() == std::numeric_limits<std::uint16_t>::max()) overflow = true;
-      roll_.sum.back() += base_.value[i];
-      ++roll_.count.back();
+      if (counts.back() == std::numeric_limits<std::uint16_t>::max()) overflow = true;
+      sums.back() += base_.value[i];
+      ++counts.back();
     }
     if (overflow) {  // more than 65,535 combinations: answered from the raw values instead
-      roll_.pre.resize(begin);
-      roll_.period.resize(begin);
-      roll_.sum.resize(begin);
-      roll_.count.resize(begin);
+      pres.resize(begin);
+      periods.resize(begin);
+      sums.resize(begin);
+      counts.resize(begin);
       continue;
     }
-    roll_.block[de] = {static_cast<std::uint32_t>(begin),
-                       static_cast<std::uint32_t>(roll_.sum.size())};
+    roll_.block[de] = {static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(sums.size())};
   }
-  roll_.pre.shrink_to_fit();
-  roll_.period.shrink_to_fit();
-  roll_.sum.shrink_to_fit();
-  roll_.count.shrink_to_fit();
+  pres.shrink_to_fit();
+  periods.shrink_to_fit();
+  roll_.pre = Column<std::int32_t>(std::move(pres));
+  roll_.period = Column<std::uint16_t>(std::move(periods));
+  roll_.sum = CowColumn<double>(sums);
+  roll_.count = CowColumn<std::uint16_t>(counts);
 }
 
 bool Engine::HasRollup(std::int64_t de) const {
@@ -273,8 +303,8 @@ void Engine::RecomputeRollupEntry(std::int64_t de, std::int32_t pre, std::uint16
       sum += base_.value[i];
       ++count;
     }
-  roll_.sum[r] = sum;
-  roll_.count[r] = count;
+  roll_.sum.Mutable(r) = sum;
+  roll_.count.Mutable(r) = count;
 }
 
 Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage::Store& store) {
@@ -301,7 +331,7 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
       if (base_.period[i] == p && base_.coc[i] == coc && base_.aoc[i] == aoc) at = i;
     if (at != e) {  // in the base: changed in place
       const bool was = !std::isnan(base_.value[at]);
-      base_.value[at] = x;
+      base_.value.Mutable(at) = x;
       live_ = live_ - (was ? 1 : 0) + (live ? 1 : 0);
       if (HasRollup(de->id)) RecomputeRollupEntry(de->id, pre, p);
       continue;

@@ -84,6 +84,9 @@ class Engine {
   // Live values (deleted ones excluded).
   std::size_t size() const { return live_; }
   std::size_t memory_bytes() const;
+  // Of memory_bytes(), what this engine shares with no other (a copy shares the columns until
+  // one of the two writes to them: column.h).
+  std::size_t own_bytes() const;
   // The big columns are read in place from a mapped snapshot file (LoadSnapshot), not copied.
   bool reads_snapshot_in_place() const { return base_.value.mapped(); }
   // Values written since the base was built or last merged.
@@ -102,8 +105,9 @@ class Engine {
     auto Key() const { return std::tie(de, pre, start, period, coc, aoc); }
     bool operator<(const Row& o) const { return Key() < o.Key(); }
   };
-  // Columns sorted by (element, unit pre-order, period start). Each is a vector of its own or a
-  // view of a mapped snapshot file (column.h).
+  // Columns sorted by (element, unit pre-order, period start). Each is a vector or a view of a
+  // mapped snapshot file, shared with the engines copied from this one (column.h); only the
+  // values change in place (copy-on-write, by chunk).
   struct Columns {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> block;  // by element store id
     Column<std::int32_t> pre;
@@ -111,21 +115,23 @@ class Engine {
     Column<std::uint16_t> period;
     // Option combinations by a 16-bit index into the engine's combination dictionary.
     Column<std::uint16_t> coc, aoc;
-    Column<double> value;  // NaN: deleted since the base was built
+    CowColumn<double> value;  // NaN: deleted since the base was built
     void Layout(const std::vector<Row>& sorted, std::size_t elements);
     // [begin, end) of the element's values for units with pre-order numbers in [lo, hi].
     std::pair<std::size_t, std::size_t> Run(std::int64_t de, std::int32_t lo,
                                             std::int32_t hi) const;
     std::size_t Bytes() const;
+    std::size_t OwnBytes() const;
   };
   // Per (element, unit, period): the sum and count of its live values over all combinations.
   struct Rollup {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> block;  // empty block: no rollup
     Column<std::int32_t> pre;
     Column<std::uint16_t> period;
-    Column<double> sum;
-    Column<std::uint16_t> count;
+    CowColumn<double> sum;
+    CowColumn<std::uint16_t> count;
     std::size_t Bytes() const;
+    std::size_t OwnBytes() const;
   };
   using TailKey = std::tuple<std::int64_t, std::int32_t, std::int32_t, std::uint16_t, std::uint16_t,
                              std::uint16_t>;  // element, pre, start, period, coc, aoc
@@ -144,6 +150,7 @@ class Engine {
   void RecomputeRollupEntry(std::int64_t de, std::int32_t pre, std::uint16_t period);
   bool HasRollup(std::int64_t de) const;
   std::size_t Elements() const;
+  std::size_t Others() const;  // memory besides the columns: the tail's map, the tables
   Status EnsurePeriods(std::span<const storage::DataValueChange> changes, storage::Store& store);
   std::optional<double> NumericValue(const storage::DataElementRecord& de,
                                      const std::string& text) const;

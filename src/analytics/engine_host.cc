@@ -147,25 +147,9 @@ Status EngineHost::ApplyAndPublish(std::vector<storage::DataValueChange>& change
   WJ_ASSERT_HELD(update_mu_);
   std::shared_ptr<Slot> next;
   bool reused = false;
-  if (spare_ && spare_->busy.load(std::memory_order_acquire)) {
-    bool let_go = false;
-    {
-      std::unique_lock l(release_->mu);  // a leaf: nothing else is taken while it is held
-      // The builder's copy of this very engine ends soon (and is signalled): wait for it.
-      const bool copied = release_->copying == spare_.get();
-      const auto wait =
-          copied ? std::max<std::chrono::milliseconds>(spare_wait_.load(), std::chrono::seconds(10))
-                 : spare_wait_.load();
-      let_go = release_->cv.wait_for(l, wait, [&] {
-        return !spare_->busy.load(std::memory_order_acquire) ||
-               (copied && release_->copying != spare_.get());
-      });
-      let_go = let_go && !spare_->busy.load(std::memory_order_acquire);
-    }
-    if (let_go) {
-      std::lock_guard l(mu_);
-      ++stats_.waited;
-    }
+  if (spare_ && spare_->busy.load(std::memory_order_acquire) && WaitForSpare()) {
+    std::lock_guard l(mu_);
+    ++stats_.waited;
   }
   if (spare_ && !spare_->busy.load(std::memory_order_acquire)) {
     next = std::move(spare_);
@@ -185,6 +169,21 @@ Status EngineHost::ApplyAndPublish(std::vector<storage::DataValueChange>& change
   std::lock_guard l(mu_);
   ++(reused ? stats_.reused : stats_.clones);
   return Status::Ok();
+}
+
+bool EngineHost::WaitForSpare() {
+  WJ_ASSERT_HELD(update_mu_);
+  std::unique_lock l(release_->mu);  // a leaf: nothing else is taken while it is held
+  // The builder's copy of this very engine ends soon (and is signalled): wait for it.
+  const bool copied = release_->copying == spare_.get();
+  const auto wait =
+      copied ? std::max<std::chrono::milliseconds>(spare_wait_.load(), std::chrono::seconds(10))
+             : spare_wait_.load();
+  release_->cv.wait_for(l, wait, [&] {
+    return !spare_->busy.load(std::memory_order_acquire) ||
+           (copied && release_->copying != spare_.get());
+  });
+  return !spare_->busy.load(std::memory_order_acquire);
 }
 
 void EngineHost::Publish(std::shared_ptr<Slot> slot) {
@@ -302,10 +301,10 @@ Status EngineHost::BuildFromStore(std::shared_ptr<const metadata::Catalog> catal
   }();
   WJ_RETURN_IF_ERROR(built.status());
   if (std::size_t m = merge_threshold_.load()) (*built)->set_merge_threshold(m);
-  return PublishFromBuilder(std::move(*built), false);
+  return PublishFromBuilder(std::move(*built), false).status();
 }
 
-Status EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed) {
+Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed) {
   // The spare is copied first, off every lock (queries go on with the published engine), so the
   // first write after the publish is not applied to a copy made on a query's path.
   auto spare = std::make_shared<Slot>();
@@ -315,7 +314,7 @@ Status EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_
   {
     std::lock_guard l(mu_);
     // A list that overflowed cannot complete this engine: the rebuild asked for replaces it.
-    if (unless_overflowed && since_overflow_) return Status::Ok();
+    if (unless_overflowed && since_overflow_) return false;
     since.swap(since_rebuild_);
     rebuilding_ = false;
     if (!unless_overflowed) {
@@ -331,7 +330,7 @@ Status EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_
   Publish(std::move(slot));
   spare->lag = std::move(since);  // what the spare lacks to equal the published engine
   spare_ = std::move(spare);      // the engine before is no partner of this one
-  return Status::Ok();
+  return true;
 }
 
 Status EngineHost::ApplyOffToTheSide() {
@@ -352,6 +351,7 @@ Status EngineHost::ApplyOffToTheSide() {
     std::lock_guard r(release_->mu);
     release_->copying = current_.get();
   }
+  if (after_take_) after_take_();
   // Without any lock: queries go on with `base` (which nobody changes while it is held) plus
   // the batches reported from now on, which also collect in since_rebuild_.
   // `base` is let go as soon as it is copied: a query that would reuse it as the spare waits
@@ -372,29 +372,32 @@ Status EngineHost::ApplyOffToTheSide() {
     } done{*release_, base};
     next = std::make_unique<Engine>(*base);
   }
-  if (std::size_t m = merge_threshold_.load()) next->set_merge_threshold(m);
   WJ_RETURN_IF_ERROR(next->Apply(batch, store_));
   std::vector<storage::DataValueChange>().swap(batch);
-  WJ_RETURN_IF_ERROR(PublishFromBuilder(std::move(next), true));
-  std::lock_guard l(mu_);
-  ++stats_.deferred;
+  auto published = PublishFromBuilder(std::move(next), true);
+  WJ_RETURN_IF_ERROR(published.status());
+  if (*published) {
+    std::lock_guard l(mu_);
+    ++stats_.deferred;
+  }
   return Status::Ok();
+}
+
+bool EngineHost::BuilderQuiet() const {
+  // Changes waiting for the builder count only once an engine is published (before, the first
+  // build reads them from the store).
+  return !rebuild_requested_ && !rebuilding_ && !spare_wanted_ && !preparing_ &&
+         !(big_open_ && published_);
 }
 
 void EngineHost::WaitIdle() {
   std::unique_lock l(mu_);
-  done_cv_.wait(l, [&] {
-    return stop_ ||
-           (!rebuild_requested_ && !rebuilding_ && !spare_wanted_ && !preparing_ &&
-            !(big_open_ && published_)) ||
-           !catalog_;
-  });
+  done_cv_.wait(l, [&] { return stop_ || BuilderQuiet() || !catalog_; });
 }
 
 bool EngineHost::Idle() const {
   std::lock_guard l(mu_);
-  return published_ && !rebuild_requested_ && !rebuilding_ && !big_open_ && !spare_wanted_ &&
-         !preparing_;
+  return published_ && BuilderQuiet();
 }
 
 EngineHost::Stats EngineHost::stats() const {

@@ -103,6 +103,9 @@ class EngineHost {
   // For tests: runs on the builder thread before each build, and before each large batch is
   // applied off to the side (set before the first build).
   void set_before_build(std::function<void()> f) { before_build_ = std::move(f); }
+  // For tests: runs on the builder thread once it has taken a large batch to apply off to the
+  // side, before it copies the engine (set before the first build).
+  void set_after_take(std::function<void()> f) { after_take_ = std::move(f); }
 
  private:
   // Signalled when a slot's last reader lets go. Shared with the snapshots' deleters, which may
@@ -125,10 +128,16 @@ class EngineHost {
   // Publishes an engine made by the builder thread (holding every change reported before its
   // work began) with what was reported since, and a copy of it as the spare. With
   // `unless_overflowed`, publishes nothing if that list overflowed (a rebuild follows).
-  Status PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed);
+  // Returns whether it published.
+  Result<bool> PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed);
   // After an engine is adopted (no spare): copies it into the spare, so that the next query
   // with changes to apply does not copy it on its own path (the builder thread).
   void PrepareSpare();
+  // Waits (a while) for the busy spare's last reader to let go; returns whether it did.
+  // Requires update_mu_.
+  bool WaitForSpare();
+  // No build, batch or spare waits for the builder thread, nor is it working. Requires mu_.
+  bool BuilderQuiet() const;
   // Applies `changes` to a free engine and publishes it. Requires update_mu_.
   Status ApplyAndPublish(std::vector<storage::DataValueChange>& changes);
   // Makes `slot` the current engine. Requires update_mu_.
@@ -140,6 +149,7 @@ class EngineHost {
   std::atomic<std::chrono::milliseconds> spare_wait_{std::chrono::milliseconds(50)};
   const std::shared_ptr<Release> release_ = std::make_shared<Release>();
   std::function<void()> before_build_;  // set before the first build; read by the builder only
+  std::function<void()> after_take_;    // the same
 
   OwnedMutex update_mu_;
   std::shared_ptr<Slot> current_;  // guarded by update_mu_; the engine of snapshot_

@@ -39,13 +39,20 @@ struct Writer : SealedFileWriter {
     Pad(8);
     Bytes(c.data(), c.size() * sizeof(T));
   }
+  template <typename T>
+  void PutColumn(const CowColumn<T>& c) {
+    Put<std::uint64_t>(c.size());
+    Pad(8);
+    c.ForEachSpan([&](const T* data, std::size_t n) { Bytes(data, n * sizeof(T)); });
+  }
 };
 
 struct Reader : ByteReader {
   // A view of a column written by PutColumn, in the writable private mapping `keep` holds
   // (`in` points into it, and the mapping starts at a page boundary).
-  template <typename T>
-  void GetColumn(Column<T>& c, const std::shared_ptr<void>& keep) {
+  template <typename C>
+  void GetColumn(C& c, const std::shared_ptr<void>& keep) {
+    using T = std::remove_cvref_t<decltype(c[0])>;
     const auto n = Get<std::uint64_t>();
     const std::size_t pad = (8 - reinterpret_cast<std::uintptr_t>(in.data()) % 8) % 8;
     if (!ok || pad > in.size() || n > (in.size() - pad) / sizeof(T)) {
@@ -53,7 +60,7 @@ struct Reader : ByteReader {
       return;
     }
     in.remove_prefix(pad);
-    c = Column<T>::View(reinterpret_cast<T*>(const_cast<char*>(in.data())), n, keep);
+    c = C::View(reinterpret_cast<T*>(const_cast<char*>(in.data())), n, keep);
     in.remove_prefix(n * sizeof(T));
   }
 };
