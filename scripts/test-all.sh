@@ -10,7 +10,9 @@
 # sanitizer builds start at the same time as the Release ctest, at the lowest CPU priority
 # (nice 19): they take only the cycles the tests leave idle, and the tests keep the priority
 # they would have alone. What is left of the builds after the Release suites finish then runs
-# at full speed. Each build's output goes to a log that is printed whole when it fails.
+# at full speed; the ASan+UBSan suites start as soon as their own build is done, with the TSan
+# build still going beside them at nice 19. Each build's output goes to a log that is printed
+# whole when it fails.
 #
 # Usage: scripts/test-all.sh RELEASE_BUILD_DIR [MAKE_VARIABLE=VALUE...] (called by the Makefile,
 # whose targets build-asan, run-asan, build-tsan and run-tsan it calls back with those variables).
@@ -60,36 +62,63 @@ for secs, name in sorted(tests, reverse=True)[:5]:
 PY
   done
 }
-trap summary EXIT
 
-# The sanitizer builds, one after the other, niced, in the background.
-(
-  nice -n 19 "$make" --no-print-directory build-asan "${vars[@]}" >"$logdir/asan-build.log" 2>&1 ||
-    exit 1
-  nice -n 19 "$make" --no-print-directory build-tsan "${vars[@]}" >"$logdir/tsan-build.log" 2>&1 ||
-    exit 2
-) &
+# The sanitizer builds, one after the other, niced, in the background, in a session of their own
+# (setsid) so that a failure or an interrupt can stop the whole build (make, cmake, ninja and the
+# compilers) by its process group. Each writes its status to a file when it ends: the ASan+UBSan
+# suites start as soon as their build is done, while the TSan build goes on beside them at nice 19
+# (those suites wait on PostgreSQL and start a process per test; the build takes what they leave).
+setsid bash -c '
+  make=$1 dir=$2
+  shift 2
+  nice -n 19 "$make" --no-print-directory build-asan "$@" >"$dir/asan-build.log" 2>&1
+  rc=$?
+  echo $rc >"$dir/asan-build.rc"
+  [ $rc -eq 0 ] || exit 1
+  nice -n 19 "$make" --no-print-directory build-tsan "$@" >"$dir/tsan-build.log" 2>&1
+  rc=$?
+  echo $rc >"$dir/tsan-build.rc"
+  [ $rc -eq 0 ] || exit 2
+' test-all-builds "$make" "$logdir" "${vars[@]}" &
 builds=$!
+stop_builds() { kill -- -"$builds" 2>/dev/null || true; }
+trap 'stop_builds; exit 130' INT TERM
+trap 'stop_builds; summary' EXIT
+# Waits until the build whose status file is $1 ends; prints its log and fails if it failed.
+wait_build() {
+  while [ ! -f "$logdir/$1.rc" ]; do
+    if ! kill -0 "$builds" 2>/dev/null && [ ! -f "$logdir/$1.rc" ]; then
+      stamp "the sanitizer builds stopped before $1 ended"
+      return 1
+    fi
+    sleep 1
+  done
+  if [ "$(cat "$logdir/$1.rc")" != 0 ]; then
+    stamp "$1 FAILED:"
+    cat "$logdir/$1.log"
+    return 1
+  fi
+}
 
 stamp "Release ctest (sanitizer builds meanwhile at nice 19; logs in $logdir)"
 ctest --test-dir "$release" --output-on-failure -j"$jobs"
 release_rc=$?
 stamp "Release ctest finished (status $release_rc)"
 stage_done "Release ctest (sanitizer builds beside it at nice 19)"
+[ "$release_rc" -eq 0 ] || exit 1
 
-wait "$builds"
-build_rc=$?
-case $build_rc in
-  0) stamp "sanitizer builds finished" ;;
-  1) stamp "the ASan build FAILED:"; cat "$logdir/asan-build.log" ;;
-  *) stamp "the TSan build FAILED:"; cat "$logdir/tsan-build.log" ;;
-esac
-stage_done "the rest of the sanitizer builds"
-[ "$release_rc" -eq 0 ] && [ "$build_rc" -eq 0 ] || exit 1
+wait_build asan-build || exit 1
+stamp "ASan build finished"
+stage_done "the rest of the ASan build"
 
 "$make" --no-print-directory run-asan "${vars[@]}" || exit 1
 stamp "ASan+UBSan and fuzz suites finished"
-stage_done "ASan+UBSan unit tests and fuzz targets"
+stage_done "ASan+UBSan unit tests and fuzz targets (TSan build beside them at nice 19)"
+
+wait_build tsan-build || exit 1
+wait "$builds"
+stamp "TSan build finished"
+stage_done "the rest of the TSan build"
 "$make" --no-print-directory run-tsan "${vars[@]}" || exit 1
 stamp "ThreadSanitizer suites finished; every stage passed"
 stage_done "ThreadSanitizer unit and HTTP suites"
