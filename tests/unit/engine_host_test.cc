@@ -27,6 +27,22 @@ using nlohmann::json;
 using weijian::testing::MakeOrdosStore;
 using weijian::testing::TempDir;
 
+// Holds the builder thread at a hook: Hold() (on the builder) signals that it got there and
+// waits for Open() (on the test); Reached() waits for the signal.
+class Gate {
+ public:
+  void Hold() {
+    reached_.set_value();
+    opened_.wait();
+  }
+  void Reached() { reached_.get_future().wait(); }
+  void Open() { open_.set_value(); }
+
+ private:
+  std::promise<void> reached_, open_;
+  std::shared_future<void> opened_ = open_.get_future().share();
+};
+
 class EngineHostTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -257,27 +273,23 @@ TEST_F(EngineHostTest, QueriesRacingBatchesAppliedOffToTheSideSeeConsistentSnaps
 // reported after it (here while the builder is held) land after it, not before.
 TEST_F(EngineHostTest, ALargeBatchIsAppliedOffToTheSideInOrderWithoutARebuild) {
   EngineHost host(*store_, 1);
-  std::promise<void> started, release;
-  std::shared_future<void> released = release.get_future().share();
+  Gate gate;
   std::atomic<int> calls{0};
   host.set_before_build([&] {
-    if (calls++ == 1) {  // the first call is the first build's
-      started.set_value();
-      released.wait();
-    }
+    if (calls++ == 1) gate.Hold();  // the first call is the first build's
   });
   Listen(host);
   ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
   const auto [jan1, jan31] = Month("202301");
   const auto village = Unit("150624100001");
   ASSERT_TRUE(Csv(Transfer(9)).ok());  // two changes: more than a query applies
-  started.get_future().wait();         // the builder is about to apply them, and held
+  gate.Reached();                      // the builder is about to apply them, and held
   ASSERT_TRUE(Csv(Transfer(7)).ok());  // later: must win over the held batch
   auto during = host.Current();
   ASSERT_TRUE(during.ok());
   EXPECT_EQ((*during)->Aggregate(Op("VC_VISITS"), village, jan1, jan31), 500);
   EXPECT_FALSE(host.Idle());
-  release.set_value();
+  gate.Open();
   host.WaitIdle();
   EXPECT_EQ(host.Current().value()->Aggregate(Op("VC_VISITS"), village, jan1, jan31), 507);
   EXPECT_EQ(host.Current().value()->Aggregate(Op("VC_VISITS"), Unit("150624100"), jan1, jan31),
@@ -303,21 +315,17 @@ TEST_F(EngineHostTest, ALargeBatchIsAppliedOffToTheSideInOrderWithoutARebuild) {
 // builder publishes: the publish does not take it back.
 TEST_F(EngineHostTest, AWriteWhileTheBuilderAppliesAnImportIsNotLostWhenItPublishes) {
   EngineHost host(*store_, 1);
-  std::promise<void> taken, release;
-  std::shared_future<void> released = release.get_future().share();
-  host.set_after_take([&] {
-    taken.set_value();
-    released.wait();
-  });
+  Gate gate;
+  host.set_after_take([&] { gate.Hold(); });
   Listen(host);
   ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
   const auto [jan1, jan31] = Month("202301");
   const auto village = Unit("150624101001");
   ASSERT_TRUE(Csv(Transfer(9)).ok());  // two changes: more than a query applies
-  taken.get_future().wait();           // the builder has them and is held
+  gate.Reached();                      // the builder has them and is held
   ASSERT_TRUE(Csv("VC_VISITS,202301,150624101001,,,42\n").ok());  // one: a query applies it
   EXPECT_EQ(host.Current().value()->Aggregate(Op("VC_VISITS"), village, jan1, jan31), 42);
-  release.set_value();
+  gate.Open();
   host.WaitIdle();
   auto after = host.Current().value();
   EXPECT_EQ(after->Aggregate(Op("VC_VISITS"), village, jan1, jan31), 42);
@@ -442,17 +450,13 @@ TEST_F(EngineHostTest, ACopyOfTheEngineSharesItsColumnsUntilOneOfThemIsWritten) 
 
 TEST_F(EngineHostTest, FirstQueriesWaitForTheStartBuildInsteadOfAskingForAnother) {
   EngineHost host(*store_);
-  std::promise<void> started, release;
-  std::shared_future<void> released = release.get_future().share();
+  Gate gate;
   std::atomic<int> builds{0};
   host.set_before_build([&] {
-    if (builds++ == 0) {
-      started.set_value();
-      released.wait();
-    }
+    if (builds++ == 0) gate.Hold();
   });
   ASSERT_TRUE(host.SetCatalog(cat_, false).ok());  // as a server's start does
-  started.get_future().wait();                     // the build runs and holds
+  gate.Reached();                                  // the build runs and holds
   std::vector<std::thread> queries;
   std::atomic<int> answered{0};
   for (int i = 0; i < 3; ++i) queries.emplace_back([&] { answered += host.Current().ok(); });
@@ -460,7 +464,7 @@ TEST_F(EngineHostTest, FirstQueriesWaitForTheStartBuildInsteadOfAskingForAnother
   // would ask); none can be answered before the build is let go.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(answered.load(), 0);
-  release.set_value();
+  gate.Open();
   for (auto& t : queries) t.join();
   host.WaitIdle();
   EXPECT_EQ(answered.load(), 3);
