@@ -44,6 +44,22 @@ slowest() {  # ctest's last run: name, runs, seconds
   awk '/^---/ { exit } { print }' "$1/Testing/Temporary/CTestCostData.txt" | sort -k3 -g -r | head -8 |
     awk '{printf "    %7.1f s  %s\n", $3, $1}'
 }
+# What failed, printed at the very end so that a log cut in the middle still names it: each
+# failing gtest case with the lines that say why, and any sanitizer report's first line.
+failures() {
+  local dir log
+  for dir in "$release" "${FUZZ_BUILD:-build-fuzz}" "${TSAN_BUILD:-build-tsan}"; do
+    for log in "$dir"/Testing/Temporary/LastTest*.log; do
+      [ -f "$log" ] || continue
+      grep -qE '^\[  FAILED  \]|: Failure$|ERROR: AddressSanitizer|WARNING: ThreadSanitizer|runtime error:|\*\*\*Exception' "$log" ||
+        continue
+      echo "make test: what failed in $log:"
+      grep -E -A4 ': Failure$' "$log" | head -60 | sed 's/^/    /'
+      grep -E '^\[  FAILED  \]|ERROR: AddressSanitizer|WARNING: ThreadSanitizer|runtime error:|\*\*\*Exception' "$log" |
+        sort -u | head -30 | sed 's/^/    /'
+    done
+  done
+}
 summary() {
   echo "make test: where the time went (wall, $(nproc) cores):"
   printf '  %s\n' "${timings[@]}"
@@ -61,6 +77,7 @@ for secs, name in sorted(tests, reverse=True)[:5]:
     print(f"    {secs:7.1f} s  {name}")
 PY
   done
+  failures
 }
 
 # The sanitizer builds, one after the other, niced, in the background, in a session of their own
