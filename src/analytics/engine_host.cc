@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "core/thread_priority.h"
+
 namespace weijian::analytics {
 
 EngineHost::EngineHost(storage::Store& store, std::size_t max_pending, std::size_t max_background)
@@ -203,6 +205,9 @@ void EngineHost::Publish(std::shared_ptr<Slot> slot) {
 }
 
 void EngineHost::BuilderLoop() {
+  // Builds and imports applied off to the side (and the merges they bring) take what the
+  // queries' threads leave of the CPU (core/thread_priority.h).
+  LowerThisThreadsPriority();
   while (true) {
     std::shared_ptr<const metadata::Catalog> catalog;
     std::uint64_t generation = 0;
