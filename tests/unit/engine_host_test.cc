@@ -463,6 +463,51 @@ TEST_F(EngineHostTest, ACopyOfTheEngineSharesItsColumnsUntilOneOfThemIsWritten) 
   EXPECT_EQ(copy->Aggregate(Op("VC_VISITS"), Unit("150624100"), jan1, jan31), 1000);
 }
 
+// Values new since the base was laid out (the tail) are shared columns too, not a map each copy
+// copies: at 656k tail values a copy of the map took 0.5 s (load 9), on the builder's path for
+// every import and on a query's path when it had to copy the engine (issue 13).
+TEST_F(EngineHostTest, ACopySharesTheTailOfNewValuesAsWell) {
+  // The months of 2023 in the base (one village's values), so that the tail adds no period.
+  auto month = [](int m) { return "2023" + std::string(m < 10 ? "0" : "") + std::to_string(m); };
+  std::string base_rows, tail_rows;
+  for (int m = 2; m <= 12; ++m) {
+    base_rows += "VC_VISITS," + month(m) + ",150624101001,,,1\n";
+    tail_rows += "VC_VISITS," + month(m) + ",150624100001,,," + std::to_string(m) + "\n" +
+                 "VC_VISITS," + month(m) + ",150624100002,,," + std::to_string(100 + m) + "\n";
+  }
+  ASSERT_TRUE(Csv(base_rows).ok());
+  std::unique_ptr<Engine> engine = Engine::Build(*store_, cat_).value();
+  const std::size_t tables = Engine(*engine).own_bytes();  // a copy's own: blocks and periods
+  std::vector<storage::DataValueChange> changes;
+  store_->SetDataValueListener([&](std::vector<storage::DataValueChange>&& c, bool) {
+    changes.insert(changes.end(), c.begin(), c.end());
+  });
+  ASSERT_TRUE(Csv(tail_rows).ok());  // new keys: the tail
+  ASSERT_TRUE(engine->Apply(changes, *store_).ok());
+  ASSERT_EQ(engine->tail_size(), 22u);
+
+  auto copy = std::make_unique<Engine>(*engine);
+  EXPECT_EQ(copy->own_bytes(), tables) << "the copy owns something of the tail";
+  const auto [jan1, dec31] = std::pair{Month("202301").first, Month("202312").second};
+  const auto township = Unit("150624100");
+  const auto total = engine->Aggregate(Op("VC_VISITS"), township, jan1, dec31);
+  ASSERT_EQ(total, 1000 + 2 * 77 + 11 * 100);  // January's two values and the tail's
+  EXPECT_EQ(copy->Aggregate(Op("VC_VISITS"), township, jan1, dec31), total);
+  // A tail value changed in the copy and another deleted leave the original as it was.
+  changes.clear();
+  ASSERT_TRUE(Csv("VC_VISITS,202305,150624100001,,,1000\n").ok());
+  store_->SetDataValueListener(nullptr);
+  ASSERT_EQ(changes.size(), 1u);
+  storage::DataValueChange gone = changes.front();  // the other village's May, deleted
+  gone.key.org_unit_id = cat_->OrgUnits().ByCode("150624100002")->id;
+  gone.deleted = true;
+  changes.push_back(gone);
+  ASSERT_TRUE(copy->Apply(changes, *store_).ok());
+  EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), township, jan1, dec31), total);
+  EXPECT_EQ(copy->Aggregate(Op("VC_VISITS"), township, jan1, dec31), *total - 5 + 1000 - 105);
+  EXPECT_EQ(copy->size(), engine->size() - 1);
+}
+
 TEST_F(EngineHostTest, FirstQueriesWaitForTheStartBuildInsteadOfAskingForAnother) {
   EngineHost host(*store_);
   Gate gate;
