@@ -159,18 +159,17 @@ void EngineHost::Publish(std::unique_ptr<Engine> engine) {
 }
 
 void EngineHost::BuilderLoop() {
-  // Builds and imports applied off to the side (and the merges they bring) take what the
-  // queries' threads leave of the CPU (core/thread_priority.h).
-  LowerThisThreadsPriority();
   while (true) {
     std::shared_ptr<const metadata::Catalog> catalog;
     std::uint64_t generation = 0;
     bool build = false;
+    bool first = false;
     {
       std::unique_lock l(mu_);
       auto work = [&] { return catalog_ && (rebuild_requested_ || (big_open_ && published_)); };
       work_cv_.wait(l, [&] { return stop_ || work(); });
       if (stop_) return;
+      first = !published_;
       build = rebuild_requested_;
       if (build) {
         // The build reads every change reported so far from the store.
@@ -184,6 +183,11 @@ void EngineHost::BuilderLoop() {
         generation = ++build_started_;
       }
     }
+    // Once an engine is published, builds and imports applied off to the side (and the merges
+    // they bring) take what the queries' threads leave of the CPU (core/thread_priority.h). The
+    // first build runs at the queries' priority: they are all waiting for it. (A thread never
+    // gets its priority back, so it is lowered only from then on.)
+    if (!first) LowerThisThreadsPriority();
     if (before_build_) before_build_();
     Status status = build ? BuildFromStore(std::move(catalog)) : ApplyOffToTheSide();
     std::unique_lock l(mu_);

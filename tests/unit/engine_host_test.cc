@@ -268,17 +268,22 @@ TEST_F(EngineHostTest, QueriesRacingBatchesAppliedOffToTheSideSeeConsistentSnaps
   EXPECT_GT(host.stats().deferred, 0u);
 }
 
-// The builder's work (builds from the store, imports applied off to the side and the merges they
-// bring) runs below the priority of the threads that query: on two cores a 1.1M-value import
-// otherwise takes the CPU the portal's pages wait for (issue 13). The caller's thread keeps its
-// own.
-TEST_F(EngineHostTest, TheBuilderWorksBelowThePriorityOfTheQueries) {
+// Once an engine is published, the builder's work (builds from the store, imports applied off to
+// the side and the merges they bring) runs below the priority of the threads that query: on two
+// cores a 1.1M-value import otherwise takes the CPU the portal's pages wait for (issue 13). The
+// first build does not: every query waits for it (niced, it held the first queries 1.3 s at load
+// 6). The caller's thread keeps its own.
+TEST_F(EngineHostTest, TheBuilderWorksBelowThePriorityOfTheQueriesOnceAnEngineIsPublished) {
   const int caller = ThisThreadsNice();
   EngineHost host(*store_);
-  std::atomic<int> builder{-100};
-  host.set_before_build([&] { builder = ThisThreadsNice(); });
+  std::vector<int> builder;  // the builder's nice value at each build (read after WaitIdle)
+  host.set_before_build([&] { builder.push_back(ThisThreadsNice()); });
   ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
-  EXPECT_EQ(builder.load(), std::max(caller, kBackgroundNice));
+  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());  // new metadata: a second build
+  host.WaitIdle();
+  ASSERT_EQ(builder.size(), 2u);
+  EXPECT_EQ(builder[0], caller);
+  EXPECT_EQ(builder[1], std::max(caller, kBackgroundNice));
   EXPECT_EQ(ThisThreadsNice(), caller);
 }
 
