@@ -83,16 +83,21 @@ class CowColumn {
 
  public:
   CowColumn() = default;
-  // (Delegating: if a chunk cannot be allocated, the destructor lets go of those made.)
-  explicit CowColumn(const std::vector<T>& v) : CowColumn() {
-    size_ = v.size();
-    Reserve();
-    for (std::size_t at = 0; at < size_; at += kChunk) {
-      const std::size_t n = std::min(kChunk, size_ - at);
-      Chunk* c = NewChunk(n);
-      std::copy(v.data() + at, v.data() + at + n, c->data);
-      Append(c);
+  explicit CowColumn(const std::vector<T>& v)
+      : CowColumn(Generate(v.size(), [&v](std::size_t i) { return v[i]; })) {}
+  // `n` values, the i-th being at(i), written straight into the chunks (no whole copy first).
+  template <typename At>
+  static CowColumn Generate(std::size_t n, At&& at) {
+    CowColumn col;  // if a chunk cannot be allocated, its destructor lets go of those made
+    col.size_ = n;
+    col.Reserve();
+    for (std::size_t first = 0; first < n; first += kChunk) {
+      const std::size_t count = std::min(kChunk, n - first);
+      Chunk* c = NewChunk(count);
+      col.Append(c);
+      for (std::size_t j = 0; j < count; ++j) c->data[j] = at(first + j);
     }
+    return col;
   }
   // A view of `n` values at `data`, which `keep` keeps mapped and writable (see above).
   static CowColumn View(T* data, std::size_t n, std::shared_ptr<void> keep) {

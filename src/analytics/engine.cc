@@ -74,7 +74,6 @@ void Engine::Columns::Layout(const std::vector<Row>& rows, std::size_t elements)
   block.assign(elements, {0, 0});
   std::vector<std::int32_t> pres(n);
   std::vector<std::uint16_t> periods(n), cocs(n), aocs(n);
-  std::vector<double> values(n);
   for (std::size_t i = 0; i < n; ++i) {
     const Row& r = rows[i];
     auto& b = block[static_cast<std::size_t>(r.de)];
@@ -84,13 +83,12 @@ void Engine::Columns::Layout(const std::vector<Row>& rows, std::size_t elements)
     periods[i] = r.period;
     cocs[i] = r.coc;
     aocs[i] = r.aoc;
-    values[i] = r.value;
   }
   pre = Column<std::int32_t>(std::move(pres));
   period = Column<std::uint16_t>(std::move(periods));
   coc = Column<std::uint16_t>(std::move(cocs));
   aoc = Column<std::uint16_t>(std::move(aocs));
-  value = CowColumn<double>(values);
+  value = CowColumn<double>::Generate(n, [&rows](std::size_t i) { return rows[i].value; });
 }
 
 std::pair<std::size_t, std::size_t> Engine::Columns::Run(std::int64_t de, std::int32_t lo,
@@ -137,8 +135,7 @@ std::size_t Engine::own_bytes() const {
 }
 
 std::size_t Engine::Others() const {
-  return tail_map_.size() * (sizeof(TailKey) + sizeof(double) + 32) +
-         (period_start_.capacity() + period_end_.capacity()) * sizeof(std::int32_t) +
+  return (period_start_.capacity() + period_end_.capacity()) * sizeof(std::int32_t) +
          combo_index_.capacity() * sizeof(std::uint16_t);
 }
 
@@ -231,7 +228,6 @@ void Engine::Rebuild(std::vector<Row>& rows) {
   base_.Layout(rows, Elements());
   live_ = rows.size();
   std::vector<Row>().swap(rows);
-  tail_map_.clear();
   tail_ = Columns{};
   tail_.block.assign(base_.block.size(), {0, 0});
   BuildRollup();
@@ -310,7 +306,9 @@ void Engine::RecomputeRollupEntry(std::int64_t de, std::int32_t pre, std::uint16
 Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage::Store& store) {
   WJ_RETURN_IF_ERROR(EnsurePeriods(changes, store));
   const auto& tree = cat_->tree();
-  bool tail_changed = false;
+  // The batch's values new to both the base and the tail. A map, not the tail itself: the tail
+  // is laid out once per batch, and a batch may write the same new key twice.
+  std::map<TailKey, double> added;
   for (const auto& c : changes) {
     const auto* de = cat_->DataElements().ById(c.key.data_element_id);
     if (!de || !tree.Contains(c.key.org_unit_id)) continue;
@@ -325,64 +323,73 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
     const std::uint16_t p = pit->second;
     const std::uint16_t coc = ComboIndex(c.key.coc_id), aoc = ComboIndex(c.key.aoc_id);
     if (coc == kNoCombo || aoc == kNoCombo) continue;
-    auto [b, e] = base_.Run(de->id, pre, pre);
-    std::size_t at = e;
-    for (std::size_t i = b; i < e && at == e; ++i)
-      if (base_.period[i] == p && base_.coc[i] == coc && base_.aoc[i] == aoc) at = i;
-    if (at != e) {  // in the base: changed in place
-      const bool was = !std::isnan(base_.value[at]);
-      base_.value.Mutable(at) = x;
+    // In the base or the tail: changed in place (a deletion leaves NaN).
+    bool found = false;
+    for (Columns* c : {&base_, &tail_}) {
+      auto [b, e] = c->Run(de->id, pre, pre);
+      std::size_t at = e;
+      for (std::size_t i = b; i < e && at == e; ++i)
+        if (c->period[i] == p && c->coc[i] == coc && c->aoc[i] == aoc) at = i;
+      if (at == e) continue;
+      const bool was = !std::isnan(c->value[at]);
+      c->value.Mutable(at) = x;
       live_ = live_ - (was ? 1 : 0) + (live ? 1 : 0);
-      if (HasRollup(de->id)) RecomputeRollupEntry(de->id, pre, p);
-      continue;
+      if (c == &base_ && HasRollup(de->id)) RecomputeRollupEntry(de->id, pre, p);
+      found = true;
+      break;
     }
+    if (found) continue;
+    // New to both: laid into the tail with the batch's other new values, below.
     const TailKey key{de->id, pre, period_start_[p], p, coc, aoc};
-    auto it = tail_map_.find(key);
+    auto it = added.find(key);
     if (live) {
-      if (it == tail_map_.end()) {
-        tail_map_.emplace(key, x);
+      if (it == added.end()) {
+        added.emplace(key, x);
         ++live_;
       } else {
         it->second = x;
       }
-    } else if (it != tail_map_.end()) {
-      tail_map_.erase(it);
+    } else if (it != added.end()) {
+      added.erase(it);
       --live_;
     }
-    tail_changed = true;
   }
-  if (!tail_changed) return Status::Ok();
+  if (added.empty()) return Status::Ok();
+  // The tail's live values and the new ones, each run in key order and sharing no key (a key
+  // either holds is changed in place above): one linear merge instead of a sort.
   std::vector<Row> rows;
   const std::size_t limit =
       merge_threshold_ ? merge_threshold_ : std::max<std::size_t>(65536, base_.value.size() / 16);
-  if (tail_map_.size() > limit) {
-    // Merge: the base's live values and the tail become the new base.
-    rows.reserve(live_);
-    for (std::size_t de = 0; de < base_.block.size(); ++de)
-      for (std::size_t i = base_.block[de].first; i < base_.block[de].second; ++i)
-        if (!std::isnan(base_.value[i]))
-          rows.push_back({static_cast<std::int64_t>(de), base_.pre[i],
-                          period_start_[base_.period[i]], base_.period[i], base_.coc[i],
-                          base_.aoc[i], base_.value[i]});
-    const std::size_t from_base = rows.size();
-    for (const auto& [k, v] : tail_map_) {
-      auto [de, pre, start, period, coc, aoc] = k;
-      rows.push_back({de, pre, start, period, coc, aoc, v});
-    }
-    // Both runs are in key order already (the base's columns, the tail's map) and share no key
-    // (a key of the base is changed in place): one linear merge instead of a sort.
-    std::inplace_merge(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(from_base),
-                       rows.end());
-    Rebuild(rows);
-    return Status::Ok();
-  }
-  rows.reserve(tail_map_.size());
-  for (const auto& [k, v] : tail_map_) {
+  const bool merge = tail_.value.size() + added.size() > limit;
+  rows.reserve((merge ? live_ : tail_.value.size() + added.size()));
+  if (merge) AppendLiveRows(base_, rows);  // the base and the tail become the new base
+  auto merged = [&rows](std::size_t from) {
+    std::inplace_merge(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(from), rows.end());
+  };
+  const std::size_t from_tail = rows.size();
+  AppendLiveRows(tail_, rows);
+  if (from_tail != 0) merged(from_tail);
+  const std::size_t from_added = rows.size();
+  for (const auto& [k, v] : added) {
     auto [de, pre, start, period, coc, aoc] = k;
     rows.push_back({de, pre, start, period, coc, aoc, v});
   }
-  tail_.Layout(rows, base_.block.size());
+  std::map<TailKey, double>().swap(added);
+  if (from_added != 0) merged(from_added);
+  if (merge) {
+    Rebuild(rows);
+  } else {
+    tail_.Layout(rows, base_.block.size());
+  }
   return Status::Ok();
+}
+
+void Engine::AppendLiveRows(const Columns& c, std::vector<Row>& rows) const {
+  for (std::size_t de = 0; de < c.block.size(); ++de)
+    for (std::size_t i = c.block[de].first; i < c.block[de].second; ++i)
+      if (!std::isnan(c.value[i]))
+        rows.push_back({static_cast<std::int64_t>(de), c.pre[i], period_start_[c.period[i]],
+                        c.period[i], c.coc[i], c.aoc[i], c.value[i]});
 }
 
 std::optional<double> Engine::Aggregate(const Operand& op, std::int64_t unit, Date start, Date end,

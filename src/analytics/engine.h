@@ -6,11 +6,13 @@
 // new since. One element's values over one subtree are a contiguous run of each, found by binary
 // search, and the per-unit grouping that LAST and AVERAGE_SUM_ORG_UNIT need falls out of the
 // order. A write to a value the base holds changes it in place (a deletion leaves NaN, which every
-// scan skips); a new value goes to the tail; when the tail grows past a sixteenth of the base the
-// two are merged. Elements with disaggregations also keep a rollup: per (unit, period) the sum
-// and count of their values over all option combinations, which answers the usual "whole
-// element" question from a fraction of the rows, exactly (it is recomputed from the raw values
-// whenever one of them changes).
+// scan skips); so does a write to a value the tail holds; a value new to both goes to the tail,
+// which is laid out again with it (a batch's new values together); when the tail grows past a
+// sixteenth of the base the two are merged. Both segments are columns that a copy of the engine
+// shares (column.h), so copying an engine costs pointers, never its values. Elements with
+// disaggregations also keep a rollup: per (unit, period) the sum and count of their values over all
+// option combinations, which answers the usual "whole element" question from a fraction of the
+// rows, exactly (it is recomputed from the raw values whenever one of them changes).
 //
 // Not thread-safe for writers: the owner (http::App) serialises Apply against queries.
 #pragma once
@@ -90,7 +92,7 @@ class Engine {
   // The big columns are read in place from a mapped snapshot file (LoadSnapshot), not copied.
   bool reads_snapshot_in_place() const { return base_.value.mapped(); }
   // Values written since the base was built or last merged.
-  std::size_t tail_size() const { return tail_map_.size(); }
+  std::size_t tail_size() const { return tail_.value.size(); }
   // The tail is merged into the base when it holds more than this many values (by default
   // max(65,536, base / 16)).
   void set_merge_threshold(std::size_t n) { merge_threshold_ = n; }
@@ -150,7 +152,9 @@ class Engine {
   void RecomputeRollupEntry(std::int64_t de, std::int32_t pre, std::uint16_t period);
   bool HasRollup(std::int64_t de) const;
   std::size_t Elements() const;
-  std::size_t Others() const;  // memory besides the columns: the tail's map, the tables
+  std::size_t Others() const;  // memory besides the columns: the period and combination tables
+  // Appends the live values of `c` (in its order) to `rows`.
+  void AppendLiveRows(const Columns& c, std::vector<Row>& rows) const;
   Status EnsurePeriods(std::span<const storage::DataValueChange> changes, storage::Store& store);
   std::optional<double> NumericValue(const storage::DataElementRecord& de,
                                      const std::string& text) const;
@@ -166,7 +170,6 @@ class Engine {
   std::vector<std::uint16_t> combo_index_;               // store id → index
   Columns base_, tail_;
   Rollup roll_;
-  std::map<TailKey, double> tail_map_;  // the tail's source; tail_ is laid out from it
   std::size_t live_ = 0;
   std::size_t merge_threshold_ = 0;  // 0: the default
 };

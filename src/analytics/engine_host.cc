@@ -2,6 +2,9 @@
 #include "analytics/engine_host.h"
 
 #include <algorithm>
+#include <chrono>
+
+#include "core/thread_priority.h"
 
 namespace weijian::analytics {
 
@@ -87,16 +90,12 @@ void EngineHost::RequestRebuild() {
 bool EngineHost::Adopt(std::unique_ptr<Engine> engine,
                        std::shared_ptr<const metadata::Catalog> catalog) {
   std::lock_guard u(update_mu_);
-  if (current_) return false;
-  auto slot = std::make_shared<Slot>();
-  slot->engine = std::move(engine);
-  Publish(std::move(slot));
+  if (std::atomic_load(&snapshot_)) return false;
+  Publish(std::move(engine));
   std::lock_guard l(mu_);
   catalog_ = std::move(catalog);
   published_ = true;
   ++stats_.loaded;
-  spare_wanted_ = true;
-  work_cv_.notify_one();
   done_cv_.notify_all();
   return true;
 }
@@ -145,61 +144,18 @@ Result<std::shared_ptr<const Engine>> EngineHost::Current() {
 
 Status EngineHost::ApplyAndPublish(std::vector<storage::DataValueChange>& changes) {
   WJ_ASSERT_HELD(update_mu_);
-  std::shared_ptr<Slot> next;
-  bool reused = false;
-  if (spare_ && spare_->busy.load(std::memory_order_acquire) && WaitForSpare()) {
-    std::lock_guard l(mu_);
-    ++stats_.waited;
-  }
-  if (spare_ && !spare_->busy.load(std::memory_order_acquire)) {
-    next = std::move(spare_);
-    WJ_RETURN_IF_ERROR(next->engine->Apply(next->lag, store_));
-    next->lag.clear();
-    reused = true;
-  } else {
-    next = std::make_shared<Slot>();
-    next->engine = std::make_unique<Engine>(*current_->engine);
-  }
-  spare_.reset();
-  WJ_RETURN_IF_ERROR(next->engine->Apply(changes, store_));
-  std::shared_ptr<Slot> old = current_;
+  // A copy shares the published engine's columns; Apply copies only the chunks it writes.
+  auto next = std::make_unique<Engine>(*std::atomic_load(&snapshot_));
+  WJ_RETURN_IF_ERROR(next->Apply(changes, store_));
   Publish(std::move(next));
-  old->lag = std::move(changes);  // what the old engine lacks to equal the new one
-  spare_ = std::move(old);
   std::lock_guard l(mu_);
-  ++(reused ? stats_.reused : stats_.clones);
+  ++stats_.applied;
   return Status::Ok();
 }
 
-bool EngineHost::WaitForSpare() {
+void EngineHost::Publish(std::unique_ptr<Engine> engine) {
   WJ_ASSERT_HELD(update_mu_);
-  std::unique_lock l(release_->mu);  // a leaf: nothing else is taken while it is held
-  // The builder's copy of this very engine ends soon (and is signalled): wait for it.
-  const bool copied = release_->copying == spare_.get();
-  const auto wait =
-      copied ? std::max<std::chrono::milliseconds>(spare_wait_.load(), std::chrono::seconds(10))
-             : spare_wait_.load();
-  release_->cv.wait_for(l, wait, [&] {
-    return !spare_->busy.load(std::memory_order_acquire) ||
-           (copied && release_->copying != spare_.get());
-  });
-  return !spare_->busy.load(std::memory_order_acquire);
-}
-
-void EngineHost::Publish(std::shared_ptr<Slot> slot) {
-  WJ_ASSERT_HELD(update_mu_);
-  slot->busy.store(true, std::memory_order_relaxed);
-  const Engine* e = slot->engine.get();
-  // The deleter runs when the last reader lets go: then the engine may be changed again.
-  std::shared_ptr<const Engine> snap(e, [slot, release = release_](const Engine*) {
-    {
-      std::lock_guard l(release->mu);
-      slot->busy.store(false, std::memory_order_release);
-    }
-    release->cv.notify_all();
-  });
-  current_ = std::move(slot);
-  std::atomic_store(&snapshot_, std::move(snap));
+  std::atomic_store(&snapshot_, std::shared_ptr<const Engine>(std::move(engine)));
 }
 
 void EngineHost::BuilderLoop() {
@@ -207,21 +163,13 @@ void EngineHost::BuilderLoop() {
     std::shared_ptr<const metadata::Catalog> catalog;
     std::uint64_t generation = 0;
     bool build = false;
+    bool first = false;
     {
       std::unique_lock l(mu_);
       auto work = [&] { return catalog_ && (rebuild_requested_ || (big_open_ && published_)); };
-      work_cv_.wait(l, [&] { return stop_ || work() || spare_wanted_; });
+      work_cv_.wait(l, [&] { return stop_ || work(); });
       if (stop_) return;
-      if (!work()) {  // nothing to build or apply: make the spare
-        spare_wanted_ = false;
-        preparing_ = true;
-        l.unlock();
-        PrepareSpare();
-        l.lock();
-        preparing_ = false;
-        done_cv_.notify_all();
-        continue;
-      }
+      first = !published_;
       build = rebuild_requested_;
       if (build) {
         // The build reads every change reported so far from the store.
@@ -235,6 +183,11 @@ void EngineHost::BuilderLoop() {
         generation = ++build_started_;
       }
     }
+    // Once an engine is published, builds and imports applied off to the side (and the merges
+    // they bring) take what the queries' threads leave of the CPU (core/thread_priority.h). The
+    // first build runs at the queries' priority: they are all waiting for it. (A thread never
+    // gets its priority back, so it is lowered only from then on.)
+    if (!first) LowerThisThreadsPriority();
     if (before_build_) before_build_();
     Status status = build ? BuildFromStore(std::move(catalog)) : ApplyOffToTheSide();
     std::unique_lock l(mu_);
@@ -263,26 +216,6 @@ void EngineHost::BuilderLoop() {
   }
 }
 
-void EngineHost::PrepareSpare() {
-  std::shared_ptr<Slot> of;
-  std::shared_ptr<const Engine> held;  // keeps `of` busy: nobody changes it while it is copied
-  {
-    std::lock_guard u(update_mu_);
-    if (spare_ || !current_) return;
-    of = current_;
-    held = std::atomic_load(&snapshot_);
-  }
-  auto copy = std::make_shared<Slot>();
-  copy->engine = std::make_unique<Engine>(*of->engine);
-  held.reset();  // a query waiting for the spare under update_mu_ may be waiting for this
-  std::lock_guard u(update_mu_);
-  // A query that applied changes meanwhile made a spare of its own (the engine `of`).
-  if (spare_ || current_ != of) return;
-  spare_ = std::move(copy);  // equal to the current engine: no lag
-  std::lock_guard l(mu_);
-  ++stats_.prepared;
-}
-
 Status EngineHost::BuildFromStore(std::shared_ptr<const metadata::Catalog> catalog) {
   // Without any lock: queries go on with the published engine meanwhile. With a read replica
   // the scan reads from it once it has replayed every write committed before now (waiting up
@@ -305,10 +238,6 @@ Status EngineHost::BuildFromStore(std::shared_ptr<const metadata::Catalog> catal
 }
 
 Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed) {
-  // The spare is copied first, off every lock (queries go on with the published engine), so the
-  // first write after the publish is not applied to a copy made on a query's path.
-  auto spare = std::make_shared<Slot>();
-  spare->engine = std::make_unique<Engine>(*next);
   std::lock_guard u(update_mu_);
   std::vector<storage::DataValueChange> since;
   {
@@ -325,11 +254,7 @@ Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool u
     }
   }
   WJ_RETURN_IF_ERROR(next->Apply(since, store_));
-  auto slot = std::make_shared<Slot>();
-  slot->engine = std::move(next);
-  Publish(std::move(slot));
-  spare->lag = std::move(since);  // what the spare lacks to equal the published engine
-  spare_ = std::move(spare);      // the engine before is no partner of this one
+  Publish(std::move(next));
   return true;
 }
 
@@ -348,30 +273,12 @@ Status EngineHost::ApplyOffToTheSide() {
     since_rebuild_.clear();
     if (batch.empty()) return Status::Ok();  // dropped meanwhile for a build from the store
     base = std::atomic_load(&snapshot_);
-    std::lock_guard r(release_->mu);
-    release_->copying = current_.get();
   }
   if (after_take_) after_take_();
-  // Without any lock: queries go on with `base` (which nobody changes while it is held) plus
-  // the batches reported from now on, which also collect in since_rebuild_.
-  // `base` is let go as soon as it is copied: a query that would reuse it as the spare waits
-  // for that (below a second at 10M values) rather than copying it once more.
-  std::unique_ptr<Engine> next;
-  {
-    struct CopyDone {  // also when the copy throws
-      Release& release;
-      std::shared_ptr<const Engine>& base;
-      ~CopyDone() {
-        base.reset();
-        {
-          std::lock_guard l(release.mu);
-          release.copying = nullptr;
-        }
-        release.cv.notify_all();
-      }
-    } done{*release_, base};
-    next = std::make_unique<Engine>(*base);
-  }
+  // Without any lock: queries go on with the published engine (which nobody changes) plus the
+  // batches reported from now on, which also collect in since_rebuild_.
+  auto next = std::make_unique<Engine>(*base);  // shares base's columns (column.h)
+  base.reset();
   WJ_RETURN_IF_ERROR(next->Apply(batch, store_));
   std::vector<storage::DataValueChange>().swap(batch);
   auto published = PublishFromBuilder(std::move(next), true);
@@ -386,8 +293,7 @@ Status EngineHost::ApplyOffToTheSide() {
 bool EngineHost::BuilderQuiet() const {
   // Changes waiting for the builder count only once an engine is published (before, the first
   // build reads them from the store).
-  return !rebuild_requested_ && !rebuilding_ && !spare_wanted_ && !preparing_ &&
-         !(big_open_ && published_);
+  return !rebuild_requested_ && !rebuilding_ && !(big_open_ && published_);
 }
 
 void EngineHost::WaitIdle() {

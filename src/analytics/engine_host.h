@@ -4,45 +4,38 @@
 //
 // How a change reaches the readers:
 // - Data values: the store reports each commit (OnChanges) into `pending_`. The next query (or
-//   the change-log poller) applies the pending changes to an engine that no reader holds and
-//   publishes it. Two engines take turns (double buffering): the one published before the last
-//   is reused once its readers have let go (its `busy` flag drops when the last shared_ptr to it
-//   goes), brought up to date by re-applying the one batch it missed (`lag`), then the new
-//   batch. While a reader still holds it, the query waits a little for it to be let go (up to
-//   `spare_wait`, 50 ms: a query's readers let go within a query's time, and copying a 10M-value
-//   engine costs more than that), and clones the current engine only past that. So a query
-//   right after a write sees that write (read-your-writes) at the cost of applying the pending
-//   batch, never of a rebuild.
+//   the change-log poller) copies the published engine, applies the pending changes to the copy
+//   and publishes it. A copy shares every column with the engine it was copied from and copies
+//   only the chunks the changes write (column.h), so a query right after a write sees that write
+//   (read-your-writes) at the cost of applying the pending batch: never a rebuild, never a copy
+//   of the values, never a wait for another reader. An engine is freed when its last reader
+//   lets go of it. (Until session 16 two engines took turns, and a query waited up to 50 ms for
+//   a reader to let go of the other one: a copy then cost 0.76 s at 10M values.)
 // - Pending changes are bounded (`max_pending`): a query applies at most that many. A batch that
 //   would take the pending list past it (an import) is applied off to the side instead: the
 //   pending list and every batch reported after it go to `big_`, queries go on with the published
 //   engine meanwhile (they do not see those changes yet, nor, until the builder takes them, the
 //   writes reported after them: read-your-writes is suspended for that moment), and the
 //   builder thread copies the published engine, applies `big_` in order, then what was reported
-//   during the work (`since_rebuild_`), and publishes it. That costs a copy and a merge of the
-//   engine's columns, not a read of the whole store. Past `max_background` changes, or when a
+//   during the work (`since_rebuild_`), and publishes it. That costs a merge of the engine's
+//   columns at most, not a read of the whole store. Past `max_background` changes, or when a
 //   transaction was too big to list (overflow), they are dropped and a rebuild is requested
 //   instead.
-// - When the builder publishes an engine (a build, or a batch applied off to the side) it
-//   publishes a copy of it as the spare too (made before, off every lock; after an engine read
-//   from its file, right after), so the first query with changes to apply does not copy the
-//   whole engine on its own path while holding update_mu_ (with readers queued behind it).
 // - Metadata (SetCatalog), overflow, and the first build: a background thread builds the next
 //   engine from a read snapshot of the store while queries go on with the previous engine (plus
 //   the small pending changes). Changes committed after the build began are collected
 //   (`since_rebuild_`) and applied to the new engine before it is published; re-applying a
 //   change the build already saw is harmless (Apply sets values, it does not add them).
 //   Only a query with no engine at all (the first after a start) waits for a build.
+// - The builder thread runs below the queries' CPU priority (core/thread_priority.h).
 //
-// Locks: `update_mu_` (an OwnedMutex, checked where required) serialises whoever changes the
-// slots (current_, spare_); `mu_` guards the pending lists, the request flags and the counters.
-// Order: update_mu_ before mu_, never the reverse. The store listener only takes mu_.
-// `release_->mu` is a leaf (a query waiting for the spare under update_mu_, and the snapshots'
-// deleters, on whatever thread lets go last, take it alone).
+// Locks: `update_mu_` (an OwnedMutex, checked where required) serialises whoever publishes (a
+// query applying pending changes, the builder); `mu_` guards the pending lists, the request
+// flags and the counters. Order: update_mu_ before mu_, never the reverse. The store listener
+// only takes mu_.
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -60,13 +53,10 @@ class EngineHost {
  public:
   struct Stats {
     std::uint64_t builds = 0;    // engines built from the store
-    std::uint64_t reused = 0;    // batches applied to the spare engine (no copy)
-    std::uint64_t clones = 0;    // batches applied to a copy (a reader held the spare)
-    std::uint64_t waited = 0;    // of the reused: the spare was let go while a query waited
+    std::uint64_t applied = 0;   // batches of pending changes applied to a copy by a query
     std::uint64_t dropped = 0;   // batches of pending changes replaced by a rebuild
     std::uint64_t deferred = 0;  // large batches applied to a copy by the builder thread
     std::uint64_t loaded = 0;    // engines adopted whole (e.g. read from a snapshot file)
-    std::uint64_t prepared = 0;  // spares copied by the builder thread after an adopted engine
   };
 
   explicit EngineHost(storage::Store& store, std::size_t max_pending = 200'000,
@@ -96,8 +86,6 @@ class EngineHost {
   // Waits until no rebuild is running or requested (tests and shutdown).
   void WaitIdle();
   Stats stats() const;
-  // How long a query that must apply changes waits for the spare engine's readers.
-  void set_spare_wait(std::chrono::milliseconds wait) { spare_wait_ = wait; }
   // For tests: the tail-merge threshold given to every engine this host builds.
   void set_merge_threshold(std::size_t n) { merge_threshold_ = n; }
   // For tests: runs on the builder thread before each build, and before each large batch is
@@ -108,53 +96,33 @@ class EngineHost {
   void set_after_take(std::function<void()> f) { after_take_ = std::move(f); }
 
  private:
-  // Signalled when a slot's last reader lets go. Shared with the snapshots' deleters, which may
-  // run after the host is gone.
-  struct Release {
-    std::mutex mu;
-    std::condition_variable cv;     // with mu; a slot's `busy` is stored false under mu
-    const void* copying = nullptr;  // guarded by mu: the slot the builder is copying, if any
-  };
-  struct Slot {
-    std::unique_ptr<Engine> engine;
-    std::atomic<bool> busy{false};              // published or held by a reader
-    std::vector<storage::DataValueChange> lag;  // applied to the current engine, not to this one
-  };
   void BuilderLoop();
   // Builds the next engine from the store and publishes it (the builder thread).
   Status BuildFromStore(std::shared_ptr<const metadata::Catalog> catalog);
   // Applies `big_` to a copy of the published engine and publishes it (the builder thread).
   Status ApplyOffToTheSide();
   // Publishes an engine made by the builder thread (holding every change reported before its
-  // work began) with what was reported since, and a copy of it as the spare. With
+  // work began) with what was reported since. With
   // `unless_overflowed`, publishes nothing if that list overflowed (a rebuild follows).
   // Returns whether it published.
   Result<bool> PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed);
-  // After an engine is adopted (no spare): copies it into the spare, so that the next query
-  // with changes to apply does not copy it on its own path (the builder thread).
-  void PrepareSpare();
-  // Waits (a while) for the busy spare's last reader to let go; returns whether it did.
-  // Requires update_mu_.
-  bool WaitForSpare();
-  // No build, batch or spare waits for the builder thread, nor is it working. Requires mu_.
+  // No build or batch waits for the builder thread, nor is it working. Requires mu_.
   bool BuilderQuiet() const;
-  // Applies `changes` to a free engine and publishes it. Requires update_mu_.
+  // Applies `changes` to a copy of the published engine and publishes it. Requires update_mu_.
   Status ApplyAndPublish(std::vector<storage::DataValueChange>& changes);
-  // Makes `slot` the current engine. Requires update_mu_.
-  void Publish(std::shared_ptr<Slot> slot);
+  // Makes `engine` the published one. Requires update_mu_.
+  void Publish(std::unique_ptr<Engine> engine);
 
   storage::Store& store_;
   const std::size_t max_pending_, max_background_;
   std::atomic<std::size_t> merge_threshold_{0};
-  std::atomic<std::chrono::milliseconds> spare_wait_{std::chrono::milliseconds(50)};
-  const std::shared_ptr<Release> release_ = std::make_shared<Release>();
   std::function<void()> before_build_;  // set before the first build; read by the builder only
   std::function<void()> after_take_;    // the same
 
   OwnedMutex update_mu_;
-  std::shared_ptr<Slot> current_;  // guarded by update_mu_; the engine of snapshot_
-  std::shared_ptr<Slot> spare_;    // guarded by update_mu_; the one published before current_
-  std::shared_ptr<const Engine> snapshot_;  // atomic_load/atomic_store only
+  // The published engine: read with atomic_load by anyone, stored (atomic_store) only under
+  // update_mu_, so that whoever holds update_mu_ reads the engine the next one is copied from.
+  std::shared_ptr<const Engine> snapshot_;
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_, done_cv_;            // with mu_
@@ -169,8 +137,6 @@ class EngineHost {
   bool rebuilding_ = false;      // guarded by mu_; a build or an off-to-the-side apply is running
   bool since_overflow_ = false;  // guarded by mu_
   bool published_ = false;       // guarded by mu_
-  bool spare_wanted_ = false;    // guarded by mu_; a publish left no spare
-  bool preparing_ = false;       // guarded by mu_; PrepareSpare is running
   bool stop_ = false;            // guarded by mu_
   std::uint64_t build_started_ = 0, build_done_ = 0;  // guarded by mu_ (generations)
   std::uint64_t build_failed_ = 0;                    // guarded by mu_

@@ -2,10 +2,11 @@
 //
 // Format (little-endian, this machine's layout; another build reads it or refuses it):
 // "WJENGINE", u32 format version, i64 change-log sequence, u64 × 3 catalog stamp (org units,
-// data elements, option combinations), then every column as u64 count + raw elements (the
-// engine's big columns padded with zeros to an 8-byte offset first, so that a server maps the
-// file and reads them in place: column.h), the period index and the tail as counted pairs, and
-// last a 32-byte BLAKE2b of everything before.
+// data elements, option combinations), the period and combination tables, then every column of
+// the base, the tail and the rollup as u64 count + raw elements (the engine's big columns padded
+// with zeros to an 8-byte offset first, so that a server maps the file and reads them in place:
+// column.h), the live count and the merge threshold, and last a 32-byte BLAKE2b of everything
+// before.
 // A file that fails any check is ignored by the caller (the engine is built from the store).
 // Written and read as a sealed file (core/sealed_file.h: "<path>.tmp" renamed, so a crash
 // leaves the old file or the new one).
@@ -28,7 +29,8 @@ namespace weijian::analytics {
 namespace {
 
 constexpr char kMagic[8] = {'W', 'J', 'E', 'N', 'G', 'I', 'N', 'E'};
-constexpr std::uint32_t kFormat = 2;  // 2: the big columns are aligned and read in place
+// 2: the big columns are aligned and read in place; 3: the tail is its columns alone (no map).
+constexpr std::uint32_t kFormat = 3;
 
 struct Writer : SealedFileWriter {
   using SealedFileWriter::SealedFileWriter;
@@ -98,17 +100,6 @@ Status Engine::SaveSnapshot(const std::string& path, std::int64_t seq) const {
   w.PutColumn(roll_.period);
   w.PutColumn(roll_.sum);
   w.PutColumn(roll_.count);
-  w.Put<std::uint64_t>(tail_map_.size());
-  for (const auto& [k, v] : tail_map_) {
-    auto [de, pre, start, period, coc, aoc] = k;
-    w.Put(de);
-    w.Put(pre);
-    w.Put(start);
-    w.Put(period);
-    w.Put(coc);
-    w.Put(aoc);
-    w.Put(v);
-  }
   w.Put<std::uint64_t>(live_);
   w.Put<std::uint64_t>(merge_threshold_);
   return w.Commit();
@@ -152,16 +143,6 @@ Result<std::unique_ptr<Engine>> Engine::LoadSnapshot(
   r.GetColumn(e->roll_.period, mapping);
   r.GetColumn(e->roll_.sum, mapping);
   r.GetColumn(e->roll_.count, mapping);
-  const auto tail = r.Get<std::uint64_t>();
-  for (std::uint64_t i = 0; r.ok && i < tail; ++i) {
-    auto de = r.Get<std::int64_t>();
-    auto pre = r.Get<std::int32_t>();
-    auto start = r.Get<std::int32_t>();
-    auto period = r.Get<std::uint16_t>();
-    auto coc = r.Get<std::uint16_t>();
-    auto aoc = r.Get<std::uint16_t>();
-    e->tail_map_[{de, pre, start, period, coc, aoc}] = r.Get<double>();
-  }
   e->live_ = r.Get<std::uint64_t>();
   e->merge_threshold_ = r.Get<std::uint64_t>();
   if (!r.ok || !r.in.empty()) return InvalidArgument(path + " is damaged (layout)");

@@ -195,9 +195,8 @@ int RunServe(const ServeOptions& o) {
   Status s = http::ServeForever(app, options);
   const auto engine = app.engines().stats();
   std::cerr << "weijian: analytics engine: " << engine.builds << " built from the store, "
-            << engine.reused << " updates of the spare (" << engine.waited << " after a wait), "
-            << engine.clones << " copies on a query's path, " << engine.prepared
-            << " spares copied after a start from the file, " << engine.deferred
+            << engine.loaded << " read from the snapshot file, " << engine.applied
+            << " batches of writes applied by queries, " << engine.deferred
             << " imports applied off to the side, " << engine.dropped
             << " rebuilds for too many changes\n";
   // A clean stop leaves the engine beside the database for the next start.

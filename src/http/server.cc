@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/date.h"
+#include "core/thread_priority.h"
 
 namespace weijian::http {
 
@@ -293,6 +294,9 @@ struct Server::Impl {
       if (heavy) {
         ++jobs_running;
         out = co_await RunOn(*jobs, [&] {
+          // Below the handlers that answer people: a month-end import or a PDF takes what
+          // they leave of the CPU (core/thread_priority.h). A system call per job.
+          LowerThisThreadsPriority();
           Response r = Handle(req);
           --jobs_running;
           return r;
