@@ -60,10 +60,14 @@ Response ImportTracker(const Request& req, App& app) {
     return ErrorResponse(409, "importMode 应为 COMMIT 或 VALIDATE", "importMode");
   o.dry_run = *dry || mode == "VALIDATE";
   // Answered synchronously whatever `async` says (DHIS2 queues a job when async=true).
-  auto report = app.immunization().ImportTrackerPayload(Caller(req), *app.catalog(), payload, o,
-                                                        Today(), NowMillis());
+  // The report comes as text (an entry per object; no DOM built, written and destroyed).
+  auto report = app.immunization().ImportTrackerText(Caller(req), *app.catalog(), payload, o,
+                                                     Today(), NowMillis());
   if (!report.ok()) return ErrorResponse(report.status());
-  return JsonResponse(*report, (*report)["status"] == "ERROR" ? 409 : 200);
+  Response r;
+  r.status = report->status == "ERROR" ? 409 : 200;
+  r.body = std::move(report->text);
+  return r;
 }
 
 Result<tracker::TrackerExportQuery> ExportQuery(const Request& req, const char* uid_param) {

@@ -255,6 +255,24 @@ std::string DayTime(const std::string& day) { return day.empty() ? day : day + "
 
 const char* kTypes[] = {"TRACKED_ENTITY", "ENROLLMENT", "EVENT"};
 
+// A value as JSON text, as POST /api/tracker's JsonResponse writes it.
+std::string DumpJson(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// `s` as a JSON string: plain printable ASCII as it is, anything else as nlohmann writes it.
+void AppendJsonString(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(
+      s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (!plain) {
+    out += DumpJson(std::string(s));
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
 }  // namespace
 
 std::span<const TrackerFieldDef> TrackerAttributes() { return Attributes(); }
@@ -1138,6 +1156,16 @@ Result<json> ImmunizationService::ImportTrackerPayload(const auth::Principal& wh
                                                        const TrackerPayload& payload,
                                                        const TrackerImportOptions& o, Date today,
                                                        std::int64_t now) {
+  WJ_ASSIGN_OR_RETURN(const TrackerImportReport report,
+                      ImportTrackerText(who, cat, payload, o, today, now));
+  return json::parse(report.text);
+}
+
+Result<TrackerImportReport> ImmunizationService::ImportTrackerText(const auth::Principal& who,
+                                                                   const metadata::Catalog& cat,
+                                                                   const TrackerPayload& payload,
+                                                                   const TrackerImportOptions& o,
+                                                                   Date today, std::int64_t now) {
   WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
   static const std::set<std::string> kStrategies = {"CREATE", "UPDATE", "CREATE_AND_UPDATE",
                                                     "DELETE"};
@@ -1210,7 +1238,11 @@ Result<json> ImmunizationService::ImportTrackerPayload(const auth::Principal& wh
     int created = 0, updated = 0, deleted = 0, ignored = 0;
   };
   Stats stats[3];
-  json objects[3] = {json::array(), json::array(), json::array()};
+  // The object reports of each type as JSON text, comma-separated (the report is written as
+  // text: building a DOM of 20,000 of them, writing and destroying it was about a tenth of a
+  // large import's CPU; bench/README.md "Tracker import", session 16).
+  std::string objects[3];
+  for (int t = 0; t < 3; ++t) objects[t].reserve(lists[t].size() * 80);
   json errors = json::array(), warnings = json::array();
   std::vector<std::pair<std::size_t, json>> object_warnings;  // (seq, warning)
   Status fatal;
@@ -1272,12 +1304,11 @@ Result<json> ImmunizationService::ImportTrackerPayload(const auth::Principal& wh
           fatal = s;
           return s;
         }
-        // Key by key: an initializer list copies every value it holds (the same for objects).
-        json report = json::object();
-        report["trackerType"] = kTypes[t];
-        report["uid"] = uid;
-        report["index"] = static_cast<int>(i);
-        report["errorReports"] = json::array();
+        // {"errorReports":[…],"index":i,"trackerType":"…","uid":"…"}: keys in the order
+        // nlohmann writes an object's (sorted).
+        std::string& report = objects[t];
+        if (!report.empty()) report += ',';
+        report += "{\"errorReports\":[";
         if (!out.ok()) {
           std::string message = out.message;
           if (!out.field.empty()) message += "（" + out.field + "）";
@@ -1289,7 +1320,7 @@ Result<json> ImmunizationService::ImportTrackerPayload(const auth::Principal& wh
           if (out.def)
             e[out.def->field >= TrackerField::kVaccine ? "dataElement" : "attribute"] =
                 out.def->uid;
-          report["errorReports"].push_back(e);
+          report += DumpJson(e);
           errors.push_back(std::move(e));
           ++stats[t].ignored;
           if (t == 0) run.failed_tes.insert(uid);
@@ -1305,7 +1336,13 @@ Result<json> ImmunizationService::ImportTrackerPayload(const auth::Principal& wh
             object_warnings.emplace_back(run.seq, std::move(w));
           }
         }
-        objects[t].push_back(std::move(report));
+        report += "],\"index\":";
+        report += std::to_string(i);
+        report += ",\"trackerType\":\"";
+        report += kTypes[t];
+        report += "\",\"uid\":";
+        AppendJsonString(report, uid);
+        report += '}';
       }
     }
     WJ_RETURN_IF_ERROR(flush());
@@ -1327,40 +1364,58 @@ Result<json> ImmunizationService::ImportTrackerPayload(const auth::Principal& wh
   if (o.atomic == "ALL" && !errors.empty())
     for (int t = 0; t < 3; ++t) stats[t] = {0, 0, 0, static_cast<int>(lists[t].size())};
   const std::string status = !errors.empty() ? "ERROR" : !warnings.empty() ? "WARNING" : "OK";
-  auto stats_json = [](const Stats& st) {
-    return json{{"created", st.created},
-                {"updated", st.updated},
-                {"deleted", st.deleted},
-                {"ignored", st.ignored},
-                {"total", st.created + st.updated + st.deleted + st.ignored}};
+  auto stats_text = [](const Stats& st) {
+    return "{\"created\":" + std::to_string(st.created) +
+           ",\"deleted\":" + std::to_string(st.deleted) +
+           ",\"ignored\":" + std::to_string(st.ignored) +
+           ",\"total\":" + std::to_string(st.created + st.updated + st.deleted + st.ignored) +
+           ",\"updated\":" + std::to_string(st.updated) + "}";
   };
   Stats total;
-  json type_map = json::object();
   for (int t = 0; t < 3; ++t) {
     total.created += stats[t].created;
     total.updated += stats[t].updated;
     total.deleted += stats[t].deleted;
     total.ignored += stats[t].ignored;
-    json& entry = type_map[kTypes[t]];
-    entry["trackerType"] = kTypes[t];
-    entry["stats"] = stats_json(stats[t]);
-    entry["objectReports"] = std::move(objects[t]);
   }
-  // The lists moved into place, not copied by initializer lists: a report has an entry per
-  // object (copying and destroying them twice was about a tenth of a large import's CPU,
-  // bench/README.md "Tracker import", session 14).
-  json out = json::object();
-  out["status"] = status;
-  json& validation = out["validationReport"];
-  validation["errorReports"] = std::move(errors);
-  validation["warningReports"] = std::move(warnings);
-  out["stats"] = stats_json(total);
-  json& bundle = out["bundleReport"];
-  bundle["status"] = status;
-  bundle["typeReportMap"] = std::move(type_map);
-  out["importStrategy"] = o.strategy;
-  out["atomicMode"] = o.atomic;
-  out["dryRun"] = o.dry_run;
+  // Written in the order nlohmann writes the keys of an object (sorted), so the text is the
+  // bytes the DOM's dump() gave (TrackerExchange.TheReportTextIsWhatItsDomWrites).
+  TrackerImportReport out;
+  out.status = status;
+  std::string& text = out.text;
+  std::size_t size = 512 + DumpJson(errors).size() + DumpJson(warnings).size();
+  for (const std::string& list : objects) size += list.size() + 128;
+  text.reserve(size);
+  text += "{\"atomicMode\":";
+  AppendJsonString(text, o.atomic);
+  text += ",\"bundleReport\":{\"status\":";
+  AppendJsonString(text, status);
+  text += ",\"typeReportMap\":{";
+  for (int t : {1, 2, 0}) {  // ENROLLMENT, EVENT, TRACKED_ENTITY
+    if (t != 1) text += ',';
+    text += '"';
+    text += kTypes[t];
+    text += "\":{\"objectReports\":[";
+    text += objects[t];
+    text += "],\"stats\":";
+    text += stats_text(stats[t]);
+    text += ",\"trackerType\":\"";
+    text += kTypes[t];
+    text += "\"}";
+  }
+  text += "}},\"dryRun\":";
+  text += o.dry_run ? "true" : "false";
+  text += ",\"importStrategy\":";
+  AppendJsonString(text, o.strategy);
+  text += ",\"stats\":";
+  text += stats_text(total);
+  text += ",\"status\":";
+  AppendJsonString(text, status);
+  text += ",\"validationReport\":{\"errorReports\":";
+  text += DumpJson(errors);
+  text += ",\"warningReports\":";
+  text += DumpJson(warnings);
+  text += "}}";
   return out;
 }
 

@@ -148,6 +148,14 @@ struct TrackerImportOptions {
   bool dry_run = false;
 };
 
+// POST /api/tracker's answer: DHIS2's import report as JSON text, written as text rather than
+// built as a DOM (a large import has a report per object: bench/README.md "Tracker import",
+// session 16), and its status (OK, WARNING or ERROR).
+struct TrackerImportReport {
+  std::string text;
+  std::string status;
+};
+
 // GET /api/tracker/trackedEntities|enrollments|events: the records managed in `org_unit` (uid or
 // code; ou_mode SELECTED, CHILDREN or DESCENDANTS), or the ones named in `uids` (trackedEntity,
 // enrollment or event uids as the path asks), a page of them (page_size 0: all).
@@ -268,6 +276,13 @@ class ImmunizationService {
                                               const TrackerPayload& body,
                                               const TrackerImportOptions& o, Date today,
                                               std::int64_t now);
+  // The same report as text (what POST /api/tracker sends): the bytes nlohmann's dump() of the
+  // report above writes.
+  Result<TrackerImportReport> ImportTrackerText(const auth::Principal& who,
+                                                const metadata::Catalog& cat,
+                                                const TrackerPayload& body,
+                                                const TrackerImportOptions& o, Date today,
+                                                std::int64_t now);
   // GET /api/tracker/trackedEntities, /enrollments, /events in DHIS2's shapes; attributes masked
   // unless the caller may unmask (each unmasked list audited once).
   Result<nlohmann::json> ExportTrackedEntities(const auth::Principal& who,

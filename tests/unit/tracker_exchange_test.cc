@@ -312,6 +312,57 @@ TEST(TrackerExchange, AnImportReusesItsPreparedStatements) {
     EXPECT_EQ(te["enrollments"][0]["events"].size(), 5u) << te.dump();
 }
 
+// POST /api/tracker answers the report written as text (ImportTrackerText), not built as a DOM:
+// its bytes are those nlohmann's dump() writes of the same report (keys sorted, nothing spaced),
+// for a report that is OK, one with warnings, one with errors under both atomic modes, a dry run,
+// and uids JSON must escape (a quote, a backslash, a tab, a control character, Chinese).
+TEST(TrackerExchange, TheReportTextIsWhatItsDomWrites) {
+  const auto who = Superuser();
+  const Date today = ParseIsoDate("2024-09-01").value();
+  testing::TempDir dir;
+  ASSERT_TRUE(PersonVault::Init(dir.File("keys")).ok());
+  Site a = MakeSite(dir, "a.db", dir.File("keys"));
+  const std::string odd_te = "引号\"与\\反斜杠\t", odd_event = std::string("ev\x01");
+  json odd = ChildrenPayload(0, 3);
+  odd["trackedEntities"][1]["trackedEntity"] = odd_te;
+  odd["trackedEntities"][2]["enrollments"][0]["events"][1]["event"] = odd_event;
+  odd["events"] = {{{"event", "Ev000000009"}, {"enrollment", "缺\"失"}}};
+  json no_doses = ChildrenPayload(30, 2);
+  for (auto& te : no_doses["trackedEntities"]) te["enrollments"][0].erase("events");
+  auto check = [&](const json& body, const TrackerImportOptions& o, const std::string& status) {
+    SCOPED_TRACE(o.atomic + (o.dry_run ? " dry run" : "") + " " + status);
+    TrackerPayload parsed;
+    EXPECT_TRUE(parsed.Parse(body.dump()));
+    auto report = a.service->ImportTrackerText(who, *a.cat, parsed, o, today, 1);
+    if (!report.ok()) {
+      ADD_FAILURE() << report.status().ToString();
+      return json();
+    }
+    const json dom = json::parse(report->text);
+    EXPECT_EQ(report->text, dom.dump(-1, ' ', false, json::error_handler_t::replace));
+    EXPECT_EQ(report->status, status);
+    EXPECT_EQ(dom["status"], status);
+    EXPECT_EQ(dom["bundleReport"]["status"], status);
+    return dom;
+  };
+  check(no_doses, {}, "OK");
+  check(ChildrenPayload(10, 4), {}, "WARNING");  // DTaP at 61 days: invalid, a warning each
+  TrackerImportOptions dry;
+  dry.dry_run = true;
+  dry.strategy = "CREATE";
+  check(ChildrenPayload(20, 1), dry, "WARNING");
+  for (const char* atomic : {"ALL", "OBJECT"}) {
+    TrackerImportOptions o;
+    o.atomic = atomic;
+    const json dom = check(odd, o, "ERROR");
+    const json& map = dom["bundleReport"]["typeReportMap"];
+    EXPECT_EQ(map["TRACKED_ENTITY"]["objectReports"][1]["uid"], odd_te);
+    EXPECT_EQ(map["EVENT"]["objectReports"][11]["uid"], odd_event);
+    EXPECT_EQ(map["EVENT"]["objectReports"].size(), 16u) << dom.dump(1);
+    EXPECT_FALSE(map["EVENT"]["objectReports"][11]["errorReports"].empty()) << dom.dump(1);
+  }
+}
+
 // The doses of an import are written in batches with ONE audit row each per unit they were given
 // at, naming the import, the counts, a digest of the doses' uids and every dose (bench/README.md
 // "Tracker import", session 12), instead of one row per dose; the chain still verifies.
