@@ -1785,6 +1785,28 @@ TEST_P(StoreContractTest, TheDueIndexFollowsEveryWriteThatMovesIt) {
   EXPECT_EQ(store->ListImmunizationDoses(bulk[0].person.id)->size(), 2u);
   EXPECT_EQ(stored("teDueIx0004").due.next, "2024-02-07");
   EXPECT_EQ(stored("teDueIx0004").due, expected("teDueIx0004"));
+
+  // Children without doses (the tracker import writes its children before their doses): the
+  // index of each depends on his birth date alone (DueIndexer is pure), computed once per birth
+  // date of the batch; a child with doses has his own.
+  int calls = 0;
+  store->SetDueIndexer([&calls](const std::string& birth, std::span<const DoseDay> days) {
+    ++calls;
+    return DueIndexRecord{birth, "2099-01-0" + std::to_string(days.size()), birth};
+  });
+  std::vector<Store::BulkChild> undosed(4);
+  undosed[0].person = child("teDueIx0005", "2024-02-01");
+  undosed[1].person = child("teDueIx0006", "2024-02-02");
+  undosed[2].person = child("teDueIx0007", "2024-02-01");
+  undosed[3].person = child("teDueIx0008", "2024-02-01");
+  undosed[3].doses = {dose(0, "HepB", "2024-02-01")};
+  ASSERT_TRUE(store->AddTrackedEntitiesBulk(undosed, std::span(&audit, 1)).ok());
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(stored("teDueIx0005").due, (DueIndexRecord{"2024-02-01", "2099-01-00", "2024-02-01"}));
+  EXPECT_EQ(stored("teDueIx0006").due, (DueIndexRecord{"2024-02-02", "2099-01-00", "2024-02-02"}));
+  EXPECT_EQ(stored("teDueIx0007").due, (DueIndexRecord{"2024-02-01", "2099-01-00", "2024-02-01"}));
+  EXPECT_EQ(stored("teDueIx0008").due, (DueIndexRecord{"2024-02-01", "2099-01-01", "2024-02-01"}));
+  tracker::InstallDueIndexer(*store);
 }
 
 // The tracker import's bulk path (AddImmunizationDosesBulk): the doses of several children in the
