@@ -91,6 +91,7 @@ test: build
 
 bench: build
 	@scripts/install-deps.sh --bench
+	@cmake --build $(BUILD) --target bench_programs
 	bench/run.sh $(BUILD)
 
 clean:
