@@ -61,9 +61,9 @@ test-fuzz: build-asan
 # rebuilds and the store's connections). -O1 -g1: TSan needs optimisation for speed and line
 # tables for its reports, not full debug information (which costs compile time and link time).
 # TSan runs code 5-15x slower, so a few slow tests that exercise no concurrency are left out here
-# (they run in the Release and ASan builds): TSAN_UNIT_SKIP below. Each suite runs as two gtest
-# shards side by side (the tests are independent; the HTTP suite's shards each start their own
-# server on their own demo database).
+# (they run in the Release and ASan builds): TSAN_UNIT_SKIP below. Both suites run as gtest shards
+# from one queue, two at a time (scripts/tsan-suites.sh; the tests are independent, and the HTTP
+# suite's shards each start their own server on their own copy of one demo database).
 TSAN_UNIT_SKIP ?= -RandomAnalyticsTest.*:ExchangeTest.RoundTripInEveryFormat:ReportsTest.*
 # The HTTP suite's two immunization tests that build the demo's 8.8k children into a store of
 # their own and compute on it in one thread (no server, no concurrency): 15+ minutes of CPU here.
@@ -78,8 +78,7 @@ build-tsan: deps
 test-tsan: build-tsan
 	@$(MAKE) --no-print-directory run-tsan
 run-tsan:
-	$(TSAN_ENV) scripts/gtest-shards.sh 2 $(TSAN_BUILD)/tests/unit_tests --gtest_filter='$(TSAN_UNIT_SKIP)'
-	$(TSAN_ENV) scripts/gtest-shards.sh 2 $(TSAN_BUILD)/tests/http_tests --gtest_filter='$(TSAN_HTTP_FILTER)'
+	$(TSAN_ENV) scripts/tsan-suites.sh $(TSAN_BUILD) '$(TSAN_UNIT_SKIP)' '$(TSAN_HTTP_FILTER)'
 
 # Every suite: the Release build through ctest (unit, HTTP, server limits, crash and CLI on
 # loopback, DHIS2's files, the browser, the format check), then the unit tests under ASan+UBSan
@@ -92,6 +91,7 @@ test: build
 
 bench: build
 	@scripts/install-deps.sh --bench
+	@cmake --build $(BUILD) --target bench_programs
 	bench/run.sh $(BUILD)
 
 clean:

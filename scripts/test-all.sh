@@ -66,14 +66,17 @@ summary() {
   printf '  %5d s  in all\n' $(($(date +%s) - started))
   slowest "$release"
   slowest "${FUZZ_BUILD:-build-fuzz}"
-  for log in "${TSAN_BUILD:-build-tsan}"/tests/*.shard*.json; do
-    [ -f "$log" ] || continue
-    echo "  slowest in $log:"
-    python3 - "$log" <<'PY' || true
+  for bin in unit_tests http_tests; do  # the TSan shards' JSON reports, each suite's together
+    set -- "${TSAN_BUILD:-build-tsan}/tests/$bin".shard*.json
+    [ -f "$1" ] || continue
+    echo "  slowest in ${TSAN_BUILD:-build-tsan}/tests/$bin (TSan, $# shards):"
+    python3 - "$@" <<'PY' || true
 import json, sys
+shards = [json.load(open(f)) for f in sys.argv[1:]]
+print("    shards' wall: " + ", ".join(d.get("time", "?") for d in shards))
 tests = [(float(t.get("time", "0s").rstrip("s")), s["name"] + "." + t["name"])
-         for s in json.load(open(sys.argv[1])).get("testsuites", []) for t in s.get("testsuite", [])]
-for secs, name in sorted(tests, reverse=True)[:5]:
+         for d in shards for s in d.get("testsuites", []) for t in s.get("testsuite", [])]
+for secs, name in sorted(tests, reverse=True)[:8]:
     print(f"    {secs:7.1f} s  {name}")
 PY
   done

@@ -12,7 +12,7 @@ namespace weijian::exchange::internal {
 
 namespace {
 
-constexpr std::size_t kBatchBytes = 4 << 20;
+constexpr std::size_t kJsonBatchBytes = 4 << 20;
 
 struct JsonHeader {
   std::string period, org_unit, aoc, data_set, complete_date;
@@ -250,7 +250,7 @@ class JsonReader {
       if (c == ']') break;
       if (c != ',')
         return Fail(c < 0 ? "the JSON ends inside \"dataValues\"" : "expected ',' between values");
-      if (batch.size() >= kBatchBytes) {
+      if (batch.size() >= kJsonBatchBytes) {
         batch.push_back(']');
         WJ_RETURN_IF_ERROR(ParseBatch(batch));
         batch.assign("[");

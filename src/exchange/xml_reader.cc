@@ -20,7 +20,7 @@ namespace weijian::exchange::internal {
 namespace {
 
 constexpr const char* kDxfNamespace = "http://dhis2.org/schema/dxf/2.0";
-constexpr std::size_t kBatchBytes = 4 << 20;
+constexpr std::size_t kXmlBatchBytes = 4 << 20;
 
 class XmlReader {
  public:
@@ -66,7 +66,7 @@ class XmlReader {
           continue;
         }
         WJ_RETURN_IF_ERROR(ReadBody(tag, name, &batch_));
-        if (batch_.size() >= kBatchBytes) WJ_RETURN_IF_ERROR(ParseBatch());
+        if (batch_.size() >= kXmlBatchBytes) WJ_RETURN_IF_ERROR(ParseBatch());
       }
     }
     WJ_RETURN_IF_ERROR(ParseBatch());

@@ -27,7 +27,7 @@ struct Category {
 };
 constexpr Category kCategories[] = {{"zx", "咨询"}, {"ts", "投诉"}, {"jy", "建议"}};
 
-std::string Date10(std::int64_t millis) { return FormatTimestamp(millis).substr(0, 10); }
+std::string MessageDate(std::int64_t millis) { return FormatTimestamp(millis).substr(0, 10); }
 
 std::string CookieOf(const Request& req, const std::string& name) {
   const std::string header = req.Header("cookie");
@@ -72,9 +72,9 @@ json BoardData(App& app, int page, Status* error) {
     items.push_back({{"id", std::to_string(m.id)},
                      {"category", m.category},
                      {"subject", m.subject},
-                     {"date", Date10(m.created)},
+                     {"date", MessageDate(m.created)},
                      {"replied_by", m.replied_by},
-                     {"replied_date", Date10(m.replied_at)}});
+                     {"replied_date", MessageDate(m.replied_at)}});
   d["items"] = items;
   d["has_items"] = !items.empty();
   const int pages =
@@ -193,12 +193,12 @@ Response Query(const Request& req, App& app) {
       d["found"] = {{"category", m.category},
                     {"subject", m.subject},
                     {"body", m.body},
-                    {"date", Date10(m.created)},
+                    {"date", MessageDate(m.created)},
                     {"status", portal::StatusLabel(m.status)},
                     {"answered", m.status == "answered"},
                     {"reply", m.reply},
                     {"replied_by", m.replied_by},
-                    {"replied_date", m.replied_at ? Date10(m.replied_at) : ""},
+                    {"replied_date", m.replied_at ? MessageDate(m.replied_at) : ""},
                     {"published", m.published}};
     }
   }
@@ -219,10 +219,14 @@ Response View(const Request& req, App& app) {
   if (!list.ok()) return ErrorResponse(list.status());
   if (list->empty()) return PortalNotFound(req, app);
   const auto& m = list->front();
-  json d = {{"mode_view", true},          {"category", m.category},
-            {"subject", m.subject},       {"body", m.body},
-            {"date", Date10(m.created)},  {"reply", m.reply},
-            {"replied_by", m.replied_by}, {"replied_date", Date10(m.replied_at)}};
+  json d = {{"mode_view", true},
+            {"category", m.category},
+            {"subject", m.subject},
+            {"body", m.body},
+            {"date", MessageDate(m.created)},
+            {"reply", m.reply},
+            {"replied_by", m.replied_by},
+            {"replied_date", MessageDate(m.replied_at)}};
   return RenderPortalPage(req, app, m.subject, "messages", d, kColumn);
 }
 

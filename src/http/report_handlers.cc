@@ -77,7 +77,7 @@ Result<std::vector<reports::BulletinEntry>> EventsOf(const json& body) {
   return out;
 }
 
-Response Failure(const Status& s) {
+Response ReportFailure(const Status& s) {
   if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound)
     return ErrorResponse(409, s.message(), s.field());
   return ErrorResponse(s);
@@ -113,7 +113,7 @@ Response PutTemplate(const Request& req, App& app) {
   if (name.empty() || name.size() > 40 ||
       name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
     return ErrorResponse(409, "a template name is lower-case letters, digits, - and _", "name");
-  if (Status s = reports::ValidateTemplate(*body); !s.ok()) return Failure(s);
+  if (Status s = reports::ValidateTemplate(*body); !s.ok()) return ReportFailure(s);
   // An existing template (built-in or stored) is changed only by its unit's editors; a new one
   // belongs to the caller's unit.
   auth::OwnedObjects owners(app.store());
@@ -148,9 +148,9 @@ Response PreviewReport(const Request& req, App& app) {
   auto engine = app.Analytics();
   if (!engine.ok()) return ErrorResponse(engine.status());
   auto r = RequestOf(req, nullptr, (*engine)->catalog(), app);
-  if (!r.ok()) return Failure(r.status());
+  if (!r.ok()) return ReportFailure(r.status());
   auto report = reports::Generate(app.store(), **engine, *r, NowMillis());
-  if (!report.ok()) return Failure(report.status());
+  if (!report.ok()) return ReportFailure(report.status());
   return JsonResponse({{"title", report->title},
                        {"html", reports::RenderHtml(*report, false)},
                        {"checks", ChecksJson(*report)},
@@ -162,12 +162,12 @@ Response RenderDocument(const Request& req, App& app) {
   auto engine = app.Analytics();
   if (!engine.ok()) return ErrorResponse(engine.status());
   auto r = RequestOf(req, nullptr, (*engine)->catalog(), app);
-  if (!r.ok()) return Failure(r.status());
+  if (!r.ok()) return ReportFailure(r.status());
   const std::string format = req.Query("format").value_or("html");
   auto report = reports::Generate(app.store(), **engine, *r, NowMillis());
-  if (!report.ok()) return Failure(report.status());
+  if (!report.ok()) return ReportFailure(report.status());
   auto bytes = reports::Render(*report, format);
-  if (!bytes.ok()) return Failure(bytes.status());
+  if (!bytes.ok()) return ReportFailure(bytes.status());
   Response out;
   out.content_type = reports::ContentType(format);
   out.body = std::move(*bytes);
@@ -186,14 +186,14 @@ Response PublishReport(const Request& req, App& app) {
   auto engine = app.Analytics();
   if (!engine.ok()) return ErrorResponse(engine.status());
   auto r = RequestOf(req, &*body, (*engine)->catalog(), app);
-  if (!r.ok()) return Failure(r.status());
+  if (!r.ok()) return ReportFailure(r.status());
   const std::int64_t now = NowMillis();
   if (body->contains("issue") && (*body)["issue"].is_number_integer())
     r->issue = (*body)["issue"].get<int>();
   auto events = EventsOf(*body);
-  if (!events.ok()) return Failure(events.status());
+  if (!events.ok()) return ReportFailure(events.status());
   auto report = reports::Generate(app.store(), **engine, *r, now, *events);
-  if (!report.ok()) return Failure(report.status());
+  if (!report.ok()) return ReportFailure(report.status());
   auto note_field = TextField(*body, "note"), column = TextField(*body, "column", "gzdt");
   if (!note_field.ok()) return ErrorResponse(note_field.status());
   if (!column.ok()) return ErrorResponse(column.status());
@@ -214,7 +214,7 @@ Response PublishReport(const Request& req, App& app) {
                             "report " + report->title + (note.empty() ? "" : "; note: " + note),
                             req.remote_address);
   });
-  if (!published.ok()) return Failure(published.status());
+  if (!published.ok()) return ReportFailure(published.status());
   if (!done.ok()) return ErrorResponse(done);
   app.ContentChanged();
   return JsonResponse({{"report", published->report_uid},

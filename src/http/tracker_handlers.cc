@@ -132,7 +132,9 @@ Response ExportEvents(const Request& req, App& app) {
   return JsonResponse(*out);
 }
 
-Response Programs(const Request&, App&) { return JsonResponse(tracker::TrackerProgramMetadata()); }
+Response TrackerPrograms(const Request&, App&) {
+  return JsonResponse(tracker::TrackerProgramMetadata());
+}
 
 // DHIS2's /api/programIndicators: the immunization program's coverage indicators, which
 // /api/analytics answers in dx by uid or code like any indicator (the workbench's pivot and
@@ -173,7 +175,7 @@ std::vector<Route> TrackerRoutes() {
       {"GET", "/api/tracker/trackedEntities/{uid}", ExportTrackedEntity, read},
       {"GET", "/api/tracker/enrollments", ExportEnrollments, read, Cost::kHeavy},
       {"GET", "/api/tracker/events", ExportEvents, read, Cost::kHeavy},
-      {"GET", "/api/tracker/programs", Programs, SignedIn()},
+      {"GET", "/api/tracker/programs", TrackerPrograms, SignedIn()},
       {"GET", "/api/programIndicators", ProgramIndicators, SignedIn()},
       {"POST", "/api/immunization/import", ImportRegister, write, Cost::kHeavy},
   };

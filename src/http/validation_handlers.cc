@@ -26,7 +26,7 @@ std::optional<Response> Denied(const Request& req, const metadata::Catalog& cat,
   return std::nullopt;
 }
 
-Response Failure(const Status& s) {
+Response ValidationFailure(const Status& s) {
   // Content that does not fit is a conflict (409), as DHIS2 answers; syntax stays a 400.
   if (s.code() == StatusCode::kNotFound) return ErrorResponse(Conflict(s.message(), s.field()));
   return ErrorResponse(s);
@@ -52,7 +52,7 @@ Response ValidateDataSet(const Request& req, App& app) {
   auto pe = ParsePeriod(*pe_text);
   if (!pe.ok()) return ErrorResponse(409, pe.status().message(), "pe");
   auto violations = validation::ValidateForm(app.store(), *cat, *ds, *ou, *pe);
-  if (!violations.ok()) return Failure(violations.status());
+  if (!violations.ok()) return ValidationFailure(violations.status());
   json list = json::array();
   for (const auto& v : *violations) list.push_back(validation::ViolationJson(*cat, v));
   return JsonResponse(
@@ -100,7 +100,7 @@ Response AnalyseRules(const Request& req, App& app) {
     return ErrorResponse(409, "unknown org unit " + r.org_unit, "ou");
   if (auto d = Denied(req, *cat, r.org_unit, false)) return *d;
   auto violations = validation::RunAnalysis(app.store(), *cat, Caller(req), r);
-  if (!violations.ok()) return Failure(violations.status());
+  if (!violations.ok()) return ValidationFailure(violations.status());
   json list = json::array();
   for (const auto& v : *violations) list.push_back(validation::ViolationJson(*cat, v));
   return JsonResponse(list);
@@ -326,7 +326,7 @@ Response GenerateMinMax(const Request& req, App& app) {
     if (auto d = Denied(req, *cat, ou, true)) return *d;
   auto g = validation::GenerateMinMax(app.store(), *cat, Caller(req), req.params.at("ds"), ou,
                                       NowMillis());
-  if (!g.ok()) return Failure(g.status());
+  if (!g.ok()) return ValidationFailure(g.status());
   return JsonResponse({{"status", "OK"},
                        {"generated", g->generated},
                        {"keptManual", g->kept_manual},
@@ -375,7 +375,7 @@ Response OutlierDetection(const Request& req, App& app) {
   if (!engine.ok()) return ErrorResponse(engine.status());
   r.engine = engine->get();
   auto out = validation::DetectOutliers(app.store(), (*engine)->catalog(), Caller(req), r);
-  if (!out.ok()) return Failure(out.status());
+  if (!out.ok()) return ValidationFailure(out.status());
   return JsonResponse(*out);
 }
 }  // namespace

@@ -84,7 +84,7 @@ Response Shell(const Request& req, App& app, const std::string& page_name,
   return r;
 }
 
-Response Login(const Request& req, App& app) {
+Response LoginPage(const Request& req, App& app) {
   if (req.principal) return Redirect("/admin");
   return Shell(req, app, "login", "工作人员登录");
 }
@@ -103,7 +103,7 @@ Response Page(const Request& req, App& app) {
 
 // GET /api/programs: the programs the dashboard shows, with their indicator and element uids,
 // and the latest year that has data (the dashboard's default).
-Response Programs(const Request&, App& app) {
+Response ContentPrograms(const Request&, App& app) {
   auto cat = app.catalog();
   json out = json::array();
   for (const auto& p : portal::Programs()) {
@@ -308,9 +308,9 @@ Response XlsxResponse(const Result<std::string>& bytes, const std::string& filen
 std::vector<Route> WorkbenchRoutes() {
   return {
       {"GET", "/admin", Page, OptionalSignIn()},
-      {"GET", "/admin/login", Login, OptionalSignIn()},
+      {"GET", "/admin/login", LoginPage, OptionalSignIn()},
       {"GET", "/admin/{page}", Page, OptionalSignIn()},
-      {"GET", "/api/programs", Programs, SignedIn()},
+      {"GET", "/api/programs", ContentPrograms, SignedIn()},
       {"GET", "/api/analytics.xlsx", AnalyticsXlsx, Needs(auth::Authority::kDataRead),
        Cost::kHeavy},
   };

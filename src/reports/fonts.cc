@@ -16,8 +16,8 @@ namespace weijian::reports {
 
 namespace {
 
-std::mutex mu;
-std::optional<DocumentFonts> cached;  // guarded by mu
+std::mutex fonts_mu;
+std::optional<DocumentFonts> cached;  // guarded by fonts_mu
 
 // Characters a simplified-Chinese report cannot do without (a traditional-only face lacks them).
 constexpr char32_t kSample[] = {U'卫', U'报', U'进', U'这', U'为', U'国', U'们', U'检',
@@ -74,7 +74,7 @@ std::string SiteFontsDir(const std::string& db_path) {
 void UseFontsDir(const std::string& dir) {
   std::error_code ec;
   if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return;
-  std::lock_guard lock(mu);
+  std::lock_guard lock(fonts_mu);
   FcInit();
   FcConfigAppFontAddDir(FcConfigGetCurrent(), reinterpret_cast<const FcChar8*>(dir.c_str()));
   // Font maps made before this call (Pango keeps one per thread) see the new faces too.
@@ -84,7 +84,7 @@ void UseFontsDir(const std::string& dir) {
 }
 
 DocumentFonts ResolveDocumentFonts() {
-  std::lock_guard lock(mu);
+  std::lock_guard lock(fonts_mu);
   if (!cached) cached = Resolve();
   return *cached;
 }
