@@ -58,10 +58,16 @@ void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool
     return;
   }
   if (waiting > max_pending_) {
-    // Too many for a query to apply: the builder applies them to a copy.
-    big_ = std::move(pending_);
-    pending_ = {};
-    append(big_);
+    // Too many for a query to apply: the builder applies them to a copy. An import's batch is
+    // moved whole, not element by element: this runs under mu_ (which a query with changes to
+    // apply takes) on the import's thread, which runs niced (core/thread_priority.h).
+    if (pending_.empty()) {
+      big_ = std::move(changes);
+    } else {
+      big_ = std::move(pending_);
+      pending_ = {};
+      append(big_);
+    }
     big_open_ = true;
     work_cv_.notify_one();
     return;
