@@ -303,7 +303,8 @@ void Engine::RecomputeRollupEntry(std::int64_t de, std::int32_t pre, std::uint16
   roll_.count.Mutable(r) = count;
 }
 
-Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage::Store& store) {
+Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage::Store& store,
+                     TailMerge tail_merge) {
   WJ_RETURN_IF_ERROR(EnsurePeriods(changes, store));
   const auto& tree = cat_->tree();
   // The batch's values new to both the base and the tail. A map, not the tail itself: the tail
@@ -358,9 +359,8 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
   // The tail's live values and the new ones, each run in key order and sharing no key (a key
   // either holds is changed in place above): one linear merge instead of a sort.
   std::vector<Row> rows;
-  const std::size_t limit =
-      merge_threshold_ ? merge_threshold_ : std::max<std::size_t>(65536, base_.value.size() / 16);
-  const bool merge = tail_.value.size() + added.size() > limit;
+  const bool merge =
+      tail_merge == TailMerge::kMerge && tail_.value.size() + added.size() > MergeLimit();
   rows.reserve((merge ? live_ : tail_.value.size() + added.size()));
   if (merge) AppendLiveRows(base_, rows);  // the base and the tail become the new base
   auto merged = [&rows](std::size_t from) {
@@ -382,6 +382,16 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
     tail_.Layout(rows, base_.block.size());
   }
   return Status::Ok();
+}
+
+void Engine::MergeTail() {
+  std::vector<Row> rows;
+  rows.reserve(live_);
+  AppendLiveRows(base_, rows);
+  const auto from_tail = static_cast<std::ptrdiff_t>(rows.size());
+  AppendLiveRows(tail_, rows);
+  std::inplace_merge(rows.begin(), rows.begin() + from_tail, rows.end());
+  Rebuild(rows);
 }
 
 void Engine::AppendLiveRows(const Columns& c, std::vector<Row>& rows) const {

@@ -8,11 +8,12 @@
 // order. A write to a value the base holds changes it in place (a deletion leaves NaN, which every
 // scan skips); so does a write to a value the tail holds; a value new to both goes to the tail,
 // which is laid out again with it (a batch's new values together); when the tail grows past a
-// sixteenth of the base the two are merged. Both segments are columns that a copy of the engine
-// shares (column.h), so copying an engine costs pointers, never its values. Elements with
-// disaggregations also keep a rollup: per (unit, period) the sum and count of their values over all
-// option combinations, which answers the usual "whole element" question from a fraction of the
-// rows, exactly (it is recomputed from the raw values whenever one of them changes).
+// sixteenth of the base the two are merged (by Apply, or by MergeTail off a query's path:
+// EngineHost). Both segments are columns that a copy of the engine shares (column.h), so
+// copying an engine costs pointers, never its values. Elements with disaggregations also keep a
+// rollup: per (unit, period) the sum and count of their values over all option combinations,
+// which answers the usual "whole element" question from a fraction of the rows, exactly (it is
+// recomputed from the raw values whenever one of them changes).
 //
 // Not thread-safe for writers: the owner (http::App) serialises Apply against queries.
 #pragma once
@@ -51,8 +52,16 @@ class Engine {
       const std::string& path, std::int64_t seq, std::shared_ptr<const metadata::Catalog> catalog);
 
   // Applies committed changes of data values (from the store's listener), so the next query
-  // sees them. Periods the engine has not seen yet are read from the store.
-  Status Apply(std::span<const storage::DataValueChange> changes, storage::Store& store);
+  // sees them. Periods the engine has not seen yet are read from the store. With `kMerge`, a
+  // tail grown past the merge threshold is merged into the base here (a pass over every value);
+  // with `kLeaveTail` it is left to grow (TailWantsMerge) for MergeTail, off the caller's path.
+  enum class TailMerge { kMerge, kLeaveTail };
+  Status Apply(std::span<const storage::DataValueChange> changes, storage::Store& store,
+               TailMerge merge = TailMerge::kMerge);
+  // The tail holds more than the merge threshold.
+  bool TailWantsMerge() const { return tail_.value.size() > MergeLimit(); }
+  // Merges the tail into the base (the base and the rollup laid out again).
+  void MergeTail();
 
   // The aggregate of a data element operand over the subtree of `unit` and the days
   // [start, end], by the element's aggregation type. nullopt when there is no data. A value
@@ -153,6 +162,10 @@ class Engine {
   bool HasRollup(std::int64_t de) const;
   std::size_t Elements() const;
   std::size_t Others() const;  // memory besides the columns: the period and combination tables
+  std::size_t MergeLimit() const {
+    return merge_threshold_ ? merge_threshold_
+                            : std::max<std::size_t>(65536, base_.value.size() / 16);
+  }
   // Appends the live values of `c` (in its order) to `rows`.
   void AppendLiveRows(const Columns& c, std::vector<Row>& rows) const;
   Status EnsurePeriods(std::span<const storage::DataValueChange> changes, storage::Store& store);

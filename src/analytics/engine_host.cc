@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "core/thread_priority.h"
 
@@ -151,11 +152,17 @@ Result<std::shared_ptr<const Engine>> EngineHost::Current() {
 Status EngineHost::ApplyAndPublish(std::vector<storage::DataValueChange>& changes) {
   WJ_ASSERT_HELD(update_mu_);
   // A copy shares the published engine's columns; Apply copies only the chunks it writes.
+  // The tail is never merged here: that is a pass over every value, left to the builder.
   auto next = std::make_unique<Engine>(*std::atomic_load(&snapshot_));
-  WJ_RETURN_IF_ERROR(next->Apply(changes, store_));
+  WJ_RETURN_IF_ERROR(next->Apply(changes, store_, Engine::TailMerge::kLeaveTail));
+  const bool merge = next->TailWantsMerge();
   Publish(std::move(next));
   std::lock_guard l(mu_);
   ++stats_.applied;
+  if (merge && !merge_requested_) {
+    merge_requested_ = true;
+    work_cv_.notify_one();
+  }
   return Status::Ok();
 }
 
@@ -172,7 +179,9 @@ void EngineHost::BuilderLoop() {
     bool first = false;
     {
       std::unique_lock l(mu_);
-      auto work = [&] { return catalog_ && (rebuild_requested_ || (big_open_ && published_)); };
+      auto work = [&] {
+        return catalog_ && (rebuild_requested_ || ((big_open_ || merge_requested_) && published_));
+      };
       work_cv_.wait(l, [&] { return stop_ || work(); });
       if (stop_) return;
       first = !published_;
@@ -183,6 +192,7 @@ void EngineHost::BuilderLoop() {
         rebuild_requested_ = false;
         big_ = {};
         big_open_ = false;
+        merge_requested_ = false;  // a build lays out a new base
         since_overflow_ = false;
         since_rebuild_.clear();
         catalog = catalog_;
@@ -267,31 +277,39 @@ Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool u
 Status EngineHost::ApplyOffToTheSide() {
   std::vector<storage::DataValueChange> batch;
   std::shared_ptr<const Engine> base;
+  bool merge = false;
   {
     // Under update_mu_ no query is applying pending changes, so the published engine holds
     // every change reported before `big_` (those that were pending went into it) and none after.
     std::lock_guard u(update_mu_);
     std::lock_guard l(mu_);
+    base = std::atomic_load(&snapshot_);
+    // A merge asked for again while the last one ran finds the tail already merged.
+    merge = std::exchange(merge_requested_, false) && base->TailWantsMerge();
     batch.swap(big_);
     big_open_ = false;
+    // Nothing: the batch was dropped meanwhile for a build from the store.
+    if (batch.empty() && !merge) return Status::Ok();
     rebuilding_ = true;  // from here on, reported batches also collect in since_rebuild_
     since_overflow_ = false;
     since_rebuild_.clear();
-    if (batch.empty()) return Status::Ok();  // dropped meanwhile for a build from the store
-    base = std::atomic_load(&snapshot_);
   }
   if (after_take_) after_take_();
   // Without any lock: queries go on with the published engine (which nobody changes) plus the
   // batches reported from now on, which also collect in since_rebuild_.
   auto next = std::make_unique<Engine>(*base);  // shares base's columns (column.h)
   base.reset();
+  const bool applied = !batch.empty();
   WJ_RETURN_IF_ERROR(next->Apply(batch, store_));
   std::vector<storage::DataValueChange>().swap(batch);
+  merge = merge && next->TailWantsMerge();  // (a large batch merges it as it is applied)
+  if (merge) next->MergeTail();
   auto published = PublishFromBuilder(std::move(next), true);
   WJ_RETURN_IF_ERROR(published.status());
   if (*published) {
     std::lock_guard l(mu_);
-    ++stats_.deferred;
+    stats_.deferred += applied ? 1 : 0;
+    stats_.merges += merge ? 1 : 0;
   }
   return Status::Ok();
 }
@@ -299,7 +317,7 @@ Status EngineHost::ApplyOffToTheSide() {
 bool EngineHost::BuilderQuiet() const {
   // Changes waiting for the builder count only once an engine is published (before, the first
   // build reads them from the store).
-  return !rebuild_requested_ && !rebuilding_ && !(big_open_ && published_);
+  return !rebuild_requested_ && !rebuilding_ && !((big_open_ || merge_requested_) && published_);
 }
 
 void EngineHost::WaitIdle() {

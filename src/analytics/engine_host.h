@@ -21,6 +21,11 @@
 //   columns at most, not a read of the whole store. Past `max_background` changes, or when a
 //   transaction was too big to list (overflow), they are dropped and a rebuild is requested
 //   instead.
+// - The tail of new values (engine.h) is merged into the base off the queries' path: a query
+//   applies its changes without merging (a merge is a pass over every value: about a second at
+//   10M) and, when the tail has grown past the threshold, asks the builder thread, which merges
+//   a copy of the published engine and publishes it with what was reported meanwhile, as for a
+//   large batch.
 // - Metadata (SetCatalog), overflow, and the first build: a background thread builds the next
 //   engine from a read snapshot of the store while queries go on with the previous engine (plus
 //   the small pending changes). Changes committed after the build began are collected
@@ -57,6 +62,7 @@ class EngineHost {
     std::uint64_t dropped = 0;   // batches of pending changes replaced by a rebuild
     std::uint64_t deferred = 0;  // large batches applied to a copy by the builder thread
     std::uint64_t loaded = 0;    // engines adopted whole (e.g. read from a snapshot file)
+    std::uint64_t merges = 0;    // tails merged into the base by the builder thread
   };
 
   explicit EngineHost(storage::Store& store, std::size_t max_pending = 200'000,
@@ -92,14 +98,15 @@ class EngineHost {
   // applied off to the side (set before the first build).
   void set_before_build(std::function<void()> f) { before_build_ = std::move(f); }
   // For tests: runs on the builder thread once it has taken a large batch to apply off to the
-  // side, before it copies the engine (set before the first build).
+  // side, or a tail to merge, before it copies the engine (set before the first build).
   void set_after_take(std::function<void()> f) { after_take_ = std::move(f); }
 
  private:
   void BuilderLoop();
   // Builds the next engine from the store and publishes it (the builder thread).
   Status BuildFromStore(std::shared_ptr<const metadata::Catalog> catalog);
-  // Applies `big_` to a copy of the published engine and publishes it (the builder thread).
+  // Applies `big_` to a copy of the published engine, merges its tail if asked, and publishes it
+  // (the builder thread).
   Status ApplyOffToTheSide();
   // Publishes an engine made by the builder thread (holding every change reported before its
   // work began) with what was reported since. With
@@ -133,6 +140,7 @@ class EngineHost {
   // every batch reported joins them (none may reach the published engine before them).
   std::vector<storage::DataValueChange> big_;  // guarded by mu_
   bool big_open_ = false;                      // guarded by mu_
+  bool merge_requested_ = false;               // guarded by mu_; the published tail is too long
   bool rebuild_requested_ = false;             // guarded by mu_
   bool rebuilding_ = false;      // guarded by mu_; a build or an off-to-the-side apply is running
   bool since_overflow_ = false;  // guarded by mu_

@@ -197,7 +197,8 @@ int RunServe(const ServeOptions& o) {
   std::cerr << "weijian: analytics engine: " << engine.builds << " built from the store, "
             << engine.loaded << " read from the snapshot file, " << engine.applied
             << " batches of writes applied by queries, " << engine.deferred
-            << " imports applied off to the side, " << engine.dropped
+            << " imports applied off to the side, " << engine.merges
+            << " tails merged off to the side, " << engine.dropped
             << " rebuilds for too many changes\n";
   // A clean stop leaves the engine beside the database for the next start.
   if (Status saved = app.SaveEngineSnapshot(); !saved.ok())

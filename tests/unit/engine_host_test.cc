@@ -256,6 +256,7 @@ void EngineHostTest::Race(EngineHost& host, bool own_writes_seen) {
 
 TEST_F(EngineHostTest, QueriesRacingWritesImportsAndMetadataSeeConsistentSnapshots) {
   EngineHost host(*store_);
+  host.set_merge_threshold(8);  // the new values' tail merged off to the side during the race
   Race(host, true);
   EXPECT_GT(host.stats().applied, 0u);
 }
@@ -479,6 +480,44 @@ TEST_F(EngineHostTest, ACopySharesTheTailOfNewValuesAsWell) {
   EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), township, jan1, dec31), total);
   EXPECT_EQ(copy->Aggregate(Op("VC_VISITS"), township, jan1, dec31), *total - 5 + 1000 - 105);
   EXPECT_EQ(copy->size(), engine->size() - 1);
+}
+
+// A query applies writes without merging the tail of new values into the base, however long
+// the tail grows: a merge is a pass over every value (about a second of a core at 10M values),
+// and that query and every query queued behind it would wait for it. The builder thread merges
+// a copy instead and publishes it with the writes reported meanwhile.
+TEST_F(EngineHostTest, ATailPastTheThresholdIsMergedByTheBuilderNotByAQuery) {
+  EngineHost host(*store_);
+  host.set_merge_threshold(4);
+  Gate gate;
+  host.set_after_take([&] { gate.Hold(); });
+  Listen(host);
+  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+  std::string rows;  // six values new to the engine: past the threshold of 4
+  for (int m = 2; m <= 7; ++m)
+    rows += "VC_VISITS,20230" + std::to_string(m) + ",150624100001,,," + std::to_string(m) + "\n";
+  ASSERT_TRUE(Csv(rows).ok());
+  const auto [jan1, dec31] = std::pair{Month("202301").first, Month("202312").second};
+  const auto township = Unit("150624100");
+  auto written = host.Current().value();
+  ASSERT_EQ(written->tail_size(), 6u) << "the query merged the tail itself";
+  EXPECT_EQ(written->Aggregate(Op("VC_VISITS"), township, jan1, dec31), 1000 + 27);
+  gate.Reached();  // the builder has taken the published engine to merge, and is held
+  ASSERT_TRUE(Csv("VC_VISITS,202301,150624101001,,,42\n").ok());  // new as well
+  const auto village = Unit("150624101001");
+  EXPECT_EQ(host.Current().value()->Aggregate(Op("VC_VISITS"), village, jan1, dec31), 42);
+  gate.Open();
+  host.WaitIdle();
+  auto merged = host.Current().value();
+  EXPECT_EQ(merged->tail_size(), 1u);  // the six merged; the write made meanwhile applied after
+  EXPECT_EQ(merged->Aggregate(Op("VC_VISITS"), township, jan1, dec31), 1000 + 27);
+  EXPECT_EQ(merged->Aggregate(Op("VC_VISITS"), village, jan1, dec31), 42);
+  EXPECT_EQ(merged->size(), written->size() + 1);
+  const auto stats = host.stats();
+  EXPECT_EQ(stats.merges, 1u);  // asked again by the query meanwhile: nothing left to merge
+  EXPECT_EQ(stats.builds, 1u);
+  EXPECT_EQ(stats.deferred, 0u);
+  store_->SetDataValueListener(nullptr);
 }
 
 // Queries arriving while the first engine is being built wait for that build; they do not ask
