@@ -29,10 +29,12 @@ void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool
   ++reported_;
   if (rebuilding_ && !since_overflow_) {
     if (overflow || since_rebuild_.size() + changes.size() > max_pending_) {
-      // The build in progress cannot be completed from the list: another one follows it.
+      // The work in progress cannot be completed from the list and is not published. After a
+      // merge alone nothing is missing from the published engine: the merge is done again
+      // after these changes (below, the builder's next batch). Otherwise a build follows.
       since_overflow_ = true;
       since_rebuild_ = {};
-      rebuild_requested_ = true;
+      (merging_only_ ? merge_requested_ : rebuild_requested_) = true;
     } else {
       since_rebuild_.insert(since_rebuild_.end(), changes.begin(), changes.end());
     }
@@ -98,12 +100,17 @@ bool EngineHost::Adopt(std::unique_ptr<Engine> engine,
                        std::shared_ptr<const metadata::Catalog> catalog) {
   std::lock_guard u(update_mu_);
   if (std::atomic_load(&snapshot_)) return false;
+  if (std::size_t m = merge_threshold_.load()) engine->set_merge_threshold(m);
+  // A server stopped before its builder merged a long tail: merged now, not at the next write.
+  const bool merge = engine->TailWantsMerge();
   Publish(std::move(engine));
   std::lock_guard l(mu_);
   catalog_ = std::move(catalog);
   published_ = true;
+  merge_requested_ = merge;
   ++stats_.loaded;
   done_cv_.notify_all();
+  work_cv_.notify_one();
   return true;
 }
 
@@ -157,13 +164,19 @@ Status EngineHost::ApplyAndPublish(std::vector<storage::DataValueChange>& change
   WJ_RETURN_IF_ERROR(next->Apply(changes, store_, Engine::TailMerge::kLeaveTail));
   const bool merge = next->TailWantsMerge();
   Publish(std::move(next));
-  std::lock_guard l(mu_);
-  ++stats_.applied;
-  if (merge && !merge_requested_) {
-    merge_requested_ = true;
-    work_cv_.notify_one();
+  {
+    std::lock_guard l(mu_);
+    ++stats_.applied;
   }
+  if (merge) RequestMerge();
   return Status::Ok();
+}
+
+void EngineHost::RequestMerge() {
+  std::lock_guard l(mu_);
+  if (merge_requested_) return;
+  merge_requested_ = true;
+  work_cv_.notify_one();
 }
 
 void EngineHost::Publish(std::unique_ptr<Engine> engine) {
@@ -208,6 +221,7 @@ void EngineHost::BuilderLoop() {
     Status status = build ? BuildFromStore(std::move(catalog)) : ApplyOffToTheSide();
     std::unique_lock l(mu_);
     rebuilding_ = false;
+    merging_only_ = false;
     if (!build) {
       if (!status.ok()) {
         // The published engine lacks the batch: the next one is built from the store.
@@ -262,6 +276,7 @@ Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool u
     if (unless_overflowed && since_overflow_) return false;
     since.swap(since_rebuild_);
     rebuilding_ = false;
+    merging_only_ = false;
     if (!unless_overflowed) {
       // A build: what waits for the builder was reported after the build began, so it is in
       // `since` (an import that arrived while the build ran need not be applied again).
@@ -269,8 +284,11 @@ Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool u
       big_open_ = false;
     }
   }
-  WJ_RETURN_IF_ERROR(next->Apply(since, store_));
+  // Not merged here, under update_mu_ (queries with writes to apply wait for it): asked for.
+  WJ_RETURN_IF_ERROR(next->Apply(since, store_, Engine::TailMerge::kLeaveTail));
+  const bool merge = next->TailWantsMerge();
   Publish(std::move(next));
+  if (merge) RequestMerge();
   return true;
 }
 
@@ -292,7 +310,11 @@ Status EngineHost::ApplyOffToTheSide() {
     if (batch.empty() && !merge) return Status::Ok();
     rebuilding_ = true;  // from here on, reported batches also collect in since_rebuild_
     since_overflow_ = false;
-    since_rebuild_.clear();
+    // What is pending now was reported before the copy and is not in it (a batch's opening took
+    // the pending list with it; a merge's did not): a query may apply it to the published engine
+    // before this publishes, so it is applied to this one as well (at most max_pending).
+    since_rebuild_ = pending_;
+    merging_only_ = batch.empty();
   }
   if (after_take_) after_take_();
   // Without any lock: queries go on with the published engine (which nobody changes) plus the

@@ -117,6 +117,8 @@ class EngineHost {
   bool BuilderQuiet() const;
   // Applies `changes` to a copy of the published engine and publishes it. Requires update_mu_.
   Status ApplyAndPublish(std::vector<storage::DataValueChange>& changes);
+  // Asks the builder thread to merge the published engine's tail (takes mu_).
+  void RequestMerge();
   // Makes `engine` the published one. Requires update_mu_.
   void Publish(std::unique_ptr<Engine> engine);
 
@@ -141,7 +143,8 @@ class EngineHost {
   std::vector<storage::DataValueChange> big_;  // guarded by mu_
   bool big_open_ = false;                      // guarded by mu_
   bool merge_requested_ = false;               // guarded by mu_; the published tail is too long
-  bool rebuild_requested_ = false;             // guarded by mu_
+  bool merging_only_ = false;       // guarded by mu_; the builder's work is a merge, with no batch
+  bool rebuild_requested_ = false;  // guarded by mu_
   bool rebuilding_ = false;      // guarded by mu_; a build or an off-to-the-side apply is running
   bool since_overflow_ = false;  // guarded by mu_
   bool published_ = false;       // guarded by mu_
