@@ -15,8 +15,13 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+# The test programs' own sources compile at -O1 (WEIJIAN_TEST_CODE_FLAGS; the libraries and the
+# server stay -O3): a test body is long straight-line code that runs once, and -O3 spent a third
+# more CPU on it (http_tests' largest unity file 72.9 -> 47.8 CPU s; tests/README.md).
+RELEASE_TEST_CODE_FLAGS ?= -O1
 configure: deps
-	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release \
+	  -DWEIJIAN_TEST_CODE_FLAGS="$(RELEASE_TEST_CODE_FLAGS)" >/dev/null
 
 # Leaves the binary at build/weijian.
 build: configure

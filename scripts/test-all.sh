@@ -30,13 +30,24 @@ started=$(date +%s)
 stamp() { echo "[make test $(($(date +%s) - started)) s] $*"; }
 # Where the time went, printed last (CI shows the end of the output): each stage's wall time and
 # the slowest tests of each suite (ctest's cost data; the gtest shards' JSON reports).
+# With each stage, the CPU the whole machine spent in it (/proc/stat: user, niced and system
+# time of every process, PostgreSQL's and the browser's included): the niced part is mostly the
+# sanitizer builds beside the Release suites. Busy CPU well under 2 x wall on 2 cores means the
+# stage waited (sockets, servers starting, sleeps) rather than computed.
+cpu_ticks() { awk '/^cpu / { print $2, $3, $4 }' /proc/stat; }
+read -r cpu_user cpu_nice cpu_sys < <(cpu_ticks)
+hz=$(getconf CLK_TCK)
 timings=()
 stage_start=$started
 stage_done() {
-  local now
+  local now user nice sys
   now=$(date +%s)
-  timings+=("$(printf '%5d s  %s' $((now - stage_start)) "$1")")
+  read -r user nice sys < <(cpu_ticks)
+  timings+=("$(printf '%5d s  %s; CPU busy %d s (user %d, niced %d, system %d)' \
+    $((now - stage_start)) "$1" $(((user + nice + sys - cpu_user - cpu_nice - cpu_sys) / hz)) \
+    $(((user - cpu_user) / hz)) $(((nice - cpu_nice) / hz)) $(((sys - cpu_sys) / hz)))")
   stage_start=$now
+  cpu_user=$user cpu_nice=$nice cpu_sys=$sys
 }
 slowest() {  # ctest's last run: name, runs, seconds
   [ -f "$1/Testing/Temporary/CTestCostData.txt" ] || return 0
@@ -88,9 +99,17 @@ PY
 # compilers) by its process group. Each writes its status to a file when it ends: the ASan+UBSan
 # suites start as soon as their build is done, while the TSan build goes on beside them at nice 19
 # (those suites wait on PostgreSQL and start a process per test; the build takes what they leave).
+#
+# A session of its own is also a scheduling group of its own where the kernel groups tasks by
+# session (CONFIG_SCHED_AUTOGROUP, on in Debian's kernels and on the CI machines): the kernel then
+# shares the CPU fairly between the groups, whatever each task's nice value, and a build at nice
+# 19 took half of the CPU from the Release suites (their ctest took 1,124 s beside the builds
+# against 395 s alone, on 2 cores). So the group itself is niced as well (/proc/self/autogroup;
+# without autogroup the file is absent and the tasks' nice values do it).
 setsid bash -c '
   make=$1 dir=$2
   shift 2
+  echo 19 2>/dev/null >/proc/self/autogroup || true
   nice -n 19 "$make" --no-print-directory build-asan "$@" >"$dir/asan-build.log" 2>&1
   rc=$?
   echo $rc >"$dir/asan-build.rc"
