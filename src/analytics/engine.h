@@ -54,8 +54,11 @@ class Engine {
   // Applies committed changes of data values (from the store's listener), so the next query
   // sees them. Periods the engine has not seen yet are read from the store. With `kMerge`, a
   // tail grown past the merge threshold is merged into the base here (a pass over every value);
-  // with `kLeaveTail` it is left to grow (TailWantsMerge) for MergeTail, off the caller's path.
+  // with `kLeaveTail` it is left to grow (TailWantsMerge) for MergeTail, off the caller's path,
+  // up to kLeftTailFactor times the threshold: each apply lays the tail out again, so a tail
+  // left to grow without bound (a builder starved of CPU) would make every apply slower.
   enum class TailMerge { kMerge, kLeaveTail };
+  static constexpr std::size_t kLeftTailFactor = 4;
   Status Apply(std::span<const storage::DataValueChange> changes, storage::Store& store,
                TailMerge merge = TailMerge::kMerge);
   // The tail holds more than the merge threshold.

@@ -25,7 +25,8 @@
 //   applies its changes without merging (a merge is a pass over every value: about a second at
 //   10M) and, when the tail has grown past the threshold, asks the builder thread, which merges
 //   a copy of the published engine and publishes it with what was reported meanwhile, as for a
-//   large batch.
+//   large batch. (Past four times the threshold, a builder starved of CPU, a query merges after
+//   all: Engine::kLeftTailFactor.)
 // - Metadata (SetCatalog), overflow, and the first build: a background thread builds the next
 //   engine from a read snapshot of the store while queries go on with the previous engine (plus
 //   the small pending changes). Changes committed after the build began are collected

@@ -520,6 +520,35 @@ TEST_F(EngineHostTest, ATailPastTheThresholdIsMergedByTheBuilderNotByAQuery) {
   store_->SetDataValueListener(nullptr);
 }
 
+// A tail left to grow for the builder (a query's apply) is merged by the apply itself once it is
+// four times the threshold: each apply lays the tail out again, so a builder starved of CPU must
+// not leave the queries an ever longer tail to lay out.
+TEST_F(EngineHostTest, ATailLeftToGrowIsMergedAnywayPastFourTimesTheThreshold) {
+  std::unique_ptr<Engine> engine = Engine::Build(*store_, cat_).value();
+  engine->set_merge_threshold(2);
+  std::vector<storage::DataValueChange> changes;
+  store_->SetDataValueListener([&](std::vector<storage::DataValueChange>&& c, bool) {
+    changes.insert(changes.end(), c.begin(), c.end());
+  });
+  auto write = [&](int from, int to) {  // months [from, to] of 2023, new to the engine
+    changes.clear();
+    std::string rows;
+    for (int m = from; m <= to; ++m)
+      rows += "VC_VISITS,2023" + std::string(m < 10 ? "0" : "") + std::to_string(m) +
+              ",150624100001,,,1\n";
+    ASSERT_TRUE(Csv(rows).ok());
+    ASSERT_TRUE(engine->Apply(changes, *store_, Engine::TailMerge::kLeaveTail).ok());
+  };
+  write(2, 9);  // 8 values: four times the threshold, left for the builder
+  EXPECT_EQ(engine->tail_size(), 8u);
+  EXPECT_TRUE(engine->TailWantsMerge());
+  write(10, 10);  // a ninth: past four times the threshold, merged here
+  EXPECT_EQ(engine->tail_size(), 0u) << "the tail was left to grow past four times the threshold";
+  const auto [jan1, dec31] = std::pair{Month("202301").first, Month("202312").second};
+  EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), Unit("150624100"), jan1, dec31), 1000 + 9);
+  store_->SetDataValueListener(nullptr);
+}
+
 // A write reported before the builder takes the engine to merge, and applied by a query only
 // after the take, is in the engine the merge publishes: it is not in the copy, so the builder
 // applies what was pending at the take as well. (A hostile review found it lost: every later
