@@ -359,8 +359,7 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
   // The tail's live values and the new ones, each run in key order and sharing no key (a key
   // either holds is changed in place above): one linear merge instead of a sort.
   std::vector<Row> rows;
-  const std::size_t limit =
-      MergeLimit() * (tail_merge == TailMerge::kMerge ? 1 : kLeftTailFactor);
+  const std::size_t limit = MergeLimit() * (tail_merge == TailMerge::kMerge ? 1 : kLeftTailFactor);
   const bool merge = tail_.value.size() + added.size() > limit;
   rows.reserve((merge ? live_ : tail_.value.size() + added.size()));
   if (merge) AppendLiveRows(base_, rows);  // the base and the tail become the new base
