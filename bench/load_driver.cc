@@ -480,6 +480,16 @@ void Report(const Run& run, const std::vector<double>& cpu, double wall, const s
     statuses += (statuses.empty() ? "" : ", ") + std::to_string(code) + ": " + std::to_string(n);
   }
   std::printf("statuses: %s\n", statuses.c_str());
+  // A refusal answers fast: a run whose pages were refused measures nothing (session 17: every
+  // portal page was a 503 when the server ran away from the web front end it serves).
+  int refused = 0;
+  for (const auto& [code, n] : codes) refused += code < 200 || code >= 300 ? n : 0;
+  if (refused > 0)
+    std::printf(
+        "WARNING: %d requests were not answered 2xx; their latencies are those of the "
+        "refusals, not of the work (a 503 on portal pages: is the web front end beside "
+        "the server's binary?)\n",
+        refused);
   std::printf("timeouts (> %lld s): %d, connection errors: %d\n",
               static_cast<long long>(kTimeout.count()), run.timeouts, run.errors);
   std::printf("server RSS (MB) over time: %s\n", rss.c_str());
