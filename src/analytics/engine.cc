@@ -358,24 +358,17 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
   if (added.empty()) return Status::Ok();
   // The tail's live values and the new ones, each run in key order and sharing no key (a key
   // either holds is changed in place above): one linear merge instead of a sort.
-  std::vector<Row> rows;
   const std::size_t limit = MergeLimit() * (tail_merge == TailMerge::kMerge ? 1 : kLeftTailFactor);
   const bool merge = tail_.value.size() + added.size() > limit;
-  rows.reserve((merge ? live_ : tail_.value.size() + added.size()));
-  if (merge) AppendLiveRows(base_, rows);  // the base and the tail become the new base
-  auto merged = [&rows](std::size_t from) {
-    std::inplace_merge(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(from), rows.end());
-  };
-  const std::size_t from_tail = rows.size();
-  AppendLiveRows(tail_, rows);
-  if (from_tail != 0) merged(from_tail);
-  const std::size_t from_added = rows.size();
+  // The base and the tail become the new base when merging; else the tail is laid out again.
+  std::vector<Row> rows = LiveRows(merge, added.size());
+  const auto from_added = static_cast<std::ptrdiff_t>(rows.size());
   for (const auto& [k, v] : added) {
     auto [de, pre, start, period, coc, aoc] = k;
     rows.push_back({de, pre, start, period, coc, aoc, v});
   }
   std::map<TailKey, double>().swap(added);
-  if (from_added != 0) merged(from_added);
+  std::inplace_merge(rows.begin(), rows.begin() + from_added, rows.end());
   if (merge) {
     Rebuild(rows);
   } else {
@@ -385,13 +378,18 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
 }
 
 void Engine::MergeTail() {
+  std::vector<Row> rows = LiveRows(true, 0);
+  Rebuild(rows);
+}
+
+std::vector<Engine::Row> Engine::LiveRows(bool with_base, std::size_t extra) const {
   std::vector<Row> rows;
-  rows.reserve(live_);
-  AppendLiveRows(base_, rows);
+  rows.reserve((with_base ? live_ : tail_.value.size()) + extra);
+  if (with_base) AppendLiveRows(base_, rows);
   const auto from_tail = static_cast<std::ptrdiff_t>(rows.size());
   AppendLiveRows(tail_, rows);
   std::inplace_merge(rows.begin(), rows.begin() + from_tail, rows.end());
-  Rebuild(rows);
+  return rows;
 }
 
 void Engine::AppendLiveRows(const Columns& c, std::vector<Row>& rows) const {

@@ -169,6 +169,9 @@ class Engine {
     return merge_threshold_ ? merge_threshold_
                             : std::max<std::size_t>(65536, base_.value.size() / 16);
   }
+  // The tail's live values, with the base's before them when `with_base`, in key order (both
+  // are sorted and share no key: one linear merge), with room for `extra` more.
+  std::vector<Row> LiveRows(bool with_base, std::size_t extra) const;
   // Appends the live values of `c` (in its order) to `rows`.
   void AppendLiveRows(const Columns& c, std::vector<Row>& rows) const;
   Status EnsurePeriods(std::span<const storage::DataValueChange> changes, storage::Store& store);

@@ -159,24 +159,28 @@ Result<std::shared_ptr<const Engine>> EngineHost::Current() {
 Status EngineHost::ApplyAndPublish(std::vector<storage::DataValueChange>& changes) {
   WJ_ASSERT_HELD(update_mu_);
   // A copy shares the published engine's columns; Apply copies only the chunks it writes.
-  // The tail is never merged here: that is a pass over every value, left to the builder.
-  auto next = std::make_unique<Engine>(*std::atomic_load(&snapshot_));
-  WJ_RETURN_IF_ERROR(next->Apply(changes, store_, Engine::TailMerge::kLeaveTail));
-  const bool merge = next->TailWantsMerge();
-  Publish(std::move(next));
-  {
-    std::lock_guard l(mu_);
-    ++stats_.applied;
-  }
-  if (merge) RequestMerge();
+  WJ_RETURN_IF_ERROR(
+      ApplyLeavingTheTail(std::make_unique<Engine>(*std::atomic_load(&snapshot_)), changes));
+  std::lock_guard l(mu_);
+  ++stats_.applied;
   return Status::Ok();
 }
 
-void EngineHost::RequestMerge() {
+Status EngineHost::ApplyLeavingTheTail(std::unique_ptr<Engine> next,
+                                       std::span<const storage::DataValueChange> changes) {
+  WJ_ASSERT_HELD(update_mu_);
+  // Not merged here (a pass over every value, while queries with writes to apply wait for
+  // update_mu_): the builder thread is asked to.
+  WJ_RETURN_IF_ERROR(next->Apply(changes, store_, Engine::TailMerge::kLeaveTail));
+  const bool merge = next->TailWantsMerge();
+  Publish(std::move(next));
+  if (!merge) return Status::Ok();
   std::lock_guard l(mu_);
-  if (merge_requested_) return;
-  merge_requested_ = true;
-  work_cv_.notify_one();
+  if (!merge_requested_) {
+    merge_requested_ = true;
+    work_cv_.notify_one();
+  }
+  return Status::Ok();
 }
 
 void EngineHost::Publish(std::unique_ptr<Engine> engine) {
@@ -284,11 +288,7 @@ Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool u
       big_open_ = false;
     }
   }
-  // Not merged here, under update_mu_ (queries with writes to apply wait for it): asked for.
-  WJ_RETURN_IF_ERROR(next->Apply(since, store_, Engine::TailMerge::kLeaveTail));
-  const bool merge = next->TailWantsMerge();
-  Publish(std::move(next));
-  if (merge) RequestMerge();
+  WJ_RETURN_IF_ERROR(ApplyLeavingTheTail(std::move(next), since));
   return true;
 }
 
