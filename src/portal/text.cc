@@ -84,12 +84,32 @@ std::vector<std::string> RunTokens(const std::vector<std::string>& run) {
   return out;
 }
 
+// cmark-gfm keeps its extensions in a process-wide list that
+// cmark_gfm_core_extensions_ensure_registered fills on first use without a lock: two article
+// pages rendered at once by a fresh server raced on it (ThreadSanitizer). So they are
+// registered and looked up once, under a function-local static; the extensions themselves are
+// only read after that.
+const std::vector<cmark_syntax_extension*>& Extensions() {
+  static const std::vector<cmark_syntax_extension*> extensions = [] {
+    cmark_gfm_core_extensions_ensure_registered();
+    std::vector<cmark_syntax_extension*> found;
+    for (const char* name : {"table", "strikethrough", "autolink", "tagfilter"})
+      if (cmark_syntax_extension* ext = cmark_find_syntax_extension(name)) found.push_back(ext);
+    return found;
+  }();
+  return extensions;
+}
+
+// A parser with the GFM extensions; CMARK_OPT_DEFAULT is safe: no raw HTML, no unsafe URLs.
+cmark_parser* NewParser() {
+  cmark_parser* parser = cmark_parser_new(CMARK_OPT_DEFAULT);
+  for (cmark_syntax_extension* ext : Extensions())
+    cmark_parser_attach_syntax_extension(parser, ext);
+  return parser;
+}
+
 std::string Render(std::string_view markdown, bool html) {
-  cmark_gfm_core_extensions_ensure_registered();
-  cmark_parser* parser = cmark_parser_new(CMARK_OPT_DEFAULT);  // safe: no raw HTML, no unsafe URLs
-  for (const char* name : {"table", "strikethrough", "autolink", "tagfilter"})
-    if (cmark_syntax_extension* ext = cmark_find_syntax_extension(name))
-      cmark_parser_attach_syntax_extension(parser, ext);
+  cmark_parser* parser = NewParser();
   cmark_parser_feed(parser, markdown.data(), markdown.size());
   cmark_node* doc = cmark_parser_finish(parser);
   char* out =
@@ -108,11 +128,7 @@ std::string MarkdownToHtml(std::string_view markdown) { return Render(markdown, 
 std::string MarkdownToText(std::string_view markdown) { return Render(markdown, false); }
 
 std::string MarkdownSnippet(std::string_view markdown, std::size_t max_chars) {
-  cmark_gfm_core_extensions_ensure_registered();
-  cmark_parser* parser = cmark_parser_new(CMARK_OPT_DEFAULT);
-  for (const char* name : {"table", "strikethrough", "autolink", "tagfilter"})
-    if (cmark_syntax_extension* ext = cmark_find_syntax_extension(name))
-      cmark_parser_attach_syntax_extension(parser, ext);
+  cmark_parser* parser = NewParser();
   cmark_parser_feed(parser, markdown.data(), markdown.size());
   cmark_node* doc = cmark_parser_finish(parser);
   std::string out;

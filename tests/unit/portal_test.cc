@@ -2,6 +2,13 @@
 // articles with versions and schedules, attachments and settings.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "core/date.h"
 #include "portal/site.h"
 #include "portal/text.h"
@@ -9,6 +16,30 @@
 
 namespace weijian::portal {
 namespace {
+
+// The first Markdown renders of a process, on many threads at once (a fresh server's first
+// article pages): cmark-gfm's extension registry is filled on first use without a lock, and
+// ThreadSanitizer reported the race. Run alone in a fresh process by the test after it, so that
+// it is the first render there; under ThreadSanitizer (make test) a race ends that process.
+TEST(MarkdownThreads, FirstRendersOnManyThreadsAtOnce) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&ok] {
+      ok += MarkdownToHtml("| 指标 | 数 |\n|---|---|\n| 接种 | ~~1~~ 2 |\n").find("<table>") !=
+            std::string::npos;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 8);
+}
+
+TEST(MarkdownThreads, AFreshProcessRendersOnManyThreadsAtOnce) {
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::string command =
+      "'" + self +
+      "' --gtest_filter=MarkdownThreads.FirstRendersOnManyThreadsAtOnce >/dev/null 2>&1";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+}
 
 TEST(PortalText, ChineseIsIndexedAsCharacterPairs) {
   EXPECT_EQ(SearchTokens("卫生健康"), "卫生 生健 健康");
