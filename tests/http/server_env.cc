@@ -10,25 +10,35 @@
 #include "core/uid.h"
 #include "http/site_url.h"
 #include "storage/backup.h"
+#include "storage/migrate.h"
+#include "storage/open_store.h"
+#include "unit/pg_cluster.h"
 
 namespace weijian::http {
 
 namespace {
 
-// The demo store a shard starts from when WEIJIAN_TEST_DEMO_DB names one (a SQLite file written
-// by `http_tests --write-demo-db=FILE`, the same build's MakeOrdosStore): each shard of a sharded
-// run then copies it instead of building the demo again (about 60 CPU s under ThreadSanitizer).
-// Only for SQLite: a PostgreSQL run builds its database as before.
+// The demo store the suite starts from when WEIJIAN_TEST_DEMO_DB names one (a SQLite file written
+// by `http_tests --write-demo-db=FILE`, the same build's MakeOrdosStore): each run or shard then
+// copies it instead of building the demo again (about 60 CPU s under ThreadSanitizer). A run on
+// PostgreSQL moves it into its fresh database with `weijian migrate`'s code
+// (storage::MigrateSqliteToPostgres) instead of writing the demo there row by row, about three
+// minutes of make test's Release ctest; the suite then writes into a migrated store, as a county
+// that moved up would.
 const char* SharedDemoDb() {
-  const char* kind = std::getenv("WEIJIAN_TEST_STORE");
-  if (kind && std::string(kind) == "postgres") return nullptr;
   const char* path = std::getenv("WEIJIAN_TEST_DEMO_DB");
   return path && *path ? path : nullptr;
+}
+
+bool OnPostgres() {
+  const char* kind = std::getenv("WEIJIAN_TEST_STORE");
+  return kind && std::string(kind) == "postgres";
 }
 
 // Builds the demo store (as Env::SetUp would) and writes a consistent copy of it to `path`,
 // through a temporary file renamed into place; returns the process's exit status.
 int WriteDemoDb(const std::string& path) {
+  ::unsetenv("WEIJIAN_TEST_STORE");  // the file is a SQLite store whatever the suite's store
   weijian::testing::TempDir dir;
   {
     auto store = weijian::testing::MakeOrdosStore(dir.File("demo.db"), true);
@@ -54,7 +64,19 @@ int WriteDemoDb(const std::string& path) {
 void Env::SetUp() {
   dir = std::make_unique<weijian::testing::TempDir>();
   std::unique_ptr<storage::Store> store;
-  if (const char* shared = SharedDemoDb()) {
+  const char* shared = SharedDemoDb();
+  if (shared && OnPostgres()) {
+    ASSERT_TRUE(std::filesystem::exists(shared)) << "WEIJIAN_TEST_DEMO_DB=" << shared;
+    std::string why;
+    weijian::testing::PgCluster* cluster = weijian::testing::PgCluster::Get(&why);
+    ASSERT_NE(cluster, nullptr) << "no PostgreSQL for the tests: " << why;
+    store_address = cluster->NewDatabase();
+    auto moved = storage::MigrateSqliteToPostgres(shared, store_address);
+    ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+    auto opened = storage::OpenPostgresStore(store_address);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store = std::move(*opened);
+  } else if (shared) {
     ASSERT_TRUE(std::filesystem::exists(shared)) << "WEIJIAN_TEST_DEMO_DB=" << shared;
     Status copied = storage::BackupDatabase(shared, dir->File("demo.db"));
     ASSERT_TRUE(copied.ok()) << copied.ToString();
