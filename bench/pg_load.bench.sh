@@ -20,7 +20,11 @@ bench_setup pgload
 PIDS=()
 trap '[ ${#PIDS[@]} -gt 0 ] && kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; pg_stop; rm -rf "$TMP"' EXIT
 PASSWORD=load-bench-password-2024
-pg_start "-c shared_buffers=1GB" || { echo "PostgreSQL: skipped (no server binaries or postgres user)"; exit 0; }
+# BENCH_PG_STATEMENTS=1: PostgreSQL counts its statements (pg_stat_statements, in Debian's
+# postgresql package) and the run ends with those that took the most of its time during the load.
+PG_EXTRA=""
+[ "${BENCH_PG_STATEMENTS:-0}" = 1 ] && PG_EXTRA="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+pg_start "-c shared_buffers=1GB $PG_EXTRA" || { echo "PostgreSQL: skipped (no server binaries or postgres user)"; exit 0; }
 "${PSQL[@]}" -c "CREATE DATABASE wj"
 DB="postgresql://postgres@127.0.0.1:$PG_PORT/wj"
 q() { "${PSQL[@]}" -d wj -At -c "$1"; }
@@ -73,9 +77,19 @@ for n in 0 1; do
 done
 echo "== pg load: ${SECONDS_RUN} s (load average $(load_avg)) =="
 pg0=$(pg_cpu)
+if [ "${BENCH_PG_STATEMENTS:-0}" = 1 ]; then
+  q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  q "SELECT pg_stat_statements_reset()" >/dev/null
+fi
 "$(dirname "$WJ")/bench/load_driver" "${PORTS[0]},${PORTS[1]}" "${PIDS[0]},${PIDS[1]}" loadroot "$PASSWORD" \
   "$TMP/imp/values.csv" "$SECONDS_RUN" "$TMP/l.db"  # the same uids as the migrated store
 echo "PostgreSQL CPU in the run: $(echo "$(pg_cpu) - $pg0" | bc) s; load average after $(load_avg)"
+if [ "${BENCH_PG_STATEMENTS:-0}" = 1 ]; then
+  echo "== pg load: PostgreSQL's statements during the run, by total time (pg_stat_statements) =="
+  q "SELECT round(total_exec_time::numeric / 1000, 1) || ' s', calls, round((total_exec_time / calls)::numeric, 3) || ' ms',
+            regexp_replace(left(query, 160), '\s+', ' ', 'g')
+     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" | tr '|' '\t'
+fi
 
 echo "== pg load: the heavy analytics query over HTTP with an ApiToken, on each server =="
 login=$(curl -s -c "$TMP/jar" -H 'Content-Type: application/json' \

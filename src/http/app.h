@@ -146,16 +146,31 @@ class App {
   }
 
   // One look at the change log: rows written by other processes since the last look.
-  // Metadata: the catalog is reloaded and the engine rebuilt in the background; values: the
-  // engine is rebuilt in the background (queries meanwhile use the previous engine).
+  // Metadata: the catalog is reloaded and the engine rebuilt in the background. Values: those the
+  // rows list are read from the store and reach the engine as this process's own writes do
+  // (Store::ReportStoredValues); a row that lists none (an import of more than
+  // kMaxLoggedValueKeys, a row from before migration 0030) has the engine rebuilt in the
+  // background (queries meanwhile use the previous engine).
   void PollChanges() {
     auto rows = store_->ChangesSince(seen_seq_, 10'000);
     if (!rows.ok()) return;  // busy or gone: the next look tries again
-    bool values = false, metadata = false;
-    for (const auto& r : *rows) {
+    bool values = false, metadata = false, unlisted = false;
+    std::vector<storage::DataValueKey> keys;
+    for (auto& r : *rows) {
       seen_seq_ = r.seq;
       if (r.origin == store_->ChangeOrigin()) continue;  // ours: already known
-      (r.kind == "metadata" ? metadata : values) = true;
+      if (r.kind == "metadata") {
+        metadata = true;
+        continue;
+      }
+      values = true;
+      if (!r.keys_listed || unlisted ||
+          keys.size() + r.keys.size() > storage::kMaxLoggedValueKeys) {
+        unlisted = true;
+        std::vector<storage::DataValueKey>().swap(keys);
+      } else {
+        keys.insert(keys.end(), r.keys.begin(), r.keys.end());
+      }
     }
     if (metadata) {
       std::lock_guard lock(metadata_mu_);
@@ -163,8 +178,8 @@ class App {
       if (!c.ok()) return;
       std::atomic_store(&catalog_, std::shared_ptr<const metadata::Catalog>(*c));
       (void)engines_->SetCatalog(std::move(*c), false);  // never fails without waiting
-    } else if (values) {
-      engines_->RequestRebuild();
+    } else if (values && (unlisted || !store_->ReportStoredValues(keys).ok())) {
+      engines_->RequestRebuild();  // (a failed read: the rebuild reads them all)
     }
     if (metadata || values) {
       ++data_version_;

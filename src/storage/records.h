@@ -405,7 +405,14 @@ struct ChangeLogEntry {
   std::int64_t seq = 0;
   std::string kind;
   std::string origin;  // the store (process) that wrote it
+  // "values": the keys of the values the transaction changed, when it listed them (at most
+  // kMaxLoggedValueKeys); not listed (an import of more, or a row written before migration
+  // 0030), a reader must take every value as possibly changed.
+  bool keys_listed = false;
+  std::vector<DataValueKey> keys;
 };
+// The most value keys a change-log row lists; a transaction that changes more lists none.
+inline constexpr std::size_t kMaxLoggedValueKeys = 20'000;
 
 // --- validation rules, min-max bounds, validation results ---
 

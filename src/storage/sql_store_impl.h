@@ -311,6 +311,7 @@ class SqlStore final : public Store {
 
   void set_pooled(bool pooled) { pooled_ = pooled; }
   void set_has_change_log(bool has) { has_change_log_ = has; }
+  void set_has_change_keys(bool has) { has_change_keys_ = has; }
   // PostgreSQL's store sets how WaitForChange waits (a LISTENing connection), before use.
   void set_change_waiter(std::function<Result<bool>(int)> waiter) {
     change_waiter_ = std::move(waiter);
@@ -1941,7 +1942,8 @@ class SqlStore final : public Store {
     Status CommitWith(const DataImportRecord* summary, const AuditRecord* audit) override {
       if (summary) WJ_RETURN_IF_ERROR(store_.SaveImportLocked(*summary));
       if (audit) WJ_RETURN_IF_ERROR(store_.AppendAuditLocked(*audit));
-      if (changed_) WJ_RETURN_IF_ERROR(store_.LogChangeLocked("values"));
+      if (changed_)
+        WJ_RETURN_IF_ERROR(store_.LogChangeLocked("values", keys_listed_ ? &keys_ : nullptr));
       WJ_RETURN_IF_ERROR(tx_.Commit());
       if (store_.listener_ && (overflow_ || !changes_.empty()))
         store_.listener_(std::move(changes_), overflow_);
@@ -2129,6 +2131,14 @@ class SqlStore final : public Store {
     static constexpr std::size_t kMaxListedChanges = 2'000'000;
     void Changed(const DataValueKey& k, const std::string& value, bool deleted) {
       changed_ = true;
+      if (keys_listed_) {  // for the change log, listener or not (another process reads them)
+        if (++logged_keys_ > kMaxLoggedValueKeys) {
+          keys_listed_ = false;
+          std::string().swap(keys_);
+        } else {
+          AppendValueKey(keys_, k);
+        }
+      }
       if (!store_.listener_ || overflow_) return;
       if (changes_.size() >= kMaxListedChanges) {
         overflow_ = true;
@@ -2189,6 +2199,11 @@ class SqlStore final : public Store {
     std::vector<DataValueChange> changes_;
     bool overflow_ = false;
     bool changed_ = false;  // a value changed: the commit appends a change-log row
+    // The changed values' keys for that row (ChangeLogEntry::keys), while there are at most
+    // kMaxLoggedValueKeys of them.
+    std::string keys_;
+    std::size_t logged_keys_ = 0;
+    bool keys_listed_ = true;
   };
 
   static std::string DataValueAuditCanonical(const DataValueKey& k, const std::string& type,
@@ -3214,15 +3229,54 @@ class SqlStore final : public Store {
     ReadLease lease(*this);
     std::vector<ChangeLogEntry> out;
     if (!has_change_log_) return out;
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT seq, kind, origin FROM change_log WHERE seq > ?"
-                                            " ORDER BY seq LIMIT ?"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(has_change_keys_ ? "SELECT seq, kind, origin, CASE WHEN value_keys IS"
+                                               " NULL THEN 0 ELSE 1 END, coalesce(value_keys,"
+                                               " '') FROM change_log"
+                                               " WHERE seq > ? ORDER BY seq LIMIT ?"
+                                             : "SELECT seq, kind, origin, 0, '' FROM change_log"
+                                               " WHERE seq > ? ORDER BY seq LIMIT ?"));
     q.Bind(1, seq).Bind(2, limit);
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      out.push_back({q.Int(0), q.Text(1), q.Text(2)});
+      ChangeLogEntry e;
+      e.seq = q.Int(0);
+      e.kind = q.Text(1);
+      e.origin = q.Text(2);
+      e.keys_listed = e.kind == "values" && q.Int(3) != 0;
+      if (e.keys_listed && !ParseValueKeys(q.Text(4), e.keys)) {
+        e.keys_listed = false;  // not as this binary writes them: take everything as changed
+        e.keys.clear();
+      }
+      out.push_back(std::move(e));
     }
     return out;
+  }
+
+  Status ReportStoredValues(std::span<const DataValueKey> keys) override {
+    // Under the write lock: this process's commits report their changes under it too, so the
+    // listener hears every key in the order of the store's states (a write of ours after the
+    // read below is reported after it, never before).
+    std::lock_guard lock(mu_);
+    if (!listener_ || keys.empty()) return Status::Ok();
+    ReadLease lease(*this);
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare("SELECT value, deleted FROM data_value WHERE data_element_id = ? AND"
+                            " period_id = ? AND org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
+    std::vector<DataValueChange> changes;
+    changes.reserve(keys.size());
+    for (const DataValueKey& k : keys) {
+      BindKey(q, 1, k);
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row)
+        changes.push_back({k, q.Text(0), q.Int(1) != 0});
+      else
+        changes.push_back({k, std::string(), true});  // never stored (or gone): none
+      q.Reset();
+    }
+    listener_(std::move(changes), false);
+    return Status::Ok();
   }
 
   bool HearsChanges() const override { return static_cast<bool>(change_waiter_); }
@@ -3472,20 +3526,31 @@ class SqlStore final : public Store {
   bool announced_in_use_ = false;  // guarded by replica_mu_: the state last logged
 
   // Appends this transaction's change-log row (skipped on files older than the log, which
-  // tests of upgrades open).
-  Status LogChangeLocked(const char* kind) {
+  // tests of upgrades open), with the keys of the values it changed when `value_keys` lists
+  // them (AppendValueKey's lines; null: not listed).
+  Status LogChangeLocked(const char* kind, const std::string* value_keys = nullptr) {
     if (!has_change_log_) return Status::Ok();
     if constexpr (kPg) {
       // Written at the COMMIT, under the change log's lock, and notified (PgDb::DeferChangeLog):
       // so `seq` follows the commit order of every server on the database.
       Db& db = db_;
       if (!db.InTransaction()) return Internal("a change-log row outside a transaction");
-      db.DeferChangeLog(kind, origin_, NowMillisLocal());
+      db.DeferChangeLog(kind, origin_, NowMillisLocal(), value_keys);
       return Status::Ok();
     }
-    WJ_ASSIGN_OR_RETURN(
-        Stmt q, db_.Prepare("INSERT INTO change_log(kind, origin, created) VALUES (?,?,?)"));
+    if (!has_change_keys_) {
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q, db_.Prepare("INSERT INTO change_log(kind, origin, created) VALUES (?,?,?)"));
+      q.Bind(1, kind).Bind(2, origin_).Bind(3, NowMillisLocal());
+      return q.Run();
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO change_log(kind, origin, created,"
+                                            " value_keys) VALUES (?,?,?,?)"));
     q.Bind(1, kind).Bind(2, origin_).Bind(3, NowMillisLocal());
+    if (value_keys)
+      q.Bind(4, *value_keys);
+    else
+      q.BindNull(4);
     return q.Run();
   }
 
@@ -3719,7 +3784,8 @@ class SqlStore final : public Store {
   }
 
   const std::string origin_ = RandomOrigin();
-  bool has_change_log_ = false;  // the schema has change_log (set once at open)
+  bool has_change_log_ = false;   // the schema has change_log (set once at open)
+  bool has_change_keys_ = false;  // and its value_keys column (migration 0030; set once at open)
   // Set once at open (PostgreSQL); called by one thread at a time (the server's poller).
   std::function<Result<bool>(int)> change_waiter_;
 

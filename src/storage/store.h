@@ -242,6 +242,11 @@ class Store {
   virtual const std::string& ChangeOrigin() const = 0;
   virtual Result<std::vector<ChangeLogEntry>> ChangesSince(std::int64_t seq, int limit) = 0;
   virtual Result<std::int64_t> LatestChangeSeq() = 0;
+  // The stored value of each key (another process changed them: a change-log row's keys),
+  // handed to the data-value listener as this store's own commits hand theirs: under the store's
+  // write lock, so no write of this process is reported between the read and the report. A key
+  // with no live value is reported deleted. Without a listener, nothing is read.
+  virtual Status ReportStoredValues(std::span<const DataValueKey> keys) = 0;
   // Whether WaitForChange hears other processes' commits (PostgreSQL: LISTEN/NOTIFY); SQLite
   // cannot be told, and its readers poll ChangesSince.
   virtual bool HearsChanges() const { return false; }
@@ -542,6 +547,11 @@ class Store {
 std::string ChainHash(const std::string& prev_hash, const std::string& canonical_row);
 // SHA-256 (hex) of a secret (session cookie, API token), as stored.
 std::string SecretHash(const std::string& secret);
+// A change-log row's value keys (ChangeLogEntry::keys) as written: one line a key, its five ids
+// separated by commas. ParseValueKeys appends what `text` lists to `keys`; false when `text` is
+// not such lines (then `keys` is left in an unspecified state).
+void AppendValueKey(std::string& text, const DataValueKey& key);
+bool ParseValueKeys(std::string_view text, std::vector<DataValueKey>& keys);
 
 // Opens (creating if absent) a SQLite store and brings its schema up to date. A file written by
 // a newer weijian is refused with a message that says so.

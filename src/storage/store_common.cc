@@ -1,6 +1,7 @@
 // What both stores share outside SqlStore: the hash of the audit chains, secrets, origins.
 #include <sodium.h>
 
+#include <charconv>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,34 @@ std::string RandomOrigin() {
   unsigned char b[16];
   randombytes_buf(b, sizeof b);
   return HexOf(b, sizeof b);
+}
+
+void AppendValueKey(std::string& text, const DataValueKey& key) {
+  char buf[5 * 21];
+  char* p = buf;
+  const std::int64_t ids[] = {key.data_element_id, key.period_id, key.org_unit_id, key.coc_id,
+                              key.aoc_id};
+  for (std::size_t i = 0; i < 5; ++i) {
+    if (i) *p++ = ',';
+    p = std::to_chars(p, buf + sizeof buf, ids[i]).ptr;
+  }
+  text.append(buf, p);
+  text.push_back('\n');
+}
+
+bool ParseValueKeys(std::string_view text, std::vector<DataValueKey>& keys) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p != end) {
+    std::int64_t ids[5];
+    for (std::size_t i = 0; i < 5; ++i) {
+      auto [next, ec] = std::from_chars(p, end, ids[i]);
+      if (ec != std::errc() || next == end || *next != (i < 4 ? ',' : '\n')) return false;
+      p = next + 1;
+    }
+    keys.push_back({ids[0], ids[1], ids[2], ids[3], ids[4]});
+  }
+  return true;
 }
 
 std::string ChainHash(const std::string& prev_hash, const std::string& canonical_row) {

@@ -551,6 +551,148 @@ TEST_P(DataValueStoreTest, ListenerHearsCommitsAndAnUncommittedImportLeavesNothi
   EXPECT_GE(*store_->LatestChangeSeq(), 2);
 }
 
+// The change log lists the keys of the values each transaction changed (migration 0030), so
+// that another server applies them instead of rebuilding its engine from the whole table.
+std::vector<DataValueKey> LoggedValueKeys(Store& store, std::int64_t after, bool* listed) {
+  auto rows = store.ChangesSince(after, 1000);
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<DataValueKey> keys;
+  *listed = true;
+  if (!rows.ok()) return keys;
+  for (const auto& r : *rows) {
+    if (r.kind != "values") continue;
+    *listed = *listed && r.keys_listed;
+    keys.insert(keys.end(), r.keys.begin(), r.keys.end());
+  }
+  return keys;
+}
+
+TEST_P(DataValueStoreTest, TheChangeLogListsTheKeysOfTheValuesATransactionChanged) {
+  bool listed = false;
+  std::int64_t seen = *store_->LatestChangeSeq();
+  ASSERT_EQ(Write("10")->imported, 1);
+  EXPECT_EQ(LoggedValueKeys(*store_, seen, &listed), std::vector<DataValueKey>{key_});
+  EXPECT_TRUE(listed);
+  seen = *store_->LatestChangeSeq();
+  ASSERT_EQ(Write("10")->updated, 1);  // unchanged: nothing written, no row
+  EXPECT_EQ(*store_->LatestChangeSeq(), seen);
+  ASSERT_EQ(Write("", true)->deleted, 1);
+  EXPECT_EQ(LoggedValueKeys(*store_, seen, &listed), std::vector<DataValueKey>{key_});
+  EXPECT_TRUE(listed);
+  // Two writes in one transaction: every key they changed (PostgreSQL writes one row for both).
+  const auto months = MonthKeys(2);
+  seen = *store_->LatestChangeSeq();
+  Status both = store_->InOneTransaction([&]() -> Status {
+    for (const auto& k : months) {
+      DataValueWrite w;
+      w.key = k;
+      w.value = "3";
+      WJ_RETURN_IF_ERROR(store_->WriteDataValues({&w, 1}, "tester", 2000).status());
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(both.ok()) << both.ToString();
+  EXPECT_EQ(LoggedValueKeys(*store_, seen, &listed), months);
+  EXPECT_TRUE(listed);
+  // Metadata rows list no values.
+  seen = *store_->LatestChangeSeq();
+  std::vector<OrgUnitRecord> unit = {CodedUnit("1501", "15", 2)};
+  ASSERT_TRUE(store_->InsertOrgUnits(unit).ok());
+  auto rows = store_->ChangesSince(seen, 10);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].kind, "metadata");
+  EXPECT_FALSE((*rows)[0].keys_listed);
+}
+
+TEST_P(DataValueStoreTest, AWriteOfMoreValuesThanAreWorthListingListsNone) {
+  // kMaxLoggedValueKeys + 1 values: one a unit, units made in one call.
+  std::vector<OrgUnitRecord> units;
+  for (std::size_t i = 0; i <= kMaxLoggedValueKeys; ++i)
+    units.push_back(CodedUnit("V" + std::to_string(100000 + i), "15", 2));
+  ASSERT_TRUE(store_->InsertOrgUnits(units).ok());
+  auto loaded = store_->LoadOrgUnits();
+  ASSERT_TRUE(loaded.ok());
+  std::vector<DataValueWrite> writes;
+  for (const auto& u : *loaded) {
+    if (u.code == "15") continue;
+    DataValueWrite w;
+    w.key = key_;
+    w.key.org_unit_id = u.id;
+    w.value = "1";
+    writes.push_back(w);
+  }
+  ASSERT_EQ(writes.size(), kMaxLoggedValueKeys + 1);
+  const std::int64_t seen = *store_->LatestChangeSeq();
+  auto wrote = store_->WriteDataValues(writes, "tester", 3000);
+  ASSERT_TRUE(wrote.ok()) << wrote.status().ToString();
+  bool listed = true;
+  EXPECT_TRUE(LoggedValueKeys(*store_, seen, &listed).empty());
+  EXPECT_FALSE(listed) << "a reader must rebuild: the row cannot say what changed";
+  // One value fewer is listed whole.
+  writes.pop_back();
+  for (auto& w : writes) w.value = "2";
+  const std::int64_t next = *store_->LatestChangeSeq();
+  ASSERT_TRUE(store_->WriteDataValues(writes, "tester", 4000).ok());
+  EXPECT_EQ(LoggedValueKeys(*store_, next, &listed).size(), kMaxLoggedValueKeys);
+  EXPECT_TRUE(listed);
+}
+
+TEST_P(DataValueStoreTest, StoredValuesAreReportedToTheListenerAsTheyStand) {
+  std::vector<DataValueChange> heard;
+  EXPECT_TRUE(store_->ReportStoredValues({&key_, 1}).ok());  // no listener: nothing
+  store_->SetDataValueListener([&](std::vector<DataValueChange>&& changes, bool overflow) {
+    EXPECT_FALSE(overflow);
+    for (auto& c : changes) heard.push_back(std::move(c));
+  });
+  ASSERT_EQ(Write("7")->imported, 1);
+  heard.clear();
+  DataValueKey never = key_;
+  never.period_id = MonthKeys(1)[0].period_id;
+  const std::vector<DataValueKey> keys = {key_, never};
+  ASSERT_TRUE(store_->ReportStoredValues(keys).ok());
+  ASSERT_EQ(heard.size(), 2u);
+  EXPECT_EQ(heard[0].key, key_);
+  EXPECT_EQ(heard[0].value, "7");
+  EXPECT_FALSE(heard[0].deleted);
+  EXPECT_EQ(heard[1].key, never);
+  EXPECT_TRUE(heard[1].deleted) << "a value never stored is reported as none";
+  ASSERT_EQ(Write("", true)->deleted, 1);
+  heard.clear();
+  ASSERT_TRUE(store_->ReportStoredValues({&key_, 1}).ok());
+  ASSERT_EQ(heard.size(), 1u);
+  EXPECT_TRUE(heard[0].deleted);
+  store_->SetDataValueListener(nullptr);
+}
+
+// A unit's values by each combination of filters (one prepared statement per combination).
+TEST_P(DataValueStoreTest, AUnitsValuesAreListedByPeriodElementBothOrNeither) {
+  const auto months = MonthKeys(3);
+  for (const auto& k : months) {
+    DataValueWrite w;
+    w.key = k;
+    w.value = "4";
+    ASSERT_TRUE(store_->WriteDataValues({&w, 1}, "tester", 1000).ok());
+  }
+  DataValueWrite gone;
+  gone.key = months[2];
+  gone.mode = WriteMode::kDelete;
+  ASSERT_TRUE(store_->WriteDataValues({&gone, 1}, "tester", 1001).ok());
+  const std::int64_t ou = key_.org_unit_id, pe = months[0].period_id, de = key_.data_element_id;
+  auto count = [&](std::optional<std::int64_t> p, std::optional<std::int64_t> d) {
+    auto rows = store_->ListUnitValues(ou, p, d);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() ? rows->size() : 0u;
+  };
+  EXPECT_EQ(count(std::nullopt, std::nullopt), 2u);  // the deleted one left out
+  EXPECT_EQ(count(pe, std::nullopt), 1u);
+  EXPECT_EQ(count(std::nullopt, de), 2u);
+  EXPECT_EQ(count(pe, de), 1u);
+  EXPECT_EQ(count(pe, de + 1000), 0u);
+  EXPECT_EQ(count(std::nullopt, de + 1000), 0u);
+  EXPECT_EQ(store_->ListUnitValues(ou + 1000, std::nullopt, de)->size(), 0u);
+}
+
 TEST_P(DataValueStoreTest, AuditChainsHoldAndActionsAreAllOrNothing) {
   ASSERT_EQ(Write("1")->imported, 1);
   ASSERT_EQ(Write("2")->updated, 1);

@@ -1,5 +1,6 @@
 #include "storage/postgres/pg_db.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <pqxx/pqxx>
@@ -7,6 +8,8 @@
 #include <pqxx/tablewriter>
 #include <unordered_map>
 #include <vector>
+
+#include "storage/records.h"
 
 namespace weijian::storage {
 
@@ -127,6 +130,9 @@ class PgConn {
   struct Change {
     std::string kind, origin;
     std::int64_t created;
+    bool keys_listed = false;  // "values": value_keys lists every value the transaction changed
+    std::string value_keys;
+    std::size_t key_count = 0;
   };
   std::vector<Change> pending;
   // Savepoint bookkeeping of the open transaction. A RELEASE is sent with the next command
@@ -412,19 +418,35 @@ void PgDb::FlushChangeLog() {
   pqxx::nontransaction& w = *conn_->work;
   w.exec(kChangeLogLock);
   for (const auto& c : conn_->pending) {
+    // value_keys is NULL when not listed: $6 false (libpqxx 6 binds no null of its own here).
     w.exec_params(
-        "WITH r AS (INSERT INTO change_log(kind, origin, created) VALUES ($1, $2, $3)"
-        " RETURNING seq) SELECT pg_notify($4, seq::text) FROM r",
-        c.kind, c.origin, c.created, kChangeChannel);
+        "WITH r AS (INSERT INTO change_log(kind, origin, created, value_keys) VALUES ($1, $2, $3,"
+        " CASE WHEN CAST($6 AS boolean) THEN CAST($5 AS text) END) RETURNING seq) SELECT "
+        "pg_notify($4, seq::text) FROM r",
+        c.kind, c.origin, c.created, kChangeChannel, c.value_keys, c.keys_listed);
   }
   conn_->pending.clear();
 }
 
-void PgDb::DeferChangeLog(const std::string& kind, const std::string& origin,
-                          std::int64_t created) {
-  for (const auto& c : conn_->pending)
-    if (c.kind == kind) return;  // one row per kind and transaction
-  conn_->pending.push_back({kind, origin, created});
+void PgDb::DeferChangeLog(const std::string& kind, const std::string& origin, std::int64_t created,
+                          const std::string* value_keys) {
+  const std::size_t count =
+      value_keys
+          ? static_cast<std::size_t>(std::count(value_keys->begin(), value_keys->end(), '\n'))
+          : 0;
+  for (auto& c : conn_->pending)
+    if (c.kind == kind) {  // one row per kind and transaction: its keys are every writer's
+      if (c.keys_listed && value_keys && c.key_count + count <= kMaxLoggedValueKeys) {
+        c.value_keys += *value_keys;
+        c.key_count += count;
+      } else {
+        c.keys_listed = false;
+        std::string().swap(c.value_keys);
+      }
+      return;
+    }
+  conn_->pending.push_back({kind, origin, created, value_keys != nullptr,
+                            value_keys ? *value_keys : std::string(), count});
 }
 
 bool PgDb::InTransaction() const { return conn_ && conn_->in_tx; }

@@ -62,6 +62,7 @@ Result<std::unique_ptr<Store>> Open(const std::string& path, int version) {
   store->set_pooled(path != ":memory:" && !path.empty() && path.rfind("file:", 0) != 0);
   WJ_RETURN_IF_ERROR(store->Migrate(version, path));
   store->set_has_change_log(version >= 10);
+  store->set_has_change_keys(version >= 30);
   return std::unique_ptr<Store>(std::move(store));
 }
 
