@@ -154,6 +154,7 @@ class App {
   void PollChanges() {
     auto rows = store_->ChangesSince(seen_seq_, 10'000);
     if (!rows.ok()) return;  // busy or gone: the next look tries again
+    const std::int64_t looked_from = seen_seq_;
     bool values = false, metadata = false, unlisted = false;
     std::vector<storage::DataValueKey> keys;
     for (auto& r : *rows) {
@@ -175,7 +176,10 @@ class App {
     if (metadata) {
       std::lock_guard lock(metadata_mu_);
       auto c = metadata::Catalog::Load(*store_);
-      if (!c.ok()) return;
+      if (!c.ok()) {
+        seen_seq_ = looked_from;  // the next look reads these rows again
+        return;
+      }
       std::atomic_store(&catalog_, std::shared_ptr<const metadata::Catalog>(*c));
       (void)engines_->SetCatalog(std::move(*c), false);  // never fails without waiting
     } else if (values && (unlisted || !store_->ReportStoredValues(keys).ok())) {

@@ -411,8 +411,11 @@ struct ChangeLogEntry {
   bool keys_listed = false;
   std::vector<DataValueKey> keys;
 };
-// The most value keys a change-log row lists; a transaction that changes more lists none.
-inline constexpr std::size_t kMaxLoggedValueKeys = 20'000;
+// The most value keys a change-log row lists; a transaction that changes more lists none. A
+// reader reads the listed values one statement a key under its store's write lock (about 0.07 ms
+// a key on PostgreSQL on loopback, bench/README.md): 5,000 keep that under half a second, and
+// cover a form saved whole or a township's month; larger imports have the reader rebuild instead.
+inline constexpr std::size_t kMaxLoggedValueKeys = 5'000;
 
 // --- validation rules, min-max bounds, validation results ---
 

@@ -3237,6 +3237,7 @@ class SqlStore final : public Store {
                                              : "SELECT seq, kind, origin, 0, '' FROM change_log"
                                                " WHERE seq > ? ORDER BY seq LIMIT ?"));
     q.Bind(1, seq).Bind(2, limit);
+    std::size_t parsed = 0;
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -3245,10 +3246,13 @@ class SqlStore final : public Store {
       e.kind = q.Text(1);
       e.origin = q.Text(2);
       e.keys_listed = e.kind == "values" && q.Int(3) != 0;
-      if (e.keys_listed && !ParseValueKeys(q.Text(4), e.keys)) {
-        e.keys_listed = false;  // not as this binary writes them: take everything as changed
-        e.keys.clear();
+      // Past kMaxLoggedValueKeys keys in all (a backlog of imports) the reader rebuilds anyway:
+      // the rest are not parsed, so a backlog costs no more memory than one row.
+      if (e.keys_listed && (parsed > kMaxLoggedValueKeys || !ParseValueKeys(q.Text(4), e.keys))) {
+        e.keys_listed = false;  // (or not as this binary writes them): take all as changed
+        std::vector<DataValueKey>().swap(e.keys);
       }
+      parsed += e.keys.size();
       out.push_back(std::move(e));
     }
     return out;

@@ -91,7 +91,9 @@ TEST(SeveralServers, AValueWrittenThroughOneServerReachesTheOthersAnalytics) {
   const TcDoneKept kept("clerk_in", "150624100H01", period);
   const double before = TcDone(*port_b, unit, period);
   ASSERT_EQ(TcDone(env->port, unit, period), before);
-  const std::uint64_t builds = b.app->engines().stats().builds;  // B's engine, built by now
+  // B's first engine is published before its build is counted: wait for the count.
+  ASSERT_TRUE(Eventually([&] { return b.app->engines().stats().builds >= 1; }));
+  const std::uint64_t builds = b.app->engines().stats().builds;
   const json change = ChangeTcDone("clerk_in", "150624100H01", period, 9);
   auto wrote = Http(env->port, "POST", "/api/dataValues", change.dump(),
                     {{"Authorization", "ApiToken " + env->tokens.at("clerk_in")},
