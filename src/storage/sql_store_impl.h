@@ -3264,20 +3264,14 @@ class SqlStore final : public Store {
     // read below is reported after it, never before).
     std::lock_guard lock(mu_);
     if (!listener_ || keys.empty()) return Status::Ok();
-    ReadLease lease(*this);
-    WJ_ASSIGN_OR_RETURN(
-        Stmt q, db_.Prepare("SELECT value, deleted FROM data_value WHERE data_element_id = ? AND"
-                            " period_id = ? AND org_unit_id = ? AND coc_id = ? AND aoc_id = ?"));
     std::vector<DataValueChange> changes;
     changes.reserve(keys.size());
-    for (const DataValueKey& k : keys) {
-      BindKey(q, 1, k);
-      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (row)
-        changes.push_back({k, q.Text(0), q.Int(1) != 0});
+    for (const DataValueKey& k : keys) {  // (under mu_, GetDataValue reads the writer's connection)
+      WJ_ASSIGN_OR_RETURN(auto v, GetDataValue(k));
+      if (v)
+        changes.push_back({k, std::move(v->value), v->deleted});
       else
         changes.push_back({k, std::string(), true});  // never stored (or gone): none
-      q.Reset();
     }
     listener_(std::move(changes), false);
     return Status::Ok();
