@@ -77,7 +77,7 @@ summary() {
   printf '  %5d s  in all\n' $(($(date +%s) - started))
   slowest "$release"
   slowest "${FUZZ_BUILD:-build-fuzz}"
-  for bin in unit_tests http_tests; do  # the TSan shards' JSON reports, each suite's together
+  for bin in unit_tests_threads http_tests; do  # the TSan shards' JSON reports, each suite's together
     set -- "${TSAN_BUILD:-build-tsan}/tests/$bin".shard*.json
     [ -f "$1" ] || continue
     echo "  slowest in ${TSAN_BUILD:-build-tsan}/tests/$bin (TSan, $# shards):"

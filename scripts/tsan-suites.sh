@@ -23,7 +23,7 @@ http_filter=$3
 jobs=${JOBS:-2}
 unit_shards=${UNIT_SHARDS:-2}
 http_shards=${HTTP_SHARDS:-4}
-unit=$build/tests/unit_tests
+unit=$build/tests/unit_tests_threads
 http=$build/tests/http_tests
 demo=$build/tests/http_tests.demo.db
 rm -f "$build"/tests/*.shard*.json "$build"/tests/*.shard*.log "$demo" "$demo.log"
