@@ -106,8 +106,11 @@ build-tsan: deps
 	@cmake --build $(TSAN_BUILD) --target unit_tests_threads http_tests
 test-tsan: build-tsan
 	@$(MAKE) --no-print-directory run-tsan
+# The http_tests that writes the demo the HTTP shards start from (scripts/tsan-suites.sh):
+# `make test` passes the Release build's.
+TSAN_DEMO_WRITER ?=
 run-tsan:
-	$(TSAN_ENV) scripts/tsan-suites.sh $(TSAN_BUILD) '$(TSAN_UNIT_FILTER)' '$(TSAN_HTTP_FILTER)'
+	$(TSAN_ENV) DEMO_WRITER=$(TSAN_DEMO_WRITER) scripts/tsan-suites.sh $(TSAN_BUILD) '$(TSAN_UNIT_FILTER)' '$(TSAN_HTTP_FILTER)'
 
 # Every suite: the Release build through ctest (unit, HTTP, server limits, crash and CLI on
 # loopback, DHIS2's files, the browser, the format check), then the unit tests under ASan+UBSan
@@ -116,7 +119,8 @@ run-tsan:
 # CI allows 30 minutes on 2 cores: tests/README.md ("Sanitizers and fuzzing") has the timings.
 FUZZ_SECONDS_CI ?= 15
 test: build
-	@MAKE="$(MAKE)" scripts/test-all.sh $(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS_CI)
+	@MAKE="$(MAKE)" scripts/test-all.sh $(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS_CI) \
+	  TSAN_DEMO_WRITER=$(abspath $(BUILD))/tests/http_tests
 
 bench: build
 	@scripts/install-deps.sh --bench

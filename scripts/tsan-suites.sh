@@ -7,9 +7,12 @@
 # at the end of each suite).
 #
 # The HTTP shards each serve the demo store from a file of their own. It is built once, by
-# `http_tests --write-demo-db` as the first job (under TSan it takes about 60 CPU s), and each HTTP
-# shard starts from a copy of it (WEIJIAN_TEST_DEMO_DB; tests/http/server_env.cc); the unit
-# shards run beside it until it is ready, then the HTTP shards (the longer ones) go first.
+# `http_tests --write-demo-db` as the first job, and each HTTP shard starts from a copy of it
+# (WEIJIAN_TEST_DEMO_DB; tests/http/server_env.cc); the unit shards run beside it until it is
+# ready, then the HTTP shards (the longer ones) go first. DEMO_WRITER names the http_tests that
+# writes it: `make test` passes the Release build's (the same sources, so the same demo and
+# schema), which writes it in about 8 CPU s where this build's took about 60. Writing the demo
+# runs on one thread; what TSan checks is the suites served from it.
 #
 # Each shard's output goes to a log next to its binary, with a JSON report of each test's time
 # (scripts/test-all.sh prints the slowest); a failing job's log is printed whole.
@@ -25,6 +28,7 @@ unit_shards=${UNIT_SHARDS:-2}
 http_shards=${HTTP_SHARDS:-4}
 unit=$build/tests/unit_tests_threads
 http=$build/tests/http_tests
+demo_writer=${DEMO_WRITER:-$http}
 demo=$build/tests/http_tests.demo.db
 rm -f "$build"/tests/*.shard*.json "$build"/tests/*.shard*.log "$demo" "$demo.log"
 
@@ -43,7 +47,7 @@ start() {  # starts job $1 in the background
   case $kind in
     demo)
       log=$demo.log
-      "$http" --write-demo-db="$demo" >"$log" 2>&1 &
+      "$demo_writer" --write-demo-db="$demo" >"$log" 2>&1 &
       demo_state=running
       ;;
     http | unit)
@@ -86,7 +90,7 @@ while true; do
   job=${job_of[$pid]}
   read -r kind index <<<"$job"
   case $kind in
-    demo) name="the demo store for the HTTP shards ($(basename "$http") --write-demo-db)" ;;
+    demo) name="the demo store for the HTTP shards ($demo_writer --write-demo-db)" ;;
     http) name="$(basename "$http") shard $((index + 1))/$http_shards" ;;
     unit) name="$(basename "$unit") shard $((index + 1))/$unit_shards" ;;
   esac
