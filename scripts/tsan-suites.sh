@@ -32,6 +32,21 @@ demo_writer=${DEMO_WRITER:-$http}
 demo=$build/tests/http_tests.demo.db
 rm -f "$build"/tests/*.shard*.json "$build"/tests/*.shard*.log "$demo" "$demo.log"
 
+# Each pattern of the unit filter must name a test of unit_tests_threads: a suite whose source is
+# not among its sources (WEIJIAN_THREADED_UNIT_SOURCES) would otherwise match nothing and never
+# run here, silently.
+missing=()
+IFS=: read -ra patterns <<<"$unit_filter"
+for p in "${patterns[@]}"; do
+  [[ $p == -* ]] && continue
+  "$unit" --gtest_list_tests --gtest_filter="$p" 2>/dev/null | grep -q '^  ' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tsan-suites: no test of $(basename "$unit") matches ${missing[*]}: put its source in" \
+    "WEIJIAN_THREADED_UNIT_SOURCES (tests/CMakeLists.txt) or take it out of TSAN_UNIT_TESTS (Makefile)"
+  exit 1
+fi
+
 # The queue, in order of preference: the demo store, the HTTP shards (which need it), the unit
 # shards. A job is "demo", "http I" or "unit I".
 queue=(demo)
