@@ -78,8 +78,8 @@ test-fuzz: build-asan
 # an engine build beside a lagging replica). A new test that starts threads belongs in one of
 # these suites or in this list, and its source in WEIJIAN_THREADED_UNIT_SOURCES
 # (tests/CMakeLists.txt): this build compiles only those sources, as unit_tests_threads. Every
-# unit test runs in the Release and ASan builds; the HTTP
-# suite, whose every request crosses the server's threads, runs here but for four tests (below).
+# unit test runs in the Release and ASan builds; the HTTP suite, whose every request crosses the
+# server's threads, runs here but for four tests (below).
 # Both suites run as gtest shards from one queue, two at a time (scripts/tsan-suites.sh; the
 # tests are independent, and the HTTP suite's shards each start their own server on their own
 # copy of one demo database).
