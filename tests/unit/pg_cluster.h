@@ -26,6 +26,8 @@ class PgCluster {
   bool Psql(const std::string& db, const std::string& sql, std::string* out = nullptr);
   std::string Address(const std::string& db) const;
   int port() const { return port_; }
+  // The cluster's data directory (every database's files and the write-ahead log).
+  std::string data_dir() const { return dir_ + "/data"; }
   // A role that must give its password (scram-sha-256 over TCP), for tests of a wrong one.
   static constexpr const char* kPasswordRole = "wj_pw";
   static constexpr const char* kPassword = "right-password-1";
