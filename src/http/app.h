@@ -89,6 +89,7 @@ class App {
         // server's commit is notified (LISTEN/NOTIFY), and the looks go on when it cannot be.
         constexpr int kPollMillis = 250;
         const auto stop = [&] { return poll_stop_; };
+        auto next_prune = std::chrono::steady_clock::now() + std::chrono::minutes(1);
         std::unique_lock lock(poll_mu_);
         while (!poll_stop_) {
           bool heard = false;
@@ -102,6 +103,12 @@ class App {
             break;
           if (poll_stop_) break;
           PollChanges();
+          if (std::chrono::steady_clock::now() >= next_prune) {
+            next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
+            lock.unlock();  // a prune holds the store's writer, not the looks' lock
+            PruneChangeLog();
+            lock.lock();
+          }
         }
       });
     // About once a second, a look at the read replica (--read-db): its lag decides where engine
@@ -145,12 +152,38 @@ class App {
     return snap->SaveSnapshot(snapshot_path_, seq);
   }
 
+  // How long change-log rows are kept: every server reads them within a second; one stopped or
+  // stalled for longer reloads everything when it looks again (ChangesSince's "pruned").
+  static constexpr std::int64_t kChangeLogKeepMillis = 24 * 3600 * 1000;
+  // Once an hour from the poller: the rows older than kChangeLogKeepMillis are deleted, by one
+  // server at a time (a job lease), 10,000 rows a transaction so that writers wait for no more
+  // than one batch. Without it the log grew by a row, with up to 5,000 keys, per write.
+  void PruneChangeLog() {
+    constexpr int kBatch = 10'000;
+    const std::int64_t now = NowMillis();
+    auto taken =
+        store_->TakeJobLease("change_log.prune", store_->ChangeOrigin(), now, 50 * 60 * 1000);
+    if (!taken.ok() || !*taken) return;
+    for (int batch = 0; batch < 1'000; ++batch) {
+      {
+        std::lock_guard lock(poll_mu_);
+        if (poll_stop_) return;
+      }
+      auto pruned = store_->PruneChangeLog(now - kChangeLogKeepMillis, kBatch);
+      if (!pruned.ok()) {
+        std::cerr << "weijian: pruning the change log: " << pruned.status().message() << std::endl;
+        return;
+      }
+      if (*pruned < kBatch) return;
+    }
+  }
+
   // One look at the change log: rows written by other processes since the last look.
-  // Metadata: the catalog is reloaded and the engine rebuilt in the background. Values: those the
-  // rows list are read from the store and reach the engine as this process's own writes do
-  // (Store::ReportStoredValues); a row that lists none (an import of more than
-  // kMaxLoggedValueKeys, a row from before migration 0030) has the engine rebuilt in the
-  // background (queries meanwhile use the previous engine).
+  // Metadata, or rows pruned before this server saw them: the catalog is reloaded and the engine
+  // rebuilt in the background. Values: those the rows list are read from the store and reach
+  // the engine as this process's own writes do (Store::ReportStoredValues); a row that lists
+  // none (an import of more than kMaxLoggedValueKeys, a row from before migration 0030) has the
+  // engine rebuilt in the background (queries meanwhile use the previous engine).
   void PollChanges() {
     auto rows = store_->ChangesSince(seen_seq_, 10'000);
     if (!rows.ok()) return;  // busy or gone: the next look tries again
@@ -160,7 +193,7 @@ class App {
     for (auto& r : *rows) {
       seen_seq_ = r.seq;
       if (r.origin == store_->ChangeOrigin()) continue;  // ours: already known
-      if (r.kind == "metadata") {
+      if (r.kind == "metadata" || r.kind == "pruned") {
         metadata = true;
         continue;
       }

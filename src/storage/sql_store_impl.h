@@ -3237,6 +3237,19 @@ class SqlStore final : public Store {
                                              : "SELECT seq, kind, origin, 0, '' FROM change_log"
                                                " WHERE seq > ? ORDER BY seq LIMIT ?"));
     q.Bind(1, seq).Bind(2, limit);
+    {
+      // The oldest row kept: past `seq` + 1, rows this reader never saw were pruned (or, on
+      // PostgreSQL, one identity value was taken by a transaction that rolled back, which costs
+      // the reader a needless reload at worst).
+      WJ_ASSIGN_OR_RETURN(std::int64_t oldest,
+                          CountLocked("SELECT coalesce(min(seq), 0) FROM change_log"));
+      if (oldest > seq + 1) {
+        ChangeLogEntry pruned;
+        pruned.seq = oldest - 1;
+        pruned.kind = "pruned";
+        out.push_back(std::move(pruned));
+      }
+    }
     std::size_t parsed = 0;
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -3287,6 +3300,36 @@ class SqlStore final : public Store {
     ReadLease lease(*this);
     if (!has_change_log_) return 0;
     return CountLocked("SELECT coalesce(max(seq), 0) FROM change_log");
+  }
+
+  Result<int> PruneChangeLog(std::int64_t before, int max_rows) override {
+    std::lock_guard lock(mu_);
+    if (!has_change_log_) return 0;
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    // Walks the oldest rows by the primary key (no index on `created`): the batch is bounded,
+    // and so is the time the writer is held.
+    std::int64_t through = 0;
+    int rows = 0;
+    {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT seq, created FROM change_log WHERE seq <"
+                                              " (SELECT max(seq) FROM change_log)"
+                                              " ORDER BY seq LIMIT ?"));
+      q.Bind(1, max_rows);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row || q.Int(1) >= before) break;
+        through = q.Int(0);
+        ++rows;
+      }
+    }
+    if (rows > 0) {
+      WJ_ASSIGN_OR_RETURN(Stmt del, db_.Prepare("DELETE FROM change_log WHERE seq <= ?"));
+      del.Bind(1, through);
+      WJ_RETURN_IF_ERROR(del.Run());
+    }
+    WJ_RETURN_IF_ERROR(tx.Commit());
+    return rows;
   }
 
  public:

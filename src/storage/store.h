@@ -240,8 +240,15 @@ class Store {
   // Every transaction that changes data values or metadata also appends a change-log row with
   // this store's origin (random per open). Rows after `seq`, oldest first, at most `limit`.
   virtual const std::string& ChangeOrigin() const = 0;
+  // When rows after `seq` were pruned (PruneChangeLog) before this reader saw them, the first
+  // entry has kind "pruned" and the seq before the oldest row kept: the reader cannot know what
+  // changed and reloads everything (a server stopped or stalled for longer than the log keeps).
   virtual Result<std::vector<ChangeLogEntry>> ChangesSince(std::int64_t seq, int limit) = 0;
   virtual Result<std::int64_t> LatestChangeSeq() = 0;
+  // Deletes the oldest change-log rows written before `before` (ms), at most `max_rows` of them
+  // in one short transaction, and never the newest row (LatestChangeSeq stays); how many went.
+  // Only a prefix of the log goes: the first row written at or after `before` stops it.
+  virtual Result<int> PruneChangeLog(std::int64_t before, int max_rows) = 0;
   // The stored value of each key (another process changed them: a change-log row's keys),
   // handed to the data-value listener as this store's own commits hand theirs: under the store's
   // write lock, so no write of this process is reported between the read and the report. A key

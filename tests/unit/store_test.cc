@@ -15,6 +15,7 @@
 #include <tuple>
 
 #include "analytics/engine_host.h"
+#include "core/date.h"
 #include "metadata/bundle.h"
 #include "metadata/catalog.h"
 #include "storage/open_store.h"
@@ -603,6 +604,52 @@ TEST_P(DataValueStoreTest, TheChangeLogListsTheKeysOfTheValuesATransactionChange
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].kind, "metadata");
   EXPECT_FALSE((*rows)[0].keys_listed);
+}
+
+// The change log is pruned (App::PruneChangeLog, hourly): the oldest rows go in bounded batches,
+// never the newest (so LatestChangeSeq stays), and a reader that had not seen what went is told
+// ("pruned") instead of being handed the rows after the hole as if nothing were missing.
+TEST_P(DataValueStoreTest, APrunedChangeLogKeepsItsNewestRowAndTellsAReaderItMissedRows) {
+  const std::int64_t start = *store_->LatestChangeSeq();
+  for (int i = 0; i < 4; ++i) {
+    std::vector<OrgUnitRecord> unit = {CodedUnit("P" + std::to_string(1500 + i), "15", 2)};
+    ASSERT_TRUE(store_->InsertOrgUnits(unit).ok());
+  }
+  const std::int64_t newest = *store_->LatestChangeSeq();
+  auto all = store_->ChangesSince(start, 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 4u);
+  ASSERT_EQ(all->front().kind, "metadata");  // nothing pruned yet: no marker
+  const std::int64_t second = (*all)[1].seq;
+
+  // Rows written from `before` on stay: here every row is younger than the epoch's first second.
+  EXPECT_EQ(*store_->PruneChangeLog(1000, 100), 0);
+  // A batch of one deletes the oldest row only.
+  const std::int64_t later = NowMillis() + 60'000;
+  EXPECT_EQ(*store_->PruneChangeLog(later, 1), 1);
+  // A reader that had seen the first row of the four misses nothing yet.
+  auto rows = store_->ChangesSince((*all)[0].seq, 100);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ(rows->front().seq, second);
+  // Everything older than `later` but the newest row.
+  auto pruned = store_->PruneChangeLog(later, 100);
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_GE(*pruned, 2);
+  EXPECT_EQ(*store_->PruneChangeLog(later, 100), 0);
+  EXPECT_EQ(*store_->LatestChangeSeq(), newest);
+  // A reader behind the hole is told, then given the newest row.
+  rows = store_->ChangesSince((*all)[0].seq, 100);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].kind, "pruned");
+  EXPECT_EQ((*rows)[0].seq, newest - 1);
+  EXPECT_EQ((*rows)[1].seq, newest);
+  EXPECT_EQ((*rows)[1].kind, "metadata");
+  // A reader that had seen the newest row is told nothing.
+  rows = store_->ChangesSince(newest, 100);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_TRUE(rows->empty());
 }
 
 TEST_P(DataValueStoreTest, AWriteOfMoreValuesThanAreWorthListingListsNone) {
