@@ -156,10 +156,12 @@ class App {
   // stalled for longer reloads everything when it looks again (ChangesSince's "pruned").
   static constexpr std::int64_t kChangeLogKeepMillis = 24 * 3600 * 1000;
   // Once an hour from the poller: the rows older than kChangeLogKeepMillis are deleted, by one
-  // server at a time (a job lease), 10,000 rows a transaction so that writers wait for no more
-  // than one batch. Without it the log grew by a row, with up to 5,000 keys, per write.
+  // server at a time (a job lease), 1,000 rows a transaction (a row lists up to 5,000 keys) so
+  // that writers wait for no more than one batch, with a look at the log between batches (a
+  // first prune of a long backlog does not keep this server from hearing of changes). Without
+  // it the log grew by a row per write for ever.
   void PruneChangeLog() {
-    constexpr int kBatch = 10'000;
+    constexpr int kBatch = 1'000;
     const std::int64_t now = NowMillis();
     auto taken =
         store_->TakeJobLease("change_log.prune", store_->ChangeOrigin(), now, 50 * 60 * 1000);
@@ -168,6 +170,7 @@ class App {
       {
         std::lock_guard lock(poll_mu_);
         if (poll_stop_) return;
+        if (batch > 0) PollChanges();
       }
       auto pruned = store_->PruneChangeLog(now - kChangeLogKeepMillis, kBatch);
       if (!pruned.ok()) {

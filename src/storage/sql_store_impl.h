@@ -3237,19 +3237,6 @@ class SqlStore final : public Store {
                                              : "SELECT seq, kind, origin, 0, '' FROM change_log"
                                                " WHERE seq > ? ORDER BY seq LIMIT ?"));
     q.Bind(1, seq).Bind(2, limit);
-    {
-      // The oldest row kept: past `seq` + 1, rows this reader never saw were pruned (or, on
-      // PostgreSQL, one identity value was taken by a transaction that rolled back, which costs
-      // the reader a needless reload at worst).
-      WJ_ASSIGN_OR_RETURN(std::int64_t oldest,
-                          CountLocked("SELECT coalesce(min(seq), 0) FROM change_log"));
-      if (oldest > seq + 1) {
-        ChangeLogEntry pruned;
-        pruned.seq = oldest - 1;
-        pruned.kind = "pruned";
-        out.push_back(std::move(pruned));
-      }
-    }
     std::size_t parsed = 0;
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -3267,6 +3254,18 @@ class SqlStore final : public Store {
       }
       parsed += e.keys.size();
       out.push_back(std::move(e));
+    }
+    // The oldest row kept, read after the rows (were a prune to commit between two statements
+    // that share no snapshot, the hole would still be seen): past `seq` + 1, rows this reader
+    // never saw were pruned, and it is told so first. (On PostgreSQL an identity value lost just
+    // there, by a commit that failed, costs the reader one needless reload at worst.)
+    WJ_ASSIGN_OR_RETURN(std::int64_t oldest,
+                        CountLocked("SELECT coalesce(min(seq), 0) FROM change_log"));
+    if (oldest > seq + 1) {
+      ChangeLogEntry pruned;
+      pruned.seq = oldest - 1;
+      pruned.kind = "pruned";
+      out.insert(out.begin(), std::move(pruned));
     }
     return out;
   }
@@ -3508,6 +3507,11 @@ class SqlStore final : public Store {
         std::snprintf(text, sizeof text, "%.1f s behind the primary (bound %g s)", lag, bound);
         reason = text;
       }
+      // Changes it lacks that the primary's log no longer keeps (pruned after a day): it is
+      // further behind than the oldest row left can date.
+      auto oldest = CountLocked("SELECT coalesce(min(seq), 0) FROM change_log");
+      if (oldest.ok() && *oldest > *replica + 1)
+        reason = "behind the primary by changes older than its change log keeps";
     }
     std::lock_guard l(replica_mu_);
     replica_.in_use = reason.empty();

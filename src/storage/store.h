@@ -243,6 +243,7 @@ class Store {
   // When rows after `seq` were pruned (PruneChangeLog) before this reader saw them, the first
   // entry has kind "pruned" and the seq before the oldest row kept: the reader cannot know what
   // changed and reloads everything (a server stopped or stalled for longer than the log keeps).
+  // With it the answer may hold `limit` + 1 entries.
   virtual Result<std::vector<ChangeLogEntry>> ChangesSince(std::int64_t seq, int limit) = 0;
   virtual Result<std::int64_t> LatestChangeSeq() = 0;
   // Deletes the oldest change-log rows written before `before` (ms), at most `max_rows` of them

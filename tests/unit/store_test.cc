@@ -606,48 +606,94 @@ TEST_P(DataValueStoreTest, TheChangeLogListsTheKeysOfTheValuesATransactionChange
   EXPECT_FALSE((*rows)[0].keys_listed);
 }
 
-// The change log is pruned (App::PruneChangeLog, hourly): the oldest rows go in bounded batches,
-// never the newest (so LatestChangeSeq stays), and a reader that had not seen what went is told
-// ("pruned") instead of being handed the rows after the hole as if nothing were missing.
+// The change log is pruned (App::PruneChangeLog, hourly): only a prefix of the oldest rows goes
+// (the first row written since `before` stops it, so an old row after it stays), in bounded
+// batches, never the newest (so LatestChangeSeq stays); a reader that had not seen what went is
+// told ("pruned"), exactly when the hole is after the last row it saw.
 TEST_P(DataValueStoreTest, APrunedChangeLogKeepsItsNewestRowAndTellsAReaderItMissedRows) {
+  // Dates rows through another connection, as if written at other times.
+  auto sql = [&](const std::string& text) {
+    if (GetParam() == "sqlite") {
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open(dir_.File("v.db").c_str(), &db), SQLITE_OK);
+      sqlite3_busy_timeout(db, 5000);
+      EXPECT_EQ(sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << text;
+      sqlite3_close(db);
+    } else {
+      auto db = PgDb::Open(address_);
+      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      EXPECT_TRUE(db->Exec(text.c_str()).ok()) << text;
+    }
+  };
   const std::int64_t start = *store_->LatestChangeSeq();
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     std::vector<OrgUnitRecord> unit = {CodedUnit("P" + std::to_string(1500 + i), "15", 2)};
     ASSERT_TRUE(store_->InsertOrgUnits(unit).ok());
   }
-  const std::int64_t newest = *store_->LatestChangeSeq();
-  auto all = store_->ChangesSince(start, 100);
+  auto all = store_->ChangesSince(0, 1000);
   ASSERT_TRUE(all.ok());
-  ASSERT_EQ(all->size(), 4u);
+  ASSERT_GE(all->size(), 5u);
   ASSERT_EQ(all->front().kind, "metadata");  // nothing pruned yet: no marker
-  const std::int64_t second = (*all)[1].seq;
+  const std::int64_t first = all->front().seq, newest = all->back().seq;
+  ASSERT_EQ(*store_->LatestChangeSeq(), newest);
+  std::vector<std::int64_t> mine;  // the five rows written here
+  for (const auto& r : *all)
+    if (r.seq > start) mine.push_back(r.seq);
+  ASSERT_EQ(mine.size(), 5u);
+  // Every row written two days ago but the third of these five, written an hour from now.
+  const std::int64_t now = NowMillis();
+  sql("UPDATE change_log SET created = " + std::to_string(now - 2 * 86'400'000));
+  sql("UPDATE change_log SET created = " + std::to_string(now + 3'600'000) +
+      " WHERE seq = " + std::to_string(mine[2]));
 
-  // Rows written from `before` on stay: here every row is younger than the epoch's first second.
-  EXPECT_EQ(*store_->PruneChangeLog(1000, 100), 0);
+  // Rows written from `before` on stay: every row is younger than three days.
+  EXPECT_EQ(*store_->PruneChangeLog(now - 3 * 86'400'000, 100), 0);
   // A batch of one deletes the oldest row only.
-  const std::int64_t later = NowMillis() + 60'000;
-  EXPECT_EQ(*store_->PruneChangeLog(later, 1), 1);
-  // A reader that had seen the first row of the four misses nothing yet.
-  auto rows = store_->ChangesSince((*all)[0].seq, 100);
+  EXPECT_EQ(*store_->PruneChangeLog(now, 1), 1);
+  // A reader that had seen it misses nothing; one that had not is told, first.
+  auto rows = store_->ChangesSince(first, 1000);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_FALSE(rows->empty());
+  EXPECT_EQ(rows->front().seq, first + 1);
+  EXPECT_NE(rows->front().kind, "pruned");
+  rows = store_->ChangesSince(first - 1, 1000);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_GE(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].kind, "pruned");
+  EXPECT_EQ((*rows)[0].seq, first);
+  EXPECT_EQ((*rows)[1].seq, first + 1);
+
+  // The rest of the prefix goes, up to the young row: it and the old rows after it stay.
+  auto pruned = store_->PruneChangeLog(now, 1000);
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(*pruned, static_cast<int>(std::count_if(all->begin(), all->end(), [&](const auto& r) {
+    return r.seq > first && r.seq < mine[2];
+  })));
+  rows = store_->ChangesSince(mine[1], 1000);  // had seen the last row that went
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 3u);
-  EXPECT_EQ(rows->front().seq, second);
-  // Everything older than `later` but the newest row.
-  auto pruned = store_->PruneChangeLog(later, 100);
-  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
-  EXPECT_GE(*pruned, 2);
-  EXPECT_EQ(*store_->PruneChangeLog(later, 100), 0);
+  EXPECT_EQ((*rows)[0].seq, mine[2]);
+  EXPECT_EQ((*rows)[1].seq, mine[3]);
+  EXPECT_EQ((*rows)[2].seq, mine[4]);
+
+  // Once the young row is old too, everything goes but the newest row.
+  sql("UPDATE change_log SET created = " + std::to_string(now - 2 * 86'400'000) +
+      " WHERE seq = " + std::to_string(mine[2]));
+  EXPECT_EQ(*store_->PruneChangeLog(now, 1000), 2);
+  EXPECT_EQ(*store_->PruneChangeLog(now, 1000), 0);
   EXPECT_EQ(*store_->LatestChangeSeq(), newest);
-  // A reader behind the hole is told, then given the newest row.
-  rows = store_->ChangesSince((*all)[0].seq, 100);
+  rows = store_->ChangesSince(mine[2], 1000);  // had not seen mine[3]
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_EQ((*rows)[0].kind, "pruned");
   EXPECT_EQ((*rows)[0].seq, newest - 1);
   EXPECT_EQ((*rows)[1].seq, newest);
   EXPECT_EQ((*rows)[1].kind, "metadata");
-  // A reader that had seen the newest row is told nothing.
-  rows = store_->ChangesSince(newest, 100);
+  rows = store_->ChangesSince(mine[3], 1000);  // had seen all but the newest
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].seq, newest);
+  rows = store_->ChangesSince(newest, 1000);
   ASSERT_TRUE(rows.ok());
   EXPECT_TRUE(rows->empty());
 }
