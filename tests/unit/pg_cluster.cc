@@ -104,7 +104,7 @@ PgCluster* PgCluster::Get(std::string* why) {
     c->user_ = u && *u ? u : "postgres";
   }
   std::string log;
-  if (!Run(as + "'" + c->bin_ + "/initdb' -D '" + c->dir_ + "/data' -A trust -U '" + c->user_ +
+  if (!Run(as + "'" + c->bin_ + "/initdb' -D '" + c->data_dir() + "' -A trust -U '" + c->user_ +
                "' -E UTF8 --locale=C --no-sync",
            &log)) {
     failure = "initdb failed: " + log;
@@ -112,14 +112,14 @@ PgCluster* PgCluster::Get(std::string* why) {
     return nullptr;
   }
   // Every local connection is trusted but the password role's, which must give its password.
-  std::ofstream(c->dir_ + "/data/pg_hba.conf")
+  std::ofstream(c->data_dir() + "/pg_hba.conf")
       << "host all " << kPasswordRole << " 127.0.0.1/32 scram-sha-256\n"
       << "host all all 127.0.0.1/32 trust\nlocal all all trust\n";
   // Durability is not what these tests check: no fsync, a small server.
   for (int attempt = 0; attempt < 3 && !c->started_; ++attempt) {
     c->port_ = FreePort();
     c->started_ =
-        Run(as + "'" + c->bin_ + "/pg_ctl' -D '" + c->dir_ + "/data' -l '" + c->dir_ +
+        Run(as + "'" + c->bin_ + "/pg_ctl' -D '" + c->data_dir() + "' -l '" + c->dir_ +
                 "/server.log' -w -t 30 -o \"-p " + std::to_string(c->port_) + " -k '" + c->dir_ +
                 "' -c listen_addresses=127.0.0.1 -c fsync=off"
                 " -c synchronous_commit=off -c full_page_writes=off"
@@ -159,7 +159,7 @@ PgCluster* PgCluster::Get(std::string* why) {
 PgCluster::~PgCluster() {
   if (!started_) return;
   std::string as = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
-  Run(as + "'" + bin_ + "/pg_ctl' -D '" + dir_ + "/data' -m immediate -w stop");
+  Run(as + "'" + bin_ + "/pg_ctl' -D '" + data_dir() + "' -m immediate -w stop");
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
