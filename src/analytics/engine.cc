@@ -639,6 +639,26 @@ void Engine::ForEachValue(const std::vector<std::int64_t>& des, std::int32_t lo,
     }
 }
 
+std::optional<std::vector<double>> Engine::CellHistory(const storage::DataValueKey& key) const {
+  const auto& tree = cat_->tree();
+  if (!cat_->DataElements().ById(key.data_element_id) || !tree.Contains(key.org_unit_id))
+    return std::nullopt;
+  const std::uint16_t coc = ComboIndex(key.coc_id), aoc = ComboIndex(key.aoc_id);
+  if (coc == kNoCombo || aoc == kNoCombo) return std::nullopt;
+  // The key's own period, when the engine has it (a period new to it holds no value here).
+  const auto own = period_index_.find(key.period_id);
+  const std::uint32_t skip = own == period_index_.end() ? 0x10000u : own->second;
+  const std::int32_t pre = tree.Pre(key.org_unit_id);
+  std::vector<double> out;
+  for (const Columns* c : {&base_, &tail_}) {
+    auto [b, e] = c->Run(key.data_element_id, pre, pre);
+    for (std::size_t i = b; i < e; ++i)
+      if (c->coc[i] == coc && c->aoc[i] == aoc && c->period[i] != skip && !std::isnan(c->value[i]))
+        out.push_back(c->value[i]);
+  }
+  return out;
+}
+
 std::optional<double> Engine::Reporting(const Operand& op, std::int64_t unit, Date start,
                                         Date end) const {
   const auto* ds = cat_->DataSets().ByUid(op.element_uid);

@@ -90,6 +90,11 @@ class Engine {
   };
   void ForEachValue(const std::vector<std::int64_t>& des, std::int32_t lo, std::int32_t hi,
                     const std::function<void(const RawValue&)>& visit) const;
+  // A unit's history of one cell, from memory: the live values of the key's element, unit and
+  // combinations at every period but the key's own (the range check of a saved cell,
+  // DataValueService::CheckRange). nullopt when the engine cannot tell: the element, the unit or
+  // a combination is not in its catalog.
+  std::optional<std::vector<double>> CellHistory(const storage::DataValueKey& key) const;
   // Reporting: expected and actual reports of a data set over a subtree and range.
   std::optional<double> Reporting(const Operand& op, std::int64_t unit, Date start, Date end) const;
   // Units of a group inside the subtree.

@@ -291,16 +291,22 @@ Result<std::optional<OutOfRange>> DataValueService::CheckRange(const ResolvedVal
       return std::optional<OutOfRange>(OutOfRange{v, b.min, b.max, true});
     }
   // No bounds set: judge by the unit's own history of this cell (other periods).
-  WJ_ASSIGN_OR_RETURN(auto rows,
-                      store_.ListUnitValues(r.org_unit->id, std::nullopt, r.data_element->id));
   std::vector<double> history;
-  for (const auto& h : rows) {
-    if (h.deleted || h.key.coc_id != r.coc->id || h.key.aoc_id != r.aoc->id ||
-        h.key.period_id == period_id)
-      continue;
-    char* e = nullptr;
-    double x = std::strtod(h.value.c_str(), &e);
-    if (e && !*e) history.push_back(x);
+  std::optional<std::vector<double>> kept;
+  if (cell_history_) kept = cell_history_(KeyOf(r, period_id));
+  if (kept) {
+    history = std::move(*kept);
+  } else {
+    WJ_ASSIGN_OR_RETURN(auto rows,
+                        store_.ListUnitValues(r.org_unit->id, std::nullopt, r.data_element->id));
+    for (const auto& h : rows) {
+      if (h.deleted || h.key.coc_id != r.coc->id || h.key.aoc_id != r.aoc->id ||
+          h.key.period_id == period_id)
+        continue;
+      char* e = nullptr;
+      double x = std::strtod(h.value.c_str(), &e);
+      if (e && !*e) history.push_back(x);
+    }
   }
   auto hb = HistoryBounds(history);
   if (!hb || (v >= hb->min && v <= hb->max)) return none;

@@ -46,6 +46,19 @@ class App {
           engines_->OnChanges(std::move(changes), overflow);
           ++data_version_;
         });
+    // A saved cell's range check reads the unit's history of the cell from the engine, with every
+    // write this server reported applied (Current), and from the store while the engine is not
+    // settled: one being built, or an import applied off to the side, may lack values the store
+    // holds. (Another server's write reaches the engine within the change log's poll, and an
+    // import reported between the two calls below is missed by this one check: the check warns,
+    // it does not decide what is stored.)
+    values_.set_cell_history(
+        [this](const storage::DataValueKey& key) -> std::optional<std::vector<double>> {
+          if (!engines_->Idle()) return std::nullopt;
+          auto engine = engines_->Current();
+          if (!engine.ok()) return std::nullopt;
+          return (*engine)->CellHistory(key);
+        });
   }
   ~App() {
     {
@@ -186,18 +199,27 @@ class App {
   // rebuilt in the background. Values: those the rows list are read from the store and reach
   // the engine as this process's own writes do (Store::ReportStoredValues); a row that lists
   // none (an import of more than kMaxLoggedValueKeys, a row from before migration 0030) has the
-  // engine rebuilt in the background (queries meanwhile use the previous engine).
+  // engine rebuilt in the background (queries meanwhile use the previous engine). Values leave
+  // the rendered pages alone, as this process's own writes do (no page shows a data value; a
+  // published report compares its figures per data version): until session 21 every cell saved
+  // through one server emptied the other's kept pages, and under the month-end load its portal
+  // rendered every page again from the store (bench/README.md, pg_load). Content (the site's
+  // articles, columns, settings; approvals): the kept pages go, and the data version moves.
   void PollChanges() {
     auto rows = store_->ChangesSince(seen_seq_, 10'000);
     if (!rows.ok()) return;  // busy or gone: the next look tries again
     const std::int64_t looked_from = seen_seq_;
-    bool values = false, metadata = false, unlisted = false;
+    bool values = false, metadata = false, content = false, unlisted = false;
     std::vector<storage::DataValueKey> keys;
     for (auto& r : *rows) {
       seen_seq_ = r.seq;
       if (r.origin == store_->ChangeOrigin()) continue;  // ours: already known
       if (r.kind == "metadata" || r.kind == "pruned") {
         metadata = true;
+        continue;
+      }
+      if (r.kind == "content") {
+        content = true;
         continue;
       }
       values = true;
@@ -221,10 +243,8 @@ class App {
     } else if (values && (unlisted || !store_->ReportStoredValues(keys).ok())) {
       engines_->RequestRebuild();  // (a failed read: the rebuild reads them all)
     }
-    if (metadata || values) {
-      ++data_version_;
-      ContentChanged();
-    }
+    if (metadata || values || content) ++data_version_;
+    if (metadata || content) DropKeptPages();
   }
 
   // The snapshot a request works on; it stays valid for the request even if metadata changes.
@@ -263,23 +283,31 @@ class App {
     ++data_version_;
     ContentChanged();
   }
+  // After a committed change of the site's content: this server's kept pages go, and a
+  // change-log row tells the other servers on the store to drop theirs (PollChanges). The row
+  // is a transaction of its own, after the change's: if it cannot be written (the store gone
+  // meanwhile) the others' pages and settings still expire within kKeepPagesMillis.
   void ContentChanged() {
-    std::lock_guard lock(pages_mu_);
-    pages_.clear();
-    site_.reset();
+    DropKeptPages();
+    if (Status logged = store_->LogContentChange(); !logged.ok())
+      std::cerr << "weijian: telling the other servers of a content change: " << logged.message()
+                << std::endl;
   }
   Result<std::map<std::string, std::string>> SiteSettings() {
     std::lock_guard lock(pages_mu_);
-    if (!site_) {
+    if (!site_ || NowMillis() - site_loaded_ > kKeepPagesMillis) {
       WJ_ASSIGN_OR_RETURN(auto s, portal::LoadSettings(*store_));
       site_ = std::move(s);
+      site_loaded_ = NowMillis();
     }
     return *site_;
   }
+  // How long a rendered page and the site settings are kept at most.
+  static constexpr std::int64_t kKeepPagesMillis = 60'000;
   std::optional<Response> CachedPage(const std::string& key) {
     std::lock_guard lock(pages_mu_);
     auto it = pages_.find(key);
-    if (it == pages_.end() || NowMillis() - it->second.first > 60'000) return std::nullopt;
+    if (it == pages_.end() || NowMillis() - it->second.first > kKeepPagesMillis) return std::nullopt;
     return it->second.second;
   }
   void CachePage(const std::string& key, const Response& page) {
@@ -316,6 +344,11 @@ class App {
   void set_started_millis(std::int64_t t) { started_millis_ = t; }
 
  private:
+  void DropKeptPages() {
+    std::lock_guard lock(pages_mu_);
+    pages_.clear();
+    site_.reset();
+  }
   std::unique_ptr<storage::Store> store_;
   exchange::DataValueService values_;
   auth::AuthService auth_;
@@ -325,6 +358,7 @@ class App {
   std::mutex pages_mu_;
   std::map<std::string, std::pair<std::int64_t, Response>> pages_;  // guarded by pages_mu_
   std::optional<std::map<std::string, std::string>> site_;          // guarded by pages_mu_
+  std::int64_t site_loaded_ = 0;                                    // guarded by pages_mu_
   std::map<std::string, std::uint64_t> report_checked_;             // guarded by pages_mu_
   std::atomic<std::uint64_t> data_version_{0};
   std::mutex metadata_mu_;

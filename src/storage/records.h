@@ -400,7 +400,8 @@ struct ApprovalChange {
 };
 
 // --- change log (issue 13) ---
-// One committed transaction that changed data values ("values") or metadata ("metadata").
+// One committed transaction that changed data values ("values"), metadata ("metadata") or the
+// public site's content ("content": Store::LogContentChange).
 struct ChangeLogEntry {
   std::int64_t seq = 0;
   std::string kind;

@@ -312,6 +312,7 @@ class SqlStore final : public Store {
   void set_pooled(bool pooled) { pooled_ = pooled; }
   void set_has_change_log(bool has) { has_change_log_ = has; }
   void set_has_change_keys(bool has) { has_change_keys_ = has; }
+  void set_has_content_changes(bool has) { has_content_changes_ = has; }
   // PostgreSQL's store sets how WaitForChange waits (a LISTENing connection), before use.
   void set_change_waiter(std::function<Result<bool>(int)> waiter) {
     change_waiter_ = std::move(waiter);
@@ -3301,6 +3302,15 @@ class SqlStore final : public Store {
     return CountLocked("SELECT coalesce(max(seq), 0) FROM change_log");
   }
 
+  Status LogContentChange() override {
+    std::lock_guard lock(mu_);
+    if (!has_content_changes_) return Status::Ok();
+    Transaction tx(db_);
+    WJ_RETURN_IF_ERROR(tx.Begin());
+    WJ_RETURN_IF_ERROR(LogChangeLocked("content"));
+    return tx.Commit();
+  }
+
   Result<int> PruneChangeLog(std::int64_t before, int max_rows) override {
     std::lock_guard lock(mu_);
     if (!has_change_log_) return 0;
@@ -3831,6 +3841,7 @@ class SqlStore final : public Store {
   const std::string origin_ = RandomOrigin();
   bool has_change_log_ = false;   // the schema has change_log (set once at open)
   bool has_change_keys_ = false;  // and its value_keys column (migration 0030; set once at open)
+  bool has_content_changes_ = false;  // and rows of kind 'content' (migration 0031; set once)
   // Set once at open (PostgreSQL); called by one thread at a time (the server's poller).
   std::function<Result<bool>(int)> change_waiter_;
 

@@ -250,6 +250,10 @@ class Store {
   // in one short transaction, and never the newest row (LatestChangeSeq stays); how many went.
   // Only a prefix of the log goes: the first row written at or after `before` stops it.
   virtual Result<int> PruneChangeLog(std::int64_t before, int max_rows) = 0;
+  // Appends a change-log row of kind "content" in a transaction of its own: the public site's
+  // articles, columns or settings changed, and every other server drops the pages it keeps
+  // rendered. It names no value (as a metadata row).
+  virtual Status LogContentChange() = 0;
   // The stored value of each key (another process changed them: a change-log row's keys),
   // handed to the data-value listener as this store's own commits hand theirs: under the store's
   // write lock, so no write of this process is reported between the read and the report. A key

@@ -183,5 +183,58 @@ TEST(SeveralServers, AFailedSignInThroughOneServerCountsOnTheOther) {
   EXPECT_EQ(owner.status, 200) << owner.body;
 }
 
+// The site's settings and pages changed through one server reach the other's kept copies (a
+// change-log row of kind "content"), well within the minute after which they expire anyway.
+TEST(SeveralServers, SiteSettingsChangedThroughOneServerReachTheOthersPages) {
+  ExtraServer b;
+  ASSERT_NE(b.port, 0);
+  b.app->set_web(env->app->web());  // the portal's pages need the web front end
+  const unsigned short* port_b = &b.port;  // as B answers
+  const std::map<std::string, std::string> root = {
+      {"Authorization", "ApiToken " + env->tokens.at("root")},
+      {"Content-Type", "application/json"}};
+  auto settings = Http(env->port, "GET", "/api/site/settings", "", root);
+  ASSERT_EQ(settings.status, 200) << settings.body;
+  const std::string name = Body(settings)["settings"]["site_name"];
+  auto home = Http(*port_b, "GET", "/");  // B keeps its home page and the settings in it
+  ASSERT_EQ(home.status, 200);
+  ASSERT_NE(home.body.find(name), std::string::npos);
+  const std::string renamed = name + "（两台服务器）";
+  auto put =
+      Http(env->port, "PUT", "/api/site/settings", json{{"site_name", renamed}}.dump(), root);
+  ASSERT_EQ(put.status, 200) << put.body;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  bool seen = false;
+  while (!seen && std::chrono::steady_clock::now() < until) {
+    seen = Http(*port_b, "GET", "/").body.find(renamed) != std::string::npos;
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(seen) << "B's home page still names the site " << name;
+  auto back = Http(env->port, "PUT", "/api/site/settings", json{{"site_name", name}}.dump(), root);
+  EXPECT_EQ(back.status, 200) << back.body;
+}
+
+// A value saved through one server leaves the other's rendered pages kept, as a value saved
+// through the server itself does (no page shows a data value): under the month-end load with
+// two servers, every cell saved through one had the other render its portal again from the store.
+TEST(SeveralServers, AValueWrittenThroughOneServerLeavesTheOthersPagesKept) {
+  ExtraServer b;
+  ASSERT_NE(b.port, 0);
+  b.app->set_web(env->app->web());
+  const unsigned short* port_b = &b.port;  // as B answers
+  const std::string unit = "150624100", period = "202311";
+  const TcDoneKept kept("clerk_in", "150624100H01", period);
+  const double before = TcDone(*port_b, unit, period);
+  ASSERT_EQ(Http(*port_b, "GET", "/").status, 200);
+  ASSERT_TRUE(b.app->CachedPage("home|||").has_value());
+  const json change = ChangeTcDone("clerk_in", "150624100H01", period, 3);
+  auto wrote = Http(env->port, "POST", "/api/dataValues", change.dump(),
+                    {{"Authorization", "ApiToken " + env->tokens.at("clerk_in")},
+                     {"Content-Type", "application/json"}});
+  ASSERT_EQ(wrote.status / 100, 2) << wrote.body;
+  ASSERT_TRUE(Eventually([&] { return TcDone(*port_b, unit, period) == before + 3; }));
+  EXPECT_TRUE(b.app->CachedPage("home|||").has_value());
+}
+
 }  // namespace
 }  // namespace weijian::http

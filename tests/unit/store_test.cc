@@ -604,6 +604,15 @@ TEST_P(DataValueStoreTest, TheChangeLogListsTheKeysOfTheValuesATransactionChange
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].kind, "metadata");
   EXPECT_FALSE((*rows)[0].keys_listed);
+  // A change of the site's content: a row of its own, naming no value.
+  seen = *store_->LatestChangeSeq();
+  ASSERT_TRUE(store_->LogContentChange().ok());
+  rows = store_->ChangesSince(seen, 10);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].kind, "content");
+  EXPECT_EQ((*rows)[0].origin, store_->ChangeOrigin());
+  EXPECT_TRUE((*rows)[0].keys.empty());
 }
 
 // The change log is pruned (App::PruneChangeLog, hourly): only a prefix of the oldest rows goes

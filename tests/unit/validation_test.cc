@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -540,6 +541,59 @@ TEST_F(ValidationTest, EntryOfAWildValueNeedsACommentAndIsFlaggedEvenWithoutMinM
   auto over = values.Save(*cat_, in, "clerk");
   ASSERT_FALSE(over.ok());
   EXPECT_NE(over.status().message().find("最小最大值"), std::string::npos);
+}
+
+// The server's range check reads a unit's history of the cell from the analytics engine (App
+// hands the service Engine::CellHistory): the same values as from the store, the cell's own
+// period and deleted values left out, other units apart, and so the same verdict on every value.
+TEST_F(ValidationTest, TheRangeCheckReadsTheSameHistoryFromTheEngineAsFromTheStore) {
+  for (int m = 1; m <= 12; ++m) {
+    char pe[8];
+    std::snprintf(pe, sizeof pe, "2023%02d", m);
+    Write("CRC_REPORT", pe, "150624100H01", 20 + m);
+    Write("CRC_REPORT", pe, "150624101H01", 200 + 3 * m);  // another unit's history
+  }
+  storage::DataValueWrite gone;  // deleted: the store flags it, the engine holds NaN
+  gone.key = {De("CRC_REPORT"), Pe("202309"), Ou("150624100H01"), Default(), Default()};
+  gone.mode = storage::WriteMode::kDelete;
+  ASSERT_TRUE(store_->WriteDataValues({&gone, 1}, "t", 2).ok());
+  auto engine = analytics::Engine::Build(*store_, cat_);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  const storage::DataValueKey key{De("CRC_REPORT"), Pe("202306"), Ou("150624100H01"), Default(),
+                                  Default()};
+  auto history = (*engine)->CellHistory(key);
+  ASSERT_TRUE(history);
+  std::sort(history->begin(), history->end());
+  EXPECT_EQ(*history, (std::vector<double>{21, 22, 23, 24, 25, 27, 28, 30, 31, 32}));
+  storage::DataValueKey unknown = key;
+  unknown.org_unit_id = 999'999'999;
+  EXPECT_FALSE((*engine)->CellHistory(unknown));  // not the engine's to tell: the store is read
+
+  exchange::DataValueService by_store(*store_), by_engine(*store_);
+  int asked = 0;
+  by_engine.set_cell_history([&](const storage::DataValueKey& k) {
+    ++asked;
+    return (*engine)->CellHistory(k);
+  });
+  for (const char* unit : {"150624100H01", "150624101H01"})
+    for (const char* pe : {"202306", "202401"})
+      for (const char* v : {"0", "10", "21", "26", "32", "45", "190", "236", "300", "9000000"}) {
+        exchange::DataValueInput in;
+        in.data_element = "CRC_REPORT";
+        in.period = pe;
+        in.org_unit = unit;
+        in.value = v;
+        auto r = by_store.Resolve(*cat_, in, exchange::IdSchemes{});
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        auto a = by_store.CheckRange(*r, Pe(pe)), b = by_engine.CheckRange(*r, Pe(pe));
+        ASSERT_TRUE(a.ok() && b.ok());
+        ASSERT_EQ(a->has_value(), b->has_value()) << unit << " " << pe << " " << v;
+        if (*a) {
+          EXPECT_EQ((*a)->min, (*b)->min);
+          EXPECT_EQ((*a)->max, (*b)->max);
+        }
+      }
+  EXPECT_EQ(asked, 2 * 2 * 10);
 }
 
 TEST_F(ValidationTest, GeneratedMinMaxComesFromEachUnitsHistoryAndKeepsManualOnes) {

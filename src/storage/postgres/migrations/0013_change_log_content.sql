@@ -1,0 +1,4 @@
+-- A third kind of change-log row, 'content': SQLite migration 0031 says why.
+ALTER TABLE change_log DROP CONSTRAINT change_log_kind_check;
+ALTER TABLE change_log ADD CONSTRAINT change_log_kind_check
+  CHECK (kind IN ('values', 'metadata', 'content'));
