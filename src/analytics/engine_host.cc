@@ -96,6 +96,13 @@ void EngineHost::RequestRebuild() {
   work_cv_.notify_one();
 }
 
+void EngineHost::RequestImports(std::vector<std::string> import_uids) {
+  std::lock_guard l(mu_);
+  imports_.insert(imports_.end(), std::make_move_iterator(import_uids.begin()),
+                  std::make_move_iterator(import_uids.end()));
+  work_cv_.notify_one();
+}
+
 bool EngineHost::Adopt(std::unique_ptr<Engine> engine,
                        std::shared_ptr<const metadata::Catalog> catalog) {
   std::lock_guard u(update_mu_);
@@ -197,7 +204,8 @@ void EngineHost::BuilderLoop() {
     {
       std::unique_lock l(mu_);
       auto work = [&] {
-        return catalog_ && (rebuild_requested_ || ((big_open_ || merge_requested_) && published_));
+        return catalog_ && (rebuild_requested_ ||
+                            ((big_open_ || merge_requested_ || !imports_.empty()) && published_));
       };
       work_cv_.wait(l, [&] { return stop_ || work(); });
       if (stop_) return;
@@ -212,6 +220,7 @@ void EngineHost::BuilderLoop() {
         merge_requested_ = false;  // a build lays out a new base
         since_overflow_ = false;
         since_rebuild_.clear();
+        imports_.clear();  // the build reads their values with every other
         catalog = catalog_;
         generation = ++build_started_;
       }
@@ -222,7 +231,17 @@ void EngineHost::BuilderLoop() {
     // gets its priority back, so it is lowered only from then on.)
     if (!first) LowerThisThreadsPriority();
     if (before_build_) before_build_();
-    Status status = build ? BuildFromStore(std::move(catalog)) : ApplyOffToTheSide();
+    // This process's own batch (or a merge) before other processes' imports. Either order is
+    // right: an import's values are read as the store holds them now, and a value written since
+    // carries another import's uid, or none, and so is not among them.
+    bool own_first = false;
+    if (!build) {
+      std::lock_guard l(mu_);
+      own_first = big_open_ || merge_requested_;
+    }
+    Status status = build       ? BuildFromStore(std::move(catalog))
+                    : own_first ? ApplyOffToTheSide()
+                                : ApplyImports();
     std::unique_lock l(mu_);
     rebuilding_ = false;
     merging_only_ = false;
@@ -336,10 +355,59 @@ Status EngineHost::ApplyOffToTheSide() {
   return Status::Ok();
 }
 
+Status EngineHost::ApplyImports() {
+  std::vector<std::string> uids;
+  std::shared_ptr<const Engine> base;
+  {
+    // As ApplyOffToTheSide: under update_mu_ the published engine holds every change reported
+    // before now; what is pending is applied to the copy again at its publish, with every batch
+    // reported from here on (since_rebuild_). The imports committed before they were heard of,
+    // so before every batch reported from here on: those are applied after them, rightly.
+    std::lock_guard u(update_mu_);
+    std::lock_guard l(mu_);
+    uids.swap(imports_);
+    if (uids.empty() || big_open_ || rebuild_requested_) {
+      // Asked for a build meanwhile (it reads them), or a batch of our own came first.
+      imports_.insert(imports_.begin(), uids.begin(), uids.end());
+      if (rebuild_requested_) imports_.clear();
+      return Status::Ok();
+    }
+    base = std::atomic_load(&snapshot_);
+    rebuilding_ = true;
+    since_overflow_ = false;
+    since_rebuild_ = pending_;
+    merging_only_ = false;
+  }
+  if (after_take_) after_take_();
+  // An error (too many values, the store unreadable) has BuilderLoop build from the store instead.
+  std::vector<storage::DataValueChange> batch;
+  for (const auto& uid : uids)
+    WJ_RETURN_IF_ERROR(store_.ScanImportValues(
+        uid, [&](const storage::DataValueKey& key, std::string_view value, bool deleted) -> Status {
+          if (batch.size() >= max_background_)
+            return ResourceExhausted("an import too large to apply off to the side");
+          batch.push_back({key, std::string(value), deleted});
+          return Status::Ok();
+        }));
+  auto next = std::make_unique<Engine>(*base);  // shares base's columns (column.h)
+  base.reset();
+  WJ_RETURN_IF_ERROR(next->Apply(batch, store_));
+  std::vector<storage::DataValueChange>().swap(batch);
+  if (next->TailWantsMerge()) next->MergeTail();
+  auto published = PublishFromBuilder(std::move(next), true);
+  WJ_RETURN_IF_ERROR(published.status());
+  if (*published) {
+    std::lock_guard l(mu_);
+    ++stats_.imports;
+  }
+  return Status::Ok();
+}
+
 bool EngineHost::BuilderQuiet() const {
   // Changes waiting for the builder count only once an engine is published (before, the first
   // build reads them from the store).
-  return !rebuild_requested_ && !rebuilding_ && !((big_open_ || merge_requested_) && published_);
+  return !rebuild_requested_ && !rebuilding_ &&
+         !((big_open_ || merge_requested_ || !imports_.empty()) && published_);
 }
 
 void EngineHost::WaitIdle() {

@@ -65,6 +65,7 @@ class EngineHost {
     std::uint64_t deferred = 0;  // large batches applied to a copy by the builder thread
     std::uint64_t loaded = 0;    // engines adopted whole (e.g. read from a snapshot file)
     std::uint64_t merges = 0;    // tails merged into the base by the builder thread
+    std::uint64_t imports = 0;   // other processes' imports read alone and applied to a copy
   };
 
   explicit EngineHost(storage::Store& store, std::size_t max_pending = 200'000,
@@ -81,6 +82,12 @@ class EngineHost {
   // Values changed that no listener reported (another process): the next engine is built from
   // the store in the background; the pending changes still reach the current one meanwhile.
   void RequestRebuild();
+  // Imports another process committed, too large for its change-log rows to list (their uids):
+  // the builder reads the values each wrote (Store::ScanImportValues) and applies them to a copy
+  // of the published engine, as it applies a large batch of this process's own, instead of
+  // building the engine from the whole store. Past max_background values, or when a read fails,
+  // it builds from the store after all.
+  void RequestImports(std::vector<std::string> import_uids);
   // Adopts an engine built elsewhere (a snapshot file) as the current one, if none is published
   // yet; changes reported since are applied on the next Current().
   bool Adopt(std::unique_ptr<Engine> engine, std::shared_ptr<const metadata::Catalog> catalog);
@@ -110,6 +117,9 @@ class EngineHost {
   // Applies `big_` to a copy of the published engine, merges its tail if asked, and publishes it
   // (the builder thread).
   Status ApplyOffToTheSide();
+  // Reads the values of the imports asked for (`imports_`) and applies them to a copy of the
+  // published engine, then publishes it (the builder thread).
+  Status ApplyImports();
   // Publishes an engine made by the builder thread (holding every change reported before its
   // work began) with what was reported since. With
   // `unless_overflowed`, publishes nothing if that list overflowed (a rebuild follows).
@@ -147,6 +157,7 @@ class EngineHost {
   std::vector<storage::DataValueChange> big_;  // guarded by mu_
   bool big_open_ = false;                      // guarded by mu_
   bool merge_requested_ = false;               // guarded by mu_; the published tail is too long
+  std::vector<std::string> imports_;           // guarded by mu_; RequestImports' uids, in order
   bool merging_only_ = false;       // guarded by mu_; the builder's work is a merge, with no batch
   bool rebuild_requested_ = false;  // guarded by mu_
   bool rebuilding_ = false;      // guarded by mu_; a build or an off-to-the-side apply is running

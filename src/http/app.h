@@ -198,8 +198,10 @@ class App {
   // Metadata, or rows pruned before this server saw them: the catalog is reloaded and the engine
   // rebuilt in the background. Values: those the rows list are read from the store and reach
   // the engine as this process's own writes do (Store::ReportStoredValues); a row that lists
-  // none (an import of more than kMaxLoggedValueKeys, a row from before migration 0030) has the
-  // engine rebuilt in the background (queries meanwhile use the previous engine). Values leave
+  // none names the import that wrote them, whose values the engine's builder reads alone
+  // (EngineHost::RequestImports); one that names nothing either (a row from before migration
+  // 0031, a transaction of several writers) has the engine rebuilt in the background (queries
+  // meanwhile use the previous engine). Values leave
   // the rendered pages alone, as this process's own writes do (no page shows a data value; a
   // published report compares its figures per data version): until session 21 every cell saved
   // through one server emptied the other's kept pages, and under the month-end load its portal
@@ -211,6 +213,7 @@ class App {
     const std::int64_t looked_from = seen_seq_;
     bool values = false, metadata = false, content = false, unlisted = false;
     std::vector<storage::DataValueKey> keys;
+    std::vector<std::string> imports;  // rows that list no keys but name their import
     for (auto& r : *rows) {
       seen_seq_ = r.seq;
       if (r.origin == store_->ChangeOrigin()) continue;  // ours: already known
@@ -223,6 +226,10 @@ class App {
         continue;
       }
       values = true;
+      if (!r.keys_listed && !r.import_uid.empty()) {
+        imports.push_back(std::move(r.import_uid));
+        continue;
+      }
       if (!r.keys_listed || unlisted ||
           keys.size() + r.keys.size() > storage::kMaxLoggedValueKeys) {
         unlisted = true;
@@ -242,6 +249,10 @@ class App {
       (void)engines_->SetCatalog(std::move(*c), false);  // never fails without waiting
     } else if (values && (unlisted || !store_->ReportStoredValues(keys).ok())) {
       engines_->RequestRebuild();  // (a failed read: the rebuild reads them all)
+    } else if (!imports.empty()) {
+      // After the listed keys were reported: the builder reads the imports' values as they
+      // stand, later than those.
+      engines_->RequestImports(std::move(imports));
     }
     if (metadata || values || content) ++data_version_;
     if (metadata || content) DropKeptPages();

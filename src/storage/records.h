@@ -411,6 +411,9 @@ struct ChangeLogEntry {
   // 0030), a reader must take every value as possibly changed.
   bool keys_listed = false;
   std::vector<DataValueKey> keys;
+  // "values" not listed, written by one import alone: its uid (the rows it wrote carry it in
+  // data_value.import_id, Store::ScanImportValues); "" otherwise (migration 0031).
+  std::string import_uid;
 };
 // The most value keys a change-log row lists; a transaction that changes more lists none. A
 // reader reads the listed values one statement a key under its store's write lock (about 0.07 ms

@@ -312,7 +312,7 @@ class SqlStore final : public Store {
   void set_pooled(bool pooled) { pooled_ = pooled; }
   void set_has_change_log(bool has) { has_change_log_ = has; }
   void set_has_change_keys(bool has) { has_change_keys_ = has; }
-  void set_has_content_changes(bool has) { has_content_changes_ = has; }
+  void set_has_change_log_0031(bool has) { has_change_log_0031_ = has; }
   // PostgreSQL's store sets how WaitForChange waits (a LISTENing connection), before use.
   void set_change_waiter(std::function<Result<bool>(int)> waiter) {
     change_waiter_ = std::move(waiter);
@@ -1258,6 +1258,55 @@ class SqlStore final : public Store {
     }
   }
 
+  Status ScanImportValues(
+      const std::string& import_uid,
+      const std::function<Status(const DataValueKey&, std::string_view, bool)>& sink) override {
+    ReadLease lease(*this);  // the primary: its change log named the import
+    DataValueKey key;
+    auto scan = [&](Stmt& q, int* rows) -> Status {
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) return Status::Ok();
+        if (rows) ++*rows;
+        key = {q.Int(0), q.Int(1), q.Int(2), q.Int(3), q.Int(4)};
+        WJ_RETURN_IF_ERROR(sink(key, q.Text(5), q.Int(6) != 0));
+      }
+    };
+    if constexpr (kPg) {
+      if (Conn().InTransaction()) {
+        // Through a cursor, as ScanDataValuesByCursor (libpq holds a statement's whole result).
+        // DECLARE takes no parameter: the uid is bound into a setting of the lease's transaction.
+        {
+          WJ_ASSIGN_OR_RETURN(Stmt set,
+                              db_.Prepare("SELECT set_config('weijian.import_uid', ?, true)"));
+          set.Bind(1, import_uid);
+          WJ_RETURN_IF_ERROR(set.Step().status());
+        }
+        WJ_RETURN_IF_ERROR(db_.Exec(
+            "DECLARE wj_import_scan NO SCROLL CURSOR FOR SELECT data_element_id, period_id,"
+            " org_unit_id, coc_id, aoc_id, value, deleted FROM data_value"
+            " WHERE import_id = current_setting('weijian.import_uid')"));
+        Status scanned = [&]() -> Status {
+          WJ_ASSIGN_OR_RETURN(Stmt fetch, db_.Prepare("FETCH FORWARD 20000 FROM wj_import_scan"));
+          static_assert(kScanBatch == 20'000, "the FETCH above asks for kScanBatch rows");
+          while (true) {
+            int rows = 0;
+            WJ_RETURN_IF_ERROR(scan(fetch, &rows));
+            if (rows < kScanBatch) return Status::Ok();
+            fetch.Reset();  // the next FETCH
+          }
+        }();
+        Status closed = db_.Exec("CLOSE wj_import_scan");
+        return scanned.ok() ? closed : scanned;
+      }
+    }
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT data_element_id, period_id, org_unit_id, coc_id,"
+                                            " aoc_id, value, deleted FROM data_value"
+                                            " WHERE import_id = ?"));
+    q.Bind(1, import_uid);
+    return scan(q, nullptr);
+  }
+
   // PostgreSQL: the whole table (an engine build) through a cursor, kScanBatch rows a FETCH. One
   // statement's result is held whole by libpq, about 280 bytes a value: 5-6 GB at 20M values
   // beside the engine being built. The sink may run other statements on the connection between
@@ -1943,8 +1992,11 @@ class SqlStore final : public Store {
     Status CommitWith(const DataImportRecord* summary, const AuditRecord* audit) override {
       if (summary) WJ_RETURN_IF_ERROR(store_.SaveImportLocked(*summary));
       if (audit) WJ_RETURN_IF_ERROR(store_.AppendAuditLocked(*audit));
+      // Too many to list: an import's row names the import, whose rows carry its uid.
       if (changed_)
-        WJ_RETURN_IF_ERROR(store_.LogChangeLocked("values", keys_listed_ ? &keys_ : nullptr));
+        WJ_RETURN_IF_ERROR(store_.LogChangeLocked(
+            "values", keys_listed_ ? &keys_ : nullptr,
+            keys_listed_ || import_uid_.empty() ? nullptr : &import_uid_));
       WJ_RETURN_IF_ERROR(tx_.Commit());
       if (store_.listener_ && (overflow_ || !changes_.empty()))
         store_.listener_(std::move(changes_), overflow_);
@@ -3231,12 +3283,17 @@ class SqlStore final : public Store {
     std::vector<ChangeLogEntry> out;
     if (!has_change_log_) return out;
     WJ_ASSIGN_OR_RETURN(
-        Stmt q, db_.Prepare(has_change_keys_ ? "SELECT seq, kind, origin, CASE WHEN value_keys IS"
-                                               " NULL THEN 0 ELSE 1 END, coalesce(value_keys,"
-                                               " '') FROM change_log"
-                                               " WHERE seq > ? ORDER BY seq LIMIT ?"
-                                             : "SELECT seq, kind, origin, 0, '' FROM change_log"
-                                               " WHERE seq > ? ORDER BY seq LIMIT ?"));
+        Stmt q,
+        db_.Prepare(has_change_log_0031_
+                        ? "SELECT seq, kind, origin, CASE WHEN value_keys IS NULL THEN 0 ELSE 1"
+                          " END, coalesce(value_keys, ''), coalesce(import_uid, '') FROM"
+                          " change_log WHERE seq > ? ORDER BY seq LIMIT ?"
+                    : has_change_keys_
+                        ? "SELECT seq, kind, origin, CASE WHEN value_keys IS NULL THEN 0 ELSE 1"
+                          " END, coalesce(value_keys, ''), '' FROM change_log"
+                          " WHERE seq > ? ORDER BY seq LIMIT ?"
+                        : "SELECT seq, kind, origin, 0, '', '' FROM change_log"
+                          " WHERE seq > ? ORDER BY seq LIMIT ?"));
     q.Bind(1, seq).Bind(2, limit);
     std::size_t parsed = 0;
     while (true) {
@@ -3247,6 +3304,7 @@ class SqlStore final : public Store {
       e.kind = q.Text(1);
       e.origin = q.Text(2);
       e.keys_listed = e.kind == "values" && q.Int(3) != 0;
+      if (e.kind == "values" && !e.keys_listed) e.import_uid = q.Text(5);
       // Past kMaxLoggedValueKeys keys in all (a backlog of imports) the reader rebuilds anyway:
       // the rest are not parsed, so a backlog costs no more memory than one row.
       if (e.keys_listed && (parsed > kMaxLoggedValueKeys || !ParseValueKeys(q.Text(4), e.keys))) {
@@ -3304,7 +3362,7 @@ class SqlStore final : public Store {
 
   Status LogContentChange() override {
     std::lock_guard lock(mu_);
-    if (!has_content_changes_) return Status::Ok();
+    if (!has_change_log_0031_) return Status::Ok();
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
     WJ_RETURN_IF_ERROR(LogChangeLocked("content"));
@@ -3582,16 +3640,32 @@ class SqlStore final : public Store {
 
   // Appends this transaction's change-log row (skipped on files older than the log, which
   // tests of upgrades open), with the keys of the values it changed when `value_keys` lists
-  // them (AppendValueKey's lines; null: not listed).
-  Status LogChangeLocked(const char* kind, const std::string* value_keys = nullptr) {
+  // them (AppendValueKey's lines; null: not listed), or else the import that changed them all
+  // (`import_uid`; null: none, or not one import alone).
+  Status LogChangeLocked(const char* kind, const std::string* value_keys = nullptr,
+                         const std::string* import_uid = nullptr) {
     if (!has_change_log_) return Status::Ok();
     if constexpr (kPg) {
       // Written at the COMMIT, under the change log's lock, and notified (PgDb::DeferChangeLog):
       // so `seq` follows the commit order of every server on the database.
       Db& db = db_;
       if (!db.InTransaction()) return Internal("a change-log row outside a transaction");
-      db.DeferChangeLog(kind, origin_, NowMillisLocal(), value_keys);
+      db.DeferChangeLog(kind, origin_, NowMillisLocal(), value_keys, import_uid);
       return Status::Ok();
+    }
+    if (has_change_log_0031_) {
+      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO change_log(kind, origin, created,"
+                                              " value_keys, import_uid) VALUES (?,?,?,?,?)"));
+      q.Bind(1, kind).Bind(2, origin_).Bind(3, NowMillisLocal());
+      if (value_keys)
+        q.Bind(4, *value_keys);
+      else
+        q.BindNull(4);
+      if (import_uid)
+        q.Bind(5, *import_uid);
+      else
+        q.BindNull(5);
+      return q.Run();
     }
     if (!has_change_keys_) {
       WJ_ASSIGN_OR_RETURN(
@@ -3841,7 +3915,8 @@ class SqlStore final : public Store {
   const std::string origin_ = RandomOrigin();
   bool has_change_log_ = false;   // the schema has change_log (set once at open)
   bool has_change_keys_ = false;  // and its value_keys column (migration 0030; set once at open)
-  bool has_content_changes_ = false;  // and rows of kind 'content' (migration 0031; set once)
+  // and its rows of kind 'content' and import_uid column (migration 0031; set once at open)
+  bool has_change_log_0031_ = false;
   // Set once at open (PostgreSQL); called by one thread at a time (the server's poller).
   std::function<Result<bool>(int)> change_waiter_;
 

@@ -120,6 +120,13 @@ class Store {
       const std::function<Status(const DataValueKey& key, std::string_view value)>& sink) {
     return ScanDataValues([&](const DataValueRecord& v) { return sink(v.key, v.value); });
   }
+  // Every value the import `import_uid` wrote and no write has changed since (the rows that
+  // still carry its import_id), deleted ones included: what another server reads of an import
+  // too large for the change log to list (ChangeLogEntry::import_uid). Read from the primary.
+  virtual Status ScanImportValues(
+      const std::string& import_uid,
+      const std::function<Status(const DataValueKey& key, std::string_view value, bool deleted)>&
+          sink) = 0;
   // Streams matching values to `sink` in key order without holding them all in memory.
   virtual Status ExportDataValues(const DataValueExportFilter& filter,
                                   const std::function<Status(const DataValueRecord&)>& sink) = 0;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -732,12 +733,62 @@ TEST_P(DataValueStoreTest, AWriteOfMoreValuesThanAreWorthListingListsNone) {
   EXPECT_TRUE(LoggedValueKeys(*store_, seen, &listed).empty());
   EXPECT_FALSE(listed) << "a reader must rebuild: the row cannot say what changed";
   // One value fewer is listed whole.
+  const DataValueWrite last = writes.back();  // still stored, as "1"
   writes.pop_back();
   for (auto& w : writes) w.value = "2";
   const std::int64_t next = *store_->LatestChangeSeq();
   ASSERT_TRUE(store_->WriteDataValues(writes, "tester", 4000).ok());
   EXPECT_EQ(LoggedValueKeys(*store_, next, &listed).size(), kMaxLoggedValueKeys);
   EXPECT_TRUE(listed);
+  auto plain = store_->ChangesSince(seen, 1);
+  ASSERT_TRUE(plain.ok() && plain->size() == 1u);
+  EXPECT_EQ((*plain)[0].import_uid, "");  // not an import: nothing to read but the whole table
+
+  // An import of as many names itself instead, and its values are read alone (another server
+  // applies them to its engine without a rebuild), a deletion among them, and a value written
+  // since by anyone else no more.
+  writes.push_back(last);
+  writes.back().mode = WriteMode::kDelete;
+  for (std::size_t i = 0; i + 1 < writes.size(); ++i) writes[i].value = std::to_string(1000 + i);
+  const std::int64_t before_import = *store_->LatestChangeSeq();
+  {
+    auto writer = store_->BeginDataValueImport("tester", "ImportUid01", 5000);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    auto counts = (*writer)->Write(writes, nullptr);
+    ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+    ASSERT_TRUE((*writer)->Commit().ok());
+  }
+  auto rows = store_->ChangesSince(before_import, 10);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_FALSE((*rows)[0].keys_listed);
+  EXPECT_EQ((*rows)[0].import_uid, "ImportUid01");
+  DataValueWrite since = writes[1];
+  since.value = "written since";
+  ASSERT_TRUE(store_->WriteDataValues({&since, 1}, "tester", 6000).ok());
+  std::map<std::int64_t, std::pair<std::string, bool>> read;  // by unit: one value a unit
+  ASSERT_TRUE(store_
+                  ->ScanImportValues("ImportUid01",
+                                     [&](const DataValueKey& k, std::string_view v, bool deleted) {
+                                       EXPECT_EQ(k.period_id, key_.period_id);
+                                       read[k.org_unit_id] = {std::string(v), deleted};
+                                       return Status::Ok();
+                                     })
+                  .ok());
+  ASSERT_EQ(read.size(), writes.size() - 1);
+  EXPECT_EQ(read.count(since.key.org_unit_id), 0u);
+  EXPECT_EQ(read[writes[0].key.org_unit_id], std::make_pair(std::string("1000"), false));
+  EXPECT_EQ(read[writes[2].key.org_unit_id], std::make_pair(std::string("1002"), false));
+  EXPECT_TRUE(read[last.key.org_unit_id].second);  // deleted by the import
+  std::size_t none = 0;
+  ASSERT_TRUE(store_
+                  ->ScanImportValues("NoSuchImprt",
+                                     [&](const DataValueKey&, std::string_view, bool) {
+                                       ++none;
+                                       return Status::Ok();
+                                     })
+                  .ok());
+  EXPECT_EQ(none, 0u);
 }
 
 TEST_P(DataValueStoreTest, StoredValuesAreReportedToTheListenerAsTheyStand) {

@@ -133,6 +133,7 @@ class PgConn {
     bool keys_listed = false;  // "values": value_keys lists every value the transaction changed
     std::string value_keys;
     std::size_t key_count = 0;
+    std::string import_uid;  // not listed: the one import that wrote them all ("": none)
   };
   std::vector<Change> pending;
   // Savepoint bookkeeping of the open transaction. A RELEASE is sent with the next command
@@ -418,18 +419,19 @@ void PgDb::FlushChangeLog() {
   pqxx::nontransaction& w = *conn_->work;
   w.exec(kChangeLogLock);
   for (const auto& c : conn_->pending) {
-    // value_keys is NULL when not listed: $6 false (libpqxx 6 binds no null of its own here).
+    // value_keys is NULL when not listed: $6 false (libpqxx 6 binds no null of its own here);
+    // import_uid NULL when "".
     w.exec_params(
-        "WITH r AS (INSERT INTO change_log(kind, origin, created, value_keys) VALUES ($1, $2, $3,"
-        " CASE WHEN CAST($6 AS boolean) THEN CAST($5 AS text) END) RETURNING seq) SELECT "
-        "pg_notify($4, seq::text) FROM r",
-        c.kind, c.origin, c.created, kChangeChannel, c.value_keys, c.keys_listed);
+        "WITH r AS (INSERT INTO change_log(kind, origin, created, value_keys, import_uid) VALUES"
+        " ($1, $2, $3, CASE WHEN CAST($6 AS boolean) THEN CAST($5 AS text) END,"
+        " NULLIF(CAST($7 AS text), '')) RETURNING seq) SELECT pg_notify($4, seq::text) FROM r",
+        c.kind, c.origin, c.created, kChangeChannel, c.value_keys, c.keys_listed, c.import_uid);
   }
   conn_->pending.clear();
 }
 
 void PgDb::DeferChangeLog(const std::string& kind, const std::string& origin, std::int64_t created,
-                          const std::string* value_keys) {
+                          const std::string* value_keys, const std::string* import_uid) {
   const std::size_t count =
       value_keys
           ? static_cast<std::size_t>(std::count(value_keys->begin(), value_keys->end(), '\n'))
@@ -440,13 +442,16 @@ void PgDb::DeferChangeLog(const std::string& kind, const std::string& origin, st
         c.value_keys += *value_keys;
         c.key_count += count;
       } else {
+        // Listed no more; it still names one import when every writer named that one.
+        if (c.keys_listed || !import_uid || c.import_uid != *import_uid) c.import_uid.clear();
         c.keys_listed = false;
         std::string().swap(c.value_keys);
       }
       return;
     }
   conn_->pending.push_back({kind, origin, created, value_keys != nullptr,
-                            value_keys ? *value_keys : std::string(), count});
+                            value_keys ? *value_keys : std::string(), count,
+                            !value_keys && import_uid ? *import_uid : std::string()});
 }
 
 bool PgDb::InTransaction() const { return conn_ && conn_->in_tx; }

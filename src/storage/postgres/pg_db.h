@@ -122,9 +122,11 @@ class PgDb {
   // the lock, so in commit order across servers) and NOTIFYs weijian_change with the seq. A
   // ROLLBACK drops them. One row per kind and transaction, listing the keys of every value its
   // writers changed (`value_keys`: AppendValueKey's lines), unless one of them did not list its
-  // own (null) or they come to more than kMaxLoggedValueKeys.
+  // own (null) or they come to more than kMaxLoggedValueKeys. A row that lists none names the
+  // import that wrote all its values (`import_uid`) when every writer of the kind named that one.
   void DeferChangeLog(const std::string& kind, const std::string& origin, std::int64_t created,
-                      const std::string* value_keys = nullptr);
+                      const std::string* value_keys = nullptr,
+                      const std::string* import_uid = nullptr);
   // The head of audit chain `chain` as this transaction left it, when the transaction has read
   // it under the chain's lock already (that lock is then still held): later appends in the same
   // transaction skip the lock and the read. Forgotten at COMMIT and ROLLBACK, restored by

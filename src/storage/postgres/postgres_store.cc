@@ -78,7 +78,7 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& address) {
   WJ_RETURN_IF_ERROR(store->Migrate(LatestPostgresSchemaVersion(), RedactAddress(address)));
   store->set_has_change_log(true);
   store->set_has_change_keys(true);
-  store->set_has_content_changes(true);
+  store->set_has_change_log_0031(true);
   // Its own connection, opened at the first wait: commands that never wait open none.
   auto listener = std::make_shared<PgChangeListener>(address);
   store->set_change_waiter([listener](int timeout_ms) { return listener->Wait(timeout_ms); });

@@ -63,7 +63,7 @@ Result<std::unique_ptr<Store>> Open(const std::string& path, int version) {
   WJ_RETURN_IF_ERROR(store->Migrate(version, path));
   store->set_has_change_log(version >= 10);
   store->set_has_change_keys(version >= 30);
-  store->set_has_content_changes(version >= 31);
+  store->set_has_change_log_0031(version >= 31);
   return std::unique_ptr<Store>(std::move(store));
 }
 
