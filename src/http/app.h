@@ -318,7 +318,8 @@ class App {
   std::optional<Response> CachedPage(const std::string& key) {
     std::lock_guard lock(pages_mu_);
     auto it = pages_.find(key);
-    if (it == pages_.end() || NowMillis() - it->second.first > kKeepPagesMillis) return std::nullopt;
+    if (it == pages_.end() || NowMillis() - it->second.first > kKeepPagesMillis)
+      return std::nullopt;
     return it->second.second;
   }
   void CachePage(const std::string& key, const Response& page) {

@@ -1300,9 +1300,10 @@ class SqlStore final : public Store {
         return scanned.ok() ? closed : scanned;
       }
     }
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT data_element_id, period_id, org_unit_id, coc_id,"
-                                            " aoc_id, value, deleted FROM data_value"
-                                            " WHERE import_id = ?"));
+    WJ_ASSIGN_OR_RETURN(Stmt q,
+                        db_.Prepare("SELECT data_element_id, period_id, org_unit_id, coc_id,"
+                                    " aoc_id, value, deleted FROM data_value"
+                                    " WHERE import_id = ?"));
     q.Bind(1, import_uid);
     return scan(q, nullptr);
   }
@@ -1994,9 +1995,9 @@ class SqlStore final : public Store {
       if (audit) WJ_RETURN_IF_ERROR(store_.AppendAuditLocked(*audit));
       // Too many to list: an import's row names the import, whose rows carry its uid.
       if (changed_)
-        WJ_RETURN_IF_ERROR(store_.LogChangeLocked(
-            "values", keys_listed_ ? &keys_ : nullptr,
-            keys_listed_ || import_uid_.empty() ? nullptr : &import_uid_));
+        WJ_RETURN_IF_ERROR(
+            store_.LogChangeLocked("values", keys_listed_ ? &keys_ : nullptr,
+                                   keys_listed_ || import_uid_.empty() ? nullptr : &import_uid_));
       WJ_RETURN_IF_ERROR(tx_.Commit());
       if (store_.listener_ && (overflow_ || !changes_.empty()))
         store_.listener_(std::move(changes_), overflow_);

@@ -2,11 +2,14 @@
 // server (A) and a second one (B) started here on the same database — PostgreSQL in
 // http_tests_postgres, the same SQLite file in http_tests. A session signed in on A works on B,
 // and a value and a new data element written through A reach B's analytics engine and catalog.
+#include <sqlite3.h>
+
 #include <chrono>
 #include <map>
 #include <thread>
 
 #include "http/server_env.h"
+#include "storage/postgres/pg_db.h"
 
 namespace weijian::http {
 namespace {
@@ -118,11 +121,12 @@ TEST(SeveralServers, ALargeImportThroughOneServerReachesTheOthersAnalyticsWithou
   const std::map<std::string, std::string> root = {
       {"Authorization", "ApiToken " + env->tokens.at("root")},
       {"Content-Type", "application/json"}};
-  auto added = Http(env->port, "POST", "/api/metadata",
-                    R"({"dataElements":[{"code":"SEVERAL_SERVERS_BIG","name":"两台服务器大批导入",)"
-                    R"("shortName":"两台服务器大批导入","valueType":"INTEGER","aggregationType":"SUM",)"
-                    R"("domainType":"AGGREGATE"}]})",
-                    root);
+  auto added =
+      Http(env->port, "POST", "/api/metadata",
+           R"({"dataElements":[{"code":"SEVERAL_SERVERS_BIG","name":"两台服务器大批导入",)"
+           R"("shortName":"两台服务器大批导入","valueType":"INTEGER","aggregationType":"SUM",)"
+           R"("domainType":"AGGREGATE"}]})",
+           root);
   ASSERT_EQ(added.status / 100, 2) << added.body;
   // B knows the element and its engine is settled: what follows must not build it again.
   ASSERT_TRUE(Eventually([&] {
@@ -141,7 +145,10 @@ TEST(SeveralServers, ALargeImportThroughOneServerReachesTheOthersAnalyticsWithou
     char iso[8], start[16], end[16];
     std::snprintf(iso, sizeof iso, "1990%02d", m);
     std::snprintf(start, sizeof start, "1990-%02d-01", m);
-    std::snprintf(end, sizeof end, "1990-%02d-%02d", m, m == 2 ? 28 : (m == 4 || m == 6 || m == 9 || m == 11) ? 30 : 31);
+    std::snprintf(end, sizeof end, "1990-%02d-%02d", m,
+                  m == 2                                    ? 28
+                  : (m == 4 || m == 6 || m == 9 || m == 11) ? 30
+                                                            : 31);
     auto pe = store.EnsurePeriod({0, iso, "Monthly", start, end});
     ASSERT_TRUE(pe.ok()) << pe.status().ToString();
     for (std::size_t u = 0; u < 420; ++u) {
@@ -161,9 +168,10 @@ TEST(SeveralServers, ALargeImportThroughOneServerReachesTheOthersAnalyticsWithou
     ASSERT_TRUE((*writer)->Commit().ok());
   };
   import("SevServBig1");
-  const std::string query = "/api/analytics?dimension=dx:SEVERAL_SERVERS_BIG&filter=pe:1990"
-                            "&dimension=ou:" +
-                            cat->OrgUnits().ById(top)->code;
+  const std::string query =
+      "/api/analytics?dimension=dx:SEVERAL_SERVERS_BIG&filter=pe:1990"
+      "&dimension=ou:" +
+      cat->OrgUnits().ById(top)->code;
   auto total = [&] {
     auto r = Http(b.port, "GET", query, "", root);
     const json body = Body(r);
@@ -178,6 +186,50 @@ TEST(SeveralServers, ALargeImportThroughOneServerReachesTheOthersAnalyticsWithou
   import("SevServBig2");
   EXPECT_TRUE(Eventually([&] { return total().empty(); })) << total();
   EXPECT_EQ(b.app->engines().stats().builds, stats.builds);
+}
+
+// A server whose last look at the change log is older than the rows kept (pruned while it was
+// stopped or stalled: App::PruneChangeLog keeps a day) cannot know what it missed: told so
+// (ChangesSince's "pruned"), it reloads the catalog and builds its engine from the store again.
+TEST(SeveralServers, AServerBehindThePrunedLogBuildsItsEngineAgain) {
+  ExtraServer b;
+  ASSERT_NE(b.port, 0);
+  ASSERT_TRUE(Eventually([&] { return b.app->engines().Idle(); }));
+  const std::uint64_t builds = b.app->engines().stats().builds;
+  const auto catalog = b.app->catalog();
+  // Another process writes two rows naming no value and prunes the log up to its newest row (as
+  // App::PruneChangeLog would, a day on), in one transaction, so that B never sees the first: a
+  // hole after the last row B saw. (A, the suite's server, is told the same and builds again.)
+  const std::vector<const char*> sql = {
+      "BEGIN",
+      "INSERT INTO change_log(kind, origin, created, value_keys) VALUES"
+      " ('values', 'pruning-test', 1, ''), ('values', 'pruning-test', 1, '')",
+      "DELETE FROM change_log WHERE seq < (SELECT max(seq) FROM change_log)", "COMMIT"};
+  if (env->store_address.rfind("postgresql://", 0) == 0) {
+    auto db = storage::PgDb::Open(env->store_address);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    for (const char* s : sql) ASSERT_TRUE(db->Exec(s).ok()) << s;
+  } else {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(env->store_address.c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10'000);
+    for (const char* s : sql) {
+      char* error = nullptr;
+      EXPECT_EQ(sqlite3_exec(db, s, nullptr, nullptr, &error), SQLITE_OK) << s << ": " << error;
+      sqlite3_free(error);
+    }
+    sqlite3_close(db);
+  }
+  auto left = b.app->store().ChangesSince(0, 5);  // the log's newest row alone
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ((*left)[0].kind, "pruned");
+  EXPECT_TRUE(Eventually([&] {
+    return b.app->catalog() != catalog && b.app->engines().stats().builds > builds &&
+           b.app->engines().Idle();
+  })) << "B took the rows after the hole for all that changed (builds "
+      << builds << " → " << b.app->engines().stats().builds << ", idle " << b.app->engines().Idle()
+      << ")";
 }
 
 // Sign-in protection belongs to the database, not to one server: a guesser gains nothing by
@@ -260,7 +312,7 @@ TEST(SeveralServers, AFailedSignInThroughOneServerCountsOnTheOther) {
 TEST(SeveralServers, SiteSettingsChangedThroughOneServerReachTheOthersPages) {
   ExtraServer b;
   ASSERT_NE(b.port, 0);
-  b.app->set_web(env->app->web());  // the portal's pages need the web front end
+  b.app->set_web(env->app->web());         // the portal's pages need the web front end
   const unsigned short* port_b = &b.port;  // as B answers
   const std::map<std::string, std::string> root = {
       {"Authorization", "ApiToken " + env->tokens.at("root")},
