@@ -3654,33 +3654,27 @@ class SqlStore final : public Store {
       db.DeferChangeLog(kind, origin_, NowMillisLocal(), value_keys, import_uid);
       return Status::Ok();
     }
-    if (has_change_log_0031_) {
-      WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO change_log(kind, origin, created,"
-                                              " value_keys, import_uid) VALUES (?,?,?,?,?)"));
-      q.Bind(1, kind).Bind(2, origin_).Bind(3, NowMillisLocal());
-      if (value_keys)
-        q.Bind(4, *value_keys);
-      else
-        q.BindNull(4);
-      if (import_uid)
-        q.Bind(5, *import_uid);
-      else
-        q.BindNull(5);
-      return q.Run();
-    }
     if (!has_change_keys_) {
       WJ_ASSIGN_OR_RETURN(
           Stmt q, db_.Prepare("INSERT INTO change_log(kind, origin, created) VALUES (?,?,?)"));
       q.Bind(1, kind).Bind(2, origin_).Bind(3, NowMillisLocal());
       return q.Run();
     }
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO change_log(kind, origin, created,"
-                                            " value_keys) VALUES (?,?,?,?)"));
+    WJ_ASSIGN_OR_RETURN(
+        Stmt q, db_.Prepare(has_change_log_0031_
+                                ? "INSERT INTO change_log(kind, origin, created, value_keys,"
+                                  " import_uid) VALUES (?,?,?,?,?)"
+                                : "INSERT INTO change_log(kind, origin, created, value_keys)"
+                                  " VALUES (?,?,?,?)"));
     q.Bind(1, kind).Bind(2, origin_).Bind(3, NowMillisLocal());
     if (value_keys)
       q.Bind(4, *value_keys);
     else
       q.BindNull(4);
+    if (has_change_log_0031_ && import_uid)
+      q.Bind(5, *import_uid);
+    else if (has_change_log_0031_)
+      q.BindNull(5);
     return q.Run();
   }
 
