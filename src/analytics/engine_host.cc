@@ -290,13 +290,16 @@ Status EngineHost::BuildFromStore(std::shared_ptr<const metadata::Catalog> catal
   return PublishFromBuilder(std::move(*built), false).status();
 }
 
-Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed) {
+Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed,
+                                            bool holds_pending) {
   std::lock_guard u(update_mu_);
   std::vector<storage::DataValueChange> since;
   {
     std::lock_guard l(mu_);
     // A list that overflowed cannot complete this engine: the rebuild asked for replaces it.
     if (unless_overflowed && since_overflow_) return false;
+    // Every pending change is in `next` or in `since`: none is applied again after them.
+    if (holds_pending) pending_.clear();
     since.swap(since_rebuild_);
     rebuilding_ = false;
     merging_only_ = false;
@@ -358,11 +361,16 @@ Status EngineHost::ApplyOffToTheSide() {
 Status EngineHost::ApplyImports() {
   std::vector<std::string> uids;
   std::shared_ptr<const Engine> base;
+  // The copy gets, in this order: what is pending now (reported before the take, not yet in the
+  // published engine: it stays pending for the queries meanwhile), the imports' values as the
+  // store holds them when read, then every batch reported from the take on (since_rebuild_).
+  // Pending changes go before the imports' values, not after: one may be older than an import
+  // (a value saved here, then overwritten by the import on another server), and a value written
+  // after an import carries another import's uid or none, so it is not among the values read.
+  // (Until a review of session 21 the pending list was applied after them, as since_rebuild_:
+  // the older value won.)
+  std::vector<storage::DataValueChange> batch;
   {
-    // As ApplyOffToTheSide: under update_mu_ the published engine holds every change reported
-    // before now; what is pending is applied to the copy again at its publish, with every batch
-    // reported from here on (since_rebuild_). The imports committed before they were heard of,
-    // so before every batch reported from here on: those are applied after them, rightly.
     std::lock_guard u(update_mu_);
     std::lock_guard l(mu_);
     uids.swap(imports_);
@@ -375,12 +383,12 @@ Status EngineHost::ApplyImports() {
     base = std::atomic_load(&snapshot_);
     rebuilding_ = true;
     since_overflow_ = false;
-    since_rebuild_ = pending_;
+    since_rebuild_.clear();
+    batch = pending_;
     merging_only_ = false;
   }
   if (after_take_) after_take_();
   // An error (too many values, the store unreadable) has BuilderLoop build from the store instead.
-  std::vector<storage::DataValueChange> batch;
   for (const auto& uid : uids)
     WJ_RETURN_IF_ERROR(store_.ScanImportValues(
         uid, [&](const storage::DataValueKey& key, std::string_view value, bool deleted) -> Status {
@@ -394,7 +402,7 @@ Status EngineHost::ApplyImports() {
   WJ_RETURN_IF_ERROR(next->Apply(batch, store_));
   std::vector<storage::DataValueChange>().swap(batch);
   if (next->TailWantsMerge()) next->MergeTail();
-  auto published = PublishFromBuilder(std::move(next), true);
+  auto published = PublishFromBuilder(std::move(next), true, /*holds_pending=*/true);
   WJ_RETURN_IF_ERROR(published.status());
   if (*published) {
     std::lock_guard l(mu_);

@@ -21,6 +21,12 @@
 //   columns at most, not a read of the whole store. Past `max_background` changes, or when a
 //   transaction was too big to list (overflow), they are dropped and a rebuild is requested
 //   instead.
+// - Another process's import, too large for the change log to list (RequestImports): the builder
+//   reads that import's values from the store (as they stand: a value written since carries
+//   another import's uid, or none) and applies them to a copy of the published engine after the
+//   changes pending at that moment, then what was reported during the work, and publishes it;
+//   the pending list is emptied then (it is in the copy), so no query applies an older value
+//   after the import's.
 // - The tail of new values (engine.h) is merged into the base off the queries' path: a query
 //   applies its changes without merging (a merge is a pass over every value and lays out the
 //   base again: 10.5M values in the load benchmark) and, when the tail has grown past the
@@ -123,8 +129,11 @@ class EngineHost {
   // Publishes an engine made by the builder thread (holding every change reported before its
   // work began) with what was reported since. With
   // `unless_overflowed`, publishes nothing if that list overflowed (a rebuild follows).
+  // With `holds_pending`, `next` holds the changes pending at the start of the work, and the
+  // pending list is emptied (a query would otherwise apply them again, after newer values).
   // Returns whether it published.
-  Result<bool> PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed);
+  Result<bool> PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed,
+                                  bool holds_pending = false);
   // No build or batch waits for the builder thread, nor is it working. Requires mu_.
   bool BuilderQuiet() const;
   // Applies `changes` to a copy of the published engine and publishes it. Requires update_mu_.

@@ -192,6 +192,13 @@ class ApprovalService {
       const metadata::Catalog& cat, const Workflow& wf, const Period& period,
       const storage::OrgUnitRecord& ou);
 
+  // Reads the approvals, returns and lock exceptions again: another server on the store changed
+  // them (App::PollChanges, on a "content" row of the change log).
+  Status Refresh() {
+    std::lock_guard lock(write_mu_);
+    return Reload();
+  }
+
  private:
   Status Reload();
   Result<ApprovalStatus> StatusOf(const metadata::Catalog& cat, const Workflow& wf,

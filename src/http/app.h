@@ -254,6 +254,14 @@ class App {
       // stand, later than those.
       engines_->RequestImports(std::move(imports));
     }
+    if (content) {
+      // An approval, a return or a lock exception may be among them: the write guards read the
+      // approvals from this server's snapshot. (A failed read leaves the old one until the next
+      // content row or this server's own approval change.)
+      if (Status s = values_.approvals().Refresh(); !s.ok())
+        std::cerr << "weijian: reading approvals changed by another server: " << s.message()
+                  << std::endl;
+    }
     if (metadata || values || content) ++data_version_;
     if (metadata || content) DropKeptPages();
   }

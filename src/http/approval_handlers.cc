@@ -239,13 +239,21 @@ Response ChangeLockException(const Request& req, App& app, bool add) {
   for (const auto& ou : units)
     if (const auto* u = cat->OrgUnits().ByUidOrCode(ou); u && !auth::CanWrite(who, *cat, u->id))
       return OutsideScope(ou);
+  // Each change moves what the write guards allow: the other servers read them again
+  // (ApprovalsChanged writes a "content" row of the change log).
+  int done = 0;
   for (const auto& ou : units) {
     auto& svc = app.values().approvals();
     Status s =
         add ? svc.AddLockException(*cat, *req.Query("ds"), *req.Query("pe"), ou, who.name())
             : svc.RemoveLockException(*cat, *req.Query("ds"), *req.Query("pe"), ou, who.name());
-    if (!s.ok()) return ErrorResponse(s);
+    if (!s.ok()) {
+      if (done) app.ApprovalsChanged();
+      return ErrorResponse(s);
+    }
+    ++done;
   }
+  if (done) app.ApprovalsChanged();
   if (!add) {
     Response r;
     r.status = 204;
