@@ -265,7 +265,8 @@ TEST(SeveralServers, AFormApprovedThroughOneServerIsLockedOnTheOther) {
   EXPECT_TRUE(Eventually([&] {
     auto r = save_on_b(0);
     return r.status == 409 && r.body.find("审核") != std::string::npos;
-  })) << "B still takes values into a form A approved: " << save_on_b(0).body;
+  })) << "B still takes values into a form A approved: "
+      << save_on_b(0).body;
   // Unapproved through A: open again on B.
   ASSERT_EQ(As("county_admin", "DELETE", approval).status / 100, 2);
   ASSERT_EQ(As("root", "DELETE", form).status / 100, 2);
