@@ -374,10 +374,9 @@ Status EngineHost::ApplyImports() {
     std::lock_guard u(update_mu_);
     std::lock_guard l(mu_);
     uids.swap(imports_);
-    if (uids.empty() || big_open_ || rebuild_requested_) {
-      // Asked for a build meanwhile (it reads them), or a batch of our own came first.
-      imports_.insert(imports_.begin(), uids.begin(), uids.end());
-      if (rebuild_requested_) imports_.clear();
+    if (uids.empty() || rebuild_requested_) return Status::Ok();  // a build reads them anyway
+    if (big_open_) {  // a batch of our own came first: the imports wait for the next turn
+      imports_.swap(uids);
       return Status::Ok();
     }
     base = std::atomic_load(&snapshot_);

@@ -1263,14 +1263,9 @@ class SqlStore final : public Store {
       const std::function<Status(const DataValueKey&, std::string_view, bool)>& sink) override {
     ReadLease lease(*this);  // the primary: its change log named the import
     DataValueKey key;
-    auto scan = [&](Stmt& q, int* rows) -> Status {
-      while (true) {
-        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) return Status::Ok();
-        if (rows) ++*rows;
-        key = {q.Int(0), q.Int(1), q.Int(2), q.Int(3), q.Int(4)};
-        WJ_RETURN_IF_ERROR(sink(key, q.Text(5), q.Int(6) != 0));
-      }
+    auto scan = [&](Stmt& q) {  // one row
+      key = {q.Int(0), q.Int(1), q.Int(2), q.Int(3), q.Int(4)};
+      return sink(key, q.Text(5), q.Int(6) != 0);
     };
     if constexpr (kPg) {
       if (Conn().InTransaction()) {
@@ -1282,22 +1277,12 @@ class SqlStore final : public Store {
           set.Bind(1, import_uid);
           WJ_RETURN_IF_ERROR(set.Step().status());
         }
-        WJ_RETURN_IF_ERROR(db_.Exec(
+        return ScanCursor(
             "DECLARE wj_import_scan NO SCROLL CURSOR FOR SELECT data_element_id, period_id,"
             " org_unit_id, coc_id, aoc_id, value, deleted FROM data_value"
-            " WHERE import_id = current_setting('weijian.import_uid')"));
-        Status scanned = [&]() -> Status {
-          WJ_ASSIGN_OR_RETURN(Stmt fetch, db_.Prepare("FETCH FORWARD 20000 FROM wj_import_scan"));
-          static_assert(kScanBatch == 20'000, "the FETCH above asks for kScanBatch rows");
-          while (true) {
-            int rows = 0;
-            WJ_RETURN_IF_ERROR(scan(fetch, &rows));
-            if (rows < kScanBatch) return Status::Ok();
-            fetch.Reset();  // the next FETCH
-          }
-        }();
-        Status closed = db_.Exec("CLOSE wj_import_scan");
-        return scanned.ok() ? closed : scanned;
+            " WHERE import_id = current_setting('weijian.import_uid')",
+            "FETCH FORWARD 20000 FROM wj_import_scan", "CLOSE wj_import_scan",
+            [&](Stmt& fetch) { return scan(fetch); });
       }
     }
     WJ_ASSIGN_OR_RETURN(Stmt q,
@@ -1305,7 +1290,11 @@ class SqlStore final : public Store {
                                     " aoc_id, value, deleted FROM data_value"
                                     " WHERE import_id = ?"));
     q.Bind(1, import_uid);
-    return scan(q, nullptr);
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Status::Ok();
+      WJ_RETURN_IF_ERROR(scan(q));
+    }
   }
 
   // PostgreSQL: the whole table (an engine build) through a cursor, kScanBatch rows a FETCH. One
@@ -1314,26 +1303,33 @@ class SqlStore final : public Store {
   // FETCHes. Needs the lease's transaction (a cursor lives in one).
   static constexpr int kScanBatch = 20'000;
   Status ScanDataValuesByCursor(const std::function<Status(const DataValueRecord&)>& sink) {
-    WJ_RETURN_IF_ERROR(db_.Exec("DECLARE wj_value_scan NO SCROLL CURSOR FOR " WJ_VALUE_COLUMNS
-                                " FROM data_value WHERE deleted = 0"));
+    return ScanCursor("DECLARE wj_value_scan NO SCROLL CURSOR FOR " WJ_VALUE_COLUMNS
+                      " FROM data_value WHERE deleted = 0",
+                      "FETCH FORWARD 20000 FROM wj_value_scan", "CLOSE wj_value_scan",
+                      [&](Stmt& fetch) { return sink(ReadValue(fetch)); });
+  }
+  // Declares a cursor (`declare`), FETCHes it kScanBatch rows at a time (`fetch`, which must ask
+  // for 20000) calling `row` on each, and closes it (`close`); the first error is returned (a
+  // failed statement has aborted the transaction, and the cursor with it).
+  Status ScanCursor(const char* declare, const char* fetch_sql, const char* close,
+                    const std::function<Status(Stmt&)>& row) {
+    static_assert(kScanBatch == 20'000, "every FETCH given asks for kScanBatch rows");
+    WJ_RETURN_IF_ERROR(db_.Exec(declare));
     Status scanned = [&]() -> Status {
-      WJ_ASSIGN_OR_RETURN(Stmt fetch, db_.Prepare("FETCH FORWARD 20000 FROM wj_value_scan"));
-      static_assert(kScanBatch == 20'000, "the FETCH above asks for kScanBatch rows");
+      WJ_ASSIGN_OR_RETURN(Stmt fetch, db_.Prepare(fetch_sql));
       while (true) {
         int rows = 0;
         while (true) {
-          WJ_ASSIGN_OR_RETURN(bool row, fetch.Step());
-          if (!row) break;
+          WJ_ASSIGN_OR_RETURN(bool more, fetch.Step());
+          if (!more) break;
           ++rows;
-          WJ_RETURN_IF_ERROR(sink(ReadValue(fetch)));
+          WJ_RETURN_IF_ERROR(row(fetch));
         }
         if (rows < kScanBatch) return Status::Ok();
         fetch.Reset();  // the next FETCH
       }
     }();
-    // A failed statement has aborted the transaction (and the cursor with it): its error is the
-    // one to return.
-    Status closed = db_.Exec("CLOSE wj_value_scan");
+    Status closed = db_.Exec(close);
     return scanned.ok() ? closed : scanned;
   }
 
