@@ -214,6 +214,7 @@ void EngineHost::BuilderLoop() {
       if (build) {
         // The build reads every change reported so far from the store.
         rebuilding_ = true;
+        from_store_ = true;
         rebuild_requested_ = false;
         big_ = {};
         big_open_ = false;
@@ -244,6 +245,7 @@ void EngineHost::BuilderLoop() {
                                 : ApplyImports();
     std::unique_lock l(mu_);
     rebuilding_ = false;
+    from_store_ = false;
     merging_only_ = false;
     if (!build) {
       if (!status.ok()) {
@@ -425,6 +427,11 @@ void EngineHost::WaitIdle() {
 bool EngineHost::Idle() const {
   std::lock_guard l(mu_);
   return published_ && BuilderQuiet();
+}
+
+bool EngineHost::Building() const {
+  std::lock_guard l(mu_);
+  return !published_ || rebuild_requested_ || from_store_;
 }
 
 EngineHost::Stats EngineHost::stats() const {

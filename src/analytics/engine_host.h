@@ -99,6 +99,10 @@ class EngineHost {
   bool Adopt(std::unique_ptr<Engine> engine, std::shared_ptr<const metadata::Catalog> catalog);
   // No rebuild is requested or running, and an engine is published.
   bool Idle() const;
+  // No engine is published yet, or one is being built from the store (requested or running):
+  // the published one may then lack values the store holds. A large batch, an import or a merge
+  // applied off to the side is not a build: the published engine holds every value it held.
+  bool Building() const;
 
   // The newest snapshot with every reported change applied. Waits only when there is none yet.
   Result<std::shared_ptr<const Engine>> Current();
@@ -170,6 +174,7 @@ class EngineHost {
   bool merging_only_ = false;       // guarded by mu_; the builder's work is a merge, with no batch
   bool rebuild_requested_ = false;  // guarded by mu_
   bool rebuilding_ = false;      // guarded by mu_; a build or an off-to-the-side apply is running
+  bool from_store_ = false;      // guarded by mu_; of those, a build from the store (Building)
   bool since_overflow_ = false;  // guarded by mu_
   bool published_ = false;       // guarded by mu_
   bool stop_ = false;            // guarded by mu_

@@ -19,6 +19,7 @@
 #include "http/request.h"
 #include "http/web_assets.h"
 #include "metadata/catalog.h"
+#include "portal/columns.h"
 #include "portal/site.h"
 #include "storage/store.h"
 #include "tracker/coverage.h"
@@ -47,14 +48,17 @@ class App {
           ++data_version_;
         });
     // A saved cell's range check reads the unit's history of the cell from the engine, with every
-    // write this server reported applied (Current), and from the store while the engine is not
-    // settled: one being built, or an import applied off to the side, may lack values the store
-    // holds. (Another server's write reaches the engine within the change log's poll, and an
-    // import reported between the two calls below is missed by this one check: the check warns,
-    // it does not decide what is stored.)
+    // write this server reported applied (Current), and from the store while an engine is being
+    // built (none published yet, or a build from the store asked for: the published one may then
+    // be stale by any amount). While a large import is applied off to the side (a few seconds),
+    // the engine's history is the one before the import: the check warns, it does not decide
+    // what is stored, and DHIS2's own min-max bounds come from a scheduled job, older still.
+    // Reading the store then cost every save 5 ms of PostgreSQL's time just when an import had
+    // made it busiest (bench/README.md, (c)). Another server's write reaches the engine within
+    // the change log's poll.
     values_.set_cell_history(
         [this](const storage::DataValueKey& key) -> std::optional<std::vector<double>> {
-          if (!engines_->Idle()) return std::nullopt;
+          if (engines_->Building()) return std::nullopt;
           auto engine = engines_->Current();
           if (!engine.ok()) return std::nullopt;
           return (*engine)->CellHistory(key);
@@ -294,10 +298,10 @@ class App {
   std::shared_ptr<const WebAssets> web() const { return std::atomic_load(&web_); }
   void set_web(std::shared_ptr<const WebAssets> web) { std::atomic_store(&web_, std::move(web)); }
 
-  // Rendered pages and the site settings, kept until content changes (pages: or a minute
-  // passes).
-  // An approval, unapproval or return: what approved data hold has moved, so every answer kept
-  // per data version (a published report's 数据已更新 check, cached pages) is asked again.
+  // Rendered pages, the site settings and the column tree, kept until content changes (pages: or a
+  // minute passes). An approval, unapproval or return: what approved data hold has moved, so every
+  // answer kept per data version (a published report's 数据已更新 check, cached pages) is asked
+  // again.
   void ApprovalsChanged() {
     ++data_version_;
     ContentChanged();
@@ -321,7 +325,54 @@ class App {
     }
     return *site_;
   }
-  // How long a rendered page and the site settings are kept at most.
+  // The portal's column tree (navigation, crumbs, each article's column), kept like the site
+  // settings: every portal page read it from the store, twice for an article, and on
+  // PostgreSQL those reads were most of what the readers cost the database (bench/README.md, (c)).
+  Result<std::shared_ptr<const portal::ColumnTree>> Columns() {
+    std::lock_guard lock(pages_mu_);
+    if (!columns_ || NowMillis() - columns_loaded_ > kKeepPagesMillis) {
+      WJ_ASSIGN_OR_RETURN(auto tree, portal::ColumnTree::Load(*store_));
+      columns_ = std::make_shared<const portal::ColumnTree>(std::move(tree));
+      columns_loaded_ = NowMillis();
+    }
+    return columns_;
+  }
+  // A published article as its page shows it: the record with its latest version, and its
+  // attachments. Kept like the column tree, and only until this server next writes its readers'
+  // views (the page adds the views not yet written to the stored count, which would otherwise
+  // seem to fall): about five seconds under readers. Each article page read it from the store in
+  // three read transactions, most of what the portal's readers still cost PostgreSQL once the
+  // column tree was kept (bench/README.md, (c)).
+  struct PublishedArticle {
+    storage::ArticleRecord article;
+    std::vector<storage::AttachmentRecord> attachments;
+  };
+  Result<std::shared_ptr<const PublishedArticle>> Article(const std::string& uid) {
+    const std::uint64_t written = article_views_->written();
+    std::uint64_t dropped = 0;
+    {
+      std::lock_guard lock(pages_mu_);
+      auto it = articles_.find(uid);
+      if (it != articles_.end() && it->second.written == written &&
+          NowMillis() - it->second.loaded <= kKeepPagesMillis)
+        return it->second.article;
+      dropped = dropped_;
+    }
+    // Read without the lock (pages and settings are served meanwhile); kept only if no content
+    // change dropped the kept things while it was read.
+    portal::Articles articles(*store_);
+    WJ_ASSIGN_OR_RETURN(auto found, articles.Published(uid, NowMillis()));
+    auto kept = std::make_shared<PublishedArticle>();
+    WJ_ASSIGN_OR_RETURN(kept->attachments, store_->ListAttachments(found.id));
+    kept->article = std::move(found);
+    std::lock_guard lock(pages_mu_);
+    if (dropped_ == dropped) {
+      if (articles_.size() > 512) articles_.clear();
+      articles_[uid] = {written, NowMillis(), kept};
+    }
+    return std::shared_ptr<const PublishedArticle>(std::move(kept));
+  }
+  // How long a rendered page, the site settings and the column tree are kept at most.
   static constexpr std::int64_t kKeepPagesMillis = 60'000;
   std::optional<Response> CachedPage(const std::string& key) {
     std::lock_guard lock(pages_mu_);
@@ -368,6 +419,9 @@ class App {
     std::lock_guard lock(pages_mu_);
     pages_.clear();
     site_.reset();
+    columns_.reset();
+    articles_.clear();
+    ++dropped_;
   }
   std::unique_ptr<storage::Store> store_;
   exchange::DataValueService values_;
@@ -379,7 +433,16 @@ class App {
   std::map<std::string, std::pair<std::int64_t, Response>> pages_;  // guarded by pages_mu_
   std::optional<std::map<std::string, std::string>> site_;          // guarded by pages_mu_
   std::int64_t site_loaded_ = 0;                                    // guarded by pages_mu_
-  std::map<std::string, std::uint64_t> report_checked_;             // guarded by pages_mu_
+  std::shared_ptr<const portal::ColumnTree> columns_;               // guarded by pages_mu_
+  std::int64_t columns_loaded_ = 0;                                 // guarded by pages_mu_
+  struct KeptArticle {
+    std::uint64_t written;  // ArticleViews::written() when it was read
+    std::int64_t loaded;
+    std::shared_ptr<const PublishedArticle> article;
+  };
+  std::map<std::string, KeptArticle> articles_;  // guarded by pages_mu_
+  std::uint64_t dropped_ = 0;                    // guarded by pages_mu_; DropKeptPages' count
+  std::map<std::string, std::uint64_t> report_checked_;  // guarded by pages_mu_
   std::atomic<std::uint64_t> data_version_{0};
   std::mutex metadata_mu_;
   // Declared after store_: destroyed (its builder joined) before the store closes.

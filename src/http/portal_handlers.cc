@@ -200,8 +200,9 @@ Response Render(const Request& req, App& app, Page page) {
   if (!web) return ErrorResponse(503, "the web front end is not installed (make build)");
   auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
-  auto tree = portal::ColumnTree::Load(app.store());
-  if (!tree.ok()) return ErrorResponse(tree.status());
+  auto kept = app.Columns();
+  if (!kept.ok()) return ErrorResponse(kept.status());
+  const portal::ColumnTree* tree = kept->get();
   const Prefs prefs = PrefsOf(req);
   mu::data& d = page.data;
   d.set("site", SiteData(*site));
@@ -247,8 +248,9 @@ Response NotFoundPage(const Request& req, App& app) {
   p.template_name = "notfound";
   p.status = 404;
   p.data.set("path", req.path);
-  auto tree = portal::ColumnTree::Load(app.store());
-  if (!tree.ok()) return ErrorResponse(tree.status());
+  auto kept = app.Columns();
+  if (!kept.ok()) return ErrorResponse(kept.status());
+  const portal::ColumnTree* tree = kept->get();
   mu::list columns;
   for (const auto* c : tree->Children(""))
     columns.push_back(mu::object{{"href", portal::ColumnHref(*c)}, {"name", c->name}});
@@ -311,8 +313,9 @@ Response Home(const Request& req, App& app) {
   const std::string key = "home|" + Cookie(req, "wj_elder") + "|" + Cookie(req, "wj_font") + "|" +
                           Cookie(req, "wj_script");
   if (auto cached = app.CachedPage(key)) return *cached;
-  auto tree = portal::ColumnTree::Load(app.store());
-  if (!tree.ok()) return ErrorResponse(tree.status());
+  auto kept = app.Columns();
+  if (!kept.ok()) return ErrorResponse(kept.status());
+  const portal::ColumnTree* tree = kept->get();
   storage::ArticleFilter f;
   f.now = NowMillis();
   auto latest = LatestNews(app, *tree, 0, 10, nullptr);
@@ -361,8 +364,9 @@ void SetPaging(mu::data& d, const std::string& base, int page, std::int64_t tota
 
 Response ColumnPage(const Request& req, App& app) {
   const std::string code = req.params.at("code");
-  auto tree = portal::ColumnTree::Load(app.store());
-  if (!tree.ok()) return ErrorResponse(tree.status());
+  auto kept = app.Columns();
+  if (!kept.ok()) return ErrorResponse(kept.status());
+  const portal::ColumnTree* tree = kept->get();
   const auto* column = tree->Find(code);
   if (!column && code != "latest") return NotFoundPage(req, app);
   if (column && (column->kind == "external_link" || column->kind == "messages")) {
@@ -443,14 +447,15 @@ std::string HumanSize(std::int64_t bytes) {
 }
 
 Response ArticlePage(const Request& req, App& app) {
-  portal::Articles articles(app.store());
-  auto a = articles.Published(req.params.at("uid"), NowMillis());
-  if (!a.ok()) return NotFoundPage(req, app);
+  auto published = app.Article(req.params.at("uid"));
+  if (!published.ok()) return NotFoundPage(req, app);
+  const storage::ArticleRecord* a = &(*published)->article;
   const std::int64_t unwritten_views = app.article_views().Count(a->id);
   auto site = app.SiteSettings();
   if (!site.ok()) return ErrorResponse(site.status());
-  auto tree = portal::ColumnTree::Load(app.store());
-  if (!tree.ok()) return ErrorResponse(tree.status());
+  auto kept = app.Columns();
+  if (!kept.ok()) return ErrorResponse(kept.status());
+  const portal::ColumnTree* tree = kept->get();
   const auto* column = tree->Find(a->column_code);
   Page p;
   p.title = a->title;
@@ -509,10 +514,9 @@ Response ArticlePage(const Request& req, App& app) {
   const std::string base = BaseUrl(*site);
   d.set("url", base + path);
   d.set("qr", !base.empty());
-  auto files = app.store().ListAttachments(a->id);
-  if (files.ok() && !files->empty()) {
+  if (const auto& files = (*published)->attachments; !files.empty()) {
     mu::list l;
-    for (const auto& f : *files)
+    for (const auto& f : files)
       l.push_back(mu::object{{"uid", f.uid}, {"name", f.name}, {"size", HumanSize(f.size)}});
     d.set("attachments", l);
     d.set("has_attachments", true);
@@ -548,8 +552,9 @@ Response SearchPage(const Request& req, App& app) {
     std::int64_t total = 0;
     auto list = app.store().ListArticles(f, &total);
     if (!list.ok()) return ErrorResponse(list.status());
-    auto tree = portal::ColumnTree::Load(app.store());
-    if (!tree.ok()) return ErrorResponse(tree.status());
+    auto kept = app.Columns();
+    if (!kept.ok()) return ErrorResponse(kept.status());
+    const portal::ColumnTree* tree = kept->get();
     p.data.set("searched", true);
     p.data.set("total", std::to_string(total));
     mu::list items;
@@ -595,8 +600,9 @@ Response Feed(const Request& req, App& app) {
   std::string file = req.params.at("file");
   if (!file.ends_with(".xml")) return NotFoundPage(req, app);
   const std::string code = file.substr(0, file.size() - 4);
-  auto tree = portal::ColumnTree::Load(app.store());
-  if (!tree.ok()) return ErrorResponse(tree.status());
+  auto kept = app.Columns();
+  if (!kept.ok()) return ErrorResponse(kept.status());
+  const portal::ColumnTree* tree = kept->get();
   const auto* column = tree->Find(code);
   if (!column || !portal::HoldsArticles(*column)) return NotFoundPage(req, app);
   auto site = app.SiteSettings();
@@ -631,8 +637,9 @@ Response Feed(const Request& req, App& app) {
 // 网站地图 for people: every column and the reading options as a page (sitemap.xml stays for
 // crawlers).
 Response SitemapPage(const Request& req, App& app) {
-  auto tree = portal::ColumnTree::Load(app.store());
-  if (!tree.ok()) return ErrorResponse(tree.status());
+  auto kept = app.Columns();
+  if (!kept.ok()) return ErrorResponse(kept.status());
+  const portal::ColumnTree* tree = kept->get();
   Page p;
   p.title = "网站地图";
   p.template_name = "sitemap";
@@ -673,8 +680,9 @@ Response Sitemap(const Request&, App& app) {
   if (!list.ok()) return ErrorResponse(list.status());
   mu::list urls;
   urls.push_back(mu::object{{"loc", base + "/"}});
-  auto tree = portal::ColumnTree::Load(app.store());
-  if (!tree.ok()) return ErrorResponse(tree.status());
+  auto kept = app.Columns();
+  if (!kept.ok()) return ErrorResponse(kept.status());
+  const portal::ColumnTree* tree = kept->get();
   for (const auto& c : tree->all())
     if (c.kind != "external_link") urls.push_back(mu::object{{"loc", base + "/column/" + c.code}});
   for (const auto& a : *list)

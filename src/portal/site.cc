@@ -449,6 +449,8 @@ Status ArticleViews::Flush() {
   if (!s.ok()) {  // kept: added to what came in meanwhile
     std::lock_guard lock(mu_);
     for (const auto& [id, n] : batch) pending_[id] += n;
+  } else {
+    ++written_;
   }
   return s;
 }

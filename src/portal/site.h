@@ -2,6 +2,8 @@
 // versions), with the rules an editor works under. Rendering lives in http/portal_handlers.cc.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -87,6 +89,9 @@ class ArticleViews {
   // Writes the counts so far (the thread calls it; tests and a stop too). Counts that cannot be
   // written are kept for the next time.
   Status Flush();
+  // Counts the flushes that wrote views: a stored view count read before it changed is stale
+  // (and the page, which adds Count to it, would show fewer views than before).
+  std::uint64_t written() const { return written_.load(); }
 
  private:
   storage::Store& store_;
@@ -96,7 +101,8 @@ class ArticleViews {
   std::mutex flush_mu_;                           // one flush at a time (a pending batch is in one)
   std::condition_variable cv_;                    // with mu_
   bool stop_ = false;                             // guarded by mu_
-  std::thread thread_;                            // last: started after the members above
+  std::atomic<std::uint64_t> written_{0};
+  std::thread thread_;  // last: started after the members above
 };
 
 // Attachments: what may be uploaded, and how big.

@@ -35,8 +35,8 @@ double TcDone(unsigned short port, const std::string& unit, const std::string& p
 // Asks `probe` every 50 ms until it gives true or 60 s have passed (a bound for a loaded
 // machine, not a measure: the change normally arrives well within a second).
 template <class Probe>
-bool Eventually(Probe probe) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+bool Eventually(Probe probe, std::chrono::seconds within = std::chrono::seconds(60)) {
+  const auto until = std::chrono::steady_clock::now() + within;
   while (!probe()) {
     if (std::chrono::steady_clock::now() > until) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -380,6 +380,34 @@ TEST(SeveralServers, SiteSettingsChangedThroughOneServerReachTheOthersPages) {
   }
   EXPECT_TRUE(seen) << "B's home page still names the site " << name;
   auto back = Http(env->port, "PUT", "/api/site/settings", json{{"site_name", name}}.dump(), root);
+  EXPECT_EQ(back.status, 200) << back.body;
+}
+
+// A column renamed through one server reaches the other's pages: each server keeps its column
+// tree (every portal page read it from the store), and the content row of the change log drops it.
+TEST(SeveralServers, AColumnRenamedThroughOneServerReachesTheOthersPages) {
+  ExtraServer b;
+  ASSERT_NE(b.port, 0);
+  b.app->set_web(env->app->web());
+  const unsigned short* port_b = &b.port;  // as B answers
+  const std::map<std::string, std::string> root = {
+      {"Authorization", "ApiToken " + env->tokens.at("root")},
+      {"Content-Type", "application/json"}};
+  auto page = Http(*port_b, "GET", "/column/tzgg");  // B keeps the tree it read
+  ASSERT_EQ(page.status, 200);
+  ASSERT_NE(page.body.find("<h1>通知公告</h1>"), std::string::npos);
+  auto renamed = Http(env->port, "PUT", "/api/portal/columns/tzgg",
+                      json{{"name", "通知公告（两台服务器）"}}.dump(), root);
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return Http(*port_b, "GET", "/column/tzgg").body.find("<h1>通知公告（两台服务器）</h1>") !=
+               std::string::npos;
+      },
+      std::chrono::seconds(20)))  // within the poll, well before the tree's minute is out
+      << "B's page still names the column as before";
+  auto back =
+      Http(env->port, "PUT", "/api/portal/columns/tzgg", json{{"name", "通知公告"}}.dump(), root);
   EXPECT_EQ(back.status, 200) << back.body;
 }
 

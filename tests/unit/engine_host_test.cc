@@ -549,6 +549,37 @@ TEST_F(EngineHostTest, ATailLeftToGrowIsMergedAnywayPastFourTimesTheThreshold) {
   store_->SetDataValueListener(nullptr);
 }
 
+// The range check reads a cell's history from the engine unless it is Building: before the first
+// engine, and while a build from the store is asked for or running (the published engine may
+// then be stale by any amount). A large batch applied off to the side is no build: every value
+// the published engine held, it still holds.
+TEST_F(EngineHostTest, BuildingIsABuildFromTheStoreNotABatchAppliedOffToTheSide) {
+  EngineHost host(*store_, 1);
+  Gate batch, rebuild;
+  std::atomic<int> calls{0};
+  host.set_after_take([&] { batch.Hold(); });  // the builder holds the batch, applying it
+  host.set_before_build([&] {
+    if (calls++ == 2) rebuild.Hold();  // 0: the first build; 1: the batch; 2: the rebuild
+  });
+  Listen(host);
+  EXPECT_TRUE(host.Building());  // no engine yet
+  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+  EXPECT_FALSE(host.Building());
+  ASSERT_TRUE(Csv(Transfer(9)).ok());  // two changes: applied off to the side
+  batch.Reached();
+  EXPECT_FALSE(host.Idle());
+  EXPECT_FALSE(host.Building());
+  batch.Open();
+  host.WaitIdle();
+  host.RequestRebuild();
+  rebuild.Reached();
+  EXPECT_TRUE(host.Building());
+  rebuild.Open();
+  host.WaitIdle();
+  EXPECT_FALSE(host.Building());
+  store_->SetDataValueListener(nullptr);
+}
+
 // A write reported before the builder takes the engine to merge, and applied by a query only
 // after the take, is in the engine the merge publishes: it is not in the copy, so the builder
 // applies what was pending at the take as well. (A hostile review found it lost: every later
