@@ -11,7 +11,7 @@
 //   Conn() checks it), so there is one writer at a time in this process; SQLite's own lock
 //   (busy_timeout) orders it against writers in other processes (the CLI). On PostgreSQL, other
 //   processes' writers are ordered by row locks, and the audit chains by advisory locks
-//   (B::LockChain).
+//   (B::LockChainAndReadHead).
 // - A pool of read connections (at most kMaxReaders, opened on demand, query_only). Every read
 //   method leases one for its duration and runs inside one read transaction, so it sees one
 //   committed state (WAL) and never waits for a writer, however long the write transaction is.
@@ -1725,8 +1725,9 @@ class SqlStore final : public Store {
     if (head) {
       prev = std::move(*head);
     } else {
-      WJ_RETURN_IF_ERROR(B::LockChain(db_, B::kAuditChain));
-      WJ_ASSIGN_OR_RETURN(prev, LastHashLocked("SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
+      WJ_ASSIGN_OR_RETURN(
+          prev,
+          LockChainAndReadHead(B::kAuditChain, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
     }
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
@@ -1892,10 +1893,10 @@ class SqlStore final : public Store {
                      "coc_id, aoc_id,"
                      " audit_type, previous_value, value, modified_by, created, prev_hash, hash)"
                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
-      WJ_RETURN_IF_ERROR(B::LockChain(db, B::kValueAuditChain));
       WJ_ASSIGN_OR_RETURN(
           last_hash_,
-          store_.LastHashLocked("SELECT hash FROM data_value_audit ORDER BY id DESC LIMIT 1"));
+          store_.LockChainAndReadHead(
+              B::kValueAuditChain, "SELECT hash FROM data_value_audit ORDER BY id DESC LIMIT 1"));
       return Status::Ok();
     }
 
@@ -2293,6 +2294,16 @@ class SqlStore final : public Store {
     return {q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5), q.Int(6)};
   }
 
+  // Takes audit chain `chain`'s lock (held to the end of the transaction; SQLite's writer lock
+  // is the lock there) and reads its head with `head_sql`: on PostgreSQL in one round trip.
+  Result<std::string> LockChainAndReadHead(int chain, const char* head_sql) {
+    if constexpr (kPg) {
+      return B::LockChainAndReadHead(static_cast<Db&>(db_), chain, head_sql);
+    } else {
+      WJ_RETURN_IF_ERROR(B::LockChain(db_, chain));
+      return LastHashLocked(head_sql);
+    }
+  }
   Result<std::string> LastHashLocked(const char* sql) {
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
     WJ_ASSIGN_OR_RETURN(bool row, q.Step());

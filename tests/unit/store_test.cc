@@ -1368,6 +1368,60 @@ TEST_P(SeveralServersTest, ACoverageMarkCommittedLateIsNotSkipped) {
   EXPECT_TRUE(MarkedFrom(*other_, next).contains(a.id)) << "the later commit was skipped";
 }
 
+// The change log's rows go with the COMMIT as one query (its lock, the rows, the COMMIT): the
+// values are quoted, a row that cannot be written leaves the transaction uncommitted (its
+// rollback then undoes all of it) and the connection serves the next transaction.
+TEST_P(SeveralServersTest, TheChangeLogRowsSentWithTheCommitAreAllOrNothing) {
+  auto db = PgDb::Open(address_);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  const std::int64_t start = *other_->LatestChangeSeq();
+  auto add_period = [&](const char* iso) {
+    auto q = db->Prepare(
+        "INSERT INTO period(iso, period_type, start_date, end_date) VALUES (?, ?, ?, ?)");
+    if (!q.ok()) return q.status();
+    q->Bind(1, iso).Bind(2, "Monthly").Bind(3, "2099-01-01").Bind(4, "2099-01-31");
+    return q->Run();
+  };
+  auto has_period = [&](const char* iso) {
+    auto periods = other_->LoadPeriods();
+    return periods.ok() && std::any_of(periods->begin(), periods->end(),
+                                       [&](const auto& p) { return p.iso == iso; });
+  };
+  ASSERT_TRUE(db->Exec("BEGIN").ok());
+  ASSERT_TRUE(add_period("209901").ok());
+  db->DeferChangeLog("no such kind", "origin", 1);  // refused by the table's CHECK
+  EXPECT_FALSE(db->Exec("COMMIT").ok());
+  ASSERT_TRUE(db->Exec("ROLLBACK").ok());
+  EXPECT_FALSE(has_period("209901"));
+  EXPECT_EQ(*other_->LatestChangeSeq(), start);
+
+  ASSERT_TRUE(db->Exec("BEGIN").ok());
+  ASSERT_TRUE(add_period("209902").ok());
+  std::string keys;
+  AppendValueKey(keys, DataValueKey{1, 2, 3, 4, 5});
+  const std::string origin = "o'rigin \\ 服务器", import = "imp'ort";
+  db->DeferChangeLog("values", origin, 7, &keys);
+  db->DeferChangeLog("content", origin, 8);
+  ASSERT_TRUE(db->Exec("COMMIT").ok());
+  EXPECT_TRUE(has_period("209902"));
+  ASSERT_TRUE(db->Exec("BEGIN").ok());
+  db->DeferChangeLog("values", origin, 9, nullptr, &import);
+  ASSERT_TRUE(db->Exec("COMMIT").ok());
+  auto rows = other_->ChangesSince(start, 10);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  // (A log that held no row before reads as pruned up to its first.)
+  std::erase_if(*rows, [](const ChangeLogEntry& r) { return r.kind == "pruned"; });
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].kind, "values");
+  EXPECT_EQ((*rows)[0].origin, origin);
+  EXPECT_TRUE((*rows)[0].keys_listed);
+  ASSERT_EQ((*rows)[0].keys.size(), 1u);
+  EXPECT_EQ((*rows)[0].keys[0].org_unit_id, 3);
+  EXPECT_EQ((*rows)[1].kind, "content");
+  EXPECT_FALSE((*rows)[2].keys_listed);
+  EXPECT_EQ((*rows)[2].import_uid, import);
+}
+
 // A commit on one server wakes the other's wait (LISTEN/NOTIFY); without a commit the wait
 // runs out. No time is asserted: a wait that was not woken returns false after 30 s.
 TEST_P(SeveralServersTest, ACommitWakesTheOtherServersWait) {

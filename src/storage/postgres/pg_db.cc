@@ -373,7 +373,7 @@ Status PgDb::Exec(const char* sql) {
     // A connection the server closed is opened again before a transaction starts, never inside
     // one (that transaction is lost: its statements failed and it is rolled back).
     if (begin && c.lost) c.Open();
-    if (commit && !c.pending.empty()) FlushChangeLog();
+    if (commit && !c.pending.empty()) command = ChangeLogCommands() + command;
     if (end) {
       c.releases = 0;  // COMMIT and ROLLBACK end every savepoint
     } else if (c.releases > 0) {
@@ -411,23 +411,48 @@ void PgDb::SetChainHead(int chain, std::string hash) {
   if (conn_->in_tx) conn_->heads[chain] = std::move(hash);
 }
 
-void PgDb::FlushChangeLog() {
+std::string PgDb::ChangeLogCommands() {
   // Under one advisory lock held to the commit, taken after the transaction's last statement:
   // the holder waits for nothing else, so no deadlock, and the sequence values are handed out
   // in commit order. A reader asking for `seq > last` thus never skips a row that commits later
-  // with a smaller seq. The notification is delivered when the transaction commits.
+  // with a smaller seq. The notification is delivered when the transaction commits. Sent with
+  // the COMMIT as one simple query (values quoted by libpqxx): the lock is held for that one
+  // round trip, where the lock, an INSERT per row and the COMMIT took one each, and every
+  // writer on every server waits for this lock (bench/README.md, (c)).
   pqxx::nontransaction& w = *conn_->work;
-  w.exec(kChangeLogLock);
+  std::string sql = kChangeLogLock;
+  sql += ';';
   for (const auto& c : conn_->pending) {
-    // value_keys is NULL when not listed: $6 false (libpqxx 6 binds no null of its own here);
-    // import_uid NULL when "".
-    w.exec_params(
-        "WITH r AS (INSERT INTO change_log(kind, origin, created, value_keys, import_uid) VALUES"
-        " ($1, $2, $3, CASE WHEN CAST($6 AS boolean) THEN CAST($5 AS text) END,"
-        " NULLIF(CAST($7 AS text), '')) RETURNING seq) SELECT pg_notify($4, seq::text) FROM r",
-        c.kind, c.origin, c.created, kChangeChannel, c.value_keys, c.keys_listed, c.import_uid);
+    sql +=
+        "WITH r AS (INSERT INTO change_log(kind, origin, created, value_keys, import_uid) VALUES (";
+    sql += w.quote(c.kind) + ", " + w.quote(c.origin) + ", " + std::to_string(c.created) + ", ";
+    sql += c.keys_listed ? w.quote(c.value_keys) : std::string("NULL");
+    sql += ", ";
+    sql += c.import_uid.empty() ? std::string("NULL") : w.quote(c.import_uid);
+    sql += ") RETURNING seq) SELECT pg_notify(";
+    sql += w.quote(std::string(kChangeChannel));
+    sql += ", seq::text) FROM r;";
   }
   conn_->pending.clear();
+  return sql;
+}
+
+Result<std::string> PgDb::LockAndReadHead(const char* lock_sql, const char* head_sql) {
+  // One simple query: in READ COMMITTED each statement takes its own snapshot, so the read, run
+  // once the lock is held, sees every append committed before the lock was granted.
+  try {
+    std::string sql;
+    for (; conn_->releases > 0; --conn_->releases) sql += "RELEASE wj_nested;";
+    sql += lock_sql;
+    sql += ';';
+    sql += head_sql;
+    pqxx::result r = conn_->work->exec(sql);
+    if (r.empty() || r[0][0].is_null()) return std::string();
+    return std::string(r[0][0].c_str());
+  } catch (...) {
+    conn_->NoteFailure();
+    return PgStatus("database");
+  }
 }
 
 void PgDb::DeferChangeLog(const std::string& kind, const std::string& origin, std::int64_t created,

@@ -133,9 +133,14 @@ class PgDb {
   // ROLLBACK TO a savepoint.
   std::optional<std::string> ChainHead(int chain) const;
   void SetChainHead(int chain, std::string hash);
+  // Runs `lock_sql` (an advisory lock held to the end of the transaction), then `head_sql`, in
+  // one round trip; returns the first column of the read's first row ("" when it has none).
+  Result<std::string> LockAndReadHead(const char* lock_sql, const char* head_sql);
 
  private:
-  void FlushChangeLog();  // throws as libpqxx
+  // The change log's lock and rows of this transaction as SQL text to send before its COMMIT
+  // (empties the pending rows).
+  std::string ChangeLogCommands();
   std::unique_ptr<PgConn> conn_;
 };
 

@@ -21,9 +21,12 @@ struct PgBackend {
   static constexpr int kAuditChain = 1, kValueAuditChain = 2;
 
   // Held to the end of the transaction: several servers on one database append to one chain.
-  static Status LockChain(Db& db, int chain) {
-    return db.Exec(chain == kAuditChain ? "SELECT pg_advisory_xact_lock(1953103873)"
-                                        : "SELECT pg_advisory_xact_lock(1953103874)");
+  // The lock and the chain's head (`head_sql`) in one round trip: the lock is held from here to
+  // the COMMIT, and every writer of the chain on every server waits for it.
+  static Result<std::string> LockChainAndReadHead(Db& db, int chain, const char* head_sql) {
+    return db.LockAndReadHead(chain == kAuditChain ? "SELECT pg_advisory_xact_lock(1953103873)"
+                                                   : "SELECT pg_advisory_xact_lock(1953103874)",
+                              head_sql);
   }
   static Status LockSchema(Db& db) { return db.Exec("SELECT pg_advisory_xact_lock(1953103872)"); }
 
