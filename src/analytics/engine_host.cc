@@ -264,8 +264,11 @@ void EngineHost::BuilderLoop() {
     done_cv_.notify_all();
     if (build && !status.ok() && published_) {
       // The published engine may lack changes the build was to read from the store (an import
-      // handed to it, a dropped batch): build again after a pause, until one succeeds.
+      // handed to it, a dropped batch): build again after a pause, until one succeeds. The
+      // engine counts as Building during the pause (not as busy: Idle, WaitIdle).
+      retry_pending_ = true;
       work_cv_.wait_for(l, std::chrono::seconds(1), [&] { return stop_; });
+      retry_pending_ = false;
       rebuild_requested_ = true;
     }
   }
@@ -431,7 +434,7 @@ bool EngineHost::Idle() const {
 
 bool EngineHost::Building() const {
   std::lock_guard l(mu_);
-  return !published_ || rebuild_requested_ || from_store_;
+  return !published_ || rebuild_requested_ || from_store_ || retry_pending_;
 }
 
 EngineHost::Stats EngineHost::stats() const {

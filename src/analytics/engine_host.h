@@ -175,6 +175,7 @@ class EngineHost {
   bool rebuild_requested_ = false;  // guarded by mu_
   bool rebuilding_ = false;      // guarded by mu_; a build or an off-to-the-side apply is running
   bool from_store_ = false;      // guarded by mu_; of those, a build from the store (Building)
+  bool retry_pending_ = false;   // guarded by mu_; a failed build waits to be tried again
   bool since_overflow_ = false;  // guarded by mu_
   bool published_ = false;       // guarded by mu_
   bool stop_ = false;            // guarded by mu_

@@ -363,12 +363,21 @@ class App {
     portal::Articles articles(*store_);
     WJ_ASSIGN_OR_RETURN(auto found, articles.Published(uid, NowMillis()));
     auto kept = std::make_shared<PublishedArticle>();
-    WJ_ASSIGN_OR_RETURN(kept->attachments, store_->ListAttachments(found.id));
+    auto files = store_->ListAttachments(found.id);
+    if (files.ok()) kept->attachments = std::move(*files);
     kept->article = std::move(found);
     std::lock_guard lock(pages_mu_);
-    if (dropped_ == dropped) {
-      if (articles_.size() > 512) articles_.clear();
-      articles_[uid] = {written, NowMillis(), kept};
+    // Not kept when its attachments could not be read (the page goes without them this once).
+    if (dropped_ == dropped && files.ok()) {
+      // Bounded by the text kept (an article's body may reach 2 MB): a crawler walking every
+      // article keeps at most kKeptArticleBytes of them.
+      const std::size_t bytes = kept->article.body_md.size() + kept->article.title.size();
+      if (articles_bytes_ + bytes > kKeptArticleBytes) {
+        articles_.clear();
+        articles_bytes_ = 0;
+      }
+      articles_.insert_or_assign(uid, KeptArticle{written, NowMillis(), kept});
+      articles_bytes_ += bytes;
     }
     return std::shared_ptr<const PublishedArticle>(std::move(kept));
   }
@@ -381,8 +390,15 @@ class App {
       return std::nullopt;
     return it->second.second;
   }
-  void CachePage(const std::string& key, const Response& page) {
+  // Counts the drops of what is kept: a page rendered from what it read before a drop is not
+  // kept after it (CachePage's `since`).
+  std::uint64_t KeptSince() {
     std::lock_guard lock(pages_mu_);
+    return dropped_;
+  }
+  void CachePage(const std::string& key, const Response& page, std::uint64_t since) {
+    std::lock_guard lock(pages_mu_);
+    if (dropped_ != since) return;
     if (pages_.size() > 256) pages_.clear();
     pages_[key] = {NowMillis(), page};
   }
@@ -421,6 +437,7 @@ class App {
     site_.reset();
     columns_.reset();
     articles_.clear();
+    articles_bytes_ = 0;
     ++dropped_;
   }
   std::unique_ptr<storage::Store> store_;
@@ -441,7 +458,9 @@ class App {
     std::shared_ptr<const PublishedArticle> article;
   };
   std::map<std::string, KeptArticle> articles_;  // guarded by pages_mu_
-  std::uint64_t dropped_ = 0;                    // guarded by pages_mu_; DropKeptPages' count
+  std::size_t articles_bytes_ = 0;               // guarded by pages_mu_; their titles and texts
+  static constexpr std::size_t kKeptArticleBytes = 32 << 20;
+  std::uint64_t dropped_ = 0;  // guarded by pages_mu_; DropKeptPages' count
   std::map<std::string, std::uint64_t> report_checked_;  // guarded by pages_mu_
   std::atomic<std::uint64_t> data_version_{0};
   std::mutex metadata_mu_;

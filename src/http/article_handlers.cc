@@ -117,6 +117,9 @@ Response UpdateArticle(const Request& req, App& app) {
     return a.status().code() == StatusCode::kNotFound
                ? ErrorResponse(a.status())
                : ErrorResponse(409, a.status().message(), a.status().field());
+  // A published article's page shows its column, source, author and editor as they are now
+  // (its title and text as published): the servers' kept copies go.
+  if (a->status == "published") app.ContentChanged();
   return JsonResponse(portal::ArticleJson(*a, true));
 }
 
@@ -212,6 +215,7 @@ Response UploadAttachment(const Request& req, App& app) {
   f.created_by = Caller(req).name();
   auto id = app.store().SaveAttachment(f);
   if (!id.ok()) return ErrorResponse(id.status());
+  if (a->status == "published") app.ContentChanged();  // its page lists the attachment now
   return JsonResponse({{"id", f.uid},
                        {"name", f.name},
                        {"contentType", f.content_type},

@@ -313,6 +313,7 @@ Response Home(const Request& req, App& app) {
   const std::string key = "home|" + Cookie(req, "wj_elder") + "|" + Cookie(req, "wj_font") + "|" +
                           Cookie(req, "wj_script");
   if (auto cached = app.CachedPage(key)) return *cached;
+  const std::uint64_t since = app.KeptSince();  // before anything the page shows is read
   auto kept = app.Columns();
   if (!kept.ok()) return ErrorResponse(kept.status());
   const portal::ColumnTree* tree = kept->get();
@@ -347,7 +348,7 @@ Response Home(const Request& req, App& app) {
   }
   p.data.set("sections", sections);
   Response r = Render(req, app, std::move(p));
-  if (r.status == 200) app.CachePage(key, r);
+  if (r.status == 200) app.CachePage(key, r, since);
   return r;
 }
 

@@ -193,6 +193,13 @@ TEST(PortalEditing, EditorsWriteSafelyOthersCannot) {
   EXPECT_EQ(file.status, 200);
   EXPECT_EQ(file.headers["content-type"], "image/png");
   EXPECT_EQ(file.body, png);
+  // The page (whose article this server keeps since the views above) lists the attachment at
+  // once, and shows an edit of a published article's source at once.
+  EXPECT_NE(Page("/article/" + id).body.find("图.png"), std::string::npos);
+  json edited = article;
+  edited["source"] = "改过的来源科";
+  ASSERT_EQ(As("editor_in", "PUT", "/api/articles/" + id, edited.dump()).status, 200);
+  EXPECT_NE(Page("/article/" + id).body.find("改过的来源科"), std::string::npos);
   // Scheduled for later: not on the site yet.
   auto later = As("editor_in", "POST", "/api/articles",
                   json{{"column", "tzgg"}, {"title", "明年的定时通知"}, {"body", "正文"}}.dump());

@@ -223,6 +223,10 @@ def test_heavy_does_not_stall_light(port, csv, cookie):
 
 
 def test_connection_cap(port):
+    # The earlier tests' connections are closed by now on the client's side; on a loaded machine
+    # (make test runs the sanitizer builds beside this) the server may still count one of them
+    # for a moment, and then refuses a sixth of the 45 (seen once in session 22).
+    time.sleep(1.0)
     socks = []
     refused = 0
     for _ in range(45):
