@@ -1660,13 +1660,14 @@ TEST_P(SeveralServersTest, ADeleteOfACategoryComboNeverLeavesAValueWithoutItsOpt
 }
 
 // The database drops every connection (a restart, a failover, an administrator): the writer,
-// the readers and the listener open again at their next use, and the reader catches up with
-// what was committed meanwhile.
+// the readers (a read of one statement too) and the listener open again at their next use, and
+// the reader catches up with what was committed meanwhile.
 TEST_P(SeveralServersTest, DroppedConnectionsReopenAndTheReaderCatchesUp) {
   const std::int64_t seen = *other_->LatestChangeSeq();
   ASSERT_TRUE(other_->WaitForChange(10).ok());
   std::vector<OrgUnitRecord> first = {CodedUnit("15", "", 1)};
   ASSERT_TRUE(store_->InsertOrgUnits(first).ok());
+  ASSERT_TRUE(other_->FindSession(std::string(64, '0')).ok());  // a read connection is open
   std::string why;
   auto* cluster = weijian::testing::PgCluster::Get(&why);
   ASSERT_NE(cluster, nullptr) << why;
@@ -1674,6 +1675,10 @@ TEST_P(SeveralServersTest, DroppedConnectionsReopenAndTheReaderCatchesUp) {
   ASSERT_TRUE(cluster->Psql(db,
                             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                             " WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+  // A read of one statement (no BEGIN, which finds a dropped connection otherwise) opens its
+  // connection again and reads.
+  auto session = other_->FindSession(std::string(64, '0'));
+  EXPECT_TRUE(session.ok()) << session.status().ToString();
   std::vector<OrgUnitRecord> second = {CodedUnit("16", "", 1)};
   Status wrote = store_->InsertOrgUnits(second);
   ASSERT_TRUE(wrote.ok()) << wrote.ToString();

@@ -87,10 +87,11 @@ class PgConn {
     conn.reset();
     conn = std::make_unique<pqxx::connection>(conninfo);
     work = std::make_unique<pqxx::nontransaction>(*conn, "weijian");
-    work->exec("SET client_encoding TO 'UTF8'");
     // A writer waits for another's row locks at most as long as SQLite's busy timeout, then
-    // gets kUnavailable ("busy, try again") instead of hanging a request.
-    work->exec("SET lock_timeout = '5s'");
+    // gets kUnavailable ("busy, try again") instead of hanging a request. A read connection
+    // refuses writes also outside a transaction (a read of one statement runs without one).
+    work->exec(std::string("SET client_encoding TO 'UTF8'; SET lock_timeout = '5s'") +
+               (read_only ? "; SET default_transaction_read_only = on" : ""));
     lost = false;
   }
 
@@ -269,7 +270,7 @@ Status PgStmt::Execute() {
   std::vector<const char*> values;
   values.reserve(params_.size());
   for (const auto& p : params_) values.push_back(p.value ? p.value->c_str() : nullptr);
-  try {
+  auto run = [&] {
     conn_->SendReleases();
     const std::string& name = conn_->Prepared(sql);
     if (!rows_) rows_ = std::make_unique<Rows>();
@@ -279,10 +280,24 @@ Status PgStmt::Execute() {
       const std::size_t end = sql_.find_first_of(" (", 12);
       conn_->last_insert_table = sql_.substr(12, end == std::string::npos ? end : end - 12);
     }
+  };
+  try {
+    run();
   } catch (...) {
     conn_->NoteFailure();
     rows_.reset();
-    return PgStatus("database");
+    // A read of one statement, outside a transaction, is where an idle read connection the
+    // server dropped is found (a transaction's BEGIN finds it otherwise): opened again, the
+    // read (which changed nothing) is tried once more.
+    if (conn_->in_tx || !conn_->read_only || !conn_->lost) return PgStatus("database");
+    try {
+      conn_->Open();
+      run();
+    } catch (...) {
+      conn_->NoteFailure();
+      rows_.reset();
+      return PgStatus("database");
+    }
   }
   next_ = 0;
   return Status::Ok();
