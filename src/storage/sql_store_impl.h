@@ -11,7 +11,9 @@
 //   Conn() checks it), so there is one writer at a time in this process; SQLite's own lock
 //   (busy_timeout) orders it against writers in other processes (the CLI). On PostgreSQL, other
 //   processes' writers are ordered by row locks, and the audit chains by advisory locks
-//   (B::LockChainAndReadHead).
+//   (B::LockChainAndReadHead), held to the commit. The value history's is taken after the
+//   writer's last row write (BulkWriter::FlushAuditPg): its holder never waits for a row lock,
+//   and a writer holds up the others' history only while it appends its own and commits.
 // - A pool of read connections (at most kMaxReaders, opened on demand, query_only). Every read
 //   method leases one for its duration and runs inside one read transaction, so it sees one
 //   committed state (WAL) and never waits for a writer, however long the write transaction is.
@@ -1900,10 +1902,15 @@ class SqlStore final : public Store {
                      "coc_id, aoc_id,"
                      " audit_type, previous_value, value, modified_by, created, prev_hash, hash)"
                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
-      WJ_ASSIGN_OR_RETURN(
-          last_hash_,
-          store_.LockChainAndReadHead(
-              B::kValueAuditChain, "SELECT hash FROM data_value_audit ORDER BY id DESC LIMIT 1"));
+      // SQLite: its writer lock is the chain's, held already. PostgreSQL: the chain's lock is
+      // taken once the rows are written (FlushAuditPg), so that a holder of it never waits for
+      // a row lock: one writer's history waits for another's only for the moment that one
+      // appends its own and commits, and a cell saved while an import runs waits for it only
+      // when the import wrote that cell.
+      if constexpr (!kPg) {
+        WJ_ASSIGN_OR_RETURN(last_hash_,
+                            store_.LockChainAndReadHead(B::kValueAuditChain, kValueChainHeadSql));
+      }
       return Status::Ok();
     }
 
@@ -1989,12 +1996,12 @@ class SqlStore final : public Store {
                                  live ? std::optional<std::string>(old_value) : std::nullopt,
                                  w.value));
       }
-      if constexpr (kPg) WJ_RETURN_IF_ERROR(FlushAuditPg());
       return counts;
     }
 
     Status Commit() override { return CommitWith(nullptr, nullptr); }
     Status CommitWith(const DataImportRecord* summary, const AuditRecord* audit) override {
+      if constexpr (kPg) WJ_RETURN_IF_ERROR(FlushAuditPg());
       if (summary) WJ_RETURN_IF_ERROR(store_.SaveImportLocked(*summary));
       if (audit) WJ_RETURN_IF_ERROR(store_.AppendAuditLocked(*audit));
       // Too many to list: an import's row names the import, whose rows carry its uid.
@@ -2172,11 +2179,37 @@ class SqlStore final : public Store {
       }
       return Status::Ok();
     }
-    // History rows are chained in C++ (Audit) and sent together at the end of each batch.
+    // PostgreSQL: history rows wait in audit_pending_ until the commit (or until they come to
+    // kMaxPendingAuditBytes), and are then chained in C++ under the chain's lock, taken here
+    // with the head's read, and sent by one COPY.
+    static constexpr std::size_t kMaxPendingAuditBytes = 64u << 20;
     Status FlushAuditPg() {
-      if (audit_lines_.empty()) return Status::Ok();
-      std::string lines = std::move(audit_lines_);
-      audit_lines_.clear();
+      if (audit_pending_.empty()) return Status::Ok();
+      if (!chain_locked_) {
+        WJ_ASSIGN_OR_RETURN(last_hash_,
+                            store_.LockChainAndReadHead(B::kValueAuditChain, kValueChainHeadSql));
+        chain_locked_ = true;  // held to the end of the transaction
+      }
+      std::string lines;
+      for (const PendingAudit& a : audit_pending_) {
+        const DataValueKey& k = a.key;
+        std::string hash =
+            ChainHash(last_hash_, DataValueAuditCanonical(k, a.type, a.prev, a.value, user_, now_));
+        AppendCopyField(lines, true, k.data_element_id);
+        for (std::int64_t v : {k.period_id, k.org_unit_id, k.coc_id, k.aoc_id})
+          AppendCopyField(lines, false, v);
+        AppendCopyField(lines, false, std::string(a.type));
+        AppendCopyField(lines, false, a.prev);
+        AppendCopyField(lines, false, a.value);
+        AppendCopyField(lines, false, user_);
+        AppendCopyField(lines, false, now_);
+        AppendCopyField(lines, false, last_hash_);
+        AppendCopyField(lines, false, hash);
+        lines.push_back('\n');
+        last_hash_ = std::move(hash);
+      }
+      std::vector<PendingAudit>().swap(audit_pending_);
+      audit_pending_bytes_ = 0;
       Db& db = store_.db_;
       return db.CopyIn(
           "data_value_audit",
@@ -2216,20 +2249,12 @@ class SqlStore final : public Store {
     Status Audit(const DataValueKey& k, const char* type, const std::optional<std::string>& prev,
                  const std::optional<std::string>& value) {
       if constexpr (kPg) {
-        std::string hash =
-            ChainHash(last_hash_, DataValueAuditCanonical(k, type, prev, value, user_, now_));
-        AppendCopyField(audit_lines_, true, k.data_element_id);
-        for (std::int64_t v : {k.period_id, k.org_unit_id, k.coc_id, k.aoc_id})
-          AppendCopyField(audit_lines_, false, v);
-        AppendCopyField(audit_lines_, false, std::string(type));
-        AppendCopyField(audit_lines_, false, prev);
-        AppendCopyField(audit_lines_, false, value);
-        AppendCopyField(audit_lines_, false, user_);
-        AppendCopyField(audit_lines_, false, now_);
-        AppendCopyField(audit_lines_, false, last_hash_);
-        AppendCopyField(audit_lines_, false, hash);
-        audit_lines_.push_back('\n');
-        last_hash_ = std::move(hash);
+        audit_pending_bytes_ +=
+            sizeof(PendingAudit) + (prev ? prev->size() : 0) + (value ? value->size() : 0);
+        audit_pending_.push_back({k, type, prev, value});
+        // An import rewriting millions of values sends its history before its commit, and from
+        // then on holds the chain's lock (as every writer did before session 22).
+        if (audit_pending_bytes_ > kMaxPendingAuditBytes) return FlushAuditPg();
         return Status::Ok();
       }
       BindKey(audit_, 1, k);
@@ -2251,8 +2276,15 @@ class SqlStore final : public Store {
     std::int64_t now_;
     Stmt insert_, refs_, get_, update_, audit_;
     std::string last_hash_;
-    std::string audit_lines_;   // PostgreSQL: history rows not yet sent (COPY text format)
-    bool stage_ready_ = false;  // PostgreSQL: wj_value_stage exists on the writer connection
+    struct PendingAudit {
+      DataValueKey key;
+      const char* type;  // a literal
+      std::optional<std::string> prev, value;
+    };
+    std::vector<PendingAudit> audit_pending_;  // PostgreSQL: history rows not yet sent
+    std::size_t audit_pending_bytes_ = 0;
+    bool chain_locked_ = false;  // PostgreSQL: this transaction holds the value chain's lock
+    bool stage_ready_ = false;   // PostgreSQL: wj_value_stage exists on the writer connection
     bool fk_off_ = false;
     std::vector<DataValueChange> changes_;
     bool overflow_ = false;
@@ -2301,6 +2333,8 @@ class SqlStore final : public Store {
     return {q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5), q.Int(6)};
   }
 
+  static constexpr const char* kValueChainHeadSql =
+      "SELECT hash FROM data_value_audit ORDER BY id DESC LIMIT 1";
   // Takes audit chain `chain`'s lock (held to the end of the transaction; SQLite's writer lock
   // is the lock there) and reads its head with `head_sql`: on PostgreSQL in one round trip.
   Result<std::string> LockChainAndReadHead(int chain, const char* head_sql) {

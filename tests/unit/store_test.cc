@@ -1549,6 +1549,55 @@ bool SomeoneWaitsForALock(PgDb& db, int ms) {
   return false;
 }
 
+// The value history's lock is taken once a writer's rows are written (at its commit): an import
+// that has written its rows, whose history waits for its commit, holds nothing that another
+// server's save of another cell waits for (before session 22 it held the lock from its first
+// batch, and every save on every server waited for the whole import); a save of a cell the
+// import wrote waits for the import's commit, and both histories are one chain.
+TEST_P(SeveralServersTest, AnOpenImportHoldsUpOnlyTheSavesOfItsOwnCells) {
+  const auto keys = ElementsWithAPeriod(
+      *store_, {{"deChainA001", "CHAIN_A", "链甲"}, {"deChainB001", "CHAIN_B", "链乙"}});
+  ASSERT_EQ(keys.size(), 2u);
+  auto write = [](Store& store, const DataValueKey& key, const std::string& value) {
+    DataValueWrite w;
+    w.key = key;
+    w.value = value;
+    return store.WriteDataValues({&w, 1}, "tester", 1000);
+  };
+  ASSERT_TRUE(write(*store_, keys[0], "1").ok());
+  ASSERT_TRUE(write(*store_, keys[1], "1").ok());
+  auto import = store_->BeginDataValueImport("importer", "impChain001", 2000);
+  ASSERT_TRUE(import.ok()) << import.status().ToString();
+  DataValueWrite changed;
+  changed.key = keys[0];
+  changed.value = "2";  // an update: a history row, written at the commit
+  ASSERT_TRUE((*import)->Write({&changed, 1}, nullptr).ok());
+  // Another cell, through the other server, while the import is open: not held up (the row
+  // locks are the import's; the chain's lock was held by it and a save waited up to PostgreSQL's
+  // lock_timeout, 5 s, and was refused as busy).
+  auto other_cell = write(*other_, keys[1], "3");
+  EXPECT_TRUE(other_cell.ok()) << other_cell.status().ToString();
+  // The import's cell waits for the import's commit.
+  Result<WriteCounts> same_cell = Internal("not run");
+  std::thread saver([&] { same_cell = write(*other_, keys[0], "4"); });
+  auto probe = PgDb::Open(address_);
+  ASSERT_TRUE(probe.ok());
+  EXPECT_TRUE(SomeoneWaitsForALock(*probe, 3000));
+  ASSERT_TRUE((*import)->Commit().ok());
+  saver.join();
+  EXPECT_TRUE(same_cell.ok()) << same_cell.status().ToString();
+  import->reset();
+  EXPECT_EQ((*other_->GetDataValue(keys[0]))->value, "4");
+  EXPECT_EQ((*other_->GetDataValue(keys[1]))->value, "3");
+  auto chains = other_->VerifyAuditChains();
+  ASSERT_TRUE(chains.ok()) << chains.status().ToString();
+  for (const auto& c : *chains)
+    EXPECT_FALSE(c.first_broken_id) << c.table << " broken at " << *c.first_broken_id;
+  auto history = other_->DataValueHistory(keys[0]);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->size(), 3u);  // CREATE 1, UPDATE 2 (the import's), UPDATE 4
+}
+
 // Session 12's review: a metadata delete holding some of its rows FOR UPDATE while waiting for
 // the rest could close a cycle with an import that locks the same option combos FOR KEY SHARE
 // batch by batch; PostgreSQL then aborts one of the two, and when that was the import, the whole
