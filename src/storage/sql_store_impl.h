@@ -2182,7 +2182,7 @@ class SqlStore final : public Store {
     // PostgreSQL: history rows wait in audit_pending_ until the commit (or until they come to
     // kMaxPendingAuditBytes), and are then chained in C++ under the chain's lock, taken here
     // with the head's read, and sent by one COPY.
-    static constexpr std::size_t kMaxPendingAuditBytes = 64u << 20;
+    static constexpr std::size_t kMaxPendingAuditBytes = 256u << 20;  // ~2M changed values
     Status FlushAuditPg() {
       if (audit_pending_.empty()) return Status::Ok();
       if (!chain_locked_) {
@@ -2252,8 +2252,11 @@ class SqlStore final : public Store {
         audit_pending_bytes_ +=
             sizeof(PendingAudit) + (prev ? prev->size() : 0) + (value ? value->size() : 0);
         audit_pending_.push_back({k, type, prev, value});
-        // An import rewriting millions of values sends its history before its commit, and from
-        // then on holds the chain's lock (as every writer did before session 22).
+        // An import changing more than about two million stored values sends its history before
+        // its commit, and from then on holds the chain's lock while it writes rows: a save of a
+        // cell it is yet to write, committing meanwhile, then waits for the lock holding that
+        // row, and PostgreSQL ends the cycle by refusing one of the two (a deadlock error).
+        // Before session 22 every writer held the lock from its start.
         if (audit_pending_bytes_ > kMaxPendingAuditBytes) return FlushAuditPg();
         return Status::Ok();
       }
