@@ -181,10 +181,9 @@ class SqlStore final : public Store {
   // transaction (a statement sees one committed state on its own), and on PostgreSQL skips the
   // BEGIN and COMMIT, two of its three round trips. For the reads every request makes (its
   // session, a cell's stored value, its bounds).
-  struct OneStatement {};
+  static constexpr bool kOneStatement = true;
   class ReadLease {
    public:
-    ReadLease(SqlStore& s, OneStatement) : ReadLease(s, Source::kPrimary, true) {}
     explicit ReadLease(SqlStore& s, Source source = Source::kPrimary, bool one_statement = false)
         : store_(s), prev_(tl_read_) {
       const bool replica = source == Source::kReplicaOk && tl_replica_ == &s;
@@ -1382,7 +1381,7 @@ class SqlStore final : public Store {
   }
 
   Result<std::optional<DataValueRecord>> GetDataValue(const DataValueKey& key) override {
-    ReadLease lease(*this, OneStatement{});
+    ReadLease lease(*this, Source::kPrimary, kOneStatement);
     WJ_ASSIGN_OR_RETURN(
         Stmt q, db_.Prepare(WJ_VALUE_COLUMNS
                             " FROM data_value WHERE data_element_id = ? AND"
@@ -1562,7 +1561,7 @@ class SqlStore final : public Store {
   }
 
   Result<std::optional<SessionRecord>> FindSession(const std::string& token_hash) override {
-    ReadLease lease(*this, OneStatement{});
+    ReadLease lease(*this, Source::kPrimary, kOneStatement);
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT user_id, csrf_token, created, last_seen, "
                                             "address FROM session WHERE token_hash = ?"));
     q.Bind(1, token_hash);
@@ -2338,15 +2337,12 @@ class SqlStore final : public Store {
 
   static constexpr const char* kValueChainHeadSql =
       "SELECT hash FROM data_value_audit ORDER BY id DESC LIMIT 1";
-  // Takes audit chain `chain`'s lock (held to the end of the transaction; SQLite's writer lock
-  // is the lock there) and reads its head with `head_sql`: on PostgreSQL in one round trip.
+  // Takes audit chain `chain`'s lock (held to the end of the transaction) and reads its head
+  // with `head_sql`, on PostgreSQL in one round trip. SQLite's writer lock, held already, is
+  // the lock there.
   Result<std::string> LockChainAndReadHead(int chain, const char* head_sql) {
-    if constexpr (kPg) {
-      return B::LockChainAndReadHead(static_cast<Db&>(db_), chain, head_sql);
-    } else {
-      WJ_RETURN_IF_ERROR(B::LockChain(db_, chain));
-      return LastHashLocked(head_sql);
-    }
+    if constexpr (kPg) return B::LockChainAndReadHead(static_cast<Db&>(db_), chain, head_sql);
+    return LastHashLocked(head_sql);
   }
   Result<std::string> LastHashLocked(const char* sql) {
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));

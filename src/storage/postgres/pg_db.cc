@@ -147,12 +147,15 @@ class PgConn {
   std::map<int, std::string> heads;
   std::vector<std::map<int, std::string>> saved_heads;
 
-  // Sends the RELEASEs held back, before a statement runs. Throws as libpqxx.
-  void SendReleases() {
-    if (releases == 0) return;
+  // The RELEASEs held back, as text to send before a statement (and none held back any more).
+  std::string TakeReleases() {
     std::string sql;
     for (; releases > 0; --releases) sql += "RELEASE wj_nested;";
-    work->exec(sql);
+    return sql;
+  }
+  // Sends the RELEASEs held back, before a statement runs. Throws as libpqxx.
+  void SendReleases() {
+    if (releases > 0) work->exec(TakeReleases());
   }
   void EndTransaction() {
     in_tx = false;
@@ -391,10 +394,8 @@ Status PgDb::Exec(const char* sql) {
     if (commit && !c.pending.empty()) command = ChangeLogCommands() + command;
     if (end) {
       c.releases = 0;  // COMMIT and ROLLBACK end every savepoint
-    } else if (c.releases > 0) {
-      std::string releases;
-      for (; c.releases > 0; --c.releases) releases += "RELEASE wj_nested;";
-      command = releases + command;
+    } else {
+      command = c.TakeReleases() + command;
     }
     c.work->exec(command);
   } catch (...) {
@@ -456,8 +457,7 @@ Result<std::string> PgDb::LockAndReadHead(const char* lock_sql, const char* head
   // One simple query: in READ COMMITTED each statement takes its own snapshot, so the read, run
   // once the lock is held, sees every append committed before the lock was granted.
   try {
-    std::string sql;
-    for (; conn_->releases > 0; --conn_->releases) sql += "RELEASE wj_nested;";
+    std::string sql = conn_->TakeReleases();
     sql += lock_sql;
     sql += ';';
     sql += head_sql;

@@ -16,7 +16,6 @@ struct SqliteBackend {
   static constexpr bool kPostgres = false;
   // The chains need no lock of their own: SQLite has one writer at a time.
   static constexpr int kAuditChain = 0, kValueAuditChain = 0;
-  static Status LockChain(Db&, int) { return Status::Ok(); }
   static Status LockSchema(Db&) { return Status::Ok(); }
 
   static Result<Db> OpenReader(const std::string& path) {
