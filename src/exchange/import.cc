@@ -426,10 +426,15 @@ class Importer final : public internal::RowSink {
   }
 
   // Takes the store's writer, creates the staged periods in its transaction and writes the
-  // staged batches (in their order: a later row still wins).
+  // staged batches (in their order: a later row still wins). An import writes beside the other
+  // writes of the process (on PostgreSQL, so that the month-end import of one county does not
+  // hold up every clerk's save on its server for its whole length), unless a step before its
+  // commit must read and write in its transaction (federation's batch bookkeeping).
   Status OpenWriter() {
+    const auto mode =
+        options_.before_commit ? storage::ImportWriter::kExclusive : storage::ImportWriter::kBeside;
     WJ_ASSIGN_OR_RETURN(writer_, values_.store().BeginDataValueImport(
-                                     options_.user, summary_.import_id, NowMillis()));
+                                     options_.user, summary_.import_id, NowMillis(), mode));
     std::vector<std::int64_t> real(staged_periods_.size());
     for (std::size_t i = 0; i < staged_periods_.size(); ++i) {
       const auto& [key, p] = staged_periods_[i];

@@ -18,8 +18,18 @@
 //   method leases one for its duration and runs inside one read transaction, so it sees one
 //   committed state (WAL) and never waits for a writer, however long the write transaction is.
 //   A method that runs out of connections waits for one to come back, not for a writer.
+// - PostgreSQL only: a pool of writer connections for imports that write beside the others
+//   (ImportWriter::kBeside). Such an import's BulkWriter routes its thread's store calls to its
+//   own connection while they run (tl_write_) and never takes mu_: the process's other writes go
+//   on beside it, as another server's would. Commits that report values to the listener do so
+//   in commit order under commit_mu_ (CommitOrder()), taken for the COMMIT and the report only.
+//   Lock order: mu_, then commit_mu_; nothing waits for mu_ or for a PostgreSQL lock while
+//   holding commit_mu_ (a COMMIT takes only the change log's lock, whose holders are all in
+//   their own COMMIT), so an import holding row locks that a save under mu_ waits for can always
+//   commit.
 // - Which connection a method uses is decided by Conn(): the thread's read lease for this store
-//   if it holds one, else the writer connection, which requires mu_.
+//   if it holds one, else the connection of the thread's import beside the others if one of its
+//   calls is running, else the writer connection, which requires mu_.
 // synchronous=FULL makes an acknowledged write survive a power cut.
 #pragma once
 
@@ -170,7 +180,15 @@ class SqlStore final : public Store {
     std::lock_guard l(readers_mu_);
     readers_.idle.clear();
     replicas_.idle.clear();
+    writers_.idle.clear();
   }
+
+  // The thread's import beside the others, during one of its calls (BulkWriter::OwnScope).
+  struct OwnWriter {
+    const SqlStore* store = nullptr;
+    Db* db = nullptr;
+  };
+  static thread_local OwnWriter tl_write_;
 
   // A read connection for the duration of one read method (nested calls on the same thread
   // share it), inside one read transaction. `Source::kReplicaOk` marks the reads a read replica
@@ -190,9 +208,9 @@ class SqlStore final : public Store {
       // Already inside a read of this store: share its connection, unless that is the
       // replica's and this read must see the primary.
       if (prev_.store == &s && (!prev_.replica || replica)) return;
-      // Inside a write of this thread (InOneTransaction): read through the writer's connection,
-      // which sees the transaction's own changes.
-      if (s.mu_.HeldByMe()) {
+      // Inside a write of this thread (InOneTransaction, or a call of an import beside the
+      // others): read through the writer's connection, which sees the transaction's own changes.
+      if (s.mu_.HeldByMe() || tl_write_.store == &s) {
         if (prev_.store == &s) tl_read_ = {};  // not the replica's: Conn() gives the writer's
         return;
       }
@@ -256,9 +274,11 @@ class SqlStore final : public Store {
     static thread_local Current tl_read_;
   };
 
-  // The connection for the calling thread: its read lease's, else the writer's (held lock).
+  // The connection for the calling thread: its read lease's, else its import's (beside the
+  // others, during one of the import's calls), else the writer's (held lock).
   Db& Conn() {
     if (ReadLease::tl_read_.store == this) return *ReadLease::tl_read_.db;
+    if (tl_write_.store == this) return *tl_write_.db;
     WJ_ASSERT_HELD(mu_);
     return writer_db_;
   }
@@ -274,16 +294,17 @@ class SqlStore final : public Store {
   };
   ConnProxy db_{this};
 
-  // A pool of read connections to one database: the primary's (readers_) or the read
-  // replica's (replicas_). Guarded by readers_mu_.
+  // A pool of connections to one database: the primary's read connections (readers_), the read
+  // replica's (replicas_) or the primary's writer connections for imports beside the others
+  // (writers_, PostgreSQL). Guarded by readers_mu_.
   struct Pool {
     std::vector<std::unique_ptr<Db>> idle;
     std::size_t open = 0;        // idle and leased
     std::condition_variable cv;  // with readers_mu_: a connection came back or was closed
   };
-  // An idle connection of `pool`, or a new one to `address` (at most kMaxReaders); null when
-  // one cannot be opened.
-  std::unique_ptr<Db> AcquireFrom(Pool& pool, const std::string& address) {
+  // An idle connection of `pool`, or a new one to `address` (at most kMaxReaders), read-only
+  // unless `writer`; null when one cannot be opened.
+  std::unique_ptr<Db> AcquireFrom(Pool& pool, const std::string& address, bool writer = false) {
     std::unique_lock l(readers_mu_);
     pool.cv.wait(l, [&] { return !pool.idle.empty() || pool.open < kMaxReaders; });
     if (!pool.idle.empty()) {
@@ -293,7 +314,11 @@ class SqlStore final : public Store {
     }
     ++pool.open;
     l.unlock();
-    auto db = B::OpenReader(address);
+    auto db = [&] {
+      if constexpr (kPg)
+        if (writer) return B::OpenWriter(address);
+      return B::OpenReader(address);
+    }();
     if (!db.ok()) {
       l.lock();
       --pool.open;
@@ -314,6 +339,7 @@ class SqlStore final : public Store {
 
   void SetDataValueListener(DataValueListener listener) override {
     std::lock_guard lock(mu_);
+    auto order = CommitOrder();
     listener_ = std::move(listener);
   }
 
@@ -848,7 +874,7 @@ class SqlStore final : public Store {
   Result<WriteCounts> WriteDataValues(std::span<const DataValueWrite> writes,
                                       const std::string& user, std::int64_t now) override {
     std::unique_lock lock(mu_);
-    BulkWriter writer(*this, std::move(lock), user, "", now);
+    BulkWriter writer(*this, std::move(lock), nullptr, user, "", now);
     WJ_RETURN_IF_ERROR(writer.Init());
     WJ_ASSIGN_OR_RETURN(WriteCounts counts, writer.Write(writes, nullptr));
     WJ_RETURN_IF_ERROR(writer.Commit());
@@ -857,9 +883,22 @@ class SqlStore final : public Store {
 
   Result<std::unique_ptr<DataValueBulkWriter>> BeginDataValueImport(const std::string& user,
                                                                     const std::string& import_uid,
-                                                                    std::int64_t now) override {
-    std::unique_lock lock(mu_);
-    auto writer = std::make_unique<BulkWriter>(*this, std::move(lock), user, import_uid, now);
+                                                                    std::int64_t now,
+                                                                    ImportWriter mode) override {
+    std::unique_ptr<BulkWriter> writer;
+    if constexpr (kPg) {
+      // A thread inside a write or read of this store must go on seeing it: exclusive.
+      if (mode == ImportWriter::kBeside && pooled_ && !mu_.HeldByMe() &&
+          ReadLease::tl_read_.store != this && tl_write_.store != this) {
+        // Cannot open one (the server refuses more connections): the writer's, as before.
+        if (auto own = AcquireFrom(writers_, path_, /*writer=*/true))
+          writer = std::make_unique<BulkWriter>(*this, std::unique_lock<RecursiveOwnedMutex>(),
+                                                std::move(own), user, import_uid, now);
+      }
+    }
+    if (!writer)
+      writer = std::make_unique<BulkWriter>(*this, std::unique_lock(mu_), nullptr, user, import_uid,
+                                            now);
     WJ_RETURN_IF_ERROR(writer->Init());
     return std::unique_ptr<DataValueBulkWriter>(std::move(writer));
   }
@@ -1844,31 +1883,55 @@ class SqlStore final : public Store {
   // The one write path for data values: single entries run it for one value, imports for
   // millions. New values take the fast path (one INSERT that does nothing on a clash); only
   // clashes read the stored row to decide between update, ignore and duplicate.
+  //
+  // It writes either through the writer connection, holding mu_ (`lock`) for its whole life, or
+  // (an import beside the others, PostgreSQL) through a connection of its own (`own`), holding
+  // no lock but while it commits: each of its calls routes its thread's store calls to that
+  // connection (OwnScope).
   class BulkWriter final : public DataValueBulkWriter {
    public:
-    BulkWriter(SqlStore& store, std::unique_lock<RecursiveOwnedMutex> lock, std::string user,
-               std::string import_uid, std::int64_t now)
+    BulkWriter(SqlStore& store, std::unique_lock<RecursiveOwnedMutex> lock, std::unique_ptr<Db> own,
+               std::string user, std::string import_uid, std::int64_t now)
         : store_(store),
           lock_(std::move(lock)),
-          tx_(store.db_),
+          own_(std::move(own)),
+          tx_(own_ ? *own_ : static_cast<Db&>(store.db_)),
           user_(std::move(user)),
           import_uid_(std::move(import_uid)),
-          now_(now) {}
+          now_(now) {
+      // The listener is set under mu_ and commit_mu_ both: either one keeps it still.
+      if (own_) {
+        auto order = store_.CommitOrder();
+        listening_ = static_cast<bool>(store_.listener_);
+      } else {
+        listening_ = static_cast<bool>(store_.listener_);
+      }
+    }
 
     ~BulkWriter() override {
-      // Statements first (a pending one would keep the transaction busy), then the transaction,
-      // then the checks are back on for everyone else.
-      insert_ = Stmt();
-      refs_ = Stmt();
-      get_ = Stmt();
-      update_ = Stmt();
-      audit_ = Stmt();
-      tx_.Rollback();
-      if constexpr (!kPg)
-        if (fk_off_) (void)store_.db_.Exec("PRAGMA foreign_keys = ON");
+      {
+        OwnScope scope(*this);
+        // Statements first (a pending one would keep the transaction busy), then the
+        // transaction, then the checks are back on for everyone else.
+        insert_ = Stmt();
+        refs_ = Stmt();
+        get_ = Stmt();
+        update_ = Stmt();
+        audit_ = Stmt();
+        tx_.Rollback();
+        if constexpr (!kPg)
+          if (fk_off_) (void)store_.db_.Exec("PRAGMA foreign_keys = ON");
+      }
+      // Its own connection goes back to the pool, unless a failed ROLLBACK left it inside the
+      // transaction: then it is closed.
+      if (own_) {
+        if (own_->InTransaction()) own_.reset();
+        store_.ReleaseTo(store_.writers_, std::move(own_));
+      }
     }
 
     Status Init() {
+      OwnScope scope(*this);
       Db& db = store_.db_;
       if (!kPg && !import_uid_.empty()) {
         // An import has resolved every reference against the catalog and created its periods
@@ -1915,6 +1978,7 @@ class SqlStore final : public Store {
 
     Result<WriteCounts> Write(std::span<const DataValueWrite> writes,
                               std::vector<std::size_t>* duplicates) override {
+      OwnScope scope(*this);
       WJ_RETURN_IF_ERROR(CheckReferences(writes));
       WriteCounts counts;
       // On PostgreSQL a batch first inserts its new values in bulk (BulkInsertPg: COPY and one
@@ -2000,6 +2064,7 @@ class SqlStore final : public Store {
 
     Status Commit() override { return CommitWith(nullptr, nullptr); }
     Status CommitWith(const DataImportRecord* summary, const AuditRecord* audit) override {
+      OwnScope scope(*this);
       if constexpr (kPg) WJ_RETURN_IF_ERROR(FlushAuditPg());
       if (summary) WJ_RETURN_IF_ERROR(store_.SaveImportLocked(*summary));
       if (audit) WJ_RETURN_IF_ERROR(store_.AppendAuditLocked(*audit));
@@ -2008,6 +2073,10 @@ class SqlStore final : public Store {
         WJ_RETURN_IF_ERROR(
             store_.LogChangeLocked("values", keys_listed_ ? &keys_ : nullptr,
                                    keys_listed_ || import_uid_.empty() ? nullptr : &import_uid_));
+      // The COMMIT and the report to the listener under the commit order's lock, so that the
+      // listener hears this process's commits in the order they were made (a later save of a
+      // cell this import wrote commits after it, and is reported after it).
+      auto order = store_.CommitOrder();
       WJ_RETURN_IF_ERROR(tx_.Commit());
       if (store_.listener_ && (overflow_ || !changes_.empty()))
         store_.listener_(std::move(changes_), overflow_);
@@ -2015,10 +2084,26 @@ class SqlStore final : public Store {
       return Status::Ok();
     }
     Result<std::int64_t> EnsurePeriod(const PeriodRecord& p) override {
+      OwnScope scope(*this);
       return store_.EnsurePeriodLocked(p);
     }
 
    private:
+    // While it lives, the thread's store calls go to this writer's own connection, if it has
+    // one (SqlStore::Conn); scopes nest (a call of the writer inside another keeps it).
+    class OwnScope {
+     public:
+      explicit OwnScope(BulkWriter& w) : prev_(tl_write_) {
+        if (w.own_) tl_write_ = {&w.store_, w.own_.get()};
+      }
+      ~OwnScope() { tl_write_ = prev_; }
+      OwnScope(const OwnScope&) = delete;
+      OwnScope& operator=(const OwnScope&) = delete;
+
+     private:
+      OwnWriter prev_;
+    };
+
     // The references of the values a batch may create (data element, period, org unit, option
     // combos), checked before anything of the batch is written: one statement for the batch's
     // distinct ids, where foreign keys would check five a row. On PostgreSQL data_value has no
@@ -2229,7 +2314,7 @@ class SqlStore final : public Store {
           AppendValueKey(keys_, k);
         }
       }
-      if (!store_.listener_ || overflow_) return;
+      if (!listening_ || overflow_) return;
       if (changes_.size() >= kMaxListedChanges) {
         overflow_ = true;
         changes_ = {};
@@ -2271,8 +2356,10 @@ class SqlStore final : public Store {
     }
 
     SqlStore& store_;
-    std::unique_lock<RecursiveOwnedMutex> lock_;
+    std::unique_lock<RecursiveOwnedMutex> lock_;  // mu_, unless it writes through own_
+    std::unique_ptr<Db> own_;  // its own connection (writers_), or null: the writer's
     Transaction tx_;
+    bool listening_ = false;  // the store had a listener when it began
     std::string user_;
     std::string import_uid_;
     std::int64_t now_;
@@ -3379,10 +3466,11 @@ class SqlStore final : public Store {
   }
 
   Status ReportStoredValues(std::span<const DataValueKey> keys) override {
-    // Under the write lock: this process's commits report their changes under it too, so the
-    // listener hears every key in the order of the store's states (a write of ours after the
-    // read below is reported after it, never before).
+    // Under the writer's and the commit order's locks: this process's commits report their
+    // changes under the latter too, so the listener hears every key in the order of the store's
+    // states (a write of ours after the read below is reported after it, never before).
     std::lock_guard lock(mu_);
+    auto order = CommitOrder();
     if (!listener_ || keys.empty()) return Status::Ok();
     std::vector<DataValueChange> changes;
     changes.reserve(keys.size());
@@ -3965,15 +4053,27 @@ class SqlStore final : public Store {
 
   // The writer lock: held for every use of writer_db_. Re-entrant for InOneTransaction only.
   RecursiveOwnedMutex mu_;
-  DataValueListener listener_;  // guarded by mu_
-  DueIndexer due_indexer_;      // guarded by mu_ (used only by writes, which hold it)
-  Db writer_db_;                // the writer connection; guarded by mu_
+  // PostgreSQL: held by a commit that reports values to the listener, from its COMMIT to the
+  // report (CommitOrder()). Taken after mu_ when both are; see the top of this file.
+  RecursiveOwnedMutex commit_mu_;
+  // The lock under which a commit reports its values: commit_mu_ on PostgreSQL, where imports
+  // beside the others commit without mu_; mu_ on SQLite (every writer holds it already).
+  std::unique_lock<RecursiveOwnedMutex> CommitOrder() {
+    if constexpr (kPg) return std::unique_lock(commit_mu_);
+    return std::unique_lock(mu_);
+  }
+  // Written under mu_ and commit_mu_ both; read under either (a commit's report holds the
+  // second, which is all an import beside the others holds).
+  DataValueListener listener_;
+  DueIndexer due_indexer_;  // guarded by mu_ (used only by writes, which hold it)
+  Db writer_db_;            // the writer connection; guarded by mu_
   const std::string path_;
   bool pooled_ = true;  // false for in-memory databases (set before any use)
   static constexpr std::size_t kMaxReaders = 8;
   std::mutex readers_mu_;
   Pool readers_;   // the primary's read connections; guarded by readers_mu_
   Pool replicas_;  // the read replica's (--read-db); guarded by readers_mu_
+  Pool writers_;   // PostgreSQL: imports' own writer connections; guarded by readers_mu_
   // --- account security (issue 12) ---
   Status RevokeUserCredentials(std::int64_t user_id,
                                const std::string& keep_session_hash) override {
@@ -5442,6 +5542,8 @@ template <class B>
 thread_local typename SqlStore<B>::ReadLease::Current SqlStore<B>::ReadLease::tl_read_;
 template <class B>
 thread_local const SqlStore<B>* SqlStore<B>::tl_replica_ = nullptr;
+template <class B>
+thread_local typename SqlStore<B>::OwnWriter SqlStore<B>::tl_write_;
 
 }  // namespace
 }  // namespace weijian::storage

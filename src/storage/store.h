@@ -40,8 +40,8 @@ struct DataValueExportFilter {
 };
 
 // A long write of many data values in one transaction (an import). Nothing is visible to others
-// until Commit(); destroying the writer without committing rolls everything back. While it
-// lives, other writes to the store wait.
+// until Commit(); destroying the writer without committing rolls everything back. It is used and
+// destroyed on the thread that began it. How it shares the store meanwhile: ImportWriter.
 class DataValueBulkWriter {
  public:
   virtual ~DataValueBulkWriter() = default;
@@ -69,6 +69,21 @@ struct DataValueChange {
 // thread while the store is still locked: it must not call back into the store.
 using DataValueListener =
     std::function<void(std::vector<DataValueChange>&& changes, bool overflow)>;
+
+// How an import's writer (Store::BeginDataValueImport) shares the store with the rest of the
+// process while it lives.
+enum class ImportWriter {
+  // It holds the store's writer lock: every other write of the process waits for it, and every
+  // store call of its thread runs inside its transaction (federation's batch bookkeeping, which
+  // must commit with the values, reads and writes through it).
+  kExclusive,
+  // Where the store has writer connections to spare (PostgreSQL) it writes through one of its
+  // own and holds the writer lock at no point: the process's other writes go on beside it and
+  // wait only for the cells it wrote (row locks), as another server's would, and the listener
+  // still hears every commit in commit order. Other store calls of its thread do not see its
+  // writes. Where the store has one writer (SQLite) this is kExclusive.
+  kBeside,
+};
 
 class Store {
  public:
@@ -104,7 +119,8 @@ class Store {
                                               const std::string& user, std::int64_t now_millis) = 0;
   // Starts an import: values written through it carry `import_uid` as their provenance.
   virtual Result<std::unique_ptr<DataValueBulkWriter>> BeginDataValueImport(
-      const std::string& user, const std::string& import_uid, std::int64_t now_millis) = 0;
+      const std::string& user, const std::string& import_uid, std::int64_t now_millis,
+      ImportWriter mode) = 0;
   virtual Status SaveImport(const DataImportRecord& record) = 0;
   virtual Result<std::optional<DataImportRecord>> FindImport(const std::string& uid) = 0;
   virtual Result<std::optional<DataValueRecord>> GetDataValue(const DataValueKey& key) = 0;

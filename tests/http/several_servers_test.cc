@@ -169,7 +169,8 @@ TEST(SeveralServers, ALargeImportThroughOneServerReachesTheOthersAnalyticsWithou
   ASSERT_TRUE(b.app->store().WriteDataValues({&earlier, 1}, "root", NowMillis()).ok());
   const auto stats = b.app->engines().stats();
   auto import = [&](const std::string& uid) {
-    auto writer = store.BeginDataValueImport("root", uid, NowMillis());
+    auto writer =
+        store.BeginDataValueImport("root", uid, NowMillis(), storage::ImportWriter::kBeside);
     ASSERT_TRUE(writer.ok()) << writer.status().ToString();
     auto counts = (*writer)->Write(writes, nullptr);
     ASSERT_TRUE(counts.ok()) << counts.status().ToString();

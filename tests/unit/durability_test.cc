@@ -160,7 +160,8 @@ TEST_F(DurabilityTest, ValuesSummaryAndAuditCommitTogether) {
 // it, and a single-value write completes once the import is done (ordering, not timing).
 TEST_F(DurabilityTest, ReadsDoNotWaitForAnOpenImport) {
   ASSERT_TRUE(Import("VC_VISITS,202301,150624100001,,,5\n").ok());
-  auto writer = store_->BeginDataValueImport("tester", "IMPORTUID01", 1);
+  auto writer =
+      store_->BeginDataValueImport("tester", "IMPORTUID01", 1, storage::ImportWriter::kBeside);
   ASSERT_TRUE(writer.ok());
   auto pe = (*writer)->EnsurePeriod({0, "202303", "Monthly", "2023-03-01", "2023-03-31"});
   ASSERT_TRUE(pe.ok());

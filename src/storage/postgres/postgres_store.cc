@@ -33,6 +33,8 @@ struct PgBackend {
   static Result<Db> OpenReader(const std::string& address) {
     return PgDb::Open(address, /*read_only=*/true);
   }
+  // A writer connection of an import beside the others (ImportWriter::kBeside).
+  static Result<Db> OpenWriter(const std::string& address) { return PgDb::Open(address); }
   static int LatestVersion() { return LatestPostgresSchemaVersion(); }
   static const std::vector<Migration>& Migrations() { return PostgresMigrations(); }
   static Result<int> ReadSchemaVersion(Db& db) {
