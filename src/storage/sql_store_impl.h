@@ -890,10 +890,14 @@ class SqlStore final : public Store {
       // A thread inside a write or read of this store must go on seeing it: exclusive.
       if (mode == ImportWriter::kBeside && pooled_ && !mu_.HeldByMe() &&
           ReadLease::tl_read_.store != this && tl_write_.store != this) {
+        // One at a time (before its connection, holding nothing else): two imports of this
+        // process writing the same cells in different orders would otherwise wait for each
+        // other's rows until one of them is refused, as they did not when they took turns.
+        std::unique_lock<OwnedMutex> turn(imports_mu_);
         // Cannot open one (the server refuses more connections): the writer's, as before.
         if (auto own = AcquireFrom(writers_, path_, /*writer=*/true))
-          writer = std::make_unique<BulkWriter>(*this, std::unique_lock<RecursiveOwnedMutex>(),
-                                                std::move(own), user, import_uid, now);
+          writer = std::make_unique<BulkWriter>(*this, std::move(turn), std::move(own), user,
+                                                import_uid, now);
       }
     }
     if (!writer)
@@ -1890,10 +1894,22 @@ class SqlStore final : public Store {
   // connection (OwnScope).
   class BulkWriter final : public DataValueBulkWriter {
    public:
+    // Writes through the writer connection, holding mu_ (`lock`; `own` is null).
     BulkWriter(SqlStore& store, std::unique_lock<RecursiveOwnedMutex> lock, std::unique_ptr<Db> own,
                std::string user, std::string import_uid, std::int64_t now)
+        : BulkWriter(store, std::move(lock), {}, std::move(own), std::move(user),
+                     std::move(import_uid), now) {}
+    // Writes through `own`, holding the imports' turn (`turn`) instead.
+    BulkWriter(SqlStore& store, std::unique_lock<OwnedMutex> turn, std::unique_ptr<Db> own,
+               std::string user, std::string import_uid, std::int64_t now)
+        : BulkWriter(store, {}, std::move(turn), std::move(own), std::move(user),
+                     std::move(import_uid), now) {}
+    BulkWriter(SqlStore& store, std::unique_lock<RecursiveOwnedMutex> lock,
+               std::unique_lock<OwnedMutex> turn, std::unique_ptr<Db> own, std::string user,
+               std::string import_uid, std::int64_t now)
         : store_(store),
           lock_(std::move(lock)),
+          turn_(std::move(turn)),
           own_(std::move(own)),
           tx_(own_ ? *own_ : static_cast<Db&>(store.db_)),
           user_(std::move(user)),
@@ -1909,6 +1925,7 @@ class SqlStore final : public Store {
     }
 
     ~BulkWriter() override {
+      bool rolled_back = true;
       {
         OwnScope scope(*this);
         // Statements first (a pending one would keep the transaction busy), then the
@@ -1918,14 +1935,14 @@ class SqlStore final : public Store {
         get_ = Stmt();
         update_ = Stmt();
         audit_ = Stmt();
-        tx_.Rollback();
+        rolled_back = tx_.Rollback();
         if constexpr (!kPg)
           if (fk_off_) (void)store_.db_.Exec("PRAGMA foreign_keys = ON");
       }
-      // Its own connection goes back to the pool, unless a failed ROLLBACK left it inside the
-      // transaction: then it is closed.
+      // Its own connection goes back to the pool, unless its ROLLBACK failed (it may still be
+      // inside the transaction on the server's side): then it is closed.
       if (own_) {
-        if (own_->InTransaction()) own_.reset();
+        if (!rolled_back || own_->InTransaction()) own_.reset();
         store_.ReleaseTo(store_.writers_, std::move(own_));
       }
     }
@@ -1948,11 +1965,15 @@ class SqlStore final : public Store {
                      " comment, followup, stored_by, created, last_updated, deleted, import_id)"
                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?) ON CONFLICT DO NOTHING"));
       WJ_ASSIGN_OR_RETURN(refs_, db.Prepare(kReferencesSql));
+      // On PostgreSQL the row is locked as it is read: a writer of the same cell on another
+      // connection (another server, or a save beside this import) that has not committed yet
+      // is waited for, and its value is the one this writer replaces (in the history's
+      // previous value, and in the row a delete keeps), not the one before it.
       WJ_ASSIGN_OR_RETURN(
-          get_,
-          db.Prepare("SELECT value, comment, followup, deleted, import_id FROM data_value WHERE"
-                     " data_element_id = ? AND period_id = ? AND org_unit_id = ? AND coc_id = ? AND"
-                     " aoc_id = ?"));
+          get_, db.Prepare(std::string("SELECT value, comment, followup, deleted, import_id FROM"
+                                       " data_value WHERE data_element_id = ? AND period_id = ? AND"
+                                       " org_unit_id = ? AND coc_id = ? AND aoc_id = ?") +
+                           (kPg ? " FOR UPDATE" : "")));
       WJ_ASSIGN_OR_RETURN(
           update_,
           db.Prepare("UPDATE data_value SET value = ?, comment = ?, followup = ?, stored_by = ?,"
@@ -2064,28 +2085,48 @@ class SqlStore final : public Store {
 
     Status Commit() override { return CommitWith(nullptr, nullptr); }
     Status CommitWith(const DataImportRecord* summary, const AuditRecord* audit) override {
-      OwnScope scope(*this);
-      if constexpr (kPg) WJ_RETURN_IF_ERROR(FlushAuditPg());
-      if (summary) WJ_RETURN_IF_ERROR(store_.SaveImportLocked(*summary));
-      if (audit) WJ_RETURN_IF_ERROR(store_.AppendAuditLocked(*audit));
-      // Too many to list: an import's row names the import, whose rows carry its uid.
-      if (changed_)
-        WJ_RETURN_IF_ERROR(
-            store_.LogChangeLocked("values", keys_listed_ ? &keys_ : nullptr,
-                                   keys_listed_ || import_uid_.empty() ? nullptr : &import_uid_));
-      // The COMMIT and the report to the listener under the commit order's lock, so that the
-      // listener hears this process's commits in the order they were made (a later save of a
-      // cell this import wrote commits after it, and is reported after it).
-      auto order = store_.CommitOrder();
-      WJ_RETURN_IF_ERROR(tx_.Commit());
-      if (store_.listener_ && (overflow_ || !changes_.empty()))
+      std::unique_lock<RecursiveOwnedMutex> order;
+      {
+        OwnScope scope(*this);
+        if constexpr (kPg) WJ_RETURN_IF_ERROR(FlushAuditPg());
+        if (summary) WJ_RETURN_IF_ERROR(store_.SaveImportLocked(*summary));
+        if (audit) WJ_RETURN_IF_ERROR(store_.AppendAuditLocked(*audit));
+        // Too many to list: an import's row names the import, whose rows carry its uid.
+        if (changed_)
+          WJ_RETURN_IF_ERROR(
+              store_.LogChangeLocked("values", keys_listed_ ? &keys_ : nullptr,
+                                     keys_listed_ || import_uid_.empty() ? nullptr : &import_uid_));
+        // The COMMIT and the report to the listener under the commit order's lock, so that
+        // the listener hears this process's commits in the order they were made (a later save
+        // of a cell this import wrote commits after it, and is reported after it).
+        order = store_.CommitOrder();
+        WJ_RETURN_IF_ERROR(tx_.Commit());
+      }
+      // (Outside the scope: a listener that used the store would not reach this connection.)
+      store_.AssertCommitOrderHeld();
+      if (store_.listener_ && !listening_) {
+        // Set while this writer was open: it heard none of its changes, so it is told that
+        // everything may have changed.
+        store_.listener_({}, true);
+      } else if (store_.listener_ && (overflow_ || !changes_.empty())) {
         store_.listener_(std::move(changes_), overflow_);
+      }
       changes_.clear();
       return Status::Ok();
     }
     Result<std::int64_t> EnsurePeriod(const PeriodRecord& p) override {
       OwnScope scope(*this);
-      return store_.EnsurePeriodLocked(p);
+      if (!own_) return store_.EnsurePeriodLocked(p);
+      // Beside the others, a new period is committed at once, on a connection of its own: in
+      // the import's transaction its row would hold up every save into it (a month-end
+      // import creates the month) until the import's end. Left behind if the import rolls
+      // back, it is what the next value of that period would have created.
+      auto db = store_.AcquireFrom(store_.writers_, store_.path_, /*writer=*/true);
+      if (!db) return Unavailable("cannot open a connection to the database for a new period");
+      Result<std::int64_t> id = EnsurePeriodOn(*db, p);
+      if (db->InTransaction()) db.reset();
+      store_.ReleaseTo(store_.writers_, std::move(db));
+      return id;
     }
 
    private:
@@ -2094,7 +2135,13 @@ class SqlStore final : public Store {
     class OwnScope {
      public:
       explicit OwnScope(BulkWriter& w) : prev_(tl_write_) {
-        if (w.own_) tl_write_ = {&w.store_, w.own_.get()};
+        if (!w.own_) return;
+        // Its connection is this thread's while a call runs: one thread, the one that began it.
+        if (std::this_thread::get_id() != w.thread_) {
+          std::fprintf(stderr, "weijian: an import's writer used by another thread\n");
+          std::abort();
+        }
+        tl_write_ = {&w.store_, w.own_.get()};
       }
       ~OwnScope() { tl_write_ = prev_; }
       OwnScope(const OwnScope&) = delete;
@@ -2357,7 +2404,9 @@ class SqlStore final : public Store {
 
     SqlStore& store_;
     std::unique_lock<RecursiveOwnedMutex> lock_;  // mu_, unless it writes through own_
+    std::unique_lock<OwnedMutex> turn_;           // imports_mu_, when it writes through own_
     std::unique_ptr<Db> own_;  // its own connection (writers_), or null: the writer's
+    const std::thread::id thread_ = std::this_thread::get_id();  // the one that began it
     Transaction tx_;
     bool listening_ = false;  // the store had a listener when it began
     std::string user_;
@@ -2373,7 +2422,7 @@ class SqlStore final : public Store {
     std::vector<PendingAudit> audit_pending_;  // PostgreSQL: history rows not yet sent
     std::size_t audit_pending_bytes_ = 0;
     bool chain_locked_ = false;  // PostgreSQL: this transaction holds the value chain's lock
-    bool stage_ready_ = false;   // PostgreSQL: wj_value_stage exists on the writer connection
+    bool stage_ready_ = false;   // PostgreSQL: wj_value_stage exists on this writer's connection
     bool fk_off_ = false;
     std::vector<DataValueChange> changes_;
     bool overflow_ = false;
@@ -2473,17 +2522,31 @@ class SqlStore final : public Store {
     return row ? q.Int(0) : 0;
   }
 
-  Result<std::int64_t> EnsurePeriodLocked(const PeriodRecord& p) {
-    WJ_ASSIGN_OR_RETURN(Stmt find, db_.Prepare("SELECT id FROM period WHERE iso = ?"));
+  Result<std::int64_t> EnsurePeriodLocked(const PeriodRecord& p) { return EnsurePeriodOn(db_, p); }
+  // The period's id on `db`, inserting it when it is new. Another writer may insert the same
+  // period meanwhile (an import beside the others commits its new periods at once): its row
+  // is then the one found.
+  static Result<std::int64_t> EnsurePeriodOn(Db& db, const PeriodRecord& p) {
+    WJ_ASSIGN_OR_RETURN(Stmt find, db.Prepare("SELECT id FROM period WHERE iso = ?"));
     find.Bind(1, p.iso);
     WJ_ASSIGN_OR_RETURN(bool row, find.Step());
     if (row) return find.Int(0);
+    find.Reset();
     WJ_ASSIGN_OR_RETURN(
-        Stmt ins,
-        db_.Prepare("INSERT INTO period(iso, period_type, start_date, end_date) VALUES (?,?,?,?)"));
+        Stmt ins, db.Prepare(WithId("INSERT INTO period(iso, period_type, start_date, end_date)"
+                                    " VALUES (?,?,?,?) ON CONFLICT(iso) DO NOTHING")));
     ins.Bind(1, p.iso).Bind(2, p.period_type).Bind(3, p.start_date).Bind(4, p.end_date);
-    WJ_RETURN_IF_ERROR(ins.Run());
-    return db_.LastInsertId();
+    if constexpr (kPg) {
+      WJ_ASSIGN_OR_RETURN(row, ins.Step());
+      if (row) return ins.Int(0);
+    } else {
+      WJ_RETURN_IF_ERROR(ins.Run());
+      if (db.Changes() == 1) return db.LastInsertId();
+    }
+    find.Bind(1, p.iso);
+    WJ_ASSIGN_OR_RETURN(row, find.Step());
+    if (row) return find.Int(0);
+    return Internal("period " + p.iso + " was neither found nor inserted");
   }
 
   static void BindKey(Stmt& s, int first, const DataValueKey& k) {
@@ -4056,11 +4119,20 @@ class SqlStore final : public Store {
   // PostgreSQL: held by a commit that reports values to the listener, from its COMMIT to the
   // report (CommitOrder()). Taken after mu_ when both are; see the top of this file.
   RecursiveOwnedMutex commit_mu_;
+  // PostgreSQL: held by an import beside the others for its whole life (BulkWriter::turn_),
+  // taken before anything else: such imports take turns, as all imports did under mu_.
+  OwnedMutex imports_mu_;
   // The lock under which a commit reports its values: commit_mu_ on PostgreSQL, where imports
   // beside the others commit without mu_; mu_ on SQLite (every writer holds it already).
   std::unique_lock<RecursiveOwnedMutex> CommitOrder() {
     if constexpr (kPg) return std::unique_lock(commit_mu_);
     return std::unique_lock(mu_);
+  }
+  void AssertCommitOrderHeld() {
+    if constexpr (kPg)
+      WJ_ASSERT_HELD(commit_mu_);
+    else
+      WJ_ASSERT_HELD(mu_);
   }
   // Written under mu_ and commit_mu_ both; read under either (a commit's report holds the
   // second, which is all an import beside the others holds).

@@ -23,16 +23,19 @@ class BasicTransaction {
     if (s.ok()) active_ = false;
     return s;
   }
-  void Rollback() {
+  // False when the rollback failed: the connection may be left inside the transaction.
+  bool Rollback() {
+    bool ok = true;
     if (active_) {
       if (nested_) {
-        (void)db_.Exec("ROLLBACK TO wj_nested");
-        (void)db_.Exec("RELEASE wj_nested");
+        ok = db_.Exec("ROLLBACK TO wj_nested").ok();
+        ok = db_.Exec("RELEASE wj_nested").ok() && ok;
       } else {
-        (void)db_.Exec("ROLLBACK");
+        ok = db_.Exec("ROLLBACK").ok();
       }
     }
     active_ = false;
+    return ok;
   }
   ~BasicTransaction() { Rollback(); }
   BasicTransaction(const BasicTransaction&) = delete;

@@ -1696,6 +1696,91 @@ TEST_P(SeveralServersTest, AnImportBesideTheOthersThatIsDroppedLeavesNothing) {
   EXPECT_EQ((*store_->GetDataValue(keys[0]))->import_id, "impBesideR2");
 }
 
+// Session 23's review: an import beside the others created a new period inside its transaction,
+// so a save into that period through the same server (the month-end import creates the month)
+// waited for the period's row until PostgreSQL's lock timeout and failed. The period is now
+// committed at once; the import still rolls back whole.
+TEST_P(SeveralServersTest, ANewPeriodOfAnImportBesideTheOthersIsThereAtOnce) {
+  const auto keys = ElementsWithAPeriod(*store_, {{"deBeside004", "BESIDE_D", "并行丁"}});
+  ASSERT_EQ(keys.size(), 1u);
+  const PeriodRecord month{0, "203011", "Monthly", "2030-11-01", "2030-11-30"};
+  auto import =
+      store_->BeginDataValueImport("importer", "impBesideP1", 2000, ImportWriter::kBeside);
+  ASSERT_TRUE(import.ok()) << import.status().ToString();
+  auto created = (*import)->EnsurePeriod(month);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  DataValueWrite w;
+  w.key = keys[0];
+  w.key.period_id = *created;
+  w.value = "6";
+  ASSERT_TRUE((*import)->Write({&w, 1}, nullptr).ok());
+  Result<std::int64_t> seen = Internal("not run");
+  std::atomic<bool> done = false;
+  std::thread clerk([&] {
+    seen = store_->EnsurePeriod(month);
+    done = true;
+  });
+  for (int waited = 0; waited < 30'000 && !done; waited += 20)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(done) << "the period of an open import held up a save into it";
+  import->reset();  // rolled back: its value goes, the period stays
+  clerk.join();
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  EXPECT_EQ(*seen, *created);
+  EXPECT_FALSE(store_->GetDataValue(w.key)->has_value());
+  EXPECT_EQ(*other_->EnsurePeriod(month), *created);
+}
+
+// Session 23's review: a writer read a stored cell before replacing it without locking it, so a
+// writer of the same cell on another connection that had not yet committed was waited for only
+// at the UPDATE: a delete's history named the value before that writer's as the one deleted,
+// and kept it in the deleted row. The cell is now locked as it is read.
+TEST_P(SeveralServersTest, AWriterReplacesTheValueOfTheWriterBeforeIt) {
+  const auto keys = ElementsWithAPeriod(*store_, {{"deBeside005", "BESIDE_E", "并行戊"}});
+  ASSERT_EQ(keys.size(), 1u);
+  DataValueWrite w;
+  w.key = keys[0];
+  w.value = "1";
+  ASSERT_TRUE(store_->WriteDataValues({&w, 1}, "clerk", 1000).ok());
+  auto probe = PgDb::Open(address_);
+  ASSERT_TRUE(probe.ok());
+  Status imported = Internal("not run");
+  std::thread importer;
+  Status first = other_->InOneTransaction([&]() -> Status {
+    DataValueWrite two = w;
+    two.value = "2";
+    WJ_RETURN_IF_ERROR(other_->WriteDataValues({&two, 1}, "clerk", 2000).status());
+    importer = std::thread([&] {
+      auto import =
+          store_->BeginDataValueImport("importer", "impBesideU1", 3000, ImportWriter::kBeside);
+      if (!import.ok()) {
+        imported = import.status();
+        return;
+      }
+      DataValueWrite gone = w;  // a delete reads the stored row first (no INSERT to wait)
+      gone.mode = WriteMode::kDelete;
+      auto wrote = (*import)->Write({&gone, 1}, nullptr);
+      imported = wrote.ok() ? (*import)->Commit() : wrote.status();
+    });
+    EXPECT_TRUE(SomeoneWaitsForALock(*probe, 3000));
+    return Status::Ok();
+  });
+  ASSERT_TRUE(first.ok()) << first.ToString();
+  importer.join();
+  ASSERT_TRUE(imported.ok()) << imported.ToString();
+  auto history = other_->DataValueHistory(keys[0]);
+  ASSERT_TRUE(history.ok());
+  ASSERT_FALSE(history->empty());
+  const auto& last = *std::max_element(history->begin(), history->end(),
+                                       [](const auto& a, const auto& b) { return a.id < b.id; });
+  EXPECT_EQ(last.audit_type, "DELETE");
+  EXPECT_EQ(last.previous_value, std::optional<std::string>("2"));
+  auto row = other_->GetDataValue(keys[0]);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_TRUE((*row)->deleted);
+  EXPECT_EQ((*row)->value, "2");
+}
+
 // Session 12's review: a metadata delete holding some of its rows FOR UPDATE while waiting for
 // the rest could close a cycle with an import that locks the same option combos FOR KEY SHARE
 // batch by batch; PostgreSQL then aborts one of the two, and when that was the import, the whole
