@@ -1553,6 +1553,14 @@ bool SomeoneWaitsForALock(PgDb& db, int ms) {
   return false;
 }
 
+// Waits up to `ms` for `flag`: a liveness check (a thread that should not be held up), never a
+// measure of speed.
+bool BecomesTrue(const std::atomic<bool>& flag, int ms) {
+  for (int waited = 0; waited < ms && !flag; waited += 20)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return flag;
+}
+
 // The value history's lock is taken once a writer's rows are written (at its commit): an import
 // that has written its rows, whose history waits for its commit, holds nothing that another
 // server's save of another cell waits for (before session 22 it held the lock from its first
@@ -1641,9 +1649,8 @@ TEST_P(SeveralServersTest, AnImportWritesBesideTheSavesOfItsOwnServer) {
     other_cell = write(keys[1], "3");
     other_done = true;
   });
-  for (int waited = 0; waited < 30'000 && !other_done; waited += 20)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_TRUE(other_done) << "a save through the importing server waited for the import";
+  EXPECT_TRUE(BecomesTrue(other_done, 30'000))
+      << "a save through the importing server waited for the import";
   // The import's cell: waits for the import's row lock, holding the server's writer lock.
   Result<WriteCounts> same_cell = Internal("not run");
   std::thread same_saver([&] { same_cell = write(keys[0], "4"); });
@@ -1720,9 +1727,7 @@ TEST_P(SeveralServersTest, ANewPeriodOfAnImportBesideTheOthersIsThereAtOnce) {
     seen = store_->EnsurePeriod(month);
     done = true;
   });
-  for (int waited = 0; waited < 30'000 && !done; waited += 20)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_TRUE(done) << "the period of an open import held up a save into it";
+  EXPECT_TRUE(BecomesTrue(done, 30'000)) << "the period of an open import held up a save into it";
   import->reset();  // rolled back: its value goes, the period stays
   clerk.join();
   ASSERT_TRUE(seen.ok()) << seen.status().ToString();
