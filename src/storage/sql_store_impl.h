@@ -3537,6 +3537,45 @@ class SqlStore final : public Store {
     if (!listener_ || keys.empty()) return Status::Ok();
     std::vector<DataValueChange> changes;
     changes.reserve(keys.size());
+    if constexpr (kPg) {
+      // One statement for all of them (a round trip each held both locks, and so every write
+      // of this server, for up to kMaxLoggedValueKeys round trips), through the writer's
+      // connection (mu_ is held), outside any transaction: the latest committed state.
+      std::array<std::string, 5> lists;
+      for (std::string& l : lists) l = "{";
+      for (const DataValueKey& k : keys) {
+        const std::array<std::int64_t, 5> ids = {k.data_element_id, k.period_id, k.org_unit_id,
+                                                 k.coc_id, k.aoc_id};
+        for (std::size_t c = 0; c < ids.size(); ++c) {
+          if (lists[c].size() > 1) lists[c].push_back(',');
+          lists[c] += std::to_string(ids[c]);
+        }
+      }
+      WJ_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_.Prepare("SELECT k.de, k.pe, k.ou, k.coc, k.aoc, v.value, v.deleted,"
+                      " CASE WHEN v.data_element_id IS NULL THEN 1 ELSE 0 END"
+                      " FROM unnest(CAST(?1 AS bigint[]), CAST(?2 AS bigint[]),"
+                      " CAST(?3 AS bigint[]), CAST(?4 AS bigint[]), CAST(?5 AS bigint[]))"
+                      " WITH ORDINALITY AS k(de, pe, ou, coc, aoc, n) LEFT JOIN data_value v ON"
+                      " v.data_element_id = k.de AND v.period_id = k.pe AND v.org_unit_id = k.ou"
+                      " AND v.coc_id = k.coc AND v.aoc_id = k.aoc ORDER BY k.n"));
+      for (std::size_t c = 0; c < lists.size(); ++c) {
+        lists[c].push_back('}');
+        q.Bind(static_cast<int>(c) + 1, lists[c]);
+      }
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        const DataValueKey k{q.Int(0), q.Int(1), q.Int(2), q.Int(3), q.Int(4)};
+        if (q.Int(7) != 0)
+          changes.push_back({k, std::string(), true});  // never stored (or gone): none
+        else
+          changes.push_back({k, q.Text(5), q.Int(6) != 0});
+      }
+      listener_(std::move(changes), false);
+      return Status::Ok();
+    }
     for (const DataValueKey& k : keys) {  // (under mu_, GetDataValue reads the writer's connection)
       WJ_ASSIGN_OR_RETURN(auto v, GetDataValue(k));
       if (v)
