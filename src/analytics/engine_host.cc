@@ -81,6 +81,7 @@ void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool
 Status EngineHost::SetCatalog(std::shared_ptr<const metadata::Catalog> catalog, bool wait) {
   std::unique_lock l(mu_);
   catalog_ = std::move(catalog);
+  ++stats_.catalog_changes;
   rebuild_requested_ = true;
   const std::uint64_t target = build_started_ + 1;  // the next build reads catalog_
   work_cv_.notify_one();
@@ -92,6 +93,7 @@ Status EngineHost::SetCatalog(std::shared_ptr<const metadata::Catalog> catalog, 
 
 void EngineHost::RequestRebuild() {
   std::lock_guard l(mu_);
+  ++stats_.rebuild_requests;
   rebuild_requested_ = true;
   work_cv_.notify_one();
 }
@@ -251,6 +253,8 @@ void EngineHost::BuilderLoop() {
       if (!status.ok()) {
         // The published engine lacks the batch: the next one is built from the store.
         last_error_ = status;
+        ++stats_.failed_applies;
+        stats_.last_error = status.message();
         rebuild_requested_ = true;
       }
     } else if (status.ok()) {
@@ -260,6 +264,7 @@ void EngineHost::BuilderLoop() {
     } else {
       build_failed_ = generation;
       last_error_ = status;
+      stats_.last_error = status.message();
     }
     done_cv_.notify_all();
     if (build && !status.ok() && published_) {

@@ -54,6 +54,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -72,6 +73,11 @@ class EngineHost {
     std::uint64_t loaded = 0;    // engines adopted whole (e.g. read from a snapshot file)
     std::uint64_t merges = 0;    // tails merged into the base by the builder thread
     std::uint64_t imports = 0;   // other processes' imports read alone and applied to a copy
+    // Why builds were asked for (one build may answer several), for tests and diagnosis:
+    std::uint64_t catalog_changes = 0;   // SetCatalog
+    std::uint64_t rebuild_requests = 0;  // RequestRebuild (another process's unlisted values)
+    std::uint64_t failed_applies = 0;    // a batch or import applied off to the side failed
+    std::string last_error;              // the last failure's message ("" when none)
   };
 
   explicit EngineHost(storage::Store& store, std::size_t max_pending = 200'000,
