@@ -887,9 +887,10 @@ class SqlStore final : public Store {
                                                                     ImportWriter mode) override {
     std::unique_ptr<BulkWriter> writer;
     if constexpr (kPg) {
-      // A thread inside a write or read of this store must go on seeing it: exclusive.
+      // A thread inside a write or read of this store must go on seeing it, and one with an
+      // import beside the others open already would wait for its own turn: exclusive.
       if (mode == ImportWriter::kBeside && pooled_ && !mu_.HeldByMe() &&
-          ReadLease::tl_read_.store != this && tl_write_.store != this) {
+          ReadLease::tl_read_.store != this && tl_write_.store != this && !imports_mu_.HeldByMe()) {
         // One at a time (before its connection, holding nothing else): two imports of this
         // process writing the same cells in different orders would otherwise wait for each
         // other's rows until one of them is refused, as they did not when they took turns.
