@@ -1703,6 +1703,43 @@ TEST_P(SeveralServersTest, AnImportBesideTheOthersThatIsDroppedLeavesNothing) {
   EXPECT_EQ((*store_->GetDataValue(keys[0]))->import_id, "impBesideR2");
 }
 
+// A thread with an import beside the others open that begins another (no caller does today) gets
+// the exclusive writer for the second: waiting for the imports' turn, which it holds itself,
+// would never end.
+TEST_P(SeveralServersTest, ASecondImportOfAThreadDoesNotWaitForItsFirst) {
+  const auto keys = ElementsWithAPeriod(
+      *store_, {{"deBeside006", "BESIDE_F", "并行己"}, {"deBeside007", "BESIDE_G", "并行庚"}});
+  ASSERT_EQ(keys.size(), 2u);
+  auto first = store_->BeginDataValueImport("importer", "impBesideT1", 2000, ImportWriter::kBeside);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  DataValueWrite a;
+  a.key = keys[0];
+  a.value = "8";
+  ASSERT_TRUE((*first)->Write({&a, 1}, nullptr).ok());
+  std::atomic<bool> began = false;
+  std::thread watchdog([&] {
+    if (!BecomesTrue(began, 30'000)) {
+      std::fprintf(stderr, "the second import waited for the first of its own thread\n");
+      std::abort();
+    }
+  });
+  auto second =
+      store_->BeginDataValueImport("importer", "impBesideT2", 2000, ImportWriter::kBeside);
+  began = true;
+  watchdog.join();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  DataValueWrite b;
+  b.key = keys[1];
+  b.value = "9";
+  ASSERT_TRUE((*second)->Write({&b, 1}, nullptr).ok());
+  ASSERT_TRUE((*second)->Commit().ok());
+  second->reset();
+  ASSERT_TRUE((*first)->Commit().ok());
+  first->reset();
+  EXPECT_EQ((*other_->GetDataValue(keys[0]))->value, "8");
+  EXPECT_EQ((*other_->GetDataValue(keys[1]))->value, "9");
+}
+
 // Session 23's review: an import beside the others created a new period inside its transaction,
 // so a save into that period through the same server (the month-end import creates the month)
 // waited for the period's row until PostgreSQL's lock timeout and failed. The period is now
