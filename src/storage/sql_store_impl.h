@@ -874,7 +874,7 @@ class SqlStore final : public Store {
   Result<WriteCounts> WriteDataValues(std::span<const DataValueWrite> writes,
                                       const std::string& user, std::int64_t now) override {
     std::unique_lock lock(mu_);
-    BulkWriter writer(*this, std::move(lock), nullptr, user, "", now);
+    BulkWriter writer(*this, std::move(lock), {}, nullptr, user, "", now);
     WJ_RETURN_IF_ERROR(writer.Init());
     WJ_ASSIGN_OR_RETURN(WriteCounts counts, writer.Write(writes, nullptr));
     WJ_RETURN_IF_ERROR(writer.Commit());
@@ -897,13 +897,15 @@ class SqlStore final : public Store {
         std::unique_lock<OwnedMutex> turn(imports_mu_);
         // Cannot open one (the server refuses more connections): the writer's, as before.
         if (auto own = AcquireFrom(writers_, path_, /*writer=*/true))
-          writer = std::make_unique<BulkWriter>(*this, std::move(turn), std::move(own), user,
-                                                import_uid, now);
+          writer =
+              std::make_unique<BulkWriter>(*this, std::unique_lock<RecursiveOwnedMutex>(),
+                                           std::move(turn), std::move(own), user, import_uid, now);
       }
     }
     if (!writer)
-      writer = std::make_unique<BulkWriter>(*this, std::unique_lock(mu_), nullptr, user, import_uid,
-                                            now);
+      writer =
+          std::make_unique<BulkWriter>(*this, std::unique_lock(mu_), std::unique_lock<OwnedMutex>(),
+                                       nullptr, user, import_uid, now);
     WJ_RETURN_IF_ERROR(writer->Init());
     return std::unique_ptr<DataValueBulkWriter>(std::move(writer));
   }
@@ -1895,16 +1897,7 @@ class SqlStore final : public Store {
   // connection (OwnScope).
   class BulkWriter final : public DataValueBulkWriter {
    public:
-    // Writes through the writer connection, holding mu_ (`lock`; `own` is null).
-    BulkWriter(SqlStore& store, std::unique_lock<RecursiveOwnedMutex> lock, std::unique_ptr<Db> own,
-               std::string user, std::string import_uid, std::int64_t now)
-        : BulkWriter(store, std::move(lock), {}, std::move(own), std::move(user),
-                     std::move(import_uid), now) {}
-    // Writes through `own`, holding the imports' turn (`turn`) instead.
-    BulkWriter(SqlStore& store, std::unique_lock<OwnedMutex> turn, std::unique_ptr<Db> own,
-               std::string user, std::string import_uid, std::int64_t now)
-        : BulkWriter(store, {}, std::move(turn), std::move(own), std::move(user),
-                     std::move(import_uid), now) {}
+    // Either `lock` (mu_) with no `own`, or `own` with the imports' `turn`.
     BulkWriter(SqlStore& store, std::unique_lock<RecursiveOwnedMutex> lock,
                std::unique_lock<OwnedMutex> turn, std::unique_ptr<Db> own, std::string user,
                std::string import_uid, std::int64_t now)
@@ -1917,12 +1910,9 @@ class SqlStore final : public Store {
           import_uid_(std::move(import_uid)),
           now_(now) {
       // The listener is set under mu_ and commit_mu_ both: either one keeps it still.
-      if (own_) {
-        auto order = store_.CommitOrder();
-        listening_ = static_cast<bool>(store_.listener_);
-      } else {
-        listening_ = static_cast<bool>(store_.listener_);
-      }
+      std::unique_lock<RecursiveOwnedMutex> order;
+      if (own_) order = store_.CommitOrder();
+      listening_ = static_cast<bool>(store_.listener_);
     }
 
     ~BulkWriter() override {

@@ -1555,6 +1555,14 @@ bool SomeoneWaitsForALock(PgDb& db, int ms) {
 
 // Waits up to `ms` for `flag`: a liveness check (a thread that should not be held up), never a
 // measure of speed.
+// One value to write to a cell.
+DataValueWrite CellWrite(const DataValueKey& key, std::string value) {
+  DataValueWrite w;
+  w.key = key;
+  w.value = std::move(value);
+  return w;
+}
+
 bool BecomesTrue(const std::atomic<bool>& flag, int ms) {
   for (int waited = 0; waited < ms && !flag; waited += 20)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -1581,9 +1589,8 @@ TEST_P(SeveralServersTest, AnOpenImportHoldsUpOnlyTheSavesOfItsOwnCells) {
   auto import =
       store_->BeginDataValueImport("importer", "impChain001", 2000, ImportWriter::kBeside);
   ASSERT_TRUE(import.ok()) << import.status().ToString();
-  DataValueWrite changed;
-  changed.key = keys[0];
-  changed.value = "2";  // an update: a history row, written at the commit
+  DataValueWrite changed =
+      CellWrite(keys[0], "2");  // an update: a history row, written at the commit
   ASSERT_TRUE((*import)->Write({&changed, 1}, nullptr).ok());
   // Another cell, through the other server, while the import is open: not held up (the row
   // locks are the import's; the chain's lock was held by it and a save waited up to PostgreSQL's
@@ -1629,17 +1636,13 @@ TEST_P(SeveralServersTest, AnImportWritesBesideTheSavesOfItsOwnServer) {
     for (const auto& c : changes) heard.emplace_back(c.key.data_element_id, c.value);
   });
   auto write = [&](const DataValueKey& key, const std::string& value) {
-    DataValueWrite w;
-    w.key = key;
-    w.value = value;
+    DataValueWrite w = CellWrite(key, value);
     return store_->WriteDataValues({&w, 1}, "clerk", 1000);
   };
   auto import =
       store_->BeginDataValueImport("importer", "impBeside01", 2000, ImportWriter::kBeside);
   ASSERT_TRUE(import.ok()) << import.status().ToString();
-  DataValueWrite imported;
-  imported.key = keys[0];
-  imported.value = "2";
+  DataValueWrite imported = CellWrite(keys[0], "2");
   ASSERT_TRUE((*import)->Write({&imported, 1}, nullptr).ok());
 
   // Another cell, through the same server, while the import is open.
@@ -1683,24 +1686,26 @@ TEST_P(SeveralServersTest, AnImportWritesBesideTheSavesOfItsOwnServer) {
 // An import beside the others that is dropped without its commit leaves nothing, and its
 // connection, back in the pool, serves the next import whole (no transaction left open on it).
 TEST_P(SeveralServersTest, AnImportBesideTheOthersThatIsDroppedLeavesNothing) {
-  const auto keys = ElementsWithAPeriod(*store_, {{"deBeside003", "BESIDE_C", "并行丙"}});
-  ASSERT_EQ(keys.size(), 1u);
-  DataValueWrite w;
-  w.key = keys[0];
-  w.value = "5";
-  for (const char* uid : {"impBesideR1", "impBesideR2"}) {
+  const auto keys = ElementsWithAPeriod(
+      *store_, {{"deBeside003", "BESIDE_C", "并行丙"}, {"deBeside008", "BESIDE_H", "并行辛"}});
+  ASSERT_EQ(keys.size(), 2u);
+  // The first writes one cell and is dropped; the second, on the connection given back, writes
+  // the other and commits: a transaction left open on that connection would commit both.
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::string uid = i == 0 ? "impBesideR1" : "impBesideR2";
     auto import = store_->BeginDataValueImport("importer", uid, 2000, ImportWriter::kBeside);
     ASSERT_TRUE(import.ok()) << import.status().ToString();
+    DataValueWrite w = CellWrite(keys[i], "5");
     ASSERT_TRUE((*import)->Write({&w, 1}, nullptr).ok());
-    if (std::string(uid) == "impBesideR2") {
+    if (i == 1) {
       ASSERT_TRUE((*import)->Commit().ok());
     }
     import->reset();
-    auto stored = other_->GetDataValue(keys[0]);
-    ASSERT_TRUE(stored.ok());
-    EXPECT_EQ(stored->has_value(), std::string(uid) == "impBesideR2") << uid;
   }
-  EXPECT_EQ((*store_->GetDataValue(keys[0]))->import_id, "impBesideR2");
+  EXPECT_FALSE(other_->GetDataValue(keys[0])->has_value());
+  auto stored = other_->GetDataValue(keys[1]);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->import_id, "impBesideR2");
 }
 
 // A thread with an import beside the others open that begins another (no caller does today) gets
@@ -1712,9 +1717,7 @@ TEST_P(SeveralServersTest, ASecondImportOfAThreadDoesNotWaitForItsFirst) {
   ASSERT_EQ(keys.size(), 2u);
   auto first = store_->BeginDataValueImport("importer", "impBesideT1", 2000, ImportWriter::kBeside);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  DataValueWrite a;
-  a.key = keys[0];
-  a.value = "8";
+  DataValueWrite a = CellWrite(keys[0], "8");
   ASSERT_TRUE((*first)->Write({&a, 1}, nullptr).ok());
   std::atomic<bool> began = false;
   std::thread watchdog([&] {
@@ -1728,9 +1731,7 @@ TEST_P(SeveralServersTest, ASecondImportOfAThreadDoesNotWaitForItsFirst) {
   began = true;
   watchdog.join();
   ASSERT_TRUE(second.ok()) << second.status().ToString();
-  DataValueWrite b;
-  b.key = keys[1];
-  b.value = "9";
+  DataValueWrite b = CellWrite(keys[1], "9");
   ASSERT_TRUE((*second)->Write({&b, 1}, nullptr).ok());
   ASSERT_TRUE((*second)->Commit().ok());
   second->reset();
@@ -1780,9 +1781,7 @@ TEST_P(SeveralServersTest, ANewPeriodOfAnImportBesideTheOthersIsThereAtOnce) {
 TEST_P(SeveralServersTest, AWriterReplacesTheValueOfTheWriterBeforeIt) {
   const auto keys = ElementsWithAPeriod(*store_, {{"deBeside005", "BESIDE_E", "并行戊"}});
   ASSERT_EQ(keys.size(), 1u);
-  DataValueWrite w;
-  w.key = keys[0];
-  w.value = "1";
+  DataValueWrite w = CellWrite(keys[0], "1");
   ASSERT_TRUE(store_->WriteDataValues({&w, 1}, "clerk", 1000).ok());
   auto probe = PgDb::Open(address_);
   ASSERT_TRUE(probe.ok());
