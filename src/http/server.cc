@@ -58,6 +58,9 @@ std::string ForwardedClient(const std::string& peer, const std::string& forwarde
 
 namespace {
 
+// The most a body read asks of the socket at once: beast's own largest read.
+constexpr std::size_t kBodyReadRoom = 64 * 1024;
+
 // The method, path, query and headers; the body is read later.
 Request ToRequest(const bhttp::request<bhttp::string_body>& in, Status& error) {
   Request req;
@@ -279,9 +282,18 @@ struct Server::Impl {
           co_await bhttp::async_write(stream, go, asio::redirect_error(asio::use_awaitable, ec));
           if (ec) break;
         }
+        // Beast reads no more per call than the buffer has room for (at least 512 bytes, at
+        // most 64 KB). Left at the header's size, a body of megabytes came in 512 bytes at a
+        // time, each a system call with its timer and epoll re-arm. The room is given back after
+        // the body, so an idle connection does not keep it.
+        const std::size_t room = std::min<std::size_t>(
+            kBodyReadRoom, parser.content_length() ? *parser.content_length() : kBodyReadRoom);
+        const bool widened = buffer.capacity() < room;
+        if (widened) buffer.reserve(room);
         stream.expires_after(std::chrono::seconds(options.read_timeout_seconds));
         co_await bhttp::async_read(stream, buffer, parser,
                                    asio::redirect_error(asio::use_awaitable, ec));
+        if (widened) buffer.shrink_to_fit();
         if (ec == bhttp::error::body_limit) {
           co_await Write(stream, ReadError(ec, limit), version, false, head, ec);
           break;
