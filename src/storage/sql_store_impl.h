@@ -53,6 +53,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/beside.h"
 #include "core/owned_mutex.h"
 #include "storage/sql_transaction.h"
 #include "storage/store.h"
@@ -4168,7 +4169,10 @@ class SqlStore final : public Store {
   // second, which is all an import beside the others holds).
   DataValueListener listener_;
   DueIndexer due_indexer_;  // guarded by mu_ (used only by writes, which hold it)
-  Db writer_db_;            // the writer connection; guarded by mu_
+  // A batch of doses for at least this many children computes their due indexes on a thread of
+  // its own while the doses are written (AddImmunizationDosesBulk); a smaller one, in line.
+  static constexpr std::size_t kDueIndexesBeside = 64;
+  Db writer_db_;  // the writer connection; guarded by mu_
   const std::string path_;
   bool pooled_ = true;  // false for in-memory databases (set before any use)
   static constexpr std::size_t kMaxReaders = 8;
@@ -4793,6 +4797,50 @@ class SqlStore final : public Store {
     return due_indexer_(birth_date, days);
   }
 
+  // What a child's due index is computed from, read inside the caller's write.
+  struct DueInput {
+    std::int64_t person = 0;
+    std::string birth_date;
+    std::vector<DoseDay> days;
+  };
+  // The due index inputs of `children` (sorted, distinct) as they will stand once `doses` are
+  // written: the doses on record, then the batch's, in the order the index reads them after the
+  // write (day, then id). A child not on record is left out, as RefreshDueIndexLocked leaves him.
+  Result<std::vector<DueInput>> DueInputsBeforeLocked(
+      std::span<const std::int64_t> children, std::span<const ImmunizationDoseRecord> doses) {
+    WJ_ASSIGN_OR_RETURN(Stmt b, db_.Prepare("SELECT birth_date FROM tracked_entity WHERE id = ?"));
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT vaccine, given_on FROM immunization_dose"
+                                            " WHERE tracked_entity_id = ? ORDER BY given_on, id"));
+    std::vector<DueInput> out;
+    out.reserve(children.size());
+    for (std::int64_t person : children) {
+      b.Bind(1, person);
+      WJ_ASSIGN_OR_RETURN(bool found, b.Step());
+      if (found) {
+        out.push_back({person, b.Text(0), {}});
+        q.Bind(1, person);
+        while (true) {
+          WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+          if (!row) break;
+          out.back().days.push_back({person, q.Text(0), q.Text(1)});
+        }
+        q.Reset();
+      }
+      b.Reset();
+    }
+    for (const ImmunizationDoseRecord& d : doses) {
+      auto it =
+          std::lower_bound(out.begin(), out.end(), d.tracked_entity_id,
+                           [](const DueInput& in, std::int64_t id) { return in.person < id; });
+      if (it != out.end() && it->person == d.tracked_entity_id)
+        it->days.push_back({d.tracked_entity_id, d.vaccine, d.given_on});
+    }
+    for (DueInput& in : out)  // the batch's after those on record of the same day (larger ids)
+      std::stable_sort(in.days.begin(), in.days.end(),
+                       [](const DoseDay& x, const DoseDay& y) { return x.given_on < y.given_on; });
+    return out;
+  }
+
   Status WriteDueIndexLocked(std::int64_t person, const DueIndexRecord& ix) {
     WJ_ASSIGN_OR_RETURN(Stmt u, db_.Prepare("UPDATE tracked_entity SET due_next = ?,"
                                             " due_until = ?, due_basis = ? WHERE id = ?"));
@@ -4998,6 +5046,25 @@ class SqlStore final : public Store {
       own.emplace(db_);
       WJ_RETURN_IF_ERROR(own->Begin());
     }
+    // Each child's due index once, after all of its doses, and (SQLite) his coverage mark. The
+    // indexes are computed beside the write: their inputs (the birth date, the doses on record
+    // and the batch's) are read first, and the schedule's forecasts run on a thread of their own
+    // while the doses are written, on the core the write leaves idle (bench/README.md "Tracker
+    // import", session 24). The thread reads only `inputs` and its own copy of the indexer.
+    std::vector<std::int64_t> children;
+    children.reserve(doses.size());
+    for (const auto& x : doses) children.push_back(x.tracked_entity_id);
+    std::sort(children.begin(), children.end());
+    children.erase(std::unique(children.begin(), children.end()), children.end());
+    WJ_ASSIGN_OR_RETURN(const std::vector<DueInput> inputs, DueInputsBeforeLocked(children, doses));
+    auto indexes = StartBeside(
+        due_indexer_ && inputs.size() >= kDueIndexesBeside, [&inputs, indexer = due_indexer_]() {
+          std::vector<DueIndexRecord> out;
+          out.reserve(inputs.size());
+          for (const DueInput& in : inputs)
+            out.push_back(indexer ? indexer(in.birth_date, in.days) : DueIndexRecord{});
+          return out;
+        });
     if constexpr (kPg) {
       std::string lines;
       lines.reserve(doses.size() * 160);
@@ -5019,17 +5086,13 @@ class SqlStore final : public Store {
            "route", "lot", "manufacturer", "lot_expiry", "trace_code", "created", "created_by"},
           lines));
     }
-    // Each child's due index once, after all of its doses, and (SQLite) his coverage mark.
-    std::vector<std::int64_t> children;
-    children.reserve(doses.size());
-    for (const auto& x : doses) children.push_back(x.tracked_entity_id);
-    std::sort(children.begin(), children.end());
-    children.erase(std::unique(children.begin(), children.end()), children.end());
     if constexpr (!kPg) {
       WJ_RETURN_IF_ERROR(WithOneCoverageMarkPerChildLocked(
           children, [&]() -> Status { return InsertDoseRowsLocked(doses); }));
     }
-    for (std::int64_t id : children) WJ_RETURN_IF_ERROR(RefreshDueIndexLocked(id));
+    const std::vector<DueIndexRecord> computed = indexes.get();
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+      WJ_RETURN_IF_ERROR(WriteDueIndexLocked(inputs[i].person, computed[i]));
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     return own ? own->Commit() : Status::Ok();
   }

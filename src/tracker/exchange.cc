@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/beside.h"
 #include "core/hex.h"
 #include "core/json_limits.h"
 #include "core/uid.h"
@@ -254,6 +255,10 @@ std::string IsoTime(std::int64_t ms) {
 std::string DayTime(const std::string& day) { return day.empty() ? day : day + "T00:00:00.000"; }
 
 const char* kTypes[] = {"TRACKED_ENTITY", "ENROLLMENT", "EVENT"};
+
+// A flush placing the new doses of at least this many children does so on a thread of its own
+// while the doses are written (FlushImportDoses); fewer, in line.
+constexpr std::size_t kPlacingsBeside = 64;
 
 // A value as JSON text, as POST /api/tracker's JsonResponse writes it.
 std::string DumpJson(const json& j) {
@@ -734,8 +739,12 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject
   if (by_uid->has_value() && (*by_uid)->id != person->id)
     return Fail("E1080", "入组 " + uid + " 已属于另一份档案", "enrollment");
   const bool same = person->enrollment_uid == uid;
-  // A child created just above with this enrollment: its creation wrote it.
-  if (same && run.created_tes.count(person->uid)) return Passed("created");
+  // A child created just above with this enrollment: its creation wrote it. Its events find
+  // the child here instead of reading it again.
+  if (same && run.created_tes.count(person->uid)) {
+    run.by_enrollment.emplace(uid, *person);
+    return Passed("created");
+  }
   const std::string strategy = Resolve(run.o.strategy, same);
   if (strategy == "CREATE" && same) return Fail("E1080", "入组 " + uid + " 已存在", "enrollment");
   if (strategy == "UPDATE" && !same) return Fail("E1081", "没有入组 " + uid, "enrollment");
@@ -1104,12 +1113,25 @@ Status ImmunizationService::FlushImportChildren(ImportRun& run) {
 }
 
 Status ImmunizationService::FlushImportDoses(ImportRun& run) {
-  PlaceImported(run);
-  if (run.pending.empty()) return Status::Ok();
+  // The new doses' placements (the report's warnings, a forecast per child) are computed beside
+  // the write of the doses, on a thread of their own (bench/README.md "Tracker import", session
+  // 24). That thread touches only `placing`, `late_warnings` and (reading) `doses`; this one
+  // leaves them alone until it has waited for it.
+  auto placed = StartBeside(!run.pending.empty() && run.placing.size() >= kPlacingsBeside,
+                            [this, &run] { PlaceImported(run); });
+  if (run.pending.empty()) {
+    placed.get();
+    return Status::Ok();
+  }
   // One audit row per unit the batch's doses were given at (its auditors see their own, as for
   // a dose entered by hand), naming the import and listing every dose as a clerk's entry names
   // it — uid, vaccine, date, the child's record — with the counts and a digest of the uids.
   std::map<std::int64_t, std::vector<storage::ImmunizationDoseRecord>> by_unit;
+  {  // sized first: a dose record is a dozen strings, and each regrowth moved them all
+    std::unordered_map<std::int64_t, std::size_t> counts;
+    for (const auto& d : run.pending) ++counts[d.org_unit_id];
+    for (const auto& [unit, n] : counts) by_unit[unit].reserve(n);
+  }
   for (auto& d : run.pending) {
     d.id = 0;
     by_unit[d.org_unit_id].push_back(std::move(d));  // `pending` is cleared below
@@ -1136,6 +1158,7 @@ Status ImmunizationService::FlushImportDoses(ImportRun& run) {
     audit.created = run.now;
     WJ_RETURN_IF_ERROR(store_.AddImmunizationDosesBulk(doses, audit));
   }
+  placed.get();
   // Their ids were provisional: the children's doses are read again when needed.
   for (const auto& [id, uid] : run.pending_children) run.doses.erase(id);
   run.pending.clear();

@@ -2613,6 +2613,54 @@ TEST_P(StoreContractTest, ABatchOfDosesIsWrittenWithOneAuditRow) {
   EXPECT_EQ(store->ListAudits({})->size(), audits_before + 1);
 }
 
+// A batch of doses for many children (more than kDueIndexesBeside: their due indexes are
+// computed on a thread of their own while the doses are written) indexes each child from all of
+// his doses: those on record before the batch and the batch's, with a dose of the batch on the
+// day of one on record and one dated between two on record.
+TEST_P(StoreContractTest, ALargeBatchOfDosesIndexesEachChildFromAllOfHisDoses) {
+  Store* store = store_.get();
+  const std::int64_t ou = OneUnitForDoses(*store);
+  ASSERT_NE(ou, 0);
+  const AuditRecord audit = TesterTrackerAudit();
+  std::vector<TrackedEntityRecord> kids;
+  std::vector<ImmunizationDoseRecord> batch;
+  int n = 0;
+  auto dose = [&](std::int64_t te, const std::string& vaccine, const std::string& day) {
+    return CoverageDose(te, ou, "dl" + std::to_string(100000000 + n++), vaccine, day);
+  };
+  for (int k = 0; k < 80; ++k) {
+    TrackedEntityRecord te = CoverageChild(ou, "teLarge" + std::to_string(1000 + k));
+    const Date birth = ParseIsoDate("2023-01-01").value() + std::chrono::days(k * 5);
+    te.birth_date = FormatIsoDate(birth);
+    ASSERT_TRUE(store->CreateTrackedEntity(te, audit).ok());
+    kids.push_back(te);
+    auto day = [&](int d) { return FormatIsoDate(birth + std::chrono::days(d)); };
+    if (k % 2 == 0) {  // HepB 1 and IPV 1 on record
+      for (auto [vaccine, d] : {std::pair{"HepB", 0}, std::pair{"IPV", 60}}) {
+        ImmunizationDoseRecord on_record = dose(te.id, vaccine, day(d));
+        ASSERT_TRUE(store->AddImmunizationDose(on_record, audit).ok());
+      }
+    }
+    batch.push_back(dose(te.id, "HepB", day(30)));
+    if (k % 3 == 0) batch.push_back(dose(te.id, "BCG", day(0)));  // the day of HepB 1
+    if (k % 4 == 0) batch.push_back(dose(te.id, "bOPV", day(90)));
+    if (k % 5 == 0) batch.push_back(dose(te.id, "DTaP", day(61)));
+  }
+  ASSERT_TRUE(
+      store->InOneTransaction([&] { return store->AddImmunizationDosesBulk(batch, audit); }).ok());
+  std::set<std::string> seen;
+  for (const auto& te : kids) {
+    std::vector<tracker::RecordedDose> recorded;
+    auto stored = store->ListImmunizationDoses(te.id);
+    ASSERT_TRUE(stored.ok());
+    for (const auto& d : *stored) recorded.push_back({d.vaccine, ParseIsoDate(d.given_on).value()});
+    const DueIndexRecord due = (*store->FindTrackedEntity(te.uid))->due;
+    EXPECT_EQ(due, tracker::DueIndexOf(ParseIsoDate(te.birth_date).value(), recorded)) << te.uid;
+    seen.insert(due.next + " " + due.until + " " + due.basis);
+  }
+  EXPECT_GT(seen.size(), 40u);  // the children differ, so a mix-up of children would show
+}
+
 // The bulk writes of doses mark each child for coverage once, not once per dose (migration 0029 /
 // PostgreSQL 0010): the marks of three children given four doses each in one batch are three
 // consecutive ones (one per dose: each child's last mark four after the one before). The

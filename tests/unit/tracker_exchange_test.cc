@@ -591,7 +591,9 @@ TEST(TrackerExchange, OneBadEventAmongTwoThousand) {
 // same): its warnings are those of recording each dose in turn (RecordDose) in payload order,
 // for random doses in random order, including doses listed before earlier-dated ones (an IPV at
 // 70 days listed before one at 60 days: neither was too soon when it was placed) and the
-// alternative and catch-up series (JE, HepA, MPSV-A and -AC).
+// alternative and catch-up series (JE, HepA, MPSV-A and -AC). Seventy children: more than a
+// flush places in line (kPlacingsBeside), so the placements are computed on a thread of their own
+// while the doses are written (and ThreadSanitizer runs this test).
 TEST(TrackerExchange, ImportWarningsAreThoseOfRecordingEachDoseInTurn) {
   testing::TempDir dir;
   const std::string keys = dir.File("keys");
@@ -605,7 +607,7 @@ TEST(TrackerExchange, ImportWarningsAreThoseOfRecordingEachDoseInTurn) {
   std::mt19937 rnd(17);
   json tes = json::array();
   std::vector<std::pair<std::string, json>> doses;  // (child uid, event), payload order
-  for (int i = 0; i < 60; ++i) {
+  for (int i = 0; i < 70; ++i) {
     const Date birth = ParseIsoDate("2018-01-01").value() + std::chrono::days(i * 13);
     json events = json::array();
     const int n = i == 0 ? 2 : 3 + static_cast<int>(rnd() % 10);
