@@ -4808,7 +4808,15 @@ class SqlStore final : public Store {
   // write (day, then id). A child not on record is left out, as RefreshDueIndexLocked leaves him.
   Result<std::vector<DueInput>> DueInputsBeforeLocked(
       std::span<const std::int64_t> children, std::span<const ImmunizationDoseRecord> doses) {
-    WJ_ASSIGN_OR_RETURN(Stmt b, db_.Prepare("SELECT birth_date FROM tracked_entity WHERE id = ?"));
+    // On PostgreSQL another server may write a dose of one of these children between this read
+    // and this write's coverage mark (which then holds his mark row, so that no other dose of his
+    // commits before this transaction): the child's row is locked first, so that another
+    // server's dose of his waits at its foreign key for this transaction to end, and one already
+    // written is committed before he is read. (SQLite has one writer.)
+    WJ_ASSIGN_OR_RETURN(Stmt b, db_.Prepare(kPg ? "SELECT birth_date FROM tracked_entity"
+                                                  " WHERE id = ? FOR UPDATE"
+                                                : "SELECT birth_date FROM tracked_entity"
+                                                  " WHERE id = ?"));
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT vaccine, given_on FROM immunization_dose"
                                             " WHERE tracked_entity_id = ? ORDER BY given_on, id"));
     std::vector<DueInput> out;

@@ -383,13 +383,13 @@ struct ImmunizationService::ImportRun {
   // tracked entity uid -> its first enrollment
   std::map<std::string, ImmunizationService::ImportObject> nested_enrollment;
   // What the checks of an event read, read once per import rather than once per event
-  // (bench/README.md "Tracker import"): children by enrollment uid, their opened fields, doses
-  // and holds, and the units' lots. Filled on first use; entries are dropped where a write of
-  // this import changes what they hold, and a new dose is added after its write succeeded, so
-  // they equal what the import's transaction would read. (An object refused under
-  // atomicMode=OBJECT is rolled back to its savepoint; it changed no entry.)
+  // (bench/README.md "Tracker import"): children by enrollment uid, their doses and holds, and
+  // the units' lots (a dose's checks read no personal field: the children are not opened). Filled
+  // on first use; entries are dropped where a write of this import changes what they hold, and a
+  // new dose is added after its write succeeded, so they equal what the import's transaction would
+  // read. (An object refused under atomicMode=OBJECT is rolled back to its savepoint; it changed no
+  // entry.)
   std::unordered_map<std::string, storage::TrackedEntityRecord> by_enrollment;
-  std::unordered_map<std::int64_t, Person> unsealed;
   std::unordered_map<std::int64_t, std::vector<storage::ImmunizationDoseRecord>> doses;
   std::unordered_map<std::int64_t, std::vector<Hold>> holds;
   LotsByUnit lots;
@@ -435,7 +435,6 @@ struct ImmunizationService::ImportRun {
   // Forgets what the import read of a child it has just changed.
   void Forget(const storage::TrackedEntityRecord& r) {
     by_enrollment.erase(r.enrollment_uid);
-    unsealed.erase(r.id);
     doses.erase(r.id);
     holds.erase(r.id);
   }
@@ -916,12 +915,6 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& obj
   if (in.vaccine.empty())
     return Fail("E1302", "请填写疫苗（数据元 VACCINE，疫苗目录代码）", "vaccine");
 
-  auto unsealed = run.unsealed.find(person->id);
-  if (unsealed == run.unsealed.end()) {
-    auto p = Unseal(*run.vault, *person);
-    if (!p.ok()) return FromStatus(p.status(), "E1121");
-    unsealed = run.unsealed.emplace(person->id, std::move(*p)).first;
-  }
   auto known_doses = run.doses.find(person->id);
   if (known_doses == run.doses.end()) {
     auto read = store_.ListImmunizationDoses(person->id);
@@ -939,9 +932,8 @@ Outcome ImmunizationService::ImportEvent(ImportRun& run, const ImportObject& obj
     std::erase_if(others,
                   [&](const storage::ImmunizationDoseRecord& d) { return d.id == (*found)->id; });
   }
-  auto prepared =
-      PrepareDose(run.who, run.cat, unsealed->second, in, found->has_value() ? others : doses,
-                  run.today, run.now, uid, &run.lots);
+  auto prepared = PrepareDose(run.who, run.cat, *person, in, found->has_value() ? others : doses,
+                              run.today, run.now, uid, &run.lots);
   if (!prepared.ok()) return FromStatus(prepared.status(), "E1300");
   // Recorded but not counted (too early, too soon), or given under a hold: warnings.
   auto known_holds = run.holds.find(person->id);

@@ -670,23 +670,24 @@ Result<json> ImmunizationService::Find(const auth::Principal& who, const metadat
 }
 
 Result<ImmunizationService::PreparedDose> ImmunizationService::PrepareDose(
-    const auth::Principal& who, const metadata::Catalog& cat, const Person& p, const DoseInput& in,
+    const auth::Principal& who, const metadata::Catalog& cat,
+    const storage::TrackedEntityRecord& child, const DoseInput& in,
     std::span<const storage::ImmunizationDoseRecord> others, Date today, std::int64_t now,
     const std::string& uid, LotsByUnit* lots) {
-  const auto* unit = in.org_unit.empty() ? cat.OrgUnits().ById(p.record.org_unit_id)
+  const auto* unit = in.org_unit.empty() ? cat.OrgUnits().ById(child.org_unit_id)
                                          : cat.OrgUnits().ByUidOrCode(in.org_unit);
   if (!unit || !auth::CanWrite(who, cat, unit->id))
     return PermissionDenied("接种单位 " +
                             (in.org_unit.empty() ? std::string("（档案所属单位）") : in.org_unit) +
                             " 不在您可以登记的范围内");
-  if (p.record.status == "TRANSFERRED_OUT")
+  if (child.status == "TRANSFERRED_OUT")
     return Conflict("该儿童已迁出，不能再登记接种", "trackedEntity");
   const Vaccine* vaccine = FindVaccine(in.vaccine);
   if (!vaccine) return Conflict("疫苗代码 " + in.vaccine + " 不在疫苗目录中", "vaccine");
   auto date = ParseIsoDate(in.date);
   if (!date.ok()) return Conflict("接种日期应为 YYYY-MM-DD 的真实日期", "date");
-  const Date birth = ParseIsoDate(p.record.birth_date).value();
-  if (*date < birth) return Conflict("接种日期早于出生日期 " + p.record.birth_date, "date");
+  const Date birth = ParseIsoDate(child.birth_date).value();
+  if (*date < birth) return Conflict("接种日期早于出生日期 " + child.birth_date, "date");
   if (*date > today) return Conflict("接种日期晚于今天", "date");
   // Stock: from the day a unit first received a vaccine, its doses of that vaccine take one from
   // a lot it holds (a dose given before, or of a vaccine the unit does not stock, is transcribed
@@ -740,7 +741,7 @@ Result<ImmunizationService::PreparedDose> ImmunizationService::PrepareDose(
   PreparedDose out;
   storage::ImmunizationDoseRecord& d = out.dose;
   d.uid = uid.empty() ? RandomUid() : uid;
-  d.tracked_entity_id = p.record.id;
+  d.tracked_entity_id = child.id;
   d.vaccine = in.vaccine;
   d.given_on = in.date;
   d.org_unit_id = unit->id;
@@ -758,7 +759,7 @@ Result<ImmunizationService::PreparedDose> ImmunizationService::PrepareDose(
   audit.username = who.name();
   audit.org_unit_id = unit->id;
   audit.object = "dose " + d.uid;
-  audit.detail = "登记接种 " + in.vaccine + " " + in.date + "（档案 " + p.record.uid + "）";
+  audit.detail = "登记接种 " + in.vaccine + " " + in.date + "（档案 " + child.uid + "）";
   audit.created = now;
   if (from_stock) {
     out.movement.emplace();
@@ -836,7 +837,8 @@ Result<json> ImmunizationService::RecordDose(const auth::Principal& who,
   if (in.person.empty()) return Conflict("请指定儿童档案", "trackedEntity");
   WJ_ASSIGN_OR_RETURN(Person p, Load(who, cat, in.person));
   WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(p.record.id));
-  WJ_ASSIGN_OR_RETURN(PreparedDose prepared, PrepareDose(who, cat, p, in, doses, today, now));
+  WJ_ASSIGN_OR_RETURN(PreparedDose prepared,
+                      PrepareDose(who, cat, p.record, in, doses, today, now));
   WJ_RETURN_IF_ERROR(WriteDose(prepared));
   const auto& d = prepared.dose;
   json stock = "NOT_MANAGED";

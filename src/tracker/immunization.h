@@ -340,8 +340,10 @@ class ImmunizationService {
   // `lots`: the units' lots already read by this caller (an import reads a unit's once), or
   // null to read them from the store.
   using LotsByUnit = std::map<std::int64_t, std::vector<storage::VaccineLotRecord>>;
+  // Reads only the child's record: nothing personal is needed to check a dose, so an import
+  // does not open (decrypt) the children it records doses of.
   Result<PreparedDose> PrepareDose(const auth::Principal& who, const metadata::Catalog& cat,
-                                   const Person& p, const DoseInput& in,
+                                   const storage::TrackedEntityRecord& child, const DoseInput& in,
                                    std::span<const storage::ImmunizationDoseRecord> others,
                                    Date today, std::int64_t now, const std::string& uid = {},
                                    LotsByUnit* lots = nullptr);

@@ -2613,6 +2613,46 @@ TEST_P(StoreContractTest, ABatchOfDosesIsWrittenWithOneAuditRow) {
   EXPECT_EQ(store->ListAudits({})->size(), audits_before + 1);
 }
 
+// A dose recorded through one server while another server's import of the same child's doses
+// is open: the dose's save waits for the import (at the child's row, which the import locks
+// before it reads his doses, and at his coverage mark), then indexes the child with both. A
+// guard: it passes without the row lock too, as the mark already makes the save wait; the lock
+// is for a save committed between the import's read and its mark, which a test cannot time.
+TEST_P(SeveralServersTest, ADoseBesideAnImportOfTheSameChildIsIndexedWithTheImportsDoses) {
+  const std::int64_t ou = OneUnitForDoses(*store_);
+  ASSERT_NE(ou, 0);
+  tracker::InstallDueIndexer(*other_);
+  const AuditRecord audit = TesterTrackerAudit();
+  TrackedEntityRecord child = CoverageChild(ou, "teBeside001");
+  ASSERT_TRUE(store_->CreateTrackedEntity(child, audit).ok());
+  std::vector<ImmunizationDoseRecord> imported = {
+      CoverageDose(child.id, ou, "doseBsd0001", "HepB", "2024-01-10"),
+      CoverageDose(child.id, ou, "doseBsd0002", "BCG", "2024-01-10"),
+      CoverageDose(child.id, ou, "doseBsd0003", "HepB", "2024-02-10")};
+  std::thread clerk;
+  Status clerk_status;
+  Status s = store_->InOneTransaction([&]() -> Status {
+    WJ_RETURN_IF_ERROR(store_->AddImmunizationDosesBulk(imported, audit));
+    clerk = std::thread([&] {
+      ImmunizationDoseRecord dose = CoverageDose(child.id, ou, "doseBsd0004", "IPV", "2024-03-10");
+      clerk_status = other_->AddImmunizationDose(dose, audit);
+    });
+    // Long enough for the clerk's save to reach the child and wait; it passes however long.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return Status::Ok();
+  });
+  clerk.join();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(clerk_status.ok()) << clerk_status.ToString();
+  std::vector<tracker::RecordedDose> recorded;
+  auto stored = store_->ListImmunizationDoses(child.id);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 4u);
+  for (const auto& d : *stored) recorded.push_back({d.vaccine, ParseIsoDate(d.given_on).value()});
+  EXPECT_EQ((*store_->FindTrackedEntity(child.uid))->due,
+            tracker::DueIndexOf(ParseIsoDate(child.birth_date).value(), recorded));
+}
+
 // A batch of doses for many children (more than kDueIndexesBeside: their due indexes are
 // computed on a thread of their own while the doses are written) indexes each child from all of
 // his doses: those on record before the batch and the batch's, with a dose of the batch on the
