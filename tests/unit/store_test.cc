@@ -912,6 +912,61 @@ TEST_P(StoreContractTest, UsersAreUniqueRegardlessOfCaseAndSessionsRevoke) {
   EXPECT_EQ(store_->DeleteApiToken("tokAAAAAAAA", *id).code(), StatusCode::kNotFound);
 }
 
+// Every request signed in by a session or a token reads its user by id in one statement: the
+// record is the one read by name (roles in order, capture and view units each in order), a user
+// without roles or units has none, and an id nobody has finds nobody.
+TEST_P(StoreContractTest, AUserReadByIdIsTheUserReadByName) {
+  std::vector<OrgUnitRecord> units = {CodedUnit("15", "", 1), CodedUnit("1506", "15", 2),
+                                      CodedUnit("1507", "15", 2)};
+  ASSERT_TRUE(store_->InsertOrgUnits(units).ok());
+  auto loaded = store_->LoadOrgUnits();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  std::vector<std::int64_t> ids;
+  for (const auto& r : *loaded) ids.push_back(r.id);
+  ASSERT_EQ(ids.size(), 3u);
+  UserRecord u;
+  u.uid = "userIdRead1";
+  u.username = "officer";
+  u.display_name = "苏和";
+  u.password_hash = "h1";
+  u.roles = {"viewer", "approver", "entry"};
+  u.capture_org_unit_ids = {ids[2], ids[1]};
+  u.view_org_unit_ids = {ids[0], ids[2]};
+  u.created = 7;
+  auto id = store_->CreateUser(u);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  UserRecord bare;
+  bare.uid = "userIdRead2";
+  bare.username = "bare";
+  bare.password_hash = "h2";
+  bare.created = 8;
+  auto bare_id = store_->CreateUser(bare);
+  ASSERT_TRUE(bare_id.ok()) << bare_id.status().ToString();
+  auto fields = [](const UserRecord& r) {
+    return std::tie(r.id, r.uid, r.username, r.display_name, r.password_hash, r.disabled, r.roles,
+                    r.capture_org_unit_ids, r.view_org_unit_ids, r.created);
+  };
+  auto by_id = store_->FindUserById(*id);
+  auto by_name = store_->FindUser("officer");
+  ASSERT_TRUE(by_id.ok() && by_id->has_value()) << by_id.status().ToString();
+  ASSERT_TRUE(by_name.ok() && by_name->has_value());
+  EXPECT_TRUE(fields(**by_id) == fields(**by_name));
+  EXPECT_EQ((*by_id)->roles, (std::vector<std::string>{"approver", "entry", "viewer"}));
+  std::vector<std::int64_t> capture = {ids[1], ids[2]}, view = {ids[0], ids[2]};
+  EXPECT_EQ((*by_id)->capture_org_unit_ids, capture);
+  EXPECT_EQ((*by_id)->view_org_unit_ids, view);
+  EXPECT_EQ((*by_id)->display_name, "苏和");
+  auto bare_by_id = store_->FindUserById(*bare_id);
+  ASSERT_TRUE(bare_by_id.ok() && bare_by_id->has_value());
+  EXPECT_TRUE(fields(**bare_by_id) == fields(**store_->FindUser("bare")));
+  EXPECT_TRUE((*bare_by_id)->roles.empty());
+  EXPECT_TRUE((*bare_by_id)->capture_org_unit_ids.empty());
+  EXPECT_TRUE((*bare_by_id)->view_org_unit_ids.empty());
+  auto nobody = store_->FindUserById(*bare_id + 1000);
+  ASSERT_TRUE(nobody.ok()) << nobody.status().ToString();
+  EXPECT_FALSE(nobody->has_value());
+}
+
 TEST_P(StoreContractTest, ArticleSearchFindsTheSameArticlesOnBothStores) {
   // The tokens are portal::SearchTokens' bigrams, as portal/site.cc writes them; queries are
   // portal::SearchQuery's quoted phrases.
