@@ -1098,6 +1098,12 @@ Status ImmunizationService::FlushImportChildren(ImportRun& run) {
     audits.push_back(std::move(audit));
   }
   WJ_RETURN_IF_ERROR(store_.AddTrackedEntitiesBulk(run.pending_tes, audits));
+  // A child just written has no dose and no hold on record: his events need not read them.
+  // (Room for a payload's worth of doses, as ImportEvent leaves after a read.)
+  for (const storage::Store::BulkChild& c : run.pending_tes) {
+    run.doses.try_emplace(c.person.id).first->second.reserve(16);
+    run.holds.try_emplace(c.person.id);
+  }
   run.pending_tes.clear();
   run.pending_te_uids.clear();
   run.pending_keys.clear();
