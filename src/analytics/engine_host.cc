@@ -155,6 +155,8 @@ Result<std::shared_ptr<const Engine>> EngineHost::Current() {
     Status s = ApplyAndPublish(changes);
     if (!s.ok()) {
       std::lock_guard l(mu_);
+      ++stats_.failed_applies;  // counted, as the builder's are: a build follows
+      stats_.last_error = s.message();
       rebuild_requested_ = true;  // the next engine is built from the store
       work_cv_.notify_one();
       return s;

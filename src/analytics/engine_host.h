@@ -76,7 +76,7 @@ class EngineHost {
     // Why builds were asked for (one build may answer several), for tests and diagnosis:
     std::uint64_t catalog_changes = 0;   // SetCatalog
     std::uint64_t rebuild_requests = 0;  // RequestRebuild (another process's unlisted values)
-    std::uint64_t failed_applies = 0;    // a batch or import applied off to the side failed
+    std::uint64_t failed_applies = 0;    // a batch applied by a query or off to the side failed
     std::string last_error;              // the last failure's message ("" when none)
   };
 
