@@ -4,28 +4,28 @@
 // work that touches none of what the caller touches meanwhile may go beside it.
 #pragma once
 
+#include <cstddef>
 #include <future>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 
-#include "core/thread_priority.h"
-
 namespace weijian {
 
-// Starts `work` on a new thread when `worth_a_thread` (a small batch costs less than the thread)
-// and returns its future; otherwise, or when no thread can be had, the work runs on the caller's
-// thread when the future is asked for its value. The thread runs at the caller's CPU priority (a
-// job's work stays below the handlers'). The future waits for the work when it is destroyed, so
-// whatever the work refers to must outlive the future.
+// Work over fewer items than this costs less than a thread: done in line.
+inline constexpr std::size_t kBesideMinItems = 64;
+
+// Starts `work` (over `items` items) on a new thread and returns its future; for fewer than
+// kBesideMinItems items, or when no thread can be had, the work runs on the caller's thread when
+// the future is asked for its value. The new thread has the caller's CPU priority (Linux gives a
+// thread its creator's nice value: a job's work stays below the handlers', core/thread_priority.h).
+// The future waits for the work when it is destroyed, so whatever the work refers to must
+// outlive the future.
 template <class Work>
-std::future<std::invoke_result_t<Work&>> StartBeside(bool worth_a_thread, Work work) {
-  if (worth_a_thread) {
+std::future<std::invoke_result_t<Work&>> StartBeside(std::size_t items, Work work) {
+  if (items >= kBesideMinItems) {
     try {
-      return std::async(std::launch::async, [work, nice = ThisThreadsNice()]() mutable {
-        if (nice > 0) LowerThisThreadsPriority(nice);
-        return work();
-      });
+      return std::async(std::launch::async, work);
     } catch (const std::system_error&) {
       // No thread to be had: done on the caller's, below.
     }

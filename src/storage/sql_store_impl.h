@@ -1555,61 +1555,26 @@ class SqlStore final : public Store {
     return id;
   }
 
+  // Users are read in one statement each (LoadUsersLocked), so without a transaction.
   Result<std::optional<UserRecord>> FindUser(const std::string& username) override {
-    ReadLease lease(*this);
+    ReadLease lease(*this, Source::kPrimary, kOneStatement);
     WJ_ASSIGN_OR_RETURN(auto users, LoadUsersLocked(username));
     if (users.empty()) return std::optional<UserRecord>();
     return std::optional<UserRecord>(std::move(users.front()));
   }
 
   Result<std::vector<UserRecord>> ListUsers() override {
-    ReadLease lease(*this);
+    ReadLease lease(*this, Source::kPrimary, kOneStatement);
     return LoadUsersLocked(std::nullopt);
   }
 
-  // Every request signed in by a session or a token reads its user here: one statement, the
-  // roles and units folded into two lists ("role,role", "kind:id,kind:id"), so on PostgreSQL one
-  // round trip instead of five (BEGIN, the user, his roles, his units, COMMIT).
+  // Every request signed in by a session or a token reads its user here: on PostgreSQL one
+  // round trip (it was five: BEGIN, the user, his roles, his units, COMMIT).
   Result<std::optional<UserRecord>> FindUserById(std::int64_t id) override {
     ReadLease lease(*this, Source::kPrimary, kOneStatement);
-    static const std::string kSql = [] {
-      const std::string agg = kPg ? "string_agg" : "group_concat";
-      return "SELECT id, uid, username, display_name, password_hash, disabled, created,"
-             " coalesce((SELECT " +
-             agg + "(role, ',') FROM app_user_role WHERE user_id = ?1), ''), coalesce((SELECT " +
-             agg +
-             "(kind || ':' || org_unit_id, ',') FROM app_user_org_unit WHERE user_id = ?1), '')"
-             " FROM app_user WHERE id = ?1";
-    }();
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(kSql));
-    q.Bind(1, id);
-    WJ_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<UserRecord>();
-    UserRecord u;
-    u.id = q.Int(0);
-    u.uid = q.Text(1);
-    u.username = q.Text(2);
-    u.display_name = q.Text(3);
-    u.password_hash = q.Text(4);
-    u.disabled = q.Int(5) != 0;
-    u.created = q.Int(6);
-    // In the order LoadUsersLocked reads them (an aggregate's order is not the table's).
-    u.roles = SplitNonEmpty(q.Text(7), ',');
-    std::sort(u.roles.begin(), u.roles.end());
-    std::vector<std::pair<std::int64_t, bool>> units;  // (id, capture)
-    for (const std::string& item : SplitNonEmpty(q.Text(8), ',')) {
-      const std::size_t colon = item.find(':');
-      std::int64_t unit = 0;
-      if (colon == std::string::npos ||
-          std::from_chars(item.data() + colon + 1, item.data() + item.size(), unit).ec !=
-              std::errc())
-        return Internal("a user's unit list is malformed: " + item);
-      units.emplace_back(unit, item.compare(0, colon, "capture") == 0);
-    }
-    std::sort(units.begin(), units.end());
-    for (const auto& [unit, capture] : units)
-      (capture ? u.capture_org_unit_ids : u.view_org_unit_ids).push_back(unit);
-    return std::optional<UserRecord>(std::move(u));
+    WJ_ASSIGN_OR_RETURN(auto users, LoadUsersLocked(std::nullopt, id));
+    if (users.empty()) return std::optional<UserRecord>();
+    return std::optional<UserRecord>(std::move(users.front()));
   }
 
   Status UpdateUser(const UserRecord& u) override {
@@ -2864,13 +2829,24 @@ class SqlStore final : public Store {
     return Status::Ok();
   }
 
+  // The users (all, or the one with this name or id) in one statement: each with his roles and
+  // units folded into two lists ("role,role", "kind:id,kind:id"), put in order here (an
+  // aggregate's order is not the table's): roles by name, units by id.
   Result<std::vector<UserRecord>> LoadUsersLocked(const std::optional<std::string>& username,
                                                   std::optional<std::int64_t> id = std::nullopt) {
-    WJ_ASSIGN_OR_RETURN(
-        Stmt q,
-        db_.Prepare(
-            "SELECT id, uid, username, display_name, password_hash, disabled, created FROM app_user"
-            " WHERE (?1 IS NULL OR username = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY id"));
+    static const std::string kSql = [] {
+      const std::string agg = kPg ? "string_agg" : "group_concat";
+      return "SELECT u.id, u.uid, u.username, u.display_name, u.password_hash, u.disabled,"
+             " u.created, coalesce((SELECT " +
+             agg +
+             "(r.role, ',') FROM app_user_role r WHERE r.user_id = u.id), ''),"
+             " coalesce((SELECT " +
+             agg +
+             "(o.kind || ':' || o.org_unit_id, ',') FROM app_user_org_unit o"
+             " WHERE o.user_id = u.id), '') FROM app_user u"
+             " WHERE (?1 IS NULL OR u.username = ?1) AND (?2 IS NULL OR u.id = ?2) ORDER BY u.id";
+    }();
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(kSql));
     q.BindOptional(1, username).BindOptional(2, id);
     std::vector<UserRecord> out;
     while (true) {
@@ -2884,28 +2860,22 @@ class SqlStore final : public Store {
       u.password_hash = q.Text(4);
       u.disabled = q.Int(5) != 0;
       u.created = q.Int(6);
+      u.roles = SplitNonEmpty(q.Text(7), ',');
+      std::sort(u.roles.begin(), u.roles.end());
+      std::vector<std::pair<std::int64_t, bool>> units;  // (id, capture)
+      for (const std::string& item : SplitNonEmpty(q.Text(8), ',')) {
+        const std::size_t colon = item.find(':');
+        std::int64_t unit = 0;
+        if (colon == std::string::npos ||
+            std::from_chars(item.data() + colon + 1, item.data() + item.size(), unit).ec !=
+                std::errc())
+          return Internal("a user's unit list is malformed: " + item);
+        units.emplace_back(unit, item.compare(0, colon, "capture") == 0);
+      }
+      std::sort(units.begin(), units.end());
+      for (const auto& [unit, capture] : units)
+        (capture ? u.capture_org_unit_ids : u.view_org_unit_ids).push_back(unit);
       out.push_back(std::move(u));
-    }
-    WJ_ASSIGN_OR_RETURN(
-        Stmt roles, db_.Prepare("SELECT role FROM app_user_role WHERE user_id = ? ORDER BY role"));
-    WJ_ASSIGN_OR_RETURN(Stmt units, db_.Prepare("SELECT org_unit_id, kind FROM app_user_org_unit "
-                                                "WHERE user_id = ? ORDER BY org_unit_id"));
-    for (auto& u : out) {
-      roles.Bind(1, u.id);
-      while (true) {
-        WJ_ASSIGN_OR_RETURN(bool row, roles.Step());
-        if (!row) break;
-        u.roles.push_back(roles.Text(0));
-      }
-      roles.Reset();
-      units.Bind(1, u.id);
-      while (true) {
-        WJ_ASSIGN_OR_RETURN(bool row, units.Step());
-        if (!row) break;
-        (units.Text(1) == "capture" ? u.capture_org_unit_ids : u.view_org_unit_ids)
-            .push_back(units.Int(0));
-      }
-      units.Reset();
     }
     return out;
   }
@@ -4208,10 +4178,7 @@ class SqlStore final : public Store {
   // second, which is all an import beside the others holds).
   DataValueListener listener_;
   DueIndexer due_indexer_;  // guarded by mu_ (used only by writes, which hold it)
-  // A batch of doses for at least this many children computes their due indexes on a thread of
-  // its own while the doses are written (AddImmunizationDosesBulk); a smaller one, in line.
-  static constexpr std::size_t kDueIndexesBeside = 64;
-  Db writer_db_;  // the writer connection; guarded by mu_
+  Db writer_db_;            // the writer connection; guarded by mu_
   const std::string path_;
   bool pooled_ = true;  // false for in-memory databases (set before any use)
   static constexpr std::size_t kMaxReaders = 8;
@@ -4821,43 +4788,34 @@ class SqlStore final : public Store {
     due_indexer_ = std::move(indexer);
   }
 
-  // The due index of one person, with the installed indexer ("not known" without one).
-  Result<DueIndexRecord> DueIndexLocked(std::int64_t person, const std::string& birth_date) {
-    if (!due_indexer_) return DueIndexRecord{};
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT vaccine, given_on FROM immunization_dose"
-                                            " WHERE tracked_entity_id = ?"));
-    q.Bind(1, person);
-    std::vector<DoseDay> days;
-    while (true) {
-      WJ_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      days.push_back({person, q.Text(0), q.Text(1)});
-    }
-    return due_indexer_(birth_date, days);
-  }
-
-  // What a child's due index is computed from, read inside the caller's write.
+  // What a child's due index is computed from (the indexer takes his doses in any order).
   struct DueInput {
     std::int64_t person = 0;
     std::string birth_date;
     std::vector<DoseDay> days;
   };
-  // The due index inputs of `children` (sorted, distinct) as they will stand once `doses` are
-  // written: the doses on record, then the batch's, in the order the index reads them after the
-  // write (day, then id). A child not on record is left out, as RefreshDueIndexLocked leaves him.
-  Result<std::vector<DueInput>> DueInputsBeforeLocked(
-      std::span<const std::int64_t> children, std::span<const ImmunizationDoseRecord> doses) {
-    // On PostgreSQL another server may write a dose of one of these children between this read
-    // and this write's coverage mark (which then holds his mark row, so that no other dose of his
-    // commits before this transaction): the child's row is locked first, so that another
-    // server's dose of his waits at its foreign key for this transaction to end, and one already
-    // written is committed before he is read. (SQLite has one writer.)
-    WJ_ASSIGN_OR_RETURN(Stmt b, db_.Prepare(kPg ? "SELECT birth_date FROM tracked_entity"
-                                                  " WHERE id = ? FOR UPDATE"
-                                                : "SELECT birth_date FROM tracked_entity"
-                                                  " WHERE id = ?"));
+  // The due index of `in` with `indexer` ("not known" without one).
+  static DueIndexRecord DueIndexFrom(const DueIndexer& indexer, const DueInput& in) {
+    return indexer ? indexer(in.birth_date, in.days) : DueIndexRecord{};
+  }
+  // The due index inputs of `children` (sorted, distinct) as they will stand once `batch` (doses
+  // not yet written, or none) is: the doses on record and the batch's. A child not on record is
+  // left out. With `lock_children` (a batch read before it is written) each child's row is
+  // locked first on PostgreSQL. Another server may write a dose of his between this read and
+  // this write's coverage mark (which then holds his mark row, so that no other dose of his
+  // commits before this transaction); with his row locked, another server's dose of his waits at
+  // its foreign key for this transaction to end, and one already written is committed before he
+  // is read. (SQLite has one writer; a write of one dose reads after its insert.)
+  Result<std::vector<DueInput>> DueInputsLocked(std::span<const std::int64_t> children,
+                                                std::span<const ImmunizationDoseRecord> batch,
+                                                bool lock_children) {
+    WJ_ASSIGN_OR_RETURN(Stmt b,
+                        db_.Prepare(kPg && lock_children ? "SELECT birth_date FROM tracked_entity"
+                                                           " WHERE id = ? FOR UPDATE"
+                                                         : "SELECT birth_date FROM tracked_entity"
+                                                           " WHERE id = ?"));
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT vaccine, given_on FROM immunization_dose"
-                                            " WHERE tracked_entity_id = ? ORDER BY given_on, id"));
+                                            " WHERE tracked_entity_id = ?"));
     std::vector<DueInput> out;
     out.reserve(children.size());
     for (std::int64_t person : children) {
@@ -4875,16 +4833,13 @@ class SqlStore final : public Store {
       }
       b.Reset();
     }
-    for (const ImmunizationDoseRecord& d : doses) {
+    for (const ImmunizationDoseRecord& d : batch) {
       auto it =
           std::lower_bound(out.begin(), out.end(), d.tracked_entity_id,
                            [](const DueInput& in, std::int64_t id) { return in.person < id; });
       if (it != out.end() && it->person == d.tracked_entity_id)
         it->days.push_back({d.tracked_entity_id, d.vaccine, d.given_on});
     }
-    for (DueInput& in : out)  // the batch's after those on record of the same day (larger ids)
-      std::stable_sort(in.days.begin(), in.days.end(),
-                       [](const DoseDay& x, const DoseDay& y) { return x.given_on < y.given_on; });
     return out;
   }
 
@@ -4898,14 +4853,10 @@ class SqlStore final : public Store {
   // Recomputes a person's due index inside the caller's transaction (caller holds mu_); a person
   // that is gone is left alone.
   Status RefreshDueIndexLocked(std::int64_t person) {
-    WJ_ASSIGN_OR_RETURN(Stmt b, db_.Prepare("SELECT birth_date FROM tracked_entity WHERE id = ?"));
-    b.Bind(1, person);
-    WJ_ASSIGN_OR_RETURN(bool found, b.Step());
-    if (!found) return Status::Ok();
-    const std::string birth = b.Text(0);
-    b.Reset();
-    WJ_ASSIGN_OR_RETURN(DueIndexRecord ix, DueIndexLocked(person, birth));
-    return WriteDueIndexLocked(person, ix);
+    WJ_ASSIGN_OR_RETURN(const std::vector<DueInput> inputs,
+                        DueInputsLocked(std::span(&person, 1), {}, /*lock_children=*/false));
+    if (inputs.empty()) return Status::Ok();
+    return WriteDueIndexLocked(person, DueIndexFrom(due_indexer_, inputs.front()));
   }
 
   Status RefreshDueIndex(std::span<const std::int64_t> ids) override {
@@ -5103,15 +5054,14 @@ class SqlStore final : public Store {
     for (const auto& x : doses) children.push_back(x.tracked_entity_id);
     std::sort(children.begin(), children.end());
     children.erase(std::unique(children.begin(), children.end()), children.end());
-    WJ_ASSIGN_OR_RETURN(const std::vector<DueInput> inputs, DueInputsBeforeLocked(children, doses));
-    auto indexes = StartBeside(
-        due_indexer_ && inputs.size() >= kDueIndexesBeside, [&inputs, indexer = due_indexer_]() {
-          std::vector<DueIndexRecord> out;
-          out.reserve(inputs.size());
-          for (const DueInput& in : inputs)
-            out.push_back(indexer ? indexer(in.birth_date, in.days) : DueIndexRecord{});
-          return out;
-        });
+    WJ_ASSIGN_OR_RETURN(const std::vector<DueInput> inputs,
+                        DueInputsLocked(children, doses, /*lock_children=*/true));
+    auto indexes = StartBeside(due_indexer_ ? inputs.size() : 0, [&inputs, indexer = due_indexer_] {
+      std::vector<DueIndexRecord> out;
+      out.reserve(inputs.size());
+      for (const DueInput& in : inputs) out.push_back(DueIndexFrom(indexer, in));
+      return out;
+    });
     if constexpr (kPg) {
       std::string lines;
       lines.reserve(doses.size() * 160);

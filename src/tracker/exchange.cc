@@ -256,10 +256,6 @@ std::string DayTime(const std::string& day) { return day.empty() ? day : day + "
 
 const char* kTypes[] = {"TRACKED_ENTITY", "ENROLLMENT", "EVENT"};
 
-// A flush placing the new doses of at least this many children does so on a thread of its own
-// while the doses are written (FlushImportDoses); fewer, in line.
-constexpr std::size_t kPlacingsBeside = 64;
-
 // A value as JSON text, as POST /api/tracker's JsonResponse writes it.
 std::string DumpJson(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -1111,16 +1107,15 @@ Status ImmunizationService::FlushImportChildren(ImportRun& run) {
 }
 
 Status ImmunizationService::FlushImportDoses(ImportRun& run) {
+  if (run.pending.empty()) {
+    PlaceImported(run);
+    return Status::Ok();
+  }
   // The new doses' placements (the report's warnings, a forecast per child) are computed beside
   // the write of the doses, on a thread of their own (bench/README.md "Tracker import", session
   // 24). That thread touches only `placing`, `late_warnings` and (reading) `doses`; this one
   // leaves them alone until it has waited for it.
-  auto placed = StartBeside(!run.pending.empty() && run.placing.size() >= kPlacingsBeside,
-                            [this, &run] { PlaceImported(run); });
-  if (run.pending.empty()) {
-    placed.get();
-    return Status::Ok();
-  }
+  auto placed = StartBeside(run.placing.size(), [this, &run] { PlaceImported(run); });
   // One audit row per unit the batch's doses were given at (its auditors see their own, as for
   // a dose entered by hand), naming the import and listing every dose as a clerk's entry names
   // it — uid, vaccine, date, the child's record — with the counts and a digest of the uids.

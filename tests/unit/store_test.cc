@@ -2289,6 +2289,16 @@ TEST_F(PostgresOpenTest, AnEngineBuildTheReplicaCannotFinishIsMadeFromThePrimary
 namespace weijian::storage {
 namespace {
 
+// The due index the engine gives a child for the doses the store holds of his now.
+DueIndexRecord DueIndexOfStoredDoses(Store& store, const TrackedEntityRecord& te) {
+  std::vector<tracker::RecordedDose> doses;
+  auto recorded = store.ListImmunizationDoses(te.id);
+  EXPECT_TRUE(recorded.ok()) << recorded.status().ToString();
+  if (recorded.ok())
+    for (const auto& d : *recorded) doses.push_back({d.vaccine, ParseIsoDate(d.given_on).value()});
+  return tracker::DueIndexOf(ParseIsoDate(te.birth_date).value(), doses);
+}
+
 // The due index (issue 17, migration 0027): every write that changes a child's doses or birth
 // date recomputes it in its own transaction, as tracker::DueIndexOf computes it from what is
 // stored; holds and transfers leave it; ListDueCandidates reads through it; a child written
@@ -2320,13 +2330,7 @@ TEST_P(StoreContractTest, TheDueIndexFollowsEveryWriteThatMovesIt) {
   };
   // The index the engine gives for what the store holds now.
   auto expected = [&](const std::string& uid) {
-    const TrackedEntityRecord te = stored(uid);
-    std::vector<tracker::RecordedDose> doses;
-    auto recorded = store->ListImmunizationDoses(te.id);
-    EXPECT_TRUE(recorded.ok());
-    for (const auto& d : recorded.value())
-      doses.push_back({d.vaccine, ParseIsoDate(d.given_on).value()});
-    return tracker::DueIndexOf(ParseIsoDate(te.birth_date).value(), doses);
+    return DueIndexOfStoredDoses(*store, stored(uid));
   };
   auto candidates = [&](const std::string& from, const std::string& to) {
     std::vector<std::string> uids;
@@ -2648,15 +2652,9 @@ TEST_P(StoreContractTest, ABatchOfDosesIsWrittenWithOneAuditRow) {
   EXPECT_EQ(store->ListImmunizationDoses(b.id)->size(), 1u);
   EXPECT_EQ(MarkedFrom(*store, h), (std::set<std::int64_t>{a.id, b.id}));
   // Each child's due index as his doses give it.
-  for (const auto& te : {a, b}) {
-    std::vector<tracker::RecordedDose> recorded;
-    auto stored = store->ListImmunizationDoses(te.id);
-    ASSERT_TRUE(stored.ok());
-    for (const auto& d : *stored) recorded.push_back({d.vaccine, ParseIsoDate(d.given_on).value()});
-    EXPECT_EQ((*store->FindTrackedEntity(te.uid))->due,
-              tracker::DueIndexOf(ParseIsoDate(te.birth_date).value(), recorded))
+  for (const auto& te : {a, b})
+    EXPECT_EQ((*store->FindTrackedEntity(te.uid))->due, DueIndexOfStoredDoses(*store, te))
         << te.uid;
-  }
   auto audits = store->ListAudits({});
   ASSERT_EQ(audits->size(), audits_before + 1);
   EXPECT_EQ(audits->front().object, "tracker import test #1");
@@ -2699,16 +2697,11 @@ TEST_P(SeveralServersTest, ADoseBesideAnImportOfTheSameChildIsIndexedWithTheImpo
   clerk.join();
   ASSERT_TRUE(s.ok()) << s.ToString();
   ASSERT_TRUE(clerk_status.ok()) << clerk_status.ToString();
-  std::vector<tracker::RecordedDose> recorded;
-  auto stored = store_->ListImmunizationDoses(child.id);
-  ASSERT_TRUE(stored.ok());
-  ASSERT_EQ(stored->size(), 4u);
-  for (const auto& d : *stored) recorded.push_back({d.vaccine, ParseIsoDate(d.given_on).value()});
-  EXPECT_EQ((*store_->FindTrackedEntity(child.uid))->due,
-            tracker::DueIndexOf(ParseIsoDate(child.birth_date).value(), recorded));
+  ASSERT_EQ(store_->ListImmunizationDoses(child.id)->size(), 4u);
+  EXPECT_EQ((*store_->FindTrackedEntity(child.uid))->due, DueIndexOfStoredDoses(*store_, child));
 }
 
-// A batch of doses for many children (more than kDueIndexesBeside: their due indexes are
+// A batch of doses for many children (at least kBesideMinItems: their due indexes are
 // computed on a thread of their own while the doses are written) indexes each child from all of
 // his doses: those on record before the batch and the batch's, with a dose of the batch on the
 // day of one on record and one dated between two on record.
@@ -2745,12 +2738,8 @@ TEST_P(StoreContractTest, ALargeBatchOfDosesIndexesEachChildFromAllOfHisDoses) {
       store->InOneTransaction([&] { return store->AddImmunizationDosesBulk(batch, audit); }).ok());
   std::set<std::string> seen;
   for (const auto& te : kids) {
-    std::vector<tracker::RecordedDose> recorded;
-    auto stored = store->ListImmunizationDoses(te.id);
-    ASSERT_TRUE(stored.ok());
-    for (const auto& d : *stored) recorded.push_back({d.vaccine, ParseIsoDate(d.given_on).value()});
     const DueIndexRecord due = (*store->FindTrackedEntity(te.uid))->due;
-    EXPECT_EQ(due, tracker::DueIndexOf(ParseIsoDate(te.birth_date).value(), recorded)) << te.uid;
+    EXPECT_EQ(due, DueIndexOfStoredDoses(*store, te)) << te.uid;
     seen.insert(due.next + " " + due.until + " " + due.basis);
   }
   EXPECT_GT(seen.size(), 40u);  // the children differ, so a mix-up of children would show

@@ -592,8 +592,8 @@ TEST(TrackerExchange, OneBadEventAmongTwoThousand) {
 // for random doses in random order, including doses listed before earlier-dated ones (an IPV at
 // 70 days listed before one at 60 days: neither was too soon when it was placed) and the
 // alternative and catch-up series (JE, HepA, MPSV-A and -AC). Seventy children: more than a
-// flush places in line (kPlacingsBeside), so the placements are computed on a thread of their own
-// while the doses are written (and ThreadSanitizer runs this test).
+// flush places in line (kBesideMinItems, core/beside.h), so the placements are computed on a thread
+// of their own while the doses are written (and ThreadSanitizer runs this test).
 TEST(TrackerExchange, ImportWarningsAreThoseOfRecordingEachDoseInTurn) {
   testing::TempDir dir;
   const std::string keys = dir.File("keys");
