@@ -167,13 +167,18 @@ std::optional<double> Engine::NumericValue(const storage::DataElementRecord& de,
 Status Engine::EnsurePeriods(std::span<const storage::DataValueChange> changes,
                              storage::Store& store) {
   bool missing = false;
-  for (const auto& c : changes) missing = missing || !period_index_.count(c.key.period_id);
+  for (const auto& c : changes)
+    missing = missing ||
+              (!period_index_.count(c.key.period_id) && !unplaced_periods_.count(c.key.period_id));
   if (!missing) return Status::Ok();
   WJ_ASSIGN_OR_RETURN(auto periods, store.LoadPeriods());
   for (const auto& p : periods) {
-    if (period_index_.count(p.id)) continue;
+    if (period_index_.count(p.id) || unplaced_periods_.count(p.id)) continue;
     auto parsed = ParsePeriod(p.iso);
-    if (!parsed.ok()) continue;
+    if (!parsed.ok()) {
+      unplaced_periods_.insert(p.id);
+      continue;
+    }
     if (period_start_.size() >= 65535)
       return Internal("more than 65,535 distinct periods; the engine's period index is 16 bits");
     period_index_[p.id] = static_cast<std::uint16_t>(period_start_.size());
@@ -314,7 +319,14 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
     const auto* de = cat_->DataElements().ById(c.key.data_element_id);
     if (!de || !tree.Contains(c.key.org_unit_id)) continue;
     auto pit = period_index_.find(c.key.period_id);
-    if (pit == period_index_.end()) continue;
+    if (pit == period_index_.end()) {
+      if (unplaced_periods_.count(c.key.period_id)) continue;
+      // The store's periods were read before the change's own was committed (a read from an
+      // older snapshot): skipped, the value would be missing from this engine for good. An
+      // error has the host build the engine from the store instead (EngineHost::Current).
+      return Internal("the period (id " + std::to_string(c.key.period_id) +
+                      ") of a changed value is not among the store's periods");
+    }
     // A bool and a plain double, not the optional itself: GCC 12 at -O3 reports the optional's
     // value as maybe uninitialized once this is inlined into a unity build (a false warning).
     const std::optional<double> parsed = c.deleted ? std::nullopt : NumericValue(*de, c.value);

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <tuple>
@@ -57,6 +58,8 @@ class Engine {
   // with `kLeaveTail` it is left to grow (TailWantsMerge) for MergeTail, off the caller's path,
   // up to kLeftTailFactor times the threshold: each apply lays the tail out again, so a tail
   // left to grow without bound (a builder starved of CPU) would make every apply slower.
+  // An error (the periods unreadable, or a change's period not among them) leaves this engine
+  // part-way: it is a copy to drop, as EngineHost's are; the host then builds from the store.
   enum class TailMerge { kMerge, kLeaveTail };
   static constexpr std::size_t kLeftTailFactor = 4;
   Status Apply(std::span<const storage::DataValueChange> changes, storage::Store& store,
@@ -191,7 +194,10 @@ class Engine {
   std::shared_ptr<const metadata::Catalog> cat_;
   std::vector<std::int32_t> period_start_, period_end_;  // days since the epoch, by index
   std::map<std::int64_t, std::uint16_t> period_index_;   // store id → index
-  std::vector<std::uint16_t> combo_index_;               // store id → index
+  // Store ids of periods whose ISO the engine cannot place in time: their values are left out
+  // (as Build leaves them out), while a change in a period the store did not list is an error.
+  std::set<std::int64_t> unplaced_periods_;
+  std::vector<std::uint16_t> combo_index_;  // store id → index
   Columns base_, tail_;
   Rollup roll_;
   std::size_t live_ = 0;

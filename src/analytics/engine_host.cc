@@ -35,6 +35,7 @@ void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool
       since_overflow_ = true;
       since_rebuild_ = {};
       (merging_only_ ? merge_requested_ : rebuild_requested_) = true;
+      ++stats_.overflows;
     } else {
       since_rebuild_.insert(since_rebuild_.end(), changes.begin(), changes.end());
     }
@@ -446,7 +447,9 @@ bool EngineHost::Building() const {
 
 EngineHost::Stats EngineHost::stats() const {
   std::lock_guard l(mu_);
-  return stats_;
+  Stats out = stats_;
+  out.quiet = published_ && BuilderQuiet();
+  return out;
 }
 
 }  // namespace weijian::analytics

@@ -77,7 +77,12 @@ class EngineHost {
     std::uint64_t catalog_changes = 0;   // SetCatalog
     std::uint64_t rebuild_requests = 0;  // RequestRebuild (another process's unlisted values)
     std::uint64_t failed_applies = 0;    // a batch applied by a query or off to the side failed
-    std::string last_error;              // the last failure's message ("" when none)
+    std::uint64_t overflows = 0;  // changes reported during a build or an import outgrew its list
+    std::string last_error;       // the last failure's message ("" when none)
+    // Read with the counts, under the same lock: an engine is published and nothing waits for
+    // the builder or runs on it (Idle). A test that takes its baseline counts while quiet knows
+    // that any build after them was asked for after them, and so is counted in them.
+    bool quiet = false;
   };
 
   explicit EngineHost(storage::Store& store, std::size_t max_pending = 200'000,

@@ -483,6 +483,39 @@ TEST_F(EngineHostTest, ACopySharesTheTailOfNewValuesAsWell) {
   EXPECT_EQ(copy->size(), engine->size() - 1);
 }
 
+// A change whose period the store's periods do not list, even once read again, is an error and
+// not a value silently left out. Applying one can meet that when its read of the periods ran in a
+// snapshot older than the change's commit: skipped, as until session 25, the value would have been
+// missing from that engine until the next build, with nothing said. The error has the host build
+// the engine from the store (EngineHost::Current, the builder).
+TEST_F(EngineHostTest, AChangeInAPeriodTheStoreDoesNotListIsAnErrorNotASkip) {
+  ASSERT_TRUE(Csv("VC_VISITS,202302,150624100001,,,5\n").ok());
+  std::unique_ptr<Engine> engine = Engine::Build(*store_, cat_).value();
+  std::vector<storage::DataValueChange> changes;
+  store_->SetDataValueListener([&](std::vector<storage::DataValueChange>&& c, bool) {
+    changes.insert(changes.end(), c.begin(), c.end());
+  });
+  ASSERT_TRUE(Csv("VC_VISITS,202303,150624100001,,,7\n").ok());
+  store_->SetDataValueListener(nullptr);
+  ASSERT_EQ(changes.size(), 1u);
+  // A period the engine has not seen and the store does not list (an id past every period's).
+  auto periods = store_->LoadPeriods();
+  ASSERT_TRUE(periods.ok());
+  std::int64_t past = 0;
+  for (const auto& p : *periods) past = std::max(past, p.id);
+  storage::DataValueChange unlisted = changes.front();
+  unlisted.key.period_id = past + 1;
+  std::vector<storage::DataValueChange> both = {changes.front(), unlisted};
+  // (Applied to a copy, as the host applies: a failed Apply leaves its engine to be dropped.)
+  const Status s = std::make_unique<Engine>(*engine)->Apply(both, *store_);
+  EXPECT_EQ(s.code(), StatusCode::kInternal) << s.ToString();
+  // The listed period alone applies as before.
+  ASSERT_TRUE(engine->Apply(changes, *store_).ok());
+  EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), Unit("150624100001"), Month("202303").first,
+                              Month("202303").second),
+            7);
+}
+
 // A query applies writes without merging the tail of new values into the base when it passes
 // the threshold: a merge is a pass over every value that lays the base out again (10.5M values in
 // the load benchmark), and that query and every query queued behind it would wait for it. The
