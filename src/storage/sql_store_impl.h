@@ -1778,6 +1778,17 @@ class SqlStore final : public Store {
     // Several servers on one PostgreSQL keep one chain: the head is read and extended under a
     // lock held to the end of the transaction (SQLite's writer lock does this on its own).
     // On PostgreSQL, a transaction that appended already holds the lock and knows the head.
+    // Inside InOneTransaction (on the writer's connection) the row waits for the COMMIT: taken
+    // at the first of a tracker import's batches, the lock was held while the import went on
+    // to lock its next children's rows, so that every audited write on every server waited for
+    // the whole import, and a dose saved through another server for a child of the import's
+    // next batch deadlocked with it (the save held the child, the import the chain).
+    if constexpr (kPg) {
+      if (deferring_audits_ && mu_.HeldByMe() && tl_write_.store != this) {
+        deferred_audits_.push_back(r);
+        return Status::Ok();
+      }
+    }
     std::string prev;
     std::optional<std::string> head;
     if constexpr (kPg) head = static_cast<Db&>(db_).ChainHead(B::kAuditChain);
@@ -4156,6 +4167,10 @@ class SqlStore final : public Store {
 
   // The writer lock: held for every use of writer_db_. Re-entrant for InOneTransaction only.
   RecursiveOwnedMutex mu_;
+  // PostgreSQL: the audit rows appended inside InOneTransaction, kept until just before its
+  // COMMIT (AppendAuditLocked); `deferring_audits_` while one runs. Guarded by mu_.
+  std::vector<AuditRecord> deferred_audits_;
+  bool deferring_audits_ = false;
   // PostgreSQL: held by a commit that reports values to the listener, from its COMMIT to the
   // report (CommitOrder()). Taken after mu_ when both are; see the top of this file.
   RecursiveOwnedMutex commit_mu_;
@@ -5637,6 +5652,35 @@ class SqlStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
+    if constexpr (kPg) {
+      // The audit rows of the action wait for its end (AppendAuditLocked): appended by the
+      // outermost call, after everything else, so that the chain's lock is taken last and held
+      // only for the COMMIT. A nested call's rows go with its savepoint.
+      const bool outermost = !deferring_audits_;
+      const std::size_t mark = deferred_audits_.size();
+      deferring_audits_ = true;
+      struct Restore {
+        SqlStore& s;
+        bool outermost;
+        ~Restore() {
+          if (outermost) {
+            s.deferring_audits_ = false;
+            s.deferred_audits_.clear();
+          }
+        }
+      } restore{*this, outermost};
+      Status s = action();
+      if (s.ok() && outermost) {
+        deferring_audits_ = false;
+        for (const AuditRecord& a : deferred_audits_) {
+          s = AppendAuditLocked(a);
+          if (!s.ok()) break;
+        }
+      }
+      if (s.ok()) s = tx.Commit();
+      if (!s.ok() && !outermost) deferred_audits_.resize(mark);
+      return s;
+    }
     WJ_RETURN_IF_ERROR(action());
     return tx.Commit();
   }

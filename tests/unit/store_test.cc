@@ -2701,6 +2701,90 @@ TEST_P(SeveralServersTest, ADoseBesideAnImportOfTheSameChildIsIndexedWithTheImpo
   EXPECT_EQ((*store_->FindTrackedEntity(child.uid))->due, DueIndexOfStoredDoses(*store_, child));
 }
 
+// Every audit row, newest first.
+std::vector<AuditRecord> AllAudits(Store& store) {
+  AuditFilter all;
+  all.limit = 1'000'000;
+  return store.ListAudits(all).value();
+}
+
+// A tracker import's transaction takes the audit chain's lock at its end, not at its first batch:
+// a dose saved through another server while the import runs, for a child of the import's next
+// batch, is saved at once, and the import's next batch then waits for nothing. Until session 25
+// the import held the chain from its first batch on: the save, holding the child, waited for the
+// chain (every audited write on every server waited for the whole import), and the import's
+// next batch waited for the save's child: a deadlock, ended by PostgreSQL (or, the save alone
+// waiting, by its lock_timeout) with one of them refused.
+TEST_P(SeveralServersTest, ADoseSavedBesideAnImportIsNotKeptWaitingForItsAuditChain) {
+  const std::int64_t ou = OneUnitForDoses(*store_);
+  ASSERT_NE(ou, 0);
+  tracker::InstallDueIndexer(*other_);
+  const AuditRecord audit = TesterTrackerAudit();
+  TrackedEntityRecord first = CoverageChild(ou, "teChain0001");
+  TrackedEntityRecord second = CoverageChild(ou, "teChain0002");
+  ASSERT_TRUE(store_->CreateTrackedEntity(first, audit).ok());
+  ASSERT_TRUE(store_->CreateTrackedEntity(second, audit).ok());
+  const std::size_t audits_before = AllAudits(*store_).size();
+  Status clerk_status = Internal("the clerk's save did not run");
+  Status s = store_->InOneTransaction([&]() -> Status {
+    std::vector<ImmunizationDoseRecord> batch1 = {
+        CoverageDose(first.id, ou, "doseChn0001", "HepB", "2024-01-10")};
+    WJ_RETURN_IF_ERROR(store_->AddImmunizationDosesBulk(batch1, audit));
+    std::thread clerk([&] {
+      ImmunizationDoseRecord dose = CoverageDose(second.id, ou, "doseChn0002", "BCG", "2024-01-10");
+      clerk_status = other_->AddImmunizationDose(dose, audit);
+    });
+    clerk.join();  // before: waited for the chain until lock_timeout, and was refused
+    std::vector<ImmunizationDoseRecord> batch2 = {
+        CoverageDose(second.id, ou, "doseChn0003", "HepB", "2024-01-10")};
+    return store_->AddImmunizationDosesBulk(batch2, audit);
+  });
+  ASSERT_TRUE(clerk_status.ok()) << clerk_status.ToString();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(store_->ListImmunizationDoses(second.id)->size(), 2u);
+  EXPECT_EQ(AllAudits(*store_).size(), audits_before + 3);
+  const auto chains = store_->VerifyAuditChains();
+  ASSERT_TRUE(chains.ok());
+  for (const auto& chain : *chains) EXPECT_FALSE(chain.first_broken_id) << chain.table;
+  EXPECT_EQ((*store_->FindTrackedEntity(second.uid))->due, DueIndexOfStoredDoses(*store_, second));
+}
+
+// An import's audit rows are written when its transaction commits, and not when it is rolled
+// back; a nested transaction's rows go with it (PostgreSQL defers them to the commit; SQLite writes
+// them in place: the same rows either way).
+TEST_P(StoreContractTest, AnAuditRowInsideOneTransactionIsKeptWithItsTransaction) {
+  const std::size_t before = AllAudits(*store_).size();
+  auto row = [](const std::string& object) {
+    AuditRecord a = TesterTrackerAudit();
+    a.object = object;
+    return a;
+  };
+  Status rolled = store_->InOneTransaction([&]() -> Status {
+    WJ_RETURN_IF_ERROR(store_->AppendAudit(row("gone 1")));
+    return Conflict("refused");
+  });
+  EXPECT_EQ(rolled.code(), StatusCode::kConflict);
+  ASSERT_TRUE(store_->InOneTransaction([&]() -> Status {
+                      WJ_RETURN_IF_ERROR(store_->AppendAudit(row("kept 1")));
+                      (void)store_->InOneTransaction([&]() -> Status {
+                        WJ_RETURN_IF_ERROR(store_->AppendAudit(row("gone 2")));
+                        return Conflict("the nested one refused");
+                      });
+                      WJ_RETURN_IF_ERROR(store_->InOneTransaction(
+                          [&] { return store_->AppendAudit(row("kept 2")); }));
+                      return store_->AppendAudit(row("kept 3"));
+                    })
+                  .ok());
+  const auto after = AllAudits(*store_);
+  ASSERT_EQ(after.size(), before + 3);
+  std::set<std::string> objects;
+  for (std::size_t i = 0; i < 3; ++i) objects.insert(after[i].object);  // newest first
+  EXPECT_EQ(objects, (std::set<std::string>{"kept 1", "kept 2", "kept 3"}));
+  const auto chains = store_->VerifyAuditChains();
+  ASSERT_TRUE(chains.ok());
+  for (const auto& chain : *chains) EXPECT_FALSE(chain.first_broken_id) << chain.table;
+}
+
 // A batch of doses for many children (at least kBesideMinItems: their due indexes are
 // computed on a thread of their own while the doses are written) indexes each child from all of
 // his doses: those on record before the batch and the batch's, with a dose of the batch on the
