@@ -2764,16 +2764,17 @@ TEST_P(StoreContractTest, AnAuditRowInsideOneTransactionIsKeptWithItsTransaction
     return Conflict("refused");
   });
   EXPECT_EQ(rolled.code(), StatusCode::kConflict);
-  ASSERT_TRUE(store_->InOneTransaction([&]() -> Status {
-                      WJ_RETURN_IF_ERROR(store_->AppendAudit(row("kept 1")));
-                      (void)store_->InOneTransaction([&]() -> Status {
-                        WJ_RETURN_IF_ERROR(store_->AppendAudit(row("gone 2")));
-                        return Conflict("the nested one refused");
-                      });
-                      WJ_RETURN_IF_ERROR(store_->InOneTransaction(
-                          [&] { return store_->AppendAudit(row("kept 2")); }));
-                      return store_->AppendAudit(row("kept 3"));
-                    })
+  ASSERT_TRUE(store_
+                  ->InOneTransaction([&]() -> Status {
+                    WJ_RETURN_IF_ERROR(store_->AppendAudit(row("kept 1")));
+                    (void)store_->InOneTransaction([&]() -> Status {
+                      WJ_RETURN_IF_ERROR(store_->AppendAudit(row("gone 2")));
+                      return Conflict("the nested one refused");
+                    });
+                    WJ_RETURN_IF_ERROR(store_->InOneTransaction(
+                        [&] { return store_->AppendAudit(row("kept 2")); }));
+                    return store_->AppendAudit(row("kept 3"));
+                  })
                   .ok());
   const auto after = AllAudits(*store_);
   ASSERT_EQ(after.size(), before + 3);
