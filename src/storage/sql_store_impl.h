@@ -1783,9 +1783,15 @@ class SqlStore final : public Store {
     // to lock its next children's rows, so that every audited write on every server waited for
     // the whole import, and a dose saved through another server for a child of the import's
     // next batch deadlocked with it (the save held the child, the import the chain).
+    // The rows kept are those up to the connection's mark: a savepoint rolled back since
+    // (a nested write method that failed after its audit row) restored the mark, and its rows
+    // are dropped here (PgDb::DeferredMark).
     if constexpr (kPg) {
-      if (deferring_audits_ && mu_.HeldByMe() && tl_write_.store != this) {
+      if (tl_write_.store != this && mu_.HeldByMe() && deferring_audits_) {
+        Db& pg = static_cast<Db&>(db_);
+        deferred_audits_.resize(std::min(deferred_audits_.size(), pg.DeferredMark()));
         deferred_audits_.push_back(r);
+        pg.SetDeferredMark(deferred_audits_.size());
         return Status::Ok();
       }
     }
@@ -1815,6 +1821,49 @@ class SqlStore final : public Store {
     WJ_RETURN_IF_ERROR(q.Run());
     if constexpr (kPg) static_cast<Db&>(db_).SetChainHead(B::kAuditChain, std::move(hash));
     return Status::Ok();
+  }
+
+  // The rows InOneTransaction kept for its end (PostgreSQL): the chain's head read once under
+  // its lock, the rows hashed in C++ and sent with one COPY, so that the lock is held for two
+  // round trips and the COMMIT, not one round trip per row.
+  Status AppendAuditsLocked(std::span<const AuditRecord> rows) {
+    if constexpr (!kPg) {
+      for (const AuditRecord& r : rows) WJ_RETURN_IF_ERROR(AppendAuditLocked(r));
+      return Status::Ok();
+    } else {
+      if (rows.empty()) return Status::Ok();
+      Db& pg = static_cast<Db&>(db_);
+      std::string prev;
+      if (auto head = pg.ChainHead(B::kAuditChain)) {
+        prev = std::move(*head);
+      } else {
+        WJ_ASSIGN_OR_RETURN(
+            prev, LockChainAndReadHead(B::kAuditChain,
+                                       "SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
+      }
+      std::string lines;
+      for (const AuditRecord& r : rows) {
+        std::string hash = ChainHash(prev, AuditCanonical(r));
+        AppendCopyField(lines, true, r.type);
+        AppendCopyField(lines, false, r.username);
+        AppendCopyField(lines, false,
+                        r.org_unit_id ? std::optional<std::string>(std::to_string(*r.org_unit_id))
+                                      : std::nullopt);
+        for (const std::string* f : {&r.object, &r.detail, &r.address})
+          AppendCopyField(lines, false, *f);
+        AppendCopyField(lines, false, r.created);
+        AppendCopyField(lines, false, prev);
+        AppendCopyField(lines, false, hash);
+        lines.push_back('\n');
+        prev = std::move(hash);
+      }
+      WJ_RETURN_IF_ERROR(pg.CopyIn("audit",
+                                   {"type", "username", "org_unit_id", "object", "detail",
+                                    "address", "created", "prev_hash", "hash"},
+                                   lines));
+      pg.SetChainHead(B::kAuditChain, std::move(prev));
+      return Status::Ok();
+    }
   }
 
   Result<std::vector<AuditRecord>> ListAudits(const AuditFilter& f) override {
@@ -4593,7 +4642,8 @@ class SqlStore final : public Store {
   }
 
   // Inserts a dose and its audit row inside the caller's transaction; returns the new id.
-  Result<std::int64_t> InsertDoseLocked(const ImmunizationDoseRecord& d, const AuditRecord& audit) {
+  // Without `audit`, the caller appends the dose's audit row itself (after its other writes).
+  Result<std::int64_t> InsertDoseLocked(const ImmunizationDoseRecord& d, const AuditRecord* audit) {
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare(WithId("INSERT INTO immunization_dose(uid, tracked_entity_id, vaccine,"
@@ -4606,7 +4656,7 @@ class SqlStore final : public Store {
     q.Bind(13, d.created).Bind(14, d.created_by);
     WJ_ASSIGN_OR_RETURN(const std::int64_t id, RunInsert(q));
     WJ_RETURN_IF_ERROR(RefreshDueIndexLocked(d.tracked_entity_id));
-    WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
+    if (audit) WJ_RETURN_IF_ERROR(AppendAuditLocked(*audit));
     return id;
   }
 
@@ -4614,7 +4664,7 @@ class SqlStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
-    WJ_ASSIGN_OR_RETURN(const std::int64_t id, InsertDoseLocked(d, audit));
+    WJ_ASSIGN_OR_RETURN(const std::int64_t id, InsertDoseLocked(d, &audit));
     WJ_RETURN_IF_ERROR(tx.Commit());
     d.id = id;
     return Status::Ok();
@@ -5265,7 +5315,7 @@ class SqlStore final : public Store {
     std::int64_t dose_id = 0;
     if (dose) {
       if (!dose_audit) return Internal("a dose needs its audit row");
-      WJ_ASSIGN_OR_RETURN(dose_id, InsertDoseLocked(*dose, *dose_audit));
+      WJ_ASSIGN_OR_RETURN(dose_id, InsertDoseLocked(*dose, nullptr));
     }
     WJ_ASSIGN_OR_RETURN(Stmt find,
                         db_.Prepare("SELECT id, manufacturer, expiry, balance FROM vaccine_lot"
@@ -5324,8 +5374,14 @@ class SqlStore final : public Store {
       WJ_ASSIGN_OR_RETURN(m.id, db_.LastInsertId());
       m.balance_after = balance + m.quantity;
       if (m.kind == "DOSE") m.dose_id = dose_id;
-      WJ_RETURN_IF_ERROR(AppendAuditLocked(audits[i]));
     }
+    // The audit rows after every lot's row: on PostgreSQL the audit chain's lock is then taken
+    // by a writer that waits for no row lock any more, as inside InOneTransaction (where they
+    // wait for its end). Appended between the lots, as until session 25, the lock was held while
+    // waiting for the next lot, which another server's transaction could hold while it waited
+    // for the chain: a deadlock.
+    if (dose) WJ_RETURN_IF_ERROR(AppendAuditLocked(*dose_audit));
+    for (const AuditRecord& audit : audits) WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     WJ_RETURN_IF_ERROR(tx.Commit());
     if (dose) dose->id = dose_id;
     return Status::Ok();
@@ -5655,9 +5711,9 @@ class SqlStore final : public Store {
     if constexpr (kPg) {
       // The audit rows of the action wait for its end (AppendAuditLocked): appended by the
       // outermost call, after everything else, so that the chain's lock is taken last and held
-      // only for the COMMIT. A nested call's rows go with its savepoint.
+      // only for the COMMIT. Rows kept inside a savepoint rolled back (a nested call's, or a
+      // write method's that failed after its audit row) go with it (PgDb::DeferredMark).
       const bool outermost = !deferring_audits_;
-      const std::size_t mark = deferred_audits_.size();
       deferring_audits_ = true;
       struct Restore {
         SqlStore& s;
@@ -5672,13 +5728,11 @@ class SqlStore final : public Store {
       Status s = action();
       if (s.ok() && outermost) {
         deferring_audits_ = false;
-        for (const AuditRecord& a : deferred_audits_) {
-          s = AppendAuditLocked(a);
-          if (!s.ok()) break;
-        }
+        deferred_audits_.resize(
+            std::min(deferred_audits_.size(), static_cast<Db&>(db_).DeferredMark()));
+        s = AppendAuditsLocked(deferred_audits_);
       }
       if (s.ok()) s = tx.Commit();
-      if (!s.ok() && !outermost) deferred_audits_.resize(mark);
       return s;
     }
     WJ_RETURN_IF_ERROR(action());

@@ -2749,10 +2749,73 @@ TEST_P(SeveralServersTest, ADoseSavedBesideAnImportIsNotKeptWaitingForItsAuditCh
   EXPECT_EQ((*store_->FindTrackedEntity(second.uid))->due, DueIndexOfStoredDoses(*store_, second));
 }
 
-// An import's audit rows are written when its transaction commits, and not when it is rolled
-// back; a nested transaction's rows go with it (PostgreSQL defers them to the commit; SQLite writes
-// them in place: the same rows either way).
+// A dose from stock saved through one server while another's transaction holds the lot (a stock
+// count, or a tracker import's dose from stock) waits for that lot without holding the audit
+// chain, so the other transaction, which appends its audit rows at its end, commits and the
+// dose follows. Until session 25 the dose's save appended its audit row (taking the chain's
+// lock) before it updated the lot: the two waited for each other until PostgreSQL refused one.
+TEST_P(SeveralServersTest, ADoseFromStockBesideATransactionHoldingItsLotWaitsOnlyForTheLot) {
+  const std::int64_t ou = OneUnitForDoses(*store_);
+  ASSERT_NE(ou, 0);
+  tracker::InstallDueIndexer(*other_);
+  const AuditRecord audit = TesterTrackerAudit();
+  TrackedEntityRecord child = CoverageChild(ou, "teLotWait01");
+  ASSERT_TRUE(store_->CreateTrackedEntity(child, audit).ok());
+  auto movement = [&](const std::string& uid, const std::string& kind, std::int64_t quantity) {
+    VaccineStockMovementRecord m;
+    m.uid = uid;
+    m.org_unit_id = ou;
+    m.vaccine = "HepB";
+    m.lot = "LW1";
+    m.expiry = kind == "RECEIPT" ? "2026-06-30" : "";
+    m.manufacturer = kind == "RECEIPT" ? "华北制药" : "";
+    m.kind = kind;
+    m.quantity = quantity;
+    m.moved_on = "2024-01-10";
+    m.created = 1;
+    m.created_by = "tester";
+    return m;
+  };
+  std::vector<VaccineStockMovementRecord> receipt = {movement("mvLotWait01", "RECEIPT", 10)};
+  const std::vector<AuditRecord> one = {audit};
+  ASSERT_TRUE(store_->ApplyStockMovements(receipt, one, nullptr, nullptr).ok());
+  std::thread clerk;
+  Status clerk_status = Internal("the clerk's save did not run");
+  Status s = store_->InOneTransaction([&]() -> Status {
+    std::vector<VaccineStockMovementRecord> issue = {movement("mvLotWait02", "ISSUE", -2)};
+    WJ_RETURN_IF_ERROR(store_->ApplyStockMovements(issue, one, nullptr, nullptr));  // holds LW1
+    clerk = std::thread([&] {
+      std::vector<VaccineStockMovementRecord> taken = {movement("mvLotWait03", "DOSE", -1)};
+      ImmunizationDoseRecord dose = CoverageDose(child.id, ou, "doseLotW001", "HepB", "2024-01-10");
+      dose.lot = "LW1";
+      clerk_status = other_->ApplyStockMovements(taken, one, &dose, &audit);
+    });
+    // Long enough for the clerk's save to reach the lot and wait; it passes however long.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return Status::Ok();
+  });
+  clerk.join();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(clerk_status.ok()) << clerk_status.ToString();
+  auto lots = store_->ListVaccineLots(std::span(&ou, 1));
+  ASSERT_TRUE(lots.ok());
+  ASSERT_EQ(lots->size(), 1u);
+  EXPECT_EQ(lots->front().balance, 7);
+  const auto chains = store_->VerifyAuditChains();
+  ASSERT_TRUE(chains.ok());
+  for (const auto& chain : *chains) EXPECT_FALSE(chain.first_broken_id) << chain.table;
+}
+
+// An audit row written inside InOneTransaction is kept with the writes it describes: not when the
+// transaction is rolled back, nor when a nested transaction or a write method that failed after
+// its audit row (a dose from stock refused for want of stock) rolled its savepoint back while the
+// transaction went on. PostgreSQL keeps the rows for the commit (their savepoints' marks: PgDb::
+// DeferredMark); SQLite writes them in place. The same rows either way.
 TEST_P(StoreContractTest, AnAuditRowInsideOneTransactionIsKeptWithItsTransaction) {
+  const std::int64_t ou = OneUnitForDoses(*store_);
+  ASSERT_NE(ou, 0);
+  TrackedEntityRecord child = CoverageChild(ou, "teKeptRow01");
+  ASSERT_TRUE(store_->CreateTrackedEntity(child, TesterTrackerAudit()).ok());
   const std::size_t before = AllAudits(*store_).size();
   auto row = [](const std::string& object) {
     AuditRecord a = TesterTrackerAudit();
@@ -2764,23 +2827,41 @@ TEST_P(StoreContractTest, AnAuditRowInsideOneTransactionIsKeptWithItsTransaction
     return Conflict("refused");
   });
   EXPECT_EQ(rolled.code(), StatusCode::kConflict);
-  ASSERT_TRUE(store_
-                  ->InOneTransaction([&]() -> Status {
-                    WJ_RETURN_IF_ERROR(store_->AppendAudit(row("kept 1")));
-                    (void)store_->InOneTransaction([&]() -> Status {
-                      WJ_RETURN_IF_ERROR(store_->AppendAudit(row("gone 2")));
-                      return Conflict("the nested one refused");
-                    });
-                    WJ_RETURN_IF_ERROR(store_->InOneTransaction(
-                        [&] { return store_->AppendAudit(row("kept 2")); }));
-                    return store_->AppendAudit(row("kept 3"));
-                  })
-                  .ok());
+  Status kept = store_->InOneTransaction([&]() -> Status {
+    WJ_RETURN_IF_ERROR(store_->AppendAudit(row("kept 1")));
+    (void)store_->InOneTransaction([&]() -> Status {
+      WJ_RETURN_IF_ERROR(store_->AppendAudit(row("gone 2")));
+      return Conflict("the nested one refused");
+    });
+    // A dose from a lot the unit does not hold: the dose and its audit row are written, then
+    // the movement is refused and the method's savepoint rolled back.
+    ImmunizationDoseRecord dose = CoverageDose(child.id, ou, "doseKept001", "HepB", "2024-01-10");
+    dose.lot = "NONE";
+    VaccineStockMovementRecord taken;
+    taken.uid = "mvKeptRow01";
+    taken.org_unit_id = ou;
+    taken.vaccine = "HepB";
+    taken.lot = "NONE";
+    taken.kind = "DOSE";
+    taken.quantity = -1;
+    taken.moved_on = "2024-01-10";
+    taken.created = 1;
+    taken.created_by = "tester";
+    std::vector<VaccineStockMovementRecord> out = {taken};
+    const std::vector<AuditRecord> movement = {row("gone 3 (movement)")};
+    const AuditRecord dose_row = row("gone 3 (dose)");
+    EXPECT_EQ(store_->ApplyStockMovements(out, movement, &dose, &dose_row).code(),
+              StatusCode::kConflict);
+    WJ_RETURN_IF_ERROR(
+        store_->InOneTransaction([&] { return store_->AppendAudit(row("kept 2")); }));
+    return store_->AppendAudit(row("kept 3"));
+  });
+  ASSERT_TRUE(kept.ok()) << kept.ToString();
+  EXPECT_TRUE(store_->ListImmunizationDoses(child.id)->empty());
   const auto after = AllAudits(*store_);
-  ASSERT_EQ(after.size(), before + 3);
-  std::set<std::string> objects;
-  for (std::size_t i = 0; i < 3; ++i) objects.insert(after[i].object);  // newest first
-  EXPECT_EQ(objects, (std::set<std::string>{"kept 1", "kept 2", "kept 3"}));
+  std::vector<std::string> objects;
+  for (std::size_t i = 0; i + before < after.size(); ++i) objects.push_back(after[i].object);
+  EXPECT_EQ(objects, (std::vector<std::string>{"kept 3", "kept 2", "kept 1"}));  // newest first
   const auto chains = store_->VerifyAuditChains();
   ASSERT_TRUE(chains.ok());
   for (const auto& chain : *chains) EXPECT_FALSE(chain.first_broken_id) << chain.table;

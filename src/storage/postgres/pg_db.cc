@@ -146,6 +146,10 @@ class PgConn {
   // at each open savepoint, restored by ROLLBACK TO (which also gives the lock back).
   std::map<int, std::string> heads;
   std::vector<std::map<int, std::string>> saved_heads;
+  // The count of the store's rows kept for the COMMIT (PgDb::DeferredMark), and its value at
+  // each open savepoint, restored by ROLLBACK TO.
+  std::size_t deferred_mark = 0;
+  std::vector<std::size_t> saved_marks;
 
   // The RELEASEs held back, as text to send before a statement (and none held back any more).
   std::string TakeReleases() {
@@ -163,6 +167,8 @@ class PgConn {
     releases = 0;
     heads.clear();
     saved_heads.clear();
+    deferred_mark = 0;
+    saved_marks.clear();
   }
 };
 
@@ -380,12 +386,15 @@ Status PgDb::Exec(const char* sql) {
   } else if (text == "RELEASE wj_nested" && c.in_tx) {
     // Held back, sent with the next command (PgConn::releases).
     if (!c.saved_heads.empty()) c.saved_heads.pop_back();
+    if (!c.saved_marks.empty()) c.saved_marks.pop_back();
     ++c.releases;
     return Status::Ok();
   } else if (text == "SAVEPOINT wj_nested") {
     c.saved_heads.push_back(c.heads);
+    c.saved_marks.push_back(c.deferred_mark);
   } else if (text == "ROLLBACK TO wj_nested") {
     if (!c.saved_heads.empty()) c.heads = c.saved_heads.back();
+    if (!c.saved_marks.empty()) c.deferred_mark = c.saved_marks.back();
   }
   try {
     // A connection the server closed is opened again before a transaction starts, never inside
@@ -425,6 +434,12 @@ std::optional<std::string> PgDb::ChainHead(int chain) const {
 
 void PgDb::SetChainHead(int chain, std::string hash) {
   if (conn_->in_tx) conn_->heads[chain] = std::move(hash);
+}
+
+std::size_t PgDb::DeferredMark() const { return conn_->in_tx ? conn_->deferred_mark : 0; }
+
+void PgDb::SetDeferredMark(std::size_t mark) {
+  if (conn_->in_tx) conn_->deferred_mark = mark;
 }
 
 std::string PgDb::ChangeLogCommands() {

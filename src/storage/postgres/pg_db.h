@@ -133,6 +133,12 @@ class PgDb {
   // ROLLBACK TO a savepoint.
   std::optional<std::string> ChainHead(int chain) const;
   void SetChainHead(int chain, std::string hash);
+  // How many rows the store keeps in memory for this transaction's COMMIT (the audit rows of
+  // Store::InOneTransaction): set by the store as it keeps one, 0 outside a transaction, and
+  // restored by ROLLBACK TO a savepoint, so that a row kept inside a savepoint rolled back is
+  // dropped with the savepoint's writes.
+  std::size_t DeferredMark() const;
+  void SetDeferredMark(std::size_t mark);
   // Runs `lock_sql` (an advisory lock held to the end of the transaction), then `head_sql`, in
   // one round trip; returns the first column of the read's first row ("" when it has none).
   Result<std::string> LockAndReadHead(const char* lock_sql, const char* head_sql);
