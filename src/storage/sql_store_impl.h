@@ -4464,15 +4464,27 @@ class SqlStore final : public Store {
 
   Result<std::vector<std::string>> ExistingImmunizationDoseUids(
       const std::vector<std::string>& uids) override {
+    return ExistingKeys("SELECT uid FROM immunization_dose WHERE uid IN ", uids);
+  }
+  Result<std::vector<std::string>> ExistingTrackedEntityKeys(const std::vector<std::string>& keys,
+                                                             PersonKey by) override {
+    return ExistingKeys(by == PersonKey::kUid ? "SELECT uid FROM tracked_entity WHERE uid IN "
+                                              : "SELECT DISTINCT enrollment_uid FROM tracked_entity"
+                                                " WHERE enrollment_uid IN ",
+                        keys);
+  }
+  // The rows `select` (a fixed text ending in "IN ") gives for `keys`. The keys travel as one
+  // bound JSON array; json_each (SQLite) or json_array_elements_text (PostgreSQL) turns them
+  // into rows, probed in the column's index in their order.
+  Result<std::vector<std::string>> ExistingKeys(const char* select,
+                                                const std::vector<std::string>& keys) {
+    if (keys.empty()) return std::vector<std::string>();
     ReadLease lease(*this);
-    // The uids travel as one bound JSON array; json_each (SQLite) or json_array_elements_text
-    // (PostgreSQL) turns them into rows, probed in the uid index in its order.
     WJ_ASSIGN_OR_RETURN(
-        Stmt q, db_.Prepare(kPg ? "SELECT uid FROM immunization_dose WHERE uid IN (SELECT value"
-                                  " FROM json_array_elements_text(CAST(?1 AS json)))"
-                                : "SELECT uid FROM immunization_dose WHERE uid IN (SELECT value"
-                                  " FROM json_each(?1))"));
-    q.Bind(1, nlohmann::json(uids).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        Stmt q, db_.Prepare(std::string(select) +
+                            (kPg ? "(SELECT value FROM json_array_elements_text(CAST(?1 AS json)))"
+                                 : "(SELECT value FROM json_each(?1))")));
+    q.Bind(1, nlohmann::json(keys).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     std::vector<std::string> out;
     Result<bool> row = q.Step();
     for (; row.ok() && *row; row = q.Step()) out.push_back(q.Text(0));

@@ -375,6 +375,12 @@ class Store {
   // payload's events rather than once per event (bench/README.md "Tracker import", session 15).
   virtual Result<std::vector<std::string>> ExistingImmunizationDoseUids(
       const std::vector<std::string>& uids) = 0;
+  // Of `keys`, the ones tracked entities have as their uid (kUid) or as their enrollment's uid
+  // (kEnrollment), in no particular order: the tracker import asks once for its payload's
+  // children and enrollments rather than once per object.
+  enum class PersonKey { kUid, kEnrollment };
+  virtual Result<std::vector<std::string>> ExistingTrackedEntityKeys(
+      const std::vector<std::string>& keys, PersonKey by) = 0;
   // Replaces a dose's fields (by id; its person stays) with its audit row. A dose that took from
   // stock keeps its vaccine, lot and unit: changing one is a kConflict naming the field.
   virtual Status UpdateImmunizationDose(const ImmunizationDoseRecord& dose,

@@ -401,6 +401,16 @@ struct ImmunizationService::ImportRun {
   // one per event: bench/README.md "Tracker import", session 15). A uid leaves the set when its
   // event passes as created, so that from then on its dose is looked for in the store.
   std::unordered_set<std::string> absent_uids;
+  // The same for the payload's tracked-entity uids: a uid no child had when the import began,
+  // and that this import has not created, names no child (ImportTrackedEntity reads nothing).
+  std::unordered_set<std::string> absent_te_uids;
+  // The children this import created, as written (ids filled by FlushImportChildren), and the
+  // enrollment uids that only one of them was created with and no child had before the import
+  // (enrollment uid → child uid; one that two children claimed is taken out for good): a nested
+  // enrollment of such a child is its creation's, and ImportEnrollment reads nothing for it.
+  std::unordered_map<std::string, storage::TrackedEntityRecord> created_records;
+  std::unordered_set<std::string> absent_enrollments, contested_enrollments;
+  std::unordered_map<std::string, std::string> own_enrollments;
   std::map<std::int64_t, std::string> pending_children;  // their records: id → uid (the audit)
   std::int64_t next_provisional = kProvisionalIds;
   // New children checked and not yet written (bench/README.md "Tracker import", session 13):
@@ -433,6 +443,7 @@ struct ImmunizationService::ImportRun {
     by_enrollment.erase(r.enrollment_uid);
     doses.erase(r.id);
     holds.erase(r.id);
+    created_records.erase(r.uid);
   }
 };
 
@@ -514,7 +525,9 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const ImportObj
   const std::string type = TextOf(te, "trackedEntityType");
   if (!type.empty() && type != ChildEntityTypeUid() && type != "CHILD")
     return Fail("E1005", "没有儿童以外的追踪实体类型：" + type, "trackedEntityType");
-  auto found = store_.FindTrackedEntity(uid);
+  auto found = run.absent_te_uids.count(uid) && !run.created_tes.count(uid)
+                   ? Result<std::optional<storage::TrackedEntityRecord>>(std::nullopt)
+                   : store_.FindTrackedEntity(uid);
   if (!found.ok()) return FromStatus(found.status(), "E1121");
   const bool visible = found->has_value() && auth::CanRead(run.who, run.cat, (*found)->org_unit_id);
   const std::string strategy = Resolve(run.o.strategy, found->has_value());
@@ -687,6 +700,15 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const ImportObj
     run.pending_te_uids.insert(uid);
     run.pending_tes.push_back({r, {}});
     run.created_tes.insert(uid);
+    // Its enrollment is its own while no child had it before and no other child takes it.
+    const std::string& enrollment = r.enrollment_uid;
+    if (run.absent_enrollments.count(enrollment) && !run.contested_enrollments.count(enrollment) &&
+        !run.own_enrollments.count(enrollment)) {
+      run.own_enrollments.emplace(enrollment, uid);
+    } else {
+      run.own_enrollments.erase(enrollment);
+      run.contested_enrollments.insert(enrollment);
+    }
     out = Passed("created");
   }
   if (!prepared->duplicates.empty())
@@ -717,6 +739,20 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject
                 "program");
   auto at = DayOf(en, "enrolledAt");
   if (!at.ok()) return Fail("E1025", at.status().message(), "enrolledAt");
+  // The enrollment a child of this import was created with, which no other child has: what the
+  // two reads below would give is known (the child, by its enrollment and by its uid).
+  if (auto own = run.own_enrollments.find(uid);
+      own != run.own_enrollments.end() && own->second == te) {
+    if (auto child = run.created_records.find(te); child != run.created_records.end()) {
+      const storage::TrackedEntityRecord& person = child->second;
+      if (!auth::CanRead(run.who, run.cat, person.org_unit_id))
+        return Fail("E1068", "没有儿童档案 " + te, "trackedEntity");
+      if (!auth::CanWrite(run.who, run.cat, person.org_unit_id))
+        return Fail("E1000", "儿童档案 " + person.uid + " 的接种单位不在您可以修改的范围内");
+      run.by_enrollment.emplace(uid, person);
+      return Passed("created");
+    }
+  }
   auto by_uid = store_.FindTrackedEntityByEnrollment(uid);
   if (!by_uid.ok()) return FromStatus(by_uid.status(), "E1121");
   auto person = te.empty() ? std::move(*by_uid) : std::optional<storage::TrackedEntityRecord>();
@@ -1099,6 +1135,7 @@ Status ImmunizationService::FlushImportChildren(ImportRun& run) {
   for (const storage::Store::BulkChild& c : run.pending_tes) {
     run.doses.try_emplace(c.person.id).first->second.reserve(16);
     run.holds.try_emplace(c.person.id);
+    run.created_records.insert_or_assign(c.person.uid, c.person);
   }
   run.pending_tes.clear();
   run.pending_te_uids.clear();
@@ -1281,6 +1318,20 @@ Result<TrackerImportReport> ImmunizationService::ImportTrackerText(const auth::P
       run.absent_uids.reserve(uids.size());
       for (auto& uid : uids) run.absent_uids.insert(std::move(uid));
       for (const auto& uid : existing) run.absent_uids.erase(uid);
+    }
+    // The payload's children and enrollments no child has yet, one query each likewise.
+    for (auto [list, by, absent] :
+         {std::tuple{&lists[0], storage::Store::PersonKey::kUid, &run.absent_te_uids},
+          std::tuple{&lists[1], storage::Store::PersonKey::kEnrollment, &run.absent_enrollments}}) {
+      std::vector<std::string> uids;
+      uids.reserve(list->size());
+      for (const ImportObject& x : *list)
+        if (IsValidUid(x.uid)) uids.push_back(x.uid);
+      WJ_ASSIGN_OR_RETURN(const std::vector<std::string> existing,
+                          store_.ExistingTrackedEntityKeys(uids, by));
+      absent->reserve(uids.size());
+      for (auto& uid : uids) absent->insert(std::move(uid));
+      for (const auto& uid : existing) absent->erase(uid);
     }
     // Deletes go children first; everything else parents first.
     const std::array<int, 3> order =

@@ -2613,6 +2613,19 @@ TEST_P(StoreContractTest, ExistingDoseUidsAreTheOnesDosesHave) {
   ASSERT_TRUE(some.ok()) << some.status().ToString();
   EXPECT_EQ(std::set<std::string>(some->begin(), some->end()),
             (std::set<std::string>{"doseUids001", "doseUids002"}));
+  // The same for children, by their uid and by their enrollment's.
+  const std::string enrollment = (*store->FindTrackedEntity(a.uid))->enrollment_uid;
+  ASSERT_FALSE(enrollment.empty());
+  using Key = Store::PersonKey;
+  EXPECT_TRUE(store->ExistingTrackedEntityKeys({}, Key::kUid)->empty());
+  auto children = store->ExistingTrackedEntityKeys(
+      {"teUidsNone1", a.uid, enrollment, a.uid, "x\"'y"}, Key::kUid);
+  ASSERT_TRUE(children.ok()) << children.status().ToString();
+  EXPECT_EQ(*children, std::vector<std::string>{a.uid});
+  auto enrollments = store->ExistingTrackedEntityKeys(
+      {a.uid, enrollment, "EnNone00001", enrollment}, Key::kEnrollment);
+  ASSERT_TRUE(enrollments.ok()) << enrollments.status().ToString();
+  EXPECT_EQ(*enrollments, std::vector<std::string>{enrollment});
 }
 
 TEST_P(StoreContractTest, ABatchOfDosesIsWrittenWithOneAuditRow) {

@@ -312,6 +312,55 @@ TEST(TrackerExchange, AnImportReusesItsPreparedStatements) {
     EXPECT_EQ(te["enrollments"][0]["events"].size(), 5u) << te.dump();
 }
 
+// A new child's nested enrollment is known without reading the store only when the import began
+// with no child holding that enrollment uid and no other child of the import takes it
+// (ImportRun::own_enrollments). Two new children nesting one enrollment uid, or a new child
+// nesting one an earlier child holds, are checked against the store as before: the enrollment
+// belongs to the child that had it first, and the other's is refused (E1080).
+TEST(TrackerExchange, AnEnrollmentUidTwoChildrenClaimBelongsToTheFirst) {
+  testing::TempDir dir;
+  const std::string keys = dir.File("keys");
+  ASSERT_TRUE(PersonVault::Init(keys).ok());
+  Site a = MakeSite(dir, "a.db", keys);
+  const auto who = Superuser();
+  const Date today = ParseIsoDate("2024-09-01").value();
+  TrackerImportOptions per_object;
+  per_object.atomic = "OBJECT";
+  auto enrollment_reports = [](const json& report) {
+    std::vector<std::string> codes;
+    for (const auto& r : report["bundleReport"]["typeReportMap"]["ENROLLMENT"]["objectReports"])
+      codes.push_back(r["errorReports"].empty() ? "ok" : r["errorReports"][0]["errorCode"]);
+    return codes;
+  };
+  // Two new children of one payload, one enrollment uid.
+  json two = ChildrenPayload(0, 2);
+  for (auto& te : two["trackedEntities"]) te["enrollments"][0]["enrollment"] = "EnShared001";
+  auto first = a.service->ImportTracker(who, *a.cat, two, per_object, today, 1);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(enrollment_reports(*first), (std::vector<std::string>{"ok", "E1080"}))
+      << first->dump(1);
+  const std::string owner = two["trackedEntities"][0]["trackedEntity"];
+  auto held = a.store->FindTrackedEntityByEnrollment("EnShared001");
+  ASSERT_TRUE(held.ok() && held->has_value());
+  EXPECT_EQ((*held)->uid, owner);
+  // A new child of a later payload nesting the enrollment the first child holds.
+  json later = ChildrenPayload(2, 1);
+  later["trackedEntities"][0]["enrollments"][0]["enrollment"] = "EnShared001";
+  auto second = a.service->ImportTracker(who, *a.cat, later, per_object, today, 2);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(enrollment_reports(*second), (std::vector<std::string>{"E1080"})) << second->dump(1);
+  // A new child with an enrollment of its own: its enrollment and its events as ever.
+  json own = ChildrenPayload(3, 1);
+  own["trackedEntities"][0]["enrollments"][0]["enrollment"] = "EnOwnUid001";
+  auto third = a.service->ImportTracker(who, *a.cat, own, per_object, today, 3);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_EQ(enrollment_reports(*third), (std::vector<std::string>{"ok"})) << third->dump(1);
+  EXPECT_EQ((*third)["stats"]["created"], 1 + 1 + 5) << third->dump(1);
+  auto child = a.store->FindTrackedEntityByEnrollment("EnOwnUid001");
+  ASSERT_TRUE(child.ok() && child->has_value());
+  EXPECT_EQ(a.store->ListImmunizationDoses((*child)->id)->size(), 5u);
+}
+
 // POST /api/tracker answers the report written as text (ImportTrackerText), not built as a DOM:
 // its bytes are those nlohmann's dump() writes of the same report (keys sorted, nothing spaced),
 // for a report that is OK, one with warnings, one with errors under both atomic modes, a dry run,
