@@ -34,7 +34,10 @@ void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool
       // after these changes (below, the builder's next batch). Otherwise a build follows.
       since_overflow_ = true;
       since_rebuild_ = {};
-      (merging_only_ ? merge_requested_ : rebuild_requested_) = true;
+      if (merging_only_)
+        merge_requested_ = true;
+      else
+        AskForBuildLocked("list overflowed during a build");
       ++stats_.overflows;
     } else {
       since_rebuild_.insert(since_rebuild_.end(), changes.begin(), changes.end());
@@ -53,7 +56,7 @@ void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool
     pending_ = {};
     big_ = {};
     big_open_ = false;
-    rebuild_requested_ = true;
+    AskForBuildLocked("changes dropped");
     work_cv_.notify_one();
     return;
   }
@@ -83,7 +86,7 @@ Status EngineHost::SetCatalog(std::shared_ptr<const metadata::Catalog> catalog, 
   std::unique_lock l(mu_);
   catalog_ = std::move(catalog);
   ++stats_.catalog_changes;
-  rebuild_requested_ = true;
+  AskForBuildLocked("catalog");
   const std::uint64_t target = build_started_ + 1;  // the next build reads catalog_
   work_cv_.notify_one();
   if (!wait) return Status::Ok();
@@ -95,7 +98,7 @@ Status EngineHost::SetCatalog(std::shared_ptr<const metadata::Catalog> catalog, 
 void EngineHost::RequestRebuild() {
   std::lock_guard l(mu_);
   ++stats_.rebuild_requests;
-  rebuild_requested_ = true;
+  AskForBuildLocked("rebuild request");
   work_cv_.notify_one();
 }
 
@@ -135,7 +138,7 @@ Result<std::shared_ptr<const Engine>> EngineHost::Current() {
       // The build the start asked for publishes the first engine: ask for one only when none
       // is running or asked for (asking while one runs would build the whole engine twice).
       if (!rebuild_requested_ && !rebuilding_) {
-        rebuild_requested_ = true;
+        AskForBuildLocked("first query");
         work_cv_.notify_one();
       }
       const std::uint64_t target = build_started_ + (rebuilding_ ? 0 : 1);
@@ -158,7 +161,7 @@ Result<std::shared_ptr<const Engine>> EngineHost::Current() {
       std::lock_guard l(mu_);
       ++stats_.failed_applies;  // counted, as the builder's are: a build follows
       stats_.last_error = s.message();
-      rebuild_requested_ = true;  // the next engine is built from the store
+      AskForBuildLocked("a query's apply failed");  // the next engine is built from the store
       work_cv_.notify_one();
       return s;
     }
@@ -214,10 +217,16 @@ void EngineHost::BuilderLoop() {
       };
       work_cv_.wait(l, [&] { return stop_ || work(); });
       if (stop_) return;
+      working_ = true;
       first = !published_;
       build = rebuild_requested_;
       if (build) {
         // The build reads every change reported so far from the store.
+        std::string& asked = stats_.builds_asked;
+        asked += (asked.empty() ? "#" : "; #") + std::to_string(build_started_ + 1) + " " +
+                 (asked_by_.empty() ? std::string("?") : asked_by_);
+        if (asked.size() > 1000) asked.erase(0, asked.size() - 1000);
+        asked_by_.clear();
         rebuilding_ = true;
         from_store_ = true;
         rebuild_requested_ = false;
@@ -248,7 +257,9 @@ void EngineHost::BuilderLoop() {
     Status status = build       ? BuildFromStore(std::move(catalog))
                     : own_first ? ApplyOffToTheSide()
                                 : ApplyImports();
+    if (after_work_) after_work_();
     std::unique_lock l(mu_);
+    working_ = false;
     rebuilding_ = false;
     from_store_ = false;
     merging_only_ = false;
@@ -258,7 +269,7 @@ void EngineHost::BuilderLoop() {
         last_error_ = status;
         ++stats_.failed_applies;
         stats_.last_error = status.message();
-        rebuild_requested_ = true;
+        AskForBuildLocked("the builder's apply failed");
       }
     } else if (status.ok()) {
       published_ = true;
@@ -277,7 +288,7 @@ void EngineHost::BuilderLoop() {
       retry_pending_ = true;
       work_cv_.wait_for(l, std::chrono::seconds(1), [&] { return stop_; });
       retry_pending_ = false;
-      rebuild_requested_ = true;
+      AskForBuildLocked("retry of a failed build");
     }
   }
 }
@@ -426,7 +437,7 @@ Status EngineHost::ApplyImports() {
 bool EngineHost::BuilderQuiet() const {
   // Changes waiting for the builder count only once an engine is published (before, the first
   // build reads them from the store).
-  return !rebuild_requested_ && !rebuilding_ &&
+  return !rebuild_requested_ && !rebuilding_ && !working_ &&
          !((big_open_ || merge_requested_ || !imports_.empty()) && published_);
 }
 

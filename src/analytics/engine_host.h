@@ -79,6 +79,9 @@ class EngineHost {
     std::uint64_t failed_applies = 0;    // a batch applied by a query or off to the side failed
     std::uint64_t overflows = 0;  // changes reported during a build or an import outgrew its list
     std::string last_error;       // the last failure's message ("" when none)
+    // Each build taken, with what asked for it: "#2 catalog; #3 first query" (the last 1,000
+    // characters). For a test that finds a build it did not expect.
+    std::string builds_asked;
     // Read with the counts, under the same lock: an engine is published and nothing waits for
     // the builder or runs on it (Idle). A test that takes its baseline counts while quiet knows
     // that any build after them was asked for after them, and so is counted in them.
@@ -130,6 +133,9 @@ class EngineHost {
   // For tests: runs on the builder thread once it has taken a large batch to apply off to the
   // side, or a tail to merge, before it copies the engine (set before the first build).
   void set_after_take(std::function<void()> f) { after_take_ = std::move(f); }
+  // For tests: runs on the builder thread when a piece of work is done (a build published),
+  // before the builder counts it (set before the first build).
+  void set_after_work(std::function<void()> f) { after_work_ = std::move(f); }
 
  private:
   void BuilderLoop();
@@ -165,6 +171,7 @@ class EngineHost {
   std::atomic<std::size_t> merge_threshold_{0};
   std::function<void()> before_build_;  // set before the first build; read by the builder only
   std::function<void()> after_take_;    // the same
+  std::function<void()> after_work_;    // the same
 
   OwnedMutex update_mu_;
   // The published engine: read with atomic_load by anyone, stored (atomic_store) only under
@@ -184,7 +191,20 @@ class EngineHost {
   std::vector<std::string> imports_;           // guarded by mu_; RequestImports' uids, in order
   bool merging_only_ = false;       // guarded by mu_; the builder's work is a merge, with no batch
   bool rebuild_requested_ = false;  // guarded by mu_
-  bool rebuilding_ = false;      // guarded by mu_; a build or an off-to-the-side apply is running
+  std::string asked_by_;            // guarded by mu_; why, since the last build was taken
+  // Asks the builder for a build from the store, saying why (Stats::builds_asked). The caller
+  // holds mu_ (a std::mutex: not checkable here; every caller takes it in the same function).
+  void AskForBuildLocked(const char* why) {
+    rebuild_requested_ = true;
+    if (!asked_by_.empty()) asked_by_ += ", ";
+    asked_by_ += why;
+  }
+  bool rebuilding_ = false;  // guarded by mu_; a build or an off-to-the-side apply is running
+  // guarded by mu_; the builder has taken work and not yet counted it. rebuilding_ ends at the
+  // publish (PublishFromBuilder), a moment before the builder counts what it published: until
+  // session 25 Idle() was true in that moment, and a test that read the counts then found a
+  // build more a moment later (SeveralServers.ALargeImport…, the TSan flake of sessions 22-25).
+  bool working_ = false;
   bool from_store_ = false;      // guarded by mu_; of those, a build from the store (Building)
   bool retry_pending_ = false;   // guarded by mu_; a failed build waits to be tried again
   bool since_overflow_ = false;  // guarded by mu_

@@ -135,11 +135,17 @@ TEST(SeveralServers, ALargeImportThroughOneServerReachesTheOthersAnalyticsWithou
   // after them (a catalog change this test did not make, say) shows in their differences. Read
   // apart, as until session 25, a catalog change between the two left a build no count named.
   analytics::EngineHost::Stats stats;
+  const metadata::Catalog* settled_on = nullptr;
   ASSERT_TRUE(Eventually([&] {
     auto engine = b.app->engines().Peek();
     stats = b.app->engines().stats();
+    settled_on = engine ? &engine->catalog() : nullptr;
     return engine && engine->catalog().DataElements().ByCode("SEVERAL_SERVERS_BIG") && stats.quiet;
   }));
+  const std::string baseline = "builds " + std::to_string(stats.builds) + " (" +
+                               stats.builds_asked + "), catalog changes " +
+                               std::to_string(stats.catalog_changes) + ", B's catalog then " +
+                               (b.app->catalog().get() == settled_on ? "the engine's" : "another");
   const auto cat = b.app->catalog();
   const std::int64_t de = cat->DataElements().ByCode("SEVERAL_SERVERS_BIG")->id;
   const std::int64_t combo = cat->DefaultCoc()->id;
@@ -201,7 +207,8 @@ TEST(SeveralServers, ALargeImportThroughOneServerReachesTheOthersAnalyticsWithou
            ", failed applies " + std::to_string(now.failed_applies - stats.failed_applies) +
            ", dropped batches " + std::to_string(now.dropped - stats.dropped) +
            ", overflowed lists " + std::to_string(now.overflows - stats.overflows) +
-           ", last error \"" + now.last_error + "\"";
+           ", builds and what asked for them: " + now.builds_asked + ", last error \"" +
+           now.last_error + "\"; at the baseline: " + baseline;
   };
   EXPECT_EQ(b.app->engines().stats().builds, stats.builds) << why();
   // The values go again (deleted by an import of as many), and B hears of that the same way.

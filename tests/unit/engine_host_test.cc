@@ -483,6 +483,34 @@ TEST_F(EngineHostTest, ACopySharesTheTailOfNewValuesAsWell) {
   EXPECT_EQ(copy->size(), engine->size() - 1);
 }
 
+// The host is not idle until the builder has counted the engine it published: a build's engine is
+// published (PublishFromBuilder) a moment before the builder counts the build, and until session
+// 25 Idle() and Stats::quiet were true in that moment. A test that took its counts then (the TSan
+// flake of SeveralServers.ALargeImport…, sessions 22-25) found one build more a moment later.
+TEST_F(EngineHostTest, TheHostIsNotIdleUntilTheBuilderHasCountedWhatItPublished) {
+  EngineHost host(*store_);
+  Gate gate;
+  std::atomic<int> works{0};
+  host.set_after_work([&] {
+    if (++works == 2) gate.Hold();  // the second build: the first one published an engine
+  });
+  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+  host.WaitIdle();
+  ASSERT_EQ(host.stats().builds, 1u);
+  ASSERT_TRUE(host.SetCatalog(cat_, false).ok());  // metadata changed: built again
+  gate.Reached();  // the second build's engine is published, not yet counted
+  EXPECT_FALSE(host.Idle());
+  const EngineHost::Stats during = host.stats();
+  EXPECT_FALSE(during.quiet);
+  EXPECT_EQ(during.builds, 1u);
+  gate.Open();
+  host.WaitIdle();
+  const EngineHost::Stats after = host.stats();
+  EXPECT_TRUE(after.quiet);
+  EXPECT_EQ(after.builds, 2u);
+  EXPECT_EQ(after.builds_asked, "#1 catalog; #2 catalog");
+}
+
 // A change whose period the store's periods do not list, even once read again, is an error and
 // not a value silently left out. Applying one can meet that when its read of the periods ran in a
 // snapshot older than the change's commit: skipped, as until session 25, the value would have been
