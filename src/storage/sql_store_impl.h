@@ -1783,28 +1783,15 @@ class SqlStore final : public Store {
     // to lock its next children's rows, so that every audited write on every server waited for
     // the whole import, and a dose saved through another server for a child of the import's
     // next batch deadlocked with it (the save held the child, the import the chain).
-    // The rows kept are those up to the connection's mark: a savepoint rolled back since
-    // (a nested write method that failed after its audit row) restored the mark, and its rows
-    // are dropped here (PgDb::DeferredMark).
     if constexpr (kPg) {
       if (tl_write_.store != this && mu_.HeldByMe() && deferring_audits_) {
-        Db& pg = static_cast<Db&>(db_);
-        deferred_audits_.resize(std::min(deferred_audits_.size(), pg.DeferredMark()));
+        KeptAuditsLocked();  // drops the rows of savepoints rolled back since
         deferred_audits_.push_back(r);
-        pg.SetDeferredMark(deferred_audits_.size());
+        static_cast<Db&>(db_).SetDeferredMark(deferred_audits_.size());
         return Status::Ok();
       }
     }
-    std::string prev;
-    std::optional<std::string> head;
-    if constexpr (kPg) head = static_cast<Db&>(db_).ChainHead(B::kAuditChain);
-    if (head) {
-      prev = std::move(*head);
-    } else {
-      WJ_ASSIGN_OR_RETURN(
-          prev,
-          LockChainAndReadHead(B::kAuditChain, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
-    }
+    WJ_ASSIGN_OR_RETURN(std::string prev, AuditHeadLocked());
     WJ_ASSIGN_OR_RETURN(
         Stmt q,
         db_.Prepare(
@@ -1823,6 +1810,24 @@ class SqlStore final : public Store {
     return Status::Ok();
   }
 
+  // The audit chain's head, read under the chain's lock (held to the end of the transaction;
+  // on PostgreSQL read once per transaction, then known: PgDb::ChainHead).
+  Result<std::string> AuditHeadLocked() {
+    if constexpr (kPg)
+      if (auto head = static_cast<Db&>(db_).ChainHead(B::kAuditChain)) return std::move(*head);
+    return LockChainAndReadHead(B::kAuditChain, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
+  }
+
+  // PostgreSQL: the audit rows InOneTransaction keeps for its end, without those of savepoints
+  // rolled back since they were kept (a nested call's, or a write method's that failed after its
+  // audit row): ROLLBACK TO restored the connection's mark (PgDb::DeferredMark).
+  std::span<const AuditRecord> KeptAuditsLocked() {
+    if constexpr (kPg)
+      deferred_audits_.resize(
+          std::min(deferred_audits_.size(), static_cast<Db&>(db_).DeferredMark()));
+    return deferred_audits_;
+  }
+
   // The rows InOneTransaction kept for its end (PostgreSQL): the chain's head read once under
   // its lock, the rows hashed in C++ and sent with one COPY, so that the lock is held for two
   // round trips and the COMMIT, not one round trip per row.
@@ -1833,14 +1838,7 @@ class SqlStore final : public Store {
     } else {
       if (rows.empty()) return Status::Ok();
       Db& pg = static_cast<Db&>(db_);
-      std::string prev;
-      if (auto head = pg.ChainHead(B::kAuditChain)) {
-        prev = std::move(*head);
-      } else {
-        WJ_ASSIGN_OR_RETURN(
-            prev, LockChainAndReadHead(B::kAuditChain,
-                                       "SELECT hash FROM audit ORDER BY id DESC LIMIT 1"));
-      }
+      WJ_ASSIGN_OR_RETURN(std::string prev, AuditHeadLocked());
       std::string lines;
       for (const AuditRecord& r : rows) {
         std::string hash = ChainHash(prev, AuditCanonical(r));
@@ -5720,34 +5718,24 @@ class SqlStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WJ_RETURN_IF_ERROR(tx.Begin());
-    if constexpr (kPg) {
-      // The audit rows of the action wait for its end (AppendAuditLocked): appended by the
-      // outermost call, after everything else, so that the chain's lock is taken last and held
-      // only for the COMMIT. Rows kept inside a savepoint rolled back (a nested call's, or a
-      // write method's that failed after its audit row) go with it (PgDb::DeferredMark).
-      const bool outermost = !deferring_audits_;
-      deferring_audits_ = true;
-      struct Restore {
-        SqlStore& s;
-        bool outermost;
-        ~Restore() {
-          if (outermost) {
-            s.deferring_audits_ = false;
-            s.deferred_audits_.clear();
-          }
-        }
-      } restore{*this, outermost};
-      Status s = action();
-      if (s.ok() && outermost) {
-        deferring_audits_ = false;
-        deferred_audits_.resize(
-            std::min(deferred_audits_.size(), static_cast<Db&>(db_).DeferredMark()));
-        s = AppendAuditsLocked(deferred_audits_);
-      }
-      if (s.ok()) s = tx.Commit();
-      return s;
+    if (!kPg || deferring_audits_) {  // SQLite, or a nested call: its kept rows go with its
+      WJ_RETURN_IF_ERROR(action());   // savepoint (KeptAuditsLocked)
+      return tx.Commit();
     }
+    // PostgreSQL, the outermost call: the action's audit rows wait for its end
+    // (AppendAuditLocked) and are appended after everything else, so that the chain's lock is
+    // taken last and held only for the COMMIT.
+    deferring_audits_ = true;
+    struct Stop {
+      SqlStore& s;
+      ~Stop() {
+        s.deferring_audits_ = false;
+        s.deferred_audits_.clear();
+      }
+    } stop{*this};
     WJ_RETURN_IF_ERROR(action());
+    deferring_audits_ = false;
+    WJ_RETURN_IF_ERROR(AppendAuditsLocked(KeptAuditsLocked()));
     return tx.Commit();
   }
   // --- DHIS2 metadata documents (issue 14) ---

@@ -2846,8 +2846,9 @@ TEST_P(StoreContractTest, AnAuditRowInsideOneTransactionIsKeptWithItsTransaction
       WJ_RETURN_IF_ERROR(store_->AppendAudit(row("gone 2")));
       return Conflict("the nested one refused");
     });
-    // A dose from a lot the unit does not hold: the dose and its audit row are written, then
-    // the movement is refused and the method's savepoint rolled back.
+    // A dose from a lot the unit does not hold: the dose is written, then the movement is
+    // refused and the method's savepoint rolled back. (Its audit rows come after the lots, so
+    // none was kept; until 69bd5c2 the dose's was, and had to go with the savepoint.)
     ImmunizationDoseRecord dose = CoverageDose(child.id, ou, "doseKept001", "HepB", "2024-01-10");
     dose.lot = "NONE";
     VaccineStockMovementRecord taken;

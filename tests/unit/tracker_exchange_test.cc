@@ -48,6 +48,17 @@ Site MakeSite(const testing::TempDir& dir, const std::string& name, const std::s
   return s;
 }
 
+// One site with its key file, and who imports on which day, as most tests here need. (A key file
+// that cannot be written shows in MakeSite, whose vault then does not load.)
+struct OneSite {
+  testing::TempDir dir;
+  std::string keys = dir.File("keys");
+  bool key_file = PersonVault::Init(keys).ok();
+  Site a = MakeSite(dir, "a.db", keys);
+  auth::Principal who = Superuser();
+  Date today = ParseIsoDate("2024-09-01").value();
+};
+
 // What must survive the trip: everything but the server-set times and who stored it.
 json Comparable(json list) {
   for (auto& te : list["trackedEntities"]) {
@@ -318,12 +329,11 @@ TEST(TrackerExchange, AnImportReusesItsPreparedStatements) {
 // nesting one an earlier child holds, are checked against the store as before: the enrollment
 // belongs to the child that had it first, and the other's is refused (E1080).
 TEST(TrackerExchange, AnEnrollmentUidTwoChildrenClaimBelongsToTheFirst) {
-  testing::TempDir dir;
-  const std::string keys = dir.File("keys");
-  ASSERT_TRUE(PersonVault::Init(keys).ok());
-  Site a = MakeSite(dir, "a.db", keys);
-  const auto who = Superuser();
-  const Date today = ParseIsoDate("2024-09-01").value();
+  OneSite site;
+  ASSERT_TRUE(site.key_file);
+  Site& a = site.a;
+  const auth::Principal& who = site.who;
+  const Date today = site.today;
   TrackerImportOptions per_object;
   per_object.atomic = "OBJECT";
   auto enrollment_reports = [](const json& report) {
@@ -416,12 +426,11 @@ TEST(TrackerExchange, TheReportTextIsWhatItsDomWrites) {
 // at, naming the import, the counts, a digest of the doses' uids and every dose (bench/README.md
 // "Tracker import", session 12), instead of one row per dose; the chain still verifies.
 TEST(TrackerExchange, AnImportAuditsItsDosesOncePerBatch) {
-  testing::TempDir dir;
-  const std::string keys = dir.File("keys");
-  ASSERT_TRUE(PersonVault::Init(keys).ok());
-  Site a = MakeSite(dir, "a.db", keys);
-  const auto who = Superuser();
-  const Date today = ParseIsoDate("2024-09-01").value();
+  OneSite site;
+  ASSERT_TRUE(site.key_file);
+  Site& a = site.a;
+  const auth::Principal& who = site.who;
+  const Date today = site.today;
   const json payload = ChildrenPayload(0, 3);
   auto report = a.service->ImportTracker(who, *a.cat, payload, {}, today, 1);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -477,12 +486,11 @@ TEST(TrackerExchange, AnImportAuditsItsDosesOncePerBatch) {
 // their personal data sealed as before. A child listed again, and one with the ID number of a
 // child above, are checked against the children written before them, as one by one.
 TEST(TrackerExchange, AnImportAuditsItsChildrenOncePerBatchAndUnit) {
-  testing::TempDir dir;
-  const std::string keys = dir.File("keys");
-  ASSERT_TRUE(PersonVault::Init(keys).ok());
-  Site a = MakeSite(dir, "a.db", keys);
-  const auto who = Superuser();
-  const Date today = ParseIsoDate("2024-09-01").value();
+  OneSite site;
+  ASSERT_TRUE(site.key_file);
+  Site& a = site.a;
+  const auth::Principal& who = site.who;
+  const Date today = site.today;
   json payload = ChildrenPayload(0, 4);
   json& tes = payload["trackedEntities"];
   tes[3]["orgUnit"] = "150624101";  // managed by another unit: a row of its own
@@ -573,7 +581,7 @@ TEST(TrackerExchange, AnImportAuditsItsChildrenOncePerBatchAndUnit) {
       << refused.dump();
   auto updated = a.store->FindTrackedEntity(child["trackedEntity"]);
   ASSERT_TRUE(updated.ok() && updated->has_value());
-  auto vault = PersonVault::Load(keys);
+  auto vault = PersonVault::Load(site.keys);
   ASSERT_TRUE(vault.ok());
   auto opened = vault->Open((*updated)->sealed, (*updated)->key_id);
   ASSERT_TRUE(opened.ok());
@@ -583,12 +591,11 @@ TEST(TrackerExchange, AnImportAuditsItsChildrenOncePerBatchAndUnit) {
 // One refused event in the middle of 2,000: atomicMode=ALL keeps nothing (no child, no dose, no
 // batch audit row); atomicMode=OBJECT keeps the other 1,999 doses and all 400 children.
 TEST(TrackerExchange, OneBadEventAmongTwoThousand) {
-  testing::TempDir dir;
-  const std::string keys = dir.File("keys");
-  ASSERT_TRUE(PersonVault::Init(keys).ok());
-  Site a = MakeSite(dir, "a.db", keys);
-  const auto who = Superuser();
-  const Date today = ParseIsoDate("2024-09-01").value();
+  OneSite site;
+  ASSERT_TRUE(site.key_file);
+  Site& a = site.a;
+  const auth::Principal& who = site.who;
+  const Date today = site.today;
   json payload = ChildrenPayload(0, 400);
   json& bad = payload["trackedEntities"][200]["enrollments"][0]["events"][2];
   bad["occurredAt"] = "2020-01-01";  // before the child's birth
