@@ -19,9 +19,9 @@
 //   committed state (WAL) and never waits for a writer, however long the write transaction is.
 //   A method that runs out of connections waits for one to come back, not for a writer.
 // - PostgreSQL only: a pool of writer connections for imports that write beside the others
-//   (ImportWriter::kBeside) and for saves of one cell (WriteDataValues). Such a writer's
-//   BulkWriter routes its thread's store calls to its own connection while they run (tl_write_)
-//   and never takes mu_: the process's other writes go on beside it, as another server's would. Commits that report values to the listener do so
+//   (ImportWriter::kBeside). Such an import's BulkWriter routes its thread's store calls to its
+//   own connection while they run (tl_write_) and never takes mu_: the process's other writes go
+//   on beside it, as another server's would. Commits that report values to the listener do so
 //   in commit order under commit_mu_ (CommitOrder()), taken for the COMMIT and the report only.
 //   Lock order: mu_, then commit_mu_; nothing waits for mu_ or for a PostgreSQL lock while
 //   holding commit_mu_ (a COMMIT takes only the change log's lock, whose holders are all in
@@ -337,14 +337,6 @@ class SqlStore final : public Store {
     else
       --pool.open;
     pool.cv.notify_one();
-  }
-
-  // PostgreSQL: whether this thread's write may take a writer connection of its own (writers_)
-  // beside the others. Not from inside a write or a read of this store (the thread must go on
-  // seeing it), nor from inside a write beside the others of its own (it would wait for itself).
-  bool MayWriteBeside() const {
-    return kPg && pooled_ && !mu_.HeldByMe() && ReadLease::tl_read_.store != this &&
-           tl_write_.store != this;
   }
 
   void SetDataValueListener(DataValueListener listener) override {
@@ -883,18 +875,8 @@ class SqlStore final : public Store {
 
   Result<WriteCounts> WriteDataValues(std::span<const DataValueWrite> writes,
                                       const std::string& user, std::int64_t now) override {
-    // PostgreSQL: a save of a few cells (a clerk's) writes beside the server's other writes, on
-    // a writer connection of its own, as an import does (row locks order them, as they order
-    // another server's). A save that waits for a cell an open import wrote then holds up no
-    // other save of its server; until session 26 it waited holding mu_, up to lock_timeout, and
-    // every save through that server waited behind it. One cell only: a save of one row lock
-    // cannot wait in a circle with another writer; larger writes (the CLI's demo batches) keep
-    // the writer, as two of them beside each other could lock their cells in different orders.
-    std::unique_ptr<Db> own;
-    if (writes.size() == 1 && MayWriteBeside()) own = AcquireFrom(writers_, path_, /*writer=*/true);
-    std::unique_lock<RecursiveOwnedMutex> lock;
-    if (!own) lock = std::unique_lock(mu_);  // SQLite, or no connection could be opened
-    BulkWriter writer(*this, std::move(lock), {}, std::move(own), user, "", now);
+    std::unique_lock lock(mu_);
+    BulkWriter writer(*this, std::move(lock), {}, nullptr, user, "", now);
     WJ_RETURN_IF_ERROR(writer.Init());
     WJ_ASSIGN_OR_RETURN(WriteCounts counts, writer.Write(writes, nullptr));
     WJ_RETURN_IF_ERROR(writer.Commit());
@@ -909,7 +891,8 @@ class SqlStore final : public Store {
     if constexpr (kPg) {
       // A thread inside a write or read of this store must go on seeing it, and one with an
       // import beside the others open already would wait for its own turn: exclusive.
-      if (mode == ImportWriter::kBeside && MayWriteBeside() && !imports_mu_.HeldByMe()) {
+      if (mode == ImportWriter::kBeside && pooled_ && !mu_.HeldByMe() &&
+          ReadLease::tl_read_.store != this && tl_write_.store != this && !imports_mu_.HeldByMe()) {
         // One at a time (before its connection, holding nothing else): two imports of this
         // process writing the same cells in different orders would otherwise wait for each
         // other's rows until one of them is refused, as they did not when they took turns.
@@ -1977,8 +1960,7 @@ class SqlStore final : public Store {
   // connection (OwnScope).
   class BulkWriter final : public DataValueBulkWriter {
    public:
-    // Either `lock` (mu_) with no `own`, or `own`: an import's with the imports' `turn`, a
-    // save's (WriteDataValues) without.
+    // Either `lock` (mu_) with no `own`, or `own` with the imports' `turn`.
     BulkWriter(SqlStore& store, std::unique_lock<RecursiveOwnedMutex> lock,
                std::unique_lock<OwnedMutex> turn, std::unique_ptr<Db> own, std::string user,
                std::string import_uid, std::int64_t now)

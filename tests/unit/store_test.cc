@@ -1677,10 +1677,9 @@ TEST_P(SeveralServersTest, AnOpenImportHoldsUpOnlyTheSavesOfItsOwnCells) {
 // import of one county held up every save made through that server (bench/README.md (c): clerks
 // waiting over 10 s). An import now writes beside the server's other writes (ImportWriter::
 // kBeside, its own connection): a save of another cell through the same server goes through
-// while it is open; a save of a cell it wrote waits for its commit (since session 26 on a
-// connection of its own too, not holding the server's writer lock), and the import still
-// commits (it takes only the commit order's lock); the listener hears the three commits in the
-// order they were made.
+// while it is open; a save of a cell it wrote waits for its commit holding the server's writer
+// lock, and the import still commits (it takes only the commit order's lock); the listener
+// hears the three commits in the order they were made.
 TEST_P(SeveralServersTest, AnImportWritesBesideTheSavesOfItsOwnServer) {
   const auto keys = ElementsWithAPeriod(
       *store_, {{"deBeside001", "BESIDE_A", "并行甲"}, {"deBeside002", "BESIDE_B", "并行乙"}});
@@ -1710,7 +1709,7 @@ TEST_P(SeveralServersTest, AnImportWritesBesideTheSavesOfItsOwnServer) {
   });
   EXPECT_TRUE(BecomesTrue(other_done, 30'000))
       << "a save through the importing server waited for the import";
-  // The import's cell: waits for the import's row lock.
+  // The import's cell: waits for the import's row lock, holding the server's writer lock.
   Result<WriteCounts> same_cell = Internal("not run");
   std::thread same_saver([&] { same_cell = write(keys[0], "4"); });
   auto probe = PgDb::Open(address_);
@@ -1733,58 +1732,6 @@ TEST_P(SeveralServersTest, AnImportWritesBesideTheSavesOfItsOwnServer) {
       {keys[0].data_element_id, "2"},
       {keys[0].data_element_id, "4"}};
   EXPECT_EQ(heard, in_order);
-  auto chains = other_->VerifyAuditChains();
-  ASSERT_TRUE(chains.ok()) << chains.status().ToString();
-  for (const auto& c : *chains)
-    EXPECT_FALSE(c.first_broken_id) << c.table << " broken at " << *c.first_broken_id;
-}
-
-// Session 26: a save of a cell an open import wrote waits for the import's row, and until then it
-// waited holding its server's writer lock: every other save through that server waited behind
-// it, and the first save was refused when PostgreSQL's lock_timeout (5 s) ran out. A save of one
-// cell now writes on a connection of its own too: the other saves go on while it waits, and it
-// goes through once the import commits.
-TEST_P(SeveralServersTest, ASaveWaitingForAnImportsCellHoldsUpNoOtherSaveOfItsServer) {
-  const auto keys = ElementsWithAPeriod(
-      *store_, {{"deBeside011", "BESIDE_K", "并行癸"}, {"deBeside012", "BESIDE_L", "并行子"}});
-  ASSERT_EQ(keys.size(), 2u);
-  auto write = [&](const DataValueKey& key, const std::string& value) {
-    DataValueWrite w = CellWrite(key, value);
-    return store_->WriteDataValues({&w, 1}, "clerk", 1000);
-  };
-  ASSERT_TRUE(write(keys[0], "1").ok());
-  auto import =
-      store_->BeginDataValueImport("importer", "impBeside11", 2000, ImportWriter::kBeside);
-  ASSERT_TRUE(import.ok()) << import.status().ToString();
-  DataValueWrite imported = CellWrite(keys[0], "2");
-  ASSERT_TRUE((*import)->Write({&imported, 1}, nullptr).ok());
-
-  Result<WriteCounts> same_cell = Internal("not run");
-  std::atomic<bool> same_done = false;
-  std::thread same_saver([&] {
-    same_cell = write(keys[0], "4");
-    same_done = true;
-  });
-  auto probe = PgDb::Open(address_);
-  ASSERT_TRUE(probe.ok());
-  ASSERT_TRUE(SomeoneWaitsForALock(*probe, 30'000));
-  // Another cell, through the same server, while that save waits: it goes through before the
-  // waiting save ends (before: only once the waiting save had been refused, 5 s later).
-  Result<WriteCounts> other_cell = write(keys[1], "3");
-  const bool same_done_before_other = same_done;
-  EXPECT_TRUE(other_cell.ok()) << other_cell.status().ToString();
-  EXPECT_FALSE(same_done_before_other)
-      << "the other save waited for the save of the import's cell: "
-      << same_cell.status().ToString();
-  ASSERT_TRUE((*import)->Commit().ok());
-  import->reset();
-  same_saver.join();
-  EXPECT_TRUE(same_cell.ok()) << same_cell.status().ToString();
-  EXPECT_EQ((*other_->GetDataValue(keys[0]))->value, "4");
-  EXPECT_EQ((*other_->GetDataValue(keys[1]))->value, "3");
-  auto history = other_->DataValueHistory(keys[0]);
-  ASSERT_TRUE(history.ok());
-  ASSERT_EQ(history->size(), 3u);  // CREATE 1, UPDATE 2 (the import's), UPDATE 4 (from 2)
   auto chains = other_->VerifyAuditChains();
   ASSERT_TRUE(chains.ok()) << chains.status().ToString();
   for (const auto& c : *chains)
