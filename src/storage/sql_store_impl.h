@@ -19,8 +19,9 @@
 //   committed state (WAL) and never waits for a writer, however long the write transaction is.
 //   A method that runs out of connections waits for one to come back, not for a writer.
 // - PostgreSQL only: a pool of writer connections for imports that write beside the others
-//   (ImportWriter::kBeside). Such an import's BulkWriter routes its thread's store calls to its
-//   own connection while they run (tl_write_) and never takes mu_: the process's other writes go
+//   (ImportWriter::kBeside) and for saves of one cell that met another transaction's row lock
+//   (WriteDataValues). Such a writer's BulkWriter routes its thread's store calls to its own
+//   connection while they run (tl_write_) and never takes mu_: the process's other writes go
 //   on beside it, as another server's would. Commits that report values to the listener do so
 //   in commit order under commit_mu_ (CommitOrder()), taken for the COMMIT and the report only.
 //   Lock order: mu_, then commit_mu_; nothing waits for mu_ or for a PostgreSQL lock while
@@ -337,6 +338,14 @@ class SqlStore final : public Store {
     else
       --pool.open;
     pool.cv.notify_one();
+  }
+
+  // PostgreSQL: whether this thread's write may take a writer connection of its own (writers_)
+  // beside the others. Not from inside a write or a read of this store (the thread must go on
+  // seeing it), nor from inside a write beside the others of its own (it would wait for itself).
+  bool MayWriteBeside() const {
+    return kPg && pooled_ && !mu_.HeldByMe() && ReadLease::tl_read_.store != this &&
+           tl_write_.store != this;
   }
 
   void SetDataValueListener(DataValueListener listener) override {
@@ -875,10 +884,50 @@ class SqlStore final : public Store {
 
   Result<WriteCounts> WriteDataValues(std::span<const DataValueWrite> writes,
                                       const std::string& user, std::int64_t now) override {
+    if constexpr (kPg) {
+      // A save of one cell waits under mu_ for another transaction's row (an open import's
+      // cell, another server's save of it) only kShortRowWait. Then it lets go of mu_ and waits
+      // again beside the others, on a writer connection of its own (as an import writes), so
+      // the other saves through this server go on meanwhile; until session 26 it waited the
+      // whole lock_timeout (5 s) holding mu_, and they all waited behind it. Every save going
+      // beside the others cost more than it saved (bench/README.md (c), session 26: they
+      // queued in PostgreSQL on the value history's lock instead of on mu_), so only a save
+      // that met a row lock does. One row cannot wait in a circle with another writer.
+      if (writes.size() == 1 && MayWriteBeside()) {
+        bool waited = false;
+        Result<WriteCounts> under_lock = WriteUnderWriterLock(writes, user, now, &waited);
+        if (!waited) return under_lock;
+        if (auto own = AcquireFrom(writers_, path_, /*writer=*/true)) {
+          BulkWriter writer(*this, std::unique_lock<RecursiveOwnedMutex>(),
+                            std::unique_lock<OwnedMutex>(), std::move(own), user, "", now);
+          WJ_RETURN_IF_ERROR(writer.Init());
+          WJ_ASSIGN_OR_RETURN(WriteCounts counts, writer.Write(writes, nullptr));
+          WJ_RETURN_IF_ERROR(writer.Commit());
+          return counts;
+        }
+        // No connection could be opened: the whole wait under mu_, as before.
+      }
+    }
+    return WriteUnderWriterLock(writes, user, now, nullptr);
+  }
+
+  // One WriteDataValues under mu_ on the writer's connection. With `waited` (PostgreSQL), its
+  // wait for another transaction's row locks is kShortRowWait, and a wait that runs out is not
+  // an error: nothing is written (rolled back, mu_ let go) and *waited is set.
+  Result<WriteCounts> WriteUnderWriterLock(std::span<const DataValueWrite> writes,
+                                           const std::string& user, std::int64_t now,
+                                           bool* waited) {
     std::unique_lock lock(mu_);
+    if constexpr (kPg)
+      if (waited) static_cast<Db&>(db_).ShortenNextLockWait(kShortRowWait);
     BulkWriter writer(*this, std::move(lock), {}, nullptr, user, "", now);
     WJ_RETURN_IF_ERROR(writer.Init());
-    WJ_ASSIGN_OR_RETURN(WriteCounts counts, writer.Write(writes, nullptr));
+    Result<WriteCounts> counts = writer.Write(writes, nullptr);
+    if (!counts.ok()) {
+      if constexpr (kPg)
+        if (waited && static_cast<Db&>(db_).LastFailureWasLockTimeout()) *waited = true;
+      return counts;
+    }
     WJ_RETURN_IF_ERROR(writer.Commit());
     return counts;
   }
@@ -891,8 +940,7 @@ class SqlStore final : public Store {
     if constexpr (kPg) {
       // A thread inside a write or read of this store must go on seeing it, and one with an
       // import beside the others open already would wait for its own turn: exclusive.
-      if (mode == ImportWriter::kBeside && pooled_ && !mu_.HeldByMe() &&
-          ReadLease::tl_read_.store != this && tl_write_.store != this && !imports_mu_.HeldByMe()) {
+      if (mode == ImportWriter::kBeside && MayWriteBeside() && !imports_mu_.HeldByMe()) {
         // One at a time (before its connection, holding nothing else): two imports of this
         // process writing the same cells in different orders would otherwise wait for each
         // other's rows until one of them is refused, as they did not when they took turns.
@@ -1960,7 +2008,8 @@ class SqlStore final : public Store {
   // connection (OwnScope).
   class BulkWriter final : public DataValueBulkWriter {
    public:
-    // Either `lock` (mu_) with no `own`, or `own` with the imports' `turn`.
+    // Either `lock` (mu_) with no `own`, or `own`: an import's with the imports' `turn`, a
+    // save's that met a row lock (WriteDataValues) without.
     BulkWriter(SqlStore& store, std::unique_lock<RecursiveOwnedMutex> lock,
                std::unique_lock<OwnedMutex> turn, std::unique_ptr<Db> own, std::string user,
                std::string import_uid, std::int64_t now)
@@ -4243,6 +4292,9 @@ class SqlStore final : public Store {
   Db writer_db_;            // the writer connection; guarded by mu_
   const std::string path_;
   bool pooled_ = true;  // false for in-memory databases (set before any use)
+  // PostgreSQL: how long a save of one cell waits under mu_ for another transaction's row
+  // before it waits beside the others instead (WriteDataValues).
+  static constexpr const char* kShortRowWait = "50ms";
   static constexpr std::size_t kMaxReaders = 8;
   std::mutex readers_mu_;
   Pool readers_;   // the primary's read connections; guarded by readers_mu_

@@ -1677,9 +1677,10 @@ TEST_P(SeveralServersTest, AnOpenImportHoldsUpOnlyTheSavesOfItsOwnCells) {
 // import of one county held up every save made through that server (bench/README.md (c): clerks
 // waiting over 10 s). An import now writes beside the server's other writes (ImportWriter::
 // kBeside, its own connection): a save of another cell through the same server goes through
-// while it is open; a save of a cell it wrote waits for its commit holding the server's writer
-// lock, and the import still commits (it takes only the commit order's lock); the listener
-// hears the three commits in the order they were made.
+// while it is open; a save of a cell it wrote waits for its commit (since session 26 on a
+// connection of its own once a short wait under the server's writer lock ran out), and the
+// import still commits (it takes only the commit order's lock); the listener hears the three
+// commits in the order they were made.
 TEST_P(SeveralServersTest, AnImportWritesBesideTheSavesOfItsOwnServer) {
   const auto keys = ElementsWithAPeriod(
       *store_, {{"deBeside001", "BESIDE_A", "并行甲"}, {"deBeside002", "BESIDE_B", "并行乙"}});
@@ -1709,7 +1710,7 @@ TEST_P(SeveralServersTest, AnImportWritesBesideTheSavesOfItsOwnServer) {
   });
   EXPECT_TRUE(BecomesTrue(other_done, 30'000))
       << "a save through the importing server waited for the import";
-  // The import's cell: waits for the import's row lock, holding the server's writer lock.
+  // The import's cell: waits for the import's row lock.
   Result<WriteCounts> same_cell = Internal("not run");
   std::thread same_saver([&] { same_cell = write(keys[0], "4"); });
   auto probe = PgDb::Open(address_);
@@ -1736,6 +1737,104 @@ TEST_P(SeveralServersTest, AnImportWritesBesideTheSavesOfItsOwnServer) {
   ASSERT_TRUE(chains.ok()) << chains.status().ToString();
   for (const auto& c : *chains)
     EXPECT_FALSE(c.first_broken_id) << c.table << " broken at " << *c.first_broken_id;
+}
+
+// Session 26: a save of a cell an open import wrote waits for the import's row, and until then it
+// waited holding its server's writer lock: every other save through that server waited behind
+// it, and the first save was refused when PostgreSQL's lock_timeout (5 s) ran out. Now it waits
+// under the writer lock only briefly, then again on a connection of its own: the other saves go
+// on while it waits, and it goes through once the import commits.
+TEST_P(SeveralServersTest, ASaveWaitingForAnImportsCellHoldsUpNoOtherSaveOfItsServer) {
+  const auto keys = ElementsWithAPeriod(
+      *store_, {{"deBeside011", "BESIDE_K", "并行癸"}, {"deBeside012", "BESIDE_L", "并行子"}});
+  ASSERT_EQ(keys.size(), 2u);
+  auto write = [&](const DataValueKey& key, const std::string& value) {
+    DataValueWrite w = CellWrite(key, value);
+    return store_->WriteDataValues({&w, 1}, "clerk", 1000);
+  };
+  ASSERT_TRUE(write(keys[0], "1").ok());
+  auto import =
+      store_->BeginDataValueImport("importer", "impBeside11", 2000, ImportWriter::kBeside);
+  ASSERT_TRUE(import.ok()) << import.status().ToString();
+  DataValueWrite imported = CellWrite(keys[0], "2");
+  ASSERT_TRUE((*import)->Write({&imported, 1}, nullptr).ok());
+
+  Result<WriteCounts> same_cell = Internal("not run");
+  std::atomic<bool> same_done = false;
+  std::thread same_saver([&] {
+    same_cell = write(keys[0], "4");
+    same_done = true;
+  });
+  auto probe = PgDb::Open(address_);
+  ASSERT_TRUE(probe.ok());
+  ASSERT_TRUE(SomeoneWaitsForALock(*probe, 30'000));
+  // Another cell, through the same server, while that save waits: it goes through before the
+  // waiting save ends (before: only once the waiting save had been refused, 5 s later).
+  Result<WriteCounts> other_cell = write(keys[1], "3");
+  const bool same_done_before_other = same_done;
+  EXPECT_TRUE(other_cell.ok()) << other_cell.status().ToString();
+  EXPECT_FALSE(same_done_before_other)
+      << "the other save waited for the save of the import's cell: "
+      << same_cell.status().ToString();
+  ASSERT_TRUE((*import)->Commit().ok());
+  import->reset();
+  same_saver.join();
+  EXPECT_TRUE(same_cell.ok()) << same_cell.status().ToString();
+  EXPECT_EQ((*other_->GetDataValue(keys[0]))->value, "4");
+  EXPECT_EQ((*other_->GetDataValue(keys[1]))->value, "3");
+  auto history = other_->DataValueHistory(keys[0]);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);  // CREATE 1, UPDATE 2 (the import's), UPDATE 4 (from 2)
+  auto chains = other_->VerifyAuditChains();
+  ASSERT_TRUE(chains.ok()) << chains.status().ToString();
+  for (const auto& c : *chains)
+    EXPECT_FALSE(c.first_broken_id) << c.table << " broken at " << *c.first_broken_id;
+}
+
+// A transaction begun after PgDb::ShortenNextLockWait gives up on a row lock after the short
+// wait (and says that was why), but waits for an audit chain's lock, and commits, as long as
+// any writer: a save's commit that waits for another writer's history is not cut short.
+TEST_P(SeveralServersTest, AShortenedLockWaitIsForRowsOnly) {
+  auto holder = PgDb::Open(address_);
+  auto waiter = PgDb::Open(address_);
+  ASSERT_TRUE(holder.ok() && waiter.ok());
+  ASSERT_TRUE(holder->Exec("CREATE TABLE wj_wait_test (id bigint PRIMARY KEY)").ok());
+  ASSERT_TRUE(holder->Exec("INSERT INTO wj_wait_test VALUES (1)").ok());
+  // A row another transaction holds: refused after the short wait, as a lock timeout.
+  ASSERT_TRUE(holder->Exec("BEGIN").ok());
+  ASSERT_TRUE(holder->Exec("UPDATE wj_wait_test SET id = 1 WHERE id = 1").ok());
+  waiter->ShortenNextLockWait("50ms");
+  ASSERT_TRUE(waiter->Exec("BEGIN").ok());
+  Status row = waiter->Exec("UPDATE wj_wait_test SET id = 1 WHERE id = 1");
+  EXPECT_EQ(row.code(), StatusCode::kUnavailable) << row.ToString();
+  EXPECT_TRUE(waiter->LastFailureWasLockTimeout());
+  ASSERT_TRUE(waiter->Exec("ROLLBACK").ok());
+  ASSERT_TRUE(holder->Exec("ROLLBACK").ok());
+  // An audit chain's lock another transaction holds for longer than the short wait: waited for.
+  ASSERT_TRUE(holder->Exec("BEGIN").ok());
+  ASSERT_TRUE(holder->Exec("SELECT pg_advisory_xact_lock(1953103999)").ok());
+  waiter->ShortenNextLockWait("50ms");
+  ASSERT_TRUE(waiter->Exec("BEGIN").ok());
+  std::atomic<bool> locked = false;
+  Result<std::string> head = Internal("not run");
+  std::thread t([&] {
+    head = waiter->LockAndReadHead("SELECT pg_advisory_xact_lock(1953103999)", "SELECT 'head'");
+    locked = true;
+  });
+  auto probe = PgDb::Open(address_);
+  ASSERT_TRUE(probe.ok());
+  EXPECT_TRUE(SomeoneWaitsForALock(*probe, 30'000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // four short waits
+  EXPECT_FALSE(locked);
+  ASSERT_TRUE(holder->Exec("COMMIT").ok());
+  t.join();
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(*head, "head");
+  EXPECT_TRUE(waiter->Exec("COMMIT").ok());
+  // A failure that is not a lock wait says so too.
+  ASSERT_FALSE(waiter->Exec("SELECT * FROM wj_no_such_table").ok());
+  EXPECT_FALSE(waiter->LastFailureWasLockTimeout());
+  ASSERT_TRUE(holder->Exec("DROP TABLE wj_wait_test").ok());
 }
 
 // An import beside the others that is dropped without its commit leaves nothing, and its

@@ -69,6 +69,11 @@ Status PgStatus(std::string_view what) {
   }
 }
 
+// How long a writer waits for another's row locks before "busy, try again": SQLite's busy
+// timeout. A transaction begun after PgDb::ShortenNextLockWait waits less until its chain lock.
+constexpr const char* kLockTimeout = "5s";
+constexpr const char* kRestoreLockTimeout = "SET LOCAL lock_timeout = '5s';";
+
 // The change log's advisory lock and notification channel (see PgDb::DeferChangeLog).
 constexpr const char* kChangeLogLock = "SELECT pg_advisory_xact_lock(1953103875)";
 constexpr const char* kChangeChannel = "weijian_change";
@@ -90,8 +95,8 @@ class PgConn {
     // A writer waits for another's row locks at most as long as SQLite's busy timeout, then
     // gets kUnavailable ("busy, try again") instead of hanging a request. A read connection
     // refuses writes also outside a transaction (a read of one statement runs without one).
-    work->exec(std::string("SET client_encoding TO 'UTF8'; SET lock_timeout = '5s'") +
-               (read_only ? "; SET default_transaction_read_only = on" : ""));
+    work->exec(std::string("SET client_encoding TO 'UTF8'; SET lock_timeout = '") + kLockTimeout +
+               "'" + (read_only ? "; SET default_transaction_read_only = on" : ""));
     lost = false;
   }
 
@@ -106,10 +111,13 @@ class PgConn {
 
   // After a failed call: a connection that is gone is opened again at the next BEGIN.
   void NoteFailure() {
+    lock_timed_out = false;
     try {
       throw;
     } catch (const pqxx::broken_connection&) {
       lost = true;
+    } catch (const pqxx::sql_error& e) {
+      lock_timed_out = e.sqlstate() == "55P03";
     } catch (...) {
     }
     if (conn && !conn->is_open()) lost = true;
@@ -122,7 +130,12 @@ class PgConn {
   std::unique_ptr<pqxx::nontransaction> work;
   const bool read_only;
   bool in_tx = false;
-  bool lost = false;  // the server closed the connection (restart, terminated backend)
+  bool lost = false;            // the server closed the connection (restart, terminated backend)
+  bool lock_timed_out = false;  // the last failure ran out of lock_timeout
+  // PgDb::ShortenNextLockWait: the next BEGIN's lock_timeout ("": the connection's), and whether
+  // the open transaction's is shortened still (restored before a chain's lock or the COMMIT).
+  std::string next_lock_wait;
+  bool short_lock_wait = false;
   std::int64_t changes = 0;
   // The table the last INSERT on this connection wrote (LastInsertId reads its own sequence).
   std::string last_insert_table;
@@ -163,6 +176,7 @@ class PgConn {
   }
   void EndTransaction() {
     in_tx = false;
+    short_lock_wait = false;
     pending.clear();
     releases = 0;
     heads.clear();
@@ -380,9 +394,15 @@ Status PgDb::Exec(const char* sql) {
   const bool commit = text == "COMMIT";
   const bool end = commit || text == "ROLLBACK";
   PgConn& c = *conn_;
+  bool shortened = false;
   if (begin) {
     command = c.read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
     c.EndTransaction();
+    if (!c.next_lock_wait.empty()) {
+      command += "; SET LOCAL lock_timeout = '" + c.next_lock_wait + "'";
+      c.next_lock_wait.clear();
+      shortened = true;
+    }
   } else if (text == "RELEASE wj_nested" && c.in_tx) {
     // Held back, sent with the next command (PgConn::releases).
     if (!c.saved_heads.empty()) c.saved_heads.pop_back();
@@ -401,6 +421,7 @@ Status PgDb::Exec(const char* sql) {
     // one (that transaction is lost: its statements failed and it is rolled back).
     if (begin && c.lost) c.Open();
     if (commit && !c.pending.empty()) command = ChangeLogCommands() + command;
+    if (commit && c.short_lock_wait) command = kRestoreLockTimeout + command;
     if (end) {
       c.releases = 0;  // COMMIT and ROLLBACK end every savepoint
     } else {
@@ -421,10 +442,19 @@ Status PgDb::Exec(const char* sql) {
       return PgStatus("database");
     }
   }
-  if (begin) c.in_tx = true;
+  if (begin) {
+    c.in_tx = true;
+    c.short_lock_wait = shortened;
+  }
   if (end) c.EndTransaction();
   return Status::Ok();
 }
+
+void PgDb::ShortenNextLockWait(const std::string& lock_timeout) {
+  conn_->next_lock_wait = lock_timeout;
+}
+
+bool PgDb::LastFailureWasLockTimeout() const { return conn_->lock_timed_out; }
 
 std::optional<std::string> PgDb::ChainHead(int chain) const {
   auto it = conn_->heads.find(chain);
@@ -473,6 +503,10 @@ Result<std::string> PgDb::LockAndReadHead(const char* lock_sql, const char* head
   // once the lock is held, sees every append committed before the lock was granted.
   try {
     std::string sql = conn_->TakeReleases();
+    if (conn_->short_lock_wait) {  // the chain's lock waits as long as ever
+      sql += kRestoreLockTimeout;
+      conn_->short_lock_wait = false;
+    }
     sql += lock_sql;
     sql += ';';
     sql += head_sql;

@@ -142,6 +142,14 @@ class PgDb {
   // Runs `lock_sql` (an advisory lock held to the end of the transaction), then `head_sql`, in
   // one round trip; returns the first column of the read's first row ("" when it has none).
   Result<std::string> LockAndReadHead(const char* lock_sql, const char* head_sql);
+  // The next transaction begun on this connection waits for another's row locks at most
+  // `lock_timeout` (PostgreSQL's syntax, e.g. "50ms") instead of the connection's 5 s, until
+  // it takes an audit chain's lock (LockAndReadHead) or commits: those wait as long as ever.
+  // Sent with the BEGIN, the chain's lock and the COMMIT (no round trip of its own).
+  void ShortenNextLockWait(const std::string& lock_timeout);
+  // Whether the last statement that failed on this connection ran out of lock_timeout
+  // (SQLSTATE 55P03).
+  bool LastFailureWasLockTimeout() const;
 
  private:
   // The change log's lock and rows of this transaction as SQL text to send before its COMMIT
