@@ -1831,9 +1831,20 @@ TEST_P(SeveralServersTest, AShortenedLockWaitIsForRowsOnly) {
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_EQ(*head, "head");
   EXPECT_TRUE(waiter->Exec("COMMIT").ok());
-  // A failure that is not a lock wait says so too.
+  // A failure that is not a lock wait says so too, and a new transaction forgets the last one's.
   ASSERT_FALSE(waiter->Exec("SELECT * FROM wj_no_such_table").ok());
   EXPECT_FALSE(waiter->LastFailureWasLockTimeout());
+  ASSERT_TRUE(holder->Exec("BEGIN").ok());
+  ASSERT_TRUE(holder->Exec("UPDATE wj_wait_test SET id = 1 WHERE id = 1").ok());
+  waiter->ShortenNextLockWait("50ms");
+  ASSERT_TRUE(waiter->Exec("BEGIN").ok());
+  ASSERT_FALSE(waiter->Exec("UPDATE wj_wait_test SET id = 1 WHERE id = 1").ok());
+  EXPECT_TRUE(waiter->LastFailureWasLockTimeout());
+  ASSERT_TRUE(waiter->Exec("ROLLBACK").ok());
+  ASSERT_TRUE(holder->Exec("ROLLBACK").ok());
+  ASSERT_TRUE(waiter->Exec("BEGIN").ok());
+  EXPECT_FALSE(waiter->LastFailureWasLockTimeout());
+  ASSERT_TRUE(waiter->Exec("ROLLBACK").ok());
   ASSERT_TRUE(holder->Exec("DROP TABLE wj_wait_test").ok());
 }
 

@@ -398,6 +398,7 @@ Status PgDb::Exec(const char* sql) {
   if (begin) {
     command = c.read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
     c.EndTransaction();
+    c.lock_timed_out = false;  // a failure of an earlier transaction says nothing of this one
     if (!c.next_lock_wait.empty()) {
       command += "; SET LOCAL lock_timeout = '" + c.next_lock_wait + "'";
       c.next_lock_wait.clear();

@@ -147,8 +147,8 @@ class PgDb {
   // it takes an audit chain's lock (LockAndReadHead) or commits: those wait as long as ever.
   // Sent with the BEGIN, the chain's lock and the COMMIT (no round trip of its own).
   void ShortenNextLockWait(const std::string& lock_timeout);
-  // Whether the last statement that failed on this connection ran out of lock_timeout
-  // (SQLSTATE 55P03).
+  // Whether the last statement that failed on this connection since its last BEGIN ran out of
+  // lock_timeout (SQLSTATE 55P03).
   bool LastFailureWasLockTimeout() const;
 
  private:
