@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sign-in: what one password check costs the server (argon2id, 64 MiB, t=3; src/auth/password.cc).
 # One `weijian serve` on loopback, one user; BENCH_SIGNIN_COUNT (30) sign-ins one after another
-# with curl (POST /api/auth/login), then as many first Basic requests of a fresh process's cache
-# would cost the same. Prints each sign-in's p50 and max wall time and the server's CPU seconds per
-# sign-in (/proc/PID/stat, user + system). BENCH_SIGNIN_PEER=path/to/other/weijian runs the same
+# with curl (POST /api/auth/login). Prints the sign-ins' p50 and max wall time and the server's CPU
+# per sign-in (/proc/PID/stat, user + system). A script's first Basic request pays the same check
+# (later ones hit the Basic cache); not measured here. BENCH_SIGNIN_PEER=path/to/other/weijian runs the same
 # against another binary after it (for a before/after ratio).
 # Not part of `make test`.
 # Usage: signin.bench.sh path/to/weijian

@@ -137,8 +137,8 @@ void UnmapArgon2Memory(std::uint8_t* memory, std::size_t bytes) { munmap(memory,
 // argon2id over our own memory (above), the same computation as libargon2's argon2id_hash_raw.
 // `out` is filled; with `expected` it is compared in constant time instead (argon2_verify_ctx).
 int RunArgon2id(std::string_view password, const std::uint8_t* salt, std::size_t salt_len,
-                unsigned time_cost, unsigned memory_kib, unsigned parallelism, std::uint8_t* out,
-                std::size_t out_len, const std::uint8_t* expected = nullptr) {
+                const Argon2Params& p, std::uint8_t* out, std::size_t out_len,
+                const std::uint8_t* expected = nullptr) {
   argon2_context c{};
   c.out = out;
   c.outlen = static_cast<std::uint32_t>(out_len);
@@ -147,10 +147,10 @@ int RunArgon2id(std::string_view password, const std::uint8_t* salt, std::size_t
   c.pwdlen = static_cast<std::uint32_t>(password.size());
   c.salt = const_cast<std::uint8_t*>(salt);
   c.saltlen = static_cast<std::uint32_t>(salt_len);
-  c.t_cost = time_cost;
-  c.m_cost = memory_kib;
-  c.lanes = parallelism;
-  c.threads = parallelism;
+  c.t_cost = p.time_cost;
+  c.m_cost = p.memory_kib;
+  c.lanes = p.parallelism;
+  c.threads = p.parallelism;
   c.version = ARGON2_VERSION_13;
   c.allocate_cbk = MapArgon2Memory;
   c.free_cbk = UnmapArgon2Memory;
@@ -167,10 +167,16 @@ std::string Base64(const std::uint8_t* bytes, std::size_t n) {
   return out;
 }
 
+// The encoded form's text up to the salt: "$argon2id$v=19$m=65536,t=3,p=1$".
+std::string ParamsPrefix(const Argon2Params& p) {
+  return "$argon2id$v=19$m=" + std::to_string(p.memory_kib) + ",t=" + std::to_string(p.time_cost) +
+         ",p=" + std::to_string(p.parallelism) + "$";
+}
+
 // The encoded form libargon2 writes and reads ("$argon2id$v=19$m=65536,t=3,p=1$SALT$HASH",
 // base64 without padding), read strictly: anything else is left to libargon2's own reader.
 struct Encoded {
-  unsigned memory_kib = 0, time_cost = 0, parallelism = 0;
+  Argon2Params params;
   std::vector<std::uint8_t> salt, hash;
 };
 
@@ -197,8 +203,8 @@ std::optional<Encoded> ParseEncoded(std::string_view s) {
     return true;
   };
   Encoded e;
-  if (!take("$argon2id$v=19$m=") || !number(&e.memory_kib) || !take(",t=") ||
-      !number(&e.time_cost) || !take(",p=") || !number(&e.parallelism) || !take("$"))
+  if (!take("$argon2id$v=19$m=") || !number(&e.params.memory_kib) || !take(",t=") ||
+      !number(&e.params.time_cost) || !take(",p=") || !number(&e.params.parallelism) || !take("$"))
     return std::nullopt;
   auto dollar = s.find('$');
   if (dollar == std::string_view::npos || !bytes(s.substr(0, dollar), &e.salt) ||
@@ -213,13 +219,10 @@ Result<std::string> HashPassword(std::string_view password, const Argon2Params& 
   std::uint8_t salt[kSaltBytes];
   randombytes_buf(salt, sizeof salt);
   std::uint8_t hash[kHashBytes];
-  int rc = RunArgon2id(password, salt, sizeof salt, p.time_cost, p.memory_kib, p.parallelism, hash,
-                       sizeof hash);
+  int rc = RunArgon2id(password, salt, sizeof salt, p, hash, sizeof hash);
   if (rc != ARGON2_OK) return Internal(std::string("argon2: ") + argon2_error_message(rc));
-  std::string encoded = "$argon2id$v=19$m=" + std::to_string(p.memory_kib) +
-                        ",t=" + std::to_string(p.time_cost) +
-                        ",p=" + std::to_string(p.parallelism) + "$" + Base64(salt, sizeof salt) +
-                        "$" + Base64(hash, sizeof hash);
+  std::string encoded =
+      ParamsPrefix(p) + Base64(salt, sizeof salt) + "$" + Base64(hash, sizeof hash);
   sodium_memzero(hash, sizeof hash);
   return encoded;
 }
@@ -238,15 +241,12 @@ bool VerifyPassword(std::string_view password, const std::string& encoded) {
   if (!e) return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
   // argon2_verify_ctx compares in constant time.
   std::vector<std::uint8_t> out(e->hash.size());
-  return RunArgon2id(password, e->salt.data(), e->salt.size(), e->time_cost, e->memory_kib,
-                     e->parallelism, out.data(), out.size(), e->hash.data()) == ARGON2_OK;
+  return RunArgon2id(password, e->salt.data(), e->salt.size(), e->params, out.data(), out.size(),
+                     e->hash.data()) == ARGON2_OK;
 }
 
 bool NeedsRehash(const std::string& encoded, const Argon2Params& p) {
-  std::string want = "$argon2id$v=19$m=" + std::to_string(p.memory_kib) +
-                     ",t=" + std::to_string(p.time_cost) + ",p=" + std::to_string(p.parallelism) +
-                     "$";
-  return !encoded.starts_with(want);
+  return !encoded.starts_with(ParamsPrefix(p));
 }
 
 std::string GeneratePassword() {

@@ -71,8 +71,10 @@ Status PgStatus(std::string_view what) {
 
 // How long a writer waits for another's row locks before "busy, try again": SQLite's busy
 // timeout. A transaction begun after PgDb::ShortenNextLockWait waits less until its chain lock.
-constexpr const char* kLockTimeout = "5s";
-constexpr const char* kRestoreLockTimeout = "SET LOCAL lock_timeout = '5s';";
+#define WJ_LOCK_TIMEOUT "'5s'"
+constexpr const char* kSetLockTimeout = "SET lock_timeout = " WJ_LOCK_TIMEOUT;
+constexpr const char* kRestoreLockTimeout = "SET LOCAL lock_timeout = " WJ_LOCK_TIMEOUT ";";
+#undef WJ_LOCK_TIMEOUT
 
 // The change log's advisory lock and notification channel (see PgDb::DeferChangeLog).
 constexpr const char* kChangeLogLock = "SELECT pg_advisory_xact_lock(1953103875)";
@@ -95,8 +97,8 @@ class PgConn {
     // A writer waits for another's row locks at most as long as SQLite's busy timeout, then
     // gets kUnavailable ("busy, try again") instead of hanging a request. A read connection
     // refuses writes also outside a transaction (a read of one statement runs without one).
-    work->exec(std::string("SET client_encoding TO 'UTF8'; SET lock_timeout = '") + kLockTimeout +
-               "'" + (read_only ? "; SET default_transaction_read_only = on" : ""));
+    work->exec(std::string("SET client_encoding TO 'UTF8'; ") + kSetLockTimeout +
+               (read_only ? "; SET default_transaction_read_only = on" : ""));
     lost = false;
   }
 
