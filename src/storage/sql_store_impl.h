@@ -1374,17 +1374,21 @@ class SqlStore final : public Store {
     if constexpr (kPg) {
       if (Conn().InTransaction()) {
         // Through a cursor, as ScanDataValuesByCursor (libpq holds a statement's whole result).
-        // DECLARE takes no parameter: the uid is bound into a setting of the lease's transaction.
+        // DECLARE takes no parameter: the uid is bound into a setting of the lease's transaction,
+        // read once as the index's bound (migration 0014; `<> ''` lets the planner use that
+        // partial index). Without JIT: compiling the scan's expressions cost more of
+        // PostgreSQL's CPU than it saved on a million rows, at the moment every save competes
+        // for it (bench/README.md, (c), session 27).
         {
-          WJ_ASSIGN_OR_RETURN(Stmt set,
-                              db_.Prepare("SELECT set_config('weijian.import_uid', ?, true)"));
+          WJ_ASSIGN_OR_RETURN(Stmt set, db_.Prepare("SELECT set_config('weijian.import_uid', ?,"
+                                                    " true), set_config('jit', 'off', true)"));
           set.Bind(1, import_uid);
           WJ_RETURN_IF_ERROR(set.Step().status());
         }
         return ScanCursor(
             "DECLARE wj_import_scan NO SCROLL CURSOR FOR SELECT data_element_id, period_id,"
             " org_unit_id, coc_id, aoc_id, value, deleted FROM data_value"
-            " WHERE import_id = current_setting('weijian.import_uid')",
+            " WHERE import_id = current_setting('weijian.import_uid') AND import_id <> ''",
             "FETCH FORWARD 20000 FROM wj_import_scan", "CLOSE wj_import_scan",
             [&](Stmt& fetch) { return scan(fetch); });
       }
