@@ -1376,12 +1376,10 @@ class SqlStore final : public Store {
         // Through a cursor, as ScanDataValuesByCursor (libpq holds a statement's whole result).
         // DECLARE takes no parameter: the uid is bound into a setting of the lease's transaction,
         // read once as the index's bound (migration 0014; `<> ''` lets the planner use that
-        // partial index). Without JIT: compiling the scan's expressions cost more of
-        // PostgreSQL's CPU than it saved on a million rows, at the moment every save competes
-        // for it (bench/README.md, (c), session 27).
+        // partial index).
         {
-          WJ_ASSIGN_OR_RETURN(Stmt set, db_.Prepare("SELECT set_config('weijian.import_uid', ?,"
-                                                    " true), set_config('jit', 'off', true)"));
+          WJ_ASSIGN_OR_RETURN(Stmt set,
+                              db_.Prepare("SELECT set_config('weijian.import_uid', ?, true)"));
           set.Bind(1, import_uid);
           WJ_RETURN_IF_ERROR(set.Step().status());
         }
