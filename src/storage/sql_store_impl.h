@@ -1394,7 +1394,7 @@ class SqlStore final : public Store {
     WJ_ASSIGN_OR_RETURN(Stmt q,
                         db_.Prepare("SELECT data_element_id, period_id, org_unit_id, coc_id,"
                                     " aoc_id, value, deleted FROM data_value"
-                                    " WHERE import_id = ?"));
+                                    " WHERE import_id = ? AND import_id <> ''"));
     q.Bind(1, import_uid);
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());

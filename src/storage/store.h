@@ -139,6 +139,7 @@ class Store {
   // Every value the import `import_uid` wrote and no write has changed since (the rows that
   // still carry its import_id), deleted ones included: what another server reads of an import
   // too large for the change log to list (ChangeLogEntry::import_uid). Read from the primary.
+  // An empty uid names no import: it reads nothing (not the values saved one by one).
   virtual Status ScanImportValues(
       const std::string& import_uid,
       const std::function<Status(const DataValueKey& key, std::string_view value, bool deleted)>&
