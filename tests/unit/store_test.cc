@@ -784,24 +784,19 @@ TEST_P(DataValueStoreTest, AWriteOfMoreValuesThanAreWorthListingListsNone) {
   EXPECT_EQ(read[writes[0].key.org_unit_id], std::make_pair(std::string("1000"), false));
   EXPECT_EQ(read[writes[2].key.org_unit_id], std::make_pair(std::string("1002"), false));
   EXPECT_TRUE(read[last.key.org_unit_id].second);  // deleted by the import
-  std::size_t none = 0;
-  ASSERT_TRUE(store_
-                  ->ScanImportValues("NoSuchImprt",
-                                     [&](const DataValueKey&, std::string_view, bool) {
-                                       ++none;
-                                       return Status::Ok();
-                                     })
-                  .ok());
-  EXPECT_EQ(none, 0u);
-  // The values saved one by one carry no import: an empty uid names none of them.
-  ASSERT_TRUE(store_
-                  ->ScanImportValues("",
-                                     [&](const DataValueKey&, std::string_view, bool) {
-                                       ++none;
-                                       return Status::Ok();
-                                     })
-                  .ok());
-  EXPECT_EQ(none, 0u);
+  // An import that wrote nothing reads nothing; nor does an empty uid, which the values saved
+  // one by one carry.
+  for (const char* uid : {"NoSuchImprt", ""}) {
+    std::size_t none = 0;
+    ASSERT_TRUE(store_
+                    ->ScanImportValues(uid,
+                                       [&](const DataValueKey&, std::string_view, bool) {
+                                         ++none;
+                                         return Status::Ok();
+                                       })
+                    .ok());
+    EXPECT_EQ(none, 0u) << "uid \"" << uid << "\"";
+  }
   if (GetParam() == "postgres") {
     // PostgreSQL finds an import's rows through an index (migration 0014), not by a pass over
     // the whole table: that pass, at 10.5M values, took two seconds of the database's CPU from
@@ -1364,6 +1359,14 @@ TEST_P(StoreContractTest, CoverageMarksFollowEveryWriteOfAChild) {
   EXPECT_EQ(got, std::vector<std::int64_t>{b.id});
 }
 
+// One value to write to a cell.
+DataValueWrite CellWrite(const DataValueKey& key, std::string value) {
+  DataValueWrite w;
+  w.key = key;
+  w.value = std::move(value);
+  return w;
+}
+
 class SeveralServersTest : public StoreContractTest {
  protected:
   void SetUp() override {
@@ -1372,6 +1375,22 @@ class SeveralServersTest : public StoreContractTest {
     auto b = OpenStore(address_);
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     other_ = std::move(*b);
+  }
+  // A clerk's save of one cell through the first server.
+  Result<WriteCounts> Save(const DataValueKey& key, const std::string& value) {
+    DataValueWrite w = CellWrite(key, value);
+    return store_->WriteDataValues({&w, 1}, "clerk", 1000);
+  }
+  // An import beside the others through the first server, left open after writing `value` into
+  // `key`: it holds that row's lock until it commits.
+  Result<std::unique_ptr<DataValueBulkWriter>> ImportHolding(const std::string& uid,
+                                                             const DataValueKey& key,
+                                                             const std::string& value) {
+    auto import = store_->BeginDataValueImport("importer", uid, 2000, ImportWriter::kBeside);
+    if (!import.ok()) return import;
+    DataValueWrite w = CellWrite(key, value);
+    WJ_RETURN_IF_ERROR((*import)->Write({&w, 1}, nullptr).status());
+    return import;
   }
   std::unique_ptr<Store> other_;
 };
@@ -1633,14 +1652,6 @@ bool SomeoneWaitsForALock(PgDb& db, int ms) {
 
 // Waits up to `ms` for `flag`: a liveness check (a thread that should not be held up), never a
 // measure of speed.
-// One value to write to a cell.
-DataValueWrite CellWrite(const DataValueKey& key, std::string value) {
-  DataValueWrite w;
-  w.key = key;
-  w.value = std::move(value);
-  return w;
-}
-
 bool BecomesTrue(const std::atomic<bool>& flag, int ms) {
   for (int waited = 0; waited < ms && !flag; waited += 20)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -1665,11 +1676,8 @@ TEST_P(SeveralServersTest, AnOpenImportHoldsUpOnlyTheSavesOfItsOwnCells) {
   ASSERT_TRUE(write(*store_, keys[0], "1").ok());
   ASSERT_TRUE(write(*store_, keys[1], "1").ok());
   auto import =
-      store_->BeginDataValueImport("importer", "impChain001", 2000, ImportWriter::kBeside);
+      ImportHolding("impChain001", keys[0], "2");  // an update: a history row, at the commit
   ASSERT_TRUE(import.ok()) << import.status().ToString();
-  DataValueWrite changed =
-      CellWrite(keys[0], "2");  // an update: a history row, written at the commit
-  ASSERT_TRUE((*import)->Write({&changed, 1}, nullptr).ok());
   // Another cell, through the other server, while the import is open: not held up (the row
   // locks are the import's; the chain's lock was held by it and a save waited up to PostgreSQL's
   // lock_timeout, 5 s, and was refused as busy).
@@ -1714,28 +1722,21 @@ TEST_P(SeveralServersTest, AnImportWritesBesideTheSavesOfItsOwnServer) {
     std::lock_guard l(heard_mu);
     for (const auto& c : changes) heard.emplace_back(c.key.data_element_id, c.value);
   });
-  auto write = [&](const DataValueKey& key, const std::string& value) {
-    DataValueWrite w = CellWrite(key, value);
-    return store_->WriteDataValues({&w, 1}, "clerk", 1000);
-  };
-  auto import =
-      store_->BeginDataValueImport("importer", "impBeside01", 2000, ImportWriter::kBeside);
+  auto import = ImportHolding("impBeside01", keys[0], "2");
   ASSERT_TRUE(import.ok()) << import.status().ToString();
-  DataValueWrite imported = CellWrite(keys[0], "2");
-  ASSERT_TRUE((*import)->Write({&imported, 1}, nullptr).ok());
 
   // Another cell, through the same server, while the import is open.
   Result<WriteCounts> other_cell = Internal("not run");
   std::atomic<bool> other_done = false;
   std::thread other_saver([&] {
-    other_cell = write(keys[1], "3");
+    other_cell = Save(keys[1], "3");
     other_done = true;
   });
   EXPECT_TRUE(BecomesTrue(other_done, 30'000))
       << "a save through the importing server waited for the import";
   // The import's cell: waits for the import's row lock.
   Result<WriteCounts> same_cell = Internal("not run");
-  std::thread same_saver([&] { same_cell = write(keys[0], "4"); });
+  std::thread same_saver([&] { same_cell = Save(keys[0], "4"); });
   auto probe = PgDb::Open(address_);
   ASSERT_TRUE(probe.ok());
   // (Before the change the first save still waits here for the writer lock, not a row lock.)
@@ -1771,21 +1772,14 @@ TEST_P(SeveralServersTest, ASaveWaitingForAnImportsCellHoldsUpNoOtherSaveOfItsSe
   const auto keys = ElementsWithAPeriod(
       *store_, {{"deBeside011", "BESIDE_K", "并行癸"}, {"deBeside012", "BESIDE_L", "并行子"}});
   ASSERT_EQ(keys.size(), 2u);
-  auto write = [&](const DataValueKey& key, const std::string& value) {
-    DataValueWrite w = CellWrite(key, value);
-    return store_->WriteDataValues({&w, 1}, "clerk", 1000);
-  };
-  ASSERT_TRUE(write(keys[0], "1").ok());
-  auto import =
-      store_->BeginDataValueImport("importer", "impBeside11", 2000, ImportWriter::kBeside);
+  ASSERT_TRUE(Save(keys[0], "1").ok());
+  auto import = ImportHolding("impBeside11", keys[0], "2");
   ASSERT_TRUE(import.ok()) << import.status().ToString();
-  DataValueWrite imported = CellWrite(keys[0], "2");
-  ASSERT_TRUE((*import)->Write({&imported, 1}, nullptr).ok());
 
   Result<WriteCounts> same_cell = Internal("not run");
   std::atomic<bool> same_done = false;
   std::thread same_saver([&] {
-    same_cell = write(keys[0], "4");
+    same_cell = Save(keys[0], "4");
     same_done = true;
   });
   auto probe = PgDb::Open(address_);
@@ -1793,7 +1787,7 @@ TEST_P(SeveralServersTest, ASaveWaitingForAnImportsCellHoldsUpNoOtherSaveOfItsSe
   ASSERT_TRUE(SomeoneWaitsForALock(*probe, 30'000));
   // Another cell, through the same server, while that save waits: it goes through before the
   // waiting save ends (before: only once the waiting save had been refused, 5 s later).
-  Result<WriteCounts> other_cell = write(keys[1], "3");
+  Result<WriteCounts> other_cell = Save(keys[1], "3");
   const bool same_done_before_other = same_done;
   EXPECT_TRUE(other_cell.ok()) << other_cell.status().ToString();
   EXPECT_FALSE(same_done_before_other)
