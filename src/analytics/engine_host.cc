@@ -24,7 +24,29 @@ EngineHost::~EngineHost() {
   builder_.join();
 }
 
+namespace {
+
+// The batches as one list, in their order: one is taken whole, several are joined.
+std::vector<storage::DataValueChange> Joined(
+    std::vector<std::vector<storage::DataValueChange>>&& batches) {
+  if (batches.size() == 1) return std::move(batches.front());
+  std::size_t n = 0;
+  for (const auto& b : batches) n += b.size();
+  std::vector<storage::DataValueChange> out;
+  out.reserve(n);
+  for (auto& b : batches) {
+    out.insert(out.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
+    std::vector<storage::DataValueChange>().swap(b);
+  }
+  return out;
+}
+
+}  // namespace
+
 void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool overflow) {
+  // What the lists drop is freed once mu_ is let go (declared before the lock).
+  std::vector<storage::DataValueChange> dropped_pending;
+  std::vector<std::vector<storage::DataValueChange>> dropped_big;
   std::lock_guard l(mu_);
   ++reported_;
   if (rebuilding_ && !since_overflow_) {
@@ -43,43 +65,41 @@ void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool
       since_rebuild_.insert(since_rebuild_.end(), changes.begin(), changes.end());
     }
   }
-  auto append = [&](std::vector<storage::DataValueChange>& to) {
-    to.insert(to.end(), std::make_move_iterator(changes.begin()),
-              std::make_move_iterator(changes.end()));
-  };
-  const std::size_t waiting = (big_open_ ? big_.size() : pending_.size()) + changes.size();
+  const std::size_t waiting = (big_open_ ? big_count_ : pending_.size()) + changes.size();
   if (overflow || waiting > max_background_ ||
       (waiting > max_pending_ && !big_open_ && rebuild_requested_)) {
     // Too many to list or to apply, or a build from the store (asked for already, and so to
     // start after this commit) is to read them there anyway.
     ++stats_.dropped;
-    pending_ = {};
-    big_ = {};
+    dropped_pending.swap(pending_);
+    dropped_big.swap(big_);
+    big_count_ = 0;
     big_open_ = false;
     AskForBuildLocked("changes dropped");
     work_cv_.notify_one();
     return;
   }
+  // Batches join big_ whole, never element by element: this runs under mu_ (which a query with
+  // changes to apply takes) on the committing thread, an import's niced one among them
+  // (core/thread_priority.h). The builder joins them into one list, without a lock.
+  auto to_big = [&](std::vector<storage::DataValueChange>&& batch) {
+    big_count_ += batch.size();
+    big_.push_back(std::move(batch));
+  };
   if (big_open_) {
-    append(big_);  // later than what the builder is to apply: after it, never before
+    to_big(std::move(changes));  // later than what the builder is to apply: after it, never before
     return;
   }
   if (waiting > max_pending_) {
-    // Too many for a query to apply: the builder applies them to a copy. An import's batch is
-    // moved whole, not element by element: this runs under mu_ (which a query with changes to
-    // apply takes) on the import's thread, which runs niced (core/thread_priority.h).
-    if (pending_.empty()) {
-      big_ = std::move(changes);
-    } else {
-      big_ = std::move(pending_);
-      pending_ = {};
-      append(big_);
-    }
+    // Too many for a query to apply: the builder applies them to a copy, after the pending ones.
+    if (!pending_.empty()) to_big(std::exchange(pending_, {}));
+    to_big(std::move(changes));
     big_open_ = true;
     work_cv_.notify_one();
     return;
   }
-  append(pending_);
+  pending_.insert(pending_.end(), std::make_move_iterator(changes.begin()),
+                  std::make_move_iterator(changes.end()));
 }
 
 Status EngineHost::SetCatalog(std::shared_ptr<const metadata::Catalog> catalog, bool wait) {
@@ -205,6 +225,7 @@ void EngineHost::Publish(std::unique_ptr<Engine> engine) {
 
 void EngineHost::BuilderLoop() {
   while (true) {
+    std::vector<std::vector<storage::DataValueChange>> dropped;  // what a build replaces
     std::shared_ptr<const metadata::Catalog> catalog;
     std::uint64_t generation = 0;
     bool build = false;
@@ -230,7 +251,8 @@ void EngineHost::BuilderLoop() {
         rebuilding_ = true;
         from_store_ = true;
         rebuild_requested_ = false;
-        big_ = {};
+        dropped.swap(big_);
+        big_count_ = 0;
         big_open_ = false;
         merge_requested_ = false;  // a build lays out a new base
         since_overflow_ = false;
@@ -240,6 +262,7 @@ void EngineHost::BuilderLoop() {
         generation = ++build_started_;
       }
     }
+    std::vector<std::vector<storage::DataValueChange>>().swap(dropped);  // now, without mu_
     // Once an engine is published, builds and imports applied off to the side (and the merges
     // they bring) take what the queries' threads leave of the CPU (core/thread_priority.h). The
     // first build runs at the queries' priority: they are all waiting for it. (A thread never
@@ -316,6 +339,9 @@ Status EngineHost::BuildFromStore(std::shared_ptr<const metadata::Catalog> catal
 
 Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed,
                                             bool holds_pending) {
+  // What the lists drop is freed once the locks are let go (declared before them).
+  std::vector<storage::DataValueChange> dropped_pending;
+  std::vector<std::vector<storage::DataValueChange>> dropped_big;
   std::lock_guard u(update_mu_);
   std::vector<storage::DataValueChange> since;
   {
@@ -323,14 +349,15 @@ Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool u
     // A list that overflowed cannot complete this engine: the rebuild asked for replaces it.
     if (unless_overflowed && since_overflow_) return false;
     // Every pending change is in `next` or in `since`: none is applied again after them.
-    if (holds_pending) pending_.clear();
+    if (holds_pending) dropped_pending.swap(pending_);
     since.swap(since_rebuild_);
     rebuilding_ = false;
     merging_only_ = false;
     if (!unless_overflowed) {
       // A build: what waits for the builder was reported after the build began, so it is in
       // `since` (an import that arrived while the build ran need not be applied again).
-      big_ = {};
+      dropped_big.swap(big_);
+      big_count_ = 0;
       big_open_ = false;
     }
   }
@@ -339,7 +366,7 @@ Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool u
 }
 
 Status EngineHost::ApplyOffToTheSide() {
-  std::vector<storage::DataValueChange> batch;
+  std::vector<std::vector<storage::DataValueChange>> batches;
   std::shared_ptr<const Engine> base;
   bool merge = false;
   {
@@ -350,19 +377,21 @@ Status EngineHost::ApplyOffToTheSide() {
     base = std::atomic_load(&snapshot_);
     // A merge asked for again while the last one ran finds the tail already merged.
     merge = std::exchange(merge_requested_, false) && base->TailWantsMerge();
-    batch.swap(big_);
+    batches.swap(big_);
+    big_count_ = 0;
     big_open_ = false;
     // Nothing: the batch was dropped meanwhile for a build from the store.
-    if (batch.empty() && !merge) return Status::Ok();
+    if (batches.empty() && !merge) return Status::Ok();
     rebuilding_ = true;  // from here on, reported batches also collect in since_rebuild_
     since_overflow_ = false;
     // What is pending now was reported before the copy and is not in it (a batch's opening took
     // the pending list with it; a merge's did not): a query may apply it to the published engine
     // before this publishes, so it is applied to this one as well (at most max_pending).
     since_rebuild_ = pending_;
-    merging_only_ = batch.empty();
+    merging_only_ = batches.empty();
   }
   if (after_take_) after_take_();
+  std::vector<storage::DataValueChange> batch = Joined(std::move(batches));
   // Without any lock: queries go on with the published engine (which nobody changes) plus the
   // batches reported from now on, which also collect in since_rebuild_.
   auto next = std::make_unique<Engine>(*base);  // shares base's columns (column.h)

@@ -183,12 +183,18 @@ class EngineHost {
   std::shared_ptr<const metadata::Catalog> catalog_;     // guarded by mu_
   std::vector<storage::DataValueChange> pending_;        // guarded by mu_
   std::vector<storage::DataValueChange> since_rebuild_;  // guarded by mu_
-  // Changes for the builder to apply off to the side, in the order reported; while `big_open_`,
-  // every batch reported joins them (none may reach the published engine before them).
-  std::vector<storage::DataValueChange> big_;  // guarded by mu_
-  bool big_open_ = false;                      // guarded by mu_
-  bool merge_requested_ = false;               // guarded by mu_; the published tail is too long
-  std::vector<std::string> imports_;           // guarded by mu_; RequestImports' uids, in order
+  // Changes for the builder to apply off to the side: the batches in the order reported. While
+  // `big_open_`, every batch reported joins them (none may reach the published engine before
+  // them). A list of batches, each moved in whole, so that no batch is moved element by element
+  // under mu_: an import's million changes arriving behind pending ones were appended to them
+  // that way, on the import's niced thread, and every save's range check waited for it, queued
+  // on update_mu_ behind a query waiting for mu_ (half a second; bench/README.md (c), session
+  // 28). The builder joins them without a lock.
+  std::vector<std::vector<storage::DataValueChange>> big_;  // guarded by mu_
+  std::size_t big_count_ = 0;                               // guarded by mu_; changes in big_
+  bool big_open_ = false;                                   // guarded by mu_
+  bool merge_requested_ = false;      // guarded by mu_; the published tail is too long
+  std::vector<std::string> imports_;  // guarded by mu_; RequestImports' uids, in order
   bool merging_only_ = false;       // guarded by mu_; the builder's work is a merge, with no batch
   bool rebuild_requested_ = false;  // guarded by mu_
   std::string asked_by_;            // guarded by mu_; why, since the last build was taken

@@ -330,6 +330,44 @@ TEST_F(EngineHostTest, ALargeBatchIsAppliedOffToTheSideInOrderWithoutARebuild) {
   store_->SetDataValueListener(nullptr);
 }
 
+// A large batch that arrives behind a pending change, and the writes reported while the builder
+// waits to apply it, are applied in the order reported: the pending change, the batch, then each
+// later write (the later one wins where two write the same cell). Since session 28 they wait as
+// a list of whole batches, joined by the builder, not as one list appended to under the lock.
+TEST_F(EngineHostTest, ABatchBehindPendingChangesAndTheWritesAfterItAreAppliedInOrder) {
+  EngineHost host(*store_, 1);
+  Gate gate;
+  std::atomic<int> calls{0};
+  host.set_before_build([&] {
+    if (calls++ == 1) gate.Hold();  // the first call is the first build's
+  });
+  Listen(host);
+  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+  const auto [jan1, jan31] = Month("202301");
+  const auto a = Unit("150624100001"), b = Unit("150624100002"), c = Unit("150624101001");
+  ASSERT_TRUE(Csv("VC_VISITS,202301,150624100001,,,1\n").ok());  // one: pending, not applied
+  ASSERT_TRUE(Csv(Transfer(9)).ok());  // two: past max_pending, after the pending one
+  gate.Reached();                      // the builder is about to apply them, and held
+  // Later writes join the list: one per batch, the last of a cell winning.
+  ASSERT_TRUE(Csv("VC_VISITS,202301,150624100002,,,600\n").ok());
+  ASSERT_TRUE(Csv("VC_VISITS,202301,150624101001,,,11\n").ok());
+  ASSERT_TRUE(Csv("VC_VISITS,202301,150624101001,,,12\n").ok());
+  auto during = host.Current();  // read-your-writes waits for the builder meanwhile
+  ASSERT_TRUE(during.ok());
+  EXPECT_EQ((*during)->Aggregate(Op("VC_VISITS"), a, jan1, jan31), 500);
+  gate.Open();
+  host.WaitIdle();
+  auto after = host.Current().value();
+  EXPECT_EQ(after->Aggregate(Op("VC_VISITS"), a, jan1, jan31), 509);  // the batch after the 1
+  EXPECT_EQ(after->Aggregate(Op("VC_VISITS"), b, jan1, jan31), 600);  // a later write after it
+  EXPECT_EQ(after->Aggregate(Op("VC_VISITS"), c, jan1, jan31), 12);
+  const auto stats = host.stats();
+  EXPECT_EQ(stats.deferred, 1u);
+  EXPECT_EQ(stats.builds, 1u);
+  EXPECT_EQ(stats.dropped, 0u);
+  store_->SetDataValueListener(nullptr);
+}
+
 // A write reported after the builder took an import to apply off to the side reaches the
 // queries at once (applied to the published engine) and is applied again to the engine the
 // builder publishes: the publish does not take it back.
