@@ -12,6 +12,7 @@
 #include <future>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -107,6 +108,19 @@ class EngineHostTest : public ::testing::Test {
     store_->SetDataValueListener([&host](std::vector<storage::DataValueChange>&& c, bool overflow) {
       host.OnChanges(std::move(c), overflow);
     });
+  }
+  // Listens, publishes the first engine, and from then on holds the builder at `gate` when it is
+  // about to apply its first batch off to the side (the hook's second call: the first is the
+  // first build's).
+  ::testing::AssertionResult StartHoldingTheFirstBatch(EngineHost& host, Gate& gate) {
+    auto calls = std::make_shared<std::atomic<int>>(0);
+    host.set_before_build([calls, &gate] {
+      if ((*calls)++ == 1) gate.Hold();
+    });
+    Listen(host);
+    Status s = host.SetCatalog(cat_, true);
+    if (!s.ok()) return ::testing::AssertionFailure() << s.ToString();
+    return ::testing::AssertionSuccess();
   }
 
   TempDir dir_;
@@ -294,12 +308,7 @@ TEST_F(EngineHostTest, TheBuilderWorksBelowThePriorityOfTheQueriesOnceAnEngineIs
 TEST_F(EngineHostTest, ALargeBatchIsAppliedOffToTheSideInOrderWithoutARebuild) {
   EngineHost host(*store_, 1);
   Gate gate;
-  std::atomic<int> calls{0};
-  host.set_before_build([&] {
-    if (calls++ == 1) gate.Hold();  // the first call is the first build's
-  });
-  Listen(host);
-  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+  ASSERT_TRUE(StartHoldingTheFirstBatch(host, gate));
   const auto [jan1, jan31] = Month("202301");
   const auto village = Unit("150624100001");
   ASSERT_TRUE(Csv(Transfer(9)).ok());  // two changes: more than a query applies
@@ -330,37 +339,34 @@ TEST_F(EngineHostTest, ALargeBatchIsAppliedOffToTheSideInOrderWithoutARebuild) {
   store_->SetDataValueListener(nullptr);
 }
 
-// A large batch that arrives behind a pending change, and the writes reported while the builder
-// waits to apply it, are applied in the order reported: the pending change, the batch, then each
-// later write (the later one wins where two write the same cell). Since session 28 they wait as
-// a list of whole batches, joined by the builder, not as one list appended to under the lock.
+// A large batch that arrives behind pending changes, and the writes reported while the builder
+// waits to apply it, are applied in the order reported and none is lost: the pending changes,
+// the batch, then each later write (the later one wins where two write the same cell). Since
+// session 28 they wait as a list of whole batches, joined by the builder, not as one list
+// appended to under the lock.
 TEST_F(EngineHostTest, ABatchBehindPendingChangesAndTheWritesAfterItAreAppliedInOrder) {
-  EngineHost host(*store_, 1);
+  EngineHost host(*store_, 2);
   Gate gate;
-  std::atomic<int> calls{0};
-  host.set_before_build([&] {
-    if (calls++ == 1) gate.Hold();  // the first call is the first build's
-  });
-  Listen(host);
-  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+  ASSERT_TRUE(StartHoldingTheFirstBatch(host, gate));
   const auto [jan1, jan31] = Month("202301");
   const auto a = Unit("150624100001"), b = Unit("150624100002"), c = Unit("150624101001");
-  ASSERT_TRUE(Csv("VC_VISITS,202301,150624100001,,,1\n").ok());  // one: pending, not applied
-  ASSERT_TRUE(Csv(Transfer(9)).ok());  // two: past max_pending, after the pending one
+  // Two changes, each alone: pending (max_pending 2), not applied by any query.
+  ASSERT_TRUE(Csv("VC_VISITS,202301,150624101001,,,11\n").ok());  // written by nothing later
+  ASSERT_TRUE(Csv("VC_VISITS,202301,150624100001,,,1\n").ok());   // the batch writes it next
+  ASSERT_TRUE(Csv(Transfer(9)).ok());  // two more: past max_pending, after the pending ones
   gate.Reached();                      // the builder is about to apply them, and held
-  // Later writes join the list: one per batch, the last of a cell winning.
+  // Later writes join the list, one batch each.
   ASSERT_TRUE(Csv("VC_VISITS,202301,150624100002,,,600\n").ok());
-  ASSERT_TRUE(Csv("VC_VISITS,202301,150624101001,,,11\n").ok());
-  ASSERT_TRUE(Csv("VC_VISITS,202301,150624101001,,,12\n").ok());
-  auto during = host.Current();  // read-your-writes waits for the builder meanwhile
+  ASSERT_TRUE(Csv("VC_VISITS,202301,150624100002,,,601\n").ok());
+  auto during = host.Current();  // the queries go on with the engine before them meanwhile
   ASSERT_TRUE(during.ok());
   EXPECT_EQ((*during)->Aggregate(Op("VC_VISITS"), a, jan1, jan31), 500);
   gate.Open();
   host.WaitIdle();
   auto after = host.Current().value();
+  EXPECT_EQ(after->Aggregate(Op("VC_VISITS"), c, jan1, jan31), 11);   // a pending one, kept
   EXPECT_EQ(after->Aggregate(Op("VC_VISITS"), a, jan1, jan31), 509);  // the batch after the 1
-  EXPECT_EQ(after->Aggregate(Op("VC_VISITS"), b, jan1, jan31), 600);  // a later write after it
-  EXPECT_EQ(after->Aggregate(Op("VC_VISITS"), c, jan1, jan31), 12);
+  EXPECT_EQ(after->Aggregate(Op("VC_VISITS"), b, jan1, jan31), 601);  // the later writes after it
   const auto stats = host.stats();
   EXPECT_EQ(stats.deferred, 1u);
   EXPECT_EQ(stats.builds, 1u);
