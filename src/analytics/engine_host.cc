@@ -46,7 +46,7 @@ std::vector<storage::DataValueChange> Joined(
 void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool overflow) {
   // What the lists drop is freed once mu_ is let go (declared before the lock).
   std::vector<storage::DataValueChange> dropped_pending;
-  std::vector<std::vector<storage::DataValueChange>> dropped_big;
+  Batches dropped_big;
   std::lock_guard l(mu_);
   ++reported_;
   if (rebuilding_ && !since_overflow_) {
@@ -72,16 +72,12 @@ void EngineHost::OnChanges(std::vector<storage::DataValueChange>&& changes, bool
     // start after this commit) is to read them there anyway.
     ++stats_.dropped;
     dropped_pending.swap(pending_);
-    dropped_big.swap(big_);
-    big_count_ = 0;
-    big_open_ = false;
+    dropped_big = TakeBigLocked();
     AskForBuildLocked("changes dropped");
     work_cv_.notify_one();
     return;
   }
-  // Batches join big_ whole, never element by element: this runs under mu_ (which a query with
-  // changes to apply takes) on the committing thread, an import's niced one among them
-  // (core/thread_priority.h). The builder joins them into one list, without a lock.
+  // Whole batches, never element by element (big_ in engine_host.h says why).
   auto to_big = [&](std::vector<storage::DataValueChange>&& batch) {
     big_count_ += batch.size();
     big_.push_back(std::move(batch));
@@ -225,7 +221,7 @@ void EngineHost::Publish(std::unique_ptr<Engine> engine) {
 
 void EngineHost::BuilderLoop() {
   while (true) {
-    std::vector<std::vector<storage::DataValueChange>> dropped;  // what a build replaces
+    Batches dropped;  // what a build replaces
     std::shared_ptr<const metadata::Catalog> catalog;
     std::uint64_t generation = 0;
     bool build = false;
@@ -251,9 +247,7 @@ void EngineHost::BuilderLoop() {
         rebuilding_ = true;
         from_store_ = true;
         rebuild_requested_ = false;
-        dropped.swap(big_);
-        big_count_ = 0;
-        big_open_ = false;
+        dropped = TakeBigLocked();
         merge_requested_ = false;  // a build lays out a new base
         since_overflow_ = false;
         since_rebuild_.clear();
@@ -262,7 +256,7 @@ void EngineHost::BuilderLoop() {
         generation = ++build_started_;
       }
     }
-    std::vector<std::vector<storage::DataValueChange>>().swap(dropped);  // now, without mu_
+    Batches().swap(dropped);  // now, without mu_
     // Once an engine is published, builds and imports applied off to the side (and the merges
     // they bring) take what the queries' threads leave of the CPU (core/thread_priority.h). The
     // first build runs at the queries' priority: they are all waiting for it. (A thread never
@@ -339,11 +333,11 @@ Status EngineHost::BuildFromStore(std::shared_ptr<const metadata::Catalog> catal
 
 Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool unless_overflowed,
                                             bool holds_pending) {
-  // What the lists drop is freed once the locks are let go (declared before them).
-  std::vector<storage::DataValueChange> dropped_pending;
-  std::vector<std::vector<storage::DataValueChange>> dropped_big;
+  // What the lists drop, and `since` once applied, are freed after the locks are let go
+  // (declared before them).
+  std::vector<storage::DataValueChange> dropped_pending, since;
+  Batches dropped_big;
   std::lock_guard u(update_mu_);
-  std::vector<storage::DataValueChange> since;
   {
     std::lock_guard l(mu_);
     // A list that overflowed cannot complete this engine: the rebuild asked for replaces it.
@@ -356,9 +350,7 @@ Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool u
     if (!unless_overflowed) {
       // A build: what waits for the builder was reported after the build began, so it is in
       // `since` (an import that arrived while the build ran need not be applied again).
-      dropped_big.swap(big_);
-      big_count_ = 0;
-      big_open_ = false;
+      dropped_big = TakeBigLocked();
     }
   }
   WJ_RETURN_IF_ERROR(ApplyLeavingTheTail(std::move(next), since));
@@ -366,7 +358,7 @@ Result<bool> EngineHost::PublishFromBuilder(std::unique_ptr<Engine> next, bool u
 }
 
 Status EngineHost::ApplyOffToTheSide() {
-  std::vector<std::vector<storage::DataValueChange>> batches;
+  Batches batches;
   std::shared_ptr<const Engine> base;
   bool merge = false;
   {
@@ -377,9 +369,7 @@ Status EngineHost::ApplyOffToTheSide() {
     base = std::atomic_load(&snapshot_);
     // A merge asked for again while the last one ran finds the tail already merged.
     merge = std::exchange(merge_requested_, false) && base->TailWantsMerge();
-    batches.swap(big_);
-    big_count_ = 0;
-    big_open_ = false;
+    batches = TakeBigLocked();
     // Nothing: the batch was dropped meanwhile for a build from the store.
     if (batches.empty() && !merge) return Status::Ok();
     rebuilding_ = true;  // from here on, reported batches also collect in since_rebuild_

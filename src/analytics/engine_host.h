@@ -56,6 +56,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "analytics/engine.h"
@@ -190,9 +191,17 @@ class EngineHost {
   // that way, on the import's niced thread, and every save's range check waited for it, queued
   // on update_mu_ behind a query waiting for mu_ (half a second; bench/README.md (c), session
   // 28). The builder joins them without a lock.
-  std::vector<std::vector<storage::DataValueChange>> big_;  // guarded by mu_
-  std::size_t big_count_ = 0;                               // guarded by mu_; changes in big_
-  bool big_open_ = false;                                   // guarded by mu_
+  using Batches = std::vector<std::vector<storage::DataValueChange>>;
+  Batches big_;                // guarded by mu_
+  std::size_t big_count_ = 0;  // guarded by mu_; changes in big_
+  bool big_open_ = false;      // guarded by mu_
+  // Empties big_ (and closes it) for the builder to apply or for the caller to drop, which frees
+  // it once mu_ is let go. The caller holds mu_ (as for AskForBuildLocked).
+  Batches TakeBigLocked() {
+    big_count_ = 0;
+    big_open_ = false;
+    return std::exchange(big_, {});
+  }
   bool merge_requested_ = false;      // guarded by mu_; the published tail is too long
   std::vector<std::string> imports_;  // guarded by mu_; RequestImports' uids, in order
   bool merging_only_ = false;       // guarded by mu_; the builder's work is a merge, with no batch
