@@ -100,6 +100,7 @@ test-fuzz: build-asan
 TSAN_UNIT_TESTS := EngineHostTest.* BasicAuthCacheTest.ARightPasswordIsAnsweredWhileAnImportHoldsTheWriter DurabilityTest.* ColumnTest.* \
   MarkdownThreads.* ImmunizationCoverage.* AnalyticsTest.* AnalyticsFigureTest.* ApprovedDataTest.* \
   *DataValueStoreTest.AWholeTableScanHoldsABatchNotTheTable/* *SeveralServersTest.* \
+  *DataValueStoreTest.SavesWaitingForTheWriterAreWrittenTogether/* \
   PostgresOpenTest.AnEngineBuildTheReplicaCannotFinishIsMadeFromThePrimary \
   *StoreContractTest.ALargeBatchOfDosesIndexesEachChildFromAllOfHisDoses/* \
   TrackerExchange.ImportWarningsAreThoseOfRecordingEachDoseInTurn \

@@ -431,14 +431,17 @@ Status EngineHost::ApplyImports() {
   }
   if (after_take_) after_take_();
   // An error (too many values, the store unreadable) has BuilderLoop build from the store instead.
+  Pacer pacer(import_pacing_);
   for (const auto& uid : uids)
     WJ_RETURN_IF_ERROR(store_.ScanImportValues(
-        uid, [&](const storage::DataValueKey& key, std::string_view value, bool deleted) -> Status {
+        uid,
+        [&](const storage::DataValueKey& key, std::string_view value, bool deleted) -> Status {
           if (batch.size() >= max_background_)
             return ResourceExhausted("an import too large to apply off to the side");
           batch.push_back({key, std::string(value), deleted});
           return Status::Ok();
-        }));
+        },
+        &pacer));
   auto next = std::make_unique<Engine>(*base);  // shares base's columns (column.h)
   base.reset();
   WJ_RETURN_IF_ERROR(next->Apply(batch, store_));

@@ -61,6 +61,7 @@
 
 #include "analytics/engine.h"
 #include "core/owned_mutex.h"
+#include "core/pacer.h"
 
 namespace weijian::analytics {
 
@@ -137,6 +138,9 @@ class EngineHost {
   // For tests: runs on the builder thread when a piece of work is done (a build published),
   // before the builder counts it (set before the first build).
   void set_after_work(std::function<void()> f) { after_work_ = std::move(f); }
+  // How the builder paces its reads of other processes' imports from the store (set before the
+  // first build; tests give a clock and a rest of their own).
+  void set_import_pacing(Pacer::Options o) { import_pacing_ = std::move(o); }
 
  private:
   void BuilderLoop();
@@ -173,6 +177,13 @@ class EngineHost {
   std::function<void()> before_build_;  // set before the first build; read by the builder only
   std::function<void()> after_take_;    // the same
   std::function<void()> after_work_;    // the same
+  // Another process's import is read from the store in paced stretches (core/pacer.h): after
+  // each, the builder rests twice as long as the stretch took, so the read goes at about a third
+  // of its unpaced pace. Unpaced, a million values kept the database's backend busy for about
+  // 5 s while both servers' saves waited for cores (bench/README.md (c), session 29); paced,
+  // they reach this server's queries about 10 s later. Set before the first build; read by the
+  // builder only.
+  Pacer::Options import_pacing_;
 
   OwnedMutex update_mu_;
   // The published engine: read with atomic_load by anyone, stored (atomic_store) only under

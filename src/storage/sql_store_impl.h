@@ -28,6 +28,9 @@
 //   holding commit_mu_ (a COMMIT takes only the change log's lock, whose holders are all in
 //   their own COMMIT), so an import holding row locks that a save under mu_ waits for can always
 //   commit.
+// - Saves of one cell (WriteDataValues) queue under saves_mu_ and are written in groups by a
+//   leader holding mu_ (SaveInGroup); saves_mu_ is taken after mu_ when both are held, and
+//   nothing waits for mu_ holding it.
 // - Which connection a method uses is decided by Conn(): the thread's read lease for this store
 //   if it holds one, else the connection of the thread's import beside the others if one of its
 //   calls is running, else the writer connection, which requires mu_.
@@ -42,6 +45,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -884,19 +888,23 @@ class SqlStore final : public Store {
 
   Result<WriteCounts> WriteDataValues(std::span<const DataValueWrite> writes,
                                       const std::string& user, std::int64_t now) override {
+    // A save of one cell by a thread that holds none of this store's locks or connections is
+    // committed with the saves that queue meanwhile, in one transaction (SaveInGroup).
+    if (writes.size() != 1 || mu_.HeldByMe() || ReadLease::tl_read_.store == this ||
+        tl_write_.store == this)
+      return WriteUnderWriterLock(writes, user, now);
+    QueuedSave save{writes[0], user, now, std::nullopt, false};
+    SaveInGroup(save);
     if constexpr (kPg) {
-      // A save of one cell waits under mu_ for another transaction's row (an open import's
-      // cell, another server's save of it) only kShortRowWait. Then it lets go of mu_ and waits
-      // again beside the others, on a writer connection of its own (as an import writes), so
-      // the other saves through this server go on meanwhile; until session 26 it waited the
-      // whole lock_timeout (5 s) holding mu_, and they all waited behind it. Every save going
-      // beside the others cost more than it saved (bench/README.md (c), session 26: they
-      // queued in PostgreSQL on the value history's lock instead of on mu_), so only a save
-      // that met a row lock does. One row cannot wait in a circle with another writer.
-      if (writes.size() == 1 && MayWriteBeside()) {
-        bool waited = false;
-        Result<WriteCounts> under_lock = WriteUnderWriterLock(writes, user, now, &waited);
-        if (!waited) return under_lock;
+      // It met another transaction's row (an open import's cell, another server's save of it)
+      // and waited for it under mu_ only kShortRowWait. It waits again beside the others, on a
+      // writer connection of its own (as an import writes), so the other saves through this
+      // server go on meanwhile; until session 26 it waited the whole lock_timeout (5 s) holding
+      // mu_, and they all waited behind it. Every save going beside the others cost more than
+      // it saved (bench/README.md (c), session 26: they queued in PostgreSQL on the value
+      // history's lock instead of on mu_), so only a save that met a row lock does. One row
+      // cannot wait in a circle with another writer.
+      if (save.waited) {
         if (auto own = AcquireFrom(writers_, path_, /*writer=*/true)) {
           BulkWriter writer(*this, std::unique_lock<RecursiveOwnedMutex>(),
                             std::unique_lock<OwnedMutex>(), std::move(own), user, "", now);
@@ -906,30 +914,157 @@ class SqlStore final : public Store {
           return counts;
         }
         // No connection could be opened: the whole wait under mu_, as before.
+        return WriteUnderWriterLock(writes, user, now);
       }
     }
-    return WriteUnderWriterLock(writes, user, now, nullptr);
+    return std::move(*save.result);
   }
 
-  // One WriteDataValues under mu_ on the writer's connection. With `waited` (PostgreSQL), its
-  // wait for another transaction's row locks is kShortRowWait, and a wait that runs out is not
-  // an error: nothing is written (rolled back, mu_ let go) and *waited is set.
+  // One WriteDataValues under mu_ on the writer's connection, in a transaction of its own.
   Result<WriteCounts> WriteUnderWriterLock(std::span<const DataValueWrite> writes,
-                                           const std::string& user, std::int64_t now,
-                                           bool* waited) {
-    std::unique_lock lock(mu_);
-    if constexpr (kPg)
-      if (waited) static_cast<Db&>(db_).ShortenNextLockWait(kShortRowWait);
-    BulkWriter writer(*this, std::move(lock), {}, nullptr, user, "", now);
+                                           const std::string& user, std::int64_t now) {
+    BulkWriter writer(*this, std::unique_lock(mu_), {}, nullptr, user, "", now);
     WJ_RETURN_IF_ERROR(writer.Init());
-    Result<WriteCounts> counts = writer.Write(writes, nullptr);
-    if (!counts.ok()) {
-      if constexpr (kPg)
-        if (waited && static_cast<Db&>(db_).LastFailureWasLockTimeout()) *waited = true;
-      return counts;
-    }
+    WJ_ASSIGN_OR_RETURN(WriteCounts counts, writer.Write(writes, nullptr));
     WJ_RETURN_IF_ERROR(writer.Commit());
     return counts;
+  }
+
+  // Group commit of saves (session 29). A save used to hold mu_ through its own COMMIT, so the
+  // saves through one server committed one after another, each waiting for its own WAL flush
+  // (and, on PostgreSQL, holding the value history's lock through it, so every server's saves
+  // waited in one line): after a month-end import, when flushes were slow, saves queued for
+  // hundreds of ms (bench/README.md (c), session 28). Now the saves that queue while mu_ is
+  // held are committed by the next one to get it, the group's leader, in one transaction: one
+  // flush and one hold of the history's lock for them all. Each keeps its own history row
+  // (its user, its time), its answer and its place in the order; the group has one change-log
+  // row and one report to the listener. A save that fails sinks no other: the group is rolled
+  // back and written again without it (CommitSaves).
+  struct QueuedSave {
+    const DataValueWrite& write;
+    const std::string& user;
+    std::int64_t now;
+    // Set by the group's leader under saves_mu_; then read by the save's own thread.
+    std::optional<Result<WriteCounts>> result;
+    bool waited = false;  // PostgreSQL: not written, it met a row lock (WriteDataValues)
+  };
+  static constexpr std::size_t kMaxSaveGroup = 64;
+
+  std::size_t SavesWaiting() override {
+    std::lock_guard l(saves_mu_);
+    return saves_.size();
+  }
+
+  // Returns once `save` has a result, or (PostgreSQL) was set aside as `waited`.
+  void SaveInGroup(QueuedSave& save) {
+    std::unique_lock l(saves_mu_);
+    saves_.push_back(&save);
+    while (true) {
+      saves_cv_.wait(l, [&] { return save.result || save.waited || !saves_leader_; });
+      if (save.result || save.waited) return;
+      // No group is being written: this thread leads the next one. The saves that come while
+      // it waits for mu_ join it.
+      saves_leader_ = true;
+      l.unlock();
+      std::vector<QueuedSave*> group;
+      // The saves handed back to their threads (which may have returned: not to be touched).
+      std::vector<char> handed;
+      try {
+        std::unique_lock writer(mu_);
+        l.lock();
+        const auto n = static_cast<std::ptrdiff_t>(std::min(saves_.size(), kMaxSaveGroup));
+        group.assign(saves_.begin(), saves_.begin() + n);
+        saves_.erase(saves_.begin(), saves_.begin() + n);
+        handed.assign(group.size(), 0);
+        l.unlock();
+        std::vector<Result<WriteCounts>> results = CommitSaves(group, handed);
+        l.lock();
+        for (std::size_t i = 0; i < group.size(); ++i)
+          if (!handed[i]) group[i]->result = std::move(results[i]);
+        saves_leader_ = false;
+        l.unlock();
+      } catch (...) {
+        // (Out of memory.) The group is answered and the next save may lead: a leader that
+        // left without doing so would leave every later save waiting for good.
+        if (!l.owns_lock()) l.lock();
+        for (std::size_t i = 0; i < group.size(); ++i)
+          if (!handed[i] && !group[i]->result)
+            group[i]->result = Internal("the save was not written");
+        saves_leader_ = false;
+        l.unlock();
+        saves_cv_.notify_all();
+        throw;
+      }
+      // mu_ is let go before the next leader is woken.
+      saves_cv_.notify_all();
+      l.lock();
+    }
+  }
+
+  // Writes the saves of `group` in one transaction, in their order, and returns their answers.
+  // One whose write fails is left out: its answer is its error, and the others are written
+  // again without it. On PostgreSQL one that met another transaction's row lock is handed back
+  // to its thread at once, as `waited` (its `handed` flag set), to be written beside the others
+  // (WriteDataValues). When the group's commit fails, each save is written again alone, so
+  // that what sank the commit (a deadlock with an import's history, a lost connection) sinks
+  // only the saves it still sinks alone.
+  std::vector<Result<WriteCounts>> CommitSaves(std::span<QueuedSave* const> group,
+                                               std::span<char> handed) {
+    WJ_ASSERT_HELD(mu_);
+    std::vector<Result<WriteCounts>> out(group.size(), Internal("the save was not written"));
+    std::vector<std::size_t> left(group.size());
+    for (std::size_t i = 0; i < left.size(); ++i) left[i] = i;
+    while (!left.empty()) {
+      // A save waits under mu_ for another transaction's row only briefly (WriteDataValues).
+      if constexpr (kPg)
+        if (pooled_) static_cast<Db&>(db_).ShortenNextLockWait(kShortRowWait);
+      const QueuedSave& first = *group[left.front()];
+      std::optional<BulkWriter> writer(std::in_place, *this, std::unique_lock(mu_),
+                                       std::unique_lock<OwnedMutex>(), nullptr, first.user, "",
+                                       first.now);
+      if (Status s = writer->Init(); !s.ok()) {
+        for (std::size_t i : left) out[i] = s;
+        break;
+      }
+      std::vector<WriteCounts> counts;
+      std::optional<std::size_t> failed;
+      for (std::size_t j = 0; j < left.size() && !failed; ++j) {
+        QueuedSave& save = *group[left[j]];
+        writer->SetAuthor(save.user, save.now);
+        Result<WriteCounts> written = writer->Write({&save.write, 1}, nullptr);
+        if (written.ok()) {
+          counts.push_back(*written);
+          continue;
+        }
+        failed = j;
+        out[left[j]] = std::move(written);
+        if constexpr (kPg) {
+          if (pooled_ && static_cast<Db&>(db_).LastFailureWasLockTimeout()) {
+            // Its thread goes on at once, and `save` is gone once it has.
+            std::lock_guard l(saves_mu_);
+            save.waited = true;
+            handed[left[j]] = 1;
+            saves_cv_.notify_all();
+          }
+        }
+      }
+      if (failed) {
+        // Rolled back (the writer's end); the others again, without it.
+        left.erase(left.begin() + static_cast<std::ptrdiff_t>(*failed));
+        continue;
+      }
+      Status committed = writer->Commit();
+      writer.reset();  // rolled back if its commit failed
+      if (committed.ok()) {
+        for (std::size_t j = 0; j < left.size(); ++j) out[left[j]] = counts[j];
+      } else if (left.size() == 1) {
+        out[left.front()] = committed;
+      } else {
+        for (std::size_t i : left) out[i] = CommitSaves({&group[i], 1}, handed.subspan(i, 1))[0];
+      }
+      break;
+    }
+    return out;
   }
 
   Result<std::unique_ptr<DataValueBulkWriter>> BeginDataValueImport(const std::string& user,
@@ -1364,12 +1499,16 @@ class SqlStore final : public Store {
 
   Status ScanImportValues(
       const std::string& import_uid,
-      const std::function<Status(const DataValueKey&, std::string_view, bool)>& sink) override {
-    ReadLease lease(*this);  // the primary: its change log named the import
+      const std::function<Status(const DataValueKey&, std::string_view, bool)>& sink,
+      Pacer* pacer) override {
+    ReadLease lease(*this);               // the primary: its change log named the import
+    if (mu_.HeldByMe()) pacer = nullptr;  // the lease is the writer's (ReadLease)
     DataValueKey key;
     auto scan = [&](Stmt& q) {  // one row
       key = {q.Int(0), q.Int(1), q.Int(2), q.Int(3), q.Int(4)};
-      return sink(key, q.Text(5), q.Int(6) != 0);
+      Status s = sink(key, q.Text(5), q.Int(6) != 0);
+      if (pacer) pacer->Step();
+      return s;
     };
     if constexpr (kPg) {
       if (Conn().InTransaction()) {
@@ -2023,6 +2162,7 @@ class SqlStore final : public Store {
           user_(std::move(user)),
           import_uid_(std::move(import_uid)),
           now_(now) {
+      if constexpr (kPg) authors_.emplace_back(user_, now_);
       // The listener is set under mu_ and commit_mu_ both: either one keeps it still.
       std::unique_lock<RecursiveOwnedMutex> order;
       if (own_) order = store_.CommitOrder();
@@ -2186,6 +2326,14 @@ class SqlStore final : public Store {
                                  w.value));
       }
       return counts;
+    }
+
+    // Who writes from here on, and when: the next save of a group (SqlStore::CommitSaves).
+    void SetAuthor(const std::string& user, std::int64_t now) {
+      if (user == user_ && now == now_) return;
+      user_ = user;
+      now_ = now;
+      if constexpr (kPg) authors_.emplace_back(user_, now_);
     }
 
     Status Commit() override { return CommitWith(nullptr, nullptr); }
@@ -2429,16 +2577,17 @@ class SqlStore final : public Store {
       std::string lines;
       for (const PendingAudit& a : audit_pending_) {
         const DataValueKey& k = a.key;
+        const auto& [user, now] = authors_[a.author];
         std::string hash =
-            ChainHash(last_hash_, DataValueAuditCanonical(k, a.type, a.prev, a.value, user_, now_));
+            ChainHash(last_hash_, DataValueAuditCanonical(k, a.type, a.prev, a.value, user, now));
         AppendCopyField(lines, true, k.data_element_id);
         for (std::int64_t v : {k.period_id, k.org_unit_id, k.coc_id, k.aoc_id})
           AppendCopyField(lines, false, v);
         AppendCopyField(lines, false, std::string(a.type));
         AppendCopyField(lines, false, a.prev);
         AppendCopyField(lines, false, a.value);
-        AppendCopyField(lines, false, user_);
-        AppendCopyField(lines, false, now_);
+        AppendCopyField(lines, false, user);
+        AppendCopyField(lines, false, now);
         AppendCopyField(lines, false, last_hash_);
         AppendCopyField(lines, false, hash);
         lines.push_back('\n');
@@ -2446,6 +2595,7 @@ class SqlStore final : public Store {
       }
       std::vector<PendingAudit>().swap(audit_pending_);
       audit_pending_bytes_ = 0;
+      authors_.erase(authors_.begin(), authors_.end() - 1);  // the current one stays
       Db& db = store_.db_;
       return db.CopyIn(
           "data_value_audit",
@@ -2487,7 +2637,7 @@ class SqlStore final : public Store {
       if constexpr (kPg) {
         audit_pending_bytes_ +=
             sizeof(PendingAudit) + (prev ? prev->size() : 0) + (value ? value->size() : 0);
-        audit_pending_.push_back({k, type, prev, value});
+        audit_pending_.push_back({k, type, authors_.size() - 1, prev, value});
         // An import changing more than about two million stored values sends its history before
         // its commit, and from then on holds the chain's lock while it writes rows: a save of a
         // cell it is yet to write, committing meanwhile, then waits for the lock holding that
@@ -2521,9 +2671,13 @@ class SqlStore final : public Store {
     std::string last_hash_;
     struct PendingAudit {
       DataValueKey key;
-      const char* type;  // a literal
+      const char* type;    // a literal
+      std::size_t author;  // in authors_
       std::optional<std::string> prev, value;
     };
+    // PostgreSQL: who wrote the pending history rows, and when (user_ and now_ as they were);
+    // the last is the current one. A group of saves (SqlStore::CommitSaves) has one per save.
+    std::vector<std::pair<std::string, std::int64_t>> authors_;
     std::vector<PendingAudit> audit_pending_;  // PostgreSQL: history rows not yet sent
     std::size_t audit_pending_bytes_ = 0;
     bool chain_locked_ = false;  // PostgreSQL: this transaction holds the value chain's lock
@@ -4297,6 +4451,13 @@ class SqlStore final : public Store {
   // PostgreSQL: how long a save of one cell waits under mu_ for another transaction's row
   // before it waits beside the others instead (WriteDataValues).
   static constexpr const char* kShortRowWait = "50ms";
+  // Saves waiting to be committed in a group (SaveInGroup), in their order, and whether a
+  // thread is writing a group (its leader). Guarded by saves_mu_, taken after mu_ when both
+  // are held; nothing waits for mu_ holding it (a leader lets it go first).
+  std::mutex saves_mu_;
+  std::condition_variable saves_cv_;  // with saves_mu_: a group was written
+  std::deque<QueuedSave*> saves_;
+  bool saves_leader_ = false;
   static constexpr std::size_t kMaxReaders = 8;
   std::mutex readers_mu_;
   Pool readers_;   // the primary's read connections; guarded by readers_mu_

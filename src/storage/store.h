@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/pacer.h"
 #include "core/status.h"
 #include "storage/records.h"
 
@@ -114,9 +115,14 @@ class Store {
   virtual Result<std::int64_t> EnsurePeriod(const PeriodRecord& period) = 0;
   virtual Result<std::vector<PeriodRecord>> LoadPeriods() = 0;
 
-  // Applies the writes in order in one transaction, recording history for each change.
+  // Applies the writes in order in one transaction, recording history for each change. A save
+  // of one cell (one write) may share its transaction with other threads' saves that wait for
+  // the writer at the same time: each keeps its own history row and answer, and one that fails
+  // leaves the others written.
   virtual Result<WriteCounts> WriteDataValues(std::span<const DataValueWrite> writes,
                                               const std::string& user, std::int64_t now_millis) = 0;
+  // How many saves of one cell wait to be written in the next shared transaction.
+  virtual std::size_t SavesWaiting() = 0;
   // Starts an import: values written through it carry `import_uid` as their provenance.
   virtual Result<std::unique_ptr<DataValueBulkWriter>> BeginDataValueImport(
       const std::string& user, const std::string& import_uid, std::int64_t now_millis,
@@ -139,11 +145,14 @@ class Store {
   // Every value the import `import_uid` wrote and no write has changed since (the rows that
   // still carry its import_id), deleted ones included: what another server reads of an import
   // too large for the change log to list (ChangeLogEntry::import_uid). Read from the primary.
-  // An empty uid names no import: it reads nothing (not the values saved one by one).
+  // An empty uid names no import: it reads nothing (not the values saved one by one). With a
+  // `pacer` (background reads), each row read is a Step() of it, except while the read holds the
+  // writer's lock (a read connection could not be had): resting then would hold up every write.
   virtual Status ScanImportValues(
       const std::string& import_uid,
       const std::function<Status(const DataValueKey& key, std::string_view value, bool deleted)>&
-          sink) = 0;
+          sink,
+      Pacer* pacer) = 0;
   // Streams matching values to `sink` in key order without holding them all in memory.
   virtual Status ExportDataValues(const DataValueExportFilter& filter,
                                   const std::function<Status(const DataValueRecord&)>& sink) = 0;

@@ -399,6 +399,37 @@ TEST_F(EngineHostTest, AWriteWhileTheBuilderAppliesAnImportIsNotLostWhenItPublis
   store_->SetDataValueListener(nullptr);
 }
 
+// Session 29: another process's import, read from the store by the builder, is read in paced
+// stretches (core/pacer.h): after each stretch the builder rests twice as long as the stretch
+// took, so the database's cores are left to the saves meanwhile. Here the clock moves 1 ms at
+// each look and the clock is read at every row; the import's values all arrive.
+TEST_F(EngineHostTest, AnotherProcesssImportIsReadInPacedStretches) {
+  EngineHost host(*store_);
+  std::vector<Pacer::Clock::duration> rests;
+  Pacer::Clock::time_point clock{};
+  Pacer::Options pacing;
+  pacing.check_every = 1;
+  pacing.stretch = std::chrono::milliseconds(1);
+  pacing.now = [&] { return clock += std::chrono::milliseconds(1); };
+  pacing.rest = [&](Pacer::Clock::duration d) { rests.push_back(d); };
+  host.set_import_pacing(pacing);
+  ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+  // Written by "another process": this host is not listening, so it hears only the import's uid.
+  auto summary = Csv(Transfer(7));
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  host.RequestImports({summary->import_id});
+  host.WaitIdle();
+  const auto [jan1, jan31] = Month("202301");
+  auto engine = host.Current().value();
+  EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), Unit("150624100001"), jan1, jan31), 507);
+  EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), Unit("150624100002"), jan1, jan31), 493);
+  EXPECT_EQ(host.stats().imports, 1u);
+  // Two rows, one stretch each (each stretch starts at a look at the clock and ends at the
+  // next): 1 ms of work, 2 ms of rest.
+  const std::vector<Pacer::Clock::duration> expected(2, std::chrono::milliseconds(2));
+  EXPECT_EQ(rests, expected);
+}
+
 // A query that must apply a write copies the published engine (sharing its columns) and applies
 // the write to the copy: it never waits for the readers of earlier engines, whatever they hold,
 // and what they hold never changes. (Until session 16 two engines took turns, and a query waited

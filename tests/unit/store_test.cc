@@ -445,6 +445,91 @@ TEST_P(DataValueStoreTest, AWriteNamingAMissingReferenceRefusesItsBatchNamingIt)
   EXPECT_EQ(deleted->ignored, 1);
 }
 
+// Session 29: saves of one cell that wait for the writer at the same time are written in one
+// transaction by whichever of them gets the writer next (before, each committed alone, one WAL
+// flush each, while the others waited: bench/README.md (c), session 28). Each keeps its own
+// answer and its own history row, with its user and its time; a save that fails (a unit that
+// does not exist) leaves the others written; the listener and the change log hear the group
+// once, and the value history stays one chain.
+TEST_P(DataValueStoreTest, SavesWaitingForTheWriterAreWrittenTogether) {
+  const std::vector<DataValueKey> keys = MonthKeys(4);
+  ASSERT_TRUE(Write("1").ok());  // key_: the group's save of it is an update
+  auto before = store_->ChangesSince(0, 1000);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  const std::int64_t seq = before->empty() ? 0 : before->back().seq;
+  std::mutex heard_mu;
+  std::vector<std::size_t> heard;  // changes per report
+  store_->SetDataValueListener([&](std::vector<DataValueChange>&& changes, bool) {
+    std::lock_guard l(heard_mu);
+    heard.push_back(changes.size());
+  });
+  constexpr int kSaves = 6;  // keys[0..3], key_, and one naming a missing unit
+  std::vector<Result<WriteCounts>> answers(kSaves, Internal("not run"));
+  std::vector<std::thread> savers;
+  std::size_t waiting = 0;
+  // The writer is held while the saves come, one after another, so they all wait for it, in
+  // this order: the failing one third, so that the two before it are written again without it.
+  Status held = store_->InOneTransaction([&] {
+    for (int i : {0, 1, 5, 2, 3, 4}) {
+      savers.emplace_back([&, i] {
+        DataValueWrite w;
+        w.key = i < 4 ? keys[static_cast<std::size_t>(i)] : key_;
+        if (i == 5) w.key.org_unit_id = 987654;
+        w.value = std::to_string(10 + i);
+        answers[static_cast<std::size_t>(i)] =
+            store_->WriteDataValues({&w, 1}, "clerk" + std::to_string(i), 2000 + i);
+      });
+      for (int ms = 0; ms < 30'000 && (waiting = store_->SavesWaiting()) < savers.size(); ms += 5)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return Status::Ok();
+  });
+  for (auto& t : savers) t.join();
+  store_->SetDataValueListener(nullptr);
+  ASSERT_TRUE(held.ok()) << held.ToString();
+  ASSERT_EQ(waiting, static_cast<std::size_t>(kSaves));
+  EXPECT_EQ(store_->SavesWaiting(), 0u);
+  for (int i = 0; i < 5; ++i) {
+    const auto& a = answers[static_cast<std::size_t>(i)];
+    ASSERT_TRUE(a.ok()) << i << ": " << a.status().ToString();
+    EXPECT_EQ(a->imported, i < 4 ? 1 : 0) << i;
+    EXPECT_EQ(a->updated, i < 4 ? 0 : 1) << i;
+  }
+  ASSERT_FALSE(answers[5].ok());
+  EXPECT_EQ(answers[5].status().code(), StatusCode::kConflict);
+  EXPECT_EQ(answers[5].status().field(), "dataValues[0].orgUnit");
+  EXPECT_EQ(heard, std::vector<std::size_t>{5});
+  auto after = store_->ChangesSince(seq, 1000);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].kind, "values");
+  EXPECT_TRUE((*after)[0].keys_listed);
+  EXPECT_EQ((*after)[0].keys.size(), 5u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    auto history = store_->DataValueHistory(keys[i]);
+    ASSERT_TRUE(history.ok());
+    ASSERT_EQ(history->size(), 1u) << i;
+    EXPECT_EQ((*history)[0].audit_type, "CREATE");
+    EXPECT_EQ((*history)[0].modified_by, "clerk" + std::to_string(i));
+    EXPECT_EQ((*history)[0].created, 2000 + static_cast<std::int64_t>(i));
+    auto v = store_->GetDataValue(keys[i]);
+    ASSERT_TRUE(v.ok() && v->has_value());
+    EXPECT_EQ((*v)->value, std::to_string(10 + i));
+    EXPECT_EQ((*v)->stored_by, "clerk" + std::to_string(i));
+  }
+  auto history = store_->DataValueHistory(key_);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[1].audit_type, "UPDATE");
+  EXPECT_EQ(*(*history)[1].previous_value, "1");
+  EXPECT_EQ((*history)[1].modified_by, "clerk4");
+  EXPECT_EQ((*history)[1].created, 2004);
+  auto chains = store_->VerifyAuditChains();
+  ASSERT_TRUE(chains.ok()) << chains.status().ToString();
+  for (const auto& c : *chains)
+    EXPECT_FALSE(c.first_broken_id) << c.table << " broken at " << *c.first_broken_id;
+}
+
 // A data element or option combo (alone or with its category combo) that values refer to, live
 // or deleted, is not deleted, on both stores alike (on PostgreSQL without foreign keys on
 // data_value since migration 0009); org units are never deleted this way; once nothing refers
@@ -772,12 +857,14 @@ TEST_P(DataValueStoreTest, AWriteOfMoreValuesThanAreWorthListingListsNone) {
   ASSERT_TRUE(store_->WriteDataValues({&since, 1}, "tester", 6000).ok());
   std::map<std::int64_t, std::pair<std::string, bool>> read;  // by unit: one value a unit
   ASSERT_TRUE(store_
-                  ->ScanImportValues("ImportUid01",
-                                     [&](const DataValueKey& k, std::string_view v, bool deleted) {
-                                       EXPECT_EQ(k.period_id, key_.period_id);
-                                       read[k.org_unit_id] = {std::string(v), deleted};
-                                       return Status::Ok();
-                                     })
+                  ->ScanImportValues(
+                      "ImportUid01",
+                      [&](const DataValueKey& k, std::string_view v, bool deleted) {
+                        EXPECT_EQ(k.period_id, key_.period_id);
+                        read[k.org_unit_id] = {std::string(v), deleted};
+                        return Status::Ok();
+                      },
+                      nullptr)
                   .ok());
   ASSERT_EQ(read.size(), writes.size() - 1);
   EXPECT_EQ(read.count(since.key.org_unit_id), 0u);
@@ -789,11 +876,13 @@ TEST_P(DataValueStoreTest, AWriteOfMoreValuesThanAreWorthListingListsNone) {
   for (const char* uid : {"NoSuchImprt", ""}) {
     std::size_t none = 0;
     ASSERT_TRUE(store_
-                    ->ScanImportValues(uid,
-                                       [&](const DataValueKey&, std::string_view, bool) {
-                                         ++none;
-                                         return Status::Ok();
-                                       })
+                    ->ScanImportValues(
+                        uid,
+                        [&](const DataValueKey&, std::string_view, bool) {
+                          ++none;
+                          return Status::Ok();
+                        },
+                        nullptr)
                     .ok());
     EXPECT_EQ(none, 0u) << "uid \"" << uid << "\"";
   }

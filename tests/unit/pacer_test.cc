@@ -1,0 +1,80 @@
+#include "core/pacer.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <vector>
+
+namespace weijian {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A clock the test moves, and the rests the pacer asked for.
+struct FakeTime {
+  Pacer::Clock::time_point now{};
+  std::vector<Pacer::Clock::duration> rests;
+  Pacer::Options Options(double rest_per_work, milliseconds stretch, std::size_t check_every) {
+    Pacer::Options o;
+    o.rest_per_work = rest_per_work;
+    o.stretch = stretch;
+    o.check_every = check_every;
+    o.now = [this] { return now; };
+    o.rest = [this](Pacer::Clock::duration d) {
+      rests.push_back(d);
+      now += d;  // resting takes time too: it is not counted as work
+    };
+    return o;
+  }
+};
+
+// The clock is read once every `check_every` steps; once a stretch has lasted `stretch`, the
+// pacer rests `rest_per_work` times as long as it lasted, and the next stretch starts after the
+// rest.
+TEST(PacerTest, RestsAMultipleOfEachStretchOnceItIsLongEnough) {
+  FakeTime t;
+  Pacer pacer(t.Options(2.0, milliseconds(20), 4));
+  for (int i = 0; i < 3; ++i) {  // 3 steps: the clock is not read yet
+    t.now += milliseconds(10);
+    pacer.Step();
+  }
+  EXPECT_TRUE(t.rests.empty());
+  t.now += milliseconds(10);
+  pacer.Step();  // 4th: read, 40 ms of work
+  ASSERT_EQ(t.rests.size(), 1u);
+  EXPECT_EQ(t.rests[0], milliseconds(80));
+  for (int i = 0; i < 4; ++i) {  // 4 steps of 1 ms: a stretch too short to rest after
+    t.now += milliseconds(1);
+    pacer.Step();
+  }
+  EXPECT_EQ(t.rests.size(), 1u);
+  for (int i = 0; i < 4; ++i) {  // 4 more of 5 ms: 24 ms since the last rest
+    t.now += milliseconds(5);
+    pacer.Step();
+  }
+  ASSERT_EQ(t.rests.size(), 2u);
+  EXPECT_EQ(t.rests[1], milliseconds(48));
+  EXPECT_EQ(pacer.rested(), milliseconds(128));
+}
+
+// Work that never reaches a stretch's length, and a pacer that rests nothing per work, never
+// rest.
+TEST(PacerTest, ShortWorkAndNoRestPerWorkNeverRest) {
+  FakeTime t;
+  Pacer short_work(t.Options(2.0, milliseconds(20), 1));
+  for (int i = 0; i < 19; ++i) {
+    t.now += milliseconds(1);
+    short_work.Step();
+  }
+  EXPECT_TRUE(t.rests.empty());
+  Pacer unpaced(t.Options(0.0, milliseconds(0), 1));
+  for (int i = 0; i < 10; ++i) {
+    t.now += milliseconds(50);
+    unpaced.Step();
+  }
+  EXPECT_TRUE(t.rests.empty());
+  EXPECT_EQ(unpaced.rested(), Pacer::Clock::duration::zero());
+}
+
+}  // namespace
+}  // namespace weijian
