@@ -181,8 +181,8 @@ class EngineHost {
   // each, the builder rests twice as long as the stretch took, so the read goes at about a third
   // of its unpaced pace. Unpaced, a million values kept the database's backend busy for about
   // 5 s while both servers' saves waited for cores (bench/README.md (c), session 29); paced,
-  // they reach this server's queries about 10 s later. Set before the first build; read by the
-  // builder only.
+  // they reach this server's queries later by twice the read's unpaced time. Set before the
+  // first build; read by the builder only.
   Pacer::Options import_pacing_;
 
   OwnedMutex update_mu_;
