@@ -46,6 +46,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -347,9 +348,11 @@ class SqlStore final : public Store {
   // PostgreSQL: whether this thread's write may take a writer connection of its own (writers_)
   // beside the others. Not from inside a write or a read of this store (the thread must go on
   // seeing it), nor from inside a write beside the others of its own (it would wait for itself).
-  bool MayWriteBeside() const {
-    return kPg && pooled_ && !mu_.HeldByMe() && ReadLease::tl_read_.store != this &&
-           tl_write_.store != this;
+  bool MayWriteBeside() const { return kPg && pooled_ && HoldsNothingOfThisStore(); }
+  // Whether the calling thread holds none of this store's writer lock, read leases or writes
+  // beside the others.
+  bool HoldsNothingOfThisStore() const {
+    return !mu_.HeldByMe() && ReadLease::tl_read_.store != this && tl_write_.store != this;
   }
 
   void SetDataValueListener(DataValueListener listener) override {
@@ -890,8 +893,7 @@ class SqlStore final : public Store {
                                       const std::string& user, std::int64_t now) override {
     // A save of one cell by a thread that holds none of this store's locks or connections is
     // committed with the saves that queue meanwhile, in one transaction (SaveInGroup).
-    if (writes.size() != 1 || mu_.HeldByMe() || ReadLease::tl_read_.store == this ||
-        tl_write_.store == this)
+    if (writes.size() != 1 || !HoldsNothingOfThisStore())
       return WriteUnderWriterLock(writes, user, now);
     QueuedSave save{writes[0], user, now, std::nullopt, false};
     SaveInGroup(save);
@@ -969,34 +971,30 @@ class SqlStore final : public Store {
       std::vector<QueuedSave*> group;
       // The saves handed back to their threads (which may have returned: not to be touched).
       std::vector<char> handed;
+      std::vector<Result<WriteCounts>> results;
+      std::exception_ptr thrown;  // (out of memory)
       try {
         std::unique_lock writer(mu_);
         l.lock();
-        const auto n = static_cast<std::ptrdiff_t>(std::min(saves_.size(), kMaxSaveGroup));
-        group.assign(saves_.begin(), saves_.begin() + n);
-        saves_.erase(saves_.begin(), saves_.begin() + n);
-        handed.assign(group.size(), 0);
+        const auto n = std::min(saves_.size(), kMaxSaveGroup);
+        handed.assign(n, 0);
+        group.assign(saves_.begin(), saves_.begin() + static_cast<std::ptrdiff_t>(n));
+        saves_.erase(saves_.begin(), saves_.begin() + static_cast<std::ptrdiff_t>(n));
         l.unlock();
-        std::vector<Result<WriteCounts>> results = CommitSaves(group, handed);
-        l.lock();
-        for (std::size_t i = 0; i < group.size(); ++i)
-          if (!handed[i]) group[i]->result = std::move(results[i]);
-        saves_leader_ = false;
-        l.unlock();
+        results = CommitSaves(group, handed);
       } catch (...) {
-        // (Out of memory.) The group is answered and the next save may lead: a leader that
-        // left without doing so would leave every later save waiting for good.
-        if (!l.owns_lock()) l.lock();
-        for (std::size_t i = 0; i < group.size(); ++i)
-          if (!handed[i] && !group[i]->result)
-            group[i]->result = Internal("the save was not written");
-        saves_leader_ = false;
-        l.unlock();
-        saves_cv_.notify_all();
-        throw;
+        thrown = std::current_exception();
       }
-      // mu_ is let go before the next leader is woken.
+      // mu_ is let go. The group is answered and the next save may lead, after a throw too: a
+      // leader that left without doing so would leave every later save waiting for good.
+      if (!l.owns_lock()) l.lock();
+      for (std::size_t i = 0; i < group.size(); ++i)
+        if (!handed[i])
+          group[i]->result = thrown ? Internal("the save was not written") : std::move(results[i]);
+      saves_leader_ = false;
+      l.unlock();
       saves_cv_.notify_all();
+      if (thrown) std::rethrow_exception(thrown);
       l.lock();
     }
   }
