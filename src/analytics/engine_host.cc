@@ -431,11 +431,27 @@ Status EngineHost::ApplyImports() {
   }
   if (after_take_) after_take_();
   // An error (too many values, the store unreadable) has BuilderLoop build from the store instead.
-  Pacer pacer(import_pacing_);
+  // The rests end at once when the host stops, and so does the read: a paced read of a million
+  // values takes about 20 s, and the server's shutdown waited for all of it.
+  Pacer::Options pacing = import_pacing_;
+  bool stopping = false;  // the builder's own
+  pacing.rest = [this, &stopping, rest = std::move(pacing.rest)](Pacer::Clock::duration d) {
+    std::unique_lock l(mu_);
+    if (rest) {
+      l.unlock();
+      rest(d);
+      l.lock();
+    } else {
+      work_cv_.wait_for(l, d, [&] { return stop_; });
+    }
+    stopping = stop_;
+  };
+  Pacer pacer(std::move(pacing));
   for (const auto& uid : uids)
     WJ_RETURN_IF_ERROR(store_.ScanImportValues(
         uid,
         [&](const storage::DataValueKey& key, std::string_view value, bool deleted) -> Status {
+          if (stopping) return Unavailable("the analytics engine is shutting down");
           if (batch.size() >= max_background_)
             return ResourceExhausted("an import too large to apply off to the side");
           batch.push_back({key, std::string(value), deleted});

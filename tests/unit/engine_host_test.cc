@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <iterator>
@@ -428,6 +430,60 @@ TEST_F(EngineHostTest, AnotherProcesssImportIsReadInPacedStretches) {
   // next): 1 ms of work, 2 ms of rest.
   const std::vector<Pacer::Clock::duration> expected(2, std::chrono::milliseconds(2));
   EXPECT_EQ(rests, expected);
+}
+
+// Ends the process with `what` unless it is destroyed within `limit`: for a test whose failure
+// is a hang.
+class Watchdog {
+ public:
+  Watchdog(std::chrono::seconds limit, const char* what)
+      : thread_([limit, what, done = done_.get_future()] {
+          if (done.wait_for(limit) == std::future_status::ready) return;
+          std::fprintf(stderr, "%s: %s\n",
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name(), what);
+          std::abort();
+        }) {}
+  ~Watchdog() {
+    done_.set_value();
+    thread_.join();
+  }
+
+ private:
+  std::promise<void> done_;
+  std::thread thread_;
+};
+
+// A host that stops while resting between two stretches of a paced read ends the read at once:
+// the server's shutdown does not wait out the rest of it (about 20 s for a million values). Here
+// a stretch of one millisecond earns an hour of rest; before session 30 the host's destructor
+// slept through it.
+TEST_F(EngineHostTest, AStopEndsAPacedReadOfAnotherProcesssImport) {
+  Pacer::Clock::time_point clock{};
+  std::atomic<int> looks{0};
+  std::promise<void> resting;
+  Pacer::Options pacing;
+  pacing.check_every = 1;
+  pacing.stretch = std::chrono::milliseconds(1);
+  pacing.rest_per_work = 3'600'000.0;
+  // The second look at the clock ends the first stretch: the rest comes next.
+  pacing.now = [&] {
+    if (++looks == 2) resting.set_value();
+    return clock += std::chrono::milliseconds(1);
+  };
+  auto summary = Csv(Transfer(7));  // "another process's": no host is listening yet
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  {
+    // The host is stopped first, then the watchdog: a hang there is this test's failure, after
+    // a minute (the rest is an hour), with a message rather than ctest's timeout.
+    Watchdog watchdog(std::chrono::minutes(1),
+                      "the host's destructor is waiting out a paced read's rest");
+    EngineHost host(*store_);
+    host.set_import_pacing(pacing);
+    ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+    host.RequestImports({summary->import_id});
+    resting.get_future().wait();
+  }
+  EXPECT_GE(looks.load(), 2);
 }
 
 // A query that must apply a write copies the published engine (sharing its columns) and applies
