@@ -101,6 +101,7 @@ TSAN_UNIT_TESTS := EngineHostTest.* BasicAuthCacheTest.ARightPasswordIsAnsweredW
   MarkdownThreads.* ImmunizationCoverage.* AnalyticsTest.* AnalyticsFigureTest.* ApprovedDataTest.* \
   *DataValueStoreTest.AWholeTableScanHoldsABatchNotTheTable/* *SeveralServersTest.* \
   *DataValueStoreTest.SavesWaitingForTheWriterAreWrittenTogether/* \
+  *DataValueStoreTest.SavesBeyondAGroupsSixtyFourAreTheNextGroup/* \
   PostgresOpenTest.AnEngineBuildTheReplicaCannotFinishIsMadeFromThePrimary \
   *StoreContractTest.ALargeBatchOfDosesIndexesEachChildFromAllOfHisDoses/* \
   TrackerExchange.ImportWarningsAreThoseOfRecordingEachDoseInTurn \

@@ -3,21 +3,34 @@
 # (DHIS2's payload, CREATE_AND_UPDATE, atomicMode=ALL) on a loopback server over the 鄂托克旗
 # tree, in batches; reports events (doses) imported per second. Target in the issue: ≥ 50,000
 # events/s at 1M events. BENCH_CHILDREN (default 100000, 10 doses each = 1M events) and
-# BENCH_BATCH (children per request, default 2000) size the run.
+# BENCH_BATCH (children per request, default 2000) size the run. BENCH_STORE=postgres runs the
+# same import into a throwaway PostgreSQL cluster (bench/pg.sh, shared_buffers 1 GB) instead of a
+# SQLite file, and prints PostgreSQL's CPU beside the server's.
 set -euo pipefail
-WJ=$1
+WJ=$(realpath "$1")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 CHILDREN=${BENCH_CHILDREN:-100000}
 BATCH=${BENCH_BATCH:-2000}
-TMP=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$TMP"' EXIT
+STORE=${BENCH_STORE:-sqlite}
+source "$SRC/bench/pg.sh"
+bench_setup tracker-import
+SERVER=
+trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; pg_stop; rm -rf "$TMP"' EXIT
 
-"$WJ" init --db "$TMP/t.db" --divisions 150624 >/dev/null
-"$WJ" keys init --db "$TMP/t.db" >/dev/null
-echo 'bench-password-草原-2024' | "$WJ" user add --db "$TMP/t.db" --name bench --role superuser \
+if [ "$STORE" = postgres ]; then
+  pg_start "-c shared_buffers=1GB" || { echo "PostgreSQL: skipped (no server binaries or postgres user)"; exit 0; }
+  "${PSQL[@]}" -c "CREATE DATABASE wj"
+  DB="postgresql://postgres@127.0.0.1:$PG_PORT/wj"
+else
+  DB="$TMP/t.db"
+fi
+"$WJ" init --db "$DB" --divisions 150624 >/dev/null
+"$WJ" keys init --db "$DB" --keys "$TMP/person.key" >/dev/null
+echo 'bench-password-草原-2024' | "$WJ" user add --db "$DB" --name bench --role superuser \
   --ou 150624 --password-stdin >/dev/null
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$WJ" serve --db "$TMP/t.db" --port "$PORT" --max-body-mb 256 >"$TMP/serve.log" 2>&1 &
+"$WJ" serve --db "$DB" --keys "$TMP/person.key" --port "$PORT" --max-body-mb 256 \
+  >"$TMP/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$PORT/api/system/info" >/dev/null && break; sleep 0.2; done
 
@@ -83,4 +96,9 @@ CPU_S=$(python3 -c "print(f'{(${STAT[13]} + ${STAT[14]}) / $TICKS:.1f}')")
 echo "server CPU: $CPU_S s (user + system, start-up included) for $(( CHILDREN * 10 )) events" \
   "= $(python3 -c "print(f'{$CHILDREN * 10 / max($CPU_S, 0.1):,.0f}')") events per CPU-second;" \
   "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'database: %s MB\n' "$(( $(stat -c %s "$TMP/t.db") / 1048576 ))"
+if [ "$STORE" = postgres ]; then
+  echo "PostgreSQL CPU: $(pg_cpu) s (the postmaster and its backends)"
+  "${PSQL[@]}" -d wj -At -c "SELECT 'database: ' || pg_database_size('wj') / 1048576 || ' MB'"
+else
+  printf 'database: %s MB\n' "$(( $(stat -c %s "$TMP/t.db") / 1048576 ))"
+fi

@@ -5097,6 +5097,15 @@ class SqlStore final : public Store {
   Result<std::vector<DueInput>> DueInputsLocked(std::span<const std::int64_t> children,
                                                 std::span<const ImmunizationDoseRecord> batch,
                                                 bool lock_children) {
+    std::vector<DueInput> out;
+    out.reserve(children.size());
+    if constexpr (kPg) {
+      if (children.size() > 1) {
+        WJ_RETURN_IF_ERROR(DueInputsInTwoReadsLocked(children, lock_children, out));
+        AddBatchDays(batch, out);
+        return out;
+      }
+    }
     WJ_ASSIGN_OR_RETURN(Stmt b,
                         db_.Prepare(kPg && lock_children ? "SELECT birth_date FROM tracked_entity"
                                                            " WHERE id = ? FOR UPDATE"
@@ -5104,8 +5113,6 @@ class SqlStore final : public Store {
                                                            " WHERE id = ?"));
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT vaccine, given_on FROM immunization_dose"
                                             " WHERE tracked_entity_id = ?"));
-    std::vector<DueInput> out;
-    out.reserve(children.size());
     for (std::int64_t person : children) {
       b.Bind(1, person);
       WJ_ASSIGN_OR_RETURN(bool found, b.Step());
@@ -5121,6 +5128,13 @@ class SqlStore final : public Store {
       }
       b.Reset();
     }
+    AddBatchDays(batch, out);
+    return out;
+  }
+
+  // The doses of `batch` joined to the inputs of their children (sorted by person).
+  static void AddBatchDays(std::span<const ImmunizationDoseRecord> batch,
+                           std::vector<DueInput>& out) {
     for (const ImmunizationDoseRecord& d : batch) {
       auto it =
           std::lower_bound(out.begin(), out.end(), d.tracked_entity_id,
@@ -5128,7 +5142,76 @@ class SqlStore final : public Store {
       if (it != out.end() && it->person == d.tracked_entity_id)
         it->days.push_back({d.tracked_entity_id, d.vaccine, d.given_on});
     }
-    return out;
+  }
+
+  // PostgreSQL: DueInputsLocked's reads for all of `children` (sorted, distinct) in two
+  // statements, not two per child: a tracker import's 2,000 children were 4,000 round trips
+  // (bench/README.md "Tracker import", session 30). The rows are locked in id order, as the
+  // reads one by one locked them.
+  Status DueInputsInTwoReadsLocked(std::span<const std::int64_t> children, bool lock_children,
+                                   std::vector<DueInput>& out) {
+    // An array (`= ANY`), which the planner reads as an indexed look-up per element; an IN over
+    // json_array_elements_text was a scan of the doses (9 ms a read at 200,000 doses).
+    std::string ids = "{";
+    for (std::int64_t id : children) {
+      if (ids.size() > 1) ids += ',';
+      ids += std::to_string(id);
+    }
+    ids += '}';
+    static constexpr const char* kIds = " = ANY(CAST(? AS bigint[]))";
+    WJ_ASSIGN_OR_RETURN(
+        Stmt b, db_.Prepare(std::string("SELECT id, birth_date FROM tracked_entity WHERE id") +
+                            kIds + " ORDER BY id" + (lock_children ? " FOR UPDATE" : "")));
+    b.Bind(1, ids);
+    while (true) {
+      WJ_ASSIGN_OR_RETURN(bool row, b.Step());
+      if (!row) break;
+      out.push_back({b.Int(0), b.Text(1), {}});
+    }
+    // The doses child by child (an indexed read each): one read of them all, `= ANY` the
+    // children, took 16 ms at 200,000 doses, its plan made when the table was empty.
+    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT vaccine, given_on FROM immunization_dose"
+                                            " WHERE tracked_entity_id = ?"));
+    for (DueInput& in : out) {
+      q.Bind(1, in.person);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        in.days.push_back({in.person, q.Text(0), q.Text(1)});
+      }
+      q.Reset();
+    }
+    return Status::Ok();
+  }
+
+  // The due indexes of `inputs` (`computed[i]` is that of inputs[i]): on PostgreSQL in
+  // statements of up to 500 children, not one each (a round trip each: bench/README.md "Tracker
+  // import", session 30).
+  Status WriteDueIndexesLocked(std::span<const DueInput> inputs,
+                               std::span<const DueIndexRecord> computed) {
+    if constexpr (kPg) {
+      constexpr std::size_t kRows = 500;
+      for (std::size_t at = 0; at < inputs.size(); at += kRows) {
+        const std::size_t n = std::min(kRows, inputs.size() - at);
+        std::string sql =
+            "UPDATE tracked_entity AS t SET due_next = v.n, due_until = v.u, due_basis = v.b"
+            " FROM (VALUES ";
+        for (std::size_t k = 0; k < n; ++k) sql += k ? ",(?,?,?,?)" : "(?,?,?,?)";
+        sql += ") AS v(id, n, u, b) WHERE t.id = v.id";
+        WJ_ASSIGN_OR_RETURN(Stmt u, db_.Prepare(sql));
+        for (std::size_t k = 0; k < n; ++k) {
+          const DueIndexRecord& ix = computed[at + k];
+          const int p = static_cast<int>(k * 4);
+          u.Bind(p + 1, inputs[at + k].person).Bind(p + 2, ix.next).Bind(p + 3, ix.until);
+          u.Bind(p + 4, ix.basis);
+        }
+        WJ_RETURN_IF_ERROR(u.Run());
+      }
+      return Status::Ok();
+    }
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+      WJ_RETURN_IF_ERROR(WriteDueIndexLocked(inputs[i].person, computed[i]));
+    return Status::Ok();
   }
 
   Status WriteDueIndexLocked(std::int64_t person, const DueIndexRecord& ix) {
@@ -5255,6 +5338,11 @@ class SqlStore final : public Store {
     }
   }
 
+  static constexpr const char* kInsertTrackedEntity =
+      "INSERT INTO tracked_entity(uid, org_unit_id, birth_date, sex, status, sealed, key_id,"
+      " id_index, name_birth_index, created, created_by, updated, village_id, enrollment_uid,"
+      " enrolled_at, due_next, due_until, due_basis)"
+      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Status AddTrackedEntitiesBulk(std::span<BulkChild> children,
                                 std::span<const AuditRecord> audits) override {
     std::lock_guard lock(mu_);
@@ -5265,12 +5353,7 @@ class SqlStore final : public Store {
       own.emplace(db_);
       WJ_RETURN_IF_ERROR(own->Begin());
     }
-    WJ_ASSIGN_OR_RETURN(
-        Stmt p, db_.Prepare(WithId("INSERT INTO tracked_entity(uid, org_unit_id, birth_date, sex,"
-                                   " status, sealed, key_id, id_index, name_birth_index, created,"
-                                   " created_by, updated, village_id, enrollment_uid,"
-                                   " enrolled_at, due_next, due_until, due_basis)"
-                                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
+    WJ_ASSIGN_OR_RETURN(Stmt p, db_.Prepare(WithId(kInsertTrackedEntity)));
     WJ_ASSIGN_OR_RETURN(Stmt d, db_.Prepare(kInsertDose));
     std::vector<DoseDay> days;
     // The due index of a child without doses depends on his birth date alone (DueIndexOf):
@@ -5283,33 +5366,74 @@ class SqlStore final : public Store {
       if (fresh) it->second = due_indexer_(birth_date, days);
       return it->second;
     };
+    // The child's row, its due index computed, bound from parameter `at` + 1 on.
+    auto bind_child = [&](Stmt& q, int at, BulkChild& c) {
+      TrackedEntityRecord& r = c.person;
+      if (r.enrollment_uid.empty() && !r.uid.empty()) r.enrollment_uid = "E" + r.uid.substr(1);
+      if (r.enrolled_at.empty()) r.enrolled_at = DayOfMillis(r.created);
+      days.clear();
+      for (const auto& x : c.doses) days.push_back({0, x.vaccine, x.given_on});
+      r.due = due_indexer_ ? indexed(r.birth_date) : DueIndexRecord{};
+      q.Bind(at + 1, r.uid).Bind(at + 2, r.org_unit_id).Bind(at + 3, r.birth_date);
+      q.Bind(at + 4, r.sex).Bind(at + 5, r.status).Bind(at + 6, r.sealed).Bind(at + 7, r.key_id);
+      q.BindTextOrNull(at + 8, r.id_index).Bind(at + 9, r.name_birth_index);
+      q.Bind(at + 10, r.created).Bind(at + 11, r.created_by).Bind(at + 12, r.updated);
+      if (r.village_id)
+        q.Bind(at + 13, r.village_id);
+      else
+        q.BindNull(at + 13);
+      q.Bind(at + 14, r.enrollment_uid).Bind(at + 15, r.enrolled_at).Bind(at + 16, r.due.next);
+      q.Bind(at + 17, r.due.until).Bind(at + 18, r.due.basis);
+    };
+    auto insert_doses = [&](BulkChild& c) -> Status {
+      for (auto& x : c.doses) {
+        x.tracked_entity_id = c.person.id;
+        BindDose(d, x);
+        WJ_RETURN_IF_ERROR(d.Run());
+        d.Reset();
+      }
+      return Status::Ok();
+    };
     // Each child is marked for coverage by his own insert; his doses mark him no more.
     auto insert = [&]() -> Status {
-      for (BulkChild& c : children) {
-        TrackedEntityRecord& r = c.person;
-        if (r.enrollment_uid.empty() && !r.uid.empty()) r.enrollment_uid = "E" + r.uid.substr(1);
-        if (r.enrolled_at.empty()) r.enrolled_at = DayOfMillis(r.created);
-        days.clear();
-        for (const auto& x : c.doses) days.push_back({0, x.vaccine, x.given_on});
-        r.due = due_indexer_ ? indexed(r.birth_date) : DueIndexRecord{};
-        p.Bind(1, r.uid).Bind(2, r.org_unit_id).Bind(3, r.birth_date).Bind(4, r.sex);
-        p.Bind(5, r.status).Bind(6, r.sealed).Bind(7, r.key_id).BindTextOrNull(8, r.id_index);
-        p.Bind(9, r.name_birth_index).Bind(10, r.created).Bind(11, r.created_by);
-        p.Bind(12, r.updated);
-        if (r.village_id)
-          p.Bind(13, r.village_id);
-        else
-          p.BindNull(13);
-        p.Bind(14, r.enrollment_uid).Bind(15, r.enrolled_at).Bind(16, r.due.next);
-        p.Bind(17, r.due.until).Bind(18, r.due.basis);
-        WJ_ASSIGN_OR_RETURN(r.id, RunInsert(p));
-        p.Reset();
-        for (auto& x : c.doses) {
-          x.tracked_entity_id = r.id;
-          BindDose(d, x);
-          WJ_RETURN_IF_ERROR(d.Run());
-          d.Reset();
+      if constexpr (kPg) {
+        // Up to 500 children a statement, not one each (a round trip each: bench/README.md
+        // "Tracker import", session 30); their ids come back with their uids.
+        constexpr std::size_t kRows = 500;
+        for (std::size_t at = 0; at < children.size(); at += kRows) {
+          const std::size_t n = std::min(kRows, children.size() - at);
+          std::string sql = kInsertTrackedEntity;
+          for (std::size_t k = 1; k < n; ++k) sql += ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+          sql += " RETURNING id, uid";
+          WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
+          std::unordered_map<std::string_view, BulkChild*> by_uid;
+          by_uid.reserve(n);
+          for (std::size_t k = 0; k < n; ++k) {
+            BulkChild& c = children[at + k];
+            bind_child(q, static_cast<int>(k * 18), c);
+            c.person.id = 0;
+            by_uid.emplace(c.person.uid, &c);
+          }
+          std::size_t returned = 0;
+          while (true) {
+            WJ_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) break;
+            auto it = by_uid.find(q.Text(1));
+            if (it == by_uid.end() || it->second->person.id != 0)
+              return Internal("the INSERT of children returned an id of no child of the batch");
+            it->second->person.id = q.Int(0);
+            ++returned;
+          }
+          if (returned != n) return Internal("the INSERT of children returned too few ids");
+          for (std::size_t k = 0; k < n; ++k) WJ_RETURN_IF_ERROR(insert_doses(children[at + k]));
         }
+        return Status::Ok();
+      }
+      for (BulkChild& c : children) {
+        bind_child(p, 0, c);
+        WJ_ASSIGN_OR_RETURN(c.person.id, RunInsert(p));
+        p.Reset();
+        WJ_RETURN_IF_ERROR(insert_doses(c));
       }
       return Status::Ok();
     };
@@ -5376,8 +5500,7 @@ class SqlStore final : public Store {
           children, [&]() -> Status { return InsertDoseRowsLocked(doses); }));
     }
     const std::vector<DueIndexRecord> computed = indexes.get();
-    for (std::size_t i = 0; i < inputs.size(); ++i)
-      WJ_RETURN_IF_ERROR(WriteDueIndexLocked(inputs[i].person, computed[i]));
+    WJ_RETURN_IF_ERROR(WriteDueIndexesLocked(inputs, computed));
     WJ_RETURN_IF_ERROR(AppendAuditLocked(audit));
     return own ? own->Commit() : Status::Ok();
   }

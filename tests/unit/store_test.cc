@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -350,6 +351,25 @@ class DataValueStoreTest : public StoreContractTest {
     return keys;
   }
 
+  // Starts each of `saves` on a thread of its own while this thread holds the writer (in one
+  // transaction), each once the ones before it wait for the writer, so that they queue in that
+  // order; lets the writer go and waits for them all. Returns how many waited together.
+  std::size_t SaveBehindTheWriter(const std::vector<std::function<void()>>& saves) {
+    std::vector<std::thread> savers;
+    std::size_t waiting = 0;
+    Status held = store_->InOneTransaction([&] {
+      for (const auto& save : saves) {
+        savers.emplace_back(save);
+        for (int ms = 0; ms < 30'000 && (waiting = store_->SavesWaiting()) < savers.size(); ++ms)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      return Status::Ok();
+    });
+    for (auto& t : savers) t.join();
+    EXPECT_TRUE(held.ok()) << held.ToString();
+    return waiting;
+  }
+
   DataValueKey key_;
 };
 
@@ -465,28 +485,20 @@ TEST_P(DataValueStoreTest, SavesWaitingForTheWriterAreWrittenTogether) {
   });
   constexpr int kSaves = 6;  // keys[0..3], key_, and one naming a missing unit
   std::vector<Result<WriteCounts>> answers(kSaves, Internal("not run"));
-  std::vector<std::thread> savers;
-  std::size_t waiting = 0;
-  // The writer is held while the saves come, one after another, so they all wait for it, in
-  // this order: the failing one third, so that the two before it are written again without it.
-  Status held = store_->InOneTransaction([&] {
-    for (int i : {0, 1, 5, 2, 3, 4}) {
-      savers.emplace_back([&, i] {
-        DataValueWrite w;
-        w.key = i < 4 ? keys[static_cast<std::size_t>(i)] : key_;
-        if (i == 5) w.key.org_unit_id = 987654;
-        w.value = std::to_string(10 + i);
-        answers[static_cast<std::size_t>(i)] =
-            store_->WriteDataValues({&w, 1}, "clerk" + std::to_string(i), 2000 + i);
-      });
-      for (int ms = 0; ms < 30'000 && (waiting = store_->SavesWaiting()) < savers.size(); ms += 5)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return Status::Ok();
-  });
-  for (auto& t : savers) t.join();
+  // They all wait for the writer, in this order: the failing one third, so that the two before
+  // it are written again without it.
+  std::vector<std::function<void()>> saves;
+  for (int i : {0, 1, 5, 2, 3, 4})
+    saves.push_back([&, i] {
+      DataValueWrite w;
+      w.key = i < 4 ? keys[static_cast<std::size_t>(i)] : key_;
+      if (i == 5) w.key.org_unit_id = 987654;
+      w.value = std::to_string(10 + i);
+      answers[static_cast<std::size_t>(i)] =
+          store_->WriteDataValues({&w, 1}, "clerk" + std::to_string(i), 2000 + i);
+    });
+  const std::size_t waiting = SaveBehindTheWriter(saves);
   store_->SetDataValueListener(nullptr);
-  ASSERT_TRUE(held.ok()) << held.ToString();
   ASSERT_EQ(waiting, static_cast<std::size_t>(kSaves));
   EXPECT_EQ(store_->SavesWaiting(), 0u);
   for (int i = 0; i < 5; ++i) {
@@ -528,6 +540,41 @@ TEST_P(DataValueStoreTest, SavesWaitingForTheWriterAreWrittenTogether) {
   ASSERT_TRUE(chains.ok()) << chains.status().ToString();
   for (const auto& c : *chains)
     EXPECT_FALSE(c.first_broken_id) << c.table << " broken at " << *c.first_broken_id;
+}
+
+// A group of saves is at most 64 (kMaxSaveGroup): one transaction does not grow with the queue,
+// and the saves behind the first 64 are the next group's. 70 saves wait for the writer here:
+// they are written as 64 and 6, each group with its one report, every save with its answer.
+TEST_P(DataValueStoreTest, SavesBeyondAGroupsSixtyFourAreTheNextGroup) {
+  constexpr int kSaves = 70;
+  const std::vector<DataValueKey> keys = MonthKeys(kSaves);
+  std::mutex heard_mu;
+  std::vector<std::size_t> heard;  // changes per report
+  store_->SetDataValueListener([&](std::vector<DataValueChange>&& changes, bool) {
+    std::lock_guard l(heard_mu);
+    heard.push_back(changes.size());
+  });
+  std::vector<Result<WriteCounts>> answers(kSaves, Internal("not run"));
+  std::vector<std::function<void()>> saves;
+  for (int i = 0; i < kSaves; ++i)
+    saves.push_back([&, i] {
+      DataValueWrite w;
+      w.key = keys[static_cast<std::size_t>(i)];
+      w.value = std::to_string(i);
+      answers[static_cast<std::size_t>(i)] = store_->WriteDataValues({&w, 1}, "clerk", 3000 + i);
+    });
+  const std::size_t waiting = SaveBehindTheWriter(saves);
+  store_->SetDataValueListener(nullptr);
+  ASSERT_EQ(waiting, static_cast<std::size_t>(kSaves));
+  EXPECT_EQ(heard, (std::vector<std::size_t>{64, 6}));
+  for (int i = 0; i < kSaves; ++i) {
+    const auto& a = answers[static_cast<std::size_t>(i)];
+    ASSERT_TRUE(a.ok()) << i << ": " << a.status().ToString();
+    EXPECT_EQ(a->imported, 1) << i;
+    auto v = store_->GetDataValue(keys[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(v.ok() && v->has_value()) << i;
+    EXPECT_EQ((*v)->value, std::to_string(i));
+  }
 }
 
 // A data element or option combo (alone or with its category combo) that values refer to, live
@@ -3139,6 +3186,71 @@ TEST_P(StoreContractTest, ALargeBatchOfDosesIndexesEachChildFromAllOfHisDoses) {
     seen.insert(due.next + " " + due.until + " " + due.basis);
   }
   EXPECT_GT(seen.size(), 40u);  // the children differ, so a mix-up of children would show
+}
+
+// More children in one bulk write than one statement takes (PostgreSQL inserts 500 a statement
+// and maps the ids it returns to the children by uid; SQLite one by one): each child gets his own
+// id, his own fields and his own doses, and each is marked for coverage once.
+TEST_P(StoreContractTest, ABulkOfMoreChildrenThanAStatementTakesGivesEachHisOwnIdAndDoses) {
+  Store* store = store_.get();
+  const std::int64_t ou = OneUnitForDoses(*store);
+  ASSERT_NE(ou, 0);
+  const AuditRecord audit = TesterTrackerAudit();
+  const std::int64_t from = store->CoverageMarksFrom(0, false)->next;
+  constexpr int kChildren = 503;  // a whole statement and part of another
+  std::vector<Store::BulkChild> bulk(kChildren);
+  const Date first = ParseIsoDate("2020-01-01").value();
+  for (int k = 0; k < kChildren; ++k) {
+    TrackedEntityRecord& te = bulk[static_cast<std::size_t>(k)].person;
+    te = CoverageChild(ou, "teBulk" + std::to_string(10000 + k));
+    te.birth_date = FormatIsoDate(first + std::chrono::days(k));
+    te.sex = k % 2 ? "F" : "M";
+    for (int d = 0; d < k % 3; ++d)
+      bulk[static_cast<std::size_t>(k)].doses.push_back(CoverageDose(
+          0, ou, "dlBulk" + std::to_string(100000 + k * 3 + d), d ? "BCG" : "HepB", te.birth_date));
+  }
+  ASSERT_TRUE(store
+                  ->InOneTransaction(
+                      [&] { return store->AddTrackedEntitiesBulk(bulk, std::span(&audit, 1)); })
+                  .ok());
+  std::set<std::int64_t> ids;
+  for (int k = 0; k < kChildren; ++k) {
+    const Store::BulkChild& c = bulk[static_cast<std::size_t>(k)];
+    ASSERT_GT(c.person.id, 0) << k;
+    ids.insert(c.person.id);
+    auto stored = store->FindTrackedEntity(c.person.uid);
+    ASSERT_TRUE(stored.ok() && stored->has_value()) << k;
+    EXPECT_EQ((*stored)->id, c.person.id) << k;
+    EXPECT_EQ((*stored)->birth_date, c.person.birth_date) << k;
+    EXPECT_EQ((*stored)->sex, c.person.sex) << k;
+    auto doses = store->ListImmunizationDoses(c.person.id);
+    ASSERT_TRUE(doses.ok()) << k;
+    ASSERT_EQ(doses->size(), c.doses.size()) << k;
+    for (std::size_t d = 0; d < c.doses.size(); ++d) EXPECT_EQ((*doses)[d].uid, c.doses[d].uid);
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kChildren));
+  auto marks = store->CoverageMarksFrom(from, true);
+  ASSERT_TRUE(marks.ok()) << marks.status().ToString();
+  std::set<std::int64_t> marked;
+  for (const auto& [te, seq] : marks->marks) marked.insert(te);
+  EXPECT_EQ(marked, ids);
+  // Then one more dose each, in one batch (PostgreSQL reads the children and writes their due
+  // indexes 500 a statement): each child's due index is that of his own doses.
+  std::vector<ImmunizationDoseRecord> batch;
+  for (int k = 0; k < kChildren; ++k)
+    batch.push_back(CoverageDose(bulk[static_cast<std::size_t>(k)].person.id, ou,
+                                 "dlBulkIpv" + std::to_string(10000 + k), "IPV",
+                                 FormatIsoDate(first + std::chrono::days(k + 60))));
+  ASSERT_TRUE(
+      store->InOneTransaction([&] { return store->AddImmunizationDosesBulk(batch, audit); }).ok());
+  std::set<std::string> seen;
+  for (int k = 0; k < kChildren; ++k) {
+    const TrackedEntityRecord& te = bulk[static_cast<std::size_t>(k)].person;
+    const DueIndexRecord due = (*store->FindTrackedEntity(te.uid))->due;
+    EXPECT_EQ(due, DueIndexOfStoredDoses(*store, te)) << k;
+    seen.insert(due.next + " " + due.until + " " + due.basis);
+  }
+  EXPECT_GT(seen.size(), 400u);  // the children differ, so a mix-up of children would show
 }
 
 // The bulk writes of doses mark each child for coverage once, not once per dose (migration 0029 /
