@@ -102,6 +102,7 @@ TSAN_UNIT_TESTS := EngineHostTest.* BasicAuthCacheTest.ARightPasswordIsAnsweredW
   *DataValueStoreTest.AWholeTableScanHoldsABatchNotTheTable/* *SeveralServersTest.* \
   *DataValueStoreTest.SavesWaitingForTheWriterAreWrittenTogether/* \
   *DataValueStoreTest.SavesBeyondAGroupsSixtyFourAreTheNextGroup/* \
+  *DataValueStoreTest.AGroupWhoseCommitFailsIsWrittenAgainSaveBySave/* \
   PostgresOpenTest.AnEngineBuildTheReplicaCannotFinishIsMadeFromThePrimary \
   *StoreContractTest.ALargeBatchOfDosesIndexesEachChildFromAllOfHisDoses/* \
   TrackerExchange.ImportWarningsAreThoseOfRecordingEachDoseInTurn \

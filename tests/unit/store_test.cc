@@ -577,6 +577,64 @@ TEST_P(DataValueStoreTest, SavesBeyondAGroupsSixtyFourAreTheNextGroup) {
   }
 }
 
+// A group of saves whose COMMIT fails is written again save by save: what sank the commit sinks
+// only the save it still sinks alone. Here a value of "fails-at-commit" makes a deferred foreign
+// key (a table of this test's) fail at COMMIT, on either store.
+TEST_P(DataValueStoreTest, AGroupWhoseCommitFailsIsWrittenAgainSaveBySave) {
+  const std::vector<DataValueKey> keys = MonthKeys(3);
+  const std::string tables =
+      "CREATE TABLE t_parent(id INTEGER PRIMARY KEY);"
+      " CREATE TABLE t_child(pid INTEGER REFERENCES t_parent(id) DEFERRABLE INITIALLY DEFERRED);";
+  if (GetParam() == "postgres") {
+    std::string why;
+    auto* cluster = weijian::testing::PgCluster::Get(&why);
+    ASSERT_NE(cluster, nullptr) << why;
+    ASSERT_TRUE(cluster->Psql(
+        address_.substr(address_.rfind('/') + 1),
+        tables + " CREATE FUNCTION t_fails() RETURNS trigger LANGUAGE plpgsql AS"
+                 " $$ BEGIN INSERT INTO t_child VALUES (42); RETURN NULL; END $$;"
+                 " CREATE TRIGGER t_fails_at_commit AFTER INSERT ON data_value FOR EACH ROW"
+                 " WHEN (NEW.value = 'fails-at-commit') EXECUTE FUNCTION t_fails();"));
+  } else {
+    ExecSqlite(
+        dir_.File("v.db"),
+        (tables + " CREATE TRIGGER t_fails_at_commit AFTER INSERT ON data_value"
+                  " WHEN NEW.value = 'fails-at-commit' BEGIN INSERT INTO t_child VALUES (42); END;")
+            .c_str());
+  }
+  std::mutex heard_mu;
+  std::vector<std::size_t> heard;  // changes per report
+  store_->SetDataValueListener([&](std::vector<DataValueChange>&& changes, bool) {
+    std::lock_guard l(heard_mu);
+    heard.push_back(changes.size());
+  });
+  const std::vector<std::string> values = {"10", "fails-at-commit", "12"};
+  std::vector<Result<WriteCounts>> answers(values.size(), Internal("not run"));
+  std::vector<std::function<void()>> saves;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    saves.push_back([&, i] {
+      DataValueWrite w;
+      w.key = keys[i];
+      w.value = values[i];
+      answers[i] = store_->WriteDataValues({&w, 1}, "clerk", 4000);
+    });
+  const std::size_t waiting = SaveBehindTheWriter(saves);
+  store_->SetDataValueListener(nullptr);
+  ASSERT_EQ(waiting, values.size());
+  EXPECT_TRUE(answers[0].ok()) << answers[0].status().ToString();
+  EXPECT_FALSE(answers[1].ok());
+  EXPECT_TRUE(answers[2].ok()) << answers[2].status().ToString();
+  EXPECT_EQ(heard, (std::vector<std::size_t>{1, 1}));  // the two saves, each its own commit
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    auto v = store_->GetDataValue(keys[i]);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_EQ(v->has_value(), i != 1) << i;
+    if (i != 1 && v->has_value()) {
+      EXPECT_EQ((*v)->value, values[i]);
+    }
+  }
+}
+
 // A data element or option combo (alone or with its category combo) that values refer to, live
 // or deleted, is not deleted, on both stores alike (on PostgreSQL without foreign keys on
 // data_value since migration 0009); org units are never deleted this way; once nothing refers
