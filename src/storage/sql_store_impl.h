@@ -5150,8 +5150,8 @@ class SqlStore final : public Store {
   // reads one by one locked them.
   Status DueInputsInTwoReadsLocked(std::span<const std::int64_t> children, bool lock_children,
                                    std::vector<DueInput>& out) {
-    // An array (`= ANY`), which the planner reads as an indexed look-up per element; an IN over
-    // json_array_elements_text was a scan of the doses (9 ms a read at 200,000 doses).
+    // The birth dates in one read: `= ANY` an array of the ids, a look-up of the primary key
+    // per element.
     std::string ids = "{";
     for (std::int64_t id : children) {
       if (ids.size() > 1) ids += ',';
