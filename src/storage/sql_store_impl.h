@@ -5184,15 +5184,23 @@ class SqlStore final : public Store {
     return Status::Ok();
   }
 
+  // Rows in the next multi-row statement of a PostgreSQL batch with `left` rows to go: 500, 100,
+  // 20 or 1. A few sizes, not any: the server keeps every statement a connection prepares (each
+  // text its own, 5 MB for an INSERT of 500 children) for the connection's life.
+  static std::size_t PgBatchRows(std::size_t left) {
+    for (std::size_t n : {500, 100, 20})
+      if (left >= n) return n;
+    return 1;
+  }
+
   // The due indexes of `inputs` (`computed[i]` is that of inputs[i]): on PostgreSQL in
   // statements of up to 500 children, not one each (a round trip each: bench/README.md "Tracker
   // import", session 30).
   Status WriteDueIndexesLocked(std::span<const DueInput> inputs,
                                std::span<const DueIndexRecord> computed) {
     if constexpr (kPg) {
-      constexpr std::size_t kRows = 500;
-      for (std::size_t at = 0; at < inputs.size(); at += kRows) {
-        const std::size_t n = std::min(kRows, inputs.size() - at);
+      for (std::size_t at = 0, n = 0; at < inputs.size(); at += n) {
+        n = PgBatchRows(inputs.size() - at);
         std::string sql =
             "UPDATE tracked_entity AS t SET due_next = v.n, due_until = v.u, due_basis = v.b"
             " FROM (VALUES ";
@@ -5378,10 +5386,10 @@ class SqlStore final : public Store {
       q.Bind(at + 4, r.sex).Bind(at + 5, r.status).Bind(at + 6, r.sealed).Bind(at + 7, r.key_id);
       q.BindTextOrNull(at + 8, r.id_index).Bind(at + 9, r.name_birth_index);
       q.Bind(at + 10, r.created).Bind(at + 11, r.created_by).Bind(at + 12, r.updated);
-      if (r.village_id)
-        q.Bind(at + 13, r.village_id);
-      else
-        q.BindNull(at + 13);
+      // A typed NULL: on PostgreSQL the statement's text names each parameter's type, and a
+      // NULL of no type would make a statement of its own for each mix of NULLs in a batch.
+      q.BindOptional(at + 13,
+                     r.village_id ? std::optional<std::int64_t>(r.village_id) : std::nullopt);
       q.Bind(at + 14, r.enrollment_uid).Bind(at + 15, r.enrolled_at).Bind(at + 16, r.due.next);
       q.Bind(at + 17, r.due.until).Bind(at + 18, r.due.basis);
     };
@@ -5399,9 +5407,8 @@ class SqlStore final : public Store {
       if constexpr (kPg) {
         // Up to 500 children a statement, not one each (a round trip each: bench/README.md
         // "Tracker import", session 30); their ids come back with their uids.
-        constexpr std::size_t kRows = 500;
-        for (std::size_t at = 0; at < children.size(); at += kRows) {
-          const std::size_t n = std::min(kRows, children.size() - at);
+        for (std::size_t at = 0, n = 0; at < children.size(); at += n) {
+          n = PgBatchRows(children.size() - at);
           std::string sql = kInsertTrackedEntity;
           for (std::size_t k = 1; k < n; ++k) sql += ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
           sql += " RETURNING id, uid";

@@ -3311,6 +3311,45 @@ TEST_P(StoreContractTest, ABulkOfMoreChildrenThanAStatementTakesGivesEachHisOwnI
   EXPECT_GT(seen.size(), 400u);  // the children differ, so a mix-up of children would show
 }
 
+// PostgreSQL keeps every statement a connection prepares for the connection's life (5 MB for an
+// INSERT of 500 children), and each statement's text names its parameters' types: a batch must
+// not make statements of its own from its size or from which of its children have a NULL. Two
+// bulk writes of other sizes and another mix of villages, after one of each kind, prepare
+// nothing new. (Before session 30's review: an untyped NULL per child without a village, and
+// any batch size, made a statement of each.)
+TEST_P(StoreContractTest, BulkWritesOfChildrenPrepareNoStatementPerBatch) {
+  if (GetParam() != "postgres") GTEST_SKIP() << "SQLite caches its statements per connection";
+  Store* store = store_.get();
+  const std::int64_t ou = OneUnitForDoses(*store);
+  ASSERT_NE(ou, 0);
+  const AuditRecord audit = TesterTrackerAudit();
+  int next = 0;
+  auto write = [&](int children, int with_village_every) {
+    std::vector<Store::BulkChild> bulk(static_cast<std::size_t>(children));
+    for (int k = 0; k < children; ++k) {
+      TrackedEntityRecord& te = bulk[static_cast<std::size_t>(k)].person;
+      te = CoverageChild(ou, "tePrep" + std::to_string(10000 + next++));
+      te.village_id = k % with_village_every == 0 ? ou : 0;
+    }
+    ASSERT_TRUE(store
+                    ->InOneTransaction(
+                        [&] { return store->AddTrackedEntitiesBulk(bulk, std::span(&audit, 1)); })
+                    .ok());
+    std::vector<ImmunizationDoseRecord> doses;
+    for (const auto& c : bulk)
+      doses.push_back(CoverageDose(c.person.id, ou, "dlPrep" + std::to_string(next++), "HepB",
+                                   c.person.birth_date));
+    ASSERT_TRUE(
+        store->InOneTransaction([&] { return store->AddImmunizationDosesBulk(doses, audit); })
+            .ok());
+  };
+  write(141, 2);  // 100 + 20 + 20 + 1: every size of statement once
+  const std::int64_t before = PgPrepareCount();
+  write(163, 3);  // 100 + 3 × 20 + 3 × 1, another mix of NULLs
+  write(22, 7);
+  EXPECT_EQ(PgPrepareCount() - before, 0);
+}
+
 // The bulk writes of doses mark each child for coverage once, not once per dose (migration 0029 /
 // PostgreSQL 0010): the marks of three children given four doses each in one batch are three
 // consecutive ones (one per dose: each child's last mark four after the one before). The

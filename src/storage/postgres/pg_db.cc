@@ -1,6 +1,7 @@
 #include "storage/postgres/pg_db.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <pqxx/pqxx>
@@ -36,6 +37,12 @@ std::string RedactAddress(std::string_view address) {
   if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
   return out;
 }
+
+namespace {
+std::atomic<std::int64_t> pg_prepare_count{0};
+}  // namespace
+
+std::int64_t PgPrepareCount() { return pg_prepare_count.load(std::memory_order_relaxed); }
 
 namespace {
 // The first line of a libpqxx message (the rest repeats the query).
@@ -108,6 +115,7 @@ class PgConn {
     if (it != names.end()) return it->second;
     std::string name = "wj" + std::to_string(names.size() + 1);
     conn->prepare(name, sql);
+    pg_prepare_count.fetch_add(1, std::memory_order_relaxed);
     return names.emplace(sql, std::move(name)).first->second;
   }
 

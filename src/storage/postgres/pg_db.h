@@ -25,6 +25,10 @@ bool IsPostgresAddress(std::string_view address);
 // The address without its password, for messages and logs.
 std::string RedactAddress(std::string_view address);
 
+// Statements this process has prepared on a PostgreSQL server (every connection), for tests
+// that prove a batch's statements are prepared once, not once per batch. Relaxed atomic.
+std::int64_t PgPrepareCount();
+
 class PgConn;  // the connection and its prepared statements (pg_db.cc)
 
 class PgStmt {
