@@ -4829,11 +4829,7 @@ class SqlStore final : public Store {
   // the span's order, so the ids are those of inserting each dose in turn.
   static constexpr std::size_t kDoseRows = 32;
   Status InsertDoseRowsLocked(std::span<const ImmunizationDoseRecord> doses) {
-    static const std::string kMany = [] {
-      std::string sql = kInsertDose;
-      for (std::size_t i = 1; i < kDoseRows; ++i) sql += ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-      return sql;
-    }();
+    static const std::string kMany = [] { return kInsertDose + MoreRows(kDoseRows - 1, 14); }();
     std::size_t i = 0;
     if (doses.size() >= kDoseRows) {
       WJ_ASSIGN_OR_RETURN(Stmt many, db_.Prepare(kMany));
@@ -5099,77 +5095,42 @@ class SqlStore final : public Store {
                                                 bool lock_children) {
     std::vector<DueInput> out;
     out.reserve(children.size());
-    if constexpr (kPg) {
-      if (children.size() > 1) {
-        WJ_RETURN_IF_ERROR(DueInputsInTwoReadsLocked(children, lock_children, out));
-        AddBatchDays(batch, out);
-        return out;
+    if (kPg && children.size() > 1) {
+      // The birth dates in one read, not one per child (a round trip each: a tracker import's
+      // 2,000 children; bench/README.md "Tracker import", session 30): `= ANY` an array of the
+      // ids, a look-up of the primary key per element, locked in id order as the reads one by
+      // one locked them.
+      std::string ids = "{";
+      for (std::int64_t id : children) {
+        if (ids.size() > 1) ids += ',';
+        ids += std::to_string(id);
+      }
+      ids += '}';
+      WJ_ASSIGN_OR_RETURN(Stmt b, db_.Prepare(std::string("SELECT id, birth_date FROM"
+                                                          " tracked_entity WHERE id = ANY(CAST(?"
+                                                          " AS bigint[])) ORDER BY id") +
+                                              (lock_children ? " FOR UPDATE" : "")));
+      b.Bind(1, ids);
+      while (true) {
+        WJ_ASSIGN_OR_RETURN(bool row, b.Step());
+        if (!row) break;
+        out.push_back({b.Int(0), b.Text(1), {}});
+      }
+    } else {
+      WJ_ASSIGN_OR_RETURN(Stmt b,
+                          db_.Prepare(kPg && lock_children ? "SELECT birth_date FROM tracked_entity"
+                                                             " WHERE id = ? FOR UPDATE"
+                                                           : "SELECT birth_date FROM tracked_entity"
+                                                             " WHERE id = ?"));
+      for (std::int64_t person : children) {
+        b.Bind(1, person);
+        WJ_ASSIGN_OR_RETURN(bool found, b.Step());
+        if (found) out.push_back({person, b.Text(0), {}});
+        b.Reset();
       }
     }
-    WJ_ASSIGN_OR_RETURN(Stmt b,
-                        db_.Prepare(kPg && lock_children ? "SELECT birth_date FROM tracked_entity"
-                                                           " WHERE id = ? FOR UPDATE"
-                                                         : "SELECT birth_date FROM tracked_entity"
-                                                           " WHERE id = ?"));
-    WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT vaccine, given_on FROM immunization_dose"
-                                            " WHERE tracked_entity_id = ?"));
-    for (std::int64_t person : children) {
-      b.Bind(1, person);
-      WJ_ASSIGN_OR_RETURN(bool found, b.Step());
-      if (found) {
-        out.push_back({person, b.Text(0), {}});
-        q.Bind(1, person);
-        while (true) {
-          WJ_ASSIGN_OR_RETURN(bool row, q.Step());
-          if (!row) break;
-          out.back().days.push_back({person, q.Text(0), q.Text(1)});
-        }
-        q.Reset();
-      }
-      b.Reset();
-    }
-    AddBatchDays(batch, out);
-    return out;
-  }
-
-  // The doses of `batch` joined to the inputs of their children (sorted by person).
-  static void AddBatchDays(std::span<const ImmunizationDoseRecord> batch,
-                           std::vector<DueInput>& out) {
-    for (const ImmunizationDoseRecord& d : batch) {
-      auto it =
-          std::lower_bound(out.begin(), out.end(), d.tracked_entity_id,
-                           [](const DueInput& in, std::int64_t id) { return in.person < id; });
-      if (it != out.end() && it->person == d.tracked_entity_id)
-        it->days.push_back({d.tracked_entity_id, d.vaccine, d.given_on});
-    }
-  }
-
-  // PostgreSQL: DueInputsLocked's reads for all of `children` (sorted, distinct) in two
-  // statements, not two per child: a tracker import's 2,000 children were 4,000 round trips
-  // (bench/README.md "Tracker import", session 30). The rows are locked in id order, as the
-  // reads one by one locked them.
-  Status DueInputsInTwoReadsLocked(std::span<const std::int64_t> children, bool lock_children,
-                                   std::vector<DueInput>& out) {
-    // The birth dates in one read: `= ANY` an array of the ids, a look-up of the primary key
-    // per element.
-    std::string ids = "{";
-    for (std::int64_t id : children) {
-      if (ids.size() > 1) ids += ',';
-      ids += std::to_string(id);
-    }
-    ids += '}';
-    static constexpr const char* kIds = " = ANY(CAST(? AS bigint[]))";
-    WJ_ASSIGN_OR_RETURN(
-        Stmt b, db_.Prepare(std::string("SELECT id, birth_date FROM tracked_entity WHERE id") +
-                            kIds + " ORDER BY id" + (lock_children ? " FOR UPDATE" : "")));
-    b.Bind(1, ids);
-    while (true) {
-      WJ_ASSIGN_OR_RETURN(bool row, b.Step());
-      if (!row) break;
-      out.push_back({b.Int(0), b.Text(1), {}});
-    }
-    // The doses child by child (an indexed read each): one read of them all, `= ANY` the
-    // children, took 16 ms at 200,000 doses, its plan made when the table was empty.
+    // The doses child by child (an indexed read each): on PostgreSQL one read of them all,
+    // `= ANY` the children, took 16 ms at 200,000 doses, its plan made when the table was empty.
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT vaccine, given_on FROM immunization_dose"
                                             " WHERE tracked_entity_id = ?"));
     for (DueInput& in : out) {
@@ -5181,7 +5142,26 @@ class SqlStore final : public Store {
       }
       q.Reset();
     }
-    return Status::Ok();
+    for (const ImmunizationDoseRecord& d : batch) {
+      auto it =
+          std::lower_bound(out.begin(), out.end(), d.tracked_entity_id,
+                           [](const DueInput& in, std::int64_t id) { return in.person < id; });
+      if (it != out.end() && it->person == d.tracked_entity_id)
+        it->days.push_back({d.tracked_entity_id, d.vaccine, d.given_on});
+    }
+    return out;
+  }
+
+  // `rows` more rows of `columns` placeholders each, to follow a VALUES list's first:
+  // ",(?,?),(?,?)" for 2 and 2.
+  static std::string MoreRows(std::size_t rows, std::size_t columns) {
+    std::string row = ",(?";
+    for (std::size_t c = 1; c < columns; ++c) row += ",?";
+    row += ')';
+    std::string out;
+    out.reserve(rows * row.size());
+    for (std::size_t r = 0; r < rows; ++r) out += row;
+    return out;
   }
 
   // Rows in the next multi-row statement of a PostgreSQL batch with `left` rows to go: 500, 100,
@@ -5201,11 +5181,10 @@ class SqlStore final : public Store {
     if constexpr (kPg) {
       for (std::size_t at = 0, n = 0; at < inputs.size(); at += n) {
         n = PgBatchRows(inputs.size() - at);
-        std::string sql =
+        const std::string sql =
             "UPDATE tracked_entity AS t SET due_next = v.n, due_until = v.u, due_basis = v.b"
-            " FROM (VALUES ";
-        for (std::size_t k = 0; k < n; ++k) sql += k ? ",(?,?,?,?)" : "(?,?,?,?)";
-        sql += ") AS v(id, n, u, b) WHERE t.id = v.id";
+            " FROM (VALUES (?,?,?,?)" +
+            MoreRows(n - 1, 4) + ") AS v(id, n, u, b) WHERE t.id = v.id";
         WJ_ASSIGN_OR_RETURN(Stmt u, db_.Prepare(sql));
         for (std::size_t k = 0; k < n; ++k) {
           const DueIndexRecord& ix = computed[at + k];
@@ -5409,9 +5388,7 @@ class SqlStore final : public Store {
         // "Tracker import", session 30); their ids come back with their uids.
         for (std::size_t at = 0, n = 0; at < children.size(); at += n) {
           n = PgBatchRows(children.size() - at);
-          std::string sql = kInsertTrackedEntity;
-          for (std::size_t k = 1; k < n; ++k) sql += ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-          sql += " RETURNING id, uid";
+          const std::string sql = kInsertTrackedEntity + MoreRows(n - 1, 18) + " RETURNING id, uid";
           WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
           std::unordered_map<std::string_view, BulkChild*> by_uid;
           by_uid.reserve(n);
