@@ -1,6 +1,11 @@
 #include "storage/sqlite/sqlite_db.h"
 
 #include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <system_error>
+#include <thread>
 
 namespace weijian::storage {
 
@@ -209,11 +214,102 @@ Result<Db> Db::Open(const std::string& path) {
   return Db(raw);
 }
 
+// The thread that checkpoints a writer's WAL (Db::CheckpointBeside). Committed() runs on the
+// writer's thread (SQLite's WAL hook, after each commit); Run() on the thread, which alone uses
+// its connection.
+class WalCheckpointer {
+ public:
+  WalCheckpointer(std::string path, int pages) : path_(std::move(path)), pages_(pages) {}
+  ~WalCheckpointer() {
+    {
+      std::lock_guard l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  WalCheckpointer(const WalCheckpointer&) = delete;
+  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+  static int Hook(void* self, sqlite3* db, const char* schema, int pages) {
+    static_cast<WalCheckpointer*>(self)->Committed(db, schema, pages);
+    return SQLITE_OK;
+  }
+  std::int64_t done() const { return done_.load(std::memory_order_relaxed); }
+
+ private:
+  void Committed(sqlite3* db, const char* schema, int pages) {
+    if (pages >= 4 * pages_) {  // the thread is not keeping up: as SQLite's own checkpoint
+      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      return;
+    }
+    if (pages < pages_) return;
+    std::lock_guard l(mu_);
+    wanted_ = true;
+    if (!thread_.joinable()) {
+      try {
+        thread_ = std::thread([this] { Run(); });
+      } catch (const std::system_error&) {
+        // No thread to be had: the commits that pass four times the mark checkpoint.
+      }
+    }
+    cv_.notify_one();
+  }
+
+  void Run() {
+    Result<Db> db = Db::Open(path_);
+    if (db.ok()) (void)db->Exec("PRAGMA synchronous = FULL");  // the file is synced, as before
+    if (!db.ok())
+      std::fprintf(stderr, "weijian: %s: no connection for checkpoints (%s); commits make them\n",
+                   path_.c_str(), db.status().ToString().c_str());
+    std::unique_lock l(mu_);
+    while (true) {
+      cv_.wait(l, [&] { return wanted_ || stop_; });
+      if (stop_) return;
+      wanted_ = false;
+      l.unlock();
+      if (db.ok() && sqlite3_wal_checkpoint_v2(db->raw(), "main", SQLITE_CHECKPOINT_PASSIVE,
+                                               nullptr, nullptr) == SQLITE_OK)
+        done_.fetch_add(1, std::memory_order_relaxed);
+      l.lock();
+    }
+  }
+
+  const std::string path_;
+  const int pages_;
+  std::mutex mu_;
+  std::condition_variable cv_;  // with mu_: a checkpoint wanted, or the stop
+  bool wanted_ = false;         // guarded by mu_
+  bool stop_ = false;           // guarded by mu_
+  std::thread thread_;          // guarded by mu_ (started by Committed, joined by the destructor)
+  std::atomic<std::int64_t> done_{0};
+};
+
+void Db::CheckpointBeside(const std::string& path, int pages) {
+  if (!db_) return;
+  checkpointer_ = std::make_unique<WalCheckpointer>(path, pages);
+  sqlite3_wal_hook(db_, &WalCheckpointer::Hook, checkpointer_.get());
+}
+
+std::int64_t Db::checkpoints_beside() const { return checkpointer_ ? checkpointer_->done() : 0; }
+
 void Db::Close() {
   // The cached statements first: sqlite3_close refuses a connection with unfinalized statements.
   cache_.reset();
+  if (db_ && checkpointer_) sqlite3_wal_hook(db_, nullptr, nullptr);
+  checkpointer_.reset();  // its thread ends after the checkpoint it is in
   if (db_) sqlite3_close(db_);
   db_ = nullptr;
+}
+
+Db::Db(sqlite3* db) : db_(db), cache_(std::make_unique<StmtCache>(db)) {}
+
+Db::Db(Db&& o) noexcept
+    : db_(o.db_),
+      cache_(std::move(o.cache_)),
+      prepares_(o.prepares_),
+      checkpointer_(std::move(o.checkpointer_)) {
+  o.db_ = nullptr;
 }
 
 Db& Db::operator=(Db&& o) noexcept {
@@ -222,6 +318,7 @@ Db& Db::operator=(Db&& o) noexcept {
     db_ = o.db_;
     cache_ = std::move(o.cache_);
     prepares_ = o.prepares_;
+    checkpointer_ = std::move(o.checkpointer_);
     o.db_ = nullptr;
   }
   return *this;
