@@ -209,16 +209,18 @@ namespace {
 
 // The writer's WAL is copied into the database file on a thread of its own once a commit leaves
 // it past the mark (Db::CheckpointBeside; bench/README.md "Tracker import", session 31): soon after
-// the commit, the database file alone, without its WAL, holds what was committed. (SQLite's own
-// checkpoint at its default of 1,000 pages would not have run for these 60-odd pages; the test
-// waits for the thread, up to a minute.)
+// the commit, the database file alone, without its WAL, holds what was committed. The commit
+// leaves about 60 pages of 4 KB: past the mark of 40, short of twice it (where the committing
+// connection would checkpoint itself); SQLite's own checkpoint, at its default of 1,000 pages,
+// would not have run. The test waits for the thread, up to a minute.
 TEST(WalCheckpointTest, TheFileHoldsACommitOnceTheThreadBesideHasCheckpointed) {
   weijian::testing::TempDir dir;
   const std::string path = dir.File("c.db");
   auto db = Db::Open(path);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(db->Exec("PRAGMA page_size = 4096").ok());
   ASSERT_TRUE(db->Exec("PRAGMA journal_mode = WAL").ok());
-  db->CheckpointBeside(path, 16);
+  db->CheckpointBeside(path, 40);
   ASSERT_TRUE(db->Exec("CREATE TABLE t(x BLOB)").ok());
   ASSERT_TRUE(db->Exec("BEGIN").ok());
   ASSERT_TRUE(

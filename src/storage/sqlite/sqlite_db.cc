@@ -3,8 +3,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <exception>
 #include <mutex>
-#include <system_error>
 #include <thread>
 
 namespace weijian::storage {
@@ -215,10 +215,17 @@ Result<Db> Db::Open(const std::string& path) {
 }
 
 // The thread that checkpoints a writer's WAL (Db::CheckpointBeside). Committed() runs on the
-// writer's thread (SQLite's WAL hook, after each commit); Run() on the thread, which alone uses
-// its connection.
+// writer's thread (SQLite's WAL hook, after each commit, under the store's writer lock); Run() on
+// the thread, which alone uses its connection.
 class WalCheckpointer {
  public:
+  // The committing connection checkpoints itself at this many times the mark: the WAL stays
+  // within about twice the mark plus one commit (SQLite's own checkpoint kept it within the mark
+  // plus one commit). The thread's checkpoint starts the WAL over only when the writer's next
+  // transaction begins after it has copied everything; when writes come back to back it may not
+  // have, and the committing connection then copies what the thread has not yet.
+  static constexpr int kOverdue = 2;
+
   WalCheckpointer(std::string path, int pages) : path_(std::move(path)), pages_(pages) {}
   ~WalCheckpointer() {
     {
@@ -232,46 +239,55 @@ class WalCheckpointer {
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
   static int Hook(void* self, sqlite3* db, const char* schema, int pages) {
-    static_cast<WalCheckpointer*>(self)->Committed(db, schema, pages);
+    try {  // nothing may unwind through SQLite's frames
+      static_cast<WalCheckpointer*>(self)->Committed(db, schema, pages);
+    } catch (...) {
+      // No thread to be had (or no memory for one): the commits past kOverdue checkpoint.
+    }
     return SQLITE_OK;
   }
   std::int64_t done() const { return done_.load(std::memory_order_relaxed); }
 
  private:
   void Committed(sqlite3* db, const char* schema, int pages) {
-    if (pages >= 4 * pages_) {  // the thread is not keeping up: as SQLite's own checkpoint
+    if (pages >= kOverdue * pages_) {  // as SQLite's own checkpoint: it waits for nobody
       sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       return;
     }
     if (pages < pages_) return;
     std::lock_guard l(mu_);
     wanted_ = true;
-    if (!thread_.joinable()) {
-      try {
-        thread_ = std::thread([this] { Run(); });
-      } catch (const std::system_error&) {
-        // No thread to be had: the commits that pass four times the mark checkpoint.
-      }
-    }
+    if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
     cv_.notify_one();
   }
 
   void Run() {
-    Result<Db> db = Db::Open(path_);
-    if (db.ok()) (void)db->Exec("PRAGMA synchronous = FULL");  // the file is synced, as before
-    if (!db.ok())
-      std::fprintf(stderr, "weijian: %s: no connection for checkpoints (%s); commits make them\n",
-                   path_.c_str(), db.status().ToString().c_str());
-    std::unique_lock l(mu_);
-    while (true) {
-      cv_.wait(l, [&] { return wanted_ || stop_; });
-      if (stop_) return;
-      wanted_ = false;
-      l.unlock();
-      if (db.ok() && sqlite3_wal_checkpoint_v2(db->raw(), "main", SQLITE_CHECKPOINT_PASSIVE,
-                                               nullptr, nullptr) == SQLITE_OK)
-        done_.fetch_add(1, std::memory_order_relaxed);
-      l.lock();
+    try {
+      Result<Db> db = Db::Open(path_);
+      // Synced as the writer's are; and the PRAGMA reads the schema, which opens the WAL on this
+      // connection: on a connection that has read nothing, a checkpoint does nothing and says OK.
+      Status ready = db.ok() ? db->Exec("PRAGMA synchronous = FULL") : db.status();
+      if (ready.ok()) ready = db->Exec("PRAGMA schema_version");
+      if (!ready.ok()) {
+        std::fprintf(stderr, "weijian: %s: no connection for checkpoints (%s); commits make them\n",
+                     path_.c_str(), ready.ToString().c_str());
+        return;
+      }
+      std::unique_lock l(mu_);
+      while (true) {
+        cv_.wait(l, [&] { return wanted_ || stop_; });
+        if (stop_) return;
+        wanted_ = false;
+        l.unlock();
+        int log = -1, copied = -1;
+        if (sqlite3_wal_checkpoint_v2(db->raw(), "main", SQLITE_CHECKPOINT_PASSIVE, &log,
+                                      &copied) == SQLITE_OK &&
+            log >= 0)
+          done_.fetch_add(1, std::memory_order_relaxed);
+        l.lock();
+      }
+    } catch (const std::exception& e) {  // no memory: the commits past kOverdue checkpoint
+      std::fprintf(stderr, "weijian: %s: checkpoints stopped (%s)\n", path_.c_str(), e.what());
     }
   }
 
@@ -281,7 +297,9 @@ class WalCheckpointer {
   std::condition_variable cv_;  // with mu_: a checkpoint wanted, or the stop
   bool wanted_ = false;         // guarded by mu_
   bool stop_ = false;           // guarded by mu_
-  std::thread thread_;          // guarded by mu_ (started by Committed, joined by the destructor)
+  // Started by Committed under mu_; joined by the destructor, which runs after Db::Close took
+  // the hook away (no Committed can run then), so reading it there needs no lock.
+  std::thread thread_;
   std::atomic<std::int64_t> done_{0};
 };
 

@@ -156,9 +156,10 @@ class Db {
   // checkpoint, which this replaces). A tracker import's commit into a store of a million doses
   // spent about half of its 400 ms there (bench/README.md "Tracker import", session 31). The
   // thread's checkpoints are SQLite's PASSIVE ones: they wait for no reader and no writer, and the
-  // writer's next transaction starts the WAL over once one has copied it all. Should the WAL
-  // still reach four times `pages` (the thread not keeping up), the committing connection
-  // checkpoints it itself, as SQLite's own would. The thread starts at the first checkpoint
+  // writer's next transaction starts the WAL over if one has copied it all by then. Should the
+  // WAL reach twice `pages` (writes coming back to back, or the thread not keeping up), the
+  // committing connection checkpoints what is left itself, as SQLite's own would; so the WAL
+  // stays within about twice `pages` plus one commit. The thread starts at the first checkpoint
   // wanted and stops when this connection closes.
   void CheckpointBeside(const std::string& path, int pages);
   // Checkpoints the thread has completed (tests).
