@@ -210,9 +210,9 @@ namespace {
 // The writer's WAL is copied into the database file on a thread of its own once a commit leaves
 // it past the mark (Db::CheckpointBeside; bench/README.md "Tracker import", session 31): soon after
 // the commit, the database file alone, without its WAL, holds what was committed. The commit
-// leaves about 60 pages of 4 KB: past the mark of 40, short of twice it (where the committing
-// connection would checkpoint itself); SQLite's own checkpoint, at its default of 1,000 pages,
-// would not have run. The test waits for the thread, up to a minute.
+// leaves about 60 pages of 4 KB: past the mark of 40, short of four times it (where the
+// committing connection would checkpoint itself); SQLite's own checkpoint, at its default of 1,000
+// pages, would not have run. The test waits for the thread, up to a minute.
 TEST(WalCheckpointTest, TheFileHoldsACommitOnceTheThreadBesideHasCheckpointed) {
   weijian::testing::TempDir dir;
   const std::string path = dir.File("c.db");

@@ -157,9 +157,9 @@ class Db {
   // spent about half of its 400 ms there (bench/README.md "Tracker import", session 31). The
   // thread's checkpoints are SQLite's PASSIVE ones: they wait for no reader and no writer, and the
   // writer's next transaction starts the WAL over if one has copied it all by then. Should the
-  // WAL reach twice `pages` (writes coming back to back, or the thread not keeping up), the
+  // WAL reach four times `pages` (writes coming back to back, or the thread not keeping up), the
   // committing connection checkpoints what is left itself, as SQLite's own would; so the WAL
-  // stays within about twice `pages` plus one commit. The thread starts at the first checkpoint
+  // stays within four times `pages` plus one commit. The thread starts at the first checkpoint
   // wanted and stops when this connection closes.
   void CheckpointBeside(const std::string& path, int pages);
   // Checkpoints the thread has completed (tests).

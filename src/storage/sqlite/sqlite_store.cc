@@ -55,9 +55,11 @@ Result<std::unique_ptr<Store>> Open(const std::string& path, int version) {
   // And it is checkpointed on a thread of its own, not by the commit that passed the mark
   // (Db::CheckpointBeside; session 31). Durability is the WAL's, as before (synchronous = FULL).
   const bool file = path != ":memory:" && !path.empty() && path.rfind("file:", 0) != 0;
-  if (file)
+  if (file) {
     db.CheckpointBeside(path, 8192);
-  else
+    // A WAL that grew past 64 MB is cut back to it when it starts over.
+    WJ_RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit = 67108864"));
+  } else
     WJ_RETURN_IF_ERROR(db.Exec("PRAGMA wal_autocheckpoint = 8192"));
   // 64 MB of page cache (the default is 2 MB): imports touch the data value B-tree all over.
   WJ_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size = -65536"));
