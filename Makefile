@@ -106,7 +106,7 @@ TSAN_UNIT_TESTS := EngineHostTest.* BasicAuthCacheTest.ARightPasswordIsAnsweredW
   PostgresOpenTest.AnEngineBuildTheReplicaCannotFinishIsMadeFromThePrimary \
   *StoreContractTest.ALargeBatchOfDosesIndexesEachChildFromAllOfHisDoses/* \
   TrackerExchange.ImportWarningsAreThoseOfRecordingEachDoseInTurn \
-  TrackerExchange.OneBadEventAmongTwoThousand WalCheckpointTest.*
+  TrackerExchange.OneBadEventAmongTwoThousand
 empty :=
 TSAN_UNIT_FILTER ?= $(subst $(empty) $(empty),:,$(strip $(TSAN_UNIT_TESTS)))
 # Left out of the HTTP suite here: its two immunization tests that build the demo's 8.8k children

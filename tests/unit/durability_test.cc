@@ -5,14 +5,11 @@
 #include <sqlite3.h>
 
 #include <atomic>
-#include <chrono>
-#include <fstream>
 #include <future>
 #include <thread>
 
 #include "exchange/import.h"
 #include "metadata/bundle.h"
-#include "storage/sqlite/sqlite_db.h"
 #include "unit/test_support.h"
 
 namespace weijian::exchange {
@@ -203,50 +200,3 @@ TEST_F(DurabilityTest, ReadsDoNotWaitForAnOpenImport) {
 
 }  // namespace
 }  // namespace weijian::exchange
-
-namespace weijian::storage {
-namespace {
-
-// The writer's WAL is copied into the database file on a thread of its own once a commit leaves
-// it past the mark (Db::CheckpointBeside; bench/README.md "Tracker import", session 31): soon after
-// the commit, the database file alone, without its WAL, holds what was committed. The commit
-// leaves about 60 pages of 4 KB: past the mark of 40, short of four times it (where the
-// committing connection would checkpoint itself); SQLite's own checkpoint, at its default of 1,000
-// pages, would not have run. The test waits for the thread, up to a minute.
-TEST(WalCheckpointTest, TheFileHoldsACommitOnceTheThreadBesideHasCheckpointed) {
-  weijian::testing::TempDir dir;
-  const std::string path = dir.File("c.db");
-  auto db = Db::Open(path);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  ASSERT_TRUE(db->Exec("PRAGMA page_size = 4096").ok());
-  ASSERT_TRUE(db->Exec("PRAGMA journal_mode = WAL").ok());
-  db->CheckpointBeside(path, 40);
-  ASSERT_TRUE(db->Exec("CREATE TABLE t(x BLOB)").ok());
-  ASSERT_TRUE(db->Exec("BEGIN").ok());
-  ASSERT_TRUE(
-      db->Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)"
-               " INSERT INTO t SELECT randomblob(100) FROM n")
-          .ok());
-  ASSERT_TRUE(db->Exec("COMMIT").ok());
-  for (int i = 0; i < 600 && db->checkpoints_beside() == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  ASSERT_GE(db->checkpoints_beside(), 1);
-
-  // The file by itself: a copy without the WAL.
-  const std::string copy = dir.File("copy.db");
-  {
-    std::ifstream in(path, std::ios::binary);
-    std::ofstream out(copy, std::ios::binary);
-    out << in.rdbuf();
-  }
-  auto alone = Db::Open(copy);
-  ASSERT_TRUE(alone.ok());
-  auto n = alone->Prepare("SELECT count(*) FROM t");
-  ASSERT_TRUE(n.ok()) << n.status().ToString();
-  auto row = n->Step();
-  ASSERT_TRUE(row.ok() && *row);
-  EXPECT_EQ(n->Int(0), 2000);
-}
-
-}  // namespace
-}  // namespace weijian::storage

@@ -1,11 +1,6 @@
 #include "storage/sqlite/sqlite_db.h"
 
 #include <atomic>
-#include <condition_variable>
-#include <cstdio>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 namespace weijian::storage {
 
@@ -214,123 +209,11 @@ Result<Db> Db::Open(const std::string& path) {
   return Db(raw);
 }
 
-// The thread that checkpoints a writer's WAL (Db::CheckpointBeside). Committed() runs on the
-// writer's thread (SQLite's WAL hook, after each commit, under the store's writer lock); Run() on
-// the thread, which alone uses its connection.
-class WalCheckpointer {
- public:
-  // The committing connection checkpoints itself at this many times the mark, so the WAL stays
-  // within that plus one commit (SQLite's own checkpoint kept it within the mark plus one). The
-  // thread's checkpoint lets the WAL start over only if it has copied everything when the writer's
-  // next transaction begins; at 1M doses a single import commit writes 100-128 MB of WAL (twice the
-  // mark), so a bound of twice the mark had the committing request copy half of it again
-  // (measured: bench/README.md "Tracker import", session 31). The copy is then only what the
-  // thread had not copied yet. `PRAGMA journal_size_limit` (sqlite_store.cc) cuts the file back to
-  // the mark when the WAL starts over.
-  static constexpr int kOverdue = 4;
-
-  WalCheckpointer(std::string path, int pages) : path_(std::move(path)), pages_(pages) {}
-  ~WalCheckpointer() {
-    {
-      std::lock_guard l(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-  WalCheckpointer(const WalCheckpointer&) = delete;
-  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
-
-  static int Hook(void* self, sqlite3* db, const char* schema, int pages) {
-    try {  // nothing may unwind through SQLite's frames
-      static_cast<WalCheckpointer*>(self)->Committed(db, schema, pages);
-    } catch (...) {
-      // No thread to be had (or no memory for one): the commits past kOverdue checkpoint.
-    }
-    return SQLITE_OK;
-  }
-  std::int64_t done() const { return done_.load(std::memory_order_relaxed); }
-
- private:
-  void Committed(sqlite3* db, const char* schema, int pages) {
-    if (pages >= kOverdue * pages_) {  // as SQLite's own checkpoint: it waits for nobody
-      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      return;
-    }
-    if (pages < pages_) return;
-    std::lock_guard l(mu_);
-    wanted_ = true;
-    if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
-    cv_.notify_one();
-  }
-
-  void Run() {
-    try {
-      Result<Db> db = Db::Open(path_);
-      // Synced as the writer's are; and the PRAGMA reads the schema, which opens the WAL on this
-      // connection: on a connection that has read nothing, a checkpoint does nothing and says OK.
-      Status ready = db.ok() ? db->Exec("PRAGMA synchronous = FULL") : db.status();
-      if (ready.ok()) ready = db->Exec("PRAGMA schema_version");
-      if (!ready.ok()) {
-        std::fprintf(stderr, "weijian: %s: no connection for checkpoints (%s); commits make them\n",
-                     path_.c_str(), ready.ToString().c_str());
-        return;
-      }
-      std::unique_lock l(mu_);
-      while (true) {
-        cv_.wait(l, [&] { return wanted_ || stop_; });
-        if (stop_) return;
-        wanted_ = false;
-        l.unlock();
-        int log = -1, copied = -1;
-        if (sqlite3_wal_checkpoint_v2(db->raw(), "main", SQLITE_CHECKPOINT_PASSIVE, &log,
-                                      &copied) == SQLITE_OK &&
-            log >= 0)
-          done_.fetch_add(1, std::memory_order_relaxed);
-        l.lock();
-      }
-    } catch (const std::exception& e) {  // no memory: the commits past kOverdue checkpoint
-      std::fprintf(stderr, "weijian: %s: checkpoints stopped (%s)\n", path_.c_str(), e.what());
-    }
-  }
-
-  const std::string path_;
-  const int pages_;
-  std::mutex mu_;
-  std::condition_variable cv_;  // with mu_: a checkpoint wanted, or the stop
-  bool wanted_ = false;         // guarded by mu_
-  bool stop_ = false;           // guarded by mu_
-  // Started by Committed under mu_; joined by the destructor, which runs after Db::Close took
-  // the hook away (no Committed can run then), so reading it there needs no lock.
-  std::thread thread_;
-  std::atomic<std::int64_t> done_{0};
-};
-
-void Db::CheckpointBeside(const std::string& path, int pages) {
-  if (!db_) return;
-  checkpointer_ = std::make_unique<WalCheckpointer>(path, pages);
-  sqlite3_wal_hook(db_, &WalCheckpointer::Hook, checkpointer_.get());
-}
-
-std::int64_t Db::checkpoints_beside() const { return checkpointer_ ? checkpointer_->done() : 0; }
-
 void Db::Close() {
   // The cached statements first: sqlite3_close refuses a connection with unfinalized statements.
   cache_.reset();
-  if (db_ && checkpointer_) sqlite3_wal_hook(db_, nullptr, nullptr);
-  checkpointer_.reset();  // its thread ends after the checkpoint it is in
   if (db_) sqlite3_close(db_);
   db_ = nullptr;
-}
-
-Db::Db(sqlite3* db) : db_(db), cache_(std::make_unique<StmtCache>(db)) {}
-
-Db::Db(Db&& o) noexcept
-    : db_(o.db_),
-      cache_(std::move(o.cache_)),
-      prepares_(o.prepares_),
-      checkpointer_(std::move(o.checkpointer_)) {
-  o.db_ = nullptr;
 }
 
 Db& Db::operator=(Db&& o) noexcept {
@@ -339,7 +222,6 @@ Db& Db::operator=(Db&& o) noexcept {
     db_ = o.db_;
     cache_ = std::move(o.cache_);
     prepares_ = o.prepares_;
-    checkpointer_ = std::move(o.checkpointer_);
     o.db_ = nullptr;
   }
   return *this;

@@ -125,13 +125,13 @@ class Stmt {
   StmtCache* cache_ = nullptr;  // the connection's, when the statement came through Prepare
 };
 
-class WalCheckpointer;
-
 class Db {
  public:
   static Result<Db> Open(const std::string& path);
   Db() = default;
-  Db(Db&& o) noexcept;
+  Db(Db&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)), prepares_(o.prepares_) {
+    o.db_ = nullptr;
+  }
   Db& operator=(Db&& o) noexcept;
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
@@ -150,30 +150,13 @@ class Db {
   std::int64_t Changes() const { return sqlite3_changes(db_); }
   Result<std::int64_t> LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
 
-  // For the writer connection of a database in WAL mode: the WAL is copied into the database file
-  // (checkpointed) on a thread of its own, with a connection of its own, once a commit leaves it
-  // at `pages` pages or more, instead of by the commit that crossed the mark (SQLite's automatic
-  // checkpoint, which this replaces). A tracker import's commit into a store of a million doses
-  // spent about half of its 400 ms there (bench/README.md "Tracker import", session 31). The
-  // thread's checkpoints are SQLite's PASSIVE ones: they wait for no reader and no writer, and the
-  // writer's next transaction starts the WAL over if one has copied it all by then. Should the
-  // WAL reach four times `pages` (writes coming back to back, or the thread not keeping up), the
-  // committing connection checkpoints what is left itself, as SQLite's own would; so the WAL
-  // stays within four times `pages` plus one commit. The thread starts at the first checkpoint
-  // wanted and stops when this connection closes.
-  void CheckpointBeside(const std::string& path, int pages);
-  // Checkpoints the thread has completed (tests).
-  std::int64_t checkpoints_beside() const;
-
  private:
-  explicit Db(sqlite3* db);
+  explicit Db(sqlite3* db) : db_(db), cache_(std::make_unique<StmtCache>(db)) {}
   void Close();
   sqlite3* db_ = nullptr;
   // On the heap so that statements keep pointing at it when the Db is moved.
   std::unique_ptr<StmtCache> cache_;
   std::int64_t prepares_ = 0;
-  // On the heap: SQLite's WAL hook points at it.
-  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 using Transaction = BasicTransaction<Db>;

@@ -48,24 +48,17 @@ Result<std::unique_ptr<Store>> Open(const std::string& path, int version) {
   Status wal = db.Exec("PRAGMA journal_mode = WAL");
   if (!wal.ok()) return Status(wal.code(), path + ": " + wal.message());
   WJ_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
-  // The WAL is checkpointed into the file when it passes 8,192 pages (64 MB), not SQLite's
-  // default 1,000 (8 MB): a tracker import of 20,000 doses into a store of a million rewrites
-  // most pages of the doses' indexes in every commit, and checkpointing after every commit wrote
-  // each such page into the file again each time (bench/README.md "Tracker import", session 15).
-  // And it is checkpointed on a thread of its own, not by the commit that passed the mark
-  // (Db::CheckpointBeside; session 31). Durability is the WAL's, as before (synchronous = FULL).
-  const bool file = path != ":memory:" && !path.empty() && path.rfind("file:", 0) != 0;
-  if (file) {
-    db.CheckpointBeside(path, 8192);
-    // A WAL that grew past 64 MB is cut back to it when it starts over.
-    WJ_RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit = 67108864"));
-  } else
-    WJ_RETURN_IF_ERROR(db.Exec("PRAGMA wal_autocheckpoint = 8192"));
+  // The writer checkpoints the WAL into the file when it passes 8,192 pages (64 MB), not
+  // SQLite's default 1,000 (8 MB): a tracker import of 20,000 doses into a store of a million
+  // rewrites most pages of the doses' indexes in every commit, and checkpointing after every
+  // commit wrote each such page into the file again each time (bench/README.md "Tracker
+  // import", session 15). Durability is the WAL's, as before (synchronous = FULL).
+  WJ_RETURN_IF_ERROR(db.Exec("PRAGMA wal_autocheckpoint = 8192"));
   // 64 MB of page cache (the default is 2 MB): imports touch the data value B-tree all over.
   WJ_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size = -65536"));
   WJ_RETURN_IF_ERROR(db.Exec("PRAGMA temp_store = MEMORY"));
   auto store = std::make_unique<SqlStore<SqliteBackend>>(std::move(db), path);
-  store->set_pooled(file);
+  store->set_pooled(path != ":memory:" && !path.empty() && path.rfind("file:", 0) != 0);
   WJ_RETURN_IF_ERROR(store->Migrate(version, path));
   store->set_has_change_log(version >= 10);
   store->set_has_change_keys(version >= 30);
