@@ -2441,13 +2441,7 @@ class SqlStore final : public Store {
       }
       if (wanted[0].empty()) return Status::Ok();
       for (std::size_t t = 0; t < wanted.size(); ++t) {
-        std::string list(1, kPg ? '{' : '[');
-        for (std::int64_t id : wanted[t]) {
-          if (list.size() > 1) list.push_back(',');
-          list += std::to_string(id);
-        }
-        list.push_back(kPg ? '}' : ']');
-        refs_.Bind(static_cast<int>(t) + 1, list);
+        refs_.Bind(static_cast<int>(t) + 1, IdList(wanted[t], kPg));
       }
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, refs_.Step());
@@ -4829,7 +4823,7 @@ class SqlStore final : public Store {
   // the span's order, so the ids are those of inserting each dose in turn.
   static constexpr std::size_t kDoseRows = 32;
   Status InsertDoseRowsLocked(std::span<const ImmunizationDoseRecord> doses) {
-    static const std::string kMany = [] { return kInsertDose + MoreRows(kDoseRows - 1, 14); }();
+    static const std::string kMany = kInsertDose + MoreRows(kDoseRows - 1, 14);
     std::size_t i = 0;
     if (doses.size() >= kDoseRows) {
       WJ_ASSIGN_OR_RETURN(Stmt many, db_.Prepare(kMany));
@@ -4953,12 +4947,7 @@ class SqlStore final : public Store {
                  : " WHERE t.id IN (SELECT value FROM json_each(?1))") +
             order;
     WJ_ASSIGN_OR_RETURN(Stmt q, db_.Prepare(sql));
-    if (ids) {
-      std::string list = "[";
-      for (std::size_t i = 0; i < ids->size(); ++i)
-        list += (i ? "," : "") + std::to_string((*ids)[i]);
-      q.Bind(1, list + "]");
-    }
+    if (ids) q.Bind(1, IdList(*ids, false));
     CoverageInputRecord r;
     while (true) {
       WJ_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -5100,17 +5089,11 @@ class SqlStore final : public Store {
       // 2,000 children; bench/README.md "Tracker import", session 30): `= ANY` an array of the
       // ids, a look-up of the primary key per element, locked in id order as the reads one by
       // one locked them.
-      std::string ids = "{";
-      for (std::int64_t id : children) {
-        if (ids.size() > 1) ids += ',';
-        ids += std::to_string(id);
-      }
-      ids += '}';
       WJ_ASSIGN_OR_RETURN(Stmt b, db_.Prepare(std::string("SELECT id, birth_date FROM"
                                                           " tracked_entity WHERE id = ANY(CAST(?"
                                                           " AS bigint[])) ORDER BY id") +
                                               (lock_children ? " FOR UPDATE" : "")));
-      b.Bind(1, ids);
+      b.Bind(1, IdList(children, true));
       while (true) {
         WJ_ASSIGN_OR_RETURN(bool row, b.Step());
         if (!row) break;
@@ -5150,6 +5133,19 @@ class SqlStore final : public Store {
         it->days.push_back({d.tracked_entity_id, d.vaccine, d.given_on});
     }
     return out;
+  }
+
+  // Ids bound as one parameter: a PostgreSQL array ("{1,2}", for `= ANY(CAST(? AS bigint[]))`)
+  // or a JSON array ("[1,2]", for json_each and json_array_elements_text).
+  template <class Ids>
+  static std::string IdList(const Ids& ids, bool pg_array) {
+    std::string list(1, pg_array ? '{' : '[');
+    for (std::int64_t id : ids) {
+      if (list.size() > 1) list.push_back(',');
+      list += std::to_string(id);
+    }
+    list.push_back(pg_array ? '}' : ']');
+    return list;
   }
 
   // `rows` more rows of `columns` placeholders each, to follow a VALUES list's first:
