@@ -10,12 +10,21 @@
 #include <string_view>
 
 #include "analytics/approved_data.h"
+#include "core/pacer.h"
 #include "core/period.h"
 #include "metadata/value_type.h"
 
 namespace weijian::analytics {
 
 namespace {
+
+// A row of work done, and a phase's end, for work that may be paced (Engine::Apply).
+void PaceStep(Pacer* pacer) {
+  if (pacer) pacer->Step();
+}
+void PacePause(Pacer* pacer) {
+  if (pacer) pacer->Pause();
+}
 
 constexpr double kDeleted = std::numeric_limits<double>::quiet_NaN();
 
@@ -68,7 +77,7 @@ struct Acc {
 
 }  // namespace
 
-void Engine::Columns::Layout(const std::vector<Row>& rows, std::size_t elements) {
+void Engine::Columns::Layout(const std::vector<Row>& rows, std::size_t elements, Pacer* pacer) {
   // New columns, never the old ones changed: another engine may share them (column.h).
   const std::size_t n = rows.size();
   block.assign(elements, {0, 0});
@@ -83,12 +92,14 @@ void Engine::Columns::Layout(const std::vector<Row>& rows, std::size_t elements)
     periods[i] = r.period;
     cocs[i] = r.coc;
     aocs[i] = r.aoc;
+    PaceStep(pacer);
   }
   pre = Column<std::int32_t>(std::move(pres));
   period = Column<std::uint16_t>(std::move(periods));
   coc = Column<std::uint16_t>(std::move(cocs));
   aoc = Column<std::uint16_t>(std::move(aocs));
   value = CowColumn<double>::Generate(n, [&rows](std::size_t i) { return rows[i].value; });
+  PacePause(pacer);
 }
 
 std::pair<std::size_t, std::size_t> Engine::Columns::Run(std::int64_t de, std::int32_t lo,
@@ -229,16 +240,16 @@ Result<std::unique_ptr<Engine>> Engine::Build(storage::Store& store,
   return e;
 }
 
-void Engine::Rebuild(std::vector<Row>& rows) {
-  base_.Layout(rows, Elements());
+void Engine::Rebuild(std::vector<Row>& rows, Pacer* pacer) {
+  base_.Layout(rows, Elements(), pacer);
   live_ = rows.size();
   std::vector<Row>().swap(rows);
   tail_ = Columns{};
   tail_.block.assign(base_.block.size(), {0, 0});
-  BuildRollup();
+  BuildRollup(pacer);
 }
 
-void Engine::BuildRollup() {
+void Engine::BuildRollup(Pacer* pacer) {
   roll_ = Rollup{};
   roll_.block.assign(base_.block.size(), {0, 0});
   std::vector<std::int32_t> pres;
@@ -249,9 +260,11 @@ void Engine::BuildRollup() {
     if (b == e) continue;
     // Worth it only when combinations at least halve the rows.
     std::size_t groups = 0;
-    for (std::size_t i = b; i < e; ++i)
+    for (std::size_t i = b; i < e; ++i) {
+      PaceStep(pacer);
       if (i == b || base_.pre[i] != base_.pre[i - 1] || base_.period[i] != base_.period[i - 1])
         ++groups;
+    }
     if (groups * 2 > e - b) continue;
     const std::size_t begin = sums.size();
     bool overflow = false;
@@ -262,6 +275,7 @@ void Engine::BuildRollup() {
         sums.push_back(0);
         counts.push_back(0);
       }
+      PaceStep(pacer);
       if (std::isnan(base_.value[i])) continue;
       if (counts.back() == std::numeric_limits<std::uint16_t>::max()) overflow = true;
       sums.back() += base_.value[i];
@@ -282,6 +296,7 @@ void Engine::BuildRollup() {
   roll_.period = Column<std::uint16_t>(std::move(periods));
   roll_.sum = CowColumn<double>(sums);
   roll_.count = CowColumn<std::uint16_t>(counts);
+  PacePause(pacer);
 }
 
 bool Engine::HasRollup(std::int64_t de) const {
@@ -309,13 +324,14 @@ void Engine::RecomputeRollupEntry(std::int64_t de, std::int32_t pre, std::uint16
 }
 
 Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage::Store& store,
-                     TailMerge tail_merge) {
+                     TailMerge tail_merge, Pacer* pacer) {
   WJ_RETURN_IF_ERROR(EnsurePeriods(changes, store));
   const auto& tree = cat_->tree();
   // The batch's values new to both the base and the tail. A map, not the tail itself: the tail
   // is laid out once per batch, and a batch may write the same new key twice.
   std::map<TailKey, double> added;
   for (const auto& c : changes) {
+    PaceStep(pacer);
     const auto* de = cat_->DataElements().ById(c.key.data_element_id);
     if (!de || !tree.Contains(c.key.org_unit_id)) continue;
     auto pit = period_index_.find(c.key.period_id);
@@ -367,13 +383,14 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
       --live_;
     }
   }
+  PacePause(pacer);
   if (added.empty()) return Status::Ok();
   // The tail's live values and the new ones, each run in key order and sharing no key (a key
   // either holds is changed in place above): one linear merge instead of a sort.
   const std::size_t limit = MergeLimit() * (tail_merge == TailMerge::kMerge ? 1 : kLeftTailFactor);
   const bool merge = tail_.value.size() + added.size() > limit;
   // The base and the tail become the new base when merging; else the tail is laid out again.
-  std::vector<Row> rows = LiveRows(merge, added.size());
+  std::vector<Row> rows = LiveRows(merge, added.size(), pacer);
   const auto from_added = static_cast<std::ptrdiff_t>(rows.size());
   for (const auto& [k, v] : added) {
     auto [de, pre, start, period, coc, aoc] = k;
@@ -381,35 +398,39 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
   }
   std::map<TailKey, double>().swap(added);
   std::inplace_merge(rows.begin(), rows.begin() + from_added, rows.end());
+  PacePause(pacer);
   if (merge) {
-    Rebuild(rows);
+    Rebuild(rows, pacer);
   } else {
-    tail_.Layout(rows, base_.block.size());
+    tail_.Layout(rows, base_.block.size(), pacer);
   }
   return Status::Ok();
 }
 
-void Engine::MergeTail() {
-  std::vector<Row> rows = LiveRows(true, 0);
-  Rebuild(rows);
+void Engine::MergeTail(Pacer* pacer) {
+  std::vector<Row> rows = LiveRows(true, 0, pacer);
+  Rebuild(rows, pacer);
 }
 
-std::vector<Engine::Row> Engine::LiveRows(bool with_base, std::size_t extra) const {
+std::vector<Engine::Row> Engine::LiveRows(bool with_base, std::size_t extra, Pacer* pacer) const {
   std::vector<Row> rows;
   rows.reserve((with_base ? live_ : tail_.value.size()) + extra);
-  if (with_base) AppendLiveRows(base_, rows);
+  if (with_base) AppendLiveRows(base_, rows, pacer);
   const auto from_tail = static_cast<std::ptrdiff_t>(rows.size());
-  AppendLiveRows(tail_, rows);
+  AppendLiveRows(tail_, rows, pacer);
   std::inplace_merge(rows.begin(), rows.begin() + from_tail, rows.end());
+  PacePause(pacer);
   return rows;
 }
 
-void Engine::AppendLiveRows(const Columns& c, std::vector<Row>& rows) const {
+void Engine::AppendLiveRows(const Columns& c, std::vector<Row>& rows, Pacer* pacer) const {
   for (std::size_t de = 0; de < c.block.size(); ++de)
-    for (std::size_t i = c.block[de].first; i < c.block[de].second; ++i)
+    for (std::size_t i = c.block[de].first; i < c.block[de].second; ++i) {
+      PaceStep(pacer);
       if (!std::isnan(c.value[i]))
         rows.push_back({static_cast<std::int64_t>(de), c.pre[i], period_start_[c.period[i]],
                         c.period[i], c.coc[i], c.aoc[i], c.value[i]});
+    }
 }
 
 std::optional<double> Engine::Aggregate(const Operand& op, std::int64_t unit, Date start, Date end,

@@ -35,6 +35,10 @@
 #include "metadata/catalog.h"
 #include "storage/store.h"
 
+namespace weijian {
+class Pacer;
+}
+
 namespace weijian::analytics {
 
 class ApprovedData;
@@ -60,14 +64,16 @@ class Engine {
   // left to grow without bound (a builder starved of CPU) would make every apply slower.
   // An error (the periods unreadable, or a change's period not among them) leaves this engine
   // part-way: it is a copy to drop, as EngineHost's are; the host then builds from the store.
+  // With a `pacer` (a builder thread's, off every query's path), the work rests between
+  // stretches (core/pacer.h): a change or a row is a step, and each phase ends with a pause.
   enum class TailMerge { kMerge, kLeaveTail };
   static constexpr std::size_t kLeftTailFactor = 4;
   Status Apply(std::span<const storage::DataValueChange> changes, storage::Store& store,
-               TailMerge merge = TailMerge::kMerge);
+               TailMerge merge = TailMerge::kMerge, Pacer* pacer = nullptr);
   // The tail holds more than the merge threshold.
   bool TailWantsMerge() const { return tail_.value.size() > MergeLimit(); }
-  // Merges the tail into the base (the base and the rollup laid out again).
-  void MergeTail();
+  // Merges the tail into the base (the base and the rollup laid out again), paced as Apply.
+  void MergeTail(Pacer* pacer = nullptr);
 
   // The aggregate of a data element operand over the subtree of `unit` and the days
   // [start, end], by the element's aggregation type. nullopt when there is no data. A value
@@ -138,7 +144,7 @@ class Engine {
     // Option combinations by a 16-bit index into the engine's combination dictionary.
     Column<std::uint16_t> coc, aoc;
     CowColumn<double> value;  // NaN: deleted since the base was built
-    void Layout(const std::vector<Row>& sorted, std::size_t elements);
+    void Layout(const std::vector<Row>& sorted, std::size_t elements, Pacer* pacer = nullptr);
     // [begin, end) of the element's values for units with pre-order numbers in [lo, hi].
     std::pair<std::size_t, std::size_t> Run(std::int64_t de, std::int32_t lo,
                                             std::int32_t hi) const;
@@ -167,8 +173,9 @@ class Engine {
   // For an operand's combination uid: 0 when none is picked (any), else its index + 1.
   std::uint32_t ComboFilter(const std::string& uid) const;
 
-  void Rebuild(std::vector<Row>& rows);  // lays out the base and the rollup from sorted `rows`
-  void BuildRollup();
+  // Lays out the base and the rollup from sorted `rows`.
+  void Rebuild(std::vector<Row>& rows, Pacer* pacer = nullptr);
+  void BuildRollup(Pacer* pacer = nullptr);
   void RecomputeRollupEntry(std::int64_t de, std::int32_t pre, std::uint16_t period);
   bool HasRollup(std::int64_t de) const;
   std::size_t Elements() const;
@@ -179,9 +186,9 @@ class Engine {
   }
   // The tail's live values, with the base's before them when `with_base`, in key order (both
   // are sorted and share no key: one linear merge), with room for `extra` more.
-  std::vector<Row> LiveRows(bool with_base, std::size_t extra) const;
+  std::vector<Row> LiveRows(bool with_base, std::size_t extra, Pacer* pacer) const;
   // Appends the live values of `c` (in its order) to `rows`.
-  void AppendLiveRows(const Columns& c, std::vector<Row>& rows) const;
+  void AppendLiveRows(const Columns& c, std::vector<Row>& rows, Pacer* pacer) const;
   Status EnsurePeriods(std::span<const storage::DataValueChange> changes, storage::Store& store);
   std::optional<double> NumericValue(const storage::DataElementRecord& de,
                                      const std::string& text) const;

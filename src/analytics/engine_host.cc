@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "core/thread_priority.h"
@@ -383,14 +384,19 @@ Status EngineHost::ApplyOffToTheSide() {
   if (after_take_) after_take_();
   std::vector<storage::DataValueChange> batch = Joined(std::move(batches));
   // Without any lock: queries go on with the published engine (which nobody changes) plus the
-  // batches reported from now on, which also collect in since_rebuild_.
+  // batches reported from now on, which also collect in since_rebuild_. Paced when the database
+  // is another process's (set_pace_applies).
   auto next = std::make_unique<Engine>(*base);  // shares base's columns (column.h)
   base.reset();
   const bool applied = !batch.empty();
-  WJ_RETURN_IF_ERROR(next->Apply(batch, store_));
+  bool stopping = false;  // the builder's own; a stop only ends the rests early
+  std::optional<Pacer> pacer;
+  if (pace_applies_) pacer.emplace(MakePacer(stopping));
+  Pacer* pace = pacer ? &*pacer : nullptr;
+  WJ_RETURN_IF_ERROR(next->Apply(batch, store_, Engine::TailMerge::kMerge, pace));
   std::vector<storage::DataValueChange>().swap(batch);
   merge = merge && next->TailWantsMerge();  // (a large batch merges it as it is applied)
-  if (merge) next->MergeTail();
+  if (merge) next->MergeTail(pace);
   auto published = PublishFromBuilder(std::move(next), true);
   WJ_RETURN_IF_ERROR(published.status());
   if (*published) {
@@ -399,6 +405,22 @@ Status EngineHost::ApplyOffToTheSide() {
     stats_.merges += merge ? 1 : 0;
   }
   return Status::Ok();
+}
+
+Pacer EngineHost::MakePacer(bool& stopping) {
+  Pacer::Options pacing = pacing_;
+  pacing.rest = [this, &stopping, rest = std::move(pacing.rest)](Pacer::Clock::duration d) {
+    std::unique_lock l(mu_);
+    if (rest) {
+      l.unlock();
+      rest(d);
+      l.lock();
+    } else {
+      work_cv_.wait_for(l, d, [&] { return stop_; });
+    }
+    stopping = stop_;
+  };
+  return Pacer(std::move(pacing));
 }
 
 Status EngineHost::ApplyImports() {
@@ -433,20 +455,8 @@ Status EngineHost::ApplyImports() {
   // An error (too many values, the store unreadable) has BuilderLoop build from the store instead.
   // The rests end at once when the host stops, and so does the read: a paced read of a million
   // values takes about 20 s, and the server's shutdown waited for all of it.
-  Pacer::Options pacing = import_pacing_;
   bool stopping = false;  // the builder's own
-  pacing.rest = [this, &stopping, rest = std::move(pacing.rest)](Pacer::Clock::duration d) {
-    std::unique_lock l(mu_);
-    if (rest) {
-      l.unlock();
-      rest(d);
-      l.lock();
-    } else {
-      work_cv_.wait_for(l, d, [&] { return stop_; });
-    }
-    stopping = stop_;
-  };
-  Pacer pacer(std::move(pacing));
+  Pacer pacer = MakePacer(stopping);
   for (const auto& uid : uids)
     WJ_RETURN_IF_ERROR(store_.ScanImportValues(
         uid,
@@ -460,9 +470,10 @@ Status EngineHost::ApplyImports() {
         &pacer));
   auto next = std::make_unique<Engine>(*base);  // shares base's columns (column.h)
   base.reset();
-  WJ_RETURN_IF_ERROR(next->Apply(batch, store_));
+  Pacer* pace = pace_applies_ ? &pacer : nullptr;  // the read above is paced either way
+  WJ_RETURN_IF_ERROR(next->Apply(batch, store_, Engine::TailMerge::kMerge, pace));
   std::vector<storage::DataValueChange>().swap(batch);
-  if (next->TailWantsMerge()) next->MergeTail();
+  if (next->TailWantsMerge()) next->MergeTail(pace);
   auto published = PublishFromBuilder(std::move(next), true, /*holds_pending=*/true);
   WJ_RETURN_IF_ERROR(published.status());
   if (*published) {

@@ -39,7 +39,9 @@
 //   (`since_rebuild_`) and applied to the new engine before it is published; re-applying a
 //   change the build already saw is harmless (Apply sets values, it does not add them).
 //   Only a query with no engine at all (the first after a start) waits for a build.
-// - The builder thread runs below the queries' CPU priority (core/thread_priority.h).
+// - The builder thread runs below the queries' CPU priority (core/thread_priority.h), and reads
+//   other processes' imports in paced stretches (core/pacer.h); with a database in another
+//   process it applies large batches and merges in paced stretches too (set_pace_applies).
 //
 // Locks: `update_mu_` (an OwnedMutex, checked where required) serialises whoever publishes (a
 // query applying pending changes, the builder); `mu_` guards the pending lists, the request
@@ -138,9 +140,16 @@ class EngineHost {
   // For tests: runs on the builder thread when a piece of work is done (a build published),
   // before the builder counts it (set before the first build).
   void set_after_work(std::function<void()> f) { after_work_ = std::move(f); }
-  // How the builder paces its reads of other processes' imports from the store (set before the
-  // first build; tests give a clock and a rest of their own).
-  void set_import_pacing(Pacer::Options o) { import_pacing_ = std::move(o); }
+  // How the builder paces its reads of other processes' imports from the store, and with
+  // set_pace_applies its applies and merges (set before the first build; tests give a clock and
+  // a rest of their own).
+  void set_pacing(Pacer::Options o) { pacing_ = std::move(o); }
+  // Whether the builder also applies large batches (an import of this process's, or another
+  // process's once read) and merges the tail in paced stretches. For a database in another
+  // process (PostgreSQL), whose backends the builder's CPU would otherwise take cores from:
+  // http::App sets it then. With SQLite the builder's lower priority already leaves the cores to
+  // the handlers that write. Set before the first build.
+  void set_pace_applies(bool pace) { pace_applies_ = pace; }
 
  private:
   void BuilderLoop();
@@ -152,6 +161,9 @@ class EngineHost {
   // Reads the values of the imports asked for (`imports_`) and applies them to a copy of the
   // published engine, then publishes it (the builder thread).
   Status ApplyImports();
+  // A pacer with pacing_'s options whose rests end early when the host stops, then setting
+  // `stopping` (the builder thread).
+  Pacer MakePacer(bool& stopping);
   // Publishes an engine made by the builder thread (holding every change reported before its
   // work began) with what was reported since. With
   // `unless_overflowed`, publishes nothing if that list overflowed (a rebuild follows).
@@ -178,12 +190,14 @@ class EngineHost {
   std::function<void()> after_take_;    // the same
   std::function<void()> after_work_;    // the same
   // Another process's import is read from the store in paced stretches (core/pacer.h): after
-  // each, the builder rests twice as long as the stretch took, so the read goes at about a third
+  // each, the builder rests twice as long as the stretch took, so the work goes at about a third
   // of its unpaced pace. Unpaced, a million values kept the database's backend busy for about
-  // 5 s while both servers' saves waited for cores (bench/README.md (c), session 29); paced,
-  // they reach this server's queries later by twice the read's unpaced time. Set before the
-  // first build; read by the builder only.
-  Pacer::Options import_pacing_;
+  // 5 s while both servers' saves waited for cores, and an unpaced apply of a server's own
+  // import took a core for the 7 s after it (bench/README.md (c)); paced, the values reach this
+  // server's queries later by twice the work's unpaced time. With pace_applies_, the applies
+  // and merges likewise. Set before the first build; read by the builder only.
+  Pacer::Options pacing_;
+  bool pace_applies_ = false;  // set before the first build; read by the builder only
 
   OwnedMutex update_mu_;
   // The published engine: read with atomic_load by anyone, stored (atomic_store) only under

@@ -36,9 +36,15 @@ class Pacer {
     start_ = Now();
   }
 
-  // One unit of work done (a row read). Rests when a stretch is over.
+  // One unit of work done (a row read or applied). Rests when a stretch is over.
   void Step() {
     if (++steps_ < o_.check_every) return;
+    Pause();
+  }
+
+  // A point between two phases of the work: reads the clock now, and rests if a stretch is over
+  // (a phase that steps no row, such as a sort, is then followed by its share of rest).
+  void Pause() {
     steps_ = 0;
     const Clock::time_point now = Now();
     const Clock::duration worked = now - start_;

@@ -41,6 +41,10 @@ class App {
         engines_(std::make_unique<analytics::EngineHost>(*store_)),
         coverage_(std::make_unique<tracker::CoverageKeeper>(*store_)),
         article_views_(std::make_unique<portal::ArticleViews>(*store_)) {
+    // A database that tells this server of other processes' commits is a server of its own
+    // (PostgreSQL), whose backends share the cores with this process: the builder paces its
+    // applies of large imports and its merges (bench/README.md (c)).
+    engines_->set_pace_applies(store_->HearsChanges());
     // Every committed change of a data value reaches the engine before the next query.
     store_->SetDataValueListener(
         [this](std::vector<storage::DataValueChange>&& changes, bool overflow) {

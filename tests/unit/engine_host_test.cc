@@ -47,6 +47,22 @@ class Gate {
   std::shared_future<void> opened_ = open_.get_future().share();
 };
 
+// Paced work under a test's clock: the builder thread looks at the clock at every step, each look
+// moves it 1 ms, so that every stretch is 1 ms of work and earns 2 ms of rest, which is recorded
+// instead of slept. The test reads `rests` once the host is idle (WaitIdle).
+struct OneMsStretches {
+  std::vector<Pacer::Clock::duration> rests;
+  Pacer::Clock::time_point clock{};
+  Pacer::Options Options() {
+    Pacer::Options o;
+    o.check_every = 1;
+    o.stretch = std::chrono::milliseconds(1);
+    o.now = [this] { return clock += std::chrono::milliseconds(1); };
+    o.rest = [this](Pacer::Clock::duration d) { rests.push_back(d); };
+    return o;
+  }
+};
+
 class EngineHostTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -401,35 +417,95 @@ TEST_F(EngineHostTest, AWriteWhileTheBuilderAppliesAnImportIsNotLostWhenItPublis
   store_->SetDataValueListener(nullptr);
 }
 
-// Session 29: another process's import, read from the store by the builder, is read in paced
-// stretches (core/pacer.h): after each stretch the builder rests twice as long as the stretch
-// took, so the database's cores are left to the saves meanwhile. Here the clock moves 1 ms at
-// each look and the clock is read at every row; the import's values all arrive.
-TEST_F(EngineHostTest, AnotherProcesssImportIsReadInPacedStretches) {
-  EngineHost host(*store_);
-  std::vector<Pacer::Clock::duration> rests;
-  Pacer::Clock::time_point clock{};
-  Pacer::Options pacing;
-  pacing.check_every = 1;
-  pacing.stretch = std::chrono::milliseconds(1);
-  pacing.now = [&] { return clock += std::chrono::milliseconds(1); };
-  pacing.rest = [&](Pacer::Clock::duration d) { rests.push_back(d); };
-  host.set_import_pacing(pacing);
+// Another process's import, read from the store by the builder, is read in paced stretches
+// (core/pacer.h): after each stretch the builder rests twice as long as the stretch took, so the
+// database's cores are left to the saves meanwhile; with set_pace_applies (a database in another
+// process) the apply of the values read is paced too. The import's values all arrive.
+TEST_F(EngineHostTest, AnotherProcesssImportIsReadPacedAndAppliedPacedWhenAsked) {
+  for (const bool applies : {false, true}) {
+    SCOPED_TRACE(applies ? "applies paced" : "the read only");
+    OneMsStretches stretches;
+    EngineHost host(*store_);
+    host.set_pacing(stretches.Options());
+    host.set_pace_applies(applies);
+    ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+    // Written by "another process": this host is not listening, so it hears only the import's
+    // uid.
+    const int x = applies ? 9 : 7;
+    auto summary = Csv(Transfer(x));
+    ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+    host.RequestImports({summary->import_id});
+    host.WaitIdle();
+    const auto [jan1, jan31] = Month("202301");
+    auto engine = host.Current().value();
+    EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), Unit("150624100001"), jan1, jan31), 500 + x);
+    EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), Unit("150624100002"), jan1, jan31), 500 - x);
+    EXPECT_EQ(host.stats().imports, 1u);
+    // Two rows read, and with the applies paced the two changes applied and the apply's pause:
+    // one stretch each (a stretch starts at a look at the clock and ends at the next), 2 ms of
+    // rest after each.
+    const std::vector<Pacer::Clock::duration> expected(applies ? 5 : 2,
+                                                       std::chrono::milliseconds(2));
+    EXPECT_EQ(stretches.rests, expected);
+  }
+}
+
+// With a database in another process (PostgreSQL: http::App asks for it), this process's own
+// large batch is applied off to the side in paced stretches too; with SQLite (the default) it is
+// not. The values arrive either way.
+TEST_F(EngineHostTest, ALargeBatchOfThisProcesssIsAppliedInPacedStretchesWhenAsked) {
+  for (const bool paced : {false, true}) {
+    SCOPED_TRACE(paced ? "paced" : "unpaced");
+    OneMsStretches stretches;
+    EngineHost host(*store_, 1);
+    host.set_pacing(stretches.Options());
+    host.set_pace_applies(paced);
+    Listen(host);
+    ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+    ASSERT_TRUE(Csv(Transfer(paced ? 9 : 7)).ok());  // two changes: more than a query applies
+    host.WaitIdle();
+    const auto [jan1, jan31] = Month("202301");
+    EXPECT_EQ(host.Current().value()->Aggregate(Op("VC_VISITS"), Unit("150624100001"), jan1, jan31),
+              paced ? 509 : 507);
+    EXPECT_EQ(host.stats().deferred, 1u);
+    // Two changes and the apply's pause: a stretch of 1 ms each, then 2 ms of rest.
+    const std::vector<Pacer::Clock::duration> expected(paced ? 3 : 0, std::chrono::milliseconds(2));
+    EXPECT_EQ(stretches.rests, expected);
+    store_->SetDataValueListener(nullptr);
+  }
+}
+
+// Values new to the engine, applied in paced stretches and merged into the base at once (a merge
+// threshold of one: the rows gathered, the base and the rollup laid out again, each phase paced),
+// give the figures the store holds; the merge's phases rest too.
+TEST_F(EngineHostTest, NewValuesAppliedAndMergedInPacedStretchesAgreeWithTheStore) {
+  OneMsStretches stretches;
+  EngineHost host(*store_, 1);
+  host.set_merge_threshold(1);
+  host.set_pacing(stretches.Options());
+  host.set_pace_applies(true);
+  Listen(host);
   ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
-  // Written by "another process": this host is not listening, so it hears only the import's uid.
-  auto summary = Csv(Transfer(7));
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
-  host.RequestImports({summary->import_id});
+  ASSERT_TRUE(Csv("VC_VISITS,202302,150624100001,,,5\nVC_VISITS,202302,150624100002,,,7\n"
+                  "VC_VISITS,202302,150624101001,,,11\n")
+                  .ok());
   host.WaitIdle();
-  const auto [jan1, jan31] = Month("202301");
+  EXPECT_EQ(host.stats().deferred, 1u);
   auto engine = host.Current().value();
-  EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), Unit("150624100001"), jan1, jan31), 507);
-  EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), Unit("150624100002"), jan1, jan31), 493);
-  EXPECT_EQ(host.stats().imports, 1u);
-  // Two rows, one stretch each (each stretch starts at a look at the clock and ends at the
-  // next): 1 ms of work, 2 ms of rest.
-  const std::vector<Pacer::Clock::duration> expected(2, std::chrono::milliseconds(2));
-  EXPECT_EQ(rests, expected);
+  for (const std::string month : {"202301", "202302"}) {
+    SCOPED_TRACE(month);
+    const auto [start, end] = Month(month);
+    for (const char* v : {"150624100001", "150624100002", "150624101001"})
+      EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), Unit(v), start, end).value_or(0),
+                OracleSum("VC_VISITS", {v}, month))
+          << v;
+    EXPECT_EQ(engine->Aggregate(Op("VC_VISITS"), Unit("150624100"), start, end).value_or(0),
+              OracleSum("VC_VISITS", {"150624100001", "150624100002"}, month));
+  }
+  // Three changes, the pause after them and the one after the rows' merge make five rests; the
+  // others come from gathering the rows and laying out the base and the rollup.
+  EXPECT_GT(stretches.rests.size(), 5u) << stretches.rests.size();
+  store_->SetDataValueListener(nullptr);
 }
 
 // Ends the process with `what` unless it is destroyed within `limit`: for a test whose failure
@@ -478,7 +554,7 @@ TEST_F(EngineHostTest, AStopEndsAPacedReadOfAnotherProcesssImport) {
     Watchdog watchdog(std::chrono::minutes(1),
                       "the host's destructor is waiting out a paced read's rest");
     EngineHost host(*store_);
-    host.set_import_pacing(pacing);
+    host.set_pacing(pacing);
     ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
     host.RequestImports({summary->import_id});
     resting.get_future().wait();

@@ -76,5 +76,25 @@ TEST(PacerTest, ShortWorkAndNoRestPerWorkNeverRest) {
   EXPECT_EQ(unpaced.rested(), Pacer::Clock::duration::zero());
 }
 
+// A pause (a phase's end) reads the clock whatever the count of steps, and rests once a stretch
+// has lasted long enough; the steps then count again from zero.
+TEST(PacerTest, APauseRestsAfterALongPhaseWithoutWaitingForSteps) {
+  FakeTime t;
+  Pacer pacer(t.Options(2.0, milliseconds(20), 1000));
+  for (int i = 0; i < 500; ++i) pacer.Step();  // counted, the clock not read
+  t.now += milliseconds(5);
+  pacer.Pause();  // a short phase: no rest
+  EXPECT_TRUE(t.rests.empty());
+  t.now += milliseconds(25);
+  pacer.Pause();  // 30 ms since the stretch began, in phases that stepped no row
+  ASSERT_EQ(t.rests.size(), 1u);
+  EXPECT_EQ(t.rests[0], milliseconds(60));
+  for (int i = 0; i < 999; ++i) pacer.Step();
+  t.now += milliseconds(30);
+  pacer.Step();  // the 1,000th step after the pause reads the clock
+  ASSERT_EQ(t.rests.size(), 2u);
+  EXPECT_EQ(t.rests[1], milliseconds(60));
+}
+
 }  // namespace
 }  // namespace weijian
