@@ -32,12 +32,9 @@
 #include "analytics/column.h"
 #include "analytics/expression.h"
 #include "core/date.h"
+#include "core/pacer.h"
 #include "metadata/catalog.h"
 #include "storage/store.h"
-
-namespace weijian {
-class Pacer;
-}
 
 namespace weijian::analytics {
 

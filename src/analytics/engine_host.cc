@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <optional>
 #include <utility>
 
 #include "core/thread_priority.h"
@@ -390,9 +389,8 @@ Status EngineHost::ApplyOffToTheSide() {
   base.reset();
   const bool applied = !batch.empty();
   bool stopping = false;  // the builder's own; a stop only ends the rests early
-  std::optional<Pacer> pacer;
-  if (pace_applies_) pacer.emplace(MakePacer(stopping));
-  Pacer* pace = pacer ? &*pacer : nullptr;
+  Pacer pacer = MakePacer(stopping);
+  Pacer* pace = pace_applies_ ? &pacer : nullptr;
   WJ_RETURN_IF_ERROR(next->Apply(batch, store_, Engine::TailMerge::kMerge, pace));
   std::vector<storage::DataValueChange>().swap(batch);
   merge = merge && next->TailWantsMerge();  // (a large batch merges it as it is applied)
