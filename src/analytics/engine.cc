@@ -25,6 +25,9 @@ void PaceStep(Pacer* pacer) {
 void PacePause(Pacer* pacer) {
   if (pacer) pacer->Pause();
 }
+// The pacer's owner ended the work (a host that stops): the engine is left part-way.
+bool PaceStopped(const Pacer* pacer) { return pacer && pacer->stopped(); }
+Status Stopped() { return Unavailable("the analytics engine's work was stopped part-way"); }
 
 constexpr double kDeleted = std::numeric_limits<double>::quiet_NaN();
 
@@ -93,6 +96,7 @@ void Engine::Columns::Layout(const std::vector<Row>& rows, std::size_t elements,
     cocs[i] = r.coc;
     aocs[i] = r.aoc;
     PaceStep(pacer);
+    if (PaceStopped(pacer)) return;
   }
   pre = Column<std::int32_t>(std::move(pres));
   period = Column<std::uint16_t>(std::move(periods));
@@ -242,6 +246,7 @@ Result<std::unique_ptr<Engine>> Engine::Build(storage::Store& store,
 
 void Engine::Rebuild(std::vector<Row>& rows, Pacer* pacer) {
   base_.Layout(rows, Elements(), pacer);
+  if (PaceStopped(pacer)) return;
   live_ = rows.size();
   std::vector<Row>().swap(rows);
   tail_ = Columns{};
@@ -265,6 +270,7 @@ void Engine::BuildRollup(Pacer* pacer) {
       if (i == b || base_.pre[i] != base_.pre[i - 1] || base_.period[i] != base_.period[i - 1])
         ++groups;
     }
+    if (PaceStopped(pacer)) return;
     if (groups * 2 > e - b) continue;
     const std::size_t begin = sums.size();
     bool overflow = false;
@@ -332,6 +338,7 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
   std::map<TailKey, double> added;
   for (const auto& c : changes) {
     PaceStep(pacer);
+    if (PaceStopped(pacer)) return Stopped();
     const auto* de = cat_->DataElements().ById(c.key.data_element_id);
     if (!de || !tree.Contains(c.key.org_unit_id)) continue;
     auto pit = period_index_.find(c.key.period_id);
@@ -391,6 +398,7 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
   const bool merge = tail_.value.size() + added.size() > limit;
   // The base and the tail become the new base when merging; else the tail is laid out again.
   std::vector<Row> rows = LiveRows(merge, added.size(), pacer);
+  if (PaceStopped(pacer)) return Stopped();
   const auto from_added = static_cast<std::ptrdiff_t>(rows.size());
   for (const auto& [k, v] : added) {
     auto [de, pre, start, period, coc, aoc] = k;
@@ -404,12 +412,14 @@ Status Engine::Apply(std::span<const storage::DataValueChange> changes, storage:
   } else {
     tail_.Layout(rows, base_.block.size(), pacer);
   }
-  return Status::Ok();
+  return PaceStopped(pacer) ? Stopped() : Status::Ok();
 }
 
-void Engine::MergeTail(Pacer* pacer) {
+Status Engine::MergeTail(Pacer* pacer) {
   std::vector<Row> rows = LiveRows(true, 0, pacer);
+  if (PaceStopped(pacer)) return Stopped();
   Rebuild(rows, pacer);
+  return PaceStopped(pacer) ? Stopped() : Status::Ok();
 }
 
 std::vector<Engine::Row> Engine::LiveRows(bool with_base, std::size_t extra, Pacer* pacer) const {
@@ -427,6 +437,7 @@ void Engine::AppendLiveRows(const Columns& c, std::vector<Row>& rows, Pacer* pac
   for (std::size_t de = 0; de < c.block.size(); ++de)
     for (std::size_t i = c.block[de].first; i < c.block[de].second; ++i) {
       PaceStep(pacer);
+      if (PaceStopped(pacer)) return;
       if (!std::isnan(c.value[i]))
         rows.push_back({static_cast<std::int64_t>(de), c.pre[i], period_start_[c.period[i]],
                         c.period[i], c.coc[i], c.aoc[i], c.value[i]});

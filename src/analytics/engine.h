@@ -63,14 +63,17 @@ class Engine {
   // part-way: it is a copy to drop, as EngineHost's are; the host then builds from the store.
   // With a `pacer` (a builder thread's, off every query's path), the work rests between
   // stretches (core/pacer.h): a change or a row is a step, and each phase ends with a pause.
+  // Once the pacer is stopped (its host stops), the work ends at the next step with Unavailable,
+  // leaving the engine part-way as an error does.
   enum class TailMerge { kMerge, kLeaveTail };
   static constexpr std::size_t kLeftTailFactor = 4;
   Status Apply(std::span<const storage::DataValueChange> changes, storage::Store& store,
                TailMerge merge = TailMerge::kMerge, Pacer* pacer = nullptr);
   // The tail holds more than the merge threshold.
   bool TailWantsMerge() const { return tail_.value.size() > MergeLimit(); }
-  // Merges the tail into the base (the base and the rollup laid out again), paced as Apply.
-  void MergeTail(Pacer* pacer = nullptr);
+  // Merges the tail into the base (the base and the rollup laid out again), paced and stopped as
+  // Apply (the only error).
+  Status MergeTail(Pacer* pacer = nullptr);
 
   // The aggregate of a data element operand over the subtree of `unit` and the days
   // [start, end], by the element's aggregation type. nullopt when there is no data. A value
@@ -170,7 +173,7 @@ class Engine {
   // For an operand's combination uid: 0 when none is picked (any), else its index + 1.
   std::uint32_t ComboFilter(const std::string& uid) const;
 
-  // Lays out the base and the rollup from sorted `rows`.
+  // Lays out the base and the rollup from sorted `rows` (part-way when the pacer stops).
   void Rebuild(std::vector<Row>& rows, Pacer* pacer = nullptr);
   void BuildRollup(Pacer* pacer = nullptr);
   void RecomputeRollupEntry(std::int64_t de, std::int32_t pre, std::uint16_t period);

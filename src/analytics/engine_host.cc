@@ -280,7 +280,9 @@ void EngineHost::BuilderLoop() {
     rebuilding_ = false;
     from_store_ = false;
     merging_only_ = false;
-    if (!build) {
+    if (stop_ && !status.ok()) {
+      // Work a stop ended part-way (Pacer::stopped) is no failure: nothing follows it.
+    } else if (!build) {
       if (!status.ok()) {
         // The published engine lacks the batch: the next one is built from the store.
         last_error_ = status;
@@ -388,13 +390,12 @@ Status EngineHost::ApplyOffToTheSide() {
   auto next = std::make_unique<Engine>(*base);  // shares base's columns (column.h)
   base.reset();
   const bool applied = !batch.empty();
-  bool stopping = false;  // the builder's own; a stop only ends the rests early
-  Pacer pacer = MakePacer(stopping);
-  Pacer* pace = pace_applies_ ? &pacer : nullptr;
-  WJ_RETURN_IF_ERROR(next->Apply(batch, store_, Engine::TailMerge::kMerge, pace));
+  // A stop ends the work at its next step (the copy is dropped), paced or not.
+  Pacer pacer = MakePacer(pace_applies_);
+  WJ_RETURN_IF_ERROR(next->Apply(batch, store_, Engine::TailMerge::kMerge, &pacer));
   std::vector<storage::DataValueChange>().swap(batch);
   merge = merge && next->TailWantsMerge();  // (a large batch merges it as it is applied)
-  if (merge) next->MergeTail(pace);
+  if (merge) WJ_RETURN_IF_ERROR(next->MergeTail(&pacer));
   auto published = PublishFromBuilder(std::move(next), true);
   WJ_RETURN_IF_ERROR(published.status());
   if (*published) {
@@ -405,18 +406,17 @@ Status EngineHost::ApplyOffToTheSide() {
   return Status::Ok();
 }
 
-Pacer EngineHost::MakePacer(bool& stopping) {
+Pacer EngineHost::MakePacer(bool rests) {
   Pacer::Options pacing = pacing_;
-  pacing.rest = [this, &stopping, rest = std::move(pacing.rest)](Pacer::Clock::duration d) {
+  if (!rests) pacing.rest_per_work = 0;
+  pacing.rest = [this, rest = std::move(pacing.rest)](Pacer::Clock::duration d) {
+    if (rest) return rest(d);
     std::unique_lock l(mu_);
-    if (rest) {
-      l.unlock();
-      rest(d);
-      l.lock();
-    } else {
-      work_cv_.wait_for(l, d, [&] { return stop_; });
-    }
-    stopping = stop_;
+    work_cv_.wait_for(l, d, [&] { return stop_; });
+  };
+  pacing.stop = [this] {
+    std::lock_guard l(mu_);
+    return stop_;
   };
   return Pacer(std::move(pacing));
 }
@@ -452,14 +452,14 @@ Status EngineHost::ApplyImports() {
   if (after_take_) after_take_();
   // An error (too many values, the store unreadable) has BuilderLoop build from the store instead.
   // The rests end at once when the host stops, and so does the read: a paced read of a million
-  // values takes about 20 s, and the server's shutdown waited for all of it.
-  bool stopping = false;  // the builder's own
-  Pacer pacer = MakePacer(stopping);
+  // values takes about 20 s, and the server's shutdown waited for all of it. The apply that
+  // follows is paced with set_pace_applies only, and ends at a stop either way.
+  Pacer pacer = MakePacer(true);
   for (const auto& uid : uids)
     WJ_RETURN_IF_ERROR(store_.ScanImportValues(
         uid,
         [&](const storage::DataValueKey& key, std::string_view value, bool deleted) -> Status {
-          if (stopping) return Unavailable("the analytics engine is shutting down");
+          if (pacer.stopped()) return Unavailable("the analytics engine is shutting down");
           if (batch.size() >= max_background_)
             return ResourceExhausted("an import too large to apply off to the side");
           batch.push_back({key, std::string(value), deleted});
@@ -468,10 +468,10 @@ Status EngineHost::ApplyImports() {
         &pacer));
   auto next = std::make_unique<Engine>(*base);  // shares base's columns (column.h)
   base.reset();
-  Pacer* pace = pace_applies_ ? &pacer : nullptr;  // the read above is paced either way
-  WJ_RETURN_IF_ERROR(next->Apply(batch, store_, Engine::TailMerge::kMerge, pace));
+  Pacer apply_pacer = MakePacer(pace_applies_);
+  WJ_RETURN_IF_ERROR(next->Apply(batch, store_, Engine::TailMerge::kMerge, &apply_pacer));
   std::vector<storage::DataValueChange>().swap(batch);
-  if (next->TailWantsMerge()) next->MergeTail(pace);
+  if (next->TailWantsMerge()) WJ_RETURN_IF_ERROR(next->MergeTail(&apply_pacer));
   auto published = PublishFromBuilder(std::move(next), true, /*holds_pending=*/true);
   WJ_RETURN_IF_ERROR(published.status());
   if (*published) {

@@ -161,9 +161,10 @@ class EngineHost {
   // Reads the values of the imports asked for (`imports_`) and applies them to a copy of the
   // published engine, then publishes it (the builder thread).
   Status ApplyImports();
-  // A pacer with pacing_'s options whose rests end early when the host stops, then setting
-  // `stopping` (the builder thread).
-  Pacer MakePacer(bool& stopping);
+  // A pacer with pacing_'s options (with `rests` false, one that never rests) whose rests end
+  // early when the host stops, and which is stopped then (Pacer::stopped): the builder's work
+  // ends at its next step rather than running to its end unpaced (the builder thread).
+  Pacer MakePacer(bool rests);
   // Publishes an engine made by the builder thread (holding every change reported before its
   // work began) with what was reported since. With
   // `unless_overflowed`, publishes nothing if that list overflowed (a rebuild follows).

@@ -7,7 +7,9 @@
 // of the same machine: there the groups share the cores equally, whatever a thread's nice
 // value. So an analytics engine's read of another server's import (a million values) took the
 // database's cores from the saves for seconds (bench/README.md (c), session 29). Resting between
-// stretches leaves them a share of the cores whoever schedules them.
+// stretches leaves them a share of the cores whoever schedules them. A stop asked for at the end
+// of a stretch (Options::stop: the host is shutting down) ends the work: the caller sees
+// stopped() and leaves it unfinished.
 //
 // One thread's: not shared.
 #pragma once
@@ -29,6 +31,9 @@ class Pacer {
     // For tests: the clock, and the rest (null: steady_clock and sleep_for).
     std::function<Clock::time_point()> now;
     std::function<void(Clock::duration)> rest;
+    // Asked at the end of each stretch, after its rest if any (also when nothing is rested per
+    // work): true ends the work (stopped()). Null: the work is never ended.
+    std::function<bool()> stop;
   };
 
   explicit Pacer(Options o) : o_(std::move(o)) {
@@ -38,13 +43,14 @@ class Pacer {
 
   // One unit of work done (a row read or applied). Rests when a stretch is over.
   void Step() {
-    if (++steps_ < o_.check_every) return;
+    if (stopped_ || ++steps_ < o_.check_every) return;
     Pause();
   }
 
   // A point between two phases of the work: reads the clock now, and rests if a stretch is over
   // (a phase that steps no row, such as a sort, is then followed by its share of rest).
   void Pause() {
+    if (stopped_) return;
     steps_ = 0;
     const Clock::time_point now = Now();
     const Clock::duration worked = now - start_;
@@ -57,11 +63,18 @@ class Pacer {
         std::this_thread::sleep_for(rest);
       rested_ += rest;
     }
+    if (o_.stop && o_.stop()) {
+      stopped_ = true;
+      return;
+    }
     start_ = Now();
   }
 
   // The time rested so far.
   Clock::duration rested() const { return rested_; }
+  // Whether `stop` ended the work: the caller leaves it unfinished, and from then on the pacer
+  // neither reads the clock nor rests.
+  bool stopped() const { return stopped_; }
 
  private:
   Clock::time_point Now() const { return o_.now ? o_.now() : Clock::now(); }
@@ -70,6 +83,7 @@ class Pacer {
   Clock::time_point start_;  // when the current stretch began
   std::size_t steps_ = 0;    // Step() calls since the clock was last read
   Clock::duration rested_{};
+  bool stopped_ = false;
 };
 
 }  // namespace weijian

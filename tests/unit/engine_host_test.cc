@@ -562,6 +562,57 @@ TEST_F(EngineHostTest, AStopEndsAPacedReadOfAnotherProcesssImport) {
   EXPECT_GE(looks.load(), 2);
 }
 
+// A host that stops during a paced apply of its own large batch ends the apply at its next step
+// (the copy is dropped), paced or not: before session 33 the rests ended at once but the rest of
+// the apply and of its merge ran on, unpaced, before the destructor returned (seconds at ten
+// million values) and published the engine. Here each stretch is one change and earns an hour of
+// rest.
+TEST_F(EngineHostTest, AStopEndsAnApplyOfThisProcesssBatchAtItsNextStep) {
+  std::string rows;
+  for (int month = 1; month <= 12; ++month)
+    for (const char* v : {"150624100001", "150624100002", "150624101001"})
+      rows += "VC_VISITS,2024" + std::string(month < 10 ? "0" : "") + std::to_string(month) + "," +
+              v + ",,,3\n";
+  Pacer::Clock::time_point clock{};
+  std::atomic<int> looks{0};
+  std::atomic<bool> batch_begun{false};
+  std::promise<void> resting;
+  std::atomic<std::size_t> works{0}, published{0};
+  Pacer::Options pacing;
+  pacing.check_every = 1;
+  pacing.stretch = std::chrono::milliseconds(1);
+  pacing.rest_per_work = 3'600'000.0;
+  pacing.now = [&] {
+    // The build before the batch is not paced: only the batch's apply looks at this clock. Its
+    // second look ends the first stretch (one change): the rest comes next.
+    if (batch_begun && ++looks == 2) resting.set_value();
+    return clock += std::chrono::milliseconds(1);
+  };
+  {
+    Watchdog watchdog(std::chrono::minutes(1),
+                      "the host's destructor is waiting out a paced apply's rest");
+    EngineHost host(*store_, 1);
+    host.set_pacing(pacing);
+    host.set_pace_applies(true);
+    host.set_after_work([&] {  // the builder's, after each piece of work, the stop's included
+      ++works;
+      published = host.stats().deferred;
+    });
+    Listen(host);
+    ASSERT_TRUE(host.SetCatalog(cat_, true).ok());
+    host.WaitIdle();
+    batch_begun = true;
+    ASSERT_TRUE(Csv(rows).ok());  // 36 changes: more than a query applies
+    resting.get_future().wait();
+    store_->SetDataValueListener(nullptr);
+  }
+  // The first build and the batch's apply were done, and the apply published nothing: the stop
+  // ended it at its next step, the second of 36 changes.
+  EXPECT_EQ(works.load(), 2u);
+  EXPECT_EQ(published.load(), 0u);
+  EXPECT_EQ(looks.load(), 2);
+}
+
 // A query that must apply a write copies the published engine (sharing its columns) and applies
 // the write to the copy: it never waits for the readers of earlier engines, whatever they hold,
 // and what they hold never changes. (Until session 16 two engines took turns, and a query waited

@@ -96,5 +96,50 @@ TEST(PacerTest, APauseRestsAfterALongPhaseWithoutWaitingForSteps) {
   EXPECT_EQ(t.rests[1], milliseconds(60));
 }
 
+// A stop, asked for at the end of each stretch (after its rest), ends the work: from then on the
+// pacer reads no clock and rests nothing, so that the caller sees stopped() at its next step and
+// leaves the work unfinished. It is asked also when nothing is rested per work (an unpaced
+// builder on SQLite ends at a stop too).
+TEST(PacerTest, AStopAskedAtAStretchsEndEndsTheWorkPacedOrNot) {
+  for (const double rest_per_work : {2.0, 0.0}) {
+    SCOPED_TRACE(rest_per_work);
+    FakeTime t;
+    int looks = 0, asked = 0;
+    bool stop = false;
+    Pacer::Options o = t.Options(rest_per_work, milliseconds(20), 1);
+    o.now = [&] {
+      ++looks;
+      return t.now;
+    };
+    o.stop = [&] {
+      ++asked;
+      return stop;
+    };
+    Pacer pacer(std::move(o));
+    t.now += milliseconds(10);
+    pacer.Step();  // a stretch not yet over: no stop asked
+    EXPECT_EQ(asked, 0);
+    t.now += milliseconds(10);
+    pacer.Step();  // 20 ms: the stretch's end
+    EXPECT_EQ(asked, 1);
+    EXPECT_FALSE(pacer.stopped());
+    stop = true;
+    t.now += milliseconds(20);
+    pacer.Step();
+    EXPECT_EQ(asked, 2);
+    EXPECT_TRUE(pacer.stopped());
+    EXPECT_EQ(t.rests.size(), rest_per_work > 0 ? 2u : 0u);
+    const int looked = looks;
+    for (int i = 0; i < 100; ++i) {
+      t.now += milliseconds(20);
+      pacer.Step();
+      pacer.Pause();
+    }
+    EXPECT_EQ(looks, looked);
+    EXPECT_EQ(asked, 2);
+    EXPECT_EQ(t.rests.size(), rest_per_work > 0 ? 2u : 0u);
+  }
+}
+
 }  // namespace
 }  // namespace weijian
