@@ -91,11 +91,16 @@ ChildCoverage ChildCoverageFacts(const ScheduleEdition& edition, Date birth,
   card.emplace_back(
       birth, carded <= AddSpan(birth, Months(1)) ? std::optional<Date>(carded) : std::nullopt);
   // The forecast reads the day only where a rule moves a dose's ages once the child reaches an
-  // age (schedule.h, DoseRule::instead_of): from that day the facts may differ.
-  for (const DoseRule& r : edition.doses)
-    if (!r.instead_of.empty())
-      if (const Date day = AddSpan(birth, r.instead_from); day > today)
-        out.recheck = out.recheck ? std::min(*out.recheck, day) : day;
+  // age (schedule.h, DoseRule::instead_of), or changes what is proposed for the open doses and
+  // so which doses are needed (DoseRule::late: the 6-year dose not needed once DT makes up the
+  // first three): from that day the facts may differ.
+  auto recheck_on = [&](Date day) {
+    if (day > today) out.recheck = out.recheck ? std::min(*out.recheck, day) : day;
+  };
+  for (const DoseRule& r : edition.doses) {
+    if (!r.instead_of.empty()) recheck_on(AddSpan(birth, r.instead_from));
+    if (r.late) recheck_on(AddSpan(birth, r.late->from));
+  }
   return out;
 }
 

@@ -73,6 +73,32 @@ struct DoseRule {
   // missed MPSV-A). Empty when the dose has no such rule.
   std::string instead_of;
   AgeSpan instead_from;
+  // From an age on, another product is given for this dose and counts for it, with its own
+  // minimum interval after the previous dose (DT for the first three DTaP doses of a child of 6
+  // years or more: the 说明's 百白破 补种原则 (2)). Before that age it does not count.
+  struct LateProduct {
+    std::string product;
+    AgeSpan from;
+    AgeSpan after_previous;
+  };
+  std::optional<LateProduct> late;
+  // Not needed (no row) once a dose of the series was given validly, or is planned, with this
+  // product (the 6-year DT dose when DT already made up the first three doses from 6 years).
+  std::string done_if_product;
+};
+
+// A series that must hold a number of doses of one product: two IPV among the polio doses of a
+// child born on or after 1 October 2019, one before (the 说明's 脊灰 补种原则). While the series
+// is short of it, an open dose proposes that product, and a dose of it counts from the product's
+// own minimum age whatever the slot's (the 4-year slot filled by a missing IPV); once the slots
+// are used up, more doses of it are planned after them.
+struct ProductNeed {
+  std::string series;
+  std::string product;
+  int count = 0;
+  Date born_from;
+  int count_before = 0;  // for a child born before born_from
+  AgeSpan earliest;      // the product's own minimum age
 };
 
 // Series of which a child receives one or the other (live or inactivated JE, HepA). The first is
@@ -89,6 +115,7 @@ struct ScheduleEdition {
   std::vector<AlternativeSeries> alternatives;
   // Two live injected vaccines not given on the same day must be this far apart.
   AgeSpan live_injected_gap = Days(28);
+  std::vector<ProductNeed> needs;
 };
 
 // Every edition, oldest first.
@@ -141,6 +168,11 @@ struct DoseForecast {
 
 // The forecast of a child on `date` under `edition`. Rows come in the edition's order, a series'
 // invalid doses before the dose slot they failed to fill. Doses recorded after `date` are ignored.
+// A recorded dose is judged by the rule of the edition in force on the day it was given (when
+// that edition has its slot), so that a dose valid when given stays valid under a later edition;
+// open doses follow `edition`. A dose given after its slot's age for catching up does not fill
+// the slot: it goes to the series' next slot, or, with none left, is outside the schedule (no
+// row: BCG from 4 years, MPSV-A from 24 months).
 std::vector<DoseForecast> Forecast(const ScheduleEdition& edition, Date birth,
                                    const std::vector<RecordedDose>& doses,
                                    const std::vector<Hold>& holds, Date date);

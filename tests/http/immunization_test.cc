@@ -230,19 +230,19 @@ TEST(Immunization, DosesAreCheckedAndPlacedInTheSchedule) {
   EXPECT_NE(r.body.find("lotExpiry"), std::string::npos) << r.body;
   EXPECT_EQ(dose({{"vaccine", "XYZ"}}).status, 409);
   EXPECT_EQ(dose({{"date", "2024-02-10"}, {"traceCode", "12345"}}).status, 409);
-  // Recorded but invalid: HepB dose 2 ten days after dose 1.
+  // Recorded but invalid: HepB dose 2 ten days after dose 1, before one month of age.
   r = dose({{"date", "2024-01-20"}});
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(Body(r)["state"], "GIVEN_INVALID");
-  EXPECT_EQ(Body(r)["reason"], "距上一剂（2024-01-10）不足28天");
+  EXPECT_EQ(Body(r)["reason"], "接种时未到最小接种年龄（1月龄）");
 
-  // The forecast on 2024-03-15: HepB 2 overdue? No — due (before 12 months), earliest 7 Feb.
+  // The forecast on 2024-03-15: HepB 2 overdue? No — due (before 12 months), earliest 10 Feb.
   auto f = Body(As("clerk_in", "GET", "/api/immunization/forecast?te=" + uid + "&date=2024-03-15"));
   EXPECT_EQ(f["schedule"]["code"], "NIP-2021");
   bool hepb2_due = false, bcg_overdue = false;
   for (const auto& d : f["doses"]) {
     if (d["series"] == "HepB" && d["dose"] == 2 && d["state"] == "DUE")
-      hepb2_due = d["earliestDate"] == "2024-02-07";
+      hepb2_due = d["earliestDate"] == "2024-02-10";
     if (d["series"] == "BCG" && d["state"] == "DUE") bcg_overdue = d["latestDate"] == "2024-04-09";
   }
   EXPECT_TRUE(hepb2_due) << f.dump().substr(0, 1500);

@@ -64,15 +64,16 @@ TEST(ImmunizationCoverage, DosesDueGivenAndTimely) {
 }
 
 TEST(ImmunizationCoverage, FullCourseByTheFirstBirthday) {
-  // Born 2019-01-05, every dose recommended before 12 months given validly (2025 schedule: DTaP
-  // at 2, 4 and 6 months), the last on 2019-10-05; registered on 2019-02-06, a month and a day
-  // after birth: too late for 建卡 within a month (2019-02-05).
+  // Born 2019-01-05, every dose recommended before 12 months given validly (by the schedule of
+  // their day, the 2021 edition's: DTaP at 3, 4 and 5 months), the last on 2019-10-05;
+  // registered on 2019-02-06, a month and a day after birth: too late for 建卡 within a month
+  // (2019-02-05).
   const std::vector<RecordedDose> doses = {
       {"HepB", CovDay("2019-01-05")},   {"BCG", CovDay("2019-01-20")},
       {"HepB", CovDay("2019-02-10")},   {"IPV", CovDay("2019-03-05")},
-      {"DTaP", CovDay("2019-03-05")},   {"IPV", CovDay("2019-04-05")},
+      {"DTaP", CovDay("2019-04-05")},   {"IPV", CovDay("2019-04-05")},
       {"bOPV", CovDay("2019-05-05")},   {"DTaP", CovDay("2019-05-05")},
-      {"HepB", CovDay("2019-07-05")},   {"DTaP", CovDay("2019-07-05")},
+      {"HepB", CovDay("2019-07-05")},   {"DTaP", CovDay("2019-06-05")},
       {"MPSV-A", CovDay("2019-07-05")}, {"MMR", CovDay("2019-09-05")},
       {"JE-L", CovDay("2019-09-05")},   {"MPSV-A", CovDay("2019-10-05")}};
   analytics::ProgramIndicatorData data;
@@ -126,9 +127,14 @@ TEST(ImmunizationCoverage, FactsKeptBeforeTheyAreDueHoldUntilTheirRecheckDay) {
       EXPECT_EQ(filtered, expected) << uids[k] << " on " << day;
     }
   }
-  // Past 24 months there is nothing left to look at again.
-  EXPECT_FALSE(
+  // Past 24 months, the next day to look again is at 6 years, when DT takes the place of the
+  // DTaP doses still open (DoseRule::late); after it, none.
+  EXPECT_EQ(
       ChildCoverageFacts(edition, birth, NoonMillis("2019-01-06"), doses, CovDay("2021-01-05"))
+          .recheck,
+      CovDay("2025-01-05"));
+  EXPECT_FALSE(
+      ChildCoverageFacts(edition, birth, NoonMillis("2019-01-06"), doses, CovDay("2025-01-05"))
           .recheck.has_value());
 }
 

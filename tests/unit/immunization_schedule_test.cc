@@ -44,22 +44,21 @@ TEST(ImmunizationSchedule, EditionInForceByDate) {
   EXPECT_EQ(EditionInForce(D("2024-12-31")).code, "NIP-2021");
   EXPECT_EQ(EditionInForce(D("2025-01-01")).code, "NIP-2025");
   EXPECT_EQ(EditionInForce(D("2019-06-01")).code, "NIP-2021");  // the oldest edition we hold
-  // 2025: DT leaves, DTaP has a fifth dose at 6 years.
-  bool dt2021 = false, dt2025 = false, dtap5_2025 = false;
-  for (const DoseRule& r : Nip2021().doses) dt2021 |= r.series == "DT";
-  for (const DoseRule& r : Nip2025().doses) {
-    dt2025 |= r.series == "DT";
-    dtap5_2025 |= r.series == "DTaP" && r.dose == 5;
-  }
-  EXPECT_TRUE(dt2021);
-  EXPECT_FALSE(dt2025);
-  EXPECT_TRUE(dtap5_2025);
+  // The 6-year dose of the DTaP series: DT in 2021, DTaP in 2025 (DT still counts for it).
+  auto fifth = [](const ScheduleEdition& e) {
+    for (const DoseRule& r : e.doses)
+      if (r.series == "DTaP" && r.dose == 5) return r.products;
+    return std::vector<std::string>{};
+  };
+  EXPECT_EQ(fifth(Nip2021()), (std::vector<std::string>{"DT", "DTaP"}));
+  EXPECT_EQ(fifth(Nip2025()), (std::vector<std::string>{"DTaP", "DT"}));
 }
 
 TEST(ImmunizationSchedule, NewbornOnTheDayOfBirth) {
   auto f = Forecast(Nip2021(), D("2024-03-01"), {}, {}, D("2024-03-01"));
   EXPECT_EQ(Row(f, "HepB", 1).state, DoseState::kDue);
-  EXPECT_EQ(*Row(f, "HepB", 1).latest, D("2024-03-01"));  // within 24 hours
+  // Within 24 hours: the day of birth or the next, as only days are recorded.
+  EXPECT_EQ(*Row(f, "HepB", 1).latest, D("2024-03-02"));
   EXPECT_EQ(Row(f, "BCG", 1).state, DoseState::kDue);
   EXPECT_EQ(*Row(f, "BCG", 1).latest, D("2024-05-31"));  // before 3 months
   auto polio1 = Row(f, "Polio", 1);
@@ -68,7 +67,7 @@ TEST(ImmunizationSchedule, NewbornOnTheDayOfBirth) {
   EXPECT_EQ(polio1.vaccine, "IPV");
   auto hepb2 = Row(f, "HepB", 2);
   EXPECT_EQ(hepb2.state, DoseState::kNotYet);
-  EXPECT_EQ(*hepb2.earliest, D("2024-03-29"));  // 28 days after dose 1 given today
+  EXPECT_EQ(*hepb2.earliest, D("2024-04-01"));  // 1 month of age (28 days after dose 1 too)
   // One series of each alternative pair: live JE and live HepA proposed, inactivated ones not.
   EXPECT_TRUE(Rows(f, "JE-I", 1).empty());
   EXPECT_TRUE(Rows(f, "HepA-I", 1).empty());
@@ -163,10 +162,29 @@ TEST(ImmunizationSchedule, DTaPBeforeThreeMonthsIsInvalidIn2021ButValidIn2025) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].state, DoseState::kGivenInvalid);
   EXPECT_EQ(*rows[1].earliest, D("2025-01-10"));
-  f = Forecast(Nip2025(), birth, {{"DTaP", D("2024-12-10")}}, {}, D("2024-12-20"));
+  // Given at 2 months in 2025: valid, and the next doses at 4 and 6 months.
+  f = Forecast(Nip2025(), D("2024-11-10"), {{"DTaP", D("2025-01-10")}}, {}, D("2025-01-20"));
   EXPECT_EQ(Row(f, "DTaP", 1).state, DoseState::kGiven);
-  EXPECT_EQ(*Row(f, "DTaP", 2).recommended, D("2025-02-10"));  // 4 months
-  EXPECT_EQ(*Row(f, "DTaP", 3).recommended, D("2025-04-10"));  // 6 months
+  EXPECT_EQ(*Row(f, "DTaP", 2).recommended, D("2025-03-10"));  // 4 months
+  EXPECT_EQ(*Row(f, "DTaP", 3).recommended, D("2025-05-10"));  // 6 months
+}
+
+// A dose is judged by the edition in force on the day it was given: the December 2024 dose at
+// 2 months stays invalid after 1 January 2025 (it does not change with the day asked about),
+// and one given at 3, 4 and 5 months under the 2021 edition stays valid under the 2025 one,
+// whose third dose is at 6 months.
+TEST(ImmunizationSchedule, ADoseIsJudgedByTheEditionInForceOnItsDay) {
+  auto f = Forecast(Nip2025(), D("2024-10-01"), {{"DTaP", D("2024-12-05")}}, {}, D("2025-01-05"));
+  auto rows = Rows(f, "DTaP", 1);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].state, DoseState::kGivenInvalid);
+  EXPECT_EQ(rows[0].reason, "接种时未到最小接种年龄（3月龄）");
+  EXPECT_EQ(rows[1].state, DoseState::kDue);
+  const std::vector<RecordedDose> doses = {
+      {"DTaP", D("2024-05-10")}, {"DTaP", D("2024-06-10")}, {"DTaP", D("2024-07-10")}};
+  f = Forecast(Nip2025(), D("2024-02-10"), doses, {}, D("2025-02-01"));
+  for (int dose = 1; dose <= 3; ++dose) EXPECT_EQ(Row(f, "DTaP", dose).state, DoseState::kGiven);
+  EXPECT_EQ(*Row(f, "DTaP", 4).recommended, D("2025-08-10"));  // 18 months
 }
 
 TEST(ImmunizationSchedule, DTDoseCountsAsTheFifthDTaPDoseIn2025) {
@@ -187,6 +205,7 @@ TEST(ImmunizationSchedule, DTDoseCountsAsTheFifthDTaPDoseIn2025) {
 
 TEST(ImmunizationSchedule, DTaPFourthDoseSixMonthsAfterTheThird) {
   const Date birth = D("2023-01-10");
+  // At 9 months: before the fourth dose's age (18 months).
   auto f = Forecast(Nip2021(), birth,
                     {{"DTaP", D("2023-04-10")},
                      {"DTaP", D("2023-05-10")},
@@ -195,9 +214,19 @@ TEST(ImmunizationSchedule, DTaPFourthDoseSixMonthsAfterTheThird) {
                     {}, D("2023-10-05"));
   auto rows = Rows(f, "DTaP", 4);
   ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0].reason, "距上一剂（2023-06-10）不足6个月");
-  EXPECT_EQ(*rows[1].earliest, D("2023-12-10"));
-  EXPECT_EQ(*rows[1].recommended, D("2024-07-10"));  // 18 months
+  EXPECT_EQ(rows[0].reason, "接种时未到最小接种年龄（18月龄）");
+  EXPECT_EQ(*rows[1].earliest, D("2024-07-10"));  // 18 months
+  // At 19 months, three months after a late third dose.
+  f = Forecast(Nip2021(), birth,
+               {{"DTaP", D("2023-04-10")},
+                {"DTaP", D("2023-05-10")},
+                {"DTaP", D("2024-05-10")},
+                {"DTaP", D("2024-08-10")}},
+               {}, D("2024-08-15"));
+  rows = Rows(f, "DTaP", 4);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].reason, "距上一剂（2024-05-10）不足6个月");
+  EXPECT_EQ(*rows[1].earliest, D("2024-11-10"));
 }
 
 TEST(ImmunizationSchedule, DueThenOverdueAfterTheTimelyAge) {
@@ -215,7 +244,7 @@ TEST(ImmunizationSchedule, CatchUpGivesOnlyMissingDosesAndNeverRestarts) {
   EXPECT_EQ(Row(f, "DTaP", 1).state, DoseState::kGiven);
   auto second = Row(f, "DTaP", 2);
   EXPECT_EQ(second.state, DoseState::kOverdue);
-  EXPECT_EQ(*second.earliest, D("2020-05-08"));  // 28 days after dose 1
+  EXPECT_EQ(*second.earliest, D("2020-05-10"));  // 4 months (and 28 days after dose 1)
   auto third = Row(f, "DTaP", 3);
   EXPECT_EQ(third.state, DoseState::kNotYet);
   EXPECT_EQ(*third.earliest, D("2024-06-29"));  // 28 days after dose 2 if given today
@@ -236,11 +265,20 @@ TEST(ImmunizationSchedule, MeningococcalAUnder24MonthsThenAC) {
   f = Forecast(Nip2021(), D("2021-01-10"), {{"MPSV-A", D("2021-07-10")}}, {}, D("2021-11-10"));
   EXPECT_EQ(Row(f, "MPSV-A", 2).state, DoseState::kDue);
   EXPECT_EQ(*Row(f, "MPSV-AC", 1).earliest, D("2024-01-10"));
-  // MPSV-AC dose 1 at least 12 months after MPSV-A dose 2.
+  // MPSV-A given from 24 months is outside the schedule (不再补种或接种MPSV-A): its slot is
+  // closed, and MPSV-AC is due from 24 months, three months after the one MPSV-A dose.
   f = Forecast(Nip2021(), D("2021-01-10"),
                {{"MPSV-A", D("2021-07-10")}, {"MPSV-A", D("2023-06-01")}}, {}, D("2023-08-01"));
-  EXPECT_EQ(Row(f, "MPSV-A", 2).state, DoseState::kGiven);
-  EXPECT_EQ(*Row(f, "MPSV-AC", 1).earliest, D("2024-06-01"));
+  EXPECT_EQ(Rows(f, "MPSV-A", 2).size(), 1u);
+  EXPECT_EQ(Row(f, "MPSV-A", 2).state, DoseState::kNoLongerDue);
+  EXPECT_EQ(Row(f, "MPSV-AC", 1).state, DoseState::kDue);
+  EXPECT_EQ(*Row(f, "MPSV-AC", 1).earliest, D("2023-01-10"));
+  f = Forecast(Nip2021(), D("2022-01-10"), {{"MPSV-A", D("2024-02-10")}}, {}, D("2024-03-01"));
+  EXPECT_EQ(Row(f, "MPSV-A", 1).state, DoseState::kNoLongerDue);
+  // One MPSV-A dose at 22 months: MPSV-AC from 24 months, but three months after it.
+  f = Forecast(Nip2021(), D("2022-01-10"), {{"MPSV-A", D("2023-11-20")}}, {}, D("2024-01-15"));
+  EXPECT_EQ(Row(f, "MPSV-AC", 1).state, DoseState::kNotYet);
+  EXPECT_EQ(*Row(f, "MPSV-AC", 1).earliest, D("2024-02-20"));
 }
 
 TEST(ImmunizationSchedule, BcgIsNotCaughtUpFromFourYears) {
@@ -267,14 +305,208 @@ TEST(ImmunizationSchedule, AlternativeSeriesFollowWhatWasGiven) {
 
 TEST(ImmunizationSchedule, PolioAcrossIpvAndBopv) {
   const Date birth = D("2024-01-10");
-  // IPV for the third dose counts; bOPV for the first does not.
+  // IPV for the third dose counts; the fourth is bOPV at 4 years.
   auto f = Forecast(Nip2021(), birth,
                     {{"IPV", D("2024-03-10")}, {"IPV", D("2024-04-10")}, {"IPV", D("2024-05-10")}},
                     {}, D("2024-06-01"));
   EXPECT_EQ(Row(f, "Polio", 3).state, DoseState::kGiven);
   EXPECT_EQ(Row(f, "Polio", 4).vaccine, "bOPV");
-  f = Forecast(Nip2021(), birth, {{"bOPV", D("2024-03-10")}}, {}, D("2024-03-20"));
-  EXPECT_EQ(Rows(f, "Polio", 1).front().reason, "第1剂应使用脊灰灭活疫苗，不能用脊灰减毒活疫苗");
+  EXPECT_EQ(*Row(f, "Polio", 4).earliest, D("2028-01-10"));
+  EXPECT_TRUE(Rows(f, "Polio", 5).empty());
+  // A bOPV dose before the IPV doses counts (含补充免疫): two IPV among three doses, then the
+  // 4-year dose.
+  for (const auto& doses :
+       {std::vector<RecordedDose>{
+            {"bOPV", D("2024-03-10")}, {"IPV", D("2024-04-10")}, {"IPV", D("2024-05-10")}},
+        std::vector<RecordedDose>{
+            {"IPV", D("2024-03-10")}, {"bOPV", D("2024-04-10")}, {"IPV", D("2024-05-10")}}}) {
+    f = Forecast(Nip2021(), birth, doses, {}, D("2024-06-10"));
+    for (int dose = 1; dose <= 3; ++dose) EXPECT_EQ(Row(f, "Polio", dose).state, DoseState::kGiven);
+    EXPECT_EQ(Row(f, "Polio", 4).state, DoseState::kNotYet);
+    EXPECT_EQ(*Row(f, "Polio", 4).earliest, D("2028-01-10"));
+    EXPECT_TRUE(Rows(f, "Polio", 5).empty());
+  }
+  // Three bOPV doses: the two IPV doses are made up as soon as they count (the first in the
+  // 4-year slot, the second after it), and no other dose is needed (5 doses, 2 of them IPV).
+  f = Forecast(Nip2021(), birth,
+               {{"bOPV", D("2024-03-10")}, {"bOPV", D("2024-04-10")}, {"bOPV", D("2024-05-10")}},
+               {}, D("2024-06-10"));
+  for (int dose = 1; dose <= 3; ++dose) EXPECT_EQ(Row(f, "Polio", dose).state, DoseState::kGiven);
+  auto fourth = Row(f, "Polio", 4), fifth = Row(f, "Polio", 5);
+  EXPECT_EQ(fourth.vaccine, "IPV");
+  EXPECT_EQ(fourth.state, DoseState::kDue);
+  EXPECT_EQ(*fourth.earliest, D("2024-06-07"));
+  EXPECT_EQ(fifth.vaccine, "IPV");
+  EXPECT_EQ(fifth.state, DoseState::kNotYet);
+  EXPECT_EQ(*fifth.earliest, D("2024-07-08"));  // 28 days after the fourth if given today
+  EXPECT_TRUE(Rows(f, "Polio", 6).empty());
+  // Given as planned: the IPV at 5 months counts for the fourth slot.
+  f = Forecast(Nip2021(), birth,
+               {{"bOPV", D("2024-03-10")},
+                {"bOPV", D("2024-04-10")},
+                {"bOPV", D("2024-05-10")},
+                {"IPV", D("2024-06-10")},
+                {"IPV", D("2024-07-10")}},
+               {}, D("2024-07-20"));
+  for (int dose = 1; dose <= 5; ++dose) EXPECT_EQ(Row(f, "Polio", dose).state, DoseState::kGiven);
+  // A child born before October 2019 needs one IPV: IPV first, then bOPV.
+  f = Forecast(Nip2021(), D("2019-06-01"), {}, {}, D("2021-06-01"));
+  EXPECT_EQ(Row(f, "Polio", 1).vaccine, "IPV");
+  EXPECT_EQ(Row(f, "Polio", 2).vaccine, "bOPV");
+  EXPECT_EQ(Row(f, "Polio", 3).vaccine, "bOPV");
+  // A bOPV before 2 months does not count.
+  f = Forecast(Nip2021(), birth, {{"bOPV", D("2024-03-01")}}, {}, D("2024-03-20"));
+  EXPECT_EQ(Rows(f, "Polio", 1).front().reason, "接种时未到最小接种年龄（2月龄）");
+}
+
+// The schedule's age of each dose is the least at which it counts (一般原则 (一) 1), for later
+// doses too: the intervals come on top of it.
+TEST(ImmunizationSchedule, EachDosesScheduleAgeIsItsLeastAge) {
+  // HepB dose 2 at 28 days of age: 28 days after dose 1, but before 1 month.
+  auto f = Forecast(Nip2021(), D("2024-03-01"),
+                    {{"HepB", D("2024-03-01")}, {"HepB", D("2024-03-29")}}, {}, D("2024-03-30"));
+  auto rows = Rows(f, "HepB", 2);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].reason, "接种时未到最小接种年龄（1月龄）");
+  EXPECT_EQ(*rows[1].earliest, D("2024-04-01"));
+  // MMR dose 2 at 9 months, live JE dose 2 at 20 months: before 18 months and 2 years.
+  f = Forecast(Nip2021(), D("2024-01-10"), {{"MMR", D("2024-09-10")}, {"MMR", D("2024-10-10")}}, {},
+               D("2024-10-20"));
+  EXPECT_EQ(Rows(f, "MMR", 2).front().state, DoseState::kGivenInvalid);
+  EXPECT_EQ(*Row(f, "MMR", 2).earliest, D("2025-07-10"));
+  f = Forecast(Nip2021(), D("2023-01-10"), {{"JE-L", D("2023-09-10")}, {"JE-L", D("2024-09-10")}},
+               {}, D("2024-09-20"));
+  EXPECT_EQ(Rows(f, "JE-L", 2).front().reason, "接种时未到最小接种年龄（2周岁）");
+  // MPSV-AC dose 2: three years after dose 1 at 2 years, but not before 6 years.
+  f = Forecast(Nip2021(), D("2022-01-10"), {{"MPSV-AC", D("2024-01-15")}}, {}, D("2027-01-20"));
+  EXPECT_EQ(Row(f, "MPSV-AC", 2).state, DoseState::kNotYet);
+  EXPECT_EQ(*Row(f, "MPSV-AC", 2).earliest, D("2028-01-10"));
+  // Polio dose 3 (bOPV) at 3 months 25 days: before 4 months.
+  f = Forecast(Nip2021(), D("2024-01-10"),
+               {{"IPV", D("2024-03-10")}, {"IPV", D("2024-04-07")}, {"bOPV", D("2024-05-05")}}, {},
+               D("2024-05-06"));
+  EXPECT_EQ(Rows(f, "Polio", 3).front().state, DoseState::kGivenInvalid);
+  EXPECT_EQ(*Row(f, "Polio", 3).earliest, D("2024-05-10"));
+}
+
+// HepB dose 3 planned for a child whose dose 1 is still to give: 4 months after dose 1's day
+// (as planned), not only 60 days after dose 2's.
+TEST(ImmunizationSchedule, HepBThirdDosePlannedFourMonthsAfterAPlannedFirst) {
+  auto f = Forecast(Nip2021(), D("2021-06-01"), {}, {}, D("2026-06-15"));
+  EXPECT_EQ(*Row(f, "HepB", 1).earliest, D("2021-06-01"));
+  EXPECT_EQ(*Row(f, "HepB", 2).earliest, D("2026-07-13"));
+  EXPECT_EQ(*Row(f, "HepB", 3).earliest, D("2026-10-15"));
+  // Given on those days, every dose counts.
+  f = Forecast(Nip2021(), D("2021-06-01"),
+               {{"HepB", D("2026-06-15")}, {"HepB", D("2026-07-13")}, {"HepB", D("2026-10-15")}},
+               {}, D("2026-10-20"));
+  for (int dose = 1; dose <= 3; ++dose) EXPECT_EQ(Row(f, "HepB", dose).state, DoseState::kGiven);
+}
+
+// Inactivated JE caught up: dose 3 a month after dose 2, dose 4 three years after dose 3
+// (第3剂与第4剂接种间隔≥3年).
+TEST(ImmunizationSchedule, InactivatedJECatchUpIntervals) {
+  auto f =
+      Forecast(Nip2021(), D("2016-01-10"),
+               {{"JE-I", D("2024-03-01")}, {"JE-I", D("2024-03-08")}, {"JE-I", D("2024-04-08")}},
+               {}, D("2024-06-01"));
+  EXPECT_EQ(Row(f, "JE-I", 3).state, DoseState::kGiven);
+  EXPECT_EQ(Row(f, "JE-I", 4).state, DoseState::kNotYet);
+  EXPECT_EQ(*Row(f, "JE-I", 4).earliest, D("2027-04-08"));
+  f = Forecast(Nip2021(), D("2016-01-10"),
+               {{"JE-I", D("2024-03-01")}, {"JE-I", D("2024-03-08")}, {"JE-I", D("2024-03-20")}},
+               {}, D("2024-06-01"));
+  EXPECT_EQ(Rows(f, "JE-I", 3).front().reason, "距上一剂（2024-03-08）不足1个月");
+}
+
+// From 6 years, DTaP's missing doses are made up with DT, the two counting together (百白破
+// 补种原则 (2)): fewer than three → DT up to three; three DTaP → one DT 6 months after the third;
+// four DTaP → one DT 12 months after the fourth. The same doses stay complete under 2025.
+TEST(ImmunizationSchedule, DTaPAndDTTogetherFromSixYears) {
+  // Three DT doses at 8 years: complete, in 2024 and in 2025.
+  const std::vector<RecordedDose> dt = {
+      {"DT", D("2024-03-01")}, {"DT", D("2024-04-15")}, {"DT", D("2024-11-01")}};
+  for (const char* day : {"2024-12-01", "2025-02-01"}) {
+    SCOPED_TRACE(day);
+    auto f = Forecast(EditionInForce(D(day)), D("2016-01-10"), dt, {}, D(day));
+    for (int dose = 1; dose <= 3; ++dose) {
+      EXPECT_EQ(Row(f, "DTaP", dose).state, DoseState::kGiven);
+      EXPECT_EQ(Row(f, "DTaP", dose).vaccine, "DT");
+    }
+    EXPECT_EQ(Row(f, "DTaP", 4).state, DoseState::kNoLongerDue);
+    EXPECT_TRUE(Rows(f, "DTaP", 5).empty());
+  }
+  // DT's own intervals: the second a month after the first, the third 6 months after it.
+  auto f = Forecast(Nip2021(), D("2016-01-10"), {{"DT", D("2024-03-01")}, {"DT", D("2024-03-20")}},
+                    {}, D("2024-03-25"));
+  EXPECT_EQ(Rows(f, "DTaP", 2).front().reason, "距上一剂（2024-03-01）不足1个月");
+  // Seven years old, nothing given: three DT, 1 and 6 months apart; no fourth DTaP, no 6-year
+  // dose.
+  f = Forecast(Nip2021(), D("2016-06-01"), {}, {}, D("2023-07-01"));
+  EXPECT_EQ(Row(f, "DTaP", 1).vaccine, "DT");
+  EXPECT_EQ(Row(f, "DTaP", 1).state, DoseState::kOverdue);
+  EXPECT_EQ(*Row(f, "DTaP", 1).earliest, D("2022-06-01"));
+  EXPECT_EQ(Row(f, "DTaP", 2).vaccine, "DT");
+  EXPECT_EQ(*Row(f, "DTaP", 2).earliest, D("2023-08-01"));
+  EXPECT_EQ(*Row(f, "DTaP", 3).earliest, D("2024-02-01"));
+  EXPECT_EQ(Row(f, "DTaP", 4).state, DoseState::kNoLongerDue);
+  EXPECT_TRUE(Rows(f, "DTaP", 5).empty());
+  // Three DTaP doses in infancy: one DT, 6 months after the third.
+  f = Forecast(Nip2021(), D("2016-01-10"),
+               {{"DTaP", D("2016-04-10")}, {"DTaP", D("2016-05-10")}, {"DTaP", D("2016-06-10")}},
+               {}, D("2023-03-01"));
+  EXPECT_EQ(Row(f, "DTaP", 4).state, DoseState::kNoLongerDue);
+  EXPECT_EQ(Row(f, "DTaP", 5).vaccine, "DT");
+  EXPECT_EQ(Row(f, "DTaP", 5).state, DoseState::kOverdue);
+  // Four DTaP, the fourth late at 5 years: the DT at 6 years is too soon (12 months after it).
+  f = Forecast(Nip2021(), D("2015-01-10"),
+               {{"DTaP", D("2015-04-10")},
+                {"DTaP", D("2015-05-10")},
+                {"DTaP", D("2015-06-10")},
+                {"DTaP", D("2020-06-10")},
+                {"DT", D("2021-01-10")}},
+               {}, D("2021-03-01"));
+  auto rows = Rows(f, "DTaP", 5);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].reason, "距百白破疫苗第4剂（2020-06-10）不足1年");
+  EXPECT_EQ(*rows[1].earliest, D("2021-06-10"));
+}
+
+// Given after the age for catching up, BCG (from 4 years) and MPSV-A (from 24 months) are
+// outside the schedule: they fill no slot and count for nothing.
+TEST(ImmunizationSchedule, DosesGivenPastTheCatchUpAgeCountForNothing) {
+  auto f = Forecast(Nip2021(), D("2020-01-10"), {{"BCG", D("2024-03-10")}}, {}, D("2024-04-01"));
+  ASSERT_EQ(Rows(f, "BCG", 1).size(), 1u);
+  EXPECT_EQ(Row(f, "BCG", 1).state, DoseState::kNoLongerDue);
+}
+
+// One inactivated HepA dose, then a live one: it completes the series six months after the first
+// (间隔≥6个月), and the inactivated dose stays in the forecast.
+TEST(ImmunizationSchedule, LiveHepAAfterOneInactivatedDose) {
+  auto f =
+      Forecast(Nip2021(), D("2022-01-10"),
+               {{"HepA-I", D("2023-07-10")}, {"HepA-L", D("2023-09-10")}}, {}, D("2023-10-01"));
+  EXPECT_TRUE(Rows(f, "HepA-L", 1).empty());
+  EXPECT_EQ(Row(f, "HepA-I", 1).state, DoseState::kGiven);
+  auto rows = Rows(f, "HepA-I", 2);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].vaccine, "HepA-L");
+  EXPECT_EQ(rows[0].reason, "接种时未到最小接种年龄（2周岁）");
+  f = Forecast(Nip2021(), D("2022-01-10"),
+               {{"HepA-I", D("2023-07-10")}, {"HepA-L", D("2024-01-10")}}, {}, D("2024-02-01"));
+  EXPECT_EQ(Row(f, "HepA-I", 2).state, DoseState::kGiven);
+  EXPECT_EQ(Row(f, "HepA-I", 2).vaccine, "HepA-L");
+}
+
+// The first HepB dose within 24 hours of birth: on the day of birth or the next (only days are
+// recorded); from the day after, it is overdue.
+TEST(ImmunizationSchedule, HepBFirstDoseOnTheDayAfterBirthIsTimely) {
+  auto f = Forecast(Nip2021(), D("2024-01-10"), {{"HepB", D("2024-01-11")}}, {}, D("2024-01-20"));
+  EXPECT_TRUE(Row(f, "HepB", 1).timely);
+  f = Forecast(Nip2021(), D("2024-01-10"), {}, {}, D("2024-01-11"));
+  EXPECT_EQ(Row(f, "HepB", 1).state, DoseState::kDue);
+  f = Forecast(Nip2021(), D("2024-01-10"), {}, {}, D("2024-01-12"));
+  EXPECT_EQ(Row(f, "HepB", 1).state, DoseState::kOverdue);
 }
 
 TEST(ImmunizationSchedule, HoldsAndDosesAfterTheDate) {

@@ -2675,24 +2675,24 @@ TEST_P(StoreContractTest, TheDueIndexFollowsEveryWriteThatMovesIt) {
   EXPECT_EQ(stored(te.uid).due.next, "2024-01-10");
   EXPECT_EQ(stored(te.uid).due.until, "2042-01-09");  // catch-up before 18 years
   EXPECT_EQ(stored(te.uid).due.basis, "2024-01-10");
-  // Both given at birth: next is HepB 2, 28 days on.
+  // Both given at birth: next is HepB 2, at one month.
   ImmunizationDoseRecord hepb = dose(te.id, "HepB", "2024-01-10");
   ASSERT_TRUE(store->AddImmunizationDose(hepb, audit).ok());
   ImmunizationDoseRecord bcg = dose(te.id, "BCG", "2024-01-10");
   ASSERT_TRUE(store->AddImmunizationDose(bcg, audit).ok());
-  EXPECT_EQ(stored(te.uid).due.next, "2024-02-07");
+  EXPECT_EQ(stored(te.uid).due.next, "2024-02-10");
   EXPECT_EQ(stored(te.uid).due, expected(te.uid));
   // The windows that may list him from his last dose on, and the ones before it.
-  EXPECT_EQ(candidates("2024-02-01", "2024-02-06"), (Uids{early.uid}));
-  EXPECT_EQ(candidates("2024-02-01", "2024-02-07"), (Uids{early.uid, te.uid}));
+  EXPECT_EQ(candidates("2024-02-01", "2024-02-09"), (Uids{early.uid}));
+  EXPECT_EQ(candidates("2024-02-01", "2024-02-10"), (Uids{early.uid, te.uid}));
   EXPECT_EQ(candidates("2024-01-09", "2024-01-09"), (Uids{early.uid, te.uid}));
   EXPECT_EQ(candidates("2042-01-10", "2042-03-01"), (Uids{early.uid}));  // past catch-up
 
-  // A dose corrected to a later day: HepB 2 moves with it.
-  hepb.given_on = "2024-01-12";
+  // A dose corrected to a later day: HepB 2 moves with it (28 days on).
+  hepb.given_on = "2024-01-20";
   ASSERT_TRUE(store->UpdateImmunizationDose(hepb, audit).ok());
-  EXPECT_EQ(stored(te.uid).due.next, "2024-02-09");
-  EXPECT_EQ(stored(te.uid).due.basis, "2024-01-12");
+  EXPECT_EQ(stored(te.uid).due.next, "2024-02-17");
+  EXPECT_EQ(stored(te.uid).due.basis, "2024-01-20");
   EXPECT_EQ(stored(te.uid).due, expected(te.uid));
   // A dose from stock (ApplyStockMovements): HepB 2 given, next is polio 1 at two months.
   VaccineStockMovementRecord receipt;
@@ -2712,11 +2712,11 @@ TEST_P(StoreContractTest, TheDueIndexFollowsEveryWriteThatMovesIt) {
   taken.kind = "DOSE";
   taken.quantity = -1;
   taken.expiry = taken.manufacturer = "";
-  taken.moved_on = "2024-02-09";
+  taken.moved_on = "2024-02-17";
   std::vector<VaccineStockMovementRecord> in = {receipt}, out = {taken};
   std::vector<AuditRecord> one = {audit};
   ASSERT_TRUE(store->ApplyStockMovements(in, one, nullptr, nullptr).ok());
-  ImmunizationDoseRecord hepb2 = dose(te.id, "HepB", "2024-02-09");
+  ImmunizationDoseRecord hepb2 = dose(te.id, "HepB", "2024-02-17");
   hepb2.lot = "L1";
   ASSERT_TRUE(store->ApplyStockMovements(out, one, &hepb2, &audit).ok());
   EXPECT_EQ(stored(te.uid).due.next, "2024-03-10");
@@ -2790,7 +2790,7 @@ TEST_P(StoreContractTest, TheDueIndexFollowsEveryWriteThatMovesIt) {
   ASSERT_TRUE(store->AddTrackedEntitiesBulk(bulk, std::span(&audit, 1)).ok());
   EXPECT_GT(bulk[0].person.id, 0);
   EXPECT_EQ(store->ListImmunizationDoses(bulk[0].person.id)->size(), 2u);
-  EXPECT_EQ(stored("teDueIx0004").due.next, "2024-02-07");
+  EXPECT_EQ(stored("teDueIx0004").due.next, "2024-02-10");
   EXPECT_EQ(stored("teDueIx0004").due, expected("teDueIx0004"));
 
   // Children without doses (the tracker import writes its children before their doses): the

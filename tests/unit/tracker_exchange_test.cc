@@ -98,7 +98,7 @@ TEST(TrackerExchange, ExportImportedIntoAnEmptyStoreRoundTrips) {
   for (auto [uid, vaccine, date] :
        {std::tuple{u1, "HepB", "2023-01-05"}, std::tuple{u1, "BCG", "2023-01-06"},
         std::tuple{u2, "HepB", "2024-01-10"},
-        std::tuple{u2, "HepB", "2024-01-20"}}) {  // too soon: invalid
+        std::tuple{u2, "HepB", "2024-01-20"}}) {  // before one month: invalid
     DoseInput d;
     d.person = uid;
     d.vaccine = vaccine;
@@ -123,7 +123,7 @@ TEST(TrackerExchange, ExportImportedIntoAnEmptyStoreRoundTrips) {
   EXPECT_EQ((*report)["stats"]["created"], 2 + 2 + 4) << report->dump(1);
   ASSERT_EQ((*report)["validationReport"]["warningReports"].size(), 1u);
   EXPECT_NE((*report)["validationReport"]["warningReports"][0]["message"].get<std::string>().find(
-                "不足28天"),
+                "未到最小接种年龄（1月龄）"),
             std::string::npos);
 
   auto again = b.service->ExportTrackedEntities(who, *b.cat, q, today, 6);
@@ -165,7 +165,7 @@ json ChildrenPayload(int from, int n) {
   for (int i = from; i < from + n; ++i) {
     const Date birth = first + std::chrono::days(i);
     json events = json::array();
-    for (auto [vaccine, day] : {std::pair{"HepB", 0}, std::pair{"BCG", 1}, std::pair{"HepB", 30},
+    for (auto [vaccine, day] : {std::pair{"HepB", 0}, std::pair{"BCG", 1}, std::pair{"HepB", 31},
                                 std::pair{"IPV", 60}, std::pair{"DTaP", 61}})
       events.push_back({{"event", RandomUid()},
                         {"orgUnit", "150624100"},
