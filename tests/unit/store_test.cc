@@ -2340,6 +2340,52 @@ TEST_P(SeveralServersTest, DroppedConnectionsReopenAndTheReaderCatchesUp) {
   EXPECT_TRUE(*woken);
 }
 
+// The database stops taking connections (stopped, restarting) after dropping them: every call
+// fails with Unavailable while it cannot be reached (before session 33 the first statement after
+// a reopen that failed used a connection that was not there, and every server on PostgreSQL died
+// with SIGSEGV when the database stopped), and once it takes connections again the writer, the
+// readers and the listener open again and read what was committed.
+TEST_P(SeveralServersTest, CallsFailWhileTheDatabaseIsUnreachableAndReopenAfter) {
+  std::vector<OrgUnitRecord> first = {CodedUnit("15", "", 1)};
+  ASSERT_TRUE(store_->InsertOrgUnits(first).ok());
+  ASSERT_TRUE(other_->FindSession(std::string(64, '0')).ok());  // a read connection is open
+  const std::int64_t seen = *other_->LatestChangeSeq();
+  std::string why;
+  auto* cluster = weijian::testing::PgCluster::Get(&why);
+  ASSERT_NE(cluster, nullptr) << why;
+  const std::string db = address_.substr(address_.rfind('/') + 1);
+  ASSERT_TRUE(cluster->Psql("postgres", "ALTER DATABASE " + db + " WITH ALLOW_CONNECTIONS false"));
+  ASSERT_TRUE(cluster->Psql("postgres",
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                            " WHERE datname = '" +
+                                db + "'"));
+  // Twice each: the second call meets a connection whose reopen failed.
+  for (int i = 0; i < 2; ++i) {
+    auto session = other_->FindSession(std::string(64, '0'));
+    EXPECT_EQ(session.status().code(), StatusCode::kUnavailable) << session.status().ToString();
+    auto changes = other_->ChangesSince(seen, 100);
+    EXPECT_EQ(changes.status().code(), StatusCode::kUnavailable) << changes.status().ToString();
+    std::vector<OrgUnitRecord> more = {CodedUnit("16", "", 1)};
+    Status wrote = store_->InsertOrgUnits(more);
+    EXPECT_EQ(wrote.code(), StatusCode::kUnavailable) << wrote.ToString();
+    auto count = store_->CountOrgUnits();
+    EXPECT_EQ(count.status().code(), StatusCode::kUnavailable) << count.status().ToString();
+    EXPECT_FALSE(other_->WaitForChange(10).ok());
+  }
+  ASSERT_TRUE(cluster->Psql("postgres", "ALTER DATABASE " + db + " WITH ALLOW_CONNECTIONS true"));
+  std::vector<OrgUnitRecord> second = {CodedUnit("16", "", 1)};
+  Status wrote = store_->InsertOrgUnits(second);
+  ASSERT_TRUE(wrote.ok()) << wrote.ToString();
+  auto session = other_->FindSession(std::string(64, '0'));
+  EXPECT_TRUE(session.ok()) << session.status().ToString();
+  auto rows = other_->ChangesSince(seen, 100);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->size(), 1u);
+  EXPECT_EQ(*other_->CountOrgUnits(), 2);
+  auto woken = other_->WaitForChange(10);
+  ASSERT_TRUE(woken.ok()) << woken.status().ToString();
+}
+
 // --- Opening PostgreSQL: what a bad address gets ---
 class PostgresOpenTest : public ::testing::Test {
  protected:

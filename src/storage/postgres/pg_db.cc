@@ -94,11 +94,16 @@ class PgConn {
     Open();
   }
 
-  // (Re)connects: a new session, its settings, no prepared statements yet. Throws as libpqxx.
+  // (Re)connects: a new session, its settings, no prepared statements yet. Throws as libpqxx;
+  // a connection that could not be opened stays lost (no session: Work() and Conn() throw), and
+  // is tried again at the next BEGIN or statement outside a transaction. (Until session 33 a
+  // failed reopen left null pointers that the next statement used: every server on PostgreSQL
+  // died when the database stopped.)
   void Open() {
     names.clear();
     work.reset();
     conn.reset();
+    lost = true;
     conn = std::make_unique<pqxx::connection>(conninfo);
     work = std::make_unique<pqxx::nontransaction>(*conn, "weijian");
     // A writer waits for another's row locks at most as long as SQLite's busy timeout, then
@@ -109,12 +114,23 @@ class PgConn {
     lost = false;
   }
 
+  // The session's statement runner and connection. Throw pqxx::broken_connection when there is
+  // none (a reopen that failed).
+  pqxx::nontransaction& Work() {
+    if (!work) throw pqxx::broken_connection("no connection to the PostgreSQL server");
+    return *work;
+  }
+  pqxx::connection& Conn() {
+    if (!conn) throw pqxx::broken_connection("no connection to the PostgreSQL server");
+    return *conn;
+  }
+
   // The name of the prepared statement for this text, preparing it on first use.
   const std::string& Prepared(const std::string& sql) {
     auto it = names.find(sql);
     if (it != names.end()) return it->second;
     std::string name = "wj" + std::to_string(names.size() + 1);
-    conn->prepare(name, sql);
+    Conn().prepare(name, sql);
     pg_prepare_count.fetch_add(1, std::memory_order_relaxed);
     return names.emplace(sql, std::move(name)).first->second;
   }
@@ -182,7 +198,7 @@ class PgConn {
   }
   // Sends the RELEASEs held back, before a statement runs. Throws as libpqxx.
   void SendReleases() {
-    if (releases > 0) work->exec(TakeReleases());
+    if (releases > 0) Work().exec(TakeReleases());
   }
   void EndTransaction() {
     in_tx = false;
@@ -304,10 +320,13 @@ Status PgStmt::Execute() {
   values.reserve(params_.size());
   for (const auto& p : params_) values.push_back(p.value ? p.value->c_str() : nullptr);
   auto run = [&] {
+    // A connection found lost before (or never reopened) is opened again outside a transaction:
+    // nothing has run on it yet.
+    if (conn_->lost && !conn_->in_tx) conn_->Open();
     conn_->SendReleases();
     const std::string& name = conn_->Prepared(sql);
     if (!rows_) rows_ = std::make_unique<Rows>();
-    rows_->result = conn_->work->exec_prepared(name, pqxx::prepare::make_dynamic_params(values));
+    rows_->result = conn_->Work().exec_prepared(name, pqxx::prepare::make_dynamic_params(values));
     conn_->changes = static_cast<std::int64_t>(rows_->result.affected_rows());
     if (sql_.starts_with("INSERT INTO ")) {
       const std::size_t end = sql_.find_first_of(" (", 12);
@@ -438,7 +457,7 @@ Status PgDb::Exec(const char* sql) {
     } else {
       command = c.TakeReleases() + command;
     }
-    c.work->exec(command);
+    c.Work().exec(command);
   } catch (...) {
     c.NoteFailure();
     if (end) c.EndTransaction();
@@ -447,7 +466,7 @@ Status PgDb::Exec(const char* sql) {
     if (!begin || !c.lost) return PgStatus("database");
     try {
       c.Open();
-      c.work->exec(command);
+      c.Work().exec(command);
     } catch (...) {
       c.NoteFailure();
       return PgStatus("database");
@@ -521,7 +540,7 @@ Result<std::string> PgDb::LockAndReadHead(const char* lock_sql, const char* head
     sql += lock_sql;
     sql += ';';
     sql += head_sql;
-    pqxx::result r = conn_->work->exec(sql);
+    pqxx::result r = conn_->Work().exec(sql);
     if (r.empty() || r[0][0].is_null()) return std::string();
     return std::string(r[0][0].c_str());
   } catch (...) {
@@ -564,12 +583,12 @@ Result<std::int64_t> PgDb::LastInsertId() {
     // may have drawn from another sequence since (the coverage marks do), and lastval() would
     // give that number.
     if (!conn_->last_insert_table.empty()) {
-      auto r = conn_->work->exec_params(
+      auto r = conn_->Work().exec_params(
           "SELECT coalesce(currval(pg_get_serial_sequence($1, 'id')), lastval())",
           conn_->last_insert_table);
       return r[0][0].as<std::int64_t>();
     }
-    auto r = conn_->work->exec("SELECT lastval()");
+    auto r = conn_->Work().exec("SELECT lastval()");
     return r[0][0].as<std::int64_t>();
   } catch (...) {
     conn_->NoteFailure();
