@@ -223,7 +223,8 @@ int RunDemo(const ServeOptions& o) {
       std::cout << "    " << u.username << "  " << u.password << "  (" << u.role << ", "
                 << u.org_unit_name << ")\n";
   } else {
-    std::cout << "weijian: creating the demo database " << o.db << " (鄂尔多斯市)\n";
+    std::cout << "weijian: creating the demo database " << storage::RedactAddress(o.db)
+              << " (鄂尔多斯市)\n";
     InitOptions init{o.db, "1506", true, ""};
     if (int rc = RunInit(init); rc != 0) {
       std::error_code ec;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -19,13 +20,29 @@
 namespace weijian::cli {
 
 namespace {
-std::string KeyFileOf(const KeysOptions& o) {
-  return o.keys.empty() ? tracker::DefaultKeyFile(o.db) : o.keys;
+// The key file of a command: --keys, or "<db>.keys" beside a SQLite file. A database address
+// has no folder for one (and "<address>.keys" would print its password): --keys is needed.
+Result<std::string> KeyFileOf(const std::string& db, const std::string& keys) {
+  if (!keys.empty()) return keys;
+  if (storage::IsPostgresAddress(db))
+    return InvalidArgument(
+        "--keys: a database address has no folder for <db>.keys: give the key file with --keys "
+        "FILE");
+  return tracker::DefaultKeyFile(db);
+}
+// The same for a command: prints the error (exit 2) when there is none.
+std::optional<std::string> KeyFileOrUsage(const std::string& db, const std::string& keys) {
+  auto path = KeyFileOf(db, keys);
+  if (path.ok()) return *path;
+  std::cerr << "weijian: " << path.status().message() << "\n";
+  return std::nullopt;
 }
 }  // namespace
 
 int RunKeysInit(const KeysOptions& o) {
-  const std::string path = KeyFileOf(o);
+  const auto key_file = KeyFileOrUsage(o.db, o.keys);
+  if (!key_file) return 2;
+  const std::string& path = *key_file;
   if (Status s = tracker::PersonVault::Init(path); !s.ok()) return Fail(s);
   std::cout << "weijian: 个人信息密钥文件已生成：" << path
             << "（请单独备份，丢失后已加密的儿童档案无法恢复）\n";
@@ -33,7 +50,9 @@ int RunKeysInit(const KeysOptions& o) {
 }
 
 int RunKeysRotate(const KeysOptions& o) {
-  const std::string path = KeyFileOf(o);
+  const auto key_file = KeyFileOrUsage(o.db, o.keys);
+  if (!key_file) return 2;
+  const std::string& path = *key_file;
   if (!storage::IsPostgresAddress(o.db) && !std::filesystem::exists(o.db)) {
     std::cerr << "weijian: --db: the database " << o.db << " does not exist\n";
     return 2;
@@ -54,6 +73,11 @@ int RunKeysRotate(const KeysOptions& o) {
 
 bool LoadPersonKeys(const std::string& db, const std::string& explicit_keys,
                     tracker::ImmunizationService& service) {
+  if (explicit_keys.empty() && storage::IsPostgresAddress(db)) {
+    std::cerr << "weijian: no personal-data key file (--keys FILE): children's records are "
+                 "unavailable\n";
+    return true;
+  }
   const std::string path = explicit_keys.empty() ? tracker::DefaultKeyFile(db) : explicit_keys;
   if (explicit_keys.empty() && !std::filesystem::exists(path)) {
     std::cerr << "weijian: no personal-data key file (" << path
@@ -86,8 +110,9 @@ int RunTrackerImport(const TrackerRegisterOptions& o) {
   auto cat = metadata::Catalog::Load(**store);
   if (!cat.ok()) return Fail(cat.status());
   tracker::ImmunizationService service(**store);
-  const std::string keys = o.keys.empty() ? tracker::DefaultKeyFile(o.db) : o.keys;
-  auto vault = tracker::PersonVault::Load(keys);
+  const auto keys = KeyFileOrUsage(o.db, o.keys);
+  if (!keys) return 2;
+  auto vault = tracker::PersonVault::Load(*keys);
   if (!vault.ok()) {
     std::cerr << "weijian: --keys: " << vault.status().message() << "\n";
     return 2;
@@ -123,6 +148,8 @@ int RunTrackerGenerate(const std::string& db, const std::string& keys,
     std::cerr << "weijian: --db: the database " << db << " does not exist\n";
     return 2;
   }
+  const auto key_file = KeyFileOrUsage(db, keys);
+  if (!key_file) return 2;
   auto store = storage::OpenStore(db);
   if (!store.ok()) return Fail(store.status());
   // Invented children never go into a store of real records.
@@ -134,8 +161,7 @@ int RunTrackerGenerate(const std::string& db, const std::string& keys,
     return 1;
   }
   const std::int64_t start = NowMillis();
-  auto made = BuildDemoChildren(**store, keys.empty() ? tracker::DefaultKeyFile(db) : keys, Today(),
-                                options);
+  auto made = BuildDemoChildren(**store, *key_file, Today(), options);
   if (!made.ok()) return Fail(made.status());
   std::cout << "weijian: " << made->children << " children, " << made->doses << " doses, "
             << made->transfers << " transfers in " << (NowMillis() - start) << " ms\n";

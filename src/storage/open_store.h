@@ -23,6 +23,9 @@ bool IsPostgresAddress(std::string_view address);
 // The address without its password (postgresql://user:***@host/db), for messages and logs; a
 // file path as it is.
 std::string RedactAddress(std::string_view address);
+// `message` (a database's error about the address) with every password the address carries,
+// as typed or percent-decoded, masked: libpq repeats a malformed one in its error.
+std::string RedactSecretsIn(std::string message, std::string_view address);
 // Attaches a read replica of a PostgreSQL store (`weijian serve --read-db`, issue 16 item 4):
 // engine builds and data value exports read from it while it has replayed every write committed
 // before they start and lags at most `max_lag_seconds` (Store::ReadFromReplica,

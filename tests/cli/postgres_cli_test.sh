@@ -65,6 +65,21 @@ curl -s -o /dev/null -w '%{http_code}' -u "wang.li:a-long-river-2024" "http://12
 check "a user made by the CLI signs in to the server" $?
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 ls "$TMP" | grep -q "engine" && check "no engine snapshot file for a PostgreSQL store" 1
+# Without --keys there is no key file beside an address: said without the address (before
+# session 33 the line named "<address>.keys", password and all).
+grep -q "no personal-data key file" "$TMP/serve.log" && ! grep -q "right-password-1" "$TMP/serve.log"
+check "serve's log never names the password" $?
+expect_rc "keys init with an address and no --keys: exit 2" 2 "$WJ" keys init --db "$DB"
+grep -q -- "--keys" "$TMP/err" && ! grep -q "right-password-1" "$TMP/err" "$TMP/out"
+check "it asks for --keys without printing the password" $?
+[ ! -e "$TMP/postgresql:" ] && [ ! -e "postgresql:" ]; check "and writes no file" $?
+expect_rc "keys rotate with an address and no --keys: exit 2" 2 "$WJ" keys rotate --db "$DB"
+! grep -q "right-password-1" "$TMP/err" "$TMP/out"; check "without printing the password" $?
+# A password typed with '@' or '%' unencoded: the error masks it whole, libpq's words included.
+expect_rc "a malformed password: exit 1" 1 "$WJ" user list --db "postgresql://wj_pw:Secret1%zz@127.0.0.1:$PGPORT/wj"
+! grep -q "Secret1" "$TMP/err"; check "its error does not repeat the password" $?
+expect_rc "an unencoded @ in the password: exit 1" 1 "$WJ" user list --db "postgresql://wj_pw:Secret1@Secret2@127.0.0.1:$PGPORT/wj"
+! grep -q "Secret" "$TMP/err"; check "its error names no piece of the password" $?
 
 # Bad input: one clear line on stderr, exit 1, nothing touched.
 expect_rc "an unreachable server: exit 1" 1 "$WJ" orgunits --db "postgresql://postgres@127.0.0.1:1/wj"

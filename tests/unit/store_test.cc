@@ -102,6 +102,32 @@ TEST(StoreTest, AnAddressIsShownWithoutItsPassword) {
   EXPECT_EQ(RedactAddress("host=db password=s3cret dbname=weijian"),
             "host=db password=*** dbname=weijian");
   EXPECT_EQ(RedactAddress("postgresql://wj@db/weijian"), "postgresql://wj@db/weijian");
+  EXPECT_EQ(RedactAddress("postgresql://wj@db:5432/weijian"), "postgresql://wj@db:5432/weijian");
+  // A password typed with '@', '%', ':' or '/' unencoded is masked whole (before session 33 only
+  // up to its first '@').
+  EXPECT_EQ(RedactAddress("postgresql://wj:Secret1@Secret2@127.0.0.1:5432/weijian"),
+            "postgresql://wj:***@127.0.0.1:5432/weijian");
+  EXPECT_EQ(RedactAddress("postgresql://wj:p@ss%w:rd/x@127.0.0.1:5432/weijian"),
+            "postgresql://wj:***@127.0.0.1:5432/weijian");
+  // libpq's own error repeats a malformed password, or a piece of it that it read as the host:
+  // masked as typed, decoded, and piece by piece.
+  EXPECT_EQ(RedactSecretsIn("invalid percent-encoded token: \"Secret1%zz\"",
+                            "postgresql://wj:Secret1%zz@127.0.0.1/weijian"),
+            "invalid percent-encoded token: \"***\"");
+  EXPECT_EQ(RedactSecretsIn("could not translate host name \"Secret2@127.0.0.1\"",
+                            "postgresql://wj:Secret1@Secret2@127.0.0.1/weijian"),
+            "could not translate host name \"***@127.0.0.1\"");
+  EXPECT_EQ(RedactSecretsIn("password authentication failed for user \"wj\" (p@ss w0rd)",
+                            "postgresql://wj:p%40ss%20w0rd@db/weijian"),
+            "password authentication failed for user \"wj\" (***)");
+  // Opening such an address: the error names the address without any of it.
+  auto opened = OpenStore("postgresql://wj:Secret1%zz@127.0.0.1:1/weijian");
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().message().find("Secret1"), std::string::npos)
+      << opened.status().message();
+  EXPECT_NE(opened.status().message().find("postgresql://wj:***@127.0.0.1:1/weijian"),
+            std::string::npos)
+      << opened.status().message();
 }
 
 TEST(StoreTest, RefusesAFileThatIsNotADatabase) {

@@ -18,10 +18,77 @@ bool IsPostgresAddress(std::string_view address) {
   return address.starts_with("postgresql://") || address.starts_with("postgres://");
 }
 
+namespace {
+// Where the password of an address's user information lies (postgresql://user:secret@host/db),
+// as [begin, end); {npos, npos} without one. The user information ends at the last '@' before
+// the query: a password typed with '@', ':' or '/' unencoded is still taken whole.
+std::pair<std::size_t, std::size_t> UserPassword(std::string_view address) {
+  const auto scheme = address.find("://");
+  if (scheme == std::string_view::npos) return {std::string_view::npos, std::string_view::npos};
+  const auto query = address.find('?', scheme + 3);
+  const auto at = address.rfind('@', query == std::string_view::npos ? query : query - 1);
+  const auto colon = address.find(':', scheme + 3);
+  if (at == std::string_view::npos || at < scheme + 3 || colon == std::string_view::npos ||
+      colon > at)
+    return {std::string_view::npos, std::string_view::npos};
+  return {colon + 1, at};
+}
+
+std::string PercentDecoded(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto hex = [](char c) {
+      return c >= '0' && c <= '9'   ? c - '0'
+             : c >= 'a' && c <= 'f' ? c - 'a' + 10
+             : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                    : -1;
+    };
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// The passwords an address carries (its user information's, and password= values), as typed
+// and percent-decoded.
+std::vector<std::string> AddressSecrets(std::string_view address) {
+  std::vector<std::string> out;
+  if (auto [b, e] = UserPassword(address); b != std::string_view::npos && e > b) {
+    const std::string_view typed = address.substr(b, e - b);
+    out.emplace_back(typed);
+    // And its pieces: libpq reads a password typed with '@', ':' or '/' as parts of the host,
+    // port or database, and may name one of them in its error.
+    for (std::size_t from = 0; from < typed.size();) {
+      std::size_t to = typed.find_first_of("@:/", from);
+      if (to == std::string_view::npos) to = typed.size();
+      if (to > from && to - from < typed.size()) out.emplace_back(typed.substr(from, to - from));
+      from = to + 1;
+    }
+  }
+  for (std::size_t at = address.find("password="); at != std::string_view::npos;
+       at = address.find("password=", at + 1)) {
+    const std::size_t value = at + 9;
+    std::size_t end = address.find_first_of("& ", value);
+    if (end == std::string_view::npos) end = address.size();
+    if (end > value) out.emplace_back(address.substr(value, end - value));
+  }
+  const std::size_t typed = out.size();
+  for (std::size_t i = 0; i < typed; ++i)
+    if (std::string decoded = PercentDecoded(out[i]); decoded != out[i])
+      out.push_back(std::move(decoded));
+  return out;
+}
+}  // namespace
+
 std::string RedactAddress(std::string_view address) {
   // postgresql://user:secret@host/db → postgresql://user:***@host/db; a password given as a
   // parameter (…/db?password=secret, or "host=h password=secret" as keywords) → password=***.
   std::string out(address);
+  if (auto [b, e] = UserPassword(out); b != std::string::npos) out.replace(b, e - b, "***");
   for (std::size_t at = out.find("password="); at != std::string::npos;
        at = out.find("password=", at + 1)) {
     const std::size_t value = at + 9;
@@ -29,13 +96,18 @@ std::string RedactAddress(std::string_view address) {
     if (end == std::string::npos) end = out.size();
     out.replace(value, end - value, "***");
   }
-  const auto scheme = out.find("://");
-  if (scheme == std::string::npos) return out;
-  const auto at = out.find('@', scheme + 3);
-  if (at == std::string::npos) return out;
-  const auto colon = out.find(':', scheme + 3);
-  if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
   return out;
+}
+
+std::string RedactSecretsIn(std::string message, std::string_view address) {
+  // A password of one or two characters is left: masking it would garble the message.
+  for (const std::string& secret : AddressSecrets(address)) {
+    if (secret.size() < 3) continue;
+    for (std::size_t at = message.find(secret); at != std::string::npos;
+         at = message.find(secret, at + 3))
+      message.replace(at, secret.size(), "***");
+  }
+  return message;
 }
 
 namespace {
@@ -409,7 +481,8 @@ Result<PgDb> PgDb::Open(const std::string& address, bool read_only) {
   try {
     db.conn_ = std::make_unique<PgConn>(conninfo, read_only);
   } catch (const std::exception& e) {
-    return Unavailable("cannot connect to " + RedactAddress(address) + ": " + FirstLine(e.what()));
+    return Unavailable("cannot connect to " + RedactAddress(address) + ": " +
+                       RedactSecretsIn(FirstLine(e.what()), address));
   }
   return db;
 }
