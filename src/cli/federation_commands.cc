@@ -80,11 +80,14 @@ int RunFederationPush(const FederationPushOptions& o) {
                       {"unchanged", report->unchanged},
                       {"refused", report->refused},
                       {"failed", report->failed},
+                      {"stillRefused", report->still_refused},
                       {"superseded", report->superseded},
                       {"values", report->values},
                       {"batches", report->batches}};
   std::cout << j.dump(2) << '\n';
-  return report->refused || report->failed ? 1 : 0;
+  // 1 while any batch is undelivered for a refusal (this run's or an earlier one's: fixed at
+  // the upper side, `--retry-refused` sends them again) or waits after a failure.
+  return report->refused || report->failed || report->still_refused ? 1 : 0;
 }
 
 struct FederationSchedule::State {

@@ -364,11 +364,26 @@ Result<storage::FedTargetRecord> AddFederationTarget(const TargetSpec& spec, con
   storage::FedTargetRecord t;
   t.url = spec.url;
   while (!t.url.empty() && t.url.back() == '/') t.url.pop_back();
-  if (!t.url.starts_with("http://") || t.url.size() <= 7)
-    return InvalidArgument(
-        "must be the upper instance's address, http://host[:port] (for https, a TLS proxy such "
-        "as stunnel on this machine forwards to it)",
-        "--to");
+  const std::string kForm =
+      "must be the upper instance's address, http://host[:port] (for https, a TLS proxy such as "
+      "stunnel on this machine forwards to it)";
+  if (!t.url.starts_with("http://") || t.url.size() <= 7) return InvalidArgument(kForm, "--to");
+  // Nothing but a host and a port: a path, a query or a user's name and password in the address
+  // would be sent somewhere else than /api/dataValueSets, or printed in every error.
+  const std::string authority = t.url.substr(7);
+  if (authority.find('@') != std::string::npos)  // not echoed: it may hold a password
+    return InvalidArgument(kForm + "; without a user name or password in it", "--to");
+  if (authority.find_first_of("/?# ") != std::string::npos)
+    return InvalidArgument(kForm + "; without a path or query: " + authority, "--to");
+  if (const auto colon = authority.rfind(':');
+      colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
+    const std::string port = authority.substr(colon + 1);
+    int n = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (port.empty() || ec != std::errc() || end != port.data() + port.size() || n < 1 || n > 65535)
+      return InvalidArgument(kForm + "; the port must be 1-65535: " + port, "--to");
+    if (colon == 0) return InvalidArgument(kForm, "--to");
+  }
   struct stat st {};
   if (::stat(spec.token_file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
     return InvalidArgument("no such file: " + spec.token_file, "--token-file");
@@ -391,7 +406,7 @@ Result<storage::FedTargetRecord> AddFederationTarget(const TargetSpec& spec, con
       t.data_set_uids.push_back(ds->uid);
     sets.push_back(ds);
   }
-  if (spec.level < 0 || spec.level > 10)
+  if (spec.level < 0 || spec.level > 5)
     return InvalidArgument("must be an org unit level, 1 (省) … 5 (村)", "--level");
   t.level = spec.level;
   if (spec.format != "json" && spec.format != "adx")
@@ -399,6 +414,13 @@ Result<storage::FedTargetRecord> AddFederationTarget(const TargetSpec& spec, con
   t.format = spec.format;
   t.source = spec.source.empty() ? DefaultSource(cat, sets) : spec.source;
   if (t.source.size() > 100) return InvalidArgument("longer than 100 bytes", "--source");
+  // The same instance under the same name twice would send every batch twice.
+  WJ_ASSIGN_OR_RETURN(auto targets, store.ListFedTargets());
+  for (const auto& other : targets)
+    if (other.url == t.url && other.source == t.source)
+      return InvalidArgument("already a target (" + other.uid + ", source " + other.source +
+                                 "): see `weijian federation list`",
+                             "--to");
   t.uid = RandomUid();
   t.created = NowMillis();
   t.created_by = spec.user;
@@ -457,8 +479,9 @@ void Plan(const storage::FedTargetRecord& t, const std::map<BatchKey, Wanted>& w
     r.created = now;
     add.push_back(std::move(r));
   };
+  // Rows not delivered: a push never tried or refused, a retraction waiting or refused.
   auto open = [](const storage::FedOutboxRecord* r) {
-    return r->kind == kPush && (r->state == "PENDING" || r->state == "REFUSED");
+    return r->state == "PENDING" || r->state == "REFUSED";
   };
   for (const auto& [k, w] : wanted) {
     auto it = rows.find(k);
@@ -476,6 +499,9 @@ void Plan(const storage::FedTargetRecord& t, const std::map<BatchKey, Wanted>& w
       }
       continue;
     }
+    // A new stamp replaces whatever of the key was not delivered, a retraction too: the push
+    // replaces the key's values at the upper side. (Until session 33 a refused retraction stayed
+    // a failure for ever after a newer approval had been delivered.)
     if (it != rows.end())
       for (const auto* r : it->second)
         if (open(r)) supersede.push_back(r->id);
@@ -498,9 +524,18 @@ void Plan(const storage::FedTargetRecord& t, const std::map<BatchKey, Wanted>& w
         wf = r->workflow_uid;
       }
     }
+    const storage::FedOutboxRecord* retraction = nullptr;  // the one standing, if any
     for (const auto* r : list)
-      if (open(r)) supersede.push_back(r->id);
-    if (arrived) row(k, kRetract, arrived, wf);
+      if (r->state != "SUPERSEDED" && r->kind == kRetract) retraction = r;
+    for (const auto* r : list)
+      if (open(r) && (r->kind == kPush || arrived)) supersede.push_back(r->id);
+    if (arrived) {
+      row(k, kRetract, arrived, wf);
+    } else if (retraction && retraction->state == "REFUSED" && retry_refused) {
+      // A refused retraction is sent again when asked, as a refused push is.
+      supersede.push_back(retraction->id);
+      row(k, kRetract, retraction->stamp, retraction->workflow_uid);
+    }
   }
 }
 
@@ -797,6 +832,10 @@ Result<PushReport> PushFederation(storage::Store& store, const Catalog& cat,
       report.batches.push_back(std::move(item));
       if (stop_target) break;
     }
+    // Refusals of earlier runs not sent again are still undelivered: a run that leaves any
+    // says so (its exit status), not only one that met a refusal itself.
+    WJ_ASSIGN_OR_RETURN(auto after, store.ListFedOutbox(t.id));
+    for (const auto& r : after) report.still_refused += r.state == "REFUSED" ? 1 : 0;
   }
   return report;
 }

@@ -112,6 +112,7 @@ struct PushOptions {
 };
 struct PushReport {
   int queued = 0, sent = 0, unchanged = 0, refused = 0, failed = 0, superseded = 0;
+  int still_refused = 0;  // refused batches in the outboxes after the run, this run's and earlier
   std::int64_t values = 0;
   nlohmann::json batches = nlohmann::json::array();  // a dry run's plan, or what was sent
 };

@@ -281,6 +281,94 @@ TEST_F(FederationTest, ARefusedPushKeepsTheConflictsAndNothingIsMarkedSent) {
   EXPECT_EQ(CityValues(), (std::vector<std::string>{"DE_FA 202401 150624100=3"}));
 }
 
+// A refusal stays a failure until it is delivered or replaced: a run that meets none itself still
+// reports the ones waiting (the command's exit status), and a retraction refused (a closed
+// period above) is replaced by a newer approval's push, sent again on request otherwise.
+// Before session 33 the second run reported nothing refused (exit 0), and the refused
+// retraction stayed REFUSED for ever after the newer push was delivered.
+TEST_F(FederationTest, RefusalsStayReportedUntilDeliveredOrReplaced) {
+  Put("DE_FA", "202401", "150624100", "3");
+  AddTarget(0);
+  Approve("202401", 1000);
+  can_write_ = [](std::int64_t) { return false; };
+  auto r = Push();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->refused, 1);
+  EXPECT_EQ(r->still_refused, 1);
+  r = Push();  // nothing new to send: the refusal still waits
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->refused, 0);
+  EXPECT_EQ(r->still_refused, 1);
+  can_write_ = nullptr;
+  r = Push(true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->sent, 1);
+  EXPECT_EQ(r->still_refused, 0);
+
+  // Unapproved while the city refuses: the retraction is refused and kept.
+  Unapprove("202401");
+  can_write_ = [](std::int64_t) { return false; };
+  r = Push();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->refused, 1);
+  EXPECT_EQ(county_.store->ListFedOutbox(0)->back().kind, "RETRACT");
+  // Sent again on request once the city takes it.
+  can_write_ = nullptr;
+  r = Push(true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->sent, 1);
+  EXPECT_EQ(r->batches.at(0)["kind"], "RETRACT");
+  EXPECT_TRUE(CityValues().empty());
+  EXPECT_EQ(r->still_refused, 0);
+
+  // Approved, pushed, unapproved and refused again; then approved anew and delivered: the
+  // refused retraction is replaced by the push and is no failure any more.
+  Approve("202401", 2000);
+  ASSERT_TRUE(Push().ok());
+  Unapprove("202401");
+  can_write_ = [](std::int64_t) { return false; };
+  ASSERT_EQ(Push()->refused, 1);
+  can_write_ = nullptr;
+  Approve("202401", 3000);
+  r = Push();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->sent, 1);
+  EXPECT_EQ(r->still_refused, 0);
+  auto view = exchange::FederationTargets(*county_.store, *county_.cat);
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE((*view)["targets"][0]["failures"].empty()) << view->dump(1);
+  EXPECT_EQ(CityValues(), (std::vector<std::string>{"DE_FA 202401 150624100=3"}));
+}
+
+// A target's address is a host and a port only, at a level 1-5, and the same instance under the
+// same name is not added twice (each batch would go twice).
+TEST_F(FederationTest, TargetsRefuseAddressesThatCannotWorkAndDuplicates) {
+  exchange::TargetSpec spec;
+  spec.token_file = token_;
+  spec.data_sets = {"DS_FED"};
+  for (const char* url : {"http://127.0.0.1:99999", "http://127.0.0.1:0", "http://127.0.0.1:x",
+                          "http://city.invalid/api?x=1", "http://user:pw@city.invalid",
+                          "http://city.invalid/path", "http://:8080"}) {
+    SCOPED_TRACE(url);
+    spec.url = url;
+    auto t = exchange::AddFederationTarget(spec, *county_.cat, *county_.store);
+    EXPECT_EQ(t.status().field(), "--to");
+    EXPECT_EQ(t.status().message().find("pw@"), std::string::npos) << t.status().message();
+  }
+  spec.url = "http://city.invalid:8080";
+  spec.level = 9;
+  EXPECT_EQ(exchange::AddFederationTarget(spec, *county_.cat, *county_.store).status().field(),
+            "--level");
+  spec.level = 3;
+  ASSERT_TRUE(exchange::AddFederationTarget(spec, *county_.cat, *county_.store).ok());
+  spec.url = "http://city.invalid:8080/";
+  EXPECT_EQ(exchange::AddFederationTarget(spec, *county_.cat, *county_.store).status().field(),
+            "--to");
+  spec.source = "150624-b";  // another name at the same instance: a target of its own
+  EXPECT_TRUE(exchange::AddFederationTarget(spec, *county_.cat, *county_.store).ok());
+  EXPECT_EQ(county_.store->ListFedTargets()->size(), 2u);
+}
+
 TEST_F(FederationTest, TargetsRefuseTokensOthersCanReadAndDataSetsWithoutApproval) {
   exchange::TargetSpec spec;
   spec.url = "http://city.invalid";
