@@ -289,6 +289,21 @@ Response GetSettings(const Request&, App& app) {
 }
 
 Response PutSettings(const Request& req, App& app) {
+  // The settings are the whole instance's (its name, footer, push schedule): an admin whose
+  // units are all of it may change them, as a superuser may; an admin of part of it may not.
+  // The instance's top: from each root down while a unit has one child (the demo's 内蒙古 →
+  // 鄂尔多斯市, the city the instance serves).
+  const auth::Principal& who = Caller(req);
+  if (!who.IsSuperuser()) {
+    const auto cat = app.catalog();
+    for (const auto* top : cat->ChildrenOf(0)) {
+      for (auto below = cat->ChildrenOf(top->id); below.size() == 1;
+           below = cat->ChildrenOf(top->id))
+        top = below.front();
+      if (!auth::CanWrite(who, *cat, top->id))
+        return ErrorResponse(403, "只有管理本平台全部机构的管理员可以修改站点设置");
+    }
+  }
   auto body = ParseJsonBody(req);
   if (!body.ok()) return ErrorResponse(body.status());
   Status saved = Status::Ok();
@@ -320,7 +335,7 @@ std::vector<Route> ArticleRoutes() {
       {"POST", "/api/articles/{uid}/attachments", UploadAttachment, edit, Cost::kHeavy},
       {"POST", "/api/dataReleases", PublishDataRelease, edit, Cost::kHeavy},
       {"GET", "/api/site/settings", GetSettings, SignedIn()},
-      {"PUT", "/api/site/settings", PutSettings, Needs(Authority::kAll)},
+      {"PUT", "/api/site/settings", PutSettings, Needs(Authority::kMetadataWrite)},
   };
 }
 

@@ -36,6 +36,8 @@ enum class Rule {
   kOwnerWrite,    // … changed within write scope; shared: superusers only
   kNoToken,       // refused to every caller signed in by an API token (the matrix's callers)
   kOwnImport,     // an import: its importer, or an admin whose scope covers the importer
+  kInstance,      // the whole instance's: superusers, and admins whose units cover all of it (the
+                  // demo's 鄂尔多斯市, 1506: the city's admin, not a county's)
 };
 
 struct Call {
@@ -306,7 +308,7 @@ std::vector<Row> Table() {
                      json{{"program", "liangai"}, {"year", 1900}, {"orgUnit", t.unit}}.dump()};
        }},
       {"GET", "/api/site/settings", Gate::kSignedIn, {}, Rule::kNone, get("/api/site/settings")},
-      {"PUT", "/api/site/settings", Gate::kAuthority, Authority::kAll, Rule::kNone,
+      {"PUT", "/api/site/settings", Gate::kAuthority, Authority::kMetadataWrite, Rule::kInstance,
        [](const Target&) {
          return Call{"PUT", "/api/site/settings", R"({"nosuch":"x"})"};
        }},
@@ -665,6 +667,8 @@ bool Expected(const Row& row, const Actor& a, Relation rel) {
     case Rule::kOwnImport:
       // The import was made by clerk_in (乌兰镇): he, and admins over 乌兰镇.
       return super || a.name == "clerk_in" || a.role == "admin";
+    case Rule::kInstance:
+      return super || a.unit == "1506";
   }
   return false;
 }
@@ -674,6 +678,7 @@ std::vector<Relation> RelationsOf(const Row& row) {
     case Rule::kNone:
     case Rule::kNoToken:
     case Rule::kOwnImport:
+    case Rule::kInstance:
       return {Relation::kShared};
     case Rule::kOwnerRead:
     case Rule::kOwnerWrite:
