@@ -176,6 +176,9 @@ class SqliteToPostgresCopy {
           "the target must be a PostgreSQL address (postgresql://user@host:port/db)", "--to");
     if (IsPostgresAddress(from_) || !std::filesystem::is_regular_file(from_))
       return InvalidArgument("the SQLite database " + from_ + " does not exist", "--from");
+    // A file that is not a weijian database is refused before its lock is taken: the lock's
+    // file ("<from>.serving") would be left beside it.
+    WJ_RETURN_IF_ERROR(CheckSourceVersion());
     // A server writing to the source after the copy began would lose those writes; while we
     // hold its lock, no server starts on it either.
     WJ_ASSIGN_OR_RETURN(auto serving, HoldServingLock(from_));

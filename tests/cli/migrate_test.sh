@@ -80,6 +80,14 @@ expect_rc "a source schema newer than the binary: exit 1" 1 "$WJ" migrate --from
 grep -q "newer weijian (schema version 999)" "$TMP/err"; check "saying so" $?
 expect_rc "a source that does not exist: exit 2" 2 "$WJ" migrate --from "$TMP/none.db" --to "$DB"
 [ ! -e "$TMP/none.db" ]; check "and is not created" $?
+echo "not a database" >"$TMP/notdb.txt"
+: >"$TMP/empty.db"
+for f in notdb.txt empty.db; do
+  expect_rc "a source that is not a weijian database ($f): exit 2" 2 "$WJ" migrate --from "$TMP/$f" --to "$DB"
+  # Nothing beside it either: before session 33 the serving lock's file was left there.
+  [ ! -e "$TMP/$f.serving" ] && [ ! -e "$TMP/$f-wal" ]; check "and nothing is written beside $f" $?
+done
+[ ! -s "$TMP/empty.db" ]; check "the empty file stays empty" $?
 [ "$(psql_ -d wj -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ]
 check "the target of the refused migrations has no table yet" $?
 
