@@ -1,6 +1,8 @@
 #include "tracker/resident_id.h"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <utility>
 
 #include "core/digits.h"
@@ -46,6 +48,15 @@ Result<ResidentId> ParseResidentId(std::string_view text, Date today) {
     return Bad("身份证号应为 18 位（或 15 位旧号码），这里是 " + std::to_string(number.size()) +
                " 位");
   }
+
+  // The address code (GB/T 2260) begins with a province-level division: 11-15, 21-23, 31-37,
+  // 41-46, 50-54, 61-65, 71 (台湾), 81-82 (香港, 澳门), and 83 (the 港澳台居民居住证's).
+  static constexpr int kProvinces[] = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34,
+                                       35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+                                       53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83};
+  const int province = Digits(std::string_view(number).substr(0, 2));
+  if (std::find(std::begin(kProvinces), std::end(kProvinces), province) == std::end(kProvinces))
+    return Bad("身份证号前 6 位是地址码，" + number.substr(0, 2) + " 不是省级行政区划代码");
 
   const std::string digits8 = number.substr(6, 8);
   const int y = Digits(std::string_view(digits8).substr(0, 4));

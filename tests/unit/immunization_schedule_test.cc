@@ -556,6 +556,9 @@ TEST(ResidentId, BadNumbersSayWhatIsWrong) {
       {"150627190002290016", "身份证号中的出生日期 19000229 不是真实的日期"},
       {"150627203001010016", "身份证号中的出生日期 20300101 晚于今天"},
       {"13050367040100A", "身份证号只能由数字组成（15 位旧号码）"},
+      // No province's address code begins with 00 or 99 (valid check characters otherwise).
+      {"000000202504010129", "身份证号前 6 位是地址码，00 不是省级行政区划代码"},
+      {"999999202504010143", "身份证号前 6 位是地址码，99 不是省级行政区划代码"},
   };
   for (const Case& c : cases) {
     auto id = ParseResidentId(c.text, today);
