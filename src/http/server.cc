@@ -222,7 +222,9 @@ struct Server::Impl {
           ec == asio::error::operation_aborted)
         break;
       if (ec) {  // a request we could not read: say why once, then close
-        co_await Write(stream, ReadError(ec, 0), 11, false, false, ec);
+        // (A Content-Length past every route's limit is refused here, before the route is
+        // known: the limit named is the largest, the heavy routes'.)
+        co_await Write(stream, ReadError(ec, options.max_body_bytes), 11, false, false, ec);
         break;
       }
       auto& in = parser.get();
