@@ -665,7 +665,11 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const ImportObj
   });
   auto prepared =
       PrepareChild(run.who, run.cat, in, run.today, run.now, current ? &current->record : nullptr);
-  if (!prepared.ok()) return FromStatus(prepared.status(), "E1121");
+  if (!prepared.ok()) {
+    Outcome o = FromStatus(prepared.status(), "E1121");
+    if (o.code == "E1000") o.field = "orgUnit";  // the unit is what a child's scope is about
+    return o;
+  }
   storage::TrackedEntityRecord& r = prepared->person.record;
   r.uid = uid;
   audit.org_unit_id = r.org_unit_id;
@@ -737,6 +741,19 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject
                 "program");
   auto at = DayOf(en, "enrolledAt");
   if (!at.ok()) return Fail("E1025", at.status().message(), "enrolledAt");
+  // The enrolling unit, when named, is the child's managing unit: a unit changes by a transfer.
+  const std::string ou = TextOf(en, "orgUnit");
+  const storage::OrgUnitRecord* unit = ou.empty() ? nullptr : run.cat.OrgUnits().ByUidOrCode(ou);
+  if (!ou.empty() && !unit) return Fail("E1070", "没有组织机构 " + ou, "orgUnit");
+  auto other_unit = [&](const storage::TrackedEntityRecord& person) -> std::optional<Outcome> {
+    if (!unit || unit->id == person.org_unit_id) return std::nullopt;
+    const auto* managing = run.cat.OrgUnits().ById(person.org_unit_id);
+    return Fail("E1041",
+                "入组单位 " + ou + " 不是档案 " + person.uid + " 的接种单位" +
+                    (managing ? " " + managing->name : std::string()) +
+                    "（变更管理单位请办理迁移：POST /api/immunization/children/{uid}/transfers）",
+                "orgUnit");
+  };
   // The enrollment a child of this import was created with, which no other child has: what the
   // two reads below would give is known (the child, by its enrollment and by its uid).
   if (auto own = run.own_enrollments.find(uid);
@@ -747,6 +764,7 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject
         return Fail("E1068", "没有儿童档案 " + te, "trackedEntity");
       if (!auth::CanWrite(run.who, run.cat, person.org_unit_id))
         return Fail("E1000", "儿童档案 " + person.uid + " 的接种单位不在您可以修改的范围内");
+      if (auto refused = other_unit(person)) return *refused;
       run.by_enrollment.emplace(uid, person);
       return Passed("created");
     }
@@ -767,6 +785,7 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject
     return Fail("E1000", "儿童档案 " + person->uid + " 的接种单位不在您可以修改的范围内");
   if (by_uid->has_value() && (*by_uid)->id != person->id)
     return Fail("E1080", "入组 " + uid + " 已属于另一份档案", "enrollment");
+  if (auto refused = other_unit(*person)) return *refused;
   const bool same = person->enrollment_uid == uid;
   // A child created just above with this enrollment: its creation wrote it. Its events find
   // the child here instead of reading it again.

@@ -1,6 +1,8 @@
 #include "tracker/immunization.h"
 
 #include <algorithm>
+#include <iterator>
+#include <string_view>
 
 #include "core/digits.h"
 #include "core/uid.h"
@@ -73,6 +75,43 @@ std::string NameBirthKey(const std::string& name, const std::string& birth) {
 
 std::int64_t ServedArea(const storage::OrgUnitRecord& unit) {
   return unit.facility_type.empty() || unit.parent_id == 0 ? unit.id : unit.parent_id;
+}
+
+namespace {
+
+// The facility types that vaccinate; web/src/immunization_logic.ts (VACCINATING) lists the same.
+constexpr std::string_view kVaccinatingFacilities[] = {"卫生院", "社区卫生服务中心", "村卫生室",
+                                                       "妇幼保健院", "医院"};
+
+bool Vaccinates(const storage::OrgUnitRecord& unit) {
+  return std::find(std::begin(kVaccinatingFacilities), std::end(kVaccinatingFacilities),
+                   unit.facility_type) != std::end(kVaccinatingFacilities);
+}
+
+// 乡镇/街道 in the division tree (省 1 › 市 2 › 县 3 › 乡 4 › 村 5).
+constexpr int kTownshipLevel = 4;
+
+}  // namespace
+
+Status CheckManagingUnit(const metadata::Catalog& cat, const storage::OrgUnitRecord& unit) {
+  if (!unit.facility_type.empty()) {
+    if (Vaccinates(unit)) return Status::Ok();
+    return Conflict(
+        unit.name + "（" + unit.facility_type + "）不是接种单位，不能管理儿童预防接种档案",
+        "orgUnit");
+  }
+  if (unit.level > kTownshipLevel) return Status::Ok();  // a village
+  if (unit.level == kTownshipLevel) {
+    for (const auto* c : cat.ChildrenOf(unit.id))
+      if (Vaccinates(*c))
+        return Conflict(
+            unit.name + " 不是接种单位：该乡镇的儿童档案由 " + c->name + " 管理，请选择 " + c->name,
+            "orgUnit");
+    return Status::Ok();
+  }
+  return Conflict(unit.name + " 不是接种单位：儿童预防接种档案由卫生院、社区卫生服务中心等" +
+                      "接种单位（或村）管理，请选择接种单位",
+                  "orgUnit");
 }
 
 Result<std::map<std::int64_t, std::vector<RecordedDose>>> RecordedDosesManagedBy(
@@ -359,6 +398,9 @@ Result<ImmunizationService::PreparedChild> ImmunizationService::PrepareChild(
   if (in.org_unit.empty()) return Conflict("请选择接种单位", "orgUnit");
   if (!unit || !auth::CanWrite(who, cat, unit->id))
     return PermissionDenied("接种单位 " + in.org_unit + " 不在您可以建档的范围内");
+  // A record kept where it is (an update) keeps its unit even if the rule came after it.
+  if (!existing || existing->org_unit_id != unit->id)
+    WJ_RETURN_IF_ERROR(CheckManagingUnit(cat, *unit));
   if (in.name.empty()) return Conflict("请填写儿童姓名", "name");
   if (Chars(in.name) > 30) return Conflict("姓名最多 30 个字", "name");
 
@@ -574,12 +616,17 @@ Result<json> ImmunizationService::Transfer(const auth::Principal& who, const met
     if (!to_unit) return Conflict("该儿童已迁出，迁入时请指定接收的接种单位", "orgUnit");
     if (!auth::CanWrite(who, cat, to_unit->id))
       return PermissionDenied("接种单位 " + in.org_unit + " 不在您可以办理迁入的范围内");
+    if (to_unit->id != from) WJ_RETURN_IF_ERROR(CheckManagingUnit(cat, *to_unit));
     t.direction = "IN";
     moved.status = "ACTIVE";
   } else if (to_unit) {
-    // 迁出 to another unit of the system, 迁入 there: the record moves with its doses.
+    // 迁出 to another unit of the system that the caller writes, 迁入 there: the record moves
+    // with its doses (a move beyond his units is his county's to make).
     if (to_unit->id == from && in.village.empty())
       return Conflict("该儿童已由 " + to_unit->name + " 管理", "orgUnit");
+    if (!auth::CanWrite(who, cat, to_unit->id))
+      return PermissionDenied("接种单位 " + in.org_unit + " 不在您可以办理迁移的范围内");
+    if (to_unit->id != from) WJ_RETURN_IF_ERROR(CheckManagingUnit(cat, *to_unit));
     t.direction = "MOVE";
   } else {
     // 迁出 out of the system (another province, abroad): the record stays, closed.

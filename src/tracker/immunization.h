@@ -402,6 +402,15 @@ class ImmunizationService {
 // the division it hangs under.
 std::int64_t ServedArea(const storage::OrgUnitRecord& unit);
 
+// Whether `unit` may manage children's records (be the 接种单位 of a record): a facility that
+// vaccinates (卫生院, 社区卫生服务中心, 村卫生室, 妇幼保健院, 医院: the workbench's VACCINATING), a
+// village (its village doctor keeps its children's cards), or a township (level 4) with no such
+// facility of its own (an instance of divisions only: the township keeps them). Never a county,
+// city or province, a facility that does not vaccinate (疾控中心, 托育机构), nor a township whose
+// 卫生院 manages its children (the 卫生院's staff would not see them). A refusal is a kConflict
+// naming orgUnit.
+Status CheckManagingUnit(const metadata::Catalog& cat, const storage::OrgUnitRecord& unit);
+
 // The doses recorded for every person managed by `units`, by person (store id), in date order.
 Result<std::map<std::int64_t, std::vector<RecordedDose>>> RecordedDosesManagedBy(
     storage::Store& store, std::span<const std::int64_t> units);

@@ -59,10 +59,10 @@ std::string DosesOf(const json& row) {
 TEST(ImmunizationDue, DueOverdueAndCatchUpPerUnitAndVillage) {
   // 阿木尔 (born 2024-01-10, lives in village 150624100004) had HepB 1 and BCG at birth;
   // 巴雅尔 (born 2024-02-20, no village) has had nothing.
-  const std::string a = Register(DueChild("150624100", "阿木尔", "2024-01-10", "150624100004"));
+  const std::string a = Register(DueChild("150624100H01", "阿木尔", "2024-01-10", "150624100004"));
   Dose("clerk_in", a, "HepB", "2024-01-10");
   Dose("clerk_in", a, "BCG", "2024-01-10");
-  const std::string b = Register(DueChild("150624100", "巴雅尔", "2024-02-20"));
+  const std::string b = Register(DueChild("150624100H01", "巴雅尔", "2024-02-20"));
 
   // The 接种日 2024-03-15 at 乌兰镇.
   auto list = Body(As("clerk_in", "GET", "/api/immunization/due?ou=150624100&date=2024-03-15"));
@@ -154,7 +154,7 @@ TEST(ImmunizationDue, DueOverdueAndCatchUpPerUnitAndVillage) {
 }
 
 TEST(ImmunizationDue, TransfersMoveTheRecordAndItsDueList) {
-  const std::string c = Register(DueChild("150624100", "朝鲁", "2024-01-10"));
+  const std::string c = Register(DueChild("150624100H01", "朝鲁", "2024-01-10"));
   Dose("clerk_in", c, "HepB", "2024-01-10");
   auto listed = [](const std::string& who, const std::string& ou, const std::string& te) {
     auto l = Body(As(who, "GET", "/api/immunization/due?ou=" + ou + "&date=2024-03-15"));
@@ -177,15 +177,17 @@ TEST(ImmunizationDue, TransfersMoveTheRecordAndItsDueList) {
   r = move("clerk_in", {{"date", "2024-03-01"}, {"orgUnit", "nowhere"}});
   EXPECT_EQ(r.status, 409);
   EXPECT_NE(r.body.find("\"orgUnit\""), std::string::npos) << r.body;
-  r = move("clerk_in", {{"date", "2024-03-01"}, {"orgUnit", "150624100"}});
+  r = move("clerk_in", {{"date", "2024-03-01"}, {"orgUnit", "150624100H01"}});
   EXPECT_EQ(r.status, 409) << r.body;  // already there
-  EXPECT_EQ(move("viewer_in", {{"orgUnit", "150624101"}}).status, 403);
-  EXPECT_EQ(move("clerk_sibling", {{"orgUnit", "150624101"}}).status, 404);
+  EXPECT_EQ(move("viewer_in", {{"orgUnit", "150624101H01"}}).status, 403);
+  EXPECT_EQ(move("clerk_sibling", {{"orgUnit", "150624101H01"}}).status, 404);
+  // 棋盘井镇 is not one of 乌兰镇's clerk's units: a move there is the county's.
+  EXPECT_EQ(move("clerk_in", {{"date", "2024-03-01"}, {"orgUnit", "150624101H01"}}).status, 403);
   EXPECT_TRUE(listed("clerk_in", "150624100", c));
 
   // 迁出 from 乌兰镇, 迁入 棋盘井镇 on 2024-03-01: the record and its due list move.
-  r = move("clerk_in",
-           {{"date", "2024-03-01"}, {"orgUnit", "150624101"}, {"reason", "随父母务工"}});
+  r = move("county_admin",
+           {{"date", "2024-03-01"}, {"orgUnit", "150624101H01"}, {"reason", "随父母务工"}});
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(Body(r)["direction"], "MOVE");
   EXPECT_FALSE(listed("clerk_in", "150624100", c));
@@ -217,7 +219,7 @@ TEST(ImmunizationDue, TransfersMoveTheRecordAndItsDueList) {
   EXPECT_NE(r.body.find("\"orgUnit\""), std::string::npos) << r.body;
 
   // 迁入 back on 2024-05-01: active again, on the list, three moves in the history.
-  r = move("clerk_sibling", {{"date", "2024-05-01"}, {"orgUnit", "150624101"}});
+  r = move("clerk_sibling", {{"date", "2024-05-01"}, {"orgUnit", "150624101H01"}});
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(Body(r)["direction"], "IN");
   EXPECT_TRUE(listed("clerk_sibling", "150624101", c));
@@ -248,7 +250,7 @@ TEST(ImmunizationDue, CoverageInAnalyticsFromTheRecords) {
   //   P4 born 2019-01-08: HepB at birth, then transferred out of the system (not counted).
   auto reg = [](const char* name, const char* birth) {
     auto r = As("county_admin", "POST", "/api/immunization/children",
-                DueChild("150624102", name, birth).dump());
+                DueChild("150624102H01", name, birth).dump());
     EXPECT_EQ(r.status, 201) << r.body;
     return Body(r).value("trackedEntity", "");
   };
@@ -363,7 +365,7 @@ TEST(ImmunizationDue, KeptCoverageEqualsARecomputationAfterEveryWrite) {
   check("before any write", 0);
   auto reg = [](const char* name, const char* birth) {
     auto r = As("county_admin", "POST", "/api/immunization/children",
-                DueChild("150624102", name, birth).dump());
+                DueChild("150624102H01", name, birth).dump());
     EXPECT_EQ(r.status, 201) << r.body;
     return Body(r).value("trackedEntity", "");
   };
@@ -390,9 +392,9 @@ TEST(ImmunizationDue, KeptCoverageEqualsARecomputationAfterEveryWrite) {
              .dump());
   ASSERT_EQ(r.status, 201) << r.body;
   check("a hold", 1);
-  // Moved to 乌兰镇 (150624100): its facts leave 蒙西镇's figures for 乌兰镇's.
+  // Moved to 乌兰镇's 卫生院: its facts leave 蒙西镇's figures for 乌兰镇's.
   r = As("county_admin", "POST", "/api/immunization/children/" + c1 + "/transfers",
-         json{{"orgUnit", "150624100"}, {"date", "2025-10-01"}}.dump());
+         json{{"orgUnit", "150624100H01"}, {"date", "2025-10-01"}}.dump());
   ASSERT_EQ(r.status, 201) << r.body;
   check("a transfer between townships", 1);
   const std::string c2 = reg("其其格", "2025-04-02");

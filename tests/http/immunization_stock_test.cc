@@ -6,7 +6,7 @@
 // Every date is spelled out.
 //
 // Stock is kept here at the village 150624100004 (a 村卫生室 that vaccinates) and, after a 出库,
-// at 棋盘井镇 (150624101): the other suites record doses at 乌兰镇 itself, which keeps no stock,
+// at 棋盘井镇 (150624101): the other suites record doses at 乌兰镇卫生院, which keeps no stock,
 // so they are not touched by these lots.
 #include <set>
 #include <tuple>
@@ -19,7 +19,7 @@ namespace {
 constexpr const char* kVillage = "150624100004";
 
 json StockChild(const std::string& name, const std::string& birth) {
-  return {{"orgUnit", "150624100"},
+  return {{"orgUnit", "150624100H01"},
           {"name", name},
           {"sex", "女"},
           {"birthDate", birth},
@@ -602,7 +602,7 @@ TEST(ImmunizationHolds, CountyAefiListByReportingUnitAndDate) {
   EXPECT_EQ(row["vaccine"], "HepB");
   EXPECT_EQ(row["doseDate"], "2024-05-01");
   EXPECT_EQ(row["serious"], true);
-  EXPECT_EQ(row["orgUnit"]["name"], "乌兰镇");
+  EXPECT_EQ(row["orgUnit"]["name"], "乌兰镇卫生院");
   EXPECT_FALSE(row.contains("name"));  // no names in a county's list
   EXPECT_GE(county["summary"]["serious"].get<int>(), 1);
   // Only reports made in the range: the report date 2024-05-03 is outside from 2024-05-04.
@@ -821,8 +821,8 @@ TEST(ImmunizationAggregate, MonthlyDosesEqualACountOverTheRecords) {
   ASSERT_EQ(PostDose(c, "HepB", "2022-07-20").status, 201);
   const std::int64_t wulan = hepb("150624100"), qipanjing = hepb("150624101"),
                      county_hepb = hepb("150624");
-  ASSERT_EQ(As("clerk_in", "POST", "/api/immunization/children/" + c + "/transfers",
-               json{{"orgUnit", "150624101"}, {"date", "2022-08-15"}}.dump())
+  ASSERT_EQ(As("county_admin", "POST", "/api/immunization/children/" + c + "/transfers",
+               json{{"orgUnit", "150624101H01"}, {"date", "2022-08-15"}}.dump())
                 .status,
             201);
   EXPECT_EQ(hepb("150624100"), wulan);

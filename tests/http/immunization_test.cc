@@ -61,7 +61,7 @@ std::vector<bool> FileContains(const std::string& path, const std::vector<std::s
 TEST(Immunization, RegisterReadMaskedAndUnmaskedByRole) {
   const std::string birth = BirthThreeMonthsAgo();
   auto r = As("clerk_in", "POST", "/api/immunization/children",
-              Child("150624100", "乌兰其其格", birth).dump());
+              Child("150624100H01", "乌兰其其格", birth).dump());
   ASSERT_EQ(r.status, 201) << r.body;
   const json child = Body(r);
   const std::string uid = child["trackedEntity"];
@@ -83,7 +83,7 @@ TEST(Immunization, RegisterReadMaskedAndUnmaskedByRole) {
   EXPECT_EQ(As("clerk_sibling", "GET", "/api/immunization/forecast?te=" + uid).status, 404);
   // Nor register children at the neighbour's unit.
   EXPECT_EQ(As("clerk_sibling", "POST", "/api/immunization/children",
-               Child("150624100", "巴特尔", birth).dump())
+               Child("150624100H01", "巴特尔", birth).dump())
                 .status,
             403);
 
@@ -103,9 +103,63 @@ TEST(Immunization, RegisterReadMaskedAndUnmaskedByRole) {
   EXPECT_TRUE(admin_read) << audits.dump().substr(0, 600);
 }
 
+// A record is managed by a 接种单位 within the caller's own units. Registration and transfers to a
+// unit above or beside the caller's, or to one that keeps no records (a county; a township whose
+// 卫生院 keeps its children's), are refused naming orgUnit, and the record stays where it was.
+TEST(Immunization, ManagingUnitIsAVaccinationUnitWithinTheCallersScope) {
+  const std::string birth = BirthThreeMonthsAgo();
+  // 乌兰镇's children are its 卫生院's: the township clerk registers them there.
+  auto r = As("clerk_in", "POST", "/api/immunization/children",
+              Child("150624100", "图门", birth).dump());
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Body(r)["field"], "orgUnit") << r.body;
+  EXPECT_NE(r.body.find("乌兰镇卫生院"), std::string::npos) << r.body;
+  r = As("county_admin", "POST", "/api/immunization/children",
+         Child("150624", "图门", birth).dump());
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Body(r)["field"], "orgUnit") << r.body;
+  r = As("clerk_in", "POST", "/api/immunization/children",
+         Child("150624100H01", "图门", birth).dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string uid = Body(r)["trackedEntity"];
+  auto move = [&](const std::string& who, const std::string& unit) {
+    return As(who, "POST", "/api/immunization/children/" + uid + "/transfers",
+              json{{"orgUnit", unit}}.dump());
+  };
+  auto unit_of = [&] {
+    return Body(As("root", "GET", "/api/immunization/children/" + uid))["orgUnit"]["name"];
+  };
+
+  // The city's admin cannot move it up to 内蒙古自治区, out of his own reach, nor to his county.
+  EXPECT_EQ(move("city_admin_t", "15").status, 403);
+  EXPECT_EQ(As("city_admin_t", "GET", "/api/immunization/children/" + uid).status, 200);
+  r = move("city_admin_t", "150624");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Body(r)["field"], "orgUnit") << r.body;
+  // The 卫生院's vaccinator cannot move it to a village of the township: not one of his units.
+  ASSERT_EQ(MakeUser("vaccinator_scope", "entry", "150624100H01").status, 201);
+  auto as_vaccinator = Http(env->port, "POST", "/api/immunization/children/" + uid + "/transfers",
+                            json{{"orgUnit", "150624100205"}}.dump(),
+                            {{"Content-Type", "application/json"},
+                             {"Authorization", BasicAuth("vaccinator_scope", kStrong)}});
+  EXPECT_EQ(as_vaccinator.status, 403) << as_vaccinator.body;
+  // Nor the township's clerk to the next township's 卫生院.
+  EXPECT_EQ(move("clerk_in", "150624101H01").status, 403);
+  EXPECT_EQ(unit_of(), "乌兰镇卫生院");
+
+  // The clerk's own village keeps records (its village doctor's); the county moves it to the
+  // next township's 卫生院.
+  r = move("clerk_in", "150624100205");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(unit_of(), "包日呼舒嘎查");
+  r = move("county_admin", "150624101H01");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(unit_of(), "棋盘井镇卫生院");
+}
+
 TEST(Immunization, IdNumberCheckedAndNeverStoredInClear) {
   // A child born 2023-01-05 in 鄂托克旗 (check character computed after GB 11643).
-  json c = Child("150624100", "其木格", "2023-01-05");
+  json c = Child("150624100H01", "其木格", "2023-01-05");
   c["idNumber"] = "150624202301050020";
   c["sex"] = "女";
   auto r = As("clerk_in", "POST", "/api/immunization/children", c.dump());
@@ -172,7 +226,7 @@ TEST(Immunization, IdNumberCheckedAndNeverStoredInClear) {
 // The 接种日 page's search: a child found by ID number (any accepted spelling) or by name and
 // birth date through the blind indexes, within the caller's scope only, masked as a read.
 TEST(Immunization, FindChildByIdNumberOrNameAndBirthDate) {
-  json c = Child("150624100", "娜仁图雅", "2022-03-14");
+  json c = Child("150624100H01", "娜仁图雅", "2022-03-14");
   c["idNumber"] = "150624202203140049";
   auto r = As("clerk_in", "POST", "/api/immunization/children", c.dump());
   ASSERT_EQ(r.status, 201) << r.body;
@@ -206,7 +260,7 @@ TEST(Immunization, FindChildByIdNumberOrNameAndBirthDate) {
 
 TEST(Immunization, DosesAreCheckedAndPlacedInTheSchedule) {
   auto r = As("clerk_in", "POST", "/api/immunization/children",
-              Child("150624100", "阿拉坦", "2024-01-10").dump());
+              Child("150624100H01", "阿拉坦", "2024-01-10").dump());
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string uid = Body(r)["trackedEntity"];
   auto dose = [&](json extra) {

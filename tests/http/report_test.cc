@@ -63,11 +63,12 @@ TEST(Reports, ScopeFormatsAndTemplates) {
   EXPECT_EQ(Body(mine)["title"], "鄂托克旗2023年全年重点工作简报");
 }
 
-// A child of 乌兰镇 registered by the clerk (its own, for tests that count coverage); its uid, or
+// A child of 乌兰镇卫生院 registered by the clerk (its own, for tests that count coverage); its
+// uid, or
 // "" when refused.
 std::string CoverageChild(const std::string& name, const std::string& sex, const std::string& birth,
                           const std::string& phone) {
-  const json child = {{"orgUnit", "150624100"},
+  const json child = {{"orgUnit", "150624100H01"},
                       {"name", name},
                       {"sex", sex},
                       {"birthDate", birth},

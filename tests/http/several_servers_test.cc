@@ -322,7 +322,7 @@ TEST(SeveralServers, AChildWrittenThroughOneServerReachesTheOthersCoverage) {
   EXPECT_EQ(MarchCoverage(env->port), before);
   auto r =
       As("county_admin", "POST", "/api/immunization/children",
-         json{{"orgUnit", "150624101"},
+         json{{"orgUnit", "150624101H01"},
               {"name", "额尔德尼"},
               {"sex", "男"},
               {"birthDate", "2025-03-03"},

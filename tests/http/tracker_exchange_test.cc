@@ -16,7 +16,8 @@ json Attr(TrackerField f, const std::string& value) {
   return {{"attribute", TrackerFieldOf(f).uid}, {"value", value}};
 }
 
-// A child of 乌兰镇 (150624100) born 2023-03-10 with a HepB dose at birth, as DHIS2 sends it.
+// A child of 乌兰镇's 卫生院 (150624100H01) born 2023-03-10 with a HepB dose at birth, as DHIS2
+// sends it.
 json ChildTe(const std::string& uid, const std::string& name, const std::string& phone) {
   json event = {{"event", RandomUid()},
                 {"programStage", tracker::DoseStageUid()},
@@ -28,7 +29,7 @@ json ChildTe(const std::string& uid, const std::string& name, const std::string&
                   {{"dataElement", TrackerFieldOf(TrackerField::kLot).uid}, {"value", "L2023"}}}}};
   return {{"trackedEntity", uid},
           {"trackedEntityType", tracker::ChildEntityTypeUid()},
-          {"orgUnit", "150624100"},
+          {"orgUnit", "150624100H01"},
           {"attributes",
            {Attr(TrackerField::kName, name), Attr(TrackerField::kSex, "F"),
             Attr(TrackerField::kBirthDate, "2023-03-10"),
@@ -37,7 +38,7 @@ json ChildTe(const std::string& uid, const std::string& name, const std::string&
           {"enrollments",
            {{{"enrollment", RandomUid()},
              {"program", tracker::ImmunizationProgramUid()},
-             {"orgUnit", "150624100"},
+             {"orgUnit", "150624100H01"},
              {"enrolledAt", "2023-03-12T00:00:00.000"},
              {"events", {event}}}}}};
 }
@@ -184,6 +185,59 @@ TEST(TrackerExchange, OutOfScopeIsAnErrorReportNotAWrite) {
             403);
 }
 
+// The managing unit on the DHIS2 path and in the register CSV is checked as on /api/immunization:
+// a township whose 卫生院 keeps its children's records is refused naming orgUnit, a unit above the
+// caller's is E1000 about orgUnit, an enrollment at another unit than the child's is E1041;
+// nothing is written.
+TEST(TrackerExchange, ManagingUnitIsAVaccinationUnitWithinTheCallersScope) {
+  const std::string uid = RandomUid();
+  json te = ChildTe(uid, "管理单位", "13904771031");
+  te["orgUnit"] = "150624100";
+  auto r = Import("clerk_in", "", Payload({te}));
+  EXPECT_EQ(r.status, 409) << r.body;
+  json e = FirstError(Body(r));
+  EXPECT_EQ(e["trackerType"], "TRACKED_ENTITY") << r.body;
+  EXPECT_EQ(e["field"], "orgUnit") << r.body;
+  EXPECT_NE(e["message"].get<std::string>().find("乌兰镇卫生院"), std::string::npos) << r.body;
+  te["orgUnit"] = "15";
+  e = FirstError(Body(Import("city_admin_t", "", Payload({te}))));
+  EXPECT_EQ(e["errorCode"], "E1000") << e.dump();
+  EXPECT_EQ(e["field"], "orgUnit") << e.dump();
+  te["orgUnit"] = "150624100H01";
+  te["enrollments"][0]["orgUnit"] = "150624";
+  r = Import("county_admin", "", Payload({te}));
+  EXPECT_EQ(r.status, 409) << r.body;
+  e = FirstError(Body(r));
+  EXPECT_EQ(e["errorCode"], "E1041") << r.body;
+  EXPECT_EQ(e["trackerType"], "ENROLLMENT") << r.body;
+  EXPECT_EQ(e["field"], "orgUnit") << r.body;
+  EXPECT_FALSE(Exists(uid));
+  te["enrollments"][0]["orgUnit"] = "150624100H01";
+  r = Import("clerk_in", "", Payload({te}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(Exists(uid));
+
+  // The register: the row and the column 接种单位.
+  const std::string csv =
+      "接种单位,姓名,性别,出生日期,监护人,监护人电话\n"
+      "150624100H01,单位甲,女,2023-05-01,王兰,13904771032\n"
+      "150624100,单位乙,女,2023-05-01,王兰,13904771033\n"
+      "15,单位丙,女,2023-05-01,王兰,13904771034\n";
+  r = AsTyped("clerk_in", "POST", "/api/immunization/import", csv, "text/csv");
+  EXPECT_EQ(r.status, 409) << r.body;
+  const json out = Body(r);
+  ASSERT_EQ(out["errors"].size(), 2u) << out.dump(1);
+  EXPECT_EQ(out["errors"][0]["row"], 3);
+  EXPECT_EQ(out["errors"][0]["column"], "接种单位");
+  EXPECT_EQ(out["errors"][1]["row"], 4);
+  EXPECT_EQ(out["errors"][1]["column"], "接种单位");
+  EXPECT_EQ(Body(As("clerk_in", "GET",
+                    "/api/immunization/children?name=%E5%8D%95%E4%BD%8D%E7%94%B2"
+                    "&birthDate=2023-05-01"))["trackedEntities"]
+                .size(),
+            0u);  // 单位甲: nothing written
+}
+
 TEST(TrackerExchange, ScheduleRefusalsAreErrorReportsNamingTheField) {
   const std::string uid = RandomUid();
   json te = ChildTe(uid, "早种", "13904771030");
@@ -250,7 +304,8 @@ TEST(TrackerExchange, ExportMaskedForAViewerUnmaskedAndAuditedForTheClerk) {
   EXPECT_EQ(As("clerk_sibling", "GET", "/api/tracker/trackedEntities/" + uid).status, 404);
   EXPECT_EQ(As("clerk_in", "GET", "/api/tracker/trackedEntities/" + uid).status, 200);
   // Events and enrollments of the unit, and the program's metadata.
-  auto events = Body(As("clerk_in", "GET", "/api/tracker/events?orgUnit=150624100&paging=false"));
+  auto events =
+      Body(As("clerk_in", "GET", "/api/tracker/events?orgUnit=150624100H01&paging=false"));
   bool found = false;
   for (const auto& ev : events["events"]) found |= ev["trackedEntity"] == uid;
   EXPECT_TRUE(found);
@@ -272,11 +327,11 @@ TEST(TrackerExchange, ExportMaskedForAViewerUnmaskedAndAuditedForTheClerk) {
 TEST(TrackerExchange, RegisterCsvDryRunWritesNothingAndNamesRowsAndColumns) {
   const std::string csv =
       "接种单位,姓名,性别,出生日期,身份证号,监护人,监护人电话,疫苗,接种日期,批号\n"
-      "150624100,登记甲,女,2023-05-01,,王兰,13904771050,HepB,2023-05-01,L1\n"
-      "150624100,登记甲,女,2023-05-01,,王兰,13904771050,BCG,2023/5/2,\n"
-      "150624100,登记乙,男,2023-02-30,,王兰,13904771051,HepB,2023-03-01,\n"
-      "150624100,登记丙,男,2023-04-01,150624202304019999,王兰,13904771052,,,\n"
-      "150624100,登记丁,男,2023-04-01,,王兰,13904771053,HepB,2023-03-20,\n";
+      "150624100H01,登记甲,女,2023-05-01,,王兰,13904771050,HepB,2023-05-01,L1\n"
+      "150624100H01,登记甲,女,2023-05-01,,王兰,13904771050,BCG,2023/5/2,\n"
+      "150624100H01,登记乙,男,2023-02-30,,王兰,13904771051,HepB,2023-03-01,\n"
+      "150624100H01,登记丙,男,2023-04-01,150624202304019999,王兰,13904771052,,,\n"
+      "150624100H01,登记丁,男,2023-04-01,,王兰,13904771053,HepB,2023-03-20,\n";
   auto r = AsTyped("clerk_in", "POST", "/api/immunization/import?dryRun=true", csv, "text/csv");
   EXPECT_EQ(r.status, 409) << r.body;
   json out = Body(r);
@@ -294,7 +349,7 @@ TEST(TrackerExchange, RegisterCsvDryRunWritesNothingAndNamesRowsAndColumns) {
   EXPECT_EQ(found["trackedEntities"].size(), 0u);
 
   // The good rows alone: the dry run passes and still writes nothing; then the import.
-  const std::string good = csv.substr(0, csv.find("150624100,登记乙"));
+  const std::string good = csv.substr(0, csv.find("150624100H01,登记乙"));
   r = AsTyped("clerk_in", "POST", "/api/immunization/import?dryRun=true", good, "text/csv");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Body(r)["doses"]["created"], 2);
