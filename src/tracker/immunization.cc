@@ -449,6 +449,21 @@ Result<ImmunizationService::PreparedChild> ImmunizationService::PrepareChild(
   }
 
   const std::string birth_text = FormatIsoDate(*birth);
+  // A new birth date (typed, or read from a new ID number) may not leave a recorded dose before
+  // the child was born.
+  if (existing && birth_text != existing->birth_date) {
+    WJ_ASSIGN_OR_RETURN(const auto doses, store_.ListImmunizationDoses(existing->id));
+    const storage::ImmunizationDoseRecord* first = nullptr;
+    for (const auto& d : doses)
+      if (!first || d.given_on < first->given_on) first = &d;
+    if (first && first->given_on < birth_text) {
+      const Vaccine* v = FindVaccine(first->vaccine);
+      return Conflict("出生日期 " + birth_text + " 晚于已登记的最早一剂接种（" +
+                          (v ? v->name : first->vaccine) + "，" + first->given_on +
+                          "）：请先核对该接种记录",
+                      "birthDate");
+    }
+  }
   if (!id_number.empty()) {
     WJ_ASSIGN_OR_RETURN(
         auto same, store_.FindTrackedEntitiesByIndex("id", vault->BlindIndex("id", id_number)));

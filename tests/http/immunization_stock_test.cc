@@ -830,14 +830,6 @@ TEST(ImmunizationAggregate, MonthlyDosesEqualACountOverTheRecords) {
   EXPECT_EQ(hepb("150624"), county_hepb);
 }
 
-// A valid 18-digit 居民身份证号 from its first 17 digits (GB 11643 check character).
-std::string IdNumber(const std::string& first17) {
-  static const int w[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * w[i];
-  return first17 + "10X98765432"[sum % 11];
-}
-
 TEST(ImmunizationPrints, CertificateNoticeAndSchoolCheck) {
   json c = StockChild("斯琴", "2024-01-10");
   const std::string id = IdNumber("15062420240110002");

@@ -238,6 +238,40 @@ TEST(TrackerExchange, ManagingUnitIsAVaccinationUnitWithinTheCallersScope) {
             0u);  // 单位甲: nothing written
 }
 
+// A new birth date, typed or read from a new ID number, that would leave a recorded dose before
+// birth is refused naming birthDate and the dose's date; nothing is written.
+TEST(TrackerExchange, ABirthDateAfterARecordedDoseIsRefused) {
+  const std::string uid = RandomUid();  // born 2023-03-10, HepB the same day
+  ASSERT_EQ(Import("clerk_in", "", Payload({ChildTe(uid, "改生日", "13904771035")})).status, 200);
+  auto update = [&](std::initializer_list<json> attributes) {
+    return Import("clerk_in", "?importStrategy=UPDATE",
+                  Payload({{{"trackedEntity", uid},
+                            {"trackedEntityType", tracker::ChildEntityTypeUid()},
+                            {"attributes", attributes}}}));
+  };
+  auto birth = [&] {
+    return Body(As("clerk_in", "GET", "/api/immunization/children/" + uid))["birthDate"];
+  };
+  auto r = update({Attr(TrackerField::kBirthDate, "2023-03-11")});
+  EXPECT_EQ(r.status, 409) << r.body;
+  json e = FirstError(Body(r));
+  EXPECT_EQ(e["field"], "birthDate") << r.body;
+  EXPECT_EQ(e["attribute"], TrackerFieldOf(TrackerField::kBirthDate).uid) << r.body;
+  EXPECT_NE(e["message"].get<std::string>().find("2023-03-10"), std::string::npos) << r.body;
+  EXPECT_EQ(birth(), "2023-03-10");
+  // An ID number whose birth date is after the dose, with that birth date.
+  r = update({Attr(TrackerField::kBirthDate, "2023-03-12"),
+              Attr(TrackerField::kIdNumber, IdNumber("15062420230312002"))});
+  EXPECT_EQ(r.status, 409) << r.body;
+  e = FirstError(Body(r));
+  EXPECT_EQ(e["field"], "birthDate") << r.body;
+  EXPECT_EQ(birth(), "2023-03-10");
+  // A birth date before the dose is a correction like any other.
+  r = update({Attr(TrackerField::kBirthDate, "2023-03-09")});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(birth(), "2023-03-09");
+}
+
 TEST(TrackerExchange, ScheduleRefusalsAreErrorReportsNamingTheField) {
   const std::string uid = RandomUid();
   json te = ChildTe(uid, "早种", "13904771030");
