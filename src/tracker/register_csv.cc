@@ -7,6 +7,8 @@
 // The rows become one DHIS2 tracker payload imported with atomicMode=ALL, so a register goes
 // through exactly the checks of POST /api/tracker and /api/immunization, and is written whole or
 // not at all; each error report is turned back into the row and column it came from.
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -101,6 +103,22 @@ Result<json> ImmunizationService::ImportRegisterCsv(const auth::Principal& who,
     lines.emplace_back(at, std::move(cells));
   }
   if (lines.empty()) return Conflict("接种卡登记表为空：请上传 CSV（第 1 行为列名）", "file");
+  // A register that is not UTF-8 (Excel's plain “CSV” is GBK) is refused whole, as the data
+  // value CSV is: its names, lots and manufacturers would be stored as mojibake. The first cell
+  // that is not UTF-8 is named (GBK never uses the bytes of a comma, quote or line break, so the
+  // cells are split where the user sees them).
+  auto utf8 = [](const std::string& s) { return simdjson::validate_utf8(s.data(), s.size()); };
+  for (const auto& [row, cells] : lines)
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      if (utf8(cells[c])) continue;
+      const auto& header = lines[0].second;
+      const std::string column = row != lines[0].first && c < header.size() && utf8(header[c])
+                                     ? "“" + header[c] + "”"
+                                     : "第 " + std::to_string(c + 1) + " 列";
+      return Conflict("文件不是 UTF-8 编码（Excel 请另存为“CSV UTF-8”）：第 " +
+                          std::to_string(row) + " 行" + column + "的文字无法读取，未导入任何内容",
+                      "file");
+    }
   if (lines.size() - 1 > kMaxRows)
     return Conflict("一次最多导入 " + std::to_string(kMaxRows) + " 行", "file");
   std::map<std::string, std::size_t> col;  // field -> column index

@@ -409,5 +409,37 @@ TEST(TrackerExchange, RegisterCsvDryRunWritesNothingAndNamesRowsAndColumns) {
   EXPECT_NE(r.body.find("名字"), std::string::npos) << r.body;
 }
 
+// A register saved by Excel as plain CSV (GBK) is refused whole, naming the first row and column
+// that is not UTF-8, whatever column it is in; nothing is written.
+TEST(TrackerExchange, RegisterCsvNotInUtf8IsRefusedWhole) {
+  const std::string header =
+      "接种单位,姓名,性别,出生日期,监护人,监护人电话,疫苗,接种日期,批号,生产企业\n";
+  const std::string good =
+      "150624100H01,编码甲,女,2023-05-01,王兰,13904771060,HepB,2023-05-01,L1,\n";
+  const std::string gbk_maker =  // 生产企业 北京 in GBK
+      "150624100H01,编码甲,女,2023-05-01,王兰,13904771060,BCG,2023-05-02,L2,\xB1\xB1\xBE\xA9\n";
+  const std::string gbk_name =  // 姓名 王兰 in GBK
+      "150624100H01,\xCD\xF5\xC0\xBC,女,2023-05-01,王兰,13904771061,HepB,2023-05-01,L1,\n";
+  auto found = [] {
+    return Body(As("clerk_in", "GET",
+                   "/api/immunization/children?name=%E7%BC%96%E7%A0%81%E7%94%B2"
+                   "&birthDate=2023-05-01"))["trackedEntities"]
+        .size();  // 编码甲
+  };
+  auto r = AsTyped("clerk_in", "POST", "/api/immunization/import", header + good + gbk_maker,
+                   "text/csv");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Body(r)["field"], "file") << r.body;
+  const std::string message = Body(r)["message"];
+  EXPECT_NE(message.find("不是 UTF-8"), std::string::npos) << message;
+  EXPECT_NE(message.find("第 3 行“生产企业”"), std::string::npos) << message;
+  EXPECT_EQ(found(), 0u);
+  r = AsTyped("clerk_in", "POST", "/api/immunization/import", header + gbk_name + good, "text/csv");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(Body(r)["message"].get<std::string>().find("第 2 行“姓名”"), std::string::npos)
+      << r.body;
+  EXPECT_EQ(found(), 0u);
+}
+
 }  // namespace
 }  // namespace weijian::http
