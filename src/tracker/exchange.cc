@@ -1252,6 +1252,19 @@ Result<TrackerImportReport> ImmunizationService::ImportTrackerText(const auth::P
   ImportRun run{who, cat, o, today, now, vault};
   // Flattened in DHIS2's order; nested objects get their parent's uid (generated when absent).
   std::vector<ImportObject> lists[3];
+  // An object whose uid an object of its kind above it in the payload has is refused, and the
+  // objects nested in it with it: imported, it would replace the one above (a child's record, or
+  // a dose) without a word. `repeats[t][i]` says so for lists[t][i].
+  enum class Repeat : std::uint8_t { kNo, kUid, kParent };
+  std::vector<Repeat> repeats[3];
+  std::unordered_set<std::string> seen[3];
+  auto add = [&](int t, ImportObject x, Repeat parent) {
+    Repeat r = parent != Repeat::kNo ? Repeat::kParent : Repeat::kNo;
+    if (r == Repeat::kNo && IsValidUid(x.uid) && !seen[t].insert(x.uid).second) r = Repeat::kUid;
+    lists[t].push_back(std::move(x));
+    repeats[t].push_back(r);
+    return r;
+  };
   auto array_of = [&](const PayloadNode& parent, const char* key) -> Result<PayloadNode> {
     PayloadNode it = parent.find(key);
     if (it.missing()) return PayloadNode();
@@ -1266,17 +1279,20 @@ Result<TrackerImportReport> ImmunizationService::ImportTrackerText(const auth::P
     if (parent) out.parent = parent->uid;
     return out;
   };
-  auto add_enrollment = [&](const PayloadNode& original, const ImportObject* te) -> Status {
+  auto add_enrollment = [&](const PayloadNode& original, const ImportObject* te,
+                            Repeat parent) -> Status {
     ImportObject en = object_of(original, "enrollment", te);
     if (!original.is_object()) {
-      lists[1].push_back(std::move(en));
+      add(1, std::move(en), parent);
       return Status::Ok();
     }
-    if (te) run.nested_enrollment.emplace(te->uid, en);
     WJ_ASSIGN_OR_RETURN(const PayloadNode events, array_of(original, "events"));
+    std::vector<ImportObject> nested;
     if (events.present())
-      for (const PayloadNode& e : events.items()) lists[2].push_back(object_of(e, "event", &en));
-    lists[1].push_back(std::move(en));
+      for (const PayloadNode& e : events.items()) nested.push_back(object_of(e, "event", &en));
+    const Repeat r = add(1, std::move(en), parent);
+    if (te && r == Repeat::kNo) run.nested_enrollment.emplace(te->uid, lists[1].back());
+    for (auto& ev : nested) add(2, std::move(ev), r);
     return Status::Ok();
   };
   WJ_ASSIGN_OR_RETURN(const PayloadNode tes, array_of(body, "trackedEntities"));
@@ -1285,22 +1301,25 @@ Result<TrackerImportReport> ImmunizationService::ImportTrackerText(const auth::P
   if (tes.present()) {
     std::size_t i = 0;
     for (const PayloadNode& original : tes.items()) {
-      ImportObject te = object_of(original, "trackedEntity", nullptr);
+      const Repeat r = add(0, object_of(original, "trackedEntity", nullptr), Repeat::kNo);
+      // Not moved while its enrollments are added: they go to the other lists.
+      const ImportObject& te = lists[0].back();
       if (original.is_object()) {
         auto nested = array_of(original, "enrollments");
         if (!nested.ok())
           return nested.status().WithFieldPrefix("trackedEntities[" + std::to_string(i) + "]");
         if (nested->present())
-          for (const PayloadNode& en : nested->items()) WJ_RETURN_IF_ERROR(add_enrollment(en, &te));
+          for (const PayloadNode& en : nested->items())
+            WJ_RETURN_IF_ERROR(add_enrollment(en, &te, r));
       }
-      lists[0].push_back(std::move(te));
       ++i;
     }
   }
   if (ens.present())
-    for (const PayloadNode& en : ens.items()) WJ_RETURN_IF_ERROR(add_enrollment(en, nullptr));
+    for (const PayloadNode& en : ens.items())
+      WJ_RETURN_IF_ERROR(add_enrollment(en, nullptr, Repeat::kNo));
   if (evs.present())
-    for (const PayloadNode& e : evs.items()) lists[2].push_back(object_of(e, "event", nullptr));
+    for (const PayloadNode& e : evs.items()) add(2, object_of(e, "event", nullptr), Repeat::kNo);
 
   run.pending.reserve(lists[2].size());  // the new doses wait there (FlushImportDoses)
   run.pending_uids.reserve(lists[2].size());
@@ -1366,7 +1385,28 @@ Result<TrackerImportReport> ImmunizationService::ImportTrackerText(const auth::P
         // savepoint per object all the same; ALL rolls the whole import back on any refusal.
         Outcome out;
         Status s;
-        while (true) {
+        const Repeat repeat = repeats[t][i];
+        if (repeat == Repeat::kUid) {
+          // DHIS2 has no code of its own for a uid twice in one payload: the code of a uid on
+          // record already (E1002, E1080, E1030) is the closest.
+          static const char* const kCodes[] = {"E1002", "E1080", "E1030"};
+          static const char* const kWhat[] = {"儿童档案", "入组", "接种记录"};
+          static const char* const kField[] = {"trackedEntity", "enrollment", "event"};
+          out = Fail(kCodes[t],
+                     std::string(kWhat[t]) + " " + uid +
+                         " 在本次导入中出现了不止一次：同一 uid 只能出现一次，后面的一个不导入",
+                     kField[t]);
+        } else if (repeat == Repeat::kParent) {
+          out = t == 1
+                    ? Fail("E5000",
+                           "所属儿童档案 " + obj.ParentOr("trackedEntity") +
+                               " 在本次导入中重复，未导入",
+                           "trackedEntity")
+                    : Fail("E5001",
+                           "所属入组 " + obj.ParentOr("enrollment") + " 在本次导入中重复，未导入",
+                           "enrollment");
+        }
+        while (repeat == Repeat::kNo) {
           auto import_one = [&]() -> Status {
             out = t == 0   ? ImportTrackedEntity(run, obj)
                   : t == 1 ? ImportEnrollment(run, obj)
@@ -1409,8 +1449,9 @@ Result<TrackerImportReport> ImmunizationService::ImportTrackerText(const auth::P
           report += DumpJson(e);
           errors.push_back(std::move(e));
           ++stats[t].ignored;
-          if (t == 0) run.failed_tes.insert(uid);
-          if (t == 1) run.failed_enrollments.insert(uid);
+          // A repeated uid is the one above's too: what is nested in that one goes on.
+          if (t == 0 && repeat == Repeat::kNo) run.failed_tes.insert(uid);
+          if (t == 1 && repeat == Repeat::kNo) run.failed_enrollments.insert(uid);
         } else {
           Stats& st = stats[t];
           ++(out.action == "created"   ? st.created

@@ -272,6 +272,43 @@ TEST(TrackerExchange, ABirthDateAfterARecordedDoseIsRefused) {
   EXPECT_EQ(birth(), "2023-03-09");
 }
 
+// A uid twice in one payload (two children, or two doses) is refused on its second object, with
+// what is nested in it: imported, it replaced the first without a word (a recorded dose lost).
+// Under atomicMode=ALL nothing is written; under OBJECT the first is kept whole.
+TEST(TrackerExchange, AUidTwiceInOnePayloadIsRefused) {
+  const std::string uid = RandomUid();
+  auto r = Import(
+      "clerk_in", "",
+      Payload({ChildTe(uid, "重复甲", "13904771070"), ChildTe(uid, "重复乙", "13904771071")}));
+  EXPECT_EQ(r.status, 409) << r.body;
+  json e = FirstError(Body(r));
+  EXPECT_EQ(e["errorCode"], "E1002") << r.body;
+  EXPECT_EQ(e["trackerType"], "TRACKED_ENTITY");
+  EXPECT_EQ(e["uid"], uid);
+  EXPECT_EQ(Body(r)["stats"]["created"], 0);
+  EXPECT_FALSE(Exists(uid));
+
+  // HepB at birth and BCG the next day under one event uid.
+  json te = ChildTe(uid, "重复丙", "13904771072");
+  json bcg = te["enrollments"][0]["events"][0];
+  bcg["occurredAt"] = "2023-03-11";
+  bcg["dataValues"][0]["value"] = "BCG";
+  te["enrollments"][0]["events"].push_back(bcg);
+  r = Import("clerk_in", "", Payload({te}));
+  EXPECT_EQ(r.status, 409) << r.body;
+  e = FirstError(Body(r));
+  EXPECT_EQ(e["errorCode"], "E1030") << r.body;
+  EXPECT_EQ(e["trackerType"], "EVENT");
+  EXPECT_EQ(e["uid"], bcg["event"]);
+  EXPECT_FALSE(Exists(uid));
+  r = Import("clerk_in", "?atomicMode=OBJECT", Payload({te}));
+  EXPECT_EQ(Body(r)["bundleReport"]["typeReportMap"]["EVENT"]["stats"]["created"], 1) << r.body;
+  const json child = Body(As("clerk_in", "GET", "/api/immunization/children/" + uid));
+  ASSERT_EQ(child["doses"].size(), 1u) << child.dump();
+  EXPECT_EQ(child["doses"][0]["vaccine"], "HepB");
+  EXPECT_EQ(child["name"], "重复丙");
+}
+
 TEST(TrackerExchange, ScheduleRefusalsAreErrorReportsNamingTheField) {
   const std::string uid = RandomUid();
   json te = ChildTe(uid, "早种", "13904771030");
