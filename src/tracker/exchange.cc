@@ -376,6 +376,14 @@ struct ImmunizationService::ImportRun {
   // Sets and maps the checks look up once or more per object: hashed (a red-black tree of
   // 20,000 uids was 4% of an import; bench/README.md "Tracker import", session 14).
   std::unordered_set<std::string> created_tes, failed_tes, failed_enrollments, deleted_tes;
+  // The children this import created with an enrollment the payload names (nested in them, or
+  // a flat one that took the place of the one generated for them): a second one is refused.
+  std::unordered_set<std::string> enrolled_tes;
+  // Children this import created with their enrollment CANCELLED (as the export writes a child
+  // who left the system): created open, so that their doses are recorded, and closed at the end
+  // of the import by a transfer out of the system (a record on file changes status only by a
+  // transfer).
+  std::vector<std::string> closing;
   // tracked entity uid -> its first enrollment
   std::map<std::string, ImmunizationService::ImportObject> nested_enrollment;
   // What the checks of an event read, read once per import rather than once per event
@@ -509,6 +517,16 @@ std::string Resolve(const std::string& strategy, bool exists) {
 Status CheckUid(const std::string& uid, const char* field) {
   if (!IsValidUid(uid)) return Conflict("uid 应为 11 位字母数字、以字母开头：" + uid, field);
   return Status::Ok();
+}
+
+// Why an enrollment day (YYYY-MM-DD, "" for none) cannot be a child's: after today (E1020) or
+// before his birth (E1025, DHIS2's code for an invalid enrollment date).
+std::optional<Outcome> EnrolledAtRefusal(const std::string& at, const std::string& birth,
+                                         Date today) {
+  if (at.empty()) return std::nullopt;
+  if (at > FormatIsoDate(today)) return Fail("E1020", "入组日期 " + at + " 晚于今天", "enrolledAt");
+  if (at < birth) return Fail("E1025", "入组日期 " + at + " 早于出生日期 " + birth, "enrolledAt");
+  return std::nullopt;
 }
 
 }  // namespace
@@ -680,7 +698,9 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const ImportObj
     if (!at.ok()) return Fail("E1025", at.status().message(), "enrolledAt");
     if (!current) {
       r.enrollment_uid = enrollment;
-      r.enrolled_at = *at;
+      // A day after today or before birth is the enrollment's refusal (ImportEnrollment); the
+      // child keeps the day of his creation.
+      if (!EnrolledAtRefusal(*at, r.birth_date, run.today)) r.enrolled_at = *at;
     }
   }
   Outcome out;
@@ -705,6 +725,7 @@ Outcome ImmunizationService::ImportTrackedEntity(ImportRun& run, const ImportObj
     run.pending_te_uids.insert(uid);
     run.pending_tes.push_back({r, {}});
     run.created_tes.insert(uid);
+    if (run.nested_enrollment.count(uid)) run.enrolled_tes.insert(uid);
     // Its enrollment is its own while no child had it before and no other child takes it: the
     // first claim takes it out of the absent ones, a second one out of the owned ones.
     if (run.absent_enrollments.erase(r.enrollment_uid))
@@ -745,14 +766,43 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject
   const std::string ou = TextOf(en, "orgUnit");
   const storage::OrgUnitRecord* unit = ou.empty() ? nullptr : run.cat.OrgUnits().ByUidOrCode(ou);
   if (!ou.empty() && !unit) return Fail("E1070", "没有组织机构 " + ou, "orgUnit");
-  auto other_unit = [&](const storage::TrackedEntityRecord& person) -> std::optional<Outcome> {
-    if (!unit || unit->id == person.org_unit_id) return std::nullopt;
-    const auto* managing = run.cat.OrgUnits().ById(person.org_unit_id);
-    return Fail("E1041",
-                "入组单位 " + ou + " 不是档案 " + person.uid + " 的接种单位" +
-                    (managing ? " " + managing->name : std::string()) +
-                    "（变更管理单位请办理迁移：POST /api/immunization/children/{uid}/transfers）",
-                "orgUnit");
+  // The status is the child's record's: ACTIVE, or CANCELLED once he left the system (as the
+  // export writes it). Nothing else is kept, and a change is a transfer, not an import.
+  const std::string status = TextOf(en, "status");
+  if (!status.empty() && status != "ACTIVE" && status != "CANCELLED")
+    return Fail("E1121",
+                "入组状态只能是 ACTIVE，或 CANCELLED（已迁出系统）：收到 " + status +
+                    "，免疫规划不保存其他状态",
+                "status");
+  // What the payload says of the child's enrollment that his record does not hold. `created`: the
+  // enrollment the child was created with by this import, which may close him (CANCELLED).
+  auto refusal = [&](const storage::TrackedEntityRecord& person,
+                     bool created) -> std::optional<Outcome> {
+    if (unit && unit->id != person.org_unit_id) {
+      const auto* managing = run.cat.OrgUnits().ById(person.org_unit_id);
+      return Fail("E1041",
+                  "入组单位 " + ou + " 不是档案 " + person.uid + " 的接种单位" +
+                      (managing ? " " + managing->name : std::string()) +
+                      "（变更管理单位请办理迁移：POST /api/immunization/children/{uid}/transfers）",
+                  "orgUnit");
+    }
+    const bool away = person.status == "TRANSFERRED_OUT";
+    if (!status.empty() && (status == "CANCELLED") != away && !(created && !away))
+      return Fail("E1121",
+                  away
+                      ? "儿童档案 " + person.uid +
+                            " 已迁出系统（入组状态 CANCELLED）：迁回请办理迁入（POST "
+                            "/api/immunization/children/{uid}/transfers，指定接种单位）"
+                      : "免疫规划的入组不能在导入中取消（CANCELLED）：儿童迁出系统请办理迁出（POST "
+                        "/api/immunization/children/{uid}/transfers，填写迁往地）",
+                  "status");
+    return EnrolledAtRefusal(*at, person.birth_date, run.today);
+  };
+  auto created = [&](const storage::TrackedEntityRecord& person) {
+    if (status == "CANCELLED" && person.status != "TRANSFERRED_OUT")
+      run.closing.push_back(person.uid);
+    run.by_enrollment.emplace(uid, person);
+    return Passed("created");
   };
   // The enrollment a child of this import was created with, which no other child has: what the
   // two reads below would give is known (the child, by its enrollment and by its uid).
@@ -764,9 +814,8 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject
         return Fail("E1068", "没有儿童档案 " + te, "trackedEntity");
       if (!auth::CanWrite(run.who, run.cat, person.org_unit_id))
         return Fail("E1000", "儿童档案 " + person.uid + " 的接种单位不在您可以修改的范围内");
-      if (auto refused = other_unit(person)) return *refused;
-      run.by_enrollment.emplace(uid, person);
-      return Passed("created");
+      if (auto refused = refusal(person, true)) return *refused;
+      return created(person);
     }
   }
   auto by_uid = store_.FindTrackedEntityByEnrollment(uid);
@@ -785,18 +834,23 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject
     return Fail("E1000", "儿童档案 " + person->uid + " 的接种单位不在您可以修改的范围内");
   if (by_uid->has_value() && (*by_uid)->id != person->id)
     return Fail("E1080", "入组 " + uid + " 已属于另一份档案", "enrollment");
-  if (auto refused = other_unit(*person)) return *refused;
   const bool same = person->enrollment_uid == uid;
   // A child created just above with this enrollment: its creation wrote it. Its events find
   // the child here instead of reading it again.
-  if (same && run.created_tes.count(person->uid)) {
-    run.by_enrollment.emplace(uid, *person);
-    return Passed("created");
-  }
+  const bool creation = same && run.created_tes.count(person->uid);
+  // Or one that takes the place of the enrollment generated for a child this import created
+  // without one (a flat payload): his creation's as well.
+  const bool replacing =
+      !same && run.created_tes.count(person->uid) && !run.enrolled_tes.count(person->uid);
+  if (auto refused = refusal(*person, creation || replacing)) return *refused;
+  if (creation) return created(*person);
   const std::string strategy = Resolve(run.o.strategy, same);
   if (strategy == "CREATE" && same) return Fail("E1080", "入组 " + uid + " 已存在", "enrollment");
   if (strategy == "UPDATE" && !same) return Fail("E1081", "没有入组 " + uid, "enrollment");
-  if (strategy == "CREATE" && !run.created_tes.count(person->uid))
+  // A child created by this import takes the enrollment named here in place of the one generated
+  // for him, once: a second one would replace the first (E1015 within a payload as across).
+  if (strategy == "CREATE" &&
+      (!run.created_tes.count(person->uid) || run.enrolled_tes.count(person->uid)))
     return Fail("E1015",
                 "儿童档案 " + person->uid + " 已入组免疫规划（" + person->enrollment_uid + "）",
                 "enrollment");
@@ -814,6 +868,11 @@ Outcome ImmunizationService::ImportEnrollment(ImportRun& run, const ImportObject
   if (Status s = store_.UpdateTrackedEntity(r, person->updated, audit); !s.ok())
     return FromStatus(s, "E1121");
   run.Forget(*person);
+  if (strategy == "CREATE") {
+    run.enrolled_tes.insert(person->uid);
+    if (status == "CANCELLED" && person->status != "TRANSFERRED_OUT")
+      run.closing.push_back(person->uid);
+  }
   return Passed(strategy == "CREATE" ? "created" : "updated");
 }
 
@@ -1473,6 +1532,38 @@ Result<TrackerImportReport> ImmunizationService::ImportTrackerText(const auth::P
       }
     }
     WJ_RETURN_IF_ERROR(flush());
+    for (const std::string& uid : run.closing) {
+      auto found = store_.FindTrackedEntity(uid);
+      if (!found.ok() || !found->has_value()) {
+        fatal = found.ok() ? Internal("儿童档案 " + uid + " 导入后未找到") : found.status();
+        return fatal;
+      }
+      const storage::TrackedEntityRecord& was = **found;
+      storage::TrackedEntityRecord moved = was;
+      moved.status = "TRANSFERRED_OUT";
+      moved.updated = std::max(now, was.updated + 1);
+      storage::TrackedEntityTransferRecord t;
+      t.tracked_entity_id = was.id;
+      t.direction = "OUT";
+      t.from_org_unit_id = was.org_unit_id;
+      t.destination = "系统外（导入时入组状态为 CANCELLED）";
+      t.transferred_on = FormatIsoDate(today);
+      t.reason = "tracker 导入";
+      t.created = now;
+      t.created_by = who.name();
+      storage::AuditRecord audit;
+      audit.type = "TRACKER";
+      audit.username = who.name();
+      audit.org_unit_id = was.org_unit_id;
+      audit.object = "trackedEntity " + uid;
+      audit.detail = "儿童迁出至 " + t.destination + "（" + t.transferred_on + "，tracker 导入）";
+      audit.created = now;
+      if (Status closed = store_.TransferTrackedEntity(moved, was.updated, t, audit);
+          !closed.ok()) {
+        fatal = closed;
+        return fatal;
+      }
+    }
     if (o.dry_run || (o.atomic == "ALL" && !errors.empty())) {
       rollback_on_purpose = true;
       return Conflict("rolled back");

@@ -2,6 +2,8 @@
 // and a township clerk would use them: atomicMode ALL against OBJECT with one bad record, the
 // import strategies, scope (an error report, never a write), masking of the export by role, the
 // schedule's refusals as error reports naming the field, and the CSV register's dry run.
+#include <tuple>
+
 #include "core/uid.h"
 #include "http/server_env.h"
 #include "tracker/exchange.h"
@@ -307,6 +309,98 @@ TEST(TrackerExchange, AUidTwiceInOnePayloadIsRefused) {
   ASSERT_EQ(child["doses"].size(), 1u) << child.dump();
   EXPECT_EQ(child["doses"][0]["vaccine"], "HepB");
   EXPECT_EQ(child["name"], "重复丙");
+}
+
+// Enrollments as DHIS2 checks them: a second one for a child in one payload is E1015, as across
+// requests; an enrolledAt after today (E1020) or before birth (E1025) is refused; a status his
+// record does not hold (CANCELLED for a child still followed, COMPLETED) is refused rather than
+// reported as updated and dropped, except CANCELLED on a new child's enrollment, which closes
+// him. Nothing of a refused payload is written.
+TEST(TrackerExchange, EnrollmentsAreCheckedAsDhis2ChecksThem) {
+  const std::string uid = RandomUid();  // born 2023-03-10, enrolled 2023-03-12
+  json te = ChildTe(uid, "入组", "13904771080");
+  json second = te["enrollments"][0];
+  second["enrollment"] = RandomUid();
+  second["enrolledAt"] = "2023-04-01";
+  second["events"] = json::array();
+  json twice = te;
+  twice["enrollments"].push_back(second);
+  auto r = Import("clerk_in", "", Payload({twice}));
+  EXPECT_EQ(r.status, 409) << r.body;
+  json e = FirstError(Body(r));
+  EXPECT_EQ(e["errorCode"], "E1015") << r.body;
+  EXPECT_EQ(e["trackerType"], "ENROLLMENT");
+  EXPECT_EQ(e["uid"], second["enrollment"]);
+  EXPECT_FALSE(Exists(uid));
+  ASSERT_EQ(Import("clerk_in", "", Payload({te})).status, 200);
+
+  const std::string enrollment = te["enrollments"][0]["enrollment"];
+  auto update = [&](const json& fields) {
+    json en = {{"enrollment", enrollment},
+               {"trackedEntity", uid},
+               {"program", tracker::ImmunizationProgramUid()},
+               {"orgUnit", "150624100H01"}};
+    en.update(fields);
+    return Import("clerk_in", "?importStrategy=UPDATE", json{{"enrollments", {en}}});
+  };
+  auto stored = [&] {
+    const json list =
+        Body(As("clerk_in", "GET", "/api/tracker/enrollments?enrollments=" + enrollment));
+    return list["enrollments"].empty() ? json() : list["enrollments"][0];
+  };
+  for (const auto& [fields, code, field] :
+       {std::tuple{json{{"enrolledAt", "2999-01-01"}}, "E1020", "enrolledAt"},
+        std::tuple{json{{"enrolledAt", "2023-03-09"}}, "E1025", "enrolledAt"},
+        std::tuple{json{{"status", "CANCELLED"}}, "E1121", "status"},
+        std::tuple{json{{"status", "COMPLETED"}}, "E1121", "status"}}) {
+    r = update(fields);
+    EXPECT_EQ(r.status, 409) << fields.dump() << " " << r.body;
+    e = FirstError(Body(r));
+    EXPECT_EQ(e["errorCode"], code) << fields.dump() << " " << r.body;
+    EXPECT_EQ(e["field"], field) << fields.dump() << " " << r.body;
+  }
+  json kept = stored();
+  EXPECT_EQ(kept["enrolledAt"], "2023-03-12T00:00:00.000") << kept.dump();
+  EXPECT_EQ(kept["status"], "ACTIVE") << kept.dump();
+  // What the record holds passes: the day moved, the status as it is.
+  r = update({{"enrolledAt", "2023-03-15"}, {"status", "ACTIVE"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["stats"]["updated"], 1);
+  EXPECT_EQ(stored()["enrolledAt"], "2023-03-15T00:00:00.000");
+
+  // A new child whose enrollment is CANCELLED (an export's child who left the system): created
+  // with his doses, then closed by a transfer out of the system, and exported as he came.
+  const std::string away = RandomUid();
+  json gone = ChildTe(away, "已迁出", "13904771081");
+  gone["enrollments"][0]["status"] = "CANCELLED";
+  r = Import("clerk_in", "", Payload({gone}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json child = Body(As("clerk_in", "GET", "/api/immunization/children/" + away));
+  EXPECT_EQ(child["status"], "TRANSFERRED_OUT") << child.dump();
+  EXPECT_EQ(child["doses"].size(), 1u) << child.dump();
+  ASSERT_EQ(child["transfers"].size(), 1u) << child.dump();
+  EXPECT_EQ(child["transfers"][0]["direction"], "OUT");
+  const json exported = Body(As("clerk_in", "GET",
+                                "/api/tracker/enrollments?enrollments=" +
+                                    gone["enrollments"][0]["enrollment"].get<std::string>()));
+  ASSERT_EQ(exported["enrollments"].size(), 1u) << exported.dump();
+  EXPECT_EQ(exported["enrollments"][0]["status"], "CANCELLED");
+  // The same as a flat payload: the enrollment and the event beside the child, not in him.
+  const std::string flat = RandomUid();
+  json flat_te = ChildTe(flat, "平铺迁出", "13904771082");
+  json flat_en = flat_te["enrollments"][0];
+  flat_te.erase("enrollments");
+  json flat_events = flat_en["events"];
+  flat_en.erase("events");
+  flat_en["trackedEntity"] = flat;
+  flat_en["status"] = "CANCELLED";
+  for (auto& ev : flat_events) ev["enrollment"] = flat_en["enrollment"];
+  r = Import("clerk_in", "",
+             {{"trackedEntities", {flat_te}}, {"enrollments", {flat_en}}, {"events", flat_events}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json flat_child = Body(As("clerk_in", "GET", "/api/immunization/children/" + flat));
+  EXPECT_EQ(flat_child["status"], "TRANSFERRED_OUT") << flat_child.dump();
+  EXPECT_EQ(flat_child["doses"].size(), 1u) << flat_child.dump();
 }
 
 TEST(TrackerExchange, ScheduleRefusalsAreErrorReportsNamingTheField) {
