@@ -2,7 +2,9 @@
 // repeated on each of his rows (or one row for a child without doses). Rows are grouped into
 // children by 档案编号, else 身份证号, else 出生医学证明编号, else 姓名 + 出生日期 + 监护人电话;
 // a child already on record (by 档案编号 or by 身份证号 through the blind index) gets the new
-// doses, and the register's non-empty child columns overwrite his record's.
+// doses, and the register's non-empty child columns overwrite his record's. A child's columns
+// are read from his first row; a later row of his that fills one differently is an error naming
+// its row and column (与第 N 行不一致), and the register is then only checked.
 //
 // The rows become one DHIS2 tracker payload imported with atomicMode=ALL, so a register goes
 // through exactly the checks of POST /api/tracker and /api/immunization, and is written whole or
@@ -13,6 +15,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "core/uid.h"
 #include "tracker/exchange.h"
@@ -70,6 +73,26 @@ std::string NormalDate(const std::string& text) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
   return buf;
+}
+
+// The columns that describe the child, repeated on each of his rows (kColumns up to 村).
+constexpr std::size_t kChildColumns = 12;
+static_assert(std::string_view(kColumns[kChildColumns - 1].field) == "village" &&
+              std::string_view(kColumns[kChildColumns].field) == "vaccine");
+
+// A child column's value as the import reads it: a date, an ID number and a sex in one spelling,
+// so that rows differing only in how they write it agree.
+std::string ChildValue(const std::string& field, const std::string& v, Date today) {
+  if (field == "birthDate") return NormalDate(v);
+  if (field == "idNumber") {
+    auto parsed = ParseResidentId(v, today);
+    return parsed.ok() ? parsed->number : v;
+  }
+  if (field == "sex") {
+    if (v == "男" || v == "M" || v == "MALE") return "M";
+    if (v == "女" || v == "F" || v == "FEMALE") return "F";
+  }
+  return v;
 }
 
 // The column a field of an error report came from ("" when none).
@@ -146,9 +169,11 @@ Result<json> ImmunizationService::ImportRegisterCsv(const auth::Principal& who,
   struct Child {
     json te;
     int row = 0;
+    std::vector<std::string> values;  // its first row's child columns (ChildValue)
   };
   std::vector<Child> children;
   std::map<std::string, std::size_t> child_of;  // grouping key -> index in children
+  std::map<std::string, std::size_t> records;   // uid of a record found -> index in children
   std::map<std::string, int> row_of;            // uid -> row
   std::set<std::string> recorded;               // "uid|vaccine|date" of doses on record
   json skipped = json::array();                 // rows of doses on record already
@@ -171,6 +196,10 @@ Result<json> ImmunizationService::ImportRegisterCsv(const auth::Principal& who,
             ? "cert:" + cell(l, "birthCertificate")
             : "nb:" + cell(l, "name") + "|" + birth + "|" + cell(l, "guardians[0].phone");
     auto [it, fresh] = child_of.emplace(key, children.size());
+    std::vector<std::string> child_values(kChildColumns);
+    for (std::size_t c = 0; c < kChildColumns; ++c)
+      child_values[c] = ChildValue(kColumns[c].field, cell(l, kColumns[c].field), today);
+    std::string found;  // the record on file this row's new group found, if any
     if (fresh) {
       // A record already kept: by 档案编号, or by ID number through the blind index.
       std::string uid = uid_cell, enrollment;
@@ -204,15 +233,25 @@ Result<json> ImmunizationService::ImportRegisterCsv(const auth::Principal& who,
             }
         }
       }
-      // Doses the record already has: a register imported twice adds nothing.
+      // Rows grouped apart (one with the ID number, one without) that find the same record are
+      // one child: the later ones join the first (checked against it below).
       if (!enrollment.empty()) {
+        found = uid;
+        it->second = records.emplace(uid, children.size()).first->second;
+      }
+    }
+    if (fresh && it->second == children.size()) {
+      std::string uid = found.empty() ? uid_cell : found, enrollment;
+      const bool on_record = !found.empty();
+      if (on_record) {
         WJ_ASSIGN_OR_RETURN(auto r, store_.FindTrackedEntity(uid));
         if (r) {
+          enrollment = r->enrollment_uid;
+          // Doses the record already has: a register imported twice adds nothing.
           WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(r->id));
           for (const auto& d : doses) recorded.insert(uid + "|" + d.vaccine + "|" + d.given_on);
         }
       }
-      const bool on_record = !enrollment.empty();
       if (uid.empty()) uid = RandomUid();
       if (enrollment.empty()) enrollment = RandomUid();
       json attrs = json::array();
@@ -230,8 +269,23 @@ Result<json> ImmunizationService::ImportRegisterCsv(const auth::Principal& who,
       // A new record is enrolled today; one on record keeps its day.
       if (!on_record) te["enrollments"][0]["enrolledAt"] = FormatIsoDate(today);
       if (!cell(l, "orgUnit").empty()) te["orgUnit"] = cell(l, "orgUnit");
-      children.push_back({std::move(te), row});
+      children.push_back({std::move(te), row, std::move(child_values)});
       row_of[uid] = row;
+    } else {
+      // A later row of a child repeats his columns: one that says otherwise would be dropped
+      // without a word (a cell left empty repeats nothing and is not checked).
+      const Child& first = children[it->second];
+      for (std::size_t c = 0; c < kChildColumns; ++c) {
+        if (child_values[c].empty() || child_values[c] == first.values[c]) continue;
+        const std::string message =
+            "与第 " + std::to_string(first.row) + " 行不一致（同一儿童的各行应相同）";
+        errors.push_back({{"row", row},
+                          {"column", kColumns[c].header},
+                          {"message", message},
+                          {"errorCode", ""},
+                          {"text", "第 " + std::to_string(row) + " 行“" + kColumns[c].header +
+                                       "”：" + message}});
+      }
     }
     const std::string vaccine = cell(l, "vaccine"), date = cell(l, "date");
     if (vaccine.empty() && date.empty()) continue;
@@ -265,7 +319,7 @@ Result<json> ImmunizationService::ImportRegisterCsv(const auth::Principal& who,
   for (auto& c : children) payload["trackedEntities"].push_back(std::move(c.te));
   TrackerImportOptions o;
   o.atomic = "ALL";
-  o.dry_run = dry_run;
+  o.dry_run = dry_run || !errors.empty();  // rows that disagree: checked, nothing written
   WJ_ASSIGN_OR_RETURN(json report, ImportTracker(who, cat, payload, o, today, now));
 
   auto located = [&](const json& r) {

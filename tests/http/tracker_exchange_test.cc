@@ -572,5 +572,46 @@ TEST(TrackerExchange, RegisterCsvNotInUtf8IsRefusedWhole) {
   EXPECT_EQ(found(), 0u);
 }
 
+// Rows of one child (the same 身份证号) that disagree on his name, birth date or guardian's phone:
+// each difference is an error naming the row and the column (与第 2 行不一致), and nothing is
+// written. Rows that repeat him, in another spelling or with his columns left empty, are his.
+TEST(TrackerExchange, RegisterCsvRowsOfOneChildMustAgree) {
+  const std::string id = IdNumber("15062420230601002");  // born 2023-06-01, a girl
+  const std::string header =
+      "接种单位,姓名,性别,出生日期,身份证号,监护人,监护人电话,疫苗,接种日期\n";
+  const std::string first =
+      "150624100H01,一致甲,女,2023-06-01," + id + ",王兰,13904771090,HepB,2023-06-01\n";
+  auto r = AsTyped("clerk_in", "POST", "/api/immunization/import",
+                   header + first + "150624100H01,一致乙,女,2023/6/2," + id +
+                       ",王兰,13904771091,BCG,2023-06-02\n",
+                   "text/csv");
+  EXPECT_EQ(r.status, 409) << r.body;
+  const json out = Body(r);
+  ASSERT_EQ(out["errors"].size(), 3u) << out.dump(1);
+  const char* columns[] = {"姓名", "出生日期", "监护人电话"};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(out["errors"][i]["row"], 3) << out.dump(1);
+    EXPECT_EQ(out["errors"][i]["column"], columns[i]) << out.dump(1);
+    EXPECT_NE(out["errors"][i]["text"].get<std::string>().find("与第 2 行不一致"),
+              std::string::npos)
+        << out.dump(1);
+  }
+  auto found = [&] {
+    return Body(As("clerk_in", "GET",
+                   "/api/immunization/children?idNumber=" + id))["trackedEntities"]
+        .size();
+  };
+  EXPECT_EQ(found(), 0u);
+
+  r = AsTyped("clerk_in", "POST", "/api/immunization/import",
+              header + first + "150624100H01,一致甲,F,2023/6/1," + id +
+                  ",王兰,13904771090,BCG,2023-06-02\n" + "150624100H01,,,," + id +
+                  ",,,IPV,2023-08-01\n",
+              "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["doses"]["created"], 3) << r.body;
+  EXPECT_EQ(found(), 1u);
+}
+
 }  // namespace
 }  // namespace weijian::http
