@@ -5,6 +5,8 @@
 // (GET /api/tracker/programs), its program indicators (GET /api/programIndicators: the coverage
 // figures analytics answers in dx) and the 接种卡 register as CSV (POST /api/immunization/import).
 // Handlers parse and call the tracker layer's ImmunizationService with the caller.
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "core/date.h"
@@ -19,6 +21,14 @@ namespace weijian::http {
 namespace {
 
 using nlohmann::json;
+
+// ASCII case-insensitive equality: DHIS2 reads its enum parameters so.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
 
 // "true"/"false" query flags; absent is false.
 Result<bool> Flag(const Request& req, const std::string& name) {
@@ -70,19 +80,86 @@ Response ImportTracker(const Request& req, App& app) {
   return r;
 }
 
-Result<tracker::TrackerExportQuery> ExportQuery(const Request& req, const char* uid_param) {
+// A list of uids as DHIS2 sends it: "a;b" or "a,b", the parameter possibly repeated.
+std::vector<std::string> UidList(const Request& req, const std::string& name) {
+  std::vector<std::string> out;
+  for (const std::string& uids : req.QueryAll(name))
+    for (std::size_t pos = 0; pos < uids.size();) {
+      std::size_t end = uids.find_first_of(";,", pos);
+      if (end == std::string::npos) end = uids.size();
+      if (end > pos) out.push_back(uids.substr(pos, end - pos));
+      pos = end + 1;
+    }
+  return out;
+}
+
+// A DHIS2 DateTime parameter ("2024-07-31" or "2024-07-31T08:00[:00[.000]]", UTC+8) as
+// milliseconds since the epoch; absent: 0.
+Result<std::int64_t> Time(const Request& req, const std::string& name) {
+  auto v = req.Query(name);
+  if (!v || v->empty()) return std::int64_t{0};
+  auto t = ParseTimestamp(v->size() == 10 ? *v + "T00:00" : *v);
+  if (!t.ok()) return Conflict("应为 ISO 8601 日期或时间，如 2024-07-31", name);
+  return *t;
+}
+
+// The export parameters DHIS2 defines that a path does not apply are refused rather than
+// ignored: an ignored filter answers more than the caller asked for.
+Status Unsupported(const Request& req, std::initializer_list<const char*> names) {
+  for (const char* name : names)
+    if (req.Query(name)) return Conflict(std::string("暂不支持参数 ") + name, name);
+  // Identifiers are uids; another idScheme would have to change every reference.
+  for (const char* name :
+       {"idScheme", "orgUnitIdScheme", "programIdScheme", "programStageIdScheme",
+        "dataElementIdScheme", "categoryOptionComboIdScheme", "categoryOptionIdScheme"})
+    if (auto v = req.Query(name); v && !v->empty() && !EqualsIgnoreCase(*v, "UID"))
+      return Conflict(std::string("暂不支持参数 ") + name + "=" + *v + "（仅支持 UID）", name);
+  return Status::Ok();
+}
+
+// filter=ATTR:eq:VALUE (the parameter repeated, or the filters comma-separated): the ID number
+// (found by its blind index, never by reading every record), sex or birth date. Other attributes
+// (names, phones, the address) are sealed and are refused rather than searched.
+Status AttributeFilters(const Request& req, tracker::TrackerExportQuery& q) {
+  for (const std::string& item : UidList(req, "filter")) {
+    const std::size_t c1 = item.find(':');
+    const std::size_t c2 = c1 == std::string::npos ? c1 : item.find(':', c1 + 1);
+    if (c2 == std::string::npos || !EqualsIgnoreCase(item.substr(c1 + 1, c2 - c1 - 1), "eq"))
+      return Conflict("filter 暂只支持 属性:eq:值 的形式", "filter");
+    const auto* def = tracker::FindTrackerAttribute(item.substr(0, c1));
+    const std::string value = item.substr(c2 + 1);
+    if (!def) return Conflict("没有属性 " + item.substr(0, c1), "filter");
+    switch (def->field) {
+      case tracker::TrackerField::kIdNumber:
+        q.id_number = value;
+        break;
+      case tracker::TrackerField::kSex:
+        q.sex = value;
+        break;
+      case tracker::TrackerField::kBirthDate:
+        q.birth_date = value;
+        break;
+      default:
+        return Conflict(
+            std::string("暂不支持按 ") + def->name + " 筛选（可按身份证号、性别或出生日期）",
+            "filter");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<tracker::TrackerExportQuery> ExportQuery(const Request& req) {
   tracker::TrackerExportQuery q;
   q.org_unit = req.Query("orgUnit").value_or(req.Query("orgUnits").value_or(""));
   q.ou_mode = req.Query("ouMode").value_or(req.Query("orgUnitMode").value_or("SELECTED"));
   if (q.ou_mode.empty()) q.ou_mode = "SELECTED";
-  const std::string uids = req.Query(uid_param).value_or("");
-  for (std::size_t pos = 0; pos < uids.size();) {
-    std::size_t end = uids.find_first_of(";,", pos);
-    if (end == std::string::npos) end = uids.size();
-    if (end > pos) q.uids.push_back(uids.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  q.enrollment = req.Query("enrollment").value_or("");
+  q.program = req.Query("program").value_or("");
+  if (auto type = req.Query("trackedEntityType");
+      type && !type->empty() && *type != tracker::ChildEntityTypeUid())
+    return Conflict("没有实体类型 " + *type, "trackedEntityType");
+  if (auto stage = req.Query("programStage");
+      stage && !stage->empty() && *stage != tracker::DoseStageUid())
+    return Conflict("没有项目阶段 " + *stage, "programStage");
   const std::string fields = req.Query("fields").value_or("");
   q.nested = fields == "*" || fields.find("enrollments") != std::string::npos ||
              fields.find("events") != std::string::npos;
@@ -99,10 +176,24 @@ Result<tracker::TrackerExportQuery> ExportQuery(const Request& req, const char* 
 }
 
 Response ExportTrackedEntities(const Request& req, App& app) {
-  auto q = ExportQuery(req, "trackedEntities");
+  if (Status s = Unsupported(
+          req, {"programStatus", "enrollmentStatus", "followUp", "updatedWithin",
+                "enrollmentEnrolledAfter", "enrollmentEnrolledBefore", "enrollmentOccurredAfter",
+                "enrollmentOccurredBefore", "assignedUserMode", "assignedUsers", "order",
+                "eventStatus", "eventOccurredAfter", "eventOccurredBefore", "potentialDuplicate"});
+      !s.ok())
+    return ErrorResponse(s);
+  auto q = ExportQuery(req);
   if (!q.ok()) return ErrorResponse(q.status());
-  if (auto one = req.Query("trackedEntity"); q->uids.empty() && one && !one->empty())
-    q->uids = {*one};
+  q->tracked_entities = UidList(req, "trackedEntities");
+  for (const auto& one : UidList(req, "trackedEntity")) q->tracked_entities.push_back(one);
+  if (Status s = AttributeFilters(req, *q); !s.ok()) return ErrorResponse(s);
+  auto after = Time(req, "updatedAfter");
+  if (!after.ok()) return ErrorResponse(after.status());
+  auto before = Time(req, "updatedBefore");
+  if (!before.ok()) return ErrorResponse(before.status());
+  q->updated_after = *after;
+  q->updated_before = *before;
   auto out = app.immunization().ExportTrackedEntities(Caller(req), *app.catalog(), *q, Today(),
                                                       NowMillis());
   if (!out.ok()) return ErrorResponse(out.status());
@@ -117,16 +208,63 @@ Response ExportTrackedEntity(const Request& req, App& app) {
 }
 
 Response ExportEnrollments(const Request& req, App& app) {
-  auto q = ExportQuery(req, "enrollments");
+  if (Status s = Unsupported(req, {"programStatus", "status", "followUp", "updatedWithin",
+                                   "enrolledAfter", "enrolledBefore", "order", "filter"});
+      !s.ok())
+    return ErrorResponse(s);
+  auto q = ExportQuery(req);
   if (!q.ok()) return ErrorResponse(q.status());
+  q->enrollments = UidList(req, "enrollments");
+  for (const auto& one : UidList(req, "enrollment")) q->enrollments.push_back(one);
+  q->tracked_entities = UidList(req, "trackedEntity");
+  auto after = Time(req, "updatedAfter");
+  if (!after.ok()) return ErrorResponse(after.status());
+  auto before = Time(req, "updatedBefore");
+  if (!before.ok()) return ErrorResponse(before.status());
+  q->updated_after = *after;
+  q->updated_before = *before;
   auto out = app.immunization().ExportEnrollments(Caller(req), *app.catalog(), *q, NowMillis());
   if (!out.ok()) return ErrorResponse(out.status());
   return JsonResponse(*out);
 }
 
 Response ExportEvents(const Request& req, App& app) {
-  auto q = ExportQuery(req, "events");
+  // An event keeps no updatedAt of its own, so updatedAfter/Before cannot be answered truly.
+  if (Status s = Unsupported(req, {"programStatus",
+                                   "filter",
+                                   "filterAttributes",
+                                   "followUp",
+                                   "status",
+                                   "scheduledAfter",
+                                   "scheduledBefore",
+                                   "updatedAfter",
+                                   "updatedBefore",
+                                   "updatedWithin",
+                                   "enrollmentStatus",
+                                   "enrollmentEnrolledAfter",
+                                   "enrollmentEnrolledBefore",
+                                   "enrollmentOccurredAfter",
+                                   "enrollmentOccurredBefore",
+                                   "order",
+                                   "attributeCategoryCombo",
+                                   "attributeCategoryOptions",
+                                   "assignedUserMode",
+                                   "assignedUsers"});
+      !s.ok())
+    return ErrorResponse(s);
+  auto q = ExportQuery(req);
   if (!q.ok()) return ErrorResponse(q.status());
+  q->uids = UidList(req, "events");
+  for (const auto& one : UidList(req, "event")) q->uids.push_back(one);
+  q->enrollments = UidList(req, "enrollments");
+  for (const auto& one : UidList(req, "enrollment")) q->enrollments.push_back(one);
+  q->tracked_entities = UidList(req, "trackedEntity");
+  auto after = Time(req, "occurredAfter");
+  if (!after.ok()) return ErrorResponse(after.status());
+  auto before = Time(req, "occurredBefore");
+  if (!before.ok()) return ErrorResponse(before.status());
+  q->occurred_after = *after;
+  q->occurred_before = *before;
   auto out = app.immunization().ExportEvents(Caller(req), *app.catalog(), *q, Today());
   if (!out.ok()) return ErrorResponse(out.status());
   return JsonResponse(*out);

@@ -1703,35 +1703,67 @@ Result<json> ImmunizationService::EnrollmentJson(const metadata::Catalog& cat,
 Result<std::vector<storage::TrackedEntityRecord>> ImmunizationService::ExportRecords(
     const auth::Principal& who, const metadata::Catalog& cat, const TrackerExportQuery& q,
     const char* uid_kind) {
-  std::vector<storage::TrackedEntityRecord> out;
-  if (!q.uids.empty()) {
-    for (const auto& uid : q.uids) {
-      WJ_ASSIGN_OR_RETURN(auto r, std::string(uid_kind) == "enrollment"
-                                      ? store_.FindTrackedEntityByEnrollment(uid)
-                                      : store_.FindTrackedEntity(uid));
-      if (r && auth::CanRead(who, cat, r->org_unit_id)) out.push_back(std::move(*r));
-    }
-    return out;
+  if (!q.program.empty() && q.program != ImmunizationProgramUid())
+    return Conflict("没有项目 " + q.program, "program");
+  std::string id_index;
+  if (!q.id_number.empty()) {
+    WJ_ASSIGN_OR_RETURN(const PersonVault* vault, Vault());
+    auto parsed = ParseResidentId(q.id_number, Today());
+    if (!parsed.ok()) return Conflict(parsed.status().message(), "filter");
+    id_index = vault->BlindIndex("id", parsed->number);
   }
-  if (q.org_unit.empty())
-    return Conflict("请指定 orgUnit（或 " + std::string(uid_kind) + "）", "orgUnit");
-  const auto* unit = cat.OrgUnits().ByUidOrCode(q.org_unit);
-  if (!unit) return Conflict("没有组织机构 " + q.org_unit, "orgUnit");
-  if (!auth::CanRead(who, cat, unit->id))
-    return PermissionDenied("单位 " + q.org_unit + " 不在您负责的范围内");
   std::vector<std::int64_t> units;
-  if (q.ou_mode == "SELECTED") {
-    units.push_back(unit->id);
-  } else if (q.ou_mode == "CHILDREN") {
-    units.push_back(unit->id);
-    for (auto c : cat.tree().Children(unit->id)) units.push_back(c);
-  } else if (q.ou_mode == "DESCENDANTS") {
-    auto sub = cat.tree().SubtreeIds(unit->id);
-    units.assign(sub.begin(), sub.end());
-  } else {
-    return Conflict("ouMode 应为 SELECTED、CHILDREN 或 DESCENDANTS", "ouMode");
+  if (!q.org_unit.empty()) {
+    const auto* unit = cat.OrgUnits().ByUidOrCode(q.org_unit);
+    if (!unit) return Conflict("没有组织机构 " + q.org_unit, "orgUnit");
+    if (!auth::CanRead(who, cat, unit->id))
+      return PermissionDenied("单位 " + q.org_unit + " 不在您负责的范围内");
+    if (q.ou_mode == "SELECTED") {
+      units.push_back(unit->id);
+    } else if (q.ou_mode == "CHILDREN") {
+      units.push_back(unit->id);
+      for (auto c : cat.tree().Children(unit->id)) units.push_back(c);
+    } else if (q.ou_mode == "DESCENDANTS") {
+      auto sub = cat.tree().SubtreeIds(unit->id);
+      units.assign(sub.begin(), sub.end());
+    } else {
+      return Conflict("ouMode 应为 SELECTED、CHILDREN 或 DESCENDANTS", "ouMode");
+    }
   }
-  return store_.ListTrackedEntities(units);
+  std::vector<storage::TrackedEntityRecord> found;
+  if (!q.tracked_entities.empty()) {
+    for (const auto& uid : q.tracked_entities) {
+      WJ_ASSIGN_OR_RETURN(auto r, store_.FindTrackedEntity(uid));
+      if (r) found.push_back(std::move(*r));
+    }
+  } else if (!q.enrollments.empty()) {
+    for (const auto& uid : q.enrollments) {
+      WJ_ASSIGN_OR_RETURN(auto r, store_.FindTrackedEntityByEnrollment(uid));
+      if (r) found.push_back(std::move(*r));
+    }
+  } else if (!units.empty()) {
+    WJ_ASSIGN_OR_RETURN(found, store_.ListTrackedEntities(units));
+  } else {
+    return Conflict("请指定 orgUnit（或 " + std::string(uid_kind) + "）", "orgUnit");
+  }
+  auto listed = [](const std::vector<std::string>& list, const std::string& v) {
+    return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
+  };
+  std::vector<storage::TrackedEntityRecord> out;
+  for (auto& r : found) {
+    if (!auth::CanRead(who, cat, r.org_unit_id)) continue;
+    if (!units.empty() && std::find(units.begin(), units.end(), r.org_unit_id) == units.end())
+      continue;
+    if (!listed(q.tracked_entities, r.uid) || !listed(q.enrollments, r.enrollment_uid)) continue;
+    if ((q.updated_after && r.updated < q.updated_after) ||
+        (q.updated_before && r.updated > q.updated_before))
+      continue;
+    if ((!id_index.empty() && r.id_index != id_index) || (!q.sex.empty() && r.sex != q.sex) ||
+        (!q.birth_date.empty() && r.birth_date != q.birth_date))
+      continue;
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 namespace {
@@ -1831,7 +1863,7 @@ Result<json> ImmunizationService::ExportTrackedEntity(const auth::Principal& who
                                                       const std::string& uid, Date today,
                                                       std::int64_t now) {
   TrackerExportQuery q;
-  q.uids = {uid};
+  q.tracked_entities = {uid};
   q.nested = true;
   q.page_size = 0;
   WJ_ASSIGN_OR_RETURN(json list, ExportTrackedEntities(who, cat, q, today, now));
@@ -1860,32 +1892,44 @@ Result<json> ImmunizationService::ExportEvents(const auth::Principal& who,
                                                const TrackerExportQuery& q, Date) {
   WJ_RETURN_IF_ERROR(Vault().status());
   std::vector<json> events;
-  auto add_person = [&](const storage::TrackedEntityRecord& person,
-                        const std::string* only) -> Status {
+  auto day_millis = [](const std::string& day) -> std::int64_t {
+    auto t = ParseTimestamp(day + "T00:00");
+    return t.ok() ? *t : 0;
+  };
+  auto add_person = [&](const storage::TrackedEntityRecord& person) -> Status {
     WJ_ASSIGN_OR_RETURN(auto doses, store_.ListImmunizationDoses(person.id));
     WJ_ASSIGN_OR_RETURN(auto holds, HoldsOf(person.id));
-    for (const auto& d : doses)
-      if (!only || d.uid == *only)
-        events.push_back(
-            EventJson(cat, person, d, Placement(person, doses, holds, d.vaccine, d.given_on)));
+    for (const auto& d : doses) {
+      if (!q.uids.empty() && std::find(q.uids.begin(), q.uids.end(), d.uid) == q.uids.end())
+        continue;
+      const std::int64_t at = day_millis(d.given_on);
+      if ((q.occurred_after && at < q.occurred_after) ||
+          (q.occurred_before && at > q.occurred_before))
+        continue;
+      events.push_back(
+          EventJson(cat, person, d, Placement(person, doses, holds, d.vaccine, d.given_on)));
+    }
     return Status::Ok();
   };
-  if (!q.uids.empty()) {
+  std::vector<storage::TrackedEntityRecord> persons;
+  if (!q.uids.empty() && q.tracked_entities.empty() && q.enrollments.empty()) {
+    // The events' children, narrowed as any other (within orgUnit when it is given).
+    TrackerExportQuery by_child = q;
     for (const auto& uid : q.uids) {
       WJ_ASSIGN_OR_RETURN(auto d, store_.FindImmunizationDose(uid));
       if (!d) continue;
       WJ_ASSIGN_OR_RETURN(auto person, store_.FindTrackedEntityById(d->tracked_entity_id));
-      if (person && auth::CanRead(who, cat, person->org_unit_id))
-        WJ_RETURN_IF_ERROR(add_person(*person, &uid));
+      if (person && std::find(by_child.tracked_entities.begin(), by_child.tracked_entities.end(),
+                              person->uid) == by_child.tracked_entities.end())
+        by_child.tracked_entities.push_back(person->uid);
     }
-  } else if (!q.enrollment.empty()) {
-    WJ_ASSIGN_OR_RETURN(auto person, store_.FindTrackedEntityByEnrollment(q.enrollment));
-    if (person && auth::CanRead(who, cat, person->org_unit_id))
-      WJ_RETURN_IF_ERROR(add_person(*person, nullptr));
+    if (!by_child.tracked_entities.empty()) {
+      WJ_ASSIGN_OR_RETURN(persons, ExportRecords(who, cat, by_child, "event"));
+    }
   } else {
-    WJ_ASSIGN_OR_RETURN(auto records, ExportRecords(who, cat, q, "event"));
-    for (const auto& r : records) WJ_RETURN_IF_ERROR(add_person(r, nullptr));
+    WJ_ASSIGN_OR_RETURN(persons, ExportRecords(who, cat, q, "event"));
   }
+  for (const auto& p : persons) WJ_RETURN_IF_ERROR(add_person(p));
   const auto [from, to] = PageOf(events, q);
   json rows = json::array();
   for (std::size_t i = from; i < to; ++i) rows.push_back(std::move(events[i]));

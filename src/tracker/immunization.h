@@ -157,13 +157,22 @@ struct TrackerImportReport {
 };
 
 // GET /api/tracker/trackedEntities|enrollments|events: the records managed in `org_unit` (uid or
-// code; ou_mode SELECTED, CHILDREN or DESCENDANTS), or the ones named in `uids` (trackedEntity,
-// enrollment or event uids as the path asks), a page of them (page_size 0: all).
+// code; ou_mode SELECTED, CHILDREN or DESCENDANTS), or the ones named in `tracked_entities` or
+// `enrollments` (within `org_unit` when both are given), narrowed by every other filter set, a
+// page of them (page_size 0: all). A filter is never dropped: the handler refuses what it cannot
+// express here.
 struct TrackerExportQuery {
   std::string org_unit, ou_mode = "SELECTED";
-  std::vector<std::string> uids;
-  std::string enrollment;  // events of one enrollment
-  bool nested = false;     // trackedEntities with their enrollments and events (fields=*)
+  std::vector<std::string> tracked_entities, enrollments;
+  std::vector<std::string> uids;  // event uids (events only)
+  std::string program;            // "" or a program uid: another than the immunization program
+                                  // is a 409 naming program
+  // Milliseconds since the epoch, inclusive; 0: no bound. occurred: the events' occurredAt;
+  // updated: the trackedEntities' and enrollments' updatedAt.
+  std::int64_t occurred_after = 0, occurred_before = 0, updated_after = 0, updated_before = 0;
+  // filter=ATTR:eq:VALUE on the ID number (compared by its blind index), sex or birth date.
+  std::string id_number, sex, birth_date;
+  bool nested = false;  // trackedEntities with their enrollments and events (fields=*)
   int page = 1, page_size = 50;
 };
 

@@ -2,6 +2,7 @@
 // and a township clerk would use them: atomicMode ALL against OBJECT with one bad record, the
 // import strategies, scope (an error report, never a write), masking of the export by role, the
 // schedule's refusals as error reports naming the field, and the CSV register's dry run.
+#include <set>
 #include <tuple>
 
 #include "core/uid.h"
@@ -487,6 +488,69 @@ TEST(TrackerExchange, ExportMaskedForAViewerUnmaskedAndAuditedForTheClerk) {
   ASSERT_EQ(answer.status, 200) << answer.body;
   EXPECT_EQ(Body(answer)["metaData"]["items"][id]["name"],
             indicators["programIndicators"][1]["name"]);
+}
+
+// The export's filters narrow what it answers; one DHIS2 defines and weijian does not apply is
+// refused naming it, never ignored (which would answer every child of the unit).
+TEST(TrackerExchange, ExportFiltersNarrowTheAnswerOrAreRefused) {
+  const std::string a = RandomUid(), b = RandomUid();
+  json te_a = ChildTe(a, "筛选甲", "13904771060");
+  te_a["attributes"].push_back(Attr(TrackerField::kIdNumber, IdNumber("15062420230310006")));
+  auto imported = Import("clerk_in", "", Payload({te_a, ChildTe(b, "筛选乙", "13904771061")}));
+  ASSERT_EQ(imported.status, 200) << imported.body;
+  auto events_of = [](const std::string& params) {
+    auto r =
+        As("clerk_in", "GET", "/api/tracker/events?orgUnit=150624100H01&paging=false" + params);
+    EXPECT_EQ(r.status, 200) << params << r.body;
+    std::set<std::string> children;
+    const json body = Body(r);
+    for (const auto& ev : body["events"]) children.insert(ev["trackedEntity"].get<std::string>());
+    return children;
+  };
+  EXPECT_EQ(events_of("&trackedEntity=" + a), std::set<std::string>{a});
+  EXPECT_EQ(events_of("&trackedEntity=" + a + "&occurredAfter=2023-03-11").size(), 0u);
+  EXPECT_EQ(events_of("&trackedEntity=" + a + "&occurredBefore=2023-03-10T00:00:00.000").size(),
+            1u);
+  EXPECT_EQ(events_of("&trackedEntity=" + a + "&program=" + tracker::ImmunizationProgramUid()),
+            std::set<std::string>{a});
+  const std::string enrollment =
+      Body(As("clerk_in", "GET",
+              "/api/tracker/trackedEntities/" + a + "?fields=*"))["enrollments"][0]["enrollment"];
+  EXPECT_EQ(events_of("&enrollment=" + enrollment), std::set<std::string>{a});
+  EXPECT_EQ(
+      As("clerk_in", "GET", "/api/tracker/events?orgUnit=150624100H01&program=NoSuchProg1").status,
+      409);
+
+  auto tes_of = [](const std::string& params) {
+    auto r = As("clerk_in", "GET",
+                "/api/tracker/trackedEntities?orgUnit=150624100H01&paging=false" + params);
+    EXPECT_EQ(r.status, 200) << params << r.body;
+    std::set<std::string> uids;
+    const json body = Body(r);
+    for (const auto& te : body["trackedEntities"])
+      uids.insert(te["trackedEntity"].get<std::string>());
+    return uids;
+  };
+  EXPECT_EQ(tes_of("&trackedEntities=" + a + ";" + b), (std::set<std::string>{a, b}));
+  EXPECT_EQ(tes_of("&trackedEntities=" + a + "," + b), (std::set<std::string>{a, b}));
+  EXPECT_EQ(tes_of("&filter=" + TrackerFieldOf(TrackerField::kIdNumber).uid +
+                   ":eq:" + IdNumber("15062420230310006")),
+            std::set<std::string>{a});
+  EXPECT_EQ(tes_of("&trackedEntities=" + a + "&updatedAfter=2999-01-01").size(), 0u);
+  EXPECT_EQ(tes_of("&trackedEntities=" + a + "&updatedBefore=2000-01-01").size(), 0u);
+  // A name is sealed: filtering on it is refused, not answered with everyone.
+  auto by_name = As("clerk_in", "GET",
+                    "/api/tracker/trackedEntities?orgUnit=150624100H01&filter=" +
+                        TrackerFieldOf(TrackerField::kName).uid + ":eq:筛选甲");
+  EXPECT_EQ(by_name.status, 409) << by_name.body;
+  auto unsupported =
+      As("clerk_in", "GET", "/api/tracker/events?orgUnit=150624100H01&status=ACTIVE");
+  EXPECT_EQ(unsupported.status, 409);
+  EXPECT_NE(unsupported.body.find("暂不支持参数 status"), std::string::npos) << unsupported.body;
+  EXPECT_EQ(
+      As("clerk_in", "GET", "/api/tracker/trackedEntities?orgUnit=150624100H01&order=createdAt")
+          .status,
+      409);
 }
 
 TEST(TrackerExchange, RegisterCsvDryRunWritesNothingAndNamesRowsAndColumns) {
