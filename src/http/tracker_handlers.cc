@@ -48,6 +48,8 @@ Result<int> Number(const Request& req, const std::string& name, int fallback, in
   return n;
 }
 
+Status Unsupported(const Request& req, std::initializer_list<const char*> names);
+
 Response ImportTracker(const Request& req, App& app) {
   // simdjson reads the body (tracker::TrackerPayload); what it refuses is parsed by
   // ParseJsonBody, which names the fault (or accepts what simdjson would not).
@@ -60,12 +62,23 @@ Response ImportTracker(const Request& req, App& app) {
     if (!body.ok()) return ErrorResponse(body.status());
     payload = tracker::TrackerPayload(*body);
   }
+  // DHIS2 reads its enum parameters case-insensitively (its own example: importStrategy=delete).
+  auto upper = [&](const std::string& name, const std::string& fallback) {
+    std::string v = req.Query(name).value_or(fallback);
+    for (char& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return v;
+  };
   tracker::TrackerImportOptions o;
-  o.strategy = req.Query("importStrategy").value_or("CREATE_AND_UPDATE");
-  o.atomic = req.Query("atomicMode").value_or("ALL");
+  o.strategy = upper("importStrategy", "CREATE_AND_UPDATE");
+  o.atomic = upper("atomicMode", "ALL");
+  o.report_mode = upper("reportMode", "");
+  if (!o.report_mode.empty() && o.report_mode != "FULL" && o.report_mode != "ERRORS" &&
+      o.report_mode != "WARNINGS")
+    return ErrorResponse(409, "reportMode 应为 FULL、ERRORS 或 WARNINGS", "reportMode");
+  if (Status s = Unsupported(req, {}); !s.ok()) return ErrorResponse(s);
   auto dry = Flag(req, "dryRun");
   if (!dry.ok()) return ErrorResponse(dry.status());
-  const std::string mode = req.Query("importMode").value_or("COMMIT");
+  const std::string mode = upper("importMode", "COMMIT");
   if (mode != "COMMIT" && mode != "VALIDATE")
     return ErrorResponse(409, "importMode 应为 COMMIT 或 VALIDATE", "importMode");
   o.dry_run = *dry || mode == "VALIDATE";

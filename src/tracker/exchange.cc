@@ -1632,8 +1632,10 @@ Result<TrackerImportReport> ImmunizationService::ImportTrackerText(const auth::P
   text += ",\"validationReport\":{\"errorReports\":";
   text += DumpJson(errors);
   text += ",\"warningReports\":";
-  text += DumpJson(warnings);
-  text += "}}";
+  text += o.report_mode == "ERRORS" ? "[]" : DumpJson(warnings);
+  text += '}';
+  if (o.report_mode == "FULL") text += ",\"timingsStats\":{}";
+  text += '}';
   return out;
 }
 

@@ -146,6 +146,9 @@ struct TrackerImportOptions {
   std::string strategy = "CREATE_AND_UPDATE";
   std::string atomic = "ALL";
   bool dry_run = false;
+  // reportMode: "ERRORS" lists no warningReports, "FULL" adds timingsStats; "" (not given) or
+  // "WARNINGS" lists errors and warnings.
+  std::string report_mode;
 };
 
 // POST /api/tracker's answer: DHIS2's import report as JSON text, written as text rather than

@@ -175,6 +175,39 @@ TEST(TrackerExchange, StrategiesCreateUpdateAndDelete) {
   EXPECT_NE(r.body.find("importStrategy"), std::string::npos);
 }
 
+// DHIS2 reads enum parameters case-insensitively (its doc's own importStrategy=delete);
+// reportMode is checked and shapes the report; an idScheme weijian does not read is refused.
+TEST(TrackerExchange, ImportParametersAreCaseInsensitiveAndChecked) {
+  const std::string uid = RandomUid();
+  json te = ChildTe(uid, "参数", "13904771070");
+  json early = te["enrollments"][0]["events"][0];  // a second HepB ten days later: a warning
+  early["event"] = RandomUid();
+  early["occurredAt"] = "2023-03-20T00:00:00.000";
+  te["enrollments"][0]["events"].push_back(early);
+  auto r = Import("clerk_in", "?importMode=validate&reportMode=errors", Payload({te}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(Body(r)["dryRun"].get<bool>());
+  EXPECT_EQ(Body(r)["validationReport"]["warningReports"].size(), 0u) << r.body;
+  r = Import("clerk_in", "?importMode=Validate&reportMode=WARNINGS", Payload({te}));
+  EXPECT_EQ(Body(r)["validationReport"]["warningReports"].size(), 1u) << r.body;
+  r = Import("clerk_in", "?dryRun=true&reportMode=full", Payload({te}));
+  EXPECT_TRUE(Body(r).contains("timingsStats")) << r.body;
+  EXPECT_EQ(Body(r)["validationReport"]["warningReports"].size(), 1u) << r.body;
+  r = Import("clerk_in", "?reportMode=SOME", Payload({te}));
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("reportMode"), std::string::npos) << r.body;
+  r = Import("clerk_in", "?idScheme=FOO", Payload({te}));
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("idScheme"), std::string::npos) << r.body;
+  EXPECT_FALSE(Exists(uid));
+  ASSERT_EQ(Import("clerk_in", "?importStrategy=create&atomicMode=object", Payload({te})).status,
+            200);
+  ASSERT_TRUE(Exists(uid));
+  r = Import("clerk_in", "?importStrategy=delete", Payload({{{"trackedEntity", uid}}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(Exists(uid));
+}
+
 TEST(TrackerExchange, OutOfScopeIsAnErrorReportNotAWrite) {
   const std::string uid = RandomUid();
   auto r = Import("clerk_sibling", "", Payload({ChildTe(uid, "越界", "13904771020")}));
