@@ -48,7 +48,8 @@ Result<int> Number(const Request& req, const std::string& name, int fallback, in
   return n;
 }
 
-Status Unsupported(const Request& req, std::initializer_list<const char*> names);
+Status Unsupported(const Request& req, std::initializer_list<const char*> names,
+                   bool codes_too = false);
 
 Response ImportTracker(const Request& req, App& app) {
   // simdjson reads the body (tracker::TrackerPayload); what it refuses is parsed by
@@ -75,7 +76,9 @@ Response ImportTracker(const Request& req, App& app) {
   if (!o.report_mode.empty() && o.report_mode != "FULL" && o.report_mode != "ERRORS" &&
       o.report_mode != "WARNINGS")
     return ErrorResponse(409, "reportMode 应为 FULL、ERRORS 或 WARNINGS", "reportMode");
-  if (Status s = Unsupported(req, {}); !s.ok()) return ErrorResponse(s);
+  // The importer reads a reference as a uid or a code, whichever it is: idScheme=CODE is
+  // accepted as UID is (DHIS2 clients send it); other schemes are refused.
+  if (Status s = Unsupported(req, {}, /*codes_too=*/true); !s.ok()) return ErrorResponse(s);
   auto dry = Flag(req, "dryRun");
   if (!dry.ok()) return ErrorResponse(dry.status());
   const std::string mode = upper("importMode", "COMMIT");
@@ -118,15 +121,19 @@ Result<std::int64_t> Time(const Request& req, const std::string& name) {
 
 // The export parameters DHIS2 defines that a path does not apply are refused rather than
 // ignored: an ignored filter answers more than the caller asked for.
-Status Unsupported(const Request& req, std::initializer_list<const char*> names) {
+Status Unsupported(const Request& req, std::initializer_list<const char*> names, bool codes_too) {
   for (const char* name : names)
     if (req.Query(name)) return Conflict(std::string("暂不支持参数 ") + name, name);
-  // Identifiers are uids; another idScheme would have to change every reference.
+  // Identifiers are uids (an import reads codes as well); another idScheme would have to
+  // change every reference.
   for (const char* name :
        {"idScheme", "orgUnitIdScheme", "programIdScheme", "programStageIdScheme",
         "dataElementIdScheme", "categoryOptionComboIdScheme", "categoryOptionIdScheme"})
-    if (auto v = req.Query(name); v && !v->empty() && !EqualsIgnoreCase(*v, "UID"))
-      return Conflict(std::string("暂不支持参数 ") + name + "=" + *v + "（仅支持 UID）", name);
+    if (auto v = req.Query(name); v && !v->empty() && !EqualsIgnoreCase(*v, "UID") &&
+                                  !(codes_too && EqualsIgnoreCase(*v, "CODE")))
+      return Conflict(std::string("暂不支持参数 ") + name + "=" + *v +
+                          (codes_too ? "（仅支持 UID 或 CODE）" : "（仅支持 UID）"),
+                      name);
   return Status::Ok();
 }
 

@@ -199,6 +199,11 @@ TEST(TrackerExchange, ImportParametersAreCaseInsensitiveAndChecked) {
   r = Import("clerk_in", "?idScheme=FOO", Payload({te}));
   EXPECT_EQ(r.status, 409);
   EXPECT_NE(r.body.find("idScheme"), std::string::npos) << r.body;
+  EXPECT_EQ(Import("clerk_in", "?orgUnitIdScheme=NAME", Payload({te})).status, 409);
+  EXPECT_FALSE(Exists(uid));
+  // CODE is read as the importer reads every reference (a uid or a code): accepted, as a dry run.
+  r = Import("clerk_in", "?idScheme=code&importMode=VALIDATE", Payload({te}));
+  EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_FALSE(Exists(uid));
   ASSERT_EQ(Import("clerk_in", "?importStrategy=create&atomicMode=object", Payload({te})).status,
             200);
