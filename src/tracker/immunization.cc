@@ -32,6 +32,30 @@ Status ReadString(const json& body, const char* key, std::string& out, std::size
 // Counts UTF-8 characters (lead bytes).
 std::size_t Chars(const std::string& s) { return Utf8Length(s); }
 
+// Text a person typed for a record must not hold control characters (U+0000-U+001F, U+007F-U+009F)
+// or the marks that reorder text (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069): a name that
+// renders reversed, or ends at a NUL in a spreadsheet, is not the child's name.
+bool HasControlOrBidi(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return true;
+    if (c == 0xC2 && i + 1 < s.size()) {  // U+0080-U+009F
+      const auto d = static_cast<unsigned char>(s[i + 1]);
+      if (d >= 0x80 && d <= 0x9F) return true;
+    }
+    if (c == 0xE2 && i + 2 < s.size()) {
+      const auto d = static_cast<unsigned char>(s[i + 1]), e = static_cast<unsigned char>(s[i + 2]);
+      if (d == 0x80 && (e == 0x8E || e == 0x8F || (e >= 0xAA && e <= 0xAE))) return true;
+      if (d == 0x81 && e >= 0xA6 && e <= 0xA9) return true;
+    }
+  }
+  return false;
+}
+Status PlainText(std::string_view s, const std::string& field) {
+  if (HasControlOrBidi(s)) return Conflict("含有控制字符或改变文字方向的字符，请重新输入", field);
+  return Status::Ok();
+}
+
 bool PhoneLooksRight(const std::string& p) {
   if (p.size() < 7 || p.size() > 20) return false;
   for (char c : p)
@@ -403,6 +427,8 @@ Result<ImmunizationService::PreparedChild> ImmunizationService::PrepareChild(
     WJ_RETURN_IF_ERROR(CheckManagingUnit(cat, *unit));
   if (in.name.empty()) return Conflict("请填写儿童姓名", "name");
   if (Chars(in.name) > 30) return Conflict("姓名最多 30 个字", "name");
+  WJ_RETURN_IF_ERROR(PlainText(in.name, "name"));
+  WJ_RETURN_IF_ERROR(PlainText(in.address, "address"));
 
   std::string sex;
   if (in.sex == "M" || in.sex == "男" || in.sex == "MALE") sex = "M";
@@ -445,6 +471,8 @@ Result<ImmunizationService::PreparedChild> ImmunizationService::PrepareChild(
     const auto& g = in.guardians[i];
     const std::string at = "guardians[" + std::to_string(i) + "].";
     if (g.name.empty()) return Conflict("请填写监护人姓名", at + "name");
+    WJ_RETURN_IF_ERROR(PlainText(g.name, at + "name"));
+    WJ_RETURN_IF_ERROR(PlainText(g.relation, at + "relation"));
     if (!PhoneLooksRight(g.phone)) return Conflict("电话应为 7–20 位数字", at + "phone");
   }
 
