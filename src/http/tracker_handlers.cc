@@ -119,6 +119,22 @@ Result<std::int64_t> Time(const Request& req, const std::string& name) {
   return *t;
 }
 
+// The uids of a list parameter and of its one-uid form (trackedEntities and trackedEntity).
+std::vector<std::string> UidsOf(const Request& req, const std::string& plural,
+                                const std::string& singular) {
+  std::vector<std::string> out = UidList(req, plural);
+  for (auto& one : UidList(req, singular)) out.push_back(std::move(one));
+  return out;
+}
+
+// The range of a pair of time parameters (updatedAfter and updatedBefore …): 0 where absent.
+Status TimeRange(const Request& req, const std::string& after_name, const std::string& before_name,
+                 std::int64_t& after, std::int64_t& before) {
+  WJ_ASSIGN_OR_RETURN(after, Time(req, after_name));
+  WJ_ASSIGN_OR_RETURN(before, Time(req, before_name));
+  return Status::Ok();
+}
+
 // The export parameters DHIS2 defines that a path does not apply are refused rather than
 // ignored: an ignored filter answers more than the caller asked for. (`order` is not a filter:
 // the records come in their own order, as before, and clients that send it are answered.)
@@ -206,15 +222,12 @@ Response ExportTrackedEntities(const Request& req, App& app) {
     return ErrorResponse(s);
   auto q = ExportQuery(req);
   if (!q.ok()) return ErrorResponse(q.status());
-  q->tracked_entities = UidList(req, "trackedEntities");
-  for (const auto& one : UidList(req, "trackedEntity")) q->tracked_entities.push_back(one);
+  q->tracked_entities = UidsOf(req, "trackedEntities", "trackedEntity");
   if (Status s = AttributeFilters(req, *q); !s.ok()) return ErrorResponse(s);
-  auto after = Time(req, "updatedAfter");
-  if (!after.ok()) return ErrorResponse(after.status());
-  auto before = Time(req, "updatedBefore");
-  if (!before.ok()) return ErrorResponse(before.status());
-  q->updated_after = *after;
-  q->updated_before = *before;
+  if (Status s =
+          TimeRange(req, "updatedAfter", "updatedBefore", q->updated_after, q->updated_before);
+      !s.ok())
+    return ErrorResponse(s);
   auto out = app.immunization().ExportTrackedEntities(Caller(req), *app.catalog(), *q, Today(),
                                                       NowMillis());
   if (!out.ok()) return ErrorResponse(out.status());
@@ -235,15 +248,12 @@ Response ExportEnrollments(const Request& req, App& app) {
     return ErrorResponse(s);
   auto q = ExportQuery(req);
   if (!q.ok()) return ErrorResponse(q.status());
-  q->enrollments = UidList(req, "enrollments");
-  for (const auto& one : UidList(req, "enrollment")) q->enrollments.push_back(one);
+  q->enrollments = UidsOf(req, "enrollments", "enrollment");
   q->tracked_entities = UidList(req, "trackedEntity");
-  auto after = Time(req, "updatedAfter");
-  if (!after.ok()) return ErrorResponse(after.status());
-  auto before = Time(req, "updatedBefore");
-  if (!before.ok()) return ErrorResponse(before.status());
-  q->updated_after = *after;
-  q->updated_before = *before;
+  if (Status s =
+          TimeRange(req, "updatedAfter", "updatedBefore", q->updated_after, q->updated_before);
+      !s.ok())
+    return ErrorResponse(s);
   auto out = app.immunization().ExportEnrollments(Caller(req), *app.catalog(), *q, NowMillis());
   if (!out.ok()) return ErrorResponse(out.status());
   return JsonResponse(*out);
@@ -262,17 +272,13 @@ Response ExportEvents(const Request& req, App& app) {
     return ErrorResponse(s);
   auto q = ExportQuery(req);
   if (!q.ok()) return ErrorResponse(q.status());
-  q->uids = UidList(req, "events");
-  for (const auto& one : UidList(req, "event")) q->uids.push_back(one);
-  q->enrollments = UidList(req, "enrollments");
-  for (const auto& one : UidList(req, "enrollment")) q->enrollments.push_back(one);
+  q->uids = UidsOf(req, "events", "event");
+  q->enrollments = UidsOf(req, "enrollments", "enrollment");
   q->tracked_entities = UidList(req, "trackedEntity");
-  auto after = Time(req, "occurredAfter");
-  if (!after.ok()) return ErrorResponse(after.status());
-  auto before = Time(req, "occurredBefore");
-  if (!before.ok()) return ErrorResponse(before.status());
-  q->occurred_after = *after;
-  q->occurred_before = *before;
+  if (Status s =
+          TimeRange(req, "occurredAfter", "occurredBefore", q->occurred_after, q->occurred_before);
+      !s.ok())
+    return ErrorResponse(s);
   auto out = app.immunization().ExportEvents(Caller(req), *app.catalog(), *q, Today());
   if (!out.ok()) return ErrorResponse(out.status());
   return JsonResponse(*out);
