@@ -1532,35 +1532,13 @@ Result<TrackerImportReport> ImmunizationService::ImportTrackerText(const auth::P
       }
     }
     WJ_RETURN_IF_ERROR(flush());
+    // Children whose enrollment came CANCELLED: closed as the workbench's 迁出 closes one.
     for (const std::string& uid : run.closing) {
-      auto found = store_.FindTrackedEntity(uid);
-      if (!found.ok() || !found->has_value()) {
-        fatal = found.ok() ? Internal("儿童档案 " + uid + " 导入后未找到") : found.status();
-        return fatal;
-      }
-      const storage::TrackedEntityRecord& was = **found;
-      storage::TrackedEntityRecord moved = was;
-      moved.status = "TRANSFERRED_OUT";
-      moved.updated = std::max(now, was.updated + 1);
-      storage::TrackedEntityTransferRecord t;
-      t.tracked_entity_id = was.id;
-      t.direction = "OUT";
-      t.from_org_unit_id = was.org_unit_id;
-      t.destination = "系统外（导入时入组状态为 CANCELLED）";
-      t.transferred_on = FormatIsoDate(today);
-      t.reason = "tracker 导入";
-      t.created = now;
-      t.created_by = who.name();
-      storage::AuditRecord audit;
-      audit.type = "TRACKER";
-      audit.username = who.name();
-      audit.org_unit_id = was.org_unit_id;
-      audit.object = "trackedEntity " + uid;
-      audit.detail = "儿童迁出至 " + t.destination + "（" + t.transferred_on + "，tracker 导入）";
-      audit.created = now;
-      if (Status closed = store_.TransferTrackedEntity(moved, was.updated, t, audit);
-          !closed.ok()) {
-        fatal = closed;
+      TransferInput out;
+      out.destination = "系统外（导入时入组状态为 CANCELLED）";
+      out.reason = "tracker 导入";
+      if (auto closed = Transfer(who, cat, uid, out, today, now); !closed.ok()) {
+        fatal = closed.status();
         return fatal;
       }
     }
